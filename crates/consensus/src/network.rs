@@ -1,0 +1,428 @@
+//! The network P is pinned to: genesis, fork schedule, timing, and the domains derived from them.
+//!
+//! P never trusts the caller for any of this. A request's `fork_info` is only checked against the
+//! pinned values, and domains are always computed from the pinned schedule.
+
+use crate::containers::{ForkData, SigningData};
+use crate::primitives::{Epoch, Slot, Version};
+use alloy_primitives::{Address, B256};
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use tree_hash::TreeHash;
+
+/// Consensus forks in order. The spec names them in `specs/<fork>/`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ForkName {
+    Phase0,
+    Altair,
+    Bellatrix,
+    Capella,
+    Deneb,
+    Electra,
+    Fulu,
+}
+
+impl ForkName {
+    pub const ALL: [ForkName; 7] = [
+        ForkName::Phase0,
+        ForkName::Altair,
+        ForkName::Bellatrix,
+        ForkName::Capella,
+        ForkName::Deneb,
+        ForkName::Electra,
+        ForkName::Fulu,
+    ];
+
+    /// The upper-case name used by the remote-signing API (`"DENEB"`) and config files.
+    pub const fn as_upper(self) -> &'static str {
+        match self {
+            ForkName::Phase0 => "PHASE0",
+            ForkName::Altair => "ALTAIR",
+            ForkName::Bellatrix => "BELLATRIX",
+            ForkName::Capella => "CAPELLA",
+            ForkName::Deneb => "DENEB",
+            ForkName::Electra => "ELECTRA",
+            ForkName::Fulu => "FULU",
+        }
+    }
+
+    pub fn from_upper(s: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.as_upper().eq_ignore_ascii_case(s))
+    }
+}
+
+/// Domain types, `specs/phase0/beacon-chain.md` "Domain types" (+ Altair sync committee,
+/// Capella BLS-to-execution, builder-specs `DOMAIN_APPLICATION_BUILDER`).
+pub mod domain {
+    pub type DomainType = [u8; 4];
+    pub const BEACON_PROPOSER: DomainType = [0, 0, 0, 0];
+    pub const BEACON_ATTESTER: DomainType = [1, 0, 0, 0];
+    pub const RANDAO: DomainType = [2, 0, 0, 0];
+    pub const DEPOSIT: DomainType = [3, 0, 0, 0];
+    pub const VOLUNTARY_EXIT: DomainType = [4, 0, 0, 0];
+    pub const SELECTION_PROOF: DomainType = [5, 0, 0, 0];
+    pub const AGGREGATE_AND_PROOF: DomainType = [6, 0, 0, 0];
+    pub const SYNC_COMMITTEE: DomainType = [7, 0, 0, 0];
+    pub const SYNC_COMMITTEE_SELECTION_PROOF: DomainType = [8, 0, 0, 0];
+    pub const CONTRIBUTION_AND_PROOF: DomainType = [9, 0, 0, 0];
+    pub const BLS_TO_EXECUTION_CHANGE: DomainType = [10, 0, 0, 0];
+    pub const APPLICATION_BUILDER: DomainType = [0, 0, 0, 1];
+}
+
+/// `compute_domain` (phase0 beacon-chain.md): domain type ‖ first 28 bytes of the fork data root.
+pub fn compute_domain(
+    domain_type: domain::DomainType,
+    fork_version: Version,
+    genesis_validators_root: B256,
+) -> B256 {
+    let fork_data_root = ForkData {
+        current_version: fork_version,
+        genesis_validators_root,
+    }
+    .tree_hash_root();
+    let mut d = [0u8; 32];
+    d[..4].copy_from_slice(&domain_type);
+    d[4..].copy_from_slice(&fork_data_root.0[..28]);
+    B256::from(d)
+}
+
+/// `compute_signing_root` (phase0 beacon-chain.md).
+pub fn compute_signing_root(object_root: B256, domain: B256) -> B256 {
+    SigningData {
+        object_root,
+        domain,
+    }
+    .tree_hash_root()
+}
+
+/// A pinned network.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Network {
+    pub name: String,
+    pub genesis_time: u64,
+    pub genesis_validators_root: B256,
+    pub genesis_fork_version: Version,
+    pub seconds_per_slot: u64,
+    pub slots_per_epoch: u64,
+    /// `DEPOSIT_CHAIN_ID`: the execution chain the deposit contract and C live on.
+    pub chain_id: u64,
+    pub deposit_contract: Address,
+    /// Activation epoch and version of every fork after Phase0, in order. A fork not scheduled
+    /// is absent.
+    pub forks: BTreeMap<ForkName, (Epoch, Version)>,
+}
+
+/// `FAR_FUTURE_EPOCH` (phase0 beacon-chain.md): an unscheduled fork.
+pub const FAR_FUTURE_EPOCH: u64 = u64::MAX;
+
+impl Network {
+    /// Ethereum mainnet, values from the consensus-specs `configs/mainnet.yaml` and the genesis state.
+    pub fn mainnet() -> Self {
+        Self::with_schedule(
+            "mainnet",
+            1_606_824_023,
+            hex32("4b363db94e286120d76eb905340fdd4e54bfe9f06bf33ff6cf5ad27f511bfe95"),
+            [0x00, 0, 0, 0],
+            1,
+            &[
+                (ForkName::Altair, 74_240, [0x01, 0, 0, 0]),
+                (ForkName::Bellatrix, 144_896, [0x02, 0, 0, 0]),
+                (ForkName::Capella, 194_048, [0x03, 0, 0, 0]),
+                (ForkName::Deneb, 269_568, [0x04, 0, 0, 0]),
+                (ForkName::Electra, 364_032, [0x05, 0, 0, 0]),
+                (ForkName::Fulu, 411_392, [0x06, 0, 0, 0]),
+            ],
+        )
+    }
+
+    /// The Hoodi testnet, values from eth-clients/hoodi `metadata/config.yaml` and its genesis.
+    pub fn hoodi() -> Self {
+        Self::with_schedule(
+            "hoodi",
+            1_742_213_400,
+            hex32("212f13fc4df078b6cb7db228f1c8307566dcecf900867401a92023d7ba99cb5f"),
+            [0x10, 0x00, 0x09, 0x10],
+            560_048,
+            &[
+                (ForkName::Altair, 0, [0x20, 0x00, 0x09, 0x10]),
+                (ForkName::Bellatrix, 0, [0x30, 0x00, 0x09, 0x10]),
+                (ForkName::Capella, 0, [0x40, 0x00, 0x09, 0x10]),
+                (ForkName::Deneb, 0, [0x50, 0x00, 0x09, 0x10]),
+                (ForkName::Electra, 2_048, [0x60, 0x00, 0x09, 0x10]),
+                (ForkName::Fulu, 50_688, [0x70, 0x00, 0x09, 0x10]),
+            ],
+        )
+    }
+
+    fn with_schedule(
+        name: &str,
+        genesis_time: u64,
+        genesis_validators_root: B256,
+        genesis_fork_version: [u8; 4],
+        chain_id: u64,
+        forks: &[(ForkName, u64, [u8; 4])],
+    ) -> Self {
+        Self {
+            name: name.to_owned(),
+            genesis_time,
+            genesis_validators_root,
+            genesis_fork_version: Version(genesis_fork_version),
+            seconds_per_slot: 12,
+            slots_per_epoch: 32,
+            chain_id,
+            // The same address on mainnet and Hoodi.
+            deposit_contract: "0x00000000219ab540356cBB839Cbe05303d7705Fa"
+                .parse()
+                .expect("valid address"),
+            forks: forks
+                .iter()
+                .map(|&(f, e, v)| (f, (Epoch(e), Version(v))))
+                .collect(),
+        }
+    }
+
+    /// A built-in network by name.
+    pub fn by_name(name: &str) -> Result<Self, NetworkError> {
+        match name {
+            "mainnet" => Ok(Self::mainnet()),
+            "hoodi" => Ok(Self::hoodi()),
+            other => Err(NetworkError::Unknown(other.to_owned())),
+        }
+    }
+
+    /// A devnet from a consensus-spec style `config.yaml` (the keys every devnet ships:
+    /// `CONFIG_NAME`, `GENESIS_FORK_VERSION`, `<FORK>_FORK_VERSION`, `<FORK>_FORK_EPOCH`,
+    /// `SECONDS_PER_SLOT`, `DEPOSIT_CHAIN_ID`, `DEPOSIT_CONTRACT_ADDRESS`) plus the two facts that
+    /// only the genesis state has: `GENESIS_TIME` and `GENESIS_VALIDATORS_ROOT`. `SLOTS_PER_EPOCH`
+    /// (a preset value) defaults to 32. Unknown keys are ignored, as clients do.
+    pub fn from_config_file(path: &Path) -> Result<Self, NetworkError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| NetworkError::Config(format!("cannot read {}: {e}", path.display())))?;
+        Self::from_config_yaml(&text)
+    }
+
+    pub fn from_config_yaml(text: &str) -> Result<Self, NetworkError> {
+        let map: BTreeMap<String, serde_yaml::Value> =
+            serde_yaml::from_str(text).map_err(|e| NetworkError::Config(e.to_string()))?;
+        let get = |k: &str| -> Result<String, NetworkError> {
+            match map.get(k) {
+                Some(serde_yaml::Value::String(s)) => Ok(s.clone()),
+                Some(serde_yaml::Value::Number(n)) => Ok(n.to_string()),
+                Some(_) => Err(NetworkError::Config(format!("{k} has the wrong type"))),
+                None => Err(NetworkError::Config(format!("{k} is missing"))),
+            }
+        };
+        let int = |k: &str| -> Result<u64, NetworkError> {
+            let s = get(k)?;
+            s.parse()
+                .map_err(|_| NetworkError::Config(format!("{k} is not an unsigned integer: {s}")))
+        };
+        // YAML reads an unquoted `0x10000000` as an integer, so a version may arrive as either.
+        let version = |k: &str| -> Result<Version, NetworkError> {
+            let text = match map.get(k) {
+                Some(serde_yaml::Value::Number(n)) => match n.as_u64() {
+                    Some(v) if v <= u32::MAX as u64 => format!("{v:08x}"),
+                    _ => return Err(NetworkError::Config(format!("{k} is not a 4-byte version"))),
+                },
+                _ => get(k)?,
+            };
+            Version::from_hex(&text).map_err(|e| NetworkError::Config(format!("{k}: {e}")))
+        };
+        let mut forks = BTreeMap::new();
+        for fork in &ForkName::ALL[1..] {
+            let epoch_key = format!("{}_FORK_EPOCH", fork.as_upper());
+            if !map.contains_key(&epoch_key) {
+                continue;
+            }
+            let epoch = int(&epoch_key)?;
+            if epoch == FAR_FUTURE_EPOCH {
+                continue;
+            }
+            forks.insert(
+                *fork,
+                (
+                    Epoch(epoch),
+                    version(&format!("{}_FORK_VERSION", fork.as_upper()))?,
+                ),
+            );
+        }
+        let gvr = get("GENESIS_VALIDATORS_ROOT")?;
+        let network = Self {
+            name: map
+                .get("CONFIG_NAME")
+                .and_then(|v| v.as_str())
+                .unwrap_or("custom")
+                .to_owned(),
+            genesis_time: int("GENESIS_TIME")?,
+            genesis_validators_root: gvr.parse().map_err(|_| {
+                NetworkError::Config(format!(
+                    "GENESIS_VALIDATORS_ROOT is not 32 bytes of hex: {gvr}"
+                ))
+            })?,
+            genesis_fork_version: version("GENESIS_FORK_VERSION")?,
+            seconds_per_slot: int("SECONDS_PER_SLOT")?,
+            slots_per_epoch: if map.contains_key("SLOTS_PER_EPOCH") {
+                int("SLOTS_PER_EPOCH")?
+            } else {
+                32
+            },
+            chain_id: int("DEPOSIT_CHAIN_ID")?,
+            deposit_contract: get("DEPOSIT_CONTRACT_ADDRESS")?.parse().map_err(|_| {
+                NetworkError::Config("DEPOSIT_CONTRACT_ADDRESS is not an address".into())
+            })?,
+            forks,
+        };
+        network.validate()?;
+        Ok(network)
+    }
+
+    fn validate(&self) -> Result<(), NetworkError> {
+        if self.seconds_per_slot == 0 || self.slots_per_epoch == 0 {
+            return Err(NetworkError::Config(
+                "SECONDS_PER_SLOT and SLOTS_PER_EPOCH must be positive".into(),
+            ));
+        }
+        let mut last = Epoch(0);
+        for (fork, (epoch, _)) in &self.forks {
+            if *epoch < last {
+                return Err(NetworkError::Config(format!(
+                    "{} is scheduled before an earlier fork",
+                    fork.as_upper()
+                )));
+            }
+            last = *epoch;
+        }
+        Ok(())
+    }
+
+    /// The fork in force at `epoch`.
+    pub fn fork_at(&self, epoch: Epoch) -> ForkName {
+        self.forks
+            .iter()
+            .rev()
+            .find(|(_, (e, _))| *e <= epoch)
+            .map(|(f, _)| *f)
+            .unwrap_or(ForkName::Phase0)
+    }
+
+    /// The fork version of `fork`, if it is scheduled (Phase0 always is).
+    pub fn fork_version(&self, fork: ForkName) -> Option<Version> {
+        match fork {
+            ForkName::Phase0 => Some(self.genesis_fork_version),
+            f => self.forks.get(&f).map(|(_, v)| *v),
+        }
+    }
+
+    /// The `Fork` object (previous, current, epoch) of the fork in force at `epoch`, as a beacon
+    /// state would hold it.
+    pub fn fork_object_at(&self, epoch: Epoch) -> crate::containers::Fork {
+        let current = self.fork_at(epoch);
+        let current_version = self
+            .fork_version(current)
+            .expect("fork in force is scheduled");
+        let (fork_epoch, previous_version) = match self.forks.range(..current).next_back() {
+            _ if current == ForkName::Phase0 => (Epoch(0), self.genesis_fork_version),
+            Some((_, (_, v))) => (self.forks[&current].0, *v),
+            None => (self.forks[&current].0, self.genesis_fork_version),
+        };
+        crate::containers::Fork {
+            previous_version,
+            current_version,
+            epoch: fork_epoch,
+        }
+    }
+
+    /// `get_domain` with the pinned schedule: the version in force at `epoch` and the pinned
+    /// genesis validators root.
+    pub fn domain_at(&self, domain_type: domain::DomainType, epoch: Epoch) -> B256 {
+        let version = self
+            .fork_version(self.fork_at(epoch))
+            .expect("fork in force is scheduled");
+        compute_domain(domain_type, version, self.genesis_validators_root)
+    }
+
+    /// The current slot by the wall clock, `None` before genesis.
+    pub fn slot_at_unix_time(&self, unix_seconds: u64) -> Option<Slot> {
+        unix_seconds
+            .checked_sub(self.genesis_time)
+            .map(|dt| Slot(dt / self.seconds_per_slot))
+    }
+
+    /// Withdrawal credentials that send the validator's ETH to `address` with compounding
+    /// (EIP-7251: `0x02 ‖ 0^11 ‖ address`).
+    pub fn compounding_withdrawal_credentials(address: Address) -> B256 {
+        let mut wc = [0u8; 32];
+        wc[0] = 0x02;
+        wc[12..].copy_from_slice(address.as_slice());
+        B256::from(wc)
+    }
+}
+
+fn hex32(s: &str) -> B256 {
+    s.parse().expect("valid 32-byte hex constant")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkError {
+    #[error("unknown network {0:?} (built in: mainnet, hoodi; or pass a config file)")]
+    Unknown(String),
+    #[error("bad network config: {0}")]
+    Config(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mainnet_fork_schedule_is_ordered() {
+        let n = Network::mainnet();
+        assert_eq!(n.fork_at(Epoch(0)), ForkName::Phase0);
+        assert_eq!(n.fork_at(Epoch(74_240)), ForkName::Altair);
+        assert_eq!(n.fork_at(Epoch(364_031)), ForkName::Deneb);
+        assert_eq!(n.fork_at(Epoch(u64::MAX)), ForkName::Fulu);
+        let f = n.fork_object_at(Epoch(370_000));
+        assert_eq!(f.current_version, Version([5, 0, 0, 0]));
+        assert_eq!(f.previous_version, Version([4, 0, 0, 0]));
+        assert_eq!(f.epoch, Epoch(364_032));
+    }
+
+    #[test]
+    fn mainnet_deposit_domain_matches_the_well_known_value() {
+        // DOMAIN_DEPOSIT with the mainnet genesis fork version and a zero root, as every
+        // deposit tool computes it.
+        let d = compute_domain(domain::DEPOSIT, Version([0; 4]), B256::ZERO);
+        assert_eq!(
+            d,
+            hex32("03000000f5a5fd42d16a20302798ef6ed309979b43003d2320d9f0e8ea9831a9")
+        );
+    }
+
+    #[test]
+    fn devnet_config_round_trips_the_fields_that_matter() {
+        let yaml = r#"
+CONFIG_NAME: 'lsv-devnet'
+GENESIS_FORK_VERSION: 0x10000000
+ALTAIR_FORK_VERSION: 0x20000000
+ALTAIR_FORK_EPOCH: 0
+ELECTRA_FORK_VERSION: 0x60000000
+ELECTRA_FORK_EPOCH: 10
+FULU_FORK_VERSION: 0x70000000
+FULU_FORK_EPOCH: 18446744073709551615
+SECONDS_PER_SLOT: 6
+DEPOSIT_CHAIN_ID: 1337
+DEPOSIT_CONTRACT_ADDRESS: 0x4242424242424242424242424242424242424242
+GENESIS_TIME: 1700000000
+GENESIS_VALIDATORS_ROOT: 0x0101010101010101010101010101010101010101010101010101010101010101
+"#;
+        let n = Network::from_config_yaml(yaml).unwrap();
+        assert_eq!(n.name, "lsv-devnet");
+        assert_eq!(n.seconds_per_slot, 6);
+        assert_eq!(n.fork_at(Epoch(11)), ForkName::Electra);
+        assert!(!n.forks.contains_key(&ForkName::Fulu));
+        assert!(Network::from_config_yaml("SECONDS_PER_SLOT: 6").is_err());
+    }
+}
