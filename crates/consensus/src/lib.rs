@@ -7,11 +7,21 @@
 
 pub mod containers;
 pub mod network;
+pub mod preset;
 pub mod primitives;
 pub mod request;
 
 pub use network::{ForkName, Network, NetworkError};
+pub use preset::{Mainnet, Minimal, Preset, PresetName};
 pub use primitives::{Epoch, Gwei, PublicKeyBytes, SignatureBytes, Slot, Version};
-pub use request::{RequestError, SignRequest, SignableMessage, SlashingSubject};
+pub use request::{
+    AnyAggregateAndProof, AnyContributionAndProof, ForkInfo, RequestError, SignRequest,
+    SignableMessage, SlashingSubject,
+};
 
 pub use alloy_primitives::{Address, B256};
+
+/// The BLS signature domain separation tag of the consensus layer: the IETF proof-of-possession
+/// ciphersuite over G2 (phase0 beacon-chain.md "BLS signatures", `BLS_SIG_BLS12381G2_XMD:SHA-
+/// 256_SSWU_RO_POP_`), used with `blst::min_pk`.
+pub const BLS_DST: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";

@@ -102,6 +102,53 @@ pub mod quoted_u64 {
     }
 }
 
+/// Serde helpers for a 32-byte root (`B256`) written as hex, the beacon-API way. Stricter than
+/// `B256`'s own `Deserialize`, which also takes an array of numbers: a root must be a string of
+/// exactly 64 hex digits, `0x`-prefixed or bare (as [`PublicKeyBytes::from_hex`] accepts).
+pub mod hex_root {
+    use super::*;
+    use alloy_primitives::B256;
+
+    pub fn serialize<S: Serializer>(v: &B256, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("0x{}", hex::encode(v)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<B256, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        parse(&s).map_err(de::Error::custom)
+    }
+
+    /// Parses `0x`-prefixed (or bare) hex of exactly 32 bytes.
+    pub fn parse(s: &str) -> Result<B256, HexError> {
+        let raw = s.strip_prefix("0x").unwrap_or(s);
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(raw, &mut out).map_err(|_| HexError {
+            what: "root",
+            expected_bytes: 32,
+        })?;
+        Ok(B256::from(out))
+    }
+
+    /// The same for an optional root (`null` or absent is `None`; use with `#[serde(default)]`).
+    pub mod option {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(v: &Option<B256>, s: S) -> Result<S::Ok, S::Error> {
+            match v {
+                Some(v) => super::serialize(v, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<B256>, D::Error> {
+            match <Option<std::borrow::Cow<'de, str>>>::deserialize(d)? {
+                Some(s) => parse(&s).map(Some).map_err(de::Error::custom),
+                None => Ok(None),
+            }
+        }
+    }
+}
+
 macro_rules! hex_bytes {
     ($(#[$m:meta])* $name:ident, $len:expr) => {
         $(#[$m])*

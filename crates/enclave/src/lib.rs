@@ -1,1 +1,22 @@
-//! placeholder
+//! Program P, the slashing-protected signer (DESIGN.md, "P").
+//!
+//! Everything that decides whether to sign lives here, and is meant to run whole inside an
+//! enclave: the key vault (keys generated inside, sealed at rest, never exported), the policy
+//! (deposit credentials, pinned network, clock bound), and the slashing-protection writer that
+//! makes each record durable before its signature leaves. The host that runs P is untrusted: it
+//! picks every request and the clock. The HTTP API (`lsv-signer`) is a thin edge over [`Enclave`].
+
+pub mod deposit;
+pub mod enclave;
+mod fsutil;
+pub mod keystore;
+pub mod policy;
+pub mod protection;
+pub mod sealer;
+pub mod vault;
+
+pub use enclave::{
+    DataDir, Enclave, GeneratedKey, SignError, Signed, StartError, MAX_KEYS_PER_CALL,
+};
+pub use policy::{Clock, Policy, PolicyViolation, SystemClock};
+pub use sealer::{DevSealer, Sealer};

@@ -1,1 +1,18 @@
-//! placeholder
+//! The Ethereum remote-signing HTTP API (the one Web3Signer defined, eth2 API 2.0) in front of
+//! program P, so Lighthouse, Teku, Lodestar, Nimbus and Prysm can use P unmodified through
+//! their web3signer / remote-signer flags.
+//!
+//! | route | answer |
+//! |---|---|
+//! | `POST /api/v1/eth2/sign/{pubkey}` | 200 signature (JSON or text/plain per `Accept`), 400 malformed, 404 unknown key, 412 refused by slashing protection or policy |
+//! | `GET /api/v1/eth2/publicKeys` | the keys P holds |
+//! | `GET /upcheck`, `GET /healthcheck` | liveness, Web3Signer-shaped health |
+//! | `GET /metrics` | Prometheus text |
+//! | `POST /eth/v1/lsv/keys` | `{"owner", "count"}`: generate keys inside P, with deposit data |
+//!
+//! This crate only translates: every decision is [`lsv_enclave::Enclave`]'s.
+
+mod api;
+pub mod metrics;
+
+pub use api::{router, serve, AppState, MAX_BODY_BYTES};

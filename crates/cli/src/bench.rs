@@ -1,0 +1,290 @@
+//! `lsv bench signer`: the real HTTP signer under load, against raw `blst` in the same run.
+//!
+//! The baseline is what the hardware can do with no signer at all: one thread per core signing
+//! in a loop. P's figure is end to end: HTTP/1.1 over loopback, JSON parsing, P's own signing
+//! root, policy, a durable slashing-protection commit (group commit), and the signature. The
+//! client runs in this process too and its CPU counts against P, so the ratio is conservative.
+
+use blst::min_pk::SecretKey;
+use bytes::Bytes;
+use clap::Args;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use lsv_consensus::{Epoch, Network, PublicKeyBytes};
+use lsv_enclave::keystore::Kdf;
+use lsv_enclave::{Clock, DataDir, DevSealer, Enclave, Policy, SystemClock};
+use lsv_signer::AppState;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Args)]
+pub struct SignerBenchArgs {
+    /// Validator keys in the signer.
+    #[arg(long, default_value_t = 64)]
+    keys: usize,
+    /// Concurrent HTTP clients for the throughput run.
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
+}
+
+pub fn signer(args: SignerBenchArgs) -> Result<(), String> {
+    if args.keys == 0 || args.clients == 0 || args.seconds <= 0.0 {
+        return Err("--keys, --clients and --seconds must be positive".into());
+    }
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let duration = Duration::from_secs_f64(args.seconds);
+
+    let raw = raw_blst(cores, duration);
+    println!("raw blst signing, {cores} thread(s): {raw:.0} signatures/s");
+
+    let dir = tempdir()?;
+    let network = Network::mainnet();
+    let mut policy = Policy::new(
+        network.clone(),
+        Some(alloy_primitives::Address::repeat_byte(0x11)),
+    );
+    // The bench's keys come and go with it; a cheap KDF keeps set-up short and does not touch
+    // the signing path.
+    let sealer = DevSealer::open(&dir, Kdf::Pbkdf2 { c: 16 }).map_err(|e| e.to_string())?;
+    policy.max_skew_slots = 2;
+    let enclave = Arc::new(
+        Enclave::open(
+            &DataDir::new(&dir),
+            policy,
+            Arc::new(sealer),
+            Arc::new(SystemClock),
+        )
+        .map_err(|e| e.to_string())?,
+    );
+
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let keys = server_rt
+        .block_on(async {
+            let mut keys = Vec::new();
+            while keys.len() < args.keys {
+                let n = (args.keys - keys.len()).min(lsv_enclave::MAX_KEYS_PER_CALL);
+                keys.extend(
+                    enclave
+                        .generate_keys(alloy_primitives::Address::repeat_byte(0x22), n)
+                        .await?,
+                );
+            }
+            Ok::<_, lsv_enclave::SignError>(keys)
+        })
+        .map_err(|e| e.to_string())?;
+    let pubkeys: Vec<PublicKeyBytes> = keys.iter().map(|k| k.pubkey).collect();
+    let listener = server_rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let state = AppState::new(enclave);
+    server_rt.spawn(lsv_signer::serve(listener, state, async {
+        let _ = stop_rx.await;
+    }));
+
+    // Each key signs attestations with strictly rising targets, ending near the current epoch.
+    let now = network
+        .slot_at_unix_time(SystemClock.unix_seconds())
+        .ok_or("clock before genesis")?;
+    let base_epoch = now
+        .epoch(network.slots_per_epoch)
+        .as_u64()
+        .saturating_sub(200_000);
+    let plan = Arc::new(Plan {
+        network,
+        pubkeys,
+        base_epoch,
+        url: format!("http://{addr}"),
+    });
+
+    let client_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let single = client_rt.block_on(load(plan.clone(), 1, duration, 0))?;
+    let many = client_rt.block_on(load(plan.clone(), args.clients, duration, 1))?;
+    let _ = stop_tx.send(());
+    drop(server_rt);
+
+    println!(
+        "P over HTTP, 1 client:   {:.0} signatures/s, latency p50 {:.3} ms, p99 {:.3} ms",
+        single.rate,
+        single.p50 * 1e3,
+        single.p99 * 1e3
+    );
+    println!(
+        "P over HTTP, {} keys, {} clients: {:.0} signatures/s, latency p50 {:.3} ms, p99 {:.3} ms",
+        plan.pubkeys.len(),
+        args.clients,
+        many.rate,
+        many.p50 * 1e3,
+        many.p99 * 1e3
+    );
+    println!("ratio P / raw blst: {:.2}", many.rate / raw);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+fn tempdir() -> Result<std::path::PathBuf, String> {
+    let dir = std::env::temp_dir().join(format!(
+        "lsv-bench-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    Ok(dir)
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as u64)
+        .unwrap_or(0)
+}
+
+/// Signatures per second from `threads` threads signing distinct messages with their own key.
+fn raw_blst(threads: usize, duration: Duration) -> f64 {
+    let stop = Arc::new(AtomicBool::new(false));
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let sk = SecretKey::key_gen(&[t as u8 + 1; 32], &[]).expect("valid ikm");
+                let mut n = 0u64;
+                let mut msg = [0u8; 32];
+                while !stop.load(Ordering::Relaxed) {
+                    msg[..8].copy_from_slice(&n.to_le_bytes());
+                    std::hint::black_box(sk.sign(&msg, lsv_enclave::vault::BLS_DST, &[]));
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let start = Instant::now();
+    std::thread::sleep(duration);
+    stop.store(true, Ordering::Relaxed);
+    let total: u64 = handles
+        .into_iter()
+        .map(|h| h.join().expect("bench thread"))
+        .sum();
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+struct Plan {
+    network: Network,
+    pubkeys: Vec<PublicKeyBytes>,
+    base_epoch: u64,
+    url: String,
+}
+
+impl Plan {
+    fn attestation_body(&self, target: u64) -> String {
+        let fork = self.network.fork_object_at(Epoch(target));
+        let slot = target * self.network.slots_per_epoch;
+        format!(
+            r#"{{"type":"ATTESTATION","fork_info":{{"fork":{{"previous_version":"{}","current_version":"{}","epoch":"{}"}},"genesis_validators_root":"{}"}},"attestation":{{"slot":"{slot}","index":"0","beacon_block_root":"0x{:064x}","source":{{"epoch":"{}","root":"0x{:064x}"}},"target":{{"epoch":"{target}","root":"0x{:064x}"}}}}}}"#,
+            fork.previous_version,
+            fork.current_version,
+            fork.epoch,
+            self.network.genesis_validators_root,
+            slot,
+            target - 1,
+            target - 1,
+            target
+        )
+    }
+}
+
+struct LoadResult {
+    rate: f64,
+    p50: f64,
+    p99: f64,
+}
+
+/// `clients` tasks, each owning every `clients`-th key so no two tasks sign for one key, post
+/// attestations with rising targets for `duration`. `round` keeps runs on disjoint epochs.
+async fn load(
+    plan: Arc<Plan>,
+    clients: usize,
+    duration: Duration,
+    round: u64,
+) -> Result<LoadResult, String> {
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let deadline = Instant::now() + duration;
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let plan = plan.clone();
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            let mine: Vec<PublicKeyBytes> = plan
+                .pubkeys
+                .iter()
+                .skip(c)
+                .step_by(clients)
+                .copied()
+                .collect();
+            let mut latencies = Vec::new();
+            if mine.is_empty() {
+                return Ok(latencies);
+            }
+            let mut i: u64 = 0;
+            while Instant::now() < deadline {
+                let key = mine[(i as usize) % mine.len()];
+                let target = plan.base_epoch + round * 100_000 + 1 + i / mine.len() as u64;
+                let body = plan.attestation_body(target);
+                let req = hyper::Request::post(format!("{}/api/v1/eth2/sign/{}", plan.url, key))
+                    .header("content-type", "application/json")
+                    .header("accept", "application/json")
+                    .body(Full::new(Bytes::from(body)))
+                    .map_err(|e| e.to_string())?;
+                let t = Instant::now();
+                let resp = client.request(req).await.map_err(|e| e.to_string())?;
+                let status = resp.status();
+                let bytes = resp
+                    .into_body()
+                    .collect()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .to_bytes();
+                if status != 200 {
+                    return Err(format!(
+                        "signer answered {status}: {}",
+                        String::from_utf8_lossy(&bytes)
+                    ));
+                }
+                latencies.push(t.elapsed().as_secs_f64());
+                i += 1;
+            }
+            Ok::<_, String>(latencies)
+        }));
+    }
+    let start = Instant::now();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.map_err(|e| e.to_string())??);
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    if all.is_empty() {
+        return Err("no request completed".into());
+    }
+    all.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
+    Ok(LoadResult {
+        rate: all.len() as f64 / elapsed,
+        p50: pct(0.50),
+        p99: pct(0.99),
+    })
+}

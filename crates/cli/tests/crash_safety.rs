@@ -1,0 +1,247 @@
+//! SIGKILL the real `lsv signer` process under load, restart it on the same data directory, and
+//! show that no signature it ever returned had its slashing record lost.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use lsv_consensus::{Epoch, Network, PublicKeyBytes};
+use serde_json::json;
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const LSV: &str = env!("CARGO_BIN_EXE_lsv");
+const CONTRACT: &str = "0xc0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0";
+const OWNER: &str = "0x0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_signer(dir: &std::path::Path, port: u16) -> Child {
+    Command::new(LSV)
+        .args(["signer", "--data-dir"])
+        .arg(dir)
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--withdrawal-contract",
+            CONTRACT,
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
+async fn post(client: &HttpClient, url: String, body: String) -> Result<(u16, String), String> {
+    let req = hyper::Request::post(url)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap();
+    let resp = client.request(req).await.map_err(|e| e.to_string())?;
+    let status = resp.status().as_u16();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+async fn wait_up(client: &HttpClient, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let req = hyper::Request::get(format!("{base}/upcheck"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        if let Ok(r) = client.request(req).await {
+            if r.status() == 200 {
+                return;
+            }
+        }
+        assert!(Instant::now() < deadline, "signer did not come up");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn attestation(network: &Network, target: u64, root: u8) -> String {
+    json!({
+        "type": "ATTESTATION",
+        "fork_info": {
+            "fork": network.fork_object_at(Epoch(target)),
+            "genesis_validators_root": network.genesis_validators_root,
+        },
+        "attestation": {
+            "slot": (target * 32).to_string(),
+            "index": "0",
+            "beacon_block_root": format!("0x{}", hex::encode([root; 32])),
+            "source": { "epoch": (target - 1).to_string(), "root": format!("0x{}", "00".repeat(32)) },
+            "target": { "epoch": target.to_string(), "root": format!("0x{}", "00".repeat(32)) },
+        }
+    })
+    .to_string()
+}
+
+/// The highest target each key got a signature for, per the exported interchange.
+fn exported_max_targets(dir: &std::path::Path) -> HashMap<String, u64> {
+    let out = Command::new(LSV)
+        .args(["slashing", "export", "--format", "minimal", "--data-dir"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let max = d["signed_attestations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["target_epoch"].as_str().unwrap().parse::<u64>().unwrap())
+                .max()
+                .unwrap_or(0);
+            (d["pubkey"].as_str().unwrap().to_owned(), max)
+        })
+        .collect()
+}
+
+#[test]
+fn sigkill_under_load_never_loses_a_returned_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    let gen = Command::new(LSV)
+        .args([
+            "keys",
+            "generate",
+            "--count",
+            "4",
+            "--owner",
+            OWNER,
+            "--withdrawal-contract",
+            CONTRACT,
+        ])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("--out")
+        .arg(dir.path().join("deposit_data.json"))
+        .output()
+        .unwrap();
+    assert!(
+        gen.status.success(),
+        "{}",
+        String::from_utf8_lossy(&gen.stderr)
+    );
+    let keys: Vec<PublicKeyBytes> = String::from_utf8(gen.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    assert_eq!(keys.len(), 4);
+
+    let network = Network::mainnet();
+    let now_epoch = network
+        .slot_at_unix_time(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+        )
+        .unwrap()
+        .epoch(32)
+        .as_u64();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    // Highest target returned with 200, per key, across every life of the signer.
+    let returned: Arc<Mutex<HashMap<PublicKeyBytes, u64>>> = Arc::default();
+    let mut next_target = now_epoch - 50_000;
+
+    for round in 0..3u64 {
+        let port = free_port();
+        let mut child = start_signer(dir.path(), port);
+        let base = format!("http://127.0.0.1:{port}");
+        rt.block_on(wait_up(&client, &base));
+
+        // Everything returned before must still be protected after the restart.
+        let before = returned.lock().unwrap().clone();
+        for (pk, target) in &before {
+            let (status, body) = rt
+                .block_on(post(
+                    &client,
+                    format!("{base}/api/v1/eth2/sign/{pk}"),
+                    attestation(&network, *target, 0xee),
+                ))
+                .unwrap();
+            assert_eq!(
+                status, 412,
+                "round {round}: double vote at a returned target was not refused: {body}"
+            );
+        }
+
+        // Load: four writers, one per key, and a kill at a moment that varies per round.
+        let start_target = next_target;
+        next_target += 20_000;
+        let mut writers = Vec::new();
+        for pk in keys.clone() {
+            let client = client.clone();
+            let base = base.clone();
+            let network = network.clone();
+            let returned = returned.clone();
+            writers.push(rt.spawn(async move {
+                for t in start_target.. {
+                    let url = format!("{base}/api/v1/eth2/sign/{pk}");
+                    match post(&client, url, attestation(&network, t, 1)).await {
+                        Ok((200, _)) => {
+                            let mut r = returned.lock().unwrap();
+                            let e = r.entry(pk).or_insert(0);
+                            *e = (*e).max(t);
+                        }
+                        Ok((status, body)) => panic!("unexpected {status}: {body}"),
+                        Err(_) => return, // the signer died mid-request
+                    }
+                }
+            }));
+        }
+        std::thread::sleep(Duration::from_millis(300 + 250 * round));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        for w in writers {
+            rt.block_on(w).unwrap();
+        }
+
+        let exported = exported_max_targets(dir.path());
+        let returned_now = returned.lock().unwrap().clone();
+        assert_eq!(
+            returned_now.len(),
+            keys.len(),
+            "round {round}: every key signed something"
+        );
+        for (pk, target) in &returned_now {
+            let recorded = exported.get(&pk.to_hex()).copied().unwrap_or(0);
+            assert!(
+                recorded >= *target,
+                "round {round}: {pk} returned target {target} but the record says {recorded}"
+            );
+        }
+    }
+}

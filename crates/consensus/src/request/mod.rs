@@ -1,0 +1,400 @@
+//! The remote-signing API request bodies (Web3Signer eth2 API 2.0, `signing/schemas.yaml`) as
+//! typed messages, and P's own signing root for each.
+//!
+//! Items marked `STABLE` are used by `lsv-enclave` and `lsv-signer`: their names and signatures
+//! do not change.
+//!
+//! A signing root is always `compute_signing_root(hash_tree_root(object), domain)`
+//! (`specs/phase0/beacon-chain.md`), with the domain computed from the pinned [`Network`], never
+//! taken from the caller. The caller's `fork_info` is only checked against the pinned network,
+//! and the caller's `signingRoot` only compared with the result.
+
+mod json;
+mod strict;
+
+use crate::containers::{
+    altair::{ContributionAndProof, SyncAggregatorSelectionData},
+    electra, phase0, AttestationData, BeaconBlockHeader, DepositMessage, Fork,
+    ValidatorRegistration, VoluntaryExit,
+};
+use crate::network::{compute_domain, compute_signing_root, domain, ForkName, Network};
+use crate::preset::{Mainnet, Minimal, PresetName};
+use crate::primitives::{Epoch, Slot, Version};
+use alloy_primitives::B256;
+use tree_hash::TreeHash;
+
+/// STABLE. `fork_info` as the API sends it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ForkInfo {
+    pub fork: Fork,
+    #[serde(with = "crate::primitives::hex_root")]
+    pub genesis_validators_root: B256,
+}
+
+/// STABLE. A parsed signing request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignRequest {
+    /// The root the caller claims; only ever compared with P's own.
+    pub signing_root: Option<B256>,
+    pub fork_info: Option<ForkInfo>,
+    pub message: SignableMessage,
+}
+
+/// STABLE (the first five variants' shapes). One variant per request `type`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SignableMessage {
+    /// BLOCK_V2 (and legacy BLOCK, parsed as a PHASE0 BLOCK_V2): the header P signs, with the
+    /// fork the caller named. For PHASE0 and ALTAIR the API sends the full block; the header is
+    /// derived from it (`body_root = hash_tree_root(body)`), so the header's root is the block's.
+    /// `version` only chose the JSON shape: the domain comes from the pinned schedule at the
+    /// block's slot.
+    Block {
+        version: ForkName,
+        header: BeaconBlockHeader,
+    },
+    /// ATTESTATION.
+    Attestation(AttestationData),
+    /// RANDAO_REVEAL.
+    RandaoReveal { epoch: Epoch },
+    /// DEPOSIT: signed with the genesis fork version the request names (P's policy checks it).
+    Deposit {
+        message: DepositMessage,
+        genesis_fork_version: Version,
+    },
+    /// VALIDATOR_REGISTRATION (builder-specs).
+    ValidatorRegistration(ValidatorRegistration),
+    /// AGGREGATION_SLOT: the slot signature that selects an aggregator (phase0 validator.md
+    /// `get_slot_signature`).
+    AggregationSlot { slot: Slot },
+    /// AGGREGATE_AND_PROOF (deprecated by the API, phase0 shape).
+    AggregateAndProof(phase0::AggregateAndProof),
+    /// AGGREGATE_AND_PROOF_V2: the phase0 shape up to DENEB, the Electra shape from ELECTRA on.
+    AggregateAndProofV2 {
+        version: ForkName,
+        aggregate_and_proof: AnyAggregateAndProof,
+    },
+    /// VOLUNTARY_EXIT.
+    VoluntaryExit(VoluntaryExit),
+    /// SYNC_COMMITTEE_MESSAGE: the signature over a beacon block root (altair validator.md
+    /// `get_sync_committee_message`).
+    SyncCommitteeMessage { slot: Slot, beacon_block_root: B256 },
+    /// SYNC_COMMITTEE_SELECTION_PROOF (altair validator.md `get_sync_committee_selection_proof`).
+    SyncCommitteeSelectionProof(SyncAggregatorSelectionData),
+    /// SYNC_COMMITTEE_CONTRIBUTION_AND_PROOF (altair validator.md
+    /// `get_contribution_and_proof_signature`).
+    SyncCommitteeContributionAndProof(AnyContributionAndProof),
+}
+
+/// An `AggregateAndProof` in the shape its fork version uses.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AnyAggregateAndProof {
+    /// PHASE0 through DENEB.
+    Phase0(phase0::AggregateAndProof),
+    /// ELECTRA and FULU, mainnet preset.
+    Electra(electra::AggregateAndProof<Mainnet>),
+    /// ELECTRA and FULU, minimal preset.
+    ElectraMinimal(electra::AggregateAndProof<Minimal>),
+}
+
+impl AnyAggregateAndProof {
+    /// The aggregate's attestation data.
+    pub fn data(&self) -> &AttestationData {
+        match self {
+            Self::Phase0(a) => &a.aggregate.data,
+            Self::Electra(a) => &a.aggregate.data,
+            Self::ElectraMinimal(a) => &a.aggregate.data,
+        }
+    }
+
+    pub fn tree_hash_root(&self) -> B256 {
+        match self {
+            Self::Phase0(a) => a.tree_hash_root(),
+            Self::Electra(a) => a.tree_hash_root(),
+            Self::ElectraMinimal(a) => a.tree_hash_root(),
+        }
+    }
+}
+
+/// A `ContributionAndProof` in the preset the request was parsed for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AnyContributionAndProof {
+    Mainnet(ContributionAndProof<Mainnet>),
+    Minimal(ContributionAndProof<Minimal>),
+}
+
+impl AnyContributionAndProof {
+    /// The contribution's slot.
+    pub fn slot(&self) -> Slot {
+        match self {
+            Self::Mainnet(c) => c.contribution.slot,
+            Self::Minimal(c) => c.contribution.slot,
+        }
+    }
+
+    pub fn tree_hash_root(&self) -> B256 {
+        match self {
+            Self::Mainnet(c) => c.tree_hash_root(),
+            Self::Minimal(c) => c.tree_hash_root(),
+        }
+    }
+}
+
+/// STABLE. What slashing protection must check before this message may be signed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlashingSubject {
+    /// Not slashable (RANDAO, selection proofs, aggregates, exits, sync committee,
+    /// registrations, deposits).
+    None,
+    Block {
+        slot: Slot,
+    },
+    Attestation {
+        source: Epoch,
+        target: Epoch,
+    },
+}
+
+/// STABLE. Why a request cannot be signed as sent: always the caller's fault (HTTP 400).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    #[error("malformed request: {0}")]
+    Malformed(String),
+    #[error("unsupported request type {0:?}")]
+    UnsupportedType(String),
+    #[error("fork_info is required for {0}")]
+    MissingForkInfo(&'static str),
+    #[error("fork_info does not match the pinned network: {0}")]
+    WrongForkInfo(String),
+    #[error("signingRoot {sent} does not match the computed signing root {computed}")]
+    SigningRootMismatch { sent: B256, computed: B256 },
+}
+
+impl SignRequest {
+    /// STABLE. Parses a request body, with the mainnet preset's list and vector lengths (those
+    /// of every public network). Unknown `type` -> `UnsupportedType`; anything else wrong ->
+    /// `Malformed` with a message naming the field (as a path such as
+    /// `beacon_block.block.body.attestations[0].aggregation_bits`).
+    pub fn from_json(body: &[u8]) -> Result<Self, RequestError> {
+        Self::from_json_with_preset(body, PresetName::Mainnet)
+    }
+
+    /// [`Self::from_json`] for a network on another preset (a minimal-preset devnet). Only the
+    /// sync-committee bit vectors (full ALTAIR blocks, contributions) and the Electra aggregate
+    /// bit fields differ between presets.
+    pub fn from_json_with_preset(body: &[u8], preset: PresetName) -> Result<Self, RequestError> {
+        json::parse(body, preset)
+    }
+
+    /// STABLE. P's signing root, from the typed data and the pinned network. Checks `fork_info`
+    /// (when the type uses it) against the network, and the caller's `signingRoot` (if any)
+    /// against the result.
+    pub fn signing_root(&self, network: &Network) -> Result<B256, RequestError> {
+        let computed = self.compute_signing_root(network)?;
+        match self.signing_root {
+            Some(sent) if sent != computed => {
+                Err(RequestError::SigningRootMismatch { sent, computed })
+            }
+            _ => Ok(computed),
+        }
+    }
+
+    fn compute_signing_root(&self, network: &Network) -> Result<B256, RequestError> {
+        use SignableMessage as M;
+        let spe = network.slots_per_epoch;
+        let (domain_type, epoch, object_root) = match &self.message {
+            // phase0 beacon-chain.md `process_deposit` / `is_valid_deposit_signature`: fork-
+            // agnostic domain with a zero genesis validators root. `fork_info` is not used.
+            M::Deposit {
+                message,
+                genesis_fork_version,
+            } => {
+                let domain = compute_domain(domain::DEPOSIT, *genesis_fork_version, B256::ZERO);
+                return Ok(compute_signing_root(message.tree_hash_root(), domain));
+            }
+            // builder-specs `specs/bellatrix/builder.md` "Signing": `compute_domain(
+            // DOMAIN_APPLICATION_BUILDER)`, i.e. the genesis fork version and a zero root.
+            M::ValidatorRegistration(registration) => {
+                let domain = compute_domain(
+                    domain::APPLICATION_BUILDER,
+                    network.genesis_fork_version,
+                    B256::ZERO,
+                );
+                return Ok(compute_signing_root(registration.tree_hash_root(), domain));
+            }
+            // phase0 beacon-chain.md `verify_block_signature` (the block's epoch).
+            M::Block { header, .. } => (
+                domain::BEACON_PROPOSER,
+                header.slot.epoch(spe),
+                header.tree_hash_root(),
+            ),
+            // phase0 validator.md `get_attestation_signature`.
+            M::Attestation(data) => (
+                domain::BEACON_ATTESTER,
+                data.target.epoch,
+                data.tree_hash_root(),
+            ),
+            // phase0 validator.md `get_epoch_signature`.
+            M::RandaoReveal { epoch } => (domain::RANDAO, *epoch, epoch.tree_hash_root()),
+            // phase0 validator.md `get_slot_signature`.
+            M::AggregationSlot { slot } => (
+                domain::SELECTION_PROOF,
+                slot.epoch(spe),
+                slot.tree_hash_root(),
+            ),
+            // phase0 (and electra) validator.md `get_aggregate_and_proof_signature`.
+            M::AggregateAndProof(a) => (
+                domain::AGGREGATE_AND_PROOF,
+                a.aggregate.data.slot.epoch(spe),
+                a.tree_hash_root(),
+            ),
+            M::AggregateAndProofV2 {
+                aggregate_and_proof: a,
+                ..
+            } => (
+                domain::AGGREGATE_AND_PROOF,
+                a.data().slot.epoch(spe),
+                a.tree_hash_root(),
+            ),
+            // phase0 beacon-chain.md `process_voluntary_exit`; EIP-7044 below.
+            M::VoluntaryExit(exit) => (domain::VOLUNTARY_EXIT, exit.epoch, exit.tree_hash_root()),
+            // altair validator.md `get_sync_committee_message`: the object is the block root.
+            M::SyncCommitteeMessage {
+                slot,
+                beacon_block_root,
+            } => (domain::SYNC_COMMITTEE, slot.epoch(spe), *beacon_block_root),
+            // altair validator.md `get_sync_committee_selection_proof`.
+            M::SyncCommitteeSelectionProof(data) => (
+                domain::SYNC_COMMITTEE_SELECTION_PROOF,
+                data.slot.epoch(spe),
+                data.tree_hash_root(),
+            ),
+            // altair validator.md `get_contribution_and_proof_signature`.
+            M::SyncCommitteeContributionAndProof(c) => (
+                domain::CONTRIBUTION_AND_PROOF,
+                c.slot().epoch(spe),
+                c.tree_hash_root(),
+            ),
+        };
+
+        let fork_info = self
+            .fork_info
+            .as_ref()
+            .ok_or(RequestError::MissingForkInfo(self.message.type_name()))?;
+        if fork_info.genesis_validators_root != network.genesis_validators_root {
+            return Err(RequestError::WrongForkInfo(format!(
+                "genesis_validators_root {} is not the pinned {} network's {}",
+                fork_info.genesis_validators_root, network.name, network.genesis_validators_root
+            )));
+        }
+
+        let domain = if matches!(self.message, M::VoluntaryExit(_))
+            && network.fork_at(epoch) >= ForkName::Deneb
+        {
+            // EIP-7044, deneb beacon-chain.md `process_voluntary_exit`: from Deneb on, exits are
+            // signed with CAPELLA_FORK_VERSION whatever the state's fork. "From Deneb on" is
+            // decided by the pinned fork in force at the exit's epoch, which takes nothing from
+            // the caller. The caller's `fork.*_version` plays no part in this domain,
+            // so only its genesis validators root is checked (an exit signed today for an epoch
+            // two forks back is legitimate and its fork_info names today's fork).
+            let capella = network.fork_version(ForkName::Capella).ok_or_else(|| {
+                RequestError::WrongForkInfo(format!(
+                    "the pinned {} network has Deneb but no Capella fork version for the \
+                     EIP-7044 exit domain",
+                    network.name
+                ))
+            })?;
+            compute_domain(
+                domain::VOLUNTARY_EXIT,
+                capella,
+                network.genesis_validators_root,
+            )
+        } else {
+            check_fork_version(&fork_info.fork, network, epoch)?;
+            network.domain_at(domain_type, epoch)
+        };
+        Ok(compute_signing_root(object_root, domain))
+    }
+}
+
+/// The version the spec's `get_domain` (phase0 beacon-chain.md) would take from the caller's
+/// `fork` at `epoch` must be the pinned schedule's version at that epoch.
+fn check_fork_version(fork: &Fork, network: &Network, epoch: Epoch) -> Result<(), RequestError> {
+    let sent = if epoch < fork.epoch {
+        fork.previous_version
+    } else {
+        fork.current_version
+    };
+    let pinned_fork = network.fork_at(epoch);
+    let pinned = network
+        .fork_version(pinned_fork)
+        .expect("the fork in force is scheduled");
+    if sent == pinned {
+        return Ok(());
+    }
+    Err(RequestError::WrongForkInfo(format!(
+        "fork_info.fork gives version {sent} at epoch {epoch}, but the pinned {} network is at \
+         {} (version {pinned}) there",
+        network.name,
+        pinned_fork.as_upper()
+    )))
+}
+
+impl SignableMessage {
+    /// STABLE. The API's name for this type (`"BLOCK_V2"`), for logs and metrics. A legacy
+    /// `BLOCK` request is reported as `"BLOCK_V2"`, the variant it is parsed into.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Block { .. } => "BLOCK_V2",
+            Self::Attestation(_) => "ATTESTATION",
+            Self::RandaoReveal { .. } => "RANDAO_REVEAL",
+            Self::Deposit { .. } => "DEPOSIT",
+            Self::ValidatorRegistration(_) => "VALIDATOR_REGISTRATION",
+            Self::AggregationSlot { .. } => "AGGREGATION_SLOT",
+            Self::AggregateAndProof(_) => "AGGREGATE_AND_PROOF",
+            Self::AggregateAndProofV2 { .. } => "AGGREGATE_AND_PROOF_V2",
+            Self::VoluntaryExit(_) => "VOLUNTARY_EXIT",
+            Self::SyncCommitteeMessage { .. } => "SYNC_COMMITTEE_MESSAGE",
+            Self::SyncCommitteeSelectionProof(_) => "SYNC_COMMITTEE_SELECTION_PROOF",
+            Self::SyncCommitteeContributionAndProof(_) => "SYNC_COMMITTEE_CONTRIBUTION_AND_PROOF",
+        }
+    }
+
+    /// STABLE. Only blocks and attestations can be slashed (phase0 beacon-chain.md
+    /// `is_slashable_attestation_data`, `process_proposer_slashing`).
+    pub fn slashing_subject(&self) -> SlashingSubject {
+        match self {
+            Self::Block { header, .. } => SlashingSubject::Block { slot: header.slot },
+            Self::Attestation(data) => SlashingSubject::Attestation {
+                source: data.source.epoch,
+                target: data.target.epoch,
+            },
+            _ => SlashingSubject::None,
+        }
+    }
+
+    /// STABLE. The slot this message is for, for the far-future clock check: an epoch counts
+    /// as its start slot, and a message that names several (attestation data: slot, source,
+    /// target) gives the latest of them. `None` for deposits and validator registrations, which
+    /// are not tied to a slot.
+    pub fn claimed_slot(&self, slots_per_epoch: u64) -> Option<Slot> {
+        let start = |e: Epoch| e.start_slot(slots_per_epoch);
+        let attestation =
+            |d: &AttestationData| d.slot.max(start(d.source.epoch)).max(start(d.target.epoch));
+        Some(match self {
+            Self::Deposit { .. } | Self::ValidatorRegistration(_) => return None,
+            Self::Block { header, .. } => header.slot,
+            Self::Attestation(data) => attestation(data),
+            Self::RandaoReveal { epoch } => start(*epoch),
+            Self::AggregationSlot { slot } => *slot,
+            Self::AggregateAndProof(a) => attestation(&a.aggregate.data),
+            Self::AggregateAndProofV2 {
+                aggregate_and_proof,
+                ..
+            } => attestation(aggregate_and_proof.data()),
+            Self::VoluntaryExit(exit) => start(exit.epoch),
+            Self::SyncCommitteeMessage { slot, .. } => *slot,
+            Self::SyncCommitteeSelectionProof(data) => data.slot,
+            Self::SyncCommitteeContributionAndProof(c) => c.slot(),
+        })
+    }
+}

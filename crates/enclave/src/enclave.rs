@@ -1,0 +1,283 @@
+//! Program P: the one place that decides whether to sign.
+
+use crate::deposit::DepositData;
+use crate::policy::{Clock, Policy, PolicyViolation, DEPOSIT_AMOUNT};
+use crate::protection::Protection;
+use crate::sealer::Sealer;
+use crate::vault::{Vault, VaultError};
+use alloy_primitives::{Address, B256};
+use lsv_consensus::containers::DepositMessage;
+use lsv_consensus::{
+    PublicKeyBytes, RequestError, SignRequest, SignableMessage, SignatureBytes, SlashingSubject,
+};
+use lsv_slashing_protection::{
+    ImportSummary, Interchange, InterchangeFormat, NotSafe, PruneSummary, Safe, SlashingDatabase,
+};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Where P keeps its state inside the data directory.
+pub struct DataDir(PathBuf);
+
+impl DataDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self(root.into())
+    }
+    pub fn root(&self) -> &Path {
+        &self.0
+    }
+    pub fn keys(&self) -> PathBuf {
+        self.0.join("keys")
+    }
+    pub fn slashing_db(&self) -> PathBuf {
+        self.0.join("slashing-protection.sqlite")
+    }
+}
+
+/// A signature P released, with the root it covers.
+#[derive(Clone, Copy, Debug)]
+pub struct Signed {
+    pub signature: SignatureBytes,
+    pub signing_root: B256,
+    /// `SameData` when this re-signs a message already recorded.
+    pub resigned: bool,
+}
+
+/// Why P did not sign. Each maps to one HTTP status at the API edge.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error("no key {0} in this signer")]
+    UnknownKey(PublicKeyBytes),
+    #[error(transparent)]
+    BadRequest(#[from] RequestError),
+    #[error("refused by slashing protection: {0}")]
+    Slashable(NotSafe),
+    #[error("refused by policy: {0}")]
+    Policy(#[from] PolicyViolation),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// A key made by `generate_keys`, with what the operator needs to deposit for it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct GeneratedKey {
+    pub pubkey: PublicKeyBytes,
+    pub owner: Address,
+    pub withdrawal_credentials: B256,
+    pub deposit_data: DepositData,
+    /// Evidence that P made this key (the attestation issue fills it). `null` for now.
+    pub attestation: Option<serde_json::Value>,
+    /// False for the `dev` backend: its sealing and evidence are software only.
+    pub hardware_backed: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error("slashing protection database: {0}")]
+    Protection(String),
+    #[error("data directory {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("another lsv process is using {0}: two signers on one slashing record could sign a slashable pair")]
+    InUse(PathBuf),
+}
+
+pub struct Enclave {
+    /// Held for P's lifetime: one process per data directory.
+    _lock: std::fs::File,
+    policy: Policy,
+    vault: Vault,
+    protection: Protection,
+    clock: Arc<dyn Clock>,
+}
+
+/// Keys per `generate_keys` call; each costs a KDF run and a durable write.
+pub const MAX_KEYS_PER_CALL: usize = 64;
+
+impl Enclave {
+    /// Opens P on `data_dir`: unseals the keys, opens the slashing database (created on first
+    /// start, pinned to the network's genesis validators root) and registers every key in it.
+    pub fn open(
+        data_dir: &DataDir,
+        policy: Policy,
+        sealer: Arc<dyn Sealer>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartError> {
+        crate::fsutil::create_private_dir(data_dir.root()).map_err(|source| StartError::Io {
+            path: data_dir.root().into(),
+            source,
+        })?;
+        let lock_path = data_dir.root().join("lock");
+        let lock = std::fs::File::create(&lock_path).map_err(|source| StartError::Io {
+            path: lock_path,
+            source,
+        })?;
+        if lock.try_lock().is_err() {
+            return Err(StartError::InUse(data_dir.root().into()));
+        }
+        let gvr = policy.network.genesis_validators_root;
+        let vault = Vault::open(&data_dir.keys(), sealer, gvr)?;
+        let mut db = SlashingDatabase::open(data_dir.slashing_db(), gvr)
+            .map_err(|e| StartError::Protection(e.to_string()))?;
+        // A key whose file landed but whose registration did not (a crash between the two)
+        // is registered here, before it can sign.
+        db.register_validators(&vault.pubkeys())
+            .map_err(|e| StartError::Protection(e.to_string()))?;
+        Ok(Self {
+            _lock: lock,
+            policy,
+            vault,
+            protection: Protection::start(db),
+            clock,
+        })
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn public_keys(&self) -> Vec<PublicKeyBytes> {
+        self.vault.pubkeys()
+    }
+
+    pub fn has_key(&self, pubkey: &PublicKeyBytes) -> bool {
+        self.vault.get(pubkey).is_some()
+    }
+
+    pub fn is_hardware_backed(&self) -> bool {
+        self.vault.is_hardware_backed()
+    }
+
+    pub fn sealing_backend(&self) -> &'static str {
+        self.vault.backend()
+    }
+
+    /// Signs `request` with `pubkey`'s key if, and only if, every rule allows it.
+    ///
+    /// The signature is computed while the slashing record is being committed, and released
+    /// only after the commit: a refused or failed check drops it inside P.
+    pub async fn sign(
+        &self,
+        pubkey: &PublicKeyBytes,
+        request: &SignRequest,
+    ) -> Result<Signed, SignError> {
+        let key = self
+            .vault
+            .get(pubkey)
+            .ok_or(SignError::UnknownKey(*pubkey))?;
+        let signing_root = request.signing_root(&self.policy.network)?;
+        self.policy
+            .check(pubkey, &request.message, self.clock.unix_seconds())?;
+        let subject = request.message.slashing_subject();
+        if subject == SlashingSubject::None {
+            return Ok(Signed {
+                signature: key.sign_root(&signing_root),
+                signing_root,
+                resigned: false,
+            });
+        }
+        let verdict = self.protection.check(*pubkey, subject, signing_root);
+        let signature = key.sign_root(&signing_root);
+        match verdict.await {
+            Ok(Ok(Ok(safe))) => Ok(Signed {
+                signature,
+                signing_root,
+                resigned: safe == Safe::SameData,
+            }),
+            Ok(Ok(Err(not_safe))) => Err(SignError::Slashable(not_safe)),
+            Ok(Err(db_error)) => Err(SignError::Internal(db_error)),
+            Err(_) => Err(SignError::Internal(
+                "slashing-protection writer dropped the check".into(),
+            )),
+        }
+    }
+
+    /// Generates `count` keys bound to `owner`, each with signed deposit data for 32 ETH to C.
+    pub async fn generate_keys(
+        &self,
+        owner: Address,
+        count: usize,
+    ) -> Result<Vec<GeneratedKey>, SignError> {
+        if count == 0 || count > MAX_KEYS_PER_CALL {
+            return Err(SignError::BadRequest(RequestError::Malformed(format!(
+                "count must be between 1 and {MAX_KEYS_PER_CALL}"
+            ))));
+        }
+        let withdrawal_credentials = self.policy.withdrawal_credentials()?;
+        let mut out = Vec::with_capacity(count);
+        for _ in 0..count {
+            let key = self
+                .vault
+                .generate(owner, withdrawal_credentials)
+                .map_err(|e| SignError::Internal(e.to_string()))?;
+            let pubkey = key.pubkey;
+            self.protection
+                .run(move |db| db.register_validators(&[pubkey]).map_err(|e| e.to_string()))
+                .await
+                .and_then(|r| r)
+                .map_err(SignError::Internal)?;
+            // The deposit goes through the same checks as any request would.
+            let message = DepositMessage {
+                pubkey,
+                withdrawal_credentials,
+                amount: DEPOSIT_AMOUNT,
+            };
+            let request = SignRequest {
+                signing_root: None,
+                fork_info: None,
+                message: SignableMessage::Deposit {
+                    message,
+                    genesis_fork_version: self.policy.network.genesis_fork_version,
+                },
+            };
+            let signed = self.sign(&pubkey, &request).await?;
+            out.push(GeneratedKey {
+                pubkey,
+                owner,
+                withdrawal_credentials,
+                deposit_data: DepositData::new(&message, signed.signature, &self.policy.network),
+                attestation: None,
+                hardware_backed: self.vault.is_hardware_backed(),
+            });
+            tracing::info!(%pubkey, %owner, "generated validator key");
+        }
+        Ok(out)
+    }
+
+    /// Imports an EIP-3076 interchange: it can only raise watermarks.
+    pub async fn import_interchange(
+        &self,
+        interchange: Interchange,
+    ) -> Result<ImportSummary, String> {
+        self.protection
+            .run(move |db| {
+                db.import_interchange(&interchange)
+                    .map_err(|e| e.to_string())
+            })
+            .await?
+    }
+
+    /// Exports the slashing-protection record of every key as an EIP-3076 interchange.
+    pub async fn export_interchange(
+        &self,
+        format: InterchangeFormat,
+    ) -> Result<Interchange, String> {
+        self.protection
+            .run(move |db| {
+                db.export_interchange(None, format)
+                    .map_err(|e| e.to_string())
+            })
+            .await?
+    }
+
+    /// Drops history below the watermarks; decisions never depend on it.
+    pub async fn prune(&self) -> Result<PruneSummary, String> {
+        self.protection
+            .run(|db| db.prune().map_err(|e| e.to_string()))
+            .await?
+    }
+}

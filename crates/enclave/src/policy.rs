@@ -1,0 +1,155 @@
+//! What P signs beyond slashing protection (DESIGN.md, "Policy beyond slashing" and "Time").
+//!
+//! The host chooses every request and the clock, so each rule here is about what one forged
+//! request could do: a deposit with other credentials would hand the validator to someone else;
+//! a far-future block or attestation would raise the watermarks so high that the key could never
+//! sign again.
+
+use alloy_primitives::{Address, B256};
+use lsv_consensus::{Gwei, Network, PublicKeyBytes, SignableMessage, SlashingSubject, Slot};
+
+/// The deposit amount P signs for: 32 ETH (`MIN_ACTIVATION_BALANCE`, Electra beacon-chain.md).
+pub const DEPOSIT_AMOUNT: Gwei = Gwei(32_000_000_000);
+
+/// `EPOCHS_PER_SYNC_COMMITTEE_PERIOD` (Altair beacon-chain.md): validator clients compute
+/// sync-committee selection proofs up to a period ahead, so messages that cannot move a
+/// watermark may look that far into the future.
+pub const EPOCHS_PER_SYNC_COMMITTEE_PERIOD: u64 = 256;
+
+/// The wall clock, as the host reports it. A seam so tests can move time.
+pub trait Clock: Send + Sync + 'static {
+    fn unix_seconds(&self) -> u64;
+}
+
+/// The operating system's clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn unix_seconds(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    }
+}
+
+/// P's signing policy, fixed when P starts.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub network: Network,
+    /// C, the lsv contract that must receive every validator's withdrawals. Without it P signs
+    /// no deposit at all.
+    pub withdrawal_contract: Option<Address>,
+    /// How far ahead of the clock a block or attestation may be, in slots.
+    pub max_skew_slots: u64,
+}
+
+impl Policy {
+    pub fn new(network: Network, withdrawal_contract: Option<Address>) -> Self {
+        Self {
+            network,
+            withdrawal_contract,
+            max_skew_slots: 2,
+        }
+    }
+
+    /// The only withdrawal credentials P puts in a deposit: `0x02 ‖ 0^11 ‖ C` (EIP-7251).
+    pub fn withdrawal_credentials(&self) -> Result<B256, PolicyViolation> {
+        self.withdrawal_contract
+            .map(Network::compounding_withdrawal_credentials)
+            .ok_or(PolicyViolation::NoWithdrawalContract)
+    }
+
+    /// Checks `message`, to be signed by `signer` at wall-clock time `now`, against every rule
+    /// that does not need the slashing database.
+    pub fn check(
+        &self,
+        signer: &PublicKeyBytes,
+        message: &SignableMessage,
+        now_unix: u64,
+    ) -> Result<(), PolicyViolation> {
+        self.check_time(message, now_unix)?;
+        match message {
+            SignableMessage::Deposit {
+                message: deposit,
+                genesis_fork_version,
+            } => {
+                let expected = self.withdrawal_credentials()?;
+                if deposit.withdrawal_credentials != expected {
+                    return Err(PolicyViolation::DepositCredentials {
+                        requested: deposit.withdrawal_credentials,
+                        required: expected,
+                    });
+                }
+                if deposit.amount != DEPOSIT_AMOUNT {
+                    return Err(PolicyViolation::DepositAmount(deposit.amount));
+                }
+                if *genesis_fork_version != self.network.genesis_fork_version {
+                    return Err(PolicyViolation::DepositForkVersion);
+                }
+                if deposit.pubkey != *signer {
+                    return Err(PolicyViolation::ForeignPubkey);
+                }
+            }
+            SignableMessage::ValidatorRegistration(reg) if reg.pubkey != *signer => {
+                return Err(PolicyViolation::ForeignPubkey);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn check_time(&self, message: &SignableMessage, now_unix: u64) -> Result<(), PolicyViolation> {
+        // Before genesis the current slot is 0: nothing may claim to be far past it.
+        let now = self.network.slot_at_unix_time(now_unix).unwrap_or(Slot(0));
+        let spe = self.network.slots_per_epoch;
+        // Messages that move a slashing watermark get the tight bound; the rest get a sync
+        // committee period of lookahead.
+        let (claimed, allowed_ahead) = match message.slashing_subject() {
+            SlashingSubject::Block { slot } => (slot, self.max_skew_slots),
+            SlashingSubject::Attestation { source, target } => {
+                (source.max(target).start_slot(spe), self.max_skew_slots)
+            }
+            SlashingSubject::None => match message.claimed_slot(spe) {
+                Some(slot) => (
+                    slot,
+                    EPOCHS_PER_SYNC_COMMITTEE_PERIOD * spe + self.max_skew_slots,
+                ),
+                None => return Ok(()),
+            },
+        };
+        let limit = now.as_u64().saturating_add(allowed_ahead);
+        if claimed.as_u64() > limit {
+            return Err(PolicyViolation::FarFuture {
+                claimed,
+                current: now,
+                limit: Slot(limit),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A request P refuses on policy, not on slashing history.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyViolation {
+    #[error("no withdrawal contract is configured, so no deposit can be signed")]
+    NoWithdrawalContract,
+    #[error("deposit withdrawal credentials {requested} are not the lsv contract's {required}")]
+    DepositCredentials { requested: B256, required: B256 },
+    #[error("deposit amount {0} gwei is not 32 ETH")]
+    DepositAmount(Gwei),
+    #[error("deposit genesis fork version is not the pinned network's")]
+    DepositForkVersion,
+    #[error("the message names another validator's public key")]
+    ForeignPubkey,
+    #[error(
+        "slot {claimed} is beyond the current slot {current} plus the allowed skew (limit {limit})"
+    )]
+    FarFuture {
+        claimed: Slot,
+        current: Slot,
+        limit: Slot,
+    },
+}

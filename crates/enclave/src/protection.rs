@@ -1,0 +1,138 @@
+//! The slashing-protection writer: one thread owns the database and commits checks in groups.
+//!
+//! Every signing request that can be slashed sends its check here and waits for the verdict.
+//! The thread takes whatever checks are queued, evaluates them in arrival order inside one
+//! transaction and commits once, so one fsync covers many signatures (group commit) while each
+//! verdict is still durable before its signature may leave P. Checks for one key are therefore
+//! serialised: two conflicting requests can never both pass, whichever batch they land in.
+
+use lsv_consensus::{PublicKeyBytes, SlashingSubject, B256};
+use lsv_slashing_protection::{NotSafe, Safe, SigningCheck, SlashingDatabase};
+use std::sync::mpsc;
+use tokio::sync::oneshot;
+
+/// The most checks one transaction takes; bounds the latency a burst adds to its last member.
+const MAX_GROUP: usize = 512;
+
+type Job = Box<dyn FnOnce(&mut SlashingDatabase) + Send>;
+
+enum Command {
+    Check {
+        check: SigningCheck,
+        reply: oneshot::Sender<Verdict>,
+    },
+    Run(Job),
+}
+
+/// The outcome of one check: safe (and durable), refused, or the database failed (nothing may
+/// be signed).
+pub type Verdict = Result<Result<Safe, NotSafe>, String>;
+
+/// A handle to the writer thread; cheap to clone.
+#[derive(Clone)]
+pub struct Protection {
+    tx: mpsc::Sender<Command>,
+}
+
+impl Protection {
+    /// Starts the writer thread, which owns `db` until every handle is dropped.
+    pub fn start(db: SlashingDatabase) -> Self {
+        let (tx, rx) = mpsc::channel::<Command>();
+        std::thread::Builder::new()
+            .name("slashing-protection".into())
+            .spawn(move || writer_loop(db, rx))
+            .expect("spawn slashing-protection thread");
+        Self { tx }
+    }
+
+    /// Queues a check; the receiver resolves once its verdict is durable.
+    pub fn check(
+        &self,
+        pubkey: PublicKeyBytes,
+        subject: SlashingSubject,
+        signing_root: B256,
+    ) -> oneshot::Receiver<Verdict> {
+        let (reply, rx) = oneshot::channel();
+        let check = SigningCheck {
+            pubkey,
+            subject,
+            signing_root,
+        };
+        if let Err(mpsc::SendError(Command::Check { reply, .. })) =
+            self.tx.send(Command::Check { check, reply })
+        {
+            let _ = reply.send(Err("slashing-protection writer has stopped".into()));
+        }
+        rx
+    }
+
+    /// Runs `f` on the database between groups (administration: import, export, prune).
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut SlashingDatabase) -> T + Send + 'static,
+    ) -> Result<T, String> {
+        let (reply, rx) = oneshot::channel();
+        let job: Job = Box::new(move |db| {
+            let _ = reply.send(f(db));
+        });
+        self.tx
+            .send(Command::Run(job))
+            .map_err(|_| "slashing-protection writer has stopped".to_owned())?;
+        rx.await
+            .map_err(|_| "slashing-protection writer has stopped".to_owned())
+    }
+}
+
+fn writer_loop(mut db: SlashingDatabase, rx: mpsc::Receiver<Command>) {
+    let mut checks: Vec<SigningCheck> = Vec::with_capacity(MAX_GROUP);
+    let mut replies: Vec<oneshot::Sender<Verdict>> = Vec::with_capacity(MAX_GROUP);
+    while let Ok(first) = rx.recv() {
+        let mut next = Some(first);
+        loop {
+            match next.take() {
+                Some(Command::Check { check, reply }) => {
+                    checks.push(check);
+                    replies.push(reply);
+                }
+                Some(Command::Run(job)) => {
+                    // Keep arrival order: commit the checks queued before this job first.
+                    flush(&mut db, &mut checks, &mut replies);
+                    job(&mut db);
+                }
+                None => {}
+            }
+            if checks.len() >= MAX_GROUP {
+                break;
+            }
+            match rx.try_recv() {
+                Ok(cmd) => next = Some(cmd),
+                Err(_) => break,
+            }
+        }
+        flush(&mut db, &mut checks, &mut replies);
+    }
+}
+
+fn flush(
+    db: &mut SlashingDatabase,
+    checks: &mut Vec<SigningCheck>,
+    replies: &mut Vec<oneshot::Sender<Verdict>>,
+) {
+    if checks.is_empty() {
+        return;
+    }
+    match db.check_and_record_batch(checks) {
+        Ok(verdicts) => {
+            for (reply, verdict) in replies.drain(..).zip(verdicts) {
+                let _ = reply.send(Ok(verdict));
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, group = checks.len(), "slashing-protection commit failed; refusing the group");
+            for reply in replies.drain(..) {
+                let _ = reply.send(Err(format!("slashing-protection database error: {e}")));
+            }
+        }
+    }
+    checks.clear();
+}

@@ -1,0 +1,286 @@
+//! The key vault: BLS keys generated inside P, sealed at rest, held in memory while P runs.
+//!
+//! There is no import of outside keys and no export of secrets: a key exists because P made it
+//! from the OS's randomness, and it leaves P only as signatures.
+
+use crate::fsutil;
+use crate::sealer::{SealError, Sealer};
+use alloy_primitives::{Address, B256};
+use blst::min_pk::SecretKey;
+use lsv_consensus::{PublicKeyBytes, SignatureBytes};
+use parking_lot::RwLock;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+/// The BLS ciphersuite of the consensus layer (`specs/phase0/beacon-chain.md` "BLS signatures":
+/// proof-of-possession scheme, G2 signatures).
+pub const BLS_DST: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
+
+/// One key in memory. The secret is zeroized when the last reference drops (blst does it).
+pub struct ValidatorKey {
+    pub pubkey: PublicKeyBytes,
+    pub owner: Address,
+    pub withdrawal_credentials: B256,
+    secret: SecretKey,
+}
+
+impl ValidatorKey {
+    /// Signs a root P computed itself. Private to the crate: nothing outside P can ask for a
+    /// signature over an arbitrary root.
+    pub(crate) fn sign_root(&self, root: &B256) -> SignatureBytes {
+        SignatureBytes(self.secret.sign(root.as_slice(), BLS_DST, &[]).compress())
+    }
+}
+
+impl std::fmt::Debug for ValidatorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ValidatorKey")
+            .field("pubkey", &self.pubkey)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A key's file at rest: versioned, so later formats (a record bound to a freshness anchor,
+/// DESIGN.md "Freshness") can be told apart.
+#[derive(Serialize, Deserialize)]
+struct KeyRecord {
+    version: u32,
+    pubkey: PublicKeyBytes,
+    owner: Address,
+    withdrawal_credentials: B256,
+    genesis_validators_root: B256,
+    created_unix: u64,
+    sealed: SealedSecret,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SealedSecret {
+    backend: String,
+    blob: serde_json::Value,
+}
+
+const RECORD_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error("key store I/O at {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("key file {path} is unreadable: {reason}")]
+    BadRecord { path: PathBuf, reason: String },
+    #[error("key file {path}: {source}")]
+    Seal { path: PathBuf, source: SealError },
+    #[error("OS randomness unavailable: {0}")]
+    Randomness(String),
+}
+
+pub struct Vault {
+    dir: PathBuf,
+    sealer: Arc<dyn Sealer>,
+    genesis_validators_root: B256,
+    keys: RwLock<HashMap<PublicKeyBytes, Arc<ValidatorKey>>>,
+}
+
+impl Vault {
+    /// Opens the key directory and unseals every key in it (in parallel: a KDF per key).
+    pub fn open(
+        dir: &Path,
+        sealer: Arc<dyn Sealer>,
+        genesis_validators_root: B256,
+    ) -> Result<Self, VaultError> {
+        fsutil::create_private_dir(dir).map_err(|source| VaultError::Io {
+            path: dir.into(),
+            source,
+        })?;
+        let mut paths = Vec::new();
+        let entries = std::fs::read_dir(dir).map_err(|source| VaultError::Io {
+            path: dir.into(),
+            source,
+        })?;
+        for entry in entries {
+            let path = entry
+                .map_err(|source| VaultError::Io {
+                    path: dir.into(),
+                    source,
+                })?
+                .path();
+            let is_key = path.extension().is_some_and(|e| e == "json")
+                && !path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with('.'));
+            if is_key {
+                paths.push(path);
+            }
+        }
+        paths.sort();
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(paths.len().max(1));
+        let chunk = paths.len().div_ceil(threads).max(1);
+        let loaded: Vec<Result<ValidatorKey, VaultError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = paths
+                .chunks(chunk)
+                .map(|part| {
+                    let sealer = &sealer;
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|p| load_record(p, sealer.as_ref(), genesis_validators_root))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("unseal thread panicked"))
+                .collect()
+        });
+        let mut keys = HashMap::new();
+        for key in loaded {
+            let key = key?;
+            keys.insert(key.pubkey, Arc::new(key));
+        }
+        Ok(Self {
+            dir: dir.to_owned(),
+            sealer,
+            genesis_validators_root,
+            keys: RwLock::new(keys),
+        })
+    }
+
+    /// Generates a key from the OS's randomness, seals it, makes the record durable, and only
+    /// then makes the key usable.
+    pub fn generate(
+        &self,
+        owner: Address,
+        withdrawal_credentials: B256,
+    ) -> Result<Arc<ValidatorKey>, VaultError> {
+        let mut ikm = Zeroizing::new([0u8; 32]);
+        getrandom::fill(ikm.as_mut()).map_err(|e| VaultError::Randomness(e.to_string()))?;
+        // IETF BLS KeyGen (draft-irtf-cfrg-bls-signature §2.3) from 32 bytes of IKM.
+        let secret = SecretKey::key_gen(ikm.as_ref(), &[])
+            .map_err(|e| VaultError::Randomness(format!("{e:?}")))?;
+        let pubkey = PublicKeyBytes(secret.sk_to_pk().compress());
+        let secret_bytes = Zeroizing::new(secret.to_bytes());
+        let path = self.path_for(&pubkey);
+        let blob = self
+            .sealer
+            .seal(&secret_bytes, pubkey)
+            .map_err(|source| VaultError::Seal {
+                path: path.clone(),
+                source,
+            })?;
+        let record = KeyRecord {
+            version: RECORD_VERSION,
+            pubkey,
+            owner,
+            withdrawal_credentials,
+            genesis_validators_root: self.genesis_validators_root,
+            created_unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+            sealed: SealedSecret {
+                backend: self.sealer.backend().to_owned(),
+                blob,
+            },
+        };
+        let json = serde_json::to_vec_pretty(&record).expect("key record serializes");
+        fsutil::write_file_atomic(&path, &json, true)
+            .map_err(|source| VaultError::Io { path, source })?;
+        let key = Arc::new(ValidatorKey {
+            pubkey,
+            owner,
+            withdrawal_credentials,
+            secret,
+        });
+        self.keys.write().insert(pubkey, key.clone());
+        Ok(key)
+    }
+
+    pub fn get(&self, pubkey: &PublicKeyBytes) -> Option<Arc<ValidatorKey>> {
+        self.keys.read().get(pubkey).cloned()
+    }
+
+    /// Every public key, sorted.
+    pub fn pubkeys(&self) -> Vec<PublicKeyBytes> {
+        let mut v: Vec<_> = self.keys.read().keys().copied().collect();
+        v.sort();
+        v
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.read().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn is_hardware_backed(&self) -> bool {
+        self.sealer.is_hardware_backed()
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.sealer.backend()
+    }
+
+    fn path_for(&self, pubkey: &PublicKeyBytes) -> PathBuf {
+        self.dir.join(format!("{}.json", hex::encode(pubkey.0)))
+    }
+}
+
+fn load_record(path: &Path, sealer: &dyn Sealer, gvr: B256) -> Result<ValidatorKey, VaultError> {
+    let bad = |reason: String| VaultError::BadRecord {
+        path: path.into(),
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|source| VaultError::Io {
+        path: path.into(),
+        source,
+    })?;
+    let record: KeyRecord = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+    if record.version != RECORD_VERSION {
+        return Err(bad(format!(
+            "record version {} is not supported",
+            record.version
+        )));
+    }
+    if record.genesis_validators_root != gvr {
+        return Err(bad("the key was made for another network".into()));
+    }
+    if record.sealed.backend != sealer.backend() {
+        return Err(VaultError::Seal {
+            path: path.into(),
+            source: SealError::WrongBackend {
+                expected: sealer.backend(),
+                found: record.sealed.backend,
+            },
+        });
+    }
+    let secret_bytes = sealer
+        .unseal(&record.sealed.blob)
+        .map_err(|source| VaultError::Seal {
+            path: path.into(),
+            source,
+        })?;
+    let secret = SecretKey::from_bytes(secret_bytes.as_ref())
+        .map_err(|_| bad("sealed secret is not a BLS key".into()))?;
+    if secret.sk_to_pk().compress() != record.pubkey.0 {
+        return Err(bad(
+            "sealed secret does not match the recorded public key".into()
+        ));
+    }
+    Ok(ValidatorKey {
+        pubkey: record.pubkey,
+        owner: record.owner,
+        withdrawal_credentials: record.withdrawal_credentials,
+        secret,
+    })
+}

@@ -1,0 +1,246 @@
+//! Routes and the one place where P's errors become HTTP statuses.
+
+use crate::metrics::{Metrics, Outcome};
+use alloy_primitives::Address;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use lsv_consensus::{PublicKeyBytes, RequestError, SignRequest};
+use lsv_enclave::{Enclave, SignError};
+use serde::Deserialize;
+use serde_json::json;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::TcpListener;
+
+/// The largest request body accepted. A full Altair block with every list at its mainnet
+/// maximum stays well below this; anything larger is refused with 413 before it is parsed.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+pub struct AppState {
+    pub enclave: Arc<Enclave>,
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    pub fn new(enclave: Arc<Enclave>) -> Arc<Self> {
+        let metrics = Metrics::new();
+        metrics.keys.set(enclave.public_keys().len() as i64);
+        Arc::new(Self { enclave, metrics })
+    }
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/api/v1/eth2/sign/{identifier}", post(sign))
+        .route("/api/v1/eth2/publicKeys", get(public_keys))
+        .route("/upcheck", get(upcheck))
+        .route("/healthcheck", get(healthcheck))
+        .route("/metrics", get(metrics))
+        .route("/eth/v1/lsv/keys", post(generate_keys))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (
+        status,
+        Json(json!({ "code": status.as_u16(), "message": message.into() })),
+    )
+        .into_response()
+}
+
+/// `Accept: text/plain` (without JSON) gets the bare hex signature; everything else gets
+/// `{"signature": ...}`, as Web3Signer answers.
+fn wants_text(headers: &HeaderMap) -> bool {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    accept.contains("text/plain") && !accept.contains("application/json")
+}
+
+async fn sign(
+    State(state): State<Arc<AppState>>,
+    Path(identifier): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let started = Instant::now();
+    let (type_name, outcome, response) = sign_inner(&state, &identifier, &headers, &body).await;
+    state
+        .metrics
+        .record(type_name, outcome, started.elapsed().as_secs_f64());
+    response
+}
+
+async fn sign_inner(
+    state: &AppState,
+    identifier: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> (&'static str, Outcome, Response) {
+    let pubkey = match PublicKeyBytes::from_hex(identifier) {
+        Ok(pk) => pk,
+        Err(e) => {
+            return (
+                "UNKNOWN",
+                Outcome::BadRequest,
+                error(StatusCode::BAD_REQUEST, e.to_string()),
+            )
+        }
+    };
+    if !state.enclave.has_key(&pubkey) {
+        return (
+            "UNKNOWN",
+            Outcome::UnknownKey,
+            error(
+                StatusCode::NOT_FOUND,
+                format!("no key {pubkey} in this signer"),
+            ),
+        );
+    }
+    let request = match SignRequest::from_json(body) {
+        Ok(r) => r,
+        Err(e) => {
+            return (
+                "UNKNOWN",
+                Outcome::BadRequest,
+                error(StatusCode::BAD_REQUEST, e.to_string()),
+            )
+        }
+    };
+    let type_name = request.message.type_name();
+    let span = tracing::debug_span!("sign", %pubkey, r#type = type_name);
+    let _enter = span.enter();
+    match state.enclave.sign(&pubkey, &request).await {
+        Ok(signed) => {
+            tracing::debug!(resigned = signed.resigned, "signed");
+            let sig = signed.signature.to_hex();
+            let response = if wants_text(headers) {
+                (
+                    [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"))],
+                    sig,
+                )
+                    .into_response()
+            } else {
+                Json(json!({ "signature": sig })).into_response()
+            };
+            (type_name, Outcome::Signed, response)
+        }
+        Err(e) => {
+            let (status, outcome) = match &e {
+                SignError::UnknownKey(_) => (StatusCode::NOT_FOUND, Outcome::UnknownKey),
+                SignError::BadRequest(_) => (StatusCode::BAD_REQUEST, Outcome::BadRequest),
+                SignError::Slashable(_) => {
+                    (StatusCode::PRECONDITION_FAILED, Outcome::RefusedSlashing)
+                }
+                SignError::Policy(_) => (StatusCode::PRECONDITION_FAILED, Outcome::RefusedPolicy),
+                SignError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, Outcome::Error),
+            };
+            match outcome {
+                Outcome::Error => tracing::error!(error = %e, "signing failed"),
+                _ => tracing::info!(reason = %e, "refused"),
+            }
+            (type_name, outcome, error(status, e.to_string()))
+        }
+    }
+}
+
+async fn public_keys(State(state): State<Arc<AppState>>) -> Response {
+    Json(state.enclave.public_keys()).into_response()
+}
+
+async fn upcheck() -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"))],
+        "OK",
+    )
+        .into_response()
+}
+
+async fn healthcheck(State(state): State<Arc<AppState>>) -> Response {
+    Json(json!({
+        "status": "UP",
+        "checks": [
+            { "id": "keys-loaded", "status": "UP", "count": state.enclave.public_keys().len() },
+            { "id": "sealing", "status": "UP", "backend": state.enclave.sealing_backend(),
+              "hardware_backed": state.enclave.is_hardware_backed() },
+        ],
+        "outcome": "UP",
+    }))
+    .into_response()
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeysRequest {
+    owner: Address,
+    count: usize,
+}
+
+async fn generate_keys(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let request: KeysRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("expected {{\"owner\": \"0x<20-byte address>\", \"count\": <n>}}: {e}"),
+            )
+        }
+    };
+    match state
+        .enclave
+        .generate_keys(request.owner, request.count)
+        .await
+    {
+        Ok(keys) => {
+            state
+                .metrics
+                .keys
+                .set(state.enclave.public_keys().len() as i64);
+            let hardware_backed = state.enclave.is_hardware_backed();
+            let mut body = json!({ "data": keys, "hardware_backed": hardware_backed });
+            if !hardware_backed {
+                body["warning"] = json!(
+                    "dev backend: keys are sealed in software with a password kept in the data directory; \
+                     not hardware-backed, for devnets and tests only"
+                );
+            }
+            Json(body).into_response()
+        }
+        Err(SignError::BadRequest(RequestError::Malformed(m))) => error(StatusCode::BAD_REQUEST, m),
+        Err(SignError::Policy(p)) => error(StatusCode::PRECONDITION_FAILED, p.to_string()),
+        Err(e) => {
+            tracing::error!(error = %e, "key generation failed");
+            error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+        }
+    }
+}

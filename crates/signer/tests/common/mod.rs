@@ -1,0 +1,226 @@
+//! A real signer on a loopback port, a real HTTP client, and request builders.
+#![allow(dead_code)]
+
+use alloy_primitives::{Address, B256};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::TokioExecutor;
+use lsv_consensus::{Epoch, Network, PublicKeyBytes, Slot};
+use lsv_enclave::keystore::Kdf;
+use lsv_enclave::{Clock, DataDir, DevSealer, Enclave, Policy};
+use lsv_signer::AppState;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// A clock the test moves.
+pub struct TestClock(pub AtomicU64);
+
+impl Clock for TestClock {
+    fn unix_seconds(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+pub const CONTRACT: Address = Address::repeat_byte(0xc0);
+pub const OWNER: Address = Address::repeat_byte(0x0e);
+/// The current epoch the test clock starts at.
+pub const NOW_EPOCH: u64 = 400_000;
+
+pub struct TestSigner {
+    pub url: String,
+    pub network: Network,
+    pub enclave: Arc<Enclave>,
+    pub clock: Arc<TestClock>,
+    pub client: Client<HttpConnector, Full<Bytes>>,
+    pub dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestSigner {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+pub async fn start() -> TestSigner {
+    let dir = tempfile::tempdir().unwrap();
+    let network = Network::mainnet();
+    let now = network.genesis_time + NOW_EPOCH * 32 * network.seconds_per_slot;
+    let clock = Arc::new(TestClock(AtomicU64::new(now)));
+    let sealer = DevSealer::open(dir.path(), Kdf::Pbkdf2 { c: 16 }).unwrap();
+    let enclave = Arc::new(
+        Enclave::open(
+            &DataDir::new(dir.path()),
+            Policy::new(network.clone(), Some(CONTRACT)),
+            Arc::new(sealer),
+            clock.clone(),
+        )
+        .unwrap(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(lsv_signer::serve(
+        listener,
+        AppState::new(enclave.clone()),
+        async {
+            let _ = rx.await;
+        },
+    ));
+    let client = Client::builder(TokioExecutor::new()).build_http();
+    TestSigner {
+        url,
+        network,
+        enclave,
+        clock,
+        client,
+        dir,
+        stop: Some(tx),
+    }
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+impl TestSigner {
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        accept: Option<&str>,
+        body: impl Into<Bytes>,
+    ) -> Reply {
+        let mut req = hyper::Request::builder()
+            .method(method)
+            .uri(format!("{}{}", self.url, path));
+        req = req.header("content-type", "application/json");
+        if let Some(a) = accept {
+            req = req.header("accept", a);
+        }
+        let resp = self
+            .client
+            .request(req.body(Full::new(body.into())).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let body = String::from_utf8(
+            resp.into_body()
+                .collect()
+                .await
+                .unwrap()
+                .to_bytes()
+                .to_vec(),
+        )
+        .unwrap();
+        Reply {
+            status,
+            content_type,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, None, Bytes::new()).await
+    }
+
+    pub async fn sign(&self, pubkey: &PublicKeyBytes, body: &serde_json::Value) -> Reply {
+        self.send(
+            "POST",
+            &format!("/api/v1/eth2/sign/{pubkey}"),
+            Some("application/json"),
+            body.to_string(),
+        )
+        .await
+    }
+
+    pub async fn generate(&self, count: usize) -> Vec<PublicKeyBytes> {
+        let r = self
+            .send(
+                "POST",
+                "/eth/v1/lsv/keys",
+                None,
+                serde_json::json!({"owner": OWNER, "count": count}).to_string(),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["pubkey"].as_str().unwrap().parse().unwrap())
+            .collect()
+    }
+
+    pub fn fork_info(&self, epoch: u64) -> serde_json::Value {
+        let fork = self.network.fork_object_at(Epoch(epoch));
+        serde_json::json!({
+            "fork": fork,
+            "genesis_validators_root": self.network.genesis_validators_root,
+        })
+    }
+
+    pub fn attestation(&self, source: u64, target: u64, root_byte: u8) -> serde_json::Value {
+        serde_json::json!({
+            "type": "ATTESTATION",
+            "fork_info": self.fork_info(target),
+            "attestation": {
+                "slot": (target * 32).to_string(),
+                "index": "0",
+                "beacon_block_root": B256::repeat_byte(root_byte),
+                "source": { "epoch": source.to_string(), "root": B256::repeat_byte(1) },
+                "target": { "epoch": target.to_string(), "root": B256::repeat_byte(2) },
+            }
+        })
+    }
+
+    pub fn block(&self, slot: u64, body_byte: u8) -> serde_json::Value {
+        let epoch = Slot(slot).epoch(32).as_u64();
+        serde_json::json!({
+            "type": "BLOCK_V2",
+            "fork_info": self.fork_info(epoch),
+            "beacon_block": {
+                "version": self.network.fork_at(Epoch(epoch)).as_upper(),
+                "block_header": {
+                    "slot": slot.to_string(),
+                    "proposer_index": "7",
+                    "parent_root": B256::repeat_byte(3),
+                    "state_root": B256::repeat_byte(4),
+                    "body_root": B256::repeat_byte(body_byte),
+                }
+            }
+        })
+    }
+}
+
+/// Verifies a BLS signature independently of P (blst directly, the consensus DST).
+pub fn verify(pubkey: &PublicKeyBytes, root: B256, signature_hex: &str) -> bool {
+    use blst::min_pk::{PublicKey, Signature};
+    let sig = Signature::from_bytes(&hex::decode(signature_hex.trim_start_matches("0x")).unwrap())
+        .unwrap();
+    let pk = PublicKey::from_bytes(&pubkey.0).unwrap();
+    sig.verify(
+        true,
+        root.as_slice(),
+        b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_",
+        &[],
+        &pk,
+        true,
+    ) == blst::BLST_ERROR::BLST_SUCCESS
+}

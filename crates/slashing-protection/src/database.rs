@@ -1,0 +1,687 @@
+//! [`SlashingDatabase`]: the watermark rules of [`crate::watermarks`] applied to a durable SQLite
+//! file, with group commit, interchange import/export and pruning.
+
+use crate::decision::{Decision, NotSafe, Safe};
+use crate::error::{Error, InterchangeError};
+use crate::interchange::{
+    Interchange, InterchangeData, InterchangeFormat, SignedAttestation, SignedBlock,
+};
+use crate::schema::{self, ORIGIN_IMPORTED, ORIGIN_SIGNED, SCHEMA_VERSION};
+use crate::signing_root::SigningRoot;
+use crate::watermarks::{AttestationWatermark, BlockWatermark, ResignableAttestation, Watermarks};
+use lsv_consensus::{Epoch, PublicKeyBytes, SlashingSubject, Slot, B256};
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use std::path::Path;
+use std::time::Duration;
+
+/// How long a write waits for another connection's transaction before failing with "busy".
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+const SELECT_WATERMARKS: &str =
+    "SELECT id, block_slot, block_resign_root, att_source, att_target, \
+     att_resign_source, att_resign_root, record_version FROM validators WHERE pubkey = ?1";
+const UPDATE_WATERMARKS: &str = "UPDATE validators SET block_slot = ?2, block_resign_root = ?3, \
+     att_source = ?4, att_target = ?5, att_resign_source = ?6, att_resign_root = ?7, \
+     record_version = ?8 WHERE id = ?1";
+const INSERT_BLOCK: &str = "INSERT INTO signed_blocks (validator_id, slot, signing_root, origin) \
+     VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING";
+const INSERT_ATTESTATION: &str = "INSERT INTO signed_attestations \
+     (validator_id, source_epoch, target_epoch, signing_root, origin) \
+     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING";
+const INSERT_VALIDATOR: &str = "INSERT INTO validators (pubkey) VALUES (?1) ON CONFLICT DO NOTHING";
+
+/// One message to check, for [`SlashingDatabase::check_and_record_batch`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SigningCheck {
+    pub pubkey: PublicKeyBytes,
+    pub subject: SlashingSubject,
+    /// The root that will be signed. Compared only for [`Safe::SameData`]; zero means unknown.
+    pub signing_root: B256,
+}
+
+impl SigningCheck {
+    pub fn block(pubkey: PublicKeyBytes, slot: Slot, signing_root: B256) -> Self {
+        Self {
+            pubkey,
+            subject: SlashingSubject::Block { slot },
+            signing_root,
+        }
+    }
+
+    pub fn attestation(
+        pubkey: PublicKeyBytes,
+        source: Epoch,
+        target: Epoch,
+        signing_root: B256,
+    ) -> Self {
+        Self {
+            pubkey,
+            subject: SlashingSubject::Attestation { source, target },
+            signing_root,
+        }
+    }
+}
+
+/// What an interchange import did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// Entries (`data[]` items) processed; a key may appear more than once.
+    pub entries: usize,
+    /// Keys that were not registered before and now are.
+    pub newly_registered: usize,
+    /// Entries that changed a key's watermarks (raised one, or cleared a re-sign root).
+    pub watermarks_changed: usize,
+    /// History rows added (duplicates of rows already present are not counted).
+    pub history_rows_added: usize,
+}
+
+/// What [`SlashingDatabase::prune`] deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PruneSummary {
+    pub blocks_deleted: usize,
+    pub attestations_deleted: usize,
+}
+
+/// The slashing-protection database of one chain (one genesis validators root).
+///
+/// Methods that write take `&mut self`, so requests through one handle are serialised by the
+/// borrow checker (share it behind a mutex); every decision also re-reads the watermarks inside
+/// an immediate (write-locked) transaction, so separate connections to the same file are
+/// serialised by SQLite as well.
+#[derive(Debug)]
+pub struct SlashingDatabase {
+    conn: Connection,
+    genesis_validators_root: B256,
+}
+
+impl SlashingDatabase {
+    /// Opens the database at `path`, creating it for `genesis_validators_root` if the file is new
+    /// or empty. Fails if it belongs to another genesis validators root, has another schema
+    /// version, or is some other SQLite database. Sets WAL mode, `synchronous=FULL` and foreign
+    /// keys, and checks that they took effect.
+    pub fn open(path: impl AsRef<Path>, genesis_validators_root: B256) -> Result<Self, Error> {
+        let conn = Connection::open(path)?;
+        Self::init(conn, genesis_validators_root, true)
+    }
+
+    /// A private in-memory database (for tests): same rules, no durability.
+    pub fn open_in_memory(genesis_validators_root: B256) -> Result<Self, Error> {
+        let conn = Connection::open_in_memory()?;
+        Self::init(conn, genesis_validators_root, false)
+    }
+
+    fn init(mut conn: Connection, gvr: B256, on_disk: bool) -> Result<Self, Error> {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // auto_vacuum only takes effect on a database that is still empty (before the WAL switch
+        // writes the header), i.e. when creating; it lets `prune` return freed pages to the file
+        // system. On an existing database it is a no-op.
+        conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")?;
+        if on_disk {
+            let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(Error::Pragma {
+                    pragma: "journal_mode",
+                    expected: "wal",
+                    actual: mode,
+                });
+            }
+        }
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        check_pragma(&conn, "synchronous", 2, "2 (FULL)")?;
+        check_pragma(&conn, "foreign_keys", 1, "1 (ON)")?;
+        conn.set_prepared_statement_cache_capacity(32);
+
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tables: i64 = tx.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+            [],
+            |r| r.get(0),
+        )?;
+        let has_metadata: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'metadata')",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has_metadata {
+            if tables != 0 {
+                return Err(Error::NotASlashingDatabase);
+            }
+            tx.execute_batch(schema::CREATE)?;
+            tx.execute(
+                "INSERT INTO metadata (id, schema_version, genesis_validators_root) VALUES (1, ?1, ?2)",
+                params![SCHEMA_VERSION, gvr.as_slice()],
+            )?;
+            tracing::info!(
+                %gvr,
+                schema_version = SCHEMA_VERSION,
+                "created slashing-protection database"
+            );
+        } else {
+            let (version, stored): (i64, Vec<u8>) = tx
+                .query_row(
+                    "SELECT schema_version, genesis_validators_root FROM metadata WHERE id = 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?
+                .ok_or_else(|| Error::Corrupt("metadata row missing".into()))?;
+            if version != SCHEMA_VERSION {
+                return Err(Error::UnsupportedSchemaVersion {
+                    found: version,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            let stored = B256::try_from(stored.as_slice())
+                .map_err(|_| Error::Corrupt("genesis_validators_root is not 32 bytes".into()))?;
+            if stored != gvr {
+                return Err(Error::GenesisValidatorsRootMismatch {
+                    database: stored,
+                    expected: gvr,
+                });
+            }
+        }
+        tx.commit()?;
+        Ok(Self {
+            conn,
+            genesis_validators_root: gvr,
+        })
+    }
+
+    /// The genesis validators root this database protects.
+    pub fn genesis_validators_root(&self) -> B256 {
+        self.genesis_validators_root
+    }
+
+    /// Registers keys (idempotent), in one transaction. Returns how many were new.
+    pub fn register_validators(&mut self, pubkeys: &[PublicKeyBytes]) -> Result<usize, Error> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut added = 0;
+        {
+            let mut insert = tx.prepare_cached(INSERT_VALIDATOR)?;
+            for pk in pubkeys {
+                added += insert.execute([pk.as_bytes().as_slice()])?;
+            }
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
+    /// Whether `pubkey` is registered.
+    pub fn is_registered(&self, pubkey: &PublicKeyBytes) -> Result<bool, Error> {
+        Ok(load_watermarks(&self.conn, pubkey)?.is_some())
+    }
+
+    /// Every registered key, in registration order.
+    pub fn registered_validators(&self) -> Result<Vec<PublicKeyBytes>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT pubkey FROM validators ORDER BY id")?;
+        let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
+        rows.map(|r| {
+            let bytes = r?;
+            PublicKeyBytes::from_slice(&bytes)
+                .ok_or_else(|| Error::Corrupt("pubkey is not 48 bytes".into()))
+        })
+        .collect()
+    }
+
+    /// The watermarks of `pubkey`, or `None` if it is not registered.
+    pub fn watermarks(&self, pubkey: &PublicKeyBytes) -> Result<Option<Watermarks>, Error> {
+        Ok(load_watermarks(&self.conn, pubkey)?.map(|(_, wm)| wm))
+    }
+
+    /// Checks one message and, if it is [`Safe::Valid`], records it durably before returning.
+    /// [`SlashingSubject::None`] is always `Valid` and writes nothing. See
+    /// [`check_and_record_batch`](Self::check_and_record_batch) for the contract.
+    pub fn check_and_record(
+        &mut self,
+        pubkey: &PublicKeyBytes,
+        subject: SlashingSubject,
+        signing_root: B256,
+    ) -> Result<Decision, Error> {
+        let item = SigningCheck {
+            pubkey: *pubkey,
+            subject,
+            signing_root,
+        };
+        let mut decisions = self.check_and_record_batch(std::slice::from_ref(&item))?;
+        decisions
+            .pop()
+            .ok_or_else(|| Error::Corrupt("batch of one returned no decision".into()))
+    }
+
+    /// Group commit: checks `items` in order inside one write transaction, recording every
+    /// [`Safe::Valid`] one, and commits once (one fsync for the whole batch).
+    ///
+    /// - Later items see the records of earlier ones, so two conflicting items in one batch can
+    ///   never both be `Safe`; the result for item `i` is exactly what checking the items one by
+    ///   one would give.
+    /// - A `NotSafe` item writes nothing and does not affect the others.
+    /// - `Ok(decisions)` is returned only after the commit is durable; only then may the `Safe`
+    ///   items be signed. On `Err` (including a failed commit) the transaction is rolled back and
+    ///   **no** item may be treated as signed.
+    pub fn check_and_record_batch(
+        &mut self,
+        items: &[SigningCheck],
+    ) -> Result<Vec<Decision>, Error> {
+        if items.iter().all(|i| i.subject == SlashingSubject::None) {
+            return Ok(vec![Ok(Safe::Valid); items.len()]);
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let decisions = items
+            .iter()
+            .map(|item| check_and_record_one(&tx, item))
+            .collect::<Result<Vec<_>, _>>()?;
+        tx.commit()?;
+        for (item, decision) in items.iter().zip(&decisions) {
+            match decision {
+                Ok(safe) => {
+                    tracing::debug!(
+                        pubkey = %item.pubkey, subject = ?item.subject, outcome = ?safe,
+                        "slashing protection: safe"
+                    )
+                }
+                Err(reason) => {
+                    tracing::warn!(
+                        pubkey = %item.pubkey, subject = ?item.subject, %reason,
+                        "slashing protection: refused"
+                    )
+                }
+            }
+        }
+        Ok(decisions)
+    }
+
+    /// Imports an EIP-3076 interchange (complete or minimal) in one transaction.
+    ///
+    /// The interchange must be version 5 and for this database's genesis validators root;
+    /// otherwise nothing is written. Unknown keys are registered. Each key's watermarks are only
+    /// ever raised, to the interchange's highest slot, source and target (minification: this is
+    /// how interchanges with slashable data are imported safely); a watermark the import reaches
+    /// loses its re-sign root. The rows themselves are added to the history.
+    pub fn import_interchange(
+        &mut self,
+        interchange: &Interchange,
+    ) -> Result<ImportSummary, InterchangeError> {
+        interchange.validate()?;
+        let theirs = interchange.metadata.genesis_validators_root;
+        if theirs != self.genesis_validators_root {
+            return Err(InterchangeError::GenesisValidatorsRootMismatch {
+                interchange: theirs,
+                database: self.genesis_validators_root,
+            });
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut summary = ImportSummary::default();
+        for entry in &interchange.data {
+            summary.entries += 1;
+            let (id, before) = match load_watermarks(&tx, &entry.pubkey)? {
+                Some(found) => found,
+                None => {
+                    tx.prepare_cached(INSERT_VALIDATOR)?
+                        .execute([entry.pubkey.as_bytes().as_slice()])?;
+                    summary.newly_registered += 1;
+                    (tx.last_insert_rowid(), Watermarks::default())
+                }
+            };
+            let after =
+                before.raise_by_import(entry.max_block_slot(), entry.max_attestation_epochs());
+            if after != before {
+                store_watermarks(&tx, id, &after)?;
+                summary.watermarks_changed += 1;
+            }
+            let mut insert_block = tx.prepare_cached(INSERT_BLOCK)?;
+            for b in &entry.signed_blocks {
+                summary.history_rows_added += insert_block.execute(params![
+                    id,
+                    to_sql(b.slot.as_u64())?,
+                    stored_root(b.signing_root.into())
+                        .as_ref()
+                        .map(B256::as_slice),
+                    ORIGIN_IMPORTED
+                ])?;
+            }
+            let mut insert_att = tx.prepare_cached(INSERT_ATTESTATION)?;
+            for a in &entry.signed_attestations {
+                summary.history_rows_added += insert_att.execute(params![
+                    id,
+                    to_sql(a.source_epoch.as_u64())?,
+                    to_sql(a.target_epoch.as_u64())?,
+                    stored_root(a.signing_root.into())
+                        .as_ref()
+                        .map(B256::as_slice),
+                    ORIGIN_IMPORTED
+                ])?;
+            }
+        }
+        tx.commit()?;
+        tracing::info!(?summary, "imported slashing-protection interchange");
+        Ok(summary)
+    }
+
+    /// Exports an EIP-3076 interchange for `pubkeys` (all registered keys if `None`, in
+    /// registration order). Fails with [`Error::UnregisteredValidator`] for an unknown key.
+    ///
+    /// [`InterchangeFormat::Minimal`] gives per key one block at the block watermark and one
+    /// attestation at (max source, max target), with a root only where P itself signed exactly
+    /// that message. [`InterchangeFormat::Complete`] gives every retained history row plus those
+    /// watermark entries when pruning removed the rows that carried them. Either way, importing
+    /// the result reproduces the watermarks.
+    pub fn export_interchange(
+        &self,
+        pubkeys: Option<&[PublicKeyBytes]>,
+        format: InterchangeFormat,
+    ) -> Result<Interchange, Error> {
+        // One read transaction, so the export is a consistent snapshot.
+        let tx = self.conn.unchecked_transaction()?;
+        let keys = match pubkeys {
+            Some(keys) => keys.to_vec(),
+            None => self.registered_validators()?,
+        };
+        let mut data = Vec::with_capacity(keys.len());
+        for pubkey in keys {
+            let (id, wm) =
+                load_watermarks(&tx, &pubkey)?.ok_or(Error::UnregisteredValidator(pubkey))?;
+            let mut entry = InterchangeData {
+                pubkey,
+                signed_blocks: Vec::new(),
+                signed_attestations: Vec::new(),
+            };
+            if format == InterchangeFormat::Complete {
+                load_history(&tx, id, &mut entry)?;
+            }
+            if let Some(b) = wm.block {
+                if !entry.signed_blocks.iter().any(|x| x.slot == b.slot) {
+                    entry.signed_blocks.push(SignedBlock {
+                        slot: b.slot,
+                        signing_root: b.resign_root,
+                    });
+                }
+            }
+            if let Some(a) = wm.attestation {
+                let has_source = entry
+                    .signed_attestations
+                    .iter()
+                    .any(|x| x.source_epoch == a.source);
+                let has_target = entry
+                    .signed_attestations
+                    .iter()
+                    .any(|x| x.target_epoch == a.target);
+                if !(has_source && has_target) {
+                    entry.signed_attestations.push(SignedAttestation {
+                        source_epoch: a.source,
+                        target_epoch: a.target,
+                        signing_root: a
+                            .resign
+                            .filter(|own| own.source == a.source)
+                            .map(|own| own.signing_root),
+                    });
+                }
+            }
+            data.push(entry);
+        }
+        drop(tx);
+        Ok(Interchange::new(self.genesis_validators_root, data))
+    }
+
+    /// Deletes history rows below each key's watermarks (blocks below the block watermark,
+    /// attestations with a target below the target watermark), keeping the rows at the
+    /// watermarks. Decisions read only the watermarks, so pruning never weakens protection; it
+    /// only shortens a complete export. Freed pages are returned to the file system.
+    pub fn prune(&mut self) -> Result<PruneSummary, Error> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let blocks_deleted = tx.execute(
+            "DELETE FROM signed_blocks WHERE slot < \
+             (SELECT v.block_slot FROM validators v WHERE v.id = signed_blocks.validator_id)",
+            [],
+        )?;
+        let attestations_deleted = tx.execute(
+            "DELETE FROM signed_attestations WHERE target_epoch < \
+             (SELECT v.att_target FROM validators v WHERE v.id = signed_attestations.validator_id)",
+            [],
+        )?;
+        tx.commit()?;
+        self.conn.execute_batch("PRAGMA incremental_vacuum")?;
+        let summary = PruneSummary {
+            blocks_deleted,
+            attestations_deleted,
+        };
+        tracing::info!(?summary, "pruned slashing-protection history");
+        Ok(summary)
+    }
+}
+
+/// The decision for one item, recorded in `conn`'s open transaction if `Valid`: one read, and
+/// for a `Valid` item one update and one history insert.
+fn check_and_record_one(conn: &Connection, item: &SigningCheck) -> Result<Decision, Error> {
+    if item.subject == SlashingSubject::None {
+        return Ok(Ok(Safe::Valid));
+    }
+    let Some((id, wm)) = load_watermarks(conn, &item.pubkey)? else {
+        return Ok(Err(NotSafe::UnregisteredValidator(item.pubkey)));
+    };
+    let decision = wm.check(item.subject, item.signing_root);
+    if decision == Ok(Safe::Valid) {
+        store_watermarks(conn, id, &wm.record(item.subject, item.signing_root))?;
+        let root = stored_root(item.signing_root.into());
+        let root = root.as_ref().map(B256::as_slice);
+        match item.subject {
+            SlashingSubject::None => {}
+            SlashingSubject::Block { slot } => {
+                conn.prepare_cached(INSERT_BLOCK)?.execute(params![
+                    id,
+                    to_sql(slot.as_u64())?,
+                    root,
+                    ORIGIN_SIGNED
+                ])?;
+            }
+            SlashingSubject::Attestation { source, target } => {
+                conn.prepare_cached(INSERT_ATTESTATION)?.execute(params![
+                    id,
+                    to_sql(source.as_u64())?,
+                    to_sql(target.as_u64())?,
+                    root,
+                    ORIGIN_SIGNED
+                ])?;
+            }
+        }
+    }
+    Ok(decision)
+}
+
+fn check_pragma(
+    conn: &Connection,
+    pragma: &'static str,
+    want: i64,
+    expected: &'static str,
+) -> Result<(), Error> {
+    let got: i64 = conn.query_row(&format!("PRAGMA {pragma}"), [], |r| r.get(0))?;
+    if got != want {
+        return Err(Error::Pragma {
+            pragma,
+            expected,
+            actual: got.to_string(),
+        });
+    }
+    Ok(())
+}
+
+fn load_watermarks(
+    conn: &Connection,
+    pubkey: &PublicKeyBytes,
+) -> Result<Option<(i64, Watermarks)>, Error> {
+    let mut stmt = conn.prepare_cached(SELECT_WATERMARKS)?;
+    let mut rows = stmt.query([pubkey.as_bytes().as_slice()])?;
+    let Some(row) = rows.next()? else {
+        return Ok(None);
+    };
+    let id: i64 = row.get(0)?;
+    let block = match opt_u64(row, 1)? {
+        Some(slot) => Some(BlockWatermark {
+            slot: Slot(slot),
+            resign_root: opt_root(row, 2)?,
+        }),
+        None => None,
+    };
+    let attestation = match (opt_u64(row, 3)?, opt_u64(row, 4)?) {
+        (Some(source), Some(target)) => Some(AttestationWatermark {
+            source: Epoch(source),
+            target: Epoch(target),
+            resign: match (opt_u64(row, 5)?, opt_root(row, 6)?) {
+                (Some(s), Some(signing_root)) => Some(ResignableAttestation {
+                    source: Epoch(s),
+                    signing_root,
+                }),
+                (None, None) => None,
+                _ => return Err(Error::Corrupt("half an attestation re-sign record".into())),
+            },
+        }),
+        (None, None) => None,
+        _ => return Err(Error::Corrupt("half an attestation watermark".into())),
+    };
+    let record_version =
+        opt_u64(row, 7)?.ok_or_else(|| Error::Corrupt("record_version is NULL".into()))?;
+    Ok(Some((
+        id,
+        Watermarks {
+            block,
+            attestation,
+            record_version,
+        },
+    )))
+}
+
+fn store_watermarks(conn: &Connection, id: i64, wm: &Watermarks) -> Result<(), Error> {
+    let block_slot = wm.block.map(|b| to_sql(b.slot.as_u64())).transpose()?;
+    let block_root = wm.block.and_then(|b| b.resign_root);
+    let (att_source, att_target, resign_source, resign_root) = match wm.attestation {
+        Some(a) => (
+            Some(to_sql(a.source.as_u64())?),
+            Some(to_sql(a.target.as_u64())?),
+            a.resign.map(|r| to_sql(r.source.as_u64())).transpose()?,
+            a.resign.map(|r| r.signing_root),
+        ),
+        None => (None, None, None, None),
+    };
+    let changed = conn.prepare_cached(UPDATE_WATERMARKS)?.execute(params![
+        id,
+        block_slot,
+        block_root.as_ref().map(|r| r.as_slice()),
+        att_source,
+        att_target,
+        resign_source,
+        resign_root.as_ref().map(|r| r.as_slice()),
+        to_sql(wm.record_version)?,
+    ])?;
+    if changed != 1 {
+        return Err(Error::Corrupt(format!("validator row {id} vanished")));
+    }
+    Ok(())
+}
+
+fn load_history(conn: &Connection, id: i64, entry: &mut InterchangeData) -> Result<(), Error> {
+    let mut blocks = conn.prepare_cached(
+        "SELECT slot, signing_root FROM signed_blocks WHERE validator_id = ?1 \
+         ORDER BY slot, signing_root",
+    )?;
+    let mut rows = blocks.query([id])?;
+    while let Some(row) = rows.next()? {
+        entry.signed_blocks.push(SignedBlock {
+            slot: Slot(req_u64(row, 0)?),
+            signing_root: opt_root(row, 1)?,
+        });
+    }
+    let mut atts = conn.prepare_cached(
+        "SELECT source_epoch, target_epoch, signing_root FROM signed_attestations \
+         WHERE validator_id = ?1 ORDER BY target_epoch, source_epoch, signing_root",
+    )?;
+    let mut rows = atts.query([id])?;
+    while let Some(row) = rows.next()? {
+        entry.signed_attestations.push(SignedAttestation {
+            source_epoch: Epoch(req_u64(row, 0)?),
+            target_epoch: Epoch(req_u64(row, 1)?),
+            signing_root: opt_root(row, 2)?,
+        });
+    }
+    Ok(())
+}
+
+/// A slot, epoch or counter as an SQLite integer. Callers have already refused values above
+/// [`crate::MAX_STORABLE`]; this is the last line of defence.
+fn to_sql(v: u64) -> Result<i64, Error> {
+    i64::try_from(v).map_err(|_| Error::Corrupt(format!("{v} does not fit an SQLite integer")))
+}
+
+/// A signing root as stored: NULL for the zero (unknown) root.
+fn stored_root(root: SigningRoot) -> Option<B256> {
+    root.to_option()
+}
+
+fn opt_u64(row: &Row<'_>, idx: usize) -> Result<Option<u64>, Error> {
+    row.get::<_, Option<i64>>(idx)?
+        .map(|v| u64::try_from(v).map_err(|_| Error::Corrupt(format!("negative integer {v}"))))
+        .transpose()
+}
+
+fn req_u64(row: &Row<'_>, idx: usize) -> Result<u64, Error> {
+    opt_u64(row, idx)?.ok_or_else(|| Error::Corrupt("unexpected NULL".into()))
+}
+
+fn opt_root(row: &Row<'_>, idx: usize) -> Result<Option<B256>, Error> {
+    match row.get_ref(idx)?.as_blob_or_null() {
+        Ok(None) => Ok(None),
+        Ok(Some(bytes)) => B256::try_from(bytes)
+            .map(Some)
+            .map_err(|_| Error::Corrupt("signing root is not 32 bytes".into())),
+        Err(e) => Err(Error::Sqlite(e.into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_database_is_wal_synchronous_full_with_foreign_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SlashingDatabase::open(dir.path().join("sp.sqlite"), B256::ZERO).unwrap();
+        let mode: String = db
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let sync: i64 = db
+            .conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(sync, 2);
+        let fk: i64 = db
+            .conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1);
+        let av: i64 = db
+            .conn
+            .query_row("PRAGMA auto_vacuum", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(av, 2, "incremental auto-vacuum");
+    }
+
+    #[test]
+    fn history_rows_must_reference_a_validator() {
+        let db = SlashingDatabase::open_in_memory(B256::ZERO).unwrap();
+        let r = db.conn.execute(
+            "INSERT INTO signed_blocks (validator_id, slot, signing_root, origin) VALUES (42, 1, NULL, 0)",
+            [],
+        );
+        assert!(r.is_err(), "foreign key not enforced");
+    }
+}
