@@ -84,17 +84,6 @@ pub fn signer(args: SignerBenchArgs) -> Result<(), String> {
         })
         .map_err(|e| e.to_string())?;
     let pubkeys: Vec<PublicKeyBytes> = keys.iter().map(|k| k.pubkey).collect();
-    let listener = server_rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let state = AppState::new(enclave);
-    server_rt.spawn(lsv_signer::serve(listener, state, async {
-        let _ = stop_rx.await;
-    }));
-
-    // Each key signs attestations with strictly rising targets, ending near the current epoch.
     let now = network
         .slot_at_unix_time(SystemClock.unix_seconds())
         .ok_or("clock before genesis")?;
@@ -103,21 +92,83 @@ pub fn signer(args: SignerBenchArgs) -> Result<(), String> {
         .as_u64()
         .saturating_sub(200_000);
     let plan = Arc::new(Plan {
-        network,
+        network: network.clone(),
         pubkeys,
         base_epoch,
-        url: format!("http://{addr}"),
+        url: String::new(),
     });
 
-    let client_rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+    let listener = server_rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .map_err(|e| e.to_string())?;
-    let single = client_rt.block_on(load(plan.clone(), 1, duration, 0))?;
-    let many = client_rt.block_on(load(plan.clone(), args.clients, duration, 1))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let state = AppState::new(enclave.clone());
+    server_rt.spawn(lsv_signer::serve(listener, state, async {
+        let _ = stop_rx.await;
+    }));
+
+    // Each key signs attestations with strictly rising targets, ending near the current epoch.
+    let plan = Arc::new(Plan {
+        url: format!("http://{addr}"),
+        ..Arc::into_inner(plan).expect("one owner")
+    });
+
+    // The load generator gets its own named thread, so profiles tell its CPU from P's.
+    let client_plan = plan.clone();
+    let clients = args.clients;
+    let (http_floor, single, many) = std::thread::Builder::new()
+        .name("bench-client".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            let p = client_plan;
+            let floor = rt.block_on(load(p.clone(), 1, duration, 0, Workload::Upcheck))?;
+            let single = rt.block_on(load(p.clone(), 1, duration, 0, Workload::Attestations))?;
+            let many = rt.block_on(load(p, clients, duration, 1, Workload::Attestations))?;
+            Ok::<_, String>((floor, single, many))
+        })
+        .map_err(|e| e.to_string())?
+        .join()
+        .map_err(|_| "bench client panicked".to_owned())??;
+    // P without HTTP: the same enclave call the API makes, one caller at a time.
+    let direct = server_rt.block_on(async {
+        let mut latencies = Vec::new();
+        let deadline = Instant::now() + duration;
+        let mut target = plan.base_epoch + 150_000;
+        while Instant::now() < deadline {
+            target += 1;
+            let request =
+                lsv_consensus::SignRequest::from_json(plan.attestation_body(target).as_bytes())
+                    .map_err(|e| e.to_string())?;
+            let t = Instant::now();
+            enclave
+                .sign(&plan.pubkeys[0], &request)
+                .await
+                .map_err(|e| e.to_string())?;
+            latencies.push(t.elapsed().as_secs_f64());
+        }
+        Ok::<_, String>(LoadResult::from_latencies(
+            latencies,
+            duration.as_secs_f64(),
+        ))
+    })?;
     let _ = stop_tx.send(());
     drop(server_rt);
 
+    println!(
+        "HTTP round trip alone (GET /upcheck), 1 client: latency p50 {:.3} ms, p99 {:.3} ms",
+        http_floor.p50 * 1e3,
+        http_floor.p99 * 1e3
+    );
+    println!(
+        "P in process, 1 caller:  {:.0} signatures/s, latency p50 {:.3} ms, p99 {:.3} ms",
+        direct.rate,
+        direct.p50 * 1e3,
+        direct.p99 * 1e3
+    );
     println!(
         "P over HTTP, 1 client:   {:.0} signatures/s, latency p50 {:.3} ms, p99 {:.3} ms",
         single.rate,
@@ -208,6 +259,14 @@ impl Plan {
     }
 }
 
+#[derive(Clone, Copy)]
+enum Workload {
+    /// Signed attestations: the validator client's hot path.
+    Attestations,
+    /// `GET /upcheck`: the HTTP round trip alone, the floor under P's latency.
+    Upcheck,
+}
+
 struct LoadResult {
     rate: f64,
     p50: f64,
@@ -221,6 +280,7 @@ async fn load(
     clients: usize,
     duration: Duration,
     round: u64,
+    workload: Workload,
 ) -> Result<LoadResult, String> {
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let deadline = Instant::now() + duration;
@@ -243,13 +303,18 @@ async fn load(
             let mut i: u64 = 0;
             while Instant::now() < deadline {
                 let key = mine[(i as usize) % mine.len()];
-                let target = plan.base_epoch + round * 100_000 + 1 + i / mine.len() as u64;
-                let body = plan.attestation_body(target);
-                let req = hyper::Request::post(format!("{}/api/v1/eth2/sign/{}", plan.url, key))
-                    .header("content-type", "application/json")
-                    .header("accept", "application/json")
-                    .body(Full::new(Bytes::from(body)))
-                    .map_err(|e| e.to_string())?;
+                let target = plan.base_epoch + round * 60_000 + 1 + i / mine.len() as u64;
+                let req = match workload {
+                    Workload::Attestations => {
+                        hyper::Request::post(format!("{}/api/v1/eth2/sign/{}", plan.url, key))
+                            .header("content-type", "application/json")
+                            .header("accept", "application/json")
+                            .body(Full::new(Bytes::from(plan.attestation_body(target))))
+                    }
+                    Workload::Upcheck => hyper::Request::get(format!("{}/upcheck", plan.url))
+                        .body(Full::new(Bytes::new())),
+                }
+                .map_err(|e| e.to_string())?;
                 let t = Instant::now();
                 let resp = client.request(req).await.map_err(|e| e.to_string())?;
                 let status = resp.status();
@@ -276,15 +341,23 @@ async fn load(
     for t in tasks {
         all.extend(t.await.map_err(|e| e.to_string())??);
     }
-    let elapsed = start.elapsed().as_secs_f64();
     if all.is_empty() {
         return Err("no request completed".into());
     }
-    all.sort_by(|a, b| a.total_cmp(b));
-    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
-    Ok(LoadResult {
-        rate: all.len() as f64 / elapsed,
-        p50: pct(0.50),
-        p99: pct(0.99),
-    })
+    Ok(LoadResult::from_latencies(
+        all,
+        start.elapsed().as_secs_f64(),
+    ))
+}
+
+impl LoadResult {
+    fn from_latencies(mut all: Vec<f64>, elapsed: f64) -> Self {
+        all.sort_by(|a, b| a.total_cmp(b));
+        let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
+        LoadResult {
+            rate: all.len() as f64 / elapsed,
+            p50: pct(0.50),
+            p99: pct(0.99),
+        }
+    }
 }

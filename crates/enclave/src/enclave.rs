@@ -123,6 +123,8 @@ impl Enclave {
         let vault = Vault::open(&data_dir.keys(), sealer, gvr)?;
         let mut db = SlashingDatabase::open(data_dir.slashing_db(), gvr)
             .map_err(|e| StartError::Protection(e.to_string()))?;
+        db.lock_exclusively()
+            .map_err(|e| StartError::Protection(e.to_string()))?;
         // A key whose file landed but whose registration did not (a crash between the two)
         // is registered here, before it can sign.
         db.register_validators(&vault.pubkeys())

@@ -187,6 +187,28 @@ impl SlashingDatabase {
         })
     }
 
+    /// Takes the file for this connection alone until it closes (`locking_mode = EXCLUSIVE`):
+    /// no other connection or process can read or write it meanwhile, and each transaction
+    /// skips the file-lock system calls and the shared-memory WAL index. For a signer that is
+    /// the database's only user; a second signer on the same file fails to start instead.
+    pub fn lock_exclusively(&mut self) -> Result<(), Error> {
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA locking_mode = EXCLUSIVE", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("exclusive") {
+            return Err(Error::Pragma {
+                pragma: "locking_mode",
+                expected: "exclusive",
+                actual: mode,
+            });
+        }
+        // The lock is taken at the next write; take it now so a competitor fails at start-up.
+        self.conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?
+            .commit()?;
+        Ok(())
+    }
+
     /// The genesis validators root this database protects.
     pub fn genesis_validators_root(&self) -> B256 {
         self.genesis_validators_root
