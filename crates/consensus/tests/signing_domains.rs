@@ -258,11 +258,21 @@ fn exits_before_deneb_use_get_domain() {
     // The last Capella epoch, asked of the Deneb fork object: previous_version = Capella.
     let root = request(exit(fork_info_at(&mainnet, DENEB), DENEB - 1)).signing_root(&mainnet);
     assert_eq!(root, Ok(exit_root(&mainnet, DENEB - 1, [3, 0, 0, 0])));
-    // With today's fork_info, get_domain would pick Electra's version for a Bellatrix epoch,
-    // which is not the pinned one there: refused.
-    wrong_fork_info(
-        request(exit(fork_info_at(&mainnet, FULU + 1), 150_000)).signing_root(&mainnet),
-    );
+}
+
+#[test]
+fn an_old_exit_on_a_post_deneb_chain_uses_the_capella_version() {
+    // EIP-7044: today's chain verifies every exit with Capella's version, even one whose epoch
+    // is long before Deneb (clients commonly sign exits for epoch 0 or an old epoch).
+    let mainnet = Network::mainnet();
+    for epoch in [0, 150_000] {
+        let root = request(exit(fork_info_at(&mainnet, FULU + 1), epoch)).signing_root(&mainnet);
+        assert_eq!(
+            root,
+            Ok(exit_root(&mainnet, epoch, [3, 0, 0, 0])),
+            "epoch {epoch}"
+        );
+    }
 }
 
 #[test]

@@ -287,15 +287,21 @@ impl SignRequest {
             )));
         }
 
-        let domain = if matches!(self.message, M::VoluntaryExit(_))
-            && network.fork_at(epoch) >= ForkName::Deneb
-        {
-            // EIP-7044, deneb beacon-chain.md `process_voluntary_exit`: from Deneb on, exits are
-            // signed with CAPELLA_FORK_VERSION whatever the state's fork. "From Deneb on" is
-            // decided by the pinned fork in force at the exit's epoch, which takes nothing from
-            // the caller. The caller's `fork.*_version` plays no part in this domain,
-            // so only its genesis validators root is checked (an exit signed today for an epoch
-            // two forks back is legitimate and its fork_info names today's fork).
+        // The chain the caller is on, by the pinned version its `fork_info` names as current.
+        let callers_fork = ForkName::ALL
+            .into_iter()
+            .rev()
+            .find(|f| network.fork_version(*f) == Some(fork_info.fork.current_version));
+        let exit_after_deneb = matches!(self.message, M::VoluntaryExit(_))
+            && (network.fork_at(epoch) >= ForkName::Deneb
+                || callers_fork.is_some_and(|f| f >= ForkName::Deneb));
+        let domain = if exit_after_deneb {
+            // EIP-7044, deneb beacon-chain.md `process_voluntary_exit`: from Deneb on, the chain
+            // verifies every exit with CAPELLA_FORK_VERSION, whatever the exit's epoch. So an
+            // exit is signed that way when its epoch is at or after Deneb, or when the caller's
+            // chain is (an exit for epoch 0 on today's mainnet must use Capella's version to be
+            // valid). Exits are not slashable; a caller that lies here only gets an exit the
+            // chain rejects.
             let capella = network.fork_version(ForkName::Capella).ok_or_else(|| {
                 RequestError::WrongForkInfo(format!(
                     "the pinned {} network has Deneb but no Capella fork version for the \
