@@ -133,28 +133,21 @@ pub fn signer(args: SignerBenchArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?
         .join()
         .map_err(|_| "bench client panicked".to_owned())??;
-    // P without HTTP: the same enclave call the API makes, one caller at a time.
-    let direct = server_rt.block_on(async {
-        let mut latencies = Vec::new();
-        let deadline = Instant::now() + duration;
-        let mut target = plan.base_epoch + 150_000;
-        while Instant::now() < deadline {
-            target += 1;
-            let request =
-                lsv_consensus::SignRequest::from_json(plan.attestation_body(target).as_bytes())
-                    .map_err(|e| e.to_string())?;
-            let t = Instant::now();
-            enclave
-                .sign(&plan.pubkeys[0], &request)
-                .await
-                .map_err(|e| e.to_string())?;
-            latencies.push(t.elapsed().as_secs_f64());
-        }
-        Ok::<_, String>(LoadResult::from_latencies(
-            latencies,
-            duration.as_secs_f64(),
-        ))
-    })?;
+    // P without HTTP: the same enclave call the API makes, from tasks on the server's runtime.
+    let direct_one = server_rt.block_on(in_process(
+        enclave.clone(),
+        plan.clone(),
+        1,
+        duration,
+        150_000,
+    ))?;
+    let direct_many = server_rt.block_on(in_process(
+        enclave.clone(),
+        plan.clone(),
+        args.clients,
+        duration,
+        170_000,
+    ))?;
     let _ = stop_tx.send(());
     drop(server_rt);
 
@@ -163,12 +156,14 @@ pub fn signer(args: SignerBenchArgs) -> Result<(), String> {
         http_floor.p50 * 1e3,
         http_floor.p99 * 1e3
     );
-    println!(
-        "P in process, 1 caller:  {:.0} signatures/s, latency p50 {:.3} ms, p99 {:.3} ms",
-        direct.rate,
-        direct.p50 * 1e3,
-        direct.p99 * 1e3
-    );
+    for (callers, r) in [(1, &direct_one), (args.clients, &direct_many)] {
+        println!(
+            "P in process, {callers} caller(s): {:.0} signatures/s, latency p50 {:.3} ms, p99 {:.3} ms",
+            r.rate,
+            r.p50 * 1e3,
+            r.p99 * 1e3
+        );
+    }
     println!(
         "P over HTTP, 1 client:   {:.0} signatures/s, latency p50 {:.3} ms, p99 {:.3} ms",
         single.rate,
@@ -232,6 +227,58 @@ fn raw_blst(threads: usize, duration: Duration) -> f64 {
         .map(|h| h.join().expect("bench thread"))
         .sum();
     total as f64 / start.elapsed().as_secs_f64()
+}
+
+/// `callers` tasks calling `Enclave::sign` directly, each on its own keys, for `duration`.
+async fn in_process(
+    enclave: Arc<Enclave>,
+    plan: Arc<Plan>,
+    callers: usize,
+    duration: Duration,
+    epoch_offset: u64,
+) -> Result<LoadResult, String> {
+    let deadline = Instant::now() + duration;
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..callers {
+        let (enclave, plan) = (enclave.clone(), plan.clone());
+        tasks.push(tokio::spawn(async move {
+            let mine: Vec<PublicKeyBytes> = plan
+                .pubkeys
+                .iter()
+                .skip(c)
+                .step_by(callers)
+                .copied()
+                .collect();
+            let mut latencies = Vec::new();
+            let mut i = 0u64;
+            while !mine.is_empty() && Instant::now() < deadline {
+                let target = plan.base_epoch + epoch_offset + 1 + i / mine.len() as u64;
+                let request =
+                    lsv_consensus::SignRequest::from_json(plan.attestation_body(target).as_bytes())
+                        .map_err(|e| e.to_string())?;
+                let t = Instant::now();
+                enclave
+                    .sign(&mine[i as usize % mine.len()], &request)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                latencies.push(t.elapsed().as_secs_f64());
+                i += 1;
+            }
+            Ok::<_, String>(latencies)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.map_err(|e| e.to_string())??);
+    }
+    if all.is_empty() {
+        return Err("no signature completed".into());
+    }
+    Ok(LoadResult::from_latencies(
+        all,
+        start.elapsed().as_secs_f64(),
+    ))
 }
 
 struct Plan {
