@@ -1,0 +1,25 @@
+//! Merkle proofs of a validator's registry entry, balance and inactivity score against a beacon
+//! **block** root (the value EIP-4788 exposes), built from an SSZ `BeaconState` of the Electra or
+//! Fulu layout, in a byte format a contract verifies with the SHA-256 precompile.
+//!
+//! - [`state`]: the Electra and Fulu `BeaconState` containers (SSZ by `ethereum_ssz`,
+//!   `hash_tree_root` by `tree_hash`), generic over the preset ([`preset::StatePreset`]).
+//! - [`gindex`]: the generalized indices lsv proves, documented and derived.
+//! - [`merkle`]: trees over `tree_hash`'d chunks, branches, the spec's verification functions.
+//! - [`prover`]: [`StateProver`] hashes a state once and builds [`ValidatorProof`]s (and any
+//!   single-leaf proof under the nodes it models).
+//! - [`proof`]: the proof, its on-chain encoding (FORMAT.md) and the reference verifier.
+
+pub mod gindex;
+pub mod merkle;
+pub mod preset;
+pub mod proof;
+pub mod prover;
+pub mod state;
+
+pub use preset::StatePreset;
+pub use proof::{
+    Anchor, ListBranch, ListPart, ProofParts, ProvenValidator, ValidatorProof, VerifyError,
+};
+pub use prover::{ProveError, SingleProof, StateProver};
+pub use state::{AnyBeaconState, StateError};

@@ -1,0 +1,354 @@
+//! Binary Merkle trees over 32-byte chunks, their branches, and the spec's verification
+//! functions (`is_valid_merkle_branch`, phase0 beacon-chain.md; `calculate_multi_merkle_root`,
+//! `ssz/merkle-proofs.md`).
+//!
+//! The leaves always come from `tree_hash` (a field's `hash_tree_root`, or the packed chunks of
+//! a basic list); this module only arranges them into the tree SSZ merkleization defines (pad to
+//! a power of two with zero chunks, hash pairs with SHA-256) so that any node, and so any
+//! branch, can be read back. Tests check every root built here against `tree_hash`'s.
+
+use crate::gindex::{self, GeneralizedIndex};
+use alloy_primitives::B256;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// `hash(a ‖ b)`: SHA-256 of two chunks, the only hash in SSZ merkleization.
+pub fn hash_pair(a: &B256, b: &B256) -> B256 {
+    let mut h = Sha256::new();
+    h.update(a);
+    h.update(b);
+    B256::from_slice(&h.finalize())
+}
+
+/// The deepest zero subtree this crate ever needs (a list of 2^64 chunks).
+pub const MAX_DEPTH: usize = 64;
+
+/// `zero_hash(h)`: the root of a subtree of `2^h` zero chunks (`ZERO[0]` is the zero chunk,
+/// `ZERO[h + 1] = hash(ZERO[h] ‖ ZERO[h])`).
+pub fn zero_hash(height: usize) -> B256 {
+    static ZEROS: OnceLock<Vec<B256>> = OnceLock::new();
+    ZEROS.get_or_init(|| {
+        let mut z = vec![B256::ZERO];
+        for h in 0..MAX_DEPTH {
+            let next = hash_pair(&z[h], &z[h]);
+            z.push(next);
+        }
+        z
+    })[height]
+}
+
+/// The 32-byte chunk of a `uint64` (little-endian, zero-padded), as SSZ packs a lone basic value
+/// and as a list length is mixed in.
+pub fn u64_chunk(value: u64) -> B256 {
+    let mut chunk = B256::ZERO;
+    chunk[..8].copy_from_slice(&value.to_le_bytes());
+    chunk
+}
+
+/// A Merkle tree of depth `depth` whose first `leaves.len()` leaves are given and the rest are
+/// zero chunks. Every layer above the given leaves is kept, so any node is a lookup; nodes
+/// covering only padding are zero hashes and are not stored.
+#[derive(Clone, Debug)]
+pub struct MerkleTree {
+    depth: usize,
+    /// `layers[h]` holds the nodes at height `h` (0: leaves) that cover at least one given leaf.
+    layers: Vec<Vec<B256>>,
+}
+
+impl MerkleTree {
+    /// Builds the tree. Panics if more than `2^depth` leaves are given or `depth > 64`.
+    pub fn new(leaves: Vec<B256>, depth: usize) -> Self {
+        assert!(depth <= MAX_DEPTH, "tree depth {depth} over {MAX_DEPTH}");
+        assert!(
+            depth >= 64 || (leaves.len() as u128) <= (1u128 << depth),
+            "{} leaves do not fit a tree of depth {depth}",
+            leaves.len()
+        );
+        let mut layers = Vec::with_capacity(depth + 1);
+        layers.push(leaves);
+        for h in 0..depth {
+            let below = &layers[h];
+            let mut above = Vec::with_capacity(below.len().div_ceil(2));
+            for pair in below.chunks(2) {
+                let right = pair.get(1).copied().unwrap_or_else(|| zero_hash(h));
+                above.push(hash_pair(&pair[0], &right));
+            }
+            layers.push(above);
+        }
+        Self { depth, layers }
+    }
+
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// How many leaves were given (the rest are padding).
+    pub fn leaf_count(&self) -> usize {
+        self.layers[0].len()
+    }
+
+    /// The root (`ZERO[depth]` when no leaf was given).
+    pub fn root(&self) -> B256 {
+        self.at(self.depth, 0)
+    }
+
+    /// The node at `height` (0: leaves) and position `pos` from the left.
+    pub fn at(&self, height: usize, pos: u64) -> B256 {
+        usize::try_from(pos)
+            .ok()
+            .and_then(|p| self.layers[height].get(p).copied())
+            .unwrap_or_else(|| zero_hash(height))
+    }
+
+    /// The node at generalized index `g` counted from this tree's root (`1`), or `None` below
+    /// the leaves.
+    pub fn node(&self, g: GeneralizedIndex) -> Option<B256> {
+        let d = gindex::depth(g)?;
+        if d > self.depth {
+            return None;
+        }
+        Some(self.at(self.depth - d, gindex::position(g)))
+    }
+
+    /// The sibling of every node on the path from leaf `index` to the root, bottom-up: the
+    /// `branch` of `is_valid_merkle_branch`. Panics if `index` is past the last leaf position.
+    pub fn branch(&self, index: u64) -> Vec<B256> {
+        assert!(
+            self.depth >= 64 || index < (1u64 << self.depth),
+            "leaf {index} outside a tree of depth {}",
+            self.depth
+        );
+        (0..self.depth)
+            .map(|h| self.at(h, (index >> h) ^ 1))
+            .collect()
+    }
+}
+
+/// An SSZ `List` tree: the data tree (`depth` = log2 of the chunk limit) with the length mixed
+/// in above it (`root = hash(data_root ‖ uint256(length))`, ssz/simple-serialize.md
+/// "Merkleization"). The list's data root is its generalized index 2, the length chunk 3.
+#[derive(Clone, Debug)]
+pub struct ListTree {
+    data: MerkleTree,
+    length: u64,
+}
+
+impl ListTree {
+    pub fn new(chunks: Vec<B256>, data_depth: usize, length: u64) -> Self {
+        Self {
+            data: MerkleTree::new(chunks, data_depth),
+            length,
+        }
+    }
+
+    pub fn data(&self) -> &MerkleTree {
+        &self.data
+    }
+
+    /// The number of elements (not chunks).
+    pub fn length(&self) -> u64 {
+        self.length
+    }
+
+    pub fn root(&self) -> B256 {
+        hash_pair(&self.data.root(), &u64_chunk(self.length))
+    }
+
+    /// The node at generalized index `g` counted from the list root; `None` below the chunks.
+    pub fn node(&self, g: GeneralizedIndex) -> Option<B256> {
+        match g {
+            0 => None,
+            1 => Some(self.root()),
+            2 => Some(self.data.root()),
+            3 => Some(u64_chunk(self.length)),
+            _ => {
+                let (top, below) = gindex::split(g, 1)?;
+                (top == 2).then_some(())?;
+                self.data.node(below)
+            }
+        }
+    }
+
+    /// The branch of chunk `index` up to the list root: the data tree's siblings, then the
+    /// length chunk.
+    pub fn branch(&self, index: u64) -> Vec<B256> {
+        let mut b = self.data.branch(index);
+        b.push(u64_chunk(self.length));
+        b
+    }
+}
+
+/// `is_valid_merkle_branch` (phase0 beacon-chain.md): whether `leaf` at position `index` of a
+/// tree of depth `depth` hashes up `branch` to `root`.
+pub fn is_valid_merkle_branch(
+    leaf: B256,
+    branch: &[B256],
+    depth: usize,
+    index: u64,
+    root: B256,
+) -> bool {
+    if branch.len() != depth {
+        return false;
+    }
+    let mut node = leaf;
+    for (h, sibling) in branch.iter().enumerate() {
+        node = if (index >> h) & 1 == 1 {
+            hash_pair(sibling, &node)
+        } else {
+            hash_pair(&node, sibling)
+        };
+    }
+    node == root
+}
+
+/// The root `leaf` reaches at generalized index `g` through `branch` (bottom-up siblings), or
+/// `None` if the branch length is not the depth of `g`.
+pub fn root_from_branch(leaf: B256, branch: &[B256], g: GeneralizedIndex) -> Option<B256> {
+    let depth = gindex::depth(g)?;
+    if branch.len() != depth {
+        return None;
+    }
+    let mut node = leaf;
+    let mut g = g;
+    for sibling in branch {
+        node = if g & 1 == 1 {
+            hash_pair(sibling, &node)
+        } else {
+            hash_pair(&node, sibling)
+        };
+        g >>= 1;
+    }
+    Some(node)
+}
+
+/// `get_helper_indices` (ssz/merkle-proofs.md): the nodes a multiproof of `indices` must supply,
+/// in decreasing order.
+pub fn helper_indices(indices: &[GeneralizedIndex]) -> Vec<GeneralizedIndex> {
+    let mut helpers = std::collections::BTreeSet::new();
+    let mut paths = std::collections::BTreeSet::new();
+    for &g in indices {
+        let mut g = g;
+        while g > 1 {
+            helpers.insert(g ^ 1);
+            paths.insert(g);
+            g >>= 1;
+        }
+        paths.insert(1);
+    }
+    let mut out: Vec<GeneralizedIndex> = helpers.difference(&paths).copied().collect();
+    out.reverse();
+    out
+}
+
+/// `calculate_multi_merkle_root` (ssz/merkle-proofs.md): the root that `leaves` at `indices`
+/// and the helper nodes `proof` (in [`helper_indices`] order) hash up to. `None` on mismatched
+/// lengths or a node that is missing.
+pub fn calculate_multi_merkle_root(
+    leaves: &[B256],
+    proof: &[B256],
+    indices: &[GeneralizedIndex],
+) -> Option<B256> {
+    if leaves.len() != indices.len() {
+        return None;
+    }
+    let helpers = helper_indices(indices);
+    if proof.len() != helpers.len() {
+        return None;
+    }
+    let mut objects: BTreeMap<GeneralizedIndex, B256> = BTreeMap::new();
+    for (&g, &leaf) in indices.iter().zip(leaves) {
+        objects.insert(g, leaf);
+    }
+    for (&g, &node) in helpers.iter().zip(proof) {
+        objects.insert(g, node);
+    }
+    let mut keys: Vec<GeneralizedIndex> = objects.keys().copied().collect();
+    keys.sort_unstable_by(|a, b| b.cmp(a));
+    let mut pos = 0;
+    while pos < keys.len() {
+        let k = keys[pos];
+        if k > 1 && !objects.contains_key(&(k / 2)) {
+            if let (Some(left), Some(right)) = (
+                objects.get(&(k & !1)).copied(),
+                objects.get(&(k | 1)).copied(),
+            ) {
+                objects.insert(k / 2, hash_pair(&left, &right));
+                keys.push(k / 2);
+            }
+        }
+        pos += 1;
+    }
+    objects.get(&1).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tree_hash::TreeHash;
+
+    #[test]
+    fn zero_hashes_match_tree_hash_padding() {
+        // An empty List[uint64, 2^40] has data root ZERO[38] (2^38 chunks of 4 uint64).
+        let empty: ssz_types::VariableList<u64, crate::preset::ValidatorRegistryLimit> =
+            ssz_types::VariableList::empty();
+        assert_eq!(
+            empty.tree_hash_root(),
+            hash_pair(&zero_hash(38), &u64_chunk(0))
+        );
+    }
+
+    #[test]
+    fn tree_of_few_leaves_matches_tree_hash_merkle_root() {
+        for n in 0..20usize {
+            let bytes: Vec<u8> = (0..n * 32).map(|i| (i * 7 + 1) as u8).collect();
+            let leaves: Vec<B256> = bytes.chunks(32).map(B256::from_slice).collect();
+            let tree = MerkleTree::new(leaves, 5);
+            assert_eq!(
+                tree.root(),
+                tree_hash::merkle_root(&bytes, 32),
+                "{n} leaves"
+            );
+            for i in 0..32u64 {
+                let leaf = tree.at(0, i);
+                assert!(is_valid_merkle_branch(
+                    leaf,
+                    &tree.branch(i),
+                    5,
+                    i,
+                    tree.root()
+                ));
+            }
+        }
+    }
+
+    #[test]
+    fn list_nodes_are_root_data_length_and_chunks() {
+        let chunks: Vec<B256> = (0..5u8).map(|i| B256::repeat_byte(i + 1)).collect();
+        let list = ListTree::new(chunks.clone(), 3, 17);
+        assert_eq!(list.node(1), Some(list.root()));
+        assert_eq!(list.node(2), Some(list.data().root()));
+        assert_eq!(list.node(3), Some(u64_chunk(17)));
+        assert_eq!(list.node(2 * 8 + 4), Some(chunks[4]));
+        assert_eq!(list.node(2 * 8 + 6), Some(zero_hash(0)));
+        assert_eq!(list.node(3 * 2), None);
+        assert_eq!(list.node(2 * 16), None);
+        assert_eq!(
+            list.root(),
+            hash_pair(&list.node(2).unwrap(), &list.node(3).unwrap())
+        );
+    }
+
+    #[test]
+    fn multiproof_of_one_leaf_is_the_branch() {
+        let leaves: Vec<B256> = (0..6u8).map(|i| B256::repeat_byte(i + 1)).collect();
+        let tree = MerkleTree::new(leaves, 3);
+        let g = 8 + 5;
+        assert_eq!(helper_indices(&[g]), vec![12, 7, 2]);
+        let proof = tree.branch(5);
+        assert_eq!(
+            calculate_multi_merkle_root(&[tree.at(0, 5)], &proof, &[g]),
+            Some(tree.root())
+        );
+    }
+}
