@@ -1,0 +1,183 @@
+//! The committed build artifacts and their bindings: the one place that reads
+//! `contracts/artifacts/`.
+//!
+//! `contracts/build.mjs` writes one JSON file per contract, interface and library: ABI, creation
+//! and runtime bytecode, the compiler version and settings. [`Artifact`] gives a deployable
+//! contract's bytes to the harness; [`bindings`] holds the `sol!` types (calls, events, errors)
+//! generated from the same files. CI recompiles the sources with the pinned solc and fails if the
+//! files differ, so what runs here is what the sources say.
+//!
+//! Adding a contract: write it under `contracts/src` (or `contracts/test`), run
+//! `node contracts/build.mjs`, then add a `sol!` line in [`bindings`], a static [`Artifact`], an
+//! entry in [`ALL`] and its errors in [`describe_revert`].
+
+use alloy_primitives::{hex, Bytes, Selector};
+use alloy_sol_types::SolInterface;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// `sol!` bindings generated from the artifacts' ABIs: one module per contract, with a type per
+/// function call (`<fn>Call`), event and custom error, and the `<Name>Calls`, `<Name>Errors` and
+/// `<Name>Events` enums.
+pub mod bindings {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        DepositContract,
+        "../../contracts/artifacts/DepositContract.json"
+    );
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        SystemContractsProbe,
+        "../../contracts/artifacts/SystemContractsProbe.json"
+    );
+}
+
+/// A deployable contract as `contracts/build.mjs` wrote it. The JSON is compiled in
+/// (`include_str!`) and parsed on first use.
+#[derive(Debug)]
+pub struct Artifact {
+    name: &'static str,
+    json: &'static str,
+    parsed: OnceLock<Parsed>,
+}
+
+/// The fields of an artifact file the harness uses.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Parsed {
+    contract_name: String,
+    source_name: String,
+    compiler: Compiler,
+    bytecode: Bytes,
+    deployed_bytecode: Bytes,
+    /// Function signature -> selector (hex, no `0x`).
+    method_identifiers: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Compiler {
+    version: String,
+    settings: serde_json::Value,
+}
+
+impl Artifact {
+    const fn new(name: &'static str, json: &'static str) -> Self {
+        Self {
+            name,
+            json,
+            parsed: OnceLock::new(),
+        }
+    }
+
+    fn parsed(&self) -> &Parsed {
+        self.parsed.get_or_init(|| {
+            let parsed: Parsed = serde_json::from_str(self.json).unwrap_or_else(|e| {
+                panic!("contracts/artifacts/{}.json is malformed: {e}", self.name)
+            });
+            assert_eq!(
+                parsed.contract_name, self.name,
+                "artifact file and contract name differ"
+            );
+            parsed
+        })
+    }
+
+    /// The contract's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The source file, relative to `contracts/` (e.g. `src/DepositContract.sol`).
+    pub fn source_name(&self) -> &str {
+        &self.parsed().source_name
+    }
+
+    /// The solc version that built it, e.g. `0.8.37+commit.f401782d.Emscripten.clang`.
+    pub fn compiler_version(&self) -> &str {
+        &self.parsed().compiler.version
+    }
+
+    /// The compiler settings it was built with (evmVersion, optimizer, metadata).
+    pub fn compiler_settings(&self) -> &serde_json::Value {
+        &self.parsed().compiler.settings
+    }
+
+    /// Creation code, without constructor arguments.
+    pub fn bytecode(&self) -> &Bytes {
+        &self.parsed().bytecode
+    }
+
+    /// Runtime code as solc emitted it (immutables still zero).
+    pub fn deployed_bytecode(&self) -> &Bytes {
+        &self.parsed().deployed_bytecode
+    }
+
+    /// Creation code followed by the ABI-encoded constructor arguments.
+    pub fn init_code(&self, constructor_args: &[u8]) -> Bytes {
+        [self.bytecode().as_ref(), constructor_args].concat().into()
+    }
+
+    /// The name of the function with this selector (`deposit`), if the contract has one.
+    pub fn function_name(&self, selector: Selector) -> Option<&str> {
+        let wanted = hex::encode(selector);
+        self.parsed()
+            .method_identifiers
+            .iter()
+            .find(|(_, id)| **id == wanted)
+            .map(|(signature, _)| signature.split('(').next().unwrap_or(signature))
+    }
+}
+
+/// `src/DepositContract.sol`: the beacon-chain deposit contract (behaves like mainnet's).
+pub static DEPOSIT_CONTRACT: Artifact = Artifact::new(
+    "DepositContract",
+    include_str!("../../../contracts/artifacts/DepositContract.json"),
+);
+
+/// `test/SystemContractsProbe.sol`: test-only, drives the EIP-4788 and EIP-7002 libraries.
+pub static SYSTEM_CONTRACTS_PROBE: Artifact = Artifact::new(
+    "SystemContractsProbe",
+    include_str!("../../../contracts/artifacts/SystemContractsProbe.json"),
+);
+
+/// Every deployable artifact the crate knows.
+pub static ALL: &[&Artifact] = &[&DEPOSIT_CONTRACT, &SYSTEM_CONTRACTS_PROBE];
+
+/// Renders revert data for a person: a custom error of any known contract with its arguments,
+/// `Error(string)`, `Panic(uint256)`, or the raw bytes.
+pub fn describe_revert(data: &[u8]) -> String {
+    if let Ok(e) = bindings::DepositContract::DepositContractErrors::abi_decode(data) {
+        return format!("{e:?}");
+    }
+    if let Ok(e) = bindings::SystemContractsProbe::SystemContractsProbeErrors::abi_decode(data) {
+        return format!("{e:?}");
+    }
+    alloy_sol_types::decode_revert_reason(data)
+        .unwrap_or_else(|| format!("0x{}", hex::encode(data)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_artifact_parses_and_names_its_functions() {
+        for artifact in ALL {
+            assert!(!artifact.bytecode().is_empty(), "{}", artifact.name());
+            assert!(
+                !artifact.deployed_bytecode().is_empty(),
+                "{}",
+                artifact.name()
+            );
+            assert_eq!(
+                artifact.compiler_settings()["evmVersion"],
+                "osaka",
+                "{}",
+                artifact.name()
+            );
+        }
+        let deposit = alloy_primitives::FixedBytes([0x22, 0x89, 0x51, 0x18]);
+        assert_eq!(DEPOSIT_CONTRACT.function_name(deposit), Some("deposit"));
+    }
+}
