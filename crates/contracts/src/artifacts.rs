@@ -31,6 +31,26 @@ pub mod bindings {
         SystemContractsProbe,
         "../../contracts/artifacts/SystemContractsProbe.json"
     );
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        ValidatorProofsProbe,
+        "../../contracts/artifacts/ValidatorProofsProbe.json"
+    );
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        SETH,
+        "../../contracts/artifacts/SETH.json"
+    );
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        Positions,
+        "../../contracts/artifacts/Positions.json"
+    );
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        ERC721ReceiverProbe,
+        "../../contracts/artifacts/ERC721ReceiverProbe.json"
+    );
 }
 
 /// A deployable contract as `contracts/build.mjs` wrote it. The JSON is compiled in
@@ -141,8 +161,40 @@ pub static SYSTEM_CONTRACTS_PROBE: Artifact = Artifact::new(
     include_str!("../../../contracts/artifacts/SystemContractsProbe.json"),
 );
 
+/// `test/ValidatorProofsProbe.sol`: test-only, drives the `ValidatorProofs` library (lsv
+/// validator proofs against an EIP-4788 root, `crates/proofs/FORMAT.md`).
+pub static VALIDATOR_PROOFS_PROBE: Artifact = Artifact::new(
+    "ValidatorProofsProbe",
+    include_str!("../../../contracts/artifacts/ValidatorProofsProbe.json"),
+);
+
+/// `src/SETH.sol`: sETH, the ERC-20 (with ERC-2612 permit) the vault mints and burns.
+pub static SETH: Artifact = Artifact::new(
+    "SETH",
+    include_str!("../../../contracts/artifacts/SETH.json"),
+);
+
+/// `src/Positions.sol`: the ERC-721 positions the vault mints, one per joined validator.
+pub static POSITIONS: Artifact = Artifact::new(
+    "Positions",
+    include_str!("../../../contracts/artifacts/Positions.json"),
+);
+
+/// `test/ERC721ReceiverProbe.sol`: test-only, answers `onERC721Received` as told at deployment.
+pub static ERC721_RECEIVER_PROBE: Artifact = Artifact::new(
+    "ERC721ReceiverProbe",
+    include_str!("../../../contracts/artifacts/ERC721ReceiverProbe.json"),
+);
+
 /// Every deployable artifact the crate knows.
-pub static ALL: &[&Artifact] = &[&DEPOSIT_CONTRACT, &SYSTEM_CONTRACTS_PROBE];
+pub static ALL: &[&Artifact] = &[
+    &DEPOSIT_CONTRACT,
+    &SYSTEM_CONTRACTS_PROBE,
+    &VALIDATOR_PROOFS_PROBE,
+    &SETH,
+    &POSITIONS,
+    &ERC721_RECEIVER_PROBE,
+];
 
 /// Renders revert data for a person: a custom error of any known contract with its arguments,
 /// `Error(string)`, `Panic(uint256)`, or the raw bytes.
@@ -151,6 +203,18 @@ pub fn describe_revert(data: &[u8]) -> String {
         return format!("{e:?}");
     }
     if let Ok(e) = bindings::SystemContractsProbe::SystemContractsProbeErrors::abi_decode(data) {
+        return format!("{e:?}");
+    }
+    if let Ok(e) = bindings::ValidatorProofsProbe::ValidatorProofsProbeErrors::abi_decode(data) {
+        return format!("{e:?}");
+    }
+    if let Ok(e) = bindings::SETH::SETHErrors::abi_decode(data) {
+        return format!("{e:?}");
+    }
+    if let Ok(e) = bindings::Positions::PositionsErrors::abi_decode(data) {
+        return format!("{e:?}");
+    }
+    if let Ok(e) = bindings::ERC721ReceiverProbe::ERC721ReceiverProbeErrors::abi_decode(data) {
         return format!("{e:?}");
     }
     alloy_sol_types::decode_revert_reason(data)
