@@ -335,7 +335,10 @@ async fn load(
     round: u64,
     workload: Workload,
 ) -> Result<LoadResult, String> {
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    // As validator clients' HTTP stacks do (reqwest sets TCP_NODELAY by default).
+    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    connector.set_nodelay(true);
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
     let deadline = Instant::now() + duration;
     let mut tasks = Vec::new();
     for c in 0..clients {

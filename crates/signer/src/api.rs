@@ -7,6 +7,7 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use lsv_consensus::{PublicKeyBytes, RequestError, SignRequest};
 use lsv_enclave::{Enclave, SignError};
