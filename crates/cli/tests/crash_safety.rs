@@ -174,6 +174,8 @@ fn sigkill_under_load_never_loses_a_returned_signature() {
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
     // Highest target returned with 200, per key, across every life of the signer.
     let returned: Arc<Mutex<HashMap<PublicKeyBytes, u64>>> = Arc::default();
+    // Which vote was signed at each (key, target), across every life of the signer.
+    let signed: Arc<Mutex<HashMap<(PublicKeyBytes, u64), u8>>> = Arc::default();
     let mut next_target = now_epoch - 50_000;
 
     for round in 0..3u64 {
@@ -198,29 +200,41 @@ fn sigkill_under_load_never_loses_a_returned_signature() {
             );
         }
 
-        // Load: four writers, one per key, and a kill at a moment that varies per round.
+        // Load: two competing writers per key asking for conflicting attestations at the same
+        // targets (only one of each pair may ever be signed), and a kill at a moment that
+        // varies per round.
         let start_target = next_target;
         next_target += 20_000;
         let mut writers = Vec::new();
         for pk in keys.clone() {
-            let client = client.clone();
-            let base = base.clone();
-            let network = network.clone();
-            let returned = returned.clone();
-            writers.push(rt.spawn(async move {
-                for t in start_target.. {
-                    let url = format!("{base}/api/v1/eth2/sign/{pk}");
-                    match post(&client, url, attestation(&network, t, 1)).await {
-                        Ok((200, _)) => {
-                            let mut r = returned.lock().unwrap();
-                            let e = r.entry(pk).or_insert(0);
-                            *e = (*e).max(t);
+            for root in [1u8, 2] {
+                let client = client.clone();
+                let base = base.clone();
+                let network = network.clone();
+                let returned = returned.clone();
+                let signed = signed.clone();
+                writers.push(rt.spawn(async move {
+                    for t in start_target.. {
+                        let url = format!("{base}/api/v1/eth2/sign/{pk}");
+                        match post(&client, url, attestation(&network, t, root)).await {
+                            Ok((200, _)) => {
+                                if let Some(other) = signed.lock().unwrap().insert((pk, t), root) {
+                                    assert_eq!(
+                                        other, root,
+                                        "{pk}: two different votes signed at target {t}"
+                                    );
+                                }
+                                let mut r = returned.lock().unwrap();
+                                let e = r.entry(pk).or_insert(0);
+                                *e = (*e).max(t);
+                            }
+                            Ok((412, _)) => {} // the competing writer got this target
+                            Ok((status, body)) => panic!("unexpected {status}: {body}"),
+                            Err(_) => return, // the signer died mid-request
                         }
-                        Ok((status, body)) => panic!("unexpected {status}: {body}"),
-                        Err(_) => return, // the signer died mid-request
                     }
-                }
-            }));
+                }));
+            }
         }
         std::thread::sleep(Duration::from_millis(300 + 250 * round));
         child.kill().unwrap(); // SIGKILL
