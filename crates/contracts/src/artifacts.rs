@@ -51,6 +51,21 @@ pub mod bindings {
         ERC721ReceiverProbe,
         "../../contracts/artifacts/ERC721ReceiverProbe.json"
     );
+    /// The vault's ABI shares `ValidatorProofs.Anchor` with the probe's: its own module keeps
+    /// the two generated `ValidatorProofs` modules apart (`vault::ValidatorProofs::Anchor`).
+    pub mod vault {
+        alloy_sol_types::sol!(
+            #[sol(all_derives)]
+            Vault,
+            "../../contracts/artifacts/Vault.json"
+        );
+    }
+    pub use vault::Vault;
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        DevAttestationVerifier,
+        "../../contracts/artifacts/DevAttestationVerifier.json"
+    );
 }
 
 /// A deployable contract as `contracts/build.mjs` wrote it. The JSON is compiled in
@@ -186,6 +201,19 @@ pub static ERC721_RECEIVER_PROBE: Artifact = Artifact::new(
     include_str!("../../../contracts/artifacts/ERC721ReceiverProbe.json"),
 );
 
+/// `src/Vault.sol`: the vault (join, queue); deploys its own sETH and positions.
+pub static VAULT: Artifact = Artifact::new(
+    "Vault",
+    include_str!("../../../contracts/artifacts/Vault.json"),
+);
+
+/// `src/DevAttestationVerifier.sol`: the development attestation verifier (one ECDSA key; not
+/// hardware-backed).
+pub static DEV_ATTESTATION_VERIFIER: Artifact = Artifact::new(
+    "DevAttestationVerifier",
+    include_str!("../../../contracts/artifacts/DevAttestationVerifier.json"),
+);
+
 /// Every deployable artifact the crate knows.
 pub static ALL: &[&Artifact] = &[
     &DEPOSIT_CONTRACT,
@@ -194,6 +222,8 @@ pub static ALL: &[&Artifact] = &[
     &SETH,
     &POSITIONS,
     &ERC721_RECEIVER_PROBE,
+    &VAULT,
+    &DEV_ATTESTATION_VERIFIER,
 ];
 
 /// Renders revert data for a person: a custom error of any known contract with its arguments,
@@ -215,6 +245,13 @@ pub fn describe_revert(data: &[u8]) -> String {
         return format!("{e:?}");
     }
     if let Ok(e) = bindings::ERC721ReceiverProbe::ERC721ReceiverProbeErrors::abi_decode(data) {
+        return format!("{e:?}");
+    }
+    if let Ok(e) = bindings::Vault::VaultErrors::abi_decode(data) {
+        return format!("{e:?}");
+    }
+    if let Ok(e) = bindings::DevAttestationVerifier::DevAttestationVerifierErrors::abi_decode(data)
+    {
         return format!("{e:?}");
     }
     alloy_sol_types::decode_revert_reason(data)

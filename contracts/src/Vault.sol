@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {IAttestationVerifier} from "./interfaces/IAttestationVerifier.sol";
+import {IPositions} from "./interfaces/IPositions.sol";
+import {ISETH} from "./interfaces/ISETH.sol";
+import {IVault} from "./interfaces/IVault.sol";
+import {Positions} from "./Positions.sol";
+import {SETH} from "./SETH.sol";
+import {ValidatorProofs} from "./lib/ValidatorProofs.sol";
+
+/// @title Vault
+/// @notice lsv's vault, "C" of docs/DESIGN.md: lends 31 sETH against each proven 32-ETH validator
+/// with credentials `0x02 ‖ 0^11 ‖ this` whose key lsv's signer generated (attested), and redeems
+/// sETH for ETH through a first-come-first-served queue with running totals. Immutable: no owner,
+/// no upgrade, no pause; every parameter is a constant or an immutable fixed at deployment.
+/// @dev Accounting never reads `address(this).balance`: ETH is either in `buffer` (backing, free
+/// to finalize requests with) or in `reserved` (owed to finalized, unclaimed requests). Backing of
+/// sETH is `buffer + totalLiveDebt - provisionalShortfall` (DESIGN.md, "Invariant").
+///
+/// Storage layout, on purpose (each line one 32-byte slot):
+/// - `buffer` (uint128) ‖ `reserved` (uint128): touched together by finalize and claim;
+/// - `totalLiveDebt` (uint96) ‖ `exitingDebt` (uint96) ‖ `positionCount` (uint64): join's totals;
+/// - `provisionalShortfall` (uint128);
+/// - `lastRequestId` (uint64) ‖ `lastFinalizedId` (uint64) ‖ `requestedTotal` (uint96) ‖
+///   `checkpointCount` (uint32): the queue's heads, read together by every queue call;
+/// - per request one slot: owner (20 bytes) ‖ running total (uint96);
+/// - per checkpoint one slot: last request id (uint128) ‖ rate (uint128);
+/// - per position two slots (`IVault.Position`; join writes only the first), plus one for the
+///   pubkey-hash index.
+contract Vault is IVault {
+    // ---- parameters -------------------------------------------------------------------------------
+
+    /// @notice sETH minted per joined validator: 31 ETH.
+    uint256 public constant MINT = 31 ether;
+    /// @notice A validator whose actual balance is below this (gwei) may be ejected: 31.99 ETH.
+    uint64 public constant EJECT_BELOW_GWEI = 31_990_000_000;
+    /// @notice sETH paid once to whoever ejects a validator in time: 0.1 sETH.
+    uint256 public constant EJECT_REWARD = 0.1 ether;
+    /// @notice The smallest balance (gwei) a validator may join with: 32 ETH.
+    uint64 public constant MIN_DEPOSIT_GWEI = 32_000_000_000;
+    /// @notice Epochs of activity before the consensus layer honours an EIP-7002 exit.
+    uint64 public constant SHARD_COMMITTEE_PERIOD = 256;
+    /// @notice Slots per epoch (mainnet preset).
+    uint64 public constant SLOTS_PER_EPOCH = 32;
+    /// @notice Fixed-point unit of rates: 1e18 is one ETH per sETH.
+    uint256 public constant RATE_UNIT = 1e18;
+    /// @notice `sha256("lsv/keygen/v1")`: the domain tag that opens every key-generation binding.
+    bytes32 public constant DOMAIN_TAG = 0xf6d52f1e769e8857a0d4b4b7e63ad09895559a028be941a07b52e36e3b2631b0;
+
+    /// @notice The attestation verifier, fixed at deployment.
+    IAttestationVerifier public immutable VERIFIER;
+    /// @notice The sETH token this vault deployed and alone mints and burns.
+    ISETH public immutable SETH_TOKEN;
+    /// @notice The positions token this vault deployed and alone mints.
+    IPositions public immutable POSITIONS;
+    /// @notice The beacon chain's genesis time (the proofs' anchor).
+    uint64 public immutable GENESIS_TIME;
+    /// @notice The beacon chain's genesis validators root (the proofs' anchor; bound by attestations).
+    bytes32 public immutable GENESIS_VALIDATORS_ROOT;
+    /// @notice The fork versions whose state layout the proofs may use, packed (`ValidatorProofs.Anchor`).
+    bytes32 public immutable FORK_VERSIONS;
+    /// @notice The largest number of validators that may ever join.
+    uint256 public immutable MAX_VALIDATORS;
+    /// @notice An inactivity score above this makes a validator ejectable.
+    uint64 public immutable INACTIVITY_TRIGGER;
+    /// @notice Blocks after which an exit request for the same validator may be sent again.
+    uint256 public immutable EXIT_RESEND_BLOCKS;
+    /// @notice The smallest redemption request, in sETH wei.
+    uint256 public immutable MIN_REDEEM;
+    /// @notice Hash of the signer's policy, bound by every attestation.
+    bytes32 public immutable POLICY_HASH;
+    /// @notice `0x02 ‖ 0^11 ‖ address(this)`: the credentials every joined validator must have.
+    bytes32 public immutable WITHDRAWAL_CREDENTIALS;
+
+    // ---- state --------------------------------------------------------------------------------
+
+    /// @dev A redemption request: its owner (zero once claimed) and the running total of all
+    /// requests up to and including it.
+    struct Request {
+        address owner;
+        uint96 cumulative;
+    }
+
+    /// @dev Requests `(previous checkpoint's lastRequestId, lastRequestId]` were finalized at `rate`.
+    struct Checkpoint {
+        uint128 lastRequestId;
+        uint128 rate;
+    }
+
+    /// @notice ETH backing sETH that is not owed to a finalized request (wei).
+    uint128 public buffer;
+    /// @notice ETH owed to finalized, unclaimed requests (wei; may keep rounding dust).
+    uint128 public reserved;
+    /// @notice Sum of the debt of every position not yet settled (wei).
+    uint96 public totalLiveDebt;
+    /// @notice Sum of the debt of positions proven exiting (wei).
+    uint96 public exitingDebt;
+    /// @notice The number of positions ever created (= the highest position id).
+    uint64 public positionCount;
+    /// @notice Sum of the provisional losses recorded by proofs (wei).
+    uint128 public provisionalShortfall;
+    /// @notice The id of the newest redemption request (0: none yet).
+    uint64 public lastRequestId;
+    /// @notice The id of the newest finalized request (0: none yet).
+    uint64 public lastFinalizedId;
+    /// @notice The running total of all redemption requests ever made (sETH wei).
+    uint96 public requestedTotal;
+    /// @notice The number of finalization checkpoints (at most one per `finalize`).
+    uint32 public checkpointCount;
+
+    mapping(uint256 requestId => Request) private _requests;
+    mapping(uint256 checkpoint => Checkpoint) private _checkpoints;
+    mapping(uint256 positionId => Position) private _positions;
+    /// @inheritdoc IVault
+    mapping(bytes32 pubkeyHash => uint256 positionId) public override positionIdOf;
+
+    /// @notice A constructor argument is unusable; `index` is its position (0-based).
+    error InvalidConstructorArgument(uint256 index);
+    /// @notice The queue's running total would exceed 2^96 - 1 wei.
+    error QueueTotalOverflow();
+
+    /// @notice Deploys the vault with its parameters and creates its sETH and positions tokens.
+    /// @param verifier The attestation verifier (not zero).
+    /// @param anchor The beacon chain's genesis time, genesis validators root and known fork versions.
+    /// @param maxValidators `MAX_VALIDATORS` (not zero).
+    /// @param inactivityTrigger `INACTIVITY_TRIGGER`.
+    /// @param exitResendBlocks `EXIT_RESEND_BLOCKS` (not zero).
+    /// @param minRedeem `MIN_REDEEM` (not zero).
+    /// @param policyHash `POLICY_HASH`.
+    constructor(
+        IAttestationVerifier verifier,
+        ValidatorProofs.Anchor memory anchor,
+        uint256 maxValidators,
+        uint64 inactivityTrigger,
+        uint256 exitResendBlocks,
+        uint256 minRedeem,
+        bytes32 policyHash
+    ) {
+        if (address(verifier) == address(0)) revert InvalidConstructorArgument(0);
+        if (anchor.forkVersions == bytes32(0)) revert InvalidConstructorArgument(1);
+        if (maxValidators == 0) revert InvalidConstructorArgument(2);
+        if (exitResendBlocks == 0) revert InvalidConstructorArgument(4);
+        if (minRedeem == 0) revert InvalidConstructorArgument(5);
+        VERIFIER = verifier;
+        GENESIS_TIME = anchor.genesisTime;
+        GENESIS_VALIDATORS_ROOT = anchor.genesisValidatorsRoot;
+        FORK_VERSIONS = anchor.forkVersions;
+        MAX_VALIDATORS = maxValidators;
+        INACTIVITY_TRIGGER = inactivityTrigger;
+        EXIT_RESEND_BLOCKS = exitResendBlocks;
+        MIN_REDEEM = minRedeem;
+        POLICY_HASH = policyHash;
+        WITHDRAWAL_CREDENTIALS = bytes32(uint256(uint160(address(this))) | (uint256(2) << 248));
+        SETH_TOKEN = new SETH();
+        POSITIONS = new Positions();
+    }
+
+    // ---- donations ------------------------------------------------------------------------------
+
+    /// @notice ETH sent without a call is a donation to backing: it joins the buffer.
+    receive() external payable {
+        buffer += uint128(msg.value); // checked: a uint128 sum overflows long before ETH supply
+        emit Donated(msg.sender, msg.value);
+    }
+
+    // ---- join -----------------------------------------------------------------------------------
+
+    /// @inheritdoc IVault
+    function join(
+        bytes calldata pubkey,
+        address owner,
+        bytes calldata evidence,
+        uint64 validatorIndex,
+        uint256 timestamp,
+        bytes calldata proof
+    ) external override returns (uint256 positionId) {
+        if (pubkey.length != 48) revert InvalidPubkeyLength(pubkey.length);
+        if (owner == address(0)) revert InvalidOwner(owner);
+        bytes32 pubkeyHash = keccak256(pubkey);
+        {
+            uint256 existing = positionIdOf[pubkeyHash];
+            if (existing != 0) revert AlreadyJoined(pubkeyHash, existing);
+        }
+        uint64 count = positionCount;
+        if (count >= MAX_VALIDATORS) revert PoolFull(MAX_VALIDATORS);
+        ValidatorProofs.Proven memory p = _provenForJoin(pubkey, validatorIndex, timestamp, proof);
+        if (!VERIFIER.verifyKeyGeneration(_binding(pubkey, owner), evidence)) revert AttestationInvalid();
+
+        unchecked {
+            positionId = count + 1; // count < MAX_VALIDATORS
+        }
+        Position storage pos = _positions[positionId];
+        pos.validatorIndex = validatorIndex;
+        pos.activationEpoch = p.activationEpoch;
+        pos.lastProofSlot = p.slot;
+        pos.status = Status.Active; // one word: lastExitRequestBlock, rewardPaid, shortfall stay 0
+        positionIdOf[pubkeyHash] = positionId;
+        positionCount = uint64(positionId);
+        totalLiveDebt += uint96(MINT);
+        emit Joined(positionId, pubkeyHash, owner, validatorIndex, p.balance, p.slot);
+
+        SETH_TOKEN.mint(owner, MINT);
+        POSITIONS.mint(owner); // returns positionId: the vault is its only minter, ids sequential
+    }
+
+    /// @inheritdoc IVault
+    function keyGenerationBinding(bytes calldata pubkey, address owner) external view override returns (bytes32) {
+        if (pubkey.length != 48) revert InvalidPubkeyLength(pubkey.length);
+        return _binding(pubkey, owner);
+    }
+
+    /// @inheritdoc IVault
+    function positionOf(uint256 positionId) external view override returns (Position memory) {
+        return _positions[positionId];
+    }
+
+    /// @inheritdoc IVault
+    function debtOf(uint256 positionId) external view override returns (uint256) {
+        Position storage pos = _positions[positionId];
+        if (pos.status == Status.None) return 0;
+        return _debt(pos.rewardPaid);
+    }
+
+    // ---- queue ----------------------------------------------------------------------------------
+
+    /// @inheritdoc IVault
+    function requestRedeem(uint256 amount) external override returns (uint256 requestId) {
+        return _requestRedeem(amount);
+    }
+
+    /// @inheritdoc IVault
+    function requestRedeemWithPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
+        external
+        override
+        returns (uint256 requestId)
+    {
+        // A front-run permit (same signature submitted first) has already set the allowance:
+        // ignore its failure here and let `transferFrom` decide.
+        try SETH_TOKEN.permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
+        return _requestRedeem(amount);
+    }
+
+    /// @inheritdoc IVault
+    function finalize(uint256 upToRequestId) external override {
+        uint256 lastFinalized = lastFinalizedId;
+        uint256 lastRequest = lastRequestId;
+        if (upToRequestId <= lastFinalized || upToRequestId > lastRequest) {
+            revert InvalidFinalizeTarget(upToRequestId, lastFinalized, lastRequest);
+        }
+        uint256 amount = uint256(_requests[upToRequestId].cumulative) - _requests[lastFinalized].cumulative;
+        uint256 rate = _rate();
+        uint256 eth = amount * rate / RATE_UNIT; // rounds down: the pool's favour
+        uint256 buf = buffer;
+        if (eth > buf) revert InsufficientBuffer(eth, buf);
+
+        uint256 checkpoint = checkpointCount;
+        if (checkpoint != 0 && _checkpoints[checkpoint].rate == rate) {
+            // Same rate as the last batch: extend its checkpoint instead of writing a new one.
+            _checkpoints[checkpoint].lastRequestId = uint128(upToRequestId);
+        } else {
+            unchecked {
+                ++checkpoint; // at most one per request
+            }
+            _checkpoints[checkpoint] = Checkpoint(uint128(upToRequestId), uint128(rate));
+            checkpointCount = uint32(checkpoint); // one per finalize call: 2^32 is out of reach
+        }
+        unchecked {
+            buffer = uint128(buf - eth); // eth <= buf
+        }
+        reserved += uint128(eth);
+        lastFinalizedId = uint64(upToRequestId);
+        emit Finalized(lastFinalized + 1, upToRequestId, checkpoint, amount, eth, rate);
+
+        SETH_TOKEN.burn(amount);
+    }
+
+    /// @inheritdoc IVault
+    function claim(uint256 requestId, uint256 checkpointHint) external override {
+        if (requestId == 0 || requestId > lastFinalizedId) revert RequestNotFinalized(requestId);
+        Request memory request = _requests[requestId];
+        if (request.owner == address(0)) revert AlreadyClaimed(requestId);
+        uint256 amount = _payout(requestId, request.cumulative, _rateAt(requestId, checkpointHint));
+        _requests[requestId].owner = address(0);
+        reserved -= uint128(amount); // checked: the batch reserved at least the sum of its payouts
+        emit Claimed(requestId, request.owner, amount);
+
+        (bool ok,) = request.owner.call{value: amount}("");
+        if (!ok) revert EthTransferFailed(request.owner, amount);
+    }
+
+    /// @inheritdoc IVault
+    function findCheckpoint(uint256 requestId) external view override returns (uint256) {
+        if (requestId == 0 || requestId > lastFinalizedId) return 0;
+        uint256 lo = 1;
+        uint256 hi = checkpointCount;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            if (_checkpoints[mid].lastRequestId >= requestId) hi = mid;
+            else lo = mid + 1;
+        }
+        return lo;
+    }
+
+    /// @inheritdoc IVault
+    function claimable(uint256 requestId, uint256 checkpointHint) external view override returns (uint256) {
+        if (requestId == 0 || requestId > lastFinalizedId) return 0;
+        Request memory request = _requests[requestId];
+        if (request.owner == address(0)) return 0;
+        return _payout(requestId, request.cumulative, _rateAt(requestId, checkpointHint));
+    }
+
+    /// @notice Request `requestId`: its owner (zero once claimed, or if it does not exist) and the
+    /// running total of all requests up to and including it.
+    /// @param requestId The request.
+    /// @return owner The owner.
+    /// @return cumulative The running total in sETH wei.
+    function requestOf(uint256 requestId) external view returns (address owner, uint256 cumulative) {
+        Request memory request = _requests[requestId];
+        return (request.owner, request.cumulative);
+    }
+
+    /// @notice Finalization checkpoint `index` (1-based).
+    /// @param index The checkpoint.
+    /// @return last The last request it covers.
+    /// @return rate Its rate (1e18 = 1 ETH per sETH).
+    function checkpointOf(uint256 index) external view returns (uint256 last, uint256 rate) {
+        Checkpoint memory c = _checkpoints[index];
+        return (c.lastRequestId, c.rate);
+    }
+
+    /// @inheritdoc IVault
+    function backing() public view override returns (uint256) {
+        uint256 gross = uint256(buffer) + totalLiveDebt;
+        uint256 shortfall = provisionalShortfall;
+        return gross > shortfall ? gross - shortfall : 0;
+    }
+
+    // ---- internals ----------------------------------------------------------------------------
+
+    /// @dev The debt of a live position: `MINT`, plus `EJECT_REWARD` once the reward was paid.
+    function _debt(bool rewardPaid) private pure returns (uint256) {
+        return rewardPaid ? MINT + EJECT_REWARD : MINT;
+    }
+
+    /// @dev The anchor for `ValidatorProofs`, from the immutables.
+    function _anchor() private view returns (ValidatorProofs.Anchor memory) {
+        return ValidatorProofs.Anchor(GENESIS_TIME, GENESIS_VALIDATORS_ROOT, FORK_VERSIONS);
+    }
+
+    /// @dev Verifies a join proof and every condition on what it proves (all but the attestation).
+    function _provenForJoin(bytes calldata pubkey, uint64 validatorIndex, uint256 timestamp, bytes calldata proof)
+        private
+        view
+        returns (ValidatorProofs.Proven memory p)
+    {
+        p = ValidatorProofs.verifyAt(proof, validatorIndex, timestamp, _anchor());
+        if (!p.hasBalance) revert BalanceNotProven();
+        if (p.pubkeyHead != bytes32(pubkey[0:32]) || p.pubkeyTail != bytes16(pubkey[32:48])) revert PubkeyMismatch();
+        if (p.withdrawalCredentials != WITHDRAWAL_CREDENTIALS) {
+            revert WrongWithdrawalCredentials(p.withdrawalCredentials, WITHDRAWAL_CREDENTIALS);
+        }
+        if (p.slashed) revert ValidatorSlashed();
+        if (p.exitEpoch != ValidatorProofs.FAR_FUTURE_EPOCH) revert ValidatorExiting(p.exitEpoch);
+        if (p.balance < MIN_DEPOSIT_GWEI) revert BalanceTooLow(p.balance, MIN_DEPOSIT_GWEI);
+    }
+
+    /// @dev `keyGenerationBinding` for a 48-byte pubkey.
+    function _binding(bytes calldata pubkey, address owner) private view returns (bytes32) {
+        return sha256(
+            abi.encodePacked(
+                DOMAIN_TAG,
+                pubkey,
+                WITHDRAWAL_CREDENTIALS,
+                owner,
+                block.chainid,
+                GENESIS_VALIDATORS_ROOT,
+                POLICY_HASH
+            )
+        );
+    }
+
+    /// @dev Appends a request of `amount` for the caller and locks its sETH in the vault.
+    function _requestRedeem(uint256 amount) private returns (uint256 requestId) {
+        if (amount < MIN_REDEEM) revert RedeemTooSmall(amount, MIN_REDEEM);
+        uint256 cumulative = requestedTotal + amount;
+        if (cumulative > type(uint96).max) revert QueueTotalOverflow();
+        unchecked {
+            requestId = uint256(lastRequestId) + 1; // below 2^64: each request adds >= MIN_REDEEM > 0 to a 96-bit total
+        }
+        _requests[requestId] = Request(msg.sender, uint96(cumulative));
+        lastRequestId = uint64(requestId);
+        requestedTotal = uint96(cumulative);
+        emit RedeemRequested(requestId, msg.sender, amount, cumulative);
+
+        SETH_TOKEN.transferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @dev The rate in force: `min(1, backing / supply)` in `RATE_UNIT`s, rounded down. The
+    /// supply still counts the sETH locked in open requests: they are claims on the backing.
+    function _rate() private view returns (uint256) {
+        uint256 supply = SETH_TOKEN.totalSupply();
+        uint256 b = backing();
+        if (b >= supply) return RATE_UNIT;
+        return b * RATE_UNIT / supply;
+    }
+
+    /// @dev The rate of checkpoint `hint` after checking it covers `requestId`.
+    function _rateAt(uint256 requestId, uint256 hint) private view returns (uint256) {
+        if (hint == 0 || hint > checkpointCount) revert InvalidCheckpointHint(requestId, hint);
+        Checkpoint memory c = _checkpoints[hint];
+        if (requestId > c.lastRequestId || (hint > 1 && _checkpoints[hint - 1].lastRequestId >= requestId)) {
+            revert InvalidCheckpointHint(requestId, hint);
+        }
+        return c.rate;
+    }
+
+    /// @dev What request `requestId` with running total `cumulative` pays at `rate`, rounded down.
+    function _payout(uint256 requestId, uint256 cumulative, uint256 rate) private view returns (uint256) {
+        return (cumulative - _requests[requestId - 1].cumulative) * rate / RATE_UNIT;
+    }
+}
