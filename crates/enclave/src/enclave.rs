@@ -146,6 +146,18 @@ impl Enclave {
         self.vault.pubkeys()
     }
 
+    /// Web3Signer's "high watermark": the first slot and epoch P will not sign a block or an
+    /// attestation for right now. Unlike Web3Signer's fixed value it moves with the clock
+    /// (the far-future bound of the policy).
+    pub fn high_watermark(&self) -> (lsv_consensus::Slot, lsv_consensus::Epoch) {
+        let limit = self.policy.slashable_limit(self.clock.unix_seconds());
+        let spe = self.policy.network.slots_per_epoch;
+        (
+            lsv_consensus::Slot(limit.as_u64().saturating_add(1)),
+            lsv_consensus::Epoch(limit.epoch(spe).as_u64().saturating_add(1)),
+        )
+    }
+
     pub fn has_key(&self, pubkey: &PublicKeyBytes) -> bool {
         self.vault.get(pubkey).is_some()
     }

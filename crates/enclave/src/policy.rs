@@ -100,9 +100,22 @@ impl Policy {
         Ok(())
     }
 
+    /// The latest slot a block or attestation may claim at wall-clock time `now_unix`.
+    pub fn slashable_limit(&self, now_unix: u64) -> Slot {
+        Slot(
+            self.current_slot(now_unix)
+                .as_u64()
+                .saturating_add(self.max_skew_slots),
+        )
+    }
+
+    /// Before genesis the current slot is 0: nothing may claim to be far past it.
+    fn current_slot(&self, now_unix: u64) -> Slot {
+        self.network.slot_at_unix_time(now_unix).unwrap_or(Slot(0))
+    }
+
     fn check_time(&self, message: &SignableMessage, now_unix: u64) -> Result<(), PolicyViolation> {
-        // Before genesis the current slot is 0: nothing may claim to be far past it.
-        let now = self.network.slot_at_unix_time(now_unix).unwrap_or(Slot(0));
+        let now = self.current_slot(now_unix);
         let spe = self.network.slots_per_epoch;
         // Messages that move a slashing watermark get the tight bound; the rest get a sync
         // committee period of lookahead.

@@ -39,6 +39,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/api/v1/eth2/sign/{identifier}", post(sign))
         .route("/api/v1/eth2/publicKeys", get(public_keys))
+        .route("/api/v1/eth2/highWatermark", get(high_watermark))
         .route("/upcheck", get(upcheck))
         .route("/healthcheck", get(healthcheck))
         .route("/metrics", get(metrics))
@@ -173,6 +174,11 @@ async fn sign_inner(
 
 async fn public_keys(State(state): State<Arc<AppState>>) -> Response {
     Json(state.enclave.public_keys()).into_response()
+}
+
+async fn high_watermark(State(state): State<Arc<AppState>>) -> Response {
+    let (slot, epoch) = state.enclave.high_watermark();
+    Json(json!({ "epoch": epoch, "slot": slot })).into_response()
 }
 
 async fn upcheck() -> Response {

@@ -276,6 +276,30 @@ async fn concurrent_conflicting_requests_for_one_key_pass_at_most_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn high_watermark_is_the_far_future_bound_and_moves_with_the_clock() {
+    let s = start().await;
+    let pk = s.generate(1).await[0];
+    let hw = s.get("/api/v1/eth2/highWatermark").await.json();
+    // The clock stands at the first slot of NOW_EPOCH; two slots of skew are allowed.
+    let slot: u64 = hw["slot"].as_str().unwrap().parse().unwrap();
+    let epoch: u64 = hw["epoch"].as_str().unwrap().parse().unwrap();
+    assert_eq!((slot, epoch), (NOW_EPOCH * 32 + 3, NOW_EPOCH + 1));
+    assert_eq!(s.sign(&pk, &s.block(slot - 1, 1)).await.status, 200);
+    assert_eq!(s.sign(&pk, &s.block(slot, 1)).await.status, 412);
+    assert_eq!(
+        s.sign(&pk, &s.attestation(epoch - 2, epoch, 1))
+            .await
+            .status,
+        412
+    );
+    s.clock
+        .0
+        .fetch_add(32 * 12, std::sync::atomic::Ordering::SeqCst);
+    let later = s.get("/api/v1/eth2/highWatermark").await.json();
+    assert_eq!(later["epoch"], (NOW_EPOCH + 2).to_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_and_upcheck_answer() {
     let s = start().await;
     let up = s.get("/upcheck").await;
