@@ -8,6 +8,7 @@ import {IVault} from "./interfaces/IVault.sol";
 import {Positions} from "./Positions.sol";
 import {SETH} from "./SETH.sol";
 import {ValidatorProofs} from "./lib/ValidatorProofs.sol";
+import {WithdrawalRequests} from "./lib/WithdrawalRequests.sol";
 
 /// @title Vault
 /// @notice lsv's vault, "C" of docs/DESIGN.md: lends 31 sETH against each proven 32-ETH validator
@@ -21,13 +22,14 @@ import {ValidatorProofs} from "./lib/ValidatorProofs.sol";
 /// Storage layout, on purpose (each line one 32-byte slot):
 /// - `buffer` (uint128) ‖ `reserved` (uint128): touched together by finalize and claim;
 /// - `totalLiveDebt` (uint96) ‖ `exitingDebt` (uint96) ‖ `positionCount` (uint64): join's totals;
-/// - `provisionalShortfall` (uint128);
+/// - `provisionalShortfall` (uint128) ‖ the demand-exit cursor (uint64);
 /// - `lastRequestId` (uint64) ‖ `lastFinalizedId` (uint64) ‖ `requestedTotal` (uint96) ‖
 ///   `checkpointCount` (uint32): the queue's heads, read together by every queue call;
 /// - per request one slot: owner (20 bytes) ‖ running total (uint96);
 /// - per checkpoint one slot: last request id (uint128) ‖ rate (uint128);
-/// - per position two slots (`IVault.Position`; join writes only the first), plus one for the
-///   pubkey-hash index.
+/// - per position two slots (`IVault.Position`; join writes only the first, the second holds the
+///   shortfall and the slashed flag, written only by a proven loss), plus one for the pubkey-hash
+///   index.
 contract Vault is IVault {
     // ---- parameters -------------------------------------------------------------------------------
 
@@ -100,6 +102,8 @@ contract Vault is IVault {
     uint64 public positionCount;
     /// @notice Sum of the provisional losses recorded by proofs (wei).
     uint128 public provisionalShortfall;
+    /// @dev The demand-exit cursor; 0 stands for position 1.
+    uint64 private _demandCursor;
     /// @notice The id of the newest redemption request (0: none yet).
     uint64 public lastRequestId;
     /// @notice The id of the newest finalized request (0: none yet).
@@ -220,6 +224,111 @@ contract Vault is IVault {
         Position storage pos = _positions[positionId];
         if (pos.status == Status.None) return 0;
         return _debt(pos.rewardPaid);
+    }
+
+    // ---- eject and marks ------------------------------------------------------------------------
+
+    /// @inheritdoc IVault
+    function eject(uint256 positionId, uint256 timestamp, bytes calldata proof, uint256 maxFee)
+        external
+        payable
+        override
+    {
+        Position storage pos = _positionIn(positionId, true);
+        ValidatorProofs.Proven memory p = _prove(positionId, pos, timestamp, proof);
+        if (!p.hasBalance) revert BalanceNotProven();
+        if (!p.hasInactivityScore) revert InactivityScoreNotProven();
+        if (p.balance >= EJECT_BELOW_GWEI && p.inactivityScore <= INACTIVITY_TRIGGER) {
+            revert NotEjectable(p.balance, p.inactivityScore);
+        }
+        _checkResend(positionId, pos);
+        pos.lastExitRequestBlock = uint48(block.number);
+        bool reward = !pos.rewardPaid && p.exitEpoch == ValidatorProofs.FAR_FUTURE_EPOCH
+            && _epochsActive(p) >= SHARD_COMMITTEE_PERIOD;
+        if (reward) {
+            pos.rewardPaid = true;
+            totalLiveDebt += uint96(EJECT_REWARD);
+        }
+        _markShortfall(positionId, pos, p); // after the reward: the debt it marks against includes it
+        emit Ejected(positionId, msg.sender, p.balance, p.inactivityScore, p.slot, reward);
+        if (reward) {
+            emit EjectRewardPaid(positionId, msg.sender, EJECT_REWARD);
+            SETH_TOKEN.mint(msg.sender, EJECT_REWARD);
+        }
+        _requestExit(positionId, p, maxFee);
+    }
+
+    /// @inheritdoc IVault
+    function markExiting(uint256 positionId, uint256 timestamp, bytes calldata proof) external override {
+        Position storage pos = _positionIn(positionId, true);
+        ValidatorProofs.Proven memory p = _prove(positionId, pos, timestamp, proof);
+        if (p.exitEpoch == ValidatorProofs.FAR_FUTURE_EPOCH) revert NotExiting();
+        _setExiting(positionId, pos, p);
+    }
+
+    /// @inheritdoc IVault
+    function markToProof(uint256 positionId, uint256 timestamp, bytes calldata proof) external override {
+        _markToProof(positionId, timestamp, proof, false);
+    }
+
+    /// @inheritdoc IVault
+    function markSlashed(uint256 positionId, uint256 timestamp, bytes calldata proof) external override {
+        _markToProof(positionId, timestamp, proof, true);
+    }
+
+    // ---- demand exits ---------------------------------------------------------------------------
+
+    /// @inheritdoc IVault
+    function demandExit(uint256 positionId, uint256 timestamp, bytes calldata proof, uint256 maxFee)
+        external
+        payable
+        override
+    {
+        (uint256 open, uint256 covered) = _demand();
+        if (open <= covered) revert NoDemand(open, covered);
+        uint256 next = _atCursor(positionId);
+        Position storage pos = _positionIn(positionId, true);
+        _checkResend(positionId, pos);
+        ValidatorProofs.Proven memory p = _prove(positionId, pos, timestamp, proof);
+        SkipReason reason = _ineligibility(p);
+        if (reason != SkipReason.Eligible) revert DemandExitIneligible(positionId, reason);
+        pos.lastExitRequestBlock = uint48(block.number);
+        _demandCursor = uint64(next);
+        emit DemandExit(positionId, msg.sender, open, covered, next);
+        _requestExit(positionId, p, maxFee);
+    }
+
+    /// @inheritdoc IVault
+    function skipDemandExit(uint256 positionId, uint256 timestamp, bytes calldata proof) external override {
+        uint256 next = _atCursor(positionId);
+        Position storage pos = _positions[positionId];
+        SkipReason reason;
+        if (pos.status != Status.Active) {
+            reason = SkipReason.NotActive;
+        } else if (_recentlyRequested(pos)) {
+            reason = SkipReason.ExitRecentlyRequested;
+        } else {
+            ValidatorProofs.Proven memory p = _prove(positionId, pos, timestamp, proof);
+            reason = _ineligibility(p);
+            if (reason == SkipReason.Eligible) revert NotSkippable(positionId);
+            if (reason == SkipReason.Exiting) _setExiting(positionId, pos, p);
+        }
+        _demandCursor = uint64(next);
+        emit DemandExitSkipped(positionId, msg.sender, reason, next);
+    }
+
+    /// @inheritdoc IVault
+    function demandCursor() external view override returns (uint256) {
+        uint256 c = _demandCursor;
+        return c == 0 ? 1 : c;
+    }
+
+    /// @notice Open (unfinalized) redemptions in sETH wei, and what covers them: the buffer plus
+    /// the debt of positions proven exiting. Demand exits are allowed while `open > covered`.
+    /// @return open The open redemptions.
+    /// @return covered The buffer plus `exitingDebt`.
+    function demand() external view returns (uint256 open, uint256 covered) {
+        return _demand();
     }
 
     // ---- queue ----------------------------------------------------------------------------------
@@ -363,6 +472,131 @@ contract Vault is IVault {
         if (p.slashed) revert ValidatorSlashed();
         if (p.exitEpoch != ValidatorProofs.FAR_FUTURE_EPOCH) revert ValidatorExiting(p.exitEpoch);
         if (p.balance < MIN_DEPOSIT_GWEI) revert BalanceTooLow(p.balance, MIN_DEPOSIT_GWEI);
+    }
+
+    /// @dev Position `positionId`, which must be `Active` (`activeOnly`) or live (`Active` or
+    /// `Exiting`).
+    function _positionIn(uint256 positionId, bool activeOnly) private view returns (Position storage pos) {
+        pos = _positions[positionId];
+        Status status = pos.status;
+        if (status != Status.Active && (activeOnly || status != Status.Exiting)) {
+            revert InvalidPositionStatus(positionId, status);
+        }
+    }
+
+    /// @dev Verifies a proof of `pos`'s validator against the 4788 root for `timestamp`, checks the
+    /// proven key is the one registered as `positionId` and that the state is no older than the
+    /// newest recorded, then records its slot and activation epoch.
+    function _prove(uint256 positionId, Position storage pos, uint256 timestamp, bytes calldata proof)
+        private
+        returns (ValidatorProofs.Proven memory p)
+    {
+        p = ValidatorProofs.verifyAt(proof, pos.validatorIndex, timestamp, _anchor());
+        uint256 proven = positionIdOf[keccak256(abi.encodePacked(p.pubkeyHead, p.pubkeyTail))];
+        if (proven != positionId) revert WrongPosition(positionId, proven);
+        uint64 last = pos.lastProofSlot;
+        if (p.slot < last) revert StaleProof(p.slot, last);
+        pos.lastProofSlot = p.slot;
+        pos.activationEpoch = p.activationEpoch;
+    }
+
+    /// @dev Reverts with `ExitRequestTooSoon` if a request was sent less than `EXIT_RESEND_BLOCKS` ago.
+    function _checkResend(uint256 positionId, Position storage pos) private view {
+        if (_recentlyRequested(pos)) {
+            uint256 last = pos.lastExitRequestBlock;
+            revert ExitRequestTooSoon(positionId, last, last + EXIT_RESEND_BLOCKS);
+        }
+    }
+
+    /// @dev Whether an exit request was sent for `pos` less than `EXIT_RESEND_BLOCKS` blocks ago.
+    function _recentlyRequested(Position storage pos) private view returns (bool) {
+        uint256 last = pos.lastExitRequestBlock;
+        return last != 0 && block.number < last + EXIT_RESEND_BLOCKS;
+    }
+
+    /// @dev Full epochs the proven validator has been active at the proven slot (0 if not yet).
+    function _epochsActive(ValidatorProofs.Proven memory p) private pure returns (uint256) {
+        uint256 epoch = p.slot / SLOTS_PER_EPOCH;
+        return epoch > p.activationEpoch ? epoch - p.activationEpoch : 0;
+    }
+
+    /// @dev Why the proven validator cannot be asked to exit (`Eligible` if it can).
+    function _ineligibility(ValidatorProofs.Proven memory p) private pure returns (SkipReason) {
+        if (p.exitEpoch != ValidatorProofs.FAR_FUTURE_EPOCH) return SkipReason.Exiting;
+        if (p.activationEpoch > p.slot / SLOTS_PER_EPOCH) return SkipReason.NotYetActive;
+        if (_epochsActive(p) < SHARD_COMMITTEE_PERIOD) return SkipReason.ActiveTooShort;
+        return SkipReason.Eligible;
+    }
+
+    /// @dev `Active` -> `Exiting`: the position's debt joins `exitingDebt`; a proven balance also
+    /// re-marks its shortfall.
+    function _setExiting(uint256 positionId, Position storage pos, ValidatorProofs.Proven memory p) private {
+        pos.status = Status.Exiting;
+        uint256 debt = _debt(pos.rewardPaid);
+        exitingDebt += uint96(debt);
+        emit MarkedExiting(positionId, p.exitEpoch, p.slot, debt);
+        if (p.hasBalance) _markShortfall(positionId, pos, p);
+    }
+
+    /// @dev `markToProof` / `markSlashed`.
+    function _markToProof(uint256 positionId, uint256 timestamp, bytes calldata proof, bool slashed) private {
+        Position storage pos = _positionIn(positionId, false);
+        ValidatorProofs.Proven memory p = _prove(positionId, pos, timestamp, proof);
+        if (!p.hasBalance) revert BalanceNotProven();
+        if (slashed) {
+            if (!p.slashed) revert NotSlashed();
+            if (!pos.slashed) {
+                pos.slashed = true;
+                emit MarkedSlashed(positionId, p.slot);
+            }
+        }
+        _markShortfall(positionId, pos, p);
+    }
+
+    /// @dev Sets the position's shortfall to `debt - min(debt, balance)` for the proven balance and
+    /// moves `provisionalShortfall` by the difference.
+    function _markShortfall(uint256 positionId, Position storage pos, ValidatorProofs.Proven memory p) private {
+        uint256 debt = _debt(pos.rewardPaid);
+        uint256 floor = uint256(p.balance) * 1 gwei;
+        uint256 shortfall = debt > floor ? debt - floor : 0;
+        uint256 old = pos.shortfall;
+        uint256 total = provisionalShortfall;
+        if (shortfall != old) {
+            total = total + shortfall - old; // old is part of total
+            pos.shortfall = uint128(shortfall); // <= debt
+            provisionalShortfall = uint128(total); // <= totalLiveDebt < 2^96
+        }
+        emit ShortfallMarked(positionId, p.balance, p.slot, shortfall, total);
+    }
+
+    /// @dev Open redemptions (requested, not finalized) and the buffer plus exiting debt.
+    function _demand() private view returns (uint256 open, uint256 covered) {
+        open = uint256(requestedTotal) - _requests[lastFinalizedId].cumulative;
+        covered = uint256(buffer) + exitingDebt;
+    }
+
+    /// @dev Checks `positionId` is the cursor's and returns the cursor after it (wrapping to 1).
+    function _atCursor(uint256 positionId) private view returns (uint256 next) {
+        uint256 cursor = _demandCursor;
+        if (cursor == 0) cursor = 1;
+        uint256 count = positionCount;
+        if (positionId != cursor || positionId > count) revert NotDemandCursor(positionId, cursor);
+        return positionId == count ? 1 : positionId + 1;
+    }
+
+    /// @dev Sends the EIP-7002 full exit for the proven key, paying exactly the fee read (at most
+    /// `min(maxFee, msg.value)`) out of `msg.value`, and refunds the rest to the caller, last.
+    function _requestExit(uint256 positionId, ValidatorProofs.Proven memory p, uint256 maxFee) private {
+        uint256 cap = maxFee < msg.value ? maxFee : msg.value;
+        uint256 fee = WithdrawalRequests.request(
+            abi.encodePacked(p.pubkeyHead, p.pubkeyTail), WithdrawalRequests.FULL_EXIT, cap
+        );
+        emit ExitRequested(positionId, msg.sender, fee);
+        uint256 refund = msg.value - fee;
+        if (refund != 0) {
+            (bool ok,) = msg.sender.call{value: refund}("");
+            if (!ok) revert EthTransferFailed(msg.sender, refund);
+        }
     }
 
     /// @dev `keyGenerationBinding` for a 48-byte pubkey.

@@ -15,6 +15,23 @@ interface IVault {
         Exiting
     }
 
+    /// @notice Why a position may be passed over by the demand-exit cursor (`Eligible`: it may not).
+    enum SkipReason {
+        /// The validator may be asked to exit: no skip.
+        Eligible,
+        /// The position is not `Active` (already recorded exiting, or settled).
+        NotActive,
+        /// An exit request for it was sent less than `EXIT_RESEND_BLOCKS` blocks ago.
+        ExitRecentlyRequested,
+        /// Proven: `activation_epoch` is after the proven state's epoch.
+        NotYetActive,
+        /// Proven: active for fewer than `SHARD_COMMITTEE_PERIOD` epochs (the consensus layer
+        /// would ignore the request).
+        ActiveTooShort,
+        /// Proven: `exit_epoch` is not FAR_FUTURE (the position is then also marked exiting).
+        Exiting
+    }
+
     /// @notice What the vault records for one joined validator: two storage words, of which join
     /// writes only the first (the shortfall stays zero until a loss is proven). The key's hash is
     /// the index `positionIdOf`; the debt is derived (`debtOf`: `MINT`, plus `EJECT_REWARD` once
@@ -22,7 +39,7 @@ interface IVault {
     struct Position {
         /// The validator's index in the beacon registry.
         uint64 validatorIndex;
-        /// `activation_epoch` as proven at join.
+        /// `activation_epoch` as last proven (at join, then by every later proof).
         uint64 activationEpoch;
         /// The slot of the newest state proven for this validator.
         uint64 lastProofSlot;
@@ -31,8 +48,11 @@ interface IVault {
         Status status;
         /// Whether the eject reward has been paid for it (its debt is then 31.1 ETH).
         bool rewardPaid;
-        /// The provisional loss recorded against it, in wei (`debt - min(debt, balance)`).
+        /// The provisional loss recorded against it, in wei (`debt - min(debt, balance)`, from
+        /// the newest balance proven).
         uint128 shortfall;
+        /// Whether a proof showed it slashed (`markSlashed`).
+        bool slashed;
     }
 
     // ---- events ---------------------------------------------------------------------------------
@@ -66,6 +86,42 @@ interface IVault {
     );
     /// @notice Request `requestId` was paid: `amount` wei to `owner`.
     event Claimed(uint256 indexed requestId, address indexed owner, uint256 amount);
+    /// @notice `caller` ejected position `positionId` on a proof of state `slot` showing
+    /// `balanceGwei` and `inactivityScore`; `rewarded` says whether the eject reward was paid.
+    event Ejected(
+        uint256 indexed positionId,
+        address indexed caller,
+        uint64 balanceGwei,
+        uint64 inactivityScore,
+        uint64 slot,
+        bool rewarded
+    );
+    /// @notice The eject reward for position `positionId` (`amount` sETH) was minted to `to`; the
+    /// position's debt rose by the same amount.
+    event EjectRewardPaid(uint256 indexed positionId, address indexed to, uint256 amount);
+    /// @notice A full-exit request (EIP-7002) for position `positionId` was queued, `requester`
+    /// paying `fee` wei.
+    event ExitRequested(uint256 indexed positionId, address indexed requester, uint256 fee);
+    /// @notice Position `positionId` was proven exiting (`exitEpoch`, state `slot`); its `debt`
+    /// joined `exitingDebt`.
+    event MarkedExiting(uint256 indexed positionId, uint64 exitEpoch, uint64 slot, uint256 debt);
+    /// @notice Position `positionId` was proven slashed in state `slot`.
+    event MarkedSlashed(uint256 indexed positionId, uint64 slot);
+    /// @notice A proof of state `slot` showed position `positionId` at `balanceGwei`: its
+    /// provisional shortfall is now `shortfall` wei, the pool's `totalShortfall`.
+    event ShortfallMarked(
+        uint256 indexed positionId, uint64 balanceGwei, uint64 slot, uint256 shortfall, uint256 totalShortfall
+    );
+    /// @notice `caller` triggered the exit of position `positionId` for open redemptions `open`
+    /// (sETH wei) above `covered` (buffer + exiting debt); the cursor moved to `nextCursor`.
+    event DemandExit(
+        uint256 indexed positionId, address indexed caller, uint256 open, uint256 covered, uint256 nextCursor
+    );
+    /// @notice `caller` skipped position `positionId` in the demand-exit order for `reason`; the
+    /// cursor moved to `nextCursor`.
+    event DemandExitSkipped(
+        uint256 indexed positionId, address indexed caller, SkipReason reason, uint256 nextCursor
+    );
 
     // ---- errors ---------------------------------------------------------------------------------
 
@@ -108,6 +164,29 @@ interface IVault {
     error InvalidCheckpointHint(uint256 requestId, uint256 hint);
     /// @notice Sending `amount` wei to `to` failed.
     error EthTransferFailed(address to, uint256 amount);
+    /// @notice Position `positionId` is `status`, which this call does not accept.
+    error InvalidPositionStatus(uint256 positionId, Status status);
+    /// @notice The proven key belongs to position `provenPositionId` (0: none), not `positionId`.
+    error WrongPosition(uint256 positionId, uint256 provenPositionId);
+    /// @notice The proof is of state `slot`, older than the newest one recorded, `lastProofSlot`.
+    error StaleProof(uint64 slot, uint64 lastProofSlot);
+    /// @notice Neither a balance below `EJECT_BELOW_GWEI` nor an inactivity score above the trigger.
+    error NotEjectable(uint64 balanceGwei, uint64 inactivityScore);
+    /// @notice An exit request for position `positionId` was sent at block `lastRequestBlock`; the
+    /// next one may go at block `earliestBlock`.
+    error ExitRequestTooSoon(uint256 positionId, uint256 lastRequestBlock, uint256 earliestBlock);
+    /// @notice The proven `exit_epoch` is FAR_FUTURE: the validator is not exiting.
+    error NotExiting();
+    /// @notice The proven `slashed` flag is false.
+    error NotSlashed();
+    /// @notice Open redemptions `open` (sETH wei) do not exceed `covered` (buffer + exiting debt).
+    error NoDemand(uint256 open, uint256 covered);
+    /// @notice The demand-exit order is at position `cursor`, not `positionId`.
+    error NotDemandCursor(uint256 positionId, uint256 cursor);
+    /// @notice Position `positionId` cannot be asked to exit now (`reason`): skip it instead.
+    error DemandExitIneligible(uint256 positionId, SkipReason reason);
+    /// @notice Position `positionId` is eligible for a demand exit: it cannot be skipped.
+    error NotSkippable(uint256 positionId);
 
     // ---- join -----------------------------------------------------------------------------------
 
@@ -158,6 +237,93 @@ interface IVault {
     /// @param pubkeyHash keccak256 of a pubkey.
     /// @return The position id.
     function positionIdOf(bytes32 pubkeyHash) external view returns (uint256);
+
+    // ---- eject and marks ------------------------------------------------------------------------
+
+    /// @notice Asks an under-performing validator to exit (EIP-7002 full exit), paying the eject
+    /// reward once if the exit can take effect. Anyone may call; the caller pays the 7002 fee.
+    /// @dev Requires: position `Active`; a proof of its validator with both the balance and the
+    /// inactivity-score parts, of the key registered as `positionId`, no older than the newest
+    /// recorded (its slot is then recorded); balance < `EJECT_BELOW_GWEI` or inactivity score >
+    /// `INACTIVITY_TRIGGER`; no request sent in the last `EXIT_RESEND_BLOCKS` blocks. The reward
+    /// (`EJECT_REWARD` sETH to the caller, the position's debt +`EJECT_REWARD`) is paid at most
+    /// once, and only if the proof shows `exit_epoch` = FAR_FUTURE and at least
+    /// `SHARD_COMMITTEE_PERIOD` epochs of activity. The proven balance also re-marks the
+    /// position's provisional shortfall. The fee is read from the predeploy and must be at most
+    /// `min(maxFee, msg.value)`; exactly the fee is paid, the rest of `msg.value` refunded last.
+    /// Reverts with `InvalidPositionStatus`, `BalanceNotProven`, `InactivityScoreNotProven`,
+    /// `WrongPosition`, `StaleProof`, `NotEjectable`, `ExitRequestTooSoon`, a proof error,
+    /// `WithdrawalFeeAboveMax` or `EthTransferFailed`.
+    /// @param positionId The position.
+    /// @param timestamp An execution block timestamp whose parent beacon root the proof reaches.
+    /// @param proof A validator proof with the balance and inactivity-score parts.
+    /// @param maxFee The highest EIP-7002 fee the caller accepts (also capped by `msg.value`).
+    function eject(uint256 positionId, uint256 timestamp, bytes calldata proof, uint256 maxFee) external payable;
+
+    /// @notice Records that position `positionId`'s validator is exiting: `Active` -> `Exiting`,
+    /// its debt joins `exitingDebt` (it stays in `totalLiveDebt` until settlement).
+    /// @dev Requires a fresh proof (as `eject`) with `exit_epoch` != FAR_FUTURE; a balance part, if
+    /// present, also re-marks the shortfall. Reverts with `InvalidPositionStatus`, `WrongPosition`,
+    /// `StaleProof`, `NotExiting` or a proof error.
+    /// @param positionId The position.
+    /// @param timestamp An execution block timestamp whose parent beacon root the proof reaches.
+    /// @param proof A validator proof.
+    function markExiting(uint256 positionId, uint256 timestamp, bytes calldata proof) external;
+
+    /// @notice Marks a live position to a proven balance: its provisional shortfall becomes
+    /// `debt - min(debt, balance)` and `provisionalShortfall` moves by the difference (down as
+    /// well as up).
+    /// @dev Position `Active` or `Exiting`; a fresh proof (as `eject`) with the balance part.
+    /// Reverts with `InvalidPositionStatus`, `BalanceNotProven`, `WrongPosition`, `StaleProof` or a
+    /// proof error.
+    /// @param positionId The position.
+    /// @param timestamp An execution block timestamp whose parent beacon root the proof reaches.
+    /// @param proof A validator proof with the balance part.
+    function markToProof(uint256 positionId, uint256 timestamp, bytes calldata proof) external;
+
+    /// @notice `markToProof` for a validator proven slashed: also records the slashed flag. No reward.
+    /// @dev As `markToProof`, and reverts with `NotSlashed` if the proof shows `slashed` false.
+    /// @param positionId The position.
+    /// @param timestamp An execution block timestamp whose parent beacon root the proof reaches.
+    /// @param proof A validator proof with the balance part.
+    function markSlashed(uint256 positionId, uint256 timestamp, bytes calldata proof) external;
+
+    // ---- demand exits ---------------------------------------------------------------------------
+
+    /// @notice When open redemptions exceed the buffer plus the debt proven exiting, asks the next
+    /// validator in the fixed order (by position id, wrapping) to exit. Anyone may call; the
+    /// caller pays the EIP-7002 fee (at most `min(maxFee, msg.value)`, the rest refunded). No
+    /// reward.
+    /// @dev Requires: open (unfinalized) sETH > `buffer + exitingDebt`; `positionId` is the
+    /// cursor's; the position `Active`, no request in the last `EXIT_RESEND_BLOCKS` blocks, and a
+    /// fresh proof of its validator (as `eject`, any parts) showing it eligible (`exit_epoch` =
+    /// FAR_FUTURE, active for at least `SHARD_COMMITTEE_PERIOD` epochs). Advances the cursor.
+    /// Reverts with `NoDemand`, `NotDemandCursor`, `InvalidPositionStatus`, `ExitRequestTooSoon`,
+    /// `WrongPosition`, `StaleProof`, `DemandExitIneligible`, a proof error,
+    /// `WithdrawalFeeAboveMax` or `EthTransferFailed`.
+    /// @param positionId The cursor's position.
+    /// @param timestamp An execution block timestamp whose parent beacon root the proof reaches.
+    /// @param proof A validator proof.
+    /// @param maxFee The highest EIP-7002 fee the caller accepts.
+    function demandExit(uint256 positionId, uint256 timestamp, bytes calldata proof, uint256 maxFee)
+        external
+        payable;
+
+    /// @notice Moves the demand-exit cursor past position `positionId` because it cannot be asked
+    /// to exit: not `Active`, or an exit request sent in the last `EXIT_RESEND_BLOCKS` blocks (no
+    /// proof needed for these two), or a fresh proof shows it not yet active, active for fewer than
+    /// `SHARD_COMMITTEE_PERIOD` epochs, or already exiting (then it is also marked exiting).
+    /// @dev Reverts with `NotDemandCursor`, `NotSkippable`, `WrongPosition`, `StaleProof` or a
+    /// proof error.
+    /// @param positionId The cursor's position.
+    /// @param timestamp An execution block timestamp whose parent beacon root the proof reaches
+    /// (ignored when no proof is needed).
+    /// @param proof A validator proof (may be empty when no proof is needed).
+    function skipDemandExit(uint256 positionId, uint256 timestamp, bytes calldata proof) external;
+
+    /// @notice The position the demand-exit order is at (1 before any demand exit or skip).
+    /// @return The position id.
+    function demandCursor() external view returns (uint256);
 
     // ---- queue ----------------------------------------------------------------------------------
 

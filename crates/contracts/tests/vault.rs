@@ -9,6 +9,11 @@
 //! - join: the happy path, then every refusal as its named error;
 //! - the dev verifier: low-s only, `v` in {27, 28}, 65 bytes;
 //! - the queue: request / finalize / claim to the wei, FCFS, claim twice, wrong hint, buffer;
+//! - eject (7002 full exit dequeued with the vault as source, reward once, refusals), markExiting,
+//!   markSlashed / markToProof (shortfall both ways, the rate of later batches only), demand exits
+//!   (demand, FIFO cursor, skips with proof, wrap);
+//! - a stateful property test over random join / donate / redeem / finalize / claim / transfer /
+//!   mark / eject sequences against a model;
 //! - gas per call, printed (`cargo test -p lsv-contracts --test vault -- --nocapture`).
 
 mod common;
@@ -1166,4 +1171,1145 @@ fn vault_gas_is_reported() {
     assert!(redeem[1] <= 75_000, "redeem {}", redeem[1]);
     assert!(claim_gas <= 55_000, "claim {claim_gas}");
     assert!(finalize_10 <= 30_000 + 5_000 * 10, "finalize {finalize_10}");
+}
+
+// ---- eject, marks, demand exits ------------------------------------------------------------------
+
+/// A slot whose epoch (266) is 266 epochs after the genesis validators' activation (epoch 0):
+/// long enough for the consensus layer to honour an exit request.
+const ACTIVE_SLOT: u64 = 266 * 32;
+const FAR_FUTURE: u64 = u64::MAX;
+/// 31.98 ETH: under `EJECT_BELOW` (31.99).
+const GWEI_31_98: u64 = 31_980_000_000;
+
+/// What a proof should show about validator `index` (on top of the vault's credentials).
+#[derive(Clone, Copy)]
+struct Facts {
+    slot: u64,
+    balance: u64,
+    score: u64,
+    exit_epoch: u64,
+    activation_epoch: u64,
+    slashed: bool,
+}
+
+impl Facts {
+    fn at(slot: u64) -> Self {
+        Self {
+            slot,
+            balance: 32_000_000_000,
+            score: 0,
+            exit_epoch: FAR_FUTURE,
+            activation_epoch: 0,
+            slashed: false,
+        }
+    }
+    fn balance(self, balance: u64) -> Self {
+        Self { balance, ..self }
+    }
+    fn score(self, score: u64) -> Self {
+        Self { score, ..self }
+    }
+    fn exit(self, exit_epoch: u64) -> Self {
+        Self { exit_epoch, ..self }
+    }
+    fn activation(self, activation_epoch: u64) -> Self {
+        Self {
+            activation_epoch,
+            ..self
+        }
+    }
+    fn slashed(self) -> Self {
+        Self {
+            slashed: true,
+            ..self
+        }
+    }
+}
+
+impl World {
+    /// Joins validator `index` for `owner`; returns the position id.
+    fn joined(&mut self, index: u64, owner: Address) -> U256 {
+        let r = self.join(index, owner).expect_success();
+        r.decode_return::<Vault::joinCall>().unwrap()
+    }
+
+    /// A proof of validator `index` showing `f`, with `parts`.
+    fn facts(&mut self, index: u64, parts: ProofParts, f: Facts) -> Proven {
+        self.prove_with(index, parts, |s| {
+            let i = index as usize;
+            s.slot = lsv_consensus::Slot::new(f.slot);
+            s.balances[i] = Gwei::new(f.balance);
+            s.inactivity_scores[i] = f.score;
+            s.validators[i].exit_epoch = Epoch::new(f.exit_epoch);
+            s.validators[i].activation_epoch = Epoch::new(f.activation_epoch);
+            s.validators[i].slashed = f.slashed;
+        })
+    }
+
+    fn eject_with(
+        &mut self,
+        from: Address,
+        id: U256,
+        p: &Proven,
+        max_fee: u64,
+        value: u64,
+    ) -> Receipt {
+        let call = Vault::ejectCall {
+            positionId: id,
+            timestamp: p.timestamp,
+            proof: p.proof.clone().into(),
+            maxFee: U256::from(max_fee),
+        };
+        self.send_value(from, &call, U256::from(value))
+    }
+
+    fn eject(&mut self, id: U256, p: &Proven) -> Receipt {
+        let keeper = self.keeper;
+        self.eject_with(keeper, id, p, 1_000, 1_000)
+    }
+
+    fn mark(&mut self, id: U256, p: &Proven, slashed: bool) -> Receipt {
+        let keeper = self.keeper;
+        let (timestamp, proof) = (p.timestamp, p.proof.clone().into());
+        if slashed {
+            self.send(
+                keeper,
+                &Vault::markSlashedCall {
+                    positionId: id,
+                    timestamp,
+                    proof,
+                },
+            )
+        } else {
+            self.send(
+                keeper,
+                &Vault::markToProofCall {
+                    positionId: id,
+                    timestamp,
+                    proof,
+                },
+            )
+        }
+    }
+
+    fn mark_exiting(&mut self, id: U256, p: &Proven) -> Receipt {
+        let keeper = self.keeper;
+        self.send(
+            keeper,
+            &Vault::markExitingCall {
+                positionId: id,
+                timestamp: p.timestamp,
+                proof: p.proof.clone().into(),
+            },
+        )
+    }
+
+    fn demand_exit(&mut self, id: U256, p: &Proven) -> Receipt {
+        let keeper = self.keeper;
+        let call = Vault::demandExitCall {
+            positionId: id,
+            timestamp: p.timestamp,
+            proof: p.proof.clone().into(),
+            maxFee: U256::from(10),
+        };
+        self.send_value(keeper, &call, U256::from(10))
+    }
+
+    fn skip(&mut self, id: U256, p: Option<&Proven>) -> Receipt {
+        let keeper = self.keeper;
+        let call = Vault::skipDemandExitCall {
+            positionId: id,
+            timestamp: p.map_or(U256::ZERO, |p| p.timestamp),
+            proof: p.map_or(Vec::new(), |p| p.proof.clone()).into(),
+        };
+        self.send(keeper, &call)
+    }
+
+    fn position(&self, id: U256) -> lsv_contracts::bindings::vault::IVault::Position {
+        self.chain
+            .view(self.vault, &Vault::positionOfCall { positionId: id })
+            .unwrap()
+    }
+
+    fn total_debt(&self) -> U256 {
+        U256::from(
+            self.chain
+                .view(self.vault, &Vault::totalLiveDebtCall {})
+                .unwrap(),
+        )
+    }
+
+    fn shortfall(&self) -> U256 {
+        U256::from(
+            self.chain
+                .view(self.vault, &Vault::provisionalShortfallCall {})
+                .unwrap(),
+        )
+    }
+
+    fn backing(&self) -> U256 {
+        self.chain.view(self.vault, &Vault::backingCall {}).unwrap()
+    }
+
+    fn cursor(&self) -> U256 {
+        self.chain
+            .view(self.vault, &Vault::demandCursorCall {})
+            .unwrap()
+    }
+
+    fn advance(&mut self, blocks: u64) {
+        for _ in 0..blocks {
+            self.chain.next_block(B256::repeat_byte(0x77));
+        }
+    }
+}
+
+fn tenth() -> U256 {
+    ether(1) / U256::from(10)
+}
+
+#[test]
+fn eject_at_31_98_sends_a_full_exit_from_the_vault_and_pays_the_reward_once() {
+    let mut w = World::new();
+    let owner = w.chain.account("operator");
+    let keeper = w.keeper;
+    let id = w.joined(40, owner);
+    let p = w.facts(
+        40,
+        ProofParts::ALL,
+        Facts::at(ACTIVE_SLOT).balance(GWEI_31_98),
+    );
+    let eth_before = w.chain.balance(keeper);
+    let r = w.eject(id, &p).expect_success();
+
+    let ev = r.events_from::<Vault::Ejected>(w.vault);
+    assert_eq!(ev.len(), 1);
+    assert_eq!(
+        (
+            ev[0].positionId,
+            ev[0].caller,
+            ev[0].balanceGwei,
+            ev[0].inactivityScore,
+            ev[0].slot,
+            ev[0].rewarded
+        ),
+        (id, keeper, GWEI_31_98, 0, ACTIVE_SLOT, true)
+    );
+    let paid = r.events_from::<Vault::EjectRewardPaid>(w.vault);
+    assert_eq!((paid[0].to, paid[0].amount), (keeper, tenth()));
+    let req = r.events_from::<Vault::ExitRequested>(w.vault);
+    assert_eq!((req[0].positionId, req[0].fee), (id, U256::ONE));
+    // Exactly the fee (1 wei with an empty queue) left the caller; the rest came back.
+    assert_eq!(eth_before - w.chain.balance(keeper), U256::ONE);
+    w.assert_no_eth_unaccounted();
+    assert_eq!(w.seth_balance(keeper), tenth());
+    assert_eq!(w.seth_supply(), ether(31) + tenth());
+    assert_eq!(w.total_debt(), ether(31) + tenth());
+    assert_eq!(
+        w.chain
+            .view(w.vault, &Vault::debtOfCall { positionId: id })
+            .unwrap(),
+        ether(31) + tenth()
+    );
+    let pos = w.position(id);
+    assert!(pos.rewardPaid);
+    assert_eq!(
+        pos.status, 1,
+        "still Active: only a later proof marks it exiting"
+    );
+    assert_eq!(pos.lastExitRequestBlock, w.chain.block_number());
+    assert_eq!(pos.lastProofSlot, ACTIVE_SLOT);
+    assert_eq!(w.shortfall(), U256::ZERO, "31.98 ETH covers 31.1");
+
+    // The system call after the block hands the consensus layer a full exit from the vault.
+    let requests = w
+        .chain
+        .next_block(B256::repeat_byte(0x66))
+        .withdrawals
+        .clone();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].source_address, w.vault);
+    assert_eq!(requests[0].validator_pubkey.as_slice(), &p.pubkey[..]);
+    assert_eq!(requests[0].amount, 0, "a full exit");
+
+    // Again within EXIT_RESEND_BLOCKS: refused, even with a fresher proof.
+    let again = w.facts(
+        40,
+        ProofParts::ALL,
+        Facts::at(ACTIVE_SLOT + 1).balance(GWEI_31_98),
+    );
+    let sent = pos.lastExitRequestBlock.to::<u64>();
+    let e = refusal(w.eject(id, &again));
+    assert!(
+        matches!(e, E::ExitRequestTooSoon(ref x) if x.positionId == id
+            && x.lastRequestBlock == U256::from(sent)
+            && x.earliestBlock == U256::from(sent + EXIT_RESEND_BLOCKS)),
+        "{e:?}"
+    );
+    // After it: re-sent, but no second reward.
+    w.advance(EXIT_RESEND_BLOCKS);
+    let later = w.facts(
+        40,
+        ProofParts::ALL,
+        Facts::at(ACTIVE_SLOT + 2).balance(GWEI_31_98),
+    );
+    let r = w.eject(id, &later).expect_success();
+    assert!(!r.events_from::<Vault::Ejected>(w.vault)[0].rewarded);
+    assert!(r.events_from::<Vault::EjectRewardPaid>(w.vault).is_empty());
+    assert_eq!(w.seth_balance(keeper), tenth());
+    assert_eq!(w.total_debt(), ether(31) + tenth());
+    assert_eq!(
+        w.chain
+            .next_block(B256::repeat_byte(0x65))
+            .withdrawals
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn a_healthy_validator_is_not_ejectable() {
+    let mut w = World::new();
+    let owner = w.chain.account("operator");
+    let id = w.joined(41, owner);
+    for (balance, score) in [
+        (32_000_000_000, 0),
+        (31_990_000_000, 0),                  // exactly EJECT_BELOW: not under it
+        (32_000_000_000, INACTIVITY_TRIGGER), // exactly the trigger: not over it
+    ] {
+        let p = w.facts(
+            41,
+            ProofParts::ALL,
+            Facts::at(ACTIVE_SLOT).balance(balance).score(score),
+        );
+        let e = refusal(w.eject(id, &p));
+        assert!(
+            matches!(e, E::NotEjectable(ref x) if x.balanceGwei == balance && x.inactivityScore == score),
+            "{e:?}"
+        );
+    }
+    assert_eq!(w.position(id).lastExitRequestBlock, 0);
+}
+
+#[test]
+fn an_inactivity_score_over_the_trigger_ejects_a_full_balance() {
+    let mut w = World::new();
+    let owner = w.chain.account("operator");
+    let id = w.joined(42, owner);
+    let p = w.facts(
+        42,
+        ProofParts::ALL,
+        Facts::at(ACTIVE_SLOT).score(INACTIVITY_TRIGGER + 1),
+    );
+    let r = w.eject(id, &p).expect_success();
+    let ev = r.events_from::<Vault::Ejected>(w.vault);
+    assert_eq!(
+        (ev[0].inactivityScore, ev[0].rewarded),
+        (INACTIVITY_TRIGGER + 1, true)
+    );
+    assert_eq!(
+        w.chain.next_block(B256::repeat_byte(1)).withdrawals.len(),
+        1
+    );
+}
+
+#[test]
+fn the_eject_reward_is_withheld_when_the_exit_cannot_take_effect() {
+    let mut w = World::new();
+    let owner = w.chain.account("operator");
+    let low = Facts::at(ACTIVE_SLOT).balance(GWEI_31_98);
+    for (index, label, facts) in [
+        (43, "already exiting", low.exit(300)),
+        (44, "active 255 epochs", low.activation(266 - 255)),
+        (45, "not yet active", low.activation(FAR_FUTURE)),
+    ] {
+        let id = w.joined(index, owner);
+        let p = w.facts(index, ProofParts::ALL, facts);
+        let r = w.eject(id, &p).expect_success();
+        assert!(
+            !r.events_from::<Vault::Ejected>(w.vault)[0].rewarded,
+            "{label}"
+        );
+        assert!(!w.position(id).rewardPaid, "{label}");
+    }
+    // 256 epochs exactly: rewarded.
+    let id = w.joined(46, owner);
+    let p = w.facts(46, ProofParts::ALL, low.activation(266 - 256));
+    assert!(
+        w.eject(id, &p)
+            .expect_success()
+            .events_from::<Vault::Ejected>(w.vault)[0]
+            .rewarded
+    );
+    assert_eq!(w.seth_balance(w.keeper), tenth());
+    assert_eq!(w.total_debt(), ether(31 * 4) + tenth());
+}
+
+#[test]
+fn eject_refuses_a_fee_above_the_cap_or_the_value_sent() {
+    let mut w = World::new();
+    let owner = w.chain.account("operator");
+    let keeper = w.keeper;
+    let id = w.joined(47, owner);
+    let p = w.facts(
+        47,
+        ProofParts::ALL,
+        Facts::at(ACTIVE_SLOT).balance(GWEI_31_98),
+    );
+    for (max_fee, value, cap) in [(0, 10, 0), (10, 0, 0)] {
+        let e = refusal(w.eject_with(keeper, id, &p, max_fee, value));
+        assert!(
+            matches!(e, E::WithdrawalFeeAboveMax(ref x) if x.fee == U256::ONE && x.maxFee == U256::from(cap)),
+            "{e:?}"
+        );
+    }
+    // The vault's own ETH never pays the fee.
+    w.donate(owner, ether(1));
+    let e = refusal(w.eject_with(keeper, id, &p, 10, 0));
+    assert!(matches!(e, E::WithdrawalFeeAboveMax(_)), "{e:?}");
+    let before = w.chain.balance(keeper);
+    w.eject_with(keeper, id, &p, 1, 1).expect_success();
+    assert_eq!(before - w.chain.balance(keeper), U256::ONE);
+    w.assert_no_eth_unaccounted();
+    assert_eq!(w.buffer(), ether(1));
+}
+
+#[test]
+fn eject_refuses_missing_parts_another_key_a_stale_proof_and_unknown_positions() {
+    let mut w = World::new();
+    let owner = w.chain.account("operator");
+    let id = w.joined(48, owner);
+    let other = w.joined(49, owner);
+    let low = Facts::at(ACTIVE_SLOT).balance(GWEI_31_98);
+
+    let p = w.facts(48, ProofParts::BALANCE, low);
+    assert!(matches!(
+        refusal(w.eject(id, &p)),
+        E::InactivityScoreNotProven(_)
+    ));
+    let p = w.facts(48, ProofParts::INACTIVITY_SCORE, low.score(1_000));
+    assert!(matches!(refusal(w.eject(id, &p)), E::BalanceNotProven(_)));
+
+    // Validator 48's proof for position 2 (validator 49): checked against index 49, no match.
+    let p = w.facts(48, ProofParts::ALL, low);
+    assert!(matches!(
+        refusal(w.eject(other, &p)),
+        E::ProofRootMismatch(_)
+    ));
+    // The registry entry at position 1's index carrying another key: not position 1's.
+    let key49 = genesis_state().validators[49].pubkey;
+    let p = w.prove_with(48, ProofParts::ALL, |s| {
+        s.slot = lsv_consensus::Slot::new(ACTIVE_SLOT);
+        s.balances[48] = Gwei::new(GWEI_31_98);
+        s.validators[48].pubkey = key49;
+    });
+    let e = refusal(w.eject(id, &p));
+    assert!(
+        matches!(e, E::WrongPosition(ref x) if x.positionId == id && x.provenPositionId == other),
+        "{e:?}"
+    );
+    let p = w.prove_with(48, ProofParts::ALL, |s| {
+        s.slot = lsv_consensus::Slot::new(ACTIVE_SLOT);
+        s.balances[48] = Gwei::new(GWEI_31_98);
+        s.validators[48].pubkey.0[0] ^= 1;
+    });
+    let e = refusal(w.eject(id, &p));
+    assert!(
+        matches!(e, E::WrongPosition(ref x) if x.provenPositionId.is_zero()),
+        "{e:?}"
+    );
+
+    // A newer state was proven (mark-to-proof at a later slot): the older one is stale.
+    let newer = w.facts(48, ProofParts::BALANCE, Facts::at(ACTIVE_SLOT + 10));
+    w.mark(id, &newer, false).expect_success();
+    let p = w.facts(48, ProofParts::ALL, low);
+    let e = refusal(w.eject(id, &p));
+    assert!(
+        matches!(e, E::StaleProof(ref x) if x.slot == ACTIVE_SLOT && x.lastProofSlot == ACTIVE_SLOT + 10),
+        "{e:?}"
+    );
+    // No such position.
+    let e = refusal(w.eject(U256::from(9), &p));
+    assert!(
+        matches!(e, E::InvalidPositionStatus(ref x) if x.status == 0),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn mark_exiting_moves_the_debt_to_exiting_once() {
+    let mut w = World::new();
+    let owner = w.chain.account("operator");
+    let id = w.joined(50, owner);
+    let p = w.facts(50, ProofParts::VALIDATOR, Facts::at(ACTIVE_SLOT));
+    assert!(matches!(refusal(w.mark_exiting(id, &p)), E::NotExiting(_)));
+    let p = w.facts(50, ProofParts::VALIDATOR, Facts::at(ACTIVE_SLOT).exit(300));
+    let r = w.mark_exiting(id, &p).expect_success();
+    let ev = r.events_from::<Vault::MarkedExiting>(w.vault);
+    assert_eq!(
+        (ev[0].exitEpoch, ev[0].slot, ev[0].debt),
+        (300, ACTIVE_SLOT, ether(31))
+    );
+    assert_eq!(w.position(id).status, 2, "Exiting");
+    assert_eq!(
+        U256::from(w.chain.view(w.vault, &Vault::exitingDebtCall {}).unwrap()),
+        ether(31)
+    );
+    assert_eq!(
+        w.total_debt(),
+        ether(31),
+        "the debt stays live until settlement"
+    );
+    let e = refusal(w.mark_exiting(id, &p));
+    assert!(
+        matches!(e, E::InvalidPositionStatus(ref x) if x.status == 2),
+        "{e:?}"
+    );
+    let q = w.facts(
+        50,
+        ProofParts::ALL,
+        Facts::at(ACTIVE_SLOT).balance(GWEI_31_98).exit(300),
+    );
+    assert!(matches!(
+        refusal(w.eject(id, &q)),
+        E::InvalidPositionStatus(_)
+    ));
+    // A live exiting position can still be marked to a proof.
+    let q = w.facts(
+        50,
+        ProofParts::BALANCE,
+        Facts::at(ACTIVE_SLOT + 1).balance(30_000_000_000).exit(300),
+    );
+    w.mark(id, &q, false).expect_success();
+    assert_eq!(w.shortfall(), ether(1));
+}
+
+#[test]
+fn losses_marked_to_proof_lower_the_rate_of_later_batches_only() {
+    let mut w = World::new();
+    let alice = w.chain.account("alice");
+    let bob = w.chain.account("bob");
+    let donor = w.chain.account("donor");
+    let a = w.joined(51, alice);
+    w.joined(52, alice);
+    seth_transfer(&mut w, alice, bob, ether(3));
+    w.donate(donor, ether(10));
+    w.redeem(alice, ether(5)).expect_success(); // request 1
+    finalize(&mut w, 1).expect_success(); // at 1: buffer 5, reserved 5, supply 57
+    w.redeem(bob, ether(3)).expect_success(); // request 2
+
+    // Not slashed: markSlashed refuses; no balance part: both refuse.
+    let p = w.facts(
+        51,
+        ProofParts::BALANCE,
+        Facts::at(ACTIVE_SLOT).balance(15_000_000_000),
+    );
+    assert!(matches!(refusal(w.mark(a, &p, true)), E::NotSlashed(_)));
+    let p = w.facts(51, ProofParts::VALIDATOR, Facts::at(ACTIVE_SLOT).slashed());
+    assert!(matches!(
+        refusal(w.mark(a, &p, true)),
+        E::BalanceNotProven(_)
+    ));
+
+    // Slashed at 15 ETH: the position's shortfall is 31 - 15 = 16 ETH.
+    let slot = ACTIVE_SLOT + 1;
+    let p = w.facts(
+        51,
+        ProofParts::BALANCE,
+        Facts::at(slot).balance(15_000_000_000).slashed(),
+    );
+    let r = w.mark(a, &p, true).expect_success();
+    assert_eq!(r.events_from::<Vault::MarkedSlashed>(w.vault)[0].slot, slot);
+    let ev = r.events_from::<Vault::ShortfallMarked>(w.vault);
+    assert_eq!(
+        (ev[0].shortfall, ev[0].totalShortfall),
+        (ether(16), ether(16))
+    );
+    assert!(w.position(a).slashed);
+    assert_eq!(w.position(a).shortfall, 16_000_000_000_000_000_000u128);
+    assert!(!w.position(a).rewardPaid, "no reward for a slashing proof");
+    assert_eq!(w.shortfall(), ether(16));
+    // backing = 5 + 62 - 16 = 51 < supply 57.
+    assert_eq!(w.backing(), ether(51));
+    assert_eq!(w.seth_supply(), ether(57));
+
+    let f = finalize(&mut w, 2).expect_success();
+    let rate = ether(51) * ether(1) / ether(57);
+    let ev = f.events_from::<Vault::Finalized>(w.vault);
+    assert_eq!(ev[0].rate, rate);
+    assert!(rate < ether(1));
+    let owed = ether(3) * rate / ether(1);
+    assert_eq!(ev[0].ethReserved, owed);
+    assert_eq!(
+        w.chain
+            .view(w.vault, &Vault::checkpointCountCall {})
+            .unwrap(),
+        2
+    );
+
+    // Claims pay at their checkpoint's rate to the wei; the earlier batch is not re-priced.
+    let (a0, b0) = (w.chain.balance(alice), w.chain.balance(bob));
+    claim(&mut w, 2, 2).expect_success();
+    claim(&mut w, 1, 1).expect_success();
+    assert_eq!(w.chain.balance(bob) - b0, owed);
+    assert_eq!(w.chain.balance(alice) - a0, ether(5));
+    w.assert_no_eth_unaccounted();
+
+    // A fresher proof can lower the shortfall (the balance recovered), and raise it again.
+    let p = w.facts(
+        51,
+        ProofParts::BALANCE,
+        Facts::at(slot + 1).balance(30_500_000_000).slashed(),
+    );
+    w.mark(a, &p, false).expect_success();
+    assert_eq!(w.shortfall(), ether(1) / U256::from(2));
+    let p = w.facts(
+        51,
+        ProofParts::BALANCE,
+        Facts::at(slot + 2).balance(31_000_000_001),
+    );
+    w.mark(a, &p, false).expect_success();
+    assert_eq!(w.shortfall(), U256::ZERO);
+    // An older proof than the newest recorded is refused.
+    let p = w.facts(51, ProofParts::BALANCE, Facts::at(slot).balance(1));
+    assert!(matches!(refusal(w.mark(a, &p, false)), E::StaleProof(_)));
+}
+
+#[test]
+fn demand_exits_go_in_position_order_and_skip_only_with_proof() {
+    let mut w = World::new();
+    let alice = w.chain.account("alice");
+    let ids: Vec<U256> = (60..64).map(|i| w.joined(i, alice)).collect();
+    let eligible = Facts::at(ACTIVE_SLOT);
+
+    // No open requests: no demand.
+    let p = w.facts(60, ProofParts::VALIDATOR, eligible);
+    let e = refusal(w.demand_exit(ids[0], &p));
+    assert!(
+        matches!(e, E::NoDemand(ref x) if x.open.is_zero() && x.covered.is_zero()),
+        "{e:?}"
+    );
+    w.redeem(alice, ether(5)).expect_success();
+    assert_eq!(w.cursor(), U256::ONE);
+
+    // Not the cursor's position.
+    let q = w.facts(61, ProofParts::VALIDATOR, eligible);
+    let e = refusal(w.demand_exit(ids[1], &q));
+    assert!(
+        matches!(e, E::NotDemandCursor(ref x) if x.cursor == U256::ONE),
+        "{e:?}"
+    );
+    assert!(matches!(
+        refusal(w.skip(ids[1], Some(&q))),
+        E::NotDemandCursor(_)
+    ));
+
+    // Position 1 not yet active, then active for too short: ineligible, skipped with the proof.
+    let p = w.facts(60, ProofParts::VALIDATOR, eligible.activation(FAR_FUTURE));
+    let e = refusal(w.demand_exit(ids[0], &p));
+    assert!(
+        matches!(e, E::DemandExitIneligible(ref x) if x.reason == 3),
+        "{e:?}"
+    );
+    let p = w.facts(60, ProofParts::VALIDATOR, eligible.activation(100));
+    let e = refusal(w.demand_exit(ids[0], &p));
+    assert!(
+        matches!(e, E::DemandExitIneligible(ref x) if x.reason == 4),
+        "{e:?}"
+    );
+    let r = w.skip(ids[0], Some(&p)).expect_success();
+    let ev = r.events_from::<Vault::DemandExitSkipped>(w.vault);
+    assert_eq!((ev[0].reason, ev[0].nextCursor), (4, U256::from(2)));
+
+    // Position 2 is eligible: it cannot be skipped, and its exit goes out.
+    assert!(matches!(
+        refusal(w.skip(ids[1], Some(&q))),
+        E::NotSkippable(_)
+    ));
+    let keeper = w.keeper;
+    let before = w.chain.balance(keeper);
+    let r = w.demand_exit(ids[1], &q).expect_success();
+    let ev = r.events_from::<Vault::DemandExit>(w.vault);
+    assert_eq!(
+        (ev[0].open, ev[0].covered, ev[0].nextCursor),
+        (ether(5), U256::ZERO, U256::from(3))
+    );
+    assert_eq!(
+        r.events_from::<Vault::ExitRequested>(w.vault)[0].fee,
+        U256::ONE
+    );
+    assert!(r.events_from::<Vault::EjectRewardPaid>(w.vault).is_empty());
+    assert_eq!(
+        before - w.chain.balance(keeper),
+        U256::ONE,
+        "the caller pays the fee"
+    );
+    assert_eq!(
+        w.position(ids[1]).lastExitRequestBlock,
+        w.chain.block_number()
+    );
+    let requests = w.chain.next_block(B256::repeat_byte(3)).withdrawals.clone();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].source_address, w.vault);
+    assert_eq!(requests[0].validator_pubkey.as_slice(), &q.pubkey[..]);
+    assert_eq!(requests[0].amount, 0);
+
+    // Position 3 proven exiting: skipped and marked; its debt now covers the open 5 sETH.
+    let p = w.facts(62, ProofParts::VALIDATOR, eligible.exit(400));
+    let r = w.skip(ids[2], Some(&p)).expect_success();
+    assert_eq!(
+        r.events_from::<Vault::DemandExitSkipped>(w.vault)[0].reason,
+        5
+    );
+    assert_eq!(r.events_from::<Vault::MarkedExiting>(w.vault).len(), 1);
+    let p = w.facts(63, ProofParts::VALIDATOR, eligible);
+    let e = refusal(w.demand_exit(ids[3], &p));
+    assert!(
+        matches!(e, E::NoDemand(ref x) if x.open == ether(5) && x.covered == ether(31)),
+        "{e:?}"
+    );
+    // Skips need no demand; the last position wraps to the first. An exiting position and one
+    // whose exit was just requested are skipped without a proof.
+    assert!(matches!(
+        refusal(w.skip(ids[3], Some(&p))),
+        E::NotSkippable(_)
+    ));
+    let p = w.facts(63, ProofParts::VALIDATOR, eligible.activation(200));
+    let r = w.skip(ids[3], Some(&p)).expect_success();
+    assert_eq!(
+        r.events_from::<Vault::DemandExitSkipped>(w.vault)[0].nextCursor,
+        U256::ONE
+    );
+    assert_eq!(w.cursor(), U256::ONE);
+    let p = w.facts(60, ProofParts::VALIDATOR, eligible.activation(100));
+    w.skip(ids[0], Some(&p)).expect_success();
+    for (id, reason) in [(ids[1], 2u8), (ids[2], 1)] {
+        let r = w.skip(id, None).expect_success();
+        assert_eq!(
+            r.events_from::<Vault::DemandExitSkipped>(w.vault)[0].reason,
+            reason
+        );
+    }
+    assert_eq!(w.cursor(), U256::from(4));
+    // Once EXIT_RESEND_BLOCKS have passed, position 2 needs a proof again.
+    w.advance(EXIT_RESEND_BLOCKS);
+    let p = p_for_63(&mut w);
+    w.skip(ids[3], Some(&p)).expect_success();
+    let p = p_for_60(&mut w);
+    w.skip(ids[0], Some(&p)).expect_success();
+    let e = refusal(w.skip(ids[1], None));
+    assert!(matches!(e, E::BeaconRootUnavailable(_)), "{e:?}");
+}
+
+fn p_for_63(w: &mut World) -> Proven {
+    w.facts(
+        63,
+        ProofParts::VALIDATOR,
+        Facts::at(ACTIVE_SLOT).activation(200),
+    )
+}
+
+fn p_for_60(w: &mut World) -> Proven {
+    w.facts(
+        60,
+        ProofParts::VALIDATOR,
+        Facts::at(ACTIVE_SLOT).activation(100),
+    )
+}
+
+/// Gas of eject, the marks and demand exits, printed; the EIP-7002 predeploy's share measured
+/// apart with the system-contracts probe.
+#[test]
+fn eject_mark_and_demand_gas_is_reported() {
+    use lsv_contracts::artifacts::SYSTEM_CONTRACTS_PROBE;
+    use lsv_contracts::bindings::SystemContractsProbe as Probe;
+    let mut w = World::new();
+    let owner = w.chain.account("operator");
+    let keeper = w.keeper;
+    let ids: Vec<U256> = (70..75).map(|i| w.joined(i, owner)).collect();
+    let low = Facts::at(ACTIVE_SLOT).balance(GWEI_31_98);
+
+    let p = w.facts(70, ProofParts::ALL, low);
+    let eject_first = w.eject(ids[0], &p).expect_success().gas_used; // keeper's first sETH
+    let p = w.facts(71, ProofParts::ALL, low);
+    let eject = w.eject(ids[1], &p).expect_success().gas_used;
+    let p = w.facts(
+        72,
+        ProofParts::BALANCE,
+        low.balance(20_000_000_000).slashed(),
+    );
+    let slashed = w.mark(ids[2], &p, true).expect_success().gas_used;
+    let p = w.facts(
+        72,
+        ProofParts::BALANCE,
+        low.balance(25_000_000_000).slashed(),
+    );
+    let to_proof = w.mark(ids[2], &p, false).expect_success().gas_used;
+    let p = w.facts(73, ProofParts::VALIDATOR, low.exit(400));
+    let exiting = w.mark_exiting(ids[3], &p).expect_success().gas_used;
+    w.redeem(owner, ether(40)).expect_success();
+    w.advance(EXIT_RESEND_BLOCKS);
+    let p = w.facts(
+        70,
+        ProofParts::VALIDATOR,
+        Facts::at(ACTIVE_SLOT + 1).activation(100),
+    );
+    let skip = w.skip(ids[0], Some(&p)).expect_success().gas_used;
+    let p = w.facts(71, ProofParts::VALIDATOR, Facts::at(ACTIVE_SLOT + 1));
+    let demand = w.demand_exit(ids[1], &p).expect_success().gas_used;
+
+    // The predeploy's share: a probe's request (fee read + call + refund) minus its fee read alone.
+    let probe = w.chain.deploy(&SYSTEM_CONTRACTS_PROBE, &[]).unwrap();
+    let fee_only = w
+        .chain
+        .send(keeper, probe, &Probe::withdrawalFeeCall {}, U256::ZERO)
+        .unwrap()
+        .expect_success()
+        .gas_used;
+    let request = w
+        .chain
+        .send(
+            keeper,
+            probe,
+            &Probe::requestWithdrawalCall {
+                pubkey: vec![0xab; 48].into(),
+                amountGwei: 0,
+                maxFee: U256::from(10),
+            },
+            U256::from(10),
+        )
+        .unwrap()
+        .expect_success()
+        .gas_used;
+    let predeploy = request - fee_only;
+
+    println!("Vault gas: tx gas / minus the 21,000 base");
+    for (label, g) in [
+        ("eject, rewarded, caller's first sETH (1102 B)", eject_first),
+        ("eject, rewarded", eject),
+        (
+            "eject without the 7002 request (estimate)",
+            eject - predeploy,
+        ),
+        ("  probe: fee read + 7002 request + refund", request),
+        ("  probe: fee read only", fee_only),
+        ("markSlashed (1093-byte proof)", slashed),
+        ("markToProof, shortfall changed", to_proof),
+        ("markExiting (892-byte proof)", exiting),
+        ("skipDemandExit with a proof (892 B)", skip),
+        ("demandExit (892-byte proof)", demand),
+    ] {
+        println!("  {label:<48} {g:>8} {:>8}", g - 21_000);
+    }
+    println!("  7002 request's share (request - fee read)       {predeploy:>8}");
+    // Regression bounds at today's figures.
+    assert!(eject - predeploy <= 160_000, "eject {eject}");
+    assert!(slashed <= 150_000, "markSlashed {slashed}");
+    assert!(demand - predeploy <= 100_000, "demandExit {demand}");
+}
+
+// ---- the stateful property test ----------------------------------------------------------------
+
+mod stateful {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    const VALIDATORS: [u64; 3] = [90, 91, 92];
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Join(usize, usize),
+        Donate(usize, u64),
+        Redeem(usize, u64),
+        Finalize(u64),
+        Claim(u64),
+        Transfer(usize, usize, u64),
+        Mark(usize, u64),
+        Eject(usize, u64, u64),
+        /// Empty blocks, so exit requests can be re-sent.
+        Advance(u64),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => (0..3usize, 0..3usize).prop_map(|(k, u)| Op::Join(k, u)),
+            2 => (0..3usize, 1..20_000u64).prop_map(|(u, m)| Op::Donate(u, m)),
+            3 => (0..3usize, 1..=100u64).prop_map(|(u, p)| Op::Redeem(u, p)),
+            2 => (0..=100u64).prop_map(Op::Finalize),
+            2 => any::<u64>().prop_map(Op::Claim),
+            1 => (0..3usize, 0..3usize, 1..=100u64).prop_map(|(a, b, p)| Op::Transfer(a, b, p)),
+            2 => (0..3usize, 15_000_000_000..32_500_000_000u64).prop_map(|(k, b)| Op::Mark(k, b)),
+            2 => (0..3usize, 29_000_000_000..32_200_000_000u64, 0..200u64)
+                .prop_map(|(k, b, s)| Op::Eject(k, b, s)),
+            1 => (1..=EXIT_RESEND_BLOCKS).prop_map(Op::Advance),
+        ]
+    }
+
+    /// What the test expects, kept independently of the contract.
+    #[derive(Default)]
+    struct Model {
+        /// validator slot k -> position id
+        positions: BTreeMap<usize, U256>,
+        rewarded: BTreeSet<usize>,
+        shortfall: BTreeMap<usize, U256>,
+        last_request_block: BTreeMap<usize, u64>,
+        /// request id -> (owner, sETH amount)
+        requests: BTreeMap<u64, (Address, U256)>,
+        /// request id -> the rate of the batch that finalized it
+        rates: BTreeMap<u64, U256>,
+        claimed: BTreeSet<u64>,
+        slot: u64,
+        rewards_paid: u64,
+    }
+
+    impl Model {
+        fn debt(&self, k: usize) -> U256 {
+            ether(31)
+                + if self.rewarded.contains(&k) {
+                    tenth()
+                } else {
+                    U256::ZERO
+                }
+        }
+        fn set_shortfall(&mut self, k: usize, balance_gwei: u64) {
+            let debt = self.debt(k);
+            let floor = common::gwei(balance_gwei);
+            self.shortfall.insert(
+                k,
+                if debt > floor {
+                    debt - floor
+                } else {
+                    U256::ZERO
+                },
+            );
+        }
+        fn next_slot(&mut self) -> u64 {
+            self.slot += 1;
+            ACTIVE_SLOT + self.slot
+        }
+    }
+
+    fn last_ids(w: &World) -> (u64, u64) {
+        (
+            w.chain
+                .view(w.vault, &Vault::lastFinalizedIdCall {})
+                .unwrap(),
+            w.chain.view(w.vault, &Vault::lastRequestIdCall {}).unwrap(),
+        )
+    }
+
+    fn cumulative(w: &World, id: u64) -> U256 {
+        w.chain
+            .view(
+                w.vault,
+                &Vault::requestOfCall {
+                    requestId: U256::from(id),
+                },
+            )
+            .unwrap()
+            .cumulative
+    }
+
+    fn step(w: &mut World, m: &mut Model, users: &[Address; 3], op: &Op) {
+        match *op {
+            Op::Join(k, u) => {
+                if m.positions.contains_key(&k) {
+                    return;
+                }
+                let id = w.joined(VALIDATORS[k], users[u]);
+                m.positions.insert(k, id);
+            }
+            Op::Donate(u, milli_eth) => w.donate(users[u], milli(milli_eth)),
+            Op::Redeem(u, pct) => {
+                let amount = w.seth_balance(users[u]) * U256::from(pct) / U256::from(100);
+                if amount < min_redeem() {
+                    return;
+                }
+                let r = w.redeem(users[u], amount).expect_success();
+                let id: U256 = r.decode_return::<Vault::requestRedeemCall>().unwrap();
+                m.requests.insert(id.to(), (users[u], amount));
+            }
+            Op::Finalize(pct) => {
+                let (done, last) = last_ids(w);
+                if done == last {
+                    return;
+                }
+                let target = done + 1 + (last - done - 1) * pct / 100;
+                let (supply, backing, buffer) = (w.seth_supply(), w.backing(), w.buffer());
+                let rate = if backing >= supply {
+                    ether(1)
+                } else {
+                    backing * ether(1) / supply
+                };
+                let amount = cumulative(w, target) - cumulative(w, done);
+                let eth = amount * rate / ether(1);
+                let r = finalize(w, target);
+                if eth > buffer {
+                    assert!(matches!(refusal(r), E::InsufficientBuffer(_)));
+                    return;
+                }
+                let ev = r.expect_success().events_from::<Vault::Finalized>(w.vault);
+                assert_eq!((ev[0].rate, ev[0].ethReserved), (rate, eth));
+                for id in done + 1..=target {
+                    m.rates.insert(id, rate);
+                }
+                // Finalizing never makes the remaining holders worse off.
+                let (supply2, backing2) = (w.seth_supply(), w.backing());
+                assert_eq!(supply2, supply - amount);
+                if backing >= supply {
+                    assert!(backing2 >= supply2);
+                } else {
+                    assert!(backing2 * supply >= backing * supply2);
+                }
+            }
+            Op::Claim(pick) => {
+                let open: Vec<u64> = m
+                    .rates
+                    .keys()
+                    .copied()
+                    .filter(|id| !m.claimed.contains(id))
+                    .collect();
+                if open.is_empty() {
+                    return;
+                }
+                let id = open[(pick % open.len() as u64) as usize];
+                let hint: U256 = w
+                    .chain
+                    .view(
+                        w.vault,
+                        &Vault::findCheckpointCall {
+                            requestId: U256::from(id),
+                        },
+                    )
+                    .unwrap();
+                let (owner, amount) = m.requests[&id];
+                let before = w.chain.balance(owner);
+                claim(w, id, hint.to()).expect_success();
+                assert_eq!(
+                    w.chain.balance(owner) - before,
+                    amount * m.rates[&id] / ether(1),
+                    "request {id} paid at its batch's rate"
+                );
+                m.claimed.insert(id);
+                assert!(matches!(
+                    refusal(claim(w, id, hint.to())),
+                    E::AlreadyClaimed(_)
+                ));
+            }
+            Op::Transfer(a, b, pct) => {
+                let amount = w.seth_balance(users[a]) * U256::from(pct) / U256::from(100);
+                seth_transfer(w, users[a], users[b], amount);
+            }
+            Op::Advance(blocks) => w.advance(blocks),
+            Op::Mark(k, balance) => {
+                let Some(&id) = m.positions.get(&k) else {
+                    return;
+                };
+                let slot = m.next_slot();
+                let p = w.facts(
+                    VALIDATORS[k],
+                    ProofParts::BALANCE,
+                    Facts::at(slot).balance(balance),
+                );
+                w.mark(id, &p, false).expect_success();
+                m.set_shortfall(k, balance);
+            }
+            Op::Eject(k, balance, score) => {
+                let Some(&id) = m.positions.get(&k) else {
+                    return;
+                };
+                let slot = m.next_slot();
+                let p = w.facts(
+                    VALIDATORS[k],
+                    ProofParts::ALL,
+                    Facts::at(slot).balance(balance).score(score),
+                );
+                let keeper = w.keeper;
+                let seth_before = w.seth_balance(keeper);
+                let r = w.eject(id, &p);
+                let block = w.chain.block_number();
+                if balance >= 31_990_000_000 && score <= INACTIVITY_TRIGGER {
+                    assert!(matches!(refusal(r), E::NotEjectable(_)));
+                    return;
+                }
+                if let Some(&last) = m.last_request_block.get(&k) {
+                    if block < last + EXIT_RESEND_BLOCKS {
+                        assert!(matches!(refusal(r), E::ExitRequestTooSoon(_)));
+                        return;
+                    }
+                }
+                let r = r.expect_success();
+                let first = m.rewarded.insert(k);
+                let paid = r.events_from::<Vault::EjectRewardPaid>(w.vault).len();
+                assert_eq!(
+                    paid,
+                    usize::from(first),
+                    "the reward is paid once per position"
+                );
+                m.rewards_paid += paid as u64;
+                assert_eq!(
+                    w.seth_balance(keeper) - seth_before,
+                    if first { tenth() } else { U256::ZERO }
+                );
+                m.last_request_block.insert(k, block);
+                m.set_shortfall(k, balance);
+                let requests = w
+                    .chain
+                    .next_block(B256::repeat_byte(0x55))
+                    .withdrawals
+                    .clone();
+                assert_eq!(requests.len(), 1);
+                assert_eq!(requests[0].source_address, w.vault);
+                assert_eq!(requests[0].validator_pubkey.as_slice(), &p.pubkey[..]);
+            }
+        }
+    }
+
+    fn check(w: &World, m: &Model) {
+        // No ETH stuck or missing: fees pass through, refunds go back.
+        w.assert_no_eth_unaccounted();
+        let supply = w.seth_supply();
+        let debt = w.total_debt();
+        let shortfall = w.shortfall();
+        let positions = m.positions.len() as u64;
+        assert_eq!(
+            debt,
+            ether(31 * positions) + tenth() * U256::from(m.rewarded.len())
+        );
+        assert_eq!(shortfall, m.shortfall.values().copied().sum::<U256>());
+        // sETH never exceeds what backs it before losses; losses are then exactly the shortfall.
+        assert!(
+            supply <= w.buffer() + debt,
+            "supply {supply} > buffer + debt"
+        );
+        if shortfall.is_zero() {
+            assert!(
+                supply <= w.backing(),
+                "supply {supply} > backing {}",
+                w.backing()
+            );
+        }
+        assert_eq!(w.backing(), (w.buffer() + debt).saturating_sub(shortfall));
+        for (k, id) in &m.positions {
+            assert_eq!(w.position(*id).rewardPaid, m.rewarded.contains(k));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn random_sequences_keep_the_vault_solvent_fcfs_and_rewards_single(
+            ops in prop::collection::vec(op(), 10..=30)
+        ) {
+            let mut w = World::new();
+            let users = [w.chain.account("alice"), w.chain.account("bob"), w.keeper];
+            let mut m = Model::default();
+            for op in &ops {
+                step(&mut w, &mut m, &users, op);
+                check(&w, &m);
+            }
+        }
+    }
 }
