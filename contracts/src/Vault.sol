@@ -22,7 +22,8 @@ import {WithdrawalRequests} from "./lib/WithdrawalRequests.sol";
 /// Storage layout, on purpose (each line one 32-byte slot):
 /// - `buffer` (uint128) ‖ `reserved` (uint128): touched together by finalize and claim;
 /// - `totalLiveDebt` (uint96) ‖ `exitingDebt` (uint96) ‖ `positionCount` (uint64): join's totals;
-/// - `provisionalShortfall` (uint128) ‖ the demand-exit cursor (uint64);
+/// - `provisionalShortfall` (uint96) ‖ the demand-exit cursor (uint64) ‖ `pendingExitDebt`
+///   (uint96): a demand exit writes the cursor and the pending debt in one slot;
 /// - `lastRequestId` (uint64) ‖ `lastFinalizedId` (uint64) ‖ `requestedTotal` (uint96) ‖
 ///   `checkpointCount` (uint32): the queue's heads, read together by every queue call;
 /// - per request one slot: owner (20 bytes) ‖ running total (uint96);
@@ -100,10 +101,13 @@ contract Vault is IVault {
     uint96 public exitingDebt;
     /// @notice The number of positions ever created (= the highest position id).
     uint64 public positionCount;
-    /// @notice Sum of the provisional losses recorded by proofs (wei).
-    uint128 public provisionalShortfall;
+    /// @notice Sum of the provisional losses recorded by proofs (wei; at most `totalLiveDebt`).
+    uint96 public provisionalShortfall;
     /// @dev The demand-exit cursor; 0 stands for position 1.
     uint64 private _demandCursor;
+    /// @notice Sum of the debt of `Active` positions whose exit was requested (`eject`,
+    /// `demandExit`) and not yet proven exiting: those with `exitRequested` set (wei).
+    uint96 public pendingExitDebt;
     /// @notice The id of the newest redemption request (0: none yet).
     uint64 public lastRequestId;
     /// @notice The id of the newest finalized request (0: none yet).
@@ -198,7 +202,7 @@ contract Vault is IVault {
         pos.validatorIndex = validatorIndex;
         pos.activationEpoch = p.activationEpoch;
         pos.lastProofSlot = p.slot;
-        pos.status = Status.Active; // one word: lastExitRequestBlock, rewardPaid, shortfall stay 0
+        pos.status = Status.Active; // one word: lastExitRequestBlock and the flags stay 0
         positionIdOf[pubkeyHash] = positionId;
         positionCount = uint64(positionId);
         totalLiveDebt += uint96(MINT);
@@ -242,7 +246,6 @@ contract Vault is IVault {
             revert NotEjectable(p.balance, p.inactivityScore);
         }
         _checkResend(positionId, pos);
-        pos.lastExitRequestBlock = uint48(block.number);
         bool reward = !pos.rewardPaid && p.exitEpoch == ValidatorProofs.FAR_FUTURE_EPOCH
             && _epochsActive(p) >= SHARD_COMMITTEE_PERIOD;
         if (reward) {
@@ -255,7 +258,7 @@ contract Vault is IVault {
             emit EjectRewardPaid(positionId, msg.sender, EJECT_REWARD);
             SETH_TOKEN.mint(msg.sender, EJECT_REWARD);
         }
-        _requestExit(positionId, p, maxFee);
+        _requestExit(positionId, pos, p, maxFee, reward);
     }
 
     /// @inheritdoc IVault
@@ -285,17 +288,18 @@ contract Vault is IVault {
         override
     {
         (uint256 open, uint256 covered) = _demand();
-        if (open <= covered) revert NoDemand(open, covered);
+        // A position whose exit was requested already counts as cover: re-sending its request
+        // (once `EXIT_RESEND_BLOCKS` have passed) needs no demand, and adds no debt.
+        if (open <= covered && !_positions[positionId].exitRequested) revert NoDemand(open, covered);
         uint256 next = _atCursor(positionId);
         Position storage pos = _positionIn(positionId, true);
         _checkResend(positionId, pos);
         ValidatorProofs.Proven memory p = _prove(positionId, pos, timestamp, proof);
         SkipReason reason = _ineligibility(p);
         if (reason != SkipReason.Eligible) revert DemandExitIneligible(positionId, reason);
-        pos.lastExitRequestBlock = uint48(block.number);
         _demandCursor = uint64(next);
         emit DemandExit(positionId, msg.sender, open, covered, next);
-        _requestExit(positionId, p, maxFee);
+        _requestExit(positionId, pos, p, maxFee, false);
     }
 
     /// @inheritdoc IVault
@@ -323,10 +327,11 @@ contract Vault is IVault {
         return c == 0 ? 1 : c;
     }
 
-    /// @notice Open (unfinalized) redemptions in sETH wei, and what covers them: the buffer plus
-    /// the debt of positions proven exiting. Demand exits are allowed while `open > covered`.
+    /// @notice Open (unfinalized) redemptions in sETH wei, and what covers them: the buffer, the
+    /// debt of positions proven exiting and the debt of positions whose exit was requested and
+    /// not yet proven. A first demand exit of a position is allowed only while `open > covered`.
     /// @return open The open redemptions.
-    /// @return covered The buffer plus `exitingDebt`.
+    /// @return covered `buffer + exitingDebt + pendingExitDebt`.
     function demand() external view returns (uint256 open, uint256 covered) {
         return _demand();
     }
@@ -528,12 +533,19 @@ contract Vault is IVault {
         return SkipReason.Eligible;
     }
 
-    /// @dev `Active` -> `Exiting`: the position's debt joins `exitingDebt`; a proven balance also
+    /// @dev `Active` -> `Exiting`: the position's debt joins `exitingDebt`, leaving
+    /// `pendingExitDebt` if its exit was requested (the flag is cleared); a proven balance also
     /// re-marks its shortfall.
     function _setExiting(uint256 positionId, Position storage pos, ValidatorProofs.Proven memory p) private {
         pos.status = Status.Exiting;
         uint256 debt = _debt(pos.rewardPaid);
         exitingDebt += uint96(debt);
+        if (pos.exitRequested) {
+            pos.exitRequested = false;
+            uint256 pending = pendingExitDebt - debt; // checked: the flagged debt is part of it
+            pendingExitDebt = uint96(pending);
+            emit PendingExitProven(positionId, debt, pending);
+        }
         emit MarkedExiting(positionId, p.exitEpoch, p.slot, debt);
         if (p.hasBalance) _markShortfall(positionId, pos, p);
     }
@@ -564,15 +576,16 @@ contract Vault is IVault {
         if (shortfall != old) {
             total = total + shortfall - old; // old is part of total
             pos.shortfall = uint128(shortfall); // <= debt
-            provisionalShortfall = uint128(total); // <= totalLiveDebt < 2^96
+            provisionalShortfall = uint96(total); // <= totalLiveDebt < 2^96
         }
         emit ShortfallMarked(positionId, p.balance, p.slot, shortfall, total);
     }
 
-    /// @dev Open redemptions (requested, not finalized) and the buffer plus exiting debt.
+    /// @dev Open redemptions (requested, not finalized) and the buffer plus exiting and pending
+    /// exit debt.
     function _demand() private view returns (uint256 open, uint256 covered) {
         open = uint256(requestedTotal) - _requests[lastFinalizedId].cumulative;
-        covered = uint256(buffer) + exitingDebt;
+        covered = uint256(buffer) + exitingDebt + pendingExitDebt;
     }
 
     /// @dev Checks `positionId` is the cursor's and returns the cursor after it (wrapping to 1).
@@ -584,9 +597,32 @@ contract Vault is IVault {
         return positionId == count ? 1 : positionId + 1;
     }
 
-    /// @dev Sends the EIP-7002 full exit for the proven key, paying exactly the fee read (at most
-    /// `min(maxFee, msg.value)`) out of `msg.value`, and refunds the rest to the caller, last.
-    function _requestExit(uint256 positionId, ValidatorProofs.Proven memory p, uint256 maxFee) private {
+    /// @dev The request path shared by `eject` and `demandExit`: records the request's block; the
+    /// first request for the position sets `exitRequested` and adds its debt to
+    /// `pendingExitDebt`, and a reward paid now on an already flagged position (`rewardPaid`:
+    /// its debt just rose) adds `EJECT_REWARD`, so `pendingExitDebt` stays the sum of the
+    /// flagged positions' debts. Then sends the EIP-7002 full exit for the proven key, paying
+    /// exactly the fee read (at most `min(maxFee, msg.value)`) out of `msg.value`, and refunds the
+    /// rest to the caller, last.
+    function _requestExit(
+        uint256 positionId,
+        Position storage pos,
+        ValidatorProofs.Proven memory p,
+        uint256 maxFee,
+        bool rewardPaid
+    ) private {
+        pos.lastExitRequestBlock = uint40(block.number);
+        if (!pos.exitRequested) {
+            pos.exitRequested = true;
+            uint256 debt = _debt(pos.rewardPaid);
+            uint256 pending = pendingExitDebt + debt;
+            pendingExitDebt = uint96(pending); // <= totalLiveDebt < 2^96
+            emit ExitPending(positionId, debt, pending);
+        } else if (rewardPaid) {
+            uint256 pending = pendingExitDebt + EJECT_REWARD;
+            pendingExitDebt = uint96(pending); // <= totalLiveDebt < 2^96
+            emit ExitPending(positionId, EJECT_REWARD, pending);
+        }
         uint256 cap = maxFee < msg.value ? maxFee : msg.value;
         uint256 fee = WithdrawalRequests.request(
             abi.encodePacked(p.pubkeyHead, p.pubkeyTail), WithdrawalRequests.FULL_EXIT, cap

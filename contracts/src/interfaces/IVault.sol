@@ -33,7 +33,7 @@ interface IVault {
     }
 
     /// @notice What the vault records for one joined validator: two storage words, of which join
-    /// writes only the first (the shortfall stays zero until a loss is proven). The key's hash is
+    /// and exit requests write only the first (the shortfall stays zero until a loss is proven). The key's hash is
     /// the index `positionIdOf`; the debt is derived (`debtOf`: `MINT`, plus `EJECT_REWARD` once
     /// the reward was paid), so neither takes a word of its own.
     struct Position {
@@ -44,10 +44,14 @@ interface IVault {
         /// The slot of the newest state proven for this validator.
         uint64 lastProofSlot;
         /// The block number of the last EIP-7002 exit request sent for it (0: none).
-        uint48 lastExitRequestBlock;
+        uint40 lastExitRequestBlock;
         Status status;
         /// Whether the eject reward has been paid for it (its debt is then 31.1 ETH).
         bool rewardPaid;
+        /// Whether an exit request was sent for it (`eject`, `demandExit`) and it is not yet
+        /// proven exiting: its debt is then counted in `pendingExitDebt` (cleared when it is
+        /// marked exiting).
+        bool exitRequested;
         /// The provisional loss recorded against it, in wei (`debt - min(debt, balance)`, from
         /// the newest balance proven).
         uint128 shortfall;
@@ -105,6 +109,13 @@ interface IVault {
     /// @notice Position `positionId` was proven exiting (`exitEpoch`, state `slot`); its `debt`
     /// joined `exitingDebt`.
     event MarkedExiting(uint256 indexed positionId, uint64 exitEpoch, uint64 slot, uint256 debt);
+    /// @notice `amount` wei of position `positionId`'s debt joined `pendingExitDebt`, now
+    /// `pendingExitDebt`: its whole debt at its first exit request, or `EJECT_REWARD` when the
+    /// eject reward was paid after it.
+    event ExitPending(uint256 indexed positionId, uint256 amount, uint256 pendingExitDebt);
+    /// @notice Position `positionId`, whose exit was requested, was proven exiting: its `debt`
+    /// left `pendingExitDebt` (now `pendingExitDebt`) for `exitingDebt`.
+    event PendingExitProven(uint256 indexed positionId, uint256 debt, uint256 pendingExitDebt);
     /// @notice Position `positionId` was proven slashed in state `slot`.
     event MarkedSlashed(uint256 indexed positionId, uint64 slot);
     /// @notice A proof of state `slot` showed position `positionId` at `balanceGwei`: its
@@ -113,7 +124,8 @@ interface IVault {
         uint256 indexed positionId, uint64 balanceGwei, uint64 slot, uint256 shortfall, uint256 totalShortfall
     );
     /// @notice `caller` triggered the exit of position `positionId` for open redemptions `open`
-    /// (sETH wei) above `covered` (buffer + exiting debt); the cursor moved to `nextCursor`.
+    /// (sETH wei) against `covered` (buffer + exiting debt + pending exit debt, before this call;
+    /// `open > covered` unless the request is a re-send); the cursor moved to `nextCursor`.
     event DemandExit(
         uint256 indexed positionId, address indexed caller, uint256 open, uint256 covered, uint256 nextCursor
     );
@@ -179,7 +191,8 @@ interface IVault {
     error NotExiting();
     /// @notice The proven `slashed` flag is false.
     error NotSlashed();
-    /// @notice Open redemptions `open` (sETH wei) do not exceed `covered` (buffer + exiting debt).
+    /// @notice Open redemptions `open` (sETH wei) do not exceed `covered` (buffer + exiting debt +
+    /// pending exit debt): no position's exit may be demanded, except re-sending a request.
     error NoDemand(uint256 open, uint256 covered);
     /// @notice The demand-exit order is at position `cursor`, not `positionId`.
     error NotDemandCursor(uint256 positionId, uint256 cursor);
@@ -249,7 +262,9 @@ interface IVault {
     /// (`EJECT_REWARD` sETH to the caller, the position's debt +`EJECT_REWARD`) is paid at most
     /// once, and only if the proof shows `exit_epoch` = FAR_FUTURE and at least
     /// `SHARD_COMMITTEE_PERIOD` epochs of activity. The proven balance also re-marks the
-    /// position's provisional shortfall. The fee is read from the predeploy and must be at most
+    /// position's provisional shortfall. A first request sets `exitRequested` and adds the
+    /// position's debt to `pendingExitDebt`; a reward paid on an already flagged position adds
+    /// `EJECT_REWARD` to it. The fee is read from the predeploy and must be at most
     /// `min(maxFee, msg.value)`; exactly the fee is paid, the rest of `msg.value` refunded last.
     /// Reverts with `InvalidPositionStatus`, `BalanceNotProven`, `InactivityScoreNotProven`,
     /// `WrongPosition`, `StaleProof`, `NotEjectable`, `ExitRequestTooSoon`, a proof error,
@@ -261,7 +276,8 @@ interface IVault {
     function eject(uint256 positionId, uint256 timestamp, bytes calldata proof, uint256 maxFee) external payable;
 
     /// @notice Records that position `positionId`'s validator is exiting: `Active` -> `Exiting`,
-    /// its debt joins `exitingDebt` (it stays in `totalLiveDebt` until settlement).
+    /// its debt joins `exitingDebt` (it stays in `totalLiveDebt` until settlement), leaving
+    /// `pendingExitDebt` if its exit was requested.
     /// @dev Requires a fresh proof (as `eject`) with `exit_epoch` != FAR_FUTURE; a balance part, if
     /// present, also re-marks the shortfall. Reverts with `InvalidPositionStatus`, `WrongPosition`,
     /// `StaleProof`, `NotExiting` or a proof error.
@@ -290,14 +306,17 @@ interface IVault {
 
     // ---- demand exits ---------------------------------------------------------------------------
 
-    /// @notice When open redemptions exceed the buffer plus the debt proven exiting, asks the next
-    /// validator in the fixed order (by position id, wrapping) to exit. Anyone may call; the
-    /// caller pays the EIP-7002 fee (at most `min(maxFee, msg.value)`, the rest refunded). No
-    /// reward.
-    /// @dev Requires: open (unfinalized) sETH > `buffer + exitingDebt`; `positionId` is the
-    /// cursor's; the position `Active`, no request in the last `EXIT_RESEND_BLOCKS` blocks, and a
-    /// fresh proof of its validator (as `eject`, any parts) showing it eligible (`exit_epoch` =
-    /// FAR_FUTURE, active for at least `SHARD_COMMITTEE_PERIOD` epochs). Advances the cursor.
+    /// @notice When open redemptions exceed the buffer plus the debt of positions exiting or
+    /// asked to exit, asks the next validator in the fixed order (by position id, wrapping) to
+    /// exit. Anyone may call; the caller pays the EIP-7002 fee (at most `min(maxFee, msg.value)`,
+    /// the rest refunded). No reward.
+    /// @dev Requires: open (unfinalized) sETH > `buffer + exitingDebt + pendingExitDebt`, unless
+    /// the position's exit was requested already (`exitRequested`: a stalled request is re-sent,
+    /// its debt already counted and not added again); `positionId` is the cursor's; the position
+    /// `Active`, no request in the last `EXIT_RESEND_BLOCKS` blocks, and a fresh proof of its
+    /// validator (as `eject`, any parts) showing it eligible (`exit_epoch` = FAR_FUTURE, active
+    /// for at least `SHARD_COMMITTEE_PERIOD` epochs). Advances the cursor; a first request sets
+    /// `exitRequested` and adds the position's debt to `pendingExitDebt`.
     /// Reverts with `NoDemand`, `NotDemandCursor`, `InvalidPositionStatus`, `ExitRequestTooSoon`,
     /// `WrongPosition`, `StaleProof`, `DemandExitIneligible`, a proof error,
     /// `WithdrawalFeeAboveMax` or `EthTransferFailed`.
@@ -312,7 +331,8 @@ interface IVault {
     /// @notice Moves the demand-exit cursor past position `positionId` because it cannot be asked
     /// to exit: not `Active`, or an exit request sent in the last `EXIT_RESEND_BLOCKS` blocks (no
     /// proof needed for these two), or a fresh proof shows it not yet active, active for fewer than
-    /// `SHARD_COMMITTEE_PERIOD` epochs, or already exiting (then it is also marked exiting).
+    /// `SHARD_COMMITTEE_PERIOD` epochs, or already exiting (then it is also marked exiting, as
+    /// `markExiting`).
     /// @dev Reverts with `NotDemandCursor`, `NotSkippable`, `WrongPosition`, `StaleProof` or a
     /// proof error.
     /// @param positionId The cursor's position.

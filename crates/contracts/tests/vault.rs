@@ -1352,6 +1352,28 @@ impl World {
         self.chain.view(self.vault, &Vault::backingCall {}).unwrap()
     }
 
+    fn pending(&self) -> U256 {
+        U256::from(
+            self.chain
+                .view(self.vault, &Vault::pendingExitDebtCall {})
+                .unwrap(),
+        )
+    }
+
+    fn exiting(&self) -> U256 {
+        U256::from(
+            self.chain
+                .view(self.vault, &Vault::exitingDebtCall {})
+                .unwrap(),
+        )
+    }
+
+    fn debt_of(&self, id: U256) -> U256 {
+        self.chain
+            .view(self.vault, &Vault::debtOfCall { positionId: id })
+            .unwrap()
+    }
+
     fn cursor(&self) -> U256 {
         self.chain
             .view(self.vault, &Vault::demandCursorCall {})
@@ -1855,7 +1877,8 @@ fn demand_exits_go_in_position_order_and_skip_only_with_proof() {
     assert_eq!(requests[0].validator_pubkey.as_slice(), &q.pubkey[..]);
     assert_eq!(requests[0].amount, 0);
 
-    // Position 3 proven exiting: skipped and marked; its debt now covers the open 5 sETH.
+    // Position 3 proven exiting: skipped and marked; with position 2's pending exit it covers the
+    // open 5 sETH twice over.
     let p = w.facts(62, ProofParts::VALIDATOR, eligible.exit(400));
     let r = w.skip(ids[2], Some(&p)).expect_success();
     assert_eq!(
@@ -1866,7 +1889,7 @@ fn demand_exits_go_in_position_order_and_skip_only_with_proof() {
     let p = w.facts(63, ProofParts::VALIDATOR, eligible);
     let e = refusal(w.demand_exit(ids[3], &p));
     assert!(
-        matches!(e, E::NoDemand(ref x) if x.open == ether(5) && x.covered == ether(31)),
+        matches!(e, E::NoDemand(ref x) if x.open == ether(5) && x.covered == ether(62)),
         "{e:?}"
     );
     // Skips need no demand; the last position wraps to the first. An exiting position and one
@@ -1900,6 +1923,249 @@ fn demand_exits_go_in_position_order_and_skip_only_with_proof() {
     w.skip(ids[0], Some(&p)).expect_success();
     let e = refusal(w.skip(ids[1], None));
     assert!(matches!(e, E::BeaconRootUnavailable(_)), "{e:?}");
+}
+
+/// A demand exit counts the requested position's debt as cover at once: a small backlog asks
+/// exactly as many validators to exit as cover it, however many calls follow in the block.
+#[test]
+fn demand_exits_stop_once_pending_exits_cover_the_queue() {
+    let mut w = World::new();
+    let alice = w.chain.account("alice");
+    let ids: Vec<U256> = (100..105).map(|i| w.joined(i, alice)).collect();
+    let eligible = Facts::at(ACTIVE_SLOT);
+    let demand = |w: &World| -> (U256, U256) {
+        let d = w.chain.view(w.vault, &Vault::demandCall {}).unwrap();
+        (d.open, d.covered)
+    };
+
+    // A 1-sETH backlog: one exit, then no demand.
+    w.redeem(alice, ether(1)).expect_success();
+    let p = w.facts(100, ProofParts::VALIDATOR, eligible);
+    let r = w.demand_exit(ids[0], &p).expect_success();
+    let ev = r.events_from::<Vault::ExitPending>(w.vault);
+    assert_eq!(
+        (ev[0].positionId, ev[0].amount, ev[0].pendingExitDebt),
+        (ids[0], ether(31), ether(31))
+    );
+    assert!(w.position(ids[0]).exitRequested);
+    assert_eq!(w.pending(), ether(31));
+    assert_eq!(demand(&w), (ether(1), ether(31)));
+    let p = w.facts(101, ProofParts::VALIDATOR, eligible);
+    let e = refusal(w.demand_exit(ids[1], &p));
+    assert!(
+        matches!(e, E::NoDemand(ref x) if x.open == ether(1) && x.covered == ether(31)),
+        "{e:?}"
+    );
+    assert!(!w.position(ids[1]).exitRequested);
+
+    // 63 sETH open: two more exits (31 → 62 → 93), the third call refused.
+    w.redeem(alice, ether(62)).expect_success();
+    for (k, covered) in [(1usize, ether(31)), (2, ether(62))] {
+        let p = w.facts(100 + k as u64, ProofParts::VALIDATOR, eligible);
+        let r = w.demand_exit(ids[k], &p).expect_success();
+        let ev = r.events_from::<Vault::DemandExit>(w.vault);
+        assert_eq!((ev[0].open, ev[0].covered), (ether(63), covered));
+    }
+    assert_eq!(w.pending(), ether(93));
+    assert_eq!(demand(&w), (ether(63), ether(93)));
+    let p = w.facts(103, ProofParts::VALIDATOR, eligible);
+    let e = refusal(w.demand_exit(ids[3], &p));
+    assert!(
+        matches!(e, E::NoDemand(ref x) if x.open == ether(63) && x.covered == ether(93)),
+        "{e:?}"
+    );
+    // Exactly three exit requests went out: positions 1–3 flagged, 4 and 5 not.
+    let flagged: Vec<bool> = ids.iter().map(|id| w.position(*id).exitRequested).collect();
+    assert_eq!(flagged, [true, true, true, false, false]);
+    assert_eq!(w.exiting(), U256::ZERO);
+}
+
+/// Proving a requested position exiting (markExiting, or a skip with reason Exiting) moves its
+/// debt from `pendingExitDebt` to `exitingDebt` and clears the flag; cover is unchanged.
+#[test]
+fn a_pending_exit_proven_exiting_moves_its_debt_to_exiting() {
+    let mut w = World::new();
+    let alice = w.chain.account("alice");
+    let ids: Vec<U256> = (110..113).map(|i| w.joined(i, alice)).collect();
+    let eligible = Facts::at(ACTIVE_SLOT);
+    w.redeem(alice, ether(80)).expect_success();
+    for (index, id) in [(110, ids[0]), (111, ids[1])] {
+        let p = w.facts(index, ProofParts::VALIDATOR, eligible);
+        w.demand_exit(id, &p).expect_success();
+    }
+    assert_eq!((w.pending(), w.exiting()), (ether(62), U256::ZERO));
+
+    // markExiting.
+    let p = w.facts(
+        110,
+        ProofParts::VALIDATOR,
+        Facts::at(ACTIVE_SLOT + 1).exit(400),
+    );
+    let r = w.mark_exiting(ids[0], &p).expect_success();
+    let ev = r.events_from::<Vault::PendingExitProven>(w.vault);
+    assert_eq!(
+        (ev[0].positionId, ev[0].debt, ev[0].pendingExitDebt),
+        (ids[0], ether(31), ether(31))
+    );
+    assert_eq!((w.pending(), w.exiting()), (ether(31), ether(31)));
+    let pos = w.position(ids[0]);
+    assert_eq!((pos.status, pos.exitRequested), (2, false));
+
+    // A skip with reason Exiting, once the resend window has passed (the cursor is at 3: skip 3
+    // with a too-short proof, then 1 (not active), then 2 proven exiting).
+    w.advance(EXIT_RESEND_BLOCKS);
+    let p = w.facts(112, ProofParts::VALIDATOR, eligible.activation(100));
+    w.skip(ids[2], Some(&p)).expect_success();
+    w.skip(ids[0], None).expect_success();
+    let p = w.facts(
+        111,
+        ProofParts::VALIDATOR,
+        Facts::at(ACTIVE_SLOT + 1).exit(400),
+    );
+    let r = w.skip(ids[1], Some(&p)).expect_success();
+    assert_eq!(
+        r.events_from::<Vault::DemandExitSkipped>(w.vault)[0].reason,
+        5
+    );
+    assert_eq!(
+        r.events_from::<Vault::PendingExitProven>(w.vault)[0].pendingExitDebt,
+        U256::ZERO
+    );
+    assert_eq!((w.pending(), w.exiting()), (U256::ZERO, ether(62)));
+    assert!(!w.position(ids[1]).exitRequested);
+
+    // Not requested, proven exiting: nothing leaves pendingExitDebt.
+    let p = w.facts(
+        112,
+        ProofParts::VALIDATOR,
+        Facts::at(ACTIVE_SLOT + 1).exit(400),
+    );
+    let r = w.mark_exiting(ids[2], &p).expect_success();
+    assert!(r
+        .events_from::<Vault::PendingExitProven>(w.vault)
+        .is_empty());
+    assert_eq!((w.pending(), w.exiting()), (U256::ZERO, ether(93)));
+}
+
+/// A demanded exit that stalls stays live: once `EXIT_RESEND_BLOCKS` have passed, the cursor's
+/// flagged position is re-sent without demand and without counting its debt twice.
+#[test]
+fn a_stalled_demanded_exit_is_re_sent_after_the_window_without_demand() {
+    let mut w = World::new();
+    let alice = w.chain.account("alice");
+    let ids: Vec<U256> = (120..122).map(|i| w.joined(i, alice)).collect();
+    let eligible = Facts::at(ACTIVE_SLOT);
+    w.redeem(alice, ether(1)).expect_success();
+    let p = w.facts(120, ProofParts::VALIDATOR, eligible);
+    w.demand_exit(ids[0], &p).expect_success();
+    let sent = w.chain.block_number();
+    // Position 2 may not be demanded (covered), only skipped with proof; the cursor wraps to 1.
+    let q = w.facts(121, ProofParts::VALIDATOR, eligible);
+    assert!(matches!(refusal(w.demand_exit(ids[1], &q)), E::NoDemand(_)));
+    let q = w.facts(121, ProofParts::VALIDATOR, eligible.activation(100));
+    w.skip(ids[1], Some(&q)).expect_success();
+    assert_eq!(w.cursor(), U256::ONE);
+
+    // No demand (1 open, 31 covered), yet the flagged position is not refused for it: only for
+    // the window.
+    let p = w.facts(120, ProofParts::VALIDATOR, Facts::at(ACTIVE_SLOT + 1));
+    let e = refusal(w.demand_exit(ids[0], &p));
+    assert!(matches!(e, E::ExitRequestTooSoon(_)), "{e:?}");
+    w.advance(EXIT_RESEND_BLOCKS);
+    let r = w.demand_exit(ids[0], &p).expect_success();
+    let ev = r.events_from::<Vault::DemandExit>(w.vault);
+    assert_eq!(
+        (ev[0].open, ev[0].covered, ev[0].nextCursor),
+        (ether(1), ether(31), U256::from(2))
+    );
+    assert!(r.events_from::<Vault::ExitPending>(w.vault).is_empty());
+    assert_eq!(r.events_from::<Vault::ExitRequested>(w.vault).len(), 1);
+    assert_eq!(w.pending(), ether(31), "not counted twice");
+    let pos = w.position(ids[0]);
+    assert!(pos.exitRequested);
+    assert!(pos.lastExitRequestBlock.to::<u64>() > sent);
+    let requests = w.chain.next_block(B256::repeat_byte(5)).withdrawals.clone();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].validator_pubkey.as_slice(), &p.pubkey[..]);
+    // The unflagged position 2 still needs demand.
+    let q = w.facts(121, ProofParts::VALIDATOR, Facts::at(ACTIVE_SLOT + 1));
+    assert!(matches!(refusal(w.demand_exit(ids[1], &q)), E::NoDemand(_)));
+}
+
+/// A reward paid on a position whose exit was already requested raises `pendingExitDebt` with
+/// its debt: it stays the sum of the flagged positions' debts.
+#[test]
+fn eject_then_reward_keeps_pending_exit_debt_equal_to_the_flagged_debts() {
+    let mut w = World::new();
+    let owner = w.chain.account("operator");
+    let ids: Vec<U256> = (130..133).map(|i| w.joined(i, owner)).collect();
+    let low = Facts::at(ACTIVE_SLOT).balance(GWEI_31_98);
+    let later = Facts::at(ACTIVE_SLOT + 1).balance(GWEI_31_98);
+    let flagged_sum = |w: &World| -> U256 {
+        ids.iter()
+            .filter(|id| w.position(**id).exitRequested)
+            .map(|id| w.debt_of(*id))
+            .sum()
+    };
+
+    // 1: ejected without the reward (active 255 epochs): flagged at 31.
+    let p = w.facts(130, ProofParts::ALL, low.activation(266 - 255));
+    let r = w.eject(ids[0], &p).expect_success();
+    assert!(!r.events_from::<Vault::Ejected>(w.vault)[0].rewarded);
+    let ev = r.events_from::<Vault::ExitPending>(w.vault);
+    assert_eq!(
+        (ev[0].amount, ev[0].pendingExitDebt),
+        (ether(31), ether(31))
+    );
+    // 2: demanded (1 skipped: its request is recent), not rewarded: flagged at 31.
+    w.redeem(owner, ether(40)).expect_success();
+    w.skip(ids[0], None).expect_success();
+    let p = w.facts(131, ProofParts::VALIDATOR, Facts::at(ACTIVE_SLOT));
+    w.demand_exit(ids[1], &p).expect_success();
+    assert_eq!(w.pending(), ether(62));
+    // 3: ejected and rewarded at once: flagged at 31.1, the reward included.
+    let p = w.facts(132, ProofParts::ALL, low);
+    let r = w.eject(ids[2], &p).expect_success();
+    assert_eq!(
+        r.events_from::<Vault::ExitPending>(w.vault)[0].amount,
+        ether(31) + tenth()
+    );
+    assert_eq!(w.pending(), ether(93) + tenth());
+    assert_eq!(w.pending(), flagged_sum(&w));
+
+    // After the window, 1 (ejected) and 2 (demanded) are ejected again, now rewarded: +0.1 each.
+    w.advance(EXIT_RESEND_BLOCKS);
+    for (k, total) in [
+        (0usize, ether(93) + tenth() * U256::from(2)),
+        (1, ether(93) + tenth() * U256::from(3)),
+    ] {
+        let p = w.facts(130 + k as u64, ProofParts::ALL, later);
+        let r = w.eject(ids[k], &p).expect_success();
+        assert!(r.events_from::<Vault::Ejected>(w.vault)[0].rewarded);
+        let ev = r.events_from::<Vault::ExitPending>(w.vault);
+        assert_eq!((ev[0].amount, ev[0].pendingExitDebt), (tenth(), total));
+        assert_eq!(w.debt_of(ids[k]), ether(31) + tenth());
+        assert_eq!(w.pending(), flagged_sum(&w));
+    }
+    // A re-eject of a rewarded position adds nothing.
+    let p = w.facts(132, ProofParts::ALL, later);
+    let r = w.eject(ids[2], &p).expect_success();
+    assert!(r.events_from::<Vault::ExitPending>(w.vault).is_empty());
+    assert_eq!(w.pending(), (ether(31) + tenth()) * U256::from(3));
+    assert_eq!(w.pending(), flagged_sum(&w));
+    // Proven exiting: the rewarded debt moves whole.
+    let p = w.facts(
+        130,
+        ProofParts::VALIDATOR,
+        Facts::at(ACTIVE_SLOT + 2).exit(400),
+    );
+    w.mark_exiting(ids[0], &p).expect_success();
+    assert_eq!(
+        (w.pending(), w.exiting()),
+        ((ether(31) + tenth()) * U256::from(2), ether(31) + tenth())
+    );
+    assert_eq!(w.pending(), flagged_sum(&w));
+    assert_eq!(w.total_debt(), (ether(31) + tenth()) * U256::from(3));
 }
 
 fn p_for_63(w: &mut World) -> Proven {
@@ -1948,7 +2214,8 @@ fn eject_mark_and_demand_gas_is_reported() {
     let to_proof = w.mark(ids[2], &p, false).expect_success().gas_used;
     let p = w.facts(73, ProofParts::VALIDATOR, low.exit(400));
     let exiting = w.mark_exiting(ids[3], &p).expect_success().gas_used;
-    w.redeem(owner, ether(40)).expect_success();
+    // Covered: 62.2 pending (the two ejects) + 31 exiting; open 100.
+    w.redeem(owner, ether(100)).expect_success();
     w.advance(EXIT_RESEND_BLOCKS);
     let p = w.facts(
         70,
@@ -1957,7 +2224,13 @@ fn eject_mark_and_demand_gas_is_reported() {
     );
     let skip = w.skip(ids[0], Some(&p)).expect_success().gas_used;
     let p = w.facts(71, ProofParts::VALIDATOR, Facts::at(ACTIVE_SLOT + 1));
-    let demand = w.demand_exit(ids[1], &p).expect_success().gas_used;
+    let resend = w.demand_exit(ids[1], &p).expect_success();
+    assert!(resend.events_from::<Vault::ExitPending>(w.vault).is_empty());
+    let resend = resend.gas_used;
+    let p = w.facts(72, ProofParts::VALIDATOR, Facts::at(ACTIVE_SLOT + 1));
+    let demand = w.demand_exit(ids[2], &p).expect_success();
+    assert_eq!(demand.events_from::<Vault::ExitPending>(w.vault).len(), 1);
+    let demand = demand.gas_used;
 
     // The predeploy's share: a probe's request (fee read + call + refund) minus its fee read alone.
     let probe = w.chain.deploy(&SYSTEM_CONTRACTS_PROBE, &[]).unwrap();
@@ -1999,6 +2272,7 @@ fn eject_mark_and_demand_gas_is_reported() {
         ("markExiting (892-byte proof)", exiting),
         ("skipDemandExit with a proof (892 B)", skip),
         ("demandExit (892-byte proof)", demand),
+        ("demandExit, re-send of a stalled request", resend),
     ] {
         println!("  {label:<48} {g:>8} {:>8}", g - 21_000);
     }
@@ -2007,6 +2281,7 @@ fn eject_mark_and_demand_gas_is_reported() {
     assert!(eject - predeploy <= 160_000, "eject {eject}");
     assert!(slashed <= 150_000, "markSlashed {slashed}");
     assert!(demand - predeploy <= 100_000, "demandExit {demand}");
+    assert!(resend - predeploy <= 100_000, "demandExit re-send {resend}");
 }
 
 // ---- the stateful property test ----------------------------------------------------------------
@@ -2055,6 +2330,8 @@ mod stateful {
         rewarded: BTreeSet<usize>,
         shortfall: BTreeMap<usize, U256>,
         last_request_block: BTreeMap<usize, u64>,
+        /// validator slots whose exit was requested (none is ever proven exiting here)
+        exit_requested: BTreeSet<usize>,
         /// request id -> (owner, sETH amount)
         requests: BTreeMap<u64, (Address, U256)>,
         /// request id -> the rate of the batch that finalized it
@@ -2254,6 +2531,7 @@ mod stateful {
                     if first { tenth() } else { U256::ZERO }
                 );
                 m.last_request_block.insert(k, block);
+                m.exit_requested.insert(k);
                 m.set_shortfall(k, balance);
                 let requests = w
                     .chain
@@ -2293,8 +2571,16 @@ mod stateful {
         }
         assert_eq!(w.backing(), (w.buffer() + debt).saturating_sub(shortfall));
         for (k, id) in &m.positions {
-            assert_eq!(w.position(*id).rewardPaid, m.rewarded.contains(k));
+            let pos = w.position(*id);
+            assert_eq!(pos.rewardPaid, m.rewarded.contains(k));
+            assert_eq!(pos.exitRequested, m.exit_requested.contains(k));
         }
+        // Pending exit debt is exactly the flagged positions' debts; nothing is proven exiting.
+        assert_eq!(
+            w.pending(),
+            m.exit_requested.iter().map(|k| m.debt(*k)).sum::<U256>()
+        );
+        assert_eq!(w.exiting(), U256::ZERO);
     }
 
     proptest! {
