@@ -175,8 +175,7 @@ fn build() -> Value {
         &flipped,
     ));
     let mut flipped = bytes7.clone();
-    let last = flipped.len() - 1;
-    flipped[last] ^= 0x80; // last byte of the last sibling
+    flipped[2] ^= 0x80; // the first header sibling (node 10, FORMAT.md offset 2)
     cases.push(refused(
         "v7 proof with a sibling bit flipped",
         "root mismatch",
