@@ -274,17 +274,7 @@ async fn in_process(
             Ok::<_, String>(latencies)
         }));
     }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.map_err(|e| e.to_string())??);
-    }
-    if all.is_empty() {
-        return Err("no signature completed".into());
-    }
-    Ok(LoadResult::from_latencies(
-        all,
-        start.elapsed().as_secs_f64(),
-    ))
+    gather(tasks, start).await
 }
 
 struct Plan {
@@ -340,6 +330,7 @@ async fn load(
     connector.set_nodelay(true);
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
     let deadline = Instant::now() + duration;
+    let start = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
         let plan = plan.clone();
@@ -392,7 +383,14 @@ async fn load(
             Ok::<_, String>(latencies)
         }));
     }
-    let start = Instant::now();
+    gather(tasks, start).await
+}
+
+/// Waits for every load task and summarises their latencies over the time since `start`.
+async fn gather(
+    tasks: Vec<tokio::task::JoinHandle<Result<Vec<f64>, String>>>,
+    start: Instant,
+) -> Result<LoadResult, String> {
     let mut all = Vec::new();
     for t in tasks {
         all.extend(t.await.map_err(|e| e.to_string())??);
