@@ -89,12 +89,14 @@ pub mod field {
     pub const SLOT: usize = 2;
     pub const FORK: usize = 3;
     pub const LATEST_BLOCK_HEADER: usize = 4;
+    pub const BLOCK_ROOTS: usize = 5;
     pub const VALIDATORS: usize = 11;
     pub const BALANCES: usize = 12;
     pub const FINALIZED_CHECKPOINT: usize = 20;
     pub const INACTIVITY_SCORES: usize = 21;
     pub const CURRENT_SYNC_COMMITTEE: usize = 22;
     pub const NEXT_SYNC_COMMITTEE: usize = 23;
+    pub const HISTORICAL_SUMMARIES: usize = 27;
     /// Fulu only (EIP-7917), after Electra's 37 fields.
     pub const PROPOSER_LOOKAHEAD: usize = 37;
 }
@@ -173,3 +175,92 @@ pub const STATE_HELPERS: [GeneralizedIndex; 10] = [84, 77, 74, 43, 39, 36, 20, 1
 /// The header nodes the proof supplies above `state_root`, bottom-up: `parent_root` (10),
 /// hash(slot, proposer_index) (4), hash(hash(body_root, 0), `ZERO[1]`) (3).
 pub const HEADER_HELPERS: [GeneralizedIndex; 3] = [10, 4, 3];
+
+// ---- Withdrawal proofs (settlement): blocks, execution payloads, history ------------------
+//
+// - `BeaconBlock` (and its header) has 5 fields, 8 leaves: `slot` 8, `proposer_index` 9,
+//   `parent_root` 10, `state_root` 11, `body`/`body_root` 12; nodes 13–15 are zero chunks.
+// - `BeaconBlockBody` (Electra = Fulu; Deneb too) has 13 fields, 16 leaves:
+//   `execution_payload` is field 9, body gindex 16 + 9 = **25**, block gindex 12·16 + 9 = **201**.
+// - `ExecutionPayload` (Deneb layout, also Electra and Fulu) has 17 fields, 32 leaves:
+//   `withdrawals` is field 14, payload gindex 32 + 14 = **46**, block gindex 201·32 + 14 =
+//   **6446**.
+// - `withdrawals` is `List[Withdrawal, MAX_WITHDRAWALS_PER_PAYLOAD = 16]` (mainnet): data depth 4,
+//   so `withdrawals[j]` is at block gindex 6446·2·16 + j = **206272 + j** (depth 17); the
+//   `Withdrawal` has 4 fields (depth 2).
+// - `block_roots` is state field 5 (`Vector[Root, SLOTS_PER_HISTORICAL_ROOT = 8192]`, depth 13):
+//   `block_roots[p]` is at state gindex 69·8192 + p, block gindex 709·8192 + p (depth 22).
+// - `historical_summaries` is state field 27 (`List[HistoricalSummary, 2^24]`, data depth 24);
+//   `historical_summaries[k].block_summary_root` is at state gindex (91·2·2^24 + k)·2 and is the
+//   root of a `block_roots` vector, so one of its roots is 13 levels further down.
+
+/// Header (and block) node of `slot`.
+pub const BLOCK_SLOT: GeneralizedIndex = 8;
+/// Header node of `proposer_index`.
+pub const BLOCK_PROPOSER_INDEX: GeneralizedIndex = 9;
+/// Header node of `parent_root`.
+pub const BLOCK_PARENT_ROOT: GeneralizedIndex = 10;
+/// Block node of `body` (header: `body_root`).
+pub const BLOCK_BODY: GeneralizedIndex = 12;
+
+/// Depth of the `BeaconBlockBody` chunk tree (13 fields, 16 leaves).
+pub const BODY_DEPTH: usize = 4;
+/// `execution_payload` in the body: field 9.
+pub const BODY_EXECUTION_PAYLOAD_FIELD: usize = 9;
+/// Body gindex of `execution_payload` (25, the light-client `EXECUTION_PAYLOAD_GINDEX` relative to
+/// the body).
+pub const BODY_EXECUTION_PAYLOAD: GeneralizedIndex =
+    leaf(BODY_DEPTH, BODY_EXECUTION_PAYLOAD_FIELD as u64);
+/// Depth of the `ExecutionPayload` chunk tree (17 fields, 32 leaves).
+pub const PAYLOAD_DEPTH: usize = 5;
+/// `withdrawals` in the payload: field 14.
+pub const PAYLOAD_WITHDRAWALS_FIELD: usize = 14;
+/// Payload gindex of `withdrawals` (46).
+pub const PAYLOAD_WITHDRAWALS: GeneralizedIndex =
+    leaf(PAYLOAD_DEPTH, PAYLOAD_WITHDRAWALS_FIELD as u64);
+/// Data depth of `withdrawals` (`MAX_WITHDRAWALS_PER_PAYLOAD` = 16, mainnet preset).
+pub const WITHDRAWALS_DATA_DEPTH: usize = 4;
+/// Depth of the `Withdrawal` chunk tree (4 fields).
+pub const WITHDRAWAL_DEPTH: usize = 2;
+
+/// Block gindex of `execution_payload` (201).
+pub const BLOCK_EXECUTION_PAYLOAD: GeneralizedIndex = BLOCK_BODY * 16 + 9;
+/// Block gindex of `execution_payload.withdrawals` (6446).
+pub const BLOCK_WITHDRAWALS: GeneralizedIndex = BLOCK_EXECUTION_PAYLOAD * 32 + 14;
+/// Block gindex of `withdrawals[j]` (206272 + j).
+pub const fn block_withdrawal(j: u64) -> GeneralizedIndex {
+    ((BLOCK_WITHDRAWALS * 2) << WITHDRAWALS_DATA_DEPTH) + j
+}
+
+/// Depth of `block_roots` (`SLOTS_PER_HISTORICAL_ROOT` = 8192, mainnet preset).
+pub const BLOCK_ROOTS_DEPTH: usize = 13;
+/// Slots per `block_roots` vector and per `historical_summaries` entry.
+pub const SLOTS_PER_HISTORICAL_ROOT: u64 = 1 << BLOCK_ROOTS_DEPTH;
+/// Data depth of `historical_summaries` (`HISTORICAL_ROOTS_LIMIT` = 2^24).
+pub const HISTORICAL_SUMMARIES_DATA_DEPTH: usize = 24;
+
+/// State gindex of `block_roots` (69).
+pub const STATE_BLOCK_ROOTS: GeneralizedIndex = state_field(field::BLOCK_ROOTS);
+/// State gindex of `historical_summaries` (91).
+pub const STATE_HISTORICAL_SUMMARIES: GeneralizedIndex = state_field(field::HISTORICAL_SUMMARIES);
+/// State gindex of `block_roots[p]` (69·8192 + p).
+pub const fn state_block_root(p: u64) -> GeneralizedIndex {
+    (STATE_BLOCK_ROOTS << BLOCK_ROOTS_DEPTH) + p
+}
+/// State gindex of `historical_summaries[k].block_summary_root` ((91·2·2^24 + k)·2).
+pub const fn state_block_summary_root(k: u64) -> GeneralizedIndex {
+    (((STATE_HISTORICAL_SUMMARIES * 2) << HISTORICAL_SUMMARIES_DATA_DEPTH) + k) * 2
+}
+
+/// Header nodes a withdrawal proof supplies for the withdrawal's block besides `slot`: 9
+/// (`proposer_index`) and, when the block is not the anchor, 5 (`H(parent_root, state_root)`).
+/// Nodes 13 and 7 above `body_root` are the constants `ZERO[0]` and `ZERO[1]`.
+pub const BODY_HELPERS: [GeneralizedIndex; 4] = [24, 13, 7, 2];
+/// Payload nodes supplied above `withdrawals` (bottom-up siblings of node 46).
+pub const PAYLOAD_HELPERS: [GeneralizedIndex; 5] = [47, 22, 10, 4, 3];
+/// State nodes of the direct route: `get_helper_indices([16])`.
+pub const DIRECT_STATE_HELPERS: [GeneralizedIndex; 4] = [17, 9, 5, 3];
+/// State nodes of the `block_roots` route: `get_helper_indices([16, 69])`.
+pub const BLOCK_ROOTS_STATE_HELPERS: [GeneralizedIndex; 5] = [68, 35, 9, 5, 3];
+/// State nodes of the `historical_summaries` route: `get_helper_indices([16, 91])`.
+pub const HISTORICAL_STATE_HELPERS: [GeneralizedIndex; 7] = [90, 44, 23, 17, 10, 9, 3];

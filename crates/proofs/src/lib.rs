@@ -9,13 +9,18 @@
 //! - [`prover`]: [`StateProver`] hashes a state once and builds [`ValidatorProof`]s (and any
 //!   single-leaf proof under the nodes it models).
 //! - [`proof`]: the proof, its on-chain encoding (FORMAT.md) and the reference verifier.
+//! - [`block`]: the Electra (= Fulu) `SignedBeaconBlock` down to its payload's `Withdrawal`s.
+//! - [`withdrawal`]: the withdrawal proof (settlement) against an EIP-4788 root, directly or
+//!   through `block_roots` / `historical_summaries`: format, reference verifier, prover.
 
+pub mod block;
 pub mod gindex;
 pub mod merkle;
 pub mod preset;
 pub mod proof;
 pub mod prover;
 pub mod state;
+pub mod withdrawal;
 
 pub use preset::StatePreset;
 pub use proof::{
@@ -23,3 +28,7 @@ pub use proof::{
 };
 pub use prover::{ProveError, SingleProof, StateProver};
 pub use state::{AnyBeaconState, StateError};
+pub use withdrawal::{
+    HistoricalPeriod, ProvenWithdrawal, WithdrawalProof, WithdrawalProveError, WithdrawalProver,
+    WithdrawalRoute, WithdrawalVerifyError,
+};

@@ -1,11 +1,13 @@
-//! The preset-dependent lengths of the `BeaconState`, on top of `lsv_consensus::Preset`.
+//! The preset-dependent lengths of the `BeaconState` and `BeaconBlockBody`, on top of
+//! `lsv_consensus::Preset`.
 //!
 //! `lsv-consensus` models only what validators sign, so its [`Preset`] carries only the
 //! sync-committee and committee sizes. [`StatePreset`] extends it with every other length the
 //! Electra and Fulu `BeaconState` needs, for [`Mainnet`] and [`Minimal`], so that minimal-preset
 //! states (spec tests, small devnets) decode too.
 //!
-//! Values from consensus-specs `presets/{mainnet,minimal}/{phase0,altair,bellatrix,electra}.yaml`
+//! Values from consensus-specs `presets/{mainnet,minimal}/{phase0,altair,bellatrix,capella,deneb,
+//! electra}.yaml`
 //! (commit `a08d8a6e`); limits the two presets share are plain aliases below.
 
 use lsv_consensus::preset::Length;
@@ -25,8 +27,21 @@ pub type BytesPerLogsBloom = typenum::U256;
 pub type MaxExtraDataBytes = typenum::U32;
 /// `PENDING_DEPOSITS_LIMIT` = 2^27 (electra preset, both presets).
 pub type PendingDepositsLimit = typenum::U134217728;
+/// `MAX_TRANSACTIONS_PER_PAYLOAD` = 2^20 (bellatrix preset, both presets).
+pub type MaxTransactionsPerPayload = typenum::U1048576;
+/// `MAX_BYTES_PER_TRANSACTION` = 2^30 (bellatrix preset, both presets).
+pub type MaxBytesPerTransaction = typenum::U1073741824;
+/// `MAX_BLS_TO_EXECUTION_CHANGES` = 16 (capella preset, both presets).
+pub type MaxBlsToExecutionChanges = typenum::U16;
+/// `MAX_ATTESTER_SLASHINGS_ELECTRA` = 1 (electra preset, both presets).
+pub type MaxAttesterSlashingsElectra = typenum::U1;
+/// `MAX_ATTESTATIONS_ELECTRA` = 8 (electra preset, both presets).
+pub type MaxAttestationsElectra = typenum::U8;
+/// `MAX_CONSOLIDATION_REQUESTS_PER_PAYLOAD` = 2 (electra preset, both presets).
+pub type MaxConsolidationRequestsPerPayload = typenum::U2;
 
-/// The lengths of the `BeaconState` that differ between the mainnet and minimal presets.
+/// The lengths of the `BeaconState` and the block body that differ between the mainnet and
+/// minimal presets.
 pub trait StatePreset: Preset {
     /// `SLOTS_PER_HISTORICAL_ROOT` (`block_roots`, `state_roots`).
     type SlotsPerHistoricalRoot: Length;
@@ -42,6 +57,14 @@ pub trait StatePreset: Preset {
     type PendingConsolidationsLimit: Length;
     /// `(MIN_SEED_LOOKAHEAD + 1) * SLOTS_PER_EPOCH` (Fulu `ProposerLookahead`, EIP-7917).
     type ProposerLookaheadLength: Length;
+    /// `MAX_WITHDRAWALS_PER_PAYLOAD` (capella preset): `ExecutionPayload.withdrawals`.
+    type MaxWithdrawalsPerPayload: Length;
+    /// `MAX_BLOB_COMMITMENTS_PER_BLOCK` (deneb preset): `BeaconBlockBody.blob_kzg_commitments`.
+    type MaxBlobCommitmentsPerBlock: Length;
+    /// `MAX_DEPOSIT_REQUESTS_PER_PAYLOAD` (electra preset).
+    type MaxDepositRequestsPerPayload: Length;
+    /// `MAX_WITHDRAWAL_REQUESTS_PER_PAYLOAD` (electra preset).
+    type MaxWithdrawalRequestsPerPayload: Length;
 }
 
 impl StatePreset for Mainnet {
@@ -52,6 +75,10 @@ impl StatePreset for Mainnet {
     type PendingPartialWithdrawalsLimit = typenum::U134217728;
     type PendingConsolidationsLimit = typenum::U262144;
     type ProposerLookaheadLength = typenum::U64; // (1 + 1) * 32
+    type MaxWithdrawalsPerPayload = typenum::U16;
+    type MaxBlobCommitmentsPerBlock = typenum::U4096;
+    type MaxDepositRequestsPerPayload = typenum::U8192;
+    type MaxWithdrawalRequestsPerPayload = typenum::U16;
 }
 
 impl StatePreset for Minimal {
@@ -62,4 +89,10 @@ impl StatePreset for Minimal {
     type PendingPartialWithdrawalsLimit = typenum::U64;
     type PendingConsolidationsLimit = typenum::U64;
     type ProposerLookaheadLength = typenum::U16; // (1 + 1) * 8
+    type MaxWithdrawalsPerPayload = typenum::U4;
+    // The block-body limits below are no longer customized in the minimal preset: the Electra
+    // minimal `BeaconBlockBody` vector (spec 1.7.0a13) hashes to its root only with mainnet's.
+    type MaxBlobCommitmentsPerBlock = typenum::U4096;
+    type MaxDepositRequestsPerPayload = typenum::U8192;
+    type MaxWithdrawalRequestsPerPayload = typenum::U16;
 }

@@ -233,7 +233,7 @@ impl<P: StatePreset> StateProver<P> {
 
 /// The branch of chunk `index` in a list, without the top siblings that are zero hashes (the
 /// verifier puts `ZERO[h]` back for every level from `siblings.len()` up to the data depth).
-fn list_branch(tree: &ListTree, index: u64) -> ListBranch {
+pub(crate) fn list_branch(tree: &ListTree, index: u64) -> ListBranch {
     let mut siblings = tree.data().branch(index);
     while let Some(top) = siblings.last() {
         if *top == zero_hash(siblings.len() - 1) {

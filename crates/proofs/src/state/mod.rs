@@ -227,6 +227,8 @@ accessors! {
     validators -> &[Validator] = |s| &s.validators[..];
     balances -> &[Gwei] = |s| &s.balances[..];
     inactivity_scores -> &[u64] = |s| &s.inactivity_scores[..];
+    block_roots -> &[B256] = |s| &s.block_roots[..];
+    historical_summaries -> &[HistoricalSummary] = |s| &s.historical_summaries[..];
 }
 
 /// Reads `state.fork` from SSZ bytes without decoding the rest: bytes 48..64, after the

@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {BeaconRoots} from "./BeaconRoots.sol";
+import {ValidatorProofs} from "./ValidatorProofs.sol";
+
+/// @title WithdrawalProofs
+/// @notice Verifies an lsv withdrawal proof (format 1, `crates/proofs/FORMAT.md` "Withdrawal
+/// proof") against a beacon block root from EIP-4788 (the anchor): one `Withdrawal{index,
+/// validator_index, address, amount}` of a block's execution payload (EIP-4895), its position in
+/// the payload and the block's slot, with the block reached directly (it is the anchor), through
+/// the anchor state's `block_roots` (the 8192 slots before the anchor) or through its
+/// `historical_summaries` (every full 8192-slot period since Capella).
+/// @dev Internal functions only, like `ValidatorProofs`, whose `Anchor` (genesis and known fork
+/// versions) it shares: every proof carries the anchor state's layout witness (state node 16:
+/// genesis time, genesis validators root, slot, fork), and a fork version the anchor does not list
+/// fails closed. Forks are ordered, so a known anchor fork bounds the layout of every older block
+/// it reaches (see FORMAT.md "Layout forks"). Every SHA-256 is a `staticcall` to the precompile at
+/// 0x02 on the scratch words 0x00-0x3f; the proof is read in place from calldata at FORMAT.md's
+/// offsets. Step numbers below are FORMAT.md's ("Withdrawal proof: verification").
+library WithdrawalProofs {
+    /// @notice What a verified proof establishes. Integers are converted from SSZ little-endian.
+    struct Proven {
+        /// `withdrawal.index`: the global withdrawal index (unique across the chain's history).
+        uint64 index;
+        /// `withdrawal.validator_index`.
+        uint64 validatorIndex;
+        /// `withdrawal.address`: where the execution layer credited the ETH.
+        address withdrawalAddress;
+        /// `withdrawal.amount`, in gwei.
+        uint64 amount;
+        /// `j`: the withdrawal's position in `execution_payload.withdrawals`.
+        uint8 position;
+        /// The slot of the block whose payload holds the withdrawal.
+        uint64 slot;
+        /// That block's root.
+        bytes32 blockRoot;
+        /// 0: the block is the anchor; 1: via `block_roots`; 2: via `historical_summaries`.
+        uint8 route;
+        /// The anchor block's (and state's) slot.
+        uint64 anchorSlot;
+        /// The anchor state's `fork.current_version` (one the anchor lists).
+        bytes4 forkVersion;
+    }
+
+    /// @notice The proof's first byte is not a format this verifier implements (only 1).
+    error WithdrawalProofVersionUnsupported(uint8 version);
+    /// @notice The proof's framing is wrong: empty, an unknown route, a summary sibling count
+    /// above 24, or a length other than its route and counts imply (truncated or trailing bytes).
+    error WithdrawalProofMalformed();
+    /// @notice The position `j` is not below the proven number of withdrawals in the payload.
+    error WithdrawalPositionOutOfRange(uint8 position, uint64 length);
+    /// @notice Route 1: `slot` is not among the 8192 slots before `anchorSlot` that
+    /// `block_roots` holds.
+    error WithdrawalSlotOutsideBlockRoots(uint64 slot, uint64 anchorSlot);
+    /// @notice Route 2: `slot` is in a period before the first historical summary (`capellaSlot`).
+    error WithdrawalSlotBeforeHistoricalSummaries(uint64 slot, uint64 capellaSlot);
+    /// @notice Route 2: the slot's period `k` is not below the proven `len(historical_summaries)`.
+    error HistoricalSummaryOutOfRange(uint64 k, uint64 length);
+    /// @notice The proof hashes to `computed`, not to the anchor root `expected`.
+    error WithdrawalProofRootMismatch(bytes32 expected, bytes32 computed);
+
+    /// @notice The only format this library verifies.
+    uint8 internal constant FORMAT_VERSION = 1;
+    /// @notice Route byte: the withdrawal's block is the anchor block.
+    uint8 internal constant ROUTE_DIRECT = 0;
+    /// @notice Route byte: through the anchor state's `block_roots`.
+    uint8 internal constant ROUTE_BLOCK_ROOTS = 1;
+    /// @notice Route byte: through the anchor state's `historical_summaries`.
+    uint8 internal constant ROUTE_HISTORICAL_SUMMARIES = 2;
+    /// @notice `SLOTS_PER_HISTORICAL_ROOT` (phase0 preset, mainnet): the length of `block_roots`
+    /// and the slots per `historical_summaries` entry.
+    uint64 internal constant SLOTS_PER_HISTORICAL_ROOT = 8192;
+
+    // Byte layout (FORMAT.md): offsets into the proof, shared by every route.
+    uint256 private constant O_ROUTE = 1;
+    uint256 private constant O_POSITION = 2;
+    uint256 private constant O_INDEX = 3;
+    uint256 private constant O_VALIDATOR_INDEX = 11;
+    uint256 private constant O_ADDRESS = 19;
+    uint256 private constant O_AMOUNT = 39;
+    uint256 private constant O_WITHDRAWALS_LENGTH = 47;
+    /// Siblings of `withdrawals[j]`, levels 0-3, at 55 + 32·h.
+    uint256 private constant O_WITHDRAWALS_BRANCH = 55;
+    /// Payload nodes 47, 22, 10, 4, 3.
+    uint256 private constant O_PAYLOAD = 183;
+    /// Body nodes 24, 13, 7, 2.
+    uint256 private constant O_BODY = 343;
+    uint256 private constant O_SLOT = 471;
+    uint256 private constant O_PROPOSER = 479;
+    // Route 0.
+    uint256 private constant O_DIRECT_PARENT = 511;
+    uint256 private constant O_DIRECT_FORK = 543;
+    /// State nodes 17, 9, 5, 3.
+    uint256 private constant O_DIRECT_STATE = 559;
+    uint256 private constant DIRECT_LEN = 687;
+    // Routes 1 and 2.
+    uint256 private constant O_BLOCK_NODE5 = 511;
+    uint256 private constant O_ANCHOR_SLOT = 543;
+    uint256 private constant O_ANCHOR_PROPOSER = 551;
+    uint256 private constant O_ANCHOR_PARENT = 583;
+    uint256 private constant O_ANCHOR_BODY = 615;
+    uint256 private constant O_ANCHOR_FORK = 647;
+    /// Route 1: state nodes 68, 35, 9, 5, 3; route 2: 90, 44, 23, 17, 10, 9, 3.
+    uint256 private constant O_STATE = 663;
+    /// Route 1: the 13 siblings of `block_roots[slot % 8192]`.
+    uint256 private constant O_BLOCK_ROOTS_BRANCH = 823;
+    uint256 private constant BLOCK_ROOTS_LEN = 1239;
+    /// Route 2: the 13 siblings in the period's `block_roots`, then `state_summary_root`,
+    /// `len(historical_summaries)`, the sibling count and the siblings.
+    uint256 private constant O_PERIOD_BRANCH = 887;
+    uint256 private constant O_STATE_SUMMARY_ROOT = 1303;
+    uint256 private constant O_SUMMARIES_LENGTH = 1335;
+    uint256 private constant O_SUMMARIES_COUNT = 1343;
+    uint256 private constant HISTORICAL_FIXED_LEN = 1344;
+    /// `List[HistoricalSummary, HISTORICAL_ROOTS_LIMIT = 2^24]`: data depth 24.
+    uint256 private constant SUMMARIES_DEPTH = 24;
+
+    /// @dev `ZERO[0..23]` (FORMAT.md "Zero hashes"), for the levels of `historical_summaries`
+    /// above the proof's explicit siblings.
+    bytes private constant ZERO_HASHES =
+        hex"0000000000000000000000000000000000000000000000000000000000000000f5a5fd42d16a20302798ef6ed309979b43003d2320d9f0e8ea9831a92759fb4b"
+        hex"db56114e00fdd4c1f85c892bf35ac9a89289aaecb1ebd0a96cde606a748b5d71c78009fdf07fc56a11f122370658a353aaa542ed63e44c4bc15ff4cd105ab33c"
+        hex"536d98837f2dd165a55d5eeae91485954472d56f246df256bf3cae19352a123c9efde052aa15429fae05bad4d0b1d7c64da64d03d7a1854a588c2cb8430c0d30"
+        hex"d88ddfeed400a8755596b21942c1497e114c302e6118290f91e6772976041fa187eb0ddba57e35f6d286673802a4af5975e22506c7cf4c64bb6be5ee11527f2c"
+        hex"26846476fd5fc54a5d43385167c95144f2643f533cc85bb9d16b782f8d7db193506d86582d252405b840018792cad2bf1259f1ef5aa5f887e13cb2f0094f51e1"
+        hex"ffff0ad7e659772f9534c195c815efc4014ef1e1daed4404c06385d11192e92b6cf04127db05441cd833107a52be852868890e4317e6a02ab47683aa75964220"
+        hex"b7d05f875f140027ef5118a2247bbb84ce8f2f0f1123623085daf7960c329f5fdf6af5f5bbdb6be9ef8aa618e4bf8073960867171e29676f8b284dea6a08a85e"
+        hex"b58d900f5e182e3c50ef74969ea16c7726c549757cc23523c369587da7293784d49a7502ffcfb0340b1d7885688500ca308161a7f96b62df9d083b71fcc8f2bb"
+        hex"8fe6b1689256c0d385f42f5bbe2027a22c1996e110ba97c171d3e5948de92beb8d0d63c39ebade8509e0ae3c9c3876fb5fa112be18f905ecacfecb92057603ab"
+        hex"95eec8b2e541cad4e91de38385f2e046619f54496c2382cb6cacd5b98c26f5a4f893e908917775b62bff23294dbbe3a1cd8e6cc1c35b4801887b646a6f81f17f"
+        hex"cddba7b592e3133393c16194fac7431abf2f5485ed711db282183c819e08ebaa8a8d7fe3af8caa085a7639a832001457dfb9128a8061142ad0335629ff23ff9c"
+        hex"feb3c337d7a51a6fbf00b9e34c52e1c9195c969bd4e7a0bfd51d5c5bed9c1167e71f0aa83cc32edfbefa9f4d3e0174ca85182eec9f3a09f6a6c0df6377a510d7";
+
+    /// @notice Verifies `proof` against the parent beacon block root that EIP-4788 holds for the
+    /// execution block at `timestamp`.
+    /// @dev Reverts with `BeaconRoots.BeaconRootUnavailable(timestamp)` if there is no such root,
+    /// otherwise as `verify`. To prove a validator against the same anchor in the same call, read
+    /// the root once with `BeaconRoots.get` and pass it to `verify` and `ValidatorProofs.verify`.
+    /// @param proof The encoded proof (FORMAT.md "Withdrawal proof: byte layout"), in calldata.
+    /// @param timestamp An execution block timestamp within the EIP-4788 window.
+    /// @param anchor The chain's genesis and the known fork versions (`ValidatorProofs.Anchor`).
+    /// @param capellaSlot The network's `CAPELLA_FORK_EPOCH * SLOTS_PER_EPOCH` (route 2).
+    /// @return The proven values.
+    function verifyAt(bytes calldata proof, uint256 timestamp, ValidatorProofs.Anchor memory anchor, uint64 capellaSlot)
+        internal
+        view
+        returns (Proven memory)
+    {
+        return verify(proof, BeaconRoots.get(timestamp), anchor, capellaSlot);
+    }
+
+    /// @notice Verifies `proof` against the anchor block root `anchorRoot` and returns what it
+    /// proves; reverts with a named error otherwise.
+    /// @dev Steps 1-3 (frame, fork, position and slot checks) before any hashing, then steps 4-8
+    /// and the comparison with `anchorRoot`. 33 SHA-256 calls (route 0), 51 (route 1), 79
+    /// (route 2).
+    /// @param proof The encoded proof, in calldata.
+    /// @param anchorRoot The beacon block root the proof must reach (from EIP-4788).
+    /// @param anchor The chain's genesis and the known fork versions.
+    /// @param capellaSlot The network's first Capella slot (route 2's `k = slot / 8192 -
+    /// capellaSlot / 8192`).
+    /// @return p The proven values.
+    function verify(bytes calldata proof, bytes32 anchorRoot, ValidatorProofs.Anchor memory anchor, uint64 capellaSlot)
+        internal
+        view
+        returns (Proven memory p)
+    {
+        uint8 route = _frame(proof);
+        uint256 oFork = route == ROUTE_DIRECT ? O_DIRECT_FORK : O_ANCHOR_FORK;
+        bytes4 version = bytes4(_word(proof, oFork + 4));
+        if (!ValidatorProofs.isKnownForkVersion(anchor.forkVersions, version)) {
+            revert ValidatorProofs.UnknownForkVersion(version);
+        }
+        p = _decode(proof, route, capellaSlot);
+        p.forkVersion = version;
+        bytes32 body = _bodyRoot(proof);
+        bytes32 witnessHead = _witnessHead(anchor);
+        bytes32 computed;
+        if (route == ROUTE_DIRECT) {
+            (p.blockRoot, computed) = _direct(proof, body, witnessHead);
+        } else {
+            p.blockRoot = _blockRoot(proof, body);
+            bytes32 stateRoot = route == ROUTE_BLOCK_ROOTS
+                ? _viaBlockRoots(proof, p.blockRoot, p.slot, witnessHead)
+                : _viaHistoricalSummaries(proof, p.blockRoot, p.slot, capellaSlot, witnessHead);
+            computed = _anchorRoot(proof, stateRoot);
+        }
+        if (computed != anchorRoot) revert WithdrawalProofRootMismatch(anchorRoot, computed);
+    }
+
+    /// @dev Step 1: version, route, and a length exactly equal to the route's (route 2: its
+    /// sibling count `d ≤ 24` read from inside the proof). Returns the route.
+    function _frame(bytes calldata proof) private pure returns (uint8 route) {
+        uint256 len = proof.length;
+        if (len == 0) revert WithdrawalProofMalformed();
+        uint8 version = uint8(proof[0]);
+        if (version != FORMAT_VERSION) revert WithdrawalProofVersionUnsupported(version);
+        if (len < O_ROUTE + 1) revert WithdrawalProofMalformed();
+        route = uint8(proof[O_ROUTE]);
+        uint256 expected;
+        if (route == ROUTE_DIRECT) {
+            expected = DIRECT_LEN;
+        } else if (route == ROUTE_BLOCK_ROOTS) {
+            expected = BLOCK_ROOTS_LEN;
+        } else if (route == ROUTE_HISTORICAL_SUMMARIES) {
+            if (len < HISTORICAL_FIXED_LEN) revert WithdrawalProofMalformed();
+            uint256 d = uint8(proof[O_SUMMARIES_COUNT]);
+            if (d > SUMMARIES_DEPTH) revert WithdrawalProofMalformed();
+            expected = HISTORICAL_FIXED_LEN + 32 * d;
+        } else {
+            revert WithdrawalProofMalformed();
+        }
+        if (len != expected) revert WithdrawalProofMalformed();
+    }
+
+    /// @dev The proven values and step 3: `j < len(withdrawals)`; route 1: `anchorSlot - 8192 ≤
+    /// slot < anchorSlot`; route 2: the slot's period is summarized (`0 ≤ k < len`).
+    function _decode(bytes calldata proof, uint8 route, uint64 capellaSlot) private pure returns (Proven memory p) {
+        p.index = _le64(proof, O_INDEX);
+        p.validatorIndex = _le64(proof, O_VALIDATOR_INDEX);
+        p.withdrawalAddress = address(bytes20(_word(proof, O_ADDRESS)));
+        p.amount = _le64(proof, O_AMOUNT);
+        p.position = uint8(proof[O_POSITION]);
+        uint64 length = _le64(proof, O_WITHDRAWALS_LENGTH);
+        if (p.position >= length) revert WithdrawalPositionOutOfRange(p.position, length);
+        p.slot = _le64(proof, O_SLOT);
+        p.route = route;
+        if (route == ROUTE_DIRECT) {
+            p.anchorSlot = p.slot;
+            return p;
+        }
+        p.anchorSlot = _le64(proof, O_ANCHOR_SLOT);
+        if (route == ROUTE_BLOCK_ROOTS) {
+            if (p.slot >= p.anchorSlot || p.anchorSlot - p.slot > SLOTS_PER_HISTORICAL_ROOT) {
+                revert WithdrawalSlotOutsideBlockRoots(p.slot, p.anchorSlot);
+            }
+        } else {
+            uint64 period = p.slot / SLOTS_PER_HISTORICAL_ROOT;
+            uint64 first = capellaSlot / SLOTS_PER_HISTORICAL_ROOT;
+            if (period < first) revert WithdrawalSlotBeforeHistoricalSummaries(p.slot, capellaSlot);
+            uint64 n = _le64(proof, O_SUMMARIES_LENGTH);
+            if (period - first >= n) revert HistoricalSummaryOutOfRange(period - first, n);
+        }
+    }
+
+    /// @dev Steps 4-6: `hash_tree_root(withdrawal)` (3 hashes), `withdrawals` (4 levels along the
+    /// bits of `j`, then the length), the payload (5) and the body (4) root.
+    function _bodyRoot(bytes calldata proof) private view returns (bytes32 body) {
+        assembly ("memory-safe") {
+            function sha(a, b) -> r {
+                mstore(0x00, a)
+                mstore(0x20, b)
+                if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) { revert(0x00, 0x00) }
+                r := mload(0x00)
+            }
+            function u64Chunk(ptr) -> c {
+                c := and(calldataload(ptr), shl(192, 0xffffffffffffffff))
+            }
+            let base := proof.offset
+            // Withdrawal: H(H(index, validator_index), H(address ‖ 0^12, amount)).
+            let node := sha(
+                sha(u64Chunk(add(base, 3)), u64Chunk(add(base, 11))),
+                sha(and(calldataload(add(base, 19)), shl(96, not(0))), u64Chunk(add(base, 39)))
+            )
+            // withdrawals: 4 levels along the bits of j (byte 2), siblings at 55 + 32·h.
+            let j := byte(0, calldataload(add(base, 2)))
+            for { let h := 0 } lt(h, 4) { h := add(h, 1) } {
+                let sib := calldataload(add(base, add(55, shl(5, h))))
+                switch and(shr(h, j), 1)
+                case 0 { node := sha(node, sib) }
+                default { node := sha(sib, node) }
+            }
+            node := sha(node, u64Chunk(add(base, 47)))
+            // Payload (withdrawals is node 46): H(H(p4, H(p10, H(p22, H(node, p47)))), p3),
+            // p47 at 183, p22 at 215, p10 at 247, p4 at 279, p3 at 311.
+            node := sha(
+                sha(
+                    calldataload(add(base, 279)),
+                    sha(calldataload(add(base, 247)), sha(calldataload(add(base, 215)), sha(node, calldataload(add(base, 183)))))
+                ),
+                calldataload(add(base, 311))
+            )
+            // Body (execution_payload is node 25): H(b2, H(H(H(b24, node), b13), b7)),
+            // b24 at 343, b13 at 375, b7 at 407, b2 at 439.
+            body := sha(
+                calldataload(add(base, 439)),
+                sha(sha(sha(calldataload(add(base, 343)), node), calldataload(add(base, 375))), calldataload(add(base, 407)))
+            )
+        }
+    }
+
+    /// @dev `H(chunk(genesis_time), genesis_validators_root)`: the first half of the witness.
+    function _witnessHead(ValidatorProofs.Anchor memory anchor) private view returns (bytes32 head) {
+        uint256 genesisTimeChunk = uint256(_bswap64(anchor.genesisTime)) << 192;
+        bytes32 gvr = anchor.genesisValidatorsRoot;
+        assembly ("memory-safe") {
+            mstore(0x00, genesisTimeChunk)
+            mstore(0x20, gvr)
+            if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) { revert(0x00, 0x00) }
+            head := mload(0x00)
+        }
+    }
+
+    /// @dev Route 0 (step 8): the witness from the block's own slot and the fork at 543, the state
+    /// root from it and the state nodes 17, 9, 5, 3 at 559, and the block root from header nodes
+    /// 9 (at 479) and 10 (at 511). Returns the block root twice: it is the anchor.
+    function _direct(bytes calldata proof, bytes32 body, bytes32 witnessHead)
+        private
+        view
+        returns (bytes32 root, bytes32 computed)
+    {
+        assembly ("memory-safe") {
+            function sha(a, b) -> r {
+                mstore(0x00, a)
+                mstore(0x20, b)
+                if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) { revert(0x00, 0x00) }
+                r := mload(0x00)
+            }
+            let base := proof.offset
+            let slotChunk := and(calldataload(add(base, 471)), shl(192, 0xffffffffffffffff))
+            let m4 := shl(224, 0xffffffff)
+            let forkRoot := sha(
+                sha(and(calldataload(add(base, 543)), m4), and(calldataload(add(base, 547)), m4)),
+                sha(and(calldataload(add(base, 551)), shl(192, 0xffffffffffffffff)), 0)
+            )
+            let w := sha(witnessHead, sha(slotChunk, forkRoot))
+            // stateRoot = H(H(H(H(W, s17), s9), s5), s3), s17 at 559, s9 at 591, s5 at 623, s3 at 655.
+            let s := sha(
+                sha(sha(sha(w, calldataload(add(base, 559))), calldataload(add(base, 591))), calldataload(add(base, 623))),
+                calldataload(add(base, 655))
+            )
+            // Block root: H(H(H(slot, h9), H(h10, stateRoot)), H(H(body, 0), ZERO[1])).
+            root := sha(
+                sha(sha(slotChunk, calldataload(add(base, 479))), sha(calldataload(add(base, 511)), s)),
+                sha(sha(body, 0), 0xf5a5fd42d16a20302798ef6ed309979b43003d2320d9f0e8ea9831a92759fb4b)
+            )
+        }
+        computed = root;
+    }
+
+    /// @dev Routes 1 and 2, step 7: the withdrawal block's root from its slot (at 471), header
+    /// nodes 9 (at 479) and 5 (at 511), and its body root.
+    function _blockRoot(bytes calldata proof, bytes32 body) private view returns (bytes32 root) {
+        assembly ("memory-safe") {
+            function sha(a, b) -> r {
+                mstore(0x00, a)
+                mstore(0x20, b)
+                if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) { revert(0x00, 0x00) }
+                r := mload(0x00)
+            }
+            let base := proof.offset
+            let slotChunk := and(calldataload(add(base, 471)), shl(192, 0xffffffffffffffff))
+            root := sha(
+                sha(sha(slotChunk, calldataload(add(base, 479))), calldataload(add(base, 511))),
+                sha(sha(body, 0), 0xf5a5fd42d16a20302798ef6ed309979b43003d2320d9f0e8ea9831a92759fb4b)
+            )
+        }
+    }
+
+    /// @dev `leaf` hashed up 13 levels along the bits of `slot % 8192`, with the siblings at
+    /// `o` (a `block_roots` vector root: no length mix-in).
+    function _blockRootsVector(bytes calldata proof, bytes32 leaf, uint64 slot, uint256 o)
+        private
+        view
+        returns (bytes32 node)
+    {
+        assembly ("memory-safe") {
+            let ok := 1
+            let path := slot
+            mstore(0x00, leaf)
+            let sib := add(proof.offset, o)
+            for { let h := 0 } lt(h, 13) { h := add(h, 1) } {
+                switch and(path, 1)
+                case 0 { mstore(0x20, calldataload(sib)) }
+                default {
+                    mstore(0x20, mload(0x00))
+                    mstore(0x00, calldataload(sib))
+                }
+                ok := and(ok, staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20))
+                path := shr(1, path)
+                sib := add(sib, 0x20)
+            }
+            if iszero(ok) { revert(0x00, 0x00) }
+            node := mload(0x00)
+        }
+    }
+
+    /// @dev The witness (state node 16) from the anchor slot (at 543) and fork (at 647).
+    function _anchorWitness(bytes calldata proof, bytes32 witnessHead) private view returns (bytes32 w) {
+        assembly ("memory-safe") {
+            function sha(a, b) -> r {
+                mstore(0x00, a)
+                mstore(0x20, b)
+                if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) { revert(0x00, 0x00) }
+                r := mload(0x00)
+            }
+            let base := proof.offset
+            let m8 := shl(192, 0xffffffffffffffff)
+            let m4 := shl(224, 0xffffffff)
+            let forkRoot := sha(
+                sha(and(calldataload(add(base, 647)), m4), and(calldataload(add(base, 651)), m4)),
+                sha(and(calldataload(add(base, 655)), m8), 0)
+            )
+            w := sha(witnessHead, sha(and(calldataload(add(base, 543)), m8), forkRoot))
+        }
+    }
+
+    /// @dev Route 1, step 8: `block_roots` (state node 69) from the block root, then the state
+    /// root from nodes 16 and 69 and the helpers s68 at 663, s35 at 695, s9 at 727, s5 at 759, s3 at 791.
+    function _viaBlockRoots(bytes calldata proof, bytes32 blockRoot, uint64 slot, bytes32 witnessHead)
+        private
+        view
+        returns (bytes32 stateRoot)
+    {
+        bytes32 vector = _blockRootsVector(proof, blockRoot, slot, O_BLOCK_ROOTS_BRANCH);
+        bytes32 w = _anchorWitness(proof, witnessHead);
+        assembly ("memory-safe") {
+            function sha(a, b) -> r {
+                mstore(0x00, a)
+                mstore(0x20, b)
+                if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) { revert(0x00, 0x00) }
+                r := mload(0x00)
+            }
+            let base := proof.offset
+            // n17 = H(H(s68, V), s35); stateRoot = H(H(H(H(W, n17), s9), s5), s3).
+            let n17 := sha(sha(calldataload(add(base, 663)), vector), calldataload(add(base, 695)))
+            stateRoot := sha(
+                sha(sha(sha(w, n17), calldataload(add(base, 727))), calldataload(add(base, 759))),
+                calldataload(add(base, 791))
+            )
+        }
+    }
+
+    /// @dev Route 2, step 8: the period's `block_roots` root (= `block_summary_root`), the
+    /// summary `H(block_summary_root, state_summary_root)`, `historical_summaries` (state node
+    /// 91: 24 levels along the bits of `k`, explicit siblings then `ZERO[h]`, then the length),
+    /// and the state root from nodes 16 and 91 and the helpers s90 at 663, s44 at 695, s23 at 727,
+    /// s17 at 759, s10 at 791, s9 at 823, s3 at 855.
+    function _viaHistoricalSummaries(
+        bytes calldata proof,
+        bytes32 blockRoot,
+        uint64 slot,
+        uint64 capellaSlot,
+        bytes32 witnessHead
+    ) private view returns (bytes32 stateRoot) {
+        bytes32 summaries;
+        {
+            bytes32 blockSummaryRoot = _blockRootsVector(proof, blockRoot, slot, O_PERIOD_BRANCH);
+            uint256 k = slot / SLOTS_PER_HISTORICAL_ROOT - capellaSlot / SLOTS_PER_HISTORICAL_ROOT;
+            summaries = _summariesRoot(proof, blockSummaryRoot, k);
+        }
+        bytes32 w = _anchorWitness(proof, witnessHead);
+        assembly ("memory-safe") {
+            function sha(a, b) -> r {
+                mstore(0x00, a)
+                mstore(0x20, b)
+                if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) { revert(0x00, 0x00) }
+                r := mload(0x00)
+            }
+            let base := proof.offset
+            // n11 = H(H(s44, H(s90, HS)), s23); n4 = H(H(W, s17), s9);
+            // stateRoot = H(H(n4, H(s10, n11)), s3).
+            let n11 := sha(
+                sha(calldataload(add(base, 695)), sha(calldataload(add(base, 663)), summaries)),
+                calldataload(add(base, 727))
+            )
+            let n4 := sha(sha(w, calldataload(add(base, 759))), calldataload(add(base, 823)))
+            stateRoot := sha(sha(n4, sha(calldataload(add(base, 791)), n11)), calldataload(add(base, 855)))
+        }
+    }
+
+    /// @dev The `historical_summaries` list root from `historical_summaries[k]`'s
+    /// `block_summary_root` (the `state_summary_root` at 1303, the length at 1335, the sibling count
+    /// at 1343, the siblings from 1344).
+    function _summariesRoot(bytes calldata proof, bytes32 blockSummaryRoot, uint256 k)
+        private
+        view
+        returns (bytes32 root)
+    {
+        bytes memory zeros = ZERO_HASHES;
+        assembly ("memory-safe") {
+            let base := proof.offset
+            let ok := 1
+            mstore(0x00, blockSummaryRoot)
+            mstore(0x20, calldataload(add(base, 1303)))
+            ok := and(ok, staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20))
+            let count := byte(0, calldataload(add(base, 1343)))
+            let sib := add(base, 1344)
+            let end := add(sib, shl(5, count))
+            let path := k
+            for {} lt(sib, end) { sib := add(sib, 0x20) } {
+                switch and(path, 1)
+                case 0 { mstore(0x20, calldataload(sib)) }
+                default {
+                    mstore(0x20, mload(0x00))
+                    mstore(0x00, calldataload(sib))
+                }
+                ok := and(ok, staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20))
+                path := shr(1, path)
+            }
+            // Levels count .. 23: the sibling is ZERO[level].
+            sib := add(add(zeros, 0x20), shl(5, count))
+            end := add(add(zeros, 0x20), shl(5, 24))
+            for {} lt(sib, end) { sib := add(sib, 0x20) } {
+                switch and(path, 1)
+                case 0 { mstore(0x20, mload(sib)) }
+                default {
+                    mstore(0x20, mload(0x00))
+                    mstore(0x00, mload(sib))
+                }
+                ok := and(ok, staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20))
+                path := shr(1, path)
+            }
+            // H(node, chunk(length)).
+            mstore(0x20, and(calldataload(add(base, 1335)), shl(192, 0xffffffffffffffff)))
+            ok := and(ok, staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20))
+            if iszero(ok) { revert(0x00, 0x00) }
+            root := mload(0x00)
+        }
+    }
+
+    /// @dev Routes 1 and 2: the anchor block root from its slot (at 543), header nodes 9 (at 551),
+    /// 10 (at 583), 3 (at 615) and the state root: `H(H(H(slot, a9), H(a10, stateRoot)), a3)`.
+    function _anchorRoot(bytes calldata proof, bytes32 stateRoot) private view returns (bytes32 root) {
+        assembly ("memory-safe") {
+            function sha(a, b) -> r {
+                mstore(0x00, a)
+                mstore(0x20, b)
+                if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) { revert(0x00, 0x00) }
+                r := mload(0x00)
+            }
+            let base := proof.offset
+            let slotChunk := and(calldataload(add(base, 543)), shl(192, 0xffffffffffffffff))
+            root := sha(
+                sha(sha(slotChunk, calldataload(add(base, 551))), sha(calldataload(add(base, 583)), stateRoot)),
+                calldataload(add(base, 615))
+            )
+        }
+    }
+
+    /// @dev The 32 bytes of `proof` at `offset` (inside the checked frame).
+    function _word(bytes calldata proof, uint256 offset) private pure returns (bytes32 w) {
+        assembly ("memory-safe") {
+            w := calldataload(add(proof.offset, offset))
+        }
+    }
+
+    /// @dev The SSZ uint64 (little-endian) at `offset`.
+    function _le64(bytes calldata proof, uint256 offset) private pure returns (uint64) {
+        return _bswap64(uint256(_word(proof, offset)) >> 192);
+    }
+
+    /// @dev Reverses the byte order of the low 8 bytes of `x` (little-endian <-> big-endian).
+    function _bswap64(uint256 x) private pure returns (uint64) {
+        x = ((x & 0xFF00FF00FF00FF00) >> 8) | ((x & 0x00FF00FF00FF00FF) << 8);
+        x = ((x & 0xFFFF0000FFFF0000) >> 16) | ((x & 0x0000FFFF0000FFFF) << 16);
+        return uint64((x >> 32) | ((x & 0xFFFFFFFF) << 32));
+    }
+}

@@ -1,0 +1,252 @@
+//! The Electra (= Fulu) `SignedBeaconBlock`, down to the `Withdrawal`s of its execution payload.
+//!
+//! Field order and types follow `specs/electra/beacon-chain.md` "BeaconBlockBody" (13 fields:
+//! Deneb's 12 plus `execution_requests`, EIP-7685), `specs/deneb/beacon-chain.md`
+//! "ExecutionPayload" (17 fields; unchanged in Electra and Fulu) and
+//! `specs/capella/beacon-chain.md` "Withdrawal". Fulu changes none of these containers, so a Fulu
+//! block decodes with the same types. SSZ comes from `ethereum_ssz` derives and
+//! `hash_tree_root` from `tree_hash` derives; this module defines only the types and
+//! [`SignedBeaconBlock::from_ssz_bytes_of`], which reads the bytes
+//! `GET /eth/v2/beacon/blocks/{block_id}` serves as `application/octet-stream`.
+//!
+//! Containers already modelled for the signer (`Eth1Data`, `ProposerSlashing`, `Deposit`,
+//! `SignedVoluntaryExit`, `SyncAggregate`, Electra's `Attestation` and `IndexedAttestation`,
+//! `BeaconBlockHeader`) come from `lsv-consensus`.
+
+use crate::preset::{
+    BytesPerLogsBloom, MaxAttestationsElectra, MaxAttesterSlashingsElectra,
+    MaxBlsToExecutionChanges, MaxBytesPerTransaction, MaxConsolidationRequestsPerPayload,
+    MaxExtraDataBytes, MaxTransactionsPerPayload, StatePreset,
+};
+use alloy_primitives::{Address, B256, U256};
+use lsv_consensus::containers::altair::SyncAggregate;
+use lsv_consensus::containers::electra::{Attestation, IndexedAttestation};
+use lsv_consensus::containers::{
+    BeaconBlockHeader, Deposit, Eth1Data, ProposerSlashing, SignedVoluntaryExit,
+};
+use lsv_consensus::preset::{MaxDeposits, MaxProposerSlashings, MaxVoluntaryExits};
+use lsv_consensus::{ForkName, Gwei, Mainnet, PublicKeyBytes, SignatureBytes, Slot};
+use ssz::Decode;
+use ssz_derive::{Decode, Encode};
+use ssz_types::{FixedVector, VariableList};
+use tree_hash::TreeHash;
+use tree_hash_derive::TreeHash;
+
+/// `Withdrawal` (capella beacon-chain.md): one entry of the withdrawal sweep, credited by the
+/// execution layer to `address` (EIP-4895).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, TreeHash)]
+pub struct Withdrawal {
+    /// The global `WithdrawalIndex`: `state.next_withdrawal_index` when it was made, so unique
+    /// across the chain's history.
+    pub index: u64,
+    pub validator_index: u64,
+    pub address: Address,
+    pub amount: Gwei,
+}
+
+/// `Transaction` (bellatrix beacon-chain.md): an opaque EIP-2718 transaction.
+pub type Transaction = VariableList<u8, MaxBytesPerTransaction>;
+
+/// `ExecutionPayload` (deneb beacon-chain.md; unchanged in Electra and Fulu): 17 fields, so a
+/// chunk tree of 32 leaves.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TreeHash)]
+pub struct ExecutionPayload<P: StatePreset = Mainnet> {
+    pub parent_hash: B256,
+    pub fee_recipient: Address,
+    pub state_root: B256,
+    pub receipts_root: B256,
+    pub logs_bloom: FixedVector<u8, BytesPerLogsBloom>,
+    pub prev_randao: B256,
+    pub block_number: u64,
+    pub gas_limit: u64,
+    pub gas_used: u64,
+    pub timestamp: u64,
+    pub extra_data: VariableList<u8, MaxExtraDataBytes>,
+    pub base_fee_per_gas: U256,
+    pub block_hash: B256,
+    pub transactions: VariableList<Transaction, MaxTransactionsPerPayload>,
+    pub withdrawals: VariableList<Withdrawal, P::MaxWithdrawalsPerPayload>,
+    pub blob_gas_used: u64,
+    pub excess_blob_gas: u64,
+}
+
+/// `AttesterSlashing` (electra): two Electra `IndexedAttestation`s.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TreeHash)]
+pub struct AttesterSlashing<P: StatePreset = Mainnet> {
+    pub attestation_1: IndexedAttestation<P>,
+    pub attestation_2: IndexedAttestation<P>,
+}
+
+/// `BLSToExecutionChange` (capella beacon-chain.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TreeHash)]
+pub struct BlsToExecutionChange {
+    pub validator_index: u64,
+    pub from_bls_pubkey: PublicKeyBytes,
+    pub to_execution_address: Address,
+}
+
+/// `SignedBLSToExecutionChange` (capella beacon-chain.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TreeHash)]
+pub struct SignedBlsToExecutionChange {
+    pub message: BlsToExecutionChange,
+    pub signature: SignatureBytes,
+}
+
+/// `KZGCommitment` (deneb polynomial-commitments.md): `Bytes48`, hashed as two chunks.
+pub type KzgCommitment = FixedVector<u8, typenum::U48>;
+
+/// `DepositRequest` (electra beacon-chain.md, EIP-6110).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TreeHash)]
+pub struct DepositRequest {
+    pub pubkey: PublicKeyBytes,
+    pub withdrawal_credentials: B256,
+    pub amount: Gwei,
+    pub signature: SignatureBytes,
+    pub index: u64,
+}
+
+/// `WithdrawalRequest` (electra beacon-chain.md, EIP-7002).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TreeHash)]
+pub struct WithdrawalRequest {
+    pub source_address: Address,
+    pub validator_pubkey: PublicKeyBytes,
+    pub amount: Gwei,
+}
+
+/// `ConsolidationRequest` (electra beacon-chain.md, EIP-7251).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TreeHash)]
+pub struct ConsolidationRequest {
+    pub source_address: Address,
+    pub source_pubkey: PublicKeyBytes,
+    pub target_pubkey: PublicKeyBytes,
+}
+
+/// `ExecutionRequests` (electra beacon-chain.md, EIP-7685).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TreeHash)]
+pub struct ExecutionRequests<P: StatePreset = Mainnet> {
+    pub deposits: VariableList<DepositRequest, P::MaxDepositRequestsPerPayload>,
+    pub withdrawals: VariableList<WithdrawalRequest, P::MaxWithdrawalRequestsPerPayload>,
+    pub consolidations: VariableList<ConsolidationRequest, MaxConsolidationRequestsPerPayload>,
+}
+
+/// `BeaconBlockBody` (electra; unchanged in Fulu): 13 fields, so a chunk tree of 16 leaves with
+/// `execution_payload` as field 9.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TreeHash)]
+pub struct BeaconBlockBody<P: StatePreset = Mainnet> {
+    pub randao_reveal: SignatureBytes,
+    pub eth1_data: Eth1Data,
+    pub graffiti: B256,
+    pub proposer_slashings: VariableList<ProposerSlashing, MaxProposerSlashings>,
+    pub attester_slashings: VariableList<AttesterSlashing<P>, MaxAttesterSlashingsElectra>,
+    pub attestations: VariableList<Attestation<P>, MaxAttestationsElectra>,
+    pub deposits: VariableList<Deposit, MaxDeposits>,
+    pub voluntary_exits: VariableList<SignedVoluntaryExit, MaxVoluntaryExits>,
+    pub sync_aggregate: SyncAggregate<P>,
+    pub execution_payload: ExecutionPayload<P>,
+    pub bls_to_execution_changes:
+        VariableList<SignedBlsToExecutionChange, MaxBlsToExecutionChanges>,
+    pub blob_kzg_commitments: VariableList<KzgCommitment, P::MaxBlobCommitmentsPerBlock>,
+    pub execution_requests: ExecutionRequests<P>,
+}
+
+impl<P: StatePreset> BeaconBlockBody<P> {
+    /// `hash_tree_root` of each of the body's 13 fields in SSZ order (leaf `f` of its 16-leaf
+    /// chunk tree), by `tree_hash`.
+    pub fn field_roots(&self) -> [B256; 13] {
+        [
+            self.randao_reveal.tree_hash_root(),
+            self.eth1_data.tree_hash_root(),
+            self.graffiti.tree_hash_root(),
+            self.proposer_slashings.tree_hash_root(),
+            self.attester_slashings.tree_hash_root(),
+            self.attestations.tree_hash_root(),
+            self.deposits.tree_hash_root(),
+            self.voluntary_exits.tree_hash_root(),
+            self.sync_aggregate.tree_hash_root(),
+            self.execution_payload.tree_hash_root(),
+            self.bls_to_execution_changes.tree_hash_root(),
+            self.blob_kzg_commitments.tree_hash_root(),
+            self.execution_requests.tree_hash_root(),
+        ]
+    }
+}
+
+impl<P: StatePreset> ExecutionPayload<P> {
+    /// `hash_tree_root` of each of the payload's 17 fields in SSZ order (leaf `f` of its
+    /// 32-leaf chunk tree), by `tree_hash`.
+    pub fn field_roots(&self) -> [B256; 17] {
+        [
+            self.parent_hash.tree_hash_root(),
+            self.fee_recipient.tree_hash_root(),
+            self.state_root.tree_hash_root(),
+            self.receipts_root.tree_hash_root(),
+            self.logs_bloom.tree_hash_root(),
+            self.prev_randao.tree_hash_root(),
+            self.block_number.tree_hash_root(),
+            self.gas_limit.tree_hash_root(),
+            self.gas_used.tree_hash_root(),
+            self.timestamp.tree_hash_root(),
+            self.extra_data.tree_hash_root(),
+            self.base_fee_per_gas.tree_hash_root(),
+            self.block_hash.tree_hash_root(),
+            self.transactions.tree_hash_root(),
+            self.withdrawals.tree_hash_root(),
+            self.blob_gas_used.tree_hash_root(),
+            self.excess_blob_gas.tree_hash_root(),
+        ]
+    }
+}
+
+/// `BeaconBlock` (electra; unchanged in Fulu).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TreeHash)]
+pub struct BeaconBlock<P: StatePreset = Mainnet> {
+    pub slot: Slot,
+    pub proposer_index: u64,
+    pub parent_root: B256,
+    pub state_root: B256,
+    pub body: BeaconBlockBody<P>,
+}
+
+impl<P: StatePreset> BeaconBlock<P> {
+    /// The header whose root is this block's root (`body_root = hash_tree_root(body)`), as
+    /// `process_block_header` stores it.
+    pub fn header(&self) -> BeaconBlockHeader {
+        BeaconBlockHeader {
+            slot: self.slot,
+            proposer_index: self.proposer_index,
+            parent_root: self.parent_root,
+            state_root: self.state_root,
+            body_root: self.body.tree_hash_root(),
+        }
+    }
+}
+
+/// `SignedBeaconBlock` (electra; unchanged in Fulu): what `GET /eth/v2/beacon/blocks/{id}`
+/// returns as `application/octet-stream`.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TreeHash)]
+pub struct SignedBeaconBlock<P: StatePreset = Mainnet> {
+    pub message: BeaconBlock<P>,
+    pub signature: SignatureBytes,
+}
+
+/// Why SSZ bytes did not give a block this crate can prove from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockError {
+    #[error("the {0:?} BeaconBlockBody layout is not modelled (Electra and Fulu are)")]
+    UnsupportedFork(ForkName),
+    #[error("invalid SSZ SignedBeaconBlock: {0}")]
+    Ssz(String),
+}
+
+impl<P: StatePreset> SignedBeaconBlock<P> {
+    /// Decodes the SSZ of a `fork` block (the beacon API's `Eth-Consensus-Version` header).
+    /// Electra and Fulu share the layout; other forks are refused rather than misread.
+    pub fn from_ssz_bytes_of(fork: ForkName, bytes: &[u8]) -> Result<Self, BlockError> {
+        match fork {
+            ForkName::Electra | ForkName::Fulu => {
+                Self::from_ssz_bytes(bytes).map_err(|e| BlockError::Ssz(format!("{e:?}")))
+            }
+            other => Err(BlockError::UnsupportedFork(other)),
+        }
+    }
+}
