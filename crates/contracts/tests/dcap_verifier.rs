@@ -1,0 +1,1070 @@
+//! The on-chain Intel SGX DCAP verifier (`contracts/src/DcapAttestationVerifier.sol`) in revm,
+//! on the real Intel-signed quotes and collateral of `testdata/dcap/` (see its SOURCE.md):
+//!
+//! - dcap-qvl's `sgx_quote` (non-debug, `ConfigurationAndSWHardeningNeeded`) is accepted at
+//!   both ends of its collateral window, and refused just after it, a day after, and before it;
+//! - automata's `quote_sgx.bin` (a DEBUG enclave, otherwise valid) is refused with `DebugEnclave`;
+//! - each mutation (quote header, enclave report, QE report, each signature, the certificates,
+//!   the CRLs, the collateral JSON, the binding, certificates in the wrong role) is refused with
+//!   the error naming that piece; the enclave policy (MRENCLAVE, ISVSVN, accepted TCB statuses)
+//!   is enforced as deployed;
+//! - property: no single flipped byte of the evidence is accepted, except in the one region the
+//!   verifier documents as unread (the quote's own PEM certification data);
+//! - gas of an accepting verification, printed (`cargo test -p lsv-contracts --test
+//!   dcap_verifier -- --nocapture`).
+
+use alloy_sol_types::SolValue;
+use lsv_contracts::artifacts::DCAP_ATTESTATION_VERIFIER;
+use lsv_contracts::bindings::DcapAttestationVerifier::{
+    self as Verifier, DcapAttestationVerifierErrors as E,
+};
+use lsv_contracts::dcap::{self, DcapEvidence, EnclaveReport, QuoteCollateral};
+use lsv_contracts::{Address, Bytes, Chain, ChainError, B256, U256};
+use proptest::prelude::*;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+// ---- test data ---------------------------------------------------------------------------------
+
+/// `TcbStatus` as the contract numbers it.
+const UP_TO_DATE: u8 = 0;
+const SW_HARDENING_NEEDED: u8 = 1;
+const CONFIGURATION_NEEDED: u8 = 2;
+const CONFIGURATION_AND_SW_HARDENING_NEEDED: u8 = 3;
+const REVOKED: u8 = 6;
+
+/// Every status but the out-of-date and revoked ones.
+const ACCEPT_CURRENT: u64 = (1 << UP_TO_DATE)
+    | (1 << SW_HARDENING_NEEDED)
+    | (1 << CONFIGURATION_NEEDED)
+    | (1 << CONFIGURATION_AND_SW_HARDENING_NEEDED);
+
+/// `DcapAttestationVerifier.Item`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+enum Item {
+    PckCert,
+    PckCaCert,
+    TcbSigningCert,
+    PckCrl,
+    RootCaCrl,
+    TcbInfo,
+    QeIdentity,
+    QeReport,
+    EnclaveReport,
+}
+
+/// A real quote with its collateral and what `quotes.json` says about it.
+struct Case {
+    quote: Vec<u8>,
+    collateral: QuoteCollateral,
+    valid_from: u64,
+    valid_until: u64,
+    report: EnclaveReport,
+    evidence: DcapEvidence,
+}
+
+fn testdata() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dcap")
+}
+
+fn load(name: &str, collateral_file: &str) -> Case {
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(testdata().join("quotes.json")).unwrap())
+            .unwrap();
+    let entry = index
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not in quotes.json"));
+    let quote = std::fs::read(testdata().join(entry["quote_file"].as_str().unwrap())).unwrap();
+    let collateral: QuoteCollateral =
+        serde_json::from_str(&std::fs::read_to_string(testdata().join(collateral_file)).unwrap())
+            .unwrap();
+    let report = dcap::enclave_report(&quote).unwrap();
+    let evidence = dcap::evidence(&quote, &collateral).unwrap();
+    Case {
+        valid_from: entry["collateral_valid_from_unix"].as_u64().unwrap(),
+        valid_until: entry["collateral_valid_until_unix"].as_u64().unwrap(),
+        quote,
+        collateral,
+        report,
+        evidence,
+    }
+}
+
+/// dcap-qvl `sample/sgx_quote`: SGX v3, not debug.
+fn sgx() -> &'static Case {
+    static CASE: OnceLock<Case> = OnceLock::new();
+    CASE.get_or_init(|| {
+        load(
+            "dcap-qvl sgx_quote",
+            "dcap-qvl/sample/sgx_quote_collateral.json",
+        )
+    })
+}
+
+/// automata `quote_sgx.bin`: SGX v3, DEBUG enclave.
+fn debug() -> &'static Case {
+    static CASE: OnceLock<Case> = OnceLock::new();
+    CASE.get_or_init(|| {
+        load(
+            "automata dcap-rs quote_sgx",
+            "automata-dcap-rs/full_collateral_sgx.dcap-qvl-format.json",
+        )
+    })
+}
+
+// ---- the chain ---------------------------------------------------------------------------------
+
+/// A chain whose open block is the first at or after `time` (`earliest`) or the last at or
+/// before it (`!earliest`); block timestamps are `GENESIS_TIME + 12·slot`.
+fn chain_at(time: u64, earliest: bool) -> Chain {
+    let mut chain = Chain::new();
+    let since = time - Chain::GENESIS_TIME;
+    let slot = if earliest {
+        since.div_ceil(Chain::SECONDS_PER_SLOT)
+    } else {
+        since / Chain::SECONDS_PER_SLOT
+    };
+    chain.next_block_after(slot - chain.slot() - 1, B256::repeat_byte(0x42));
+    assert!(if earliest {
+        chain.timestamp() >= time
+    } else {
+        chain.timestamp() <= time
+    });
+    chain
+}
+
+fn deploy(chain: &mut Chain, mr_enclave: B256, min_isv_svn: u16, accepted: u64) -> Address {
+    chain
+        .deploy(
+            &DCAP_ATTESTATION_VERIFIER,
+            &(mr_enclave, min_isv_svn, U256::from(accepted)).abi_encode_params(),
+        )
+        .unwrap()
+}
+
+/// A chain inside `case`'s window with a verifier for its enclave (current statuses accepted).
+fn setup(case: &Case) -> (Chain, Address) {
+    let mut chain = chain_at(case.valid_from, true);
+    let verifier = deploy(&mut chain, case.report.mr_enclave, 0, ACCEPT_CURRENT);
+    (chain, verifier)
+}
+
+/// `check`: the (platform, QE) TCB statuses, or the verifier's error.
+#[allow(clippy::result_large_err)] // the `sol!` errors enum, compared whole in assertions
+fn check(chain: &Chain, verifier: Address, binding: B256, evidence: Bytes) -> Result<(u8, u8), E> {
+    match chain.view(verifier, &Verifier::checkCall { binding, evidence }) {
+        Ok(r) => Ok((r.tcbStatus, r.qeTcbStatus)),
+        Err(ChainError::Failed(receipt)) => Err(receipt
+            .revert_error::<E>()
+            .unwrap_or_else(|| panic!("check reverted without a known error: {receipt}"))),
+        Err(e) => panic!("check: {e}"),
+    }
+}
+
+/// `verifyKeyGeneration`.
+fn verify(chain: &Chain, verifier: Address, binding: B256, evidence: Bytes) -> bool {
+    chain
+        .view(
+            verifier,
+            &Verifier::verifyKeyGenerationCall { binding, evidence },
+        )
+        .expect("verifyKeyGeneration never reverts")
+}
+
+fn item(e: &E) -> Option<Item> {
+    let raw = match e {
+        E::SignatureInvalid(e) => e.item,
+        E::CertificateRoleUnexpected(e) => e.item,
+        E::IssuerMismatch(e) => e.item,
+        E::NotYetValid(e) => e.item,
+        E::Expired(e) => e.item,
+        E::CertificateRevoked(e) => e.item,
+        _ => return None,
+    };
+    Some(
+        [
+            Item::PckCert,
+            Item::PckCaCert,
+            Item::TcbSigningCert,
+            Item::PckCrl,
+            Item::RootCaCrl,
+            Item::TcbInfo,
+            Item::QeIdentity,
+            Item::QeReport,
+            Item::EnclaveReport,
+        ][raw as usize],
+    )
+}
+
+fn signature_invalid(e: &E, want: Item) -> bool {
+    matches!(e, E::SignatureInvalid(_)) && item(e) == Some(want)
+}
+
+// ---- acceptance ----------------------------------------------------------------------------------
+
+#[test]
+fn real_sgx_quote_is_accepted_inside_its_window() {
+    let case = sgx();
+    let binding = case.report.binding();
+    for (time, earliest) in [(case.valid_from, true), (case.valid_until, false)] {
+        let mut chain = chain_at(time, earliest);
+        let verifier = deploy(&mut chain, case.report.mr_enclave, 0, ACCEPT_CURRENT);
+        let evidence = case.evidence.encode();
+        assert_eq!(
+            check(&chain, verifier, binding, evidence.clone()),
+            Ok((CONFIGURATION_AND_SW_HARDENING_NEEDED, UP_TO_DATE)),
+            "at {}",
+            chain.timestamp()
+        );
+        assert!(verify(&chain, verifier, binding, evidence));
+    }
+}
+
+#[test]
+fn accepting_verification_gas() {
+    let case = sgx();
+    let (mut chain, verifier) = setup(case);
+    let caller = chain.account("keeper");
+    let evidence = case.evidence.encode();
+    let binding = case.report.binding();
+    let verify_gas = chain
+        .send(
+            caller,
+            verifier,
+            &Verifier::verifyKeyGenerationCall {
+                binding,
+                evidence: evidence.clone(),
+            },
+            U256::ZERO,
+        )
+        .unwrap()
+        .expect_success();
+    assert!(verify_gas
+        .decode_return::<Verifier::verifyKeyGenerationCall>()
+        .unwrap());
+    let check_gas = chain
+        .send(
+            caller,
+            verifier,
+            &Verifier::checkCall { binding, evidence },
+            U256::ZERO,
+        )
+        .unwrap()
+        .expect_success();
+    println!(
+        "DcapAttestationVerifier, accepting verification of dcap-qvl sgx_quote (evidence {} bytes, quote {} bytes):",
+        case.evidence.encode().len(),
+        case.quote.len()
+    );
+    println!(
+        "  verifyKeyGeneration: {} gas (whole transaction, intrinsic included)",
+        verify_gas.gas_used
+    );
+    println!("  check:               {} gas", check_gas.gas_used);
+    chain.gas_report().print();
+    assert!(verify_gas.gas_used < Chain::TX_GAS_LIMIT_CAP);
+}
+
+#[test]
+fn evidence_round_trips_through_the_abi() {
+    let case = sgx();
+    let encoded = case.evidence.encode();
+    assert_eq!(DcapEvidence::abi_decode(&encoded).unwrap(), case.evidence);
+    assert_eq!(case.evidence.quote.as_ref(), case.quote.as_slice());
+    assert_eq!(
+        case.evidence.tcbInfo.as_ref(),
+        case.collateral.tcb_info.as_bytes()
+    );
+}
+
+// ---- time ----------------------------------------------------------------------------------------
+
+#[test]
+fn refused_just_after_the_collateral_expires() {
+    let case = sgx();
+    let mut chain = chain_at(case.valid_until + 1, true);
+    let verifier = deploy(&mut chain, case.report.mr_enclave, 0, ACCEPT_CURRENT);
+    let err = check(
+        &chain,
+        verifier,
+        case.report.binding(),
+        case.evidence.encode(),
+    )
+    .unwrap_err();
+    // The window's end is the QE identity's nextUpdate (SOURCE.md: the earliest of all).
+    match &err {
+        E::Expired(e) => {
+            assert_eq!(item(&err), Some(Item::QeIdentity));
+            assert_eq!(e.validUntil, U256::from(case.valid_until));
+            assert_eq!(e.time, U256::from(chain.timestamp()));
+        }
+        other => panic!("expected Expired, got {other:?}"),
+    }
+    assert!(!verify(
+        &chain,
+        verifier,
+        case.report.binding(),
+        case.evidence.encode()
+    ));
+}
+
+#[test]
+fn refused_a_day_after_expiry() {
+    let case = sgx();
+    let mut chain = chain_at(case.valid_until + 86_400, true);
+    let verifier = deploy(&mut chain, case.report.mr_enclave, 0, ACCEPT_CURRENT);
+    match check(
+        &chain,
+        verifier,
+        case.report.binding(),
+        case.evidence.encode(),
+    ) {
+        Err(E::Expired(e)) => assert!(e.validUntil < e.time),
+        other => panic!("expected Expired, got {other:?}"),
+    }
+}
+
+#[test]
+fn refused_before_the_collateral_is_issued() {
+    let case = sgx();
+    let mut chain = chain_at(case.valid_from - 1, false);
+    let verifier = deploy(&mut chain, case.report.mr_enclave, 0, ACCEPT_CURRENT);
+    let err = check(
+        &chain,
+        verifier,
+        case.report.binding(),
+        case.evidence.encode(),
+    )
+    .unwrap_err();
+    // The window's start is the TCB info's issueDate.
+    match &err {
+        E::NotYetValid(e) => {
+            assert_eq!(item(&err), Some(Item::TcbInfo));
+            assert_eq!(e.validFrom, U256::from(case.valid_from));
+        }
+        other => panic!("expected NotYetValid, got {other:?}"),
+    }
+    assert!(!verify(
+        &chain,
+        verifier,
+        case.report.binding(),
+        case.evidence.encode()
+    ));
+}
+
+// ---- the enclave policy ----------------------------------------------------------------------------
+
+#[test]
+fn debug_enclave_is_refused() {
+    let case = debug();
+    assert!(case.report.is_debug());
+    let (chain, verifier) = setup(case);
+    let binding = case.report.binding();
+    assert_eq!(
+        check(&chain, verifier, binding, case.evidence.encode()),
+        Err(E::DebugEnclave(Verifier::DebugEnclave {}))
+    );
+    assert!(!verify(&chain, verifier, binding, case.evidence.encode()));
+}
+
+#[test]
+fn another_binding_is_refused() {
+    let case = sgx();
+    let (chain, verifier) = setup(case);
+    let mut other = case.report.binding();
+    other.0[31] ^= 1;
+    assert_eq!(
+        check(&chain, verifier, other, case.evidence.encode()),
+        Err(E::ReportDataMismatch(Verifier::ReportDataMismatch {
+            reportData: case.report.binding()
+        }))
+    );
+    assert!(!verify(&chain, verifier, other, case.evidence.encode()));
+}
+
+#[test]
+fn another_enclave_is_refused() {
+    let case = sgx();
+    let mut chain = chain_at(case.valid_from, true);
+    let mut pinned = case.report.mr_enclave;
+    pinned.0[0] ^= 0xff;
+    let verifier = deploy(&mut chain, pinned, 0, ACCEPT_CURRENT);
+    assert_eq!(
+        check(
+            &chain,
+            verifier,
+            case.report.binding(),
+            case.evidence.encode()
+        ),
+        Err(E::MrEnclaveMismatch(Verifier::MrEnclaveMismatch {
+            mrEnclave: case.report.mr_enclave
+        }))
+    );
+}
+
+#[test]
+fn isv_svn_below_the_minimum_is_refused() {
+    let case = sgx();
+    let mut chain = chain_at(case.valid_from, true);
+    let min = case.report.isv_svn + 1;
+    let verifier = deploy(&mut chain, case.report.mr_enclave, min, ACCEPT_CURRENT);
+    assert_eq!(
+        check(
+            &chain,
+            verifier,
+            case.report.binding(),
+            case.evidence.encode()
+        ),
+        Err(E::IsvSvnTooLow(Verifier::IsvSvnTooLow {
+            isvSvn: U256::from(case.report.isv_svn)
+        }))
+    );
+}
+
+#[test]
+fn tcb_status_outside_the_accepted_set_is_refused() {
+    let case = sgx();
+    let mut chain = chain_at(case.valid_from, true);
+    let strict = deploy(&mut chain, case.report.mr_enclave, 0, 1 << UP_TO_DATE);
+    assert_eq!(
+        check(
+            &chain,
+            strict,
+            case.report.binding(),
+            case.evidence.encode()
+        ),
+        Err(E::TcbStatusNotAccepted(Verifier::TcbStatusNotAccepted {
+            status: CONFIGURATION_AND_SW_HARDENING_NEEDED
+        }))
+    );
+    // Accepting only the platform's status, not the QE's (UpToDate), refuses on the QE.
+    let platform_only = deploy(
+        &mut chain,
+        case.report.mr_enclave,
+        0,
+        1 << CONFIGURATION_AND_SW_HARDENING_NEEDED,
+    );
+    assert_eq!(
+        check(
+            &chain,
+            platform_only,
+            case.report.binding(),
+            case.evidence.encode()
+        ),
+        Err(E::QeTcbStatusNotAccepted(
+            Verifier::QeTcbStatusNotAccepted { status: UP_TO_DATE }
+        ))
+    );
+}
+
+#[test]
+fn deployment_refuses_a_zero_enclave_or_a_bad_status_mask() {
+    let case = sgx();
+    let mut chain = chain_at(case.valid_from, true);
+    let mr = case.report.mr_enclave;
+    for (mr_enclave, mask) in [
+        (B256::ZERO, ACCEPT_CURRENT),
+        (mr, 0),
+        (mr, ACCEPT_CURRENT | (1 << REVOKED)),
+        (mr, 1 << 7),
+    ] {
+        let args = (mr_enclave, 0u16, U256::from(mask)).abi_encode_params();
+        let err = chain
+            .deploy(&DCAP_ATTESTATION_VERIFIER, &args)
+            .expect_err("refused");
+        assert!(
+            matches!(
+                err.revert_error::<E>(),
+                Some(E::ZeroMrEnclave(_) | E::AcceptedTcbStatusesInvalid(_))
+            ),
+            "{err}"
+        );
+    }
+}
+
+// ---- mutations -------------------------------------------------------------------------------------
+
+/// The evidence's fields, in `Evidence` order.
+fn fields(ev: &DcapEvidence) -> Vec<Vec<u8>> {
+    [
+        &ev.quote,
+        &ev.pckCert,
+        &ev.pckCaCert,
+        &ev.pckCrl,
+        &ev.rootCaCrl,
+        &ev.tcbSigningCert,
+        &ev.tcbInfo,
+        &ev.tcbInfoSignature,
+        &ev.qeIdentity,
+        &ev.qeIdentitySignature,
+    ]
+    .iter()
+    .map(|b| b.to_vec())
+    .collect()
+}
+
+fn from_fields(f: Vec<Vec<u8>>) -> DcapEvidence {
+    let mut it = f.into_iter().map(Bytes::from);
+    let mut next = || it.next().unwrap();
+    DcapEvidence {
+        quote: next(),
+        pckCert: next(),
+        pckCaCert: next(),
+        pckCrl: next(),
+        rootCaCrl: next(),
+        tcbSigningCert: next(),
+        tcbInfo: next(),
+        tcbInfoSignature: next(),
+        qeIdentity: next(),
+        qeIdentitySignature: next(),
+    }
+}
+
+const QUOTE: usize = 0;
+const PCK_CERT: usize = 1;
+const PCK_CA_CERT: usize = 2;
+const PCK_CRL: usize = 3;
+const ROOT_CA_CRL: usize = 4;
+const TCB_SIGNING_CERT: usize = 5;
+const TCB_INFO: usize = 6;
+const TCB_INFO_SIGNATURE: usize = 7;
+const QE_IDENTITY: usize = 8;
+const QE_IDENTITY_SIGNATURE: usize = 9;
+
+/// Quote v3 offsets (Intel SGX ECDSA Quote Library API, Appendix A).
+const REPORT: usize = 48;
+const ISV_SIGNATURE: usize = 436;
+const ATTESTATION_KEY: usize = 500;
+const QE_REPORT: usize = 564;
+const QE_REPORT_SIGNATURE: usize = 948;
+const QE_AUTH_DATA: usize = 1014;
+
+/// The evidence with `field[offset] ^= mask`.
+fn flipped(ev: &DcapEvidence, field: usize, offset: usize, mask: u8) -> DcapEvidence {
+    let mut f = fields(ev);
+    f[field][offset] ^= mask;
+    from_fields(f)
+}
+
+/// The offset of the first occurrence of `needle` in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len())
+        .position(|w| w == needle)
+        .expect("pattern present")
+}
+
+/// The first byte of the uncompressed P-256 point in a DER certificate's SubjectPublicKeyInfo.
+fn key_offset(der: &[u8]) -> usize {
+    find(der, &[0x03, 0x42, 0x00, 0x04]) + 4
+}
+
+#[test]
+fn each_mutation_is_refused_with_its_error() {
+    let case = sgx();
+    let (chain, verifier) = setup(case);
+    let ev = &case.evidence;
+    let binding = case.report.binding();
+    let last = |field: usize| fields(ev)[field].len() - 1;
+    let fmspc_in_pck = find(&ev.pckCert, &[0x04, 0x06, 0x00, 0xa0, 0x67, 0x11]) + 2;
+    let tcb_info_svn = find(&ev.tcbInfo, b"{\"svn\":11}") + 7;
+    let qe_isvsvn = find(&ev.qeIdentity, b"\"isvsvn\":8") + 9;
+
+    type Expect = fn(&E) -> bool;
+    let cases: Vec<(&str, usize, usize, Expect)> = vec![
+        ("quote version", QUOTE, 0, |e| {
+            matches!(e, E::QuoteVersionUnsupported(_))
+        }),
+        ("quote attestation key type", QUOTE, 2, |e| {
+            matches!(e, E::AttestationKeyTypeUnsupported(_))
+        }),
+        ("quote TEE type", QUOTE, 4, |e| {
+            matches!(e, E::TeeTypeUnsupported(_))
+        }),
+        ("quote QE vendor", QUOTE, 12, |e| {
+            matches!(e, E::QeVendorUnknown(_))
+        }),
+        ("quote header QE SVN (signed)", QUOTE, 8, |e| {
+            signature_invalid(e, Item::EnclaveReport)
+        }),
+        ("enclave report MRENCLAVE", QUOTE, REPORT + 64, |e| {
+            signature_invalid(e, Item::EnclaveReport)
+        }),
+        ("enclave report attributes", QUOTE, REPORT + 48, |e| {
+            signature_invalid(e, Item::EnclaveReport)
+        }),
+        ("enclave report report_data", QUOTE, REPORT + 320, |e| {
+            signature_invalid(e, Item::EnclaveReport)
+        }),
+        ("enclave report signature", QUOTE, ISV_SIGNATURE + 5, |e| {
+            signature_invalid(e, Item::EnclaveReport)
+        }),
+        ("attestation key", QUOTE, ATTESTATION_KEY + 7, |e| {
+            matches!(e, E::QeReportDataMismatch(_))
+        }),
+        ("QE report body", QUOTE, QE_REPORT + 100, |e| {
+            signature_invalid(e, Item::QeReport)
+        }),
+        ("QE report data", QUOTE, QE_REPORT + 320, |e| {
+            signature_invalid(e, Item::QeReport)
+        }),
+        (
+            "QE report signature",
+            QUOTE,
+            QE_REPORT_SIGNATURE + 40,
+            |e| signature_invalid(e, Item::QeReport),
+        ),
+        ("QE authentication data", QUOTE, QE_AUTH_DATA + 3, |e| {
+            matches!(e, E::QeReportDataMismatch(_))
+        }),
+        (
+            "PCK certificate key",
+            PCK_CERT,
+            key_offset(&ev.pckCert) + 3,
+            |e| signature_invalid(e, Item::PckCert),
+        ),
+        ("PCK certificate FMSPC", PCK_CERT, fmspc_in_pck, |e| {
+            signature_invalid(e, Item::PckCert)
+        }),
+        ("PCK certificate signature", PCK_CERT, last(PCK_CERT), |e| {
+            signature_invalid(e, Item::PckCert)
+        }),
+        (
+            "PCK CA key",
+            PCK_CA_CERT,
+            key_offset(&ev.pckCaCert) + 9,
+            |e| signature_invalid(e, Item::PckCaCert),
+        ),
+        ("PCK CA signature", PCK_CA_CERT, last(PCK_CA_CERT), |e| {
+            signature_invalid(e, Item::PckCaCert)
+        }),
+        ("PCK CRL signature", PCK_CRL, last(PCK_CRL), |e| {
+            signature_invalid(e, Item::PckCrl)
+        }),
+        (
+            "root CA CRL signature",
+            ROOT_CA_CRL,
+            last(ROOT_CA_CRL),
+            |e| signature_invalid(e, Item::RootCaCrl),
+        ),
+        (
+            "TCB signing key",
+            TCB_SIGNING_CERT,
+            key_offset(&ev.tcbSigningCert) + 1,
+            |e| signature_invalid(e, Item::TcbSigningCert),
+        ),
+        (
+            "TCB signing signature",
+            TCB_SIGNING_CERT,
+            last(TCB_SIGNING_CERT),
+            |e| signature_invalid(e, Item::TcbSigningCert),
+        ),
+        ("TCB info SVN", TCB_INFO, tcb_info_svn, |e| {
+            signature_invalid(e, Item::TcbInfo)
+        }),
+        ("TCB info signature", TCB_INFO_SIGNATURE, 10, |e| {
+            signature_invalid(e, Item::TcbInfo)
+        }),
+        ("QE identity ISVSVN", QE_IDENTITY, qe_isvsvn, |e| {
+            signature_invalid(e, Item::QeIdentity)
+        }),
+        ("QE identity signature", QE_IDENTITY_SIGNATURE, 50, |e| {
+            signature_invalid(e, Item::QeIdentity)
+        }),
+    ];
+    for (name, field, offset, expect) in cases {
+        let mutated = flipped(ev, field, offset, 0x01).encode();
+        let err = check(&chain, verifier, binding, mutated.clone())
+            .expect_err(&format!("{name}: accepted"));
+        assert!(expect(&err), "{name}: wrong error {err:?}");
+        assert!(!verify(&chain, verifier, binding, mutated), "{name}");
+    }
+}
+
+#[test]
+fn certificates_in_the_wrong_role_are_refused() {
+    let case = sgx();
+    let (chain, verifier) = setup(case);
+    let ev = &case.evidence;
+    let binding = case.report.binding();
+    let swaps: [(&str, DcapEvidence, Item); 3] = [
+        (
+            "TCB signing cert as PCK CA",
+            DcapEvidence {
+                pckCaCert: ev.tcbSigningCert.clone(),
+                ..ev.clone()
+            },
+            Item::PckCaCert,
+        ),
+        (
+            "PCK CA as PCK certificate",
+            DcapEvidence {
+                pckCert: ev.pckCaCert.clone(),
+                ..ev.clone()
+            },
+            Item::PckCert,
+        ),
+        (
+            "PCK CA as TCB signing cert",
+            DcapEvidence {
+                tcbSigningCert: ev.pckCaCert.clone(),
+                ..ev.clone()
+            },
+            Item::TcbSigningCert,
+        ),
+    ];
+    for (name, swapped, want) in swaps {
+        let err = check(&chain, verifier, binding, swapped.encode()).unwrap_err();
+        assert!(
+            matches!(err, E::CertificateRoleUnexpected(_)) && item(&err) == Some(want),
+            "{name}: {err:?}"
+        );
+    }
+    // Both JSON objects swapped for each other: the signature over each still verifies (the
+    // same key signs both) but neither parses as the other kind.
+    let crossed = DcapEvidence {
+        tcbInfo: ev.qeIdentity.clone(),
+        tcbInfoSignature: ev.qeIdentitySignature.clone(),
+        ..ev.clone()
+    };
+    assert!(matches!(
+        check(&chain, verifier, binding, crossed.encode()),
+        Err(E::CollateralUnsupported(_))
+    ));
+}
+
+#[test]
+fn truncated_or_extended_quote_is_refused() {
+    let case = sgx();
+    let (chain, verifier) = setup(case);
+    let binding = case.report.binding();
+    for quote in [
+        case.quote[..case.quote.len() - 1].to_vec(),
+        [case.quote.as_slice(), &[0]].concat(),
+        case.quote[..1000].to_vec(),
+    ] {
+        let ev = DcapEvidence {
+            quote: quote.into(),
+            ..case.evidence.clone()
+        };
+        assert!(matches!(
+            check(&chain, verifier, binding, ev.encode()),
+            Err(E::QuoteMalformed(_))
+        ));
+    }
+    // Evidence that is not `abi.encode(Evidence)` at all: false, not a revert.
+    assert!(!verify(
+        &chain,
+        verifier,
+        binding,
+        Bytes::from_static(b"not evidence")
+    ));
+}
+
+/// The quote's certification data (the PEM chain after the QE authentication data): the one
+/// region of the evidence the verifier does not read.
+fn certification_data(quote: &[u8]) -> std::ops::Range<usize> {
+    let auth_len = u16::from_le_bytes([quote[QE_AUTH_DATA - 2], quote[QE_AUTH_DATA - 1]]);
+    QE_AUTH_DATA + usize::from(auth_len) + 6..quote.len()
+}
+
+#[test]
+fn the_quotes_own_pem_chain_is_not_read() {
+    let case = sgx();
+    let (chain, verifier) = setup(case);
+    let region = certification_data(&case.quote);
+    let mutated = flipped(&case.evidence, QUOTE, region.start + 100, 0x20);
+    assert!(verify(
+        &chain,
+        verifier,
+        case.report.binding(),
+        mutated.encode()
+    ));
+}
+
+// ---- property --------------------------------------------------------------------------------------
+
+fn shared_setup() -> &'static (Chain, Address) {
+    static SETUP: OnceLock<(Chain, Address)> = OnceLock::new();
+    SETUP.get_or_init(|| setup(sgx()))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// A flipped byte in any field of the evidence is refused, unless it lies in the quote's
+    /// certification data (unread, see above).
+    #[test]
+    fn no_flipped_field_byte_is_accepted(field in 0usize..10, at in any::<prop::sample::Index>(), mask in 1u8..) {
+        let case = sgx();
+        let (chain, verifier) = shared_setup();
+        let len = fields(&case.evidence)[field].len();
+        let offset = at.index(len);
+        let unread = field == QUOTE && certification_data(&case.quote).contains(&offset);
+        let mutated = flipped(&case.evidence, field, offset, mask);
+        let accepted = verify(chain, *verifier, case.report.binding(), mutated.encode());
+        prop_assert_eq!(accepted, unread, "field {} offset {} mask {:#x}", field, offset, mask);
+    }
+
+    /// A flipped byte anywhere in the ABI encoding (offsets, lengths, padding included) is
+    /// refused unless the verifier would read the same evidence: decoding the mutated bytes
+    /// gives the original fields, except for unread certification data.
+    #[test]
+    fn no_flipped_encoding_byte_changes_what_is_accepted(at in any::<prop::sample::Index>(), mask in 1u8..) {
+        let case = sgx();
+        let (chain, verifier) = shared_setup();
+        let mut encoded = case.evidence.encode().to_vec();
+        let offset = at.index(encoded.len());
+        encoded[offset] ^= mask;
+        let accepted = verify(chain, *verifier, case.report.binding(), encoded.clone().into());
+        if accepted {
+            let decoded = DcapEvidence::abi_decode(&encoded).expect("accepted evidence decodes");
+            let region = certification_data(&case.quote);
+            let mut a = fields(&decoded);
+            let mut b = fields(&case.evidence);
+            a[QUOTE].truncate(region.start);
+            b[QUOTE].truncate(region.start);
+            prop_assert_eq!(a, b, "offset {} mask {:#x}", offset, mask);
+        }
+    }
+}
+
+// ---- the X.509 reader against reference parsers ------------------------------------------------
+
+use alloy_primitives::keccak256;
+use lsv_contracts::artifacts::X509_PROBE;
+use lsv_contracts::bindings::X509Probe;
+use sha2::{Digest, Sha256};
+use x509_cert::certificate::Rfc5280;
+use x509_cert::crl::{CertificateList, RevokedCert};
+use x509_cert::der::asn1::Uint;
+use x509_cert::der::{Decode, Encode};
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::time::Time;
+use x509_cert::Certificate;
+
+fn probe() -> &'static (Chain, Address) {
+    static PROBE: OnceLock<(Chain, Address)> = OnceLock::new();
+    PROBE.get_or_init(|| {
+        let mut chain = Chain::new();
+        let probe = chain.deploy(&X509_PROBE, &[]).unwrap();
+        (chain, probe)
+    })
+}
+
+fn unix(t: Time) -> U256 {
+    U256::from(t.to_unix_duration().as_secs())
+}
+
+/// Every certificate of both real cases: what the Solidity reader sees equals what `x509-cert`
+/// decodes (serial, names, commonName, validity, key, the signed tbs bytes, the signature).
+#[test]
+fn certificate_fields_match_x509_cert() {
+    let (chain, probe) = probe();
+    for case in [sgx(), debug()] {
+        let ev = &case.evidence;
+        for der in [&ev.pckCert, &ev.pckCaCert, &ev.tcbSigningCert] {
+            let got = chain
+                .view(*probe, &X509Probe::certificateCall { der: der.clone() })
+                .unwrap();
+            let cert = Certificate::from_der(der).unwrap();
+            let tbs = cert.tbs_certificate();
+            assert_eq!(
+                got.serial,
+                U256::from_be_slice(tbs.serial_number().as_bytes())
+            );
+            assert_eq!(got.issuerHash, keccak256(tbs.issuer().to_der().unwrap()));
+            assert_eq!(got.subjectHash, keccak256(tbs.subject().to_der().unwrap()));
+            let cn = String::from(tbs.subject().common_name().unwrap().unwrap());
+            assert_eq!(got.subjectCommonName, keccak256(cn.as_bytes()));
+            assert_eq!(got.notBefore, unix(tbs.validity().not_before));
+            assert_eq!(got.notAfter, unix(tbs.validity().not_after));
+            let point = tbs.subject_public_key_info().subject_public_key.raw_bytes();
+            assert_eq!(point[0], 0x04);
+            assert_eq!(got.keyX, U256::from_be_slice(&point[1..33]));
+            assert_eq!(got.keyY, U256::from_be_slice(&point[33..65]));
+            assert_eq!(
+                got.tbsDigest.0,
+                <[u8; 32]>::from(Sha256::digest(tbs.to_der().unwrap()))
+            );
+            let sig = p256::ecdsa::Signature::from_der(cert.signature().raw_bytes()).unwrap();
+            assert_eq!(got.sigR, U256::from_be_slice(&sig.r().to_bytes()));
+            assert_eq!(got.sigS, U256::from_be_slice(&sig.s().to_bytes()));
+        }
+    }
+}
+
+/// The PCK certificates' Intel SGX extension: the Solidity reader's TCB component SVNs,
+/// PCESVN, FMSPC and PCE-ID equal dcap-qvl's (`intel::parse_pck_extension`; its CPUSVN is the
+/// 16 component SVNs in order).
+#[test]
+fn sgx_extension_matches_dcap_qvl() {
+    let (chain, probe) = probe();
+    for case in [sgx(), debug()] {
+        let der = &case.evidence.pckCert;
+        let got = chain
+            .view(*probe, &X509Probe::sgxTcbCall { der: der.clone() })
+            .unwrap();
+        let ext = dcap_qvl::intel::parse_pck_extension(der).unwrap();
+        let comp: Vec<u8> = got.compSvn.iter().map(|v| v.to::<u8>()).collect();
+        assert_eq!(comp, ext.cpu_svn.to_vec());
+        assert_eq!(got.pceSvn, U256::from(ext.pce_svn));
+        assert_eq!(got.fmspc.as_slice(), ext.fmspc.as_slice());
+        assert_eq!(got.pceId.as_slice(), ext.pce_id.as_slice());
+    }
+}
+
+#[test]
+fn crl_fields_match_x509_cert() {
+    let (chain, probe) = probe();
+    for case in [sgx(), debug()] {
+        for der in [&case.evidence.pckCrl, &case.evidence.rootCaCrl] {
+            let got = chain
+                .view(*probe, &X509Probe::crlCall { der: der.clone() })
+                .unwrap();
+            let crl = CertificateList::<Rfc5280>::from_der(der).unwrap();
+            let tbs = &crl.tbs_cert_list;
+            assert_eq!(got.issuerHash, keccak256(tbs.issuer.to_der().unwrap()));
+            assert_eq!(got.thisUpdate, unix(tbs.this_update));
+            assert_eq!(got.nextUpdate, unix(tbs.next_update.unwrap()));
+            assert_eq!(
+                got.tbsDigest.0,
+                <[u8; 32]>::from(Sha256::digest(tbs.to_der().unwrap()))
+            );
+            // Intel's sample CRLs revoke nothing.
+            assert!(tbs.revoked_certificates.is_none());
+            assert_eq!((got.revokedStart, got.revokedEnd), (U256::ZERO, U256::ZERO));
+        }
+    }
+}
+
+/// The real PCK CRL with `serials` as its revoked list, re-encoded by `x509-cert` (the
+/// signature no longer verifies; the revocation walk does not look at it).
+fn crl_revoking(serials: &[Vec<u8>]) -> Bytes {
+    let mut crl = CertificateList::<Rfc5280>::from_der(&sgx().evidence.pckCrl).unwrap();
+    let date = crl.tbs_cert_list.this_update;
+    crl.tbs_cert_list.revoked_certificates = Some(
+        serials
+            .iter()
+            .map(|s| RevokedCert {
+                // Through DER: `SerialNumber::new` refuses 20 bytes with the high bit set (21
+                // encoded), which Intel's PCK serials use and decoding accepts.
+                serial_number: SerialNumber::from_der(&Uint::new(s).unwrap().to_der().unwrap())
+                    .unwrap(),
+                revocation_date: date,
+                crl_entry_extensions: None,
+            })
+            .collect(),
+    );
+    crl.to_der().unwrap().into()
+}
+
+#[test]
+fn the_revocation_walk_finds_the_pck_certificates_serial() {
+    let (chain, probe) = probe();
+    let pck = Certificate::from_der(&sgx().evidence.pckCert).unwrap();
+    let serial = pck.tbs_certificate().serial_number().as_bytes().to_vec();
+    let value = U256::from_be_slice(&serial);
+    let others = vec![vec![0x01], vec![0x7f; 20], vec![0x80, 0, 0, 1]];
+    let revokes = |der: Bytes| {
+        chain
+            .view(*probe, &X509Probe::revokesCall { der, serial: value })
+            .unwrap()
+    };
+    assert!(!revokes(crl_revoking(&others)));
+    assert!(revokes(crl_revoking(
+        &[others.clone(), vec![serial]].concat()
+    )));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// A CRL revokes exactly the serials it lists.
+    #[test]
+    fn a_crl_revokes_exactly_its_serials(
+        listed in prop::collection::vec(prop::collection::vec(any::<u8>(), 1..=20), 0..12),
+        other in prop::collection::vec(any::<u8>(), 1..=20),
+    ) {
+        let (chain, probe) = probe();
+        let value = |s: &[u8]| U256::from_be_slice(s);
+        let der = crl_revoking(&listed);
+        let revokes = |serial: U256| chain
+            .view(*probe, &X509Probe::revokesCall { der: der.clone(), serial })
+            .unwrap();
+        for s in &listed {
+            prop_assert!(revokes(value(s)));
+        }
+        let other_listed = listed.iter().any(|s| value(s) == value(&other));
+        prop_assert_eq!(revokes(value(&other)), other_listed);
+    }
+}
+
+// ---- statuses against dcap-qvl ---------------------------------------------------------------------
+
+/// dcap-qvl, verifying the same quote and collateral at the same time, reaches the same
+/// verdict: the same platform and QE TCB statuses for the accepted quote, a refusal (debug) for
+/// the other.
+#[test]
+fn verdicts_agree_with_dcap_qvl() {
+    const NAMES: [&str; 7] = [
+        "UpToDate",
+        "SWHardeningNeeded",
+        "ConfigurationNeeded",
+        "ConfigurationAndSWHardeningNeeded",
+        "OutOfDate",
+        "OutOfDateConfigurationNeeded",
+        "Revoked",
+    ];
+    let qvl_collateral = |case: &Case| -> dcap_qvl::QuoteCollateralV3 {
+        serde_json::from_value(serde_json::to_value(collateral_json(case)).unwrap()).unwrap()
+    };
+    let case = sgx();
+    let (chain, verifier) = setup(case);
+    let (platform, qe) = check(
+        &chain,
+        verifier,
+        case.report.binding(),
+        case.evidence.encode(),
+    )
+    .unwrap();
+    let report =
+        dcap_qvl::verify::verify(&case.quote, &qvl_collateral(case), chain.timestamp()).unwrap();
+    assert_eq!(
+        NAMES[platform as usize],
+        format!("{:?}", report.platform_status.status)
+    );
+    assert_eq!(NAMES[qe as usize], format!("{:?}", report.qe_status.status));
+
+    let case = debug();
+    let (chain, verifier) = setup(case);
+    assert!(check(
+        &chain,
+        verifier,
+        case.report.binding(),
+        case.evidence.encode()
+    )
+    .is_err());
+    let qvl = dcap_qvl::verify::verify(&case.quote, &qvl_collateral(case), chain.timestamp());
+    assert!(format!("{:#}", qvl.unwrap_err()).contains("Debug"));
+}
+
+/// The collateral as the JSON it was read from.
+fn collateral_json(case: &Case) -> Value {
+    let c = &case.collateral;
+    serde_json::json!({
+        "pck_crl_issuer_chain": c.pck_crl_issuer_chain,
+        "root_ca_crl": c.root_ca_crl,
+        "pck_crl": c.pck_crl,
+        "tcb_info_issuer_chain": c.tcb_info_issuer_chain,
+        "tcb_info": c.tcb_info,
+        "tcb_info_signature": c.tcb_info_signature,
+        "qe_identity_issuer_chain": c.qe_identity_issuer_chain,
+        "qe_identity": c.qe_identity,
+        "qe_identity_signature": c.qe_identity_signature,
+    })
+}
