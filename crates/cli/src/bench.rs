@@ -13,7 +13,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use lsv_consensus::{Epoch, Network, PublicKeyBytes};
 use lsv_enclave::keystore::Kdf;
-use lsv_enclave::{Clock, DataDir, DevSealer, Enclave, Policy, SystemClock};
+use lsv_enclave::{AttestationConfig, Clock, DataDir, DevSealer, Enclave, Policy, SystemClock};
 use lsv_signer::AppState;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -60,6 +60,7 @@ pub fn signer(args: SignerBenchArgs) -> Result<(), String> {
             &DataDir::new(&dir),
             policy,
             Arc::new(sealer),
+            AttestationConfig::Dev,
             Arc::new(SystemClock),
         )
         .map_err(|e| e.to_string())?,

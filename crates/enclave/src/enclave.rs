@@ -1,11 +1,15 @@
 //! Program P: the one place that decides whether to sign.
 
+use crate::attestation::{
+    load_or_create_dev_attester, AttestationConfig, AttestationInfo, AttestationKeyError,
+};
 use crate::deposit::DepositData;
 use crate::policy::{Clock, Policy, PolicyViolation, DEPOSIT_AMOUNT};
 use crate::protection::Protection;
 use crate::sealer::Sealer;
 use crate::vault::{Vault, VaultError};
 use alloy_primitives::{Address, B256};
+use lsv_attestation::{Attester, Evidence, KeyGenerationClaim};
 use lsv_consensus::containers::DepositMessage;
 use lsv_consensus::{
     PublicKeyBytes, RequestError, SignRequest, SignableMessage, SignatureBytes, SlashingSubject,
@@ -65,9 +69,9 @@ pub struct GeneratedKey {
     pub owner: Address,
     pub withdrawal_credentials: B256,
     pub deposit_data: DepositData,
-    /// Evidence that P made this key (the attestation issue fills it). `null` for now.
-    pub attestation: Option<serde_json::Value>,
-    /// False for the `dev` backend: its sealing and evidence are software only.
+    /// Evidence that P made this key for `owner`, produced now and never again.
+    pub attestation: Evidence,
+    /// False unless both sealing and attestation are hardware-backed.
     pub hardware_backed: bool,
 }
 
@@ -84,6 +88,8 @@ pub enum StartError {
     },
     #[error("another lsv process is using {0}: two signers on one slashing record could sign a slashable pair")]
     InUse(PathBuf),
+    #[error(transparent)]
+    AttestationKey(#[from] AttestationKeyError),
 }
 
 pub struct Enclave {
@@ -93,6 +99,9 @@ pub struct Enclave {
     vault: Vault,
     protection: Protection,
     clock: Arc<dyn Clock>,
+    attester: Arc<dyn Attester>,
+    /// `policy.hash()`, fixed for P's lifetime.
+    policy_hash: B256,
 }
 
 /// Keys per `generate_keys` call; each costs a KDF run and a durable write.
@@ -100,11 +109,14 @@ pub const MAX_KEYS_PER_CALL: usize = 64;
 
 impl Enclave {
     /// Opens P on `data_dir`: unseals the keys, opens the slashing database (created on first
-    /// start, pinned to the network's genesis validators root) and registers every key in it.
+    /// start, pinned to the network's genesis validators root) and registers every key in it,
+    /// and sets up the attester (for `Dev`, the dev attestation key is created and sealed on
+    /// first start, under the data directory's lock).
     pub fn open(
         data_dir: &DataDir,
         policy: Policy,
         sealer: Arc<dyn Sealer>,
+        attestation: AttestationConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartError> {
         crate::fsutil::create_private_dir(data_dir.root()).map_err(|source| StartError::Io {
@@ -119,6 +131,13 @@ impl Enclave {
         if lock.try_lock().is_err() {
             return Err(StartError::InUse(data_dir.root().into()));
         }
+        let attester: Arc<dyn Attester> = match attestation {
+            AttestationConfig::Dev => Arc::new(load_or_create_dev_attester(
+                data_dir.root(),
+                sealer.as_ref(),
+            )?),
+            AttestationConfig::Attester(a) => a,
+        };
         let gvr = policy.network.genesis_validators_root;
         let vault = Vault::open(&data_dir.keys(), sealer, gvr)?;
         let mut db = SlashingDatabase::open(data_dir.slashing_db(), gvr)
@@ -131,11 +150,32 @@ impl Enclave {
             .map_err(|e| StartError::Protection(e.to_string()))?;
         Ok(Self {
             _lock: lock,
+            policy_hash: policy.hash(),
             policy,
             vault,
             protection: Protection::start(db),
             clock,
+            attester,
         })
+    }
+
+    /// What a verifier's deployer needs from this P: backend, dev attester address, policy
+    /// hash, domain tag, chain and credentials.
+    pub fn attestation_info(&self) -> AttestationInfo {
+        let hardware_backed = self.is_hardware_backed();
+        AttestationInfo {
+            backend: self.attester.backend(),
+            hardware_backed,
+            attester: self.attester.attester_address(),
+            policy_hash: self.policy_hash,
+            policy_description: self.policy.canonical_description(),
+            domain_tag: lsv_attestation::domain_tag(),
+            chain_id: self.policy.network.chain_id,
+            genesis_validators_root: self.policy.network.genesis_validators_root,
+            withdrawal_credentials: self.policy.withdrawal_credentials().ok(),
+            warning: (!self.attester.is_hardware_backed())
+                .then_some(lsv_attestation::evidence::DEV_WARNING),
+        }
     }
 
     pub fn policy(&self) -> &Policy {
@@ -162,8 +202,9 @@ impl Enclave {
         self.vault.get(pubkey).is_some()
     }
 
+    /// True only when both sealing and attestation are hardware-backed.
     pub fn is_hardware_backed(&self) -> bool {
-        self.vault.is_hardware_backed()
+        self.vault.is_hardware_backed() && self.attester.is_hardware_backed()
     }
 
     pub fn sealing_backend(&self) -> &'static str {
@@ -210,7 +251,9 @@ impl Enclave {
         }
     }
 
-    /// Generates `count` keys bound to `owner`, each with signed deposit data for 32 ETH to C.
+    /// Generates `count` keys bound to `owner`, each with signed deposit data for 32 ETH to C
+    /// and evidence of its generation. This is the only place P attests: an existing key is
+    /// never attested again, so its evidence names the owner given here and no other.
     pub async fn generate_keys(
         &self,
         owner: Address,
@@ -229,6 +272,18 @@ impl Enclave {
                 .generate(owner, withdrawal_credentials)
                 .map_err(|e| SignError::Internal(e.to_string()))?;
             let pubkey = key.pubkey;
+            let claim = KeyGenerationClaim {
+                pubkey,
+                withdrawal_credentials,
+                owner,
+                chain_id: self.policy.network.chain_id,
+                genesis_validators_root: self.policy.network.genesis_validators_root,
+                policy_hash: self.policy_hash,
+            };
+            let attestation = self
+                .attester
+                .attest(&claim)
+                .map_err(|e| SignError::Internal(format!("attestation of {pubkey}: {e}")))?;
             self.protection
                 .run(move |db| db.register_validators(&[pubkey]).map_err(|e| e.to_string()))
                 .await
@@ -254,8 +309,8 @@ impl Enclave {
                 owner,
                 withdrawal_credentials,
                 deposit_data: DepositData::new(&message, signed.signature, &self.policy.network),
-                attestation: None,
-                hardware_backed: self.vault.is_hardware_backed(),
+                attestation,
+                hardware_backed: self.is_hardware_backed(),
             });
             tracing::info!(%pubkey, %owner, "generated validator key");
         }

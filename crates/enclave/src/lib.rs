@@ -6,6 +6,7 @@
 //! makes each record durable before its signature leaves. The host that runs P is untrusted: it
 //! picks every request and the clock. The HTTP API (`lsv-signer`) is a thin edge over [`Enclave`].
 
+pub mod attestation;
 pub mod deposit;
 pub mod enclave;
 mod fsutil;
@@ -15,8 +16,9 @@ pub mod protection;
 pub mod sealer;
 pub mod vault;
 
+pub use attestation::{AttestationConfig, AttestationInfo};
 pub use enclave::{
     DataDir, Enclave, GeneratedKey, SignError, Signed, StartError, MAX_KEYS_PER_CALL,
 };
 pub use policy::{Clock, Policy, PolicyViolation, SystemClock};
-pub use sealer::{DevSealer, Sealer};
+pub use sealer::{DevSealer, GramineSealer, Sealer};

@@ -144,6 +144,44 @@ impl Policy {
     }
 }
 
+/// The version of P's policy description. Raise it whenever a rule P enforces changes, so the
+/// policy hash (and with it every vault's `POLICY_HASH`) changes too.
+pub const POLICY_VERSION: u32 = 1;
+
+impl Policy {
+    /// The canonical description of the rules P enforces: one rule per line, every number
+    /// written out, in a fixed order. Its SHA-256 is [`Policy::hash`].
+    ///
+    /// What is bound elsewhere is left out: the network (the evidence binds chain id and
+    /// genesis validators root), C (it binds the withdrawal credentials) and the program itself
+    /// (MRENCLAVE, in a hardware quote). What is here is what a host could otherwise vary
+    /// between two runs of the same program: today, the far-future bound.
+    pub fn canonical_description(&self) -> String {
+        let spe = self.network.slots_per_epoch;
+        let skew = self.max_skew_slots;
+        let lookahead = (EPOCHS_PER_SYNC_COMMITTEE_PERIOD * spe).saturating_add(skew);
+        let amount = DEPOSIT_AMOUNT.as_u64();
+        format!(
+            "lsv-policy v{POLICY_VERSION}\n\
+             keys: generated inside P from OS randomness (BLS KeyGen); no import; no export\n\
+             signing roots: computed by P from typed requests; network pinned by genesis validators root and fork schedule\n\
+             slashing protection: EIP-3076; block slot > highest signed block slot; attestation source >= highest source and target > highest target; no surround; identical data may be re-signed; record durable before release\n\
+             far future: block and attestation slots <= current slot + {skew}; other messages <= current slot + {lookahead}\n\
+             deposit: withdrawal credentials 0x02||0^11||C; amount {amount} gwei; genesis fork version; signer's own pubkey\n\
+             validator registration: signer's own pubkey\n\
+             bls to execution change: never\n\
+             attestation: at key generation only\n"
+        )
+    }
+
+    /// `sha256(canonical_description())`: what a vault pins as `POLICY_HASH`, so it trusts
+    /// exactly the P that enforces these rules with these parameters.
+    pub fn hash(&self) -> B256 {
+        use sha2::{Digest, Sha256};
+        B256::from_slice(&Sha256::digest(self.canonical_description().as_bytes()))
+    }
+}
+
 /// A request P refuses on policy, not on slashing history.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyViolation {

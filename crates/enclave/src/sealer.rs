@@ -1,7 +1,7 @@
 //! Sealing: how a secret key is stored at rest (DESIGN.md, "Keys").
 //!
-//! `Sealer` is the seam between P and the hardware: the SGX backend (a later issue) seals to
-//! MRENCLAVE through Gramine's encrypted files; the `dev` backend here writes EIP-2335
+//! `Sealer` is the seam between P and the hardware: the SGX backend ([`GramineSealer`]) seals
+//! to MRENCLAVE through Gramine's encrypted files; the `dev` backend writes EIP-2335
 //! keystores whose password sits in the data directory beside them. That keeps the at-rest
 //! format standard and testable, and it is NOT secret from the host: the dev backend protects
 //! nothing against whoever can read the data directory, and says so.
@@ -26,6 +26,13 @@ pub trait Sealer: Send + Sync + 'static {
     ) -> Result<serde_json::Value, SealError>;
 
     fn unseal(&self, sealed: &serde_json::Value) -> Result<Zeroizing<[u8; 32]>, SealError>;
+
+    /// Seals a 32-byte secret of P's own that is not a validator key (the dev attestation
+    /// key), under a file-system-safe `name`. The caller checks what it unseals (for instance
+    /// against a recorded public address).
+    fn seal_secret(&self, secret: &[u8; 32], name: &str) -> Result<serde_json::Value, SealError>;
+
+    fn unseal_secret(&self, sealed: &serde_json::Value) -> Result<Zeroizing<[u8; 32]>, SealError>;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +48,8 @@ pub enum SealError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Format(String),
+    #[error("not inside an SGX enclave with DCAP attestation: {0}")]
+    NotInEnclave(String),
 }
 
 /// The development backend: EIP-2335 keystores under a random password kept in
@@ -108,5 +117,129 @@ impl Sealer for DevSealer {
         // The EIP-2335 checksum does not cover the IV; checking the secret against the
         // keystore's public key catches a tampered one.
         Ok(Keystore::from_value(sealed)?.decrypt_verified(&self.password)?)
+    }
+
+    fn seal_secret(&self, secret: &[u8; 32], _name: &str) -> Result<serde_json::Value, SealError> {
+        // An EIP-2335 keystore without a BLS pubkey or path (the secret is not a BLS key): fresh salt,
+        // iv and UUID, as `Keystore::encrypt` draws them.
+        let mut salt = [0u8; 32];
+        let mut iv = [0u8; 16];
+        let mut uuid = [0u8; 16];
+        for buf in [&mut salt[..], &mut iv[..], &mut uuid[..]] {
+            getrandom::fill(buf).map_err(|e| SealError::Format(format!("OS randomness: {e}")))?;
+        }
+        let uuid = uuid::Builder::from_random_bytes(uuid).into_uuid();
+        let keystore = Keystore::encrypt_deterministic(
+            secret,
+            &self.password,
+            self.kdf,
+            &salt,
+            iv,
+            uuid,
+            None,
+            "",
+        )?;
+        serde_json::from_str(&keystore.to_json()).map_err(|e| SealError::Format(e.to_string()))
+    }
+
+    fn unseal_secret(&self, sealed: &serde_json::Value) -> Result<Zeroizing<[u8; 32]>, SealError> {
+        Ok(Keystore::from_value(sealed)?.decrypt(&self.password)?)
+    }
+}
+
+/// The SGX backend: secrets live as files on a Gramine encrypted mount keyed to MRENCLAVE.
+///
+/// P writes each secret as plain hex to `<dir>/<name>.secret`; Gramine encrypts the file
+/// transparently with a key derived from `_sgx_mrenclave` (the manifest's `fs.mounts` entry,
+/// `type = "encrypted"`, `key_name = "_sgx_mrenclave"`; see `gramine/lsv.manifest.template`).
+/// Only an enclave with the same MRENCLAVE on the same CPU can read it. Not MRSIGNER: a
+/// signer-keyed seal would let whoever holds the signing key ship another enclave that unseals
+/// every validator key. The manifest, mount included, is part of MRENCLAVE, so a host cannot
+/// swap the mount for a plain directory without changing the measurement the vault pins.
+///
+/// The sealer refuses to start unless Gramine reports DCAP attestation
+/// (`<attestation root>/attestation_type` is `dcap`), i.e. P runs inside an SGX enclave.
+pub struct GramineSealer {
+    dir: PathBuf,
+}
+
+impl GramineSealer {
+    pub const BACKEND: &'static str = "sgx-gramine-mrenclave";
+
+    /// Opens the sealed directory `dir` (on the encrypted mount), after checking that Gramine
+    /// at `attestation_root` (normally `/dev/attestation`) reports DCAP.
+    pub fn open(dir: &Path, attestation_root: &Path) -> Result<Self, SealError> {
+        lsv_attestation::gramine::require_dcap(attestation_root)
+            .map_err(|e| SealError::NotInEnclave(e.to_string()))?;
+        crate::fsutil::create_private_dir(dir)?;
+        Ok(Self {
+            dir: dir.to_owned(),
+        })
+    }
+
+    fn write(&self, secret: &[u8; 32], name: &str) -> Result<serde_json::Value, SealError> {
+        let file = Self::file_name(name)?;
+        let text = Zeroizing::new(hex::encode(secret));
+        crate::fsutil::write_file_atomic(&self.dir.join(&file), text.as_bytes(), true)?;
+        Ok(serde_json::json!({ "file": file }))
+    }
+
+    fn read(&self, sealed: &serde_json::Value) -> Result<Zeroizing<[u8; 32]>, SealError> {
+        let name = sealed
+            .get("file")
+            .and_then(|f| f.as_str())
+            .and_then(|f| f.strip_suffix(".secret"))
+            .ok_or_else(|| SealError::Format("sealed blob has no \"file\"".into()))?;
+        let file = Self::file_name(name)?;
+        let text = Zeroizing::new(std::fs::read_to_string(self.dir.join(&file))?);
+        let mut secret = Zeroizing::new([0u8; 32]);
+        hex::decode_to_slice(text.trim(), secret.as_mut())
+            .map_err(|_| SealError::Format(format!("{file} does not hold 32 bytes of hex")))?;
+        Ok(secret)
+    }
+
+    /// `<name>.secret`, for names of ASCII letters, digits, `-` and `_` only: a sealed blob
+    /// read from the (untrusted) key directory cannot point outside the sealed directory.
+    fn file_name(name: &str) -> Result<String, SealError> {
+        let safe = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !safe {
+            return Err(SealError::Format(format!(
+                "{name:?} is not a sealed file name"
+            )));
+        }
+        Ok(format!("{name}.secret"))
+    }
+}
+
+impl Sealer for GramineSealer {
+    fn backend(&self) -> &'static str {
+        Self::BACKEND
+    }
+
+    fn is_hardware_backed(&self) -> bool {
+        true
+    }
+
+    fn seal(
+        &self,
+        secret: &[u8; 32],
+        pubkey: PublicKeyBytes,
+    ) -> Result<serde_json::Value, SealError> {
+        self.write(secret, &hex::encode(pubkey.0))
+    }
+
+    fn unseal(&self, sealed: &serde_json::Value) -> Result<Zeroizing<[u8; 32]>, SealError> {
+        self.read(sealed)
+    }
+
+    fn seal_secret(&self, secret: &[u8; 32], name: &str) -> Result<serde_json::Value, SealError> {
+        self.write(secret, name)
+    }
+
+    fn unseal_secret(&self, sealed: &serde_json::Value) -> Result<Zeroizing<[u8; 32]>, SealError> {
+        self.read(sealed)
     }
 }

@@ -7,7 +7,7 @@ use lsv_consensus::containers::{AttestationData, BeaconBlockHeader, Checkpoint};
 use lsv_consensus::request::ForkInfo;
 use lsv_consensus::{Epoch, Network, PublicKeyBytes, SignRequest, SignableMessage, Slot};
 use lsv_enclave::keystore::Kdf;
-use lsv_enclave::{Clock, DataDir, DevSealer, Enclave, Policy, SignError};
+use lsv_enclave::{AttestationConfig, Clock, DataDir, DevSealer, Enclave, Policy, SignError};
 use proptest::prelude::*;
 use std::sync::Arc;
 
@@ -93,6 +93,7 @@ proptest! {
             &DataDir::new(dir.path()),
             Policy::new(network.clone(), Some(Address::repeat_byte(1))),
             Arc::new(DevSealer::open(dir.path(), Kdf::Pbkdf2 { c: 1 }).unwrap()),
+            AttestationConfig::Dev,
             Arc::new(FixedClock(now)),
         ).unwrap();
         let keys: Vec<PublicKeyBytes> = rt

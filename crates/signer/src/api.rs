@@ -44,6 +44,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthcheck", get(healthcheck))
         .route("/metrics", get(metrics))
         .route("/eth/v1/lsv/keys", post(generate_keys))
+        .route("/eth/v1/lsv/attestation", get(attestation))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
@@ -196,6 +197,8 @@ async fn healthcheck(State(state): State<Arc<AppState>>) -> Response {
             { "id": "keys-loaded", "status": "UP", "count": state.enclave.public_keys().len() },
             { "id": "sealing", "status": "UP", "backend": state.enclave.sealing_backend(),
               "hardware_backed": state.enclave.is_hardware_backed() },
+            { "id": "attestation", "status": "UP",
+              "backend": state.enclave.attestation_info().backend },
         ],
         "outcome": "UP",
     }))
@@ -211,6 +214,13 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         state.metrics.render(),
     )
         .into_response()
+}
+
+/// What a verifier's deployer needs from this P: attestation backend, the dev attester's
+/// address (for `DevAttestationVerifier`), the policy hash (the vault's `POLICY_HASH`), domain
+/// tag, chain id, genesis validators root and withdrawal credentials. Public data only.
+async fn attestation(State(state): State<Arc<AppState>>) -> Response {
+    Json(state.enclave.attestation_info()).into_response()
 }
 
 #[derive(Deserialize)]
@@ -244,8 +254,8 @@ async fn generate_keys(State(state): State<Arc<AppState>>, body: Bytes) -> Respo
             let mut body = json!({ "data": keys, "hardware_backed": hardware_backed });
             if !hardware_backed {
                 body["warning"] = json!(
-                    "dev backend: keys are sealed in software with a password kept in the data directory; \
-                     not hardware-backed, for devnets and tests only"
+                    "dev backend: keys are sealed in software with a password kept in the data directory, \
+                     and their attestation is signed by a software key; not hardware-backed, for devnets and tests only"
                 );
             }
             Json(body).into_response()

@@ -37,7 +37,26 @@ async fn generated_keys_come_with_valid_deposit_data_for_the_contract() {
     for k in keys {
         assert_eq!(k["withdrawal_credentials"], json!(wc));
         assert_eq!(k["owner"], json!(OWNER));
-        assert!(k["attestation"].is_null());
+        // The evidence is for this key, this owner, C's credentials and this chain, signed by
+        // the dev attester P reports at GET /eth/v1/lsv/attestation.
+        let evidence: lsv_attestation::Evidence =
+            serde_json::from_value(k["attestation"].clone()).unwrap();
+        let claim = *evidence.claim();
+        assert_eq!(claim.pubkey.to_hex(), k["pubkey"].as_str().unwrap());
+        assert_eq!((claim.owner, claim.withdrawal_credentials), (OWNER, wc));
+        assert_eq!(claim.chain_id, s.network.chain_id);
+        assert_eq!(
+            claim.genesis_validators_root,
+            s.network.genesis_validators_root
+        );
+        assert_eq!(k["attestation"]["hardware_backed"], false);
+        let info = s.get("/eth/v1/lsv/attestation").await.json();
+        let attester: lsv_consensus::Address = info["attester"].as_str().unwrap().parse().unwrap();
+        assert_eq!(info["policy_hash"], json!(claim.policy_hash));
+        lsv_attestation::verify_dev_evidence(&evidence, &claim, attester).unwrap();
+        let mut thief = claim;
+        thief.owner = lsv_consensus::Address::repeat_byte(0x77);
+        assert!(lsv_attestation::verify_dev_evidence(&evidence, &thief, attester).is_err());
         let d = &k["deposit_data"];
         assert_eq!(d["amount"], 32_000_000_000u64);
         assert_eq!(d["withdrawal_credentials"], hex::encode(wc));
@@ -311,6 +330,33 @@ async fn health_and_upcheck_answer() {
         .unwrap()
         .iter()
         .any(|c| c["hardware_backed"] == false));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_attestation_route_says_what_a_verifier_deployer_needs() {
+    let s = start().await;
+    let r = s.get("/eth/v1/lsv/attestation").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["backend"], "dev");
+    assert_eq!(v["hardware_backed"], false);
+    assert!(v["warning"]
+        .as_str()
+        .unwrap()
+        .contains("proves nothing about hardware"));
+    let info = s.enclave.attestation_info();
+    assert_eq!(v["attester"], json!(info.attester.unwrap()));
+    assert_eq!(v["policy_hash"], json!(s.enclave.policy().hash()));
+    assert_eq!(v["chain_id"], s.network.chain_id);
+    assert_eq!(
+        v["withdrawal_credentials"],
+        json!(Network::compounding_withdrawal_credentials(CONTRACT))
+    );
+    // The vault's DOMAIN_TAG: sha256("lsv/keygen/v1").
+    assert_eq!(
+        v["domain_tag"],
+        "0xf6d52f1e769e8857a0d4b4b7e63ad09895559a028be941a07b52e36e3b2631b0"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

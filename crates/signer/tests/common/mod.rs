@@ -8,7 +8,7 @@ use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 use lsv_consensus::{Epoch, Network, PublicKeyBytes, Slot};
 use lsv_enclave::keystore::Kdf;
-use lsv_enclave::{Clock, DataDir, DevSealer, Enclave, Policy};
+use lsv_enclave::{AttestationConfig, Clock, DataDir, DevSealer, Enclave, Policy};
 use lsv_signer::AppState;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -56,6 +56,7 @@ pub async fn start() -> TestSigner {
             &DataDir::new(dir.path()),
             Policy::new(network.clone(), Some(CONTRACT)),
             Arc::new(sealer),
+            AttestationConfig::Dev,
             clock.clone(),
         )
         .unwrap(),

@@ -1,0 +1,27 @@
+//! Evidence that program P generated a validator key (DESIGN.md, "Attestation"), and its
+//! verification.
+//!
+//! - [`binding`]: the 32 bytes every piece of evidence commits to, laid out as the vault does;
+//! - [`evidence`]: the one evidence format (JSON, and the bytes a verifier contract takes);
+//! - [`Attester`], the seam to the hardware, with two backends: [`dev`] (a software key,
+//!   proving nothing about hardware) and [`gramine`] (SGX DCAP quotes via Gramine);
+//! - [`dcap`]: DCAP quote verification against Intel's root (`dcap-qvl`) and lsv's policy;
+//! - [`multi`]: the evidence of a key held as shares on n devices.
+
+pub mod attester;
+pub mod binding;
+pub mod dcap;
+pub mod dev;
+pub mod evidence;
+pub mod gramine;
+pub mod multi;
+
+pub use attester::{AttestError, Attester};
+pub use binding::{domain_tag, KeyGenerationClaim};
+pub use dcap::{
+    Collateral, DcapError, DcapVerifier, KeyGenerationPolicy, ReportBody, SgxPlatform, TcbStatus,
+    VerifiedQuote,
+};
+pub use dev::{verify_dev_evidence, verify_dev_signature, DevAttester, DevVerifyError};
+pub use evidence::{Backend, Evidence, EvidenceFormatError};
+pub use gramine::GramineDcapAttester;

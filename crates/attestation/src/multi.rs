@@ -1,0 +1,333 @@
+//! How evidence is presented for a validator key held as shares on n devices (DESIGN.md,
+//! "Many devices"). The threshold signer itself is a later issue; this fixes the shape and the
+//! checks a verifier makes on it.
+//!
+//! One [`DeviceEvidence`] per device. Each device's P attests a [`ShareClaim`]: the group's
+//! [`KeyGenerationClaim`] (group pubkey, credentials, owner, chain, genesis validators root,
+//! policy hash), `m`, `n`, its own 1-based index, and the whole ordered share set. Its
+//! attestation covers the share binding:
+//!
+//! ```text
+//! share binding = sha256( sha256("lsv/keygen-share/v1") 32 ‖ group binding 32 ‖ m 1 ‖ n 1
+//!                       ‖ index 1 ‖ share pubkey 48 ‖ sha256(share 1 ‖ … ‖ share n) 32 )
+//! ```
+//!
+//! and, like single-key evidence, `REPORTDATA = share binding ‖ 0^32` in an SGX quote, or a dev
+//! signature over it. Each device also proves possession of its share's secret (the BLS
+//! `PopProve` of draft-irtf-cfrg-bls-signature-05 §3.3.2, with the POP ciphersuite's DST), so
+//! a share set cannot contain a key derived from the others (rogue-key attack).
+//!
+//! The platform identity is not self-declared: a verifier derives it from the attestation (for
+//! SGX the PPID and FMSPC of the Intel-signed PCK certificate; for dev the attester address)
+//! and refuses a group in which two devices share one. Two enclaves on one CPU are one device.
+
+use crate::binding::KeyGenerationClaim;
+use crate::dcap::{Collateral, DcapVerifier, KeyGenerationPolicy, SgxPlatform};
+use crate::dev::{verify_dev_signature, DevAttester};
+use crate::evidence::Backend;
+use alloy_primitives::{Address, Bytes, B256};
+use blst::min_pk::{AggregatePublicKey, PublicKey, SecretKey, Signature};
+use lsv_consensus::{PublicKeyBytes, SignatureBytes};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The name whose SHA-256 tags a share binding.
+pub const SHARE_DOMAIN_NAME: &[u8] = b"lsv/keygen-share/v1";
+
+/// The proof-of-possession DST of the BLS POP ciphersuite
+/// (draft-irtf-cfrg-bls-signature-05 §4.2.3, `BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_`).
+pub const POP_DST: &[u8] = b"BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
+
+/// What one device's P attests about its share.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareClaim {
+    /// The group key's claim; `group.pubkey` is the validator's key.
+    pub group: KeyGenerationClaim,
+    /// Shares needed to sign (`m`).
+    pub threshold: u8,
+    /// Devices holding a share (`n`).
+    pub devices: u8,
+    /// This device's share, 1-based: its public key is `shares[index - 1]`.
+    pub index: u8,
+    /// Every share's public key, in index order.
+    pub shares: Vec<PublicKeyBytes>,
+}
+
+impl ShareClaim {
+    /// This device's share public key, if `index` is in range.
+    pub fn share_pubkey(&self) -> Option<PublicKeyBytes> {
+        usize::from(self.index)
+            .checked_sub(1)
+            .and_then(|i| self.shares.get(i).copied())
+    }
+
+    /// `sha256(share 1 ‖ … ‖ share n)`.
+    pub fn shares_root(&self) -> B256 {
+        let mut h = Sha256::new();
+        for s in &self.shares {
+            h.update(s.0);
+        }
+        B256::from_slice(&h.finalize())
+    }
+
+    /// The share binding (module documentation). An out-of-range index hashes a zero key, which
+    /// no verification accepts (the index is checked first).
+    pub fn binding(&self) -> B256 {
+        let mut h = Sha256::new();
+        h.update(Sha256::digest(SHARE_DOMAIN_NAME));
+        h.update(self.group.binding());
+        h.update([self.threshold, self.devices, self.index]);
+        h.update(self.share_pubkey().unwrap_or_default().0);
+        h.update(self.shares_root());
+        B256::from_slice(&h.finalize())
+    }
+}
+
+/// Who a device is, as its attestation proves it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum PlatformId {
+    /// An SGX platform: PPID and FMSPC from its PCK certificate.
+    Sgx(SgxPlatform),
+    /// A dev attester: its key is the whole identity, and proves nothing about hardware.
+    Dev { attester: Address },
+}
+
+/// One device's evidence in a multi-device key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceEvidence {
+    pub claim: ShareClaim,
+    /// BLS `PopProve` of the share key (signature over its 48-byte public key, [`POP_DST`]).
+    pub proof_of_possession: SignatureBytes,
+    pub backend: Backend,
+    /// Dev: 65-byte signature over the share binding; sgx-dcap: the quote.
+    pub evidence: Bytes,
+    /// The platform identity the attestation proves; a verifier recomputes and compares it.
+    pub platform: PlatformId,
+}
+
+/// Evidence for a key held as shares: one entry per device.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupEvidence {
+    pub devices: Vec<DeviceEvidence>,
+}
+
+/// Why a group's evidence was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GroupError {
+    #[error("m = {m} of n = {n} is not a safe threshold: it needs n/2 < m <= n")]
+    Threshold { m: u8, n: u8 },
+    #[error("{found} device evidences for n = {n}")]
+    DeviceCount { found: usize, n: u8 },
+    #[error("device {position} disagrees with device 1 on the group, m, n or share set")]
+    Inconsistent { position: usize },
+    #[error("the share set has {found} keys for n = {n}")]
+    ShareCount { found: usize, n: u8 },
+    #[error("share index {0} appears twice or is out of range")]
+    BadIndex(u8),
+    #[error("share {0} appears twice in the share set")]
+    DuplicateShare(PublicKeyBytes),
+    #[error("share {0} is not a valid BLS12-381 public key")]
+    InvalidShare(PublicKeyBytes),
+    #[error("proof of possession of share {0} is invalid")]
+    ProofOfPossession(u8),
+    #[error("for n-of-n the group key must be the sum of the shares; it is not")]
+    GroupKeyMismatch,
+    #[error("device {index}'s attestation is refused: {reason}")]
+    Attestation { index: u8, reason: String },
+    #[error("device {index} claims platform {claimed:?} but its attestation proves {proven:?}")]
+    PlatformMismatch {
+        index: u8,
+        claimed: PlatformId,
+        proven: PlatformId,
+    },
+    #[error("devices {first} and {second} run on one platform {platform:?}: they are one device")]
+    SamePlatform {
+        first: u8,
+        second: u8,
+        platform: PlatformId,
+    },
+}
+
+/// Checks one device's attestation of a share binding and says which platform it proves.
+pub trait DeviceAttestationVerifier {
+    fn verify(&self, device: &DeviceEvidence, binding: B256) -> Result<PlatformId, String>;
+}
+
+/// Accepts dev evidence signed by any of a set of dev attesters (devnets and tests).
+pub struct DevDevices {
+    pub trusted_attesters: Vec<Address>,
+}
+
+impl DeviceAttestationVerifier for DevDevices {
+    fn verify(&self, device: &DeviceEvidence, binding: B256) -> Result<PlatformId, String> {
+        if device.backend != Backend::Dev {
+            return Err(format!("{} evidence, expected dev", device.backend));
+        }
+        let PlatformId::Dev { attester } = device.platform else {
+            return Err("dev evidence must name its attester as platform".into());
+        };
+        if !self.trusted_attesters.contains(&attester) {
+            return Err(format!("attester {attester} is not trusted"));
+        }
+        verify_dev_signature(binding, &device.evidence, attester).map_err(|e| e.to_string())?;
+        Ok(PlatformId::Dev { attester })
+    }
+}
+
+/// Accepts SGX-DCAP quotes under a key-generation policy, one collateral per device (in the
+/// order of the group's devices).
+pub struct DcapDevices<'a> {
+    pub verifier: &'a DcapVerifier,
+    pub policy: &'a KeyGenerationPolicy,
+    pub now: u64,
+    pub collateral: &'a [Collateral],
+}
+
+impl DeviceAttestationVerifier for DcapDevices<'_> {
+    fn verify(&self, device: &DeviceEvidence, binding: B256) -> Result<PlatformId, String> {
+        if device.backend != Backend::SgxDcap {
+            return Err(format!("{} evidence, expected sgx-dcap", device.backend));
+        }
+        let collateral = self
+            .collateral
+            .get(usize::from(device.claim.index).saturating_sub(1))
+            .ok_or("no collateral for this device")?;
+        let verified = self
+            .verifier
+            .verify_key_generation(&device.evidence, collateral, self.now, self.policy, binding)
+            .map_err(|e| e.to_string())?;
+        Ok(PlatformId::Sgx(verified.platform))
+    }
+}
+
+impl GroupEvidence {
+    /// Verifies the group: a safe threshold, n consistent devices with distinct indices 1..=n
+    /// over one ordered set of distinct valid shares, each share's proof of possession, for
+    /// n-of-n the group key equal to the sum of the shares, each attestation, and n distinct
+    /// platforms. Returns the platforms by index.
+    ///
+    /// Not checked here (the threshold signer's issue): that for m < n the group key is the
+    /// Lagrange interpolation at 0 of the shares (or DKG commitments).
+    pub fn verify(
+        &self,
+        attestations: &dyn DeviceAttestationVerifier,
+    ) -> Result<Vec<PlatformId>, GroupError> {
+        let first = self
+            .devices
+            .first()
+            .ok_or(GroupError::DeviceCount { found: 0, n: 0 })?;
+        let (m, n) = (first.claim.threshold, first.claim.devices);
+        if m == 0 || m > n || u16::from(m) * 2 <= u16::from(n) {
+            return Err(GroupError::Threshold { m, n });
+        }
+        if self.devices.len() != usize::from(n) {
+            return Err(GroupError::DeviceCount {
+                found: self.devices.len(),
+                n,
+            });
+        }
+        let shares = &first.claim.shares;
+        if shares.len() != usize::from(n) {
+            return Err(GroupError::ShareCount {
+                found: shares.len(),
+                n,
+            });
+        }
+        let mut parsed = Vec::with_capacity(shares.len());
+        for (i, s) in shares.iter().enumerate() {
+            if shares[..i].contains(s) {
+                return Err(GroupError::DuplicateShare(*s));
+            }
+            parsed.push(PublicKey::key_validate(&s.0).map_err(|_| GroupError::InvalidShare(*s))?);
+        }
+        let mut seen_index = vec![false; usize::from(n)];
+        for (position, d) in self.devices.iter().enumerate() {
+            let c = &d.claim;
+            if c.group != first.claim.group
+                || c.threshold != m
+                || c.devices != n
+                || c.shares != *shares
+            {
+                return Err(GroupError::Inconsistent {
+                    position: position + 1,
+                });
+            }
+            let slot = usize::from(c.index)
+                .checked_sub(1)
+                .and_then(|i| seen_index.get_mut(i))
+                .filter(|seen| !**seen)
+                .ok_or(GroupError::BadIndex(c.index))?;
+            *slot = true;
+            let share = &parsed[usize::from(c.index) - 1];
+            let pop = Signature::sig_validate(&d.proof_of_possession.0, true)
+                .map_err(|_| GroupError::ProofOfPossession(c.index))?;
+            let ok = pop.verify(true, &share.compress(), POP_DST, &[], share, false);
+            if ok != blst::BLST_ERROR::BLST_SUCCESS {
+                return Err(GroupError::ProofOfPossession(c.index));
+            }
+        }
+        if m == n {
+            let refs: Vec<&PublicKey> = parsed.iter().collect();
+            let sum = AggregatePublicKey::aggregate(&refs, false)
+                .map_err(|_| GroupError::GroupKeyMismatch)?
+                .to_public_key()
+                .compress();
+            if sum != first.claim.group.pubkey.0 {
+                return Err(GroupError::GroupKeyMismatch);
+            }
+        }
+        let mut platforms: Vec<(u8, PlatformId)> = Vec::with_capacity(self.devices.len());
+        for d in &self.devices {
+            let index = d.claim.index;
+            let proven = attestations
+                .verify(d, d.claim.binding())
+                .map_err(|reason| GroupError::Attestation { index, reason })?;
+            if proven != d.platform {
+                return Err(GroupError::PlatformMismatch {
+                    index,
+                    claimed: d.platform.clone(),
+                    proven,
+                });
+            }
+            if let Some((first, _)) = platforms.iter().find(|(_, p)| *p == proven) {
+                return Err(GroupError::SamePlatform {
+                    first: *first,
+                    second: index,
+                    platform: proven,
+                });
+            }
+            platforms.push((index, proven));
+        }
+        platforms.sort();
+        Ok(platforms.into_iter().map(|(_, p)| p).collect())
+    }
+}
+
+/// BLS `PopProve(SK)`: the share key's signature over its own compressed public key.
+pub fn prove_possession(secret: &SecretKey) -> SignatureBytes {
+    let pk = secret.sk_to_pk().compress();
+    SignatureBytes(secret.sign(&pk, POP_DST, &[]).compress())
+}
+
+/// A dev device's evidence for `claim`: the PoP of `share_secret` and `attester`'s signature
+/// over the share binding. For devnets and tests.
+pub fn dev_device_evidence(
+    claim: ShareClaim,
+    share_secret: &SecretKey,
+    attester: &DevAttester,
+) -> Result<DeviceEvidence, crate::AttestError> {
+    let signature = attester.sign_binding(claim.binding())?;
+    Ok(DeviceEvidence {
+        proof_of_possession: prove_possession(share_secret),
+        backend: Backend::Dev,
+        evidence: signature.to_vec().into(),
+        platform: PlatformId::Dev {
+            attester: attester.address(),
+        },
+        claim,
+    })
+}

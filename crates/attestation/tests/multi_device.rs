@@ -1,0 +1,243 @@
+//! The multi-device evidence shape: n devices, each attesting its share of one group key;
+//! round trip through JSON, and every refusal including "two shares on one platform".
+
+use alloy_primitives::{Address, B256};
+use blst::min_pk::{AggregatePublicKey, PublicKey, SecretKey};
+use lsv_attestation::multi::{
+    dev_device_evidence, prove_possession, DcapDevices, DevDevices, GroupError, GroupEvidence,
+    PlatformId, ShareClaim,
+};
+use lsv_attestation::{DevAttester, KeyGenerationClaim};
+use lsv_consensus::PublicKeyBytes;
+
+fn share_key(seed: u8) -> SecretKey {
+    SecretKey::key_gen(&[seed; 32], &[]).unwrap()
+}
+
+struct Setup {
+    secrets: Vec<SecretKey>,
+    attesters: Vec<DevAttester>,
+    group: GroupEvidence,
+}
+
+/// An n-of-n group: the group key is the sum of the share keys (each with its PoP), every
+/// device with its own dev attester unless `attester_of` maps two devices to one.
+fn setup(n: u8, attester_of: impl Fn(usize) -> usize) -> Setup {
+    let secrets: Vec<SecretKey> = (1..=n).map(share_key).collect();
+    let publics: Vec<PublicKey> = secrets.iter().map(|s| s.sk_to_pk()).collect();
+    let refs: Vec<&PublicKey> = publics.iter().collect();
+    let group_pk = AggregatePublicKey::aggregate(&refs, true)
+        .unwrap()
+        .to_public_key()
+        .compress();
+    let shares: Vec<PublicKeyBytes> = publics
+        .iter()
+        .map(|p| PublicKeyBytes(p.compress()))
+        .collect();
+    let group = KeyGenerationClaim {
+        pubkey: PublicKeyBytes(group_pk),
+        withdrawal_credentials: B256::repeat_byte(2),
+        owner: Address::repeat_byte(0x0e),
+        chain_id: 560_048,
+        genesis_validators_root: B256::repeat_byte(3),
+        policy_hash: B256::repeat_byte(4),
+    };
+    let attesters: Vec<DevAttester> = (0..n).map(|_| DevAttester::generate().unwrap().0).collect();
+    let devices = (0..usize::from(n))
+        .map(|i| {
+            let claim = ShareClaim {
+                group,
+                threshold: n,
+                devices: n,
+                index: i as u8 + 1,
+                shares: shares.clone(),
+            };
+            dev_device_evidence(claim, &secrets[i], &attesters[attester_of(i)]).unwrap()
+        })
+        .collect();
+    Setup {
+        secrets,
+        attesters,
+        group: GroupEvidence { devices },
+    }
+}
+
+fn trusting(s: &Setup) -> DevDevices {
+    DevDevices {
+        trusted_attesters: s.attesters.iter().map(|a| a.address()).collect(),
+    }
+}
+
+#[test]
+fn three_devices_verify_and_round_trip_through_json() {
+    let s = setup(3, |i| i);
+    let platforms = s.group.verify(&trusting(&s)).unwrap();
+    assert_eq!(platforms.len(), 3);
+    for (p, a) in platforms.iter().zip(&s.attesters) {
+        assert_eq!(
+            *p,
+            PlatformId::Dev {
+                attester: a.address()
+            }
+        );
+    }
+    let text = serde_json::to_string_pretty(&s.group).unwrap();
+    let back: GroupEvidence = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, s.group);
+    back.verify(&trusting(&s)).unwrap();
+    // Each device binds the group's key-generation binding and its own share.
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["devices"][1]["claim"]["index"], 2);
+    assert_eq!(v["devices"][1]["platform"]["type"], "dev");
+}
+
+#[test]
+fn two_shares_on_one_platform_are_one_device() {
+    // Devices 1 and 3 are attested by one attester: one machine pretending to be two.
+    let s = setup(3, |i| if i == 2 { 0 } else { i });
+    let err = s.group.verify(&trusting(&s)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            GroupError::SamePlatform {
+                first: 1,
+                second: 3,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn each_device_binds_everything_a_mix_and_match_would_change() {
+    let s = setup(3, |i| i);
+    let bindings: Vec<B256> = s.group.devices.iter().map(|d| d.claim.binding()).collect();
+    assert_ne!(bindings[0], bindings[1]);
+    let base = &s.group.devices[0].claim;
+    let mut other_owner = base.clone();
+    other_owner.group.owner = Address::repeat_byte(0x77);
+    let mut other_m = base.clone();
+    other_m.threshold = 2;
+    let mut other_set = base.clone();
+    other_set.shares.swap(1, 2);
+    for c in [other_owner, other_m, other_set] {
+        assert_ne!(c.binding(), bindings[0]);
+    }
+}
+
+#[test]
+fn a_device_whose_attestation_covers_another_claim_is_refused() {
+    let mut s = setup(3, |i| i);
+    // Device 2's evidence re-labelled for another owner, consistently across the group, keeps
+    // its signature over the old binding: refused.
+    for d in &mut s.group.devices {
+        d.claim.group.owner = Address::repeat_byte(0x77);
+    }
+    assert!(matches!(
+        s.group.verify(&trusting(&s)),
+        Err(GroupError::Attestation { index: 1, .. })
+    ));
+}
+
+#[test]
+fn inconsistent_groups_are_refused() {
+    let s = setup(3, |i| i);
+    let t = trusting(&s);
+
+    let mut g = s.group.clone();
+    g.devices[2].claim.shares.swap(0, 1);
+    assert_eq!(g.verify(&t), Err(GroupError::Inconsistent { position: 3 }));
+
+    let mut g = s.group.clone();
+    g.devices.pop();
+    assert_eq!(
+        g.verify(&t),
+        Err(GroupError::DeviceCount { found: 2, n: 3 })
+    );
+
+    let mut g = s.group.clone();
+    g.devices[1].claim.index = 1;
+    assert_eq!(g.verify(&t), Err(GroupError::BadIndex(1)));
+
+    let mut g = s.group.clone();
+    g.devices[0].proof_of_possession = prove_possession(&s.secrets[1]);
+    assert_eq!(g.verify(&t), Err(GroupError::ProofOfPossession(1)));
+
+    // A group key that is not the sum of the shares (n-of-n).
+    let mut g = s.group.clone();
+    for d in &mut g.devices {
+        d.claim.group.pubkey = PublicKeyBytes(share_key(99).sk_to_pk().compress());
+    }
+    assert_eq!(g.verify(&t), Err(GroupError::GroupKeyMismatch));
+
+    // A platform claimed but not proven.
+    let mut g = s.group.clone();
+    g.devices[0].platform = PlatformId::Dev {
+        attester: Address::repeat_byte(5),
+    };
+    assert!(matches!(
+        g.verify(&t),
+        Err(GroupError::Attestation { index: 1, .. })
+    ));
+
+    // An untrusted attester.
+    let only_two = DevDevices {
+        trusted_attesters: s.attesters[..2].iter().map(|a| a.address()).collect(),
+    };
+    assert!(matches!(
+        s.group.verify(&only_two),
+        Err(GroupError::Attestation { index: 3, .. })
+    ));
+
+    // Duplicate and invalid shares.
+    let mut g = s.group.clone();
+    for d in &mut g.devices {
+        d.claim.shares[2] = d.claim.shares[0];
+    }
+    assert!(matches!(g.verify(&t), Err(GroupError::DuplicateShare(_))));
+    let mut g = s.group.clone();
+    for d in &mut g.devices {
+        d.claim.shares[2] = PublicKeyBytes([0x11; 48]);
+    }
+    assert!(matches!(g.verify(&t), Err(GroupError::InvalidShare(_))));
+}
+
+#[test]
+fn unsafe_thresholds_are_refused() {
+    let s = setup(3, |i| i);
+    for (m, n) in [(1u8, 2u8), (2, 4), (0, 3), (4, 3)] {
+        let mut g = s.group.clone();
+        for d in &mut g.devices {
+            d.claim.threshold = m;
+            d.claim.devices = n;
+        }
+        assert_eq!(g.verify(&trusting(&s)), Err(GroupError::Threshold { m, n }));
+    }
+    assert!(matches!(
+        GroupEvidence { devices: vec![] }.verify(&trusting(&s)),
+        Err(GroupError::DeviceCount { found: 0, .. })
+    ));
+}
+
+#[test]
+fn sgx_devices_are_checked_by_the_dcap_verifier() {
+    // Dev evidence presented to the SGX verifier is refused by backend, before any quote work.
+    let s = setup(3, |i| i);
+    let verifier = lsv_attestation::DcapVerifier::intel();
+    let policy = lsv_attestation::KeyGenerationPolicy {
+        mr_enclaves: vec![],
+        min_isv_svn: 0,
+        accepted_tcb_statuses: vec![lsv_attestation::TcbStatus::UpToDate],
+    };
+    let sgx = DcapDevices {
+        verifier: &verifier,
+        policy: &policy,
+        now: 0,
+        collateral: &[],
+    };
+    assert!(matches!(
+        s.group.verify(&sgx),
+        Err(GroupError::Attestation { index: 1, reason }) if reason.contains("expected sgx-dcap")
+    ));
+}

@@ -1,0 +1,134 @@
+//! P's side of attestation (DESIGN.md, "Attestation"): which attester P runs, the dev
+//! attestation key it creates and seals on first start, and what P tells a verifier's deployer.
+
+use crate::fsutil;
+use crate::sealer::{SealError, Sealer};
+use alloy_primitives::{Address, B256};
+use lsv_attestation::{Attester, Backend, DevAttester};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Which attester P runs.
+pub enum AttestationConfig {
+    /// The dev attestation key, created on first start and sealed with P's sealer in
+    /// `<data-dir>/dev-attestation-key.json`. Not hardware-backed.
+    Dev,
+    /// A given attester (for SGX, `lsv_attestation::GramineDcapAttester`).
+    Attester(Arc<dyn Attester>),
+}
+
+/// The dev attestation key's file: its address in the clear (public), its secret sealed.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DevKeyRecord {
+    version: u32,
+    address: Address,
+    backend: String,
+    sealed: serde_json::Value,
+}
+
+const DEV_KEY_VERSION: u32 = 1;
+pub const DEV_KEY_FILE: &str = "dev-attestation-key.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AttestationKeyError {
+    #[error("dev attestation key {path}: {reason}")]
+    Bad { path: PathBuf, reason: String },
+    #[error("dev attestation key {path}: {source}")]
+    Seal { path: PathBuf, source: SealError },
+    #[error("dev attestation key {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Loads the dev attestation key from `data_dir`, or creates and seals one on first start.
+/// The secret is never logged or written in the clear; only the address is.
+pub fn load_or_create_dev_attester(
+    data_dir: &Path,
+    sealer: &dyn Sealer,
+) -> Result<DevAttester, AttestationKeyError> {
+    let path = data_dir.join(DEV_KEY_FILE);
+    let bad = |reason: String| AttestationKeyError::Bad {
+        path: path.clone(),
+        reason,
+    };
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            let record: DevKeyRecord =
+                serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+            if record.version != DEV_KEY_VERSION {
+                return Err(bad(format!("version {} is not supported", record.version)));
+            }
+            if record.backend != sealer.backend() {
+                return Err(AttestationKeyError::Seal {
+                    path: path.clone(),
+                    source: SealError::WrongBackend {
+                        expected: sealer.backend(),
+                        found: record.backend,
+                    },
+                });
+            }
+            let secret = sealer.unseal_secret(&record.sealed).map_err(|source| {
+                AttestationKeyError::Seal {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
+            let attester = DevAttester::from_secret(&secret).map_err(|e| bad(e.to_string()))?;
+            // The keystore checksum does not cover its IV: the address catches a tampered one.
+            if attester.address() != record.address {
+                return Err(bad(
+                    "the sealed secret does not match the recorded address".into()
+                ));
+            }
+            Ok(attester)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let (attester, secret) = DevAttester::generate().map_err(|e| bad(e.to_string()))?;
+            let sealed = sealer
+                .seal_secret(&secret, "dev-attestation-key")
+                .map_err(|source| AttestationKeyError::Seal {
+                    path: path.clone(),
+                    source,
+                })?;
+            let record = DevKeyRecord {
+                version: DEV_KEY_VERSION,
+                address: attester.address(),
+                backend: sealer.backend().to_owned(),
+                sealed,
+            };
+            let json = serde_json::to_vec_pretty(&record).map_err(|e| bad(e.to_string()))?;
+            fsutil::write_file_atomic(&path, &json, true)
+                .map_err(|source| AttestationKeyError::Io { path, source })?;
+            tracing::info!(attester = %attester.address(), "created the dev attestation key");
+            Ok(attester)
+        }
+        Err(source) => Err(AttestationKeyError::Io { path, source }),
+    }
+}
+
+/// What P tells whoever deploys or configures a verifier for it: `lsv attestation` prints it and
+/// `GET /eth/v1/lsv/attestation` returns it.
+#[derive(Clone, Debug, Serialize)]
+pub struct AttestationInfo {
+    pub backend: Backend,
+    pub hardware_backed: bool,
+    /// Dev only: the address `DevAttestationVerifier` must be deployed with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attester: Option<Address>,
+    /// The vault's `POLICY_HASH` for this P: `sha256(policy_description)`.
+    pub policy_hash: B256,
+    pub policy_description: String,
+    /// The vault's `DOMAIN_TAG`.
+    pub domain_tag: B256,
+    pub chain_id: u64,
+    pub genesis_validators_root: B256,
+    /// `0x02 ‖ 0^11 ‖ C`, when C is configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withdrawal_credentials: Option<B256>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<&'static str>,
+}

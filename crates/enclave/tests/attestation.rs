@@ -1,0 +1,187 @@
+//! P's side of attestation: evidence at key generation (and only then), the dev attestation key
+//! sealed and kept across restarts, the SGX sealer's refusal outside an enclave, the policy hash.
+
+use alloy_primitives::{Address, B256};
+use lsv_attestation::{verify_dev_evidence, Backend};
+use lsv_consensus::Network;
+use lsv_enclave::keystore::Kdf;
+use lsv_enclave::sealer::SealError;
+use lsv_enclave::{
+    AttestationConfig, DataDir, DevSealer, Enclave, GramineSealer, Policy, Sealer, SystemClock,
+};
+use std::sync::Arc;
+
+const C: Address = Address::repeat_byte(0xc0);
+const OWNER: Address = Address::repeat_byte(0x0e);
+
+fn open(dir: &std::path::Path) -> Enclave {
+    Enclave::open(
+        &DataDir::new(dir),
+        Policy::new(Network::hoodi(), Some(C)),
+        Arc::new(DevSealer::open(dir, Kdf::Pbkdf2 { c: 1 }).unwrap()),
+        AttestationConfig::Dev,
+        Arc::new(SystemClock),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn each_generated_key_comes_with_dev_evidence_for_its_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = open(dir.path());
+    let info = p.attestation_info();
+    assert_eq!(info.backend, Backend::Dev);
+    assert!(!info.hardware_backed);
+    let attester = info.attester.expect("dev attester address");
+    let keys = p.generate_keys(OWNER, 2).await.unwrap();
+    for k in &keys {
+        let claim = *k.attestation.claim();
+        assert_eq!(claim.pubkey, k.pubkey);
+        assert_eq!(claim.owner, OWNER);
+        assert_eq!(
+            claim.withdrawal_credentials,
+            Network::compounding_withdrawal_credentials(C)
+        );
+        assert_eq!(claim.chain_id, 560_048, "Hoodi's DEPOSIT_CHAIN_ID");
+        assert_eq!(
+            claim.genesis_validators_root,
+            Network::hoodi().genesis_validators_root
+        );
+        assert_eq!(claim.policy_hash, p.policy().hash());
+        assert!(!k.hardware_backed);
+        verify_dev_evidence(&k.attestation, &claim, attester).unwrap();
+        let mut other = claim;
+        other.owner = Address::repeat_byte(0x99);
+        assert!(verify_dev_evidence(&k.attestation, &other, attester).is_err());
+    }
+    assert_ne!(keys[0].attestation, keys[1].attestation);
+}
+
+#[tokio::test]
+async fn the_dev_attestation_key_is_sealed_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = open(dir.path()).attestation_info().attester;
+    let record = std::fs::read_to_string(dir.path().join("dev-attestation-key.json")).unwrap();
+    // The file holds the address and a keystore, never the secret in the clear.
+    let v: serde_json::Value = serde_json::from_str(&record).unwrap();
+    assert_eq!(v["address"], serde_json::json!(first.unwrap()));
+    assert!(v["sealed"]["crypto"]["cipher"]["message"].is_string());
+    let second = open(dir.path()).attestation_info().attester;
+    assert_eq!(first, second);
+    // Another data directory, another key.
+    let other = tempfile::tempdir().unwrap();
+    assert_ne!(open(other.path()).attestation_info().attester, first);
+}
+
+#[test]
+fn a_tampered_dev_attestation_key_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(open(dir.path()));
+    let path = dir.path().join("dev-attestation-key.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    v["address"] = serde_json::json!(Address::repeat_byte(1));
+    std::fs::write(&path, v.to_string()).unwrap();
+    let got = Enclave::open(
+        &DataDir::new(dir.path()),
+        Policy::new(Network::hoodi(), Some(C)),
+        Arc::new(DevSealer::open(dir.path(), Kdf::Pbkdf2 { c: 1 }).unwrap()),
+        AttestationConfig::Dev,
+        Arc::new(SystemClock),
+    );
+    let err = got.err().expect("refused").to_string();
+    assert!(err.contains("does not match the recorded address"), "{err}");
+}
+
+#[test]
+fn the_policy_hash_is_stable_and_moves_with_every_rule_parameter() {
+    let p = Policy::new(Network::hoodi(), Some(C));
+    assert_eq!(p.hash(), Policy::new(Network::mainnet(), None).hash());
+    let text = p.canonical_description();
+    assert!(text.starts_with("lsv-policy v1\n"));
+    assert!(text.contains("current slot + 2;"));
+    assert_eq!(
+        p.hash(),
+        B256::from_slice(&<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()))
+    );
+    let mut wider = p.clone();
+    wider.max_skew_slots = 3;
+    assert_ne!(wider.hash(), p.hash());
+}
+
+fn fake_gramine(kind: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("attestation_type"), kind).unwrap();
+    dir
+}
+
+#[test]
+fn the_gramine_sealer_refuses_to_run_outside_a_dcap_enclave() {
+    let data = tempfile::tempdir().unwrap();
+    for kind in ["none", "epid"] {
+        let att = fake_gramine(kind);
+        assert!(matches!(
+            GramineSealer::open(&data.path().join("sealed"), att.path()),
+            Err(SealError::NotInEnclave(_))
+        ));
+    }
+    let nowhere = data.path().join("no-such-dir");
+    assert!(matches!(
+        GramineSealer::open(&data.path().join("sealed"), &nowhere),
+        Err(SealError::NotInEnclave(_))
+    ));
+}
+
+#[test]
+fn the_gramine_sealer_round_trips_and_stays_in_its_directory() {
+    let data = tempfile::tempdir().unwrap();
+    let att = fake_gramine("dcap");
+    let sealed_dir = data.path().join("sealed");
+    let sealer = GramineSealer::open(&sealed_dir, att.path()).unwrap();
+    assert!(sealer.is_hardware_backed());
+    let secret = [7u8; 32];
+    let pubkey = lsv_consensus::PublicKeyBytes([0xab; 48]);
+    let blob = sealer.seal(&secret, pubkey).unwrap();
+    assert_eq!(*sealer.unseal(&blob).unwrap(), secret);
+    // The file sits under the sealed directory (Gramine encrypts it there).
+    assert!(sealed_dir
+        .join(format!("{}.secret", hex::encode(pubkey.0)))
+        .is_file());
+    let blob = sealer
+        .seal_secret(&[9u8; 32], "dev-attestation-key")
+        .unwrap();
+    assert_eq!(*sealer.unseal_secret(&blob).unwrap(), [9u8; 32]);
+    for evil in [
+        "../../etc/passwd.secret",
+        "/abs.secret",
+        "a/b.secret",
+        ".secret",
+        "x",
+    ] {
+        assert!(
+            sealer.unseal(&serde_json::json!({ "file": evil })).is_err(),
+            "{evil}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn keys_sealed_with_the_gramine_sealer_reopen() {
+    let data = tempfile::tempdir().unwrap();
+    let att = fake_gramine("dcap");
+    let open_sgx = || {
+        Enclave::open(
+            &DataDir::new(data.path()),
+            Policy::new(Network::hoodi(), Some(C)),
+            Arc::new(GramineSealer::open(&data.path().join("sealed"), att.path()).unwrap()),
+            // The attester is not what this test is about: dev evidence, Gramine sealing.
+            AttestationConfig::Dev,
+            Arc::new(SystemClock),
+        )
+        .unwrap()
+    };
+    let p = open_sgx();
+    let keys = p.generate_keys(OWNER, 1).await.unwrap();
+    drop(p);
+    assert_eq!(open_sgx().public_keys(), vec![keys[0].pubkey]);
+}
