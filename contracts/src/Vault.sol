@@ -5,9 +5,11 @@ import {IAttestationVerifier} from "./interfaces/IAttestationVerifier.sol";
 import {IPositions} from "./interfaces/IPositions.sol";
 import {ISETH} from "./interfaces/ISETH.sol";
 import {IVault} from "./interfaces/IVault.sol";
+import {IWithdrawalVerifier} from "./interfaces/IWithdrawalVerifier.sol";
 import {Positions} from "./Positions.sol";
 import {SETH} from "./SETH.sol";
 import {ValidatorProofs} from "./lib/ValidatorProofs.sol";
+import {WithdrawalProofs} from "./lib/WithdrawalProofs.sol";
 import {WithdrawalRequests} from "./lib/WithdrawalRequests.sol";
 
 /// @title Vault
@@ -29,8 +31,11 @@ import {WithdrawalRequests} from "./lib/WithdrawalRequests.sol";
 /// - per request one slot: owner (20 bytes) ‖ running total (uint96);
 /// - per checkpoint one slot: last request id (uint128) ‖ rate (uint128);
 /// - per position two slots (`IVault.Position`; join writes only the first, the second holds the
-///   shortfall and the slashed flag, written only by a proven loss), plus one for the pubkey-hash
-///   index.
+///   shortfall, the slashed flag and the unpaid debt of a closed position, written only by a
+///   proven loss or a settlement), plus one for the pubkey-hash index;
+/// - per position with a residual one slot (`residualOf`); the ETH of the vault is `buffer +
+///   reserved + Σ residualOf` + withdrawals not yet proven;
+/// - a bitmap of credited withdrawal indices, 256 per slot.
 contract Vault is IVault {
     // ---- parameters -------------------------------------------------------------------------------
 
@@ -75,6 +80,8 @@ contract Vault is IVault {
     bytes32 public immutable POLICY_HASH;
     /// @notice `0x02 ‖ 0^11 ‖ address(this)`: the credentials every joined validator must have.
     bytes32 public immutable WITHDRAWAL_CREDENTIALS;
+    /// @notice The withdrawal-proof verifier for the same beacon chain, fixed at deployment.
+    IWithdrawalVerifier public immutable WITHDRAWAL_VERIFIER;
 
     // ---- state --------------------------------------------------------------------------------
 
@@ -122,6 +129,10 @@ contract Vault is IVault {
     mapping(uint256 positionId => Position) private _positions;
     /// @inheritdoc IVault
     mapping(bytes32 pubkeyHash => uint256 positionId) public override positionIdOf;
+    /// @inheritdoc IVault
+    mapping(uint256 positionId => uint256 wei_) public override residualOf;
+    /// @dev Bit `i % 256` of word `i / 256` is set once withdrawal index `i` was credited.
+    mapping(uint256 word => uint256 bits) private _creditedWithdrawals;
 
     /// @notice A constructor argument is unusable; `index` is its position (0-based).
     error InvalidConstructorArgument(uint256 index);
@@ -136,6 +147,7 @@ contract Vault is IVault {
     /// @param exitResendBlocks `EXIT_RESEND_BLOCKS` (not zero).
     /// @param minRedeem `MIN_REDEEM` (not zero).
     /// @param policyHash `POLICY_HASH`.
+    /// @param withdrawalVerifier `WITHDRAWAL_VERIFIER`: anchored to the same genesis and forks.
     constructor(
         IAttestationVerifier verifier,
         ValidatorProofs.Anchor memory anchor,
@@ -143,13 +155,20 @@ contract Vault is IVault {
         uint64 inactivityTrigger,
         uint256 exitResendBlocks,
         uint256 minRedeem,
-        bytes32 policyHash
+        bytes32 policyHash,
+        IWithdrawalVerifier withdrawalVerifier
     ) {
         if (address(verifier) == address(0)) revert InvalidConstructorArgument(0);
         if (anchor.forkVersions == bytes32(0)) revert InvalidConstructorArgument(1);
         if (maxValidators == 0) revert InvalidConstructorArgument(2);
         if (exitResendBlocks == 0) revert InvalidConstructorArgument(4);
         if (minRedeem == 0) revert InvalidConstructorArgument(5);
+        if (
+            address(withdrawalVerifier).code.length == 0 || withdrawalVerifier.GENESIS_TIME() != anchor.genesisTime
+                || withdrawalVerifier.GENESIS_VALIDATORS_ROOT() != anchor.genesisValidatorsRoot
+                || withdrawalVerifier.FORK_VERSIONS() != anchor.forkVersions
+        ) revert InvalidConstructorArgument(7);
+        WITHDRAWAL_VERIFIER = withdrawalVerifier;
         VERIFIER = verifier;
         GENESIS_TIME = anchor.genesisTime;
         GENESIS_VALIDATORS_ROOT = anchor.genesisValidatorsRoot;
@@ -226,7 +245,9 @@ contract Vault is IVault {
     /// @inheritdoc IVault
     function debtOf(uint256 positionId) external view override returns (uint256) {
         Position storage pos = _positions[positionId];
-        if (pos.status == Status.None) return 0;
+        Status status = pos.status;
+        if (status == Status.None) return 0;
+        if (status == Status.Closed) return pos.unpaidDebt;
         return _debt(pos.rewardPaid);
     }
 
@@ -277,6 +298,78 @@ contract Vault is IVault {
     /// @inheritdoc IVault
     function markSlashed(uint256 positionId, uint256 timestamp, bytes calldata proof) external override {
         _markToProof(positionId, timestamp, proof, true);
+    }
+
+    // ---- settlement -----------------------------------------------------------------------------
+
+    /// @inheritdoc IVault
+    function settle(
+        uint256 positionId,
+        uint256 validatorTimestamp,
+        bytes calldata validatorProof,
+        uint256 withdrawalTimestamp,
+        bytes calldata withdrawalProof
+    ) external override {
+        Position storage pos = _positionIn(positionId, false);
+        ValidatorProofs.Proven memory v = _prove(positionId, pos, validatorTimestamp, validatorProof);
+        uint64 withdrawable = v.withdrawableEpoch;
+        // `slash_validator` may still raise `withdrawable_epoch` until it is reached;
+        // `is_slashable_validator` is false from then on, so the value proven is final.
+        if (withdrawable == ValidatorProofs.FAR_FUTURE_EPOCH || v.slot / SLOTS_PER_EPOCH < withdrawable) {
+            revert NotWithdrawable(withdrawable, v.slot);
+        }
+        (WithdrawalProofs.Proven memory w, uint256 amount) =
+            _creditOnce(withdrawalTimestamp, withdrawalProof, pos.validatorIndex);
+        if (w.slot / SLOTS_PER_EPOCH < withdrawable) revert WithdrawalBeforeWithdrawable(w.slot, withdrawable);
+        _close(positionId, pos, w.index, amount);
+    }
+
+    /// @inheritdoc IVault
+    function creditWithdrawal(uint256 positionId, uint256 timestamp, bytes calldata proof) external override {
+        Position storage pos = _positions[positionId];
+        if (pos.status != Status.Closed) revert InvalidPositionStatus(positionId, pos.status);
+        (WithdrawalProofs.Proven memory w, uint256 amount) = _creditOnce(timestamp, proof, pos.validatorIndex);
+        uint256 unpaid = pos.unpaidDebt;
+        uint256 toBacking = amount < unpaid ? amount : unpaid;
+        if (toBacking != 0) {
+            pos.unpaidDebt = uint96(unpaid - toBacking);
+            buffer += uint128(toBacking);
+        }
+        uint256 toOwner = amount - toBacking;
+        if (toOwner != 0) _owe(positionId, toOwner);
+        emit WithdrawalCredited(positionId, w.index, w.validatorIndex, amount, toBacking, toOwner);
+    }
+
+    /// @inheritdoc IVault
+    function creditUnattributedWithdrawal(
+        uint64 validatorIndex,
+        uint256 validatorTimestamp,
+        bytes calldata validatorProof,
+        uint256 withdrawalTimestamp,
+        bytes calldata withdrawalProof
+    ) external override {
+        ValidatorProofs.Proven memory v =
+            ValidatorProofs.verifyAt(validatorProof, validatorIndex, validatorTimestamp, _anchor());
+        uint256 positionId = positionIdOf[keccak256(abi.encodePacked(v.pubkeyHead, v.pubkeyTail))];
+        if (positionId != 0) revert WithdrawalAttributed(positionId);
+        (WithdrawalProofs.Proven memory w, uint256 amount) =
+            _creditOnce(withdrawalTimestamp, withdrawalProof, validatorIndex);
+        buffer += uint128(amount);
+        emit WithdrawalCredited(0, w.index, validatorIndex, amount, amount, 0);
+    }
+
+    /// @inheritdoc IVault
+    function claimResidual(uint256 positionId, address recipient) external override {
+        address holder = POSITIONS.ownerOf(positionId);
+        if (msg.sender != holder) revert NotPositionOwner(positionId, holder);
+        uint256 amount = residualOf[positionId];
+        if (amount == 0) revert NoResidual(positionId);
+        residualOf[positionId] = 0;
+        address to = recipient == address(0) ? holder : recipient;
+        emit ResidualClaimed(positionId, holder, to, amount);
+
+        (bool ok,) = to.call{value: amount}("");
+        if (!ok) revert EthTransferFailed(to, amount);
     }
 
     // ---- demand exits ---------------------------------------------------------------------------
@@ -391,16 +484,13 @@ contract Vault is IVault {
 
     /// @inheritdoc IVault
     function claim(uint256 requestId, uint256 checkpointHint) external override {
-        if (requestId == 0 || requestId > lastFinalizedId) revert RequestNotFinalized(requestId);
-        Request memory request = _requests[requestId];
-        if (request.owner == address(0)) revert AlreadyClaimed(requestId);
-        uint256 amount = _payout(requestId, request.cumulative, _rateAt(requestId, checkpointHint));
-        _requests[requestId].owner = address(0);
-        reserved -= uint128(amount); // checked: the batch reserved at least the sum of its payouts
-        emit Claimed(requestId, request.owner, amount);
+        _claim(requestId, checkpointHint, address(0));
+    }
 
-        (bool ok,) = request.owner.call{value: amount}("");
-        if (!ok) revert EthTransferFailed(request.owner, amount);
+    /// @inheritdoc IVault
+    function claimTo(uint256 requestId, uint256 checkpointHint, address recipient) external override {
+        if (recipient == address(0)) revert InvalidOwner(recipient);
+        _claim(requestId, checkpointHint, recipient);
     }
 
     /// @inheritdoc IVault
@@ -633,6 +723,73 @@ contract Vault is IVault {
             (bool ok,) = msg.sender.call{value: refund}("");
             if (!ok) revert EthTransferFailed(msg.sender, refund);
         }
+    }
+
+    /// @dev Pays request `requestId` to its owner (`recipient` zero) or, at the owner's call, to
+    /// `recipient`.
+    function _claim(uint256 requestId, uint256 checkpointHint, address recipient) private {
+        if (requestId == 0 || requestId > lastFinalizedId) revert RequestNotFinalized(requestId);
+        Request memory request = _requests[requestId];
+        if (request.owner == address(0)) revert AlreadyClaimed(requestId);
+        if (recipient == address(0)) recipient = request.owner;
+        else if (msg.sender != request.owner) revert NotRequestOwner(requestId, request.owner);
+        uint256 amount = _payout(requestId, request.cumulative, _rateAt(requestId, checkpointHint));
+        _requests[requestId].owner = address(0);
+        reserved -= uint128(amount); // checked: the batch reserved at least the sum of its payouts
+        emit Claimed(requestId, request.owner, recipient, amount);
+
+        (bool ok,) = recipient.call{value: amount}("");
+        if (!ok) revert EthTransferFailed(recipient, amount);
+    }
+
+    /// @dev Closes a live position on a withdrawal of `amount` wei (`settle`'s effects): its debt
+    /// leaves the live totals, `min(amount, debt)` joins the buffer, the rest is owed to the
+    /// holder, the unrepaid debt is recorded, the provisional shortfall dropped.
+    function _close(uint256 positionId, Position storage pos, uint64 withdrawalIndex, uint256 amount) private {
+        uint256 debt = _debt(pos.rewardPaid);
+        Status status = pos.status;
+        pos.status = Status.Closed;
+        totalLiveDebt -= uint96(debt); // checked: the position's debt is part of it
+        if (status == Status.Exiting) exitingDebt -= uint96(debt);
+        if (pos.exitRequested) {
+            pos.exitRequested = false;
+            pendingExitDebt -= uint96(debt);
+        }
+        uint256 shortfall = pos.shortfall;
+        if (shortfall != 0) {
+            pos.shortfall = 0;
+            provisionalShortfall -= uint96(shortfall); // it was part of the total
+        }
+        uint256 toQueue = amount < debt ? amount : debt;
+        uint256 unpaid = debt - toQueue;
+        if (unpaid != 0) pos.unpaidDebt = uint96(unpaid);
+        buffer += uint128(toQueue);
+        uint256 toOwner = amount - toQueue;
+        if (toOwner != 0) _owe(positionId, toOwner);
+        emit Settled(positionId, withdrawalIndex, amount, toQueue, toOwner, unpaid);
+    }
+
+    /// @dev Verifies a withdrawal proof, checks it paid the vault for validator `validatorIndex`,
+    /// and marks its global index credited (each once). Returns it and its amount in wei.
+    function _creditOnce(uint256 timestamp, bytes calldata proof, uint64 validatorIndex)
+        private
+        returns (WithdrawalProofs.Proven memory w, uint256 amount)
+    {
+        w = WITHDRAWAL_VERIFIER.verifyWithdrawal(proof, timestamp);
+        if (w.withdrawalAddress != address(this)) revert WithdrawalNotToVault(w.withdrawalAddress);
+        if (w.validatorIndex != validatorIndex) revert WithdrawalOfAnotherValidator(w.validatorIndex, validatorIndex);
+        uint256 word = w.index >> 8;
+        uint256 bit = 1 << (w.index & 0xff);
+        uint256 bits = _creditedWithdrawals[word];
+        if (bits & bit != 0) revert WithdrawalAlreadyCredited(w.index);
+        _creditedWithdrawals[word] = bits | bit;
+        amount = uint256(w.amount) * 1 gwei;
+    }
+
+    /// @dev Owes `amount` more wei to position `positionId`'s holder. No running total: it would
+    /// cost every settlement a storage write, and nothing on-chain reads it.
+    function _owe(uint256 positionId, uint256 amount) private {
+        residualOf[positionId] += amount;
     }
 
     /// @dev `keyGenerationBinding` for a 48-byte pubkey.

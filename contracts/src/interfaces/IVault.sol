@@ -12,7 +12,10 @@ interface IVault {
     enum Status {
         None,
         Active,
-        Exiting
+        Exiting,
+        /// Settled on its first withdrawal at or after the withdrawable epoch: no longer live;
+        /// later withdrawals of the validator are credited to it (`creditWithdrawal`).
+        Closed
     }
 
     /// @notice Why a position may be passed over by the demand-exit cursor (`Eligible`: it may not).
@@ -57,6 +60,9 @@ interface IVault {
         uint128 shortfall;
         /// Whether a proof showed it slashed (`markSlashed`).
         bool slashed;
+        /// Once `Closed`: what its withdrawals have not yet repaid of its debt, in wei (a realised
+        /// loss, which later withdrawals of the validator repay first).
+        uint96 unpaidDebt;
     }
 
     // ---- events ---------------------------------------------------------------------------------
@@ -88,8 +94,9 @@ interface IVault {
         uint256 ethReserved,
         uint256 rate
     );
-    /// @notice Request `requestId` was paid: `amount` wei to `owner`.
-    event Claimed(uint256 indexed requestId, address indexed owner, uint256 amount);
+    /// @notice Request `requestId` of `owner` was paid: `amount` wei to `recipient` (the owner
+    /// itself, unless the owner chose another with `claimTo`).
+    event Claimed(uint256 indexed requestId, address indexed owner, address recipient, uint256 amount);
     /// @notice `caller` ejected position `positionId` on a proof of state `slot` showing
     /// `balanceGwei` and `inactivityScore`; `rewarded` says whether the eject reward was paid.
     event Ejected(
@@ -135,6 +142,31 @@ interface IVault {
         uint256 indexed positionId, address indexed caller, SkipReason reason, uint256 nextCursor
     );
 
+    /// @notice Position `positionId` was settled on withdrawal `withdrawalIndex` of `amount` wei:
+    /// `toQueue` joined the buffer, `toOwner` is owed to the position's owner, `unpaidDebt` of its
+    /// debt is a realised loss until later withdrawals repay it.
+    event Settled(
+        uint256 indexed positionId,
+        uint64 indexed withdrawalIndex,
+        uint256 amount,
+        uint256 toQueue,
+        uint256 toOwner,
+        uint256 unpaidDebt
+    );
+    /// @notice Withdrawal `withdrawalIndex` of `amount` wei for validator `validatorIndex` was
+    /// credited: `toBacking` to the buffer, `toOwner` to position `positionId`'s owner (position
+    /// 0: a validator without a position, all of it to backing).
+    event WithdrawalCredited(
+        uint256 indexed positionId,
+        uint64 indexed withdrawalIndex,
+        uint64 validatorIndex,
+        uint256 amount,
+        uint256 toBacking,
+        uint256 toOwner
+    );
+    /// @notice `owner`, holder of position `positionId`, was paid its residual `amount` at `recipient`.
+    event ResidualClaimed(uint256 indexed positionId, address indexed owner, address recipient, uint256 amount);
+
     // ---- errors ---------------------------------------------------------------------------------
 
     /// @notice A pubkey must be 48 bytes; this one is `length`.
@@ -176,6 +208,25 @@ interface IVault {
     error InvalidCheckpointHint(uint256 requestId, uint256 hint);
     /// @notice Sending `amount` wei to `to` failed.
     error EthTransferFailed(address to, uint256 amount);
+    /// @notice Only `owner` may choose where request `requestId` is paid.
+    error NotRequestOwner(uint256 requestId, address owner);
+    /// @notice The proven state is not yet at the validator's withdrawable epoch (or it has none:
+    /// FAR_FUTURE), so the epoch could still move (a slashing raises it) and no sweep is due.
+    error NotWithdrawable(uint64 withdrawableEpoch, uint64 slot);
+    /// @notice The withdrawal's block (`slot`) is before the validator's withdrawable epoch.
+    error WithdrawalBeforeWithdrawable(uint64 slot, uint64 withdrawableEpoch);
+    /// @notice The withdrawal paid `to`, not the vault.
+    error WithdrawalNotToVault(address to);
+    /// @notice The withdrawal is of validator `proven`, not `expected`.
+    error WithdrawalOfAnotherValidator(uint64 proven, uint64 expected);
+    /// @notice Withdrawal `withdrawalIndex` was credited already.
+    error WithdrawalAlreadyCredited(uint64 withdrawalIndex);
+    /// @notice The validator joined as `positionId`: its withdrawals are credited to the position.
+    error WithdrawalAttributed(uint256 positionId);
+    /// @notice Position `positionId` has no residual to claim.
+    error NoResidual(uint256 positionId);
+    /// @notice Only `owner`, holder of position `positionId`, may claim its residual.
+    error NotPositionOwner(uint256 positionId, address owner);
     /// @notice Position `positionId` is `status`, which this call does not accept.
     error InvalidPositionStatus(uint256 positionId, Status status);
     /// @notice The proven key belongs to position `provenPositionId` (0: none), not `positionId`.
@@ -381,6 +432,16 @@ interface IVault {
     /// @param checkpointHint The checkpoint covering it (`findCheckpoint` computes it off-chain).
     function claim(uint256 requestId, uint256 checkpointHint) external;
 
+    /// @notice As `claim`, paid to `recipient` instead of the owner; only the owner may call.
+    /// For owners that cannot receive ETH (a contract without `receive`), whose requests `claim`
+    /// could never pay.
+    /// @dev Reverts as `claim` does, with `NotRequestOwner` for another caller, and with
+    /// `InvalidOwner` for a zero recipient.
+    /// @param requestId The request.
+    /// @param checkpointHint The checkpoint covering it.
+    /// @param recipient Where the ETH goes.
+    function claimTo(uint256 requestId, uint256 checkpointHint, address recipient) external;
+
     /// @notice The checkpoint covering finalized request `requestId` (binary search; for callers
     /// off-chain), 0 if it is not finalized.
     /// @param requestId The request.
@@ -392,6 +453,69 @@ interface IVault {
     /// @param checkpointHint The checkpoint covering it.
     /// @return The amount in wei.
     function claimable(uint256 requestId, uint256 checkpointHint) external view returns (uint256);
+
+    // ---- settlement -------------------------------------------------------------------------------
+
+    /// @notice Closes position `positionId` on its validator's first withdrawal at or after the
+    /// withdrawable epoch: `min(amount, debt)` joins the buffer (funds the queue), the rest is
+    /// owed to the position's owner, and what the withdrawal does not repay of the debt becomes a
+    /// realised loss (`unpaidDebt`); the position's provisional shortfall is dropped. Anyone may
+    /// call.
+    /// @dev Position `Active` or `Exiting`. `validatorProof` (format 1, any parts) must show the
+    /// validator's `withdrawable_epoch` reached by the proven state's epoch, from when it can no
+    /// longer change; `withdrawalProof` (via `WITHDRAWAL_VERIFIER`) a withdrawal to the vault, of
+    /// this validator, in a block at or after that epoch, not credited before. The first such
+    /// withdrawal is the sweep of the whole balance; if a later one is settled first, the sweep
+    /// is credited with `creditWithdrawal` and repays the realised loss before the owner gets
+    /// anything, so the end result is the same in either order.
+    /// @param positionId The position.
+    /// @param validatorTimestamp The timestamp whose EIP-4788 root anchors `validatorProof`.
+    /// @param validatorProof A proof of the validator.
+    /// @param withdrawalTimestamp The timestamp whose EIP-4788 root anchors `withdrawalProof`.
+    /// @param withdrawalProof A proof of the withdrawal.
+    function settle(
+        uint256 positionId,
+        uint256 validatorTimestamp,
+        bytes calldata validatorProof,
+        uint256 withdrawalTimestamp,
+        bytes calldata withdrawalProof
+    ) external;
+
+    /// @notice Credits a further withdrawal of closed position `positionId`'s validator (late
+    /// sync-committee rewards, a late deposit swept again): to backing while the position has
+    /// `unpaidDebt`, the rest to its owner. Anyone may call.
+    /// @param positionId The `Closed` position.
+    /// @param timestamp The timestamp whose EIP-4788 root anchors `proof`.
+    /// @param proof A proof of the withdrawal.
+    function creditWithdrawal(uint256 positionId, uint256 timestamp, bytes calldata proof) external;
+
+    /// @notice Credits a withdrawal to the vault of a validator that never joined (deposited with
+    /// the vault's credentials but no position): all of it to backing, as a donation. Anyone may
+    /// call.
+    /// @param validatorIndex The validator.
+    /// @param validatorTimestamp The timestamp whose EIP-4788 root anchors `validatorProof`.
+    /// @param validatorProof A proof of the validator (its key, to show it has no position).
+    /// @param withdrawalTimestamp The timestamp whose EIP-4788 root anchors `withdrawalProof`.
+    /// @param withdrawalProof A proof of the withdrawal.
+    function creditUnattributedWithdrawal(
+        uint64 validatorIndex,
+        uint256 validatorTimestamp,
+        bytes calldata validatorProof,
+        uint256 withdrawalTimestamp,
+        bytes calldata withdrawalProof
+    ) external;
+
+    /// @notice Pays position `positionId`'s residual (what its withdrawals brought beyond its
+    /// debt) to `recipient`, or to the caller if `recipient` is zero. Only the position's current
+    /// holder may call: the claim moves with the token.
+    /// @param positionId The position.
+    /// @param recipient Where the ETH goes (zero: the holder).
+    function claimResidual(uint256 positionId, address recipient) external;
+
+    /// @notice What position `positionId`'s holder may claim now, in wei.
+    /// @param positionId The position.
+    /// @return The residual.
+    function residualOf(uint256 positionId) external view returns (uint256);
 
     /// @notice The ETH backing sETH: `buffer + totalLiveDebt - provisionalShortfall`.
     /// @return The backing in wei.

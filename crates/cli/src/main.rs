@@ -4,8 +4,11 @@ mod bench;
 
 use alloy_primitives::Address;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use lsv_attestation::GramineDcapAttester;
 use lsv_consensus::Network;
-use lsv_enclave::{DataDir, DevSealer, Enclave, Policy, SystemClock};
+use lsv_enclave::{
+    AttestationConfig, DataDir, DevSealer, Enclave, GramineSealer, Policy, SystemClock,
+};
 use lsv_signer::AppState;
 use lsv_slashing_protection::{Interchange, InterchangeFormat};
 use std::net::SocketAddr;
@@ -32,6 +35,12 @@ enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Print what a verifier for this P needs: attestation backend, the dev attester's address
+    /// (for `DevAttestationVerifier`), the policy hash (`POLICY_HASH`), chain and credentials.
+    Attestation {
+        #[command(flatten)]
+        p: PArgs,
     },
     /// Slashing-protection database: EIP-3076 interchange export/import, pruning.
     Slashing {
@@ -61,6 +70,20 @@ struct PArgs {
     /// How many slots ahead of the clock a block or attestation may be.
     #[arg(long, default_value_t = 2)]
     max_skew_slots: u64,
+    /// Sealing and attestation backend: `dev` (software only, not hardware-backed) or
+    /// `sgx-dcap` (inside an SGX enclave under gramine-sgx: keys on the MRENCLAVE-keyed
+    /// encrypted mount, DCAP quotes from Gramine's /dev/attestation).
+    #[arg(long, value_enum, default_value_t = AttestationBackend::Dev)]
+    attestation: AttestationBackend,
+    /// Gramine's attestation pseudo-files (sgx-dcap only).
+    #[arg(long, default_value = lsv_attestation::gramine::DEFAULT_ROOT)]
+    gramine_attestation_dir: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AttestationBackend {
+    Dev,
+    SgxDcap,
 }
 
 #[derive(Args)]
@@ -86,6 +109,10 @@ enum KeysCommand {
         /// Where to write the deposit data (a JSON array, the launchpad's format).
         #[arg(long, default_value = "deposit_data.json")]
         out: PathBuf,
+        /// Where to write the key-generation evidence (a JSON array, one per key, in order);
+        /// `attestation.json` beside the deposit data if absent.
+        #[arg(long)]
+        attestation_out: Option<PathBuf>,
     },
     /// List the public keys P holds.
     List {
@@ -129,6 +156,8 @@ enum Format {
 enum BenchCommand {
     /// Drive the real HTTP signer with many keys and concurrent clients; compare with raw blst.
     Signer(bench::SignerBenchArgs),
+    /// Run every vault call in the revm harness and print its gas against the targets.
+    Gas,
 }
 
 fn load_network(name: &str) -> Result<Network, String> {
@@ -148,10 +177,35 @@ fn open_enclave(p: &PArgs) -> Result<Arc<Enclave>, String> {
     let data_dir = DataDir::new(&p.data_dir);
     std::fs::create_dir_all(data_dir.root())
         .map_err(|e| format!("{}: {e}", data_dir.root().display()))?;
-    let sealer =
-        DevSealer::open(data_dir.root(), DevSealer::DEFAULT_KDF).map_err(|e| e.to_string())?;
-    let enclave = Enclave::open(&data_dir, policy, Arc::new(sealer), Arc::new(SystemClock))
-        .map_err(|e| e.to_string())?;
+    let (sealer, attestation): (Arc<dyn lsv_enclave::Sealer>, AttestationConfig) = match p
+        .attestation
+    {
+        AttestationBackend::Dev => (
+            Arc::new(
+                DevSealer::open(data_dir.root(), DevSealer::DEFAULT_KDF)
+                    .map_err(|e| e.to_string())?,
+            ),
+            AttestationConfig::Dev,
+        ),
+        // The data directory must be the manifest's encrypted mount (gramine/README).
+        AttestationBackend::SgxDcap => (
+            Arc::new(
+                GramineSealer::open(&data_dir.root().join("sealed"), &p.gramine_attestation_dir)
+                    .map_err(|e| e.to_string())?,
+            ),
+            AttestationConfig::Attester(Arc::new(
+                GramineDcapAttester::open(&p.gramine_attestation_dir).map_err(|e| e.to_string())?,
+            )),
+        ),
+    };
+    let enclave = Enclave::open(
+        &data_dir,
+        policy,
+        sealer,
+        attestation,
+        Arc::new(SystemClock),
+    )
+    .map_err(|e| e.to_string())?;
     Ok(Arc::new(enclave))
 }
 
@@ -190,6 +244,7 @@ fn run(cli: Cli) -> Result<(), String> {
                     owner,
                     count,
                     out,
+                    attestation_out,
                 },
         } => {
             let enclave = open_enclave(&p)?;
@@ -199,13 +254,41 @@ fn run(cli: Cli) -> Result<(), String> {
             let deposits: Vec<_> = keys.iter().map(|k| &k.deposit_data).collect();
             let json = serde_json::to_string_pretty(&deposits).expect("deposit data serializes");
             std::fs::write(&out, json).map_err(|e| format!("{}: {e}", out.display()))?;
+            let attestation_out =
+                attestation_out.unwrap_or_else(|| out.with_file_name("attestation.json"));
+            let evidence: Vec<_> = keys.iter().map(|k| &k.attestation).collect();
+            let json = serde_json::to_string_pretty(&evidence).expect("evidence serializes");
+            std::fs::write(&attestation_out, json)
+                .map_err(|e| format!("{}: {e}", attestation_out.display()))?;
             for k in &keys {
                 println!("{}", k.pubkey);
             }
             eprintln!("wrote {} deposit(s) to {}", keys.len(), out.display());
-            if !enclave.is_hardware_backed() {
-                eprintln!("note: dev backend; keys are sealed in software, not hardware-backed");
+            for k in &keys {
+                eprintln!(
+                    "attestation ({}) of {}: binding {}, evidence {}",
+                    k.attestation.backend(),
+                    k.pubkey,
+                    k.attestation.binding(),
+                    alloy_primitives::hex::encode_prefixed(k.attestation.evidence_bytes()),
+                );
             }
+            eprintln!(
+                "wrote {} attestation(s) to {}",
+                keys.len(),
+                attestation_out.display()
+            );
+            if !enclave.is_hardware_backed() {
+                eprintln!("note: dev backend; keys are sealed in software and attested by a software key, not hardware-backed");
+            }
+            Ok(())
+        }
+        Command::Attestation { p } => {
+            let info = open_enclave(&p)?.attestation_info();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&info).expect("attestation info serializes")
+            );
             Ok(())
         }
         Command::Keys {
@@ -220,6 +303,12 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Bench {
             command: BenchCommand::Signer(args),
         } => bench::signer(args),
+        Command::Bench {
+            command: BenchCommand::Gas,
+        } => {
+            println!("{}", lsv_contracts::vault_gas::measure());
+            Ok(())
+        }
     }
 }
 
@@ -276,6 +365,14 @@ fn run_signer(args: SignerArgs) -> Result<(), String> {
     if !enclave.is_hardware_backed() {
         tracing::warn!("dev backend: keys are sealed in software with a password in the data directory; not hardware-backed");
     }
+    let attestation = enclave.attestation_info();
+    tracing::info!(
+        backend = %attestation.backend,
+        hardware_backed = attestation.hardware_backed,
+        attester = ?attestation.attester,
+        policy_hash = %attestation.policy_hash,
+        "attestation ready (GET /eth/v1/lsv/attestation)"
+    );
     if !args.listen.ip().is_loopback() {
         tracing::warn!(listen = %args.listen, "listening beyond loopback: the signing API has no authentication");
     }

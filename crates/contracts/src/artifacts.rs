@@ -51,6 +51,11 @@ pub mod bindings {
         ERC721ReceiverProbe,
         "../../contracts/artifacts/ERC721ReceiverProbe.json"
     );
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        EthRefusingCaller,
+        "../../contracts/artifacts/EthRefusingCaller.json"
+    );
     /// The vault's ABI shares `ValidatorProofs.Anchor` with the probe's: its own module keeps
     /// the two generated `ValidatorProofs` modules apart (`vault::ValidatorProofs::Anchor`).
     pub mod vault {
@@ -61,10 +66,40 @@ pub mod bindings {
         );
     }
     pub use vault::Vault;
+    /// The withdrawal-proof probe's ABI also carries `ValidatorProofs.Anchor` and `.Proven`: its
+    /// own module keeps its generated `ValidatorProofs` apart too
+    /// (`withdrawal_proofs::WithdrawalProofs::Proven`).
+    pub mod withdrawal_proofs {
+        alloy_sol_types::sol!(
+            #[sol(all_derives)]
+            WithdrawalProofsProbe,
+            "../../contracts/artifacts/WithdrawalProofsProbe.json"
+        );
+    }
+    pub use withdrawal_proofs::WithdrawalProofsProbe;
+    /// The vault's withdrawal verifier (the same structs again, in a module of its own).
+    pub mod withdrawal_verifier {
+        alloy_sol_types::sol!(
+            #[sol(all_derives)]
+            WithdrawalVerifier,
+            "../../contracts/artifacts/WithdrawalVerifier.json"
+        );
+    }
+    pub use withdrawal_verifier::WithdrawalVerifier;
     alloy_sol_types::sol!(
         #[sol(all_derives)]
         DevAttestationVerifier,
         "../../contracts/artifacts/DevAttestationVerifier.json"
+    );
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        DcapAttestationVerifier,
+        "../../contracts/artifacts/DcapAttestationVerifier.json"
+    );
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        X509Probe,
+        "../../contracts/artifacts/X509Probe.json"
     );
 }
 
@@ -183,6 +218,20 @@ pub static VALIDATOR_PROOFS_PROBE: Artifact = Artifact::new(
     include_str!("../../../contracts/artifacts/ValidatorProofsProbe.json"),
 );
 
+/// `src/WithdrawalVerifier.sol`: `WithdrawalProofs` for one chain, the vault's
+/// `WITHDRAWAL_VERIFIER`.
+pub static WITHDRAWAL_VERIFIER: Artifact = Artifact::new(
+    "WithdrawalVerifier",
+    include_str!("../../../contracts/artifacts/WithdrawalVerifier.json"),
+);
+
+/// `test/WithdrawalProofsProbe.sol`: test-only, drives the `WithdrawalProofs` library (lsv
+/// withdrawal proofs against an EIP-4788 root, `crates/proofs/FORMAT.md`).
+pub static WITHDRAWAL_PROOFS_PROBE: Artifact = Artifact::new(
+    "WithdrawalProofsProbe",
+    include_str!("../../../contracts/artifacts/WithdrawalProofsProbe.json"),
+);
+
 /// `src/SETH.sol`: sETH, the ERC-20 (with ERC-2612 permit) the vault mints and burns.
 pub static SETH: Artifact = Artifact::new(
     "SETH",
@@ -201,6 +250,12 @@ pub static ERC721_RECEIVER_PROBE: Artifact = Artifact::new(
     include_str!("../../../contracts/artifacts/ERC721ReceiverProbe.json"),
 );
 
+/// `test/EthRefusingCaller.sol`: test-only, a contract caller that cannot receive ETH.
+pub static ETH_REFUSING_CALLER: Artifact = Artifact::new(
+    "EthRefusingCaller",
+    include_str!("../../../contracts/artifacts/EthRefusingCaller.json"),
+);
+
 /// `src/Vault.sol`: the vault (join, queue); deploys its own sETH and positions.
 pub static VAULT: Artifact = Artifact::new(
     "Vault",
@@ -214,16 +269,34 @@ pub static DEV_ATTESTATION_VERIFIER: Artifact = Artifact::new(
     include_str!("../../../contracts/artifacts/DevAttestationVerifier.json"),
 );
 
+/// `src/DcapAttestationVerifier.sol`: the on-chain Intel SGX DCAP verifier (quote v3 and its
+/// collateral, authenticated to Intel's root key; evidence from [`crate::dcap`]).
+pub static DCAP_ATTESTATION_VERIFIER: Artifact = Artifact::new(
+    "DcapAttestationVerifier",
+    include_str!("../../../contracts/artifacts/DcapAttestationVerifier.json"),
+);
+
+/// `test/X509Probe.sol`: test-only, exposes the DCAP verifier's X.509 certificate and CRL reader.
+pub static X509_PROBE: Artifact = Artifact::new(
+    "X509Probe",
+    include_str!("../../../contracts/artifacts/X509Probe.json"),
+);
+
 /// Every deployable artifact the crate knows.
 pub static ALL: &[&Artifact] = &[
     &DEPOSIT_CONTRACT,
     &SYSTEM_CONTRACTS_PROBE,
     &VALIDATOR_PROOFS_PROBE,
+    &WITHDRAWAL_PROOFS_PROBE,
+    &WITHDRAWAL_VERIFIER,
     &SETH,
     &POSITIONS,
     &ERC721_RECEIVER_PROBE,
+    &ETH_REFUSING_CALLER,
     &VAULT,
     &DEV_ATTESTATION_VERIFIER,
+    &DCAP_ATTESTATION_VERIFIER,
+    &X509_PROBE,
 ];
 
 /// Renders revert data for a person: a custom error of any known contract with its arguments,
@@ -236,6 +309,12 @@ pub fn describe_revert(data: &[u8]) -> String {
         return format!("{e:?}");
     }
     if let Ok(e) = bindings::ValidatorProofsProbe::ValidatorProofsProbeErrors::abi_decode(data) {
+        return format!("{e:?}");
+    }
+    if let Ok(e) = bindings::WithdrawalProofsProbe::WithdrawalProofsProbeErrors::abi_decode(data) {
+        return format!("{e:?}");
+    }
+    if let Ok(e) = bindings::WithdrawalVerifier::WithdrawalVerifierErrors::abi_decode(data) {
         return format!("{e:?}");
     }
     if let Ok(e) = bindings::SETH::SETHErrors::abi_decode(data) {
@@ -252,6 +331,14 @@ pub fn describe_revert(data: &[u8]) -> String {
     }
     if let Ok(e) = bindings::DevAttestationVerifier::DevAttestationVerifierErrors::abi_decode(data)
     {
+        return format!("{e:?}");
+    }
+    if let Ok(e) =
+        bindings::DcapAttestationVerifier::DcapAttestationVerifierErrors::abi_decode(data)
+    {
+        return format!("{e:?}");
+    }
+    if let Ok(e) = bindings::X509Probe::X509ProbeErrors::abi_decode(data) {
         return format!("{e:?}");
     }
     alloy_sol_types::decode_revert_reason(data)

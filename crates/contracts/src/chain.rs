@@ -290,6 +290,13 @@ impl Chain {
         }
     }
 
+    /// Credits a consensus-layer withdrawal of `amount_gwei` to `address` as the execution layer
+    /// does (EIP-4895): the balance rises, no code runs, no transaction or log records it.
+    pub fn credit_withdrawal(&mut self, address: Address, amount_gwei: u64) {
+        let wei = self.balance(address) + U256::from(amount_gwei) * U256::from(1_000_000_000u64);
+        self.set_balance(address, wei);
+    }
+
     /// Places runtime code at an address, as a genesis allocation does (no constructor runs).
     pub fn set_code(&mut self, address: Address, code: Bytes) {
         let mut info = self

@@ -21,9 +21,12 @@
 
 pub mod artifacts;
 pub mod chain;
+pub mod dcap;
+pub mod devnet;
 pub mod gas;
 pub mod receipt;
 pub mod requests;
+pub mod vault_gas;
 
 pub use artifacts::{bindings, Artifact};
 pub use chain::{Chain, ChainError, TxRequest};
