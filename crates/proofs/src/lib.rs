@@ -19,6 +19,7 @@ pub mod merkle;
 pub mod preset;
 pub mod proof;
 pub mod prover;
+mod reader;
 pub mod state;
 pub mod withdrawal;
 

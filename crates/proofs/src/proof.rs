@@ -8,6 +8,7 @@
 
 use crate::gindex;
 use crate::merkle::{hash_pair, u64_chunk, zero_hash};
+use crate::reader::Reader;
 use alloy_primitives::B256;
 use lsv_consensus::containers::{Fork, Validator};
 use lsv_consensus::{Epoch, Gwei, Network, PublicKeyBytes, Slot, Version};
@@ -166,6 +167,12 @@ pub enum VerifyError {
     RootMismatch { expected: B256, computed: B256 },
 }
 
+impl From<crate::reader::Malformed> for VerifyError {
+    fn from(m: crate::reader::Malformed) -> Self {
+        Self::Malformed(m.0)
+    }
+}
+
 impl ValidatorProof {
     /// Verifies the proof for validator `index` against `block_root` (an EIP-4788 root).
     /// The steps are FORMAT.md's "Verification", in order.
@@ -286,7 +293,7 @@ impl ValidatorProof {
     /// Parses the on-chain encoding. Rejects unknown versions and part bits, sibling counts
     /// above the data depth, truncation and trailing bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, VerifyError> {
-        let mut r = Reader { bytes, at: 0 };
+        let mut r = Reader::new(bytes);
         if r.u8()? != FORMAT_VERSION {
             return Err(VerifyError::Malformed("unknown format version"));
         }
@@ -296,15 +303,8 @@ impl ValidatorProof {
         }
         let header_branch = [r.b256()?, r.b256()?, r.b256()?];
         let slot = Slot::new(r.u64_le()?);
-        let fork = Fork {
-            previous_version: Version(r.array()?),
-            current_version: Version(r.array()?),
-            epoch: Epoch::new(r.u64_le()?),
-        };
-        let mut state_branch = [B256::ZERO; 10];
-        for node in &mut state_branch {
-            *node = r.b256()?;
-        }
+        let fork = r.fork()?;
+        let state_branch = r.nodes()?;
         let validator = Validator {
             pubkey: PublicKeyBytes(r.array()?),
             withdrawal_credentials: r.b256()?,
@@ -319,12 +319,13 @@ impl ValidatorProof {
             exit_epoch: Epoch::new(r.u64_le()?),
             withdrawable_epoch: Epoch::new(r.u64_le()?),
         };
-        let validator_branch = r.list_branch(gindex::VALIDATORS_DATA_DEPTH)?;
+        const TOO_MANY: &str = "more siblings than the list's data depth";
+        let validator_branch = r.list_branch(gindex::VALIDATORS_DATA_DEPTH, TOO_MANY)?;
         let mut part = |bit: u8| -> Result<ListPart, VerifyError> {
             Ok(if parts & bit != 0 {
                 ListPart::Proven {
                     chunk: r.b256()?,
-                    branch: r.list_branch(gindex::PACKED_U64_DATA_DEPTH)?,
+                    branch: r.list_branch(gindex::PACKED_U64_DATA_DEPTH, TOO_MANY)?,
                 }
             } else {
                 ListPart::Omitted {
@@ -334,9 +335,7 @@ impl ValidatorProof {
         };
         let balance = part(PART_BALANCE)?;
         let inactivity_score = part(PART_INACTIVITY_SCORE)?;
-        if r.at != bytes.len() {
-            return Err(VerifyError::Malformed("trailing bytes"));
-        }
+        r.finish()?;
         Ok(Self {
             header_branch,
             slot,
@@ -486,43 +485,5 @@ fn put_list_branch(out: &mut Vec<u8>, b: &ListBranch) {
     out.push(u8::try_from(b.siblings.len()).expect("at most 40 siblings"));
     for s in &b.siblings {
         out.extend_from_slice(s.as_slice());
-    }
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], VerifyError> {
-        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len());
-        let end = end.ok_or(VerifyError::Malformed("truncated"))?;
-        let s = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(s)
-    }
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], VerifyError> {
-        Ok(self.take(N)?.try_into().expect("N bytes"))
-    }
-    fn u8(&mut self) -> Result<u8, VerifyError> {
-        Ok(self.take(1)?[0])
-    }
-    fn u64_le(&mut self) -> Result<u64, VerifyError> {
-        Ok(u64::from_le_bytes(self.array()?))
-    }
-    fn b256(&mut self) -> Result<B256, VerifyError> {
-        Ok(B256::from(self.array::<32>()?))
-    }
-    fn list_branch(&mut self, depth: usize) -> Result<ListBranch, VerifyError> {
-        let length = self.u64_le()?;
-        let count = usize::from(self.u8()?);
-        if count > depth {
-            return Err(VerifyError::Malformed(
-                "more siblings than the list's data depth",
-            ));
-        }
-        let siblings = (0..count).map(|_| self.b256()).collect::<Result<_, _>>()?;
-        Ok(ListBranch { length, siblings })
     }
 }

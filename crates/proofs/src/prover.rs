@@ -301,7 +301,7 @@ fn checkpoint_tree(c: &Checkpoint) -> MerkleTree {
 }
 
 /// The 8-leaf tree of a `BeaconBlockHeader` from its fields' `hash_tree_root`s.
-fn header_tree(h: &BeaconBlockHeader) -> MerkleTree {
+pub(crate) fn header_tree(h: &BeaconBlockHeader) -> MerkleTree {
     MerkleTree::new(
         vec![
             h.slot.tree_hash_root(),

@@ -14,10 +14,11 @@ use crate::block::{BeaconBlock, Withdrawal};
 use crate::gindex::{self, GeneralizedIndex};
 use crate::merkle::{hash_pair, u64_chunk, zero_hash, ListTree, MerkleTree};
 use crate::proof::{fork_root, Anchor, ListBranch};
-use crate::prover::{list_branch, StateProver};
+use crate::prover::{header_tree, list_branch, StateProver};
+use crate::reader::Reader;
 use alloy_primitives::{Address, B256};
 use lsv_consensus::containers::{BeaconBlockHeader, Fork};
-use lsv_consensus::{Epoch, Gwei, Mainnet, Slot, Version};
+use lsv_consensus::{Gwei, Mainnet, Slot, Version};
 use tree_hash::TreeHash;
 
 /// The first byte of every encoded withdrawal proof.
@@ -174,6 +175,12 @@ pub enum WithdrawalVerifyError {
     SummaryOutOfRange { index: u64, length: u64 },
     #[error("the proof leads to block root {computed}, not {expected}")]
     RootMismatch { expected: B256, computed: B256 },
+}
+
+impl From<crate::reader::Malformed> for WithdrawalVerifyError {
+    fn from(m: crate::reader::Malformed) -> Self {
+        Self::Malformed(m.0)
+    }
 }
 
 impl WithdrawalProof {
@@ -431,7 +438,7 @@ impl WithdrawalProof {
     /// Parses the on-chain encoding. Rejects unknown versions and routes, a summary sibling
     /// count above 24, truncation and trailing bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, WithdrawalVerifyError> {
-        let mut r = Reader { bytes, at: 0 };
+        let mut r = Reader::new(bytes);
         if r.u8()? != WITHDRAWAL_FORMAT_VERSION {
             return Err(WithdrawalVerifyError::Malformed("unknown format version"));
         }
@@ -488,14 +495,10 @@ impl WithdrawalProof {
                     let state_branch = r.nodes()?;
                     let block_roots_branch = r.nodes()?;
                     let state_summary_root = r.b256()?;
-                    let length = r.u64_le()?;
-                    let count = usize::from(r.u8()?);
-                    if count > gindex::HISTORICAL_SUMMARIES_DATA_DEPTH {
-                        return Err(WithdrawalVerifyError::Malformed(
-                            "more summary siblings than the list's data depth",
-                        ));
-                    }
-                    let siblings = (0..count).map(|_| r.b256()).collect::<Result<_, _>>()?;
+                    let summaries_branch = r.list_branch(
+                        gindex::HISTORICAL_SUMMARIES_DATA_DEPTH,
+                        "more summary siblings than the list's data depth",
+                    )?;
                     (
                         fork,
                         AnchorPath::HistoricalSummaries {
@@ -504,15 +507,13 @@ impl WithdrawalProof {
                             state_branch,
                             block_roots_branch,
                             state_summary_root,
-                            summaries_branch: ListBranch { length, siblings },
+                            summaries_branch,
                         },
                     )
                 }
             }
         };
-        if r.at != bytes.len() {
-            return Err(WithdrawalVerifyError::Malformed("trailing bytes"));
-        }
+        r.finish()?;
         Ok(Self {
             position,
             withdrawal,
@@ -595,49 +596,6 @@ fn put_fork(out: &mut Vec<u8>, f: &Fork) {
     out.extend_from_slice(&f.previous_version.0);
     out.extend_from_slice(&f.current_version.0);
     out.extend_from_slice(&f.epoch.as_u64().to_le_bytes());
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], WithdrawalVerifyError> {
-        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len());
-        let end = end.ok_or(WithdrawalVerifyError::Malformed("truncated"))?;
-        let s = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(s)
-    }
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], WithdrawalVerifyError> {
-        let mut a = [0u8; N];
-        a.copy_from_slice(self.take(N)?);
-        Ok(a)
-    }
-    fn u8(&mut self) -> Result<u8, WithdrawalVerifyError> {
-        Ok(self.array::<1>()?[0])
-    }
-    fn u64_le(&mut self) -> Result<u64, WithdrawalVerifyError> {
-        Ok(u64::from_le_bytes(self.array()?))
-    }
-    fn b256(&mut self) -> Result<B256, WithdrawalVerifyError> {
-        Ok(B256::from(self.array::<32>()?))
-    }
-    fn nodes<const N: usize>(&mut self) -> Result<[B256; N], WithdrawalVerifyError> {
-        let mut nodes = [B256::ZERO; N];
-        for n in &mut nodes {
-            *n = self.b256()?;
-        }
-        Ok(nodes)
-    }
-    fn fork(&mut self) -> Result<Fork, WithdrawalVerifyError> {
-        Ok(Fork {
-            previous_version: Version(self.array()?),
-            current_version: Version(self.array()?),
-            epoch: Epoch::new(self.u64_le()?),
-        })
-    }
 }
 
 // ---- the prover ---------------------------------------------------------------------------
@@ -864,18 +822,4 @@ fn branch13(tree: &MerkleTree, position: u64) -> [B256; 13] {
     let mut b = [B256::ZERO; 13];
     b.copy_from_slice(&tree.branch(position));
     b
-}
-
-/// The 8-leaf tree of a header from its fields' `hash_tree_root`s.
-fn header_tree(h: &BeaconBlockHeader) -> MerkleTree {
-    MerkleTree::new(
-        vec![
-            h.slot.tree_hash_root(),
-            h.proposer_index.tree_hash_root(),
-            h.parent_root,
-            h.state_root,
-            h.body_root,
-        ],
-        gindex::HEADER_DEPTH,
-    )
 }
