@@ -350,7 +350,7 @@ contract Vault is IVault {
     ) external override {
         ValidatorProofs.Proven memory v =
             ValidatorProofs.verifyAt(validatorProof, validatorIndex, validatorTimestamp, _anchor());
-        uint256 positionId = positionIdOf[keccak256(abi.encodePacked(v.pubkeyHead, v.pubkeyTail))];
+        uint256 positionId = _positionIdOf(v);
         if (positionId != 0) revert WithdrawalAttributed(positionId);
         (WithdrawalProofs.Proven memory w, uint256 amount) =
             _creditOnce(withdrawalTimestamp, withdrawalProof, validatorIndex);
@@ -368,8 +368,7 @@ contract Vault is IVault {
         address to = recipient == address(0) ? holder : recipient;
         emit ResidualClaimed(positionId, holder, to, amount);
 
-        (bool ok,) = to.call{value: amount}("");
-        if (!ok) revert EthTransferFailed(to, amount);
+        _sendEth(to, amount);
     }
 
     // ---- demand exits ---------------------------------------------------------------------------
@@ -587,7 +586,7 @@ contract Vault is IVault {
         returns (ValidatorProofs.Proven memory p)
     {
         p = ValidatorProofs.verifyAt(proof, pos.validatorIndex, timestamp, _anchor());
-        uint256 proven = positionIdOf[keccak256(abi.encodePacked(p.pubkeyHead, p.pubkeyTail))];
+        uint256 proven = _positionIdOf(p);
         if (proven != positionId) revert WrongPosition(positionId, proven);
         uint64 last = pos.lastProofSlot;
         if (p.slot < last) revert StaleProof(p.slot, last);
@@ -719,10 +718,7 @@ contract Vault is IVault {
         );
         emit ExitRequested(positionId, msg.sender, fee);
         uint256 refund = msg.value - fee;
-        if (refund != 0) {
-            (bool ok,) = msg.sender.call{value: refund}("");
-            if (!ok) revert EthTransferFailed(msg.sender, refund);
-        }
+        if (refund != 0) _sendEth(msg.sender, refund);
     }
 
     /// @dev Pays request `requestId` to its owner (`recipient` zero) or, at the owner's call, to
@@ -738,8 +734,7 @@ contract Vault is IVault {
         reserved -= uint128(amount); // checked: the batch reserved at least the sum of its payouts
         emit Claimed(requestId, request.owner, recipient, amount);
 
-        (bool ok,) = recipient.call{value: amount}("");
-        if (!ok) revert EthTransferFailed(recipient, amount);
+        _sendEth(recipient, amount);
     }
 
     /// @dev Closes a live position on a withdrawal of `amount` wei (`settle`'s effects): its debt
@@ -784,6 +779,18 @@ contract Vault is IVault {
         if (bits & bit != 0) revert WithdrawalAlreadyCredited(w.index);
         _creditedWithdrawals[word] = bits | bit;
         amount = uint256(w.amount) * 1 gwei;
+    }
+
+    /// @dev The position of the proven validator's key (0: it never joined).
+    function _positionIdOf(ValidatorProofs.Proven memory p) private view returns (uint256) {
+        return positionIdOf[keccak256(abi.encodePacked(p.pubkeyHead, p.pubkeyTail))];
+    }
+
+    /// @dev Sends `amount` wei to `to`, last in every function that pays; reverts the whole call
+    /// with `EthTransferFailed` if `to` refuses it.
+    function _sendEth(address to, uint256 amount) private {
+        (bool ok,) = to.call{value: amount}("");
+        if (!ok) revert EthTransferFailed(to, amount);
     }
 
     /// @dev Owes `amount` more wei to position `positionId`'s holder. No running total: it would
