@@ -76,6 +76,74 @@ pub struct StateProof {
     pub bytes: Vec<u8>,
 }
 
+/// The contracts of one vault deployment.
+#[derive(Clone, Copy, Debug)]
+pub struct Deployment {
+    /// The vault.
+    pub vault: Address,
+    /// Its sETH token.
+    pub seth: Address,
+    /// Its positions token.
+    pub positions: Address,
+    /// The development attestation verifier the vault was deployed with.
+    pub verifier: Address,
+    /// The withdrawal-proof verifier the vault was deployed with.
+    pub withdrawal_verifier: Address,
+}
+
+impl Deployment {
+    /// Deploys a `DevAttestationVerifier` for `attester`, a `WithdrawalVerifier` and the vault
+    /// for the beacon chain `anchor` (genesis time, genesis validators root, packed fork
+    /// versions) with Capella at `capella_slot`, and registers the vault's tokens with `chain`.
+    ///
+    /// # Panics
+    /// If a deployment reverts: the arguments are the caller's, checked by the constructors.
+    pub fn deploy(
+        chain: &mut Chain,
+        attester: Address,
+        anchor: (u64, B256, B256),
+        capella_slot: u64,
+        config: &VaultConfig,
+    ) -> Self {
+        let verifier = chain
+            .deploy(&DEV_ATTESTATION_VERIFIER, &attester.abi_encode())
+            .expect("the dev verifier deploys");
+        let withdrawal_verifier = chain
+            .deploy(
+                &WITHDRAWAL_VERIFIER,
+                &(anchor, capella_slot).abi_encode_params(),
+            )
+            .expect("the withdrawal verifier deploys");
+        let args = (
+            verifier,
+            anchor,
+            U256::from(config.max_validators),
+            config.inactivity_trigger,
+            U256::from(config.exit_resend_blocks),
+            config.min_redeem,
+            config.policy_hash,
+            withdrawal_verifier,
+        )
+            .abi_encode_params();
+        let vault = chain.deploy(&VAULT, &args).expect("the vault deploys");
+        let seth = chain
+            .view(vault, &Vault::SETH_TOKENCall {})
+            .expect("SETH_TOKEN");
+        let positions = chain
+            .view(vault, &Vault::POSITIONSCall {})
+            .expect("POSITIONS");
+        chain.register_contract(seth, &SETH);
+        chain.register_contract(positions, &POSITIONS);
+        Self {
+            vault,
+            seth,
+            positions,
+            verifier,
+            withdrawal_verifier,
+        }
+    }
+}
+
 /// The deployment and its beacon chain.
 pub struct Devnet {
     /// The execution chain.
@@ -104,9 +172,6 @@ impl Devnet {
         let mut chain = Chain::new();
         let attester = attester_key("lsv devnet attester");
         let attester_address = address_of(&attester);
-        let verifier = chain
-            .deploy(&DEV_ATTESTATION_VERIFIER, &attester_address.abi_encode())
-            .expect("the dev verifier deploys");
         let state = empty_state(B256::repeat_byte(0x47));
         let fork_versions = {
             let mut packed = [0u8; 32];
@@ -120,29 +185,13 @@ impl Devnet {
             fork_versions,
         );
         // The devnet's beacon chain starts after Capella: `historical_summaries` from slot 0.
-        let withdrawal_verifier = chain
-            .deploy(&WITHDRAWAL_VERIFIER, &(anchor, 0u64).abi_encode_params())
-            .expect("the withdrawal verifier deploys");
-        let args = (
+        let Deployment {
+            vault,
+            seth,
+            positions,
             verifier,
-            anchor,
-            U256::from(config.max_validators),
-            config.inactivity_trigger,
-            U256::from(config.exit_resend_blocks),
-            config.min_redeem,
-            config.policy_hash,
             withdrawal_verifier,
-        )
-            .abi_encode_params();
-        let vault = chain.deploy(&VAULT, &args).expect("the vault deploys");
-        let seth = chain
-            .view(vault, &Vault::SETH_TOKENCall {})
-            .expect("SETH_TOKEN");
-        let positions = chain
-            .view(vault, &Vault::POSITIONSCall {})
-            .expect("POSITIONS");
-        chain.register_contract(seth, &SETH);
-        chain.register_contract(positions, &POSITIONS);
+        } = Deployment::deploy(&mut chain, attester_address, anchor, 0, &config);
         let mut devnet = Self {
             chain,
             vault,

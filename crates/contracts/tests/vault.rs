@@ -26,11 +26,10 @@ use common::ether;
 use k256::ecdsa::SigningKey;
 use lsv_consensus::containers::BeaconBlockHeader;
 use lsv_consensus::{Epoch, ForkName, Gwei, Mainnet};
-use lsv_contracts::artifacts::{
-    DEV_ATTESTATION_VERIFIER, POSITIONS, SETH, VAULT, WITHDRAWAL_VERIFIER,
-};
+use lsv_contracts::artifacts::{VAULT, WITHDRAWAL_VERIFIER};
 use lsv_contracts::bindings::vault::Vault::{self, VaultErrors as E};
 use lsv_contracts::bindings::{DevAttestationVerifier, Positions, SETH as Seth};
+use lsv_contracts::devnet::{Deployment, VaultConfig};
 use lsv_contracts::{Address, Chain, Receipt, B256, U256};
 use lsv_proofs::block::{BeaconBlock, BeaconBlockBody, Withdrawal};
 use lsv_proofs::state::electra::BeaconState;
@@ -161,33 +160,22 @@ impl World {
     fn with_max(max_validators: u64) -> Self {
         let mut chain = Chain::new();
         let (attester, attester_address) = attester_key("dev");
-        let verifier = chain
-            .deploy(&DEV_ATTESTATION_VERIFIER, &attester_address.abi_encode())
-            .unwrap();
         let s = genesis_state();
         let anchor = (s.genesis_time, s.genesis_validators_root, FORK_VERSIONS);
-        let withdrawal_verifier = chain
-            .deploy(
-                &WITHDRAWAL_VERIFIER,
-                &(anchor, CAPELLA_SLOT).abi_encode_params(),
-            )
-            .unwrap();
-        let args = (
+        let config = VaultConfig {
+            max_validators,
+            inactivity_trigger: INACTIVITY_TRIGGER,
+            exit_resend_blocks: EXIT_RESEND_BLOCKS,
+            min_redeem: min_redeem(),
+            policy_hash: POLICY_HASH,
+        };
+        let Deployment {
+            vault,
+            seth,
+            positions,
             verifier,
-            anchor,
-            U256::from(max_validators),
-            INACTIVITY_TRIGGER,
-            U256::from(EXIT_RESEND_BLOCKS),
-            min_redeem(),
-            POLICY_HASH,
-            withdrawal_verifier,
-        )
-            .abi_encode_params();
-        let vault = chain.deploy(&VAULT, &args).unwrap();
-        let seth = chain.view(vault, &Vault::SETH_TOKENCall {}).unwrap();
-        let positions = chain.view(vault, &Vault::POSITIONSCall {}).unwrap();
-        chain.register_contract(seth, &SETH);
-        chain.register_contract(positions, &POSITIONS);
+            ..
+        } = Deployment::deploy(&mut chain, attester_address, anchor, CAPELLA_SLOT, &config);
         let keeper = chain.account("keeper");
         Self {
             chain,
@@ -354,11 +342,11 @@ impl World {
             .expect_success();
     }
 
-    /// The vault's ETH is exactly buffer + reserved.
-    fn assert_no_eth_unaccounted(&self) {
+    /// The vault's ETH is buffer + reserved + residuals + what arrived without a proof yet.
+    fn assert_eth_accounted(&self, unproven: U256) {
         assert_eq!(
             self.chain.balance(self.vault),
-            self.buffer() + self.reserved()
+            self.buffer() + self.reserved() + self.total_residuals() + unproven
         );
     }
 }
@@ -601,7 +589,7 @@ fn join_mints_31_seth_and_a_position_to_the_bound_owner() {
     assert_eq!(joined[0].owner, owner);
     assert_eq!(joined[0].validatorIndex, 17);
     assert_eq!(joined[0].balanceGwei, 32_000_000_000);
-    w.assert_no_eth_unaccounted();
+    w.assert_eth_accounted(U256::ZERO);
     // A second validator gets the next id.
     let r2 = w.join(18, owner).expect_success();
     assert_eq!(
@@ -917,7 +905,7 @@ fn donations_join_the_buffer_and_backing() {
         w.chain.view(w.vault, &Vault::backingCall {}).unwrap(),
         ether(3)
     );
-    w.assert_no_eth_unaccounted();
+    w.assert_eth_accounted(U256::ZERO);
 }
 
 #[test]
@@ -989,7 +977,7 @@ fn requests_are_finalized_in_order_and_claimed_to_the_wei_once() {
         refusal(finalize(&mut w, 1)),
         E::InvalidFinalizeTarget(_)
     ));
-    w.assert_no_eth_unaccounted();
+    w.assert_eth_accounted(U256::ZERO);
 
     // Anyone may trigger the claim; the owner is paid, to the wei.
     let before = w.chain.balance(alice);
@@ -1050,7 +1038,7 @@ fn requests_are_finalized_in_order_and_claimed_to_the_wei_once() {
         w.seth_supply(),
         ether(62) - ether(10) - milli(5_500) - min_redeem()
     );
-    w.assert_no_eth_unaccounted();
+    w.assert_eth_accounted(U256::ZERO);
     assert!(matches!(
         refusal(claim(&mut w, 4, 1)),
         E::RequestNotFinalized(_)
@@ -1385,7 +1373,7 @@ fn eject_at_31_98_sends_a_full_exit_from_the_vault_and_pays_the_reward_once() {
     assert_eq!((req[0].positionId, req[0].fee), (id, U256::ONE));
     // Exactly the fee (1 wei with an empty queue) left the caller; the rest came back.
     assert_eq!(eth_before - w.chain.balance(keeper), U256::ONE);
-    w.assert_no_eth_unaccounted();
+    w.assert_eth_accounted(U256::ZERO);
     assert_eq!(w.seth_balance(keeper), tenth());
     assert_eq!(w.seth_supply(), ether(31) + tenth());
     assert_eq!(w.total_debt(), ether(31) + tenth());
@@ -1554,7 +1542,7 @@ fn eject_refuses_a_fee_above_the_cap_or_the_value_sent() {
     let before = w.chain.balance(keeper);
     w.eject_with(keeper, id, &p, 1, 1).expect_success();
     assert_eq!(before - w.chain.balance(keeper), U256::ONE);
-    w.assert_no_eth_unaccounted();
+    w.assert_eth_accounted(U256::ZERO);
     assert_eq!(w.buffer(), ether(1));
 }
 
@@ -1737,7 +1725,7 @@ fn losses_marked_to_proof_lower_the_rate_of_later_batches_only() {
     claim(&mut w, 1, 1).expect_success();
     assert_eq!(w.chain.balance(bob) - b0, owed);
     assert_eq!(w.chain.balance(alice) - a0, ether(5));
-    w.assert_no_eth_unaccounted();
+    w.assert_eth_accounted(U256::ZERO);
 
     // A fresher proof can lower the shortfall (the balance recovered), and raise it again.
     let p = w.facts(
@@ -2258,7 +2246,7 @@ fn a_caller_or_owner_that_refuses_eth_loses_nothing_and_can_be_paid_elsewhere() 
         refusal(claim(&mut w, request.to(), 1)),
         E::AlreadyClaimed(_)
     ));
-    w.assert_no_eth_unaccounted();
+    w.assert_eth_accounted(U256::ZERO);
 }
 
 // ---- settlement -------------------------------------------------------------------------------
@@ -2391,14 +2379,6 @@ impl World {
                 recipient,
             },
         )
-    }
-
-    /// The vault's ETH is buffer + reserved + residuals + what arrived without a proof yet.
-    fn assert_eth_accounted(&self, unproven: U256) {
-        assert_eq!(
-            self.chain.balance(self.vault),
-            self.buffer() + self.reserved() + self.total_residuals() + unproven
-        );
     }
 }
 
@@ -3021,7 +3001,7 @@ mod stateful {
 
     fn check(w: &World, m: &Model) {
         // No ETH stuck or missing: fees pass through, refunds go back.
-        w.assert_no_eth_unaccounted();
+        w.assert_eth_accounted(U256::ZERO);
         let supply = w.seth_supply();
         let debt = w.total_debt();
         let shortfall = w.shortfall();
