@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {BeaconRoots} from "./BeaconRoots.sol";
+import {ProofBytes} from "./ProofBytes.sol";
 
 /// @title ValidatorProofs
 /// @notice Verifies an lsv validator proof (format 1, `crates/proofs/FORMAT.md`) against a beacon
@@ -114,29 +115,6 @@ library ValidatorProofs {
     /// `List[uint64, 2^40]`, 4 per chunk: data depth 38.
     uint256 private constant PACKED_DEPTH = 38;
 
-    /// @dev `ZERO[0..39]` (FORMAT.md "Zero hashes"): `ZERO[h]` is the root of 2^h zero chunks.
-    /// Copied to memory once per verification (solc copies a long literal with `codecopy`).
-    bytes private constant ZERO_HASHES =
-        hex"0000000000000000000000000000000000000000000000000000000000000000f5a5fd42d16a20302798ef6ed309979b43003d2320d9f0e8ea9831a92759fb4b"
-        hex"db56114e00fdd4c1f85c892bf35ac9a89289aaecb1ebd0a96cde606a748b5d71c78009fdf07fc56a11f122370658a353aaa542ed63e44c4bc15ff4cd105ab33c"
-        hex"536d98837f2dd165a55d5eeae91485954472d56f246df256bf3cae19352a123c9efde052aa15429fae05bad4d0b1d7c64da64d03d7a1854a588c2cb8430c0d30"
-        hex"d88ddfeed400a8755596b21942c1497e114c302e6118290f91e6772976041fa187eb0ddba57e35f6d286673802a4af5975e22506c7cf4c64bb6be5ee11527f2c"
-        hex"26846476fd5fc54a5d43385167c95144f2643f533cc85bb9d16b782f8d7db193506d86582d252405b840018792cad2bf1259f1ef5aa5f887e13cb2f0094f51e1"
-        hex"ffff0ad7e659772f9534c195c815efc4014ef1e1daed4404c06385d11192e92b6cf04127db05441cd833107a52be852868890e4317e6a02ab47683aa75964220"
-        hex"b7d05f875f140027ef5118a2247bbb84ce8f2f0f1123623085daf7960c329f5fdf6af5f5bbdb6be9ef8aa618e4bf8073960867171e29676f8b284dea6a08a85e"
-        hex"b58d900f5e182e3c50ef74969ea16c7726c549757cc23523c369587da7293784d49a7502ffcfb0340b1d7885688500ca308161a7f96b62df9d083b71fcc8f2bb"
-        hex"8fe6b1689256c0d385f42f5bbe2027a22c1996e110ba97c171d3e5948de92beb8d0d63c39ebade8509e0ae3c9c3876fb5fa112be18f905ecacfecb92057603ab"
-        hex"95eec8b2e541cad4e91de38385f2e046619f54496c2382cb6cacd5b98c26f5a4f893e908917775b62bff23294dbbe3a1cd8e6cc1c35b4801887b646a6f81f17f"
-        hex"cddba7b592e3133393c16194fac7431abf2f5485ed711db282183c819e08ebaa8a8d7fe3af8caa085a7639a832001457dfb9128a8061142ad0335629ff23ff9c"
-        hex"feb3c337d7a51a6fbf00b9e34c52e1c9195c969bd4e7a0bfd51d5c5bed9c1167e71f0aa83cc32edfbefa9f4d3e0174ca85182eec9f3a09f6a6c0df6377a510d7"
-        hex"31206fa80a50bb6abe29085058f16212212a60eec8f049fecb92d8c8e0a84bc021352bfecbeddde993839f614c3dac0a3ee37543f9b412b16199dc158e23b544"
-        hex"619e312724bb6d7c3153ed9de791d764a366b389af13c58bf8a8d90481a467657cdd2986268250628d0c10e385c58c6191e6fbe05191bcc04f133f2cea72c1c4"
-        hex"848930bd7ba8cac54661072113fb278869e07bb8587f91392933374d017bcbe18869ff2c22b28cc10510d9853292803328be4fb0e80495e8bb8d271f5b889636"
-        hex"b5fe28e79f1b850f8658246ce9b6a1e7b49fc06db7143e8fe0b4f2b0c5523a5c985e929f70af28d0bdd1a90a808f977f597c7c778c489e98d3bd8910d31ac0f7"
-        hex"c6f67e02e6e4e1bdefb994c6098953f34636ba2b6ca20a4721d2b26a886722ff1c9a7e5ff1cf48b4ad1582d3f4e4a1004f3b20d8c5a2b71387a4254ad933ebc5"
-        hex"2f075ae229646b6f6aed19a5e372cf295081401eb893ff599b3f9acc0c0d3e7d328921deb59612076801e8cd61592107b5c67c79b846595cc6320c395b46362c"
-        hex"bfb909fdb236ad2411b4e4883810a074b840464689986c3f8a8091827e17c32755d8fb3687ba3ba49f342c77f5a1f89bec83d811446e1a467139213d640b6a74"
-        hex"f7210d4f8e7e1039790e7bf4efa207555a10a6db1dd4b95da313aaa88b88fe76ad21b516cbc645ffe34ab5de1c8aef8cd4e7f8d2b51e8e1456adc7563cda206f";
 
     /// @notice Verifies `proof` for validator `index` against the parent beacon block root that
     /// EIP-4788 holds for the execution block at `timestamp` (FORMAT.md, "Which root").
@@ -171,7 +149,7 @@ library ValidatorProofs {
         returns (Proven memory p)
     {
         (uint256 parts, uint256 oB, uint256 oI) = _frame(proof);
-        bytes4 version = bytes4(_word(proof, O_FORK_CURRENT));
+        bytes4 version = bytes4(ProofBytes.word(proof, O_FORK_CURRENT));
         if (!isKnownForkVersion(anchor.forkVersions, version)) revert UnknownForkVersion(version);
         p = _decode(proof, index, parts, oB, oI);
         bytes32 computed = _blockRoot(proof, index, parts, oB, oI, anchor);
@@ -227,30 +205,30 @@ library ValidatorProofs {
         pure
         returns (Proven memory p)
     {
-        p.pubkeyHead = _word(proof, O_PUBKEY);
-        p.pubkeyTail = bytes16(_word(proof, O_PUBKEY + 32));
-        p.withdrawalCredentials = _word(proof, O_CREDENTIALS);
-        p.effectiveBalance = _le64(proof, O_EFFECTIVE_BALANCE);
+        p.pubkeyHead = ProofBytes.word(proof, O_PUBKEY);
+        p.pubkeyTail = bytes16(ProofBytes.word(proof, O_PUBKEY + 32));
+        p.withdrawalCredentials = ProofBytes.word(proof, O_CREDENTIALS);
+        p.effectiveBalance = ProofBytes.le64(proof, O_EFFECTIVE_BALANCE);
         p.slashed = uint8(proof[O_SLASHED]) == 1;
-        p.activationEligibilityEpoch = _le64(proof, O_ACTIVATION_ELIGIBILITY);
-        p.activationEpoch = _le64(proof, O_ACTIVATION);
-        p.exitEpoch = _le64(proof, O_EXIT);
-        p.withdrawableEpoch = _le64(proof, O_WITHDRAWABLE);
-        p.slot = _le64(proof, O_SLOT);
-        p.forkVersion = bytes4(_word(proof, O_FORK_CURRENT));
-        p.registryLength = _le64(proof, O_VALIDATORS_LENGTH);
+        p.activationEligibilityEpoch = ProofBytes.le64(proof, O_ACTIVATION_ELIGIBILITY);
+        p.activationEpoch = ProofBytes.le64(proof, O_ACTIVATION);
+        p.exitEpoch = ProofBytes.le64(proof, O_EXIT);
+        p.withdrawableEpoch = ProofBytes.le64(proof, O_WITHDRAWABLE);
+        p.slot = ProofBytes.le64(proof, O_SLOT);
+        p.forkVersion = bytes4(ProofBytes.word(proof, O_FORK_CURRENT));
+        p.registryLength = ProofBytes.le64(proof, O_VALIDATORS_LENGTH);
         if (index >= p.registryLength) revert ValidatorIndexOutOfRange(index, p.registryLength);
         if (parts & PART_BALANCE != 0) {
-            uint64 n = _le64(proof, oB + 32);
+            uint64 n = ProofBytes.le64(proof, oB + 32);
             if (index >= n) revert BalanceIndexOutOfRange(index, n);
             p.hasBalance = true;
-            p.balance = _le64(proof, oB + 8 * (index & 3));
+            p.balance = ProofBytes.le64(proof, oB + 8 * (index & 3));
         }
         if (parts & PART_INACTIVITY_SCORE != 0) {
-            uint64 n = _le64(proof, oI + 32);
+            uint64 n = ProofBytes.le64(proof, oI + 32);
             if (index >= n) revert InactivityScoreIndexOutOfRange(index, n);
             p.hasInactivityScore = true;
-            p.inactivityScore = _le64(proof, oI + 8 * (index & 3));
+            p.inactivityScore = ProofBytes.le64(proof, oI + 8 * (index & 3));
         }
     }
 
@@ -263,17 +241,17 @@ library ValidatorProofs {
         uint256 oI,
         Anchor memory anchor
     ) private view returns (bytes32) {
-        bytes memory zeros = ZERO_HASHES;
+        bytes memory zeros = ProofBytes.ZERO_HASHES;
         // Step 4: `validators` (node 75), 40 levels along the bits of the index.
         bytes32 vr = _listRoot(proof, _validatorLeaf(proof), index, O_VALIDATORS_LENGTH, VALIDATORS_DEPTH, zeros);
         // Step 5: `balances` (node 76) and `inactivity_scores` (node 85), 38 levels along the bits
         // of the chunk index `index >> 2`, or the list root given.
         bytes32 br = parts & PART_BALANCE != 0
-            ? _listRoot(proof, _word(proof, oB), index >> 2, oB + 32, PACKED_DEPTH, zeros)
-            : _word(proof, oB);
+            ? _listRoot(proof, ProofBytes.word(proof, oB), index >> 2, oB + 32, PACKED_DEPTH, zeros)
+            : ProofBytes.word(proof, oB);
         bytes32 ir = parts & PART_INACTIVITY_SCORE != 0
-            ? _listRoot(proof, _word(proof, oI), index >> 2, oI + 32, PACKED_DEPTH, zeros)
-            : _word(proof, oI);
+            ? _listRoot(proof, ProofBytes.word(proof, oI), index >> 2, oI + 32, PACKED_DEPTH, zeros)
+            : ProofBytes.word(proof, oI);
         return _headerRoot(proof, anchor, vr, br, ir);
     }
 
@@ -370,7 +348,7 @@ library ValidatorProofs {
         returns (bytes32 root)
     {
         // chunk(genesis_time): the uint64 little-endian, left-aligned.
-        uint256 genesisTimeChunk = uint256(_bswap64(anchor.genesisTime)) << 192;
+        uint256 genesisTimeChunk = uint256(ProofBytes.bswap64(anchor.genesisTime)) << 192;
         bytes32 gvr = anchor.genesisValidatorsRoot;
         assembly ("memory-safe") {
             function sha(a, b) -> r {
@@ -421,24 +399,5 @@ library ValidatorProofs {
                 calldataload(add(proof.offset, 66))
             )
         }
-    }
-
-    /// @dev The 32 bytes of `proof` at `offset` (inside the checked frame).
-    function _word(bytes calldata proof, uint256 offset) private pure returns (bytes32 w) {
-        assembly ("memory-safe") {
-            w := calldataload(add(proof.offset, offset))
-        }
-    }
-
-    /// @dev The SSZ uint64 (little-endian) at `offset`.
-    function _le64(bytes calldata proof, uint256 offset) private pure returns (uint64) {
-        return _bswap64(uint256(_word(proof, offset)) >> 192);
-    }
-
-    /// @dev Reverses the byte order of the low 8 bytes of `x` (little-endian <-> big-endian).
-    function _bswap64(uint256 x) private pure returns (uint64) {
-        x = ((x & 0xFF00FF00FF00FF00) >> 8) | ((x & 0x00FF00FF00FF00FF) << 8);
-        x = ((x & 0xFFFF0000FFFF0000) >> 16) | ((x & 0x0000FFFF0000FFFF) << 16);
-        return uint64((x >> 32) | ((x & 0xFFFFFFFF) << 32));
     }
 }

@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {BeaconRoots} from "./BeaconRoots.sol";
+import {ProofBytes} from "./ProofBytes.sol";
 import {ValidatorProofs} from "./ValidatorProofs.sol";
 
 /// @title WithdrawalProofs
@@ -116,21 +117,6 @@ library WithdrawalProofs {
     /// `List[HistoricalSummary, HISTORICAL_ROOTS_LIMIT = 2^24]`: data depth 24.
     uint256 private constant SUMMARIES_DEPTH = 24;
 
-    /// @dev `ZERO[0..23]` (FORMAT.md "Zero hashes"), for the levels of `historical_summaries`
-    /// above the proof's explicit siblings.
-    bytes private constant ZERO_HASHES =
-        hex"0000000000000000000000000000000000000000000000000000000000000000f5a5fd42d16a20302798ef6ed309979b43003d2320d9f0e8ea9831a92759fb4b"
-        hex"db56114e00fdd4c1f85c892bf35ac9a89289aaecb1ebd0a96cde606a748b5d71c78009fdf07fc56a11f122370658a353aaa542ed63e44c4bc15ff4cd105ab33c"
-        hex"536d98837f2dd165a55d5eeae91485954472d56f246df256bf3cae19352a123c9efde052aa15429fae05bad4d0b1d7c64da64d03d7a1854a588c2cb8430c0d30"
-        hex"d88ddfeed400a8755596b21942c1497e114c302e6118290f91e6772976041fa187eb0ddba57e35f6d286673802a4af5975e22506c7cf4c64bb6be5ee11527f2c"
-        hex"26846476fd5fc54a5d43385167c95144f2643f533cc85bb9d16b782f8d7db193506d86582d252405b840018792cad2bf1259f1ef5aa5f887e13cb2f0094f51e1"
-        hex"ffff0ad7e659772f9534c195c815efc4014ef1e1daed4404c06385d11192e92b6cf04127db05441cd833107a52be852868890e4317e6a02ab47683aa75964220"
-        hex"b7d05f875f140027ef5118a2247bbb84ce8f2f0f1123623085daf7960c329f5fdf6af5f5bbdb6be9ef8aa618e4bf8073960867171e29676f8b284dea6a08a85e"
-        hex"b58d900f5e182e3c50ef74969ea16c7726c549757cc23523c369587da7293784d49a7502ffcfb0340b1d7885688500ca308161a7f96b62df9d083b71fcc8f2bb"
-        hex"8fe6b1689256c0d385f42f5bbe2027a22c1996e110ba97c171d3e5948de92beb8d0d63c39ebade8509e0ae3c9c3876fb5fa112be18f905ecacfecb92057603ab"
-        hex"95eec8b2e541cad4e91de38385f2e046619f54496c2382cb6cacd5b98c26f5a4f893e908917775b62bff23294dbbe3a1cd8e6cc1c35b4801887b646a6f81f17f"
-        hex"cddba7b592e3133393c16194fac7431abf2f5485ed711db282183c819e08ebaa8a8d7fe3af8caa085a7639a832001457dfb9128a8061142ad0335629ff23ff9c"
-        hex"feb3c337d7a51a6fbf00b9e34c52e1c9195c969bd4e7a0bfd51d5c5bed9c1167e71f0aa83cc32edfbefa9f4d3e0174ca85182eec9f3a09f6a6c0df6377a510d7";
 
     /// @notice Verifies `proof` against the parent beacon block root that EIP-4788 holds for the
     /// execution block at `timestamp`.
@@ -168,7 +154,7 @@ library WithdrawalProofs {
     {
         uint8 route = _frame(proof);
         uint256 oFork = route == ROUTE_DIRECT ? O_DIRECT_FORK : O_ANCHOR_FORK;
-        bytes4 version = bytes4(_word(proof, oFork + 4));
+        bytes4 version = bytes4(ProofBytes.word(proof, oFork + 4));
         if (!ValidatorProofs.isKnownForkVersion(anchor.forkVersions, version)) {
             revert ValidatorProofs.UnknownForkVersion(version);
         }
@@ -217,20 +203,20 @@ library WithdrawalProofs {
     /// @dev The proven values and step 3: `j < len(withdrawals)`; route 1: `anchorSlot - 8192 ≤
     /// slot < anchorSlot`; route 2: the slot's period is summarized (`0 ≤ k < len`).
     function _decode(bytes calldata proof, uint8 route, uint64 capellaSlot) private pure returns (Proven memory p) {
-        p.index = _le64(proof, O_INDEX);
-        p.validatorIndex = _le64(proof, O_VALIDATOR_INDEX);
-        p.withdrawalAddress = address(bytes20(_word(proof, O_ADDRESS)));
-        p.amount = _le64(proof, O_AMOUNT);
+        p.index = ProofBytes.le64(proof, O_INDEX);
+        p.validatorIndex = ProofBytes.le64(proof, O_VALIDATOR_INDEX);
+        p.withdrawalAddress = address(bytes20(ProofBytes.word(proof, O_ADDRESS)));
+        p.amount = ProofBytes.le64(proof, O_AMOUNT);
         p.position = uint8(proof[O_POSITION]);
-        uint64 length = _le64(proof, O_WITHDRAWALS_LENGTH);
+        uint64 length = ProofBytes.le64(proof, O_WITHDRAWALS_LENGTH);
         if (p.position >= length) revert WithdrawalPositionOutOfRange(p.position, length);
-        p.slot = _le64(proof, O_SLOT);
+        p.slot = ProofBytes.le64(proof, O_SLOT);
         p.route = route;
         if (route == ROUTE_DIRECT) {
             p.anchorSlot = p.slot;
             return p;
         }
-        p.anchorSlot = _le64(proof, O_ANCHOR_SLOT);
+        p.anchorSlot = ProofBytes.le64(proof, O_ANCHOR_SLOT);
         if (route == ROUTE_BLOCK_ROOTS) {
             if (p.slot >= p.anchorSlot || p.anchorSlot - p.slot > SLOTS_PER_HISTORICAL_ROOT) {
                 revert WithdrawalSlotOutsideBlockRoots(p.slot, p.anchorSlot);
@@ -239,7 +225,7 @@ library WithdrawalProofs {
             uint64 period = p.slot / SLOTS_PER_HISTORICAL_ROOT;
             uint64 first = capellaSlot / SLOTS_PER_HISTORICAL_ROOT;
             if (period < first) revert WithdrawalSlotBeforeHistoricalSummaries(p.slot, capellaSlot);
-            uint64 n = _le64(proof, O_SUMMARIES_LENGTH);
+            uint64 n = ProofBytes.le64(proof, O_SUMMARIES_LENGTH);
             if (period - first >= n) revert HistoricalSummaryOutOfRange(period - first, n);
         }
     }
@@ -292,7 +278,7 @@ library WithdrawalProofs {
 
     /// @dev `H(chunk(genesis_time), genesis_validators_root)`: the first half of the witness.
     function _witnessHead(ValidatorProofs.Anchor memory anchor) private view returns (bytes32 head) {
-        uint256 genesisTimeChunk = uint256(_bswap64(anchor.genesisTime)) << 192;
+        uint256 genesisTimeChunk = uint256(ProofBytes.bswap64(anchor.genesisTime)) << 192;
         bytes32 gvr = anchor.genesisValidatorsRoot;
         assembly ("memory-safe") {
             mstore(0x00, genesisTimeChunk)
@@ -478,7 +464,7 @@ library WithdrawalProofs {
         view
         returns (bytes32 root)
     {
-        bytes memory zeros = ZERO_HASHES;
+        bytes memory zeros = ProofBytes.ZERO_HASHES;
         assembly ("memory-safe") {
             let base := proof.offset
             let ok := 1
@@ -537,24 +523,5 @@ library WithdrawalProofs {
                 calldataload(add(base, 615))
             )
         }
-    }
-
-    /// @dev The 32 bytes of `proof` at `offset` (inside the checked frame).
-    function _word(bytes calldata proof, uint256 offset) private pure returns (bytes32 w) {
-        assembly ("memory-safe") {
-            w := calldataload(add(proof.offset, offset))
-        }
-    }
-
-    /// @dev The SSZ uint64 (little-endian) at `offset`.
-    function _le64(bytes calldata proof, uint256 offset) private pure returns (uint64) {
-        return _bswap64(uint256(_word(proof, offset)) >> 192);
-    }
-
-    /// @dev Reverses the byte order of the low 8 bytes of `x` (little-endian <-> big-endian).
-    function _bswap64(uint256 x) private pure returns (uint64) {
-        x = ((x & 0xFF00FF00FF00FF00) >> 8) | ((x & 0x00FF00FF00FF00FF) << 8);
-        x = ((x & 0xFFFF0000FFFF0000) >> 16) | ((x & 0x0000FFFF0000FFFF) << 16);
-        return uint64((x >> 32) | ((x & 0xFFFFFFFF) << 32));
     }
 }
