@@ -189,6 +189,17 @@ impl World {
         }
     }
 
+    /// The genesis state with validator `index` given the vault's credentials and 32 ETH, then
+    /// `edit` applied.
+    fn state_with(&self, index: u64, edit: impl FnOnce(&mut State)) -> State {
+        let mut s = genesis_state().clone();
+        let i = index as usize;
+        s.validators[i].withdrawal_credentials = credentials(self.vault);
+        s.balances[i] = Gwei::new(32_000_000_000);
+        edit(&mut s);
+        s
+    }
+
     /// Proves validator `index` of the edited genesis state (`parts`), pushing its block root
     /// through EIP-4788; the returned timestamp is the new block's.
     fn prove_with(
@@ -197,12 +208,8 @@ impl World {
         parts: ProofParts,
         edit: impl FnOnce(&mut State),
     ) -> Proven {
-        let mut s = genesis_state().clone();
-        let i = index as usize;
-        s.validators[i].withdrawal_credentials = credentials(self.vault);
-        s.balances[i] = Gwei::new(32_000_000_000);
-        edit(&mut s);
-        let pubkey = s.validators[i].pubkey.0.to_vec();
+        let s = self.state_with(index, edit);
+        let pubkey = s.validators[index as usize].pubkey.0.to_vec();
         let header_slot = s.slot;
         let prover = StateProver::new(AnyBeaconState::Electra(Box::new(s)));
         self.salt += 1;
@@ -2295,13 +2302,13 @@ impl World {
         withdrawable: u64,
         withdrawals: &[Withdrawal],
     ) -> Settlement {
-        let mut s = genesis_state().clone();
-        let i = index as usize;
-        s.slot = lsv_consensus::Slot::new(slot);
-        s.validators[i].withdrawal_credentials = credentials(self.vault);
-        s.validators[i].exit_epoch = Epoch::new(EXIT_EPOCH.min(withdrawable));
-        s.validators[i].withdrawable_epoch = Epoch::new(withdrawable);
-        s.balances[i] = Gwei::new(0);
+        let s = self.state_with(index, |s| {
+            let i = index as usize;
+            s.slot = lsv_consensus::Slot::new(slot);
+            s.validators[i].exit_epoch = Epoch::new(EXIT_EPOCH.min(withdrawable));
+            s.validators[i].withdrawable_epoch = Epoch::new(withdrawable);
+            s.balances[i] = Gwei::new(0);
+        });
         let prover = StateProver::new(AnyBeaconState::Electra(Box::new(s)));
         let mut body = vector_body().clone();
         body.execution_payload.withdrawals = withdrawals.to_vec().try_into().unwrap();
