@@ -33,7 +33,7 @@ const settings = {
   // BLS12-381 precompiles from Prague), and the harness runs SpecId::OSAKA.
   evmVersion: "osaka",
   optimizer: { enabled: true, runs: 200 },
-  viaIR: false,
+  viaIR: true,
   metadata: { bytecodeHash: "none" },
   remappings: [],
   outputSelection: {

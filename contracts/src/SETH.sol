@@ -10,7 +10,7 @@ import {ISETH} from "./interfaces/ISETH.sol";
 /// contract only keeps balances.
 /// @dev Balances never exceed `totalSupply`, which is checked on mint, so the per-account arithmetic
 /// below cannot overflow and runs unchecked. Transfers to the zero address or to this contract are
-/// refused: tokens there could never move again (only the vault burns, and only its own balance).
+/// refused: tokens there could never move again.
 contract SETH is ISETH {
     /// @inheritdoc ISETH
     string public constant override name = "lsv staked ETH";
@@ -132,18 +132,16 @@ contract SETH is ISETH {
     }
 
     /// @inheritdoc ISETH
-    /// @dev Only the vault's own balance can be burned. The vault needs nothing more: a
-    /// redemption request locks sETH by moving it into the vault (`transferFrom` with an
-    /// allowance or a permit), and finalization burns what the vault holds. Burning from other
-    /// accounts would give the vault a power over holders that no flow uses.
-    function burn(uint256 amount) external override onlyVault {
-        uint256 balance = balanceOf[msg.sender];
+    /// @dev No allowance: the vault burns only the sETH of the account that called it to redeem,
+    /// so an approval would add a transaction and protect nothing.
+    function burnFrom(address from, uint256 amount) external override onlyVault {
+        uint256 balance = balanceOf[from];
         if (balance < amount) revert InsufficientBalance(balance, amount);
         unchecked {
-            balanceOf[msg.sender] = balance - amount;
-            totalSupply -= amount;
+            balanceOf[from] = balance - amount;
+            totalSupply -= amount; // the sum of balances is totalSupply
         }
-        emit Transfer(msg.sender, address(0), amount);
+        emit Transfer(from, address(0), amount);
     }
 
     // ---- internals ----------------------------------------------------------------------------

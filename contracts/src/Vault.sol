@@ -22,10 +22,13 @@ import {WithdrawalRequests} from "./lib/WithdrawalRequests.sol";
 /// sETH is `buffer + totalLiveDebt - provisionalShortfall` (DESIGN.md, "Invariant").
 ///
 /// Storage layout, on purpose (each line one 32-byte slot):
-/// - `buffer` (uint128) ‖ `reserved` (uint128): touched together by finalize and claim;
-/// - `totalLiveDebt` (uint96) ‖ `exitingDebt` (uint96) ‖ `positionCount` (uint64): join's totals;
-/// - `provisionalShortfall` (uint96) ‖ the demand-exit cursor (uint64) ‖ `pendingExitDebt`
-///   (uint96): a demand exit writes the cursor and the pending debt in one slot;
+/// - `buffer` (uint96) ‖ `reserved` (uint96) ‖ `residualTotalGwei` (uint64): touched together by
+///   finalize, claim and settlement (2^96 wei and 2^64 gwei are far above the ETH supply);
+/// - `totalLiveDebt` (uint96) ‖ `exitingDebt` (uint96) ‖ `positionCount` (uint32) ‖
+///   `rewardCount` (uint32): join's and eject's totals, and with them everything ever minted;
+/// - `provisionalShortfall` (uint96) ‖ the demand-exit cursor (uint32) ‖ `lastProofEpoch`
+///   (uint32) ‖ `pendingExitDebt` (uint96): every proof writes the epoch, an exit request the
+///   pending debt, a demand exit the cursor, all in one slot;
 /// - `lastRequestId` (uint64) ‖ `lastFinalizedId` (uint64) ‖ `requestedTotal` (uint96) ‖
 ///   `checkpointCount` (uint32): the queue's heads, read together by every queue call;
 /// - per request one slot: owner (20 bytes) ‖ running total (uint96);
@@ -34,7 +37,9 @@ import {WithdrawalRequests} from "./lib/WithdrawalRequests.sol";
 ///   shortfall, the slashed flag and the unpaid debt of a closed position, written only by a
 ///   proven loss or a settlement), plus one for the pubkey-hash index;
 /// - per position with a residual one slot (`residualOf`); the ETH of the vault is `buffer +
-///   reserved + Σ residualOf` + withdrawals not yet proven;
+///   reserved + residualTotalGwei + ownerPoolOwed` + withdrawals not yet proven;
+/// - `windDownStartedAt` (uint40) ‖ `windDownWeight` (uint96) ‖ `windDownFinished` ‖
+///   `debtToUnwind` (uint96), then `ownerPoolOwed` and `ownerPoolPerWeight`: the wind-down's;
 /// - a bitmap of credited withdrawal indices, 256 per slot.
 contract Vault is IVault {
     // ---- parameters -------------------------------------------------------------------------------
@@ -49,8 +54,14 @@ contract Vault is IVault {
     uint64 public constant MIN_DEPOSIT_GWEI = 32_000_000_000;
     /// @notice Epochs of activity before the consensus layer honours an EIP-7002 exit.
     uint64 public constant SHARD_COMMITTEE_PERIOD = 256;
-    /// @notice Slots per epoch (mainnet preset).
+    /// @notice Slots per epoch (consensus specs, mainnet preset).
     uint64 public constant SLOTS_PER_EPOCH = 32;
+    /// @notice Seconds per slot (consensus specs, mainnet configuration).
+    uint64 public constant SECONDS_PER_SLOT = 12;
+    /// @notice `lastProofEpoch` once the vault winds down: no proof is taken from then on.
+    uint32 public constant WOUND_DOWN = type(uint32).max;
+    /// @dev Fixed-point unit of `ownerPoolPerWeight` (wei per gwei of weight).
+    uint256 private constant SHARE_UNIT = 1e18;
     /// @notice Fixed-point unit of rates: 1e18 is one ETH per sETH.
     uint256 public constant RATE_UNIT = 1e18;
     /// @notice `sha256("lsv/keygen/v1")`: the domain tag that opens every key-generation binding.
@@ -82,6 +93,9 @@ contract Vault is IVault {
     bytes32 public immutable WITHDRAWAL_CREDENTIALS;
     /// @notice The withdrawal-proof verifier for the same beacon chain, fixed at deployment.
     IWithdrawalVerifier public immutable WITHDRAWAL_VERIFIER;
+    /// @notice Seconds without an accepted proof after which anyone may start the wind-down, and
+    /// the wind-down's wait for arriving ETH before it is final.
+    uint256 public immutable WIND_DOWN_DELAY;
 
     // ---- state --------------------------------------------------------------------------------
 
@@ -99,19 +113,27 @@ contract Vault is IVault {
     }
 
     /// @notice ETH backing sETH that is not owed to a finalized request (wei).
-    uint128 public buffer;
+    uint96 public buffer;
     /// @notice ETH owed to finalized, unclaimed requests (wei; may keep rounding dust).
-    uint128 public reserved;
+    uint96 public reserved;
+    /// @notice Sum of `residualOf` over all positions, in gwei (residuals are whole gwei: a
+    /// withdrawal's amount less a debt of whole gwei): owed to holders, not backing.
+    uint64 public residualTotalGwei;
     /// @notice Sum of the debt of every position not yet settled (wei).
     uint96 public totalLiveDebt;
     /// @notice Sum of the debt of positions proven exiting (wei).
     uint96 public exitingDebt;
     /// @notice The number of positions ever created (= the highest position id).
-    uint64 public positionCount;
+    uint32 public positionCount;
+    /// @notice The number of eject rewards ever paid.
+    uint32 public rewardCount;
     /// @notice Sum of the provisional losses recorded by proofs (wei; at most `totalLiveDebt`).
     uint96 public provisionalShortfall;
     /// @dev The demand-exit cursor; 0 stands for position 1.
-    uint64 private _demandCursor;
+    uint32 private _demandCursor;
+    /// @notice The newest epoch of a beacon state any accepted validator proof showed (at
+    /// deployment: the epoch then); `WOUND_DOWN` once the wind-down started.
+    uint32 public lastProofEpoch;
     /// @notice Sum of the debt of `Active` positions whose exit was requested (`eject`,
     /// `demandExit`) and not yet proven exiting: those with `exitRequested` set (wei).
     uint96 public pendingExitDebt;
@@ -123,6 +145,25 @@ contract Vault is IVault {
     uint96 public requestedTotal;
     /// @notice The number of finalization checkpoints (at most one per `finalize`).
     uint32 public checkpointCount;
+    /// @notice When the wind-down started (unix time; 0: it has not).
+    uint40 public windDownStartedAt;
+    /// @notice Sum of the unwound positions' weights (gwei of last proven residual).
+    uint96 public windDownWeight;
+    /// @notice Whether `finishWindDown` has run.
+    bool public windDownFinished;
+    /// @notice Live debt at the wind-down's start not yet unwound (wei); the owners' share is
+    /// paid only once it is zero.
+    uint96 public debtToUnwind;
+    /// @notice Booked to the owners' share and not yet claimed (wei).
+    uint96 public ownerPoolOwed;
+    /// @notice Wei per gwei of weight booked to the owners' share so far, in `SHARE_UNIT`s.
+    uint256 public ownerPoolPerWeight;
+
+    /// @dev An unwound position's weight and what its holders were paid of the owners' share.
+    struct WindDownShare {
+        uint128 weightGwei;
+        uint128 paid;
+    }
 
     mapping(uint256 requestId => Request) private _requests;
     mapping(uint256 checkpoint => Checkpoint) private _checkpoints;
@@ -133,6 +174,7 @@ contract Vault is IVault {
     mapping(uint256 positionId => uint256 wei_) public override residualOf;
     /// @dev Bit `i % 256` of word `i / 256` is set once withdrawal index `i` was credited.
     mapping(uint256 word => uint256 bits) private _creditedWithdrawals;
+    mapping(uint256 positionId => WindDownShare) private _windDownShares;
 
     /// @notice A constructor argument is unusable; `index` is its position (0-based).
     error InvalidConstructorArgument(uint256 index);
@@ -148,6 +190,7 @@ contract Vault is IVault {
     /// @param minRedeem `MIN_REDEEM` (not zero).
     /// @param policyHash `POLICY_HASH`.
     /// @param withdrawalVerifier `WITHDRAWAL_VERIFIER`: anchored to the same genesis and forks.
+    /// @param windDownDelay `WIND_DOWN_DELAY` (not zero).
     constructor(
         IAttestationVerifier verifier,
         ValidatorProofs.Anchor memory anchor,
@@ -156,11 +199,13 @@ contract Vault is IVault {
         uint256 exitResendBlocks,
         uint256 minRedeem,
         bytes32 policyHash,
-        IWithdrawalVerifier withdrawalVerifier
+        IWithdrawalVerifier withdrawalVerifier,
+        uint256 windDownDelay
     ) {
         if (address(verifier) == address(0)) revert InvalidConstructorArgument(0);
         if (anchor.forkVersions == bytes32(0)) revert InvalidConstructorArgument(1);
-        if (maxValidators == 0) revert InvalidConstructorArgument(2);
+        // Position ids and counts are 32-bit: four billion validators, 2^32 * 32 ETH above supply.
+        if (maxValidators == 0 || maxValidators > type(uint32).max) revert InvalidConstructorArgument(2);
         if (exitResendBlocks == 0) revert InvalidConstructorArgument(4);
         if (minRedeem == 0) revert InvalidConstructorArgument(5);
         if (
@@ -168,6 +213,13 @@ contract Vault is IVault {
                 || withdrawalVerifier.GENESIS_VALIDATORS_ROOT() != anchor.genesisValidatorsRoot
                 || withdrawalVerifier.FORK_VERSIONS() != anchor.forkVersions
         ) revert InvalidConstructorArgument(7);
+        if (windDownDelay == 0) revert InvalidConstructorArgument(8);
+        WIND_DOWN_DELAY = windDownDelay;
+        // Silence is counted from deployment, not from genesis: a vault deployed long after
+        // genesis must not be open to a wind-down before its first join.
+        if (block.timestamp > anchor.genesisTime) {
+            lastProofEpoch = uint32((block.timestamp - anchor.genesisTime) / (SECONDS_PER_SLOT * SLOTS_PER_EPOCH));
+        }
         WITHDRAWAL_VERIFIER = withdrawalVerifier;
         VERIFIER = verifier;
         GENESIS_TIME = anchor.genesisTime;
@@ -187,7 +239,7 @@ contract Vault is IVault {
 
     /// @notice ETH sent without a call is a donation to backing: it joins the buffer.
     receive() external payable {
-        buffer += uint128(msg.value); // checked: a uint128 sum overflows long before ETH supply
+        buffer += uint96(msg.value); // msg.value < ETH supply < 2^87; the sum is checked
         emit Donated(msg.sender, msg.value);
     }
 
@@ -217,13 +269,15 @@ contract Vault is IVault {
         unchecked {
             positionId = count + 1; // count < MAX_VALIDATORS
         }
+        _noteProof(p.slot);
         Position storage pos = _positions[positionId];
-        pos.validatorIndex = validatorIndex;
+        pos.validatorIndex = uint40(validatorIndex); // proven: an index of the registry, below 2^40
         pos.activationEpoch = p.activationEpoch;
-        pos.lastProofSlot = p.slot;
+        pos.lastProofSlot = uint40(p.slot); // a real slot: 2^40 slots are 400,000 years
         pos.status = Status.Active; // one word: lastExitRequestBlock and the flags stay 0
+        pos.lastBalanceGwei = _capped(p.balance);
         positionIdOf[pubkeyHash] = positionId;
-        positionCount = uint64(positionId);
+        positionCount = uint32(positionId);
         totalLiveDebt += uint96(MINT);
         emit Joined(positionId, pubkeyHash, owner, validatorIndex, p.balance, p.slot);
 
@@ -271,15 +325,13 @@ contract Vault is IVault {
             && _epochsActive(p) >= SHARD_COMMITTEE_PERIOD;
         if (reward) {
             pos.rewardPaid = true;
-            totalLiveDebt += uint96(EJECT_REWARD);
+            totalLiveDebt += uint96(EJECT_REWARD); // same slot as the counter below
+            ++rewardCount; // checked: at most one per position, fewer than 2^32
         }
         _markShortfall(positionId, pos, p); // after the reward: the debt it marks against includes it
         emit Ejected(positionId, msg.sender, p.balance, p.inactivityScore, p.slot, reward);
-        if (reward) {
-            emit EjectRewardPaid(positionId, msg.sender, EJECT_REWARD);
-            SETH_TOKEN.mint(msg.sender, EJECT_REWARD);
-        }
-        _requestExit(positionId, pos, p, maxFee, reward);
+        if (reward) SETH_TOKEN.mint(msg.sender, EJECT_REWARD);
+        _requestExit(positionId, pos, _pubkey(p), maxFee, reward);
     }
 
     /// @inheritdoc IVault
@@ -333,7 +385,7 @@ contract Vault is IVault {
         uint256 toBacking = amount < unpaid ? amount : unpaid;
         if (toBacking != 0) {
             pos.unpaidDebt = uint96(unpaid - toBacking);
-            buffer += uint128(toBacking);
+            buffer += uint96(toBacking);
         }
         uint256 toOwner = amount - toBacking;
         if (toOwner != 0) _owe(positionId, toOwner);
@@ -350,11 +402,12 @@ contract Vault is IVault {
     ) external override {
         ValidatorProofs.Proven memory v =
             ValidatorProofs.verifyAt(validatorProof, validatorIndex, validatorTimestamp, _anchor());
+        _noteProof(v.slot);
         uint256 positionId = _positionIdOf(v);
         if (positionId != 0) revert WithdrawalAttributed(positionId);
         (WithdrawalProofs.Proven memory w, uint256 amount) =
             _creditOnce(withdrawalTimestamp, withdrawalProof, validatorIndex);
-        buffer += uint128(amount);
+        buffer += uint96(amount);
         emit WithdrawalCredited(0, w.index, validatorIndex, amount, amount, 0);
     }
 
@@ -365,6 +418,7 @@ contract Vault is IVault {
         uint256 amount = residualOf[positionId];
         if (amount == 0) revert NoResidual(positionId);
         residualOf[positionId] = 0;
+        residualTotalGwei -= uint64(amount / 1 gwei); // checked: whole gwei, part of the total
         address to = recipient == address(0) ? holder : recipient;
         emit ResidualClaimed(positionId, holder, to, amount);
 
@@ -389,9 +443,9 @@ contract Vault is IVault {
         ValidatorProofs.Proven memory p = _prove(positionId, pos, timestamp, proof);
         SkipReason reason = _ineligibility(p);
         if (reason != SkipReason.Eligible) revert DemandExitIneligible(positionId, reason);
-        _demandCursor = uint64(next);
+        _demandCursor = uint32(next);
         emit DemandExit(positionId, msg.sender, open, covered, next);
-        _requestExit(positionId, pos, p, maxFee, false);
+        _requestExit(positionId, pos, _pubkey(p), maxFee, false);
     }
 
     /// @inheritdoc IVault
@@ -409,7 +463,7 @@ contract Vault is IVault {
             if (reason == SkipReason.Eligible) revert NotSkippable(positionId);
             if (reason == SkipReason.Exiting) _setExiting(positionId, pos, p);
         }
-        _demandCursor = uint64(next);
+        _demandCursor = uint32(next);
         emit DemandExitSkipped(positionId, msg.sender, reason, next);
     }
 
@@ -432,18 +486,6 @@ contract Vault is IVault {
 
     /// @inheritdoc IVault
     function requestRedeem(uint256 amount) external override returns (uint256 requestId) {
-        return _requestRedeem(amount);
-    }
-
-    /// @inheritdoc IVault
-    function requestRedeemWithPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
-        external
-        override
-        returns (uint256 requestId)
-    {
-        // A front-run permit (same signature submitted first) has already set the allowance:
-        // ignore its failure here and let `transferFrom` decide.
-        try SETH_TOKEN.permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
         return _requestRedeem(amount);
     }
 
@@ -472,13 +514,11 @@ contract Vault is IVault {
             checkpointCount = uint32(checkpoint); // one per finalize call: 2^32 is out of reach
         }
         unchecked {
-            buffer = uint128(buf - eth); // eth <= buf
+            buffer = uint96(buf - eth); // eth <= buf
         }
-        reserved += uint128(eth);
+        reserved += uint96(eth);
         lastFinalizedId = uint64(upToRequestId);
         emit Finalized(lastFinalized + 1, upToRequestId, checkpoint, amount, eth, rate);
-
-        SETH_TOKEN.burn(amount);
     }
 
     /// @inheritdoc IVault
@@ -539,6 +579,145 @@ contract Vault is IVault {
         return gross > shortfall ? gross - shortfall : 0;
     }
 
+    /// @inheritdoc IVault
+    function outstanding() public view override returns (uint256) {
+        // Minted: MINT per position, EJECT_REWARD per reward; only finalization ends a claim.
+        uint256 minted = uint256(positionCount) * MINT + uint256(rewardCount) * EJECT_REWARD;
+        return minted - _requests[lastFinalizedId].cumulative;
+    }
+
+    // ---- wind-down ------------------------------------------------------------------------------
+
+    /// @inheritdoc IVault
+    function windDownExit(bytes calldata pubkey, uint256 maxFee) external payable override {
+        if (pubkey.length != 48) revert InvalidPubkeyLength(pubkey.length);
+        _startWindDown();
+        uint256 positionId = positionIdOf[keccak256(pubkey)];
+        Position storage pos = _positions[positionId];
+        Status status = pos.status;
+        if (status == Status.Unwinding) {
+            _checkResend(positionId, pos); // a re-send: the position is counted already
+        } else {
+            if (status != Status.Active && status != Status.Exiting) {
+                revert InvalidPositionStatus(positionId, status);
+            }
+            pos.status = Status.Unwinding;
+            uint256 debt = _debt(pos.rewardPaid);
+            uint256 weight;
+            uint256 left = debtToUnwind;
+            if (!windDownFinished) {
+                // Every live position's debt is in `debtToUnwind` until it is unwound.
+                left -= debt;
+                debtToUnwind = uint96(left);
+                uint256 balance = uint256(pos.lastBalanceGwei) * 1 gwei;
+                weight = balance > debt ? (balance - debt) / 1 gwei : 0;
+                if (weight != 0) {
+                    _windDownShares[positionId].weightGwei = uint128(weight);
+                    windDownWeight += uint96(weight); // checked
+                }
+            }
+            // After `finishWindDown` the owners' share is closed: a late position only exits.
+            emit PositionUnwound(positionId, msg.sender, weight, left);
+            if (status == Status.Exiting) {
+                // Proven exiting already: no request to send.
+                if (msg.value != 0) _sendEth(msg.sender, msg.value);
+                return;
+            }
+        }
+        _sendExitRequest(positionId, pos, pubkey, maxFee, pendingExitDebt);
+    }
+
+    /// @inheritdoc IVault
+    function sweepWindDown() external override {
+        if (windDownStartedAt == 0) revert NotWindingDown();
+        uint256 buf = buffer;
+        uint256 held = buf + reserved + uint256(residualTotalGwei) * 1 gwei + ownerPoolOwed;
+        uint256 balance = address(this).balance;
+        uint256 arrived = balance > held ? balance - held : 0;
+        // The queue first: every outstanding sETH at par.
+        uint256 owed = outstanding();
+        uint256 need = owed > buf ? owed - buf : 0;
+        uint256 toQueue = arrived < need ? arrived : need;
+        uint256 rest = arrived - toQueue;
+        uint256 toOwners;
+        if (rest != 0 && debtToUnwind == 0) {
+            // Then the owners, once every live position is counted (else the rest waits).
+            uint256 weight = windDownWeight;
+            if (weight == 0) {
+                toQueue = arrived; // no owner has a residual: backing keeps it
+            } else {
+                uint256 perWeight = rest * SHARE_UNIT / weight;
+                ownerPoolPerWeight += perWeight;
+                // Rounded up, so the holders' rounded-down claims never exceed it; <= rest.
+                toOwners = (perWeight * weight + SHARE_UNIT - 1) / SHARE_UNIT;
+                ownerPoolOwed += uint96(toOwners); // checked
+            }
+        }
+        if (toQueue == 0 && toOwners == 0) revert NothingToSweep();
+        buffer = uint96(buf + toQueue); // below the vault's balance
+        // What arrives for the queue is the live debt coming home: backing must not count both.
+        uint256 live = totalLiveDebt;
+        uint256 repaid = toQueue < live ? toQueue : live;
+        if (repaid != 0) {
+            live -= repaid;
+            totalLiveDebt = uint96(live);
+            if (provisionalShortfall > live) provisionalShortfall = uint96(live);
+        }
+        emit WindDownSwept(arrived, toQueue, toOwners);
+    }
+
+    /// @inheritdoc IVault
+    function finishWindDown() external override {
+        uint256 started = windDownStartedAt;
+        if (started == 0) revert NotWindingDown();
+        uint256 earliest = started + WIND_DOWN_DELAY;
+        if (block.timestamp < earliest || windDownFinished) revert WindDownNotOver(earliest);
+        uint256 writtenOff = totalLiveDebt;
+        uint256 notUnwound = debtToUnwind;
+        windDownFinished = true;
+        totalLiveDebt = 0;
+        provisionalShortfall = 0;
+        debtToUnwind = 0;
+        emit WindDownFinished(writtenOff, notUnwound);
+    }
+
+    /// @inheritdoc IVault
+    function claimWindDownShare(uint256 positionId, address recipient) external override {
+        address holder = POSITIONS.ownerOf(positionId);
+        if (msg.sender != holder) revert NotPositionOwner(positionId, holder);
+        WindDownShare storage share = _windDownShares[positionId];
+        uint256 entitled = uint256(share.weightGwei) * ownerPoolPerWeight / SHARE_UNIT;
+        uint256 amount = entitled - share.paid; // `entitled` only grows
+        if (amount == 0) revert NoWindDownShare(positionId);
+        share.paid = uint128(entitled);
+        ownerPoolOwed -= uint96(amount); // checked: the pool was booked rounded up
+        address to = recipient == address(0) ? holder : recipient;
+        emit WindDownShareClaimed(positionId, holder, to, amount);
+
+        _sendEth(to, amount);
+    }
+
+    /// @inheritdoc IVault
+    function windDownShareOf(uint256 positionId) external view override returns (uint256) {
+        WindDownShare memory share = _windDownShares[positionId];
+        return uint256(share.weightGwei) * ownerPoolPerWeight / SHARE_UNIT - share.paid;
+    }
+
+    /// @dev Starts the wind-down if it has not started: only after `WIND_DOWN_DELAY` seconds past
+    /// the end of `lastProofEpoch`.
+    function _startWindDown() private {
+        uint256 last = lastProofEpoch;
+        if (last == WOUND_DOWN) return;
+        uint256 earliest =
+            uint256(GENESIS_TIME) + (last + 1) * SLOTS_PER_EPOCH * SECONDS_PER_SLOT + WIND_DOWN_DELAY;
+        if (block.timestamp < earliest) revert ProofsNotSilent(earliest);
+        lastProofEpoch = WOUND_DOWN;
+        windDownStartedAt = uint40(block.timestamp);
+        uint256 live = totalLiveDebt;
+        debtToUnwind = uint96(live);
+        emit WindDownStarted(last, live, msg.sender);
+    }
+
     // ---- internals ----------------------------------------------------------------------------
 
     /// @dev The debt of a live position: `MINT`, plus `EJECT_REWARD` once the reward was paid.
@@ -590,8 +769,30 @@ contract Vault is IVault {
         if (proven != positionId) revert WrongPosition(positionId, proven);
         uint64 last = pos.lastProofSlot;
         if (p.slot < last) revert StaleProof(p.slot, last);
-        pos.lastProofSlot = p.slot;
+        _noteProof(p.slot);
+        pos.lastProofSlot = uint40(p.slot); // a real slot: 2^40 slots are 400,000 years
         pos.activationEpoch = p.activationEpoch;
+        if (p.hasBalance) pos.lastBalanceGwei = _capped(p.balance);
+    }
+
+    /// @dev Records that a validator proof of state `slot` was accepted: `lastProofEpoch` keeps
+    /// the newest epoch seen. Reverts with `WindingDown` once the wind-down started: from then on
+    /// the vault takes no proof (a late one must not reopen what the wind-down has divided).
+    function _noteProof(uint64 slot) private {
+        uint256 last = lastProofEpoch;
+        if (last == WOUND_DOWN) revert WindingDown();
+        uint256 epoch = slot / SLOTS_PER_EPOCH;
+        if (epoch > last) lastProofEpoch = uint32(epoch); // below 2^32 - 1 for 52,000 years
+    }
+
+    /// @dev A proven balance as `Position.lastBalanceGwei` stores it.
+    function _capped(uint64 balanceGwei) private pure returns (uint48) {
+        return balanceGwei > type(uint48).max ? type(uint48).max : uint48(balanceGwei);
+    }
+
+    /// @dev The proven validator's 48-byte key.
+    function _pubkey(ValidatorProofs.Proven memory p) private pure returns (bytes memory) {
+        return abi.encodePacked(p.pubkeyHead, p.pubkeyTail);
     }
 
     /// @dev Reverts with `ExitRequestTooSoon` if a request was sent less than `EXIT_RESEND_BLOCKS` ago.
@@ -661,13 +862,12 @@ contract Vault is IVault {
         uint256 floor = uint256(p.balance) * 1 gwei;
         uint256 shortfall = debt > floor ? debt - floor : 0;
         uint256 old = pos.shortfall;
-        uint256 total = provisionalShortfall;
         if (shortfall != old) {
-            total = total + shortfall - old; // old is part of total
+            uint256 total = provisionalShortfall + shortfall - old; // old is part of the total
             pos.shortfall = uint128(shortfall); // <= debt
             provisionalShortfall = uint96(total); // <= totalLiveDebt < 2^96
+            emit ShortfallMarked(positionId, p.balance, p.slot, shortfall, total);
         }
-        emit ShortfallMarked(positionId, p.balance, p.slot, shortfall, total);
     }
 
     /// @dev Open redemptions (requested, not finalized) and the buffer plus exiting and pending
@@ -686,37 +886,43 @@ contract Vault is IVault {
         return positionId == count ? 1 : positionId + 1;
     }
 
-    /// @dev The request path shared by `eject` and `demandExit`: records the request's block; the
-    /// first request for the position sets `exitRequested` and adds its debt to
-    /// `pendingExitDebt`, and a reward paid now on an already flagged position (`rewardPaid`:
-    /// its debt just rose) adds `EJECT_REWARD`, so `pendingExitDebt` stays the sum of the
-    /// flagged positions' debts. Then sends the EIP-7002 full exit for the proven key, paying
-    /// exactly the fee read (at most `min(maxFee, msg.value)`) out of `msg.value`, and refunds the
-    /// rest to the caller, last.
+    /// @dev The request path shared by `eject` and `demandExit`: the first request for the
+    /// position sets `exitRequested` and adds its debt to `pendingExitDebt`, and a reward paid now
+    /// on an already flagged position (`rewardPaid`: its debt just rose) adds `EJECT_REWARD`, so
+    /// `pendingExitDebt` stays the sum of the flagged positions' debts. Then sends the request.
     function _requestExit(
         uint256 positionId,
         Position storage pos,
-        ValidatorProofs.Proven memory p,
+        bytes memory pubkey,
         uint256 maxFee,
         bool rewardPaid
     ) private {
-        pos.lastExitRequestBlock = uint40(block.number);
+        uint256 pending = pendingExitDebt;
         if (!pos.exitRequested) {
             pos.exitRequested = true;
-            uint256 debt = _debt(pos.rewardPaid);
-            uint256 pending = pendingExitDebt + debt;
+            pending += _debt(pos.rewardPaid);
             pendingExitDebt = uint96(pending); // <= totalLiveDebt < 2^96
-            emit ExitPending(positionId, debt, pending);
         } else if (rewardPaid) {
-            uint256 pending = pendingExitDebt + EJECT_REWARD;
+            pending += EJECT_REWARD;
             pendingExitDebt = uint96(pending); // <= totalLiveDebt < 2^96
-            emit ExitPending(positionId, EJECT_REWARD, pending);
         }
+        _sendExitRequest(positionId, pos, pubkey, maxFee, pending);
+    }
+
+    /// @dev Records the request's block and sends the EIP-7002 full exit for `pubkey`, paying
+    /// exactly the fee read (at most `min(maxFee, msg.value)`) out of `msg.value`; refunds the
+    /// rest to the caller, last.
+    function _sendExitRequest(
+        uint256 positionId,
+        Position storage pos,
+        bytes memory pubkey,
+        uint256 maxFee,
+        uint256 pending
+    ) private {
+        pos.lastExitRequestBlock = uint40(block.number);
         uint256 cap = maxFee < msg.value ? maxFee : msg.value;
-        uint256 fee = WithdrawalRequests.request(
-            abi.encodePacked(p.pubkeyHead, p.pubkeyTail), WithdrawalRequests.FULL_EXIT, cap
-        );
-        emit ExitRequested(positionId, msg.sender, fee);
+        uint256 fee = WithdrawalRequests.request(pubkey, WithdrawalRequests.FULL_EXIT, cap);
+        emit ExitRequested(positionId, msg.sender, fee, pending);
         uint256 refund = msg.value - fee;
         if (refund != 0) _sendEth(msg.sender, refund);
     }
@@ -731,7 +937,7 @@ contract Vault is IVault {
         else if (msg.sender != request.owner) revert NotRequestOwner(requestId, request.owner);
         uint256 amount = _payout(requestId, request.cumulative, _rateAt(requestId, checkpointHint));
         _requests[requestId].owner = address(0);
-        reserved -= uint128(amount); // checked: the batch reserved at least the sum of its payouts
+        reserved -= uint96(amount); // checked: the batch reserved at least the sum of its payouts
         emit Claimed(requestId, request.owner, recipient, amount);
 
         _sendEth(recipient, amount);
@@ -758,7 +964,7 @@ contract Vault is IVault {
         uint256 toQueue = amount < debt ? amount : debt;
         uint256 unpaid = debt - toQueue;
         if (unpaid != 0) pos.unpaidDebt = uint96(unpaid);
-        buffer += uint128(toQueue);
+        buffer += uint96(toQueue);
         uint256 toOwner = amount - toQueue;
         if (toOwner != 0) _owe(positionId, toOwner);
         emit Settled(positionId, withdrawalIndex, amount, toQueue, toOwner, unpaid);
@@ -770,6 +976,7 @@ contract Vault is IVault {
         private
         returns (WithdrawalProofs.Proven memory w, uint256 amount)
     {
+        if (lastProofEpoch == WOUND_DOWN) revert WindingDown();
         w = WITHDRAWAL_VERIFIER.verifyWithdrawal(proof, timestamp);
         if (w.withdrawalAddress != address(this)) revert WithdrawalNotToVault(w.withdrawalAddress);
         if (w.validatorIndex != validatorIndex) revert WithdrawalOfAnotherValidator(w.validatorIndex, validatorIndex);
@@ -793,10 +1000,11 @@ contract Vault is IVault {
         if (!ok) revert EthTransferFailed(to, amount);
     }
 
-    /// @dev Owes `amount` more wei to position `positionId`'s holder. No running total: it would
-    /// cost every settlement a storage write, and nothing on-chain reads it.
+    /// @dev Owes `amount` more wei to position `positionId`'s holder. The running total lets the
+    /// wind-down tell owed ETH from ETH that arrived without proof.
     function _owe(uint256 positionId, uint256 amount) private {
         residualOf[positionId] += amount;
+        residualTotalGwei += uint64(amount / 1 gwei); // whole gwei (see `residualTotalGwei`); checked
     }
 
     /// @dev `keyGenerationBinding` for a 48-byte pubkey.
@@ -814,7 +1022,8 @@ contract Vault is IVault {
         );
     }
 
-    /// @dev Appends a request of `amount` for the caller and locks its sETH in the vault.
+    /// @dev Appends a request of `amount` for the caller and burns that much of its sETH: the
+    /// request is the claim from now on (`outstanding` counts it until finalized).
     function _requestRedeem(uint256 amount) private returns (uint256 requestId) {
         if (amount < MIN_REDEEM) revert RedeemTooSmall(amount, MIN_REDEEM);
         uint256 cumulative = requestedTotal + amount;
@@ -827,16 +1036,16 @@ contract Vault is IVault {
         requestedTotal = uint96(cumulative);
         emit RedeemRequested(requestId, msg.sender, amount, cumulative);
 
-        SETH_TOKEN.transferFrom(msg.sender, address(this), amount);
+        SETH_TOKEN.burnFrom(msg.sender, amount);
     }
 
-    /// @dev The rate in force: `min(1, backing / supply)` in `RATE_UNIT`s, rounded down. The
-    /// supply still counts the sETH locked in open requests: they are claims on the backing.
+    /// @dev The rate in force: `min(1, backing / outstanding)` in `RATE_UNIT`s, rounded down.
+    /// `outstanding` counts the sETH of open requests: they are claims on the backing.
     function _rate() private view returns (uint256) {
-        uint256 supply = SETH_TOKEN.totalSupply();
+        uint256 owed = outstanding();
         uint256 b = backing();
-        if (b >= supply) return RATE_UNIT;
-        return b * RATE_UNIT / supply;
+        if (b >= owed) return RATE_UNIT;
+        return b * RATE_UNIT / owed;
     }
 
     /// @dev The rate of checkpoint `hint` after checking it covers `requestId`.

@@ -119,9 +119,11 @@ interface ISETH {
     /// @param amount The amount in wei.
     function mint(address to, uint256 amount) external;
 
-    /// @notice Destroys `amount` of the vault's own sETH. Vault only.
-    /// @dev Reverts with `OnlyVault` for any other caller and `InsufficientBalance` if the vault
+    /// @notice Destroys `amount` of `from`'s sETH. Vault only: the vault calls it for the account
+    /// that asked it to redeem (`requestRedeem` burns the caller's own sETH), and for no other.
+    /// @dev Reverts with `OnlyVault` for any other caller and `InsufficientBalance` if `from`
     /// holds less.
+    /// @param from The account whose sETH is burned.
     /// @param amount The amount in wei.
-    function burn(uint256 amount) external;
+    function burnFrom(address from, uint256 amount) external;
 }

@@ -15,7 +15,10 @@ interface IVault {
         Exiting,
         /// Settled on its first withdrawal at or after the withdrawable epoch: no longer live;
         /// later withdrawals of the validator are credited to it (`creditWithdrawal`).
-        Closed
+        Closed,
+        /// Asked to exit during the wind-down (`windDownExit`): its debt waits for the ETH that
+        /// arrives without proof, its holder for a pro-rata share of the surplus.
+        Unwinding
     }
 
     /// @notice Why a position may be passed over by the demand-exit cursor (`Eligible`: it may not).
@@ -40,12 +43,13 @@ interface IVault {
     /// the index `positionIdOf`; the debt is derived (`debtOf`: `MINT`, plus `EJECT_REWARD` once
     /// the reward was paid), so neither takes a word of its own.
     struct Position {
-        /// The validator's index in the beacon registry.
-        uint64 validatorIndex;
+        /// The validator's index in the beacon registry (below `VALIDATOR_REGISTRY_LIMIT` = 2^40,
+        /// consensus specs, phase0 "Misc").
+        uint40 validatorIndex;
         /// `activation_epoch` as last proven (at join, then by every later proof).
         uint64 activationEpoch;
-        /// The slot of the newest state proven for this validator.
-        uint64 lastProofSlot;
+        /// The slot of the newest state proven for this validator (2^40 slots: 400,000 years).
+        uint40 lastProofSlot;
         /// The block number of the last EIP-7002 exit request sent for it (0: none).
         uint40 lastExitRequestBlock;
         Status status;
@@ -55,6 +59,10 @@ interface IVault {
         /// proven exiting: its debt is then counted in `pendingExitDebt` (cleared when it is
         /// marked exiting).
         bool exitRequested;
+        /// The balance in gwei of the newest state proven with a balance (join's, then every
+        /// later one), capped at 2^48 - 1 (281,474 ETH). What it exceeds the debt by is the
+        /// position's weight in a wind-down.
+        uint48 lastBalanceGwei;
         /// The provisional loss recorded against it, in wei (`debt - min(debt, balance)`, from
         /// the newest balance proven).
         uint128 shortfall;
@@ -80,17 +88,17 @@ interface IVault {
     );
     /// @notice `amount` wei arrived without a proof and was added to the buffer (backing).
     event Donated(address indexed from, uint256 amount);
-    /// @notice `owner` locked `amount` sETH as request `requestId`; `cumulative` is the running
+    /// @notice `owner` burned `amount` sETH into request `requestId`; `cumulative` is the running
     /// total of all requests up to and including it.
     event RedeemRequested(uint256 indexed requestId, address indexed owner, uint256 amount, uint256 cumulative);
     /// @notice Requests `fromRequestId`..`toRequestId` were finalized at `rate` (ETH per sETH,
-    /// 1e18 = 1:1): `sethBurned` sETH burned, `ethReserved` wei moved from the buffer to the
-    /// claims reserve. `checkpoint` is the checkpoint that now covers them.
+    /// 1e18 = 1:1): `sethAmount` sETH (burned when requested), `ethReserved` wei moved from the
+    /// buffer to the claims reserve. `checkpoint` is the checkpoint that now covers them.
     event Finalized(
         uint256 indexed fromRequestId,
         uint256 indexed toRequestId,
         uint256 indexed checkpoint,
-        uint256 sethBurned,
+        uint256 sethAmount,
         uint256 ethReserved,
         uint256 rate
     );
@@ -107,19 +115,13 @@ interface IVault {
         uint64 slot,
         bool rewarded
     );
-    /// @notice The eject reward for position `positionId` (`amount` sETH) was minted to `to`; the
-    /// position's debt rose by the same amount.
-    event EjectRewardPaid(uint256 indexed positionId, address indexed to, uint256 amount);
     /// @notice A full-exit request (EIP-7002) for position `positionId` was queued, `requester`
-    /// paying `fee` wei.
-    event ExitRequested(uint256 indexed positionId, address indexed requester, uint256 fee);
+    /// paying `fee` wei. `pendingExitDebt` is the total after the request: a first request adds
+    /// the position's debt to it, a reward paid on an already flagged position `EJECT_REWARD`.
+    event ExitRequested(uint256 indexed positionId, address indexed requester, uint256 fee, uint256 pendingExitDebt);
     /// @notice Position `positionId` was proven exiting (`exitEpoch`, state `slot`); its `debt`
     /// joined `exitingDebt`.
     event MarkedExiting(uint256 indexed positionId, uint64 exitEpoch, uint64 slot, uint256 debt);
-    /// @notice `amount` wei of position `positionId`'s debt joined `pendingExitDebt`, now
-    /// `pendingExitDebt`: its whole debt at its first exit request, or `EJECT_REWARD` when the
-    /// eject reward was paid after it.
-    event ExitPending(uint256 indexed positionId, uint256 amount, uint256 pendingExitDebt);
     /// @notice Position `positionId`, whose exit was requested, was proven exiting: its `debt`
     /// left `pendingExitDebt` (now `pendingExitDebt`) for `exitingDebt`.
     event PendingExitProven(uint256 indexed positionId, uint256 debt, uint256 pendingExitDebt);
@@ -167,8 +169,38 @@ interface IVault {
     /// @notice `owner`, holder of position `positionId`, was paid its residual `amount` at `recipient`.
     event ResidualClaimed(uint256 indexed positionId, address indexed owner, address recipient, uint256 amount);
 
+    /// @notice No proof had been accepted since epoch `lastProofEpoch` for `WIND_DOWN_DELAY`
+    /// seconds: the vault winds down. `debtToUnwind` is the live debt whose positions are to be
+    /// asked to exit.
+    event WindDownStarted(uint256 lastProofEpoch, uint256 debtToUnwind, address indexed caller);
+    /// @notice Position `positionId` was unwound: it now waits for its ETH, weighing
+    /// `weightGwei` (its last proven residual) in the owners' share; `debtToUnwind` is what is
+    /// left of the live debt to unwind.
+    event PositionUnwound(uint256 indexed positionId, address indexed caller, uint256 weightGwei, uint256 debtToUnwind);
+    /// @notice `amount` wei arrived without proof during the wind-down: `toQueue` joined the
+    /// buffer (repaying live debt), `toOwners` the owners' pro-rata share.
+    event WindDownSwept(uint256 amount, uint256 toQueue, uint256 toOwners);
+    /// @notice The wind-down's waiting time ended: `debtWrittenOff` of live debt never arrived and
+    /// is a realised loss; positions not unwound by now take no part in the owners' share.
+    event WindDownFinished(uint256 debtWrittenOff, uint256 debtNotUnwound);
+    /// @notice `owner`, holder of unwound position `positionId`, was paid `amount` of its share at
+    /// `recipient`.
+    event WindDownShareClaimed(uint256 indexed positionId, address indexed owner, address recipient, uint256 amount);
+
     // ---- errors ---------------------------------------------------------------------------------
 
+    /// @notice The vault is winding down: proofs, joins and proven exits are closed.
+    error WindingDown();
+    /// @notice The vault is not winding down.
+    error NotWindingDown();
+    /// @notice A proof was accepted too recently: the wind-down may start at `earliest` (unix time).
+    error ProofsNotSilent(uint256 earliest);
+    /// @notice The wind-down may finish at `earliest` (unix time), not before.
+    error WindDownNotOver(uint256 earliest);
+    /// @notice No ETH arrived since the last sweep.
+    error NothingToSweep();
+    /// @notice Position `positionId` has no wind-down share to claim now.
+    error NoWindDownShare(uint256 positionId);
     /// @notice A pubkey must be 48 bytes; this one is `length`.
     error InvalidPubkeyLength(uint256 length);
     /// @notice The owner bound in an attestation (and receiving the mint) cannot be zero.
@@ -398,29 +430,19 @@ interface IVault {
 
     // ---- queue ----------------------------------------------------------------------------------
 
-    /// @notice Locks `amount` of the caller's sETH (moved to the vault with `transferFrom`; approve
-    /// first) as a redemption request at the end of the queue. It cannot be cancelled.
-    /// @dev Reverts with `RedeemTooSmall` below `MIN_REDEEM`, or sETH's own errors.
+    /// @notice Burns `amount` of the caller's sETH into a redemption request at the end of the
+    /// queue. No approval is needed (the vault burns only the caller's own sETH, at the caller's
+    /// request); the request cannot be cancelled. Until finalized, its sETH still counts in
+    /// `outstanding` (the rate's denominator).
+    /// @dev Reverts with `RedeemTooSmall` below `MIN_REDEEM`, `QueueTotalOverflow`, or sETH's
+    /// `InsufficientBalance`.
     /// @param amount sETH in wei.
     /// @return requestId The request's id (sequential from 1).
     function requestRedeem(uint256 amount) external returns (uint256 requestId);
 
-    /// @notice `requestRedeem` with an ERC-2612 permit for the vault, in one transaction.
-    /// @dev The permit is submitted first; if it fails (e.g. someone front-ran it) but the
-    /// allowance is already there, the request still goes through.
-    /// @param amount sETH in wei.
-    /// @param deadline The permit's deadline.
-    /// @param v Permit signature `v`.
-    /// @param r Permit signature `r`.
-    /// @param s Permit signature `s`.
-    /// @return requestId The request's id.
-    function requestRedeemWithPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
-        external
-        returns (uint256 requestId);
-
     /// @notice Finalizes every open request up to `upToRequestId` at the rate in force
-    /// (`min(1, backing / supply)`, rounded down), moving their ETH from the buffer to the claims
-    /// reserve and burning their sETH. Anyone may call. O(1).
+    /// (`min(1, backing / outstanding)`, rounded down), moving their ETH from the buffer to the
+    /// claims reserve. Anyone may call. O(1).
     /// @dev Reverts with `InvalidFinalizeTarget` or `InsufficientBuffer`.
     /// @param upToRequestId The last request to finalize.
     function finalize(uint256 upToRequestId) external;
@@ -520,4 +542,52 @@ interface IVault {
     /// @notice The ETH backing sETH: `buffer + totalLiveDebt - provisionalShortfall`.
     /// @return The backing in wei.
     function backing() external view returns (uint256);
+
+    /// @notice The sETH the backing stands for: the supply plus the sETH of open (unfinalized)
+    /// requests, burned when requested but not yet paid for. Equal to everything ever minted
+    /// (`MINT` per position, `EJECT_REWARD` per reward) less what finalization has paid for.
+    /// @return sETH wei.
+    function outstanding() external view returns (uint256);
+
+    // ---- wind-down ------------------------------------------------------------------------------
+
+    /// @notice Asks position `pubkey`'s validator to exit without a proof once no proof has been
+    /// accepted for `WIND_DOWN_DELAY` seconds (a beacon-state layout the verifiers do not know
+    /// makes the vault proof-blind; docs/DESIGN.md, "Layout forks"). The first call starts the
+    /// wind-down for good: every proof-taking function is closed from then on. The position
+    /// (`Active` or `Exiting`) becomes `Unwinding`, weighing its last proven residual in the
+    /// owners' share; an `Active` one gets an EIP-7002 full exit, paid by the caller as in
+    /// `eject`. Called again on an `Unwinding` position after `EXIT_RESEND_BLOCKS`, it re-sends
+    /// the request. Anyone may call.
+    /// @dev Reverts with `ProofsNotSilent`, `InvalidPubkeyLength`, `InvalidPositionStatus`,
+    /// `ExitRequestTooSoon`, `WithdrawalFeeAboveMax` or `EthTransferFailed`.
+    /// @param pubkey The validator's 48-byte key (its hash finds the position).
+    /// @param maxFee The highest EIP-7002 fee the caller accepts (also capped by `msg.value`).
+    function windDownExit(bytes calldata pubkey, uint256 maxFee) external payable;
+
+    /// @notice Books the ETH that arrived without proof since the last sweep (withdrawals of
+    /// unwound and unsettled validators): first to the buffer until it covers every outstanding
+    /// sETH at par, repaying live debt; the rest to the owners of unwound positions, pro rata to
+    /// their last proven residual, once every live position is unwound (until then it waits).
+    /// Anyone may call.
+    /// @dev Reverts with `NotWindingDown` or `NothingToSweep`.
+    function sweepWindDown() external;
+
+    /// @notice Ends the wind-down's wait `WIND_DOWN_DELAY` seconds after it started: the live debt
+    /// whose ETH has not arrived is written off (finalization then pays what the buffer holds),
+    /// and positions never unwound drop out of the owners' share. Anyone may call, once.
+    /// @dev Reverts with `NotWindingDown` or `WindDownNotOver`.
+    function finishWindDown() external;
+
+    /// @notice Pays unwound position `positionId`'s share of the owners' pool to `recipient` (zero:
+    /// the caller). Only the position's current holder may call.
+    /// @dev Reverts with `NotPositionOwner`, `InvalidPositionStatus` or `NoWindDownShare`.
+    /// @param positionId The `Unwinding` position.
+    /// @param recipient Where the ETH goes (zero: the holder).
+    function claimWindDownShare(uint256 positionId, address recipient) external;
+
+    /// @notice What unwound position `positionId`'s holder may claim now from the owners' pool.
+    /// @param positionId The position.
+    /// @return The amount in wei.
+    function windDownShareOf(uint256 positionId) external view returns (uint256);
 }

@@ -51,11 +51,15 @@ pub struct VaultConfig {
     pub min_redeem: U256,
     /// `POLICY_HASH`: the signer policy attestations must bind.
     pub policy_hash: B256,
+    /// `WIND_DOWN_DELAY`, in seconds: the silence (no proof accepted) after which anyone may
+    /// start the wind-down, and the wind-down's wait for arriving ETH.
+    pub wind_down_delay: u64,
 }
 
 impl Default for VaultConfig {
     /// A small devnet pool: 64 validators, trigger 100 (a leak of ~4 epochs with the spec's
-    /// `INACTIVITY_SCORE_BIAS` of 4), re-send after 50 blocks, 0.01 sETH minimum.
+    /// `INACTIVITY_SCORE_BIAS` of 4), re-send after 50 blocks, 0.01 sETH minimum, wind-down
+    /// after 30 days without a proof.
     fn default() -> Self {
         Self {
             max_validators: 64,
@@ -63,6 +67,7 @@ impl Default for VaultConfig {
             exit_resend_blocks: 50,
             min_redeem: U256::from(10_000_000_000_000_000u64),
             policy_hash: B256::repeat_byte(0x50),
+            wind_down_delay: 30 * 24 * 3600,
         }
     }
 }
@@ -123,6 +128,7 @@ impl Deployment {
             config.min_redeem,
             config.policy_hash,
             withdrawal_verifier,
+            U256::from(config.wind_down_delay),
         )
             .abi_encode_params();
         let vault = chain.deploy(&VAULT, &args).expect("the vault deploys");

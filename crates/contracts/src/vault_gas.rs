@@ -11,7 +11,7 @@
 //! it writes for the first time (EIP-2200 / EIP-2929 `SSTORE` from zero).
 
 use crate::artifacts::SYSTEM_CONTRACTS_PROBE;
-use crate::bindings::{SystemContractsProbe as Probe, Vault, SETH as Seth};
+use crate::bindings::{SystemContractsProbe as Probe, Vault};
 use crate::devnet::{Devnet, VaultConfig};
 use crate::{Address, Receipt, TxRequest, B256, U256};
 use lsv_consensus::{Epoch, Gwei};
@@ -98,6 +98,9 @@ impl fmt::Display for VaultGas {
 const GWEI_31_98: u64 = 31_980_000_000;
 /// Slots per epoch (mainnet preset).
 const SLOTS_PER_EPOCH: u64 = 32;
+/// The EIP-7002 fee while the request queue is under its target: `MIN_WITHDRAWAL_REQUEST_FEE`,
+/// 1 wei (the scenario never fills a block with requests).
+const EXIT_FEE: u64 = 1;
 
 /// Runs the scenario on a fresh devnet and returns every figure.
 ///
@@ -140,19 +143,7 @@ pub fn measure() -> VaultGas {
 
     // ---- the queue --------------------------------------------------------------------------
     let ether = |n: u64| U256::from(n) * U256::from(10u64).pow(U256::from(18));
-    let (seth, vault) = (d.seth, d.vault);
-    ok(
-        d.chain.send(
-            alice,
-            seth,
-            &Seth::approveCall {
-                spender: vault,
-                amount: U256::MAX,
-            },
-            U256::ZERO,
-        ),
-        "approve",
-    );
+    let vault = d.vault;
     let mut redeem = Vec::new();
     for _ in 0..12 {
         let r = ok(
@@ -241,7 +232,9 @@ pub fn measure() -> VaultGas {
     let epoch = d.state.slot.as_u64() / SLOTS_PER_EPOCH;
 
     // ---- eject, marks -----------------------------------------------------------------------
-    let eject = |d: &mut Devnet, id: U256, index: u64| {
+    // A keeper reads the fee (`eth_call` of the predeploy; it holds for the whole block) and
+    // sends exactly it; one that sends more gets the rest back, at the price of a value call.
+    let eject = |d: &mut Devnet, id: U256, index: u64, value: u64| {
         d.state.balances[index as usize] = Gwei::new(GWEI_31_98);
         let p = d.prove(index, ProofParts::ALL).expect("provable");
         let call = Vault::ejectCall {
@@ -250,17 +243,24 @@ pub fn measure() -> VaultGas {
             proof: p.bytes.into(),
             maxFee: U256::from(1_000),
         };
-        ok(d.send(keeper, &call, U256::from(1_000)), "eject").gas_used
+        ok(d.send(keeper, &call, U256::from(value)), "eject").gas_used
     };
-    let g = eject(&mut d, ids[0], 3);
+    let g = eject(&mut d, ids[0], 3, EXIT_FEE);
     out.push(
         "eject, rewarded, the caller's first sETH",
         g,
         without_request(g),
         None,
     );
-    let g = eject(&mut d, ids[1], 4);
+    let g = eject(&mut d, ids[1], 4, EXIT_FEE);
     out.push("eject, rewarded", g, without_request(g), Some(120_000));
+    let g = eject(&mut d, ids[5], 8, 1_000);
+    out.push(
+        "eject, rewarded, fee overpaid and refunded",
+        g,
+        without_request(g),
+        None,
+    );
 
     let mark = |d: &mut Devnet, id: U256, index: u64, slashed: bool, balance: u64| {
         let i = index as usize;
@@ -302,7 +302,7 @@ pub fn measure() -> VaultGas {
     let g = ok(d.send(keeper, &call, U256::ZERO), "markExiting").gas_used;
     out.push("markExiting", g, exec(g), None);
 
-    // ---- demand exits: 150 sETH open, covered by 8 ETH of buffer, 62.2 pending, 31 exiting ---
+    // ---- demand exits: 150 sETH open, covered by 8 ETH of buffer, 93.3 pending, 31 exiting ---
     ok(
         d.send(
             alice,
@@ -361,7 +361,8 @@ mod tests {
         bound("requestRedeem", 60_000);
         bound("claim", 40_000);
         bound("finalize, 10 requests", 80_000);
-        bound("eject, rewarded", 135_000);
+        bound("eject, rewarded", 125_000);
+        bound("finalize, 1 request", 35_000);
         bound("demandExit", 90_000);
         assert!(
             (60_000..80_000).contains(&gas.predeploy_share),

@@ -223,47 +223,57 @@ fn mint_overflowing_the_supply_panics() {
 }
 
 #[test]
-fn only_the_vault_burns_and_only_its_own_balance() {
+fn only_the_vault_burns_and_never_more_than_a_balance() {
     let mut t = Tokens::new();
     let alice = t.chain.account("alice");
     let vault = t.vault;
     t.mint_seth(alice, ether(31));
 
-    let refused = t.seth(alice, &SETH::burnCall { amount: ether(1) });
-    assert_eq!(seth_error(&refused), SErr::OnlyVault(SETH::OnlyVault {}));
-
-    // The vault holds nothing yet: alice's sETH is out of its reach.
-    let refused = t.seth(vault, &SETH::burnCall { amount: ether(1) });
+    // Not even the holder itself: burning is the vault's redemption path.
+    for caller in [alice, t.chain.account("bob")] {
+        let refused = t.seth(
+            caller,
+            &SETH::burnFromCall {
+                from: alice,
+                amount: ether(1),
+            },
+        );
+        assert_eq!(seth_error(&refused), SErr::OnlyVault(SETH::OnlyVault {}));
+    }
+    let refused = t.seth(
+        vault,
+        &SETH::burnFromCall {
+            from: alice,
+            amount: ether(32),
+        },
+    );
     assert_eq!(
         seth_error(&refused),
         SErr::InsufficientBalance(SETH::InsufficientBalance {
-            balance: U256::ZERO,
-            needed: ether(1)
+            balance: ether(31),
+            needed: ether(32)
         })
     );
+    assert_eq!(t.total_supply(), ether(31));
 
-    // A redemption locks sETH by moving it into the vault; then the vault burns it.
-    t.seth(
-        alice,
-        &SETH::transferCall {
-            to: vault,
-            amount: ether(10),
-        },
-    )
-    .expect_success();
     let receipt = t
-        .seth(vault, &SETH::burnCall { amount: ether(4) })
+        .seth(
+            vault,
+            &SETH::burnFromCall {
+                from: alice,
+                amount: ether(4),
+            },
+        )
         .expect_success();
     assert_eq!(
         receipt.events_from::<SETH::Transfer>(t.seth),
         vec![SETH::Transfer {
-            from: vault,
+            from: alice,
             to: Address::ZERO,
             amount: ether(4)
         }]
     );
-    assert_eq!(t.balance(vault), ether(6));
-    assert_eq!(t.balance(alice), ether(21));
+    assert_eq!(t.balance(alice), ether(27));
     assert_eq!(t.total_supply(), ether(27));
 }
 
@@ -1314,8 +1324,14 @@ fn token_gas() {
         let signature = sign(&p.holder_key, &permit, &p.domain());
         p.t.seth(relayer, &permit_call(&permit, signature))
             .expect_success();
-        p.t.seth(vault, &SETH::burnCall { amount: ether(1) })
-            .expect_success();
+        p.t.seth(
+            vault,
+            &SETH::burnFromCall {
+                from: vault,
+                amount: ether(1),
+            },
+        )
+        .expect_success();
     }
     for _ in 0..4 {
         let id = p.t.mint_position(bob);
@@ -1353,7 +1369,7 @@ fn token_gas() {
     assert!(max("SETH.transfer") < 60_000);
     assert!(max("SETH.transferFrom") < 70_000);
     assert!(max("SETH.permit") < 85_000);
-    assert!(max("SETH.burn") < 40_000);
+    assert!(max("SETH.burnFrom") < 40_000);
     assert!(max("Positions.mint") < 120_000);
     assert!(max("Positions.transferFrom") < 70_000);
 }
@@ -1391,6 +1407,7 @@ enum Op {
         amount: u64,
     },
     Burn {
+        from: usize,
         amount: u64,
     },
 }
@@ -1420,7 +1437,7 @@ fn op() -> impl Strategy<Value = Op> {
                 amount
             }
         ),
-        1 => amount().prop_map(|amount| Op::Burn { amount }),
+        1 => (0..HOLDERS, amount()).prop_map(|(from, amount)| Op::Burn { from, amount }),
     ]
 }
 
@@ -1522,18 +1539,18 @@ proptest! {
                     };
                     (spender, SETH::transferFromCall { from, to, amount }.abi_encode(), expected)
                 }
-                Op::Burn { amount } => {
+                Op::Burn { from, amount } => {
                     let amount = wei(amount);
-                    let vault = t.vault;
-                    let balance = model.balance(vault);
+                    let from = actors[from];
+                    let balance = model.balance(from);
                     let expected = if balance < amount {
                         Err(SErr::InsufficientBalance(SETH::InsufficientBalance { balance, needed: amount }))
                     } else {
-                        model.balances.insert(vault, balance - amount);
+                        model.balances.insert(from, balance - amount);
                         model.supply -= amount;
                         Ok(())
                     };
-                    (vault, SETH::burnCall { amount }.abi_encode(), expected)
+                    (t.vault, SETH::burnFromCall { from, amount }.abi_encode(), expected)
                 }
             };
             let receipt = t.chain.transact(sender, token, call, U256::ZERO).expect("valid transaction");
