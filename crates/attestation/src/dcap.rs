@@ -53,6 +53,176 @@ impl Collateral {
     }
 }
 
+/// One dated item of a quote's collateral or PCK chain, and the window in which it is valid
+/// (unix seconds, both ends included, as `dcap-qvl` and Intel's QVL compare them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidityWindow {
+    /// `TCB Info`, `QE Identity`, `root CA CRL`, `PCK CRL`, or `certificate "<CN>" of the
+    /// <chain>`.
+    pub item: String,
+    pub not_before: u64,
+    /// `None` for a CRL without `nextUpdate`.
+    pub not_after: Option<u64>,
+}
+
+impl Collateral {
+    /// Every dated item of this collateral and of `quote`'s PCK chain, with its window: TCB
+    /// Info and QE Identity (`issueDate`, `nextUpdate`), the root CA and PCK CRLs
+    /// (`thisUpdate`, `nextUpdate`), every certificate of the PCK chain and of the three issuer
+    /// chains (`notBefore`, `notAfter`), each certificate once. It reads dates only and
+    /// authenticates nothing.
+    pub fn validity_windows(&self, quote: &[u8]) -> Result<Vec<ValidityWindow>, DcapError> {
+        let (windows, errors) = collect_windows(&self.0, quote);
+        match errors.into_iter().next() {
+            Some(e) => Err(DcapError::Collateral(e)),
+            None => Ok(windows),
+        }
+    }
+}
+
+/// The windows of every item that parses, and what did not parse (left for `dcap-qvl` to
+/// refuse with its own message).
+fn collect_windows(
+    c: &dcap_qvl::QuoteCollateralV3,
+    quote: &[u8],
+) -> (Vec<ValidityWindow>, Vec<String>) {
+    use x509_cert::der::Decode;
+    let mut windows = Vec::new();
+    let mut errors = Vec::new();
+    for (item, json) in [("TCB Info", &c.tcb_info), ("QE Identity", &c.qe_identity)] {
+        match json_window(json) {
+            Ok((not_before, not_after)) => windows.push(ValidityWindow {
+                item: item.into(),
+                not_before,
+                not_after: Some(not_after),
+            }),
+            Err(e) => errors.push(format!("{item}: {e}")),
+        }
+    }
+    for (item, der) in [("root CA CRL", &c.root_ca_crl), ("PCK CRL", &c.pck_crl)] {
+        match x509_cert::crl::CertificateList::<x509_cert::certificate::Rfc5280>::from_der(der) {
+            Ok(crl) => windows.push(ValidityWindow {
+                item: item.into(),
+                not_before: crl.tbs_cert_list.this_update.to_unix_duration().as_secs(),
+                not_after: crl
+                    .tbs_cert_list
+                    .next_update
+                    .map(|t| t.to_unix_duration().as_secs()),
+            }),
+            Err(e) => errors.push(format!("{item}: {e}")),
+        }
+    }
+    // dcap-qvl takes the PCK chain from the collateral when it carries one, else from the quote.
+    let pck_chain = match &c.pck_certificate_chain {
+        Some(pem) => Ok(pem.as_bytes().to_vec()),
+        None => dcap_qvl::quote::Quote::parse(quote)
+            .and_then(|q| q.raw_cert_chain().map(<[u8]>::to_vec))
+            .map_err(|e| format!("{e:#}")),
+    };
+    let chains = [
+        ("PCK certificate chain", pck_chain),
+        (
+            "TCB Info issuer chain",
+            Ok(c.tcb_info_issuer_chain.as_bytes().to_vec()),
+        ),
+        (
+            "QE Identity issuer chain",
+            Ok(c.qe_identity_issuer_chain.as_bytes().to_vec()),
+        ),
+        (
+            "PCK CRL issuer chain",
+            Ok(c.pck_crl_issuer_chain.as_bytes().to_vec()),
+        ),
+    ];
+    let mut seen: Vec<Vec<u8>> = Vec::new();
+    for (chain, pem) in chains {
+        let pems = match pem.and_then(|p| pem::parse_many(p).map_err(|e| e.to_string())) {
+            Ok(pems) => pems,
+            Err(e) => {
+                errors.push(format!("{chain}: {e}"));
+                continue;
+            }
+        };
+        for block in pems.iter().filter(|p| p.tag() == "CERTIFICATE") {
+            let der = block.contents();
+            if seen.iter().any(|s| s == der) {
+                continue;
+            }
+            seen.push(der.to_vec());
+            match x509_cert::Certificate::from_der(der) {
+                Ok(cert) => {
+                    let tbs = cert.tbs_certificate();
+                    let name = tbs
+                        .subject()
+                        .common_name()
+                        .ok()
+                        .flatten()
+                        .map(String::from)
+                        .unwrap_or_else(|| tbs.subject().to_string());
+                    let validity = tbs.validity();
+                    windows.push(ValidityWindow {
+                        item: format!("certificate {name:?} of the {chain}"),
+                        not_before: validity.not_before.to_unix_duration().as_secs(),
+                        not_after: Some(validity.not_after.to_unix_duration().as_secs()),
+                    });
+                }
+                Err(e) => errors.push(format!("a certificate of the {chain}: {e}")),
+            }
+        }
+    }
+    (windows, errors)
+}
+
+/// `issueDate` and `nextUpdate` of a TCB Info or QE Identity JSON body.
+fn json_window(json: &str) -> Result<(u64, u64), String> {
+    let value: serde_json::Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    let date = |field: &str| -> Result<u64, String> {
+        let text = value
+            .get(field)
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| format!("no {field}"))?;
+        text.parse::<x509_cert::der::DateTime>()
+            .map(|d| d.unix_duration().as_secs())
+            .map_err(|_| format!("{field} {text:?} is not YYYY-MM-DDThh:mm:ssZ"))
+    };
+    Ok((date("issueDate")?, date("nextUpdate")?))
+}
+
+/// Refuses `now` outside any window, naming the item: among expired items the first to
+/// expire, among items not yet valid the last to become valid.
+fn check_windows(windows: &[ValidityWindow], now: u64) -> Result<(), DcapError> {
+    let expired = windows
+        .iter()
+        .filter_map(|w| w.not_after.filter(|&t| now > t).map(|t| (t, w)))
+        .min_by_key(|(t, _)| *t);
+    if let Some((expired_at, w)) = expired {
+        return Err(DcapError::CollateralExpired {
+            item: w.item.clone(),
+            expired_at,
+            now,
+        });
+    }
+    let pending = windows
+        .iter()
+        .filter(|w| now < w.not_before)
+        .max_by_key(|w| w.not_before);
+    if let Some(w) = pending {
+        return Err(DcapError::CollateralNotYetValid {
+            item: w.item.clone(),
+            valid_from: w.not_before,
+            now,
+        });
+    }
+    Ok(())
+}
+
+/// `YYYY-MM-DDThh:mm:ssZ`, for error messages.
+fn utc(unix: u64) -> String {
+    x509_cert::der::DateTime::from_unix_duration(std::time::Duration::from_secs(unix))
+        .map(|d| d.to_string())
+        .unwrap_or_else(|_| format!("unix {unix}"))
+}
+
 /// Intel's TCB status of a platform and its Quoting Enclave, converged (Intel PCS API, TCB Info
 /// `tcbStatus`). Names are Intel's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -180,6 +350,30 @@ pub enum DcapError {
     Collateral(String),
     #[error("quote failed Intel's chain of trust: {0}")]
     Untrusted(String),
+    /// An item of the collateral or of the quote's PCK chain expired before the verification
+    /// time (the first to expire, when several did).
+    #[error(
+        "{item} expired at {} (unix {expired_at}); verification time is {} (unix {now})",
+        utc(*expired_at),
+        utc(*now)
+    )]
+    CollateralExpired {
+        item: String,
+        expired_at: u64,
+        now: u64,
+    },
+    /// An item of the collateral or of the quote's PCK chain is not valid yet at the
+    /// verification time (the last to become valid, when several are not).
+    #[error(
+        "{item} is not valid before {} (unix {valid_from}); verification time is {} (unix {now})",
+        utc(*valid_from),
+        utc(*now)
+    )]
+    CollateralNotYetValid {
+        item: String,
+        valid_from: u64,
+        now: u64,
+    },
     #[error("collateral is not current at {now}: it holds from {valid_from} until {valid_until}")]
     CollateralNotCurrent {
         now: u64,
@@ -249,6 +443,9 @@ impl DcapVerifier {
         now: u64,
         accepted_tcb_statuses: &[TcbStatus],
     ) -> Result<VerifiedQuote, DcapError> {
+        // Dates first, so that an expired or not-yet-valid item is named with its time rather
+        // than reported as whichever of dcap-qvl's checks happens to meet it first.
+        check_windows(&collect_windows(&collateral.0, quote).0, now)?;
         let claims = self
             .inner
             .verify_with_policy(

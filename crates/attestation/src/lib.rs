@@ -20,7 +20,7 @@ pub use attester::{AttestError, Attester};
 pub use binding::{domain_tag, KeyGenerationClaim};
 pub use dcap::{
     Collateral, DcapError, DcapVerifier, KeyGenerationPolicy, ReportBody, SgxPlatform, TcbStatus,
-    VerifiedQuote,
+    ValidityWindow, VerifiedQuote,
 };
 pub use dev::{verify_dev_evidence, verify_dev_signature, DevAttester, DevVerifyError};
 pub use evidence::{Backend, Evidence, EvidenceFormatError};

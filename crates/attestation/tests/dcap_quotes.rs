@@ -61,6 +61,15 @@ fn every_indexed_quote_is_accepted_or_rejected_as_quotes_json_says() {
                     ),
                     // Our own debug check runs where dcap-qvl's would have.
                     Err(DcapError::DebugEnclave(_)) => assert_eq!(reason, "Debug mode is enabled"),
+                    // Our own date check runs before dcap-qvl's and names the item.
+                    Err(DcapError::CollateralExpired { .. }) => {
+                        assert_eq!(label, "after_expiry");
+                        assert!(reason.ends_with("expired"), "{reason}");
+                    }
+                    Err(DcapError::CollateralNotYetValid { .. }) => {
+                        assert_eq!(label, "before_issue");
+                        assert!(reason.ends_with("in the future"), "{reason}");
+                    }
                     Err(DcapError::Untrusted(m)) => {
                         assert!(
                             m.contains(reason),
@@ -77,6 +86,139 @@ fn every_indexed_quote_is_accepted_or_rejected_as_quotes_json_says() {
         checked,
         5 * 4,
         "five quotes with collateral, four times each"
+    );
+}
+
+fn unix(rfc3339: &str) -> u64 {
+    rfc3339
+        .parse::<x509_cert::der::DateTime>()
+        .unwrap()
+        .unix_duration()
+        .as_secs()
+}
+
+#[test]
+fn validity_windows_are_the_ones_the_index_records() {
+    for entry in index() {
+        if entry.get("dcap_qvl_0_7_0_results").is_none() {
+            continue;
+        }
+        let name = entry["name"].as_str().unwrap();
+        let quote = read_quote(entry["quote_file"].as_str().unwrap());
+        let windows = read_collateral(&entry).validity_windows(&quote).unwrap();
+        let window = |item: &str| {
+            windows
+                .iter()
+                .find(|w| w.item == item)
+                .unwrap_or_else(|| panic!("{name}: no {item} in {windows:?}"))
+        };
+        for (item, key) in [
+            ("TCB Info", "tcb_info_window"),
+            ("QE Identity", "qe_identity_window"),
+            ("PCK CRL", "pck_crl_window"),
+            ("root CA CRL", "root_ca_crl_window"),
+            (
+                "certificate \"Intel SGX PCK Certificate\" of the PCK certificate chain",
+                "pck_leaf_cert_validity",
+            ),
+        ] {
+            let w = window(item);
+            let recorded = &entry[key];
+            assert_eq!(
+                (w.not_before, w.not_after),
+                (
+                    unix(recorded[0].as_str().unwrap()),
+                    Some(unix(recorded[1].as_str().unwrap()))
+                ),
+                "{name}: {item}"
+            );
+        }
+        // The window they make up together is the one dcap-qvl computes.
+        let latest_issue = windows.iter().map(|w| w.not_before).max().unwrap();
+        let earliest_expiry = windows.iter().filter_map(|w| w.not_after).min().unwrap();
+        assert_eq!(
+            (latest_issue, earliest_expiry),
+            (
+                entry["collateral_valid_from_unix"].as_u64().unwrap(),
+                entry["collateral_valid_until_unix"].as_u64().unwrap()
+            ),
+            "{name}"
+        );
+        // Each certificate once (Intel's root ends all four chains).
+        let roots = windows
+            .iter()
+            .filter(|w| w.item.contains("\"Intel SGX Root CA\""))
+            .count();
+        assert_eq!(roots, 1, "{name}: {windows:?}");
+    }
+}
+
+#[test]
+fn expired_collateral_is_named_with_its_expiry_and_the_time() {
+    let (quote, collateral, _) = sgx_sample();
+    // quotes.json: QE Identity expires first (2025-07-19T10:01:18Z), then the PCK CRL
+    // (10:23:18), then TCB Info (10:56:11).
+    let qe_expiry = unix("2025-07-19T10:01:18Z");
+    assert!(DcapVerifier::intel()
+        .verify_quote(&quote, &collateral, qe_expiry, &TcbStatus::ALL_NOT_REVOKED)
+        .is_ok());
+    for (now, first) in [
+        (qe_expiry + 1, "QE Identity"),
+        (unix("2025-07-19T10:30:00Z"), "QE Identity"),
+        // A day after everything expired (the index's "after_expiry"): still the first one.
+        (qe_expiry + 86_400, "QE Identity"),
+    ] {
+        let e = refused(&quote, &collateral, now);
+        assert_eq!(
+            e,
+            DcapError::CollateralExpired {
+                item: first.into(),
+                expired_at: qe_expiry,
+                now,
+            }
+        );
+        let text = e.to_string();
+        assert!(
+            text.starts_with("QE Identity expired at 2025-07-19T10:01:18Z (unix 1752919278)"),
+            "{text}"
+        );
+    }
+    let text = refused(&quote, &collateral, qe_expiry + 86_400).to_string();
+    assert!(
+        text.ends_with("verification time is 2025-07-20T10:01:18Z (unix 1753005678)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn collateral_not_yet_issued_is_named_with_its_issue_date_and_the_time() {
+    let (quote, collateral, _) = sgx_sample();
+    // quotes.json: TCB Info is issued last (2025-06-19T10:56:11Z).
+    let tcb_issue = unix("2025-06-19T10:56:11Z");
+    assert!(DcapVerifier::intel()
+        .verify_quote(&quote, &collateral, tcb_issue, &TcbStatus::ALL_NOT_REVOKED)
+        .is_ok());
+    for now in [tcb_issue - 1, tcb_issue - 86_400] {
+        let e = refused(&quote, &collateral, now);
+        assert_eq!(
+            e,
+            DcapError::CollateralNotYetValid {
+                item: "TCB Info".into(),
+                valid_from: tcb_issue,
+                now,
+            }
+        );
+        assert!(e
+            .to_string()
+            .starts_with("TCB Info is not valid before 2025-06-19T10:56:11Z (unix 1750330571)"));
+    }
+    // Before the PCK leaf certificate itself (2023-09-20T21:53:43Z): every item is pending;
+    // the one named is the last to become valid.
+    let e = refused(&quote, &collateral, unix("2023-01-01T00:00:00Z"));
+    assert!(
+        matches!(&e, DcapError::CollateralNotYetValid { item, valid_from, .. }
+            if item == "TCB Info" && *valid_from == tcb_issue),
+        "{e}"
     );
 }
 

@@ -241,3 +241,180 @@ fn sgx_devices_are_checked_by_the_dcap_verifier() {
         Err(GroupError::Attestation { index: 1, reason }) if reason.contains("expected sgx-dcap")
     ));
 }
+
+// ---- m < n: Shamir shares and the group key on one polynomial of degree m - 1 -----------------
+
+mod threshold {
+    use super::*;
+    use alloy_primitives::{uint, U256};
+    use proptest::prelude::*;
+
+    const R: U256 = uint!(0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001_U256);
+
+    /// `f(x) = Σ c_k x^k mod r`.
+    fn eval(coefficients: &[U256], x: u64) -> U256 {
+        coefficients.iter().rev().fold(U256::ZERO, |acc, c| {
+            acc.mul_mod(U256::from(x), R).add_mod(*c, R)
+        })
+    }
+
+    fn secret(s: U256) -> Option<SecretKey> {
+        SecretKey::from_bytes(&s.to_be_bytes::<32>()).ok()
+    }
+
+    /// An m-of-n group from share secrets and a group key, each device with its own attester.
+    fn group(
+        m: u8,
+        secrets: &[SecretKey],
+        group_pk: PublicKeyBytes,
+    ) -> (GroupEvidence, DevDevices) {
+        let n = secrets.len() as u8;
+        let shares: Vec<PublicKeyBytes> = secrets
+            .iter()
+            .map(|s| PublicKeyBytes(s.sk_to_pk().compress()))
+            .collect();
+        let claim = KeyGenerationClaim {
+            pubkey: group_pk,
+            withdrawal_credentials: B256::repeat_byte(2),
+            owner: Address::repeat_byte(0x0e),
+            chain_id: 560_048,
+            genesis_validators_root: B256::repeat_byte(3),
+            policy_hash: B256::repeat_byte(4),
+        };
+        let attesters: Vec<DevAttester> =
+            (0..n).map(|_| DevAttester::generate().unwrap().0).collect();
+        let devices = secrets
+            .iter()
+            .zip(&attesters)
+            .enumerate()
+            .map(|(i, (s, a))| {
+                let c = ShareClaim {
+                    group: claim,
+                    threshold: m,
+                    devices: n,
+                    index: i as u8 + 1,
+                    shares: shares.clone(),
+                };
+                dev_device_evidence(c, s, a).unwrap()
+            })
+            .collect();
+        let trust = DevDevices {
+            trusted_attesters: attesters.iter().map(|a| a.address()).collect(),
+        };
+        (GroupEvidence { devices }, trust)
+    }
+
+    /// Shares f(1..=n) and the group key f(0) of the polynomial with these coefficients.
+    fn shamir(coefficients: &[U256], n: u8) -> Option<(Vec<SecretKey>, PublicKeyBytes)> {
+        let shares = (1..=u64::from(n))
+            .map(|x| secret(eval(coefficients, x)))
+            .collect::<Option<Vec<_>>>()?;
+        let group = secret(eval(coefficients, 0))?;
+        Some((shares, PublicKeyBytes(group.sk_to_pk().compress())))
+    }
+
+    fn coefficients(seeds: &[[u8; 32]], m: u8) -> Vec<U256> {
+        seeds[..usize::from(m)]
+            .iter()
+            .map(|b| U256::from_be_bytes(*b).reduce_mod(R))
+            .collect()
+    }
+
+    /// n in 3..=7 and a safe m < n (n/2 < m), with n random 32-byte seeds.
+    fn shape() -> impl Strategy<Value = (u8, u8, Vec<[u8; 32]>)> {
+        (3u8..=7).prop_flat_map(|n| {
+            (
+                Just(n),
+                (n / 2 + 1)..n,
+                proptest::collection::vec(any::<[u8; 32]>(), usize::from(n)),
+            )
+        })
+    }
+
+    #[test]
+    fn a_3_of_5_group_verifies_and_a_wrong_group_key_is_named() {
+        let c = [U256::from(11u8), U256::from(22u8), U256::from(33u8)];
+        let (secrets, group_pk) = shamir(&c, 5).unwrap();
+        let (g, trust) = group(3, &secrets, group_pk);
+        assert_eq!(g.verify(&trust).unwrap().len(), 5);
+        // The sum of the shares (the n-of-n rule) is not the group key for m < n.
+        let refs: Vec<PublicKey> = secrets.iter().map(|s| s.sk_to_pk()).collect();
+        let sum = AggregatePublicKey::aggregate(&refs.iter().collect::<Vec<_>>(), false)
+            .unwrap()
+            .to_public_key()
+            .compress();
+        let (g, trust) = group(3, &secrets, PublicKeyBytes(sum));
+        let err = g.verify(&trust).unwrap_err();
+        assert_eq!(err, GroupError::GroupKeyNotInterpolated { m: 3, n: 5 });
+        assert!(err.to_string().contains("Lagrange interpolation at 0"));
+        // A group key that is no key at all.
+        let (g, trust) = group(3, &secrets, PublicKeyBytes([0x11; 48]));
+        assert_eq!(g.verify(&trust), Err(GroupError::InvalidGroupKey));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn shares_of_a_random_polynomial_are_accepted((n, m, seeds) in shape()) {
+            let c = coefficients(&seeds, m);
+            let Some((secrets, group_pk)) = shamir(&c, n) else {
+                return Err(TestCaseError::reject("a zero share"));
+            };
+            let (g, trust) = group(m, &secrets, group_pk);
+            prop_assert_eq!(g.verify(&trust).map(|p| p.len()), Ok(usize::from(n)));
+        }
+
+        #[test]
+        fn one_perturbed_share_is_refused(
+            (n, m, seeds) in shape(),
+            which in any::<prop::sample::Index>(),
+            delta in 1u64..u64::MAX,
+        ) {
+            let c = coefficients(&seeds, m);
+            let p = which.index(usize::from(n));
+            let Some((mut secrets, group_pk)) = shamir(&c, n) else {
+                return Err(TestCaseError::reject("a zero share"));
+            };
+            // Device p + 1 holds f(p + 1) + delta instead, with a valid proof of possession.
+            let moved = eval(&c, p as u64 + 1).add_mod(U256::from(delta), R);
+            let Some(s) = secret(moved) else {
+                return Err(TestCaseError::reject("a zero share"));
+            };
+            secrets[p] = s;
+            let (g, trust) = group(m, &secrets, group_pk);
+            // A base share (1..=m) moves the polynomial, so share m + 1 is the first off it.
+            let first_off = if p < usize::from(m) { m + 1 } else { p as u8 + 1 };
+            prop_assert_eq!(
+                g.verify(&trust),
+                Err(GroupError::ShareOffPolynomial { index: first_off, m })
+            );
+        }
+
+        #[test]
+        fn a_perturbed_group_key_is_refused((n, m, seeds) in shape(), delta in 1u64..u64::MAX) {
+            let c = coefficients(&seeds, m);
+            let Some((secrets, _)) = shamir(&c, n) else {
+                return Err(TestCaseError::reject("a zero share"));
+            };
+            let Some(wrong) = secret(c[0].add_mod(U256::from(delta), R)) else {
+                return Err(TestCaseError::reject("a zero key"));
+            };
+            let (g, trust) = group(m, &secrets, PublicKeyBytes(wrong.sk_to_pk().compress()));
+            prop_assert_eq!(g.verify(&trust), Err(GroupError::GroupKeyNotInterpolated { m, n }));
+        }
+
+        #[test]
+        fn a_polynomial_of_lower_degree_is_refused((n, m, seeds) in shape()) {
+            // Degree m - 2: m - 1 devices could sign. (m >= 3 keeps the shares distinct.)
+            prop_assume!(m >= 3);
+            let mut c = coefficients(&seeds, m);
+            c[usize::from(m) - 1] = U256::ZERO;
+            let Some((secrets, group_pk)) = shamir(&c, n) else {
+                return Err(TestCaseError::reject("a zero share"));
+            };
+            let (g, trust) = group(m, &secrets, group_pk);
+            prop_assert_eq!(g.verify(&trust), Err(GroupError::ThresholdBelowM { m }));
+        }
+    }
+}

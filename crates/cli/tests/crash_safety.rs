@@ -259,3 +259,91 @@ fn sigkill_under_load_never_loses_a_returned_signature() {
         }
     }
 }
+
+async fn get(client: &HttpClient, url: String) -> (u16, serde_json::Value) {
+    let req = hyper::Request::get(url)
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let resp = client.request(req).await.unwrap();
+    let status = resp.status().as_u16();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&body).unwrap())
+}
+
+#[test]
+fn sigkill_during_key_generation_keeps_every_key_with_its_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let port = free_port();
+    let mut child = start_signer(dir.path(), port);
+    let base = format!("http://127.0.0.1:{port}");
+    rt.block_on(wait_up(&client, &base));
+
+    // Generate keys one request at a time until the signer dies; keep what came back.
+    let returned: Arc<Mutex<Vec<(String, serde_json::Value)>>> = Arc::default();
+    let generator = {
+        let (client, base, returned) = (client.clone(), base.clone(), returned.clone());
+        rt.spawn(async move {
+            let body = json!({"owner": OWNER, "count": 1}).to_string();
+            loop {
+                match post(&client, format!("{base}/eth/v1/lsv/keys"), body.clone()).await {
+                    Ok((200, text)) => {
+                        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                        let k = &v["data"][0];
+                        returned.lock().unwrap().push((
+                            k["pubkey"].as_str().unwrap().to_owned(),
+                            k["attestation"].clone(),
+                        ));
+                    }
+                    Ok((status, text)) => panic!("unexpected {status}: {text}"),
+                    Err(_) => return, // the signer died mid-request
+                }
+            }
+        })
+    };
+    // Kill while a generation is most likely in flight: after some keys came back.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while returned.lock().unwrap().len() < 2 {
+        assert!(Instant::now() < deadline, "no keys generated");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(150));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    rt.block_on(generator).unwrap();
+
+    let port = free_port();
+    let mut child = start_signer(dir.path(), port);
+    let base = format!("http://127.0.0.1:{port}");
+    rt.block_on(wait_up(&client, &base));
+    let (status, listed) = rt.block_on(get(&client, format!("{base}/api/v1/eth2/publicKeys")));
+    assert_eq!(status, 200);
+    let listed: Vec<String> = serde_json::from_value(listed).unwrap();
+    let returned = returned.lock().unwrap().clone();
+    for (pubkey, evidence) in &returned {
+        assert!(listed.contains(pubkey), "{pubkey} was returned but is gone");
+        let (status, v) = rt.block_on(get(
+            &client,
+            format!("{base}/eth/v1/lsv/keys/{pubkey}/attestation"),
+        ));
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["data"]["attestation"], *evidence, "{pubkey}");
+    }
+    // Any key that landed without its response reaching us (the lost-response case) has its
+    // evidence too: there is no key without it.
+    for pubkey in &listed {
+        let (status, v) = rt.block_on(get(
+            &client,
+            format!("{base}/eth/v1/lsv/keys/{pubkey}/attestation"),
+        ));
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["data"]["attestation"]["claim"]["pubkey"], json!(pubkey));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -69,11 +69,34 @@ pub struct GeneratedKey {
     pub owner: Address,
     pub withdrawal_credentials: B256,
     pub deposit_data: DepositData,
-    /// Evidence that P made this key for `owner`, produced now and never again.
+    /// Evidence that P made this key for `owner`, produced now and never again; stored with the
+    /// key, so [`Enclave::key_attestation`] can serve it later.
     pub attestation: Evidence,
     /// False unless both sealing and attestation are hardware-backed.
     pub hardware_backed: bool,
 }
+
+/// What P recorded about a key at its generation: the per-key object of `POST /eth/v1/lsv/keys`
+/// without the deposit data, served by `GET /eth/v1/lsv/keys/{pubkey}/attestation` and
+/// `lsv keys attestation`.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct KeyAttestation {
+    pub pubkey: PublicKeyBytes,
+    pub owner: Address,
+    pub withdrawal_credentials: B256,
+    /// The evidence returned at generation, byte for byte; `null` for a key made before P
+    /// recorded evidence.
+    pub attestation: Option<Evidence>,
+    /// Says why `attestation` is `null`; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<&'static str>,
+}
+
+/// Why a key has no recorded evidence.
+pub const NO_EVIDENCE_RECORDED: &str = "no attestation was recorded for this key: it was \
+    generated before P stored evidence with its keys, and P never attests an existing key again \
+    (that would let a host bind it to another owner); the evidence exists only in the response \
+    to its generation";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -202,6 +225,20 @@ impl Enclave {
         self.vault.get(pubkey).is_some()
     }
 
+    /// The evidence recorded with `pubkey` at its generation, read back from the key's record
+    /// (never produced again). `None` if P holds no such key; `attestation: None` for a key made
+    /// before P recorded evidence.
+    pub fn key_attestation(&self, pubkey: &PublicKeyBytes) -> Option<KeyAttestation> {
+        let key = self.vault.get(pubkey)?;
+        Some(KeyAttestation {
+            pubkey: key.pubkey,
+            owner: key.owner,
+            withdrawal_credentials: key.withdrawal_credentials,
+            message: key.attestation.is_none().then_some(NO_EVIDENCE_RECORDED),
+            attestation: key.attestation.clone(),
+        })
+    }
+
     /// True only when both sealing and attestation are hardware-backed.
     pub fn is_hardware_backed(&self) -> bool {
         self.vault.is_hardware_backed() && self.attester.is_hardware_backed()
@@ -267,23 +304,27 @@ impl Enclave {
         let withdrawal_credentials = self.policy.withdrawal_credentials()?;
         let mut out = Vec::with_capacity(count);
         for _ in 0..count {
+            // The vault stores the evidence in the key's own record, written once and atomically
+            // with the sealed secret, before anything is returned: a lost response loses no
+            // evidence (`key_attestation` serves it again), and a failed attestation stores no key.
             let key = self
                 .vault
-                .generate(owner, withdrawal_credentials)
+                .generate(owner, withdrawal_credentials, |pubkey| {
+                    let claim = KeyGenerationClaim {
+                        pubkey,
+                        withdrawal_credentials,
+                        owner,
+                        chain_id: self.policy.network.chain_id,
+                        genesis_validators_root: self.policy.network.genesis_validators_root,
+                        policy_hash: self.policy_hash,
+                    };
+                    self.attester.attest(&claim).map_err(|e| e.to_string())
+                })
                 .map_err(|e| SignError::Internal(e.to_string()))?;
             let pubkey = key.pubkey;
-            let claim = KeyGenerationClaim {
-                pubkey,
-                withdrawal_credentials,
-                owner,
-                chain_id: self.policy.network.chain_id,
-                genesis_validators_root: self.policy.network.genesis_validators_root,
-                policy_hash: self.policy_hash,
-            };
-            let attestation = self
-                .attester
-                .attest(&claim)
-                .map_err(|e| SignError::Internal(format!("attestation of {pubkey}: {e}")))?;
+            let attestation = key.attestation.clone().ok_or_else(|| {
+                SignError::Internal(format!("{pubkey} was stored without evidence"))
+            })?;
             self.protection
                 .run(move |db| db.register_validators(&[pubkey]).map_err(|e| e.to_string()))
                 .await

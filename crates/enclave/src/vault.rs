@@ -7,6 +7,7 @@ use crate::fsutil;
 use crate::sealer::{SealError, Sealer};
 use alloy_primitives::{Address, B256};
 use blst::min_pk::SecretKey;
+use lsv_attestation::Evidence;
 use lsv_consensus::{PublicKeyBytes, SignatureBytes};
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,9 @@ pub struct ValidatorKey {
     pub pubkey: PublicKeyBytes,
     pub owner: Address,
     pub withdrawal_credentials: B256,
+    /// The evidence of this key's generation, as recorded with it; `None` for a key made before
+    /// P recorded evidence (record version 1).
+    pub attestation: Option<Evidence>,
     secret: SecretKey,
 }
 
@@ -45,6 +49,11 @@ impl std::fmt::Debug for ValidatorKey {
 
 /// A key's file at rest: versioned, so later formats (a record bound to a freshness anchor,
 /// DESIGN.md "Freshness") can be told apart.
+///
+/// Version 2 carries the key's generation evidence beside its sealed secret, in the same file,
+/// so that the key and its evidence become durable in one atomic write: there is never a key
+/// without its evidence, nor evidence without its key. The evidence is public and not sealed.
+/// Version 1 (written before P recorded evidence) has none and still loads.
 #[derive(Serialize, Deserialize)]
 struct KeyRecord {
     version: u32,
@@ -54,6 +63,8 @@ struct KeyRecord {
     genesis_validators_root: B256,
     created_unix: u64,
     sealed: SealedSecret,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attestation: Option<Evidence>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -62,7 +73,10 @@ struct SealedSecret {
     blob: serde_json::Value,
 }
 
-const RECORD_VERSION: u32 = 1;
+/// The version P writes: with evidence.
+const RECORD_VERSION: u32 = 2;
+/// Records written before P kept evidence: loaded, never written.
+const RECORD_VERSION_WITHOUT_EVIDENCE: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
@@ -77,6 +91,12 @@ pub enum VaultError {
     Seal { path: PathBuf, source: SealError },
     #[error("OS randomness unavailable: {0}")]
     Randomness(String),
+    /// The attester failed or returned evidence for another claim; no key was stored.
+    #[error("attestation of {pubkey}: {reason}")]
+    Attestation {
+        pubkey: PublicKeyBytes,
+        reason: String,
+    },
 }
 
 pub struct Vault {
@@ -154,12 +174,18 @@ impl Vault {
         })
     }
 
-    /// Generates a key from the OS's randomness, seals it, makes the record durable, and only
-    /// then makes the key usable.
+    /// Generates a key from the OS's randomness, asks `attest` for the evidence of its
+    /// generation, seals the secret, makes the record (evidence included) durable in one atomic
+    /// write, and only then makes the key usable. If `attest` fails, nothing is stored and the
+    /// secret is dropped: no key exists without its evidence.
+    ///
+    /// `attest` receives the new public key; the evidence it returns must claim exactly this
+    /// key, `owner`, `withdrawal_credentials` and the vault's genesis validators root.
     pub fn generate(
         &self,
         owner: Address,
         withdrawal_credentials: B256,
+        attest: impl FnOnce(PublicKeyBytes) -> Result<Evidence, String>,
     ) -> Result<Arc<ValidatorKey>, VaultError> {
         let mut ikm = Zeroizing::new([0u8; 32]);
         getrandom::fill(ikm.as_mut()).map_err(|e| VaultError::Randomness(e.to_string()))?;
@@ -167,6 +193,16 @@ impl Vault {
         let secret = SecretKey::key_gen(ikm.as_ref(), &[])
             .map_err(|e| VaultError::Randomness(format!("{e:?}")))?;
         let pubkey = PublicKeyBytes(secret.sk_to_pk().compress());
+        let attestation =
+            attest(pubkey).map_err(|reason| VaultError::Attestation { pubkey, reason })?;
+        check_evidence(
+            &attestation,
+            pubkey,
+            owner,
+            withdrawal_credentials,
+            self.genesis_validators_root,
+        )
+        .map_err(|reason| VaultError::Attestation { pubkey, reason })?;
         let secret_bytes = Zeroizing::new(secret.to_bytes());
         let path = self.path_for(&pubkey);
         let blob = self
@@ -190,6 +226,7 @@ impl Vault {
                 backend: self.sealer.backend().to_owned(),
                 blob,
             },
+            attestation: Some(attestation.clone()),
         };
         let json = serde_json::to_vec_pretty(&record).expect("key record serializes");
         fsutil::write_file_atomic(&path, &json, true)
@@ -198,6 +235,7 @@ impl Vault {
             pubkey,
             owner,
             withdrawal_credentials,
+            attestation: Some(attestation),
             secret,
         });
         self.keys.write().insert(pubkey, key.clone());
@@ -246,14 +284,32 @@ fn load_record(path: &Path, sealer: &dyn Sealer, gvr: B256) -> Result<ValidatorK
         source,
     })?;
     let record: KeyRecord = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
-    if record.version != RECORD_VERSION {
-        return Err(bad(format!(
-            "record version {} is not supported",
-            record.version
-        )));
+    match (record.version, &record.attestation) {
+        (RECORD_VERSION, Some(_)) | (RECORD_VERSION_WITHOUT_EVIDENCE, None) => {}
+        (RECORD_VERSION, None) => {
+            return Err(bad(format!(
+                "record version {RECORD_VERSION} must carry the key's attestation"
+            )))
+        }
+        (RECORD_VERSION_WITHOUT_EVIDENCE, Some(_)) => {
+            return Err(bad(format!(
+                "record version {RECORD_VERSION_WITHOUT_EVIDENCE} carries no attestation"
+            )))
+        }
+        (v, _) => return Err(bad(format!("record version {v} is not supported"))),
     }
     if record.genesis_validators_root != gvr {
         return Err(bad("the key was made for another network".into()));
+    }
+    if let Some(evidence) = &record.attestation {
+        check_evidence(
+            evidence,
+            record.pubkey,
+            record.owner,
+            record.withdrawal_credentials,
+            gvr,
+        )
+        .map_err(|reason| bad(format!("attestation: {reason}")))?;
     }
     if record.sealed.backend != sealer.backend() {
         return Err(VaultError::Seal {
@@ -281,6 +337,33 @@ fn load_record(path: &Path, sealer: &dyn Sealer, gvr: B256) -> Result<ValidatorK
         pubkey: record.pubkey,
         owner: record.owner,
         withdrawal_credentials: record.withdrawal_credentials,
+        attestation: record.attestation,
         secret,
     })
+}
+
+/// That `evidence` claims this key for this owner, credentials and network. (The evidence's
+/// own parse already checked that its binding is the hash of its claim.)
+fn check_evidence(
+    evidence: &Evidence,
+    pubkey: PublicKeyBytes,
+    owner: Address,
+    withdrawal_credentials: B256,
+    genesis_validators_root: B256,
+) -> Result<(), String> {
+    let claim = evidence.claim();
+    let mismatch = if claim.pubkey != pubkey {
+        "public key"
+    } else if claim.owner != owner {
+        "owner"
+    } else if claim.withdrawal_credentials != withdrawal_credentials {
+        "withdrawal credentials"
+    } else if claim.genesis_validators_root != genesis_validators_root {
+        "genesis validators root"
+    } else {
+        return Ok(());
+    };
+    Err(format!(
+        "the evidence claims another {mismatch} than the key's"
+    ))
 }

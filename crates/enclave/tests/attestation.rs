@@ -185,3 +185,159 @@ async fn keys_sealed_with_the_gramine_sealer_reopen() {
     drop(p);
     assert_eq!(open_sgx().public_keys(), vec![keys[0].pubkey]);
 }
+
+// ---- evidence stored with the key -----------------------------------------------------------
+
+fn record_path(
+    dir: &std::path::Path,
+    pubkey: &lsv_consensus::PublicKeyBytes,
+) -> std::path::PathBuf {
+    dir.join("keys")
+        .join(format!("{}.json", hex::encode(pubkey.0)))
+}
+
+fn read_record(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn try_open(dir: &std::path::Path) -> Result<Enclave, lsv_enclave::StartError> {
+    Enclave::open(
+        &DataDir::new(dir),
+        Policy::new(Network::hoodi(), Some(C)),
+        Arc::new(DevSealer::open(dir, Kdf::Pbkdf2 { c: 1 }).unwrap()),
+        AttestationConfig::Dev,
+        Arc::new(SystemClock),
+    )
+}
+
+#[tokio::test]
+async fn evidence_is_stored_in_the_key_record_and_served_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = open(dir.path());
+    let keys = p.generate_keys(OWNER, 2).await.unwrap();
+    for k in &keys {
+        // In the key's own record, beside its sealed secret, exactly as returned.
+        let record = read_record(&record_path(dir.path(), &k.pubkey));
+        assert_eq!(record["version"], 2);
+        assert!(record["sealed"]["blob"]["crypto"].is_object());
+        let stored: lsv_attestation::Evidence =
+            serde_json::from_value(record["attestation"].clone()).unwrap();
+        assert_eq!(stored, k.attestation);
+        let served = p.key_attestation(&k.pubkey).unwrap();
+        assert_eq!(served.attestation.as_ref(), Some(&k.attestation));
+        assert_eq!(served.message, None);
+    }
+    drop(p);
+    // A new P on the same data directory serves the same evidence, without attesting again.
+    let p = open(dir.path());
+    let attester = p.attestation_info().attester.unwrap();
+    for k in &keys {
+        let served = p.key_attestation(&k.pubkey).unwrap();
+        assert_eq!(
+            (served.pubkey, served.owner, served.withdrawal_credentials),
+            (k.pubkey, OWNER, k.withdrawal_credentials)
+        );
+        let evidence = served.attestation.unwrap();
+        assert_eq!(evidence, k.attestation);
+        verify_dev_evidence(&evidence, evidence.claim(), attester).unwrap();
+    }
+    assert!(p
+        .key_attestation(&lsv_consensus::PublicKeyBytes([0xab; 48]))
+        .is_none());
+}
+
+#[tokio::test]
+async fn a_key_recorded_before_evidence_was_stored_still_loads_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let pubkey = open(dir.path()).generate_keys(OWNER, 1).await.unwrap()[0].pubkey;
+    // Rewrite the record as the previous version wrote it: version 1, no evidence.
+    let path = record_path(dir.path(), &pubkey);
+    let mut record = read_record(&path);
+    record.as_object_mut().unwrap().remove("attestation");
+    record["version"] = serde_json::json!(1);
+    std::fs::write(&path, record.to_string()).unwrap();
+    let p = open(dir.path());
+    assert_eq!(p.public_keys(), vec![pubkey]);
+    let served = p.key_attestation(&pubkey).unwrap();
+    assert_eq!(served.owner, OWNER);
+    assert!(served.attestation.is_none());
+    assert_eq!(served.message, Some(lsv_enclave::NO_EVIDENCE_RECORDED));
+    let json = serde_json::to_value(&served).unwrap();
+    assert!(json["attestation"].is_null(), "{json}");
+    assert!(json["message"].as_str().unwrap().contains("never attests"));
+}
+
+#[tokio::test]
+async fn a_record_whose_evidence_does_not_fit_its_key_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = open(dir.path()).generate_keys(OWNER, 2).await.unwrap();
+    let (a, b) = (
+        record_path(dir.path(), &keys[0].pubkey),
+        record_path(dir.path(), &keys[1].pubkey),
+    );
+    let original = std::fs::read(&a).unwrap();
+    let expect_refused = |needle: &str| {
+        let err = try_open(dir.path()).err().expect("refused").to_string();
+        assert!(err.contains(needle), "{err}");
+    };
+    // Another key's evidence.
+    let mut record = read_record(&a);
+    record["attestation"] = read_record(&b)["attestation"].clone();
+    std::fs::write(&a, record.to_string()).unwrap();
+    expect_refused("the evidence claims another public key");
+    // A claim edited without its binding.
+    let mut record: serde_json::Value = serde_json::from_slice(&original).unwrap();
+    record["attestation"]["claim"]["owner"] = serde_json::json!(Address::repeat_byte(0x99));
+    std::fs::write(&a, record.to_string()).unwrap();
+    expect_refused("is not the hash of the claim");
+    // Version 2 without evidence, version 1 with it.
+    let mut record: serde_json::Value = serde_json::from_slice(&original).unwrap();
+    let evidence = record
+        .as_object_mut()
+        .unwrap()
+        .remove("attestation")
+        .unwrap();
+    std::fs::write(&a, record.to_string()).unwrap();
+    expect_refused("must carry the key's attestation");
+    record["attestation"] = evidence;
+    record["version"] = serde_json::json!(1);
+    std::fs::write(&a, record.to_string()).unwrap();
+    expect_refused("carries no attestation");
+    std::fs::write(&a, &original).unwrap();
+    assert_eq!(try_open(dir.path()).unwrap().public_keys().len(), 2);
+}
+
+/// An attester that always fails.
+struct Broken;
+
+impl lsv_attestation::Attester for Broken {
+    fn backend(&self) -> Backend {
+        Backend::SgxDcap
+    }
+    fn attest(
+        &self,
+        _: &lsv_attestation::KeyGenerationClaim,
+    ) -> Result<lsv_attestation::Evidence, lsv_attestation::AttestError> {
+        Err(lsv_attestation::AttestError::NotSgxQuote)
+    }
+}
+
+#[tokio::test]
+async fn no_key_is_stored_when_its_attestation_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = Enclave::open(
+        &DataDir::new(dir.path()),
+        Policy::new(Network::hoodi(), Some(C)),
+        Arc::new(DevSealer::open(dir.path(), Kdf::Pbkdf2 { c: 1 }).unwrap()),
+        AttestationConfig::Attester(Arc::new(Broken)),
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    let err = p.generate_keys(OWNER, 1).await.unwrap_err().to_string();
+    assert!(err.contains("not an SGX enclave quote"), "{err}");
+    assert!(p.public_keys().is_empty());
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("keys")).unwrap().count(),
+        0
+    );
+}

@@ -44,6 +44,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthcheck", get(healthcheck))
         .route("/metrics", get(metrics))
         .route("/eth/v1/lsv/keys", post(generate_keys))
+        .route(
+            "/eth/v1/lsv/keys/{pubkey}/attestation",
+            get(key_attestation),
+        )
         .route("/eth/v1/lsv/attestation", get(attestation))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -221,6 +225,31 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 /// tag, chain id, genesis validators root and withdrawal credentials. Public data only.
 async fn attestation(State(state): State<Arc<AppState>>) -> Response {
     Json(state.enclave.attestation_info()).into_response()
+}
+
+/// The evidence P recorded with a key at its generation (never produced again): `{"data":
+/// {pubkey, owner, withdrawal_credentials, attestation}}`, as the keymanager API wraps a
+/// per-key answer. 400 for a malformed key, 404 for a key P does not hold.
+///
+/// A key made before P recorded evidence answers 200 with `"attestation": null` and a
+/// `message` saying why, not 404: to a Web3Signer or Lighthouse user 404 on a per-key route
+/// means "this signer does not hold that key", and this key is held (it is in `publicKeys` and
+/// signs); a 404 here would contradict that and send them looking for a missing key.
+async fn key_attestation(
+    State(state): State<Arc<AppState>>,
+    Path(pubkey): Path<String>,
+) -> Response {
+    let pubkey = match PublicKeyBytes::from_hex(&pubkey) {
+        Ok(pk) => pk,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    match state.enclave.key_attestation(&pubkey) {
+        Some(key) => Json(json!({ "data": key })).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            format!("no key {pubkey} in this signer"),
+        ),
+    }
 }
 
 #[derive(Deserialize)]

@@ -8,7 +8,9 @@
 //! | `GET /api/v1/eth2/publicKeys` | the keys P holds |
 //! | `GET /upcheck`, `GET /healthcheck` | liveness, Web3Signer-shaped health |
 //! | `GET /metrics` | Prometheus text |
-//! | `POST /eth/v1/lsv/keys` | `{"owner", "count"}`: generate keys inside P, with deposit data |
+//! | `POST /eth/v1/lsv/keys` | `{"owner", "count"}`: generate keys inside P, with deposit data and evidence |
+//! | `GET /eth/v1/lsv/keys/{pubkey}/attestation` | the evidence recorded with that key at its generation (`null` with a `message` for keys made before P recorded it); 404 unknown key |
+//! | `GET /eth/v1/lsv/attestation` | what a verifier's deployer needs from this P |
 //!
 //! This crate only translates: every decision is [`lsv_enclave::Enclave`]'s.
 

@@ -33,8 +33,10 @@ pub struct TestSigner {
     pub enclave: Arc<Enclave>,
     pub clock: Arc<TestClock>,
     pub client: Client<HttpConnector, Full<Bytes>>,
-    pub dir: tempfile::TempDir,
+    /// The data directory; `None` only while [`TestSigner::restart`] moves it to the next P.
+    dir: Option<tempfile::TempDir>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl Drop for TestSigner {
@@ -46,7 +48,11 @@ impl Drop for TestSigner {
 }
 
 pub async fn start() -> TestSigner {
-    let dir = tempfile::tempdir().unwrap();
+    start_in(tempfile::tempdir().unwrap()).await
+}
+
+/// A signer on `dir`, which may already hold P's data.
+pub async fn start_in(dir: tempfile::TempDir) -> TestSigner {
     let network = Network::mainnet();
     let now = network.genesis_time + NOW_EPOCH * 32 * network.seconds_per_slot;
     let clock = Arc::new(TestClock(AtomicU64::new(now)));
@@ -64,7 +70,7 @@ pub async fn start() -> TestSigner {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(lsv_signer::serve(
+    let server = tokio::spawn(lsv_signer::serve(
         listener,
         AppState::new(enclave.clone()),
         async {
@@ -78,8 +84,9 @@ pub async fn start() -> TestSigner {
         enclave,
         clock,
         client,
-        dir,
+        dir: Some(dir),
         stop: Some(tx),
+        server: Some(server),
     }
 }
 
@@ -96,6 +103,27 @@ impl Reply {
 }
 
 impl TestSigner {
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.as_ref().expect("data directory").path()
+    }
+
+    /// Stops this signer (its server finishes, P is dropped and releases the data directory)
+    /// and starts a new P and server on the same data directory, as a restart of the process.
+    pub async fn restart(mut self) -> TestSigner {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+        let dir = self.dir.take().expect("data directory");
+        let enclave = self.enclave.clone();
+        drop(self);
+        assert_eq!(Arc::strong_count(&enclave), 1, "P is still in use");
+        drop(enclave);
+        start_in(dir).await
+    }
+
     pub async fn send(
         &self,
         method: &str,
