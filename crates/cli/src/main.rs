@@ -1,6 +1,7 @@
 //! `lsv`: the command line of liquid solo validating.
 
 mod bench;
+mod prove;
 
 use alloy_primitives::Address;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -46,6 +47,11 @@ enum Command {
     Slashing {
         #[command(subcommand)]
         command: SlashingCommand,
+    },
+    /// Proofs for the vault (with the EIP-4788 timestamp), from a beacon node or files.
+    Prove {
+        #[command(subcommand)]
+        command: prove::ProveCommand,
     },
     /// Benchmarks that print a ratio against a baseline measured in the same run.
     Bench {
@@ -118,6 +124,14 @@ enum KeysCommand {
     List {
         #[command(flatten)]
         p: PArgs,
+    },
+    /// Print the evidence P recorded with a key when it generated it (JSON, as
+    /// `GET /eth/v1/lsv/keys/{pubkey}/attestation` answers); P never attests a key again.
+    Attestation {
+        #[command(flatten)]
+        p: PArgs,
+        /// The key's public key, 0x-prefixed hex.
+        pubkey: lsv_consensus::PublicKeyBytes,
     },
 }
 
@@ -299,7 +313,21 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::Keys {
+            command: KeysCommand::Attestation { p, pubkey },
+        } => {
+            let key = open_enclave(&p)?
+                .key_attestation(&pubkey)
+                .ok_or_else(|| format!("no key {pubkey} in {}", p.data_dir.display()))?;
+            if let Some(message) = key.message {
+                eprintln!("note: {message}");
+            }
+            let json = serde_json::to_string_pretty(&key).expect("key attestation serializes");
+            println!("{json}");
+            Ok(())
+        }
         Command::Slashing { command } => run_slashing(command),
+        Command::Prove { command } => prove::run(command),
         Command::Bench {
             command: BenchCommand::Signer(args),
         } => bench::signer(args),

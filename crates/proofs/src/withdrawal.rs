@@ -633,7 +633,9 @@ pub enum WithdrawalProveError {
 
 /// What the `historical_summaries` route needs besides the anchor state: the network's Capella
 /// slot, and the `block_roots` vector of the withdrawal block's period (8192 roots, indexed by
-/// `slot % 8192`), e.g. `state.block_roots` of the state at the period's last slot.
+/// `slot % 8192`): `state.block_roots` of the state at the first slot of the *next* period (the
+/// state at the period's last slot lacks that slot's entry: `process_slot` writes it on the way
+/// to the next slot, in the same transition that appends the summary).
 #[derive(Clone, Copy, Debug)]
 pub struct HistoricalPeriod<'a> {
     pub capella_slot: Slot,

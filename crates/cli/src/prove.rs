@@ -1,0 +1,338 @@
+//! `lsv prove`: the proofs the vault takes, with the EIP-4788 timestamp to pass, from a beacon
+//! node's standard API (`lsv-keeper`) or from files as that API serves them.
+
+use clap::{Args, Subcommand, ValueEnum};
+use lsv_consensus::containers::BeaconBlockHeader;
+use lsv_consensus::{ForkName, Mainnet, Network};
+use lsv_keeper::beacon::{decode_block, header_from_json, ClientConfig, Limits};
+use lsv_keeper::prove::{self, eip4788_time, AnchoredProof, BuiltProof, Chain, Eip4788Time};
+use lsv_keeper::{BeaconClient, BlockId, WithdrawalSelector};
+use lsv_proofs::block::BeaconBlock;
+use lsv_proofs::{
+    AnyBeaconState, ProofParts, ProvenValidator, ProvenWithdrawal, StateProver, WithdrawalRoute,
+};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+#[derive(Subcommand)]
+pub enum ProveCommand {
+    /// A validator's registry entry (and its balance, inactivity score) against a block root:
+    /// for join, eject, markToProof, markSlashed, demandExit, settle.
+    Validator(ValidatorArgs),
+    /// A withdrawal of a block's execution payload against an anchor block root: for settle
+    /// and creditWithdrawal.
+    Withdrawal(WithdrawalArgs),
+}
+
+#[derive(Args)]
+pub struct NodeArgs {
+    /// The beacon node's standard API, plain HTTP (e.g. http://127.0.0.1:5052).
+    #[arg(long)]
+    beacon_url: Option<String>,
+    /// The network the vault verifies for (its genesis, fork versions and Capella slot):
+    /// `mainnet`, `hoodi`, or a devnet `config.yaml` with GENESIS_TIME and
+    /// GENESIS_VALIDATORS_ROOT.
+    #[arg(long, default_value = "mainnet")]
+    network: String,
+    /// The largest state accepted from the node, in MiB.
+    #[arg(long, default_value_t = 1024)]
+    max_state_mib: usize,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Parts {
+    /// Registry entry, balance and inactivity score.
+    All,
+    /// Registry entry and balance (join, eject on balance, markToProof).
+    Balance,
+    /// Registry entry and inactivity score (eject on inactivity).
+    Inactivity,
+    /// Registry entry only (markSlashed, markExiting, settle).
+    Validator,
+}
+
+#[derive(Args)]
+pub struct ValidatorArgs {
+    #[command(flatten)]
+    node: NodeArgs,
+    /// The anchor block (a beacon-API block id: `finalized`, a slot or a 0x root). Its child
+    /// must exist: the vault reads the anchor from EIP-4788 at the child's timestamp.
+    #[arg(long, default_value = "finalized", conflicts_with = "state")]
+    block: BlockId,
+    /// The validator index.
+    #[arg(long)]
+    index: u64,
+    #[arg(long, value_enum, default_value_t = Parts::All)]
+    parts: Parts,
+    /// Instead of --beacon-url: the anchor block's post-state, SSZ
+    /// (`/eth/v2/debug/beacon/states/{state_root}`, application/octet-stream).
+    #[arg(long, requires = "header", conflicts_with = "beacon_url")]
+    state: Option<PathBuf>,
+    /// With --state: the anchor's header, JSON (`/eth/v1/beacon/headers/{block_id}`).
+    #[arg(long, requires = "state")]
+    header: Option<PathBuf>,
+    /// With --state: the first block after the anchor, SSZ (`/eth/v2/beacon/blocks/{id}`),
+    /// for the timestamp. Without it no timestamp is printed.
+    #[arg(long, requires = "state")]
+    child_block: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct WithdrawalArgs {
+    #[command(flatten)]
+    node: NodeArgs,
+    /// The anchor block (a beacon-API block id); the withdrawal's block must be at or before
+    /// it. Its child must exist.
+    #[arg(long, default_value = "finalized", conflicts_with = "anchor_state")]
+    anchor: BlockId,
+    /// The block whose payload holds the withdrawal (a beacon-API block id).
+    #[arg(long, required_unless_present = "block_file")]
+    block: Option<BlockId>,
+    /// The withdrawal's global index (`Withdrawal.index`).
+    #[arg(
+        long,
+        required_unless_present = "position",
+        conflicts_with = "position"
+    )]
+    withdrawal_index: Option<u64>,
+    /// Or its position in the payload's withdrawals.
+    #[arg(long)]
+    position: Option<usize>,
+    /// Instead of --beacon-url: the anchor's post-state, SSZ.
+    #[arg(long, requires_all = ["anchor_header", "block_file"], conflicts_with_all = ["beacon_url", "block"])]
+    anchor_state: Option<PathBuf>,
+    /// With --anchor-state: the anchor's header, JSON.
+    #[arg(long, requires = "anchor_state")]
+    anchor_header: Option<PathBuf>,
+    /// With --anchor-state: the withdrawal's block, SSZ.
+    #[arg(long, requires = "anchor_state")]
+    block_file: Option<PathBuf>,
+    /// With --anchor-state, for a block more than 8192 slots before the anchor: the state at the
+    /// first slot of the period after the block's (its `block_roots` are the block's period).
+    #[arg(long, requires = "anchor_state")]
+    period_state: Option<PathBuf>,
+    /// With --anchor-state: the first block after the anchor, SSZ, for the timestamp.
+    #[arg(long, requires = "anchor_state")]
+    child_block: Option<PathBuf>,
+}
+
+pub fn run(command: ProveCommand) -> Result<(), String> {
+    let out = match command {
+        ProveCommand::Validator(args) => validator(args)?,
+        ProveCommand::Withdrawal(args) => withdrawal(args)?,
+    };
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
+    );
+    Ok(())
+}
+
+fn chain_and_client(node: &NodeArgs) -> Result<(Network, Chain, Option<BeaconClient>), String> {
+    let network = crate::load_network(&node.network)?;
+    let chain = Chain::of_network(&network);
+    let client = match &node.beacon_url {
+        None => None,
+        Some(url) => {
+            let config = ClientConfig {
+                limits: Limits {
+                    state: node.max_state_mib.saturating_mul(1 << 20),
+                    ..Limits::default()
+                },
+                ..ClientConfig::default()
+            };
+            Some(BeaconClient::with_config(url, config).map_err(|e| e.to_string())?)
+        }
+    };
+    Ok((network, chain, client))
+}
+
+fn validator(args: ValidatorArgs) -> Result<Value, String> {
+    let (network, chain, client) = chain_and_client(&args.node)?;
+    let parts = match args.parts {
+        Parts::All => ProofParts::ALL,
+        Parts::Balance => ProofParts::BALANCE,
+        Parts::Inactivity => ProofParts::INACTIVITY_SCORE,
+        Parts::Validator => ProofParts::VALIDATOR,
+    };
+    let (proof, time) = match (client, &args.state, &args.header) {
+        (Some(client), _, _) => {
+            let out = crate::runtime()
+                .block_on(prove::prove_validator(
+                    &client, &chain, args.block, args.index, parts,
+                ))
+                .map_err(|e| e.to_string())?;
+            (out.proof, Some(out.time))
+        }
+        (None, Some(state), Some(header)) => {
+            let header = read_header(header)?;
+            let prover = read_state(&network, state)?;
+            let proof = prove::validator_proof(&chain, &prover, &header, args.index, parts)
+                .map_err(|e| e.to_string())?;
+            let time = child_time(&proof, args.child_block.as_deref())?;
+            (proof, time)
+        }
+        _ => return Err("give --beacon-url, or --state and --header".into()),
+    };
+    Ok(output(&proof, time, validator_summary(&proof.proven)))
+}
+
+fn withdrawal(args: WithdrawalArgs) -> Result<Value, String> {
+    let (network, chain, client) = chain_and_client(&args.node)?;
+    let which = match (args.withdrawal_index, args.position) {
+        (Some(index), _) => WithdrawalSelector::Index(index),
+        (None, Some(position)) => WithdrawalSelector::Position(position),
+        (None, None) => return Err("give --withdrawal-index or --position".into()),
+    };
+    let (proof, time) = match (client, args.block, &args.anchor_state) {
+        (Some(client), Some(block), _) => {
+            let AnchoredProof { proof, time } = crate::runtime()
+                .block_on(prove::prove_withdrawal(
+                    &client,
+                    &chain,
+                    args.anchor,
+                    block,
+                    which,
+                ))
+                .map_err(|e| e.to_string())?;
+            (proof, Some(time))
+        }
+        (None, None, Some(anchor_state)) => {
+            let (Some(anchor_header), Some(block_file)) = (&args.anchor_header, &args.block_file)
+            else {
+                return Err("--anchor-state needs --anchor-header and --block-file".into());
+            };
+            let header = read_header(anchor_header)?;
+            let block = read_block(block_file)?;
+            let period = match &args.period_state {
+                Some(path) => Some(read_any_state(&network, path)?.block_roots().to_vec()),
+                None => None,
+            };
+            if WithdrawalRoute::for_slots(block.slot, header.slot)
+                == Some(WithdrawalRoute::HistoricalSummaries)
+                && period.is_none()
+            {
+                return Err(format!(
+                    "the block is more than 8192 slots before the anchor: give --period-state, the state at slot {}",
+                    prove::period_state_slot(block.slot)
+                ));
+            }
+            let prover = read_state(&network, anchor_state)?;
+            let proof =
+                prove::withdrawal_proof(&chain, &prover, header, &block, which, period.as_deref())
+                    .map_err(|e| e.to_string())?;
+            let time = child_time(&proof, args.child_block.as_deref())?;
+            (proof, time)
+        }
+        (Some(_), None, _) => return Err("give --block, the withdrawal's block".into()),
+        _ => {
+            return Err(
+                "give --beacon-url, or --anchor-state, --anchor-header and --block-file".into(),
+            )
+        }
+    };
+    Ok(output(&proof, time, withdrawal_summary(&proof.proven)))
+}
+
+fn output<P>(proof: &BuiltProof<P>, time: Option<Eip4788Time>, proves: Value) -> Value {
+    if time.is_none() {
+        eprintln!("note: no --child-block, so no timestamp: the vault call needs the timestamp of the first block after the anchor");
+    }
+    json!({
+        "timestamp": time.map(|t| t.timestamp),
+        "proof": format!("0x{}", hex::encode(&proof.bytes)),
+        "size": proof.bytes.len(),
+        "anchor": {
+            "root": proof.anchor_root.to_string(),
+            "slot": proof.anchor_slot.as_u64(),
+        },
+        "child_block": time.map(|t| json!({
+            "slot": t.child_slot.as_u64(),
+            "root": t.child_root.to_string(),
+        })),
+        "proves": proves,
+    })
+}
+
+fn validator_summary(p: &ProvenValidator) -> Value {
+    json!({
+        "kind": "validator",
+        "validator_index": p.index,
+        "state_slot": p.slot.as_u64(),
+        "fork_version": p.fork.current_version.to_hex(),
+        "registry_length": p.registry_length,
+        "validator": p.validator,
+        "balance_gwei": p.balance.map(|b| b.as_u64()),
+        "inactivity_score": p.inactivity_score,
+    })
+}
+
+fn withdrawal_summary(p: &ProvenWithdrawal) -> Value {
+    let route = match p.route {
+        WithdrawalRoute::Direct => "direct",
+        WithdrawalRoute::BlockRoots => "block_roots",
+        WithdrawalRoute::HistoricalSummaries => "historical_summaries",
+    };
+    json!({
+        "kind": "withdrawal",
+        "withdrawal": {
+            "index": p.withdrawal.index,
+            "validator_index": p.withdrawal.validator_index,
+            "address": p.withdrawal.address.to_string(),
+            "amount_gwei": p.withdrawal.amount.as_u64(),
+        },
+        "position": p.position,
+        "block_slot": p.slot.as_u64(),
+        "block_root": p.block_root.to_string(),
+        "route": route,
+        "anchor_slot": p.anchor_slot.as_u64(),
+        "fork_version": p.fork_version.to_hex(),
+    })
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn read_header(path: &Path) -> Result<BeaconBlockHeader, String> {
+    header_from_json(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn read_block(path: &Path) -> Result<BeaconBlock<Mainnet>, String> {
+    // Electra and Fulu blocks share the layout; anything else fails to decode or to prove.
+    decode_block(ForkName::Electra, &read(path)?)
+        .map(|b| b.block.message)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A state of `network`, its layout chosen from its own fork version.
+fn read_any_state(network: &Network, path: &Path) -> Result<AnyBeaconState<Mainnet>, String> {
+    let state = AnyBeaconState::<Mainnet>::from_ssz_bytes_of_network(network, &read(path)?)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if state.genesis_validators_root() != network.genesis_validators_root {
+        return Err(format!(
+            "{}: the state's genesis validators root {} is not {}'s",
+            path.display(),
+            state.genesis_validators_root(),
+            network.name
+        ));
+    }
+    Ok(state)
+}
+
+fn read_state(network: &Network, path: &Path) -> Result<StateProver<Mainnet>, String> {
+    Ok(StateProver::new(read_any_state(network, path)?))
+}
+
+fn child_time<P>(
+    proof: &BuiltProof<P>,
+    child_block: Option<&Path>,
+) -> Result<Option<Eip4788Time>, String> {
+    let Some(path) = child_block else {
+        return Ok(None);
+    };
+    let child = read_block(path)?;
+    eip4788_time(proof.anchor_root, &child)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}

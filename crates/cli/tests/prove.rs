@@ -1,0 +1,203 @@
+//! `lsv prove` end to end: the real binary against the keeper's test beacon node (real SSZ,
+//! served as the beacon API serves it), and from the same data as files.
+
+#[path = "../../keeper/tests/common/mod.rs"]
+mod common;
+
+use common::{TestChain, TestNode, ANCHOR_SLOT, BR_SLOT, CHILD_SLOT, HIST_SLOT};
+use lsv_proofs::{ValidatorProof, WithdrawalProof};
+use serde_json::Value;
+use ssz::Encode;
+use std::path::Path;
+use std::process::Command;
+
+const LSV: &str = env!("CARGO_BIN_EXE_lsv");
+
+fn lsv(args: &[&str]) -> (bool, Value, String) {
+    let out = Command::new(LSV)
+        .arg("prove")
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.success(), json, stderr)
+}
+
+fn proof_bytes(v: &Value) -> Vec<u8> {
+    let hex = v["proof"].as_str().unwrap().strip_prefix("0x").unwrap();
+    let bytes = hex::decode(hex).unwrap();
+    assert_eq!(v["size"].as_u64().unwrap(), bytes.len() as u64);
+    bytes
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// The header of the block at `slot` as `GET /eth/v1/beacon/headers/{slot}` answers.
+fn header_json(tc: &TestChain, slot: u64) -> Vec<u8> {
+    let b = tc.block(slot);
+    serde_json::json!({"execution_optimistic": false, "finalized": true, "data": {
+        "root": b.root.to_string(), "canonical": true,
+        "header": {"message": b.block.message.header(), "signature": b.block.signature},
+    }})
+    .to_string()
+    .into_bytes()
+}
+
+#[test]
+fn lsv_prove_from_a_beacon_node_and_from_files() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let tc = TestChain::electra();
+    let node = rt.block_on(TestNode::start(tc.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(
+        dir.path(),
+        "config.yaml",
+        common::network_config_yaml().as_bytes(),
+    );
+    let chain = common::chain();
+    let timestamp = tc
+        .block(CHILD_SLOT)
+        .block
+        .message
+        .body
+        .execution_payload
+        .timestamp;
+    let base = [
+        "--beacon-url",
+        node.url.as_str(),
+        "--network",
+        config.as_str(),
+    ];
+
+    // A validator, from the node.
+    let (ok, v, err) = lsv(&[
+        &["validator"][..],
+        &base,
+        &["--block", "finalized", "--index", "3", "--parts", "balance"],
+    ]
+    .concat());
+    assert!(ok, "{err}");
+    assert_eq!(v["timestamp"].as_u64(), Some(timestamp));
+    assert_eq!(v["anchor"]["root"], tc.anchor_root.to_string());
+    assert_eq!(v["child_block"]["slot"].as_u64(), Some(CHILD_SLOT));
+    let from_node = proof_bytes(&v);
+    let proven = ValidatorProof::from_bytes(&from_node)
+        .unwrap()
+        .verify(tc.anchor_root, 3, &chain.anchor)
+        .unwrap();
+    assert_eq!(
+        v["proves"]["balance_gwei"].as_u64(),
+        proven.balance.map(|b| b.as_u64())
+    );
+    assert_eq!(v["proves"]["validator_index"].as_u64(), Some(3));
+
+    // The same from files, as the API serves them.
+    let state = write(dir.path(), "state.ssz", &tc.states[&tc.anchor_state_root].1);
+    let header = write(dir.path(), "header.json", &header_json(&tc, ANCHOR_SLOT));
+    let child = write(
+        dir.path(),
+        "child.ssz",
+        &tc.block(CHILD_SLOT).block.as_ssz_bytes(),
+    );
+    let (ok, v, err) = lsv(&[
+        "validator",
+        "--network",
+        &config,
+        "--state",
+        &state,
+        "--header",
+        &header,
+        "--child-block",
+        &child,
+        "--index",
+        "3",
+        "--parts",
+        "balance",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(proof_bytes(&v), from_node);
+    assert_eq!(v["timestamp"].as_u64(), Some(timestamp));
+
+    // A withdrawal through historical_summaries, from the node.
+    let hist = &tc.block(HIST_SLOT).block.message;
+    let w = hist.body.execution_payload.withdrawals[6];
+    let (ok, v, err) = lsv(&[
+        &["withdrawal"][..],
+        &base,
+        &[
+            "--anchor",
+            &ANCHOR_SLOT.to_string(),
+            "--block",
+            &HIST_SLOT.to_string(),
+            "--withdrawal-index",
+            &w.index.to_string(),
+        ],
+    ]
+    .concat());
+    assert!(ok, "{err}");
+    assert_eq!(v["timestamp"].as_u64(), Some(timestamp));
+    assert_eq!(v["proves"]["route"], "historical_summaries");
+    assert_eq!(v["proves"]["withdrawal"]["index"].as_u64(), Some(w.index));
+    let proven = WithdrawalProof::from_bytes(&proof_bytes(&v))
+        .unwrap()
+        .verify(tc.anchor_root, &chain.anchor, chain.capella_slot)
+        .unwrap();
+    assert_eq!(proven.withdrawal, w);
+
+    // A withdrawal through block_roots, from files.
+    let br = &tc.block(BR_SLOT);
+    let block = write(dir.path(), "block.ssz", &br.block.as_ssz_bytes());
+    let (ok, v, err) = lsv(&[
+        "withdrawal",
+        "--network",
+        &config,
+        "--anchor-state",
+        &state,
+        "--anchor-header",
+        &header,
+        "--block-file",
+        &block,
+        "--child-block",
+        &child,
+        "--position",
+        "4",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(v["proves"]["route"], "block_roots");
+    assert_eq!(v["proves"]["block_root"], br.root.to_string());
+    let proven = WithdrawalProof::from_bytes(&proof_bytes(&v))
+        .unwrap()
+        .verify(tc.anchor_root, &chain.anchor, chain.capella_slot)
+        .unwrap();
+    assert_eq!(
+        proven.withdrawal,
+        br.block.message.body.execution_payload.withdrawals[4]
+    );
+
+    // Refusals exit non-zero with the reason: a missed slot as anchor, the wrong network.
+    let (ok, _, err) = lsv(&[
+        &["validator"][..],
+        &base,
+        &["--block", &(ANCHOR_SLOT + 1).to_string(), "--index", "0"],
+    ]
+    .concat());
+    assert!(!ok);
+    assert!(err.contains("missed slot"), "{err}");
+    let (ok, _, err) = lsv(&[
+        "validator",
+        "--beacon-url",
+        &node.url,
+        "--block",
+        "finalized",
+        "--index",
+        "0",
+    ]);
+    assert!(!ok);
+    assert!(err.contains("genesis"), "{err}");
+}

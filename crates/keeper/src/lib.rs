@@ -1,0 +1,12 @@
+//! The lsv keeper: the bot that proves and submits. For now it fetches beacon blocks and states
+//! over the standard beacon API ([`beacon`]) and turns them into the proofs the vault takes,
+//! with the EIP-4788 timestamp each call needs ([`prove`]).
+
+pub mod beacon;
+pub mod prove;
+
+pub use beacon::{BeaconClient, BeaconError, BlockId, ClientConfig, Limits, StateId};
+pub use prove::{
+    find_eip4788_time, prove_validator, prove_withdrawal, AnchoredProof, BuiltProof, Chain,
+    Eip4788Time, ProveError, WithdrawalSelector,
+};

@@ -1,0 +1,471 @@
+//! From a beacon node (or bytes already fetched) to the proof bytes and the `timestamp` a vault
+//! call takes.
+//!
+//! A proof is anchored on a beacon block root `R` (the block at slot `S`). The vault reads `R`
+//! with `BEACON_ROOTS.get(timestamp)` (EIP-4788), which returns the *parent* beacon block root of
+//! the execution block at `timestamp`; so the timestamp to pass is that of the first block
+//! after `S` that exists (missed slots have no execution block): its
+//! `body.execution_payload.timestamp`, and that block's `parent_root` must be `R`
+//! ([`Eip4788Time`]). This is how the revm harness does it too
+//! (`lsv_contracts::devnet::Devnet::prove`: the proof's timestamp is the next block's).
+//!
+//! Every proof is decoded back from its bytes and checked with `lsv-proofs`' reference verifier
+//! (the contract's algorithm) against `R` before it is returned.
+
+use crate::beacon::{BeaconClient, BeaconError, BlockId, HeaderInfo, StateId};
+use alloy_primitives::B256;
+use lsv_consensus::containers::BeaconBlockHeader;
+use lsv_consensus::{ForkName, Mainnet, Network, Slot};
+use lsv_proofs::block::BeaconBlock;
+use lsv_proofs::gindex::SLOTS_PER_HISTORICAL_ROOT;
+use lsv_proofs::{
+    Anchor, AnyBeaconState, HistoricalPeriod, ProofParts, ProvenValidator, ProvenWithdrawal,
+    StateError, StateProver, ValidatorProof, WithdrawalProof, WithdrawalProveError,
+    WithdrawalProver, WithdrawalRoute,
+};
+use tree_hash::TreeHash;
+
+/// How many slots after the anchor [`find_eip4788_time`] looks for its child block by default:
+/// two epochs of missed slots.
+pub const DEFAULT_CHILD_SEARCH_SLOTS: u64 = 64;
+
+/// What the verifier (and so the vault) is configured with: the chain's genesis and the fork
+/// versions whose layout it knows (the proofs' `Anchor`), and where `historical_summaries`
+/// starts (`CAPELLA_FORK_EPOCH · SLOTS_PER_EPOCH`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chain {
+    pub anchor: Anchor,
+    pub capella_slot: Slot,
+}
+
+impl Chain {
+    /// The Electra/Fulu verifier of `network` (as the vault is deployed on it).
+    pub fn of_network(network: &Network) -> Self {
+        let capella_epoch = network
+            .forks
+            .get(&ForkName::Capella)
+            .map_or(0, |(epoch, _)| epoch.as_u64());
+        Self {
+            anchor: Anchor::electra_fulu(network),
+            capella_slot: Slot::new(capella_epoch.saturating_mul(network.slots_per_epoch)),
+        }
+    }
+}
+
+/// Why a proof could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ProveError {
+    #[error(transparent)]
+    Beacon(#[from] BeaconError),
+    #[error("the beacon node's genesis (time {node_time}, validators root {node_root}) is not the network's (time {time}, validators root {root})")]
+    GenesisMismatch {
+        node_time: u64,
+        node_root: B256,
+        time: u64,
+        root: B256,
+    },
+    #[error("the anchor block {root} (slot {slot}) is not on the node's canonical chain")]
+    AnchorNotCanonical { root: B256, slot: Slot },
+    #[error("no block after the anchor's slot {anchor_slot} yet (head is at slot {head_slot}): the anchor's root reaches EIP-4788 only with the next block; retry later or use an older anchor")]
+    NoChildYet { anchor_slot: Slot, head_slot: Slot },
+    #[error("no block in the {searched} slots after the anchor's slot {anchor_slot}")]
+    NoChildWithin { anchor_slot: Slot, searched: u64 },
+    #[error("the first block after the anchor (slot {child_slot}) has parent root {parent_root}, not the anchor's root {anchor_root}: the anchor is not on the canonical chain")]
+    NotTheChild {
+        child_slot: Slot,
+        parent_root: B256,
+        anchor_root: B256,
+    },
+    #[error("the anchor state: {0}")]
+    State(#[from] StateError),
+    #[error("the state of slot {slot} for the withdrawal's period: {source}")]
+    PeriodState { slot: Slot, source: StateError },
+    #[error("validator proof: {0}")]
+    Validator(#[from] lsv_proofs::ProveError),
+    #[error("withdrawal proof: {0}")]
+    Withdrawal(#[from] WithdrawalProveError),
+    #[error("block {block} (slot {slot}) has no withdrawal with index {index}{}", index_range(.indices))]
+    NoSuchWithdrawalIndex {
+        index: u64,
+        block: B256,
+        slot: Slot,
+        /// The first and last index the block's payload has.
+        indices: Option<(u64, u64)>,
+    },
+    #[error("the withdrawal's block (slot {block_slot}) is after the anchor (slot {anchor_slot}): a proof goes back from the anchor only")]
+    BlockAfterAnchor { block_slot: Slot, anchor_slot: Slot },
+    #[error("the built proof does not pass the reference verifier: {0}")]
+    SelfCheck(String),
+    #[error("a background task failed: {0}")]
+    Task(String),
+}
+
+fn index_range(r: &Option<(u64, u64)>) -> String {
+    match r {
+        Some((a, b)) => format!(" (it has {a} to {b})"),
+        None => " (it has none)".to_owned(),
+    }
+}
+
+/// The execution block whose parent beacon block root is the anchor: the vault reads the anchor
+/// with `BEACON_ROOTS.get(timestamp)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Eip4788Time {
+    /// The `timestamp` argument of the vault call.
+    pub timestamp: u64,
+    /// The beacon block carrying that execution block (the first block after the anchor).
+    pub child_slot: Slot,
+    pub child_root: B256,
+}
+
+/// Which withdrawal of a block's payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WithdrawalSelector {
+    /// The global withdrawal index (`Withdrawal.index`).
+    Index(u64),
+    /// The position `j` in `execution_payload.withdrawals`.
+    Position(usize),
+}
+
+/// A checked proof: its bytes (FORMAT.md), what it proves, and the anchor it was checked
+/// against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuiltProof<P> {
+    pub anchor_root: B256,
+    pub anchor_slot: Slot,
+    pub bytes: Vec<u8>,
+    /// What the reference verifier says the proof establishes.
+    pub proven: P,
+}
+
+/// A proof with the timestamp to pass with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AnchoredProof<P> {
+    pub proof: BuiltProof<P>,
+    pub time: Eip4788Time,
+}
+
+impl<P> AnchoredProof<P> {
+    /// The `timestamp` argument of the vault call.
+    pub fn timestamp(&self) -> u64 {
+        self.time.timestamp
+    }
+}
+
+/// The timestamp for `anchor_root` from the block after it, which must name it as its parent.
+pub fn eip4788_time(
+    anchor_root: B256,
+    child: &BeaconBlock<Mainnet>,
+) -> Result<Eip4788Time, ProveError> {
+    if child.parent_root != anchor_root {
+        return Err(ProveError::NotTheChild {
+            child_slot: child.slot,
+            parent_root: child.parent_root,
+            anchor_root,
+        });
+    }
+    Ok(Eip4788Time {
+        timestamp: child.body.execution_payload.timestamp,
+        child_slot: child.slot,
+        child_root: child.tree_hash_root(),
+    })
+}
+
+/// The proof of validator `index` (and of the `parts` asked for) against the block of
+/// `header`, whose post-state `prover` holds, checked with the reference verifier.
+pub fn validator_proof(
+    chain: &Chain,
+    prover: &StateProver<Mainnet>,
+    header: &BeaconBlockHeader,
+    index: u64,
+    parts: ProofParts,
+) -> Result<BuiltProof<ProvenValidator>, ProveError> {
+    let bytes = prover.validator_proof(header, index, parts)?.to_bytes();
+    let anchor_root = header.tree_hash_root();
+    let proven = ValidatorProof::from_bytes(&bytes)
+        .and_then(|p| p.verify(anchor_root, index, &chain.anchor))
+        .map_err(|e| ProveError::SelfCheck(e.to_string()))?;
+    Ok(BuiltProof {
+        anchor_root,
+        anchor_slot: header.slot,
+        bytes,
+        proven,
+    })
+}
+
+/// The proof of a withdrawal of `block`'s payload against the anchor block of `anchor_header`
+/// (whose post-state `prover` holds), by the route the slots dictate. `period_block_roots` is
+/// needed for the `historical_summaries` route only: the `block_roots` of the state at the
+/// first slot of the period after the block's ([`period_state_slot`]).
+pub fn withdrawal_proof(
+    chain: &Chain,
+    prover: &StateProver<Mainnet>,
+    anchor_header: BeaconBlockHeader,
+    block: &BeaconBlock<Mainnet>,
+    which: WithdrawalSelector,
+    period_block_roots: Option<&[B256]>,
+) -> Result<BuiltProof<ProvenWithdrawal>, ProveError> {
+    let position = withdrawal_position(block, which)?;
+    let route = WithdrawalRoute::for_slots(block.slot, anchor_header.slot).ok_or(
+        ProveError::BlockAfterAnchor {
+            block_slot: block.slot,
+            anchor_slot: anchor_header.slot,
+        },
+    )?;
+    let history = period_block_roots.map(|roots| HistoricalPeriod {
+        capella_slot: chain.capella_slot,
+        block_roots: roots,
+    });
+    let withdrawal_prover = WithdrawalProver::new(prover, anchor_header)?;
+    let bytes = withdrawal_prover
+        .prove(block, position, route, history)?
+        .to_bytes();
+    let anchor_root = withdrawal_prover.anchor_root();
+    let proven = WithdrawalProof::from_bytes(&bytes)
+        .and_then(|p| p.verify(anchor_root, &chain.anchor, chain.capella_slot))
+        .map_err(|e| ProveError::SelfCheck(e.to_string()))?;
+    Ok(BuiltProof {
+        anchor_root,
+        anchor_slot: anchor_header.slot,
+        bytes,
+        proven,
+    })
+}
+
+/// The position in `block`'s payload of the selected withdrawal.
+pub fn withdrawal_position(
+    block: &BeaconBlock<Mainnet>,
+    which: WithdrawalSelector,
+) -> Result<usize, ProveError> {
+    let withdrawals = &block.body.execution_payload.withdrawals;
+    match which {
+        WithdrawalSelector::Position(position) if position < withdrawals.len() => Ok(position),
+        WithdrawalSelector::Position(position) => Err(WithdrawalProveError::NoSuchWithdrawal {
+            position,
+            length: withdrawals.len(),
+        }
+        .into()),
+        WithdrawalSelector::Index(index) => withdrawals
+            .iter()
+            .position(|w| w.index == index)
+            .ok_or_else(|| ProveError::NoSuchWithdrawalIndex {
+                index,
+                block: block.tree_hash_root(),
+                slot: block.slot,
+                indices: withdrawals
+                    .first()
+                    .zip(withdrawals.last())
+                    .map(|(a, b)| (a.index, b.index)),
+            }),
+    }
+}
+
+/// The slot whose state holds, as its `block_roots`, exactly the vector that
+/// `historical_summaries` summarizes for the period of `slot`: the first slot of the next
+/// period. (`process_slot` at slot `t` writes `block_roots[t % 8192]` on the way to `t + 1`, and
+/// the summary is taken in that same transition at the period's end, so the state *at* the
+/// period's last slot still lacks that slot's entry.)
+pub fn period_state_slot(slot: Slot) -> Slot {
+    let period = slot.as_u64() / SLOTS_PER_HISTORICAL_ROOT;
+    Slot::new((period + 1) * SLOTS_PER_HISTORICAL_ROOT)
+}
+
+/// Decodes and hashes a state off the async runtime.
+pub async fn state_prover(
+    fork: ForkName,
+    bytes: Vec<u8>,
+) -> Result<StateProver<Mainnet>, ProveError> {
+    tokio::task::spawn_blocking(move || StateProver::<Mainnet>::from_ssz_bytes(fork, &bytes))
+        .await
+        .map_err(|e| ProveError::Task(e.to_string()))?
+        .map_err(ProveError::State)
+}
+
+/// The `block_roots` of an SSZ state, decoded off the async runtime.
+pub async fn state_block_roots(fork: ForkName, bytes: Vec<u8>) -> Result<Vec<B256>, StateError> {
+    tokio::task::spawn_blocking(move || {
+        AnyBeaconState::<Mainnet>::from_ssz_bytes(fork, &bytes).map(|s| s.block_roots().to_vec())
+    })
+    .await
+    .unwrap_or_else(|e| Err(StateError::Ssz(format!("decoding task failed: {e}"))))
+}
+
+/// Checks the node is on `chain`'s network (`GET /eth/v1/beacon/genesis`).
+pub async fn check_genesis(client: &BeaconClient, chain: &Chain) -> Result<(), ProveError> {
+    let g = client.genesis().await?;
+    if g.genesis_time != chain.anchor.genesis_time
+        || g.genesis_validators_root != chain.anchor.genesis_validators_root
+    {
+        return Err(ProveError::GenesisMismatch {
+            node_time: g.genesis_time,
+            node_root: g.genesis_validators_root,
+            time: chain.anchor.genesis_time,
+            root: chain.anchor.genesis_validators_root,
+        });
+    }
+    Ok(())
+}
+
+/// Finds the timestamp for the anchor block `anchor_root` at `anchor_slot`: walks the slots
+/// after it (`GET /eth/v1/beacon/headers/{slot}`; a 404 is a missed slot) up to the head or
+/// `max_slots`, whichever is first, takes the first block, checks its `parent_root` is the
+/// anchor, and reads its payload's timestamp (`GET /eth/v2/beacon/blocks/{root}`).
+pub async fn find_eip4788_time(
+    client: &BeaconClient,
+    anchor_root: B256,
+    anchor_slot: Slot,
+    max_slots: u64,
+) -> Result<Eip4788Time, ProveError> {
+    let head = client.header(BlockId::Head).await?.header.slot;
+    let last = anchor_slot
+        .as_u64()
+        .saturating_add(max_slots)
+        .min(head.as_u64());
+    for slot in anchor_slot.as_u64().saturating_add(1)..=last {
+        let info = match client.header(BlockId::Slot(Slot::new(slot))).await {
+            Ok(info) => info,
+            Err(BeaconError::MissedSlot { .. }) => {
+                tracing::debug!(slot, "missed slot after the anchor");
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if info.header.parent_root != anchor_root {
+            return Err(ProveError::NotTheChild {
+                child_slot: info.header.slot,
+                parent_root: info.header.parent_root,
+                anchor_root,
+            });
+        }
+        let child = client.block(BlockId::Root(info.root)).await?;
+        return eip4788_time(anchor_root, &child.block.message);
+    }
+    Err(if last >= head.as_u64() {
+        ProveError::NoChildYet {
+            anchor_slot,
+            head_slot: head,
+        }
+    } else {
+        ProveError::NoChildWithin {
+            anchor_slot,
+            searched: max_slots,
+        }
+    })
+}
+
+/// The anchor's header, required canonical, and its timestamp.
+async fn anchor_of(
+    client: &BeaconClient,
+    chain: &Chain,
+    anchor: BlockId,
+) -> Result<(HeaderInfo, Eip4788Time), ProveError> {
+    check_genesis(client, chain).await?;
+    let info = client.header(anchor).await?;
+    if !info.canonical {
+        return Err(ProveError::AnchorNotCanonical {
+            root: info.root,
+            slot: info.header.slot,
+        });
+    }
+    let time = find_eip4788_time(
+        client,
+        info.root,
+        info.header.slot,
+        DEFAULT_CHILD_SEARCH_SLOTS,
+    )
+    .await?;
+    tracing::info!(
+        anchor_slot = info.header.slot.as_u64(),
+        anchor_root = %info.root,
+        child_slot = time.child_slot.as_u64(),
+        timestamp = time.timestamp,
+        "anchor"
+    );
+    Ok((info, time))
+}
+
+/// The anchor's post-state (`GET /eth/v2/debug/beacon/states/{state_root}`), hashed.
+async fn anchor_state(
+    client: &BeaconClient,
+    header: &BeaconBlockHeader,
+) -> Result<StateProver<Mainnet>, ProveError> {
+    tracing::info!(state_root = %header.state_root, "fetching the anchor state");
+    let ssz = client.state_ssz(StateId::Root(header.state_root)).await?;
+    tracing::info!(
+        bytes = ssz.bytes.len(),
+        fork = ssz.fork.as_upper(),
+        "hashing the anchor state"
+    );
+    state_prover(ssz.fork, ssz.bytes).await
+}
+
+/// Proves validator `index` (with `parts`) against the block `anchor` (default choice for a
+/// keeper: `finalized`, whose child exists and is within EIP-4788's ~27 h), fetching the
+/// header, the post-state and the timestamp from `client`.
+pub async fn prove_validator(
+    client: &BeaconClient,
+    chain: &Chain,
+    anchor: BlockId,
+    index: u64,
+    parts: ProofParts,
+) -> Result<AnchoredProof<ProvenValidator>, ProveError> {
+    let (info, time) = anchor_of(client, chain, anchor).await?;
+    let prover = anchor_state(client, &info.header).await?;
+    let proof = validator_proof(chain, &prover, &info.header, index, parts)?;
+    Ok(AnchoredProof { proof, time })
+}
+
+/// Proves a withdrawal of the block `block`'s payload against the block `anchor`, by the route
+/// the slots dictate (the anchor itself, `block_roots` for the 8192 slots before it,
+/// `historical_summaries` before that; the last needs the state of [`period_state_slot`], which
+/// only a node keeping historical states serves).
+pub async fn prove_withdrawal(
+    client: &BeaconClient,
+    chain: &Chain,
+    anchor: BlockId,
+    block: BlockId,
+    which: WithdrawalSelector,
+) -> Result<AnchoredProof<ProvenWithdrawal>, ProveError> {
+    let (info, time) = anchor_of(client, chain, anchor).await?;
+    let fetched = client.block(block).await?;
+    let block = fetched.block.message;
+    // Refuse early what cannot be proven, before fetching any state.
+    withdrawal_position(&block, which)?;
+    let route = WithdrawalRoute::for_slots(block.slot, info.header.slot).ok_or(
+        ProveError::BlockAfterAnchor {
+            block_slot: block.slot,
+            anchor_slot: info.header.slot,
+        },
+    )?;
+    tracing::info!(
+        slot = block.slot.as_u64(),
+        root = %fetched.root,
+        ?route,
+        "withdrawal block"
+    );
+    let period = match route {
+        WithdrawalRoute::HistoricalSummaries => {
+            let slot = period_state_slot(block.slot);
+            tracing::info!(
+                slot = slot.as_u64(),
+                "fetching the state holding the period's block_roots"
+            );
+            let ssz = client.state_ssz(StateId::Slot(slot)).await?;
+            let roots = state_block_roots(ssz.fork, ssz.bytes)
+                .await
+                .map_err(|source| ProveError::PeriodState { slot, source })?;
+            Some(roots)
+        }
+        WithdrawalRoute::Direct | WithdrawalRoute::BlockRoots => None,
+    };
+    let prover = anchor_state(client, &info.header).await?;
+    let proof = withdrawal_proof(
+        chain,
+        &prover,
+        info.header,
+        &block,
+        which,
+        period.as_deref(),
+    )?;
+    Ok(AnchoredProof { proof, time })
+}

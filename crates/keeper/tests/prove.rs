@@ -1,0 +1,439 @@
+//! Proofs built from a beacon node: the bytes verify with the reference verifier against the
+//! anchor root, the timestamp is the payload timestamp of the anchor's child (across a missed
+//! slot), every withdrawal route is chosen and fetched as it should be, and what cannot be
+//! proven is refused with its own error.
+
+mod common;
+
+use alloy_primitives::B256;
+use common::{
+    chain, network, Faults, TestChain, TestNode, ANCHOR_SLOT, BR_SLOT, C, CHILD_SLOT, HIST_SLOT,
+};
+use lsv_consensus::Slot;
+use lsv_keeper::prove::{
+    eip4788_time, find_eip4788_time, period_state_slot, validator_proof, withdrawal_proof,
+    DEFAULT_CHILD_SEARCH_SLOTS,
+};
+use lsv_keeper::{
+    prove_validator, prove_withdrawal, BlockId, Chain, ProveError, WithdrawalSelector,
+};
+use lsv_proofs::{
+    ProofParts, ValidatorProof, WithdrawalProof, WithdrawalProveError, WithdrawalRoute,
+};
+use std::sync::{Arc, OnceLock};
+
+fn fulu_chain() -> Arc<TestChain> {
+    static C: OnceLock<Arc<TestChain>> = OnceLock::new();
+    C.get_or_init(|| Arc::new(TestChain::build(true))).clone()
+}
+
+#[tokio::test]
+async fn the_timestamp_is_the_childs_payload_timestamp_across_a_missed_slot() {
+    let tc = TestChain::electra();
+    let node = TestNode::start(tc.clone()).await;
+    let child = &tc.block(CHILD_SLOT).block.message;
+    let time = find_eip4788_time(
+        &node.client(),
+        tc.anchor_root,
+        Slot::new(ANCHOR_SLOT),
+        DEFAULT_CHILD_SEARCH_SLOTS,
+    )
+    .await
+    .unwrap();
+    assert_eq!(time.timestamp, child.body.execution_payload.timestamp);
+    assert_eq!(time.child_slot, Slot::new(CHILD_SLOT));
+    assert_eq!(time.child_root, tc.block(CHILD_SLOT).root);
+    // The missed slot was asked for and skipped.
+    let requests = node.requests();
+    assert!(requests.contains(&format!("/eth/v1/beacon/headers/{}", ANCHOR_SLOT + 1)));
+    // The same from the block itself (the files path).
+    assert_eq!(eip4788_time(tc.anchor_root, child).unwrap(), time);
+}
+
+#[tokio::test]
+async fn no_child_yet_no_child_in_range_and_a_child_of_another_parent_are_refused() {
+    let tc = TestChain::electra();
+    let node = TestNode::start(tc.clone()).await;
+    let client = node.client();
+    // The head has no child yet.
+    let head = tc.block(CHILD_SLOT);
+    let e = find_eip4788_time(&client, head.root, Slot::new(CHILD_SLOT), 64)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, ProveError::NoChildYet { head_slot, .. } if head_slot == Slot::new(CHILD_SLOT)),
+        "{e:?}"
+    );
+    // The anchor's child is two slots on; looking one slot ahead finds nothing.
+    let e = find_eip4788_time(&client, tc.anchor_root, Slot::new(ANCHOR_SLOT), 1)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, ProveError::NoChildWithin { searched: 1, .. }),
+        "{e:?}"
+    );
+    // The block after BR_SLOT builds on another parent: BR_SLOT's root never reaches 4788.
+    let br = tc.block(BR_SLOT);
+    let e = find_eip4788_time(&client, br.root, Slot::new(BR_SLOT), 64)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, ProveError::NotTheChild { child_slot, anchor_root, .. }
+            if child_slot == Slot::new(BR_SLOT + 1) && anchor_root == br.root),
+        "{e:?}"
+    );
+    assert!(eip4788_time(B256::repeat_byte(1), &tc.block(CHILD_SLOT).block.message).is_err());
+}
+
+#[tokio::test]
+async fn validator_proofs_verify_against_the_anchor_in_both_layouts() {
+    for tc in [TestChain::electra(), fulu_chain()] {
+        let node = TestNode::start(tc.clone()).await;
+        let client = node.client();
+        let chain = chain();
+        let prover = tc.anchor_prover();
+        let n = prover.state().validators().len() as u64;
+        for (anchor, index, parts) in [
+            (BlockId::Finalized, 0, ProofParts::ALL),
+            (
+                BlockId::Slot(Slot::new(ANCHOR_SLOT)),
+                n - 1,
+                ProofParts::BALANCE,
+            ),
+            (BlockId::Root(tc.anchor_root), n / 2, ProofParts::VALIDATOR),
+            (BlockId::Finalized, 5, ProofParts::INACTIVITY_SCORE),
+        ] {
+            let out = prove_validator(&client, &chain, anchor, index, parts)
+                .await
+                .unwrap();
+            assert_eq!(
+                out.timestamp(),
+                tc.block(CHILD_SLOT)
+                    .block
+                    .message
+                    .body
+                    .execution_payload
+                    .timestamp
+            );
+            assert_eq!(out.time.child_slot, Slot::new(CHILD_SLOT));
+            assert_eq!(out.proof.anchor_root, tc.anchor_root);
+            assert_eq!(out.proof.anchor_slot, Slot::new(ANCHOR_SLOT));
+            // The bytes are what the contract gets; check them independently.
+            let proven = ValidatorProof::from_bytes(&out.proof.bytes)
+                .unwrap()
+                .verify(tc.anchor_root, index, &chain.anchor)
+                .unwrap();
+            assert_eq!(proven, out.proof.proven);
+            let state = prover.state();
+            assert_eq!(proven.validator, state.validators()[index as usize]);
+            assert_eq!(
+                proven.balance,
+                parts.balance.then(|| state.balances()[index as usize])
+            );
+            assert_eq!(
+                proven.inactivity_score,
+                parts
+                    .inactivity_score
+                    .then(|| state.inactivity_scores()[index as usize])
+            );
+            assert_eq!(proven.slot, Slot::new(ANCHOR_SLOT));
+            assert_eq!(proven.fork.current_version, state.fork().current_version);
+            // Against any other root it fails.
+            assert!(ValidatorProof::from_bytes(&out.proof.bytes)
+                .unwrap()
+                .verify(tc.block(CHILD_SLOT).root, index, &chain.anchor)
+                .is_err());
+        }
+        // The state was fetched by its root, as the README says it must be.
+        assert!(node.requests().contains(&format!(
+            "/eth/v2/debug/beacon/states/{}",
+            tc.anchor_state_root
+        )));
+    }
+}
+
+#[tokio::test]
+async fn withdrawal_proofs_take_every_route_and_verify() {
+    for tc in [TestChain::electra(), fulu_chain()] {
+        let node = TestNode::start(tc.clone()).await;
+        let client = node.client();
+        let chain = chain();
+        for (block, route) in [
+            (ANCHOR_SLOT, WithdrawalRoute::Direct),
+            (BR_SLOT, WithdrawalRoute::BlockRoots),
+            (HIST_SLOT, WithdrawalRoute::HistoricalSummaries),
+        ] {
+            let served = tc.block(block);
+            let withdrawals = &served.block.message.body.execution_payload.withdrawals;
+            for (j, which) in [
+                (0usize, WithdrawalSelector::Index(withdrawals[0].index)),
+                (15, WithdrawalSelector::Position(15)),
+                (9, WithdrawalSelector::Index(withdrawals[9].index)),
+            ] {
+                let out = prove_withdrawal(
+                    &client,
+                    &chain,
+                    BlockId::Finalized,
+                    BlockId::Slot(Slot::new(block)),
+                    which,
+                )
+                .await
+                .unwrap();
+                assert_eq!(
+                    out.timestamp(),
+                    tc.block(CHILD_SLOT)
+                        .block
+                        .message
+                        .body
+                        .execution_payload
+                        .timestamp
+                );
+                let proven = WithdrawalProof::from_bytes(&out.proof.bytes)
+                    .unwrap()
+                    .verify(tc.anchor_root, &chain.anchor, chain.capella_slot)
+                    .unwrap();
+                assert_eq!(proven, out.proof.proven);
+                assert_eq!(proven.route, route);
+                assert_eq!(proven.withdrawal, withdrawals[j]);
+                assert_eq!(usize::from(proven.position), j);
+                assert_eq!(proven.slot, Slot::new(block));
+                assert_eq!(proven.block_root, served.root);
+                assert_eq!(proven.anchor_slot, Slot::new(ANCHOR_SLOT));
+                if j % 3 == 0 {
+                    assert_eq!(proven.withdrawal.address, C);
+                }
+            }
+        }
+        // The historical route fetched the state at the first slot of the next period.
+        let period_slot = period_state_slot(Slot::new(HIST_SLOT));
+        assert_eq!(period_slot.as_u64() % 8192, 0);
+        assert_eq!(period_slot.as_u64() / 8192, HIST_SLOT / 8192 + 1);
+        assert!(node
+            .requests()
+            .contains(&format!("/eth/v2/debug/beacon/states/{period_slot}")));
+    }
+}
+
+#[test]
+fn the_period_roots_must_be_exactly_the_summarized_vector() {
+    // The state at the period's last slot holds a stale entry 8191 (`process_slot` writes the
+    // last slot's root on the way to the next slot, when the summary is taken), which is why
+    // `period_state_slot` is the next period's first slot. One stale entry is refused.
+    let tc = TestChain::electra();
+    let chain = chain();
+    let prover = tc.anchor_prover();
+    let block = &tc.block(HIST_SLOT).block.message;
+    let mut at_last_slot = tc.period_roots.clone();
+    at_last_slot[8191] = B256::repeat_byte(0x99);
+    let e = withdrawal_proof(
+        &chain,
+        &prover,
+        tc.anchor_header(),
+        block,
+        WithdrawalSelector::Position(0),
+        Some(&at_last_slot),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ProveError::Withdrawal(WithdrawalProveError::PeriodRootsMismatch { .. })
+        ),
+        "{e:?}"
+    );
+    withdrawal_proof(
+        &chain,
+        &prover,
+        tc.anchor_header(),
+        block,
+        WithdrawalSelector::Position(0),
+        Some(&tc.period_roots),
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn what_cannot_be_proven_is_refused() {
+    let tc = TestChain::electra();
+    let node = TestNode::start(tc.clone()).await;
+    let client = node.client();
+    let chain = chain();
+
+    // A validator past the registry.
+    let n = tc.anchor_prover().state().validators().len() as u64;
+    let e = prove_validator(&client, &chain, BlockId::Finalized, n, ProofParts::ALL)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ProveError::Validator(lsv_proofs::ProveError::UnknownValidator { .. })
+        ),
+        "{e:?}"
+    );
+    // An orphaned anchor.
+    let e = prove_validator(
+        &client,
+        &chain,
+        BlockId::Root(tc.orphan_root),
+        0,
+        ProofParts::ALL,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, ProveError::AnchorNotCanonical { .. }), "{e:?}");
+    // The head as anchor: no child yet, and no state is downloaded for nothing.
+    let before = node.requests().len();
+    let e = prove_validator(&client, &chain, BlockId::Head, 0, ProofParts::ALL)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ProveError::NoChildYet { .. }), "{e:?}");
+    assert!(!node.requests()[before..]
+        .iter()
+        .any(|r| r.contains("/states/")));
+
+    // A withdrawal index the block does not have.
+    let e = prove_withdrawal(
+        &client,
+        &chain,
+        BlockId::Finalized,
+        BlockId::Slot(Slot::new(BR_SLOT)),
+        WithdrawalSelector::Index(1),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ProveError::NoSuchWithdrawalIndex {
+                index: 1,
+                indices: Some(_),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("it has"), "{e}");
+    let e = prove_withdrawal(
+        &client,
+        &chain,
+        BlockId::Finalized,
+        BlockId::Slot(Slot::new(BR_SLOT)),
+        WithdrawalSelector::Position(16),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ProveError::Withdrawal(WithdrawalProveError::NoSuchWithdrawal { position: 16, .. })
+        ),
+        "{e:?}"
+    );
+    // A block after the anchor.
+    let e = prove_withdrawal(
+        &client,
+        &chain,
+        BlockId::Finalized,
+        BlockId::Head,
+        WithdrawalSelector::Position(0),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, ProveError::BlockAfterAnchor { .. }), "{e:?}");
+    // A block that is not in the anchor's history (an orphan).
+    let e = prove_withdrawal(
+        &client,
+        &chain,
+        BlockId::Finalized,
+        BlockId::Root(tc.orphan_root),
+        WithdrawalSelector::Position(0),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ProveError::Withdrawal(WithdrawalProveError::BlockNotInBlockRoots { .. })
+        ),
+        "{e:?}"
+    );
+    // A missed slot.
+    let e = prove_withdrawal(
+        &client,
+        &chain,
+        BlockId::Finalized,
+        BlockId::Slot(Slot::new(ANCHOR_SLOT + 1)),
+        WithdrawalSelector::Position(0),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&e, ProveError::Beacon(b) if b.is_not_found()),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn another_network_or_a_verifier_without_the_fork_is_refused() {
+    let tc = TestChain::electra();
+    // The node is on another chain.
+    let node = TestNode::start_with(
+        tc.clone(),
+        Faults {
+            wrong_genesis: true,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let e = prove_validator(
+        &node.client(),
+        &chain(),
+        BlockId::Finalized,
+        0,
+        ProofParts::ALL,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, ProveError::GenesisMismatch { .. }), "{e:?}");
+    // Mainnet's own genesis: not the test chain's.
+    let node = TestNode::start(tc.clone()).await;
+    let mainnet = Chain::of_network(&lsv_consensus::Network::mainnet());
+    let e = prove_validator(
+        &node.client(),
+        &mainnet,
+        BlockId::Finalized,
+        0,
+        ProofParts::ALL,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, ProveError::GenesisMismatch { .. }), "{e:?}");
+    // A verifier that knows only Fulu refuses the Electra state's proof: the self-check
+    // catches it before anything is returned.
+    let mut fulu_only = chain();
+    fulu_only.anchor.fork_versions = vec![network().forks[&lsv_consensus::ForkName::Fulu].1];
+    let prover = tc.anchor_prover();
+    let e =
+        validator_proof(&fulu_only, &prover, &tc.anchor_header(), 0, ProofParts::ALL).unwrap_err();
+    assert!(matches!(e, ProveError::SelfCheck(_)), "{e:?}");
+    // The state endpoint failing surfaces as the beacon error.
+    let node = TestNode::start_with(
+        tc,
+        Faults {
+            state_error: Some((500, "state not available".into())),
+            ..Faults::default()
+        },
+    )
+    .await;
+    let e = prove_validator(
+        &node.client(),
+        &chain(),
+        BlockId::Finalized,
+        0,
+        ProofParts::ALL,
+    )
+    .await
+    .unwrap_err();
+    assert!(e.to_string().contains("state not available"), "{e}");
+}
