@@ -7,6 +7,8 @@
 //! and attestations come from a [`DevAttestationVerifier`](crate::bindings::DevAttestationVerifier)
 //! key derived from a label. Everything on the execution side (the contracts, the system
 //! contracts, the proofs they verify) is the real thing. `lsv gas` runs its scenario here.
+//! A keeper's settlement is [`Devnet::withdrawal_block`] (the sweep reaches the vault) then
+//! [`Devnet::settlement`] by any of the three withdrawal-proof routes.
 //!
 //! ```
 //! use lsv_contracts::devnet::{Devnet, VaultConfig};
@@ -23,11 +25,20 @@ use crate::bindings::Vault;
 use crate::{Address, Chain, ChainError, Receipt, B256, U256};
 use alloy_sol_types::{SolCall, SolValue};
 use k256::ecdsa::SigningKey;
+use lsv_consensus::containers::altair::SyncAggregate;
 use lsv_consensus::containers::{BeaconBlockHeader, Checkpoint, Eth1Data, Fork, Validator};
-use lsv_consensus::{Epoch, Gwei, Mainnet, PublicKeyBytes, Slot, Version};
+use lsv_consensus::{Epoch, Gwei, Mainnet, PublicKeyBytes, SignatureBytes, Slot, Version};
+use lsv_proofs::block::{
+    BeaconBlock, BeaconBlockBody, ExecutionPayload, ExecutionRequests, Withdrawal,
+};
+use lsv_proofs::gindex::{BLOCK_ROOTS_DEPTH, SLOTS_PER_HISTORICAL_ROOT};
+use lsv_proofs::merkle::MerkleTree;
 use lsv_proofs::state::electra::BeaconState;
-use lsv_proofs::state::{ExecutionPayloadHeader, SyncCommittee};
-use lsv_proofs::{AnyBeaconState, ProofParts, ProveError, StateProver};
+use lsv_proofs::state::{ExecutionPayloadHeader, HistoricalSummary, SyncCommittee};
+use lsv_proofs::{
+    AnyBeaconState, HistoricalPeriod, ProofParts, ProveError, StateProver, WithdrawalProveError,
+    WithdrawalProver, WithdrawalRoute,
+};
 use ssz_types::{BitVector, FixedVector, VariableList};
 use tree_hash::TreeHash;
 
@@ -37,6 +48,11 @@ pub const FAR_FUTURE_EPOCH: u64 = u64::MAX;
 const ELECTRA_FORK_VERSION: [u8; 4] = [5, 0, 0, 0];
 /// Mainnet's Fulu fork version (`FULU_FORK_VERSION`, mainnet config).
 const FULU_FORK_VERSION: [u8; 4] = [6, 0, 0, 0];
+/// The devnet's `CAPELLA_FORK_EPOCH · 32`: its beacon chain starts after Capella, so
+/// `historical_summaries[k]` covers slots `8192·k … 8192·k + 8191`.
+pub const CAPELLA_SLOT: u64 = 0;
+/// `MAX_WITHDRAWALS_PER_PAYLOAD` (capella beacon-chain.md, mainnet preset).
+pub const MAX_WITHDRAWALS_PER_PAYLOAD: usize = 16;
 
 /// The vault's deployment parameters (its immutables) that are not facts of the beacon chain.
 #[derive(Clone, Debug)]
@@ -197,7 +213,7 @@ impl Devnet {
             positions,
             verifier,
             withdrawal_verifier,
-        } = Deployment::deploy(&mut chain, attester_address, anchor, 0, &config);
+        } = Deployment::deploy(&mut chain, attester_address, anchor, CAPELLA_SLOT, &config);
         let mut devnet = Self {
             chain,
             vault,
@@ -331,6 +347,297 @@ impl Devnet {
     pub fn set_slot(&mut self, slot: u64) {
         self.state.slot = Slot::new(slot);
     }
+
+    /// A withdrawal of `gwei` from validator `validator` to the vault, with global withdrawal
+    /// index `index`: what the sweep makes for a validator with the vault's credentials.
+    pub fn withdrawal(&self, index: u64, validator: u64, gwei: u64) -> Withdrawal {
+        Withdrawal {
+            index,
+            validator_index: validator,
+            address: self.vault,
+            amount: Gwei::new(gwei),
+        }
+    }
+
+    /// The beacon block at `slot` whose execution payload pays `withdrawals`, with the payload's
+    /// effect applied to the execution chain now: each amount is credited to its address, as
+    /// EIP-4895 does when the block executes (no transaction, no log). So the ETH is in the vault
+    /// before any proof of it, as on a live chain, and the vault's accounting can be checked
+    /// against its balance. Build each block once: a second call credits again.
+    ///
+    /// Only what withdrawal proofs walk carries meaning: the header fields and the payload's
+    /// withdrawals. The rest of the body is empty; `parent_root` and `state_root` are stand-ins
+    /// derived from the slot, which the `block_roots` and `historical_summaries` routes never
+    /// open (the direct route anchors the block on the devnet's state, see
+    /// [`Devnet::settlement`]).
+    pub fn withdrawal_block(
+        &mut self,
+        slot: u64,
+        withdrawals: &[Withdrawal],
+    ) -> Result<BeaconBlock<Mainnet>, SettlementError> {
+        let paid = VariableList::new(withdrawals.to_vec())
+            .map_err(|_| SettlementError::TooManyWithdrawals(withdrawals.len()))?;
+        let timestamp = Chain::GENESIS_TIME.saturating_add(slot.saturating_mul(12));
+        let execution_payload = ExecutionPayload {
+            parent_hash: stand_in(b"execution block", slot.wrapping_sub(1)),
+            fee_recipient: Address::ZERO,
+            state_root: stand_in(b"execution state", slot),
+            receipts_root: stand_in(b"receipts", slot),
+            logs_bloom: FixedVector::default(),
+            prev_randao: stand_in(b"randao", slot),
+            block_number: slot,
+            gas_limit: Chain::BLOCK_GAS_LIMIT,
+            gas_used: 0,
+            timestamp,
+            extra_data: VariableList::default(),
+            base_fee_per_gas: U256::ZERO,
+            block_hash: stand_in(b"execution block", slot),
+            transactions: VariableList::default(),
+            withdrawals: paid,
+            blob_gas_used: 0,
+            excess_blob_gas: 0,
+        };
+        let body = BeaconBlockBody {
+            randao_reveal: SignatureBytes::default(),
+            eth1_data: self.state.eth1_data,
+            graffiti: B256::ZERO,
+            proposer_slashings: VariableList::default(),
+            attester_slashings: VariableList::default(),
+            attestations: VariableList::default(),
+            deposits: VariableList::default(),
+            voluntary_exits: VariableList::default(),
+            sync_aggregate: SyncAggregate {
+                sync_committee_bits: BitVector::new(),
+                sync_committee_signature: SignatureBytes::default(),
+            },
+            execution_payload,
+            bls_to_execution_changes: VariableList::default(),
+            blob_kzg_commitments: VariableList::default(),
+            execution_requests: ExecutionRequests {
+                deposits: VariableList::default(),
+                withdrawals: VariableList::default(),
+                consolidations: VariableList::default(),
+            },
+        };
+        for w in withdrawals {
+            self.chain.credit_withdrawal(w.address, w.amount.as_u64());
+        }
+        Ok(BeaconBlock {
+            slot: Slot::new(slot),
+            proposer_index: 0,
+            parent_root: stand_in(b"beacon block", slot.wrapping_sub(1)),
+            state_root: stand_in(b"beacon state", slot),
+            body,
+        })
+    }
+
+    /// What a keeper sends to settle validator `index` on a withdrawal of `block`: a validator
+    /// proof and a proof of each of the block's withdrawals, both anchored on one EIP-4788 root,
+    /// the withdrawal reached by `route`. The anchor is the current state at its slot `a` (where
+    /// `settle` needs the validator's `withdrawable_epoch` reached); the open execution block is
+    /// closed so that the next one's 4788 root is the anchor's, as [`Devnet::prove`] does.
+    ///
+    /// Where the block must sit (FORMAT.md, "Routes"), and what the anchor state gets for it:
+    /// - [`WithdrawalRoute::Direct`]: the block is the anchor (`slot = a`). Its `state_root`
+    ///   becomes the state's root, so [`Settlement::block`] is the block as anchored: a later
+    ///   settlement by another route of the same withdrawals must be given that one.
+    /// - [`WithdrawalRoute::BlockRoots`]: `a − 8192 ≤ slot < a`; `block_roots[slot % 8192]` holds
+    ///   the block's root.
+    /// - [`WithdrawalRoute::HistoricalSummaries`]: more than 8192 slots back (so in an earlier
+    ///   period); `historical_summaries` holds one entry per period since [`CAPELLA_SLOT`], the
+    ///   block's committing to that period's 8192 block roots with the block's at `slot % 8192`.
+    ///
+    /// The history is written into a copy of the state used for this anchor only: `self.state` is
+    /// left as the caller edited it, and each anchor's history is consistent with its own proofs
+    /// without the devnet having to produce every slot between two settlements. Roots of slots
+    /// and periods the devnet built no block for are stand-in hashes; every root a proof walks is
+    /// the real hash of what is below it.
+    pub fn settlement(
+        &mut self,
+        index: u64,
+        block: &BeaconBlock<Mainnet>,
+        route: WithdrawalRoute,
+    ) -> Result<Settlement, SettlementError> {
+        let (slot, anchor_slot) = (block.slot.as_u64(), self.state.slot.as_u64());
+        if WithdrawalRoute::for_slots(block.slot, self.state.slot) != Some(route) {
+            return Err(SettlementError::Unreachable {
+                route,
+                slot,
+                anchor_slot,
+            });
+        }
+        let block_root = block.tree_hash_root();
+        let position = (slot % SLOTS_PER_HISTORICAL_ROOT) as usize;
+        let mut anchor = self.state.clone();
+        let mut period = Vec::new();
+        match route {
+            WithdrawalRoute::Direct => {}
+            WithdrawalRoute::BlockRoots => anchor.block_roots[position] = block_root,
+            WithdrawalRoute::HistoricalSummaries => {
+                let first = CAPELLA_SLOT / SLOTS_PER_HISTORICAL_ROOT;
+                let k = (slot / SLOTS_PER_HISTORICAL_ROOT).checked_sub(first);
+                let count = (anchor_slot / SLOTS_PER_HISTORICAL_ROOT).saturating_sub(first);
+                let Some(k) = k.filter(|_| count <= HISTORICAL_ROOTS_LIMIT) else {
+                    return Err(SettlementError::Unreachable {
+                        route,
+                        slot,
+                        anchor_slot,
+                    });
+                };
+                let start = slot - slot % SLOTS_PER_HISTORICAL_ROOT;
+                period = (start..start + SLOTS_PER_HISTORICAL_ROOT)
+                    .map(|s| {
+                        if s == slot {
+                            block_root
+                        } else {
+                            stand_in(b"beacon block", s)
+                        }
+                    })
+                    .collect();
+                let summary = MerkleTree::new(period.clone(), BLOCK_ROOTS_DEPTH).root();
+                let summaries = (0..count)
+                    .map(|i| HistoricalSummary {
+                        block_summary_root: if i == k {
+                            summary
+                        } else {
+                            stand_in(b"block summary", i)
+                        },
+                        state_summary_root: stand_in(b"state summary", i),
+                    })
+                    .collect();
+                anchor.historical_summaries =
+                    VariableList::new(summaries).map_err(|_| SettlementError::Unreachable {
+                        route,
+                        slot,
+                        anchor_slot,
+                    })?;
+            }
+        }
+        let parent_root = anchor.latest_block_header.parent_root;
+        let prover = StateProver::new(AnyBeaconState::Electra(Box::new(anchor)));
+        let mut proven = block.clone();
+        let header = if route == WithdrawalRoute::Direct {
+            proven.state_root = prover.state_root();
+            proven.header()
+        } else {
+            let mut body_root = B256::repeat_byte(0xb0);
+            body_root[..8].copy_from_slice(&(self.blocks + 1).to_le_bytes());
+            BeaconBlockHeader {
+                slot: self.state.slot,
+                proposer_index: 0,
+                parent_root,
+                state_root: prover.state_root(),
+                body_root,
+            }
+        };
+        let validator_proof = prover
+            .validator_proof(&header, index, ProofParts::VALIDATOR)?
+            .to_bytes();
+        let withdrawals = WithdrawalProver::new(&prover, header)?;
+        let history = (route == WithdrawalRoute::HistoricalSummaries).then_some(HistoricalPeriod {
+            capella_slot: Slot::new(CAPELLA_SLOT),
+            block_roots: &period,
+        });
+        let withdrawal_proofs = (0..proven.body.execution_payload.withdrawals.len())
+            .map(|j| Ok(withdrawals.prove(&proven, j, route, history)?.to_bytes()))
+            .collect::<Result<Vec<_>, SettlementError>>()?;
+        let anchor_root = withdrawals.anchor_root();
+        self.blocks += 1;
+        self.chain.next_block(anchor_root);
+        Ok(Settlement {
+            timestamp: U256::from(self.chain.timestamp()),
+            anchor_root,
+            validator_proof,
+            withdrawal_proofs,
+            block: proven,
+            route,
+        })
+    }
+}
+
+/// `HISTORICAL_ROOTS_LIMIT` (phase0 beacon-chain.md): the most periods `historical_summaries`
+/// can hold.
+const HISTORICAL_ROOTS_LIMIT: u64 = 1 << 24;
+
+/// A stand-in root for something the devnet does not model (a block it did not build, a
+/// period's state roots): distinct per `tag` and `n`, so no two stand-ins collide by accident.
+fn stand_in(tag: &[u8], n: u64) -> B256 {
+    let mut preimage = b"lsv devnet ".to_vec();
+    preimage.extend_from_slice(tag);
+    preimage.extend_from_slice(&n.to_le_bytes());
+    alloy_primitives::keccak256(preimage)
+}
+
+/// What [`Devnet::settlement`] proves: the arguments of `settle` and `creditWithdrawal` for
+/// each of the block's withdrawals.
+#[derive(Clone, Debug)]
+pub struct Settlement {
+    /// The timestamp whose EIP-4788 root anchors both proofs (`validatorTimestamp` and
+    /// `withdrawalTimestamp` alike).
+    pub timestamp: U256,
+    /// That root: the anchor block's.
+    pub anchor_root: B256,
+    /// The validator proof of the anchor state (`ProofParts::VALIDATOR`: settlement reads the
+    /// epochs, not the balance).
+    pub validator_proof: Vec<u8>,
+    /// A withdrawal proof of each of the block's withdrawals, by payload position.
+    pub withdrawal_proofs: Vec<Vec<u8>>,
+    /// The withdrawal block as proven: by the direct route, with the anchor state as its
+    /// `state_root`; prove its withdrawals by another route from this one.
+    pub block: BeaconBlock<Mainnet>,
+    /// The route every withdrawal proof takes.
+    pub route: WithdrawalRoute,
+}
+
+impl Settlement {
+    /// `settle(positionId, …)` by the withdrawal at payload position `j`; `None` if the payload
+    /// has no such position.
+    pub fn settle_call(&self, position_id: U256, j: usize) -> Option<Vault::settleCall> {
+        Some(Vault::settleCall {
+            positionId: position_id,
+            validatorTimestamp: self.timestamp,
+            validatorProof: self.validator_proof.clone().into(),
+            withdrawalTimestamp: self.timestamp,
+            withdrawalProof: self.withdrawal_proofs.get(j)?.clone().into(),
+        })
+    }
+
+    /// `creditWithdrawal(positionId, …)` (a closed position's later withdrawal) by the
+    /// withdrawal at payload position `j`; `None` if the payload has no such position.
+    pub fn credit_call(&self, position_id: U256, j: usize) -> Option<Vault::creditWithdrawalCall> {
+        Some(Vault::creditWithdrawalCall {
+            positionId: position_id,
+            timestamp: self.timestamp,
+            proof: self.withdrawal_proofs.get(j)?.clone().into(),
+        })
+    }
+}
+
+/// Why [`Devnet::withdrawal_block`] or [`Devnet::settlement`] could not build what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettlementError {
+    /// An execution payload holds at most [`MAX_WITHDRAWALS_PER_PAYLOAD`].
+    #[error(
+        "an execution payload holds at most {MAX_WITHDRAWALS_PER_PAYLOAD} withdrawals, not {0}"
+    )]
+    TooManyWithdrawals(usize),
+    /// The block is not where `route` reaches from the state's slot (see
+    /// [`WithdrawalRoute::for_slots`]), or its history would exceed `HISTORICAL_ROOTS_LIMIT`.
+    #[error("the {route:?} route does not reach a block at slot {slot} from the state at slot {anchor_slot}")]
+    Unreachable {
+        /// The route asked for.
+        route: WithdrawalRoute,
+        /// The block's slot.
+        slot: u64,
+        /// The devnet state's slot (the anchor's).
+        anchor_slot: u64,
+    },
+    /// The anchor state cannot prove the validator (not in the registry).
+    #[error(transparent)]
+    Validator(#[from] ProveError),
+    /// The withdrawal proof could not be built.
+    #[error(transparent)]
+    Withdrawal(#[from] WithdrawalProveError),
 }
 
 /// A deterministic secp256k1 key from a label (keccak of the label is a valid scalar with

@@ -9,13 +9,18 @@
 //! Rows without a target are calls the issue sets none for, or one-time costs: the first call
 //! of its kind in the vault's life, or the first sETH of an account, pays ~20k per storage slot
 //! it writes for the first time (EIP-2200 / EIP-2929 `SSTORE` from zero).
+//!
+//! `settle` is measured by each withdrawal-proof route on one sweep block: directly (the
+//! block is the 4788 anchor: the issue's "within the 4788 window" case), through the anchor's
+//! `block_roots` and through its `historical_summaries`, with 645 summaries so that the proof
+//! carries mainnet's number of summary siblings (10).
 
 use crate::artifacts::SYSTEM_CONTRACTS_PROBE;
 use crate::bindings::{SystemContractsProbe as Probe, Vault};
 use crate::devnet::{Devnet, VaultConfig};
 use crate::{Address, Receipt, TxRequest, B256, U256};
 use lsv_consensus::{Epoch, Gwei};
-use lsv_proofs::ProofParts;
+use lsv_proofs::{ProofParts, WithdrawalRoute};
 use std::fmt;
 
 /// The intrinsic gas of every transaction (yellow paper, `G_transaction`).
@@ -101,6 +106,14 @@ const SLOTS_PER_EPOCH: u64 = 32;
 /// The EIP-7002 fee while the request queue is under its target: `MIN_WITHDRAWAL_REQUEST_FEE`,
 /// 1 wei (the scenario never fills a block with requests).
 const EXIT_FEE: u64 = 1;
+/// `MIN_VALIDATOR_WITHDRAWABILITY_DELAY` (phase0 beacon-chain.md), in epochs.
+const MIN_VALIDATOR_WITHDRAWABILITY_DELAY: u64 = 256;
+/// `SLOTS_PER_HISTORICAL_ROOT` (mainnet preset): one `historical_summaries` entry per period.
+const SLOTS_PER_HISTORICAL_ROOT: u64 = 8192;
+/// The settled validators' sweep: 32 ETH each, against a debt of 31.
+const SWEEP_GWEI: u64 = 32_000_000_000;
+/// The sweep's first global withdrawal index (plus the validator index): all in one bitmap word.
+const SWEEP_INDEX: u64 = 1_000_000;
 
 /// Runs the scenario on a fresh devnet and returns every figure.
 ///
@@ -330,6 +343,69 @@ pub fn measure() -> VaultGas {
     };
     let g = ok(d.send(keeper, &call, U256::from(10)), "demandExit").gas_used;
     out.push("demandExit", g, without_request(g), None);
+
+    // ---- settle, by each withdrawal-proof route ---------------------------------------------
+    // Four new positions exit together and one sweep block pays each 32 ETH: every settle
+    // closes an Active position and owes its holder 1 ETH (a fresh `residualOf` slot, as any
+    // settle with a residual writes). Their withdrawal indices share one bitmap word: the
+    // vault's first settle writes it from zero, later ones find it written (a word covers 256
+    // withdrawals), so the first is measured apart.
+    let settling: Vec<(u64, U256)> = (9..13).map(|i| (i, join(&mut d, i, alice).1)).collect();
+    let exit = d.state.slot.as_u64() / SLOTS_PER_EPOCH + 1;
+    let withdrawable = exit + MIN_VALIDATOR_WITHDRAWABILITY_DELAY;
+    let sweep: Vec<_> = settling
+        .iter()
+        .map(|&(i, _)| {
+            let v = &mut d.state.validators[i as usize];
+            v.exit_epoch = Epoch::new(exit);
+            v.withdrawable_epoch = Epoch::new(withdrawable);
+            d.state.balances[i as usize] = Gwei::new(0);
+            d.withdrawal(SWEEP_INDEX + i, i, SWEEP_GWEI)
+        })
+        .collect();
+    let sweep_slot = withdrawable * SLOTS_PER_EPOCH + 1;
+    let mut block = d
+        .withdrawal_block(sweep_slot, &sweep)
+        .expect("four withdrawals fit a payload");
+    for (j, (label, route, anchor_slot, target)) in [
+        (
+            "settle, direct, vault's first (fresh bitmap word)",
+            WithdrawalRoute::Direct,
+            sweep_slot,
+            None,
+        ),
+        (
+            "settle, direct route",
+            WithdrawalRoute::Direct,
+            sweep_slot,
+            Some(200_000),
+        ),
+        (
+            "settle, block_roots route",
+            WithdrawalRoute::BlockRoots,
+            sweep_slot + 100,
+            None,
+        ),
+        (
+            "settle, historical_summaries route (645 summaries)",
+            WithdrawalRoute::HistoricalSummaries,
+            645 * SLOTS_PER_HISTORICAL_ROOT + 100,
+            None,
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        d.set_slot(anchor_slot);
+        let (index, id) = settling[j];
+        let s = d
+            .settlement(index, &block, route)
+            .expect("the route reaches the sweep block");
+        let call = s.settle_call(id, j).expect("the sweep pays four");
+        let g = ok(d.send(keeper, &call, U256::ZERO), "settle").gas_used;
+        out.push(label, g, exec(g), target);
+        block = s.block;
+    }
     out
 }
 
@@ -364,6 +440,13 @@ mod tests {
         bound("eject, rewarded", 125_000);
         bound("finalize, 1 request", 35_000);
         bound("demandExit", 90_000);
+        bound("settle, direct, vault's first (fresh bitmap word)", 156_000);
+        bound("settle, direct route", 135_000);
+        bound("settle, block_roots route", 153_000);
+        bound(
+            "settle, historical_summaries route (645 summaries)",
+            170_000,
+        );
         assert!(
             (60_000..80_000).contains(&gas.predeploy_share),
             "{}",
