@@ -8,6 +8,12 @@
 //!   the CRLs, the collateral JSON, the binding, certificates in the wrong role) is refused with
 //!   the error naming that piece; the enclave policy (MRENCLAVE, ISVSVN, accepted TCB statuses)
 //!   is enforced as deployed;
+//! - DER lengths out of bounds or not minimal, and certificate/CRL dates out of range, are refused
+//!   by the reader (`DerMalformed`, `DateInvalid`) before any signature; a PCK certificate without
+//!   the SGX extension is refused by the reader (`SgxExtensionMissing`, through `X509Probe`: the
+//!   verifier reads the extension only after the certificate's signature); the collateral JSON
+//!   is read only once Intel's signature over it verifies, so its reader's errors are unreachable
+//!   through the verifier;
 //! - property: no single flipped byte of the evidence is accepted, except in the one region the
 //!   verifier documents as unread (the quote's own PEM certification data);
 //! - gas of an accepting verification, printed (`cargo test -p lsv-contracts --test
@@ -573,6 +579,8 @@ fn each_mutation_is_refused_with_its_error() {
     let fmspc_in_pck = find(&ev.pckCert, &[0x04, 0x06, 0x00, 0xa0, 0x67, 0x11]) + 2;
     let tcb_info_svn = find(&ev.tcbInfo, b"{\"svn\":11}") + 7;
     let qe_isvsvn = find(&ev.qeIdentity, b"\"isvsvn\":8") + 9;
+    // The PCK certificate's notBefore, UTCTime `230920215343Z`: its tag, then `YYMMDD...`.
+    let pck_not_before = find(&ev.pckCert, b"\x17\x0d230920215343Z");
 
     type Expect = fn(&E) -> bool;
     let cases: Vec<(&str, usize, usize, Expect)> = vec![
@@ -675,6 +683,41 @@ fn each_mutation_is_refused_with_its_error() {
         ("QE identity signature", QE_IDENTITY_SIGNATURE, 50, |e| {
             signature_invalid(e, Item::QeIdentity)
         }),
+        // DER is read before any signature over it is checked: a garbled length or tag is
+        // refused by the reader (lengths: `30 82 hi lo` headers; byte 3 is the outer
+        // length's low byte, byte 7 the tbs length's).
+        ("root CA CRL DER length", ROOT_CA_CRL, 3, |e| {
+            matches!(e, E::DerMalformed(_))
+        }),
+        ("PCK CA certificate tbs length", PCK_CA_CERT, 7, |e| {
+            matches!(e, E::DerMalformed(_))
+        }),
+        ("PCK certificate DER length", PCK_CERT, 3, |e| {
+            matches!(e, E::DerMalformed(_))
+        }),
+        ("PCK CRL DER length", PCK_CRL, 3, |e| {
+            matches!(e, E::DerMalformed(_))
+        }),
+        (
+            "TCB signing certificate DER length",
+            TCB_SIGNING_CERT,
+            3,
+            |e| matches!(e, E::DerMalformed(_)),
+        ),
+        // UTCTime (0x17) becomes 0x16 (IA5String): not a time.
+        (
+            "PCK certificate notBefore tag",
+            PCK_CERT,
+            pck_not_before,
+            |e| matches!(e, E::DerMalformed(_)),
+        ),
+        // Month `09` becomes `19`.
+        (
+            "PCK certificate notBefore month",
+            PCK_CERT,
+            pck_not_before + 2 + 2,
+            |e| matches!(e, E::DateInvalid(d) if d.month == U256::from(19)),
+        ),
     ];
     for (name, field, offset, expect) in cases {
         let mutated = flipped(ev, field, offset, 0x01).encode();
@@ -682,6 +725,293 @@ fn each_mutation_is_refused_with_its_error() {
             .expect_err(&format!("{name}: accepted"));
         assert!(expect(&err), "{name}: wrong error {err:?}");
         assert!(!verify(&chain, verifier, binding, mutated), "{name}");
+    }
+}
+
+/// The evidence with `field` replaced by `bytes`.
+fn with_field(ev: &DcapEvidence, field: usize, bytes: impl Into<Vec<u8>>) -> DcapEvidence {
+    let mut f = fields(ev);
+    f[field] = bytes.into();
+    from_fields(f)
+}
+
+/// `bytes` with `at..at + new.len()` overwritten by `new`.
+fn spliced(bytes: &[u8], at: usize, new: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    out[at..at + new.len()].copy_from_slice(new);
+    out
+}
+
+fn der_malformed(offset: usize) -> E {
+    E::DerMalformed(Verifier::DerMalformed {
+        offset: U256::from(offset),
+    })
+}
+
+/// A DER certificate or CRL whose outer SEQUENCE is not exactly the bytes given: its length
+/// running past the end, bytes after it, or its length not in the shortest form (X.690 §10.1).
+/// The outer header is outside every signed range (the signature covers the tbs only), so the
+/// last is refused by the DER check alone; the unmodified bytes are accepted.
+#[test]
+fn der_lengths_out_of_bounds_or_not_minimal_are_refused() {
+    let case = sgx();
+    let (chain, verifier) = setup(case);
+    let binding = case.report.binding();
+    let ev = &case.evidence;
+    for (name, field) in [("PCK certificate", PCK_CERT), ("root CA CRL", ROOT_CA_CRL)] {
+        let der = fields(ev)[field].clone();
+        let n = der.len();
+        // `30 82 hi lo`: one SEQUENCE filling the field, its length in two bytes.
+        assert_eq!(&der[..2], &[0x30, 0x82], "{name}");
+        assert_eq!(usize::from(u16::from_be_bytes([der[2], der[3]])) + 4, n);
+        let variants = [
+            ("truncated by one byte", der[..n - 1].to_vec(), 0),
+            ("with a trailing zero byte", [&der[..], &[0]].concat(), n),
+            (
+                "length in three bytes, the first zero",
+                [&[0x30, 0x83, 0x00], &der[2..]].concat(),
+                0,
+            ),
+        ];
+        for (variant, bytes, offset) in variants {
+            let mutated = with_field(ev, field, bytes).encode();
+            assert_eq!(
+                check(&chain, verifier, binding, mutated.clone()),
+                Err(der_malformed(offset)),
+                "{name} {variant}"
+            );
+            assert!(!verify(&chain, verifier, binding, mutated), "{name}");
+        }
+    }
+    assert_eq!(
+        check(&chain, verifier, binding, ev.encode()),
+        Ok((CONFIGURATION_AND_SW_HARDENING_NEEDED, UP_TO_DATE))
+    );
+}
+
+fn date_invalid(year: u64, month: u64, day: u64, hour: u64, minute: u64, second: u64) -> E {
+    E::DateInvalid(Verifier::DateInvalid {
+        year: U256::from(year),
+        month: U256::from(month),
+        day: U256::from(day),
+        hour: U256::from(hour),
+        minute: U256::from(minute),
+        second: U256::from(second),
+    })
+}
+
+/// A certificate or CRL date with a field out of range (month 13, hour 24) is refused with
+/// `DateInvalid` before any signature is checked. The same date with the field in range is
+/// read as `x509-cert` reads it, and the verifier goes on to refuse the changed bytes by their
+/// signature. A day past the month's end (Feb 30) is not `DateInvalid`: `CivilTime.toUnix`
+/// documents that it does not refuse one (such a date only ever comes from Intel-signed data),
+/// and reads it as the day it overflows to; the verifier refuses it by its signature.
+#[test]
+fn out_of_range_dates_are_refused_with_date_invalid() {
+    let case = sgx();
+    let (chain, verifier) = setup(case);
+    let (probe_chain, probe) = probe();
+    let binding = case.report.binding();
+    let ev = &case.evidence;
+    let refused = |field: usize, bytes: &[u8]| {
+        let mutated = with_field(ev, field, bytes).encode();
+        assert!(!verify(&chain, verifier, binding, mutated.clone()));
+        check(&chain, verifier, binding, mutated).unwrap_err()
+    };
+    let probe_error = |err: ChainError| err.revert_error::<X509Probe::X509ProbeErrors>();
+
+    // The PCK certificate's notBefore, UTCTime 230920215343Z (2023-09-20T21:53:43Z).
+    let at = find(&ev.pckCert, b"\x17\x0d230920215343Z") + 2;
+    let pck = |date: &[u8; 12]| spliced(&ev.pckCert, at, date);
+    let not_before = |der: &[u8]| {
+        let cert = Certificate::from_der(der).unwrap();
+        unix(cert.tbs_certificate().validity().not_before)
+    };
+
+    let month_13 = pck(b"231320215343");
+    assert_eq!(
+        refused(PCK_CERT, &month_13),
+        date_invalid(2023, 13, 20, 21, 53, 43)
+    );
+    let err = probe_chain
+        .view(
+            *probe,
+            &X509Probe::certificateCall {
+                der: month_13.into(),
+            },
+        )
+        .unwrap_err();
+    assert_eq!(
+        probe_error(err),
+        Some(X509Probe::X509ProbeErrors::DateInvalid(
+            X509Probe::DateInvalid {
+                year: U256::from(2023),
+                month: U256::from(13),
+                day: U256::from(20),
+                hour: U256::from(21),
+                minute: U256::from(53),
+                second: U256::from(43),
+            }
+        ))
+    );
+
+    let month_12 = pck(b"231220215343");
+    let got = probe_chain
+        .view(
+            *probe,
+            &X509Probe::certificateCall {
+                der: month_12.clone().into(),
+            },
+        )
+        .unwrap();
+    assert_eq!(got.notBefore, not_before(&month_12));
+    assert!(signature_invalid(
+        &refused(PCK_CERT, &month_12),
+        Item::PckCert
+    ));
+
+    let feb_30 = pck(b"230230215343");
+    assert!(
+        Certificate::from_der(&feb_30).is_err(),
+        "x509-cert refuses it"
+    );
+    let got = probe_chain
+        .view(
+            *probe,
+            &X509Probe::certificateCall {
+                der: feb_30.clone().into(),
+            },
+        )
+        .unwrap();
+    assert_eq!(got.notBefore, not_before(&pck(b"230302215343")));
+    assert!(signature_invalid(
+        &refused(PCK_CERT, &feb_30),
+        Item::PckCert
+    ));
+
+    // The root CA CRL's thisUpdate, UTCTime 250320112157Z: the first date the verifier reads.
+    let at = find(&ev.rootCaCrl, b"\x17\x0d250320112157Z") + 2;
+    let crl = |date: &[u8; 12]| spliced(&ev.rootCaCrl, at, date);
+    assert_eq!(
+        refused(ROOT_CA_CRL, &crl(b"250320242157")),
+        date_invalid(2025, 3, 20, 24, 21, 57)
+    );
+    let hour_23 = crl(b"250320232157");
+    let got = probe_chain
+        .view(
+            *probe,
+            &X509Probe::crlCall {
+                der: hour_23.clone().into(),
+            },
+        )
+        .unwrap();
+    let reference = CertificateList::<Rfc5280>::from_der(&hour_23).unwrap();
+    assert_eq!(got.thisUpdate, unix(reference.tbs_cert_list.this_update));
+    assert!(signature_invalid(
+        &refused(ROOT_CA_CRL, &hour_23),
+        Item::RootCaCrl
+    ));
+}
+
+/// The collateral JSON errors (`JsonMalformed`, `JsonFieldMissing`, `TcbStatusUnknown`, and
+/// `DateInvalid` from a JSON date) cannot be reached through the verifier: `_signedJson`
+/// checks Intel's signature over the exact bytes before `IntelCollateralJson` reads them, so
+/// every edit that would raise one is refused as `SignatureInvalid` first. Only Intel-signed
+/// JSON reaches the reader, as the TDX TCB info and TD QE identity (signed by the same TCB
+/// signing key) show: they are read, and refused at their `id` (offset 6).
+#[test]
+fn collateral_json_is_read_only_once_intel_signed_it() {
+    let case = sgx();
+    let (chain, verifier) = setup(case);
+    let binding = case.report.binding();
+    let ev = &case.evidence;
+    let tcb = String::from_utf8(ev.tcbInfo.to_vec()).unwrap();
+    let qe = String::from_utf8(ev.qeIdentity.to_vec()).unwrap();
+    let edits = [
+        // JsonMalformed
+        (
+            "TCB info truncated",
+            TCB_INFO,
+            tcb[..tcb.len() - 1].to_string(),
+        ),
+        (
+            "TCB info with a broken string",
+            TCB_INFO,
+            tcb.replacen("\"fmspc\":\"", "\"fmspc\":\"\\", 1),
+        ),
+        // JsonFieldMissing
+        (
+            "TCB info without pceId",
+            TCB_INFO,
+            tcb.replacen("\"pceId\":\"0000\",", "", 1),
+        ),
+        (
+            "QE identity without isvprodid",
+            QE_IDENTITY,
+            qe.replacen("\"isvprodid\":1,", "", 1),
+        ),
+        // TcbStatusUnknown
+        (
+            "TCB info status Intel does not define",
+            TCB_INFO,
+            tcb.replacen(
+                "\"ConfigurationAndSWHardeningNeeded\"",
+                "\"ConfigurationAndSwHardeningNeeded\"",
+                1,
+            ),
+        ),
+        (
+            "QE identity status Intel does not define",
+            QE_IDENTITY,
+            qe.replacen("\"UpToDate\"", "\"Current\"", 1),
+        ),
+        // DateInvalid
+        (
+            "TCB info issueDate month 13",
+            TCB_INFO,
+            tcb.replacen("\"issueDate\":\"2025-06", "\"issueDate\":\"2025-13", 1),
+        ),
+    ];
+    for (name, field, json) in edits {
+        assert_ne!(json.as_bytes(), fields(ev)[field].as_slice(), "{name}");
+        let item = if field == TCB_INFO {
+            Item::TcbInfo
+        } else {
+            Item::QeIdentity
+        };
+        let err = check(
+            &chain,
+            verifier,
+            binding,
+            with_field(ev, field, json).encode(),
+        )
+        .unwrap_err();
+        assert!(signature_invalid(&err, item), "{name}: {err:?}");
+    }
+
+    let tdx: QuoteCollateral = serde_json::from_str(
+        &std::fs::read_to_string(testdata().join("dcap-qvl/sample/tdx_quote_collateral.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let hex_signature = |s: &str| hex::decode(s).unwrap();
+    let foreign_tcb = DcapEvidence {
+        tcbInfo: tdx.tcb_info.into_bytes().into(),
+        tcbInfoSignature: hex_signature(&tdx.tcb_info_signature).into(),
+        ..ev.clone()
+    };
+    let foreign_qe = DcapEvidence {
+        qeIdentity: tdx.qe_identity.into_bytes().into(),
+        qeIdentitySignature: hex_signature(&tdx.qe_identity_signature).into(),
+        ..ev.clone()
+    };
+    for foreign in [foreign_tcb, foreign_qe] {
+        assert_eq!(
+            check(&chain, verifier, binding, foreign.encode()),
+            Err(E::CollateralUnsupported(Verifier::CollateralUnsupported {
+                offset: U256::from(6)
+            }))
+        );
     }
 }
 
@@ -841,8 +1171,9 @@ use lsv_contracts::bindings::X509Probe;
 use sha2::{Digest, Sha256};
 use x509_cert::certificate::Rfc5280;
 use x509_cert::crl::{CertificateList, RevokedCert};
-use x509_cert::der::asn1::Uint;
-use x509_cert::der::{Decode, Encode};
+use x509_cert::der::asn1::{Any, ObjectIdentifier, OctetString, Uint};
+use x509_cert::der::{Decode, Encode, TagNumber, Tagged};
+use x509_cert::ext::Extensions;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::Time;
 use x509_cert::Certificate;
@@ -916,6 +1247,95 @@ fn sgx_extension_matches_dcap_qvl() {
         assert_eq!(got.fmspc.as_slice(), ext.fmspc.as_slice());
         assert_eq!(got.pceId.as_slice(), ext.pce_id.as_slice());
     }
+}
+
+/// The Intel SGX extensions, 1.2.840.113741.1.13.1.
+const SGX_EXTENSIONS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113741.1.13.1");
+/// The OID of the extension's FMSPC entry (.4), DER-encoded: how that entry's content begins.
+const FMSPC_OID_DER: [u8; 12] = [
+    0x06, 0x0a, 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01, 0x04,
+];
+
+/// The DER certificate with its extensions edited and the whole re-encoded (the signature is
+/// kept, so it no longer verifies). The tbs and certificate are walked as SEQUENCEs of `Any`,
+/// so nothing else changes.
+fn with_extensions(der: &[u8], edit: impl FnOnce(&mut Extensions)) -> Bytes {
+    let mut cert = Vec::<Any>::from_der(der).unwrap();
+    let mut tbs = Vec::<Any>::from_der(&cert[0].to_der().unwrap()).unwrap();
+    // extensions [3], the last element of the tbs.
+    let last = tbs.last_mut().unwrap();
+    assert!(last.tag().is_context_specific() && last.tag().number() == TagNumber(3));
+    let mut extensions = Extensions::from_der(last.value()).unwrap();
+    edit(&mut extensions);
+    *last = Any::new(last.tag(), extensions.to_der().unwrap()).unwrap();
+    cert[0] = Any::encode_from(&tbs).unwrap();
+    cert.to_der().unwrap().into()
+}
+
+/// A PCK certificate without the Intel SGX extension, or whose extension lacks the FMSPC entry,
+/// and Intel's PCK CA certificate (which has none), give the reader no TCB:
+/// `SgxExtensionMissing`. The re-encoded but unedited PCK certificate is byte-identical and
+/// read.
+///
+/// Through the verifier this error is unreachable: the extension is read only after the PCK
+/// certificate's signature by the PCK CA (itself checked against Intel's root key) verifies,
+/// and every certificate Intel issues as a PCK certificate carries it; removing it breaks the
+/// signature first.
+#[test]
+fn a_pck_certificate_without_its_sgx_extension_is_refused() {
+    let (chain, probe) = probe();
+    let ev = &sgx().evidence;
+    let sgx_tcb = |der: &Bytes| chain.view(*probe, &X509Probe::sgxTcbCall { der: der.clone() });
+    let missing = Some(X509Probe::X509ProbeErrors::SgxExtensionMissing(
+        X509Probe::SgxExtensionMissing {},
+    ));
+
+    let unedited = with_extensions(&ev.pckCert, |_| {});
+    assert_eq!(unedited, ev.pckCert);
+    let tcb = sgx_tcb(&unedited).unwrap();
+    assert_eq!(tcb.fmspc.as_slice(), &[0x00, 0xa0, 0x67, 0x11, 0x00, 0x00]);
+
+    let without_extension = with_extensions(&ev.pckCert, |exts| {
+        let before = exts.len();
+        exts.retain(|e| e.extn_id != SGX_EXTENSIONS);
+        assert_eq!(exts.len(), before - 1);
+    });
+    let without_fmspc = with_extensions(&ev.pckCert, |exts| {
+        let sgx = exts
+            .iter_mut()
+            .find(|e| e.extn_id == SGX_EXTENSIONS)
+            .unwrap();
+        let mut entries = Vec::<Any>::from_der(sgx.extn_value.as_bytes()).unwrap();
+        let before = entries.len();
+        entries.retain(|entry| !entry.value().starts_with(&FMSPC_OID_DER));
+        assert_eq!(entries.len(), before - 1);
+        sgx.extn_value = OctetString::new(entries.to_der().unwrap()).unwrap();
+    });
+    for (name, der) in [
+        ("without the SGX extension", &without_extension),
+        ("without the FMSPC entry", &without_fmspc),
+        ("the PCK CA certificate", &ev.pckCaCert),
+    ] {
+        // Still a certificate the reader parses; only the SGX extension is missing.
+        chain
+            .view(*probe, &X509Probe::certificateCall { der: der.clone() })
+            .unwrap();
+        let err = sgx_tcb(der).expect_err(name);
+        assert_eq!(
+            err.revert_error::<X509Probe::X509ProbeErrors>(),
+            missing,
+            "{name}"
+        );
+    }
+
+    let case = sgx();
+    let (chain, verifier) = setup(case);
+    let evidence = DcapEvidence {
+        pckCert: without_extension,
+        ..ev.clone()
+    };
+    let err = check(&chain, verifier, case.report.binding(), evidence.encode()).unwrap_err();
+    assert!(signature_invalid(&err, Item::PckCert), "{err:?}");
 }
 
 #[test]
