@@ -17,6 +17,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::net::TcpListener;
+use tracing::Instrument;
 
 /// The largest request body accepted. A full Altair block with every list at its mainnet
 /// maximum stays well below this; anything larger is refused with 413 before it is parsed.
@@ -141,9 +142,16 @@ async fn sign_inner(
         }
     };
     let type_name = request.message.type_name();
+    // Attached to the future, not entered across the await: a guard held over an await would
+    // leave the span entered on whatever task the worker polls next.
     let span = tracing::debug_span!("sign", %pubkey, r#type = type_name);
+    let signed = state
+        .enclave
+        .sign(&pubkey, &request)
+        .instrument(span.clone())
+        .await;
     let _enter = span.enter();
-    match state.enclave.sign(&pubkey, &request).await {
+    match signed {
         Ok(signed) => {
             tracing::debug!(resigned = signed.resigned, "signed");
             let sig = signed.signature.to_hex();
