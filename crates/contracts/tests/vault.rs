@@ -2842,6 +2842,19 @@ mod stateful {
         fn live(&self) -> impl Iterator<Item = &usize> {
             self.positions.keys().filter(|k| !self.closed.contains(k))
         }
+        /// Closes position `k` on a sweep of `amount`: the queue takes up to its debt, the rest
+        /// is the holder's, the unrepaid debt a realised loss. Returns what the queue took.
+        fn close(&mut self, k: usize, amount: U256) -> U256 {
+            let debt = self.debt(k);
+            let to_queue = amount.min(debt);
+            self.closed.insert(k);
+            self.unpaid.insert(k, debt - to_queue);
+            *self.residual.entry(k).or_default() += amount - to_queue;
+            self.shortfall.remove(&k);
+            self.exiting.remove(&k);
+            self.exit_requested.remove(&k);
+            to_queue
+        }
         /// Credits `amount` to closed position `k`: its unpaid debt first, then its holder.
         /// Returns what went to backing.
         fn credit_closed(&mut self, k: usize, amount: U256) -> U256 {
@@ -2872,6 +2885,17 @@ mod stateful {
             )
             .unwrap()
             .cumulative
+    }
+
+    /// A withdrawal of `gwei` for validator `validator` arrives at the vault (EIP-4895) in a
+    /// block of a fresh slot: its settlement proofs.
+    fn arrive(w: &mut World, m: &mut Model, validator: u64, gwei: u64) -> Settlement {
+        let slot = m.next_slot();
+        let index = m.next_withdrawal();
+        let ws = [w.withdrawal(index, validator, gwei)];
+        let s = w.settlement(validator, slot, slot / 32, &ws);
+        w.chain.credit_withdrawal(w.vault, gwei);
+        s
     }
 
     fn step(w: &mut World, m: &mut Model, users: &[Address; 3], op: &Op) {
@@ -3138,11 +3162,7 @@ mod stateful {
                 let Some(&id) = m.positions.get(&k) else {
                     return;
                 };
-                let slot = m.next_slot();
-                let index = m.next_withdrawal();
-                let ws = [w.withdrawal(index, VALIDATORS[k], gwei)];
-                let s = w.settlement(VALIDATORS[k], slot, slot / 32, &ws);
-                w.chain.credit_withdrawal(w.vault, gwei);
+                let s = arrive(w, m, VALIDATORS[k], gwei);
                 let r = w.settle(id, &s, 0);
                 if m.closed.contains(&k) {
                     assert!(matches!(refusal(r), E::InvalidPositionStatus(_)));
@@ -3152,20 +3172,13 @@ mod stateful {
                     return;
                 }
                 let r = r.expect_success();
-                let amount = gwei_to_wei(gwei);
-                let debt = m.debt(k);
-                let to_queue = amount.min(debt);
+                let (amount, debt) = (gwei_to_wei(gwei), m.debt(k));
+                let to_queue = m.close(k, amount);
                 let ev = &r.events_from::<Vault::Settled>(w.vault)[0];
                 assert_eq!(
                     (ev.toQueue, ev.toOwner, ev.unpaidDebt),
                     (to_queue, amount - to_queue, debt - to_queue)
                 );
-                m.closed.insert(k);
-                m.unpaid.insert(k, debt - to_queue);
-                *m.residual.entry(k).or_default() += amount - to_queue;
-                m.shortfall.remove(&k);
-                m.exiting.remove(&k);
-                m.exit_requested.remove(&k);
                 assert!(matches!(
                     refusal(w.credit(id, &s, 0)),
                     E::WithdrawalAlreadyCredited(_)
@@ -3175,24 +3188,13 @@ mod stateful {
                 let Some(&id) = m.positions.get(&k) else {
                     return;
                 };
-                let slot = m.next_slot();
-                let index = m.next_withdrawal();
-                let ws = [w.withdrawal(index, VALIDATORS[k], gwei)];
-                let s = w.settlement(VALIDATORS[k], slot, slot / 32, &ws);
-                w.chain.credit_withdrawal(w.vault, gwei);
+                let s = arrive(w, m, VALIDATORS[k], gwei);
                 let r = w.credit(id, &s, 0);
                 if !m.closed.contains(&k) {
                     assert!(matches!(refusal(r), E::InvalidPositionStatus(_)));
                     // The ETH arrived all the same: the sweep that closes the position takes it.
                     w.settle(id, &s, 0).expect_success();
-                    let debt = m.debt(k);
-                    let amount = gwei_to_wei(gwei);
-                    m.closed.insert(k);
-                    m.unpaid.insert(k, debt - amount.min(debt));
-                    *m.residual.entry(k).or_default() += amount - amount.min(debt);
-                    m.shortfall.remove(&k);
-                    m.exiting.remove(&k);
-                    m.exit_requested.remove(&k);
+                    m.close(k, gwei_to_wei(gwei));
                     return;
                 }
                 let r = r.expect_success();
@@ -3201,11 +3203,7 @@ mod stateful {
                 assert_eq!((ev.positionId, ev.toBacking), (id, to_backing));
             }
             Op::Unattributed(gwei) => {
-                let slot = m.next_slot();
-                let index = m.next_withdrawal();
-                let ws = [w.withdrawal(index, STRANGER, gwei)];
-                let s = w.settlement(STRANGER, slot, slot / 32, &ws);
-                w.chain.credit_withdrawal(w.vault, gwei);
+                let s = arrive(w, m, STRANGER, gwei);
                 let buffer = w.buffer();
                 let keeper = w.keeper;
                 let call = Vault::creditUnattributedWithdrawalCall {
