@@ -11,9 +11,9 @@ import {IntelCollateralJson, TcbStatus} from "./lib/IntelCollateralJson.sol";
 /// @notice Verifies, on-chain and against Intel's SGX root key alone, that an Intel SGX DCAP
 /// quote (ECDSA, version 3) comes from an enclave running lsv's signer P, on a platform whose TCB
 /// Intel rates acceptably, and that it binds a given key generation. No owner, no setters, no
-/// store: Intel's root key is a constant, the enclave policy is fixed at deployment, and the
-/// caller supplies the quote with all of its collateral in `evidence`, every byte of which that
-/// is read is authenticated back to the root key here.
+/// store: Intel's root key is a constant, the enclave and collateral policy is fixed at
+/// deployment, and the caller supplies the quote with all of its collateral in `evidence`, every
+/// byte of which that is read is authenticated back to the root key here.
 /// @dev Checked on-chain, in this order (each failure reverts `check` with a named error):
 /// 1. Quote header (Intel SGX ECDSA Quote Library API, Appendix A "Quote Format", v3): version
 ///    3, attestation key type 2 (ECDSA-256 with P-256), TEE type 0 (SGX), Intel's QE vendor id;
@@ -30,11 +30,13 @@ import {IntelCollateralJson, TcbStatus} from "./lib/IntelCollateralJson.sol";
 ///    attestation key.
 /// 5. TCB signing certificate (commonName "Intel SGX TCB Signing") signed by the root key,
 ///    inside its validity, not on the root CA CRL.
-/// 6. TCB info (id SGX, version 3, tcbType 0) signed by the TCB signing key, current
+/// 6. TCB info (id SGX, version 3, tcbType 0) signed by the TCB signing key; its
+///    tcbEvaluationDataNumber at least `MIN_TCB_EVALUATION_DATA_NUMBER`; current
 ///    (issueDate <= now <= nextUpdate); FMSPC and PCE-ID equal the PCK certificate's; the first
 ///    TCB level that the certificate's 16 component SVNs and PCESVN all reach gives the
 ///    platform's status, which must be in `ACCEPTED_TCB_STATUSES`.
-/// 7. QE identity (id QE, version 2) signed by the TCB signing key, current; the QE report's
+/// 7. QE identity (id QE, version 2) signed by the TCB signing key; its
+///    tcbEvaluationDataNumber at least `MIN_TCB_EVALUATION_DATA_NUMBER`; current; the QE report's
 ///    MRSIGNER and ISVPRODID equal it, MISCSELECT and ATTRIBUTES equal it under its masks; the
 ///    first level the QE's ISVSVN reaches gives the QE's status, which must also be in
 ///    `ACCEPTED_TCB_STATUSES` (stricter than Intel's QVL, which folds it into one status).
@@ -48,9 +50,6 @@ import {IntelCollateralJson, TcbStatus} from "./lib/IntelCollateralJson.sol";
 /// - The root certificate is not parsed: its key is the constant below (Intel's root
 ///    certificate is valid until 2049-12-31; a new root needs a new verifier).
 /// - advisoryIDs and tcbDate are not read: the policy is the tcbStatus Intel assigns.
-/// - No minimum tcbEvaluationDataNumber: any Intel-signed TCB info and QE identity that is
-///    still current is taken (Intel's nextUpdate is ~30 days after issue), so a TCB recovery
-///    reaches this verifier within that window, not at once.
 /// - Intel's JSON and DER are read strictly (see the libraries): a future collateral format
 ///    is refused (fail closed, a liveness and not a safety risk) and needs a new deployment.
 contract DcapAttestationVerifier is IAttestationVerifier {
@@ -124,6 +123,9 @@ contract DcapAttestationVerifier is IAttestationVerifier {
     error TcbLevelNotFound();
     /// @notice The platform's TCB status is not accepted.
     error TcbStatusNotAccepted(TcbStatus status);
+    /// @notice The TCB info or QE identity (`item`) predates the minimum TCB evaluation: its
+    /// tcbEvaluationDataNumber `found` is below `MIN_TCB_EVALUATION_DATA_NUMBER` (`minimum`).
+    error TcbEvaluationDataNumberTooLow(Item item, uint256 found, uint256 minimum);
     /// @notice The enclave runs in debug mode (its memory is readable by the host).
     error DebugEnclave();
     /// @notice The enclave is not the accepted program.
@@ -158,6 +160,15 @@ contract DcapAttestationVerifier is IAttestationVerifier {
     uint16 public immutable MIN_ISV_SVN;
     /// @notice Accepted TCB statuses (platform and QE), bit `1 << uint8(TcbStatus)`.
     uint256 public immutable ACCEPTED_TCB_STATUSES;
+    /// @notice The lowest accepted tcbEvaluationDataNumber of the TCB info and of the QE
+    /// identity (0: any).
+    /// @dev Intel raises the number with each TCB recovery; collateral issued before it stays
+    /// current until its own nextUpdate (~30 days after issue) and still rates platforms by the
+    /// older evaluation (e.g. UpToDate where the recovery says OutOfDate). Requiring the
+    /// post-recovery number refuses that collateral at once instead of when it expires. Fixed at
+    /// deployment like the rest of the policy: enforcing a later recovery early needs a new
+    /// verifier (without one, it applies once the older collateral expires).
+    uint256 public immutable MIN_TCB_EVALUATION_DATA_NUMBER;
 
     bytes32 private constant CN_PCK_CERT = keccak256("Intel SGX PCK Certificate");
     bytes32 private constant CN_PLATFORM_CA = keccak256("Intel SGX PCK Platform CA");
@@ -192,7 +203,14 @@ contract DcapAttestationVerifier is IAttestationVerifier {
     /// @param minIsvSvn The lowest accepted ISVSVN.
     /// @param acceptedTcbStatuses Bit `1 << uint8(status)` per accepted `TcbStatus`; not empty,
     /// never `Revoked`.
-    constructor(bytes32 mrEnclave, uint16 minIsvSvn, uint256 acceptedTcbStatuses) {
+    /// @param minTcbEvaluationDataNumber The lowest accepted tcbEvaluationDataNumber of the TCB
+    /// info and of the QE identity; 0 accepts any.
+    constructor(
+        bytes32 mrEnclave,
+        uint16 minIsvSvn,
+        uint256 acceptedTcbStatuses,
+        uint256 minTcbEvaluationDataNumber
+    ) {
         if (mrEnclave == bytes32(0)) revert ZeroMrEnclave();
         uint256 revoked = 1 << uint8(TcbStatus.Revoked);
         if (acceptedTcbStatuses == 0 || acceptedTcbStatuses >= revoked) {
@@ -201,6 +219,7 @@ contract DcapAttestationVerifier is IAttestationVerifier {
         MR_ENCLAVE = mrEnclave;
         MIN_ISV_SVN = minIsvSvn;
         ACCEPTED_TCB_STATUSES = acceptedTcbStatuses;
+        MIN_TCB_EVALUATION_DATA_NUMBER = minTcbEvaluationDataNumber;
     }
 
     /// @inheritdoc IAttestationVerifier
@@ -352,6 +371,7 @@ contract DcapAttestationVerifier is IAttestationVerifier {
         _signedJson(Item.TcbInfo, ev.tcbInfo, ev.tcbInfoSignature, x, y);
         IntelCollateralJson.TcbInfo memory info =
             IntelCollateralJson.parseTcbInfo(ev.tcbInfo, platform.compSvn, platform.pceSvn);
+        _evaluatedSince(Item.TcbInfo, info.tcbEvaluationDataNumber);
         _within(Item.TcbInfo, info.issueDate, info.nextUpdate);
         if (info.fmspc != platform.fmspc) revert FmspcMismatch(platform.fmspc, info.fmspc);
         if (info.pceId != platform.pceId) revert PceIdMismatch(platform.pceId, info.pceId);
@@ -364,6 +384,7 @@ contract DcapAttestationVerifier is IAttestationVerifier {
         _signedJson(Item.QeIdentity, ev.qeIdentity, ev.qeIdentitySignature, x, y);
         uint256 qeIsvSvn = _le(q, QE_REPORT + R_ISVSVN, 2);
         IntelCollateralJson.QeIdentity memory id = IntelCollateralJson.parseQeIdentity(ev.qeIdentity, qeIsvSvn);
+        _evaluatedSince(Item.QeIdentity, id.tcbEvaluationDataNumber);
         _within(Item.QeIdentity, id.issueDate, id.nextUpdate);
         bytes4 misc = bytes4(bytes32(Der.word(q, QE_REPORT + R_MISCSELECT)));
         bytes16 attributes = bytes16(bytes32(Der.word(q, QE_REPORT + R_ATTRIBUTES)));
@@ -408,6 +429,13 @@ contract DcapAttestationVerifier is IAttestationVerifier {
     function _within(Item item, uint256 from, uint256 until) private view {
         if (block.timestamp < from) revert NotYetValid(item, from, block.timestamp);
         if (block.timestamp > until) revert Expired(item, until, block.timestamp);
+    }
+
+    /// @dev The TCB info or QE identity comes from a TCB evaluation no older than the minimum.
+    function _evaluatedSince(Item item, uint256 number) private view {
+        if (number < MIN_TCB_EVALUATION_DATA_NUMBER) {
+            revert TcbEvaluationDataNumberTooLow(item, number, MIN_TCB_EVALUATION_DATA_NUMBER);
+        }
     }
 
     function _accepted(TcbStatus status) private view returns (bool) {

@@ -101,6 +101,11 @@ pub mod bindings {
         X509Probe,
         "../../contracts/artifacts/X509Probe.json"
     );
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        IntelCollateralJsonProbe,
+        "../../contracts/artifacts/IntelCollateralJsonProbe.json"
+    );
 }
 
 /// A deployable contract as `contracts/build.mjs` wrote it. The JSON is compiled in
@@ -282,6 +287,13 @@ pub static X509_PROBE: Artifact = Artifact::new(
     include_str!("../../../contracts/artifacts/X509Probe.json"),
 );
 
+/// `test/IntelCollateralJsonProbe.sol`: test-only, exposes the DCAP verifier's reader of Intel's
+/// TCB info and QE identity JSON (unreachable with unsigned JSON through the verifier).
+pub static INTEL_COLLATERAL_JSON_PROBE: Artifact = Artifact::new(
+    "IntelCollateralJsonProbe",
+    include_str!("../../../contracts/artifacts/IntelCollateralJsonProbe.json"),
+);
+
 /// Every deployable artifact the crate knows.
 pub static ALL: &[&Artifact] = &[
     &DEPOSIT_CONTRACT,
@@ -297,6 +309,7 @@ pub static ALL: &[&Artifact] = &[
     &DEV_ATTESTATION_VERIFIER,
     &DCAP_ATTESTATION_VERIFIER,
     &X509_PROBE,
+    &INTEL_COLLATERAL_JSON_PROBE,
 ];
 
 /// Renders revert data for a person: a custom error of any known contract with its arguments,
@@ -339,6 +352,11 @@ pub fn describe_revert(data: &[u8]) -> String {
         return format!("{e:?}");
     }
     if let Ok(e) = bindings::X509Probe::X509ProbeErrors::abi_decode(data) {
+        return format!("{e:?}");
+    }
+    if let Ok(e) =
+        bindings::IntelCollateralJsonProbe::IntelCollateralJsonProbeErrors::abi_decode(data)
+    {
         return format!("{e:?}");
     }
     alloy_sol_types::decode_revert_reason(data)

@@ -4,6 +4,9 @@
 //! - dcap-qvl's `sgx_quote` (non-debug, `ConfigurationAndSWHardeningNeeded`) is accepted at
 //!   both ends of its collateral window, and refused just after it, a day after, and before it;
 //! - automata's `quote_sgx.bin` (a DEBUG enclave, otherwise valid) is refused with `DebugEnclave`;
+//! - the minimum tcbEvaluationDataNumber: the collateral (evaluation 17; automata's 16) is
+//!   accepted at a minimum equal to its number and refused above it with
+//!   `TcbEvaluationDataNumberTooLow`, for the TCB info and, separately, the QE identity;
 //! - each mutation (quote header, enclave report, QE report, each signature, the certificates,
 //!   the CRLs, the collateral JSON, the binding, certificates in the wrong role) is refused with
 //!   the error naming that piece; the enclave policy (MRENCLAVE, ISVSVN, accepted TCB statuses)
@@ -13,7 +16,8 @@
 //!   the SGX extension is refused by the reader (`SgxExtensionMissing`, through `X509Probe`: the
 //!   verifier reads the extension only after the certificate's signature); the collateral JSON
 //!   is read only once Intel's signature over it verifies, so its reader's errors are unreachable
-//!   through the verifier;
+//!   through the verifier: `IntelCollateralJsonProbe` reaches them, and holds the reader's values
+//!   to `serde_json` and a TCB-level evaluation in Rust;
 //! - property: no single flipped byte of the evidence is accepted, except in the one region the
 //!   verifier documents as unread (the quote's own PEM certification data);
 //! - gas of an accepting verification, printed (`cargo test -p lsv-contracts --test
@@ -67,8 +71,23 @@ struct Case {
     collateral: QuoteCollateral,
     valid_from: u64,
     valid_until: u64,
+    /// The tcbEvaluationDataNumber of the TCB info and of the QE identity.
+    tcb_evaluation: (u64, u64),
     report: EnclaveReport,
     evidence: DcapEvidence,
+}
+
+impl Case {
+    /// The highest minimum tcbEvaluationDataNumber this collateral meets.
+    fn min_tcb_evaluation(&self) -> u64 {
+        self.tcb_evaluation.0.min(self.tcb_evaluation.1)
+    }
+}
+
+/// The `tcbEvaluationDataNumber` member of Intel's signed JSON text.
+fn tcb_evaluation_data_number(json: &str) -> u64 {
+    let value: Value = serde_json::from_str(json).unwrap();
+    value["tcbEvaluationDataNumber"].as_u64().unwrap()
 }
 
 fn testdata() -> PathBuf {
@@ -91,9 +110,25 @@ fn load(name: &str, collateral_file: &str) -> Case {
             .unwrap();
     let report = dcap::enclave_report(&quote).unwrap();
     let evidence = dcap::evidence(&quote, &collateral).unwrap();
+    let tcb_evaluation = (
+        tcb_evaluation_data_number(&collateral.tcb_info),
+        tcb_evaluation_data_number(&collateral.qe_identity),
+    );
+    // quotes.json summarises the same numbers ("SGX v3 tcbEvalNum=17 ...").
+    for (summary, number) in [
+        (&entry["tcb_info"], tcb_evaluation.0),
+        (&entry["qe_identity"], tcb_evaluation.1),
+    ] {
+        let summary = summary.as_str().unwrap();
+        assert!(
+            summary.contains(&format!(" tcbEvalNum={number} ")),
+            "{summary}"
+        );
+    }
     Case {
         valid_from: entry["collateral_valid_from_unix"].as_u64().unwrap(),
         valid_until: entry["collateral_valid_until_unix"].as_u64().unwrap(),
+        tcb_evaluation,
         quote,
         collateral,
         report,
@@ -144,19 +179,49 @@ fn chain_at(time: u64, earliest: bool) -> Chain {
     chain
 }
 
-fn deploy(chain: &mut Chain, mr_enclave: B256, min_isv_svn: u16, accepted: u64) -> Address {
+/// The constructor arguments: MRENCLAVE, minimum ISVSVN, accepted TCB statuses, minimum
+/// tcbEvaluationDataNumber.
+fn constructor_args(
+    mr_enclave: B256,
+    min_isv_svn: u16,
+    accepted: u64,
+    min_tcb_evaluation: u64,
+) -> Vec<u8> {
+    (
+        mr_enclave,
+        min_isv_svn,
+        U256::from(accepted),
+        U256::from(min_tcb_evaluation),
+    )
+        .abi_encode_params()
+}
+
+fn deploy(
+    chain: &mut Chain,
+    mr_enclave: B256,
+    min_isv_svn: u16,
+    accepted: u64,
+    min_tcb_evaluation: u64,
+) -> Address {
     chain
         .deploy(
             &DCAP_ATTESTATION_VERIFIER,
-            &(mr_enclave, min_isv_svn, U256::from(accepted)).abi_encode_params(),
+            &constructor_args(mr_enclave, min_isv_svn, accepted, min_tcb_evaluation),
         )
         .unwrap()
 }
 
-/// A chain inside `case`'s window with a verifier for its enclave (current statuses accepted).
+/// A chain inside `case`'s window with a verifier for its enclave (current statuses accepted,
+/// the collateral's own tcbEvaluationDataNumber as the minimum).
 fn setup(case: &Case) -> (Chain, Address) {
     let mut chain = chain_at(case.valid_from, true);
-    let verifier = deploy(&mut chain, case.report.mr_enclave, 0, ACCEPT_CURRENT);
+    let verifier = deploy(
+        &mut chain,
+        case.report.mr_enclave,
+        0,
+        ACCEPT_CURRENT,
+        case.min_tcb_evaluation(),
+    );
     (chain, verifier)
 }
 
@@ -190,6 +255,7 @@ fn item(e: &E) -> Option<Item> {
         E::NotYetValid(e) => e.item,
         E::Expired(e) => e.item,
         E::CertificateRevoked(e) => e.item,
+        E::TcbEvaluationDataNumberTooLow(e) => e.item,
         _ => return None,
     };
     Some(
@@ -219,7 +285,13 @@ fn real_sgx_quote_is_accepted_inside_its_window() {
     let binding = case.report.binding();
     for (time, earliest) in [(case.valid_from, true), (case.valid_until, false)] {
         let mut chain = chain_at(time, earliest);
-        let verifier = deploy(&mut chain, case.report.mr_enclave, 0, ACCEPT_CURRENT);
+        let verifier = deploy(
+            &mut chain,
+            case.report.mr_enclave,
+            0,
+            ACCEPT_CURRENT,
+            case.min_tcb_evaluation(),
+        );
         let evidence = case.evidence.encode();
         assert_eq!(
             check(&chain, verifier, binding, evidence.clone()),
@@ -294,7 +366,13 @@ fn evidence_round_trips_through_the_abi() {
 fn refused_just_after_the_collateral_expires() {
     let case = sgx();
     let mut chain = chain_at(case.valid_until + 1, true);
-    let verifier = deploy(&mut chain, case.report.mr_enclave, 0, ACCEPT_CURRENT);
+    let verifier = deploy(
+        &mut chain,
+        case.report.mr_enclave,
+        0,
+        ACCEPT_CURRENT,
+        case.min_tcb_evaluation(),
+    );
     let err = check(
         &chain,
         verifier,
@@ -323,7 +401,13 @@ fn refused_just_after_the_collateral_expires() {
 fn refused_a_day_after_expiry() {
     let case = sgx();
     let mut chain = chain_at(case.valid_until + 86_400, true);
-    let verifier = deploy(&mut chain, case.report.mr_enclave, 0, ACCEPT_CURRENT);
+    let verifier = deploy(
+        &mut chain,
+        case.report.mr_enclave,
+        0,
+        ACCEPT_CURRENT,
+        case.min_tcb_evaluation(),
+    );
     match check(
         &chain,
         verifier,
@@ -339,7 +423,13 @@ fn refused_a_day_after_expiry() {
 fn refused_before_the_collateral_is_issued() {
     let case = sgx();
     let mut chain = chain_at(case.valid_from - 1, false);
-    let verifier = deploy(&mut chain, case.report.mr_enclave, 0, ACCEPT_CURRENT);
+    let verifier = deploy(
+        &mut chain,
+        case.report.mr_enclave,
+        0,
+        ACCEPT_CURRENT,
+        case.min_tcb_evaluation(),
+    );
     let err = check(
         &chain,
         verifier,
@@ -399,7 +489,13 @@ fn another_enclave_is_refused() {
     let mut chain = chain_at(case.valid_from, true);
     let mut pinned = case.report.mr_enclave;
     pinned.0[0] ^= 0xff;
-    let verifier = deploy(&mut chain, pinned, 0, ACCEPT_CURRENT);
+    let verifier = deploy(
+        &mut chain,
+        pinned,
+        0,
+        ACCEPT_CURRENT,
+        case.min_tcb_evaluation(),
+    );
     assert_eq!(
         check(
             &chain,
@@ -418,7 +514,13 @@ fn isv_svn_below_the_minimum_is_refused() {
     let case = sgx();
     let mut chain = chain_at(case.valid_from, true);
     let min = case.report.isv_svn + 1;
-    let verifier = deploy(&mut chain, case.report.mr_enclave, min, ACCEPT_CURRENT);
+    let verifier = deploy(
+        &mut chain,
+        case.report.mr_enclave,
+        min,
+        ACCEPT_CURRENT,
+        case.min_tcb_evaluation(),
+    );
     assert_eq!(
         check(
             &chain,
@@ -436,7 +538,13 @@ fn isv_svn_below_the_minimum_is_refused() {
 fn tcb_status_outside_the_accepted_set_is_refused() {
     let case = sgx();
     let mut chain = chain_at(case.valid_from, true);
-    let strict = deploy(&mut chain, case.report.mr_enclave, 0, 1 << UP_TO_DATE);
+    let strict = deploy(
+        &mut chain,
+        case.report.mr_enclave,
+        0,
+        1 << UP_TO_DATE,
+        case.min_tcb_evaluation(),
+    );
     assert_eq!(
         check(
             &chain,
@@ -454,6 +562,7 @@ fn tcb_status_outside_the_accepted_set_is_refused() {
         case.report.mr_enclave,
         0,
         1 << CONFIGURATION_AND_SW_HARDENING_NEEDED,
+        case.min_tcb_evaluation(),
     );
     assert_eq!(
         check(
@@ -479,7 +588,7 @@ fn deployment_refuses_a_zero_enclave_or_a_bad_status_mask() {
         (mr, ACCEPT_CURRENT | (1 << REVOKED)),
         (mr, 1 << 7),
     ] {
-        let args = (mr_enclave, 0u16, U256::from(mask)).abi_encode_params();
+        let args = constructor_args(mr_enclave, 0, mask, case.min_tcb_evaluation());
         let err = chain
             .deploy(&DCAP_ATTESTATION_VERIFIER, &args)
             .expect_err("refused");
@@ -489,6 +598,123 @@ fn deployment_refuses_a_zero_enclave_or_a_bad_status_mask() {
                 Some(E::ZeroMrEnclave(_) | E::AcceptedTcbStatusesInvalid(_))
             ),
             "{err}"
+        );
+    }
+}
+
+// ---- the minimum tcbEvaluationDataNumber -----------------------------------------------------------
+
+fn evaluation_too_low(item: Item, found: u64, minimum: u64) -> E {
+    E::TcbEvaluationDataNumberTooLow(Verifier::TcbEvaluationDataNumberTooLow {
+        item: item as u8,
+        found: U256::from(found),
+        minimum: U256::from(minimum),
+    })
+}
+
+/// The testdata's numbers (SOURCE.md): dcap-qvl's collateral is evaluation 17 (TCB info and QE
+/// identity alike), automata's 16.
+#[test]
+fn the_testdata_tcb_evaluation_data_numbers() {
+    assert_eq!(sgx().tcb_evaluation, (17, 17));
+    assert_eq!(debug().tcb_evaluation, (16, 16));
+}
+
+/// The real collateral is accepted at a minimum up to its own number (0, i.e. none; and exactly
+/// 17), which the verifier exposes as `MIN_TCB_EVALUATION_DATA_NUMBER`; at 18 its TCB info (read
+/// first) is refused with `TcbEvaluationDataNumberTooLow(TcbInfo, 17, 18)`, and
+/// `verifyKeyGeneration` is false.
+#[test]
+fn collateral_below_the_minimum_tcb_evaluation_is_refused() {
+    let case = sgx();
+    let number = case.tcb_evaluation.0;
+    let binding = case.report.binding();
+    let mut chain = chain_at(case.valid_from, true);
+    for minimum in [0, number, number + 1, u64::MAX] {
+        let verifier = deploy(
+            &mut chain,
+            case.report.mr_enclave,
+            0,
+            ACCEPT_CURRENT,
+            minimum,
+        );
+        let immutable = chain
+            .view(verifier, &Verifier::MIN_TCB_EVALUATION_DATA_NUMBERCall {})
+            .unwrap();
+        assert_eq!(immutable, U256::from(minimum));
+        let want = if minimum <= number {
+            Ok((CONFIGURATION_AND_SW_HARDENING_NEEDED, UP_TO_DATE))
+        } else {
+            Err(evaluation_too_low(Item::TcbInfo, number, minimum))
+        };
+        assert_eq!(
+            check(&chain, verifier, binding, case.evidence.encode()),
+            want,
+            "minimum {minimum}"
+        );
+        assert_eq!(
+            verify(&chain, verifier, binding, case.evidence.encode()),
+            want.is_ok(),
+            "minimum {minimum}"
+        );
+    }
+}
+
+/// The QE identity's number is checked on its own. The testdata's TCB info and QE identity carry
+/// the same number, so the QE identity comes from the older collateral: automata's (evaluation
+/// 16, signed by the same Intel TCB signing key, so its signature verifies against dcap-qvl's
+/// TCB signing certificate) beside dcap-qvl's TCB info (17). At minimum 17 the TCB info passes
+/// and the QE identity is refused with `TcbEvaluationDataNumberTooLow(QeIdentity, 16, 17)`,
+/// before its dates are looked at; at 16 it gets as far as its dates, long past
+/// (`Expired(QeIdentity)`). Automata's quote, with its own collateral (16), is refused at 17 on
+/// its TCB info before the enclave policy (`DebugEnclave`) is reached, and reaches it at 16.
+#[test]
+fn qe_identity_below_the_minimum_tcb_evaluation_is_refused() {
+    let case = sgx();
+    let older = debug();
+    let binding = case.report.binding();
+    // Two TCB signing certificates (2018-2025 and 2025-2032), one key.
+    let key = |der: &Bytes| der[key_offset(der)..key_offset(der) + 64].to_vec();
+    assert_ne!(case.evidence.tcbSigningCert, older.evidence.tcbSigningCert);
+    assert_eq!(
+        key(&case.evidence.tcbSigningCert),
+        key(&older.evidence.tcbSigningCert)
+    );
+    let mixed = DcapEvidence {
+        qeIdentity: older.evidence.qeIdentity.clone(),
+        qeIdentitySignature: older.evidence.qeIdentitySignature.clone(),
+        ..case.evidence.clone()
+    };
+    let mut chain = chain_at(case.valid_from, true);
+    let strict = deploy(&mut chain, case.report.mr_enclave, 0, ACCEPT_CURRENT, 17);
+    assert_eq!(
+        check(&chain, strict, binding, mixed.encode()),
+        Err(evaluation_too_low(Item::QeIdentity, 16, 17))
+    );
+    assert!(!verify(&chain, strict, binding, mixed.encode()));
+    let lenient = deploy(&mut chain, case.report.mr_enclave, 0, ACCEPT_CURRENT, 16);
+    match check(&chain, lenient, binding, mixed.encode()) {
+        Err(E::Expired(e)) => assert_eq!(e.item, Item::QeIdentity as u8),
+        other => panic!("expected Expired(QeIdentity), got {other:?}"),
+    }
+
+    let mut chain = chain_at(older.valid_from, true);
+    let binding = older.report.binding();
+    for (minimum, want) in [
+        (17, evaluation_too_low(Item::TcbInfo, 16, 17)),
+        (16, E::DebugEnclave(Verifier::DebugEnclave {})),
+    ] {
+        let verifier = deploy(
+            &mut chain,
+            older.report.mr_enclave,
+            0,
+            ACCEPT_CURRENT,
+            minimum,
+        );
+        assert_eq!(
+            check(&chain, verifier, binding, older.evidence.encode()),
+            Err(want),
+            "minimum {minimum}"
         );
     }
 }
@@ -918,7 +1144,8 @@ fn out_of_range_dates_are_refused_with_date_invalid() {
 /// checks Intel's signature over the exact bytes before `IntelCollateralJson` reads them, so
 /// every edit that would raise one is refused as `SignatureInvalid` first. Only Intel-signed
 /// JSON reaches the reader, as the TDX TCB info and TD QE identity (signed by the same TCB
-/// signing key) show: they are read, and refused at their `id` (offset 6).
+/// signing key) show: they are read, and refused at their `id` (offset 6). The same errors are
+/// reached through `IntelCollateralJsonProbe` below (`the_json_reader_refuses_*`).
 #[test]
 fn collateral_json_is_read_only_once_intel_signed_it() {
     let case = sgx();
@@ -1431,15 +1658,6 @@ proptest! {
 /// the other.
 #[test]
 fn verdicts_agree_with_dcap_qvl() {
-    const NAMES: [&str; 7] = [
-        "UpToDate",
-        "SWHardeningNeeded",
-        "ConfigurationNeeded",
-        "ConfigurationAndSWHardeningNeeded",
-        "OutOfDate",
-        "OutOfDateConfigurationNeeded",
-        "Revoked",
-    ];
     let qvl_collateral = |case: &Case| -> dcap_qvl::QuoteCollateralV3 {
         serde_json::from_value(serde_json::to_value(collateral_json(case)).unwrap()).unwrap()
     };
@@ -1455,10 +1673,13 @@ fn verdicts_agree_with_dcap_qvl() {
     let report =
         dcap_qvl::verify::verify(&case.quote, &qvl_collateral(case), chain.timestamp()).unwrap();
     assert_eq!(
-        NAMES[platform as usize],
+        TCB_STATUS_NAMES[platform as usize],
         format!("{:?}", report.platform_status.status)
     );
-    assert_eq!(NAMES[qe as usize], format!("{:?}", report.qe_status.status));
+    assert_eq!(
+        TCB_STATUS_NAMES[qe as usize],
+        format!("{:?}", report.qe_status.status)
+    );
 
     let case = debug();
     let (chain, verifier) = setup(case);
@@ -1487,4 +1708,619 @@ fn collateral_json(case: &Case) -> Value {
         "qe_identity": c.qe_identity,
         "qe_identity_signature": c.qe_identity_signature,
     })
+}
+
+// ---- the collateral JSON reader, through IntelCollateralJsonProbe ------------------------------
+
+use lsv_contracts::artifacts::INTEL_COLLATERAL_JSON_PROBE;
+use lsv_contracts::bindings::IntelCollateralJsonProbe::{
+    self as JsonProbe, IntelCollateralJsonProbeErrors as JsonError,
+};
+use x509_cert::der::DateTime;
+
+/// `TcbStatus` names, in the contract's order.
+const TCB_STATUS_NAMES: [&str; 7] = [
+    "UpToDate",
+    "SWHardeningNeeded",
+    "ConfigurationNeeded",
+    "ConfigurationAndSWHardeningNeeded",
+    "OutOfDate",
+    "OutOfDateConfigurationNeeded",
+    "Revoked",
+];
+
+fn json_probe() -> &'static (Chain, Address) {
+    static PROBE: OnceLock<(Chain, Address)> = OnceLock::new();
+    PROBE.get_or_init(|| {
+        let mut chain = Chain::new();
+        let probe = chain.deploy(&INTEL_COLLATERAL_JSON_PROBE, &[]).unwrap();
+        (chain, probe)
+    })
+}
+
+/// A platform's TCB as the reader takes it: the 16 SGX component SVNs and the PCESVN.
+type PlatformTcb = ([u64; 16], u64);
+
+/// The PCK certificate's TCB, as dcap-qvl reads it.
+fn pck_tcb(case: &Case) -> PlatformTcb {
+    let ext = dcap_qvl::intel::parse_pck_extension(&case.evidence.pckCert).unwrap();
+    (ext.cpu_svn.map(u64::from), u64::from(ext.pce_svn))
+}
+
+/// The QE report's ISVSVN (little-endian u16 at report offset 258).
+fn qe_isv_svn(case: &Case) -> u64 {
+    let at = QE_REPORT + 258;
+    u64::from(u16::from_le_bytes([case.quote[at], case.quote[at + 1]]))
+}
+
+fn reader_error(e: ChainError) -> JsonError {
+    e.revert_error::<JsonError>()
+        .unwrap_or_else(|| panic!("the reader reverted without a named error: {e}"))
+}
+
+/// `IntelCollateralJson.parseTcbInfo`, or the reader's error.
+#[allow(clippy::result_large_err)] // the `sol!` errors enum, compared whole in assertions
+fn read_tcb_info(
+    json: &str,
+    (comp, pce): &PlatformTcb,
+) -> Result<JsonProbe::tcbInfoReturn, JsonError> {
+    let (chain, probe) = json_probe();
+    let call = JsonProbe::tcbInfoCall {
+        json: json.as_bytes().to_vec().into(),
+        compSvn: comp.map(U256::from),
+        pceSvn: U256::from(*pce),
+    };
+    chain.view(*probe, &call).map_err(reader_error)
+}
+
+/// `IntelCollateralJson.parseQeIdentity`, or the reader's error.
+#[allow(clippy::result_large_err)]
+fn read_qe_identity(json: &str, qe_isv_svn: u64) -> Result<JsonProbe::qeIdentityReturn, JsonError> {
+    let (chain, probe) = json_probe();
+    let call = JsonProbe::qeIdentityCall {
+        json: json.as_bytes().to_vec().into(),
+        qeIsvSvn: U256::from(qe_isv_svn),
+    };
+    chain.view(*probe, &call).map_err(reader_error)
+}
+
+/// `"YYYY-MM-DDThh:mm:ssZ"` as Unix seconds, by `der`'s calendar (not the contract's).
+fn json_date(value: &Value) -> U256 {
+    let s = value.as_str().unwrap();
+    assert!(s.len() == 20 && s.ends_with('Z'), "{s}");
+    let n = |from: usize, to: usize| s[from..to].parse::<u16>().unwrap();
+    let date = DateTime::new(
+        n(0, 4),
+        n(5, 7) as u8,
+        n(8, 10) as u8,
+        n(11, 13) as u8,
+        n(14, 16) as u8,
+        n(17, 19) as u8,
+    )
+    .unwrap();
+    U256::from(date.unix_duration().as_secs())
+}
+
+fn json_hex(value: &Value) -> Vec<u8> {
+    hex::decode(value.as_str().unwrap()).unwrap()
+}
+
+fn status_index(name: &Value) -> u8 {
+    TCB_STATUS_NAMES
+        .iter()
+        .position(|n| *n == name.as_str().unwrap())
+        .unwrap() as u8
+}
+
+/// The reference evaluation: the status of the first TCB level whose 16 component SVNs and
+/// PCESVN are each at most the platform's.
+fn platform_level(info: &Value, (comp, pce): &PlatformTcb) -> Option<u8> {
+    info["tcbLevels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|level| {
+            let tcb = &level["tcb"];
+            let svns = tcb["sgxtcbcomponents"].as_array().unwrap();
+            assert_eq!(svns.len(), 16);
+            svns.iter()
+                .zip(comp)
+                .all(|(c, p)| c["svn"].as_u64().unwrap() <= *p)
+                && tcb["pcesvn"].as_u64().unwrap() <= *pce
+        })
+        .map(|level| status_index(&level["tcbStatus"]))
+}
+
+/// The reference evaluation: the status of the first QE level whose ISVSVN is at most the QE's.
+fn qe_level(identity: &Value, isv_svn: u64) -> Option<u8> {
+    identity["tcbLevels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|level| level["tcb"]["isvsvn"].as_u64().unwrap() <= isv_svn)
+        .map(|level| status_index(&level["tcbStatus"]))
+}
+
+/// `(levelFound, status)` for a reference level (no level: not found, status 0 = UpToDate).
+fn found(level: Option<u8>) -> (bool, u8) {
+    (level.is_some(), level.unwrap_or(0))
+}
+
+/// The platforms to evaluate a TCB info for: the PCK certificate's, none and every SVN at its
+/// maximum, and each TCB level's own SVNs (which reach that level or an earlier equal one).
+fn platforms(case: &Case, info: &Value) -> Vec<PlatformTcb> {
+    let mut all = vec![pck_tcb(case), ([0; 16], 0), ([255; 16], 65_535)];
+    for level in info["tcbLevels"].as_array().unwrap() {
+        let tcb = &level["tcb"];
+        let svns = tcb["sgxtcbcomponents"].as_array().unwrap();
+        let comp: [u64; 16] = std::array::from_fn(|k| svns[k]["svn"].as_u64().unwrap());
+        all.push((comp, tcb["pcesvn"].as_u64().unwrap()));
+    }
+    all
+}
+
+/// Intel's unmodified TCB info and QE identity (both real cases) are read as `serde_json` reads
+/// them: dates (by `der`'s calendar), FMSPC, PCE-ID, tcbEvaluationDataNumber, the QE's
+/// MISCSELECT / ATTRIBUTES and masks, MRSIGNER, ISVPRODID; and the TCB level found equals a
+/// reference evaluation in Rust, for the PCK certificate's TCB, for none / every level /
+/// nothing matching, and for the QE's ISVSVN and every level's. dcap-qvl's platform is
+/// `ConfigurationAndSWHardeningNeeded` and its QE `UpToDate`. An unknown member with nested
+/// values is skipped whole (the same result); `skipValue` spans each document exactly.
+#[test]
+fn the_json_reader_reads_intel_collateral_as_serde_json_does() {
+    for case in [sgx(), debug()] {
+        let tcb_json = case.collateral.tcb_info.as_str();
+        let info: Value = serde_json::from_str(tcb_json).unwrap();
+        for platform in platforms(case, &info) {
+            let got = read_tcb_info(tcb_json, &platform).unwrap();
+            assert_eq!(got.issueDate, json_date(&info["issueDate"]));
+            assert_eq!(got.nextUpdate, json_date(&info["nextUpdate"]));
+            assert_eq!(got.fmspc.as_slice(), json_hex(&info["fmspc"]));
+            assert_eq!(got.pceId.as_slice(), json_hex(&info["pceId"]));
+            assert_eq!(
+                got.tcbEvaluationDataNumber,
+                U256::from(case.tcb_evaluation.0)
+            );
+            assert_eq!(
+                (got.levelFound, got.status),
+                found(platform_level(&info, &platform)),
+                "{platform:?}"
+            );
+        }
+
+        let qe_json = case.collateral.qe_identity.as_str();
+        let identity: Value = serde_json::from_str(qe_json).unwrap();
+        let mut isv_svns = vec![qe_isv_svn(case), 0, 3, 65_535];
+        for level in identity["tcbLevels"].as_array().unwrap() {
+            isv_svns.push(level["tcb"]["isvsvn"].as_u64().unwrap());
+        }
+        for isv_svn in isv_svns {
+            let got = read_qe_identity(qe_json, isv_svn).unwrap();
+            assert_eq!(got.issueDate, json_date(&identity["issueDate"]));
+            assert_eq!(got.nextUpdate, json_date(&identity["nextUpdate"]));
+            assert_eq!(
+                got.tcbEvaluationDataNumber,
+                U256::from(case.tcb_evaluation.1)
+            );
+            assert_eq!(got.miscselect.as_slice(), json_hex(&identity["miscselect"]));
+            assert_eq!(
+                got.miscselectMask.as_slice(),
+                json_hex(&identity["miscselectMask"])
+            );
+            assert_eq!(got.attributes.as_slice(), json_hex(&identity["attributes"]));
+            assert_eq!(
+                got.attributesMask.as_slice(),
+                json_hex(&identity["attributesMask"])
+            );
+            assert_eq!(got.mrsigner.as_slice(), json_hex(&identity["mrsigner"]));
+            assert_eq!(
+                got.isvProdId,
+                U256::from(identity["isvprodid"].as_u64().unwrap())
+            );
+            assert_eq!(
+                (got.levelFound, got.status),
+                found(qe_level(&identity, isv_svn)),
+                "ISVSVN {isv_svn}"
+            );
+        }
+
+        // An unknown member first, with every kind of JSON value nested in it.
+        let extra = r#""extra":{"a":[1,-2.5e3,true,false,null,"x",{},[]],"b":{"c":"d"}},"#;
+        let with_extra = |json: &str| format!("{{{extra}{}", &json[1..]);
+        assert_eq!(
+            read_tcb_info(&with_extra(tcb_json), &pck_tcb(case)),
+            read_tcb_info(tcb_json, &pck_tcb(case))
+        );
+        assert_eq!(
+            read_qe_identity(&with_extra(qe_json), qe_isv_svn(case)),
+            read_qe_identity(qe_json, qe_isv_svn(case))
+        );
+        for json in [tcb_json, qe_json] {
+            let with_extra = with_extra(json);
+            let (chain, probe) = json_probe();
+            let end = chain
+                .view(
+                    *probe,
+                    &JsonProbe::skipValueCall {
+                        json: with_extra.as_bytes().to_vec().into(),
+                        offset: U256::ZERO,
+                    },
+                )
+                .unwrap();
+            assert_eq!(end, U256::from(with_extra.len()));
+        }
+    }
+
+    let case = sgx();
+    let platform = read_tcb_info(&case.collateral.tcb_info, &pck_tcb(case)).unwrap();
+    assert_eq!(
+        (platform.levelFound, platform.status),
+        (true, CONFIGURATION_AND_SW_HARDENING_NEEDED)
+    );
+    let qe = read_qe_identity(&case.collateral.qe_identity, qe_isv_svn(case)).unwrap();
+    assert_eq!((qe.levelFound, qe.status), (true, UP_TO_DATE));
+}
+
+/// `text` with the first `from` replaced by `to` (which must occur).
+fn edit(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "{from:?} not in the JSON");
+    text.replacen(from, to, 1)
+}
+
+/// The offset of the first `needle` in `text`, plus `plus`, as the reader reports offsets.
+fn offset(text: &str, needle: &str, plus: usize) -> U256 {
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in the JSON"));
+    U256::from(at + plus)
+}
+
+fn malformed(offset: U256) -> JsonError {
+    JsonError::JsonMalformed(JsonProbe::JsonMalformed { offset })
+}
+
+fn field_missing(seen: u64) -> JsonError {
+    JsonError::JsonFieldMissing(JsonProbe::JsonFieldMissing {
+        seen: U256::from(seen),
+    })
+}
+
+fn status_unknown(offset: U256) -> JsonError {
+    JsonError::TcbStatusUnknown(JsonProbe::TcbStatusUnknown { offset })
+}
+
+fn unsupported(offset: U256) -> JsonError {
+    JsonError::CollateralUnsupported(JsonProbe::CollateralUnsupported { offset })
+}
+
+/// An edit of Intel's JSON: its name, the edited text, and the error expected for that text.
+type JsonEdit = (&'static str, String, Box<dyn Fn(&str) -> JsonError>);
+
+/// Every member the reader needs, as its `seen` bitmask: TCB info (9 members), QE identity (12).
+const TCB_INFO_MEMBERS: u64 = 511;
+const QE_IDENTITY_MEMBERS: u64 = 4095;
+
+/// Intel's real TCB info, edited: each edit is refused with its exact error and offset (in the
+/// edited text). A required member removed (top level: `JsonFieldMissing` with the bitmask of
+/// those present; in a TCB level: the level's mask; a component's `svn`: 0); a broken string
+/// (escape, non-hex digit, wrong length, control character in a skipped value, running to the
+/// end), a broken number (leading zero, fraction, minus, 19 digits), a broken date and trailing
+/// bytes (`JsonMalformed`); a tcbStatus Intel does not define, in the first level and in the
+/// platform's (`TcbStatusUnknown` at the value's opening quote); another id, version or
+/// tcbType (`CollateralUnsupported`); month 13 (`DateInvalid`). A status in a level after the
+/// platform's is not read (that level is only checked as JSON), so an unknown one there is not
+/// refused.
+#[test]
+fn the_json_reader_refuses_an_edited_tcb_info_by_name() {
+    let case = sgx();
+    let tcb = &pck_tcb(case);
+    let t = case.collateral.tcb_info.as_str();
+    let n = case.tcb_evaluation.0;
+    let number = format!("\"tcbEvaluationDataNumber\":{n}");
+    let first_status = "\"tcbStatus\":\"SWHardeningNeeded\"";
+    let platform_status = "\"tcbStatus\":\"ConfigurationAndSWHardeningNeeded\"";
+    let status_at = |text: &str, member: &str| offset(text, member, "\"tcbStatus\":".len());
+    let no_levels = format!("{}}}", &t[..t.find(",\"tcbLevels\":").unwrap()]);
+    let unterminated = &t[..t.find("\"fmspc\":\"").unwrap() + 12];
+
+    let cases: Vec<JsonEdit> = vec![
+        // a member removed
+        (
+            "without pceId",
+            edit(t, "\"pceId\":\"0000\",", ""),
+            Box::new(|_| field_missing(TCB_INFO_MEMBERS & !32)),
+        ),
+        (
+            "without tcbEvaluationDataNumber",
+            edit(t, &format!("{number},"), ""),
+            Box::new(|_| field_missing(TCB_INFO_MEMBERS & !128)),
+        ),
+        (
+            "without tcbLevels",
+            no_levels,
+            Box::new(|_| field_missing(TCB_INFO_MEMBERS & !256)),
+        ),
+        (
+            "a level without tcbStatus",
+            edit(t, &format!(",{first_status}"), ""),
+            Box::new(|_| field_missing(1)),
+        ),
+        (
+            "a level without pcesvn",
+            edit(t, "],\"pcesvn\":13}", "]}"),
+            Box::new(|_| field_missing(1)),
+        ),
+        (
+            "a component without svn",
+            edit(t, "{\"svn\":11}", "{\"svm\":11}"),
+            Box::new(|_| field_missing(0)),
+        ),
+        // a broken string
+        (
+            "fmspc with an escape",
+            edit(t, "\"fmspc\":\"", "\"fmspc\":\"\\"),
+            Box::new(|j| malformed(offset(j, "\"fmspc\":\"", 9))),
+        ),
+        (
+            "fmspc not hex",
+            edit(
+                t,
+                "\"fmspc\":\"00A067110000\"",
+                "\"fmspc\":\"00A06711000G\"",
+            ),
+            Box::new(|j| malformed(offset(j, "00A06711000G", 11))),
+        ),
+        (
+            "fmspc a digit short",
+            edit(t, "\"fmspc\":\"00A067110000\"", "\"fmspc\":\"00A06711000\""),
+            Box::new(|j| malformed(offset(j, "\"fmspc\":\"", 9))),
+        ),
+        (
+            "a tab in a skipped tcbDate",
+            edit(t, "\"tcbDate\":\"2024-03-13T", "\"tcbDate\":\"2024-03-13\t"),
+            Box::new(|j| malformed(offset(j, "\"tcbDate\":\"2024-03-13\t", 21))),
+        ),
+        (
+            "a string running to the end",
+            unterminated.to_string(),
+            Box::new(|j| malformed(U256::from(j.len()))),
+        ),
+        // a broken number
+        (
+            "tcbEvaluationDataNumber with a leading zero",
+            edit(t, &number, &format!("\"tcbEvaluationDataNumber\":0{n}")),
+            Box::new(|j| malformed(offset(j, "\"tcbEvaluationDataNumber\":", 26))),
+        ),
+        (
+            "version 3.0",
+            edit(t, "\"version\":3,", "\"version\":3.0,"),
+            Box::new(|j| malformed(offset(j, "\"version\":3.0", 11))),
+        ),
+        (
+            "pcesvn negative",
+            edit(t, "\"pcesvn\":13}", "\"pcesvn\":-13}"),
+            Box::new(|j| malformed(offset(j, "\"pcesvn\":-13", 9))),
+        ),
+        (
+            "tcbType of 19 digits",
+            edit(t, "\"tcbType\":0,", "\"tcbType\":1000000000000000000,"),
+            Box::new(|j| malformed(offset(j, "\"tcbType\":", 10))),
+        ),
+        (
+            "issueDate with a space for the T",
+            edit(
+                t,
+                "\"issueDate\":\"2025-06-19T",
+                "\"issueDate\":\"2025-06-19 ",
+            ),
+            Box::new(|j| malformed(offset(j, "\"issueDate\":\"", 13))),
+        ),
+        (
+            "a byte after the object",
+            format!("{t} "),
+            Box::new(|j| malformed(U256::from(j.len() - 1))),
+        ),
+        // a status Intel does not define
+        (
+            "an unknown status in the first level",
+            edit(t, first_status, "\"tcbStatus\":\"SwHardeningNeeded\""),
+            Box::new(move |j| status_unknown(status_at(j, "\"tcbStatus\":\"SwHardeningNeeded\""))),
+        ),
+        (
+            "an unknown status in the platform's level",
+            edit(
+                t,
+                platform_status,
+                "\"tcbStatus\":\"ConfigurationAndSWHardeningNeeded \"",
+            ),
+            Box::new(move |j| {
+                status_unknown(status_at(
+                    j,
+                    "\"tcbStatus\":\"ConfigurationAndSWHardeningNeeded \"",
+                ))
+            }),
+        ),
+        // another kind of collateral
+        (
+            "id TDX",
+            edit(t, "\"id\":\"SGX\"", "\"id\":\"TDX\""),
+            Box::new(|_| unsupported(U256::from(6))),
+        ),
+        (
+            "version 4",
+            edit(t, "\"version\":3,", "\"version\":4,"),
+            Box::new(|j| unsupported(offset(j, "\"version\":", 10))),
+        ),
+        (
+            "tcbType 1",
+            edit(t, "\"tcbType\":0,", "\"tcbType\":1,"),
+            Box::new(|j| unsupported(offset(j, "\"tcbType\":", 10))),
+        ),
+        // a date out of range
+        (
+            "issueDate month 13",
+            edit(t, "\"issueDate\":\"2025-06", "\"issueDate\":\"2025-13"),
+            Box::new(|_| {
+                JsonError::DateInvalid(JsonProbe::DateInvalid {
+                    year: U256::from(2025),
+                    month: U256::from(13),
+                    day: U256::from(19),
+                    hour: U256::from(10),
+                    minute: U256::from(56),
+                    second: U256::from(11),
+                })
+            }),
+        ),
+    ];
+    for (name, json, want) in cases {
+        assert_ne!(json, t, "{name}");
+        assert_eq!(
+            read_tcb_info(&json, tcb),
+            Err(want(&json)),
+            "TCB info {name}"
+        );
+    }
+
+    // The level after the platform's is skipped: an unknown status there is not read.
+    let after = edit(
+        t,
+        "\"tcbStatus\":\"OutOfDate\"",
+        "\"tcbStatus\":\"Unknown\"",
+    );
+    let read = read_tcb_info(&after, tcb).unwrap();
+    assert_eq!(
+        (read.levelFound, read.status),
+        (true, CONFIGURATION_AND_SW_HARDENING_NEEDED)
+    );
+}
+
+/// Intel's real QE identity, edited the same way: a required member removed (`JsonFieldMissing`
+/// with the mask of those present; a level's tcbStatus: 1; its `isvsvn`: 0), a broken string
+/// or number, a date without its `Z`, trailing bytes (`JsonMalformed`), a tcbStatus Intel does
+/// not define (`TcbStatusUnknown`), another id or version (`CollateralUnsupported`).
+#[test]
+fn the_json_reader_refuses_an_edited_qe_identity_by_name() {
+    let case = sgx();
+    let isv_svn = qe_isv_svn(case);
+    let q = case.collateral.qe_identity.as_str();
+    let identity: Value = serde_json::from_str(q).unwrap();
+    let mrsigner = format!(
+        "\"mrsigner\":\"{}\"",
+        identity["mrsigner"].as_str().unwrap()
+    );
+    let number = format!("\"tcbEvaluationDataNumber\":{}", case.tcb_evaluation.1);
+    let first_level = format!(
+        "{{\"isvsvn\":{}}}",
+        identity["tcbLevels"][0]["tcb"]["isvsvn"]
+    );
+    let mrsigner_x = format!("{}X\"", &mrsigner[..mrsigner.len() - 2]);
+
+    let cases: Vec<JsonEdit> = vec![
+        // a member removed
+        (
+            "without isvprodid",
+            edit(q, "\"isvprodid\":1,", ""),
+            Box::new(|_| field_missing(QE_IDENTITY_MEMBERS & !1024)),
+        ),
+        (
+            "without tcbEvaluationDataNumber",
+            edit(q, &format!("{number},"), ""),
+            Box::new(|_| field_missing(QE_IDENTITY_MEMBERS & !16)),
+        ),
+        (
+            "without mrsigner",
+            edit(q, &format!("{mrsigner},"), ""),
+            Box::new(|_| field_missing(QE_IDENTITY_MEMBERS & !512)),
+        ),
+        (
+            "a level without tcbStatus",
+            edit(q, ",\"tcbStatus\":\"UpToDate\"", ""),
+            Box::new(|_| field_missing(1)),
+        ),
+        (
+            "a level without isvsvn",
+            edit(q, &first_level, &first_level.replace("isvsvn", "isvsvm")),
+            Box::new(|_| field_missing(0)),
+        ),
+        // a broken string
+        (
+            "mrsigner not hex",
+            edit(q, &mrsigner, &mrsigner_x),
+            Box::new(move |j| malformed(offset(j, "\"mrsigner\":\"", 12 + 63))),
+        ),
+        (
+            "miscselect a digit short",
+            edit(
+                q,
+                "\"miscselect\":\"00000000\"",
+                "\"miscselect\":\"0000000\"",
+            ),
+            Box::new(|j| malformed(offset(j, "\"miscselect\":\"", 14))),
+        ),
+        (
+            "attributes with an escape",
+            edit(q, "\"attributes\":\"", "\"attributes\":\"\\u"),
+            Box::new(|j| malformed(offset(j, "\"attributes\":\"", 14))),
+        ),
+        // a broken number
+        (
+            "isvprodid with a leading zero",
+            edit(q, "\"isvprodid\":1,", "\"isvprodid\":01,"),
+            Box::new(|j| malformed(offset(j, "\"isvprodid\":", 12))),
+        ),
+        (
+            "isvprodid empty",
+            edit(q, "\"isvprodid\":1,", "\"isvprodid\":,"),
+            Box::new(|j| malformed(offset(j, "\"isvprodid\":", 12))),
+        ),
+        (
+            "isvsvn with an exponent",
+            edit(q, &first_level, &first_level.replace('}', "e0}")),
+            Box::new(|j| malformed(offset(j, "e0}", 0))),
+        ),
+        // a broken date, trailing bytes
+        (
+            "nextUpdate without Z",
+            edit(
+                q,
+                "\"nextUpdate\":\"2025-07-19T10:01:18Z\"",
+                "\"nextUpdate\":\"2025-07-19T10:01:18+\"",
+            ),
+            Box::new(|j| malformed(offset(j, "\"nextUpdate\":\"", 14))),
+        ),
+        (
+            "a second closing brace",
+            format!("{q}}}"),
+            Box::new(|j| malformed(U256::from(j.len() - 1))),
+        ),
+        // a status Intel does not define
+        (
+            "status Uptodate",
+            edit(
+                q,
+                "\"tcbStatus\":\"UpToDate\"",
+                "\"tcbStatus\":\"Uptodate\"",
+            ),
+            Box::new(|j| status_unknown(offset(j, "\"tcbStatus\":\"Uptodate\"", 12))),
+        ),
+        // another kind of collateral
+        (
+            "id TD_QE",
+            edit(q, "\"id\":\"QE\"", "\"id\":\"TD_QE\""),
+            Box::new(|_| unsupported(U256::from(6))),
+        ),
+        (
+            "version 3",
+            edit(q, "\"version\":2,", "\"version\":3,"),
+            Box::new(|j| unsupported(offset(j, "\"version\":", 10))),
+        ),
+    ];
+    for (name, json, want) in cases {
+        assert_ne!(json, q, "{name}");
+        assert_eq!(
+            read_qe_identity(&json, isv_svn),
+            Err(want(&json)),
+            "QE identity {name}"
+        );
+    }
 }
