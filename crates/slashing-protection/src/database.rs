@@ -23,11 +23,22 @@ const SELECT_WATERMARKS: &str =
 const UPDATE_WATERMARKS: &str = "UPDATE validators SET block_slot = ?2, block_resign_root = ?3, \
      att_source = ?4, att_target = ?5, att_resign_source = ?6, att_resign_root = ?7, \
      record_version = ?8 WHERE id = ?1";
+/// A block P signs: new by construction (see `schema`, "History rows are never duplicated").
 const INSERT_BLOCK: &str = "INSERT INTO signed_blocks (validator_id, slot, signing_root, origin) \
-     VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING";
+     VALUES (?1, ?2, ?3, ?4)";
+/// An attestation P signs: new by construction.
 const INSERT_ATTESTATION: &str = "INSERT INTO signed_attestations \
      (validator_id, source_epoch, target_epoch, signing_root, origin) \
-     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING";
+     VALUES (?1, ?2, ?3, ?4, ?5)";
+/// An imported block, unless the same row is already there.
+const IMPORT_BLOCK: &str = "INSERT INTO signed_blocks (validator_id, slot, signing_root, origin) \
+     SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM signed_blocks \
+     WHERE validator_id = ?1 AND slot = ?2 AND signing_root IS ?3)";
+/// An imported attestation, unless the same row is already there.
+const IMPORT_ATTESTATION: &str = "INSERT INTO signed_attestations \
+     (validator_id, source_epoch, target_epoch, signing_root, origin) \
+     SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM signed_attestations \
+     WHERE validator_id = ?1 AND target_epoch = ?3 AND source_epoch = ?2 AND signing_root IS ?4)";
 const INSERT_VALIDATOR: &str = "INSERT INTO validators (pubkey) VALUES (?1) ON CONFLICT DO NOTHING";
 
 /// One message to check, for [`SlashingDatabase::check_and_record_batch`].
@@ -165,7 +176,14 @@ impl SlashingDatabase {
                 )
                 .optional()?
                 .ok_or_else(|| Error::Corrupt("metadata row missing".into()))?;
-            if version != SCHEMA_VERSION {
+            if version == 1 {
+                tx.execute_batch(schema::MIGRATE_FROM_V1)?;
+                tracing::info!(
+                    from = version,
+                    to = SCHEMA_VERSION,
+                    "migrated slashing-protection database"
+                );
+            } else if version != SCHEMA_VERSION {
                 return Err(Error::UnsupportedSchemaVersion {
                     found: version,
                     supported: SCHEMA_VERSION,
@@ -358,7 +376,7 @@ impl SlashingDatabase {
                 store_watermarks(&tx, id, &after)?;
                 summary.watermarks_changed += 1;
             }
-            let mut insert_block = tx.prepare_cached(INSERT_BLOCK)?;
+            let mut insert_block = tx.prepare_cached(IMPORT_BLOCK)?;
             for b in &entry.signed_blocks {
                 summary.history_rows_added += insert_block.execute(params![
                     id,
@@ -369,7 +387,7 @@ impl SlashingDatabase {
                     ORIGIN_IMPORTED
                 ])?;
             }
-            let mut insert_att = tx.prepare_cached(INSERT_ATTESTATION)?;
+            let mut insert_att = tx.prepare_cached(IMPORT_ATTESTATION)?;
             for a in &entry.signed_attestations {
                 summary.history_rows_added += insert_att.execute(params![
                     id,

@@ -125,9 +125,64 @@ fn another_schema_version_is_refused() {
         SlashingDatabase::open(dir.path().join("sp.sqlite"), GVR),
         Err(Error::UnsupportedSchemaVersion {
             found: 99,
-            supported: 1
+            supported: 2
         })
     ));
+}
+
+/// A version-1 database (unique indexes on the history) opens as version 2 with its rows and
+/// watermarks untouched, and keeps refusing what it refused before.
+#[test]
+fn a_version_1_database_is_migrated_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = {
+        let mut db = file_db(&dir);
+        db.register_validators(&[pk(1), pk(2)]).unwrap();
+        assert_eq!(sign(&mut db, 1, block(10), 1), Ok(Safe::Valid));
+        assert_eq!(sign(&mut db, 1, att(1, 2), 2), Ok(Safe::Valid));
+        assert_eq!(sign(&mut db, 2, att(3, 4), 3), Ok(Safe::Valid));
+        db.export_interchange(None, InterchangeFormat::Complete)
+            .unwrap()
+    };
+    // Lay the file out as version 1 wrote it.
+    let raw = rusqlite::Connection::open(dir.path().join("sp.sqlite")).unwrap();
+    raw.execute_batch(
+        "DROP INDEX signed_blocks_by_slot; DROP INDEX signed_attestations_by_target;
+         CREATE UNIQUE INDEX signed_blocks_unique
+             ON signed_blocks (validator_id, slot, ifnull(signing_root, x''));
+         CREATE UNIQUE INDEX signed_attestations_unique
+             ON signed_attestations (validator_id, target_epoch, source_epoch, ifnull(signing_root, x''));
+         UPDATE metadata SET schema_version = 1;",
+    )
+    .unwrap();
+    drop(raw);
+
+    let mut db = file_db(&dir);
+    let raw = rusqlite::Connection::open(dir.path().join("sp.sqlite")).unwrap();
+    let version: i64 = raw
+        .query_row("SELECT schema_version FROM metadata", [], |r| r.get(0))
+        .unwrap();
+    let indexes: Vec<String> = raw
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'signed_%' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    drop(raw);
+    assert_eq!(version, 2);
+    assert_eq!(
+        indexes,
+        ["signed_attestations_by_target", "signed_blocks_by_slot"]
+    );
+    assert_eq!(
+        db.export_interchange(None, InterchangeFormat::Complete)
+            .unwrap(),
+        before
+    );
+    assert!(sign(&mut db, 1, block(10), 9).is_err());
+    assert_eq!(sign(&mut db, 1, block(10), 1), Ok(Safe::SameData));
+    assert_eq!(sign(&mut db, 2, att(4, 5), 4), Ok(Safe::Valid));
 }
 
 #[test]
