@@ -312,6 +312,15 @@ impl Chain {
         self.db.insert_account_info(address, info);
     }
 
+    /// Sets a storage slot of an account, as a genesis allocation or a state override does (no
+    /// code runs); for tests that need a contract in a state no short run of transactions
+    /// reaches.
+    pub fn set_storage(&mut self, address: Address, slot: U256, value: U256) {
+        self.db
+            .insert_account_storage(address, slot, value)
+            .expect("in-memory database");
+    }
+
     /// An account's balance in wei.
     pub fn balance(&self, address: Address) -> U256 {
         self.info(address).balance

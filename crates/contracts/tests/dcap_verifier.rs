@@ -18,6 +18,14 @@
 //!   is read only once Intel's signature over it verifies, so its reader's errors are unreachable
 //!   through the verifier: `IntelCollateralJsonProbe` reaches them, and holds the reader's values
 //!   to `serde_json` and a TCB-level evaluation in Rust;
+//! - a certification data type other than 5 (unsigned, read first) is refused with
+//!   `CertificationDataTypeUnsupported`;
+//! - the checks behind Intel's signatures that no authentic testdata reaches (`FmspcMismatch`,
+//!   `PceIdMismatch`, `TcbLevelNotFound`, `QeIdentityMismatch`, `QeTcbLevelNotFound`,
+//!   `ReportDataUpperHalfNotZero`; why each is unreachable is stated at
+//!   `checks_behind_intels_signatures_refuse_with_their_errors_under_a_test_root`) are reached
+//!   through the same bytecode with a test root key in place of Intel's and the real evidence
+//!   re-signed under it;
 //! - property: no single flipped byte of the evidence is accepted, except in the one region the
 //!   verifier documents as unread (the quote's own PEM certification data);
 //! - gas of an accepting verification, printed (`cargo test -p lsv-contracts --test
@@ -807,6 +815,10 @@ fn each_mutation_is_refused_with_its_error() {
     let qe_isvsvn = find(&ev.qeIdentity, b"\"isvsvn\":8") + 9;
     // The PCK certificate's notBefore, UTCTime `230920215343Z`: its tag, then `YYMMDD...`.
     let pck_not_before = find(&ev.pckCert, b"\x17\x0d230920215343Z");
+    // The certification data type (u16 5 after the QE authentication data; outside every
+    // signed range, read before any signature): 5 ^ 1 = 4 is not a PCK certificate chain.
+    let cert_type = certification_data(&case.quote).start - 6;
+    assert_eq!(&ev.quote[cert_type..cert_type + 2], &[5, 0]);
 
     type Expect = fn(&E) -> bool;
     let cases: Vec<(&str, usize, usize, Expect)> = vec![
@@ -821,6 +833,11 @@ fn each_mutation_is_refused_with_its_error() {
         }),
         ("quote QE vendor", QUOTE, 12, |e| {
             matches!(e, E::QeVendorUnknown(_))
+        }),
+        ("quote certification data type", QUOTE, cert_type, |e| {
+            *e == E::CertificationDataTypeUnsupported(Verifier::CertificationDataTypeUnsupported {
+                certType: U256::from(4),
+            })
         }),
         ("quote header QE SVN (signed)", QUOTE, 8, |e| {
             signature_invalid(e, Item::EnclaveReport)
@@ -2322,5 +2339,368 @@ fn the_json_reader_refuses_an_edited_qe_identity_by_name() {
             Err(want(&json)),
             "QE identity {name}"
         );
+    }
+}
+
+// ---- checks no authentic testdata reaches: the same verifier under a test root key -------------
+//
+// Seven checks sit behind Intel's signatures, and no Intel-signed input in `testdata/dcap/`
+// reaches them:
+//
+// - `FmspcMismatch`, `PceIdMismatch`: both sides are signed (the PCK certificate's SGX extension
+//   by the PCK CA; the TCB info by the TCB signing key, checked by `_signedJson` before it is
+//   read). The only Intel-signed SGX TCB info here is for the testdata's one platform model
+//   (FMSPC 00A067110000, PCE-ID 0000, in both cases); the TDX TCB infos are refused at their
+//   `id` before the comparison (`collateral_json_is_read_only_once_intel_signed_it`). Intel
+//   TCB info for another FMSPC would reach `FmspcMismatch`; every Intel PCK certificate and
+//   TCB info has PCE-ID 0000, so `PceIdMismatch` is reached by no Intel-signed pair.
+// - `TcbLevelNotFound`: needs a PCK certificate whose TCB is below every level of its
+//   model's TCB info (the testdata's platform reaches level 2).
+// - `QeIdentityMismatch`, `QeTcbLevelNotFound`: the QE report is signed by the PCK key
+//   (checked in step 4, before the QE identity is read in step 7); the testdata's QEs are
+//   Intel's (MRSIGNER and ISVPRODID as in the QE identity) at ISVSVN 10, above the lowest level
+//   (1). A QE report with other values needs the platform's PCK key to sign it.
+// - `ReportDataUpperHalfNotZero`: report_data is signed by the attestation key. dcap-qvl's
+//   enclave writes zeros there; automata's writes a non-zero upper half, but is a DEBUG
+//   enclave, and `DebugEnclave` is checked first (`debug_enclave_is_refused`).
+//
+// So they are reached here through the verifier's own code, with only its trust anchor
+// replaced: the deployed bytecode with the Intel root key constant swapped for a test key,
+// and the real evidence re-keyed and re-signed under it (the same certificates, CRLs, JSON and
+// quote, each with its key replaced and its signature made anew). The re-signed evidence is
+// accepted as the original is; each edit below, re-signed, is refused with exactly its error.
+
+use alloy_primitives::FixedBytes;
+use p256::ecdsa::signature::hazmat::PrehashSigner;
+use p256::ecdsa::{Signature as P256Signature, SigningKey};
+
+/// The test PKI: a root in place of Intel's, and a key for each signer under it.
+struct TestPki {
+    root: SigningKey,
+    pck_ca: SigningKey,
+    pck: SigningKey,
+    tcb_signing: SigningKey,
+    attestation: SigningKey,
+}
+
+fn test_key(label: &str) -> SigningKey {
+    SigningKey::from_slice(&Sha256::digest(label.as_bytes())).unwrap()
+}
+
+fn test_pki() -> TestPki {
+    TestPki {
+        root: test_key("test root"),
+        pck_ca: test_key("test PCK CA"),
+        pck: test_key("test PCK"),
+        tcb_signing: test_key("test TCB signing"),
+        attestation: test_key("test attestation key"),
+    }
+}
+
+/// A public key as `x ‖ y`.
+fn point(key: &SigningKey) -> [u8; 64] {
+    let p = key.verifying_key().to_encoded_point(false);
+    p.as_bytes()[1..].try_into().unwrap()
+}
+
+/// `r ‖ s` of `key`'s signature over SHA-256(`message`).
+fn sign_rs(key: &SigningKey, message: &[u8]) -> Vec<u8> {
+    let signature: P256Signature = key.sign_prehash(&Sha256::digest(message)).unwrap();
+    signature.to_bytes().to_vec()
+}
+
+/// (header length, content length) of the DER element at `at`.
+fn tlv(der: &[u8], at: usize) -> (usize, usize) {
+    let first = der[at + 1];
+    if first < 0x80 {
+        return (2, usize::from(first));
+    }
+    let n = usize::from(first & 0x7f);
+    let len = der[at + 2..at + 2 + n]
+        .iter()
+        .fold(0, |a, &b| (a << 8) | usize::from(b));
+    (2 + n, len)
+}
+
+/// A DER header, the length in its shortest form.
+fn der_header(tag: u8, len: usize) -> Vec<u8> {
+    if len < 0x80 {
+        return vec![tag, len as u8];
+    }
+    let bytes = len.to_be_bytes();
+    let skip = bytes.iter().take_while(|&&b| b == 0).count();
+    [&[tag, 0x80 | (bytes.len() - skip) as u8], &bytes[skip..]].concat()
+}
+
+/// A certificate or CRL (SEQUENCE { tbs, signatureAlgorithm, signatureValue }) with its tbs
+/// signed anew by `signer` (ECDSA-SHA256, DER in the BIT STRING).
+fn resigned(der: &[u8], signer: &SigningKey) -> Vec<u8> {
+    let (h, _) = tlv(der, 0);
+    let (th, tl) = tlv(der, h);
+    let tbs = &der[h..h + th + tl];
+    let (ah, al) = tlv(der, h + th + tl);
+    let algorithm = &der[h + th + tl..h + th + tl + ah + al];
+    let signature: P256Signature = signer.sign_prehash(&Sha256::digest(tbs)).unwrap();
+    let signature = signature.to_der();
+    let bits = [
+        der_header(0x03, signature.as_bytes().len() + 1),
+        vec![0],
+        signature.as_bytes().to_vec(),
+    ]
+    .concat();
+    let body = [tbs, algorithm, &bits].concat();
+    [der_header(0x30, body.len()), body].concat()
+}
+
+/// A certificate with its P-256 key replaced by `key`'s (same length, same layout).
+fn rekeyed(der: &[u8], key: &SigningKey) -> Vec<u8> {
+    spliced(der, key_offset(der), &point(key))
+}
+
+/// The pieces of the evidence that the edits below change, before re-signing.
+#[derive(Clone)]
+struct Unsigned {
+    quote: Vec<u8>,
+    pck_cert: Vec<u8>,
+    tcb_info: String,
+    qe_identity: String,
+}
+
+impl Unsigned {
+    fn real() -> Self {
+        let ev = &sgx().evidence;
+        Self {
+            quote: ev.quote.to_vec(),
+            pck_cert: ev.pckCert.to_vec(),
+            tcb_info: String::from_utf8(ev.tcbInfo.to_vec()).unwrap(),
+            qe_identity: String::from_utf8(ev.qeIdentity.to_vec()).unwrap(),
+        }
+    }
+
+    /// The evidence re-keyed and re-signed under the test root: the PCK CA, PCK and TCB
+    /// signing certificates carry the test keys, every certificate and CRL is signed by its
+    /// test issuer, the JSON by the test TCB signing key; in the quote the attestation key is
+    /// the test one, the QE report binds it and is signed by the test PCK key, and the header
+    /// and enclave report are signed by the test attestation key.
+    fn signed(&self, pki: &TestPki) -> DcapEvidence {
+        let ev = &sgx().evidence;
+        let mut q = self.quote.clone();
+        q[ATTESTATION_KEY..ATTESTATION_KEY + 64].copy_from_slice(&point(&pki.attestation));
+        let auth_len = usize::from(u16::from_le_bytes([
+            q[QE_AUTH_DATA - 2],
+            q[QE_AUTH_DATA - 1],
+        ]));
+        let bound = Sha256::digest(
+            [
+                &q[ATTESTATION_KEY..ATTESTATION_KEY + 64],
+                &q[QE_AUTH_DATA..QE_AUTH_DATA + auth_len],
+            ]
+            .concat(),
+        );
+        q[QE_REPORT + 320..QE_REPORT + 352].copy_from_slice(&bound);
+        q[QE_REPORT + 352..QE_REPORT + 384].fill(0);
+        let qe_signature = sign_rs(&pki.pck, &q[QE_REPORT..QE_REPORT_SIGNATURE]);
+        q[QE_REPORT_SIGNATURE..QE_REPORT_SIGNATURE + 64].copy_from_slice(&qe_signature);
+        let isv_signature = sign_rs(&pki.attestation, &q[..ISV_SIGNATURE - 4]);
+        q[ISV_SIGNATURE..ISV_SIGNATURE + 64].copy_from_slice(&isv_signature);
+        DcapEvidence {
+            quote: q.into(),
+            pckCert: resigned(&rekeyed(&self.pck_cert, &pki.pck), &pki.pck_ca).into(),
+            pckCaCert: resigned(&rekeyed(&ev.pckCaCert, &pki.pck_ca), &pki.root).into(),
+            pckCrl: resigned(&ev.pckCrl, &pki.pck_ca).into(),
+            rootCaCrl: resigned(&ev.rootCaCrl, &pki.root).into(),
+            tcbSigningCert: resigned(&rekeyed(&ev.tcbSigningCert, &pki.tcb_signing), &pki.root)
+                .into(),
+            tcbInfo: self.tcb_info.clone().into_bytes().into(),
+            tcbInfoSignature: sign_rs(&pki.tcb_signing, self.tcb_info.as_bytes()).into(),
+            qeIdentity: self.qe_identity.clone().into_bytes().into(),
+            qeIdentitySignature: sign_rs(&pki.tcb_signing, self.qe_identity.as_bytes()).into(),
+        }
+    }
+}
+
+/// `bytes` with every occurrence of `from` replaced by `to`, and how many there were.
+fn replace_all(bytes: &mut [u8], from: &[u8; 32], to: &[u8]) -> usize {
+    let mut count = 0;
+    let mut at = 0;
+    while let Some(i) = bytes[at..].windows(32).position(|w| w == from) {
+        bytes[at + i..at + i + 32].copy_from_slice(to);
+        count += 1;
+        at += i + 32;
+    }
+    count
+}
+
+/// The verifier, deployed as `setup` deploys it, but with `root`'s key in place of Intel's
+/// root key constant (each 32-byte coordinate replaced wherever the init code holds it).
+fn deploy_with_root(chain: &mut Chain, root: &SigningKey) -> Address {
+    let case = sgx();
+    let args = constructor_args(
+        case.report.mr_enclave,
+        0,
+        ACCEPT_CURRENT,
+        case.min_tcb_evaluation(),
+    );
+    let intel = deploy(
+        chain,
+        case.report.mr_enclave,
+        0,
+        ACCEPT_CURRENT,
+        case.min_tcb_evaluation(),
+    );
+    let x = chain
+        .view(intel, &Verifier::INTEL_ROOT_KEY_XCall {})
+        .unwrap();
+    let y = chain
+        .view(intel, &Verifier::INTEL_ROOT_KEY_YCall {})
+        .unwrap();
+    let mut code = DCAP_ATTESTATION_VERIFIER.init_code(&args).to_vec();
+    let test = point(root);
+    assert!(replace_all(&mut code, &x.to_be_bytes::<32>(), &test[..32]) >= 1);
+    assert!(replace_all(&mut code, &y.to_be_bytes::<32>(), &test[32..]) >= 1);
+    let deployer = chain.deployer();
+    let receipt = chain
+        .submit(lsv_contracts::TxRequest::new(
+            deployer,
+            None,
+            code,
+            U256::ZERO,
+        ))
+        .unwrap()
+        .expect_success();
+    let verifier = receipt.contract_address.unwrap();
+    let key = chain
+        .view(verifier, &Verifier::INTEL_ROOT_KEY_XCall {})
+        .unwrap();
+    assert_eq!(key.to_be_bytes::<32>(), test[..32]);
+    verifier
+}
+
+/// The offset of the value of the PCK certificate's PCESVN (SGX extension entry
+/// 1.2.840.113741.1.13.1.2.17, an INTEGER of one byte).
+fn pcesvn_offset(der: &[u8]) -> usize {
+    find(
+        der,
+        &[
+            0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01, 0x02, 0x11, 0x02,
+            0x01,
+        ],
+    ) + 15
+}
+
+#[test]
+fn checks_behind_intels_signatures_refuse_with_their_errors_under_a_test_root() {
+    let case = sgx();
+    let pki = test_pki();
+    let mut chain = chain_at(case.valid_from, true);
+    let verifier = deploy_with_root(&mut chain, &pki.root);
+    let binding = case.report.binding();
+    let real = Unsigned::real();
+
+    // The control: the re-signed evidence is accepted with the real statuses; Intel's own is
+    // refused at the first signature by the root (the anchor is all that changed).
+    assert_eq!(
+        check(&chain, verifier, binding, real.signed(&pki).encode()),
+        Ok((CONFIGURATION_AND_SW_HARDENING_NEEDED, UP_TO_DATE))
+    );
+    assert!(signature_invalid(
+        &check(&chain, verifier, binding, case.evidence.encode()).unwrap_err(),
+        Item::RootCaCrl
+    ));
+
+    let edit_json = |json: &str, from: &str, to: &str| {
+        assert!(json.contains(from), "{from}");
+        json.replacen(from, to, 1)
+    };
+    let pcesvn = pcesvn_offset(&real.pck_cert);
+    assert_eq!(real.pck_cert[pcesvn], 13);
+    let qe_svn = QE_REPORT + 258;
+    assert_eq!(&real.quote[qe_svn..qe_svn + 2], &[10, 0]);
+    // automata's enclave's report_data: its binding, then a non-zero upper half.
+    let automata_report_data = debug().report.report_data;
+    assert_ne!(automata_report_data[32..], [0; 32]);
+
+    let mut cases: Vec<(&str, Unsigned, B256, E)> = Vec::new();
+    let mut add = |name: &'static str, edit: &dyn Fn(&mut Unsigned), binding: B256, want: E| {
+        let mut u = real.clone();
+        edit(&mut u);
+        cases.push((name, u, binding, want));
+    };
+    add(
+        "TCB info for another FMSPC",
+        &|u| {
+            u.tcb_info = edit_json(
+                &u.tcb_info,
+                "\"fmspc\":\"00A067110000\"",
+                "\"fmspc\":\"00906ED50000\"",
+            )
+        },
+        binding,
+        E::FmspcMismatch(Verifier::FmspcMismatch {
+            pck: FixedBytes([0x00, 0xa0, 0x67, 0x11, 0x00, 0x00]),
+            tcbInfo: FixedBytes([0x00, 0x90, 0x6e, 0xd5, 0x00, 0x00]),
+        }),
+    );
+    add(
+        "TCB info for another PCE",
+        &|u| u.tcb_info = edit_json(&u.tcb_info, "\"pceId\":\"0000\"", "\"pceId\":\"0001\""),
+        binding,
+        E::PceIdMismatch(Verifier::PceIdMismatch {
+            pck: FixedBytes([0x00, 0x00]),
+            tcbInfo: FixedBytes([0x00, 0x01]),
+        }),
+    );
+    add(
+        "PCK certificate PCESVN 4, below every TCB level (the lowest needs 5)",
+        &|u| u.pck_cert[pcesvn] = 4,
+        binding,
+        E::TcbLevelNotFound(Verifier::TcbLevelNotFound {}),
+    );
+    add(
+        "QE report MRSIGNER not Intel's",
+        &|u| u.quote[QE_REPORT + 128] ^= 1,
+        binding,
+        E::QeIdentityMismatch(Verifier::QeIdentityMismatch {}),
+    );
+    add(
+        "QE report ISVPRODID 2 (Intel's QE is 1)",
+        &|u| u.quote[QE_REPORT + 256] = 2,
+        binding,
+        E::QeIdentityMismatch(Verifier::QeIdentityMismatch {}),
+    );
+    add(
+        "QE identity for another MRSIGNER",
+        &|u| u.qe_identity = edit_json(&u.qe_identity, "\"mrsigner\":\"8C", "\"mrsigner\":\"9C"),
+        binding,
+        E::QeIdentityMismatch(Verifier::QeIdentityMismatch {}),
+    );
+    add(
+        "QE ISVSVN 0, below every QE identity level (the lowest is 1)",
+        &|u| u.quote[qe_svn] = 0,
+        binding,
+        E::QeTcbLevelNotFound(Verifier::QeTcbLevelNotFound {
+            qeIsvSvn: U256::ZERO,
+        }),
+    );
+    add(
+        "report_data upper half not zero",
+        &|u| u.quote[REPORT + 320 + 63] ^= 1,
+        binding,
+        E::ReportDataUpperHalfNotZero(Verifier::ReportDataUpperHalfNotZero {}),
+    );
+    add(
+        "automata's report_data (non-zero upper half), with its binding",
+        &|u| u.quote[REPORT + 320..REPORT + 384].copy_from_slice(&automata_report_data),
+        debug().report.binding(),
+        E::ReportDataUpperHalfNotZero(Verifier::ReportDataUpperHalfNotZero {}),
+    );
+    for (name, unsigned, binding, want) in cases {
+        let evidence = unsigned.signed(&pki).encode();
+        assert_eq!(
+            check(&chain, verifier, binding, evidence.clone()),
+            Err(want),
+            "{name}"
+        );
+        assert!(!verify(&chain, verifier, binding, evidence), "{name}");
     }
 }

@@ -1,6 +1,7 @@
 //! Our deposit contract behaves like mainnet's: the deposit data root check, the incremental
 //! tree and its root, the event consensus clients parse (EIP-6110), and every refusal as a named
-//! error. Roots are checked against an independent computation in Rust.
+//! error. Roots are checked against an independent computation in Rust. `DepositTreeFull` is
+//! reached by setting the count in storage; `Sha256Failed` is shown unreachable (gas sweep).
 
 mod common;
 
@@ -362,4 +363,118 @@ proptest! {
             );
         }
     }
+}
+
+/// `_depositCount`'s storage slot: after `bytes32[32] _branch` (slots 0..31).
+const DEPOSIT_COUNT_SLOT: u64 = 32;
+
+/// The chain's deposit contract with `count` deposits already made (set in storage: 2^32 real
+/// deposits are out of reach). The branch slots stay zero, which only the root depends on.
+fn with_deposit_count(chain: &mut Chain, count: u64) {
+    let to = chain.deposit_contract();
+    chain.set_storage(to, U256::from(DEPOSIT_COUNT_SLOT), U256::from(count));
+    assert_eq!(contract_root_and_count(chain).1, count);
+}
+
+/// The slot really is the count: one deposit makes it 1.
+#[test]
+fn the_deposit_count_lives_in_slot_32() {
+    let mut chain = Chain::new();
+    let alice = chain.account("alice");
+    let to = chain.deposit_contract();
+    assert_eq!(
+        chain.storage(to, U256::from(DEPOSIT_COUNT_SLOT)),
+        U256::ZERO
+    );
+    deposit(&mut chain, alice, &deposit_data(1, 32 * GWEI)).expect_success();
+    assert_eq!(
+        chain.storage(to, U256::from(DEPOSIT_COUNT_SLOT)),
+        U256::from(1)
+    );
+}
+
+/// As on mainnet, the tree takes 2^32 - 1 deposits: the one that makes the count 2^32 - 1 is
+/// accepted (index 2^32 - 2), the next is refused with `DepositTreeFull` and changes nothing.
+#[test]
+fn the_deposit_after_the_last_leaf_is_refused_with_deposit_tree_full() {
+    let max = u64::from(u32::MAX);
+    let mut chain = Chain::new();
+    let alice = chain.account("alice");
+    let to = chain.deposit_contract();
+    with_deposit_count(&mut chain, max - 1);
+
+    let receipt = deposit(&mut chain, alice, &deposit_data(1, 32 * GWEI)).expect_success();
+    let events = receipt.events_from::<DepositEvent>(to);
+    assert_eq!(events[0].index.as_ref(), &(max - 1).to_le_bytes());
+    assert_eq!(contract_root_and_count(&chain).1, max);
+
+    let before = chain.balance(to);
+    let receipt = chain
+        .send(
+            alice,
+            to,
+            &deposit_call(&deposit_data(2, 32 * GWEI)),
+            ether(32),
+        )
+        .unwrap();
+    assert_eq!(
+        receipt.revert_error::<DepositContractErrors>(),
+        Some(DepositContractErrors::DepositTreeFull(
+            DepositContract::DepositTreeFull {}
+        )),
+        "{receipt}"
+    );
+    assert_eq!(contract_root_and_count(&chain).1, max);
+    assert_eq!(chain.balance(to), before);
+}
+
+/// `Sha256Failed` is unreachable: it guards a failed STATICCALL to the SHA-256 precompile,
+/// which fails for no input, only when the gas it is given (all but 1/64 of what is left,
+/// EIP-150) is below its cost (60 + 12·2 = 84 for 64 bytes). That needs at most 85 gas left at
+/// the call, so the caller keeps floor(85 / 64) = 1 gas, too little to reach the `revert`: the
+/// transaction halts out of gas instead. Shown here for every gas limit from the intrinsic cost
+/// up to the least that succeeds, on a deposit that hashes on every level (count 2^31 - 1:
+/// 9 hashes for the data root, 31 for the insertion): each fails by halting, none reverts.
+#[test]
+fn sha256_failed_is_unreachable_short_of_gas_only_halts() {
+    use lsv_contracts::{Status, TxRequest};
+    let mut chain = Chain::new();
+    let alice = chain.account("alice");
+    let to = chain.deposit_contract();
+    with_deposit_count(&mut chain, (1 << 31) - 1);
+    let calldata = alloy_sol_types::SolCall::abi_encode(&deposit_call(&deposit_data(1, 32 * GWEI)));
+    let run = |chain: &mut Chain, gas_limit: u64| {
+        let mut tx = TxRequest::new(alice, Some(to), calldata.clone(), ether(32));
+        tx.gas_limit = gas_limit;
+        chain.submit(tx)
+    };
+    let needed = chain
+        .clone()
+        .submit(TxRequest::new(alice, Some(to), calldata.clone(), ether(32)))
+        .unwrap()
+        .expect_success()
+        .gas_used;
+    // The least gas limit that succeeds (refunds make it more than `gas_used`).
+    let (mut low, mut high) = (needed / 2, 2 * needed);
+    while low + 1 < high {
+        let mid = (low + high) / 2;
+        match run(&mut chain.clone(), mid) {
+            Ok(r) if r.is_success() => high = mid,
+            _ => low = mid,
+        }
+    }
+    let mut halted = 0;
+    for gas_limit in (21_000..high).rev() {
+        // Below the intrinsic cost the transaction is invalid (not included): done.
+        let Ok(receipt) = run(&mut chain, gas_limit) else {
+            break;
+        };
+        assert!(
+            matches!(receipt.status, Status::Halt(_)) && receipt.output.is_empty(),
+            "gas limit {gas_limit}: {receipt}"
+        );
+        halted += 1;
+    }
+    assert!(halted > 10_000, "{halted}");
+    assert!(run(&mut chain, high).unwrap().is_success());
 }
