@@ -2712,7 +2712,9 @@ mod stateful {
         Finalize(u64),
         Claim(u64),
         Transfer(usize, usize, u64),
-        Mark(usize, u64),
+        /// A proof of the validator's balance (`markToProof`), or of its slashing at that
+        /// balance (`markSlashed`).
+        Mark(usize, u64, bool),
         Eject(usize, u64, u64),
         /// Empty blocks, so exit requests can be re-sent.
         Advance(u64),
@@ -2721,8 +2723,6 @@ mod stateful {
         /// The position at the demand-exit cursor: a demand exit if it is eligible (or a skip
         /// with a not-yet-active proof when the flag is set), a skip without proof otherwise.
         Demand(bool),
-        /// A proof that the validator was slashed, at a balance (`markSlashed`).
-        Slash(usize, u64),
         /// The sweep of the validator's balance (gwei) arrives and is settled.
         Settle(usize, u64),
         /// A further withdrawal (gwei) of the validator arrives and is credited.
@@ -2743,13 +2743,13 @@ mod stateful {
             2 => (0..=100u64).prop_map(Op::Finalize),
             2 => any::<u64>().prop_map(Op::Claim),
             1 => (0..3usize, 0..3usize, 1..=100u64).prop_map(|(a, b, p)| Op::Transfer(a, b, p)),
-            2 => (0..3usize, 15_000_000_000..32_500_000_000u64).prop_map(|(k, b)| Op::Mark(k, b)),
+            2 => (0..3usize, 15_000_000_000..32_500_000_000u64).prop_map(|(k, b)| Op::Mark(k, b, false)),
             2 => (0..3usize, 29_000_000_000..32_200_000_000u64, 0..200u64)
                 .prop_map(|(k, b, s)| Op::Eject(k, b, s)),
             1 => (1..=EXIT_RESEND_BLOCKS).prop_map(Op::Advance),
             1 => (0..3usize).prop_map(Op::MarkExiting),
             3 => any::<bool>().prop_map(Op::Demand),
-            1 => (0..3usize, 10_000_000_000..32_000_000_000u64).prop_map(|(k, b)| Op::Slash(k, b)),
+            1 => (0..3usize, 10_000_000_000..32_000_000_000u64).prop_map(|(k, b)| Op::Mark(k, b, true)),
             3 => (0..3usize, 27_000_000_000..35_000_000_000u64).prop_map(|(k, b)| Op::Settle(k, b)),
             2 => (0..3usize, 1..3_000_000_000u64).prop_map(|(k, g)| Op::LateCredit(k, g)),
             1 => (1..40_000_000_000u64).prop_map(Op::Unattributed),
@@ -2990,22 +2990,23 @@ mod stateful {
                 seth_transfer(w, users[a], users[b], amount);
             }
             Op::Advance(blocks) => w.advance(blocks),
-            Op::Mark(k, balance) => {
+            Op::Mark(k, balance, slashed) => {
                 let Some(&id) = m.positions.get(&k) else {
                     return;
                 };
                 let slot = m.next_slot();
-                let p = w.facts(
-                    VALIDATORS[k],
-                    ProofParts::BALANCE,
-                    Facts::at(slot).balance(balance),
-                );
-                let r = w.mark(id, &p, false);
+                let facts = Facts::at(slot).balance(balance);
+                let facts = if slashed { facts.slashed() } else { facts };
+                let p = w.facts(VALIDATORS[k], ProofParts::BALANCE, facts);
+                let r = w.mark(id, &p, slashed);
                 if m.closed.contains(&k) {
                     assert!(matches!(refusal(r), E::InvalidPositionStatus(_)));
                     return;
                 }
                 r.expect_success();
+                if slashed {
+                    assert!(w.position(id).slashed);
+                }
                 m.set_shortfall(k, balance);
             }
             Op::Eject(k, balance, score) => {
@@ -3138,25 +3139,6 @@ mod stateful {
                     .clone();
                 assert_eq!(requests.len(), 1);
                 assert_eq!(requests[0].validator_pubkey.as_slice(), &p.pubkey[..]);
-            }
-            Op::Slash(k, balance) => {
-                let Some(&id) = m.positions.get(&k) else {
-                    return;
-                };
-                let slot = m.next_slot();
-                let p = w.facts(
-                    VALIDATORS[k],
-                    ProofParts::BALANCE,
-                    Facts::at(slot).balance(balance).slashed(),
-                );
-                let r = w.mark(id, &p, true);
-                if m.closed.contains(&k) {
-                    assert!(matches!(refusal(r), E::InvalidPositionStatus(_)));
-                    return;
-                }
-                r.expect_success();
-                assert!(w.position(id).slashed);
-                m.set_shortfall(k, balance);
             }
             Op::Settle(k, gwei) => {
                 let Some(&id) = m.positions.get(&k) else {
