@@ -413,13 +413,11 @@ contract Vault is IVault {
 
     /// @inheritdoc IVault
     function claimResidual(uint256 positionId, address recipient) external override {
-        address holder = POSITIONS.ownerOf(positionId);
-        if (msg.sender != holder) revert NotPositionOwner(positionId, holder);
+        (address holder, address to) = _holderPaying(positionId, recipient);
         uint256 amount = residualOf[positionId];
         if (amount == 0) revert NoResidual(positionId);
         residualOf[positionId] = 0;
         residualTotalGwei -= uint64(amount / 1 gwei); // checked: whole gwei, part of the total
-        address to = recipient == address(0) ? holder : recipient;
         emit ResidualClaimed(positionId, holder, to, amount);
 
         _sendEth(to, amount);
@@ -683,15 +681,13 @@ contract Vault is IVault {
 
     /// @inheritdoc IVault
     function claimWindDownShare(uint256 positionId, address recipient) external override {
-        address holder = POSITIONS.ownerOf(positionId);
-        if (msg.sender != holder) revert NotPositionOwner(positionId, holder);
+        (address holder, address to) = _holderPaying(positionId, recipient);
         WindDownShare storage share = _windDownShares[positionId];
-        uint256 entitled = uint256(share.weightGwei) * ownerPoolPerWeight / SHARE_UNIT;
+        uint256 entitled = _entitled(share);
         uint256 amount = entitled - share.paid; // `entitled` only grows
         if (amount == 0) revert NoWindDownShare(positionId);
         share.paid = uint128(entitled);
         ownerPoolOwed -= uint96(amount); // checked: the pool was booked rounded up
-        address to = recipient == address(0) ? holder : recipient;
         emit WindDownShareClaimed(positionId, holder, to, amount);
 
         _sendEth(to, amount);
@@ -699,8 +695,21 @@ contract Vault is IVault {
 
     /// @inheritdoc IVault
     function windDownShareOf(uint256 positionId) external view override returns (uint256) {
-        WindDownShare memory share = _windDownShares[positionId];
-        return uint256(share.weightGwei) * ownerPoolPerWeight / SHARE_UNIT - share.paid;
+        WindDownShare storage share = _windDownShares[positionId];
+        return _entitled(share) - share.paid;
+    }
+
+    /// @dev What an unwound position's holders have earned of the owners' share so far, in total.
+    function _entitled(WindDownShare storage share) private view returns (uint256) {
+        return uint256(share.weightGwei) * ownerPoolPerWeight / SHARE_UNIT;
+    }
+
+    /// @dev The holder of position `positionId`, who alone may claim what it is owed, and where
+    /// the payment goes: `recipient`, or the holder if that is zero.
+    function _holderPaying(uint256 positionId, address recipient) private view returns (address holder, address to) {
+        holder = POSITIONS.ownerOf(positionId);
+        if (msg.sender != holder) revert NotPositionOwner(positionId, holder);
+        to = recipient == address(0) ? holder : recipient;
     }
 
     /// @dev Starts the wind-down if it has not started: only after `WIND_DOWN_DELAY` seconds past
