@@ -10,6 +10,9 @@
 //! withdrawableEpoch)` for a withdrawal in a block before the withdrawable epoch, which only the
 //! two older routes can reach (the anchor itself must show the epoch reached).
 
+mod common;
+
+use common::{assert_vault_eth_booked, ether, gwei, refusal};
 use lsv_consensus::{Epoch, Gwei, Slot, Version};
 use lsv_contracts::bindings::vault::Vault::{self, VaultErrors as E};
 use lsv_contracts::devnet::{Devnet, Settlement, VaultConfig};
@@ -23,20 +26,9 @@ const PERIOD: u64 = 8192;
 /// `MIN_VALIDATOR_WITHDRAWABILITY_DELAY` (phase0): withdrawable 256 epochs after the exit.
 const WITHDRAWABILITY_DELAY: u64 = 256;
 
-fn wei(gwei: u64) -> U256 {
-    U256::from(gwei) * U256::from(1_000_000_000u64)
-}
-
 /// 31 ETH: a position's debt (the sETH minted at join).
 fn debt() -> U256 {
-    wei(31_000_000_000)
-}
-
-/// The vault's named error in a reverted receipt.
-fn refusal(r: Receipt) -> E {
-    assert!(!r.is_success(), "expected a revert, got {r}");
-    r.revert_error::<E>()
-        .unwrap_or_else(|| panic!("not a named vault error: {r}"))
+    ether(31)
 }
 
 struct Net {
@@ -101,12 +93,7 @@ impl Net {
 
     /// The vault's ETH is buffer + reserved + residuals + what arrived unproven.
     fn assert_eth_accounted(&self, unproven: U256) {
-        let reserved = U256::from(self.view(&Vault::reservedCall {}));
-        let residuals = wei(self.view(&Vault::residualTotalGweiCall {}));
-        assert_eq!(
-            self.d.chain.balance(self.d.vault),
-            self.buffer() + reserved + residuals + unproven
-        );
+        assert_vault_eth_booked(&self.d.chain, self.d.vault, unproven);
     }
 
     /// The Rust verifier's reading of withdrawal proof `j` of `s`, against its anchor.
@@ -141,7 +128,7 @@ fn one_sweep_block_settles_three_positions_by_three_routes_each_withdrawal_once(
         .collect();
     let block = n.d.withdrawal_block(sweep_slot, &ws).unwrap();
     let swept: u64 = amounts.iter().sum();
-    n.assert_eth_accounted(wei(swept));
+    n.assert_eth_accounted(gwei(swept));
     for i in 0..3 {
         n.d.state.balances[i] = Gwei::new(0);
     }
@@ -158,7 +145,7 @@ fn one_sweep_block_settles_three_positions_by_three_routes_each_withdrawal_once(
     ];
     let mut block = block;
     let mut settlements: Vec<Settlement> = Vec::new();
-    let mut unproven = wei(swept);
+    let mut unproven = gwei(swept);
     let mut block_root = None;
     for (j, (route, anchor_slot)) in anchors.into_iter().enumerate() {
         n.d.set_slot(anchor_slot);
@@ -184,7 +171,7 @@ fn one_sweep_block_settles_three_positions_by_three_routes_each_withdrawal_once(
         let buffer = n.buffer();
         let r = n.settle(ids[j], &s, j).expect_success();
         let ev = &r.events_from::<Vault::Settled>(n.d.vault)[0];
-        let amount = wei(amounts[j]);
+        let amount = gwei(amounts[j]);
         let to_queue = amount.min(debt());
         assert_eq!(
             (
@@ -286,7 +273,7 @@ fn a_withdrawal_before_the_withdrawable_epoch_is_refused_with_its_slot_and_the_e
             "{route:?}"
         );
     }
-    n.assert_eth_accounted(wei(2 * skim));
+    n.assert_eth_accounted(gwei(2 * skim));
 
     // The refusals spent nothing: the sweep settles the position, and the skims are then
     // credits to the closed position.
@@ -298,7 +285,7 @@ fn a_withdrawal_before_the_withdrawable_epoch_is_refused_with_its_slot_and_the_e
             .unwrap();
     let r = n.settle(id, &s, 0).expect_success();
     let ev = &r.events_from::<Vault::Settled>(n.d.vault)[0];
-    assert_eq!((ev.toQueue, ev.toOwner), (debt(), wei(sweep) - debt()));
+    assert_eq!((ev.toQueue, ev.toOwner), (debt(), gwei(sweep) - debt()));
     n.d.set_slot(first_slot + 20);
     for (block, route) in [
         (&recent_block, WithdrawalRoute::BlockRoots),
@@ -307,9 +294,9 @@ fn a_withdrawal_before_the_withdrawable_epoch_is_refused_with_its_slot_and_the_e
         let s = n.d.settlement(4, block, route).unwrap();
         let r = n.credit(id, &s, 0).expect_success();
         let ev = &r.events_from::<Vault::WithdrawalCredited>(n.d.vault)[0];
-        assert_eq!((ev.toBacking, ev.toOwner), (U256::ZERO, wei(skim)));
+        assert_eq!((ev.toBacking, ev.toOwner), (U256::ZERO, gwei(skim)));
     }
-    assert_eq!(n.residual(id), wei(sweep) - debt() + wei(2 * skim));
+    assert_eq!(n.residual(id), gwei(sweep) - debt() + gwei(2 * skim));
     n.assert_eth_accounted(U256::ZERO);
 }
 

@@ -22,7 +22,7 @@
 mod common;
 
 use alloy_sol_types::{SolCall, SolValue};
-use common::ether;
+use common::{ether, refusal};
 use k256::ecdsa::SigningKey;
 use lsv_consensus::containers::BeaconBlockHeader;
 use lsv_consensus::{Epoch, ForkName, Gwei, Mainnet};
@@ -345,20 +345,12 @@ impl World {
             .expect_success();
     }
 
-    /// The vault's ETH is buffer + reserved + residuals + what arrived without a proof yet.
+    /// The vault's ETH is buffer + reserved + residuals + what arrived without a proof yet (and
+    /// `residualTotalGwei` is the sum of every `residualOf`).
     fn assert_eth_accounted(&self, unproven: U256) {
-        assert_eq!(
-            self.chain.balance(self.vault),
-            self.buffer() + self.reserved() + self.total_residuals() + unproven
-        );
+        self.total_residuals();
+        common::assert_vault_eth_booked(&self.chain, self.vault, unproven);
     }
-}
-
-/// The vault's named error in a reverted receipt.
-fn refusal(r: Receipt) -> E {
-    assert!(!r.is_success(), "expected a revert");
-    r.revert_error::<E>()
-        .unwrap_or_else(|| panic!("not a named vault error: {r}"))
 }
 
 // ---- deployment and the binding ----------------------------------------------------------------
@@ -2431,7 +2423,7 @@ impl World {
             .unwrap();
         assert_eq!(
             sum,
-            gwei_to_wei(total_gwei),
+            common::gwei(total_gwei),
             "residualTotalGwei is the sum of residualOf"
         );
         sum
@@ -2446,10 +2438,6 @@ impl World {
             },
         )
     }
-}
-
-fn gwei_to_wei(gwei: u64) -> U256 {
-    U256::from(gwei) * U256::from(1_000_000_000u64)
 }
 
 #[test]
@@ -2484,7 +2472,7 @@ fn join_eject_exit_withdrawal_settle_and_both_claims_add_up_to_the_wei() {
     let ws = [w.withdrawal(90_001, 40, sweep)];
     let s = w.settlement(40, SWEEP_SLOT, WITHDRAWABLE_EPOCH, &ws);
     w.chain.credit_withdrawal(w.vault, sweep);
-    w.assert_eth_accounted(gwei_to_wei(sweep));
+    w.assert_eth_accounted(common::gwei(sweep));
     let r = w.settle(id, &s, 0).expect_success();
     // Issue 4's target is 200k within the 4788 window (direct route); the receipt's figure
     // includes the 21,000 base and a first write of the residual and of a withdrawal-bitmap word.
@@ -2495,9 +2483,9 @@ fn join_eject_exit_withdrawal_settle_and_both_claims_add_up_to_the_wei() {
     assert_eq!(
         (ev.amount, ev.toQueue, ev.toOwner, ev.unpaidDebt),
         (
-            gwei_to_wei(sweep),
+            common::gwei(sweep),
             debt,
-            gwei_to_wei(sweep) - debt,
+            common::gwei(sweep) - debt,
             U256::ZERO
         )
     );
@@ -2519,7 +2507,7 @@ fn join_eject_exit_withdrawal_settle_and_both_claims_add_up_to_the_wei() {
     claim(&mut w, request.to(), 1).expect_success();
     assert_eq!(w.chain.balance(owner) - before, ether(31));
     // The residual: 0.885 ETH to the position's holder; the claim moves with the token.
-    let residual = gwei_to_wei(sweep) - debt;
+    let residual = common::gwei(sweep) - debt;
     assert_eq!(w.residual(id), residual);
     let positions = w.positions;
     w.chain
@@ -2557,7 +2545,7 @@ fn join_eject_exit_withdrawal_settle_and_both_claims_add_up_to_the_wei() {
     ));
     let r = w.credit(id, &s, 0).expect_success();
     let ev = &r.events_from::<Vault::WithdrawalCredited>(w.vault)[0];
-    assert_eq!((ev.toBacking, ev.toOwner), (U256::ZERO, gwei_to_wei(late)));
+    assert_eq!((ev.toBacking, ev.toOwner), (U256::ZERO, common::gwei(late)));
     assert!(matches!(
         refusal(w.credit(id, &s, 0)),
         E::WithdrawalAlreadyCredited(_)
@@ -2584,15 +2572,15 @@ fn a_loss_is_realised_at_settlement_and_repaid_first_by_later_withdrawals() {
     let supply = w.outstanding();
     let r = w.settle(id, &s, 0).expect_success();
     let ev = &r.events_from::<Vault::Settled>(w.vault)[0];
-    assert_eq!((ev.toQueue, ev.toOwner), (gwei_to_wei(swept), U256::ZERO));
-    assert_eq!(ev.unpaidDebt, ether(31) - gwei_to_wei(swept));
-    assert_eq!(w.debt_of(id), ether(31) - gwei_to_wei(swept));
+    assert_eq!((ev.toQueue, ev.toOwner), (common::gwei(swept), U256::ZERO));
+    assert_eq!(ev.unpaidDebt, ether(31) - common::gwei(swept));
+    assert_eq!(w.debt_of(id), ether(31) - common::gwei(swept));
     // The loss is in backing now: finalization pays backing / supply.
-    assert_eq!(w.backing(), gwei_to_wei(swept));
+    assert_eq!(w.backing(), common::gwei(swept));
     w.redeem(owner, ether(10)).expect_success();
     let r = finalize(&mut w, 1).expect_success();
     let rate = r.events_from::<Vault::Finalized>(w.vault)[0].rate;
-    assert_eq!(rate, gwei_to_wei(swept) * ether(1) / supply);
+    assert_eq!(rate, common::gwei(swept) * ether(1) / supply);
     // A later withdrawal repays the realised loss first (0.5 of the 1.5), nothing to the owner.
     let late = 500_000_000;
     let ws = [w.withdrawal(6, 41, late)];
@@ -2600,7 +2588,7 @@ fn a_loss_is_realised_at_settlement_and_repaid_first_by_later_withdrawals() {
     w.chain.credit_withdrawal(w.vault, late);
     let r = w.credit(id, &s, 0).expect_success();
     let ev = &r.events_from::<Vault::WithdrawalCredited>(w.vault)[0];
-    assert_eq!((ev.toBacking, ev.toOwner), (gwei_to_wei(late), U256::ZERO));
+    assert_eq!((ev.toBacking, ev.toOwner), (common::gwei(late), U256::ZERO));
     assert_eq!(w.debt_of(id), ether(1));
     assert_eq!(w.residual(id), U256::ZERO);
     w.assert_eth_accounted(U256::ZERO);
@@ -3150,11 +3138,11 @@ mod stateful {
                     assert!(matches!(refusal(r), E::InvalidPositionStatus(_)));
                     // The ETH still arrived: credited as a late withdrawal instead.
                     w.credit(id, &s, 0).expect_success();
-                    m.credit_closed(k, gwei_to_wei(gwei));
+                    m.credit_closed(k, common::gwei(gwei));
                     return;
                 }
                 let r = r.expect_success();
-                let (amount, debt) = (gwei_to_wei(gwei), m.debt(k));
+                let (amount, debt) = (common::gwei(gwei), m.debt(k));
                 let to_queue = m.close(k, amount);
                 let ev = &r.events_from::<Vault::Settled>(w.vault)[0];
                 assert_eq!(
@@ -3176,11 +3164,11 @@ mod stateful {
                     assert!(matches!(refusal(r), E::InvalidPositionStatus(_)));
                     // The ETH arrived all the same: the sweep that closes the position takes it.
                     w.settle(id, &s, 0).expect_success();
-                    m.close(k, gwei_to_wei(gwei));
+                    m.close(k, common::gwei(gwei));
                     return;
                 }
                 let r = r.expect_success();
-                let to_backing = m.credit_closed(k, gwei_to_wei(gwei));
+                let to_backing = m.credit_closed(k, common::gwei(gwei));
                 let ev = &r.events_from::<Vault::WithdrawalCredited>(w.vault)[0];
                 assert_eq!((ev.positionId, ev.toBacking), (id, to_backing));
             }
@@ -3196,7 +3184,7 @@ mod stateful {
                     withdrawalProof: s.withdrawal_proofs[0].clone().into(),
                 };
                 w.send(keeper, &call).expect_success();
-                assert_eq!(w.buffer() - buffer, gwei_to_wei(gwei));
+                assert_eq!(w.buffer() - buffer, common::gwei(gwei));
             }
             Op::MovePosition(k, u, v) => {
                 let Some(&id) = m.positions.get(&k) else {

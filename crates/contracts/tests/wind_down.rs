@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::ether;
+use common::{assert_vault_eth_booked, ether, gwei, refusal};
 use lsv_consensus::{Gwei, Version};
 use lsv_contracts::bindings::vault::Vault::{self, VaultErrors as E};
 use lsv_contracts::bindings::Positions;
@@ -19,16 +19,6 @@ const SECONDS_PER_SLOT: u64 = 12;
 /// An Electra-era fork version the vault does not know (its proofs carry the version as the
 /// layout's witness).
 const UNKNOWN_FORK: [u8; 4] = [0x99, 0, 0, 0];
-
-fn gwei(n: u64) -> U256 {
-    U256::from(n) * U256::from(1_000_000_000u64)
-}
-
-fn refusal(r: Receipt) -> E {
-    assert!(!r.is_success(), "expected a revert");
-    r.revert_error::<E>()
-        .unwrap_or_else(|| panic!("not a named vault error: {r}"))
-}
 
 struct World {
     d: Devnet,
@@ -122,11 +112,7 @@ impl World {
 
     /// The vault's ETH is exactly what it books, plus `unbooked`.
     fn assert_eth_accounted(&self, unbooked: U256) {
-        let booked = self.buffer()
-            + U256::from(self.view(&Vault::reservedCall {}))
-            + gwei(self.view(&Vault::residualTotalGweiCall {}))
-            + U256::from(self.view(&Vault::ownerPoolOwedCall {}));
-        assert_eq!(self.d.chain.balance(self.d.vault), booked + unbooked);
+        assert_vault_eth_booked(&self.d.chain, self.d.vault, unbooked);
     }
 
     fn claim_share(&mut self, from: Address, id: u64) -> Receipt {

@@ -1,8 +1,10 @@
-//! Helpers shared by the integration tests: deposit data and an independent deposit tree.
+//! Helpers shared by the integration tests: deposit data and an independent deposit tree; the
+//! vault's named refusals and its ETH bookkeeping.
 #![allow(dead_code)]
 
 use lsv_consensus::containers::DepositData;
 use lsv_consensus::{Gwei, PublicKeyBytes, SignatureBytes};
+use lsv_contracts::bindings::vault::Vault::{self, VaultErrors};
 use lsv_contracts::bindings::DepositContract;
 use lsv_contracts::{Address, Chain, Receipt, B256, U256};
 use sha2::{Digest, Sha256};
@@ -18,6 +20,25 @@ pub fn gwei(amount_gwei: u64) -> U256 {
 /// `n` ether in wei.
 pub fn ether(n: u64) -> U256 {
     gwei(n * GWEI)
+}
+
+/// The vault's named error in a reverted receipt.
+pub fn refusal(r: Receipt) -> VaultErrors {
+    assert!(!r.is_success(), "expected a revert, got {r}");
+    r.revert_error::<VaultErrors>()
+        .unwrap_or_else(|| panic!("not a named vault error: {r}"))
+}
+
+/// The vault's ETH is exactly what it books (buffer, claims reserve, residuals owed to holders,
+/// the wind-down's owners' pool) plus `unbooked`: withdrawals that arrived and are not proven.
+pub fn assert_vault_eth_booked(chain: &Chain, vault: Address, unbooked: U256) {
+    let buffer = chain.view(vault, &Vault::bufferCall {}).unwrap();
+    let reserved = chain.view(vault, &Vault::reservedCall {}).unwrap();
+    let residuals = chain.view(vault, &Vault::residualTotalGweiCall {}).unwrap();
+    let owner_pool = chain.view(vault, &Vault::ownerPoolOwedCall {}).unwrap();
+    let booked =
+        U256::from(buffer) + U256::from(reserved) + gwei(residuals) + U256::from(owner_pool);
+    assert_eq!(chain.balance(vault), booked + unbooked);
 }
 
 /// Deposit data with every byte derived from `seed` (not a valid BLS signature: the deposit
