@@ -67,11 +67,8 @@ pub fn signer(args: SignerBenchArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?,
     );
 
-    let server_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(cores)
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
+    // The runtime `lsv signer` serves on.
+    let server_rt = lsv_signer::runtime(&enclave).map_err(|e| e.to_string())?;
     let keys = server_rt
         .block_on(async {
             let mut keys = Vec::new();

@@ -404,7 +404,7 @@ fn run_signer(args: SignerArgs) -> Result<(), String> {
     if !args.listen.ip().is_loopback() {
         tracing::warn!(listen = %args.listen, "listening beyond loopback: the signing API has no authentication");
     }
-    let rt = runtime();
+    let rt = lsv_signer::runtime(&enclave).map_err(|e| format!("tokio runtime: {e}"))?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await

@@ -182,6 +182,20 @@ impl Enclave {
         })
     }
 
+    /// For the async runtime that calls [`Enclave::sign`]: run this whenever one of its worker
+    /// threads runs out of work (tokio's `on_thread_park`), and [`Enclave::on_worker_unpark`]
+    /// when it has work again. Under load the slashing-protection writer holds each group open
+    /// for more checks; while a worker is idle, every caller it had is waiting on that group,
+    /// and committing at once keeps the cores busy.
+    pub fn on_worker_park(&self) -> impl Fn() + Send + Sync + 'static {
+        self.protection.on_worker_park()
+    }
+
+    /// See [`Enclave::on_worker_park`] (tokio's `on_thread_unpark`).
+    pub fn on_worker_unpark(&self) -> impl Fn() + Send + Sync + 'static {
+        self.protection.on_worker_unpark()
+    }
+
     /// What a verifier's deployer needs from this P: backend, dev attester address, policy
     /// hash, domain tag, chain and credentials.
     pub fn attestation_info(&self) -> AttestationInfo {

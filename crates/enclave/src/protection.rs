@@ -8,22 +8,24 @@
 
 use lsv_consensus::{PublicKeyBytes, SlashingSubject, B256};
 use lsv_slashing_protection::{NotSafe, Safe, SigningCheck, SlashingDatabase};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
+use std::sync::{mpsc, Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// The most checks one transaction takes; bounds the latency a burst adds to its last member.
 const MAX_GROUP: usize = 512;
 
-/// Under load, how long the writer waits for more checks after the first of a group arrives.
+/// Under load, the longest the writer waits for more checks after the first of a group arrives.
 /// Each caller computes its signature meanwhile, so the wait costs little latency, while every
-/// check that joins the group saves a commit (~80 µs of CPU and an fsync). The writer sleeps
-/// through it and then takes whatever queued: waking for each arrival instead (a blocking
-/// receive with a timeout) cost two context switches per check. Measured with `lsv bench
-/// signer` (16 clients, 2 cores): 0.4 ms gives P ~465 µs of CPU per signature, 1.6 ms ~450 µs
-/// at the same throughput (the longer wait leaves cores idle more often), 3.2 ms loses
-/// throughput; 1 ms sits between.
-const LINGER_WHEN_BUSY: Duration = Duration::from_micros(1_000);
+/// check that joins the group saves a commit (~160 µs of CPU, most of it in the kernel, and an
+/// fsync). The wait ends early, or does not start, while a worker of the runtime is out of
+/// work ([`Protection::on_worker_park`]): every caller it had is waiting on this group, and
+/// a core would idle. Measured
+/// with `lsv bench signer` (2 cores): at 64 clients a 1 ms cap gives groups of ~6.5 and P
+/// ~445 µs of CPU per signature, 3 ms ~420 µs; at 16 clients a fixed 2–3 ms wait left the cores
+/// idle (ratio 0.60–0.74 against 0.72–0.79 at 1 ms), which the early end prevents.
+const LINGER_WHEN_BUSY: Duration = Duration::from_micros(3_000);
 
 /// When lightly loaded, how long the writer polls for the next check before sleeping. A
 /// sleeping thread on an idle (virtual) CPU takes tens to hundreds of microseconds to wake,
@@ -53,17 +55,65 @@ pub type Verdict = Result<Result<Safe, NotSafe>, String>;
 #[derive(Clone)]
 pub struct Protection {
     tx: mpsc::Sender<Command>,
+    linger: Arc<Linger>,
+}
+
+/// What the writer's wait for a fuller group depends on: whether it is waiting, how many of
+/// the runtime's workers are out of work, and the thread to wake.
+struct Linger {
+    waiting: AtomicBool,
+    /// Workers parked now (`on_worker_park` minus `on_worker_unpark`). While one is, a core
+    /// has nothing to do but the commit, so the writer does not wait.
+    parked_workers: AtomicIsize,
+    /// Set by the writer thread itself as it starts, before it can ever wait.
+    writer: OnceLock<std::thread::Thread>,
 }
 
 impl Protection {
     /// Starts the writer thread, which owns `db` until every handle is dropped.
     pub fn start(db: SlashingDatabase) -> Self {
         let (tx, rx) = mpsc::channel::<Command>();
+        let linger = Arc::new(Linger {
+            waiting: AtomicBool::new(false),
+            parked_workers: AtomicIsize::new(0),
+            writer: OnceLock::new(),
+        });
+        let writer_linger = linger.clone();
         std::thread::Builder::new()
             .name("slashing-protection".into())
-            .spawn(move || writer_loop(db, rx))
+            .spawn(move || {
+                let _ = writer_linger.writer.set(std::thread::current());
+                writer_loop(db, rx, &writer_linger)
+            })
             .expect("spawn slashing-protection thread");
-        Self { tx }
+        Self { tx, linger }
+    }
+
+    /// A hook for the moment a thread that computes signatures runs out of work: every caller
+    /// it had is waiting on a verdict, so a group the writer is holding open is committed now
+    /// rather than at the end of its wait. Pair it with [`Protection::on_worker_unpark`]. Cheap
+    /// (an atomic add and, only while the writer waits, a wake-up); it does not keep the writer
+    /// alive.
+    pub fn on_worker_park(&self) -> impl Fn() + Send + Sync + 'static {
+        let linger = self.linger.clone();
+        move || {
+            // SeqCst here and in `wait_for_group`: either this sees the writer waiting, or the
+            // writer sees this worker parked and does not wait.
+            linger.parked_workers.fetch_add(1, Ordering::SeqCst);
+            if linger.waiting.swap(false, Ordering::SeqCst) {
+                if let Some(writer) = linger.writer.get() {
+                    writer.unpark();
+                }
+            }
+        }
+    }
+
+    /// The hook for the moment a worker that parked has work again.
+    pub fn on_worker_unpark(&self) -> impl Fn() + Send + Sync + 'static {
+        let linger = self.linger.clone();
+        move || {
+            linger.parked_workers.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 
     /// Queues a check; the receiver resolves once its verdict is durable.
@@ -104,7 +154,7 @@ impl Protection {
     }
 }
 
-fn writer_loop(mut db: SlashingDatabase, rx: mpsc::Receiver<Command>) {
+fn writer_loop(mut db: SlashingDatabase, rx: mpsc::Receiver<Command>, linger: &Linger) {
     let mut checks: Vec<SigningCheck> = Vec::with_capacity(MAX_GROUP);
     let mut replies: Vec<oneshot::Sender<Verdict>> = Vec::with_capacity(MAX_GROUP);
     // Whether a recent group had company. Only then is it worth waiting for more: a lone
@@ -118,6 +168,7 @@ fn writer_loop(mut db: SlashingDatabase, rx: mpsc::Receiver<Command>) {
         };
         let deadline = Instant::now() + LINGER_WHEN_BUSY;
         let mut next = Some(first);
+        let mut waited = false;
         loop {
             match next.take() {
                 Some(Command::Check { check, reply }) => {
@@ -134,11 +185,11 @@ fn writer_loop(mut db: SlashingDatabase, rx: mpsc::Receiver<Command>) {
             if checks.len() >= MAX_GROUP {
                 break;
             }
-            let now = Instant::now();
             next = match rx.try_recv() {
                 Ok(cmd) => Some(cmd),
-                Err(mpsc::TryRecvError::Empty) if busy && !checks.is_empty() && now < deadline => {
-                    std::thread::sleep(deadline - now);
+                Err(mpsc::TryRecvError::Empty) if busy && !checks.is_empty() && !waited => {
+                    waited = true;
+                    wait_for_group(linger, deadline);
                     rx.try_recv().ok()
                 }
                 Err(_) => None,
@@ -158,6 +209,27 @@ fn writer_loop(mut db: SlashingDatabase, rx: mpsc::Receiver<Command>) {
         busy = busy_groups_left > 0;
         flush(&mut db, &mut checks, &mut replies);
     }
+}
+
+/// Sleeps until `deadline` or until a worker of the runtime is out of work, whichever is first.
+/// Checks queue up meanwhile; the writer takes them all when it wakes.
+fn wait_for_group(linger: &Linger, deadline: Instant) {
+    linger.waiting.store(true, Ordering::SeqCst);
+    loop {
+        // `waiting` is cleared by `on_worker_park`, which then unparks this thread; a wake with
+        // it still set is the timeout or a spurious wake-up.
+        if linger.parked_workers.load(Ordering::SeqCst) > 0
+            || !linger.waiting.load(Ordering::SeqCst)
+        {
+            break;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            break;
+        }
+        std::thread::park_timeout(deadline - now);
+    }
+    linger.waiting.store(false, Ordering::SeqCst);
 }
 
 /// Waits for the next command, first polling for up to `spin` before sleeping. Returns `None`

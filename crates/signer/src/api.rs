@@ -55,6 +55,17 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// The runtime to serve P on: one worker per core, and each worker tells P's slashing-protection
+/// writer when it runs out of work and when it has work again, so a group commit never holds
+/// idle cores waiting for more checks ([`Enclave::on_worker_park`]).
+pub fn runtime(enclave: &Enclave) -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_park(enclave.on_worker_park())
+        .on_thread_unpark(enclave.on_worker_unpark())
+        .build()
+}
+
 /// Serves the API on `listener` until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,

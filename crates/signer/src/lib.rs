@@ -17,4 +17,4 @@
 mod api;
 pub mod metrics;
 
-pub use api::{router, serve, AppState, MAX_BODY_BYTES};
+pub use api::{router, runtime, serve, AppState, MAX_BODY_BYTES};
