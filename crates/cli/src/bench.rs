@@ -6,17 +6,16 @@
 //! client runs in this process too and its CPU counts against P, so the ratio is conservative.
 
 use blst::min_pk::SecretKey;
-use bytes::Bytes;
 use clap::Args;
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
 use lsv_consensus::{Epoch, Network, PublicKeyBytes};
 use lsv_enclave::keystore::Kdf;
 use lsv_enclave::{AttestationConfig, Clock, DataDir, DevSealer, Enclave, Policy, SystemClock};
 use lsv_signer::AppState;
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[derive(Args)]
 pub struct SignerBenchArgs {
@@ -382,18 +381,8 @@ async fn load(
         let plan = plan.clone();
         let authority = authority.clone();
         tasks.push(tokio::spawn(async move {
-            // One keep-alive connection per client, as a validator client holds to its signer:
-            // hyper's connection API without a pool, so the load generator spends as little of
-            // the shared CPU as it can. TCP_NODELAY as validator clients' HTTP stacks set it.
-            let stream = tokio::net::TcpStream::connect(&authority)
-                .await
-                .map_err(|e| e.to_string())?;
-            stream.set_nodelay(true).map_err(|e| e.to_string())?;
-            let (mut sender, connection) =
-                hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream))
-                    .await
-                    .map_err(|e| e.to_string())?;
-            tokio::spawn(connection);
+            // One keep-alive connection per client, as a validator client holds to its signer.
+            let mut connection = Connection::open(&authority).await?;
             let mine: Vec<PublicKeyBytes> = plan
                 .pubkeys
                 .iter()
@@ -405,36 +394,33 @@ async fn load(
             if mine.is_empty() {
                 return Ok(latencies);
             }
+            let mut request = Vec::new();
             let mut i: u64 = 0;
             while Instant::now() < deadline {
                 let key = mine[(i as usize) % mine.len()];
                 let target = plan.base_epoch + round * 60_000 + 1 + i / mine.len() as u64;
-                let req = match workload {
+                request.clear();
+                match workload {
                     Workload::Attestations => {
-                        hyper::Request::post(format!("/api/v1/eth2/sign/{key}"))
-                            .header("host", &authority)
-                            .header("content-type", "application/json")
-                            .header("accept", "application/json")
-                            .body(Full::new(Bytes::from(plan.attestation_body(target))))
+                        let body = plan.attestation_body(target);
+                        write!(
+                            request,
+                            "POST /api/v1/eth2/sign/{key} HTTP/1.1\r\nhost: {authority}\r\ncontent-type: application/json\r\naccept: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                            body.len()
+                        )
                     }
-                    Workload::Upcheck => hyper::Request::get("/upcheck")
-                        .header("host", &authority)
-                        .body(Full::new(Bytes::new())),
+                    Workload::Upcheck => write!(
+                        request,
+                        "GET /upcheck HTTP/1.1\r\nhost: {authority}\r\n\r\n"
+                    ),
                 }
                 .map_err(|e| e.to_string())?;
                 let t = Instant::now();
-                let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
-                let status = resp.status();
-                let bytes = resp
-                    .into_body()
-                    .collect()
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .to_bytes();
+                let (status, body) = connection.round_trip(&request).await?;
                 if status != 200 {
                     return Err(format!(
                         "signer answered {status}: {}",
-                        String::from_utf8_lossy(&bytes)
+                        String::from_utf8_lossy(body)
                     ));
                 }
                 latencies.push(t.elapsed().as_secs_f64());
@@ -444,6 +430,69 @@ async fn load(
         }));
     }
     gather(tasks, start).await
+}
+
+/// The load generator's side of one keep-alive HTTP/1.1 connection: it writes a request whole
+/// and reads the answer into a reused buffer, with `httparse` (hyper's own parser) for the
+/// head. It shares the cores with P, so it spends as little as it can: no pool, no connection
+/// task, no per-request allocation beyond the request text. TCP_NODELAY as validator
+/// clients' HTTP stacks set it.
+struct Connection {
+    stream: tokio::net::TcpStream,
+    buffer: Vec<u8>,
+}
+
+impl Connection {
+    async fn open(authority: &str) -> Result<Self, String> {
+        let stream = tokio::net::TcpStream::connect(authority)
+            .await
+            .map_err(|e| e.to_string())?;
+        stream.set_nodelay(true).map_err(|e| e.to_string())?;
+        Ok(Self {
+            stream,
+            buffer: Vec::with_capacity(4096),
+        })
+    }
+
+    /// Sends `request` and returns the answer's status and body. Answers must carry a
+    /// `Content-Length` (axum sets one on every answer P gives).
+    async fn round_trip(&mut self, request: &[u8]) -> Result<(u16, &[u8]), String> {
+        self.stream
+            .write_all(request)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.buffer.clear();
+        loop {
+            if self.buffer.len() == self.buffer.capacity() {
+                self.buffer.reserve(self.buffer.len());
+            }
+            let n = self
+                .stream
+                .read_buf(&mut self.buffer)
+                .await
+                .map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Err("the signer closed the connection".into());
+            }
+            let mut headers = [httparse::EMPTY_HEADER; 16];
+            let mut head = httparse::Response::new(&mut headers);
+            let httparse::Status::Complete(head_len) =
+                head.parse(&self.buffer).map_err(|e| e.to_string())?
+            else {
+                continue;
+            };
+            let length = head
+                .headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+                .and_then(|h| std::str::from_utf8(h.value).ok()?.parse::<usize>().ok())
+                .ok_or("answer without a Content-Length")?;
+            let status = head.code.unwrap_or(0);
+            if self.buffer.len() >= head_len + length {
+                return Ok((status, &self.buffer[head_len..head_len + length]));
+            }
+        }
+    }
 }
 
 /// Waits for every load task and summarises their latencies over the time since `start`.
