@@ -20,11 +20,11 @@ const MAX_GROUP: usize = 512;
 /// Each caller computes its signature meanwhile, so the wait costs little latency, while every
 /// check that joins the group saves a commit (~160 µs of CPU, most of it in the kernel, and an
 /// fsync). The wait ends early, or does not start, while a worker of the runtime is out of
-/// work ([`Protection::on_worker_park`]): every caller it had is waiting on this group, and
-/// a core would idle. Measured
-/// with `lsv bench signer` (2 cores): at 64 clients a 1 ms cap gives groups of ~6.5 and P
-/// ~445 µs of CPU per signature, 3 ms ~420 µs; at 16 clients a fixed 2–3 ms wait left the cores
-/// idle (ratio 0.60–0.74 against 0.72–0.79 at 1 ms), which the early end prevents.
+/// work ([`Protection::on_worker_park`]): every caller it had is waiting on this group, and a
+/// core would idle. Measured with `lsv bench signer` (2 cores): at 64 clients a fixed 1 ms
+/// gave groups of ~6.5, P ~445 µs of CPU per signature and a ratio of 0.77–0.79; 3 ms with the
+/// early end gives ~415 µs and 0.81–0.85. At 16 clients a fixed 2–3 ms left the cores idle
+/// (ratio 0.60–0.74 against 0.72–0.79 at 1 ms); with the early end it is 0.75–0.78.
 const LINGER_WHEN_BUSY: Duration = Duration::from_micros(3_000);
 
 /// When lightly loaded, how long the writer polls for the next check before sleeping. A
