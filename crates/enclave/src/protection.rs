@@ -269,3 +269,29 @@ fn flush(
     }
     checks.clear();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_runtime_hooks_do_not_keep_the_database_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("slashing-protection.sqlite");
+        let gvr = B256::repeat_byte(7);
+        let mut db = SlashingDatabase::open(&path, gvr).unwrap();
+        db.lock_exclusively().unwrap();
+        let protection = Protection::start(db);
+        let (park, unpark) = (protection.on_worker_park(), protection.on_worker_unpark());
+        park();
+        unpark();
+        drop(protection);
+        // The writer closes the file once the last handle is gone; a runtime that outlives P
+        // keeps only the hooks, which are not handles. Were the file still held, this open
+        // would wait out SQLite's busy timeout and fail.
+        let mut again = SlashingDatabase::open(&path, gvr).unwrap();
+        again.lock_exclusively().unwrap();
+        park();
+        unpark();
+    }
+}
