@@ -166,11 +166,7 @@ fn sigkill_under_load_never_loses_a_returned_signature() {
         .unwrap()
         .epoch(32)
         .as_u64();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
     // Highest target returned with 200, per key, across every life of the signer.
     let returned: Arc<Mutex<HashMap<PublicKeyBytes, u64>>> = Arc::default();
@@ -270,14 +266,19 @@ async fn get(client: &HttpClient, url: String) -> (u16, serde_json::Value) {
     (status, serde_json::from_slice(&body).unwrap())
 }
 
-#[test]
-fn sigkill_during_key_generation_keeps_every_key_with_its_evidence() {
-    let dir = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
+/// The test's own HTTP clients run here, beside the signer process.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn sigkill_during_key_generation_keeps_every_key_with_its_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
     let port = free_port();
     let mut child = start_signer(dir.path(), port);

@@ -15,14 +15,7 @@ const C: Address = Address::repeat_byte(0xc0);
 const OWNER: Address = Address::repeat_byte(0x0e);
 
 fn open(dir: &std::path::Path) -> Enclave {
-    Enclave::open(
-        &DataDir::new(dir),
-        Policy::new(Network::hoodi(), Some(C)),
-        Arc::new(DevSealer::open(dir, Kdf::Pbkdf2 { c: 1 }).unwrap()),
-        AttestationConfig::Dev,
-        Arc::new(SystemClock),
-    )
-    .unwrap()
+    try_open(dir).unwrap()
 }
 
 #[tokio::test]

@@ -374,6 +374,19 @@ async fn what_cannot_be_proven_is_refused() {
     );
 }
 
+/// Why `node` cannot give a proof of validator 0 at the finalized block for `chain`.
+async fn refusal(node: &TestNode, chain: &Chain) -> ProveError {
+    prove_validator(
+        &node.client(),
+        chain,
+        BlockId::Finalized,
+        0,
+        ProofParts::ALL,
+    )
+    .await
+    .unwrap_err()
+}
+
 #[tokio::test]
 async fn another_network_or_a_verifier_without_the_fork_is_refused() {
     let tc = TestChain::electra();
@@ -386,28 +399,12 @@ async fn another_network_or_a_verifier_without_the_fork_is_refused() {
         },
     )
     .await;
-    let e = prove_validator(
-        &node.client(),
-        &chain(),
-        BlockId::Finalized,
-        0,
-        ProofParts::ALL,
-    )
-    .await
-    .unwrap_err();
+    let e = refusal(&node, &chain()).await;
     assert!(matches!(e, ProveError::GenesisMismatch { .. }), "{e:?}");
     // Mainnet's own genesis: not the test chain's.
     let node = TestNode::start(tc.clone()).await;
     let mainnet = Chain::of_network(&lsv_consensus::Network::mainnet());
-    let e = prove_validator(
-        &node.client(),
-        &mainnet,
-        BlockId::Finalized,
-        0,
-        ProofParts::ALL,
-    )
-    .await
-    .unwrap_err();
+    let e = refusal(&node, &mainnet).await;
     assert!(matches!(e, ProveError::GenesisMismatch { .. }), "{e:?}");
     // A verifier that knows only Fulu refuses the Electra state's proof: the self-check
     // catches it before anything is returned.
@@ -426,14 +423,6 @@ async fn another_network_or_a_verifier_without_the_fork_is_refused() {
         },
     )
     .await;
-    let e = prove_validator(
-        &node.client(),
-        &chain(),
-        BlockId::Finalized,
-        0,
-        ProofParts::ALL,
-    )
-    .await
-    .unwrap_err();
+    let e = refusal(&node, &chain()).await;
     assert!(e.to_string().contains("state not available"), "{e}");
 }
