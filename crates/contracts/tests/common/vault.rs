@@ -1,25 +1,5 @@
 //! [`VaultTest`], the one fixture of the vault's suites (`vault_*.rs`, `wind_down.rs`,
-//! `settlement_routes.rs`): a vault deployed on a [`Devnet`], a keeper account the helpers send
-//! from, and a helper for each call the vault takes and each figure it reports.
-//!
-//! What it sets up, by constructor:
-//! - [`VaultTest::new`] (and [`VaultTest::with_max`]): the vault for the beacon chain of the
-//!   consensus-spec mainnet Electra genesis state ([`genesis_state`], 256 validators with real
-//!   keys), every validator given the vault's 0x02 credentials and 32 ETH and otherwise as the
-//!   vector has it; the suite's parameters ([`MAX_VALIDATORS`], [`INACTIVITY_TRIGGER`], …).
-//!   Each proof is of that state with the test's edit applied and not kept
-//!   ([`VaultTest::prove_with`], [`VaultTest::facts`]), and withdrawals are paid in blocks whose
-//!   body is the spec vector's ([`vector_body`]).
-//! - [`VaultTest::devnet`]: the devnet's synthetic state ([`Devnet::new`]: placeholder keys,
-//!   epoch 300) and its default parameters, the state edited in place by the test
-//!   (`w.d.state`) and proven as it stands.
-//!
-//! What is real: the contracts (vault, tokens, dev attestation verifier, withdrawal verifier),
-//! the system contracts (EIP-4788 roots, the EIP-7002 predeploy) and every proof, built by
-//! `lsv-proofs` over a real `BeaconState`. What is a stand-in: the beacon chain is a state the
-//! test writes, not a consensus client (a proof's block header and the roots of blocks the
-//! devnet did not build are made up); attestations are the dev attester's signatures over a
-//! binding computed here from its definition ([`binding`]), not read from the vault.
+//! `settlement_routes.rs`), with the parameters, beacon-chain facts and spec vectors they name.
 
 use super::{assert_vault_eth_booked, ether, gwei};
 use alloy_sol_types::SolCall;
@@ -192,7 +172,30 @@ impl Facts {
 
 // ---- the fixture ------------------------------------------------------------------------------
 
-/// A vault on a [`Devnet`], and the keeper that sends the helpers' calls (see the module docs).
+/// A vault deployed on a [`Devnet`], a keeper account the helpers send from, and a helper for
+/// each call the vault takes and each figure it reports.
+///
+/// What it sets up, by constructor:
+/// - [`VaultTest::new`] (and [`VaultTest::with_max`]): the vault for the beacon chain of the
+///   consensus-spec mainnet Electra genesis state ([`genesis_state`], 256 validators with real
+///   keys and epochs), every validator given the vault's 0x02 credentials and 32 ETH and
+///   otherwise as the vector has it, and the suite's parameters ([`MAX_VALIDATORS`],
+///   [`INACTIVITY_TRIGGER`], [`EXIT_RESEND_BLOCKS`], [`min_redeem`], [`POLICY_HASH`],
+///   [`WIND_DOWN_DELAY`]). Tests prove that state with their edit applied and not kept
+///   ([`VaultTest::prove_with`], [`VaultTest::facts`]); sweep blocks carry the spec vector's
+///   body ([`vector_body`], [`VaultTest::sweep_block`]).
+/// - [`VaultTest::devnet`]: the devnet's synthetic state ([`Devnet::new`]: placeholder keys,
+///   epoch 300) and its default parameters; tests edit `d.state` in place and prove it as it
+///   stands.
+///
+/// What is real: the contracts (vault, sETH, positions, the dev attestation verifier, the
+/// withdrawal verifier) under Osaka rules in revm, the system contracts (EIP-4788 roots, the
+/// EIP-7002 predeploy), and every proof, built by `lsv-proofs` over a real `BeaconState`.
+/// What is a stand-in: the beacon chain is a state the test writes, not a consensus client (a
+/// proof's block header, and the roots of blocks the devnet did not build, are made up; a
+/// withdrawal's ETH is credited when its block is built); attestations are the dev attester's
+/// signatures over a binding computed here from its definition ([`binding`]), not read from
+/// the vault, in place of a TEE's.
 pub struct VaultTest {
     /// The devnet: its chain, the deployment's addresses and the beacon state.
     pub d: Devnet,
