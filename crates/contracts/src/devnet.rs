@@ -10,6 +10,11 @@
 //! A keeper's settlement is [`Devnet::withdrawal_block`] (the sweep reaches the vault) then
 //! [`Devnet::settlement`] by any of the three withdrawal-proof routes.
 //!
+//! The beacon state is either a synthetic one ([`Devnet::new`]: validators with placeholder
+//! keys) or one the caller brings ([`Devnet::from_state`], e.g. a consensus-spec vector's), and
+//! a proof is of the state as it stands ([`Devnet::prove`]) or of a variant of it that is not
+//! kept ([`Devnet::prove_with`]).
+//!
 //! ```
 //! use lsv_contracts::devnet::{Devnet, VaultConfig};
 //!
@@ -95,6 +100,8 @@ pub struct StateProof {
     pub timestamp: U256,
     /// The proof's bytes (`crates/proofs/FORMAT.md`).
     pub bytes: Vec<u8>,
+    /// The proven validator's pubkey, as the proven state holds it.
+    pub pubkey: Vec<u8>,
 }
 
 /// The contracts of one vault deployment.
@@ -191,10 +198,21 @@ impl Devnet {
     /// validators with the vault's credentials and 32 ETH, active since epoch 0, at epoch 300
     /// (so every one may be asked to exit).
     pub fn new(config: VaultConfig, validators: u64) -> Self {
+        let mut devnet = Self::from_state(config, empty_state(B256::repeat_byte(0x47)));
+        for i in 0..validators {
+            devnet.add_validator(pubkey_for(i));
+        }
+        devnet
+    }
+
+    /// Deploys the verifier and the vault on a new chain for the beacon chain of `state` (its
+    /// genesis time and genesis validators root; the Electra and Fulu fork versions), and keeps
+    /// `state` as it is: its validators' credentials are the caller's to point at the vault
+    /// (see [`Devnet::credentials`]).
+    pub fn from_state(config: VaultConfig, state: BeaconState<Mainnet>) -> Self {
         let mut chain = Chain::new();
         let attester = attester_key("lsv devnet attester");
         let attester_address = address_of(&attester);
-        let state = empty_state(B256::repeat_byte(0x47));
         let fork_versions = {
             let mut packed = [0u8; 32];
             packed[..4].copy_from_slice(&ELECTRA_FORK_VERSION);
@@ -214,7 +232,7 @@ impl Devnet {
             verifier,
             withdrawal_verifier,
         } = Deployment::deploy(&mut chain, attester_address, anchor, CAPELLA_SLOT, &config);
-        let mut devnet = Self {
+        Self {
             chain,
             vault,
             seth,
@@ -224,11 +242,7 @@ impl Devnet {
             state,
             attester,
             blocks: 0,
-        };
-        for i in 0..validators {
-            devnet.add_validator(pubkey_for(i));
         }
-        devnet
     }
 
     /// `0x02 ‖ 0^11 ‖ vault`.
@@ -272,14 +286,33 @@ impl Devnet {
     /// in a block header, and closes the open block so that the next one's EIP-4788 root is
     /// that header's. The proof's timestamp is the new block's.
     pub fn prove(&mut self, index: u64, parts: ProofParts) -> Result<StateProof, ProveError> {
+        self.prove_with(index, parts, |_| {})
+    }
+
+    /// [`Devnet::prove`] of a copy of the current state with `edit` applied: the state the
+    /// caller keeps editing is left as it was.
+    pub fn prove_with(
+        &mut self,
+        index: u64,
+        parts: ProofParts,
+        edit: impl FnOnce(&mut BeaconState<Mainnet>),
+    ) -> Result<StateProof, ProveError> {
+        let mut state = self.state.clone();
+        edit(&mut state);
+        let (slot, parent_root) = (state.slot, state.latest_block_header.parent_root);
+        let pubkey = state
+            .validators
+            .get(index as usize)
+            .map(|v| v.pubkey.0.to_vec())
+            .unwrap_or_default();
         self.blocks += 1;
-        let prover = StateProver::new(AnyBeaconState::Electra(Box::new(self.state.clone())));
+        let prover = StateProver::new(AnyBeaconState::Electra(Box::new(state)));
         let mut body_root = B256::repeat_byte(0xb0);
         body_root[..8].copy_from_slice(&self.blocks.to_le_bytes());
         let header = BeaconBlockHeader {
-            slot: self.state.slot,
+            slot,
             proposer_index: 0,
-            parent_root: self.state.latest_block_header.parent_root,
+            parent_root,
             state_root: prover.state_root(),
             body_root,
         };
@@ -288,7 +321,25 @@ impl Devnet {
         Ok(StateProof {
             timestamp: U256::from(self.chain.timestamp()),
             bytes,
+            pubkey,
         })
+    }
+
+    /// The development attester's address: the one key the deployed verifier accepts.
+    pub fn attester(&self) -> Address {
+        address_of(&self.attester)
+    }
+
+    /// The attester's 65-byte `r ‖ s ‖ v` signature over `digest` (no prefix, low-s, `v` in
+    /// {27, 28}): the dev verifier's evidence for a key-generation binding equal to `digest`.
+    pub fn attest(&self, digest: B256) -> Vec<u8> {
+        let (signature, recovery) = self
+            .attester
+            .sign_prehash_recoverable(digest.as_slice())
+            .expect("a 32-byte prehash signs");
+        let mut evidence = signature.to_bytes().to_vec();
+        evidence.push(27 + recovery.to_byte());
+        evidence
     }
 
     /// The dev verifier's evidence that P generated validator `index`'s key for `owner`: the
@@ -302,13 +353,7 @@ impl Devnet {
             .chain
             .view(self.vault, &call)
             .expect("a 48-byte pubkey has a binding");
-        let (signature, recovery) = self
-            .attester
-            .sign_prehash_recoverable(binding.as_slice())
-            .expect("a 32-byte prehash signs");
-        let mut evidence = signature.to_bytes().to_vec();
-        evidence.push(27 + recovery.to_byte());
-        evidence
+        self.attest(binding)
     }
 
     /// `join` of validator `index` for `owner`, sent by `from`, with a fresh proof.
@@ -375,8 +420,6 @@ impl Devnet {
         slot: u64,
         withdrawals: &[Withdrawal],
     ) -> Result<BeaconBlock<Mainnet>, SettlementError> {
-        let paid = VariableList::new(withdrawals.to_vec())
-            .map_err(|_| SettlementError::TooManyWithdrawals(withdrawals.len()))?;
         let timestamp = Chain::GENESIS_TIME.saturating_add(slot.saturating_mul(12));
         let execution_payload = ExecutionPayload {
             parent_hash: stand_in(b"execution block", slot.wrapping_sub(1)),
@@ -393,7 +436,7 @@ impl Devnet {
             base_fee_per_gas: U256::ZERO,
             block_hash: stand_in(b"execution block", slot),
             transactions: VariableList::default(),
-            withdrawals: paid,
+            withdrawals: VariableList::default(),
             blob_gas_used: 0,
             excess_blob_gas: 0,
         };
@@ -419,6 +462,22 @@ impl Devnet {
                 consolidations: VariableList::default(),
             },
         };
+        self.withdrawal_block_with_body(slot, body, withdrawals)
+    }
+
+    /// [`Devnet::withdrawal_block`] with `body` (a consensus-spec vector's, say) as the block's
+    /// body: its execution payload's withdrawals become `withdrawals` and nothing else in it
+    /// changes, so the payload's other fields (its timestamp, block number, transactions) are
+    /// `body`'s, which withdrawal proofs only pass as sibling hashes. The withdrawals are
+    /// credited to the execution chain now, as there.
+    pub fn withdrawal_block_with_body(
+        &mut self,
+        slot: u64,
+        mut body: BeaconBlockBody<Mainnet>,
+        withdrawals: &[Withdrawal],
+    ) -> Result<BeaconBlock<Mainnet>, SettlementError> {
+        body.execution_payload.withdrawals = VariableList::new(withdrawals.to_vec())
+            .map_err(|_| SettlementError::TooManyWithdrawals(withdrawals.len()))?;
         for w in withdrawals {
             self.chain.credit_withdrawal(w.address, w.amount.as_u64());
         }

@@ -1,8 +1,9 @@
-//! Settlement through each of the three withdrawal-proof routes on a [`Devnet`], the way a
-//! keeper would run it: validators join, exit (their exit and withdrawable epochs edited in the
-//! beacon state), the sweep's block pays the vault (EIP-4895), and each validator's sweep is
-//! settled with a validator proof of a state at or after its withdrawable epoch and a withdrawal
-//! proof reaching the same block by the direct route, `block_roots` or `historical_summaries`.
+//! Settlement through each of the three withdrawal-proof routes on the [`VaultTest`] fixture's
+//! synthetic devnet ([`VaultTest::devnet`]), the way a keeper would run it: validators join,
+//! exit (their exit and withdrawable epochs edited in the beacon state), the sweep's block pays
+//! the vault (EIP-4895), and each validator's sweep is settled with a validator proof of a state
+//! at or after its withdrawable epoch and a withdrawal proof reaching the same block by the
+//! direct route, `block_roots` or `historical_summaries`.
 //!
 //! What is pinned: the `Settled` amounts and the queue/owner split to the wei for each route;
 //! the vault's ETH = buffer + reserved + residuals after every step; a withdrawal index is
@@ -12,11 +13,12 @@
 
 mod common;
 
-use common::{assert_vault_eth_booked, ether, gwei, refusal};
+use common::vault::VaultTest;
+use common::{ether, gwei, refusal};
 use lsv_consensus::{Epoch, Gwei, Slot, Version};
 use lsv_contracts::bindings::vault::Vault::{self, VaultErrors as E};
-use lsv_contracts::devnet::{Devnet, Settlement, VaultConfig};
-use lsv_contracts::{Address, Receipt, U256};
+use lsv_contracts::devnet::Settlement;
+use lsv_contracts::U256;
 use lsv_proofs::block::Withdrawal;
 use lsv_proofs::{Anchor, WithdrawalProof, WithdrawalRoute};
 
@@ -31,93 +33,36 @@ fn debt() -> U256 {
     ether(31)
 }
 
-struct Net {
-    d: Devnet,
-    keeper: Address,
-    owner: Address,
+/// Validator `index` exited at `exit`, withdrawable 256 epochs later (returned).
+fn exit(n: &mut VaultTest, index: u64, exit: u64) -> u64 {
+    let v = &mut n.d.state.validators[index as usize];
+    v.exit_epoch = Epoch::new(exit);
+    v.withdrawable_epoch = Epoch::new(exit + WITHDRAWABILITY_DELAY);
+    exit + WITHDRAWABILITY_DELAY
 }
 
-impl Net {
-    fn new() -> Self {
-        let mut d = Devnet::new(VaultConfig::default(), 8);
-        let keeper = d.chain.account("keeper");
-        let owner = d.chain.account("operator");
-        Self { d, keeper, owner }
-    }
-
-    /// Joins validator `index` for the owner; returns its position id.
-    fn join(&mut self, index: u64) -> U256 {
-        let (keeper, owner) = (self.keeper, self.owner);
-        self.d
-            .join(keeper, index, owner)
-            .unwrap()
-            .expect_success()
-            .decode_return::<Vault::joinCall>()
-            .unwrap()
-    }
-
-    /// Validator `index` exited at `exit`, withdrawable 256 epochs later (returned).
-    fn exit(&mut self, index: u64, exit: u64) -> u64 {
-        let v = &mut self.d.state.validators[index as usize];
-        v.exit_epoch = Epoch::new(exit);
-        v.withdrawable_epoch = Epoch::new(exit + WITHDRAWABILITY_DELAY);
-        exit + WITHDRAWABILITY_DELAY
-    }
-
-    fn send<C: alloy_sol_types::SolCall>(&mut self, call: &C) -> Receipt {
-        let keeper = self.keeper;
-        self.d.send(keeper, call, U256::ZERO).unwrap()
-    }
-
-    fn settle(&mut self, id: U256, s: &Settlement, j: usize) -> Receipt {
-        let call = s.settle_call(id, j).unwrap();
-        self.send(&call)
-    }
-
-    fn credit(&mut self, id: U256, s: &Settlement, j: usize) -> Receipt {
-        let call = s.credit_call(id, j).unwrap();
-        self.send(&call)
-    }
-
-    fn view<C: alloy_sol_types::SolCall>(&self, call: &C) -> C::Return {
-        self.d.chain.view(self.d.vault, call).unwrap()
-    }
-
-    fn buffer(&self) -> U256 {
-        U256::from(self.view(&Vault::bufferCall {}))
-    }
-
-    fn residual(&self, id: U256) -> U256 {
-        self.view(&Vault::residualOfCall { positionId: id })
-    }
-
-    /// The vault's ETH is buffer + reserved + residuals + what arrived unproven.
-    fn assert_eth_accounted(&self, unproven: U256) {
-        assert_vault_eth_booked(&self.d.chain, self.d.vault, unproven);
-    }
-
-    /// The Rust verifier's reading of withdrawal proof `j` of `s`, against its anchor.
-    fn verified(&self, s: &Settlement, j: usize) -> lsv_proofs::ProvenWithdrawal {
-        let anchor = Anchor {
-            genesis_time: self.d.state.genesis_time,
-            genesis_validators_root: self.d.state.genesis_validators_root,
-            fork_versions: vec![Version([5, 0, 0, 0]), Version([6, 0, 0, 0])],
-        };
-        WithdrawalProof::from_bytes(&s.withdrawal_proofs[j])
-            .unwrap()
-            .verify(s.anchor_root, &anchor, Slot::new(0))
-            .unwrap()
-    }
+/// The Rust verifier's reading of withdrawal proof `j` of `s`, against its anchor.
+fn verified(n: &VaultTest, s: &Settlement, j: usize) -> lsv_proofs::ProvenWithdrawal {
+    let anchor = Anchor {
+        genesis_time: n.d.state.genesis_time,
+        genesis_validators_root: n.d.state.genesis_validators_root,
+        fork_versions: vec![Version([5, 0, 0, 0]), Version([6, 0, 0, 0])],
+    };
+    WithdrawalProof::from_bytes(&s.withdrawal_proofs[j])
+        .unwrap()
+        .verify(s.anchor_root, &anchor, Slot::new(0))
+        .unwrap()
 }
 
 #[test]
 fn one_sweep_block_settles_three_positions_by_three_routes_each_withdrawal_once() {
-    let mut n = Net::new();
-    let ids: Vec<U256> = (0..3).map(|i| n.join(i)).collect();
+    let mut n = VaultTest::devnet(8);
+    let owner = n.d.chain.account("operator");
+    let ids: Vec<U256> = (0..3).map(|i| n.joined(i, owner)).collect();
     let epoch = n.d.state.slot.as_u64() / SLOTS_PER_EPOCH;
     let mut withdrawable = 0;
     for i in 0..3 {
-        withdrawable = n.exit(i, epoch + 1);
+        withdrawable = exit(&mut n, i, epoch + 1);
     }
     // One sweep block pays all three: more than the debt (a residual for the owner), exactly
     // the debt, less (a slashed validator's loss).
@@ -152,7 +97,7 @@ fn one_sweep_block_settles_three_positions_by_three_routes_each_withdrawal_once(
         let s = n.d.settlement(j as u64, &block, route).unwrap();
         block = s.block.clone();
         // Every route reaches the same block, the direct settlement's anchor.
-        let proven = n.verified(&s, j);
+        let proven = verified(&n, &s, j);
         assert_eq!(proven.route, route);
         assert_eq!(proven.slot.as_u64(), sweep_slot);
         assert_eq!(
@@ -229,10 +174,11 @@ fn one_sweep_block_settles_three_positions_by_three_routes_each_withdrawal_once(
 
 #[test]
 fn a_withdrawal_before_the_withdrawable_epoch_is_refused_with_its_slot_and_the_epoch() {
-    let mut n = Net::new();
-    let id = n.join(4);
+    let mut n = VaultTest::devnet(8);
+    let owner = n.d.chain.account("operator");
+    let id = n.joined(4, owner);
     let epoch = n.d.state.slot.as_u64() / SLOTS_PER_EPOCH;
-    let withdrawable = n.exit(4, epoch + 1);
+    let withdrawable = exit(&mut n, 4, epoch + 1);
     let first_slot = withdrawable * SLOTS_PER_EPOCH;
     // Skims of the excess balance while the validator was exiting, not yet withdrawable: one
     // 20 slots before the epoch (within `block_roots` of the anchor), one in the period before.
@@ -263,7 +209,7 @@ fn a_withdrawal_before_the_withdrawable_epoch_is_refused_with_its_slot_and_the_e
         (&old_block, old, WithdrawalRoute::HistoricalSummaries),
     ] {
         let s = n.d.settlement(4, block, route).unwrap();
-        assert_eq!(n.verified(&s, 0).route, route);
+        assert_eq!(verified(&n, &s, 0).route, route);
         assert!(
             matches!(
                 refusal(n.settle(id, &s, 0)),
@@ -302,7 +248,7 @@ fn a_withdrawal_before_the_withdrawable_epoch_is_refused_with_its_slot_and_the_e
 
 #[test]
 fn a_route_that_cannot_reach_the_block_is_refused_before_anything_is_sent() {
-    let mut n = Net::new();
+    let mut n = VaultTest::devnet(8);
     let slot = n.d.state.slot.as_u64();
     let paid = n.d.withdrawal(1, 0, 1);
     let block = n.d.withdrawal_block(slot - 10, &[paid]).unwrap();

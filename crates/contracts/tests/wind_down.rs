@@ -3,125 +3,41 @@
 //! and the ETH that arrives pays the queue first, then the owners pro rata to their last proven
 //! residual. The layout fork is simulated the way it would happen: the beacon state's fork
 //! version becomes one the vault was not deployed with, so every proof fails closed.
+//!
+//! On the [`VaultTest`] fixture's synthetic devnet ([`VaultTest::devnet`]), whose beacon state
+//! the tests edit in place (balances, exits, the fork) and prove as it stands.
 
 mod common;
 
-use common::{assert_vault_eth_booked, ether, gwei, refusal};
+use common::vault::{VaultTest, SECONDS_PER_SLOT};
+use common::{ether, gwei, refusal};
 use lsv_consensus::{Gwei, Version};
 use lsv_contracts::bindings::vault::Vault::{self, VaultErrors as E};
 use lsv_contracts::bindings::Positions;
-use lsv_contracts::devnet::{Devnet, VaultConfig};
 use lsv_contracts::{Address, Receipt, B256, U256};
 use lsv_proofs::ProofParts;
 
-const DELAY: u64 = 30 * 24 * 3600;
-const SECONDS_PER_SLOT: u64 = 12;
 /// An Electra-era fork version the vault does not know (its proofs carry the version as the
 /// layout's witness).
 const UNKNOWN_FORK: [u8; 4] = [0x99, 0, 0, 0];
 
-struct World {
-    d: Devnet,
-    keeper: Address,
+/// A devnet vault whose validators `i` join with `balances[i]` gwei for `owners[i]`.
+fn pool(balances: &[u64], owners: &[&str]) -> (VaultTest, Vec<Address>) {
+    let mut w = VaultTest::devnet(balances.len() as u64);
+    let mut addresses = Vec::new();
+    for (i, (&balance, owner)) in balances.iter().zip(owners).enumerate() {
+        let owner = w.d.chain.account(owner);
+        w.d.state.balances[i] = Gwei::new(balance);
+        w.join(i as u64, owner).expect_success();
+        addresses.push(owner);
+    }
+    (w, addresses)
 }
 
-impl World {
-    /// A devnet whose validators `i` join with `balances[i]` gwei for `owners[i]`.
-    fn new(balances: &[u64], owners: &[&str]) -> (Self, Vec<Address>) {
-        let mut d = Devnet::new(VaultConfig::default(), balances.len() as u64);
-        let keeper = d.chain.account("keeper");
-        let mut addresses = Vec::new();
-        for (i, (&balance, owner)) in balances.iter().zip(owners).enumerate() {
-            let owner = d.chain.account(owner);
-            d.state.balances[i] = Gwei::new(balance);
-            d.join(keeper, i as u64, owner).unwrap().expect_success();
-            addresses.push(owner);
-        }
-        (Self { d, keeper }, addresses)
-    }
-
-    fn view<C: alloy_sol_types::SolCall>(&self, call: &C) -> C::Return {
-        self.d.chain.view(self.d.vault, call).unwrap()
-    }
-
-    /// The earliest time the wind-down may start, as the vault computes it.
-    fn earliest(&self) -> u64 {
-        let epoch: u32 = self.view(&Vault::lastProofEpochCall {});
-        lsv_contracts::Chain::GENESIS_TIME + (u64::from(epoch) + 1) * 32 * SECONDS_PER_SLOT + DELAY
-    }
-
-    /// Opens blocks (without beacon roots in between) until the open block's time is `time`
-    /// or later.
-    fn warp_to(&mut self, time: u64) {
-        let now = self.d.chain.timestamp();
-        let missed = time
-            .saturating_sub(now)
-            .div_ceil(SECONDS_PER_SLOT)
-            .saturating_sub(1);
-        self.d
-            .chain
-            .next_block_after(missed, B256::repeat_byte(0x77));
-        assert!(self.d.chain.timestamp() >= time);
-    }
-
-    fn wind_down_exit(&mut self, from: Address, index: u64, value: u64) -> Receipt {
-        let call = Vault::windDownExitCall {
-            pubkey: self.d.pubkey(index).into(),
-            maxFee: U256::from(value),
-        };
-        self.d.send(from, &call, U256::from(value)).unwrap()
-    }
-
-    fn sweep(&mut self) -> Receipt {
-        let keeper = self.keeper;
-        self.d
-            .send(keeper, &Vault::sweepWindDownCall {}, U256::ZERO)
-            .unwrap()
-    }
-
-    fn mark(&mut self, id: u64, index: u64) -> Receipt {
-        let p = self.d.prove(index, ProofParts::BALANCE).unwrap();
-        let call = Vault::markToProofCall {
-            positionId: U256::from(id),
-            timestamp: p.timestamp,
-            proof: p.bytes.into(),
-        };
-        let keeper = self.keeper;
-        self.d.send(keeper, &call, U256::ZERO).unwrap()
-    }
-
-    fn position(&self, id: u64) -> lsv_contracts::bindings::vault::IVault::Position {
-        self.view(&Vault::positionOfCall {
-            positionId: U256::from(id),
-        })
-    }
-
-    fn buffer(&self) -> U256 {
-        U256::from(self.view(&Vault::bufferCall {}))
-    }
-
-    fn live_debt(&self) -> U256 {
-        U256::from(self.view(&Vault::totalLiveDebtCall {}))
-    }
-
-    fn share(&self, id: u64) -> U256 {
-        self.view(&Vault::windDownShareOfCall {
-            positionId: U256::from(id),
-        })
-    }
-
-    /// The vault's ETH is exactly what it books, plus `unbooked`.
-    fn assert_eth_accounted(&self, unbooked: U256) {
-        assert_vault_eth_booked(&self.d.chain, self.d.vault, unbooked);
-    }
-
-    fn claim_share(&mut self, from: Address, id: u64) -> Receipt {
-        let call = Vault::claimWindDownShareCall {
-            positionId: U256::from(id),
-            recipient: Address::ZERO,
-        };
-        self.d.send(from, &call, U256::ZERO).unwrap()
-    }
+/// `markToProof` of position `id` by a balance proof of validator `index` as the state stands.
+fn mark_to_proof(w: &mut VaultTest, id: u64, index: u64) -> Receipt {
+    let p = w.prove(index);
+    w.mark(U256::from(id), &p, false)
 }
 
 /// The whole path: a fork the vault does not know, silence, exits without proof, the queue
@@ -129,23 +45,19 @@ impl World {
 #[test]
 fn after_an_unknown_layout_fork_the_queue_is_paid_first_then_owners_pro_rata() {
     // Last proven residuals: 1.5, 3 and 0.5 ETH over the 31-ETH debts.
-    let (mut w, owners) = World::new(
+    let (mut w, owners) = pool(
         &[32_500_000_000, 34_000_000_000, 31_500_000_000 + 500_000_000],
         &["alice", "alice", "bob"],
     );
     let (alice, bob) = (owners[0], owners[2]);
     // Validator 2's balance is marked down later: its weight is its last proven residual.
     w.d.state.balances[2] = Gwei::new(31_500_000_000);
-    w.mark(3, 2).expect_success();
-    assert_eq!(w.position(3).lastBalanceGwei.to::<u64>(), 31_500_000_000);
-    let request =
-        w.d.send(
-            alice,
-            &Vault::requestRedeemCall { amount: ether(10) },
-            U256::ZERO,
-        )
-        .unwrap()
-        .expect_success();
+    mark_to_proof(&mut w, 3, 2).expect_success();
+    assert_eq!(
+        w.position(U256::from(3)).lastBalanceGwei.to::<u64>(),
+        31_500_000_000
+    );
+    let request = w.redeem(alice, ether(10)).expect_success();
     assert_eq!(
         request.decode_return::<Vault::requestRedeemCall>().unwrap(),
         U256::ONE
@@ -154,7 +66,7 @@ fn after_an_unknown_layout_fork_the_queue_is_paid_first_then_owners_pro_rata() {
     // The fork: every proof now fails closed, so nothing keeps the vault alive.
     w.d.state.fork.previous_version = w.d.state.fork.current_version;
     w.d.state.fork.current_version = Version(UNKNOWN_FORK);
-    let r = w.mark(1, 0);
+    let r = mark_to_proof(&mut w, 1, 0);
     assert!(!r.is_success());
     assert!(
         matches!(r.revert_error::<E>(), Some(E::UnknownForkVersion(_))),
@@ -169,10 +81,8 @@ fn after_an_unknown_layout_fork_the_queue_is_paid_first_then_owners_pro_rata() {
         matches!(e, E::ProofsNotSilent(ref x) if x.earliest == U256::from(earliest)),
         "{e:?}"
     );
-    assert!(matches!(refusal(w.sweep()), E::NotWindingDown(_)));
-    let r =
-        w.d.send(keeper, &Vault::finishWindDownCall {}, U256::ZERO)
-            .unwrap();
+    assert!(matches!(refusal(w.sweep_wind_down()), E::NotWindingDown(_)));
+    let r = w.finish_wind_down(keeper);
     assert!(matches!(refusal(r), E::NotWindingDown(_)));
 
     // Silence: the first exit without proof starts the wind-down for good.
@@ -191,7 +101,7 @@ fn after_an_unknown_layout_fork_the_queue_is_paid_first_then_owners_pro_rata() {
         ),
         (U256::ONE, U256::from(1_500_000_000u64), ether(62))
     );
-    assert_eq!(w.position(1).status, 4, "Unwinding");
+    assert_eq!(w.position(U256::from(1)).status, 4, "Unwinding");
     let requests =
         w.d.chain
             .next_block(B256::repeat_byte(0x78))
@@ -206,9 +116,12 @@ fn after_an_unknown_layout_fork_the_queue_is_paid_first_then_owners_pro_rata() {
 
     // From now on no proof is taken, even one of a layout the vault knows.
     w.d.state.fork.current_version = w.d.state.fork.previous_version;
-    assert!(matches!(refusal(w.mark(2, 1)), E::WindingDown(_)));
+    assert!(matches!(
+        refusal(mark_to_proof(&mut w, 2, 1)),
+        E::WindingDown(_)
+    ));
     w.d.add_validator(lsv_consensus::PublicKeyBytes([0xee; 48]));
-    let r = w.d.join(keeper, 3, alice).unwrap();
+    let r = w.join(3, alice);
     assert!(matches!(refusal(r), E::WindingDown(_)));
     // An unwound position is not unwound twice; its request is re-sent only after the wait.
     assert!(matches!(
@@ -216,30 +129,25 @@ fn after_an_unknown_layout_fork_the_queue_is_paid_first_then_owners_pro_rata() {
         E::ExitRequestTooSoon(_)
     ));
     // Unknown keys have no position.
-    let r =
-        w.d.send(
-            keeper,
-            &Vault::windDownExitCall {
-                pubkey: vec![0xee; 48].into(),
-                maxFee: U256::ONE,
-            },
-            U256::ONE,
-        )
-        .unwrap();
+    let unknown = Vault::windDownExitCall {
+        pubkey: vec![0xee; 48].into(),
+        maxFee: U256::ONE,
+    };
+    let r = w.send_value(keeper, &unknown, U256::ONE);
     assert!(matches!(refusal(r), E::InvalidPositionStatus(_)));
 
     // Validator 0's 32.5 ETH arrives first: all of it to the queue, repaying live debt. The
     // rest of the surplus waits until every position is counted.
     w.d.chain.credit_withdrawal(w.d.vault, 32_500_000_000);
     w.assert_eth_accounted(gwei(32_500_000_000));
-    let r = w.sweep().expect_success();
+    let r = w.sweep_wind_down().expect_success();
     let ev = &r.events_from::<Vault::WindDownSwept>(w.d.vault)[0];
     assert_eq!(
         (ev.amount, ev.toQueue, ev.toOwners),
         (gwei(32_500_000_000), gwei(32_500_000_000), U256::ZERO)
     );
-    assert_eq!(w.live_debt(), debt - gwei(32_500_000_000));
-    assert!(matches!(refusal(w.sweep()), E::NothingToSweep(_)));
+    assert_eq!(w.total_debt(), debt - gwei(32_500_000_000));
+    assert!(matches!(refusal(w.sweep_wind_down()), E::NothingToSweep(_)));
     w.assert_eth_accounted(U256::ZERO);
 
     // The two others are unwound (any caller; an overpaid fee is refunded).
@@ -260,10 +168,10 @@ fn after_an_unknown_layout_fork_the_queue_is_paid_first_then_owners_pro_rata() {
     // owners in proportion 1.5 : 3 : 0.5.
     w.d.chain.credit_withdrawal(w.d.vault, 34_000_000_000);
     w.d.chain.credit_withdrawal(w.d.vault, 31_500_000_000);
-    let r = w.sweep().expect_success();
+    let r = w.sweep_wind_down().expect_success();
     let ev = &r.events_from::<Vault::WindDownSwept>(w.d.vault)[0];
     assert_eq!((ev.toQueue, ev.toOwners), (gwei(60_500_000_000), ether(5)));
-    assert_eq!(w.live_debt(), U256::ZERO);
+    assert_eq!(w.total_debt(), U256::ZERO);
     let outstanding: U256 = w.view(&Vault::outstandingCall {});
     assert_eq!(outstanding, ether(93));
     assert_eq!(
@@ -273,30 +181,22 @@ fn after_an_unknown_layout_fork_the_queue_is_paid_first_then_owners_pro_rata() {
     );
     w.assert_eth_accounted(U256::ZERO);
     assert_eq!(
-        [w.share(1), w.share(2), w.share(3)],
+        [
+            w.wind_down_share(U256::from(1)),
+            w.wind_down_share(U256::from(2)),
+            w.wind_down_share(U256::from(3))
+        ],
         [gwei(1_500_000_000), ether(3), gwei(500_000_000)]
     );
 
     // The queue is paid at par.
-    let keeper_call = Vault::finalizeCall {
-        upToRequestId: U256::ONE,
-    };
-    let f =
-        w.d.send(keeper, &keeper_call, U256::ZERO)
-            .unwrap()
-            .expect_success();
+    let f = w.finalize(1).expect_success();
     assert_eq!(
         f.events_from::<Vault::Finalized>(w.d.vault)[0].rate,
         ether(1)
     );
     let before = w.d.chain.balance(alice);
-    let claim = Vault::claimCall {
-        requestId: U256::ONE,
-        checkpointHint: U256::ONE,
-    };
-    w.d.send(keeper, &claim, U256::ZERO)
-        .unwrap()
-        .expect_success();
+    w.claim(1, 1).expect_success();
     assert_eq!(w.d.chain.balance(alice) - before, ether(10));
 
     // Owners claim their share; the claim moves with the position token.
@@ -310,7 +210,7 @@ fn after_an_unknown_layout_fork_the_queue_is_paid_first_then_owners_pro_rata() {
         .send(alice, w.d.positions, &transfer, U256::ZERO)
         .unwrap()
         .expect_success();
-    let e = refusal(w.claim_share(alice, 2));
+    let e = refusal(w.claim_wind_down_share(alice, U256::from(2)));
     assert!(matches!(e, E::NotPositionOwner(_)), "{e:?}");
     for (holder, id, amount) in [
         (alice, 1, gwei(1_500_000_000)),
@@ -318,30 +218,26 @@ fn after_an_unknown_layout_fork_the_queue_is_paid_first_then_owners_pro_rata() {
         (bob, 3, gwei(500_000_000)),
     ] {
         let before = w.d.chain.balance(holder);
-        let r = w.claim_share(holder, id).expect_success();
+        let r = w
+            .claim_wind_down_share(holder, U256::from(id))
+            .expect_success();
         let ev = &r.events_from::<Vault::WindDownShareClaimed>(w.d.vault)[0];
         assert_eq!((ev.owner, ev.amount), (holder, amount));
         assert_eq!(w.d.chain.balance(holder) - before, amount);
         assert!(matches!(
-            refusal(w.claim_share(holder, id)),
+            refusal(w.claim_wind_down_share(holder, U256::from(id))),
             E::NoWindDownShare(_)
         ));
     }
     w.assert_eth_accounted(U256::ZERO);
     assert_eq!(U256::from(w.view(&Vault::ownerPoolOwedCall {})), U256::ZERO);
 
-    // The wait ends DELAY after the start; nothing was left to write off.
-    let e = refusal(
-        w.d.send(keeper, &Vault::finishWindDownCall {}, U256::ZERO)
-            .unwrap(),
-    );
+    // The wait ends WIND_DOWN_DELAY after the start; nothing was left to write off.
+    let e = refusal(w.finish_wind_down(keeper));
     assert!(matches!(e, E::WindDownNotOver(_)), "{e:?}");
     let start: u64 = w.view(&Vault::windDownStartedAtCall {}).to();
-    w.warp_to(start + DELAY);
-    let r =
-        w.d.send(keeper, &Vault::finishWindDownCall {}, U256::ZERO)
-            .unwrap()
-            .expect_success();
+    w.warp_to(start + w.config.wind_down_delay);
+    let r = w.finish_wind_down(keeper).expect_success();
     let ev = &r.events_from::<Vault::WindDownFinished>(w.d.vault)[0];
     assert_eq!(
         (ev.debtWrittenOff, ev.debtNotUnwound),
@@ -354,7 +250,7 @@ fn after_an_unknown_layout_fork_the_queue_is_paid_first_then_owners_pro_rata() {
 /// the vault alive.
 #[test]
 fn debt_that_never_arrives_is_written_off_when_the_wait_ends() {
-    let (mut w, owners) = World::new(
+    let (mut w, owners) = pool(
         &[32_000_000_000, 33_000_000_000, 32_000_000_000],
         &["alice", "bob", "carol"],
     );
@@ -363,20 +259,13 @@ fn debt_that_never_arrives_is_written_off_when_the_wait_ends() {
     // Validator 1 is proven exiting before anything else happens.
     let epoch = w.d.state.slot.as_u64() / 32;
     w.d.state.validators[1].exit_epoch = lsv_consensus::Epoch::new(epoch + 4);
-    let p = w.d.prove(1, ProofParts::VALIDATOR).unwrap();
-    let call = Vault::markExitingCall {
-        positionId: U256::from(2),
-        timestamp: p.timestamp,
-        proof: p.bytes.into(),
-    };
-    w.d.send(keeper, &call, U256::ZERO)
-        .unwrap()
-        .expect_success();
+    let p = w.prove_with(1, ProofParts::VALIDATOR, |_| {});
+    w.mark_exiting(U256::from(2), &p).expect_success();
 
     // A proof of a later state keeps the vault alive: the earliest start moves with it.
     let first = w.earliest();
     w.d.state.slot = lsv_consensus::Slot::new(w.d.state.slot.as_u64() + 32 * 1_000);
-    w.mark(1, 0).expect_success();
+    mark_to_proof(&mut w, 1, 0).expect_success();
     let later = w.earliest();
     assert_eq!(later, first + 1_000 * 32 * SECONDS_PER_SLOT);
     w.warp_to(first);
@@ -400,10 +289,10 @@ fn debt_that_never_arrives_is_written_off_when_the_wait_ends() {
 
     // Validator 2 is never asked to exit; 32 + 33 ETH arrive, all of it for the queue.
     w.d.chain.credit_withdrawal(w.d.vault, 65_000_000_000);
-    let r = w.sweep().expect_success();
+    let r = w.sweep_wind_down().expect_success();
     let ev = &r.events_from::<Vault::WindDownSwept>(w.d.vault)[0];
     assert_eq!((ev.toQueue, ev.toOwners), (ether(65), U256::ZERO));
-    assert_eq!(w.live_debt(), ether(28));
+    assert_eq!(w.total_debt(), ether(28));
     let backing: U256 = w.view(&Vault::backingCall {});
     assert_eq!(
         backing,
@@ -413,42 +302,21 @@ fn debt_that_never_arrives_is_written_off_when_the_wait_ends() {
 
     // The wait ends: 28 ETH never arrived, validator 2's 31 was never unwound.
     let start: u64 = w.view(&Vault::windDownStartedAtCall {}).to();
-    w.warp_to(start + DELAY);
-    let r =
-        w.d.send(bob, &Vault::finishWindDownCall {}, U256::ZERO)
-            .unwrap()
-            .expect_success();
+    w.warp_to(start + w.config.wind_down_delay);
+    let r = w.finish_wind_down(bob).expect_success();
     let ev = &r.events_from::<Vault::WindDownFinished>(w.d.vault)[0];
     assert_eq!(
         (ev.debtWrittenOff, ev.debtNotUnwound),
         (ether(28), ether(31))
     );
-    let e = refusal(
-        w.d.send(bob, &Vault::finishWindDownCall {}, U256::ZERO)
-            .unwrap(),
-    );
+    let e = refusal(w.finish_wind_down(bob));
     assert!(matches!(e, E::WindDownNotOver(_)), "once: {e:?}");
     let backing: U256 = w.view(&Vault::backingCall {});
     assert_eq!(backing, ether(65));
 
     // Finalization pays what there is: 65/93 per sETH.
-    w.d.send(
-        alice,
-        &Vault::requestRedeemCall { amount: ether(31) },
-        U256::ZERO,
-    )
-    .unwrap()
-    .expect_success();
-    let f =
-        w.d.send(
-            keeper,
-            &Vault::finalizeCall {
-                upToRequestId: U256::ONE,
-            },
-            U256::ZERO,
-        )
-        .unwrap()
-        .expect_success();
+    w.redeem(alice, ether(31)).expect_success();
+    let f = w.finalize(1).expect_success();
     let rate = ether(65) * ether(1) / ether(93);
     let ev = &f.events_from::<Vault::Finalized>(w.d.vault)[0];
     assert_eq!(
@@ -465,9 +333,9 @@ fn debt_that_never_arrives_is_written_off_when_the_wait_ends() {
     assert_eq!(w.d.chain.next_block(B256::ZERO).withdrawals.len(), 1);
     // No surplus reached the owners: the queue was never at par.
     for (holder, id) in [(alice, 1), (bob, 2), (owners[2], 3)] {
-        assert_eq!(w.share(id), U256::ZERO);
+        assert_eq!(w.wind_down_share(U256::from(id)), U256::ZERO);
         assert!(matches!(
-            refusal(w.claim_share(holder, id)),
+            refusal(w.claim_wind_down_share(holder, U256::from(id))),
             E::NoWindDownShare(_)
         ));
     }
@@ -481,10 +349,11 @@ fn a_vault_deployed_long_after_genesis_is_not_silent_at_birth() {
     let mut chain = lsv_contracts::Chain::new();
     chain.next_block_after(10_000_000, B256::repeat_byte(1));
     let now = chain.timestamp();
-    let d = Devnet::new(VaultConfig::default(), 1);
+    // The fixture's vault only lends its beacon chain's anchor and parameters.
+    let w = VaultTest::devnet(1);
     let anchor = (
-        d.state.genesis_time,
-        d.state.genesis_validators_root,
+        w.d.state.genesis_time,
+        w.d.state.genesis_validators_root,
         B256::repeat_byte(0x05),
     );
     let deployment = lsv_contracts::devnet::Deployment::deploy(
@@ -492,7 +361,7 @@ fn a_vault_deployed_long_after_genesis_is_not_silent_at_birth() {
         Address::repeat_byte(0xa7),
         anchor,
         0,
-        &VaultConfig::default(),
+        &w.config,
     );
     let epoch: u32 = chain
         .view(deployment.vault, &Vault::lastProofEpochCall {})
@@ -508,7 +377,8 @@ fn a_vault_deployed_long_after_genesis_is_not_silent_at_birth() {
         .send(someone, deployment.vault, &call, U256::ONE)
         .unwrap();
     let e = refusal(r);
-    let earliest = genesis + (u64::from(epoch) + 1) * 32 * SECONDS_PER_SLOT + DELAY;
+    let earliest =
+        genesis + (u64::from(epoch) + 1) * 32 * SECONDS_PER_SLOT + w.config.wind_down_delay;
     assert!(
         matches!(e, E::ProofsNotSilent(ref x) if x.earliest == U256::from(earliest)),
         "{e:?}"

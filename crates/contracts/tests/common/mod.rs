@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests: deposit data and an independent deposit tree; the
-//! vault's named refusals and its ETH bookkeeping.
+//! vault's named refusals and its ETH bookkeeping; and [`vault::VaultTest`], the one fixture of
+//! the vault's suites.
 #![allow(dead_code)]
+
+pub mod vault;
 
 use lsv_consensus::containers::DepositData;
 use lsv_consensus::{Gwei, PublicKeyBytes, SignatureBytes};

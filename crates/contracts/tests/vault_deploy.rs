@@ -1,0 +1,193 @@
+//! The vault's deployment (`contracts/src/Vault.sol`, constructor) and the key-generation
+//! binding, in revm on the [`VaultTest`] fixture (the consensus-spec genesis state's chain):
+//!
+//! - the vault creates its tokens and fixes every parameter (mint, eject threshold and reward,
+//!   caps, policy, credentials, the dev verifier's attester);
+//! - the dev verifier refuses a zero attester; the vault refuses each unusable constructor
+//!   argument by its index (zero verifier, anchor, caps, delays; a withdrawal verifier that is
+//!   not a contract or is anchored to another chain);
+//! - the binding is the documented sha256 over its 228-byte preimage, computed here
+//!   independently of the contract, and the domain tag is sha256 of its name.
+
+mod common;
+
+use alloy_sol_types::SolValue;
+use common::ether;
+use common::vault::{
+    binding, credentials, genesis_state, min_redeem, VaultTest, MAX_VALIDATORS, POLICY_HASH,
+};
+use lsv_contracts::artifacts::{VAULT, WITHDRAWAL_VERIFIER};
+use lsv_contracts::bindings::vault::Vault::{self, VaultErrors as E};
+use lsv_contracts::bindings::{DevAttestationVerifier, Positions, SETH as Seth};
+use lsv_contracts::devnet::CAPELLA_SLOT;
+use lsv_contracts::{Address, Chain, B256, U256};
+use sha2::{Digest, Sha256};
+
+/// Mainnet Electra and Fulu versions, packed from the most significant end.
+const FORK_VERSIONS: B256 = {
+    let mut v = [0u8; 32];
+    v[0] = 5;
+    v[4] = 6;
+    B256::new(v)
+};
+
+#[test]
+fn deploy_creates_its_tokens_and_fixes_every_parameter() {
+    let w = VaultTest::new();
+    assert_eq!(
+        w.d.chain.view(w.d.seth, &Seth::VAULTCall {}).unwrap(),
+        w.d.vault
+    );
+    assert_eq!(
+        w.d.chain
+            .view(w.d.positions, &Positions::VAULTCall {})
+            .unwrap(),
+        w.d.vault
+    );
+    assert_eq!(w.view(&Vault::VERIFIERCall {}), w.d.verifier);
+    assert_eq!(w.view(&Vault::MINTCall {}), ether(31));
+    assert_eq!(w.view(&Vault::EJECT_BELOW_GWEICall {}), 31_990_000_000);
+    assert_eq!(
+        w.view(&Vault::EJECT_REWARDCall {}),
+        ether(1) / U256::from(10)
+    );
+    assert_eq!(
+        w.view(&Vault::MAX_VALIDATORSCall {}),
+        U256::from(MAX_VALIDATORS)
+    );
+    assert_eq!(w.view(&Vault::MIN_REDEEMCall {}), min_redeem());
+    assert_eq!(w.view(&Vault::POLICY_HASHCall {}), POLICY_HASH);
+    assert_eq!(
+        w.view(&Vault::WITHDRAWAL_CREDENTIALSCall {}),
+        credentials(w.d.vault)
+    );
+    assert_eq!(
+        w.d.chain
+            .view(w.d.verifier, &DevAttestationVerifier::ATTESTERCall {})
+            .unwrap(),
+        w.d.attester()
+    );
+}
+
+#[test]
+fn the_dev_verifier_refuses_a_zero_attester() {
+    let mut chain = Chain::new();
+    let err = chain
+        .deploy(
+            &lsv_contracts::artifacts::DEV_ATTESTATION_VERIFIER,
+            &Address::ZERO.abi_encode(),
+        )
+        .unwrap_err();
+    assert!(matches!(
+        err.revert_error::<DevAttestationVerifier::DevAttestationVerifierErrors>(),
+        Some(DevAttestationVerifier::DevAttestationVerifierErrors::ZeroAttester(_))
+    ));
+}
+
+#[test]
+fn unusable_constructor_arguments_are_refused() {
+    let mut chain = Chain::new();
+    let s = genesis_state();
+    let verifier = Address::repeat_byte(1);
+    let good = (s.genesis_time, s.genesis_validators_root, FORK_VERSIONS);
+    let deploy_withdrawals = |chain: &mut Chain, anchor: (u64, B256, B256)| {
+        chain
+            .deploy(
+                &WITHDRAWAL_VERIFIER,
+                &(anchor, CAPELLA_SLOT).abi_encode_params(),
+            )
+            .unwrap()
+    };
+    let withdrawals = deploy_withdrawals(&mut chain, good);
+    let foreign = deploy_withdrawals(
+        &mut chain,
+        (s.genesis_time, B256::repeat_byte(9), FORK_VERSIONS),
+    );
+    let args = |index: u64| {
+        let mut a = (
+            verifier,
+            good,
+            U256::ONE,
+            1u64,
+            U256::ONE,
+            U256::ONE,
+            B256::ZERO,
+            withdrawals,
+            U256::ONE,
+        );
+        match index {
+            0 => a.0 = Address::ZERO,
+            1 => a.1 = (1, B256::ZERO, B256::ZERO),
+            2 => a.2 = U256::ZERO,
+            4 => a.4 = U256::ZERO,
+            5 => a.5 = U256::ZERO,
+            8 => a.8 = U256::ZERO,
+            _ => {}
+        }
+        a
+    };
+    let mut cases: Vec<_> = [0u64, 1, 2, 4, 5, 8].map(|i| (i, args(i))).to_vec();
+    // Position ids and counts are 32-bit.
+    let mut a = args(2);
+    a.2 = U256::from(u32::MAX) + U256::ONE;
+    cases.push((2, a));
+    // The withdrawal verifier must be a contract anchored to the same chain.
+    for bad in [Address::repeat_byte(7), foreign] {
+        let mut a = args(7);
+        a.7 = bad;
+        cases.push((7, a));
+    }
+    for (index, args) in cases {
+        let err = chain.deploy(&VAULT, &args.abi_encode_params()).unwrap_err();
+        match err.revert_error::<E>() {
+            Some(E::InvalidConstructorArgument(e)) => assert_eq!(e.index, U256::from(index)),
+            other => panic!("{index}: {other:?}"),
+        }
+    }
+    chain.deploy(&VAULT, &args(7).abi_encode_params()).unwrap();
+}
+
+#[test]
+fn the_binding_is_the_documented_sha256_and_the_tag_is_sha256_of_its_name() {
+    let w = VaultTest::new();
+    let tag = w.view(&Vault::DOMAIN_TAGCall {});
+    assert_eq!(tag.as_slice(), Sha256::digest(b"lsv/keygen/v1").as_slice());
+    let pubkey = genesis_state().validators[9].pubkey.0.to_vec();
+    let owner = Address::repeat_byte(0x0e);
+    let on_chain = w.view(&Vault::keyGenerationBindingCall {
+        pubkey: pubkey.clone().into(),
+        owner,
+    });
+    let here = binding(
+        &pubkey,
+        credentials(w.d.vault),
+        owner,
+        Chain::CHAIN_ID,
+        genesis_state().genesis_validators_root,
+        POLICY_HASH,
+    );
+    assert_eq!(on_chain, here);
+    // 228 bytes of preimage: every field counts.
+    assert_ne!(
+        here,
+        binding(
+            &pubkey,
+            credentials(w.d.vault),
+            owner,
+            1,
+            genesis_state().genesis_validators_root,
+            POLICY_HASH
+        )
+    );
+    let short = w.d.chain.view(
+        w.d.vault,
+        &Vault::keyGenerationBindingCall {
+            pubkey: vec![1u8; 47].into(),
+            owner,
+        },
+    );
+    assert!(matches!(
+        short.unwrap_err().revert_error::<E>(),
+        Some(E::InvalidPubkeyLength(_))
+    ));
+}
