@@ -2,7 +2,7 @@
 pragma solidity 0.8.37;
 
 import {IAttestationVerifier} from "./interfaces/IAttestationVerifier.sol";
-import {IWithdrawalVerifier} from "./interfaces/IWithdrawalVerifier.sol";
+import {IProofVerifier} from "./interfaces/IProofVerifier.sol";
 import {ValidatorProofs} from "./lib/ValidatorProofs.sol";
 import {VaultBase} from "./vault/VaultBase.sol";
 import {VaultExits} from "./vault/VaultExits.sol";
@@ -49,9 +49,9 @@ contract Vault is VaultJoin, VaultQueue, VaultExits, VaultSettlement, VaultWindD
         uint256 exitResendBlocks,
         uint256 minRedeem,
         bytes32 policyHash,
-        IWithdrawalVerifier withdrawalVerifier,
+        IProofVerifier proofVerifier,
         uint256 windDownDelay
     )
-        VaultBase(verifier, anchor, maxValidators, inactivityTrigger, exitResendBlocks, minRedeem, policyHash, withdrawalVerifier, windDownDelay)
+        VaultBase(verifier, anchor, maxValidators, inactivityTrigger, exitResendBlocks, minRedeem, policyHash, proofVerifier, windDownDelay)
     {}
 }

@@ -29,48 +29,54 @@ interface IVault {
         NotActive,
         /// An exit request for it was sent less than `EXIT_RESEND_BLOCKS` blocks ago.
         ExitRecentlyRequested,
-        /// Proven: `activation_epoch` is after the proven state's epoch.
+        /// Proven: not active in the current epoch (`activation_epoch` after it, or not yet
+        /// scheduled in a state too recent for it to have been activated since).
         NotYetActive,
-        /// Proven: active for fewer than `SHARD_COMMITTEE_PERIOD` epochs (the consensus layer
-        /// would ignore the request).
+        /// Proven: active for fewer than `SHARD_COMMITTEE_PERIOD` epochs at the current epoch (the
+        /// consensus layer would ignore the request, `process_withdrawal_request`).
         ActiveTooShort,
         /// Proven: `exit_epoch` is not FAR_FUTURE (the position is then also marked exiting).
         Exiting
     }
 
     /// @notice What the vault records for one joined validator: two storage words, of which join
-    /// and exit requests write only the first (the shortfall stays zero until a loss is proven). The key's hash is
-    /// the index `positionIdOf`; the debt is derived (`debtOf`: `MINT`, plus `EJECT_REWARD` once
-    /// the reward was paid), so neither takes a word of its own.
+    /// and exit requests write only the first (the second stays zero until a loss, a slashing or
+    /// a settlement is proven). The key's hash is the index `positionIdOf`; the debt is derived
+    /// (`debtOf`: `MINT` plus the eject reward paid for it), so neither takes a word of its own.
     struct Position {
+        // word 1
         /// The validator's index in the beacon registry (below `VALIDATOR_REGISTRY_LIMIT` = 2^40,
         /// consensus specs, phase0 "Misc").
         uint40 validatorIndex;
-        /// `activation_epoch` as last proven (at join, then by every later proof).
-        uint64 activationEpoch;
         /// The slot of the newest state proven for this validator (2^40 slots: 400,000 years).
         uint40 lastProofSlot;
         /// The block number of the last EIP-7002 exit request sent for it (0: none).
         uint40 lastExitRequestBlock;
         Status status;
-        /// Whether the eject reward has been paid for it (its debt is then 31.1 ETH).
-        bool rewardPaid;
-        /// Whether an exit request was sent for it (`eject`, `demandExit`) and it is not yet
-        /// proven exiting: its debt is then counted in `pendingExitDebt` (cleared when it is
-        /// marked exiting).
+        /// Whether an exit request the consensus layer honours was sent for it (`eject`,
+        /// `demandExit`) and it is not yet proven exiting: its debt is then part of
+        /// `exitingDebt`.
         bool exitRequested;
-        /// The balance in gwei of the newest state proven with a balance (join's, then every
-        /// later one), capped at 2^48 - 1 (281,474 ETH). What it exceeds the debt by is the
-        /// position's weight in a wind-down.
+        /// The balance in gwei of the newest state proven with a balance before the validator's
+        /// withdrawable epoch (join's, then every later one), capped at 2^48 - 1 (281,474 ETH).
+        /// What it exceeds the debt by is the position's weight in a wind-down.
         uint48 lastBalanceGwei;
-        /// The provisional loss recorded against it, in wei (`debt - min(debt, balance)`, from
-        /// the newest balance proven).
-        uint128 shortfall;
-        /// Whether a proof showed it slashed (`markSlashed`).
-        bool slashed;
+        /// The eject reward paid for it, in gwei (0: none yet; at most `EJECT_REWARD`, and never
+        /// more than the proven balance above `MINT`): its debt is `MINT` plus this.
+        uint32 rewardGwei;
+        // word 2
+        /// The provisional loss recorded against it, in wei: `debt - min(debt, balance)` for the
+        /// newest balance proven, or the whole debt while a slashing's penalty is pending.
+        uint96 shortfall;
         /// Once `Closed`: what its withdrawals have not yet repaid of its debt, in wei (a realised
         /// loss, which later withdrawals of the validator repay first).
         uint96 unpaidDebt;
+        /// Whether a proof showed it slashed.
+        bool slashed;
+        /// Whether the newest proof showing it slashed was of a state before the slashing's
+        /// correlation penalty (`process_slashings`): its shortfall is then the worst case and it
+        /// counts in `slashingsPending`.
+        bool penaltyPending;
     }
 
     // ---- events ---------------------------------------------------------------------------------
@@ -106,27 +112,28 @@ interface IVault {
     /// itself, unless the owner chose another with `claimTo`).
     event Claimed(uint256 indexed requestId, address indexed owner, address recipient, uint256 amount);
     /// @notice `caller` ejected position `positionId` on a proof of state `slot` showing
-    /// `balanceGwei` and `inactivityScore`; `rewarded` says whether the eject reward was paid.
+    /// `balanceGwei` and `inactivityScore` (0 if the proof did not carry it); `reward` is the sETH
+    /// (wei) minted to the caller for it (0 if none).
     event Ejected(
         uint256 indexed positionId,
         address indexed caller,
         uint64 balanceGwei,
         uint64 inactivityScore,
         uint64 slot,
-        bool rewarded
+        uint256 reward
     );
     /// @notice A full-exit request (EIP-7002) for position `positionId` was queued, `requester`
-    /// paying `fee` wei. `pendingExitDebt` is the total after the request: a first request adds
-    /// the position's debt to it, a reward paid on an already flagged position `EJECT_REWARD`.
-    event ExitRequested(uint256 indexed positionId, address indexed requester, uint256 fee, uint256 pendingExitDebt);
-    /// @notice Position `positionId` was proven exiting (`exitEpoch`, state `slot`); its `debt`
-    /// joined `exitingDebt`.
-    event MarkedExiting(uint256 indexed positionId, uint64 exitEpoch, uint64 slot, uint256 debt);
-    /// @notice Position `positionId`, whose exit was requested, was proven exiting: its `debt`
-    /// left `pendingExitDebt` (now `pendingExitDebt`) for `exitingDebt`.
-    event PendingExitProven(uint256 indexed positionId, uint256 debt, uint256 pendingExitDebt);
-    /// @notice Position `positionId` was proven slashed in state `slot`.
-    event MarkedSlashed(uint256 indexed positionId, uint64 slot);
+    /// paying `fee` wei. `exitingDebt` is the total after the request: a first request adds the
+    /// position's debt to it, a reward paid on a position already counted the reward.
+    event ExitRequested(uint256 indexed positionId, address indexed requester, uint256 fee, uint256 exitingDebt);
+    /// @notice Position `positionId` was proven exiting (`exitEpoch`, state `slot`); `exitingDebt`
+    /// is the total after it (it counted the position's debt already if its exit was requested).
+    event MarkedExiting(uint256 indexed positionId, uint64 exitEpoch, uint64 slot, uint256 exitingDebt);
+    /// @notice A proof of state `slot` showed position `positionId` slashed; `penaltyPending`
+    /// says whether the slashing's correlation penalty was still to come (the position then
+    /// carries its worst case), and `slashingsPending` is the count of such positions after it.
+    /// Emitted when the position's slashed or pending flag changes.
+    event MarkedSlashed(uint256 indexed positionId, uint64 slot, bool penaltyPending, uint256 slashingsPending);
     /// @notice A proof of state `slot` showed position `positionId` at `balanceGwei`: its
     /// provisional shortfall is now `shortfall` wei, the pool's `totalShortfall`.
     event ShortfallMarked(
@@ -169,20 +176,29 @@ interface IVault {
     /// @notice `owner`, holder of position `positionId`, was paid its residual `amount` at `recipient`.
     event ResidualClaimed(uint256 indexed positionId, address indexed owner, address recipient, uint256 amount);
 
+    /// @notice `caller` sent a proof of state `slot` only to show that the vault can still read
+    /// the beacon chain: the wind-down's silence starts again.
+    event Heartbeat(address indexed caller, uint64 slot);
     /// @notice No proof had been accepted since epoch `lastProofEpoch` for `WIND_DOWN_DELAY`
-    /// seconds: the vault winds down. `debtToUnwind` is the live debt whose positions are to be
-    /// asked to exit.
-    event WindDownStarted(uint256 lastProofEpoch, uint256 debtToUnwind, address indexed caller);
+    /// seconds: `caller` gave notice that the wind-down may start at `earliestStart` (unix time),
+    /// unless a proof is accepted before then.
+    event WindDownNoticed(uint256 lastProofEpoch, uint256 earliestStart, address indexed caller);
+    /// @notice The silence outlasted the notice: the vault winds down. `debtToUnwind` is the live
+    /// debt whose positions are to be asked to exit; `sethOutstanding` the sETH (supply and open
+    /// requests) that shares, pro rata, what arrives up to par.
+    event WindDownStarted(uint256 lastProofEpoch, uint256 debtToUnwind, uint256 sethOutstanding, address indexed caller);
     /// @notice Position `positionId` was unwound: it now waits for its ETH, weighing
     /// `weightGwei` (its last proven residual) in the owners' share; `debtToUnwind` is what is
     /// left of the live debt to unwind.
     event PositionUnwound(uint256 indexed positionId, address indexed caller, uint256 weightGwei, uint256 debtToUnwind);
-    /// @notice `amount` wei arrived without proof during the wind-down: `toQueue` joined the
-    /// buffer (repaying live debt), `toOwners` the owners' pro-rata share.
-    event WindDownSwept(uint256 amount, uint256 toQueue, uint256 toOwners);
-    /// @notice The wind-down's waiting time ended: `debtWrittenOff` of live debt never arrived and
-    /// is a realised loss; positions not unwound by now take no part in the owners' share.
-    event WindDownFinished(uint256 debtWrittenOff, uint256 debtNotUnwound);
+    /// @notice `amount` wei was free during the wind-down (the buffer and what arrived without
+    /// proof): `toSeth` was booked to the sETH outstanding at the start (claimed with
+    /// `claimWindDownRedemption`), `toOwners` to the owners' pro-rata share; the rest stays in the
+    /// buffer until it can be booked.
+    event WindDownSwept(uint256 amount, uint256 toSeth, uint256 toOwners);
+    /// @notice `owner` of wind-down request `requestId` was paid `amount` more of its pro-rata
+    /// share at `recipient`.
+    event WindDownRedemptionClaimed(uint256 indexed requestId, address indexed owner, address recipient, uint256 amount);
     /// @notice `owner`, holder of unwound position `positionId`, was paid `amount` of its share at
     /// `recipient`.
     event WindDownShareClaimed(uint256 indexed positionId, address indexed owner, address recipient, uint256 amount);
@@ -193,10 +209,15 @@ interface IVault {
     error WindingDown();
     /// @notice The vault is not winding down.
     error NotWindingDown();
-    /// @notice A proof was accepted too recently: the wind-down may start at `earliest` (unix time).
+    /// @notice A proof was accepted too recently: notice of a wind-down may be given at `earliest`
+    /// (unix time).
     error ProofsNotSilent(uint256 earliest);
-    /// @notice The wind-down may finish at `earliest` (unix time), not before.
-    error WindDownNotOver(uint256 earliest);
+    /// @notice No notice of the wind-down stands (none was given, or a proof was accepted since).
+    error WindDownNotNoticed();
+    /// @notice The wind-down's notice runs until `earliest` (unix time).
+    error WindDownNoticeRunning(uint256 earliest);
+    /// @notice Request `requestId` has nothing more to claim from the wind-down now.
+    error NoWindDownRedemption(uint256 requestId);
     /// @notice No ETH arrived since the last sweep.
     error NothingToSweep();
     /// @notice Position `positionId` has no wind-down share to claim now.
@@ -207,7 +228,8 @@ interface IVault {
     error InvalidOwner(address owner);
     /// @notice The key with hash `pubkeyHash` already joined, as position `positionId`.
     error AlreadyJoined(bytes32 pubkeyHash, uint256 positionId);
-    /// @notice `MAX_VALIDATORS` (`max`) positions exist already.
+    /// @notice Another join would take the live debt above `MAX_VALIDATORS * MINT` (`max`
+    /// validators' worth).
     error PoolFull(uint256 max);
     /// @notice The proof does not carry the validator's balance, which this call needs.
     error BalanceNotProven();
@@ -232,6 +254,9 @@ interface IVault {
     error InvalidFinalizeTarget(uint256 upTo, uint256 lastFinalized, uint256 lastRequest);
     /// @notice Finalizing needs `needed` wei, the buffer holds `buffer`.
     error InsufficientBuffer(uint256 needed, uint256 buffer);
+    /// @notice The rate is below par and `count` slashed positions still await their correlation
+    /// penalty: finalization waits until their outcome is proven.
+    error SlashingPenaltyPending(uint256 count);
     /// @notice Request `requestId` does not exist or is not finalized yet.
     error RequestNotFinalized(uint256 requestId);
     /// @notice Request `requestId` was paid already.
@@ -272,23 +297,28 @@ interface IVault {
     error ExitRequestTooSoon(uint256 positionId, uint256 lastRequestBlock, uint256 earliestBlock);
     /// @notice The proven `exit_epoch` is FAR_FUTURE: the validator is not exiting.
     error NotExiting();
+    /// @notice The proven state (epoch `epoch`) is at or past the validator's withdrawable epoch
+    /// `withdrawableEpoch`: its balance may have been swept to the vault already, so only
+    /// settlement may speak for it from then on.
+    error ValidatorWithdrawable(uint64 withdrawableEpoch, uint64 epoch);
     /// @notice The proven `slashed` flag is false.
     error NotSlashed();
-    /// @notice Open redemptions `open` (sETH wei) do not exceed `covered` (buffer + exiting debt +
-    /// pending exit debt): no position's exit may be demanded, except re-sending a request.
+    /// @notice Open redemptions `open` (sETH wei) do not exceed `covered` (buffer + exiting debt):
+    /// no position's exit may be demanded, except re-sending a request.
     error NoDemand(uint256 open, uint256 covered);
     /// @notice The demand-exit order is at position `cursor`, not `positionId`.
     error NotDemandCursor(uint256 positionId, uint256 cursor);
-    /// @notice Position `positionId` cannot be asked to exit now (`reason`): skip it instead.
-    error DemandExitIneligible(uint256 positionId, SkipReason reason);
+    /// @notice The consensus layer would ignore an exit request for position `positionId` now
+    /// (`reason`): a demand exit skips it instead.
+    error ExitIneligible(uint256 positionId, SkipReason reason);
     /// @notice Position `positionId` is eligible for a demand exit: it cannot be skipped.
     error NotSkippable(uint256 positionId);
 
     // ---- join -----------------------------------------------------------------------------------
 
     /// @notice Registers a validator and mints 31 sETH and a position to `owner`.
-    /// @dev Anyone may submit. Requires: a 48-byte `pubkey` never joined; fewer than
-    /// `MAX_VALIDATORS` positions; a validator proof (with the balance part) of `validatorIndex`
+    /// @dev Anyone may submit. Requires: a 48-byte `pubkey` never joined; live debt of at most
+    /// `(MAX_VALIDATORS - 1) * MINT` before it (the cap bounds what a broken enclave could cost); a validator proof (with the balance part) of `validatorIndex`
     /// against the EIP-4788 root for `timestamp` showing that pubkey, credentials
     /// `WITHDRAWAL_CREDENTIALS`, not slashed, `exit_epoch` = FAR_FUTURE and a balance of at least
     /// 32 ETH; and `evidence` the verifier accepts for `keyGenerationBinding(pubkey, owner)`.
@@ -337,33 +367,38 @@ interface IVault {
     // ---- eject and marks ------------------------------------------------------------------------
 
     /// @notice Asks an under-performing validator to exit (EIP-7002 full exit), paying the eject
-    /// reward once if the exit can take effect. Anyone may call; the caller pays the 7002 fee.
-    /// @dev Requires: position `Active`; a proof of its validator with both the balance and the
-    /// inactivity-score parts, of the key registered as `positionId`, no older than the newest
-    /// recorded (its slot is then recorded); balance < `EJECT_BELOW_GWEI` or inactivity score >
-    /// `INACTIVITY_TRIGGER`; no request sent in the last `EXIT_RESEND_BLOCKS` blocks. The reward
-    /// (`EJECT_REWARD` sETH to the caller, the position's debt +`EJECT_REWARD`) is paid at most
-    /// once, and only if the proof shows `exit_epoch` = FAR_FUTURE and at least
-    /// `SHARD_COMMITTEE_PERIOD` epochs of activity. The proven balance also re-marks the
-    /// position's provisional shortfall. A first request sets `exitRequested` and adds the
-    /// position's debt to `pendingExitDebt`; a reward paid on an already flagged position adds
-    /// `EJECT_REWARD` to it. The fee is read from the predeploy and must be at most
-    /// `min(maxFee, msg.value)`; exactly the fee is paid, the rest of `msg.value` refunded last.
+    /// reward once. Anyone may call; the caller pays the 7002 fee.
+    /// @dev Requires: position `Active`; a proof of its validator with the balance part, of the
+    /// key registered as `positionId`, no older than the newest recorded (its slot is then
+    /// recorded); balance < `EJECT_BELOW_GWEI`, or an inactivity part showing a score above
+    /// `INACTIVITY_TRIGGER` (the inactivity part is needed only then); the consensus layer would
+    /// honour the request in the current epoch (`process_withdrawal_request`: `exit_epoch` =
+    /// FAR_FUTURE, active for at least `SHARD_COMMITTEE_PERIOD` epochs), else `ExitIneligible`;
+    /// no request sent in the last `EXIT_RESEND_BLOCKS` blocks. The reward is paid at most once:
+    /// `min(EJECT_REWARD, balance - MINT)` sETH to the caller (nothing if the balance is at most
+    /// `MINT`), and the position's debt grows by the same, so the reward is always backed by the
+    /// proven balance. The proven balance also re-marks the provisional shortfall. A first
+    /// request sets `exitRequested` and adds the position's debt to `exitingDebt` (a reward paid
+    /// on a position counted already adds the reward). The fee is read from the predeploy and
+    /// must be at most `min(maxFee, msg.value)`; exactly the fee is paid, the rest of
+    /// `msg.value` refunded last.
     /// Reverts with `InvalidPositionStatus`, `BalanceNotProven`, `InactivityScoreNotProven`,
-    /// `WrongPosition`, `StaleProof`, `NotEjectable`, `ExitRequestTooSoon`, a proof error,
-    /// `WithdrawalFeeAboveMax` or `EthTransferFailed`.
+    /// `WrongPosition`, `StaleProof`, `NotEjectable`, `ExitIneligible`, `ExitRequestTooSoon`, a
+    /// proof error, `WithdrawalFeeAboveMax` or `EthTransferFailed`.
     /// @param positionId The position.
     /// @param timestamp An execution block timestamp whose parent beacon root the proof reaches.
-    /// @param proof A validator proof with the balance and inactivity-score parts.
+    /// @param proof A validator proof with the balance part (and the inactivity part if the
+    /// balance is not below the threshold).
     /// @param maxFee The highest EIP-7002 fee the caller accepts (also capped by `msg.value`).
     function eject(uint256 positionId, uint256 timestamp, bytes calldata proof, uint256 maxFee) external payable;
 
     /// @notice Records that position `positionId`'s validator is exiting: `Active` -> `Exiting`,
-    /// its debt joins `exitingDebt` (it stays in `totalLiveDebt` until settlement), leaving
-    /// `pendingExitDebt` if its exit was requested.
-    /// @dev Requires a fresh proof (as `eject`) with `exit_epoch` != FAR_FUTURE; a balance part, if
-    /// present, also re-marks the shortfall. Reverts with `InvalidPositionStatus`, `WrongPosition`,
-    /// `StaleProof`, `NotExiting` or a proof error.
+    /// its debt joins `exitingDebt` unless its exit request counted it already (it stays in
+    /// `totalLiveDebt` until settlement).
+    /// @dev Requires a fresh proof (as `eject`) with `exit_epoch` != FAR_FUTURE; the proof also
+    /// re-marks the shortfall (as `markToProof`) unless its state is at or past the withdrawable
+    /// epoch. Reverts with `InvalidPositionStatus`, `WrongPosition`, `StaleProof`, `NotExiting`
+    /// or a proof error.
     /// @param positionId The position.
     /// @param timestamp An execution block timestamp whose parent beacon root the proof reaches.
     /// @param proof A validator proof.
@@ -371,21 +406,34 @@ interface IVault {
 
     /// @notice Marks a live position to a proven balance: its provisional shortfall becomes
     /// `debt - min(debt, balance)` and `provisionalShortfall` moves by the difference (down as
-    /// well as up).
-    /// @dev Position `Active` or `Exiting`; a fresh proof (as `eject`) with the balance part.
-    /// Reverts with `InvalidPositionStatus`, `BalanceNotProven`, `WrongPosition`, `StaleProof` or a
-    /// proof error.
+    /// well as up). A validator proven slashed before its correlation penalty
+    /// (`process_slashings`, applied at `withdrawable_epoch - EPOCHS_PER_SLASHINGS_VECTOR / 2`)
+    /// carries its worst case instead, the whole debt, until a proof after the penalty shows the
+    /// real balance; while any such position is pending, nothing is finalized below par.
+    /// @dev Position `Active` or `Exiting`; a fresh proof (as `eject`) with the balance part, of a
+    /// state before the validator's withdrawable epoch (from then on its balance may already be in
+    /// the vault, and only settlement speaks for it). Reverts with `InvalidPositionStatus`,
+    /// `BalanceNotProven`, `WrongPosition`, `StaleProof`, `ValidatorWithdrawable` or a proof
+    /// error.
     /// @param positionId The position.
     /// @param timestamp An execution block timestamp whose parent beacon root the proof reaches.
     /// @param proof A validator proof with the balance part.
     function markToProof(uint256 positionId, uint256 timestamp, bytes calldata proof) external;
 
-    /// @notice `markToProof` for a validator proven slashed: also records the slashed flag. No reward.
+    /// @notice `markToProof` for a validator proven slashed. No reward.
     /// @dev As `markToProof`, and reverts with `NotSlashed` if the proof shows `slashed` false.
     /// @param positionId The position.
     /// @param timestamp An execution block timestamp whose parent beacon root the proof reaches.
     /// @param proof A validator proof with the balance part.
     function markSlashed(uint256 positionId, uint256 timestamp, bytes calldata proof) external;
+
+    /// @notice Accepts any validator proof only to show that the vault can still read the beacon
+    /// chain: the wind-down's silence starts again (a notice given is void). Anyone may call.
+    /// @dev Reverts with `WindingDown` or a proof error.
+    /// @param validatorIndex Any validator's index.
+    /// @param timestamp An execution block timestamp whose parent beacon root the proof reaches.
+    /// @param proof A validator proof of `validatorIndex` (any parts; the cheapest has none).
+    function heartbeat(uint64 validatorIndex, uint256 timestamp, bytes calldata proof) external;
 
     // ---- demand exits ---------------------------------------------------------------------------
 
@@ -393,15 +441,16 @@ interface IVault {
     /// asked to exit, asks the next validator in the fixed order (by position id, wrapping) to
     /// exit. Anyone may call; the caller pays the EIP-7002 fee (at most `min(maxFee, msg.value)`,
     /// the rest refunded). No reward.
-    /// @dev Requires: open (unfinalized) sETH > `buffer + exitingDebt + pendingExitDebt`, unless
-    /// the position's exit was requested already (`exitRequested`: a stalled request is re-sent,
-    /// its debt already counted and not added again); `positionId` is the cursor's; the position
-    /// `Active`, no request in the last `EXIT_RESEND_BLOCKS` blocks, and a fresh proof of its
-    /// validator (as `eject`, any parts) showing it eligible (`exit_epoch` = FAR_FUTURE, active
-    /// for at least `SHARD_COMMITTEE_PERIOD` epochs). Advances the cursor; a first request sets
-    /// `exitRequested` and adds the position's debt to `pendingExitDebt`.
+    /// @dev Requires: open (unfinalized) sETH > `buffer + exitingDebt`, unless the position's exit
+    /// was requested already (`exitRequested`: a stalled request is re-sent, its debt already
+    /// counted and not added again); `positionId` is the cursor's; the position `Active`, no
+    /// request in the last `EXIT_RESEND_BLOCKS` blocks, and a fresh proof of its validator (as
+    /// `eject`, any parts) showing that the consensus layer would honour the request in the
+    /// current epoch (`exit_epoch` = FAR_FUTURE, active for at least `SHARD_COMMITTEE_PERIOD`
+    /// epochs). Advances the cursor; a first request sets `exitRequested` and adds the position's
+    /// debt to `exitingDebt`.
     /// Reverts with `NoDemand`, `NotDemandCursor`, `InvalidPositionStatus`, `ExitRequestTooSoon`,
-    /// `WrongPosition`, `StaleProof`, `DemandExitIneligible`, a proof error,
+    /// `WrongPosition`, `StaleProof`, `ExitIneligible`, a proof error,
     /// `WithdrawalFeeAboveMax` or `EthTransferFailed`.
     /// @param positionId The cursor's position.
     /// @param timestamp An execution block timestamp whose parent beacon root the proof reaches.
@@ -413,9 +462,11 @@ interface IVault {
 
     /// @notice Moves the demand-exit cursor past position `positionId` because it cannot be asked
     /// to exit: not `Active`, or an exit request sent in the last `EXIT_RESEND_BLOCKS` blocks (no
-    /// proof needed for these two), or a fresh proof shows it not yet active, active for fewer than
-    /// `SHARD_COMMITTEE_PERIOD` epochs, or already exiting (then it is also marked exiting, as
-    /// `markExiting`).
+    /// proof needed for these two), or a fresh proof shows it not active in the current epoch,
+    /// active for fewer than `SHARD_COMMITTEE_PERIOD` epochs at the current epoch, or already
+    /// exiting (then it is also marked exiting, as `markExiting`). The reasons are judged at the
+    /// current epoch, not the proven state's, so an old proof cannot skip a validator that has
+    /// become eligible since.
     /// @dev Reverts with `NotDemandCursor`, `NotSkippable`, `WrongPosition`, `StaleProof` or a
     /// proof error.
     /// @param positionId The cursor's position.
@@ -442,8 +493,11 @@ interface IVault {
 
     /// @notice Finalizes every open request up to `upToRequestId` at the rate in force
     /// (`min(1, backing / outstanding)`, rounded down), moving their ETH from the buffer to the
-    /// claims reserve. Anyone may call. O(1).
-    /// @dev Reverts with `InvalidFinalizeTarget` or `InsufficientBuffer`.
+    /// claims reserve. Anyone may call. O(1). Below par only when no slashed position awaits its
+    /// correlation penalty (`slashingsPending` zero): a loss is shared at the rate in force once
+    /// it is known, not guessed. Closed during the wind-down, which pays pro rata instead.
+    /// @dev Reverts with `WindingDown`, `InvalidFinalizeTarget`, `SlashingPenaltyPending` or
+    /// `InsufficientBuffer`.
     /// @param upToRequestId The last request to finalize.
     function finalize(uint256 upToRequestId) external;
 
@@ -485,11 +539,15 @@ interface IVault {
     /// call.
     /// @dev Position `Active` or `Exiting`. `validatorProof` (format 1, any parts) must show the
     /// validator's `withdrawable_epoch` reached by the proven state's epoch, from when it can no
-    /// longer change; `withdrawalProof` (via `WITHDRAWAL_VERIFIER`) a withdrawal to the vault, of
+    /// longer change; `withdrawalProof` (via `PROOF_VERIFIER`) a withdrawal to the vault, of
     /// this validator, in a block at or after that epoch, not credited before. The first such
     /// withdrawal is the sweep of the whole balance; if a later one is settled first, the sweep
     /// is credited with `creditWithdrawal` and repays the realised loss before the owner gets
-    /// anything, so the end result is the same in either order.
+    /// anything, so the end result is the same in either order. Top-ups and consolidations into
+    /// the validator are part of its balance, so they reach the position's holder here.
+    /// Reverts with `InvalidPositionStatus`, `WrongPosition`, `StaleProof`, `NotWithdrawable`,
+    /// `WindingDown`, `WithdrawalNotToVault`, `WithdrawalOfAnotherValidator`,
+    /// `WithdrawalAlreadyCredited`, `WithdrawalBeforeWithdrawable` or a proof error.
     /// @param positionId The position.
     /// @param validatorTimestamp The timestamp whose EIP-4788 root anchors `validatorProof`.
     /// @param validatorProof A proof of the validator.
@@ -504,8 +562,11 @@ interface IVault {
     ) external;
 
     /// @notice Credits a further withdrawal of closed position `positionId`'s validator (late
-    /// sync-committee rewards, a late deposit swept again): to backing while the position has
-    /// `unpaidDebt`, the rest to its owner. Anyone may call.
+    /// sync-committee rewards, a late deposit or top-up swept again, or what the sweep paid
+    /// before the exit from a balance above 2048 ETH, `MAX_EFFECTIVE_BALANCE_ELECTRA`): to backing
+    /// while the position has `unpaidDebt`, the rest to its owner. Such an early withdrawal waits,
+    /// unbooked, until the position is closed: only then is it known whether the debt needs it.
+    /// Anyone may call.
     /// @param positionId The `Closed` position.
     /// @param timestamp The timestamp whose EIP-4788 root anchors `proof`.
     /// @param proof A proof of the withdrawal.
@@ -551,33 +612,55 @@ interface IVault {
 
     // ---- wind-down ------------------------------------------------------------------------------
 
-    /// @notice Asks position `pubkey`'s validator to exit without a proof once no proof has been
-    /// accepted for `WIND_DOWN_DELAY` seconds (a beacon-state layout the verifiers do not know
-    /// makes the vault proof-blind; docs/DESIGN.md, "Layout forks"). The first call starts the
-    /// wind-down for good: every proof-taking function is closed from then on. The position
+    /// @notice Gives notice that the vault may wind down: allowed once no proof has been
+    /// accepted for `WIND_DOWN_DELAY` seconds after the end of the newest proven epoch (counted
+    /// from deployment at the earliest). The wind-down may start `WIND_DOWN_NOTICE` later if no
+    /// proof is accepted meanwhile; any accepted proof (a `heartbeat` is the cheapest) voids the
+    /// notice and starts the silence again. Anyone may call.
+    /// @dev Reverts with `WindingDown` or `ProofsNotSilent`.
+    function noticeWindDown() external;
+
+    /// @notice Asks position `pubkey`'s validator to exit without a proof once the wind-down may
+    /// start (a notice given, `WIND_DOWN_NOTICE` passed, no proof accepted since: the vault is
+    /// proof-blind, for example after a beacon-state layout its verifiers do not know;
+    /// docs/DESIGN.md, "Layout forks"). The first call starts the wind-down for good: every
+    /// proof-taking function and finalization are closed from then on, and the sETH outstanding
+    /// then (supply and open requests) shares what arrives, pro rata, up to par. The position
     /// (`Active` or `Exiting`) becomes `Unwinding`, weighing its last proven residual in the
     /// owners' share; an `Active` one gets an EIP-7002 full exit, paid by the caller as in
     /// `eject`. Called again on an `Unwinding` position after `EXIT_RESEND_BLOCKS`, it re-sends
     /// the request. Anyone may call.
-    /// @dev Reverts with `ProofsNotSilent`, `InvalidPubkeyLength`, `InvalidPositionStatus`,
-    /// `ExitRequestTooSoon`, `WithdrawalFeeAboveMax` or `EthTransferFailed`.
+    /// @dev Reverts with `WindDownNotNoticed`, `WindDownNoticeRunning`, `InvalidPubkeyLength`,
+    /// `InvalidPositionStatus`, `ExitRequestTooSoon`, `WithdrawalFeeAboveMax` or
+    /// `EthTransferFailed`.
     /// @param pubkey The validator's 48-byte key (its hash finds the position).
     /// @param maxFee The highest EIP-7002 fee the caller accepts (also capped by `msg.value`).
     function windDownExit(bytes calldata pubkey, uint256 maxFee) external payable;
 
-    /// @notice Books the ETH that arrived without proof since the last sweep (withdrawals of
-    /// unwound and unsettled validators): first to the buffer until it covers every outstanding
-    /// sETH at par, repaying live debt; the rest to the owners of unwound positions, pro rata to
-    /// their last proven residual, once every live position is unwound (until then it waits).
-    /// Anyone may call.
+    /// @notice Books the ETH that is free during the wind-down (the buffer, donations, and the
+    /// withdrawals of unwound and unsettled validators, which arrive without proof): first to the
+    /// sETH outstanding at the start, pro rata, until every one of them is at par; the rest to
+    /// the owners of unwound positions, pro rata to their last proven residual, once every live
+    /// position is unwound (until then it waits in the buffer). Anyone may call, as often as ETH
+    /// arrives: what arrives late is shared as what arrived early.
     /// @dev Reverts with `NotWindingDown` or `NothingToSweep`.
     function sweepWindDown() external;
 
-    /// @notice Ends the wind-down's wait `WIND_DOWN_DELAY` seconds after it started: the live debt
-    /// whose ETH has not arrived is written off (finalization then pays what the buffer holds),
-    /// and positions never unwound drop out of the owners' share. Anyone may call, once.
-    /// @dev Reverts with `NotWindingDown` or `WindDownNotOver`.
-    function finishWindDown() external;
+    /// @notice Pays wind-down request `requestId` (open when the wind-down started, or made since)
+    /// what it has earned so far of the sETH's pro-rata share: `amount * booked / outstanding at
+    /// start`, less what it was paid before. Only the request's owner may call, as often as more
+    /// is booked; `recipient` zero pays the owner.
+    /// @dev Reverts with `NotWindingDown`, `RequestNotFinalized` (a request finalized before the
+    /// wind-down is claimed with `claim`), `NotRequestOwner`, `NoWindDownRedemption` or
+    /// `EthTransferFailed`.
+    /// @param requestId The request.
+    /// @param recipient Where the ETH goes (zero: the owner).
+    function claimWindDownRedemption(uint256 requestId, address recipient) external;
+
+    /// @notice What wind-down request `requestId` may claim now.
+    /// @param requestId The request.
+    /// @return The amount in wei (0 outside the wind-down or for other requests).
+    function windDownRedemptionOf(uint256 requestId) external view returns (uint256);
 
     /// @notice Pays unwound position `positionId`'s share of the owners' pool to `recipient` (zero:
     /// the caller). Only the position's current holder may call.

@@ -5,13 +5,23 @@ import {IAttestationVerifier} from "../interfaces/IAttestationVerifier.sol";
 import {IPositions} from "../interfaces/IPositions.sol";
 import {ISETH} from "../interfaces/ISETH.sol";
 import {IVault} from "../interfaces/IVault.sol";
-import {IWithdrawalVerifier} from "../interfaces/IWithdrawalVerifier.sol";
+import {IProofVerifier} from "../interfaces/IProofVerifier.sol";
 import {Positions} from "../Positions.sol";
 import {SETH} from "../SETH.sol";
 import {ValidatorProofs} from "../lib/ValidatorProofs.sol";
 import {WithdrawalRequests} from "../lib/WithdrawalRequests.sol";
 
 /// @title VaultBase
+/// @notice What every phase of the vault shares: its parameters, its storage, its constructor and
+/// the helpers more than one phase calls. `Vault` is this plus one abstract contract per
+/// lifecycle phase (`VaultJoin`, `VaultQueue`, `VaultExits`, `VaultSettlement`,
+/// `VaultWindDown`), each with its entry points and its own private helpers.
+/// @dev Accounting never reads `address(this).balance` outside the wind-down: ETH is either in
+/// `buffer` (backing, free to finalize requests with), in `reserved` (owed to finalized requests,
+/// or booked to wind-down requests), owed to holders (`residualTotalGwei`, `ownerPoolOwed`), or
+/// arrived without proof. Backing of sETH is `buffer + totalLiveDebt - provisionalShortfall`
+/// (docs/DESIGN.md, "Invariant"). Storage is packed on purpose: each `// slot N` below is one
+/// 32-byte word whose fields the same calls read and write together.
 abstract contract VaultBase is IVault {
     // ---- parameters -------------------------------------------------------------------------------
 
@@ -19,16 +29,33 @@ abstract contract VaultBase is IVault {
     uint256 public constant MINT = 31 ether;
     /// @notice A validator whose actual balance is below this (gwei) may be ejected: 31.99 ETH.
     uint64 public constant EJECT_BELOW_GWEI = 31_990_000_000;
-    /// @notice sETH paid once to whoever ejects a validator in time: 0.1 sETH.
+    /// @notice The most sETH paid to whoever ejects a validator in time: 0.1 sETH (less when the
+    /// proven balance exceeds `MINT` by less).
     uint256 public constant EJECT_REWARD = 0.1 ether;
     /// @notice The smallest balance (gwei) a validator may join with: 32 ETH.
     uint64 public constant MIN_DEPOSIT_GWEI = 32_000_000_000;
-    /// @notice Epochs of activity before the consensus layer honours an EIP-7002 exit.
+    /// @notice Epochs of activity before the consensus layer honours an EIP-7002 exit
+    /// (`SHARD_COMMITTEE_PERIOD`, phase0 beacon-chain.md; `process_withdrawal_request`, Electra).
     uint64 public constant SHARD_COMMITTEE_PERIOD = 256;
+    /// @dev `MAX_SEED_LOOKAHEAD` (phase0): an activation scheduled in epoch `e` takes effect at
+    /// `compute_activation_exit_epoch(e) = e + 1 + MAX_SEED_LOOKAHEAD`.
+    uint64 internal constant MAX_SEED_LOOKAHEAD = 4;
+    /// @dev `EPOCHS_PER_SLASHINGS_VECTOR / 2` (phase0 preset, mainnet: 8192 / 2):
+    /// `process_slashings` applies a slashed validator's correlation penalty at the end of the
+    /// epoch `withdrawable_epoch - 4096`.
+    uint64 internal constant SLASHING_PENALTY_LEAD = 4096;
     /// @notice Slots per epoch (consensus specs, mainnet preset).
     uint64 public constant SLOTS_PER_EPOCH = 32;
     /// @notice Seconds per slot (consensus specs, mainnet configuration).
     uint64 public constant SECONDS_PER_SLOT = 12;
+    /// @notice How long a notice of the wind-down stands before the wind-down may start: a week
+    /// for anyone who relies on the vault (a holder, an owner, a keeper) to answer the notice's
+    /// event with one accepted proof.
+    uint256 public constant WIND_DOWN_NOTICE = 7 days;
+    /// @notice The shortest `WIND_DOWN_DELAY` a vault may be deployed with: 30 days, longer than
+    /// any quiet spell of a vault that anyone watches (a keeper's heartbeat is daily, an
+    /// owner's or holder's costs one proof).
+    uint256 public constant MIN_WIND_DOWN_DELAY = 30 days;
     /// @notice `lastProofEpoch` once the vault winds down: no proof is taken from then on.
     uint32 public constant WOUND_DOWN = type(uint32).max;
     /// @dev Fixed-point unit of `ownerPoolPerWeight` (wei per gwei of weight).
@@ -50,7 +77,8 @@ abstract contract VaultBase is IVault {
     bytes32 public immutable GENESIS_VALIDATORS_ROOT;
     /// @notice The fork versions whose state layout the proofs may use, packed (`ValidatorProofs.Anchor`).
     bytes32 public immutable FORK_VERSIONS;
-    /// @notice The largest number of validators that may ever join.
+    /// @notice Live debt is capped at `MAX_VALIDATORS * MINT`: what the pool can lose if the
+    /// enclaves of its validators are broken is bounded by it (docs/DESIGN.md).
     uint256 public immutable MAX_VALIDATORS;
     /// @notice An inactivity score above this makes a validator ejectable.
     uint64 public immutable INACTIVITY_TRIGGER;
@@ -62,10 +90,11 @@ abstract contract VaultBase is IVault {
     bytes32 public immutable POLICY_HASH;
     /// @notice `0x02 ‖ 0^11 ‖ address(this)`: the credentials every joined validator must have.
     bytes32 public immutable WITHDRAWAL_CREDENTIALS;
-    /// @notice The withdrawal-proof verifier for the same beacon chain, fixed at deployment.
-    IWithdrawalVerifier public immutable WITHDRAWAL_VERIFIER;
-    /// @notice Seconds without an accepted proof after which anyone may start the wind-down, and
-    /// the wind-down's wait for arriving ETH before it is final.
+    /// @notice The verifier of validator and withdrawal proofs for the same beacon chain, fixed at
+    /// deployment.
+    IProofVerifier public immutable PROOF_VERIFIER;
+    /// @notice Seconds without an accepted proof after which anyone may give notice of the
+    /// wind-down (at least `MIN_WIND_DOWN_DELAY`).
     uint256 public immutable WIND_DOWN_DELAY;
 
     // ---- state --------------------------------------------------------------------------------
@@ -83,21 +112,36 @@ abstract contract VaultBase is IVault {
         uint128 rate;
     }
 
-    /// @notice ETH backing sETH that is not owed to a finalized request (wei).
+    /// @dev An unwound position's weight and what its holders were paid of the owners' share.
+    struct WindDownShare {
+        uint128 weightGwei;
+        uint128 paid;
+    }
+
+    // slot 0: finalize, claim and settlement touch these together. 2^96 wei and 2^64 gwei are
+    // far above the ETH supply (2^87 wei).
+    /// @notice ETH backing sETH that is not owed to anyone yet (wei).
     uint96 public buffer;
-    /// @notice ETH owed to finalized, unclaimed requests (wei; may keep rounding dust).
+    /// @notice ETH owed to finalized, unclaimed requests, and during the wind-down booked to
+    /// requests and not yet claimed (wei; may keep rounding dust).
     uint96 public reserved;
     /// @notice Sum of `residualOf` over all positions, in gwei (residuals are whole gwei: a
     /// withdrawal's amount less a debt of whole gwei): owed to holders, not backing.
     uint64 public residualTotalGwei;
+
+    // slot 1: join, eject and settlement move these; finalize reads them.
     /// @notice Sum of the debt of every position not yet settled (wei).
     uint96 public totalLiveDebt;
-    /// @notice Sum of the debt of positions proven exiting (wei).
+    /// @notice Sum of the debt of positions proven exiting or whose exit the vault requested
+    /// (a request the consensus layer honours): the ETH already on its way (wei).
     uint96 public exitingDebt;
     /// @notice The number of positions ever created (= the highest position id).
     uint32 public positionCount;
-    /// @notice The number of eject rewards ever paid.
-    uint32 public rewardCount;
+    /// @notice The number of positions proven slashed whose correlation penalty is still to come.
+    uint32 public slashingsPending;
+
+    // slot 2: every proof writes the epoch; marks the shortfall; a demand exit the cursor; a
+    // reward the total.
     /// @notice Sum of the provisional losses recorded by proofs (wei; at most `totalLiveDebt`).
     uint96 public provisionalShortfall;
     /// @dev The demand-exit cursor; 0 stands for position 1.
@@ -105,9 +149,11 @@ abstract contract VaultBase is IVault {
     /// @notice The newest epoch of a beacon state any accepted validator proof showed (at
     /// deployment: the epoch then); `WOUND_DOWN` once the wind-down started.
     uint32 public lastProofEpoch;
-    /// @notice Sum of the debt of `Active` positions whose exit was requested (`eject`,
-    /// `demandExit`) and not yet proven exiting: those with `exitRequested` set (wei).
-    uint96 public pendingExitDebt;
+    /// @notice The eject rewards ever minted, in gwei (at most 0.1 ETH per position ever created:
+    /// below 2^59).
+    uint64 public rewardTotalGwei;
+
+    // slot 3: the queue's heads, read together by every queue call.
     /// @notice The id of the newest redemption request (0: none yet).
     uint64 public lastRequestId;
     /// @notice The id of the newest finalized request (0: none yet).
@@ -116,26 +162,33 @@ abstract contract VaultBase is IVault {
     uint96 public requestedTotal;
     /// @notice The number of finalization checkpoints (at most one per `finalize`).
     uint32 public checkpointCount;
-    /// @notice When the wind-down started (unix time; 0: it has not).
-    uint40 public windDownStartedAt;
+
+    // slot 4: the wind-down's notice and its count of positions still to unwind.
+    /// @notice When notice of the wind-down was given (unix time; 0: none).
+    uint40 public windDownNoticedAt;
+    /// @notice `lastProofEpoch` when the notice was given: a proof accepted since voids it.
+    uint32 public windDownNoticeEpoch;
     /// @notice Sum of the unwound positions' weights (gwei of last proven residual).
-    uint96 public windDownWeight;
-    /// @notice Whether `finishWindDown` has run.
-    bool public windDownFinished;
+    uint64 public windDownWeight;
     /// @notice Live debt at the wind-down's start not yet unwound (wei); the owners' share is
     /// paid only once it is zero.
     uint96 public debtToUnwind;
+
+    // slot 5: the sETH's share of the wind-down.
+    /// @notice The sETH outstanding when the wind-down started (supply and open requests): the
+    /// claims that share what arrives, pro rata, up to par.
+    uint96 public windDownSeth;
+    /// @notice ETH booked to those claims so far (wei; at most `windDownSeth`).
+    uint96 public windDownSethBooked;
+
+    // slot 6 and 7: the owners' share of the wind-down.
     /// @notice Booked to the owners' share and not yet claimed (wei).
     uint96 public ownerPoolOwed;
     /// @notice Wei per gwei of weight booked to the owners' share so far, in `SHARE_UNIT`s.
     uint256 public ownerPoolPerWeight;
 
-    /// @dev An unwound position's weight and what its holders were paid of the owners' share.
-    struct WindDownShare {
-        uint128 weightGwei;
-        uint128 paid;
-    }
-
+    // one slot per request, checkpoint, pubkey hash, residual, wind-down payment; two per
+    // position (`IVault.Position`).
     mapping(uint256 requestId => Request) internal _requests;
     mapping(uint256 checkpoint => Checkpoint) internal _checkpoints;
     mapping(uint256 positionId => Position) internal _positions;
@@ -146,22 +199,36 @@ abstract contract VaultBase is IVault {
     /// @dev Bit `i % 256` of word `i / 256` is set once withdrawal index `i` was credited.
     mapping(uint256 word => uint256 bits) internal _creditedWithdrawals;
     mapping(uint256 positionId => WindDownShare) internal _windDownShares;
+    /// @dev What each wind-down request was paid of its pro-rata share so far (wei).
+    mapping(uint256 requestId => uint256 paid) internal _windDownPaid;
 
-    /// @notice A constructor argument is unusable; `index` is its position (0-based).
-    error InvalidConstructorArgument(uint256 index);
+    /// @notice The attestation verifier given is the zero address.
+    error AttestationVerifierZero();
+    /// @notice The anchor lists no fork version.
+    error ForkVersionsEmpty();
+    /// @notice `MAX_VALIDATORS` must be at least 1 and below 2^32 (32-bit position ids).
+    error MaxValidatorsOutOfRange(uint256 maxValidators);
+    /// @notice `EXIT_RESEND_BLOCKS` must not be zero.
+    error ExitResendBlocksZero();
+    /// @notice `MIN_REDEEM` must not be zero.
+    error MinRedeemZero();
+    /// @notice The withdrawal verifier has no code or another genesis or fork set than the anchor.
+    error ProofVerifierMismatch(address proofVerifier);
+    /// @notice `WIND_DOWN_DELAY` is below `MIN_WIND_DOWN_DELAY`.
+    error WindDownDelayTooShort(uint256 delay, uint256 minimum);
     /// @notice The queue's running total would exceed 2^96 - 1 wei.
     error QueueTotalOverflow();
 
     /// @notice Deploys the vault with its parameters and creates its sETH and positions tokens.
     /// @param verifier The attestation verifier (not zero).
     /// @param anchor The beacon chain's genesis time, genesis validators root and known fork versions.
-    /// @param maxValidators `MAX_VALIDATORS` (not zero).
+    /// @param maxValidators `MAX_VALIDATORS` (1 to 2^32 - 1).
     /// @param inactivityTrigger `INACTIVITY_TRIGGER`.
     /// @param exitResendBlocks `EXIT_RESEND_BLOCKS` (not zero).
     /// @param minRedeem `MIN_REDEEM` (not zero).
     /// @param policyHash `POLICY_HASH`.
-    /// @param withdrawalVerifier `WITHDRAWAL_VERIFIER`: anchored to the same genesis and forks.
-    /// @param windDownDelay `WIND_DOWN_DELAY` (not zero).
+    /// @param proofVerifier `PROOF_VERIFIER`: anchored to the same genesis and forks.
+    /// @param windDownDelay `WIND_DOWN_DELAY` (at least `MIN_WIND_DOWN_DELAY`).
     constructor(
         IAttestationVerifier verifier,
         ValidatorProofs.Anchor memory anchor,
@@ -170,28 +237,27 @@ abstract contract VaultBase is IVault {
         uint256 exitResendBlocks,
         uint256 minRedeem,
         bytes32 policyHash,
-        IWithdrawalVerifier withdrawalVerifier,
+        IProofVerifier proofVerifier,
         uint256 windDownDelay
     ) {
-        if (address(verifier) == address(0)) revert InvalidConstructorArgument(0);
-        if (anchor.forkVersions == bytes32(0)) revert InvalidConstructorArgument(1);
-        // Position ids and counts are 32-bit: four billion validators, 2^32 * 32 ETH above supply.
-        if (maxValidators == 0 || maxValidators > type(uint32).max) revert InvalidConstructorArgument(2);
-        if (exitResendBlocks == 0) revert InvalidConstructorArgument(4);
-        if (minRedeem == 0) revert InvalidConstructorArgument(5);
+        if (address(verifier) == address(0)) revert AttestationVerifierZero();
+        if (anchor.forkVersions == bytes32(0)) revert ForkVersionsEmpty();
+        if (maxValidators == 0 || maxValidators > type(uint32).max) revert MaxValidatorsOutOfRange(maxValidators);
+        if (exitResendBlocks == 0) revert ExitResendBlocksZero();
+        if (minRedeem == 0) revert MinRedeemZero();
         if (
-            address(withdrawalVerifier).code.length == 0 || withdrawalVerifier.GENESIS_TIME() != anchor.genesisTime
-                || withdrawalVerifier.GENESIS_VALIDATORS_ROOT() != anchor.genesisValidatorsRoot
-                || withdrawalVerifier.FORK_VERSIONS() != anchor.forkVersions
-        ) revert InvalidConstructorArgument(7);
-        if (windDownDelay == 0) revert InvalidConstructorArgument(8);
+            address(proofVerifier).code.length == 0 || proofVerifier.GENESIS_TIME() != anchor.genesisTime
+                || proofVerifier.GENESIS_VALIDATORS_ROOT() != anchor.genesisValidatorsRoot
+                || proofVerifier.FORK_VERSIONS() != anchor.forkVersions
+        ) revert ProofVerifierMismatch(address(proofVerifier));
+        if (windDownDelay < MIN_WIND_DOWN_DELAY) revert WindDownDelayTooShort(windDownDelay, MIN_WIND_DOWN_DELAY);
         WIND_DOWN_DELAY = windDownDelay;
         // Silence is counted from deployment, not from genesis: a vault deployed long after
         // genesis must not be open to a wind-down before its first join.
         if (block.timestamp > anchor.genesisTime) {
             lastProofEpoch = uint32((block.timestamp - anchor.genesisTime) / (SECONDS_PER_SLOT * SLOTS_PER_EPOCH));
         }
-        WITHDRAWAL_VERIFIER = withdrawalVerifier;
+        PROOF_VERIFIER = proofVerifier;
         VERIFIER = verifier;
         GENESIS_TIME = anchor.genesisTime;
         GENESIS_VALIDATORS_ROOT = anchor.genesisValidatorsRoot;
@@ -208,9 +274,21 @@ abstract contract VaultBase is IVault {
 
     /// @inheritdoc IVault
     function outstanding() public view override returns (uint256) {
-        // Minted: MINT per position, EJECT_REWARD per reward; only finalization ends a claim.
-        uint256 minted = uint256(positionCount) * MINT + uint256(rewardCount) * EJECT_REWARD;
+        // Minted: MINT per position, the eject rewards; only finalization ends a claim.
+        uint256 minted = uint256(positionCount) * MINT + uint256(rewardTotalGwei) * 1 gwei;
         return minted - _requests[lastFinalizedId].cumulative;
+    }
+
+    // ---- helpers of more than one phase -------------------------------------------------------
+
+    /// @dev The debt of a live position: `MINT` plus the eject reward paid for it.
+    function _debt(Position storage pos) internal view returns (uint256) {
+        return MINT + uint256(pos.rewardGwei) * 1 gwei;
+    }
+
+    /// @dev Whether the wind-down has started.
+    function _windingDown() internal view returns (bool) {
+        return lastProofEpoch == WOUND_DOWN;
     }
 
     /// @dev The holder of position `positionId`, who alone may claim what it is owed, and where
@@ -219,18 +297,6 @@ abstract contract VaultBase is IVault {
         holder = POSITIONS.ownerOf(positionId);
         if (msg.sender != holder) revert NotPositionOwner(positionId, holder);
         to = recipient == address(0) ? holder : recipient;
-    }
-
-    // ---- internals ----------------------------------------------------------------------------
-
-    /// @dev The debt of a live position: `MINT`, plus `EJECT_REWARD` once the reward was paid.
-    function _debt(bool rewardPaid) internal pure returns (uint256) {
-        return rewardPaid ? MINT + EJECT_REWARD : MINT;
-    }
-
-    /// @dev The anchor for `ValidatorProofs`, from the immutables.
-    function _anchor() internal view returns (ValidatorProofs.Anchor memory) {
-        return ValidatorProofs.Anchor(GENESIS_TIME, GENESIS_VALIDATORS_ROOT, FORK_VERSIONS);
     }
 
     /// @dev Position `positionId`, which must be `Active` (`activeOnly`) or live (`Active` or
@@ -245,25 +311,34 @@ abstract contract VaultBase is IVault {
 
     /// @dev Verifies a proof of `pos`'s validator against the 4788 root for `timestamp`, checks the
     /// proven key is the one registered as `positionId` and that the state is no older than the
-    /// newest recorded, then records its slot and activation epoch.
+    /// newest recorded, then records its slot and, before the withdrawable epoch, its balance.
     function _prove(uint256 positionId, Position storage pos, uint256 timestamp, bytes calldata proof)
         internal
         returns (ValidatorProofs.Proven memory p)
     {
-        p = ValidatorProofs.verifyAt(proof, pos.validatorIndex, timestamp, _anchor());
+        p = PROOF_VERIFIER.verifyValidator(proof, pos.validatorIndex, timestamp);
         uint256 proven = _positionIdOf(p);
         if (proven != positionId) revert WrongPosition(positionId, proven);
         uint64 last = pos.lastProofSlot;
         if (p.slot < last) revert StaleProof(p.slot, last);
         _noteProof(p.slot);
         pos.lastProofSlot = uint40(p.slot); // a real slot: 2^40 slots are 400,000 years
-        pos.activationEpoch = p.activationEpoch;
-        if (p.hasBalance) pos.lastBalanceGwei = _capped(p.balance);
+        // From the withdrawable epoch on, a balance may be one the sweep has emptied: it says
+        // nothing of what the position will return.
+        if (p.hasBalance && !_withdrawable(p)) pos.lastBalanceGwei = _capped(p.balance);
+    }
+
+    /// @dev Whether the proven state is at or past the validator's withdrawable epoch, from when
+    /// the sweep may have paid its balance to the vault (`is_fully_withdrawable_validator`,
+    /// Electra): its balance then says nothing about a loss.
+    function _withdrawable(ValidatorProofs.Proven memory p) internal pure returns (bool) {
+        return p.slot / SLOTS_PER_EPOCH >= p.withdrawableEpoch;
     }
 
     /// @dev Records that a validator proof of state `slot` was accepted: `lastProofEpoch` keeps
-    /// the newest epoch seen. Reverts with `WindingDown` once the wind-down started: from then on
-    /// the vault takes no proof (a late one must not reopen what the wind-down has divided).
+    /// the newest epoch seen (which voids a standing notice of the wind-down). Reverts with
+    /// `WindingDown` once the wind-down started: from then on the vault takes no proof (a late
+    /// one must not reopen what the wind-down divides).
     function _noteProof(uint64 slot) internal {
         uint256 last = lastProofEpoch;
         if (last == WOUND_DOWN) revert WindingDown();
@@ -303,12 +378,12 @@ abstract contract VaultBase is IVault {
         Position storage pos,
         bytes memory pubkey,
         uint256 maxFee,
-        uint256 pending
+        uint256 exiting
     ) internal {
         pos.lastExitRequestBlock = uint40(block.number);
         uint256 cap = maxFee < msg.value ? maxFee : msg.value;
         uint256 fee = WithdrawalRequests.request(pubkey, WithdrawalRequests.FULL_EXIT, cap);
-        emit ExitRequested(positionId, msg.sender, fee, pending);
+        emit ExitRequested(positionId, msg.sender, fee, exiting);
         uint256 refund = msg.value - fee;
         if (refund != 0) _sendEth(msg.sender, refund);
     }

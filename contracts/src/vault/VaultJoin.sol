@@ -6,8 +6,9 @@ import {IVault} from "../interfaces/IVault.sol";
 import {ValidatorProofs} from "../lib/ValidatorProofs.sol";
 
 /// @title VaultJoin
+/// @notice The vault's first phase: a proven, attested validator joins and its owner receives 31
+/// sETH and a position; ETH sent without a call is a donation to backing.
 abstract contract VaultJoin is VaultBase {
-
     // ---- donations ------------------------------------------------------------------------------
 
     /// @notice ETH sent without a call is a donation to backing: it joins the buffer.
@@ -34,18 +35,20 @@ abstract contract VaultJoin is VaultBase {
             uint256 existing = positionIdOf[pubkeyHash];
             if (existing != 0) revert AlreadyJoined(pubkeyHash, existing);
         }
-        uint64 count = positionCount;
-        if (count >= MAX_VALIDATORS) revert PoolFull(MAX_VALIDATORS);
+        uint256 count = positionCount;
+        // The cap is on live debt, what a broken enclave could cost, not on joins ever made.
+        if (totalLiveDebt + MINT > MAX_VALIDATORS * MINT || count == type(uint32).max) {
+            revert PoolFull(MAX_VALIDATORS);
+        }
         ValidatorProofs.Proven memory p = _provenForJoin(pubkey, validatorIndex, timestamp, proof);
         if (!VERIFIER.verifyKeyGeneration(_binding(pubkey, owner), evidence)) revert AttestationInvalid();
 
         unchecked {
-            positionId = count + 1; // count < MAX_VALIDATORS
+            positionId = count + 1; // count < 2^32 - 1
         }
         _noteProof(p.slot);
         Position storage pos = _positions[positionId];
         pos.validatorIndex = uint40(validatorIndex); // proven: an index of the registry, below 2^40
-        pos.activationEpoch = p.activationEpoch;
         pos.lastProofSlot = uint40(p.slot); // a real slot: 2^40 slots are 400,000 years
         pos.status = Status.Active; // one word: lastExitRequestBlock and the flags stay 0
         pos.lastBalanceGwei = _capped(p.balance);
@@ -75,7 +78,7 @@ abstract contract VaultJoin is VaultBase {
         Status status = pos.status;
         if (status == Status.None) return 0;
         if (status == Status.Closed) return pos.unpaidDebt;
-        return _debt(pos.rewardPaid);
+        return _debt(pos);
     }
 
     /// @dev Verifies a join proof and every condition on what it proves (all but the attestation).
@@ -84,7 +87,7 @@ abstract contract VaultJoin is VaultBase {
         view
         returns (ValidatorProofs.Proven memory p)
     {
-        p = ValidatorProofs.verifyAt(proof, validatorIndex, timestamp, _anchor());
+        p = PROOF_VERIFIER.verifyValidator(proof, validatorIndex, timestamp);
         if (!p.hasBalance) revert BalanceNotProven();
         if (p.pubkeyHead != bytes32(pubkey[0:32]) || p.pubkeyTail != bytes16(pubkey[32:48])) revert PubkeyMismatch();
         if (p.withdrawalCredentials != WITHDRAWAL_CREDENTIALS) {

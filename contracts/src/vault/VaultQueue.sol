@@ -5,9 +5,10 @@ import {VaultBase} from "./VaultBase.sol";
 import {IVault} from "../interfaces/IVault.sol";
 
 /// @title VaultQueue
+/// @notice The first-come-first-served redemption queue: sETH is burned into a request, requests
+/// are finalized in order at the rate in force (a checkpoint per rate, running totals so that
+/// nothing loops over requests), and each is claimed once.
 abstract contract VaultQueue is VaultBase {
-
-    // ---- queue ----------------------------------------------------------------------------------
 
     /// @inheritdoc IVault
     function requestRedeem(uint256 amount) external override returns (uint256 requestId) {
@@ -21,8 +22,16 @@ abstract contract VaultQueue is VaultBase {
         if (upToRequestId <= lastFinalized || upToRequestId > lastRequest) {
             revert InvalidFinalizeTarget(upToRequestId, lastFinalized, lastRequest);
         }
+        if (_windingDown()) revert WindingDown(); // the wind-down pays pro rata instead
         uint256 amount = uint256(_requests[upToRequestId].cumulative) - _requests[lastFinalized].cumulative;
         uint256 rate = _rate();
+        // A slashed validator's correlation penalty is not known before `process_slashings`; its
+        // worst case is in the rate. Finalizing below par on a guess would lock a loss that may
+        // never happen into these requests, so the queue waits for the outcome instead.
+        if (rate < RATE_UNIT) {
+            uint256 pending = slashingsPending;
+            if (pending != 0) revert SlashingPenaltyPending(pending);
+        }
         uint256 eth = amount * rate / RATE_UNIT; // rounds down: the pool's favour
         uint256 buf = buffer;
         if (eth > buf) revert InsufficientBuffer(eth, buf);

@@ -7,9 +7,12 @@ import {ValidatorProofs} from "../lib/ValidatorProofs.sol";
 import {WithdrawalProofs} from "../lib/WithdrawalProofs.sol";
 
 /// @title VaultSettlement
+/// @notice The end of a position: the validator's withdrawals, proven in execution payloads, are
+/// booked as they arrive. The first one at or after the withdrawable epoch closes the position
+/// (its debt to the queue, the rest to the holder); every later one, or an earlier one the sweep
+/// paid above 2048 ETH, repays a realised loss first and then goes to the holder; a withdrawal of
+/// a validator that never joined is a donation.
 abstract contract VaultSettlement is VaultBase {
-
-    // ---- settlement -----------------------------------------------------------------------------
 
     /// @inheritdoc IVault
     function settle(
@@ -58,7 +61,7 @@ abstract contract VaultSettlement is VaultBase {
         bytes calldata withdrawalProof
     ) external override {
         ValidatorProofs.Proven memory v =
-            ValidatorProofs.verifyAt(validatorProof, validatorIndex, validatorTimestamp, _anchor());
+            PROOF_VERIFIER.verifyValidator(validatorProof, validatorIndex, validatorTimestamp);
         _noteProof(v.slot);
         uint256 positionId = _positionIdOf(v);
         if (positionId != 0) revert WithdrawalAttributed(positionId);
@@ -82,16 +85,21 @@ abstract contract VaultSettlement is VaultBase {
 
     /// @dev Closes a live position on a withdrawal of `amount` wei (`settle`'s effects): its debt
     /// leaves the live totals, `min(amount, debt)` joins the buffer, the rest is owed to the
-    /// holder, the unrepaid debt is recorded, the provisional shortfall dropped.
+    /// holder, the unrepaid debt is recorded, the provisional shortfall (and a pending slashing)
+    /// dropped.
     function _close(uint256 positionId, Position storage pos, uint64 withdrawalIndex, uint256 amount) internal {
-        uint256 debt = _debt(pos.rewardPaid);
+        uint256 debt = _debt(pos);
         Status status = pos.status;
         pos.status = Status.Closed;
         totalLiveDebt -= uint96(debt); // checked: the position's debt is part of it
-        if (status == Status.Exiting) exitingDebt -= uint96(debt);
-        if (pos.exitRequested) {
+        if (status == Status.Exiting || pos.exitRequested) {
             pos.exitRequested = false;
-            pendingExitDebt -= uint96(debt);
+            exitingDebt -= uint96(debt); // checked: counted once, by one of the two
+        }
+        if (pos.penaltyPending) {
+            // Settled before anyone proved the penalty: the withdrawal is the outcome.
+            pos.penaltyPending = false;
+            --slashingsPending; // checked: a flagged position is counted
         }
         uint256 shortfall = pos.shortfall;
         if (shortfall != 0) {
@@ -108,13 +116,14 @@ abstract contract VaultSettlement is VaultBase {
     }
 
     /// @dev Verifies a withdrawal proof, checks it paid the vault for validator `validatorIndex`,
-    /// and marks its global index credited (each once). Returns it and its amount in wei.
+    /// and marks its global index credited (each once); its anchor counts as an accepted proof.
+    /// Returns it and its amount in wei.
     function _creditOnce(uint256 timestamp, bytes calldata proof, uint64 validatorIndex)
         internal
         returns (WithdrawalProofs.Proven memory w, uint256 amount)
     {
-        if (lastProofEpoch == WOUND_DOWN) revert WindingDown();
-        w = WITHDRAWAL_VERIFIER.verifyWithdrawal(proof, timestamp);
+        w = PROOF_VERIFIER.verifyWithdrawal(proof, timestamp);
+        _noteProof(w.anchorSlot); // reverts with `WindingDown` once the wind-down started
         if (w.withdrawalAddress != address(this)) revert WithdrawalNotToVault(w.withdrawalAddress);
         if (w.validatorIndex != validatorIndex) revert WithdrawalOfAnotherValidator(w.validatorIndex, validatorIndex);
         uint256 word = w.index >> 8;

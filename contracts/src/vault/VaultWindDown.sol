@@ -5,9 +5,33 @@ import {VaultBase} from "./VaultBase.sol";
 import {IVault} from "../interfaces/IVault.sol";
 
 /// @title VaultWindDown
+/// @notice The way out when the vault can no longer read the beacon chain (a layout fork its
+/// verifiers do not know): after a long silence and a standing notice, anyone exits every
+/// validator without a proof, and what arrives is shared pro rata, whenever it arrives: first by
+/// every sETH outstanding at the start, up to par, then by the owners, pro rata to their last
+/// proven residual.
+/// @dev The rule (docs/DESIGN.md, "Layout forks"): notice may be given once no proof has been
+/// accepted for `WIND_DOWN_DELAY` (from deployment at the earliest); the wind-down may start
+/// `WIND_DOWN_NOTICE` after the notice if still no proof has been accepted. Any accepted proof
+/// (a `heartbeat` is the cheapest) starts the silence again. A vault that anyone watches is
+/// never quiet that long; one that nobody can prove anything about any more is.
 abstract contract VaultWindDown is VaultBase {
-
     // ---- wind-down ------------------------------------------------------------------------------
+
+    /// @inheritdoc IVault
+    function noticeWindDown() external override {
+        uint256 last = lastProofEpoch;
+        if (last == WOUND_DOWN) revert WindingDown();
+        uint256 earliest =
+            uint256(GENESIS_TIME) + (last + 1) * SLOTS_PER_EPOCH * SECONDS_PER_SLOT + WIND_DOWN_DELAY;
+        if (block.timestamp < earliest) revert ProofsNotSilent(earliest);
+        // A standing notice is not renewed: a second one must not push the start back.
+        uint256 noticed = windDownNoticedAt;
+        if (noticed != 0 && windDownNoticeEpoch == last) revert WindDownNoticeRunning(noticed + WIND_DOWN_NOTICE);
+        windDownNoticedAt = uint40(block.timestamp);
+        windDownNoticeEpoch = uint32(last);
+        emit WindDownNoticed(last, block.timestamp + WIND_DOWN_NOTICE, msg.sender);
+    }
 
     /// @inheritdoc IVault
     function windDownExit(bytes calldata pubkey, uint256 maxFee) external payable override {
@@ -23,21 +47,16 @@ abstract contract VaultWindDown is VaultBase {
                 revert InvalidPositionStatus(positionId, status);
             }
             pos.status = Status.Unwinding;
-            uint256 debt = _debt(pos.rewardPaid);
-            uint256 weight;
-            uint256 left = debtToUnwind;
-            if (!windDownFinished) {
-                // Every live position's debt is in `debtToUnwind` until it is unwound.
-                left -= debt;
-                debtToUnwind = uint96(left);
-                uint256 balance = uint256(pos.lastBalanceGwei) * 1 gwei;
-                weight = balance > debt ? (balance - debt) / 1 gwei : 0;
-                if (weight != 0) {
-                    _windDownShares[positionId].weightGwei = uint128(weight);
-                    windDownWeight += uint96(weight); // checked
-                }
+            uint256 debt = _debt(pos);
+            // Every live position's debt is in `debtToUnwind` until it is unwound.
+            uint256 left = debtToUnwind - debt;
+            debtToUnwind = uint96(left);
+            uint256 balance = uint256(pos.lastBalanceGwei) * 1 gwei;
+            uint256 weight = balance > debt ? (balance - debt) / 1 gwei : 0;
+            if (weight != 0) {
+                _windDownShares[positionId].weightGwei = uint128(weight);
+                windDownWeight += uint64(weight); // checked
             }
-            // After `finishWindDown` the owners' share is closed: a late position only exits.
             emit PositionUnwound(positionId, msg.sender, weight, left);
             if (status == Status.Exiting) {
                 // Proven exiting already: no request to send.
@@ -45,61 +64,59 @@ abstract contract VaultWindDown is VaultBase {
                 return;
             }
         }
-        _sendExitRequest(positionId, pos, pubkey, maxFee, pendingExitDebt);
+        _sendExitRequest(positionId, pos, pubkey, maxFee, exitingDebt);
     }
 
     /// @inheritdoc IVault
     function sweepWindDown() external override {
-        if (windDownStartedAt == 0) revert NotWindingDown();
-        uint256 buf = buffer;
-        uint256 held = buf + reserved + uint256(residualTotalGwei) * 1 gwei + ownerPoolOwed;
+        if (!_windingDown()) revert NotWindingDown();
+        // Everything not owed to someone already is free: the buffer, donations, and what
+        // arrived without proof.
+        uint256 owed = uint256(reserved) + uint256(residualTotalGwei) * 1 gwei + ownerPoolOwed;
         uint256 balance = address(this).balance;
-        uint256 arrived = balance > held ? balance - held : 0;
-        // The queue first: every outstanding sETH at par.
-        uint256 owed = outstanding();
-        uint256 need = owed > buf ? owed - buf : 0;
-        uint256 toQueue = arrived < need ? arrived : need;
-        uint256 rest = arrived - toQueue;
+        uint256 free = balance > owed ? balance - owed : 0;
+        // The sETH of the start first, pro rata, up to par.
+        uint256 claims = windDownSeth;
+        uint256 booked = windDownSethBooked;
+        uint256 toSeth = claims - booked; // booked <= claims
+        if (free < toSeth) toSeth = free;
+        uint256 rest = free - toSeth;
         uint256 toOwners;
-        if (rest != 0 && debtToUnwind == 0) {
-            // Then the owners, once every live position is counted (else the rest waits).
-            uint256 weight = windDownWeight;
-            if (weight == 0) {
-                toQueue = arrived; // no owner has a residual: backing keeps it
-            } else {
-                uint256 perWeight = rest * SHARE_UNIT / weight;
-                ownerPoolPerWeight += perWeight;
-                // Rounded up, so the holders' rounded-down claims never exceed it; <= rest.
-                toOwners = (perWeight * weight + SHARE_UNIT - 1) / SHARE_UNIT;
-                ownerPoolOwed += uint96(toOwners); // checked
-            }
+        uint256 weight = windDownWeight;
+        if (rest != 0 && weight != 0 && debtToUnwind == 0) {
+            // Then the owners, once every live position is counted (until then the rest waits).
+            uint256 perWeight = rest * SHARE_UNIT / weight;
+            ownerPoolPerWeight += perWeight;
+            // Rounded up, so the holders' rounded-down claims never exceed it; <= rest.
+            toOwners = (perWeight * weight + SHARE_UNIT - 1) / SHARE_UNIT;
+            ownerPoolOwed += uint96(toOwners); // checked
         }
-        if (toQueue == 0 && toOwners == 0) revert NothingToSweep();
-        buffer = uint96(buf + toQueue); // below the vault's balance
-        // What arrives for the queue is the live debt coming home: backing must not count both.
-        uint256 live = totalLiveDebt;
-        uint256 repaid = toQueue < live ? toQueue : live;
-        if (repaid != 0) {
-            live -= repaid;
-            totalLiveDebt = uint96(live);
-            if (provisionalShortfall > live) provisionalShortfall = uint96(live);
-        }
-        emit WindDownSwept(arrived, toQueue, toOwners);
+        if (toSeth == 0 && toOwners == 0) revert NothingToSweep();
+        windDownSethBooked = uint96(booked + toSeth); // <= claims
+        reserved += uint96(toSeth); // checked
+        buffer = uint96(free - toSeth - toOwners); // below the vault's balance
+        emit WindDownSwept(free, toSeth, toOwners);
     }
 
     /// @inheritdoc IVault
-    function finishWindDown() external override {
-        uint256 started = windDownStartedAt;
-        if (started == 0) revert NotWindingDown();
-        uint256 earliest = started + WIND_DOWN_DELAY;
-        if (block.timestamp < earliest || windDownFinished) revert WindDownNotOver(earliest);
-        uint256 writtenOff = totalLiveDebt;
-        uint256 notUnwound = debtToUnwind;
-        windDownFinished = true;
-        totalLiveDebt = 0;
-        provisionalShortfall = 0;
-        debtToUnwind = 0;
-        emit WindDownFinished(writtenOff, notUnwound);
+    function claimWindDownRedemption(uint256 requestId, address recipient) external override {
+        uint256 entitled = _redemptionEntitled(requestId);
+        address owner = _requests[requestId].owner;
+        if (msg.sender != owner) revert NotRequestOwner(requestId, owner);
+        uint256 amount = entitled - _windDownPaid[requestId]; // `entitled` only grows
+        if (amount == 0) revert NoWindDownRedemption(requestId);
+        _windDownPaid[requestId] = entitled;
+        reserved -= uint96(amount); // checked: booked, rounded down per request
+        address to = recipient == address(0) ? owner : recipient;
+        emit WindDownRedemptionClaimed(requestId, owner, to, amount);
+
+        _sendEth(to, amount);
+    }
+
+    /// @inheritdoc IVault
+    function windDownRedemptionOf(uint256 requestId) external view override returns (uint256) {
+        if (!_windingDown() || requestId <= lastFinalizedId || requestId > lastRequestId) return 0;
+        return _redemptionEntitled(requestId) - _windDownPaid[requestId];
     }
 
     /// @inheritdoc IVault
@@ -122,23 +139,42 @@ abstract contract VaultWindDown is VaultBase {
         return _entitled(share) - share.paid;
     }
 
+    // ---- private helpers ------------------------------------------------------------------------
+
     /// @dev What an unwound position's holders have earned of the owners' share so far, in total.
-    function _entitled(WindDownShare storage share) internal view returns (uint256) {
+    function _entitled(WindDownShare storage share) private view returns (uint256) {
         return uint256(share.weightGwei) * ownerPoolPerWeight / SHARE_UNIT;
     }
 
-    /// @dev Starts the wind-down if it has not started: only after `WIND_DOWN_DELAY` seconds past
-    /// the end of `lastProofEpoch`.
-    function _startWindDown() internal {
+    /// @dev What wind-down request `requestId` has earned so far, in total: its sETH's share of
+    /// what was booked to the sETH outstanding at the start, rounded down (so the requests'
+    /// shares never add up to more than was booked: their amounts add up to at most the start's
+    /// outstanding sETH, as no sETH is minted once the wind-down started). Reverts unless the
+    /// wind-down started and the request was open at its start or made since.
+    function _redemptionEntitled(uint256 requestId) private view returns (uint256) {
+        if (!_windingDown()) revert NotWindingDown();
+        if (requestId <= lastFinalizedId || requestId > lastRequestId) revert RequestNotFinalized(requestId);
+        uint256 amount = uint256(_requests[requestId].cumulative) - _requests[requestId - 1].cumulative;
+        return amount * windDownSethBooked / windDownSeth; // windDownSeth >= amount > 0
+    }
+
+    /// @dev Starts the wind-down if it has not started: only once a notice has stood for
+    /// `WIND_DOWN_NOTICE` with no proof accepted since. Fixes the sETH that will share what
+    /// arrives (everything outstanding: no sETH is minted and nothing finalized from now on) and
+    /// the live debt to unwind.
+    function _startWindDown() private {
         uint256 last = lastProofEpoch;
         if (last == WOUND_DOWN) return;
-        uint256 earliest =
-            uint256(GENESIS_TIME) + (last + 1) * SLOTS_PER_EPOCH * SECONDS_PER_SLOT + WIND_DOWN_DELAY;
-        if (block.timestamp < earliest) revert ProofsNotSilent(earliest);
+        uint256 noticed = windDownNoticedAt;
+        // `lastProofEpoch` only grows: if it moved, a proof was accepted after the notice.
+        if (noticed == 0 || windDownNoticeEpoch != last) revert WindDownNotNoticed();
+        uint256 earliest = noticed + WIND_DOWN_NOTICE;
+        if (block.timestamp < earliest) revert WindDownNoticeRunning(earliest);
         lastProofEpoch = WOUND_DOWN;
-        windDownStartedAt = uint40(block.timestamp);
         uint256 live = totalLiveDebt;
+        uint256 seth = outstanding();
         debtToUnwind = uint96(live);
-        emit WindDownStarted(last, live, msg.sender);
+        windDownSeth = uint96(seth); // everything minted less what was finalized: < 2^96
+        emit WindDownStarted(last, live, seth, msg.sender);
     }
 }

@@ -77,15 +77,15 @@ pub mod bindings {
         );
     }
     pub use withdrawal_proofs::WithdrawalProofsProbe;
-    /// The vault's withdrawal verifier (the same structs again, in a module of its own).
-    pub mod withdrawal_verifier {
+    /// The vault's proof verifier (the same structs again, in a module of its own).
+    pub mod proof_verifier {
         alloy_sol_types::sol!(
             #[sol(all_derives)]
-            WithdrawalVerifier,
-            "../../contracts/artifacts/WithdrawalVerifier.json"
+            ProofVerifier,
+            "../../contracts/artifacts/ProofVerifier.json"
         );
     }
-    pub use withdrawal_verifier::WithdrawalVerifier;
+    pub use proof_verifier::ProofVerifier;
     alloy_sol_types::sol!(
         #[sol(all_derives)]
         DevAttestationVerifier,
@@ -223,11 +223,11 @@ pub static VALIDATOR_PROOFS_PROBE: Artifact = Artifact::new(
     include_str!("../../../contracts/artifacts/ValidatorProofsProbe.json"),
 );
 
-/// `src/WithdrawalVerifier.sol`: `WithdrawalProofs` for one chain, the vault's
-/// `WITHDRAWAL_VERIFIER`.
-pub static WITHDRAWAL_VERIFIER: Artifact = Artifact::new(
-    "WithdrawalVerifier",
-    include_str!("../../../contracts/artifacts/WithdrawalVerifier.json"),
+/// `src/ProofVerifier.sol`: `ValidatorProofs` and `WithdrawalProofs` for one chain and the
+/// Electra/Fulu layout, the vault's `PROOF_VERIFIER`.
+pub static PROOF_VERIFIER: Artifact = Artifact::new(
+    "ProofVerifier",
+    include_str!("../../../contracts/artifacts/ProofVerifier.json"),
 );
 
 /// `test/WithdrawalProofsProbe.sol`: test-only, drives the `WithdrawalProofs` library (lsv
@@ -300,7 +300,7 @@ pub static ALL: &[&Artifact] = &[
     &SYSTEM_CONTRACTS_PROBE,
     &VALIDATOR_PROOFS_PROBE,
     &WITHDRAWAL_PROOFS_PROBE,
-    &WITHDRAWAL_VERIFIER,
+    &PROOF_VERIFIER,
     &SETH,
     &POSITIONS,
     &ERC721_RECEIVER_PROBE,
@@ -327,7 +327,7 @@ pub fn describe_revert(data: &[u8]) -> String {
     if let Ok(e) = bindings::WithdrawalProofsProbe::WithdrawalProofsProbeErrors::abi_decode(data) {
         return format!("{e:?}");
     }
-    if let Ok(e) = bindings::WithdrawalVerifier::WithdrawalVerifierErrors::abi_decode(data) {
+    if let Ok(e) = bindings::ProofVerifier::ProofVerifierErrors::abi_decode(data) {
         return format!("{e:?}");
     }
     if let Ok(e) = bindings::SETH::SETHErrors::abi_decode(data) {

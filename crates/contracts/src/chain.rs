@@ -218,6 +218,20 @@ impl Chain {
         &self.last_requests
     }
 
+    /// As [`Chain::next_block`], for the beacon block at `beacon_slot` whose root is
+    /// `parent_beacon_root`: the next block opens in the slot after it, as on a live chain, so
+    /// the execution layer's clock agrees with the proven state's (missed slots in between get
+    /// no beacon root). A chain already past that slot opens its next slot instead (a proof of
+    /// an older block, still in the EIP-4788 window).
+    pub fn next_block_for(
+        &mut self,
+        beacon_slot: u64,
+        parent_beacon_root: B256,
+    ) -> &ExecutionRequests {
+        let missed = beacon_slot.saturating_sub(self.slot);
+        self.next_block_after(missed, parent_beacon_root)
+    }
+
     /// The requests of the last finished block.
     pub fn last_requests(&self) -> &ExecutionRequests {
         &self.last_requests

@@ -25,7 +25,7 @@
 //! assert!(receipt.gas_used > 0);
 //! ```
 
-use crate::artifacts::{DEV_ATTESTATION_VERIFIER, POSITIONS, SETH, VAULT, WITHDRAWAL_VERIFIER};
+use crate::artifacts::{DEV_ATTESTATION_VERIFIER, POSITIONS, PROOF_VERIFIER, SETH, VAULT};
 use crate::bindings::Vault;
 use crate::{Address, Chain, ChainError, Receipt, B256, U256};
 use alloy_sol_types::{SolCall, SolValue};
@@ -115,12 +115,12 @@ pub struct Deployment {
     pub positions: Address,
     /// The development attestation verifier the vault was deployed with.
     pub verifier: Address,
-    /// The withdrawal-proof verifier the vault was deployed with.
-    pub withdrawal_verifier: Address,
+    /// The proof verifier (validator and withdrawal proofs) the vault was deployed with.
+    pub proof_verifier: Address,
 }
 
 impl Deployment {
-    /// Deploys a `DevAttestationVerifier` for `attester`, a `WithdrawalVerifier` and the vault
+    /// Deploys a `DevAttestationVerifier` for `attester`, a `ProofVerifier` and the vault
     /// for the beacon chain `anchor` (genesis time, genesis validators root, packed fork
     /// versions) with Capella at `capella_slot`, and registers the vault's tokens with `chain`.
     ///
@@ -136,12 +136,9 @@ impl Deployment {
         let verifier = chain
             .deploy(&DEV_ATTESTATION_VERIFIER, &attester.abi_encode())
             .expect("the dev verifier deploys");
-        let withdrawal_verifier = chain
-            .deploy(
-                &WITHDRAWAL_VERIFIER,
-                &(anchor, capella_slot).abi_encode_params(),
-            )
-            .expect("the withdrawal verifier deploys");
+        let proof_verifier = chain
+            .deploy(&PROOF_VERIFIER, &(anchor, capella_slot).abi_encode_params())
+            .expect("the proof verifier deploys");
         let args = (
             verifier,
             anchor,
@@ -150,7 +147,7 @@ impl Deployment {
             U256::from(config.exit_resend_blocks),
             config.min_redeem,
             config.policy_hash,
-            withdrawal_verifier,
+            proof_verifier,
             U256::from(config.wind_down_delay),
         )
             .abi_encode_params();
@@ -168,7 +165,7 @@ impl Deployment {
             seth,
             positions,
             verifier,
-            withdrawal_verifier,
+            proof_verifier,
         }
     }
 }
@@ -185,8 +182,8 @@ pub struct Devnet {
     pub positions: Address,
     /// The development attestation verifier the vault was deployed with.
     pub verifier: Address,
-    /// The withdrawal-proof verifier the vault was deployed with.
-    pub withdrawal_verifier: Address,
+    /// The proof verifier (validator and withdrawal proofs) the vault was deployed with.
+    pub proof_verifier: Address,
     /// The beacon state proofs are built from; edit it, then [`Devnet::prove`].
     pub state: BeaconState<Mainnet>,
     attester: SigningKey,
@@ -208,7 +205,9 @@ impl Devnet {
     /// Deploys the verifier and the vault on a new chain for the beacon chain of `state` (its
     /// genesis time and genesis validators root; the Electra and Fulu fork versions), and keeps
     /// `state` as it is: its validators' credentials are the caller's to point at the vault
-    /// (see [`Devnet::credentials`]).
+    /// (see [`Devnet::credentials`]). Its `genesis_time` should be [`Chain::GENESIS_TIME`]: the
+    /// vault judges the current epoch from the block's timestamp, and [`Devnet::prove`] keeps
+    /// the chain's clock at the proven slot.
     pub fn from_state(config: VaultConfig, state: BeaconState<Mainnet>) -> Self {
         let mut chain = Chain::new();
         let attester = attester_key("lsv devnet attester");
@@ -230,7 +229,7 @@ impl Devnet {
             seth,
             positions,
             verifier,
-            withdrawal_verifier,
+            proof_verifier,
         } = Deployment::deploy(&mut chain, attester_address, anchor, CAPELLA_SLOT, &config);
         Self {
             chain,
@@ -238,7 +237,7 @@ impl Devnet {
             seth,
             positions,
             verifier,
-            withdrawal_verifier,
+            proof_verifier,
             state,
             attester,
             blocks: 0,
@@ -317,7 +316,8 @@ impl Devnet {
             body_root,
         };
         let bytes = prover.validator_proof(&header, index, parts)?.to_bytes();
-        self.chain.next_block(header.tree_hash_root());
+        self.chain
+            .next_block_for(header.slot.as_u64(), header.tree_hash_root());
         Ok(StateProof {
             timestamp: U256::from(self.chain.timestamp()),
             bytes,
@@ -602,7 +602,7 @@ impl Devnet {
             .collect::<Result<Vec<_>, SettlementError>>()?;
         let anchor_root = withdrawals.anchor_root();
         self.blocks += 1;
-        self.chain.next_block(anchor_root);
+        self.chain.next_block_for(header.slot.as_u64(), anchor_root);
         Ok(Settlement {
             timestamp: U256::from(self.chain.timestamp()),
             anchor_root,

@@ -26,6 +26,40 @@ use std::fmt;
 /// The intrinsic gas of every transaction (yellow paper, `G_transaction`).
 pub const TX_BASE_GAS: u64 = 21_000;
 
+/// The commit whose gas [`BEFORE`] holds: the vault as it was before the audit's findings were
+/// fixed (issue 11), so that `lsv bench gas` shows each call's new gas next to its old.
+pub const BEFORE_COMMIT: &str = "f5b6e61";
+
+/// Tx gas per label of the same scenario at [`BEFORE_COMMIT`] (`cargo run -p lsv -- bench gas`
+/// there). Calls the scenario did not make then are absent.
+pub const BEFORE: &[(&str, u64)] = &[
+    ("join, the vault's first (fresh totals)", 309_353),
+    ("join, a new owner's first sETH and position", 238_050),
+    ("join, owner holds both tokens", 203_862),
+    ("requestRedeem, the vault's first", 84_745),
+    ("requestRedeem", 67_645),
+    ("finalize, 1 request, the vault's first", 67_341),
+    ("finalize, 1 request", 49_972),
+    ("finalize, 10 requests", 49_972),
+    ("claim", 49_640),
+    ("eject, rewarded, the caller's first sETH", 230_270),
+    ("eject, rewarded", 207_544),
+    ("eject, rewarded, fee overpaid and refunded", 214_474),
+    ("markSlashed, shortfall recorded", 124_257),
+    ("markSlashed again, shortfall changed", 105_548),
+    ("markToProof, shortfall recorded", 121_737),
+    ("markExiting", 87_152),
+    ("skipDemandExit, with a proof", 87_133),
+    ("demandExit", 171_835),
+    ("settle, direct, vault's first (fresh bitmap word)", 172_194),
+    ("settle, direct route", 152_158),
+    ("settle, block_roots route", 169_549),
+    (
+        "settle, historical_summaries route (645 summaries)",
+        186_691,
+    ),
+];
+
 /// One measured call.
 #[derive(Clone, Debug)]
 pub struct GasFigure {
@@ -33,6 +67,8 @@ pub struct GasFigure {
     pub label: String,
     /// Gas used as the receipt reports it.
     pub tx_gas: u64,
+    /// The same call's tx gas at [`BEFORE_COMMIT`], if the scenario made it then.
+    pub before: Option<u64>,
     /// The part of `tx_gas` compared with the target (see the module docs).
     pub compared_gas: u64,
     /// The target for `compared_gas`, if the issue sets one.
@@ -65,6 +101,7 @@ impl VaultGas {
         self.figures.push(GasFigure {
             label: label.to_owned(),
             tx_gas,
+            before: BEFORE.iter().find(|(l, _)| *l == label).map(|(_, g)| *g),
             compared_gas,
             target,
         });
@@ -75,8 +112,8 @@ impl fmt::Display for VaultGas {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{:<52} {:>9} {:>9} {:>9}  verdict",
-            "call", "tx gas", "compared", "target"
+            "{:<52} {:>9} {:>9} {:>9}  {:<7} {:>9} {:>8}",
+            "call", "tx gas", "compared", "target", "verdict", BEFORE_COMMIT, "change"
         )?;
         for g in &self.figures {
             let (target, verdict) = match (g.target, g.meets_target()) {
@@ -84,16 +121,21 @@ impl fmt::Display for VaultGas {
                 (Some(t), _) => (t.to_string(), "OVER"),
                 (None, _) => ("-".to_owned(), ""),
             };
+            let (before, change) = match g.before {
+                Some(b) => (b.to_string(), format!("{:+}", g.tx_gas as i64 - b as i64)),
+                None => ("-".to_owned(), "new".to_owned()),
+            };
             writeln!(
                 f,
-                "{:<52} {:>9} {:>9} {:>9}  {verdict}",
+                "{:<52} {:>9} {:>9} {:>9}  {verdict:<7} {before:>9} {change:>8}",
                 g.label, g.tx_gas, g.compared_gas, target
             )?;
         }
         write!(
             f,
             "compared = tx gas - {TX_BASE_GAS}; for calls that send an EIP-7002 exit also - the \
-             predeploy's share ({} gas, measured with a probe)",
+             predeploy's share ({} gas, measured with a probe); {BEFORE_COMMIT} = the same call's \
+             tx gas before the audit's fixes (issue 11)",
             self.predeploy_share
         )
     }
@@ -106,6 +148,9 @@ const SLOTS_PER_EPOCH: u64 = 32;
 /// The EIP-7002 fee while the request queue is under its target: `MIN_WITHDRAWAL_REQUEST_FEE`,
 /// 1 wei (the scenario never fills a block with requests).
 const EXIT_FEE: u64 = 1;
+/// `EPOCHS_PER_SLASHINGS_VECTOR` (phase0 preset, mainnet): a slashed validator is withdrawable
+/// this many epochs after its slashing.
+const EPOCHS_PER_SLASHINGS_VECTOR: u64 = 8192;
 /// `MIN_VALIDATOR_WITHDRAWABILITY_DELAY` (phase0 beacon-chain.md), in epochs.
 const MIN_VALIDATOR_WITHDRAWABILITY_DELAY: u64 = 256;
 /// `SLOTS_PER_HISTORICAL_ROOT` (mainnet preset): one `historical_summaries` entry per period.
@@ -249,7 +294,8 @@ pub fn measure() -> VaultGas {
     // sends exactly it; one that sends more gets the rest back, at the price of a value call.
     let eject = |d: &mut Devnet, id: U256, index: u64, value: u64| {
         d.state.balances[index as usize] = Gwei::new(GWEI_31_98);
-        let p = d.prove(index, ProofParts::ALL).expect("provable");
+        // Below the threshold the balance alone ejects: no inactivity part to pay for.
+        let p = d.prove(index, ProofParts::BALANCE).expect("provable");
         let call = Vault::ejectCall {
             positionId: id,
             timestamp: p.timestamp,
@@ -277,7 +323,13 @@ pub fn measure() -> VaultGas {
 
     let mark = |d: &mut Devnet, id: U256, index: u64, slashed: bool, balance: u64| {
         let i = index as usize;
-        d.state.validators[i].slashed = slashed;
+        if slashed && !d.state.validators[i].slashed {
+            // `slash_validator`: exiting, withdrawable `EPOCHS_PER_SLASHINGS_VECTOR` on.
+            let v = &mut d.state.validators[i];
+            v.slashed = true;
+            v.exit_epoch = Epoch::new(epoch + 5);
+            v.withdrawable_epoch = Epoch::new(epoch + EPOCHS_PER_SLASHINGS_VECTOR);
+        }
         d.state.balances[i] = Gwei::new(balance);
         let p = d.prove(index, ProofParts::BALANCE).expect("provable");
         let (timestamp, proof) = (p.timestamp, p.bytes.into());
@@ -298,10 +350,14 @@ pub fn measure() -> VaultGas {
         };
         ok(r, "mark").gas_used
     };
-    let g = mark(&mut d, ids[2], 5, true, 20_000_000_000);
+    // Before the correlation penalty the whole debt is marked; after it, the proven balance.
+    let g = mark(&mut d, ids[2], 5, true, 31_900_000_000);
     out.push("markSlashed, shortfall recorded", g, exec(g), None);
+    let slot = d.state.slot.as_u64();
+    d.set_slot(slot + (EPOCHS_PER_SLASHINGS_VECTOR / 2 + 1) * SLOTS_PER_EPOCH);
     let g = mark(&mut d, ids[2], 5, true, 25_000_000_000);
     out.push("markSlashed again, shortfall changed", g, exec(g), None);
+    let epoch = d.state.slot.as_u64() / SLOTS_PER_EPOCH;
     let g = mark(&mut d, ids[3], 6, false, 30_000_000_000);
     out.push("markToProof, shortfall recorded", g, exec(g), None);
 
@@ -314,6 +370,15 @@ pub fn measure() -> VaultGas {
     };
     let g = ok(d.send(keeper, &call, U256::ZERO), "markExiting").gas_used;
     out.push("markExiting", g, exec(g), None);
+
+    let p = d.prove(0, ProofParts::VALIDATOR).expect("provable");
+    let call = Vault::heartbeatCall {
+        validatorIndex: 0,
+        timestamp: p.timestamp,
+        proof: p.bytes.into(),
+    };
+    let g = ok(d.send(keeper, &call, U256::ZERO), "heartbeat").gas_used;
+    out.push("heartbeat (a proof without parts)", g, exec(g), None);
 
     // ---- demand exits: 150 sETH open, covered by 8 ETH of buffer, 93.3 pending, 31 exiting ---
     ok(
@@ -432,16 +497,17 @@ mod tests {
             let g = gas.get(label).unwrap_or_else(|| panic!("{label} measured"));
             assert!(g.compared_gas <= max, "{label}: {} > {max}", g.compared_gas);
         };
-        bound("join, owner holds both tokens", 200_000);
+        bound("join, owner holds both tokens", 190_000);
         bound("join, a new owner's first sETH and position", 250_000);
         bound("requestRedeem", 60_000);
         bound("claim", 40_000);
         bound("finalize, 10 requests", 80_000);
-        bound("eject, rewarded", 125_000);
+        bound("eject, rewarded", 111_000);
         bound("finalize, 1 request", 35_000);
         bound("demandExit", 90_000);
         bound("settle, direct, vault's first (fresh bitmap word)", 156_000);
-        bound("settle, direct route", 135_000);
+        bound("heartbeat (a proof without parts)", 58_000);
+        bound("settle, direct route", 136_000);
         bound("settle, block_roots route", 153_000);
         bound(
             "settle, historical_summaries route (645 summaries)",
