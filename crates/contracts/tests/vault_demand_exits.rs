@@ -4,17 +4,19 @@
 //!
 //! - demand, the FIFO cursor, skips only with a proof of ineligibility (not yet active, active
 //!   too briefly, exiting) or of a recent request, and the wrap to the first position;
+//! - ineligibility is judged at the current epoch: a proof from before a validator became
+//!   eligible no longer skips it (audit finding 7);
 //! - a demanded exit counts its position's debt as cover at once, so a backlog asks exactly as
 //!   many validators to exit as cover it;
-//! - a pending exit proven exiting moves its debt from `pendingExitDebt` to `exitingDebt`;
+//! - a requested exit proven exiting stays counted in `exitingDebt` once;
 //! - a stalled demanded exit is re-sent after `EXIT_RESEND_BLOCKS` without demand and without
 //!   counting its debt twice.
 
 mod common;
 
-use common::ether;
-use common::refusal;
 use common::vault::{Facts, VaultTest, ACTIVE_SLOT, EXIT_RESEND_BLOCKS, FAR_FUTURE};
+use common::{ether, proof_refusal, refusal};
+use lsv_contracts::bindings::proof_verifier::ProofVerifier::ProofVerifierErrors as P;
 use lsv_contracts::bindings::vault::Vault::{self, VaultErrors as E};
 use lsv_contracts::bindings::SETH as Seth;
 use lsv_contracts::devnet::StateProof;
@@ -54,13 +56,13 @@ fn demand_exits_go_in_position_order_and_skip_only_with_proof() {
     let p = w.facts(60, ProofParts::VALIDATOR, eligible.activation(FAR_FUTURE));
     let e = refusal(w.demand_exit(ids[0], &p));
     assert!(
-        matches!(e, E::DemandExitIneligible(ref x) if x.reason == 3),
+        matches!(e, E::ExitIneligible(ref x) if x.reason == 3),
         "{e:?}"
     );
     let p = w.facts(60, ProofParts::VALIDATOR, eligible.activation(100));
     let e = refusal(w.demand_exit(ids[0], &p));
     assert!(
-        matches!(e, E::DemandExitIneligible(ref x) if x.reason == 4),
+        matches!(e, E::ExitIneligible(ref x) if x.reason == 4),
         "{e:?}"
     );
     let r = w.skip(ids[0], Some(&p)).expect_success();
@@ -151,8 +153,8 @@ fn demand_exits_go_in_position_order_and_skip_only_with_proof() {
     w.skip(ids[3], Some(&p)).expect_success();
     let p = p_for_60(&mut w);
     w.skip(ids[0], Some(&p)).expect_success();
-    let e = refusal(w.skip(ids[1], None));
-    assert!(matches!(e, E::BeaconRootUnavailable(_)), "{e:?}");
+    let e = proof_refusal(w.skip(ids[1], None));
+    assert!(matches!(e, P::BeaconRootUnavailable(_)), "{e:?}");
 }
 
 /// A demand exit counts the requested position's debt as cover at once: a small backlog asks
@@ -173,12 +175,9 @@ fn demand_exits_stop_once_pending_exits_cover_the_queue() {
     let p = w.facts(100, ProofParts::VALIDATOR, eligible);
     let r = w.demand_exit(ids[0], &p).expect_success();
     let ev = r.events_from::<Vault::ExitRequested>(w.d.vault);
-    assert_eq!(
-        (ev[0].positionId, ev[0].pendingExitDebt),
-        (ids[0], ether(31))
-    );
+    assert_eq!((ev[0].positionId, ev[0].exitingDebt), (ids[0], ether(31)));
     assert!(w.position(ids[0]).exitRequested);
-    assert_eq!(w.pending(), ether(31));
+    assert_eq!(w.exiting(), ether(31));
     assert_eq!(demand(&w), (ether(1), ether(31)));
     let p = w.facts(101, ProofParts::VALIDATOR, eligible);
     let e = refusal(w.demand_exit(ids[1], &p));
@@ -196,7 +195,7 @@ fn demand_exits_stop_once_pending_exits_cover_the_queue() {
         let ev = r.events_from::<Vault::DemandExit>(w.d.vault);
         assert_eq!((ev[0].open, ev[0].covered), (ether(63), covered));
     }
-    assert_eq!(w.pending(), ether(93));
+    assert_eq!(w.exiting(), ether(93));
     assert_eq!(demand(&w), (ether(63), ether(93)));
     let p = w.facts(103, ProofParts::VALIDATOR, eligible);
     let e = refusal(w.demand_exit(ids[3], &p));
@@ -207,13 +206,13 @@ fn demand_exits_stop_once_pending_exits_cover_the_queue() {
     // Exactly three exit requests went out: positions 1–3 flagged, 4 and 5 not.
     let flagged: Vec<bool> = ids.iter().map(|id| w.position(*id).exitRequested).collect();
     assert_eq!(flagged, [true, true, true, false, false]);
-    assert_eq!(w.exiting(), U256::ZERO);
 }
 
-/// Proving a requested position exiting (markExiting, or a skip with reason Exiting) moves its
-/// debt from `pendingExitDebt` to `exitingDebt` and clears the flag; cover is unchanged.
+/// Proving a requested position exiting (markExiting, or a skip with reason Exiting) clears its
+/// request flag and keeps its debt counted once in `exitingDebt`; cover is unchanged. A position
+/// proven exiting without a request joins the count.
 #[test]
-fn a_pending_exit_proven_exiting_moves_its_debt_to_exiting() {
+fn a_requested_exit_proven_exiting_stays_counted_once() {
     let mut w = VaultTest::new();
     let alice = w.d.chain.account("alice");
     let ids: Vec<U256> = (110..113).map(|i| w.joined(i, alice)).collect();
@@ -223,7 +222,7 @@ fn a_pending_exit_proven_exiting_moves_its_debt_to_exiting() {
         let p = w.facts(index, ProofParts::VALIDATOR, eligible);
         w.demand_exit(id, &p).expect_success();
     }
-    assert_eq!((w.pending(), w.exiting()), (ether(62), U256::ZERO));
+    assert_eq!(w.exiting(), ether(62));
 
     // markExiting.
     let p = w.facts(
@@ -232,12 +231,9 @@ fn a_pending_exit_proven_exiting_moves_its_debt_to_exiting() {
         Facts::at(ACTIVE_SLOT + 1).exit(400),
     );
     let r = w.mark_exiting(ids[0], &p).expect_success();
-    let ev = r.events_from::<Vault::PendingExitProven>(w.d.vault);
-    assert_eq!(
-        (ev[0].positionId, ev[0].debt, ev[0].pendingExitDebt),
-        (ids[0], ether(31), ether(31))
-    );
-    assert_eq!((w.pending(), w.exiting()), (ether(31), ether(31)));
+    let ev = r.events_from::<Vault::MarkedExiting>(w.d.vault);
+    assert_eq!((ev[0].positionId, ev[0].exitingDebt), (ids[0], ether(62)));
+    assert_eq!(w.exiting(), ether(62));
     let pos = w.position(ids[0]);
     assert_eq!((pos.status, pos.exitRequested), (2, false));
 
@@ -258,23 +254,64 @@ fn a_pending_exit_proven_exiting_moves_its_debt_to_exiting() {
         5
     );
     assert_eq!(
-        r.events_from::<Vault::PendingExitProven>(w.d.vault)[0].pendingExitDebt,
-        U256::ZERO
+        r.events_from::<Vault::MarkedExiting>(w.d.vault)[0].exitingDebt,
+        ether(62)
     );
-    assert_eq!((w.pending(), w.exiting()), (U256::ZERO, ether(62)));
+    assert_eq!(w.exiting(), ether(62));
     assert!(!w.position(ids[1]).exitRequested);
 
-    // Not requested, proven exiting: nothing leaves pendingExitDebt.
+    // Not requested, proven exiting: its debt joins the count.
     let p = w.facts(
         112,
         ProofParts::VALIDATOR,
         Facts::at(ACTIVE_SLOT + 1).exit(400),
     );
     let r = w.mark_exiting(ids[2], &p).expect_success();
-    assert!(r
-        .events_from::<Vault::PendingExitProven>(w.d.vault)
-        .is_empty());
-    assert_eq!((w.pending(), w.exiting()), (U256::ZERO, ether(93)));
+    assert_eq!(
+        r.events_from::<Vault::MarkedExiting>(w.d.vault)[0].exitingDebt,
+        ether(93)
+    );
+    assert_eq!(w.exiting(), ether(93));
+}
+
+/// Audit finding 7: `skipDemandExit` judged eligibility at the proven state's epoch, so a proof
+/// from up to a day before a validator reached `SHARD_COMMITTEE_PERIOD` skipped its turn. Now
+/// the reasons are judged at the current epoch (the one in which the request would be seen):
+/// the old proof no longer skips it, and the same proof asks it to exit.
+#[test]
+fn an_old_proof_cannot_skip_a_validator_that_has_become_eligible_since() {
+    let mut w = VaultTest::new();
+    let alice = w.d.chain.account("alice");
+    let id = w.joined(70, alice);
+    w.joined(71, alice);
+    w.redeem(alice, ether(10)).expect_success();
+    // Epoch 265, activated at 10: 255 epochs, one short of the period.
+    let p = w.facts(
+        70,
+        ProofParts::VALIDATOR,
+        Facts::at(265 * 32).activation(10),
+    );
+    // Twenty epochs later the same proof is still in the EIP-4788 window, and the validator has
+    // been active for 275 epochs.
+    w.advance(20 * 32);
+    let e = refusal(w.skip(id, Some(&p)));
+    assert!(
+        matches!(e, E::NotSkippable(ref x) if x.positionId == id),
+        "{e:?}"
+    );
+    assert_eq!(w.cursor(), U256::ONE);
+    w.demand_exit(id, &p).expect_success();
+    assert!(w.position(id).exitRequested);
+
+    // The same holds the other way: a proof of an old state showing the validator exiting still
+    // skips it (an exit, once initiated, never reverts).
+    let old = w.facts(71, ProofParts::VALIDATOR, Facts::at(266 * 32).exit(400));
+    w.advance(20 * 32);
+    let r = w.skip(U256::from(2), Some(&old)).expect_success();
+    assert_eq!(
+        r.events_from::<Vault::DemandExitSkipped>(w.d.vault)[0].reason,
+        5
+    );
 }
 
 /// A demanded exit that stalls stays live: once `EXIT_RESEND_BLOCKS` have passed, the cursor's
@@ -310,8 +347,8 @@ fn a_stalled_demanded_exit_is_re_sent_after_the_window_without_demand() {
     );
     let ev = r.events_from::<Vault::ExitRequested>(w.d.vault);
     assert_eq!(ev.len(), 1);
-    assert_eq!(ev[0].pendingExitDebt, ether(31), "unchanged by a re-send");
-    assert_eq!(w.pending(), ether(31), "not counted twice");
+    assert_eq!(ev[0].exitingDebt, ether(31), "unchanged by a re-send");
+    assert_eq!(w.exiting(), ether(31), "not counted twice");
     let pos = w.position(ids[0]);
     assert!(pos.exitRequested);
     assert!(pos.lastExitRequestBlock.to::<u64>() > sent);

@@ -4,8 +4,9 @@
 //! - the vault creates its tokens and fixes every parameter (mint, eject threshold and reward,
 //!   caps, policy, credentials, the dev verifier's attester);
 //! - the dev verifier refuses a zero attester; the vault refuses each unusable constructor
-//!   argument by its index (zero verifier, anchor, caps, delays; a withdrawal verifier that is
-//!   not a contract or is anchored to another chain);
+//!   argument by its own named error (zero verifier, no fork version, caps, delays, a wind-down
+//!   delay under the minimum; a proof verifier that is not a contract or is anchored to another
+//!   chain);
 //! - the binding is the documented sha256 over its 228-byte preimage, computed here
 //!   independently of the contract, and the domain tag is sha256 of its name.
 
@@ -16,7 +17,7 @@ use common::ether;
 use common::vault::{
     binding, credentials, genesis_state, min_redeem, VaultTest, MAX_VALIDATORS, POLICY_HASH,
 };
-use lsv_contracts::artifacts::{VAULT, WITHDRAWAL_VERIFIER};
+use lsv_contracts::artifacts::{PROOF_VERIFIER, VAULT};
 use lsv_contracts::bindings::vault::Vault::{self, VaultErrors as E};
 use lsv_contracts::bindings::{DevAttestationVerifier, Positions, SETH as Seth};
 use lsv_contracts::devnet::CAPELLA_SLOT;
@@ -85,66 +86,79 @@ fn the_dev_verifier_refuses_a_zero_attester() {
 }
 
 #[test]
-fn unusable_constructor_arguments_are_refused() {
+fn unusable_constructor_arguments_are_refused_by_name() {
     let mut chain = Chain::new();
     let s = genesis_state();
     let verifier = Address::repeat_byte(1);
     let good = (s.genesis_time, s.genesis_validators_root, FORK_VERSIONS);
-    let deploy_withdrawals = |chain: &mut Chain, anchor: (u64, B256, B256)| {
+    let deploy_verifier = |chain: &mut Chain, anchor: (u64, B256, B256)| {
         chain
-            .deploy(
-                &WITHDRAWAL_VERIFIER,
-                &(anchor, CAPELLA_SLOT).abi_encode_params(),
-            )
+            .deploy(&PROOF_VERIFIER, &(anchor, CAPELLA_SLOT).abi_encode_params())
             .unwrap()
     };
-    let withdrawals = deploy_withdrawals(&mut chain, good);
-    let foreign = deploy_withdrawals(
+    let proofs = deploy_verifier(&mut chain, good);
+    let foreign = deploy_verifier(
         &mut chain,
         (s.genesis_time, B256::repeat_byte(9), FORK_VERSIONS),
     );
-    let args = |index: u64| {
-        let mut a = (
-            verifier,
-            good,
-            U256::ONE,
-            1u64,
-            U256::ONE,
-            U256::ONE,
-            B256::ZERO,
-            withdrawals,
-            U256::ONE,
-        );
-        match index {
-            0 => a.0 = Address::ZERO,
-            1 => a.1 = (1, B256::ZERO, B256::ZERO),
-            2 => a.2 = U256::ZERO,
-            4 => a.4 = U256::ZERO,
-            5 => a.5 = U256::ZERO,
-            8 => a.8 = U256::ZERO,
-            _ => {}
-        }
-        a
+    let thirty_days = U256::from(30 * 24 * 3600);
+    let args = (
+        verifier,
+        good,
+        U256::ONE,
+        1u64,
+        U256::ONE,
+        U256::ONE,
+        B256::ZERO,
+        proofs,
+        thirty_days,
+    );
+    let refused = |chain: &mut Chain, edit: &dyn Fn(&mut _)| {
+        let mut a = args;
+        edit(&mut a);
+        chain
+            .deploy(&VAULT, &a.abi_encode_params())
+            .unwrap_err()
+            .revert_error::<E>()
+            .expect("a named vault error")
     };
-    let mut cases: Vec<_> = [0u64, 1, 2, 4, 5, 8].map(|i| (i, args(i))).to_vec();
+    assert!(matches!(
+        refused(&mut chain, &|a| a.0 = Address::ZERO),
+        E::AttestationVerifierZero(_)
+    ));
+    assert!(matches!(
+        refused(&mut chain, &|a| a.1 = (1, B256::ZERO, B256::ZERO)),
+        E::ForkVersionsEmpty(_)
+    ));
     // Position ids and counts are 32-bit.
-    let mut a = args(2);
-    a.2 = U256::from(u32::MAX) + U256::ONE;
-    cases.push((2, a));
-    // The withdrawal verifier must be a contract anchored to the same chain.
+    for max in [U256::ZERO, U256::from(u32::MAX) + U256::ONE] {
+        assert!(matches!(
+            refused(&mut chain, &|a| a.2 = max),
+            E::MaxValidatorsOutOfRange(ref e) if e.maxValidators == max
+        ));
+    }
+    assert!(matches!(
+        refused(&mut chain, &|a| a.4 = U256::ZERO),
+        E::ExitResendBlocksZero(_)
+    ));
+    assert!(matches!(
+        refused(&mut chain, &|a| a.5 = U256::ZERO),
+        E::MinRedeemZero(_)
+    ));
+    // The proof verifier must be a contract anchored to the same chain.
     for bad in [Address::repeat_byte(7), foreign] {
-        let mut a = args(7);
-        a.7 = bad;
-        cases.push((7, a));
+        assert!(matches!(
+            refused(&mut chain, &|a| a.7 = bad),
+            E::ProofVerifierMismatch(ref e) if e.proofVerifier == bad
+        ));
     }
-    for (index, args) in cases {
-        let err = chain.deploy(&VAULT, &args.abi_encode_params()).unwrap_err();
-        match err.revert_error::<E>() {
-            Some(E::InvalidConstructorArgument(e)) => assert_eq!(e.index, U256::from(index)),
-            other => panic!("{index}: {other:?}"),
-        }
-    }
-    chain.deploy(&VAULT, &args(7).abi_encode_params()).unwrap();
+    // A silence shorter than the minimum could be mistaken for a quiet month.
+    let short = thirty_days - U256::ONE;
+    assert!(matches!(
+        refused(&mut chain, &|a| a.8 = short),
+        E::WindDownDelayTooShort(ref e) if e.delay == short && e.minimum == thirty_days
+    ));
+    chain.deploy(&VAULT, &args.abi_encode_params()).unwrap();
 }
 
 #[test]

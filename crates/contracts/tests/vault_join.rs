@@ -12,9 +12,10 @@
 mod common;
 
 use common::vault::{binding, credentials, genesis_state, VaultTest, POLICY_HASH};
-use common::{ether, refusal};
+use common::{ether, proof_refusal, refusal};
 use k256::ecdsa::SigningKey;
 use lsv_consensus::{Epoch, Gwei};
+use lsv_contracts::bindings::proof_verifier::ProofVerifier::ProofVerifierErrors as P;
 use lsv_contracts::bindings::vault::Vault::{self, VaultErrors as E};
 use lsv_contracts::bindings::Positions;
 use lsv_contracts::{Address, Chain, B256, U256};
@@ -66,13 +67,10 @@ fn join_mints_31_seth_and_a_position_to_the_bound_owner() {
     assert_eq!(w.view(&Vault::debtOfCall { positionId: id }), ether(31));
     assert_eq!(pos.shortfall, 0);
     assert_eq!(pos.status, 1, "Active");
-    assert!(!pos.rewardPaid);
+    assert_eq!(pos.rewardGwei, 0);
     assert_eq!(pos.lastExitRequestBlock, 0);
     assert_eq!(pos.lastProofSlot, genesis_state().slot.as_u64());
-    assert_eq!(
-        pos.activationEpoch,
-        genesis_state().validators[17].activation_epoch.as_u64()
-    );
+    assert_eq!(pos.lastBalanceGwei.to::<u64>(), 32_000_000_000);
     assert_eq!(U256::from(w.view(&Vault::totalLiveDebtCall {})), ether(31));
     assert_eq!(w.view(&Vault::positionCountCall {}), 1);
     assert_eq!(w.view(&Vault::backingCall {}), ether(31));
@@ -293,15 +291,18 @@ fn join_refuses_a_stale_unknown_or_foreign_root() {
     let mut call = w.join_call(13, &p, owner, evidence.clone());
     call.timestamp = U256::from(w.d.chain.timestamp());
     assert!(matches!(
-        refusal(w.send(keeper, &call)),
-        E::ProofRootMismatch(_)
+        proof_refusal(w.send(keeper, &call)),
+        P::ProofRootMismatch(_)
     ));
     // A missed slot, the future, zero: no root.
     w.d.chain.next_block_after(1, B256::repeat_byte(0x98));
     for t in [w.d.chain.timestamp() - 12, w.d.chain.timestamp() + 12, 0] {
         call.timestamp = U256::from(t);
         assert!(
-            matches!(refusal(w.send(keeper, &call)), E::BeaconRootUnavailable(_)),
+            matches!(
+                proof_refusal(w.send(keeper, &call)),
+                P::BeaconRootUnavailable(_)
+            ),
             "{t}"
         );
     }
@@ -310,9 +311,9 @@ fn join_refuses_a_stale_unknown_or_foreign_root() {
         w.d.chain.next_block(B256::repeat_byte(0x97));
     }
     call.timestamp = p.timestamp;
-    let e = refusal(w.send(keeper, &call));
+    let e = proof_refusal(w.send(keeper, &call));
     assert!(
-        matches!(e, E::ProofRootMismatch(_) | E::BeaconRootUnavailable(_)),
+        matches!(e, P::ProofRootMismatch(_) | P::BeaconRootUnavailable(_)),
         "{e:?}"
     );
 }
@@ -335,8 +336,8 @@ fn join_refuses_another_validators_proof_or_a_bad_pubkey() {
     let mut call = w.join_call(14, &p, owner, w.evidence(&p.pubkey, owner));
     call.validatorIndex = 15;
     assert!(matches!(
-        refusal(w.send(keeper, &call)),
-        E::ProofRootMismatch(_)
+        proof_refusal(w.send(keeper, &call)),
+        P::ProofRootMismatch(_)
     ));
     let mut call = w.join_call(14, &p, owner, w.evidence(&p.pubkey, owner));
     call.pubkey = p.pubkey[..47].to_vec().into();

@@ -240,7 +240,7 @@ fn a_caller_or_owner_that_refuses_eth_loses_nothing_and_can_be_paid_elsewhere() 
         matches!(refusal(r), E::EthTransferFailed(ref e) if e.to == refuser && e.amount == U256::from(999)),
         "the 999 wei refund bounced"
     );
-    assert!(!w.position(id).exitRequested && !w.position(id).rewardPaid);
+    assert!(!w.position(id).exitRequested && w.position(id).rewardGwei == 0);
     assert_eq!(w.seth_balance(refuser), U256::ZERO);
     assert!(w
         .d

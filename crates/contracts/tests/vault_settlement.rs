@@ -11,14 +11,21 @@
 //!   another position, a settled position settled again, a credit to a live position, a
 //!   withdrawal index credited twice;
 //! - a withdrawal of a validator that never joined is a donation to the buffer, once; a joined
-//!   validator's is its position's.
+//!   validator's is its position's;
+//! - the sweep is never booked as a loss: a proof at or past the withdrawable epoch moves no
+//!   loss accounting (audit finding 1);
+//! - `MAX_VALIDATORS` caps live debt: a settled position makes room (finding 8);
+//! - what the sweep pays above 2048 ETH before the exit reaches the holder once the position is
+//!   closed (finding 9: top-ups are the holder's);
+//! - a slashing whose penalty was never proven is released by its settlement.
 //!
 //! The `block_roots` and `historical_summaries` routes are pinned in `settlement_routes.rs`.
 
 mod common;
 
 use common::vault::{
-    tenth, Facts, VaultTest, ACTIVE_SLOT, EXIT_EPOCH, GWEI_31_98, SWEEP_SLOT, WITHDRAWABLE_EPOCH,
+    tenth, Facts, VaultTest, ACTIVE_SLOT, EPOCHS_PER_SLASHINGS_VECTOR, EXIT_EPOCH, GWEI_31_98,
+    SWEEP_SLOT, WITHDRAWABLE_EPOCH,
 };
 use common::{ether, refusal};
 use lsv_contracts::bindings::vault::Vault::{self, VaultErrors as E};
@@ -78,10 +85,7 @@ fn join_eject_exit_withdrawal_settle_and_both_claims_add_up_to_the_wei() {
     );
     w.assert_eth_accounted(U256::ZERO);
     assert_eq!(w.total_debt(), U256::ZERO);
-    assert_eq!(
-        (w.exiting(), w.pending(), w.shortfall()),
-        (U256::ZERO, U256::ZERO, U256::ZERO)
-    );
+    assert_eq!((w.exiting(), w.shortfall()), (U256::ZERO, U256::ZERO));
     assert_eq!(w.position(id).status, 3, "Closed");
     assert_eq!(w.debt_of(id), U256::ZERO);
     // Backing is exactly the sETH outstanding: 31 in the request + 0.1 with the keeper.
@@ -266,4 +270,184 @@ fn a_withdrawal_of_a_validator_that_never_joined_is_a_donation_to_backing() {
         refusal(w.send(keeper, &call(&s, 44, 1))),
         E::WithdrawalAttributed(ref e) if e.positionId == joined
     ));
+}
+
+/// Audit finding 1: after the sweep the beacon balance is 0 while the ETH sits in the vault,
+/// unbooked until `settle`. Any mark of a proof in that window booked a 31 ETH loss, and a
+/// finalize in the same transaction locked a rate below 1 for good. Now no proof at or past the
+/// withdrawable epoch moves the loss accounting, whoever sends it and whichever call takes it:
+/// the rate stays par, and settlement books the sweep.
+#[test]
+fn the_sweep_is_never_booked_as_a_loss() {
+    let mut w = VaultTest::new();
+    let owner = w.d.chain.account("operator");
+    let a = w.joined(80, owner);
+    let b = w.joined(81, owner);
+    w.redeem(owner, ether(31)).expect_success();
+    // Both validators exited; 80's sweep pays its 32 ETH to the vault (not yet proven).
+    let ws = [w.withdrawal(500, 80, 32_000_000_000)];
+    let block = w.sweep_block(SWEEP_SLOT, &ws);
+    let swept = Facts::at(SWEEP_SLOT)
+        .balance(0)
+        .exit(EXIT_EPOCH)
+        .withdrawable(WITHDRAWABLE_EPOCH);
+    let epoch = SWEEP_SLOT / 32;
+
+    // markToProof and markSlashed refuse it by name.
+    let p = w.facts(80, ProofParts::BALANCE, swept);
+    let e = refusal(w.mark(a, &p, false));
+    assert!(
+        matches!(e, E::ValidatorWithdrawable(ref x) if x.withdrawableEpoch == WITHDRAWABLE_EPOCH && x.epoch == epoch),
+        "{e:?}"
+    );
+    let slashed = Facts {
+        slashed: true,
+        ..swept
+    };
+    let p = w.facts(80, ProofParts::BALANCE, slashed);
+    assert!(matches!(
+        refusal(w.mark(a, &p, true)),
+        E::ValidatorWithdrawable(_)
+    ));
+    // markExiting with the balance part records the exit, not the balance.
+    let p = w.facts(80, ProofParts::BALANCE, swept);
+    w.mark_exiting(a, &p).expect_success();
+    // eject cannot take it (exiting); a skip with the proof marks it exiting, nothing more.
+    let q = w.facts(81, ProofParts::ALL, swept);
+    assert!(matches!(
+        refusal(w.eject(b, &q)),
+        E::ExitIneligible(ref x) if x.reason == 5
+    ));
+    w.skip(a, None).expect_success();
+    w.skip(b, Some(&q)).expect_success();
+    assert_eq!((w.position(a).status, w.position(b).status), (2, 2));
+    assert_eq!(w.shortfall(), U256::ZERO, "no loss booked");
+    assert_eq!(w.slashings_pending(), 0);
+    for id in [a, b] {
+        assert_eq!(w.position(id).lastBalanceGwei.to::<u64>(), 32_000_000_000);
+    }
+    // So the rate is par, whenever a finalize comes.
+    assert_eq!(w.backing(), w.outstanding());
+
+    // Settlement books the sweep and the queue is paid at par.
+    let s = w.settlement(80, &block, WITHDRAWABLE_EPOCH);
+    w.settle(a, &s, 0).expect_success();
+    let r = w.finalize(1).expect_success();
+    assert_eq!(
+        r.events_from::<Vault::Finalized>(w.d.vault)[0].rate,
+        ether(1)
+    );
+    let before = w.d.chain.balance(owner);
+    w.claim(1, 1).expect_success();
+    assert_eq!(w.d.chain.balance(owner) - before, ether(31));
+    assert_eq!(w.residual(a), ether(1));
+    w.assert_eth_accounted(U256::ZERO);
+}
+
+/// Audit finding 8: `MAX_VALIDATORS` capped the joins ever made, so a vault filled up for good
+/// as validators came and went. It caps live debt, which is what bounds the loss: a settled
+/// position makes room for a new one.
+#[test]
+fn max_validators_caps_live_debt_not_joins_ever_made() {
+    let mut w = VaultTest::with_max(2);
+    let owner = w.d.chain.account("operator");
+    let first = w.joined(1, owner);
+    w.joined(2, owner);
+    let e = refusal(w.join(3, owner));
+    assert!(
+        matches!(e, E::PoolFull(ref x) if x.max == U256::from(2)),
+        "{e:?}"
+    );
+    let ws = [w.withdrawal(600, 1, 32_000_000_000)];
+    let block = w.sweep_block(SWEEP_SLOT, &ws);
+    let s = w.settlement(1, &block, WITHDRAWABLE_EPOCH);
+    w.settle(first, &s, 0).expect_success();
+    assert_eq!(w.joined(3, owner), U256::from(3));
+    assert_eq!(w.total_debt(), ether(62));
+    assert!(matches!(refusal(w.join(4, owner)), E::PoolFull(_)));
+}
+
+/// Audit finding 9: top-ups and consolidations are part of the validator's balance, so they reach
+/// the position's holder. Above 2048 ETH (`MAX_EFFECTIVE_BALANCE_ELECTRA`) the sweep pays the
+/// excess before the exit (`is_partially_withdrawable_validator`): that withdrawal is no
+/// settlement, and it cannot be credited while the position is live (its debt may still need
+/// it); once the position is closed it is a late credit, debt first, then the holder.
+#[test]
+fn a_sweep_above_2048_eth_before_the_exit_reaches_the_holder_after_settlement() {
+    let mut w = VaultTest::new();
+    let owner = w.d.chain.account("operator");
+    let id = w.joined(82, owner);
+    // Topped up to 2100 ETH; the sweep pays the 52 above 2048 while the validator is active.
+    let excess = 52_000_000_000;
+    let ws = [w.withdrawal(700, 82, excess)];
+    let early = w.sweep_block(ACTIVE_SLOT, &ws);
+    let s = w.settlement(82, &early, u64::MAX);
+    assert!(matches!(
+        refusal(w.settle(id, &s, 0)),
+        E::NotWithdrawable(_)
+    ));
+    assert!(matches!(
+        refusal(w.credit(id, &s, 0)),
+        E::InvalidPositionStatus(_)
+    ));
+    w.assert_eth_accounted(common::gwei(excess));
+    // The exit's sweep pays the 2048 left: the debt to the queue, the rest to the holder.
+    let ws = [w.withdrawal(900, 82, 2_048_000_000_000)];
+    let block = w.sweep_block(SWEEP_SLOT, &ws);
+    let s = w.settlement(82, &block, WITHDRAWABLE_EPOCH);
+    w.settle(id, &s, 0).expect_success();
+    assert_eq!(w.residual(id), ether(2048 - 31));
+    // Now the early excess is a late credit, all of it the holder's (no debt left unpaid).
+    let s = w.settlement(82, &early, u64::MAX);
+    let r = w.credit(id, &s, 0).expect_success();
+    let ev = &r.events_from::<Vault::WithdrawalCredited>(w.d.vault)[0];
+    assert_eq!(
+        (ev.toBacking, ev.toOwner),
+        (U256::ZERO, common::gwei(excess))
+    );
+    assert_eq!(w.residual(id), ether(2048 - 31 + 52));
+    w.assert_eth_accounted(U256::ZERO);
+}
+
+/// A slashed position whose penalty nobody proved holds finalization below par only until its
+/// settlement: the withdrawal is the outcome, and the queue goes on at the realised rate.
+#[test]
+fn a_pending_slashing_is_released_by_its_settlement() {
+    let mut w = VaultTest::new();
+    let owner = w.d.chain.account("operator");
+    let donor = w.d.chain.account("donor");
+    let a = w.joined(83, owner);
+    w.joined(84, owner);
+    w.donate(donor, ether(5));
+    w.redeem(owner, ether(2)).expect_success();
+    let epoch = ACTIVE_SLOT / 32;
+    let p = w.facts(
+        83,
+        ProofParts::BALANCE,
+        Facts::at(ACTIVE_SLOT).slashed_at(epoch),
+    );
+    w.mark(a, &p, true).expect_success();
+    assert!(matches!(
+        refusal(w.finalize(1)),
+        E::SlashingPenaltyPending(_)
+    ));
+    // Swept at 20 ETH after its withdrawable epoch.
+    let withdrawable = epoch + EPOCHS_PER_SLASHINGS_VECTOR;
+    let ws = [w.withdrawal(800, 83, 20_000_000_000)];
+    let block = w.sweep_block(withdrawable * 32 + 3, &ws);
+    let s = w.settlement(83, &block, withdrawable);
+    let r = w.settle(a, &s, 0).expect_success();
+    assert_eq!(
+        r.events_from::<Vault::Settled>(w.d.vault)[0].unpaidDebt,
+        ether(11)
+    );
+    assert_eq!((w.slashings_pending(), w.shortfall()), (0, U256::ZERO));
+    assert!(!w.position(a).penaltyPending);
+    // backing = 5 + 20 + 31 = 56 against 62 outstanding.
+    let r = w.finalize(1).expect_success();
+    assert_eq!(
+        r.events_from::<Vault::Finalized>(w.d.vault)[0].rate,
+        ether(56) * ether(1) / ether(62)
+    );
+    w.assert_eth_accounted(U256::ZERO);
 }

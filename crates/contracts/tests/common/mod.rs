@@ -7,6 +7,7 @@ pub mod vault;
 
 use lsv_consensus::containers::DepositData;
 use lsv_consensus::{Gwei, PublicKeyBytes, SignatureBytes};
+use lsv_contracts::bindings::proof_verifier::ProofVerifier::ProofVerifierErrors;
 use lsv_contracts::bindings::vault::Vault::{self, VaultErrors};
 use lsv_contracts::bindings::DepositContract;
 use lsv_contracts::{Address, Chain, Receipt, B256, U256};
@@ -30,6 +31,14 @@ pub fn refusal(r: Receipt) -> VaultErrors {
     assert!(!r.is_success(), "expected a revert, got {r}");
     r.revert_error::<VaultErrors>()
         .unwrap_or_else(|| panic!("not a named vault error: {r}"))
+}
+
+/// The proof verifier's named error in a reverted receipt: the vault passes on the revert of
+/// `PROOF_VERIFIER` as it is.
+pub fn proof_refusal(r: Receipt) -> ProofVerifierErrors {
+    assert!(!r.is_success(), "expected a revert, got {r}");
+    r.revert_error::<ProofVerifierErrors>()
+        .unwrap_or_else(|| panic!("not a named proof-verifier error: {r}"))
 }
 
 /// The vault's ETH is exactly what it books (buffer, claims reserve, residuals owed to holders,

@@ -28,7 +28,7 @@ pub const MAX_VALIDATORS: u64 = 8;
 pub const INACTIVITY_TRIGGER: u64 = 100;
 /// `EXIT_RESEND_BLOCKS`.
 pub const EXIT_RESEND_BLOCKS: u64 = 50;
-/// `WIND_DOWN_DELAY`: 30 days without an accepted proof.
+/// `WIND_DOWN_DELAY`: 30 days without an accepted proof (the least the vault accepts).
 pub const WIND_DOWN_DELAY: u64 = 30 * 24 * 3600;
 /// `POLICY_HASH`: the signer policy attestations bind.
 pub const POLICY_HASH: B256 = B256::repeat_byte(0x50);
@@ -64,6 +64,8 @@ pub const GWEI_31_98: u64 = 31_980_000_000;
 pub const EXIT_EPOCH: u64 = 300;
 /// The exited validator's withdrawable epoch.
 pub const WITHDRAWABLE_EPOCH: u64 = EXIT_EPOCH + 256;
+/// `EPOCHS_PER_SLASHINGS_VECTOR` (phase0 preset, mainnet).
+pub const EPOCHS_PER_SLASHINGS_VECTOR: u64 = 8192;
 /// A slot of the sweep that pays it, after its withdrawable epoch.
 pub const SWEEP_SLOT: u64 = WITHDRAWABLE_EPOCH * 32 + 5;
 
@@ -132,6 +134,7 @@ pub struct Facts {
     pub score: u64,
     pub exit_epoch: u64,
     pub activation_epoch: u64,
+    pub withdrawable_epoch: u64,
     pub slashed: bool,
 }
 
@@ -144,8 +147,13 @@ impl Facts {
             score: 0,
             exit_epoch: FAR_FUTURE,
             activation_epoch: 0,
+            withdrawable_epoch: FAR_FUTURE,
             slashed: false,
         }
+    }
+    /// The same facts in a state at `slot`.
+    pub fn at_slot(self, slot: u64) -> Self {
+        Self { slot, ..self }
     }
     pub fn balance(self, balance: u64) -> Self {
         Self { balance, ..self }
@@ -162,9 +170,20 @@ impl Facts {
             ..self
         }
     }
-    pub fn slashed(self) -> Self {
+    pub fn withdrawable(self, withdrawable_epoch: u64) -> Self {
+        Self {
+            withdrawable_epoch,
+            ..self
+        }
+    }
+    /// Slashed at epoch `epoch`, as `slash_validator` leaves it (phase0, Electra): exiting
+    /// (here at `epoch + 5`, the earliest `compute_activation_exit_epoch`) and withdrawable
+    /// `EPOCHS_PER_SLASHINGS_VECTOR` (8192) epochs on.
+    pub fn slashed_at(self, epoch: u64) -> Self {
         Self {
             slashed: true,
+            exit_epoch: epoch + 5,
+            withdrawable_epoch: epoch + EPOCHS_PER_SLASHINGS_VECTOR,
             ..self
         }
     }
@@ -178,7 +197,8 @@ impl Facts {
 /// What it sets up, by constructor:
 /// - [`VaultTest::new`] (and [`VaultTest::with_max`]): the vault for the beacon chain of the
 ///   consensus-spec mainnet Electra genesis state ([`genesis_state`], 256 validators with real
-///   keys and epochs), every validator given the vault's 0x02 credentials and 32 ETH and
+///   keys and epochs), every validator given the vault's 0x02 credentials and 32 ETH, its
+///   genesis time the chain's (so that the block's clock and the proven slots agree) and
 ///   otherwise as the vector has it, and the suite's parameters ([`MAX_VALIDATORS`],
 ///   [`INACTIVITY_TRIGGER`], [`EXIT_RESEND_BLOCKS`], [`min_redeem`], [`POLICY_HASH`],
 ///   [`WIND_DOWN_DELAY`]). Tests prove that state with their edit applied and not kept
@@ -222,7 +242,11 @@ impl VaultTest {
             policy_hash: POLICY_HASH,
             wind_down_delay: WIND_DOWN_DELAY,
         };
-        let mut d = Devnet::from_state(config.clone(), genesis_state().clone());
+        // The vector's genesis is at time 0; the chain's clock starts at `Chain::GENESIS_TIME`.
+        // The vault reads the current epoch from the block's timestamp, so the two must agree.
+        let mut state = genesis_state().clone();
+        state.genesis_time = Chain::GENESIS_TIME;
+        let mut d = Devnet::from_state(config.clone(), state);
         let wc = d.credentials();
         for v in d.state.validators.iter_mut() {
             v.withdrawal_credentials = wc;
@@ -274,6 +298,7 @@ impl VaultTest {
             s.inactivity_scores[i] = f.score;
             s.validators[i].exit_epoch = Epoch::new(f.exit_epoch);
             s.validators[i].activation_epoch = Epoch::new(f.activation_epoch);
+            s.validators[i].withdrawable_epoch = Epoch::new(f.withdrawable_epoch);
             s.validators[i].slashed = f.slashed;
         })
     }
@@ -531,16 +556,29 @@ impl VaultTest {
         U256::from(self.view(&Vault::provisionalShortfallCall {}))
     }
 
-    pub fn pending(&self) -> U256 {
-        U256::from(self.view(&Vault::pendingExitDebtCall {}))
-    }
-
+    /// `exitingDebt`: the debt of positions proven exiting or asked to exit.
     pub fn exiting(&self) -> U256 {
         U256::from(self.view(&Vault::exitingDebtCall {}))
     }
 
     pub fn debt_of(&self, id: U256) -> U256 {
         self.view(&Vault::debtOfCall { positionId: id })
+    }
+
+    /// `slashingsPending`: slashed positions whose correlation penalty is still to come.
+    pub fn slashings_pending(&self) -> u32 {
+        self.view(&Vault::slashingsPendingCall {})
+    }
+
+    /// `heartbeat` with proof `p` of validator `index`, sent by the keeper.
+    pub fn heartbeat(&mut self, index: u64, p: &StateProof) -> Receipt {
+        let keeper = self.keeper;
+        let call = Vault::heartbeatCall {
+            validatorIndex: index,
+            timestamp: p.timestamp,
+            proof: p.bytes.clone().into(),
+        };
+        self.send(keeper, &call)
     }
 
     pub fn cursor(&self) -> U256 {
@@ -643,7 +681,7 @@ impl VaultTest {
 
     // ---- the wind-down ---------------------------------------------------------------------------
 
-    /// The earliest time the wind-down may start, as the vault computes it.
+    /// The earliest time notice of the wind-down may be given, as the vault computes it.
     pub fn earliest(&self) -> u64 {
         let epoch: u32 = self.view(&Vault::lastProofEpochCall {});
         Chain::GENESIS_TIME
@@ -681,9 +719,37 @@ impl VaultTest {
         self.send(keeper, &Vault::sweepWindDownCall {})
     }
 
-    /// `finishWindDown`, sent by `from`.
-    pub fn finish_wind_down(&mut self, from: Address) -> Receipt {
-        self.send(from, &Vault::finishWindDownCall {})
+    /// `noticeWindDown`, sent by `from`.
+    pub fn notice_wind_down(&mut self, from: Address) -> Receipt {
+        self.send(from, &Vault::noticeWindDownCall {})
+    }
+
+    /// Warps past the silence, gives notice (from the keeper) and warps past the notice: the
+    /// next `windDownExit` starts the wind-down.
+    pub fn open_wind_down(&mut self) {
+        let earliest = self.earliest();
+        self.warp_to(earliest);
+        let keeper = self.keeper;
+        self.notice_wind_down(keeper).expect_success();
+        let notice: U256 = self.view(&Vault::WIND_DOWN_NOTICECall {});
+        let start = self.d.chain.timestamp() + notice.to::<u64>();
+        self.warp_to(start);
+    }
+
+    /// What wind-down request `id` may claim now.
+    pub fn wind_down_redemption(&self, id: u64) -> U256 {
+        self.view(&Vault::windDownRedemptionOfCall {
+            requestId: U256::from(id),
+        })
+    }
+
+    /// `claimWindDownRedemption(id)` from `from`, paid to `from`.
+    pub fn claim_wind_down_redemption(&mut self, from: Address, id: u64) -> Receipt {
+        let call = Vault::claimWindDownRedemptionCall {
+            requestId: U256::from(id),
+            recipient: Address::ZERO,
+        };
+        self.send(from, &call)
     }
 
     pub fn wind_down_share(&self, id: U256) -> U256 {
