@@ -86,30 +86,81 @@ library ValidatorProofs {
     /// has not initiated an exit.
     uint64 internal constant FAR_FUTURE_EPOCH = type(uint64).max;
 
-    // Byte layout (FORMAT.md): offsets into the proof.
+    // Byte layout (FORMAT.md): offsets into the proof, each documented with FORMAT.md's name for
+    // the field and held to its table by crates/proofs/tests/solidity_offsets.rs. Plain literals,
+    // so that the inline assembly can name them too.
+    /// format version.
+    uint256 private constant O_VERSION = 0;
+    /// parts (bit 0 balance, bit 1 inactivity).
+    uint256 private constant O_PARTS = 1;
+    /// `h10`: header node 10 (`parent_root`).
     uint256 private constant O_H10 = 2;
+    /// `h4`: header node 4 (`H(slot, proposer_index)`).
     uint256 private constant O_H4 = 34;
+    /// `h3`: header node 3 (`H(H(body_root, 0), ZERO[1])`).
     uint256 private constant O_H3 = 66;
+    /// `slot`.
     uint256 private constant O_SLOT = 98;
+    /// `fork.previous_version`.
     uint256 private constant O_FORK_PREVIOUS = 106;
+    /// `fork.current_version`.
     uint256 private constant O_FORK_CURRENT = 110;
+    /// `fork.epoch`.
     uint256 private constant O_FORK_EPOCH = 114;
-    /// State nodes s84, s77, s74, s43, s39, s36, s20, s17, s11, s3 at 122 + 32·k.
-    uint256 private constant O_STATE = 122;
+    /// State node `s84`.
+    uint256 private constant O_S84 = 122;
+    /// State node `s77`.
+    uint256 private constant O_S77 = 154;
+    /// State node `s74`.
+    uint256 private constant O_S74 = 186;
+    /// State node `s43`.
+    uint256 private constant O_S43 = 218;
+    /// State node `s39`.
+    uint256 private constant O_S39 = 250;
+    /// State node `s36`.
+    uint256 private constant O_S36 = 282;
+    /// State node `s20`.
+    uint256 private constant O_S20 = 314;
+    /// State node `s17`.
+    uint256 private constant O_S17 = 346;
+    /// State node `s11`.
+    uint256 private constant O_S11 = 378;
+    /// State node `s3`.
+    uint256 private constant O_S3 = 410;
+    /// `Validator.pubkey` (48 bytes: `pubkey[0:32]` here, `pubkey[32:48]` at `O_PUBKEY + 32`).
     uint256 private constant O_PUBKEY = 442;
+    /// `Validator.withdrawal_credentials`.
     uint256 private constant O_CREDENTIALS = 490;
+    /// `Validator.effective_balance`.
     uint256 private constant O_EFFECTIVE_BALANCE = 522;
+    /// `Validator.slashed`.
     uint256 private constant O_SLASHED = 530;
+    /// `Validator.activation_eligibility_epoch`.
     uint256 private constant O_ACTIVATION_ELIGIBILITY = 531;
+    /// `Validator.activation_epoch`.
     uint256 private constant O_ACTIVATION = 539;
+    /// `Validator.exit_epoch`.
     uint256 private constant O_EXIT = 547;
+    /// `Validator.withdrawable_epoch`.
     uint256 private constant O_WITHDRAWABLE = 555;
+    /// `nV` = `len(validators)`.
     uint256 private constant O_VALIDATORS_LENGTH = 563;
+    /// `dV`, the number of explicit `validators` siblings.
     uint256 private constant O_VALIDATORS_DEPTH = 571;
     /// The fixed part: everything before the `validators` siblings.
     uint256 private constant FIXED_LEN = 572;
-    /// Within a proven list part: chunk 32, length 8, sibling count 1, then the siblings.
+    // Within a list part at `oB` or `oI` (FORMAT.md: `chunk` 32, `nB` 8, `dB` 1, siblings), and
+    // from any list's length to what follows it (`nV`, `dV`, siblings have the same shape).
+    /// `nB` / `nI`, from the start of a proven part.
+    uint256 private constant O_PART_TO_LENGTH = 32;
+    /// `dB` / `dI`, from the start of a proven part.
+    uint256 private constant O_PART_TO_COUNT = 40;
+    /// The part's siblings, from its start: chunk 32, length 8, sibling count 1.
     uint256 private constant PART_HEAD_LEN = 41;
+    /// `dV` / `dB` / `dI`, from the list's length (`nV` / `nB` / `nI`).
+    uint256 private constant O_LENGTH_TO_COUNT = 8;
+    /// The list's first sibling, from its length.
+    uint256 private constant O_LENGTH_TO_SIBLINGS = 9;
     /// `List[Validator, 2^40]`: data depth 40.
     uint256 private constant VALIDATORS_DEPTH = 40;
     /// `List[uint64, 2^40]`, 4 per chunk: data depth 38.
@@ -174,10 +225,10 @@ library ValidatorProofs {
     function _frame(bytes calldata proof) private pure returns (uint256 parts, uint256 oB, uint256 oI) {
         uint256 len = proof.length;
         if (len == 0) revert ProofMalformed();
-        uint8 version = uint8(proof[0]);
+        uint8 version = uint8(proof[O_VERSION]);
         if (version != FORMAT_VERSION) revert ProofVersionUnsupported(version);
         if (len < FIXED_LEN) revert ProofMalformed();
-        parts = uint8(proof[1]);
+        parts = uint8(proof[O_PARTS]);
         if (parts & ~(PART_BALANCE | PART_INACTIVITY_SCORE) != 0) revert ProofMalformed();
         // SSZ `boolean` is 0x00 or 0x01; the Rust reference refuses anything else as malformed.
         if (uint8(proof[O_SLASHED]) > 1) revert ProofMalformed();
@@ -193,7 +244,7 @@ library ValidatorProofs {
     function _partEnd(bytes calldata proof, uint256 o, bool proven) private pure returns (uint256) {
         if (!proven) return o + 32;
         if (proof.length < o + PART_HEAD_LEN) revert ProofMalformed();
-        uint256 d = uint8(proof[o + 40]);
+        uint256 d = uint8(proof[o + O_PART_TO_COUNT]);
         if (d > PACKED_DEPTH) revert ProofMalformed();
         return o + PART_HEAD_LEN + 32 * d;
     }
@@ -219,13 +270,13 @@ library ValidatorProofs {
         p.registryLength = ProofBytes.le64(proof, O_VALIDATORS_LENGTH);
         if (index >= p.registryLength) revert ValidatorIndexOutOfRange(index, p.registryLength);
         if (parts & PART_BALANCE != 0) {
-            uint64 n = ProofBytes.le64(proof, oB + 32);
+            uint64 n = ProofBytes.le64(proof, oB + O_PART_TO_LENGTH);
             if (index >= n) revert BalanceIndexOutOfRange(index, n);
             p.hasBalance = true;
             p.balance = ProofBytes.le64(proof, oB + 8 * (index & 3));
         }
         if (parts & PART_INACTIVITY_SCORE != 0) {
-            uint64 n = ProofBytes.le64(proof, oI + 32);
+            uint64 n = ProofBytes.le64(proof, oI + O_PART_TO_LENGTH);
             if (index >= n) revert InactivityScoreIndexOutOfRange(index, n);
             p.hasInactivityScore = true;
             p.inactivityScore = ProofBytes.le64(proof, oI + 8 * (index & 3));
@@ -247,15 +298,15 @@ library ValidatorProofs {
         // Step 5: `balances` (node 76) and `inactivity_scores` (node 85), 38 levels along the bits
         // of the chunk index `index >> 2`, or the list root given.
         bytes32 br = parts & PART_BALANCE != 0
-            ? _listRoot(proof, ProofBytes.word(proof, oB), index >> 2, oB + 32, PACKED_DEPTH, zeros)
+            ? _listRoot(proof, ProofBytes.word(proof, oB), index >> 2, oB + O_PART_TO_LENGTH, PACKED_DEPTH, zeros)
             : ProofBytes.word(proof, oB);
         bytes32 ir = parts & PART_INACTIVITY_SCORE != 0
-            ? _listRoot(proof, ProofBytes.word(proof, oI), index >> 2, oI + 32, PACKED_DEPTH, zeros)
+            ? _listRoot(proof, ProofBytes.word(proof, oI), index >> 2, oI + O_PART_TO_LENGTH, PACKED_DEPTH, zeros)
             : ProofBytes.word(proof, oI);
         return _headerRoot(proof, anchor, vr, br, ir);
     }
 
-    /// @dev Step 3: `hash_tree_root(Validator)` from its SSZ at offset 442 (8 hashes): the
+    /// @dev Step 3: `hash_tree_root(Validator)` from its SSZ at `O_PUBKEY` (8 hashes): the
     /// pubkey's two chunks, then the 8-leaf tree of the fields' chunks.
     function _validatorLeaf(bytes calldata proof) private view returns (bytes32 v) {
         assembly ("memory-safe") {
@@ -272,15 +323,20 @@ library ValidatorProofs {
             }
             let base := proof.offset
             // pubkey: H(pk[0:32], pk[32:48] ‖ 0^16); slashed: the byte ‖ 0^31.
-            let pkRoot := sha(calldataload(add(base, 442)), and(calldataload(add(base, 474)), shl(128, not(0))))
+            let pkRoot := sha(
+                calldataload(add(base, O_PUBKEY)), and(calldataload(add(base, add(O_PUBKEY, 32))), shl(128, not(0)))
+            )
             v := sha(
                 sha(
-                    sha(pkRoot, calldataload(add(base, 490))),
-                    sha(u64Chunk(add(base, 522)), and(calldataload(add(base, 530)), shl(248, 0xff)))
+                    sha(pkRoot, calldataload(add(base, O_CREDENTIALS))),
+                    sha(
+                        u64Chunk(add(base, O_EFFECTIVE_BALANCE)),
+                        and(calldataload(add(base, O_SLASHED)), shl(248, 0xff))
+                    )
                 ),
                 sha(
-                    sha(u64Chunk(add(base, 531)), u64Chunk(add(base, 539))),
-                    sha(u64Chunk(add(base, 547)), u64Chunk(add(base, 555)))
+                    sha(u64Chunk(add(base, O_ACTIVATION_ELIGIBILITY)), u64Chunk(add(base, O_ACTIVATION))),
+                    sha(u64Chunk(add(base, O_EXIT)), u64Chunk(add(base, O_WITHDRAWABLE)))
                 )
             )
         }
@@ -299,8 +355,8 @@ library ValidatorProofs {
         bytes memory zeros
     ) private view returns (bytes32 root) {
         assembly ("memory-safe") {
-            let count := byte(0, calldataload(add(add(proof.offset, oLength), 8)))
-            let sib := add(add(proof.offset, oLength), 9)
+            let count := byte(0, calldataload(add(add(proof.offset, oLength), O_LENGTH_TO_COUNT)))
+            let sib := add(add(proof.offset, oLength), O_LENGTH_TO_SIBLINGS)
             let end := add(sib, shl(5, count))
             let ok := 1
             // The node stays at 0x00 (the precompile writes each hash there): a level where it is
@@ -365,38 +421,40 @@ library ValidatorProofs {
             function witness(base, gtc, gvr_) -> w {
                 let m4 := shl(224, 0xffffffff)
                 let forkRoot := sha(
-                    sha(and(calldataload(add(base, 106)), m4), and(calldataload(add(base, 110)), m4)),
-                    sha(u64Chunk(add(base, 114)), 0)
+                    sha(
+                        and(calldataload(add(base, O_FORK_PREVIOUS)), m4),
+                        and(calldataload(add(base, O_FORK_CURRENT)), m4)
+                    ),
+                    sha(u64Chunk(add(base, O_FORK_EPOCH)), 0)
                 )
-                w := sha(sha(gtc, gvr_), sha(u64Chunk(add(base, 98)), forkRoot))
+                w := sha(sha(gtc, gvr_), sha(u64Chunk(add(base, O_SLOT)), forkRoot))
             }
-            // Step 6, second half, with the helpers s84 @122, s77 @154, s74 @186, s43 @218,
-            // s39 @250, s36 @282, s20 @314, s17 @346, s11 @378, s3 @410.
+            // Step 6, second half, with the ten state helpers `s84` ... `s3`.
             function stateRoot(base, w, v, b, i) -> s {
                 // n9 = H(n18, n19), n18 = H(s36, H(s74, V)), n19 = H(H(B, s77), s39)
                 let n9 := sha(
-                    sha(calldataload(add(base, 282)), sha(calldataload(add(base, 186)), v)),
-                    sha(sha(b, calldataload(add(base, 154))), calldataload(add(base, 250)))
+                    sha(calldataload(add(base, O_S36)), sha(calldataload(add(base, O_S74)), v)),
+                    sha(sha(b, calldataload(add(base, O_S77))), calldataload(add(base, O_S39)))
                 )
                 // n4 = H(H(W, s17), n9)
-                let n4 := sha(sha(w, calldataload(add(base, 346))), n9)
+                let n4 := sha(sha(w, calldataload(add(base, O_S17))), n9)
                 // n5 = H(n10, s11), n10 = H(s20, n21), n21 = H(H(s84, I), s43)
                 let n5 := sha(
                     sha(
-                        calldataload(add(base, 314)),
-                        sha(sha(calldataload(add(base, 122)), i), calldataload(add(base, 218)))
+                        calldataload(add(base, O_S20)),
+                        sha(sha(calldataload(add(base, O_S84)), i), calldataload(add(base, O_S43)))
                     ),
-                    calldataload(add(base, 378))
+                    calldataload(add(base, O_S11))
                 )
                 // stateRoot = H(H(n4, n5), s3)
-                s := sha(sha(n4, n5), calldataload(add(base, 410)))
+                s := sha(sha(n4, n5), calldataload(add(base, O_S3)))
             }
 
             let s := stateRoot(proof.offset, witness(proof.offset, genesisTimeChunk, gvr), vr, br, ir)
-            // Step 7: H(H(h4, H(h10, stateRoot)), h3), h10 @2, h4 @34, h3 @66.
+            // Step 7: H(H(h4, H(h10, stateRoot)), h3).
             root := sha(
-                sha(calldataload(add(proof.offset, 34)), sha(calldataload(add(proof.offset, 2)), s)),
-                calldataload(add(proof.offset, 66))
+                sha(calldataload(add(proof.offset, O_H4)), sha(calldataload(add(proof.offset, O_H10)), s)),
+                calldataload(add(proof.offset, O_H3))
             )
         }
     }

@@ -73,47 +73,122 @@ library WithdrawalProofs {
     /// and the slots per `historical_summaries` entry.
     uint64 internal constant SLOTS_PER_HISTORICAL_ROOT = 8192;
 
-    // Byte layout (FORMAT.md): offsets into the proof, shared by every route.
+    // Byte layout (FORMAT.md, withdrawal proof): offsets into the proof, each documented with
+    // FORMAT.md's name for the field and held to its table by crates/proofs/tests/solidity_offsets.rs.
+    // Plain literals, so that the inline assembly can name them too. Shared by every route:
+    /// format version.
+    uint256 private constant O_VERSION = 0;
+    /// route.
     uint256 private constant O_ROUTE = 1;
+    /// `j`, the position in `execution_payload.withdrawals`.
     uint256 private constant O_POSITION = 2;
+    /// `Withdrawal.index`.
     uint256 private constant O_INDEX = 3;
+    /// `Withdrawal.validator_index`.
     uint256 private constant O_VALIDATOR_INDEX = 11;
+    /// `Withdrawal.address`.
     uint256 private constant O_ADDRESS = 19;
+    /// `Withdrawal.amount`.
     uint256 private constant O_AMOUNT = 39;
+    /// `nW` = `len(withdrawals)`.
     uint256 private constant O_WITHDRAWALS_LENGTH = 47;
-    /// Siblings of `withdrawals[j]`, levels 0-3, at 55 + 32·h.
+    /// The 4 siblings of `withdrawals[j]`, level h at `O_WITHDRAWALS_BRANCH + 32·h`.
     uint256 private constant O_WITHDRAWALS_BRANCH = 55;
-    /// Payload nodes 47, 22, 10, 4, 3.
-    uint256 private constant O_PAYLOAD = 183;
-    /// Body nodes 24, 13, 7, 2.
-    uint256 private constant O_BODY = 343;
+    /// Payload node `p47`.
+    uint256 private constant O_P47 = 183;
+    /// Payload node `p22`.
+    uint256 private constant O_P22 = 215;
+    /// Payload node `p10`.
+    uint256 private constant O_P10 = 247;
+    /// Payload node `p4`.
+    uint256 private constant O_P4 = 279;
+    /// Payload node `p3`.
+    uint256 private constant O_P3 = 311;
+    /// Body node `b24`.
+    uint256 private constant O_B24 = 343;
+    /// Body node `b13`.
+    uint256 private constant O_B13 = 375;
+    /// Body node `b7`.
+    uint256 private constant O_B7 = 407;
+    /// Body node `b2`.
+    uint256 private constant O_B2 = 439;
+    /// `s`: `X`'s slot.
     uint256 private constant O_SLOT = 471;
+    /// `x9`: `X`'s header node 9 (`proposer_index` chunk).
     uint256 private constant O_PROPOSER = 479;
-    // Route 0.
+    // Route 0:
+    /// `x10`: `X`'s `parent_root`.
     uint256 private constant O_DIRECT_PARENT = 511;
+    /// `S.fork`.
     uint256 private constant O_DIRECT_FORK = 543;
-    /// State nodes 17, 9, 5, 3.
-    uint256 private constant O_DIRECT_STATE = 559;
+    /// State node `s17`.
+    uint256 private constant O_DIRECT_S17 = 559;
+    /// State node `s9`.
+    uint256 private constant O_DIRECT_S9 = 591;
+    /// State node `s5`.
+    uint256 private constant O_DIRECT_S5 = 623;
+    /// State node `s3`.
+    uint256 private constant O_DIRECT_S3 = 655;
+    /// end.
     uint256 private constant DIRECT_LEN = 687;
-    // Routes 1 and 2.
+    // Routes 1 and 2:
+    /// `x5`: `X`'s header node 5 (`H(parent_root, state_root)`).
     uint256 private constant O_BLOCK_NODE5 = 511;
+    /// `a`: the anchor's slot.
     uint256 private constant O_ANCHOR_SLOT = 543;
+    /// `r9`: the anchor header's node 9.
     uint256 private constant O_ANCHOR_PROPOSER = 551;
+    /// `r10`: the anchor's `parent_root`.
     uint256 private constant O_ANCHOR_PARENT = 583;
+    /// `r3`: the anchor header's node 3.
     uint256 private constant O_ANCHOR_BODY = 615;
+    /// `S.fork`.
     uint256 private constant O_ANCHOR_FORK = 647;
-    /// Route 1: state nodes 68, 35, 9, 5, 3; route 2: 90, 44, 23, 17, 10, 9, 3.
-    uint256 private constant O_STATE = 663;
-    /// Route 1: the 13 siblings of `block_roots[slot % 8192]`.
+    // Route 1:
+    /// State node `s68`.
+    uint256 private constant O_BLOCK_ROOTS_S68 = 663;
+    /// State node `s35`.
+    uint256 private constant O_BLOCK_ROOTS_S35 = 695;
+    /// State node `s9`.
+    uint256 private constant O_BLOCK_ROOTS_S9 = 727;
+    /// State node `s5`.
+    uint256 private constant O_BLOCK_ROOTS_S5 = 759;
+    /// State node `s3`.
+    uint256 private constant O_BLOCK_ROOTS_S3 = 791;
+    /// The 13 siblings of `block_roots[s mod 8192]`.
     uint256 private constant O_BLOCK_ROOTS_BRANCH = 823;
+    /// end.
     uint256 private constant BLOCK_ROOTS_LEN = 1239;
-    /// Route 2: the 13 siblings in the period's `block_roots`, then `state_summary_root`,
-    /// `len(historical_summaries)`, the sibling count and the siblings.
+    // Route 2:
+    /// State node `s90`.
+    uint256 private constant O_HISTORICAL_S90 = 663;
+    /// State node `s44`.
+    uint256 private constant O_HISTORICAL_S44 = 695;
+    /// State node `s23`.
+    uint256 private constant O_HISTORICAL_S23 = 727;
+    /// State node `s17`.
+    uint256 private constant O_HISTORICAL_S17 = 759;
+    /// State node `s10`.
+    uint256 private constant O_HISTORICAL_S10 = 791;
+    /// State node `s9`.
+    uint256 private constant O_HISTORICAL_S9 = 823;
+    /// State node `s3`.
+    uint256 private constant O_HISTORICAL_S3 = 855;
+    /// The 13 siblings of `X` in the period's `block_roots`.
     uint256 private constant O_PERIOD_BRANCH = 887;
+    /// `historical_summaries[k].state_summary_root`.
     uint256 private constant O_STATE_SUMMARY_ROOT = 1303;
+    /// `nH` = `len(historical_summaries)`.
     uint256 private constant O_SUMMARIES_LENGTH = 1335;
+    /// `dH`, explicit siblings of `historical_summaries[k]`.
     uint256 private constant O_SUMMARIES_COUNT = 1343;
+    /// Those siblings: everything before them is the route's fixed part.
     uint256 private constant HISTORICAL_FIXED_LEN = 1344;
+    // Within an `S.fork` (FORMAT.md: `previous_version` 4, `current_version` 4, `epoch` 8):
+    /// `current_version`, from the start of `S.fork`.
+    uint256 private constant O_FORK_TO_CURRENT = 4;
+    /// `epoch`, from the start of `S.fork`.
+    uint256 private constant O_FORK_TO_EPOCH = 8;
     /// `List[HistoricalSummary, HISTORICAL_ROOTS_LIMIT = 2^24]`: data depth 24.
     uint256 private constant SUMMARIES_DEPTH = 24;
 
@@ -154,7 +229,7 @@ library WithdrawalProofs {
     {
         uint8 route = _frame(proof);
         uint256 oFork = route == ROUTE_DIRECT ? O_DIRECT_FORK : O_ANCHOR_FORK;
-        bytes4 version = bytes4(ProofBytes.word(proof, oFork + 4));
+        bytes4 version = bytes4(ProofBytes.word(proof, oFork + O_FORK_TO_CURRENT));
         if (!ValidatorProofs.isKnownForkVersion(anchor.forkVersions, version)) {
             revert ValidatorProofs.UnknownForkVersion(version);
         }
@@ -180,7 +255,7 @@ library WithdrawalProofs {
     function _frame(bytes calldata proof) private pure returns (uint8 route) {
         uint256 len = proof.length;
         if (len == 0) revert WithdrawalProofMalformed();
-        uint8 version = uint8(proof[0]);
+        uint8 version = uint8(proof[O_VERSION]);
         if (version != FORMAT_VERSION) revert WithdrawalProofVersionUnsupported(version);
         if (len < O_ROUTE + 1) revert WithdrawalProofMalformed();
         route = uint8(proof[O_ROUTE]);
@@ -246,32 +321,36 @@ library WithdrawalProofs {
             let base := proof.offset
             // Withdrawal: H(H(index, validator_index), H(address ‖ 0^12, amount)).
             let node := sha(
-                sha(u64Chunk(add(base, 3)), u64Chunk(add(base, 11))),
-                sha(and(calldataload(add(base, 19)), shl(96, not(0))), u64Chunk(add(base, 39)))
+                sha(u64Chunk(add(base, O_INDEX)), u64Chunk(add(base, O_VALIDATOR_INDEX))),
+                sha(and(calldataload(add(base, O_ADDRESS)), shl(96, not(0))), u64Chunk(add(base, O_AMOUNT)))
             )
-            // withdrawals: 4 levels along the bits of j (byte 2), siblings at 55 + 32·h.
-            let j := byte(0, calldataload(add(base, 2)))
+            // withdrawals: 4 levels along the bits of j, with the siblings from O_WITHDRAWALS_BRANCH.
+            let j := byte(0, calldataload(add(base, O_POSITION)))
             for { let h := 0 } lt(h, 4) { h := add(h, 1) } {
-                let sib := calldataload(add(base, add(55, shl(5, h))))
+                let sib := calldataload(add(base, add(O_WITHDRAWALS_BRANCH, shl(5, h))))
                 switch and(shr(h, j), 1)
                 case 0 { node := sha(node, sib) }
                 default { node := sha(sib, node) }
             }
-            node := sha(node, u64Chunk(add(base, 47)))
-            // Payload (withdrawals is node 46): H(H(p4, H(p10, H(p22, H(node, p47)))), p3),
-            // p47 at 183, p22 at 215, p10 at 247, p4 at 279, p3 at 311.
+            node := sha(node, u64Chunk(add(base, O_WITHDRAWALS_LENGTH)))
+            // Payload (withdrawals is node 46): H(H(p4, H(p10, H(p22, H(node, p47)))), p3).
             node := sha(
                 sha(
-                    calldataload(add(base, 279)),
-                    sha(calldataload(add(base, 247)), sha(calldataload(add(base, 215)), sha(node, calldataload(add(base, 183)))))
+                    calldataload(add(base, O_P4)),
+                    sha(
+                        calldataload(add(base, O_P10)),
+                        sha(calldataload(add(base, O_P22)), sha(node, calldataload(add(base, O_P47))))
+                    )
                 ),
-                calldataload(add(base, 311))
+                calldataload(add(base, O_P3))
             )
-            // Body (execution_payload is node 25): H(b2, H(H(H(b24, node), b13), b7)),
-            // b24 at 343, b13 at 375, b7 at 407, b2 at 439.
+            // Body (execution_payload is node 25): H(b2, H(H(H(b24, node), b13), b7)).
             body := sha(
-                calldataload(add(base, 439)),
-                sha(sha(sha(calldataload(add(base, 343)), node), calldataload(add(base, 375))), calldataload(add(base, 407)))
+                calldataload(add(base, O_B2)),
+                sha(
+                    sha(sha(calldataload(add(base, O_B24)), node), calldataload(add(base, O_B13))),
+                    calldataload(add(base, O_B7))
+                )
             )
         }
     }
@@ -288,9 +367,9 @@ library WithdrawalProofs {
         }
     }
 
-    /// @dev Route 0 (step 8): the witness from the block's own slot and the fork at 543, the state
-    /// root from it and the state nodes 17, 9, 5, 3 at 559, and the block root from header nodes
-    /// 9 (at 479) and 10 (at 511). Returns the block root twice: it is the anchor.
+    /// @dev Route 0 (step 8): the witness from the block's own slot and fork, the state root from
+    /// it and the state nodes 17, 9, 5, 3, and the block root from header nodes 9 and 10. Returns
+    /// the block root twice: it is the anchor.
     function _direct(bytes calldata proof, bytes32 body, bytes32 witnessHead)
         private
         view
@@ -304,29 +383,38 @@ library WithdrawalProofs {
                 r := mload(0x00)
             }
             let base := proof.offset
-            let slotChunk := and(calldataload(add(base, 471)), shl(192, 0xffffffffffffffff))
+            let slotChunk := and(calldataload(add(base, O_SLOT)), shl(192, 0xffffffffffffffff))
             let m4 := shl(224, 0xffffffff)
             let forkRoot := sha(
-                sha(and(calldataload(add(base, 543)), m4), and(calldataload(add(base, 547)), m4)),
-                sha(and(calldataload(add(base, 551)), shl(192, 0xffffffffffffffff)), 0)
+                sha(
+                    and(calldataload(add(base, O_DIRECT_FORK)), m4),
+                    and(calldataload(add(base, add(O_DIRECT_FORK, O_FORK_TO_CURRENT))), m4)
+                ),
+                sha(and(calldataload(add(base, add(O_DIRECT_FORK, O_FORK_TO_EPOCH))), shl(192, 0xffffffffffffffff)), 0)
             )
             let w := sha(witnessHead, sha(slotChunk, forkRoot))
-            // stateRoot = H(H(H(H(W, s17), s9), s5), s3), s17 at 559, s9 at 591, s5 at 623, s3 at 655.
+            // stateRoot = H(H(H(H(W, s17), s9), s5), s3).
             let s := sha(
-                sha(sha(sha(w, calldataload(add(base, 559))), calldataload(add(base, 591))), calldataload(add(base, 623))),
-                calldataload(add(base, 655))
+                sha(
+                    sha(sha(w, calldataload(add(base, O_DIRECT_S17))), calldataload(add(base, O_DIRECT_S9))),
+                    calldataload(add(base, O_DIRECT_S5))
+                ),
+                calldataload(add(base, O_DIRECT_S3))
             )
             // Block root: H(H(H(slot, h9), H(h10, stateRoot)), H(H(body, 0), ZERO[1])).
             root := sha(
-                sha(sha(slotChunk, calldataload(add(base, 479))), sha(calldataload(add(base, 511)), s)),
+                sha(
+                    sha(slotChunk, calldataload(add(base, O_PROPOSER))),
+                    sha(calldataload(add(base, O_DIRECT_PARENT)), s)
+                ),
                 sha(sha(body, 0), 0xf5a5fd42d16a20302798ef6ed309979b43003d2320d9f0e8ea9831a92759fb4b)
             )
         }
         computed = root;
     }
 
-    /// @dev Routes 1 and 2, step 7: the withdrawal block's root from its slot (at 471), header
-    /// nodes 9 (at 479) and 5 (at 511), and its body root.
+    /// @dev Routes 1 and 2, step 7: the withdrawal block's root from its slot, header nodes 9 and
+    /// 5, and its body root.
     function _blockRoot(bytes calldata proof, bytes32 body) private view returns (bytes32 root) {
         assembly ("memory-safe") {
             function sha(a, b) -> r {
@@ -336,9 +424,9 @@ library WithdrawalProofs {
                 r := mload(0x00)
             }
             let base := proof.offset
-            let slotChunk := and(calldataload(add(base, 471)), shl(192, 0xffffffffffffffff))
+            let slotChunk := and(calldataload(add(base, O_SLOT)), shl(192, 0xffffffffffffffff))
             root := sha(
-                sha(sha(slotChunk, calldataload(add(base, 479))), calldataload(add(base, 511))),
+                sha(sha(slotChunk, calldataload(add(base, O_PROPOSER))), calldataload(add(base, O_BLOCK_NODE5))),
                 sha(sha(body, 0), 0xf5a5fd42d16a20302798ef6ed309979b43003d2320d9f0e8ea9831a92759fb4b)
             )
         }
@@ -372,7 +460,7 @@ library WithdrawalProofs {
         }
     }
 
-    /// @dev The witness (state node 16) from the anchor slot (at 543) and fork (at 647).
+    /// @dev The witness (state node 16) from the anchor's slot and `S.fork`.
     function _anchorWitness(bytes calldata proof, bytes32 witnessHead) private view returns (bytes32 w) {
         assembly ("memory-safe") {
             function sha(a, b) -> r {
@@ -385,15 +473,18 @@ library WithdrawalProofs {
             let m8 := shl(192, 0xffffffffffffffff)
             let m4 := shl(224, 0xffffffff)
             let forkRoot := sha(
-                sha(and(calldataload(add(base, 647)), m4), and(calldataload(add(base, 651)), m4)),
-                sha(and(calldataload(add(base, 655)), m8), 0)
+                sha(
+                    and(calldataload(add(base, O_ANCHOR_FORK)), m4),
+                    and(calldataload(add(base, add(O_ANCHOR_FORK, O_FORK_TO_CURRENT))), m4)
+                ),
+                sha(and(calldataload(add(base, add(O_ANCHOR_FORK, O_FORK_TO_EPOCH))), m8), 0)
             )
-            w := sha(witnessHead, sha(and(calldataload(add(base, 543)), m8), forkRoot))
+            w := sha(witnessHead, sha(and(calldataload(add(base, O_ANCHOR_SLOT)), m8), forkRoot))
         }
     }
 
     /// @dev Route 1, step 8: `block_roots` (state node 69) from the block root, then the state
-    /// root from nodes 16 and 69 and the helpers s68 at 663, s35 at 695, s9 at 727, s5 at 759, s3 at 791.
+    /// root from nodes 16 and 69 and the helpers s68, s35, s9, s5, s3.
     function _viaBlockRoots(bytes calldata proof, bytes32 blockRoot, uint64 slot, bytes32 witnessHead)
         private
         view
@@ -410,10 +501,15 @@ library WithdrawalProofs {
             }
             let base := proof.offset
             // n17 = H(H(s68, V), s35); stateRoot = H(H(H(H(W, n17), s9), s5), s3).
-            let n17 := sha(sha(calldataload(add(base, 663)), vector), calldataload(add(base, 695)))
+            let n17 := sha(
+                sha(calldataload(add(base, O_BLOCK_ROOTS_S68)), vector), calldataload(add(base, O_BLOCK_ROOTS_S35))
+            )
             stateRoot := sha(
-                sha(sha(sha(w, n17), calldataload(add(base, 727))), calldataload(add(base, 759))),
-                calldataload(add(base, 791))
+                sha(
+                    sha(sha(w, n17), calldataload(add(base, O_BLOCK_ROOTS_S9))),
+                    calldataload(add(base, O_BLOCK_ROOTS_S5))
+                ),
+                calldataload(add(base, O_BLOCK_ROOTS_S3))
             )
         }
     }
@@ -421,8 +517,7 @@ library WithdrawalProofs {
     /// @dev Route 2, step 8: the period's `block_roots` root (= `block_summary_root`), the
     /// summary `H(block_summary_root, state_summary_root)`, `historical_summaries` (state node
     /// 91: 24 levels along the bits of `k`, explicit siblings then `ZERO[h]`, then the length),
-    /// and the state root from nodes 16 and 91 and the helpers s90 at 663, s44 at 695, s23 at 727,
-    /// s17 at 759, s10 at 791, s9 at 823, s3 at 855.
+    /// and the state root from nodes 16 and 91 and the helpers s90, s44, s23, s17, s10, s9, s3.
     function _viaHistoricalSummaries(
         bytes calldata proof,
         bytes32 blockRoot,
@@ -448,17 +543,22 @@ library WithdrawalProofs {
             // n11 = H(H(s44, H(s90, HS)), s23); n4 = H(H(W, s17), s9);
             // stateRoot = H(H(n4, H(s10, n11)), s3).
             let n11 := sha(
-                sha(calldataload(add(base, 695)), sha(calldataload(add(base, 663)), summaries)),
-                calldataload(add(base, 727))
+                sha(
+                    calldataload(add(base, O_HISTORICAL_S44)),
+                    sha(calldataload(add(base, O_HISTORICAL_S90)), summaries)
+                ),
+                calldataload(add(base, O_HISTORICAL_S23))
             )
-            let n4 := sha(sha(w, calldataload(add(base, 759))), calldataload(add(base, 823)))
-            stateRoot := sha(sha(n4, sha(calldataload(add(base, 791)), n11)), calldataload(add(base, 855)))
+            let n4 := sha(sha(w, calldataload(add(base, O_HISTORICAL_S17))), calldataload(add(base, O_HISTORICAL_S9)))
+            stateRoot := sha(
+                sha(n4, sha(calldataload(add(base, O_HISTORICAL_S10)), n11)), calldataload(add(base, O_HISTORICAL_S3))
+            )
         }
     }
 
     /// @dev The `historical_summaries` list root from `historical_summaries[k]`'s
-    /// `block_summary_root` (the `state_summary_root` at 1303, the length at 1335, the sibling count
-    /// at 1343, the siblings from 1344).
+    /// `block_summary_root`, its `state_summary_root`, the list's length, sibling count and
+    /// siblings.
     function _summariesRoot(bytes calldata proof, bytes32 blockSummaryRoot, uint256 k)
         private
         view
@@ -469,10 +569,10 @@ library WithdrawalProofs {
             let base := proof.offset
             let ok := 1
             mstore(0x00, blockSummaryRoot)
-            mstore(0x20, calldataload(add(base, 1303)))
+            mstore(0x20, calldataload(add(base, O_STATE_SUMMARY_ROOT)))
             ok := and(ok, staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20))
-            let count := byte(0, calldataload(add(base, 1343)))
-            let sib := add(base, 1344)
+            let count := byte(0, calldataload(add(base, O_SUMMARIES_COUNT)))
+            let sib := add(base, HISTORICAL_FIXED_LEN)
             let end := add(sib, shl(5, count))
             let path := k
             for {} lt(sib, end) { sib := add(sib, 0x20) } {
@@ -487,7 +587,7 @@ library WithdrawalProofs {
             }
             // Levels count .. 23: the sibling is ZERO[level].
             sib := add(add(zeros, 0x20), shl(5, count))
-            end := add(add(zeros, 0x20), shl(5, 24))
+            end := add(add(zeros, 0x20), shl(5, SUMMARIES_DEPTH))
             for {} lt(sib, end) { sib := add(sib, 0x20) } {
                 switch and(path, 1)
                 case 0 { mstore(0x20, mload(sib)) }
@@ -499,15 +599,15 @@ library WithdrawalProofs {
                 path := shr(1, path)
             }
             // H(node, chunk(length)).
-            mstore(0x20, and(calldataload(add(base, 1335)), shl(192, 0xffffffffffffffff)))
+            mstore(0x20, and(calldataload(add(base, O_SUMMARIES_LENGTH)), shl(192, 0xffffffffffffffff)))
             ok := and(ok, staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20))
             if iszero(ok) { revert(0x00, 0x00) }
             root := mload(0x00)
         }
     }
 
-    /// @dev Routes 1 and 2: the anchor block root from its slot (at 543), header nodes 9 (at 551),
-    /// 10 (at 583), 3 (at 615) and the state root: `H(H(H(slot, a9), H(a10, stateRoot)), a3)`.
+    /// @dev Routes 1 and 2: the anchor block root from its slot, header nodes 9, 10, 3 and the
+    /// state root: `H(H(H(slot, r9), H(r10, stateRoot)), r3)`.
     function _anchorRoot(bytes calldata proof, bytes32 stateRoot) private view returns (bytes32 root) {
         assembly ("memory-safe") {
             function sha(a, b) -> r {
@@ -517,10 +617,13 @@ library WithdrawalProofs {
                 r := mload(0x00)
             }
             let base := proof.offset
-            let slotChunk := and(calldataload(add(base, 543)), shl(192, 0xffffffffffffffff))
+            let slotChunk := and(calldataload(add(base, O_ANCHOR_SLOT)), shl(192, 0xffffffffffffffff))
             root := sha(
-                sha(sha(slotChunk, calldataload(add(base, 551))), sha(calldataload(add(base, 583)), stateRoot)),
-                calldataload(add(base, 615))
+                sha(
+                    sha(slotChunk, calldataload(add(base, O_ANCHOR_PROPOSER))),
+                    sha(calldataload(add(base, O_ANCHOR_PARENT)), stateRoot)
+                ),
+                calldataload(add(base, O_ANCHOR_BODY))
             )
         }
     }
