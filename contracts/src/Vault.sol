@@ -16,31 +16,21 @@ import {VaultWindDown} from "./vault/VaultWindDown.sol";
 /// with credentials `0x02 ‖ 0^11 ‖ this` whose key lsv's signer generated (attested), and redeems
 /// sETH for ETH through a first-come-first-served queue with running totals. Immutable: no owner,
 /// no upgrade, no pause; every parameter is a constant or an immutable fixed at deployment.
-/// @dev Accounting never reads `address(this).balance`: ETH is either in `buffer` (backing, free
-/// to finalize requests with) or in `reserved` (owed to finalized, unclaimed requests). Backing of
-/// sETH is `buffer + totalLiveDebt - provisionalShortfall` (DESIGN.md, "Invariant").
-///
-/// Storage layout, on purpose (each line one 32-byte slot):
-/// - `buffer` (uint96) ‖ `reserved` (uint96) ‖ `residualTotalGwei` (uint64): touched together by
-///   finalize, claim and settlement (2^96 wei and 2^64 gwei are far above the ETH supply);
-/// - `totalLiveDebt` (uint96) ‖ `exitingDebt` (uint96) ‖ `positionCount` (uint32) ‖
-///   `rewardCount` (uint32): join's and eject's totals, and with them everything ever minted;
-/// - `provisionalShortfall` (uint96) ‖ the demand-exit cursor (uint32) ‖ `lastProofEpoch`
-///   (uint32) ‖ `pendingExitDebt` (uint96): every proof writes the epoch, an exit request the
-///   pending debt, a demand exit the cursor, all in one slot;
-/// - `lastRequestId` (uint64) ‖ `lastFinalizedId` (uint64) ‖ `requestedTotal` (uint96) ‖
-///   `checkpointCount` (uint32): the queue's heads, read together by every queue call;
-/// - per request one slot: owner (20 bytes) ‖ running total (uint96);
-/// - per checkpoint one slot: last request id (uint128) ‖ rate (uint128);
-/// - per position two slots (`IVault.Position`; join writes only the first, the second holds the
-///   shortfall, the slashed flag and the unpaid debt of a closed position, written only by a
-///   proven loss or a settlement), plus one for the pubkey-hash index;
-/// - per position with a residual one slot (`residualOf`); the ETH of the vault is `buffer +
-///   reserved + residualTotalGwei + ownerPoolOwed` + withdrawals not yet proven;
-/// - `windDownStartedAt` (uint40) ‖ `windDownWeight` (uint96) ‖ `windDownFinished` ‖
-///   `debtToUnwind` (uint96), then `ownerPoolOwed` and `ownerPoolPerWeight`: the wind-down's;
-/// - a bitmap of credited withdrawal indices, 256 per slot.
+/// @dev The vault is its phases, each an abstract contract on `VaultBase` (which holds the
+/// parameters, the storage with a `// slot N` marker at each packed word, the constructor and the
+/// helpers several phases share): `VaultJoin`, `VaultQueue`, `VaultExits`, `VaultSettlement`,
+/// `VaultWindDown`. Proofs are verified by `PROOF_VERIFIER`, a contract of its own.
 contract Vault is VaultJoin, VaultQueue, VaultExits, VaultSettlement, VaultWindDown {
+    /// @notice Deploys the vault with its parameters and creates its sETH and positions tokens.
+    /// @param verifier The attestation verifier (not zero).
+    /// @param anchor The beacon chain's genesis time, genesis validators root and known fork versions.
+    /// @param maxValidators `MAX_VALIDATORS` (1 to 2^32 - 1).
+    /// @param inactivityTrigger `INACTIVITY_TRIGGER`.
+    /// @param exitResendBlocks `EXIT_RESEND_BLOCKS` (not zero).
+    /// @param minRedeem `MIN_REDEEM` (not zero).
+    /// @param policyHash `POLICY_HASH`.
+    /// @param proofVerifier `PROOF_VERIFIER`: anchored to the same genesis and forks.
+    /// @param windDownDelay `WIND_DOWN_DELAY` (at least `MIN_WIND_DOWN_DELAY`).
     constructor(
         IAttestationVerifier verifier,
         ValidatorProofs.Anchor memory anchor,

@@ -81,9 +81,11 @@ abstract contract VaultJoin is VaultBase {
         return _debt(pos);
     }
 
+    // ---- private helpers ------------------------------------------------------------------------
+
     /// @dev Verifies a join proof and every condition on what it proves (all but the attestation).
     function _provenForJoin(bytes calldata pubkey, uint64 validatorIndex, uint256 timestamp, bytes calldata proof)
-        internal
+        private
         view
         returns (ValidatorProofs.Proven memory p)
     {
@@ -99,7 +101,7 @@ abstract contract VaultJoin is VaultBase {
     }
 
     /// @dev `keyGenerationBinding` for a 48-byte pubkey.
-    function _binding(bytes calldata pubkey, address owner) internal view returns (bytes32) {
+    function _binding(bytes calldata pubkey, address owner) private view returns (bytes32) {
         return sha256(
             abi.encodePacked(
                 DOMAIN_TAG,

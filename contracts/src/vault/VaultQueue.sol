@@ -9,6 +9,7 @@ import {IVault} from "../interfaces/IVault.sol";
 /// are finalized in order at the rate in force (a checkpoint per rate, running totals so that
 /// nothing loops over requests), and each is claimed once.
 abstract contract VaultQueue is VaultBase {
+    // ---- queue ----------------------------------------------------------------------------------
 
     /// @inheritdoc IVault
     function requestRedeem(uint256 amount) external override returns (uint256 requestId) {
@@ -113,9 +114,11 @@ abstract contract VaultQueue is VaultBase {
         return gross > shortfall ? gross - shortfall : 0;
     }
 
+    // ---- private helpers ------------------------------------------------------------------------
+
     /// @dev Pays request `requestId` to its owner (`recipient` zero) or, at the owner's call, to
     /// `recipient`.
-    function _claim(uint256 requestId, uint256 checkpointHint, address recipient) internal {
+    function _claim(uint256 requestId, uint256 checkpointHint, address recipient) private {
         if (requestId == 0 || requestId > lastFinalizedId) revert RequestNotFinalized(requestId);
         Request memory request = _requests[requestId];
         if (request.owner == address(0)) revert AlreadyClaimed(requestId);
@@ -131,7 +134,7 @@ abstract contract VaultQueue is VaultBase {
 
     /// @dev Appends a request of `amount` for the caller and burns that much of its sETH: the
     /// request is the claim from now on (`outstanding` counts it until finalized).
-    function _requestRedeem(uint256 amount) internal returns (uint256 requestId) {
+    function _requestRedeem(uint256 amount) private returns (uint256 requestId) {
         if (amount < MIN_REDEEM) revert RedeemTooSmall(amount, MIN_REDEEM);
         uint256 cumulative = requestedTotal + amount;
         if (cumulative > type(uint96).max) revert QueueTotalOverflow();
@@ -148,7 +151,7 @@ abstract contract VaultQueue is VaultBase {
 
     /// @dev The rate in force: `min(1, backing / outstanding)` in `RATE_UNIT`s, rounded down.
     /// `outstanding` counts the sETH of open requests: they are claims on the backing.
-    function _rate() internal view returns (uint256) {
+    function _rate() private view returns (uint256) {
         uint256 owed = outstanding();
         uint256 b = backing();
         if (b >= owed) return RATE_UNIT;
@@ -156,7 +159,7 @@ abstract contract VaultQueue is VaultBase {
     }
 
     /// @dev The rate of checkpoint `hint` after checking it covers `requestId`.
-    function _rateAt(uint256 requestId, uint256 hint) internal view returns (uint256) {
+    function _rateAt(uint256 requestId, uint256 hint) private view returns (uint256) {
         if (hint == 0 || hint > checkpointCount) revert InvalidCheckpointHint(requestId, hint);
         Checkpoint memory c = _checkpoints[hint];
         if (requestId > c.lastRequestId || (hint > 1 && _checkpoints[hint - 1].lastRequestId >= requestId)) {
@@ -166,7 +169,7 @@ abstract contract VaultQueue is VaultBase {
     }
 
     /// @dev What request `requestId` with running total `cumulative` pays at `rate`, rounded down.
-    function _payout(uint256 requestId, uint256 cumulative, uint256 rate) internal view returns (uint256) {
+    function _payout(uint256 requestId, uint256 cumulative, uint256 rate) private view returns (uint256) {
         return (cumulative - _requests[requestId - 1].cumulative) * rate / RATE_UNIT;
     }
 }

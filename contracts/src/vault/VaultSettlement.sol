@@ -83,11 +83,13 @@ abstract contract VaultSettlement is VaultBase {
         _sendEth(to, amount);
     }
 
+    // ---- private helpers ------------------------------------------------------------------------
+
     /// @dev Closes a live position on a withdrawal of `amount` wei (`settle`'s effects): its debt
     /// leaves the live totals, `min(amount, debt)` joins the buffer, the rest is owed to the
     /// holder, the unrepaid debt is recorded, the provisional shortfall (and a pending slashing)
     /// dropped.
-    function _close(uint256 positionId, Position storage pos, uint64 withdrawalIndex, uint256 amount) internal {
+    function _close(uint256 positionId, Position storage pos, uint64 withdrawalIndex, uint256 amount) private {
         uint256 debt = _debt(pos);
         Status status = pos.status;
         pos.status = Status.Closed;
@@ -119,7 +121,7 @@ abstract contract VaultSettlement is VaultBase {
     /// and marks its global index credited (each once); its anchor counts as an accepted proof.
     /// Returns it and its amount in wei.
     function _creditOnce(uint256 timestamp, bytes calldata proof, uint64 validatorIndex)
-        internal
+        private
         returns (WithdrawalProofs.Proven memory w, uint256 amount)
     {
         w = PROOF_VERIFIER.verifyWithdrawal(proof, timestamp);
@@ -136,7 +138,7 @@ abstract contract VaultSettlement is VaultBase {
 
     /// @dev Owes `amount` more wei to position `positionId`'s holder. The running total lets the
     /// wind-down tell owed ETH from ETH that arrived without proof.
-    function _owe(uint256 positionId, uint256 amount) internal {
+    function _owe(uint256 positionId, uint256 amount) private {
         residualOf[positionId] += amount;
         residualTotalGwei += uint64(amount / 1 gwei); // whole gwei (see `residualTotalGwei`); checked
     }
