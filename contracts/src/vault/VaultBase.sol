@@ -219,16 +219,8 @@ abstract contract VaultBase is IVault {
     /// @notice The queue's running total would exceed 2^96 - 1 wei.
     error QueueTotalOverflow();
 
-    /// @notice Deploys the vault with its parameters and creates its sETH and positions tokens.
-    /// @param verifier The attestation verifier (not zero).
-    /// @param anchor The beacon chain's genesis time, genesis validators root and known fork versions.
-    /// @param maxValidators `MAX_VALIDATORS` (1 to 2^32 - 1).
-    /// @param inactivityTrigger `INACTIVITY_TRIGGER`.
-    /// @param exitResendBlocks `EXIT_RESEND_BLOCKS` (not zero).
-    /// @param minRedeem `MIN_REDEEM` (not zero).
-    /// @param policyHash `POLICY_HASH`.
-    /// @param proofVerifier `PROOF_VERIFIER`: anchored to the same genesis and forks.
-    /// @param windDownDelay `WIND_DOWN_DELAY` (at least `MIN_WIND_DOWN_DELAY`).
+    /// @dev Checks and fixes every parameter and creates the sETH and positions tokens; `Vault`'s
+    /// constructor documents the parameters.
     constructor(
         IAttestationVerifier verifier,
         ValidatorProofs.Anchor memory anchor,
