@@ -1,0 +1,11 @@
+//! lsv's embedded devnet.
+//!
+//! [`spec`] is the Electra and Fulu consensus state transition, written from the consensus specs
+//! and checked against the executable spec's own test vectors (`tests/spec_vectors.rs`,
+//! `testdata/consensus-spec-tests`).
+
+pub mod execution;
+pub mod genesis;
+pub mod node;
+pub mod signer;
+pub mod spec;

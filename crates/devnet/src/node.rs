@@ -1,0 +1,623 @@
+//! The devnet's beacon node and its validators, slot by slot: the proposer of each slot builds,
+//! signs and imports a block; every committee attests, aggregates and publishes; the sync
+//! committee signs the head and aggregates into the next block's `SyncAggregate` — the honest
+//! validator guide (`specs/{phase0,altair,electra}/validator.md`), with every signature made by
+//! the validator's [`Signer`]. Aggregates are verified when published (their aggregate
+//! signature, as gossip validation does) and again when a block includes them; a remote
+//! signer's every answer is verified where it arrives.
+//!
+//! There is one chain and one proposer per slot, so fork choice is the chain itself: the head
+//! is the last block imported.
+
+use crate::execution::{ExecutionLayer, PayloadAttributes};
+use crate::genesis::empty_body;
+use crate::signer::{aggregate_signatures, Message, SignError, Signer};
+use crate::spec::bls::{self, G2_POINT_AT_INFINITY};
+use crate::spec::{BeaconState, Spec, SpecPreset, TransitionError};
+use alloy_primitives::{Address, B256};
+use lsv_consensus::containers::altair::{
+    ContributionAndProof, SyncAggregate, SyncAggregatorSelectionData, SyncCommitteeContribution,
+};
+use lsv_consensus::containers::electra::{AggregateAndProof, Attestation, IndexedAttestation};
+use lsv_consensus::containers::{AttestationData, Checkpoint};
+use lsv_consensus::network::{compute_signing_root, domain};
+use lsv_consensus::{Epoch, PublicKeyBytes, SignatureBytes, Slot};
+use lsv_proofs::block::{AttesterSlashing, BeaconBlock, SignedBeaconBlock};
+use sha2::{Digest, Sha256};
+use ssz_types::{BitList, BitVector, VariableList};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use tree_hash::TreeHash;
+
+/// `TARGET_AGGREGATORS_PER_COMMITTEE` (phase0 validator.md).
+const TARGET_AGGREGATORS_PER_COMMITTEE: u64 = 16;
+/// `SYNC_COMMITTEE_SUBNET_COUNT`, `TARGET_AGGREGATORS_PER_SYNC_SUBCOMMITTEE` (altair).
+const SYNC_COMMITTEE_SUBNET_COUNT: usize = 4;
+const TARGET_AGGREGATORS_PER_SYNC_SUBCOMMITTEE: u64 = 16;
+
+/// Why a slot could not be run.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error(transparent)]
+    Execution(#[from] crate::execution::ExecutionError),
+    #[error("a signer failed: {0}")]
+    Signer(SignError),
+    #[error("gossip check failed: {0}")]
+    Gossip(&'static str),
+}
+
+/// What happened in one slot, for the caller's log and tests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SlotReport {
+    pub slot: u64,
+    /// The block's root, if the proposer proposed.
+    pub block_root: Option<B256>,
+    pub proposer: u64,
+    /// Attestations (validators) that made it into an aggregate.
+    pub attesters: usize,
+    /// Sync committee positions that signed.
+    pub sync_participants: usize,
+    /// Duties a signer refused (P's slashing protection), by validator.
+    pub refused: Vec<(u64, String)>,
+}
+
+/// An aggregate waiting for inclusion: one committee's attestation.
+#[derive(Clone, Debug)]
+struct PooledAggregate<P: SpecPreset> {
+    committee_index: u64,
+    attestation: Attestation<P>,
+}
+
+/// The devnet's beacon node with its validators.
+pub struct Node<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> {
+    pub spec: Spec<P>,
+    /// The post-state of the head block.
+    head: BeaconState<P>,
+    head_root: B256,
+    /// Every block imported, by slot.
+    blocks: BTreeMap<u64, (B256, SignedBeaconBlock<P>)>,
+    execution: E,
+    signer: S,
+    /// Aggregates by attestation data root, waiting for a block.
+    pool: BTreeMap<(u64, B256), Vec<PooledAggregate<P>>>,
+    /// The sync aggregate for the next block, over the root of the slot it was made in.
+    sync_aggregate: Option<(u64, B256, SyncAggregate<P>)>,
+    /// Attester slashings waiting for a block.
+    attester_slashings: Vec<AttesterSlashing<P>>,
+    /// Validators that do nothing (switched off).
+    pub offline: BTreeSet<u64>,
+    /// Validators that sign a second, conflicting attestation at their next duty.
+    pub double_voters: BTreeSet<u64>,
+    /// Where block rewards go.
+    pub fee_recipient: Address,
+}
+
+impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
+    /// A node on `genesis`, its execution layer and its validators' signer.
+    pub fn new(spec: Spec<P>, genesis: BeaconState<P>, execution: E, signer: S) -> Self {
+        let mut header = genesis.latest_block_header;
+        header.state_root = genesis.hash_tree_root();
+        let head_root = header.tree_hash_root();
+        Self {
+            spec,
+            head: genesis,
+            head_root,
+            blocks: BTreeMap::new(),
+            execution,
+            signer,
+            pool: BTreeMap::new(),
+            sync_aggregate: None,
+            attester_slashings: Vec::new(),
+            offline: BTreeSet::new(),
+            double_voters: BTreeSet::new(),
+            fee_recipient: Address::repeat_byte(0xfe),
+        }
+    }
+
+    /// The head block's post-state.
+    pub fn head_state(&self) -> &BeaconState<P> {
+        &self.head
+    }
+
+    /// The head block's root.
+    pub fn head_root(&self) -> B256 {
+        self.head_root
+    }
+
+    /// The block imported at `slot`, if any.
+    pub fn block_at(&self, slot: u64) -> Option<&(B256, SignedBeaconBlock<P>)> {
+        self.blocks.get(&slot)
+    }
+
+    /// Runs slot `slot` (after the head's): the proposal, then attestations and sync messages.
+    pub fn run_slot(&mut self, slot: u64) -> Result<SlotReport, NodeError> {
+        let mut report = SlotReport {
+            slot,
+            ..SlotReport::default()
+        };
+        let mut state = self.head.clone();
+        self.spec.process_slots(&mut state, slot)?;
+        let proposer = Spec::<P>::get_beacon_proposer_index(&state)?;
+        report.proposer = proposer;
+        // A slashed validator may still be drawn, but its block would be invalid
+        // (`process_block_header`): its slot stays empty.
+        if !self.offline.contains(&proposer) && !state.validators[proposer as usize].slashed {
+            match self.propose(&mut state, proposer) {
+                Ok(root) => {
+                    report.block_root = Some(root);
+                    self.head_root = root;
+                    self.head = state.clone();
+                }
+                Err(NodeError::Signer(SignError::Refused(why))) => {
+                    report.refused.push((proposer, why))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        // Attesters and the sync committee see the head advanced to the slot.
+        self.attest(&state, slot, &mut report)?;
+        self.sync_committee(&state, slot, &mut report)?;
+        Ok(report)
+    }
+
+    /// Signs `message` for validator `index` (a remote signer's answer is checked against
+    /// `root` where it arrives; local keys sign `root` itself).
+    fn sign(
+        &self,
+        state: &BeaconState<P>,
+        index: u64,
+        root: B256,
+        message: Message<'_, P>,
+    ) -> Result<SignatureBytes, SignError> {
+        let pubkey = state.validators[index as usize].pubkey;
+        self.signer.sign(index, &pubkey, root, message)
+    }
+
+    /// Builds, signs and imports the block of `state.slot`; `state` becomes its post-state.
+    fn propose(&mut self, state: &mut BeaconState<P>, proposer: u64) -> Result<B256, NodeError> {
+        let slot = state.slot.as_u64();
+        let epoch = Spec::<P>::epoch_at(slot);
+        let mut body = empty_body::<P>();
+        let randao_root = compute_signing_root(
+            epoch.tree_hash_root(),
+            Spec::<P>::get_domain(state, domain::RANDAO, Some(epoch)),
+        );
+        body.randao_reveal = self
+            .sign(state, proposer, randao_root, Message::Randao { epoch })
+            .map_err(NodeError::Signer)?;
+        body.eth1_data = state.eth1_data;
+        body.graffiti = B256::right_padding_from(b"lsv devnet");
+        body.attestations = VariableList::new(self.attestations_for(state)).expect("at most 8");
+        let slashings: Vec<_> = self.attester_slashings.drain(..).take(1).collect();
+        body.attester_slashings = VariableList::new(slashings).expect("at most 1");
+        body.sync_aggregate = match self.sync_aggregate.take() {
+            Some((s, root, aggregate))
+                if s + 1 == slot
+                    && Some(&root)
+                        == state
+                            .block_roots
+                            .get((s % P::slots_per_historical_root()) as usize) =>
+            {
+                aggregate
+            }
+            _ => SyncAggregate {
+                sync_committee_bits: BitVector::default(),
+                sync_committee_signature: SignatureBytes(G2_POINT_AT_INFINITY),
+            },
+        };
+        let withdrawals = self.spec.get_expected_withdrawals(state)?.withdrawals;
+        let attributes = PayloadAttributes {
+            timestamp: self.spec.time_at_slot(state, slot),
+            prev_randao: Spec::<P>::get_randao_mix(state, epoch),
+            parent_beacon_block_root: state.latest_block_header.tree_hash_root(),
+            withdrawals,
+            fee_recipient: self.fee_recipient,
+        };
+        let (payload, requests) = self
+            .execution
+            .build_payload(&state.latest_execution_payload_header, &attributes)?;
+        body.execution_payload = payload;
+        body.execution_requests = requests;
+        let mut block = BeaconBlock {
+            slot: Slot::new(slot),
+            proposer_index: proposer,
+            parent_root: attributes.parent_beacon_block_root,
+            state_root: B256::ZERO,
+            body,
+        };
+        // The post-state root, on a copy without checking signatures (the import checks them).
+        let mut unchecked = self.spec.clone();
+        unchecked.verify_signatures = false;
+        let mut post = state.clone();
+        unchecked.process_block(&mut post, &block, true)?;
+        block.state_root = post.hash_tree_root();
+        let block_root = compute_signing_root(
+            block.tree_hash_root(),
+            Spec::<P>::get_domain(state, domain::BEACON_PROPOSER, Some(epoch)),
+        );
+        let signature = self
+            .sign(state, proposer, block_root, Message::Block(&block))
+            .map_err(NodeError::Signer)?;
+        let signed = SignedBeaconBlock {
+            message: block,
+            signature,
+        };
+        // Import: the proposer's signature and every signature in the block, then the root.
+        if !self.spec.verify_block_signature(state, &signed) {
+            return Err(NodeError::Gossip("block signature"));
+        }
+        self.spec.process_block(state, &signed.message, true)?;
+        if state.hash_tree_root() != signed.message.state_root {
+            return Err(NodeError::Transition(TransitionError::Invalid(
+                "state root",
+            )));
+        }
+        let root = signed.message.tree_hash_root();
+        self.blocks.insert(slot, (root, signed));
+        Ok(root)
+    }
+
+    /// The pool's aggregates a block at `state.slot` may include: per attestation data, the
+    /// committees' aggregates merged into one attestation (`compute_on_chain_aggregate`,
+    /// electra validator.md), if their source is the justified checkpoint the block checks;
+    /// at most `MAX_ATTESTATIONS_ELECTRA` (8), newest first. Included ones leave the pool.
+    fn attestations_for(&mut self, state: &BeaconState<P>) -> Vec<Attestation<P>> {
+        let slot = state.slot.as_u64();
+        let current = Spec::<P>::epoch_at(slot);
+        let previous = current.saturating_sub(1);
+        self.pool
+            .retain(|(s, _), _| Spec::<P>::epoch_at(*s) + 1 >= current);
+        let mut out = Vec::new();
+        let keys: Vec<_> = self.pool.keys().rev().copied().collect();
+        for key in keys {
+            if out.len() == 8 {
+                break;
+            }
+            let aggregates = &self.pool[&key];
+            let data = aggregates[0].attestation.data;
+            let target = data.target.epoch.as_u64();
+            let justified = if target == current {
+                state.current_justified_checkpoint
+            } else {
+                state.previous_justified_checkpoint
+            };
+            if data.slot.as_u64() >= slot
+                || !(target == current || target == previous)
+                || data.source != justified
+            {
+                continue;
+            }
+            if let Some(a) = on_chain_aggregate(aggregates) {
+                out.push(a);
+                self.pool.remove(&key);
+            }
+        }
+        out
+    }
+
+    /// The committees of `slot` attest to the head; one aggregator per committee publishes the
+    /// aggregate (`is_aggregator` by its slot signature), which joins the pool once its
+    /// selection proof, its signature and the aggregate signature verify.
+    fn attest(
+        &mut self,
+        state: &BeaconState<P>,
+        slot: u64,
+        report: &mut SlotReport,
+    ) -> Result<(), NodeError> {
+        let epoch = Spec::<P>::epoch_at(slot);
+        let committees = Spec::<P>::beacon_committees(state, epoch);
+        let target_root = if Spec::<P>::start_slot(epoch) == slot {
+            self.head_root
+        } else {
+            Spec::<P>::get_block_root(state, epoch)?
+        };
+        let data = AttestationData {
+            slot: Slot::new(slot),
+            index: 0,
+            beacon_block_root: self.head_root,
+            source: state.current_justified_checkpoint,
+            target: Checkpoint {
+                epoch: Epoch::new(epoch),
+                root: target_root,
+            },
+        };
+        let attester_domain = Spec::<P>::get_domain(state, domain::BEACON_ATTESTER, Some(epoch));
+        let data_root = compute_signing_root(data.tree_hash_root(), attester_domain);
+        let selection_root = compute_signing_root(
+            slot.tree_hash_root(),
+            Spec::<P>::get_domain(state, domain::SELECTION_PROOF, Some(epoch)),
+        );
+        for index in 0..committees.per_slot {
+            let committee = committees
+                .committee(slot % P::SLOTS_PER_EPOCH, index)
+                .to_vec();
+            let mut bits = BitList::<P::MaxValidatorsPerSlot>::with_capacity(committee.len())
+                .expect("a committee fits");
+            let mut sigs = Vec::new();
+            let mut aggregator = None;
+            let modulo = (committee.len() as u64 / TARGET_AGGREGATORS_PER_COMMITTEE).max(1);
+            for (i, &v) in committee.iter().enumerate() {
+                if self.offline.contains(&v) {
+                    continue;
+                }
+                match self.sign(state, v, data_root, Message::Attestation(&data)) {
+                    Ok(sig) => {
+                        bits.set(i, true).expect("in range");
+                        sigs.push(sig);
+                    }
+                    Err(SignError::Refused(why)) => {
+                        report.refused.push((v, why));
+                        continue;
+                    }
+                    Err(e) => return Err(NodeError::Signer(e)),
+                }
+                if self.double_voters.remove(&v) {
+                    self.double_vote(state, v, &data, attester_domain, report)?;
+                }
+                // Every member computes its slot signature to learn whether it aggregates.
+                let proof = self
+                    .sign(state, v, selection_root, Message::AggregationSlot { slot })
+                    .map_err(NodeError::Signer)?;
+                let lottery =
+                    u64::from_le_bytes(Sha256::digest(proof.0)[..8].try_into().expect("8 bytes"));
+                if aggregator.is_none() && lottery % modulo == 0 {
+                    aggregator = Some((v, proof));
+                }
+            }
+            let (Some((aggregator, proof)), Some(signature)) =
+                (aggregator, aggregate_signatures(&sigs))
+            else {
+                continue;
+            };
+            report.attesters += sigs.len();
+            let mut committee_bits = BitVector::<P::MaxCommitteesPerSlot>::default();
+            committee_bits
+                .set(index as usize, true)
+                .expect("a committee index");
+            let aggregate = Attestation {
+                aggregation_bits: bits,
+                data,
+                signature,
+                committee_bits,
+            };
+            let message = AggregateAndProof {
+                aggregator_index: aggregator,
+                aggregate,
+                selection_proof: proof,
+            };
+            let root = compute_signing_root(
+                message.tree_hash_root(),
+                Spec::<P>::get_domain(state, domain::AGGREGATE_AND_PROOF, Some(epoch)),
+            );
+            self.sign(
+                state,
+                aggregator,
+                root,
+                Message::AggregateAndProof(&message),
+            )
+            .map_err(NodeError::Signer)?;
+            // Gossip: the aggregate's own signature, over its attesters' keys.
+            let pubkeys: Vec<&PublicKeyBytes> = committee
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| message.aggregate.aggregation_bits.get(*i).unwrap_or(false))
+                .map(|(_, v)| &state.validators[*v as usize].pubkey)
+                .collect();
+            if !bls::fast_aggregate_verify(pubkeys, &data_root, &message.aggregate.signature) {
+                return Err(NodeError::Gossip("aggregate signature"));
+            }
+            self.pool
+                .entry((slot, data.tree_hash_root()))
+                .or_default()
+                .push(PooledAggregate {
+                    committee_index: index,
+                    attestation: message.aggregate,
+                });
+        }
+        Ok(())
+    }
+
+    /// A second attestation by `v` for the same target with another head: with the first, an
+    /// attester slashing for the next block. A signer that refuses (P) is recorded.
+    fn double_vote(
+        &mut self,
+        state: &BeaconState<P>,
+        v: u64,
+        data: &AttestationData,
+        attester_domain: B256,
+        report: &mut SlotReport,
+    ) -> Result<(), NodeError> {
+        let mut other = *data;
+        other.beacon_block_root = B256::repeat_byte(0xdd);
+        let root = compute_signing_root(other.tree_hash_root(), attester_domain);
+        let first_root = compute_signing_root(data.tree_hash_root(), attester_domain);
+        let sig2 = match self.sign(state, v, root, Message::Attestation(&other)) {
+            Ok(sig) => sig,
+            Err(SignError::Refused(why)) => {
+                report.refused.push((v, why));
+                return Ok(());
+            }
+            Err(e) => return Err(NodeError::Signer(e)),
+        };
+        let sig1 = self
+            .sign(state, v, first_root, Message::Attestation(data))
+            .map_err(NodeError::Signer)?;
+        let indexed = |d: AttestationData, signature| IndexedAttestation::<P> {
+            attesting_indices: VariableList::new(vec![v]).expect("one index"),
+            data: d,
+            signature,
+        };
+        self.attester_slashings.push(AttesterSlashing {
+            attestation_1: indexed(*data, sig1),
+            attestation_2: indexed(other, sig2),
+        });
+        Ok(())
+    }
+
+    /// The sync committee signs the head at `slot`; per subcommittee the first member aggregates
+    /// (`is_sync_committee_aggregator`) and its contribution, once verified, goes into the next
+    /// block's `SyncAggregate`.
+    fn sync_committee(
+        &mut self,
+        state: &BeaconState<P>,
+        slot: u64,
+        report: &mut SlotReport,
+    ) -> Result<(), NodeError> {
+        let epoch = Spec::<P>::epoch_at(slot);
+        let size = P::sync_committee_size();
+        let per_subnet = size / SYNC_COMMITTEE_SUBNET_COUNT;
+        let mut index_of: HashMap<PublicKeyBytes, u64> = HashMap::new();
+        for (i, v) in state.validators.iter().enumerate().rev() {
+            index_of.insert(v.pubkey, i as u64);
+        }
+        let members: Vec<u64> = state
+            .current_sync_committee
+            .pubkeys
+            .iter()
+            .map(|k| index_of[k])
+            .collect();
+        let message_root = compute_signing_root(
+            self.head_root,
+            Spec::<P>::get_domain(state, domain::SYNC_COMMITTEE, Some(epoch)),
+        );
+        let selection_domain =
+            Spec::<P>::get_domain(state, domain::SYNC_COMMITTEE_SELECTION_PROOF, Some(epoch));
+        let contribution_domain =
+            Spec::<P>::get_domain(state, domain::CONTRIBUTION_AND_PROOF, Some(epoch));
+        let mut signatures: HashMap<u64, SignatureBytes> = HashMap::new();
+        let mut bits = BitVector::<P::SyncCommitteeSize>::default();
+        let mut contributions = Vec::new();
+        for subnet in 0..SYNC_COMMITTEE_SUBNET_COUNT {
+            let mut sub_bits = BitVector::<P::SyncSubcommitteeSize>::default();
+            let mut sub_sigs = Vec::new();
+            let mut aggregator = None;
+            let selection = SyncAggregatorSelectionData {
+                slot: Slot::new(slot),
+                subcommittee_index: subnet as u64,
+            };
+            let selection_root = compute_signing_root(selection.tree_hash_root(), selection_domain);
+            let modulo = (per_subnet as u64 / TARGET_AGGREGATORS_PER_SYNC_SUBCOMMITTEE).max(1);
+            for j in 0..per_subnet {
+                let position = subnet * per_subnet + j;
+                let v = members[position];
+                if self.offline.contains(&v) {
+                    continue;
+                }
+                // A validator in several positions signs once and uses the signature in each.
+                let sig = match signatures.get(&v) {
+                    Some(sig) => *sig,
+                    None => match self.sign(
+                        state,
+                        v,
+                        message_root,
+                        Message::SyncCommitteeMessage {
+                            slot,
+                            beacon_block_root: self.head_root,
+                        },
+                    ) {
+                        Ok(sig) => {
+                            signatures.insert(v, sig);
+                            sig
+                        }
+                        Err(SignError::Refused(why)) => {
+                            report.refused.push((v, why));
+                            continue;
+                        }
+                        Err(e) => return Err(NodeError::Signer(e)),
+                    },
+                };
+                sub_bits.set(j, true).expect("in range");
+                sub_sigs.push(sig);
+                let proof = self
+                    .sign(state, v, selection_root, Message::SyncSelection(&selection))
+                    .map_err(NodeError::Signer)?;
+                let lottery =
+                    u64::from_le_bytes(Sha256::digest(proof.0)[..8].try_into().expect("8 bytes"));
+                if aggregator.is_none() && lottery % modulo == 0 {
+                    aggregator = Some((v, proof));
+                }
+            }
+            let (Some((aggregator, proof)), Some(signature)) =
+                (aggregator, aggregate_signatures(&sub_sigs))
+            else {
+                continue;
+            };
+            let contribution = SyncCommitteeContribution {
+                slot: Slot::new(slot),
+                beacon_block_root: self.head_root,
+                subcommittee_index: subnet as u64,
+                aggregation_bits: sub_bits.clone(),
+                signature,
+            };
+            let message = ContributionAndProof {
+                aggregator_index: aggregator,
+                contribution,
+                selection_proof: proof,
+            };
+            let root = compute_signing_root(message.tree_hash_root(), contribution_domain);
+            self.sign(
+                state,
+                aggregator,
+                root,
+                Message::ContributionAndProof(&message),
+            )
+            .map_err(NodeError::Signer)?;
+            let pubkeys: Vec<&PublicKeyBytes> = (0..per_subnet)
+                .filter(|j| sub_bits.get(*j).unwrap_or(false))
+                .map(|j| &state.current_sync_committee.pubkeys[subnet * per_subnet + j])
+                .collect();
+            if !bls::fast_aggregate_verify(pubkeys, &message_root, &message.contribution.signature)
+            {
+                return Err(NodeError::Gossip("sync contribution signature"));
+            }
+            for j in 0..per_subnet {
+                if sub_bits.get(j).unwrap_or(false) {
+                    bits.set(subnet * per_subnet + j, true).expect("in range");
+                    report.sync_participants += 1;
+                }
+            }
+            contributions.push(message.contribution.signature);
+        }
+        if let Some(signature) = aggregate_signatures(&contributions) {
+            self.sync_aggregate = Some((
+                slot,
+                self.head_root,
+                SyncAggregate {
+                    sync_committee_bits: bits,
+                    sync_committee_signature: signature,
+                },
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `compute_on_chain_aggregate` (electra validator.md): the committees' aggregates of one
+/// attestation data as one attestation, committees in index order, bits concatenated.
+fn on_chain_aggregate<P: SpecPreset>(aggregates: &[PooledAggregate<P>]) -> Option<Attestation<P>> {
+    let mut sorted: Vec<&PooledAggregate<P>> = aggregates.iter().collect();
+    sorted.sort_by_key(|a| a.committee_index);
+    sorted.dedup_by_key(|a| a.committee_index);
+    let mut bits_vec: Vec<bool> = Vec::new();
+    let mut committee_bits = BitVector::<P::MaxCommitteesPerSlot>::default();
+    for a in &sorted {
+        committee_bits.set(a.committee_index as usize, true).ok()?;
+        bits_vec.extend(
+            (0..a.attestation.aggregation_bits.len())
+                .map(|i| a.attestation.aggregation_bits.get(i).unwrap_or(false)),
+        );
+    }
+    let mut aggregation_bits =
+        BitList::<P::MaxValidatorsPerSlot>::with_capacity(bits_vec.len()).ok()?;
+    for (i, b) in bits_vec.iter().enumerate() {
+        aggregation_bits.set(i, *b).ok()?;
+    }
+    let signature = aggregate_signatures(sorted.iter().map(|a| &a.attestation.signature))?;
+    Some(Attestation {
+        aggregation_bits,
+        data: sorted[0].attestation.data,
+        signature,
+        committee_bits,
+    })
+}

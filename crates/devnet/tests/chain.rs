@@ -1,0 +1,95 @@
+//! The devnet's consensus layer on its own (the execution layer a stand-in): honest validators
+//! with local keys finalize; offline ones stop it and leak; a double vote is slashed.
+
+use lsv_consensus::PublicKeyBytes;
+use lsv_consensus::{ForkName, Minimal};
+use lsv_devnet::execution::{ExecutionLayer, MockExecution};
+use lsv_devnet::genesis::{interop_secret_key, GenesisParams, GenesisValidator};
+use lsv_devnet::node::Node;
+use lsv_devnet::signer::LocalKeys;
+use lsv_devnet::spec::{Config, Spec};
+
+type P = Minimal;
+
+fn devnet(validators: u64, config: Config) -> Node<P, MockExecution, LocalKeys> {
+    let spec = Spec::<P>::new(config);
+    let mut keys = LocalKeys::default();
+    let mut genesis = Vec::new();
+    for i in 0..validators {
+        let sk = interop_secret_key(i);
+        let mut creds = [0u8; 32];
+        creds[0] = 0x01;
+        creds[12..].copy_from_slice(&[0x11; 20]);
+        genesis.push(GenesisValidator {
+            pubkey: PublicKeyBytes(sk.sk_to_pk().to_bytes()),
+            withdrawal_credentials: creds.into(),
+            balance: 32_000_000_000,
+        });
+        keys.insert(i, sk);
+    }
+    let el = MockExecution;
+    let params = GenesisParams {
+        genesis_time: 1_700_000_000,
+        fork: ForkName::Electra,
+        execution_payload_header: ExecutionLayer::<P>::genesis_header(&el),
+    };
+    let state = spec
+        .genesis_state(&params, &genesis)
+        .expect("a genesis state");
+    Node::new(spec, state, el, keys)
+}
+
+#[test]
+fn honest_validators_justify_and_finalize_every_epoch() {
+    let mut node = devnet(64, Config::minimal());
+    for slot in 1..=6 * 8 {
+        let report = node.run_slot(slot).expect("a slot");
+        assert!(report.block_root.is_some(), "slot {slot} has a block");
+        assert!(report.refused.is_empty());
+    }
+    let state = node.head_state();
+    assert_eq!(state.slot.as_u64(), 48);
+    assert_eq!(state.current_justified_checkpoint.epoch.as_u64(), 5);
+    assert_eq!(state.finalized_checkpoint.epoch.as_u64(), 4);
+    // Every validator earned, and 0x01 credentials get what exceeds 32 ETH swept to them.
+    assert!(state.balances.iter().all(|b| b.as_u64() >= 32_000_000_000));
+    assert!(
+        state.next_withdrawal_index > 0,
+        "the sweep paid the rewards out"
+    );
+}
+
+#[test]
+fn a_third_offline_stops_finality_and_the_leak_drains_them() {
+    let mut node = devnet(63, Config::minimal());
+    for v in 0..22 {
+        node.offline.insert(v);
+    }
+    for slot in 1..=12 * 8 {
+        node.run_slot(slot).expect("a slot");
+    }
+    let state = node.head_state();
+    assert_eq!(
+        state.finalized_checkpoint.epoch.as_u64(),
+        0,
+        "no finality without two thirds"
+    );
+    assert!(state.inactivity_scores[0] > 0);
+    assert!(state.balances[0].as_u64() < 32_000_000_000);
+    assert!(state.balances[40].as_u64() >= 32_000_000_000 - 10_000_000);
+}
+
+#[test]
+fn a_double_vote_is_slashed_in_the_next_block() {
+    let mut node = devnet(64, Config::minimal());
+    for slot in 1..=8 {
+        node.run_slot(slot).expect("a slot");
+    }
+    node.double_voters.insert(5);
+    for slot in 9..=24 {
+        node.run_slot(slot).expect("a slot");
+    }
+    let v = &node.head_state().validators[5];
+    assert!(v.slashed, "validator 5 slashed");
+    assert!(v.exit_epoch.as_u64() < u64::MAX);
+}
