@@ -23,6 +23,7 @@ use lsv_consensus::containers::{AttestationData, Checkpoint};
 use lsv_consensus::network::{compute_signing_root, domain};
 use lsv_consensus::{Epoch, PublicKeyBytes, SignatureBytes, Slot};
 use lsv_proofs::block::{AttesterSlashing, BeaconBlock, SignedBeaconBlock};
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use ssz_types::{BitList, BitVector, VariableList};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -244,15 +245,7 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
             signature,
         };
         // Import: the proposer's signature and every signature in the block, then the root.
-        if !self.spec.verify_block_signature(state, &signed) {
-            return Err(NodeError::Gossip("block signature"));
-        }
-        self.spec.process_block(state, &signed.message, true)?;
-        if state.hash_tree_root() != signed.message.state_root {
-            return Err(NodeError::Transition(TransitionError::Invalid(
-                "state root",
-            )));
-        }
+        self.spec.apply_block(state, &signed, true, true)?;
         let root = signed.message.tree_hash_root();
         self.blocks.insert(slot, (root, signed));
         Ok(root)
@@ -296,9 +289,11 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         out
     }
 
-    /// The committees of `slot` attest to the head; one aggregator per committee publishes the
-    /// aggregate (`is_aggregator` by its slot signature), which joins the pool once its
-    /// selection proof, its signature and the aggregate signature verify.
+    /// The committees of `slot` attest to the head; per committee an aggregator (`is_aggregator`,
+    /// by its slot signature) publishes the aggregate, which joins the pool once its selection
+    /// proof, its aggregator's signature and the aggregate signature verify (gossip validation;
+    /// the slot's aggregates are checked in one batch). Validators sign in parallel, as they
+    /// would on machines of their own.
     fn attest(
         &mut self,
         state: &BeaconState<P>,
@@ -306,7 +301,7 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         report: &mut SlotReport,
     ) -> Result<(), NodeError> {
         let epoch = Spec::<P>::epoch_at(slot);
-        let committees = Spec::<P>::beacon_committees(state, epoch);
+        let shuffling = Spec::<P>::beacon_committees(state, epoch);
         let target_root = if Spec::<P>::start_slot(epoch) == slot {
             self.head_root
         } else {
@@ -328,90 +323,114 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
             slot.tree_hash_root(),
             Spec::<P>::get_domain(state, domain::SELECTION_PROOF, Some(epoch)),
         );
-        for index in 0..committees.per_slot {
-            let committee = committees
-                .committee(slot % P::SLOTS_PER_EPOCH, index)
-                .to_vec();
-            let mut bits = BitList::<P::MaxValidatorsPerSlot>::with_capacity(committee.len())
-                .expect("a committee fits");
-            let mut sigs = Vec::new();
-            let mut aggregator = None;
-            let modulo = (committee.len() as u64 / TARGET_AGGREGATORS_PER_COMMITTEE).max(1);
-            for (i, &v) in committee.iter().enumerate() {
-                if self.offline.contains(&v) {
-                    continue;
-                }
-                match self.sign(state, v, data_root, Message::Attestation(&data)) {
-                    Ok(sig) => {
-                        bits.set(i, true).expect("in range");
-                        sigs.push(sig);
-                    }
-                    Err(SignError::Refused(why)) => {
-                        report.refused.push((v, why));
-                        continue;
-                    }
-                    Err(e) => return Err(NodeError::Signer(e)),
-                }
+        let aggregate_domain =
+            Spec::<P>::get_domain(state, domain::AGGREGATE_AND_PROOF, Some(epoch));
+        let committees: Vec<&[u64]> = (0..shuffling.per_slot)
+            .map(|index| shuffling.committee(slot % P::SLOTS_PER_EPOCH, index))
+            .collect();
+
+        // Every online member attests.
+        let duties: Vec<(usize, usize, u64)> = committees
+            .iter()
+            .enumerate()
+            .flat_map(|(c, members)| members.iter().enumerate().map(move |(i, &v)| (c, i, v)))
+            .filter(|(_, _, v)| !self.offline.contains(v))
+            .collect();
+        let signed = self.sign_each(
+            state,
+            duties
+                .iter()
+                .map(|&(_, _, v)| (v, data_root, Message::Attestation(&data)))
+                .collect(),
+        );
+        let mut attested: Vec<Attested<P>> = committees
+            .iter()
+            .map(|members| Attested::new(members.len()))
+            .collect();
+        for (&(c, i, v), result) in duties.iter().zip(signed) {
+            match result {
+                Ok(signature) => attested[c].add(i, v, signature),
+                Err(SignError::Refused(why)) => report.refused.push((v, why)),
+                Err(e) => return Err(NodeError::Signer(e)),
+            }
+        }
+        for signers in attested.iter().map(|a| a.signers.clone()) {
+            for v in signers {
                 if self.double_voters.remove(&v) {
                     self.double_vote(state, v, &data, attester_domain, report)?;
                 }
-                // Every member computes its slot signature to learn whether it aggregates.
-                let proof = self
-                    .sign(state, v, selection_root, Message::AggregationSlot { slot })
-                    .map_err(NodeError::Signer)?;
-                let lottery =
-                    u64::from_le_bytes(Sha256::digest(proof.0)[..8].try_into().expect("8 bytes"));
-                if aggregator.is_none() && lottery % modulo == 0 {
-                    aggregator = Some((v, proof));
-                }
             }
-            let (Some((aggregator, proof)), Some(signature)) =
-                (aggregator, aggregate_signatures(&sigs))
+        }
+
+        // Aggregators, by their slot signatures.
+        let moduli: Vec<u64> = committees
+            .iter()
+            .map(|m| (m.len() as u64 / TARGET_AGGREGATORS_PER_COMMITTEE).max(1))
+            .collect();
+        let aggregators = self.draw_aggregators(
+            state,
+            attested.iter().map(|a| a.signers.as_slice()),
+            &moduli,
+            |_| (selection_root, Message::AggregationSlot { slot }),
+        )?;
+
+        // Each aggregator's `SignedAggregateAndProof`.
+        let mut messages = Vec::new();
+        for (c, (attested, aggregator)) in attested.into_iter().zip(aggregators).enumerate() {
+            let (Some((aggregator, selection_proof)), Some(signature)) =
+                (aggregator, aggregate_signatures(&attested.signatures))
             else {
                 continue;
             };
-            report.attesters += sigs.len();
             let mut committee_bits = BitVector::<P::MaxCommitteesPerSlot>::default();
-            committee_bits
-                .set(index as usize, true)
-                .expect("a committee index");
-            let aggregate = Attestation {
-                aggregation_bits: bits,
-                data,
-                signature,
-                committee_bits,
-            };
+            committee_bits.set(c, true).expect("a committee index");
             let message = AggregateAndProof {
                 aggregator_index: aggregator,
-                aggregate,
-                selection_proof: proof,
+                aggregate: Attestation {
+                    aggregation_bits: attested.bits,
+                    data,
+                    signature,
+                    committee_bits,
+                },
+                selection_proof,
             };
-            let root = compute_signing_root(
-                message.tree_hash_root(),
-                Spec::<P>::get_domain(state, domain::AGGREGATE_AND_PROOF, Some(epoch)),
-            );
-            self.sign(
-                state,
-                aggregator,
-                root,
-                Message::AggregateAndProof(&message),
-            )
-            .map_err(NodeError::Signer)?;
-            // Gossip: the aggregate's own signature, over its attesters' keys.
-            let pubkeys: Vec<&PublicKeyBytes> = committee
+            let root = compute_signing_root(message.tree_hash_root(), aggregate_domain);
+            messages.push((c, message, root, attested.signers));
+        }
+        let signatures = self.sign_each(
+            state,
+            messages
                 .iter()
-                .enumerate()
-                .filter(|(i, _)| message.aggregate.aggregation_bits.get(*i).unwrap_or(false))
-                .map(|(_, v)| &state.validators[*v as usize].pubkey)
-                .collect();
-            if !bls::fast_aggregate_verify(pubkeys, &data_root, &message.aggregate.signature) {
-                return Err(NodeError::Gossip("aggregate signature"));
-            }
+                .map(|(_, m, root, _)| (m.aggregator_index, *root, Message::AggregateAndProof(m)))
+                .collect(),
+        );
+
+        // Gossip validation of every aggregate, then the pool.
+        let key = |v: u64| &state.validators[v as usize].pubkey;
+        let mut sets = Vec::new();
+        for ((_, message, root, signers), signature) in messages.iter().zip(signatures) {
+            let signature = signature.map_err(NodeError::Signer)?;
+            let aggregator = key(message.aggregator_index);
+            sets.push(bls::SignatureSet::single(
+                aggregator,
+                selection_root,
+                &message.selection_proof,
+            ));
+            sets.push(bls::SignatureSet::single(aggregator, *root, &signature));
+            sets.push(bls::SignatureSet::fast_aggregate(
+                signers.iter().map(|v| key(*v)),
+                data_root,
+                &message.aggregate.signature,
+            ));
+        }
+        verify_gossip(sets, "an aggregate and proof")?;
+        for (c, message, _, signers) in messages {
+            report.attesters += signers.len();
             self.pool
                 .entry((slot, data.tree_hash_root()))
                 .or_default()
                 .push(PooledAggregate {
-                    committee_index: index,
+                    committee_index: c as u64,
                     attestation: message.aggregate,
                 });
         }
@@ -455,9 +474,10 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         Ok(())
     }
 
-    /// The sync committee signs the head at `slot`; per subcommittee the first member aggregates
-    /// (`is_sync_committee_aggregator`) and its contribution, once verified, goes into the next
-    /// block's `SyncAggregate`.
+    /// The sync committee signs the head at `slot`; per subcommittee an aggregator
+    /// (`is_sync_committee_aggregator`) publishes its contribution, which goes into the next
+    /// block's `SyncAggregate` once its selection proof, its aggregator's signature and the
+    /// contribution's signature verify (one batch for the slot).
     fn sync_committee(
         &mut self,
         state: &BeaconState<P>,
@@ -471,12 +491,15 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         for (i, v) in state.validators.iter().enumerate().rev() {
             index_of.insert(v.pubkey, i as u64);
         }
-        let members: Vec<u64> = state
-            .current_sync_committee
-            .pubkeys
-            .iter()
-            .map(|k| index_of[k])
-            .collect();
+        // The committee whose signatures the next block carries: at a period's last slot that
+        // is already the next period's (altair validator.md, "Sync committee").
+        let period = |slot: u64| Spec::<P>::epoch_at(slot) / P::EPOCHS_PER_SYNC_COMMITTEE_PERIOD;
+        let committee = if period(slot + 1) == period(slot) {
+            &state.current_sync_committee
+        } else {
+            &state.next_sync_committee
+        };
+        let members: Vec<u64> = committee.pubkeys.iter().map(|k| index_of[k]).collect();
         let message_root = compute_signing_root(
             self.head_root,
             Spec::<P>::get_domain(state, domain::SYNC_COMMITTEE, Some(epoch)),
@@ -485,97 +508,133 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
             Spec::<P>::get_domain(state, domain::SYNC_COMMITTEE_SELECTION_PROOF, Some(epoch));
         let contribution_domain =
             Spec::<P>::get_domain(state, domain::CONTRIBUTION_AND_PROOF, Some(epoch));
+
+        // Every online member signs the head once, whatever number of positions it holds.
+        let online: Vec<u64> = members
+            .iter()
+            .copied()
+            .filter(|v| !self.offline.contains(v))
+            .collect::<BTreeSet<u64>>()
+            .into_iter()
+            .collect();
+        let head = Message::SyncCommitteeMessage {
+            slot,
+            beacon_block_root: self.head_root,
+        };
+        let signed = self.sign_each(
+            state,
+            online.iter().map(|&v| (v, message_root, head)).collect(),
+        );
         let mut signatures: HashMap<u64, SignatureBytes> = HashMap::new();
-        let mut bits = BitVector::<P::SyncCommitteeSize>::default();
-        let mut contributions = Vec::new();
-        for subnet in 0..SYNC_COMMITTEE_SUBNET_COUNT {
-            let mut sub_bits = BitVector::<P::SyncSubcommitteeSize>::default();
-            let mut sub_sigs = Vec::new();
-            let mut aggregator = None;
-            let selection = SyncAggregatorSelectionData {
+        for (&v, result) in online.iter().zip(signed) {
+            match result {
+                Ok(signature) => {
+                    signatures.insert(v, signature);
+                }
+                Err(SignError::Refused(why)) => report.refused.push((v, why)),
+                Err(e) => return Err(NodeError::Signer(e)),
+            }
+        }
+        let subnets: Vec<Attested<P>> = (0..SYNC_COMMITTEE_SUBNET_COUNT)
+            .map(|subnet| {
+                let mut attested = Attested::new(per_subnet);
+                for j in 0..per_subnet {
+                    let v = members[subnet * per_subnet + j];
+                    if let Some(signature) = signatures.get(&v) {
+                        attested.add(j, v, *signature);
+                    }
+                }
+                attested
+            })
+            .collect();
+
+        // Aggregators, by their selection proofs.
+        let selections: Vec<SyncAggregatorSelectionData> = (0..SYNC_COMMITTEE_SUBNET_COUNT)
+            .map(|subnet| SyncAggregatorSelectionData {
                 slot: Slot::new(slot),
                 subcommittee_index: subnet as u64,
-            };
-            let selection_root = compute_signing_root(selection.tree_hash_root(), selection_domain);
-            let modulo = (per_subnet as u64 / TARGET_AGGREGATORS_PER_SYNC_SUBCOMMITTEE).max(1);
-            for j in 0..per_subnet {
-                let position = subnet * per_subnet + j;
-                let v = members[position];
-                if self.offline.contains(&v) {
-                    continue;
-                }
-                // A validator in several positions signs once and uses the signature in each.
-                let sig = match signatures.get(&v) {
-                    Some(sig) => *sig,
-                    None => match self.sign(
-                        state,
-                        v,
-                        message_root,
-                        Message::SyncCommitteeMessage {
-                            slot,
-                            beacon_block_root: self.head_root,
-                        },
-                    ) {
-                        Ok(sig) => {
-                            signatures.insert(v, sig);
-                            sig
-                        }
-                        Err(SignError::Refused(why)) => {
-                            report.refused.push((v, why));
-                            continue;
-                        }
-                        Err(e) => return Err(NodeError::Signer(e)),
-                    },
-                };
-                sub_bits.set(j, true).expect("in range");
-                sub_sigs.push(sig);
-                let proof = self
-                    .sign(state, v, selection_root, Message::SyncSelection(&selection))
-                    .map_err(NodeError::Signer)?;
-                let lottery =
-                    u64::from_le_bytes(Sha256::digest(proof.0)[..8].try_into().expect("8 bytes"));
-                if aggregator.is_none() && lottery % modulo == 0 {
-                    aggregator = Some((v, proof));
-                }
-            }
-            let (Some((aggregator, proof)), Some(signature)) =
-                (aggregator, aggregate_signatures(&sub_sigs))
+            })
+            .collect();
+        let modulo = (per_subnet as u64 / TARGET_AGGREGATORS_PER_SYNC_SUBCOMMITTEE).max(1);
+        let selection_roots: Vec<B256> = selections
+            .iter()
+            .map(|s| compute_signing_root(s.tree_hash_root(), selection_domain))
+            .collect();
+        let aggregators = self.draw_aggregators(
+            state,
+            subnets.iter().map(|a| a.signers.as_slice()),
+            &[modulo; SYNC_COMMITTEE_SUBNET_COUNT],
+            |subnet| {
+                (
+                    selection_roots[subnet],
+                    Message::SyncSelection(&selections[subnet]),
+                )
+            },
+        )?;
+
+        // Each aggregator's `SignedContributionAndProof`.
+        let mut messages = Vec::new();
+        for (subnet, (attested, aggregator)) in subnets.into_iter().zip(aggregators).enumerate() {
+            let (Some((aggregator, selection_proof)), Some(signature)) =
+                (aggregator, aggregate_signatures(&attested.signatures))
             else {
                 continue;
             };
-            let contribution = SyncCommitteeContribution {
-                slot: Slot::new(slot),
-                beacon_block_root: self.head_root,
-                subcommittee_index: subnet as u64,
-                aggregation_bits: sub_bits.clone(),
-                signature,
-            };
+            let mut aggregation_bits = BitVector::<P::SyncSubcommitteeSize>::default();
+            for j in (0..per_subnet).filter(|j| attested.bits.get(*j).unwrap_or(false)) {
+                aggregation_bits.set(j, true).expect("in range");
+            }
             let message = ContributionAndProof {
                 aggregator_index: aggregator,
-                contribution,
-                selection_proof: proof,
+                contribution: SyncCommitteeContribution {
+                    slot: Slot::new(slot),
+                    beacon_block_root: self.head_root,
+                    subcommittee_index: subnet as u64,
+                    aggregation_bits,
+                    signature,
+                },
+                selection_proof,
             };
             let root = compute_signing_root(message.tree_hash_root(), contribution_domain);
-            self.sign(
-                state,
+            messages.push((subnet, message, root));
+        }
+        let signatures = self.sign_each(
+            state,
+            messages
+                .iter()
+                .map(|(_, m, root)| (m.aggregator_index, *root, Message::ContributionAndProof(m)))
+                .collect(),
+        );
+
+        // Gossip validation of every contribution, then the next block's aggregate.
+        let committee_keys = &committee.pubkeys;
+        let mut sets = Vec::new();
+        for ((subnet, message, root), signature) in messages.iter().zip(signatures) {
+            let signature = signature.map_err(NodeError::Signer)?;
+            let aggregator = &state.validators[message.aggregator_index as usize].pubkey;
+            sets.push(bls::SignatureSet::single(
                 aggregator,
-                root,
-                Message::ContributionAndProof(&message),
-            )
-            .map_err(NodeError::Signer)?;
-            let pubkeys: Vec<&PublicKeyBytes> = (0..per_subnet)
-                .filter(|j| sub_bits.get(*j).unwrap_or(false))
-                .map(|j| &state.current_sync_committee.pubkeys[subnet * per_subnet + j])
-                .collect();
-            if !bls::fast_aggregate_verify(pubkeys, &message_root, &message.contribution.signature)
-            {
-                return Err(NodeError::Gossip("sync contribution signature"));
-            }
-            for j in 0..per_subnet {
-                if sub_bits.get(j).unwrap_or(false) {
-                    bits.set(subnet * per_subnet + j, true).expect("in range");
-                    report.sync_participants += 1;
-                }
+                selection_roots[*subnet],
+                &message.selection_proof,
+            ));
+            sets.push(bls::SignatureSet::single(aggregator, *root, &signature));
+            let bits = &message.contribution.aggregation_bits;
+            sets.push(bls::SignatureSet::fast_aggregate(
+                (0..per_subnet)
+                    .filter(|j| bits.get(*j).unwrap_or(false))
+                    .map(|j| &committee_keys[subnet * per_subnet + j]),
+                message_root,
+                &message.contribution.signature,
+            ));
+        }
+        verify_gossip(sets, "a sync contribution and proof")?;
+        let mut bits = BitVector::<P::SyncCommitteeSize>::default();
+        let mut contributions = Vec::new();
+        for (subnet, message, _) in &messages {
+            let sub_bits = &message.contribution.aggregation_bits;
+            for j in (0..per_subnet).filter(|j| sub_bits.get(*j).unwrap_or(false)) {
+                bits.set(subnet * per_subnet + j, true).expect("in range");
+                report.sync_participants += 1;
             }
             contributions.push(message.contribution.signature);
         }
@@ -591,6 +650,101 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         }
         Ok(())
     }
+
+    /// Signs each `(validator, root, message)`, in parallel; answers in the jobs' order.
+    fn sign_each(
+        &self,
+        state: &BeaconState<P>,
+        jobs: Vec<(u64, B256, Message<'_, P>)>,
+    ) -> Vec<Result<SignatureBytes, SignError>> {
+        let signer = &self.signer;
+        jobs.into_par_iter()
+            .map(|(v, root, message)| {
+                signer.sign(v, &state.validators[v as usize].pubkey, root, message)
+            })
+            .collect()
+    }
+
+    /// Per group of signers (a committee's, a subcommittee's), its aggregator and selection
+    /// proof: the first signer whose proof wins the lottery (`is_aggregator`: `modulo` 1 makes
+    /// everyone an aggregator, so only the first signs one). `selection(group)` is the root
+    /// and message a member of `group` signs.
+    fn draw_aggregators<'m, 'g>(
+        &self,
+        state: &BeaconState<P>,
+        groups: impl Iterator<Item = &'g [u64]>,
+        moduli: &[u64],
+        selection: impl Fn(usize) -> (B256, Message<'m, P>),
+    ) -> Result<Vec<Option<(u64, SignatureBytes)>>, NodeError> {
+        let groups: Vec<&[u64]> = groups.collect();
+        let candidates: Vec<(usize, u64)> = groups
+            .iter()
+            .enumerate()
+            .flat_map(|(g, signers)| {
+                let take = if moduli[g] == 1 { 1 } else { signers.len() };
+                signers.iter().take(take).map(move |&v| (g, v))
+            })
+            .collect();
+        let proofs = self.sign_each(
+            state,
+            candidates
+                .iter()
+                .map(|&(g, v)| {
+                    let (root, message) = selection(g);
+                    (v, root, message)
+                })
+                .collect(),
+        );
+        let mut aggregators = vec![None; groups.len()];
+        for (&(g, v), proof) in candidates.iter().zip(proofs) {
+            let proof = proof.map_err(NodeError::Signer)?;
+            if aggregators[g].is_none() && (moduli[g] == 1 || lottery(&proof).is_multiple_of(moduli[g])) {
+                aggregators[g] = Some((v, proof));
+            }
+        }
+        Ok(aggregators)
+    }
+}
+
+/// One committee's (or sync subcommittee's) signatures as they come in.
+struct Attested<P: SpecPreset> {
+    bits: BitList<P::MaxValidatorsPerSlot>,
+    signatures: Vec<SignatureBytes>,
+    signers: Vec<u64>,
+}
+
+impl<P: SpecPreset> Attested<P> {
+    fn new(size: usize) -> Self {
+        Self {
+            bits: BitList::with_capacity(size).expect("a committee fits"),
+            signatures: Vec::new(),
+            signers: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, position: usize, validator: u64, signature: SignatureBytes) {
+        self.bits.set(position, true).expect("in range");
+        self.signatures.push(signature);
+        self.signers.push(validator);
+    }
+}
+
+/// Gossip validation's signature checks, in one batch; `what` names the message on failure.
+fn verify_gossip(
+    sets: Vec<Option<bls::SignatureSet>>,
+    what: &'static str,
+) -> Result<(), NodeError> {
+    let sets: Option<Vec<_>> = sets.into_iter().collect();
+    match sets {
+        Some(sets) if bls::verify_batch(&sets) => Ok(()),
+        _ => Err(NodeError::Gossip(what)),
+    }
+}
+
+/// `bytes_to_uint64(hash(selection_proof)[0:8])`, the aggregator lottery (phase0 `is_aggregator`,
+/// altair `is_sync_committee_aggregator`).
+fn lottery(proof: &SignatureBytes) -> u64 {
+    u64::from_le_bytes(Sha256::digest(proof.0)[..8].try_into().expect("8 bytes"))
 }
 
 /// `compute_on_chain_aggregate` (electra validator.md): the committees' aggregates of one

@@ -44,8 +44,8 @@ pub enum SignError {
     BadSignature(u64),
 }
 
-/// Signs duties for validators by index.
-pub trait Signer<P: StatePreset> {
+/// Signs duties for validators by index; shared by the validators signing in parallel.
+pub trait Signer<P: StatePreset>: Sync {
     /// Signs `message` for validator `index` (public key `pubkey`); `root` is its signing root.
     fn sign(
         &self,

@@ -42,15 +42,30 @@ fn devnet(validators: u64, config: Config) -> Node<P, MockExecution, LocalKeys> 
 #[test]
 fn honest_validators_justify_and_finalize_every_epoch() {
     let mut node = devnet(64, Config::minimal());
-    for slot in 1..=6 * 8 {
+    // Past the second sync committee period (8 epochs each): the first committee is also the
+    // second (genesis sets both), so the third is the first to change hands.
+    for slot in 1..=17 * 8 {
         let report = node.run_slot(slot).expect("a slot");
         assert!(report.block_root.is_some(), "slot {slot} has a block");
         assert!(report.refused.is_empty());
+        assert_eq!(
+            report.sync_participants, 32,
+            "slot {slot}: the whole sync committee"
+        );
+        let block = &node.block_at(slot).expect("a block").1.message;
+        if slot > 1 {
+            let bits = &block.body.sync_aggregate.sync_committee_bits;
+            assert_eq!(
+                bits.num_set_bits(),
+                32,
+                "slot {slot} carries every sync signature"
+            );
+        }
     }
     let state = node.head_state();
-    assert_eq!(state.slot.as_u64(), 48);
-    assert_eq!(state.current_justified_checkpoint.epoch.as_u64(), 5);
-    assert_eq!(state.finalized_checkpoint.epoch.as_u64(), 4);
+    assert_eq!(state.slot.as_u64(), 17 * 8);
+    assert_eq!(state.current_justified_checkpoint.epoch.as_u64(), 16);
+    assert_eq!(state.finalized_checkpoint.epoch.as_u64(), 15);
     // Every validator earned, and 0x01 credentials get what exceeds 32 ETH swept to them.
     assert!(state.balances.iter().all(|b| b.as_u64() >= 32_000_000_000));
     assert!(

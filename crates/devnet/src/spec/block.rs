@@ -16,6 +16,7 @@ use lsv_proofs::block::{
 use lsv_proofs::state::ExecutionPayloadHeader;
 use ssz_types::VariableList;
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use tree_hash::TreeHash;
 
 /// What `get_expected_withdrawals` returns (electra).
@@ -36,15 +37,38 @@ impl<P: SpecPreset> Spec<P> {
         validate_result: bool,
         execution_valid: bool,
     ) -> Result<(), TransitionError> {
+        self.process_slots(state, signed_block.message.slot.as_u64())?;
+        self.apply_block(state, signed_block, validate_result, execution_valid)
+    }
+
+    /// `state_transition` after `process_slots`: `state` is at the block's slot. The block's
+    /// signatures (the proposer's if `validate_result`, and every one `process_block` checks)
+    /// are verified together once the block is processed, in one randomised batch
+    /// ([`bls::verify_batch`]), as consensus clients import blocks: the block is valid exactly
+    /// when each of them verifies, in whatever order they are checked.
+    pub fn apply_block(
+        &self,
+        state: &mut BeaconState<P>,
+        signed_block: &SignedBeaconBlock<P>,
+        validate_result: bool,
+        execution_valid: bool,
+    ) -> Result<(), TransitionError> {
         let block = &signed_block.message;
-        self.process_slots(state, block.slot.as_u64())?;
+        let deferred = Arc::new(Mutex::new(Vec::new()));
+        let batched = Self {
+            deferred: Some(deferred.clone()),
+            ..self.clone()
+        };
         if validate_result {
             ensure!(
-                self.verify_block_signature(state, signed_block),
+                batched.verify_block_signature(state, signed_block),
                 "verify_block_signature"
             );
         }
-        self.process_block(state, block, execution_valid)?;
+        batched.process_block(state, block, execution_valid)?;
+        drop(batched);
+        let sets = std::mem::take(&mut *deferred.lock().expect("not poisoned"));
+        ensure!(bls::verify_batch(&sets), "the block's signatures");
         if validate_result {
             ensure!(
                 block.state_root == state.hash_tree_root(),
@@ -395,14 +419,18 @@ impl<P: SpecPreset> Spec<P> {
                 .zip(&bits)
                 .filter(|(_, b)| **b)
                 .map(|(k, _)| k);
-            ensure!(
-                bls::eth_fast_aggregate_verify(
+            // `eth_fast_aggregate_verify`: no participants and the point at infinity is valid.
+            let mut participants = participants.peekable();
+            let valid = if participants.peek().is_none() {
+                aggregate.sync_committee_signature.0 == bls::G2_POINT_AT_INFINITY
+            } else {
+                self.check_signature(bls::SignatureSet::fast_aggregate(
                     participants,
-                    &root,
-                    &aggregate.sync_committee_signature
-                ),
-                "process_sync_aggregate: signature"
-            );
+                    root,
+                    &aggregate.sync_committee_signature,
+                ))
+            };
+            ensure!(valid, "process_sync_aggregate: signature");
         }
         let total = Self::get_total_active_balance(state)?;
         let total_increments = total / EFFECTIVE_BALANCE_INCREMENT;

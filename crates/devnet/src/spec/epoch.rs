@@ -25,13 +25,13 @@ impl<P: SpecPreset> Spec<P> {
         );
         while state.slot.as_u64() < slot {
             self.process_slot(state);
-            if (state.slot.as_u64() + 1) % P::SLOTS_PER_EPOCH == 0 {
+            if (state.slot.as_u64() + 1).is_multiple_of(P::SLOTS_PER_EPOCH) {
                 self.process_epoch(state)?;
             }
             state.slot = Slot::new(state.slot.as_u64() + 1);
             let epoch = Self::current_epoch(state);
             if state.fork_name() == ForkName::Electra
-                && state.slot.as_u64() % P::SLOTS_PER_EPOCH == 0
+                && state.slot.as_u64().is_multiple_of(P::SLOTS_PER_EPOCH)
                 && epoch == self.config.fulu_fork_epoch.as_u64()
             {
                 self.upgrade_to_fulu(state)?;
@@ -358,7 +358,7 @@ impl<P: SpecPreset> Spec<P> {
 
     /// `process_eth1_data_reset` (phase0).
     pub fn process_eth1_data_reset(&self, state: &mut BeaconState<P>) {
-        if (Self::current_epoch(state) + 1) % P::EPOCHS_PER_ETH1_VOTING_PERIOD == 0 {
+        if (Self::current_epoch(state) + 1).is_multiple_of(P::EPOCHS_PER_ETH1_VOTING_PERIOD) {
             state.eth1_data_votes = VariableList::default();
         }
     }
@@ -535,7 +535,7 @@ impl<P: SpecPreset> Spec<P> {
         state: &mut BeaconState<P>,
     ) -> Result<(), TransitionError> {
         let next = Self::current_epoch(state) + 1;
-        if next % (P::slots_per_historical_root() / P::SLOTS_PER_EPOCH) == 0 {
+        if next.is_multiple_of(P::slots_per_historical_root() / P::SLOTS_PER_EPOCH) {
             let summary = HistoricalSummary {
                 block_summary_root: state.block_roots.tree_hash_root(),
                 state_summary_root: state.state_roots.tree_hash_root(),
@@ -565,7 +565,7 @@ impl<P: SpecPreset> Spec<P> {
         &self,
         state: &mut BeaconState<P>,
     ) -> Result<(), TransitionError> {
-        if (Self::current_epoch(state) + 1) % P::EPOCHS_PER_SYNC_COMMITTEE_PERIOD == 0 {
+        if (Self::current_epoch(state) + 1).is_multiple_of(P::EPOCHS_PER_SYNC_COMMITTEE_PERIOD) {
             let next = Self::get_next_sync_committee(state)?;
             state.current_sync_committee = std::mem::replace(&mut state.next_sync_committee, next);
         }

@@ -372,11 +372,14 @@ impl<P: SpecPreset> Spec<P> {
             Some(att.data.target.epoch.as_u64()),
         );
         let root = compute_signing_root(att.data.tree_hash_root(), domain);
-        let pubkeys: Vec<&PublicKeyBytes> = indices
+        let pubkeys = indices
             .iter()
-            .map(|i| &state.validators[*i as usize].pubkey)
-            .collect();
-        bls::fast_aggregate_verify(pubkeys, &root, &att.signature)
+            .map(|i| &state.validators[*i as usize].pubkey);
+        self.check_signature(bls::SignatureSet::fast_aggregate(
+            pubkeys,
+            root,
+            &att.signature,
+        ))
     }
 
     /// `bls.Verify`, unless signatures are off.
@@ -386,7 +389,8 @@ impl<P: SpecPreset> Spec<P> {
         root: &B256,
         sig: &SignatureBytes,
     ) -> bool {
-        !self.verify_signatures || bls::verify(pubkey, root, sig)
+        !self.verify_signatures
+            || self.check_signature(bls::SignatureSet::single(pubkey, *root, sig))
     }
 
     /// `increase_balance`.
@@ -743,7 +747,7 @@ fn sample_by_balance<P: SpecPreset>(
     let mut random_bytes = [0u8; 32];
     while out.len() < count {
         let candidate = indices[permutation[(i % total) as usize] as usize];
-        if i % 16 == 0 {
+        if i.is_multiple_of(16) {
             random_bytes = hash(&[seed.as_slice(), &(i / 16).to_le_bytes()]);
         }
         let offset = (i % 16 * 2) as usize;

@@ -25,6 +25,7 @@ pub use config::{Config, SpecPreset};
 pub use state::BeaconState;
 
 use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
 
 /// Why a state transition failed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -57,6 +58,9 @@ pub struct Spec<P: SpecPreset> {
     pub config: Config,
     /// Whether BLS signatures are verified (always, but for test vectors that switch it off).
     pub verify_signatures: bool,
+    /// While a block is processed by [`Spec::apply_block`]: the signature checks it asked for,
+    /// verified together when the block is done (`None`: each is verified where it is asked).
+    deferred: Option<Arc<Mutex<Vec<bls::SignatureSet>>>>,
     _preset: PhantomData<P>,
 }
 
@@ -66,7 +70,21 @@ impl<P: SpecPreset> Spec<P> {
         Self {
             config,
             verify_signatures: true,
+            deferred: None,
             _preset: PhantomData,
+        }
+    }
+
+    /// Checks a signature: at once, or, while a block is processed, with the block's others.
+    /// `None` is a set whose bytes already fail (`bls.Verify` returns `false` on them).
+    pub(crate) fn check_signature(&self, set: Option<bls::SignatureSet>) -> bool {
+        match (set, &self.deferred) {
+            (None, _) => false,
+            (Some(set), None) => bls::verify_batch(std::slice::from_ref(&set)),
+            (Some(set), Some(deferred)) => {
+                deferred.lock().expect("not poisoned").push(set);
+                true
+            }
         }
     }
 }
