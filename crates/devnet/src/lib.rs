@@ -9,3 +9,4 @@ pub mod genesis;
 pub mod node;
 pub mod signer;
 pub mod spec;
+pub mod store;

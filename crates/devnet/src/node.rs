@@ -14,6 +14,7 @@ use crate::genesis::empty_body;
 use crate::signer::{aggregate_signatures, Message, SignError, Signer};
 use crate::spec::bls::{self, G2_POINT_AT_INFINITY};
 use crate::spec::{BeaconState, Spec, SpecPreset, TransitionError};
+use crate::store::{Store, StoredBlock};
 use alloy_primitives::{Address, B256};
 use lsv_consensus::containers::altair::{
     ContributionAndProof, SyncAggregate, SyncAggregatorSelectionData, SyncCommitteeContribution,
@@ -23,12 +24,16 @@ use lsv_consensus::containers::{AttestationData, Checkpoint};
 use lsv_consensus::network::{compute_signing_root, domain};
 use lsv_consensus::{Epoch, PublicKeyBytes, SignatureBytes, Slot};
 use lsv_proofs::block::{AttesterSlashing, BeaconBlock, SignedBeaconBlock};
+use parking_lot::RwLock;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use ssz_types::{BitList, BitVector, VariableList};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 use tree_hash::TreeHash;
 
+/// `MAX_VOLUNTARY_EXITS` (phase0 preset, both presets).
+const MAX_VOLUNTARY_EXITS: usize = 16;
 /// `TARGET_AGGREGATORS_PER_COMMITTEE` (phase0 validator.md).
 const TARGET_AGGREGATORS_PER_COMMITTEE: u64 = 16;
 /// `SYNC_COMMITTEE_SUBNET_COUNT`, `TARGET_AGGREGATORS_PER_SYNC_SUBCOMMITTEE` (altair).
@@ -76,8 +81,8 @@ pub struct Node<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> {
     /// The post-state of the head block.
     head: BeaconState<P>,
     head_root: B256,
-    /// Every block imported, by slot.
-    blocks: BTreeMap<u64, (B256, SignedBeaconBlock<P>)>,
+    /// What the node has seen, shared with its readers.
+    store: Arc<RwLock<Store<P>>>,
     execution: E,
     signer: S,
     /// Aggregates by attestation data root, waiting for a block.
@@ -100,11 +105,12 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         let mut header = genesis.latest_block_header;
         header.state_root = genesis.hash_tree_root();
         let head_root = header.tree_hash_root();
+        let store = Arc::new(RwLock::new(Store::new(spec.clone(), genesis.clone())));
         Self {
             spec,
             head: genesis,
             head_root,
-            blocks: BTreeMap::new(),
+            store,
             execution,
             signer,
             pool: BTreeMap::new(),
@@ -127,8 +133,13 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
     }
 
     /// The block imported at `slot`, if any.
-    pub fn block_at(&self, slot: u64) -> Option<&(B256, SignedBeaconBlock<P>)> {
-        self.blocks.get(&slot)
+    pub fn block_at(&self, slot: u64) -> Option<StoredBlock<P>> {
+        self.store.read().block_at(slot).cloned()
+    }
+
+    /// The node's store, for readers (the beacon API).
+    pub fn store(&self) -> Arc<RwLock<Store<P>>> {
+        self.store.clone()
     }
 
     /// Runs slot `slot` (after the head's): the proposal, then attestations and sync messages.
@@ -143,12 +154,14 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         report.proposer = proposer;
         // A slashed validator may still be drawn, but its block would be invalid
         // (`process_block_header`): its slot stays empty.
+        let mut imported = None;
         if !self.offline.contains(&proposer) && !state.validators[proposer as usize].slashed {
             match self.propose(&mut state, proposer) {
-                Ok(root) => {
+                Ok((root, block)) => {
                     report.block_root = Some(root);
                     self.head_root = root;
                     self.head = state.clone();
+                    imported = Some((root, block));
                 }
                 Err(NodeError::Signer(SignError::Refused(why))) => {
                     report.refused.push((proposer, why))
@@ -159,6 +172,7 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         // Attesters and the sync committee see the head advanced to the slot.
         self.attest(&state, slot, &mut report)?;
         self.sync_committee(&state, slot, &mut report)?;
+        self.store.write().record_slot(slot, imported, &state);
         Ok(report)
     }
 
@@ -176,7 +190,11 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
     }
 
     /// Builds, signs and imports the block of `state.slot`; `state` becomes its post-state.
-    fn propose(&mut self, state: &mut BeaconState<P>, proposer: u64) -> Result<B256, NodeError> {
+    fn propose(
+        &mut self,
+        state: &mut BeaconState<P>,
+        proposer: u64,
+    ) -> Result<(B256, SignedBeaconBlock<P>), NodeError> {
         let slot = state.slot.as_u64();
         let epoch = Spec::<P>::epoch_at(slot);
         let mut body = empty_body::<P>();
@@ -192,6 +210,8 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         body.attestations = VariableList::new(self.attestations_for(state)).expect("at most 8");
         let slashings: Vec<_> = self.attester_slashings.drain(..).take(1).collect();
         body.attester_slashings = VariableList::new(slashings).expect("at most 1");
+        let exits = self.store.write().take_voluntary_exits(MAX_VOLUNTARY_EXITS);
+        body.voluntary_exits = VariableList::new(exits).expect("at most MAX_VOLUNTARY_EXITS");
         body.sync_aggregate = match self.sync_aggregate.take() {
             Some((s, root, aggregate))
                 if s + 1 == slot
@@ -246,9 +266,7 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         };
         // Import: the proposer's signature and every signature in the block, then the root.
         self.spec.apply_block(state, &signed, true, true)?;
-        let root = signed.message.tree_hash_root();
-        self.blocks.insert(slot, (root, signed));
-        Ok(root)
+        Ok((signed.message.tree_hash_root(), signed))
     }
 
     /// The pool's aggregates a block at `state.slot` may include: per attestation data, the
@@ -698,7 +716,9 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         let mut aggregators = vec![None; groups.len()];
         for (&(g, v), proof) in candidates.iter().zip(proofs) {
             let proof = proof.map_err(NodeError::Signer)?;
-            if aggregators[g].is_none() && (moduli[g] == 1 || lottery(&proof).is_multiple_of(moduli[g])) {
+            if aggregators[g].is_none()
+                && (moduli[g] == 1 || lottery(&proof).is_multiple_of(moduli[g]))
+            {
                 aggregators[g] = Some((v, proof));
             }
         }

@@ -52,9 +52,9 @@ fn honest_validators_justify_and_finalize_every_epoch() {
             report.sync_participants, 32,
             "slot {slot}: the whole sync committee"
         );
-        let block = &node.block_at(slot).expect("a block").1.message;
+        let stored = node.block_at(slot).expect("a block");
         if slot > 1 {
-            let bits = &block.body.sync_aggregate.sync_committee_bits;
+            let bits = &stored.block.message.body.sync_aggregate.sync_committee_bits;
             assert_eq!(
                 bits.num_set_bits(),
                 32,
