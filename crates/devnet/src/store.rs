@@ -230,7 +230,7 @@ impl<P: SpecPreset> Store<P> {
                 slot,
                 block: root,
                 state: state_root,
-                epoch_transition: slot % P::SLOTS_PER_EPOCH == 0,
+                epoch_transition: slot.is_multiple_of(P::SLOTS_PER_EPOCH),
             });
         }
     }
