@@ -195,7 +195,21 @@ async fn an_aggregate_whose_container_is_not_its_forks_is_refused_over_http() {
         .unwrap()
         .contains("does not match the computed signing root"));
 
-    // And as Lighthouse sends it: signed.
-    let r = sign(lighthouse).await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    // As Lighthouse sends it, and without its signingRoot: signed over the Electra root.
+    let root = expected[path]["signing_root_hex"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut without_root = lighthouse.clone();
+    without_root.as_object_mut().unwrap().remove("signingRoot");
+    for body in [lighthouse, without_root] {
+        let r = sign(body).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(verify(
+            &pubkey,
+            root,
+            r.json()["signature"].as_str().unwrap()
+        ));
+    }
 }
