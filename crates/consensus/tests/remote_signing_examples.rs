@@ -1,7 +1,10 @@
 //! Every example request in Web3Signer's `signing/paths/sign.yaml` (testdata/remote-signing-api)
 //! parses, and P's own signing root equals the example's `signingRoot`, on a network pinned to
 //! the examples' `fork_info` (genesis validators root 0x0470…a673, fork version 0x00000001 at
-//! every epoch, so the fork versions the examples name agree with the schedule).
+//! every epoch, so the fork versions the examples name agree with the schedule). Every example
+//! is at slot 0 and names one fork version for all forks, so the examples of BLOCK_V2 and
+//! AGGREGATE_AND_PROOF_V2 (whose `version` must be the fork in force at the message's slot) are
+//! each checked on a network where the fork they name is in force from genesis.
 //!
 //! Two kinds of example need a note:
 //! - `BLOCK_V2 (ALTAIR)` and `SYNC_COMMITTEE_CONTRIBUTION_AND_PROOF` carry minimal-preset data:
@@ -17,7 +20,7 @@
 //!   is inconsistent upstream; P refuses its `signingRoot` and signs its own.
 
 use lsv_consensus::network::{ForkName, Network};
-use lsv_consensus::{PresetName, RequestError, SignRequest, SignableMessage, Version, B256};
+use lsv_consensus::{Epoch, PresetName, RequestError, SignRequest, SignableMessage, Version, B256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -61,8 +64,10 @@ fn examples() -> BTreeMap<String, serde_json::Value> {
         .collect()
 }
 
-/// The network the examples were made for, as far as their `fork_info` tells.
-fn examples_network(preset: PresetName) -> Network {
+/// The network the examples were made for, as far as their `fork_info` tells, with `fork` (and
+/// every fork before it) in force from genesis.
+fn examples_network(preset: PresetName, fork: ForkName) -> Network {
+    let version = Version([0, 0, 0, 1]);
     Network {
         name: "web3signer-examples".into(),
         genesis_time: 0,
@@ -70,7 +75,7 @@ fn examples_network(preset: PresetName) -> Network {
             "0x04700007fabc8282644aed6d1c7c9e21d38a03a0c4ba193f3afe428824b3a673"
                 .parse()
                 .unwrap(),
-        genesis_fork_version: Version([0, 0, 0, 1]),
+        genesis_fork_version: version,
         seconds_per_slot: 12,
         slots_per_epoch: match preset {
             PresetName::Mainnet => 32,
@@ -78,8 +83,22 @@ fn examples_network(preset: PresetName) -> Network {
         },
         chain_id: 1,
         deposit_contract: Default::default(),
-        forks: BTreeMap::new(),
+        forks: ForkName::ALL[1..]
+            .iter()
+            .filter(|f| **f <= fork)
+            .map(|f| (*f, (Epoch(0), version)))
+            .collect(),
     }
+}
+
+/// The fork an example names: its BLOCK_V2 or AGGREGATE_AND_PROOF_V2 `version`, else PHASE0.
+fn fork_of(body: &serde_json::Value) -> ForkName {
+    let version = match body["type"].as_str().unwrap() {
+        "BLOCK_V2" => &body["beacon_block"]["version"],
+        "AGGREGATE_AND_PROOF_V2" => &body["aggregate_and_proof"]["version"],
+        _ => return ForkName::Phase0,
+    };
+    ForkName::from_upper(version.as_str().unwrap()).unwrap()
 }
 
 fn preset_of(name: &str) -> PresetName {
@@ -106,7 +125,7 @@ fn every_consistent_example_reproduces_its_signing_root() {
         let request = SignRequest::from_json_with_preset(&bytes, preset)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let root = request
-            .signing_root(&examples_network(preset))
+            .signing_root(&examples_network(preset, fork_of(&body)))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(root, expected_root(&body), "{name}");
         reproduced += 1;
@@ -178,10 +197,10 @@ fn minimal_preset_examples_are_refused_under_the_mainnet_preset() {
 #[test]
 fn inconsistent_electra_aggregate_examples_get_ps_own_root() {
     let examples = examples();
-    let network = examples_network(PresetName::Mainnet);
     for (name, ours) in INCONSISTENT {
         let ours: B256 = ours.parse().unwrap();
         let body = &examples[*name];
+        let network = examples_network(PresetName::Mainnet, fork_of(body));
         let mut request = SignRequest::from_json(&serde_json::to_vec(body).unwrap()).unwrap();
         assert_eq!(
             request.signing_root(&network),
@@ -212,11 +231,48 @@ fn pre_electra_aggregate_versions_share_the_legacy_root() {
         let request =
             SignRequest::from_json(&serde_json::to_vec(&examples[name]).unwrap()).unwrap();
         assert_eq!(
-            request.signing_root(&examples_network(PresetName::Mainnet)),
+            request.signing_root(&examples_network(
+                PresetName::Mainnet,
+                fork_of(&examples[name])
+            )),
             Ok(legacy),
             "{name}"
         );
     }
+}
+
+#[test]
+fn versioned_examples_are_refused_where_their_fork_is_not_in_force() {
+    // The same chain with only PHASE0 scheduled (and, for PHASE0 examples, with FULU in force):
+    // a `version` that is not the fork at the message's slot is refused, naming both.
+    let mut checked = 0;
+    for (name, body) in examples() {
+        let named = fork_of(&body);
+        if !matches!(
+            body["type"].as_str(),
+            Some("BLOCK_V2" | "AGGREGATE_AND_PROOF_V2")
+        ) {
+            continue;
+        }
+        let preset = preset_of(&name);
+        let elsewhere = if named == ForkName::Phase0 {
+            ForkName::Fulu
+        } else {
+            ForkName::Phase0
+        };
+        let request =
+            SignRequest::from_json_with_preset(&serde_json::to_vec(&body).unwrap(), preset)
+                .unwrap();
+        match request.signing_root(&examples_network(preset, elsewhere)) {
+            Err(RequestError::WrongFork(msg)) => assert!(
+                msg.contains(named.as_upper()) && msg.contains(elsewhere.as_upper()),
+                "{name}: {msg}"
+            ),
+            other => panic!("{name}: {other:?}"),
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 14);
 }
 
 #[test]

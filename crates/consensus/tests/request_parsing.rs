@@ -284,7 +284,10 @@ fn block_v2_needs_the_member_its_version_uses() {
 }
 
 #[test]
-fn aggregate_and_proof_v2_shape_follows_its_version() {
+fn an_aggregates_container_is_read_from_its_body_whatever_the_type_name() {
+    // Parsing needs no network: the body says which container it is (the Electra one carries
+    // `aggregate.committee_bits`). Whether that container, and a V2 `version`, fit the fork at
+    // the aggregate's slot is `signing_root`'s business (signing_domains.rs).
     let phase0 = json!({
         "aggregator_index": "1",
         "aggregate": {
@@ -303,31 +306,63 @@ fn aggregate_and_proof_v2_shape_follows_its_version() {
             "aggregate_and_proof": {"version": version, "data": data},
         })
     };
-    parse(&body("DENEB", &phase0)).unwrap();
-    parse(&body("ELECTRA", &electra)).unwrap();
-    // An Electra aggregate needs committee_bits; extra fields on the older shape are ignored.
-    let msg = malformed(parse(&body("FULU", &phase0)));
-    assert_eq!(
-        msg,
-        "aggregate_and_proof.data.aggregate: missing field `committee_bits`"
-    );
-    parse(&body("CAPELLA", &electra)).unwrap();
-    let msg = malformed(parse(&body(
-        "ELECTRA",
-        &with(electra.clone(), "/aggregate/committee_bits", json!("0x01")),
-    )));
-    assert!(
-        msg.starts_with("aggregate_and_proof.data.aggregate.committee_bits"),
-        "{msg}"
-    );
+    let v1 = |data: &Value| json!({"type": "AGGREGATE_AND_PROOF", "fork_info": fork_info(), "aggregate_and_proof": data});
+    let container = |v: &Value| match parse(v).unwrap().message {
+        SignableMessage::AggregateAndProof(a)
+        | SignableMessage::AggregateAndProofV2 {
+            aggregate_and_proof: a,
+            ..
+        } => a.container_fork(),
+        other => panic!("{other:?}"),
+    };
+    for (data, fork) in [(&phase0, ForkName::Phase0), (&electra, ForkName::Electra)] {
+        assert_eq!(container(&v1(data)), fork);
+        for version in ["DENEB", "ELECTRA", "fulu"] {
+            assert_eq!(container(&body(version, data)), fork, "{version}");
+        }
+    }
+    match parse(&body("electra", &electra)).unwrap().message {
+        SignableMessage::AggregateAndProofV2 { version, .. } => {
+            assert_eq!(version, ForkName::Electra)
+        }
+        other => panic!("{other:?}"),
+    }
+    // committee_bits present makes it the Electra container, so it must be well formed there.
+    for bad in [json!("0x01"), json!(null)] {
+        let electra = with(electra.clone(), "/aggregate/committee_bits", bad);
+        let msg = malformed(parse(&body("ELECTRA", &electra)));
+        assert!(
+            msg.starts_with("aggregate_and_proof.data.aggregate.committee_bits"),
+            "{msg}"
+        );
+        let msg = malformed(parse(&v1(&electra)));
+        assert!(
+            msg.starts_with("aggregate_and_proof.aggregate.committee_bits"),
+            "{msg}"
+        );
+    }
     let missing = json!({"type": "AGGREGATE_AND_PROOF_V2", "fork_info": fork_info(),
         "aggregate_and_proof": {"version": "ELECTRA"}});
-    assert_eq!(
-        malformed(parse(&missing)),
-        "aggregate_and_proof: missing field `data`"
+    let msg = malformed(parse(&missing));
+    assert!(
+        msg.starts_with("aggregate_and_proof: missing field `data`"),
+        "{msg}"
     );
     let msg = malformed(parse(&body("PHASE1", &phase0)));
     assert!(msg.starts_with("aggregate_and_proof.version"), "{msg}");
+    // V2's `data` is read straight from the bytes like the rest: a duplicated key is refused.
+    let text = body("ELECTRA", &electra).to_string();
+    let duplicated = text.replacen(
+        "\"aggregator_index\":\"1\"",
+        "\"aggregator_index\":\"1\",\"aggregator_index\":\"2\"",
+        1,
+    );
+    assert_ne!(duplicated, text);
+    let msg = malformed(SignRequest::from_json(duplicated.as_bytes()));
+    assert!(
+        msg.starts_with("aggregate_and_proof.data") && msg.contains("duplicate field"),
+        "{msg}"
+    );
 }
 
 #[test]

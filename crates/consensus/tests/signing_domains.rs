@@ -279,11 +279,27 @@ fn an_old_exit_on_a_post_deneb_chain_uses_the_capella_version() {
 fn a_block_is_signed_under_the_version_of_its_slots_epoch() {
     let mainnet = Network::mainnet();
     let fork_info = fork_info_at(&mainnet, FULU);
-    for (slot, version) in [(FULU * 32 - 1, [5, 0, 0, 0]), (FULU * 32, [6, 0, 0, 0])] {
+    for (slot, version, name, other) in [
+        (FULU * 32 - 1, [5, 0, 0, 0], "ELECTRA", "FULU"),
+        (FULU * 32, [6, 0, 0, 0], "FULU", "ELECTRA"),
+    ] {
         let header = json!({"slot": slot.to_string(), "proposer_index": "9", "parent_root": ROOT,
             "state_root": ROOT, "body_root": ROOT});
-        let req = request(json!({"type": "BLOCK_V2", "fork_info": fork_info,
-            "beacon_block": {"version": "ELECTRA", "block_header": header}}));
+        let block = |version: &str| {
+            request(json!({"type": "BLOCK_V2", "fork_info": fork_info,
+                "beacon_block": {"version": version, "block_header": header}}))
+        };
+        // The block's `version` must be the fork of its slot: the other one is refused.
+        match block(other).signing_root(&mainnet) {
+            Err(RequestError::WrongFork(msg)) => assert!(
+                msg.contains(&format!("a {other} block"))
+                    && msg.contains(&format!("slot {slot}"))
+                    && msg.contains(&format!("at {name} there")),
+                "{msg}"
+            ),
+            wrong => panic!("{wrong:?}"),
+        }
+        let req = block(name);
         let header: lsv_consensus::containers::BeaconBlockHeader =
             serde_json::from_value(header).unwrap();
         let d = compute_domain(
@@ -400,6 +416,139 @@ fn an_aggregate_is_signed_at_its_attestation_slot() {
     assert_eq!(req.message.type_name(), "AGGREGATE_AND_PROOF_V2");
     assert_eq!(req.message.slashing_subject(), SlashingSubject::None);
     assert_eq!(req.message.claimed_slot(32), Some(data.slot));
+}
+
+/// An aggregate of attestations with target `target`, in the Electra shape (with
+/// `committee_bits`) or the phase0 one.
+fn aggregate(target: u64, electra: bool) -> Value {
+    let mut aggregate = json!({"aggregator_index": "1", "selection_proof": SIG, "aggregate": {
+        "aggregation_bits": "0x0101", "data": attestation_data(target), "signature": SIG}});
+    if electra {
+        aggregate["aggregate"]["committee_bits"] = json!("0x0100000000000000");
+    }
+    aggregate
+}
+
+/// The spec's root of `aggregate(target, electra)`, hashed as the container its shape is.
+fn aggregate_root(network: &Network, target: u64, electra: bool, version: [u8; 4]) -> B256 {
+    let data = aggregate(target, electra);
+    let object = if electra {
+        serde_json::from_value::<lsv_consensus::containers::electra::AggregateAndProof>(data)
+            .unwrap()
+            .tree_hash_root()
+    } else {
+        serde_json::from_value::<lsv_consensus::containers::phase0::AggregateAndProof>(data)
+            .unwrap()
+            .tree_hash_root()
+    };
+    let d = compute_domain(
+        domain::AGGREGATE_AND_PROOF,
+        Version(version),
+        network.genesis_validators_root,
+    );
+    compute_signing_root(object, d)
+}
+
+fn wrong_fork(result: Result<B256, RequestError>) -> String {
+    match result {
+        Err(RequestError::WrongFork(msg)) => msg,
+        other => panic!("expected WrongFork, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_aggregates_container_is_decided_by_the_fork_at_its_slot_whatever_the_type_name() {
+    // Issue 12: Lighthouse and Teku send the V1 name with the Electra container from Electra on.
+    let mainnet = Network::mainnet();
+    let v1 = |target: u64, electra: bool| {
+        request(
+            json!({"type": "AGGREGATE_AND_PROOF", "fork_info": fork_info_at(&mainnet, target),
+            "aggregate_and_proof": aggregate(target, electra)}),
+        )
+    };
+    let v2 = |target: u64, version: &str, electra: bool| {
+        request(json!({"type": "AGGREGATE_AND_PROOF_V2",
+            "fork_info": fork_info_at(&mainnet, target),
+            "aggregate_and_proof": {"version": version, "data": aggregate(target, electra)}}))
+    };
+    let (deneb, electra, fulu) = (300_000, 380_000, 420_000);
+    let electra_root = aggregate_root(&mainnet, electra, true, [5, 0, 0, 0]);
+    let fulu_root = aggregate_root(&mainnet, fulu, true, [6, 0, 0, 0]);
+    let deneb_root = aggregate_root(&mainnet, deneb, false, [4, 0, 0, 0]);
+
+    // The V1 name with the Electra container: the Electra root, with or without signingRoot.
+    let mut request = v1(electra, true);
+    assert_eq!(request.signing_root(&mainnet), Ok(electra_root));
+    request.signing_root = Some(electra_root);
+    assert_eq!(request.signing_root(&mainnet), Ok(electra_root));
+    // ...and never the root of the phase0 container read from the same body.
+    let phase0_of_it = aggregate_root(&mainnet, electra, false, [5, 0, 0, 0]);
+    assert_ne!(phase0_of_it, electra_root);
+    request.signing_root = Some(phase0_of_it);
+    assert!(matches!(
+        request.signing_root(&mainnet),
+        Err(RequestError::SigningRootMismatch { computed, .. }) if computed == electra_root
+    ));
+    assert_eq!(v1(fulu, true).signing_root(&mainnet), Ok(fulu_root));
+    assert_eq!(v1(deneb, false).signing_root(&mainnet), Ok(deneb_root));
+
+    // V2 names the fork of the slot, or (Nimbus at Fulu) an earlier fork with its container.
+    for (target, version, root) in [
+        (deneb, "DENEB", deneb_root),
+        (deneb, "PHASE0", deneb_root),
+        (electra, "ELECTRA", electra_root),
+        (fulu, "FULU", fulu_root),
+        (fulu, "electra", fulu_root),
+    ] {
+        let electra_shape = root != deneb_root;
+        assert_eq!(
+            v2(target, version, electra_shape).signing_root(&mainnet),
+            Ok(root),
+            "{version}"
+        );
+    }
+
+    // A container that is not the slot's fork's: refused, naming the fork and the problem.
+    for (result, fork) in [
+        (v1(electra, false).signing_root(&mainnet), "ELECTRA"),
+        (v1(fulu, false).signing_root(&mainnet), "FULU"),
+        (
+            v2(electra, "ELECTRA", false).signing_root(&mainnet),
+            "ELECTRA",
+        ),
+    ] {
+        let msg = wrong_fork(result);
+        assert!(msg.contains(&format!("at {fork} there")), "{msg}");
+        assert!(
+            msg.contains("phase0 shape (no aggregate.committee_bits)"),
+            "{msg}"
+        );
+    }
+    for result in [
+        v1(deneb, true).signing_root(&mainnet),
+        v2(deneb, "DENEB", true).signing_root(&mainnet),
+    ] {
+        let msg = wrong_fork(result);
+        assert!(msg.contains("at DENEB there"), "{msg}");
+        assert!(msg.contains("carries aggregate.committee_bits"), "{msg}");
+    }
+    // A V2 `version` that does not agree with the slot's fork: a later fork, or a fork with
+    // the other container.
+    for (target, version, electra_shape, fork) in [
+        (electra, "FULU", true, "ELECTRA"),
+        (electra, "DENEB", false, "ELECTRA"),
+        (electra, "DENEB", true, "ELECTRA"),
+        (deneb, "ELECTRA", true, "DENEB"),
+        (deneb, "ELECTRA", false, "DENEB"),
+    ] {
+        let msg = wrong_fork(v2(target, version, electra_shape).signing_root(&mainnet));
+        assert!(
+            msg.starts_with("AGGREGATE_AND_PROOF_V2 at slot")
+                && msg.contains(&format!("at {fork} there"))
+                && msg.contains(&format!("version {version} does not agree")),
+            "{msg}"
+        );
+    }
 }
 
 #[test]

@@ -10,7 +10,7 @@ use super::strict::StrictDe;
 use super::{AnyAggregateAndProof, AnyContributionAndProof, ForkInfo, SignRequest};
 use super::{RequestError, SignableMessage};
 use crate::containers::altair::{self, ContributionAndProof, SyncAggregatorSelectionData};
-use crate::containers::{electra, phase0, AttestationData, BeaconBlockHeader, DepositMessage};
+use crate::containers::{phase0, AttestationData, BeaconBlockHeader, DepositMessage};
 use crate::containers::{ValidatorRegistration, VoluntaryExit};
 use crate::network::ForkName;
 use crate::preset::{Mainnet, Minimal, Preset, PresetName};
@@ -58,41 +58,28 @@ pub(super) fn parse(body: &[u8], preset: PresetName) -> Result<SignRequest, Requ
             let (f, r, p) = body!("aggregation_slot", AggregationSlot);
             (f, r, M::AggregationSlot { slot: p.slot })
         }
-        "AGGREGATE_AND_PROOF" => {
-            let (f, r, p) = body!("aggregate_and_proof", phase0::AggregateAndProof);
-            (f, r, M::AggregateAndProof(p))
-        }
-        "AGGREGATE_AND_PROOF_V2" => {
-            let (f, r, p) = body!("aggregate_and_proof", Versioned);
-            let version = p.version.0;
-            let data = p
-                .data
-                .ok_or_else(|| missing("aggregate_and_proof", "data"))?;
-            let prefix = "aggregate_and_proof.data";
-            let aggregate_and_proof = if version >= ForkName::Electra {
-                match preset {
-                    PresetName::Mainnet => {
-                        AnyAggregateAndProof::Electra(from_value::<
-                            electra::AggregateAndProof<Mainnet>,
-                        >(data, prefix)?)
-                    }
-                    PresetName::Minimal => AnyAggregateAndProof::ElectraMinimal(from_value::<
-                        electra::AggregateAndProof<Minimal>,
-                    >(
-                        data, prefix
-                    )?),
+        "AGGREGATE_AND_PROOF" | "AGGREGATE_AND_PROOF_V2" => {
+            // The container is read from the body, whatever the type name: Lighthouse and Teku
+            // send the V1 name with the Electra container from Electra on. Whether it is the
+            // container of the fork at the aggregate's slot (and whether a V2 `version` agrees
+            // with that fork) needs the network: `SignRequest::signing_root` decides.
+            let v2 = envelope.kind == "AGGREGATE_AND_PROOF_V2";
+            let electra = carries_committee_bits(body, v2);
+            let (f, r, version, aggregate_and_proof) = match (electra, preset) {
+                (false, _) => aggregate(body, v2, AnyAggregateAndProof::Phase0)?,
+                (true, PresetName::Mainnet) => aggregate(body, v2, AnyAggregateAndProof::Electra)?,
+                (true, PresetName::Minimal) => {
+                    aggregate(body, v2, AnyAggregateAndProof::ElectraMinimal)?
                 }
-            } else {
-                AnyAggregateAndProof::Phase0(from_value(data, prefix)?)
             };
-            (
-                f,
-                r,
-                M::AggregateAndProofV2 {
+            let message = match version {
+                Some(version) => M::AggregateAndProofV2 {
                     version,
                     aggregate_and_proof,
                 },
-            )
+                None => M::AggregateAndProof(aggregate_and_proof),
+            };
+            (f, r, message)
         }
         "ATTESTATION" => {
             let (f, r, p) = body!("attestation", AttestationData);
@@ -207,13 +194,87 @@ pub(super) fn parse(body: &[u8], preset: PresetName) -> Result<SignRequest, Requ
     })
 }
 
-/// `{ "version": "...", "data": {...} }` of AGGREGATE_AND_PROOF_V2. `data` is read once the
-/// version has chosen its shape.
+/// The body of AGGREGATE_AND_PROOF (`T` the container) or AGGREGATE_AND_PROOF_V2 (`T` =
+/// [`Versioned`]).
 #[derive(Deserialize)]
-struct Versioned {
-    version: ApiForkName,
+struct AggregateBody<T> {
     #[serde(default)]
-    data: Option<serde_json::Value>,
+    fork_info: Option<ForkInfo>,
+    #[serde(
+        rename = "signingRoot",
+        default,
+        with = "crate::primitives::hex_root::option"
+    )]
+    signing_root: Option<B256>,
+    aggregate_and_proof: T,
+}
+
+/// `{ "version": "...", "data": {...} }` of AGGREGATE_AND_PROOF_V2.
+#[derive(Deserialize)]
+struct Versioned<T> {
+    version: ApiForkName,
+    data: T,
+}
+
+type Aggregate = (
+    Option<ForkInfo>,
+    Option<B256>,
+    Option<ForkName>,
+    AnyAggregateAndProof,
+);
+
+/// Reads an aggregate body with the container `T`; the V2 `version` is returned as sent.
+fn aggregate<T: DeserializeOwned>(
+    body: &[u8],
+    v2: bool,
+    wrap: fn(T) -> AnyAggregateAndProof,
+) -> Result<Aggregate, RequestError> {
+    if v2 {
+        let b: AggregateBody<Versioned<T>> = from_slice(body)?;
+        let Versioned { version, data } = b.aggregate_and_proof;
+        Ok((b.fork_info, b.signing_root, Some(version.0), wrap(data)))
+    } else {
+        let b: AggregateBody<T> = from_slice(body)?;
+        Ok((
+            b.fork_info,
+            b.signing_root,
+            None,
+            wrap(b.aggregate_and_proof),
+        ))
+    }
+}
+
+/// Whether the body's aggregate has a `committee_bits` member (any value, `null` included):
+/// the Electra `Attestation` (EIP-7549) has it, the phase0 one does not. A body this probe
+/// cannot read is reported as phase0 and refused with a precise error by the full parse.
+fn carries_committee_bits(body: &[u8], v2: bool) -> bool {
+    fn present<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| true)
+    }
+    #[derive(Deserialize)]
+    struct Attestation {
+        #[serde(default, deserialize_with = "present")]
+        committee_bits: bool,
+    }
+    #[derive(Deserialize)]
+    struct Container {
+        aggregate: Attestation,
+    }
+    #[derive(Deserialize)]
+    struct V1 {
+        aggregate_and_proof: Container,
+    }
+    #[derive(Deserialize)]
+    struct V2 {
+        aggregate_and_proof: Versioned<Container>,
+    }
+    if v2 {
+        serde_json::from_slice::<V2>(body)
+            .is_ok_and(|b| b.aggregate_and_proof.data.aggregate.committee_bits)
+    } else {
+        serde_json::from_slice::<V1>(body)
+            .is_ok_and(|b| b.aggregate_and_proof.aggregate.committee_bits)
+    }
 }
 
 /// `beacon_block` of BLOCK_V2: PHASE0 and ALTAIR carry the full `block`, later forks only the

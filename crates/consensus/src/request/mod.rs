@@ -46,8 +46,9 @@ pub enum SignableMessage {
     /// BLOCK_V2 (and legacy BLOCK, parsed as a PHASE0 BLOCK_V2): the header P signs, with the
     /// fork the caller named. For PHASE0 and ALTAIR the API sends the full block; the header is
     /// derived from it (`body_root = hash_tree_root(body)`), so the header's root is the block's.
-    /// `version` only chose the JSON shape: the domain comes from the pinned schedule at the
-    /// block's slot.
+    /// `version` chose the JSON shape; [`SignRequest::signing_root`] refuses it unless it is the
+    /// pinned fork at the block's slot (the block container changes at every fork), and the
+    /// domain comes from the pinned schedule there.
     Block {
         version: ForkName,
         header: BeaconBlockHeader,
@@ -66,9 +67,15 @@ pub enum SignableMessage {
     /// AGGREGATION_SLOT: the slot signature that selects an aggregator (phase0 validator.md
     /// `get_slot_signature`).
     AggregationSlot { slot: Slot },
-    /// AGGREGATE_AND_PROOF (deprecated by the API, phase0 shape).
-    AggregateAndProof(phase0::AggregateAndProof),
-    /// AGGREGATE_AND_PROOF_V2: the phase0 shape up to DENEB, the Electra shape from ELECTRA on.
+    /// AGGREGATE_AND_PROOF. The API deprecates it for the phase0 container, but Lighthouse and
+    /// Teku send it at every fork, with the Electra container from ELECTRA on. The container is
+    /// read from the body (the Electra one has `aggregate.committee_bits`);
+    /// [`SignRequest::signing_root`] refuses it unless it is the container of the pinned fork
+    /// at the aggregate's slot.
+    AggregateAndProof(AnyAggregateAndProof),
+    /// AGGREGATE_AND_PROOF_V2: the container read from the body as for V1, and `version` as
+    /// sent. [`SignRequest::signing_root`] refuses a `version` that does not agree with the
+    /// pinned fork at the aggregate's slot and a container that is not that fork's.
     AggregateAndProofV2 {
         version: ForkName,
         aggregate_and_proof: AnyAggregateAndProof,
@@ -85,7 +92,7 @@ pub enum SignableMessage {
     SyncCommitteeContributionAndProof(AnyContributionAndProof),
 }
 
-/// An `AggregateAndProof` in the shape its fork version uses.
+/// An `AggregateAndProof` in the shape the request's body has.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AnyAggregateAndProof {
     /// PHASE0 through DENEB.
@@ -103,6 +110,15 @@ impl AnyAggregateAndProof {
             Self::Phase0(a) => &a.aggregate.data,
             Self::Electra(a) => &a.aggregate.data,
             Self::ElectraMinimal(a) => &a.aggregate.data,
+        }
+    }
+
+    /// The first fork whose `AggregateAndProof` this container is: PHASE0 (through DENEB) or
+    /// ELECTRA (from ELECTRA on).
+    pub fn container_fork(&self) -> ForkName {
+        match self {
+            Self::Phase0(_) => ForkName::Phase0,
+            Self::Electra(_) | Self::ElectraMinimal(_) => ForkName::Electra,
         }
     }
 
@@ -167,6 +183,10 @@ pub enum RequestError {
     WrongForkInfo(String),
     #[error("signingRoot {sent} does not match the computed signing root {computed}")]
     SigningRootMismatch { sent: B256, computed: B256 },
+    /// The message's container or declared fork is not the one the pinned fork at its slot
+    /// uses (a BLOCK_V2 `version`, an aggregate's container or V2 `version`).
+    #[error("not the fork in force: {0}")]
+    WrongFork(String),
 }
 
 impl SignRequest {
@@ -242,12 +262,8 @@ impl SignRequest {
                 slot.tree_hash_root(),
             ),
             // phase0 (and electra) validator.md `get_aggregate_and_proof_signature`.
-            M::AggregateAndProof(a) => (
-                domain::AGGREGATE_AND_PROOF,
-                a.aggregate.data.slot.epoch(spe),
-                a.tree_hash_root(),
-            ),
-            M::AggregateAndProofV2 {
+            M::AggregateAndProof(a)
+            | M::AggregateAndProofV2 {
                 aggregate_and_proof: a,
                 ..
             } => (
@@ -318,7 +334,95 @@ impl SignRequest {
             check_fork_version(&fork_info.fork, network, epoch)?;
             network.domain_at(domain_type, epoch)
         };
+        self.message.check_fork(network)?;
         Ok(compute_signing_root(object_root, domain))
+    }
+}
+
+impl SignableMessage {
+    /// For the types whose container changed across forks, that the body's container and the
+    /// fork it declares are those of the pinned fork at its slot, so that P never signs a root
+    /// that fork does not imply.
+    fn check_fork(&self, network: &Network) -> Result<(), RequestError> {
+        let spe = network.slots_per_epoch;
+        match self {
+            // The block container changes at every fork: only the fork of its slot fits. (From
+            // BELLATRIX on only the header is sent, but a `version` that names another fork
+            // is a client that is not where it believes.)
+            Self::Block { version, header } => {
+                let fork = network.fork_at(header.slot.epoch(spe));
+                if *version == fork {
+                    return Ok(());
+                }
+                Err(RequestError::WrongFork(format!(
+                    "a {} block (BLOCK_V2 beacon_block.version, or the legacy BLOCK) at slot {}, \
+                     but the pinned {} network is at {} there",
+                    version.as_upper(),
+                    header.slot,
+                    network.name,
+                    fork.as_upper()
+                )))
+            }
+            Self::AggregateAndProof(a) => check_aggregate(network, self.type_name(), None, a),
+            Self::AggregateAndProofV2 {
+                version,
+                aggregate_and_proof,
+            } => check_aggregate(
+                network,
+                self.type_name(),
+                Some(*version),
+                aggregate_and_proof,
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// An aggregate's container must be the pinned fork's at `aggregate.data.slot` (phase0 through
+/// DENEB, Electra from ELECTRA on), whatever the type name. A V2 `version` must agree with that
+/// fork: name it, or an earlier fork with the same container (Nimbus names ELECTRA, the fork
+/// that introduced the container, for FULU aggregates: the container and so the root are the
+/// same). A later fork than the slot's, or one with the other container, is refused.
+fn check_aggregate(
+    network: &Network,
+    type_name: &str,
+    version: Option<ForkName>,
+    aggregate: &AnyAggregateAndProof,
+) -> Result<(), RequestError> {
+    let container_of = |f: ForkName| {
+        if f >= ForkName::Electra {
+            ForkName::Electra
+        } else {
+            ForkName::Phase0
+        }
+    };
+    let slot = aggregate.data().slot;
+    let fork = network.fork_at(slot.epoch(network.slots_per_epoch));
+    let wanted = container_of(fork);
+    let at = format!(
+        "{type_name} at slot {slot}: the pinned {} network is at {} there",
+        network.name,
+        fork.as_upper()
+    );
+    if let Some(version) = version {
+        if version > fork || container_of(version) != wanted {
+            return Err(RequestError::WrongFork(format!(
+                "{at}, and aggregate_and_proof.version {} does not agree with it",
+                version.as_upper()
+            )));
+        }
+    }
+    match (wanted, aggregate.container_fork()) {
+        (w, c) if w == c => Ok(()),
+        (ForkName::Electra, _) => Err(RequestError::WrongFork(format!(
+            "{at}, whose AggregateAndProof is the Electra container (EIP-7549: its aggregate \
+             carries committee_bits), but this one has the phase0 shape (no \
+             aggregate.committee_bits)"
+        ))),
+        _ => Err(RequestError::WrongFork(format!(
+            "{at}, whose AggregateAndProof is the phase0 container, but this one carries \
+             aggregate.committee_bits (the Electra shape)"
+        ))),
     }
 }
 
@@ -392,7 +496,7 @@ impl SignableMessage {
             Self::Attestation(data) => attestation(data),
             Self::RandaoReveal { epoch } => start(*epoch),
             Self::AggregationSlot { slot } => *slot,
-            Self::AggregateAndProof(a) => attestation(&a.aggregate.data),
+            Self::AggregateAndProof(a) => attestation(a.data()),
             Self::AggregateAndProofV2 {
                 aggregate_and_proof,
                 ..
