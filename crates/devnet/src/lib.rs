@@ -4,6 +4,7 @@
 //! and checked against the executable spec's own test vectors (`tests/spec_vectors.rs`,
 //! `testdata/consensus-spec-tests`).
 
+pub mod anvil;
 pub mod execution;
 pub mod genesis;
 pub mod node;

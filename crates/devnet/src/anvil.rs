@@ -1,0 +1,623 @@
+//! The devnet's execution layer: anvil, Foundry's development node, run as a child process and
+//! driven over its JSON-RPC so that it produces one block per beacon block, as an execution
+//! client under a consensus client would.
+//!
+//! What a slot does on the execution side, in order (`AnvilExecution::build_payload`):
+//!
+//! 1. **EIP-4788.** A transaction from the system address `0xff…fe` (impersonated) to the
+//!    beacon-roots contract with the parent beacon block root as calldata: the contract's
+//!    system path stores it under the block's timestamp, as the system call before a block's
+//!    transactions does. Anvil orders its pool first-in first-out (`--order fifo`), so this
+//!    comes before any transaction sent after the previous slot; one sent in between comes
+//!    first, and would not yet see this root.
+//! 2. **Withdrawals (EIP-4895).** The beacon block's withdrawals, in the spec's order, are
+//!    credited with `anvil_setBalance`: a **stand-in**, since anvil has no way to include
+//!    withdrawals in a block. Balances rise before the block's transactions run rather than after,
+//!    and the block's `withdrawalsRoot` is that of an empty list.
+//! 3. **EIP-7002 and EIP-7251.** After every other transaction, a transaction from the system
+//!    address to each predeploy dequeues its requests (the system call after a block's
+//!    transactions); the dequeued requests are read back from the call's output
+//!    (`debug_traceTransaction`).
+//! 4. **Mining** at the slot's timestamp (`evm_setNextBlockTimestamp`, `evm_mine`; anvil runs
+//!    with `--no-mining`).
+//!
+//! The system transactions are ordinary transactions to anvil: they pay the base fee (no tip),
+//! from a balance the devnet gives the system address at start, and raise its nonce. Nothing
+//! else differs from the system calls they stand for: the contracts see `msg.sender` as the
+//! system address and take their system path.
+//! 5. **EIP-6110.** The deposit contract's `DepositEvent` logs of the block become deposit
+//!    requests.
+//!
+//! The payload handed to the beacon block carries the anvil block's real hash, number,
+//! timestamp, roots, gas and transactions (raw, as anvil serialises them), the beacon block's
+//! withdrawals, and `prev_randao` from the beacon state (anvil picks its own `mixHash`, so a
+//! contract reading `PREVRANDAO` sees anvil's). Anvil's own chain is the one anybody reads: point
+//! `cast`, a wallet or `lsv` at [`Anvil::url`].
+//!
+//! At start the system contracts (EIP-4788, EIP-7002, EIP-7251) and lsv's deposit contract are
+//! placed with `anvil_setCode` (anvil has none at genesis), the deposit contract at mainnet's
+//! address. If a beacon block that used a payload is never imported (its proposer's signer
+//! refused to sign it), the next slot rolls anvil back to the payload's parent first.
+
+use crate::execution::{ExecutionError, ExecutionLayer, PayloadAttributes};
+use alloy_eips::{eip4788, eip6110, eip7002, eip7251};
+use alloy_primitives::{Address, Bytes, Log, LogData, B256, U256};
+use bytes::Bytes as Body;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use lsv_proofs::block::{
+    ConsolidationRequest, DepositRequest, ExecutionPayload, ExecutionRequests, Transaction,
+    Withdrawal, WithdrawalRequest,
+};
+use lsv_proofs::preset::{MaxTransactionsPerPayload, StatePreset};
+use lsv_proofs::state::ExecutionPayloadHeader;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use ssz_types::{FixedVector, VariableList};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use tree_hash::TreeHash;
+
+/// `SYSTEM_ADDRESS` (EIP-4788, EIP-7002, EIP-7251).
+const SYSTEM_ADDRESS: Address = eip4788::SYSTEM_ADDRESS;
+/// Gas for a system transaction: the system calls are given 30,000,000 (EIP-4788); what they
+/// use is far below the per-transaction cap of 2^24 (EIP-7825).
+const SYSTEM_CALL_GAS: u64 = 1_000_000;
+/// One gwei in wei (withdrawal amounts are in gwei, EIP-4895).
+const GWEI: u64 = 1_000_000_000;
+/// EIP-7251: a dequeued consolidation request is `source_address (20) ‖ source_pubkey (48) ‖
+/// target_pubkey (48)`.
+const CONSOLIDATION_REQUEST_LENGTH: usize = 20 + 48 + 48;
+
+/// Where the anvil binary is: `LSV_ANVIL`, else the one the README's set-up installs from npm
+/// into `contracts/node_modules`, else `anvil` on `PATH`.
+pub fn locate_anvil() -> PathBuf {
+    if let Some(path) = std::env::var_os("LSV_ANVIL") {
+        return PathBuf::from(path);
+    }
+    let installed = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../contracts/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
+    if installed.exists() {
+        return installed;
+    }
+    PathBuf::from("anvil")
+}
+
+/// How to start anvil.
+#[derive(Clone, Debug)]
+pub struct AnvilOptions {
+    /// The binary ([`locate_anvil`]).
+    pub binary: PathBuf,
+    /// The genesis block's timestamp: the beacon chain's genesis time.
+    pub genesis_time: u64,
+    /// `prague` for an Electra beacon chain, `osaka` for Fulu.
+    pub hardfork: &'static str,
+    pub chain_id: u64,
+    /// The port to listen on (0: any free one).
+    pub port: u16,
+}
+
+/// Why anvil could not be used.
+fn failed(what: impl std::fmt::Display) -> ExecutionError {
+    ExecutionError::Failed(what.to_string())
+}
+
+/// A running anvil, stopped when dropped.
+pub struct Anvil {
+    child: Child,
+    url: String,
+    rpc: Rpc,
+}
+
+impl Anvil {
+    /// Starts anvil and waits until it answers.
+    pub fn start(options: &AnvilOptions) -> Result<Self, ExecutionError> {
+        let mut child = Command::new(&options.binary)
+            .args(["--host", "127.0.0.1", "--port"])
+            .arg(options.port.to_string())
+            .args(["--hardfork", options.hardfork])
+            .arg("--timestamp")
+            .arg(options.genesis_time.to_string())
+            .arg("--chain-id")
+            .arg(options.chain_id.to_string())
+            .args([
+                "--no-mining",
+                "--order",
+                "fifo",
+                "--disable-min-priority-fee",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| {
+                failed(format!(
+                    "cannot start anvil at {}: {e} (the README's set-up installs it with npm, or \
+                     set LSV_ANVIL)",
+                    options.binary.display()
+                ))
+            })?;
+        // Anvil prints its accounts, then `Listening on 127.0.0.1:<port>`; what follows is read
+        // and dropped so the pipe never fills.
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| failed("anvil has no stdout"))?;
+        let mut lines = BufReader::new(stdout).lines();
+        let mut address = None;
+        for line in lines.by_ref() {
+            let line = line.map_err(failed)?;
+            if let Some(rest) = line.trim().strip_prefix("Listening on ") {
+                address = Some(rest.trim().to_owned());
+                break;
+            }
+        }
+        let Some(address) = address else {
+            let _ = child.kill();
+            let status = child.wait().map_err(failed)?;
+            return Err(failed(format!("anvil exited ({status}) before listening")));
+        };
+        std::thread::spawn(move || for _ in lines {});
+        let url = format!("http://{address}");
+        let rpc = Rpc::new(&url)?;
+        let anvil = Self { child, url, rpc };
+        anvil.rpc.call::<Value>("eth_chainId", json!([]))?;
+        Ok(anvil)
+    }
+
+    /// The JSON-RPC URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The JSON-RPC client.
+    pub fn rpc(&self) -> &Rpc {
+        &self.rpc
+    }
+}
+
+impl Drop for Anvil {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A blocking JSON-RPC client (one HTTP/1.1 connection pool, its own single-thread runtime).
+pub struct Rpc {
+    url: hyper::Uri,
+    client: Client<HttpConnector, Full<Body>>,
+    runtime: tokio::runtime::Runtime,
+}
+
+/// A JSON-RPC error object.
+#[derive(Debug, Deserialize)]
+struct RpcError {
+    code: i64,
+    message: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct RpcResponse {
+    result: Option<Value>,
+    error: Option<RpcError>,
+}
+
+impl Rpc {
+    /// A client of the node at `url`.
+    pub fn new(url: &str) -> Result<Self, ExecutionError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(failed)?;
+        Ok(Self {
+            url: url.parse().map_err(failed)?,
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            runtime,
+        })
+    }
+
+    /// Calls `method` with `params`; a JSON-RPC error is an error naming the method.
+    pub fn call<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: Value,
+    ) -> Result<T, ExecutionError> {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        let request = hyper::Request::post(self.url.clone())
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Body::from(body.to_string())))
+            .map_err(failed)?;
+        let bytes = self.runtime.block_on(async {
+            let response =
+                tokio::time::timeout(Duration::from_secs(30), self.client.request(request))
+                    .await
+                    .map_err(|_| failed(format!("{method}: no answer in 30 s")))?
+                    .map_err(|e| failed(format!("{method}: {e}")))?;
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| failed(format!("{method}: {e}")))?;
+            Ok::<_, ExecutionError>(body.to_bytes())
+        })?;
+        let response: RpcResponse = serde_json::from_slice(&bytes)
+            .map_err(|e| failed(format!("{method}: not a JSON-RPC answer: {e}")))?;
+        if let Some(error) = response.error {
+            return Err(failed(format!(
+                "{method}: error {}: {}",
+                error.code, error.message
+            )));
+        }
+        serde_json::from_value(response.result.unwrap_or(Value::Null))
+            .map_err(|e| failed(format!("{method}: unexpected result: {e}")))
+    }
+}
+
+/// An execution block as `eth_getBlockByNumber` returns it (hashes only).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RpcBlock {
+    hash: B256,
+    parent_hash: B256,
+    miner: Address,
+    state_root: B256,
+    receipts_root: B256,
+    logs_bloom: Bytes,
+    number: U256,
+    gas_limit: U256,
+    gas_used: U256,
+    timestamp: U256,
+    extra_data: Bytes,
+    base_fee_per_gas: Option<U256>,
+    blob_gas_used: Option<U256>,
+    excess_blob_gas: Option<U256>,
+    transactions: Vec<B256>,
+}
+
+/// A log as `eth_getLogs` returns it.
+#[derive(Debug, Deserialize)]
+struct RpcLog {
+    address: Address,
+    topics: Vec<B256>,
+    data: Bytes,
+}
+
+/// A call frame of the `callTracer`.
+#[derive(Debug, Deserialize)]
+struct CallFrame {
+    output: Option<Bytes>,
+    error: Option<String>,
+}
+
+/// A receipt's status.
+#[derive(Debug, Deserialize)]
+struct RpcReceipt {
+    status: U256,
+}
+
+/// Anvil as the devnet's [`ExecutionLayer`].
+pub struct AnvilExecution {
+    anvil: Anvil,
+    genesis: ExecutionPayloadHeader,
+}
+
+impl AnvilExecution {
+    /// Starts anvil and places the system contracts and the deposit contract.
+    pub fn start(options: &AnvilOptions) -> Result<Self, ExecutionError> {
+        let anvil = Anvil::start(options)?;
+        let rpc = anvil.rpc();
+        let code = [
+            (eip4788::BEACON_ROOTS_ADDRESS, &eip4788::BEACON_ROOTS_CODE),
+            (
+                eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
+                &eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_CODE,
+            ),
+            (
+                eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS,
+                &eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_CODE,
+            ),
+            (
+                eip6110::MAINNET_DEPOSIT_CONTRACT_ADDRESS,
+                lsv_contracts::artifacts::DEPOSIT_CONTRACT.deployed_bytecode(),
+            ),
+        ];
+        for (address, code) in code {
+            rpc.call::<Value>("anvil_setCode", json!([address, code]))?;
+        }
+        rpc.call::<Value>("anvil_impersonateAccount", json!([SYSTEM_ADDRESS]))?;
+        rpc.call::<Value>(
+            "anvil_setBalance",
+            json!([SYSTEM_ADDRESS, U256::from(10u64).pow(U256::from(24u64))]),
+        )?;
+        let block: RpcBlock = rpc.call("eth_getBlockByNumber", json!(["0x0", false]))?;
+        if !block.transactions.is_empty() {
+            return Err(failed("anvil's genesis block has transactions"));
+        }
+        let genesis = header_of(
+            &block,
+            B256::ZERO,
+            VariableList::<Transaction, MaxTransactionsPerPayload>::default().tree_hash_root(),
+            VariableList::<Withdrawal, typenum::U16>::default().tree_hash_root(),
+        )?;
+        Ok(Self { anvil, genesis })
+    }
+
+    /// The running anvil.
+    pub fn anvil(&self) -> &Anvil {
+        &self.anvil
+    }
+
+    /// The deposit contract's address.
+    pub fn deposit_contract(&self) -> Address {
+        eip6110::MAINNET_DEPOSIT_CONTRACT_ADDRESS
+    }
+
+    fn rpc(&self) -> &Rpc {
+        self.anvil.rpc()
+    }
+
+    /// Sends a transaction from the system address; its hash.
+    fn system_transaction(&self, to: Address, data: &[u8]) -> Result<B256, ExecutionError> {
+        // The next block's base fee rises at most 12.5% (EIP-1559): twice the last is enough.
+        let latest: RpcBlock = self
+            .rpc()
+            .call("eth_getBlockByNumber", json!(["latest", false]))?;
+        let max_fee = latest.base_fee_per_gas.unwrap_or_default() * U256::from(2) + U256::from(1);
+        self.rpc().call(
+            "eth_sendTransaction",
+            json!([{
+                "from": SYSTEM_ADDRESS,
+                "to": to,
+                "data": Bytes::copy_from_slice(data),
+                "gas": format!("{SYSTEM_CALL_GAS:#x}"),
+                "maxFeePerGas": max_fee,
+                "maxPriorityFeePerGas": "0x0",
+            }]),
+        )
+    }
+
+    /// The output of a mined system transaction, which must have succeeded.
+    fn system_output(&self, hash: B256, what: &str) -> Result<Bytes, ExecutionError> {
+        let receipt: Option<RpcReceipt> = self
+            .rpc()
+            .call("eth_getTransactionReceipt", json!([hash]))?;
+        let receipt = receipt.ok_or_else(|| failed(format!("{what}: not mined")))?;
+        if receipt.status != U256::from(1) {
+            return Err(failed(format!("{what}: the system call reverted")));
+        }
+        let frame: CallFrame = self.rpc().call(
+            "debug_traceTransaction",
+            json!([hash, {"tracer": "callTracer"}]),
+        )?;
+        if let Some(error) = frame.error {
+            return Err(failed(format!("{what}: {error}")));
+        }
+        Ok(frame.output.unwrap_or_default())
+    }
+
+    /// Rolls anvil back to `parent` if it has mined past it (a payload whose beacon block was
+    /// never imported).
+    fn rewind_to(&self, parent: &ExecutionPayloadHeader) -> Result<(), ExecutionError> {
+        let head: RpcBlock = self
+            .rpc()
+            .call("eth_getBlockByNumber", json!(["latest", false]))?;
+        if head.hash == parent.block_hash {
+            return Ok(());
+        }
+        let number: u64 = head.number.to();
+        if number <= parent.block_number {
+            return Err(failed(format!(
+                "anvil's head {} (block {number}) is not a descendant of the beacon chain's \
+                 payload {} (block {})",
+                head.hash, parent.block_hash, parent.block_number
+            )));
+        }
+        self.rpc()
+            .call::<Value>("anvil_rollback", json!([number - parent.block_number]))?;
+        let head: RpcBlock = self
+            .rpc()
+            .call("eth_getBlockByNumber", json!(["latest", false]))?;
+        if head.hash != parent.block_hash {
+            return Err(failed(
+                "anvil could not be rolled back to the beacon chain's payload",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl<P: StatePreset> ExecutionLayer<P> for AnvilExecution {
+    fn genesis_header(&self) -> ExecutionPayloadHeader {
+        self.genesis.clone()
+    }
+
+    fn build_payload(
+        &mut self,
+        parent: &ExecutionPayloadHeader,
+        attributes: &PayloadAttributes,
+    ) -> Result<(ExecutionPayload<P>, ExecutionRequests<P>), ExecutionError> {
+        self.rewind_to(parent)?;
+        let rpc = self.rpc();
+        // 1. EIP-4788.
+        self.system_transaction(
+            eip4788::BEACON_ROOTS_ADDRESS,
+            attributes.parent_beacon_block_root.as_slice(),
+        )?;
+        // 2. Withdrawals, credited in order (stand-in: see the module docs).
+        for w in &attributes.withdrawals {
+            let balance: U256 = rpc.call("eth_getBalance", json!([w.address, "latest"]))?;
+            let credited = balance + U256::from(w.amount.as_u64()) * U256::from(GWEI);
+            rpc.call::<Value>("anvil_setBalance", json!([w.address, credited]))?;
+        }
+        // 3. EIP-7002 and EIP-7251 dequeues, last in the block.
+        let withdrawals_call =
+            self.system_transaction(eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, &[])?;
+        let consolidations_call =
+            self.system_transaction(eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS, &[])?;
+        // 4. The block.
+        rpc.call::<Value>("anvil_setCoinbase", json!([attributes.fee_recipient]))?;
+        rpc.call::<Value>("evm_setNextBlockTimestamp", json!([attributes.timestamp]))?;
+        rpc.call::<Value>("evm_mine", json!([]))?;
+        let block: RpcBlock = rpc.call("eth_getBlockByNumber", json!(["latest", false]))?;
+        if block.parent_hash != parent.block_hash {
+            return Err(failed(format!(
+                "anvil built on {}, not on the beacon chain's payload {}",
+                block.parent_hash, parent.block_hash
+            )));
+        }
+        if block.transactions.last() != Some(&consolidations_call) {
+            return Err(failed(
+                "the dequeue system transactions are not the block's last",
+            ));
+        }
+        // 5. Requests.
+        let logs: Vec<RpcLog> = rpc.call(
+            "eth_getLogs",
+            json!([{
+                "fromBlock": block.number,
+                "toBlock": block.number,
+                "address": self.deposit_contract(),
+            }]),
+        )?;
+        let logs: Vec<Log> = logs
+            .into_iter()
+            .map(|l| Log {
+                address: l.address,
+                data: LogData::new_unchecked(l.topics, l.data),
+            })
+            .collect();
+        let deposits =
+            lsv_contracts::requests::parse_deposit_requests(&logs, self.deposit_contract());
+        let withdrawal_output = self.system_output(withdrawals_call, "EIP-7002 dequeue")?;
+        if withdrawal_output.len() % lsv_contracts::requests::WITHDRAWAL_REQUEST_LENGTH != 0 {
+            return Err(failed("EIP-7002 dequeue: output not in 76-byte records"));
+        }
+        let withdrawal_requests =
+            lsv_contracts::requests::parse_withdrawal_requests(&withdrawal_output);
+        let consolidation_output = self.system_output(consolidations_call, "EIP-7251 dequeue")?;
+        if consolidation_output.len() % CONSOLIDATION_REQUEST_LENGTH != 0 {
+            return Err(failed("EIP-7251 dequeue: output not in 116-byte records"));
+        }
+        let mut transactions = Vec::with_capacity(block.transactions.len());
+        for hash in &block.transactions {
+            let raw: Bytes = rpc.call("eth_getRawTransactionByHash", json!([hash]))?;
+            transactions.push(
+                VariableList::new(raw.to_vec())
+                    .map_err(|_| failed("a transaction beyond MAX_BYTES_PER_TRANSACTION"))?,
+            );
+        }
+        let withdrawals: VariableList<Withdrawal, P::MaxWithdrawalsPerPayload> =
+            VariableList::new(attributes.withdrawals.clone())
+                .map_err(|_| failed("more withdrawals than MAX_WITHDRAWALS_PER_PAYLOAD"))?;
+        let transactions: VariableList<Transaction, MaxTransactionsPerPayload> =
+            VariableList::new(transactions)
+                .map_err(|_| failed("more transactions than MAX_TRANSACTIONS_PER_PAYLOAD"))?;
+        let header = header_of(
+            &block,
+            attributes.prev_randao,
+            transactions.tree_hash_root(),
+            withdrawals.tree_hash_root(),
+        )?;
+        let payload = ExecutionPayload {
+            parent_hash: header.parent_hash,
+            fee_recipient: header.fee_recipient,
+            state_root: header.state_root,
+            receipts_root: header.receipts_root,
+            logs_bloom: header.logs_bloom.clone(),
+            prev_randao: header.prev_randao,
+            block_number: header.block_number,
+            gas_limit: header.gas_limit,
+            gas_used: header.gas_used,
+            timestamp: header.timestamp,
+            extra_data: header.extra_data.clone(),
+            base_fee_per_gas: header.base_fee_per_gas,
+            block_hash: header.block_hash,
+            transactions,
+            withdrawals,
+            blob_gas_used: header.blob_gas_used,
+            excess_blob_gas: header.excess_blob_gas,
+        };
+        let requests = ExecutionRequests {
+            deposits: VariableList::new(deposits.into_iter().map(deposit_request).collect())
+                .map_err(|_| failed("more deposit requests than the preset allows"))?,
+            withdrawals: VariableList::new(
+                withdrawal_requests
+                    .into_iter()
+                    .map(|r| WithdrawalRequest {
+                        source_address: r.source_address,
+                        validator_pubkey: lsv_consensus::PublicKeyBytes(r.validator_pubkey.0),
+                        amount: lsv_consensus::Gwei::new(r.amount),
+                    })
+                    .collect(),
+            )
+            .map_err(|_| failed("more withdrawal requests than the preset allows"))?,
+            consolidations: VariableList::new(
+                consolidation_output
+                    .chunks_exact(CONSOLIDATION_REQUEST_LENGTH)
+                    .map(|r| ConsolidationRequest {
+                        source_address: Address::from_slice(&r[..20]),
+                        source_pubkey: pubkey(&r[20..68]),
+                        target_pubkey: pubkey(&r[68..]),
+                    })
+                    .collect(),
+            )
+            .map_err(|_| failed("more consolidation requests than the preset allows"))?,
+        };
+        Ok((payload, requests))
+    }
+}
+
+fn pubkey(bytes: &[u8]) -> lsv_consensus::PublicKeyBytes {
+    let mut key = [0u8; 48];
+    key.copy_from_slice(bytes);
+    lsv_consensus::PublicKeyBytes(key)
+}
+
+fn deposit_request(d: alloy_eips::eip6110::DepositRequest) -> DepositRequest {
+    DepositRequest {
+        pubkey: lsv_consensus::PublicKeyBytes(d.pubkey.0),
+        withdrawal_credentials: d.withdrawal_credentials,
+        amount: lsv_consensus::Gwei::new(d.amount),
+        signature: lsv_consensus::SignatureBytes(d.signature.0),
+        index: d.index,
+    }
+}
+
+/// An anvil block as the beacon state's `ExecutionPayloadHeader`.
+fn header_of(
+    block: &RpcBlock,
+    prev_randao: B256,
+    transactions_root: B256,
+    withdrawals_root: B256,
+) -> Result<ExecutionPayloadHeader, ExecutionError> {
+    let u64_of = |v: U256, what: &str| -> Result<u64, ExecutionError> {
+        v.try_into()
+            .map_err(|_| failed(format!("the block's {what} exceeds uint64")))
+    };
+    Ok(ExecutionPayloadHeader {
+        parent_hash: block.parent_hash,
+        fee_recipient: block.miner,
+        state_root: block.state_root,
+        receipts_root: block.receipts_root,
+        logs_bloom: FixedVector::new(block.logs_bloom.to_vec())
+            .map_err(|_| failed("a logs bloom that is not 256 bytes"))?,
+        prev_randao,
+        block_number: u64_of(block.number, "number")?,
+        gas_limit: u64_of(block.gas_limit, "gas limit")?,
+        gas_used: u64_of(block.gas_used, "gas used")?,
+        timestamp: u64_of(block.timestamp, "timestamp")?,
+        extra_data: VariableList::new(block.extra_data.to_vec())
+            .map_err(|_| failed("extra data beyond 32 bytes"))?,
+        base_fee_per_gas: block.base_fee_per_gas.unwrap_or_default(),
+        block_hash: block.hash,
+        transactions_root,
+        withdrawals_root,
+        blob_gas_used: u64_of(block.blob_gas_used.unwrap_or_default(), "blob gas used")?,
+        excess_blob_gas: u64_of(block.excess_blob_gas.unwrap_or_default(), "excess blob gas")?,
+    })
+}
