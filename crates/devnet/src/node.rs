@@ -2,9 +2,11 @@
 //! signs and imports a block; every committee attests, aggregates and publishes; the sync
 //! committee signs the head and aggregates into the next block's `SyncAggregate` — the honest
 //! validator guide (`specs/{phase0,altair,electra}/validator.md`), with every signature made by
-//! the validator's [`Signer`]. Aggregates are verified when published (their aggregate
-//! signature, as gossip validation does) and again when a block includes them; a remote
-//! signer's every answer is verified where it arrives.
+//! the validator's [`Signer`]. Every signature is verified once: selection proofs and
+//! aggregators' signatures when published (gossip validation), attestations and sync messages
+//! as the aggregates a block carries, at import, with the block's own; checks are batched
+//! ([`crate::spec::bls::verify_batch`]). A remote signer's every answer is also verified where
+//! it arrives.
 //!
 //! There is one chain and one proposer per slot, so fork choice is the chain itself: the head
 //! is the last block imported.
@@ -309,8 +311,10 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
 
     /// The committees of `slot` attest to the head; per committee an aggregator (`is_aggregator`,
     /// by its slot signature) publishes the aggregate, which joins the pool once its selection
-    /// proof, its aggregator's signature and the aggregate signature verify (gossip validation;
-    /// the slot's aggregates are checked in one batch). Validators sign in parallel, as they
+    /// proof and its aggregator's signature verify (gossip validation, the slot's aggregates in
+    /// one batch). The aggregate's own signature is verified where it counts, when a block
+    /// includes it; the node merges each slot's aggregates into one attestation for the next
+    /// block, so each is checked once rather than twice. Validators sign in parallel, as they
     /// would on machines of their own.
     fn attest(
         &mut self,
@@ -426,7 +430,7 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         // Gossip validation of every aggregate, then the pool.
         let key = |v: u64| &state.validators[v as usize].pubkey;
         let mut sets = Vec::new();
-        for ((_, message, root, signers), signature) in messages.iter().zip(signatures) {
+        for ((_, message, root, _), signature) in messages.iter().zip(signatures) {
             let signature = signature.map_err(NodeError::Signer)?;
             let aggregator = key(message.aggregator_index);
             sets.push(bls::SignatureSet::single(
@@ -435,11 +439,6 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
                 &message.selection_proof,
             ));
             sets.push(bls::SignatureSet::single(aggregator, *root, &signature));
-            sets.push(bls::SignatureSet::fast_aggregate(
-                signers.iter().map(|v| key(*v)),
-                data_root,
-                &message.aggregate.signature,
-            ));
         }
         verify_gossip(sets, "an aggregate and proof")?;
         for (c, message, _, signers) in messages {
@@ -494,8 +493,9 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
 
     /// The sync committee signs the head at `slot`; per subcommittee an aggregator
     /// (`is_sync_committee_aggregator`) publishes its contribution, which goes into the next
-    /// block's `SyncAggregate` once its selection proof, its aggregator's signature and the
-    /// contribution's signature verify (one batch for the slot).
+    /// block's `SyncAggregate` once its selection proof and its aggregator's signature verify
+    /// (one batch for the slot); the contributions' signatures are verified as that aggregate,
+    /// when the block is imported.
     fn sync_committee(
         &mut self,
         state: &BeaconState<P>,
@@ -625,7 +625,6 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         );
 
         // Gossip validation of every contribution, then the next block's aggregate.
-        let committee_keys = &committee.pubkeys;
         let mut sets = Vec::new();
         for ((subnet, message, root), signature) in messages.iter().zip(signatures) {
             let signature = signature.map_err(NodeError::Signer)?;
@@ -636,14 +635,6 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
                 &message.selection_proof,
             ));
             sets.push(bls::SignatureSet::single(aggregator, *root, &signature));
-            let bits = &message.contribution.aggregation_bits;
-            sets.push(bls::SignatureSet::fast_aggregate(
-                (0..per_subnet)
-                    .filter(|j| bits.get(*j).unwrap_or(false))
-                    .map(|j| &committee_keys[subnet * per_subnet + j]),
-                message_root,
-                &message.contribution.signature,
-            ));
         }
         verify_gossip(sets, "a sync contribution and proof")?;
         let mut bits = BitVector::<P::SyncCommitteeSize>::default();
