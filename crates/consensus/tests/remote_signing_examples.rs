@@ -76,6 +76,7 @@ fn examples_network(preset: PresetName) -> Network {
             PresetName::Mainnet => 32,
             PresetName::Minimal => 8,
         },
+        preset,
         chain_id: 1,
         deposit_contract: Default::default(),
         forks: BTreeMap::new(),
