@@ -7,6 +7,7 @@
 pub mod execution;
 pub mod genesis;
 pub mod node;
+pub mod remote;
 pub mod signer;
 pub mod spec;
 pub mod store;
