@@ -4,6 +4,7 @@
 //! pinned values, and domains are always computed from the pinned schedule.
 
 use crate::containers::{ForkData, SigningData};
+use crate::preset::PresetName;
 use crate::primitives::{Epoch, Slot, Version};
 use alloy_primitives::{Address, B256};
 
@@ -107,6 +108,9 @@ pub struct Network {
     pub genesis_fork_version: Version,
     pub seconds_per_slot: u64,
     pub slots_per_epoch: u64,
+    /// `PRESET_BASE`: the preset whose list and vector lengths the network's containers have
+    /// (requests are parsed and hashed with them).
+    pub preset: PresetName,
     /// `DEPOSIT_CHAIN_ID`: the execution chain the deposit contract and C live on.
     pub chain_id: u64,
     pub deposit_contract: Address,
@@ -172,6 +176,7 @@ impl Network {
             genesis_fork_version: Version(genesis_fork_version),
             seconds_per_slot: 12,
             slots_per_epoch: 32,
+            preset: PresetName::Mainnet,
             chain_id,
             // The same address on mainnet and Hoodi.
             deposit_contract: "0x00000000219ab540356cBB839Cbe05303d7705Fa"
@@ -196,8 +201,9 @@ impl Network {
     /// A devnet from a consensus-spec style `config.yaml` (the keys every devnet ships:
     /// `CONFIG_NAME`, `GENESIS_FORK_VERSION`, `<FORK>_FORK_VERSION`, `<FORK>_FORK_EPOCH`,
     /// `SECONDS_PER_SLOT`, `DEPOSIT_CHAIN_ID`, `DEPOSIT_CONTRACT_ADDRESS`) plus the two facts that
-    /// only the genesis state has: `GENESIS_TIME` and `GENESIS_VALIDATORS_ROOT`. `SLOTS_PER_EPOCH`
-    /// (a preset value) defaults to 32. Unknown keys are ignored, as clients do.
+    /// only the genesis state has: `GENESIS_TIME` and `GENESIS_VALIDATORS_ROOT`. `PRESET_BASE`
+    /// (`mainnet` or `minimal`) defaults to mainnet; `SLOTS_PER_EPOCH` (a preset value) defaults
+    /// to the preset's (32, or 8 for minimal). Unknown keys are ignored, as clients do.
     pub fn from_config_file(path: &Path) -> Result<Self, NetworkError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| NetworkError::Config(format!("cannot read {}: {e}", path.display())))?;
@@ -250,6 +256,19 @@ impl Network {
             );
         }
         let gvr = get("GENESIS_VALIDATORS_ROOT")?;
+        let preset = if map.contains_key("PRESET_BASE") {
+            match get("PRESET_BASE")?.as_str() {
+                "mainnet" => PresetName::Mainnet,
+                "minimal" => PresetName::Minimal,
+                other => {
+                    return Err(NetworkError::Config(format!(
+                        "PRESET_BASE {other:?} is not one P knows (mainnet, minimal)"
+                    )))
+                }
+            }
+        } else {
+            PresetName::Mainnet
+        };
         let network = Self {
             name: map
                 .get("CONFIG_NAME")
@@ -267,8 +286,12 @@ impl Network {
             slots_per_epoch: if map.contains_key("SLOTS_PER_EPOCH") {
                 int("SLOTS_PER_EPOCH")?
             } else {
-                32
+                match preset {
+                    PresetName::Mainnet => 32,
+                    PresetName::Minimal => 8,
+                }
             },
+            preset,
             chain_id: int("DEPOSIT_CHAIN_ID")?,
             deposit_contract: get("DEPOSIT_CONTRACT_ADDRESS")?.parse().map_err(|_| {
                 NetworkError::Config("DEPOSIT_CONTRACT_ADDRESS is not an address".into())
@@ -423,6 +446,14 @@ GENESIS_VALIDATORS_ROOT: 0x01010101010101010101010101010101010101010101010101010
         assert_eq!(n.seconds_per_slot, 6);
         assert_eq!(n.fork_at(Epoch(11)), ForkName::Electra);
         assert!(!n.forks.contains_key(&ForkName::Fulu));
+        assert_eq!(n.preset, PresetName::Mainnet);
+        assert_eq!(n.slots_per_epoch, 32);
         assert!(Network::from_config_yaml("SECONDS_PER_SLOT: 6").is_err());
+
+        let minimal =
+            Network::from_config_yaml(&format!("{yaml}PRESET_BASE: 'minimal'\n")).unwrap();
+        assert_eq!(minimal.preset, PresetName::Minimal);
+        assert_eq!(minimal.slots_per_epoch, 8);
+        assert!(Network::from_config_yaml(&format!("{yaml}PRESET_BASE: 'gnosis'\n")).is_err());
     }
 }

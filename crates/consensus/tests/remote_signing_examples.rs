@@ -81,6 +81,7 @@ fn examples_network(preset: PresetName, fork: ForkName) -> Network {
             PresetName::Mainnet => 32,
             PresetName::Minimal => 8,
         },
+        preset,
         chain_id: 1,
         deposit_contract: Default::default(),
         forks: ForkName::ALL[1..]

@@ -2,12 +2,14 @@
 //! stand-in that keeps no EVM ([`MockExecution`]), for running the consensus layer alone.
 
 use alloy_primitives::{Address, B256, U256};
-use lsv_proofs::block::{ExecutionPayload, ExecutionRequests, Withdrawal};
+use lsv_consensus::{Gwei, PublicKeyBytes, SignatureBytes};
+use lsv_proofs::block::{DepositRequest, ExecutionPayload, ExecutionRequests, Withdrawal};
 use lsv_proofs::preset::StatePreset;
 use lsv_proofs::state::ExecutionPayloadHeader;
 use sha2::{Digest, Sha256};
 use ssz_types::{FixedVector, VariableList};
 use tree_hash::TreeHash;
+use typenum::Unsigned;
 
 /// What the beacon chain asks of the execution layer for one slot.
 #[derive(Clone, Debug)]
@@ -46,11 +48,66 @@ pub trait ExecutionLayer<P: StatePreset> {
     ) -> Result<(ExecutionPayload<P>, ExecutionRequests<P>), ExecutionError>;
 }
 
-/// An execution layer with no EVM: each block's hash is `sha256(parent_hash ‖ timestamp)`, it
-/// carries the withdrawals it is given and produces no requests. A stand-in for running and
-/// measuring the consensus layer alone; the devnet's real execution layer is anvil.
+/// An execution layer with no EVM: each block's hash is `sha256(parent_hash ‖ timestamp)` (‖
+/// the deposit requests' root, when it carries any), it carries the withdrawals it is given,
+/// and its only requests are the EIP-6110 deposits handed to [`MockExecution::deposit`], which
+/// the next payload carries in order. A stand-in for running and measuring the consensus layer
+/// alone: no deposit contract takes the ETH, no log is emitted, nothing is checked (a deposit
+/// whose signature is wrong is dropped by the beacon chain, as the spec drops it). The devnet's
+/// real execution layer (anvil) reads its deposit requests from the deposit contract's logs.
 #[derive(Clone, Debug, Default)]
-pub struct MockExecution;
+pub struct MockExecution {
+    /// Deposits made and not yet in a payload, oldest first.
+    pending: std::collections::VecDeque<DepositRequest>,
+    /// The deposit contract's count: the next deposit's index.
+    deposit_count: u64,
+    /// The last payload built and the deposits it carries: if the next payload is not built on
+    /// it (its block never made it into the chain), they go back to the front of `pending`, as
+    /// transactions of an orphaned block return to the mempool.
+    last_built: Option<(B256, Vec<DepositRequest>)>,
+}
+
+impl MockExecution {
+    /// An execution layer whose deposit contract has already taken `deposit_count` deposits (a
+    /// genesis state's `eth1_data.deposit_count`), so the first deposit request has that index,
+    /// as the contract would give it: the beacon chain records the first request's index as
+    /// `deposit_requests_start_index` and, in Electra, waits for the Eth1 bridge up to it
+    /// (`process_pending_deposits`), which a genesis that counts its validators as deposited
+    /// (`eth1_deposit_index = deposit_count`) has already reached.
+    pub fn new(deposit_count: u64) -> Self {
+        Self {
+            pending: Default::default(),
+            deposit_count,
+            last_built: None,
+        }
+    }
+
+    /// A deposit into the (stand-in) deposit contract: the next payload carries it as a
+    /// `DepositRequest` with the next index, which is returned.
+    pub fn deposit(
+        &mut self,
+        pubkey: PublicKeyBytes,
+        withdrawal_credentials: B256,
+        amount: Gwei,
+        signature: SignatureBytes,
+    ) -> u64 {
+        let index = self.deposit_count;
+        self.deposit_count += 1;
+        self.pending.push_back(DepositRequest {
+            pubkey,
+            withdrawal_credentials,
+            amount,
+            signature,
+            index,
+        });
+        index
+    }
+
+    /// Deposits made and not yet in a payload.
+    pub fn pending_deposits(&self) -> usize {
+        self.pending.len()
+    }
+}
 
 impl<P: StatePreset> ExecutionLayer<P> for MockExecution {
     fn genesis_header(&self) -> ExecutionPayloadHeader {
@@ -85,12 +142,29 @@ impl<P: StatePreset> ExecutionLayer<P> for MockExecution {
         parent: &ExecutionPayloadHeader,
         attributes: &PayloadAttributes,
     ) -> Result<(ExecutionPayload<P>, ExecutionRequests<P>), ExecutionError> {
-        let block_hash = B256::from(<[u8; 32]>::from(
-            Sha256::new()
-                .chain_update(parent.block_hash)
-                .chain_update(attributes.timestamp.to_le_bytes())
-                .finalize(),
-        ));
+        if let Some((hash, orphaned)) = self.last_built.take() {
+            if hash != parent.block_hash {
+                for deposit in orphaned.into_iter().rev() {
+                    self.pending.push_front(deposit);
+                }
+            }
+        }
+        let take = self
+            .pending
+            .len()
+            .min(P::MaxDepositRequestsPerPayload::to_usize());
+        let carried: Vec<DepositRequest> = self.pending.drain(..take).collect();
+        let deposits =
+            VariableList::<DepositRequest, P::MaxDepositRequestsPerPayload>::new(carried.clone())
+                .map_err(|_| ExecutionError::Failed("too many deposit requests".into()))?;
+        let mut hasher = Sha256::new()
+            .chain_update(parent.block_hash)
+            .chain_update(attributes.timestamp.to_le_bytes());
+        if !carried.is_empty() {
+            hasher.update(deposits.tree_hash_root());
+        }
+        let block_hash = B256::from(<[u8; 32]>::from(hasher.finalize()));
+        self.last_built = Some((block_hash, carried));
         let payload = ExecutionPayload {
             parent_hash: parent.block_hash,
             fee_recipient: attributes.fee_recipient,
@@ -112,10 +186,73 @@ impl<P: StatePreset> ExecutionLayer<P> for MockExecution {
             excess_blob_gas: 0,
         };
         let requests = ExecutionRequests {
-            deposits: VariableList::default(),
+            deposits,
             withdrawals: VariableList::default(),
             consolidations: VariableList::default(),
         };
         Ok((payload, requests))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lsv_consensus::Minimal;
+
+    fn attributes(timestamp: u64) -> PayloadAttributes {
+        PayloadAttributes {
+            timestamp,
+            prev_randao: B256::ZERO,
+            parent_beacon_block_root: B256::ZERO,
+            withdrawals: Vec::new(),
+            fee_recipient: Address::ZERO,
+        }
+    }
+
+    fn header(payload: &ExecutionPayload<Minimal>) -> ExecutionPayloadHeader {
+        let mut h = ExecutionLayer::<Minimal>::genesis_header(&MockExecution::default());
+        h.block_hash = payload.block_hash;
+        h.block_number = payload.block_number;
+        h
+    }
+
+    /// Deposits go into the next payload with the contract's next indices; a payload that is
+    /// not built upon gives its deposits back to the next one.
+    #[test]
+    fn deposits_ride_the_next_payload_and_survive_an_orphaned_one() {
+        let mut el = MockExecution::new(64);
+        let genesis = ExecutionLayer::<Minimal>::genesis_header(&el);
+        let index = el.deposit(
+            PublicKeyBytes([1; 48]),
+            B256::repeat_byte(2),
+            Gwei::new(32_000_000_000),
+            SignatureBytes([3; 96]),
+        );
+        assert_eq!(index, 64);
+        assert_eq!(el.pending_deposits(), 1);
+        let (orphan, requests) =
+            ExecutionLayer::<Minimal>::build_payload(&mut el, &genesis, &attributes(6)).unwrap();
+        assert_eq!(requests.deposits.len(), 1);
+        assert_eq!(requests.deposits[0].index, 64);
+        assert_eq!(el.pending_deposits(), 0);
+        // The block with `orphan` never made it: the next payload is built on genesis again.
+        let (payload, requests) =
+            ExecutionLayer::<Minimal>::build_payload(&mut el, &genesis, &attributes(12)).unwrap();
+        assert_ne!(payload.block_hash, orphan.block_hash);
+        assert_eq!(requests.deposits.len(), 1, "the deposit is carried again");
+        // Built upon: nothing comes back.
+        let (_, requests) =
+            ExecutionLayer::<Minimal>::build_payload(&mut el, &header(&payload), &attributes(18))
+                .unwrap();
+        assert!(requests.deposits.is_empty());
+        assert_eq!(
+            el.deposit(
+                PublicKeyBytes([4; 48]),
+                B256::ZERO,
+                Gwei::new(1),
+                SignatureBytes([0; 96])
+            ),
+            65
+        );
     }
 }

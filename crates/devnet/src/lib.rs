@@ -8,6 +8,7 @@ pub mod anvil;
 pub mod execution;
 pub mod genesis;
 pub mod node;
+pub mod remote;
 pub mod signer;
 pub mod spec;
 pub mod store;

@@ -144,6 +144,16 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         self.store.clone()
     }
 
+    /// The execution layer, for what the devnet feeds it (deposits into the stand-in).
+    pub fn execution_mut(&mut self) -> &mut E {
+        &mut self.execution
+    }
+
+    /// The validators' signer.
+    pub fn signer(&self) -> &S {
+        &self.signer
+    }
+
     /// Runs slot `slot` (after the head's): the proposal, then attestations and sync messages.
     pub fn run_slot(&mut self, slot: u64) -> Result<SlotReport, NodeError> {
         let mut report = SlotReport {

@@ -27,7 +27,7 @@ fn devnet(validators: u64, config: Config) -> Node<P, MockExecution, LocalKeys> 
         });
         keys.insert(i, sk);
     }
-    let el = MockExecution;
+    let el = MockExecution::new(validators);
     let params = GenesisParams {
         genesis_time: 1_700_000_000,
         fork: ForkName::Electra,

@@ -142,7 +142,10 @@ async fn sign_inner(
             ),
         );
     }
-    let request = match SignRequest::from_json(body) {
+    // Parsed with the pinned network's preset: the lengths of its containers' lists and bit
+    // vectors (a minimal-preset devnet's aggregates and contributions) decide their roots.
+    let preset = state.enclave.policy().network.preset;
+    let request = match SignRequest::from_json_with_preset(body, preset) {
         Ok(r) => r,
         Err(e) => {
             return (

@@ -4,6 +4,8 @@
 //! Values are the executable spec's (`eth-consensus-specs` 1.7.0a13, `presets/{mainnet,minimal}`
 //! and `configs/{mainnet,minimal}.yaml`); each names the spec section it comes from.
 
+use alloy_primitives::{Address, B256};
+use lsv_consensus::containers::Fork;
 use lsv_consensus::{Epoch, ForkName, Mainnet, Minimal, Version};
 use lsv_proofs::preset::StatePreset;
 use typenum::Unsigned;
@@ -139,8 +141,14 @@ pub struct Config {
     pub slot_duration_ms: u64,
     /// `GENESIS_FORK_VERSION`.
     pub genesis_fork_version: Version,
+    /// `ALTAIR_FORK_VERSION`, `BELLATRIX_FORK_VERSION`: unused by the transition (the devnet
+    /// starts at Electra), written to the network configuration a remote signer is pinned to.
+    pub altair_fork_version: Version,
+    pub bellatrix_fork_version: Version,
     /// `CAPELLA_FORK_VERSION` (voluntary exits are signed with it from Deneb on, EIP-7044).
     pub capella_fork_version: Version,
+    /// `DENEB_FORK_VERSION`: as Altair's.
+    pub deneb_fork_version: Version,
     /// `ELECTRA_FORK_VERSION`, `ELECTRA_FORK_EPOCH`.
     pub electra_fork_version: Version,
     pub electra_fork_epoch: Epoch,
@@ -166,6 +174,10 @@ pub struct Config {
     pub max_blobs_per_block_electra: u64,
     /// `BLOB_SCHEDULE` (fulu, EIP-7892): `(epoch, max_blobs_per_block)` entries.
     pub blob_schedule: Vec<(Epoch, u64)>,
+    /// `DEPOSIT_CHAIN_ID`, `DEPOSIT_CONTRACT_ADDRESS`: the execution chain and its deposit
+    /// contract (a remote signer binds its deposits and key evidence to them).
+    pub deposit_chain_id: u64,
+    pub deposit_contract_address: Address,
 }
 
 impl Config {
@@ -174,7 +186,10 @@ impl Config {
         Self {
             slot_duration_ms: 6_000,
             genesis_fork_version: Version([0, 0, 0, 1]),
+            altair_fork_version: Version([1, 0, 0, 1]),
+            bellatrix_fork_version: Version([2, 0, 0, 1]),
             capella_fork_version: Version([3, 0, 0, 1]),
+            deneb_fork_version: Version([4, 0, 0, 1]),
             electra_fork_version: Version([5, 0, 0, 1]),
             electra_fork_epoch: Epoch::new(FAR_FUTURE_EPOCH),
             fulu_fork_version: Version([6, 0, 0, 1]),
@@ -189,6 +204,10 @@ impl Config {
             inactivity_score_recovery_rate: 16,
             max_blobs_per_block_electra: 9,
             blob_schedule: Vec::new(),
+            deposit_chain_id: 1,
+            deposit_contract_address: alloy_primitives::address!(
+                "1234567890123456789012345678901234567890"
+            ),
         }
     }
 
@@ -197,7 +216,10 @@ impl Config {
         Self {
             slot_duration_ms: 12_000,
             genesis_fork_version: Version([0, 0, 0, 0]),
+            altair_fork_version: Version([1, 0, 0, 0]),
+            bellatrix_fork_version: Version([2, 0, 0, 0]),
             capella_fork_version: Version([3, 0, 0, 0]),
+            deneb_fork_version: Version([4, 0, 0, 0]),
             electra_fork_version: Version([5, 0, 0, 0]),
             electra_fork_epoch: Epoch::new(364_032),
             fulu_fork_version: Version([6, 0, 0, 0]),
@@ -212,6 +234,10 @@ impl Config {
             inactivity_score_recovery_rate: 16,
             max_blobs_per_block_electra: 9,
             blob_schedule: vec![(Epoch::new(412_672), 15), (Epoch::new(419_072), 21)],
+            deposit_chain_id: 1,
+            deposit_contract_address: alloy_primitives::address!(
+                "00000000219ab540356cBB839Cbe05303d7705Fa"
+            ),
         }
     }
 
@@ -222,6 +248,87 @@ impl Config {
         } else {
             ForkName::Electra
         }
+    }
+
+    /// The `Fork` record of a devnet state at `epoch`, for a chain whose genesis is at `genesis`
+    /// (Electra, or Fulu): `{v, v, 0}` of the genesis fork until the Fulu upgrade, then
+    /// `{electra, fulu, FULU_FORK_EPOCH}` (`upgrade_to_fulu`). What a validator client puts in a
+    /// signing request's `fork_info`.
+    pub fn fork_record(&self, genesis: ForkName, epoch: Epoch) -> Fork {
+        let start = |v: Version| Fork {
+            previous_version: v,
+            current_version: v,
+            epoch: Epoch::new(GENESIS_EPOCH),
+        };
+        match genesis {
+            ForkName::Fulu => start(self.fulu_fork_version),
+            _ if epoch >= self.fulu_fork_epoch => Fork {
+                previous_version: self.electra_fork_version,
+                current_version: self.fulu_fork_version,
+                epoch: self.fulu_fork_epoch,
+            },
+            _ => start(self.electra_fork_version),
+        }
+    }
+
+    /// The chain's consensus `config.yaml`, as a remote signer reads it to pin itself to the
+    /// devnet (`lsv signer --network FILE`, `lsv_consensus::Network::from_config_yaml`): the
+    /// preset, every fork's version and epoch (the forks before `genesis` at epoch 0, since the
+    /// devnet starts there; Fulu at `FULU_FORK_EPOCH`, unless the chain starts in it), timing,
+    /// the deposit contract, and the two facts only a genesis state has, `genesis_time` and
+    /// `genesis_validators_root`. `None` if `SLOT_DURATION_MS` is not whole seconds, which
+    /// `SECONDS_PER_SLOT` cannot say.
+    pub fn network_config_yaml<P: SpecPreset>(
+        &self,
+        name: &str,
+        genesis: ForkName,
+        genesis_time: u64,
+        genesis_validators_root: B256,
+    ) -> Option<String> {
+        if !self.slot_duration_ms.is_multiple_of(1000) {
+            return None;
+        }
+        let fulu_epoch = if genesis == ForkName::Fulu {
+            GENESIS_EPOCH
+        } else {
+            self.fulu_fork_epoch.as_u64()
+        };
+        let forks = [
+            ("ALTAIR", self.altair_fork_version, GENESIS_EPOCH),
+            ("BELLATRIX", self.bellatrix_fork_version, GENESIS_EPOCH),
+            ("CAPELLA", self.capella_fork_version, GENESIS_EPOCH),
+            ("DENEB", self.deneb_fork_version, GENESIS_EPOCH),
+            ("ELECTRA", self.electra_fork_version, GENESIS_EPOCH),
+            ("FULU", self.fulu_fork_version, fulu_epoch),
+        ];
+        let mut out = format!(
+            "# The lsv devnet's consensus configuration (written by lsv-devnet).\n\
+             CONFIG_NAME: '{name}'\n\
+             PRESET_BASE: '{preset}'\n\
+             GENESIS_TIME: {genesis_time}\n\
+             GENESIS_VALIDATORS_ROOT: '{genesis_validators_root}'\n\
+             GENESIS_FORK_VERSION: '{genesis_version}'\n",
+            preset = P::NAME.as_str(),
+            genesis_version = self.genesis_fork_version,
+        );
+        for (fork, version, epoch) in forks {
+            out += &format!("{fork}_FORK_VERSION: '{version}'\n{fork}_FORK_EPOCH: {epoch}\n");
+        }
+        out += &format!(
+            "SECONDS_PER_SLOT: {}\n\
+             SLOT_DURATION_MS: {}\n\
+             SLOTS_PER_EPOCH: {}\n\
+             DEPOSIT_CHAIN_ID: {}\n\
+             DEPOSIT_NETWORK_ID: {}\n\
+             DEPOSIT_CONTRACT_ADDRESS: '{}'\n",
+            self.slot_duration_ms / 1000,
+            self.slot_duration_ms,
+            P::SLOTS_PER_EPOCH,
+            self.deposit_chain_id,
+            self.deposit_chain_id,
+            self.deposit_contract_address,
+        );
+        Some(out)
     }
 
     /// `get_blob_parameters(epoch).max_blobs_per_block` (fulu, EIP-7892).

@@ -1,0 +1,636 @@
+//! Devnet validators whose keys are in P: [`RemoteSigner`] signs over P's remote-signing API
+//! (the Web3Signer eth2 API, `POST /api/v1/eth2/sign/{pubkey}`) as a validator client would,
+//! [`Signers`] sends each validator to P or to keys held here, and
+//! [`Config::network_config_yaml`] / [`network_config`] write the `config.yaml` that pins P to
+//! the devnet (`lsv signer --network FILE`).
+//!
+//! For every duty the devnet computes the signing root itself; the request carries the typed
+//! message (serialized with the consensus containers' serde derives), `fork_info` (the devnet
+//! state's `Fork` record at the message's epoch, [`Config::fork_record`], and the genesis
+//! validators root) and that root as `signingRoot`, which P recomputes from the typed message
+//! and its pinned network and compares. The signature P returns is verified against the root
+//! before the devnet uses it. P's refusals (412: slashing protection or policy; other 4xx)
+//! become [`SignError::Refused`], and the node skips the duty, as a validator client does;
+//! a P that cannot be reached, times out or fails (5xx) is [`SignError::Unavailable`].
+//!
+//! Keys enter the chain the honest way: P makes them ([`RemoteSigner::generate_keys`], `POST
+//! /eth/v1/lsv/keys`) with deposit data it signed itself (32 ETH to `0x02 ‖ 0^11 ‖ C`), and the
+//! deposits reach the beacon chain as EIP-6110 deposit requests of the execution layer (with
+//! [`crate::execution::MockExecution`], through [`MockExecution::deposit`]; a real execution
+//! layer would read them from the deposit contract's logs).
+//!
+//! Time: P signs nothing slashable beyond its wall clock's slot plus a small skew, and the
+//! devnet runs its slots faster than real time. A devnet that signs with P therefore starts
+//! with `genesis_time` far enough in the past that every slot it will run has ended by the
+//! time it runs: `genesis_time <= now - (last_slot + 1) * SECONDS_PER_SLOT`
+//! ([`genesis_time_for`]). P's rule is not loosened; the devnet's chain simply lies in P's past.
+//!
+//! Stand-ins: the HTTP client is plain HTTP to a P on a trusted host (no TLS, no client
+//! authentication), and nothing checks P's evidence of key generation here.
+//!
+//! [`MockExecution::deposit`]: crate::execution::MockExecution::deposit
+
+use crate::signer::{Message, SignError, Signer};
+use crate::spec::{bls, BeaconState, Config, SpecPreset};
+use alloy_primitives::{Address, B256};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::{Method, Request, StatusCode};
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::TokioExecutor;
+use lsv_consensus::containers::{BeaconBlockHeader, DepositMessage};
+use lsv_consensus::network::{compute_domain, compute_signing_root, domain};
+use lsv_consensus::{Epoch, ForkInfo, ForkName, Gwei, PublicKeyBytes, SignatureBytes, Slot};
+use parking_lot::RwLock;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tree_hash::TreeHash;
+
+/// The largest answer read from P (a signature, an error, a few keys' deposit data).
+const MAX_ANSWER_BYTES: usize = 1 << 20;
+
+/// How long one request to P may take before P counts as unavailable.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why a remote signer could not be set up or asked.
+#[derive(Debug, thiserror::Error)]
+pub enum RemoteError {
+    #[error("bad signer URL {0:?}")]
+    Url(String),
+    #[error("the HTTP client's runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("writing the network configuration: {0}")]
+    Io(std::io::Error),
+    #[error("P is pinned to genesis validators root {p}, the devnet's is {devnet}")]
+    WrongNetwork { p: B256, devnet: B256 },
+    #[error("the devnet's SLOT_DURATION_MS ({0}) is not whole seconds, which P cannot pin")]
+    SlotDuration(u64),
+    #[error(transparent)]
+    Sign(#[from] SignError),
+}
+
+/// A validator key P generated, with the deposit P signed for it (checked here against the
+/// devnet's deposit domain), ready to go into the execution layer's deposit contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyDeposit {
+    pub pubkey: PublicKeyBytes,
+    pub withdrawal_credentials: B256,
+    pub amount: Gwei,
+    pub signature: SignatureBytes,
+}
+
+/// What a [`RemoteSigner`] has done so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RemoteStats {
+    /// Signatures P returned (and that verified).
+    pub signed: u64,
+    /// Requests P refused.
+    pub refused: u64,
+    /// Time spent in signing requests, summed over the threads that made them.
+    pub busy: Duration,
+}
+
+/// Validators whose keys are in P, signing over P's HTTP API (see the module docs).
+///
+/// The API is blocking: each call runs its request on the signer's own tokio runtime, whose
+/// client keeps connections alive and opens one per concurrent request, and waits for the
+/// answer, so it may be called from many threads at once (the node's rayon workers). It does
+/// not need, and does not use, a runtime of the caller's; as the owner of a runtime, it must be
+/// dropped outside an async context (tokio refuses to shut a runtime down inside another).
+pub struct RemoteSigner {
+    base: String,
+    runtime: tokio::runtime::Runtime,
+    client: Client<HttpConnector, Full<Bytes>>,
+    config: Config,
+    genesis_fork: ForkName,
+    genesis_validators_root: B256,
+    timeout: Duration,
+    /// The keys P holds, as last listed or generated.
+    keys: RwLock<HashSet<PublicKeyBytes>>,
+    signed: AtomicU64,
+    refused: AtomicU64,
+    busy_nanos: AtomicU64,
+}
+
+impl RemoteSigner {
+    /// A signer for the devnet of `spec` and `genesis` at `url` (`http://host:port`): checks that
+    /// P is pinned to this devnet (its genesis validators root, `GET /eth/v1/lsv/attestation`)
+    /// and lists the keys it holds.
+    pub fn connect<P: SpecPreset>(
+        url: &str,
+        spec: &crate::spec::Spec<P>,
+        genesis: &BeaconState<P>,
+    ) -> Result<Self, RemoteError> {
+        let base = url.trim_end_matches('/').to_owned();
+        if !base.starts_with("http://") || base.parse::<hyper::Uri>().is_err() {
+            return Err(RemoteError::Url(url.to_owned()));
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("lsv-devnet-remote-signer")
+            .enable_all()
+            .build()
+            .map_err(RemoteError::Runtime)?;
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build(connector);
+        let signer = Self {
+            base,
+            runtime,
+            client,
+            config: spec.config.clone(),
+            genesis_fork: genesis.fork_name(),
+            genesis_validators_root: genesis.genesis_validators_root,
+            timeout: DEFAULT_TIMEOUT,
+            keys: RwLock::new(HashSet::new()),
+            signed: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+            busy_nanos: AtomicU64::new(0),
+        };
+        let info = signer.get_json("/eth/v1/lsv/attestation")?;
+        let pinned: B256 = info
+            .get("genesis_validators_root")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| {
+                SignError::Unavailable("P's attestation info has no genesis_validators_root".into())
+            })?;
+        if pinned != signer.genesis_validators_root {
+            return Err(RemoteError::WrongNetwork {
+                p: pinned,
+                devnet: signer.genesis_validators_root,
+            });
+        }
+        signer.refresh_keys()?;
+        Ok(signer)
+    }
+
+    /// How long one request may take (default [`DEFAULT_TIMEOUT`]).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Whether P holds `pubkey` (as of the last listing or generation).
+    pub fn holds(&self, pubkey: &PublicKeyBytes) -> bool {
+        self.keys.read().contains(pubkey)
+    }
+
+    /// The keys P holds, as of the last listing or generation.
+    pub fn keys(&self) -> Vec<PublicKeyBytes> {
+        self.keys.read().iter().copied().collect()
+    }
+
+    /// Lists P's keys again (`GET /api/v1/eth2/publicKeys`); returns how many it holds.
+    pub fn refresh_keys(&self) -> Result<usize, SignError> {
+        let listed = self.get_json("/api/v1/eth2/publicKeys")?;
+        let keys = listed
+            .as_array()
+            .ok_or_else(|| SignError::Unavailable("P's key list is not a JSON array".into()))?
+            .iter()
+            .map(|k| k.as_str().and_then(|s| PublicKeyBytes::from_hex(s).ok()))
+            .collect::<Option<HashSet<_>>>()
+            .ok_or_else(|| SignError::Unavailable("P listed a key that is not one".into()))?;
+        let n = keys.len();
+        *self.keys.write() = keys;
+        Ok(n)
+    }
+
+    /// Has P generate `count` keys for `owner` (`POST /eth/v1/lsv/keys`) and returns each with
+    /// the deposit P signed for it, after checking that signature against the devnet's deposit
+    /// domain (`compute_domain(DOMAIN_DEPOSIT, GENESIS_FORK_VERSION)`, as `apply_pending_deposit`
+    /// checks it). The keys sign through this signer from now on.
+    pub fn generate_keys(
+        &self,
+        owner: Address,
+        count: usize,
+    ) -> Result<Vec<KeyDeposit>, SignError> {
+        let body = json!({ "owner": owner, "count": count }).to_string();
+        let (status, answer) = self.request(Method::POST, "/eth/v1/lsv/keys", Some(body))?;
+        if status != StatusCode::OK {
+            return Err(refusal(status, &answer));
+        }
+        #[derive(Deserialize)]
+        struct Generated {
+            data: Vec<Key>,
+        }
+        #[derive(Deserialize)]
+        struct Key {
+            deposit_data: Deposit,
+        }
+        /// `deposit_data.json`'s entry: hex without `0x`, the amount a number.
+        #[derive(Deserialize)]
+        struct Deposit {
+            pubkey: String,
+            withdrawal_credentials: String,
+            amount: u64,
+            signature: String,
+        }
+        let generated: Generated = serde_json::from_slice(&answer)
+            .map_err(|e| SignError::Unavailable(format!("P's generated keys: {e}")))?;
+        let unreadable = |what: &str| SignError::Unavailable(format!("P's deposit data: {what}"));
+        let deposit_domain = compute_domain(
+            domain::DEPOSIT,
+            self.config.genesis_fork_version,
+            B256::ZERO,
+        );
+        let mut out = Vec::with_capacity(generated.data.len());
+        for key in generated.data {
+            let d = key.deposit_data;
+            let deposit = KeyDeposit {
+                pubkey: PublicKeyBytes::from_hex(&d.pubkey).map_err(|_| unreadable("pubkey"))?,
+                withdrawal_credentials: d
+                    .withdrawal_credentials
+                    .parse()
+                    .map_err(|_| unreadable("withdrawal_credentials"))?,
+                amount: Gwei::new(d.amount),
+                signature: SignatureBytes::from_hex(&d.signature)
+                    .map_err(|_| unreadable("signature"))?,
+            };
+            let message = DepositMessage {
+                pubkey: deposit.pubkey,
+                withdrawal_credentials: deposit.withdrawal_credentials,
+                amount: deposit.amount,
+            };
+            let root = compute_signing_root(message.tree_hash_root(), deposit_domain);
+            if !bls::verify(&deposit.pubkey, &root, &deposit.signature) {
+                return Err(SignError::Unavailable(format!(
+                    "P's deposit signature for {} does not verify under the devnet's deposit domain",
+                    deposit.pubkey
+                )));
+            }
+            self.keys.write().insert(deposit.pubkey);
+            out.push(deposit);
+        }
+        Ok(out)
+    }
+
+    /// What this signer has done so far.
+    pub fn stats(&self) -> RemoteStats {
+        RemoteStats {
+            signed: self.signed.load(Ordering::Relaxed),
+            refused: self.refused.load(Ordering::Relaxed),
+            busy: Duration::from_nanos(self.busy_nanos.load(Ordering::Relaxed)),
+        }
+    }
+
+    /// The fork in force at `epoch`, as the API names it in a message's `version`.
+    fn fork_name_at(&self, epoch: u64) -> &'static str {
+        match self.genesis_fork {
+            ForkName::Fulu => ForkName::Fulu,
+            _ => self.config.fork_at(Epoch::new(epoch)),
+        }
+        .as_upper()
+    }
+
+    /// The request body for `message` (see the module docs), `root` as its `signingRoot`.
+    fn body<P: SpecPreset>(&self, root: B256, message: Message<'_, P>) -> Result<Value, SignError> {
+        let epoch_of = |slot: u64| slot / P::SLOTS_PER_EPOCH;
+        let value = |v: Result<Value, serde_json::Error>| {
+            v.map_err(|e| SignError::Unavailable(format!("cannot serialize the request: {e}")))
+        };
+        let (kind, epoch, field, payload) = match message {
+            Message::Block(block) => {
+                let epoch = epoch_of(block.slot.as_u64());
+                let header = BeaconBlockHeader {
+                    slot: block.slot,
+                    proposer_index: block.proposer_index,
+                    parent_root: block.parent_root,
+                    state_root: block.state_root,
+                    body_root: block.body.tree_hash_root(),
+                };
+                let version = self.fork_name_at(epoch);
+                let payload = json!({ "version": version, "block_header": header });
+                ("BLOCK_V2", epoch, "beacon_block", payload)
+            }
+            Message::Randao { epoch } => (
+                "RANDAO_REVEAL",
+                epoch,
+                "randao_reveal",
+                json!({ "epoch": Epoch::new(epoch) }),
+            ),
+            Message::Attestation(data) => (
+                "ATTESTATION",
+                data.target.epoch.as_u64(),
+                "attestation",
+                value(serde_json::to_value(data))?,
+            ),
+            Message::AggregationSlot { slot } => (
+                "AGGREGATION_SLOT",
+                epoch_of(slot),
+                "aggregation_slot",
+                json!({ "slot": Slot::new(slot) }),
+            ),
+            Message::AggregateAndProof(aggregate) => {
+                let epoch = epoch_of(aggregate.aggregate.data.slot.as_u64());
+                let version = self.fork_name_at(epoch);
+                let data = value(serde_json::to_value(aggregate))?;
+                (
+                    "AGGREGATE_AND_PROOF_V2",
+                    epoch,
+                    "aggregate_and_proof",
+                    json!({ "version": version, "data": data }),
+                )
+            }
+            Message::SyncCommitteeMessage {
+                slot,
+                beacon_block_root,
+            } => (
+                "SYNC_COMMITTEE_MESSAGE",
+                epoch_of(slot),
+                "sync_committee_message",
+                json!({ "beacon_block_root": beacon_block_root, "slot": Slot::new(slot) }),
+            ),
+            Message::SyncSelection(selection) => (
+                "SYNC_COMMITTEE_SELECTION_PROOF",
+                epoch_of(selection.slot.as_u64()),
+                "sync_aggregator_selection_data",
+                value(serde_json::to_value(selection))?,
+            ),
+            Message::ContributionAndProof(contribution) => (
+                "SYNC_COMMITTEE_CONTRIBUTION_AND_PROOF",
+                epoch_of(contribution.contribution.slot.as_u64()),
+                "contribution_and_proof",
+                value(serde_json::to_value(contribution))?,
+            ),
+            Message::VoluntaryExit(exit) => (
+                "VOLUNTARY_EXIT",
+                exit.epoch.as_u64(),
+                "voluntary_exit",
+                value(serde_json::to_value(exit))?,
+            ),
+        };
+        let fork_info = ForkInfo {
+            fork: self
+                .config
+                .fork_record(self.genesis_fork, Epoch::new(epoch)),
+            genesis_validators_root: self.genesis_validators_root,
+        };
+        let mut body = json!({
+            "type": kind,
+            "fork_info": fork_info,
+            "signingRoot": root,
+        });
+        body[field] = payload;
+        Ok(body)
+    }
+
+    /// `GET path`, answered 200 with JSON.
+    fn get_json(&self, path: &str) -> Result<Value, SignError> {
+        let (status, answer) = self.request(Method::GET, path, None)?;
+        if status != StatusCode::OK {
+            return Err(SignError::Unavailable(format!(
+                "GET {path}: HTTP {status}: {}",
+                message_of(&answer)
+            )));
+        }
+        serde_json::from_slice(&answer)
+            .map_err(|e| SignError::Unavailable(format!("GET {path}: not JSON: {e}")))
+    }
+
+    /// One request to P, on the signer's runtime; waits for the status and body.
+    fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+    ) -> Result<(StatusCode, Bytes), SignError> {
+        let uri = format!("{}{path}", self.base);
+        let request = Request::builder()
+            .method(method)
+            .uri(&uri)
+            .header(hyper::header::ACCEPT, "application/json")
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .map_err(|e| SignError::Unavailable(format!("{uri}: {e}")))?;
+        let client = self.client.clone();
+        let timeout = self.timeout;
+        self.run(async move {
+            let exchange = async {
+                let response = client
+                    .request(request)
+                    .await
+                    .map_err(|e| SignError::Unavailable(format!("{uri}: {e}")))?;
+                let status = response.status();
+                let body = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
+                    .collect()
+                    .await
+                    .map_err(|e| SignError::Unavailable(format!("{uri}: reading the answer: {e}")))?
+                    .to_bytes();
+                Ok((status, body))
+            };
+            tokio::time::timeout(timeout, exchange)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(SignError::Unavailable(format!(
+                        "{uri}: no answer within {timeout:?}"
+                    )))
+                })
+        })
+    }
+
+    /// Runs `future` on the signer's runtime and waits for it on this thread (any thread: the
+    /// wait is a channel's, not a runtime's, so it also works where a runtime is current).
+    fn run<T: Send + 'static>(
+        &self,
+        future: impl Future<Output = Result<T, SignError>> + Send + 'static,
+    ) -> Result<T, SignError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.runtime.spawn(async move {
+            let _ = tx.send(future.await);
+        });
+        rx.recv().unwrap_or_else(|_| {
+            Err(SignError::Unavailable(
+                "the remote signer's runtime dropped the request".into(),
+            ))
+        })
+    }
+}
+
+impl<P: SpecPreset> Signer<P> for RemoteSigner {
+    fn sign(
+        &self,
+        index: u64,
+        pubkey: &PublicKeyBytes,
+        root: B256,
+        message: Message<'_, P>,
+    ) -> Result<SignatureBytes, SignError> {
+        let started = Instant::now();
+        let body = self.body(root, message)?.to_string();
+        let answer = self.request(
+            Method::POST,
+            &format!("/api/v1/eth2/sign/{pubkey}"),
+            Some(body),
+        );
+        self.busy_nanos
+            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        let (status, answer) = answer?;
+        match status {
+            StatusCode::OK => {}
+            StatusCode::NOT_FOUND => return Err(SignError::NoKey(index)),
+            s if s.is_client_error() => {
+                self.refused.fetch_add(1, Ordering::Relaxed);
+                return Err(refusal(s, &answer));
+            }
+            s => {
+                return Err(SignError::Unavailable(format!(
+                    "HTTP {s}: {}",
+                    message_of(&answer)
+                )))
+            }
+        }
+        #[derive(Deserialize)]
+        struct Signed {
+            signature: String,
+        }
+        let signed: Signed = serde_json::from_slice(&answer).map_err(|e| {
+            SignError::Unavailable(format!("P answered 200 without a signature: {e}"))
+        })?;
+        let signature = SignatureBytes::from_hex(&signed.signature)
+            .map_err(|_| SignError::BadSignature(index))?;
+        if !bls::verify(pubkey, &root, &signature) {
+            return Err(SignError::BadSignature(index));
+        }
+        self.signed.fetch_add(1, Ordering::Relaxed);
+        Ok(signature)
+    }
+}
+
+/// A refusal's status and P's message (`{"code", "message"}`).
+fn refusal(status: StatusCode, answer: &[u8]) -> SignError {
+    SignError::Refused(format!("HTTP {}: {}", status.as_u16(), message_of(answer)))
+}
+
+/// The `message` of P's error answer, or the answer itself.
+fn message_of(answer: &[u8]) -> String {
+    serde_json::from_slice::<Value>(answer)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| String::from_utf8_lossy(answer).into_owned())
+}
+
+/// Validators split between P and keys held here: a validator whose key P holds signs through
+/// `remote`, every other through `local`.
+pub struct Signers<L> {
+    pub local: L,
+    pub remote: RemoteSigner,
+}
+
+impl<P: SpecPreset, L: Signer<P>> Signer<P> for Signers<L> {
+    fn sign(
+        &self,
+        index: u64,
+        pubkey: &PublicKeyBytes,
+        root: B256,
+        message: Message<'_, P>,
+    ) -> Result<SignatureBytes, SignError> {
+        if self.remote.holds(pubkey) {
+            self.remote.sign(index, pubkey, root, message)
+        } else {
+            self.local.sign(index, pubkey, root, message)
+        }
+    }
+}
+
+/// The devnet's `config.yaml` for P ([`Config::network_config_yaml`] with `genesis`'s fork,
+/// time and validators root), named `lsv-devnet`.
+pub fn network_config<P: SpecPreset>(
+    config: &Config,
+    genesis: &BeaconState<P>,
+) -> Result<String, RemoteError> {
+    config
+        .network_config_yaml::<P>(
+            "lsv-devnet",
+            genesis.fork_name(),
+            genesis.genesis_time,
+            genesis.genesis_validators_root,
+        )
+        .ok_or(RemoteError::SlotDuration(config.slot_duration_ms))
+}
+
+/// Writes [`network_config`] to `path`, for `lsv signer --network <path>`.
+pub fn write_network_config<P: SpecPreset>(
+    path: &std::path::Path,
+    config: &Config,
+    genesis: &BeaconState<P>,
+) -> Result<(), RemoteError> {
+    let yaml = network_config(config, genesis)?;
+    std::fs::write(path, yaml).map_err(RemoteError::Io)
+}
+
+/// A `genesis_time` for a devnet that will run slots `1..=last_slot` with P signing (see the
+/// module docs, "Time"): the end of `last_slot` is now, so every slot the devnet runs lies in
+/// P's past.
+pub fn genesis_time_for(config: &Config, last_slot: u64) -> u64 {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let seconds_per_slot = config.slot_duration_ms.div_ceil(1000);
+    now.saturating_sub((last_slot + 1) * seconds_per_slot)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lsv_consensus::{Minimal, Network, PresetName};
+
+    /// The `config.yaml` the devnet writes pins P to the devnet's schedule: P's `Network` reads
+    /// back the preset, timing, deposit contract and, at every epoch, the fork version the
+    /// devnet's states use there (and Capella's, for exits).
+    #[test]
+    fn network_config_round_trips_through_ps_parser() {
+        let mut config = Config::minimal();
+        config.fulu_fork_epoch = Epoch::new(3);
+        let gvr = B256::repeat_byte(0x42);
+        let yaml = config
+            .network_config_yaml::<Minimal>("lsv-devnet", ForkName::Electra, 1_700_000_000, gvr)
+            .expect("whole seconds");
+        let network = Network::from_config_yaml(&yaml).expect("P reads it");
+        assert_eq!(network.name, "lsv-devnet");
+        assert_eq!(network.preset, PresetName::Minimal);
+        assert_eq!(network.slots_per_epoch, 8);
+        assert_eq!(network.seconds_per_slot, 6);
+        assert_eq!(network.genesis_time, 1_700_000_000);
+        assert_eq!(network.genesis_validators_root, gvr);
+        assert_eq!(network.genesis_fork_version, config.genesis_fork_version);
+        assert_eq!(network.chain_id, config.deposit_chain_id);
+        assert_eq!(network.deposit_contract, config.deposit_contract_address);
+        assert_eq!(
+            network.fork_version(ForkName::Capella),
+            Some(config.capella_fork_version)
+        );
+        for epoch in 0..6 {
+            let record = config.fork_record(ForkName::Electra, Epoch::new(epoch));
+            let version = network
+                .fork_version(network.fork_at(Epoch::new(epoch)))
+                .expect("scheduled");
+            assert_eq!(record.current_version, version, "epoch {epoch}");
+        }
+        assert_eq!(network.fork_at(Epoch::new(2)), ForkName::Electra);
+        assert_eq!(network.fork_at(Epoch::new(3)), ForkName::Fulu);
+
+        // A chain that starts in Fulu is Fulu from epoch 0.
+        let yaml = config
+            .network_config_yaml::<Minimal>("lsv-devnet", ForkName::Fulu, 0, gvr)
+            .expect("whole seconds");
+        let network = Network::from_config_yaml(&yaml).expect("P reads it");
+        assert_eq!(network.fork_at(Epoch::new(0)), ForkName::Fulu);
+        assert_eq!(
+            config
+                .fork_record(ForkName::Fulu, Epoch::new(0))
+                .current_version,
+            config.fulu_fork_version
+        );
+
+        config.slot_duration_ms = 6_500;
+        assert!(config
+            .network_config_yaml::<Minimal>("x", ForkName::Electra, 0, gvr)
+            .is_none());
+    }
+}
