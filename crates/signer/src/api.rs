@@ -180,7 +180,9 @@ async fn sign_inner(
         Err(e) => {
             let (status, outcome) = match &e {
                 SignError::UnknownKey(_) => (StatusCode::NOT_FOUND, Outcome::UnknownKey),
-                SignError::BadRequest(_) => (StatusCode::BAD_REQUEST, Outcome::BadRequest),
+                SignError::BadRequest(_) | SignError::KeyRequest(_) => {
+                    (StatusCode::BAD_REQUEST, Outcome::BadRequest)
+                }
                 SignError::Slashable(_) => {
                     (StatusCode::PRECONDITION_FAILED, Outcome::RefusedSlashing)
                 }
@@ -309,6 +311,8 @@ async fn generate_keys(State(state): State<Arc<AppState>>, body: Bytes) -> Respo
             Json(body).into_response()
         }
         Err(SignError::BadRequest(RequestError::Malformed(m))) => error(StatusCode::BAD_REQUEST, m),
+        // A count out of range, or an owner C can never pay: refused before anything is made.
+        Err(SignError::KeyRequest(e)) => error(StatusCode::BAD_REQUEST, e.to_string()),
         Err(SignError::Policy(p)) => error(StatusCode::PRECONDITION_FAILED, p.to_string()),
         Err(e) => {
             tracing::error!(error = %e, "key generation failed");

@@ -8,9 +8,13 @@
 //! | `GET /api/v1/eth2/publicKeys` | the keys P holds |
 //! | `GET /upcheck`, `GET /healthcheck` | liveness, Web3Signer-shaped health |
 //! | `GET /metrics` | Prometheus text |
-//! | `POST /eth/v1/lsv/keys` | `{"owner", "count"}`: generate keys inside P, with deposit data and evidence |
+//! | `POST /eth/v1/lsv/keys` | `{"owner", "count"}`: generate keys inside P, with deposit data and evidence; 400 for a count outside 1–64 or an owner C can never pay (the zero address, C itself) |
 //! | `GET /eth/v1/lsv/keys/{pubkey}/attestation` | the evidence recorded with that key at its generation (`null` with a `message` for keys made before P recorded it); 404 unknown key |
 //! | `GET /eth/v1/lsv/attestation` | what a verifier's deployer needs from this P |
+//!
+//! The owner of `POST /eth/v1/lsv/keys` is the address that receives each validator's 31 sETH
+//! and its position when it joins C; P binds it in the key's attestation, once, and it can never
+//! be changed ([`lsv_enclave::Enclave::generate_keys`]).
 //!
 //! This crate only translates: every decision is [`lsv_enclave::Enclave`]'s.
 

@@ -381,3 +381,47 @@ async fn key_generation_rejects_bad_requests() {
         .unwrap()
         .is_empty());
 }
+
+/// An owner C can never pay is refused with 400 and the reason, before any key is made: the zero
+/// address (C refuses to join for it) and C itself (the sETH and position would be stuck in C).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_generation_refuses_an_owner_c_can_never_pay() {
+    let s = start().await;
+    for (owner, why) in [
+        (lsv_consensus::Address::ZERO, "is the zero address"),
+        (CONTRACT, "is C itself"),
+    ] {
+        let body = json!({"owner": owner, "count": 1}).to_string();
+        let r = s.send("POST", "/eth/v1/lsv/keys", None, body).await;
+        assert_eq!(r.status, 400, "{owner}: {}", r.body);
+        let v = r.json();
+        assert_eq!(v["code"], 400);
+        let message = v["message"].as_str().unwrap();
+        assert!(message.contains(why), "{message}");
+        assert!(message.contains("can never be changed"), "{message}");
+    }
+    let r = s
+        .send(
+            "POST",
+            "/eth/v1/lsv/keys",
+            None,
+            json!({"owner": OWNER, "count": 65}).to_string(),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("between 1 and 64"));
+    assert!(s
+        .get("/api/v1/eth2/publicKeys")
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert!(std::fs::read_dir(s.data_dir().join("keys"))
+        .unwrap()
+        .next()
+        .is_none());
+}
