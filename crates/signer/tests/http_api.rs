@@ -254,8 +254,24 @@ async fn bad_input_gets_a_clear_4xx_and_writes_nothing() {
         let msg = r.json()["message"].as_str().unwrap_or("").to_owned();
         assert!(!msg.is_empty(), "{what}: error has a message");
     }
+    // Refused before a handler runs, and still the README's JSON errors.
     let huge = "x".repeat(lsv_signer::MAX_BODY_BYTES + 1);
-    assert_eq!(s.send("POST", &path, None, huge).await.status, 413);
+    let r = s.send("POST", &path, None, huge).await;
+    assert_eq!(r.status, 413);
+    assert_eq!(r.content_type, "application/json", "{}", r.body);
+    assert_eq!(r.json()["code"], 413);
+    assert!(r.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("2097152-byte limit"));
+    let r = s.get(&path).await;
+    assert_eq!(r.status, 405);
+    assert_eq!(r.content_type, "application/json", "{}", r.body);
+    assert_eq!(r.json()["code"], 405);
+    assert!(r.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("method not allowed"));
     assert_eq!(
         s.send("POST", "/api/v1/eth2/sign/0xzz", None, good.to_string())
             .await
