@@ -441,3 +441,30 @@ async fn key_generation_refuses_an_owner_c_can_never_pay() {
         .next()
         .is_none());
 }
+
+/// A request for another chain is refused with 400 naming both networks, not only their roots.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_for_another_network_names_both_networks() {
+    let s = start().await;
+    let pk = s.generate(1).await[0];
+    let mut body = s.attestation(NOW_EPOCH - 2, NOW_EPOCH - 1, 1);
+    body["fork_info"]["genesis_validators_root"] = json!(Network::hoodi().genesis_validators_root);
+    let r = s.sign(&pk, &body).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let message = r.json()["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("for hoodi"), "{message}");
+    assert!(message.contains("pinned to mainnet"), "{message}");
+    body["fork_info"]["genesis_validators_root"] = json!(B256::repeat_byte(9));
+    let message = s.sign(&pk, &body).await.json()["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains("an unknown network"), "{message}");
+    // Nothing was signed: the right chain still signs at that target.
+    assert_eq!(
+        s.sign(&pk, &s.attestation(NOW_EPOCH - 2, NOW_EPOCH - 1, 1))
+            .await
+            .status,
+        200
+    );
+}
