@@ -32,7 +32,15 @@ pub struct SignerBenchArgs {
     seconds: f64,
 }
 
-pub fn signer(args: SignerBenchArgs) -> Result<(), String> {
+/// A line of the report, which is printed whole at the end.
+macro_rules! report {
+    ($r:ident, $($t:tt)*) => {{
+        $r.push_str(&format!($($t)*));
+        $r.push('\n');
+    }};
+}
+
+pub(crate) fn signer(args: SignerBenchArgs) -> Result<(), crate::output::CliError> {
     if args.keys == 0 || args.clients == 0 || args.seconds <= 0.0 {
         return Err("--keys, --clients and --seconds must be positive".into());
     }
@@ -158,30 +166,36 @@ pub fn signer(args: SignerBenchArgs) -> Result<(), String> {
     drop(server_rt);
     let raw_after = raw_blst(cores, duration);
     let raw = (raw_before + raw_after) / 2.0;
-    println!(
+    let mut report = String::new();
+    report!(
+        report,
         "raw blst signing, {cores} thread(s): {raw:.0} signatures/s (before {raw_before:.0}, after {raw_after:.0})"
     );
 
-    println!(
+    report!(
+        report,
         "HTTP round trip alone (GET /upcheck), 1 client: latency p50 {:.3} ms, p99 {:.3} ms",
         http_floor.p50 * 1e3,
         http_floor.p99 * 1e3
     );
     for (callers, r) in [(1, &direct_one), (args.clients, &direct_many)] {
-        println!(
+        report!(
+        report,
             "P in process, {callers} caller(s): {:.0} signatures/s, latency p50 {:.3} ms, p99 {:.3} ms",
             r.rate,
             r.p50 * 1e3,
             r.p99 * 1e3
         );
     }
-    println!(
+    report!(
+        report,
         "P over HTTP, 1 client:   {:.0} signatures/s, latency p50 {:.3} ms, p99 {:.3} ms",
         single.rate,
         single.p50 * 1e3,
         single.p99 * 1e3
     );
-    println!(
+    report!(
+        report,
         "P over HTTP, {} keys, {} clients: {:.0} signatures/s, latency p50 {:.3} ms, p99 {:.3} ms",
         plan.pubkeys.len(),
         args.clients,
@@ -189,7 +203,7 @@ pub fn signer(args: SignerBenchArgs) -> Result<(), String> {
         many.p50 * 1e3,
         many.p99 * 1e3
     );
-    println!("ratio P / raw blst: {:.2}", many.rate / raw);
+    report!(report, "ratio P / raw blst: {:.2}", many.rate / raw);
     // The same run by CPU time rather than wall time: what P itself spends per signed request
     // (its HTTP server, JSON, signing root, slashing-protection commit and the signature), the
     // load generator's thread excluded, against one raw signature on one core. Idle moments
@@ -198,7 +212,8 @@ pub fn signer(args: SignerBenchArgs) -> Result<(), String> {
         let signatures = many.rate * many.elapsed;
         let p_per_sig = process.saturating_sub(client).as_secs_f64() / signatures;
         let raw_per_sig = cores as f64 / raw;
-        println!(
+        report!(
+        report,
             "CPU per signature: P {:.0} us (load generator's {:.0} us excluded), raw blst {:.0} us: CPU efficiency {:.2}",
             p_per_sig * 1e6,
             client.as_secs_f64() / signatures * 1e6,
@@ -207,7 +222,7 @@ pub fn signer(args: SignerBenchArgs) -> Result<(), String> {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
+    crate::output::stdout(|w| w.write_all(report.as_bytes()))
 }
 
 fn tempdir() -> Result<std::path::PathBuf, String> {

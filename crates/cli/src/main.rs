@@ -1,19 +1,23 @@
 //! `lsv`: the command line of liquid solo validating.
 
 mod bench;
+mod config;
+mod datadir;
+mod logging;
+mod output;
 mod prove;
+mod signer;
 
 use alloy_primitives::Address;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use lsv_attestation::GramineDcapAttester;
 use lsv_consensus::Network;
 use lsv_enclave::{
-    AttestationConfig, DataDir, DevSealer, Enclave, GramineSealer, Policy, SystemClock,
+    AttestationConfig, DataDir, DevSealer, Enclave, GramineSealer, Policy, StartError, SystemClock,
 };
-use lsv_signer::AppState;
 use lsv_slashing_protection::{Interchange, InterchangeFormat};
-use std::net::SocketAddr;
-use std::path::PathBuf;
+use output::{CliError, Existing, OutputFile};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -21,18 +25,46 @@ use std::sync::Arc;
 #[command(
     name = "lsv",
     version,
-    about = "Liquid solo validating: slashing-protected signer and tools"
+    about = "Liquid solo validating: slashing-protected signer and tools",
+    after_help = "Every flag can also be set by an environment variable (shown as [env: …]) or \
+                  in a YAML file given by --config-file; the command line wins, then the \
+                  environment, then the file."
 )]
 struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Args)]
+#[command(next_help_heading = "Configuration and logging (every command)")]
+struct GlobalArgs {
+    /// A YAML file of settings: each key is a flag's long name, at the top level for the flags
+    /// shared by the commands (`data-dir: /var/lib/lsv/hoodi`), or under its command
+    /// (`keys: {generate: {count: 4}}`). Flags and environment variables override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    config_file: Option<PathBuf>,
+    /// What to log: a level (error, warn, info, debug, trace) or `tracing` directives
+    /// (`info,lsv_enclave=debug`). Default: info for `signer`, warn for the other commands
+    /// (they report through their own output), or RUST_LOG when it is set.
+    #[arg(long, global = true, value_name = "FILTER")]
+    log_level: Option<String>,
+    /// How log lines are written, on standard error and in --log-file.
+    #[arg(long, global = true, value_enum, default_value_t = logging::LogFormat::Text)]
+    log_format: logging::LogFormat,
+    /// Also append every log line to this file (created if absent; opened in append mode, so
+    /// logrotate's `copytruncate` works).
+    #[arg(long, global = true, value_name = "FILE")]
+    log_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Run program P as a remote signer (the Web3Signer API) for any validator client.
-    Signer(SignerArgs),
-    /// Generate validator keys inside P, with deposit data (the signer must not be running).
+    Signer(signer::SignerArgs),
+    /// Generate validator keys inside P and read what it holds (the signer must not be running;
+    /// while it runs, use its HTTP routes).
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
@@ -41,9 +73,14 @@ enum Command {
     /// (for `DevAttestationVerifier`), the policy hash (`POLICY_HASH`), chain and credentials.
     Attestation {
         #[command(flatten)]
-        p: PArgs,
+        data: DataArgs,
+        #[command(flatten)]
+        policy: PolicyArgs,
+        #[command(flatten)]
+        init: InitArg,
     },
-    /// Slashing-protection database: EIP-3076 interchange export/import, pruning.
+    /// Slashing-protection database: EIP-3076 interchange export/import, pruning (the signer
+    /// must not be running).
     Slashing {
         #[command(subcommand)]
         command: SlashingCommand,
@@ -60,30 +97,48 @@ enum Command {
     },
 }
 
+/// Where P is and which backend opens it: what every command that opens P needs.
 #[derive(Args, Clone)]
-struct PArgs {
-    /// Where P keeps its sealed keys and slashing-protection database.
-    #[arg(long, default_value = "lsv-data")]
-    data_dir: PathBuf,
-    /// The pinned network: `mainnet`, `hoodi`, or a devnet `config.yaml` (with GENESIS_TIME and
-    /// GENESIS_VALIDATORS_ROOT added).
+struct DataArgs {
+    /// P's data directory: its sealed keys, key records and slashing-protection database.
+    /// Default: `lsv/<network>` under the user's data directory ($XDG_DATA_HOME, else
+    /// ~/.local/share; ~/Library/Application Support on macOS).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// The pinned network: `mainnet`, `hoodi`, or the path of a devnet `config.yaml` (with
+    /// GENESIS_TIME and GENESIS_VALIDATORS_ROOT added).
     #[arg(long, default_value = "mainnet")]
     network: String,
-    /// C, the lsv contract every deposit must send withdrawals to (0x02 credentials). Without
-    /// it P signs no deposit.
-    #[arg(long)]
-    withdrawal_contract: Option<Address>,
-    /// How many slots ahead of the clock a block or attestation may be.
-    #[arg(long, default_value_t = 2)]
-    max_skew_slots: u64,
     /// Sealing and attestation backend: `dev` (software only, not hardware-backed) or
     /// `sgx-dcap` (inside an SGX enclave under gramine-sgx: keys on the MRENCLAVE-keyed
     /// encrypted mount, DCAP quotes from Gramine's /dev/attestation).
     #[arg(long, value_enum, default_value_t = AttestationBackend::Dev)]
     attestation: AttestationBackend,
     /// Gramine's attestation pseudo-files (sgx-dcap only).
-    #[arg(long, default_value = lsv_attestation::gramine::DEFAULT_ROOT)]
+    #[arg(long, value_name = "DIR", default_value = lsv_attestation::gramine::DEFAULT_ROOT)]
     gramine_attestation_dir: PathBuf,
+}
+
+/// What P signs: only the commands that sign or attest take these.
+#[derive(Args, Clone)]
+struct PolicyArgs {
+    /// C, the lsv contract every deposit must send withdrawals to (0x02 credentials). Without
+    /// it P signs no deposit, so no key can be generated.
+    #[arg(long, value_name = "ADDRESS")]
+    withdrawal_contract: Option<Address>,
+    /// How many slots ahead of the clock a block or attestation may be (part of the policy
+    /// hash a vault pins).
+    #[arg(long, value_name = "SLOTS", default_value_t = 2)]
+    max_skew_slots: u64,
+}
+
+#[derive(Args, Clone, Copy)]
+struct InitArg {
+    /// Make a new P in the data directory if it holds none yet (a new identity: sealing secret,
+    /// attestation key, empty slashing-protection record). Without it a data directory that
+    /// holds no P is refused, so a mistyped --data-dir cannot start a new P.
+    #[arg(long)]
+    init: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -92,47 +147,52 @@ enum AttestationBackend {
     SgxDcap,
 }
 
-#[derive(Args)]
-struct SignerArgs {
-    #[command(flatten)]
-    p: PArgs,
-    /// Address to listen on. Loopback unless told otherwise: the API has no authentication.
-    #[arg(long, default_value = "127.0.0.1:9000")]
-    listen: SocketAddr,
-}
-
 #[derive(Subcommand)]
 enum KeysCommand {
     /// Generate keys bound to an owner and write `deposit_data.json` for the launchpad.
     Generate {
         #[command(flatten)]
-        p: PArgs,
-        /// The address that will own the sETH and the position for these validators.
-        #[arg(long)]
+        data: DataArgs,
+        #[command(flatten)]
+        policy: PolicyArgs,
+        #[command(flatten)]
+        init: InitArg,
+        /// The address that receives each validator's 31 sETH and its position when it joins C.
+        /// It is bound in each key's attestation and can never be changed; the zero address
+        /// and C itself are refused (C can never pay them).
+        #[arg(long, value_name = "ADDRESS")]
         owner: Address,
-        #[arg(long, default_value_t = 1)]
+        /// How many keys to generate, 1 to 64 per run (each costs a KDF run and a durable
+        /// write).
+        #[arg(long, default_value_t = 1, value_parser = count_parser())]
         count: usize,
-        /// Where to write the deposit data (a JSON array, the launchpad's format).
-        #[arg(long, default_value = "deposit_data.json")]
+        /// Where to write the deposit data (a JSON array, the launchpad's format). It must not
+        /// exist yet: lsv never overwrites deposit data.
+        #[arg(long, value_name = "FILE", default_value = "deposit_data.json")]
         out: PathBuf,
         /// Where to write the key-generation evidence (a JSON array, one per key, in order);
-        /// `attestation.json` beside the deposit data if absent.
-        #[arg(long)]
+        /// `attestation.json` beside the deposit data if absent. It must not exist yet.
+        #[arg(long, value_name = "FILE")]
         attestation_out: Option<PathBuf>,
     },
-    /// List the public keys P holds.
+    /// List the public keys P holds (while the signer runs: GET /api/v1/eth2/publicKeys).
     List {
         #[command(flatten)]
-        p: PArgs,
+        data: DataArgs,
     },
     /// Print the evidence P recorded with a key when it generated it (JSON, as
     /// `GET /eth/v1/lsv/keys/{pubkey}/attestation` answers); P never attests a key again.
     Attestation {
         #[command(flatten)]
-        p: PArgs,
+        data: DataArgs,
         /// The key's public key, 0x-prefixed hex.
         pubkey: lsv_consensus::PublicKeyBytes,
     },
+}
+
+fn count_parser() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new()
+        .range(1..=lsv_enclave::MAX_KEYS_PER_CALL as u64)
 }
 
 #[derive(Subcommand)]
@@ -140,23 +200,32 @@ enum SlashingCommand {
     /// Export the record of every key as an EIP-3076 interchange (JSON).
     Export {
         #[command(flatten)]
-        p: PArgs,
+        data: DataArgs,
+        /// `complete`: every record P holds; `minimal`: one block and one attestation per key,
+        /// at its watermarks (what another signer needs to be safe).
         #[arg(long, value_enum, default_value_t = Format::Complete)]
         format: Format,
-        /// Output file; standard output if absent.
-        #[arg(long)]
+        /// Output file (replaced whole, never left half-written); standard output if absent.
+        #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
     /// Import an EIP-3076 interchange; it can only raise watermarks.
     Import {
         #[command(flatten)]
-        p: PArgs,
+        data: DataArgs,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+        /// The interchange file (EIP-3076 version 5, minimal or complete).
         file: PathBuf,
     },
     /// Drop history below the watermarks (decisions never depend on it).
     Prune {
         #[command(flatten)]
-        p: PArgs,
+        data: DataArgs,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -175,40 +244,117 @@ enum BenchCommand {
 }
 
 fn load_network(name: &str) -> Result<Network, String> {
-    match Network::by_name(name) {
-        Ok(n) => Ok(n),
-        Err(_) if std::path::Path::new(name).is_file() => {
-            Network::from_config_file(std::path::Path::new(name)).map_err(|e| e.to_string())
-        }
-        Err(e) => Err(e.to_string()),
+    if let Ok(n) = Network::by_name(name) {
+        return Ok(n);
+    }
+    let path = Path::new(name);
+    if path.is_file() {
+        return Network::from_config_file(path).map_err(|e| format!("--network {name}: {e}"));
+    }
+    let looks_like_a_path = name.contains(std::path::MAIN_SEPARATOR)
+        || name.contains('/')
+        || name.ends_with(".yaml")
+        || name.ends_with(".yml");
+    if looks_like_a_path {
+        let what = if path.exists() {
+            "is not a file"
+        } else {
+            "does not exist"
+        };
+        Err(format!(
+            "--network {name}: the network config file {what} (built-in networks: mainnet, hoodi)"
+        ))
+    } else {
+        Err(format!(
+            "--network {name}: no such built-in network (mainnet, hoodi), and no file of that \
+             name (a devnet's config.yaml)"
+        ))
     }
 }
 
-fn open_enclave(p: &PArgs) -> Result<Arc<Enclave>, String> {
-    let network = load_network(&p.network)?;
-    let mut policy = Policy::new(network, p.withdrawal_contract);
-    policy.max_skew_slots = p.max_skew_slots;
-    let data_dir = DataDir::new(&p.data_dir);
-    std::fs::create_dir_all(data_dir.root())
-        .map_err(|e| format!("{}: {e}", data_dir.root().display()))?;
-    let (sealer, attestation): (Arc<dyn lsv_enclave::Sealer>, AttestationConfig) = match p
+/// P's policy from the flags: C, if given, must be a contract's address, not zero.
+fn policy_from(network: Network, args: &PolicyArgs) -> Result<Policy, String> {
+    if args.withdrawal_contract == Some(Address::ZERO) {
+        return Err(
+            "--withdrawal-contract is the zero address: withdrawals sent there are \
+                    lost; give C's address"
+                .into(),
+        );
+    }
+    let mut policy = Policy::new(network, args.withdrawal_contract);
+    policy.max_skew_slots = args.max_skew_slots;
+    Ok(policy)
+}
+
+/// The data directory `args` name, and whether it is the default.
+fn data_dir_of(args: &DataArgs, network: &Network) -> Result<(PathBuf, bool), CliError> {
+    match &args.data_dir {
+        Some(d) => Ok((d.clone(), false)),
+        None => Ok((datadir::default_for(&network.name)?, true)),
+    }
+}
+
+/// What a command says when the signer (or another command) holds the data directory: what
+/// to use instead while it runs.
+#[derive(Clone, Copy)]
+struct WhileRunning(&'static str);
+
+const USE_GENERATE_ROUTE: WhileRunning =
+    WhileRunning("while the signer runs, ask it: POST /eth/v1/lsv/keys {\"owner\", \"count\"}");
+const USE_KEYS_ROUTE: WhileRunning =
+    WhileRunning("while the signer runs, ask it: GET /api/v1/eth2/publicKeys");
+const USE_KEY_ATTESTATION_ROUTE: WhileRunning =
+    WhileRunning("while the signer runs, ask it: GET /eth/v1/lsv/keys/{pubkey}/attestation");
+const USE_ATTESTATION_ROUTE: WhileRunning =
+    WhileRunning("while the signer runs, ask it: GET /eth/v1/lsv/attestation");
+const STOP_THE_SIGNER: WhileRunning = WhileRunning(
+    "stop the signer first: the slashing-protection database has one writer, the running \
+     signer, which has no HTTP route for this",
+);
+const ONE_SIGNER: WhileRunning =
+    WhileRunning("one signer per data directory: stop the other one, or give another --data-dir");
+
+/// Opens P on the data directory `data` names, after [`datadir::check`] allows `usage`.
+fn open_p(
+    data: &DataArgs,
+    policy: Policy,
+    usage: datadir::Use,
+    while_running: WhileRunning,
+) -> Result<Arc<Enclave>, CliError> {
+    let (root, is_default) = data_dir_of(data, &policy.network)?;
+    datadir::check(&root, is_default, usage)?;
+    open_checked(data, &root, policy, while_running)
+}
+
+/// Opens P on `root`, which [`datadir::check`] has allowed.
+fn open_checked(
+    data: &DataArgs,
+    root: &Path,
+    policy: Policy,
+    while_running: WhileRunning,
+) -> Result<Arc<Enclave>, CliError> {
+    let data_dir = DataDir::new(root);
+    // The lock first: a second process is told so before it touches anything.
+    datadir_lock_free(root, while_running)?;
+    let (sealer, attestation): (Arc<dyn lsv_enclave::Sealer>, AttestationConfig) = match data
         .attestation
     {
-        AttestationBackend::Dev => (
-            Arc::new(
-                DevSealer::open(data_dir.root(), DevSealer::DEFAULT_KDF)
-                    .map_err(|e| e.to_string())?,
-            ),
-            AttestationConfig::Dev,
-        ),
+        AttestationBackend::Dev => {
+            std::fs::create_dir_all(root).map_err(|e| format!("{}: {e}", root.display()))?;
+            (
+                Arc::new(DevSealer::open(root, DevSealer::DEFAULT_KDF).map_err(|e| e.to_string())?),
+                AttestationConfig::Dev,
+            )
+        }
         // The data directory must be the manifest's encrypted mount (gramine/README).
         AttestationBackend::SgxDcap => (
             Arc::new(
-                GramineSealer::open(&data_dir.root().join("sealed"), &p.gramine_attestation_dir)
+                GramineSealer::open(&root.join("sealed"), &data.gramine_attestation_dir)
                     .map_err(|e| e.to_string())?,
             ),
             AttestationConfig::Attester(Arc::new(
-                GramineDcapAttester::open(&p.gramine_attestation_dir).map_err(|e| e.to_string())?,
+                GramineDcapAttester::open(&data.gramine_attestation_dir)
+                    .map_err(|e| e.to_string())?,
             )),
         ),
     };
@@ -219,112 +365,149 @@ fn open_enclave(p: &PArgs) -> Result<Arc<Enclave>, String> {
         attestation,
         Arc::new(SystemClock),
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| match e {
+        StartError::InUse(dir) => in_use(&dir, while_running),
+        e => CliError::Failed(e.to_string()),
+    })?;
     Ok(Arc::new(enclave))
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
+fn in_use(dir: &Path, while_running: WhileRunning) -> CliError {
+    CliError::Failed(format!(
+        "another lsv process (a running signer?) is using {}: two processes on one slashing \
+         record could sign a slashable pair; {}",
+        dir.display(),
+        while_running.0
+    ))
+}
+
+/// Refuses at once if another process holds `root`'s lock, before the sealer or anything else
+/// is opened (P takes the lock itself, for its lifetime, when it opens).
+fn datadir_lock_free(root: &Path, while_running: WhileRunning) -> Result<(), CliError> {
+    let lock_path = root.join("lock");
+    let Ok(lock) = std::fs::File::open(&lock_path) else {
+        return Ok(()); // no lock file yet: a new P, or one that never ran
+    };
+    match lock.try_lock() {
+        Ok(()) => Ok(()), // released when `lock` drops, before P takes it
+        Err(std::fs::TryLockError::WouldBlock) => Err(in_use(root, while_running)),
+        Err(std::fs::TryLockError::Error(_)) => Ok(()), // P's own attempt will say why
+    }
+}
+
+/// What the keys of `enclave` are bound to when that is not the C it runs with: one line per
+/// other C, for a warning (a different C is most often a wrong flag, file or variable).
+fn keys_bound_elsewhere(enclave: &Enclave) -> Vec<String> {
+    let configured = enclave.policy().withdrawal_contract;
+    let mut elsewhere: std::collections::BTreeMap<Address, usize> = Default::default();
+    for pubkey in enclave.public_keys() {
+        if let Some(key) = enclave.key_attestation(&pubkey) {
+            let bound = Address::from_slice(&key.withdrawal_credentials[12..]);
+            if Some(bound) != configured {
+                *elsewhere.entry(bound).or_default() += 1;
+            }
+        }
+    }
+    let running = match configured {
+        Some(c) => format!("this P runs with --withdrawal-contract {c}"),
+        None => "this P runs without --withdrawal-contract".to_owned(),
+    };
+    elsewhere
+        .into_iter()
+        .map(|(c, n)| {
+            format!(
+                "{n} key(s) in this data directory are bound to C {c} (their withdrawal \
+                 credentials and attestation), but {running}: those keys still sign, but no \
+                 deposit for them can be signed here, and keys generated now are bound to \
+                 another C than theirs; check --withdrawal-contract (flag, LSV_WITHDRAWAL_CONTRACT \
+                 or config file)"
+            )
+        })
+        .collect()
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
+    let result = config::matches(Cli::command())
+        .and_then(|m| Cli::from_arg_matches(&m).map_err(|e| -> CliError { e.exit() }))
+        .and_then(|cli| {
+            let default_level = match cli.command {
+                Command::Signer(_) => "info",
+                _ => "warn",
+            };
+            logging::init(
+                cli.global.log_level.as_deref(),
+                default_level,
+                cli.global.log_format,
+                cli.global.log_file.as_deref(),
+            )?;
+            run(cli)
+        });
+    match result {
+        Ok(()) | Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
+        Err(CliError::Failed(e)) => {
+            output::note(&format!("error: {e}"));
             ExitCode::FAILURE
         }
     }
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Failed(format!("tokio runtime: {e}")))
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Signer(args) => run_signer(args),
+        Command::Signer(args) => signer::run(args),
         Command::Keys {
             command:
                 KeysCommand::Generate {
-                    p,
+                    data,
+                    policy,
+                    init,
                     owner,
                     count,
                     out,
                     attestation_out,
                 },
-        } => {
-            let enclave = open_enclave(&p)?;
-            let keys = runtime()
-                .block_on(enclave.generate_keys(owner, count))
-                .map_err(|e| e.to_string())?;
-            let deposits: Vec<_> = keys.iter().map(|k| &k.deposit_data).collect();
-            let json = serde_json::to_string_pretty(&deposits).expect("deposit data serializes");
-            std::fs::write(&out, json).map_err(|e| format!("{}: {e}", out.display()))?;
-            let attestation_out =
-                attestation_out.unwrap_or_else(|| out.with_file_name("attestation.json"));
-            let evidence: Vec<_> = keys.iter().map(|k| &k.attestation).collect();
-            let json = serde_json::to_string_pretty(&evidence).expect("evidence serializes");
-            std::fs::write(&attestation_out, json)
-                .map_err(|e| format!("{}: {e}", attestation_out.display()))?;
-            for k in &keys {
-                println!("{}", k.pubkey);
-            }
-            eprintln!("wrote {} deposit(s) to {}", keys.len(), out.display());
-            for k in &keys {
-                eprintln!(
-                    "attestation ({}) of {}: binding {}, evidence {}",
-                    k.attestation.backend(),
-                    k.pubkey,
-                    k.attestation.binding(),
-                    alloy_primitives::hex::encode_prefixed(k.attestation.evidence_bytes()),
-                );
-            }
-            eprintln!(
-                "wrote {} attestation(s) to {}",
-                keys.len(),
-                attestation_out.display()
-            );
-            if !enclave.is_hardware_backed() {
-                eprintln!("note: dev backend; keys are sealed in software and attested by a software key, not hardware-backed");
-            }
-            Ok(())
-        }
-        Command::Attestation { p } => {
-            let info = open_enclave(&p)?.attestation_info();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&info).expect("attestation info serializes")
-            );
-            Ok(())
+        } => generate_keys(data, policy, init, owner, count, out, attestation_out),
+        Command::Attestation { data, policy, init } => {
+            let policy = policy_from(load_network(&data.network)?, &policy)?;
+            let usage = datadir::Use::Create { init: init.init };
+            let info = open_p(&data, policy, usage, USE_ATTESTATION_ROUTE)?.attestation_info();
+            output::json(&info)
         }
         Command::Keys {
-            command: KeysCommand::List { p },
+            command: KeysCommand::List { data },
         } => {
-            for pk in open_enclave(&p)?.public_keys() {
-                println!("{pk}");
-            }
-            Ok(())
+            let policy = Policy::new(load_network(&data.network)?, None);
+            let p = open_p(&data, policy, datadir::Use::Existing, USE_KEYS_ROUTE)?;
+            output::stdout(|w| {
+                for pk in p.public_keys() {
+                    writeln!(w, "{pk}")?;
+                }
+                Ok(())
+            })
         }
         Command::Keys {
-            command: KeysCommand::Attestation { p, pubkey },
+            command: KeysCommand::Attestation { data, pubkey },
         } => {
-            let key = open_enclave(&p)?
+            let policy = Policy::new(load_network(&data.network)?, None);
+            let p = open_p(
+                &data,
+                policy,
+                datadir::Use::Existing,
+                USE_KEY_ATTESTATION_ROUTE,
+            )?;
+            let key = p
                 .key_attestation(&pubkey)
-                .ok_or_else(|| format!("no key {pubkey} in {}", p.data_dir.display()))?;
+                .ok_or_else(|| format!("no key {pubkey} in this data directory"))?;
             if let Some(message) = key.message {
-                eprintln!("note: {message}");
+                output::note(&format!("note: {message}"));
             }
-            let json = serde_json::to_string_pretty(&key).expect("key attestation serializes");
-            println!("{json}");
-            Ok(())
+            output::json(&key)
         }
         Command::Slashing { command } => run_slashing(command),
         Command::Prove { command } => prove::run(command),
@@ -333,104 +516,246 @@ fn run(cli: Cli) -> Result<(), String> {
         } => bench::signer(args),
         Command::Bench {
             command: BenchCommand::Gas,
-        } => {
-            println!("{}", lsv_contracts::vault_gas::measure());
-            Ok(())
-        }
+        } => output::line(&lsv_contracts::vault_gas::measure().to_string()),
     }
 }
 
-fn run_slashing(command: SlashingCommand) -> Result<(), String> {
-    let rt = runtime();
+fn generate_keys(
+    data: DataArgs,
+    policy: PolicyArgs,
+    init: InitArg,
+    owner: Address,
+    count: usize,
+    out: PathBuf,
+    attestation_out: Option<PathBuf>,
+) -> Result<(), CliError> {
+    // Everything that can be refused is refused before anything is created or generated.
+    let policy = policy_from(load_network(&data.network)?, &policy)?;
+    if policy.withdrawal_contract.is_none() {
+        return Err(
+            "keys generate needs --withdrawal-contract: C, the contract every deposit \
+                    sends its withdrawals to (P signs no deposit without it)"
+                .into(),
+        );
+    }
+    lsv_enclave::check_key_request(&policy, owner, count).map_err(|e| e.to_string())?;
+    let attestation_out = attestation_out.unwrap_or_else(|| out.with_file_name("attestation.json"));
+    if attestation_out == out {
+        return Err("--out and --attestation-out name the same file".into());
+    }
+    let (root, is_default) = data_dir_of(&data, &policy.network)?;
+    datadir::check(&root, is_default, datadir::Use::Create { init: init.init })?;
+    const OLDER: &str = "it may hold what keys generated before need; move it away or choose \
+                         another file: lsv never overwrites it";
+    let deposit_file = OutputFile::create(&out, Existing::Refuse(OLDER))?;
+    let evidence_file = OutputFile::create(&attestation_out, Existing::Refuse(OLDER))?;
+    let enclave = open_checked(&data, &root, policy, USE_GENERATE_ROUTE)?;
+    for warning in keys_bound_elsewhere(&enclave) {
+        output::note(&format!("warning: {warning}"));
+    }
+    let keys = runtime()?
+        .block_on(enclave.generate_keys(owner, count))
+        .map_err(|e| e.to_string())?;
+    let deposits: Vec<_> = keys.iter().map(|k| &k.deposit_data).collect();
+    deposit_file.commit_json(&deposits)?;
+    let evidence: Vec<_> = keys.iter().map(|k| &k.attestation).collect();
+    let evidence_path = evidence_file.path().to_owned();
+    evidence_file.commit_json(&evidence)?;
+    output::stdout(|w| {
+        for k in &keys {
+            writeln!(w, "{}", k.pubkey)?;
+        }
+        Ok(())
+    })?;
+    output::note(&format!(
+        "wrote {} deposit(s) to {} for owner {owner} (bound in each key's attestation; it can \
+         never be changed)",
+        keys.len(),
+        out.display()
+    ));
+    for k in &keys {
+        output::note(&format!(
+            "attestation ({}) of {}: binding {}, evidence {}",
+            k.attestation.backend(),
+            k.pubkey,
+            k.attestation.binding(),
+            alloy_primitives::hex::encode_prefixed(k.attestation.evidence_bytes()),
+        ));
+    }
+    output::note(&format!(
+        "wrote {} attestation(s) to {}",
+        keys.len(),
+        evidence_path.display()
+    ));
+    if !enclave.is_hardware_backed() {
+        output::note("note: dev backend; keys are sealed in software and attested by a software key, not hardware-backed");
+    }
+    Ok(())
+}
+
+fn run_slashing(command: SlashingCommand) -> Result<(), CliError> {
     match command {
-        SlashingCommand::Export { p, format, out } => {
-            let enclave = open_enclave(&p)?;
+        SlashingCommand::Export { data, format, out } => {
+            let out = out
+                .map(|p| OutputFile::create(&p, Existing::Replace))
+                .transpose()?;
+            let policy = Policy::new(load_network(&data.network)?, None);
+            let p = open_p(&data, policy, datadir::Use::Existing, STOP_THE_SIGNER)?;
             let format = match format {
                 Format::Minimal => InterchangeFormat::Minimal,
                 Format::Complete => InterchangeFormat::Complete,
             };
-            let interchange = rt.block_on(enclave.export_interchange(format))?;
-            let json = serde_json::to_string_pretty(&interchange).expect("interchange serializes");
+            let interchange = runtime()?.block_on(p.export_interchange(format))?;
             match out {
-                Some(path) => {
-                    std::fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))
-                }
-                None => {
-                    println!("{json}");
-                    Ok(())
-                }
+                Some(file) => file.commit_json(&interchange),
+                None => output::json(&interchange),
             }
         }
-        SlashingCommand::Import { p, file } => {
-            let enclave = open_enclave(&p)?;
+        SlashingCommand::Import { data, json, file } => {
+            let policy = Policy::new(load_network(&data.network)?, None);
+            let (root, is_default) = data_dir_of(&data, &policy.network)?;
+            datadir::check(&root, is_default, datadir::Use::Existing)?;
+            // Read and parse the file before opening P: a wrong file changes nothing.
             let text =
                 std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let interchange: Interchange = serde_json::from_str(&text)
                 .map_err(|e| format!("{}: not an EIP-3076 interchange: {e}", file.display()))?;
-            let summary = rt.block_on(enclave.import_interchange(interchange))?;
-            println!("{summary:?}");
-            Ok(())
+            let p = open_checked(&data, &root, policy, STOP_THE_SIGNER)?;
+            let s = runtime()?.block_on(p.import_interchange(interchange))?;
+            if json {
+                output::json(&serde_json::json!({
+                    "entries": s.entries,
+                    "newly_registered": s.newly_registered,
+                    "watermarks_changed": s.watermarks_changed,
+                    "history_rows_added": s.history_rows_added,
+                }))
+            } else {
+                output::line(&format!(
+                    "imported {} interchange entr{} from {}: {} key(s) newly registered, {} \
+                     key(s) with raised watermarks, {} history record(s) added",
+                    s.entries,
+                    if s.entries == 1 { "y" } else { "ies" },
+                    file.display(),
+                    s.newly_registered,
+                    s.watermarks_changed,
+                    s.history_rows_added
+                ))
+            }
         }
-        SlashingCommand::Prune { p } => {
-            let enclave = open_enclave(&p)?;
-            let summary = rt.block_on(enclave.prune())?;
-            println!("{summary:?}");
-            Ok(())
+        SlashingCommand::Prune { data, json } => {
+            let policy = Policy::new(load_network(&data.network)?, None);
+            let p = open_p(&data, policy, datadir::Use::Existing, STOP_THE_SIGNER)?;
+            let s = runtime()?.block_on(p.prune())?;
+            if json {
+                output::json(&serde_json::json!({
+                    "blocks_deleted": s.blocks_deleted,
+                    "attestations_deleted": s.attestations_deleted,
+                }))
+            } else {
+                output::line(&format!(
+                    "pruned {} block record(s) and {} attestation record(s) below the \
+                     watermarks (decisions read only the watermarks)",
+                    s.blocks_deleted, s.attestations_deleted
+                ))
+            }
         }
     }
 }
 
-fn run_signer(args: SignerArgs) -> Result<(), String> {
-    let enclave = open_enclave(&args.p)?;
-    let network = &enclave.policy().network;
-    tracing::info!(
-        network = %network.name,
-        keys = enclave.public_keys().len(),
-        backend = enclave.sealing_backend(),
-        data_dir = %args.p.data_dir.display(),
-        "program P started"
-    );
-    if !enclave.is_hardware_backed() {
-        tracing::warn!("dev backend: keys are sealed in software with a password in the data directory; not hardware-backed");
-    }
-    let attestation = enclave.attestation_info();
-    tracing::info!(
-        backend = %attestation.backend,
-        hardware_backed = attestation.hardware_backed,
-        attester = ?attestation.attester,
-        policy_hash = %attestation.policy_hash,
-        "attestation ready (GET /eth/v1/lsv/attestation)"
-    );
-    if !args.listen.ip().is_loopback() {
-        tracing::warn!(listen = %args.listen, "listening beyond loopback: the signing API has no authentication");
-    }
-    let rt = lsv_signer::runtime(&enclave).map_err(|e| format!("tokio runtime: {e}"))?;
-    rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-        tracing::info!(listen = %listener.local_addr().map_err(|e| e.to_string())?, "remote-signing API ready");
-        let state = AppState::new(enclave);
-        lsv_signer::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())
-    })
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
+    /// Every argument of every command has a description, and every flag an environment
+    /// variable, unique to it unless the flag is one of the shared ones.
+    #[test]
+    fn every_argument_is_described_and_every_flag_has_its_variable() {
+        let cmd = config::decorate(Cli::command(), None);
+        let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+        fn walk(
+            cmd: &clap::Command,
+            path: &mut Vec<String>,
+            seen: &mut std::collections::BTreeMap<String, String>,
+        ) {
+            for a in cmd.get_arguments() {
+                let id = a.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                let at = format!("{} {id}", path.join(" "));
+                assert!(
+                    a.get_help()
+                        .is_some_and(|h| !h.to_string().trim().is_empty()),
+                    "`lsv {at}` has no description"
+                );
+                if let Some(long) = a.get_long() {
+                    let env = a
+                        .get_env()
+                        .unwrap_or_else(|| panic!("`lsv {at}` has no environment variable"))
+                        .to_string_lossy()
+                        .into_owned();
+                    assert!(env.starts_with("LSV_"), "{env}");
+                    if let Some(other) = seen.insert(env.clone(), long.to_owned()) {
+                        assert_eq!(other, long, "{env} is two flags");
+                        assert!(config::SHARED.contains(&long), "{env} is shared by {at}");
+                    }
+                }
+            }
+            for s in cmd.get_subcommands() {
+                assert!(
+                    s.get_about().is_some(),
+                    "`lsv {}` has no description",
+                    s.get_name()
+                );
+                path.push(s.get_name().to_owned());
+                walk(s, path, seen);
+                path.pop();
+            }
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+        walk(&cmd, &mut Vec::new(), &mut seen);
+        assert_eq!(seen["LSV_DATA_DIR"], "data-dir");
+        assert_eq!(seen["LSV_KEYS_GENERATE_OUT"], "out");
+        assert_eq!(seen["LSV_SLASHING_EXPORT_OUT"], "out");
     }
-    tracing::info!("shutting down");
+
+    /// Flags that do nothing for a command are not offered to it: reading keys or the
+    /// slashing record takes no policy and no listen address.
+    #[test]
+    fn commands_offer_only_the_flags_they_use() {
+        let cmd = Cli::command();
+        let flags = |path: &[&str]| -> Vec<String> {
+            let mut c = &cmd;
+            for p in path {
+                c = c.find_subcommand(p).unwrap();
+            }
+            c.get_arguments()
+                .filter_map(|a| a.get_long().map(str::to_owned))
+                .collect()
+        };
+        for path in [
+            &["keys", "list"][..],
+            &["keys", "attestation"],
+            &["slashing", "export"],
+            &["slashing", "import"],
+            &["slashing", "prune"],
+        ] {
+            let f = flags(path);
+            for signer_only in [
+                "withdrawal-contract",
+                "max-skew-slots",
+                "listen",
+                "metrics-listen",
+                "init",
+            ] {
+                assert!(
+                    !f.iter().any(|x| x == signer_only),
+                    "{path:?} has --{signer_only}"
+                );
+            }
+        }
+        let generate = flags(&["keys", "generate"]);
+        assert!(generate.iter().any(|x| x == "withdrawal-contract"));
+        assert!(!generate.iter().any(|x| x == "listen"));
+        assert!(flags(&["signer"]).iter().any(|x| x == "metrics-listen"));
+    }
 }

@@ -62,6 +62,8 @@ pub struct ValidatorArgs {
     /// The validator index.
     #[arg(long)]
     index: u64,
+    /// Which parts of the validator to prove: the vault call decides (join and markToProof need
+    /// the balance, eject on inactivity the score, the others the registry entry only).
     #[arg(long, value_enum, default_value_t = Parts::All)]
     parts: Parts,
     /// Instead of --beacon-url: the anchor block's post-state, SSZ
@@ -116,16 +118,12 @@ pub struct WithdrawalArgs {
     child_block: Option<PathBuf>,
 }
 
-pub fn run(command: ProveCommand) -> Result<(), String> {
+pub fn run(command: ProveCommand) -> Result<(), crate::output::CliError> {
     let out = match command {
         ProveCommand::Validator(args) => validator(args)?,
         ProveCommand::Withdrawal(args) => withdrawal(args)?,
     };
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
-    );
-    Ok(())
+    crate::output::json(&out)
 }
 
 fn chain_and_client(node: &NodeArgs) -> Result<(Network, Chain, Option<BeaconClient>), String> {
@@ -158,6 +156,7 @@ fn validator(args: ValidatorArgs) -> Result<Value, String> {
     let (proof, time) = match (client, &args.state, &args.header) {
         (Some(client), _, _) => {
             let out = crate::runtime()
+                .map_err(|_| "tokio runtime".to_owned())?
                 .block_on(prove::prove_validator(
                     &client, &chain, args.block, args.index, parts,
                 ))
@@ -187,6 +186,7 @@ fn withdrawal(args: WithdrawalArgs) -> Result<Value, String> {
     let (proof, time) = match (client, args.block, &args.anchor_state) {
         (Some(client), Some(block), _) => {
             let AnchoredProof { proof, time } = crate::runtime()
+                .map_err(|_| "tokio runtime".to_owned())?
                 .block_on(prove::prove_withdrawal(
                     &client,
                     &chain,
@@ -236,7 +236,7 @@ fn withdrawal(args: WithdrawalArgs) -> Result<Value, String> {
 
 fn output<P>(proof: &BuiltProof<P>, time: Option<Eip4788Time>, proves: Value) -> Value {
     if time.is_none() {
-        eprintln!("note: no --child-block, so no timestamp: the vault call needs the timestamp of the first block after the anchor");
+        crate::output::note("note: no --child-block, so no timestamp: the vault call needs the timestamp of the first block after the anchor");
     }
     json!({
         "timestamp": time.map(|t| t.timestamp),

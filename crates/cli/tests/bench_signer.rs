@@ -25,10 +25,14 @@ fn bench_signer_reports_every_figure() {
     let out = Command::new(LSV)
         .args(["bench", "signer", "--keys", "8", "--clients", "4"])
         .args(["--seconds", "0.3"])
-        .env("RUST_LOG", "warn")
+        .env_remove("RUST_LOG")
+        .env_remove("LSV_LOG_LEVEL")
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
+    // The report alone: no log line per generated key (or any INFO line) before it.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("INFO"), "{stderr}");
     let report = String::from_utf8(out.stdout).unwrap();
     for label in [
         "thread(s):",

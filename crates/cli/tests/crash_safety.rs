@@ -29,6 +29,7 @@ fn start_signer(dir: &std::path::Path, port: u16) -> Child {
         .args(["signer", "--data-dir"])
         .arg(dir)
         .args([
+            "--init",
             "--listen",
             &format!("127.0.0.1:{port}"),
             "--withdrawal-contract",
@@ -130,6 +131,7 @@ fn sigkill_under_load_never_loses_a_returned_signature() {
         .args([
             "keys",
             "generate",
+            "--init",
             "--count",
             "4",
             "--owner",

@@ -13,7 +13,6 @@ fn lsv(dir: &std::path::Path, args: &[&str]) -> Output {
         .args(args)
         .arg("--data-dir")
         .arg(dir)
-        .args(["--withdrawal-contract", CONTRACT])
         .env("RUST_LOG", "warn")
         .output()
         .unwrap()
@@ -28,6 +27,9 @@ fn keys_attestation_prints_the_evidence_recorded_at_generation() {
         &[
             "keys",
             "generate",
+            "--init",
+            "--withdrawal-contract",
+            CONTRACT,
             "--owner",
             OWNER,
             "--count",

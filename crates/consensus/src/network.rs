@@ -189,6 +189,38 @@ impl Network {
         }
     }
 
+    /// The public network whose genesis validators root is `root`, if it is one of the
+    /// well-known ones (mainnet, the Sepolia, Holesky and Hoodi testnets, Gnosis), to name it in
+    /// messages. P signs only for its pinned network; this only says where a request came from.
+    pub fn known_name_of(root: B256) -> Option<&'static str> {
+        const KNOWN: [(&str, &str); 5] = [
+            (
+                "mainnet",
+                "4b363db94e286120d76eb905340fdd4e54bfe9f06bf33ff6cf5ad27f511bfe95",
+            ),
+            (
+                "sepolia",
+                "d8ea171f3c94aea21ebc42a1ed61052acf3f9209c00e4efbaaddac09ed9b8078",
+            ),
+            (
+                "holesky",
+                "9143aa7c615a7f7115e2b6aac319c03529df8242ae705fba9df39b79c59fa8b1",
+            ),
+            (
+                "hoodi",
+                "212f13fc4df078b6cb7db228f1c8307566dcecf900867401a92023d7ba99cb5f",
+            ),
+            (
+                "gnosis",
+                "f5dcb5564e829aab27264b9becd5dfaa017085611224cb3036f573368dbb9d47",
+            ),
+        ];
+        KNOWN
+            .into_iter()
+            .find(|(_, r)| hex32(r) == root)
+            .map(|(name, _)| name)
+    }
+
     /// A built-in network by name.
     pub fn by_name(name: &str) -> Result<Self, NetworkError> {
         match name {

@@ -58,6 +58,9 @@ pub enum SignError {
     Slashable(NotSafe),
     #[error("refused by policy: {0}")]
     Policy(#[from] PolicyViolation),
+    /// A key-generation request P refuses before generating anything.
+    #[error(transparent)]
+    KeyRequest(#[from] KeyRequestError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -129,6 +132,54 @@ pub struct Enclave {
 
 /// Keys per `generate_keys` call; each costs a KDF run and a durable write.
 pub const MAX_KEYS_PER_CALL: usize = 64;
+
+/// Why P refuses a key-generation request, before it generates anything.
+///
+/// The owner is bound in each key's attestation, which P produces once, at generation, and
+/// never again: it is the address C mints the key's 31 sETH and its position to when the
+/// validator joins, and it can never be changed. So an owner that C can never pay is refused
+/// here rather than discovered after 32 ETH are deposited.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum KeyRequestError {
+    #[error("count must be between 1 and {MAX_KEYS_PER_CALL} keys per request, not {0}")]
+    Count(usize),
+    #[error(
+        "owner {0} is the zero address: C refuses to join a validator for it (InvalidOwner) and \
+         can never mint its 31 sETH or its position to it, so these validators could never join \
+         C, and their 32 ETH, once deposited, would come back to C only as an unattributed \
+         withdrawal (a donation); the owner is bound in each key's attestation and can never be \
+         changed"
+    )]
+    ZeroOwner(Address),
+    #[error(
+        "owner {0} is C itself (the withdrawal contract): C would mint the 31 sETH and the \
+         position to itself, where no one can ever move them or claim what the position is \
+         owed, so nothing these validators earn or return could ever reach an owner; the owner \
+         is bound in each key's attestation and can never be changed"
+    )]
+    OwnerIsWithdrawalContract(Address),
+}
+
+/// Checks a key-generation request against `policy` without generating anything: `count`
+/// within 1..=[`MAX_KEYS_PER_CALL`], and an owner that C can pay (not the zero address, not C
+/// itself). [`Enclave::generate_keys`] runs it first; a caller that must not create anything
+/// for a request that will be refused (the command line) runs it before opening P.
+pub fn check_key_request(
+    policy: &Policy,
+    owner: Address,
+    count: usize,
+) -> Result<(), KeyRequestError> {
+    if count == 0 || count > MAX_KEYS_PER_CALL {
+        return Err(KeyRequestError::Count(count));
+    }
+    if owner == Address::ZERO {
+        return Err(KeyRequestError::ZeroOwner(owner));
+    }
+    if policy.withdrawal_contract == Some(owner) {
+        return Err(KeyRequestError::OwnerIsWithdrawalContract(owner));
+    }
+    Ok(())
+}
 
 impl Enclave {
     /// Opens P on `data_dir`: unseals the keys, opens the slashing database (created on first
@@ -305,16 +356,17 @@ impl Enclave {
     /// Generates `count` keys bound to `owner`, each with signed deposit data for 32 ETH to C
     /// and evidence of its generation. This is the only place P attests: an existing key is
     /// never attested again, so its evidence names the owner given here and no other.
+    ///
+    /// `owner` is the address that receives the 31 sETH and the position when the validator
+    /// joins C; it is bound in the attestation and can never be changed. An owner C can never
+    /// pay (the zero address, C itself) and a `count` outside 1..=[`MAX_KEYS_PER_CALL`] are
+    /// refused ([`SignError::KeyRequest`], [`check_key_request`]) before anything is generated.
     pub async fn generate_keys(
         &self,
         owner: Address,
         count: usize,
     ) -> Result<Vec<GeneratedKey>, SignError> {
-        if count == 0 || count > MAX_KEYS_PER_CALL {
-            return Err(SignError::BadRequest(RequestError::Malformed(format!(
-                "count must be between 1 and {MAX_KEYS_PER_CALL}"
-            ))));
-        }
+        check_key_request(&self.policy, owner, count)?;
         let withdrawal_credentials = self.policy.withdrawal_credentials()?;
         let mut out = Vec::with_capacity(count);
         for _ in 0..count {

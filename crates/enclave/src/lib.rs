@@ -18,8 +18,8 @@ pub mod vault;
 
 pub use attestation::{AttestationConfig, AttestationInfo};
 pub use enclave::{
-    DataDir, Enclave, GeneratedKey, KeyAttestation, SignError, Signed, StartError,
-    MAX_KEYS_PER_CALL, NO_EVIDENCE_RECORDED,
+    check_key_request, DataDir, Enclave, GeneratedKey, KeyAttestation, KeyRequestError, SignError,
+    Signed, StartError, MAX_KEYS_PER_CALL, NO_EVIDENCE_RECORDED,
 };
 pub use policy::{Clock, Policy, PolicyViolation, SystemClock};
 pub use sealer::{DevSealer, GramineSealer, Sealer};

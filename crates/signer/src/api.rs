@@ -5,6 +5,7 @@ use alloy_primitives::Address;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
@@ -14,8 +15,9 @@ use lsv_enclave::{Enclave, SignError};
 use serde::Deserialize;
 use serde_json::json;
 use std::future::Future;
+use std::future::IntoFuture;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tracing::Instrument;
 
@@ -52,7 +54,56 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/eth/v1/lsv/attestation", get(attestation))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::map_response(json_errors))
         .with_state(state)
+}
+
+/// The metrics alone (`GET /metrics`), for `--metrics-listen`: a Prometheus scraper reaches
+/// them on their own address without reaching the signing API.
+pub fn metrics_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route: only /metrics here") })
+        .layer(middleware::map_response(json_errors))
+        .with_state(state)
+}
+
+/// Every error answer as the JSON the README promises (`{"code", "message"}`), including those
+/// axum makes before a handler runs: 413 for a body over [`MAX_BODY_BYTES`] (text by default),
+/// 405 for a route that exists under another method (empty by default; the `Allow` header
+/// stays).
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let message = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("request body over the {MAX_BODY_BYTES}-byte limit")
+        }
+        StatusCode::METHOD_NOT_ALLOWED => {
+            "method not allowed on this route (its Allow header lists the ones it takes)".to_owned()
+        }
+        _ if !text.is_empty() => text,
+        _ => status.canonical_reason().unwrap_or("error").to_lowercase(),
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let body = json!({ "code": status.as_u16(), "message": message }).to_string();
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 /// The runtime to serve P on: one worker per core, and each worker tells P's slashing-protection
@@ -66,10 +117,35 @@ pub fn runtime(enclave: &Enclave) -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-/// Serves the API on `listener` until `shutdown` resolves.
+/// How long a stop waits for open connections to finish their requests. A connection that
+/// sent half a request (a client that hung, or vanished without closing) would otherwise hold
+/// the stop forever: axum's graceful shutdown waits for every connection, and nothing times out
+/// a request's head or body. Every answer P gives takes milliseconds, key generation seconds;
+/// a signature whose record is durable is safe to drop unsent.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Serves the API on `listener` until `shutdown` resolves; then waits up to
+/// [`SHUTDOWN_GRACE`] for requests in flight, and returns.
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_router(listener, router(state), shutdown).await
+}
+
+/// Serves [`metrics_router`] on `listener`, as [`serve`] does the API.
+pub async fn serve_metrics(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_router(listener, metrics_router(state), shutdown).await
+}
+
+async fn serve_router(
+    listener: TcpListener,
+    router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     // Request/response on small bodies: send each answer at once rather than let Nagle's
@@ -79,9 +155,30 @@ pub async fn serve(
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stopping.send(());
+        })
+        .into_future();
+    let grace = async move {
+        match stopped.await {
+            Ok(()) => tokio::time::sleep(SHUTDOWN_GRACE).await,
+            // The server ended on its own: the other branch has its result.
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        result = server => result,
+        () = grace => {
+            tracing::warn!(
+                grace_seconds = SHUTDOWN_GRACE.as_secs(),
+                "connections still open after the stop's grace period; closing them"
+            );
+            Ok(())
+        }
+    }
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -183,16 +280,23 @@ async fn sign_inner(
         Err(e) => {
             let (status, outcome) = match &e {
                 SignError::UnknownKey(_) => (StatusCode::NOT_FOUND, Outcome::UnknownKey),
-                SignError::BadRequest(_) => (StatusCode::BAD_REQUEST, Outcome::BadRequest),
+                SignError::BadRequest(_) | SignError::KeyRequest(_) => {
+                    (StatusCode::BAD_REQUEST, Outcome::BadRequest)
+                }
                 SignError::Slashable(_) => {
                     (StatusCode::PRECONDITION_FAILED, Outcome::RefusedSlashing)
                 }
                 SignError::Policy(_) => (StatusCode::PRECONDITION_FAILED, Outcome::RefusedPolicy),
                 SignError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, Outcome::Error),
             };
+            // One line per refusal: the slashing-protection database already logs each of
+            // its refusals (WARN, with the key, the slot or epochs and the reason).
             match outcome {
-                Outcome::Error => tracing::error!(error = %e, "signing failed"),
-                _ => tracing::info!(reason = %e, "refused"),
+                Outcome::Error => {
+                    tracing::error!(%pubkey, r#type = type_name, error = %e, "signing failed")
+                }
+                Outcome::RefusedSlashing => {}
+                _ => tracing::info!(%pubkey, r#type = type_name, reason = %e, "refused"),
             }
             (type_name, outcome, error(status, e.to_string()))
         }
@@ -312,6 +416,8 @@ async fn generate_keys(State(state): State<Arc<AppState>>, body: Bytes) -> Respo
             Json(body).into_response()
         }
         Err(SignError::BadRequest(RequestError::Malformed(m))) => error(StatusCode::BAD_REQUEST, m),
+        // A count out of range, or an owner C can never pay: refused before anything is made.
+        Err(SignError::KeyRequest(e)) => error(StatusCode::BAD_REQUEST, e.to_string()),
         Err(SignError::Policy(p)) => error(StatusCode::PRECONDITION_FAILED, p.to_string()),
         Err(e) => {
             tracing::error!(error = %e, "key generation failed");

@@ -4,17 +4,29 @@
 //!
 //! | route | answer |
 //! |---|---|
-//! | `POST /api/v1/eth2/sign/{pubkey}` | 200 signature (JSON or text/plain per `Accept`), 400 malformed, 404 unknown key, 412 refused by slashing protection or policy |
+//! | `POST /api/v1/eth2/sign/{pubkey}` | 200 signature (JSON or text/plain per `Accept`), 400 malformed or another network, 404 unknown key, 412 refused by slashing protection or policy, 413 body over [`MAX_BODY_BYTES`] |
 //! | `GET /api/v1/eth2/publicKeys` | the keys P holds |
 //! | `GET /upcheck`, `GET /healthcheck` | liveness, Web3Signer-shaped health |
-//! | `GET /metrics` | Prometheus text |
-//! | `POST /eth/v1/lsv/keys` | `{"owner", "count"}`: generate keys inside P, with deposit data and evidence |
+//! | `GET /metrics` | Prometheus text (also alone on its own port: [`serve_metrics`]) |
+//! | `POST /eth/v1/lsv/keys` | `{"owner", "count"}`: generate keys inside P, with deposit data and evidence; 400 for a count outside 1–64 or an owner C can never pay (the zero address, C itself) |
 //! | `GET /eth/v1/lsv/keys/{pubkey}/attestation` | the evidence recorded with that key at its generation (`null` with a `message` for keys made before P recorded it); 404 unknown key |
 //! | `GET /eth/v1/lsv/attestation` | what a verifier's deployer needs from this P |
+//!
+//! Every error, those axum makes before a handler runs included (404, 405, 413), is JSON:
+//! `{"code", "message"}`.
+//!
+//! The owner of `POST /eth/v1/lsv/keys` is the address that receives each validator's 31 sETH
+//! and its position when it joins C; P binds it in the key's attestation, once, and it can never
+//! be changed ([`lsv_enclave::Enclave::generate_keys`]).
+//!
+//! [`serve`] stops within [`SHUTDOWN_GRACE`] of its shutdown signal, whatever the connections
+//! do.
 //!
 //! This crate only translates: every decision is [`lsv_enclave::Enclave`]'s.
 
 mod api;
 pub mod metrics;
 
-pub use api::{router, runtime, serve, AppState, MAX_BODY_BYTES};
+pub use api::{
+    metrics_router, router, runtime, serve, serve_metrics, AppState, MAX_BODY_BYTES, SHUTDOWN_GRACE,
+};

@@ -254,8 +254,24 @@ async fn bad_input_gets_a_clear_4xx_and_writes_nothing() {
         let msg = r.json()["message"].as_str().unwrap_or("").to_owned();
         assert!(!msg.is_empty(), "{what}: error has a message");
     }
+    // Refused before a handler runs, and still the README's JSON errors.
     let huge = "x".repeat(lsv_signer::MAX_BODY_BYTES + 1);
-    assert_eq!(s.send("POST", &path, None, huge).await.status, 413);
+    let r = s.send("POST", &path, None, huge).await;
+    assert_eq!(r.status, 413);
+    assert_eq!(r.content_type, "application/json", "{}", r.body);
+    assert_eq!(r.json()["code"], 413);
+    assert!(r.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("2097152-byte limit"));
+    let r = s.get(&path).await;
+    assert_eq!(r.status, 405);
+    assert_eq!(r.content_type, "application/json", "{}", r.body);
+    assert_eq!(r.json()["code"], 405);
+    assert!(r.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("method not allowed"));
     assert_eq!(
         s.send("POST", "/api/v1/eth2/sign/0xzz", None, good.to_string())
             .await
@@ -380,4 +396,75 @@ async fn key_generation_rejects_bad_requests() {
         .as_array()
         .unwrap()
         .is_empty());
+}
+
+/// An owner C can never pay is refused with 400 and the reason, before any key is made: the zero
+/// address (C refuses to join for it) and C itself (the sETH and position would be stuck in C).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_generation_refuses_an_owner_c_can_never_pay() {
+    let s = start().await;
+    for (owner, why) in [
+        (lsv_consensus::Address::ZERO, "is the zero address"),
+        (CONTRACT, "is C itself"),
+    ] {
+        let body = json!({"owner": owner, "count": 1}).to_string();
+        let r = s.send("POST", "/eth/v1/lsv/keys", None, body).await;
+        assert_eq!(r.status, 400, "{owner}: {}", r.body);
+        let v = r.json();
+        assert_eq!(v["code"], 400);
+        let message = v["message"].as_str().unwrap();
+        assert!(message.contains(why), "{message}");
+        assert!(message.contains("can never be changed"), "{message}");
+    }
+    let r = s
+        .send(
+            "POST",
+            "/eth/v1/lsv/keys",
+            None,
+            json!({"owner": OWNER, "count": 65}).to_string(),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("between 1 and 64"));
+    assert!(s
+        .get("/api/v1/eth2/publicKeys")
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert!(std::fs::read_dir(s.data_dir().join("keys"))
+        .unwrap()
+        .next()
+        .is_none());
+}
+
+/// A request for another chain is refused with 400 naming both networks, not only their roots.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_for_another_network_names_both_networks() {
+    let s = start().await;
+    let pk = s.generate(1).await[0];
+    let mut body = s.attestation(NOW_EPOCH - 2, NOW_EPOCH - 1, 1);
+    body["fork_info"]["genesis_validators_root"] = json!(Network::hoodi().genesis_validators_root);
+    let r = s.sign(&pk, &body).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let message = r.json()["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("for hoodi"), "{message}");
+    assert!(message.contains("pinned to mainnet"), "{message}");
+    body["fork_info"]["genesis_validators_root"] = json!(B256::repeat_byte(9));
+    let message = s.sign(&pk, &body).await.json()["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains("an unknown network"), "{message}");
+    // Nothing was signed: the right chain still signs at that target.
+    assert_eq!(
+        s.sign(&pk, &s.attestation(NOW_EPOCH - 2, NOW_EPOCH - 1, 1))
+            .await
+            .status,
+        200
+    );
 }

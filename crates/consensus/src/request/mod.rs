@@ -297,9 +297,12 @@ impl SignRequest {
             .as_ref()
             .ok_or(RequestError::MissingForkInfo(self.message.type_name()))?;
         if fork_info.genesis_validators_root != network.genesis_validators_root {
+            let theirs = fork_info.genesis_validators_root;
+            let from = Network::known_name_of(theirs).unwrap_or("an unknown network");
             return Err(RequestError::WrongForkInfo(format!(
-                "genesis_validators_root {} is not the pinned {} network's {}",
-                fork_info.genesis_validators_root, network.name, network.genesis_validators_root
+                "the request is for {from} (genesis_validators_root {theirs}), but this signer \
+                 is pinned to {} (genesis_validators_root {})",
+                network.name, network.genesis_validators_root
             )));
         }
 
