@@ -155,11 +155,17 @@ fn validator(args: ValidatorArgs) -> Result<Value, String> {
     };
     let (proof, time) = match (client, &args.state, &args.header) {
         (Some(client), _, _) => {
+            // The node's preset decides how its blocks and states decode (a minimal-preset
+            // devnet's differ from mainnet's); a node without /eth/v1/config/spec is mainnet.
             let out = crate::runtime()
                 .map_err(|_| "tokio runtime".to_owned())?
-                .block_on(prove::prove_validator(
-                    &client, &chain, args.block, args.index, parts,
-                ))
+                .block_on(async {
+                    let preset = prove::node_preset(&client).await?;
+                    prove::prove_validator_by_preset(
+                        &client, &chain, preset, args.block, args.index, parts,
+                    )
+                    .await
+                })
                 .map_err(|e| e.to_string())?;
             (out.proof, Some(out.time))
         }

@@ -2,9 +2,11 @@
 //!
 //! [`spec`] is the Electra and Fulu consensus state transition, written from the consensus specs
 //! and checked against the executable spec's own test vectors (`tests/spec_vectors.rs`,
-//! `testdata/consensus-spec-tests`).
+//! `testdata/consensus-spec-tests`). [`node`] runs the chain slot by slot into a [`store`], and
+//! [`api`] serves that store as the standard beacon API.
 
 pub mod anvil;
+pub mod api;
 pub mod execution;
 pub mod genesis;
 pub mod node;

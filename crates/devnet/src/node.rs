@@ -22,7 +22,7 @@ use lsv_consensus::containers::altair::{
     ContributionAndProof, SyncAggregate, SyncAggregatorSelectionData, SyncCommitteeContribution,
 };
 use lsv_consensus::containers::electra::{AggregateAndProof, Attestation, IndexedAttestation};
-use lsv_consensus::containers::{AttestationData, Checkpoint};
+use lsv_consensus::containers::{AttestationData, Checkpoint, SignedVoluntaryExit};
 use lsv_consensus::network::{compute_signing_root, domain};
 use lsv_consensus::{Epoch, PublicKeyBytes, SignatureBytes, Slot};
 use lsv_proofs::block::{AttesterSlashing, BeaconBlock, SignedBeaconBlock};
@@ -35,12 +35,12 @@ use std::sync::Arc;
 use tree_hash::TreeHash;
 
 /// `MAX_VOLUNTARY_EXITS` (phase0 preset, both presets).
-const MAX_VOLUNTARY_EXITS: usize = 16;
+pub(crate) const MAX_VOLUNTARY_EXITS: usize = 16;
 /// `TARGET_AGGREGATORS_PER_COMMITTEE` (phase0 validator.md).
-const TARGET_AGGREGATORS_PER_COMMITTEE: u64 = 16;
+pub(crate) const TARGET_AGGREGATORS_PER_COMMITTEE: u64 = 16;
 /// `SYNC_COMMITTEE_SUBNET_COUNT`, `TARGET_AGGREGATORS_PER_SYNC_SUBCOMMITTEE` (altair).
-const SYNC_COMMITTEE_SUBNET_COUNT: usize = 4;
-const TARGET_AGGREGATORS_PER_SYNC_SUBCOMMITTEE: u64 = 16;
+pub(crate) const SYNC_COMMITTEE_SUBNET_COUNT: usize = 4;
+pub(crate) const TARGET_AGGREGATORS_PER_SYNC_SUBCOMMITTEE: u64 = 16;
 
 /// Why a slot could not be run.
 #[derive(Debug, thiserror::Error)]
@@ -222,8 +222,9 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         body.attestations = VariableList::new(self.attestations_for(state)).expect("at most 8");
         let slashings: Vec<_> = self.attester_slashings.drain(..).take(1).collect();
         body.attester_slashings = VariableList::new(slashings).expect("at most 1");
-        let exits = self.store.write().take_voluntary_exits(MAX_VOLUNTARY_EXITS);
-        body.voluntary_exits = VariableList::new(exits).expect("at most MAX_VOLUNTARY_EXITS");
+        let pooled = self.store.write().take_voluntary_exits(MAX_VOLUNTARY_EXITS);
+        body.voluntary_exits =
+            VariableList::new(self.includable_exits(state, pooled)).expect("at most 16");
         body.sync_aggregate = match self.sync_aggregate.take() {
             Some((s, root, aggregate))
                 if s + 1 == slot
@@ -279,6 +280,31 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         // Import: the proposer's signature and every signature in the block, then the root.
         self.spec.apply_block(state, &signed, true, true)?;
         Ok((signed.message.tree_hash_root(), signed))
+    }
+
+    /// The pooled exits that still apply on `state`, each on top of the ones before it: an exit
+    /// checked against an earlier head may have gone stale (its validator slashed or exited
+    /// since), and a block carrying it would be invalid. Stale ones are dropped.
+    fn includable_exits(
+        &self,
+        state: &BeaconState<P>,
+        pooled: Vec<SignedVoluntaryExit>,
+    ) -> Vec<SignedVoluntaryExit> {
+        if pooled.is_empty() {
+            return pooled;
+        }
+        let mut after = state.clone();
+        pooled
+            .into_iter()
+            .filter(|exit| {
+                let mut next = after.clone();
+                let ok = self.spec.process_voluntary_exit(&mut next, exit).is_ok();
+                if ok {
+                    after = next;
+                }
+                ok
+            })
+            .collect()
     }
 
     /// The pool's aggregates a block at `state.slot` may include: per attestation data, the

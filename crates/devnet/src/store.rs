@@ -161,6 +161,12 @@ impl<P: SpecPreset> Store<P> {
             .expect("the genesis block is at slot 0")
     }
 
+    /// The first block after `slot`, if any.
+    pub fn next_block_after(&self, slot: u64) -> Option<&StoredBlock<P>> {
+        let after = slot.checked_add(1)?;
+        self.blocks.range(after..).next().map(|(_, b)| b)
+    }
+
     /// The state at `slot`, if still kept.
     pub fn state_at(&self, slot: u64) -> Option<(B256, Arc<BeaconState<P>>)> {
         self.states.get(&slot).cloned()
@@ -184,10 +190,25 @@ impl<P: SpecPreset> Store<P> {
     }
 
     /// Adds a signed voluntary exit to the pool (the caller has checked it against the head).
-    pub fn submit_voluntary_exit(&mut self, exit: SignedVoluntaryExit) {
-        if !self.voluntary_exits.contains(&exit) {
-            self.voluntary_exits.push(exit);
+    /// The pool holds one exit per validator, the first submitted: a second one (the same exit
+    /// again, or another signed for the same validator) is ignored, since a block could not
+    /// include both. Returns whether `exit` was added.
+    pub fn submit_voluntary_exit(&mut self, exit: SignedVoluntaryExit) -> bool {
+        let index = exit.message.validator_index;
+        if self
+            .voluntary_exits
+            .iter()
+            .any(|e| e.message.validator_index == index)
+        {
+            return false;
         }
+        self.voluntary_exits.push(exit);
+        true
+    }
+
+    /// The exits waiting for a block, in the order they were submitted.
+    pub fn voluntary_exit_pool(&self) -> &[SignedVoluntaryExit] {
+        &self.voluntary_exits
     }
 
     /// Takes up to `max` exits from the pool for a block.
@@ -208,8 +229,9 @@ impl<P: SpecPreset> Store<P> {
         self.head_slot = slot;
         self.states.insert(slot, (state_root, state));
         self.slot_of_state.insert(state_root, slot);
-        while let Some((&oldest, _)) = self.states.first_key_value() {
-            if oldest == 0 || oldest + Self::STATE_WINDOW > slot {
+        // The oldest after genesis's, which stays.
+        while let Some((&oldest, _)) = self.states.range(1..).next() {
+            if oldest + Self::STATE_WINDOW > slot {
                 break;
             }
             if let Some((root, _)) = self.states.remove(&oldest) {

@@ -7,6 +7,10 @@
 //! | `GET /eth/v1/beacon/headers/{block_id}` | `apis/beacon/blocks/header.yaml` | JSON: the block's root and `BeaconBlockHeader` |
 //! | `GET /eth/v2/beacon/blocks/{block_id}` | `apis/beacon/blocks/block.v2.yaml` | SSZ `SignedBeaconBlock` (`Accept: application/octet-stream`) |
 //! | `GET /eth/v2/debug/beacon/states/{state_id}` | `apis/debug/state.v2.yaml` | SSZ `BeaconState` (`Accept: application/octet-stream`) |
+//! | `GET /eth/v1/config/spec` | `apis/config/spec.yaml` | JSON: the node's config, for its `PRESET_BASE` |
+//!
+//! Blocks decode in the mainnet preset unless asked for another ([`BeaconClient::block_of`]):
+//! the minimal preset's `SyncAggregate` and attestation bit fields have other lengths.
 //!
 //! The SSZ answers name their fork in the `Eth-Consensus-Version` response header
 //! (`beacon-node-oapi.yaml`, `components/headers`). Every body is read into memory under a
@@ -23,8 +27,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use lsv_consensus::containers::BeaconBlockHeader;
-use lsv_consensus::{ForkName, Mainnet, Slot, Version};
+use lsv_consensus::{ForkName, Mainnet, PresetName, Slot, Version};
 use lsv_proofs::block::{BlockError, SignedBeaconBlock};
+use lsv_proofs::StatePreset;
 use serde::Deserialize;
 use std::fmt;
 use std::str::FromStr;
@@ -322,18 +327,27 @@ pub struct Ssz {
     pub bytes: Vec<u8>,
 }
 
-/// A decoded block (Electra or Fulu layout) and its fork.
+/// A decoded block (Electra or Fulu layout, preset `P`) and its fork.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FetchedBlock {
+pub struct FetchedBlock<P: StatePreset = Mainnet> {
     pub fork: ForkName,
-    pub block: SignedBeaconBlock<Mainnet>,
+    pub block: SignedBeaconBlock<P>,
     /// `hash_tree_root(block.message)`.
     pub root: B256,
 }
 
-/// Decodes SSZ `SignedBeaconBlock` bytes of `fork` (Electra and Fulu share the layout).
+/// Decodes SSZ `SignedBeaconBlock` bytes of `fork` (Electra and Fulu share the layout), in the
+/// mainnet preset.
 pub fn decode_block(fork: ForkName, bytes: &[u8]) -> Result<FetchedBlock, BlockError> {
-    let block = SignedBeaconBlock::<Mainnet>::from_ssz_bytes_of(fork, bytes)?;
+    decode_block_of::<Mainnet>(fork, bytes)
+}
+
+/// [`decode_block`] in preset `P`.
+pub fn decode_block_of<P: StatePreset>(
+    fork: ForkName,
+    bytes: &[u8],
+) -> Result<FetchedBlock<P>, BlockError> {
+    let block = SignedBeaconBlock::<P>::from_ssz_bytes_of(fork, bytes)?;
     let root = block.message.tree_hash_root();
     Ok(FetchedBlock { fork, block, root })
 }
@@ -458,12 +472,20 @@ impl BeaconClient {
         Ok(Ssz { fork, bytes })
     }
 
-    /// `GET /eth/v2/beacon/blocks/{block_id}`, decoded (Electra and Fulu). For a root id, the
-    /// block is checked to have that root.
+    /// `GET /eth/v2/beacon/blocks/{block_id}`, decoded (Electra and Fulu, mainnet preset). For
+    /// a root id, the block is checked to have that root.
     pub async fn block(&self, id: BlockId) -> Result<FetchedBlock, BeaconError> {
+        self.block_of::<Mainnet>(id).await
+    }
+
+    /// [`BeaconClient::block`] in preset `P` (a minimal-preset devnet's blocks).
+    pub async fn block_of<P: StatePreset>(
+        &self,
+        id: BlockId,
+    ) -> Result<FetchedBlock<P>, BeaconError> {
         let ssz = self.block_ssz(id).await?;
         let endpoint = format!("/eth/v2/beacon/blocks/{id}");
-        let fetched = decode_block(ssz.fork, &ssz.bytes).map_err(|e| match e {
+        let fetched = decode_block_of::<P>(ssz.fork, &ssz.bytes).map_err(|e| match e {
             BlockError::UnsupportedFork(fork) => BeaconError::UnsupportedFork {
                 endpoint: endpoint.clone(),
                 fork,
@@ -504,6 +526,34 @@ impl BeaconClient {
         let (headers, bytes) = self.get(&endpoint, expect).await?;
         let fork = consensus_version(&endpoint, &headers)?;
         Ok(Ssz { fork, bytes })
+    }
+
+    /// `GET /eth/v1/config/spec`: the node's constants, preset and config, every value as the
+    /// node sent it (strings, and arrays such as `BLOB_SCHEDULE`).
+    pub async fn spec(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, serde_json::Value>, BeaconError> {
+        let endpoint = "/eth/v1/config/spec".to_owned();
+        let (_, body) = self.get(&endpoint, self.json()).await?;
+        let data: Data<std::collections::BTreeMap<String, serde_json::Value>> =
+            decode_json(&endpoint, "spec response", &body)?;
+        Ok(data.data)
+    }
+
+    /// The node's preset: `PRESET_BASE` of `GET /eth/v1/config/spec`.
+    pub async fn preset(&self) -> Result<PresetName, BeaconError> {
+        let spec = self.spec().await?;
+        let decode = |reason: String| BeaconError::Decode {
+            endpoint: "/eth/v1/config/spec".to_owned(),
+            what: "spec response",
+            reason,
+        };
+        match spec.get("PRESET_BASE").and_then(|v| v.as_str()) {
+            Some("mainnet") => Ok(PresetName::Mainnet),
+            Some("minimal") => Ok(PresetName::Minimal),
+            Some(other) => Err(decode(format!("unknown PRESET_BASE {other:?}"))),
+            None => Err(decode("no PRESET_BASE".to_owned())),
+        }
     }
 
     fn json(&self) -> Expect {

@@ -9,18 +9,24 @@
 //! ([`Eip4788Time`]). This is how the revm harness does it too
 //! (`lsv_contracts::devnet::Devnet::prove`: the proof's timestamp is the next block's).
 //!
+//! Validator proofs work in either preset (their generalized indices do not depend on it):
+//! [`prove_validator`] proves on a mainnet-preset chain, [`prove_validator_in`] on a chain of
+//! any preset, and [`prove_validator_by_preset`] picks it from [`node_preset`] (a minimal-preset
+//! devnet's). Withdrawal proofs are mainnet-preset only: their routes through the payload's
+//! `withdrawals` and `block_roots` have mainnet's depths.
+//!
 //! Every proof is decoded back from its bytes and checked with `lsv-proofs`' reference verifier
 //! (the contract's algorithm) against `R` before it is returned.
 
 use crate::beacon::{BeaconClient, BeaconError, BlockId, HeaderInfo, StateId};
 use alloy_primitives::B256;
 use lsv_consensus::containers::BeaconBlockHeader;
-use lsv_consensus::{ForkName, Mainnet, Network, Slot};
+use lsv_consensus::{ForkName, Mainnet, Minimal, Network, PresetName, Slot};
 use lsv_proofs::block::BeaconBlock;
 use lsv_proofs::gindex::SLOTS_PER_HISTORICAL_ROOT;
 use lsv_proofs::{
     Anchor, AnyBeaconState, HistoricalPeriod, ProofParts, ProvenValidator, ProvenWithdrawal,
-    StateError, StateProver, ValidatorProof, WithdrawalProof, WithdrawalProveError,
+    StateError, StatePreset, StateProver, ValidatorProof, WithdrawalProof, WithdrawalProveError,
     WithdrawalProver, WithdrawalRoute,
 };
 use tree_hash::TreeHash;
@@ -153,9 +159,9 @@ impl<P> AnchoredProof<P> {
 }
 
 /// The timestamp for `anchor_root` from the block after it, which must name it as its parent.
-pub fn eip4788_time(
+pub fn eip4788_time<P: StatePreset>(
     anchor_root: B256,
-    child: &BeaconBlock<Mainnet>,
+    child: &BeaconBlock<P>,
 ) -> Result<Eip4788Time, ProveError> {
     if child.parent_root != anchor_root {
         return Err(ProveError::NotTheChild {
@@ -173,9 +179,9 @@ pub fn eip4788_time(
 
 /// The proof of validator `index` (and of the `parts` asked for) against the block of
 /// `header`, whose post-state `prover` holds, checked with the reference verifier.
-pub fn validator_proof(
+pub fn validator_proof<P: StatePreset>(
     chain: &Chain,
-    prover: &StateProver<Mainnet>,
+    prover: &StateProver<P>,
     header: &BeaconBlockHeader,
     index: u64,
     parts: ProofParts,
@@ -275,7 +281,15 @@ pub async fn state_prover(
     fork: ForkName,
     bytes: Vec<u8>,
 ) -> Result<StateProver<Mainnet>, ProveError> {
-    tokio::task::spawn_blocking(move || StateProver::<Mainnet>::from_ssz_bytes(fork, &bytes))
+    state_prover_in::<Mainnet>(fork, bytes).await
+}
+
+/// [`state_prover`] in preset `P`.
+pub async fn state_prover_in<P: StatePreset>(
+    fork: ForkName,
+    bytes: Vec<u8>,
+) -> Result<StateProver<P>, ProveError> {
+    tokio::task::spawn_blocking(move || StateProver::<P>::from_ssz_bytes(fork, &bytes))
         .await
         .map_err(|e| ProveError::Task(e.to_string()))?
         .map_err(ProveError::State)
@@ -316,6 +330,16 @@ pub async fn find_eip4788_time(
     anchor_slot: Slot,
     max_slots: u64,
 ) -> Result<Eip4788Time, ProveError> {
+    find_eip4788_time_in::<Mainnet>(client, anchor_root, anchor_slot, max_slots).await
+}
+
+/// [`find_eip4788_time`] on a chain of preset `P` (whose blocks it decodes).
+pub async fn find_eip4788_time_in<P: StatePreset>(
+    client: &BeaconClient,
+    anchor_root: B256,
+    anchor_slot: Slot,
+    max_slots: u64,
+) -> Result<Eip4788Time, ProveError> {
     let head = client.header(BlockId::Head).await?.header.slot;
     let last = anchor_slot
         .as_u64()
@@ -337,7 +361,7 @@ pub async fn find_eip4788_time(
                 anchor_root,
             });
         }
-        let child = client.block(BlockId::Root(info.root)).await?;
+        let child = client.block_of::<P>(BlockId::Root(info.root)).await?;
         return eip4788_time(anchor_root, &child.block.message);
     }
     Err(if last >= head.as_u64() {
@@ -354,7 +378,7 @@ pub async fn find_eip4788_time(
 }
 
 /// The anchor's header, required canonical, and its timestamp.
-async fn anchor_of(
+async fn anchor_of<P: StatePreset>(
     client: &BeaconClient,
     chain: &Chain,
     anchor: BlockId,
@@ -367,7 +391,7 @@ async fn anchor_of(
             slot: info.header.slot,
         });
     }
-    let time = find_eip4788_time(
+    let time = find_eip4788_time_in::<P>(
         client,
         info.root,
         info.header.slot,
@@ -385,10 +409,10 @@ async fn anchor_of(
 }
 
 /// The anchor's post-state (`GET /eth/v2/debug/beacon/states/{state_root}`), hashed.
-async fn anchor_state(
+async fn anchor_state<P: StatePreset>(
     client: &BeaconClient,
     header: &BeaconBlockHeader,
-) -> Result<StateProver<Mainnet>, ProveError> {
+) -> Result<StateProver<P>, ProveError> {
     tracing::info!(state_root = %header.state_root, "fetching the anchor state");
     let ssz = client.state_ssz(StateId::Root(header.state_root)).await?;
     tracing::info!(
@@ -396,7 +420,7 @@ async fn anchor_state(
         fork = ssz.fork.as_upper(),
         "hashing the anchor state"
     );
-    state_prover(ssz.fork, ssz.bytes).await
+    state_prover_in::<P>(ssz.fork, ssz.bytes).await
 }
 
 /// Proves validator `index` (with `parts`) against the block `anchor` (default choice for a
@@ -409,10 +433,51 @@ pub async fn prove_validator(
     index: u64,
     parts: ProofParts,
 ) -> Result<AnchoredProof<ProvenValidator>, ProveError> {
-    let (info, time) = anchor_of(client, chain, anchor).await?;
-    let prover = anchor_state(client, &info.header).await?;
+    prove_validator_in::<Mainnet>(client, chain, anchor, index, parts).await
+}
+
+/// [`prove_validator`] on a chain of preset `P`.
+pub async fn prove_validator_in<P: StatePreset>(
+    client: &BeaconClient,
+    chain: &Chain,
+    anchor: BlockId,
+    index: u64,
+    parts: ProofParts,
+) -> Result<AnchoredProof<ProvenValidator>, ProveError> {
+    let (info, time) = anchor_of::<P>(client, chain, anchor).await?;
+    let prover = anchor_state::<P>(client, &info.header).await?;
     let proof = validator_proof(chain, &prover, &info.header, index, parts)?;
     Ok(AnchoredProof { proof, time })
+}
+
+/// [`prove_validator`] on a chain of `preset` ([`node_preset`]).
+pub async fn prove_validator_by_preset(
+    client: &BeaconClient,
+    chain: &Chain,
+    preset: PresetName,
+    anchor: BlockId,
+    index: u64,
+    parts: ProofParts,
+) -> Result<AnchoredProof<ProvenValidator>, ProveError> {
+    match preset {
+        PresetName::Mainnet => {
+            prove_validator_in::<Mainnet>(client, chain, anchor, index, parts).await
+        }
+        PresetName::Minimal => {
+            prove_validator_in::<Minimal>(client, chain, anchor, index, parts).await
+        }
+    }
+}
+
+/// The preset of the node's chain: `PRESET_BASE` of its `GET /eth/v1/config/spec`. A node that
+/// does not serve that endpoint (a 404) is taken to be on mainnet's preset, as every public
+/// network is.
+pub async fn node_preset(client: &BeaconClient) -> Result<PresetName, ProveError> {
+    match client.preset().await {
+        Ok(preset) => Ok(preset),
+        Err(BeaconError::NotFound { .. }) => Ok(PresetName::Mainnet),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Proves a withdrawal of the block `block`'s payload against the block `anchor`, by the route
@@ -426,7 +491,7 @@ pub async fn prove_withdrawal(
     block: BlockId,
     which: WithdrawalSelector,
 ) -> Result<AnchoredProof<ProvenWithdrawal>, ProveError> {
-    let (info, time) = anchor_of(client, chain, anchor).await?;
+    let (info, time) = anchor_of::<Mainnet>(client, chain, anchor).await?;
     let fetched = client.block(block).await?;
     let block = fetched.block.message;
     // Refuse early what cannot be proven, before fetching any state.
@@ -458,7 +523,7 @@ pub async fn prove_withdrawal(
         }
         WithdrawalRoute::Direct | WithdrawalRoute::BlockRoots => None,
     };
-    let prover = anchor_state(client, &info.header).await?;
+    let prover = anchor_state::<Mainnet>(client, &info.header).await?;
     let proof = withdrawal_proof(
         chain,
         &prover,

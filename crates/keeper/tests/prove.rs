@@ -426,3 +426,34 @@ async fn another_network_or_a_verifier_without_the_fork_is_refused() {
     let e = refusal(&node, &chain()).await;
     assert!(e.to_string().contains("state not available"), "{e}");
 }
+
+#[tokio::test]
+async fn a_node_without_the_spec_endpoint_proves_as_mainnet_as_before() {
+    let tc = TestChain::electra();
+    let node = TestNode::start(tc.clone()).await;
+    let client = node.client();
+    let chain = chain();
+    // The test node serves no /eth/v1/config/spec: a 404, so mainnet's preset.
+    assert!(client.preset().await.unwrap_err().is_not_found());
+    let preset = lsv_keeper::node_preset(&client).await.unwrap();
+    assert_eq!(preset, lsv_consensus::PresetName::Mainnet);
+    let by_preset = lsv_keeper::prove_validator_by_preset(
+        &client,
+        &chain,
+        preset,
+        BlockId::Finalized,
+        3,
+        ProofParts::ALL,
+    )
+    .await
+    .unwrap();
+    let mainnet = prove_validator(&client, &chain, BlockId::Finalized, 3, ProofParts::ALL)
+        .await
+        .unwrap();
+    assert_eq!(by_preset, mainnet);
+    // Decoding the mainnet chain's blocks as minimal-preset ones fails, as it should.
+    assert!(client
+        .block_of::<lsv_consensus::Minimal>(BlockId::Finalized)
+        .await
+        .is_err());
+}
