@@ -248,7 +248,7 @@ fn thread_cpu() -> Option<Duration> {
 }
 
 /// CPU time of every thread of this process so far (Linux); `None` elsewhere.
-fn process_cpu() -> Option<Duration> {
+pub(crate) fn process_cpu() -> Option<Duration> {
     let mut total = Duration::ZERO;
     for task in std::fs::read_dir("/proc/self/task").ok()? {
         let path = task.ok()?.path().join("schedstat");

@@ -3,6 +3,7 @@
 mod bench;
 mod config;
 mod datadir;
+mod devnet;
 mod logging;
 mod output;
 mod prove;
@@ -90,6 +91,9 @@ enum Command {
         #[command(subcommand)]
         command: prove::ProveCommand,
     },
+    /// Run lsv's embedded devnet: anvil and a minimal-preset beacon chain (Electra, then Fulu)
+    /// with C deployed and P signing for its validators, until stopped.
+    Devnet(devnet::DevnetArgs),
     /// Benchmarks that print a ratio against a baseline measured in the same run.
     Bench {
         #[command(subcommand)]
@@ -241,6 +245,9 @@ enum BenchCommand {
     Signer(bench::SignerBenchArgs),
     /// Run every vault call in the revm harness and print its gas against the targets.
     Gas,
+    /// Run the embedded devnet as fast as it goes: epochs per second, where the time goes,
+    /// and BLS time against raw blst signing.
+    Devnet(devnet::DevnetBenchArgs),
 }
 
 fn load_network(name: &str) -> Result<Network, String> {
@@ -431,7 +438,7 @@ fn main() -> ExitCode {
         .and_then(|m| Cli::from_arg_matches(&m).map_err(|e| -> CliError { e.exit() }))
         .and_then(|cli| {
             let default_level = match cli.command {
-                Command::Signer(_) => "info",
+                Command::Signer(_) | Command::Devnet(_) => "info",
                 _ => "warn",
             };
             logging::init(
@@ -511,6 +518,10 @@ fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Slashing { command } => run_slashing(command),
         Command::Prove { command } => prove::run(command),
+        Command::Devnet(args) => devnet::run(args),
+        Command::Bench {
+            command: BenchCommand::Devnet(args),
+        } => devnet::bench(args),
         Command::Bench {
             command: BenchCommand::Signer(args),
         } => bench::signer(args),

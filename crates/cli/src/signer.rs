@@ -152,7 +152,7 @@ pub(crate) fn run(args: SignerArgs) -> Result<(), CliError> {
 }
 
 /// SIGINT (Ctrl-C) or SIGTERM (service managers, `docker stop`).
-async fn stop_signal() {
+pub(crate) async fn stop_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

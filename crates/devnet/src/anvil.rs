@@ -138,8 +138,8 @@ impl Anvil {
             .spawn()
             .map_err(|e| {
                 failed(format!(
-                    "cannot start anvil at {}: {e} (the README's set-up installs it with npm, or \
-                     set LSV_ANVIL)",
+                    "cannot start anvil at {}: {e} (install the pinned one with `npm ci --prefix \
+                     contracts`, as ./scripts/test does, or set LSV_ANVIL)",
                     options.binary.display()
                 ))
             })?;

@@ -7,10 +7,12 @@
 
 pub mod anvil;
 pub mod api;
+pub mod cost;
 pub mod devnet;
 pub mod execution;
 pub mod genesis;
 pub mod node;
+pub mod p;
 pub mod remote;
 pub mod signer;
 pub mod spec;

@@ -15,7 +15,7 @@ use crate::execution::{ExecutionLayer, PayloadAttributes};
 use crate::genesis::empty_body;
 use crate::signer::{aggregate_signatures, Message, SignError, Signer};
 use crate::spec::bls::{self, G2_POINT_AT_INFINITY};
-use crate::spec::{BeaconState, Spec, SpecPreset, TransitionError};
+use crate::spec::{self, BeaconState, Spec, SpecPreset, TransitionError};
 use crate::store::{Store, StoredBlock};
 use alloy_primitives::{Address, B256};
 use lsv_consensus::containers::altair::{
@@ -105,7 +105,7 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
     /// A node on `genesis`, its execution layer and its validators' signer.
     pub fn new(spec: Spec<P>, genesis: BeaconState<P>, execution: E, signer: S) -> Self {
         let mut header = genesis.latest_block_header;
-        header.state_root = genesis.hash_tree_root();
+        header.state_root = spec::state_root(&genesis);
         let head_root = header.tree_hash_root();
         let store = Arc::new(RwLock::new(Store::new(spec.clone(), genesis.clone())));
         Self {
@@ -248,9 +248,10 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
             withdrawals,
             fee_recipient: self.fee_recipient,
         };
-        let (payload, requests) = self
-            .execution
-            .build_payload(&state.latest_execution_payload_header, &attributes)?;
+        let (payload, requests) = crate::cost::time(crate::cost::Part::Execution, || {
+            self.execution
+                .build_payload(&state.latest_execution_payload_header, &attributes)
+        })?;
         body.execution_payload = payload;
         body.execution_requests = requests;
         let mut block = BeaconBlock {
@@ -265,7 +266,7 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         unchecked.verify_signatures = false;
         let mut post = state.clone();
         unchecked.process_block(&mut post, &block, true)?;
-        block.state_root = post.hash_tree_root();
+        block.state_root = spec::state_root(&post);
         let block_root = compute_signing_root(
             block.tree_hash_root(),
             Spec::<P>::get_domain(state, domain::BEACON_PROPOSER, Some(epoch)),

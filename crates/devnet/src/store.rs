@@ -224,7 +224,11 @@ impl<P: SpecPreset> Store<P> {
         block: Option<(B256, SignedBeaconBlock<P>)>,
         state: &BeaconState<P>,
     ) {
-        let state_root = state.hash_tree_root();
+        // A block's post-state is the slot's state: its root was checked at import.
+        let state_root = match &block {
+            Some((_, block)) => block.message.state_root,
+            None => crate::spec::state_root(state),
+        };
         let state = Arc::new(state.clone());
         self.head_slot = slot;
         self.states.insert(slot, (state_root, state));

@@ -14,6 +14,7 @@ use lsv_consensus::{ForkName, Minimal, Network, PublicKeyBytes, SignatureBytes, 
 use lsv_devnet::execution::{ExecutionLayer, MockExecution};
 use lsv_devnet::genesis::{interop_secret_key, GenesisParams, GenesisValidator};
 use lsv_devnet::node::Node;
+use lsv_devnet::p::RunningP;
 use lsv_devnet::remote::{genesis_time_for, write_network_config, RemoteSigner, Signers};
 use lsv_devnet::signer::{LocalKeys, Message, Signer};
 use lsv_devnet::spec::config::TIMELY_TARGET_FLAG_INDEX;
@@ -23,11 +24,9 @@ use rayon::prelude::*;
 use std::collections::{BTreeMap, HashSet};
 use std::time::Instant;
 
-mod common;
-
-use common::RunningP;
-
 type P = Minimal;
+const LOOPBACK: std::net::SocketAddr =
+    std::net::SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
 
 /// Interop validators signing locally.
 const LOCAL: u64 = 64;
@@ -81,7 +80,7 @@ fn devnet() -> Devnet {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let config_path = dir.path().join("config.yaml");
     write_network_config(&config_path, &config, &genesis).expect("config.yaml written");
-    let p = RunningP::start(dir, &config_path, C);
+    let p = RunningP::start(&dir.path().join("p"), &config_path, C, LOOPBACK).expect("P starts");
 
     let remote = RemoteSigner::connect(&p.url, &spec, &genesis).expect("P is the devnet's");
     assert!(remote.keys().is_empty());
@@ -254,7 +253,6 @@ fn p_validators_join_through_deposits_and_sign_every_duty_but_a_double_vote() {
     }
     assert_eq!(p.count("ATTESTATION", "refused_slashing"), 0);
     let interchange = p
-        .runtime
         .block_on(p.enclave.export_interchange(InterchangeFormat::Complete))
         .expect("an interchange export");
     let proposers: HashSet<PublicKeyBytes> = seen

@@ -20,15 +20,13 @@
 //! The vault's own exit paths judge epochs by mainnet's timing (see `lsv_devnet::devnet`), so
 //! the exit request is sent as C through `anvil_impersonateAccount`.
 
-mod common;
-
 use alloy_primitives::{Address, Bytes, U256};
 use alloy_sol_types::SolCall;
-use common::RunningP;
 use lsv_consensus::containers::DepositData;
 use lsv_consensus::{Minimal, Network, PublicKeyBytes};
 use lsv_contracts::bindings::ProofVerifier;
 use lsv_devnet::devnet::{Devnet, DevnetOptions, Genesis};
+use lsv_devnet::p::RunningP;
 use lsv_devnet::remote::{genesis_time_for, RemoteSigner, Signers};
 use lsv_devnet::signer::LocalKeys;
 use lsv_devnet::spec::{BeaconState, Config};
@@ -40,6 +38,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Instant;
 
 type P = Minimal;
+const LOOPBACK: std::net::SocketAddr =
+    std::net::SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
 type TheDevnet = Devnet<P, Signers<LocalKeys>>;
 
 const LOCAL: u64 = 64;
@@ -343,7 +343,13 @@ fn three_hundred_epochs_with_validators_in_p_follow_the_specs_rules() {
     let config_path = dir.path().join("config.yaml");
     std::fs::write(&config_path, genesis.network_config_yaml().unwrap()).unwrap();
     let network = Network::from_config_file(&config_path).unwrap();
-    let p = RunningP::start(dir, &config_path, contracts.vault);
+    let p = RunningP::start(
+        &dir.path().join("p"),
+        &config_path,
+        contracts.vault,
+        LOOPBACK,
+    )
+    .expect("P starts");
     let remote =
         RemoteSigner::connect(&p.url, &genesis.spec, &genesis.state).expect("P is the devnet's");
     let deposits = remote.generate_keys(OWNER, P_KEYS).expect("P makes keys");

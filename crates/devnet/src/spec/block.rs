@@ -71,7 +71,7 @@ impl<P: SpecPreset> Spec<P> {
         ensure!(bls::verify_batch(&sets), "the block's signatures");
         if validate_result {
             ensure!(
-                block.state_root == state.hash_tree_root(),
+                block.state_root == crate::spec::state_root(state),
                 "state_transition: state root mismatch"
             );
         }

@@ -123,6 +123,10 @@ impl SignatureSet {
 /// batch with a bad set passes only if the scalars were guessed, with probability 2^-64: the
 /// randomised batch check consensus clients use for a block's signatures. `true` for none.
 pub fn verify_batch(sets: &[SignatureSet]) -> bool {
+    crate::cost::time(crate::cost::Part::BlsVerify, || verify_sets(sets))
+}
+
+fn verify_sets(sets: &[SignatureSet]) -> bool {
     match sets {
         [] => true,
         [one] => {

@@ -42,7 +42,7 @@ impl<P: SpecPreset> Spec<P> {
 
     /// `process_slot`: caches the state root and the block root of the slot ending.
     pub fn process_slot(&self, state: &mut BeaconState<P>) {
-        let previous_state_root = state.hash_tree_root();
+        let previous_state_root = crate::spec::state_root(state);
         let i = (state.slot.as_u64() % P::slots_per_historical_root()) as usize;
         state.state_roots[i] = previous_state_root;
         if state.latest_block_header.state_root == B256::ZERO {

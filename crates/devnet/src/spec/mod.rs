@@ -24,6 +24,11 @@ pub mod state;
 pub use config::{Config, SpecPreset};
 pub use state::BeaconState;
 
+/// `hash_tree_root(state)`, timed ([`crate::cost`]).
+pub(crate) fn state_root<P: SpecPreset>(state: &BeaconState<P>) -> alloy_primitives::B256 {
+    crate::cost::time(crate::cost::Part::StateHash, || state.hash_tree_root())
+}
+
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 

@@ -1,0 +1,438 @@
+//! `lsv devnet`: lsv's embedded devnet (the `lsv-devnet` crate) with both layers and P on the
+//! signing path, on the wall clock until stopped; `lsv bench devnet`: the same chain run as fast
+//! as it goes, and where its time went.
+//!
+//! Both start the same way: anvil and the beacon chain's genesis (interop validators, C
+//! deployed in the first block), then a real P in this process, pinned to the devnet by the
+//! `config.yaml` it writes, with C as its withdrawal contract; P generates its keys and their
+//! deposits go through the deposit contract in the first block. P never signs a slot ahead of
+//! the wall clock (plus its skew), so the chain cannot run ahead of now: its genesis is put in
+//! the past, the slots up to now run as fast as they go, and then one runs as each starts.
+
+use crate::output::{self, CliError};
+use clap::Args;
+use lsv_consensus::containers::DepositData;
+use lsv_consensus::{Minimal, PublicKeyBytes};
+use lsv_devnet::cost::{Costs, Part};
+use lsv_devnet::devnet::{unix_now, Devnet, DevnetOptions, Genesis};
+use lsv_devnet::node::SlotReport;
+use lsv_devnet::p::RunningP;
+use lsv_devnet::remote::{RemoteSigner, Signers};
+use lsv_devnet::signer::LocalKeys;
+use lsv_devnet::spec::Config;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+type P = Minimal;
+type TheDevnet = Devnet<P, Signers<LocalKeys>>;
+
+/// `SLOTS_PER_EPOCH` of the minimal preset, the devnet's.
+const SLOTS_PER_EPOCH: u64 = 8;
+/// The most keys P generates for a devnet: anvil's first account pays 32 ETH for each, and
+/// holds 10,000.
+const MAX_P_VALIDATORS: usize = 256;
+
+#[derive(Args)]
+pub(crate) struct DevnetArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// Epochs from genesis to now, run as fast as they go at start-up (P's validators are
+    /// active by the end of them).
+    #[arg(long, default_value_t = 32)]
+    history_epochs: u64,
+    /// anvil's JSON-RPC port (0: any free one).
+    #[arg(long, default_value_t = 8545)]
+    rpc_port: u16,
+    /// Where the beacon API is served.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5052")]
+    beacon_listen: SocketAddr,
+    /// Where P serves its signer API (port 0: any free one).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    p_listen: SocketAddr,
+    /// Directory for P's data and the devnet's `config.yaml`, kept after exit. Default: a
+    /// temporary directory, removed at exit.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+}
+
+/// The validators of a devnet.
+#[derive(Args)]
+struct ChainArgs {
+    /// Validators in all: those not in P are in the genesis state, their keys (interop keys)
+    /// held by the devnet.
+    #[arg(long, default_value_t = 256)]
+    validators: u64,
+    /// How many of the validators are P's: P generates their keys (owner: anvil's first
+    /// account), they are deposited through the deposit contract in the first block with C's
+    /// withdrawal credentials, and P signs every duty of theirs over its HTTP API.
+    #[arg(long, default_value_t = 8)]
+    p_validators: usize,
+}
+
+#[derive(Args)]
+pub(crate) struct DevnetBenchArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// Epochs measured.
+    #[arg(long, default_value_t = 20)]
+    epochs: u64,
+    /// Epochs run before the measurement, until P's validators are active.
+    #[arg(long, default_value_t = 16)]
+    warmup_epochs: u64,
+}
+
+/// A devnet with P, started.
+struct Started {
+    devnet: TheDevnet,
+    p: RunningP,
+    p_keys: Vec<PublicKeyBytes>,
+    config_yaml: PathBuf,
+}
+
+/// Starts a devnet whose genesis is `genesis_time` (see the module docs).
+fn start(
+    chain: &ChainArgs,
+    genesis_time: u64,
+    rpc_port: u16,
+    p_listen: SocketAddr,
+    dir: &Path,
+) -> Result<Started, CliError> {
+    let local = chain.validators.saturating_sub(chain.p_validators as u64);
+    if local < SLOTS_PER_EPOCH {
+        return Err(format!(
+            "--validators must be at least {SLOTS_PER_EPOCH} more than --p-validators: the \
+             genesis needs validators of its own"
+        )
+        .into());
+    }
+    if chain.p_validators > MAX_P_VALIDATORS {
+        return Err(format!("--p-validators must be at most {MAX_P_VALIDATORS}").into());
+    }
+    let mut options = DevnetOptions::new(local, genesis_time);
+    options.rpc_port = rpc_port;
+    let mut genesis = Genesis::<P>::create(&options).map_err(|e| format!("devnet: {e}"))?;
+    let config_yaml = dir.join("config.yaml");
+    let yaml = genesis.network_config_yaml().map_err(|e| e.to_string())?;
+    std::fs::write(&config_yaml, yaml).map_err(|e| output::io_error("config.yaml", e))?;
+    let p = RunningP::start(
+        &dir.join("p"),
+        &config_yaml,
+        genesis.contracts.vault,
+        p_listen,
+    )?;
+    let remote = RemoteSigner::connect(&p.url, &genesis.spec, &genesis.state)
+        .map_err(|e| format!("P: {e}"))?;
+    let owner = genesis.funder;
+    let deposits = if chain.p_validators == 0 {
+        Vec::new()
+    } else {
+        remote
+            .generate_keys(owner, chain.p_validators)
+            .map_err(|e| format!("P's keys: {e}"))?
+    };
+    let local = std::mem::take(&mut genesis.keys);
+    let devnet = genesis.launch(Signers { local, remote });
+    for d in &deposits {
+        let data = DepositData {
+            pubkey: d.pubkey,
+            withdrawal_credentials: d.withdrawal_credentials,
+            amount: d.amount,
+            signature: d.signature,
+        };
+        devnet
+            .deposit(devnet.funder, &data)
+            .map_err(|e| format!("deposit of {}: {e}", d.pubkey))?;
+    }
+    Ok(Started {
+        devnet,
+        p,
+        p_keys: deposits.iter().map(|d| d.pubkey).collect(),
+        config_yaml,
+    })
+}
+
+/// How many of `keys` are active validators at the head.
+fn active(devnet: &TheDevnet, keys: &[PublicKeyBytes]) -> usize {
+    let state = devnet.node.head_state();
+    let epoch = state.slot.as_u64() / SLOTS_PER_EPOCH;
+    state
+        .validators
+        .iter()
+        .filter(|v| {
+            keys.contains(&v.pubkey)
+                && v.activation_epoch.as_u64() <= epoch
+                && epoch < v.exit_epoch.as_u64()
+        })
+        .count()
+}
+
+/// A log line at the end of each epoch.
+fn log_epoch(devnet: &TheDevnet, p_keys: &[PublicKeyBytes], report: &SlotReport) {
+    if !(report.slot + 1).is_multiple_of(SLOTS_PER_EPOCH) {
+        return;
+    }
+    let state = devnet.node.head_state();
+    tracing::info!(
+        epoch = report.slot / SLOTS_PER_EPOCH,
+        slot = report.slot,
+        justified = state.current_justified_checkpoint.epoch.as_u64(),
+        finalized = state.finalized_checkpoint.epoch.as_u64(),
+        p_active = active(devnet, p_keys),
+        "epoch done"
+    );
+    for (validator, why) in &report.refused {
+        tracing::warn!(validator, reason = %why, "P refused a duty");
+    }
+}
+
+/// The directory given, or a temporary one removed when the guard drops.
+fn directory(dir: Option<PathBuf>) -> Result<(PathBuf, Option<tempfile::TempDir>), CliError> {
+    match dir {
+        Some(d) => {
+            std::fs::create_dir_all(&d)
+                .map_err(|e| output::io_error(&d.display().to_string(), e))?;
+            Ok((d, None))
+        }
+        None => {
+            let t = tempfile::Builder::new()
+                .prefix("lsv-devnet-")
+                .tempdir()
+                .map_err(|e| output::io_error("a temporary directory", e))?;
+            Ok((t.path().to_owned(), Some(t)))
+        }
+    }
+}
+
+pub(crate) fn run(args: DevnetArgs) -> Result<(), CliError> {
+    let (dir, _temporary) = directory(args.dir)?;
+    let config = Config::devnet(31_337);
+    let seconds_per_slot = config.slot_duration_ms / 1000;
+    let genesis_time =
+        unix_now().saturating_sub(args.history_epochs * SLOTS_PER_EPOCH * seconds_per_slot);
+    let Started {
+        mut devnet,
+        p,
+        p_keys,
+        config_yaml,
+    } = start(
+        &args.chain,
+        genesis_time,
+        args.rpc_port,
+        args.p_listen,
+        &dir,
+    )?;
+    let beacon = devnet
+        .serve_api(args.beacon_listen)
+        .map_err(|e| format!("beacon API on {}: {e}", args.beacon_listen))?;
+    let c = devnet.contracts;
+    output::stdout(|w| {
+        writeln!(
+            w,
+            "lsv devnet: minimal preset, Electra then Fulu at epoch {}, {} validators ({} in P), \
+             genesis {} epochs ago",
+            Config::DEVNET_FULU_EPOCH,
+            args.chain.validators,
+            p_keys.len(),
+            args.history_epochs
+        )?;
+        writeln!(
+            w,
+            "  execution JSON-RPC   {} (anvil, chain id 31337; funded account {})",
+            devnet.rpc_url(),
+            devnet.funder
+        )?;
+        writeln!(w, "  beacon API           http://{beacon}")?;
+        writeln!(
+            w,
+            "  P's signer API       {} (data in {})",
+            p.url,
+            dir.join("p").display()
+        )?;
+        writeln!(w, "  network config       {}", config_yaml.display())?;
+        writeln!(w, "  vault (C)            {}", c.vault)?;
+        writeln!(w, "  proof verifier       {}", c.proof_verifier)?;
+        writeln!(
+            w,
+            "  attestation verifier {} (dev: a development stand-in for DCAP)",
+            c.attestation_verifier
+        )?;
+        w.flush()
+    })?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    watch_for_stop(stop.clone())?;
+    let started = Instant::now();
+    let mut caught_up = false;
+    while !stop.load(Ordering::Relaxed) {
+        if devnet.head_slot() < devnet.clock_slot() {
+            let report = devnet.run_next_slot().map_err(|e| e.to_string())?;
+            log_epoch(&devnet, &p_keys, &report);
+        } else if !caught_up {
+            caught_up = true;
+            tracing::info!(
+                slot = devnet.head_slot(),
+                seconds = started.elapsed().as_secs_f64(),
+                p_active = active(&devnet, &p_keys),
+                "caught up with the wall clock: one slot every {seconds_per_slot} s from now on"
+            );
+        } else {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    // The node (and P's client) before P.
+    drop(devnet);
+    drop(p);
+    Ok(())
+}
+
+/// Sets `stop` at SIGINT or SIGTERM.
+fn watch_for_stop(stop: Arc<AtomicBool>) -> Result<(), CliError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("tokio runtime: {e}"))?;
+    std::thread::Builder::new()
+        .name("stop-signal".into())
+        .spawn(move || {
+            runtime.block_on(crate::signer::stop_signal());
+            stop.store(true, Ordering::Relaxed);
+        })
+        .map_err(|e| output::io_error("a thread", e))?;
+    Ok(())
+}
+
+/// Signing cost of raw `blst` on one core: the floor under the devnet's BLS time.
+fn raw_signing_cost() -> Duration {
+    let key = blst::min_pk::SecretKey::key_gen(&[7; 32], &[]).expect("32 bytes of key material");
+    let dst = lsv_enclave::vault::BLS_DST;
+    let started = Instant::now();
+    let mut n = 0u32;
+    while n < 64 || started.elapsed() < Duration::from_millis(500) {
+        std::hint::black_box(key.sign(&n.to_le_bytes(), dst, &[]));
+        n += 1;
+    }
+    started.elapsed() / n
+}
+
+pub(crate) fn bench(args: DevnetBenchArgs) -> Result<(), CliError> {
+    if args.epochs == 0 {
+        return Err("--epochs must be positive".into());
+    }
+    let (dir, _temporary) = directory(None)?;
+    let config = Config::devnet(31_337);
+    let slots = (args.warmup_epochs + args.epochs) * SLOTS_PER_EPOCH;
+    let genesis_time = lsv_devnet::remote::genesis_time_for(&config, slots);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let raw_before = raw_signing_cost();
+    let Started {
+        mut devnet,
+        p,
+        p_keys,
+        ..
+    } = start(
+        &args.chain,
+        genesis_time,
+        0,
+        "127.0.0.1:0".parse().expect("an address"),
+        &dir,
+    )?;
+    let warmup = args.warmup_epochs * SLOTS_PER_EPOCH;
+    devnet
+        .run_until(warmup, |_| {})
+        .map_err(|e| e.to_string())?;
+    let active_p = active(&devnet, &p_keys);
+    if active_p < p_keys.len() {
+        return Err(format!(
+            "{active_p} of P's {} validators are active after {} epochs: raise --warmup-epochs",
+            p_keys.len(),
+            args.warmup_epochs
+        )
+        .into());
+    }
+    let signed_before = devnet.node.signer().remote.stats().signed;
+    let costs_before = Costs::now();
+    let cpu_before = crate::bench::process_cpu();
+    let started = Instant::now();
+    devnet.run_until(slots, |_| {}).map_err(|e| e.to_string())?;
+    let wall = started.elapsed();
+    let cpu = crate::bench::process_cpu()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
+    let costs = Costs::now().since(&costs_before);
+    let p_signed = devnet.node.signer().remote.stats().signed - signed_before;
+    let raw = (raw_before + raw_signing_cost()) / 2;
+    let state = devnet.node.head_state();
+    let finalized = state.finalized_checkpoint.epoch.as_u64();
+    drop(devnet);
+    drop(p);
+
+    let epochs_per_second = args.epochs as f64 / wall.as_secs_f64();
+    let machine = wall.as_secs_f64() * cores as f64;
+    let local_signed = costs.calls(Part::BlsSign);
+    let signatures = local_signed + p_signed;
+    let floor = raw * u32::try_from(signatures).unwrap_or(u32::MAX);
+    let bls =
+        costs.time(Part::BlsSign) + costs.time(Part::BlsVerify) + costs.time(Part::RemoteSign);
+    output::stdout(|w| {
+        writeln!(
+            w,
+            "lsv bench devnet: minimal preset, {} validators ({} in P), {} epochs measured after {} of warm-up, {cores} cores",
+            args.chain.validators,
+            p_keys.len(),
+            args.epochs,
+            args.warmup_epochs
+        )?;
+        writeln!(
+            w,
+            "  {epochs_per_second:.2} epochs/s ({:.1} ms a slot); target >= 5: {}; finalized epoch {finalized} of {}",
+            wall.as_secs_f64() * 1000.0 / (args.epochs * SLOTS_PER_EPOCH) as f64,
+            if epochs_per_second >= 5.0 { "met" } else { "missed" },
+            slots / SLOTS_PER_EPOCH
+        )?;
+        writeln!(
+            w,
+            "  where the time went (thread time; share of {:.2} s wall x {cores} cores):",
+            wall.as_secs_f64()
+        )?;
+        for part in Part::ALL {
+            let t = costs.time(part);
+            writeln!(
+                w,
+                "    {:<28} {:>8.3} s {:>5.1}%  {:>7} calls",
+                part.name(),
+                t.as_secs_f64(),
+                100.0 * t.as_secs_f64() / machine,
+                costs.calls(part)
+            )?;
+        }
+        if let Some(cpu) = cpu {
+            writeln!(
+                w,
+                "    {:<28} {:>8.3} s {:>5.1}%",
+                "process CPU, all threads",
+                cpu.as_secs_f64(),
+                100.0 * cpu.as_secs_f64() / machine
+            )?;
+        }
+        writeln!(
+            w,
+            "  signatures made: {signatures} ({local_signed} with local keys, {p_signed} by P)"
+        )?;
+        writeln!(
+            w,
+            "  raw blst signing on one core: {:.0} us a signature",
+            raw.as_secs_f64() * 1e6
+        )?;
+        writeln!(
+            w,
+            "  BLS time (local signing + verification + P's round trips) / raw cost of the signatures: {:.2} ({:.3} s / {:.3} s)",
+            bls.as_secs_f64() / floor.as_secs_f64().max(f64::MIN_POSITIVE),
+            bls.as_secs_f64(),
+            floor.as_secs_f64()
+        )?;
+        w.flush()
+    })
+}
