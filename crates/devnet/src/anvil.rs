@@ -197,14 +197,17 @@ pub struct Rpc {
 }
 
 /// A JSON-RPC error object.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 struct RpcError {
     code: i64,
     message: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 struct RpcResponse {
+    /// The call's id (batches are answered in any order).
+    #[serde(default)]
+    id: Option<usize>,
     result: Option<Value>,
     error: Option<RpcError>,
 }
@@ -250,32 +253,80 @@ impl Rpc {
         params: Value,
     ) -> Result<T, ExecutionError> {
         let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        let bytes = self.post(body.to_string(), method)?;
+        let response: RpcResponse = serde_json::from_slice(&bytes)
+            .map_err(|e| failed(format!("{method}: not a JSON-RPC answer: {e}")))?;
+        response.result_as(method)
+    }
+
+    /// Several calls in one JSON-RPC batch, one HTTP exchange; their results in the calls'
+    /// order. Only for calls whose relative order does not matter: a server may run a batch's
+    /// calls in any order (JSON-RPC 2.0, "Batch").
+    pub fn batch(&self, calls: &[(&str, Value)]) -> Result<Vec<Value>, ExecutionError> {
+        if calls.is_empty() {
+            return Ok(Vec::new());
+        }
+        let body: Vec<Value> = calls
+            .iter()
+            .enumerate()
+            .map(|(id, (method, params))| {
+                json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+            })
+            .collect();
+        let what = format!("a batch of {} calls ({}, …)", calls.len(), calls[0].0);
+        let bytes = self.post(Value::Array(body).to_string(), &what)?;
+        let answers: Vec<RpcResponse> = serde_json::from_slice(&bytes)
+            .map_err(|e| failed(format!("{what}: not a JSON-RPC batch answer: {e}")))?;
+        let mut results = vec![None; calls.len()];
+        for answer in answers {
+            let Some(slot) = answer.id.and_then(|id| results.get_mut(id)) else {
+                return Err(failed(format!("{what}: an answer to no call")));
+            };
+            *slot = Some(answer);
+        }
+        results
+            .into_iter()
+            .zip(calls)
+            .map(|(answer, (method, _))| {
+                answer
+                    .ok_or_else(|| failed(format!("{method}: no answer in the batch")))?
+                    .result_as(method)
+            })
+            .collect()
+    }
+
+    /// One POST of `body`; the answer's bytes.
+    fn post(&self, body: String, what: &str) -> Result<Body, ExecutionError> {
         let request = hyper::Request::post(self.url.clone())
             .header(hyper::header::CONTENT_TYPE, "application/json")
-            .body(Full::new(Body::from(body.to_string())))
+            .body(Full::new(Body::from(body)))
             .map_err(failed)?;
-        let bytes = self.runtime.block_on(async {
+        self.runtime.block_on(async {
             let response =
                 tokio::time::timeout(Duration::from_secs(30), self.client.request(request))
                     .await
-                    .map_err(|_| failed(format!("{method}: no answer in 30 s")))?
-                    .map_err(|e| failed(format!("{method}: {e}")))?;
+                    .map_err(|_| failed(format!("{what}: no answer in 30 s")))?
+                    .map_err(|e| failed(format!("{what}: {e}")))?;
             let body = response
                 .into_body()
                 .collect()
                 .await
-                .map_err(|e| failed(format!("{method}: {e}")))?;
+                .map_err(|e| failed(format!("{what}: {e}")))?;
             Ok::<_, ExecutionError>(body.to_bytes())
-        })?;
-        let response: RpcResponse = serde_json::from_slice(&bytes)
-            .map_err(|e| failed(format!("{method}: not a JSON-RPC answer: {e}")))?;
-        if let Some(error) = response.error {
+        })
+    }
+}
+
+impl RpcResponse {
+    /// The result as a `T`; a JSON-RPC error is an error naming `method`.
+    fn result_as<T: DeserializeOwned>(self, method: &str) -> Result<T, ExecutionError> {
+        if let Some(error) = self.error {
             return Err(failed(format!(
                 "{method}: error {}: {}",
                 error.code, error.message
             )));
         }
-        serde_json::from_value(response.result.unwrap_or(Value::Null))
+        serde_json::from_value(self.result.unwrap_or(Value::Null))
             .map_err(|e| failed(format!("{method}: unexpected result: {e}")))
     }
 }
@@ -383,29 +434,46 @@ impl AnvilExecution {
         self.anvil.rpc()
     }
 
-    /// Sends a transaction from the system address; its hash.
-    fn system_transaction(&self, to: Address, data: &[u8]) -> Result<B256, ExecutionError> {
+    /// Sends a transaction from the system address, paying at most `fee_cap` a unit of gas
+    /// (see [`Rpc::send_transaction`]); its hash.
+    fn system_transaction(
+        &self,
+        to: Address,
+        data: &[u8],
+        fee_cap: U256,
+    ) -> Result<B256, ExecutionError> {
         self.rpc().send_transaction(json!({
             "from": SYSTEM_ADDRESS,
             "to": to,
             "data": Bytes::copy_from_slice(data),
             "gas": format!("{SYSTEM_CALL_GAS:#x}"),
+            "maxFeePerGas": fee_cap,
+            "maxPriorityFeePerGas": "0x0",
         }))
     }
 
-    /// The output of a mined system transaction, which must have succeeded.
-    fn system_output(&self, hash: B256, what: &str) -> Result<Bytes, ExecutionError> {
-        let receipt: Option<RpcReceipt> = self
-            .rpc()
-            .call("eth_getTransactionReceipt", json!([hash]))?;
+    /// The calls that read a mined system transaction's receipt and output.
+    fn system_output_calls(hash: B256) -> [(&'static str, Value); 2] {
+        [
+            ("eth_getTransactionReceipt", json!([hash])),
+            (
+                "debug_traceTransaction",
+                json!([hash, {"tracer": "callTracer"}]),
+            ),
+        ]
+    }
+
+    /// The output of a mined system transaction from what [`Self::system_output_calls`]
+    /// read; the transaction must have succeeded.
+    fn system_output(receipt: Value, trace: Value, what: &str) -> Result<Bytes, ExecutionError> {
+        let receipt: Option<RpcReceipt> = serde_json::from_value(receipt)
+            .map_err(|e| failed(format!("{what}: unexpected receipt: {e}")))?;
         let receipt = receipt.ok_or_else(|| failed(format!("{what}: not mined")))?;
         if receipt.status != U256::from(1) {
             return Err(failed(format!("{what}: the system call reverted")));
         }
-        let frame: CallFrame = self.rpc().call(
-            "debug_traceTransaction",
-            json!([hash, {"tracer": "callTracer"}]),
-        )?;
+        let frame: CallFrame = serde_json::from_value(trace)
+            .map_err(|e| failed(format!("{what}: unexpected trace: {e}")))?;
         if let Some(error) = frame.error {
             return Err(failed(format!("{what}: {error}")));
         }
@@ -413,13 +481,13 @@ impl AnvilExecution {
     }
 
     /// Rolls anvil back to `parent` if it has mined past it (a payload whose beacon block was
-    /// never imported).
-    fn rewind_to(&self, parent: &ExecutionPayloadHeader) -> Result<(), ExecutionError> {
+    /// never imported); the head block then.
+    fn rewind_to(&self, parent: &ExecutionPayloadHeader) -> Result<RpcBlock, ExecutionError> {
         let head: RpcBlock = self
             .rpc()
             .call("eth_getBlockByNumber", json!(["latest", false]))?;
         if head.hash == parent.block_hash {
-            return Ok(());
+            return Ok(head);
         }
         let number: u64 = head.number.to();
         if number <= parent.block_number {
@@ -439,7 +507,7 @@ impl AnvilExecution {
                 "anvil could not be rolled back to the beacon chain's payload",
             ));
         }
-        Ok(())
+        Ok(head)
     }
 }
 
@@ -453,50 +521,99 @@ impl<P: StatePreset> ExecutionLayer<P> for AnvilExecution {
         parent: &ExecutionPayloadHeader,
         attributes: &PayloadAttributes,
     ) -> Result<(ExecutionPayload<P>, ExecutionRequests<P>), ExecutionError> {
-        self.rewind_to(parent)?;
+        let head = self.rewind_to(parent)?;
         let rpc = self.rpc();
+        // The fee cap of `Rpc::send_transaction`, from the head just read.
+        let fee_cap = head.base_fee_per_gas.unwrap_or_default() * U256::from(2) + U256::from(1);
         // 1. EIP-4788.
         self.system_transaction(
             eip4788::BEACON_ROOTS_ADDRESS,
             attributes.parent_beacon_block_root.as_slice(),
+            fee_cap,
         )?;
-        // 2. EIP-7002 and EIP-7251 dequeues, last in the block.
+        // 2. EIP-7002 and EIP-7251 dequeues, last in the block. (Transactions one by one: their
+        // order in the pool is their order in the block.)
         let withdrawals_call =
-            self.system_transaction(eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, &[])?;
-        let consolidations_call =
-            self.system_transaction(eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS, &[])?;
+            self.system_transaction(eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, &[], fee_cap)?;
+        let consolidations_call = self.system_transaction(
+            eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS,
+            &[],
+            fee_cap,
+        )?;
         // 3. The block.
-        rpc.call::<Value>("anvil_setCoinbase", json!([attributes.fee_recipient]))?;
-        rpc.call::<Value>("evm_setNextBlockTimestamp", json!([attributes.timestamp]))?;
+        rpc.batch(&[
+            ("anvil_setCoinbase", json!([attributes.fee_recipient])),
+            ("evm_setNextBlockTimestamp", json!([attributes.timestamp])),
+        ])?;
         rpc.call::<Value>("evm_mine", json!([]))?;
-        let block: RpcBlock = rpc.call("eth_getBlockByNumber", json!(["latest", false]))?;
+        // What the block holds, read at once: the block, the deposit contract's logs, the
+        // dequeues' receipts and outputs.
+        let number = parent.block_number + 1;
+        let [withdrawals_receipt, withdrawals_trace] = Self::system_output_calls(withdrawals_call);
+        let [consolidations_receipt, consolidations_trace] =
+            Self::system_output_calls(consolidations_call);
+        let mut read = rpc
+            .batch(&[
+                (
+                    "eth_getBlockByNumber",
+                    json!([format!("{number:#x}"), false]),
+                ),
+                (
+                    "eth_getLogs",
+                    json!([{
+                        "fromBlock": format!("{number:#x}"),
+                        "toBlock": format!("{number:#x}"),
+                        "address": self.deposit_contract(),
+                    }]),
+                ),
+                withdrawals_receipt,
+                withdrawals_trace,
+                consolidations_receipt,
+                consolidations_trace,
+            ])?
+            .into_iter();
+        let mut next = || read.next().unwrap_or_default();
+        let block: RpcBlock =
+            serde_json::from_value(next()).map_err(|e| failed(format!("block {number}: {e}")))?;
+        let logs: Vec<RpcLog> = serde_json::from_value(next())
+            .map_err(|e| failed(format!("block {number}'s logs: {e}")))?;
+        let withdrawal_output = Self::system_output(next(), next(), "EIP-7002 dequeue")?;
+        let consolidation_output = Self::system_output(next(), next(), "EIP-7251 dequeue")?;
         if block.parent_hash != parent.block_hash {
             return Err(failed(format!(
                 "anvil built on {}, not on the beacon chain's payload {}",
                 block.parent_hash, parent.block_hash
             )));
         }
-        // Withdrawals, credited in order after the block's transactions (stand-in: see the
-        // module docs).
-        for w in &attributes.withdrawals {
-            let balance: U256 = rpc.call("eth_getBalance", json!([w.address, "latest"]))?;
-            let credited = balance + U256::from(w.amount.as_u64()) * U256::from(GWEI);
-            rpc.call::<Value>("anvil_setBalance", json!([w.address, credited]))?;
-        }
         if block.transactions.last() != Some(&consolidations_call) {
             return Err(failed(
                 "the dequeue system transactions are not the block's last",
             ));
         }
-        // 4. Requests.
-        let logs: Vec<RpcLog> = rpc.call(
-            "eth_getLogs",
-            json!([{
-                "fromBlock": block.number,
-                "toBlock": block.number,
-                "address": self.deposit_contract(),
-            }]),
+        // Withdrawals, credited in order after the block's transactions (stand-in: see the
+        // module docs): each address's sum, to the balance it has after the block.
+        let mut credits: Vec<(Address, U256)> = Vec::new();
+        for w in &attributes.withdrawals {
+            let amount = U256::from(w.amount.as_u64()) * U256::from(GWEI);
+            match credits.iter_mut().find(|(a, _)| *a == w.address) {
+                Some((_, sum)) => *sum += amount,
+                None => credits.push((w.address, amount)),
+            }
+        }
+        let balances = rpc.batch(
+            &credits
+                .iter()
+                .map(|(a, _)| ("eth_getBalance", json!([a, format!("{number:#x}")])))
+                .collect::<Vec<_>>(),
         )?;
+        let mut set_balances = Vec::with_capacity(credits.len());
+        for ((address, amount), balance) in credits.iter().zip(balances) {
+            let balance: U256 = serde_json::from_value(balance)
+                .map_err(|e| failed(format!("eth_getBalance: {e}")))?;
+            set_balances.push(("anvil_setBalance", json!([address, balance + amount])));
+        }
+        rpc.batch(&set_balances)?;
+        // 4. Requests.
         let logs: Vec<Log> = logs
             .into_iter()
             .map(|l| Log {
@@ -506,19 +623,25 @@ impl<P: StatePreset> ExecutionLayer<P> for AnvilExecution {
             .collect();
         let deposits =
             lsv_contracts::requests::parse_deposit_requests(&logs, self.deposit_contract());
-        let withdrawal_output = self.system_output(withdrawals_call, "EIP-7002 dequeue")?;
         if withdrawal_output.len() % lsv_contracts::requests::WITHDRAWAL_REQUEST_LENGTH != 0 {
             return Err(failed("EIP-7002 dequeue: output not in 76-byte records"));
         }
         let withdrawal_requests =
             lsv_contracts::requests::parse_withdrawal_requests(&withdrawal_output);
-        let consolidation_output = self.system_output(consolidations_call, "EIP-7251 dequeue")?;
         if consolidation_output.len() % CONSOLIDATION_REQUEST_LENGTH != 0 {
             return Err(failed("EIP-7251 dequeue: output not in 116-byte records"));
         }
-        let mut transactions = Vec::with_capacity(block.transactions.len());
-        for hash in &block.transactions {
-            let raw: Bytes = rpc.call("eth_getRawTransactionByHash", json!([hash]))?;
+        let raw = rpc.batch(
+            &block
+                .transactions
+                .iter()
+                .map(|hash| ("eth_getRawTransactionByHash", json!([hash])))
+                .collect::<Vec<_>>(),
+        )?;
+        let mut transactions = Vec::with_capacity(raw.len());
+        for raw in raw {
+            let raw: Bytes = serde_json::from_value(raw)
+                .map_err(|e| failed(format!("eth_getRawTransactionByHash: {e}")))?;
             transactions.push(
                 VariableList::new(raw.to_vec())
                     .map_err(|_| failed("a transaction beyond MAX_BYTES_PER_TRANSACTION"))?,
