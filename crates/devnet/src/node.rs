@@ -31,6 +31,7 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use ssz_types::{BitList, BitVector, VariableList};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::marker::PhantomData;
 use std::sync::Arc;
 use tree_hash::TreeHash;
 
@@ -181,24 +182,44 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
                 Err(e) => return Err(e),
             }
         }
-        // Attesters and the sync committee see the head advanced to the slot.
-        self.attest(&state, slot, &mut report)?;
-        self.sync_committee(&state, slot, &mut report)?;
+        // Attesters and the sync committee see the head advanced to the slot; they work side
+        // by side, as the machines of a network would.
+        let duties = self.duties();
+        let (attested, synced) = rayon::join(
+            || duties.attest(&state, slot),
+            || duties.sync_committee(&state, slot),
+        );
+        let (attested, synced) = (attested?, synced?);
+        report.attesters = attested.attesters;
+        report.refused.extend(attested.refused);
+        for v in attested.double_voted {
+            self.double_voters.remove(&v);
+        }
+        self.attester_slashings.extend(attested.slashings);
+        if !attested.aggregates.is_empty() {
+            self.pool
+                .entry(attested.pool_key)
+                .or_default()
+                .extend(attested.aggregates);
+        }
+        report.sync_participants = synced.participants;
+        report.refused.extend(synced.refused);
+        if let Some(aggregate) = synced.aggregate {
+            self.sync_aggregate = Some(aggregate);
+        }
         self.store.write().record_slot(slot, imported, &state);
         Ok(report)
     }
 
-    /// Signs `message` for validator `index` (a remote signer's answer is checked against
-    /// `root` where it arrives; local keys sign `root` itself).
-    fn sign(
-        &self,
-        state: &BeaconState<P>,
-        index: u64,
-        root: B256,
-        message: Message<'_, P>,
-    ) -> Result<SignatureBytes, SignError> {
-        let pubkey = state.validators[index as usize].pubkey;
-        self.signer.sign(index, &pubkey, root, message)
+    /// The validators' duties on the current head.
+    fn duties(&self) -> Duties<'_, P, S> {
+        Duties {
+            signer: &self.signer,
+            offline: &self.offline,
+            double_voters: &self.double_voters,
+            head_root: self.head_root,
+            preset: PhantomData,
+        }
     }
 
     /// Builds, signs and imports the block of `state.slot`; `state` becomes its post-state.
@@ -215,6 +236,7 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
             Spec::<P>::get_domain(state, domain::RANDAO, Some(epoch)),
         );
         body.randao_reveal = self
+            .duties()
             .sign(state, proposer, randao_root, Message::Randao { epoch })
             .map_err(NodeError::Signer)?;
         body.eth1_data = state.eth1_data;
@@ -272,6 +294,7 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
             Spec::<P>::get_domain(state, domain::BEACON_PROPOSER, Some(epoch)),
         );
         let signature = self
+            .duties()
             .sign(state, proposer, block_root, Message::Block(&block))
             .map_err(NodeError::Signer)?;
         let signed = SignedBeaconBlock {
@@ -345,6 +368,51 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         }
         out
     }
+}
+
+/// What the validators do in a slot besides proposing, and the signing they share: they need
+/// the signer, the switches and the head, not the node, so that attesting and the sync
+/// committee's work run side by side (`rayon::join` in [`Node::run_slot`]).
+struct Duties<'a, P: SpecPreset, S: Signer<P>> {
+    signer: &'a S,
+    offline: &'a BTreeSet<u64>,
+    double_voters: &'a BTreeSet<u64>,
+    head_root: B256,
+    preset: PhantomData<fn() -> P>,
+}
+
+/// What a slot's attesting produced.
+struct AttestOutcome<P: SpecPreset> {
+    /// The aggregates for the pool, by committee, under their data's key.
+    pool_key: (u64, B256),
+    aggregates: Vec<PooledAggregate<P>>,
+    attesters: usize,
+    refused: Vec<(u64, String)>,
+    /// Double voters that voted twice, and the slashings that proves.
+    double_voted: Vec<u64>,
+    slashings: Vec<AttesterSlashing<P>>,
+}
+
+/// What a slot's sync committee produced.
+struct SyncOutcome<P: SpecPreset> {
+    aggregate: Option<(u64, B256, SyncAggregate<P>)>,
+    participants: usize,
+    refused: Vec<(u64, String)>,
+}
+
+impl<P: SpecPreset, S: Signer<P>> Duties<'_, P, S> {
+    /// Signs `message` for validator `index` (a remote signer's answer is checked against
+    /// `root` where it arrives; local keys sign `root` itself).
+    fn sign(
+        &self,
+        state: &BeaconState<P>,
+        index: u64,
+        root: B256,
+        message: Message<'_, P>,
+    ) -> Result<SignatureBytes, SignError> {
+        let pubkey = state.validators[index as usize].pubkey;
+        self.signer.sign(index, &pubkey, root, message)
+    }
 
     /// The committees of `slot` attest to the head; per committee an aggregator (`is_aggregator`,
     /// by its slot signature) publishes the aggregate, which joins the pool once its selection
@@ -353,12 +421,10 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
     /// includes it; the node merges each slot's aggregates into one attestation for the next
     /// block, so each is checked once rather than twice. Validators sign in parallel, as they
     /// would on machines of their own.
-    fn attest(
-        &mut self,
-        state: &BeaconState<P>,
-        slot: u64,
-        report: &mut SlotReport,
-    ) -> Result<(), NodeError> {
+    fn attest(&self, state: &BeaconState<P>, slot: u64) -> Result<AttestOutcome<P>, NodeError> {
+        let mut refused = Vec::new();
+        let mut double_voted = Vec::new();
+        let mut slashings = Vec::new();
         let epoch = Spec::<P>::epoch_at(slot);
         let shuffling = Spec::<P>::beacon_committees(state, epoch);
         let target_root = if Spec::<P>::start_slot(epoch) == slot {
@@ -409,14 +475,18 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         for (&(c, i, v), result) in duties.iter().zip(signed) {
             match result {
                 Ok(signature) => attested[c].add(i, v, signature),
-                Err(SignError::Refused(why)) => report.refused.push((v, why)),
+                Err(SignError::Refused(why)) => refused.push((v, why)),
                 Err(e) => return Err(NodeError::Signer(e)),
             }
         }
         for signers in attested.iter().map(|a| a.signers.clone()) {
             for v in signers {
-                if self.double_voters.remove(&v) {
-                    self.double_vote(state, v, &data, attester_domain, report)?;
+                if self.double_voters.contains(&v) {
+                    double_voted.push(v);
+                    match self.double_vote(state, v, &data, attester_domain)? {
+                        Ok(slashing) => slashings.push(slashing),
+                        Err(why) => refused.push((v, why)),
+                    }
                 }
             }
         }
@@ -478,39 +548,41 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
             sets.push(bls::SignatureSet::single(aggregator, *root, &signature));
         }
         verify_gossip(sets, "an aggregate and proof")?;
+        let mut attesters = 0;
+        let mut aggregates = Vec::with_capacity(messages.len());
         for (c, message, _, signers) in messages {
-            report.attesters += signers.len();
-            self.pool
-                .entry((slot, data.tree_hash_root()))
-                .or_default()
-                .push(PooledAggregate {
-                    committee_index: c as u64,
-                    attestation: message.aggregate,
-                });
+            attesters += signers.len();
+            aggregates.push(PooledAggregate {
+                committee_index: c as u64,
+                attestation: message.aggregate,
+            });
         }
-        Ok(())
+        Ok(AttestOutcome {
+            pool_key: (slot, data.tree_hash_root()),
+            aggregates,
+            attesters,
+            refused,
+            double_voted,
+            slashings,
+        })
     }
 
     /// A second attestation by `v` for the same target with another head: with the first, an
-    /// attester slashing for the next block. A signer that refuses (P) is recorded.
+    /// attester slashing for the next block; or why the signer (P) refused it.
     fn double_vote(
-        &mut self,
+        &self,
         state: &BeaconState<P>,
         v: u64,
         data: &AttestationData,
         attester_domain: B256,
-        report: &mut SlotReport,
-    ) -> Result<(), NodeError> {
+    ) -> Result<Result<AttesterSlashing<P>, String>, NodeError> {
         let mut other = *data;
         other.beacon_block_root = B256::repeat_byte(0xdd);
         let root = compute_signing_root(other.tree_hash_root(), attester_domain);
         let first_root = compute_signing_root(data.tree_hash_root(), attester_domain);
         let sig2 = match self.sign(state, v, root, Message::Attestation(&other)) {
             Ok(sig) => sig,
-            Err(SignError::Refused(why)) => {
-                report.refused.push((v, why));
-                return Ok(());
-            }
+            Err(SignError::Refused(why)) => return Ok(Err(why)),
             Err(e) => return Err(NodeError::Signer(e)),
         };
         let sig1 = self
@@ -521,11 +593,10 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
             data: d,
             signature,
         };
-        self.attester_slashings.push(AttesterSlashing {
+        Ok(Ok(AttesterSlashing {
             attestation_1: indexed(*data, sig1),
             attestation_2: indexed(other, sig2),
-        });
-        Ok(())
+        }))
     }
 
     /// The sync committee signs the head at `slot`; per subcommittee an aggregator
@@ -534,11 +605,12 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
     /// (one batch for the slot); the contributions' signatures are verified as that aggregate,
     /// when the block is imported.
     fn sync_committee(
-        &mut self,
+        &self,
         state: &BeaconState<P>,
         slot: u64,
-        report: &mut SlotReport,
-    ) -> Result<(), NodeError> {
+    ) -> Result<SyncOutcome<P>, NodeError> {
+        let mut refused = Vec::new();
+        let mut participants = 0;
         let epoch = Spec::<P>::epoch_at(slot);
         let size = P::sync_committee_size();
         let per_subnet = size / SYNC_COMMITTEE_SUBNET_COUNT;
@@ -586,7 +658,7 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
                 Ok(signature) => {
                     signatures.insert(v, signature);
                 }
-                Err(SignError::Refused(why)) => report.refused.push((v, why)),
+                Err(SignError::Refused(why)) => refused.push((v, why)),
                 Err(e) => return Err(NodeError::Signer(e)),
             }
         }
@@ -680,21 +752,25 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
             let sub_bits = &message.contribution.aggregation_bits;
             for j in (0..per_subnet).filter(|j| sub_bits.get(*j).unwrap_or(false)) {
                 bits.set(subnet * per_subnet + j, true).expect("in range");
-                report.sync_participants += 1;
+                participants += 1;
             }
             contributions.push(message.contribution.signature);
         }
-        if let Some(signature) = aggregate_signatures(&contributions) {
-            self.sync_aggregate = Some((
+        let aggregate = aggregate_signatures(&contributions).map(|signature| {
+            (
                 slot,
                 self.head_root,
                 SyncAggregate {
                     sync_committee_bits: bits,
                     sync_committee_signature: signature,
                 },
-            ));
-        }
-        Ok(())
+            )
+        });
+        Ok(SyncOutcome {
+            aggregate,
+            participants,
+            refused,
+        })
     }
 
     /// Signs each `(validator, root, message)`, in parallel; answers in the jobs' order.
