@@ -283,11 +283,12 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
             state_root: B256::ZERO,
             body,
         };
-        // The post-state root, on a copy without checking signatures (the import checks them).
-        let mut unchecked = self.spec.clone();
-        unchecked.verify_signatures = false;
+        // The post-state and its root, the block processed once: the signature checks it
+        // needs are collected, and verified with the proposer's once it has signed.
         let mut post = state.clone();
-        unchecked.process_block(&mut post, &block, true)?;
+        let mut sets = self
+            .spec
+            .process_block_deferring_signatures(&mut post, &block, true)?;
         block.state_root = spec::state_root(&post);
         let block_root = compute_signing_root(
             block.tree_hash_root(),
@@ -301,8 +302,17 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
             message: block,
             signature,
         };
-        // Import: the proposer's signature and every signature in the block, then the root.
-        self.spec.apply_block(state, &signed, true, true)?;
+        // Import: the proposer's signature and every signature in the block, in one batch
+        // (`Spec::apply_block`, the block already processed into `post`, whose root it carries).
+        sets.push(
+            self.spec
+                .block_signature_set(state, &signed)
+                .ok_or(TransitionError::Invalid("verify_block_signature"))?,
+        );
+        if !bls::verify_batch(&sets) {
+            return Err(TransitionError::Invalid("the block's signatures").into());
+        }
+        *state = post;
         Ok((signed.message.tree_hash_root(), signed))
     }
 

@@ -54,20 +54,14 @@ impl<P: SpecPreset> Spec<P> {
         execution_valid: bool,
     ) -> Result<(), TransitionError> {
         let block = &signed_block.message;
-        let deferred = Arc::new(Mutex::new(Vec::new()));
-        let batched = Self {
-            deferred: Some(deferred.clone()),
-            ..self.clone()
-        };
+        let mut sets = Vec::new();
         if validate_result {
             ensure!(
-                batched.verify_block_signature(state, signed_block),
+                self.verify_block_signature_deferred(state, signed_block, &mut sets),
                 "verify_block_signature"
             );
         }
-        batched.process_block(state, block, execution_valid)?;
-        drop(batched);
-        let sets = std::mem::take(&mut *deferred.lock().expect("not poisoned"));
+        sets.extend(self.process_block_deferring_signatures(state, block, execution_valid)?);
         ensure!(bls::verify_batch(&sets), "the block's signatures");
         if validate_result {
             ensure!(
@@ -78,21 +72,80 @@ impl<P: SpecPreset> Spec<P> {
         Ok(())
     }
 
+    /// `process_block` with its signature checks collected instead of made: `state` becomes the
+    /// post-state, and the checks come back for the caller to verify in one batch. A proposer
+    /// runs this once to compute its block's state root and, once the block is signed,
+    /// verifies these checks with [`Self::block_signature_set`] as an importer would: the
+    /// whole of [`Self::apply_block`] with the block processed once.
+    pub fn process_block_deferring_signatures(
+        &self,
+        state: &mut BeaconState<P>,
+        block: &BeaconBlock<P>,
+        execution_valid: bool,
+    ) -> Result<Vec<bls::SignatureSet>, TransitionError> {
+        let deferred = Arc::new(Mutex::new(Vec::new()));
+        let batched = Self {
+            deferred: Some(deferred.clone()),
+            ..self.clone()
+        };
+        batched.process_block(state, block, execution_valid)?;
+        drop(batched);
+        let sets = std::mem::take(&mut *deferred.lock().expect("not poisoned"));
+        Ok(sets)
+    }
+
+    /// The check `verify_block_signature` makes, as a set to verify in a batch; `None` where it
+    /// fails on the bytes alone (no such proposer, a signature that is no point).
+    pub fn block_signature_set(
+        &self,
+        state: &BeaconState<P>,
+        signed_block: &SignedBeaconBlock<P>,
+    ) -> Option<bls::SignatureSet> {
+        let proposer = state
+            .validators
+            .get(signed_block.message.proposer_index as usize)?;
+        let domain = Self::get_domain(state, domain::BEACON_PROPOSER, None);
+        let root = compute_signing_root(signed_block.message.tree_hash_root(), domain);
+        bls::SignatureSet::single(&proposer.pubkey, root, &signed_block.signature)
+    }
+
     /// `verify_block_signature`.
     pub fn verify_block_signature(
         &self,
         state: &BeaconState<P>,
         signed_block: &SignedBeaconBlock<P>,
     ) -> bool {
-        let Some(proposer) = state
+        let mut sets = Vec::new();
+        self.verify_block_signature_deferred(state, signed_block, &mut sets)
+            && bls::verify_batch(&sets)
+    }
+
+    /// `verify_block_signature` with the check (if signatures are on) pushed to `sets` to be
+    /// made in a batch; `false` where it fails already (no such proposer, a signature that is
+    /// no point).
+    fn verify_block_signature_deferred(
+        &self,
+        state: &BeaconState<P>,
+        signed_block: &SignedBeaconBlock<P>,
+        sets: &mut Vec<bls::SignatureSet>,
+    ) -> bool {
+        if state
             .validators
             .get(signed_block.message.proposer_index as usize)
-        else {
+            .is_none()
+        {
             return false;
-        };
-        let domain = Self::get_domain(state, domain::BEACON_PROPOSER, None);
-        let root = compute_signing_root(signed_block.message.tree_hash_root(), domain);
-        self.verify(&proposer.pubkey, &root, &signed_block.signature)
+        }
+        if !self.verify_signatures {
+            return true;
+        }
+        match self.block_signature_set(state, signed_block) {
+            Some(set) => {
+                sets.push(set);
+                true
+            }
+            None => false,
+        }
     }
 
     /// `process_block` (fulu; Electra's differs only inside the operations and the payload).
