@@ -48,16 +48,19 @@ pub mod error;
 pub mod interchange;
 pub mod schema;
 pub mod signing_root;
+pub mod stream;
 pub mod watermarks;
 
 pub use database::{ImportSummary, PruneSummary, SigningCheck, SlashingDatabase};
 pub use decision::{Decision, InvalidAttestation, InvalidBlock, NotSafe, Safe};
 pub use error::{Error, InterchangeError};
 pub use interchange::{
-    Interchange, InterchangeData, InterchangeFormat, InterchangeMetadata, SignedAttestation,
-    SignedBlock, INTERCHANGE_FORMAT_VERSION,
+    AttestationMaxima, BlockMaxima, Interchange, InterchangeData, InterchangeFormat,
+    InterchangeMetadata, MinifiedData, MinifiedInterchange, SignedAttestation, SignedBlock,
+    INTERCHANGE_FORMAT_VERSION,
 };
 pub use signing_root::SigningRoot;
+pub use stream::InterchangeWriter;
 pub use watermarks::{AttestationWatermark, BlockWatermark, ResignableAttestation, Watermarks};
 
 /// The largest slot or epoch the database can store (SQLite integers are signed 64-bit). Requests
