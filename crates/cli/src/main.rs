@@ -11,7 +11,9 @@ use lsv_enclave::{
     AttestationConfig, DataDir, DevSealer, Enclave, GramineSealer, Policy, SystemClock,
 };
 use lsv_signer::AppState;
-use lsv_slashing_protection::{Interchange, InterchangeFormat};
+use lsv_slashing_protection::{
+    ImportSummary, InterchangeFormat, MinifiedInterchange, PruneSummary,
+};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -153,7 +155,8 @@ enum SlashingCommand {
         p: PArgs,
         file: PathBuf,
     },
-    /// Drop history below the watermarks (decisions never depend on it).
+    /// Shrink the database to its records: drop history kept by versions before 3 and give
+    /// the freed space back to the file system (decisions never depend on it).
     Prune {
         #[command(flatten)]
         p: PArgs,
@@ -341,43 +344,69 @@ fn run(cli: Cli) -> Result<(), String> {
 }
 
 fn run_slashing(command: SlashingCommand) -> Result<(), String> {
-    let rt = runtime();
     match command {
         SlashingCommand::Export { p, format, out } => {
-            let enclave = open_enclave(&p)?;
-            let format = match format {
-                Format::Minimal => InterchangeFormat::Minimal,
-                Format::Complete => InterchangeFormat::Complete,
-            };
-            let interchange = rt.block_on(enclave.export_interchange(format))?;
-            let json = serde_json::to_string_pretty(&interchange).expect("interchange serializes");
-            match out {
-                Some(path) => {
-                    std::fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))
-                }
-                None => {
-                    println!("{json}");
-                    Ok(())
-                }
-            }
+            let entries = slashing_export(&p, format, out)?;
+            eprintln!("exported {entries} key(s)");
+            Ok(())
         }
         SlashingCommand::Import { p, file } => {
-            let enclave = open_enclave(&p)?;
-            let text =
-                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let interchange: Interchange = serde_json::from_str(&text)
-                .map_err(|e| format!("{}: not an EIP-3076 interchange: {e}", file.display()))?;
-            let summary = rt.block_on(enclave.import_interchange(interchange))?;
+            let summary = slashing_import(&p, &file)?;
             println!("{summary:?}");
             Ok(())
         }
         SlashingCommand::Prune { p } => {
-            let enclave = open_enclave(&p)?;
-            let summary = rt.block_on(enclave.prune())?;
+            let summary = slashing_prune(&p)?;
             println!("{summary:?}");
             Ok(())
         }
     }
+}
+
+/// `lsv slashing export`: streams the interchange to `out` (standard output if `None`).
+fn slashing_export(p: &PArgs, format: Format, out: Option<PathBuf>) -> Result<usize, String> {
+    let enclave = open_enclave(p)?;
+    let format = match format {
+        Format::Minimal => InterchangeFormat::Minimal,
+        Format::Complete => InterchangeFormat::Complete,
+    };
+    let (writer, name): (Box<dyn std::io::Write + Send>, String) = match &out {
+        Some(path) => (
+            Box::new(std::io::BufWriter::with_capacity(
+                1 << 16,
+                std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?,
+            )),
+            path.display().to_string(),
+        ),
+        None => (
+            Box::new(std::io::BufWriter::new(std::io::stdout())),
+            "standard output".into(),
+        ),
+    };
+    let entries = runtime()
+        .block_on(enclave.export_interchange(format, writer))
+        .map_err(|e| format!("{name}: {e}"))?;
+    enclave.shutdown();
+    Ok(entries)
+}
+
+/// `lsv slashing import`: reads `file` in bounded memory, minifying it as it goes, then imports.
+fn slashing_import(p: &PArgs, file: &std::path::Path) -> Result<ImportSummary, String> {
+    let reader = std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let interchange = MinifiedInterchange::from_json_reader(reader)
+        .map_err(|e| format!("{}: not an EIP-3076 interchange: {e}", file.display()))?;
+    let enclave = open_enclave(p)?;
+    let summary = runtime().block_on(enclave.import_interchange(interchange))?;
+    enclave.shutdown();
+    Ok(summary)
+}
+
+/// `lsv slashing prune`.
+fn slashing_prune(p: &PArgs) -> Result<PruneSummary, String> {
+    let enclave = open_enclave(p)?;
+    let summary = runtime().block_on(enclave.prune())?;
+    enclave.shutdown();
+    Ok(summary)
 }
 
 fn run_signer(args: SignerArgs) -> Result<(), String> {
@@ -405,14 +434,20 @@ fn run_signer(args: SignerArgs) -> Result<(), String> {
         tracing::warn!(listen = %args.listen, "listening beyond loopback: the signing API has no authentication");
     }
     let rt = lsv_signer::runtime(&enclave).map_err(|e| format!("tokio runtime: {e}"))?;
-    rt.block_on(async move {
+    let p = enclave.clone();
+    let served = rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         tracing::info!(listen = %listener.local_addr().map_err(|e| e.to_string())?, "remote-signing API ready");
         let state = AppState::new(enclave);
         lsv_signer::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())
-    })
+    });
+    // Requests still in flight hold P; close its database now, whoever still holds it, so the
+    // write-ahead log is checkpointed away before the process exits.
+    p.shutdown();
+    tracing::info!("slashing-protection database closed");
+    served
 }
 
 async fn shutdown_signal() {
