@@ -1,6 +1,7 @@
 //! `lsv`: the command line of liquid solo validating.
 
 mod bench;
+mod bench_slashing;
 mod prove;
 
 use alloy_primitives::Address;
@@ -86,6 +87,20 @@ struct PArgs {
     /// Gramine's attestation pseudo-files (sgx-dcap only).
     #[arg(long, default_value = lsv_attestation::gramine::DEFAULT_ROOT)]
     gramine_attestation_dir: PathBuf,
+}
+
+impl PArgs {
+    /// P on `data_dir` as the benchmarks open it: mainnet, dev backend, the defaults.
+    fn for_bench(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            network: "mainnet".into(),
+            withdrawal_contract: None,
+            max_skew_slots: 2,
+            attestation: AttestationBackend::Dev,
+            gramine_attestation_dir: lsv_attestation::gramine::DEFAULT_ROOT.into(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -175,6 +190,12 @@ enum BenchCommand {
     Signer(bench::SignerBenchArgs),
     /// Run every vault call in the revm harness and print its gas against the targets.
     Gas,
+    /// Import, export and prune a generated EIP-3076 interchange (10,000 keys x 1,010 records
+    /// by default); print times, peak memory and database sizes.
+    Slashing(bench_slashing::SlashingBenchArgs),
+    /// One phase of `bench slashing`, in a process of its own.
+    #[command(hide = true)]
+    SlashingPhase(bench_slashing::PhaseArgs),
 }
 
 fn load_network(name: &str) -> Result<Network, String> {
@@ -334,6 +355,12 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Bench {
             command: BenchCommand::Signer(args),
         } => bench::signer(args),
+        Command::Bench {
+            command: BenchCommand::Slashing(args),
+        } => bench_slashing::slashing(args),
+        Command::Bench {
+            command: BenchCommand::SlashingPhase(args),
+        } => bench_slashing::run_phase(args),
         Command::Bench {
             command: BenchCommand::Gas,
         } => {

@@ -32,6 +32,10 @@ fn bench_signer_reports_every_figure() {
     let report = String::from_utf8(out.stdout).unwrap();
     for label in [
         "thread(s):",
+        "generated 8 keys in P in",
+        "on 8 keys: start-up",
+        "resident memory",
+        "signed once, peak",
         "P in process, 1 caller(s):",
         "P in process, 4 caller(s):",
         "P over HTTP, 1 client:",
@@ -41,6 +45,11 @@ fn bench_signer_reports_every_figure() {
     ] {
         assert!(figure(&report, label) > 0.0, "{label:?} in:\n{report}");
     }
+    // Stopped as a service manager stops it, P left its database checkpointed.
+    assert!(
+        report.contains("stopped by SIGTERM in") && report.contains("write-ahead log left: none"),
+        "{report}"
+    );
 }
 
 #[test]
