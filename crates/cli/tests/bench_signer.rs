@@ -36,6 +36,9 @@ fn bench_signer_reports_every_figure() {
     let report = String::from_utf8(out.stdout).unwrap();
     for label in [
         "thread(s):",
+        "on 8 keys: start-up",
+        "resident memory",
+        "signed once, peak",
         "P in process, 1 caller(s):",
         "P in process, 4 caller(s):",
         "P over HTTP, 1 client:",
@@ -45,6 +48,12 @@ fn bench_signer_reports_every_figure() {
     ] {
         assert!(figure(&report, label) > 0.0, "{label:?} in:\n{report}");
     }
+    assert!(figure(&report, "generated 8 keys in P in") >= 0.0);
+    // Stopped as a service manager stops it, P left its database checkpointed.
+    assert!(
+        report.contains("stopped by SIGTERM in") && report.contains("write-ahead log left: none"),
+        "{report}"
+    );
 }
 
 #[test]

@@ -15,7 +15,8 @@ use lsv_consensus::{
     PublicKeyBytes, RequestError, SignRequest, SignableMessage, SignatureBytes, SlashingSubject,
 };
 use lsv_slashing_protection::{
-    ImportSummary, Interchange, InterchangeFormat, NotSafe, PruneSummary, Safe, SlashingDatabase,
+    ImportSummary, InterchangeFormat, MinifiedInterchange, NotSafe, PruneSummary, Safe,
+    SlashingDatabase,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -247,6 +248,14 @@ impl Enclave {
         self.protection.on_worker_unpark()
     }
 
+    /// Stops P's slashing-protection writer: the checks already queued are decided and
+    /// committed, the database is checkpointed and closed (its write-ahead log removed), and
+    /// the writer thread is joined. Every later signing request that needs the database is
+    /// refused as an internal error. Idempotent; dropping P does the same.
+    pub fn shutdown(&self) {
+        self.protection.close();
+    }
+
     /// What a verifier's deployer needs from this P: backend, dev attester address, policy
     /// hash, domain tag, chain and credentials.
     pub fn attestation_info(&self) -> AttestationInfo {
@@ -424,36 +433,44 @@ impl Enclave {
         Ok(out)
     }
 
-    /// Imports an EIP-3076 interchange: it can only raise watermarks.
+    /// Imports an EIP-3076 interchange, minified as it was read
+    /// ([`MinifiedInterchange::from_json_reader`]): it can only raise watermarks.
     pub async fn import_interchange(
         &self,
-        interchange: Interchange,
+        interchange: MinifiedInterchange,
     ) -> Result<ImportSummary, String> {
         self.protection
-            .run(move |db| {
-                db.import_interchange(&interchange)
-                    .map_err(|e| e.to_string())
-            })
+            .run(move |db| db.import_minified(&interchange).map_err(|e| e.to_string()))
             .await?
     }
 
-    /// Exports the slashing-protection record of every key as an EIP-3076 interchange.
+    /// Writes the slashing-protection record of every key to `out` as an EIP-3076 interchange,
+    /// one key at a time (memory does not grow with the number of keys). Returns the number of
+    /// entries written.
     pub async fn export_interchange(
         &self,
         format: InterchangeFormat,
-    ) -> Result<Interchange, String> {
+        out: Box<dyn std::io::Write + Send>,
+    ) -> Result<usize, String> {
         self.protection
-            .run(move |db| {
-                db.export_interchange(None, format)
-                    .map_err(|e| e.to_string())
-            })
+            .run(move |db| db.export_to(out, None, format).map_err(|e| e.to_string()))
             .await?
     }
 
-    /// Drops history below the watermarks; decisions never depend on it.
+    /// Shrinks the slashing-protection database to its records (see
+    /// [`SlashingDatabase::prune`]); decisions never depend on what it drops.
     pub async fn prune(&self) -> Result<PruneSummary, String> {
         self.protection
             .run(|db| db.prune().map_err(|e| e.to_string()))
             .await?
+    }
+}
+
+impl Drop for Enclave {
+    /// Closes the slashing-protection database before the data directory's lock is released
+    /// (fields drop after this), so the next process finds the file closed and its
+    /// write-ahead log gone.
+    fn drop(&mut self) {
+        self.protection.close();
     }
 }

@@ -9,7 +9,7 @@
 use lsv_consensus::{PublicKeyBytes, SlashingSubject, B256};
 use lsv_slashing_protection::{NotSafe, Safe, SigningCheck, SlashingDatabase};
 use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
-use std::sync::{mpsc, Arc, OnceLock};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
@@ -45,6 +45,8 @@ enum Command {
         reply: oneshot::Sender<Verdict>,
     },
     Run(Job),
+    /// Decide what is queued before this, close the database and end the thread.
+    Close,
 }
 
 /// The outcome of one check: safe (and durable), refused, or the database failed (nothing may
@@ -56,6 +58,8 @@ pub type Verdict = Result<Result<Safe, NotSafe>, String>;
 pub struct Protection {
     tx: mpsc::Sender<Command>,
     linger: Arc<Linger>,
+    /// The writer thread, until [`Protection::close`] joins it.
+    writer: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
 
 /// What the writer's wait for a fuller group depends on: whether it is waiting, how many of
@@ -79,14 +83,44 @@ impl Protection {
             writer: OnceLock::new(),
         });
         let writer_linger = linger.clone();
-        std::thread::Builder::new()
+        let writer = std::thread::Builder::new()
             .name("slashing-protection".into())
             .spawn(move || {
                 let _ = writer_linger.writer.set(std::thread::current());
-                writer_loop(db, rx, &writer_linger)
+                let db = writer_loop(db, rx, &writer_linger);
+                match db.close() {
+                    Ok(()) => tracing::debug!("slashing-protection database closed"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "closing the slashing-protection database failed; the next open replays its log")
+                    }
+                }
             })
             .expect("spawn slashing-protection thread");
-        Self { tx, linger }
+        Self {
+            tx,
+            linger,
+            writer: Arc::new(Mutex::new(Some(writer))),
+        }
+    }
+
+    /// Stops the writer: the checks and jobs queued before this call are decided and
+    /// committed, then the database is checkpointed and closed, and the thread is joined, so
+    /// that when this returns the file is closed and its write-ahead log is gone. Checks queued
+    /// later are dropped unanswered (their callers sign nothing). Idempotent; safe from any
+    /// thread but the writer's own.
+    pub fn close(&self) {
+        let Some(writer) = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+        else {
+            return;
+        };
+        let _ = self.tx.send(Command::Close);
+        if writer.join().is_err() {
+            tracing::error!("the slashing-protection writer panicked");
+        }
     }
 
     /// A hook for the moment a thread that computes signatures runs out of work: every caller
@@ -154,7 +188,12 @@ impl Protection {
     }
 }
 
-fn writer_loop(mut db: SlashingDatabase, rx: mpsc::Receiver<Command>, linger: &Linger) {
+/// Runs until every handle is gone or [`Command::Close`] arrives; returns the database to close.
+fn writer_loop(
+    mut db: SlashingDatabase,
+    rx: mpsc::Receiver<Command>,
+    linger: &Linger,
+) -> SlashingDatabase {
     let mut checks: Vec<SigningCheck> = Vec::with_capacity(MAX_GROUP);
     let mut replies: Vec<oneshot::Sender<Verdict>> = Vec::with_capacity(MAX_GROUP);
     // Whether a recent group had company. Only then is it worth waiting for more: a lone
@@ -164,7 +203,7 @@ fn writer_loop(mut db: SlashingDatabase, rx: mpsc::Receiver<Command>, linger: &L
     loop {
         let Some(first) = next_command(&rx, if busy { Duration::ZERO } else { SPIN_WHEN_IDLE })
         else {
-            break;
+            return db;
         };
         let deadline = Instant::now() + LINGER_WHEN_BUSY;
         let mut next = Some(first);
@@ -179,6 +218,10 @@ fn writer_loop(mut db: SlashingDatabase, rx: mpsc::Receiver<Command>, linger: &L
                     // Keep arrival order: commit the checks queued before this job first.
                     flush(&mut db, &mut checks, &mut replies);
                     job(&mut db);
+                }
+                Some(Command::Close) => {
+                    flush(&mut db, &mut checks, &mut replies);
+                    return db;
                 }
                 None => {}
             }
@@ -293,5 +336,53 @@ mod tests {
         again.lock_exclusively().unwrap();
         park();
         unpark();
+    }
+
+    /// Closing decides and commits what was queued before it, then closes the database and
+    /// joins the writer: the write-ahead log is gone when `close` returns, and a later check is
+    /// refused without a verdict of safety.
+    #[test]
+    fn close_commits_what_was_queued_and_removes_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("slashing-protection.sqlite");
+        let gvr = B256::repeat_byte(7);
+        let pk = PublicKeyBytes([0xa0; 48]);
+        let mut db = SlashingDatabase::open(&path, gvr).unwrap();
+        db.lock_exclusively().unwrap();
+        db.register_validators(&[pk]).unwrap();
+        let protection = Protection::start(db);
+        let queued: Vec<_> = (1..=50u64)
+            .map(|t| {
+                let subject = SlashingSubject::Attestation {
+                    source: lsv_consensus::Epoch(t - 1),
+                    target: lsv_consensus::Epoch(t),
+                };
+                protection.check(pk, subject, B256::repeat_byte(1))
+            })
+            .collect();
+        let other_handle = protection.clone();
+        protection.close();
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        assert!(
+            std::fs::metadata(&wal).map_or(true, |m| m.len() == 0),
+            "a write-ahead log outlived close"
+        );
+        for verdict in queued {
+            assert_eq!(verdict.blocking_recv().unwrap(), Ok(Ok(Safe::Valid)));
+        }
+        // Closed: a later check never comes back safe, and closing again is a no-op.
+        let late = other_handle.check(
+            pk,
+            SlashingSubject::Block {
+                slot: lsv_consensus::Slot(1),
+            },
+            B256::repeat_byte(1),
+        );
+        assert!(!matches!(late.blocking_recv(), Ok(Ok(Ok(_)))));
+        other_handle.close();
+        let db = SlashingDatabase::open(&path, gvr).unwrap();
+        let wm = db.watermarks(&pk).unwrap().unwrap();
+        assert_eq!(wm.attestation.unwrap().target, lsv_consensus::Epoch(50));
     }
 }

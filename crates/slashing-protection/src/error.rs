@@ -46,6 +46,8 @@ pub enum InterchangeError {
     },
     #[error(transparent)]
     Database(#[from] Error),
+    #[error("reading or writing the interchange: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 impl From<rusqlite::Error> for InterchangeError {

@@ -114,11 +114,7 @@ impl Interchange {
     /// Checks what the type system cannot: the format version, and that every slot and epoch fits
     /// the database ([`MAX_STORABLE`]).
     pub fn validate(&self) -> Result<(), InterchangeError> {
-        if self.metadata.interchange_format_version != INTERCHANGE_FORMAT_VERSION {
-            return Err(InterchangeError::UnsupportedFormatVersion {
-                found: self.metadata.interchange_format_version.clone(),
-            });
-        }
+        check_version(&self.metadata)?;
         for entry in &self.data {
             let out_of_range = |field: &'static str, value: u64| {
                 (value > MAX_STORABLE).then_some(InterchangeError::ValueOutOfRange {
@@ -167,19 +163,195 @@ impl InterchangeData {
     }
 }
 
-/// Strict (de)serializers for the interchange's scalar fields.
-mod strict {
-    use serde::{de, Deserialize, Deserializer, Serializer};
+/// What an interchange implies for protection, and all this crate keeps of it (EIP-3076
+/// minification): per `data` entry, the highest block slot, the highest attestation source and,
+/// independently, the highest target, with how many records the entry held.
+///
+/// It parses with the same strictness as [`Interchange`] (every record is read and checked), but
+/// folds each record into its entry's maxima as it is read, so memory grows with the number of
+/// keys, not of records; [`from_json_reader`](Self::from_json_reader) reads a file of any size
+/// in a bounded buffer.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct MinifiedInterchange {
+    pub metadata: InterchangeMetadata,
+    pub data: Vec<MinifiedData>,
+}
 
-    fn parse_hex<const N: usize, E: de::Error>(s: &str, what: &str) -> Result<[u8; N], E> {
-        let digits = s
-            .strip_prefix("0x")
-            .ok_or_else(|| E::custom(format!("{what} must be 0x-prefixed hex, got {s:?}")))?;
-        let mut out = [0u8; N];
-        hex_decode(digits, &mut out)
-            .ok_or_else(|| E::custom(format!("{what} must be {N} bytes of hex, got {s:?}")))?;
-        Ok(out)
+/// One `data` entry, minified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub struct MinifiedData {
+    #[serde(with = "strict::pubkey")]
+    pub pubkey: PublicKeyBytes,
+    #[serde(rename = "signed_blocks")]
+    pub blocks: BlockMaxima,
+    #[serde(rename = "signed_attestations")]
+    pub attestations: AttestationMaxima,
+}
+
+/// The signed blocks of one entry: how many, and the highest slot.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockMaxima {
+    pub count: u64,
+    pub max_slot: Option<Slot>,
+}
+
+/// The signed attestations of one entry: how many, the highest source and the highest target
+/// (taken independently: in slashable input they need not come from one attestation).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AttestationMaxima {
+    pub count: u64,
+    pub max: Option<(Epoch, Epoch)>,
+}
+
+impl BlockMaxima {
+    fn add(&mut self, slot: Slot) {
+        self.count += 1;
+        self.max_slot = self.max_slot.max(Some(slot));
     }
+}
+
+impl AttestationMaxima {
+    fn add(&mut self, source: Epoch, target: Epoch) {
+        self.count += 1;
+        self.max = Some(match self.max {
+            None => (source, target),
+            Some((s, t)) => (s.max(source), t.max(target)),
+        });
+    }
+}
+
+impl<'de> Deserialize<'de> for BlockMaxima {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Fold;
+        impl<'de> serde::de::Visitor<'de> for Fold {
+            type Value = BlockMaxima;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a sequence of signed blocks")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<BlockMaxima, A::Error> {
+                let mut maxima = BlockMaxima::default();
+                while let Some(block) = seq.next_element::<SignedBlock>()? {
+                    maxima.add(block.slot);
+                }
+                Ok(maxima)
+            }
+        }
+        d.deserialize_seq(Fold)
+    }
+}
+
+impl<'de> Deserialize<'de> for AttestationMaxima {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Fold;
+        impl<'de> serde::de::Visitor<'de> for Fold {
+            type Value = AttestationMaxima;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a sequence of signed attestations")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<AttestationMaxima, A::Error> {
+                let mut maxima = AttestationMaxima::default();
+                while let Some(att) = seq.next_element::<SignedAttestation>()? {
+                    maxima.add(att.source_epoch, att.target_epoch);
+                }
+                Ok(maxima)
+            }
+        }
+        d.deserialize_seq(Fold)
+    }
+}
+
+impl MinifiedInterchange {
+    /// Parses, minifies and [validates](Self::validate) a JSON document held in memory.
+    pub fn from_json_slice(json: &[u8]) -> Result<Self, InterchangeError> {
+        let minified: Self = serde_json::from_slice(json)?;
+        minified.validate()?;
+        Ok(minified)
+    }
+
+    /// Parses, minifies and [validates](Self::validate) a JSON document from a reader, in
+    /// memory bounded by the number of keys (see [`crate::stream`]).
+    pub fn from_json_reader(reader: impl std::io::Read) -> Result<Self, InterchangeError> {
+        let minified = crate::stream::read_minified(reader)?;
+        minified.validate()?;
+        Ok(minified)
+    }
+
+    /// The same checks as [`Interchange::validate`]: the format version, and that every slot
+    /// and epoch fits the database (checking the maxima checks every value).
+    pub fn validate(&self) -> Result<(), InterchangeError> {
+        check_version(&self.metadata)?;
+        for entry in &self.data {
+            let out_of_range = |field: &'static str, value: u64| {
+                (value > MAX_STORABLE).then_some(InterchangeError::ValueOutOfRange {
+                    pubkey: entry.pubkey,
+                    field,
+                    value,
+                })
+            };
+            let slot = entry.blocks.max_slot.map_or(0, Slot::as_u64);
+            let (source, target) = entry
+                .attestations
+                .max
+                .map_or((0, 0), |(s, t)| (s.as_u64(), t.as_u64()));
+            if let Some(e) = out_of_range("slot", slot)
+                .or_else(|| out_of_range("source_epoch", source))
+                .or_else(|| out_of_range("target_epoch", target))
+            {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Interchange {
+    /// The minified form of a parsed document: what importing it means.
+    pub fn minify(&self) -> MinifiedInterchange {
+        MinifiedInterchange {
+            metadata: self.metadata.clone(),
+            data: self
+                .data
+                .iter()
+                .map(|entry| {
+                    let mut blocks = BlockMaxima::default();
+                    entry.signed_blocks.iter().for_each(|b| blocks.add(b.slot));
+                    let mut attestations = AttestationMaxima::default();
+                    entry
+                        .signed_attestations
+                        .iter()
+                        .for_each(|a| attestations.add(a.source_epoch, a.target_epoch));
+                    MinifiedData {
+                        pubkey: entry.pubkey,
+                        blocks,
+                        attestations,
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+fn check_version(metadata: &InterchangeMetadata) -> Result<(), InterchangeError> {
+    if metadata.interchange_format_version != INTERCHANGE_FORMAT_VERSION {
+        return Err(InterchangeError::UnsupportedFormatVersion {
+            found: metadata.interchange_format_version.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// Strict (de)serializers for the interchange's scalar fields. They read through borrowed or
+/// transient strings (`visit_str`), so parsing a record allocates nothing.
+mod strict {
+    use serde::{de, Deserializer, Serializer};
+    use std::fmt;
+    use std::marker::PhantomData;
 
     fn hex_decode(digits: &str, out: &mut [u8]) -> Option<()> {
         let bytes = digits.as_bytes();
@@ -193,6 +365,49 @@ mod strict {
         Some(())
     }
 
+    /// `0x`-prefixed hex of exactly `N` bytes; `what` names the field in errors.
+    struct Hex<const N: usize>(&'static str);
+
+    impl<const N: usize> de::Visitor<'_> for Hex<N> {
+        type Value = [u8; N];
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "{} as a string of 0x-prefixed hex", self.0)
+        }
+
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<[u8; N], E> {
+            let what = self.0;
+            let digits = s
+                .strip_prefix("0x")
+                .ok_or_else(|| E::custom(format!("{what} must be 0x-prefixed hex, got {s:?}")))?;
+            let mut out = [0u8; N];
+            hex_decode(digits, &mut out)
+                .ok_or_else(|| E::custom(format!("{what} must be {N} bytes of hex, got {s:?}")))?;
+            Ok(out)
+        }
+    }
+
+    /// A `u64` written as a decimal string (JSON numbers are refused).
+    struct Decimal;
+
+    impl de::Visitor<'_> for Decimal {
+        type Value = u64;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a decimal integer string")
+        }
+
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<u64, E> {
+            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(E::custom(format!(
+                    "expected a decimal integer string, got {s:?}"
+                )));
+            }
+            s.parse::<u64>()
+                .map_err(|_| E::custom(format!("integer out of u64 range: {s:?}")))
+        }
+    }
+
     /// A `u64` newtype written as a decimal string (JSON numbers are refused).
     pub mod quoted {
         use super::*;
@@ -203,15 +418,7 @@ mod strict {
         }
 
         pub fn deserialize<'de, T: From<u64>, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
-            let s = String::deserialize(d)?;
-            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(de::Error::custom(format!(
-                    "expected a decimal integer string, got {s:?}"
-                )));
-            }
-            s.parse::<u64>()
-                .map(T::from)
-                .map_err(|_| de::Error::custom(format!("integer out of u64 range: {s:?}")))
+            d.deserialize_str(Decimal).map(T::from)
         }
     }
 
@@ -224,8 +431,7 @@ mod strict {
         }
 
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<B256, D::Error> {
-            let s = String::deserialize(d)?;
-            parse_hex::<32, _>(&s, "a root").map(B256::from)
+            d.deserialize_str(Hex::<32>("a root")).map(B256::from)
         }
     }
 
@@ -240,10 +446,31 @@ mod strict {
             }
         }
 
+        struct OptRoot(PhantomData<B256>);
+
+        impl<'de> de::Visitor<'de> for OptRoot {
+            type Value = Option<B256>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a signing_root as a string of 0x-prefixed hex, or null")
+            }
+
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_str(Hex::<32>("a signing_root"))
+                    .map(|b| Some(B256::from(b)))
+            }
+        }
+
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<B256>, D::Error> {
-            Option::<String>::deserialize(d)?
-                .map(|s| parse_hex::<32, _>(&s, "a signing_root").map(B256::from))
-                .transpose()
+            d.deserialize_option(OptRoot(PhantomData))
         }
     }
 
@@ -256,8 +483,7 @@ mod strict {
         }
 
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PublicKeyBytes, D::Error> {
-            let s = String::deserialize(d)?;
-            parse_hex::<48, _>(&s, "a pubkey").map(PublicKeyBytes)
+            d.deserialize_str(Hex::<48>("a pubkey")).map(PublicKeyBytes)
         }
     }
 }
