@@ -10,23 +10,25 @@
 //!    transactions does. Anvil orders its pool first-in first-out (`--order fifo`), so this
 //!    comes before any transaction sent after the previous slot; one sent in between comes
 //!    first, and would not yet see this root.
-//! 2. **Withdrawals (EIP-4895).** The beacon block's withdrawals, in the spec's order, are
-//!    credited with `anvil_setBalance`: a **stand-in**, since anvil has no way to include
-//!    withdrawals in a block. Balances rise before the block's transactions run rather than after,
-//!    and the block's `withdrawalsRoot` is that of an empty list.
-//! 3. **EIP-7002 and EIP-7251.** After every other transaction, a transaction from the system
+//! 2. **EIP-7002 and EIP-7251.** After every other transaction, a transaction from the system
 //!    address to each predeploy dequeues its requests (the system call after a block's
 //!    transactions); the dequeued requests are read back from the call's output
 //!    (`debug_traceTransaction`).
-//! 4. **Mining** at the slot's timestamp (`evm_setNextBlockTimestamp`, `evm_mine`; anvil runs
+//! 3. **Mining** at the slot's timestamp (`evm_setNextBlockTimestamp`, `evm_mine`; anvil runs
 //!    with `--no-mining`).
+//! 4. **Withdrawals (EIP-4895).** The beacon block's withdrawals, in the spec's order, are
+//!    credited with `anvil_setBalance` on the block just mined: a **stand-in**, since anvil has
+//!    no way to include withdrawals in a block. The balances are right from that block on (a
+//!    transaction in the next block sees them, one in this block did not, as on a real chain),
+//!    but the block's `stateRoot` was computed without them and its `withdrawalsRoot` is that
+//!    of an empty list.
+//! 5. **EIP-6110.** The deposit contract's `DepositEvent` logs of the block become deposit
+//!    requests.
 //!
 //! The system transactions are ordinary transactions to anvil: they pay the base fee (no tip),
 //! from a balance the devnet gives the system address at start, and raise its nonce. Nothing
 //! else differs from the system calls they stand for: the contracts see `msg.sender` as the
 //! system address and take their system path.
-//! 5. **EIP-6110.** The deposit contract's `DepositEvent` logs of the block become deposit
-//!    requests.
 //!
 //! The payload handed to the beacon block carries the anvil block's real hash, number,
 //! timestamp, roots, gas and transactions (raw, as anvil serialises them), the beacon block's
@@ -221,6 +223,26 @@ impl Rpc {
         })
     }
 
+    /// `eth_sendTransaction` of `tx` (from an unlocked or impersonated account), with the fee
+    /// fields filled in where `tx` has none: no tip (anvil runs with
+    /// `--disable-min-priority-fee`) and a fee cap of twice the last base fee, which the next
+    /// block's cannot exceed (EIP-1559: at most 12.5% up). Anvil's own defaults fail once empty
+    /// blocks have brought the base fee near zero ("max priority fee per gas higher than max fee
+    /// per gas"). Returns the transaction's hash.
+    pub fn send_transaction(&self, mut tx: Value) -> Result<B256, ExecutionError> {
+        if let Some(fields) = tx.as_object_mut() {
+            if !fields.contains_key("gasPrice") && !fields.contains_key("maxFeePerGas") {
+                let latest: RpcBlock =
+                    self.call("eth_getBlockByNumber", json!(["latest", false]))?;
+                let cap =
+                    latest.base_fee_per_gas.unwrap_or_default() * U256::from(2) + U256::from(1);
+                fields.insert("maxFeePerGas".into(), json!(cap));
+                fields.insert("maxPriorityFeePerGas".into(), json!("0x0"));
+            }
+        }
+        self.call("eth_sendTransaction", json!([tx]))
+    }
+
     /// Calls `method` with `params`; a JSON-RPC error is an error naming the method.
     pub fn call<T: DeserializeOwned>(
         &self,
@@ -363,22 +385,12 @@ impl AnvilExecution {
 
     /// Sends a transaction from the system address; its hash.
     fn system_transaction(&self, to: Address, data: &[u8]) -> Result<B256, ExecutionError> {
-        // The next block's base fee rises at most 12.5% (EIP-1559): twice the last is enough.
-        let latest: RpcBlock = self
-            .rpc()
-            .call("eth_getBlockByNumber", json!(["latest", false]))?;
-        let max_fee = latest.base_fee_per_gas.unwrap_or_default() * U256::from(2) + U256::from(1);
-        self.rpc().call(
-            "eth_sendTransaction",
-            json!([{
-                "from": SYSTEM_ADDRESS,
-                "to": to,
-                "data": Bytes::copy_from_slice(data),
-                "gas": format!("{SYSTEM_CALL_GAS:#x}"),
-                "maxFeePerGas": max_fee,
-                "maxPriorityFeePerGas": "0x0",
-            }]),
-        )
+        self.rpc().send_transaction(json!({
+            "from": SYSTEM_ADDRESS,
+            "to": to,
+            "data": Bytes::copy_from_slice(data),
+            "gas": format!("{SYSTEM_CALL_GAS:#x}"),
+        }))
     }
 
     /// The output of a mined system transaction, which must have succeeded.
@@ -448,18 +460,12 @@ impl<P: StatePreset> ExecutionLayer<P> for AnvilExecution {
             eip4788::BEACON_ROOTS_ADDRESS,
             attributes.parent_beacon_block_root.as_slice(),
         )?;
-        // 2. Withdrawals, credited in order (stand-in: see the module docs).
-        for w in &attributes.withdrawals {
-            let balance: U256 = rpc.call("eth_getBalance", json!([w.address, "latest"]))?;
-            let credited = balance + U256::from(w.amount.as_u64()) * U256::from(GWEI);
-            rpc.call::<Value>("anvil_setBalance", json!([w.address, credited]))?;
-        }
-        // 3. EIP-7002 and EIP-7251 dequeues, last in the block.
+        // 2. EIP-7002 and EIP-7251 dequeues, last in the block.
         let withdrawals_call =
             self.system_transaction(eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, &[])?;
         let consolidations_call =
             self.system_transaction(eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS, &[])?;
-        // 4. The block.
+        // 3. The block.
         rpc.call::<Value>("anvil_setCoinbase", json!([attributes.fee_recipient]))?;
         rpc.call::<Value>("evm_setNextBlockTimestamp", json!([attributes.timestamp]))?;
         rpc.call::<Value>("evm_mine", json!([]))?;
@@ -470,12 +476,19 @@ impl<P: StatePreset> ExecutionLayer<P> for AnvilExecution {
                 block.parent_hash, parent.block_hash
             )));
         }
+        // Withdrawals, credited in order after the block's transactions (stand-in: see the
+        // module docs).
+        for w in &attributes.withdrawals {
+            let balance: U256 = rpc.call("eth_getBalance", json!([w.address, "latest"]))?;
+            let credited = balance + U256::from(w.amount.as_u64()) * U256::from(GWEI);
+            rpc.call::<Value>("anvil_setBalance", json!([w.address, credited]))?;
+        }
         if block.transactions.last() != Some(&consolidations_call) {
             return Err(failed(
                 "the dequeue system transactions are not the block's last",
             ));
         }
-        // 5. Requests.
+        // 4. Requests.
         let logs: Vec<RpcLog> = rpc.call(
             "eth_getLogs",
             json!([{

@@ -7,6 +7,7 @@
 
 pub mod anvil;
 pub mod api;
+pub mod devnet;
 pub mod execution;
 pub mod genesis;
 pub mod node;

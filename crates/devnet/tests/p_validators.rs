@@ -18,14 +18,14 @@ use lsv_devnet::remote::{genesis_time_for, write_network_config, RemoteSigner, S
 use lsv_devnet::signer::{LocalKeys, Message, Signer};
 use lsv_devnet::spec::config::TIMELY_TARGET_FLAG_INDEX;
 use lsv_devnet::spec::{Config, Spec};
-use lsv_enclave::keystore::Kdf;
-use lsv_enclave::{AttestationConfig, DevSealer, Enclave, Policy, SystemClock};
-use lsv_signer::AppState;
 use lsv_slashing_protection::InterchangeFormat;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
 use std::time::Instant;
+
+mod common;
+
+use common::RunningP;
 
 type P = Minimal;
 
@@ -42,72 +42,6 @@ const MAX_SLOT: u64 = 64 * 8;
 /// C, the withdrawal contract P binds every deposit to; and the keys' owner.
 const C: Address = Address::repeat_byte(0xc0);
 const OWNER: Address = Address::repeat_byte(0x0e);
-
-/// A real P serving its API on 127.0.0.1, on a runtime of its own.
-struct RunningP {
-    url: String,
-    state: Arc<AppState>,
-    enclave: Arc<Enclave>,
-    runtime: tokio::runtime::Runtime,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    _dir: tempfile::TempDir,
-}
-
-impl RunningP {
-    /// P pinned to the network in `config_yaml` (written to its directory and read back as
-    /// `lsv signer --network FILE` reads it), withdrawals to [`C`], the system clock.
-    fn start(dir: tempfile::TempDir, config: &std::path::Path) -> Self {
-        let network = Network::from_config_file(config).expect("the devnet's config.yaml");
-        let data = dir.path().join("p");
-        std::fs::create_dir(&data).expect("P's data directory");
-        let sealer = DevSealer::open(&data, Kdf::Pbkdf2 { c: 16 }).expect("a dev sealer");
-        let enclave = Arc::new(
-            Enclave::open(
-                &lsv_enclave::enclave::DataDir::new(&data),
-                Policy::new(network, Some(C)),
-                Arc::new(sealer),
-                AttestationConfig::Dev,
-                Arc::new(SystemClock),
-            )
-            .expect("P opens"),
-        );
-        let runtime = lsv_signer::runtime(&enclave).expect("P's runtime");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("a loopback port");
-        let url = format!("http://{}", listener.local_addr().expect("an address"));
-        let state = AppState::new(enclave.clone());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        runtime.spawn(lsv_signer::serve(listener, state.clone(), async {
-            let _ = stopped.await;
-        }));
-        Self {
-            url,
-            state,
-            enclave,
-            runtime,
-            stop: Some(stop),
-            _dir: dir,
-        }
-    }
-
-    /// P's count of requests of `kind` with `outcome` (its Prometheus counter).
-    fn count(&self, kind: &str, outcome: &str) -> u64 {
-        self.state
-            .metrics
-            .signings
-            .with_label_values(&[kind, outcome])
-            .get()
-    }
-}
-
-impl Drop for RunningP {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
 
 /// The devnet: 64 interop validators (0x01 credentials) at genesis, `genesis_time` such that
 /// slot `MAX_SLOT` has ended; P pinned to it; P's keys generated and deposited.
@@ -147,7 +81,7 @@ fn devnet() -> Devnet {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let config_path = dir.path().join("config.yaml");
     write_network_config(&config_path, &config, &genesis).expect("config.yaml written");
-    let p = RunningP::start(dir, &config_path);
+    let p = RunningP::start(dir, &config_path, C);
 
     let remote = RemoteSigner::connect(&p.url, &spec, &genesis).expect("P is the devnet's");
     assert!(remote.keys().is_empty());

@@ -1,0 +1,489 @@
+//! The whole devnet: anvil below, the beacon node above, lsv's contracts deployed on the
+//! execution side, the beacon API served, and a clock that fast-forwards through the past and
+//! then keeps to the wall clock.
+//!
+//! A devnet is set up in two steps, because a remote signer (P) can only be pinned to a chain
+//! once its genesis exists and the contract its deposits pay (C) has an address:
+//!
+//! 1. [`Genesis::create`] starts anvil, builds the genesis state of interop validators on
+//!    anvil's genesis block, and sends the transactions that deploy C (the development
+//!    attestation verifier, the proof verifier and the vault, with its sETH and positions
+//!    tokens) so that they land in the first block. Their addresses are known from here on.
+//! 2. [`Genesis::launch`] starts the beacon node with the caller's [`Signer`] (keys held here,
+//!    or P for some validators: [`crate::remote`]).
+//!
+//! Time: slot `s` starts at `genesis_time + s · SECONDS_PER_SLOT`. [`Devnet::run_until_now`] runs
+//! every slot that has started, as fast as the machine goes; [`Devnet::follow_clock`] then runs
+//! each slot when it starts. A devnet whose genesis lies in the past therefore replays that
+//! past in seconds and arrives at "now", which is what lets P, whose rule is never to sign
+//! beyond its wall clock, sign every slot of it.
+//!
+//! Configuration ([`Config::devnet`]): the minimal preset's `configs/minimal.yaml` with the chain
+//! in Electra from genesis, Fulu from [`Config::DEVNET_FULU_EPOCH`], exits allowed after 16 epochs
+//! of activity (`SHARD_COMMITTEE_PERIOD`) and withdrawals 64 epochs after an exit
+//! (`MIN_VALIDATOR_WITHDRAWABILITY_DELAY`), so that a deposit, an exit and its withdrawal fit in a
+//! few hundred epochs; anvil's chain id and deposit contract.
+//!
+//! C on this devnet: the contracts are the real ones, but the vault judges epochs by mainnet's
+//! timing (12-second slots, 32 per epoch, `SHARD_COMMITTEE_PERIOD` 256), which a minimal-preset
+//! chain does not keep, so its exit paths do not fire on schedule here. Its proof verifier has
+//! no such constant and verifies this chain's proofs as it would mainnet's.
+
+use crate::anvil::{locate_anvil, AnvilExecution, AnvilOptions, Rpc};
+use crate::api::{serve_with, ApiOptions};
+use crate::execution::{ExecutionError, ExecutionLayer};
+use crate::genesis::{interop_secret_key, GenesisParams, GenesisValidator};
+use crate::node::{Node, NodeError, SlotReport};
+use crate::signer::{LocalKeys, Signer};
+use crate::spec::{BeaconState, Config, Spec, SpecPreset, TransitionError};
+use crate::store::Store;
+use alloy_primitives::{Address, Bytes, B256, U256};
+use alloy_sol_types::{SolCall, SolValue};
+use lsv_consensus::containers::DepositData;
+use lsv_consensus::{Epoch, ForkName, PublicKeyBytes};
+use lsv_contracts::artifacts::{DEV_ATTESTATION_VERIFIER, PROOF_VERIFIER, VAULT};
+use lsv_contracts::bindings::{DepositContract, Vault};
+use parking_lot::RwLock;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tree_hash::TreeHash;
+
+/// Why a devnet could not be set up or run.
+#[derive(Debug, thiserror::Error)]
+pub enum DevnetError {
+    #[error(transparent)]
+    Execution(#[from] ExecutionError),
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl Config {
+    /// The epoch the devnet enters Fulu (its genesis is in Electra, so the upgrade is part of
+    /// every run).
+    pub const DEVNET_FULU_EPOCH: u64 = 2;
+
+    /// The devnet's configuration (see the module docs): `configs/minimal.yaml` with the
+    /// devnet's fork epochs, exit and withdrawal delays, and anvil's deposit contract.
+    pub fn devnet(chain_id: u64) -> Self {
+        Self {
+            electra_fork_epoch: Epoch::new(0),
+            fulu_fork_epoch: Epoch::new(Self::DEVNET_FULU_EPOCH),
+            shard_committee_period: 16,
+            min_validator_withdrawability_delay: 64,
+            deposit_chain_id: chain_id,
+            deposit_contract_address: alloy_eips::eip6110::MAINNET_DEPOSIT_CONTRACT_ADDRESS,
+            ..Self::minimal()
+        }
+    }
+}
+
+/// How to build a devnet.
+#[derive(Clone, Debug)]
+pub struct DevnetOptions {
+    /// Interop validators (keys held here) in the genesis state.
+    pub validators: u64,
+    pub config: Config,
+    pub genesis_time: u64,
+    /// The execution chain's id.
+    pub chain_id: u64,
+    /// The anvil binary ([`locate_anvil`]) and its JSON-RPC port (0: any free one).
+    pub anvil: PathBuf,
+    pub rpc_port: u16,
+    /// Where genesis validators' withdrawals go (`0x01` credentials).
+    pub withdrawal_address: Address,
+    /// The key whose signatures the development attestation verifier accepts (P's `dev`
+    /// attester), and the policy hash the vault requires attestations to bind.
+    pub attester: Address,
+    pub policy_hash: B256,
+}
+
+impl DevnetOptions {
+    /// `validators` interop validators, genesis `genesis_time`, anvil's default chain id.
+    pub fn new(validators: u64, genesis_time: u64) -> Self {
+        Self {
+            validators,
+            config: Config::devnet(31_337),
+            genesis_time,
+            chain_id: 31_337,
+            anvil: locate_anvil(),
+            rpc_port: 0,
+            withdrawal_address: Address::repeat_byte(0x11),
+            attester: Address::ZERO,
+            policy_hash: B256::ZERO,
+        }
+    }
+}
+
+/// The seconds since the Unix epoch, now.
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// lsv's contracts as deployed on the devnet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Contracts {
+    /// The development attestation verifier (a stand-in for DCAP).
+    pub attestation_verifier: Address,
+    pub proof_verifier: Address,
+    /// C: the vault. P's keys are bound to it (`0x02 ‖ 0^11 ‖ vault`).
+    pub vault: Address,
+}
+
+impl Contracts {
+    /// The withdrawal credentials of a validator of C: `0x02 ‖ 0^11 ‖ vault` (EIP-7251).
+    pub fn credentials(&self) -> B256 {
+        let mut c = [0u8; 32];
+        c[0] = 0x02;
+        c[12..].copy_from_slice(self.vault.as_slice());
+        c.into()
+    }
+}
+
+/// A devnet with its genesis made and C on its way, before its validators start.
+pub struct Genesis<P: SpecPreset> {
+    pub spec: Spec<P>,
+    pub state: BeaconState<P>,
+    pub execution: AnvilExecution,
+    /// The interop validators' keys.
+    pub keys: LocalKeys,
+    pub contracts: Contracts,
+    /// Anvil's first unlocked account: it deployed C and pays for deposits.
+    pub funder: Address,
+}
+
+impl<P: SpecPreset> Genesis<P> {
+    /// Starts anvil, makes the genesis state and sends C's deployment (see the module docs).
+    pub fn create(options: &DevnetOptions) -> Result<Self, DevnetError> {
+        let execution = AnvilExecution::start(&AnvilOptions {
+            binary: options.anvil.clone(),
+            genesis_time: options.genesis_time,
+            hardfork: "osaka",
+            chain_id: options.chain_id,
+            port: options.rpc_port,
+        })?;
+        let spec = Spec::<P>::new(options.config.clone());
+        let mut keys = LocalKeys::default();
+        let mut credentials = [0u8; 32];
+        credentials[0] = 0x01;
+        credentials[12..].copy_from_slice(options.withdrawal_address.as_slice());
+        let validators: Vec<GenesisValidator> = (0..options.validators)
+            .map(|i| {
+                let key = interop_secret_key(i);
+                let pubkey = PublicKeyBytes(key.sk_to_pk().to_bytes());
+                keys.insert(i, key);
+                GenesisValidator {
+                    pubkey,
+                    withdrawal_credentials: credentials.into(),
+                    balance: 32_000_000_000,
+                }
+            })
+            .collect();
+        let state = spec.genesis_state(
+            &GenesisParams {
+                genesis_time: options.genesis_time,
+                fork: ForkName::Electra,
+                execution_payload_header: ExecutionLayer::<P>::genesis_header(&execution),
+            },
+            &validators,
+        )?;
+        let rpc = execution.anvil().rpc();
+        let accounts: Vec<Address> = rpc.call("eth_accounts", json!([]))?;
+        let funder = *accounts
+            .first()
+            .ok_or_else(|| DevnetError::Setup("anvil has no unlocked account".into()))?;
+        let contracts = deploy_contracts(rpc, funder, &spec.config, &state, options)?;
+        Ok(Self {
+            spec,
+            state,
+            execution,
+            keys,
+            contracts,
+            funder,
+        })
+    }
+
+    /// The `config.yaml` that pins a remote signer to this devnet.
+    pub fn network_config_yaml(&self) -> Result<String, DevnetError> {
+        crate::remote::network_config(&self.spec.config, &self.state)
+            .map_err(|e| DevnetError::Setup(e.to_string()))
+    }
+
+    /// Starts the beacon node, its validators signing with `signer`.
+    pub fn launch<S: Signer<P>>(self, signer: S) -> Devnet<P, S> {
+        let rpc_url = self.execution.anvil().url().to_owned();
+        let genesis_time = self.state.genesis_time;
+        let seconds_per_slot = self.spec.config.slot_duration_ms / 1000;
+        let config = self.spec.config.clone();
+        Devnet {
+            node: Node::new(self.spec, self.state, self.execution, signer),
+            rpc: Rpc::new(&rpc_url).expect("a client of a URL anvil printed"),
+            rpc_url,
+            contracts: self.contracts,
+            funder: self.funder,
+            genesis_time,
+            seconds_per_slot: seconds_per_slot.max(1),
+            config,
+            api: None,
+        }
+    }
+}
+
+/// The address `from` deploys to with its next transaction (`CREATE`: its pending nonce).
+fn next_contract_address(rpc: &Rpc, from: Address) -> Result<Address, ExecutionError> {
+    let nonce: U256 = rpc.call("eth_getTransactionCount", json!([from, "pending"]))?;
+    Ok(from.create(nonce.to()))
+}
+
+/// Sends the transactions deploying C from `from`; they are mined with the first block.
+fn deploy_contracts<P: SpecPreset>(
+    rpc: &Rpc,
+    from: Address,
+    config: &Config,
+    state: &BeaconState<P>,
+    options: &DevnetOptions,
+) -> Result<Contracts, DevnetError> {
+    let mut fork_versions = [0u8; 32];
+    fork_versions[..4].copy_from_slice(&config.electra_fork_version.0);
+    fork_versions[4..8].copy_from_slice(&config.fulu_fork_version.0);
+    let anchor = (
+        state.genesis_time,
+        state.genesis_validators_root,
+        B256::from(fork_versions),
+    );
+    let deploy = |init_code: Bytes| -> Result<Address, ExecutionError> {
+        let address = next_contract_address(rpc, from)?;
+        rpc.send_transaction(json!({"from": from, "data": init_code, "gas": "0xf00000"}))?;
+        Ok(address)
+    };
+    let attestation_verifier =
+        deploy(DEV_ATTESTATION_VERIFIER.init_code(&options.attester.abi_encode()))?;
+    // The chain starts after Capella: `historical_summaries` from slot 0.
+    let proof_verifier = deploy(PROOF_VERIFIER.init_code(&(anchor, 0u64).abi_encode_params()))?;
+    let vault_config = lsv_contracts::devnet::VaultConfig::default();
+    let vault = deploy(
+        VAULT.init_code(
+            &(
+                attestation_verifier,
+                anchor,
+                U256::from(vault_config.max_validators),
+                vault_config.inactivity_trigger,
+                U256::from(vault_config.exit_resend_blocks),
+                vault_config.min_redeem,
+                options.policy_hash,
+                proof_verifier,
+                U256::from(vault_config.wind_down_delay),
+            )
+                .abi_encode_params(),
+        ),
+    )?;
+    Ok(Contracts {
+        attestation_verifier,
+        proof_verifier,
+        vault,
+    })
+}
+
+/// A running devnet.
+pub struct Devnet<P: SpecPreset, S: Signer<P>> {
+    pub node: Node<P, AnvilExecution, S>,
+    rpc: Rpc,
+    rpc_url: String,
+    pub contracts: Contracts,
+    /// Anvil's first unlocked account.
+    pub funder: Address,
+    genesis_time: u64,
+    seconds_per_slot: u64,
+    config: Config,
+    api: Option<ApiServer>,
+}
+
+/// The beacon API served on a runtime of its own.
+struct ApiServer {
+    address: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for ApiServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl<P: SpecPreset, S: Signer<P>> Devnet<P, S> {
+    /// Anvil's JSON-RPC URL.
+    pub fn rpc_url(&self) -> &str {
+        &self.rpc_url
+    }
+
+    /// A JSON-RPC client of anvil.
+    pub fn rpc(&self) -> &Rpc {
+        &self.rpc
+    }
+
+    /// The beacon node's store.
+    pub fn store(&self) -> Arc<RwLock<Store<P>>> {
+        self.node.store()
+    }
+
+    /// Serves the beacon API on `address` (port 0: any free one); returns where.
+    pub fn serve_api(&mut self, address: SocketAddr) -> Result<SocketAddr, DevnetError> {
+        let listener = std::net::TcpListener::bind(address)
+            .map_err(|e| DevnetError::Setup(format!("cannot listen on {address}: {e}")))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| DevnetError::Setup(e.to_string()))?;
+        let bound = listener
+            .local_addr()
+            .map_err(|e| DevnetError::Setup(e.to_string()))?;
+        let store = self.store();
+        let options = ApiOptions {
+            config_name: "lsv-devnet".to_owned(),
+            deposit_chain_id: self.config.deposit_chain_id,
+            deposit_contract: self.config.deposit_contract_address,
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("lsv-devnet-api")
+            .enable_all()
+            .build()
+            .map_err(|e| DevnetError::Setup(e.to_string()))?;
+        let thread = std::thread::spawn(move || {
+            runtime.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                    return;
+                };
+                let shutdown = async move {
+                    let _ = stopped.await;
+                };
+                if let Err(e) = serve_with(store, options, listener, shutdown).await {
+                    tracing::error!("the beacon API stopped: {e}");
+                }
+            });
+        });
+        self.api = Some(ApiServer {
+            address: bound,
+            stop: Some(stop),
+            thread: Some(thread),
+        });
+        Ok(bound)
+    }
+
+    /// Where the beacon API is served, if it is.
+    pub fn api_address(&self) -> Option<SocketAddr> {
+        self.api.as_ref().map(|a| a.address)
+    }
+
+    /// The slot the wall clock is in (0 before genesis).
+    pub fn clock_slot(&self) -> u64 {
+        unix_now().saturating_sub(self.genesis_time) / self.seconds_per_slot
+    }
+
+    /// The last slot run.
+    pub fn head_slot(&self) -> u64 {
+        self.store().read().head_slot()
+    }
+
+    /// Runs the next slot.
+    pub fn run_next_slot(&mut self) -> Result<SlotReport, DevnetError> {
+        let slot = self.head_slot() + 1;
+        Ok(self.node.run_slot(slot)?)
+    }
+
+    /// Runs every slot up to `slot`, calling `each` with each one's report.
+    pub fn run_until(
+        &mut self,
+        slot: u64,
+        mut each: impl FnMut(&SlotReport),
+    ) -> Result<(), DevnetError> {
+        while self.head_slot() < slot {
+            let report = self.run_next_slot()?;
+            each(&report);
+        }
+        Ok(())
+    }
+
+    /// Runs every slot that has started by the wall clock.
+    pub fn run_until_now(&mut self, each: impl FnMut(&SlotReport)) -> Result<(), DevnetError> {
+        let now = self.clock_slot();
+        self.run_until(now, each)
+    }
+
+    /// Runs each slot as it starts, until `stop` is set.
+    pub fn follow_clock(
+        &mut self,
+        stop: &AtomicBool,
+        mut each: impl FnMut(&SlotReport),
+    ) -> Result<(), DevnetError> {
+        while !stop.load(Ordering::Relaxed) {
+            if self.clock_slot() > self.head_slot() {
+                let report = self.run_next_slot()?;
+                each(&report);
+            } else {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        Ok(())
+    }
+
+    /// Deposits `deposit` through the deposit contract from `from` (an unlocked anvil account,
+    /// which must hold the amount): it reaches the beacon chain as an EIP-6110 request.
+    pub fn deposit(&self, from: Address, deposit: &DepositData) -> Result<B256, DevnetError> {
+        let call = DepositContract::depositCall {
+            pubkey: Bytes::copy_from_slice(&deposit.pubkey.0),
+            withdrawal_credentials: Bytes::copy_from_slice(
+                deposit.withdrawal_credentials.as_slice(),
+            ),
+            signature: Bytes::copy_from_slice(&deposit.signature.0),
+            deposit_data_root: deposit.tree_hash_root(),
+        };
+        let value = U256::from(deposit.amount.as_u64()) * U256::from(1_000_000_000u64);
+        Ok(self.rpc.send_transaction(json!({
+            "from": from,
+            "to": self.config.deposit_contract_address,
+            "data": Bytes::from(call.abi_encode()),
+            "value": value,
+        }))?)
+    }
+
+    /// The vault's `GENESIS_TIME()` on the latest block: whether C is deployed and anchored.
+    pub fn vault_genesis_time(&self) -> Result<u64, DevnetError> {
+        let out: Bytes = self.rpc.call(
+            "eth_call",
+            json!([{
+                "to": self.contracts.vault,
+                "data": Bytes::from(Vault::GENESIS_TIMECall {}.abi_encode()),
+            }, "latest"]),
+        )?;
+        Vault::GENESIS_TIMECall::abi_decode_returns(&out)
+            .map_err(|e| DevnetError::Setup(format!("vault GENESIS_TIME: {e}")))
+    }
+
+    /// An account's balance in wei, on the latest block.
+    pub fn balance(&self, address: Address) -> Result<U256, DevnetError> {
+        Ok(self
+            .rpc
+            .call("eth_getBalance", json!([address, "latest"]))?)
+    }
+
+    /// A JSON-RPC call to anvil.
+    pub fn call(&self, method: &str, params: Value) -> Result<Value, DevnetError> {
+        Ok(self.rpc.call(method, params)?)
+    }
+}
