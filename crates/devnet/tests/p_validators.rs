@@ -18,7 +18,7 @@ use lsv_devnet::remote::{genesis_time_for, write_network_config, RemoteSigner, S
 use lsv_devnet::signer::{LocalKeys, Message, Signer};
 use lsv_devnet::spec::config::TIMELY_TARGET_FLAG_INDEX;
 use lsv_devnet::spec::{Config, Spec};
-use lsv_slashing_protection::InterchangeFormat;
+use lsv_slashing_protection::{Interchange, InterchangeFormat};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashSet};
 use std::time::Instant;
@@ -253,10 +253,17 @@ fn p_validators_join_through_deposits_and_sign_every_duty_but_a_double_vote() {
         assert!(p.count(kind, "signed") > 0, "P signed no {kind}");
     }
     assert_eq!(p.count("ATTESTATION", "refused_slashing"), 0);
-    let interchange = p
-        .runtime
-        .block_on(p.enclave.export_interchange(InterchangeFormat::Complete))
+    let exported = tempfile::NamedTempFile::new().expect("a temporary file");
+    let out = Box::new(exported.reopen().expect("the temporary file"));
+    p.runtime
+        .block_on(
+            p.enclave
+                .export_interchange(InterchangeFormat::Complete, out),
+        )
         .expect("an interchange export");
+    let interchange: Interchange =
+        serde_json::from_reader(std::fs::File::open(exported.path()).expect("the export"))
+            .expect("an EIP-3076 interchange");
     let proposers: HashSet<PublicKeyBytes> = seen
         .proposed
         .iter()
