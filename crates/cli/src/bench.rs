@@ -484,7 +484,7 @@ fn raw_blst(threads: usize, duration: Duration) -> Raw {
                 let mut msg = [0u8; 32];
                 while !stop.load(Ordering::Relaxed) {
                     msg[..8].copy_from_slice(&n.to_le_bytes());
-                    std::hint::black_box(sk.sign(&msg, lsv_enclave::vault::BLS_DST, &[]));
+                    std::hint::black_box(sk.sign(&msg, lsv_enclave::keyring::BLS_DST, &[]));
                     n += 1;
                 }
                 let cpu = cpu_before

@@ -4,10 +4,10 @@ use crate::attestation::{
     load_or_create_dev_attester, AttestationConfig, AttestationInfo, AttestationKeyError,
 };
 use crate::deposit::DepositData;
+use crate::keyring::{Keyring, KeyringError};
 use crate::policy::{Clock, Policy, PolicyViolation, DEPOSIT_AMOUNT};
 use crate::protection::Protection;
 use crate::sealer::Sealer;
-use crate::vault::{Vault, VaultError};
 use alloy_primitives::{Address, B256};
 use lsv_attestation::{Attester, Evidence, KeyGenerationClaim};
 use lsv_consensus::containers::DepositMessage;
@@ -105,7 +105,7 @@ pub const NO_EVIDENCE_RECORDED: &str = "no attestation was recorded for this key
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(transparent)]
-    Vault(#[from] VaultError),
+    Keyring(#[from] KeyringError),
     #[error("slashing protection database: {0}")]
     Protection(String),
     #[error("data directory {path}: {source}")]
@@ -123,7 +123,7 @@ pub struct Enclave {
     /// Held for P's lifetime: one process per data directory.
     _lock: std::fs::File,
     policy: Policy,
-    vault: Vault,
+    keyring: Keyring,
     protection: Protection,
     clock: Arc<dyn Clock>,
     attester: Arc<dyn Attester>,
@@ -214,20 +214,20 @@ impl Enclave {
             AttestationConfig::Attester(a) => a,
         };
         let gvr = policy.network.genesis_validators_root;
-        let vault = Vault::open(&data_dir.keys(), sealer, gvr)?;
+        let keyring = Keyring::open(&data_dir.keys(), sealer, gvr)?;
         let mut db = SlashingDatabase::open(data_dir.slashing_db(), gvr)
             .map_err(|e| StartError::Protection(e.to_string()))?;
         db.lock_exclusively()
             .map_err(|e| StartError::Protection(e.to_string()))?;
         // A key whose file landed but whose registration did not (a crash between the two)
         // is registered here, before it can sign.
-        db.register_validators(&vault.pubkeys())
+        db.register_validators(&keyring.pubkeys())
             .map_err(|e| StartError::Protection(e.to_string()))?;
         Ok(Self {
             _lock: lock,
             policy_hash: policy.hash(),
             policy,
-            vault,
+            keyring,
             protection: Protection::start(db),
             clock,
             attester,
@@ -280,7 +280,7 @@ impl Enclave {
     }
 
     pub fn public_keys(&self) -> Vec<PublicKeyBytes> {
-        self.vault.pubkeys()
+        self.keyring.pubkeys()
     }
 
     /// Web3Signer's "high watermark": the first slot and epoch P will not sign a block or an
@@ -296,14 +296,14 @@ impl Enclave {
     }
 
     pub fn has_key(&self, pubkey: &PublicKeyBytes) -> bool {
-        self.vault.get(pubkey).is_some()
+        self.keyring.get(pubkey).is_some()
     }
 
     /// The evidence recorded with `pubkey` at its generation, read back from the key's record
     /// (never produced again). `None` if P holds no such key; `attestation: None` for a key made
     /// before P recorded evidence.
     pub fn key_attestation(&self, pubkey: &PublicKeyBytes) -> Option<KeyAttestation> {
-        let key = self.vault.get(pubkey)?;
+        let key = self.keyring.get(pubkey)?;
         Some(KeyAttestation {
             pubkey: key.pubkey,
             owner: key.owner,
@@ -315,11 +315,11 @@ impl Enclave {
 
     /// True only when both sealing and attestation are hardware-backed.
     pub fn is_hardware_backed(&self) -> bool {
-        self.vault.is_hardware_backed() && self.attester.is_hardware_backed()
+        self.keyring.is_hardware_backed() && self.attester.is_hardware_backed()
     }
 
     pub fn sealing_backend(&self) -> &'static str {
-        self.vault.backend()
+        self.keyring.backend()
     }
 
     /// Signs `request` with `pubkey`'s key if, and only if, every rule allows it.
@@ -332,7 +332,7 @@ impl Enclave {
         request: &SignRequest,
     ) -> Result<Signed, SignError> {
         let key = self
-            .vault
+            .keyring
             .get(pubkey)
             .ok_or(SignError::UnknownKey(*pubkey))?;
         let signing_root = request.signing_root(&self.policy.network)?;
@@ -379,11 +379,11 @@ impl Enclave {
         let withdrawal_credentials = self.policy.withdrawal_credentials()?;
         let mut out = Vec::with_capacity(count);
         for _ in 0..count {
-            // The vault stores the evidence in the key's own record, written once and atomically
+            // The keyring stores the evidence in the key's own record, written once and atomically
             // with the sealed secret, before anything is returned: a lost response loses no
             // evidence (`key_attestation` serves it again), and a failed attestation stores no key.
             let key = self
-                .vault
+                .keyring
                 .generate(owner, withdrawal_credentials, |pubkey| {
                     let claim = KeyGenerationClaim {
                         pubkey,

@@ -1,7 +1,7 @@
 //! Program P, the slashing-protected signer (DESIGN.md, "P").
 //!
 //! Everything that decides whether to sign lives here, and is meant to run whole inside an
-//! enclave: the key vault (keys generated inside, sealed at rest, never exported), the policy
+//! enclave: the keyring (keys generated inside, sealed at rest, never exported), the policy
 //! (deposit credentials, pinned network, clock bound), and the slashing-protection writer that
 //! makes each record durable before its signature leaves. The host that runs P is untrusted: it
 //! picks every request and the clock. The HTTP API (`lsv-signer`) is a thin edge over [`Enclave`].
@@ -10,11 +10,11 @@ pub mod attestation;
 pub mod deposit;
 pub mod enclave;
 mod fsutil;
+pub mod keyring;
 pub mod keystore;
 pub mod policy;
 pub mod protection;
 pub mod sealer;
-pub mod vault;
 
 pub use attestation::{AttestationConfig, AttestationInfo};
 pub use enclave::{

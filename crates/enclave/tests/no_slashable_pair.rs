@@ -73,7 +73,7 @@ fn verify(pubkey: &PublicKeyBytes, root: B256, sig: &[u8; 96]) -> bool {
     Signature::from_bytes(sig).unwrap().verify(
         true,
         root.as_slice(),
-        lsv_enclave::vault::BLS_DST,
+        lsv_enclave::keyring::BLS_DST,
         &[],
         &pk,
         true,
