@@ -32,7 +32,7 @@ use lsv_devnet::devnet::{Devnet, DevnetOptions, Genesis};
 use lsv_devnet::remote::{genesis_time_for, RemoteSigner, Signers};
 use lsv_devnet::signer::LocalKeys;
 use lsv_devnet::spec::{BeaconState, Config};
-use lsv_keeper::prove::{self, Chain};
+use lsv_keeper::prove::{self, VerifierConfig};
 use lsv_keeper::{BeaconClient, BlockId};
 use lsv_proofs::ProofParts;
 use serde_json::json;
@@ -605,7 +605,7 @@ fn prove_with_c(
 ) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let client = BeaconClient::new(&format!("http://{api}")).unwrap();
-    let chain = Chain::of_network(network);
+    let chain = VerifierConfig::of_network(network);
     let anchor_slot = devnet.head_slot() - 2;
     let anchor = (anchor_slot..)
         .find(|s| devnet.node.block_at(*s).is_some())

@@ -8,6 +8,6 @@ pub mod prove;
 pub use beacon::{BeaconClient, BeaconError, BlockId, ClientConfig, Limits, StateId};
 pub use prove::{
     find_eip4788_time, node_preset, prove_validator, prove_validator_by_preset, prove_validator_in,
-    prove_withdrawal, AnchoredProof, BuiltProof, Chain, Eip4788Time, ProveError,
+    prove_withdrawal, AnchoredProof, BuiltProof, Eip4788Time, ProveError, VerifierConfig,
     WithdrawalSelector,
 };

@@ -35,16 +35,18 @@ use tree_hash::TreeHash;
 /// two epochs of missed slots.
 pub const DEFAULT_CHILD_SEARCH_SLOTS: u64 = 64;
 
-/// What the verifier (and so the vault) is configured with: the chain's genesis and the fork
-/// versions whose layout it knows (the proofs' `Anchor`), and where `historical_summaries`
-/// starts (`CAPELLA_FORK_EPOCH · SLOTS_PER_EPOCH`).
+/// What C's proof verifier (and so the vault) is configured with on a network: its genesis and
+/// the fork versions whose layout it knows (the proofs' `Anchor`), and where
+/// `historical_summaries` starts (`CAPELLA_FORK_EPOCH · SLOTS_PER_EPOCH`). Every proof is
+/// checked against it before it is returned. (Not the revm harness's `lsv_contracts::Chain`,
+/// which is an execution chain.)
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Chain {
+pub struct VerifierConfig {
     pub anchor: Anchor,
     pub capella_slot: Slot,
 }
 
-impl Chain {
+impl VerifierConfig {
     /// The Electra/Fulu verifier of `network` (as the vault is deployed on it).
     pub fn of_network(network: &Network) -> Self {
         let capella_epoch = network
@@ -180,7 +182,7 @@ pub fn eip4788_time<P: StatePreset>(
 /// The proof of validator `index` (and of the `parts` asked for) against the block of
 /// `header`, whose post-state `prover` holds, checked with the reference verifier.
 pub fn validator_proof<P: StatePreset>(
-    chain: &Chain,
+    verifier: &VerifierConfig,
     prover: &StateProver<P>,
     header: &BeaconBlockHeader,
     index: u64,
@@ -189,7 +191,7 @@ pub fn validator_proof<P: StatePreset>(
     let bytes = prover.validator_proof(header, index, parts)?.to_bytes();
     let anchor_root = header.tree_hash_root();
     let proven = ValidatorProof::from_bytes(&bytes)
-        .and_then(|p| p.verify(anchor_root, index, &chain.anchor))
+        .and_then(|p| p.verify(anchor_root, index, &verifier.anchor))
         .map_err(|e| ProveError::SelfCheck(e.to_string()))?;
     Ok(BuiltProof {
         anchor_root,
@@ -204,7 +206,7 @@ pub fn validator_proof<P: StatePreset>(
 /// needed for the `historical_summaries` route only: the `block_roots` of the state at the
 /// first slot of the period after the block's ([`period_state_slot`]).
 pub fn withdrawal_proof(
-    chain: &Chain,
+    verifier: &VerifierConfig,
     prover: &StateProver<Mainnet>,
     anchor_header: BeaconBlockHeader,
     block: &BeaconBlock<Mainnet>,
@@ -219,7 +221,7 @@ pub fn withdrawal_proof(
         },
     )?;
     let history = period_block_roots.map(|roots| HistoricalPeriod {
-        capella_slot: chain.capella_slot,
+        capella_slot: verifier.capella_slot,
         block_roots: roots,
     });
     let withdrawal_prover = WithdrawalProver::new(prover, anchor_header)?;
@@ -228,7 +230,7 @@ pub fn withdrawal_proof(
         .to_bytes();
     let anchor_root = withdrawal_prover.anchor_root();
     let proven = WithdrawalProof::from_bytes(&bytes)
-        .and_then(|p| p.verify(anchor_root, &chain.anchor, chain.capella_slot))
+        .and_then(|p| p.verify(anchor_root, &verifier.anchor, verifier.capella_slot))
         .map_err(|e| ProveError::SelfCheck(e.to_string()))?;
     Ok(BuiltProof {
         anchor_root,
@@ -304,17 +306,20 @@ pub async fn state_block_roots(fork: ForkName, bytes: Vec<u8>) -> Result<Vec<B25
     .unwrap_or_else(|e| Err(StateError::Ssz(format!("decoding task failed: {e}"))))
 }
 
-/// Checks the node is on `chain`'s network (`GET /eth/v1/beacon/genesis`).
-pub async fn check_genesis(client: &BeaconClient, chain: &Chain) -> Result<(), ProveError> {
+/// Checks the node is on `verifier`'s network (`GET /eth/v1/beacon/genesis`).
+pub async fn check_genesis(
+    client: &BeaconClient,
+    verifier: &VerifierConfig,
+) -> Result<(), ProveError> {
     let g = client.genesis().await?;
-    if g.genesis_time != chain.anchor.genesis_time
-        || g.genesis_validators_root != chain.anchor.genesis_validators_root
+    if g.genesis_time != verifier.anchor.genesis_time
+        || g.genesis_validators_root != verifier.anchor.genesis_validators_root
     {
         return Err(ProveError::GenesisMismatch {
             node_time: g.genesis_time,
             node_root: g.genesis_validators_root,
-            time: chain.anchor.genesis_time,
-            root: chain.anchor.genesis_validators_root,
+            time: verifier.anchor.genesis_time,
+            root: verifier.anchor.genesis_validators_root,
         });
     }
     Ok(())
@@ -380,10 +385,10 @@ pub async fn find_eip4788_time_in<P: StatePreset>(
 /// The anchor's header, required canonical, and its timestamp.
 async fn anchor_of<P: StatePreset>(
     client: &BeaconClient,
-    chain: &Chain,
+    verifier: &VerifierConfig,
     anchor: BlockId,
 ) -> Result<(HeaderInfo, Eip4788Time), ProveError> {
-    check_genesis(client, chain).await?;
+    check_genesis(client, verifier).await?;
     let info = client.header(anchor).await?;
     if !info.canonical {
         return Err(ProveError::AnchorNotCanonical {
@@ -428,32 +433,32 @@ async fn anchor_state<P: StatePreset>(
 /// header, the post-state and the timestamp from `client`.
 pub async fn prove_validator(
     client: &BeaconClient,
-    chain: &Chain,
+    verifier: &VerifierConfig,
     anchor: BlockId,
     index: u64,
     parts: ProofParts,
 ) -> Result<AnchoredProof<ProvenValidator>, ProveError> {
-    prove_validator_in::<Mainnet>(client, chain, anchor, index, parts).await
+    prove_validator_in::<Mainnet>(client, verifier, anchor, index, parts).await
 }
 
 /// [`prove_validator`] on a chain of preset `P`.
 pub async fn prove_validator_in<P: StatePreset>(
     client: &BeaconClient,
-    chain: &Chain,
+    verifier: &VerifierConfig,
     anchor: BlockId,
     index: u64,
     parts: ProofParts,
 ) -> Result<AnchoredProof<ProvenValidator>, ProveError> {
-    let (info, time) = anchor_of::<P>(client, chain, anchor).await?;
+    let (info, time) = anchor_of::<P>(client, verifier, anchor).await?;
     let prover = anchor_state::<P>(client, &info.header).await?;
-    let proof = validator_proof(chain, &prover, &info.header, index, parts)?;
+    let proof = validator_proof(verifier, &prover, &info.header, index, parts)?;
     Ok(AnchoredProof { proof, time })
 }
 
 /// [`prove_validator`] on a chain of `preset` ([`node_preset`]).
 pub async fn prove_validator_by_preset(
     client: &BeaconClient,
-    chain: &Chain,
+    verifier: &VerifierConfig,
     preset: PresetName,
     anchor: BlockId,
     index: u64,
@@ -461,10 +466,10 @@ pub async fn prove_validator_by_preset(
 ) -> Result<AnchoredProof<ProvenValidator>, ProveError> {
     match preset {
         PresetName::Mainnet => {
-            prove_validator_in::<Mainnet>(client, chain, anchor, index, parts).await
+            prove_validator_in::<Mainnet>(client, verifier, anchor, index, parts).await
         }
         PresetName::Minimal => {
-            prove_validator_in::<Minimal>(client, chain, anchor, index, parts).await
+            prove_validator_in::<Minimal>(client, verifier, anchor, index, parts).await
         }
     }
 }
@@ -486,12 +491,12 @@ pub async fn node_preset(client: &BeaconClient) -> Result<PresetName, ProveError
 /// only a node keeping historical states serves).
 pub async fn prove_withdrawal(
     client: &BeaconClient,
-    chain: &Chain,
+    verifier: &VerifierConfig,
     anchor: BlockId,
     block: BlockId,
     which: WithdrawalSelector,
 ) -> Result<AnchoredProof<ProvenWithdrawal>, ProveError> {
-    let (info, time) = anchor_of::<Mainnet>(client, chain, anchor).await?;
+    let (info, time) = anchor_of::<Mainnet>(client, verifier, anchor).await?;
     let fetched = client.block(block).await?;
     let block = fetched.block.message;
     // Refuse early what cannot be proven, before fetching any state.
@@ -525,7 +530,7 @@ pub async fn prove_withdrawal(
     };
     let prover = anchor_state::<Mainnet>(client, &info.header).await?;
     let proof = withdrawal_proof(
-        chain,
+        verifier,
         &prover,
         info.header,
         &block,

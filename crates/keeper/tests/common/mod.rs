@@ -28,7 +28,7 @@ use axum::routing::get;
 use axum::Router;
 use lsv_consensus::containers::BeaconBlockHeader;
 use lsv_consensus::{Gwei, Mainnet, Network, SignatureBytes, Slot, Version};
-use lsv_keeper::prove::{period_state_slot, Chain};
+use lsv_keeper::prove::{period_state_slot, VerifierConfig};
 use lsv_proofs::block::{BeaconBlock, BeaconBlockBody, SignedBeaconBlock, Withdrawal};
 use lsv_proofs::merkle::MerkleTree;
 use lsv_proofs::state::{electra, HistoricalSummary};
@@ -38,7 +38,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 use tree_hash::TreeHash;
 
-/// Mainnet's first Capella slot (`Chain::of_network(&mainnet)` gives the same).
+/// Mainnet's first Capella slot (`VerifierConfig::of_network(&mainnet)` gives the same).
 pub const CAPELLA_SLOT: u64 = 194_048 * 32;
 pub const ANCHOR_SLOT: u64 = 11_000_000;
 pub const BR_SLOT: u64 = ANCHOR_SLOT - 100;
@@ -59,8 +59,8 @@ pub fn network() -> Network {
     }
 }
 
-pub fn chain() -> Chain {
-    Chain::of_network(&network())
+pub fn verifier() -> VerifierConfig {
+    VerifierConfig::of_network(&network())
 }
 
 /// A devnet `config.yaml` for [`network`] (what `lsv --network FILE` reads).
