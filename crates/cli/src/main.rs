@@ -14,7 +14,8 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use lsv_attestation::GramineDcapAttester;
 use lsv_consensus::Network;
 use lsv_enclave::{
-    AttestationConfig, DataDir, DevSealer, Enclave, GramineSealer, Policy, StartError, SystemClock,
+    AttestationConfig, DataDir, DevSealer, Enclave, GramineSealer, Policy, ProtectionError,
+    StartError, SystemClock,
 };
 use lsv_slashing_protection::{
     ImportSummary, InterchangeFormat, MinifiedInterchange, PruneSummary,
@@ -708,7 +709,13 @@ fn slashing_import(data: &DataArgs, file: &Path) -> Result<ImportSummary, CliErr
     let interchange = MinifiedInterchange::from_json_reader(reader)
         .map_err(|e| format!("{}: not an EIP-3076 interchange: {e}", file.display()))?;
     let p = open_checked(data, &root, policy, STOP_THE_SIGNER)?;
-    let summary = runtime()?.block_on(p.import_interchange(interchange))?;
+    let summary = runtime()?
+        .block_on(p.import_interchange(interchange))
+        .map_err(|e| match e {
+            // The file's fault (another network's, say), not P's: name the file.
+            ProtectionError::Interchange(e) => format!("{}: {e}", file.display()),
+            e => e.to_string(),
+        })?;
     p.shutdown();
     Ok(summary)
 }
@@ -717,7 +724,7 @@ fn slashing_import(data: &DataArgs, file: &Path) -> Result<ImportSummary, CliErr
 fn slashing_prune(data: &DataArgs) -> Result<PruneSummary, CliError> {
     let policy = Policy::new(load_network(&data.network)?, None);
     let p = open_p(data, policy, datadir::Use::Existing, STOP_THE_SIGNER)?;
-    let summary = runtime()?.block_on(p.prune())?;
+    let summary = runtime()?.block_on(p.prune()).map_err(|e| e.to_string())?;
     p.shutdown();
     Ok(summary)
 }

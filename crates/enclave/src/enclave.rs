@@ -6,7 +6,7 @@ use crate::attestation::{
 use crate::deposit::DepositData;
 use crate::keyring::{Keyring, KeyringError};
 use crate::policy::{Clock, Policy, PolicyViolation, DEPOSIT_AMOUNT};
-use crate::protection::Protection;
+use crate::protection::{Protection, ProtectionError, Verdict};
 use crate::sealer::Sealer;
 use alloy_primitives::{Address, B256};
 use lsv_attestation::{Attester, Evidence, KeyGenerationClaim};
@@ -48,7 +48,9 @@ pub struct Signed {
     pub resigned: bool,
 }
 
-/// Why P did not sign. Each maps to one HTTP status at the API edge.
+/// Why P did not sign. Each maps to one HTTP status at the API edge: the caller's mistakes
+/// (`UnknownKey`, `BadRequest`, `KeyRequest`), refusals (`Slashable`, `Policy`) and P's own
+/// failures (`Protection`, `Keyring`), which say what failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
     #[error("no key {0} in this signer")]
@@ -62,8 +64,12 @@ pub enum SignError {
     /// A key-generation request P refuses before generating anything.
     #[error(transparent)]
     KeyRequest(#[from] KeyRequestError),
+    /// The slashing-protection database could not decide or record: nothing was signed.
     #[error("internal error: {0}")]
-    Internal(String),
+    Protection(#[from] ProtectionError),
+    /// The keyring could not make or store a key: no key was stored.
+    #[error("internal error: {0}")]
+    Keyring(#[from] KeyringError),
 }
 
 /// A key made by `generate_keys`, with what the operator needs to deposit for it.
@@ -107,7 +113,7 @@ pub enum StartError {
     #[error(transparent)]
     Keyring(#[from] KeyringError),
     #[error("slashing protection database: {0}")]
-    Protection(String),
+    Protection(#[from] lsv_slashing_protection::Error),
     #[error("data directory {path}: {source}")]
     Io {
         path: PathBuf,
@@ -215,14 +221,11 @@ impl Enclave {
         };
         let gvr = policy.network.genesis_validators_root;
         let keyring = Keyring::open(&data_dir.keys(), sealer, gvr)?;
-        let mut db = SlashingDatabase::open(data_dir.slashing_db(), gvr)
-            .map_err(|e| StartError::Protection(e.to_string()))?;
-        db.lock_exclusively()
-            .map_err(|e| StartError::Protection(e.to_string()))?;
+        let mut db = SlashingDatabase::open(data_dir.slashing_db(), gvr)?;
+        db.lock_exclusively()?;
         // A key whose file landed but whose registration did not (a crash between the two)
         // is registered here, before it can sign.
-        db.register_validators(&keyring.pubkeys())
-            .map_err(|e| StartError::Protection(e.to_string()))?;
+        db.register_validators(&keyring.pubkeys())?;
         Ok(Self {
             _lock: lock,
             policy_hash: policy.hash(),
@@ -348,17 +351,18 @@ impl Enclave {
         }
         let verdict = self.protection.check(*pubkey, subject, signing_root);
         let signature = key.sign_root(&signing_root);
-        match verdict.await {
-            Ok(Ok(Ok(safe))) => Ok(Signed {
+        // A check the writer dropped unanswered was queued after it closed.
+        match verdict
+            .await
+            .unwrap_or(Verdict::Failed(ProtectionError::Closed))
+        {
+            Verdict::Safe(safe) => Ok(Signed {
                 signature,
                 signing_root,
                 resigned: safe == Safe::SameData,
             }),
-            Ok(Ok(Err(not_safe))) => Err(SignError::Slashable(not_safe)),
-            Ok(Err(db_error)) => Err(SignError::Internal(db_error)),
-            Err(_) => Err(SignError::Internal(
-                "slashing-protection writer dropped the check".into(),
-            )),
+            Verdict::Refused(not_safe) => Err(SignError::Slashable(not_safe)),
+            Verdict::Failed(e) => Err(SignError::Protection(e)),
         }
     }
 
@@ -382,29 +386,25 @@ impl Enclave {
             // The keyring stores the evidence in the key's own record, written once and atomically
             // with the sealed secret, before anything is returned: a lost response loses no
             // evidence (`key_attestation` serves it again), and a failed attestation stores no key.
-            let key = self
-                .keyring
-                .generate(owner, withdrawal_credentials, |pubkey| {
-                    let claim = KeyGenerationClaim {
-                        pubkey,
-                        withdrawal_credentials,
-                        owner,
-                        chain_id: self.policy.network.chain_id,
-                        genesis_validators_root: self.policy.network.genesis_validators_root,
-                        policy_hash: self.policy_hash,
-                    };
-                    self.attester.attest(&claim).map_err(|e| e.to_string())
-                })
-                .map_err(|e| SignError::Internal(e.to_string()))?;
+            let attest = |pubkey| {
+                let claim = KeyGenerationClaim {
+                    pubkey,
+                    withdrawal_credentials,
+                    owner,
+                    chain_id: self.policy.network.chain_id,
+                    genesis_validators_root: self.policy.network.genesis_validators_root,
+                    policy_hash: self.policy_hash,
+                };
+                self.attester.attest(&claim).map_err(|e| e.to_string())
+            };
+            let (key, attestation) =
+                self.keyring
+                    .generate(owner, withdrawal_credentials, attest)?;
             let pubkey = key.pubkey;
-            let attestation = key.attestation.clone().ok_or_else(|| {
-                SignError::Internal(format!("{pubkey} was stored without evidence"))
-            })?;
             self.protection
-                .run(move |db| db.register_validators(&[pubkey]).map_err(|e| e.to_string()))
-                .await
-                .and_then(|r| r)
-                .map_err(SignError::Internal)?;
+                .run(move |db| db.register_validators(&[pubkey]))
+                .await?
+                .map_err(ProtectionError::from)?;
             // The deposit goes through the same checks as any request would.
             let message = DepositMessage {
                 pubkey,
@@ -438,10 +438,11 @@ impl Enclave {
     pub async fn import_interchange(
         &self,
         interchange: MinifiedInterchange,
-    ) -> Result<ImportSummary, String> {
-        self.protection
-            .run(move |db| db.import_minified(&interchange).map_err(|e| e.to_string()))
-            .await?
+    ) -> Result<ImportSummary, ProtectionError> {
+        Ok(self
+            .protection
+            .run(move |db| db.import_minified(&interchange))
+            .await??)
     }
 
     /// Writes the slashing-protection record of every key to `out` as an EIP-3076 interchange,
@@ -451,18 +452,17 @@ impl Enclave {
         &self,
         format: InterchangeFormat,
         out: Box<dyn std::io::Write + Send>,
-    ) -> Result<usize, String> {
-        self.protection
-            .run(move |db| db.export_to(out, None, format).map_err(|e| e.to_string()))
-            .await?
+    ) -> Result<usize, ProtectionError> {
+        Ok(self
+            .protection
+            .run(move |db| db.export_to(out, None, format))
+            .await??)
     }
 
     /// Shrinks the slashing-protection database to its records (see
     /// [`SlashingDatabase::prune`]); decisions never depend on what it drops.
-    pub async fn prune(&self) -> Result<PruneSummary, String> {
-        self.protection
-            .run(|db| db.prune().map_err(|e| e.to_string()))
-            .await?
+    pub async fn prune(&self) -> Result<PruneSummary, ProtectionError> {
+        Ok(self.protection.run(|db| db.prune()).await??)
     }
 }
 

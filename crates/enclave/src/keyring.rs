@@ -181,12 +181,13 @@ impl Keyring {
     ///
     /// `attest` receives the new public key; the evidence it returns must claim exactly this
     /// key, `owner`, `withdrawal_credentials` and the keyring's genesis validators root.
+    /// Returns the key and that evidence (also the key's [`ValidatorKey::attestation`]).
     pub fn generate(
         &self,
         owner: Address,
         withdrawal_credentials: B256,
         attest: impl FnOnce(PublicKeyBytes) -> Result<Evidence, String>,
-    ) -> Result<Arc<ValidatorKey>, KeyringError> {
+    ) -> Result<(Arc<ValidatorKey>, Evidence), KeyringError> {
         let mut ikm = Zeroizing::new([0u8; 32]);
         getrandom::fill(ikm.as_mut()).map_err(|e| KeyringError::Randomness(e.to_string()))?;
         // IETF BLS KeyGen (draft-irtf-cfrg-bls-signature §2.3) from 32 bytes of IKM.
@@ -235,11 +236,11 @@ impl Keyring {
             pubkey,
             owner,
             withdrawal_credentials,
-            attestation: Some(attestation),
+            attestation: Some(attestation.clone()),
             secret,
         });
         self.keys.write().insert(pubkey, key.clone());
-        Ok(key)
+        Ok((key, attestation))
     }
 
     pub fn get(&self, pubkey: &PublicKeyBytes) -> Option<Arc<ValidatorKey>> {

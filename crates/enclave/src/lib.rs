@@ -21,5 +21,7 @@ pub use enclave::{
     check_key_request, DataDir, Enclave, GeneratedKey, KeyAttestation, KeyRequestError, SignError,
     Signed, StartError, MAX_KEYS_PER_CALL, NO_EVIDENCE_RECORDED,
 };
+pub use keyring::KeyringError;
 pub use policy::{Clock, Policy, PolicyViolation, SystemClock};
+pub use protection::ProtectionError;
 pub use sealer::{DevSealer, GramineSealer, Sealer};

@@ -7,7 +7,7 @@
 //! serialised: two conflicting requests can never both pass, whichever batch they land in.
 
 use lsv_consensus::{PublicKeyBytes, SlashingSubject, B256};
-use lsv_slashing_protection::{NotSafe, Safe, SigningCheck, SlashingDatabase};
+use lsv_slashing_protection::{InterchangeError, NotSafe, Safe, SigningCheck, SlashingDatabase};
 use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -49,9 +49,49 @@ enum Command {
     Close,
 }
 
-/// The outcome of one check: safe (and durable), refused, or the database failed (nothing may
-/// be signed).
-pub type Verdict = Result<Result<Safe, NotSafe>, String>;
+/// The outcome of one check. Only [`Verdict::Safe`] lets a signature leave P.
+#[derive(Debug)]
+pub enum Verdict {
+    /// Sign: the record is durable (or, for [`Safe::SameData`], already was).
+    Safe(Safe),
+    /// Refused by the slashing-protection rules: signing could be slashable.
+    Refused(NotSafe),
+    /// The database could not decide; nothing may be signed.
+    Failed(ProtectionError),
+}
+
+/// Why P's slashing-protection database could not do what it was asked. Never a refusal (that
+/// is [`NotSafe`]): the failure is P's, or, for an interchange, the file's.
+#[derive(Debug, thiserror::Error)]
+pub enum ProtectionError {
+    /// The database could not be read or committed. A group commit that fails fails every
+    /// check in the group with this one error, hence the `Arc`.
+    #[error("slashing-protection database: {0}")]
+    Database(#[source] Arc<lsv_slashing_protection::Error>),
+    /// An interchange could not be imported (nothing was) or exported: another network's, an
+    /// unsupported version, a value out of range, or its file failed.
+    #[error("slashing-protection interchange: {0}")]
+    Interchange(#[source] InterchangeError),
+    /// The database is closed: P is stopping ([`Protection::close`]) or its writer is gone.
+    #[error("the slashing-protection database is closed: P is stopping")]
+    Closed,
+}
+
+impl From<lsv_slashing_protection::Error> for ProtectionError {
+    fn from(e: lsv_slashing_protection::Error) -> Self {
+        Self::Database(Arc::new(e))
+    }
+}
+
+impl From<InterchangeError> for ProtectionError {
+    /// A database failure under an interchange is a database failure.
+    fn from(e: InterchangeError) -> Self {
+        match e {
+            InterchangeError::Database(e) => e.into(),
+            e => Self::Interchange(e),
+        }
+    }
+}
 
 /// A handle to the writer thread; cheap to clone.
 #[derive(Clone)]
@@ -166,25 +206,25 @@ impl Protection {
         if let Err(mpsc::SendError(Command::Check { reply, .. })) =
             self.tx.send(Command::Check { check, reply })
         {
-            let _ = reply.send(Err("slashing-protection writer has stopped".into()));
+            let _ = reply.send(Verdict::Failed(ProtectionError::Closed));
         }
         rx
     }
 
     /// Runs `f` on the database between groups (administration: import, export, prune).
+    /// [`ProtectionError::Closed`] once the database is closed.
     pub async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut SlashingDatabase) -> T + Send + 'static,
-    ) -> Result<T, String> {
+    ) -> Result<T, ProtectionError> {
         let (reply, rx) = oneshot::channel();
         let job: Job = Box::new(move |db| {
             let _ = reply.send(f(db));
         });
         self.tx
             .send(Command::Run(job))
-            .map_err(|_| "slashing-protection writer has stopped".to_owned())?;
-        rx.await
-            .map_err(|_| "slashing-protection writer has stopped".to_owned())
+            .map_err(|_| ProtectionError::Closed)?;
+        rx.await.map_err(|_| ProtectionError::Closed)
     }
 }
 
@@ -298,15 +338,19 @@ fn flush(
         return;
     }
     match db.check_and_record_batch(checks) {
-        Ok(verdicts) => {
-            for (reply, verdict) in replies.drain(..).zip(verdicts) {
-                let _ = reply.send(Ok(verdict));
+        Ok(decisions) => {
+            for (reply, decision) in replies.drain(..).zip(decisions) {
+                let _ = reply.send(match decision {
+                    Ok(safe) => Verdict::Safe(safe),
+                    Err(not_safe) => Verdict::Refused(not_safe),
+                });
             }
         }
         Err(e) => {
             tracing::error!(error = %e, group = checks.len(), "slashing-protection commit failed; refusing the group");
+            let e = Arc::new(e);
             for reply in replies.drain(..) {
-                let _ = reply.send(Err(format!("slashing-protection database error: {e}")));
+                let _ = reply.send(Verdict::Failed(ProtectionError::Database(e.clone())));
             }
         }
     }
@@ -369,9 +413,11 @@ mod tests {
             "a write-ahead log outlived close"
         );
         for verdict in queued {
-            assert_eq!(verdict.blocking_recv().unwrap(), Ok(Ok(Safe::Valid)));
+            let verdict = verdict.blocking_recv().unwrap();
+            assert!(matches!(verdict, Verdict::Safe(Safe::Valid)), "{verdict:?}");
         }
-        // Closed: a later check never comes back safe, and closing again is a no-op.
+        // Closed: a later check fails as closed, not as refused, and closing again is a no-op;
+        // so does a job.
         let late = other_handle.check(
             pk,
             SlashingSubject::Block {
@@ -379,7 +425,16 @@ mod tests {
             },
             B256::repeat_byte(1),
         );
-        assert!(!matches!(late.blocking_recv(), Ok(Ok(Ok(_)))));
+        let late = late.blocking_recv().unwrap();
+        assert!(
+            matches!(late, Verdict::Failed(ProtectionError::Closed)),
+            "{late:?}"
+        );
+        let job = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(other_handle.run(|db| db.registered_validators()));
+        assert!(matches!(job, Err(ProtectionError::Closed)));
         other_handle.close();
         let db = SlashingDatabase::open(&path, gvr).unwrap();
         let wm = db.watermarks(&pk).unwrap().unwrap();

@@ -287,7 +287,10 @@ async fn sign_inner(
                     (StatusCode::PRECONDITION_FAILED, Outcome::RefusedSlashing)
                 }
                 SignError::Policy(_) => (StatusCode::PRECONDITION_FAILED, Outcome::RefusedPolicy),
-                SignError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, Outcome::Error),
+                // P's own failure, never the request's: the message says what failed.
+                SignError::Protection(_) | SignError::Keyring(_) => {
+                    (StatusCode::INTERNAL_SERVER_ERROR, Outcome::Error)
+                }
             };
             // One line per refusal: the slashing-protection database already logs each of
             // its refusals (WARN, with the key, the slot or epochs and the reason).
@@ -419,6 +422,8 @@ async fn generate_keys(State(state): State<Arc<AppState>>, body: Bytes) -> Respo
         // A count out of range, or an owner C can never pay: refused before anything is made.
         Err(SignError::KeyRequest(e)) => error(StatusCode::BAD_REQUEST, e.to_string()),
         Err(SignError::Policy(p)) => error(StatusCode::PRECONDITION_FAILED, p.to_string()),
+        // Anything else is P's own failure: its keyring, its database, or the deposit request it
+        // built itself.
         Err(e) => {
             tracing::error!(error = %e, "key generation failed");
             error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
