@@ -554,11 +554,11 @@ impl DcapVerifier {
 mod hex_bytes {
     use serde::{de, Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(&format_args!("0x{}", hex::encode(v)))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         hex::decode(s.strip_prefix("0x").unwrap_or(&s)).map_err(de::Error::custom)
     }

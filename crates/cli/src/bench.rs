@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[derive(Args)]
-pub struct SignerBenchArgs {
+pub(crate) struct SignerBenchArgs {
     /// Validator keys in the signer (10,000 for the figures at scale; generating them takes a
     /// while, each key being made, sealed and registered by P).
     #[arg(long, default_value_t = 256)]

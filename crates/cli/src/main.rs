@@ -1,5 +1,7 @@
 //! `lsv`: the command line of liquid solo validating.
 
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 mod bench;
 mod bench_slashing;
 mod config;

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand)]
-pub enum ProveCommand {
+pub(crate) enum ProveCommand {
     /// A validator's registry entry (and its balance, inactivity score) against a block root:
     /// for join, eject, markToProof, markSlashed, demandExit, settle.
     Validator(ValidatorArgs),
@@ -27,7 +27,7 @@ pub enum ProveCommand {
 }
 
 #[derive(Args)]
-pub struct NodeArgs {
+pub(crate) struct NodeArgs {
     /// The beacon node's standard API, plain HTTP (e.g. http://127.0.0.1:5052).
     #[arg(long)]
     beacon_url: Option<String>,
@@ -54,7 +54,7 @@ enum Parts {
 }
 
 #[derive(Args)]
-pub struct ValidatorArgs {
+pub(crate) struct ValidatorArgs {
     #[command(flatten)]
     node: NodeArgs,
     /// The anchor block (a beacon-API block id: `finalized`, a slot or a 0x root). Its child
@@ -82,7 +82,7 @@ pub struct ValidatorArgs {
 }
 
 #[derive(Args)]
-pub struct WithdrawalArgs {
+pub(crate) struct WithdrawalArgs {
     #[command(flatten)]
     node: NodeArgs,
     /// The anchor block (a beacon-API block id); the withdrawal's block must be at or before
@@ -120,7 +120,7 @@ pub struct WithdrawalArgs {
     child_block: Option<PathBuf>,
 }
 
-pub fn run(command: ProveCommand) -> Result<(), crate::output::CliError> {
+pub(crate) fn run(command: ProveCommand) -> Result<(), crate::output::CliError> {
     let out = match command {
         ProveCommand::Validator(args) => validator(args)?,
         ProveCommand::Withdrawal(args) => withdrawal(args)?,

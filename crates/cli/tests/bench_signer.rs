@@ -3,6 +3,8 @@
 //! belong to the benchmark itself); only that each rate and ratio is a positive number, i.e.
 //! that the load generator got answers (every answer is checked to be 200 by the bench).
 
+#![allow(unused_crate_dependencies)]
+
 use std::process::Command;
 
 const LSV: &str = env!("CARGO_BIN_EXE_lsv");

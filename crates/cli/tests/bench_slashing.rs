@@ -3,6 +3,8 @@
 //! peak memory; the database stays small and no write-ahead log is left. The 10,000-key figures
 //! belong to the benchmark itself (`lsv bench slashing` with its defaults).
 
+#![allow(unused_crate_dependencies)]
+
 use std::process::Command;
 
 const LSV: &str = env!("CARGO_BIN_EXE_lsv");

@@ -3,6 +3,8 @@
 //! `slashing export`, `import` or `prune`, or `lsv signer` stopped by SIGTERM or SIGINT after
 //! signing.
 
+#![allow(unused_crate_dependencies)]
+
 use lsv_consensus::{Epoch, Network};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

@@ -4,6 +4,8 @@
 //! log file, metrics on their own port, a warning for keys bound to another C, and every flag
 //! from the environment or a config file.
 
+#![allow(unused_crate_dependencies)]
+
 use lsv_consensus::{Epoch, Network};
 use serde_json::json;
 use std::io::{Read, Write};

@@ -1,6 +1,8 @@
 //! `lsv prove` end to end: the real binary against the keeper's test beacon node (real SSZ,
 //! served as the beacon API serves it), and from the same data as files.
 
+#![allow(unused_crate_dependencies)]
+
 #[path = "../../keeper/tests/common/mod.rs"]
 mod common;
 

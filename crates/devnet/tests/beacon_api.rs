@@ -4,6 +4,8 @@
 //! answers in the API's shapes; bad ids are 400s and missing things 404s; a submitted exit is
 //! checked, pooled and included by the node; head events stream.
 
+#![allow(unused_crate_dependencies)]
+
 use alloy_primitives::B256;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};

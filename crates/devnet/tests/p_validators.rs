@@ -9,6 +9,8 @@
 //! the devnet runs slots much faster than every 6 s, so genesis is placed `MAX_SLOT + 1` slots
 //! in the past (`genesis_time_for`): every slot the test runs has ended before it starts.
 
+#![allow(unused_crate_dependencies)]
+
 use alloy_primitives::{Address, B256};
 use lsv_consensus::{ForkName, Minimal, Network, PublicKeyBytes, SignatureBytes, Slot};
 use lsv_devnet::execution::{ExecutionLayer, MockExecution};

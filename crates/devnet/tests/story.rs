@@ -20,6 +20,8 @@
 //! The vault's own exit paths judge epochs by mainnet's timing (see `lsv_devnet::devnet`), so
 //! the exit request is sent as C through `anvil_impersonateAccount`.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use alloy_primitives::{Address, Bytes, U256};

@@ -6,6 +6,8 @@
 //! makes each record durable before its signature leaves. The host that runs P is untrusted: it
 //! picks every request and the clock. The HTTP API (`lsv-signer`) is a thin edge over [`Enclave`].
 
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 pub mod attestation;
 pub mod deposit;
 pub mod enclave;

@@ -3,6 +3,8 @@
 //! slashing database's own errors reach the caller as the types they are, at start-up, in
 //! signing and in import, export and prune.
 
+#![allow(unused_crate_dependencies)]
+
 use alloy_primitives::{Address, B256};
 use lsv_consensus::{Network, SignRequest};
 use lsv_enclave::keystore::Kdf;

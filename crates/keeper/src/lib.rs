@@ -2,6 +2,8 @@
 //! over the standard beacon API ([`beacon`]) and turns them into the proofs the vault takes,
 //! with the EIP-4788 timestamp each call needs ([`prove`]).
 
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 pub mod beacon;
 pub mod prove;
 

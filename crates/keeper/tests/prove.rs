@@ -3,6 +3,8 @@
 //! slot), every withdrawal route is chosen and fetched as it should be, and what cannot be
 //! proven is refused with its own error.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use alloy_primitives::B256;

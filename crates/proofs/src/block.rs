@@ -277,11 +277,11 @@ mod decimal_u256 {
     use serde::{de, Deserializer, Serializer};
     use std::fmt;
 
-    pub fn serialize<S: Serializer>(v: &U256, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(v: &U256, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(v)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<U256, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<U256, D::Error> {
         struct V;
         impl de::Visitor<'_> for V {
             type Value = U256;

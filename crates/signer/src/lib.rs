@@ -24,6 +24,8 @@
 //!
 //! This crate only translates: every decision is [`lsv_enclave::Enclave`]'s.
 
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 mod api;
 pub mod metrics;
 

@@ -1,5 +1,7 @@
 //! The remote-signing API over real HTTP: statuses, bodies and refusals a validator client sees.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::*;

@@ -409,37 +409,39 @@ mod strict {
     }
 
     /// A `u64` newtype written as a decimal string (JSON numbers are refused).
-    pub mod quoted {
+    pub(super) mod quoted {
         use super::*;
         use std::fmt::Display;
 
-        pub fn serialize<T: Display, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+        pub(crate) fn serialize<T: Display, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
             s.collect_str(v)
         }
 
-        pub fn deserialize<'de, T: From<u64>, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+        pub(crate) fn deserialize<'de, T: From<u64>, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<T, D::Error> {
             d.deserialize_str(Decimal).map(T::from)
         }
     }
 
-    pub mod root {
+    pub(super) mod root {
         use super::*;
         use lsv_consensus::B256;
 
-        pub fn serialize<S: Serializer>(v: &B256, s: S) -> Result<S::Ok, S::Error> {
+        pub(crate) fn serialize<S: Serializer>(v: &B256, s: S) -> Result<S::Ok, S::Error> {
             s.collect_str(&format_args!("{v:#x}"))
         }
 
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<B256, D::Error> {
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<B256, D::Error> {
             d.deserialize_str(Hex::<32>("a root")).map(B256::from)
         }
     }
 
-    pub mod opt_root {
+    pub(super) mod opt_root {
         use super::*;
         use lsv_consensus::B256;
 
-        pub fn serialize<S: Serializer>(v: &Option<B256>, s: S) -> Result<S::Ok, S::Error> {
+        pub(crate) fn serialize<S: Serializer>(v: &Option<B256>, s: S) -> Result<S::Ok, S::Error> {
             match v {
                 Some(v) => root::serialize(v, s),
                 None => s.serialize_none(),
@@ -469,20 +471,27 @@ mod strict {
             }
         }
 
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<B256>, D::Error> {
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<B256>, D::Error> {
             d.deserialize_option(OptRoot(PhantomData))
         }
     }
 
-    pub mod pubkey {
+    pub(super) mod pubkey {
         use super::*;
         use lsv_consensus::PublicKeyBytes;
 
-        pub fn serialize<S: Serializer>(v: &PublicKeyBytes, s: S) -> Result<S::Ok, S::Error> {
+        pub(crate) fn serialize<S: Serializer>(
+            v: &PublicKeyBytes,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
             s.collect_str(v)
         }
 
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PublicKeyBytes, D::Error> {
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<PublicKeyBytes, D::Error> {
             d.deserialize_str(Hex::<48>("a pubkey")).map(PublicKeyBytes)
         }
     }

@@ -44,6 +44,8 @@
 //! anchor will bind each key's record to (see [`schema`]); until that anchor exists, safety
 //! assumes a host that does not roll the file back.
 
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 pub mod database;
 pub mod decision;
 pub mod error;

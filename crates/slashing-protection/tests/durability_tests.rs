@@ -1,6 +1,8 @@
 //! The database on disk: decisions survive a reopen, the group-commit contract, opening the wrong
 //! file, and several connections racing on one file.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::*;

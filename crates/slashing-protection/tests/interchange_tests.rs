@@ -1,5 +1,7 @@
 //! EIP-3076 interchange: round trips, refusals that write nothing, and parsing that never panics.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::*;

@@ -3,6 +3,8 @@
 //! (`VmHWM`, Linux). A small and a large case are compared: the output or input grows by tens of
 //! megabytes, the peak must not.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::*;

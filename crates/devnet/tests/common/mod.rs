@@ -9,7 +9,7 @@ use lsv_signer::AppState;
 use std::sync::Arc;
 
 /// A real P serving its API on 127.0.0.1, on a runtime of its own.
-pub struct RunningP {
+pub(crate) struct RunningP {
     pub url: String,
     pub state: Arc<AppState>,
     pub enclave: Arc<Enclave>,
@@ -21,7 +21,7 @@ pub struct RunningP {
 impl RunningP {
     /// P pinned to the network in `config_yaml` (written to its directory and read back as
     /// `lsv signer --network FILE` reads it), withdrawals to `c`, the system clock.
-    pub fn start(dir: tempfile::TempDir, config: &std::path::Path, c: Address) -> Self {
+    pub(crate) fn start(dir: tempfile::TempDir, config: &std::path::Path, c: Address) -> Self {
         let network = Network::from_config_file(config).expect("the devnet's config.yaml");
         let data = dir.path().join("p");
         std::fs::create_dir(&data).expect("P's data directory");
@@ -57,7 +57,7 @@ impl RunningP {
     }
 
     /// P's count of requests of `kind` with `outcome` (its Prometheus counter).
-    pub fn count(&self, kind: &str, outcome: &str) -> u64 {
+    pub(crate) fn count(&self, kind: &str, outcome: &str) -> u64 {
         self.state
             .metrics
             .signings
