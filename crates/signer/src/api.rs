@@ -25,12 +25,16 @@ use tracing::Instrument;
 /// maximum stays well below this; anything larger is refused with 413 before it is parsed.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
+/// What every handler shares: P and the metrics it reports.
 pub struct AppState {
+    /// Program P, which decides and signs; the API only translates to and from it.
     pub enclave: Arc<Enclave>,
+    /// The signing counters and latencies served at `/metrics`.
     pub metrics: Metrics,
 }
 
 impl AppState {
+    /// The state for `enclave`, with the loaded-keys gauge set to the keys it holds.
     pub fn new(enclave: Arc<Enclave>) -> Arc<Self> {
         let metrics = Metrics::new();
         metrics.keys.set(enclave.public_keys().len() as i64);
@@ -38,6 +42,8 @@ impl AppState {
     }
 }
 
+/// Every route of the API (the table in the crate docs) over `state`, with the body limit and JSON
+/// errors; [`serve`] runs it.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/api/v1/eth2/sign/{identifier}", post(sign))

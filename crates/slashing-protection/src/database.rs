@@ -37,13 +37,17 @@ const INSERT_VALIDATOR: &str = "INSERT INTO validators (pubkey) VALUES (?1) ON C
 /// One message to check, for [`SlashingDatabase::check_and_record_batch`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SigningCheck {
+    /// The key that would sign.
     pub pubkey: PublicKeyBytes,
+    /// What about the message can be slashed: a block's slot, an attestation's source and target,
+    /// or nothing.
     pub subject: SlashingSubject,
     /// The root that will be signed. Compared only for [`Safe::SameData`]; zero means unknown.
     pub signing_root: B256,
 }
 
 impl SigningCheck {
+    /// A check of a block proposal at `slot`.
     pub fn block(pubkey: PublicKeyBytes, slot: Slot, signing_root: B256) -> Self {
         Self {
             pubkey,
@@ -52,6 +56,7 @@ impl SigningCheck {
         }
     }
 
+    /// A check of an attestation from `source` to `target`.
     pub fn attestation(
         pubkey: PublicKeyBytes,
         source: Epoch,
@@ -86,6 +91,7 @@ pub struct ImportSummary {
 pub struct PruneSummary {
     /// Legacy history rows deleted (files from before version 3 only).
     pub blocks_deleted: usize,
+    /// Legacy history rows of attestations deleted (files from before version 3 only).
     pub attestations_deleted: usize,
     /// The database's size in bytes (pages in use, the write-ahead log aside) before pruning.
     pub bytes_before: u64,

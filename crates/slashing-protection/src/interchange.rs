@@ -28,14 +28,18 @@ pub enum InterchangeFormat {
 /// A whole interchange document.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Interchange {
+    /// The format version and the network.
     pub metadata: InterchangeMetadata,
+    /// One entry per key (a key may appear more than once).
     pub data: Vec<InterchangeData>,
 }
 
+/// `metadata`: which version of the format, for which network.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InterchangeMetadata {
     /// Must be [`INTERCHANGE_FORMAT_VERSION`]; checked by [`Interchange::validate`].
     pub interchange_format_version: String,
+    /// The network's genesis validators root; an import into another network's database is refused.
     #[serde(with = "strict::root")]
     pub genesis_validators_root: B256,
 }
@@ -43,16 +47,22 @@ pub struct InterchangeMetadata {
 /// The history of one validator.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InterchangeData {
+    /// The validator's key.
     #[serde(with = "strict::pubkey")]
     pub pubkey: PublicKeyBytes,
+    /// Blocks it signed.
     pub signed_blocks: Vec<SignedBlock>,
+    /// Attestations it signed.
     pub signed_attestations: Vec<SignedAttestation>,
 }
 
+/// A signed block proposal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedBlock {
+    /// Its slot, a decimal string.
     #[serde(with = "strict::quoted")]
     pub slot: Slot,
+    /// The root signed, if known (EIP-3076 makes it optional).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -61,12 +71,16 @@ pub struct SignedBlock {
     pub signing_root: Option<B256>,
 }
 
+/// A signed attestation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedAttestation {
+    /// Its source epoch, a decimal string.
     #[serde(with = "strict::quoted")]
     pub source_epoch: Epoch,
+    /// Its target epoch, a decimal string.
     #[serde(with = "strict::quoted")]
     pub target_epoch: Epoch,
+    /// The root signed, if known (EIP-3076 makes it optional).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -173,17 +187,22 @@ impl InterchangeData {
 /// in a bounded buffer.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct MinifiedInterchange {
+    /// The format version and the network, as read.
     pub metadata: InterchangeMetadata,
+    /// One item per `data` entry, in the file's order.
     pub data: Vec<MinifiedData>,
 }
 
 /// One `data` entry, minified.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 pub struct MinifiedData {
+    /// The validator's key.
     #[serde(with = "strict::pubkey")]
     pub pubkey: PublicKeyBytes,
+    /// Its `signed_blocks`, folded.
     #[serde(rename = "signed_blocks")]
     pub blocks: BlockMaxima,
+    /// Its `signed_attestations`, folded.
     #[serde(rename = "signed_attestations")]
     pub attestations: AttestationMaxima,
 }
@@ -191,7 +210,9 @@ pub struct MinifiedData {
 /// The signed blocks of one entry: how many, and the highest slot.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BlockMaxima {
+    /// How many blocks the entry listed.
     pub count: u64,
+    /// The highest of their slots; `None` for an empty list.
     pub max_slot: Option<Slot>,
 }
 
@@ -199,7 +220,9 @@ pub struct BlockMaxima {
 /// (taken independently: in slashable input they need not come from one attestation).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AttestationMaxima {
+    /// How many attestations the entry listed.
     pub count: u64,
+    /// The highest source and the highest target; `None` for an empty list.
     pub max: Option<(Epoch, Epoch)>,
 }
 
