@@ -25,15 +25,19 @@ use std::sync::Arc;
 pub struct DataDir(PathBuf);
 
 impl DataDir {
+    /// P's state under `root`.
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self(root.into())
     }
+    /// The data directory itself.
     pub fn root(&self) -> &Path {
         &self.0
     }
+    /// `keys/`: one record per key.
     pub fn keys(&self) -> PathBuf {
         self.0.join("keys")
     }
+    /// `slashing-protection.sqlite`: the slashing-protection database.
     pub fn slashing_db(&self) -> PathBuf {
         self.0.join("slashing-protection.sqlite")
     }
@@ -42,7 +46,9 @@ impl DataDir {
 /// A signature P released, with the root it covers.
 #[derive(Clone, Copy, Debug)]
 pub struct Signed {
+    /// The BLS signature.
     pub signature: SignatureBytes,
+    /// The root signed, computed by P from the request.
     pub signing_root: B256,
     /// `SameData` when this re-signs a message already recorded.
     pub resigned: bool,
@@ -53,12 +59,17 @@ pub struct Signed {
 /// failures (`Protection`, `Keyring`), which say what failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
+    /// P holds no such key.
     #[error("no key {0} in this signer")]
     UnknownKey(PublicKeyBytes),
+    /// The request is malformed, for another network, or its `signingRoot` is not the one P
+    /// computes.
     #[error(transparent)]
     BadRequest(#[from] RequestError),
+    /// Signing could be slashable.
     #[error("refused by slashing protection: {0}")]
     Slashable(NotSafe),
+    /// P's policy refuses it (a deposit not to C, a message too far in the future, ...).
     #[error("refused by policy: {0}")]
     Policy(#[from] PolicyViolation),
     /// A key-generation request P refuses before generating anything.
@@ -75,9 +86,14 @@ pub enum SignError {
 /// A key made by `generate_keys`, with what the operator needs to deposit for it.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct GeneratedKey {
+    /// The new key.
     pub pubkey: PublicKeyBytes,
+    /// The address C mints the validator's sETH and position to; bound in `attestation`, never
+    /// changeable.
     pub owner: Address,
+    /// `0x02 ‖ 0^11 ‖ C`.
     pub withdrawal_credentials: B256,
+    /// The signed deposit for 32 ETH, in `deposit_data.json` form.
     pub deposit_data: DepositData,
     /// Evidence that P made this key for `owner`, produced now and never again; stored with the
     /// key, so [`Enclave::key_attestation`] can serve it later.
@@ -91,8 +107,11 @@ pub struct GeneratedKey {
 /// `lsv keys attestation`.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct KeyAttestation {
+    /// The key.
     pub pubkey: PublicKeyBytes,
+    /// The owner bound at its generation.
     pub owner: Address,
+    /// The credentials bound at its generation.
     pub withdrawal_credentials: B256,
     /// The evidence returned at generation, byte for byte; `null` for a key made before P
     /// recorded evidence.
@@ -108,23 +127,33 @@ pub const NO_EVIDENCE_RECORDED: &str = "no attestation was recorded for this key
     (that would let a host bind it to another owner); the evidence exists only in the response \
     to its generation";
 
+/// Why P could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// A key record could not be read or unsealed.
     #[error(transparent)]
     Keyring(#[from] KeyringError),
+    /// The slashing-protection database could not be opened, locked or brought up to date.
     #[error("slashing protection database: {0}")]
     Protection(#[from] lsv_slashing_protection::Error),
+    /// The data directory or its lock could not be made.
     #[error("data directory {path}: {source}")]
     Io {
+        /// The directory or file.
         path: PathBuf,
+        /// What the file system said.
         source: std::io::Error,
     },
+    /// Another process holds the data directory's lock.
     #[error("another lsv process is using {0}: two signers on one slashing record could sign a slashable pair")]
     InUse(PathBuf),
+    /// The dev attestation key could not be loaded or created.
     #[error(transparent)]
     AttestationKey(#[from] AttestationKeyError),
 }
 
+/// Program P: the keyring, the policy, the slashing-protection writer and the attester, behind the
+/// one data directory it locks. Every signature P releases goes through [`Enclave::sign`].
 pub struct Enclave {
     /// Held for P's lifetime: one process per data directory.
     _lock: std::fs::File,
@@ -148,8 +177,10 @@ pub const MAX_KEYS_PER_CALL: usize = 64;
 /// here rather than discovered after 32 ETH are deposited.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum KeyRequestError {
+    /// A count outside 1..=[`MAX_KEYS_PER_CALL`].
     #[error("count must be between 1 and {MAX_KEYS_PER_CALL} keys per request, not {0}")]
     Count(usize),
+    /// The zero address as owner.
     #[error(
         "owner {0} is the zero address: C refuses to join a validator for it (InvalidOwner) and \
          can never mint its 31 sETH or its position to it, so these validators could never join \
@@ -158,6 +189,7 @@ pub enum KeyRequestError {
          changed"
     )]
     ZeroOwner(Address),
+    /// C itself as owner.
     #[error(
         "owner {0} is C itself (the withdrawal contract): C would mint the 31 sETH and the \
          position to itself, where no one can ever move them or claim what the position is \
@@ -278,10 +310,12 @@ impl Enclave {
         }
     }
 
+    /// The policy P was started with.
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
 
+    /// Every key P holds, sorted.
     pub fn public_keys(&self) -> Vec<PublicKeyBytes> {
         self.keyring.pubkeys()
     }
@@ -298,6 +332,7 @@ impl Enclave {
         )
     }
 
+    /// Whether P holds `pubkey`.
     pub fn has_key(&self, pubkey: &PublicKeyBytes) -> bool {
         self.keyring.get(pubkey).is_some()
     }
@@ -321,6 +356,7 @@ impl Enclave {
         self.keyring.is_hardware_backed() && self.attester.is_hardware_backed()
     }
 
+    /// The sealing backend's name (`dev-eip2335`, `sgx-gramine-mrenclave`).
     pub fn sealing_backend(&self) -> &'static str {
         self.keyring.backend()
     }

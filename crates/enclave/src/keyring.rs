@@ -22,8 +22,11 @@ pub const BLS_DST: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
 
 /// One key in memory. The secret is zeroized when the last reference drops (blst does it).
 pub struct ValidatorKey {
+    /// Its public key.
     pub pubkey: PublicKeyBytes,
+    /// The owner bound at its generation.
     pub owner: Address,
+    /// The credentials bound at its generation: `0x02 ‖ 0^11 ‖ C`.
     pub withdrawal_credentials: B256,
     /// The evidence of this key's generation, as recorded with it; `None` for a key made before
     /// P recorded evidence (record version 1).
@@ -78,27 +81,48 @@ const RECORD_VERSION: u32 = 2;
 /// Records written before P kept evidence: loaded, never written.
 const RECORD_VERSION_WITHOUT_EVIDENCE: u32 = 1;
 
+/// Why the keyring could not load, make or store a key.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyringError {
+    /// The key directory or a key's file could not be read or written.
     #[error("key store I/O at {path}: {source}")]
     Io {
+        /// The directory or file.
         path: PathBuf,
+        /// What the file system said.
         source: std::io::Error,
     },
+    /// A key's file is not a key record P reads (version, network, pubkey).
     #[error("key file {path} is unreadable: {reason}")]
-    BadRecord { path: PathBuf, reason: String },
+    BadRecord {
+        /// The key's file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A key's secret could not be sealed or unsealed.
     #[error("key file {path}: {source}")]
-    Seal { path: PathBuf, source: SealError },
+    Seal {
+        /// The key's file.
+        path: PathBuf,
+        /// What the sealer said.
+        source: SealError,
+    },
+    /// The OS gave no randomness for a new key.
     #[error("OS randomness unavailable: {0}")]
     Randomness(String),
     /// The attester failed or returned evidence for another claim; no key was stored.
     #[error("attestation of {pubkey}: {reason}")]
     Attestation {
+        /// The new key, which was not stored.
         pubkey: PublicKeyBytes,
+        /// What the attester said, or how its evidence differs from the claim.
         reason: String,
     },
 }
 
+/// P's validator keys: loaded and unsealed at start, made only by [`Keyring::generate`], each
+/// stored as a versioned record under the data directory's `keys/`.
 pub struct Keyring {
     dir: PathBuf,
     sealer: Arc<dyn Sealer>,
@@ -243,6 +267,7 @@ impl Keyring {
         Ok((key, attestation))
     }
 
+    /// The key `pubkey`, if P holds it.
     pub fn get(&self, pubkey: &PublicKeyBytes) -> Option<Arc<ValidatorKey>> {
         self.keys.read().get(pubkey).cloned()
     }
@@ -254,18 +279,22 @@ impl Keyring {
         v
     }
 
+    /// How many keys P holds.
     pub fn len(&self) -> usize {
         self.keys.read().len()
     }
 
+    /// Whether P holds no key.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// Whether the sealer is hardware-backed.
     pub fn is_hardware_backed(&self) -> bool {
         self.sealer.is_hardware_backed()
     }
 
+    /// The sealer's backend name.
     pub fn backend(&self) -> &'static str {
         self.sealer.backend()
     }
