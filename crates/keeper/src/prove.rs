@@ -42,7 +42,9 @@ pub const DEFAULT_CHILD_SEARCH_SLOTS: u64 = 64;
 /// which is an execution chain.)
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifierConfig {
+    /// The genesis and fork versions the verifier knows, which every proof is checked against.
     pub anchor: Anchor,
+    /// The first slot of Capella: where `historical_summaries` starts.
     pub capella_slot: Slot,
 }
 
@@ -63,47 +65,97 @@ impl VerifierConfig {
 /// Why a proof could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum ProveError {
+    /// The beacon node did not give what was asked for.
     #[error(transparent)]
     Beacon(#[from] BeaconError),
+    /// The beacon node is on another network than the verifier's.
     #[error("the beacon node's genesis (time {node_time}, validators root {node_root}) is not the network's (time {time}, validators root {root})")]
     GenesisMismatch {
+        /// The node's genesis time.
         node_time: u64,
+        /// The node's genesis validators root.
         node_root: B256,
+        /// The verifier's genesis time.
         time: u64,
+        /// The verifier's genesis validators root.
         root: B256,
     },
+    /// The node says the anchor block is not canonical.
     #[error("the anchor block {root} (slot {slot}) is not on the node's canonical chain")]
-    AnchorNotCanonical { root: B256, slot: Slot },
+    AnchorNotCanonical {
+        /// The anchor's root.
+        root: B256,
+        /// The anchor's slot.
+        slot: Slot,
+    },
+    /// No block after the anchor yet: its root reaches EIP-4788 only with the next block.
     #[error("no block after the anchor's slot {anchor_slot} yet (head is at slot {head_slot}): the anchor's root reaches EIP-4788 only with the next block; retry later or use an older anchor")]
-    NoChildYet { anchor_slot: Slot, head_slot: Slot },
+    NoChildYet {
+        /// The anchor's slot.
+        anchor_slot: Slot,
+        /// The node's head slot.
+        head_slot: Slot,
+    },
+    /// Every slot searched after the anchor was missed.
     #[error("no block in the {searched} slots after the anchor's slot {anchor_slot}")]
-    NoChildWithin { anchor_slot: Slot, searched: u64 },
+    NoChildWithin {
+        /// The anchor's slot.
+        anchor_slot: Slot,
+        /// How many slots after it were searched.
+        searched: u64,
+    },
+    /// The first block after the anchor does not descend from it: the anchor is off the canonical
+    /// chain.
     #[error("the first block after the anchor (slot {child_slot}) has parent root {parent_root}, not the anchor's root {anchor_root}: the anchor is not on the canonical chain")]
     NotTheChild {
+        /// That block's slot.
         child_slot: Slot,
+        /// Its parent root.
         parent_root: B256,
+        /// The anchor's root.
         anchor_root: B256,
     },
+    /// The anchor's state could not be decoded or proved from.
     #[error("the anchor state: {0}")]
     State(#[from] StateError),
+    /// The state holding the withdrawal's period's `block_roots` could not be decoded.
     #[error("the state of slot {slot} for the withdrawal's period: {source}")]
-    PeriodState { slot: Slot, source: StateError },
+    PeriodState {
+        /// That state's slot.
+        slot: Slot,
+        /// What went wrong.
+        source: StateError,
+    },
+    /// The validator proof could not be built.
     #[error("validator proof: {0}")]
     Validator(#[from] lsv_proofs::ProveError),
+    /// The withdrawal proof could not be built.
     #[error("withdrawal proof: {0}")]
     Withdrawal(#[from] WithdrawalProveError),
+    /// The block's payload has no withdrawal with that global index.
     #[error("block {block} (slot {slot}) has no withdrawal with index {index}{}", index_range(.indices))]
     NoSuchWithdrawalIndex {
+        /// The global withdrawal index asked for.
         index: u64,
+        /// The block's root.
         block: B256,
+        /// The block's slot.
         slot: Slot,
         /// The first and last index the block's payload has.
         indices: Option<(u64, u64)>,
     },
+    /// The withdrawal's block comes after the anchor: a proof only goes back from it.
     #[error("the withdrawal's block (slot {block_slot}) is after the anchor (slot {anchor_slot}): a proof goes back from the anchor only")]
-    BlockAfterAnchor { block_slot: Slot, anchor_slot: Slot },
+    BlockAfterAnchor {
+        /// The withdrawal's block's slot.
+        block_slot: Slot,
+        /// The anchor's slot.
+        anchor_slot: Slot,
+    },
+    /// The proof built does not pass the reference verifier (a bug, never a node's answer).
     #[error("the built proof does not pass the reference verifier: {0}")]
     SelfCheck(String),
+    /// The blocking task that decodes and hashes the state panicked or was cancelled.
     #[error("a background task failed: {0}")]
     Task(String),
 }
@@ -123,6 +175,7 @@ pub struct Eip4788Time {
     pub timestamp: u64,
     /// The beacon block carrying that execution block (the first block after the anchor).
     pub child_slot: Slot,
+    /// That beacon block's root.
     pub child_root: B256,
 }
 
@@ -139,8 +192,11 @@ pub enum WithdrawalSelector {
 /// against.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BuiltProof<P> {
+    /// The anchor block's root, which the proof ends at.
     pub anchor_root: B256,
+    /// The anchor block's slot.
     pub anchor_slot: Slot,
+    /// The proof, encoded as FORMAT.md lays it out.
     pub bytes: Vec<u8>,
     /// What the reference verifier says the proof establishes.
     pub proven: P,
@@ -149,7 +205,9 @@ pub struct BuiltProof<P> {
 /// A proof with the timestamp to pass with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AnchoredProof<P> {
+    /// The proof.
     pub proof: BuiltProof<P>,
+    /// The EIP-4788 timestamp that reads its anchor.
     pub time: Eip4788Time,
 }
 
