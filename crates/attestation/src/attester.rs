@@ -8,12 +8,15 @@ use alloy_primitives::Address;
 /// and exposes no other path to it: a host cannot have an existing key attested again for
 /// another owner.
 pub trait Attester: Send + Sync + 'static {
+    /// Which backend's evidence this attester produces.
     fn backend(&self) -> Backend;
 
+    /// Whether its evidence proves anything about hardware.
     fn is_hardware_backed(&self) -> bool {
         self.backend().is_hardware_backed()
     }
 
+    /// Evidence over `claim`: produced once, at the key's generation.
     fn attest(&self, claim: &KeyGenerationClaim) -> Result<Evidence, AttestError>;
 
     /// The dev backend's attestation key address (what `DevAttestationVerifier` is deployed
@@ -26,21 +29,36 @@ pub trait Attester: Send + Sync + 'static {
 /// Why P could not produce evidence.
 #[derive(Debug, thiserror::Error)]
 pub enum AttestError {
+    /// Gramine's `/dev/attestation` interface could not be read or written.
     #[error("Gramine attestation interface {path}: {source}")]
     Io {
+        /// The interface file.
         path: std::path::PathBuf,
+        /// What the file system said.
         source: std::io::Error,
     },
+    /// Gramine attests by another means than DCAP (or not at all).
     #[error("Gramine reports attestation type {found:?}; the sgx-dcap backend needs \"dcap\" (run P under gramine-sgx with sgx.remote_attestation = \"dcap\")")]
-    NotDcap { found: String },
+    NotDcap {
+        /// The `attestation_type` Gramine reports.
+        found: String,
+    },
+    /// Gramine's quote does not parse.
     #[error("the quote Gramine returned cannot be parsed: {0}")]
     BadQuote(String),
+    /// The quote is not of an SGX enclave (a TDX quote, say).
     #[error("the quote Gramine returned is not an SGX enclave quote")]
     NotSgxQuote,
+    /// The quote does not carry the report data P wrote: it is not this request's.
     #[error("the quote Gramine returned does not carry the report_data P wrote (found {found})")]
-    ReportDataMismatch { found: String },
+    ReportDataMismatch {
+        /// The quote's report data, in hex.
+        found: String,
+    },
+    /// The dev key could not sign the binding.
     #[error("signing the binding failed: {0}")]
     Signing(String),
+    /// The evidence produced does not have the required form.
     #[error(transparent)]
     Format(#[from] EvidenceFormatError),
 }

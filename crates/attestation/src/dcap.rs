@@ -37,6 +37,7 @@ use serde::{Deserialize, Serialize};
 pub struct Collateral(dcap_qvl::QuoteCollateralV3);
 
 impl Collateral {
+    /// Collateral from its `QuoteCollateralV3` JSON.
     pub fn from_json(text: &str) -> Result<Self, DcapError> {
         serde_json::from_str(text)
             .map(Self)
@@ -48,6 +49,7 @@ impl Collateral {
         Self(collateral)
     }
 
+    /// The underlying `dcap-qvl` value.
     pub fn as_dcap_qvl(&self) -> &dcap_qvl::QuoteCollateralV3 {
         &self.0
     }
@@ -60,6 +62,7 @@ pub struct ValidityWindow {
     /// `TCB Info`, `QE Identity`, `root CA CRL`, `PCK CRL`, or `certificate "<CN>" of the
     /// <chain>`.
     pub item: String,
+    /// The first second it is valid.
     pub not_before: u64,
     /// `None` for a CRL without `nextUpdate`.
     pub not_after: Option<u64>,
@@ -227,14 +230,24 @@ fn utc(unix: u64) -> String {
 /// `tcbStatus`). Names are Intel's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TcbStatus {
+    /// The platform and its Quoting Enclave are at the latest TCB level.
     UpToDate,
+    /// At the latest level, but the enclave needs software mitigations that Intel's advisories
+    /// name.
     SWHardeningNeeded,
+    /// At the latest level, but the platform needs a configuration change (BIOS settings, say).
     ConfigurationNeeded,
+    /// Both of the above.
     ConfigurationAndSWHardeningNeeded,
+    /// Below the latest TCB level: a microcode or platform software update is due.
     OutOfDate,
+    /// Below the latest level, and a configuration change is needed too.
     OutOfDateConfigurationNeeded,
+    /// TDX: the trust domain should be relaunched to take a newer TCB.
     TDRelaunchAdvised,
+    /// TDX: relaunch advised, and a configuration change is needed.
     TDRelaunchAdvisedConfigurationNeeded,
+    /// The platform's keys are revoked: never trusted.
     Revoked,
 }
 
@@ -293,28 +306,39 @@ pub struct SgxPlatform {
 pub enum ReportBody {
     /// An SGX enclave report (quote version 3).
     Sgx {
+        /// The enclave's measurement.
         mr_enclave: B256,
+        /// The hash of the key that signed the enclave.
         mr_signer: B256,
+        /// The product id its signer gave it.
         isv_prod_id: u16,
+        /// Its security version.
         isv_svn: u16,
+        /// Whether it runs in debug mode (its memory open to the host).
         debug: bool,
+        /// The 64 bytes the enclave put in its report.
         report_data: [u8; 64],
     },
     /// A TDX TD report (quote version 4 or 5).
     Td {
+        /// The trust domain's measurement.
         mr_td: [u8; 48],
+        /// Whether it runs in debug mode.
         debug: bool,
+        /// The 64 bytes the trust domain put in its report.
         report_data: [u8; 64],
     },
 }
 
 impl ReportBody {
+    /// The report data, whichever kind of report.
     pub fn report_data(&self) -> &[u8; 64] {
         match self {
             ReportBody::Sgx { report_data, .. } | ReportBody::Td { report_data, .. } => report_data,
         }
     }
 
+    /// Whether the enclave or trust domain runs in debug mode.
     pub fn is_debug(&self) -> bool {
         match self {
             ReportBody::Sgx { debug, .. } | ReportBody::Td { debug, .. } => *debug,
@@ -332,22 +356,30 @@ impl ReportBody {
 /// A quote that passed Intel's chain of trust and the quote-level policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedQuote {
+    /// The quote's format version (3 for SGX).
     pub quote_version: u16,
+    /// The platform's TCB status, as Intel's TCB Info gives it.
     pub tcb_status: TcbStatus,
+    /// Intel's security advisories that apply to it.
     pub advisory_ids: Vec<String>,
+    /// What the enclave reported.
     pub report: ReportBody,
+    /// The platform, from its PCK certificate.
     pub platform: SgxPlatform,
     /// The latest issue date and the earliest expiry over all collateral (unix seconds): the
     /// window in which this verification holds.
     pub collateral_valid_from: u64,
+    /// The end of that window.
     pub collateral_valid_until: u64,
 }
 
 /// Which check refused a quote.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DcapError {
+    /// The collateral does not parse.
     #[error("collateral is malformed: {0}")]
     Collateral(String),
+    /// A signature, certificate or CRL check failed.
     #[error("quote failed Intel's chain of trust: {0}")]
     Untrusted(String),
     /// An item of the collateral or of the quote's PCK chain expired before the verification
@@ -358,8 +390,11 @@ pub enum DcapError {
         utc(*now)
     )]
     CollateralExpired {
+        /// Which item.
         item: String,
+        /// When it expired (unix seconds).
         expired_at: u64,
+        /// The verification time.
         now: u64,
     },
     /// An item of the collateral or of the quote's PCK chain is not valid yet at the
@@ -370,34 +405,60 @@ pub enum DcapError {
         utc(*now)
     )]
     CollateralNotYetValid {
+        /// Which item.
         item: String,
+        /// When it becomes valid (unix seconds).
         valid_from: u64,
+        /// The verification time.
         now: u64,
     },
+    /// The collateral's window does not contain the verification time.
     #[error("collateral is not current at {now}: it holds from {valid_from} until {valid_until}")]
     CollateralNotCurrent {
+        /// The verification time.
         now: u64,
+        /// The window's start.
         valid_from: u64,
+        /// The window's end.
         valid_until: u64,
     },
+    /// The enclave or trust domain runs in debug mode.
     #[error("the {0} runs in debug mode: its memory is open to the host")]
     DebugEnclave(&'static str),
+    /// The platform's TCB status is not one the policy accepts.
     #[error("TCB status {found} is not one of the accepted {accepted:?}")]
     TcbStatusNotAccepted {
+        /// The platform's status.
         found: TcbStatus,
+        /// The statuses the policy accepts.
         accepted: Vec<TcbStatus>,
     },
+    /// The quote is of a trust domain, not an SGX enclave.
     #[error("the quote is from a {0}, not an SGX enclave")]
     NotSgx(&'static str),
+    /// The enclave is not a P build the policy trusts.
     #[error("MRENCLAVE {0} is not in the trusted set")]
     MrEnclaveNotTrusted(B256),
+    /// The enclave's security version is below the policy's minimum.
     #[error("ISVSVN {found} is below the minimum {minimum}")]
-    IsvSvnTooLow { found: u16, minimum: u16 },
+    IsvSvnTooLow {
+        /// The enclave's ISVSVN.
+        found: u16,
+        /// The lowest the policy accepts.
+        minimum: u16,
+    },
+    /// The report data is not the binding followed by 32 zero bytes: the quote is for another
+    /// claim.
     #[error(
         "report_data 0x{} is not binding ‖ 0^32 for binding {expected}",
         hex::encode(found)
     )]
-    ReportDataMismatch { expected: B256, found: Vec<u8> },
+    ReportDataMismatch {
+        /// The claim's binding.
+        expected: B256,
+        /// The report data.
+        found: Vec<u8>,
+    },
 }
 
 /// Which quotes lsv accepts from P for key generation.
@@ -554,11 +615,11 @@ impl DcapVerifier {
 mod hex_bytes {
     use serde::{de, Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(&format_args!("0x{}", hex::encode(v)))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         hex::decode(s.strip_prefix("0x").unwrap_or(&s)).map_err(de::Error::custom)
     }

@@ -27,10 +27,13 @@ impl std::fmt::Debug for DevAttester {
     }
 }
 
+/// Why the dev attestation key could not be made or loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum DevKeyError {
+    /// The unsealed secret is not a valid secp256k1 secret key.
     #[error("the sealed dev attestation secret is not a secp256k1 scalar")]
     NotAScalar,
+    /// The OS gave no randomness for a new key.
     #[error("OS randomness unavailable: {0}")]
     Randomness(String),
 }
@@ -98,20 +101,37 @@ impl Attester for DevAttester {
 /// Why dev evidence was refused; the same rules as `DevAttestationVerifier`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DevVerifyError {
+    /// The evidence is of another backend.
     #[error("this is {0} evidence, not dev evidence")]
     NotDev(Backend),
+    /// The signature is not 65 bytes.
     #[error("dev evidence is 65 bytes, not {0}")]
     Length(usize),
+    /// The recovery byte is not 27 or 28.
     #[error("v must be 27 or 28, not {0}")]
     BadV(u8),
+    /// A malleable signature (EIP-2 requires the lower `s`).
     #[error("s is in the upper half of the curve order (EIP-2)")]
     HighS,
+    /// No key recovers from the signature.
     #[error("the signature recovers to no key")]
     Unrecoverable,
+    /// The signature is by another key than the trusted attester.
     #[error("the signature is by {found}, not the trusted attester {expected}")]
-    WrongAttester { expected: Address, found: Address },
+    WrongAttester {
+        /// The trusted attester.
+        expected: Address,
+        /// The key that signed.
+        found: Address,
+    },
+    /// The evidence names another claim than the one checked.
     #[error("the evidence is for another claim (binding {found}, expected {expected})")]
-    ClaimMismatch { expected: B256, found: B256 },
+    ClaimMismatch {
+        /// The checked claim's binding.
+        expected: B256,
+        /// The evidence's binding.
+        found: B256,
+    },
 }
 
 /// Checks 65-byte dev evidence over `binding` against `attester`, exactly as

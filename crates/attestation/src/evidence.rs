@@ -17,6 +17,7 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// The backend's name in JSON: `dev` or `sgx-dcap`.
     pub fn name(self) -> &'static str {
         match self {
             Backend::Dev => "dev",
@@ -63,20 +64,38 @@ pub struct Evidence {
     attester: Option<Address>,
 }
 
+/// Why evidence does not have the form of its version and backend.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EvidenceFormatError {
+    /// A version this build does not read.
     #[error("evidence version {0} is not supported (expected {EVIDENCE_VERSION})")]
     Version(u32),
+    /// The stated binding is not the hash of the stated claim.
     #[error("binding {found} is not the hash of the claim ({expected})")]
-    BindingMismatch { expected: B256, found: B256 },
+    BindingMismatch {
+        /// The claim's hash.
+        expected: B256,
+        /// The stated binding.
+        found: B256,
+    },
+    /// `hardware_backed` contradicts the backend.
     #[error("hardware_backed is {found} but the {backend} backend is {}", if *found { "not hardware-backed" } else { "hardware-backed" })]
-    HardwareFlag { backend: Backend, found: bool },
+    HardwareFlag {
+        /// The stated backend.
+        backend: Backend,
+        /// The stated flag.
+        found: bool,
+    },
+    /// Dev evidence that is not 65 bytes.
     #[error("dev evidence is 65 bytes r ‖ s ‖ v, not {0}")]
     DevLength(usize),
+    /// Dev evidence without its attester's address.
     #[error("dev evidence must name its attester address")]
     DevAttesterMissing,
+    /// SGX evidence with an attester address (the quote identifies the platform).
     #[error("sgx-dcap evidence carries no attester address (the quote identifies the platform)")]
     UnexpectedAttester,
+    /// SGX evidence without a quote.
     #[error("sgx-dcap evidence has an empty quote")]
     EmptyQuote,
 }
@@ -131,10 +150,12 @@ impl Evidence {
         })
     }
 
+    /// Which backend produced it.
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
+    /// What it claims: key, credentials, owner, chain, network, policy.
     pub fn claim(&self) -> &KeyGenerationClaim {
         &self.claim
     }
@@ -154,14 +175,17 @@ impl Evidence {
         self.attester
     }
 
+    /// Whether it proves anything about hardware.
     pub fn is_hardware_backed(&self) -> bool {
         self.backend.is_hardware_backed()
     }
 
+    /// The evidence as pretty JSON (version 1 layout).
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("evidence serializes")
     }
 
+    /// Evidence from its JSON, checked for form (not verified).
     pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
         serde_json::from_str(text)
     }

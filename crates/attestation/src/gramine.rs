@@ -60,6 +60,7 @@ impl GramineDcapAttester {
         })
     }
 
+    /// The attestation interface's directory (normally `/dev/attestation`).
     pub fn root(&self) -> &Path {
         &self.root
     }

@@ -8,6 +8,8 @@
 //! - [`dcap`]: DCAP quote verification against Intel's root (`dcap-qvl`) and lsv's policy;
 //! - [`multi`]: the evidence of a key held as shares on n devices.
 
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 pub mod attester;
 pub mod binding;
 pub mod dcap;

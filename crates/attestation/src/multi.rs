@@ -92,16 +92,21 @@ pub enum PlatformId {
     /// An SGX platform: PPID and FMSPC from its PCK certificate.
     Sgx(SgxPlatform),
     /// A dev attester: its key is the whole identity, and proves nothing about hardware.
-    Dev { attester: Address },
+    Dev {
+        /// The dev attester's address.
+        attester: Address,
+    },
 }
 
 /// One device's evidence in a multi-device key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceEvidence {
+    /// What the device claims: its share, the group and the share set.
     pub claim: ShareClaim,
     /// BLS `PopProve` of the share key (signature over its 48-byte public key, [`POP_DST`]).
     pub proof_of_possession: SignatureBytes,
+    /// The device's attestation backend.
     pub backend: Backend,
     /// Dev: 65-byte signature over the share binding; sgx-dcap: the quote.
     pub evidence: Bytes,
@@ -113,70 +118,131 @@ pub struct DeviceEvidence {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GroupEvidence {
+    /// One evidence per device.
     pub devices: Vec<DeviceEvidence>,
 }
 
 /// Why a group's evidence was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum GroupError {
+    /// The threshold is not a majority of the devices, or exceeds them.
     #[error("m = {m} of n = {n} is not a safe threshold: it needs n/2 < m <= n")]
-    Threshold { m: u8, n: u8 },
+    Threshold {
+        /// Shares needed to sign.
+        m: u8,
+        /// Devices.
+        n: u8,
+    },
+    /// Not one evidence per device.
     #[error("{found} device evidences for n = {n}")]
-    DeviceCount { found: usize, n: u8 },
+    DeviceCount {
+        /// Evidences given.
+        found: usize,
+        /// Devices.
+        n: u8,
+    },
+    /// Devices disagree on the group, the threshold or the share set.
     #[error("device {position} disagrees with device 1 on the group, m, n or share set")]
-    Inconsistent { position: usize },
+    Inconsistent {
+        /// The position (from 1) of the first device that disagrees with the first one.
+        position: usize,
+    },
+    /// The share set does not have one key per device.
     #[error("the share set has {found} keys for n = {n}")]
-    ShareCount { found: usize, n: u8 },
+    ShareCount {
+        /// Keys in the share set.
+        found: usize,
+        /// Devices.
+        n: u8,
+    },
+    /// A share index repeated or outside 1..=n.
     #[error("share index {0} appears twice or is out of range")]
     BadIndex(u8),
+    /// A share key listed twice.
     #[error("share {0} appears twice in the share set")]
     DuplicateShare(PublicKeyBytes),
+    /// A share key that is not a valid public key.
     #[error("share {0} is not a valid BLS12-381 public key")]
     InvalidShare(PublicKeyBytes),
+    /// A device's proof of possession of its share does not verify.
     #[error("proof of possession of share {0} is invalid")]
     ProofOfPossession(u8),
+    /// n-of-n: the group key is not the sum of the shares.
     #[error("for n-of-n the group key must be the sum of the shares; it is not")]
     GroupKeyMismatch,
+    /// The group key is not a valid public key.
     #[error("the group key is not a valid BLS12-381 public key")]
     InvalidGroupKey,
+    /// A share beyond the first m does not lie on their polynomial: the shares are not of one key.
     #[error(
         "share {index} does not lie on the polynomial of degree m - 1 = {} through shares 1..={m}",
         m - 1
     )]
-    ShareOffPolynomial { index: u8, m: u8 },
+    ShareOffPolynomial {
+        /// The share's index.
+        index: u8,
+        /// The threshold.
+        m: u8,
+    },
+    /// The shares lie on a polynomial of lower degree: fewer than m devices could sign.
     #[error(
         "the shares lie on a polynomial of degree below m - 1 = {}: fewer than m = {m} devices \
          could sign",
         m - 1
     )]
-    ThresholdBelowM { m: u8 },
+    ThresholdBelowM {
+        /// The threshold.
+        m: u8,
+    },
+    /// m-of-n: the group key is not the shares' interpolation at 0.
     #[error(
         "for {m}-of-{n} the group key must be the Lagrange interpolation at 0 of the shares; it is not"
     )]
-    GroupKeyNotInterpolated { m: u8, n: u8 },
+    GroupKeyNotInterpolated {
+        /// The threshold.
+        m: u8,
+        /// Devices.
+        n: u8,
+    },
+    /// A device's attestation is refused.
     #[error("device {index}'s attestation is refused: {reason}")]
-    Attestation { index: u8, reason: String },
+    Attestation {
+        /// The device's share index.
+        index: u8,
+        /// What its verifier said.
+        reason: String,
+    },
+    /// A device's attestation proves another platform than it claims.
     #[error("device {index} claims platform {claimed:?} but its attestation proves {proven:?}")]
     PlatformMismatch {
+        /// The device's share index.
         index: u8,
+        /// The platform it claims.
         claimed: PlatformId,
+        /// The platform its attestation proves.
         proven: PlatformId,
     },
+    /// Two devices run on one platform: they are one device.
     #[error("devices {first} and {second} run on one platform {platform:?}: they are one device")]
     SamePlatform {
+        /// One device's share index.
         first: u8,
+        /// The other's.
         second: u8,
+        /// Their platform.
         platform: PlatformId,
     },
 }
 
 /// Checks one device's attestation of a share binding and says which platform it proves.
 pub trait DeviceAttestationVerifier {
+    /// Checks `device`'s attestation of `binding`; the platform it proves, or why it is refused.
     fn verify(&self, device: &DeviceEvidence, binding: B256) -> Result<PlatformId, String>;
 }
 
 /// Accepts dev evidence signed by any of a set of dev attesters (devnets and tests).
 pub struct DevDevices {
+    /// The dev attesters' addresses.
     pub trusted_attesters: Vec<Address>,
 }
 
@@ -199,9 +265,13 @@ impl DeviceAttestationVerifier for DevDevices {
 /// Accepts SGX-DCAP quotes under a key-generation policy, one collateral per device (in the
 /// order of the group's devices).
 pub struct DcapDevices<'a> {
+    /// Intel's chain of trust.
     pub verifier: &'a DcapVerifier,
+    /// Which quotes are accepted.
     pub policy: &'a KeyGenerationPolicy,
+    /// The verification time (unix seconds).
     pub now: u64,
+    /// One collateral per device, in the group's order.
     pub collateral: &'a [Collateral],
 }
 

@@ -1,6 +1,8 @@
 //! The binding Rust computes is the vault's: by the documented layout, and by the contract
 //! itself running in revm (with the dev verifier accepting P's dev evidence).
 
+#![allow(unused_crate_dependencies)]
+
 use alloy_primitives::{Address, B256};
 use alloy_sol_types::SolValue;
 use lsv_attestation::{domain_tag, Attester, DevAttester, KeyGenerationClaim};

@@ -1,6 +1,8 @@
 //! The key-generation policy on a real SGX quote: each violation gives its own error, and a
 //! quote that meets every rule is accepted.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use alloy_primitives::{Address, B256};

@@ -1,6 +1,8 @@
 //! Every real quote in `testdata/dcap/quotes.json`, verified at four times, accepted or
 //! rejected exactly as the index says; then mutations of a real quote and its collateral.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::*;

@@ -1,6 +1,8 @@
 //! The dev backend and the evidence format: verifies for its claim and attester only, refuses
 //! what the dev verifier contract refuses, and parses back only when self-consistent.
 
+#![allow(unused_crate_dependencies)]
+
 use alloy_primitives::{Address, B256};
 use lsv_attestation::{
     verify_dev_evidence, verify_dev_signature, Attester, Backend, DevAttester, DevVerifyError,

@@ -1,6 +1,8 @@
 //! The sgx-dcap backend against a directory laid out like Gramine's `/dev/attestation/`,
 //! holding a real quote from testdata.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use alloy_primitives::{Address, B256};

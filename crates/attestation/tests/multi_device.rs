@@ -1,6 +1,8 @@
 //! The multi-device evidence shape: n devices, each attesting its share of one group key;
 //! round trip through JSON, and every refusal including "two shares on one platform".
 
+#![allow(unused_crate_dependencies)]
+
 use alloy_primitives::{Address, B256};
 use blst::min_pk::{AggregatePublicKey, PublicKey, SecretKey};
 use lsv_attestation::multi::{

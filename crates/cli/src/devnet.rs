@@ -307,7 +307,7 @@ fn watch_for_stop(stop: Arc<AtomicBool>) -> Result<(), CliError> {
 /// Signing cost of raw `blst` on one core: the floor under the devnet's BLS time.
 fn raw_signing_cost() -> Duration {
     let key = blst::min_pk::SecretKey::key_gen(&[7; 32], &[]).expect("32 bytes of key material");
-    let dst = lsv_enclave::vault::BLS_DST;
+    let dst = lsv_enclave::keyring::BLS_DST;
     let started = Instant::now();
     let mut n = 0u32;
     while n < 64 || started.elapsed() < Duration::from_millis(500) {

@@ -1,6 +1,9 @@
 //! `lsv`: the command line of liquid solo validating.
 
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 mod bench;
+mod bench_slashing;
 mod config;
 mod datadir;
 mod devnet;
@@ -14,9 +17,12 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use lsv_attestation::GramineDcapAttester;
 use lsv_consensus::Network;
 use lsv_enclave::{
-    AttestationConfig, DataDir, DevSealer, Enclave, GramineSealer, Policy, StartError, SystemClock,
+    AttestationConfig, DataDir, DevSealer, Enclave, GramineSealer, Policy, ProtectionError,
+    StartError, SystemClock,
 };
-use lsv_slashing_protection::{Interchange, InterchangeFormat};
+use lsv_slashing_protection::{
+    ImportSummary, InterchangeFormat, MinifiedInterchange, PruneSummary,
+};
 use output::{CliError, Existing, OutputFile};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -145,6 +151,18 @@ struct InitArg {
     init: bool,
 }
 
+impl DataArgs {
+    /// P in `data_dir` as the benchmarks open it: mainnet, dev backend.
+    fn for_bench(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir: Some(data_dir),
+            network: "mainnet".into(),
+            attestation: AttestationBackend::Dev,
+            gramine_attestation_dir: lsv_attestation::gramine::DEFAULT_ROOT.into(),
+        }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum AttestationBackend {
     Dev,
@@ -223,7 +241,8 @@ enum SlashingCommand {
         /// The interchange file (EIP-3076 version 5, minimal or complete).
         file: PathBuf,
     },
-    /// Drop history below the watermarks (decisions never depend on it).
+    /// Shrink the database to its records: drop history kept by versions before 3 and give
+    /// the freed space back to the file system (decisions never depend on it).
     Prune {
         #[command(flatten)]
         data: DataArgs,
@@ -248,6 +267,12 @@ enum BenchCommand {
     /// Run the embedded devnet as fast as it goes: epochs per second, where the time goes,
     /// and BLS time against raw blst signing.
     Devnet(devnet::DevnetBenchArgs),
+    /// Import, export and prune a generated EIP-3076 interchange (10,000 keys x 1,010 records
+    /// by default); print times, peak memory and database sizes.
+    Slashing(bench_slashing::SlashingBenchArgs),
+    /// One phase of `bench slashing`, in a process of its own.
+    #[command(hide = true)]
+    SlashingPhase(bench_slashing::PhaseArgs),
 }
 
 fn load_network(name: &str) -> Result<Network, String> {
@@ -526,6 +551,12 @@ fn run(cli: Cli) -> Result<(), CliError> {
             command: BenchCommand::Signer(args),
         } => bench::signer(args),
         Command::Bench {
+            command: BenchCommand::Slashing(args),
+        } => bench_slashing::slashing(args),
+        Command::Bench {
+            command: BenchCommand::SlashingPhase(args),
+        } => bench_slashing::run_phase(args),
+        Command::Bench {
             command: BenchCommand::Gas,
         } => output::line(&lsv_contracts::vault_gas::measure().to_string()),
     }
@@ -607,70 +638,108 @@ fn generate_keys(
 fn run_slashing(command: SlashingCommand) -> Result<(), CliError> {
     match command {
         SlashingCommand::Export { data, format, out } => {
-            let out = out
-                .map(|p| OutputFile::create(&p, Existing::Replace))
-                .transpose()?;
-            let policy = Policy::new(load_network(&data.network)?, None);
-            let p = open_p(&data, policy, datadir::Use::Existing, STOP_THE_SIGNER)?;
-            let format = match format {
-                Format::Minimal => InterchangeFormat::Minimal,
-                Format::Complete => InterchangeFormat::Complete,
-            };
-            let interchange = runtime()?.block_on(p.export_interchange(format))?;
-            match out {
-                Some(file) => file.commit_json(&interchange),
-                None => output::json(&interchange),
-            }
+            let entries = slashing_export(&data, format, out.as_deref())?;
+            let to = out.map_or("standard output".to_owned(), |p| p.display().to_string());
+            output::note(&format!("exported {entries} key(s) to {to}"));
+            Ok(())
         }
         SlashingCommand::Import { data, json, file } => {
-            let policy = Policy::new(load_network(&data.network)?, None);
-            let (root, is_default) = data_dir_of(&data, &policy.network)?;
-            datadir::check(&root, is_default, datadir::Use::Existing)?;
-            // Read and parse the file before opening P: a wrong file changes nothing.
-            let text =
-                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let interchange: Interchange = serde_json::from_str(&text)
-                .map_err(|e| format!("{}: not an EIP-3076 interchange: {e}", file.display()))?;
-            let p = open_checked(&data, &root, policy, STOP_THE_SIGNER)?;
-            let s = runtime()?.block_on(p.import_interchange(interchange))?;
+            let s = slashing_import(&data, &file)?;
             if json {
                 output::json(&serde_json::json!({
                     "entries": s.entries,
                     "newly_registered": s.newly_registered,
                     "watermarks_changed": s.watermarks_changed,
-                    "history_rows_added": s.history_rows_added,
+                    "blocks_read": s.blocks_read,
+                    "attestations_read": s.attestations_read,
                 }))
             } else {
                 output::line(&format!(
                     "imported {} interchange entr{} from {}: {} key(s) newly registered, {} \
-                     key(s) with raised watermarks, {} history record(s) added",
+                     key(s) with raised watermarks ({} block(s) and {} attestation(s) read; the \
+                     highest of each is kept)",
                     s.entries,
                     if s.entries == 1 { "y" } else { "ies" },
                     file.display(),
                     s.newly_registered,
                     s.watermarks_changed,
-                    s.history_rows_added
+                    s.blocks_read,
+                    s.attestations_read,
                 ))
             }
         }
         SlashingCommand::Prune { data, json } => {
-            let policy = Policy::new(load_network(&data.network)?, None);
-            let p = open_p(&data, policy, datadir::Use::Existing, STOP_THE_SIGNER)?;
-            let s = runtime()?.block_on(p.prune())?;
+            let s = slashing_prune(&data)?;
             if json {
                 output::json(&serde_json::json!({
                     "blocks_deleted": s.blocks_deleted,
                     "attestations_deleted": s.attestations_deleted,
+                    "bytes_before": s.bytes_before,
+                    "bytes_after": s.bytes_after,
                 }))
             } else {
                 output::line(&format!(
-                    "pruned {} block record(s) and {} attestation record(s) below the \
-                     watermarks (decisions read only the watermarks)",
-                    s.blocks_deleted, s.attestations_deleted
+                    "pruned {} block record(s) and {} attestation record(s) of history kept by \
+                     versions before 3 (decisions read only the watermarks); the database went \
+                     from {} to {} bytes",
+                    s.blocks_deleted, s.attestations_deleted, s.bytes_before, s.bytes_after
                 ))
             }
         }
     }
+}
+
+/// `lsv slashing export`: streams the interchange, one key at a time, to `out` (a regular file
+/// is written beside it and renamed into place once complete) or to standard output. The
+/// output is checked before P is opened. Returns the number of entries written.
+fn slashing_export(data: &DataArgs, format: Format, out: Option<&Path>) -> Result<usize, CliError> {
+    let out = out
+        .map(|p| OutputFile::create(p, Existing::Replace))
+        .transpose()?;
+    let policy = Policy::new(load_network(&data.network)?, None);
+    let p = open_p(data, policy, datadir::Use::Existing, STOP_THE_SIGNER)?;
+    let format = match format {
+        Format::Minimal => InterchangeFormat::Minimal,
+        Format::Complete => InterchangeFormat::Complete,
+    };
+    let rt = runtime()?;
+    let export = |w| rt.block_on(p.export_interchange(format, w));
+    let entries = match out {
+        Some(file) => file.stream(export)?,
+        None => output::stream_stdout(export)?,
+    };
+    p.shutdown();
+    Ok(entries)
+}
+
+/// `lsv slashing import`: the file is read, minified and checked in bounded memory (one entry
+/// at a time) before P is opened, so a wrong file changes nothing.
+fn slashing_import(data: &DataArgs, file: &Path) -> Result<ImportSummary, CliError> {
+    let policy = Policy::new(load_network(&data.network)?, None);
+    let (root, is_default) = data_dir_of(data, &policy.network)?;
+    datadir::check(&root, is_default, datadir::Use::Existing)?;
+    let reader = std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let interchange = MinifiedInterchange::from_json_reader(reader)
+        .map_err(|e| format!("{}: not an EIP-3076 interchange: {e}", file.display()))?;
+    let p = open_checked(data, &root, policy, STOP_THE_SIGNER)?;
+    let summary = runtime()?
+        .block_on(p.import_interchange(interchange))
+        .map_err(|e| match e {
+            // The file's fault (another network's, say), not P's: name the file.
+            ProtectionError::Interchange(e) => format!("{}: {e}", file.display()),
+            e => e.to_string(),
+        })?;
+    p.shutdown();
+    Ok(summary)
+}
+
+/// `lsv slashing prune`.
+fn slashing_prune(data: &DataArgs) -> Result<PruneSummary, CliError> {
+    let policy = Policy::new(load_network(&data.network)?, None);
+    let p = open_p(data, policy, datadir::Use::Existing, STOP_THE_SIGNER)?;
+    let summary = runtime()?.block_on(p.prune()).map_err(|e| e.to_string())?;
+    p.shutdown();
+    Ok(summary)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// Why a command failed.
 #[derive(Debug)]
@@ -45,6 +46,88 @@ pub(crate) fn stdout(f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result
     f(&mut out)
         .and_then(|()| out.flush())
         .map_err(|e| io_error("standard output", e))
+}
+
+/// A writer handed on to P (its database thread streams an export through it), boxed as P
+/// takes it.
+pub(crate) type Stream = Box<dyn Write + Send>;
+
+/// Streams to standard output: `f` hands the writer on and returns once everything is written
+/// and flushed; memory holds one buffer, whatever the size of the output. A write error is
+/// reported as [`stdout`] reports it (a closed pipe quietly), whatever `f` made of it.
+pub(crate) fn stream_stdout<T, E: std::fmt::Display>(
+    f: impl FnOnce(Stream) -> Result<T, E>,
+) -> Result<T, CliError> {
+    let (writer, failed) = Watched::new(io::stdout());
+    let result = f(Box::new(io::BufWriter::with_capacity(
+        STREAM_BUFFER,
+        writer,
+    )));
+    result.map_err(|e| match failed.take() {
+        Some(io) => io_error("standard output", io),
+        None => CliError::Failed(e.to_string()),
+    })
+}
+
+/// The buffer between a streamed output and its file or pipe.
+const STREAM_BUFFER: usize = 1 << 16;
+
+/// A writer that keeps its first I/O error, so the caller tells a closed pipe or a full disk
+/// apart from any other failure of the work that wrote through it, once that work has
+/// returned its own error.
+struct Watched<W> {
+    inner: W,
+    failed: Arc<Mutex<Option<io::Error>>>,
+}
+
+/// The first I/O error a [`Watched`] writer met, if any.
+struct Failed(Arc<Mutex<Option<io::Error>>>);
+
+impl Failed {
+    fn take(&self) -> Option<io::Error> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+    }
+}
+
+impl<W> Watched<W> {
+    fn new(inner: W) -> (Self, Failed) {
+        let failed = Arc::new(Mutex::new(None));
+        (
+            Self {
+                inner,
+                failed: failed.clone(),
+            },
+            Failed(failed),
+        )
+    }
+
+    fn keep<T>(&self, result: io::Result<T>) -> io::Result<T> {
+        if let Err(e) = &result {
+            let mut failed = self
+                .failed
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if failed.is_none() {
+                *failed = Some(io::Error::new(e.kind(), e.to_string()));
+            }
+        }
+        result
+    }
+}
+
+impl<W: Write> Write for Watched<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let result = self.inner.write(buf);
+        self.keep(result)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let result = self.inner.flush();
+        self.keep(result)
+    }
 }
 
 /// `text` and a newline on standard output.
@@ -157,6 +240,44 @@ impl OutputFile {
 
     pub(crate) fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Streams into the file: `f` hands the writer on (to P's database thread) and returns once
+    /// everything is written and flushed; memory holds one buffer, whatever the size of the
+    /// output. Then, for a regular file, the file is made durable and renamed into place; if
+    /// `f` fails, the target is untouched. A write error is reported as such (a closed pipe
+    /// quietly), whatever `f` made of it.
+    pub(crate) fn stream<T, E: std::fmt::Display>(
+        mut self,
+        f: impl FnOnce(Stream) -> Result<T, E>,
+    ) -> Result<T, CliError> {
+        let shown = self.path.display().to_string();
+        let file = match &self.target {
+            Target::Replace { file, .. } | Target::Direct(file) => file
+                .try_clone()
+                .map_err(|e| CliError::Failed(format!("{shown}: {e}")))?,
+            Target::Done => return Err(CliError::Failed(format!("{shown}: already written"))),
+        };
+        let (writer, failed) = Watched::new(file);
+        let value = f(Box::new(io::BufWriter::with_capacity(
+            STREAM_BUFFER,
+            writer,
+        )))
+        .map_err(|e| match failed.take() {
+            Some(io) => io_error(&shown, io),
+            None => CliError::Failed(e.to_string()),
+        })?;
+        match std::mem::replace(&mut self.target, Target::Done) {
+            Target::Replace { tmp, to, file } => {
+                let result = file.sync_all().and_then(|()| std::fs::rename(&tmp, &to));
+                if result.is_err() {
+                    let _ = std::fs::remove_file(&tmp);
+                }
+                result.map_err(|e| CliError::Failed(format!("writing {shown}: {e}")))?;
+            }
+            Target::Direct(_) | Target::Done => {}
+        }
+        Ok(value)
     }
 
     /// Writes `value` as pretty JSON and, for a regular file, makes it durable and renames it

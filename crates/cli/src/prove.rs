@@ -5,7 +5,9 @@ use clap::{Args, Subcommand, ValueEnum};
 use lsv_consensus::containers::BeaconBlockHeader;
 use lsv_consensus::{ForkName, Mainnet, Network};
 use lsv_keeper::beacon::{decode_block, header_from_json, ClientConfig, Limits};
-use lsv_keeper::prove::{self, eip4788_time, AnchoredProof, BuiltProof, Chain, Eip4788Time};
+use lsv_keeper::prove::{
+    self, eip4788_time, AnchoredProof, BuiltProof, Eip4788Time, VerifierConfig,
+};
 use lsv_keeper::{BeaconClient, BlockId, WithdrawalSelector};
 use lsv_proofs::block::BeaconBlock;
 use lsv_proofs::{
@@ -15,7 +17,7 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand)]
-pub enum ProveCommand {
+pub(crate) enum ProveCommand {
     /// A validator's registry entry (and its balance, inactivity score) against a block root:
     /// for join, eject, markToProof, markSlashed, demandExit, settle.
     Validator(ValidatorArgs),
@@ -25,7 +27,7 @@ pub enum ProveCommand {
 }
 
 #[derive(Args)]
-pub struct NodeArgs {
+pub(crate) struct NodeArgs {
     /// The beacon node's standard API, plain HTTP (e.g. http://127.0.0.1:5052).
     #[arg(long)]
     beacon_url: Option<String>,
@@ -52,7 +54,7 @@ enum Parts {
 }
 
 #[derive(Args)]
-pub struct ValidatorArgs {
+pub(crate) struct ValidatorArgs {
     #[command(flatten)]
     node: NodeArgs,
     /// The anchor block (a beacon-API block id: `finalized`, a slot or a 0x root). Its child
@@ -80,7 +82,7 @@ pub struct ValidatorArgs {
 }
 
 #[derive(Args)]
-pub struct WithdrawalArgs {
+pub(crate) struct WithdrawalArgs {
     #[command(flatten)]
     node: NodeArgs,
     /// The anchor block (a beacon-API block id); the withdrawal's block must be at or before
@@ -118,7 +120,7 @@ pub struct WithdrawalArgs {
     child_block: Option<PathBuf>,
 }
 
-pub fn run(command: ProveCommand) -> Result<(), crate::output::CliError> {
+pub(crate) fn run(command: ProveCommand) -> Result<(), crate::output::CliError> {
     let out = match command {
         ProveCommand::Validator(args) => validator(args)?,
         ProveCommand::Withdrawal(args) => withdrawal(args)?,
@@ -126,9 +128,11 @@ pub fn run(command: ProveCommand) -> Result<(), crate::output::CliError> {
     crate::output::json(&out)
 }
 
-fn chain_and_client(node: &NodeArgs) -> Result<(Network, Chain, Option<BeaconClient>), String> {
+fn verifier_and_client(
+    node: &NodeArgs,
+) -> Result<(Network, VerifierConfig, Option<BeaconClient>), String> {
     let network = crate::load_network(&node.network)?;
-    let chain = Chain::of_network(&network);
+    let verifier = VerifierConfig::of_network(&network);
     let client = match &node.beacon_url {
         None => None,
         Some(url) => {
@@ -142,11 +146,11 @@ fn chain_and_client(node: &NodeArgs) -> Result<(Network, Chain, Option<BeaconCli
             Some(BeaconClient::with_config(url, config).map_err(|e| e.to_string())?)
         }
     };
-    Ok((network, chain, client))
+    Ok((network, verifier, client))
 }
 
 fn validator(args: ValidatorArgs) -> Result<Value, String> {
-    let (network, chain, client) = chain_and_client(&args.node)?;
+    let (network, verifier, client) = verifier_and_client(&args.node)?;
     let parts = match args.parts {
         Parts::All => ProofParts::ALL,
         Parts::Balance => ProofParts::BALANCE,
@@ -162,7 +166,7 @@ fn validator(args: ValidatorArgs) -> Result<Value, String> {
                 .block_on(async {
                     let preset = prove::node_preset(&client).await?;
                     prove::prove_validator_by_preset(
-                        &client, &chain, preset, args.block, args.index, parts,
+                        &client, &verifier, preset, args.block, args.index, parts,
                     )
                     .await
                 })
@@ -172,7 +176,7 @@ fn validator(args: ValidatorArgs) -> Result<Value, String> {
         (None, Some(state), Some(header)) => {
             let header = read_header(header)?;
             let prover = read_state(&network, state)?;
-            let proof = prove::validator_proof(&chain, &prover, &header, args.index, parts)
+            let proof = prove::validator_proof(&verifier, &prover, &header, args.index, parts)
                 .map_err(|e| e.to_string())?;
             let time = child_time(&proof, args.child_block.as_deref())?;
             (proof, time)
@@ -183,7 +187,7 @@ fn validator(args: ValidatorArgs) -> Result<Value, String> {
 }
 
 fn withdrawal(args: WithdrawalArgs) -> Result<Value, String> {
-    let (network, chain, client) = chain_and_client(&args.node)?;
+    let (network, verifier, client) = verifier_and_client(&args.node)?;
     let which = match (args.withdrawal_index, args.position) {
         (Some(index), _) => WithdrawalSelector::Index(index),
         (None, Some(position)) => WithdrawalSelector::Position(position),
@@ -195,7 +199,7 @@ fn withdrawal(args: WithdrawalArgs) -> Result<Value, String> {
                 .map_err(|_| "tokio runtime".to_owned())?
                 .block_on(prove::prove_withdrawal(
                     &client,
-                    &chain,
+                    &verifier,
                     args.anchor,
                     block,
                     which,
@@ -224,9 +228,15 @@ fn withdrawal(args: WithdrawalArgs) -> Result<Value, String> {
                 ));
             }
             let prover = read_state(&network, anchor_state)?;
-            let proof =
-                prove::withdrawal_proof(&chain, &prover, header, &block, which, period.as_deref())
-                    .map_err(|e| e.to_string())?;
+            let proof = prove::withdrawal_proof(
+                &verifier,
+                &prover,
+                header,
+                &block,
+                which,
+                period.as_deref(),
+            )
+            .map_err(|e| e.to_string())?;
             let time = child_time(&proof, args.child_block.as_deref())?;
             (proof, time)
         }

@@ -94,6 +94,7 @@ pub(crate) fn run(args: SignerArgs) -> Result<(), CliError> {
     }
 
     let rt = lsv_signer::runtime(&enclave).map_err(|e| format!("tokio runtime: {e}"))?;
+    let p = enclave.clone();
     let result = rt.block_on(async move {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let until_stopped = move || {
@@ -145,6 +146,11 @@ pub(crate) fn run(args: SignerArgs) -> Result<(), CliError> {
         tracing::info!("stopped");
         Ok::<(), CliError>(())
     });
+    // Requests still in flight hold P: its database is closed now, whoever still holds it (what
+    // was queued is decided and committed, later checks are refused), so that the write-ahead
+    // log is checkpointed away before the process exits.
+    p.shutdown();
+    tracing::info!("slashing-protection database closed");
     // Whatever a server left behind (a connection cut off after the grace period) is dropped
     // here, with P's last handles, within a bound.
     rt.shutdown_timeout(RUNTIME_SHUTDOWN);

@@ -3,6 +3,8 @@
 //! belong to the benchmark itself); only that each rate and ratio is a positive number, i.e.
 //! that the load generator got answers (every answer is checked to be 200 by the bench).
 
+#![allow(unused_crate_dependencies)]
+
 use std::process::Command;
 
 const LSV: &str = env!("CARGO_BIN_EXE_lsv");
@@ -36,6 +38,9 @@ fn bench_signer_reports_every_figure() {
     let report = String::from_utf8(out.stdout).unwrap();
     for label in [
         "thread(s):",
+        "on 8 keys: start-up",
+        "resident memory",
+        "signed once, peak",
         "P in process, 1 caller(s):",
         "P in process, 4 caller(s):",
         "P over HTTP, 1 client:",
@@ -45,6 +50,12 @@ fn bench_signer_reports_every_figure() {
     ] {
         assert!(figure(&report, label) > 0.0, "{label:?} in:\n{report}");
     }
+    assert!(figure(&report, "generated 8 keys in P in") >= 0.0);
+    // Stopped as a service manager stops it, P left its database checkpointed.
+    assert!(
+        report.contains("stopped by SIGTERM in") && report.contains("write-ahead log left: none"),
+        "{report}"
+    );
 }
 
 #[test]

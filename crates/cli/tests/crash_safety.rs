@@ -1,6 +1,8 @@
 //! SIGKILL the real `lsv signer` process under load, restart it on the same data directory, and
 //! show that no signature it ever returned had its slashing record lost.
 
+#![allow(unused_crate_dependencies)]
+
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;

@@ -3,6 +3,8 @@
 //! beacon API, anvil's JSON-RPC and P's API, and stops cleanly at SIGINT, removing its
 //! temporary directory. Needs anvil (`./scripts/test` installs it).
 
+#![allow(unused_crate_dependencies)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;

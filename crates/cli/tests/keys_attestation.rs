@@ -2,6 +2,8 @@
 //! attestation.json, read back from the key's record on a later run; unknown and malformed keys
 //! are refused with a clear error.
 
+#![allow(unused_crate_dependencies)]
+
 use std::process::{Command, Output};
 
 const LSV: &str = env!("CARGO_BIN_EXE_lsv");

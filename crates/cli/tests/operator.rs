@@ -4,6 +4,8 @@
 //! log file, metrics on their own port, a warning for keys bound to another C, and every flag
 //! from the environment or a config file.
 
+#![allow(unused_crate_dependencies)]
+
 use lsv_consensus::{Epoch, Network};
 use serde_json::json;
 use std::io::{Read, Write};
@@ -435,6 +437,34 @@ fn import_and_prune_print_summaries_and_json() {
     );
     // No log lines around the summaries: the commands report through their own output.
     assert!(o.stderr.is_empty(), "{}", stderr(&o));
+    // Another network's interchange is the file's fault, not P's: the error names the file.
+    let other = home.path().join("other-network.json");
+    std::fs::write(
+        &other,
+        json!({
+            "metadata": {
+                "interchange_format_version": "5",
+                "genesis_validators_root": format!("0x{}", "42".repeat(32)),
+            },
+            "data": [],
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let o = run(
+        home.path(),
+        &[
+            "slashing",
+            "import",
+            "--data-dir",
+            d,
+            other.to_str().unwrap(),
+        ],
+    );
+    failed_saying(
+        &o,
+        &["other-network.json: ", "does not match the database's"],
+    );
 }
 
 fn attestation(network: &Network, target: u64, root: u8) -> String {

@@ -1,6 +1,8 @@
 //! `lsv prove` end to end: the real binary against the keeper's test beacon node (real SSZ,
 //! served as the beacon API serves it), and from the same data as files.
 
+#![allow(unused_crate_dependencies)]
+
 #[path = "../../keeper/tests/common/mod.rs"]
 mod common;
 
@@ -60,7 +62,7 @@ fn lsv_prove_from_a_beacon_node_and_from_files() {
         "config.yaml",
         common::network_config_yaml().as_bytes(),
     );
-    let chain = common::chain();
+    let verifier = common::verifier();
     let timestamp = tc
         .block(CHILD_SLOT)
         .block
@@ -89,7 +91,7 @@ fn lsv_prove_from_a_beacon_node_and_from_files() {
     let from_node = proof_bytes(&v);
     let proven = ValidatorProof::from_bytes(&from_node)
         .unwrap()
-        .verify(tc.anchor_root, 3, &chain.anchor)
+        .verify(tc.anchor_root, 3, &verifier.anchor)
         .unwrap();
     assert_eq!(
         v["proves"]["balance_gwei"].as_u64(),
@@ -146,7 +148,7 @@ fn lsv_prove_from_a_beacon_node_and_from_files() {
     assert_eq!(v["proves"]["withdrawal"]["index"].as_u64(), Some(w.index));
     let proven = WithdrawalProof::from_bytes(&proof_bytes(&v))
         .unwrap()
-        .verify(tc.anchor_root, &chain.anchor, chain.capella_slot)
+        .verify(tc.anchor_root, &verifier.anchor, verifier.capella_slot)
         .unwrap();
     assert_eq!(proven.withdrawal, w);
 
@@ -173,7 +175,7 @@ fn lsv_prove_from_a_beacon_node_and_from_files() {
     assert_eq!(v["proves"]["block_root"], br.root.to_string());
     let proven = WithdrawalProof::from_bytes(&proof_bytes(&v))
         .unwrap()
-        .verify(tc.anchor_root, &chain.anchor, chain.capella_slot)
+        .verify(tc.anchor_root, &verifier.anchor, verifier.capella_slot)
         .unwrap();
     assert_eq!(
         proven.withdrawal,

@@ -5,6 +5,8 @@
 //! the typed data a validator client sends, the exact root it signs; a root sent by the caller is
 //! only ever compared against this one.
 
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 pub mod containers;
 pub mod network;
 pub mod preset;

@@ -15,16 +15,24 @@ use tree_hash::TreeHash;
 /// Consensus forks in order. The spec names them in `specs/<fork>/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ForkName {
+    /// Genesis.
     Phase0,
+    /// Sync committees.
     Altair,
+    /// The merge: execution payloads in blocks.
     Bellatrix,
+    /// Withdrawals.
     Capella,
+    /// Blobs.
     Deneb,
+    /// EIP-7251 consolidations, execution requests, the new attestation containers.
     Electra,
+    /// PeerDAS and the proposer lookahead.
     Fulu,
 }
 
 impl ForkName {
+    /// Every fork, in order.
     pub const ALL: [ForkName; 7] = [
         ForkName::Phase0,
         ForkName::Altair,
@@ -48,6 +56,7 @@ impl ForkName {
         }
     }
 
+    /// The fork named `s` in upper or any case (`"DENEB"`), if there is one.
     pub fn from_upper(s: &str) -> Option<Self> {
         Self::ALL
             .into_iter()
@@ -58,18 +67,31 @@ impl ForkName {
 /// Domain types, `specs/phase0/beacon-chain.md` "Domain types" (+ Altair sync committee,
 /// Capella BLS-to-execution, builder-specs `DOMAIN_APPLICATION_BUILDER`).
 pub mod domain {
+    /// A `DomainType`: the first four bytes of every signing domain.
     pub type DomainType = [u8; 4];
+    /// `DOMAIN_BEACON_PROPOSER`.
     pub const BEACON_PROPOSER: DomainType = [0, 0, 0, 0];
+    /// `DOMAIN_BEACON_ATTESTER`.
     pub const BEACON_ATTESTER: DomainType = [1, 0, 0, 0];
+    /// `DOMAIN_RANDAO`.
     pub const RANDAO: DomainType = [2, 0, 0, 0];
+    /// `DOMAIN_DEPOSIT`.
     pub const DEPOSIT: DomainType = [3, 0, 0, 0];
+    /// `DOMAIN_VOLUNTARY_EXIT`.
     pub const VOLUNTARY_EXIT: DomainType = [4, 0, 0, 0];
+    /// `DOMAIN_SELECTION_PROOF`.
     pub const SELECTION_PROOF: DomainType = [5, 0, 0, 0];
+    /// `DOMAIN_AGGREGATE_AND_PROOF`.
     pub const AGGREGATE_AND_PROOF: DomainType = [6, 0, 0, 0];
+    /// `DOMAIN_SYNC_COMMITTEE`.
     pub const SYNC_COMMITTEE: DomainType = [7, 0, 0, 0];
+    /// `DOMAIN_SYNC_COMMITTEE_SELECTION_PROOF`.
     pub const SYNC_COMMITTEE_SELECTION_PROOF: DomainType = [8, 0, 0, 0];
+    /// `DOMAIN_CONTRIBUTION_AND_PROOF`.
     pub const CONTRIBUTION_AND_PROOF: DomainType = [9, 0, 0, 0];
+    /// `DOMAIN_BLS_TO_EXECUTION_CHANGE`.
     pub const BLS_TO_EXECUTION_CHANGE: DomainType = [10, 0, 0, 0];
+    /// `DOMAIN_APPLICATION_BUILDER` (builder-specs).
     pub const APPLICATION_BUILDER: DomainType = [0, 0, 0, 1];
 }
 
@@ -102,17 +124,24 @@ pub fn compute_signing_root(object_root: B256, domain: B256) -> B256 {
 /// A pinned network.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Network {
+    /// `CONFIG_NAME`, as deposit data names it.
     pub name: String,
+    /// The unix time of slot 0 (the genesis state's `genesis_time`).
     pub genesis_time: u64,
+    /// The genesis state's validators root: bound into every domain but the deposit's.
     pub genesis_validators_root: B256,
+    /// `GENESIS_FORK_VERSION`: deposits are signed with it.
     pub genesis_fork_version: Version,
+    /// `SECONDS_PER_SLOT`.
     pub seconds_per_slot: u64,
+    /// `SLOTS_PER_EPOCH` (32 in the mainnet preset, 8 in the minimal one).
     pub slots_per_epoch: u64,
     /// `PRESET_BASE`: the preset whose list and vector lengths the network's containers have
     /// (requests are parsed and hashed with them).
     pub preset: PresetName,
     /// `DEPOSIT_CHAIN_ID`: the execution chain the deposit contract and C live on.
     pub chain_id: u64,
+    /// `DEPOSIT_CONTRACT_ADDRESS`.
     pub deposit_contract: Address,
     /// Activation epoch and version of every fork after Phase0, in order. A fork not scheduled
     /// is absent.
@@ -242,6 +271,7 @@ impl Network {
         Self::from_config_yaml(&text)
     }
 
+    /// [`Network::from_config_file`] on the file's text.
     pub fn from_config_yaml(text: &str) -> Result<Self, NetworkError> {
         let map: BTreeMap<String, serde_yaml::Value> =
             serde_yaml::from_str(text).map_err(|e| NetworkError::Config(e.to_string()))?;
@@ -420,10 +450,13 @@ fn hex32(s: &str) -> B256 {
     s.parse().expect("valid 32-byte hex constant")
 }
 
+/// Why a network could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum NetworkError {
+    /// No built-in network of that name.
     #[error("unknown network {0:?} (built in: mainnet, hoodi; or pass a config file)")]
     Unknown(String),
+    /// The config file is unreadable, not YAML, or lacks or misstates a field.
     #[error("bad network config: {0}")]
     Config(String),
 }

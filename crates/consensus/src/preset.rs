@@ -40,6 +40,7 @@ impl<T> Length for T where
 pub trait Preset:
     Clone + Copy + Debug + Default + PartialEq + Eq + Hash + Send + Sync + 'static
 {
+    /// The preset's name, as `PRESET_BASE` says it.
     const NAME: PresetName;
     /// `SYNC_COMMITTEE_SIZE` (altair preset).
     type SyncCommitteeSize: Length;
@@ -79,8 +80,10 @@ impl Preset for Minimal {
 /// A preset chosen at run time (a network's `PRESET_BASE`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum PresetName {
+    /// `mainnet`, the preset of every public network.
     #[default]
     Mainnet,
+    /// `minimal`, the small preset of devnets and spec tests.
     Minimal,
 }
 

@@ -24,7 +24,9 @@ macro_rules! quoted_u64 {
         }
 
         impl $name {
+            /// The value `v`.
             pub const fn new(v: u64) -> Self { Self(v) }
+            /// The number.
             pub const fn as_u64(self) -> u64 { self.0 }
         }
         impl From<u64> for $name { fn from(v: u64) -> Self { Self(v) } }
@@ -76,10 +78,12 @@ impl Epoch {
 pub mod quoted_u64 {
     use super::*;
 
+    /// Writes the number as a decimal string.
     pub fn serialize<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(v)
     }
 
+    /// Reads a decimal string or a plain number.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
         struct V;
         impl de::Visitor<'_> for V {
@@ -109,10 +113,12 @@ pub mod hex_root {
     use super::*;
     use alloy_primitives::B256;
 
+    /// Writes the root as `0x` hex.
     pub fn serialize<S: Serializer>(v: &B256, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(&format_args!("0x{}", hex::encode(v)))
     }
 
+    /// Reads exactly 32 bytes of hex, `0x`-prefixed or bare.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<B256, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         parse(&s).map_err(de::Error::custom)
@@ -133,6 +139,7 @@ pub mod hex_root {
     pub mod option {
         use super::*;
 
+        /// Writes the root as `0x` hex, or `null`.
         pub fn serialize<S: Serializer>(v: &Option<B256>, s: S) -> Result<S::Ok, S::Error> {
             match v {
                 Some(v) => super::serialize(v, s),
@@ -140,6 +147,7 @@ pub mod hex_root {
             }
         }
 
+        /// Reads 32 bytes of hex, or `null`.
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<B256>, D::Error> {
             match <Option<std::borrow::Cow<'de, str>>>::deserialize(d)? {
                 Some(s) => parse(&s).map(Some).map_err(de::Error::custom),
@@ -156,8 +164,11 @@ macro_rules! hex_bytes {
         pub struct $name(pub [u8; $len]);
 
         impl $name {
+            /// The length in bytes.
             pub const LEN: usize = $len;
+            /// The bytes.
             pub const fn as_bytes(&self) -> &[u8; $len] { &self.0 }
+            /// The value of `b`, if it has exactly the right length.
             pub fn from_slice(b: &[u8]) -> Option<Self> { b.try_into().ok().map(Self) }
             /// Parses `0x`-prefixed (or bare) hex of exactly the right length.
             pub fn from_hex(s: &str) -> Result<Self, HexError> {
@@ -169,6 +180,7 @@ macro_rules! hex_bytes {
                 })?;
                 Ok(Self(out))
             }
+            /// `0x`-prefixed lower-case hex.
             pub fn to_hex(&self) -> String { format!("0x{}", hex::encode(self.0)) }
         }
         impl Default for $name { fn default() -> Self { Self([0u8; $len]) } }
@@ -255,7 +267,9 @@ tree_hash_bytes!(Version, 4);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {what}: expected 0x-prefixed hex of {expected_bytes} bytes")]
 pub struct HexError {
+    /// What was being parsed.
     pub what: &'static str,
+    /// The length it must have.
     pub expected_bytes: usize,
 }
 

@@ -5,6 +5,8 @@
 //! the client's `signingRoot`. Bodies edited so that their container does not fit the fork at
 //! their slot are refused.
 
+#![allow(unused_crate_dependencies)]
+
 use lsv_consensus::{Network, RequestError, SignRequest, SignableMessage, B256};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};

@@ -4,6 +4,8 @@
 //! proof-of-possession ciphersuite of phase0 beacon-chain.md "BLS signatures") and the
 //! `DepositData` root all match.
 
+#![allow(unused_crate_dependencies)]
+
 use blst::min_pk::{PublicKey, SecretKey, Signature};
 use lsv_consensus::containers::{DepositData, DepositMessage};
 use lsv_consensus::network::Network;

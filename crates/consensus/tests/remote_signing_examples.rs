@@ -19,6 +19,8 @@
 //!   and the request is not valid minimal-preset data (8-byte `committee_bits`). So the example
 //!   is inconsistent upstream; P refuses its `signingRoot` and signs its own.
 
+#![allow(unused_crate_dependencies)]
+
 use lsv_consensus::network::{ForkName, Network};
 use lsv_consensus::{Epoch, PresetName, RequestError, SignRequest, SignableMessage, Version, B256};
 use std::collections::{BTreeMap, BTreeSet};

@@ -2,6 +2,8 @@
 //! never panic: arbitrary bytes, and valid requests (every Web3Signer example plus mainnet-shaped
 //! ones) with bytes flipped, cut or inserted, or with one JSON value swapped for another.
 
+#![allow(unused_crate_dependencies)]
+
 use lsv_consensus::network::Network;
 use lsv_consensus::{PresetName, SignRequest};
 use proptest::prelude::*;

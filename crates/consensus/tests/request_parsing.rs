@@ -1,6 +1,8 @@
 //! What `SignRequest::from_json` accepts and how it refuses the rest: unknown types are
 //! `UnsupportedType`, anything else wrong is `Malformed` with the path of the offending field.
 
+#![allow(unused_crate_dependencies)]
+
 use lsv_consensus::network::ForkName;
 use lsv_consensus::{PresetName, RequestError, SignRequest, SignableMessage, Slot};
 use serde_json::{json, Value};

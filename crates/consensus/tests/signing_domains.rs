@@ -4,6 +4,8 @@
 //! these tests pin the choice of type, epoch and version, not the hashing (the vector tests pin
 //! that).
 
+#![allow(unused_crate_dependencies)]
+
 use lsv_consensus::containers::{AttestationData, Checkpoint, Fork, VoluntaryExit};
 use lsv_consensus::network::{compute_domain, compute_signing_root, domain, Network};
 use lsv_consensus::{Epoch, RequestError, SignRequest, SlashingSubject, Slot, Version, B256};

@@ -6,6 +6,8 @@
 //! strings, bytes and bit fields as `0x` hex of their SSZ bytes) are the vectors' too. Each value
 //! also round-trips through the beacon-API JSON the containers write (every integer quoted).
 
+#![allow(unused_crate_dependencies)]
+
 use lsv_consensus::containers::{altair, electra, phase0};
 use serde::de::DeserializeOwned;
 use serde::Serialize;

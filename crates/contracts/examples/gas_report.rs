@@ -5,6 +5,8 @@
 //! cheap and dear: the cost of an insert depends on how many tree levels it completes and on
 //! whether it writes a fresh storage slot.
 
+#![allow(unused_crate_dependencies)]
+
 use lsv_contracts::artifacts::SYSTEM_CONTRACTS_PROBE;
 use lsv_contracts::bindings::{DepositContract, SystemContractsProbe};
 use lsv_contracts::{Chain, B256, U256};

@@ -67,29 +67,44 @@ const CN_TCB_SIGNING: &str = "Intel SGX TCB Signing";
 /// Why a quote and collateral cannot be packed as evidence.
 #[derive(Debug, thiserror::Error)]
 pub enum EvidenceError {
+    /// The quote is not a well-formed SGX DCAP v3 quote: what is wrong with it.
     #[error("quote: {0}")]
     Quote(&'static str),
+    /// A collateral field is not hex.
     #[error("{field}: not hex: {source}")]
     Hex {
+        /// The field.
         field: &'static str,
+        /// What the decoder said.
         source: hex::FromHexError,
     },
+    /// A certificate chain is not PEM.
     #[error("{field}: PEM: {source}")]
     Pem {
+        /// The field.
         field: &'static str,
+        /// What the decoder said.
         source: pem::PemError,
     },
+    /// A certificate or CRL is not DER X.509.
     #[error("{field}: X.509: {source}")]
     X509 {
+        /// The field.
         field: &'static str,
+        /// What the decoder said.
         source: x509_cert::der::Error,
     },
+    /// A chain lacks a certificate the verifier needs: the chain, and the missing certificate's
+    /// common name.
     #[error("{0}: no certificate with commonName {1:?}")]
     MissingCertificate(&'static str, &'static str),
+    /// A signature that is not 64 bytes `r ‖ s`: which one, and its length.
     #[error("{0}: signature is {1} bytes, not 64")]
     SignatureLength(&'static str, usize),
+    /// The TCB info and the QE identity are signed by different certificates.
     #[error("the TCB info and QE identity are signed by different certificates")]
     SigningCertificatesDiffer,
+    /// The PCK CRL is not issued by the CA that issued the quote's PCK certificate.
     #[error("the PCK CRL's issuer is not the CA that issued the quote's PCK certificate")]
     PckCrlIssuerDiffers,
 }
@@ -98,25 +113,40 @@ pub enum EvidenceError {
 /// TCB info and QE identity as the exact JSON text Intel signed, signatures hex `r ‖ s`.
 #[derive(Clone, Debug, Deserialize)]
 pub struct QuoteCollateral {
+    /// The PEM chain of the PCK CRL's issuer.
     pub pck_crl_issuer_chain: String,
+    /// Intel's root CA CRL, hex DER.
     pub root_ca_crl: String,
+    /// The PCK CRL, hex DER.
     pub pck_crl: String,
+    /// The PEM chain of the TCB info's signer.
     pub tcb_info_issuer_chain: String,
+    /// The TCB info, the exact JSON text Intel signed.
     pub tcb_info: String,
+    /// Its signature, hex `r ‖ s`.
     pub tcb_info_signature: String,
+    /// The PEM chain of the QE identity's signer.
     pub qe_identity_issuer_chain: String,
+    /// The QE identity, the exact JSON text Intel signed.
     pub qe_identity: String,
+    /// Its signature, hex `r ‖ s`.
     pub qe_identity_signature: String,
 }
 
 /// The fields of a quote's ISV enclave report that the verifier's policy reads.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnclaveReport {
+    /// ATTRIBUTES (flags and XFRM).
     pub attributes: [u8; 16],
+    /// The enclave's measurement.
     pub mr_enclave: B256,
+    /// The hash of the key that signed the enclave.
     pub mr_signer: B256,
+    /// The product id its signer gave it.
     pub isv_prod_id: u16,
+    /// Its security version.
     pub isv_svn: u16,
+    /// The 64 bytes the enclave put in its report.
     pub report_data: [u8; 64],
 }
 

@@ -19,6 +19,8 @@
 //! assert_eq!(count.as_ref(), &[0u8; 8]);
 //! ```
 
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 pub mod artifacts;
 pub mod chain;
 pub mod dcap;

@@ -31,6 +31,8 @@
 //! - gas of an accepting verification, printed (`cargo test -p lsv-contracts --test
 //!   dcap_verifier -- --nocapture`).
 
+#![allow(unused_crate_dependencies)]
+
 use alloy_sol_types::SolValue;
 use lsv_contracts::artifacts::DCAP_ATTESTATION_VERIFIER;
 use lsv_contracts::bindings::DcapAttestationVerifier::{

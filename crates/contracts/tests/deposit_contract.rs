@@ -3,6 +3,8 @@
 //! error. Roots are checked against an independent computation in Rust. `DepositTreeFull` is
 //! reached by setting the count in storage; `Sha256Failed` is shown unreachable (gas sweep).
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::*;

@@ -1,6 +1,8 @@
 //! Gas of the deposit contract, printed as a report (`cargo test -p lsv-contracts --test gas --
 //! --nocapture`) and held to the range of mainnet's deposit contract.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::*;

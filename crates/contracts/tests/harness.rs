@@ -1,6 +1,8 @@
 //! The harness itself: Osaka rules (new opcode and precompiles, EIP-7825 cap), transactions as
 //! a client includes them, snapshots, the gas report.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::*;

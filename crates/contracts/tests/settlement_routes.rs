@@ -11,6 +11,8 @@
 //! withdrawableEpoch)` for a withdrawal in a block before the withdrawable epoch, which only the
 //! two older routes can reach (the anchor itself must show the epoch reached).
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::vault::VaultTest;

@@ -2,6 +2,8 @@
 //! beacon root is readable at the block's timestamp right after `next_block`, and withdrawal
 //! requests queued in a block come out of the dequeue call at its end.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use alloy_eips::{eip4788, eip7002};

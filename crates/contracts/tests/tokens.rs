@@ -6,6 +6,8 @@
 //! approve / mint / burn sequences against a model. Gas per call:
 //! `cargo test -p lsv-contracts --test tokens -- --nocapture token_gas`.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use alloy_primitives::{keccak256, Address, FixedBytes, B256, U256};

@@ -10,6 +10,8 @@
 //!   and both verifiers refuse them for the same reason (same error, same computed root);
 //! - gas, printed (`cargo test -p lsv-contracts --test validator_proofs -- --nocapture`).
 
+#![allow(unused_crate_dependencies)]
+
 use lsv_consensus::containers::BeaconBlockHeader;
 use lsv_consensus::{ForkName, Mainnet, Slot, Version};
 use lsv_contracts::artifacts::VALIDATOR_PROOFS_PROBE;

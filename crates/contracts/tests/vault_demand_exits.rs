@@ -12,6 +12,8 @@
 //! - a stalled demanded exit is re-sent after `EXIT_RESEND_BLOCKS` without demand and without
 //!   counting its debt twice.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::vault::{Facts, VaultTest, ACTIVE_SLOT, EXIT_RESEND_BLOCKS, FAR_FUTURE};

@@ -10,6 +10,8 @@
 //! - the binding is the documented sha256 over its 228-byte preimage, computed here
 //!   independently of the contract, and the domain tag is sha256 of its name.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use alloy_sol_types::SolValue;

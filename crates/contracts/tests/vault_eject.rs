@@ -18,6 +18,8 @@
 //! - a slashing is booked at its worst case until a proof after its correlation penalty, and
 //!   nothing is finalized below par meanwhile (finding 3).
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::vault::{

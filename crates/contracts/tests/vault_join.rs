@@ -9,6 +9,8 @@
 //! - the dev verifier: another key, high-s, `v` not in {27, 28}, not 65 bytes, another policy
 //!   or chain, and evidence bound to another owner are all `AttestationInvalid`.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::vault::{binding, credentials, genesis_state, VaultTest, POLICY_HASH};

@@ -12,6 +12,8 @@
 //! Losses and the rate of later batches are pinned in `vault_eject.rs` (marks), settlement's
 //! in `vault_settlement.rs`.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use alloy_sol_types::{SolCall, SolValue};

@@ -21,6 +21,8 @@
 //!
 //! The `block_roots` and `historical_summaries` routes are pinned in `settlement_routes.rs`.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::vault::{

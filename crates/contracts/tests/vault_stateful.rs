@@ -19,6 +19,8 @@
 //! Failing cases proptest has found are kept in `vault_stateful.proptest-regressions` and
 //! replayed first.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::vault::{

@@ -17,6 +17,8 @@
 //! On the [`VaultTest`] fixture's synthetic devnet ([`VaultTest::devnet`]), whose beacon state
 //! the tests edit in place (balances, exits, the fork) and prove as it stands.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::vault::{VaultTest, SECONDS_PER_SLOT};

@@ -12,6 +12,8 @@
 //! - gas per route, printed (`cargo test -p lsv-contracts --test withdrawal_proofs --
 //!   --nocapture`).
 
+#![allow(unused_crate_dependencies)]
+
 use lsv_consensus::containers::BeaconBlockHeader;
 use lsv_consensus::{ForkName, Gwei, Mainnet, Slot, Version};
 use lsv_contracts::artifacts::WITHDRAWAL_PROOFS_PROBE;

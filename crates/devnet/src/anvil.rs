@@ -99,6 +99,7 @@ pub struct AnvilOptions {
     pub genesis_time: u64,
     /// `prague` for an Electra beacon chain, `osaka` for Fulu.
     pub hardfork: &'static str,
+    /// The execution chain's id.
     pub chain_id: u64,
     /// The port to listen on (0: any free one).
     pub port: u16,

@@ -55,12 +55,16 @@ use tree_hash::TreeHash;
 /// Why a devnet could not be set up or run.
 #[derive(Debug, thiserror::Error)]
 pub enum DevnetError {
+    /// The execution layer failed.
     #[error(transparent)]
     Execution(#[from] ExecutionError),
+    /// A state transition failed.
     #[error(transparent)]
     Transition(#[from] TransitionError),
+    /// A slot could not be run.
     #[error(transparent)]
     Node(#[from] NodeError),
+    /// Setting up anvil or deploying C failed: what failed.
     #[error("{0}")]
     Setup(String),
 }
@@ -90,18 +94,22 @@ impl Config {
 pub struct DevnetOptions {
     /// Interop validators (keys held here) in the genesis state.
     pub validators: u64,
+    /// The chain's configuration.
     pub config: Config,
+    /// The unix time of slot 0.
     pub genesis_time: u64,
     /// The execution chain's id.
     pub chain_id: u64,
     /// The anvil binary ([`locate_anvil`]) and its JSON-RPC port (0: any free one).
     pub anvil: PathBuf,
+    /// The JSON-RPC port anvil listens on (0: any free one).
     pub rpc_port: u16,
     /// Where genesis validators' withdrawals go (`0x01` credentials).
     pub withdrawal_address: Address,
     /// The key whose signatures the development attestation verifier accepts (P's `dev`
     /// attester), and the policy hash the vault requires attestations to bind.
     pub attester: Address,
+    /// The policy hash the vault requires.
     pub policy_hash: B256,
 }
 
@@ -134,6 +142,7 @@ pub fn unix_now() -> u64 {
 pub struct Contracts {
     /// The development attestation verifier (a stand-in for DCAP).
     pub attestation_verifier: Address,
+    /// The proof verifier the vault reads beacon-chain proofs with.
     pub proof_verifier: Address,
     /// C: the vault. P's keys are bound to it (`0x02 ‖ 0^11 ‖ vault`).
     pub vault: Address,
@@ -151,11 +160,15 @@ impl Contracts {
 
 /// A devnet with its genesis made and C on its way, before its validators start.
 pub struct Genesis<P: SpecPreset> {
+    /// The configuration the transition runs with.
     pub spec: Spec<P>,
+    /// The genesis state.
     pub state: BeaconState<P>,
+    /// Anvil, with the genesis block mined.
     pub execution: AnvilExecution,
     /// The interop validators' keys.
     pub keys: LocalKeys,
+    /// C's addresses.
     pub contracts: Contracts,
     /// Anvil's first unlocked account: it deployed C and pays for deposits.
     pub funder: Address,
@@ -295,9 +308,11 @@ fn deploy_contracts<P: SpecPreset>(
 
 /// A running devnet.
 pub struct Devnet<P: SpecPreset, S: Signer<P>> {
+    /// The beacon node and its validators.
     pub node: Node<P, AnvilExecution, S>,
     rpc: Rpc,
     rpc_url: String,
+    /// C's addresses.
     pub contracts: Contracts,
     /// Anvil's first unlocked account.
     pub funder: Address,

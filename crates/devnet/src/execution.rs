@@ -29,6 +29,7 @@ pub struct PayloadAttributes {
 /// Why the execution layer could not build a payload.
 #[derive(Debug, thiserror::Error)]
 pub enum ExecutionError {
+    /// What went wrong.
     #[error("execution layer: {0}")]
     Failed(String),
 }

@@ -86,7 +86,9 @@ pub fn empty_body<P: SpecPreset>() -> BeaconBlockBody<P> {
 /// One validator of the genesis registry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GenesisValidator {
+    /// Its key.
     pub pubkey: PublicKeyBytes,
+    /// Its withdrawal credentials.
     pub withdrawal_credentials: B256,
     /// Balance in gwei (32 ETH for an ordinary validator).
     pub balance: u64,
@@ -95,6 +97,7 @@ pub struct GenesisValidator {
 /// What the genesis state is built from besides its validators.
 #[derive(Clone, Debug)]
 pub struct GenesisParams {
+    /// The unix time of slot 0.
     pub genesis_time: u64,
     /// The fork the chain starts in (Electra, or Fulu if `FULU_FORK_EPOCH` is 0).
     pub fork: ForkName,

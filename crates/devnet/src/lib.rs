@@ -5,6 +5,8 @@
 //! `testdata/consensus-spec-tests`). [`node`] runs the chain slot by slot into a [`store`], and
 //! [`api`] serves that store as the standard beacon API.
 
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 pub mod anvil;
 pub mod api;
 pub mod cost;

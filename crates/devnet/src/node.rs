@@ -46,12 +46,16 @@ pub(crate) const TARGET_AGGREGATORS_PER_SYNC_SUBCOMMITTEE: u64 = 16;
 /// Why a slot could not be run.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
+    /// The state transition failed.
     #[error(transparent)]
     Transition(#[from] TransitionError),
+    /// The execution layer failed.
     #[error(transparent)]
     Execution(#[from] crate::execution::ExecutionError),
+    /// A signer failed otherwise than by refusing.
     #[error("a signer failed: {0}")]
     Signer(SignError),
+    /// A message the node made failed its own gossip check: which.
     #[error("gossip check failed: {0}")]
     Gossip(&'static str),
 }
@@ -59,9 +63,11 @@ pub enum NodeError {
 /// What happened in one slot, for the caller's log and tests.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SlotReport {
+    /// The slot.
     pub slot: u64,
     /// The block's root, if the proposer proposed.
     pub block_root: Option<B256>,
+    /// The proposer's index.
     pub proposer: u64,
     /// Attestations (validators) that made it into an aggregate.
     pub attesters: usize,
@@ -80,6 +86,7 @@ struct PooledAggregate<P: SpecPreset> {
 
 /// The devnet's beacon node with its validators.
 pub struct Node<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> {
+    /// The configuration the chain runs with.
     pub spec: Spec<P>,
     /// The post-state of the head block.
     head: BeaconState<P>,

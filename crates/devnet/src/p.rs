@@ -19,6 +19,7 @@ pub struct RunningP {
     pub url: String,
     /// The server's state (its metrics).
     pub state: Arc<AppState>,
+    /// The enclave behind the API (for what a test reads from it directly).
     pub enclave: Arc<Enclave>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     // Dropped last: the server's tasks run on it.

@@ -59,16 +59,27 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Why a remote signer could not be set up or asked.
 #[derive(Debug, thiserror::Error)]
 pub enum RemoteError {
+    /// The URL is not `http://host:port`.
     #[error("bad signer URL {0:?}")]
     Url(String),
+    /// The HTTP client's runtime could not start.
     #[error("the HTTP client's runtime: {0}")]
     Runtime(std::io::Error),
+    /// The network configuration could not be written.
     #[error("writing the network configuration: {0}")]
     Io(std::io::Error),
+    /// P is pinned to another network than the devnet.
     #[error("P is pinned to genesis validators root {p}, the devnet's is {devnet}")]
-    WrongNetwork { p: B256, devnet: B256 },
+    WrongNetwork {
+        /// P's genesis validators root.
+        p: B256,
+        /// The devnet's.
+        devnet: B256,
+    },
+    /// The slot duration is not whole seconds.
     #[error("the devnet's SLOT_DURATION_MS ({0}) is not whole seconds, which P cannot pin")]
     SlotDuration(u64),
+    /// A signing request failed.
     #[error(transparent)]
     Sign(#[from] SignError),
 }
@@ -77,9 +88,13 @@ pub enum RemoteError {
 /// devnet's deposit domain), ready to go into the execution layer's deposit contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KeyDeposit {
+    /// The key.
     pub pubkey: PublicKeyBytes,
+    /// `0x02 ‖ 0^11 ‖ C`.
     pub withdrawal_credentials: B256,
+    /// 32 ETH.
     pub amount: Gwei,
+    /// P's deposit signature.
     pub signature: SignatureBytes,
 }
 
@@ -520,7 +535,9 @@ fn message_of(answer: &[u8]) -> String {
 /// Validators split between P and keys held here: a validator whose key P holds signs through
 /// `remote`, every other through `local`.
 pub struct Signers<L> {
+    /// The signer of every validator P does not hold.
     pub local: L,
+    /// P.
     pub remote: RemoteSigner,
 }
 

@@ -19,26 +19,48 @@ use std::sync::Mutex;
 /// signer that holds the key only needs the root).
 #[derive(Clone, Copy, Debug)]
 pub enum Message<'a, P: StatePreset> {
+    /// A block proposal.
     Block(&'a BeaconBlock<P>),
-    Randao { epoch: u64 },
+    /// A RANDAO reveal.
+    Randao {
+        /// The epoch revealed for.
+        epoch: u64,
+    },
+    /// An attestation.
     Attestation(&'a AttestationData),
-    AggregationSlot { slot: u64 },
+    /// The slot signature that selects an aggregator.
+    AggregationSlot {
+        /// The slot.
+        slot: u64,
+    },
+    /// An aggregate.
     AggregateAndProof(&'a AggregateAndProof<P>),
-    SyncCommitteeMessage { slot: u64, beacon_block_root: B256 },
+    /// A sync committee message.
+    SyncCommitteeMessage {
+        /// The slot.
+        slot: u64,
+        /// The head block root signed.
+        beacon_block_root: B256,
+    },
+    /// A sync subcommittee aggregator selection proof.
     SyncSelection(&'a SyncAggregatorSelectionData),
+    /// A sync committee contribution.
     ContributionAndProof(&'a ContributionAndProof<P>),
+    /// A voluntary exit.
     VoluntaryExit(&'a VoluntaryExit),
 }
 
 /// Why a signature was not made.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
+    /// No key for this validator index.
     #[error("no key for validator {0}")]
     NoKey(u64),
     /// The signer refused (P's slashing protection or policy): the duty is skipped, as a
     /// validator client skips it.
     #[error("refused: {0}")]
     Refused(String),
+    /// The signer could not be reached or did not answer in time.
     #[error("signer unreachable: {0}")]
     Unavailable(String),
     /// The signature does not verify against the root the devnet computed.

@@ -20,17 +20,22 @@ use tree_hash::TreeHash;
 /// A new head, as the beacon API's `head` event reports it (`/eth/v1/events?topics=head`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HeadEvent {
+    /// The head's slot.
     pub slot: u64,
+    /// The head block's root.
     pub block: B256,
+    /// Its post-state's root.
     pub state: B256,
     /// Whether the head starts an epoch.
     pub epoch_transition: bool,
 }
 
-/// A stored block with the root of its post-state.
+/// A stored block and its root.
 #[derive(Clone, Debug)]
 pub struct StoredBlock<P: SpecPreset> {
+    /// The block's root, `hash_tree_root(block.message)`.
     pub root: B256,
+    /// The block.
     pub block: Arc<SignedBeaconBlock<P>>,
 }
 
@@ -109,14 +114,17 @@ impl<P: SpecPreset> Store<P> {
         &self.spec
     }
 
+    /// The unix time of slot 0.
     pub fn genesis_time(&self) -> u64 {
         self.genesis_time
     }
 
+    /// The genesis state's validators root.
     pub fn genesis_validators_root(&self) -> B256 {
         self.genesis_validators_root
     }
 
+    /// The genesis state.
     pub fn genesis_state(&self) -> &Arc<BeaconState<P>> {
         &self.genesis_state
     }

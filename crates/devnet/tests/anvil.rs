@@ -5,6 +5,8 @@
 //!
 //! Needs anvil (the README's set-up installs it from npm; `LSV_ANVIL` overrides).
 
+#![allow(unused_crate_dependencies)]
+
 use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_sol_types::SolCall;
 use lsv_consensus::containers::{DepositData, DepositMessage};

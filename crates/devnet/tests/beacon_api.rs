@@ -4,6 +4,8 @@
 //! answers in the API's shapes; bad ids are 400s and missing things 404s; a submitted exit is
 //! checked, pooled and included by the node; head events stream.
 
+#![allow(unused_crate_dependencies)]
+
 use alloy_primitives::B256;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -22,7 +24,7 @@ use lsv_devnet::node::Node;
 use lsv_devnet::signer::LocalKeys;
 use lsv_devnet::spec::{BeaconState, Config, Spec};
 use lsv_devnet::store::Store;
-use lsv_keeper::prove::{self, Chain, ProveError};
+use lsv_keeper::prove::{self, ProveError, VerifierConfig};
 use lsv_keeper::{BeaconClient, BlockId, StateId};
 use lsv_proofs::block::SignedBeaconBlock;
 use lsv_proofs::{ProofParts, ValidatorProof};
@@ -267,7 +269,7 @@ async fn the_keeper_reads_the_devnet_and_proves_a_validator_as_lsv_prove_does() 
     let network = network_of(&Http::new(addr)).await;
     assert_eq!(network.slots_per_epoch, 8);
     assert_eq!(network.seconds_per_slot, 6);
-    let chain = Chain::of_network(&network);
+    let chain = VerifierConfig::of_network(&network);
     let preset = prove::node_preset(&client).await.unwrap();
     assert_eq!(preset, PresetName::Minimal);
     let index = 5;

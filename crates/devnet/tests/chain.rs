@@ -1,6 +1,8 @@
 //! The devnet's consensus layer on its own (the execution layer a stand-in): honest validators
 //! with local keys finalize; offline ones stop it and leak; a double vote is slashed.
 
+#![allow(unused_crate_dependencies)]
+
 use lsv_consensus::PublicKeyBytes;
 use lsv_consensus::{ForkName, Minimal};
 use lsv_devnet::execution::{ExecutionLayer, MockExecution};

@@ -9,6 +9,8 @@
 //! the devnet runs slots much faster than every 6 s, so genesis is placed `MAX_SLOT + 1` slots
 //! in the past (`genesis_time_for`): every slot the test runs has ended before it starts.
 
+#![allow(unused_crate_dependencies)]
+
 use alloy_primitives::{Address, B256};
 use lsv_consensus::{ForkName, Minimal, Network, PublicKeyBytes, SignatureBytes, Slot};
 use lsv_devnet::execution::{ExecutionLayer, MockExecution};
@@ -19,7 +21,7 @@ use lsv_devnet::remote::{genesis_time_for, write_network_config, RemoteSigner, S
 use lsv_devnet::signer::{LocalKeys, Message, Signer};
 use lsv_devnet::spec::config::TIMELY_TARGET_FLAG_INDEX;
 use lsv_devnet::spec::{Config, Spec};
-use lsv_slashing_protection::InterchangeFormat;
+use lsv_slashing_protection::{Interchange, InterchangeFormat};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashSet};
 use std::time::Instant;
@@ -252,9 +254,16 @@ fn p_validators_join_through_deposits_and_sign_every_duty_but_a_double_vote() {
         assert!(p.count(kind, "signed") > 0, "P signed no {kind}");
     }
     assert_eq!(p.count("ATTESTATION", "refused_slashing"), 0);
-    let interchange = p
-        .block_on(p.enclave.export_interchange(InterchangeFormat::Complete))
-        .expect("an interchange export");
+    let exported = tempfile::NamedTempFile::new().expect("a temporary file");
+    let out = Box::new(exported.reopen().expect("the temporary file"));
+    p.block_on(
+        p.enclave
+            .export_interchange(InterchangeFormat::Complete, out),
+    )
+    .expect("an interchange export");
+    let interchange: Interchange =
+        serde_json::from_reader(std::fs::File::open(exported.path()).expect("the export"))
+            .expect("an EIP-3076 interchange");
     let proposers: HashSet<PublicKeyBytes> = seen
         .proposed
         .iter()

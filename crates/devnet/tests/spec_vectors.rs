@@ -9,6 +9,8 @@
 //! `pre_epoch` → `post_epoch`), `operations`, `sanity` (slots, blocks), `finality`, `random`.
 //! A case whose handler this file does not know fails the test: nothing is skipped in silence.
 
+#![allow(unused_crate_dependencies)]
+
 use lsv_consensus::containers::altair::SyncAggregate;
 use lsv_consensus::containers::electra::Attestation;
 use lsv_consensus::containers::{Deposit, ProposerSlashing, SignedVoluntaryExit};

@@ -20,6 +20,8 @@
 //! The vault's own exit paths judge epochs by mainnet's timing (see `lsv_devnet::devnet`), so
 //! the exit request is sent as C through `anvil_impersonateAccount`.
 
+#![allow(unused_crate_dependencies)]
+
 use alloy_primitives::{Address, Bytes, U256};
 use alloy_sol_types::SolCall;
 use lsv_consensus::containers::DepositData;
@@ -30,7 +32,7 @@ use lsv_devnet::p::RunningP;
 use lsv_devnet::remote::{genesis_time_for, RemoteSigner, Signers};
 use lsv_devnet::signer::LocalKeys;
 use lsv_devnet::spec::{BeaconState, Config};
-use lsv_keeper::prove::{self, Chain};
+use lsv_keeper::prove::{self, VerifierConfig};
 use lsv_keeper::{BeaconClient, BlockId};
 use lsv_proofs::ProofParts;
 use serde_json::json;
@@ -611,7 +613,7 @@ fn prove_with_c(
 ) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let client = BeaconClient::new(&format!("http://{api}")).unwrap();
-    let chain = Chain::of_network(network);
+    let chain = VerifierConfig::of_network(network);
     let anchor_slot = devnet.head_slot() - 2;
     let anchor = (anchor_slot..)
         .find(|s| devnet.node.block_at(*s).is_some())

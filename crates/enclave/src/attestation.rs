@@ -29,17 +29,35 @@ struct DevKeyRecord {
 }
 
 const DEV_KEY_VERSION: u32 = 1;
+/// The dev attestation key's file in the data directory: its address in the clear, its secret
+/// sealed.
 pub const DEV_KEY_FILE: &str = "dev-attestation-key.json";
 
+/// Why the dev attestation key could not be loaded or created; P does not start without it.
 #[derive(Debug, thiserror::Error)]
 pub enum AttestationKeyError {
+    /// The file is not a dev attestation key of this version, or its secret is not its address's.
     #[error("dev attestation key {path}: {reason}")]
-    Bad { path: PathBuf, reason: String },
+    Bad {
+        /// The key's file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The secret could not be sealed or unsealed.
     #[error("dev attestation key {path}: {source}")]
-    Seal { path: PathBuf, source: SealError },
+    Seal {
+        /// The key's file.
+        path: PathBuf,
+        /// What the sealer said.
+        source: SealError,
+    },
+    /// The file could not be read or written.
     #[error("dev attestation key {path}: {source}")]
     Io {
+        /// The key's file.
         path: PathBuf,
+        /// What the file system said.
         source: std::io::Error,
     },
 }
@@ -114,21 +132,27 @@ pub fn load_or_create_dev_attester(
 /// `GET /eth/v1/lsv/attestation` returns it.
 #[derive(Clone, Debug, Serialize)]
 pub struct AttestationInfo {
+    /// The attestation backend (`dev` or `sgx-dcap`).
     pub backend: Backend,
+    /// True only when both sealing and attestation are hardware-backed.
     pub hardware_backed: bool,
     /// Dev only: the address `DevAttestationVerifier` must be deployed with.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attester: Option<Address>,
     /// The vault's `POLICY_HASH` for this P: `sha256(policy_description)`.
     pub policy_hash: B256,
+    /// The policy in words, each rule and parameter: what `policy_hash` hashes.
     pub policy_description: String,
     /// The vault's `DOMAIN_TAG`.
     pub domain_tag: B256,
+    /// The chain id P's evidence binds.
     pub chain_id: u64,
+    /// The pinned network's genesis validators root.
     pub genesis_validators_root: B256,
     /// `0x02 ‖ 0^11 ‖ C`, when C is configured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub withdrawal_credentials: Option<B256>,
+    /// Says the dev backend protects nothing; absent on hardware.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<&'static str>,
 }

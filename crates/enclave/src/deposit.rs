@@ -9,18 +9,28 @@ use tree_hash::TreeHash;
 /// One entry of `deposit_data.json`. Hex fields carry no `0x`, as the launchpad expects.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct DepositData {
+    /// The validator's public key.
     pub pubkey: String,
+    /// `0x02 ‖ 0^11 ‖ C`.
     pub withdrawal_credentials: String,
+    /// In gwei: 32 ETH.
     pub amount: u64,
+    /// The deposit signature, over `DOMAIN_DEPOSIT` with the genesis fork version.
     pub signature: String,
+    /// `hash_tree_root(DepositMessage)`.
     pub deposit_message_root: String,
+    /// `hash_tree_root(DepositData)`, what the deposit contract takes.
     pub deposit_data_root: String,
+    /// The network's genesis fork version.
     pub fork_version: String,
+    /// The network's name, as the launchpad matches it.
     pub network_name: String,
+    /// The tool that made the file (`lsv-<version>`); the launchpad requires the field.
     pub deposit_cli_version: String,
 }
 
 impl DepositData {
+    /// The entry for `message` signed with `signature` on `network`.
     pub fn new(message: &DepositMessage, signature: SignatureBytes, network: &Network) -> Self {
         let data = DepositDataContainer {
             pubkey: message.pubkey,

@@ -4,10 +4,10 @@ use crate::attestation::{
     load_or_create_dev_attester, AttestationConfig, AttestationInfo, AttestationKeyError,
 };
 use crate::deposit::DepositData;
+use crate::keyring::{Keyring, KeyringError};
 use crate::policy::{Clock, Policy, PolicyViolation, DEPOSIT_AMOUNT};
-use crate::protection::Protection;
+use crate::protection::{Protection, ProtectionError, Verdict};
 use crate::sealer::Sealer;
-use crate::vault::{Vault, VaultError};
 use alloy_primitives::{Address, B256};
 use lsv_attestation::{Attester, Evidence, KeyGenerationClaim};
 use lsv_consensus::containers::DepositMessage;
@@ -15,7 +15,8 @@ use lsv_consensus::{
     PublicKeyBytes, RequestError, SignRequest, SignableMessage, SignatureBytes, SlashingSubject,
 };
 use lsv_slashing_protection::{
-    ImportSummary, Interchange, InterchangeFormat, NotSafe, PruneSummary, Safe, SlashingDatabase,
+    ImportSummary, InterchangeFormat, MinifiedInterchange, NotSafe, PruneSummary, Safe,
+    SlashingDatabase,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,15 +25,19 @@ use std::sync::Arc;
 pub struct DataDir(PathBuf);
 
 impl DataDir {
+    /// P's state under `root`.
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self(root.into())
     }
+    /// The data directory itself.
     pub fn root(&self) -> &Path {
         &self.0
     }
+    /// `keys/`: one record per key.
     pub fn keys(&self) -> PathBuf {
         self.0.join("keys")
     }
+    /// `slashing-protection.sqlite`: the slashing-protection database.
     pub fn slashing_db(&self) -> PathBuf {
         self.0.join("slashing-protection.sqlite")
     }
@@ -41,36 +46,54 @@ impl DataDir {
 /// A signature P released, with the root it covers.
 #[derive(Clone, Copy, Debug)]
 pub struct Signed {
+    /// The BLS signature.
     pub signature: SignatureBytes,
+    /// The root signed, computed by P from the request.
     pub signing_root: B256,
     /// `SameData` when this re-signs a message already recorded.
     pub resigned: bool,
 }
 
-/// Why P did not sign. Each maps to one HTTP status at the API edge.
+/// Why P did not sign. Each maps to one HTTP status at the API edge: the caller's mistakes
+/// (`UnknownKey`, `BadRequest`, `KeyRequest`), refusals (`Slashable`, `Policy`) and P's own
+/// failures (`Protection`, `Keyring`), which say what failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
+    /// P holds no such key.
     #[error("no key {0} in this signer")]
     UnknownKey(PublicKeyBytes),
+    /// The request is malformed, for another network, or its `signingRoot` is not the one P
+    /// computes.
     #[error(transparent)]
     BadRequest(#[from] RequestError),
+    /// Signing could be slashable.
     #[error("refused by slashing protection: {0}")]
     Slashable(NotSafe),
+    /// P's policy refuses it (a deposit not to C, a message too far in the future, ...).
     #[error("refused by policy: {0}")]
     Policy(#[from] PolicyViolation),
     /// A key-generation request P refuses before generating anything.
     #[error(transparent)]
     KeyRequest(#[from] KeyRequestError),
+    /// The slashing-protection database could not decide or record: nothing was signed.
     #[error("internal error: {0}")]
-    Internal(String),
+    Protection(#[from] ProtectionError),
+    /// The keyring could not make or store a key: no key was stored.
+    #[error("internal error: {0}")]
+    Keyring(#[from] KeyringError),
 }
 
 /// A key made by `generate_keys`, with what the operator needs to deposit for it.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct GeneratedKey {
+    /// The new key.
     pub pubkey: PublicKeyBytes,
+    /// The address C mints the validator's sETH and position to; bound in `attestation`, never
+    /// changeable.
     pub owner: Address,
+    /// `0x02 ‖ 0^11 ‖ C`.
     pub withdrawal_credentials: B256,
+    /// The signed deposit for 32 ETH, in `deposit_data.json` form.
     pub deposit_data: DepositData,
     /// Evidence that P made this key for `owner`, produced now and never again; stored with the
     /// key, so [`Enclave::key_attestation`] can serve it later.
@@ -84,8 +107,11 @@ pub struct GeneratedKey {
 /// `lsv keys attestation`.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct KeyAttestation {
+    /// The key.
     pub pubkey: PublicKeyBytes,
+    /// The owner bound at its generation.
     pub owner: Address,
+    /// The credentials bound at its generation.
     pub withdrawal_credentials: B256,
     /// The evidence returned at generation, byte for byte; `null` for a key made before P
     /// recorded evidence.
@@ -101,28 +127,38 @@ pub const NO_EVIDENCE_RECORDED: &str = "no attestation was recorded for this key
     (that would let a host bind it to another owner); the evidence exists only in the response \
     to its generation";
 
+/// Why P could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// A key record could not be read or unsealed.
     #[error(transparent)]
-    Vault(#[from] VaultError),
+    Keyring(#[from] KeyringError),
+    /// The slashing-protection database could not be opened, locked or brought up to date.
     #[error("slashing protection database: {0}")]
-    Protection(String),
+    Protection(#[from] lsv_slashing_protection::Error),
+    /// The data directory or its lock could not be made.
     #[error("data directory {path}: {source}")]
     Io {
+        /// The directory or file.
         path: PathBuf,
+        /// What the file system said.
         source: std::io::Error,
     },
+    /// Another process holds the data directory's lock.
     #[error("another lsv process is using {0}: two signers on one slashing record could sign a slashable pair")]
     InUse(PathBuf),
+    /// The dev attestation key could not be loaded or created.
     #[error(transparent)]
     AttestationKey(#[from] AttestationKeyError),
 }
 
+/// Program P: the keyring, the policy, the slashing-protection writer and the attester, behind the
+/// one data directory it locks. Every signature P releases goes through [`Enclave::sign`].
 pub struct Enclave {
     /// Held for P's lifetime: one process per data directory.
     _lock: std::fs::File,
     policy: Policy,
-    vault: Vault,
+    keyring: Keyring,
     protection: Protection,
     clock: Arc<dyn Clock>,
     attester: Arc<dyn Attester>,
@@ -141,8 +177,10 @@ pub const MAX_KEYS_PER_CALL: usize = 64;
 /// here rather than discovered after 32 ETH are deposited.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum KeyRequestError {
+    /// A count outside 1..=[`MAX_KEYS_PER_CALL`].
     #[error("count must be between 1 and {MAX_KEYS_PER_CALL} keys per request, not {0}")]
     Count(usize),
+    /// The zero address as owner.
     #[error(
         "owner {0} is the zero address: C refuses to join a validator for it (InvalidOwner) and \
          can never mint its 31 sETH or its position to it, so these validators could never join \
@@ -151,6 +189,7 @@ pub enum KeyRequestError {
          changed"
     )]
     ZeroOwner(Address),
+    /// C itself as owner.
     #[error(
         "owner {0} is C itself (the withdrawal contract): C would mint the 31 sETH and the \
          position to itself, where no one can ever move them or claim what the position is \
@@ -213,20 +252,17 @@ impl Enclave {
             AttestationConfig::Attester(a) => a,
         };
         let gvr = policy.network.genesis_validators_root;
-        let vault = Vault::open(&data_dir.keys(), sealer, gvr)?;
-        let mut db = SlashingDatabase::open(data_dir.slashing_db(), gvr)
-            .map_err(|e| StartError::Protection(e.to_string()))?;
-        db.lock_exclusively()
-            .map_err(|e| StartError::Protection(e.to_string()))?;
+        let keyring = Keyring::open(&data_dir.keys(), sealer, gvr)?;
+        let mut db = SlashingDatabase::open(data_dir.slashing_db(), gvr)?;
+        db.lock_exclusively()?;
         // A key whose file landed but whose registration did not (a crash between the two)
         // is registered here, before it can sign.
-        db.register_validators(&vault.pubkeys())
-            .map_err(|e| StartError::Protection(e.to_string()))?;
+        db.register_validators(&keyring.pubkeys())?;
         Ok(Self {
             _lock: lock,
             policy_hash: policy.hash(),
             policy,
-            vault,
+            keyring,
             protection: Protection::start(db),
             clock,
             attester,
@@ -245,6 +281,14 @@ impl Enclave {
     /// See [`Enclave::on_worker_park`] (tokio's `on_thread_unpark`).
     pub fn on_worker_unpark(&self) -> impl Fn() + Send + Sync + 'static {
         self.protection.on_worker_unpark()
+    }
+
+    /// Stops P's slashing-protection writer: the checks already queued are decided and
+    /// committed, the database is checkpointed and closed (its write-ahead log removed), and
+    /// the writer thread is joined. Every later signing request that needs the database is
+    /// refused as an internal error. Idempotent; dropping P does the same.
+    pub fn shutdown(&self) {
+        self.protection.close();
     }
 
     /// What a verifier's deployer needs from this P: backend, dev attester address, policy
@@ -266,12 +310,14 @@ impl Enclave {
         }
     }
 
+    /// The policy P was started with.
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
 
+    /// Every key P holds, sorted.
     pub fn public_keys(&self) -> Vec<PublicKeyBytes> {
-        self.vault.pubkeys()
+        self.keyring.pubkeys()
     }
 
     /// Web3Signer's "high watermark": the first slot and epoch P will not sign a block or an
@@ -286,15 +332,16 @@ impl Enclave {
         )
     }
 
+    /// Whether P holds `pubkey`.
     pub fn has_key(&self, pubkey: &PublicKeyBytes) -> bool {
-        self.vault.get(pubkey).is_some()
+        self.keyring.get(pubkey).is_some()
     }
 
     /// The evidence recorded with `pubkey` at its generation, read back from the key's record
     /// (never produced again). `None` if P holds no such key; `attestation: None` for a key made
     /// before P recorded evidence.
     pub fn key_attestation(&self, pubkey: &PublicKeyBytes) -> Option<KeyAttestation> {
-        let key = self.vault.get(pubkey)?;
+        let key = self.keyring.get(pubkey)?;
         Some(KeyAttestation {
             pubkey: key.pubkey,
             owner: key.owner,
@@ -306,11 +353,12 @@ impl Enclave {
 
     /// True only when both sealing and attestation are hardware-backed.
     pub fn is_hardware_backed(&self) -> bool {
-        self.vault.is_hardware_backed() && self.attester.is_hardware_backed()
+        self.keyring.is_hardware_backed() && self.attester.is_hardware_backed()
     }
 
+    /// The sealing backend's name (`dev-eip2335`, `sgx-gramine-mrenclave`).
     pub fn sealing_backend(&self) -> &'static str {
-        self.vault.backend()
+        self.keyring.backend()
     }
 
     /// Signs `request` with `pubkey`'s key if, and only if, every rule allows it.
@@ -323,7 +371,7 @@ impl Enclave {
         request: &SignRequest,
     ) -> Result<Signed, SignError> {
         let key = self
-            .vault
+            .keyring
             .get(pubkey)
             .ok_or(SignError::UnknownKey(*pubkey))?;
         let signing_root = request.signing_root(&self.policy.network)?;
@@ -339,17 +387,18 @@ impl Enclave {
         }
         let verdict = self.protection.check(*pubkey, subject, signing_root);
         let signature = key.sign_root(&signing_root);
-        match verdict.await {
-            Ok(Ok(Ok(safe))) => Ok(Signed {
+        // A check the writer dropped unanswered was queued after it closed.
+        match verdict
+            .await
+            .unwrap_or(Verdict::Failed(ProtectionError::Closed))
+        {
+            Verdict::Safe(safe) => Ok(Signed {
                 signature,
                 signing_root,
                 resigned: safe == Safe::SameData,
             }),
-            Ok(Ok(Err(not_safe))) => Err(SignError::Slashable(not_safe)),
-            Ok(Err(db_error)) => Err(SignError::Internal(db_error)),
-            Err(_) => Err(SignError::Internal(
-                "slashing-protection writer dropped the check".into(),
-            )),
+            Verdict::Refused(not_safe) => Err(SignError::Slashable(not_safe)),
+            Verdict::Failed(e) => Err(SignError::Protection(e)),
         }
     }
 
@@ -370,32 +419,28 @@ impl Enclave {
         let withdrawal_credentials = self.policy.withdrawal_credentials()?;
         let mut out = Vec::with_capacity(count);
         for _ in 0..count {
-            // The vault stores the evidence in the key's own record, written once and atomically
+            // The keyring stores the evidence in the key's own record, written once and atomically
             // with the sealed secret, before anything is returned: a lost response loses no
             // evidence (`key_attestation` serves it again), and a failed attestation stores no key.
-            let key = self
-                .vault
-                .generate(owner, withdrawal_credentials, |pubkey| {
-                    let claim = KeyGenerationClaim {
-                        pubkey,
-                        withdrawal_credentials,
-                        owner,
-                        chain_id: self.policy.network.chain_id,
-                        genesis_validators_root: self.policy.network.genesis_validators_root,
-                        policy_hash: self.policy_hash,
-                    };
-                    self.attester.attest(&claim).map_err(|e| e.to_string())
-                })
-                .map_err(|e| SignError::Internal(e.to_string()))?;
+            let attest = |pubkey| {
+                let claim = KeyGenerationClaim {
+                    pubkey,
+                    withdrawal_credentials,
+                    owner,
+                    chain_id: self.policy.network.chain_id,
+                    genesis_validators_root: self.policy.network.genesis_validators_root,
+                    policy_hash: self.policy_hash,
+                };
+                self.attester.attest(&claim).map_err(|e| e.to_string())
+            };
+            let (key, attestation) =
+                self.keyring
+                    .generate(owner, withdrawal_credentials, attest)?;
             let pubkey = key.pubkey;
-            let attestation = key.attestation.clone().ok_or_else(|| {
-                SignError::Internal(format!("{pubkey} was stored without evidence"))
-            })?;
             self.protection
-                .run(move |db| db.register_validators(&[pubkey]).map_err(|e| e.to_string()))
-                .await
-                .and_then(|r| r)
-                .map_err(SignError::Internal)?;
+                .run(move |db| db.register_validators(&[pubkey]))
+                .await?
+                .map_err(ProtectionError::from)?;
             // The deposit goes through the same checks as any request would.
             let message = DepositMessage {
                 pubkey,
@@ -424,36 +469,44 @@ impl Enclave {
         Ok(out)
     }
 
-    /// Imports an EIP-3076 interchange: it can only raise watermarks.
+    /// Imports an EIP-3076 interchange, minified as it was read
+    /// ([`MinifiedInterchange::from_json_reader`]): it can only raise watermarks.
     pub async fn import_interchange(
         &self,
-        interchange: Interchange,
-    ) -> Result<ImportSummary, String> {
-        self.protection
-            .run(move |db| {
-                db.import_interchange(&interchange)
-                    .map_err(|e| e.to_string())
-            })
-            .await?
+        interchange: MinifiedInterchange,
+    ) -> Result<ImportSummary, ProtectionError> {
+        Ok(self
+            .protection
+            .run(move |db| db.import_minified(&interchange))
+            .await??)
     }
 
-    /// Exports the slashing-protection record of every key as an EIP-3076 interchange.
+    /// Writes the slashing-protection record of every key to `out` as an EIP-3076 interchange,
+    /// one key at a time (memory does not grow with the number of keys). Returns the number of
+    /// entries written.
     pub async fn export_interchange(
         &self,
         format: InterchangeFormat,
-    ) -> Result<Interchange, String> {
-        self.protection
-            .run(move |db| {
-                db.export_interchange(None, format)
-                    .map_err(|e| e.to_string())
-            })
-            .await?
+        out: Box<dyn std::io::Write + Send>,
+    ) -> Result<usize, ProtectionError> {
+        Ok(self
+            .protection
+            .run(move |db| db.export_to(out, None, format))
+            .await??)
     }
 
-    /// Drops history below the watermarks; decisions never depend on it.
-    pub async fn prune(&self) -> Result<PruneSummary, String> {
-        self.protection
-            .run(|db| db.prune().map_err(|e| e.to_string()))
-            .await?
+    /// Shrinks the slashing-protection database to its records (see
+    /// [`SlashingDatabase::prune`]); decisions never depend on what it drops.
+    pub async fn prune(&self) -> Result<PruneSummary, ProtectionError> {
+        Ok(self.protection.run(|db| db.prune()).await??)
+    }
+}
+
+impl Drop for Enclave {
+    /// Closes the slashing-protection database before the data directory's lock is released
+    /// (fields drop after this), so the next process finds the file closed and its
+    /// write-ahead log gone.
+    fn drop(&mut self) {
+        self.protection.close();
     }
 }

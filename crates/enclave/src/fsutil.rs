@@ -7,7 +7,7 @@ use std::path::Path;
 /// Writes `bytes` to `path` through a temporary file, fsyncs it, renames it into place and
 /// fsyncs the directory, so the write survives a crash or power loss once this returns.
 /// `private` makes the file readable by its owner only.
-pub fn write_file_atomic(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
+pub(crate) fn write_file_atomic(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{file_name}.tmp"));
@@ -30,7 +30,7 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8], private: bool) -> std::io::R
 }
 
 /// Creates `dir` (and parents) with owner-only permissions where the platform has them.
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     fs::create_dir_all(dir)?;
     #[cfg(unix)]
     {

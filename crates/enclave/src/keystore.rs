@@ -96,9 +96,19 @@ type Aes128Ctr = ctr::Ctr128BE<aes::Aes128>;
 pub enum Kdf {
     /// scrypt (RFC 7914): `n` (CPU/memory cost, a power of two > 1), `r` (block size), `p`
     /// (parallelization).
-    Scrypt { n: u32, r: u32, p: u32 },
+    Scrypt {
+        /// CPU/memory cost, a power of two above 1.
+        n: u32,
+        /// Block size.
+        r: u32,
+        /// Parallelization.
+        p: u32,
+    },
     /// PBKDF2 (RFC 2898) with HMAC-SHA-256 and `c` iterations.
-    Pbkdf2 { c: u32 },
+    Pbkdf2 {
+        /// Iterations.
+        c: u32,
+    },
 }
 
 impl Kdf {
@@ -206,6 +216,7 @@ fn check_pbkdf2(c: u32) -> Result<(), KeystoreError> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeystoreError {
+    /// The JSON is longer than any keystore P reads.
     #[error("keystore JSON is larger than {MAX_JSON_LEN} bytes")]
     TooLarge,
     /// Not JSON, not an object, or a field of the wrong JSON type.
@@ -217,26 +228,37 @@ pub enum KeystoreError {
     /// A field is present but its value is unusable.
     #[error("keystore field `{field}` is invalid: {reason}")]
     InvalidField {
+        /// The field's dotted path.
         field: &'static str,
+        /// What is wrong with it.
         reason: &'static str,
     },
     /// A hex field has the wrong length once decoded.
     #[error("keystore field `{field}` must be {expected} bytes, got {actual}")]
     InvalidLength {
+        /// The field's dotted path.
         field: &'static str,
+        /// The length EIP-2335 requires, in bytes.
         expected: usize,
+        /// The decoded length.
         actual: usize,
     },
+    /// `version` is not 4.
     #[error("keystore version {0} is not supported (EIP-2335 requires version 4)")]
     UnsupportedVersion(u64),
+    /// `crypto.kdf.function` is neither `scrypt` nor `pbkdf2`.
     #[error("kdf function {0:?} is not supported (expected \"scrypt\" or \"pbkdf2\")")]
     UnsupportedKdf(String),
+    /// A PBKDF2 PRF other than `hmac-sha256`.
     #[error("pbkdf2 prf {0:?} is not supported (expected \"hmac-sha256\")")]
     UnsupportedPrf(String),
+    /// A derived-key length other than 32.
     #[error("kdf dklen {0} is not supported (expected 32)")]
     UnsupportedDkLen(u64),
+    /// A checksum function other than `sha256`.
     #[error("checksum function {0:?} is not supported (expected \"sha256\")")]
     UnsupportedChecksum(String),
+    /// A cipher other than `aes-128-ctr`.
     #[error("cipher function {0:?} is not supported (expected \"aes-128-ctr\")")]
     UnsupportedCipher(String),
     /// KDF cost parameters out of range (see [`Kdf::validate`]).

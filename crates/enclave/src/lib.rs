@@ -1,25 +1,29 @@
 //! Program P, the slashing-protected signer (DESIGN.md, "P").
 //!
 //! Everything that decides whether to sign lives here, and is meant to run whole inside an
-//! enclave: the key vault (keys generated inside, sealed at rest, never exported), the policy
+//! enclave: the keyring (keys generated inside, sealed at rest, never exported), the policy
 //! (deposit credentials, pinned network, clock bound), and the slashing-protection writer that
 //! makes each record durable before its signature leaves. The host that runs P is untrusted: it
 //! picks every request and the clock. The HTTP API (`lsv-signer`) is a thin edge over [`Enclave`].
+
+#![cfg_attr(test, allow(unused_crate_dependencies))]
 
 pub mod attestation;
 pub mod deposit;
 pub mod enclave;
 mod fsutil;
+pub mod keyring;
 pub mod keystore;
 pub mod policy;
 pub mod protection;
 pub mod sealer;
-pub mod vault;
 
 pub use attestation::{AttestationConfig, AttestationInfo};
 pub use enclave::{
     check_key_request, DataDir, Enclave, GeneratedKey, KeyAttestation, KeyRequestError, SignError,
     Signed, StartError, MAX_KEYS_PER_CALL, NO_EVIDENCE_RECORDED,
 };
+pub use keyring::KeyringError;
 pub use policy::{Clock, Policy, PolicyViolation, SystemClock};
+pub use protection::ProtectionError;
 pub use sealer::{DevSealer, GramineSealer, Sealer};

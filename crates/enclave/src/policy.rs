@@ -18,6 +18,7 @@ pub const EPOCHS_PER_SYNC_COMMITTEE_PERIOD: u64 = 256;
 
 /// The wall clock, as the host reports it. A seam so tests can move time.
 pub trait Clock: Send + Sync + 'static {
+    /// Seconds since the Unix epoch.
     fn unix_seconds(&self) -> u64;
 }
 
@@ -37,6 +38,7 @@ impl Clock for SystemClock {
 /// P's signing policy, fixed when P starts.
 #[derive(Clone, Debug)]
 pub struct Policy {
+    /// The network P is pinned to: its genesis, forks and chain id decide every signing root.
     pub network: Network,
     /// C, the lsv contract that must receive every validator's withdrawals. Without it P signs
     /// no deposit at all.
@@ -46,6 +48,7 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// The policy for `network` and C, with the default skew of 2 slots.
     pub fn new(network: Network, withdrawal_contract: Option<Address>) -> Self {
         Self {
             network,
@@ -185,22 +188,37 @@ impl Policy {
 /// A request P refuses on policy, not on slashing history.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyViolation {
+    /// A deposit was asked for, but P was started without C.
     #[error("no withdrawal contract is configured, so no deposit can be signed")]
     NoWithdrawalContract,
+    /// A deposit whose withdrawal credentials are not C's.
     #[error("deposit withdrawal credentials {requested} are not the lsv contract's {required}")]
-    DepositCredentials { requested: B256, required: B256 },
+    DepositCredentials {
+        /// The credentials in the request.
+        requested: B256,
+        /// `0x02 ‖ 0^11 ‖ C`.
+        required: B256,
+    },
+    /// A deposit of another amount than 32 ETH.
     #[error("deposit amount {0} gwei is not 32 ETH")]
     DepositAmount(Gwei),
+    /// A deposit signed for another network's genesis fork version.
     #[error("deposit genesis fork version is not the pinned network's")]
     DepositForkVersion,
+    /// A deposit or validator registration that names a key other than the signing one.
     #[error("the message names another validator's public key")]
     ForeignPubkey,
+    /// A block or attestation beyond the clock's slot plus the allowed skew: signing it could block
+    /// the key's later duties.
     #[error(
         "slot {claimed} is beyond the current slot {current} plus the allowed skew (limit {limit})"
     )]
     FarFuture {
+        /// The request's slot.
         claimed: Slot,
+        /// The clock's slot.
         current: Slot,
+        /// The highest slot P signs for now.
         limit: Slot,
     },
 }

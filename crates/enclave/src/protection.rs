@@ -7,9 +7,9 @@
 //! serialised: two conflicting requests can never both pass, whichever batch they land in.
 
 use lsv_consensus::{PublicKeyBytes, SlashingSubject, B256};
-use lsv_slashing_protection::{NotSafe, Safe, SigningCheck, SlashingDatabase};
+use lsv_slashing_protection::{InterchangeError, NotSafe, Safe, SigningCheck, SlashingDatabase};
 use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
-use std::sync::{mpsc, Arc, OnceLock};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
@@ -45,17 +45,61 @@ enum Command {
         reply: oneshot::Sender<Verdict>,
     },
     Run(Job),
+    /// Decide what is queued before this, close the database and end the thread.
+    Close,
 }
 
-/// The outcome of one check: safe (and durable), refused, or the database failed (nothing may
-/// be signed).
-pub type Verdict = Result<Result<Safe, NotSafe>, String>;
+/// The outcome of one check. Only [`Verdict::Safe`] lets a signature leave P.
+#[derive(Debug)]
+pub enum Verdict {
+    /// Sign: the record is durable (or, for [`Safe::SameData`], already was).
+    Safe(Safe),
+    /// Refused by the slashing-protection rules: signing could be slashable.
+    Refused(NotSafe),
+    /// The database could not decide; nothing may be signed.
+    Failed(ProtectionError),
+}
+
+/// Why P's slashing-protection database could not do what it was asked. Never a refusal (that
+/// is [`NotSafe`]): the failure is P's, or, for an interchange, the file's.
+#[derive(Debug, thiserror::Error)]
+pub enum ProtectionError {
+    /// The database could not be read or committed. A group commit that fails fails every
+    /// check in the group with this one error, hence the `Arc`.
+    #[error("slashing-protection database: {0}")]
+    Database(#[source] Arc<lsv_slashing_protection::Error>),
+    /// An interchange could not be imported (nothing was) or exported: another network's, an
+    /// unsupported version, a value out of range, or its file failed.
+    #[error("slashing-protection interchange: {0}")]
+    Interchange(#[source] InterchangeError),
+    /// The database is closed: P is stopping ([`Protection::close`]) or its writer is gone.
+    #[error("the slashing-protection database is closed: P is stopping")]
+    Closed,
+}
+
+impl From<lsv_slashing_protection::Error> for ProtectionError {
+    fn from(e: lsv_slashing_protection::Error) -> Self {
+        Self::Database(Arc::new(e))
+    }
+}
+
+impl From<InterchangeError> for ProtectionError {
+    /// A database failure under an interchange is a database failure.
+    fn from(e: InterchangeError) -> Self {
+        match e {
+            InterchangeError::Database(e) => e.into(),
+            e => Self::Interchange(e),
+        }
+    }
+}
 
 /// A handle to the writer thread; cheap to clone.
 #[derive(Clone)]
 pub struct Protection {
     tx: mpsc::Sender<Command>,
     linger: Arc<Linger>,
+    /// The writer thread, until [`Protection::close`] joins it.
+    writer: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
 
 /// What the writer's wait for a fuller group depends on: whether it is waiting, how many of
@@ -79,14 +123,44 @@ impl Protection {
             writer: OnceLock::new(),
         });
         let writer_linger = linger.clone();
-        std::thread::Builder::new()
+        let writer = std::thread::Builder::new()
             .name("slashing-protection".into())
             .spawn(move || {
                 let _ = writer_linger.writer.set(std::thread::current());
-                writer_loop(db, rx, &writer_linger)
+                let db = writer_loop(db, rx, &writer_linger);
+                match db.close() {
+                    Ok(()) => tracing::debug!("slashing-protection database closed"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "closing the slashing-protection database failed; the next open replays its log")
+                    }
+                }
             })
             .expect("spawn slashing-protection thread");
-        Self { tx, linger }
+        Self {
+            tx,
+            linger,
+            writer: Arc::new(Mutex::new(Some(writer))),
+        }
+    }
+
+    /// Stops the writer: the checks and jobs queued before this call are decided and
+    /// committed, then the database is checkpointed and closed, and the thread is joined, so
+    /// that when this returns the file is closed and its write-ahead log is gone. Checks queued
+    /// later are dropped unanswered (their callers sign nothing). Idempotent; safe from any
+    /// thread but the writer's own.
+    pub fn close(&self) {
+        let Some(writer) = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+        else {
+            return;
+        };
+        let _ = self.tx.send(Command::Close);
+        if writer.join().is_err() {
+            tracing::error!("the slashing-protection writer panicked");
+        }
     }
 
     /// A hook for the moment a thread that computes signatures runs out of work: every caller
@@ -132,29 +206,34 @@ impl Protection {
         if let Err(mpsc::SendError(Command::Check { reply, .. })) =
             self.tx.send(Command::Check { check, reply })
         {
-            let _ = reply.send(Err("slashing-protection writer has stopped".into()));
+            let _ = reply.send(Verdict::Failed(ProtectionError::Closed));
         }
         rx
     }
 
     /// Runs `f` on the database between groups (administration: import, export, prune).
+    /// [`ProtectionError::Closed`] once the database is closed.
     pub async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut SlashingDatabase) -> T + Send + 'static,
-    ) -> Result<T, String> {
+    ) -> Result<T, ProtectionError> {
         let (reply, rx) = oneshot::channel();
         let job: Job = Box::new(move |db| {
             let _ = reply.send(f(db));
         });
         self.tx
             .send(Command::Run(job))
-            .map_err(|_| "slashing-protection writer has stopped".to_owned())?;
-        rx.await
-            .map_err(|_| "slashing-protection writer has stopped".to_owned())
+            .map_err(|_| ProtectionError::Closed)?;
+        rx.await.map_err(|_| ProtectionError::Closed)
     }
 }
 
-fn writer_loop(mut db: SlashingDatabase, rx: mpsc::Receiver<Command>, linger: &Linger) {
+/// Runs until every handle is gone or [`Command::Close`] arrives; returns the database to close.
+fn writer_loop(
+    mut db: SlashingDatabase,
+    rx: mpsc::Receiver<Command>,
+    linger: &Linger,
+) -> SlashingDatabase {
     let mut checks: Vec<SigningCheck> = Vec::with_capacity(MAX_GROUP);
     let mut replies: Vec<oneshot::Sender<Verdict>> = Vec::with_capacity(MAX_GROUP);
     // Whether a recent group had company. Only then is it worth waiting for more: a lone
@@ -164,7 +243,7 @@ fn writer_loop(mut db: SlashingDatabase, rx: mpsc::Receiver<Command>, linger: &L
     loop {
         let Some(first) = next_command(&rx, if busy { Duration::ZERO } else { SPIN_WHEN_IDLE })
         else {
-            break;
+            return db;
         };
         let deadline = Instant::now() + LINGER_WHEN_BUSY;
         let mut next = Some(first);
@@ -179,6 +258,10 @@ fn writer_loop(mut db: SlashingDatabase, rx: mpsc::Receiver<Command>, linger: &L
                     // Keep arrival order: commit the checks queued before this job first.
                     flush(&mut db, &mut checks, &mut replies);
                     job(&mut db);
+                }
+                Some(Command::Close) => {
+                    flush(&mut db, &mut checks, &mut replies);
+                    return db;
                 }
                 None => {}
             }
@@ -255,15 +338,19 @@ fn flush(
         return;
     }
     match db.check_and_record_batch(checks) {
-        Ok(verdicts) => {
-            for (reply, verdict) in replies.drain(..).zip(verdicts) {
-                let _ = reply.send(Ok(verdict));
+        Ok(decisions) => {
+            for (reply, decision) in replies.drain(..).zip(decisions) {
+                let _ = reply.send(match decision {
+                    Ok(safe) => Verdict::Safe(safe),
+                    Err(not_safe) => Verdict::Refused(not_safe),
+                });
             }
         }
         Err(e) => {
             tracing::error!(error = %e, group = checks.len(), "slashing-protection commit failed; refusing the group");
+            let e = Arc::new(e);
             for reply in replies.drain(..) {
-                let _ = reply.send(Err(format!("slashing-protection database error: {e}")));
+                let _ = reply.send(Verdict::Failed(ProtectionError::Database(e.clone())));
             }
         }
     }
@@ -293,5 +380,64 @@ mod tests {
         again.lock_exclusively().unwrap();
         park();
         unpark();
+    }
+
+    /// Closing decides and commits what was queued before it, then closes the database and
+    /// joins the writer: the write-ahead log is gone when `close` returns, and a later check is
+    /// refused without a verdict of safety.
+    #[test]
+    fn close_commits_what_was_queued_and_removes_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("slashing-protection.sqlite");
+        let gvr = B256::repeat_byte(7);
+        let pk = PublicKeyBytes([0xa0; 48]);
+        let mut db = SlashingDatabase::open(&path, gvr).unwrap();
+        db.lock_exclusively().unwrap();
+        db.register_validators(&[pk]).unwrap();
+        let protection = Protection::start(db);
+        let queued: Vec<_> = (1..=50u64)
+            .map(|t| {
+                let subject = SlashingSubject::Attestation {
+                    source: lsv_consensus::Epoch(t - 1),
+                    target: lsv_consensus::Epoch(t),
+                };
+                protection.check(pk, subject, B256::repeat_byte(1))
+            })
+            .collect();
+        let other_handle = protection.clone();
+        protection.close();
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        assert!(
+            std::fs::metadata(&wal).map_or(true, |m| m.len() == 0),
+            "a write-ahead log outlived close"
+        );
+        for verdict in queued {
+            let verdict = verdict.blocking_recv().unwrap();
+            assert!(matches!(verdict, Verdict::Safe(Safe::Valid)), "{verdict:?}");
+        }
+        // Closed: a later check fails as closed, not as refused, and closing again is a no-op;
+        // so does a job.
+        let late = other_handle.check(
+            pk,
+            SlashingSubject::Block {
+                slot: lsv_consensus::Slot(1),
+            },
+            B256::repeat_byte(1),
+        );
+        let late = late.blocking_recv().unwrap();
+        assert!(
+            matches!(late, Verdict::Failed(ProtectionError::Closed)),
+            "{late:?}"
+        );
+        let job = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(other_handle.run(|db| db.registered_validators()));
+        assert!(matches!(job, Err(ProtectionError::Closed)));
+        other_handle.close();
+        let db = SlashingDatabase::open(&path, gvr).unwrap();
+        let wm = db.watermarks(&pk).unwrap().unwrap();
+        assert_eq!(wm.attestation.unwrap().target, lsv_consensus::Epoch(50));
     }
 }

@@ -19,12 +19,14 @@ pub trait Sealer: Send + Sync + 'static {
     /// Whether the sealing is hardware-backed. Everything that reports on keys says so.
     fn is_hardware_backed(&self) -> bool;
 
+    /// Seals the validator key `secret` of `pubkey` into a blob to store.
     fn seal(
         &self,
         secret: &[u8; 32],
         pubkey: PublicKeyBytes,
     ) -> Result<serde_json::Value, SealError>;
 
+    /// The validator key secret in a blob [`Sealer::seal`] made.
     fn unseal(&self, sealed: &serde_json::Value) -> Result<Zeroizing<[u8; 32]>, SealError>;
 
     /// Seals a 32-byte secret of P's own that is not a validator key (the dev attestation
@@ -32,22 +34,31 @@ pub trait Sealer: Send + Sync + 'static {
     /// against a recorded public address).
     fn seal_secret(&self, secret: &[u8; 32], name: &str) -> Result<serde_json::Value, SealError>;
 
+    /// The secret in a blob [`Sealer::seal_secret`] made.
     fn unseal_secret(&self, sealed: &serde_json::Value) -> Result<Zeroizing<[u8; 32]>, SealError>;
 }
 
+/// Why a secret could not be sealed or unsealed.
 #[derive(Debug, thiserror::Error)]
 pub enum SealError {
+    /// The blob was sealed by another backend than the one running.
     #[error("sealed key is for backend {found:?}, this P runs {expected:?}")]
     WrongBackend {
+        /// This P's backend.
         expected: &'static str,
+        /// The blob's backend.
         found: String,
     },
+    /// The dev backend's keystore was refused or did not decrypt.
     #[error("keystore: {0}")]
     Keystore(#[from] KeystoreError),
+    /// A sealed file could not be read or written.
     #[error("sealing secret: {0}")]
     Io(#[from] std::io::Error),
+    /// A blob or the sealing secret is not in the expected form.
     #[error("{0}")]
     Format(String),
+    /// The SGX backend outside an SGX enclave with DCAP attestation.
     #[error("not inside an SGX enclave with DCAP attestation: {0}")]
     NotInEnclave(String),
 }
@@ -60,6 +71,7 @@ pub struct DevSealer {
 }
 
 impl DevSealer {
+    /// The backend name stored with its blobs.
     pub const BACKEND: &'static str = "dev-eip2335";
     const SECRET_FILE: &'static str = "dev-sealing.secret";
 
@@ -90,6 +102,7 @@ impl DevSealer {
         Ok(Self { password, kdf })
     }
 
+    /// Where the dev sealing password lives in `data_dir`.
     pub fn secret_path(data_dir: &Path) -> PathBuf {
         data_dir.join(Self::SECRET_FILE)
     }
@@ -164,6 +177,7 @@ pub struct GramineSealer {
 }
 
 impl GramineSealer {
+    /// The backend name stored with its blobs.
     pub const BACKEND: &'static str = "sgx-gramine-mrenclave";
 
     /// Opens the sealed directory `dir` (on the encrypted mount), after checking that Gramine

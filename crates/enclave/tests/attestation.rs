@@ -1,6 +1,8 @@
 //! P's side of attestation: evidence at key generation (and only then), the dev attestation key
 //! sealed and kept across restarts, the SGX sealer's refusal outside an enclave, the policy hash.
 
+#![allow(unused_crate_dependencies)]
+
 use alloy_primitives::{Address, B256};
 use lsv_attestation::{verify_dev_evidence, Backend};
 use lsv_consensus::Network;

@@ -5,6 +5,8 @@
 //! The vectors use scrypt n = 2^18 / PBKDF2 c = 2^18, which cost up to a second each in a test
 //! build; everything else uses cheap KDF parameters.
 
+#![allow(unused_crate_dependencies)]
+
 use std::path::{Path, PathBuf};
 
 use lsv_consensus::PublicKeyBytes;

@@ -2,6 +2,8 @@
 //! released are slashable together (consensus-specs phase0 `is_slashable_attestation_data` and
 //! the proposer-slashing condition), and that every released signature verifies.
 
+#![allow(unused_crate_dependencies)]
+
 use alloy_primitives::{Address, B256};
 use lsv_consensus::containers::{AttestationData, BeaconBlockHeader, Checkpoint};
 use lsv_consensus::request::ForkInfo;
@@ -73,7 +75,7 @@ fn verify(pubkey: &PublicKeyBytes, root: B256, sig: &[u8; 96]) -> bool {
     Signature::from_bytes(sig).unwrap().verify(
         true,
         root.as_slice(),
-        lsv_enclave::vault::BLS_DST,
+        lsv_enclave::keyring::BLS_DST,
         &[],
         &pk,
         true,

@@ -51,8 +51,11 @@ const ERROR_MESSAGE_CHARS: usize = 512;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {kind} id {id:?}: expected {expected}")]
 pub struct IdError {
+    /// `block` or `state`.
     pub kind: &'static str,
+    /// The identifier as given.
     pub id: String,
+    /// What a valid one looks like.
     pub expected: &'static str,
 }
 
@@ -60,10 +63,15 @@ pub struct IdError {
 /// slot, or a `0x`-prefixed block root.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BlockId {
+    /// The node's head block.
     Head,
+    /// The genesis block.
     Genesis,
+    /// The latest finalized block.
     Finalized,
+    /// The block at this slot (404 for a missed slot).
     Slot(Slot),
+    /// The block with this root.
     Root(B256),
 }
 
@@ -71,11 +79,17 @@ pub enum BlockId {
 /// `justified`, a slot, or a `0x`-prefixed **state** root.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum StateId {
+    /// The head block's post-state.
     Head,
+    /// The genesis state.
     Genesis,
+    /// The latest finalized checkpoint's state.
     Finalized,
+    /// The latest justified checkpoint's state.
     Justified,
+    /// The state at this slot.
     Slot(Slot),
+    /// The state with this root.
     Root(B256),
 }
 
@@ -165,48 +179,106 @@ impl fmt::Display for StateId {
 /// Why a beacon-API request did not give what was asked for.
 #[derive(Debug, thiserror::Error)]
 pub enum BeaconError {
+    /// The beacon node URL is not one this client takes.
     #[error("invalid beacon node URL {url:?}: {reason}")]
-    InvalidUrl { url: String, reason: &'static str },
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The connection failed or broke off.
     #[error("GET {endpoint}: {reason}")]
-    Transport { endpoint: String, reason: String },
+    Transport {
+        /// The path asked for.
+        endpoint: String,
+        /// What the HTTP client said.
+        reason: String,
+    },
+    /// No complete answer within the configured timeout.
     #[error("GET {endpoint}: no complete answer within {after:?}")]
-    Timeout { endpoint: String, after: Duration },
+    Timeout {
+        /// The path asked for.
+        endpoint: String,
+        /// The timeout.
+        after: Duration,
+    },
+    /// The node answered with an error status other than 404.
     #[error("GET {endpoint}: HTTP {status}{}", message_suffix(.message))]
     Status {
+        /// The path asked for.
         endpoint: String,
+        /// The HTTP status.
         status: u16,
         /// The `message` of the beacon node's JSON error body, if it sent one.
         message: Option<String>,
     },
+    /// The node has no such block or state (404).
     #[error("GET {endpoint}: not found (HTTP 404){}", message_suffix(.message))]
     NotFound {
+        /// The path asked for.
         endpoint: String,
+        /// The `message` of the node's JSON error body, if it sent one.
         message: Option<String>,
     },
+    /// No block at a slot asked for by number (404).
     #[error("no block at slot {slot} (a missed slot, or one the node does not have): GET {endpoint} answered 404{}", message_suffix(.message))]
     MissedSlot {
+        /// The slot.
         slot: Slot,
+        /// The path asked for.
         endpoint: String,
+        /// The `message` of the node's JSON error body, if it sent one.
         message: Option<String>,
     },
+    /// The answer is not the media type asked for (SSZ or JSON).
     #[error("GET {endpoint}: expected content type {expected}, got {}", got.as_deref().unwrap_or("none"))]
     UnexpectedContentType {
+        /// The path asked for.
         endpoint: String,
+        /// The media type asked for.
         expected: &'static str,
+        /// The `Content-Type` the node sent, if any.
         got: Option<String>,
     },
+    /// The answer is larger than its [`Limits`] allow.
     #[error("GET {endpoint}: the response body is larger than the {limit}-byte limit")]
-    BodyTooLarge { endpoint: String, limit: usize },
+    BodyTooLarge {
+        /// The path asked for.
+        endpoint: String,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// An SSZ answer without the header that says which fork's layout it is in.
     #[error("GET {endpoint}: no Eth-Consensus-Version header in the SSZ response")]
-    MissingConsensusVersion { endpoint: String },
+    MissingConsensusVersion {
+        /// The path asked for.
+        endpoint: String,
+    },
+    /// `Eth-Consensus-Version` names no fork this build knows.
     #[error("GET {endpoint}: unknown consensus version {fork:?}")]
-    UnknownFork { endpoint: String, fork: String },
+    UnknownFork {
+        /// The path asked for.
+        endpoint: String,
+        /// The header's value.
+        fork: String,
+    },
+    /// A fork whose layout this client does not decode (Electra and Fulu only).
     #[error("GET {endpoint}: the {fork:?} layout is not supported here (Electra and Fulu are)")]
-    UnsupportedFork { endpoint: String, fork: ForkName },
+    UnsupportedFork {
+        /// The path asked for.
+        endpoint: String,
+        /// The answer's fork.
+        fork: ForkName,
+    },
+    /// The answer did not decode as what was asked for.
     #[error("GET {endpoint}: cannot decode the {what}: {reason}")]
     Decode {
+        /// The path asked for.
         endpoint: String,
+        /// What was being decoded (a header, a block, genesis).
         what: &'static str,
+        /// What the decoder said.
         reason: String,
     },
 }
@@ -247,6 +319,7 @@ impl Default for Limits {
 /// How a [`BeaconClient`] behaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientConfig {
+    /// Body size limits per kind of answer.
     pub limits: Limits,
     /// The whole of one request (connect, headers, body) for JSON and blocks.
     pub timeout: Duration,
@@ -267,10 +340,13 @@ impl Default for ClientConfig {
 /// `GET /eth/v1/beacon/genesis`'s `data`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 pub struct Genesis {
+    /// Unix time of genesis.
     #[serde(with = "lsv_consensus::primitives::quoted_u64")]
     pub genesis_time: u64,
+    /// The network's genesis validators root.
     #[serde(with = "lsv_consensus::primitives::hex_root")]
     pub genesis_validators_root: B256,
+    /// The network's genesis fork version.
     pub genesis_fork_version: Version,
 }
 
@@ -278,12 +354,15 @@ pub struct Genesis {
 /// be the header's `hash_tree_root`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HeaderInfo {
+    /// The block's root, checked to be the header's `hash_tree_root`.
     pub root: B256,
     /// Whether the block is on the node's canonical chain.
     pub canonical: bool,
+    /// The block's header.
     pub header: BeaconBlockHeader,
     /// The response's `execution_optimistic` and `finalized` metadata, when sent.
     pub execution_optimistic: Option<bool>,
+    /// The response's `finalized` metadata, when sent.
     pub finalized: Option<bool>,
 }
 
@@ -323,14 +402,18 @@ pub fn header_from_json(bytes: &[u8]) -> Result<BeaconBlockHeader, serde_json::E
 /// An SSZ answer and the fork its `Eth-Consensus-Version` header names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ssz {
+    /// The fork the `Eth-Consensus-Version` header names.
     pub fork: ForkName,
+    /// The SSZ body.
     pub bytes: Vec<u8>,
 }
 
 /// A decoded block (Electra or Fulu layout, preset `P`) and its fork.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FetchedBlock<P: StatePreset = Mainnet> {
+    /// The fork the `Eth-Consensus-Version` header names.
     pub fork: ForkName,
+    /// The block, decoded in that fork's layout.
     pub block: SignedBeaconBlock<P>,
     /// `hash_tree_root(block.message)`.
     pub root: B256,
@@ -374,6 +457,8 @@ impl BeaconClient {
         Self::with_config(url, ClientConfig::default())
     }
 
+    /// A client of the beacon node at `url` with `config`'s limits and timeouts. Only plain
+    /// `http://` without credentials or query string is accepted.
     pub fn with_config(url: &str, config: ClientConfig) -> Result<Self, BeaconError> {
         let invalid = |reason| BeaconError::InvalidUrl {
             url: url.to_owned(),
@@ -404,6 +489,7 @@ impl BeaconClient {
         Ok(Self { base, http, config })
     }
 
+    /// The limits and timeouts this client runs with.
     pub fn config(&self) -> &ClientConfig {
         &self.config
     }

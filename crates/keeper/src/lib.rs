@@ -2,12 +2,14 @@
 //! over the standard beacon API ([`beacon`]) and turns them into the proofs the vault takes,
 //! with the EIP-4788 timestamp each call needs ([`prove`]).
 
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 pub mod beacon;
 pub mod prove;
 
 pub use beacon::{BeaconClient, BeaconError, BlockId, ClientConfig, Limits, StateId};
 pub use prove::{
     find_eip4788_time, node_preset, prove_validator, prove_validator_by_preset, prove_validator_in,
-    prove_withdrawal, AnchoredProof, BuiltProof, Chain, Eip4788Time, ProveError,
+    prove_withdrawal, AnchoredProof, BuiltProof, Eip4788Time, ProveError, VerifierConfig,
     WithdrawalSelector,
 };

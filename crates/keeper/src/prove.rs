@@ -35,16 +35,20 @@ use tree_hash::TreeHash;
 /// two epochs of missed slots.
 pub const DEFAULT_CHILD_SEARCH_SLOTS: u64 = 64;
 
-/// What the verifier (and so the vault) is configured with: the chain's genesis and the fork
-/// versions whose layout it knows (the proofs' `Anchor`), and where `historical_summaries`
-/// starts (`CAPELLA_FORK_EPOCH · SLOTS_PER_EPOCH`).
+/// What C's proof verifier (and so the vault) is configured with on a network: its genesis and
+/// the fork versions whose layout it knows (the proofs' `Anchor`), and where
+/// `historical_summaries` starts (`CAPELLA_FORK_EPOCH · SLOTS_PER_EPOCH`). Every proof is
+/// checked against it before it is returned. (Not the revm harness's `lsv_contracts::Chain`,
+/// which is an execution chain.)
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Chain {
+pub struct VerifierConfig {
+    /// The genesis and fork versions the verifier knows, which every proof is checked against.
     pub anchor: Anchor,
+    /// The first slot of Capella: where `historical_summaries` starts.
     pub capella_slot: Slot,
 }
 
-impl Chain {
+impl VerifierConfig {
     /// The Electra/Fulu verifier of `network` (as the vault is deployed on it).
     pub fn of_network(network: &Network) -> Self {
         let capella_epoch = network
@@ -61,47 +65,97 @@ impl Chain {
 /// Why a proof could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum ProveError {
+    /// The beacon node did not give what was asked for.
     #[error(transparent)]
     Beacon(#[from] BeaconError),
+    /// The beacon node is on another network than the verifier's.
     #[error("the beacon node's genesis (time {node_time}, validators root {node_root}) is not the network's (time {time}, validators root {root})")]
     GenesisMismatch {
+        /// The node's genesis time.
         node_time: u64,
+        /// The node's genesis validators root.
         node_root: B256,
+        /// The verifier's genesis time.
         time: u64,
+        /// The verifier's genesis validators root.
         root: B256,
     },
+    /// The node says the anchor block is not canonical.
     #[error("the anchor block {root} (slot {slot}) is not on the node's canonical chain")]
-    AnchorNotCanonical { root: B256, slot: Slot },
+    AnchorNotCanonical {
+        /// The anchor's root.
+        root: B256,
+        /// The anchor's slot.
+        slot: Slot,
+    },
+    /// No block after the anchor yet: its root reaches EIP-4788 only with the next block.
     #[error("no block after the anchor's slot {anchor_slot} yet (head is at slot {head_slot}): the anchor's root reaches EIP-4788 only with the next block; retry later or use an older anchor")]
-    NoChildYet { anchor_slot: Slot, head_slot: Slot },
+    NoChildYet {
+        /// The anchor's slot.
+        anchor_slot: Slot,
+        /// The node's head slot.
+        head_slot: Slot,
+    },
+    /// Every slot searched after the anchor was missed.
     #[error("no block in the {searched} slots after the anchor's slot {anchor_slot}")]
-    NoChildWithin { anchor_slot: Slot, searched: u64 },
+    NoChildWithin {
+        /// The anchor's slot.
+        anchor_slot: Slot,
+        /// How many slots after it were searched.
+        searched: u64,
+    },
+    /// The first block after the anchor does not descend from it: the anchor is off the canonical
+    /// chain.
     #[error("the first block after the anchor (slot {child_slot}) has parent root {parent_root}, not the anchor's root {anchor_root}: the anchor is not on the canonical chain")]
     NotTheChild {
+        /// That block's slot.
         child_slot: Slot,
+        /// Its parent root.
         parent_root: B256,
+        /// The anchor's root.
         anchor_root: B256,
     },
+    /// The anchor's state could not be decoded or proved from.
     #[error("the anchor state: {0}")]
     State(#[from] StateError),
+    /// The state holding the withdrawal's period's `block_roots` could not be decoded.
     #[error("the state of slot {slot} for the withdrawal's period: {source}")]
-    PeriodState { slot: Slot, source: StateError },
+    PeriodState {
+        /// That state's slot.
+        slot: Slot,
+        /// What went wrong.
+        source: StateError,
+    },
+    /// The validator proof could not be built.
     #[error("validator proof: {0}")]
     Validator(#[from] lsv_proofs::ProveError),
+    /// The withdrawal proof could not be built.
     #[error("withdrawal proof: {0}")]
     Withdrawal(#[from] WithdrawalProveError),
+    /// The block's payload has no withdrawal with that global index.
     #[error("block {block} (slot {slot}) has no withdrawal with index {index}{}", index_range(.indices))]
     NoSuchWithdrawalIndex {
+        /// The global withdrawal index asked for.
         index: u64,
+        /// The block's root.
         block: B256,
+        /// The block's slot.
         slot: Slot,
         /// The first and last index the block's payload has.
         indices: Option<(u64, u64)>,
     },
+    /// The withdrawal's block comes after the anchor: a proof only goes back from it.
     #[error("the withdrawal's block (slot {block_slot}) is after the anchor (slot {anchor_slot}): a proof goes back from the anchor only")]
-    BlockAfterAnchor { block_slot: Slot, anchor_slot: Slot },
+    BlockAfterAnchor {
+        /// The withdrawal's block's slot.
+        block_slot: Slot,
+        /// The anchor's slot.
+        anchor_slot: Slot,
+    },
+    /// The proof built does not pass the reference verifier (a bug, never a node's answer).
     #[error("the built proof does not pass the reference verifier: {0}")]
     SelfCheck(String),
+    /// The blocking task that decodes and hashes the state panicked or was cancelled.
     #[error("a background task failed: {0}")]
     Task(String),
 }
@@ -121,6 +175,7 @@ pub struct Eip4788Time {
     pub timestamp: u64,
     /// The beacon block carrying that execution block (the first block after the anchor).
     pub child_slot: Slot,
+    /// That beacon block's root.
     pub child_root: B256,
 }
 
@@ -137,8 +192,11 @@ pub enum WithdrawalSelector {
 /// against.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BuiltProof<P> {
+    /// The anchor block's root, which the proof ends at.
     pub anchor_root: B256,
+    /// The anchor block's slot.
     pub anchor_slot: Slot,
+    /// The proof, encoded as FORMAT.md lays it out.
     pub bytes: Vec<u8>,
     /// What the reference verifier says the proof establishes.
     pub proven: P,
@@ -147,7 +205,9 @@ pub struct BuiltProof<P> {
 /// A proof with the timestamp to pass with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AnchoredProof<P> {
+    /// The proof.
     pub proof: BuiltProof<P>,
+    /// The EIP-4788 timestamp that reads its anchor.
     pub time: Eip4788Time,
 }
 
@@ -180,7 +240,7 @@ pub fn eip4788_time<P: StatePreset>(
 /// The proof of validator `index` (and of the `parts` asked for) against the block of
 /// `header`, whose post-state `prover` holds, checked with the reference verifier.
 pub fn validator_proof<P: StatePreset>(
-    chain: &Chain,
+    verifier: &VerifierConfig,
     prover: &StateProver<P>,
     header: &BeaconBlockHeader,
     index: u64,
@@ -189,7 +249,7 @@ pub fn validator_proof<P: StatePreset>(
     let bytes = prover.validator_proof(header, index, parts)?.to_bytes();
     let anchor_root = header.tree_hash_root();
     let proven = ValidatorProof::from_bytes(&bytes)
-        .and_then(|p| p.verify(anchor_root, index, &chain.anchor))
+        .and_then(|p| p.verify(anchor_root, index, &verifier.anchor))
         .map_err(|e| ProveError::SelfCheck(e.to_string()))?;
     Ok(BuiltProof {
         anchor_root,
@@ -204,7 +264,7 @@ pub fn validator_proof<P: StatePreset>(
 /// needed for the `historical_summaries` route only: the `block_roots` of the state at the
 /// first slot of the period after the block's ([`period_state_slot`]).
 pub fn withdrawal_proof(
-    chain: &Chain,
+    verifier: &VerifierConfig,
     prover: &StateProver<Mainnet>,
     anchor_header: BeaconBlockHeader,
     block: &BeaconBlock<Mainnet>,
@@ -219,7 +279,7 @@ pub fn withdrawal_proof(
         },
     )?;
     let history = period_block_roots.map(|roots| HistoricalPeriod {
-        capella_slot: chain.capella_slot,
+        capella_slot: verifier.capella_slot,
         block_roots: roots,
     });
     let withdrawal_prover = WithdrawalProver::new(prover, anchor_header)?;
@@ -228,7 +288,7 @@ pub fn withdrawal_proof(
         .to_bytes();
     let anchor_root = withdrawal_prover.anchor_root();
     let proven = WithdrawalProof::from_bytes(&bytes)
-        .and_then(|p| p.verify(anchor_root, &chain.anchor, chain.capella_slot))
+        .and_then(|p| p.verify(anchor_root, &verifier.anchor, verifier.capella_slot))
         .map_err(|e| ProveError::SelfCheck(e.to_string()))?;
     Ok(BuiltProof {
         anchor_root,
@@ -304,17 +364,20 @@ pub async fn state_block_roots(fork: ForkName, bytes: Vec<u8>) -> Result<Vec<B25
     .unwrap_or_else(|e| Err(StateError::Ssz(format!("decoding task failed: {e}"))))
 }
 
-/// Checks the node is on `chain`'s network (`GET /eth/v1/beacon/genesis`).
-pub async fn check_genesis(client: &BeaconClient, chain: &Chain) -> Result<(), ProveError> {
+/// Checks the node is on `verifier`'s network (`GET /eth/v1/beacon/genesis`).
+pub async fn check_genesis(
+    client: &BeaconClient,
+    verifier: &VerifierConfig,
+) -> Result<(), ProveError> {
     let g = client.genesis().await?;
-    if g.genesis_time != chain.anchor.genesis_time
-        || g.genesis_validators_root != chain.anchor.genesis_validators_root
+    if g.genesis_time != verifier.anchor.genesis_time
+        || g.genesis_validators_root != verifier.anchor.genesis_validators_root
     {
         return Err(ProveError::GenesisMismatch {
             node_time: g.genesis_time,
             node_root: g.genesis_validators_root,
-            time: chain.anchor.genesis_time,
-            root: chain.anchor.genesis_validators_root,
+            time: verifier.anchor.genesis_time,
+            root: verifier.anchor.genesis_validators_root,
         });
     }
     Ok(())
@@ -380,10 +443,10 @@ pub async fn find_eip4788_time_in<P: StatePreset>(
 /// The anchor's header, required canonical, and its timestamp.
 async fn anchor_of<P: StatePreset>(
     client: &BeaconClient,
-    chain: &Chain,
+    verifier: &VerifierConfig,
     anchor: BlockId,
 ) -> Result<(HeaderInfo, Eip4788Time), ProveError> {
-    check_genesis(client, chain).await?;
+    check_genesis(client, verifier).await?;
     let info = client.header(anchor).await?;
     if !info.canonical {
         return Err(ProveError::AnchorNotCanonical {
@@ -428,32 +491,32 @@ async fn anchor_state<P: StatePreset>(
 /// header, the post-state and the timestamp from `client`.
 pub async fn prove_validator(
     client: &BeaconClient,
-    chain: &Chain,
+    verifier: &VerifierConfig,
     anchor: BlockId,
     index: u64,
     parts: ProofParts,
 ) -> Result<AnchoredProof<ProvenValidator>, ProveError> {
-    prove_validator_in::<Mainnet>(client, chain, anchor, index, parts).await
+    prove_validator_in::<Mainnet>(client, verifier, anchor, index, parts).await
 }
 
 /// [`prove_validator`] on a chain of preset `P`.
 pub async fn prove_validator_in<P: StatePreset>(
     client: &BeaconClient,
-    chain: &Chain,
+    verifier: &VerifierConfig,
     anchor: BlockId,
     index: u64,
     parts: ProofParts,
 ) -> Result<AnchoredProof<ProvenValidator>, ProveError> {
-    let (info, time) = anchor_of::<P>(client, chain, anchor).await?;
+    let (info, time) = anchor_of::<P>(client, verifier, anchor).await?;
     let prover = anchor_state::<P>(client, &info.header).await?;
-    let proof = validator_proof(chain, &prover, &info.header, index, parts)?;
+    let proof = validator_proof(verifier, &prover, &info.header, index, parts)?;
     Ok(AnchoredProof { proof, time })
 }
 
 /// [`prove_validator`] on a chain of `preset` ([`node_preset`]).
 pub async fn prove_validator_by_preset(
     client: &BeaconClient,
-    chain: &Chain,
+    verifier: &VerifierConfig,
     preset: PresetName,
     anchor: BlockId,
     index: u64,
@@ -461,10 +524,10 @@ pub async fn prove_validator_by_preset(
 ) -> Result<AnchoredProof<ProvenValidator>, ProveError> {
     match preset {
         PresetName::Mainnet => {
-            prove_validator_in::<Mainnet>(client, chain, anchor, index, parts).await
+            prove_validator_in::<Mainnet>(client, verifier, anchor, index, parts).await
         }
         PresetName::Minimal => {
-            prove_validator_in::<Minimal>(client, chain, anchor, index, parts).await
+            prove_validator_in::<Minimal>(client, verifier, anchor, index, parts).await
         }
     }
 }
@@ -486,12 +549,12 @@ pub async fn node_preset(client: &BeaconClient) -> Result<PresetName, ProveError
 /// only a node keeping historical states serves).
 pub async fn prove_withdrawal(
     client: &BeaconClient,
-    chain: &Chain,
+    verifier: &VerifierConfig,
     anchor: BlockId,
     block: BlockId,
     which: WithdrawalSelector,
 ) -> Result<AnchoredProof<ProvenWithdrawal>, ProveError> {
-    let (info, time) = anchor_of::<Mainnet>(client, chain, anchor).await?;
+    let (info, time) = anchor_of::<Mainnet>(client, verifier, anchor).await?;
     let fetched = client.block(block).await?;
     let block = fetched.block.message;
     // Refuse early what cannot be proven, before fetching any state.
@@ -525,7 +588,7 @@ pub async fn prove_withdrawal(
     };
     let prover = anchor_state::<Mainnet>(client, &info.header).await?;
     let proof = withdrawal_proof(
-        chain,
+        verifier,
         &prover,
         info.header,
         &block,

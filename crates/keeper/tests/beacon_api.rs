@@ -1,6 +1,8 @@
 //! The beacon-API client against a test node that serves real SSZ as the API does: each
 //! endpoint's answer, and each way a node's answer can be wrong giving its own error.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::{Faults, TestChain, TestNode, ANCHOR_SLOT, BR_SLOT, CHILD_SLOT};

@@ -3,11 +3,13 @@
 //! slot), every withdrawal route is chosen and fetched as it should be, and what cannot be
 //! proven is refused with its own error.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use alloy_primitives::B256;
 use common::{
-    chain, network, Faults, TestChain, TestNode, ANCHOR_SLOT, BR_SLOT, C, CHILD_SLOT, HIST_SLOT,
+    network, verifier, Faults, TestChain, TestNode, ANCHOR_SLOT, BR_SLOT, C, CHILD_SLOT, HIST_SLOT,
 };
 use lsv_consensus::Slot;
 use lsv_keeper::prove::{
@@ -15,7 +17,7 @@ use lsv_keeper::prove::{
     DEFAULT_CHILD_SEARCH_SLOTS,
 };
 use lsv_keeper::{
-    prove_validator, prove_withdrawal, BlockId, Chain, ProveError, WithdrawalSelector,
+    prove_validator, prove_withdrawal, BlockId, ProveError, VerifierConfig, WithdrawalSelector,
 };
 use lsv_proofs::{
     ProofParts, ValidatorProof, WithdrawalProof, WithdrawalProveError, WithdrawalRoute,
@@ -90,7 +92,7 @@ async fn validator_proofs_verify_against_the_anchor_in_both_layouts() {
     for tc in [TestChain::electra(), fulu_chain()] {
         let node = TestNode::start(tc.clone()).await;
         let client = node.client();
-        let chain = chain();
+        let verifier = verifier();
         let prover = tc.anchor_prover();
         let n = prover.state().validators().len() as u64;
         for (anchor, index, parts) in [
@@ -103,7 +105,7 @@ async fn validator_proofs_verify_against_the_anchor_in_both_layouts() {
             (BlockId::Root(tc.anchor_root), n / 2, ProofParts::VALIDATOR),
             (BlockId::Finalized, 5, ProofParts::INACTIVITY_SCORE),
         ] {
-            let out = prove_validator(&client, &chain, anchor, index, parts)
+            let out = prove_validator(&client, &verifier, anchor, index, parts)
                 .await
                 .unwrap();
             assert_eq!(
@@ -121,7 +123,7 @@ async fn validator_proofs_verify_against_the_anchor_in_both_layouts() {
             // The bytes are what the contract gets; check them independently.
             let proven = ValidatorProof::from_bytes(&out.proof.bytes)
                 .unwrap()
-                .verify(tc.anchor_root, index, &chain.anchor)
+                .verify(tc.anchor_root, index, &verifier.anchor)
                 .unwrap();
             assert_eq!(proven, out.proof.proven);
             let state = prover.state();
@@ -141,7 +143,7 @@ async fn validator_proofs_verify_against_the_anchor_in_both_layouts() {
             // Against any other root it fails.
             assert!(ValidatorProof::from_bytes(&out.proof.bytes)
                 .unwrap()
-                .verify(tc.block(CHILD_SLOT).root, index, &chain.anchor)
+                .verify(tc.block(CHILD_SLOT).root, index, &verifier.anchor)
                 .is_err());
         }
         // The state was fetched by its root, as the README says it must be.
@@ -157,7 +159,7 @@ async fn withdrawal_proofs_take_every_route_and_verify() {
     for tc in [TestChain::electra(), fulu_chain()] {
         let node = TestNode::start(tc.clone()).await;
         let client = node.client();
-        let chain = chain();
+        let verifier = verifier();
         for (block, route) in [
             (ANCHOR_SLOT, WithdrawalRoute::Direct),
             (BR_SLOT, WithdrawalRoute::BlockRoots),
@@ -172,7 +174,7 @@ async fn withdrawal_proofs_take_every_route_and_verify() {
             ] {
                 let out = prove_withdrawal(
                     &client,
-                    &chain,
+                    &verifier,
                     BlockId::Finalized,
                     BlockId::Slot(Slot::new(block)),
                     which,
@@ -190,7 +192,7 @@ async fn withdrawal_proofs_take_every_route_and_verify() {
                 );
                 let proven = WithdrawalProof::from_bytes(&out.proof.bytes)
                     .unwrap()
-                    .verify(tc.anchor_root, &chain.anchor, chain.capella_slot)
+                    .verify(tc.anchor_root, &verifier.anchor, verifier.capella_slot)
                     .unwrap();
                 assert_eq!(proven, out.proof.proven);
                 assert_eq!(proven.route, route);
@@ -220,13 +222,13 @@ fn the_period_roots_must_be_exactly_the_summarized_vector() {
     // last slot's root on the way to the next slot, when the summary is taken), which is why
     // `period_state_slot` is the next period's first slot. One stale entry is refused.
     let tc = TestChain::electra();
-    let chain = chain();
+    let verifier = verifier();
     let prover = tc.anchor_prover();
     let block = &tc.block(HIST_SLOT).block.message;
     let mut at_last_slot = tc.period_roots.clone();
     at_last_slot[8191] = B256::repeat_byte(0x99);
     let e = withdrawal_proof(
-        &chain,
+        &verifier,
         &prover,
         tc.anchor_header(),
         block,
@@ -242,7 +244,7 @@ fn the_period_roots_must_be_exactly_the_summarized_vector() {
         "{e:?}"
     );
     withdrawal_proof(
-        &chain,
+        &verifier,
         &prover,
         tc.anchor_header(),
         block,
@@ -257,11 +259,11 @@ async fn what_cannot_be_proven_is_refused() {
     let tc = TestChain::electra();
     let node = TestNode::start(tc.clone()).await;
     let client = node.client();
-    let chain = chain();
+    let verifier = verifier();
 
     // A validator past the registry.
     let n = tc.anchor_prover().state().validators().len() as u64;
-    let e = prove_validator(&client, &chain, BlockId::Finalized, n, ProofParts::ALL)
+    let e = prove_validator(&client, &verifier, BlockId::Finalized, n, ProofParts::ALL)
         .await
         .unwrap_err();
     assert!(
@@ -274,7 +276,7 @@ async fn what_cannot_be_proven_is_refused() {
     // An orphaned anchor.
     let e = prove_validator(
         &client,
-        &chain,
+        &verifier,
         BlockId::Root(tc.orphan_root),
         0,
         ProofParts::ALL,
@@ -284,7 +286,7 @@ async fn what_cannot_be_proven_is_refused() {
     assert!(matches!(e, ProveError::AnchorNotCanonical { .. }), "{e:?}");
     // The head as anchor: no child yet, and no state is downloaded for nothing.
     let before = node.requests().len();
-    let e = prove_validator(&client, &chain, BlockId::Head, 0, ProofParts::ALL)
+    let e = prove_validator(&client, &verifier, BlockId::Head, 0, ProofParts::ALL)
         .await
         .unwrap_err();
     assert!(matches!(e, ProveError::NoChildYet { .. }), "{e:?}");
@@ -295,7 +297,7 @@ async fn what_cannot_be_proven_is_refused() {
     // A withdrawal index the block does not have.
     let e = prove_withdrawal(
         &client,
-        &chain,
+        &verifier,
         BlockId::Finalized,
         BlockId::Slot(Slot::new(BR_SLOT)),
         WithdrawalSelector::Index(1),
@@ -316,7 +318,7 @@ async fn what_cannot_be_proven_is_refused() {
     assert!(e.to_string().contains("it has"), "{e}");
     let e = prove_withdrawal(
         &client,
-        &chain,
+        &verifier,
         BlockId::Finalized,
         BlockId::Slot(Slot::new(BR_SLOT)),
         WithdrawalSelector::Position(16),
@@ -333,7 +335,7 @@ async fn what_cannot_be_proven_is_refused() {
     // A block after the anchor.
     let e = prove_withdrawal(
         &client,
-        &chain,
+        &verifier,
         BlockId::Finalized,
         BlockId::Head,
         WithdrawalSelector::Position(0),
@@ -344,7 +346,7 @@ async fn what_cannot_be_proven_is_refused() {
     // A block that is not in the anchor's history (an orphan).
     let e = prove_withdrawal(
         &client,
-        &chain,
+        &verifier,
         BlockId::Finalized,
         BlockId::Root(tc.orphan_root),
         WithdrawalSelector::Position(0),
@@ -361,7 +363,7 @@ async fn what_cannot_be_proven_is_refused() {
     // A missed slot.
     let e = prove_withdrawal(
         &client,
-        &chain,
+        &verifier,
         BlockId::Finalized,
         BlockId::Slot(Slot::new(ANCHOR_SLOT + 1)),
         WithdrawalSelector::Position(0),
@@ -375,10 +377,10 @@ async fn what_cannot_be_proven_is_refused() {
 }
 
 /// Why `node` cannot give a proof of validator 0 at the finalized block for `chain`.
-async fn refusal(node: &TestNode, chain: &Chain) -> ProveError {
+async fn refusal(node: &TestNode, verifier: &VerifierConfig) -> ProveError {
     prove_validator(
         &node.client(),
-        chain,
+        verifier,
         BlockId::Finalized,
         0,
         ProofParts::ALL,
@@ -399,16 +401,16 @@ async fn another_network_or_a_verifier_without_the_fork_is_refused() {
         },
     )
     .await;
-    let e = refusal(&node, &chain()).await;
+    let e = refusal(&node, &verifier()).await;
     assert!(matches!(e, ProveError::GenesisMismatch { .. }), "{e:?}");
     // Mainnet's own genesis: not the test chain's.
     let node = TestNode::start(tc.clone()).await;
-    let mainnet = Chain::of_network(&lsv_consensus::Network::mainnet());
+    let mainnet = VerifierConfig::of_network(&lsv_consensus::Network::mainnet());
     let e = refusal(&node, &mainnet).await;
     assert!(matches!(e, ProveError::GenesisMismatch { .. }), "{e:?}");
     // A verifier that knows only Fulu refuses the Electra state's proof: the self-check
     // catches it before anything is returned.
-    let mut fulu_only = chain();
+    let mut fulu_only = verifier();
     fulu_only.anchor.fork_versions = vec![network().forks[&lsv_consensus::ForkName::Fulu].1];
     let prover = tc.anchor_prover();
     let e =
@@ -423,7 +425,7 @@ async fn another_network_or_a_verifier_without_the_fork_is_refused() {
         },
     )
     .await;
-    let e = refusal(&node, &chain()).await;
+    let e = refusal(&node, &verifier()).await;
     assert!(e.to_string().contains("state not available"), "{e}");
 }
 
@@ -432,14 +434,14 @@ async fn a_node_without_the_spec_endpoint_proves_as_mainnet_as_before() {
     let tc = TestChain::electra();
     let node = TestNode::start(tc.clone()).await;
     let client = node.client();
-    let chain = chain();
+    let verifier = verifier();
     // The test node serves no /eth/v1/config/spec: a 404, so mainnet's preset.
     assert!(client.preset().await.unwrap_err().is_not_found());
     let preset = lsv_keeper::node_preset(&client).await.unwrap();
     assert_eq!(preset, lsv_consensus::PresetName::Mainnet);
     let by_preset = lsv_keeper::prove_validator_by_preset(
         &client,
-        &chain,
+        &verifier,
         preset,
         BlockId::Finalized,
         3,
@@ -447,7 +449,7 @@ async fn a_node_without_the_spec_endpoint_proves_as_mainnet_as_before() {
     )
     .await
     .unwrap();
-    let mainnet = prove_validator(&client, &chain, BlockId::Finalized, 3, ProofParts::ALL)
+    let mainnet = prove_validator(&client, &verifier, BlockId::Finalized, 3, ProofParts::ALL)
         .await
         .unwrap();
     assert_eq!(by_preset, mainnet);

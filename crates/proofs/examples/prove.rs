@@ -14,6 +14,8 @@
 //! Prints JSON: the block root, the proof bytes (hex) and size, and what it proves, after
 //! checking it with the reference verifier (anchored on the state's own genesis).
 
+#![allow(unused_crate_dependencies)]
+
 use lsv_consensus::containers::BeaconBlockHeader;
 use lsv_consensus::{ForkName, Mainnet, Minimal, Network};
 use lsv_proofs::{Anchor, AnyBeaconState, ProofParts, StatePreset, StateProver};

@@ -45,6 +45,7 @@ use tree_hash_derive::TreeHash;
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct Withdrawal {
     /// The global `WithdrawalIndex`: `state.next_withdrawal_index` when it was made, so unique
     /// across the chain's history.
@@ -63,6 +64,7 @@ pub type Transaction = VariableList<u8, MaxBytesPerTransaction>;
 /// chunk tree of 32 leaves.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
 #[serde(bound = "")]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct ExecutionPayload<P: StatePreset = Mainnet> {
     #[serde(with = "hex_root")]
     pub parent_hash: B256,
@@ -101,6 +103,7 @@ pub struct ExecutionPayload<P: StatePreset = Mainnet> {
 /// `AttesterSlashing` (electra): two Electra `IndexedAttestation`s.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
 #[serde(bound = "")]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct AttesterSlashing<P: StatePreset = Mainnet> {
     pub attestation_1: IndexedAttestation<P>,
     pub attestation_2: IndexedAttestation<P>,
@@ -108,6 +111,7 @@ pub struct AttesterSlashing<P: StatePreset = Mainnet> {
 
 /// `BLSToExecutionChange` (capella beacon-chain.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct BlsToExecutionChange {
     #[serde(with = "quoted_u64")]
     pub validator_index: u64,
@@ -117,6 +121,7 @@ pub struct BlsToExecutionChange {
 
 /// `SignedBLSToExecutionChange` (capella beacon-chain.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct SignedBlsToExecutionChange {
     pub message: BlsToExecutionChange,
     pub signature: SignatureBytes,
@@ -127,6 +132,7 @@ pub type KzgCommitment = FixedVector<u8, typenum::U48>;
 
 /// `DepositRequest` (electra beacon-chain.md, EIP-6110).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct DepositRequest {
     pub pubkey: PublicKeyBytes,
     #[serde(with = "hex_root")]
@@ -139,6 +145,7 @@ pub struct DepositRequest {
 
 /// `WithdrawalRequest` (electra beacon-chain.md, EIP-7002).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct WithdrawalRequest {
     pub source_address: Address,
     pub validator_pubkey: PublicKeyBytes,
@@ -147,6 +154,7 @@ pub struct WithdrawalRequest {
 
 /// `ConsolidationRequest` (electra beacon-chain.md, EIP-7251).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct ConsolidationRequest {
     pub source_address: Address,
     pub source_pubkey: PublicKeyBytes,
@@ -156,6 +164,7 @@ pub struct ConsolidationRequest {
 /// `ExecutionRequests` (electra beacon-chain.md, EIP-7685).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
 #[serde(bound = "")]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct ExecutionRequests<P: StatePreset = Mainnet> {
     pub deposits: VariableList<DepositRequest, P::MaxDepositRequestsPerPayload>,
     pub withdrawals: VariableList<WithdrawalRequest, P::MaxWithdrawalRequestsPerPayload>,
@@ -166,6 +175,7 @@ pub struct ExecutionRequests<P: StatePreset = Mainnet> {
 /// `execution_payload` as field 9.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
 #[serde(bound = "")]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct BeaconBlockBody<P: StatePreset = Mainnet> {
     pub randao_reveal: SignatureBytes,
     pub eth1_data: Eth1Data,
@@ -236,6 +246,7 @@ impl<P: StatePreset> ExecutionPayload<P> {
 /// `BeaconBlock` (electra; unchanged in Fulu).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
 #[serde(bound = "")]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct BeaconBlock<P: StatePreset = Mainnet> {
     pub slot: Slot,
     #[serde(with = "quoted_u64")]
@@ -265,6 +276,7 @@ impl<P: StatePreset> BeaconBlock<P> {
 /// returns as `application/octet-stream`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
 #[serde(bound = "")]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct SignedBeaconBlock<P: StatePreset = Mainnet> {
     pub message: BeaconBlock<P>,
     pub signature: SignatureBytes,
@@ -277,11 +289,11 @@ mod decimal_u256 {
     use serde::{de, Deserializer, Serializer};
     use std::fmt;
 
-    pub fn serialize<S: Serializer>(v: &U256, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(v: &U256, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(v)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<U256, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<U256, D::Error> {
         struct V;
         impl de::Visitor<'_> for V {
             type Value = U256;
@@ -306,8 +318,10 @@ mod decimal_u256 {
 /// Why SSZ bytes did not give a block this crate can prove from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BlockError {
+    /// A fork whose block layout this crate does not model.
     #[error("the {0:?} BeaconBlockBody layout is not modelled (Electra and Fulu are)")]
     UnsupportedFork(ForkName),
+    /// The bytes are not a `SignedBeaconBlock` of the layout: what the decoder said.
     #[error("invalid SSZ SignedBeaconBlock: {0}")]
     Ssz(String),
 }

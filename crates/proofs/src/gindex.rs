@@ -84,18 +84,31 @@ pub const HEADER_STATE_ROOT: GeneralizedIndex = 11;
 pub const STATE_DEPTH: usize = 6;
 /// Field numbers (SSZ order) used by lsv, the same in Electra and Fulu.
 pub mod field {
+    /// `genesis_time`.
     pub const GENESIS_TIME: usize = 0;
+    /// `genesis_validators_root`.
     pub const GENESIS_VALIDATORS_ROOT: usize = 1;
+    /// `slot`.
     pub const SLOT: usize = 2;
+    /// `fork`.
     pub const FORK: usize = 3;
+    /// `latest_block_header`.
     pub const LATEST_BLOCK_HEADER: usize = 4;
+    /// `block_roots`.
     pub const BLOCK_ROOTS: usize = 5;
+    /// `validators`.
     pub const VALIDATORS: usize = 11;
+    /// `balances`.
     pub const BALANCES: usize = 12;
+    /// `finalized_checkpoint`.
     pub const FINALIZED_CHECKPOINT: usize = 20;
+    /// `inactivity_scores`.
     pub const INACTIVITY_SCORES: usize = 21;
+    /// `current_sync_committee`.
     pub const CURRENT_SYNC_COMMITTEE: usize = 22;
+    /// `next_sync_committee`.
     pub const NEXT_SYNC_COMMITTEE: usize = 23;
+    /// `historical_summaries`.
     pub const HISTORICAL_SUMMARIES: usize = 27;
     /// Fulu only (EIP-7917), after Electra's 37 fields.
     pub const PROPOSER_LOOKAHEAD: usize = 37;

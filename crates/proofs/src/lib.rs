@@ -13,6 +13,8 @@
 //! - [`withdrawal`]: the withdrawal proof (settlement) against an EIP-4788 root, directly or
 //!   through `block_roots` / `historical_summaries`: format, reference verifier, prover.
 
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 pub mod block;
 pub mod gindex;
 pub mod merkle;

@@ -79,6 +79,7 @@ impl MerkleTree {
         Self { depth, layers }
     }
 
+    /// The tree's depth: leaves are at height 0, the root at this height.
     pub fn depth(&self) -> usize {
         self.depth
     }
@@ -135,6 +136,8 @@ pub struct ListTree {
 }
 
 impl ListTree {
+    /// The tree of a list of `length` elements packed into `chunks`, its data tree `data_depth`
+    /// deep.
     pub fn new(chunks: Vec<B256>, data_depth: usize, length: u64) -> Self {
         Self {
             data: MerkleTree::new(chunks, data_depth),
@@ -142,6 +145,7 @@ impl ListTree {
         }
     }
 
+    /// The data tree, below the length mix-in.
     pub fn data(&self) -> &MerkleTree {
         &self.data
     }
@@ -151,6 +155,7 @@ impl ListTree {
         self.length
     }
 
+    /// `hash_tree_root` of the list: the data root with the length mixed in.
     pub fn root(&self) -> B256 {
         hash_pair(&self.data.root(), &u64_chunk(self.length))
     }

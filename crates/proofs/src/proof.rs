@@ -28,7 +28,9 @@ pub const FORK_SSZ_LEN: usize = 16;
 /// proven).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ProofParts {
+    /// `balances[i]`'s chunk is proven.
     pub balance: bool,
+    /// `inactivity_scores[i]`'s chunk is proven.
     pub inactivity_score: bool,
 }
 
@@ -49,6 +51,7 @@ impl ProofParts {
         balance: false,
         inactivity_score: true,
     };
+    /// Registry entry, balance and inactivity score.
     pub const ALL: Self = Self {
         balance: true,
         inactivity_score: true,
@@ -71,6 +74,7 @@ impl ProofParts {
 pub struct ListBranch {
     /// The list's length in elements (the mix-in is `uint256(length)`).
     pub length: u64,
+    /// The explicit siblings, bottom-up.
     pub siblings: Vec<B256>,
 }
 
@@ -78,8 +82,18 @@ pub struct ListBranch {
 /// (so the state root can still be recomputed).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ListPart {
-    Proven { chunk: B256, branch: ListBranch },
-    Omitted { list_root: B256 },
+    /// The chunk is proven.
+    Proven {
+        /// The chunk holding the element.
+        chunk: B256,
+        /// Its branch to the list root.
+        branch: ListBranch,
+    },
+    /// Not proven: only the list's root, so the state root can be recomputed.
+    Omitted {
+        /// `hash_tree_root` of the list.
+        list_root: B256,
+    },
 }
 
 /// A proof, against a beacon block root, of `validators[i]`, optionally of the chunks holding
@@ -96,9 +110,13 @@ pub struct ValidatorProof {
     pub fork: Fork,
     /// State nodes 84, 77, 74, 43, 39, 36, 20, 17, 11, 3 ([`gindex::STATE_HELPERS`]).
     pub state_branch: [B256; 10],
+    /// `state.validators[i]`.
     pub validator: Validator,
+    /// Its branch to the registry's root.
     pub validator_branch: ListBranch,
+    /// `balances[i]`'s chunk, or the list root.
     pub balance: ListPart,
+    /// `inactivity_scores[i]`'s chunk, or the list root.
     pub inactivity_score: ListPart,
 }
 
@@ -107,7 +125,9 @@ pub struct ValidatorProof {
 /// unlisted fork fails.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Anchor {
+    /// The chain's genesis time.
     pub genesis_time: u64,
+    /// The chain's genesis validators root.
     pub genesis_validators_root: B256,
     /// `state.fork.current_version` must be one of these.
     pub fork_versions: Vec<Version>,
@@ -132,11 +152,15 @@ impl Anchor {
 /// What a verified proof establishes about validator `index` in the state of the proven block.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProvenValidator {
+    /// The validator's index.
     pub index: u64,
+    /// The state's slot.
     pub slot: Slot,
+    /// The state's fork.
     pub fork: Fork,
     /// `len(state.validators)`.
     pub registry_length: u64,
+    /// Its registry entry.
     pub validator: Validator,
     /// `state.balances[index]`, if proven.
     pub balance: Option<Gwei>,
@@ -147,24 +171,40 @@ pub struct ProvenValidator {
 /// Why a proof was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
+    /// The bytes do not decode as a proof: what is wrong.
     #[error("malformed proof bytes: {0}")]
     Malformed(&'static str),
+    /// The state's fork version is not one the anchor lists.
     #[error("state fork version {0} is not one whose layout the verifier knows")]
     UnknownForkVersion(Version),
+    /// An index at or past the proven length of its list.
     #[error("{list}: index {index} is not below the proven length {length}")]
     IndexOutOfRange {
+        /// The list.
         list: &'static str,
+        /// The index.
         index: u64,
+        /// The list's proven length.
         length: u64,
     },
+    /// More explicit siblings than the list's data depth.
     #[error("{list}: {siblings} explicit siblings, more than the data depth {depth}")]
     BranchTooLong {
+        /// The list.
         list: &'static str,
+        /// How many siblings the proof gives.
         siblings: usize,
+        /// The list's data depth.
         depth: usize,
     },
+    /// The proof does not lead to the block root it is checked against.
     #[error("the proof leads to block root {computed}, not {expected}")]
-    RootMismatch { expected: B256, computed: B256 },
+    RootMismatch {
+        /// The root checked against.
+        expected: B256,
+        /// The root the proof leads to.
+        computed: B256,
+    },
 }
 
 impl From<crate::reader::Malformed> for VerifyError {

@@ -18,17 +18,31 @@ use tree_hash::TreeHash;
 /// Why a proof could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProveError {
+    /// The header is not of this state's block.
     #[error("the header's state_root {header} is not this state's root {state}")]
-    HeaderStateMismatch { header: B256, state: B256 },
+    HeaderStateMismatch {
+        /// The header's `state_root`.
+        header: B256,
+        /// The state's root.
+        state: B256,
+    },
+    /// No validator with that index in the registry.
     #[error("validator {index} is not in the registry ({registry_length} validators)")]
-    UnknownValidator { index: u64, registry_length: u64 },
+    UnknownValidator {
+        /// The index asked for.
+        index: u64,
+        /// The registry's length.
+        registry_length: u64,
+    },
 }
 
 /// One leaf and its branch: `is_valid_merkle_branch(leaf, branch, depth(gindex),
 /// gindex - 2^depth, root)` holds for the root it was built against.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SingleProof {
+    /// The leaf's generalized index.
     pub gindex: GeneralizedIndex,
+    /// The leaf.
     pub leaf: B256,
     /// Siblings bottom-up.
     pub branch: Vec<B256>,
@@ -97,10 +111,12 @@ impl<P: StatePreset> StateProver<P> {
         }
     }
 
+    /// The state it proves from.
     pub fn state(&self) -> &AnyBeaconState<P> {
         &self.state
     }
 
+    /// The state, giving the prover up.
     pub fn into_state(self) -> AnyBeaconState<P> {
         self.state
     }

@@ -47,6 +47,7 @@ pub enum WithdrawalRoute {
 }
 
 impl WithdrawalRoute {
+    /// Every route, in byte order.
     pub const ALL: [Self; 3] = [Self::Direct, Self::BlockRoots, Self::HistoricalSummaries];
 
     fn from_byte(b: u8) -> Option<Self> {
@@ -75,9 +76,13 @@ impl WithdrawalRoute {
 /// (`proposer_index`), node 10 (`parent_root`), node 3 (`H(H(body_root, 0), ZERO[1])`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AnchorHeader {
+    /// `slot` (header field 0), also `state.slot`.
     pub slot: Slot,
+    /// Header node 9 (`proposer_index`).
     pub proposer_node: B256,
+    /// Header node 10 (`parent_root`).
     pub parent_root: B256,
+    /// Header node 3 (`H(H(body_root, 0), ZERO[1])`).
     pub body_node: B256,
 }
 
@@ -87,13 +92,16 @@ pub enum AnchorPath {
     /// The block is the anchor: its `parent_root` and the state nodes 17, 9, 5, 3 above the
     /// witness (node 16).
     Direct {
+        /// The block's `parent_root`.
         parent_root: B256,
+        /// State nodes 17, 9, 5, 3.
         state_branch: [B256; 4],
     },
     /// `block_roots[slot % 8192]` of the anchor state.
     BlockRoots {
         /// Header node 5 of the withdrawal's block (`H(parent_root, state_root)`).
         block_node5: B256,
+        /// The anchor's header nodes.
         anchor: AnchorHeader,
         /// State nodes 68, 35, 9, 5, 3.
         state_branch: [B256; 5],
@@ -102,7 +110,9 @@ pub enum AnchorPath {
     },
     /// `historical_summaries[k].block_summary_root`, then `[slot % 8192]` of that period.
     HistoricalSummaries {
+        /// Header node 5 of the withdrawal's block (`H(parent_root, state_root)`).
         block_node5: B256,
+        /// The anchor's header nodes.
         anchor: AnchorHeader,
         /// State nodes 90, 44, 23, 17, 10, 9, 3.
         state_branch: [B256; 7],
@@ -123,6 +133,7 @@ pub enum AnchorPath {
 pub struct WithdrawalProof {
     /// `j`: the withdrawal's position in `execution_payload.withdrawals`.
     pub position: u8,
+    /// `withdrawals[j]`.
     pub withdrawal: Withdrawal,
     /// `len(execution_payload.withdrawals)`.
     pub withdrawals_length: u64,
@@ -138,12 +149,14 @@ pub struct WithdrawalProof {
     pub proposer_node: B256,
     /// `state.fork` of the anchor state (witness).
     pub fork: Fork,
+    /// The route-specific part, from the withdrawal's block to the anchor.
     pub path: AnchorPath,
 }
 
 /// What a verified withdrawal proof establishes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProvenWithdrawal {
+    /// The withdrawal.
     pub withdrawal: Withdrawal,
     /// `j`.
     pub position: u8,
@@ -151,6 +164,7 @@ pub struct ProvenWithdrawal {
     pub slot: Slot,
     /// That block's root.
     pub block_root: B256,
+    /// How the block was reached from the anchor.
     pub route: WithdrawalRoute,
     /// The anchor state's slot (the anchor block's).
     pub anchor_slot: Slot,
@@ -161,20 +175,52 @@ pub struct ProvenWithdrawal {
 /// Why a withdrawal proof was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WithdrawalVerifyError {
+    /// The bytes do not decode as a withdrawal proof: what is wrong.
     #[error("malformed withdrawal proof bytes: {0}")]
     Malformed(&'static str),
+    /// The anchor state's fork version is not one the anchor lists.
     #[error("anchor state fork version {0} is not one whose layout the verifier knows")]
     UnknownForkVersion(Version),
+    /// The position is past the payload's withdrawals.
     #[error("withdrawal position {position} is not below the payload's {length} withdrawals")]
-    PositionOutOfRange { position: u8, length: u64 },
+    PositionOutOfRange {
+        /// `j`.
+        position: u8,
+        /// The payload's number of withdrawals.
+        length: u64,
+    },
+    /// The `block_roots` route for a slot outside the 8192 before the anchor.
     #[error("slot {slot} is not among the 8192 slots before the anchor slot {anchor_slot}")]
-    SlotOutsideBlockRoots { slot: Slot, anchor_slot: Slot },
+    SlotOutsideBlockRoots {
+        /// The withdrawal's block's slot.
+        slot: Slot,
+        /// The anchor's slot.
+        anchor_slot: Slot,
+    },
+    /// The `historical_summaries` route for a slot before the first summary.
     #[error("slot {slot} is in a period before the first historical summary (Capella slot {capella_slot})")]
-    SlotBeforeHistoricalSummaries { slot: Slot, capella_slot: Slot },
+    SlotBeforeHistoricalSummaries {
+        /// The withdrawal's block's slot.
+        slot: Slot,
+        /// The first slot summaries cover.
+        capella_slot: Slot,
+    },
+    /// A summary index at or past the proven length of `historical_summaries`.
     #[error("historical summary {index} is not below the proven length {length}")]
-    SummaryOutOfRange { index: u64, length: u64 },
+    SummaryOutOfRange {
+        /// The period's summary index.
+        index: u64,
+        /// The proven length.
+        length: u64,
+    },
+    /// The proof does not lead to the block root it is checked against.
     #[error("the proof leads to block root {computed}, not {expected}")]
-    RootMismatch { expected: B256, computed: B256 },
+    RootMismatch {
+        /// The root checked against.
+        expected: B256,
+        /// The root the proof leads to.
+        computed: B256,
+    },
 }
 
 impl From<crate::reader::Malformed> for WithdrawalVerifyError {
@@ -184,6 +230,7 @@ impl From<crate::reader::Malformed> for WithdrawalVerifyError {
 }
 
 impl WithdrawalProof {
+    /// The route this proof takes.
     pub fn route(&self) -> WithdrawalRoute {
         match self.path {
             AnchorPath::Direct { .. } => WithdrawalRoute::Direct,
@@ -603,32 +650,71 @@ fn put_fork(out: &mut Vec<u8>, f: &Fork) {
 /// Why a withdrawal proof could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WithdrawalProveError {
+    /// The anchor header is not of this state's block.
     #[error("the anchor header's state_root {header} is not this state's root {state}")]
-    HeaderStateMismatch { header: B256, state: B256 },
+    HeaderStateMismatch {
+        /// The header's `state_root`.
+        header: B256,
+        /// The state's root.
+        state: B256,
+    },
+    /// The payload has no withdrawal at that position.
     #[error("the payload has {length} withdrawals; there is none at position {position}")]
-    NoSuchWithdrawal { position: usize, length: usize },
+    NoSuchWithdrawal {
+        /// The position asked for.
+        position: usize,
+        /// The payload's number of withdrawals.
+        length: usize,
+    },
+    /// The direct route for a block that is not the anchor.
     #[error(
         "the direct route needs the anchor block itself (block root {block}, anchor {anchor})"
     )]
-    NotTheAnchorBlock { block: B256, anchor: B256 },
+    NotTheAnchorBlock {
+        /// The block's root.
+        block: B256,
+        /// The anchor's root.
+        anchor: B256,
+    },
+    /// The route asked for cannot reach the block's slot from the anchor's.
     #[error("slot {slot} cannot be reached by the {route:?} route from anchor slot {anchor_slot}")]
     WrongRoute {
+        /// The route asked for.
         route: WithdrawalRoute,
+        /// The block's slot.
         slot: Slot,
+        /// The anchor's slot.
         anchor_slot: Slot,
     },
+    /// The anchor state's `block_roots` holds another root at the block's slot: the block is not an
+    /// ancestor of the anchor.
     #[error("the anchor state's block_roots[{position}] is {found}, not the block's root {block}")]
     BlockNotInBlockRoots {
+        /// `slot % 8192`.
         position: u64,
+        /// The root there.
         found: B256,
+        /// The block's root.
         block: B256,
     },
+    /// The block's period has no summary in the anchor state yet.
     #[error(
         "the anchor state has {length} historical summaries; the block's period is number {index}"
     )]
-    PeriodNotSummarized { index: u64, length: u64 },
+    PeriodNotSummarized {
+        /// The period's summary index.
+        index: u64,
+        /// Summaries in the anchor state.
+        length: u64,
+    },
+    /// The period's block roots given do not hash to its summary.
     #[error("the period's block roots ({count} given) do not hash to historical_summaries[{index}].block_summary_root")]
-    PeriodRootsMismatch { index: u64, count: usize },
+    PeriodRootsMismatch {
+        /// The period's summary index.
+        index: u64,
+        /// How many roots were given.
+        count: usize,
+    },
 }
 
 /// What the `historical_summaries` route needs besides the anchor state: the network's Capella
@@ -638,7 +724,9 @@ pub enum WithdrawalProveError {
 /// to the next slot, in the same transition that appends the summary).
 #[derive(Clone, Copy, Debug)]
 pub struct HistoricalPeriod<'a> {
+    /// The network's first Capella slot.
     pub capella_slot: Slot,
+    /// The period's `block_roots`, indexed by `slot % 8192`.
     pub block_roots: &'a [B256],
 }
 

@@ -2,6 +2,8 @@
 //! answers with (beacon-APIs `types/electra/block.yaml` and the types it refers to), and the
 //! JSON reads back to the same block (so the same SSZ and the same root).
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use alloy_primitives::{Address, B256, U256};

@@ -2,6 +2,8 @@
 //! derivation from the containers' shapes (`ssz/merkle-proofs.md`), and the multiproof helper
 //! nodes against the spec's `get_helper_indices`.
 
+#![allow(unused_crate_dependencies)]
+
 use lsv_proofs::gindex::{self, field, GeneralizedIndex};
 use lsv_proofs::merkle::helper_indices;
 

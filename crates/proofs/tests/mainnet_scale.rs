@@ -2,6 +2,8 @@
 //! proof size and verification. Ignored by default (about a gigabyte of memory and tens of
 //! seconds); run with `cargo test -p lsv-proofs --test mainnet_scale -- --ignored --nocapture`.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::*;

@@ -3,6 +3,8 @@
 //! rebuilds the file from the vector states and fails if the committed one differs; run it with
 //! `LSV_UPDATE_FIXTURES=1` to rewrite it.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::*;

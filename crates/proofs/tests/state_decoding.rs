@@ -3,6 +3,8 @@
 //! round-trips, the field order the prover uses is the derives' order, and the Fulu layout
 //! keeps every Electra field where it was.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use alloy_primitives::B256;

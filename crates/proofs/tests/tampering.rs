@@ -3,6 +3,8 @@
 //! validator field, balance or score, another chain's genesis, and another block root. And the
 //! honest proof of a random validator always verifies.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use alloy_primitives::B256;

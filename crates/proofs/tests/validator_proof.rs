@@ -3,6 +3,8 @@
 //! gindices and the spec's multiproof algorithm, round-trip through the byte format, and keep
 //! working unchanged on the Fulu layout.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use alloy_primitives::B256;

@@ -11,6 +11,8 @@
 //! - tampering (any bit, the route, the slot, the position, another anchor, an unknown fork,
 //!   truncation) is refused.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use alloy_primitives::{Address, B256};

@@ -25,12 +25,16 @@ use tracing::Instrument;
 /// maximum stays well below this; anything larger is refused with 413 before it is parsed.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
+/// What every handler shares: P and the metrics it reports.
 pub struct AppState {
+    /// Program P, which decides and signs; the API only translates to and from it.
     pub enclave: Arc<Enclave>,
+    /// The signing counters and latencies served at `/metrics`.
     pub metrics: Metrics,
 }
 
 impl AppState {
+    /// The state for `enclave`, with the loaded-keys gauge set to the keys it holds.
     pub fn new(enclave: Arc<Enclave>) -> Arc<Self> {
         let metrics = Metrics::new();
         metrics.keys.set(enclave.public_keys().len() as i64);
@@ -38,6 +42,8 @@ impl AppState {
     }
 }
 
+/// Every route of the API (the table in the crate docs) over `state`, with the body limit and JSON
+/// errors; [`serve`] runs it.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/api/v1/eth2/sign/{identifier}", post(sign))
@@ -287,7 +293,10 @@ async fn sign_inner(
                     (StatusCode::PRECONDITION_FAILED, Outcome::RefusedSlashing)
                 }
                 SignError::Policy(_) => (StatusCode::PRECONDITION_FAILED, Outcome::RefusedPolicy),
-                SignError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, Outcome::Error),
+                // P's own failure, never the request's: the message says what failed.
+                SignError::Protection(_) | SignError::Keyring(_) => {
+                    (StatusCode::INTERNAL_SERVER_ERROR, Outcome::Error)
+                }
             };
             // One line per refusal: the slashing-protection database already logs each of
             // its refusals (WARN, with the key, the slot or epochs and the reason).
@@ -419,6 +428,8 @@ async fn generate_keys(State(state): State<Arc<AppState>>, body: Bytes) -> Respo
         // A count out of range, or an owner C can never pay: refused before anything is made.
         Err(SignError::KeyRequest(e)) => error(StatusCode::BAD_REQUEST, e.to_string()),
         Err(SignError::Policy(p)) => error(StatusCode::PRECONDITION_FAILED, p.to_string()),
+        // Anything else is P's own failure: its keyring, its database, or the deposit request it
+        // built itself.
         Err(e) => {
             tracing::error!(error = %e, "key generation failed");
             error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())

@@ -4,7 +4,7 @@
 //!
 //! | route | answer |
 //! |---|---|
-//! | `POST /api/v1/eth2/sign/{pubkey}` | 200 signature (JSON or text/plain per `Accept`), 400 malformed or another network, 404 unknown key, 412 refused by slashing protection or policy, 413 body over [`MAX_BODY_BYTES`] |
+//! | `POST /api/v1/eth2/sign/{pubkey}` | 200 signature (JSON or text/plain per `Accept`), 400 malformed or another network, 404 unknown key, 412 refused by slashing protection or policy, 413 body over [`MAX_BODY_BYTES`], 500 P's own failure (its slashing-protection database failed or is closed), saying what failed |
 //! | `GET /api/v1/eth2/publicKeys` | the keys P holds |
 //! | `GET /upcheck`, `GET /healthcheck` | liveness, Web3Signer-shaped health |
 //! | `GET /metrics` | Prometheus text (also alone on its own port: [`serve_metrics`]) |
@@ -23,6 +23,8 @@
 //! do.
 //!
 //! This crate only translates: every decision is [`lsv_enclave::Enclave`]'s.
+
+#![cfg_attr(test, allow(unused_crate_dependencies))]
 
 mod api;
 pub mod metrics;

@@ -4,25 +4,36 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
+/// The signer's Prometheus registry, prefixed `lsv_`.
 pub struct Metrics {
     registry: Registry,
+    /// `lsv_signing_requests_total{type, outcome}`.
     pub signings: IntCounterVec,
+    /// `lsv_signing_latency_seconds{type}`: from request to response.
     pub latency: HistogramVec,
+    /// `lsv_keys_loaded`: validator keys P holds.
     pub keys: IntGauge,
 }
 
 /// The outcome label of a signing request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
+    /// A signature was returned (200).
     Signed,
+    /// Refused by slashing protection (412).
     RefusedSlashing,
+    /// Refused by P's policy (412).
     RefusedPolicy,
+    /// The request was malformed, for another network or otherwise the caller's mistake (400).
     BadRequest,
+    /// P holds no such key (404).
     UnknownKey,
+    /// P's own failure (500).
     Error,
 }
 
 impl Outcome {
+    /// The value of the `outcome` label.
     pub const fn label(self) -> &'static str {
         match self {
             Outcome::Signed => "signed",
@@ -36,6 +47,7 @@ impl Outcome {
 }
 
 impl Metrics {
+    /// A fresh registry with every metric at zero.
     pub fn new() -> Self {
         let registry =
             Registry::new_custom(Some("lsv".into()), None).expect("valid registry prefix");
@@ -77,6 +89,7 @@ impl Metrics {
         }
     }
 
+    /// Counts one request of `type_name` with `outcome`, taking `seconds` from request to response.
     pub fn record(&self, type_name: &str, outcome: Outcome, seconds: f64) {
         self.signings
             .with_label_values(&[type_name, outcome.label()])
@@ -86,6 +99,7 @@ impl Metrics {
             .observe(seconds);
     }
 
+    /// The registry in Prometheus text format.
     pub fn render(&self) -> String {
         let mut buf = Vec::new();
         TextEncoder::new()

@@ -5,6 +5,8 @@
 //! throws on any other media type) and a BLS signature that verifies, with blst, against the
 //! fixture key and the root the executable consensus spec gives (`expected_roots.json`).
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::*;

@@ -1,5 +1,7 @@
 //! The remote-signing API over real HTTP: statuses, bodies and refusals a validator client sees.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::*;
@@ -151,6 +153,39 @@ async fn slashable_requests_are_refused_with_412() {
     );
     assert!(
         metrics.contains(r#"lsv_signing_requests_total{outcome="signed",type="ATTESTATION"} 1"#),
+        "{metrics}"
+    );
+}
+
+/// P's own failure is not a refusal: with its slashing-protection database closed (as when P
+/// stops), a request that needs the database is answered 500 with a message saying what failed,
+/// and counted as an error; one that needs no slashing record still signs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_slashing_database_is_a_500_not_a_refusal() {
+    let s = start().await;
+    let pk = s.generate(1).await[0];
+    s.enclave.shutdown();
+    let r = s
+        .sign(&pk, &s.attestation(NOW_EPOCH - 1, NOW_EPOCH, 1))
+        .await;
+    assert_eq!(r.status, 500, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["code"], 500);
+    let message = v["message"].as_str().unwrap();
+    assert!(
+        message.contains("slashing-protection database is closed"),
+        "{message}"
+    );
+    assert!(!message.contains("refused"), "{message}");
+    let randao = json!({
+        "type": "RANDAO_REVEAL",
+        "fork_info": s.fork_info(NOW_EPOCH),
+        "randao_reveal": {"epoch": NOW_EPOCH.to_string()},
+    });
+    assert_eq!(s.sign(&pk, &randao).await.status, 200);
+    let metrics = s.get("/metrics").await.body;
+    assert!(
+        metrics.contains(r#"lsv_signing_requests_total{outcome="error",type="ATTESTATION"} 1"#),
         "{metrics}"
     );
 }

@@ -2,6 +2,8 @@
 //! key at its generation, served again (also after a restart on the same data directory), never
 //! produced again; keys recorded before evidence was stored; unknown and malformed keys.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::*;

@@ -4,53 +4,50 @@
 use crate::decision::{Decision, NotSafe, Safe};
 use crate::error::{Error, InterchangeError};
 use crate::interchange::{
-    Interchange, InterchangeData, InterchangeFormat, SignedAttestation, SignedBlock,
+    Interchange, InterchangeData, InterchangeFormat, MinifiedInterchange, SignedAttestation,
+    SignedBlock,
 };
-use crate::schema::{self, ORIGIN_IMPORTED, ORIGIN_SIGNED, SCHEMA_VERSION};
-use crate::signing_root::SigningRoot;
+use crate::schema::{self, LEGACY_HISTORY_TABLES, SCHEMA_VERSION};
+use crate::stream::InterchangeWriter;
 use crate::watermarks::{AttestationWatermark, BlockWatermark, ResignableAttestation, Watermarks};
 use lsv_consensus::{Epoch, PublicKeyBytes, SlashingSubject, Slot, B256};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
 /// How long a write waits for another connection's transaction before failing with "busy".
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-const SELECT_WATERMARKS: &str =
-    "SELECT id, block_slot, block_resign_root, att_source, att_target, \
-     att_resign_source, att_resign_root, record_version FROM validators WHERE pubkey = ?1";
+/// What the write-ahead log is cut back to when it is reset after a checkpoint, so that one large
+/// transaction does not leave a large file behind for the rest of P's life.
+const WAL_SIZE_LIMIT: i64 = 4 << 20;
+
+/// A key's row as [`watermarks_of`] reads it, and its public key (column 8).
+const SELECT_ROWS: &str = "SELECT id, block_slot, block_resign_root, att_source, att_target, \
+     att_resign_source, att_resign_root, record_version, pubkey FROM validators";
+const SELECT_WATERMARKS: &str = "SELECT id, block_slot, block_resign_root, att_source, \
+     att_target, att_resign_source, att_resign_root, record_version, pubkey FROM validators \
+     WHERE pubkey = ?1";
 const UPDATE_WATERMARKS: &str = "UPDATE validators SET block_slot = ?2, block_resign_root = ?3, \
      att_source = ?4, att_target = ?5, att_resign_source = ?6, att_resign_root = ?7, \
      record_version = ?8 WHERE id = ?1";
-/// A block P signs: new by construction (see `schema`, "History rows are never duplicated").
-const INSERT_BLOCK: &str = "INSERT INTO signed_blocks (validator_id, slot, signing_root, origin) \
-     VALUES (?1, ?2, ?3, ?4)";
-/// An attestation P signs: new by construction.
-const INSERT_ATTESTATION: &str = "INSERT INTO signed_attestations \
-     (validator_id, source_epoch, target_epoch, signing_root, origin) \
-     VALUES (?1, ?2, ?3, ?4, ?5)";
-/// An imported block, unless the same row is already there.
-const IMPORT_BLOCK: &str = "INSERT INTO signed_blocks (validator_id, slot, signing_root, origin) \
-     SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM signed_blocks \
-     WHERE validator_id = ?1 AND slot = ?2 AND signing_root IS ?3)";
-/// An imported attestation, unless the same row is already there.
-const IMPORT_ATTESTATION: &str = "INSERT INTO signed_attestations \
-     (validator_id, source_epoch, target_epoch, signing_root, origin) \
-     SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM signed_attestations \
-     WHERE validator_id = ?1 AND target_epoch = ?3 AND source_epoch = ?2 AND signing_root IS ?4)";
 const INSERT_VALIDATOR: &str = "INSERT INTO validators (pubkey) VALUES (?1) ON CONFLICT DO NOTHING";
 
 /// One message to check, for [`SlashingDatabase::check_and_record_batch`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SigningCheck {
+    /// The key that would sign.
     pub pubkey: PublicKeyBytes,
+    /// What about the message can be slashed: a block's slot, an attestation's source and target,
+    /// or nothing.
     pub subject: SlashingSubject,
     /// The root that will be signed. Compared only for [`Safe::SameData`]; zero means unknown.
     pub signing_root: B256,
 }
 
 impl SigningCheck {
+    /// A check of a block proposal at `slot`.
     pub fn block(pubkey: PublicKeyBytes, slot: Slot, signing_root: B256) -> Self {
         Self {
             pubkey,
@@ -59,6 +56,7 @@ impl SigningCheck {
         }
     }
 
+    /// A check of an attestation from `source` to `target`.
     pub fn attestation(
         pubkey: PublicKeyBytes,
         source: Epoch,
@@ -82,15 +80,23 @@ pub struct ImportSummary {
     pub newly_registered: usize,
     /// Entries that changed a key's watermarks (raised one, or cleared a re-sign root).
     pub watermarks_changed: usize,
-    /// History rows added (duplicates of rows already present are not counted).
-    pub history_rows_added: usize,
+    /// Signed blocks read; each entry keeps only their highest slot.
+    pub blocks_read: u64,
+    /// Signed attestations read; each entry keeps only their highest source and target.
+    pub attestations_read: u64,
 }
 
-/// What [`SlashingDatabase::prune`] deleted.
+/// What [`SlashingDatabase::prune`] deleted, and the file's size before and after.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PruneSummary {
+    /// Legacy history rows deleted (files from before version 3 only).
     pub blocks_deleted: usize,
+    /// Legacy history rows of attestations deleted (files from before version 3 only).
     pub attestations_deleted: usize,
+    /// The database's size in bytes (pages in use, the write-ahead log aside) before pruning.
+    pub bytes_before: u64,
+    /// The same after pruning; the file itself has this size once `prune` returns.
+    pub bytes_after: u64,
 }
 
 /// The slashing-protection database of one chain (one genesis validators root).
@@ -103,6 +109,9 @@ pub struct PruneSummary {
 pub struct SlashingDatabase {
     conn: Connection,
     genesis_validators_root: B256,
+    /// Whether the file still holds the history of a version before 3 (see [`schema`]).
+    legacy_history: bool,
+    on_disk: bool,
 }
 
 impl SlashingDatabase {
@@ -123,10 +132,6 @@ impl SlashingDatabase {
 
     fn init(mut conn: Connection, gvr: B256, on_disk: bool) -> Result<Self, Error> {
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        // auto_vacuum only takes effect on a database that is still empty (before the WAL switch
-        // writes the header), i.e. when creating; it lets `prune` return freed pages to the file
-        // system. On an existing database it is a no-op.
-        conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")?;
         if on_disk {
             let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
             if !mode.eq_ignore_ascii_case("wal") {
@@ -137,7 +142,10 @@ impl SlashingDatabase {
                 });
             }
         }
-        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+             PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};"
+        ))?;
         check_pragma(&conn, "synchronous", 2, "2 (FULL)")?;
         check_pragma(&conn, "foreign_keys", 1, "1 (ON)")?;
         conn.set_prepared_statement_cache_capacity(32);
@@ -176,18 +184,22 @@ impl SlashingDatabase {
                 )
                 .optional()?
                 .ok_or_else(|| Error::Corrupt("metadata row missing".into()))?;
-            if version == 1 {
-                tx.execute_batch(schema::MIGRATE_FROM_V1)?;
-                tracing::info!(
-                    from = version,
-                    to = SCHEMA_VERSION,
-                    "migrated slashing-protection database"
-                );
-            } else if version != SCHEMA_VERSION {
+            if !(1..=SCHEMA_VERSION).contains(&version) {
                 return Err(Error::UnsupportedSchemaVersion {
                     found: version,
                     supported: SCHEMA_VERSION,
                 });
+            }
+            if version == 1 {
+                tx.execute_batch(schema::MIGRATE_FROM_V1)?;
+            }
+            if version <= 2 {
+                tx.execute_batch(schema::MIGRATE_FROM_V2)?;
+                tracing::info!(
+                    from = version,
+                    to = SCHEMA_VERSION,
+                    "migrated slashing-protection database (its history is kept until the next prune)"
+                );
             }
             let stored = B256::try_from(stored.as_slice())
                 .map_err(|_| Error::Corrupt("genesis_validators_root is not 32 bytes".into()))?;
@@ -198,11 +210,38 @@ impl SlashingDatabase {
                 });
             }
         }
+        let legacy_history = has_legacy_history(&tx)?;
         tx.commit()?;
         Ok(Self {
             conn,
             genesis_validators_root: gvr,
+            legacy_history,
+            on_disk,
         })
+    }
+
+    /// Closes the database: checkpoints the write-ahead log into the file, truncates it, and
+    /// closes the connection (SQLite then deletes the log). Dropping the database closes it
+    /// too; this says whether it worked. Every commit was already durable; a failure here
+    /// leaves a log that the next open replays.
+    pub fn close(self) -> Result<(), Error> {
+        if self.on_disk {
+            checkpoint(&self.conn)?;
+        }
+        self.conn.close().map_err(|(_, e)| Error::Sqlite(e))
+    }
+
+    /// Whether the file still holds history from before version 3, which a complete export
+    /// carries and [`prune`](Self::prune) removes.
+    pub fn has_legacy_history(&self) -> bool {
+        self.legacy_history
+    }
+
+    /// The database's size in bytes: the pages in use, the write-ahead log aside.
+    pub fn size_bytes(&self) -> Result<u64, Error> {
+        let pages: i64 = self.conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        let page_size: i64 = self.conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        Ok(u64::try_from(pages * page_size).unwrap_or(0))
     }
 
     /// Takes the file for this connection alone until it closes (`locking_mode = EXCLUSIVE`):
@@ -336,16 +375,27 @@ impl SlashingDatabase {
         Ok(decisions)
     }
 
-    /// Imports an EIP-3076 interchange (complete or minimal) in one transaction.
+    /// Imports an EIP-3076 interchange (complete or minimal) in one transaction: the same as
+    /// [`import_minified`](Self::import_minified) of [`Interchange::minify`].
+    pub fn import_interchange(
+        &mut self,
+        interchange: &Interchange,
+    ) -> Result<ImportSummary, InterchangeError> {
+        interchange.validate()?;
+        self.import_minified(&interchange.minify())
+    }
+
+    /// Imports a minified interchange in one transaction.
     ///
     /// The interchange must be version 5 and for this database's genesis validators root;
     /// otherwise nothing is written. Unknown keys are registered. Each key's watermarks are only
     /// ever raised, to the interchange's highest slot, source and target (minification: this is
     /// how interchanges with slashable data are imported safely); a watermark the import reaches
-    /// loses its re-sign root. The rows themselves are added to the history.
-    pub fn import_interchange(
+    /// loses its re-sign root. The records themselves are not stored: the watermarks are all
+    /// that protection needs of them.
+    pub fn import_minified(
         &mut self,
-        interchange: &Interchange,
+        interchange: &MinifiedInterchange,
     ) -> Result<ImportSummary, InterchangeError> {
         interchange.validate()?;
         let theirs = interchange.metadata.genesis_validators_root;
@@ -361,6 +411,8 @@ impl SlashingDatabase {
         let mut summary = ImportSummary::default();
         for entry in &interchange.data {
             summary.entries += 1;
+            summary.blocks_read += entry.blocks.count;
+            summary.attestations_read += entry.attestations.count;
             let (id, before) = match load_watermarks(&tx, &entry.pubkey)? {
                 Some(found) => found,
                 None => {
@@ -370,34 +422,10 @@ impl SlashingDatabase {
                     (tx.last_insert_rowid(), Watermarks::default())
                 }
             };
-            let after =
-                before.raise_by_import(entry.max_block_slot(), entry.max_attestation_epochs());
+            let after = before.raise_by_import(entry.blocks.max_slot, entry.attestations.max);
             if after != before {
                 store_watermarks(&tx, id, &after)?;
                 summary.watermarks_changed += 1;
-            }
-            let mut insert_block = tx.prepare_cached(IMPORT_BLOCK)?;
-            for b in &entry.signed_blocks {
-                summary.history_rows_added += insert_block.execute(params![
-                    id,
-                    to_sql(b.slot.as_u64())?,
-                    stored_root(b.signing_root.into())
-                        .as_ref()
-                        .map(B256::as_slice),
-                    ORIGIN_IMPORTED
-                ])?;
-            }
-            let mut insert_att = tx.prepare_cached(IMPORT_ATTESTATION)?;
-            for a in &entry.signed_attestations {
-                summary.history_rows_added += insert_att.execute(params![
-                    id,
-                    to_sql(a.source_epoch.as_u64())?,
-                    to_sql(a.target_epoch.as_u64())?,
-                    stored_root(a.signing_root.into())
-                        .as_ref()
-                        .map(B256::as_slice),
-                    ORIGIN_IMPORTED
-                ])?;
             }
         }
         tx.commit()?;
@@ -406,101 +434,143 @@ impl SlashingDatabase {
     }
 
     /// Exports an EIP-3076 interchange for `pubkeys` (all registered keys if `None`, in
-    /// registration order). Fails with [`Error::UnregisteredValidator`] for an unknown key.
+    /// registration order), built in memory. Fails with [`Error::UnregisteredValidator`] for an
+    /// unknown key. [`export_to`](Self::export_to) writes the same document in bounded memory.
     ///
     /// [`InterchangeFormat::Minimal`] gives per key one block at the block watermark and one
     /// attestation at (max source, max target), with a root only where P itself signed exactly
-    /// that message. [`InterchangeFormat::Complete`] gives every retained history row plus those
-    /// watermark entries when pruning removed the rows that carried them. Either way, importing
+    /// that message. [`InterchangeFormat::Complete`] gives the same, preceded by the legacy
+    /// history of a file from before version 3 until it is pruned (the watermark entries are
+    /// then added only where that history does not already imply them). Either way, importing
     /// the result reproduces the watermarks.
     pub fn export_interchange(
         &self,
         pubkeys: Option<&[PublicKeyBytes]>,
         format: InterchangeFormat,
     ) -> Result<Interchange, Error> {
-        // One read transaction, so the export is a consistent snapshot.
+        let mut data = Vec::new();
+        self.for_each_entry(pubkeys, format, |entry| {
+            data.push(entry.clone());
+            Ok(())
+        })?;
+        Ok(Interchange::new(self.genesis_validators_root, data))
+    }
+
+    /// Writes the interchange [`export_interchange`](Self::export_interchange) would build to
+    /// `out`, one key at a time: memory holds one key's entry, whatever the number of keys.
+    /// Returns how many entries were written. `out` is flushed, and not synced.
+    pub fn export_to<W: Write>(
+        &self,
+        out: W,
+        pubkeys: Option<&[PublicKeyBytes]>,
+        format: InterchangeFormat,
+    ) -> Result<usize, InterchangeError> {
+        let mut writer = InterchangeWriter::new(out, self.genesis_validators_root)?;
+        let mut failed = None;
+        let walked = self.for_each_entry(pubkeys, format, |entry| {
+            writer.entry(entry).map_err(|e| {
+                failed = Some(e);
+                Error::Corrupt("export stopped".into())
+            })
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        walked?;
+        let entries = writer.entries();
+        writer.finish()?;
+        Ok(entries)
+    }
+
+    /// Calls `f` with each exported entry in turn, inside one read transaction (a consistent
+    /// snapshot). The entry is reused: `f` sees each key's data once.
+    fn for_each_entry(
+        &self,
+        pubkeys: Option<&[PublicKeyBytes]>,
+        format: InterchangeFormat,
+        mut f: impl FnMut(&InterchangeData) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         let tx = self.conn.unchecked_transaction()?;
-        let keys = match pubkeys {
-            Some(keys) => keys.to_vec(),
-            None => self.registered_validators()?,
-        };
-        let mut data = Vec::with_capacity(keys.len());
-        for pubkey in keys {
-            let (id, wm) =
-                load_watermarks(&tx, &pubkey)?.ok_or(Error::UnregisteredValidator(pubkey))?;
+        let with_history = format == InterchangeFormat::Complete && self.legacy_history;
+        let mut emit = |id: i64, pubkey: PublicKeyBytes, wm: Watermarks| {
             let mut entry = InterchangeData {
                 pubkey,
                 signed_blocks: Vec::new(),
                 signed_attestations: Vec::new(),
             };
-            if format == InterchangeFormat::Complete {
+            if with_history {
                 load_history(&tx, id, &mut entry)?;
             }
-            if let Some(b) = wm.block {
-                if !entry.signed_blocks.iter().any(|x| x.slot == b.slot) {
-                    entry.signed_blocks.push(SignedBlock {
-                        slot: b.slot,
-                        signing_root: b.resign_root,
-                    });
+            add_watermark_entries(&mut entry, &wm);
+            f(&entry)
+        };
+        match pubkeys {
+            Some(keys) => {
+                for pubkey in keys {
+                    let (id, wm) = load_watermarks(&tx, pubkey)?
+                        .ok_or(Error::UnregisteredValidator(*pubkey))?;
+                    emit(id, *pubkey, wm)?;
                 }
             }
-            if let Some(a) = wm.attestation {
-                let has_source = entry
-                    .signed_attestations
-                    .iter()
-                    .any(|x| x.source_epoch == a.source);
-                let has_target = entry
-                    .signed_attestations
-                    .iter()
-                    .any(|x| x.target_epoch == a.target);
-                if !(has_source && has_target) {
-                    entry.signed_attestations.push(SignedAttestation {
-                        source_epoch: a.source,
-                        target_epoch: a.target,
-                        signing_root: a
-                            .resign
-                            .filter(|own| own.source == a.source)
-                            .map(|own| own.signing_root),
-                    });
+            None => {
+                let mut stmt = tx.prepare(&format!("{SELECT_ROWS} ORDER BY id"))?;
+                let mut rows = stmt.query([])?;
+                while let Some(row) = rows.next()? {
+                    let bytes: Vec<u8> = row.get(8)?;
+                    let pubkey = PublicKeyBytes::from_slice(&bytes)
+                        .ok_or_else(|| Error::Corrupt("pubkey is not 48 bytes".into()))?;
+                    let (id, wm) = watermarks_of(row)?;
+                    emit(id, pubkey, wm)?;
                 }
             }
-            data.push(entry);
         }
-        drop(tx);
-        Ok(Interchange::new(self.genesis_validators_root, data))
+        Ok(())
     }
 
-    /// Deletes history rows below each key's watermarks (blocks below the block watermark,
-    /// attestations with a target below the target watermark), keeping the rows at the
-    /// watermarks. Decisions read only the watermarks, so pruning never weakens protection; it
-    /// only shortens a complete export. Freed pages are returned to the file system.
+    /// Shrinks the database to its records: drops the legacy history of a file from before
+    /// version 3 (every row of it lies at or below its key's watermarks, see [`schema`]), then
+    /// rewrites the file without free pages (`VACUUM`) and truncates the write-ahead log, so the
+    /// file on disk is as small as the records once this returns. Decisions read only the
+    /// watermarks, so pruning never changes one; it only shortens a complete export.
     pub fn prune(&mut self) -> Result<PruneSummary, Error> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let blocks_deleted = tx.execute(
-            "DELETE FROM signed_blocks WHERE slot < \
-             (SELECT v.block_slot FROM validators v WHERE v.id = signed_blocks.validator_id)",
-            [],
-        )?;
-        let attestations_deleted = tx.execute(
-            "DELETE FROM signed_attestations WHERE target_epoch < \
-             (SELECT v.att_target FROM validators v WHERE v.id = signed_attestations.validator_id)",
-            [],
-        )?;
-        tx.commit()?;
-        self.conn.execute_batch("PRAGMA incremental_vacuum")?;
+        let bytes_before = self.size_bytes()?;
+        let (mut blocks_deleted, mut attestations_deleted) = (0, 0);
+        if self.legacy_history {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let count = |table: &str| -> Result<usize, Error> {
+                let n: i64 =
+                    tx.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
+                Ok(usize::try_from(n).unwrap_or(0))
+            };
+            blocks_deleted = count(LEGACY_HISTORY_TABLES[0])?;
+            attestations_deleted = count(LEGACY_HISTORY_TABLES[1])?;
+            for table in LEGACY_HISTORY_TABLES {
+                tx.execute_batch(&format!("DROP TABLE {table}"))?;
+            }
+            tx.commit()?;
+            self.legacy_history = false;
+        }
+        // Cached statements may name the dropped tables; VACUUM wants none of them open.
+        self.conn.flush_prepared_statement_cache();
+        self.conn.execute_batch("VACUUM")?;
+        if self.on_disk {
+            checkpoint(&self.conn)?;
+        }
         let summary = PruneSummary {
             blocks_deleted,
             attestations_deleted,
+            bytes_before,
+            bytes_after: self.size_bytes()?,
         };
-        tracing::info!(?summary, "pruned slashing-protection history");
+        tracing::info!(?summary, "pruned slashing-protection database");
         Ok(summary)
     }
 }
 
-/// The decision for one item, recorded in `conn`'s open transaction if `Valid`: one read, and
-/// for a `Valid` item one update and one history insert.
+/// The decision for one item, recorded in `conn`'s open transaction if `Valid`: one indexed
+/// read, and for a `Valid` item one update of the key's row.
 fn check_and_record_one(conn: &Connection, item: &SigningCheck) -> Result<Decision, Error> {
     if item.subject == SlashingSubject::None {
         return Ok(Ok(Safe::Valid));
@@ -511,30 +581,55 @@ fn check_and_record_one(conn: &Connection, item: &SigningCheck) -> Result<Decisi
     let decision = wm.check(item.subject, item.signing_root);
     if decision == Ok(Safe::Valid) {
         store_watermarks(conn, id, &wm.record(item.subject, item.signing_root))?;
-        let root = stored_root(item.signing_root.into());
-        let root = root.as_ref().map(B256::as_slice);
-        match item.subject {
-            SlashingSubject::None => {}
-            SlashingSubject::Block { slot } => {
-                conn.prepare_cached(INSERT_BLOCK)?.execute(params![
-                    id,
-                    to_sql(slot.as_u64())?,
-                    root,
-                    ORIGIN_SIGNED
-                ])?;
-            }
-            SlashingSubject::Attestation { source, target } => {
-                conn.prepare_cached(INSERT_ATTESTATION)?.execute(params![
-                    id,
-                    to_sql(source.as_u64())?,
-                    to_sql(target.as_u64())?,
-                    root,
-                    ORIGIN_SIGNED
-                ])?;
-            }
-        }
     }
     Ok(decision)
+}
+
+/// Adds to `entry` the block and attestation that carry `wm`, unless its rows already imply
+/// them: what a minimal export is, and what a complete one adds to legacy history.
+fn add_watermark_entries(entry: &mut InterchangeData, wm: &Watermarks) {
+    if let Some(b) = wm.block {
+        if !entry.signed_blocks.iter().any(|x| x.slot == b.slot) {
+            entry.signed_blocks.push(SignedBlock {
+                slot: b.slot,
+                signing_root: b.resign_root,
+            });
+        }
+    }
+    if let Some(a) = wm.attestation {
+        let has_source = entry
+            .signed_attestations
+            .iter()
+            .any(|x| x.source_epoch == a.source);
+        let has_target = entry
+            .signed_attestations
+            .iter()
+            .any(|x| x.target_epoch == a.target);
+        if !(has_source && has_target) {
+            entry.signed_attestations.push(SignedAttestation {
+                source_epoch: a.source,
+                target_epoch: a.target,
+                signing_root: a
+                    .resign
+                    .filter(|own| own.source == a.source)
+                    .map(|own| own.signing_root),
+            });
+        }
+    }
+}
+
+/// Truncates the write-ahead log after copying it into the database file.
+fn checkpoint(conn: &Connection) -> Result<(), Error> {
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
+}
+
+fn has_legacy_history(conn: &Connection) -> Result<bool, Error> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+        [LEGACY_HISTORY_TABLES[0]],
+        |r| r.get(0),
+    )?)
 }
 
 fn check_pragma(
@@ -560,9 +655,14 @@ fn load_watermarks(
 ) -> Result<Option<(i64, Watermarks)>, Error> {
     let mut stmt = conn.prepare_cached(SELECT_WATERMARKS)?;
     let mut rows = stmt.query([pubkey.as_bytes().as_slice()])?;
-    let Some(row) = rows.next()? else {
-        return Ok(None);
-    };
+    match rows.next()? {
+        Some(row) => Ok(Some(watermarks_of(row)?)),
+        None => Ok(None),
+    }
+}
+
+/// The id and watermarks of a row selected as [`SELECT_ROWS`] does.
+fn watermarks_of(row: &Row<'_>) -> Result<(i64, Watermarks), Error> {
     let id: i64 = row.get(0)?;
     let block = match opt_u64(row, 1)? {
         Some(slot) => Some(BlockWatermark {
@@ -589,14 +689,14 @@ fn load_watermarks(
     };
     let record_version =
         opt_u64(row, 7)?.ok_or_else(|| Error::Corrupt("record_version is NULL".into()))?;
-    Ok(Some((
+    Ok((
         id,
         Watermarks {
             block,
             attestation,
             record_version,
         },
-    )))
+    ))
 }
 
 fn store_watermarks(conn: &Connection, id: i64, wm: &Watermarks) -> Result<(), Error> {
@@ -660,11 +760,6 @@ fn to_sql(v: u64) -> Result<i64, Error> {
     i64::try_from(v).map_err(|_| Error::Corrupt(format!("{v} does not fit an SQLite integer")))
 }
 
-/// A signing root as stored: NULL for the zero (unknown) root.
-fn stored_root(root: SigningRoot) -> Option<B256> {
-    root.to_option()
-}
-
 fn opt_u64(row: &Row<'_>, idx: usize) -> Result<Option<u64>, Error> {
     row.get::<_, Option<i64>>(idx)?
         .map(|v| u64::try_from(v).map_err(|_| Error::Corrupt(format!("negative integer {v}"))))
@@ -708,20 +803,40 @@ mod tests {
             .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
             .unwrap();
         assert_eq!(fk, 1);
-        let av: i64 = db
+        let limit: i64 = db
             .conn
-            .query_row("PRAGMA auto_vacuum", [], |r| r.get(0))
+            .query_row("PRAGMA journal_size_limit", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(av, 2, "incremental auto-vacuum");
+        assert_eq!(limit, WAL_SIZE_LIMIT);
     }
 
     #[test]
-    fn history_rows_must_reference_a_validator() {
-        let db = SlashingDatabase::open_in_memory(B256::ZERO).unwrap();
-        let r = db.conn.execute(
-            "INSERT INTO signed_blocks (validator_id, slot, signing_root, origin) VALUES (42, 1, NULL, 0)",
-            [],
-        );
-        assert!(r.is_err(), "foreign key not enforced");
+    fn a_new_database_is_metadata_and_one_row_per_key() {
+        let mut db = SlashingDatabase::open_in_memory(B256::ZERO).unwrap();
+        let tables: Vec<String> = db
+            .conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(tables, ["metadata", "validators"]);
+        assert!(!db.has_legacy_history());
+        // Signing changes the key's row and adds none.
+        let pk = PublicKeyBytes([0xa0; 48]);
+        db.register_validators(&[pk]).unwrap();
+        for slot in 1..=10 {
+            let subject = SlashingSubject::Block { slot: Slot(slot) };
+            let d = db
+                .check_and_record(&pk, subject, B256::repeat_byte(1))
+                .unwrap();
+            assert_eq!(d, Ok(Safe::Valid));
+        }
+        let rows: i64 = db
+            .conn
+            .query_row("SELECT count(*) FROM validators", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 1);
     }
 }

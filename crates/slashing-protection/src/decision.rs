@@ -26,8 +26,10 @@ pub enum NotSafe {
     /// ([`crate::SlashingDatabase::register_validators`] or an interchange import registers it).
     #[error("validator {0} is not registered with slashing protection")]
     UnregisteredValidator(PublicKeyBytes),
+    /// A block proposal that could be slashable.
     #[error("block refused: {0}")]
     InvalidBlock(#[from] InvalidBlock),
+    /// An attestation that could be slashable, or is not a valid attestation.
     #[error("attestation refused: {0}")]
     InvalidAttestation(#[from] InvalidAttestation),
 }
@@ -39,17 +41,27 @@ pub enum InvalidBlock {
     /// identical message with a known signing root: signing it could be a double proposal.
     #[error("double proposal: another or an unknown block was already signed at slot {slot}")]
     DoubleProposal {
+        /// The slot of the request, which equals the block watermark.
         slot: Slot,
         /// The root P signed at this slot, if P signed it and the root is known.
         recorded_root: Option<B256>,
+        /// The root the request would sign.
         requested_root: B256,
     },
     /// The slot is below the highest slot already signed or imported.
     #[error("slot {slot} is below the block watermark {watermark}")]
-    SlotBelowWatermark { slot: Slot, watermark: Slot },
+    SlotBelowWatermark {
+        /// The request's slot.
+        slot: Slot,
+        /// The highest slot already signed or imported.
+        watermark: Slot,
+    },
     /// The slot cannot be stored (above [`crate::MAX_STORABLE`]).
     #[error("slot {slot} is out of the storable range")]
-    SlotOutOfRange { slot: Slot },
+    SlotOutOfRange {
+        /// The request's slot.
+        slot: Slot,
+    },
 }
 
 /// Why an attestation was refused.
@@ -58,28 +70,40 @@ pub enum InvalidAttestation {
     /// `source > target`: not a valid attestation, never signed.
     #[error("source epoch {source_epoch} is greater than target epoch {target_epoch}")]
     SourceExceedsTarget {
+        /// The request's source epoch.
         source_epoch: Epoch,
+        /// The request's target epoch.
         target_epoch: Epoch,
     },
     /// An attestation was already signed (or imported) for this target epoch, and this is not
     /// P's own identical message with a known signing root: signing it could be a double vote.
     #[error("double vote: an attestation was already signed for target epoch {target_epoch}")]
-    DoubleVote { target_epoch: Epoch },
+    DoubleVote {
+        /// The request's target epoch, which equals the target watermark.
+        target_epoch: Epoch,
+    },
     /// The target is below the highest target already signed: refused (it may be surrounded by,
     /// or surround, an earlier vote, and without history below the watermark it cannot be told).
     #[error("target epoch {target_epoch} is below the target watermark {watermark}")]
     TargetBelowWatermark {
+        /// The request's target epoch.
         target_epoch: Epoch,
+        /// The highest target already signed or imported.
         watermark: Epoch,
     },
     /// The source is below the highest source already signed: the vote could surround an earlier
     /// one.
     #[error("source epoch {source_epoch} is below the source watermark {watermark}")]
     SourceBelowWatermark {
+        /// The request's source epoch.
         source_epoch: Epoch,
+        /// The highest source already signed or imported.
         watermark: Epoch,
     },
     /// An epoch cannot be stored (above [`crate::MAX_STORABLE`]).
     #[error("epoch {epoch} is out of the storable range")]
-    EpochOutOfRange { epoch: Epoch },
+    EpochOutOfRange {
+        /// The source or target that cannot be stored.
+        epoch: Epoch,
+    },
 }

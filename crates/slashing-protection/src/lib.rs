@@ -20,11 +20,13 @@
 //!   (non-zero-root) attestation P signed at the target watermark; otherwise refused
 //!   ([`InvalidAttestation`]).
 //!
-//! Decisions read only the watermarks, never the history, so the history (kept for complete
-//! interchange export and audit) can be pruned without losing protection
-//! ([`SlashingDatabase::prune`]). An interchange import only ever raises watermarks (EIP-3076
-//! minification), which is how interchanges that contain slashable data are imported safely, and
-//! an imported root never permits a re-sign.
+//! Decisions read only the watermarks, and re-signing needs only the roots at them, so that is all
+//! the database keeps: one row per key, with no history of messages (see [`schema`]; files of
+//! older versions keep theirs until [`SlashingDatabase::prune`] drops it and shrinks the file).
+//! An interchange import only ever raises watermarks (EIP-3076 minification), which is how
+//! interchanges that contain slashable data are imported safely, and an imported root never
+//! permits a re-sign. Import and export run in memory bounded by one key's entry
+//! ([`MinifiedInterchange::from_json_reader`], [`SlashingDatabase::export_to`]).
 //!
 //! # Durability and concurrency
 //!
@@ -42,22 +44,27 @@
 //! anchor will bind each key's record to (see [`schema`]); until that anchor exists, safety
 //! assumes a host that does not roll the file back.
 
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 pub mod database;
 pub mod decision;
 pub mod error;
 pub mod interchange;
 pub mod schema;
 pub mod signing_root;
+pub mod stream;
 pub mod watermarks;
 
 pub use database::{ImportSummary, PruneSummary, SigningCheck, SlashingDatabase};
 pub use decision::{Decision, InvalidAttestation, InvalidBlock, NotSafe, Safe};
 pub use error::{Error, InterchangeError};
 pub use interchange::{
-    Interchange, InterchangeData, InterchangeFormat, InterchangeMetadata, SignedAttestation,
-    SignedBlock, INTERCHANGE_FORMAT_VERSION,
+    AttestationMaxima, BlockMaxima, Interchange, InterchangeData, InterchangeFormat,
+    InterchangeMetadata, MinifiedData, MinifiedInterchange, SignedAttestation, SignedBlock,
+    INTERCHANGE_FORMAT_VERSION,
 };
 pub use signing_root::SigningRoot;
+pub use stream::InterchangeWriter;
 pub use watermarks::{AttestationWatermark, BlockWatermark, ResignableAttestation, Watermarks};
 
 /// The largest slot or epoch the database can store (SQLite integers are signed 64-bit). Requests

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! metadata            one row: schema_version, genesis_validators_root (32 bytes)
-//! validators          one row per registered key: the watermarks (all decisions read only these)
+//! validators          one row per registered key: its whole slashing-protection record
 //!   id                   INTEGER PRIMARY KEY
 //!   pubkey               BLOB(48) UNIQUE
 //!   block_slot           highest block slot signed or imported (NULL: none yet)
@@ -14,14 +14,26 @@
 //!   record_version       incremented with every watermark change            (freshness anchor)
 //!   anchor_reserved_slot   NULL today; reserved block slot committed to the anchor  (")
 //!   anchor_reserved_epoch  NULL today; reserved attestation epoch committed to it   (")
-//! signed_blocks       history (audit log, complete export): validator_id, slot, signing_root,
-//!                     origin (0 = signed by P, 1 = imported); one row per (key, slot, root)
-//! signed_attestations history: validator_id, source_epoch, target_epoch, signing_root, origin;
-//!                     one row per (key, target, source, root)
 //! ```
 //!
 //! Slots and epochs are stored as SQLite integers (signed 64-bit), so values above
 //! [`crate::MAX_STORABLE`] are refused rather than stored. A zero signing root is stored as NULL.
+//!
+//! # No history table (version 3)
+//!
+//! Every decision reads only a key's row, and re-signing identical data needs only the roots P
+//! signed at the watermarks, which the row holds. A history of messages would add nothing to
+//! protection, so version 3 keeps none: signing updates one row, an import raises watermarks
+//! without storing the imported records, and the database is one row per key (the crate README,
+//! "What is kept, and why").
+//!
+//! Versions 1 and 2 also kept every signed and imported message (`signed_blocks`,
+//! `signed_attestations`). Opening such a file migrates it to version 3 in the opening
+//! transaction and leaves those rows where they are, as *legacy history*: nothing is added to
+//! them, a complete export still carries them, and [`prune`](crate::SlashingDatabase::prune)
+//! drops them and shrinks the file. Every legacy row lies at or below its key's watermarks
+//! (a signed row was the watermark when signed, an import raised the watermarks to its rows),
+//! so dropping them loses no protection.
 //!
 //! # Reserved for the freshness anchor (DESIGN.md "Freshness")
 //!
@@ -34,19 +46,9 @@
 //! anything is signed. Until then, slashing safety assumes a host that does not roll the file
 //! back.
 
-//!
-//! # History rows are never duplicated, without a unique index
-//!
-//! A row P signs is new by construction: a `Valid` decision is strictly above the key's
-//! watermark, and re-signing identical data (`SameData`) writes nothing. Imports skip rows
-//! already present (`INSERT … WHERE NOT EXISTS`, through the (key, slot) and (key, target)
-//! indexes). Version 1 enforced the same with unique indexes on the whole row, whose upkeep
-//! cost every signature ~5 µs of the slashing-protection writer's CPU (a third of its per-check
-//! work); version 2 keeps the narrower indexes only.
-
-/// The schema version this build reads and writes; version 1 is migrated on open, any other
-/// is refused.
-pub const SCHEMA_VERSION: i64 = 2;
+/// The schema version this build reads and writes; versions 1 and 2 are migrated on open, any
+/// other is refused.
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Creates every table of a new database (run inside the creating transaction).
 pub(crate) const CREATE: &str = r#"
@@ -73,29 +75,10 @@ CREATE TABLE validators (
     CHECK ((att_resign_source IS NULL) = (att_resign_root IS NULL)),
     CHECK (att_target IS NOT NULL OR att_resign_root IS NULL)
 );
-
-CREATE TABLE signed_blocks (
-    validator_id INTEGER NOT NULL REFERENCES validators (id),
-    slot         INTEGER NOT NULL CHECK (slot >= 0),
-    signing_root BLOB CHECK (length(signing_root) = 32),
-    origin       INTEGER NOT NULL CHECK (origin IN (0, 1))
-);
-CREATE INDEX signed_blocks_by_slot ON signed_blocks (validator_id, slot);
-
-CREATE TABLE signed_attestations (
-    validator_id INTEGER NOT NULL REFERENCES validators (id),
-    source_epoch INTEGER NOT NULL CHECK (source_epoch >= 0),
-    target_epoch INTEGER NOT NULL CHECK (target_epoch >= 0),
-    signing_root BLOB CHECK (length(signing_root) = 32),
-    origin       INTEGER NOT NULL CHECK (origin IN (0, 1))
-);
-CREATE INDEX signed_attestations_by_target ON signed_attestations (validator_id, target_epoch);
 "#;
 
-/// `origin` of a history row P signed itself.
-pub(crate) const ORIGIN_SIGNED: i64 = 0;
-/// `origin` of a history row that came from an interchange import.
-pub(crate) const ORIGIN_IMPORTED: i64 = 1;
+/// The tables of the history that versions 1 and 2 kept (legacy history, see above).
+pub(crate) const LEGACY_HISTORY_TABLES: [&str; 2] = ["signed_blocks", "signed_attestations"];
 
 /// Version 1 → 2: the history's unique indexes become the narrower lookup indexes (run inside
 /// the opening transaction; the rows are kept as they are).
@@ -105,4 +88,10 @@ DROP INDEX signed_attestations_unique;
 CREATE INDEX signed_blocks_by_slot ON signed_blocks (validator_id, slot);
 CREATE INDEX signed_attestations_by_target ON signed_attestations (validator_id, target_epoch);
 UPDATE metadata SET schema_version = 2 WHERE id = 1;
+"#;
+
+/// Version 2 → 3: the history tables stay as legacy history until the next prune; P no longer
+/// writes to them (run inside the opening transaction).
+pub(crate) const MIGRATE_FROM_V2: &str = r#"
+UPDATE metadata SET schema_version = 3 WHERE id = 1;
 "#;

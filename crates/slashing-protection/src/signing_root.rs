@@ -15,6 +15,7 @@ impl SigningRoot {
     /// The unknown root.
     pub const NULL: Self = Self(B256::ZERO);
 
+    /// `root` as slashing protection compares it (zero is [`SigningRoot::NULL`]).
     pub const fn new(root: B256) -> Self {
         Self(root)
     }

@@ -25,6 +25,7 @@ pub struct Watermarks {
 /// The highest block slot signed or imported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BlockWatermark {
+    /// The slot.
     pub slot: Slot,
     /// The non-zero signing root P itself signed at `slot`, which may be signed again. `None` if
     /// the root was zero or the watermark was reached by an import.
@@ -35,7 +36,9 @@ pub struct BlockWatermark {
 /// they need not come from the same attestation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AttestationWatermark {
+    /// The highest source epoch.
     pub source: Epoch,
+    /// The highest target epoch.
     pub target: Epoch,
     /// The attestation P itself signed at `target` with a non-zero root, which may be signed
     /// again. `None` if the root was zero or the watermark was reached by an import.
@@ -45,7 +48,9 @@ pub struct AttestationWatermark {
 /// The attestation P signed at the target watermark.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ResignableAttestation {
+    /// Its source epoch (its target is the watermark's).
     pub source: Epoch,
+    /// The non-zero root P signed.
     pub signing_root: B256,
 }
 

@@ -1,5 +1,7 @@
 //! Attestation rules: no double vote, no surround, never below the source or target watermark.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::*;

@@ -1,5 +1,7 @@
 //! Block-proposal rules: at most one block per slot, never below the highest slot signed.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::*;

@@ -1,6 +1,8 @@
 //! The database on disk: decisions survive a reopen, the group-commit contract, opening the wrong
 //! file, and several connections racing on one file.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::*;
@@ -125,64 +127,172 @@ fn another_schema_version_is_refused() {
         SlashingDatabase::open(dir.path().join("sp.sqlite"), GVR),
         Err(Error::UnsupportedSchemaVersion {
             found: 99,
-            supported: 2
+            supported: 3
         })
     ));
 }
 
-/// A version-1 database (unique indexes on the history) opens as version 2 with its rows and
-/// watermarks untouched, and keeps refusing what it refused before.
+/// A database from before version 3 (version 1: unique indexes on the history; version 2: the
+/// lookup indexes) opens as version 3 with its watermarks untouched and its history kept as
+/// legacy history: a complete export still carries every row, P adds none, and every decision
+/// is what it was.
 #[test]
-fn a_version_1_database_is_migrated_on_open() {
-    let dir = tempfile::tempdir().unwrap();
-    let before = {
-        let mut db = file_db(&dir);
-        db.register_validators(&[pk(1), pk(2)]).unwrap();
-        assert_eq!(sign(&mut db, 1, block(10), 1), Ok(Safe::Valid));
-        assert_eq!(sign(&mut db, 1, att(1, 2), 2), Ok(Safe::Valid));
-        assert_eq!(sign(&mut db, 2, att(3, 4), 3), Ok(Safe::Valid));
-        db.export_interchange(None, InterchangeFormat::Complete)
-            .unwrap()
-    };
-    // Lay the file out as version 1 wrote it.
-    let raw = rusqlite::Connection::open(dir.path().join("sp.sqlite")).unwrap();
-    raw.execute_batch(
-        "DROP INDEX signed_blocks_by_slot; DROP INDEX signed_attestations_by_target;
-         CREATE UNIQUE INDEX signed_blocks_unique
-             ON signed_blocks (validator_id, slot, ifnull(signing_root, x''));
-         CREATE UNIQUE INDEX signed_attestations_unique
-             ON signed_attestations (validator_id, target_epoch, source_epoch, ifnull(signing_root, x''));
-         UPDATE metadata SET schema_version = 1;",
-    )
-    .unwrap();
-    drop(raw);
+fn a_version_1_or_2_database_is_migrated_on_open() {
+    for version in [1, 2] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sp.sqlite");
+        {
+            let mut db = file_db(&dir);
+            db.register_validators(&[pk(1), pk(2)]).unwrap();
+            assert_eq!(sign(&mut db, 1, block(10), 1), Ok(Safe::Valid));
+            assert_eq!(sign(&mut db, 1, att(5, 6), 2), Ok(Safe::Valid));
+            assert_eq!(sign(&mut db, 2, att(7, 8), 3), Ok(Safe::Valid));
+            assert_eq!(sign(&mut db, 2, block(20), 3), Ok(Safe::Valid));
+        }
+        // The history an older lsv kept: 5 blocks and 5 attestations per key, all below the
+        // watermarks.
+        make_legacy_file(&path, version, 5);
 
+        let mut db = file_db(&dir);
+        let raw = rusqlite::Connection::open(&path).unwrap();
+        let stored: i64 = raw
+            .query_row("SELECT schema_version FROM metadata", [], |r| r.get(0))
+            .unwrap();
+        drop(raw);
+        assert_eq!(stored, 3, "version {version}");
+        assert!(db.has_legacy_history());
+        let complete = db
+            .export_interchange(Some(&[pk(1)]), InterchangeFormat::Complete)
+            .unwrap();
+        let slots: Vec<u64> = complete.data[0]
+            .signed_blocks
+            .iter()
+            .map(|b| b.slot.0)
+            .collect();
+        // The five legacy rows, then the watermark that none of them carries.
+        assert_eq!(slots, [0, 1, 2, 3, 4, 10], "version {version}");
+        assert_eq!(
+            complete.data[0].signed_blocks[5].signing_root,
+            Some(root(1))
+        );
+        assert_eq!(complete.data[0].signed_attestations.len(), 6);
+        let minimal = db
+            .export_interchange(None, InterchangeFormat::Minimal)
+            .unwrap();
+        assert_eq!(minimal.data[0].signed_blocks.len(), 1);
+
+        // Decisions as before: re-sign P's own, refuse the rest; new signatures add no rows.
+        assert_eq!(sign(&mut db, 1, block(10), 1), Ok(Safe::SameData));
+        assert!(sign(&mut db, 1, block(10), 9).is_err());
+        assert!(sign(&mut db, 1, block(3), 9).is_err());
+        assert_eq!(sign(&mut db, 1, att(5, 6), 2), Ok(Safe::SameData));
+        assert!(sign(&mut db, 2, att(6, 9), 4).is_err());
+        assert_eq!(sign(&mut db, 2, att(8, 9), 4), Ok(Safe::Valid));
+        assert_eq!(sign(&mut db, 1, block(11), 4), Ok(Safe::Valid));
+        let after = db
+            .export_interchange(Some(&[pk(1)]), InterchangeFormat::Complete)
+            .unwrap();
+        let slots: Vec<u64> = after.data[0]
+            .signed_blocks
+            .iter()
+            .map(|b| b.slot.0)
+            .collect();
+        assert_eq!(slots, [0, 1, 2, 3, 4, 11], "version {version}");
+
+        // Opening again migrates nothing more.
+        drop(db);
+        let db = file_db(&dir);
+        assert!(db.has_legacy_history());
+    }
+}
+
+/// Pruning drops the legacy history and gives its pages back: the file on disk shrinks to the
+/// records, with no write-ahead log left, and every decision stays as it was.
+#[test]
+fn prune_drops_legacy_history_and_shrinks_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sp.sqlite");
+    let keys: Vec<_> = (1..=4).map(pk).collect();
+    {
+        let mut db = file_db(&dir);
+        db.register_validators(&keys).unwrap();
+        for k in 1..=4 {
+            assert_eq!(sign(&mut db, k, block(5_000), k), Ok(Safe::Valid));
+            assert_eq!(sign(&mut db, k, att(5_000, 5_001), k), Ok(Safe::Valid));
+        }
+    }
+    make_legacy_file(&path, 2, 5_000);
     let mut db = file_db(&dir);
-    let raw = rusqlite::Connection::open(dir.path().join("sp.sqlite")).unwrap();
-    let version: i64 = raw
-        .query_row("SELECT schema_version FROM metadata", [], |r| r.get(0))
-        .unwrap();
-    let indexes: Vec<String> = raw
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'signed_%' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    drop(raw);
-    assert_eq!(version, 2);
+    let before: Vec<_> = keys.iter().map(|k| db.watermarks(k).unwrap()).collect();
+    let (file_before, _) = file_and_wal_bytes(&path);
+    assert!(file_before > 1_000_000, "{file_before} bytes of history");
+
+    let summary = db.prune().unwrap();
     assert_eq!(
-        indexes,
-        ["signed_attestations_by_target", "signed_blocks_by_slot"]
+        (summary.blocks_deleted, summary.attestations_deleted),
+        (20_000, 20_000)
     );
+    assert!(
+        summary.bytes_after < summary.bytes_before / 20,
+        "{summary:?}"
+    );
+    assert!(!db.has_legacy_history());
+    // The file itself shrank, while the database is still open.
+    let (file_after, wal_after) = file_and_wal_bytes(&path);
+    assert_eq!(file_after, summary.bytes_after);
+    assert!(file_after < 100_000, "{file_after} bytes after pruning");
+    assert_eq!(wal_after, 0);
     assert_eq!(
         db.export_interchange(None, InterchangeFormat::Complete)
             .unwrap(),
-        before
+        db.export_interchange(None, InterchangeFormat::Minimal)
+            .unwrap()
     );
-    assert!(sign(&mut db, 1, block(10), 9).is_err());
-    assert_eq!(sign(&mut db, 1, block(10), 1), Ok(Safe::SameData));
-    assert_eq!(sign(&mut db, 2, att(4, 5), 4), Ok(Safe::Valid));
+    // Pruning again changes nothing.
+    let again = db.prune().unwrap();
+    assert_eq!((again.blocks_deleted, again.bytes_after), (0, file_after));
+
+    drop(db);
+    let mut db = file_db(&dir);
+    let after: Vec<_> = keys.iter().map(|k| db.watermarks(k).unwrap()).collect();
+    assert_eq!(after, before);
+    assert_eq!(sign(&mut db, 2, block(5_000), 2), Ok(Safe::SameData));
+    assert!(sign(&mut db, 2, block(4_999), 2).is_err());
+    assert!(sign(&mut db, 2, att(4_999, 5_000), 2).is_err());
+    assert_eq!(sign(&mut db, 2, att(5_001, 5_002), 2), Ok(Safe::Valid));
+}
+
+/// A closed database leaves no write-ahead log behind, whether closed explicitly (which reports
+/// failures) or dropped.
+#[test]
+fn closing_leaves_no_write_ahead_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sp.sqlite");
+    let mut db = file_db(&dir);
+    db.register_validators(&[pk(1)]).unwrap();
+    for i in 0..100 {
+        sign(&mut db, 1, att(i, i + 1), 1).unwrap();
+    }
+    assert!(file_and_wal_bytes(&path).1 > 0, "a log while open");
+    db.close().unwrap();
+    assert_eq!(file_and_wal_bytes(&path).1, 0);
+
+    let mut db = file_db(&dir);
+    db.lock_exclusively().unwrap();
+    sign(&mut db, 1, att(100, 101), 1).unwrap();
+    drop(db);
+    assert_eq!(file_and_wal_bytes(&path).1, 0);
+    let db = file_db(&dir);
+    assert_eq!(
+        db.watermarks(&pk(1))
+            .unwrap()
+            .unwrap()
+            .attestation
+            .unwrap()
+            .target
+            .0,
+        101
+    );
 }
 
 #[test]
@@ -196,29 +306,6 @@ fn a_foreign_sqlite_file_is_refused() {
         SlashingDatabase::open(&path, GVR),
         Err(Error::NotASlashingDatabase)
     ));
-}
-
-#[test]
-fn pruning_on_disk_keeps_every_decision() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut db = file_db(&dir);
-    db.register_validators(&[pk(1)]).unwrap();
-    for i in 0..200u64 {
-        sign(&mut db, 1, block(i), (i % 200 + 1) as u8).unwrap();
-        sign(&mut db, 1, att(i, i + 1), (i % 200 + 1) as u8).unwrap();
-    }
-    let before = db.watermarks(&pk(1)).unwrap();
-    let summary = db.prune().unwrap();
-    assert_eq!(
-        (summary.blocks_deleted, summary.attestations_deleted),
-        (199, 199)
-    );
-    drop(db);
-    let mut db = file_db(&dir);
-    assert_eq!(db.watermarks(&pk(1)).unwrap(), before);
-    assert_eq!(sign(&mut db, 1, block(199), 200), Ok(Safe::SameData));
-    assert!(sign(&mut db, 1, block(150), 1).is_err());
-    assert!(sign(&mut db, 1, att(150, 151), 1).is_err());
 }
 
 /// Several connections (as several processes would have) race to sign the same slots with
@@ -262,26 +349,17 @@ fn racing_connections_never_sign_a_slot_twice() {
             assert!(winner.insert(msg, t).is_none(), "{msg} signed twice");
         }
     }
-    // The durable history agrees with what the threads were told.
+    // The durable record agrees with what the threads were told: the last slot and the last
+    // attestation were signed by the thread that won them, with its root.
     let db = file_db(&dir);
-    let history = db
-        .export_interchange(None, InterchangeFormat::Complete)
-        .unwrap();
-    let blocks: BTreeMap<u64, u8> = history.data[0]
-        .signed_blocks
-        .iter()
-        .map(|b| (b.slot.0, b.signing_root.unwrap().0[31]))
-        .collect();
-    let expected: BTreeMap<u64, u8> = winner
-        .iter()
-        .filter(|(m, _)| **m < 1000)
-        .map(|(m, t)| (*m, *t))
-        .collect();
-    assert_eq!(blocks, expected);
-    assert_eq!(
-        history.data[0].signed_attestations.len(),
-        winner.len() - expected.len()
-    );
+    let wm = db.watermarks(&pk(1)).unwrap().unwrap();
+    let last_block = winner[&(SLOTS - 1)];
+    assert_eq!(wm.block.unwrap().slot, Slot(SLOTS - 1));
+    assert_eq!(wm.block.unwrap().resign_root, Some(root(last_block)));
+    let last_att = winner[&(1000 + SLOTS - 1)];
+    let a = wm.attestation.unwrap();
+    assert_eq!((a.source.0, a.target.0), (SLOTS - 1, SLOTS));
+    assert_eq!(a.resign.unwrap().signing_root, root(last_att));
 }
 
 /// Not a correctness test: prints how much group commit saves on this disk

@@ -8,6 +8,8 @@
 //! including those with `contains_slashable_data: true`, so no step is ever skipped; the totals
 //! are asserted so that a silently skipped file or check fails the test.
 
+#![allow(unused_crate_dependencies)]
+
 use lsv_consensus::{Epoch, PublicKeyBytes, SlashingSubject, Slot, B256};
 use lsv_slashing_protection::{Interchange, SlashingDatabase};
 use serde::Deserialize;

@@ -1,12 +1,14 @@
 //! EIP-3076 interchange: round trips, refusals that write nothing, and parsing that never panics.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::*;
 use lsv_consensus::{Epoch, Slot, B256};
 use lsv_slashing_protection::{
-    Error, Interchange, InterchangeData, InterchangeError, InterchangeFormat, SignedAttestation,
-    SignedBlock, SlashingDatabase, Watermarks,
+    Error, Interchange, InterchangeData, InterchangeError, InterchangeFormat, MinifiedInterchange,
+    SignedAttestation, SignedBlock, SlashingDatabase, Watermarks,
 };
 use proptest::prelude::*;
 
@@ -90,30 +92,25 @@ fn minimal_export_has_one_block_and_one_attestation_per_key() {
     );
 }
 
+/// A database of version 3 keeps no history: a complete export carries the same records as a
+/// minimal one, and pruning has nothing to delete.
 #[test]
-fn complete_export_keeps_history_until_pruned() {
+fn complete_export_of_a_version_3_database_is_the_minimal_one() {
     let mut db = signed_db();
     let complete = db
-        .export_interchange(Some(&[pk(1)]), InterchangeFormat::Complete)
-        .unwrap();
-    let slots: Vec<_> = complete.data[0]
-        .signed_blocks
-        .iter()
-        .map(|b| b.slot.0)
-        .collect();
-    assert_eq!(slots, vec![1, 5, 9]);
-    assert_eq!(complete.data[0].signed_attestations.len(), 3);
-
-    let pruned = db.prune().unwrap();
-    assert_eq!((pruned.blocks_deleted, pruned.attestations_deleted), (2, 2));
-    assert_eq!(db.prune().unwrap().blocks_deleted, 0);
-    let after = db
-        .export_interchange(Some(&[pk(1)]), InterchangeFormat::Complete)
+        .export_interchange(None, InterchangeFormat::Complete)
         .unwrap();
     assert_eq!(
-        after,
-        db.export_interchange(Some(&[pk(1)]), InterchangeFormat::Minimal)
+        complete,
+        db.export_interchange(None, InterchangeFormat::Minimal)
             .unwrap()
+    );
+    let pruned = db.prune().unwrap();
+    assert_eq!((pruned.blocks_deleted, pruned.attestations_deleted), (0, 0));
+    assert_eq!(
+        db.export_interchange(None, InterchangeFormat::Complete)
+            .unwrap(),
+        complete
     );
 }
 
@@ -261,17 +258,11 @@ fn reimport_is_idempotent_and_registers_unknown_keys() {
         ),
         (2, 2, 2)
     );
-    assert_eq!(first.history_rows_added, 3 + 3 + 1);
+    // A complete export of a version-3 database: one block and one attestation per key.
+    assert_eq!((first.blocks_read, first.attestations_read), (1, 2));
     let wm = fresh.watermarks(&pk(1)).unwrap();
     let again = fresh.import_interchange(&i).unwrap();
-    assert_eq!(
-        (
-            again.newly_registered,
-            again.watermarks_changed,
-            again.history_rows_added
-        ),
-        (0, 0, 0)
-    );
+    assert_eq!((again.newly_registered, again.watermarks_changed), (0, 0));
     assert_eq!(fresh.watermarks(&pk(1)).unwrap(), wm);
 }
 
@@ -348,6 +339,173 @@ proptest! {
             let gvr = i.metadata.genesis_validators_root;
             let mut db = SlashingDatabase::open_in_memory(gvr).unwrap();
             db.import_interchange(&i).unwrap();
+        }
+    }
+}
+
+/// A reader that hands out at most `step` bytes per call, to cut every value at every place.
+struct Trickle<'a> {
+    bytes: &'a [u8],
+    step: usize,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.step.min(buf.len()).min(self.bytes.len());
+        buf[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        Ok(n)
+    }
+}
+
+/// What the streaming reader makes of `json`, read `step` bytes at a time.
+fn streamed(json: &[u8], step: usize) -> Result<MinifiedInterchange, InterchangeError> {
+    MinifiedInterchange::from_json_reader(Trickle { bytes: json, step })
+}
+
+/// The reference: the whole document parsed, then minified.
+fn parsed_then_minified(json: &[u8]) -> Result<MinifiedInterchange, InterchangeError> {
+    Interchange::from_json_slice(json).map(|i| i.minify())
+}
+
+/// The streaming reader accepts exactly what the parser accepts, and means the same by it.
+fn assert_same_reading(json: &[u8]) {
+    let reference = parsed_then_minified(json);
+    for step in [1, 7, 4096] {
+        let got = streamed(json, step);
+        match (&reference, &got) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "step {step}: {}", String::from_utf8_lossy(json)),
+            (Err(_), Err(_)) => {}
+            _ => panic!(
+                "step {step}: parser {reference:?}, stream {got:?} on {}",
+                String::from_utf8_lossy(json)
+            ),
+        }
+    }
+    assert_eq!(
+        MinifiedInterchange::from_json_slice(json).is_ok(),
+        reference.is_ok()
+    );
+}
+
+#[test]
+fn the_streaming_reader_reads_every_suite_file_as_the_parser_does() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/eip3076/tests/generated");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
+        for step in v["steps"].as_array().unwrap() {
+            let compact = step["interchange"].to_string();
+            let pretty = serde_json::to_string_pretty(&step["interchange"]).unwrap();
+            assert_same_reading(compact.as_bytes());
+            assert_same_reading(pretty.as_bytes());
+        }
+    }
+}
+
+#[test]
+fn the_streaming_reader_refuses_what_the_parser_refuses() {
+    let good = signed_db()
+        .export_interchange(None, InterchangeFormat::Complete)
+        .unwrap()
+        .to_json_string()
+        .unwrap();
+    for bad in [
+        "",
+        "{",
+        "{}",
+        "[]",
+        "null",
+        "{\"metadata\":{\"interchange_format_version\":\"5\",\"genesis_validators_root\":\"0x0000000000000000000000000000000000000000000000000000000000000000\"}}",
+        "{\"data\":[]}",
+        "{\"metadata\":1,\"data\":[]}",
+        "{\"metadata\":{\"interchange_format_version\":\"5\",\"genesis_validators_root\":\"0x0000000000000000000000000000000000000000000000000000000000000000\"},\"data\":[],\"data\":[]}",
+        "{\"metadata\":{\"interchange_format_version\":\"5\",\"genesis_validators_root\":\"0x0000000000000000000000000000000000000000000000000000000000000000\"},\"data\":[]} x",
+        "{\"metadata\":{\"interchange_format_version\":\"5\",\"genesis_validators_root\":\"0x0000000000000000000000000000000000000000000000000000000000000000\"},\"data\":[],}",
+        "{\"metadata\":{\"interchange_format_version\":\"5\",\"genesis_validators_root\":\"0x0000000000000000000000000000000000000000000000000000000000000000\"},\"data\":[,]}",
+        "{\"metadata\":{\"interchange_format_version\":\"5\",\"genesis_validators_root\":\"0x0000000000000000000000000000000000000000000000000000000000000000\"},\"data\":{}}",
+    ] {
+        assert!(parsed_then_minified(bad.as_bytes()).is_err(), "{bad}");
+        assert_same_reading(bad.as_bytes());
+    }
+    // Unknown fields, escapes in keys and strings, odd whitespace: read alike.
+    let odd = good
+        .replacen(
+            "\"metadata\"",
+            "\"extra\": [1, {\"}\": \"]\\\"\"}], \"m\\u0065tadata\"",
+            1,
+        )
+        .replace(',', " ,\r\n\t");
+    assert!(parsed_then_minified(odd.as_bytes()).is_ok());
+    assert_same_reading(odd.as_bytes());
+    // Every truncation of a valid document is refused by both.
+    for cut in 0..good.len() {
+        assert!(
+            streamed(&good.as_bytes()[..cut], 13).is_err(),
+            "cut at {cut}"
+        );
+    }
+}
+
+#[test]
+fn a_streamed_export_is_the_export() {
+    let db = signed_db();
+    for format in [InterchangeFormat::Minimal, InterchangeFormat::Complete] {
+        let mut out = Vec::new();
+        let entries = db.export_to(&mut out, None, format).unwrap();
+        assert_eq!(entries, 2);
+        assert_eq!(
+            Interchange::from_json_slice(&out).unwrap(),
+            db.export_interchange(None, format).unwrap()
+        );
+    }
+    let mut out = Vec::new();
+    assert!(matches!(
+        db.export_to(&mut out, Some(&[pk(9)]), InterchangeFormat::Minimal),
+        Err(InterchangeError::Database(Error::UnregisteredValidator(k))) if k == pk(9)
+    ));
+    // An empty database exports an empty, valid document.
+    let mut out = Vec::new();
+    db_with(&[])
+        .export_to(&mut out, None, InterchangeFormat::Complete)
+        .unwrap();
+    assert!(Interchange::from_json_slice(&out).unwrap().data.is_empty());
+}
+
+#[test]
+fn a_failing_writer_fails_the_export() {
+    struct Full;
+    impl std::io::Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("disk full"))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    assert!(matches!(
+        signed_db().export_to(Full, None, InterchangeFormat::Complete),
+        Err(InterchangeError::Io(_)) | Err(InterchangeError::Json(_))
+    ));
+}
+
+proptest! {
+    #[test]
+    fn the_streaming_reader_agrees_on_mutated_documents(
+        pos in 0usize..700,
+        byte in prop::sample::select(b"{}[]\",:\\ 0x5a\n".to_vec()),
+        step in 1usize..64,
+    ) {
+        let json = r#"{"metadata":{"interchange_format_version":"5","genesis_validators_root":"0x0000000000000000000000000000000000000000000000000000000000000000"},"data":[{"pubkey":"0xa99a76ed7796f7be22d5b7e85deeb7c5677e88e511e0b337618f8c4eb61349b4bf2d153f649f7b53359fe8b94a38e44c","signed_blocks":[{"slot":"81952","signing_root":"0x4ff6f743a43f3b4f95350831aeaf0a122a1a392922c45d804280284a69eb850b"},{"slot":"81951"}],"signed_attestations":[{"source_epoch":"2290","target_epoch":"3007","signing_root":"0x587d6a4f59a58fe24f406e0502413e77fe1babddee641fda30034ed37ecc884d"},{"source_epoch":"2291","target_epoch":"3006"}]}]}"#;
+        let mut bytes = json.as_bytes().to_vec();
+        let pos = pos % bytes.len();
+        bytes[pos] = byte;
+        let reference = parsed_then_minified(&bytes);
+        let got = streamed(&bytes, step);
+        prop_assert_eq!(reference.is_ok(), got.is_ok(), "{}", String::from_utf8_lossy(&bytes));
+        if let (Ok(a), Ok(b)) = (reference, got) {
+            prop_assert_eq!(a, b);
         }
     }
 }

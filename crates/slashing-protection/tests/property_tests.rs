@@ -7,6 +7,8 @@
 //! (double proposal, double vote, surround vote). Every message the database lets through must
 //! not be slashable together with anything signed or imported before it.
 
+#![allow(unused_crate_dependencies)]
+
 mod common;
 
 use common::{pk, root, GVR};

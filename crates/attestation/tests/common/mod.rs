@@ -4,18 +4,18 @@
 use lsv_attestation::Collateral;
 use std::path::PathBuf;
 
-pub fn dcap_dir() -> PathBuf {
+pub(crate) fn dcap_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dcap")
 }
 
 /// `quotes.json`: every quote, its collateral window and the expected results.
-pub fn index() -> Vec<serde_json::Value> {
+pub(crate) fn index() -> Vec<serde_json::Value> {
     let text = std::fs::read_to_string(dcap_dir().join("quotes.json")).expect("quotes.json");
     serde_json::from_str(&text).expect("quotes.json is JSON")
 }
 
 /// A quote file: raw bytes, or hex text (with or without `0x`) for `.hex` / `.txt`.
-pub fn read_quote(relative: &str) -> Vec<u8> {
+pub(crate) fn read_quote(relative: &str) -> Vec<u8> {
     let bytes = std::fs::read(dcap_dir().join(relative)).expect("quote file");
     if relative.ends_with(".hex") || relative.ends_with(".txt") {
         let text = String::from_utf8(bytes).expect("hex text");
@@ -28,7 +28,7 @@ pub fn read_quote(relative: &str) -> Vec<u8> {
 
 /// The collateral of an index entry, in dcap-qvl's layout (automata's entry names its
 /// re-encoded file after the original).
-pub fn read_collateral(entry: &serde_json::Value) -> Collateral {
+pub(crate) fn read_collateral(entry: &serde_json::Value) -> Collateral {
     let name = entry["collateral_file"].as_str().expect("has collateral");
     let relative = match name.split_once(" (+") {
         Some((original, _)) => original.replace(".json", ".dcap-qvl-format.json"),
@@ -38,7 +38,7 @@ pub fn read_collateral(entry: &serde_json::Value) -> Collateral {
     Collateral::from_json(&text).expect("collateral parses")
 }
 
-pub fn entry(name: &str) -> serde_json::Value {
+pub(crate) fn entry(name: &str) -> serde_json::Value {
     index()
         .into_iter()
         .find(|e| e["name"] == name)
@@ -47,7 +47,7 @@ pub fn entry(name: &str) -> serde_json::Value {
 
 /// The Phala sample SGX quote (not debug; `ConfigurationAndSWHardeningNeeded`), its collateral,
 /// and a time inside the window (the one upstream's test uses).
-pub fn sgx_sample() -> (Vec<u8>, Collateral, u64) {
+pub(crate) fn sgx_sample() -> (Vec<u8>, Collateral, u64) {
     let e = entry("dcap-qvl sgx_quote");
     (
         read_quote(e["quote_file"].as_str().unwrap()),
@@ -57,7 +57,7 @@ pub fn sgx_sample() -> (Vec<u8>, Collateral, u64) {
 }
 
 /// "Hello, world!" zero-padded: the sample SGX quote's `report_data`.
-pub fn hello_report_data() -> [u8; 64] {
+pub(crate) fn hello_report_data() -> [u8; 64] {
     let mut rd = [0u8; 64];
     rd[..13].copy_from_slice(b"Hello, world!");
     rd

@@ -19,6 +19,7 @@ use tree_hash_derive::TreeHash;
 /// `SyncAggregate`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
 #[serde(bound = "")]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct SyncAggregate<P: Preset = Mainnet> {
     pub sync_committee_bits: BitVector<P::SyncCommitteeSize>,
     pub sync_committee_signature: SignatureBytes,
@@ -27,6 +28,7 @@ pub struct SyncAggregate<P: Preset = Mainnet> {
 /// `BeaconBlockBody` (altair): the phase0 body plus `sync_aggregate`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
 #[serde(bound = "")]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct BeaconBlockBody<P: Preset = Mainnet> {
     pub randao_reveal: SignatureBytes,
     pub eth1_data: Eth1Data,
@@ -43,6 +45,7 @@ pub struct BeaconBlockBody<P: Preset = Mainnet> {
 /// `BeaconBlock` (altair).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
 #[serde(bound = "")]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct BeaconBlock<P: Preset = Mainnet> {
     pub slot: Slot,
     #[serde(with = "crate::primitives::quoted_u64")]
@@ -70,6 +73,7 @@ impl<P: Preset> BeaconBlock<P> {
 
 /// `SyncCommitteeMessage` (altair validator.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct SyncCommitteeMessage {
     pub slot: Slot,
     #[serde(with = "crate::primitives::hex_root")]
@@ -82,6 +86,7 @@ pub struct SyncCommitteeMessage {
 /// `SyncCommitteeContribution` (altair validator.md).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
 #[serde(bound = "")]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct SyncCommitteeContribution<P: Preset = Mainnet> {
     pub slot: Slot,
     #[serde(with = "crate::primitives::hex_root")]
@@ -95,6 +100,7 @@ pub struct SyncCommitteeContribution<P: Preset = Mainnet> {
 /// `ContributionAndProof` (altair validator.md).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
 #[serde(bound = "")]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct ContributionAndProof<P: Preset = Mainnet> {
     #[serde(with = "crate::primitives::quoted_u64")]
     pub aggregator_index: u64,
@@ -105,6 +111,7 @@ pub struct ContributionAndProof<P: Preset = Mainnet> {
 /// `SignedContributionAndProof` (altair validator.md).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
 #[serde(bound = "")]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct SignedContributionAndProof<P: Preset = Mainnet> {
     pub message: ContributionAndProof<P>,
     pub signature: SignatureBytes,
@@ -113,6 +120,7 @@ pub struct SignedContributionAndProof<P: Preset = Mainnet> {
 /// `SyncAggregatorSelectionData` (altair validator.md): what a sync-committee selection proof
 /// signs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct SyncAggregatorSelectionData {
     pub slot: Slot,
     #[serde(with = "crate::primitives::quoted_u64")]

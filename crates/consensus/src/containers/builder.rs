@@ -8,6 +8,7 @@ use tree_hash_derive::TreeHash;
 
 /// `ValidatorRegistrationV1`: a validator's fee recipient and gas limit for MEV-boost.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the builder specs document these fields")]
 pub struct ValidatorRegistration {
     pub fee_recipient: Address,
     #[serde(with = "crate::primitives::quoted_u64")]

@@ -13,6 +13,7 @@ use tree_hash_derive::TreeHash;
 /// `Attestation` (electra): aggregation bits span every committee of the slot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
 #[serde(bound = "")]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct Attestation<P: Preset = Mainnet> {
     pub aggregation_bits: BitList<P::MaxValidatorsPerSlot>,
     pub data: AttestationData,
@@ -23,6 +24,7 @@ pub struct Attestation<P: Preset = Mainnet> {
 /// `IndexedAttestation` (electra).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
 #[serde(bound = "")]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct IndexedAttestation<P: Preset = Mainnet> {
     #[serde(with = "ssz_types::serde_utils::quoted_u64_var_list")]
     pub attesting_indices: VariableList<u64, P::MaxValidatorsPerSlot>,
@@ -32,6 +34,7 @@ pub struct IndexedAttestation<P: Preset = Mainnet> {
 
 /// `SingleAttestation` (electra): what an attester publishes on a subnet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct SingleAttestation {
     #[serde(with = "crate::primitives::quoted_u64")]
     pub committee_index: u64,
@@ -44,6 +47,7 @@ pub struct SingleAttestation {
 /// `AggregateAndProof` (electra validator.md).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
 #[serde(bound = "")]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct AggregateAndProof<P: Preset = Mainnet> {
     #[serde(with = "crate::primitives::quoted_u64")]
     pub aggregator_index: u64,
@@ -54,6 +58,7 @@ pub struct AggregateAndProof<P: Preset = Mainnet> {
 /// `SignedAggregateAndProof` (electra validator.md).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
 #[serde(bound = "")]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct SignedAggregateAndProof<P: Preset = Mainnet> {
     pub message: AggregateAndProof<P>,
     pub signature: SignatureBytes,

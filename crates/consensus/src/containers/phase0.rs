@@ -19,6 +19,7 @@ use tree_hash_derive::TreeHash;
 
 /// `Fork`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct Fork {
     #[serde(alias = "previousVersion")]
     pub previous_version: Version,
@@ -29,6 +30,7 @@ pub struct Fork {
 
 /// `ForkData`: hashed into every domain (`compute_fork_data_root`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct ForkData {
     pub current_version: Version,
     #[serde(with = "crate::primitives::hex_root")]
@@ -38,6 +40,7 @@ pub struct ForkData {
 /// `SigningData`: `signing_root = hash_tree_root(SigningData(object_root, domain))`
 /// (`compute_signing_root`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct SigningData {
     #[serde(with = "crate::primitives::hex_root")]
     pub object_root: B256,
@@ -47,6 +50,7 @@ pub struct SigningData {
 
 /// `Checkpoint`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct Checkpoint {
     pub epoch: Epoch,
     #[serde(with = "crate::primitives::hex_root")]
@@ -55,6 +59,7 @@ pub struct Checkpoint {
 
 /// `Validator`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct Validator {
     pub pubkey: PublicKeyBytes,
     #[serde(with = "crate::primitives::hex_root")]
@@ -69,6 +74,7 @@ pub struct Validator {
 
 /// `AttestationData` (unchanged through Fulu; `index` is 0 from Electra on, EIP-7549).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct AttestationData {
     pub slot: Slot,
     #[serde(with = "crate::primitives::quoted_u64")]
@@ -81,6 +87,7 @@ pub struct AttestationData {
 
 /// `IndexedAttestation`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct IndexedAttestation {
     #[serde(
         alias = "attestingIndices",
@@ -93,6 +100,7 @@ pub struct IndexedAttestation {
 
 /// `Eth1Data`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct Eth1Data {
     #[serde(alias = "depositRoot", with = "crate::primitives::hex_root")]
     pub deposit_root: B256,
@@ -104,6 +112,7 @@ pub struct Eth1Data {
 
 /// `DepositMessage`: what a deposit signature covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct DepositMessage {
     pub pubkey: PublicKeyBytes,
     #[serde(alias = "withdrawalCredentials", with = "crate::primitives::hex_root")]
@@ -113,6 +122,7 @@ pub struct DepositMessage {
 
 /// `DepositData`: a `DepositMessage` with its signature, as the deposit contract logs it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct DepositData {
     pub pubkey: PublicKeyBytes,
     #[serde(alias = "withdrawalCredentials", with = "crate::primitives::hex_root")]
@@ -134,6 +144,7 @@ impl DepositData {
 
 /// `BeaconBlockHeader`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct BeaconBlockHeader {
     pub slot: Slot,
     #[serde(alias = "proposerIndex", with = "crate::primitives::quoted_u64")]
@@ -148,6 +159,7 @@ pub struct BeaconBlockHeader {
 
 /// `SignedBeaconBlockHeader`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct SignedBeaconBlockHeader {
     pub message: BeaconBlockHeader,
     pub signature: SignatureBytes,
@@ -155,6 +167,7 @@ pub struct SignedBeaconBlockHeader {
 
 /// `ProposerSlashing`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct ProposerSlashing {
     #[serde(alias = "signedHeader1")]
     pub signed_header_1: SignedBeaconBlockHeader,
@@ -164,6 +177,7 @@ pub struct ProposerSlashing {
 
 /// `AttesterSlashing` (phase0 shape; Electra widens the indexed attestations).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct AttesterSlashing {
     pub attestation_1: IndexedAttestation,
     pub attestation_2: IndexedAttestation,
@@ -171,6 +185,7 @@ pub struct AttesterSlashing {
 
 /// `Attestation` (phase0 shape, Phase0 through Deneb).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct Attestation {
     #[serde(alias = "aggregationBits")]
     pub aggregation_bits: BitList<MaxValidatorsPerCommittee>,
@@ -180,6 +195,7 @@ pub struct Attestation {
 
 /// `Deposit`: deposit data with its Merkle proof into the deposit tree.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct Deposit {
     pub proof: FixedVector<B256, DepositProofLength>,
     pub data: DepositData,
@@ -187,6 +203,7 @@ pub struct Deposit {
 
 /// `VoluntaryExit`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct VoluntaryExit {
     /// Earliest epoch at which the exit may be processed.
     pub epoch: Epoch,
@@ -196,6 +213,7 @@ pub struct VoluntaryExit {
 
 /// `SignedVoluntaryExit`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct SignedVoluntaryExit {
     pub message: VoluntaryExit,
     pub signature: SignatureBytes,
@@ -203,6 +221,7 @@ pub struct SignedVoluntaryExit {
 
 /// `BeaconBlockBody` (phase0).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct BeaconBlockBody {
     #[serde(alias = "randaoReveal")]
     pub randao_reveal: SignatureBytes,
@@ -222,6 +241,7 @@ pub struct BeaconBlockBody {
 
 /// `BeaconBlock` (phase0).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct BeaconBlock {
     pub slot: Slot,
     #[serde(alias = "proposerIndex", with = "crate::primitives::quoted_u64")]
@@ -250,6 +270,7 @@ impl BeaconBlock {
 
 /// `AggregateAndProof` (phase0 validator.md; the shape used through Deneb).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct AggregateAndProof {
     #[serde(alias = "aggregatorIndex", with = "crate::primitives::quoted_u64")]
     pub aggregator_index: u64,
@@ -260,6 +281,7 @@ pub struct AggregateAndProof {
 
 /// `SignedAggregateAndProof` (phase0 validator.md).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct SignedAggregateAndProof {
     pub message: AggregateAndProof,
     pub signature: SignatureBytes,

@@ -26,7 +26,9 @@ use tree_hash::TreeHash;
 /// STABLE. `fork_info` as the API sends it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ForkInfo {
+    /// The fork in force at the message's epoch, as the caller sees it.
     pub fork: Fork,
+    /// The network's genesis validators root, as the caller sees it.
     #[serde(with = "crate::primitives::hex_root")]
     pub genesis_validators_root: B256,
 }
@@ -36,7 +38,9 @@ pub struct ForkInfo {
 pub struct SignRequest {
     /// The root the caller claims; only ever compared with P's own.
     pub signing_root: Option<B256>,
+    /// `fork_info`: required by every type but DEPOSIT and VALIDATOR_REGISTRATION.
     pub fork_info: Option<ForkInfo>,
+    /// The message to sign.
     pub message: SignableMessage,
 }
 
@@ -50,23 +54,33 @@ pub enum SignableMessage {
     /// pinned fork at the block's slot (the block container changes at every fork), and the
     /// domain comes from the pinned schedule there.
     Block {
+        /// The fork the caller named.
         version: ForkName,
+        /// The block's header.
         header: BeaconBlockHeader,
     },
     /// ATTESTATION.
     Attestation(AttestationData),
     /// RANDAO_REVEAL.
-    RandaoReveal { epoch: Epoch },
+    RandaoReveal {
+        /// The epoch whose reveal is signed.
+        epoch: Epoch,
+    },
     /// DEPOSIT: signed with the genesis fork version the request names (P's policy checks it).
     Deposit {
+        /// The deposit message.
         message: DepositMessage,
+        /// The genesis fork version it is signed with.
         genesis_fork_version: Version,
     },
     /// VALIDATOR_REGISTRATION (builder-specs).
     ValidatorRegistration(ValidatorRegistration),
     /// AGGREGATION_SLOT: the slot signature that selects an aggregator (phase0 validator.md
     /// `get_slot_signature`).
-    AggregationSlot { slot: Slot },
+    AggregationSlot {
+        /// The slot of the aggregation duty.
+        slot: Slot,
+    },
     /// AGGREGATE_AND_PROOF. The API deprecates it for the phase0 container, but Lighthouse and
     /// Teku send it at every fork, with the Electra container from ELECTRA on. The container is
     /// read from the body (the Electra one has `aggregate.committee_bits`);
@@ -77,14 +91,21 @@ pub enum SignableMessage {
     /// sent. [`SignRequest::signing_root`] refuses a `version` that does not agree with the
     /// pinned fork at the aggregate's slot and a container that is not that fork's.
     AggregateAndProofV2 {
+        /// The fork the caller named.
         version: ForkName,
+        /// The aggregate, in the container its body has.
         aggregate_and_proof: AnyAggregateAndProof,
     },
     /// VOLUNTARY_EXIT.
     VoluntaryExit(VoluntaryExit),
     /// SYNC_COMMITTEE_MESSAGE: the signature over a beacon block root (altair validator.md
     /// `get_sync_committee_message`).
-    SyncCommitteeMessage { slot: Slot, beacon_block_root: B256 },
+    SyncCommitteeMessage {
+        /// The slot of the message.
+        slot: Slot,
+        /// The head block root the member signs.
+        beacon_block_root: B256,
+    },
     /// SYNC_COMMITTEE_SELECTION_PROOF (altair validator.md `get_sync_committee_selection_proof`).
     SyncCommitteeSelectionProof(SyncAggregatorSelectionData),
     /// SYNC_COMMITTEE_CONTRIBUTION_AND_PROOF (altair validator.md
@@ -122,6 +143,7 @@ impl AnyAggregateAndProof {
         }
     }
 
+    /// `hash_tree_root` of the container.
     pub fn tree_hash_root(&self) -> B256 {
         match self {
             Self::Phase0(a) => a.tree_hash_root(),
@@ -134,7 +156,9 @@ impl AnyAggregateAndProof {
 /// A `ContributionAndProof` in the preset the request was parsed for.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AnyContributionAndProof {
+    /// The mainnet preset's container.
     Mainnet(ContributionAndProof<Mainnet>),
+    /// The minimal preset's container.
     Minimal(ContributionAndProof<Minimal>),
 }
 
@@ -147,6 +171,7 @@ impl AnyContributionAndProof {
         }
     }
 
+    /// `hash_tree_root` of the container.
     pub fn tree_hash_root(&self) -> B256 {
         match self {
             Self::Mainnet(c) => c.tree_hash_root(),
@@ -161,11 +186,16 @@ pub enum SlashingSubject {
     /// Not slashable (RANDAO, selection proofs, aggregates, exits, sync committee,
     /// registrations, deposits).
     None,
+    /// A block proposal.
     Block {
+        /// Its slot.
         slot: Slot,
     },
+    /// An attestation.
     Attestation {
+        /// Its source epoch.
         source: Epoch,
+        /// Its target epoch.
         target: Epoch,
     },
 }
@@ -173,16 +203,26 @@ pub enum SlashingSubject {
 /// STABLE. Why a request cannot be signed as sent: always the caller's fault (HTTP 400).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestError {
+    /// The body is not JSON of the type's shape: what is wrong.
     #[error("malformed request: {0}")]
     Malformed(String),
+    /// A `type` P does not sign (or does not know).
     #[error("unsupported request type {0:?}")]
     UnsupportedType(String),
+    /// The type needs `fork_info` and the request has none.
     #[error("fork_info is required for {0}")]
     MissingForkInfo(&'static str),
+    /// `fork_info` names another network or a fork not in force: which.
     #[error("fork_info does not match the pinned network: {0}")]
     WrongForkInfo(String),
+    /// The caller's `signingRoot` is not the one P computes from the message.
     #[error("signingRoot {sent} does not match the computed signing root {computed}")]
-    SigningRootMismatch { sent: B256, computed: B256 },
+    SigningRootMismatch {
+        /// The caller's root.
+        sent: B256,
+        /// P's root.
+        computed: B256,
+    },
     /// The message's container or declared fork is not the one the pinned fork at its slot
     /// uses (a BLOCK_V2 `version`, an aggregate's container or V2 `version`).
     #[error("not the fork in force: {0}")]

@@ -3,7 +3,7 @@
 //! the vault's suites.
 #![allow(dead_code)]
 
-pub mod vault;
+pub(crate) mod vault;
 
 use lsv_consensus::containers::DepositData;
 use lsv_consensus::{Gwei, PublicKeyBytes, SignatureBytes};
@@ -14,20 +14,20 @@ use lsv_contracts::{Address, Chain, Receipt, B256, U256};
 use sha2::{Digest, Sha256};
 use tree_hash::TreeHash;
 
-pub const GWEI: u64 = 1_000_000_000;
+pub(crate) const GWEI: u64 = 1_000_000_000;
 
 /// `amount_gwei` gwei in wei.
-pub fn gwei(amount_gwei: u64) -> U256 {
+pub(crate) fn gwei(amount_gwei: u64) -> U256 {
     U256::from(amount_gwei) * U256::from(GWEI)
 }
 
 /// `n` ether in wei.
-pub fn ether(n: u64) -> U256 {
+pub(crate) fn ether(n: u64) -> U256 {
     gwei(n * GWEI)
 }
 
 /// The vault's named error in a reverted receipt.
-pub fn refusal(r: Receipt) -> VaultErrors {
+pub(crate) fn refusal(r: Receipt) -> VaultErrors {
     assert!(!r.is_success(), "expected a revert, got {r}");
     r.revert_error::<VaultErrors>()
         .unwrap_or_else(|| panic!("not a named vault error: {r}"))
@@ -35,7 +35,7 @@ pub fn refusal(r: Receipt) -> VaultErrors {
 
 /// The proof verifier's named error in a reverted receipt: the vault passes on the revert of
 /// `PROOF_VERIFIER` as it is.
-pub fn proof_refusal(r: Receipt) -> ProofVerifierErrors {
+pub(crate) fn proof_refusal(r: Receipt) -> ProofVerifierErrors {
     assert!(!r.is_success(), "expected a revert, got {r}");
     r.revert_error::<ProofVerifierErrors>()
         .unwrap_or_else(|| panic!("not a named proof-verifier error: {r}"))
@@ -43,7 +43,7 @@ pub fn proof_refusal(r: Receipt) -> ProofVerifierErrors {
 
 /// The vault's ETH is exactly what it books (buffer, claims reserve, residuals owed to holders,
 /// the wind-down's owners' pool) plus `unbooked`: withdrawals that arrived and are not proven.
-pub fn assert_vault_eth_booked(chain: &Chain, vault: Address, unbooked: U256) {
+pub(crate) fn assert_vault_eth_booked(chain: &Chain, vault: Address, unbooked: U256) {
     let buffer = chain.view(vault, &Vault::bufferCall {}).unwrap();
     let reserved = chain.view(vault, &Vault::reservedCall {}).unwrap();
     let residuals = chain.view(vault, &Vault::residualTotalGweiCall {}).unwrap();
@@ -55,7 +55,7 @@ pub fn assert_vault_eth_booked(chain: &Chain, vault: Address, unbooked: U256) {
 
 /// Deposit data with every byte derived from `seed` (not a valid BLS signature: the deposit
 /// contract does not check it).
-pub fn deposit_data(seed: u8, amount_gwei: u64) -> DepositData {
+pub(crate) fn deposit_data(seed: u8, amount_gwei: u64) -> DepositData {
     DepositData {
         pubkey: PublicKeyBytes(std::array::from_fn(|i| seed ^ (i as u8))),
         withdrawal_credentials: B256::from(std::array::from_fn(|i| {
@@ -67,17 +67,20 @@ pub fn deposit_data(seed: u8, amount_gwei: u64) -> DepositData {
 }
 
 /// hash_tree_root(DepositData), computed by `tree_hash` in Rust.
-pub fn root_of(data: &DepositData) -> B256 {
+pub(crate) fn root_of(data: &DepositData) -> B256 {
     B256::from(data.tree_hash_root().0)
 }
 
 /// The `deposit(...)` call for `data` with its correct root.
-pub fn deposit_call(data: &DepositData) -> DepositContract::depositCall {
+pub(crate) fn deposit_call(data: &DepositData) -> DepositContract::depositCall {
     deposit_call_with_root(data, root_of(data))
 }
 
 /// The `deposit(...)` call for `data` claiming `root`.
-pub fn deposit_call_with_root(data: &DepositData, root: B256) -> DepositContract::depositCall {
+pub(crate) fn deposit_call_with_root(
+    data: &DepositData,
+    root: B256,
+) -> DepositContract::depositCall {
     DepositContract::depositCall {
         pubkey: data.pubkey.0.to_vec().into(),
         withdrawal_credentials: data.withdrawal_credentials.to_vec().into(),
@@ -87,7 +90,7 @@ pub fn deposit_call_with_root(data: &DepositData, root: B256) -> DepositContract
 }
 
 /// Sends `data` to the chain's deposit contract from `from`, paying `data.amount`.
-pub fn deposit(chain: &mut Chain, from: Address, data: &DepositData) -> Receipt {
+pub(crate) fn deposit(chain: &mut Chain, from: Address, data: &DepositData) -> Receipt {
     let to = chain.deposit_contract();
     chain
         .send(from, to, &deposit_call(data), gwei(data.amount.0))
@@ -105,7 +108,7 @@ fn sha256_pair(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
 /// are zero, so each level is padded with the zero subtree of its height), then the count mixed
 /// in as a little-endian uint64 in a 32-byte chunk (phase0 deposit contract, SSZ
 /// `hash_tree_root(List[DepositData, 2**32])`).
-pub fn deposit_root(leaves: &[B256]) -> B256 {
+pub(crate) fn deposit_root(leaves: &[B256]) -> B256 {
     let mut level: Vec<[u8; 32]> = leaves.iter().map(|l| l.0).collect();
     let mut zero = [0u8; 32];
     for _height in 0..32 {
@@ -122,7 +125,7 @@ pub fn deposit_root(leaves: &[B256]) -> B256 {
 }
 
 /// `get_deposit_root()` and `get_deposit_count()` (as a number) of the chain's deposit contract.
-pub fn contract_root_and_count(chain: &Chain) -> (B256, u64) {
+pub(crate) fn contract_root_and_count(chain: &Chain) -> (B256, u64) {
     let to = chain.deposit_contract();
     let root = chain
         .view(to, &DepositContract::get_deposit_rootCall {})

@@ -18,35 +18,35 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 /// The beacon state proofs are built from.
-pub type State = BeaconState<Mainnet>;
+pub(crate) type State = BeaconState<Mainnet>;
 
 // ---- the genesis suite's parameters (the vault's immutables) ---------------------------------
 
 /// `MAX_VALIDATORS`.
-pub const MAX_VALIDATORS: u64 = 8;
+pub(crate) const MAX_VALIDATORS: u64 = 8;
 /// `INACTIVITY_TRIGGER`: a score above it makes a validator ejectable.
-pub const INACTIVITY_TRIGGER: u64 = 100;
+pub(crate) const INACTIVITY_TRIGGER: u64 = 100;
 /// `EXIT_RESEND_BLOCKS`.
-pub const EXIT_RESEND_BLOCKS: u64 = 50;
+pub(crate) const EXIT_RESEND_BLOCKS: u64 = 50;
 /// `WIND_DOWN_DELAY`: 30 days without an accepted proof (the least the vault accepts).
-pub const WIND_DOWN_DELAY: u64 = 30 * 24 * 3600;
+pub(crate) const WIND_DOWN_DELAY: u64 = 30 * 24 * 3600;
 /// `POLICY_HASH`: the signer policy attestations bind.
-pub const POLICY_HASH: B256 = B256::repeat_byte(0x50);
+pub(crate) const POLICY_HASH: B256 = B256::repeat_byte(0x50);
 /// `SECONDS_PER_SLOT` (mainnet).
-pub const SECONDS_PER_SLOT: u64 = 12;
+pub(crate) const SECONDS_PER_SLOT: u64 = 12;
 
 /// `MIN_REDEEM`: 0.01 sETH.
-pub fn min_redeem() -> U256 {
+pub(crate) fn min_redeem() -> U256 {
     ether(1) / U256::from(100)
 }
 
 /// 0.1 ETH (or sETH): the eject reward.
-pub fn tenth() -> U256 {
+pub(crate) fn tenth() -> U256 {
     ether(1) / U256::from(10)
 }
 
 /// `n` thousandths of an ether, in wei.
-pub fn milli(n: u64) -> U256 {
+pub(crate) fn milli(n: u64) -> U256 {
     ether(1) / U256::from(1000) * U256::from(n)
 }
 
@@ -54,23 +54,23 @@ pub fn milli(n: u64) -> U256 {
 
 /// A slot whose epoch (266) is 266 epochs after the genesis validators' activation (epoch 0):
 /// long enough for the consensus layer to honour an exit request.
-pub const ACTIVE_SLOT: u64 = 266 * 32;
+pub(crate) const ACTIVE_SLOT: u64 = 266 * 32;
 /// `FAR_FUTURE_EPOCH`.
-pub const FAR_FUTURE: u64 = u64::MAX;
+pub(crate) const FAR_FUTURE: u64 = u64::MAX;
 /// 31.98 ETH: under `EJECT_BELOW` (31.99).
-pub const GWEI_31_98: u64 = 31_980_000_000;
+pub(crate) const GWEI_31_98: u64 = 31_980_000_000;
 /// An exited validator: exit epoch 300, withdrawable 556 (exit + 256,
 /// `MIN_VALIDATOR_WITHDRAWABILITY_DELAY`).
-pub const EXIT_EPOCH: u64 = 300;
+pub(crate) const EXIT_EPOCH: u64 = 300;
 /// The exited validator's withdrawable epoch.
-pub const WITHDRAWABLE_EPOCH: u64 = EXIT_EPOCH + 256;
+pub(crate) const WITHDRAWABLE_EPOCH: u64 = EXIT_EPOCH + 256;
 /// `EPOCHS_PER_SLASHINGS_VECTOR` (phase0 preset, mainnet).
-pub const EPOCHS_PER_SLASHINGS_VECTOR: u64 = 8192;
+pub(crate) const EPOCHS_PER_SLASHINGS_VECTOR: u64 = 8192;
 /// A slot of the sweep that pays it, after its withdrawable epoch.
-pub const SWEEP_SLOT: u64 = WITHDRAWABLE_EPOCH * 32 + 5;
+pub(crate) const SWEEP_SLOT: u64 = WITHDRAWABLE_EPOCH * 32 + 5;
 
 /// The consensus-spec-tests mainnet Electra genesis state (256 validators), decoded once.
-pub fn genesis_state() -> &'static State {
+pub(crate) fn genesis_state() -> &'static State {
     static S: OnceLock<State> = OnceLock::new();
     S.get_or_init(|| {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(
@@ -86,7 +86,7 @@ pub fn genesis_state() -> &'static State {
 
 /// The consensus-spec-tests mainnet Electra `BeaconBlockBody`, whose payload the genesis
 /// suite's sweep blocks fill with withdrawals.
-pub fn vector_body() -> &'static BeaconBlockBody<Mainnet> {
+pub(crate) fn vector_body() -> &'static BeaconBlockBody<Mainnet> {
     static B: OnceLock<BeaconBlockBody<Mainnet>> = OnceLock::new();
     B.get_or_init(|| {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(
@@ -97,7 +97,7 @@ pub fn vector_body() -> &'static BeaconBlockBody<Mainnet> {
 }
 
 /// `0x02 ‖ 0^11 ‖ vault`.
-pub fn credentials(vault: Address) -> B256 {
+pub(crate) fn credentials(vault: Address) -> B256 {
     let mut wc = B256::ZERO;
     wc[0] = 0x02;
     wc[12..].copy_from_slice(vault.as_slice());
@@ -106,7 +106,7 @@ pub fn credentials(vault: Address) -> B256 {
 
 /// The key-generation binding, computed here from the design's definition (not read from C):
 /// sha256(sha256("lsv/keygen/v1") ‖ pubkey ‖ credentials ‖ owner ‖ chain id (32, BE) ‖ gvr ‖ policy).
-pub fn binding(
+pub(crate) fn binding(
     pubkey: &[u8],
     wc: B256,
     owner: Address,
@@ -128,7 +128,7 @@ pub fn binding(
 
 /// What a proof should show about validator `index` (on top of the vault's credentials).
 #[derive(Clone, Copy)]
-pub struct Facts {
+pub(crate) struct Facts {
     pub slot: u64,
     pub balance: u64,
     pub score: u64,
@@ -140,7 +140,7 @@ pub struct Facts {
 
 impl Facts {
     /// A healthy validator at `slot`: 32 ETH, score 0, active since epoch 0, not exiting.
-    pub fn at(slot: u64) -> Self {
+    pub(crate) fn at(slot: u64) -> Self {
         Self {
             slot,
             balance: 32_000_000_000,
@@ -152,25 +152,25 @@ impl Facts {
         }
     }
     /// The same facts in a state at `slot`.
-    pub fn at_slot(self, slot: u64) -> Self {
+    pub(crate) fn at_slot(self, slot: u64) -> Self {
         Self { slot, ..self }
     }
-    pub fn balance(self, balance: u64) -> Self {
+    pub(crate) fn balance(self, balance: u64) -> Self {
         Self { balance, ..self }
     }
-    pub fn score(self, score: u64) -> Self {
+    pub(crate) fn score(self, score: u64) -> Self {
         Self { score, ..self }
     }
-    pub fn exit(self, exit_epoch: u64) -> Self {
+    pub(crate) fn exit(self, exit_epoch: u64) -> Self {
         Self { exit_epoch, ..self }
     }
-    pub fn activation(self, activation_epoch: u64) -> Self {
+    pub(crate) fn activation(self, activation_epoch: u64) -> Self {
         Self {
             activation_epoch,
             ..self
         }
     }
-    pub fn withdrawable(self, withdrawable_epoch: u64) -> Self {
+    pub(crate) fn withdrawable(self, withdrawable_epoch: u64) -> Self {
         Self {
             withdrawable_epoch,
             ..self
@@ -179,7 +179,7 @@ impl Facts {
     /// Slashed at epoch `epoch`, as `slash_validator` leaves it (phase0, Electra): exiting
     /// (here at `epoch + 5`, the earliest `compute_activation_exit_epoch`) and withdrawable
     /// `EPOCHS_PER_SLASHINGS_VECTOR` (8192) epochs on.
-    pub fn slashed_at(self, epoch: u64) -> Self {
+    pub(crate) fn slashed_at(self, epoch: u64) -> Self {
         Self {
             slashed: true,
             exit_epoch: epoch + 5,
@@ -216,7 +216,7 @@ impl Facts {
 /// withdrawal's ETH is credited when its block is built); attestations are the dev attester's
 /// signatures over a binding computed here from its definition ([`binding`]), not read from
 /// the vault, in place of a TEE's.
-pub struct VaultTest {
+pub(crate) struct VaultTest {
     /// The devnet: its chain, the deployment's addresses and the beacon state.
     pub d: Devnet,
     /// The account `join`, `eject`, the marks, demand exits, `finalize`, `claim` and the
@@ -228,12 +228,12 @@ pub struct VaultTest {
 
 impl VaultTest {
     /// The genesis suite's vault ([`MAX_VALIDATORS`] validators at most).
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::with_max(MAX_VALIDATORS)
     }
 
     /// The genesis suite's vault for at most `max_validators`.
-    pub fn with_max(max_validators: u64) -> Self {
+    pub(crate) fn with_max(max_validators: u64) -> Self {
         let config = VaultConfig {
             max_validators,
             inactivity_trigger: INACTIVITY_TRIGGER,
@@ -259,7 +259,7 @@ impl VaultTest {
 
     /// A vault with the devnet's default parameters beside its synthetic state of `validators`
     /// validators (the vault's credentials, 32 ETH, active since epoch 0, at epoch 300).
-    pub fn devnet(validators: u64) -> Self {
+    pub(crate) fn devnet(validators: u64) -> Self {
         let config = VaultConfig::default();
         Self::around(Devnet::new(config.clone(), validators), config)
     }
@@ -273,7 +273,7 @@ impl VaultTest {
 
     /// Proves validator `index` (`parts`) of the current state with `edit` applied (the edit
     /// is not kept), pushing its block root through EIP-4788; the timestamp is the new block's.
-    pub fn prove_with(
+    pub(crate) fn prove_with(
         &mut self,
         index: u64,
         parts: ProofParts,
@@ -285,12 +285,12 @@ impl VaultTest {
     }
 
     /// Proves validator `index`'s balance (and record) in the current state.
-    pub fn prove(&mut self, index: u64) -> StateProof {
+    pub(crate) fn prove(&mut self, index: u64) -> StateProof {
         self.prove_with(index, ProofParts::BALANCE, |_| {})
     }
 
     /// A proof of validator `index` showing `f`, with `parts`.
-    pub fn facts(&mut self, index: u64, parts: ProofParts, f: Facts) -> StateProof {
+    pub(crate) fn facts(&mut self, index: u64, parts: ProofParts, f: Facts) -> StateProof {
         self.prove_with(index, parts, |s| {
             let i = index as usize;
             s.slot = Slot::new(f.slot);
@@ -305,7 +305,7 @@ impl VaultTest {
 
     /// The dev attester's evidence that `pubkey` was generated for `owner`: its signature over
     /// [`binding`] for this vault and chain.
-    pub fn evidence(&self, pubkey: &[u8], owner: Address) -> Vec<u8> {
+    pub(crate) fn evidence(&self, pubkey: &[u8], owner: Address) -> Vec<u8> {
         self.d.attest(binding(
             pubkey,
             self.d.credentials(),
@@ -319,24 +319,29 @@ impl VaultTest {
     // ---- sending ---------------------------------------------------------------------------------
 
     /// Sends `call` to the vault from `from`.
-    pub fn send<C: SolCall>(&mut self, from: Address, call: &C) -> Receipt {
+    pub(crate) fn send<C: SolCall>(&mut self, from: Address, call: &C) -> Receipt {
         self.send_value(from, call, U256::ZERO)
     }
 
     /// Sends `call` to the vault from `from` with `value`.
-    pub fn send_value<C: SolCall>(&mut self, from: Address, call: &C, value: U256) -> Receipt {
+    pub(crate) fn send_value<C: SolCall>(
+        &mut self,
+        from: Address,
+        call: &C,
+        value: U256,
+    ) -> Receipt {
         self.d.send(from, call, value).expect("valid transaction")
     }
 
     /// A view of the vault.
-    pub fn view<C: SolCall>(&self, call: &C) -> C::Return {
+    pub(crate) fn view<C: SolCall>(&self, call: &C) -> C::Return {
         self.d.chain.view(self.d.vault, call).unwrap()
     }
 
     // ---- join --------------------------------------------------------------------------------------
 
     /// `join` of validator `index` for `owner` with proof `p` and `evidence`.
-    pub fn join_call(
+    pub(crate) fn join_call(
         &self,
         index: u64,
         p: &StateProof,
@@ -354,7 +359,7 @@ impl VaultTest {
     }
 
     /// Joins validator `index` for `owner` with a fresh proof; returns the receipt.
-    pub fn join(&mut self, index: u64, owner: Address) -> Receipt {
+    pub(crate) fn join(&mut self, index: u64, owner: Address) -> Receipt {
         let p = self.prove(index);
         let call = self.join_call(index, &p, owner, self.evidence(&p.pubkey, owner));
         let keeper = self.keeper;
@@ -362,13 +367,13 @@ impl VaultTest {
     }
 
     /// Joins validator `index` for `owner`; returns the position id.
-    pub fn joined(&mut self, index: u64, owner: Address) -> U256 {
+    pub(crate) fn joined(&mut self, index: u64, owner: Address) -> U256 {
         let r = self.join(index, owner).expect_success();
         r.decode_return::<Vault::joinCall>().unwrap()
     }
 
     /// The refusal of a join of validator `index` for `owner` proven with `edit` applied.
-    pub fn join_refused(
+    pub(crate) fn join_refused(
         &mut self,
         index: u64,
         owner: Address,
@@ -382,14 +387,14 @@ impl VaultTest {
 
     // ---- sETH and the queue ------------------------------------------------------------------------
 
-    pub fn seth_balance(&self, who: Address) -> U256 {
+    pub(crate) fn seth_balance(&self, who: Address) -> U256 {
         self.d
             .chain
             .view(self.d.seth, &Seth::balanceOfCall { account: who })
             .unwrap()
     }
 
-    pub fn seth_supply(&self) -> U256 {
+    pub(crate) fn seth_supply(&self) -> U256 {
         self.d
             .chain
             .view(self.d.seth, &Seth::totalSupplyCall {})
@@ -397,7 +402,7 @@ impl VaultTest {
     }
 
     /// An sETH transfer that must succeed.
-    pub fn seth_transfer(&mut self, from: Address, to: Address, amount: U256) {
+    pub(crate) fn seth_transfer(&mut self, from: Address, to: Address, amount: U256) {
         let seth = self.d.seth;
         self.d
             .chain
@@ -407,7 +412,7 @@ impl VaultTest {
     }
 
     /// ETH sent to the vault with no call: a donation to the buffer.
-    pub fn donate(&mut self, from: Address, amount: U256) {
+    pub(crate) fn donate(&mut self, from: Address, amount: U256) {
         let vault = self.d.vault;
         self.d
             .chain
@@ -417,11 +422,11 @@ impl VaultTest {
     }
 
     /// `requestRedeem(amount)`: no approval, the vault burns the caller's own sETH.
-    pub fn redeem(&mut self, who: Address, amount: U256) -> Receipt {
+    pub(crate) fn redeem(&mut self, who: Address, amount: U256) -> Receipt {
         self.send(who, &Vault::requestRedeemCall { amount })
     }
 
-    pub fn finalize(&mut self, up_to: u64) -> Receipt {
+    pub(crate) fn finalize(&mut self, up_to: u64) -> Receipt {
         let keeper = self.keeper;
         self.send(
             keeper,
@@ -432,7 +437,7 @@ impl VaultTest {
     }
 
     /// `claim(id, hint)`, sent by the keeper (anyone may trigger a claim).
-    pub fn claim(&mut self, id: u64, hint: u64) -> Receipt {
+    pub(crate) fn claim(&mut self, id: u64, hint: u64) -> Receipt {
         let keeper = self.keeper;
         self.send(
             keeper,
@@ -443,25 +448,25 @@ impl VaultTest {
         )
     }
 
-    pub fn buffer(&self) -> U256 {
+    pub(crate) fn buffer(&self) -> U256 {
         U256::from(self.view(&Vault::bufferCall {}))
     }
 
-    pub fn reserved(&self) -> U256 {
+    pub(crate) fn reserved(&self) -> U256 {
         U256::from(self.view(&Vault::reservedCall {}))
     }
 
-    pub fn outstanding(&self) -> U256 {
+    pub(crate) fn outstanding(&self) -> U256 {
         self.view(&Vault::outstandingCall {})
     }
 
-    pub fn backing(&self) -> U256 {
+    pub(crate) fn backing(&self) -> U256 {
         self.view(&Vault::backingCall {})
     }
 
     // ---- positions: eject, marks, demand exits -------------------------------------------------
 
-    pub fn eject_with(
+    pub(crate) fn eject_with(
         &mut self,
         from: Address,
         id: U256,
@@ -479,13 +484,13 @@ impl VaultTest {
     }
 
     /// `eject` by the keeper, with a fee cap and value of 1,000 wei.
-    pub fn eject(&mut self, id: U256, p: &StateProof) -> Receipt {
+    pub(crate) fn eject(&mut self, id: U256, p: &StateProof) -> Receipt {
         let keeper = self.keeper;
         self.eject_with(keeper, id, p, 1_000, 1_000)
     }
 
     /// `markSlashed` if `slashed`, else `markToProof`.
-    pub fn mark(&mut self, id: U256, p: &StateProof, slashed: bool) -> Receipt {
+    pub(crate) fn mark(&mut self, id: U256, p: &StateProof, slashed: bool) -> Receipt {
         let keeper = self.keeper;
         let (timestamp, proof) = (p.timestamp, p.bytes.clone().into());
         if slashed {
@@ -509,7 +514,7 @@ impl VaultTest {
         }
     }
 
-    pub fn mark_exiting(&mut self, id: U256, p: &StateProof) -> Receipt {
+    pub(crate) fn mark_exiting(&mut self, id: U256, p: &StateProof) -> Receipt {
         let keeper = self.keeper;
         self.send(
             keeper,
@@ -522,7 +527,7 @@ impl VaultTest {
     }
 
     /// `demandExit` by the keeper, with a fee cap and value of 10 wei.
-    pub fn demand_exit(&mut self, id: U256, p: &StateProof) -> Receipt {
+    pub(crate) fn demand_exit(&mut self, id: U256, p: &StateProof) -> Receipt {
         let keeper = self.keeper;
         let call = Vault::demandExitCall {
             positionId: id,
@@ -534,7 +539,7 @@ impl VaultTest {
     }
 
     /// `skipDemandExit`, with a proof or without one.
-    pub fn skip(&mut self, id: U256, p: Option<&StateProof>) -> Receipt {
+    pub(crate) fn skip(&mut self, id: U256, p: Option<&StateProof>) -> Receipt {
         let keeper = self.keeper;
         let call = Vault::skipDemandExitCall {
             positionId: id,
@@ -544,34 +549,34 @@ impl VaultTest {
         self.send(keeper, &call)
     }
 
-    pub fn position(&self, id: U256) -> Position {
+    pub(crate) fn position(&self, id: U256) -> Position {
         self.view(&Vault::positionOfCall { positionId: id })
     }
 
-    pub fn total_debt(&self) -> U256 {
+    pub(crate) fn total_debt(&self) -> U256 {
         U256::from(self.view(&Vault::totalLiveDebtCall {}))
     }
 
-    pub fn shortfall(&self) -> U256 {
+    pub(crate) fn shortfall(&self) -> U256 {
         U256::from(self.view(&Vault::provisionalShortfallCall {}))
     }
 
     /// `exitingDebt`: the debt of positions proven exiting or asked to exit.
-    pub fn exiting(&self) -> U256 {
+    pub(crate) fn exiting(&self) -> U256 {
         U256::from(self.view(&Vault::exitingDebtCall {}))
     }
 
-    pub fn debt_of(&self, id: U256) -> U256 {
+    pub(crate) fn debt_of(&self, id: U256) -> U256 {
         self.view(&Vault::debtOfCall { positionId: id })
     }
 
     /// `slashingsPending`: slashed positions whose correlation penalty is still to come.
-    pub fn slashings_pending(&self) -> u32 {
+    pub(crate) fn slashings_pending(&self) -> u32 {
         self.view(&Vault::slashingsPendingCall {})
     }
 
     /// `heartbeat` with proof `p` of validator `index`, sent by the keeper.
-    pub fn heartbeat(&mut self, index: u64, p: &StateProof) -> Receipt {
+    pub(crate) fn heartbeat(&mut self, index: u64, p: &StateProof) -> Receipt {
         let keeper = self.keeper;
         let call = Vault::heartbeatCall {
             validatorIndex: index,
@@ -581,12 +586,12 @@ impl VaultTest {
         self.send(keeper, &call)
     }
 
-    pub fn cursor(&self) -> U256 {
+    pub(crate) fn cursor(&self) -> U256 {
         self.view(&Vault::demandCursorCall {})
     }
 
     /// `blocks` empty blocks (no beacon root anyone proves against).
-    pub fn advance(&mut self, blocks: u64) {
+    pub(crate) fn advance(&mut self, blocks: u64) {
         for _ in 0..blocks {
             self.d.chain.next_block(B256::repeat_byte(0x77));
         }
@@ -595,13 +600,17 @@ impl VaultTest {
     // ---- settlement ----------------------------------------------------------------------------
 
     /// A withdrawal of `gwei` from validator `validator` to the vault, global index `index`.
-    pub fn withdrawal(&self, index: u64, validator: u64, gwei: u64) -> Withdrawal {
+    pub(crate) fn withdrawal(&self, index: u64, validator: u64, gwei: u64) -> Withdrawal {
         self.d.withdrawal(index, validator, gwei)
     }
 
     /// The block at `slot` paying `withdrawals`, on the spec vector's body; its ETH reaches the
     /// chain now (EIP-4895), before any proof of it.
-    pub fn sweep_block(&mut self, slot: u64, withdrawals: &[Withdrawal]) -> BeaconBlock<Mainnet> {
+    pub(crate) fn sweep_block(
+        &mut self,
+        slot: u64,
+        withdrawals: &[Withdrawal],
+    ) -> BeaconBlock<Mainnet> {
         self.d
             .withdrawal_block_with_body(slot, vector_body().clone(), withdrawals)
             .expect("a payload's worth of withdrawals")
@@ -611,7 +620,7 @@ impl VaultTest {
     /// (the anchor) is the current state at the block's slot showing the validator exited
     /// (epoch `min(300, withdrawable)`), withdrawable at `withdrawable` and swept (balance 0);
     /// that edit is not kept.
-    pub fn settlement(
+    pub(crate) fn settlement(
         &mut self,
         index: u64,
         block: &BeaconBlock<Mainnet>,
@@ -632,25 +641,25 @@ impl VaultTest {
     }
 
     /// `settle(id, …)` by withdrawal `j` of `s`, sent by the keeper.
-    pub fn settle(&mut self, id: U256, s: &Settlement, j: usize) -> Receipt {
+    pub(crate) fn settle(&mut self, id: U256, s: &Settlement, j: usize) -> Receipt {
         let call = s.settle_call(id, j).expect("a withdrawal of the block");
         let keeper = self.keeper;
         self.send(keeper, &call)
     }
 
     /// `creditWithdrawal(id, …)` by withdrawal `j` of `s`, sent by the keeper.
-    pub fn credit(&mut self, id: U256, s: &Settlement, j: usize) -> Receipt {
+    pub(crate) fn credit(&mut self, id: U256, s: &Settlement, j: usize) -> Receipt {
         let call = s.credit_call(id, j).expect("a withdrawal of the block");
         let keeper = self.keeper;
         self.send(keeper, &call)
     }
 
-    pub fn residual(&self, id: U256) -> U256 {
+    pub(crate) fn residual(&self, id: U256) -> U256 {
         self.view(&Vault::residualOfCall { positionId: id })
     }
 
     /// Σ residualOf over every position, checked equal to the vault's running `residualTotal`.
-    pub fn total_residuals(&self) -> U256 {
+    pub(crate) fn total_residuals(&self) -> U256 {
         let count: u32 = self.view(&Vault::positionCountCall {});
         let sum: U256 = (1..=count).map(|id| self.residual(U256::from(id))).sum();
         let total_gwei: u64 = self.view(&Vault::residualTotalGweiCall {});
@@ -662,7 +671,12 @@ impl VaultTest {
         sum
     }
 
-    pub fn claim_residual(&mut self, from: Address, id: U256, recipient: Address) -> Receipt {
+    pub(crate) fn claim_residual(
+        &mut self,
+        from: Address,
+        id: U256,
+        recipient: Address,
+    ) -> Receipt {
         self.send(
             from,
             &Vault::claimResidualCall {
@@ -674,7 +688,7 @@ impl VaultTest {
 
     /// The vault's ETH is buffer + reserved + residuals + the owners' pool + what arrived
     /// without a proof yet (and `residualTotalGwei` is the sum of every `residualOf`).
-    pub fn assert_eth_accounted(&self, unproven: U256) {
+    pub(crate) fn assert_eth_accounted(&self, unproven: U256) {
         self.total_residuals();
         assert_vault_eth_booked(&self.d.chain, self.d.vault, unproven);
     }
@@ -682,7 +696,7 @@ impl VaultTest {
     // ---- the wind-down ---------------------------------------------------------------------------
 
     /// The earliest time notice of the wind-down may be given, as the vault computes it.
-    pub fn earliest(&self) -> u64 {
+    pub(crate) fn earliest(&self) -> u64 {
         let epoch: u32 = self.view(&Vault::lastProofEpochCall {});
         Chain::GENESIS_TIME
             + (u64::from(epoch) + 1) * 32 * SECONDS_PER_SLOT
@@ -691,7 +705,7 @@ impl VaultTest {
 
     /// Opens blocks (without beacon roots in between) until the open block's time is `time`
     /// or later.
-    pub fn warp_to(&mut self, time: u64) {
+    pub(crate) fn warp_to(&mut self, time: u64) {
         let now = self.d.chain.timestamp();
         let missed = time
             .saturating_sub(now)
@@ -705,7 +719,7 @@ impl VaultTest {
 
     /// `windDownExit` of validator `index`'s key from `from`, with a fee cap and value of
     /// `value` wei.
-    pub fn wind_down_exit(&mut self, from: Address, index: u64, value: u64) -> Receipt {
+    pub(crate) fn wind_down_exit(&mut self, from: Address, index: u64, value: u64) -> Receipt {
         let call = Vault::windDownExitCall {
             pubkey: self.d.pubkey(index).into(),
             maxFee: U256::from(value),
@@ -714,19 +728,19 @@ impl VaultTest {
     }
 
     /// `sweepWindDown`, sent by the keeper.
-    pub fn sweep_wind_down(&mut self) -> Receipt {
+    pub(crate) fn sweep_wind_down(&mut self) -> Receipt {
         let keeper = self.keeper;
         self.send(keeper, &Vault::sweepWindDownCall {})
     }
 
     /// `noticeWindDown`, sent by `from`.
-    pub fn notice_wind_down(&mut self, from: Address) -> Receipt {
+    pub(crate) fn notice_wind_down(&mut self, from: Address) -> Receipt {
         self.send(from, &Vault::noticeWindDownCall {})
     }
 
     /// Warps past the silence, gives notice (from the keeper) and warps past the notice: the
     /// next `windDownExit` starts the wind-down.
-    pub fn open_wind_down(&mut self) {
+    pub(crate) fn open_wind_down(&mut self) {
         let earliest = self.earliest();
         self.warp_to(earliest);
         let keeper = self.keeper;
@@ -737,14 +751,14 @@ impl VaultTest {
     }
 
     /// What wind-down request `id` may claim now.
-    pub fn wind_down_redemption(&self, id: u64) -> U256 {
+    pub(crate) fn wind_down_redemption(&self, id: u64) -> U256 {
         self.view(&Vault::windDownRedemptionOfCall {
             requestId: U256::from(id),
         })
     }
 
     /// `claimWindDownRedemption(id)` from `from`, paid to `from`.
-    pub fn claim_wind_down_redemption(&mut self, from: Address, id: u64) -> Receipt {
+    pub(crate) fn claim_wind_down_redemption(&mut self, from: Address, id: u64) -> Receipt {
         let call = Vault::claimWindDownRedemptionCall {
             requestId: U256::from(id),
             recipient: Address::ZERO,
@@ -752,12 +766,12 @@ impl VaultTest {
         self.send(from, &call)
     }
 
-    pub fn wind_down_share(&self, id: U256) -> U256 {
+    pub(crate) fn wind_down_share(&self, id: U256) -> U256 {
         self.view(&Vault::windDownShareOfCall { positionId: id })
     }
 
     /// `claimWindDownShare(id)` from `from`, paid to `from`.
-    pub fn claim_wind_down_share(&mut self, from: Address, id: U256) -> Receipt {
+    pub(crate) fn claim_wind_down_share(&mut self, from: Address, id: U256) -> Receipt {
         let call = Vault::claimWindDownShareCall {
             positionId: id,
             recipient: Address::ZERO,

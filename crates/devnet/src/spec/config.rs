@@ -20,12 +20,15 @@ pub const EFFECTIVE_BALANCE_INCREMENT: u64 = 1_000_000_000;
 pub const MIN_ACTIVATION_BALANCE: u64 = 32_000_000_000;
 /// `MAX_EFFECTIVE_BALANCE_ELECTRA` (electra preset "Gwei values").
 pub const MAX_EFFECTIVE_BALANCE_ELECTRA: u64 = 2_048_000_000_000;
-/// `HYSTERESIS_QUOTIENT`, `..._DOWNWARD_MULTIPLIER`, `..._UPWARD_MULTIPLIER` (phase0 preset).
+/// `HYSTERESIS_QUOTIENT` (phase0 preset).
 pub const HYSTERESIS_QUOTIENT: u64 = 4;
+/// `HYSTERESIS_DOWNWARD_MULTIPLIER` (phase0 preset).
 pub const HYSTERESIS_DOWNWARD_MULTIPLIER: u64 = 1;
+/// `HYSTERESIS_UPWARD_MULTIPLIER` (phase0 preset).
 pub const HYSTERESIS_UPWARD_MULTIPLIER: u64 = 5;
-/// `MIN_SEED_LOOKAHEAD`, `MAX_SEED_LOOKAHEAD` (phase0 preset "Time parameters").
+/// `MIN_SEED_LOOKAHEAD` (phase0 preset "Time parameters").
 pub const MIN_SEED_LOOKAHEAD: u64 = 1;
+/// `MAX_SEED_LOOKAHEAD` (phase0 preset "Time parameters").
 pub const MAX_SEED_LOOKAHEAD: u64 = 4;
 /// `MIN_ATTESTATION_INCLUSION_DELAY` (phase0 preset).
 pub const MIN_ATTESTATION_INCLUSION_DELAY: u64 = 1;
@@ -37,28 +40,39 @@ pub const BASE_REWARD_FACTOR: u64 = 64;
 pub const INACTIVITY_PENALTY_QUOTIENT_BELLATRIX: u64 = 1 << 24;
 /// `PROPORTIONAL_SLASHING_MULTIPLIER_BELLATRIX` (bellatrix preset).
 pub const PROPORTIONAL_SLASHING_MULTIPLIER_BELLATRIX: u64 = 3;
-/// `MIN_SLASHING_PENALTY_QUOTIENT_ELECTRA`, `WHISTLEBLOWER_REWARD_QUOTIENT_ELECTRA` (electra).
+/// `MIN_SLASHING_PENALTY_QUOTIENT_ELECTRA` (electra preset).
 pub const MIN_SLASHING_PENALTY_QUOTIENT_ELECTRA: u64 = 4096;
+/// `WHISTLEBLOWER_REWARD_QUOTIENT_ELECTRA` (electra preset).
 pub const WHISTLEBLOWER_REWARD_QUOTIENT_ELECTRA: u64 = 4096;
-/// Participation flag indices and weights (altair "Incentivization weights").
+/// `TIMELY_SOURCE_FLAG_INDEX` (altair "Participation flag indices").
 pub const TIMELY_SOURCE_FLAG_INDEX: usize = 0;
+/// `TIMELY_TARGET_FLAG_INDEX` (altair "Participation flag indices").
 pub const TIMELY_TARGET_FLAG_INDEX: usize = 1;
+/// `TIMELY_HEAD_FLAG_INDEX` (altair "Participation flag indices").
 pub const TIMELY_HEAD_FLAG_INDEX: usize = 2;
+/// `PARTICIPATION_FLAG_WEIGHTS`: source, target, head (altair "Incentivization weights").
 pub const PARTICIPATION_FLAG_WEIGHTS: [u64; 3] = [14, 26, 14];
+/// `SYNC_REWARD_WEIGHT` (altair "Incentivization weights").
 pub const SYNC_REWARD_WEIGHT: u64 = 2;
+/// `PROPOSER_WEIGHT` (altair "Incentivization weights").
 pub const PROPOSER_WEIGHT: u64 = 8;
+/// `WEIGHT_DENOMINATOR` (altair "Incentivization weights").
 pub const WEIGHT_DENOMINATOR: u64 = 64;
-/// `MAX_DEPOSITS` (phase0 preset), `DEPOSIT_CONTRACT_TREE_DEPTH` (phase0 constants).
+/// `MAX_DEPOSITS` (phase0 preset).
 pub const MAX_DEPOSITS: u64 = 16;
+/// `DEPOSIT_CONTRACT_TREE_DEPTH` (phase0 constants).
 pub const DEPOSIT_CONTRACT_TREE_DEPTH: usize = 32;
 /// `MAX_PENDING_DEPOSITS_PER_EPOCH` (electra preset).
 pub const MAX_PENDING_DEPOSITS_PER_EPOCH: usize = 16;
-/// `UNSET_DEPOSIT_REQUESTS_START_INDEX`, `FULL_EXIT_REQUEST_AMOUNT` (electra constants).
+/// `UNSET_DEPOSIT_REQUESTS_START_INDEX` (electra constants).
 pub const UNSET_DEPOSIT_REQUESTS_START_INDEX: u64 = u64::MAX;
+/// `FULL_EXIT_REQUEST_AMOUNT` (electra constants).
 pub const FULL_EXIT_REQUEST_AMOUNT: u64 = 0;
-/// Withdrawal credential prefixes (phase0, capella, electra constants).
+/// `BLS_WITHDRAWAL_PREFIX` (phase0 constants).
 pub const BLS_WITHDRAWAL_PREFIX: u8 = 0x00;
+/// `ETH1_ADDRESS_WITHDRAWAL_PREFIX` (capella constants).
 pub const ETH1_ADDRESS_WITHDRAWAL_PREFIX: u8 = 0x01;
+/// `COMPOUNDING_WITHDRAWAL_PREFIX` (electra constants).
 pub const COMPOUNDING_WITHDRAWAL_PREFIX: u8 = 0x02;
 
 /// The preset values the transition needs beyond the SSZ lengths of [`StatePreset`].
@@ -141,19 +155,22 @@ pub struct Config {
     pub slot_duration_ms: u64,
     /// `GENESIS_FORK_VERSION`.
     pub genesis_fork_version: Version,
-    /// `ALTAIR_FORK_VERSION`, `BELLATRIX_FORK_VERSION`: unused by the transition (the devnet
-    /// starts at Electra), written to the network configuration a remote signer is pinned to.
+    /// `ALTAIR_FORK_VERSION`: unused by the transition (the devnet starts at Electra), written
+    /// to the network configuration a remote signer is pinned to.
     pub altair_fork_version: Version,
+    /// `BELLATRIX_FORK_VERSION`: as Altair's.
     pub bellatrix_fork_version: Version,
     /// `CAPELLA_FORK_VERSION` (voluntary exits are signed with it from Deneb on, EIP-7044).
     pub capella_fork_version: Version,
     /// `DENEB_FORK_VERSION`: as Altair's.
     pub deneb_fork_version: Version,
-    /// `ELECTRA_FORK_VERSION`, `ELECTRA_FORK_EPOCH`.
+    /// `ELECTRA_FORK_VERSION`.
     pub electra_fork_version: Version,
+    /// `ELECTRA_FORK_EPOCH`.
     pub electra_fork_epoch: Epoch,
-    /// `FULU_FORK_VERSION`, `FULU_FORK_EPOCH`.
+    /// `FULU_FORK_VERSION`.
     pub fulu_fork_version: Version,
+    /// `FULU_FORK_EPOCH`.
     pub fulu_fork_epoch: Epoch,
     /// `MIN_PER_EPOCH_CHURN_LIMIT_ELECTRA` (gwei).
     pub min_per_epoch_churn_limit_electra: u64,
@@ -167,16 +184,18 @@ pub struct Config {
     pub min_validator_withdrawability_delay: u64,
     /// `SHARD_COMMITTEE_PERIOD` (epochs).
     pub shard_committee_period: u64,
-    /// `INACTIVITY_SCORE_BIAS`, `INACTIVITY_SCORE_RECOVERY_RATE` (altair).
+    /// `INACTIVITY_SCORE_BIAS` (altair).
     pub inactivity_score_bias: u64,
+    /// `INACTIVITY_SCORE_RECOVERY_RATE` (altair).
     pub inactivity_score_recovery_rate: u64,
     /// `MAX_BLOBS_PER_BLOCK_ELECTRA`.
     pub max_blobs_per_block_electra: u64,
     /// `BLOB_SCHEDULE` (fulu, EIP-7892): `(epoch, max_blobs_per_block)` entries.
     pub blob_schedule: Vec<(Epoch, u64)>,
-    /// `DEPOSIT_CHAIN_ID`, `DEPOSIT_CONTRACT_ADDRESS`: the execution chain and its deposit
-    /// contract (a remote signer binds its deposits and key evidence to them).
+    /// `DEPOSIT_CHAIN_ID`: the execution chain (a remote signer binds its deposits and key
+    /// evidence to it and the deposit contract).
     pub deposit_chain_id: u64,
+    /// `DEPOSIT_CONTRACT_ADDRESS`: the deposit contract on that chain.
     pub deposit_contract_address: Address,
 }
 

@@ -18,7 +18,7 @@
 #![allow(dead_code)]
 
 #[path = "../../../proofs/tests/common/mod.rs"]
-pub mod proofs_common;
+pub(crate) mod proofs_common;
 
 use alloy_primitives::{Address, B256, U256};
 use axum::extract::{Path, State};
@@ -28,7 +28,7 @@ use axum::routing::get;
 use axum::Router;
 use lsv_consensus::containers::BeaconBlockHeader;
 use lsv_consensus::{Gwei, Mainnet, Network, SignatureBytes, Slot, Version};
-use lsv_keeper::prove::{period_state_slot, Chain};
+use lsv_keeper::prove::{period_state_slot, VerifierConfig};
 use lsv_proofs::block::{BeaconBlock, BeaconBlockBody, SignedBeaconBlock, Withdrawal};
 use lsv_proofs::merkle::MerkleTree;
 use lsv_proofs::state::{electra, HistoricalSummary};
@@ -38,18 +38,18 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 use tree_hash::TreeHash;
 
-/// Mainnet's first Capella slot (`Chain::of_network(&mainnet)` gives the same).
-pub const CAPELLA_SLOT: u64 = 194_048 * 32;
-pub const ANCHOR_SLOT: u64 = 11_000_000;
-pub const BR_SLOT: u64 = ANCHOR_SLOT - 100;
-pub const HIST_SLOT: u64 = 1300 * 8192 + 77;
-pub const CHILD_SLOT: u64 = ANCHOR_SLOT + 2;
+/// Mainnet's first Capella slot (`VerifierConfig::of_network(&mainnet)` gives the same).
+pub(crate) const CAPELLA_SLOT: u64 = 194_048 * 32;
+pub(crate) const ANCHOR_SLOT: u64 = 11_000_000;
+pub(crate) const BR_SLOT: u64 = ANCHOR_SLOT - 100;
+pub(crate) const HIST_SLOT: u64 = 1300 * 8192 + 77;
+pub(crate) const CHILD_SLOT: u64 = ANCHOR_SLOT + 2;
 /// The contract withdrawals are paid to.
-pub const C: Address = Address::repeat_byte(0xc0);
-pub const ELECTRA: Version = Version([5, 0, 0, 0]);
+pub(crate) const C: Address = Address::repeat_byte(0xc0);
+pub(crate) const ELECTRA: Version = Version([5, 0, 0, 0]);
 
 /// Mainnet's fork schedule with the vector state's genesis: the network the test chain is on.
-pub fn network() -> Network {
+pub(crate) fn network() -> Network {
     let s = proofs_common::mainnet_state();
     Network {
         name: "lsv-test".into(),
@@ -59,12 +59,12 @@ pub fn network() -> Network {
     }
 }
 
-pub fn chain() -> Chain {
-    Chain::of_network(&network())
+pub(crate) fn verifier() -> VerifierConfig {
+    VerifierConfig::of_network(&network())
 }
 
 /// A devnet `config.yaml` for [`network`] (what `lsv --network FILE` reads).
-pub fn network_config_yaml() -> String {
+pub(crate) fn network_config_yaml() -> String {
     let n = network();
     let mut out = format!(
         "CONFIG_NAME: lsv-test\nGENESIS_TIME: {}\nGENESIS_VALIDATORS_ROOT: \"{}\"\n\
@@ -95,7 +95,7 @@ fn vector_body() -> BeaconBlockBody<Mainnet> {
 
 /// A block at `slot` on `parent` whose payload has 16 withdrawals (every third to `C`) and the
 /// timestamp `process_execution_payload` requires (`genesis_time + slot · 12`).
-pub fn block_at(slot: u64, parent: B256, salt: u8) -> BeaconBlock<Mainnet> {
+pub(crate) fn block_at(slot: u64, parent: B256, salt: u8) -> BeaconBlock<Mainnet> {
     let mut body = vector_body();
     let p = &mut body.execution_payload;
     p.block_number = slot / 2 + u64::from(salt);
@@ -146,7 +146,7 @@ fn state_at(
 
 /// One block the node serves.
 #[derive(Clone)]
-pub struct Served {
+pub(crate) struct Served {
     pub fork: &'static str,
     pub block: SignedBeaconBlock<Mainnet>,
     pub root: B256,
@@ -154,7 +154,7 @@ pub struct Served {
 }
 
 /// The chain the node serves.
-pub struct TestChain {
+pub(crate) struct TestChain {
     pub genesis_time: u64,
     pub genesis_validators_root: B256,
     /// Canonical blocks by slot.
@@ -175,7 +175,7 @@ pub struct TestChain {
 
 impl TestChain {
     /// `fulu`: the anchor state (and the blocks' `Eth-Consensus-Version`) in the Fulu layout.
-    pub fn build(fulu: bool) -> Self {
+    pub(crate) fn build(fulu: bool) -> Self {
         let fork = if fulu { "fulu" } else { "electra" };
         let sign = |m: BeaconBlock<Mainnet>| SignedBeaconBlock {
             message: m,
@@ -276,23 +276,23 @@ impl TestChain {
     }
 
     /// The Electra chain, built once per test binary.
-    pub fn electra() -> Arc<Self> {
+    pub(crate) fn electra() -> Arc<Self> {
         static C: OnceLock<Arc<TestChain>> = OnceLock::new();
         C.get_or_init(|| Arc::new(Self::build(false))).clone()
     }
 
-    pub fn block(&self, slot: u64) -> &Served {
+    pub(crate) fn block(&self, slot: u64) -> &Served {
         &self.by_slot[&slot]
     }
 
     /// The anchor's post-state, hashed.
-    pub fn anchor_prover(&self) -> StateProver<Mainnet> {
+    pub(crate) fn anchor_prover(&self) -> StateProver<Mainnet> {
         let (fork, bytes) = &self.states[&self.anchor_state_root];
         let fork = lsv_consensus::ForkName::from_upper(fork).unwrap();
         StateProver::new(AnyBeaconState::from_ssz_bytes(fork, bytes).unwrap())
     }
 
-    pub fn anchor_header(&self) -> BeaconBlockHeader {
+    pub(crate) fn anchor_header(&self) -> BeaconBlockHeader {
         self.block(ANCHOR_SLOT).block.message.header()
     }
 
@@ -318,7 +318,7 @@ impl TestChain {
 
 /// Ways the node misbehaves.
 #[derive(Clone, Debug, Default)]
-pub struct Faults {
+pub(crate) struct Faults {
     /// Answer SSZ requests with JSON (as a node without SSZ support does).
     pub ignore_accept: bool,
     /// Send this `Eth-Consensus-Version` instead of the real one.
@@ -333,7 +333,7 @@ pub struct Faults {
     pub wrong_genesis: bool,
 }
 
-pub struct Node {
+pub(crate) struct Node {
     pub chain: Arc<TestChain>,
     pub faults: Mutex<Faults>,
     /// Every path requested, in order.
@@ -341,17 +341,17 @@ pub struct Node {
 }
 
 /// A running test node.
-pub struct TestNode {
+pub(crate) struct TestNode {
     pub url: String,
     pub node: Arc<Node>,
 }
 
 impl TestNode {
-    pub async fn start(chain: Arc<TestChain>) -> Self {
+    pub(crate) async fn start(chain: Arc<TestChain>) -> Self {
         Self::start_with(chain, Faults::default()).await
     }
 
-    pub async fn start_with(chain: Arc<TestChain>, faults: Faults) -> Self {
+    pub(crate) async fn start_with(chain: Arc<TestChain>, faults: Faults) -> Self {
         let node = Arc::new(Node {
             chain,
             faults: Mutex::new(faults),
@@ -372,11 +372,11 @@ impl TestNode {
         }
     }
 
-    pub fn requests(&self) -> Vec<String> {
+    pub(crate) fn requests(&self) -> Vec<String> {
         self.node.requests.lock().unwrap().clone()
     }
 
-    pub fn client(&self) -> lsv_keeper::BeaconClient {
+    pub(crate) fn client(&self) -> lsv_keeper::BeaconClient {
         lsv_keeper::BeaconClient::new(&self.url).unwrap()
     }
 }

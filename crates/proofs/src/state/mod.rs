@@ -24,6 +24,7 @@ use tree_hash_derive::TreeHash;
 
 /// `SyncCommittee` (altair beacon-chain.md).
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct SyncCommittee<P: StatePreset = Mainnet> {
     pub pubkeys: FixedVector<PublicKeyBytes, P::SyncCommitteeSize>,
     pub aggregate_pubkey: PublicKeyBytes,
@@ -31,6 +32,7 @@ pub struct SyncCommittee<P: StatePreset = Mainnet> {
 
 /// `ExecutionPayloadHeader` (deneb beacon-chain.md; unchanged in Electra and Fulu).
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct ExecutionPayloadHeader {
     pub parent_hash: B256,
     pub fee_recipient: Address,
@@ -53,6 +55,7 @@ pub struct ExecutionPayloadHeader {
 
 /// `HistoricalSummary` (capella beacon-chain.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct HistoricalSummary {
     pub block_summary_root: B256,
     pub state_summary_root: B256,
@@ -60,6 +63,7 @@ pub struct HistoricalSummary {
 
 /// `PendingDeposit` (electra beacon-chain.md, EIP-7251).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct PendingDeposit {
     pub pubkey: PublicKeyBytes,
     pub withdrawal_credentials: B256,
@@ -70,6 +74,7 @@ pub struct PendingDeposit {
 
 /// `PendingPartialWithdrawal` (electra beacon-chain.md, EIP-7251).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct PendingPartialWithdrawal {
     pub validator_index: u64,
     pub amount: Gwei,
@@ -78,6 +83,7 @@ pub struct PendingPartialWithdrawal {
 
 /// `PendingConsolidation` (electra beacon-chain.md, EIP-7251).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct PendingConsolidation {
     pub source_index: u64,
     pub target_index: u64,
@@ -95,6 +101,7 @@ macro_rules! beacon_state {
     ) => {
         $(#[$meta])*
         #[derive(Clone, Debug, PartialEq, Encode, Decode, TreeHash)]
+        #[allow(missing_docs, reason = "the consensus specs document these fields")]
         pub struct $name<P: StatePreset = Mainnet> {
             $( $(#[$fmeta])* pub $field: $ty, )*
         }
@@ -119,12 +126,16 @@ pub(crate) use beacon_state;
 /// Why SSZ bytes did not give a state this crate can prove from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StateError {
+    /// A fork whose state layout this crate does not model.
     #[error("the {0:?} BeaconState layout is not modelled (Electra and Fulu are)")]
     UnsupportedFork(ForkName),
+    /// The state's fork version is neither of the network's Electra and Fulu versions.
     #[error("fork version {0} is none of the network's Electra or Fulu versions")]
     UnknownForkVersion(lsv_consensus::Version),
+    /// Too few bytes to hold even the state's fixed-size head.
     #[error("SSZ bytes too short to hold a BeaconState ({0} bytes)")]
     TooShort(usize),
+    /// The bytes are not a `BeaconState` of the layout: what the decoder said.
     #[error("invalid SSZ BeaconState: {0}")]
     Ssz(String),
 }
@@ -132,7 +143,9 @@ pub enum StateError {
 /// A `BeaconState` of a fork whose layout this crate knows.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AnyBeaconState<P: StatePreset = Mainnet> {
+    /// An Electra state (37 fields).
     Electra(Box<electra::BeaconState<P>>),
+    /// A Fulu state (38 fields: Electra's and `proposer_lookahead`).
     Fulu(Box<fulu::BeaconState<P>>),
 }
 
@@ -168,6 +181,7 @@ impl<P: StatePreset> AnyBeaconState<P> {
         Self::from_ssz_bytes(fork, bytes)
     }
 
+    /// The fork whose layout the state is in.
     pub fn fork_name(&self) -> ForkName {
         match self {
             Self::Electra(_) => ForkName::Electra,
@@ -219,15 +233,25 @@ macro_rules! accessors {
 }
 
 accessors! {
+    /// `state.genesis_time`.
     genesis_time -> u64 = |s| s.genesis_time;
+    /// `state.genesis_validators_root`.
     genesis_validators_root -> B256 = |s| s.genesis_validators_root;
+    /// `state.slot`.
     slot -> Slot = |s| s.slot;
+    /// `state.fork`.
     fork -> Fork = |s| s.fork;
+    /// `state.finalized_checkpoint`.
     finalized_checkpoint -> Checkpoint = |s| s.finalized_checkpoint;
+    /// `state.validators`.
     validators -> &[Validator] = |s| &s.validators[..];
+    /// `state.balances`.
     balances -> &[Gwei] = |s| &s.balances[..];
+    /// `state.inactivity_scores`.
     inactivity_scores -> &[u64] = |s| &s.inactivity_scores[..];
+    /// `state.block_roots`.
     block_roots -> &[B256] = |s| &s.block_roots[..];
+    /// `state.historical_summaries`.
     historical_summaries -> &[HistoricalSummary] = |s| &s.historical_summaries[..];
 }
 

@@ -11,19 +11,19 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use tree_hash::TreeHash;
 
-pub fn data_dir() -> PathBuf {
+pub(crate) fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ssz/merkle_proof")
 }
 
 /// The directory of the light-client `BeaconState` cases of a preset (Electra).
-pub fn light_client_state_dir(preset: &str) -> PathBuf {
+pub(crate) fn light_client_state_dir(preset: &str) -> PathBuf {
     data_dir().join(format!(
         "light_client/{preset}/electra/light_client/single_merkle_proof/BeaconState"
     ))
 }
 
 /// The raw SSZ of the Electra genesis state the vectors were made from.
-pub fn electra_state_bytes(preset: &str) -> Vec<u8> {
+pub(crate) fn electra_state_bytes(preset: &str) -> Vec<u8> {
     let dir = light_client_state_dir(preset);
     let path = match preset {
         "mainnet" => dir.join("BeaconState.object.ssz"),
@@ -32,24 +32,24 @@ pub fn electra_state_bytes(preset: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-pub fn mainnet_state() -> &'static electra::BeaconState<Mainnet> {
+pub(crate) fn mainnet_state() -> &'static electra::BeaconState<Mainnet> {
     static S: OnceLock<electra::BeaconState<Mainnet>> = OnceLock::new();
     S.get_or_init(|| electra::BeaconState::from_ssz_bytes(&electra_state_bytes("mainnet")).unwrap())
 }
 
-pub fn minimal_state() -> &'static electra::BeaconState<Minimal> {
+pub(crate) fn minimal_state() -> &'static electra::BeaconState<Minimal> {
     static S: OnceLock<electra::BeaconState<Minimal>> = OnceLock::new();
     S.get_or_init(|| electra::BeaconState::from_ssz_bytes(&electra_state_bytes("minimal")).unwrap())
 }
 
-pub fn mainnet_prover() -> &'static StateProver<Mainnet> {
+pub(crate) fn mainnet_prover() -> &'static StateProver<Mainnet> {
     static P: OnceLock<StateProver<Mainnet>> = OnceLock::new();
     P.get_or_init(|| StateProver::new(AnyBeaconState::Electra(Box::new(mainnet_state().clone()))))
 }
 
 /// `fulu`'s version in the consensus-spec-tests configs: mainnet `0x06000000`, minimal
 /// `0x06000001` (configs/{mainnet,minimal}.yaml `FULU_FORK_VERSION`).
-pub fn fulu_version<P: StatePreset>() -> Version {
+pub(crate) fn fulu_version<P: StatePreset>() -> Version {
     match P::NAME {
         lsv_consensus::PresetName::Mainnet => Version([6, 0, 0, 0]),
         lsv_consensus::PresetName::Minimal => Version([6, 0, 0, 1]),
@@ -58,7 +58,7 @@ pub fn fulu_version<P: StatePreset>() -> Version {
 
 /// The Electra state with the Fulu layout: `fork` moved on as `upgrade_to_fulu` does and a
 /// `proposer_lookahead` appended (arbitrary indices, not the real lookahead).
-pub fn to_fulu<P: StatePreset>(pre: &electra::BeaconState<P>) -> fulu::BeaconState<P> {
+pub(crate) fn to_fulu<P: StatePreset>(pre: &electra::BeaconState<P>) -> fulu::BeaconState<P> {
     let fork = lsv_consensus::containers::Fork {
         previous_version: pre.fork.current_version,
         current_version: fulu_version::<P>(),
@@ -74,7 +74,7 @@ pub fn to_fulu<P: StatePreset>(pre: &electra::BeaconState<P>) -> fulu::BeaconSta
 use typenum::Unsigned;
 
 /// The anchor of a test state: its own genesis, Electra's and Fulu's versions.
-pub fn anchor_of<P: StatePreset>(state: &AnyBeaconState<P>) -> Anchor {
+pub(crate) fn anchor_of<P: StatePreset>(state: &AnyBeaconState<P>) -> Anchor {
     let electra = match state {
         AnyBeaconState::Electra(s) => s.fork.current_version,
         AnyBeaconState::Fulu(s) => s.fork.previous_version,
@@ -88,7 +88,7 @@ pub fn anchor_of<P: StatePreset>(state: &AnyBeaconState<P>) -> Anchor {
 
 /// A header whose `state_root` is the prover's state root, as the block that produced the
 /// state would have.
-pub fn header_for<P: StatePreset>(prover: &StateProver<P>) -> BeaconBlockHeader {
+pub(crate) fn header_for<P: StatePreset>(prover: &StateProver<P>) -> BeaconBlockHeader {
     BeaconBlockHeader {
         slot: prover.state().slot(),
         proposer_index: 3,
@@ -98,34 +98,34 @@ pub fn header_for<P: StatePreset>(prover: &StateProver<P>) -> BeaconBlockHeader 
     }
 }
 
-pub fn block_root(header: &BeaconBlockHeader) -> B256 {
+pub(crate) fn block_root(header: &BeaconBlockHeader) -> B256 {
     header.tree_hash_root()
 }
 
 #[derive(serde::Deserialize)]
-pub struct ProofYaml {
+pub(crate) struct ProofYaml {
     pub leaf: String,
     pub leaf_index: u64,
     pub branch: Vec<String>,
 }
 
-pub fn read_proof_yaml(path: &std::path::Path) -> ProofYaml {
+pub(crate) fn read_proof_yaml(path: &std::path::Path) -> ProofYaml {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_yaml::from_str(&text).unwrap()
 }
 
-pub fn b256(hex_str: &str) -> B256 {
+pub(crate) fn b256(hex_str: &str) -> B256 {
     hex_str.parse().unwrap()
 }
 
-pub fn fork_name_of<P: StatePreset>(s: &AnyBeaconState<P>) -> ForkName {
+pub(crate) fn fork_name_of<P: StatePreset>(s: &AnyBeaconState<P>) -> ForkName {
     s.fork_name()
 }
 
 /// The minimal-preset genesis state grown to `n` validators (`n >= 64`), each new one a copy of
 /// an existing one with a distinct pubkey, and with varied balances and inactivity scores, so
 /// registries that are not a power of two and partly filled last chunks get exercised.
-pub fn grown_minimal_state(n: usize) -> electra::BeaconState<Minimal> {
+pub(crate) fn grown_minimal_state(n: usize) -> electra::BeaconState<Minimal> {
     let mut s = minimal_state().clone();
     let base = s.validators.len();
     for i in base..n {

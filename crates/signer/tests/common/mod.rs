@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// A clock the test moves.
-pub struct TestClock(pub AtomicU64);
+pub(crate) struct TestClock(pub AtomicU64);
 
 impl Clock for TestClock {
     fn unix_seconds(&self) -> u64 {
@@ -22,12 +22,12 @@ impl Clock for TestClock {
     }
 }
 
-pub const CONTRACT: Address = Address::repeat_byte(0xc0);
-pub const OWNER: Address = Address::repeat_byte(0x0e);
+pub(crate) const CONTRACT: Address = Address::repeat_byte(0xc0);
+pub(crate) const OWNER: Address = Address::repeat_byte(0x0e);
 /// The current epoch the test clock starts at.
-pub const NOW_EPOCH: u64 = 400_000;
+pub(crate) const NOW_EPOCH: u64 = 400_000;
 
-pub struct TestSigner {
+pub(crate) struct TestSigner {
     pub url: String,
     pub network: Network,
     pub enclave: Arc<Enclave>,
@@ -47,12 +47,12 @@ impl Drop for TestSigner {
     }
 }
 
-pub async fn start() -> TestSigner {
+pub(crate) async fn start() -> TestSigner {
     start_in(tempfile::tempdir().unwrap()).await
 }
 
 /// A signer on `dir`, which may already hold P's data.
-pub async fn start_in(dir: tempfile::TempDir) -> TestSigner {
+pub(crate) async fn start_in(dir: tempfile::TempDir) -> TestSigner {
     let network = Network::mainnet();
     let now = network.genesis_time + NOW_EPOCH * 32 * network.seconds_per_slot;
     let clock = Arc::new(TestClock(AtomicU64::new(now)));
@@ -90,26 +90,26 @@ pub async fn start_in(dir: tempfile::TempDir) -> TestSigner {
     }
 }
 
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: u16,
     pub content_type: String,
     pub body: String,
 }
 
 impl Reply {
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 }
 
 impl TestSigner {
-    pub fn data_dir(&self) -> &std::path::Path {
+    pub(crate) fn data_dir(&self) -> &std::path::Path {
         self.dir.as_ref().expect("data directory").path()
     }
 
     /// Stops this signer (its server finishes, P is dropped and releases the data directory)
     /// and starts a new P and server on the same data directory, as a restart of the process.
-    pub async fn restart(mut self) -> TestSigner {
+    pub(crate) async fn restart(mut self) -> TestSigner {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -124,7 +124,7 @@ impl TestSigner {
         start_in(dir).await
     }
 
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         method: &str,
         path: &str,
@@ -165,11 +165,11 @@ impl TestSigner {
         }
     }
 
-    pub async fn get(&self, path: &str) -> Reply {
+    pub(crate) async fn get(&self, path: &str) -> Reply {
         self.send("GET", path, None, Bytes::new()).await
     }
 
-    pub async fn sign(&self, pubkey: &PublicKeyBytes, body: &serde_json::Value) -> Reply {
+    pub(crate) async fn sign(&self, pubkey: &PublicKeyBytes, body: &serde_json::Value) -> Reply {
         self.send(
             "POST",
             &format!("/api/v1/eth2/sign/{pubkey}"),
@@ -179,7 +179,7 @@ impl TestSigner {
         .await
     }
 
-    pub async fn generate(&self, count: usize) -> Vec<PublicKeyBytes> {
+    pub(crate) async fn generate(&self, count: usize) -> Vec<PublicKeyBytes> {
         let r = self
             .send(
                 "POST",
@@ -197,7 +197,7 @@ impl TestSigner {
             .collect()
     }
 
-    pub fn fork_info(&self, epoch: u64) -> serde_json::Value {
+    pub(crate) fn fork_info(&self, epoch: u64) -> serde_json::Value {
         let fork = self.network.fork_object_at(Epoch(epoch));
         serde_json::json!({
             "fork": fork,
@@ -205,7 +205,7 @@ impl TestSigner {
         })
     }
 
-    pub fn attestation(&self, source: u64, target: u64, root_byte: u8) -> serde_json::Value {
+    pub(crate) fn attestation(&self, source: u64, target: u64, root_byte: u8) -> serde_json::Value {
         serde_json::json!({
             "type": "ATTESTATION",
             "fork_info": self.fork_info(target),
@@ -219,7 +219,7 @@ impl TestSigner {
         })
     }
 
-    pub fn block(&self, slot: u64, body_byte: u8) -> serde_json::Value {
+    pub(crate) fn block(&self, slot: u64, body_byte: u8) -> serde_json::Value {
         let epoch = Slot(slot).epoch(32).as_u64();
         serde_json::json!({
             "type": "BLOCK_V2",
@@ -239,7 +239,7 @@ impl TestSigner {
 }
 
 /// Verifies a BLS signature independently of P (blst directly, the consensus DST).
-pub fn verify(pubkey: &PublicKeyBytes, root: B256, signature_hex: &str) -> bool {
+pub(crate) fn verify(pubkey: &PublicKeyBytes, root: B256, signature_hex: &str) -> bool {
     use blst::min_pk::{PublicKey, Signature};
     let sig = Signature::from_bytes(&hex::decode(signature_hex.trim_start_matches("0x")).unwrap())
         .unwrap();

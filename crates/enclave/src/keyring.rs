@@ -1,4 +1,4 @@
-//! The key vault: BLS keys generated inside P, sealed at rest, held in memory while P runs.
+//! The keyring: BLS keys generated inside P, sealed at rest, held in memory while P runs.
 //!
 //! There is no import of outside keys and no export of secrets: a key exists because P made it
 //! from the OS's randomness, and it leaves P only as signatures.
@@ -22,8 +22,11 @@ pub const BLS_DST: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
 
 /// One key in memory. The secret is zeroized when the last reference drops (blst does it).
 pub struct ValidatorKey {
+    /// Its public key.
     pub pubkey: PublicKeyBytes,
+    /// The owner bound at its generation.
     pub owner: Address,
+    /// The credentials bound at its generation: `0x02 ‖ 0^11 ‖ C`.
     pub withdrawal_credentials: B256,
     /// The evidence of this key's generation, as recorded with it; `None` for a key made before
     /// P recorded evidence (record version 1).
@@ -78,53 +81,74 @@ const RECORD_VERSION: u32 = 2;
 /// Records written before P kept evidence: loaded, never written.
 const RECORD_VERSION_WITHOUT_EVIDENCE: u32 = 1;
 
+/// Why the keyring could not load, make or store a key.
 #[derive(Debug, thiserror::Error)]
-pub enum VaultError {
+pub enum KeyringError {
+    /// The key directory or a key's file could not be read or written.
     #[error("key store I/O at {path}: {source}")]
     Io {
+        /// The directory or file.
         path: PathBuf,
+        /// What the file system said.
         source: std::io::Error,
     },
+    /// A key's file is not a key record P reads (version, network, pubkey).
     #[error("key file {path} is unreadable: {reason}")]
-    BadRecord { path: PathBuf, reason: String },
+    BadRecord {
+        /// The key's file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A key's secret could not be sealed or unsealed.
     #[error("key file {path}: {source}")]
-    Seal { path: PathBuf, source: SealError },
+    Seal {
+        /// The key's file.
+        path: PathBuf,
+        /// What the sealer said.
+        source: SealError,
+    },
+    /// The OS gave no randomness for a new key.
     #[error("OS randomness unavailable: {0}")]
     Randomness(String),
     /// The attester failed or returned evidence for another claim; no key was stored.
     #[error("attestation of {pubkey}: {reason}")]
     Attestation {
+        /// The new key, which was not stored.
         pubkey: PublicKeyBytes,
+        /// What the attester said, or how its evidence differs from the claim.
         reason: String,
     },
 }
 
-pub struct Vault {
+/// P's validator keys: loaded and unsealed at start, made only by [`Keyring::generate`], each
+/// stored as a versioned record under the data directory's `keys/`.
+pub struct Keyring {
     dir: PathBuf,
     sealer: Arc<dyn Sealer>,
     genesis_validators_root: B256,
     keys: RwLock<HashMap<PublicKeyBytes, Arc<ValidatorKey>>>,
 }
 
-impl Vault {
+impl Keyring {
     /// Opens the key directory and unseals every key in it (in parallel: a KDF per key).
     pub fn open(
         dir: &Path,
         sealer: Arc<dyn Sealer>,
         genesis_validators_root: B256,
-    ) -> Result<Self, VaultError> {
-        fsutil::create_private_dir(dir).map_err(|source| VaultError::Io {
+    ) -> Result<Self, KeyringError> {
+        fsutil::create_private_dir(dir).map_err(|source| KeyringError::Io {
             path: dir.into(),
             source,
         })?;
         let mut paths = Vec::new();
-        let entries = std::fs::read_dir(dir).map_err(|source| VaultError::Io {
+        let entries = std::fs::read_dir(dir).map_err(|source| KeyringError::Io {
             path: dir.into(),
             source,
         })?;
         for entry in entries {
             let path = entry
-                .map_err(|source| VaultError::Io {
+                .map_err(|source| KeyringError::Io {
                     path: dir.into(),
                     source,
                 })?
@@ -144,7 +168,7 @@ impl Vault {
             .unwrap_or(1)
             .min(paths.len().max(1));
         let chunk = paths.len().div_ceil(threads).max(1);
-        let loaded: Vec<Result<ValidatorKey, VaultError>> = std::thread::scope(|s| {
+        let loaded: Vec<Result<ValidatorKey, KeyringError>> = std::thread::scope(|s| {
             let handles: Vec<_> = paths
                 .chunks(chunk)
                 .map(|part| {
@@ -180,21 +204,22 @@ impl Vault {
     /// secret is dropped: no key exists without its evidence.
     ///
     /// `attest` receives the new public key; the evidence it returns must claim exactly this
-    /// key, `owner`, `withdrawal_credentials` and the vault's genesis validators root.
+    /// key, `owner`, `withdrawal_credentials` and the keyring's genesis validators root.
+    /// Returns the key and that evidence (also the key's [`ValidatorKey::attestation`]).
     pub fn generate(
         &self,
         owner: Address,
         withdrawal_credentials: B256,
         attest: impl FnOnce(PublicKeyBytes) -> Result<Evidence, String>,
-    ) -> Result<Arc<ValidatorKey>, VaultError> {
+    ) -> Result<(Arc<ValidatorKey>, Evidence), KeyringError> {
         let mut ikm = Zeroizing::new([0u8; 32]);
-        getrandom::fill(ikm.as_mut()).map_err(|e| VaultError::Randomness(e.to_string()))?;
+        getrandom::fill(ikm.as_mut()).map_err(|e| KeyringError::Randomness(e.to_string()))?;
         // IETF BLS KeyGen (draft-irtf-cfrg-bls-signature §2.3) from 32 bytes of IKM.
         let secret = SecretKey::key_gen(ikm.as_ref(), &[])
-            .map_err(|e| VaultError::Randomness(format!("{e:?}")))?;
+            .map_err(|e| KeyringError::Randomness(format!("{e:?}")))?;
         let pubkey = PublicKeyBytes(secret.sk_to_pk().compress());
         let attestation =
-            attest(pubkey).map_err(|reason| VaultError::Attestation { pubkey, reason })?;
+            attest(pubkey).map_err(|reason| KeyringError::Attestation { pubkey, reason })?;
         check_evidence(
             &attestation,
             pubkey,
@@ -202,16 +227,16 @@ impl Vault {
             withdrawal_credentials,
             self.genesis_validators_root,
         )
-        .map_err(|reason| VaultError::Attestation { pubkey, reason })?;
+        .map_err(|reason| KeyringError::Attestation { pubkey, reason })?;
         let secret_bytes = Zeroizing::new(secret.to_bytes());
         let path = self.path_for(&pubkey);
-        let blob = self
-            .sealer
-            .seal(&secret_bytes, pubkey)
-            .map_err(|source| VaultError::Seal {
-                path: path.clone(),
-                source,
-            })?;
+        let blob =
+            self.sealer
+                .seal(&secret_bytes, pubkey)
+                .map_err(|source| KeyringError::Seal {
+                    path: path.clone(),
+                    source,
+                })?;
         let record = KeyRecord {
             version: RECORD_VERSION,
             pubkey,
@@ -230,18 +255,19 @@ impl Vault {
         };
         let json = serde_json::to_vec_pretty(&record).expect("key record serializes");
         fsutil::write_file_atomic(&path, &json, true)
-            .map_err(|source| VaultError::Io { path, source })?;
+            .map_err(|source| KeyringError::Io { path, source })?;
         let key = Arc::new(ValidatorKey {
             pubkey,
             owner,
             withdrawal_credentials,
-            attestation: Some(attestation),
+            attestation: Some(attestation.clone()),
             secret,
         });
         self.keys.write().insert(pubkey, key.clone());
-        Ok(key)
+        Ok((key, attestation))
     }
 
+    /// The key `pubkey`, if P holds it.
     pub fn get(&self, pubkey: &PublicKeyBytes) -> Option<Arc<ValidatorKey>> {
         self.keys.read().get(pubkey).cloned()
     }
@@ -253,18 +279,22 @@ impl Vault {
         v
     }
 
+    /// How many keys P holds.
     pub fn len(&self) -> usize {
         self.keys.read().len()
     }
 
+    /// Whether P holds no key.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// Whether the sealer is hardware-backed.
     pub fn is_hardware_backed(&self) -> bool {
         self.sealer.is_hardware_backed()
     }
 
+    /// The sealer's backend name.
     pub fn backend(&self) -> &'static str {
         self.sealer.backend()
     }
@@ -274,12 +304,12 @@ impl Vault {
     }
 }
 
-fn load_record(path: &Path, sealer: &dyn Sealer, gvr: B256) -> Result<ValidatorKey, VaultError> {
-    let bad = |reason: String| VaultError::BadRecord {
+fn load_record(path: &Path, sealer: &dyn Sealer, gvr: B256) -> Result<ValidatorKey, KeyringError> {
+    let bad = |reason: String| KeyringError::BadRecord {
         path: path.into(),
         reason,
     };
-    let bytes = std::fs::read(path).map_err(|source| VaultError::Io {
+    let bytes = std::fs::read(path).map_err(|source| KeyringError::Io {
         path: path.into(),
         source,
     })?;
@@ -312,7 +342,7 @@ fn load_record(path: &Path, sealer: &dyn Sealer, gvr: B256) -> Result<ValidatorK
         .map_err(|reason| bad(format!("attestation: {reason}")))?;
     }
     if record.sealed.backend != sealer.backend() {
-        return Err(VaultError::Seal {
+        return Err(KeyringError::Seal {
             path: path.into(),
             source: SealError::WrongBackend {
                 expected: sealer.backend(),
@@ -322,7 +352,7 @@ fn load_record(path: &Path, sealer: &dyn Sealer, gvr: B256) -> Result<ValidatorK
     }
     let secret_bytes = sealer
         .unseal(&record.sealed.blob)
-        .map_err(|source| VaultError::Seal {
+        .map_err(|source| KeyringError::Seal {
             path: path.into(),
             source,
         })?;
