@@ -266,12 +266,16 @@ pub(crate) fn run(args: DevnetArgs) -> Result<(), CliError> {
     watch_for_stop(stop.clone())?;
     let started = Instant::now();
     let mut caught_up = false;
+    // History is replayed with each next slot prepared ahead (`Node::prepare_next`); slots on
+    // the clock are run as they come, anvil's head never ahead of the beacon chain's.
+    devnet.node.prepare_next = true;
     while !stop.load(Ordering::Relaxed) {
         if devnet.head_slot() < devnet.clock_slot() {
             let report = devnet.run_next_slot().map_err(|e| e.to_string())?;
             log_epoch(&devnet, &p_keys, &report);
         } else if !caught_up {
             caught_up = true;
+            devnet.node.prepare_next = false;
             tracing::info!(
                 slot = devnet.head_slot(),
                 seconds = started.elapsed().as_secs_f64(),
@@ -340,6 +344,7 @@ pub(crate) fn bench(args: DevnetBenchArgs) -> Result<(), CliError> {
         &dir,
     )?;
     let warmup = args.warmup_epochs * SLOTS_PER_EPOCH;
+    devnet.node.prepare_next = true;
     devnet
         .run_until(warmup, |_| {})
         .map_err(|e| e.to_string())?;

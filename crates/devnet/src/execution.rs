@@ -12,7 +12,7 @@ use tree_hash::TreeHash;
 use typenum::Unsigned;
 
 /// What the beacon chain asks of the execution layer for one slot.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PayloadAttributes {
     /// The slot's time (`compute_time_at_slot`).
     pub timestamp: u64,
@@ -34,8 +34,9 @@ pub enum ExecutionError {
     Failed(String),
 }
 
-/// An execution layer the devnet drives slot by slot.
-pub trait ExecutionLayer<P: StatePreset> {
+/// An execution layer the devnet drives slot by slot. `Send`: the node has it build the next
+/// slot's payload on a thread of its own while the current slot's validators work.
+pub trait ExecutionLayer<P: StatePreset>: Send {
     /// The genesis block, as the beacon state's first `latest_execution_payload_header`.
     fn genesis_header(&self) -> ExecutionPayloadHeader;
 

@@ -11,7 +11,7 @@
 //! There is one chain and one proposer per slot, so fork choice is the chain itself: the head
 //! is the last block imported.
 
-use crate::execution::{ExecutionLayer, PayloadAttributes};
+use crate::execution::{ExecutionError, ExecutionLayer, PayloadAttributes};
 use crate::genesis::empty_body;
 use crate::signer::{aggregate_signatures, Message, SignError, Signer};
 use crate::spec::bls::{self, G2_POINT_AT_INFINITY};
@@ -107,7 +107,34 @@ pub struct Node<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> {
     pub double_voters: BTreeSet<u64>,
     /// Where block rewards go.
     pub fee_recipient: Address,
+    /// Whether to prepare each next slot while the validators of the current one work (see
+    /// [`Prepared`]): a run goes about a tenth faster, but the execution layer then holds the
+    /// next slot's block (mined at that slot's timestamp) before the beacon chain does, so a
+    /// reader of its `latest` block is one slot ahead of the beacon head, and a transaction sent
+    /// between two slots lands a block later. Off by default; `lsv devnet` turns it on to
+    /// replay its history and `lsv bench devnet` to measure.
+    pub prepare_next: bool,
+    /// The next slot, prepared while this one's validators worked.
+    prepared: Option<Prepared<P>>,
 }
+
+/// The next slot as prepared in advance: its pre-state (`process_slots` done) and, if its
+/// proposer was online, the payload its execution layer built for it. A consensus client does
+/// the same: it asks its execution client to start building (`engine_forkchoiceUpdated` with
+/// payload attributes) before the slot, so a transaction sent after that lands a block later.
+/// Used only if the head and the attributes are still what they were.
+struct Prepared<P: SpecPreset> {
+    slot: u64,
+    head_root: B256,
+    state: BeaconState<P>,
+    payload: Option<(PayloadAttributes, Result<Payload<P>, ExecutionError>)>,
+}
+
+/// A payload and the execution requests it produced.
+type Payload<P> = (
+    lsv_proofs::block::ExecutionPayload<P>,
+    lsv_proofs::block::ExecutionRequests<P>,
+);
 
 impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
     /// A node on `genesis`, its execution layer and its validators' signer.
@@ -129,6 +156,8 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
             offline: BTreeSet::new(),
             double_voters: BTreeSet::new(),
             fee_recipient: Address::repeat_byte(0xfe),
+            prepare_next: false,
+            prepared: None,
         }
     }
 
@@ -152,8 +181,10 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         self.store.clone()
     }
 
-    /// The execution layer, for what the devnet feeds it (deposits into the stand-in).
+    /// The execution layer, for what the devnet feeds it (deposits into the stand-in). What is
+    /// fed now goes into the next block: the payload prepared for it is dropped.
     pub fn execution_mut(&mut self) -> &mut E {
+        self.prepared = None;
         &mut self.execution
     }
 
@@ -168,15 +199,21 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
             slot,
             ..SlotReport::default()
         };
-        let mut state = self.head.clone();
-        self.spec.process_slots(&mut state, slot)?;
+        let (mut state, prepared_payload) = match self.prepared.take() {
+            Some(p) if p.slot == slot && p.head_root == self.head_root => (p.state, p.payload),
+            _ => {
+                let mut state = self.head.clone();
+                self.spec.process_slots(&mut state, slot)?;
+                (state, None)
+            }
+        };
         let proposer = Spec::<P>::get_beacon_proposer_index(&state)?;
         report.proposer = proposer;
         // A slashed validator may still be drawn, but its block would be invalid
         // (`process_block_header`): its slot stays empty.
         let mut imported = None;
         if !self.offline.contains(&proposer) && !state.validators[proposer as usize].slashed {
-            match self.propose(&mut state, proposer) {
+            match self.propose(&mut state, proposer, prepared_payload) {
                 Ok((root, block)) => {
                     report.block_root = Some(root);
                     self.head_root = root;
@@ -190,12 +227,40 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
             }
         }
         // Attesters and the sync committee see the head advanced to the slot; they work side
-        // by side, as the machines of a network would.
-        let duties = self.duties();
-        let (attested, synced) = rayon::join(
-            || duties.attest(&state, slot),
-            || duties.sync_committee(&state, slot),
-        );
+        // by side, as the machines of a network would, while the next slot is prepared.
+        let duties = Duties {
+            signer: &self.signer,
+            offline: &self.offline,
+            double_voters: &self.double_voters,
+            head_root: self.head_root,
+            preset: PhantomData,
+        };
+        let (spec, head, head_root) = (&self.spec, &self.head, self.head_root);
+        let (offline, fee_recipient, execution) =
+            (&self.offline, self.fee_recipient, &mut self.execution);
+        let prepare_next = self.prepare_next;
+        let (attested, synced, prepared) = std::thread::scope(|scope| {
+            let preparing = prepare_next.then(|| {
+                scope.spawn(move || {
+                    prepare(
+                        spec,
+                        head,
+                        head_root,
+                        offline,
+                        fee_recipient,
+                        execution,
+                        slot + 1,
+                    )
+                })
+            });
+            let (attested, synced) = rayon::join(
+                || duties.attest(&state, slot),
+                || duties.sync_committee(&state, slot),
+            );
+            (attested, synced, preparing.map(|p| p.join()))
+        });
+        // A next slot that could not be prepared is made when it runs, and fails there.
+        self.prepared = prepared.and_then(Result::ok).and_then(Result::ok);
         let (attested, synced) = (attested?, synced?);
         report.attesters = attested.attesters;
         report.refused.extend(attested.refused);
@@ -234,6 +299,7 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         &mut self,
         state: &mut BeaconState<P>,
         proposer: u64,
+        prepared: Option<(PayloadAttributes, Result<Payload<P>, ExecutionError>)>,
     ) -> Result<(B256, SignedBeaconBlock<P>), NodeError> {
         let slot = state.slot.as_u64();
         let epoch = Spec::<P>::epoch_at(slot);
@@ -269,18 +335,14 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
                 sync_committee_signature: SignatureBytes(G2_POINT_AT_INFINITY),
             },
         };
-        let withdrawals = self.spec.get_expected_withdrawals(state)?.withdrawals;
-        let attributes = PayloadAttributes {
-            timestamp: self.spec.time_at_slot(state, slot),
-            prev_randao: Spec::<P>::get_randao_mix(state, epoch),
-            parent_beacon_block_root: state.latest_block_header.tree_hash_root(),
-            withdrawals,
-            fee_recipient: self.fee_recipient,
+        let attributes = payload_attributes(&self.spec, state, self.fee_recipient)?;
+        let (payload, requests) = match prepared {
+            Some((prepared_for, built)) if prepared_for == attributes => built?,
+            _ => crate::cost::time(crate::cost::Part::Execution, || {
+                self.execution
+                    .build_payload(&state.latest_execution_payload_header, &attributes)
+            })?,
         };
-        let (payload, requests) = crate::cost::time(crate::cost::Part::Execution, || {
-            self.execution
-                .build_payload(&state.latest_execution_payload_header, &attributes)
-        })?;
         body.execution_payload = payload;
         body.execution_requests = requests;
         let mut block = BeaconBlock {
@@ -385,6 +447,53 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         }
         out
     }
+}
+
+/// What the execution layer is asked to build for the block of `state.slot`.
+fn payload_attributes<P: SpecPreset>(
+    spec: &Spec<P>,
+    state: &BeaconState<P>,
+    fee_recipient: Address,
+) -> Result<PayloadAttributes, TransitionError> {
+    let epoch = Spec::<P>::epoch_at(state.slot.as_u64());
+    Ok(PayloadAttributes {
+        timestamp: spec.time_at_slot(state, state.slot.as_u64()),
+        prev_randao: Spec::<P>::get_randao_mix(state, epoch),
+        parent_beacon_block_root: state.latest_block_header.tree_hash_root(),
+        withdrawals: spec.get_expected_withdrawals(state)?.withdrawals,
+        fee_recipient,
+    })
+}
+
+/// Slot `slot` prepared on `head` (see [`Prepared`]): its pre-state, and its payload if its
+/// proposer is online and may propose.
+fn prepare<P: SpecPreset, E: ExecutionLayer<P>>(
+    spec: &Spec<P>,
+    head: &BeaconState<P>,
+    head_root: B256,
+    offline: &BTreeSet<u64>,
+    fee_recipient: Address,
+    execution: &mut E,
+    slot: u64,
+) -> Result<Prepared<P>, TransitionError> {
+    let mut state = head.clone();
+    spec.process_slots(&mut state, slot)?;
+    let proposer = Spec::<P>::get_beacon_proposer_index(&state)?;
+    let payload = if offline.contains(&proposer) || state.validators[proposer as usize].slashed {
+        None
+    } else {
+        let attributes = payload_attributes(spec, &state, fee_recipient)?;
+        let built = crate::cost::time(crate::cost::Part::Execution, || {
+            execution.build_payload(&state.latest_execution_payload_header, &attributes)
+        });
+        Some((attributes, built))
+    };
+    Ok(Prepared {
+        slot,
+        head_root,
+        state,
+        payload,
+    })
 }
 
 /// What the validators do in a slot besides proposing, and the signing they share: they need

@@ -3,8 +3,8 @@
 
 #![allow(unused_crate_dependencies)]
 
-use lsv_consensus::PublicKeyBytes;
 use lsv_consensus::{ForkName, Minimal};
+use lsv_consensus::{Gwei, PublicKeyBytes, SignatureBytes};
 use lsv_devnet::execution::{ExecutionLayer, MockExecution};
 use lsv_devnet::genesis::{interop_secret_key, GenesisParams, GenesisValidator};
 use lsv_devnet::node::Node;
@@ -109,4 +109,51 @@ fn a_double_vote_is_slashed_in_the_next_block() {
     let v = &node.head_state().validators[5];
     assert!(v.slashed, "validator 5 slashed");
     assert!(v.exit_epoch.as_u64() < u64::MAX);
+}
+
+/// Preparing each next slot ahead (`Node::prepare_next`) changes when work is done, not what
+/// the chain is: the same genesis run with and without it has the same blocks and head, also
+/// across validators switched off and on between slots (a payload prepared for a proposer that
+/// went offline is not used) and a deposit fed to the execution layer between slots (which
+/// drops the prepared payload, so the deposit rides the next block either way).
+#[test]
+fn preparing_the_next_slot_makes_the_same_chain() {
+    const DEPOSIT_SLOT: u64 = 25;
+    let run = |prepare: bool| {
+        let mut node = devnet(64, Config::minimal());
+        node.prepare_next = prepare;
+        let mut roots = Vec::new();
+        for slot in 1..=6 * 8 {
+            if slot == 10 {
+                node.offline.extend(0..16);
+            }
+            if slot == 20 {
+                node.offline.clear();
+            }
+            if slot == DEPOSIT_SLOT {
+                // Unsigned: which block carries it is the point here (processing drops it).
+                let pubkey = PublicKeyBytes(interop_secret_key(64).sk_to_pk().to_bytes());
+                node.execution_mut().deposit(
+                    pubkey,
+                    [1u8; 32].into(),
+                    Gwei::new(32_000_000_000),
+                    SignatureBytes([0; 96]),
+                );
+            }
+            roots.push(node.run_slot(slot).expect("a slot").block_root);
+        }
+        let carried = node
+            .block_at(DEPOSIT_SLOT)
+            .expect("a block")
+            .block
+            .message
+            .body
+            .execution_requests
+            .deposits
+            .len();
+        (roots, node.head_root(), carried)
+    };
+    let (plain, prepared) = (run(false), run(true));
+    assert_eq!(plain.2, 1, "the deposit rides the next block");
+    assert_eq!(plain, prepared);
 }
