@@ -5,8 +5,9 @@
 //! the validator's [`Signer`]. Every signature is verified once: selection proofs and
 //! aggregators' signatures when published (gossip validation), attestations and sync messages
 //! as the aggregates a block carries, at import, with the block's own; checks are batched
-//! ([`crate::spec::bls::verify_batch`]). A remote signer's every answer is also verified where
-//! it arrives.
+//! ([`crate::spec::bls::verify_batch`]). A remote signer's every answer is also verified on its
+//! own, in one batch at the end of its slot ([`Signer::check_answers`]), so that a wrong one is
+//! named.
 //!
 //! There is one chain and one proposer per slot, so fork choice is the chain itself: the head
 //! is the last block imported.
@@ -279,6 +280,8 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         if let Some(aggregate) = synced.aggregate {
             self.sync_aggregate = Some(aggregate);
         }
+        // P's answers of the slot, in one batch.
+        self.signer.check_answers().map_err(NodeError::Signer)?;
         self.store.write().record_slot(slot, imported, &state);
         Ok(report)
     }

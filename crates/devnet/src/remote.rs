@@ -8,8 +8,9 @@
 //! message (serialized with the consensus containers' serde derives), `fork_info` (the devnet
 //! state's `Fork` record at the message's epoch, [`Config::fork_record`], and the genesis
 //! validators root) and that root as `signingRoot`, which P recomputes from the typed message
-//! and its pinned network and compares. The signature P returns is verified against the root
-//! before the devnet uses it. P's refusals (412: slashing protection or policy; other 4xx)
+//! and its pinned network and compares. The signatures P returns are verified against their
+//! roots once per slot, in one batch ([`Signer::check_answers`]; the node calls it at the end
+//! of each slot), and one that fails is named. P's refusals (412: slashing protection or policy; other 4xx)
 //! become [`SignError::Refused`], and the node skips the duty, as a validator client does;
 //! a P that cannot be reached, times out or fails (5xx) is [`SignError::Unavailable`].
 //!
@@ -41,7 +42,7 @@ use hyper_util::rt::TokioExecutor;
 use lsv_consensus::containers::{BeaconBlockHeader, DepositMessage};
 use lsv_consensus::network::{compute_domain, compute_signing_root, domain};
 use lsv_consensus::{Epoch, ForkInfo, ForkName, Gwei, PublicKeyBytes, SignatureBytes, Slot};
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -101,7 +102,7 @@ pub struct KeyDeposit {
 /// What a [`RemoteSigner`] has done so far.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RemoteStats {
-    /// Signatures P returned (and that verified).
+    /// Signatures P returned.
     pub signed: u64,
     /// Requests P refused.
     pub refused: u64,
@@ -129,6 +130,8 @@ pub struct RemoteSigner {
     signed: AtomicU64,
     refused: AtomicU64,
     busy_nanos: AtomicU64,
+    /// Answers not yet checked ([`Signer::check_answers`]): validator, key, root, signature.
+    unchecked: Mutex<Vec<(u64, PublicKeyBytes, B256, SignatureBytes)>>,
 }
 
 impl RemoteSigner {
@@ -167,6 +170,7 @@ impl RemoteSigner {
             signed: AtomicU64::new(0),
             refused: AtomicU64::new(0),
             busy_nanos: AtomicU64::new(0),
+            unchecked: Mutex::new(Vec::new()),
         };
         let info = signer.get_json("/eth/v1/lsv/attestation")?;
         let pinned: B256 = info
@@ -511,11 +515,35 @@ impl<P: SpecPreset> Signer<P> for RemoteSigner {
         })?;
         let signature = SignatureBytes::from_hex(&signed.signature)
             .map_err(|_| SignError::BadSignature(index))?;
-        if !bls::verify(pubkey, &root, &signature) {
-            return Err(SignError::BadSignature(index));
-        }
+        self.unchecked
+            .lock()
+            .push((index, *pubkey, root, signature));
         self.signed.fetch_add(1, Ordering::Relaxed);
         Ok(signature)
+    }
+
+    /// Verifies every answer since the last call, in one batch; if the batch fails, one by one
+    /// to name the first that does not verify.
+    fn check_answers(&self) -> Result<(), SignError> {
+        let answers = std::mem::take(&mut *self.unchecked.lock());
+        let sets: Vec<bls::SignatureSet> = answers
+            .iter()
+            .map(|(index, pubkey, root, signature)| {
+                bls::SignatureSet::single(pubkey, *root, signature)
+                    .ok_or(SignError::BadSignature(*index))
+            })
+            .collect::<Result<_, _>>()?;
+        if bls::verify_batch(&sets) {
+            return Ok(());
+        }
+        match answers
+            .iter()
+            .find(|(_, pubkey, root, signature)| !bls::verify(pubkey, root, signature))
+        {
+            Some((index, ..)) => Err(SignError::BadSignature(*index)),
+            // Only a wrong guess of the batch's random weights gets here (2^-64).
+            None => Ok(()),
+        }
     }
 }
 
@@ -554,6 +582,11 @@ impl<P: SpecPreset, L: Signer<P>> Signer<P> for Signers<L> {
         } else {
             self.local.sign(index, pubkey, root, message)
         }
+    }
+
+    fn check_answers(&self) -> Result<(), SignError> {
+        Signer::<P>::check_answers(&self.remote)?;
+        self.local.check_answers()
     }
 }
 

@@ -78,6 +78,13 @@ pub trait Signer<P: StatePreset>: Sync {
         root: B256,
         message: Message<'_, P>,
     ) -> Result<SignatureBytes, SignError>;
+
+    /// Checks the signatures handed out since the last call without being checked (a remote
+    /// signer's answers, verified in one batch rather than one by one); the node calls this at
+    /// the end of every slot. `Err(BadSignature(validator))` names one that does not verify.
+    fn check_answers(&self) -> Result<(), SignError> {
+        Ok(())
+    }
 }
 
 /// The ciphersuite's domain separation tag (phase0 "BLS signatures").
