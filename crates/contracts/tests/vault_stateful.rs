@@ -899,9 +899,17 @@ proptest! {
         for u in 0..3 {
             run(&mut w, &WindOp::Redeem(u, 100), &mut tickets, &mut paid, &mut unwound, &mut freed, &mut unswept, &mut swept, &mut finalized_claimed);
         }
-        prop_assert_eq!(w.seth_supply(), U256::ZERO);
+        // A holder left with less than MIN_REDEEM cannot ask for it (the queue's floor holds
+        // in a wind-down too): that dust is the only sETH of the start not in a request.
+        let mut dust = U256::ZERO;
+        for user in users {
+            let left = w.seth_balance(user);
+            prop_assert!(left < min_redeem(), "{} sETH left unredeemed", left);
+            dust += left;
+        }
+        prop_assert_eq!(w.seth_supply(), dust);
         let total: U256 = tickets.values().map(|(_, a)| *a).sum();
-        prop_assert_eq!(total, seth, "the requests hold every sETH of the start");
+        prop_assert_eq!(total + dust, seth, "the requests hold every sETH of the start but dust");
         let booked: U256 = U256::from(w.view(&Vault::windDownSethBookedCall {}));
         for (&id, &(owner, amount)) in &tickets {
             let before = w.d.chain.balance(owner);
