@@ -3,18 +3,22 @@
 
 #![allow(unused_crate_dependencies)]
 
-use lsv_consensus::{ForkName, Minimal};
+use lsv_consensus::{Epoch, ForkName, Mainnet, Minimal};
 use lsv_consensus::{Gwei, PublicKeyBytes, SignatureBytes};
 use lsv_devnet::execution::{ExecutionLayer, MockExecution};
 use lsv_devnet::genesis::{interop_secret_key, GenesisParams, GenesisValidator};
 use lsv_devnet::node::Node;
 use lsv_devnet::signer::LocalKeys;
-use lsv_devnet::spec::{Config, Spec};
+use lsv_devnet::spec::{Config, Spec, SpecPreset};
 
 type P = Minimal;
 
 fn devnet(validators: u64, config: Config) -> Node<P, MockExecution, LocalKeys> {
-    let spec = Spec::<P>::new(config);
+    devnet_of::<P>(validators, config)
+}
+
+fn devnet_of<Q: SpecPreset>(validators: u64, config: Config) -> Node<Q, MockExecution, LocalKeys> {
+    let spec = Spec::<Q>::new(config);
     let mut keys = LocalKeys::default();
     let mut genesis = Vec::new();
     for i in 0..validators {
@@ -33,7 +37,7 @@ fn devnet(validators: u64, config: Config) -> Node<P, MockExecution, LocalKeys> 
     let params = GenesisParams {
         genesis_time: 1_700_000_000,
         fork: ForkName::Electra,
-        execution_payload_header: ExecutionLayer::<P>::genesis_header(&el),
+        execution_payload_header: ExecutionLayer::<Q>::genesis_header(&el),
     };
     let state = spec
         .genesis_state(&params, &genesis)
@@ -156,4 +160,28 @@ fn preparing_the_next_slot_makes_the_same_chain() {
     let (plain, prepared) = (run(false), run(true));
     assert_eq!(plain.2, 1, "the deposit rides the next block");
     assert_eq!(plain, prepared);
+}
+
+/// The mainnet preset runs too: 32 slots an epoch, mainnet's committee and sync committee sizes
+/// (512 positions over 64 validators), through the Fulu upgrade, to finality.
+#[test]
+fn a_mainnet_preset_chain_finalizes_through_the_fulu_upgrade() {
+    let config = Config {
+        electra_fork_epoch: Epoch::new(0),
+        fulu_fork_epoch: Epoch::new(1),
+        ..Config::mainnet()
+    };
+    let mut node = devnet_of::<Mainnet>(64, config);
+    for slot in 1..=5 * 32 {
+        let report = node.run_slot(slot).expect("a slot");
+        assert!(report.block_root.is_some(), "slot {slot} has a block");
+        assert_eq!(report.attesters, 2, "slot {slot}: its committee");
+    }
+    let state = node.head_state();
+    assert_eq!(state.fork_name(), ForkName::Fulu);
+    assert!(
+        state.finalized_checkpoint.epoch.as_u64() >= 3,
+        "{:?}",
+        state.finalized_checkpoint
+    );
 }
