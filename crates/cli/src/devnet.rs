@@ -267,7 +267,8 @@ pub(crate) fn run(args: DevnetArgs) -> Result<(), CliError> {
     let started = Instant::now();
     let mut caught_up = false;
     // History is replayed with each next slot prepared ahead (`Node::prepare_next`); slots on
-    // the clock are run as they come, anvil's head never ahead of the beacon chain's.
+    // the clock are run as they come, so that anvil's head is not ahead of the beacon chain's
+    // (but for the first, which the replay may have prepared).
     devnet.node.prepare_next = true;
     while !stop.load(Ordering::Relaxed) {
         if devnet.head_slot() < devnet.clock_slot() {
