@@ -393,7 +393,7 @@ pub(crate) fn bench(args: DevnetBenchArgs) -> Result<(), CliError> {
         )?;
         writeln!(
             w,
-            "  {epochs_per_second:.2} epochs/s ({:.1} ms a slot); target >= 5: {}; finalized epoch {finalized} of {}",
+            "  {epochs_per_second:.3} epochs/s ({:.1} ms a slot); target >= 5: {}; finalized epoch {finalized} of {}",
             wall.as_secs_f64() * 1000.0 / (args.epochs * SLOTS_PER_EPOCH) as f64,
             if epochs_per_second >= 5.0 { "met" } else { "missed" },
             slots / SLOTS_PER_EPOCH
