@@ -31,6 +31,8 @@ contract Vault is VaultJoin, VaultQueue, VaultExits, VaultSettlement, VaultWindD
     /// @param policyHash `POLICY_HASH`.
     /// @param proofVerifier `PROOF_VERIFIER`: anchored to the same genesis and forks.
     /// @param windDownDelay `WIND_DOWN_DELAY` (at least `MIN_WIND_DOWN_DELAY`).
+    /// @param timing The beacon chain's `SECONDS_PER_SLOT`, `SLOTS_PER_EPOCH`,
+    /// `SHARD_COMMITTEE_PERIOD` and `EPOCHS_PER_SLASHINGS_VECTOR` (each above zero, the last even).
     constructor(
         IAttestationVerifier verifier,
         ValidatorProofs.Anchor memory anchor,
@@ -40,8 +42,20 @@ contract Vault is VaultJoin, VaultQueue, VaultExits, VaultSettlement, VaultWindD
         uint256 minRedeem,
         bytes32 policyHash,
         IProofVerifier proofVerifier,
-        uint256 windDownDelay
+        uint256 windDownDelay,
+        ChainTiming memory timing
     )
-        VaultBase(verifier, anchor, maxValidators, inactivityTrigger, exitResendBlocks, minRedeem, policyHash, proofVerifier, windDownDelay)
+        VaultBase(
+            verifier,
+            anchor,
+            maxValidators,
+            inactivityTrigger,
+            exitResendBlocks,
+            minRedeem,
+            policyHash,
+            proofVerifier,
+            windDownDelay,
+            timing
+        )
     {}
 }

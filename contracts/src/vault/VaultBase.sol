@@ -34,20 +34,10 @@ abstract contract VaultBase is IVault {
     uint256 public constant EJECT_REWARD = 0.1 ether;
     /// @notice The smallest balance (gwei) a validator may join with: 32 ETH.
     uint64 public constant MIN_DEPOSIT_GWEI = 32_000_000_000;
-    /// @notice Epochs of activity before the consensus layer honours an EIP-7002 exit
-    /// (`SHARD_COMMITTEE_PERIOD`, phase0 beacon-chain.md; `process_withdrawal_request`, Electra).
-    uint64 public constant SHARD_COMMITTEE_PERIOD = 256;
-    /// @dev `MAX_SEED_LOOKAHEAD` (phase0): an activation scheduled in epoch `e` takes effect at
-    /// `compute_activation_exit_epoch(e) = e + 1 + MAX_SEED_LOOKAHEAD`.
+    /// @dev `MAX_SEED_LOOKAHEAD` (phase0 preset, the same in every preset): an activation
+    /// scheduled in epoch `e` takes effect at `compute_activation_exit_epoch(e) = e + 1 +
+    /// MAX_SEED_LOOKAHEAD`.
     uint64 internal constant MAX_SEED_LOOKAHEAD = 4;
-    /// @dev `EPOCHS_PER_SLASHINGS_VECTOR / 2` (phase0 preset, mainnet: 8192 / 2):
-    /// `process_slashings` applies a slashed validator's correlation penalty at the end of the
-    /// epoch `withdrawable_epoch - 4096`.
-    uint64 internal constant SLASHING_PENALTY_LEAD = 4096;
-    /// @notice Slots per epoch (consensus specs, mainnet preset).
-    uint64 public constant SLOTS_PER_EPOCH = 32;
-    /// @notice Seconds per slot (consensus specs, mainnet configuration).
-    uint64 public constant SECONDS_PER_SLOT = 12;
     /// @notice How long a notice of the wind-down stands before the wind-down may start: a week
     /// for anyone who relies on the vault (a holder, an owner, a keeper) to answer the notice's
     /// event with one accepted proof.
@@ -96,6 +86,19 @@ abstract contract VaultBase is IVault {
     /// @notice Seconds without an accepted proof after which anyone may give notice of the
     /// wind-down (at least `MIN_WIND_DOWN_DELAY`).
     uint256 public immutable WIND_DOWN_DELAY;
+    /// @notice Seconds per slot of the beacon chain (`SECONDS_PER_SLOT`, its configuration;
+    /// mainnet: 12).
+    uint64 public immutable SECONDS_PER_SLOT;
+    /// @notice Slots per epoch (`SLOTS_PER_EPOCH`, its preset; mainnet: 32).
+    uint64 public immutable SLOTS_PER_EPOCH;
+    /// @notice Epochs of activity before the consensus layer honours an EIP-7002 exit
+    /// (`SHARD_COMMITTEE_PERIOD`, its configuration, phase0 beacon-chain.md;
+    /// `process_withdrawal_request`, Electra; mainnet: 256).
+    uint64 public immutable SHARD_COMMITTEE_PERIOD;
+    /// @dev `EPOCHS_PER_SLASHINGS_VECTOR / 2` (its preset; mainnet: 8192 / 2): `process_slashings`
+    /// applies a slashed validator's correlation penalty at the end of the epoch
+    /// `withdrawable_epoch - EPOCHS_PER_SLASHINGS_VECTOR / 2`.
+    uint64 internal immutable SLASHING_PENALTY_LEAD;
 
     // ---- state --------------------------------------------------------------------------------
 
@@ -218,6 +221,21 @@ abstract contract VaultBase is IVault {
     error WindDownDelayTooShort(uint256 delay, uint256 minimum);
     /// @notice The queue's running total would exceed 2^96 - 1 wei.
     error QueueTotalOverflow();
+    /// @notice A beacon-chain timing parameter is zero, or `EPOCHS_PER_SLASHINGS_VECTOR` is odd.
+    error ChainTimingInvalid();
+
+    /// @notice The beacon chain's timing, from its configuration and preset: what the vault needs
+    /// to turn a time into an epoch and to tell when the consensus layer acts.
+    struct ChainTiming {
+        /// `SECONDS_PER_SLOT`.
+        uint64 secondsPerSlot;
+        /// `SLOTS_PER_EPOCH`.
+        uint64 slotsPerEpoch;
+        /// `SHARD_COMMITTEE_PERIOD`.
+        uint64 shardCommitteePeriod;
+        /// `EPOCHS_PER_SLASHINGS_VECTOR`.
+        uint64 epochsPerSlashingsVector;
+    }
 
     /// @dev Checks and fixes every parameter and creates the sETH and positions tokens; `Vault`'s
     /// constructor documents the parameters.
@@ -230,7 +248,8 @@ abstract contract VaultBase is IVault {
         uint256 minRedeem,
         bytes32 policyHash,
         IProofVerifier proofVerifier,
-        uint256 windDownDelay
+        uint256 windDownDelay,
+        ChainTiming memory timing
     ) {
         if (address(verifier) == address(0)) revert AttestationVerifierZero();
         if (anchor.forkVersions == bytes32(0)) revert ForkVersionsEmpty();
@@ -243,11 +262,19 @@ abstract contract VaultBase is IVault {
                 || proofVerifier.FORK_VERSIONS() != anchor.forkVersions
         ) revert ProofVerifierMismatch(address(proofVerifier));
         if (windDownDelay < MIN_WIND_DOWN_DELAY) revert WindDownDelayTooShort(windDownDelay, MIN_WIND_DOWN_DELAY);
+        if (
+            timing.secondsPerSlot == 0 || timing.slotsPerEpoch == 0 || timing.shardCommitteePeriod == 0
+                || timing.epochsPerSlashingsVector == 0 || timing.epochsPerSlashingsVector % 2 != 0
+        ) revert ChainTimingInvalid();
+        SECONDS_PER_SLOT = timing.secondsPerSlot;
+        SLOTS_PER_EPOCH = timing.slotsPerEpoch;
+        SHARD_COMMITTEE_PERIOD = timing.shardCommitteePeriod;
+        SLASHING_PENALTY_LEAD = timing.epochsPerSlashingsVector / 2;
         WIND_DOWN_DELAY = windDownDelay;
         // Silence is counted from deployment, not from genesis: a vault deployed long after
         // genesis must not be open to a wind-down before its first join.
         if (block.timestamp > anchor.genesisTime) {
-            lastProofEpoch = uint32((block.timestamp - anchor.genesisTime) / (SECONDS_PER_SLOT * SLOTS_PER_EPOCH));
+            lastProofEpoch = uint32((block.timestamp - anchor.genesisTime) / (timing.secondsPerSlot * timing.slotsPerEpoch));
         }
         PROOF_VERIFIER = proofVerifier;
         VERIFIER = verifier;
@@ -323,7 +350,7 @@ abstract contract VaultBase is IVault {
     /// @dev Whether the proven state is at or past the validator's withdrawable epoch, from when
     /// the sweep may have paid its balance to the vault (`is_fully_withdrawable_validator`,
     /// Electra): its balance then says nothing about a loss.
-    function _withdrawable(ValidatorProofs.Proven memory p) internal pure returns (bool) {
+    function _withdrawable(ValidatorProofs.Proven memory p) internal view returns (bool) {
         return p.slot / SLOTS_PER_EPOCH >= p.withdrawableEpoch;
     }
 

@@ -59,7 +59,42 @@ pub const CAPELLA_SLOT: u64 = 0;
 /// `MAX_WITHDRAWALS_PER_PAYLOAD` (capella beacon-chain.md, mainnet preset).
 pub const MAX_WITHDRAWALS_PER_PAYLOAD: usize = 16;
 
-/// The vault's deployment parameters (its immutables) that are not facts of the beacon chain.
+/// The beacon chain's timing a vault is deployed with (`VaultBase.ChainTiming`): its
+/// configuration's `SECONDS_PER_SLOT` and `SHARD_COMMITTEE_PERIOD`, its preset's
+/// `SLOTS_PER_EPOCH` and `EPOCHS_PER_SLASHINGS_VECTOR`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChainTiming {
+    /// `SECONDS_PER_SLOT`.
+    pub seconds_per_slot: u64,
+    /// `SLOTS_PER_EPOCH`.
+    pub slots_per_epoch: u64,
+    /// `SHARD_COMMITTEE_PERIOD`.
+    pub shard_committee_period: u64,
+    /// `EPOCHS_PER_SLASHINGS_VECTOR`.
+    pub epochs_per_slashings_vector: u64,
+}
+
+impl ChainTiming {
+    /// Mainnet's (`configs/mainnet.yaml`, `presets/mainnet`).
+    pub const MAINNET: Self = Self {
+        seconds_per_slot: 12,
+        slots_per_epoch: 32,
+        shard_committee_period: 256,
+        epochs_per_slashings_vector: 8192,
+    };
+
+    /// As the vault's constructor takes it (the struct's fields in order).
+    pub fn as_tuple(&self) -> (u64, u64, u64, u64) {
+        (
+            self.seconds_per_slot,
+            self.slots_per_epoch,
+            self.shard_committee_period,
+            self.epochs_per_slashings_vector,
+        )
+    }
+}
+
+/// The vault's deployment parameters (its immutables) besides the anchor.
 #[derive(Clone, Debug)]
 pub struct VaultConfig {
     /// `MAX_VALIDATORS`.
@@ -75,12 +110,14 @@ pub struct VaultConfig {
     /// `WIND_DOWN_DELAY`, in seconds: the silence (no proof accepted) after which anyone may
     /// start the wind-down, and the wind-down's wait for arriving ETH.
     pub wind_down_delay: u64,
+    /// The beacon chain's timing.
+    pub timing: ChainTiming,
 }
 
 impl Default for VaultConfig {
     /// A small devnet pool: 64 validators, trigger 100 (a leak of ~4 epochs with the spec's
     /// `INACTIVITY_SCORE_BIAS` of 4), re-send after 50 blocks, 0.01 sETH minimum, wind-down
-    /// after 30 days without a proof.
+    /// after 30 days without a proof; mainnet's timing.
     fn default() -> Self {
         Self {
             max_validators: 64,
@@ -89,6 +126,7 @@ impl Default for VaultConfig {
             min_redeem: U256::from(10_000_000_000_000_000u64),
             policy_hash: B256::repeat_byte(0x50),
             wind_down_delay: 30 * 24 * 3600,
+            timing: ChainTiming::MAINNET,
         }
     }
 }
@@ -149,6 +187,7 @@ impl Deployment {
             config.policy_hash,
             proof_verifier,
             U256::from(config.wind_down_delay),
+            config.timing.as_tuple(),
         )
             .abi_encode_params();
         let vault = chain.deploy(&VAULT, &args).expect("the vault deploys");

@@ -509,9 +509,11 @@ mod tests {
         bound("heartbeat (a proof without parts)", 58_000);
         bound("settle, direct route", 136_000);
         bound("settle, block_roots route", 153_000);
+        // The chain's timing as immutables (`ChainTiming`) costs a little: a division by an
+        // immutable where a constant power of two was a shift.
         bound(
             "settle, historical_summaries route (645 summaries)",
-            170_000,
+            171_000,
         );
         assert!(
             (60_000..80_000).contains(&gas.predeploy_share),

@@ -22,7 +22,7 @@ use common::vault::{
 use lsv_contracts::artifacts::{PROOF_VERIFIER, VAULT};
 use lsv_contracts::bindings::vault::Vault::{self, VaultErrors as E};
 use lsv_contracts::bindings::{DevAttestationVerifier, Positions, SETH as Seth};
-use lsv_contracts::devnet::CAPELLA_SLOT;
+use lsv_contracts::devnet::{ChainTiming, CAPELLA_SLOT};
 use lsv_contracts::{Address, Chain, B256, U256};
 use sha2::{Digest, Sha256};
 
@@ -114,6 +114,7 @@ fn unusable_constructor_arguments_are_refused_by_name() {
         B256::ZERO,
         proofs,
         thirty_days,
+        ChainTiming::MAINNET.as_tuple(),
     );
     let refused = |chain: &mut Chain, edit: &dyn Fn(&mut _)| {
         let mut a = args;
@@ -160,6 +161,19 @@ fn unusable_constructor_arguments_are_refused_by_name() {
         refused(&mut chain, &|a| a.8 = short),
         E::WindDownDelayTooShort(ref e) if e.delay == short && e.minimum == thirty_days
     ));
+    // A chain whose timing is unusable: any part zero, or an odd slashings vector.
+    for timing in [
+        (0, 32, 256, 8192),
+        (12, 0, 256, 8192),
+        (12, 32, 0, 8192),
+        (12, 32, 256, 0),
+        (12, 32, 256, 8191),
+    ] {
+        assert!(matches!(
+            refused(&mut chain, &|a| a.9 = timing),
+            E::ChainTimingInvalid(_)
+        ));
+    }
     chain.deploy(&VAULT, &args.abi_encode_params()).unwrap();
 }
 

@@ -24,10 +24,12 @@
 //! (`MIN_VALIDATOR_WITHDRAWABILITY_DELAY`), so that a deposit, an exit and its withdrawal fit in a
 //! few hundred epochs; anvil's chain id and deposit contract.
 //!
-//! C on this devnet: the contracts are the real ones, but the vault judges epochs by mainnet's
-//! timing (12-second slots, 32 per epoch, `SHARD_COMMITTEE_PERIOD` 256), which a minimal-preset
-//! chain does not keep, so its exit paths do not fire on schedule here. Its proof verifier has
-//! no such constant and verifies this chain's proofs as it would mainnet's.
+//! C on this devnet: the contracts are the real ones, the vault deployed with this chain's timing
+//! (`ChainTiming`: 6-second slots, 8 per epoch, the devnet's `SHARD_COMMITTEE_PERIOD`, the
+//! minimal preset's slashings vector), so its eject, exit and settlement rules judge epochs as
+//! the beacon chain does. Its proof verifier verifies validator proofs, and withdrawal proofs
+//! anchored at the withdrawal's own block, as on mainnet; its routes through `block_roots` and
+//! `historical_summaries` assume mainnet's 8192-slot vectors (a follow-up).
 
 use crate::anvil::{locate_anvil, AnvilExecution, AnvilOptions, Rpc};
 use crate::api::{serve_with, ApiOptions};
@@ -43,6 +45,7 @@ use lsv_consensus::containers::DepositData;
 use lsv_consensus::{Epoch, ForkName, PublicKeyBytes};
 use lsv_contracts::artifacts::{DEV_ATTESTATION_VERIFIER, PROOF_VERIFIER, VAULT};
 use lsv_contracts::bindings::{DepositContract, Vault};
+use lsv_contracts::devnet::ChainTiming;
 use parking_lot::RwLock;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -295,6 +298,13 @@ fn deploy_contracts<P: SpecPreset>(
                 options.policy_hash,
                 proof_verifier,
                 U256::from(vault_config.wind_down_delay),
+                ChainTiming {
+                    seconds_per_slot: config.slot_duration_ms / 1000,
+                    slots_per_epoch: P::SLOTS_PER_EPOCH,
+                    shard_committee_period: config.shard_committee_period,
+                    epochs_per_slashings_vector: P::epochs_per_slashings_vector(),
+                }
+                .as_tuple(),
             )
                 .abi_encode_params(),
         ),

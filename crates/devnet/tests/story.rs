@@ -17,8 +17,9 @@
 //!   anvil, and a proof of the validator made by the keeper through the devnet's beacon API
 //!   and verified by C's proof verifier against the EIP-4788 root anvil holds.
 //!
-//! The vault's own exit paths judge epochs by mainnet's timing (see `lsv_devnet::devnet`), so
-//! the exit request is sent as C through `anvil_impersonateAccount`.
+//! The exit request is sent as C through `anvil_impersonateAccount`: this story is about the
+//! consensus layer's handling of it; the vault's own rules for sending one are the revm
+//! harness's tests (`crates/contracts`).
 
 #![allow(unused_crate_dependencies)]
 
@@ -26,7 +27,7 @@ use alloy_primitives::{Address, Bytes, U256};
 use alloy_sol_types::SolCall;
 use lsv_consensus::containers::DepositData;
 use lsv_consensus::{Minimal, Network, PublicKeyBytes};
-use lsv_contracts::bindings::ProofVerifier;
+use lsv_contracts::bindings::{ProofVerifier, Vault};
 use lsv_devnet::devnet::{Devnet, DevnetOptions, Genesis};
 use lsv_devnet::p::RunningP;
 use lsv_devnet::remote::{genesis_time_for, RemoteSigner, Signers};
@@ -408,6 +409,11 @@ fn three_hundred_epochs_with_validators_in_p_follow_the_specs_rules() {
                 devnet.node.double_voters.insert(seen.p_indices[1]);
             }
             if epoch == EXIT_EPOCH {
+                assert_eq!(
+                    vault_timing(&devnet, contracts.vault),
+                    (6, SLOTS_PER_EPOCH, 16),
+                    "C is deployed with the devnet's timing"
+                );
                 send_exit_as_c(&devnet, &contracts, &deposits[0].pubkey);
             }
         }
@@ -528,6 +534,25 @@ fn three_hundred_epochs_with_validators_in_p_follow_the_specs_rules() {
 }
 
 /// Sends a full exit of `pubkey` to the EIP-7002 contract from C's address.
+/// The vault's `SECONDS_PER_SLOT`, `SLOTS_PER_EPOCH` and `SHARD_COMMITTEE_PERIOD`.
+fn vault_timing(devnet: &TheDevnet, vault: Address) -> (u64, u64, u64) {
+    let view = |data: Vec<u8>| -> u64 {
+        let out = devnet
+            .call(
+                "eth_call",
+                json!([{ "to": vault, "data": Bytes::from(data) }, "latest"]),
+            )
+            .expect("a view");
+        let bytes: Bytes = serde_json::from_value(out).expect("bytes");
+        U256::from_be_slice(&bytes).to()
+    };
+    (
+        view(Vault::SECONDS_PER_SLOTCall {}.abi_encode()),
+        view(Vault::SLOTS_PER_EPOCHCall {}.abi_encode()),
+        view(Vault::SHARD_COMMITTEE_PERIODCall {}.abi_encode()),
+    )
+}
+
 fn send_exit_as_c(
     devnet: &TheDevnet,
     contracts: &lsv_devnet::devnet::Contracts,

@@ -241,6 +241,7 @@ impl VaultTest {
             min_redeem: min_redeem(),
             policy_hash: POLICY_HASH,
             wind_down_delay: WIND_DOWN_DELAY,
+            timing: lsv_contracts::devnet::ChainTiming::MAINNET,
         };
         // The vector's genesis is at time 0; the chain's clock starts at `Chain::GENESIS_TIME`.
         // The vault reads the current epoch from the block's timestamp, so the two must agree.
