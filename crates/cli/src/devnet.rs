@@ -14,7 +14,7 @@ use clap::Args;
 use lsv_consensus::containers::DepositData;
 use lsv_consensus::{Minimal, PublicKeyBytes};
 use lsv_devnet::cost::{Costs, Part};
-use lsv_devnet::devnet::{unix_now, Devnet, DevnetOptions, Genesis};
+use lsv_devnet::devnet::{unix_now, Devnet, DevnetOptions, Undeployed};
 use lsv_devnet::node::SlotReport;
 use lsv_devnet::p::RunningP;
 use lsv_devnet::remote::{RemoteSigner, Signers};
@@ -113,16 +113,23 @@ fn start(
     }
     let mut options = DevnetOptions::new(local, genesis_time);
     options.rpc_port = rpc_port;
-    let mut genesis = Genesis::<P>::create(&options).map_err(|e| format!("devnet: {e}"))?;
+    // P is pinned to the chain and bound to C before C exists (its addresses are known), so
+    // that C can be deployed to accept P's attestations and policy: keys P makes can join.
+    let undeployed = Undeployed::<P>::start(&options).map_err(|e| format!("devnet: {e}"))?;
     let config_yaml = dir.join("config.yaml");
-    let yaml = genesis.network_config_yaml().map_err(|e| e.to_string())?;
+    let yaml = undeployed
+        .network_config_yaml()
+        .map_err(|e| e.to_string())?;
     std::fs::write(&config_yaml, yaml).map_err(|e| output::io_error("config.yaml", e))?;
-    let p = RunningP::start(
-        &dir.join("p"),
-        &config_yaml,
-        genesis.contracts.vault,
-        p_listen,
-    )?;
+    let vault = undeployed.contracts().map_err(|e| e.to_string())?.vault;
+    let p = RunningP::start(&dir.join("p"), &config_yaml, vault, p_listen)?;
+    let info = p.enclave.attestation_info();
+    let attester = info
+        .attester
+        .ok_or("P's dev backend names no attester address")?;
+    let mut genesis = undeployed
+        .deploy(attester, info.policy_hash)
+        .map_err(|e| format!("devnet: {e}"))?;
     let remote = RemoteSigner::connect(&p.url, &genesis.spec, &genesis.state)
         .map_err(|e| format!("P: {e}"))?;
     let owner = genesis.funder;
@@ -256,7 +263,7 @@ pub(crate) fn run(args: DevnetArgs) -> Result<(), CliError> {
         writeln!(w, "  proof verifier       {}", c.proof_verifier)?;
         writeln!(
             w,
-            "  attestation verifier {} (dev: a development stand-in for DCAP)",
+            "  attestation verifier {} (dev: a development stand-in for DCAP; P's attester)",
             c.attestation_verifier
         )?;
         w.flush()

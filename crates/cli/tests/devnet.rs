@@ -94,6 +94,8 @@ fn lsv_devnet_runs_both_layers_with_p_and_stops_at_sigint() {
     let rpc = banner_value(&banner, "execution JSON-RPC");
     let beacon = banner_value(&banner, "beacon API");
     let p = banner_value(&banner, "P's signer API");
+    let vault = banner_value(&banner, "vault (C)");
+    let attestation_verifier = banner_value(&banner, "attestation verifier");
     let config = banner_value(&banner, "network config");
     let directory = std::path::Path::new(&config).parent().unwrap().to_owned();
     assert!(std::path::Path::new(&config).is_file());
@@ -170,6 +172,31 @@ fn lsv_devnet_runs_both_layers_with_p_and_stops_at_sigint() {
     )
     .unwrap();
     assert!(blocks >= 14 * 8 - 8, "{answer}");
+
+    // C accepts P's attestations: the dev verifier holds P's attester, the vault P's policy.
+    let (status, body) = http(&p, "/eth/v1/lsv/attestation", None);
+    assert_eq!(status, 200, "{body}");
+    let info: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let view = |to: &str, signature: &str| -> String {
+        let selector = &alloy_primitives::keccak256(signature.as_bytes())[..4];
+        let call = format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{{"to":"{to}","data":"0x{}"}},"latest"]}}"#,
+            hex::encode(selector)
+        );
+        let (status, body) = http(&rpc, "/", Some(&call));
+        assert_eq!(status, 200, "{body}");
+        let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+        answer["result"].as_str().expect("a result").to_owned()
+    };
+    assert_eq!(
+        view(&vault, "POLICY_HASH()"),
+        info["policy_hash"].as_str().unwrap()
+    );
+    let attester = info["attester"].as_str().unwrap().trim_start_matches("0x");
+    assert_eq!(
+        view(&attestation_verifier, "ATTESTER()"),
+        format!("0x{:0>64}", attester.to_lowercase())
+    );
 
     // SIGINT: a clean stop, the temporary directory gone.
     let killed = Command::new("kill")

@@ -161,6 +161,23 @@ impl Contracts {
     }
 }
 
+/// A devnet's genesis before C is deployed: anvil running, the genesis state made. C's
+/// addresses already follow from the deployer's nonce ([`Undeployed::contracts`]), so a P can
+/// be pinned to this chain and bound to C before C exists, and C then deployed with that P's
+/// attester and policy hash ([`Undeployed::deploy`]), as a real deployment would be.
+pub struct Undeployed<P: SpecPreset> {
+    /// The configuration the transition runs with.
+    pub spec: Spec<P>,
+    /// The genesis state.
+    pub state: BeaconState<P>,
+    /// Anvil, with the genesis block mined.
+    pub execution: AnvilExecution,
+    /// The interop validators' keys.
+    pub keys: LocalKeys,
+    /// Anvil's first unlocked account: it deploys C and pays for deposits.
+    pub funder: Address,
+}
+
 /// A devnet with its genesis made and C on its way, before its validators start.
 pub struct Genesis<P: SpecPreset> {
     /// The configuration the transition runs with.
@@ -178,8 +195,21 @@ pub struct Genesis<P: SpecPreset> {
 }
 
 impl<P: SpecPreset> Genesis<P> {
-    /// Starts anvil, makes the genesis state and sends C's deployment (see the module docs).
+    /// Starts anvil, makes the genesis state and sends C's deployment with `options`'
+    /// attester and policy hash (see the module docs).
     pub fn create(options: &DevnetOptions) -> Result<Self, DevnetError> {
+        Undeployed::start(options)?.deploy(options.attester, options.policy_hash)
+    }
+
+    /// The `config.yaml` that pins a remote signer to this devnet.
+    pub fn network_config_yaml(&self) -> Result<String, DevnetError> {
+        network_config_yaml(&self.spec, &self.state)
+    }
+}
+
+impl<P: SpecPreset> Undeployed<P> {
+    /// Starts anvil and makes the genesis state (see the module docs).
+    pub fn start(options: &DevnetOptions) -> Result<Self, DevnetError> {
         let execution = AnvilExecution::start(&AnvilOptions {
             binary: options.anvil.clone(),
             genesis_time: options.genesis_time,
@@ -217,23 +247,75 @@ impl<P: SpecPreset> Genesis<P> {
         let funder = *accounts
             .first()
             .ok_or_else(|| DevnetError::Setup("anvil has no unlocked account".into()))?;
-        let contracts = deploy_contracts(rpc, funder, &spec.config, &state, options)?;
         Ok(Self {
             spec,
             state,
             execution,
             keys,
-            contracts,
             funder,
+        })
+    }
+
+    /// Where C's contracts will be: the funder's next three `CREATE`s, in deployment order.
+    pub fn contracts(&self) -> Result<Contracts, DevnetError> {
+        let nonce: U256 = self
+            .execution
+            .anvil()
+            .rpc()
+            .call("eth_getTransactionCount", json!([self.funder, "pending"]))?;
+        let nonce: u64 = nonce.to();
+        Ok(Contracts {
+            attestation_verifier: self.funder.create(nonce),
+            proof_verifier: self.funder.create(nonce + 1),
+            vault: self.funder.create(nonce + 2),
         })
     }
 
     /// The `config.yaml` that pins a remote signer to this devnet.
     pub fn network_config_yaml(&self) -> Result<String, DevnetError> {
-        crate::remote::network_config(&self.spec.config, &self.state)
-            .map_err(|e| DevnetError::Setup(e.to_string()))
+        network_config_yaml(&self.spec, &self.state)
     }
 
+    /// Sends C's deployment (it lands in the first block): the development attestation
+    /// verifier accepting `attester`'s signatures, the proof verifier, and the vault requiring
+    /// `policy_hash`, at the addresses [`Self::contracts`] gave.
+    pub fn deploy(self, attester: Address, policy_hash: B256) -> Result<Genesis<P>, DevnetError> {
+        let expected = self.contracts()?;
+        let rpc = self.execution.anvil().rpc();
+        let contracts = deploy_contracts(
+            rpc,
+            self.funder,
+            &self.spec.config,
+            &self.state,
+            attester,
+            policy_hash,
+        )?;
+        if contracts != expected {
+            return Err(DevnetError::Setup(format!(
+                "C deployed at {contracts:?}, not where its addresses were announced ({expected:?})"
+            )));
+        }
+        Ok(Genesis {
+            spec: self.spec,
+            state: self.state,
+            execution: self.execution,
+            keys: self.keys,
+            contracts,
+            funder: self.funder,
+        })
+    }
+}
+
+/// The `config.yaml` that pins a remote signer to the devnet of `spec` and `genesis`.
+fn network_config_yaml<P: SpecPreset>(
+    spec: &Spec<P>,
+    genesis: &BeaconState<P>,
+) -> Result<String, DevnetError> {
+    crate::remote::network_config(&spec.config, genesis)
+        .map_err(|e| DevnetError::Setup(e.to_string()))
+}
+
+impl<P: SpecPreset> Genesis<P> {
     /// Starts the beacon node, its validators signing with `signer`.
     pub fn launch<S: Signer<P>>(self, signer: S) -> Devnet<P, S> {
         let rpc_url = self.execution.anvil().url().to_owned();
@@ -266,7 +348,8 @@ fn deploy_contracts<P: SpecPreset>(
     from: Address,
     config: &Config,
     state: &BeaconState<P>,
-    options: &DevnetOptions,
+    attester: Address,
+    policy_hash: B256,
 ) -> Result<Contracts, DevnetError> {
     let mut fork_versions = [0u8; 32];
     fork_versions[..4].copy_from_slice(&config.electra_fork_version.0);
@@ -281,8 +364,7 @@ fn deploy_contracts<P: SpecPreset>(
         rpc.send_transaction(json!({"from": from, "data": init_code, "gas": "0xf00000"}))?;
         Ok(address)
     };
-    let attestation_verifier =
-        deploy(DEV_ATTESTATION_VERIFIER.init_code(&options.attester.abi_encode()))?;
+    let attestation_verifier = deploy(DEV_ATTESTATION_VERIFIER.init_code(&attester.abi_encode()))?;
     // The chain starts after Capella: `historical_summaries` from slot 0.
     let proof_verifier = deploy(PROOF_VERIFIER.init_code(&(anchor, 0u64).abi_encode_params()))?;
     let vault_config = lsv_contracts::devnet::VaultConfig::default();
@@ -295,7 +377,7 @@ fn deploy_contracts<P: SpecPreset>(
                 vault_config.inactivity_trigger,
                 U256::from(vault_config.exit_resend_blocks),
                 vault_config.min_redeem,
-                options.policy_hash,
+                policy_hash,
                 proof_verifier,
                 U256::from(vault_config.wind_down_delay),
                 ChainTiming {
