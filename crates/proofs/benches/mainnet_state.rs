@@ -1,9 +1,11 @@
 //! Proofs at mainnet scale: a synthetic Fulu `BeaconState` of 2^21 validators, and beside each
 //! figure a plain `tree_hash` `hash_tree_root` of the same state measured in the same run.
 //!
-//! - **cold**: SSZ bytes to the first validator proof (`StateProver::from_ssz_bytes` then
+//! - **cold**: SSZ bytes to the first validator proof (`StateProver::from_ssz_vec` then
 //!   `validator_proof`); the baseline is decoding the same bytes and `tree_hash_root`.
 //! - **warm**: the mean time of a validator proof (all three parts) from the built prover.
+//! - **update**: `StateProver::update` to a next state (every balance moved, 1% of the
+//!   validators edited, 1000 appended), beside `tree_hash_root` of that state.
 //! - **memory**: this process's peak resident set (`VmHWM`) from just before the cold run
 //!   (reset through `/proc/self/clear_refs`), against the state's SSZ size; the bytes
 //!   themselves are part of it.
@@ -123,8 +125,8 @@ fn main() {
     reset_peak();
     let rss_before = status_kib("VmRSS:").unwrap_or(0);
     let t = Instant::now();
-    let prover = StateProver::<lsv_consensus::Mainnet>::from_ssz_bytes(ForkName::Fulu, &bytes)
-        .expect("decode");
+    let prover =
+        StateProver::<lsv_consensus::Mainnet>::from_ssz_vec(ForkName::Fulu, bytes).expect("decode");
     let built = t.elapsed();
     let header = common::header_for(&prover);
     let first = prover
@@ -150,6 +152,7 @@ fn main() {
     std::hint::black_box(size);
 
     // Baseline: decode and a plain tree_hash hash_tree_root of the same bytes.
+    let bytes = std::fs::read(&path).expect("read the synthetic state");
     let t = Instant::now();
     let state = AnyBeaconState::<lsv_consensus::Mainnet>::from_ssz_bytes(ForkName::Fulu, &bytes)
         .expect("decode");
@@ -163,6 +166,41 @@ fn main() {
     );
     assert_eq!(first.validator, state.validators()[n / 2]);
     drop(state);
+    drop(bytes);
+
+    // Update: the next epoch's state (every balance moved, 1% of the validators edited, 1000
+    // appended) from the warm prover, checked against tree_hash_root of the new state.
+    let mut next = prover.state().clone();
+    let AnyBeaconState::Fulu(s) = &mut next else {
+        unreachable!("a Fulu state")
+    };
+    s.slot = (s.slot.as_u64() + 32).into();
+    for (i, b) in s.balances.iter_mut().enumerate() {
+        *b = Gwei::new(b.as_u64() + 1 + (i as u64 % 3));
+    }
+    for i in (0..n).step_by(100) {
+        s.validators[i].effective_balance = Gwei::new(31_000_000_000);
+    }
+    for i in 0..1000 {
+        let mut v = s.validators[i];
+        v.pubkey.0[8..16].copy_from_slice(&((n + i) as u64).to_le_bytes());
+        s.validators.push(v).unwrap();
+        s.balances.push(Gwei::new(32_000_000_000)).unwrap();
+        s.inactivity_scores.push(0).unwrap();
+        s.previous_epoch_participation.push(0).unwrap();
+        s.current_epoch_participation.push(0).unwrap();
+    }
+    let t = Instant::now();
+    let prover = prover.update(next);
+    let update = t.elapsed();
+    let t = Instant::now();
+    let next_root = prover.state().tree_hash_root();
+    let next_baseline = t.elapsed();
+    assert_eq!(
+        prover.state_root(),
+        next_root,
+        "the updated root is tree_hash's"
+    );
 
     let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
     println!(
@@ -178,6 +216,10 @@ fn main() {
         "warm (one validator proof, all parts, mean of {count}): {warm:.2?} = {:.2e}x baseline; target {TARGET_WARM:?}: {}",
         ratio(warm, baseline),
         verdict(warm <= TARGET_WARM)
+    );
+    println!(
+        "update to the next state (all balances, 1% of validators, 1000 appended): {update:.2?} = {:.2}x its tree_hash_root ({next_baseline:.2?})",
+        ratio(update, next_baseline)
     );
     println!(
         "peak memory (VmHWM, bytes included; {:.1} MiB resident before): {:.1} MiB = {:.2}x the SSZ size; target 2x: {}",

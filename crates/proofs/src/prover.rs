@@ -6,7 +6,7 @@
 //! 64 bytes per validator for the registry tree and 16 per validator for each packed list.
 
 use crate::gindex::{self, field, GeneralizedIndex};
-use crate::merkle::{self, hash_pair, zero_hash, ListTree, MerkleTree};
+use crate::merkle::{self, hash_pair, u64_chunk, zero_hash, ListTree, MerkleTree};
 use crate::preset::StatePreset;
 use crate::proof::{ListBranch, ListPart, ProofParts, ValidatorProof};
 use crate::state::{AnyBeaconState, StateError};
@@ -70,6 +70,14 @@ impl<P: StatePreset> StateProver<P> {
     /// Decodes the SSZ of a `fork` state and hashes it (see [`AnyBeaconState::from_ssz_bytes`]).
     pub fn from_ssz_bytes(fork: ForkName, bytes: &[u8]) -> Result<Self, StateError> {
         Ok(Self::new(AnyBeaconState::from_ssz_bytes(fork, bytes)?))
+    }
+
+    /// Decodes the SSZ of a `fork` state, frees the bytes, then hashes the state: the peak
+    /// holds the bytes and the decoded state but never the bytes and the trees.
+    pub fn from_ssz_vec(fork: ForkName, bytes: Vec<u8>) -> Result<Self, StateError> {
+        let state = AnyBeaconState::from_ssz_bytes(fork, &bytes)?;
+        drop(bytes);
+        Ok(Self::new(state))
     }
 
     /// Hashes the state: `tree_hash` for every field but the three lists proofs go into, whose
@@ -322,7 +330,22 @@ fn validator_leaves(
 
 /// `hash_tree_root(validator)`: its 8 field roots ([`validator_field_roots`]) merkleized.
 pub fn validator_root(v: &Validator) -> B256 {
-    let r = validator_field_roots(v);
+    // The pubkey's root from its two chunks (as `validator_node` lays them out) rather than
+    // through `tree_hash`'s general merkleizer, which allocates: this runs 2^21 times.
+    let pk = v.pubkey.as_bytes();
+    let mut second = B256::ZERO;
+    second[..16].copy_from_slice(&pk[32..]);
+    let pubkey_root = hash_pair(&B256::from_slice(&pk[..32]), &second);
+    let r = [
+        pubkey_root,
+        v.withdrawal_credentials,
+        u64_chunk(v.effective_balance.as_u64()),
+        u64_chunk(u64::from(v.slashed)),
+        u64_chunk(v.activation_eligibility_epoch.as_u64()),
+        u64_chunk(v.activation_epoch.as_u64()),
+        u64_chunk(v.exit_epoch.as_u64()),
+        u64_chunk(v.withdrawable_epoch.as_u64()),
+    ];
     let h = |a: usize| hash_pair(&r[a], &r[a + 1]);
     let (a, b, c, d) = (h(0), h(2), h(4), h(6));
     hash_pair(&hash_pair(&a, &b), &hash_pair(&c, &d))
