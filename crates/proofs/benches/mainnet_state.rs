@@ -15,7 +15,7 @@
 //! delete the file to rebuild it. Deterministic: the Electra genesis of the spec vectors grown
 //! as `tests/mainnet_scale.rs` grows it, with varied balances and scores, then moved to Fulu.
 //! Run: `cargo bench -p lsv-proofs --bench mainnet_state` (set `LSV_BENCH_VALIDATORS` for
-//! another registry size).
+//! another registry size, `LSV_BENCH_COLD_ONLY` to stop after the cold run, e.g. to profile it).
 
 #![allow(unused_crate_dependencies)]
 
@@ -134,6 +134,13 @@ fn main() {
         .expect("a proof");
     let cold = t.elapsed();
     let peak = status_kib("VmHWM:").unwrap_or(0) * 1024;
+    if std::env::var_os("LSV_BENCH_COLD_ONLY").is_some() {
+        println!(
+            "cold {cold:.2?} (built {built:.2?}), peak {:.1} MiB",
+            mib(peak)
+        );
+        return;
+    }
 
     // Warm: proofs of spread-out validators.
     let count = 2000u64;
