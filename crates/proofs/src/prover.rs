@@ -72,12 +72,10 @@ impl<P: StatePreset> StateProver<P> {
         Ok(Self::new(AnyBeaconState::from_ssz_bytes(fork, bytes)?))
     }
 
-    /// Decodes the SSZ of a `fork` state, frees the bytes, then hashes the state: the peak
-    /// holds the bytes and the decoded state but never the bytes and the trees.
+    /// Decodes the SSZ of a `fork` state with [`AnyBeaconState::from_ssz_vec`] (which frees
+    /// the bytes as it goes), then hashes it: the peak never holds the bytes and the trees.
     pub fn from_ssz_vec(fork: ForkName, bytes: Vec<u8>) -> Result<Self, StateError> {
-        let state = AnyBeaconState::from_ssz_bytes(fork, &bytes)?;
-        drop(bytes);
-        Ok(Self::new(state))
+        Ok(Self::new(AnyBeaconState::from_ssz_vec(fork, bytes)?))
     }
 
     /// Hashes the state: `tree_hash` for every field but the three lists proofs go into, whose
