@@ -101,10 +101,13 @@ impl<P: StatePreset> StateProver<P> {
         Self::assemble(state, validators, balances, inactivity_scores)
     }
 
-    /// The prover of `state`, a later state of the same chain, reusing this prover's trees:
-    /// only the validators whose entry changed are rehashed, and only the paths above changed
-    /// validators, balances and scores (a registry that shrank, which the chain never does, is
-    /// rebuilt). The result equals [`StateProver::new`] of `state`.
+    /// The prover of `state`, reusing this prover's trees: only the validators whose entry
+    /// differs from the one at the same index here are rehashed, and only the paths above
+    /// changed validators, balances and scores (a registry that shrank, which the chain never
+    /// does, is rebuilt). The result equals [`StateProver::new`] of `state` for any state (the
+    /// comparison is by value, so a reorged or unrelated state is only slower); it is fast for
+    /// a later state of the same chain, where an epoch changes every balance but few
+    /// validators. Old and new state are both held until the new registry's leaves are made.
     pub fn update(self, state: AnyBeaconState<P>) -> Self {
         let Self {
             state: old,
