@@ -349,7 +349,7 @@ pub async fn state_prover_in<P: StatePreset>(
     fork: ForkName,
     bytes: Vec<u8>,
 ) -> Result<StateProver<P>, ProveError> {
-    tokio::task::spawn_blocking(move || StateProver::<P>::from_ssz_bytes(fork, &bytes))
+    tokio::task::spawn_blocking(move || StateProver::<P>::from_ssz_vec(fork, bytes))
         .await
         .map_err(|e| ProveError::Task(e.to_string()))?
         .map_err(ProveError::State)

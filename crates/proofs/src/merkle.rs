@@ -9,6 +9,7 @@
 
 use crate::gindex::{self, GeneralizedIndex};
 use alloy_primitives::B256;
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -68,15 +69,57 @@ impl MerkleTree {
         let mut layers = Vec::with_capacity(depth + 1);
         layers.push(leaves);
         for h in 0..depth {
-            let below = &layers[h];
-            let mut above = Vec::with_capacity(below.len().div_ceil(2));
-            for pair in below.chunks(2) {
-                let right = pair.get(1).copied().unwrap_or_else(|| zero_hash(h));
-                above.push(hash_pair(&pair[0], &right));
-            }
+            let above = parent_layer(&layers[h], h);
             layers.push(above);
         }
         Self { depth, layers }
+    }
+
+    /// Rehashes the path above every leaf in `dirty` (sorted, deduplicated indices of leaves
+    /// changed in place), each parent once per layer.
+    fn rehash_dirty(&mut self, dirty: &[usize]) {
+        let mut dirty: Vec<usize> = dirty.to_vec();
+        for h in 0..self.depth {
+            let mut parents: Vec<usize> = dirty.iter().map(|i| i / 2).collect();
+            parents.dedup();
+            let (below, above) = self.layers.split_at_mut(h + 1);
+            let (below, above) = (&below[h], &mut above[0]);
+            for &p in &parents {
+                let left = below[2 * p];
+                let right = below
+                    .get(2 * p + 1)
+                    .copied()
+                    .unwrap_or_else(|| zero_hash(h));
+                above[p] = hash_pair(&left, &right);
+            }
+            dirty = parents;
+        }
+    }
+
+    /// The tree of `leaves`, reusing `self`'s nodes wherever the leaves under them are
+    /// unchanged: rehashes only the paths above changed, added or removed leaves. The result
+    /// is the tree [`MerkleTree::new`] builds from `leaves` at `self`'s depth.
+    pub fn updated(mut self, leaves: Vec<B256>) -> Self {
+        let old_count = self.layers[0].len();
+        if leaves.len() < old_count {
+            return Self::new(leaves, self.depth);
+        }
+        let mut dirty: Vec<usize> = (0..old_count)
+            .into_par_iter()
+            .filter(|&i| self.layers[0][i] != leaves[i])
+            .collect();
+        dirty.extend(old_count..leaves.len());
+        // Grow every layer to the new count (new nodes are rehashed below as dirty paths).
+        let mut count = leaves.len();
+        for h in 1..=self.depth {
+            count = count.div_ceil(2);
+            self.layers[h].resize(count, B256::ZERO);
+        }
+        // The old last node of each layer may have had a zero right sibling that is now a
+        // real node: the dirty paths of the new leaves cover it.
+        self.layers[0] = leaves;
+        self.rehash_dirty(&dirty);
+        self
     }
 
     /// The tree's depth: leaves are at height 0, the root at this height.
@@ -175,6 +218,15 @@ impl ListTree {
         }
     }
 
+    /// The tree of the list now holding `chunks` and `length` elements, rehashing only the
+    /// paths above chunks that changed (see [`MerkleTree::updated`]).
+    pub fn updated(self, chunks: Vec<B256>, length: u64) -> Self {
+        Self {
+            data: self.data.updated(chunks),
+            length,
+        }
+    }
+
     /// The branch of chunk `index` up to the list root: the data tree's siblings, then the
     /// length chunk.
     pub fn branch(&self, index: u64) -> Vec<B256> {
@@ -183,6 +235,23 @@ impl ListTree {
         b
     }
 }
+
+/// The layer above `below` (at height `h`): pairs hashed, a lone last node with `ZERO[h]`.
+/// Large layers are hashed on rayon's pool.
+fn parent_layer(below: &[B256], h: usize) -> Vec<B256> {
+    let pair = |pair: &[B256]| {
+        let right = pair.get(1).copied().unwrap_or_else(|| zero_hash(h));
+        hash_pair(&pair[0], &right)
+    };
+    if below.len() >= PARALLEL_MIN {
+        below.par_chunks(2).map(pair).collect()
+    } else {
+        below.chunks(2).map(pair).collect()
+    }
+}
+
+/// Below this many nodes a layer is hashed on the calling thread.
+pub(crate) const PARALLEL_MIN: usize = 1 << 12;
 
 /// `is_valid_merkle_branch` (phase0 beacon-chain.md): whether `leaf` at position `index` of a
 /// tree of depth `depth` hashes up `branch` to `root`.
@@ -324,6 +393,24 @@ mod tests {
                     tree.root()
                 ));
             }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn an_updated_tree_is_a_rebuilt_one(
+            depth in 0usize..9,
+            old in proptest::collection::vec(0u8..4, 0..300),
+            new in proptest::collection::vec(0u8..4, 0..300),
+        ) {
+            let cap = 1usize << depth;
+            let leaves = |v: &[u8]| -> Vec<B256> {
+                v.iter().take(cap).map(|&b| B256::repeat_byte(b)).collect()
+            };
+            let (old, new) = (leaves(&old), leaves(&new));
+            let updated = MerkleTree::new(old, depth).updated(new.clone());
+            let rebuilt = MerkleTree::new(new, depth);
+            proptest::prop_assert_eq!(&updated.layers, &rebuilt.layers);
         }
     }
 

@@ -6,13 +6,14 @@
 //! 64 bytes per validator for the registry tree and 16 per validator for each packed list.
 
 use crate::gindex::{self, field, GeneralizedIndex};
-use crate::merkle::{self, zero_hash, ListTree, MerkleTree};
+use crate::merkle::{self, hash_pair, u64_chunk, zero_hash, ListTree, MerkleTree};
 use crate::preset::StatePreset;
 use crate::proof::{ListBranch, ListPart, ProofParts, ValidatorProof};
 use crate::state::{AnyBeaconState, StateError};
 use alloy_primitives::B256;
 use lsv_consensus::containers::{BeaconBlockHeader, Checkpoint, Validator};
 use lsv_consensus::{ForkName, Mainnet};
+use rayon::prelude::*;
 use tree_hash::TreeHash;
 
 /// Why a proof could not be built.
@@ -71,16 +72,19 @@ impl<P: StatePreset> StateProver<P> {
         Ok(Self::new(AnyBeaconState::from_ssz_bytes(fork, bytes)?))
     }
 
+    /// Decodes the SSZ of a `fork` state with [`AnyBeaconState::from_ssz_vec`] (which frees
+    /// the bytes as it goes), then hashes it: the peak never holds the bytes and the trees.
+    pub fn from_ssz_vec(fork: ForkName, bytes: Vec<u8>) -> Result<Self, StateError> {
+        Ok(Self::new(AnyBeaconState::from_ssz_vec(fork, bytes)?))
+    }
+
     /// Hashes the state: `tree_hash` for every field but the three lists proofs go into, whose
-    /// trees are built here from `tree_hash`'d elements (validators) or packed chunks.
+    /// trees are built here from each validator's root (its fields' `tree_hash` roots
+    /// merkleized) or packed chunks. The registry and the large layers are hashed on rayon's
+    /// pool.
     pub fn new(state: AnyBeaconState<P>) -> Self {
-        let length = |n: usize| n as u64;
         let validators = ListTree::new(
-            state
-                .validators()
-                .iter()
-                .map(TreeHash::tree_hash_root)
-                .collect(),
+            validator_leaves(state.validators(), None),
             gindex::VALIDATORS_DATA_DEPTH,
             length(state.validators().len()),
         );
@@ -94,7 +98,47 @@ impl<P: StatePreset> StateProver<P> {
             gindex::PACKED_U64_DATA_DEPTH,
             length(state.inactivity_scores().len()),
         );
+        Self::assemble(state, validators, balances, inactivity_scores)
+    }
+
+    /// The prover of `state`, reusing this prover's trees: only the validators whose entry
+    /// differs from the one at the same index here are rehashed, and only the paths above
+    /// changed validators, balances and scores (a registry that shrank, which the chain never
+    /// does, is rebuilt). The result equals [`StateProver::new`] of `state` for any state (the
+    /// comparison is by value, so a reorged or unrelated state is only slower); it is fast for
+    /// a later state of the same chain, where an epoch changes every balance but few
+    /// validators. Old and new state are both held until the new registry's leaves are made.
+    pub fn update(self, state: AnyBeaconState<P>) -> Self {
+        let Self {
+            state: old,
+            validators,
+            balances,
+            inactivity_scores,
+            ..
+        } = self;
+        let leaves = validator_leaves(state.validators(), Some((old.validators(), &validators)));
+        drop(old);
+        let validators = validators.updated(leaves, length(state.validators().len()));
+        let balances = balances.updated(
+            packed_chunks(state.balances()),
+            length(state.balances().len()),
+        );
+        let inactivity_scores = inactivity_scores.updated(
+            packed_chunks(state.inactivity_scores()),
+            length(state.inactivity_scores().len()),
+        );
+        Self::assemble(state, validators, balances, inactivity_scores)
+    }
+
+    /// The state's chunk tree from the three list trees and `tree_hash` of the other fields.
+    fn assemble(
+        state: AnyBeaconState<P>,
+        validators: ListTree,
+        balances: ListTree,
+        inactivity_scores: ListTree,
+    ) -> Self {
         let leaves = (0..state.field_count())
+            .into_par_iter()
             .map(|f| match f {
                 field::VALIDATORS => validators.root(),
                 field::BALANCES => balances.root(),
@@ -264,6 +308,50 @@ pub(crate) fn list_branch(tree: &ListTree, index: u64) -> ListBranch {
     }
 }
 
+fn length(n: usize) -> u64 {
+    n as u64
+}
+
+/// The leaves of the registry tree: each validator's `hash_tree_root`, on rayon's pool. With
+/// `previous` (an earlier registry and its tree), a validator equal to the one at the same
+/// index there keeps that leaf instead of being rehashed.
+fn validator_leaves(
+    validators: &[Validator],
+    previous: Option<(&[Validator], &ListTree)>,
+) -> Vec<B256> {
+    validators
+        .par_iter()
+        .enumerate()
+        .map(|(i, v)| match previous {
+            Some((old, tree)) if old.get(i) == Some(v) => tree.data().at(0, i as u64),
+            _ => validator_root(v),
+        })
+        .collect()
+}
+
+/// `hash_tree_root(validator)`: its 8 field roots ([`validator_field_roots`]) merkleized.
+pub fn validator_root(v: &Validator) -> B256 {
+    // The pubkey's root from its two chunks (as `validator_node` lays them out) rather than
+    // through `tree_hash`'s general merkleizer, which allocates: this runs 2^21 times.
+    let pk = v.pubkey.as_bytes();
+    let mut second = B256::ZERO;
+    second[..16].copy_from_slice(&pk[32..]);
+    let pubkey_root = hash_pair(&B256::from_slice(&pk[..32]), &second);
+    let r = [
+        pubkey_root,
+        v.withdrawal_credentials,
+        u64_chunk(v.effective_balance.as_u64()),
+        u64_chunk(u64::from(v.slashed)),
+        u64_chunk(v.activation_eligibility_epoch.as_u64()),
+        u64_chunk(v.activation_epoch.as_u64()),
+        u64_chunk(v.exit_epoch.as_u64()),
+        u64_chunk(v.withdrawable_epoch.as_u64()),
+    ];
+    let h = |a: usize| hash_pair(&r[a], &r[a + 1]);
+    let (a, b, c, d) = (h(0), h(2), h(4), h(6));
+    hash_pair(&hash_pair(&a, &b), &hash_pair(&c, &d))
+}
+
 /// The 32-byte chunks of a list of `uint64`, packed 4 per chunk by `tree_hash`'s packed
 /// encoding (little-endian), the last chunk zero-padded.
 fn packed_chunks<T: TreeHash>(values: &[T]) -> Vec<B256> {
@@ -344,6 +432,24 @@ mod tests {
             body_root: B256::repeat_byte(3),
         };
         assert_eq!(header_tree(&h).root(), h.tree_hash_root());
+    }
+
+    #[test]
+    fn validator_root_is_tree_hash_root() {
+        let mut v = Validator {
+            pubkey: lsv_consensus::PublicKeyBytes([7; 48]),
+            withdrawal_credentials: B256::repeat_byte(2),
+            effective_balance: lsv_consensus::Gwei::new(32_000_000_000),
+            slashed: true,
+            activation_eligibility_epoch: lsv_consensus::Epoch::new(1),
+            activation_epoch: lsv_consensus::Epoch::new(2),
+            exit_epoch: lsv_consensus::Epoch::new(u64::MAX),
+            withdrawable_epoch: lsv_consensus::Epoch::new(4),
+        };
+        assert_eq!(validator_root(&v), v.tree_hash_root());
+        v.slashed = false;
+        v.pubkey.0[47] = 1;
+        assert_eq!(validator_root(&v), v.tree_hash_root());
     }
 
     #[test]

@@ -161,3 +161,47 @@ fn the_layout_is_chosen_from_the_network_fork_version() {
     )
     .is_err());
 }
+
+#[test]
+fn decoding_from_an_owned_vec_is_decoding_from_a_slice() {
+    let grown = grown_minimal_state(150);
+    let cases: Vec<(ForkName, Vec<u8>)> = vec![
+        (ForkName::Electra, mainnet_state().as_ssz_bytes()),
+        (ForkName::Fulu, to_fulu(mainnet_state()).as_ssz_bytes()),
+    ];
+    for (fork, bytes) in cases {
+        let from_slice = AnyBeaconState::<Mainnet>::from_ssz_bytes(fork, &bytes).unwrap();
+        let from_vec = AnyBeaconState::<Mainnet>::from_ssz_vec(fork, bytes).unwrap();
+        assert_eq!(from_vec, from_slice, "{fork:?}");
+    }
+    for (fork, bytes) in [
+        (ForkName::Electra, grown.as_ssz_bytes()),
+        (ForkName::Fulu, to_fulu(&grown).as_ssz_bytes()),
+    ] {
+        let from_slice = AnyBeaconState::<Minimal>::from_ssz_bytes(fork, &bytes).unwrap();
+        let prover = StateProver::<Minimal>::from_ssz_vec(fork, bytes).unwrap();
+        assert_eq!(prover.state(), &from_slice, "{fork:?}");
+        assert_eq!(prover.state_root(), from_slice.tree_hash_root());
+    }
+}
+
+#[test]
+fn a_malformed_state_is_refused_from_an_owned_vec_too() {
+    let bytes = grown_minimal_state(80).as_ssz_bytes();
+    for cut in [0, 10, 100, 1000, bytes.len() / 2, bytes.len() - 1] {
+        let short = bytes[..cut].to_vec();
+        assert!(AnyBeaconState::<Minimal>::from_ssz_vec(ForkName::Electra, short).is_err());
+    }
+    // A byte of the fixed part (which holds the offset table; it ends near byte 5000 in the
+    // minimal preset) set to 0xff: the owned decoder says what the slice decoder says.
+    for at in (0..bytes.len().min(8192)).step_by(3) {
+        let mut bad = bytes.clone();
+        bad[at] = 0xff;
+        let from_slice = AnyBeaconState::<Minimal>::from_ssz_bytes(ForkName::Electra, &bad);
+        let from_vec = AnyBeaconState::<Minimal>::from_ssz_vec(ForkName::Electra, bad);
+        assert_eq!(from_vec.is_ok(), from_slice.is_ok(), "byte {at}");
+        if let (Ok(a), Ok(b)) = (from_vec, from_slice) {
+            assert_eq!(a, b, "byte {at}");
+        }
+    }
+}

@@ -118,10 +118,92 @@ macro_rules! beacon_state {
                     &[$(|s: &Self| tree_hash::TreeHash::tree_hash_root(&s.$field)),*];
                 roots.get(index).map(|root| root(self))
             }
+
+            /// Each field's part of the SSZ fixed part, in SSZ order: `Some(length)` for a
+            /// fixed-size field, `None` for a variable-size one (a 4-byte offset there).
+            fn ssz_fixed_parts() -> Vec<Option<usize>> {
+                vec![$(
+                    <$ty as ssz::Decode>::is_ssz_fixed_len()
+                        .then(<$ty as ssz::Decode>::ssz_fixed_len)
+                ),*]
+            }
+
+            /// Decodes the SSZ, taking the bytes so that they are freed as soon as the
+            /// registry is decoded (see `take_validators`).
+            pub(super) fn from_ssz_vec(
+                mut bytes: Vec<u8>,
+            ) -> Result<Self, crate::state::StateError> {
+                let validators =
+                    crate::state::take_validators(&mut bytes, &Self::ssz_fixed_parts())?;
+                let mut state =
+                    <Self as ssz::Decode>::from_ssz_bytes(&bytes).map_err(crate::state::ssz_error)?;
+                drop(bytes);
+                state.validators = validators;
+                Ok(state)
+            }
         }
     };
 }
 pub(crate) use beacon_state;
+
+fn ssz_error(e: ssz::DecodeError) -> StateError {
+    StateError::Ssz(format!("{e:?}"))
+}
+
+/// The registry `List[Validator, 2^40]`, as in both layouts.
+type Registry = VariableList<Validator, crate::preset::ValidatorRegistryLimit>;
+
+/// Decodes `validators` (field [`crate::gindex::field::VALIDATORS`]) out of a state's SSZ and
+/// removes its bytes in place, shifting the later fields' offsets, so that `bytes` becomes the
+/// SSZ of the same state with an empty registry and shrinks to that size (a mainnet state is
+/// ~90% registry). `layout` is the container's `ssz_fixed_parts()`. Only the
+/// offset table is edited here; the decoding is `ethereum_ssz`'s, and a malformed table is an
+/// error (the full decode that follows checks the rest).
+fn take_validators(bytes: &mut Vec<u8>, layout: &[Option<usize>]) -> Result<Registry, StateError> {
+    let bad = |what: &str| StateError::Ssz(format!("offset table: {what}"));
+    // (field, position of its offset in the fixed part) for every variable-size field.
+    let mut offsets = Vec::new();
+    let mut pos = 0usize;
+    for (f, part) in layout.iter().enumerate() {
+        match part {
+            Some(len) => pos += len,
+            None => {
+                offsets.push((f, pos));
+                pos += ssz::BYTES_PER_LENGTH_OFFSET;
+            }
+        }
+    }
+    if bytes.len() < pos {
+        return Err(StateError::TooShort(bytes.len()));
+    }
+    let read = |bytes: &[u8], at: usize| {
+        let raw: [u8; 4] = bytes[at..at + 4].try_into().expect("4 bytes");
+        u32::from_le_bytes(raw) as usize
+    };
+    let at = offsets
+        .iter()
+        .position(|&(f, _)| f == crate::gindex::field::VALIDATORS)
+        .ok_or_else(|| bad("no variable-size validators field"))?;
+    let start = read(bytes, offsets[at].1);
+    let end = offsets
+        .get(at + 1)
+        .map_or(bytes.len(), |&(_, p)| read(bytes, p));
+    if !(pos <= start && start <= end && end <= bytes.len()) {
+        return Err(bad("validators out of order or out of bounds"));
+    }
+    let validators = Registry::from_ssz_bytes(&bytes[start..end]).map_err(ssz_error)?;
+    let removed = end - start;
+    for &(_, p) in &offsets[at + 1..] {
+        let shifted = read(bytes, p)
+            .checked_sub(removed)
+            .ok_or_else(|| bad("a later field starts inside validators"))?;
+        let shifted = u32::try_from(shifted).expect("below an offset that fit in u32");
+        bytes[p..p + 4].copy_from_slice(&shifted.to_le_bytes());
+    }
+    bytes.drain(start..end);
+    bytes.shrink_to_fit();
+    Ok(validators)
+}
 
 /// Why SSZ bytes did not give a state this crate can prove from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -164,6 +246,21 @@ impl<P: StatePreset> AnyBeaconState<P> {
             ForkName::Fulu => Ok(Self::Fulu(Box::new(
                 fulu::BeaconState::from_ssz_bytes(bytes).map_err(err)?,
             ))),
+            other => Err(StateError::UnsupportedFork(other)),
+        }
+    }
+
+    /// [`AnyBeaconState::from_ssz_bytes`], taking the bytes: they shrink to the non-registry
+    /// part as soon as the registry is decoded and are freed after, so the peak holds about one
+    /// copy of the registry in SSZ and one decoded, rather than the whole state twice.
+    pub fn from_ssz_vec(fork: ForkName, bytes: Vec<u8>) -> Result<Self, StateError> {
+        match fork {
+            ForkName::Electra => Ok(Self::Electra(Box::new(electra::BeaconState::from_ssz_vec(
+                bytes,
+            )?))),
+            ForkName::Fulu => Ok(Self::Fulu(Box::new(fulu::BeaconState::from_ssz_vec(
+                bytes,
+            )?))),
             other => Err(StateError::UnsupportedFork(other)),
         }
     }
