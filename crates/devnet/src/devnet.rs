@@ -34,7 +34,7 @@
 use crate::anvil::{locate_anvil, AnvilExecution, AnvilOptions, Rpc};
 use crate::api::{serve_with, ApiOptions};
 use crate::execution::{ExecutionError, ExecutionLayer};
-use crate::genesis::{interop_secret_key, GenesisParams, GenesisValidator};
+use crate::genesis::{interop_validators, GenesisParams};
 use crate::node::{Node, NodeError, SlotReport};
 use crate::signer::{LocalKeys, Signer};
 use crate::spec::{BeaconState, Config, Spec, SpecPreset, TransitionError};
@@ -42,7 +42,7 @@ use crate::store::Store;
 use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_sol_types::{SolCall, SolValue};
 use lsv_consensus::containers::DepositData;
-use lsv_consensus::{Epoch, ForkName, PublicKeyBytes};
+use lsv_consensus::{Epoch, ForkName};
 use lsv_contracts::artifacts::{DEV_ATTESTATION_VERIFIER, PROOF_VERIFIER, VAULT};
 use lsv_contracts::bindings::{DepositContract, Vault};
 use lsv_contracts::devnet::ChainTiming;
@@ -218,22 +218,10 @@ impl<P: SpecPreset> Undeployed<P> {
             port: options.rpc_port,
         })?;
         let spec = Spec::<P>::new(options.config.clone());
-        let mut keys = LocalKeys::default();
         let mut credentials = [0u8; 32];
         credentials[0] = 0x01;
         credentials[12..].copy_from_slice(options.withdrawal_address.as_slice());
-        let validators: Vec<GenesisValidator> = (0..options.validators)
-            .map(|i| {
-                let key = interop_secret_key(i);
-                let pubkey = PublicKeyBytes(key.sk_to_pk().to_bytes());
-                keys.insert(i, key);
-                GenesisValidator {
-                    pubkey,
-                    withdrawal_credentials: credentials.into(),
-                    balance: 32_000_000_000,
-                }
-            })
-            .collect();
+        let (validators, keys) = interop_validators(options.validators, credentials.into());
         let state = spec.genesis_state(
             &GenesisParams {
                 genesis_time: options.genesis_time,

@@ -35,6 +35,28 @@ pub fn interop_secret_key(index: u64) -> SecretKey {
     SecretKey::from_bytes(&scalar.to_be_bytes::<32>()).expect("a scalar below r")
 }
 
+/// Validators `0..count` with interop keys ([`interop_secret_key`]), 32 ETH each and
+/// `withdrawal_credentials`, for a genesis state; and their keys, by index.
+pub fn interop_validators(
+    count: u64,
+    withdrawal_credentials: B256,
+) -> (Vec<GenesisValidator>, crate::signer::LocalKeys) {
+    let mut keys = crate::signer::LocalKeys::default();
+    let validators = (0..count)
+        .map(|i| {
+            let key = interop_secret_key(i);
+            let pubkey = PublicKeyBytes(key.sk_to_pk().to_bytes());
+            keys.insert(i, key);
+            GenesisValidator {
+                pubkey,
+                withdrawal_credentials,
+                balance: 32_000_000_000,
+            }
+        })
+        .collect();
+    (validators, keys)
+}
+
 /// A `BeaconBlockBody` with every field empty or zero (`BeaconBlockBody()` in the specs).
 pub fn empty_body<P: SpecPreset>() -> BeaconBlockBody<P> {
     BeaconBlockBody {

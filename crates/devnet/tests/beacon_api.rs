@@ -16,10 +16,10 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use lsv_consensus::containers::{SignedVoluntaryExit, VoluntaryExit};
 use lsv_consensus::network::{compute_domain, compute_signing_root, domain};
-use lsv_consensus::{Epoch, ForkName, Minimal, Network, PresetName, PublicKeyBytes, Slot};
+use lsv_consensus::{Epoch, ForkName, Minimal, Network, PresetName, Slot};
 use lsv_devnet::api;
 use lsv_devnet::execution::{ExecutionLayer, MockExecution};
-use lsv_devnet::genesis::{interop_secret_key, GenesisParams, GenesisValidator};
+use lsv_devnet::genesis::{interop_secret_key, interop_validators, GenesisParams};
 use lsv_devnet::node::Node;
 use lsv_devnet::signer::LocalKeys;
 use lsv_devnet::spec::{BeaconState, Config, Spec};
@@ -48,20 +48,10 @@ const SHARED_SLOTS: u64 = 4 * 8 + 2;
 
 fn devnet(config: Config) -> Devnet {
     let spec = Spec::<P>::new(config);
-    let mut keys = LocalKeys::default();
-    let mut genesis = Vec::new();
-    for i in 0..VALIDATORS {
-        let sk = interop_secret_key(i);
-        let mut creds = [0u8; 32];
-        creds[0] = 0x01;
-        creds[12..].copy_from_slice(&[0x11; 20]);
-        genesis.push(GenesisValidator {
-            pubkey: PublicKeyBytes(sk.sk_to_pk().to_bytes()),
-            withdrawal_credentials: creds.into(),
-            balance: 32_000_000_000,
-        });
-        keys.insert(i, sk);
-    }
+    let mut creds = [0u8; 32];
+    creds[0] = 0x01;
+    creds[12..].copy_from_slice(&[0x11; 20]);
+    let (genesis, keys) = interop_validators(VALIDATORS, creds.into());
     let el = MockExecution::default();
     let params = GenesisParams {
         genesis_time: GENESIS_TIME,

@@ -6,7 +6,7 @@
 use lsv_consensus::{Epoch, ForkName, Mainnet, Minimal};
 use lsv_consensus::{Gwei, PublicKeyBytes, SignatureBytes};
 use lsv_devnet::execution::{ExecutionLayer, MockExecution};
-use lsv_devnet::genesis::{interop_secret_key, GenesisParams, GenesisValidator};
+use lsv_devnet::genesis::{interop_secret_key, interop_validators, GenesisParams};
 use lsv_devnet::node::Node;
 use lsv_devnet::signer::LocalKeys;
 use lsv_devnet::spec::{Config, Spec, SpecPreset};
@@ -19,20 +19,10 @@ fn devnet(validators: u64, config: Config) -> Node<P, MockExecution, LocalKeys> 
 
 fn devnet_of<Q: SpecPreset>(validators: u64, config: Config) -> Node<Q, MockExecution, LocalKeys> {
     let spec = Spec::<Q>::new(config);
-    let mut keys = LocalKeys::default();
-    let mut genesis = Vec::new();
-    for i in 0..validators {
-        let sk = interop_secret_key(i);
-        let mut creds = [0u8; 32];
-        creds[0] = 0x01;
-        creds[12..].copy_from_slice(&[0x11; 20]);
-        genesis.push(GenesisValidator {
-            pubkey: PublicKeyBytes(sk.sk_to_pk().to_bytes()),
-            withdrawal_credentials: creds.into(),
-            balance: 32_000_000_000,
-        });
-        keys.insert(i, sk);
-    }
+    let mut creds = [0u8; 32];
+    creds[0] = 0x01;
+    creds[12..].copy_from_slice(&[0x11; 20]);
+    let (genesis, keys) = interop_validators(validators, creds.into());
     let el = MockExecution::new(validators);
     let params = GenesisParams {
         genesis_time: 1_700_000_000,

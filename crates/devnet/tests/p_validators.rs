@@ -14,7 +14,7 @@
 use alloy_primitives::{Address, B256};
 use lsv_consensus::{ForkName, Minimal, Network, PublicKeyBytes, SignatureBytes, Slot};
 use lsv_devnet::execution::{ExecutionLayer, MockExecution};
-use lsv_devnet::genesis::{interop_secret_key, GenesisParams, GenesisValidator};
+use lsv_devnet::genesis::{interop_validators, GenesisParams};
 use lsv_devnet::node::Node;
 use lsv_devnet::p::RunningP;
 use lsv_devnet::remote::{genesis_time_for, write_network_config, RemoteSigner, Signers};
@@ -55,20 +55,10 @@ struct Devnet {
 fn devnet() -> Devnet {
     let config = Config::minimal();
     let spec = Spec::<P>::new(config.clone());
-    let mut keys = LocalKeys::default();
-    let mut validators = Vec::new();
-    for i in 0..LOCAL {
-        let sk = interop_secret_key(i);
-        let mut creds = [0u8; 32];
-        creds[0] = 0x01;
-        creds[12..].copy_from_slice(&[0x11; 20]);
-        validators.push(GenesisValidator {
-            pubkey: PublicKeyBytes(sk.sk_to_pk().to_bytes()),
-            withdrawal_credentials: creds.into(),
-            balance: 32_000_000_000,
-        });
-        keys.insert(i, sk);
-    }
+    let mut creds = [0u8; 32];
+    creds[0] = 0x01;
+    creds[12..].copy_from_slice(&[0x11; 20]);
+    let (validators, keys) = interop_validators(LOCAL, creds.into());
     let el = MockExecution::new(LOCAL);
     let params = GenesisParams {
         genesis_time: genesis_time_for(&config, MAX_SLOT),
