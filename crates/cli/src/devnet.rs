@@ -365,7 +365,7 @@ pub(crate) fn bench(args: DevnetBenchArgs) -> Result<(), CliError> {
         )
         .into());
     }
-    let signed_before = devnet.node.signer().remote.stats().signed;
+    let p_before = devnet.node.signer().remote.stats();
     let costs_before = Costs::now();
     let cpu_before = crate::bench::process_cpu();
     let started = Instant::now();
@@ -375,7 +375,9 @@ pub(crate) fn bench(args: DevnetBenchArgs) -> Result<(), CliError> {
         .zip(cpu_before)
         .map(|(after, before)| after.saturating_sub(before));
     let costs = Costs::now().since(&costs_before);
-    let p_signed = devnet.node.signer().remote.stats().signed - signed_before;
+    let p_after = devnet.node.signer().remote.stats();
+    let p_signed = p_after.signed - p_before.signed;
+    let p_busy = p_after.busy.saturating_sub(p_before.busy);
     let raw = (raw_before + raw_signing_cost()) / 2;
     let state = devnet.node.head_state();
     let finalized = state.finalized_checkpoint.epoch.as_u64();
@@ -387,8 +389,7 @@ pub(crate) fn bench(args: DevnetBenchArgs) -> Result<(), CliError> {
     let local_signed = costs.calls(Part::BlsSign);
     let signatures = local_signed + p_signed;
     let floor = raw * u32::try_from(signatures).unwrap_or(u32::MAX);
-    let bls =
-        costs.time(Part::BlsSign) + costs.time(Part::BlsVerify) + costs.time(Part::RemoteSign);
+    let bls = costs.time(Part::BlsSign) + costs.time(Part::BlsVerify) + p_busy;
     output::stdout(|w| {
         writeln!(
             w,
@@ -421,6 +422,14 @@ pub(crate) fn bench(args: DevnetBenchArgs) -> Result<(), CliError> {
                 costs.calls(part)
             )?;
         }
+        writeln!(
+            w,
+            "    {:<28} {:>8.3} s {:>5.1}%  {:>7} calls",
+            "P (HTTP round trips)",
+            p_busy.as_secs_f64(),
+            100.0 * p_busy.as_secs_f64() / machine,
+            p_signed + (p_after.refused - p_before.refused)
+        )?;
         if let Some(cpu) = cpu {
             writeln!(
                 w,

@@ -3,6 +3,7 @@
 //! Global counters, as a consensus client's metrics are (Lighthouse times block processing the
 //! same way); `lsv bench devnet` reads them around a run. Nothing the devnet does depends on
 //! them, and a clock read costs tens of nanoseconds against the milliseconds of what is timed.
+//! A remote signer's requests are timed by the signer itself ([`crate::remote::RemoteStats`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -16,19 +17,16 @@ pub enum Part {
     BlsVerify,
     /// `hash_tree_root` of a whole beacon state.
     StateHash,
-    /// Signing requests to a remote signer (P), from sending to the answer.
-    RemoteSign,
     /// The execution layer's block building (anvil's JSON-RPC).
     Execution,
 }
 
 impl Part {
     /// Every part, in report order.
-    pub const ALL: [Part; 5] = [
+    pub const ALL: [Part; PARTS] = [
         Part::BlsSign,
         Part::BlsVerify,
         Part::StateHash,
-        Part::RemoteSign,
         Part::Execution,
     ];
 
@@ -38,14 +36,16 @@ impl Part {
             Part::BlsSign => "BLS signing (local keys)",
             Part::BlsVerify => "BLS verification",
             Part::StateHash => "state hash_tree_root",
-            Part::RemoteSign => "P (HTTP round trips)",
             Part::Execution => "execution layer (anvil)",
         }
     }
 }
 
-static NANOS: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
-static CALLS: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
+/// How many parts there are.
+const PARTS: usize = 4;
+
+static NANOS: [AtomicU64; PARTS] = [const { AtomicU64::new(0) }; PARTS];
+static CALLS: [AtomicU64; PARTS] = [const { AtomicU64::new(0) }; PARTS];
 
 /// Runs `f`, counting its time against `part`.
 pub fn time<T>(part: Part, f: impl FnOnce() -> T) -> T {
@@ -60,8 +60,8 @@ pub fn time<T>(part: Part, f: impl FnOnce() -> T) -> T {
 /// The counters at one moment; two make the cost of what ran between them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Costs {
-    nanos: [u64; 5],
-    calls: [u64; 5],
+    nanos: [u64; PARTS],
+    calls: [u64; PARTS],
 }
 
 impl Costs {

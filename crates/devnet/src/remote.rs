@@ -482,13 +482,11 @@ impl<P: SpecPreset> Signer<P> for RemoteSigner {
     ) -> Result<SignatureBytes, SignError> {
         let started = Instant::now();
         let body = self.body(root, message)?.to_string();
-        let answer = crate::cost::time(crate::cost::Part::RemoteSign, || {
-            self.request(
-                Method::POST,
-                &format!("/api/v1/eth2/sign/{pubkey}"),
-                Some(body),
-            )
-        });
+        let answer = self.request(
+            Method::POST,
+            &format!("/api/v1/eth2/sign/{pubkey}"),
+            Some(body),
+        );
         self.busy_nanos
             .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         let (status, answer) = answer?;

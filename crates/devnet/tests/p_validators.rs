@@ -314,7 +314,7 @@ fn p_validators_join_through_deposits_and_sign_every_duty_but_a_double_vote() {
     let stats = node.signer().remote.stats();
     eprintln!(
         "through P during the run: {} signatures, {} refused, {:.2} ms each on average \
-         (request to verified answer); whole test {:?}",
+         (request to answer); whole test {:?}",
         stats.signed,
         stats.refused,
         stats.busy.as_secs_f64() * 1e3 / stats.signed.max(1) as f64,
