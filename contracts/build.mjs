@@ -43,6 +43,7 @@ const settings = {
         "evm.bytecode.object",
         "evm.bytecode.linkReferences",
         "evm.deployedBytecode.object",
+        "evm.deployedBytecode.immutableReferences",
         "evm.methodIdentifiers",
       ],
     },
@@ -99,6 +100,9 @@ function compile() {
         abi: out.abi,
         bytecode: `0x${out.evm.bytecode.object}`,
         deployedBytecode: `0x${out.evm.deployedBytecode.object}`,
+        // Where the constructor writes each immutable into the runtime code (solc's AST id ->
+        // byte ranges): `lsv verify-deployment` compares a deployed runtime with these masked.
+        immutableReferences: out.evm.deployedBytecode.immutableReferences ?? {},
         methodIdentifiers: out.evm.methodIdentifiers,
       };
       artifacts.set(`${contractName}.json`, `${JSON.stringify(artifact, null, 2)}\n`);

@@ -10,6 +10,7 @@
 //! the past, the slots up to now run as fast as they go, and then one runs as each starts.
 
 use crate::output::{self, CliError};
+use alloy::primitives::B256;
 use clap::Args;
 use lsv_consensus::containers::DepositData;
 use lsv_consensus::{Minimal, PublicKeyBytes};
@@ -20,6 +21,7 @@ use lsv_devnet::p::RunningP;
 use lsv_devnet::remote::{RemoteSigner, Signers};
 use lsv_devnet::signer::LocalKeys;
 use lsv_devnet::spec::Config;
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -235,6 +237,7 @@ pub(crate) fn run(args: DevnetArgs) -> Result<(), CliError> {
         .serve_api(args.beacon_listen)
         .map_err(|e| format!("beacon API on {}: {e}", args.beacon_listen))?;
     let c = devnet.contracts;
+    let accounts = write_dev_keys(&dir, devnet.dev_keys())?;
     output::stdout(|w| {
         writeln!(
             w,
@@ -251,6 +254,14 @@ pub(crate) fn run(args: DevnetArgs) -> Result<(), CliError> {
             devnet.rpc_url(),
             devnet.funder
         )?;
+        if let (Some(first), Some(last)) = (accounts.first(), accounts.last()) {
+            writeln!(
+                w,
+                "  funded accounts      keys in {} … {} (anvil's public test keys: --key-file)",
+                first.display(),
+                last.display()
+            )?;
+        }
         writeln!(w, "  beacon API           http://{beacon}")?;
         writeln!(
             w,
@@ -298,6 +309,30 @@ pub(crate) fn run(args: DevnetArgs) -> Result<(), CliError> {
     drop(devnet);
     drop(p);
     Ok(())
+}
+
+/// Writes anvil's development keys but the devnet's own (account 0, which sends the deposits)
+/// to `dir/accounts/<n>.key`, readable by the owner only, for `lsv deploy --key-file` and the
+/// other commands that send. They are Foundry's public test keys: secrets to nobody.
+fn write_dev_keys(dir: &Path, keys: &[B256]) -> Result<Vec<PathBuf>, CliError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let accounts = dir.join("accounts");
+    std::fs::create_dir_all(&accounts)
+        .map_err(|e| format!("cannot create {}: {e}", accounts.display()))?;
+    let mut paths = Vec::new();
+    for (n, key) in keys.iter().enumerate().skip(1) {
+        let path = accounts.join(format!("{n}.key"));
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        writeln!(file, "{key}").map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        paths.push(path);
+    }
+    Ok(paths)
 }
 
 /// Sets `stop` at SIGINT or SIGTERM.

@@ -4,6 +4,7 @@
 
 mod bench;
 mod bench_slashing;
+mod chain;
 mod config;
 mod datadir;
 mod devnet;
@@ -97,6 +98,11 @@ enum Command {
         #[command(subcommand)]
         command: prove::ProveCommand,
     },
+    /// Deploy C (attestation verifier, proof verifier, vault with its tokens) on the chain at
+    /// --rpc for --network, after checking the chain's system contracts; writes deployment.json.
+    Deploy(chain::DeployArgs),
+    /// Re-check a deployment.json against the chain: creation inputs, runtimes, tokens.
+    VerifyDeployment(chain::VerifyDeploymentArgs),
     /// Run lsv's embedded devnet: anvil and a minimal-preset beacon chain (Electra, then Fulu)
     /// with C deployed and P signing for its validators, until stopped.
     Devnet(devnet::DevnetArgs),
@@ -544,6 +550,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Slashing { command } => run_slashing(command),
         Command::Prove { command } => prove::run(command),
         Command::Devnet(args) => devnet::run(args),
+        Command::Deploy(args) => chain::deploy(args),
+        Command::VerifyDeployment(args) => chain::verify_deployment(args),
         Command::Bench {
             command: BenchCommand::Devnet(args),
         } => devnet::bench(args),

@@ -136,6 +136,8 @@ pub struct Network {
     pub seconds_per_slot: u64,
     /// `SLOTS_PER_EPOCH` (32 in the mainnet preset, 8 in the minimal one).
     pub slots_per_epoch: u64,
+    /// `SHARD_COMMITTEE_PERIOD`: epochs a validator must have been active before it may exit.
+    pub shard_committee_period: u64,
     /// `PRESET_BASE`: the preset whose list and vector lengths the network's containers have
     /// (requests are parsed and hashed with them).
     pub preset: PresetName,
@@ -205,6 +207,7 @@ impl Network {
             genesis_fork_version: Version(genesis_fork_version),
             seconds_per_slot: 12,
             slots_per_epoch: 32,
+            shard_committee_period: 256,
             preset: PresetName::Mainnet,
             chain_id,
             // The same address on mainnet and Hoodi.
@@ -264,7 +267,8 @@ impl Network {
     /// `SECONDS_PER_SLOT`, `DEPOSIT_CHAIN_ID`, `DEPOSIT_CONTRACT_ADDRESS`) plus the two facts that
     /// only the genesis state has: `GENESIS_TIME` and `GENESIS_VALIDATORS_ROOT`. `PRESET_BASE`
     /// (`mainnet` or `minimal`) defaults to mainnet; `SLOTS_PER_EPOCH` (a preset value) defaults
-    /// to the preset's (32, or 8 for minimal). Unknown keys are ignored, as clients do.
+    /// to the preset's (32, or 8 for minimal), `SHARD_COMMITTEE_PERIOD` to the preset's
+    /// reference configuration's. Unknown keys are ignored, as clients do.
     pub fn from_config_file(path: &Path) -> Result<Self, NetworkError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| NetworkError::Config(format!("cannot read {}: {e}", path.display())))?;
@@ -352,6 +356,11 @@ impl Network {
                     PresetName::Mainnet => 32,
                     PresetName::Minimal => 8,
                 }
+            },
+            shard_committee_period: if map.contains_key("SHARD_COMMITTEE_PERIOD") {
+                int("SHARD_COMMITTEE_PERIOD")?
+            } else {
+                preset.default_shard_committee_period()
             },
             preset,
             chain_id: int("DEPOSIT_CHAIN_ID")?,

@@ -95,4 +95,21 @@ impl PresetName {
             PresetName::Minimal => "minimal",
         }
     }
+
+    /// `EPOCHS_PER_SLASHINGS_VECTOR` (phase0 preset: 8192 mainnet, 64 minimal).
+    pub const fn epochs_per_slashings_vector(self) -> u64 {
+        match self {
+            PresetName::Mainnet => 8192,
+            PresetName::Minimal => 64,
+        }
+    }
+
+    /// `SHARD_COMMITTEE_PERIOD` of the preset's reference configuration (`configs/mainnet.yaml`
+    /// 256, `configs/minimal.yaml` 64): what a config that does not set it means.
+    pub const fn default_shard_committee_period(self) -> u64 {
+        match self {
+            PresetName::Mainnet => 256,
+            PresetName::Minimal => 64,
+        }
+    }
 }

@@ -83,6 +83,7 @@ fn examples_network(preset: PresetName, fork: ForkName) -> Network {
             PresetName::Mainnet => 32,
             PresetName::Minimal => 8,
         },
+        shard_committee_period: preset.default_shard_committee_period(),
         preset,
         chain_id: 1,
         deposit_contract: Default::default(),

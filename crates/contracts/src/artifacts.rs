@@ -130,8 +130,18 @@ struct Parsed {
     compiler: Compiler,
     bytecode: Bytes,
     deployed_bytecode: Bytes,
+    /// solc's `immutableReferences`: AST id -> where the constructor writes that immutable into
+    /// the runtime code.
+    immutable_references: BTreeMap<String, Vec<CodeRange>>,
     /// Function signature -> selector (hex, no `0x`).
     method_identifiers: BTreeMap<String, String>,
+}
+
+/// A byte range of runtime code.
+#[derive(Debug, Deserialize)]
+struct CodeRange {
+    start: usize,
+    length: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -190,6 +200,30 @@ impl Artifact {
     /// Runtime code as solc emitted it (immutables still zero).
     pub fn deployed_bytecode(&self) -> &Bytes {
         &self.parsed().deployed_bytecode
+    }
+
+    /// Whether `runtime` (code read from a chain) is this contract's runtime code: equal to
+    /// [`Artifact::deployed_bytecode`] everywhere but the bytes the constructor writes the
+    /// immutables into, whatever values they hold there. The immutables' values are the
+    /// caller's to check (their public getters run the code just compared).
+    pub fn runtime_matches(&self, runtime: &[u8]) -> bool {
+        let expected = self.deployed_bytecode();
+        if runtime.len() != expected.len() {
+            return false;
+        }
+        let mut masked = vec![false; expected.len()];
+        for range in self.parsed().immutable_references.values().flatten() {
+            match masked.get_mut(range.start..range.start.saturating_add(range.length)) {
+                Some(bytes) => bytes.fill(true),
+                // solc never points outside the code; an artifact that did would match nothing.
+                None => return false,
+            }
+        }
+        expected
+            .iter()
+            .zip(runtime)
+            .zip(&masked)
+            .all(|((e, r), m)| *m || e == r)
     }
 
     /// Creation code followed by the ABI-encoded constructor arguments.

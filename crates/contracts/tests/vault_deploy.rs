@@ -34,6 +34,31 @@ const FORK_VERSIONS: B256 = {
     B256::new(v)
 };
 
+/// What `lsv verify-deployment` relies on: each deployed runtime equals its artifact once the
+/// immutables' bytes are masked, although the immutables make it differ byte for byte, and one
+/// changed byte elsewhere is caught.
+#[test]
+fn deployed_runtimes_match_their_artifacts_with_immutables_masked() {
+    use lsv_contracts::artifacts::{DEV_ATTESTATION_VERIFIER, POSITIONS, SETH};
+    let w = VaultTest::new();
+    for (address, artifact) in [
+        (w.d.vault, &VAULT),
+        (w.d.seth, &SETH),
+        (w.d.positions, &POSITIONS),
+        (w.d.verifier, &DEV_ATTESTATION_VERIFIER),
+        (w.d.proof_verifier, &PROOF_VERIFIER),
+    ] {
+        let code = w.d.chain.code(address);
+        assert_ne!(&code, artifact.deployed_bytecode(), "{}", artifact.name());
+        assert!(artifact.runtime_matches(&code), "{}", artifact.name());
+        let mut tampered = code.to_vec();
+        tampered[1] ^= 1;
+        assert!(!artifact.runtime_matches(&tampered), "{}", artifact.name());
+        assert!(!artifact.runtime_matches(&code[1..]), "{}", artifact.name());
+    }
+    assert!(!VAULT.runtime_matches(&w.d.chain.code(w.d.seth)));
+}
+
 #[test]
 fn deploy_creates_its_tokens_and_fixes_every_parameter() {
     let w = VaultTest::new();

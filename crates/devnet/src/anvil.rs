@@ -115,6 +115,7 @@ pub struct Anvil {
     child: Child,
     url: String,
     rpc: Rpc,
+    dev_keys: Vec<B256>,
 }
 
 impl Anvil {
@@ -144,17 +145,29 @@ impl Anvil {
                     options.binary.display()
                 ))
             })?;
-        // Anvil prints its accounts, then `Listening on 127.0.0.1:<port>`; what follows is read
-        // and dropped so the pipe never fills.
+        // Anvil prints its accounts and their keys (`(0) 0x…` under `Private Keys`), then
+        // `Listening on 127.0.0.1:<port>`; what follows is read and dropped so the pipe never
+        // fills.
         let stdout = child
             .stdout
             .take()
             .ok_or_else(|| failed("anvil has no stdout"))?;
         let mut lines = BufReader::new(stdout).lines();
         let mut address = None;
+        let mut in_keys = false;
+        let mut dev_keys = Vec::new();
         for line in lines.by_ref() {
             let line = line.map_err(failed)?;
-            if let Some(rest) = line.trim().strip_prefix("Listening on ") {
+            let line = line.trim();
+            if line == "Private Keys" {
+                in_keys = true;
+            } else if in_keys && line.starts_with('(') {
+                let key: Option<B256> = line.split_whitespace().nth(1).and_then(|k| k.parse().ok());
+                dev_keys.extend(key);
+            } else if in_keys && !line.is_empty() && !line.starts_with('=') {
+                in_keys = false;
+            }
+            if let Some(rest) = line.strip_prefix("Listening on ") {
                 address = Some(rest.trim().to_owned());
                 break;
             }
@@ -167,9 +180,21 @@ impl Anvil {
         std::thread::spawn(move || for _ in lines {});
         let url = format!("http://{address}");
         let rpc = Rpc::new(&url)?;
-        let anvil = Self { child, url, rpc };
+        let anvil = Self {
+            child,
+            url,
+            rpc,
+            dev_keys,
+        };
         anvil.rpc.call::<Value>("eth_chainId", json!([]))?;
         Ok(anvil)
+    }
+
+    /// The private keys of anvil's funded development accounts, in its order (account 0 first),
+    /// as anvil prints them: derived from Foundry's public test mnemonic, so known to everyone
+    /// and fit for a devnet only.
+    pub fn dev_keys(&self) -> &[B256] {
+        &self.dev_keys
     }
 
     /// The JSON-RPC URL.

@@ -310,6 +310,7 @@ impl<P: SpecPreset> Genesis<P> {
         let genesis_time = self.state.genesis_time;
         let seconds_per_slot = self.spec.config.slot_duration_ms / 1000;
         let config = self.spec.config.clone();
+        let dev_keys = self.execution.anvil().dev_keys().to_vec();
         Devnet {
             node: Node::new(self.spec, self.state, self.execution, signer),
             rpc: Rpc::new(&rpc_url).expect("a client of a URL anvil printed"),
@@ -320,6 +321,7 @@ impl<P: SpecPreset> Genesis<P> {
             seconds_per_slot: seconds_per_slot.max(1),
             config,
             api: None,
+            dev_keys,
         }
     }
 }
@@ -400,6 +402,7 @@ pub struct Devnet<P: SpecPreset, S: Signer<P>> {
     seconds_per_slot: u64,
     config: Config,
     api: Option<ApiServer>,
+    dev_keys: Vec<B256>,
 }
 
 /// The beacon API served on a runtime of its own.
@@ -424,6 +427,12 @@ impl<P: SpecPreset, S: Signer<P>> Devnet<P, S> {
     /// Anvil's JSON-RPC URL.
     pub fn rpc_url(&self) -> &str {
         &self.rpc_url
+    }
+
+    /// Anvil's funded development accounts' keys ([`crate::anvil::Anvil::dev_keys`]); the
+    /// first is the [`Devnet::funder`], which the devnet sends its own transactions from.
+    pub fn dev_keys(&self) -> &[B256] {
+        &self.dev_keys
     }
 
     /// A JSON-RPC client of anvil.

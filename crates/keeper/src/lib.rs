@@ -5,6 +5,8 @@
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
 pub mod beacon;
+pub mod deployment;
+pub mod eth;
 pub mod prove;
 
 pub use beacon::{BeaconClient, BeaconError, BlockId, ClientConfig, Limits, StateId};

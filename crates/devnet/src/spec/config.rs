@@ -337,12 +337,14 @@ impl Config {
             "SECONDS_PER_SLOT: {}\n\
              SLOT_DURATION_MS: {}\n\
              SLOTS_PER_EPOCH: {}\n\
+             SHARD_COMMITTEE_PERIOD: {}\n\
              DEPOSIT_CHAIN_ID: {}\n\
              DEPOSIT_NETWORK_ID: {}\n\
              DEPOSIT_CONTRACT_ADDRESS: '{}'\n",
             self.slot_duration_ms / 1000,
             self.slot_duration_ms,
             P::SLOTS_PER_EPOCH,
+            self.shard_committee_period,
             self.deposit_chain_id,
             self.deposit_chain_id,
             self.deposit_contract_address,

@@ -1,0 +1,608 @@
+//! Deploying C on a real chain, and checking a deployment anyone made.
+//!
+//! [`deploy`] sends three creations from the caller's key: the attestation verifier (the `dev`
+//! one for a named attester, or the DCAP one for an enclave measurement), the proof verifier
+//! for the network's beacon chain, and the vault, which creates its sETH and positions tokens.
+//! Before the first one it refuses a chain that is not the network's (`DEPOSIT_CHAIN_ID`), or
+//! whose EIP-4788 beacon-roots contract, EIP-7002 withdrawal-request contract or deposit
+//! contract is missing or not the canonical code: C's proofs and exits would silently fail on
+//! it. After the last one it checks every runtime against the committed artifacts and returns a
+//! [`Deployment`], which `lsv deploy` writes as `deployment.json`.
+//!
+//! [`verify`] re-checks such a file against the chain, trusting nothing in it but addresses and
+//! transaction hashes: each creation transaction's input must be this build's creation code
+//! with the constructor arguments the file's parameters imply (so every immutable, the ones
+//! without a getter too, is what the file says), its receipt must have created that address,
+//! the code there must be the artifact's runtime with only the immutables differing, and the
+//! tokens must be the vault's.
+
+use crate::eth::{Eth, EthError};
+use alloy::eips::{eip4788, eip7002};
+use alloy::primitives::{keccak256, Address, Bytes, TxHash, B256, U256};
+use alloy_sol_types::SolValue;
+use lsv_consensus::{ForkName, Network};
+use lsv_contracts::artifacts::{
+    Artifact, DCAP_ATTESTATION_VERIFIER, DEPOSIT_CONTRACT, DEV_ATTESTATION_VERIFIER, POSITIONS,
+    PROOF_VERIFIER, SETH, VAULT,
+};
+use lsv_contracts::bindings::vault::Vault;
+use lsv_contracts::bindings::{Positions, SETH as Seth};
+use serde::{Deserialize, Serialize};
+
+/// What went wrong deploying or verifying.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    /// Talking to the node failed, or a transaction would revert.
+    #[error(transparent)]
+    Eth(#[from] EthError),
+    /// The network config cannot bind C (a fork it needs is not scheduled).
+    #[error("network: {0}")]
+    Network(String),
+    /// The chain is not one C can run on.
+    #[error("refusing this chain: {0}")]
+    Chain(String),
+    /// A deployed contract is not what it should be.
+    #[error("{0}")]
+    Mismatch(String),
+}
+
+/// The beacon chain C is bound to, as its constructors take it: read from the network config.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainBinding {
+    /// `CONFIG_NAME`.
+    pub name: String,
+    /// `DEPOSIT_CHAIN_ID`: the execution chain C lives on.
+    pub chain_id: u64,
+    /// `DEPOSIT_CONTRACT_ADDRESS`.
+    pub deposit_contract: Address,
+    /// The beacon chain's genesis time.
+    pub genesis_time: u64,
+    /// Its genesis validators root.
+    pub genesis_validators_root: B256,
+    /// `ELECTRA_FORK_VERSION ‖ FULU_FORK_VERSION ‖ 0…`: the fork versions whose state layout
+    /// the proof verifier reads, packed from the most significant byte.
+    pub fork_versions: B256,
+    /// `CAPELLA_FORK_EPOCH · SLOTS_PER_EPOCH`: where `historical_summaries` begin.
+    pub capella_slot: u64,
+    /// `SECONDS_PER_SLOT`.
+    pub seconds_per_slot: u64,
+    /// `SLOTS_PER_EPOCH`.
+    pub slots_per_epoch: u64,
+    /// `SHARD_COMMITTEE_PERIOD`.
+    pub shard_committee_period: u64,
+    /// `EPOCHS_PER_SLASHINGS_VECTOR`.
+    pub epochs_per_slashings_vector: u64,
+}
+
+impl ChainBinding {
+    /// The binding for `network`: Electra and Fulu must be scheduled (the proof verifier reads
+    /// their layout) and Capella too (withdrawal proofs walk `historical_summaries`).
+    pub fn of_network(network: &Network) -> Result<Self, DeployError> {
+        let version = |fork: ForkName| {
+            network.fork_version(fork).ok_or_else(|| {
+                DeployError::Network(format!(
+                    "{} is not scheduled on {}",
+                    fork.as_upper(),
+                    network.name
+                ))
+            })
+        };
+        let mut fork_versions = [0u8; 32];
+        fork_versions[..4].copy_from_slice(&version(ForkName::Electra)?.0);
+        fork_versions[4..8].copy_from_slice(&version(ForkName::Fulu)?.0);
+        let capella_epoch = network
+            .forks
+            .get(&ForkName::Capella)
+            .map(|(epoch, _)| epoch.as_u64())
+            .ok_or_else(|| {
+                DeployError::Network(format!("CAPELLA is not scheduled on {}", network.name))
+            })?;
+        Ok(Self {
+            name: network.name.clone(),
+            chain_id: network.chain_id,
+            deposit_contract: network.deposit_contract,
+            genesis_time: network.genesis_time,
+            genesis_validators_root: network.genesis_validators_root,
+            fork_versions: B256::from(fork_versions),
+            capella_slot: capella_epoch.saturating_mul(network.slots_per_epoch),
+            seconds_per_slot: network.seconds_per_slot,
+            slots_per_epoch: network.slots_per_epoch,
+            shard_committee_period: network.shard_committee_period,
+            epochs_per_slashings_vector: network.preset.epochs_per_slashings_vector(),
+        })
+    }
+
+    /// `ValidatorProofs.Anchor` as the constructors take it.
+    fn anchor(&self) -> (u64, B256, B256) {
+        (
+            self.genesis_time,
+            self.genesis_validators_root,
+            self.fork_versions,
+        )
+    }
+
+    /// `VaultBase.ChainTiming` as the vault's constructor takes it.
+    fn timing(&self) -> (u64, u64, u64, u64) {
+        (
+            self.seconds_per_slot,
+            self.slots_per_epoch,
+            self.shard_committee_period,
+            self.epochs_per_slashings_vector,
+        )
+    }
+}
+
+/// The attestation verifier C trusts P's keys through.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "backend", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum AttestationVerifierParams {
+    /// `DevAttestationVerifier`: trusts signatures of one secp256k1 key (P's dev backend). A
+    /// development stand-in: whoever holds that key can make C trust any key.
+    Dev {
+        /// P's attester address (`lsv attestation` prints it).
+        attester: Address,
+    },
+    /// `DcapAttestationVerifier`: trusts SGX quotes of one enclave measurement.
+    SgxDcap {
+        /// `MRENCLAVE` of P's build.
+        mr_enclave: B256,
+        /// The lowest `ISVSVN` accepted.
+        min_isv_svn: u16,
+        /// Bit set of accepted TCB statuses (bit i: status i of `DcapAttestationVerifier`).
+        accepted_tcb_statuses: U256,
+        /// The lowest TCB evaluation data number accepted.
+        min_tcb_evaluation_data_number: U256,
+    },
+}
+
+/// The vault's parameters (its immutables) and the verifier it trusts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Parameters {
+    /// The attestation verifier.
+    pub attestation: AttestationVerifierParams,
+    /// `POLICY_HASH`: the P policy attestations must bind (`lsv attestation` prints it).
+    pub policy_hash: B256,
+    /// `MAX_VALIDATORS`.
+    pub max_validators: u64,
+    /// `INACTIVITY_TRIGGER`: an inactivity score above it makes a validator ejectable.
+    pub inactivity_trigger: u64,
+    /// `EXIT_RESEND_BLOCKS`: blocks before an EIP-7002 exit request may be sent again.
+    pub exit_resend_blocks: u64,
+    /// `MIN_REDEEM`, in sETH wei.
+    pub min_redeem_wei: U256,
+    /// `WIND_DOWN_DELAY`, in seconds.
+    pub wind_down_delay_seconds: u64,
+}
+
+/// One deployed contract.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeployedContract {
+    /// The artifact it was built from (`contracts/artifacts/<name>.json`).
+    pub artifact: String,
+    /// Its address.
+    pub address: Address,
+    /// The transaction that created it; none for the tokens, which the vault's creates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction: Option<TxHash>,
+    /// keccak256 of the artifact's creation code (this build's).
+    pub creation_code_hash: B256,
+    /// keccak256 of the runtime code on chain (`EXTCODEHASH`).
+    pub code_hash: B256,
+}
+
+/// C's contracts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contracts {
+    /// The attestation verifier.
+    pub attestation_verifier: DeployedContract,
+    /// The proof verifier.
+    pub proof_verifier: DeployedContract,
+    /// The vault.
+    pub vault: DeployedContract,
+    /// sETH.
+    pub seth: DeployedContract,
+    /// The positions token.
+    pub positions: DeployedContract,
+}
+
+/// `deployment.json`: everything needed to use and re-check a deployment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deployment {
+    /// The lsv version that deployed it.
+    pub lsv_version: String,
+    /// The solc version of the artifacts.
+    pub compiler: String,
+    /// The beacon chain C is bound to.
+    pub chain: ChainBinding,
+    /// The vault's parameters.
+    pub parameters: Parameters,
+    /// Who sent the creations.
+    pub deployer: Address,
+    /// The block the vault was created in (the first block a keeper needs to read).
+    pub block: u64,
+    /// The contracts.
+    pub contracts: Contracts,
+}
+
+impl Deployment {
+    /// Reads `deployment.json`.
+    pub fn read(path: &std::path::Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a deployment: {e}", path.display()))
+    }
+
+    /// The vault's address.
+    pub fn vault(&self) -> Address {
+        self.contracts.vault.address
+    }
+}
+
+/// The creation code and constructor arguments of the attestation verifier.
+fn attestation_verifier_init(params: &AttestationVerifierParams) -> (&'static Artifact, Bytes) {
+    match params {
+        AttestationVerifierParams::Dev { attester } => (
+            &DEV_ATTESTATION_VERIFIER,
+            DEV_ATTESTATION_VERIFIER.init_code(&attester.abi_encode()),
+        ),
+        AttestationVerifierParams::SgxDcap {
+            mr_enclave,
+            min_isv_svn,
+            accepted_tcb_statuses,
+            min_tcb_evaluation_data_number,
+        } => (
+            &DCAP_ATTESTATION_VERIFIER,
+            DCAP_ATTESTATION_VERIFIER.init_code(
+                &(
+                    *mr_enclave,
+                    *min_isv_svn,
+                    *accepted_tcb_statuses,
+                    *min_tcb_evaluation_data_number,
+                )
+                    .abi_encode_params(),
+            ),
+        ),
+    }
+}
+
+fn proof_verifier_init(chain: &ChainBinding) -> Bytes {
+    PROOF_VERIFIER.init_code(&(chain.anchor(), chain.capella_slot).abi_encode_params())
+}
+
+fn vault_init(
+    chain: &ChainBinding,
+    params: &Parameters,
+    attestation_verifier: Address,
+    proof_verifier: Address,
+) -> Bytes {
+    VAULT.init_code(
+        &(
+            attestation_verifier,
+            chain.anchor(),
+            U256::from(params.max_validators),
+            params.inactivity_trigger,
+            U256::from(params.exit_resend_blocks),
+            params.min_redeem_wei,
+            params.policy_hash,
+            proof_verifier,
+            U256::from(params.wind_down_delay_seconds),
+            chain.timing(),
+        )
+            .abi_encode_params(),
+    )
+}
+
+/// Refuses a chain C cannot run on: another chain id than the network's, or a system contract
+/// (EIP-4788, EIP-7002) or deposit contract that is missing or not the expected code.
+pub async fn check_chain(eth: &Eth, chain: &ChainBinding) -> Result<(), DeployError> {
+    let chain_id = eth.chain_id().await?;
+    if chain_id != chain.chain_id {
+        return Err(DeployError::Chain(format!(
+            "the node is on chain {chain_id}, the network config says {} ({})",
+            chain.chain_id, chain.name
+        )));
+    }
+    for (eip, address, expected) in [
+        (
+            "EIP-4788 beacon roots",
+            eip4788::BEACON_ROOTS_ADDRESS,
+            &eip4788::BEACON_ROOTS_CODE,
+        ),
+        (
+            "EIP-7002 withdrawal requests",
+            eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
+            &eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_CODE,
+        ),
+    ] {
+        let code = eth.code(address).await?;
+        if code.is_empty() {
+            return Err(DeployError::Chain(format!(
+                "no {eip} contract at {address}"
+            )));
+        }
+        if code != *expected {
+            return Err(DeployError::Chain(format!(
+                "the {eip} contract at {address} is not the EIP's code (code hash {})",
+                keccak256(&code)
+            )));
+        }
+    }
+    let deposit = eth.code(chain.deposit_contract).await?;
+    if deposit.is_empty() {
+        return Err(DeployError::Chain(format!(
+            "no deposit contract at {} (DEPOSIT_CONTRACT_ADDRESS)",
+            chain.deposit_contract
+        )));
+    }
+    // lsv's own deposit contract (devnets) or any other: C only reads the events every
+    // deposit contract emits, so a different one is named, not refused.
+    if !DEPOSIT_CONTRACT.runtime_matches(&deposit) {
+        tracing::info!(address = %chain.deposit_contract, "the deposit contract is not lsv's devnet one (expected on public networks)");
+    }
+    Ok(())
+}
+
+/// Deploys C for `chain` with `params` from `eth`'s key; `progress` hears of each step.
+pub async fn deploy(
+    eth: &Eth,
+    chain: &ChainBinding,
+    params: &Parameters,
+    mut progress: impl FnMut(&str),
+) -> Result<Deployment, DeployError> {
+    let deployer = eth.from().ok_or(EthError::NoKey)?;
+    check_chain(eth, chain).await?;
+    progress("chain checked: chain id, EIP-4788, EIP-7002 and deposit contracts");
+
+    let (verifier_artifact, verifier_init) = attestation_verifier_init(&params.attestation);
+    let verifier = eth.deploy(verifier_artifact.name(), verifier_init).await?;
+    let verifier_address = created(&verifier, verifier_artifact)?;
+    progress(&format!(
+        "{} at {verifier_address}",
+        verifier_artifact.name()
+    ));
+
+    let proofs = eth
+        .deploy(PROOF_VERIFIER.name(), proof_verifier_init(chain))
+        .await?;
+    let proofs_address = created(&proofs, &PROOF_VERIFIER)?;
+    progress(&format!("ProofVerifier at {proofs_address}"));
+
+    let vault = eth
+        .deploy(
+            VAULT.name(),
+            vault_init(chain, params, verifier_address, proofs_address),
+        )
+        .await?;
+    let vault_address = created(&vault, &VAULT)?;
+    progress(&format!("Vault at {vault_address}"));
+
+    let seth = eth
+        .view("Vault", vault_address, &Vault::SETH_TOKENCall {})
+        .await?;
+    let positions = eth
+        .view("Vault", vault_address, &Vault::POSITIONSCall {})
+        .await?;
+    let deployment = Deployment {
+        lsv_version: env!("CARGO_PKG_VERSION").to_owned(),
+        compiler: VAULT.compiler_version().to_owned(),
+        chain: chain.clone(),
+        parameters: params.clone(),
+        deployer,
+        block: vault.block_number,
+        contracts: Contracts {
+            attestation_verifier: record(
+                eth,
+                verifier_artifact,
+                verifier_address,
+                Some(verifier.tx),
+            )
+            .await?,
+            proof_verifier: record(eth, &PROOF_VERIFIER, proofs_address, Some(proofs.tx)).await?,
+            vault: record(eth, &VAULT, vault_address, Some(vault.tx)).await?,
+            seth: record(eth, &SETH, seth, None).await?,
+            positions: record(eth, &POSITIONS, positions, None).await?,
+        },
+    };
+    verify(eth, &deployment).await?;
+    progress("every runtime matches its artifact");
+    Ok(deployment)
+}
+
+/// The record of `artifact` deployed at `address`, with the code the chain holds there.
+async fn record(
+    eth: &Eth,
+    artifact: &Artifact,
+    address: Address,
+    transaction: Option<TxHash>,
+) -> Result<DeployedContract, DeployError> {
+    let code = eth.code(address).await?;
+    Ok(DeployedContract {
+        artifact: artifact.name().to_owned(),
+        address,
+        transaction,
+        creation_code_hash: keccak256(artifact.bytecode()),
+        code_hash: keccak256(&code),
+    })
+}
+
+fn created(sent: &crate::eth::Sent, artifact: &Artifact) -> Result<Address, DeployError> {
+    sent.contract_address.ok_or_else(|| {
+        DeployError::Mismatch(format!(
+            "the {} creation {} has no contract address in its receipt",
+            artifact.name(),
+            sent.tx
+        ))
+    })
+}
+
+/// One check [`verify`] made, for the report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    /// What was checked.
+    pub what: String,
+    /// Whether it held.
+    pub ok: bool,
+    /// Why not, when it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// Re-checks `deployment` against the chain; every check is reported, and the result is an
+/// error naming the first that failed.
+pub async fn verify(eth: &Eth, deployment: &Deployment) -> Result<Vec<Check>, DeployError> {
+    let report = verify_report(eth, deployment).await?;
+    match report.iter().find(|c| !c.ok) {
+        Some(failed) => Err(DeployError::Mismatch(format!(
+            "{}: {}",
+            failed.what,
+            failed.detail.as_deref().unwrap_or("failed")
+        ))),
+        None => Ok(report),
+    }
+}
+
+/// [`verify`]'s checks, each with its outcome; `Err` only when the node cannot be read.
+pub async fn verify_report(eth: &Eth, deployment: &Deployment) -> Result<Vec<Check>, DeployError> {
+    let mut checks = Vec::new();
+    let mut check = |what: String, outcome: Result<(), String>| {
+        checks.push(Check {
+            what,
+            ok: outcome.is_ok(),
+            detail: outcome.err(),
+        })
+    };
+    let c = &deployment.contracts;
+    let chain = &deployment.chain;
+    match check_chain(eth, chain).await {
+        Ok(()) => check("chain id and system contracts".into(), Ok(())),
+        Err(DeployError::Eth(e)) => return Err(e.into()),
+        Err(e) => check("chain id and system contracts".into(), Err(e.to_string())),
+    }
+
+    let (verifier_artifact, verifier_init) =
+        attestation_verifier_init(&deployment.parameters.attestation);
+    let created_by_tx = [
+        (&c.attestation_verifier, verifier_artifact, verifier_init),
+        (
+            &c.proof_verifier,
+            &PROOF_VERIFIER,
+            proof_verifier_init(chain),
+        ),
+        (
+            &c.vault,
+            &VAULT,
+            vault_init(
+                chain,
+                &deployment.parameters,
+                c.attestation_verifier.address,
+                c.proof_verifier.address,
+            ),
+        ),
+    ];
+    for (contract, artifact, init) in created_by_tx {
+        let what = format!(
+            "{} {} created with the file's parameters",
+            artifact.name(),
+            contract.address
+        );
+        let outcome = match contract.transaction {
+            None => Err("no creation transaction recorded".to_owned()),
+            Some(hash) => match eth.transaction(hash).await? {
+                None => Err(format!("the node does not know transaction {hash}")),
+                Some((_, Some(to), _)) => Err(format!("{hash} is a call to {to}, not a creation")),
+                Some((input, None, receipt)) => {
+                    if input != init {
+                        Err(format!(
+                            "{hash}'s input is not this build's {} creation code with these constructor arguments",
+                            artifact.name()
+                        ))
+                    } else if !receipt.status() {
+                        Err(format!("{hash} reverted"))
+                    } else if receipt.contract_address != Some(contract.address) {
+                        Err(format!("{hash} created {:?}", receipt.contract_address))
+                    } else {
+                        Ok(())
+                    }
+                }
+            },
+        };
+        check(what, outcome);
+    }
+
+    for (contract, artifact) in [
+        (&c.attestation_verifier, verifier_artifact),
+        (&c.proof_verifier, &PROOF_VERIFIER),
+        (&c.vault, &VAULT),
+        (&c.seth, &SETH),
+        (&c.positions, &POSITIONS),
+    ] {
+        let code = eth.code(contract.address).await?;
+        let what = format!(
+            "{} {} runtime matches the artifact",
+            artifact.name(),
+            contract.address
+        );
+        check(
+            what,
+            if contract.artifact != artifact.name() {
+                Err(format!("the file names artifact {}", contract.artifact))
+            } else if code.is_empty() {
+                Err("no code (self-destructed or never deployed)".into())
+            } else if !artifact.runtime_matches(&code) {
+                Err(format!(
+                    "code hash {} differs beyond its immutables",
+                    keccak256(&code)
+                ))
+            } else if keccak256(&code) != contract.code_hash {
+                Err(format!(
+                    "code hash {} is not the file's {}",
+                    keccak256(&code),
+                    contract.code_hash
+                ))
+            } else if keccak256(artifact.bytecode()) != contract.creation_code_hash {
+                Err("the file was made by a build with other creation code".into())
+            } else {
+                Ok(())
+            },
+        );
+    }
+
+    let seth = eth
+        .view("Vault", c.vault.address, &Vault::SETH_TOKENCall {})
+        .await;
+    let positions = eth
+        .view("Vault", c.vault.address, &Vault::POSITIONSCall {})
+        .await;
+    let seth_vault = eth.view("SETH", c.seth.address, &Seth::VAULTCall {}).await;
+    let positions_vault = eth
+        .view("Positions", c.positions.address, &Positions::VAULTCall {})
+        .await;
+    let owned = |token: &str,
+                 by_vault: Result<Address, EthError>,
+                 recorded: Address,
+                 back: Result<Address, EthError>| {
+        match (by_vault, back) {
+            (Ok(a), Ok(v)) if a == recorded && v == c.vault.address => Ok(()),
+            (Ok(a), Ok(v)) => Err(format!(
+                "the vault's {token} is {a}, the file's {recorded}, whose vault is {v}"
+            )),
+            (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+        }
+    };
+    check(
+        "sETH and positions are the vault's own".into(),
+        owned("sETH", seth, c.seth.address, seth_vault).and(owned(
+            "positions",
+            positions,
+            c.positions.address,
+            positions_vault,
+        )),
+    );
+    Ok(checks)
+}
