@@ -108,11 +108,15 @@ pub(crate) struct DeployArgs {
     /// attester address and policy hash.
     #[arg(long, value_name = "FILE", conflicts_with = "params")]
     attestation_info: Option<PathBuf>,
-    /// The dev attester address (instead of --attestation-info).
-    #[arg(long, value_name = "ADDRESS", conflicts_with_all = ["params", "attestation_info"])]
+    /// A running P's signer API (`http://host:port`): its attester and policy hash are read
+    /// from `GET /eth/v1/lsv/attestation`, as --attestation-info would give them.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["params", "attestation_info"])]
+    p_url: Option<String>,
+    /// The dev attester address (instead of --attestation-info or --p-url).
+    #[arg(long, value_name = "ADDRESS", conflicts_with_all = ["params", "attestation_info", "p_url"])]
     dev_attester: Option<Address>,
-    /// `POLICY_HASH` (instead of --attestation-info).
-    #[arg(long, value_name = "HASH", conflicts_with_all = ["params", "attestation_info"])]
+    /// `POLICY_HASH` (instead of --attestation-info or --p-url).
+    #[arg(long, value_name = "HASH", conflicts_with_all = ["params", "attestation_info", "p_url"])]
     policy_hash: Option<B256>,
     /// `MAX_VALIDATORS`: the most validators the vault lends against.
     #[arg(long, default_value_t = VaultConfig::default().max_validators)]
@@ -148,40 +152,24 @@ impl DeployArgs {
             return serde_json::from_str(&text)
                 .map_err(|e| format!("{} is not vault parameters: {e}", path.display()).into());
         }
-        let (attester, policy_hash) = match &self.attestation_info {
-            Some(path) => {
+        let info = match (&self.attestation_info, &self.p_url) {
+            (Some(path), _) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                let info: serde_json::Value = serde_json::from_str(&text)
-                    .map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
-                let field = |name: &str| -> Result<String, CliError> {
-                    info.get(name)
-                        .and_then(|v| v.as_str())
-                        .map(str::to_owned)
-                        .ok_or_else(|| {
-                            format!(
-                                "{} has no {name} (is it `lsv attestation` output for a dev P?)",
-                                path.display()
-                            )
-                            .into()
-                        })
-                };
-                let attester = field("attester")?
-                    .parse::<Address>()
-                    .map_err(|e| format!("{}: attester: {e}", path.display()))?;
-                let policy = field("policy_hash")?
-                    .parse::<B256>()
-                    .map_err(|e| format!("{}: policy_hash: {e}", path.display()))?;
-                (attester, policy)
+                Some((path.display().to_string(), text))
             }
+            (None, Some(url)) => Some((url.clone(), fetch_attestation_info(url)?)),
+            (None, None) => None,
+        };
+        let (attester, policy_hash) = match info {
+            Some((source, text)) => attester_and_policy(&source, &text)?,
             None => match (self.dev_attester, self.policy_hash) {
                 (Some(a), Some(p)) => (a, p),
                 _ => {
-                    return Err(
-                        "say which P C trusts: --attestation-info FILE (from `lsv \
-                                attestation`), --dev-attester with --policy-hash, or --params FILE"
-                            .into(),
-                    )
+                    return Err("say which P C trusts: --p-url URL (a running P), \
+                                --attestation-info FILE (`lsv attestation` output), \
+                                --dev-attester with --policy-hash, or --params FILE"
+                        .into())
                 }
             },
         };
@@ -195,6 +183,45 @@ impl DeployArgs {
             wind_down_delay_seconds: self.wind_down_delay,
         })
     }
+}
+
+/// P's attestation info (what `lsv attestation` prints) from its signer API.
+fn fetch_attestation_info(p_url: &str) -> Result<String, CliError> {
+    let url = format!("{}/eth/v1/lsv/attestation", p_url.trim_end_matches('/'));
+    crate::runtime()?
+        .block_on(async {
+            let response = alloy::transports::http::reqwest::get(&url).await?;
+            let status = response.status();
+            let text = response.text().await?;
+            Ok::<_, alloy::transports::http::reqwest::Error>((status, text))
+        })
+        .map_err(|e| format!("GET {url}: {e}").into())
+        .and_then(|(status, text)| {
+            if status.is_success() {
+                Ok(text)
+            } else {
+                Err(format!("GET {url}: {status}: {text}").into())
+            }
+        })
+}
+
+/// The dev attester and policy hash in P's attestation info (`source` names where it came
+/// from in errors).
+fn attester_and_policy(source: &str, text: &str) -> Result<(Address, B256), CliError> {
+    let info: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("{source} is not JSON: {e}"))?;
+    let field = |name: &str| -> Result<&str, CliError> {
+        info.get(name).and_then(|v| v.as_str()).ok_or_else(|| {
+            format!("{source} has no {name} (is it the attestation info of a dev P?)").into()
+        })
+    };
+    let attester = field("attester")?
+        .parse::<Address>()
+        .map_err(|e| format!("{source}: attester: {e}"))?;
+    let policy = field("policy_hash")?
+        .parse::<B256>()
+        .map_err(|e| format!("{source}: policy_hash: {e}"))?;
+    Ok((attester, policy))
 }
 
 /// `lsv deploy`: checks the chain, deploys C, re-verifies it and writes the record.

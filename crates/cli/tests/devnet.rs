@@ -5,124 +5,39 @@
 
 #![allow(unused_crate_dependencies)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+mod common;
 
-const LSV: &str = env!("CARGO_BIN_EXE_lsv");
-
-/// `GET path` (or a JSON-RPC `POST` with `body`) on `base` (`http://host:port`); the status and
-/// body.
-fn http(base: &str, path: &str, body: Option<&str>) -> (u16, String) {
-    let host = base.trim_start_matches("http://").trim_end_matches('/');
-    let mut stream = std::net::TcpStream::connect(host).expect("the server listens");
-    let request = match body {
-        None => format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
-        Some(b) => format!(
-            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{b}",
-            b.len()
-        ),
-    };
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let status = answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    // A chunked body (the beacon API's) is one chunk here: drop its size lines.
-    let body = if answer
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        body.lines()
-            .filter(|l| !l.is_empty() && u64::from_str_radix(l.trim(), 16).is_err())
-            .collect::<Vec<_>>()
-            .join("\n")
-    } else {
-        body.to_owned()
-    };
-    (status, body)
-}
-
-/// The value printed after `label` on a line of the banner.
-fn banner_value(banner: &[String], label: &str) -> String {
-    banner
-        .iter()
-        .find_map(|l| l.trim().strip_prefix(label))
-        .unwrap_or_else(|| panic!("no {label:?} in {banner:#?}"))
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned()
-}
+use common::{http, RunningDevnet};
+use std::time::Duration;
 
 #[test]
 fn lsv_devnet_runs_both_layers_with_p_and_stops_at_sigint() {
-    let mut child = Command::new(LSV)
-        .args([
-            "devnet",
-            "--validators",
-            "64",
-            "--p-validators",
-            "2",
-            "--history-epochs",
-            "14",
-            "--rpc-port",
-            "0",
-            "--beacon-listen",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-        ])
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("lsv runs");
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let banner: Vec<String> = stdout.lines().take(8).map(Result::unwrap).collect();
+    let mut devnet = RunningDevnet::start(&[
+        "--validators",
+        "64",
+        "--p-validators",
+        "2",
+        "--history-epochs",
+        "14",
+    ]);
+    let banner = &devnet.banner;
     assert!(
         banner[0].starts_with("lsv devnet: minimal preset"),
         "{banner:#?}"
     );
     assert!(banner[0].contains("64 validators (2 in P)"), "{banner:#?}");
-    let rpc = banner_value(&banner, "execution JSON-RPC");
-    let beacon = banner_value(&banner, "beacon API");
-    let p = banner_value(&banner, "P's signer API");
-    let vault = banner_value(&banner, "vault (C)");
-    let attestation_verifier = banner_value(&banner, "attestation verifier");
-    let config = banner_value(&banner, "network config");
-    let directory = std::path::Path::new(&config).parent().unwrap().to_owned();
+    let rpc = devnet.rpc();
+    let beacon = devnet.value("beacon API");
+    let p = devnet.value("P's signer API");
+    let vault = devnet.value("vault (C)");
+    let attestation_verifier = devnet.value("attestation verifier");
+    let config = devnet.value("network config");
+    let directory = devnet.dir();
     assert!(std::path::Path::new(&config).is_file());
+    assert!(devnet.account_key(1).is_file());
 
-    // The logs, line by line, until it has caught up with the wall clock.
-    let (lines, logs) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            if lines.send(line.unwrap()).is_err() {
-                break;
-            }
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(240);
-    let caught_up = loop {
-        let line = logs
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("the devnet catches up with the wall clock in time");
-        let entry: serde_json::Value = serde_json::from_str(&line).expect("a JSON log line");
-        if entry["message"]
-            .as_str()
-            .is_some_and(|m| m.starts_with("caught up"))
-        {
-            break entry;
-        }
-    };
+    // Its logs until it has caught up with the wall clock.
+    let caught_up = devnet.wait_caught_up(Duration::from_secs(240));
     assert_eq!(caught_up["p_active"], 2, "{caught_up}");
     assert!(caught_up["slot"].as_u64().unwrap() >= 14 * 8, "{caught_up}");
 
@@ -199,19 +114,7 @@ fn lsv_devnet_runs_both_layers_with_p_and_stops_at_sigint() {
     );
 
     // SIGINT: a clean stop, the temporary directory gone.
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "lsv devnet did not stop");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = devnet.interrupt();
     assert!(status.success(), "{status}");
     assert!(!directory.exists(), "{} left behind", directory.display());
 }

@@ -350,52 +350,62 @@ pub static ALL: &[&Artifact] = &[
     &INTEL_COLLATERAL_JSON_PROBE,
 ];
 
+/// `Name(Name { a: 1 })`, the `Debug` of an `…Errors` enum's variant, as `Name { a: 1 }`.
+fn variant(debug: String) -> String {
+    match debug.split_once('(') {
+        Some((name, inner)) if inner.starts_with(name) && inner.ends_with(')') => {
+            inner[..inner.len() - 1].to_owned()
+        }
+        _ => debug,
+    }
+}
+
 /// Renders revert data for a person: a custom error of any known contract with its arguments,
 /// `Error(string)`, `Panic(uint256)`, or the raw bytes.
 pub fn describe_revert(data: &[u8]) -> String {
     if let Ok(e) = bindings::DepositContract::DepositContractErrors::abi_decode(data) {
-        return format!("{e:?}");
+        return variant(format!("{e:?}"));
     }
     if let Ok(e) = bindings::SystemContractsProbe::SystemContractsProbeErrors::abi_decode(data) {
-        return format!("{e:?}");
+        return variant(format!("{e:?}"));
     }
     if let Ok(e) = bindings::ValidatorProofsProbe::ValidatorProofsProbeErrors::abi_decode(data) {
-        return format!("{e:?}");
+        return variant(format!("{e:?}"));
     }
     if let Ok(e) = bindings::WithdrawalProofsProbe::WithdrawalProofsProbeErrors::abi_decode(data) {
-        return format!("{e:?}");
+        return variant(format!("{e:?}"));
     }
     if let Ok(e) = bindings::ProofVerifier::ProofVerifierErrors::abi_decode(data) {
-        return format!("{e:?}");
+        return variant(format!("{e:?}"));
     }
     if let Ok(e) = bindings::SETH::SETHErrors::abi_decode(data) {
-        return format!("{e:?}");
+        return variant(format!("{e:?}"));
     }
     if let Ok(e) = bindings::Positions::PositionsErrors::abi_decode(data) {
-        return format!("{e:?}");
+        return variant(format!("{e:?}"));
     }
     if let Ok(e) = bindings::ERC721ReceiverProbe::ERC721ReceiverProbeErrors::abi_decode(data) {
-        return format!("{e:?}");
+        return variant(format!("{e:?}"));
     }
     if let Ok(e) = bindings::Vault::VaultErrors::abi_decode(data) {
-        return format!("{e:?}");
+        return variant(format!("{e:?}"));
     }
     if let Ok(e) = bindings::DevAttestationVerifier::DevAttestationVerifierErrors::abi_decode(data)
     {
-        return format!("{e:?}");
+        return variant(format!("{e:?}"));
     }
     if let Ok(e) =
         bindings::DcapAttestationVerifier::DcapAttestationVerifierErrors::abi_decode(data)
     {
-        return format!("{e:?}");
+        return variant(format!("{e:?}"));
     }
     if let Ok(e) = bindings::X509Probe::X509ProbeErrors::abi_decode(data) {
-        return format!("{e:?}");
+        return variant(format!("{e:?}"));
     }
     if let Ok(e) =
         bindings::IntelCollateralJsonProbe::IntelCollateralJsonProbeErrors::abi_decode(data)
     {
-        return format!("{e:?}");
+        return variant(format!("{e:?}"));
     }
     alloy_sol_types::decode_revert_reason(data)
         .unwrap_or_else(|| format!("0x{}", hex::encode(data)))

@@ -359,7 +359,33 @@ pub async fn deploy(
     check_chain(eth, chain).await?;
     progress("chain checked: chain id, EIP-4788, EIP-7002 and deposit contracts");
 
+    // The whole deployment is simulated before the first transaction: the vault's constructor
+    // checks the verifiers it is given, so its simulation runs with their simulated runtimes
+    // at the addresses they will be created at (the deployer's next two nonces). A parameter
+    // the vault refuses costs nothing.
     let (verifier_artifact, verifier_init) = attestation_verifier_init(&params.attestation);
+    let nonce = eth.pending_nonce(deployer).await?;
+    let (verifier_at, proofs_at) = (deployer.create(nonce), deployer.create(nonce + 1));
+    let verifier_runtime = eth
+        .simulate_create(verifier_artifact.name(), verifier_init.clone(), nonce, &[])
+        .await?;
+    let proofs_runtime = eth
+        .simulate_create(
+            PROOF_VERIFIER.name(),
+            proof_verifier_init(chain),
+            nonce + 1,
+            &[],
+        )
+        .await?;
+    eth.simulate_create(
+        VAULT.name(),
+        vault_init(chain, params, verifier_at, proofs_at),
+        nonce + 2,
+        &[(verifier_at, verifier_runtime), (proofs_at, proofs_runtime)],
+    )
+    .await?;
+    progress("the deployment simulates: every constructor accepts its arguments");
+
     let verifier = eth.deploy(verifier_artifact.name(), verifier_init).await?;
     let verifier_address = created(&verifier, verifier_artifact)?;
     progress(&format!(

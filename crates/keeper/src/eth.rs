@@ -25,6 +25,7 @@ use alloy::eips::BlockNumberOrTag;
 use alloy::network::{EthereumWallet, TransactionBuilder};
 use alloy::primitives::{Address, Bytes, TxHash, B256, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::state::{AccountOverride, StateOverride};
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::transports::http::reqwest::Url;
@@ -303,6 +304,54 @@ impl Eth {
             what,
             reason: e.to_string(),
         })
+    }
+
+    /// The pending nonce of `address` (what its next transaction will use).
+    pub async fn pending_nonce(&self, address: Address) -> Result<u64, EthError> {
+        self.provider
+            .get_transaction_count(address)
+            .pending()
+            .await
+            .map_err(rpc)
+    }
+
+    /// Simulates a contract creation from the sending address with `init_code`, as its
+    /// `nonce`-th transaction (so at `from.create(nonce)`), with the accounts in `code_at` given
+    /// that code first (contracts a deployment will have created by then): the runtime code the
+    /// creation would leave, or why it reverts. `name` names the contract in errors.
+    pub async fn simulate_create(
+        &self,
+        name: &str,
+        init_code: Bytes,
+        nonce: u64,
+        code_at: &[(Address, Bytes)],
+    ) -> Result<Bytes, EthError> {
+        let from = self.from.ok_or(EthError::NoKey)?;
+        let tx = TransactionRequest::default()
+            .with_from(from)
+            .with_deploy_code(init_code);
+        let mut overrides = StateOverride::default();
+        overrides.insert(
+            from,
+            AccountOverride {
+                nonce: Some(nonce),
+                ..AccountOverride::default()
+            },
+        );
+        for (address, code) in code_at {
+            overrides.insert(
+                *address,
+                AccountOverride {
+                    code: Some(code.clone()),
+                    ..AccountOverride::default()
+                },
+            );
+        }
+        self.provider
+            .call(tx)
+            .overrides(overrides)
+            .await
+            .map_err(|e| revert_or_rpc(&format!("deploy {name}"), e))
     }
 
     /// Simulates, then sends `call` to `to` with `value` wei, and waits for its receipt.

@@ -1,0 +1,193 @@
+//! What the tests that run `lsv devnet` share: starting it, reading its banner, waiting for it
+//! to follow the clock, plain HTTP to its servers, and running other `lsv` commands against it.
+
+#![allow(dead_code, reason = "each test binary uses a part")]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub(crate) const LSV: &str = env!("CARGO_BIN_EXE_lsv");
+
+/// `GET path` (or a JSON-RPC `POST` with `body`) on `base` (`http://host:port`); the status and
+/// body.
+pub(crate) fn http(base: &str, path: &str, body: Option<&str>) -> (u16, String) {
+    let host = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(host).expect("the server listens");
+    let request = match body {
+        None => format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        Some(b) => format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{b}",
+            b.len()
+        ),
+    };
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    // A chunked body (the beacon API's) is one chunk here: drop its size lines.
+    let body = if answer
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body.lines()
+            .filter(|l| !l.is_empty() && u64::from_str_radix(l.trim(), 16).is_err())
+            .collect::<Vec<_>>()
+            .join("\n")
+    } else {
+        body.to_owned()
+    };
+    (status, body)
+}
+
+/// A JSON-RPC call's `result` on `rpc`.
+pub(crate) fn rpc_result(rpc: &str, method: &str, params: &str) -> serde_json::Value {
+    let call = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"{method}","params":{params}}}"#);
+    let (status, body) = http(rpc, "/", Some(&call));
+    assert_eq!(status, 200, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    answer["result"].clone()
+}
+
+/// The lines `lsv devnet` prints before it runs: every one has a label and a value.
+pub(crate) const BANNER_LINES: usize = 9;
+
+/// `lsv devnet` running as a child process, interrupted when dropped.
+pub(crate) struct RunningDevnet {
+    pub(crate) child: Child,
+    pub(crate) banner: Vec<String>,
+    /// Its log lines (JSON), as they come.
+    pub(crate) logs: mpsc::Receiver<String>,
+}
+
+impl RunningDevnet {
+    /// Starts `lsv devnet` with `args` (besides ports, which are any free ones, and JSON logs)
+    /// and reads its banner.
+    pub(crate) fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(LSV)
+            .arg("devnet")
+            .args(args)
+            .args([
+                "--rpc-port",
+                "0",
+                "--beacon-listen",
+                "127.0.0.1:0",
+                "--log-format",
+                "json",
+            ])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("lsv runs");
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let banner: Vec<String> = stdout
+            .lines()
+            .take(BANNER_LINES)
+            .map(Result::unwrap)
+            .collect();
+        let (lines, logs) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                if lines.send(line.unwrap()).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            banner,
+            logs,
+        }
+    }
+
+    /// The value printed after `label` on a line of the banner.
+    pub(crate) fn value(&self, label: &str) -> String {
+        self.banner
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .unwrap_or_else(|| panic!("no {label:?} in {:#?}", self.banner))
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// anvil's JSON-RPC URL.
+    pub(crate) fn rpc(&self) -> String {
+        self.value("execution JSON-RPC")
+    }
+
+    /// The devnet's directory (where config.yaml and accounts/ are).
+    pub(crate) fn dir(&self) -> PathBuf {
+        Path::new(&self.value("network config"))
+            .parent()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The key file of anvil's funded account `n` (1 to 9).
+    pub(crate) fn account_key(&self, n: usize) -> PathBuf {
+        self.dir().join("accounts").join(format!("{n}.key"))
+    }
+
+    /// Waits for the log line saying the devnet caught up with the wall clock, and returns it.
+    pub(crate) fn wait_caught_up(&self, timeout: Duration) -> serde_json::Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let line = self
+                .logs
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("the devnet catches up with the wall clock in time");
+            let entry: serde_json::Value = serde_json::from_str(&line).expect("a JSON log line");
+            if entry["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("caught up"))
+            {
+                return entry;
+            }
+        }
+    }
+
+    /// SIGINT, then the exit status.
+    pub(crate) fn interrupt(&mut self) -> std::process::ExitStatus {
+        let killed = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "lsv devnet did not stop");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for RunningDevnet {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = Command::new("kill")
+                .args(["-INT", &self.child.id().to_string()])
+                .status();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Runs `lsv` with `args`.
+pub(crate) fn lsv(args: &[&str]) -> Output {
+    Command::new(LSV).args(args).output().expect("lsv runs")
+}
