@@ -1,4 +1,5 @@
-//! The commands that talk to an execution node: `lsv deploy` and `lsv verify-deployment`.
+//! The commands that talk to an execution node: `lsv deploy` and `lsv verify-deployment`
+//! (deployer, auditor), `lsv redeem`, `lsv queue` and `lsv claim-redemption` (sETH holder).
 //!
 //! Every one takes `--rpc URL` (any node's JSON-RPC). Those that send take the key from a file
 //! (`--key-file`, a hex private key) or a Web3 keystore (`--keystore`, with `--password-file`,
@@ -8,11 +9,14 @@
 use crate::output::{self, CliError, Existing, OutputFile};
 use alloy::primitives::{Address, B256, U256};
 use clap::Args;
+use lsv_contracts::bindings::vault::Vault;
+use lsv_contracts::bindings::SETH as SethToken;
 use lsv_contracts::devnet::VaultConfig;
 use lsv_keeper::deployment::{
     self, AttestationVerifierParams, ChainBinding, Deployment, Parameters,
 };
 use lsv_keeper::eth::{Eth, FeeCaps, Password, TxKey};
+use lsv_keeper::holder::{self, RequestStatus};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -295,4 +299,263 @@ pub(crate) fn verify_deployment(args: VerifyDeploymentArgs) -> Result<(), CliErr
         return Err(format!("{failed} of {} checks failed", checks.len()).into());
     }
     Ok(())
+}
+
+/// Which vault: its address, or the deployment record that names it.
+#[derive(Args, Clone)]
+pub(crate) struct VaultArgs {
+    /// The deployment record (`lsv deploy` writes it): the vault and the block to read events
+    /// from.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "LSV_DEPLOYMENT",
+        conflicts_with = "vault"
+    )]
+    deployment: Option<PathBuf>,
+    /// The vault's address (events are then read from block 0).
+    #[arg(long, value_name = "ADDRESS", env = "LSV_VAULT")]
+    vault: Option<Address>,
+}
+
+impl VaultArgs {
+    /// The vault and the first block its events can be in.
+    pub(crate) fn resolve(&self) -> Result<(Address, u64), CliError> {
+        match (&self.deployment, self.vault) {
+            (Some(path), _) => {
+                let d = Deployment::read(path)?;
+                Ok((d.vault(), d.block))
+            }
+            (None, Some(vault)) => Ok((vault, 0)),
+            (None, None) => Err("which vault? give --deployment FILE or --vault ADDRESS".into()),
+        }
+    }
+}
+
+/// `amount` wei as ether with up to 18 decimals, trailing zeros dropped (`31`, `0.01`).
+pub(crate) fn ether(amount: U256) -> String {
+    let unit = U256::from(10u64).pow(U256::from(18));
+    let (whole, fraction) = (amount / unit, amount % unit);
+    if fraction.is_zero() {
+        return whole.to_string();
+    }
+    let fraction = format!("{fraction:0>18}");
+    format!("{whole}.{}", fraction.trim_end_matches('0'))
+}
+
+/// `lsv redeem`.
+#[derive(Args)]
+pub(crate) struct RedeemArgs {
+    /// sETH to redeem, in ether units (`1.5`), or `all` for the sender's whole balance.
+    #[arg(value_name = "AMOUNT")]
+    amount: String,
+    #[command(flatten)]
+    vault: VaultArgs,
+    #[command(flatten)]
+    rpc: RpcArgs,
+    #[command(flatten)]
+    tx: TxArgs,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `lsv redeem`: burns sETH into a request at the end of the queue.
+pub(crate) fn redeem(args: RedeemArgs) -> Result<(), CliError> {
+    let (vault, _) = args.vault.resolve()?;
+    let eth = args.tx.connect(&args.rpc)?;
+    let from = eth.from().ok_or("no key")?;
+    let rt = crate::runtime()?;
+    let amount = if args.amount == "all" {
+        let seth = rt
+            .block_on(eth.view("Vault", vault, &Vault::SETH_TOKENCall {}))
+            .map_err(|e| e.to_string())?;
+        rt.block_on(eth.view("SETH", seth, &SethToken::balanceOfCall { account: from }))
+            .map_err(|e| e.to_string())?
+    } else {
+        alloy::primitives::utils::parse_ether(&args.amount)
+            .map_err(|e| format!("AMOUNT {:?} is not an amount of ether: {e}", args.amount))?
+    };
+    let (id, sent) = rt
+        .block_on(holder::redeem(&eth, vault, amount))
+        .map_err(|e| e.to_string())?;
+    if args.json {
+        output::json(&json!({
+            "request_id": id,
+            "amount_wei": amount.to_string(),
+            "transaction": sent.tx,
+            "block": sent.block_number,
+        }))
+    } else {
+        output::line(&format!(
+            "request {id}: {} sETH in the queue (transaction {}, block {})",
+            ether(amount),
+            sent.tx,
+            sent.block_number
+        ))
+    }
+}
+
+/// `lsv queue`.
+#[derive(Args)]
+pub(crate) struct QueueArgs {
+    /// Whose requests to show (default: the address of --key-file/--keystore, if given).
+    #[arg(long, value_name = "ADDRESS")]
+    owner: Option<Address>,
+    /// A key whose address is the owner (nothing is sent).
+    #[arg(long, value_name = "FILE")]
+    key_file: Option<PathBuf>,
+    #[command(flatten)]
+    vault: VaultArgs,
+    #[command(flatten)]
+    rpc: RpcArgs,
+    /// Print the queue and the requests as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `lsv queue`: the queue's state, and the owner's requests with their place in line.
+pub(crate) fn queue(args: QueueArgs) -> Result<(), CliError> {
+    let (vault, from_block) = args.vault.resolve()?;
+    let owner = match (args.owner, &args.key_file) {
+        (Some(owner), _) => Some(owner),
+        (None, Some(path)) => Some(
+            TxKey::KeyFile(path.clone())
+                .load()
+                .map_err(|e| e.to_string())?
+                .address(),
+        ),
+        (None, None) => None,
+    };
+    let eth = Eth::connect(&args.rpc.rpc, None, FeeCaps::default()).map_err(|e| e.to_string())?;
+    let rt = crate::runtime()?;
+    let (state, requests) = rt
+        .block_on(async {
+            let state = holder::queue_state(&eth, vault).await?;
+            let mut requests = Vec::new();
+            if let Some(owner) = owner {
+                for id in holder::requests_of(&eth, vault, owner, from_block).await? {
+                    requests.push(holder::request(&eth, vault, &state, id).await?);
+                }
+            }
+            Ok::<_, lsv_keeper::eth::EthError>((state, requests))
+        })
+        .map_err(|e| e.to_string())?;
+    if args.json {
+        return output::json(&json!({ "queue": state, "owner": owner, "requests": requests }));
+    }
+    let rate = ether(state.rate);
+    output::stdout(|w| {
+        writeln!(
+            w,
+            "queue: {} requests, {} finalized; rate in force {rate} ETH per sETH; buffer {} ETH; \
+             outstanding {} sETH",
+            state.last_request_id,
+            state.last_finalized_id,
+            ether(state.buffer),
+            ether(state.outstanding)
+        )?;
+        if let Some(owner) = owner {
+            writeln!(w, "requests of {owner}: {}", requests.len())?;
+        }
+        for r in &requests {
+            match r.status {
+                RequestStatus::Open => writeln!(
+                    w,
+                    "  {:>6}  {} sETH  open: {} sETH ahead of it",
+                    r.id,
+                    ether(r.amount),
+                    ether(r.ahead)
+                )?,
+                RequestStatus::Finalized => writeln!(
+                    w,
+                    "  {:>6}  {} sETH  finalized: claim {} ETH (lsv claim-redemption {})",
+                    r.id,
+                    ether(r.amount),
+                    ether(r.claimable),
+                    r.id
+                )?,
+                RequestStatus::Claimed => {
+                    writeln!(w, "  {:>6}  {} sETH  claimed", r.id, ether(r.amount))?
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// `lsv claim-redemption`.
+#[derive(Args)]
+pub(crate) struct ClaimRedemptionArgs {
+    /// The requests to claim; none: every finalized, unclaimed request of the sender.
+    #[arg(value_name = "REQUEST_ID")]
+    ids: Vec<u64>,
+    #[command(flatten)]
+    vault: VaultArgs,
+    #[command(flatten)]
+    rpc: RpcArgs,
+    #[command(flatten)]
+    tx: TxArgs,
+    /// Print what was claimed as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `lsv claim-redemption`: pays finalized requests to their owner.
+pub(crate) fn claim_redemption(args: ClaimRedemptionArgs) -> Result<(), CliError> {
+    let (vault, from_block) = args.vault.resolve()?;
+    let eth = args.tx.connect(&args.rpc)?;
+    let from = eth.from().ok_or("no key")?;
+    let claimed = crate::runtime()?
+        .block_on(async {
+            let ids = if args.ids.is_empty() {
+                let state = holder::queue_state(&eth, vault).await?;
+                let mut ready = Vec::new();
+                for id in holder::requests_of(&eth, vault, from, from_block).await? {
+                    let r = holder::request(&eth, vault, &state, id).await?;
+                    if r.status == RequestStatus::Finalized {
+                        ready.push(id);
+                    }
+                }
+                ready
+            } else {
+                args.ids.clone()
+            };
+            let mut claimed = Vec::new();
+            for id in ids {
+                let (paid, sent) = holder::claim(&eth, vault, id).await?;
+                output::note(&format!(
+                    "request {id}: paid {} ETH ({})",
+                    ether(paid),
+                    sent.tx
+                ));
+                claimed.push(
+                    json!({"request_id": id, "paid_wei": paid.to_string(), "transaction": sent.tx}),
+                );
+            }
+            Ok::<_, lsv_keeper::eth::EthError>(claimed)
+        })
+        .map_err(|e| e.to_string())?;
+    if claimed.is_empty() && !args.json {
+        output::note("nothing to claim: no finalized, unclaimed request (see lsv queue)");
+    }
+    if args.json {
+        output::json(&claimed)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ether_prints_wei_in_ether_units_without_trailing_zeros() {
+        let wei = |s: &str| s.parse::<U256>().unwrap();
+        assert_eq!(ether(U256::ZERO), "0");
+        assert_eq!(ether(wei("31000000000000000000")), "31");
+        assert_eq!(ether(wei("10000000000000000")), "0.01");
+        assert_eq!(ether(wei("1")), "0.000000000000000001");
+        assert_eq!(ether(wei("1500000000000000001")), "1.500000000000000001");
+    }
 }

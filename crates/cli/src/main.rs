@@ -103,6 +103,13 @@ enum Command {
     Deploy(chain::DeployArgs),
     /// Re-check a deployment.json against the chain: creation inputs, runtimes, tokens.
     VerifyDeployment(chain::VerifyDeploymentArgs),
+    /// Burn sETH into a redemption request at the end of the vault's queue (FCFS).
+    Redeem(chain::RedeemArgs),
+    /// The redemption queue: rate in force, buffer, and an owner's requests with their place
+    /// in line and what each can claim.
+    Queue(chain::QueueArgs),
+    /// Claim finalized redemption requests (all of the sender's, or the ids given).
+    ClaimRedemption(chain::ClaimRedemptionArgs),
     /// Run lsv's embedded devnet: anvil and a minimal-preset beacon chain (Electra, then Fulu)
     /// with C deployed and P signing for its validators, until stopped.
     Devnet(devnet::DevnetArgs),
@@ -552,6 +559,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Devnet(args) => devnet::run(args),
         Command::Deploy(args) => chain::deploy(args),
         Command::VerifyDeployment(args) => chain::verify_deployment(args),
+        Command::Redeem(args) => chain::redeem(args),
+        Command::Queue(args) => chain::queue(args),
+        Command::ClaimRedemption(args) => chain::claim_redemption(args),
         Command::Bench {
             command: BenchCommand::Devnet(args),
         } => devnet::bench(args),

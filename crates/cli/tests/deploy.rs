@@ -116,7 +116,9 @@ fn deploy_checks_simulates_writes_and_verify_deployment_catches_edits() {
     ]);
     assert!(!out.status.success());
     assert!(
-        stderr(&out).contains("deploy Vault would revert: WindDownDelayTooShort { delay: 60, minimum: 2592000 }"),
+        stderr(&out).contains(
+            "deploy Vault would revert: WindDownDelayTooShort { delay: 60, minimum: 2592000 }"
+        ),
         "{}",
         stderr(&out)
     );

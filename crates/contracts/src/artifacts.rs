@@ -416,6 +416,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn reverts_are_named_by_the_custom_error_with_its_arguments() {
+        use alloy_sol_types::SolError;
+        use bindings::vault::Vault::WindDownDelayTooShort;
+        let data = WindDownDelayTooShort {
+            delay: alloy_primitives::U256::from(60),
+            minimum: alloy_primitives::U256::from(2_592_000),
+        }
+        .abi_encode();
+        assert_eq!(
+            describe_revert(&data),
+            "WindDownDelayTooShort { delay: 60, minimum: 2592000 }"
+        );
+        assert_eq!(variant("Plain(1)".into()), "Plain(1)");
+    }
+
+    #[test]
     fn every_artifact_parses_and_names_its_functions() {
         for artifact in ALL {
             assert!(!artifact.bytecode().is_empty(), "{}", artifact.name());
