@@ -24,7 +24,7 @@ use std::path::PathBuf;
 #[derive(Args, Clone)]
 pub(crate) struct RpcArgs {
     /// The execution node's JSON-RPC URL (http or https).
-    #[arg(long, env = "LSV_RPC", default_value = "http://127.0.0.1:8545")]
+    #[arg(long, default_value = "http://127.0.0.1:8545")]
     rpc: String,
 }
 
@@ -306,15 +306,10 @@ pub(crate) fn verify_deployment(args: VerifyDeploymentArgs) -> Result<(), CliErr
 pub(crate) struct VaultArgs {
     /// The deployment record (`lsv deploy` writes it): the vault and the block to read events
     /// from.
-    #[arg(
-        long,
-        value_name = "FILE",
-        env = "LSV_DEPLOYMENT",
-        conflicts_with = "vault"
-    )]
+    #[arg(long, value_name = "FILE", conflicts_with = "vault")]
     deployment: Option<PathBuf>,
     /// The vault's address (events are then read from block 0).
-    #[arg(long, value_name = "ADDRESS", env = "LSV_VAULT")]
+    #[arg(long, value_name = "ADDRESS")]
     vault: Option<Address>,
 }
 

@@ -38,6 +38,16 @@ pub(crate) const SHARED: &[&str] = &[
     "metrics-listen",
     "beacon-url",
     "max-state-mib",
+    // chain access (deploy, holder, keeper): one node, one key, one vault for all commands
+    "rpc",
+    "key-file",
+    "keystore",
+    "password-file",
+    "password-env",
+    "max-fee-gwei",
+    "max-priority-fee-gwei",
+    "deployment",
+    "vault",
 ];
 
 /// The environment variable of flag `long` in the command at `path` (below the root).

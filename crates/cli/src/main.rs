@@ -8,6 +8,7 @@ mod chain;
 mod config;
 mod datadir;
 mod devnet;
+mod keeper;
 mod logging;
 mod output;
 mod prove;
@@ -110,6 +111,9 @@ enum Command {
     Queue(chain::QueueArgs),
     /// Claim finalized redemption requests (all of the sender's, or the ids given).
     ClaimRedemption(chain::ClaimRedemptionArgs),
+    /// Run the keeper: finalizes the queue, ejects laggards (with --beacon-url), journaled in
+    /// SQLite so that restarts never send twice; serves /metrics and /health.
+    Keeper(keeper::KeeperArgs),
     /// Run lsv's embedded devnet: anvil and a minimal-preset beacon chain (Electra, then Fulu)
     /// with C deployed and P signing for its validators, until stopped.
     Devnet(devnet::DevnetArgs),
@@ -476,7 +480,7 @@ fn main() -> ExitCode {
         .and_then(|m| Cli::from_arg_matches(&m).map_err(|e| -> CliError { e.exit() }))
         .and_then(|cli| {
             let default_level = match cli.command {
-                Command::Signer(_) | Command::Devnet(_) => "info",
+                Command::Signer(_) | Command::Devnet(_) | Command::Keeper(_) => "info",
                 _ => "warn",
             };
             logging::init(
@@ -560,6 +564,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Deploy(args) => chain::deploy(args),
         Command::VerifyDeployment(args) => chain::verify_deployment(args),
         Command::Redeem(args) => chain::redeem(args),
+        Command::Keeper(args) => keeper::run(args),
         Command::Queue(args) => chain::queue(args),
         Command::ClaimRedemption(args) => chain::claim_redemption(args),
         Command::Bench {

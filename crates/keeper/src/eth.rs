@@ -186,6 +186,30 @@ pub enum EthError {
     },
 }
 
+/// A transaction simulated and priced, not yet sent ([`Eth::prepare_call`]).
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// What it does (`Vault.eject`).
+    pub what: String,
+    tx: TransactionRequest,
+    /// The node's gas estimate.
+    pub gas_estimate: u64,
+    /// The fee cap it is sent with, in wei per gas.
+    pub max_fee_per_gas: u128,
+}
+
+impl Prepared {
+    /// The most it can cost, in wei: its gas limit at its fee cap.
+    pub fn max_cost(&self) -> U256 {
+        U256::from(self.tx.gas.unwrap_or(self.gas_estimate)) * U256::from(self.max_fee_per_gas)
+    }
+
+    /// What it is expected to cost, in wei: the estimate at the fee cap.
+    pub fn expected_cost(&self) -> U256 {
+        U256::from(self.gas_estimate) * U256::from(self.max_fee_per_gas)
+    }
+}
+
 /// A mined transaction.
 #[derive(Clone, Debug)]
 pub struct Sent {
@@ -397,6 +421,33 @@ impl Eth {
     }
 
     async fn send_request(&self, what: String, tx: TransactionRequest) -> Result<Sent, EthError> {
+        let prepared = self.prepare(what, tx).await?;
+        let hash = self.broadcast(&prepared).await?;
+        self.confirm(&prepared.what, hash).await
+    }
+
+    /// Steps 1 to 3 of a send: the transaction simulated, its gas estimated and its fees set
+    /// under the caps, ready to broadcast. What it would cost at most is
+    /// [`Prepared::max_cost`]: a keeper compares it with the call's reward before sending.
+    pub async fn prepare_call<C: SolCall>(
+        &self,
+        contract: &str,
+        to: Address,
+        call: &C,
+        value: U256,
+    ) -> Result<Prepared, EthError> {
+        let what = format!(
+            "{contract}.{}",
+            C::SIGNATURE.split('(').next().unwrap_or(C::SIGNATURE)
+        );
+        let tx = TransactionRequest::default()
+            .with_to(to)
+            .with_input(call.abi_encode())
+            .with_value(value);
+        self.prepare(what, tx).await
+    }
+
+    async fn prepare(&self, what: String, tx: TransactionRequest) -> Result<Prepared, EthError> {
         let from = self.from.ok_or(EthError::NoKey)?;
         let mut tx = tx.with_from(from);
         // 1. Simulation: nothing is sent that the node says reverts.
@@ -410,29 +461,52 @@ impl Eth {
             .estimate_gas(tx.clone())
             .await
             .map_err(|e| revert_or_rpc(&what, e))?;
-        tx.set_gas_limit(estimate.saturating_add(estimate / 5).min(MAX_TX_GAS));
+        let gas_limit = estimate.saturating_add(estimate / 5).min(MAX_TX_GAS);
+        tx.set_gas_limit(gas_limit);
         // 3. Fees under the caps.
         let (max_fee, tip) = self.fees().await?;
         tx.set_max_fee_per_gas(max_fee);
         tx.set_max_priority_fee_per_gas(tip);
-        // 4. Nonce and chain id by the provider's fillers, then 5. the receipt.
+        Ok(Prepared {
+            what,
+            tx,
+            gas_estimate: estimate,
+            max_fee_per_gas: max_fee,
+        })
+    }
+
+    /// Step 4: sends a prepared transaction (nonce and chain id filled in); its hash.
+    pub async fn broadcast(&self, prepared: &Prepared) -> Result<TxHash, EthError> {
         let pending = self
             .provider
-            .send_transaction(tx)
+            .send_transaction(prepared.tx.clone())
             .await
-            .map_err(|e| revert_or_rpc(&what, e))?;
-        let hash = *pending.tx_hash();
-        let receipt = pending
-            .with_timeout(Some(self.receipt_timeout))
-            .get_receipt()
-            .await
-            .map_err(|_| EthError::NotMined {
-                what: what.clone(),
-                tx: hash,
-                waited: self.receipt_timeout,
-            })?;
+            .map_err(|e| revert_or_rpc(&prepared.what, e))?;
+        Ok(*pending.tx_hash())
+    }
+
+    /// Step 5: waits for transaction `hash`'s receipt (polling, up to the receipt timeout); a
+    /// reverted one is [`EthError::Failed`].
+    pub async fn confirm(&self, what: &str, hash: TxHash) -> Result<Sent, EthError> {
+        let started = std::time::Instant::now();
+        let receipt = loop {
+            if let Some(receipt) = self.receipt(hash).await? {
+                break receipt;
+            }
+            if started.elapsed() >= self.receipt_timeout {
+                return Err(EthError::NotMined {
+                    what: what.to_owned(),
+                    tx: hash,
+                    waited: self.receipt_timeout,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        };
         if !receipt.status() {
-            return Err(EthError::Failed { what, tx: hash });
+            return Err(EthError::Failed {
+                what: what.to_owned(),
+                tx: hash,
+            });
         }
         Ok(Sent {
             tx: hash,
@@ -443,6 +517,14 @@ impl Eth {
             contract_address: receipt.contract_address,
             receipt,
         })
+    }
+
+    /// Transaction `hash`'s receipt, if it is mined.
+    pub async fn receipt(&self, hash: TxHash) -> Result<Option<TransactionReceipt>, EthError> {
+        self.provider
+            .get_transaction_receipt(hash)
+            .await
+            .map_err(rpc)
     }
 
     /// `maxFeePerGas` and `maxPriorityFeePerGas` for the next transaction: the node's

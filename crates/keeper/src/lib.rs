@@ -8,6 +8,7 @@ pub mod beacon;
 pub mod deployment;
 pub mod eth;
 pub mod holder;
+pub mod keeper;
 pub mod prove;
 
 pub use beacon::{BeaconClient, BeaconError, BlockId, ClientConfig, Limits, StateId};

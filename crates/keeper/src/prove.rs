@@ -513,6 +513,56 @@ pub async fn prove_validator_in<P: StatePreset>(
     Ok(AnchoredProof { proof, time })
 }
 
+/// Proves each of `indices` (with `parts`) against the block `anchor`, fetching and hashing its
+/// state once: what a keeper checking many positions at one anchor needs. A validator the
+/// state does not hold is left out (its `Err` is in its slot).
+pub async fn prove_validators_in<P: StatePreset>(
+    client: &BeaconClient,
+    verifier: &VerifierConfig,
+    anchor: BlockId,
+    indices: &[u64],
+    parts: ProofParts,
+) -> Result<
+    (
+        Eip4788Time,
+        Vec<Result<BuiltProof<ProvenValidator>, ProveError>>,
+    ),
+    ProveError,
+> {
+    let (info, time) = anchor_of::<P>(client, verifier, anchor).await?;
+    let prover = anchor_state::<P>(client, &info.header).await?;
+    let proofs = indices
+        .iter()
+        .map(|&index| validator_proof(verifier, &prover, &info.header, index, parts))
+        .collect();
+    Ok((time, proofs))
+}
+
+/// [`prove_validators_in`] on a chain of `preset` ([`node_preset`]).
+pub async fn prove_validators_by_preset(
+    client: &BeaconClient,
+    verifier: &VerifierConfig,
+    preset: PresetName,
+    anchor: BlockId,
+    indices: &[u64],
+    parts: ProofParts,
+) -> Result<
+    (
+        Eip4788Time,
+        Vec<Result<BuiltProof<ProvenValidator>, ProveError>>,
+    ),
+    ProveError,
+> {
+    match preset {
+        PresetName::Mainnet => {
+            prove_validators_in::<Mainnet>(client, verifier, anchor, indices, parts).await
+        }
+        PresetName::Minimal => {
+            prove_validators_in::<Minimal>(client, verifier, anchor, indices, parts).await
+        }
+    }
+}
+
 /// [`prove_validator`] on a chain of `preset` ([`node_preset`]).
 pub async fn prove_validator_by_preset(
     client: &BeaconClient,

@@ -1,0 +1,523 @@
+//! The keeper: a long-running process that does C's permissionless duties, so that nothing
+//! depends on a particular party showing up.
+//!
+//! Each round ([`Keeper::round`]):
+//!
+//! 1. **Journal.** Transactions sent in earlier rounds (or before a restart) and not yet
+//!    mined are looked up; a duty with a transaction in flight is not started again, so a
+//!    restart never sends a duplicate.
+//! 2. **Queue finalization.** The longest prefix of open requests the buffer covers at the
+//!    rate in force (`min(1, backing / outstanding)`) is finalized. The duty pays no reward:
+//!    the keeper does it because redeemers wait on it, within its daily spending cap.
+//! 3. **Ejections** (with a beacon node). Once per finalized epoch, every active position's
+//!    validator is proven (balance and inactivity score) against the finalized block, one state
+//!    fetch for all, and `eject` is simulated for each: the vault's own rules decide (balance
+//!    under `EJECT_BELOW_GWEI`, or an inactivity score over `INACTIVITY_TRIGGER`, and an exit
+//!    the consensus layer would honour). One that would succeed is sent when its reward
+//!    (`EJECT_REWARD`, 0.1 sETH) beats its expected gas cost.
+//!
+//! Every transaction is simulated before it is sent ([`crate::eth`]); a duty another keeper
+//! did first simply stops simulating, so several keepers can run side by side. What was sent is
+//! kept in an SQLite journal beside its cost, which the spending cap reads.
+
+use crate::beacon::BeaconClient;
+use crate::eth::{Eth, EthError};
+use crate::prove::{prove_validators_by_preset, ProveError, VerifierConfig};
+use crate::BlockId;
+use alloy::eips::eip7002;
+use alloy::network::TransactionBuilder;
+use alloy::primitives::Address;
+use alloy::primitives::{TxHash, U256};
+use alloy::providers::Provider;
+use alloy::rpc::types::TransactionRequest;
+use lsv_consensus::PresetName;
+use lsv_contracts::bindings::vault::Vault;
+use lsv_proofs::ProofParts;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// What went wrong in a round.
+#[derive(Debug, thiserror::Error)]
+pub enum KeeperError {
+    /// The execution node.
+    #[error(transparent)]
+    Eth(#[from] EthError),
+    /// Building proofs from the beacon node.
+    #[error("proofs: {0}")]
+    Prove(#[from] ProveError),
+    /// The journal.
+    #[error("journal: {0}")]
+    Journal(#[from] rusqlite::Error),
+}
+
+/// The journal of what the keeper sent: SQLite, one row per transaction.
+pub struct Journal {
+    db: Connection,
+}
+
+/// A journal row's state.
+const PENDING: &str = "pending";
+const MINED: &str = "mined";
+const FAILED: &str = "failed";
+
+impl Journal {
+    /// Opens (or creates) the journal at `path`.
+    pub fn open(path: &Path) -> Result<Self, rusqlite::Error> {
+        let db = Connection::open(path)?;
+        db.pragma_update(None, "journal_mode", "WAL")?;
+        db.pragma_update(None, "synchronous", "FULL")?;
+        db.execute_batch(
+            "CREATE TABLE IF NOT EXISTS sent (
+                tx TEXT PRIMARY KEY,
+                duty TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                sent_at INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                block INTEGER,
+                cost_wei TEXT NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS sent_duty ON sent (duty, subject, status);",
+        )?;
+        Ok(Self { db })
+    }
+
+    /// Records a transaction just broadcast for `duty` on `subject`, at its expected cost.
+    pub fn record(
+        &self,
+        duty: &str,
+        subject: &str,
+        tx: TxHash,
+        cost: U256,
+    ) -> Result<(), rusqlite::Error> {
+        self.db.execute(
+            "INSERT OR REPLACE INTO sent (tx, duty, subject, sent_at, status, cost_wei)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                tx.to_string(),
+                duty,
+                subject,
+                sql_int(unix_now()),
+                PENDING,
+                cost.to_string()
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The transaction in flight for `duty` on `subject`, if any.
+    pub fn in_flight(&self, duty: &str, subject: &str) -> Result<Option<TxHash>, rusqlite::Error> {
+        let tx: Option<String> = self
+            .db
+            .query_row(
+                "SELECT tx FROM sent WHERE duty = ?1 AND subject = ?2 AND status = ?3",
+                params![duty, subject, PENDING],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(tx.and_then(|t| t.parse().ok()))
+    }
+
+    /// Every transaction in flight.
+    pub fn all_in_flight(&self) -> Result<Vec<TxHash>, rusqlite::Error> {
+        let mut statement = self.db.prepare("SELECT tx FROM sent WHERE status = ?1")?;
+        let rows = statement.query_map(params![PENDING], |row| row.get::<_, String>(0))?;
+        Ok(rows
+            .filter_map(Result::ok)
+            .filter_map(|t| t.parse().ok())
+            .collect())
+    }
+
+    /// Marks `tx` mined (or reverted on chain) in `block`, at its real cost.
+    pub fn settle(
+        &self,
+        tx: TxHash,
+        success: bool,
+        block: u64,
+        cost: U256,
+    ) -> Result<(), rusqlite::Error> {
+        self.db.execute(
+            "UPDATE sent SET status = ?2, block = ?3, cost_wei = ?4 WHERE tx = ?1",
+            params![
+                tx.to_string(),
+                if success { MINED } else { FAILED },
+                sql_int(block),
+                cost.to_string()
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// What the transactions sent since `since` (unix seconds) cost, or may cost.
+    pub fn spent_since(&self, since: u64) -> Result<U256, rusqlite::Error> {
+        let mut statement = self
+            .db
+            .prepare("SELECT cost_wei FROM sent WHERE sent_at >= ?1")?;
+        let rows = statement.query_map(params![sql_int(since)], |row| row.get::<_, String>(0))?;
+        Ok(rows
+            .filter_map(Result::ok)
+            .filter_map(|c| c.parse::<U256>().ok())
+            .fold(U256::ZERO, |a, b| a.saturating_add(b)))
+    }
+
+    /// How many transactions were sent for `duty` and mined.
+    pub fn mined(&self, duty: &str) -> Result<u64, rusqlite::Error> {
+        let count: i64 = self.db.query_row(
+            "SELECT COUNT(*) FROM sent WHERE duty = ?1 AND status = ?2",
+            params![duty, MINED],
+            |row| row.get(0),
+        )?;
+        Ok(count.unsigned_abs())
+    }
+}
+
+/// SQLite integers are signed 64-bit; block numbers and unix times fit with room to spare.
+fn sql_int(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The beacon node the keeper proves from.
+pub struct BeaconSource {
+    /// The client.
+    pub client: BeaconClient,
+    /// The verifier C was deployed with.
+    pub verifier: VerifierConfig,
+    /// The chain's preset.
+    pub preset: PresetName,
+}
+
+/// The keeper's settings.
+pub struct KeeperConfig {
+    /// The vault.
+    pub vault: Address,
+    /// The most it spends on gas in any 24 hours, in wei (rewarded calls included).
+    pub daily_spend_cap: U256,
+}
+
+/// What a round did.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct RoundReport {
+    /// Transactions from earlier rounds found mined.
+    pub confirmed: u64,
+    /// The request finalized up to, if a finalization was sent.
+    pub finalized_to: Option<u64>,
+    /// Positions an ejection was sent for.
+    pub ejected: Vec<u64>,
+    /// Duties skipped because their cost would pass the daily cap, or beat their reward.
+    pub skipped: Vec<String>,
+    /// The finalized epoch whose state was checked for ejections, if one was.
+    pub checked_epoch: Option<u64>,
+}
+
+/// The keeper.
+pub struct Keeper {
+    eth: Eth,
+    beacon: Option<BeaconSource>,
+    journal: Journal,
+    config: KeeperConfig,
+    last_checked_slot: Option<u64>,
+}
+
+impl Keeper {
+    /// A keeper sending from `eth`'s key, proving from `beacon` (ejections need it), with its
+    /// journal `journal`.
+    pub fn new(
+        eth: Eth,
+        beacon: Option<BeaconSource>,
+        journal: Journal,
+        config: KeeperConfig,
+    ) -> Self {
+        Self {
+            eth,
+            beacon,
+            journal,
+            config,
+            last_checked_slot: None,
+        }
+    }
+
+    /// The journal.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// One round of every duty.
+    pub async fn round(&mut self) -> Result<RoundReport, KeeperError> {
+        let mut report = RoundReport::default();
+        self.confirm_in_flight(&mut report).await?;
+        self.finalize_queue(&mut report).await?;
+        if self.beacon.is_some() {
+            self.eject_laggards(&mut report).await?;
+        }
+        Ok(report)
+    }
+
+    async fn confirm_in_flight(&self, report: &mut RoundReport) -> Result<(), KeeperError> {
+        for tx in self.journal.all_in_flight()? {
+            if let Some(receipt) = self.eth.receipt(tx).await? {
+                let cost = U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price);
+                self.journal.settle(
+                    tx,
+                    receipt.status(),
+                    receipt.block_number.unwrap_or_default(),
+                    cost,
+                )?;
+                report.confirmed += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether spending `cost` now keeps the last 24 hours under the cap.
+    fn within_cap(&self, cost: U256) -> Result<bool, KeeperError> {
+        let spent = self
+            .journal
+            .spent_since(unix_now().saturating_sub(24 * 3600))?;
+        Ok(spent.saturating_add(cost) <= self.config.daily_spend_cap)
+    }
+
+    async fn finalize_queue(&self, report: &mut RoundReport) -> Result<(), KeeperError> {
+        const DUTY: &str = "finalize";
+        if self.journal.in_flight(DUTY, "queue")?.is_some() {
+            return Ok(());
+        }
+        let vault = self.config.vault;
+        let Some(target) = finalizable_to(&self.eth, vault).await? else {
+            return Ok(());
+        };
+        let call = Vault::finalizeCall {
+            upToRequestId: U256::from(target),
+        };
+        let prepared = match self
+            .eth
+            .prepare_call("Vault", vault, &call, U256::ZERO)
+            .await
+        {
+            Ok(p) => p,
+            // The rules said no (a slashing penalty pending, a wind-down): nothing to do now.
+            Err(EthError::Reverts { reason, .. }) => {
+                tracing::debug!(%reason, "finalize would revert");
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !self.within_cap(prepared.max_cost())? {
+            report
+                .skipped
+                .push(format!("finalize to {target}: daily spending cap"));
+            return Ok(());
+        }
+        let tx = self.eth.broadcast(&prepared).await?;
+        self.journal
+            .record(DUTY, "queue", tx, prepared.max_cost())?;
+        tracing::info!(up_to = target, %tx, "finalizing the queue");
+        report.finalized_to = Some(target);
+        Ok(())
+    }
+
+    async fn eject_laggards(&mut self, report: &mut RoundReport) -> Result<(), KeeperError> {
+        const DUTY: &str = "eject";
+        let Some(beacon) = &self.beacon else {
+            return Ok(());
+        };
+        let vault = self.config.vault;
+        // Once per finalized block: its state is what the proofs are built from.
+        let finalized = beacon
+            .client
+            .header(BlockId::Finalized)
+            .await
+            .map_err(ProveError::from)?;
+        let slot = finalized.header.slot.as_u64();
+        if self.last_checked_slot == Some(slot) {
+            return Ok(());
+        }
+        let count: u32 = self
+            .eth
+            .view("Vault", vault, &Vault::positionCountCall {})
+            .await?;
+        let mut active = Vec::new();
+        for id in 1..=u64::from(count) {
+            let position = self
+                .eth
+                .view(
+                    "Vault",
+                    vault,
+                    &Vault::positionOfCall {
+                        positionId: U256::from(id),
+                    },
+                )
+                .await?;
+            // `Status.Active` (IVault.sol): the only status `eject` takes.
+            if position.status == 1 && self.journal.in_flight(DUTY, &id.to_string())?.is_none() {
+                active.push((id, position.validatorIndex.to::<u64>()));
+            }
+        }
+        self.last_checked_slot = Some(slot);
+        report.checked_epoch = Some(slot / beacon_slots_per_epoch(beacon.preset));
+        if active.is_empty() {
+            return Ok(());
+        }
+        let indices: Vec<u64> = active.iter().map(|(_, index)| *index).collect();
+        let parts = ProofParts {
+            balance: true,
+            inactivity_score: true,
+        };
+        let (time, proofs) = prove_validators_by_preset(
+            &beacon.client,
+            &beacon.verifier,
+            beacon.preset,
+            BlockId::Root(finalized.root),
+            &indices,
+            parts,
+        )
+        .await?;
+        let reward: U256 = self
+            .eth
+            .view("Vault", vault, &Vault::EJECT_REWARDCall {})
+            .await?;
+        let fee = withdrawal_request_fee(&self.eth).await?;
+        for ((id, index), proof) in active.into_iter().zip(proofs) {
+            let proof = match proof {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::warn!(position = id, validator = index, error = %e, "cannot prove");
+                    continue;
+                }
+            };
+            let call = Vault::ejectCall {
+                positionId: U256::from(id),
+                timestamp: U256::from(time.timestamp),
+                proof: proof.bytes.into(),
+                maxFee: fee,
+            };
+            let prepared = match self.eth.prepare_call("Vault", vault, &call, fee).await {
+                Ok(p) => p,
+                // Healthy (`NotEjectable`), not yet exitable, or ejected by someone else.
+                Err(EthError::Reverts { reason, .. }) => {
+                    tracing::debug!(position = id, %reason, "not ejectable");
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let cost = prepared.expected_cost().saturating_add(fee);
+            if cost >= reward {
+                report.skipped.push(format!(
+                    "eject {id}: cost {cost} wei is not below the reward {reward}"
+                ));
+                continue;
+            }
+            if !self.within_cap(prepared.max_cost().saturating_add(fee))? {
+                report
+                    .skipped
+                    .push(format!("eject {id}: daily spending cap"));
+                continue;
+            }
+            let tx = self.eth.broadcast(&prepared).await?;
+            self.journal.record(
+                DUTY,
+                &id.to_string(),
+                tx,
+                prepared.max_cost().saturating_add(fee),
+            )?;
+            tracing::info!(position = id, validator = index, %tx, "ejecting");
+            report.ejected.push(id);
+        }
+        Ok(())
+    }
+}
+
+fn beacon_slots_per_epoch(preset: PresetName) -> u64 {
+    match preset {
+        PresetName::Mainnet => 32,
+        PresetName::Minimal => 8,
+    }
+}
+
+/// The EIP-7002 fee for a request now: the predeploy answers a call with empty input with it.
+async fn withdrawal_request_fee(eth: &Eth) -> Result<U256, EthError> {
+    let tx = TransactionRequest::default().with_to(eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS);
+    let out = eth
+        .provider()
+        .call(tx)
+        .await
+        .map_err(|e| EthError::Rpc(format!("EIP-7002 fee: {e}")))?;
+    if out.len() != 32 {
+        return Err(EthError::Rpc(format!("EIP-7002 fee: {} bytes", out.len())));
+    }
+    Ok(U256::from_be_slice(&out))
+}
+
+/// The newest request the buffer covers at the rate in force, if it is past the last finalized
+/// one: binary search over the requests' running totals (`VaultQueue.finalize`'s arithmetic,
+/// `amount · rate / RATE_UNIT ≤ buffer`, rounded down as there).
+pub async fn finalizable_to(eth: &Eth, vault: Address) -> Result<Option<u64>, EthError> {
+    let queue = crate::holder::queue_state(eth, vault).await?;
+    if queue.last_request_id <= queue.last_finalized_id {
+        return Ok(None);
+    }
+    let unit = U256::from(crate::holder::RATE_UNIT);
+    let cumulative = |id: u64| async move {
+        eth.view(
+            "Vault",
+            vault,
+            &Vault::requestOfCall {
+                requestId: U256::from(id),
+            },
+        )
+        .await
+        .map(|r| r.cumulative)
+    };
+    let base = cumulative(queue.last_finalized_id).await?;
+    let covers = |total: U256| (total - base) * queue.rate / unit <= queue.buffer;
+    let (mut low, mut high) = (queue.last_finalized_id, queue.last_request_id);
+    while low < high {
+        let mid = low + (high - low).div_ceil(2);
+        if covers(cumulative(mid).await?) {
+            low = mid;
+        } else {
+            high = mid - 1;
+        }
+    }
+    Ok((low > queue.last_finalized_id).then_some(low))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What makes restarts safe: a duty with a transaction in flight is seen as such by a
+    /// journal reopened from disk, until its receipt settles it; what was spent counts against
+    /// the cap across the restart.
+    #[test]
+    fn the_journal_survives_a_restart_and_counts_spending() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keeper.sqlite");
+        let tx = TxHash::repeat_byte(7);
+        {
+            let journal = Journal::open(&path).unwrap();
+            assert_eq!(journal.in_flight("eject", "3").unwrap(), None);
+            journal
+                .record("eject", "3", tx, U256::from(1_000u64))
+                .unwrap();
+        }
+        let journal = Journal::open(&path).unwrap();
+        assert_eq!(journal.in_flight("eject", "3").unwrap(), Some(tx));
+        assert_eq!(journal.in_flight("eject", "4").unwrap(), None);
+        assert_eq!(journal.in_flight("finalize", "3").unwrap(), None);
+        assert_eq!(journal.all_in_flight().unwrap(), vec![tx]);
+        assert_eq!(journal.spent_since(0).unwrap(), U256::from(1_000u64));
+        assert_eq!(journal.spent_since(unix_now() + 10).unwrap(), U256::ZERO);
+
+        journal.settle(tx, true, 42, U256::from(600u64)).unwrap();
+        assert_eq!(journal.in_flight("eject", "3").unwrap(), None);
+        assert!(journal.all_in_flight().unwrap().is_empty());
+        assert_eq!(journal.mined("eject").unwrap(), 1);
+        assert_eq!(journal.spent_since(0).unwrap(), U256::from(600u64));
+    }
+}
