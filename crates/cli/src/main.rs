@@ -8,6 +8,7 @@ mod chain;
 mod config;
 mod datadir;
 mod devnet;
+mod exit;
 mod keeper;
 mod logging;
 mod output;
@@ -104,6 +105,10 @@ enum Command {
     Deploy(chain::DeployArgs),
     /// Re-check a deployment.json against the chain: creation inputs, runtimes, tokens.
     VerifyDeployment(chain::VerifyDeploymentArgs),
+    /// Exit a validator: P signs a voluntary exit, submitted to the beacon node.
+    Exit(exit::ExitArgs),
+    /// Claim a position's residual (its withdrawals beyond its debt) once it is settled.
+    Claim(exit::ClaimArgs),
     /// Burn sETH into a redemption request at the end of the vault's queue (FCFS).
     Redeem(chain::RedeemArgs),
     /// The redemption queue: rate in force, buffer, and an owner's requests with their place
@@ -564,6 +569,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Deploy(args) => chain::deploy(args),
         Command::VerifyDeployment(args) => chain::verify_deployment(args),
         Command::Redeem(args) => chain::redeem(args),
+        Command::Exit(args) => exit::exit(args),
+        Command::Claim(args) => exit::claim(args),
         Command::Keeper(args) => keeper::run(args),
         Command::Queue(args) => chain::queue(args),
         Command::ClaimRedemption(args) => chain::claim_redemption(args),
