@@ -555,6 +555,16 @@ impl Eth {
         Ok((max_fee, tip.min(max_fee)))
     }
 
+    /// Whether the node knows transaction `hash`, mined or in its pool.
+    pub async fn knows(&self, hash: TxHash) -> Result<bool, EthError> {
+        Ok(self
+            .provider
+            .get_transaction_by_hash(hash)
+            .await
+            .map_err(rpc)?
+            .is_some())
+    }
+
     /// The transaction `hash` and its receipt, as the node has them.
     pub async fn transaction(
         &self,

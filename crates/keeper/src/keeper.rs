@@ -18,7 +18,10 @@
 //!
 //! Every transaction is simulated before it is sent ([`crate::eth`]); a duty another keeper
 //! did first simply stops simulating, so several keepers can run side by side. What was sent is
-//! kept in an SQLite journal beside its cost, which the spending cap reads.
+//! kept in an SQLite journal beside its cost, which the spending cap reads. The journal only
+//! keeps a duty from being sent twice while its transaction is in flight; whether a duty is
+//! still to do is always the chain's answer to a fresh simulation, so a reorg that removes a
+//! mined transaction puts its duty back (and one dropped from the node's pool is tried again).
 
 use crate::beacon::BeaconClient;
 use crate::eth::{Eth, EthError};
@@ -60,6 +63,9 @@ pub struct Journal {
 const PENDING: &str = "pending";
 const MINED: &str = "mined";
 const FAILED: &str = "failed";
+/// Neither mined nor known to the node any more (dropped from its pool, or mined in blocks a
+/// reorg removed and not re-included): the duty may be tried again.
+const DROPPED: &str = "dropped";
 
 impl Journal {
     /// Opens (or creates) the journal at `path`.
@@ -144,6 +150,15 @@ impl Journal {
                 sql_int(block),
                 cost.to_string()
             ],
+        )?;
+        Ok(())
+    }
+
+    /// Marks `tx` dropped: its duty is free to be tried again.
+    pub fn drop_tx(&self, tx: TxHash) -> Result<(), rusqlite::Error> {
+        self.db.execute(
+            "UPDATE sent SET status = ?2, cost_wei = '0' WHERE tx = ?1",
+            params![tx.to_string(), DROPPED],
         )?;
         Ok(())
     }
@@ -260,7 +275,15 @@ impl Keeper {
 
     async fn confirm_in_flight(&self, report: &mut RoundReport) -> Result<(), KeeperError> {
         for tx in self.journal.all_in_flight()? {
-            if let Some(receipt) = self.eth.receipt(tx).await? {
+            let receipt = self.eth.receipt(tx).await?;
+            if receipt.is_none() && !self.eth.knows(tx).await? {
+                // Not mined and unknown to the node: dropped, or reorged out and gone. The
+                // duty's next simulation decides whether it is still to do.
+                tracing::warn!(%tx, "transaction dropped; its duty will be tried again");
+                self.journal.drop_tx(tx)?;
+                continue;
+            }
+            if let Some(receipt) = receipt {
                 let cost = U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price);
                 self.journal.settle(
                     tx,
@@ -513,6 +536,13 @@ mod tests {
         assert_eq!(journal.all_in_flight().unwrap(), vec![tx]);
         assert_eq!(journal.spent_since(0).unwrap(), U256::from(1_000u64));
         assert_eq!(journal.spent_since(unix_now() + 10).unwrap(), U256::ZERO);
+
+        let dropped = TxHash::repeat_byte(8);
+        journal
+            .record("finalize", "queue", dropped, U256::from(50u64))
+            .unwrap();
+        journal.drop_tx(dropped).unwrap();
+        assert_eq!(journal.in_flight("finalize", "queue").unwrap(), None);
 
         journal.settle(tx, true, 42, U256::from(600u64)).unwrap();
         assert_eq!(journal.in_flight("eject", "3").unwrap(), None);
