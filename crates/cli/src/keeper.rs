@@ -183,13 +183,14 @@ pub(crate) fn run(args: KeeperArgs) -> Result<(), CliError> {
                     if report.finalized_to.is_some() {
                         served.metrics.sent.with_label_values(&["finalize"]).inc();
                     }
-                    for _ in &report.ejected {
-                        served.metrics.sent.with_label_values(&["eject"]).inc();
+                    for sent in &report.sent {
+                        let duty = sent.split(' ').next().unwrap_or(sent);
+                        served.metrics.sent.with_label_values(&[duty]).inc();
                     }
                     tracing::info!(
                         confirmed = report.confirmed,
                         finalized_to = report.finalized_to,
-                        ejected = ?report.ejected,
+                        sent = ?report.sent,
                         skipped = ?report.skipped,
                         checked_epoch = report.checked_epoch,
                         "round"

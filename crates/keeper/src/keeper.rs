@@ -9,12 +9,19 @@
 //! 2. **Queue finalization.** The longest prefix of open requests the buffer covers at the
 //!    rate in force (`min(1, backing / outstanding)`) is finalized. The duty pays no reward:
 //!    the keeper does it because redeemers wait on it, within its daily spending cap.
-//! 3. **Ejections** (with a beacon node). Once per finalized epoch, every active position's
-//!    validator is proven (balance and inactivity score) against the finalized block, one state
-//!    fetch for all, and `eject` is simulated for each: the vault's own rules decide (balance
-//!    under `EJECT_BELOW_GWEI`, or an inactivity score over `INACTIVITY_TRIGGER`, and an exit
-//!    the consensus layer would honour). One that would succeed is sent when its reward
-//!    (`EJECT_REWARD`, 0.1 sETH) beats its expected gas cost.
+//! 3. **Proof-driven duties** (with a beacon node). Once per finalized block, every live
+//!    position's validator is proven (balance and inactivity score) against it, one state fetch
+//!    for all, and the vault's calls are simulated in turn: `markSlashed`, `markExiting`,
+//!    `markToProof` (when the vault's shortfall is not the proven one), `eject` (balance under
+//!    `EJECT_BELOW_GWEI` or an inactivity score over `INACTIVITY_TRIGGER`, and an exit the
+//!    consensus layer would honour), `demandExit` or `skipDemandExit` at the demand cursor, and
+//!    `heartbeat` once half of `WIND_DOWN_DELAY` passed without an accepted proof. The vault's
+//!    own rules decide: a call that would revert is not due. `eject` is sent when its reward
+//!    (`EJECT_REWARD`, 0.1 sETH) beats its expected cost; the unrewarded ones (the marks keep
+//!    the rate honest, demand exits and the heartbeat keep redemptions moving) within the cap.
+//!
+//! Not yet: settlements of withdrawals (`settle`, `creditWithdrawal`) and the wind-down's
+//! calls; until then anyone can send them with `lsv prove` output.
 //!
 //! Every transaction is simulated before it is sent ([`crate::eth`]); a duty another keeper
 //! did first simply stops simulating, so several keepers can run side by side. What was sent is
@@ -222,8 +229,8 @@ pub struct RoundReport {
     pub confirmed: u64,
     /// The request finalized up to, if a finalization was sent.
     pub finalized_to: Option<u64>,
-    /// Positions an ejection was sent for.
-    pub ejected: Vec<u64>,
+    /// The proof-driven duties sent, as `duty position` (`eject 3`, `markExiting 5`).
+    pub sent: Vec<String>,
     /// Duties skipped because their cost would pass the daily cap, or beat their reward.
     pub skipped: Vec<String>,
     /// The finalized epoch whose state was checked for ejections, if one was.
@@ -268,7 +275,7 @@ impl Keeper {
         self.confirm_in_flight(&mut report).await?;
         self.finalize_queue(&mut report).await?;
         if self.beacon.is_some() {
-            self.eject_laggards(&mut report).await?;
+            self.prove_and_act(&mut report).await?;
         }
         Ok(report)
     }
@@ -344,8 +351,62 @@ impl Keeper {
         Ok(())
     }
 
-    async fn eject_laggards(&mut self, report: &mut RoundReport) -> Result<(), KeeperError> {
-        const DUTY: &str = "eject";
+    /// Tries one duty: skipped while a transaction for it is in flight, or when its simulation
+    /// reverts (the vault's rules say no, or another keeper did it); a rewarded one is sent only
+    /// when `reward` beats its expected cost, an unrewarded one only within the spending cap.
+    async fn attempt<C: alloy_sol_types::SolCall>(
+        &self,
+        duty: &str,
+        subject: u64,
+        call: &C,
+        value: U256,
+        reward: Option<U256>,
+        report: &mut RoundReport,
+    ) -> Result<bool, KeeperError> {
+        let subject_key = subject.to_string();
+        if self.journal.in_flight(duty, &subject_key)?.is_some() {
+            return Ok(false);
+        }
+        let vault = self.config.vault;
+        let prepared = match self.eth.prepare_call("Vault", vault, call, value).await {
+            Ok(p) => p,
+            Err(EthError::Reverts { reason, .. }) => {
+                tracing::debug!(duty, subject, %reason, "not due");
+                return Ok(false);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let worst = prepared.max_cost().saturating_add(value);
+        if let Some(reward) = reward {
+            let cost = prepared.expected_cost().saturating_add(value);
+            if cost >= reward {
+                report.skipped.push(format!(
+                    "{duty} {subject}: cost {cost} wei is not below the reward {reward}"
+                ));
+                return Ok(false);
+            }
+        }
+        if !self.within_cap(worst)? {
+            report
+                .skipped
+                .push(format!("{duty} {subject}: daily spending cap"));
+            return Ok(false);
+        }
+        let tx = self.eth.broadcast(&prepared).await?;
+        self.journal.record(duty, &subject_key, tx, worst)?;
+        tracing::info!(duty, subject, %tx, "sent");
+        report.sent.push(format!("{duty} {subject}"));
+        Ok(true)
+    }
+
+    /// The duties that need a proof of a live position's validator, once per finalized block:
+    /// each live position is proven (balance and inactivity score) from one state, then, in
+    /// order, `markSlashed` (a slashing shown for the first time), `markExiting` (an exit the
+    /// vault has not seen), `markToProof` (a balance below the debt whose shortfall the vault
+    /// does not have yet), `eject` (rewarded), and `demandExit` or `skipDemandExit` for the
+    /// position at the demand cursor. `heartbeat` keeps the vault from winding down when no
+    /// proof was accepted for half of `WIND_DOWN_DELAY`.
+    async fn prove_and_act(&mut self, report: &mut RoundReport) -> Result<(), KeeperError> {
         let Some(beacon) = &self.beacon else {
             return Ok(());
         };
@@ -364,7 +425,7 @@ impl Keeper {
             .eth
             .view("Vault", vault, &Vault::positionCountCall {})
             .await?;
-        let mut active = Vec::new();
+        let mut live = Vec::new();
         for id in 1..=u64::from(count) {
             let position = self
                 .eth
@@ -376,17 +437,27 @@ impl Keeper {
                     },
                 )
                 .await?;
-            // `Status.Active` (IVault.sol): the only status `eject` takes.
-            if position.status == 1 && self.journal.in_flight(DUTY, &id.to_string())?.is_none() {
-                active.push((id, position.validatorIndex.to::<u64>()));
+            // `Status.Active` and `Status.Exiting` (IVault.sol): the positions proofs speak for.
+            if position.status == ACTIVE || position.status == EXITING {
+                live.push((id, position));
             }
         }
+        let heartbeat_due = self.heartbeat_due().await?;
+        let Some(beacon) = &self.beacon else {
+            return Ok(());
+        };
         self.last_checked_slot = Some(slot);
         report.checked_epoch = Some(slot / beacon_slots_per_epoch(beacon.preset));
-        if active.is_empty() {
+        if live.is_empty() && !heartbeat_due {
             return Ok(());
         }
-        let indices: Vec<u64> = active.iter().map(|(_, index)| *index).collect();
+        let mut indices: Vec<u64> = live
+            .iter()
+            .map(|(_, p)| p.validatorIndex.to::<u64>())
+            .collect();
+        if indices.is_empty() {
+            indices.push(0); // the heartbeat's: any validator will do
+        }
         let parts = ProofParts {
             balance: true,
             inactivity_score: true,
@@ -400,60 +471,161 @@ impl Keeper {
             parts,
         )
         .await?;
+        let timestamp = U256::from(time.timestamp);
         let reward: U256 = self
             .eth
             .view("Vault", vault, &Vault::EJECT_REWARDCall {})
             .await?;
         let fee = withdrawal_request_fee(&self.eth).await?;
-        for ((id, index), proof) in active.into_iter().zip(proofs) {
+        let cursor: U256 = self
+            .eth
+            .view("Vault", vault, &Vault::demandCursorCall {})
+            .await?;
+        let mut sent_proof = false;
+        for ((id, position), proof) in live.iter().zip(&proofs) {
+            let (id, position) = (*id, position);
             let proof = match proof {
                 Ok(p) => p,
                 Err(e) => {
-                    tracing::warn!(position = id, validator = index, error = %e, "cannot prove");
+                    tracing::warn!(position = id, error = %e, "cannot prove");
                     continue;
                 }
             };
-            let call = Vault::ejectCall {
-                positionId: U256::from(id),
-                timestamp: U256::from(time.timestamp),
-                proof: proof.bytes.into(),
-                maxFee: fee,
-            };
-            let prepared = match self.eth.prepare_call("Vault", vault, &call, fee).await {
-                Ok(p) => p,
-                // Healthy (`NotEjectable`), not yet exitable, or ejected by someone else.
-                Err(EthError::Reverts { reason, .. }) => {
-                    tracing::debug!(position = id, %reason, "not ejectable");
+            let proven = &proof.proven.validator;
+            let bytes: alloy::primitives::Bytes = proof.bytes.clone().into();
+            let position_id = U256::from(id);
+            if proven.slashed && !position.slashed {
+                let call = Vault::markSlashedCall {
+                    positionId: position_id,
+                    timestamp,
+                    proof: bytes.clone(),
+                };
+                sent_proof |= self
+                    .attempt("markSlashed", id, &call, U256::ZERO, None, report)
+                    .await?;
+                continue;
+            }
+            if position.status == ACTIVE && proven.exit_epoch.as_u64() != u64::MAX {
+                let call = Vault::markExitingCall {
+                    positionId: position_id,
+                    timestamp,
+                    proof: bytes.clone(),
+                };
+                sent_proof |= self
+                    .attempt("markExiting", id, &call, U256::ZERO, None, report)
+                    .await?;
+                continue;
+            }
+            if let Some(balance) = proof.proven.balance {
+                let debt: U256 = self
+                    .eth
+                    .view(
+                        "Vault",
+                        vault,
+                        &Vault::debtOfCall {
+                            positionId: position_id,
+                        },
+                    )
+                    .await?;
+                let balance_wei = U256::from(balance.as_u64()) * U256::from(1_000_000_000u64);
+                let shortfall = debt.saturating_sub(balance_wei);
+                if shortfall != U256::from(position.shortfall) && !shortfall.is_zero() {
+                    let call = Vault::markToProofCall {
+                        positionId: position_id,
+                        timestamp,
+                        proof: bytes.clone(),
+                    };
+                    sent_proof |= self
+                        .attempt("markToProof", id, &call, U256::ZERO, None, report)
+                        .await?;
+                }
+            }
+            if position.status == ACTIVE {
+                let call = Vault::ejectCall {
+                    positionId: position_id,
+                    timestamp,
+                    proof: bytes.clone(),
+                    maxFee: fee,
+                };
+                if self
+                    .attempt("eject", id, &call, fee, Some(reward), report)
+                    .await?
+                {
+                    sent_proof = true;
                     continue;
                 }
-                Err(e) => return Err(e.into()),
-            };
-            let cost = prepared.expected_cost().saturating_add(fee);
-            if cost >= reward {
-                report.skipped.push(format!(
-                    "eject {id}: cost {cost} wei is not below the reward {reward}"
-                ));
-                continue;
+                if cursor == position_id {
+                    let call = Vault::demandExitCall {
+                        positionId: position_id,
+                        timestamp,
+                        proof: bytes.clone(),
+                        maxFee: fee,
+                    };
+                    if !self
+                        .attempt("demandExit", id, &call, fee, None, report)
+                        .await?
+                    {
+                        let call = Vault::skipDemandExitCall {
+                            positionId: position_id,
+                            timestamp,
+                            proof: bytes,
+                        };
+                        sent_proof |= self
+                            .attempt("skipDemandExit", id, &call, U256::ZERO, None, report)
+                            .await?;
+                    } else {
+                        sent_proof = true;
+                    }
+                }
             }
-            if !self.within_cap(prepared.max_cost().saturating_add(fee))? {
-                report
-                    .skipped
-                    .push(format!("eject {id}: daily spending cap"));
-                continue;
+        }
+        if heartbeat_due && !sent_proof {
+            if let (Some(index), Some(Ok(proof))) = (indices.first(), proofs.first()) {
+                let call = Vault::heartbeatCall {
+                    validatorIndex: *index,
+                    timestamp,
+                    proof: proof.bytes.clone().into(),
+                };
+                self.attempt("heartbeat", 0, &call, U256::ZERO, None, report)
+                    .await?;
             }
-            let tx = self.eth.broadcast(&prepared).await?;
-            self.journal.record(
-                DUTY,
-                &id.to_string(),
-                tx,
-                prepared.max_cost().saturating_add(fee),
-            )?;
-            tracing::info!(position = id, validator = index, %tx, "ejecting");
-            report.ejected.push(id);
         }
         Ok(())
     }
+
+    /// Whether half of `WIND_DOWN_DELAY` has passed since the end of the newest proven epoch
+    /// (`VaultWindDown.sol` counts its silence from there).
+    async fn heartbeat_due(&self) -> Result<bool, KeeperError> {
+        let vault = self.config.vault;
+        let last: u32 = self
+            .eth
+            .view("Vault", vault, &Vault::lastProofEpochCall {})
+            .await?;
+        let delay: U256 = self
+            .eth
+            .view("Vault", vault, &Vault::WIND_DOWN_DELAYCall {})
+            .await?;
+        let genesis: u64 = self
+            .eth
+            .view("Vault", vault, &Vault::GENESIS_TIMECall {})
+            .await?;
+        let spe: u64 = self
+            .eth
+            .view("Vault", vault, &Vault::SLOTS_PER_EPOCHCall {})
+            .await?;
+        let sps: u64 = self
+            .eth
+            .view("Vault", vault, &Vault::SECONDS_PER_SLOTCall {})
+            .await?;
+        let silent_since = genesis + (u64::from(last) + 1) * spe * sps;
+        let half = delay.saturating_to::<u64>() / 2;
+        Ok(unix_now() > silent_since.saturating_add(half))
+    }
 }
+
+/// `IVault.Status` values.
+const ACTIVE: u8 = 1;
+const EXITING: u8 = 2;
 
 fn beacon_slots_per_epoch(preset: PresetName) -> u64 {
     match preset {
