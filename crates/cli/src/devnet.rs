@@ -238,6 +238,8 @@ pub(crate) fn run(args: DevnetArgs) -> Result<(), CliError> {
         .map_err(|e| format!("beacon API on {}: {e}", args.beacon_listen))?;
     let c = devnet.contracts;
     let accounts = write_dev_keys(&dir, devnet.dev_keys())?;
+    let record_path = dir.join("deployment.json");
+    let mut record_written = false;
     output::stdout(|w| {
         writeln!(
             w,
@@ -270,6 +272,11 @@ pub(crate) fn run(args: DevnetArgs) -> Result<(), CliError> {
             dir.join("p").display()
         )?;
         writeln!(w, "  network config       {}", config_yaml.display())?;
+        writeln!(
+            w,
+            "  deployment record    {} (C's, for --deployment; written once block 1 is mined)",
+            record_path.display()
+        )?;
         writeln!(w, "  vault (C)            {}", c.vault)?;
         writeln!(w, "  proof verifier       {}", c.proof_verifier)?;
         writeln!(
@@ -292,6 +299,11 @@ pub(crate) fn run(args: DevnetArgs) -> Result<(), CliError> {
         if devnet.head_slot() < devnet.clock_slot() {
             let report = devnet.run_next_slot().map_err(|e| e.to_string())?;
             log_epoch(&devnet, &p_keys, &report);
+            if !record_written {
+                // C's creations are mined with the first block.
+                write_deployment_record(&record_path, &config_yaml, &devnet, &p)?;
+                record_written = true;
+            }
         } else if !caught_up {
             caught_up = true;
             devnet.node.prepare_next = false;
@@ -309,6 +321,43 @@ pub(crate) fn run(args: DevnetArgs) -> Result<(), CliError> {
     drop(devnet);
     drop(p);
     Ok(())
+}
+
+/// Writes the record of the devnet's own C (`lsv_keeper::deployment::describe` of its three
+/// creations), the file `lsv deploy` would have written, so that every command taking
+/// `--deployment` works on the devnet and `lsv verify-deployment` can check it.
+fn write_deployment_record(
+    path: &Path,
+    config_yaml: &Path,
+    devnet: &TheDevnet,
+    p: &RunningP,
+) -> Result<(), CliError> {
+    use lsv_keeper::deployment::{describe, AttestationVerifierParams, ChainBinding, Parameters};
+    let network = lsv_consensus::Network::from_config_file(config_yaml)
+        .map_err(|e| format!("{}: {e}", config_yaml.display()))?;
+    let chain = ChainBinding::of_network(&network).map_err(|e| e.to_string())?;
+    let info = p.enclave.attestation_info();
+    let attester = info
+        .attester
+        .ok_or("P's dev backend names no attester address")?;
+    // What the devnet deployed C with (`lsv_devnet::devnet`: the default vault configuration).
+    let vault = lsv_contracts::devnet::VaultConfig::default();
+    let params = Parameters {
+        attestation: AttestationVerifierParams::Dev { attester },
+        policy_hash: info.policy_hash,
+        max_validators: vault.max_validators,
+        inactivity_trigger: vault.inactivity_trigger,
+        exit_resend_blocks: vault.exit_resend_blocks,
+        min_redeem_wei: vault.min_redeem,
+        wind_down_delay_seconds: vault.wind_down_delay,
+    };
+    let eth =
+        lsv_keeper::eth::Eth::connect(devnet.rpc_url(), None, lsv_keeper::eth::FeeCaps::default())
+            .map_err(|e| e.to_string())?;
+    let record = crate::runtime()?
+        .block_on(describe(&eth, &chain, &params, devnet.creations))
+        .map_err(|e| format!("the devnet's deployment record: {e}"))?;
+    output::OutputFile::create(path, output::Existing::Replace)?.commit_json(&record)
 }
 
 /// Writes anvil's development keys but the devnet's own (account 0, which sends the deposits)

@@ -7,7 +7,8 @@
 //! - a deployment bound to the running P (`--p-url`) succeeds and writes deployment.json, which
 //!   is never overwritten without `--force`;
 //! - `lsv verify-deployment` passes on it, and fails, naming the check, on a record whose
-//!   parameters or token addresses were edited.
+//!   parameters or token addresses were edited;
+//! - the record `lsv devnet` writes of its own C passes the same checks.
 //!
 //! Needs anvil (`./scripts/test` installs it).
 
@@ -70,6 +71,30 @@ fn deploy_checks_simulates_writes_and_verify_deployment_catches_edits() {
     let record_arg = record.to_str().unwrap();
     let key = devnet.account_key(1);
     let key_arg = key.to_str().unwrap();
+
+    // The devnet's own C, described in the record it writes, passes every check.
+    let devnet_record = devnet.dir().join("deployment.json");
+    let out = lsv(&[
+        "verify-deployment",
+        devnet_record.to_str().unwrap(),
+        "--rpc",
+        &rpc,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        stderr(&out)
+    );
+    let described: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&devnet_record).unwrap()).unwrap();
+    assert_eq!(
+        described["contracts"]["vault"]["address"]
+            .as_str()
+            .unwrap()
+            .to_lowercase(),
+        devnet.value("vault (C)").to_lowercase()
+    );
 
     // Another chain than the network's: refused before anything is sent.
     let out = lsv(&[

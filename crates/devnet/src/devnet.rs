@@ -190,6 +190,9 @@ pub struct Genesis<P: SpecPreset> {
     pub keys: LocalKeys,
     /// C's addresses.
     pub contracts: Contracts,
+    /// The transactions creating C (attestation verifier, proof verifier, vault), mined with
+    /// the first block.
+    pub creations: [B256; 3],
     /// Anvil's first unlocked account: it deployed C and pays for deposits.
     pub funder: Address,
 }
@@ -270,7 +273,7 @@ impl<P: SpecPreset> Undeployed<P> {
     pub fn deploy(self, attester: Address, policy_hash: B256) -> Result<Genesis<P>, DevnetError> {
         let expected = self.contracts()?;
         let rpc = self.execution.anvil().rpc();
-        let contracts = deploy_contracts(
+        let (contracts, creations) = deploy_contracts(
             rpc,
             self.funder,
             &self.spec.config,
@@ -289,6 +292,7 @@ impl<P: SpecPreset> Undeployed<P> {
             execution: self.execution,
             keys: self.keys,
             contracts,
+            creations,
             funder: self.funder,
         })
     }
@@ -316,6 +320,7 @@ impl<P: SpecPreset> Genesis<P> {
             rpc: Rpc::new(&rpc_url).expect("a client of a URL anvil printed"),
             rpc_url,
             contracts: self.contracts,
+            creations: self.creations,
             funder: self.funder,
             genesis_time,
             seconds_per_slot: seconds_per_slot.max(1),
@@ -332,7 +337,8 @@ fn next_contract_address(rpc: &Rpc, from: Address) -> Result<Address, ExecutionE
     Ok(from.create(nonce.to()))
 }
 
-/// Sends the transactions deploying C from `from`; they are mined with the first block.
+/// Sends the transactions deploying C from `from`; they are mined with the first block. C's
+/// addresses and the three transactions' hashes.
 fn deploy_contracts<P: SpecPreset>(
     rpc: &Rpc,
     from: Address,
@@ -340,7 +346,7 @@ fn deploy_contracts<P: SpecPreset>(
     state: &BeaconState<P>,
     attester: Address,
     policy_hash: B256,
-) -> Result<Contracts, DevnetError> {
+) -> Result<(Contracts, [B256; 3]), DevnetError> {
     let mut fork_versions = [0u8; 32];
     fork_versions[..4].copy_from_slice(&config.electra_fork_version.0);
     fork_versions[4..8].copy_from_slice(&config.fulu_fork_version.0);
@@ -349,9 +355,12 @@ fn deploy_contracts<P: SpecPreset>(
         state.genesis_validators_root,
         B256::from(fork_versions),
     );
-    let deploy = |init_code: Bytes| -> Result<Address, ExecutionError> {
+    let mut creations = Vec::new();
+    let mut deploy = |init_code: Bytes| -> Result<Address, ExecutionError> {
         let address = next_contract_address(rpc, from)?;
-        rpc.send_transaction(json!({"from": from, "data": init_code, "gas": "0xf00000"}))?;
+        creations.push(
+            rpc.send_transaction(json!({"from": from, "data": init_code, "gas": "0xf00000"}))?,
+        );
         Ok(address)
     };
     let attestation_verifier = deploy(DEV_ATTESTATION_VERIFIER.init_code(&attester.abi_encode()))?;
@@ -381,11 +390,15 @@ fn deploy_contracts<P: SpecPreset>(
                 .abi_encode_params(),
         ),
     )?;
-    Ok(Contracts {
-        attestation_verifier,
-        proof_verifier,
-        vault,
-    })
+    let creations = [creations[0], creations[1], creations[2]];
+    Ok((
+        Contracts {
+            attestation_verifier,
+            proof_verifier,
+            vault,
+        },
+        creations,
+    ))
 }
 
 /// A running devnet.
@@ -396,6 +409,8 @@ pub struct Devnet<P: SpecPreset, S: Signer<P>> {
     rpc_url: String,
     /// C's addresses.
     pub contracts: Contracts,
+    /// The transactions that created C ([`Genesis::creations`]).
+    pub creations: [B256; 3],
     /// Anvil's first unlocked account.
     pub funder: Address,
     genesis_time: u64,

@@ -408,36 +408,67 @@ pub async fn deploy(
     let vault_address = created(&vault, &VAULT)?;
     progress(&format!("Vault at {vault_address}"));
 
-    let seth = eth
-        .view("Vault", vault_address, &Vault::SETH_TOKENCall {})
-        .await?;
-    let positions = eth
-        .view("Vault", vault_address, &Vault::POSITIONSCall {})
-        .await?;
-    let deployment = Deployment {
+    let deployment = describe(eth, chain, params, [verifier.tx, proofs.tx, vault.tx]).await?;
+    verify(eth, &deployment).await?;
+    progress("every runtime matches its artifact");
+    Ok(deployment)
+}
+
+/// The record of a deployment made by the three creation `transactions` (attestation
+/// verifier, proof verifier, vault, in that order) for `chain` with `params`, read back from
+/// their receipts: for a deployment made by other means than [`deploy`] (`lsv devnet`'s own C),
+/// to be checked with [`verify`] like any other.
+pub async fn describe(
+    eth: &Eth,
+    chain: &ChainBinding,
+    params: &Parameters,
+    transactions: [TxHash; 3],
+) -> Result<Deployment, DeployError> {
+    let (verifier_artifact, _) = attestation_verifier_init(&params.attestation);
+    let mut created = Vec::new();
+    let mut deployer = Address::ZERO;
+    let mut block = 0;
+    for (tx, artifact) in transactions
+        .into_iter()
+        .zip([verifier_artifact, &PROOF_VERIFIER, &VAULT])
+    {
+        let receipt = eth.receipt(tx).await?.ok_or_else(|| {
+            DeployError::Mismatch(format!(
+                "the {} creation {tx} is not mined",
+                artifact.name()
+            ))
+        })?;
+        let address = receipt.contract_address.ok_or_else(|| {
+            DeployError::Mismatch(format!("{tx} created no contract ({})", artifact.name()))
+        })?;
+        deployer = receipt.from;
+        block = receipt.block_number.unwrap_or_default();
+        created.push(record(eth, artifact, address, Some(tx)).await?);
+    }
+    let vault = created[2].address;
+    let seth = eth.view("Vault", vault, &Vault::SETH_TOKENCall {}).await?;
+    let positions = eth.view("Vault", vault, &Vault::POSITIONSCall {}).await?;
+    let mut created = created.into_iter();
+    let mut next = || {
+        created
+            .next()
+            .ok_or_else(|| DeployError::Mismatch("three creations".into()))
+    };
+    Ok(Deployment {
         lsv_version: env!("CARGO_PKG_VERSION").to_owned(),
         compiler: VAULT.compiler_version().to_owned(),
         chain: chain.clone(),
         parameters: params.clone(),
         deployer,
-        block: vault.block_number,
+        block,
         contracts: Contracts {
-            attestation_verifier: record(
-                eth,
-                verifier_artifact,
-                verifier_address,
-                Some(verifier.tx),
-            )
-            .await?,
-            proof_verifier: record(eth, &PROOF_VERIFIER, proofs_address, Some(proofs.tx)).await?,
-            vault: record(eth, &VAULT, vault_address, Some(vault.tx)).await?,
+            attestation_verifier: next()?,
+            proof_verifier: next()?,
+            vault: next()?,
             seth: record(eth, &SETH, seth, None).await?,
             positions: record(eth, &POSITIONS, positions, None).await?,
         },
-    };
-    verify(eth, &deployment).await?;
-    progress("every runtime matches its artifact");
-    Ok(deployment)
+    })
 }
 
 /// The record of `artifact` deployed at `address`, with the code the chain holds there.

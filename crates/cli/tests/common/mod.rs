@@ -58,7 +58,7 @@ pub(crate) fn rpc_result(rpc: &str, method: &str, params: &str) -> serde_json::V
 }
 
 /// The lines `lsv devnet` prints before it runs: every one has a label and a value.
-pub(crate) const BANNER_LINES: usize = 9;
+pub(crate) const BANNER_LINES: usize = 10;
 
 /// `lsv devnet` running as a child process, interrupted when dropped.
 pub(crate) struct RunningDevnet {
