@@ -8,6 +8,7 @@ pub mod beacon;
 pub mod deployment;
 pub mod eth;
 pub mod prove;
+pub mod staker;
 
 pub use beacon::{BeaconClient, BeaconError, BlockId, ClientConfig, Limits, StateId};
 pub use prove::{
