@@ -232,14 +232,34 @@ pub(crate) fn join(args: JoinArgs) -> Result<(), CliError> {
         let preset = prove::node_preset(&beacon)
             .await
             .map_err(|e| e.to_string())?;
+        let deposit_slot =
+            staker::find_deposit_slot(&eth, &network, &pubkey, staker::DEPOSIT_SEARCH_BLOCKS)
+                .await
+                .map_err(err)?;
+        match deposit_slot {
+            Some(slot) => output::note(&format!("{pubkey} was deposited at slot {slot}")),
+            None => output::note(&format!(
+                "warning: no deposit for {pubkey} in the deposit contract's last {} blocks: \
+                 was it deposited (lsv deposit) on this network?",
+                staker::DEPOSIT_SEARCH_BLOCKS
+            )),
+        }
         let mut last_note = None::<Instant>;
-        let entry = staker::wait_for_registry(&beacon, &network, &pubkey, deadline, |status| {
+        let on_progress = |status: &staker::WaitStatus| {
             // One line every half minute is progress without flooding a terminal or a log.
             if last_note.is_none_or(|t| t.elapsed() >= Duration::from_secs(30)) {
                 output::note(&format!("waiting: {pubkey} is {status}"));
                 last_note = Some(Instant::now());
             }
-        })
+        };
+        let entry = staker::wait_for_registry(
+            &beacon,
+            &network,
+            &pubkey,
+            deposit_slot,
+            deadline,
+            on_progress,
+        )
         .await
         .map_err(err)?;
         output::note(&format!(

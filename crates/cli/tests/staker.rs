@@ -15,7 +15,11 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const LSV: &str = env!("CARGO_BIN_EXE_lsv");
+/// The binary under test: cargo's, or `LSV_BIN` (a copy, when several worktrees share one
+/// target directory and another build may replace `target/debug/lsv` during the run).
+fn lsv_bin() -> std::ffi::OsString {
+    std::env::var_os("LSV_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_lsv").into())
+}
 
 /// `GET path` (or a `POST` of JSON `body`) on `base`; the status and body.
 fn http(base: &str, path: &str, body: Option<&str>) -> (u16, String) {
@@ -84,7 +88,7 @@ impl Drop for Devnet {
 }
 
 fn lsv(args: &[&str]) -> Output {
-    Command::new(LSV)
+    Command::new(lsv_bin())
         .args(args)
         .env("RUST_LOG", "warn")
         .output()
@@ -124,7 +128,7 @@ fn a_staker_deposits_joins_and_sees_the_position_on_the_devnet() {
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
     let devnet_dir = dir.path().join("devnet");
-    let mut child = Command::new(LSV)
+    let mut child = Command::new(lsv_bin())
         .args([
             "devnet",
             "--validators",
@@ -239,7 +243,7 @@ fn a_staker_deposits_joins_and_sees_the_position_on_the_devnet() {
     let deposited_at = started.elapsed();
 
     // The join waits for the registry; meanwhile a join of the key never deposited times out.
-    let join = Command::new(LSV)
+    let join = Command::new(lsv_bin())
         .args([
             "join",
             "--pubkey",
@@ -291,11 +295,14 @@ fn a_staker_deposits_joins_and_sees_the_position_on_the_devnet() {
         "{stderr}"
     );
     assert!(stderr.contains("not in the registry yet"), "{stderr}");
+    assert!(stderr.contains("no deposit for"), "{stderr}");
 
     let out = join.wait_with_output().unwrap();
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("waiting:"), "progress is shown: {stderr}");
+    assert!(stderr.contains("was deposited at slot"), "{stderr}");
+    assert!(stderr.contains("ETA ~"), "with an ETA: {stderr}");
     let joined: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let id = joined["position_id"]
         .as_str()

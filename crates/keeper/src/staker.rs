@@ -30,10 +30,18 @@ const GWEI: u64 = 1_000_000_000;
 /// beyond slashing"), and `join` needs a proven balance of at least 32 ETH (IVault.join).
 pub const DEPOSIT_AMOUNT_GWEI: u64 = 32_000_000_000;
 
-/// Electra's `MIN_PER_EPOCH_CHURN_LIMIT_ELECTRA` (128 ETH, electra/beacon-chain.md "Validator
-/// cycle"): the least `process_pending_deposits` takes from the deposit queue per epoch
-/// (`get_activation_exit_churn_limit`), so the slowest pace an ETA assumes.
+/// Electra's `MIN_PER_EPOCH_CHURN_LIMIT_ELECTRA` on mainnet (128 ETH, electra/beacon-chain.md
+/// "Validator cycle"): the least `process_pending_deposits` takes from the deposit queue per
+/// epoch (`get_activation_exit_churn_limit`), so the slowest pace an ETA assumes when the node
+/// does not say its own.
 const MIN_CHURN_GWEI: u64 = 128_000_000_000;
+
+/// How far back [`find_deposit_slot`] looks for the deposit by default: 100,000 blocks, two
+/// weeks of mainnet's 12-second blocks, longer than a deposit waits in all but the worst queues.
+pub const DEPOSIT_SEARCH_BLOCKS: u64 = 100_000;
+
+/// Blocks per `eth_getLogs` request: many providers refuse wider ranges.
+const LOG_CHUNK_BLOCKS: u64 = 10_000;
 
 /// Electra's `MAX_PENDING_DEPOSITS_PER_EPOCH` (electra/beacon-chain.md "Withdrawals
 /// processing"): the most queued deposits one epoch processes.
@@ -458,9 +466,15 @@ impl std::fmt::Display for WaitStatus {
                 ahead_gwei / GWEI
             )?;
         }
-        match self.eta {
-            Some(eta) => write!(f, "; ETA ~{} s", eta.as_secs()),
-            None => write!(
+        match (self.eta, self.queued) {
+            (Some(eta), Some(_)) => write!(f, "; ETA ~{} s", eta.as_secs()),
+            (Some(eta), None) => write!(
+                f,
+                "; ETA ~{} s at the earliest (the node does not serve the deposit queue, so what \
+                 is ahead of it is not counted)",
+                eta.as_secs()
+            ),
+            (None, _) => write!(
                 f,
                 "; a deposit enters the registry once its block is finalized (about 2-3 epochs \
                  after inclusion while the chain finalizes), later when the queue is long"
@@ -484,14 +498,19 @@ pub struct RegistryEntry {
 /// Waits until the validator with key `pubkey` is in the registry of a block whose child
 /// exists (the head's parent: its root reaches EIP-4788 with the head's payload), polling once a
 /// slot; `progress` hears how the wait goes, `deadline` ends it (none: wait as long as it takes).
+///
+/// `deposit_slot` is the slot of the block that carried the deposit, if known
+/// ([`find_deposit_slot`]): with it the ETA needs no deposit-queue route on the node.
 pub async fn wait_for_registry(
     beacon: &BeaconClient,
     network: &Network,
     pubkey: &PublicKeyBytes,
+    deposit_slot: Option<u64>,
     deadline: Option<Instant>,
     mut progress: impl FnMut(&WaitStatus),
 ) -> Result<RegistryEntry, StakerError> {
     let started = Instant::now();
+    let churn = Churn::of_node(beacon).await;
     let id = pubkey.to_hex();
     let slot_time = Duration::from_secs(network.seconds_per_slot.max(1));
     loop {
@@ -511,8 +530,17 @@ pub async fn wait_for_registry(
                 });
             }
         }
-        let status =
-            wait_status(beacon, network, pubkey, started, head.header.slot.as_u64()).await?;
+        let head_slot = head.header.slot.as_u64();
+        let status = wait_status(
+            beacon,
+            network,
+            pubkey,
+            &churn,
+            deposit_slot,
+            started,
+            head_slot,
+        )
+        .await?;
         if deadline.is_some_and(|d| Instant::now() + slot_time > d) {
             return Err(StakerError::Timeout(format!(
                 "timed out after {} s: {pubkey} is {status}. Was it deposited (lsv deposit) on \
@@ -525,10 +553,43 @@ pub async fn wait_for_registry(
     }
 }
 
+/// How fast the deposit queue drains: the node's churn parameters (`GET /eth/v1/config/spec`),
+/// mainnet's where it does not say.
+#[derive(Clone, Copy, Debug)]
+struct Churn {
+    /// `MIN_PER_EPOCH_CHURN_LIMIT_ELECTRA`, gwei: the pace assumed (the total active balance,
+    /// which can only raise it, is not read: the churn's part of the ETA is an upper bound).
+    min_gwei: u64,
+    /// `MAX_PENDING_DEPOSITS_PER_EPOCH`.
+    max_deposits: u64,
+}
+
+impl Churn {
+    async fn of_node(beacon: &BeaconClient) -> Self {
+        let spec = beacon.spec().await.unwrap_or_default();
+        let get = |name: &str, default: u64| {
+            spec.get(name)
+                .and_then(|v| v.as_str())
+                .and_then(|v| v.parse::<u64>().ok())
+                .filter(|&v| v > 0)
+                .unwrap_or(default)
+        };
+        Self {
+            min_gwei: get("MIN_PER_EPOCH_CHURN_LIMIT_ELECTRA", MIN_CHURN_GWEI),
+            max_deposits: get(
+                "MAX_PENDING_DEPOSITS_PER_EPOCH",
+                MAX_PENDING_DEPOSITS_PER_EPOCH,
+            ),
+        }
+    }
+}
+
 async fn wait_status(
     beacon: &BeaconClient,
     network: &Network,
     pubkey: &PublicKeyBytes,
+    churn: &Churn,
+    deposit_slot: Option<u64>,
     started: Instant,
     head_slot: u64,
 ) -> Result<WaitStatus, StakerError> {
@@ -548,15 +609,16 @@ async fn wait_status(
         }),
         Err(_) => None,
     };
-    // The queue's head is processed once its slot is finalized (electra/beacon-chain.md
-    // `process_pending_deposits`): at the end of epoch e a finalizing chain finalizes e - 1, so
-    // a deposit of slot s is taken at the end of epoch ceil(s / SLOTS_PER_EPOCH) + 1 at the
-    // earliest, then after the churn of what is ahead of it.
-    let eta = queued.map(|(slot, ahead, ahead_gwei)| {
-        let churn_epochs =
-            (ahead_gwei / MIN_CHURN_GWEI).max(ahead / MAX_PENDING_DEPOSITS_PER_EPOCH);
-        let ready_epoch = slot.div_ceil(spe) + 2 + churn_epochs;
-        let ready_slot = ready_epoch * spe + 1;
+    // Without the node's queue, what is ahead is unknown: the ETA is then the earliest.
+    let known = queued.or(deposit_slot.map(|slot| (slot, 0, 0)));
+    let eta = known.map(|(slot, ahead, ahead_gwei)| {
+        let lag = (head_slot / spe)
+            .saturating_sub(1)
+            .saturating_sub(finalized_epoch);
+        let epoch = registry_epoch(slot, ahead, ahead_gwei, head_slot / spe, lag, spe, churn);
+        // The entry is in the post-state of the epoch's first block, which anchors a proof
+        // once the next block names it as parent.
+        let ready_slot = epoch * spe + 1;
         Duration::from_secs(ready_slot.saturating_sub(head_slot) * network.seconds_per_slot)
     });
     Ok(WaitStatus {
@@ -566,6 +628,88 @@ async fn wait_status(
         queued,
         eta,
     })
+}
+
+/// The first epoch whose state holds the validator of a deposit carried at `slot`, with
+/// `ahead` deposits of `ahead_gwei` before it in the queue, on a chain that finalizes as usual.
+///
+/// `process_pending_deposits` (electra/beacon-chain.md) stops at the first deposit whose slot
+/// is after the finalized checkpoint's start slot; it runs after
+/// `process_justification_and_finalization` in the same epoch transition, which at the end of
+/// epoch `e` finalizes `e - 1`. So the deposit can be taken at the end of epoch
+/// `ceil(slot / SLOTS_PER_EPOCH) + 1` at the earliest, `lag` epochs later while finality lags
+/// by that much behind (`current - 1 - finalized`, 0 on a healthy chain; a young chain
+/// finalizes nothing before its third epoch), and then only once the churn
+/// (`get_activation_exit_churn_limit`: at least `MIN_PER_EPOCH_CHURN_LIMIT_ELECTRA` an epoch,
+/// and at most `MAX_PENDING_DEPOSITS_PER_EPOCH` deposits) has taken what is ahead and itself.
+fn registry_epoch(
+    slot: u64,
+    ahead: u64,
+    ahead_gwei: u64,
+    current_epoch: u64,
+    lag: u64,
+    slots_per_epoch: u64,
+    churn: &Churn,
+) -> u64 {
+    let first = (slot.div_ceil(slots_per_epoch) + 1 + lag).max(current_epoch);
+    let by_amount = (ahead_gwei + DEPOSIT_AMOUNT_GWEI).div_ceil(churn.min_gwei.max(1));
+    let by_count = (ahead + 1).div_ceil(churn.max_deposits.max(1));
+    let processed_at_end_of = first + by_amount.max(by_count).saturating_sub(1);
+    processed_at_end_of + 1
+}
+
+/// The slot of the beacon block that carried the deposit of `pubkey`: the execution block of
+/// its newest `DepositEvent` among the deposit contract's logs of the last `max_blocks` blocks
+/// (EIP-6110 puts a deposit into the beacon block of the same payload), its slot from the
+/// block's timestamp. `None` if there is none.
+pub async fn find_deposit_slot(
+    eth: &Eth,
+    network: &Network,
+    pubkey: &PublicKeyBytes,
+    max_blocks: u64,
+) -> Result<Option<u64>, StakerError> {
+    use alloy::providers::Provider;
+    use alloy::rpc::types::Filter;
+    use alloy_sol_types::SolEvent;
+    let rpc = |e: alloy::transports::RpcError<alloy::transports::TransportErrorKind>| {
+        StakerError::Eth(EthError::Rpc(e.to_string()))
+    };
+    let latest = eth.block_number().await?;
+    let oldest = latest.saturating_sub(max_blocks);
+    let mut to = latest;
+    loop {
+        let from = to.saturating_sub(LOG_CHUNK_BLOCKS - 1).max(oldest);
+        let filter = Filter::new()
+            .address(network.deposit_contract)
+            .event_signature(DepositContract::DepositEvent::SIGNATURE_HASH)
+            .from_block(from)
+            .to_block(to);
+        let logs = eth.provider().get_logs(&filter).await.map_err(rpc)?;
+        let found = logs.iter().rev().find_map(|log| {
+            let event = log.log_decode::<DepositContract::DepositEvent>().ok()?;
+            if event.inner.data.pubkey.as_ref() == pubkey.0.as_slice() {
+                log.block_number
+            } else {
+                None
+            }
+        });
+        if let Some(number) = found {
+            let block = eth
+                .provider()
+                .get_block_by_number(number.into())
+                .await
+                .map_err(rpc)?
+                .ok_or_else(|| EthError::Rpc(format!("the node lost block {number}")))?;
+            let time = block.header.timestamp;
+            return Ok(Some(
+                time.saturating_sub(network.genesis_time) / network.seconds_per_slot.max(1),
+            ));
+        }
+        if from <= oldest {
+            return Ok(None);
+        }
+        to = from - 1;
+    }
 }
 
 /// A join that went through.
