@@ -111,6 +111,18 @@ pub(crate) fn deposit(args: DepositArgs) -> Result<(), CliError> {
              signature check out",
             network.name
         ));
+        // The deposit contract's own logs first: they know of a deposit the moment it is
+        // mined, before any beacon node does, and need no beacon node.
+        let deposited =
+            staker::find_deposit_slot(&eth, &network, &key, staker::DEPOSIT_SEARCH_BLOCKS)
+                .await
+                .map_err(err)?;
+        if let Some(slot) = deposited {
+            return Err(CliError::Failed(format!(
+                "refused before sending: {key} was deposited already (at slot {slot}); a second \
+                 deposit would only top it up"
+            )));
+        }
         if let Some(beacon) = &beacon {
             if let Some(why) = staker::already_deposited(beacon, &key).await.map_err(err)? {
                 return Err(CliError::Failed(format!(
