@@ -240,6 +240,25 @@ fn a_staker_deposits_joins_and_sees_the_position_on_the_devnet() {
     assert_eq!(sent["sent"], true, "{sent}");
     assert_eq!(sent["pubkey"], pubkey.as_str());
     assert_eq!(nonce(&rpc, owner), before + 1);
+
+    // The same deposit again: refused before sending, from the deposit contract's logs.
+    let out = lsv(&[
+        "deposit",
+        "--deposit-data",
+        deposit_data,
+        "--vault",
+        &vault,
+        "--network",
+        &config,
+        "--rpc",
+        &rpc,
+        "--key-file",
+        key2,
+    ]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("was deposited already"), "{stderr}");
+    assert_eq!(nonce(&rpc, owner), before + 1, "nothing more was sent");
     let deposited_at = started.elapsed();
 
     // The join waits for the registry; meanwhile a join of the key never deposited times out.
@@ -330,15 +349,9 @@ fn a_staker_deposits_joins_and_sees_the_position_on_the_devnet() {
     let position: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(position["status"], "Active", "{position}");
     assert_eq!(address(&position["holder"]), owner, "{position}");
-    let debt = position["debt_wei"]
-        .as_str()
-        .unwrap()
-        .parse::<U256>()
-        .unwrap();
-    assert_eq!(
-        debt,
-        U256::from(31u64) * U256::from(10u64).pow(U256::from(18u64))
-    );
+    // Wei as decimal strings, as `jq` and people read them.
+    assert_eq!(position["debt_wei"], "31000000000000000000", "{position}");
+    assert_eq!(position["id"], id.to_string(), "{position}");
     let balance = position["beacon"]["balance_gwei"].as_u64().unwrap();
     assert!(balance >= 32_000_000_000, "{position}");
     assert_eq!(

@@ -364,12 +364,17 @@ pub fn evidence_from_json(
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| input(format!("{source} is not JSON: {e}")))?;
     let mut candidates = Vec::new();
-    collect_evidence(&value, &mut candidates);
+    let mut notes = Vec::new();
+    collect_evidence(&value, &mut candidates, &mut notes);
     if candidates.is_empty() {
-        return Err(input(format!(
-            "{source} holds no key-generation evidence (expected attestation.json from `lsv \
-             keys generate`, or P's /eth/v1/lsv/keys/{{pubkey}}/attestation answer)"
-        )));
+        return Err(input(match notes.first() {
+            // P holds the key but recorded no evidence with it, and says why.
+            Some(note) => format!("{source} has no evidence for the key: {note}"),
+            None => format!(
+                "{source} holds no key-generation evidence (expected attestation.json from `lsv \
+                 keys generate`, or P's /eth/v1/lsv/keys/{{pubkey}}/attestation answer)"
+            ),
+        }));
     }
     let mut last_error = None;
     for candidate in candidates {
@@ -385,20 +390,27 @@ pub fn evidence_from_json(
     }))
 }
 
-/// Every object in `value` that looks like evidence (it has a `claim`).
-fn collect_evidence(value: &serde_json::Value, out: &mut Vec<serde_json::Value>) {
+/// Every object in `value` that looks like evidence (it has a `claim`), and the `message` of
+/// any answer whose `attestation` is null.
+fn collect_evidence(
+    value: &serde_json::Value,
+    out: &mut Vec<serde_json::Value>,
+    notes: &mut Vec<String>,
+) {
     match value {
-        serde_json::Value::Array(items) => items.iter().for_each(|i| collect_evidence(i, out)),
+        serde_json::Value::Array(items) => {
+            items.iter().for_each(|i| collect_evidence(i, out, notes))
+        }
         serde_json::Value::Object(map) if map.contains_key("claim") => out.push(value.clone()),
         serde_json::Value::Object(map) => {
             for key in ["data", "attestation"] {
                 if let Some(inner) = map.get(key) {
-                    collect_evidence(inner, out);
+                    collect_evidence(inner, out, notes);
                 }
             }
-            if map.contains_key("message") && map.get("attestation").is_some_and(|a| a.is_null()) {
+            if map.get("attestation").is_some_and(|a| a.is_null()) {
                 if let Some(m) = map.get("message").and_then(|m| m.as_str()) {
-                    tracing::warn!(message = m, "P has no evidence for this key");
+                    notes.push(m.to_owned());
                 }
             }
         }
@@ -467,12 +479,12 @@ impl std::fmt::Display for WaitStatus {
             )?;
         }
         match (self.eta, self.queued) {
-            (Some(eta), Some(_)) => write!(f, "; ETA ~{} s", eta.as_secs()),
+            (Some(eta), Some(_)) => write!(f, "; ETA ~{}", human(eta)),
             (Some(eta), None) => write!(
                 f,
-                "; ETA ~{} s at the earliest (the node does not serve the deposit queue, so what \
+                "; ETA ~{} at the earliest (the node does not serve the deposit queue, so what \
                  is ahead of it is not counted)",
-                eta.as_secs()
+                human(eta)
             ),
             (None, _) => write!(
                 f,
@@ -480,6 +492,17 @@ impl std::fmt::Display for WaitStatus {
                  after inclusion while the chain finalizes), later when the queue is long"
             ),
         }
+    }
+}
+
+/// `d` as a person reads a wait: seconds, minutes, hours or days.
+fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=119 => format!("{s} s"),
+        120..=7199 => format!("{} min", s / 60),
+        7200..=172_799 => format!("{:.1} h", s as f64 / 3600.0),
+        _ => format!("{:.1} days", s as f64 / 86_400.0),
     }
 }
 
@@ -716,6 +739,7 @@ pub async fn find_deposit_slot(
 #[derive(Clone, Debug, Serialize)]
 pub struct Joined {
     /// The new position's id (its ERC-721 token id).
+    #[serde(serialize_with = "decimal")]
     pub position_id: U256,
     /// Who received the position and the sETH (the attestation's owner).
     pub owner: Address,
@@ -862,6 +886,12 @@ pub async fn join(
     })
 }
 
+/// A 256-bit number in JSON as a decimal string: ids and wei amounts as people and `jq` read
+/// them (alloy's own form is hex), a string because JSON numbers lose precision past 2^53.
+fn decimal<S: serde::Serializer>(value: &U256, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(value)
+}
+
 // ---- position -----------------------------------------------------------------------------------
 
 /// The beacon chain's view of a position's validator.
@@ -890,6 +920,7 @@ pub struct BeaconView {
 #[derive(Clone, Debug, Serialize)]
 pub struct PositionReport {
     /// The position id.
+    #[serde(serialize_with = "decimal")]
     pub id: U256,
     /// Its current holder (the ERC-721 owner), who may claim the residual.
     pub holder: Address,
@@ -898,10 +929,13 @@ pub struct PositionReport {
     /// The validator's registry index.
     pub validator_index: u64,
     /// What it owes the pool, in wei (`MINT`, plus the eject reward once paid).
+    #[serde(serialize_with = "decimal")]
     pub debt_wei: U256,
     /// What its holder may claim now, in wei (`residualOf`).
+    #[serde(serialize_with = "decimal")]
     pub claimable_residual_wei: U256,
     /// What its holder may claim now from the wind-down's owners' pool, in wei.
+    #[serde(serialize_with = "decimal")]
     pub wind_down_share_wei: U256,
     /// The balance the vault last saw proven, in gwei.
     pub last_proven_balance_gwei: u64,
@@ -912,8 +946,10 @@ pub struct PositionReport {
     /// Whether a proof showed it slashed.
     pub slashed: bool,
     /// Its provisional loss, in wei.
+    #[serde(serialize_with = "decimal")]
     pub shortfall_wei: U256,
     /// Once closed: what its withdrawals did not repay, in wei.
+    #[serde(serialize_with = "decimal")]
     pub unpaid_debt_wei: U256,
     /// `EJECT_BELOW_GWEI`: the balance under which anyone may eject it.
     pub eject_below_gwei: u64,
@@ -1044,4 +1080,96 @@ pub async fn positions_of(
         id += 1;
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MAINNET: Churn = Churn {
+        min_gwei: MIN_CHURN_GWEI,
+        max_deposits: MAX_PENDING_DEPOSITS_PER_EPOCH,
+    };
+
+    #[test]
+    fn the_registry_epoch_follows_finality_and_the_churn() {
+        // Carried in epoch 3 (slot 100): finalized at the end of epoch 5 (which finalizes 4,
+        // whose start slot 128 is past 100), so in the registry from epoch 6.
+        assert_eq!(registry_epoch(100, 0, 0, 3, 0, 32, &MAINNET), 6);
+        // A deposit at an epoch's first slot needs only that epoch finalized.
+        assert_eq!(registry_epoch(128, 0, 0, 4, 0, 32, &MAINNET), 6);
+        // Finality lagging two epochs delays it by two.
+        assert_eq!(registry_epoch(100, 0, 0, 3, 2, 32, &MAINNET), 8);
+        // Never before the current epoch's end.
+        assert_eq!(registry_epoch(100, 0, 0, 20, 0, 32, &MAINNET), 21);
+        // 3 deposits (96 ETH) ahead: 128 ETH a epoch takes them and this one in one epoch; a
+        // fourth ahead (128 ETH) pushes it to the next.
+        assert_eq!(
+            registry_epoch(100, 3, 96_000_000_000, 3, 0, 32, &MAINNET),
+            6
+        );
+        assert_eq!(
+            registry_epoch(100, 4, 128_000_000_000, 3, 0, 32, &MAINNET),
+            7
+        );
+        // 16 deposits an epoch at most, however small.
+        assert_eq!(
+            registry_epoch(100, 16, 16_000_000_000, 3, 0, 32, &MAINNET),
+            7
+        );
+    }
+
+    fn evidence_for(seed: u8) -> Evidence {
+        let claim = lsv_attestation::KeyGenerationClaim {
+            pubkey: PublicKeyBytes([seed; 48]),
+            withdrawal_credentials: B256::repeat_byte(2),
+            owner: Address::repeat_byte(0x0e),
+            chain_id: 1,
+            genesis_validators_root: B256::repeat_byte(3),
+            policy_hash: B256::repeat_byte(4),
+        };
+        Evidence::dev(claim, Address::repeat_byte(0xa7), [seed; 65]).unwrap()
+    }
+
+    #[test]
+    fn evidence_is_found_in_every_shape_p_and_keys_generate_write() {
+        let (a, b) = (evidence_for(1), evidence_for(2));
+        let value = |e: &Evidence| serde_json::to_value(e).unwrap();
+        let pk = b.claim().pubkey;
+        for (shape, text) in [
+            (
+                "attestation.json",
+                serde_json::json!([value(&a), value(&b)]),
+            ),
+            ("one evidence", value(&b)),
+            (
+                "GET /eth/v1/lsv/keys/{pubkey}/attestation",
+                serde_json::json!({"data": {"pubkey": pk, "attestation": value(&b)}}),
+            ),
+            (
+                "POST /eth/v1/lsv/keys",
+                serde_json::json!({"data": [{"attestation": value(&a)}, {"attestation": value(&b)}]}),
+            ),
+        ] {
+            let found = evidence_from_json(&text.to_string(), &pk, shape).unwrap();
+            assert_eq!(found, b, "{shape}");
+        }
+        let other = PublicKeyBytes([9; 48]);
+        let e = evidence_from_json(&value(&a).to_string(), &other, "a.json").unwrap_err();
+        assert!(e.to_string().contains("a.json has no evidence for"), "{e}");
+        let null = serde_json::json!({"data": {"attestation": null, "message": "made before"}});
+        let e = evidence_from_json(&null.to_string(), &pk, "P").unwrap_err();
+        assert!(e.to_string().contains("made before"), "{e}");
+        let e = evidence_from_json("{", &pk, "x.json").unwrap_err();
+        assert!(e.to_string().contains("x.json is not JSON"), "{e}");
+    }
+
+    #[test]
+    fn waits_read_as_people_count_them() {
+        let h = |s| human(Duration::from_secs(s));
+        assert_eq!(h(102), "102 s");
+        assert_eq!(h(600), "10 min");
+        assert_eq!(h(3 * 3600), "3.0 h");
+        assert_eq!(h(14 * 86_400), "14.0 days");
+    }
 }
