@@ -218,6 +218,25 @@ fn a_staker_deposits_joins_and_sees_the_position_on_the_devnet() {
     assert!(stderr.contains("wrong.json"), "names the file: {stderr}");
     assert_eq!(nonce(&rpc, owner), before, "nothing was sent");
 
+    // A dry run checks everything and sends nothing.
+    let out = lsv(&[
+        "deposit",
+        "--deposit-data",
+        deposit_data,
+        "--vault",
+        &vault,
+        "--network",
+        &config,
+        "--rpc",
+        &rpc,
+        "--dry-run",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let checked: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(checked["sent"], false, "{checked}");
+    assert_eq!(nonce(&rpc, owner), before, "a dry run sends nothing");
+
     // The real deposit.
     let out = lsv(&[
         "deposit",
@@ -315,6 +334,34 @@ fn a_staker_deposits_joins_and_sees_the_position_on_the_devnet() {
     );
     assert!(stderr.contains("not in the registry yet"), "{stderr}");
     assert!(stderr.contains("no deposit for"), "{stderr}");
+
+    // --no-wait: no waiting at all.
+    let quick = Instant::now();
+    let out = lsv(&[
+        "join",
+        "--pubkey",
+        &never_deposited,
+        "--p-url",
+        &p,
+        "--vault",
+        &vault,
+        "--beacon-url",
+        &beacon,
+        "--network",
+        &config,
+        "--rpc",
+        &rpc,
+        "--key-file",
+        key3,
+        "--no-wait",
+    ]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("not in the registry yet"));
+    assert!(
+        quick.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        quick.elapsed()
+    );
 
     let out = join.wait_with_output().unwrap();
     let stderr = text(&out.stderr);
