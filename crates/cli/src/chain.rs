@@ -25,7 +25,7 @@ use std::path::PathBuf;
 pub(crate) struct RpcArgs {
     /// The execution node's JSON-RPC URL (http or https).
     #[arg(long, default_value = "http://127.0.0.1:8545")]
-    rpc: String,
+    pub(crate) rpc: String,
 }
 
 /// The key that signs transactions, and what they may pay.

@@ -14,6 +14,7 @@ mod logging;
 mod output;
 mod prove;
 mod signer;
+mod staker;
 
 use alloy_primitives::Address;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
@@ -105,6 +106,15 @@ enum Command {
     Deploy(chain::DeployArgs),
     /// Re-check a deployment.json against the chain: creation inputs, runtimes, tokens.
     VerifyDeployment(chain::VerifyDeploymentArgs),
+    /// Send a key's 32 ETH to the deposit contract, after checking its deposit data (root,
+    /// the vault's credentials, amount, BLS signature over the deposit domain).
+    Deposit(staker::DepositArgs),
+    /// Wait until a deposited validator is in the beacon registry, prove it and join the
+    /// vault with P's attestation: 31 sETH and a position to the attestation's owner.
+    Join(staker::JoinArgs),
+    /// Show a position (or an owner's positions): status, debt, residual, beacon balance and
+    /// distance to ejection.
+    Position(staker::PositionArgs),
     /// Exit a validator: P signs a voluntary exit, submitted to the beacon node.
     Exit(exit::ExitArgs),
     /// Claim a position's residual (its withdrawals beyond its debt) once it is settled.
@@ -568,6 +578,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Devnet(args) => devnet::run(args),
         Command::Deploy(args) => chain::deploy(args),
         Command::VerifyDeployment(args) => chain::verify_deployment(args),
+        Command::Deposit(args) => staker::deposit(args),
+        Command::Join(args) => staker::join(args),
+        Command::Position(args) => staker::position(args),
         Command::Redeem(args) => chain::redeem(args),
         Command::Exit(args) => exit::exit(args),
         Command::Claim(args) => exit::claim(args),

@@ -337,6 +337,36 @@ impl Default for ClientConfig {
     }
 }
 
+/// One validator of `GET /eth/v1/beacon/states/{state_id}/validators/{id}`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct StateValidator {
+    /// Its registry index.
+    #[serde(with = "lsv_consensus::primitives::quoted_u64")]
+    pub index: u64,
+    /// Its actual balance, in gwei.
+    #[serde(with = "lsv_consensus::primitives::quoted_u64")]
+    pub balance: u64,
+    /// The beacon API's status (`pending_initialized`, `active_ongoing`, `exited_unslashed`, ...).
+    pub status: String,
+    /// The registry entry.
+    pub validator: lsv_consensus::containers::Validator,
+}
+
+/// One entry of `GET /eth/v1/beacon/states/{state_id}/pending_deposits` (Electra's
+/// `PendingDeposit`; the signature is not read).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct PendingDepositInfo {
+    /// The validator's key.
+    pub pubkey: lsv_consensus::PublicKeyBytes,
+    /// The amount, in gwei.
+    #[serde(with = "lsv_consensus::primitives::quoted_u64")]
+    pub amount: u64,
+    /// The slot of the block that carried the deposit request (`GENESIS_SLOT` for deposits
+    /// that came through the Eth1 bridge).
+    #[serde(with = "lsv_consensus::primitives::quoted_u64")]
+    pub slot: u64,
+}
+
 /// `GET /eth/v1/beacon/genesis`'s `data`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 pub struct Genesis {
@@ -612,6 +642,40 @@ impl BeaconClient {
         let (headers, bytes) = self.get(&endpoint, expect).await?;
         let fork = consensus_version(&endpoint, &headers)?;
         Ok(Ssz { fork, bytes })
+    }
+
+    /// `GET /eth/v1/beacon/states/{state_id}/validators/{id}` (`id`: an index or a `0x`
+    /// pubkey): the registry entry, its balance and status; `None` when the node answers 404
+    /// (no such validator in that state, or a state it does not keep).
+    pub async fn validator(
+        &self,
+        state: StateId,
+        id: &str,
+    ) -> Result<Option<StateValidator>, BeaconError> {
+        let endpoint = format!("/eth/v1/beacon/states/{state}/validators/{id}");
+        match self.get(&endpoint, self.json()).await {
+            Ok((_, body)) => {
+                let data: Data<StateValidator> =
+                    decode_json(&endpoint, "validator response", &body)?;
+                Ok(Some(data.data))
+            }
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET /eth/v1/beacon/states/{state_id}/pending_deposits` (Electra's deposit queue, in the
+    /// order `process_pending_deposits` takes it). Not every node serves it: a 404 is
+    /// [`BeaconError::NotFound`].
+    pub async fn pending_deposits(
+        &self,
+        state: StateId,
+    ) -> Result<Vec<PendingDepositInfo>, BeaconError> {
+        let endpoint = format!("/eth/v1/beacon/states/{state}/pending_deposits");
+        let (_, body) = self.get(&endpoint, self.json()).await?;
+        let data: Data<Vec<PendingDepositInfo>> =
+            decode_json(&endpoint, "pending deposits response", &body)?;
+        Ok(data.data)
     }
 
     /// `GET /eth/v1/config/spec`: the node's constants, preset and config, every value as the

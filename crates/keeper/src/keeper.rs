@@ -481,6 +481,10 @@ impl Keeper {
             .eth
             .view("Vault", vault, &Vault::demandCursorCall {})
             .await?;
+        // Demand exits (and skipping past a position that cannot exit) only while open
+        // redemptions exceed what covers them (`VaultExits.demand`): otherwise nobody waits.
+        let demand = self.eth.view("Vault", vault, &Vault::demandCall {}).await?;
+        let demand_open = demand.open > demand.covered;
         let mut sent_proof = false;
         for ((id, position), proof) in live.iter().zip(&proofs) {
             let (id, position) = (*id, position);
@@ -554,7 +558,7 @@ impl Keeper {
                     sent_proof = true;
                     continue;
                 }
-                if cursor == position_id {
+                if demand_open && cursor == position_id {
                     let call = Vault::demandExitCall {
                         positionId: position_id,
                         timestamp,

@@ -10,6 +10,7 @@ pub mod eth;
 pub mod holder;
 pub mod keeper;
 pub mod prove;
+pub mod staker;
 
 pub use beacon::{BeaconClient, BeaconError, BlockId, ClientConfig, Limits, StateId};
 pub use prove::{
