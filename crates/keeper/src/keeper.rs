@@ -446,9 +446,9 @@ impl Keeper {
         let Some(beacon) = &self.beacon else {
             return Ok(());
         };
-        self.last_checked_slot = Some(slot);
         report.checked_epoch = Some(slot / beacon_slots_per_epoch(beacon.preset));
         if live.is_empty() && !heartbeat_due {
+            self.last_checked_slot = Some(slot);
             return Ok(());
         }
         let mut indices: Vec<u64> = live
@@ -583,6 +583,8 @@ impl Keeper {
                 }
             }
         }
+        // Done with this finalized block; a round that failed before here tries it again.
+        self.last_checked_slot = Some(slot);
         if heartbeat_due && !sent_proof {
             if let (Some(index), Some(Ok(proof))) = (indices.first(), proofs.first()) {
                 let call = Vault::heartbeatCall {
