@@ -146,7 +146,7 @@ fn a_staker_deposits_joins_and_sees_the_position_on_the_devnet() {
         .arg(&devnet_dir)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::inherit())
         .spawn()
         .expect("lsv devnet runs");
     let stdout = BufReader::new(child.stdout.take().unwrap());
@@ -369,6 +369,10 @@ fn a_staker_deposits_joins_and_sees_the_position_on_the_devnet() {
     assert!(stderr.contains("waiting:"), "progress is shown: {stderr}");
     assert!(stderr.contains("was deposited at slot"), "{stderr}");
     assert!(stderr.contains("ETA ~"), "with an ETA: {stderr}");
+    assert!(
+        stderr.contains("deposit queued at slot"),
+        "the queue ahead counted: {stderr}"
+    );
     let joined: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let id = joined["position_id"]
         .as_str()
