@@ -264,6 +264,10 @@ fn a_staker_deposits_joins_and_sees_the_position_on_the_devnet() {
     assert!(stderr.contains("waiting:"), "progress is shown: {stderr}");
     assert!(stderr.contains("was deposited at slot"), "{stderr}");
     assert!(stderr.contains("ETA ~"), "with an ETA: {stderr}");
+    assert!(
+        stderr.contains("deposit queued at slot"),
+        "the queue ahead counted: {stderr}"
+    );
     let joined: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let id = joined["position_id"]
         .as_str()

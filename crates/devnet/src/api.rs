@@ -11,6 +11,7 @@
 //! | `GET /eth/v1/beacon/blocks/{block_id}/root` | the block root |
 //! | `GET /eth/v2/debug/beacon/states/{state_id}` | SSZ only, `Eth-Consensus-Version` |
 //! | `GET /eth/v1/beacon/states/{state_id}/root`, `/fork`, `/finality_checkpoints` | JSON |
+//! | `GET /eth/v1/beacon/states/{state_id}/pending_deposits` | Electra's deposit queue |
 //! | `GET`/`POST /eth/v1/beacon/states/{state_id}/validators` | filtered by `id`, `status` |
 //! | `GET /eth/v1/beacon/states/{state_id}/validators/{validator_id}` | index or `0x` pubkey |
 //! | `GET`/`POST /eth/v1/beacon/states/{state_id}/validator_balances` | filtered by `id` |
@@ -194,6 +195,10 @@ fn build<P: SpecPreset>(
         .route(
             "/eth/v1/beacon/states/{state_id}/finality_checkpoints",
             get(finality_checkpoints::<P>),
+        )
+        .route(
+            "/eth/v1/beacon/states/{state_id}/pending_deposits",
+            get(pending_deposits::<P>),
         )
         .route(
             "/eth/v1/beacon/states/{state_id}/validators",
@@ -679,6 +684,29 @@ async fn state_fork<P: SpecPreset>(
 ) -> ApiResult {
     let ((_, state), finalized) = state_of(&api, &state_id)?;
     Ok(with_meta(finalized, state.fork))
+}
+
+/// Electra's deposit queue (`state.pending_deposits`, in the order `process_pending_deposits`
+/// takes it), as beacon-APIs v3 serves it: what `lsv join` counts ahead of a deposit.
+async fn pending_deposits<P: SpecPreset>(
+    State(api): State<Api<P>>,
+    Path(state_id): Path<String>,
+) -> ApiResult {
+    let ((_, state), finalized) = state_of(&api, &state_id)?;
+    let queue: Vec<Value> = state
+        .pending_deposits
+        .iter()
+        .map(|d| {
+            json!({
+                "pubkey": d.pubkey,
+                "withdrawal_credentials": d.withdrawal_credentials,
+                "amount": d.amount,
+                "signature": d.signature,
+                "slot": d.slot,
+            })
+        })
+        .collect();
+    Ok(with_meta(finalized, queue))
 }
 
 async fn finality_checkpoints<P: SpecPreset>(

@@ -437,6 +437,11 @@ async fn blocks_headers_and_states_answer_in_the_api_shapes() {
         store.read().state_at(16).unwrap().0.to_string()
     );
     assert_eq!(v["finalized"], true);
+    // The deposit queue: empty on a chain whose validators are all in its genesis.
+    let v = http
+        .get_ok("/eth/v1/beacon/states/head/pending_deposits")
+        .await;
+    assert_eq!(v["data"], json!([]), "{v}");
     let v = http
         .get_ok("/eth/v1/beacon/states/genesis/finality_checkpoints")
         .await;

@@ -536,24 +536,23 @@ pub async fn wait_for_registry(
     let churn = Churn::of_node(beacon).await;
     let id = pubkey.to_hex();
     let slot_time = Duration::from_secs(network.seconds_per_slot.max(1));
+    let mut head_slot = 0;
+    let mut failures = 0u32;
     loop {
-        let head = beacon.header(BlockId::Head).await?;
-        if head.header.slot.as_u64() > 0 {
-            let parent = beacon
-                .header(BlockId::Root(head.header.parent_root))
-                .await?;
-            if let Some(v) = beacon
-                .validator(StateId::Root(parent.header.state_root), &id)
-                .await?
-            {
-                return Ok(RegistryEntry {
-                    anchor_root: parent.root,
-                    anchor_slot: parent.header.slot.as_u64(),
-                    validator: v,
-                });
+        match registry_entry(beacon, &id).await {
+            Ok((_, Some(entry))) => return Ok(entry),
+            Ok((slot, None)) => {
+                head_slot = slot;
+                failures = 0;
             }
+            // A wait can last weeks: a node restarting or a network blip must not end it, but a
+            // node that stays unreachable for MAX_FAILURES slots in a row does.
+            Err(e) if is_transient(&e) && failures < MAX_FAILURES => {
+                failures += 1;
+                tracing::warn!(error = %e, failures, "the beacon node failed; trying again next slot");
+            }
+            Err(e) => return Err(e.into()),
         }
-        let head_slot = head.header.slot.as_u64();
         let status = wait_status(
             beacon,
             network,
@@ -574,6 +573,42 @@ pub async fn wait_for_registry(
         progress(&status);
         tokio::time::sleep(slot_time).await;
     }
+}
+
+/// How many slots in a row the beacon node may fail during a wait before the wait gives up.
+const MAX_FAILURES: u32 = 50;
+
+/// Failures that may pass: the connection, a timeout, a node answering 5xx.
+fn is_transient(e: &BeaconError) -> bool {
+    matches!(
+        e,
+        BeaconError::Transport { .. } | BeaconError::Timeout { .. }
+    ) || matches!(e, BeaconError::Status { status, .. } if *status >= 500)
+}
+
+/// The head's slot, and the validator `id` in the post-state of the head's parent (the newest
+/// block whose root EIP-4788 already holds) if it is there.
+async fn registry_entry(
+    beacon: &BeaconClient,
+    id: &str,
+) -> Result<(u64, Option<RegistryEntry>), BeaconError> {
+    let head = beacon.header(BlockId::Head).await?;
+    let head_slot = head.header.slot.as_u64();
+    if head_slot == 0 {
+        return Ok((0, None));
+    }
+    let parent = beacon
+        .header(BlockId::Root(head.header.parent_root))
+        .await?;
+    let entry = beacon
+        .validator(StateId::Root(parent.header.state_root), id)
+        .await?
+        .map(|validator| RegistryEntry {
+            anchor_root: parent.root,
+            anchor_slot: parent.header.slot.as_u64(),
+            validator,
+        });
+    Ok((head_slot, entry))
 }
 
 /// How fast the deposit queue drains: the node's churn parameters (`GET /eth/v1/config/spec`),
