@@ -366,7 +366,11 @@ fn a_staker_deposits_joins_and_sees_the_position_on_the_devnet() {
     rpc_result(
         &rpc,
         "eth_sendTransaction",
-        &format!(r#"[{{"from":"{donor}","to":"{vault}","value":"0x1bc16d674ec80000"}}]"#),
+        // Fees given: anvil's own default tip is above its fee cap with the devnet's settings.
+        &format!(
+            r#"[{{"from":"{donor}","to":"{vault}","value":"0x1bc16d674ec80000",
+                "maxFeePerGas":"0x2540be400","maxPriorityFeePerGas":"0x0"}}]"#
+        ),
     );
     let one = U256::from(10u64).pow(U256::from(18));
     let deadline = Instant::now() + Duration::from_secs(60);

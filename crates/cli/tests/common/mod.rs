@@ -54,6 +54,7 @@ pub(crate) fn rpc_result(rpc: &str, method: &str, params: &str) -> serde_json::V
     let (status, body) = http(rpc, "/", Some(&call));
     assert_eq!(status, 200, "{body}");
     let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(answer["error"].is_null(), "{method}: {answer}");
     answer["result"].clone()
 }
 
