@@ -126,8 +126,9 @@ enum Command {
     Queue(chain::QueueArgs),
     /// Claim finalized redemption requests (all of the sender's, or the ids given).
     ClaimRedemption(chain::ClaimRedemptionArgs),
-    /// Run the keeper: finalizes the queue, ejects laggards (with --beacon-url), journaled in
-    /// SQLite so that restarts never send twice; serves /metrics and /health.
+    /// Run the keeper: finalizes the queue and, with --beacon-url, proves live positions and
+    /// sends what the vault's rules allow (marks, ejections, demand exits, heartbeat); journaled
+    /// in SQLite so that restarts never send twice; serves /metrics and /health.
     Keeper(keeper::KeeperArgs),
     /// Run lsv's embedded devnet: anvil and a minimal-preset beacon chain (Electra, then Fulu)
     /// with C deployed and P signing for its validators, until stopped.
