@@ -8,6 +8,7 @@
 
 use crate::output::{self, CliError, Existing, OutputFile};
 use alloy::primitives::{Address, B256, U256};
+use alloy::transports::http::reqwest;
 use clap::Args;
 use lsv_contracts::bindings::vault::Vault;
 use lsv_contracts::bindings::SETH as SethToken;
@@ -17,7 +18,7 @@ use lsv_keeper::deployment::{
 };
 use lsv_keeper::eth::{Eth, FeeCaps, Password, TxKey};
 use lsv_keeper::holder::{self, RequestStatus};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::path::PathBuf;
 
 /// Where the execution node is.
@@ -158,15 +159,22 @@ impl DeployArgs {
         }
         let info = match (&self.attestation_info, &self.p_url) {
             (Some(path), _) => {
+                let source = path.display().to_string();
                 let text = std::fs::read_to_string(path)
-                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                Some((path.display().to_string(), text))
+                    .map_err(|e| format!("cannot read {source}: {e}"))?;
+                let info = serde_json::from_str(&text)
+                    .map_err(|e| format!("{source} is not JSON: {e}"))?;
+                Some((source, info))
             }
-            (None, Some(url)) => Some((url.clone(), fetch_attestation_info(url)?)),
+            // P's attestation info (what `lsv attestation` prints) from its signer API.
+            (None, Some(p_url)) => {
+                let url = format!("{}/eth/v1/lsv/attestation", p_url.trim_end_matches('/'));
+                Some((url.clone(), crate::runtime()?.block_on(get_json(&url))?))
+            }
             (None, None) => None,
         };
         let (attester, policy_hash) = match info {
-            Some((source, text)) => attester_and_policy(&source, &text)?,
+            Some((source, info)) => attester_and_policy(&source, &info)?,
             None => match (self.dev_attester, self.policy_hash) {
                 (Some(a), Some(p)) => (a, p),
                 _ => {
@@ -189,31 +197,45 @@ impl DeployArgs {
     }
 }
 
-/// P's attestation info (what `lsv attestation` prints) from its signer API.
-fn fetch_attestation_info(p_url: &str) -> Result<String, CliError> {
-    let url = format!("{}/eth/v1/lsv/attestation", p_url.trim_end_matches('/'));
-    crate::runtime()?
-        .block_on(async {
-            let response = alloy::transports::http::reqwest::get(&url).await?;
-            let status = response.status();
-            let text = response.text().await?;
-            Ok::<_, alloy::transports::http::reqwest::Error>((status, text))
-        })
-        .map_err(|e| format!("GET {url}: {e}").into())
-        .and_then(|(status, text)| {
-            if status.is_success() {
-                Ok(text)
-            } else {
-                Err(format!("GET {url}: {status}: {text}").into())
-            }
-        })
+/// `GET url`, its body as JSON; any status but success is an error naming the URL.
+pub(crate) async fn get_json(url: &str) -> Result<Value, String> {
+    let response = reqwest::get(url)
+        .await
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    let status = response.status();
+    let text = response
+        .text()
+        .await
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    if !status.is_success() {
+        return Err(format!("GET {url}: {status}: {text}"));
+    }
+    serde_json::from_str(&text).map_err(|e| format!("GET {url}: not JSON: {e}"))
+}
+
+/// `POST url` with a JSON body (asking for JSON back); the body of a success as text.
+pub(crate) async fn post_json(url: &str, body: &Value) -> Result<String, String> {
+    let response = reqwest::Client::new()
+        .post(url)
+        .header("accept", "application/json")
+        .json(body)
+        .send()
+        .await
+        .map_err(|e| format!("POST {url}: {e}"))?;
+    let status = response.status();
+    let text = response
+        .text()
+        .await
+        .map_err(|e| format!("POST {url}: {e}"))?;
+    if !status.is_success() {
+        return Err(format!("POST {url}: {status}: {text}"));
+    }
+    Ok(text)
 }
 
 /// The dev attester and policy hash in P's attestation info (`source` names where it came
 /// from in errors).
-fn attester_and_policy(source: &str, text: &str) -> Result<(Address, B256), CliError> {
-    let info: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| format!("{source} is not JSON: {e}"))?;
+fn attester_and_policy(source: &str, info: &Value) -> Result<(Address, B256), CliError> {
     let field = |name: &str| -> Result<&str, CliError> {
         info.get(name).and_then(|v| v.as_str()).ok_or_else(|| {
             format!("{source} has no {name} (is it the attestation info of a dev P?)").into()

@@ -1,10 +1,9 @@
 //! The end of a staker's validator: `lsv exit` (a voluntary exit signed by P, handed to a
 //! beacon node) and `lsv claim` (the position's residual once its withdrawal is settled).
 
-use crate::chain::{ether, RpcArgs, TxArgs, VaultArgs};
+use crate::chain::{ether, get_json, post_json, RpcArgs, TxArgs, VaultArgs};
 use crate::output::{self, CliError};
 use alloy::primitives::{Address, U256};
-use alloy::transports::http::reqwest;
 use clap::Args;
 use lsv_consensus::Epoch;
 use lsv_contracts::bindings::vault::Vault;
@@ -32,40 +31,6 @@ pub(crate) struct ExitArgs {
     /// Print the signed exit as JSON.
     #[arg(long)]
     json: bool,
-}
-
-async fn get_json(url: &str) -> Result<Value, String> {
-    let response = reqwest::get(url)
-        .await
-        .map_err(|e| format!("GET {url}: {e}"))?;
-    let status = response.status();
-    let text = response
-        .text()
-        .await
-        .map_err(|e| format!("GET {url}: {e}"))?;
-    if !status.is_success() {
-        return Err(format!("GET {url}: {status}: {text}"));
-    }
-    serde_json::from_str(&text).map_err(|e| format!("GET {url}: not JSON: {e}"))
-}
-
-async fn post_json(url: &str, body: &Value) -> Result<String, String> {
-    let response = reqwest::Client::new()
-        .post(url)
-        .header("accept", "application/json")
-        .json(body)
-        .send()
-        .await
-        .map_err(|e| format!("POST {url}: {e}"))?;
-    let status = response.status();
-    let text = response
-        .text()
-        .await
-        .map_err(|e| format!("POST {url}: {e}"))?;
-    if !status.is_success() {
-        return Err(format!("POST {url}: {status}: {text}"));
-    }
-    Ok(text)
 }
 
 fn number(value: &Value, what: &str) -> Result<u64, String> {

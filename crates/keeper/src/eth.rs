@@ -312,10 +312,7 @@ impl Eth {
         to: Address,
         call: &C,
     ) -> Result<C::Return, EthError> {
-        let what = format!(
-            "{contract}.{}",
-            C::SIGNATURE.split('(').next().unwrap_or(C::SIGNATURE)
-        );
+        let what = call_name::<C>(contract);
         let tx = TransactionRequest::default()
             .with_to(to)
             .with_input(call.abi_encode());
@@ -386,15 +383,9 @@ impl Eth {
         call: &C,
         value: U256,
     ) -> Result<Sent, EthError> {
-        let what = format!(
-            "{contract}.{}",
-            C::SIGNATURE.split('(').next().unwrap_or(C::SIGNATURE)
-        );
-        let tx = TransactionRequest::default()
-            .with_to(to)
-            .with_input(call.abi_encode())
-            .with_value(value);
-        self.send_request(what, tx).await
+        let prepared = self.prepare_call(contract, to, call, value).await?;
+        let hash = self.broadcast(&prepared).await?;
+        self.confirm(&prepared.what, hash).await
     }
 
     /// Simulates, then sends a contract creation with `init_code` (creation code and
@@ -436,15 +427,11 @@ impl Eth {
         call: &C,
         value: U256,
     ) -> Result<Prepared, EthError> {
-        let what = format!(
-            "{contract}.{}",
-            C::SIGNATURE.split('(').next().unwrap_or(C::SIGNATURE)
-        );
         let tx = TransactionRequest::default()
             .with_to(to)
             .with_input(call.abi_encode())
             .with_value(value);
-        self.prepare(what, tx).await
+        self.prepare(call_name::<C>(contract), tx).await
     }
 
     async fn prepare(&self, what: String, tx: TransactionRequest) -> Result<Prepared, EthError> {
@@ -588,6 +575,12 @@ impl Eth {
         };
         Ok(Some((tx.input().clone(), tx.to(), receipt)))
     }
+}
+
+/// `Contract.function`, as errors name a call.
+fn call_name<C: SolCall>(contract: &str) -> String {
+    let function = C::SIGNATURE.split('(').next().unwrap_or(C::SIGNATURE);
+    format!("{contract}.{function}")
 }
 
 fn rpc(e: RpcError<TransportErrorKind>) -> EthError {

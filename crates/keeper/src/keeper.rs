@@ -324,36 +324,19 @@ impl Keeper {
         let call = Vault::finalizeCall {
             upToRequestId: U256::from(target),
         };
-        let prepared = match self
-            .eth
-            .prepare_call("Vault", vault, &call, U256::ZERO)
-            .await
-        {
-            Ok(p) => p,
-            // The rules said no (a slashing penalty pending, a wind-down): nothing to do now.
-            Err(EthError::Reverts { reason, .. }) => {
-                tracing::debug!(%reason, "finalize would revert");
-                return Ok(());
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if !self.within_cap(prepared.max_cost())? {
-            report
-                .skipped
-                .push(format!("finalize to {target}: daily spending cap"));
-            return Ok(());
+        // Unrewarded; not due when the rules say no (a slashing penalty pending, a wind-down).
+        let sent = self
+            .send_duty(DUTY, "queue", &call, U256::ZERO, None, &mut report.skipped)
+            .await?;
+        if sent.is_some() {
+            tracing::info!(up_to = target, "finalizing the queue");
+            report.finalized_to = Some(target);
         }
-        let tx = self.eth.broadcast(&prepared).await?;
-        self.journal
-            .record(DUTY, "queue", tx, prepared.max_cost())?;
-        tracing::info!(up_to = target, %tx, "finalizing the queue");
-        report.finalized_to = Some(target);
         Ok(())
     }
 
-    /// Tries one duty: skipped while a transaction for it is in flight, or when its simulation
-    /// reverts (the vault's rules say no, or another keeper did it); a rewarded one is sent only
-    /// when `reward` beats its expected cost, an unrewarded one only within the spending cap.
+    /// Tries one of the proof-driven duties on position `subject` ([`Keeper::send_duty`]),
+    /// listing it in the report's `sent` when it went out.
     async fn attempt<C: alloy_sol_types::SolCall>(
         &self,
         duty: &str,
@@ -363,16 +346,44 @@ impl Keeper {
         reward: Option<U256>,
         report: &mut RoundReport,
     ) -> Result<bool, KeeperError> {
-        let subject_key = subject.to_string();
-        if self.journal.in_flight(duty, &subject_key)?.is_some() {
-            return Ok(false);
+        let sent = self
+            .send_duty(
+                duty,
+                &subject.to_string(),
+                call,
+                value,
+                reward,
+                &mut report.skipped,
+            )
+            .await?;
+        if sent.is_some() {
+            report.sent.push(format!("{duty} {subject}"));
+        }
+        Ok(sent.is_some())
+    }
+
+    /// Tries one duty: skipped while a transaction for it is in flight, or when its simulation
+    /// reverts (the vault's rules say no, or another keeper did it); a rewarded one is sent only
+    /// when `reward` beats its expected cost, any only within the spending cap (a skip for cost
+    /// is noted in `skipped`). The transaction sent, journaled.
+    async fn send_duty<C: alloy_sol_types::SolCall>(
+        &self,
+        duty: &str,
+        subject: &str,
+        call: &C,
+        value: U256,
+        reward: Option<U256>,
+        skipped: &mut Vec<String>,
+    ) -> Result<Option<TxHash>, KeeperError> {
+        if self.journal.in_flight(duty, subject)?.is_some() {
+            return Ok(None);
         }
         let vault = self.config.vault;
         let prepared = match self.eth.prepare_call("Vault", vault, call, value).await {
             Ok(p) => p,
             Err(EthError::Reverts { reason, .. }) => {
                 tracing::debug!(duty, subject, %reason, "not due");
-                return Ok(false);
+                return Ok(None);
             }
             Err(e) => return Err(e.into()),
         };
@@ -380,23 +391,20 @@ impl Keeper {
         if let Some(reward) = reward {
             let cost = prepared.expected_cost().saturating_add(value);
             if cost >= reward {
-                report.skipped.push(format!(
+                skipped.push(format!(
                     "{duty} {subject}: cost {cost} wei is not below the reward {reward}"
                 ));
-                return Ok(false);
+                return Ok(None);
             }
         }
         if !self.within_cap(worst)? {
-            report
-                .skipped
-                .push(format!("{duty} {subject}: daily spending cap"));
-            return Ok(false);
+            skipped.push(format!("{duty} {subject}: daily spending cap"));
+            return Ok(None);
         }
         let tx = self.eth.broadcast(&prepared).await?;
-        self.journal.record(duty, &subject_key, tx, worst)?;
+        self.journal.record(duty, subject, tx, worst)?;
         tracing::info!(duty, subject, %tx, "sent");
-        report.sent.push(format!("{duty} {subject}"));
-        Ok(true)
+        Ok(Some(tx))
     }
 
     /// The duties that need a proof of a live position's validator, once per finalized block:

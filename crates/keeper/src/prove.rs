@@ -507,9 +507,11 @@ pub async fn prove_validator_in<P: StatePreset>(
     index: u64,
     parts: ProofParts,
 ) -> Result<AnchoredProof<ProvenValidator>, ProveError> {
-    let (info, time) = anchor_of::<P>(client, verifier, anchor).await?;
-    let prover = anchor_state::<P>(client, &info.header).await?;
-    let proof = validator_proof(verifier, &prover, &info.header, index, parts)?;
+    let (time, mut proofs) =
+        prove_validators_in::<P>(client, verifier, anchor, &[index], parts).await?;
+    let proof = proofs
+        .pop()
+        .ok_or_else(|| ProveError::SelfCheck("no proof for the one index asked for".into()))??;
     Ok(AnchoredProof { proof, time })
 }
 
