@@ -160,6 +160,12 @@ struct DataArgs {
     /// Gramine's attestation pseudo-files (sgx-dcap only).
     #[arg(long, value_name = "DIR", default_value = lsv_attestation::gramine::DEFAULT_ROOT)]
     gramine_attestation_dir: PathBuf,
+    /// Dev only: the dev attestation key a new P seals (a file holding a secp256k1 secret in
+    /// hex) instead of making its own; a P holding another key is refused. A development
+    /// stand-in for a hardware vendor's root: the Ps of one dev deployment share it, so one
+    /// `DevAttestationVerifier` accepts the keys of each.
+    #[arg(long, value_name = "FILE")]
+    dev_attester_key_file: Option<PathBuf>,
 }
 
 /// What P signs: only the commands that sign or attest take these.
@@ -192,6 +198,7 @@ impl DataArgs {
             network: "mainnet".into(),
             attestation: AttestationBackend::Dev,
             gramine_attestation_dir: lsv_attestation::gramine::DEFAULT_ROOT.into(),
+            dev_attester_key_file: None,
         }
     }
 }
@@ -405,11 +412,18 @@ fn open_checked(
         .attestation
     {
         AttestationBackend::Dev => {
+            let attestation = match &data.dev_attester_key_file {
+                None => AttestationConfig::Dev,
+                Some(file) => AttestationConfig::DevGiven(read_dev_attester_key(file)?),
+            };
             std::fs::create_dir_all(root).map_err(|e| format!("{}: {e}", root.display()))?;
             (
                 Arc::new(DevSealer::open(root, DevSealer::DEFAULT_KDF).map_err(|e| e.to_string())?),
-                AttestationConfig::Dev,
+                attestation,
             )
+        }
+        AttestationBackend::SgxDcap if data.dev_attester_key_file.is_some() => {
+            return Err("--dev-attester-key-file is for the dev backend only".into())
         }
         // The data directory must be the manifest's encrypted mount (gramine/README).
         AttestationBackend::SgxDcap => (
@@ -435,6 +449,23 @@ fn open_checked(
         e => CliError::Failed(e.to_string()),
     })?;
     Ok(Arc::new(enclave))
+}
+
+/// The secret in `file` (64 hex digits, `0x` optional). Errors never quote the file's content.
+fn read_dev_attester_key(file: &Path) -> Result<zeroize::Zeroizing<[u8; 32]>, CliError> {
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?,
+    );
+    let digits = text.trim();
+    let digits = digits.strip_prefix("0x").unwrap_or(digits);
+    let mut secret = zeroize::Zeroizing::new([0u8; 32]);
+    hex::decode_to_slice(digits, secret.as_mut()).map_err(|_| {
+        format!(
+            "{}: not a dev attestation key (64 hex digits of a secp256k1 secret)",
+            file.display()
+        )
+    })?;
+    Ok(secret)
 }
 
 fn in_use(dir: &Path, while_running: WhileRunning) -> CliError {

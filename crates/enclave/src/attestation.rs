@@ -8,12 +8,18 @@ use lsv_attestation::{Attester, Backend, DevAttester};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use zeroize::Zeroizing;
 
 /// Which attester P runs.
 pub enum AttestationConfig {
     /// The dev attestation key, created on first start and sealed with P's sealer in
     /// `<data-dir>/dev-attestation-key.json`. Not hardware-backed.
     Dev,
+    /// The dev attestation key given (its 32-byte secret), sealed like [`AttestationConfig::Dev`]'s
+    /// on first start; a P that already holds another key is refused. A development stand-in
+    /// for what a hardware vendor's root is to its enclaves: the Ps of one dev deployment share
+    /// it, so that one `DevAttestationVerifier` accepts the keys of each.
+    DevGiven(Zeroizing<[u8; 32]>),
     /// A given attester (for SGX, `lsv_attestation::GramineDcapAttester`).
     Attester(Arc<dyn Attester>),
 }
@@ -52,6 +58,9 @@ pub enum AttestationKeyError {
         /// What the sealer said.
         source: SealError,
     },
+    /// The dev attestation key given is not a secp256k1 secret, or not the one this P holds.
+    #[error("the given dev attestation key: {0}")]
+    Given(String),
     /// The file could not be read or written.
     #[error("dev attestation key {path}: {source}")]
     Io {
@@ -62,12 +71,19 @@ pub enum AttestationKeyError {
     },
 }
 
-/// Loads the dev attestation key from `data_dir`, or creates and seals one on first start.
-/// The secret is never logged or written in the clear; only the address is.
+/// Loads the dev attestation key from `data_dir`, or seals one on first start: `given`, or a new
+/// one. A P whose key is not `given` is refused. The secret is never logged or written in the
+/// clear; only the address is.
 pub fn load_or_create_dev_attester(
     data_dir: &Path,
     sealer: &dyn Sealer,
+    given: Option<&[u8; 32]>,
 ) -> Result<DevAttester, AttestationKeyError> {
+    let given_secret = given;
+    let given = given
+        .map(DevAttester::from_secret)
+        .transpose()
+        .map_err(|e| AttestationKeyError::Given(e.to_string()))?;
     let path = data_dir.join(DEV_KEY_FILE);
     let bad = |reason: String| AttestationKeyError::Bad {
         path: path.clone(),
@@ -102,10 +118,20 @@ pub fn load_or_create_dev_attester(
                     "the sealed secret does not match the recorded address".into()
                 ));
             }
+            if let Some(given) = given.filter(|g| g.address() != attester.address()) {
+                return Err(AttestationKeyError::Given(format!(
+                    "this P's key is {}, the given one's {}",
+                    attester.address(),
+                    given.address()
+                )));
+            }
             Ok(attester)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let (attester, secret) = DevAttester::generate().map_err(|e| bad(e.to_string()))?;
+            let (attester, secret) = match (given, given_secret) {
+                (Some(attester), Some(secret)) => (attester, Zeroizing::new(*secret)),
+                _ => DevAttester::generate().map_err(|e| bad(e.to_string()))?,
+            };
             let sealed = sealer
                 .seal_secret(&secret, "dev-attestation-key")
                 .map_err(|source| AttestationKeyError::Seal {

@@ -248,6 +248,12 @@ impl Enclave {
             AttestationConfig::Dev => Arc::new(load_or_create_dev_attester(
                 data_dir.root(),
                 sealer.as_ref(),
+                None,
+            )?),
+            AttestationConfig::DevGiven(secret) => Arc::new(load_or_create_dev_attester(
+                data_dir.root(),
+                sealer.as_ref(),
+                Some(&secret),
             )?),
             AttestationConfig::Attester(a) => a,
         };

@@ -68,6 +68,46 @@ async fn the_dev_attestation_key_is_sealed_and_survives_a_restart() {
     assert_ne!(open(other.path()).attestation_info().attester, first);
 }
 
+fn open_given(dir: &std::path::Path, secret: [u8; 32]) -> Result<Enclave, lsv_enclave::StartError> {
+    Enclave::open(
+        &DataDir::new(dir),
+        Policy::new(Network::hoodi(), Some(C)),
+        Arc::new(DevSealer::open(dir, Kdf::Pbkdf2 { c: 1 }).unwrap()),
+        AttestationConfig::DevGiven(zeroize::Zeroizing::new(secret)),
+        Arc::new(SystemClock),
+    )
+}
+
+/// Two Ps given one dev attestation key (as the Ps of one dev deployment are) attest with it,
+/// so one verifier accepts the evidence of each; a P holding another key is refused the given
+/// one, and restarts without it keep its own.
+#[tokio::test]
+async fn ps_given_one_dev_attestation_key_share_it() {
+    let shared = [0x42u8; 32];
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let pa = open_given(a.path(), shared).unwrap();
+    let pb = open_given(b.path(), shared).unwrap();
+    let attester = pa.attestation_info().attester.unwrap();
+    assert_eq!(pb.attestation_info().attester, Some(attester));
+    let key = &pb.generate_keys(OWNER, 1).await.unwrap()[0];
+    verify_dev_evidence(&key.attestation, key.attestation.claim(), attester).unwrap();
+    drop((pa, pb));
+    // The key is sealed: a restart without it keeps it, with it again is fine too.
+    assert_eq!(open(a.path()).attestation_info().attester, Some(attester));
+    assert!(open_given(a.path(), shared).is_ok());
+    // A P that made its own key is refused another.
+    let own = tempfile::tempdir().unwrap();
+    drop(open(own.path()));
+    let err = open_given(own.path(), shared)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("the given dev attestation key"), "{err}");
+    // Not a secp256k1 secret.
+    let zero = tempfile::tempdir().unwrap();
+    assert!(open_given(zero.path(), [0u8; 32]).is_err());
+}
+
 #[test]
 fn a_tampered_dev_attestation_key_is_refused() {
     let dir = tempfile::tempdir().unwrap();
