@@ -148,7 +148,12 @@ fn lsv_prove_from_a_beacon_node_and_from_files() {
     assert_eq!(v["proves"]["withdrawal"]["index"].as_u64(), Some(w.index));
     let proven = WithdrawalProof::from_bytes(&proof_bytes(&v))
         .unwrap()
-        .verify(tc.anchor_root, &verifier.anchor, verifier.capella_slot)
+        .verify(
+            tc.anchor_root,
+            &verifier.anchor,
+            verifier.capella_slot,
+            verifier.withdrawal_depths,
+        )
         .unwrap();
     assert_eq!(proven.withdrawal, w);
 
@@ -175,7 +180,12 @@ fn lsv_prove_from_a_beacon_node_and_from_files() {
     assert_eq!(v["proves"]["block_root"], br.root.to_string());
     let proven = WithdrawalProof::from_bytes(&proof_bytes(&v))
         .unwrap()
-        .verify(tc.anchor_root, &verifier.anchor, verifier.capella_slot)
+        .verify(
+            tc.anchor_root,
+            &verifier.anchor,
+            verifier.capella_slot,
+            verifier.withdrawal_depths,
+        )
         .unwrap();
     assert_eq!(
         proven.withdrawal,
@@ -203,3 +213,4 @@ fn lsv_prove_from_a_beacon_node_and_from_files() {
     assert!(!ok);
     assert!(err.contains("genesis"), "{err}");
 }
+
