@@ -7,9 +7,9 @@ import {WithdrawalProofs} from "./lib/WithdrawalProofs.sol";
 
 /// @title ProofVerifier
 /// @notice `ValidatorProofs` and `WithdrawalProofs` as a contract of their own, for one beacon
-/// chain and the Electra/Fulu state layout: its genesis, its known fork versions and its Capella
-/// slot are fixed at deployment. No owner, no state: a pure function of the proof and the
-/// EIP-4788 root.
+/// chain and the Electra/Fulu state layout: its genesis, its known fork versions, its Capella
+/// slot and the two preset lengths withdrawal proofs depend on are fixed at deployment. No owner,
+/// no state: a pure function of the proof and the EIP-4788 root.
 contract ProofVerifier is IProofVerifier {
     /// @notice The anchor lists no fork version.
     error ForkVersionsEmpty();
@@ -22,16 +22,42 @@ contract ProofVerifier is IProofVerifier {
     bytes32 public immutable override FORK_VERSIONS;
     /// @inheritdoc IProofVerifier
     uint64 public immutable override CAPELLA_SLOT;
+    /// @inheritdoc IProofVerifier
+    uint64 public immutable override MAX_WITHDRAWALS_PER_PAYLOAD;
+    /// @inheritdoc IProofVerifier
+    uint64 public immutable override SLOTS_PER_HISTORICAL_ROOT;
+    /// @dev `log2(MAX_WITHDRAWALS_PER_PAYLOAD)`, computed once.
+    uint8 private immutable WITHDRAWALS_DEPTH;
+    /// @dev `log2(SLOTS_PER_HISTORICAL_ROOT)`, computed once.
+    uint8 private immutable BLOCK_ROOTS_DEPTH;
 
-    /// @notice Deploys the verifier for one chain.
+    /// @notice Deploys the verifier for one chain. Reverts with `ForkVersionsEmpty`, or with
+    /// `WithdrawalProofs.MaxWithdrawalsPerPayloadUnsupported` /
+    /// `WithdrawalProofs.SlotsPerHistoricalRootUnsupported` unless each length is a power of two
+    /// no larger than mainnet's.
     /// @param anchor The beacon chain's genesis time, genesis validators root and known fork versions.
     /// @param capellaSlot `CAPELLA_FORK_EPOCH * SLOTS_PER_EPOCH` of the network (mainnet: 6,209,536).
-    constructor(ValidatorProofs.Anchor memory anchor, uint64 capellaSlot) {
+    /// @param maxWithdrawalsPerPayload The network's `MAX_WITHDRAWALS_PER_PAYLOAD` (capella preset:
+    /// mainnet 16, minimal 4).
+    /// @param slotsPerHistoricalRoot The network's `SLOTS_PER_HISTORICAL_ROOT` (phase0 preset:
+    /// mainnet 8192, minimal 64).
+    constructor(
+        ValidatorProofs.Anchor memory anchor,
+        uint64 capellaSlot,
+        uint64 maxWithdrawalsPerPayload,
+        uint64 slotsPerHistoricalRoot
+    ) {
         if (anchor.forkVersions == bytes32(0)) revert ForkVersionsEmpty();
+        WithdrawalProofs.Params memory chain =
+            WithdrawalProofs.params(capellaSlot, maxWithdrawalsPerPayload, slotsPerHistoricalRoot);
         GENESIS_TIME = anchor.genesisTime;
         GENESIS_VALIDATORS_ROOT = anchor.genesisValidatorsRoot;
         FORK_VERSIONS = anchor.forkVersions;
         CAPELLA_SLOT = capellaSlot;
+        MAX_WITHDRAWALS_PER_PAYLOAD = maxWithdrawalsPerPayload;
+        SLOTS_PER_HISTORICAL_ROOT = slotsPerHistoricalRoot;
+        WITHDRAWALS_DEPTH = chain.withdrawalsDepth;
+        BLOCK_ROOTS_DEPTH = chain.blockRootsDepth;
     }
 
     /// @inheritdoc IProofVerifier
@@ -51,7 +77,9 @@ contract ProofVerifier is IProofVerifier {
         override
         returns (WithdrawalProofs.Proven memory)
     {
-        return WithdrawalProofs.verifyAt(proof, timestamp, _anchor(), CAPELLA_SLOT);
+        return WithdrawalProofs.verifyAt(
+            proof, timestamp, _anchor(), WithdrawalProofs.Params(CAPELLA_SLOT, WITHDRAWALS_DEPTH, BLOCK_ROOTS_DEPTH)
+        );
     }
 
     /// @dev The anchor, from the immutables.

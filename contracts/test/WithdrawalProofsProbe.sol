@@ -14,30 +14,30 @@ contract WithdrawalProofsProbe {
     /// @param proof The encoded withdrawal proof (crates/proofs/FORMAT.md).
     /// @param timestamp An execution block timestamp within the EIP-4788 window.
     /// @param anchor Genesis time, genesis validators root, packed known fork versions.
-    /// @param capellaSlot The network's first Capella slot.
+    /// @param chain The network's first Capella slot and preset depths (`WithdrawalProofs.Params`).
     /// @return The proven values; reverts with the library's named errors.
     function verifyAt(
         bytes calldata proof,
         uint256 timestamp,
         ValidatorProofs.Anchor memory anchor,
-        uint64 capellaSlot
+        WithdrawalProofs.Params memory chain
     ) external view returns (WithdrawalProofs.Proven memory) {
-        return WithdrawalProofs.verifyAt(proof, timestamp, anchor, capellaSlot);
+        return WithdrawalProofs.verifyAt(proof, timestamp, anchor, chain);
     }
 
     /// @notice Verifies `proof` against `anchorRoot`.
     /// @param proof The encoded withdrawal proof.
     /// @param anchorRoot The beacon block root the proof must reach.
     /// @param anchor Genesis time, genesis validators root, packed known fork versions.
-    /// @param capellaSlot The network's first Capella slot.
+    /// @param chain The network's first Capella slot and preset depths (`WithdrawalProofs.Params`).
     /// @return The proven values; reverts with the library's named errors.
     function verifyRoot(
         bytes calldata proof,
         bytes32 anchorRoot,
         ValidatorProofs.Anchor memory anchor,
-        uint64 capellaSlot
+        WithdrawalProofs.Params memory chain
     ) external view returns (WithdrawalProofs.Proven memory) {
-        return WithdrawalProofs.verify(proof, anchorRoot, anchor, capellaSlot);
+        return WithdrawalProofs.verify(proof, anchorRoot, anchor, chain);
     }
 
     /// @notice As `verifyRoot`, also returning the gas the library call used (no calldata, no ABI
@@ -45,17 +45,17 @@ contract WithdrawalProofsProbe {
     /// @param proof The encoded withdrawal proof.
     /// @param anchorRoot The beacon block root the proof must reach.
     /// @param anchor Genesis time, genesis validators root, packed known fork versions.
-    /// @param capellaSlot The network's first Capella slot.
+    /// @param chain The network's first Capella slot and preset depths (`WithdrawalProofs.Params`).
     /// @return gasUsed Gas between entering and leaving `WithdrawalProofs.verify`.
     /// @return proven The proven values.
     function verifyGas(
         bytes calldata proof,
         bytes32 anchorRoot,
         ValidatorProofs.Anchor memory anchor,
-        uint64 capellaSlot
+        WithdrawalProofs.Params memory chain
     ) external view returns (uint256 gasUsed, WithdrawalProofs.Proven memory proven) {
         uint256 before = gasleft();
-        proven = WithdrawalProofs.verify(proof, anchorRoot, anchor, capellaSlot);
+        proven = WithdrawalProofs.verify(proof, anchorRoot, anchor, chain);
         gasUsed = before - gasleft();
     }
 
@@ -67,7 +67,7 @@ contract WithdrawalProofsProbe {
     /// @param withdrawalProof The encoded withdrawal proof.
     /// @param timestamp An execution block timestamp within the EIP-4788 window.
     /// @param anchor Genesis time, genesis validators root, packed known fork versions.
-    /// @param capellaSlot The network's first Capella slot.
+    /// @param chain The network's first Capella slot and preset depths (`WithdrawalProofs.Params`).
     /// @return gasUsed Gas of the root read and both verifications.
     /// @return validator The proven validator.
     /// @return withdrawal The proven withdrawal.
@@ -77,7 +77,7 @@ contract WithdrawalProofsProbe {
         bytes calldata withdrawalProof,
         uint256 timestamp,
         ValidatorProofs.Anchor memory anchor,
-        uint64 capellaSlot
+        WithdrawalProofs.Params memory chain
     )
         external
         view
@@ -86,7 +86,7 @@ contract WithdrawalProofsProbe {
         uint256 before = gasleft();
         bytes32 root = BeaconRoots.get(timestamp);
         validator = ValidatorProofs.verify(validatorProof, validatorIndex, root, anchor);
-        withdrawal = WithdrawalProofs.verify(withdrawalProof, root, anchor, capellaSlot);
+        withdrawal = WithdrawalProofs.verify(withdrawalProof, root, anchor, chain);
         gasUsed = before - gasleft();
     }
 }

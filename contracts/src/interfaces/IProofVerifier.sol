@@ -20,6 +20,14 @@ interface IProofVerifier {
     function FORK_VERSIONS() external view returns (bytes32);
     /// @notice The network's first Capella slot (the first `historical_summaries` period).
     function CAPELLA_SLOT() external view returns (uint64);
+    /// @notice The network's `MAX_WITHDRAWALS_PER_PAYLOAD` (capella preset: mainnet 16, minimal 4):
+    /// sets the depth of the payload's `withdrawals` that withdrawal proofs climb. A power of two,
+    /// at most 16.
+    function MAX_WITHDRAWALS_PER_PAYLOAD() external view returns (uint64);
+    /// @notice The network's `SLOTS_PER_HISTORICAL_ROOT` (phase0 preset: mainnet 8192, minimal 64):
+    /// the length of `block_roots` and of a `historical_summaries` period, for withdrawal proofs.
+    /// A power of two, at most 8192.
+    function SLOTS_PER_HISTORICAL_ROOT() external view returns (uint64);
 
     /// @notice Verifies a validator proof of validator `index` against the EIP-4788 root for
     /// `timestamp` and returns what it proves; reverts with a `ValidatorProofs` or `BeaconRoots`

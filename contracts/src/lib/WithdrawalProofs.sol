@@ -10,8 +10,8 @@ import {ValidatorProofs} from "./ValidatorProofs.sol";
 /// proof") against a beacon block root from EIP-4788 (the anchor): one `Withdrawal{index,
 /// validator_index, address, amount}` of a block's execution payload (EIP-4895), its position in
 /// the payload and the block's slot, with the block reached directly (it is the anchor), through
-/// the anchor state's `block_roots` (the 8192 slots before the anchor) or through its
-/// `historical_summaries` (every full 8192-slot period since Capella).
+/// the anchor state's `block_roots` (the `SLOTS_PER_HISTORICAL_ROOT` slots before the anchor) or
+/// through its `historical_summaries` (every full period of that many slots since Capella).
 /// @dev Internal functions only, like `ValidatorProofs`, whose `Anchor` (genesis and known fork
 /// versions) it shares: every proof carries the anchor state's layout witness (state node 16:
 /// genesis time, genesis validators root, slot, fork), and a fork version the anchor does not list
@@ -19,7 +19,24 @@ import {ValidatorProofs} from "./ValidatorProofs.sol";
 /// it reaches (see FORMAT.md "Layout forks"). Every SHA-256 is a `staticcall` to the precompile at
 /// 0x02 on the scratch words 0x00-0x3f; the proof is read in place from calldata at FORMAT.md's
 /// offsets. Step numbers below are FORMAT.md's ("Withdrawal proof: verification").
+/// The chain's preset sets two depths (`Params`): the payload's `withdrawals` data tree
+/// (`MAX_WITHDRAWALS_PER_PAYLOAD`) and `block_roots` (`SLOTS_PER_HISTORICAL_ROOT`). The byte layout
+/// is mainnet's (4 and 13 sibling slots, the largest); a shallower chain's proof uses the first
+/// `depth` slots and must leave the others zero.
 library WithdrawalProofs {
+    /// @notice What a chain's withdrawal proofs depend on besides its `ValidatorProofs.Anchor`.
+    /// Build it with `params`, which checks the preset lengths.
+    struct Params {
+        /// `CAPELLA_FORK_EPOCH * SLOTS_PER_EPOCH`: the first slot `historical_summaries` covers.
+        uint64 capellaSlot;
+        /// `log2(MAX_WITHDRAWALS_PER_PAYLOAD)`: the data depth of the payload's `withdrawals`
+        /// (mainnet 4, minimal 2), at most `WITHDRAWALS_SLOTS`.
+        uint8 withdrawalsDepth;
+        /// `log2(SLOTS_PER_HISTORICAL_ROOT)`: the depth of `block_roots` (mainnet 13, minimal 6),
+        /// at most `BLOCK_ROOTS_SLOTS`.
+        uint8 blockRootsDepth;
+    }
+
     /// @notice What a verified proof establishes. Integers are converted from SSZ little-endian.
     struct Proven {
         /// `withdrawal.index`: the global withdrawal index (unique across the chain's history).
@@ -51,8 +68,8 @@ library WithdrawalProofs {
     error WithdrawalProofMalformed();
     /// @notice The position `j` is not below the proven number of withdrawals in the payload.
     error WithdrawalPositionOutOfRange(uint8 position, uint64 length);
-    /// @notice Route 1: `slot` is not among the 8192 slots before `anchorSlot` that
-    /// `block_roots` holds.
+    /// @notice Route 1: `slot` is not among the `SLOTS_PER_HISTORICAL_ROOT` slots before
+    /// `anchorSlot` that `block_roots` holds.
     error WithdrawalSlotOutsideBlockRoots(uint64 slot, uint64 anchorSlot);
     /// @notice Route 2: `slot` is in a period before the first historical summary (`capellaSlot`).
     error WithdrawalSlotBeforeHistoricalSummaries(uint64 slot, uint64 capellaSlot);
@@ -60,6 +77,16 @@ library WithdrawalProofs {
     error HistoricalSummaryOutOfRange(uint64 k, uint64 length);
     /// @notice The proof hashes to `computed`, not to the anchor root `expected`.
     error WithdrawalProofRootMismatch(bytes32 expected, bytes32 computed);
+    /// @notice A sibling slot past the chain's tree depth (`Params`), at byte `offset` of the
+    /// proof, is not zero: a chain with shallower trees than mainnet's leaves those slots zero, so
+    /// each of its proofs has one encoding.
+    error WithdrawalProofUnusedSiblingNotZero(uint256 offset);
+    /// @notice `MAX_WITHDRAWALS_PER_PAYLOAD` is not a power of two of at most 16 (mainnet's, the
+    /// proof layout's 4 sibling slots).
+    error MaxWithdrawalsPerPayloadUnsupported(uint64 value);
+    /// @notice `SLOTS_PER_HISTORICAL_ROOT` is not a power of two of at most 8192 (mainnet's, the
+    /// proof layout's 13 sibling slots).
+    error SlotsPerHistoricalRootUnsupported(uint64 value);
 
     /// @notice The only format this library verifies.
     uint8 internal constant FORMAT_VERSION = 1;
@@ -69,9 +96,14 @@ library WithdrawalProofs {
     uint8 internal constant ROUTE_BLOCK_ROOTS = 1;
     /// @notice Route byte: through the anchor state's `historical_summaries`.
     uint8 internal constant ROUTE_HISTORICAL_SUMMARIES = 2;
-    /// @notice `SLOTS_PER_HISTORICAL_ROOT` (phase0 preset, mainnet): the length of `block_roots`
-    /// and the slots per `historical_summaries` entry.
-    uint64 internal constant SLOTS_PER_HISTORICAL_ROOT = 8192;
+    /// @notice Sibling slots of `withdrawals[j]` in the layout: the data depth of mainnet's
+    /// `List[Withdrawal, MAX_WITHDRAWALS_PER_PAYLOAD = 16]` (presets/mainnet/capella.yaml), the
+    /// largest a verifier accepts.
+    uint8 internal constant WITHDRAWALS_SLOTS = 4;
+    /// @notice Sibling slots of a `block_roots` entry in the layout: the depth of mainnet's
+    /// `Vector[Root, SLOTS_PER_HISTORICAL_ROOT = 8192]` (presets/mainnet/phase0.yaml), the largest a
+    /// verifier accepts.
+    uint8 internal constant BLOCK_ROOTS_SLOTS = 13;
 
     // Byte layout (FORMAT.md, withdrawal proof): offsets into the proof, each documented with
     // FORMAT.md's name for the field and held to its table by crates/proofs/tests/solidity_offsets.rs.
@@ -92,7 +124,7 @@ library WithdrawalProofs {
     uint256 private constant O_AMOUNT = 39;
     /// `nW` = `len(withdrawals)`.
     uint256 private constant O_WITHDRAWALS_LENGTH = 47;
-    /// The 4 siblings of `withdrawals[j]`, level h at `O_WITHDRAWALS_BRANCH + 32·h`.
+    /// The 4 sibling slots of `withdrawals[j]`, level h at `O_WITHDRAWALS_BRANCH + 32·h`.
     uint256 private constant O_WITHDRAWALS_BRANCH = 55;
     /// Payload node `p47`.
     uint256 private constant O_P47 = 183;
@@ -155,7 +187,7 @@ library WithdrawalProofs {
     uint256 private constant O_BLOCK_ROOTS_S5 = 759;
     /// State node `s3`.
     uint256 private constant O_BLOCK_ROOTS_S3 = 791;
-    /// The 13 siblings of `block_roots[s mod 8192]`.
+    /// The 13 sibling slots of `block_roots[s mod SLOTS_PER_HISTORICAL_ROOT]`.
     uint256 private constant O_BLOCK_ROOTS_BRANCH = 823;
     /// end.
     uint256 private constant BLOCK_ROOTS_LEN = 1239;
@@ -174,7 +206,7 @@ library WithdrawalProofs {
     uint256 private constant O_HISTORICAL_S9 = 823;
     /// State node `s3`.
     uint256 private constant O_HISTORICAL_S3 = 855;
-    /// The 13 siblings of `X` in the period's `block_roots`.
+    /// The 13 sibling slots of `X` in the period's `block_roots`.
     uint256 private constant O_PERIOD_BRANCH = 887;
     /// `historical_summaries[k].state_summary_root`.
     uint256 private constant O_STATE_SUMMARY_ROOT = 1303;
@@ -192,6 +224,36 @@ library WithdrawalProofs {
     /// `List[HistoricalSummary, HISTORICAL_ROOTS_LIMIT = 2^24]`: data depth 24.
     uint256 private constant SUMMARIES_DEPTH = 24;
 
+    /// @notice The `Params` of a chain, from its Capella slot and its two preset lengths; reverts
+    /// with `MaxWithdrawalsPerPayloadUnsupported` or `SlotsPerHistoricalRootUnsupported` unless
+    /// each length is a power of two no larger than mainnet's (16 and 8192).
+    /// @param capellaSlot The network's `CAPELLA_FORK_EPOCH * SLOTS_PER_EPOCH`.
+    /// @param maxWithdrawalsPerPayload `MAX_WITHDRAWALS_PER_PAYLOAD` (capella preset: mainnet 16,
+    /// minimal 4).
+    /// @param slotsPerHistoricalRoot `SLOTS_PER_HISTORICAL_ROOT` (phase0 preset: mainnet 8192,
+    /// minimal 64).
+    /// @return The parameters, with the lengths as depths.
+    function params(uint64 capellaSlot, uint64 maxWithdrawalsPerPayload, uint64 slotsPerHistoricalRoot)
+        internal
+        pure
+        returns (Params memory)
+    {
+        (bool okW, uint8 withdrawalsDepth) = _log2(maxWithdrawalsPerPayload, WITHDRAWALS_SLOTS);
+        if (!okW) revert MaxWithdrawalsPerPayloadUnsupported(maxWithdrawalsPerPayload);
+        (bool okR, uint8 blockRootsDepth) = _log2(slotsPerHistoricalRoot, BLOCK_ROOTS_SLOTS);
+        if (!okR) revert SlotsPerHistoricalRootUnsupported(slotsPerHistoricalRoot);
+        return Params(capellaSlot, withdrawalsDepth, blockRootsDepth);
+    }
+
+    /// @dev `(true, log2(n))` if `n` is a power of two of at most `2^maxDepth`, else `(false, 0)`.
+    function _log2(uint64 n, uint8 maxDepth) private pure returns (bool ok, uint8 depth) {
+        if (n == 0 || n & (n - 1) != 0) return (false, 0);
+        while (n > 1) {
+            n >>= 1;
+            ++depth;
+        }
+        ok = depth <= maxDepth;
+    }
 
     /// @notice Verifies `proof` against the parent beacon block root that EIP-4788 holds for the
     /// execution block at `timestamp`.
@@ -201,41 +263,44 @@ library WithdrawalProofs {
     /// @param proof The encoded proof (FORMAT.md "Withdrawal proof: byte layout"), in calldata.
     /// @param timestamp An execution block timestamp within the EIP-4788 window.
     /// @param anchor The chain's genesis and the known fork versions (`ValidatorProofs.Anchor`).
-    /// @param capellaSlot The network's `CAPELLA_FORK_EPOCH * SLOTS_PER_EPOCH` (route 2).
+    /// @param chain The chain's Capella slot and preset depths (from `params`).
     /// @return The proven values.
-    function verifyAt(bytes calldata proof, uint256 timestamp, ValidatorProofs.Anchor memory anchor, uint64 capellaSlot)
-        internal
-        view
-        returns (Proven memory)
-    {
-        return verify(proof, BeaconRoots.get(timestamp), anchor, capellaSlot);
+    function verifyAt(
+        bytes calldata proof,
+        uint256 timestamp,
+        ValidatorProofs.Anchor memory anchor,
+        Params memory chain
+    ) internal view returns (Proven memory) {
+        return verify(proof, BeaconRoots.get(timestamp), anchor, chain);
     }
 
     /// @notice Verifies `proof` against the anchor block root `anchorRoot` and returns what it
     /// proves; reverts with a named error otherwise.
-    /// @dev Steps 1-3 (frame, fork, position and slot checks) before any hashing, then steps 4-8
-    /// and the comparison with `anchorRoot`. 33 SHA-256 calls (route 0), 51 (route 1), 79
-    /// (route 2).
+    /// @dev Steps 1-3 (frame with the unused sibling slots, fork, position and slot checks) before
+    /// any hashing, then steps 4-8 and the comparison with `anchorRoot`. With mainnet's depths 33
+    /// SHA-256 calls (route 0), 51 (route 1), 79 (route 2); one fewer per level a shallower tree
+    /// lacks. `chain` must come from `params` (depths at most 4 and 13).
     /// @param proof The encoded proof, in calldata.
     /// @param anchorRoot The beacon block root the proof must reach (from EIP-4788).
     /// @param anchor The chain's genesis and the known fork versions.
-    /// @param capellaSlot The network's first Capella slot (route 2's `k = slot / 8192 -
-    /// capellaSlot / 8192`).
+    /// @param chain The chain's first Capella slot (route 2's `k = slot / SLOTS_PER_HISTORICAL_ROOT
+    /// - capellaSlot / SLOTS_PER_HISTORICAL_ROOT`) and preset depths.
     /// @return p The proven values.
-    function verify(bytes calldata proof, bytes32 anchorRoot, ValidatorProofs.Anchor memory anchor, uint64 capellaSlot)
-        internal
-        view
-        returns (Proven memory p)
-    {
-        uint8 route = _frame(proof);
+    function verify(
+        bytes calldata proof,
+        bytes32 anchorRoot,
+        ValidatorProofs.Anchor memory anchor,
+        Params memory chain
+    ) internal view returns (Proven memory p) {
+        uint8 route = _frame(proof, chain);
         uint256 oFork = route == ROUTE_DIRECT ? O_DIRECT_FORK : O_ANCHOR_FORK;
         bytes4 version = bytes4(ProofBytes.word(proof, oFork + O_FORK_TO_CURRENT));
         if (!ValidatorProofs.isKnownForkVersion(anchor.forkVersions, version)) {
             revert ValidatorProofs.UnknownForkVersion(version);
         }
-        p = _decode(proof, route, capellaSlot);
+        p = _decode(proof, route, chain);
         p.forkVersion = version;
-        bytes32 body = _bodyRoot(proof);
+        bytes32 body = _bodyRoot(proof, chain.withdrawalsDepth);
         bytes32 witnessHead = _witnessHead(anchor);
         bytes32 computed;
         if (route == ROUTE_DIRECT) {
@@ -243,16 +308,17 @@ library WithdrawalProofs {
         } else {
             p.blockRoot = _blockRoot(proof, body);
             bytes32 stateRoot = route == ROUTE_BLOCK_ROOTS
-                ? _viaBlockRoots(proof, p.blockRoot, p.slot, witnessHead)
-                : _viaHistoricalSummaries(proof, p.blockRoot, p.slot, capellaSlot, witnessHead);
+                ? _viaBlockRoots(proof, p.blockRoot, p.slot, chain.blockRootsDepth, witnessHead)
+                : _viaHistoricalSummaries(proof, p.blockRoot, p.slot, chain, witnessHead);
             computed = _anchorRoot(proof, stateRoot);
         }
         if (computed != anchorRoot) revert WithdrawalProofRootMismatch(anchorRoot, computed);
     }
 
-    /// @dev Step 1: version, route, and a length exactly equal to the route's (route 2: its
-    /// sibling count `d ≤ 24` read from inside the proof). Returns the route.
-    function _frame(bytes calldata proof) private pure returns (uint8 route) {
+    /// @dev Step 1: version, route, a length exactly equal to the route's (route 2: its sibling
+    /// count `d ≤ 24` read from inside the proof), and zero in every sibling slot past the chain's
+    /// depths. Returns the route.
+    function _frame(bytes calldata proof, Params memory chain) private pure returns (uint8 route) {
         uint256 len = proof.length;
         if (len == 0) revert WithdrawalProofMalformed();
         uint8 version = uint8(proof[O_VERSION]);
@@ -273,11 +339,26 @@ library WithdrawalProofs {
             revert WithdrawalProofMalformed();
         }
         if (len != expected) revert WithdrawalProofMalformed();
+        _requireUnusedZero(proof, O_WITHDRAWALS_BRANCH, chain.withdrawalsDepth, WITHDRAWALS_SLOTS);
+        if (route == ROUTE_BLOCK_ROOTS) {
+            _requireUnusedZero(proof, O_BLOCK_ROOTS_BRANCH, chain.blockRootsDepth, BLOCK_ROOTS_SLOTS);
+        } else if (route == ROUTE_HISTORICAL_SUMMARIES) {
+            _requireUnusedZero(proof, O_PERIOD_BRANCH, chain.blockRootsDepth, BLOCK_ROOTS_SLOTS);
+        }
     }
 
-    /// @dev The proven values and step 3: `j < len(withdrawals)`; route 1: `anchorSlot - 8192 ≤
-    /// slot < anchorSlot`; route 2: the slot's period is summarized (`0 ≤ k < len`).
-    function _decode(bytes calldata proof, uint8 route, uint64 capellaSlot) private pure returns (Proven memory p) {
+    /// @dev The sibling slots `depth .. slots - 1` of the branch at `o` are zero (none to check
+    /// at mainnet's depths).
+    function _requireUnusedZero(bytes calldata proof, uint256 o, uint8 depth, uint8 slots) private pure {
+        for (uint256 slot = o + 32 * uint256(depth); slot < o + 32 * uint256(slots); slot += 32) {
+            if (ProofBytes.word(proof, slot) != 0) revert WithdrawalProofUnusedSiblingNotZero(slot);
+        }
+    }
+
+    /// @dev The proven values and step 3: `j < len(withdrawals)`; route 1: `anchorSlot -
+    /// SLOTS_PER_HISTORICAL_ROOT ≤ slot < anchorSlot`; route 2: the slot's period is summarized
+    /// (`0 ≤ k < len`).
+    function _decode(bytes calldata proof, uint8 route, Params memory chain) private pure returns (Proven memory p) {
         p.index = ProofBytes.le64(proof, O_INDEX);
         p.validatorIndex = ProofBytes.le64(proof, O_VALIDATOR_INDEX);
         p.withdrawalAddress = address(bytes20(ProofBytes.word(proof, O_ADDRESS)));
@@ -292,22 +373,23 @@ library WithdrawalProofs {
             return p;
         }
         p.anchorSlot = ProofBytes.le64(proof, O_ANCHOR_SLOT);
+        uint8 depth = chain.blockRootsDepth;
         if (route == ROUTE_BLOCK_ROOTS) {
-            if (p.slot >= p.anchorSlot || p.anchorSlot - p.slot > SLOTS_PER_HISTORICAL_ROOT) {
+            if (p.slot >= p.anchorSlot || p.anchorSlot - p.slot > uint64(1) << depth) {
                 revert WithdrawalSlotOutsideBlockRoots(p.slot, p.anchorSlot);
             }
         } else {
-            uint64 period = p.slot / SLOTS_PER_HISTORICAL_ROOT;
-            uint64 first = capellaSlot / SLOTS_PER_HISTORICAL_ROOT;
-            if (period < first) revert WithdrawalSlotBeforeHistoricalSummaries(p.slot, capellaSlot);
+            uint64 period = p.slot >> depth;
+            uint64 first = chain.capellaSlot >> depth;
+            if (period < first) revert WithdrawalSlotBeforeHistoricalSummaries(p.slot, chain.capellaSlot);
             uint64 n = ProofBytes.le64(proof, O_SUMMARIES_LENGTH);
             if (period - first >= n) revert HistoricalSummaryOutOfRange(period - first, n);
         }
     }
 
-    /// @dev Steps 4-6: `hash_tree_root(withdrawal)` (3 hashes), `withdrawals` (4 levels along the
-    /// bits of `j`, then the length), the payload (5) and the body (4) root.
-    function _bodyRoot(bytes calldata proof) private view returns (bytes32 body) {
+    /// @dev Steps 4-6: `hash_tree_root(withdrawal)` (3 hashes), `withdrawals` (`depth` levels along
+    /// the bits of `j`, then the length), the payload (5) and the body (4) root.
+    function _bodyRoot(bytes calldata proof, uint8 depth) private view returns (bytes32 body) {
         assembly ("memory-safe") {
             function sha(a, b) -> r {
                 mstore(0x00, a)
@@ -324,9 +406,9 @@ library WithdrawalProofs {
                 sha(u64Chunk(add(base, O_INDEX)), u64Chunk(add(base, O_VALIDATOR_INDEX))),
                 sha(and(calldataload(add(base, O_ADDRESS)), shl(96, not(0))), u64Chunk(add(base, O_AMOUNT)))
             )
-            // withdrawals: 4 levels along the bits of j, with the siblings from O_WITHDRAWALS_BRANCH.
+            // withdrawals: depth levels along the bits of j, with the siblings from O_WITHDRAWALS_BRANCH.
             let j := byte(0, calldataload(add(base, O_POSITION)))
-            for { let h := 0 } lt(h, 4) { h := add(h, 1) } {
+            for { let h := 0 } lt(h, depth) { h := add(h, 1) } {
                 let sib := calldataload(add(base, add(O_WITHDRAWALS_BRANCH, shl(5, h))))
                 switch and(shr(h, j), 1)
                 case 0 { node := sha(node, sib) }
@@ -432,9 +514,10 @@ library WithdrawalProofs {
         }
     }
 
-    /// @dev `leaf` hashed up 13 levels along the bits of `slot % 8192`, with the siblings at
-    /// `o` (a `block_roots` vector root: no length mix-in).
-    function _blockRootsVector(bytes calldata proof, bytes32 leaf, uint64 slot, uint256 o)
+    /// @dev `leaf` hashed up `depth` levels along the bits of `slot % 2^depth` (`slot %
+    /// SLOTS_PER_HISTORICAL_ROOT`), with the siblings at `o` (a `block_roots` vector root: no
+    /// length mix-in).
+    function _blockRootsVector(bytes calldata proof, bytes32 leaf, uint64 slot, uint256 o, uint8 depth)
         private
         view
         returns (bytes32 node)
@@ -444,7 +527,7 @@ library WithdrawalProofs {
             let path := slot
             mstore(0x00, leaf)
             let sib := add(proof.offset, o)
-            for { let h := 0 } lt(h, 13) { h := add(h, 1) } {
+            for { let h := 0 } lt(h, depth) { h := add(h, 1) } {
                 switch and(path, 1)
                 case 0 { mstore(0x20, calldataload(sib)) }
                 default {
@@ -485,12 +568,12 @@ library WithdrawalProofs {
 
     /// @dev Route 1, step 8: `block_roots` (state node 69) from the block root, then the state
     /// root from nodes 16 and 69 and the helpers s68, s35, s9, s5, s3.
-    function _viaBlockRoots(bytes calldata proof, bytes32 blockRoot, uint64 slot, bytes32 witnessHead)
+    function _viaBlockRoots(bytes calldata proof, bytes32 blockRoot, uint64 slot, uint8 depth, bytes32 witnessHead)
         private
         view
         returns (bytes32 stateRoot)
     {
-        bytes32 vector = _blockRootsVector(proof, blockRoot, slot, O_BLOCK_ROOTS_BRANCH);
+        bytes32 vector = _blockRootsVector(proof, blockRoot, slot, O_BLOCK_ROOTS_BRANCH, depth);
         bytes32 w = _anchorWitness(proof, witnessHead);
         assembly ("memory-safe") {
             function sha(a, b) -> r {
@@ -522,13 +605,14 @@ library WithdrawalProofs {
         bytes calldata proof,
         bytes32 blockRoot,
         uint64 slot,
-        uint64 capellaSlot,
+        Params memory chain,
         bytes32 witnessHead
     ) private view returns (bytes32 stateRoot) {
         bytes32 summaries;
         {
-            bytes32 blockSummaryRoot = _blockRootsVector(proof, blockRoot, slot, O_PERIOD_BRANCH);
-            uint256 k = slot / SLOTS_PER_HISTORICAL_ROOT - capellaSlot / SLOTS_PER_HISTORICAL_ROOT;
+            uint8 depth = chain.blockRootsDepth;
+            bytes32 blockSummaryRoot = _blockRootsVector(proof, blockRoot, slot, O_PERIOD_BRANCH, depth);
+            uint256 k = (slot >> depth) - (chain.capellaSlot >> depth);
             summaries = _summariesRoot(proof, blockSummaryRoot, k);
         }
         bytes32 w = _anchorWitness(proof, witnessHead);

@@ -3,15 +3,16 @@
 
 use clap::{Args, Subcommand, ValueEnum};
 use lsv_consensus::containers::BeaconBlockHeader;
-use lsv_consensus::{ForkName, Mainnet, Network};
-use lsv_keeper::beacon::{decode_block, header_from_json, ClientConfig, Limits};
+use lsv_consensus::{ForkName, Mainnet, Minimal, Network, PresetName};
+use lsv_keeper::beacon::{decode_block_of, header_from_json, ClientConfig, Limits};
 use lsv_keeper::prove::{
     self, eip4788_time, AnchoredProof, BuiltProof, Eip4788Time, VerifierConfig,
 };
 use lsv_keeper::{BeaconClient, BlockId, WithdrawalSelector};
 use lsv_proofs::block::BeaconBlock;
 use lsv_proofs::{
-    AnyBeaconState, ProofParts, ProvenValidator, ProvenWithdrawal, StateProver, WithdrawalRoute,
+    AnyBeaconState, ProofParts, ProvenValidator, ProvenWithdrawal, StatePreset, StateProver,
+    WithdrawalDepths, WithdrawalRoute,
 };
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -31,9 +32,9 @@ pub(crate) struct NodeArgs {
     /// The beacon node's standard API, plain HTTP (e.g. http://127.0.0.1:5052).
     #[arg(long)]
     beacon_url: Option<String>,
-    /// The network the vault verifies for (its genesis, fork versions and Capella slot):
+    /// The network the vault verifies for (its genesis, fork versions, Capella slot and preset):
     /// `mainnet`, `hoodi`, or a devnet `config.yaml` with GENESIS_TIME and
-    /// GENESIS_VALIDATORS_ROOT.
+    /// GENESIS_VALIDATORS_ROOT (and PRESET_BASE: a minimal-preset devnet's proofs differ).
     #[arg(long, default_value = "mainnet")]
     network: String,
     /// The largest state accepted from the node, in MiB.
@@ -111,8 +112,9 @@ pub(crate) struct WithdrawalArgs {
     /// With --anchor-state: the withdrawal's block, SSZ.
     #[arg(long, requires = "anchor_state")]
     block_file: Option<PathBuf>,
-    /// With --anchor-state, for a block more than 8192 slots before the anchor: the state at the
-    /// first slot of the period after the block's (its `block_roots` are the block's period).
+    /// With --anchor-state, for a block more than SLOTS_PER_HISTORICAL_ROOT slots (mainnet 8192,
+    /// minimal 64) before the anchor: the state at the first slot of the period after the
+    /// block's (its `block_roots` are the block's period).
     #[arg(long, requires = "anchor_state")]
     period_state: Option<PathBuf>,
     /// With --anchor-state: the first block after the anchor, SSZ, for the timestamp.
@@ -175,10 +177,24 @@ fn validator(args: ValidatorArgs) -> Result<Value, String> {
         }
         (None, Some(state), Some(header)) => {
             let header = read_header(header)?;
-            let prover = read_state(&network, state)?;
-            let proof = prove::validator_proof(&verifier, &prover, &header, args.index, parts)
-                .map_err(|e| e.to_string())?;
-            let time = child_time(&proof, args.child_block.as_deref())?;
+            let proof = match network.preset {
+                PresetName::Mainnet => prove::validator_proof(
+                    &verifier,
+                    &read_state::<Mainnet>(&network, state)?,
+                    &header,
+                    args.index,
+                    parts,
+                ),
+                PresetName::Minimal => prove::validator_proof(
+                    &verifier,
+                    &read_state::<Minimal>(&network, state)?,
+                    &header,
+                    args.index,
+                    parts,
+                ),
+            }
+            .map_err(|e| e.to_string())?;
+            let time = child_time(&network, &proof, args.child_block.as_deref())?;
             (proof, time)
         }
         _ => return Err("give --beacon-url, or --state and --header".into()),
@@ -195,15 +211,22 @@ fn withdrawal(args: WithdrawalArgs) -> Result<Value, String> {
     };
     let (proof, time) = match (client, args.block, &args.anchor_state) {
         (Some(client), Some(block), _) => {
+            // As for validator proofs, the node's preset decides how its blocks and states
+            // decode; the verifier's (the --network's) must be the same.
             let AnchoredProof { proof, time } = crate::runtime()
                 .map_err(|_| "tokio runtime".to_owned())?
-                .block_on(prove::prove_withdrawal(
-                    &client,
-                    &verifier,
-                    args.anchor,
-                    block,
-                    which,
-                ))
+                .block_on(async {
+                    let preset = prove::node_preset(&client).await?;
+                    prove::prove_withdrawal_by_preset(
+                        &client,
+                        &verifier,
+                        preset,
+                        args.anchor,
+                        block,
+                        which,
+                    )
+                    .await
+                })
                 .map_err(|e| e.to_string())?;
             (proof, Some(time))
         }
@@ -212,33 +235,21 @@ fn withdrawal(args: WithdrawalArgs) -> Result<Value, String> {
             else {
                 return Err("--anchor-state needs --anchor-header and --block-file".into());
             };
-            let header = read_header(anchor_header)?;
-            let block = read_block(block_file)?;
-            let period = match &args.period_state {
-                Some(path) => Some(read_any_state(&network, path)?.block_roots().to_vec()),
-                None => None,
+            let files = WithdrawalFiles {
+                anchor_state,
+                anchor_header,
+                block: block_file,
+                period_state: args.period_state.as_deref(),
+                child_block: args.child_block.as_deref(),
             };
-            if WithdrawalRoute::for_slots(block.slot, header.slot)
-                == Some(WithdrawalRoute::HistoricalSummaries)
-                && period.is_none()
-            {
-                return Err(format!(
-                    "the block is more than 8192 slots before the anchor: give --period-state, the state at slot {}",
-                    prove::period_state_slot(block.slot)
-                ));
+            match network.preset {
+                PresetName::Mainnet => {
+                    withdrawal_from_files::<Mainnet>(&network, &verifier, &files, which)?
+                }
+                PresetName::Minimal => {
+                    withdrawal_from_files::<Minimal>(&network, &verifier, &files, which)?
+                }
             }
-            let prover = read_state(&network, anchor_state)?;
-            let proof = prove::withdrawal_proof(
-                &verifier,
-                &prover,
-                header,
-                &block,
-                which,
-                period.as_deref(),
-            )
-            .map_err(|e| e.to_string())?;
-            let time = child_time(&proof, args.child_block.as_deref())?;
-            (proof, time)
         }
         (Some(_), None, _) => return Err("give --block, the withdrawal's block".into()),
         _ => {
@@ -248,6 +259,52 @@ fn withdrawal(args: WithdrawalArgs) -> Result<Value, String> {
         }
     };
     Ok(output(&proof, time, withdrawal_summary(&proof.proven)))
+}
+
+/// The files a withdrawal proof is built from without a beacon node.
+struct WithdrawalFiles<'a> {
+    anchor_state: &'a Path,
+    anchor_header: &'a Path,
+    block: &'a Path,
+    period_state: Option<&'a Path>,
+    child_block: Option<&'a Path>,
+}
+
+/// A withdrawal proof from files, on a chain of preset `P` (the network's).
+fn withdrawal_from_files<P: StatePreset>(
+    network: &Network,
+    verifier: &VerifierConfig,
+    files: &WithdrawalFiles<'_>,
+    which: WithdrawalSelector,
+) -> Result<(BuiltProof<ProvenWithdrawal>, Option<Eip4788Time>), String> {
+    let header = read_header(files.anchor_header)?;
+    let block = read_block::<P>(files.block)?;
+    let period = match files.period_state {
+        Some(path) => Some(read_any_state::<P>(network, path)?.block_roots().to_vec()),
+        None => None,
+    };
+    let slots_per_period = WithdrawalDepths::of::<P>().slots_per_historical_root();
+    if WithdrawalRoute::for_slots(block.slot, header.slot, slots_per_period)
+        == Some(WithdrawalRoute::HistoricalSummaries)
+        && period.is_none()
+    {
+        return Err(format!(
+            "the block is more than {slots_per_period} slots before the anchor: give --period-state, the state at slot {}",
+            prove::period_state_slot(block.slot, slots_per_period)
+        ));
+    }
+    let prover = read_state::<P>(network, files.anchor_state)?;
+    let proof = prove::withdrawal_proof_in::<P>(
+        verifier,
+        &prover,
+        header,
+        &block,
+        which,
+        period.as_deref(),
+    )
+    .map_err(|e| e.to_string())?;
+    let time = child_time(network, &proof, files.child_block)?;
+    Ok((proof, time))
 }
 
 fn output<P>(proof: &BuiltProof<P>, time: Option<Eip4788Time>, proves: Value) -> Value {
@@ -314,16 +371,19 @@ fn read_header(path: &Path) -> Result<BeaconBlockHeader, String> {
     header_from_json(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn read_block(path: &Path) -> Result<BeaconBlock<Mainnet>, String> {
+fn read_block<P: StatePreset>(path: &Path) -> Result<BeaconBlock<P>, String> {
     // Electra and Fulu blocks share the layout; anything else fails to decode or to prove.
-    decode_block(ForkName::Electra, &read(path)?)
+    decode_block_of::<P>(ForkName::Electra, &read(path)?)
         .map(|b| b.block.message)
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// A state of `network`, its layout chosen from its own fork version.
-fn read_any_state(network: &Network, path: &Path) -> Result<AnyBeaconState<Mainnet>, String> {
-    let state = AnyBeaconState::<Mainnet>::from_ssz_bytes_of_network(network, &read(path)?)
+/// A state of `network` (of its preset `P`), its layout chosen from its own fork version.
+fn read_any_state<P: StatePreset>(
+    network: &Network,
+    path: &Path,
+) -> Result<AnyBeaconState<P>, String> {
+    let state = AnyBeaconState::<P>::from_ssz_bytes_of_network(network, &read(path)?)
         .map_err(|e| format!("{}: {e}", path.display()))?;
     if state.genesis_validators_root() != network.genesis_validators_root {
         return Err(format!(
@@ -336,19 +396,23 @@ fn read_any_state(network: &Network, path: &Path) -> Result<AnyBeaconState<Mainn
     Ok(state)
 }
 
-fn read_state(network: &Network, path: &Path) -> Result<StateProver<Mainnet>, String> {
-    Ok(StateProver::new(read_any_state(network, path)?))
+fn read_state<P: StatePreset>(network: &Network, path: &Path) -> Result<StateProver<P>, String> {
+    Ok(StateProver::new(read_any_state::<P>(network, path)?))
 }
 
-fn child_time<P>(
-    proof: &BuiltProof<P>,
+/// The timestamp from the child block file (a block of `network`'s preset), if one is given.
+fn child_time<T>(
+    network: &Network,
+    proof: &BuiltProof<T>,
     child_block: Option<&Path>,
 ) -> Result<Option<Eip4788Time>, String> {
     let Some(path) = child_block else {
         return Ok(None);
     };
-    let child = read_block(path)?;
-    eip4788_time(proof.anchor_root, &child)
-        .map(Some)
-        .map_err(|e| e.to_string())
+    match network.preset {
+        PresetName::Mainnet => eip4788_time(proof.anchor_root, &read_block::<Mainnet>(path)?),
+        PresetName::Minimal => eip4788_time(proof.anchor_root, &read_block::<Minimal>(path)?),
+    }
+    .map(Some)
+    .map_err(|e| e.to_string())
 }

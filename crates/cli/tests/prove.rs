@@ -5,6 +5,8 @@
 
 #[path = "../../keeper/tests/common/mod.rs"]
 mod common;
+#[path = "../../proofs/tests/common/spec_blocks.rs"]
+mod spec_blocks;
 
 use common::{TestChain, TestNode, ANCHOR_SLOT, BR_SLOT, CHILD_SLOT, HIST_SLOT};
 use lsv_proofs::{ValidatorProof, WithdrawalProof};
@@ -148,7 +150,12 @@ fn lsv_prove_from_a_beacon_node_and_from_files() {
     assert_eq!(v["proves"]["withdrawal"]["index"].as_u64(), Some(w.index));
     let proven = WithdrawalProof::from_bytes(&proof_bytes(&v))
         .unwrap()
-        .verify(tc.anchor_root, &verifier.anchor, verifier.capella_slot)
+        .verify(
+            tc.anchor_root,
+            &verifier.anchor,
+            verifier.capella_slot,
+            verifier.withdrawal_depths,
+        )
         .unwrap();
     assert_eq!(proven.withdrawal, w);
 
@@ -175,7 +182,12 @@ fn lsv_prove_from_a_beacon_node_and_from_files() {
     assert_eq!(v["proves"]["block_root"], br.root.to_string());
     let proven = WithdrawalProof::from_bytes(&proof_bytes(&v))
         .unwrap()
-        .verify(tc.anchor_root, &verifier.anchor, verifier.capella_slot)
+        .verify(
+            tc.anchor_root,
+            &verifier.anchor,
+            verifier.capella_slot,
+            verifier.withdrawal_depths,
+        )
         .unwrap();
     assert_eq!(
         proven.withdrawal,
@@ -202,4 +214,108 @@ fn lsv_prove_from_a_beacon_node_and_from_files() {
     ]);
     assert!(!ok);
     assert!(err.contains("genesis"), "{err}");
+}
+
+/// `lsv prove withdrawal` on a minimal-preset network (`--network` a devnet `config.yaml` with
+/// `PRESET_BASE: minimal`), from files: the real blocks and post-state of the consensus-spec-tests
+/// case `withdrawal_success_two_blocks` (Electra). Block 3 is proven directly, block 2 through
+/// `block_roots`; both verify at minimal's depths and not at mainnet's, and a mainnet `--network`
+/// does not read the minimal state.
+#[test]
+fn lsv_prove_withdrawal_on_a_minimal_preset_network_from_files() {
+    use lsv_consensus::ForkName;
+    use lsv_keeper::prove::VerifierConfig;
+    use lsv_proofs::WithdrawalDepths;
+    let case = spec_blocks::spec_case(ForkName::Electra, "withdrawal_success_two_blocks");
+    let dir = tempfile::tempdir().unwrap();
+    let mut yaml = format!(
+        "CONFIG_NAME: spec-minimal\nPRESET_BASE: minimal\nGENESIS_TIME: {}\n\
+         GENESIS_VALIDATORS_ROOT: \"{}\"\nGENESIS_FORK_VERSION: \"0x00000001\"\n\
+         SECONDS_PER_SLOT: 6\nDEPOSIT_CHAIN_ID: 1\n\
+         DEPOSIT_CONTRACT_ADDRESS: \"0x1234567890123456789012345678901234567890\"\n",
+        case.post.genesis_time(),
+        case.post.genesis_validators_root(),
+    );
+    // configs/minimal.yaml's fork versions.
+    for (k, fork) in ["ALTAIR", "BELLATRIX", "CAPELLA", "DENEB", "ELECTRA", "FULU"]
+        .iter()
+        .enumerate()
+    {
+        yaml.push_str(&format!(
+            "{fork}_FORK_EPOCH: 0\n{fork}_FORK_VERSION: \"0x0{}000001\"\n",
+            k + 1
+        ));
+    }
+    let config = write(dir.path(), "config.yaml", yaml.as_bytes());
+    let network = lsv_consensus::Network::from_config_yaml(&yaml).unwrap();
+    let verifier = VerifierConfig::of_network(&network);
+    assert_eq!(verifier.withdrawal_depths, WithdrawalDepths::MINIMAL);
+    let anchor = case.anchor_header();
+    let anchor_root = tree_hash::TreeHash::tree_hash_root(&anchor);
+    let last = case.blocks.last().unwrap();
+    let header = write(
+        dir.path(),
+        "header.json",
+        serde_json::json!({"execution_optimistic": false, "finalized": true, "data": {
+            "root": anchor_root.to_string(), "canonical": true,
+            "header": {"message": anchor, "signature": last.signature},
+        }})
+        .to_string()
+        .as_bytes(),
+    );
+    let state = write(dir.path(), "state.ssz", &case.post_ssz);
+    for (k, route) in [(1usize, "direct"), (0, "block_roots")] {
+        let block = write(dir.path(), "block.ssz", &case.blocks_ssz[k]);
+        let message = &case.blocks[k].message;
+        let args = |network: &str| {
+            lsv(&[
+                "withdrawal",
+                "--network",
+                network,
+                "--anchor-state",
+                &state,
+                "--anchor-header",
+                &header,
+                "--block-file",
+                &block,
+                "--position",
+                "3",
+            ])
+        };
+        let (ok, v, err) = args(&config);
+        assert!(ok, "{err}");
+        assert_eq!(v["proves"]["route"], route);
+        assert_eq!(
+            v["proves"]["block_slot"].as_u64(),
+            Some(message.slot.as_u64())
+        );
+        assert_eq!(v["size"].as_u64(), Some(if k == 1 { 687 } else { 1239 }));
+        let proof = WithdrawalProof::from_bytes(&proof_bytes(&v)).unwrap();
+        let proven = proof
+            .verify(
+                anchor_root,
+                &verifier.anchor,
+                verifier.capella_slot,
+                verifier.withdrawal_depths,
+            )
+            .unwrap();
+        assert_eq!(
+            proven.withdrawal,
+            message.body.execution_payload.withdrawals[3]
+        );
+        assert!(proof
+            .verify(
+                anchor_root,
+                &verifier.anchor,
+                verifier.capella_slot,
+                WithdrawalDepths::MAINNET,
+            )
+            .is_err());
+        // The same files on a mainnet-preset network: the minimal state does not decode.
+        let mainnet_yaml = yaml.replace("PRESET_BASE: minimal\n", "");
+        let mainnet = write(dir.path(), "mainnet.yaml", mainnet_yaml.as_bytes());
+        let (ok, _, err) = args(&mainnet);
+        assert!(!ok);
+        assert!(!err.is_empty());
+    }
 }

@@ -41,8 +41,8 @@ use lsv_proofs::merkle::MerkleTree;
 use lsv_proofs::state::electra::BeaconState;
 use lsv_proofs::state::{ExecutionPayloadHeader, HistoricalSummary, SyncCommittee};
 use lsv_proofs::{
-    AnyBeaconState, HistoricalPeriod, ProofParts, ProveError, StateProver, WithdrawalProveError,
-    WithdrawalProver, WithdrawalRoute,
+    AnyBeaconState, HistoricalPeriod, ProofParts, ProveError, StateProver, WithdrawalDepths,
+    WithdrawalProveError, WithdrawalProver, WithdrawalRoute,
 };
 use ssz_types::{BitVector, FixedVector, VariableList};
 use tree_hash::TreeHash;
@@ -160,7 +160,9 @@ pub struct Deployment {
 impl Deployment {
     /// Deploys a `DevAttestationVerifier` for `attester`, a `ProofVerifier` and the vault
     /// for the beacon chain `anchor` (genesis time, genesis validators root, packed fork
-    /// versions) with Capella at `capella_slot`, and registers the vault's tokens with `chain`.
+    /// versions) with Capella at `capella_slot` and mainnet's preset (the harness's beacon chain
+    /// is mainnet-preset: `MAX_WITHDRAWALS_PER_PAYLOAD` 16, `SLOTS_PER_HISTORICAL_ROOT` 8192),
+    /// and registers the vault's tokens with `chain`.
     ///
     /// # Panics
     /// If a deployment reverts: the arguments are the caller's, checked by the constructors.
@@ -175,7 +177,10 @@ impl Deployment {
             .deploy(&DEV_ATTESTATION_VERIFIER, &attester.abi_encode())
             .expect("the dev verifier deploys");
         let proof_verifier = chain
-            .deploy(&PROOF_VERIFIER, &(anchor, capella_slot).abi_encode_params())
+            .deploy(
+                &PROOF_VERIFIER,
+                &proof_verifier_args(anchor, capella_slot, WithdrawalDepths::MAINNET),
+            )
             .expect("the proof verifier deploys");
         let args = (
             verifier,
@@ -207,6 +212,24 @@ impl Deployment {
             proof_verifier,
         }
     }
+}
+
+/// The constructor arguments of a `ProofVerifier` for the beacon chain `anchor` (genesis time,
+/// genesis validators root, packed fork versions) with Capella at `capella_slot` and the preset
+/// lengths of `depths`: `(anchor, capellaSlot, maxWithdrawalsPerPayload, slotsPerHistoricalRoot)`,
+/// ABI-encoded.
+pub fn proof_verifier_args(
+    anchor: (u64, B256, B256),
+    capella_slot: u64,
+    depths: WithdrawalDepths,
+) -> Vec<u8> {
+    (
+        anchor,
+        capella_slot,
+        depths.max_withdrawals_per_payload(),
+        depths.slots_per_historical_root(),
+    )
+        .abi_encode_params()
 }
 
 /// The deployment and its beacon chain.
@@ -557,7 +580,9 @@ impl Devnet {
         route: WithdrawalRoute,
     ) -> Result<Settlement, SettlementError> {
         let (slot, anchor_slot) = (block.slot.as_u64(), self.state.slot.as_u64());
-        if WithdrawalRoute::for_slots(block.slot, self.state.slot) != Some(route) {
+        if WithdrawalRoute::for_slots(block.slot, self.state.slot, SLOTS_PER_HISTORICAL_ROOT)
+            != Some(route)
+        {
             return Err(SettlementError::Unreachable {
                 route,
                 slot,

@@ -22,7 +22,7 @@ use lsv_contracts::bindings::vault::Vault::{self, VaultErrors as E};
 use lsv_contracts::devnet::Settlement;
 use lsv_contracts::U256;
 use lsv_proofs::block::Withdrawal;
-use lsv_proofs::{Anchor, WithdrawalProof, WithdrawalRoute};
+use lsv_proofs::{Anchor, WithdrawalDepths, WithdrawalProof, WithdrawalRoute};
 
 /// Slots per epoch and per `block_roots` period (mainnet preset).
 const SLOTS_PER_EPOCH: u64 = 32;
@@ -52,7 +52,12 @@ fn verified(n: &VaultTest, s: &Settlement, j: usize) -> lsv_proofs::ProvenWithdr
     };
     WithdrawalProof::from_bytes(&s.withdrawal_proofs[j])
         .unwrap()
-        .verify(s.anchor_root, &anchor, Slot::new(0))
+        .verify(
+            s.anchor_root,
+            &anchor,
+            Slot::new(0),
+            WithdrawalDepths::MAINNET,
+        )
         .unwrap()
 }
 

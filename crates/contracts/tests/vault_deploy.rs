@@ -22,8 +22,9 @@ use common::vault::{
 use lsv_contracts::artifacts::{PROOF_VERIFIER, VAULT};
 use lsv_contracts::bindings::vault::Vault::{self, VaultErrors as E};
 use lsv_contracts::bindings::{DevAttestationVerifier, Positions, SETH as Seth};
-use lsv_contracts::devnet::{ChainTiming, CAPELLA_SLOT};
+use lsv_contracts::devnet::{proof_verifier_args, ChainTiming, CAPELLA_SLOT};
 use lsv_contracts::{Address, Chain, B256, U256};
+use lsv_proofs::WithdrawalDepths;
 use sha2::{Digest, Sha256};
 
 /// Mainnet Electra and Fulu versions, packed from the most significant end.
@@ -120,7 +121,10 @@ fn unusable_constructor_arguments_are_refused_by_name() {
     let good = (s.genesis_time, s.genesis_validators_root, FORK_VERSIONS);
     let deploy_verifier = |chain: &mut Chain, anchor: (u64, B256, B256)| {
         chain
-            .deploy(&PROOF_VERIFIER, &(anchor, CAPELLA_SLOT).abi_encode_params())
+            .deploy(
+                &PROOF_VERIFIER,
+                &proof_verifier_args(anchor, CAPELLA_SLOT, WithdrawalDepths::MAINNET),
+            )
             .unwrap()
     };
     let proofs = deploy_verifier(&mut chain, good);

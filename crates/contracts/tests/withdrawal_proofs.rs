@@ -29,7 +29,7 @@ use lsv_proofs::merkle::MerkleTree;
 use lsv_proofs::state::{electra, fulu, HistoricalSummary};
 use lsv_proofs::{
     Anchor, AnyBeaconState, HistoricalPeriod, ProofParts, ProvenWithdrawal, StateProver,
-    WithdrawalProof, WithdrawalProver, WithdrawalRoute, WithdrawalVerifyError,
+    WithdrawalDepths, WithdrawalProof, WithdrawalProver, WithdrawalRoute, WithdrawalVerifyError,
 };
 use proptest::prelude::*;
 use ssz::Decode;
@@ -49,6 +49,7 @@ enum Refusal {
     SlotBeforeHistoricalSummaries(u64, u64),
     SummaryOutOfRange(u64, u64),
     RootMismatch(B256),
+    UnusedSiblingNotZero(u64),
     NoBeaconRoot,
     /// A refusal of the validator proof (in the combined call).
     Validator(String),
@@ -68,6 +69,7 @@ fn rust_refusal(e: WithdrawalVerifyError) -> Refusal {
         }
         E::SummaryOutOfRange { index, length } => Refusal::SummaryOutOfRange(index, length),
         E::RootMismatch { computed, .. } => Refusal::RootMismatch(computed),
+        E::UnusedSiblingNotZero { offset } => Refusal::UnusedSiblingNotZero(offset as u64),
     }
 }
 
@@ -88,6 +90,9 @@ fn sol_refusal(e: SolError) -> Refusal {
         }
         SolError::HistoricalSummaryOutOfRange(e) => Refusal::SummaryOutOfRange(e.k, e.length),
         SolError::WithdrawalProofRootMismatch(e) => Refusal::RootMismatch(e.computed),
+        SolError::WithdrawalProofUnusedSiblingNotZero(e) => {
+            Refusal::UnusedSiblingNotZero(e.offset.to::<u64>())
+        }
         SolError::BeaconRootUnavailable(_) => Refusal::NoBeaconRoot,
         other => Refusal::Validator(format!("{other:?}")),
     }
@@ -95,8 +100,17 @@ fn sol_refusal(e: SolError) -> Refusal {
 
 fn rust_verify(bytes: &[u8], root: B256, anchor: &Anchor) -> Result<ProvenWithdrawal, Refusal> {
     WithdrawalProof::from_bytes(bytes)
-        .and_then(|p| p.verify(root, anchor, CAPELLA_SLOT))
+        .and_then(|p| p.verify(root, anchor, CAPELLA_SLOT, WithdrawalDepths::MAINNET))
         .map_err(rust_refusal)
+}
+
+/// `WithdrawalProofs.Params` for Capella at `capella` and the preset depths `depths`.
+fn sol_params(capella: Slot, depths: WithdrawalDepths) -> SolW::Params {
+    SolW::Params {
+        capellaSlot: capella.as_u64(),
+        withdrawalsDepth: depths.withdrawals() as u8,
+        blockRootsDepth: depths.block_roots() as u8,
+    }
 }
 
 fn sol_anchor(a: &Anchor) -> SolV::Anchor {
@@ -141,13 +155,24 @@ impl Probe {
         anchor: &Anchor,
         capella: Slot,
     ) -> Result<SolW::Proven, Refusal> {
+        self.verify_root_at_depths(bytes, root, anchor, capella, WithdrawalDepths::MAINNET)
+    }
+
+    fn verify_root_at_depths(
+        &self,
+        bytes: &[u8],
+        root: B256,
+        anchor: &Anchor,
+        capella: Slot,
+        depths: WithdrawalDepths,
+    ) -> Result<SolW::Proven, Refusal> {
         Self::decide(self.chain.view(
             self.address,
             &WithdrawalProofsProbe::verifyRootCall {
                 proof: bytes.to_vec().into(),
                 anchorRoot: root,
                 anchor: sol_anchor(anchor),
-                capellaSlot: capella.as_u64(),
+                chain: sol_params(capella, depths),
             },
         ))
     }
@@ -164,7 +189,7 @@ impl Probe {
                 proof: bytes.to_vec().into(),
                 timestamp: U256::from(timestamp),
                 anchor: sol_anchor(anchor),
-                capellaSlot: CAPELLA_SLOT.as_u64(),
+                chain: sol_params(CAPELLA_SLOT, WithdrawalDepths::MAINNET),
             },
         ))
     }
@@ -177,7 +202,7 @@ impl Probe {
                     proof: bytes.to_vec().into(),
                     anchorRoot: root,
                     anchor: sol_anchor(anchor),
-                    capellaSlot: CAPELLA_SLOT.as_u64(),
+                    chain: sol_params(CAPELLA_SLOT, WithdrawalDepths::MAINNET),
                 },
             )
             .unwrap()
@@ -499,7 +524,7 @@ fn a_validator_and_a_withdrawal_verify_against_one_anchor_in_one_call() {
                     withdrawalProof: wproof.clone().into(),
                     timestamp: U256::from(probe.chain.timestamp()),
                     anchor: sol_anchor(&anchor),
-                    capellaSlot: CAPELLA_SLOT.as_u64(),
+                    chain: sol_params(CAPELLA_SLOT, WithdrawalDepths::MAINNET),
                 },
             )
             .unwrap();
@@ -527,7 +552,7 @@ fn a_validator_and_a_withdrawal_verify_against_one_anchor_in_one_call() {
                 withdrawalProof: elsewhere.into(),
                 timestamp: U256::from(probe.chain.timestamp()),
                 anchor: sol_anchor(&anchor),
-                capellaSlot: CAPELLA_SLOT.as_u64(),
+                chain: sol_params(CAPELLA_SLOT, WithdrawalDepths::MAINNET),
             },
         ));
         assert!(matches!(refused, Err(Refusal::RootMismatch(_))));
@@ -540,7 +565,7 @@ fn refusals_are_named_alike_by_both_verifiers() {
     let anchor = anchor();
     let both = |bytes: &[u8], root: B256, anchor: &Anchor, capella: Slot| {
         let rust = WithdrawalProof::from_bytes(bytes)
-            .and_then(|p| p.verify(root, anchor, capella))
+            .and_then(|p| p.verify(root, anchor, capella, WithdrawalDepths::MAINNET))
             .map_err(rust_refusal);
         let sol = probe.verify_root(bytes, root, anchor, capella);
         let (rust, sol) = (rust.unwrap_err(), sol.unwrap_err());
@@ -731,7 +756,7 @@ fn verification_gas_per_route_is_reported() {
                     proof: bytes.clone().into(),
                     anchorRoot: sc.root(),
                     anchor: sol_anchor(&anchor),
-                    capellaSlot: CAPELLA_SLOT.as_u64(),
+                    chain: sol_params(CAPELLA_SLOT, WithdrawalDepths::MAINNET),
                 },
                 U256::ZERO,
             )

@@ -46,6 +46,7 @@ use lsv_consensus::{Epoch, ForkName};
 use lsv_contracts::artifacts::{DEV_ATTESTATION_VERIFIER, PROOF_VERIFIER, VAULT};
 use lsv_contracts::bindings::{DepositContract, Vault};
 use lsv_contracts::devnet::ChainTiming;
+use lsv_proofs::WithdrawalDepths;
 use parking_lot::RwLock;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -364,8 +365,13 @@ fn deploy_contracts<P: SpecPreset>(
         Ok(address)
     };
     let attestation_verifier = deploy(DEV_ATTESTATION_VERIFIER.init_code(&attester.abi_encode()))?;
-    // The chain starts after Capella: `historical_summaries` from slot 0.
-    let proof_verifier = deploy(PROOF_VERIFIER.init_code(&(anchor, 0u64).abi_encode_params()))?;
+    // The chain starts after Capella: `historical_summaries` from slot 0. Withdrawal proofs
+    // climb the preset's trees: `MAX_WITHDRAWALS_PER_PAYLOAD` (minimal 4,
+    // presets/minimal/capella.yaml) and `SLOTS_PER_HISTORICAL_ROOT` (minimal 64,
+    // presets/minimal/phase0.yaml).
+    let proof_verifier = deploy(PROOF_VERIFIER.init_code(
+        &lsv_contracts::devnet::proof_verifier_args(anchor, 0, WithdrawalDepths::of::<P>()),
+    ))?;
     let vault_config = lsv_contracts::devnet::VaultConfig::default();
     let vault = deploy(
         VAULT.init_code(

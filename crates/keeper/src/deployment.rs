@@ -27,6 +27,7 @@ use lsv_contracts::artifacts::{
 };
 use lsv_contracts::bindings::vault::Vault;
 use lsv_contracts::bindings::{Positions, SETH as Seth};
+use lsv_proofs::WithdrawalDepths;
 use serde::{Deserialize, Serialize};
 
 /// What went wrong deploying or verifying.
@@ -65,6 +66,12 @@ pub struct ChainBinding {
     pub fork_versions: B256,
     /// `CAPELLA_FORK_EPOCH · SLOTS_PER_EPOCH`: where `historical_summaries` begin.
     pub capella_slot: u64,
+    /// `MAX_WITHDRAWALS_PER_PAYLOAD` of the network's preset (capella preset: mainnet 16,
+    /// minimal 4): the proof verifier's, for withdrawal proofs.
+    pub max_withdrawals_per_payload: u64,
+    /// `SLOTS_PER_HISTORICAL_ROOT` of the network's preset (phase0 preset: mainnet 8192,
+    /// minimal 64): the proof verifier's, for withdrawal proofs.
+    pub slots_per_historical_root: u64,
     /// `SECONDS_PER_SLOT`.
     pub seconds_per_slot: u64,
     /// `SLOTS_PER_EPOCH`.
@@ -77,7 +84,8 @@ pub struct ChainBinding {
 
 impl ChainBinding {
     /// The binding for `network`: Electra and Fulu must be scheduled (the proof verifier reads
-    /// their layout) and Capella too (withdrawal proofs walk `historical_summaries`).
+    /// their layout) and Capella too (withdrawal proofs walk `historical_summaries`); the
+    /// withdrawal proofs' preset lengths are its preset's.
     pub fn of_network(network: &Network) -> Result<Self, DeployError> {
         let version = |fork: ForkName| {
             network.fork_version(fork).ok_or_else(|| {
@@ -98,6 +106,7 @@ impl ChainBinding {
             .ok_or_else(|| {
                 DeployError::Network(format!("CAPELLA is not scheduled on {}", network.name))
             })?;
+        let depths = WithdrawalDepths::of_preset(network.preset);
         Ok(Self {
             name: network.name.clone(),
             chain_id: network.chain_id,
@@ -106,6 +115,8 @@ impl ChainBinding {
             genesis_validators_root: network.genesis_validators_root,
             fork_versions: B256::from(fork_versions),
             capella_slot: capella_epoch.saturating_mul(network.slots_per_epoch),
+            max_withdrawals_per_payload: depths.max_withdrawals_per_payload(),
+            slots_per_historical_root: depths.slots_per_historical_root(),
             seconds_per_slot: network.seconds_per_slot,
             slots_per_epoch: network.slots_per_epoch,
             shard_committee_period: network.shard_committee_period,
@@ -271,8 +282,19 @@ fn attestation_verifier_init(params: &AttestationVerifierParams) -> (&'static Ar
     }
 }
 
+/// The proof verifier's creation code with its constructor arguments: `(anchor, capellaSlot,
+/// maxWithdrawalsPerPayload, slotsPerHistoricalRoot)`. The constructor refuses lengths that are
+/// not powers of two no larger than mainnet's, so a deployment simulates that first.
 fn proof_verifier_init(chain: &ChainBinding) -> Bytes {
-    PROOF_VERIFIER.init_code(&(chain.anchor(), chain.capella_slot).abi_encode_params())
+    PROOF_VERIFIER.init_code(
+        &(
+            chain.anchor(),
+            chain.capella_slot,
+            chain.max_withdrawals_per_payload,
+            chain.slots_per_historical_root,
+        )
+            .abi_encode_params(),
+    )
 }
 
 fn vault_init(

@@ -15,6 +15,6 @@ pub mod staker;
 pub use beacon::{BeaconClient, BeaconError, BlockId, ClientConfig, Limits, StateId};
 pub use prove::{
     find_eip4788_time, node_preset, prove_validator, prove_validator_by_preset, prove_validator_in,
-    prove_withdrawal, AnchoredProof, BuiltProof, Eip4788Time, ProveError, VerifierConfig,
-    WithdrawalSelector,
+    prove_withdrawal, prove_withdrawal_by_preset, prove_withdrawal_in, withdrawal_proof_in,
+    AnchoredProof, BuiltProof, Eip4788Time, ProveError, VerifierConfig, WithdrawalSelector,
 };

@@ -9,11 +9,13 @@
 //! ([`Eip4788Time`]). This is how the revm harness does it too
 //! (`lsv_contracts::devnet::Devnet::prove`: the proof's timestamp is the next block's).
 //!
-//! Validator proofs work in either preset (their generalized indices do not depend on it):
-//! [`prove_validator`] proves on a mainnet-preset chain, [`prove_validator_in`] on a chain of
-//! any preset, and [`prove_validator_by_preset`] picks it from [`node_preset`] (a minimal-preset
-//! devnet's). Withdrawal proofs are mainnet-preset only: their routes through the payload's
-//! `withdrawals` and `block_roots` have mainnet's depths.
+//! Proofs work in either preset: [`prove_validator`] and [`prove_withdrawal`] prove on a
+//! mainnet-preset chain, [`prove_validator_in`] and [`prove_withdrawal_in`] on a chain of any
+//! preset, and the `…_by_preset` functions pick it from [`node_preset`] (a minimal-preset
+//! devnet's). A validator proof's generalized indices do not depend on the preset; a withdrawal
+//! proof climbs two trees whose depths do (`MAX_WITHDRAWALS_PER_PAYLOAD`,
+//! `SLOTS_PER_HISTORICAL_ROOT`), which the verifier is configured with
+//! ([`VerifierConfig::withdrawal_depths`]).
 //!
 //! Every proof is decoded back from its bytes and checked with `lsv-proofs`' reference verifier
 //! (the contract's algorithm) against `R` before it is returned.
@@ -23,11 +25,10 @@ use alloy_primitives::B256;
 use lsv_consensus::containers::BeaconBlockHeader;
 use lsv_consensus::{ForkName, Mainnet, Minimal, Network, PresetName, Slot};
 use lsv_proofs::block::BeaconBlock;
-use lsv_proofs::gindex::SLOTS_PER_HISTORICAL_ROOT;
 use lsv_proofs::{
     Anchor, AnyBeaconState, HistoricalPeriod, ProofParts, ProvenValidator, ProvenWithdrawal,
-    StateError, StatePreset, StateProver, ValidatorProof, WithdrawalProof, WithdrawalProveError,
-    WithdrawalProver, WithdrawalRoute,
+    StateError, StatePreset, StateProver, ValidatorProof, WithdrawalDepths, WithdrawalProof,
+    WithdrawalProveError, WithdrawalProver, WithdrawalRoute,
 };
 use tree_hash::TreeHash;
 
@@ -36,20 +37,25 @@ use tree_hash::TreeHash;
 pub const DEFAULT_CHILD_SEARCH_SLOTS: u64 = 64;
 
 /// What C's proof verifier (and so the vault) is configured with on a network: its genesis and
-/// the fork versions whose layout it knows (the proofs' `Anchor`), and where
-/// `historical_summaries` starts (`CAPELLA_FORK_EPOCH · SLOTS_PER_EPOCH`). Every proof is
-/// checked against it before it is returned. (Not the revm harness's `lsv_contracts::Chain`,
-/// which is an execution chain.)
+/// the fork versions whose layout it knows (the proofs' `Anchor`), where
+/// `historical_summaries` starts (`CAPELLA_FORK_EPOCH · SLOTS_PER_EPOCH`), and the depths of
+/// its preset's `withdrawals` and `block_roots` (the `ProofVerifier`'s
+/// `MAX_WITHDRAWALS_PER_PAYLOAD` and `SLOTS_PER_HISTORICAL_ROOT`). Every proof is checked against
+/// it before it is returned. (Not the revm harness's `lsv_contracts::Chain`, which is an
+/// execution chain.)
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifierConfig {
     /// The genesis and fork versions the verifier knows, which every proof is checked against.
     pub anchor: Anchor,
     /// The first slot of Capella: where `historical_summaries` starts.
     pub capella_slot: Slot,
+    /// The network's preset depths a withdrawal proof is verified with.
+    pub withdrawal_depths: WithdrawalDepths,
 }
 
 impl VerifierConfig {
-    /// The Electra/Fulu verifier of `network` (as the vault is deployed on it).
+    /// The Electra/Fulu verifier of `network` (as the vault is deployed on it), with its
+    /// preset's withdrawal depths.
     pub fn of_network(network: &Network) -> Self {
         let capella_epoch = network
             .forks
@@ -58,6 +64,7 @@ impl VerifierConfig {
         Self {
             anchor: Anchor::electra_fulu(network),
             capella_slot: Slot::new(capella_epoch.saturating_mul(network.slots_per_epoch)),
+            withdrawal_depths: WithdrawalDepths::of_preset(network.preset),
         }
     }
 }
@@ -151,6 +158,15 @@ pub enum ProveError {
         block_slot: Slot,
         /// The anchor's slot.
         anchor_slot: Slot,
+    },
+    /// The chain's preset is not the verifier's: its withdrawal proofs have other depths than the
+    /// verifier is configured with, and it would refuse them.
+    #[error("the chain's preset has withdrawal depths {chain:?}, the verifier is configured with {verifier:?} (another network's preset?)")]
+    PresetMismatch {
+        /// The chain's (its blocks' and states' preset).
+        chain: WithdrawalDepths,
+        /// The verifier's ([`VerifierConfig::withdrawal_depths`]).
+        verifier: WithdrawalDepths,
     },
     /// The proof built does not pass the reference verifier (a bug, never a node's answer).
     #[error("the built proof does not pass the reference verifier: {0}")]
@@ -260,9 +276,8 @@ pub fn validator_proof<P: StatePreset>(
 }
 
 /// The proof of a withdrawal of `block`'s payload against the anchor block of `anchor_header`
-/// (whose post-state `prover` holds), by the route the slots dictate. `period_block_roots` is
-/// needed for the `historical_summaries` route only: the `block_roots` of the state at the
-/// first slot of the period after the block's ([`period_state_slot`]).
+/// (whose post-state `prover` holds), by the route the slots dictate, on a mainnet-preset chain:
+/// [`withdrawal_proof_in`] for `Mainnet`.
 pub fn withdrawal_proof(
     verifier: &VerifierConfig,
     prover: &StateProver<Mainnet>,
@@ -271,13 +286,48 @@ pub fn withdrawal_proof(
     which: WithdrawalSelector,
     period_block_roots: Option<&[B256]>,
 ) -> Result<BuiltProof<ProvenWithdrawal>, ProveError> {
+    withdrawal_proof_in::<Mainnet>(
+        verifier,
+        prover,
+        anchor_header,
+        block,
+        which,
+        period_block_roots,
+    )
+}
+
+/// The proof of a withdrawal of `block`'s payload against the anchor block of `anchor_header`
+/// (whose post-state `prover` holds), on a chain of preset `P`, by the route the slots dictate
+/// ([`WithdrawalRoute::for_slots`] with `P`'s `SLOTS_PER_HISTORICAL_ROOT`), checked with the
+/// reference verifier at `verifier`'s depths (which must be `P`'s: [`ProveError::PresetMismatch`]
+/// otherwise). `period_block_roots` is needed for the `historical_summaries` route only: the
+/// `block_roots` of the state at the first slot of the period after the block's
+/// ([`period_state_slot`]).
+pub fn withdrawal_proof_in<P: StatePreset>(
+    verifier: &VerifierConfig,
+    prover: &StateProver<P>,
+    anchor_header: BeaconBlockHeader,
+    block: &BeaconBlock<P>,
+    which: WithdrawalSelector,
+    period_block_roots: Option<&[B256]>,
+) -> Result<BuiltProof<ProvenWithdrawal>, ProveError> {
+    let depths = WithdrawalDepths::of::<P>();
+    if depths != verifier.withdrawal_depths {
+        return Err(ProveError::PresetMismatch {
+            chain: depths,
+            verifier: verifier.withdrawal_depths,
+        });
+    }
     let position = withdrawal_position(block, which)?;
-    let route = WithdrawalRoute::for_slots(block.slot, anchor_header.slot).ok_or(
-        ProveError::BlockAfterAnchor {
-            block_slot: block.slot,
-            anchor_slot: anchor_header.slot,
-        },
-    )?;
+    let route = WithdrawalRoute::for_slots(
+        block.slot,
+        anchor_header.slot,
+        depths.slots_per_historical_root(),
+    )
+    .ok_or(ProveError::BlockAfterAnchor {
+        block_slot: block.slot,
+        anchor_slot: anchor_header.slot,
+    })?;
     let history = period_block_roots.map(|roots| HistoricalPeriod {
         capella_slot: verifier.capella_slot,
         block_roots: roots,
@@ -288,7 +338,14 @@ pub fn withdrawal_proof(
         .to_bytes();
     let anchor_root = withdrawal_prover.anchor_root();
     let proven = WithdrawalProof::from_bytes(&bytes)
-        .and_then(|p| p.verify(anchor_root, &verifier.anchor, verifier.capella_slot))
+        .and_then(|p| {
+            p.verify(
+                anchor_root,
+                &verifier.anchor,
+                verifier.capella_slot,
+                verifier.withdrawal_depths,
+            )
+        })
         .map_err(|e| ProveError::SelfCheck(e.to_string()))?;
     Ok(BuiltProof {
         anchor_root,
@@ -299,8 +356,8 @@ pub fn withdrawal_proof(
 }
 
 /// The position in `block`'s payload of the selected withdrawal.
-pub fn withdrawal_position(
-    block: &BeaconBlock<Mainnet>,
+pub fn withdrawal_position<P: StatePreset>(
+    block: &BeaconBlock<P>,
     which: WithdrawalSelector,
 ) -> Result<usize, ProveError> {
     let withdrawals = &block.body.execution_payload.withdrawals;
@@ -327,13 +384,14 @@ pub fn withdrawal_position(
 }
 
 /// The slot whose state holds, as its `block_roots`, exactly the vector that
-/// `historical_summaries` summarizes for the period of `slot`: the first slot of the next
-/// period. (`process_slot` at slot `t` writes `block_roots[t % 8192]` on the way to `t + 1`, and
-/// the summary is taken in that same transition at the period's end, so the state *at* the
-/// period's last slot still lacks that slot's entry.)
-pub fn period_state_slot(slot: Slot) -> Slot {
-    let period = slot.as_u64() / SLOTS_PER_HISTORICAL_ROOT;
-    Slot::new((period + 1) * SLOTS_PER_HISTORICAL_ROOT)
+/// `historical_summaries` summarizes for the period of `slot`, on a chain of
+/// `slots_per_historical_root` (mainnet 8192, minimal 64; [`WithdrawalDepths`]): the first slot
+/// of the next period. (`process_slot` at slot `t` writes `block_roots[t % N]` on the way to
+/// `t + 1`, and the summary is taken in that same transition at the period's end, so the state
+/// *at* the period's last slot still lacks that slot's entry.)
+pub fn period_state_slot(slot: Slot, slots_per_historical_root: u64) -> Slot {
+    let period = slot.as_u64() / slots_per_historical_root;
+    Slot::new((period + 1) * slots_per_historical_root)
 }
 
 /// Decodes and hashes a state off the async runtime.
@@ -355,10 +413,18 @@ pub async fn state_prover_in<P: StatePreset>(
         .map_err(ProveError::State)
 }
 
-/// The `block_roots` of an SSZ state, decoded off the async runtime.
+/// The `block_roots` of an SSZ mainnet-preset state, decoded off the async runtime.
 pub async fn state_block_roots(fork: ForkName, bytes: Vec<u8>) -> Result<Vec<B256>, StateError> {
+    state_block_roots_in::<Mainnet>(fork, bytes).await
+}
+
+/// [`state_block_roots`] of a state of preset `P`.
+pub async fn state_block_roots_in<P: StatePreset>(
+    fork: ForkName,
+    bytes: Vec<u8>,
+) -> Result<Vec<B256>, StateError> {
     tokio::task::spawn_blocking(move || {
-        AnyBeaconState::<Mainnet>::from_ssz_bytes(fork, &bytes).map(|s| s.block_roots().to_vec())
+        AnyBeaconState::<P>::from_ssz_bytes(fork, &bytes).map(|s| s.block_roots().to_vec())
     })
     .await
     .unwrap_or_else(|e| Err(StateError::Ssz(format!("decoding task failed: {e}"))))
@@ -595,10 +661,8 @@ pub async fn node_preset(client: &BeaconClient) -> Result<PresetName, ProveError
     }
 }
 
-/// Proves a withdrawal of the block `block`'s payload against the block `anchor`, by the route
-/// the slots dictate (the anchor itself, `block_roots` for the 8192 slots before it,
-/// `historical_summaries` before that; the last needs the state of [`period_state_slot`], which
-/// only a node keeping historical states serves).
+/// Proves a withdrawal of the block `block`'s payload against the block `anchor` on a
+/// mainnet-preset chain: [`prove_withdrawal_in`] for `Mainnet`.
 pub async fn prove_withdrawal(
     client: &BeaconClient,
     verifier: &VerifierConfig,
@@ -606,12 +670,54 @@ pub async fn prove_withdrawal(
     block: BlockId,
     which: WithdrawalSelector,
 ) -> Result<AnchoredProof<ProvenWithdrawal>, ProveError> {
-    let (info, time) = anchor_of::<Mainnet>(client, verifier, anchor).await?;
-    let fetched = client.block(block).await?;
+    prove_withdrawal_in::<Mainnet>(client, verifier, anchor, block, which).await
+}
+
+/// [`prove_withdrawal`] on a chain of `preset` ([`node_preset`]).
+pub async fn prove_withdrawal_by_preset(
+    client: &BeaconClient,
+    verifier: &VerifierConfig,
+    preset: PresetName,
+    anchor: BlockId,
+    block: BlockId,
+    which: WithdrawalSelector,
+) -> Result<AnchoredProof<ProvenWithdrawal>, ProveError> {
+    match preset {
+        PresetName::Mainnet => {
+            prove_withdrawal_in::<Mainnet>(client, verifier, anchor, block, which).await
+        }
+        PresetName::Minimal => {
+            prove_withdrawal_in::<Minimal>(client, verifier, anchor, block, which).await
+        }
+    }
+}
+
+/// Proves a withdrawal of the block `block`'s payload against the block `anchor` on a chain of
+/// preset `P`, by the route the slots dictate (the anchor itself, `block_roots` for the
+/// `SLOTS_PER_HISTORICAL_ROOT` slots before it, `historical_summaries` before that; the last
+/// needs the state of [`period_state_slot`], which only a node keeping historical states
+/// serves).
+pub async fn prove_withdrawal_in<P: StatePreset>(
+    client: &BeaconClient,
+    verifier: &VerifierConfig,
+    anchor: BlockId,
+    block: BlockId,
+    which: WithdrawalSelector,
+) -> Result<AnchoredProof<ProvenWithdrawal>, ProveError> {
+    let depths = WithdrawalDepths::of::<P>();
+    if depths != verifier.withdrawal_depths {
+        return Err(ProveError::PresetMismatch {
+            chain: depths,
+            verifier: verifier.withdrawal_depths,
+        });
+    }
+    let (info, time) = anchor_of::<P>(client, verifier, anchor).await?;
+    let fetched = client.block_of::<P>(block).await?;
     let block = fetched.block.message;
     // Refuse early what cannot be proven, before fetching any state.
     withdrawal_position(&block, which)?;
-    let route = WithdrawalRoute::for_slots(block.slot, info.header.slot).ok_or(
+    let slots_per_period = depths.slots_per_historical_root();
+    let route = WithdrawalRoute::for_slots(block.slot, info.header.slot, slots_per_period).ok_or(
         ProveError::BlockAfterAnchor {
             block_slot: block.slot,
             anchor_slot: info.header.slot,
@@ -625,21 +731,21 @@ pub async fn prove_withdrawal(
     );
     let period = match route {
         WithdrawalRoute::HistoricalSummaries => {
-            let slot = period_state_slot(block.slot);
+            let slot = period_state_slot(block.slot, slots_per_period);
             tracing::info!(
                 slot = slot.as_u64(),
                 "fetching the state holding the period's block_roots"
             );
             let ssz = client.state_ssz(StateId::Slot(slot)).await?;
-            let roots = state_block_roots(ssz.fork, ssz.bytes)
+            let roots = state_block_roots_in::<P>(ssz.fork, ssz.bytes)
                 .await
                 .map_err(|source| ProveError::PeriodState { slot, source })?;
             Some(roots)
         }
         WithdrawalRoute::Direct | WithdrawalRoute::BlockRoots => None,
     };
-    let prover = anchor_state::<Mainnet>(client, &info.header).await?;
-    let proof = withdrawal_proof(
+    let prover = anchor_state::<P>(client, &info.header).await?;
+    let proof = withdrawal_proof_in::<P>(
         verifier,
         &prover,
         info.header,

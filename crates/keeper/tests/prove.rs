@@ -192,7 +192,12 @@ async fn withdrawal_proofs_take_every_route_and_verify() {
                 );
                 let proven = WithdrawalProof::from_bytes(&out.proof.bytes)
                     .unwrap()
-                    .verify(tc.anchor_root, &verifier.anchor, verifier.capella_slot)
+                    .verify(
+                        tc.anchor_root,
+                        &verifier.anchor,
+                        verifier.capella_slot,
+                        verifier.withdrawal_depths,
+                    )
                     .unwrap();
                 assert_eq!(proven, out.proof.proven);
                 assert_eq!(proven.route, route);
@@ -207,7 +212,7 @@ async fn withdrawal_proofs_take_every_route_and_verify() {
             }
         }
         // The historical route fetched the state at the first slot of the next period.
-        let period_slot = period_state_slot(Slot::new(HIST_SLOT));
+        let period_slot = period_state_slot(Slot::new(HIST_SLOT), 8192);
         assert_eq!(period_slot.as_u64() % 8192, 0);
         assert_eq!(period_slot.as_u64() / 8192, HIST_SLOT / 8192 + 1);
         assert!(node

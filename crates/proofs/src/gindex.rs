@@ -200,9 +200,13 @@ pub const HEADER_HELPERS: [GeneralizedIndex; 3] = [10, 4, 3];
 //   **6446**.
 // - `withdrawals` is `List[Withdrawal, MAX_WITHDRAWALS_PER_PAYLOAD = 16]` (mainnet): data depth 4,
 //   so `withdrawals[j]` is at block gindex 6446·2·16 + j = **206272 + j** (depth 17); the
-//   `Withdrawal` has 4 fields (depth 2).
+//   `Withdrawal` has 4 fields (depth 2). Minimal: 4 withdrawals, data depth 2, 6446·2·4 + j.
 // - `block_roots` is state field 5 (`Vector[Root, SLOTS_PER_HISTORICAL_ROOT = 8192]`, depth 13):
 //   `block_roots[p]` is at state gindex 69·8192 + p, block gindex 709·8192 + p (depth 22).
+//   Minimal: 64 roots, depth 6, 69·64 + p.
+// The two preset lengths change only these two depths (and nothing a validator proof uses); the
+// constants below are mainnet's, the largest, which size the withdrawal proof's sibling slots
+// (`withdrawal::WithdrawalDepths` is a chain's).
 // - `historical_summaries` is state field 27 (`List[HistoricalSummary, 2^24]`, data depth 24);
 //   `historical_summaries[k].block_summary_root` is at state gindex (91·2·2^24 + k)·2 and is the
 //   root of a `block_roots` vector, so one of its roots is 13 levels further down.
@@ -231,7 +235,8 @@ pub const PAYLOAD_WITHDRAWALS_FIELD: usize = 14;
 /// Payload gindex of `withdrawals` (46).
 pub const PAYLOAD_WITHDRAWALS: GeneralizedIndex =
     leaf(PAYLOAD_DEPTH, PAYLOAD_WITHDRAWALS_FIELD as u64);
-/// Data depth of `withdrawals` (`MAX_WITHDRAWALS_PER_PAYLOAD` = 16, mainnet preset).
+/// Data depth of `withdrawals` (`MAX_WITHDRAWALS_PER_PAYLOAD` = 16, mainnet preset; minimal 2):
+/// the withdrawal proof's 4 sibling slots.
 pub const WITHDRAWALS_DATA_DEPTH: usize = 4;
 /// Depth of the `Withdrawal` chunk tree (4 fields).
 pub const WITHDRAWAL_DEPTH: usize = 2;
@@ -240,14 +245,15 @@ pub const WITHDRAWAL_DEPTH: usize = 2;
 pub const BLOCK_EXECUTION_PAYLOAD: GeneralizedIndex = BLOCK_BODY * 16 + 9;
 /// Block gindex of `execution_payload.withdrawals` (6446).
 pub const BLOCK_WITHDRAWALS: GeneralizedIndex = BLOCK_EXECUTION_PAYLOAD * 32 + 14;
-/// Block gindex of `withdrawals[j]` (206272 + j).
+/// Block gindex of `withdrawals[j]` (206272 + j), mainnet preset.
 pub const fn block_withdrawal(j: u64) -> GeneralizedIndex {
     ((BLOCK_WITHDRAWALS * 2) << WITHDRAWALS_DATA_DEPTH) + j
 }
 
-/// Depth of `block_roots` (`SLOTS_PER_HISTORICAL_ROOT` = 8192, mainnet preset).
+/// Depth of `block_roots` (`SLOTS_PER_HISTORICAL_ROOT` = 8192, mainnet preset; minimal 6): the
+/// withdrawal proof's 13 sibling slots.
 pub const BLOCK_ROOTS_DEPTH: usize = 13;
-/// Slots per `block_roots` vector and per `historical_summaries` entry.
+/// Slots per `block_roots` vector and per `historical_summaries` entry, mainnet preset.
 pub const SLOTS_PER_HISTORICAL_ROOT: u64 = 1 << BLOCK_ROOTS_DEPTH;
 /// Data depth of `historical_summaries` (`HISTORICAL_ROOTS_LIMIT` = 2^24).
 pub const HISTORICAL_SUMMARIES_DATA_DEPTH: usize = 24;
@@ -256,7 +262,7 @@ pub const HISTORICAL_SUMMARIES_DATA_DEPTH: usize = 24;
 pub const STATE_BLOCK_ROOTS: GeneralizedIndex = state_field(field::BLOCK_ROOTS);
 /// State gindex of `historical_summaries` (91).
 pub const STATE_HISTORICAL_SUMMARIES: GeneralizedIndex = state_field(field::HISTORICAL_SUMMARIES);
-/// State gindex of `block_roots[p]` (69·8192 + p).
+/// State gindex of `block_roots[p]` (69·8192 + p), mainnet preset.
 pub const fn state_block_root(p: u64) -> GeneralizedIndex {
     (STATE_BLOCK_ROOTS << BLOCK_ROOTS_DEPTH) + p
 }

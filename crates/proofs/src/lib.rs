@@ -32,6 +32,6 @@ pub use proof::{
 pub use prover::{ProveError, SingleProof, StateProver};
 pub use state::{AnyBeaconState, StateError};
 pub use withdrawal::{
-    HistoricalPeriod, ProvenWithdrawal, WithdrawalProof, WithdrawalProveError, WithdrawalProver,
-    WithdrawalRoute, WithdrawalVerifyError,
+    HistoricalPeriod, ProvenWithdrawal, WithdrawalDepths, WithdrawalProof, WithdrawalProveError,
+    WithdrawalProver, WithdrawalRoute, WithdrawalVerifyError,
 };

@@ -7,19 +7,24 @@
 //! verifier (`contracts/src/lib/WithdrawalProofs.sol`). [`WithdrawalProver`] builds proofs from
 //! the anchor's [`StateProver`] and the withdrawal's [`BeaconBlock`].
 //!
-//! The proof is for the mainnet preset (every public network): `MAX_WITHDRAWALS_PER_PAYLOAD` =
-//! 16 and `SLOTS_PER_HISTORICAL_ROOT` = 8192 fix its depths.
+//! Two preset lengths set the depths of two trees the proof climbs: `MAX_WITHDRAWALS_PER_PAYLOAD`
+//! (the payload's `withdrawals`) and `SLOTS_PER_HISTORICAL_ROOT` (`block_roots`, and the period of
+//! `historical_summaries`). They are the verifier's parameters ([`WithdrawalDepths`]); the byte
+//! layout is sized for mainnet's (16 and 8192, the largest), and a chain with shallower trees
+//! fills the first sibling slots and leaves the rest zero.
 
 use crate::block::{BeaconBlock, Withdrawal};
 use crate::gindex::{self, GeneralizedIndex};
 use crate::merkle::{hash_pair, u64_chunk, zero_hash, ListTree, MerkleTree};
+use crate::preset::StatePreset;
 use crate::proof::{fork_root, Anchor, ListBranch};
 use crate::prover::{header_tree, list_branch, StateProver};
 use crate::reader::Reader;
 use alloy_primitives::{Address, B256};
 use lsv_consensus::containers::{BeaconBlockHeader, Fork};
-use lsv_consensus::{Gwei, Mainnet, Slot, Version};
+use lsv_consensus::{Gwei, Mainnet, Minimal, PresetName, Slot, Version};
 use tree_hash::TreeHash;
+use typenum::Unsigned;
 
 /// The first byte of every encoded withdrawal proof.
 pub const WITHDRAWAL_FORMAT_VERSION: u8 = 1;
@@ -33,6 +38,101 @@ pub const BLOCK_ROOTS_LEN: usize = 1239;
 pub const HISTORICAL_FIXED_LEN: usize = 1344;
 /// SSZ size of a `Withdrawal`: 8 + 8 + 20 + 8.
 pub const WITHDRAWAL_SSZ_LEN: usize = 44;
+/// Offset of the `withdrawals` sibling slots (4, levels 0–3), every route.
+pub const WITHDRAWALS_BRANCH_OFFSET: usize = 55;
+/// Offset of the `block_roots` sibling slots (13, levels 0–12) of the `block_roots` route.
+pub const BLOCK_ROOTS_BRANCH_OFFSET: usize = 823;
+/// Offset of the period's `block_roots` sibling slots (13) of the `historical_summaries` route.
+pub const PERIOD_BRANCH_OFFSET: usize = 887;
+
+/// The depths of the two trees of a withdrawal proof that depend on the chain's preset: the
+/// data tree of the payload's `withdrawals` (`log2 MAX_WITHDRAWALS_PER_PAYLOAD`, capella preset)
+/// and `block_roots` (`log2 SLOTS_PER_HISTORICAL_ROOT`, phase0 preset), which is also the length
+/// of a `historical_summaries` period. Each length is a power of two no larger than mainnet's,
+/// the size of the proof's sibling slots (FORMAT.md "Withdrawal proof"); a verifier is
+/// configured with one value, as the Solidity `ProofVerifier` is at deployment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct WithdrawalDepths {
+    withdrawals: u8,
+    block_roots: u8,
+}
+
+impl WithdrawalDepths {
+    /// Mainnet's (every public network): `MAX_WITHDRAWALS_PER_PAYLOAD` = 16
+    /// (`presets/mainnet/capella.yaml`), `SLOTS_PER_HISTORICAL_ROOT` = 8192
+    /// (`presets/mainnet/phase0.yaml`). The largest a proof's layout holds.
+    pub const MAINNET: Self = Self {
+        withdrawals: gindex::WITHDRAWALS_DATA_DEPTH as u8,
+        block_roots: gindex::BLOCK_ROOTS_DEPTH as u8,
+    };
+    /// The minimal preset's (spec tests, lsv's devnet): `MAX_WITHDRAWALS_PER_PAYLOAD` = 4
+    /// (`presets/minimal/capella.yaml`), `SLOTS_PER_HISTORICAL_ROOT` = 64
+    /// (`presets/minimal/phase0.yaml`).
+    pub const MINIMAL: Self = Self {
+        withdrawals: 2,
+        block_roots: 6,
+    };
+
+    /// The depths for the two lengths, or `None` unless each is a power of two no larger than
+    /// mainnet's (16 and 8192): the checks `ProofVerifier`'s constructor makes.
+    pub const fn from_lengths(
+        max_withdrawals_per_payload: u64,
+        slots_per_historical_root: u64,
+    ) -> Option<Self> {
+        const fn fits(n: u64, max: u64) -> bool {
+            n.is_power_of_two() && n <= max
+        }
+        if !fits(
+            max_withdrawals_per_payload,
+            1 << gindex::WITHDRAWALS_DATA_DEPTH,
+        ) || !fits(slots_per_historical_root, gindex::SLOTS_PER_HISTORICAL_ROOT)
+        {
+            return None;
+        }
+        Some(Self {
+            withdrawals: max_withdrawals_per_payload.trailing_zeros() as u8,
+            block_roots: slots_per_historical_root.trailing_zeros() as u8,
+        })
+    }
+
+    /// The depths of preset `P` (from `P::MaxWithdrawalsPerPayload` and
+    /// `P::SlotsPerHistoricalRoot`).
+    pub fn of<P: StatePreset>() -> Self {
+        Self::from_lengths(
+            P::MaxWithdrawalsPerPayload::to_u64(),
+            P::SlotsPerHistoricalRoot::to_u64(),
+        )
+        .expect("every StatePreset's lengths are powers of two no larger than mainnet's")
+    }
+
+    /// The depths of a named preset.
+    pub fn of_preset(preset: PresetName) -> Self {
+        match preset {
+            PresetName::Mainnet => Self::of::<Mainnet>(),
+            PresetName::Minimal => Self::of::<Minimal>(),
+        }
+    }
+
+    /// The data depth of `withdrawals` (mainnet 4, minimal 2).
+    pub const fn withdrawals(self) -> usize {
+        self.withdrawals as usize
+    }
+
+    /// The depth of `block_roots` (mainnet 13, minimal 6).
+    pub const fn block_roots(self) -> usize {
+        self.block_roots as usize
+    }
+
+    /// `MAX_WITHDRAWALS_PER_PAYLOAD` (mainnet 16, minimal 4).
+    pub const fn max_withdrawals_per_payload(self) -> u64 {
+        1 << self.withdrawals
+    }
+
+    /// `SLOTS_PER_HISTORICAL_ROOT` (mainnet 8192, minimal 64).
+    pub const fn slots_per_historical_root(self) -> u64 {
+        1 << self.block_roots
+    }
+}
 
 /// How the withdrawal's block is reached from the anchor block root.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -40,7 +140,8 @@ pub const WITHDRAWAL_SSZ_LEN: usize = 44;
 pub enum WithdrawalRoute {
     /// The withdrawal's block is the anchor block.
     Direct = 0,
-    /// Through the anchor state's `block_roots` (the 8192 slots before the anchor).
+    /// Through the anchor state's `block_roots` (the `SLOTS_PER_HISTORICAL_ROOT` slots before the
+    /// anchor).
     BlockRoots = 1,
     /// Through the anchor state's `historical_summaries` (every full period since Capella).
     HistoricalSummaries = 2,
@@ -54,14 +155,21 @@ impl WithdrawalRoute {
         Self::ALL.into_iter().find(|r| *r as u8 == b)
     }
 
-    /// The route a proof of a block at `block_slot` against an anchor at `anchor_slot` takes:
-    /// direct for the anchor's own slot, `block_roots` within the 8192 slots before it,
-    /// `historical_summaries` further back. `None` for a block after the anchor.
-    pub fn for_slots(block_slot: Slot, anchor_slot: Slot) -> Option<Self> {
+    /// The route a proof of a block at `block_slot` against an anchor at `anchor_slot` takes on
+    /// a chain of `slots_per_historical_root` (mainnet 8192, minimal 64): direct for the
+    /// anchor's own slot, `block_roots` within the `slots_per_historical_root` slots before it,
+    /// `historical_summaries` further back. `None` for a block after the anchor. (The cheapest
+    /// route: a block of a summarized period that is still in `block_roots` can also be proven
+    /// through `historical_summaries`.)
+    pub fn for_slots(
+        block_slot: Slot,
+        anchor_slot: Slot,
+        slots_per_historical_root: u64,
+    ) -> Option<Self> {
         let (s, a) = (block_slot.as_u64(), anchor_slot.as_u64());
         if s == a {
             Some(Self::Direct)
-        } else if s < a && a - s <= gindex::SLOTS_PER_HISTORICAL_ROOT {
+        } else if s < a && a - s <= slots_per_historical_root {
             Some(Self::BlockRoots)
         } else if s < a {
             Some(Self::HistoricalSummaries)
@@ -97,7 +205,7 @@ pub enum AnchorPath {
         /// State nodes 17, 9, 5, 3.
         state_branch: [B256; 4],
     },
-    /// `block_roots[slot % 8192]` of the anchor state.
+    /// `block_roots[slot % SLOTS_PER_HISTORICAL_ROOT]` of the anchor state.
     BlockRoots {
         /// Header node 5 of the withdrawal's block (`H(parent_root, state_root)`).
         block_node5: B256,
@@ -105,10 +213,12 @@ pub enum AnchorPath {
         anchor: AnchorHeader,
         /// State nodes 68, 35, 9, 5, 3.
         state_branch: [B256; 5],
-        /// Siblings of `block_roots[slot % 8192]`, bottom-up.
+        /// Siblings of `block_roots[slot % SLOTS_PER_HISTORICAL_ROOT]`, bottom-up: the first
+        /// `log2 SLOTS_PER_HISTORICAL_ROOT` (all 13 on mainnet), then zeros.
         block_roots_branch: [B256; 13],
     },
-    /// `historical_summaries[k].block_summary_root`, then `[slot % 8192]` of that period.
+    /// `historical_summaries[k].block_summary_root`, then `[slot % SLOTS_PER_HISTORICAL_ROOT]` of
+    /// that period.
     HistoricalSummaries {
         /// Header node 5 of the withdrawal's block (`H(parent_root, state_root)`).
         block_node5: B256,
@@ -116,7 +226,8 @@ pub enum AnchorPath {
         anchor: AnchorHeader,
         /// State nodes 90, 44, 23, 17, 10, 9, 3.
         state_branch: [B256; 7],
-        /// Siblings of the block root in the period's `block_roots`, bottom-up.
+        /// Siblings of the block root in the period's `block_roots`, bottom-up: the first
+        /// `log2 SLOTS_PER_HISTORICAL_ROOT`, then zeros.
         block_roots_branch: [B256; 13],
         /// `historical_summaries[k].state_summary_root`.
         state_summary_root: B256,
@@ -137,7 +248,8 @@ pub struct WithdrawalProof {
     pub withdrawal: Withdrawal,
     /// `len(execution_payload.withdrawals)`.
     pub withdrawals_length: u64,
-    /// Siblings of `withdrawals[j]`, levels 0–3.
+    /// Siblings of `withdrawals[j]`, bottom-up: the first `log2 MAX_WITHDRAWALS_PER_PAYLOAD`
+    /// (all 4 on mainnet), then zeros.
     pub withdrawals_branch: [B256; 4],
     /// Payload nodes 47, 22, 10, 4, 3.
     pub payload_branch: [B256; 5],
@@ -178,6 +290,13 @@ pub enum WithdrawalVerifyError {
     /// The bytes do not decode as a withdrawal proof: what is wrong.
     #[error("malformed withdrawal proof bytes: {0}")]
     Malformed(&'static str),
+    /// A sibling slot past the verifier's depths is not zero: a chain with shallower trees than
+    /// mainnet's leaves those slots zero, so that each of its proofs has one encoding.
+    #[error("the sibling slot at byte {offset} is beyond the chain's tree depth and not zero")]
+    UnusedSiblingNotZero {
+        /// The slot's offset in the encoded proof.
+        offset: usize,
+    },
     /// The anchor state's fork version is not one the anchor lists.
     #[error("anchor state fork version {0} is not one whose layout the verifier knows")]
     UnknownForkVersion(Version),
@@ -189,8 +308,9 @@ pub enum WithdrawalVerifyError {
         /// The payload's number of withdrawals.
         length: u64,
     },
-    /// The `block_roots` route for a slot outside the 8192 before the anchor.
-    #[error("slot {slot} is not among the 8192 slots before the anchor slot {anchor_slot}")]
+    /// The `block_roots` route for a slot outside the `SLOTS_PER_HISTORICAL_ROOT` before the
+    /// anchor.
+    #[error("slot {slot} is not among the SLOTS_PER_HISTORICAL_ROOT slots before the anchor slot {anchor_slot}")]
     SlotOutsideBlockRoots {
         /// The withdrawal's block's slot.
         slot: Slot,
@@ -240,15 +360,19 @@ impl WithdrawalProof {
     }
 
     /// Verifies the proof against `anchor_root` (an EIP-4788 root). `capella_slot` is the
-    /// network's `CAPELLA_FORK_EPOCH · SLOTS_PER_EPOCH` (where `historical_summaries` starts).
-    /// The steps are FORMAT.md's "Withdrawal proof: verification", in order.
+    /// network's `CAPELLA_FORK_EPOCH · SLOTS_PER_EPOCH` (where `historical_summaries` starts),
+    /// `depths` its preset's ([`WithdrawalDepths::of`]). The steps are FORMAT.md's "Withdrawal
+    /// proof: verification", in order (step 1's framing is [`from_bytes`](Self::from_bytes)'s).
     pub fn verify(
         &self,
         anchor_root: B256,
         anchor: &Anchor,
         capella_slot: Slot,
+        depths: WithdrawalDepths,
     ) -> Result<ProvenWithdrawal, WithdrawalVerifyError> {
         type E = WithdrawalVerifyError;
+        // 1. The sibling slots past the chain's depths are zero.
+        self.check_unused_siblings(depths)?;
         // 2. The anchor state is of a fork whose layout we know.
         if !anchor.fork_versions.contains(&self.fork.current_version) {
             return Err(E::UnknownForkVersion(self.fork.current_version));
@@ -261,12 +385,13 @@ impl WithdrawalProof {
             });
         }
         let slot = self.slot.as_u64();
-        let period_position = slot % gindex::SLOTS_PER_HISTORICAL_ROOT;
+        let slots_per_period = depths.slots_per_historical_root();
+        let period_position = slot % slots_per_period;
         let anchor_slot = match &self.path {
             AnchorPath::Direct { .. } => self.slot,
             AnchorPath::BlockRoots { anchor: a, .. } => {
                 let a_slot = a.slot.as_u64();
-                if slot >= a_slot || a_slot - slot > gindex::SLOTS_PER_HISTORICAL_ROOT {
+                if slot >= a_slot || a_slot - slot > slots_per_period {
                     return Err(E::SlotOutsideBlockRoots {
                         slot: self.slot,
                         anchor_slot: a.slot,
@@ -280,8 +405,8 @@ impl WithdrawalProof {
                 ..
             } => {
                 let (period, first) = (
-                    slot / gindex::SLOTS_PER_HISTORICAL_ROOT,
-                    capella_slot.as_u64() / gindex::SLOTS_PER_HISTORICAL_ROOT,
+                    slot / slots_per_period,
+                    capella_slot.as_u64() / slots_per_period,
                 );
                 if period < first {
                     return Err(E::SlotBeforeHistoricalSummaries {
@@ -300,10 +425,11 @@ impl WithdrawalProof {
         };
         // 4–7. The withdrawal up to the body root of its block.
         let leaf = withdrawal_root(&self.withdrawal);
-        let mut node = leaf;
-        for (h, sibling) in self.withdrawals_branch.iter().enumerate() {
-            node = climb(node, sibling, (self.position >> h) & 1 == 1);
-        }
+        let node = climb_path(
+            leaf,
+            u64::from(self.position),
+            &self.withdrawals_branch[..depths.withdrawals()],
+        );
         let withdrawals_root = hash_pair(&node, &u64_chunk(self.withdrawals_length));
         let payload_root = climb_gindex(
             withdrawals_root,
@@ -341,7 +467,11 @@ impl WithdrawalProof {
                 block_roots_branch,
             } => {
                 let block_root = hash_pair(&hash_pair(&block_n4, block_node5), &block_n3);
-                let vector = climb_path(block_root, period_position, block_roots_branch);
+                let vector = climb_path(
+                    block_root,
+                    period_position,
+                    &block_roots_branch[..depths.block_roots()],
+                );
                 let [s68, s35, s9, s5, s3] = *state_branch;
                 let w = self.witness(anchor, a.slot.as_u64());
                 let n17 = hash_pair(&hash_pair(&s68, &vector), &s35);
@@ -358,11 +488,13 @@ impl WithdrawalProof {
                 summaries_branch,
             } => {
                 let block_root = hash_pair(&hash_pair(&block_n4, block_node5), &block_n3);
-                let block_summary_root =
-                    climb_path(block_root, period_position, block_roots_branch);
+                let block_summary_root = climb_path(
+                    block_root,
+                    period_position,
+                    &block_roots_branch[..depths.block_roots()],
+                );
                 let summary = hash_pair(&block_summary_root, state_summary_root);
-                let k = slot / gindex::SLOTS_PER_HISTORICAL_ROOT
-                    - capella_slot.as_u64() / gindex::SLOTS_PER_HISTORICAL_ROOT;
+                let k = slot / slots_per_period - capella_slot.as_u64() / slots_per_period;
                 let mut node = summary;
                 for h in 0..gindex::HISTORICAL_SUMMARIES_DATA_DEPTH {
                     let sibling = summaries_branch
@@ -396,6 +528,38 @@ impl WithdrawalProof {
             anchor_slot,
             fork_version: self.fork.current_version,
         })
+    }
+
+    /// Step 1's last check: every sibling slot at or past the chain's depth (the `withdrawals`
+    /// slots from `depths.withdrawals()`, the `block_roots` slots from `depths.block_roots()`)
+    /// holds 32 zero bytes. The first one that does not is named by its offset in the bytes.
+    fn check_unused_siblings(&self, depths: WithdrawalDepths) -> Result<(), WithdrawalVerifyError> {
+        let first_nonzero = |offset: usize, branch: &[B256], depth: usize| {
+            (depth..branch.len())
+                .find(|&h| branch[h] != B256::ZERO)
+                .map(|h| WithdrawalVerifyError::UnusedSiblingNotZero {
+                    offset: offset + 32 * h,
+                })
+        };
+        let path = match &self.path {
+            AnchorPath::Direct { .. } => None,
+            AnchorPath::BlockRoots {
+                block_roots_branch, ..
+            } => Some((BLOCK_ROOTS_BRANCH_OFFSET, &block_roots_branch[..])),
+            AnchorPath::HistoricalSummaries {
+                block_roots_branch, ..
+            } => Some((PERIOD_BRANCH_OFFSET, &block_roots_branch[..])),
+        };
+        match first_nonzero(
+            WITHDRAWALS_BRANCH_OFFSET,
+            &self.withdrawals_branch,
+            depths.withdrawals(),
+        )
+        .or_else(|| path.and_then(|(o, b)| first_nonzero(o, b, depths.block_roots())))
+        {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// State node 16: `H(H(genesis_time, genesis_validators_root), H(slot, fork))`.
@@ -690,7 +854,7 @@ pub enum WithdrawalProveError {
     /// ancestor of the anchor.
     #[error("the anchor state's block_roots[{position}] is {found}, not the block's root {block}")]
     BlockNotInBlockRoots {
-        /// `slot % 8192`.
+        /// `slot % SLOTS_PER_HISTORICAL_ROOT`.
         position: u64,
         /// The root there.
         found: B256,
@@ -718,30 +882,32 @@ pub enum WithdrawalProveError {
 }
 
 /// What the `historical_summaries` route needs besides the anchor state: the network's Capella
-/// slot, and the `block_roots` vector of the withdrawal block's period (8192 roots, indexed by
-/// `slot % 8192`): `state.block_roots` of the state at the first slot of the *next* period (the
-/// state at the period's last slot lacks that slot's entry: `process_slot` writes it on the way
-/// to the next slot, in the same transition that appends the summary).
+/// slot, and the `block_roots` vector of the withdrawal block's period (`SLOTS_PER_HISTORICAL_ROOT`
+/// roots, indexed by `slot % SLOTS_PER_HISTORICAL_ROOT`): `state.block_roots` of the state at the
+/// first slot of the *next* period (the state at the period's last slot lacks that slot's entry:
+/// `process_slot` writes it on the way to the next slot, in the same transition that appends the
+/// summary).
 #[derive(Clone, Copy, Debug)]
 pub struct HistoricalPeriod<'a> {
     /// The network's first Capella slot.
     pub capella_slot: Slot,
-    /// The period's `block_roots`, indexed by `slot % 8192`.
+    /// The period's `block_roots`, indexed by `slot % SLOTS_PER_HISTORICAL_ROOT`.
     pub block_roots: &'a [B256],
 }
 
-/// Builds [`WithdrawalProof`]s against one anchor: its header and its post-state, hashed once
-/// (the same [`StateProver`] proves validators against that anchor, so a settlement's validator
-/// and withdrawal proofs share the 4788 root and the state).
-pub struct WithdrawalProver<'a> {
-    state: &'a StateProver<Mainnet>,
+/// Builds [`WithdrawalProof`]s against one anchor of a chain of preset `P` (mainnet by
+/// default): its header and its post-state, hashed once (the same [`StateProver`] proves
+/// validators against that anchor, so a settlement's validator and withdrawal proofs share the
+/// 4788 root and the state). The proofs are for a verifier of [`WithdrawalDepths::of::<P>`].
+pub struct WithdrawalProver<'a, P: StatePreset = Mainnet> {
+    state: &'a StateProver<P>,
     anchor_header: BeaconBlockHeader,
 }
 
-impl<'a> WithdrawalProver<'a> {
+impl<'a, P: StatePreset> WithdrawalProver<'a, P> {
     /// `anchor_header.state_root` must be `state`'s root.
     pub fn new(
-        state: &'a StateProver<Mainnet>,
+        state: &'a StateProver<P>,
         anchor_header: BeaconBlockHeader,
     ) -> Result<Self, WithdrawalProveError> {
         if anchor_header.state_root != state.state_root() {
@@ -761,16 +927,24 @@ impl<'a> WithdrawalProver<'a> {
         self.anchor_header.tree_hash_root()
     }
 
+    /// The depths of the proofs this prover builds: its preset's.
+    pub fn depths(&self) -> WithdrawalDepths {
+        WithdrawalDepths::of::<P>()
+    }
+
     /// The proof of `block.body.execution_payload.withdrawals[position]`, by `route`.
-    /// `history` is needed (only) for [`WithdrawalRoute::HistoricalSummaries`].
+    /// `history` is needed (only) for [`WithdrawalRoute::HistoricalSummaries`], which proves a
+    /// block of any summarized period, also one still within the anchor's `block_roots`.
     pub fn prove(
         &self,
-        block: &BeaconBlock<Mainnet>,
+        block: &BeaconBlock<P>,
         position: usize,
         route: WithdrawalRoute,
         history: Option<HistoricalPeriod<'_>>,
     ) -> Result<WithdrawalProof, WithdrawalProveError> {
         type E = WithdrawalProveError;
+        let depths = self.depths();
+        let slots_per_period = depths.slots_per_historical_root();
         let withdrawals = &block.body.execution_payload.withdrawals;
         let withdrawal = *withdrawals.get(position).ok_or(E::NoSuchWithdrawal {
             position,
@@ -778,11 +952,10 @@ impl<'a> WithdrawalProver<'a> {
         })?;
         let list = ListTree::new(
             withdrawals.iter().map(TreeHash::tree_hash_root).collect(),
-            gindex::WITHDRAWALS_DATA_DEPTH,
+            depths.withdrawals(),
             withdrawals.len() as u64,
         );
-        let mut withdrawals_branch = [B256::ZERO; 4];
-        withdrawals_branch.copy_from_slice(&list.data().branch(position as u64));
+        let withdrawals_branch = padded(&list.data().branch(position as u64));
         let payload = MerkleTree::new(
             block.body.execution_payload.field_roots().to_vec(),
             gindex::PAYLOAD_DEPTH,
@@ -798,7 +971,13 @@ impl<'a> WithdrawalProver<'a> {
             slot: block.slot,
             anchor_slot,
         };
-        if WithdrawalRoute::for_slots(block.slot, anchor_slot) != Some(route) {
+        let (s, a) = (block.slot.as_u64(), anchor_slot.as_u64());
+        let reachable = match route {
+            WithdrawalRoute::Direct => s == a,
+            WithdrawalRoute::BlockRoots => s < a && a - s <= slots_per_period,
+            WithdrawalRoute::HistoricalSummaries => s < a,
+        };
+        if !reachable {
             return Err(wrong_route());
         }
         let fields = |g: GeneralizedIndex| self.state.node(g).expect("a state chunk-tree node");
@@ -812,7 +991,7 @@ impl<'a> WithdrawalProver<'a> {
             }
         };
         let slot = block.slot.as_u64();
-        let position_in_period = slot % gindex::SLOTS_PER_HISTORICAL_ROOT;
+        let position_in_period = slot % slots_per_period;
         let path = match route {
             WithdrawalRoute::Direct => {
                 if block_root != self.anchor_root() {
@@ -836,19 +1015,19 @@ impl<'a> WithdrawalProver<'a> {
                         block: block_root,
                     });
                 }
-                let vector = MerkleTree::new(roots.to_vec(), gindex::BLOCK_ROOTS_DEPTH);
+                let vector = MerkleTree::new(roots.to_vec(), depths.block_roots());
                 AnchorPath::BlockRoots {
                     block_node5: node(&block_tree, 5),
                     anchor: anchor(),
                     state_branch: gindex::BLOCK_ROOTS_STATE_HELPERS.map(fields),
-                    block_roots_branch: branch13(&vector, position_in_period),
+                    block_roots_branch: padded(&vector.branch(position_in_period)),
                 }
             }
             WithdrawalRoute::HistoricalSummaries => {
                 let history = history.ok_or_else(wrong_route)?;
                 let summaries = self.state.state().historical_summaries();
-                let first = history.capella_slot.as_u64() / gindex::SLOTS_PER_HISTORICAL_ROOT;
-                let index = (slot / gindex::SLOTS_PER_HISTORICAL_ROOT)
+                let first = history.capella_slot.as_u64() / slots_per_period;
+                let index = (slot / slots_per_period)
                     .checked_sub(first)
                     .ok_or_else(wrong_route)?;
                 let summary = usize::try_from(index)
@@ -862,11 +1041,10 @@ impl<'a> WithdrawalProver<'a> {
                     index,
                     count: history.block_roots.len(),
                 };
-                if history.block_roots.len() as u64 != gindex::SLOTS_PER_HISTORICAL_ROOT {
+                if history.block_roots.len() as u64 != slots_per_period {
                     return Err(period_mismatch);
                 }
-                let vector =
-                    MerkleTree::new(history.block_roots.to_vec(), gindex::BLOCK_ROOTS_DEPTH);
+                let vector = MerkleTree::new(history.block_roots.to_vec(), depths.block_roots());
                 if vector.root() != summary.block_summary_root {
                     return Err(period_mismatch);
                 }
@@ -887,14 +1065,14 @@ impl<'a> WithdrawalProver<'a> {
                     block_node5: node(&block_tree, 5),
                     anchor: anchor(),
                     state_branch: gindex::HISTORICAL_STATE_HELPERS.map(fields),
-                    block_roots_branch: branch13(&vector, position_in_period),
+                    block_roots_branch: padded(&vector.branch(position_in_period)),
                     state_summary_root: summary.state_summary_root,
                     summaries_branch: list_branch(&list, index),
                 }
             }
         };
         Ok(WithdrawalProof {
-            position: u8::try_from(position).expect("at most 16 withdrawals"),
+            position: u8::try_from(position).expect("at most MAX_WITHDRAWALS_PER_PAYLOAD ≤ 16"),
             withdrawal,
             withdrawals_length: withdrawals.len() as u64,
             withdrawals_branch,
@@ -908,8 +1086,10 @@ impl<'a> WithdrawalProver<'a> {
     }
 }
 
-fn branch13(tree: &MerkleTree, position: u64) -> [B256; 13] {
-    let mut b = [B256::ZERO; 13];
-    b.copy_from_slice(&tree.branch(position));
+/// A branch of a tree at most `N` deep in `N` sibling slots: its siblings, then zeros (the
+/// slots a shallower preset's tree leaves unused).
+fn padded<const N: usize>(branch: &[B256]) -> [B256; N] {
+    let mut b = [B256::ZERO; N];
+    b[..branch.len()].copy_from_slice(branch);
     b
 }

@@ -161,7 +161,7 @@ const WITHDRAWAL_PROOF: &[(&str, Is)] = &[
     ("O_WITHDRAWALS_LENGTH", Is::At(Row("", "`nW` = "))),
     (
         "O_WITHDRAWALS_BRANCH",
-        Is::At(Row("", "the 4 siblings of `withdrawals[j]`")),
+        Is::At(Row("", "the 4 sibling slots of `withdrawals[j]`")),
     ),
     ("O_P47", Is::At(Field("", "payload nodes", "p47"))),
     ("O_P22", Is::At(Field("", "payload nodes", "p22"))),
@@ -194,7 +194,7 @@ const WITHDRAWAL_PROOF: &[(&str, Is)] = &[
     ("O_BLOCK_ROOTS_S3", Is::At(Field(R1, "state nodes", "s3"))),
     (
         "O_BLOCK_ROOTS_BRANCH",
-        Is::At(Row(R1, "the 13 siblings of `block_roots[s mod 8192]`")),
+        Is::At(Row(R1, "the 13 sibling slots of `block_roots[s mod N]`")),
     ),
     ("BLOCK_ROOTS_LEN", Is::At(Row(R1, "end"))),
     ("O_HISTORICAL_S90", Is::At(Field(R2, "state nodes", "s90"))),
@@ -208,7 +208,7 @@ const WITHDRAWAL_PROOF: &[(&str, Is)] = &[
         "O_PERIOD_BRANCH",
         Is::At(Row(
             R2,
-            "the 13 siblings of `X` in the period's `block_roots`",
+            "the 13 sibling slots of `X` in the period's `block_roots`",
         )),
     ),
     (

@@ -25,8 +25,9 @@ use lsv_proofs::merkle::{self, MerkleTree};
 use lsv_proofs::state::{electra, HistoricalSummary};
 use lsv_proofs::withdrawal::withdrawal_root;
 use lsv_proofs::{
-    Anchor, AnyBeaconState, HistoricalPeriod, StatePreset, StateProver, WithdrawalProof,
-    WithdrawalProveError, WithdrawalProver, WithdrawalRoute, WithdrawalVerifyError,
+    Anchor, AnyBeaconState, HistoricalPeriod, StatePreset, StateProver, WithdrawalDepths,
+    WithdrawalProof, WithdrawalProveError, WithdrawalProver, WithdrawalRoute,
+    WithdrawalVerifyError,
 };
 use proptest::prelude::*;
 use ssz::{Decode, Encode};
@@ -378,7 +379,12 @@ fn verify(
     root: B256,
     anchor: &Anchor,
 ) -> Result<lsv_proofs::ProvenWithdrawal, WithdrawalVerifyError> {
-    WithdrawalProof::from_bytes(bytes)?.verify(root, anchor, CAPELLA_SLOT)
+    WithdrawalProof::from_bytes(bytes)?.verify(
+        root,
+        anchor,
+        CAPELLA_SLOT,
+        WithdrawalDepths::MAINNET,
+    )
 }
 
 // ---- every route, both layouts ----------------------------------------------------------------
@@ -526,23 +532,28 @@ fn named_refusals() {
         ..anchor.clone()
     };
     assert_eq!(
-        proof.verify(root, &only_fulu, CAPELLA_SLOT),
+        proof.verify(root, &only_fulu, CAPELLA_SLOT, WithdrawalDepths::MAINNET),
         Err(WithdrawalVerifyError::UnknownForkVersion(ELECTRA))
     );
     // A Capella slot that puts the period before the first summary, or past the last.
     assert!(matches!(
-        proof.verify(root, &anchor, Slot::new(sc.block.slot.as_u64() + 8192)),
+        proof.verify(
+            root,
+            &anchor,
+            Slot::new(sc.block.slot.as_u64() + 8192),
+            WithdrawalDepths::MAINNET
+        ),
         Err(WithdrawalVerifyError::SlotBeforeHistoricalSummaries { .. })
     ));
     assert!(matches!(
-        proof.verify(root, &anchor, Slot::new(0)),
+        proof.verify(root, &anchor, Slot::new(0), WithdrawalDepths::MAINNET),
         Err(WithdrawalVerifyError::SummaryOutOfRange { .. })
     ));
     // Position past the list.
     let mut p = proof.clone();
     p.withdrawals_length = 2;
     assert_eq!(
-        p.verify(root, &anchor, CAPELLA_SLOT),
+        p.verify(root, &anchor, CAPELLA_SLOT, WithdrawalDepths::MAINNET),
         Err(WithdrawalVerifyError::PositionOutOfRange {
             position: 2,
             length: 2
@@ -553,12 +564,22 @@ fn named_refusals() {
     let mut p = sc.prove(0).unwrap();
     p.slot = Slot::new(sc.header.slot.as_u64());
     assert!(matches!(
-        p.verify(sc.anchor_root(), &anchor_of(&sc.prover), CAPELLA_SLOT),
+        p.verify(
+            sc.anchor_root(),
+            &anchor_of(&sc.prover),
+            CAPELLA_SLOT,
+            WithdrawalDepths::MAINNET
+        ),
         Err(WithdrawalVerifyError::SlotOutsideBlockRoots { .. })
     ));
     p.slot = Slot::new(sc.header.slot.as_u64() - 8193);
     assert!(matches!(
-        p.verify(sc.anchor_root(), &anchor_of(&sc.prover), CAPELLA_SLOT),
+        p.verify(
+            sc.anchor_root(),
+            &anchor_of(&sc.prover),
+            CAPELLA_SLOT,
+            WithdrawalDepths::MAINNET
+        ),
         Err(WithdrawalVerifyError::SlotOutsideBlockRoots { .. })
     ));
     // Framing.
@@ -657,12 +678,12 @@ proptest! {
         if usize::from(other_j) != j {
             let mut p = proof.clone();
             p.position = other_j;
-            prop_assert!(p.verify(sc.anchor_root(), &anchor, CAPELLA_SLOT).is_err());
+            prop_assert!(p.verify(sc.anchor_root(), &anchor, CAPELLA_SLOT, WithdrawalDepths::MAINNET).is_err());
         }
         for slot in [proof.slot.as_u64() + slot_delta, proof.slot.as_u64() - slot_delta] {
             let mut p = proof.clone();
             p.slot = Slot::new(slot);
-            prop_assert!(p.verify(sc.anchor_root(), &anchor, CAPELLA_SLOT).is_err());
+            prop_assert!(p.verify(sc.anchor_root(), &anchor, CAPELLA_SLOT, WithdrawalDepths::MAINNET).is_err());
         }
         let mut bytes = proof.to_bytes();
         if route_of(other_route) != proof.route() {
@@ -678,7 +699,7 @@ proptest! {
         let mut anchor = anchor_of(&sc.prover);
         anchor.fork_versions = known.into_iter().map(Version).filter(|v| *v != proof.fork.current_version).collect();
         let refused = matches!(
-            proof.verify(sc.anchor_root(), &anchor, CAPELLA_SLOT),
+            proof.verify(sc.anchor_root(), &anchor, CAPELLA_SLOT, WithdrawalDepths::MAINNET),
             Err(WithdrawalVerifyError::UnknownForkVersion(_))
         );
         prop_assert!(refused);
@@ -689,7 +710,7 @@ proptest! {
         } else {
             anchor.genesis_validators_root = B256::from(alloy_primitives::U256::from(time));
         }
-        prop_assert!(proof.verify(sc.anchor_root(), &anchor, CAPELLA_SLOT).is_err());
+        prop_assert!(proof.verify(sc.anchor_root(), &anchor, CAPELLA_SLOT, WithdrawalDepths::MAINNET).is_err());
     }
 
     #[test]
@@ -708,7 +729,7 @@ proptest! {
             _ => { prop_assume!(w.amount.as_u64() != x); w.amount = Gwei::new(x) }
         }
         let refused = matches!(
-            p.verify(sc.anchor_root(), &anchor_of(&sc.prover), CAPELLA_SLOT),
+            p.verify(sc.anchor_root(), &anchor_of(&sc.prover), CAPELLA_SLOT, WithdrawalDepths::MAINNET),
             Err(WithdrawalVerifyError::RootMismatch { .. })
         );
         prop_assert!(refused);
@@ -800,5 +821,24 @@ fn the_documented_byte_offsets_are_right() {
                 assert_eq!(b.len(), 1344 + 32 * d);
             }
         }
+    }
+}
+
+/// A mainnet proof checked at minimal's depths: its `withdrawals` siblings at levels 2 and 3
+/// are not zero, so it is refused at the first of them (byte 55 + 2·32) before any hashing.
+#[test]
+fn a_mainnet_proof_is_refused_at_minimal_depths() {
+    for route in WithdrawalRoute::ALL {
+        let sc = scenario(route, false, 0);
+        let proof = sc.prove(3).unwrap();
+        assert_eq!(
+            proof.verify(
+                sc.anchor_root(),
+                &anchor_of(&sc.prover),
+                CAPELLA_SLOT,
+                WithdrawalDepths::MINIMAL
+            ),
+            Err(WithdrawalVerifyError::UnusedSiblingNotZero { offset: 119 })
+        );
     }
 }

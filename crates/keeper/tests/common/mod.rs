@@ -188,7 +188,7 @@ impl TestChain {
             .map(|i| B256::from(U256::from(i * 7 + 3)))
             .collect();
         period_roots[(HIST_SLOT % 8192) as usize] = hist_root;
-        let period_slot = period_state_slot(Slot::new(HIST_SLOT)).as_u64();
+        let period_slot = period_state_slot(Slot::new(HIST_SLOT), 8192).as_u64();
         let period_state = state_at(period_slot, |s| {
             for (r, p) in s.block_roots.iter_mut().zip(&period_roots) {
                 *r = *p;
