@@ -45,6 +45,10 @@ pub(crate) struct KeeperArgs {
     /// Where to serve `/metrics` and `/health`.
     #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:9101")]
     listen: SocketAddr,
+    /// The first slot searched for withdrawals to the vault when the journal is new. Default:
+    /// the slot of the deployment's block when `--deployment` is given, else the finalized one.
+    #[arg(long, value_name = "SLOT")]
+    scan_from_slot: Option<u64>,
     /// Run one round, print what it did as JSON, and exit.
     #[arg(long)]
     once: bool,
@@ -123,17 +127,27 @@ fn unix_now() -> i64 {
 
 /// `lsv keeper`: rounds until stopped (or one, with `--once`).
 pub(crate) fn run(args: KeeperArgs) -> Result<(), CliError> {
-    let (vault, _) = args.vault.resolve()?;
+    let (vault, deployed_block) = args.vault.resolve()?;
     let cap = alloy::primitives::utils::parse_ether(&args.daily_spend_cap)
         .map_err(|e| format!("--daily-spend-cap {:?}: {e}", args.daily_spend_cap))?;
     let eth = args.tx.connect(&args.rpc)?;
     let journal = Journal::open(&args.journal)
         .map_err(|e| format!("journal {}: {e}", args.journal.display()))?;
     let rt = crate::runtime()?;
+    let mut scan_from_slot = args.scan_from_slot;
     let beacon = match &args.beacon_url {
         None => None,
         Some(url) => {
             let network = crate::load_network(&args.network)?;
+            if scan_from_slot.is_none() && deployed_block != 0 {
+                // Withdrawals to the vault cannot predate it.
+                let time = rt
+                    .block_on(eth.block_timestamp(deployed_block))
+                    .map_err(|e| e.to_string())?;
+                scan_from_slot = Some(
+                    time.saturating_sub(network.genesis_time) / network.seconds_per_slot.max(1),
+                );
+            }
             let client = BeaconClient::new(url).map_err(|e| e.to_string())?;
             let preset = rt
                 .block_on(node_preset(&client))
@@ -152,6 +166,7 @@ pub(crate) fn run(args: KeeperArgs) -> Result<(), CliError> {
         KeeperConfig {
             vault,
             daily_spend_cap: cap,
+            scan_from_slot,
         },
     );
     if args.once {

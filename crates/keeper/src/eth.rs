@@ -295,6 +295,17 @@ impl Eth {
         self.provider.get_block_number().await.map_err(rpc)
     }
 
+    /// The timestamp of block `number`.
+    pub async fn block_timestamp(&self, number: u64) -> Result<u64, EthError> {
+        let block = self
+            .provider
+            .get_block_by_number(number.into())
+            .await
+            .map_err(rpc)?
+            .ok_or_else(|| EthError::Rpc(format!("the node has no block {number}")))?;
+        Ok(block.header.timestamp)
+    }
+
     /// `eth_getCode` at the latest block.
     pub async fn code(&self, address: Address) -> Result<Bytes, EthError> {
         self.provider.get_code_at(address).await.map_err(rpc)

@@ -20,8 +20,18 @@
 //!    (`EJECT_REWARD`, 0.1 sETH) beats its expected cost; the unrewarded ones (the marks keep
 //!    the rate honest, demand exits and the heartbeat keep redemptions moving) within the cap.
 //!
-//! Not yet: settlements of withdrawals (`settle`, `creditWithdrawal`) and the wind-down's
-//! calls; until then anyone can send them with `lsv prove` output.
+//! 4. **Settlement** (with a beacon node). The finalized blocks since the last round are
+//!    searched for withdrawals to the vault (a journaled cursor; finalized blocks are never
+//!    reorged), and each not yet credited is proven against the round's anchor by the cheapest
+//!    route its slot allows (the anchor block itself, else the anchor state's `block_roots`,
+//!    else `historical_summaries`, which needs one more state) and booked: `settle` for a live
+//!    position (the first withdrawal at or after its withdrawable epoch closes it and pays the
+//!    queue), `creditWithdrawal` for a closed one, `creditUnattributedWithdrawal` for a
+//!    validator that never joined. Unrewarded, within the cap: they move ETH to redeemers and
+//!    owners.
+//!
+//! Not yet: the wind-down's calls (`noticeWindDown`, `windDownExit`, `sweepWindDown`); anyone
+//! can send them.
 //!
 //! Every transaction is simulated before it is sent ([`crate::eth`]); a duty another keeper
 //! did first simply stops simulating, so several keepers can run side by side. What was sent is
@@ -32,18 +42,23 @@
 
 use crate::beacon::BeaconClient;
 use crate::eth::{Eth, EthError};
-use crate::prove::{prove_validators_by_preset, ProveError, VerifierConfig};
+use crate::prove::{
+    fetch_anchor, period_block_roots, withdrawal_proof_in, FetchedAnchor, ProveError,
+    VerifierConfig, WithdrawalSelector,
+};
 use crate::BlockId;
 use alloy::eips::eip7002;
 use alloy::network::TransactionBuilder;
-use alloy::primitives::Address;
-use alloy::primitives::{TxHash, U256};
+use alloy::primitives::{Address, Bytes, TxHash, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::TransactionRequest;
-use lsv_consensus::PresetName;
+use lsv_consensus::{Mainnet, Minimal, PresetName, Slot};
+use lsv_contracts::bindings::vault::IVault::Position;
 use lsv_contracts::bindings::vault::Vault;
-use lsv_proofs::ProofParts;
+use lsv_proofs::block::BeaconBlock;
+use lsv_proofs::{ProofParts, StatePreset, WithdrawalRoute};
 use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -90,9 +105,84 @@ impl Journal {
                 block INTEGER,
                 cost_wei TEXT NOT NULL
             );
-            CREATE INDEX IF NOT EXISTS sent_duty ON sent (duty, subject, status);",
+            CREATE INDEX IF NOT EXISTS sent_duty ON sent (duty, subject, status);
+            CREATE TABLE IF NOT EXISTS scanned (
+                id INTEGER PRIMARY KEY CHECK (id = 0),
+                slot INTEGER NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS withdrawals (
+                withdrawal_index INTEGER PRIMARY KEY,
+                slot INTEGER NOT NULL,
+                validator_index INTEGER NOT NULL,
+                amount_gwei INTEGER NOT NULL,
+                credited INTEGER NOT NULL DEFAULT 0
+            );",
         )?;
         Ok(Self { db })
+    }
+
+    /// The last slot whose block was searched for withdrawals to the vault, if any was.
+    pub fn scanned_through(&self) -> Result<Option<u64>, rusqlite::Error> {
+        let slot: Option<i64> = self
+            .db
+            .query_row("SELECT slot FROM scanned WHERE id = 0", [], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        Ok(slot.map(i64::unsigned_abs))
+    }
+
+    /// Records that every block up to `slot` was searched.
+    pub fn set_scanned_through(&self, slot: u64) -> Result<(), rusqlite::Error> {
+        self.db.execute(
+            "INSERT INTO scanned (id, slot) VALUES (0, ?1)
+             ON CONFLICT (id) DO UPDATE SET slot = excluded.slot",
+            params![sql_int(slot)],
+        )?;
+        Ok(())
+    }
+
+    /// Notes a withdrawal to the vault found in the block of `withdrawal.slot` (once: noting it
+    /// again changes nothing).
+    pub fn note_withdrawal(&self, withdrawal: &VaultWithdrawal) -> Result<(), rusqlite::Error> {
+        self.db.execute(
+            "INSERT OR IGNORE INTO withdrawals
+                 (withdrawal_index, slot, validator_index, amount_gwei)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![
+                sql_int(withdrawal.index),
+                sql_int(withdrawal.slot),
+                sql_int(withdrawal.validator_index),
+                sql_int(withdrawal.amount_gwei)
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The withdrawals to the vault not yet known to be credited, oldest first.
+    pub fn uncredited_withdrawals(&self) -> Result<Vec<VaultWithdrawal>, rusqlite::Error> {
+        let mut statement = self.db.prepare(
+            "SELECT withdrawal_index, slot, validator_index, amount_gwei FROM withdrawals
+             WHERE credited = 0 ORDER BY withdrawal_index",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok(VaultWithdrawal {
+                index: row.get::<_, i64>(0)?.unsigned_abs(),
+                slot: row.get::<_, i64>(1)?.unsigned_abs(),
+                validator_index: row.get::<_, i64>(2)?.unsigned_abs(),
+                amount_gwei: row.get::<_, i64>(3)?.unsigned_abs(),
+            })
+        })?;
+        rows.collect()
+    }
+
+    /// Marks withdrawal `index` credited by the vault (by anyone).
+    pub fn mark_credited(&self, index: u64) -> Result<(), rusqlite::Error> {
+        self.db.execute(
+            "UPDATE withdrawals SET credited = 1 WHERE withdrawal_index = ?1",
+            params![sql_int(index)],
+        )?;
+        Ok(())
     }
 
     /// Records a transaction just broadcast for `duty` on `subject`, at its expected cost.
@@ -193,6 +283,19 @@ impl Journal {
     }
 }
 
+/// A withdrawal of a finalized block's payload that paid the vault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VaultWithdrawal {
+    /// `Withdrawal.index`, unique on the chain: the vault credits each once.
+    pub index: u64,
+    /// The slot of the block whose payload holds it.
+    pub slot: u64,
+    /// `Withdrawal.validator_index`.
+    pub validator_index: u64,
+    /// `Withdrawal.amount`.
+    pub amount_gwei: u64,
+}
+
 /// SQLite integers are signed 64-bit; block numbers and unix times fit with room to spare.
 fn sql_int(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
@@ -220,6 +323,10 @@ pub struct KeeperConfig {
     pub vault: Address,
     /// The most it spends on gas in any 24 hours, in wei (rewarded calls included).
     pub daily_spend_cap: U256,
+    /// The first slot a keeper with an empty journal searches for withdrawals to the vault (the
+    /// vault's deployment, when known); `None`: the finalized one. Later rounds continue where
+    /// the last stopped.
+    pub scan_from_slot: Option<u64>,
 }
 
 /// What a round did.
@@ -325,10 +432,10 @@ impl Keeper {
             upToRequestId: U256::from(target),
         };
         // Unrewarded; not due when the rules say no (a slashing penalty pending, a wind-down).
-        let sent = self
+        let tried = self
             .send_duty(DUTY, "queue", &call, U256::ZERO, None, &mut report.skipped)
             .await?;
-        if sent.is_some() {
+        if matches!(tried, Tried::Sent) {
             tracing::info!(up_to = target, "finalizing the queue");
             report.finalized_to = Some(target);
         }
@@ -346,7 +453,7 @@ impl Keeper {
         reward: Option<U256>,
         report: &mut RoundReport,
     ) -> Result<bool, KeeperError> {
-        let sent = self
+        let tried = self
             .send_duty(
                 duty,
                 &subject.to_string(),
@@ -356,16 +463,17 @@ impl Keeper {
                 &mut report.skipped,
             )
             .await?;
-        if sent.is_some() {
+        let sent = matches!(tried, Tried::Sent);
+        if sent {
             report.sent.push(format!("{duty} {subject}"));
         }
-        Ok(sent.is_some())
+        Ok(sent)
     }
 
     /// Tries one duty: skipped while a transaction for it is in flight, or when its simulation
     /// reverts (the vault's rules say no, or another keeper did it); a rewarded one is sent only
     /// when `reward` beats its expected cost, any only within the spending cap (a skip for cost
-    /// is noted in `skipped`). The transaction sent, journaled.
+    /// is noted in `skipped`). What became of it; a transaction sent is journaled.
     async fn send_duty<C: alloy_sol_types::SolCall>(
         &self,
         duty: &str,
@@ -374,16 +482,16 @@ impl Keeper {
         value: U256,
         reward: Option<U256>,
         skipped: &mut Vec<String>,
-    ) -> Result<Option<TxHash>, KeeperError> {
+    ) -> Result<Tried, KeeperError> {
         if self.journal.in_flight(duty, subject)?.is_some() {
-            return Ok(None);
+            return Ok(Tried::Waiting);
         }
         let vault = self.config.vault;
         let prepared = match self.eth.prepare_call("Vault", vault, call, value).await {
             Ok(p) => p,
             Err(EthError::Reverts { reason, .. }) => {
                 tracing::debug!(duty, subject, %reason, "not due");
-                return Ok(None);
+                return Ok(Tried::NotDue(reason));
             }
             Err(e) => return Err(e.into()),
         };
@@ -394,27 +502,40 @@ impl Keeper {
                 skipped.push(format!(
                     "{duty} {subject}: cost {cost} wei is not below the reward {reward}"
                 ));
-                return Ok(None);
+                return Ok(Tried::Waiting);
             }
         }
         if !self.within_cap(worst)? {
             skipped.push(format!("{duty} {subject}: daily spending cap"));
-            return Ok(None);
+            return Ok(Tried::Waiting);
         }
         let tx = self.eth.broadcast(&prepared).await?;
         self.journal.record(duty, subject, tx, worst)?;
         tracing::info!(duty, subject, %tx, "sent");
-        Ok(Some(tx))
+        Ok(Tried::Sent)
     }
 
-    /// The duties that need a proof of a live position's validator, once per finalized block:
-    /// each live position is proven (balance and inactivity score) from one state, then, in
-    /// order, `markSlashed` (a slashing shown for the first time), `markExiting` (an exit the
-    /// vault has not seen), `markToProof` (a balance below the debt whose shortfall the vault
-    /// does not have yet), `eject` (rewarded), and `demandExit` or `skipDemandExit` for the
-    /// position at the demand cursor. `heartbeat` keeps the vault from winding down when no
-    /// proof was accepted for half of `WIND_DOWN_DELAY`.
+    /// The duties that need proofs, once per finalized block (the anchor every proof of the
+    /// round is built against, from its one state): each live position is proven (balance and
+    /// inactivity score), then, in order, `markSlashed` (a slashing shown for the first time),
+    /// `markExiting` (an exit the vault has not seen), `markToProof` (a balance below the debt
+    /// whose shortfall the vault does not have yet), `eject` (rewarded), and `demandExit` or
+    /// `skipDemandExit` for the position at the demand cursor. Then the withdrawals to the vault
+    /// in the finalized blocks since the last round are booked ([`Keeper::credit_withdrawals`]).
+    /// `heartbeat` keeps the vault from winding down when no proof was accepted for half of
+    /// `WIND_DOWN_DELAY`.
     async fn prove_and_act(&mut self, report: &mut RoundReport) -> Result<(), KeeperError> {
+        match self.beacon.as_ref().map(|b| b.preset) {
+            Some(PresetName::Mainnet) => self.prove_and_act_in::<Mainnet>(report).await,
+            Some(PresetName::Minimal) => self.prove_and_act_in::<Minimal>(report).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn prove_and_act_in<P: StatePreset>(
+        &mut self,
+        report: &mut RoundReport,
+    ) -> Result<(), KeeperError> {
         let Some(beacon) = &self.beacon else {
             return Ok(());
         };
@@ -429,57 +550,35 @@ impl Keeper {
         if self.last_checked_slot == Some(slot) {
             return Ok(());
         }
-        let count: u32 = self
-            .eth
-            .view("Vault", vault, &Vault::positionCountCall {})
-            .await?;
-        let mut live = Vec::new();
-        for id in 1..=u64::from(count) {
-            let position = self
-                .eth
-                .view(
-                    "Vault",
-                    vault,
-                    &Vault::positionOfCall {
-                        positionId: U256::from(id),
-                    },
-                )
-                .await?;
-            // `Status.Active` and `Status.Exiting` (IVault.sol): the positions proofs speak for.
-            if position.status == ACTIVE || position.status == EXITING {
-                live.push((id, position));
-            }
-        }
+        let positions = self.positions().await?;
+        let live: Vec<(u64, &Position)> = positions
+            .iter()
+            .filter(|(_, p)| p.status == ACTIVE || p.status == EXITING)
+            .map(|(id, p)| (*id, p))
+            .collect();
+        self.scan_withdrawals::<P>(&beacon.client, slot).await?;
+        let owed = self.journal.uncredited_withdrawals()?;
         let heartbeat_due = self.heartbeat_due().await?;
-        let Some(beacon) = &self.beacon else {
-            return Ok(());
-        };
         report.checked_epoch = Some(slot / beacon_slots_per_epoch(beacon.preset));
-        if live.is_empty() && !heartbeat_due {
+        if live.is_empty() && owed.is_empty() && !heartbeat_due {
             self.last_checked_slot = Some(slot);
             return Ok(());
         }
-        let mut indices: Vec<u64> = live
-            .iter()
-            .map(|(_, p)| p.validatorIndex.to::<u64>())
-            .collect();
-        if indices.is_empty() {
-            indices.push(0); // the heartbeat's: any validator will do
-        }
+        let anchor = fetch_anchor::<P>(
+            &beacon.client,
+            &beacon.verifier,
+            BlockId::Root(finalized.root),
+        )
+        .await?;
         let parts = ProofParts {
             balance: true,
             inactivity_score: true,
         };
-        let (time, proofs) = prove_validators_by_preset(
-            &beacon.client,
-            &beacon.verifier,
-            beacon.preset,
-            BlockId::Root(finalized.root),
-            &indices,
-            parts,
-        )
-        .await?;
-        let timestamp = U256::from(time.timestamp);
+        let proofs: Vec<_> = live
+            .iter()
+            .map(|(_, p)| anchor.validator_proof(&beacon.verifier, p.validatorIndex.to(), parts))
+            .collect();
+        let timestamp = U256::from(anchor.time.timestamp);
         let reward: U256 = self
             .eth
             .view("Vault", vault, &Vault::EJECT_REWARDCall {})
@@ -495,7 +594,7 @@ impl Keeper {
         let demand_open = demand.open > demand.covered;
         let mut sent_proof = false;
         for ((id, position), proof) in live.iter().zip(&proofs) {
-            let (id, position) = (*id, position);
+            let (id, position) = (*id, *position);
             let proof = match proof {
                 Ok(p) => p,
                 Err(e) => {
@@ -504,7 +603,7 @@ impl Keeper {
                 }
             };
             let proven = &proof.proven.validator;
-            let bytes: alloy::primitives::Bytes = proof.bytes.clone().into();
+            let bytes: Bytes = proof.bytes.clone().into();
             let position_id = U256::from(id);
             if proven.slashed && !position.slashed {
                 let call = Vault::markSlashedCall {
@@ -539,7 +638,7 @@ impl Keeper {
                         },
                     )
                     .await?;
-                let balance_wei = U256::from(balance.as_u64()) * U256::from(1_000_000_000u64);
+                let balance_wei = U256::from(balance.as_u64()) * U256::from(GWEI);
                 let shortfall = debt.saturating_sub(balance_wei);
                 if shortfall != U256::from(position.shortfall) && !shortfall.is_zero() {
                     let call = Vault::markToProofCall {
@@ -591,20 +690,255 @@ impl Keeper {
                 }
             }
         }
-        // Done with this finalized block; a round that failed before here tries it again.
-        self.last_checked_slot = Some(slot);
+        sent_proof |= self
+            .credit_withdrawals(beacon, &anchor, &positions, &owed, report)
+            .await?;
         if heartbeat_due && !sent_proof {
-            if let (Some(index), Some(Ok(proof))) = (indices.first(), proofs.first()) {
-                let call = Vault::heartbeatCall {
-                    validatorIndex: *index,
-                    timestamp,
-                    proof: proof.bytes.clone().into(),
-                };
-                self.attempt("heartbeat", 0, &call, U256::ZERO, None, report)
-                    .await?;
+            // Any validator's proof will do.
+            let index = live
+                .first()
+                .map_or(0, |(_, p)| p.validatorIndex.to::<u64>());
+            match anchor.validator_proof(&beacon.verifier, index, parts) {
+                Ok(proof) => {
+                    let call = Vault::heartbeatCall {
+                        validatorIndex: index,
+                        timestamp,
+                        proof: proof.bytes.into(),
+                    };
+                    self.attempt("heartbeat", 0, &call, U256::ZERO, None, report)
+                        .await?;
+                }
+                Err(e) => tracing::warn!(validator = index, error = %e, "cannot prove"),
             }
         }
+        // Done with this finalized block; a round that failed before here tries it again.
+        self.last_checked_slot = Some(slot);
         Ok(())
+    }
+
+    /// Every position, with its id (`1..=positionCount`).
+    async fn positions(&self) -> Result<Vec<(u64, Position)>, KeeperError> {
+        let vault = self.config.vault;
+        let count: u32 = self
+            .eth
+            .view("Vault", vault, &Vault::positionCountCall {})
+            .await?;
+        let mut positions = Vec::with_capacity(count as usize);
+        for id in 1..=u64::from(count) {
+            let call = Vault::positionOfCall {
+                positionId: U256::from(id),
+            };
+            positions.push((id, self.eth.view("Vault", vault, &call).await?));
+        }
+        Ok(positions)
+    }
+
+    /// Searches the finalized blocks after the last one searched, up to `finalized`, for
+    /// withdrawals to the vault, and notes each in the journal. A keeper's first round starts
+    /// at [`KeeperConfig::scan_from_slot`]; each round searches at most
+    /// [`MAX_SCAN_SLOTS_PER_ROUND`] slots (the rest the next rounds). Finalized blocks cannot be
+    /// reorged away, so what is noted stays true.
+    async fn scan_withdrawals<P: StatePreset>(
+        &self,
+        client: &BeaconClient,
+        finalized: u64,
+    ) -> Result<(), KeeperError> {
+        let vault = self.config.vault;
+        let from = match self.journal.scanned_through()? {
+            Some(done) => done + 1,
+            None => self.config.scan_from_slot.unwrap_or(finalized),
+        };
+        let to = finalized.min(from.saturating_add(MAX_SCAN_SLOTS_PER_ROUND - 1));
+        for slot in from..=to {
+            let fetched = match client.block_of::<P>(BlockId::Slot(Slot::new(slot))).await {
+                Ok(fetched) => fetched,
+                Err(e) if e.is_not_found() => continue, // a missed slot
+                Err(e) => return Err(ProveError::from(e).into()),
+            };
+            for w in fetched
+                .block
+                .message
+                .body
+                .execution_payload
+                .withdrawals
+                .iter()
+            {
+                if w.address == vault && w.amount.as_u64() != 0 {
+                    let found = VaultWithdrawal {
+                        index: w.index,
+                        slot,
+                        validator_index: w.validator_index,
+                        amount_gwei: w.amount.as_u64(),
+                    };
+                    tracing::info!(
+                        withdrawal = found.index,
+                        slot,
+                        validator = found.validator_index,
+                        gwei = found.amount_gwei,
+                        "withdrawal to the vault"
+                    );
+                    self.journal.note_withdrawal(&found)?;
+                }
+            }
+        }
+        if from <= to {
+            self.journal.set_scanned_through(to)?;
+        }
+        Ok(())
+    }
+
+    /// Books each withdrawal to the vault not yet credited, proven against `anchor` by the
+    /// cheapest route its slot allows (the anchor block itself, then its state's `block_roots`,
+    /// then `historical_summaries`, which needs one more state): `settle` for a live position
+    /// (the first withdrawal at or after its withdrawable epoch closes it), `creditWithdrawal`
+    /// for a closed one, `creditUnattributedWithdrawal` for a validator that never joined. All
+    /// unrewarded, within the spending cap: they move ETH to the queue and to owners. A
+    /// withdrawal the vault says it has credited (`WithdrawalAlreadyCredited`: ours mined, or
+    /// another keeper's) is marked so and not tried again. Whether a proof was sent.
+    async fn credit_withdrawals<P: StatePreset>(
+        &self,
+        beacon: &BeaconSource,
+        anchor: &FetchedAnchor<P>,
+        positions: &[(u64, Position)],
+        owed: &[VaultWithdrawal],
+        report: &mut RoundReport,
+    ) -> Result<bool, KeeperError> {
+        let verifier = &beacon.verifier;
+        let timestamp = U256::from(anchor.time.timestamp);
+        let parts = ProofParts {
+            balance: true,
+            inactivity_score: true,
+        };
+        let mut blocks: HashMap<u64, BeaconBlock<P>> = HashMap::new();
+        let mut sent = false;
+        for w in owed {
+            let block = match blocks.get(&w.slot) {
+                Some(block) => block,
+                None => {
+                    let fetched = beacon
+                        .client
+                        .block_of::<P>(BlockId::Slot(Slot::new(w.slot)))
+                        .await
+                        .map_err(ProveError::from)?;
+                    blocks.entry(w.slot).or_insert(fetched.block.message)
+                }
+            };
+            let slots_per_period = verifier.withdrawal_depths.slots_per_historical_root();
+            let route =
+                WithdrawalRoute::for_slots(block.slot, anchor.info.header.slot, slots_per_period);
+            let period_roots = match route {
+                Some(WithdrawalRoute::HistoricalSummaries) => Some(
+                    period_block_roots::<P>(&beacon.client, block.slot, slots_per_period).await?,
+                ),
+                _ => None,
+            };
+            let proof = match withdrawal_proof_in::<P>(
+                verifier,
+                &anchor.prover,
+                anchor.info.header,
+                block,
+                WithdrawalSelector::Index(w.index),
+                period_roots.as_deref(),
+            ) {
+                Ok(proof) => Bytes::from(proof.bytes),
+                Err(e) => {
+                    tracing::warn!(withdrawal = w.index, error = %e, "cannot prove");
+                    continue;
+                }
+            };
+            let position = positions
+                .iter()
+                .find(|(_, p)| p.validatorIndex.to::<u64>() == w.validator_index);
+            let validator_proof = || {
+                anchor
+                    .validator_proof(verifier, w.validator_index, parts)
+                    .map(|p| Bytes::from(p.bytes))
+            };
+            let subject = w.index.to_string();
+            let (duty, tried) = match position {
+                Some((id, p)) if p.status == ACTIVE || p.status == EXITING => {
+                    let Ok(validator) = validator_proof() else {
+                        continue;
+                    };
+                    let call = Vault::settleCall {
+                        positionId: U256::from(*id),
+                        validatorTimestamp: timestamp,
+                        validatorProof: validator,
+                        withdrawalTimestamp: timestamp,
+                        withdrawalProof: proof,
+                    };
+                    (
+                        "settle",
+                        self.send_settlement("settle", &subject, &call, report)
+                            .await?,
+                    )
+                }
+                Some((id, p)) if p.status == CLOSED => {
+                    let call = Vault::creditWithdrawalCall {
+                        positionId: U256::from(*id),
+                        timestamp,
+                        proof,
+                    };
+                    let duty = "creditWithdrawal";
+                    (
+                        duty,
+                        self.send_settlement(duty, &subject, &call, report).await?,
+                    )
+                }
+                // The wind-down books what arrives without proofs.
+                Some(_) => continue,
+                None => {
+                    let Ok(validator) = validator_proof() else {
+                        continue;
+                    };
+                    let call = Vault::creditUnattributedWithdrawalCall {
+                        validatorIndex: w.validator_index,
+                        validatorTimestamp: timestamp,
+                        validatorProof: validator,
+                        withdrawalTimestamp: timestamp,
+                        withdrawalProof: proof,
+                    };
+                    let duty = "creditUnattributedWithdrawal";
+                    (
+                        duty,
+                        self.send_settlement(duty, &subject, &call, report).await?,
+                    )
+                }
+            };
+            match tried {
+                Tried::Sent => {
+                    sent = true;
+                    report.sent.push(format!(
+                        "{duty} withdrawal {} (validator {}, {} gwei)",
+                        w.index, w.validator_index, w.amount_gwei
+                    ));
+                }
+                Tried::NotDue(reason) if reason.starts_with("WithdrawalAlreadyCredited") => {
+                    self.journal.mark_credited(w.index)?;
+                }
+                Tried::NotDue(_) | Tried::Waiting => {}
+            }
+        }
+        Ok(sent)
+    }
+
+    /// [`Keeper::send_duty`] for a settlement duty on a withdrawal (unrewarded).
+    async fn send_settlement<C: alloy_sol_types::SolCall>(
+        &self,
+        duty: &str,
+        withdrawal: &str,
+        call: &C,
+        report: &mut RoundReport,
+    ) -> Result<Tried, KeeperError> {
+        self.send_duty(
+            duty,
+            withdrawal,
+            call,
+            U256::ZERO,
+            None,
+            &mut report.skipped,
+        )
+        .await
     }
 
     /// Whether half of `WIND_DOWN_DELAY` has passed since the end of the newest proven epoch
@@ -637,9 +971,26 @@ impl Keeper {
     }
 }
 
+/// What became of a duty tried ([`Keeper::send_duty`]).
+enum Tried {
+    /// Sent (and journaled).
+    Sent,
+    /// Its simulation reverts, with this reason (`Name { args }`): not due, or done already.
+    NotDue(String),
+    /// Not tried now: a transaction for it is in flight, or it would cost too much.
+    Waiting,
+}
+
 /// `IVault.Status` values.
 const ACTIVE: u8 = 1;
 const EXITING: u8 = 2;
+const CLOSED: u8 = 3;
+
+/// Wei per gwei.
+const GWEI: u64 = 1_000_000_000;
+
+/// The most slots one round searches for withdrawals to the vault.
+pub const MAX_SCAN_SLOTS_PER_ROUND: u64 = 256;
 
 fn beacon_slots_per_epoch(preset: PresetName) -> u64 {
     match preset {
@@ -735,5 +1086,35 @@ mod tests {
         assert!(journal.all_in_flight().unwrap().is_empty());
         assert_eq!(journal.mined("eject").unwrap(), 1);
         assert_eq!(journal.spent_since(0).unwrap(), U256::from(600u64));
+    }
+
+    /// The settlement's part of the journal: how far the blocks were searched and which
+    /// withdrawals to the vault wait to be credited survive a restart; noting a withdrawal
+    /// twice (a block searched again after a crash) keeps one.
+    #[test]
+    fn the_journal_keeps_the_search_and_the_withdrawals_owed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keeper.sqlite");
+        let w = |index| VaultWithdrawal {
+            index,
+            slot: 100 + index,
+            validator_index: 7,
+            amount_gwei: 31_990_000_000,
+        };
+        {
+            let journal = Journal::open(&path).unwrap();
+            assert_eq!(journal.scanned_through().unwrap(), None);
+            journal.note_withdrawal(&w(2)).unwrap();
+            journal.note_withdrawal(&w(1)).unwrap();
+            journal.note_withdrawal(&w(2)).unwrap();
+            journal.set_scanned_through(120).unwrap();
+        }
+        let journal = Journal::open(&path).unwrap();
+        assert_eq!(journal.scanned_through().unwrap(), Some(120));
+        assert_eq!(journal.uncredited_withdrawals().unwrap(), vec![w(1), w(2)]);
+        journal.mark_credited(1).unwrap();
+        assert_eq!(journal.uncredited_withdrawals().unwrap(), vec![w(2)]);
+        journal.set_scanned_through(130).unwrap();
+        assert_eq!(journal.scanned_through().unwrap(), Some(130));
     }
 }

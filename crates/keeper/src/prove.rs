@@ -597,13 +597,66 @@ pub async fn prove_validators_in<P: StatePreset>(
     ),
     ProveError,
 > {
-    let (info, time) = anchor_of::<P>(client, verifier, anchor).await?;
-    let prover = anchor_state::<P>(client, &info.header).await?;
+    let anchored = fetch_anchor::<P>(client, verifier, anchor).await?;
     let proofs = indices
         .iter()
-        .map(|&index| validator_proof(verifier, &prover, &info.header, index, parts))
+        .map(|&index| anchored.validator_proof(verifier, index, parts))
         .collect();
-    Ok((time, proofs))
+    Ok((anchored.time, proofs))
+}
+
+/// A block to prove against, with all a round of proofs needs: its header (canonical), the
+/// EIP-4788 timestamp that reads it, and its post-state, hashed once.
+pub struct FetchedAnchor<P: StatePreset> {
+    /// The block's header and root.
+    pub info: HeaderInfo,
+    /// The timestamp to pass with proofs anchored here.
+    pub time: Eip4788Time,
+    /// Its post-state.
+    pub prover: StateProver<P>,
+}
+
+impl<P: StatePreset> FetchedAnchor<P> {
+    /// The proof of validator `index` (with `parts`) against this anchor, checked.
+    pub fn validator_proof(
+        &self,
+        verifier: &VerifierConfig,
+        index: u64,
+        parts: ProofParts,
+    ) -> Result<BuiltProof<ProvenValidator>, ProveError> {
+        validator_proof(verifier, &self.prover, &self.info.header, index, parts)
+    }
+}
+
+/// Fetches the anchor `anchor` ([`FetchedAnchor`]): the header, the timestamp of its child
+/// block, and the post-state (`GET /eth/v2/debug/beacon/states/{state_root}`), hashed.
+pub async fn fetch_anchor<P: StatePreset>(
+    client: &BeaconClient,
+    verifier: &VerifierConfig,
+    anchor: BlockId,
+) -> Result<FetchedAnchor<P>, ProveError> {
+    let (info, time) = anchor_of::<P>(client, verifier, anchor).await?;
+    let prover = anchor_state::<P>(client, &info.header).await?;
+    Ok(FetchedAnchor { info, time, prover })
+}
+
+/// The `block_roots` the `historical_summaries` route needs for a withdrawal in the block at
+/// `block_slot`: those of the state at [`period_state_slot`] (a period being
+/// `slots_per_period` slots), which only a node keeping historical states serves.
+pub async fn period_block_roots<P: StatePreset>(
+    client: &BeaconClient,
+    block_slot: Slot,
+    slots_per_period: u64,
+) -> Result<Vec<B256>, ProveError> {
+    let slot = period_state_slot(block_slot, slots_per_period);
+    tracing::info!(
+        slot = slot.as_u64(),
+        "fetching the state holding the period's block_roots"
+    );
+    let ssz = client.state_ssz(StateId::Slot(slot)).await?;
+    state_block_roots_in::<P>(ssz.fork, ssz.bytes)
+        .await
+        .map_err(|source| ProveError::PeriodState { slot, source })
 }
 
 /// [`prove_validators_in`] on a chain of `preset` ([`node_preset`]).
@@ -731,16 +784,7 @@ pub async fn prove_withdrawal_in<P: StatePreset>(
     );
     let period = match route {
         WithdrawalRoute::HistoricalSummaries => {
-            let slot = period_state_slot(block.slot, slots_per_period);
-            tracing::info!(
-                slot = slot.as_u64(),
-                "fetching the state holding the period's block_roots"
-            );
-            let ssz = client.state_ssz(StateId::Slot(slot)).await?;
-            let roots = state_block_roots_in::<P>(ssz.fork, ssz.bytes)
-                .await
-                .map_err(|source| ProveError::PeriodState { slot, source })?;
-            Some(roots)
+            Some(period_block_roots::<P>(client, block.slot, slots_per_period).await?)
         }
         WithdrawalRoute::Direct | WithdrawalRoute::BlockRoots => None,
     };

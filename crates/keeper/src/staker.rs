@@ -752,13 +752,7 @@ pub async fn find_deposit_slot(
             }
         });
         if let Some(number) = found {
-            let block = eth
-                .provider()
-                .get_block_by_number(number.into())
-                .await
-                .map_err(rpc)?
-                .ok_or_else(|| EthError::Rpc(format!("the node lost block {number}")))?;
-            let time = block.header.timestamp;
+            let time = eth.block_timestamp(number).await?;
             return Ok(Some(
                 time.saturating_sub(network.genesis_time) / network.seconds_per_slot.max(1),
             ));
