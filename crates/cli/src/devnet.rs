@@ -64,14 +64,15 @@ pub(crate) struct DevnetArgs {
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
     /// An operator's own signer (their P, `lsv signer --network <dir>/config.yaml
-    /// --withdrawal-contract <C>`, or any Web3Signer-API signer), `http://host:port`; repeat for
-    /// more. The devnet stands in for that operator's validator client: it lists the signer's
+    /// --withdrawal-contract <C>`, or any Web3Signer-API signer), `http://host:port`.
+    /// The devnet stands in for that operator's validator client: it lists the signer's
     /// keys at start and every second (so keys made later sign once their validators are in the
     /// registry), checks that it is pinned to this devnet (one pinned elsewhere is logged and
     /// not used), and signs their duties through it. The signer may start after the devnet;
     /// while it is down, times out or answers 5xx, its validators miss their duties and the
-    /// chain goes on.
-    #[arg(long = "remote-signer", value_name = "URL")]
+    /// chain goes on. Several: repeat the flag, or separate the URLs with commas (as the
+    /// environment variable and the config file give them).
+    #[arg(long = "remote-signer", value_name = "URL", value_delimiter = ',')]
     remote_signers: Vec<String>,
 }
 

@@ -688,3 +688,38 @@ impl<P: SpecPreset, S: Signer<P>> Devnet<P, S> {
         Ok(self.rpc.call(method, params)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The flags' timing reaches the configuration; values below 1 are refused, naming the flag.
+    #[test]
+    fn timing_is_applied_and_checked() {
+        let timing = Timing {
+            seconds_per_slot: 1,
+            shard_committee_period: 4,
+            min_validator_withdrawability_delay: 8,
+        };
+        let config = Config::devnet_with(31_337, timing).expect("valid");
+        assert_eq!(config.slot_duration_ms, 1_000);
+        assert_eq!(config.seconds_per_slot(), 1);
+        assert_eq!(config.shard_committee_period, 4);
+        assert_eq!(config.min_validator_withdrawability_delay, 8);
+        assert_eq!(
+            Config::devnet_with(31_337, Timing::DEFAULT).expect("valid"),
+            Config::devnet(31_337)
+        );
+        let zero = Timing {
+            min_validator_withdrawability_delay: 0,
+            ..timing
+        };
+        let refused = Config::devnet_with(31_337, zero).expect_err("0 is refused");
+        assert!(refused.starts_with("--min-validator-withdrawability-delay must be at least 1"));
+        let huge = Timing {
+            seconds_per_slot: Timing::MAX + 1,
+            ..timing
+        };
+        assert!(Config::devnet_with(31_337, huge).is_err());
+    }
+}
