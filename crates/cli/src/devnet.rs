@@ -68,7 +68,8 @@ pub(crate) struct DevnetArgs {
     /// The devnet stands in for that operator's validator client: it lists the signer's
     /// keys at start and every second (so keys made later sign once their validators are in the
     /// registry), checks that it is pinned to this devnet (one pinned elsewhere is logged and
-    /// not used), and signs their duties through it. The signer may start after the devnet;
+    /// not used; a plain Web3Signer's network cannot be asked, only its signatures checked),
+    /// and signs their duties through it. The signer may start after the devnet;
     /// while it is down, times out or answers 5xx, its validators miss their duties and the
     /// chain goes on. Several: repeat the flag, or separate the URLs with commas (as the
     /// environment variable and the config file give them).

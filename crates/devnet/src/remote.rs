@@ -81,6 +81,10 @@ pub enum RemoteError {
         /// The devnet's.
         devnet: B256,
     },
+    /// The signer does not serve `GET /eth/v1/lsv/attestation` (404): it is not an lsv P (a
+    /// plain Web3Signer), so which network it is pinned to cannot be asked.
+    #[error("the signer does not serve /eth/v1/lsv/attestation: not an lsv P")]
+    NotP,
     /// The slot duration is not whole seconds.
     #[error("the devnet's SLOT_DURATION_MS ({0}) is not whole seconds, which P cannot pin")]
     SlotDuration(u64),
@@ -190,8 +194,14 @@ impl RemoteSigner {
 
     /// Checks that the signer is pinned to this devnet: the genesis validators root it reports
     /// (`GET /eth/v1/lsv/attestation`) is the devnet's.
+    /// A signer that answers that path 404 is not an lsv P: [`RemoteError::NotP`].
     pub fn check_network(&self) -> Result<(), RemoteError> {
-        let info = self.get_json("/eth/v1/lsv/attestation")?;
+        const PATH: &str = "/eth/v1/lsv/attestation";
+        let (status, answer) = self.request(Method::GET, PATH, None)?;
+        if status == StatusCode::NOT_FOUND {
+            return Err(RemoteError::NotP);
+        }
+        let info = json_answer(PATH, status, &answer)?;
         let pinned: B256 = info
             .get("genesis_validators_root")
             .and_then(Value::as_str)
@@ -428,14 +438,7 @@ impl RemoteSigner {
     /// `GET path`, answered 200 with JSON.
     fn get_json(&self, path: &str) -> Result<Value, SignError> {
         let (status, answer) = self.request(Method::GET, path, None)?;
-        if status != StatusCode::OK {
-            return Err(SignError::Unavailable(format!(
-                "GET {path}: HTTP {status}: {}",
-                message_of(&answer)
-            )));
-        }
-        serde_json::from_slice(&answer)
-            .map_err(|e| SignError::Unavailable(format!("GET {path}: not JSON: {e}")))
+        json_answer(path, status, &answer)
     }
 
     /// One request to P, on the signer's runtime; waits for the status and body.
@@ -580,6 +583,18 @@ pub fn signer_base_url(url: &str) -> Result<String, RemoteError> {
     }
 }
 
+/// The JSON of a 200 answer to `GET path`.
+fn json_answer(path: &str, status: StatusCode, answer: &[u8]) -> Result<Value, SignError> {
+    if status != StatusCode::OK {
+        return Err(SignError::Unavailable(format!(
+            "GET {path}: HTTP {status}: {}",
+            message_of(answer)
+        )));
+    }
+    serde_json::from_slice(answer)
+        .map_err(|e| SignError::Unavailable(format!("GET {path}: not JSON: {e}")))
+}
+
 /// A refusal's status and P's message (`{"code", "message"}`).
 fn refusal(status: StatusCode, answer: &[u8]) -> SignError {
     SignError::Refused(format!("HTTP {}: {}", status.as_u16(), message_of(answer)))
@@ -629,7 +644,10 @@ pub enum OperatorStatus {
 ///   the devnet (it needs the devnet's `config.yaml` and a C first).
 /// - At first contact, and again whenever it comes back, it must be pinned to this devnet
 ///   (`GET /eth/v1/lsv/attestation`, as [`RemoteSigner::connect`] checks); one pinned to
-///   another network is logged as an error and not used.
+///   another network is logged as an error and not used. One that does not serve that path (a
+///   plain Web3Signer, not an lsv P) is used with a warning: its network cannot be asked, and
+///   only its signatures are checked (a signature that does not verify stops the devnet, as
+///   one of its own P's does).
 /// - While it cannot be reached, does not answer within [`operator_timeout`] or answers 5xx, its
 ///   validators' duties are [`SignError::Missed`] and the chain goes on: that is how an operator
 ///   goes offline. The devnet logs once when it goes down and once when it is back.
@@ -735,7 +753,17 @@ impl OperatorSigner {
         let asked = if up {
             Ok(())
         } else {
-            self.remote.check_network()
+            match self.remote.check_network() {
+                Err(RemoteError::NotP) => {
+                    tracing::warn!(
+                        url = self.url(),
+                        "operator signer is not an lsv P (no /eth/v1/lsv/attestation): its \
+                         network is not checked, only its signatures"
+                    );
+                    Ok(())
+                }
+                checked => checked,
+            }
         }
         .and_then(|()| Ok(self.remote.refresh_keys()?));
         let status = match asked {

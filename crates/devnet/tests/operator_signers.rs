@@ -4,7 +4,8 @@
 //! after it started, and its validators sign through that P while it runs; when the operator
 //! stops P, their duties are missed and the chain keeps finalizing; when P starts again on the
 //! same data directory and port, the devnet finds it and they sign again. A signer pinned to
-//! another chain, and one that never answers, are not used, and the chain runs on.
+//! another chain, and one that never answers, are not used, and the chain runs on; a plain
+//! Web3Signer (not an lsv P, so its network cannot be asked) is used.
 //!
 //! The chain has 1-second slots (`Timing`), and genesis is put `MAX_SLOT` slots in the past
 //! (`genesis_time_for`), so P, which signs nothing beyond its wall clock, signs every slot the
@@ -257,7 +258,7 @@ fn an_operators_validators_sign_through_its_p_miss_while_it_is_down_and_sign_aga
 }
 
 #[test]
-fn a_signer_pinned_elsewhere_or_silent_is_not_used_and_the_chain_runs_on() {
+fn a_signer_pinned_elsewhere_or_silent_is_not_used_a_plain_web3signer_is() {
     let spec = Spec::<P>::new(config());
     let dir = tempfile::tempdir().expect("a temporary directory");
     let (state, keys, el) = genesis(&spec, LOCAL, dir.path());
@@ -303,9 +304,13 @@ fn a_signer_pinned_elsewhere_or_silent_is_not_used_and_the_chain_runs_on() {
     let absent = OperatorSigner::start(&closed_url, &spec, &state).expect("a signer URL");
     assert!(matches!(absent.status(), OperatorStatus::Unreached(_)));
     assert!(OperatorSigner::start("https://127.0.0.1:1", &spec, &state).is_err());
+    // A Web3Signer that is not an lsv P (no `/eth/v1/lsv/attestation`): used, its keys listed.
+    let web3signer = web3signer_without_keys();
+    let plain = OperatorSigner::start(&web3signer, &spec, &state).expect("a signer URL");
+    assert_eq!(plain.status(), OperatorStatus::Up);
 
     let mut signers = Signers::new(keys, remote);
-    signers.operators = vec![wrong.clone(), hung.clone(), absent.clone()];
+    signers.operators = vec![wrong.clone(), hung.clone(), absent.clone(), plain];
     let mut node = Node::new(spec, state, el, signers);
     for _ in 0..2 * SLOTS_PER_EPOCH {
         let report = next_slot(&mut node);
@@ -315,4 +320,40 @@ fn a_signer_pinned_elsewhere_or_silent_is_not_used_and_the_chain_runs_on() {
     assert!(matches!(wrong.status(), OperatorStatus::WrongNetwork(_)));
     assert!(wrong.keys().is_empty());
     drop(silent);
+}
+
+/// A stand-in for a plain Web3Signer holding no keys, on a loopback port: `GET
+/// /api/v1/eth2/publicKeys` answers `[]`, anything else 404; its URL. It serves until the test
+/// process ends.
+fn web3signer_without_keys() -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = TcpListener::bind(LOOPBACK).expect("a port");
+    let url = format!("http://{}", listener.local_addr().expect("an address"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = String::new();
+            let mut reader = BufReader::new(&stream);
+            if reader.read_line(&mut request).is_err() {
+                continue;
+            }
+            // The rest of the head: a GET has no body.
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let (status, body) = if request.starts_with("GET /api/v1/eth2/publicKeys ") {
+                ("200 OK", "[]")
+            } else {
+                ("404 Not Found", r#"{"code":404,"message":"not found"}"#)
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
 }
