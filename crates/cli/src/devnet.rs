@@ -8,6 +8,11 @@
 //! deposits go through the deposit contract in the first block. P never signs a slot ahead of
 //! the wall clock (plus its skew), so the chain cannot run ahead of now: its genesis is put in
 //! the past, the slots up to now run as fast as they go, and then one runs as each starts.
+//!
+//! `lsv devnet` also stands in for operators' validator clients: each `--remote-signer URL` is a
+//! signer an operator runs themselves (their own P), whose keys the devnet lists and signs with
+//! as a validator client configured with that URL would, missing their duties while it is down
+//! (`lsv_devnet::remote::OperatorSigner`).
 
 use crate::output::{self, CliError};
 use alloy::primitives::B256;
@@ -15,10 +20,10 @@ use clap::Args;
 use lsv_consensus::containers::DepositData;
 use lsv_consensus::{Minimal, PublicKeyBytes};
 use lsv_devnet::cost::{Costs, Part};
-use lsv_devnet::devnet::{unix_now, Devnet, DevnetOptions, Undeployed};
+use lsv_devnet::devnet::{unix_now, Devnet, DevnetOptions, Timing, Undeployed};
 use lsv_devnet::node::SlotReport;
 use lsv_devnet::p::RunningP;
-use lsv_devnet::remote::{RemoteSigner, Signers};
+use lsv_devnet::remote::{signer_base_url, OperatorSigner, RemoteSigner, Signers};
 use lsv_devnet::signer::LocalKeys;
 use lsv_devnet::spec::Config;
 use std::io::Write as _;
@@ -58,6 +63,18 @@ pub(crate) struct DevnetArgs {
     /// temporary directory, removed at exit.
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
+    /// An operator's own signer (their P, `lsv signer --network <dir>/config.yaml
+    /// --withdrawal-contract <C>`, or any Web3Signer-API signer), `http://host:port`.
+    /// The devnet stands in for that operator's validator client: it lists the signer's
+    /// keys at start and every second (so keys made later sign once their validators are in the
+    /// registry), checks that it is pinned to this devnet (one pinned elsewhere is logged and
+    /// not used; a plain Web3Signer's network cannot be asked, only its signatures checked),
+    /// and signs their duties through it. The signer may start after the devnet;
+    /// while it is down, times out or answers 5xx, its validators miss their duties and the
+    /// chain goes on. Several: repeat the flag, or separate the URLs with commas (as the
+    /// environment variable and the config file give them).
+    #[arg(long = "remote-signer", value_name = "URL", value_delimiter = ',')]
+    remote_signers: Vec<String>,
 }
 
 /// The validators of a devnet.
@@ -72,6 +89,36 @@ struct ChainArgs {
     /// withdrawal credentials, and P signs every duty of theirs over its HTTP API.
     #[arg(long, default_value_t = 8)]
     p_validators: usize,
+    /// `SECONDS_PER_SLOT`: the length of a slot on the wall clock (`configs/minimal.yaml`: 6).
+    /// At 1 a validator's whole life takes minutes.
+    #[arg(long, value_name = "N", default_value_t = Timing::DEFAULT.seconds_per_slot)]
+    seconds_per_slot: u64,
+    /// `SHARD_COMMITTEE_PERIOD`: epochs a validator must have been active before it may exit.
+    #[arg(long, value_name = "N", default_value_t = Timing::DEFAULT.shard_committee_period)]
+    shard_committee_period: u64,
+    /// `MIN_VALIDATOR_WITHDRAWABILITY_DELAY`: epochs from a validator's exit until it is
+    /// withdrawable.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = Timing::DEFAULT.min_validator_withdrawability_delay
+    )]
+    min_validator_withdrawability_delay: u64,
+}
+
+impl ChainArgs {
+    /// The devnet's configuration with these flags' timing, checked (each at least 1).
+    fn config(&self) -> Result<Config, CliError> {
+        Ok(Config::devnet_with(31_337, self.timing())?)
+    }
+
+    fn timing(&self) -> Timing {
+        Timing {
+            seconds_per_slot: self.seconds_per_slot,
+            shard_committee_period: self.shard_committee_period,
+            min_validator_withdrawability_delay: self.min_validator_withdrawability_delay,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -94,13 +141,16 @@ struct Started {
     config_yaml: PathBuf,
 }
 
-/// Starts a devnet whose genesis is `genesis_time` (see the module docs).
+/// Starts a devnet whose genesis is `genesis_time` with `config` (from `chain`'s flags), its
+/// validators also signing through the operators' signers at `operators` (see the module docs).
 fn start(
     chain: &ChainArgs,
+    config: Config,
     genesis_time: u64,
     rpc_port: u16,
     p_listen: SocketAddr,
     dir: &Path,
+    operators: &[String],
 ) -> Result<Started, CliError> {
     let local = chain.validators.saturating_sub(chain.p_validators as u64);
     if local < SLOTS_PER_EPOCH {
@@ -114,6 +164,7 @@ fn start(
         return Err(format!("--p-validators must be at most {MAX_P_VALIDATORS}").into());
     }
     let mut options = DevnetOptions::new(local, genesis_time);
+    options.config = config;
     options.rpc_port = rpc_port;
     // P is pinned to the chain and bound to C before C exists (its addresses are known), so
     // that C can be deployed to accept P's attestations and policy: keys P makes can join.
@@ -142,8 +193,19 @@ fn start(
             .generate_keys(owner, chain.p_validators)
             .map_err(|e| format!("P's keys: {e}"))?
     };
+    let operators = operators
+        .iter()
+        .map(|url| {
+            OperatorSigner::start(url, &genesis.spec, &genesis.state)
+                .map_err(|e| format!("operator signer {url}: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let local = std::mem::take(&mut genesis.keys);
-    let devnet = genesis.launch(Signers { local, remote });
+    let devnet = genesis.launch(Signers {
+        local,
+        remote,
+        operators,
+    });
     for d in &deposits {
         let data = DepositData {
             pubkey: d.pubkey,
@@ -178,8 +240,18 @@ fn active(devnet: &TheDevnet, keys: &[PublicKeyBytes]) -> usize {
         .count()
 }
 
-/// A log line at the end of each epoch.
-fn log_epoch(devnet: &TheDevnet, p_keys: &[PublicKeyBytes], report: &SlotReport) {
+/// The log of each slot: a signer's refusals as they come, a line at the end of each epoch with
+/// the duties missed in it (`missed` counts them across the epoch).
+fn log_slot(
+    devnet: &TheDevnet,
+    p_keys: &[PublicKeyBytes],
+    report: &SlotReport,
+    missed: &mut usize,
+) {
+    for (validator, why) in &report.refused {
+        tracing::warn!(validator, reason = %why, "a signer refused a duty");
+    }
+    *missed += report.missed.len();
     if !(report.slot + 1).is_multiple_of(SLOTS_PER_EPOCH) {
         return;
     }
@@ -190,11 +262,10 @@ fn log_epoch(devnet: &TheDevnet, p_keys: &[PublicKeyBytes], report: &SlotReport)
         justified = state.current_justified_checkpoint.epoch.as_u64(),
         finalized = state.finalized_checkpoint.epoch.as_u64(),
         p_active = active(devnet, p_keys),
+        missed = *missed,
         "epoch done"
     );
-    for (validator, why) in &report.refused {
-        tracing::warn!(validator, reason = %why, "P refused a duty");
-    }
+    *missed = 0;
 }
 
 /// The directory given, or a temporary one removed when the guard drops.
@@ -216,11 +287,17 @@ fn directory(dir: Option<PathBuf>) -> Result<(PathBuf, Option<tempfile::TempDir>
 }
 
 pub(crate) fn run(args: DevnetArgs) -> Result<(), CliError> {
+    let config = args.chain.config()?;
+    for url in &args.remote_signers {
+        signer_base_url(url).map_err(|e| format!("--remote-signer: {e}"))?;
+    }
     let (dir, _temporary) = directory(args.dir)?;
-    let config = Config::devnet(31_337);
-    let seconds_per_slot = config.slot_duration_ms / 1000;
-    let genesis_time =
-        unix_now().saturating_sub(args.history_epochs * SLOTS_PER_EPOCH * seconds_per_slot);
+    let seconds_per_slot = config.seconds_per_slot();
+    let genesis_time = unix_now().saturating_sub(
+        args.history_epochs
+            .saturating_mul(SLOTS_PER_EPOCH)
+            .saturating_mul(seconds_per_slot),
+    );
     let Started {
         mut devnet,
         p,
@@ -228,10 +305,12 @@ pub(crate) fn run(args: DevnetArgs) -> Result<(), CliError> {
         config_yaml,
     } = start(
         &args.chain,
+        config,
         genesis_time,
         args.rpc_port,
         args.p_listen,
         &dir,
+        &args.remote_signers,
     )?;
     let beacon = devnet
         .serve_api(args.beacon_listen)
@@ -240,11 +319,19 @@ pub(crate) fn run(args: DevnetArgs) -> Result<(), CliError> {
     let accounts = write_dev_keys(&dir, devnet.dev_keys())?;
     let record_path = dir.join("deployment.json");
     let mut record_written = false;
+    let operators: Vec<&str> = devnet
+        .node
+        .signer()
+        .operators
+        .iter()
+        .map(|o| o.url())
+        .collect();
     output::stdout(|w| {
         writeln!(
             w,
-            "lsv devnet: minimal preset, Electra then Fulu at epoch {}, {} validators ({} in P), \
+            "lsv devnet: minimal preset{}, Electra then Fulu at epoch {}, {} validators ({} in P), \
              genesis {} epochs ago",
+            timing_note(&args.chain.timing()),
             Config::DEVNET_FULU_EPOCH,
             args.chain.validators,
             p_keys.len(),
@@ -272,6 +359,15 @@ pub(crate) fn run(args: DevnetArgs) -> Result<(), CliError> {
             dir.join("p").display()
         )?;
         writeln!(w, "  network config       {}", config_yaml.display())?;
+        if operators.is_empty() {
+            writeln!(w, "  operator signers     none (--remote-signer URL)")?;
+        } else {
+            writeln!(
+                w,
+                "  operator signers     {} (the devnet is their validator client)",
+                operators.join(", ")
+            )?;
+        }
         writeln!(
             w,
             "  deployment record    {} (C's, for --deployment; written once block 1 is mined)",
@@ -291,6 +387,7 @@ pub(crate) fn run(args: DevnetArgs) -> Result<(), CliError> {
     watch_for_stop(stop.clone())?;
     let started = Instant::now();
     let mut caught_up = false;
+    let mut missed = 0;
     // History is replayed with each next slot prepared ahead (`Node::prepare_next`); slots on
     // the clock are run as they come, so that anvil's head is not ahead of the beacon chain's
     // (but for the first, which the replay may have prepared).
@@ -298,7 +395,7 @@ pub(crate) fn run(args: DevnetArgs) -> Result<(), CliError> {
     while !stop.load(Ordering::Relaxed) {
         if devnet.head_slot() < devnet.clock_slot() {
             let report = devnet.run_next_slot().map_err(|e| e.to_string())?;
-            log_epoch(&devnet, &p_keys, &report);
+            log_slot(&devnet, &p_keys, &report, &mut missed);
             if !record_written {
                 // C's creations are mined with the first block.
                 write_deployment_record(&record_path, &config_yaml, &devnet, &p)?;
@@ -321,6 +418,29 @@ pub(crate) fn run(args: DevnetArgs) -> Result<(), CliError> {
     drop(devnet);
     drop(p);
     Ok(())
+}
+
+/// The banner's words for the flags' timing where it is not the default: the slot time, and the
+/// delays named after their `config.yaml` keys; empty for the defaults.
+fn timing_note(timing: &Timing) -> String {
+    let default = Timing::DEFAULT;
+    let mut note = String::new();
+    if timing.seconds_per_slot != default.seconds_per_slot {
+        note += &format!(
+            ", {s}-second slots (SECONDS_PER_SLOT {s})",
+            s = timing.seconds_per_slot
+        );
+    }
+    if timing.shard_committee_period != default.shard_committee_period {
+        note += &format!(", SHARD_COMMITTEE_PERIOD {}", timing.shard_committee_period);
+    }
+    if timing.min_validator_withdrawability_delay != default.min_validator_withdrawability_delay {
+        note += &format!(
+            ", MIN_VALIDATOR_WITHDRAWABILITY_DELAY {}",
+            timing.min_validator_withdrawability_delay
+        );
+    }
+    note
 }
 
 /// Writes the record of the devnet's own C (`lsv_keeper::deployment::describe` of its three
@@ -417,8 +537,8 @@ pub(crate) fn bench(args: DevnetBenchArgs) -> Result<(), CliError> {
     if args.epochs == 0 {
         return Err("--epochs must be positive".into());
     }
+    let config = args.chain.config()?;
     let (dir, _temporary) = directory(None)?;
-    let config = Config::devnet(31_337);
     let slots = (args.warmup_epochs + args.epochs) * SLOTS_PER_EPOCH;
     let genesis_time = lsv_devnet::remote::genesis_time_for(&config, slots);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -430,10 +550,12 @@ pub(crate) fn bench(args: DevnetBenchArgs) -> Result<(), CliError> {
         ..
     } = start(
         &args.chain,
+        config,
         genesis_time,
         0,
         "127.0.0.1:0".parse().expect("an address"),
         &dir,
+        &[],
     )?;
     let warmup = args.warmup_epochs * SLOTS_PER_EPOCH;
     devnet.node.prepare_next = true;

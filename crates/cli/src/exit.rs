@@ -9,9 +9,6 @@ use lsv_consensus::Epoch;
 use lsv_contracts::bindings::vault::Vault;
 use serde_json::{json, Value};
 
-/// `MIN_VALIDATOR_WITHDRAWABILITY_DELAY` (phase0 configs, mainnet and minimal alike).
-const MIN_VALIDATOR_WITHDRAWABILITY_DELAY: u64 = 256;
-
 /// `lsv exit`.
 #[derive(Args)]
 pub(crate) struct ExitArgs {
@@ -106,8 +103,9 @@ pub(crate) fn exit(args: ExitArgs) -> Result<(), CliError> {
     }
     output::line(&format!(
         "validator {index}: exit signed by P at epoch {epoch} and submitted; it leaves the active \
-         set after the exit queue, and is withdrawable {MIN_VALIDATOR_WITHDRAWABILITY_DELAY} \
-         epochs later"
+         set after the exit queue, and is withdrawable {} epochs later \
+         (MIN_VALIDATOR_WITHDRAWABILITY_DELAY)",
+        network.min_validator_withdrawability_delay
     ))
 }
 

@@ -138,6 +138,9 @@ pub struct Network {
     pub slots_per_epoch: u64,
     /// `SHARD_COMMITTEE_PERIOD`: epochs a validator must have been active before it may exit.
     pub shard_committee_period: u64,
+    /// `MIN_VALIDATOR_WITHDRAWABILITY_DELAY`: epochs from a validator's exit to when it is
+    /// withdrawable (`initiate_validator_exit`), which a withdrawal's ETA counts.
+    pub min_validator_withdrawability_delay: u64,
     /// `PRESET_BASE`: the preset whose list and vector lengths the network's containers have
     /// (requests are parsed and hashed with them).
     pub preset: PresetName,
@@ -149,6 +152,10 @@ pub struct Network {
     /// is absent.
     pub forks: BTreeMap<ForkName, (Epoch, Version)>,
 }
+
+/// `MIN_VALIDATOR_WITHDRAWABILITY_DELAY` of both reference configurations (`configs/mainnet.yaml`
+/// and `configs/minimal.yaml`: 256 epochs): what a config that does not set it means.
+pub const DEFAULT_MIN_VALIDATOR_WITHDRAWABILITY_DELAY: u64 = 256;
 
 /// `FAR_FUTURE_EPOCH` (phase0 beacon-chain.md): an unscheduled fork.
 pub const FAR_FUTURE_EPOCH: u64 = u64::MAX;
@@ -208,6 +215,7 @@ impl Network {
             seconds_per_slot: 12,
             slots_per_epoch: 32,
             shard_committee_period: 256,
+            min_validator_withdrawability_delay: DEFAULT_MIN_VALIDATOR_WITHDRAWABILITY_DELAY,
             preset: PresetName::Mainnet,
             chain_id,
             // The same address on mainnet and Hoodi.
@@ -268,7 +276,8 @@ impl Network {
     /// only the genesis state has: `GENESIS_TIME` and `GENESIS_VALIDATORS_ROOT`. `PRESET_BASE`
     /// (`mainnet` or `minimal`) defaults to mainnet; `SLOTS_PER_EPOCH` (a preset value) defaults
     /// to the preset's (32, or 8 for minimal), `SHARD_COMMITTEE_PERIOD` to the preset's
-    /// reference configuration's. Unknown keys are ignored, as clients do.
+    /// reference configuration's, `MIN_VALIDATOR_WITHDRAWABILITY_DELAY` to both reference
+    /// configurations' 256. Unknown keys are ignored, as clients do.
     pub fn from_config_file(path: &Path) -> Result<Self, NetworkError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| NetworkError::Config(format!("cannot read {}: {e}", path.display())))?;
@@ -361,6 +370,13 @@ impl Network {
                 int("SHARD_COMMITTEE_PERIOD")?
             } else {
                 preset.default_shard_committee_period()
+            },
+            min_validator_withdrawability_delay: if map
+                .contains_key("MIN_VALIDATOR_WITHDRAWABILITY_DELAY")
+            {
+                int("MIN_VALIDATOR_WITHDRAWABILITY_DELAY")?
+            } else {
+                DEFAULT_MIN_VALIDATOR_WITHDRAWABILITY_DELAY
             },
             preset,
             chain_id: int("DEPOSIT_CHAIN_ID")?,
@@ -522,7 +538,15 @@ GENESIS_VALIDATORS_ROOT: 0x01010101010101010101010101010101010101010101010101010
         assert!(!n.forks.contains_key(&ForkName::Fulu));
         assert_eq!(n.preset, PresetName::Mainnet);
         assert_eq!(n.slots_per_epoch, 32);
+        assert_eq!(n.min_validator_withdrawability_delay, 256);
         assert!(Network::from_config_yaml("SECONDS_PER_SLOT: 6").is_err());
+
+        let delays = Network::from_config_yaml(&format!(
+            "{yaml}SHARD_COMMITTEE_PERIOD: 4\nMIN_VALIDATOR_WITHDRAWABILITY_DELAY: 8\n"
+        ))
+        .unwrap();
+        assert_eq!(delays.shard_committee_period, 4);
+        assert_eq!(delays.min_validator_withdrawability_delay, 8);
 
         let minimal =
             Network::from_config_yaml(&format!("{yaml}PRESET_BASE: 'minimal'\n")).unwrap();

@@ -84,6 +84,8 @@ fn examples_network(preset: PresetName, fork: ForkName) -> Network {
             PresetName::Minimal => 8,
         },
         shard_committee_period: preset.default_shard_committee_period(),
+        min_validator_withdrawability_delay:
+            lsv_consensus::network::DEFAULT_MIN_VALIDATOR_WITHDRAWABILITY_DELAY,
         preset,
         chain_id: 1,
         deposit_contract: Default::default(),

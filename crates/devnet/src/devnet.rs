@@ -22,10 +22,12 @@
 //! in Electra from genesis, Fulu from [`Config::DEVNET_FULU_EPOCH`], exits allowed after 16 epochs
 //! of activity (`SHARD_COMMITTEE_PERIOD`) and withdrawals 64 epochs after an exit
 //! (`MIN_VALIDATOR_WITHDRAWABILITY_DELAY`), so that a deposit, an exit and its withdrawal fit in a
-//! few hundred epochs; anvil's chain id and deposit contract.
+//! few hundred epochs; anvil's chain id and deposit contract. Those two delays and
+//! `SECONDS_PER_SLOT` (6) can be set ([`Timing`], [`Config::devnet_with`]): with 1-second slots
+//! and delays of a few epochs a validator's whole life takes minutes.
 //!
 //! C on this devnet: the contracts are the real ones, the vault deployed with this chain's timing
-//! (`ChainTiming`: 6-second slots, 8 per epoch, the devnet's `SHARD_COMMITTEE_PERIOD`, the
+//! (`ChainTiming`: its `SECONDS_PER_SLOT`, 8 slots per epoch, its `SHARD_COMMITTEE_PERIOD`, the
 //! minimal preset's slashings vector), so its eject, exit and settlement rules judge epochs as
 //! the beacon chain does. Its proof verifier verifies validator proofs, and withdrawal proofs
 //! anchored at the withdrawal's own block, as on mainnet; its routes through `block_roots` and
@@ -73,23 +75,98 @@ pub enum DevnetError {
     Setup(String),
 }
 
+/// The devnet's clock and delays, the three values of its configuration that `lsv devnet`
+/// takes as flags (named after the `config.yaml` keys), so that a validator's whole life (deposit,
+/// activation, exit, withdrawal) can run in minutes rather than hours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timing {
+    /// `SECONDS_PER_SLOT`.
+    pub seconds_per_slot: u64,
+    /// `SHARD_COMMITTEE_PERIOD`: epochs a validator must have been active before it may exit.
+    pub shard_committee_period: u64,
+    /// `MIN_VALIDATOR_WITHDRAWABILITY_DELAY`: epochs from an exit to withdrawability.
+    pub min_validator_withdrawability_delay: u64,
+}
+
+impl Timing {
+    /// The devnet's defaults: `configs/minimal.yaml`'s `SECONDS_PER_SLOT` (6), and delays a
+    /// quarter of minimal's (`SHARD_COMMITTEE_PERIOD` 64, `MIN_VALIDATOR_WITHDRAWABILITY_DELAY`
+    /// 256), so that a deposit, an exit and its withdrawal fit in a few hundred epochs.
+    pub const DEFAULT: Self = Self {
+        seconds_per_slot: 6,
+        shard_committee_period: 16,
+        min_validator_withdrawability_delay: 64,
+    };
+
+    /// The largest value each may take: far beyond any chain's life, and small enough that the
+    /// chain's arithmetic on them (an epoch plus a delay, a slot times its milliseconds) stays
+    /// in range.
+    pub const MAX: u64 = u32::MAX as u64;
+
+    /// Whether every value is at least 1 and at most [`Timing::MAX`]; the error names the
+    /// offending one by its `lsv devnet` flag.
+    pub fn check(&self) -> Result<(), String> {
+        for (flag, value) in [
+            ("--seconds-per-slot", self.seconds_per_slot),
+            ("--shard-committee-period", self.shard_committee_period),
+            (
+                "--min-validator-withdrawability-delay",
+                self.min_validator_withdrawability_delay,
+            ),
+        ] {
+            if !(1..=Self::MAX).contains(&value) {
+                return Err(format!(
+                    "{flag} must be at least 1 and at most {}, not {value}",
+                    Self::MAX
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
 impl Config {
     /// The epoch the devnet enters Fulu (its genesis is in Electra, so the upgrade is part of
     /// every run).
     pub const DEVNET_FULU_EPOCH: u64 = 2;
 
     /// The devnet's configuration (see the module docs): `configs/minimal.yaml` with the
-    /// devnet's fork epochs, exit and withdrawal delays, and anvil's deposit contract.
+    /// devnet's fork epochs, its default [`Timing`], and anvil's deposit contract.
     pub fn devnet(chain_id: u64) -> Self {
+        let timing = Timing::DEFAULT;
         Self {
+            slot_duration_ms: timing.seconds_per_slot * 1000,
             electra_fork_epoch: Epoch::new(0),
             fulu_fork_epoch: Epoch::new(Self::DEVNET_FULU_EPOCH),
-            shard_committee_period: 16,
-            min_validator_withdrawability_delay: 64,
+            shard_committee_period: timing.shard_committee_period,
+            min_validator_withdrawability_delay: timing.min_validator_withdrawability_delay,
             deposit_chain_id: chain_id,
             deposit_contract_address: alloy_eips::eip6110::MAINNET_DEPOSIT_CONTRACT_ADDRESS,
             ..Self::minimal()
         }
+    }
+
+    /// [`Config::devnet`] with `timing` instead of the default, once [`Timing::check`] passes.
+    pub fn devnet_with(chain_id: u64, timing: Timing) -> Result<Self, String> {
+        timing.check()?;
+        Ok(Self {
+            slot_duration_ms: timing.seconds_per_slot * 1000,
+            shard_committee_period: timing.shard_committee_period,
+            min_validator_withdrawability_delay: timing.min_validator_withdrawability_delay,
+            ..Self::devnet(chain_id)
+        })
+    }
+
+    /// `SECONDS_PER_SLOT`: `SLOT_DURATION_MS` in whole seconds, at least 1 (the devnet's clock
+    /// counts whole seconds).
+    pub fn seconds_per_slot(&self) -> u64 {
+        (self.slot_duration_ms / 1000).max(1)
     }
 }
 
@@ -313,7 +390,7 @@ impl<P: SpecPreset> Genesis<P> {
     pub fn launch<S: Signer<P>>(self, signer: S) -> Devnet<P, S> {
         let rpc_url = self.execution.anvil().url().to_owned();
         let genesis_time = self.state.genesis_time;
-        let seconds_per_slot = self.spec.config.slot_duration_ms / 1000;
+        let seconds_per_slot = self.spec.config.seconds_per_slot();
         let config = self.spec.config.clone();
         let dev_keys = self.execution.anvil().dev_keys().to_vec();
         Devnet {
@@ -324,7 +401,7 @@ impl<P: SpecPreset> Genesis<P> {
             creations: self.creations,
             funder: self.funder,
             genesis_time,
-            seconds_per_slot: seconds_per_slot.max(1),
+            seconds_per_slot,
             config,
             api: None,
             dev_keys,
@@ -515,6 +592,11 @@ impl<P: SpecPreset, S: Signer<P>> Devnet<P, S> {
         self.api.as_ref().map(|a| a.address)
     }
 
+    /// `SECONDS_PER_SLOT`: how long each slot lasts on the wall clock.
+    pub fn seconds_per_slot(&self) -> u64 {
+        self.seconds_per_slot
+    }
+
     /// The slot the wall clock is in (0 before genesis).
     pub fn clock_slot(&self) -> u64 {
         unix_now().saturating_sub(self.genesis_time) / self.seconds_per_slot
@@ -610,5 +692,40 @@ impl<P: SpecPreset, S: Signer<P>> Devnet<P, S> {
     /// A JSON-RPC call to anvil.
     pub fn call(&self, method: &str, params: Value) -> Result<Value, DevnetError> {
         Ok(self.rpc.call(method, params)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The flags' timing reaches the configuration; values below 1 are refused, naming the flag.
+    #[test]
+    fn timing_is_applied_and_checked() {
+        let timing = Timing {
+            seconds_per_slot: 1,
+            shard_committee_period: 4,
+            min_validator_withdrawability_delay: 8,
+        };
+        let config = Config::devnet_with(31_337, timing).expect("valid");
+        assert_eq!(config.slot_duration_ms, 1_000);
+        assert_eq!(config.seconds_per_slot(), 1);
+        assert_eq!(config.shard_committee_period, 4);
+        assert_eq!(config.min_validator_withdrawability_delay, 8);
+        assert_eq!(
+            Config::devnet_with(31_337, Timing::DEFAULT).expect("valid"),
+            Config::devnet(31_337)
+        );
+        let zero = Timing {
+            min_validator_withdrawability_delay: 0,
+            ..timing
+        };
+        let refused = Config::devnet_with(31_337, zero).expect_err("0 is refused");
+        assert!(refused.starts_with("--min-validator-withdrawability-delay must be at least 1"));
+        let huge = Timing {
+            seconds_per_slot: Timing::MAX + 1,
+            ..timing
+        };
+        assert!(Config::devnet_with(31_337, huge).is_err());
     }
 }

@@ -76,6 +76,36 @@ pub struct SlotReport {
     pub sync_participants: usize,
     /// Duties a signer refused (P's slashing protection), by validator.
     pub refused: Vec<(u64, String)>,
+    /// Duties missed ([`SignError::Missed`]: the validator's operator signer down, or no signer
+    /// holding its key), by validator, with why.
+    pub missed: Vec<(u64, String)>,
+}
+
+/// Duties a validator's signer did not sign, for the slot's report: refused (P's slashing
+/// protection or policy) or missed (its signer down). Any other signing error fails the slot.
+#[derive(Debug, Default)]
+struct Skipped {
+    refused: Vec<(u64, String)>,
+    missed: Vec<(u64, String)>,
+}
+
+impl Skipped {
+    /// Files validator `v`'s signing error `e` as refused or missed, or returns it as the
+    /// slot's failure.
+    fn file(&mut self, v: u64, e: SignError) -> Result<(), NodeError> {
+        match e {
+            SignError::Refused(why) => self.refused.push((v, why)),
+            SignError::Missed(why) => self.missed.push((v, why)),
+            e => return Err(NodeError::Signer(e)),
+        }
+        Ok(())
+    }
+
+    /// Adds `other`'s.
+    fn extend(&mut self, other: Skipped) {
+        self.refused.extend(other.refused);
+        self.missed.extend(other.missed);
+    }
 }
 
 /// An aggregate waiting for inclusion: one committee's attestation.
@@ -224,6 +254,9 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
                 Err(NodeError::Signer(SignError::Refused(why))) => {
                     report.refused.push((proposer, why))
                 }
+                Err(NodeError::Signer(SignError::Missed(why))) => {
+                    report.missed.push((proposer, why))
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -237,8 +270,12 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
             preset: PhantomData,
         };
         let (spec, head, head_root) = (&self.spec, &self.head, self.head_root);
-        let (offline, fee_recipient, execution) =
-            (&self.offline, self.fee_recipient, &mut self.execution);
+        let (offline, signer, fee_recipient, execution) = (
+            &self.offline,
+            &self.signer,
+            self.fee_recipient,
+            &mut self.execution,
+        );
         let prepare_next = self.prepare_next;
         let (attested, synced, prepared) = std::thread::scope(|scope| {
             let preparing = prepare_next.then(|| {
@@ -247,7 +284,7 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
                         spec,
                         head,
                         head_root,
-                        offline,
+                        |v, key| !offline.contains(&v) && signer.reachable(v, key),
                         fee_recipient,
                         execution,
                         slot + 1,
@@ -264,7 +301,7 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         self.prepared = prepared.and_then(Result::ok).and_then(Result::ok);
         let (attested, synced) = (attested?, synced?);
         report.attesters = attested.attesters;
-        report.refused.extend(attested.refused);
+        let mut skipped = attested.skipped;
         for v in attested.double_voted {
             self.double_voters.remove(&v);
         }
@@ -276,7 +313,9 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
                 .extend(attested.aggregates);
         }
         report.sync_participants = synced.participants;
-        report.refused.extend(synced.refused);
+        skipped.extend(synced.skipped);
+        report.refused.extend(skipped.refused);
+        report.missed.extend(skipped.missed);
         if let Some(aggregate) = synced.aggregate {
             self.sync_aggregate = Some(aggregate);
         }
@@ -469,12 +508,13 @@ fn payload_attributes<P: SpecPreset>(
 }
 
 /// Slot `slot` prepared on `head` (see [`Prepared`]): its pre-state, and its payload if its
-/// proposer is online and may propose.
+/// proposer may propose and is `online` (not switched off, its signer expected to answer: a
+/// payload built for a proposer that then misses its slot would be rolled back).
 fn prepare<P: SpecPreset, E: ExecutionLayer<P>>(
     spec: &Spec<P>,
     head: &BeaconState<P>,
     head_root: B256,
-    offline: &BTreeSet<u64>,
+    online: impl Fn(u64, &PublicKeyBytes) -> bool,
     fee_recipient: Address,
     execution: &mut E,
     slot: u64,
@@ -482,7 +522,8 @@ fn prepare<P: SpecPreset, E: ExecutionLayer<P>>(
     let mut state = head.clone();
     spec.process_slots(&mut state, slot)?;
     let proposer = Spec::<P>::get_beacon_proposer_index(&state)?;
-    let payload = if offline.contains(&proposer) || state.validators[proposer as usize].slashed {
+    let validator = &state.validators[proposer as usize];
+    let payload = if !online(proposer, &validator.pubkey) || validator.slashed {
         None
     } else {
         let attributes = payload_attributes(spec, &state, fee_recipient)?;
@@ -516,7 +557,7 @@ struct AttestOutcome<P: SpecPreset> {
     pool_key: (u64, B256),
     aggregates: Vec<PooledAggregate<P>>,
     attesters: usize,
-    refused: Vec<(u64, String)>,
+    skipped: Skipped,
     /// Double voters that voted twice, and the slashings that proves.
     double_voted: Vec<u64>,
     slashings: Vec<AttesterSlashing<P>>,
@@ -526,7 +567,7 @@ struct AttestOutcome<P: SpecPreset> {
 struct SyncOutcome<P: SpecPreset> {
     aggregate: Option<(u64, B256, SyncAggregate<P>)>,
     participants: usize,
-    refused: Vec<(u64, String)>,
+    skipped: Skipped,
 }
 
 impl<P: SpecPreset, S: Signer<P>> Duties<'_, P, S> {
@@ -551,7 +592,7 @@ impl<P: SpecPreset, S: Signer<P>> Duties<'_, P, S> {
     /// block, so each is checked once rather than twice. Validators sign in parallel, as they
     /// would on machines of their own.
     fn attest(&self, state: &BeaconState<P>, slot: u64) -> Result<AttestOutcome<P>, NodeError> {
-        let mut refused = Vec::new();
+        let mut skipped = Skipped::default();
         let mut double_voted = Vec::new();
         let mut slashings = Vec::new();
         let epoch = Spec::<P>::epoch_at(slot);
@@ -604,17 +645,16 @@ impl<P: SpecPreset, S: Signer<P>> Duties<'_, P, S> {
         for (&(c, i, v), result) in duties.iter().zip(signed) {
             match result {
                 Ok(signature) => attested[c].add(i, v, signature),
-                Err(SignError::Refused(why)) => refused.push((v, why)),
-                Err(e) => return Err(NodeError::Signer(e)),
+                Err(e) => skipped.file(v, e)?,
             }
         }
         for signers in attested.iter().map(|a| a.signers.clone()) {
             for v in signers {
                 if self.double_voters.contains(&v) {
                     double_voted.push(v);
-                    match self.double_vote(state, v, &data, attester_domain)? {
+                    match self.double_vote(state, v, &data, attester_domain) {
                         Ok(slashing) => slashings.push(slashing),
-                        Err(why) => refused.push((v, why)),
+                        Err(e) => skipped.file(v, e)?,
                     }
                 }
             }
@@ -630,6 +670,7 @@ impl<P: SpecPreset, S: Signer<P>> Duties<'_, P, S> {
             attested.iter().map(|a| a.signers.as_slice()),
             &moduli,
             |_| (selection_root, Message::AggregationSlot { slot }),
+            &mut skipped,
         )?;
 
         // Each aggregator's `SignedAggregateAndProof`.
@@ -663,23 +704,31 @@ impl<P: SpecPreset, S: Signer<P>> Duties<'_, P, S> {
                 .collect(),
         );
 
-        // Gossip validation of every aggregate, then the pool.
+        // Gossip validation of every aggregate its aggregator signed, then the pool.
         let key = |v: u64| &state.validators[v as usize].pubkey;
         let mut sets = Vec::new();
-        for ((_, message, root, _), signature) in messages.iter().zip(signatures) {
-            let signature = signature.map_err(NodeError::Signer)?;
+        let mut published = Vec::with_capacity(messages.len());
+        for ((c, message, root, signers), signature) in messages.into_iter().zip(signatures) {
+            let signature = match signature {
+                Ok(signature) => signature,
+                Err(e) => {
+                    skipped.file(message.aggregator_index, e)?;
+                    continue;
+                }
+            };
             let aggregator = key(message.aggregator_index);
             sets.push(bls::SignatureSet::single(
                 aggregator,
                 selection_root,
                 &message.selection_proof,
             ));
-            sets.push(bls::SignatureSet::single(aggregator, *root, &signature));
+            sets.push(bls::SignatureSet::single(aggregator, root, &signature));
+            published.push((c, message, signers));
         }
         verify_gossip(sets, "an aggregate and proof")?;
         let mut attesters = 0;
-        let mut aggregates = Vec::with_capacity(messages.len());
-        for (c, message, _, signers) in messages {
+        let mut aggregates = Vec::with_capacity(published.len());
+        for (c, message, signers) in published {
             attesters += signers.len();
             aggregates.push(PooledAggregate {
                 committee_index: c as u64,
@@ -690,42 +739,36 @@ impl<P: SpecPreset, S: Signer<P>> Duties<'_, P, S> {
             pool_key: (slot, data.tree_hash_root()),
             aggregates,
             attesters,
-            refused,
+            skipped,
             double_voted,
             slashings,
         })
     }
 
     /// A second attestation by `v` for the same target with another head: with the first, an
-    /// attester slashing for the next block; or why the signer (P) refused it.
+    /// attester slashing for the next block; or why the signer did not sign (P refused it).
     fn double_vote(
         &self,
         state: &BeaconState<P>,
         v: u64,
         data: &AttestationData,
         attester_domain: B256,
-    ) -> Result<Result<AttesterSlashing<P>, String>, NodeError> {
+    ) -> Result<AttesterSlashing<P>, SignError> {
         let mut other = *data;
         other.beacon_block_root = B256::repeat_byte(0xdd);
         let root = compute_signing_root(other.tree_hash_root(), attester_domain);
         let first_root = compute_signing_root(data.tree_hash_root(), attester_domain);
-        let sig2 = match self.sign(state, v, root, Message::Attestation(&other)) {
-            Ok(sig) => sig,
-            Err(SignError::Refused(why)) => return Ok(Err(why)),
-            Err(e) => return Err(NodeError::Signer(e)),
-        };
-        let sig1 = self
-            .sign(state, v, first_root, Message::Attestation(data))
-            .map_err(NodeError::Signer)?;
+        let sig2 = self.sign(state, v, root, Message::Attestation(&other))?;
+        let sig1 = self.sign(state, v, first_root, Message::Attestation(data))?;
         let indexed = |d: AttestationData, signature| IndexedAttestation::<P> {
             attesting_indices: VariableList::new(vec![v]).expect("one index"),
             data: d,
             signature,
         };
-        Ok(Ok(AttesterSlashing {
+        Ok(AttesterSlashing {
             attestation_1: indexed(*data, sig1),
             attestation_2: indexed(other, sig2),
-        }))
+        })
     }
 
     /// The sync committee signs the head at `slot`; per subcommittee an aggregator
@@ -738,7 +781,7 @@ impl<P: SpecPreset, S: Signer<P>> Duties<'_, P, S> {
         state: &BeaconState<P>,
         slot: u64,
     ) -> Result<SyncOutcome<P>, NodeError> {
-        let mut refused = Vec::new();
+        let mut skipped = Skipped::default();
         let mut participants = 0;
         let epoch = Spec::<P>::epoch_at(slot);
         let size = P::sync_committee_size();
@@ -787,8 +830,7 @@ impl<P: SpecPreset, S: Signer<P>> Duties<'_, P, S> {
                 Ok(signature) => {
                     signatures.insert(v, signature);
                 }
-                Err(SignError::Refused(why)) => refused.push((v, why)),
-                Err(e) => return Err(NodeError::Signer(e)),
+                Err(e) => skipped.file(v, e)?,
             }
         }
         let subnets: Vec<Attested<P>> = (0..SYNC_COMMITTEE_SUBNET_COUNT)
@@ -826,6 +868,7 @@ impl<P: SpecPreset, S: Signer<P>> Duties<'_, P, S> {
                     Message::SyncSelection(&selections[subnet]),
                 )
             },
+            &mut skipped,
         )?;
 
         // Each aggregator's `SignedContributionAndProof`.
@@ -862,22 +905,31 @@ impl<P: SpecPreset, S: Signer<P>> Duties<'_, P, S> {
                 .collect(),
         );
 
-        // Gossip validation of every contribution, then the next block's aggregate.
+        // Gossip validation of every contribution its aggregator signed, then the next block's
+        // aggregate.
         let mut sets = Vec::new();
-        for ((subnet, message, root), signature) in messages.iter().zip(signatures) {
-            let signature = signature.map_err(NodeError::Signer)?;
+        let mut published = Vec::with_capacity(messages.len());
+        for ((subnet, message, root), signature) in messages.into_iter().zip(signatures) {
+            let signature = match signature {
+                Ok(signature) => signature,
+                Err(e) => {
+                    skipped.file(message.aggregator_index, e)?;
+                    continue;
+                }
+            };
             let aggregator = &state.validators[message.aggregator_index as usize].pubkey;
             sets.push(bls::SignatureSet::single(
                 aggregator,
-                selection_roots[*subnet],
+                selection_roots[subnet],
                 &message.selection_proof,
             ));
-            sets.push(bls::SignatureSet::single(aggregator, *root, &signature));
+            sets.push(bls::SignatureSet::single(aggregator, root, &signature));
+            published.push((subnet, message));
         }
         verify_gossip(sets, "a sync contribution and proof")?;
         let mut bits = BitVector::<P::SyncCommitteeSize>::default();
         let mut contributions = Vec::new();
-        for (subnet, message, _) in &messages {
+        for (subnet, message) in &published {
             let sub_bits = &message.contribution.aggregation_bits;
             for j in (0..per_subnet).filter(|j| sub_bits.get(*j).unwrap_or(false)) {
                 bits.set(subnet * per_subnet + j, true).expect("in range");
@@ -898,7 +950,7 @@ impl<P: SpecPreset, S: Signer<P>> Duties<'_, P, S> {
         Ok(SyncOutcome {
             aggregate,
             participants,
-            refused,
+            skipped,
         })
     }
 
@@ -918,22 +970,33 @@ impl<P: SpecPreset, S: Signer<P>> Duties<'_, P, S> {
 
     /// Per group of signers (a committee's, a subcommittee's), its aggregator and selection
     /// proof: the first signer whose proof wins the lottery (`is_aggregator`: `modulo` 1 makes
-    /// everyone an aggregator, so only the first signs one). `selection(group)` is the root
-    /// and message a member of `group` signs.
+    /// everyone an aggregator, so only the first whose signer is reachable signs one).
+    /// `selection(group)` is the root and message a member of `group` signs; a proof refused or
+    /// missed goes into `skipped`.
     fn draw_aggregators<'m, 'g>(
         &self,
         state: &BeaconState<P>,
         groups: impl Iterator<Item = &'g [u64]>,
         moduli: &[u64],
         selection: impl Fn(usize) -> (B256, Message<'m, P>),
+        skipped: &mut Skipped,
     ) -> Result<Vec<Option<(u64, SignatureBytes)>>, NodeError> {
         let groups: Vec<&[u64]> = groups.collect();
+        let reachable = |v: u64| {
+            self.signer
+                .reachable(v, &state.validators[v as usize].pubkey)
+        };
         let candidates: Vec<(usize, u64)> = groups
             .iter()
             .enumerate()
             .flat_map(|(g, signers)| {
                 let take = if moduli[g] == 1 { 1 } else { signers.len() };
-                signers.iter().take(take).map(move |&v| (g, v))
+                signers
+                    .iter()
+                    .copied()
+                    .filter(move |&v| moduli[g] != 1 || reachable(v))
+                    .take(take)
+                    .map(move |v| (g, v))
             })
             .collect();
         let proofs = self.sign_each(
@@ -948,7 +1011,13 @@ impl<P: SpecPreset, S: Signer<P>> Duties<'_, P, S> {
         );
         let mut aggregators = vec![None; groups.len()];
         for (&(g, v), proof) in candidates.iter().zip(proofs) {
-            let proof = proof.map_err(NodeError::Signer)?;
+            let proof = match proof {
+                Ok(proof) => proof,
+                Err(e) => {
+                    skipped.file(v, e)?;
+                    continue;
+                }
+            };
             if aggregators[g].is_none()
                 && (moduli[g] == 1 || lottery(&proof).is_multiple_of(moduli[g]))
             {

@@ -1,6 +1,8 @@
 //! Devnet validators whose keys are in P: [`RemoteSigner`] signs over P's remote-signing API
 //! (the Web3Signer eth2 API, `POST /api/v1/eth2/sign/{pubkey}`) as a validator client would,
-//! [`Signers`] sends each validator to P or to keys held here, and
+//! [`OperatorSigner`] does the same with a signer an operator runs themselves, which may be down
+//! (its validators then miss their duties), [`Signers`] sends each validator to the devnet's own
+//! P, an operator's signer or keys held here, and
 //! [`Config::network_config_yaml`] / [`network_config`] write the `config.yaml` that pins P to
 //! the devnet (`lsv signer --network FILE`).
 //!
@@ -12,7 +14,8 @@
 //! roots once per slot, in one batch ([`Signer::check_answers`]; the node calls it at the end
 //! of each slot), and one that fails is named. P's refusals (412: slashing protection or policy; other 4xx)
 //! become [`SignError::Refused`], and the node skips the duty, as a validator client does;
-//! a P that cannot be reached, times out or fails (5xx) is [`SignError::Unavailable`].
+//! a P that cannot be reached, times out or fails (5xx) is [`SignError::Unavailable`] (the
+//! devnet's own P: the slot fails) or [`SignError::Missed`] (an operator's: the duty is missed).
 //!
 //! Keys enter the chain the honest way: P makes them ([`RemoteSigner::generate_keys`], `POST
 //! /eth/v1/lsv/keys`) with deposit data it signed itself (32 ETH to `0x02 ‖ 0^11 ‖ C`), and the
@@ -47,7 +50,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tree_hash::TreeHash;
 
@@ -61,7 +65,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug, thiserror::Error)]
 pub enum RemoteError {
     /// The URL is not `http://host:port`.
-    #[error("bad signer URL {0:?}")]
+    #[error("bad signer URL {0:?}: a signer's URL is http://host:port")]
     Url(String),
     /// The HTTP client's runtime could not start.
     #[error("the HTTP client's runtime: {0}")]
@@ -77,6 +81,10 @@ pub enum RemoteError {
         /// The devnet's.
         devnet: B256,
     },
+    /// The signer does not serve `GET /eth/v1/lsv/attestation` (404): it is not an lsv P (a
+    /// plain Web3Signer), so which network it is pinned to cannot be asked.
+    #[error("the signer does not serve /eth/v1/lsv/attestation: not an lsv P")]
+    NotP,
     /// The slot duration is not whole seconds.
     #[error("the devnet's SLOT_DURATION_MS ({0}) is not whole seconds, which P cannot pin")]
     SlotDuration(u64),
@@ -143,10 +151,20 @@ impl RemoteSigner {
         spec: &crate::spec::Spec<P>,
         genesis: &BeaconState<P>,
     ) -> Result<Self, RemoteError> {
-        let base = url.trim_end_matches('/').to_owned();
-        if !base.starts_with("http://") || base.parse::<hyper::Uri>().is_err() {
-            return Err(RemoteError::Url(url.to_owned()));
-        }
+        let signer = Self::new(url, spec, genesis)?;
+        signer.check_network()?;
+        signer.refresh_keys()?;
+        Ok(signer)
+    }
+
+    /// A signer for the devnet of `spec` and `genesis` at `url` (`http://host:port`), not yet
+    /// contacted: it holds no keys until [`Self::refresh_keys`].
+    pub fn new<P: SpecPreset>(
+        url: &str,
+        spec: &crate::spec::Spec<P>,
+        genesis: &BeaconState<P>,
+    ) -> Result<Self, RemoteError> {
+        let base = signer_base_url(url)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("lsv-devnet-remote-signer")
@@ -158,7 +176,7 @@ impl RemoteSigner {
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(90))
             .build(connector);
-        let signer = Self {
+        Ok(Self {
             base,
             runtime,
             client,
@@ -171,23 +189,40 @@ impl RemoteSigner {
             refused: AtomicU64::new(0),
             busy_nanos: AtomicU64::new(0),
             unchecked: Mutex::new(Vec::new()),
-        };
-        let info = signer.get_json("/eth/v1/lsv/attestation")?;
+        })
+    }
+
+    /// Checks that the signer is pinned to this devnet: the genesis validators root it reports
+    /// (`GET /eth/v1/lsv/attestation`) is the devnet's.
+    /// A signer that answers that path 404 is not an lsv P: [`RemoteError::NotP`].
+    pub fn check_network(&self) -> Result<(), RemoteError> {
+        const PATH: &str = "/eth/v1/lsv/attestation";
+        let (status, answer) = self.request(Method::GET, PATH, None)?;
+        if status == StatusCode::NOT_FOUND {
+            return Err(RemoteError::NotP);
+        }
+        let info = json_answer(PATH, status, &answer)?;
         let pinned: B256 = info
             .get("genesis_validators_root")
             .and_then(Value::as_str)
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| {
-                SignError::Unavailable("P's attestation info has no genesis_validators_root".into())
+                SignError::Unavailable(
+                    "the signer's attestation info has no genesis_validators_root".into(),
+                )
             })?;
-        if pinned != signer.genesis_validators_root {
+        if pinned != self.genesis_validators_root {
             return Err(RemoteError::WrongNetwork {
                 p: pinned,
-                devnet: signer.genesis_validators_root,
+                devnet: self.genesis_validators_root,
             });
         }
-        signer.refresh_keys()?;
-        Ok(signer)
+        Ok(())
+    }
+
+    /// The signer's URL, `http://host:port`.
+    pub fn url(&self) -> &str {
+        &self.base
     }
 
     /// How long one request may take (default [`DEFAULT_TIMEOUT`]).
@@ -403,14 +438,7 @@ impl RemoteSigner {
     /// `GET path`, answered 200 with JSON.
     fn get_json(&self, path: &str) -> Result<Value, SignError> {
         let (status, answer) = self.request(Method::GET, path, None)?;
-        if status != StatusCode::OK {
-            return Err(SignError::Unavailable(format!(
-                "GET {path}: HTTP {status}: {}",
-                message_of(&answer)
-            )));
-        }
-        serde_json::from_slice(&answer)
-            .map_err(|e| SignError::Unavailable(format!("GET {path}: not JSON: {e}")))
+        json_answer(path, status, &answer)
     }
 
     /// One request to P, on the signer's runtime; waits for the status and body.
@@ -545,6 +573,28 @@ impl<P: SpecPreset> Signer<P> for RemoteSigner {
     }
 }
 
+/// `url` without a trailing `/`, if it is `http://host[:port][/path]` (the HTTP client here
+/// speaks plain HTTP only: see the module docs).
+pub fn signer_base_url(url: &str) -> Result<String, RemoteError> {
+    let base = url.trim_end_matches('/');
+    match base.parse::<hyper::Uri>() {
+        Ok(uri) if uri.scheme_str() == Some("http") && uri.host().is_some() => Ok(base.to_owned()),
+        _ => Err(RemoteError::Url(url.to_owned())),
+    }
+}
+
+/// The JSON of a 200 answer to `GET path`.
+fn json_answer(path: &str, status: StatusCode, answer: &[u8]) -> Result<Value, SignError> {
+    if status != StatusCode::OK {
+        return Err(SignError::Unavailable(format!(
+            "GET {path}: HTTP {status}: {}",
+            message_of(answer)
+        )));
+    }
+    serde_json::from_slice(answer)
+        .map_err(|e| SignError::Unavailable(format!("GET {path}: not JSON: {e}")))
+}
+
 /// A refusal's status and P's message (`{"code", "message"}`).
 fn refusal(status: StatusCode, answer: &[u8]) -> SignError {
     SignError::Refused(format!("HTTP {}: {}", status.as_u16(), message_of(answer)))
@@ -558,13 +608,312 @@ fn message_of(answer: &[u8]) -> String {
         .unwrap_or_else(|| String::from_utf8_lossy(answer).into_owned())
 }
 
-/// Validators split between P and keys held here: a validator whose key P holds signs through
-/// `remote`, every other through `local`.
+/// How often the devnet asks an operator's signer for its keys, and, while it is down, whether
+/// it is back: at most one slot (`SECONDS_PER_SLOT` is at least 1), so at least once per epoch
+/// on the wall clock.
+pub const OPERATOR_POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The longest one request to an operator's signer may take: a slot, and at most 2 s, so that a
+/// hung signer delays the devnet's slot once by that much; then it counts as down, and its
+/// validators' duties are missed without asking it until it answers a poll again.
+pub fn operator_timeout(seconds_per_slot: u64) -> Duration {
+    Duration::from_secs(seconds_per_slot.clamp(1, 2))
+}
+
+/// Where an operator's signer stands, as the devnet last found it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OperatorStatus {
+    /// Not reached since the devnet started: why.
+    Unreached(String),
+    /// Pinned to this devnet and answering: its validators sign through it.
+    Up,
+    /// Reached before, not now (unreachable, no answer in time, 5xx): why. Its validators miss
+    /// their duties until it answers a poll again.
+    Down(String),
+    /// Pinned to another network, whose genesis validators root this is: not used.
+    WrongNetwork(B256),
+}
+
+/// A signer an operator runs themselves (their own P, or any Web3Signer-API signer), which the
+/// devnet uses as a validator client configured with its URL would: the devnet stands in for
+/// that operator's validator client.
+///
+/// - Its keys are listed (`GET /api/v1/eth2/publicKeys`) at start and then every
+///   [`OPERATOR_POLL_INTERVAL`] by a thread of its own, and at once after a request failed, so
+///   keys it makes later sign once their validators are in the registry. It may start after
+///   the devnet (it needs the devnet's `config.yaml` and a C first).
+/// - At first contact, and again whenever it comes back, it must be pinned to this devnet
+///   (`GET /eth/v1/lsv/attestation`, as [`RemoteSigner::connect`] checks); one pinned to
+///   another network is logged as an error and not used. One that does not serve that path (a
+///   plain Web3Signer, not an lsv P) is used with a warning: its network cannot be asked, and
+///   only its signatures are checked (a signature that does not verify stops the devnet, as
+///   one of its own P's does).
+/// - While it cannot be reached, does not answer within [`operator_timeout`] or answers 5xx, its
+///   validators' duties are [`SignError::Missed`] and the chain goes on: that is how an operator
+///   goes offline. The devnet logs once when it goes down and once when it is back.
+/// - Its refusals (4xx, slashing protection) are [`SignError::Refused`], and its signatures are
+///   verified like the devnet's own P's ([`Signer::check_answers`]).
+pub struct OperatorSigner {
+    remote: RemoteSigner,
+    status: Mutex<OperatorStatus>,
+    /// Wakes the poller at once after a request failed; dropped with the signer, which ends
+    /// the poller.
+    wake: std::sync::mpsc::SyncSender<()>,
+    missed: AtomicU64,
+    /// How many keys it listed when that number was last logged.
+    listed: AtomicUsize,
+}
+
+impl OperatorSigner {
+    /// The operator's signer at `url` (`http://host:port`) for the devnet of `spec` and
+    /// `genesis`: polled once now, then by its poller thread (see the type's docs). A signer
+    /// that does not answer yet is not an error; a URL that is not `http://host:port` is.
+    pub fn start<P: SpecPreset>(
+        url: &str,
+        spec: &crate::spec::Spec<P>,
+        genesis: &BeaconState<P>,
+    ) -> Result<Arc<Self>, RemoteError> {
+        let remote = RemoteSigner::new(url, spec, genesis)?
+            .with_timeout(operator_timeout(spec.config.seconds_per_slot()));
+        let (wake, woken) = std::sync::mpsc::sync_channel(1);
+        let signer = Arc::new(Self {
+            remote,
+            status: Mutex::new(OperatorStatus::Unreached("not asked yet".into())),
+            wake,
+            missed: AtomicU64::new(0),
+            listed: AtomicUsize::new(0),
+        });
+        if let OperatorStatus::Unreached(why) = signer.poll() {
+            tracing::warn!(
+                url = signer.url(),
+                reason = %why,
+                "operator signer not reachable yet: its validators miss their duties until it is"
+            );
+        }
+        let weak = Arc::downgrade(&signer);
+        std::thread::Builder::new()
+            .name("lsv-devnet-operator-signer".into())
+            .spawn(move || loop {
+                match woken.recv_timeout(OPERATOR_POLL_INTERVAL) {
+                    Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+                }
+                match weak.upgrade() {
+                    Some(signer) => {
+                        signer.poll();
+                    }
+                    None => return,
+                }
+            })
+            .map_err(RemoteError::Runtime)?;
+        Ok(signer)
+    }
+
+    /// The signer's URL.
+    pub fn url(&self) -> &str {
+        self.remote.url()
+    }
+
+    /// Where it stands now.
+    pub fn status(&self) -> OperatorStatus {
+        self.status.lock().clone()
+    }
+
+    /// Whether its validators sign through it now.
+    pub fn is_up(&self) -> bool {
+        *self.status.lock() == OperatorStatus::Up
+    }
+
+    /// Whether it listed `pubkey` when last asked (kept while it is down: its validators then
+    /// miss their duties rather than count as nobody's).
+    pub fn holds(&self, pubkey: &PublicKeyBytes) -> bool {
+        self.remote.holds(pubkey)
+    }
+
+    /// The keys it listed when last asked.
+    pub fn keys(&self) -> Vec<PublicKeyBytes> {
+        self.remote.keys()
+    }
+
+    /// What it has signed and refused so far.
+    pub fn stats(&self) -> RemoteStats {
+        self.remote.stats()
+    }
+
+    /// Duties its validators missed so far.
+    pub fn missed(&self) -> u64 {
+        self.missed.load(Ordering::Relaxed)
+    }
+
+    /// Asks it now: whether it is pinned to this devnet (unless it is up already) and which keys
+    /// it holds; the new status, logged if it changed. The poller calls this; so may a caller
+    /// that does not want to wait for the next poll.
+    pub fn poll(&self) -> OperatorStatus {
+        let up = self.is_up();
+        let asked = if up {
+            Ok(())
+        } else {
+            match self.remote.check_network() {
+                Err(RemoteError::NotP) => {
+                    tracing::warn!(
+                        url = self.url(),
+                        "operator signer is not an lsv P (no /eth/v1/lsv/attestation): its \
+                         network is not checked, only its signatures"
+                    );
+                    Ok(())
+                }
+                checked => checked,
+            }
+        }
+        .and_then(|()| Ok(self.remote.refresh_keys()?));
+        let status = match asked {
+            Ok(_) => OperatorStatus::Up,
+            Err(RemoteError::WrongNetwork { p, .. }) => {
+                self.remote.keys.write().clear();
+                OperatorStatus::WrongNetwork(p)
+            }
+            Err(e) => match self.status() {
+                OperatorStatus::Unreached(_) => OperatorStatus::Unreached(e.to_string()),
+                _ => OperatorStatus::Down(e.to_string()),
+            },
+        };
+        self.transition(status.clone());
+        status
+    }
+
+    /// Records `status`, logging a change of kind (reached, down, back, wrong network) and,
+    /// while it stays up, a change in the number of its keys.
+    fn transition(&self, status: OperatorStatus) {
+        let before = std::mem::replace(&mut *self.status.lock(), status.clone());
+        let keys = self.remote.keys.read().len();
+        let url = self.url();
+        match (&before, &status) {
+            (OperatorStatus::Up, OperatorStatus::Down(why)) => tracing::warn!(
+                url,
+                keys,
+                reason = %why,
+                "operator signer is down: its validators miss their duties"
+            ),
+            (OperatorStatus::Down(_) | OperatorStatus::WrongNetwork(_), OperatorStatus::Up) => {
+                tracing::info!(
+                    url,
+                    keys,
+                    "operator signer is back: its validators sign again"
+                )
+            }
+            (OperatorStatus::Unreached(_), OperatorStatus::Up) => {
+                tracing::info!(
+                    url,
+                    keys,
+                    "operator signer reached: its validators sign through it"
+                )
+            }
+            (OperatorStatus::WrongNetwork(_), OperatorStatus::WrongNetwork(_)) => {}
+            (_, OperatorStatus::WrongNetwork(root)) => tracing::error!(
+                url,
+                signer_genesis_validators_root = %root,
+                devnet_genesis_validators_root = %self.remote.genesis_validators_root,
+                "operator signer is pinned to another network: not used"
+            ),
+            _ => {}
+        }
+        if status == OperatorStatus::Up {
+            let last = self.listed.swap(keys, Ordering::Relaxed);
+            if before == OperatorStatus::Up && last != keys {
+                tracing::info!(url, keys, "operator signer's keys changed");
+            }
+        }
+    }
+
+    /// Why its validators cannot sign now, if they cannot.
+    fn unavailable(&self) -> Option<String> {
+        match &*self.status.lock() {
+            OperatorStatus::Up => None,
+            OperatorStatus::Unreached(why) => Some(format!("{} not reached: {why}", self.url())),
+            OperatorStatus::Down(why) => Some(format!("{} is down: {why}", self.url())),
+            OperatorStatus::WrongNetwork(_) => {
+                Some(format!("{} is pinned to another network", self.url()))
+            }
+        }
+    }
+
+    /// A request failed for want of an answer: the signer is down from now on, and the poller
+    /// asks it again at once.
+    fn went_down(&self, why: &str) {
+        if self.is_up() {
+            self.transition(OperatorStatus::Down(why.to_owned()));
+            let _ = self.wake.try_send(());
+        }
+    }
+}
+
+impl<P: SpecPreset> Signer<P> for OperatorSigner {
+    fn sign(
+        &self,
+        index: u64,
+        pubkey: &PublicKeyBytes,
+        root: B256,
+        message: Message<'_, P>,
+    ) -> Result<SignatureBytes, SignError> {
+        let missed = |why: String| {
+            self.missed.fetch_add(1, Ordering::Relaxed);
+            Err(SignError::Missed(why))
+        };
+        if let Some(why) = self.unavailable() {
+            return missed(why);
+        }
+        match Signer::<P>::sign(&self.remote, index, pubkey, root, message) {
+            Err(SignError::Unavailable(why)) => {
+                self.went_down(&why);
+                missed(why)
+            }
+            Err(SignError::NoKey(_)) => missed(format!("{} does not hold the key", self.url())),
+            answer => answer,
+        }
+    }
+
+    fn check_answers(&self) -> Result<(), SignError> {
+        Signer::<P>::check_answers(&self.remote)
+    }
+
+    fn reachable(&self, _: u64, pubkey: &PublicKeyBytes) -> bool {
+        self.is_up() && self.holds(pubkey)
+    }
+}
+
+/// Who signs for each devnet validator: the devnet's own P (`remote`) for the keys it holds,
+/// else the operator's signer that lists the key (`operators`), else `local` (keys held here).
+/// A validator whose key none of them holds (a deposit of keys no signer the devnet knows
+/// made) misses its duties ([`SignError::Missed`]), as an unrun validator does on a network.
+///
+/// The devnet's own P runs in the devnet's process: if it cannot be reached, something is
+/// broken, and the devnet stops ([`SignError::Unavailable`]) rather than miss its duties.
 pub struct Signers<L> {
-    /// The signer of every validator P does not hold.
+    /// The signer of every validator no P holds.
     pub local: L,
-    /// P.
+    /// The devnet's own P.
     pub remote: RemoteSigner,
+    /// Operators' own signers.
+    pub operators: Vec<Arc<OperatorSigner>>,
+}
+
+impl<L> Signers<L> {
+    /// The devnet's own P and local keys, no operator signers.
+    pub fn new(local: L, remote: RemoteSigner) -> Self {
+        Self {
+            local,
+            remote,
+            operators: Vec::new(),
+        }
+    }
+
+    /// The operator's signer that listed `pubkey`, if one did.
+    fn operator_of(&self, pubkey: &PublicKeyBytes) -> Option<&OperatorSigner> {
+        self.operators
+            .iter()
+            .map(|o| o.as_ref())
+            .find(|o| o.holds(pubkey))
+    }
 }
 
 impl<P: SpecPreset, L: Signer<P>> Signer<P> for Signers<L> {
@@ -576,15 +925,35 @@ impl<P: SpecPreset, L: Signer<P>> Signer<P> for Signers<L> {
         message: Message<'_, P>,
     ) -> Result<SignatureBytes, SignError> {
         if self.remote.holds(pubkey) {
-            self.remote.sign(index, pubkey, root, message)
-        } else {
-            self.local.sign(index, pubkey, root, message)
+            return self.remote.sign(index, pubkey, root, message);
+        }
+        if let Some(operator) = self.operator_of(pubkey) {
+            return operator.sign(index, pubkey, root, message);
+        }
+        match self.local.sign(index, pubkey, root, message) {
+            Err(SignError::NoKey(_)) => Err(SignError::Missed(format!(
+                "no signer holds validator {index}'s key"
+            ))),
+            answer => answer,
         }
     }
 
     fn check_answers(&self) -> Result<(), SignError> {
         Signer::<P>::check_answers(&self.remote)?;
+        for operator in &self.operators {
+            Signer::<P>::check_answers(operator.as_ref())?;
+        }
         self.local.check_answers()
+    }
+
+    fn reachable(&self, index: u64, pubkey: &PublicKeyBytes) -> bool {
+        if self.remote.holds(pubkey) {
+            return true;
+        }
+        match self.operator_of(pubkey) {
+            Some(operator) => operator.is_up(),
+            None => self.local.reachable(index, pubkey),
+        }
     }
 }
 
@@ -646,6 +1015,14 @@ mod tests {
         assert_eq!(network.preset, PresetName::Minimal);
         assert_eq!(network.slots_per_epoch, 8);
         assert_eq!(network.seconds_per_slot, 6);
+        assert_eq!(
+            network.shard_committee_period,
+            config.shard_committee_period
+        );
+        assert_eq!(
+            network.min_validator_withdrawability_delay,
+            config.min_validator_withdrawability_delay
+        );
         assert_eq!(network.genesis_time, 1_700_000_000);
         assert_eq!(network.genesis_validators_root, gvr);
         assert_eq!(network.genesis_fork_version, config.genesis_fork_version);

@@ -1,5 +1,5 @@
-//! Who signs for a devnet validator: a key held in this process ([`LocalKeys`]), or P over its
-//! remote-signing API (`crate::remote`). The devnet computes every signing root itself and
+//! Who signs for a devnet validator: a key held in this process ([`LocalKeys`]), or a P (the
+//! devnet's own, or an operator's) over its remote-signing API (`crate::remote`). The devnet computes every signing root itself and
 //! checks each signature it gets back against it, so a signer that answers wrongly is caught
 //! where it answers.
 
@@ -63,6 +63,11 @@ pub enum SignError {
     /// The signer could not be reached or did not answer in time.
     #[error("signer unreachable: {0}")]
     Unavailable(String),
+    /// The validator's duty is missed: its signer is an operator's and is down (or answered
+    /// 5xx, or did not answer in time), or no signer holds its key. The node skips the duty and
+    /// the chain goes on, as a network goes on without a validator whose client is offline.
+    #[error("missed: {0}")]
+    Missed(String),
     /// The signature does not verify against the root the devnet computed.
     #[error("the signature for validator {0} does not verify")]
     BadSignature(u64),
@@ -84,6 +89,15 @@ pub trait Signer<P: StatePreset>: Sync {
     /// the end of every slot. `Err(BadSignature(validator))` names one that does not verify.
     fn check_answers(&self) -> Result<(), SignError> {
         Ok(())
+    }
+
+    /// Whether validator `index`'s signer is expected to answer now; `false` where a request
+    /// would be [`SignError::Missed`] (its operator's signer known to be down, or no signer
+    /// holding its key). The node builds no execution payload ahead for a proposer that would
+    /// miss its slot.
+    fn reachable(&self, index: u64, pubkey: &PublicKeyBytes) -> bool {
+        let _ = (index, pubkey);
+        true
     }
 }
 
@@ -179,6 +193,10 @@ impl<P: StatePreset> Signer<P> for LocalKeys {
             }
             SignatureBytes(bytes)
         }))
+    }
+
+    fn reachable(&self, index: u64, _: &PublicKeyBytes) -> bool {
+        self.holds(index)
     }
 }
 

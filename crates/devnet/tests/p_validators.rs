@@ -79,15 +79,7 @@ fn devnet() -> Devnet {
     let deposits = remote.generate_keys(OWNER, P_KEYS).expect("P makes keys");
     assert_eq!(deposits.len(), P_KEYS);
     let p_keys: HashSet<PublicKeyBytes> = deposits.iter().map(|d| d.pubkey).collect();
-    let mut node = Node::new(
-        spec,
-        genesis,
-        el,
-        Signers {
-            local: keys,
-            remote,
-        },
-    );
+    let mut node = Node::new(spec, genesis, el, Signers::new(keys, remote));
     for d in &deposits {
         assert_eq!(
             d.withdrawal_credentials,

@@ -358,7 +358,7 @@ fn three_hundred_epochs_with_validators_in_p_follow_the_specs_rules() {
     let deposits = remote.generate_keys(OWNER, P_KEYS).expect("P makes keys");
     let p_keys: HashSet<PublicKeyBytes> = deposits.iter().map(|d| d.pubkey).collect();
     let local = std::mem::take(&mut genesis.keys);
-    let mut devnet = genesis.launch(Signers { local, remote });
+    let mut devnet = genesis.launch(Signers::new(local, remote));
     // Each next slot prepared while the current one's validators work, as `lsv devnet` replays
     // its history (`Node::prepare_next`): the story's every rule holds with it too, through P's
     // refusals, the offline switches, the exit sent between slots and the sweep.

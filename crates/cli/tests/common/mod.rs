@@ -58,8 +58,9 @@ pub(crate) fn rpc_result(rpc: &str, method: &str, params: &str) -> serde_json::V
     answer["result"].clone()
 }
 
-/// The lines `lsv devnet` prints before it runs: every one has a label and a value.
-pub(crate) const BANNER_LINES: usize = 10;
+/// The lines `lsv devnet` prints before it runs: every one has a label and a value ("operator
+/// signers" says "none" when there are none, so the count is fixed).
+pub(crate) const BANNER_LINES: usize = 11;
 
 /// `lsv devnet` running as a child process, interrupted when dropped.
 pub(crate) struct RunningDevnet {
@@ -143,16 +144,22 @@ impl RunningDevnet {
 
     /// Waits for the log line saying the devnet caught up with the wall clock, and returns it.
     pub(crate) fn wait_caught_up(&self, timeout: Duration) -> serde_json::Value {
+        self.wait_log("caught up", timeout)
+    }
+
+    /// Waits for a log line whose message starts with `start`, and returns it; the lines before
+    /// it are gone.
+    pub(crate) fn wait_log(&self, start: &str, timeout: Duration) -> serde_json::Value {
         let deadline = Instant::now() + timeout;
         loop {
             let line = self
                 .logs
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .expect("the devnet catches up with the wall clock in time");
+                .unwrap_or_else(|e| panic!("no log line {start:?} in time: {e}"));
             let entry: serde_json::Value = serde_json::from_str(&line).expect("a JSON log line");
             if entry["message"]
                 .as_str()
-                .is_some_and(|m| m.starts_with("caught up"))
+                .is_some_and(|m| m.starts_with(start))
             {
                 return entry;
             }

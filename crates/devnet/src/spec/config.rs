@@ -293,8 +293,9 @@ impl Config {
     /// The chain's consensus `config.yaml`, as a remote signer reads it to pin itself to the
     /// devnet (`lsv signer --network FILE`, `lsv_consensus::Network::from_config_yaml`): the
     /// preset, every fork's version and epoch (the forks before `genesis` at epoch 0, since the
-    /// devnet starts there; Fulu at `FULU_FORK_EPOCH`, unless the chain starts in it), timing,
-    /// the deposit contract, and the two facts only a genesis state has, `genesis_time` and
+    /// devnet starts there; Fulu at `FULU_FORK_EPOCH`, unless the chain starts in it), timing
+    /// (`SECONDS_PER_SLOT`, `SHARD_COMMITTEE_PERIOD`, `MIN_VALIDATOR_WITHDRAWABILITY_DELAY`), the
+    /// deposit contract, and the two facts only a genesis state has, `genesis_time` and
     /// `genesis_validators_root`. `None` if `SLOT_DURATION_MS` is not whole seconds, which
     /// `SECONDS_PER_SLOT` cannot say.
     pub fn network_config_yaml<P: SpecPreset>(
@@ -338,6 +339,7 @@ impl Config {
              SLOT_DURATION_MS: {}\n\
              SLOTS_PER_EPOCH: {}\n\
              SHARD_COMMITTEE_PERIOD: {}\n\
+             MIN_VALIDATOR_WITHDRAWABILITY_DELAY: {}\n\
              DEPOSIT_CHAIN_ID: {}\n\
              DEPOSIT_NETWORK_ID: {}\n\
              DEPOSIT_CONTRACT_ADDRESS: '{}'\n",
@@ -345,6 +347,7 @@ impl Config {
             self.slot_duration_ms,
             P::SLOTS_PER_EPOCH,
             self.shard_committee_period,
+            self.min_validator_withdrawability_delay,
             self.deposit_chain_id,
             self.deposit_chain_id,
             self.deposit_contract_address,
