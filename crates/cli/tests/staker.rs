@@ -53,6 +53,9 @@ fn a_staker_deposits_joins_and_sees_the_position_on_the_devnet() {
         "2",
         "--history-epochs",
         "1",
+        // One-second slots: the wait for the registry takes seconds, not minutes.
+        "--seconds-per-slot",
+        "1",
     ]);
     let devnet_dir = devnet.dir();
     let rpc = devnet.rpc();
