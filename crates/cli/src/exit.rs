@@ -28,6 +28,11 @@ pub(crate) struct ExitArgs {
     /// Print the signed exit as JSON.
     #[arg(long)]
     json: bool,
+    /// Then follow the validator until its withdrawal is swept: through the exit queue and
+    /// the withdrawability delay, with an ETA from the chain's timing (Ctrl-C stops waiting,
+    /// not the exit).
+    #[arg(long)]
+    wait: bool,
 }
 
 fn number(value: &Value, what: &str) -> Result<u64, String> {
@@ -99,14 +104,97 @@ pub(crate) fn exit(args: ExitArgs) -> Result<(), CliError> {
     })?;
     let (signed, index, epoch) = signed;
     if args.json {
-        return output::json(&signed);
+        output::json(&signed)?;
+    } else {
+        output::line(&format!(
+            "validator {index}: exit signed by P at epoch {epoch} and submitted; it leaves the \
+             active set after the exit queue, and is withdrawable {} epochs later \
+             (MIN_VALIDATOR_WITHDRAWABILITY_DELAY)",
+            network.min_validator_withdrawability_delay
+        ))?;
     }
-    output::line(&format!(
-        "validator {index}: exit signed by P at epoch {epoch} and submitted; it leaves the active \
-         set after the exit queue, and is withdrawable {} epochs later \
-         (MIN_VALIDATOR_WITHDRAWABILITY_DELAY)",
-        network.min_validator_withdrawability_delay
-    ))
+    if args.wait {
+        crate::runtime()?.block_on(follow_exit(&network, &beacon, index))?;
+    }
+    Ok(())
+}
+
+/// Follows validator `index` from its exit to the sweep that withdraws it (balance 0), noting
+/// each change of stage on stderr with the time left by the chain's clock: the exit epoch and
+/// the withdrawable epoch are in the registry once the exit is in a block; after that, the
+/// sweep takes at most one pass over the registry.
+async fn follow_exit(
+    network: &lsv_consensus::Network,
+    beacon: &str,
+    index: u64,
+) -> Result<(), String> {
+    const FAR_FUTURE: u64 = u64::MAX;
+    // Under 1 ETH once withdrawable, the principal is swept: what is left is what the validator
+    // earned after its exit (sync committee duty), not a balance the sweep has yet to pay.
+    const DUST_GWEI: u64 = 1_000_000_000;
+    let slot_time = network.seconds_per_slot.max(1);
+    let epoch_start = |e: u64| network.genesis_time + e * network.slots_per_epoch * slot_time;
+    let eta = |e: u64| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        lsv_keeper::staker::human(std::time::Duration::from_secs(
+            epoch_start(e).saturating_sub(now),
+        ))
+    };
+    let epoch_time = std::time::Duration::from_secs(network.slots_per_epoch * slot_time);
+    let mut said = String::new();
+    let mut noted = std::time::Instant::now();
+    loop {
+        let data = get_json(&format!(
+            "{beacon}/eth/v1/beacon/states/head/validators/{index}"
+        ))
+        .await?;
+        let v = &data["data"];
+        let exit = number(&v["validator"]["exit_epoch"], "exit epoch")?;
+        let withdrawable = number(&v["validator"]["withdrawable_epoch"], "withdrawable epoch")?;
+        let balance = number(&v["balance"], "balance")?;
+        let status = v["status"].as_str().unwrap_or_default();
+        let stage = if exit == FAR_FUTURE {
+            "the exit is in the node's pool, not yet in a block".to_owned()
+        } else if status == "active_exiting" {
+            format!(
+                "exits at epoch {exit} (ETA ~{}), withdrawable at epoch {withdrawable} (ETA ~{})",
+                eta(exit),
+                eta(withdrawable)
+            )
+        } else if status == "exited_unslashed" || status == "exited_slashed" {
+            format!(
+                "exited; withdrawable at epoch {withdrawable} (ETA ~{})",
+                eta(withdrawable)
+            )
+        } else if balance >= DUST_GWEI {
+            format!(
+                "withdrawable since epoch {withdrawable}: the withdrawals sweep pays it at its \
+                 next pass over the registry"
+            )
+        } else {
+            let left = if balance == 0 {
+                String::new()
+            } else {
+                // A sync committee member keeps its duty, and earns, to the period's end.
+                format!(" ({balance} gwei earned since, paid by later sweeps)")
+            };
+            output::note(&format!(
+                "validator {index} is withdrawn{left}: once a keeper (or anyone, with `lsv \
+                 prove`) settles its position, `lsv claim` pays the residual"
+            ));
+            return Ok(());
+        };
+        // A line when the stage changes, and once an epoch while it lasts (its ETA moving).
+        let key = status.to_owned() + if exit == FAR_FUTURE { "pooled" } else { "" };
+        if key != said || noted.elapsed() >= epoch_time {
+            output::note(&format!("waiting: validator {index} {stage}"));
+            said = key;
+            noted = std::time::Instant::now();
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(slot_time)).await;
+    }
 }
 
 /// `lsv claim`.

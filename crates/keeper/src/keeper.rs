@@ -28,7 +28,8 @@
 //!    position (the first withdrawal at or after its withdrawable epoch closes it and pays the
 //!    queue), `creditWithdrawal` for a closed one, `creditUnattributedWithdrawal` for a
 //!    validator that never joined. Unrewarded, within the cap: they move ETH to redeemers and
-//!    owners.
+//!    owners; a credit is sent only when the amount it moves beats its gas (an exited sync
+//!    committee member's dust waits until it is worth it, or for its owner).
 //!
 //! Not yet: the wind-down's calls (`noticeWindDown`, `windDownExit`, `sweepWindDown`); anyone
 //! can send them.
@@ -471,8 +472,9 @@ impl Keeper {
     }
 
     /// Tries one duty: skipped while a transaction for it is in flight, or when its simulation
-    /// reverts (the vault's rules say no, or another keeper did it); a rewarded one is sent only
-    /// when `reward` beats its expected cost, any only within the spending cap (a skip for cost
+    /// reverts (the vault's rules say no, or another keeper did it); one with a `reward` (the
+    /// eject reward, or what a credit moves) is sent only when that beats its expected cost,
+    /// any only within the spending cap (a skip for cost
     /// is noted in `skipped`). What became of it; a transaction sent is journaled.
     async fn send_duty<C: alloy_sol_types::SolCall>(
         &self,
@@ -500,7 +502,7 @@ impl Keeper {
             let cost = prepared.expected_cost().saturating_add(value);
             if cost >= reward {
                 skipped.push(format!(
-                    "{duty} {subject}: cost {cost} wei is not below the reward {reward}"
+                    "{duty} {subject}: cost {cost} wei is not below what it brings, {reward} wei"
                 ));
                 return Ok(Tried::Waiting);
             }
@@ -792,7 +794,8 @@ impl Keeper {
     /// then `historical_summaries`, which needs one more state): `settle` for a live position
     /// (the first withdrawal at or after its withdrawable epoch closes it), `creditWithdrawal`
     /// for a closed one, `creditUnattributedWithdrawal` for a validator that never joined. All
-    /// unrewarded, within the spending cap: they move ETH to the queue and to owners. A
+    /// unrewarded, within the spending cap: they move ETH to the queue and to owners (a credit
+    /// only when its amount beats its gas, so the sync committee's dust after an exit waits). A
     /// withdrawal the vault says it has credited (`WithdrawalAlreadyCredited`: ours mined, or
     /// another keeper's) is marked so and not tried again. Whether a proof was sent.
     async fn credit_withdrawals<P: StatePreset>(
@@ -855,6 +858,7 @@ impl Keeper {
                     .map(|p| Bytes::from(p.bytes))
             };
             let subject = w.index.to_string();
+            let amount = U256::from(w.amount_gwei) * U256::from(GWEI);
             let (duty, tried) = match position {
                 Some((id, p)) if p.status == ACTIVE || p.status == EXITING => {
                     let Ok(validator) = validator_proof() else {
@@ -867,11 +871,11 @@ impl Keeper {
                         withdrawalTimestamp: timestamp,
                         withdrawalProof: proof,
                     };
-                    (
-                        "settle",
-                        self.send_settlement("settle", &subject, &call, report)
-                            .await?,
-                    )
+                    // Always: closing the position books its debt, whatever it brings.
+                    let tried = self
+                        .send_settlement("settle", &subject, &call, None, report)
+                        .await?;
+                    ("settle", tried)
                 }
                 Some((id, p)) if p.status == CLOSED => {
                     let call = Vault::creditWithdrawalCall {
@@ -880,10 +884,10 @@ impl Keeper {
                         proof,
                     };
                     let duty = "creditWithdrawal";
-                    (
-                        duty,
-                        self.send_settlement(duty, &subject, &call, report).await?,
-                    )
+                    let tried = self
+                        .send_settlement(duty, &subject, &call, Some(amount), report)
+                        .await?;
+                    (duty, tried)
                 }
                 // The wind-down books what arrives without proofs.
                 Some(_) => continue,
@@ -899,10 +903,10 @@ impl Keeper {
                         withdrawalProof: proof,
                     };
                     let duty = "creditUnattributedWithdrawal";
-                    (
-                        duty,
-                        self.send_settlement(duty, &subject, &call, report).await?,
-                    )
+                    let tried = self
+                        .send_settlement(duty, &subject, &call, Some(amount), report)
+                        .await?;
+                    (duty, tried)
                 }
             };
             match tried {
@@ -922,12 +926,14 @@ impl Keeper {
         Ok(sent)
     }
 
-    /// [`Keeper::send_duty`] for a settlement duty on a withdrawal (unrewarded).
+    /// [`Keeper::send_duty`] for a settlement duty on a withdrawal: unrewarded, and, when `worth`
+    /// is given (what the call moves to the queue or an owner), sent only if it costs less.
     async fn send_settlement<C: alloy_sol_types::SolCall>(
         &self,
         duty: &str,
         withdrawal: &str,
         call: &C,
+        worth: Option<U256>,
         report: &mut RoundReport,
     ) -> Result<Tried, KeeperError> {
         self.send_duty(
@@ -935,7 +941,7 @@ impl Keeper {
             withdrawal,
             call,
             U256::ZERO,
-            None,
+            worth,
             &mut report.skipped,
         )
         .await

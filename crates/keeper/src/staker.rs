@@ -496,7 +496,8 @@ impl std::fmt::Display for WaitStatus {
 }
 
 /// `d` as a person reads a wait: seconds, minutes, hours or days.
-fn human(d: Duration) -> String {
+/// A duration as people read a wait: seconds, minutes, hours or days.
+pub fn human(d: Duration) -> String {
     let s = d.as_secs();
     match s {
         0..=119 => format!("{s} s"),
