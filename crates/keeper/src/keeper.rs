@@ -815,6 +815,13 @@ impl Keeper {
         let mut blocks: HashMap<u64, BeaconBlock<P>> = HashMap::new();
         let mut sent = false;
         for w in owed {
+            let position = positions
+                .iter()
+                .find(|(_, p)| p.validatorIndex.to::<u64>() == w.validator_index);
+            if position.is_some_and(|(_, p)| p.status == UNWINDING) {
+                // The wind-down books what arrives without proofs.
+                continue;
+            }
             let block = match blocks.get(&w.slot) {
                 Some(block) => block,
                 None => {
@@ -849,9 +856,6 @@ impl Keeper {
                     continue;
                 }
             };
-            let position = positions
-                .iter()
-                .find(|(_, p)| p.validatorIndex.to::<u64>() == w.validator_index);
             let validator_proof = || {
                 anchor
                     .validator_proof(verifier, w.validator_index, parts)
@@ -889,7 +893,6 @@ impl Keeper {
                         .await?;
                     (duty, tried)
                 }
-                // The wind-down books what arrives without proofs.
                 Some(_) => continue,
                 None => {
                     let Ok(validator) = validator_proof() else {
@@ -991,6 +994,7 @@ enum Tried {
 const ACTIVE: u8 = 1;
 const EXITING: u8 = 2;
 const CLOSED: u8 = 3;
+const UNWINDING: u8 = 4;
 
 /// Wei per gwei.
 const GWEI: u64 = 1_000_000_000;
