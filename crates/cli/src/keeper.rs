@@ -45,6 +45,11 @@ pub(crate) struct KeeperArgs {
     /// Where to serve `/metrics` and `/health`.
     #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:9101")]
     listen: SocketAddr,
+    /// Key-generation evidence to join (a file as `lsv join --attestation-file` takes, or a
+    /// directory of `*.json` such files, read again each round): each validator is joined once
+    /// it is in the finalized registry. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    join_evidence: Vec<PathBuf>,
     /// The first slot searched for withdrawals to the vault when the journal is new. Default:
     /// the slot of the deployment's block when `--deployment` is given, else the finalized one.
     #[arg(long, value_name = "SLOT")]
@@ -166,6 +171,7 @@ pub(crate) fn run(args: KeeperArgs) -> Result<(), CliError> {
         KeeperConfig {
             vault,
             daily_spend_cap: cap,
+            join_evidence: args.join_evidence.clone(),
             scan_from_slot,
         },
     );

@@ -6,7 +6,8 @@
 //!   which share the deployment's dev attestation key (`--dev-attester-key-file`, the stand-in
 //!   for a vendor's root);
 //! - each operator runs their own P (`lsv signer`), which the devnet's validator client signs
-//!   through (`lsv devnet --remote-signer`), generates a key, `lsv deposit`s and `lsv join`s;
+//!   through (`lsv devnet --remote-signer`), generates a key and `lsv deposit`s; A `lsv join`s
+//!   itself, B hands its evidence to the keeper, which joins it once it is in the registry;
 //! - `lsv keeper` runs beside them from the start, as a process;
 //! - operator A's machine goes down (its P is killed): A's validator misses every duty, its
 //!   balance falls under 31.99 ETH, and the keeper ejects it (for the reward);
@@ -296,8 +297,10 @@ fn two_validators_live_from_deploy_to_claim_beside_a_keeper_killed_twice() {
         lsv(&refs)
     };
 
-    // The keeper, from the start.
+    // The keeper, from the start; it joins the validators whose evidence is put in join_dir.
     let journal = path("keeper.sqlite");
+    let join_dir = work.path().join("joins");
+    std::fs::create_dir(&join_dir).unwrap();
     let keeper_listen = format!("127.0.0.1:{}", free_port());
     let keeper_args: Vec<String> = [
         "keeper",
@@ -315,6 +318,8 @@ fn two_validators_live_from_deploy_to_claim_beside_a_keeper_killed_twice() {
         &keeper_listen,
         "--log-format",
         "json",
+        "--join-evidence",
+        join_dir.to_str().unwrap(),
     ]
     .iter()
     .map(|s| s.to_string())
@@ -329,7 +334,7 @@ fn two_validators_live_from_deploy_to_claim_beside_a_keeper_killed_twice() {
     // The operators: their Ps bound to C, a key each, deposited and joined.
     let mut p_a = Some(a.start_p(&config, &vault, &attester_key, false));
     let p_b = b.start_p(&config, &vault, &attester_key, true);
-    let mut joins = Vec::new();
+    let mut join_a = None;
     let mut pubkeys = Vec::new();
     for o in &operators {
         let owner = address_of(&o.key_file);
@@ -352,6 +357,13 @@ fn two_validators_live_from_deploy_to_claim_beside_a_keeper_killed_twice() {
             &["--network", &config, "--key-file", &key(o), "--json"],
         ));
         assert_eq!(sent["sent"], true, "{sent}");
+        pubkeys.push(pubkey.clone());
+        if o.port != a.port {
+            // B hands its evidence (P's answer, as it is) to the keeper, which joins for it.
+            std::fs::write(join_dir.join("b.json"), &body).unwrap();
+            continue;
+        }
+        // A joins itself; `lsv join` waits for the registry.
         let mut join = Command::new(LSV);
         join.args(["join", "--pubkey", &pubkey, "--p-url", &o.url()])
             .args(chain(&[
@@ -368,17 +380,20 @@ fn two_validators_live_from_deploy_to_claim_beside_a_keeper_killed_twice() {
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        joins.push(join.spawn().unwrap());
-        pubkeys.push(pubkey);
+        join_a = Some(join.spawn().unwrap());
     }
-    let ids: Vec<u64> = joins
-        .into_iter()
-        .map(|j| {
-            let joined = json_of(&j.wait_with_output().unwrap());
-            joined["position_id"].as_str().unwrap().parse().unwrap()
-        })
-        .collect();
-    let (id_a, id_b) = (ids[0], ids[1]);
+    let joined = json_of(&join_a.unwrap().wait_with_output().unwrap());
+    let id_a: u64 = joined["position_id"].as_str().unwrap().parse().unwrap();
+    let owner_b = address_of(&b.key_file).to_string();
+    let id_b: u64 = wait_for("the keeper to join B", Duration::from_secs(120), || {
+        let held = json_of(&run(&["position", "--owner", &owner_b], &["--json"]));
+        held[0]["id"].as_str().map(|id| id.parse().unwrap())
+    });
+    assert!(
+        keeper.logged(&["\"duty\":\"join\"", "sent"]),
+        "{}",
+        keeper.tail()
+    );
     let joined_at = started.elapsed();
     let position = |id: u64| -> serde_json::Value {
         json_of(&run(

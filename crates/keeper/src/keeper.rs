@@ -15,7 +15,9 @@
 //!    `markToProof` (when the vault's shortfall is not the proven one), `eject` (balance under
 //!    `EJECT_BELOW_GWEI` or an inactivity score over `INACTIVITY_TRIGGER`, and an exit the
 //!    consensus layer would honour), `demandExit` or `skipDemandExit` at the demand cursor, and
-//!    `heartbeat` once half of `WIND_DOWN_DELAY` passed without an accepted proof. The vault's
+//!    `heartbeat` once half of `WIND_DOWN_DELAY` passed without an accepted proof; and `join`
+//!    for each validator of the key-generation evidence it was given
+//!    ([`KeeperConfig::join_evidence`]) once the registry holds it. The vault's
 //!    own rules decide: a call that would revert is not due. `eject` is sent when its reward
 //!    (`EJECT_REWARD`, 0.1 sETH) beats its expected cost; the unrewarded ones (the marks keep
 //!    the rate honest, demand exits and the heartbeat keep redemptions moving) within the cap.
@@ -41,7 +43,7 @@
 //! still to do is always the chain's answer to a fresh simulation, so a reorg that removes a
 //! mined transaction puts its duty back (and one dropped from the node's pool is tried again).
 
-use crate::beacon::BeaconClient;
+use crate::beacon::{BeaconClient, StateId};
 use crate::eth::{Eth, EthError};
 use crate::prove::{
     fetch_anchor, period_block_roots, withdrawal_proof_in, FetchedAnchor, ProveError,
@@ -53,6 +55,7 @@ use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, Bytes, TxHash, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::TransactionRequest;
+use lsv_attestation::Evidence;
 use lsv_consensus::{Mainnet, Minimal, PresetName, Slot};
 use lsv_contracts::bindings::vault::IVault::Position;
 use lsv_contracts::bindings::vault::Vault;
@@ -60,7 +63,7 @@ use lsv_proofs::block::BeaconBlock;
 use lsv_proofs::{ProofParts, StatePreset, WithdrawalRoute};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// What went wrong in a round.
@@ -324,6 +327,10 @@ pub struct KeeperConfig {
     pub vault: Address,
     /// The most it spends on gas in any 24 hours, in wei (rewarded calls included).
     pub daily_spend_cap: U256,
+    /// Files of key-generation evidence (or directories of them, `*.json`) whose validators the
+    /// keeper joins once they are in the finalized registry (`lsv join --attestation-file`
+    /// reads the same forms): a staker deposits and hands the evidence over.
+    pub join_evidence: Vec<PathBuf>,
     /// The first slot a keeper with an empty journal searches for withdrawals to the vault (the
     /// vault's deployment, when known); `None`: the finalized one. Later rounds continue where
     /// the last stopped.
@@ -560,9 +567,12 @@ impl Keeper {
             .collect();
         self.scan_withdrawals::<P>(&beacon.client, slot).await?;
         let owed = self.journal.uncredited_withdrawals()?;
+        let joinable = self
+            .joinable(&beacon.client, finalized.header.state_root)
+            .await?;
         let heartbeat_due = self.heartbeat_due().await?;
         report.checked_epoch = Some(slot / beacon_slots_per_epoch(beacon.preset));
-        if live.is_empty() && owed.is_empty() && !heartbeat_due {
+        if live.is_empty() && owed.is_empty() && joinable.is_empty() && !heartbeat_due {
             self.last_checked_slot = Some(slot);
             return Ok(());
         }
@@ -695,6 +705,11 @@ impl Keeper {
         sent_proof |= self
             .credit_withdrawals(beacon, &anchor, &positions, &owed, report)
             .await?;
+        for (evidence, index) in &joinable {
+            sent_proof |= self
+                .join(&beacon.verifier, &anchor, evidence, *index, report)
+                .await?;
+        }
         if heartbeat_due && !sent_proof {
             // Any validator's proof will do.
             let index = live
@@ -716,6 +731,66 @@ impl Keeper {
         // Done with this finalized block; a round that failed before here tries it again.
         self.last_checked_slot = Some(slot);
         Ok(())
+    }
+
+    /// The validators of [`KeeperConfig::join_evidence`] not yet joined whose keys the state
+    /// `state_root` holds, with their indices. A file that cannot be read is warned about and
+    /// skipped (it may be half written); so is a validator the vault cannot take (the join's
+    /// simulation says why).
+    async fn joinable(
+        &self,
+        client: &BeaconClient,
+        state_root: alloy::primitives::B256,
+    ) -> Result<Vec<(Evidence, u64)>, KeeperError> {
+        let mut found = Vec::new();
+        for evidence in read_evidence(&self.config.join_evidence) {
+            let pubkey = evidence.claim().pubkey;
+            let call = Vault::positionIdOfCall {
+                pubkeyHash: alloy::primitives::keccak256(pubkey.0),
+            };
+            let joined: U256 = self.eth.view("Vault", self.config.vault, &call).await?;
+            if !joined.is_zero() {
+                continue;
+            }
+            let entry = client
+                .validator(StateId::Root(state_root), &pubkey.to_string())
+                .await
+                .map_err(ProveError::from)?;
+            if let Some(entry) = entry {
+                found.push((evidence, entry.index));
+            }
+        }
+        Ok(found)
+    }
+
+    /// Joins validator `index` with `evidence`, proven against `anchor` (unrewarded: the
+    /// staker's sETH and position go to the evidence's owner, whoever sends it).
+    async fn join<P: StatePreset>(
+        &self,
+        verifier: &VerifierConfig,
+        anchor: &FetchedAnchor<P>,
+        evidence: &Evidence,
+        index: u64,
+        report: &mut RoundReport,
+    ) -> Result<bool, KeeperError> {
+        let claim = evidence.claim();
+        let proof = match anchor.validator_proof(verifier, index, ProofParts::BALANCE) {
+            Ok(proof) => proof,
+            Err(e) => {
+                tracing::warn!(validator = index, error = %e, "cannot prove");
+                return Ok(false);
+            }
+        };
+        let call = Vault::joinCall {
+            pubkey: Bytes::copy_from_slice(&claim.pubkey.0),
+            owner: claim.owner,
+            evidence: Bytes::copy_from_slice(evidence.evidence_bytes()),
+            validatorIndex: index,
+            timestamp: U256::from(anchor.time.timestamp),
+            proof: Bytes::from(proof.bytes),
+        };
+        self.attempt("join", index, &call, U256::ZERO, None, report)
+            .await
     }
 
     /// Every position, with its id (`1..=positionCount`).
@@ -978,6 +1053,38 @@ impl Keeper {
         let half = delay.saturating_to::<u64>() / 2;
         Ok(unix_now() > silent_since.saturating_add(half))
     }
+}
+
+/// The evidence in `paths` (files, or directories of `*.json` files), read afresh each round
+/// so that files added later count; what cannot be read is warned about and skipped.
+fn read_evidence(paths: &[PathBuf]) -> Vec<Evidence> {
+    let mut files = Vec::new();
+    for path in paths {
+        match std::fs::read_dir(path) {
+            Ok(entries) => files.extend(
+                entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "json")),
+            ),
+            Err(_) => files.push(path.clone()),
+        }
+    }
+    files.sort();
+    let mut all = Vec::new();
+    for file in files {
+        let read = std::fs::read_to_string(&file)
+            .map_err(|e| e.to_string())
+            .and_then(|text| {
+                crate::staker::all_evidence_in_json(&text, &file.display().to_string())
+                    .map_err(|e| e.to_string())
+            });
+        match read {
+            Ok(evidence) => all.extend(evidence),
+            Err(e) => tracing::warn!(file = %file.display(), error = %e, "join evidence"),
+        }
+    }
+    all
 }
 
 /// What became of a duty tried ([`Keeper::send_duty`]).

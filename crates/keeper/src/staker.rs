@@ -390,6 +390,19 @@ pub fn evidence_from_json(
     }))
 }
 
+/// Every valid piece of evidence in `text` (any of the forms [`evidence_from_json`] reads), for
+/// whichever keys; `source` names the text in the error when it is not JSON.
+pub fn all_evidence_in_json(text: &str, source: &str) -> Result<Vec<Evidence>, StakerError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| input(format!("{source} is not JSON: {e}")))?;
+    let mut candidates = Vec::new();
+    collect_evidence(&value, &mut candidates, &mut Vec::new());
+    Ok(candidates
+        .into_iter()
+        .filter_map(|c| serde_json::from_value::<Evidence>(c).ok())
+        .collect())
+}
+
 /// Every object in `value` that looks like evidence (it has a `claim`), and the `message` of
 /// any answer whose `attestation` is null.
 fn collect_evidence(
