@@ -33,8 +33,9 @@
 //!    owners; a credit is sent only when the amount it moves beats its gas (an exited sync
 //!    committee member's dust waits until it is worth it, or for its owner).
 //!
-//! Not yet: the wind-down's calls (`noticeWindDown`, `windDownExit`, `sweepWindDown`); anyone
-//! can send them.
+//! 5. **Wind-down** ([`Keeper::wind_down`]): `noticeWindDown` when the vault has been silent
+//!    for `WIND_DOWN_DELAY`, then `windDownExit` for each live position and `sweepWindDown`, as
+//!    the vault's rules allow.
 //!
 //! Every transaction is simulated before it is sent ([`crate::eth`]); a duty another keeper
 //! did first simply stops simulating, so several keepers can run side by side. What was sent is
@@ -389,6 +390,7 @@ impl Keeper {
         let mut report = RoundReport::default();
         self.confirm_in_flight(&mut report).await?;
         self.finalize_queue(&mut report).await?;
+        self.wind_down(&mut report).await?;
         if self.beacon.is_some() {
             self.prove_and_act(&mut report).await?;
         }
@@ -448,6 +450,80 @@ impl Keeper {
             report.finalized_to = Some(target);
         }
         Ok(())
+    }
+
+    /// The wind-down's duties, which need no proof (`VaultWindDown.sol`): `noticeWindDown` once
+    /// no proof was accepted for `WIND_DOWN_DELAY` (a keeper with a beacon node sends heartbeats
+    /// long before that: the notice is for a vault nobody can prove anything about any more);
+    /// once the notice has run its course, `windDownExit` for every live position (its pubkey
+    /// from the beacon node; paying the EIP-7002 fee), and `sweepWindDown` whenever ETH that
+    /// arrived since can be shared. Unrewarded, within the cap; the vault's rules decide by
+    /// simulation whether each is due.
+    async fn wind_down(&self, report: &mut RoundReport) -> Result<(), KeeperError> {
+        let vault = self.config.vault;
+        let last: u32 = self
+            .eth
+            .view("Vault", vault, &Vault::lastProofEpochCall {})
+            .await?;
+        let winding_down = last == u32::MAX; // `WOUND_DOWN`
+        if !winding_down {
+            self.attempt_named("noticeWindDown", &Vault::noticeWindDownCall {}, report)
+                .await?;
+        }
+        let noticed: u64 = self
+            .eth
+            .view("Vault", vault, &Vault::windDownNoticedAtCall {})
+            .await?
+            .to();
+        if !winding_down && noticed == 0 {
+            return Ok(());
+        }
+        if let Some(beacon) = &self.beacon {
+            let fee = withdrawal_request_fee(&self.eth).await?;
+            for (id, position) in self.positions().await? {
+                if position.status != ACTIVE && position.status != EXITING {
+                    continue;
+                }
+                let index = position.validatorIndex.to::<u64>();
+                let Some(entry) = beacon
+                    .client
+                    .validator(StateId::Head, &index.to_string())
+                    .await
+                    .map_err(ProveError::from)?
+                else {
+                    continue;
+                };
+                let call = Vault::windDownExitCall {
+                    pubkey: Bytes::copy_from_slice(&entry.validator.pubkey.0),
+                    maxFee: fee,
+                };
+                self.attempt("windDownExit", id, &call, fee, None, report)
+                    .await?;
+            }
+        }
+        if winding_down {
+            self.attempt_named("sweepWindDown", &Vault::sweepWindDownCall {}, report)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A duty on the vault as a whole, unrewarded ([`Keeper::send_duty`]), listed in the
+    /// report's `sent` when it went out.
+    async fn attempt_named<C: alloy_sol_types::SolCall>(
+        &self,
+        duty: &str,
+        call: &C,
+        report: &mut RoundReport,
+    ) -> Result<bool, KeeperError> {
+        let tried = self
+            .send_duty(duty, "vault", call, U256::ZERO, None, &mut report.skipped)
+            .await?;
+        let sent = matches!(tried, Tried::Sent);
+        if sent {
+            report.sent.push(duty.to_owned());
+        }
+        Ok(sent)
     }
 
     /// Tries one of the proof-driven duties on position `subject` ([`Keeper::send_duty`]),
