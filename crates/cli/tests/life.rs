@@ -27,9 +27,8 @@
 mod common;
 
 use alloy::primitives::{Address, U256};
-use alloy::signers::local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
-use common::{http, lsv, rpc_result, RunningDevnet, LSV};
+use common::{address_of, http, json_of, lsv, rpc_result, text, RunningDevnet, LSV};
 use lsv_contracts::bindings::vault::Vault;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -48,31 +47,12 @@ const DEVNET_TIMING: [&str; 6] = [
     "4",
 ];
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn json_of(out: &Output) -> serde_json::Value {
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&out.stdout)))
-}
-
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port()
-}
-
-fn address_of(key_file: &Path) -> Address {
-    std::fs::read_to_string(key_file)
-        .unwrap()
-        .trim()
-        .parse::<PrivateKeySigner>()
-        .unwrap()
-        .address()
 }
 
 fn wei(v: &serde_json::Value) -> U256 {

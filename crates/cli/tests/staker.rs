@@ -13,15 +13,9 @@
 mod common;
 
 use alloy::primitives::{Address, U256};
-use alloy::signers::local::PrivateKeySigner;
-use common::{http, lsv, rpc_result, RunningDevnet, LSV};
-use std::path::Path;
+use common::{address_of, http, lsv, rpc_result, text, RunningDevnet, LSV};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// The pending nonce of `address` on anvil.
 fn nonce(rpc: &str, address: Address) -> u64 {
@@ -31,15 +25,6 @@ fn nonce(rpc: &str, address: Address) -> u64 {
         &format!(r#"["{address}","pending"]"#),
     );
     u64::from_str_radix(n.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
-}
-
-fn address_of(key_file: &Path) -> Address {
-    std::fs::read_to_string(key_file)
-        .unwrap()
-        .trim()
-        .parse::<PrivateKeySigner>()
-        .unwrap()
-        .address()
 }
 
 #[test]

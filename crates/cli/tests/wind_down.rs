@@ -10,20 +10,11 @@
 mod common;
 
 use alloy::primitives::B256;
-use common::{lsv, rpc_result};
+use common::{json_of, lsv, rpc_result};
 use lsv_consensus::{ForkName, Minimal};
 use lsv_devnet::anvil::{locate_anvil, AnvilExecution, AnvilOptions};
 use lsv_devnet::devnet::unix_now;
 use lsv_devnet::spec::Config;
-
-fn json_of(out: &std::process::Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 #[test]
 fn a_silent_vault_is_given_notice_once() {

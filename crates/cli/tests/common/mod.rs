@@ -199,3 +199,25 @@ impl Drop for RunningDevnet {
 pub(crate) fn lsv(args: &[&str]) -> Output {
     Command::new(LSV).args(args).output().expect("lsv runs")
 }
+
+/// Bytes as text, for messages.
+pub(crate) fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A command's stdout as JSON, after asserting it succeeded (its stderr in the message if not).
+pub(crate) fn json_of(out: &Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&out.stdout)))
+}
+
+/// The address of the key in `key_file` (hex, as `lsv devnet` writes anvil's).
+pub(crate) fn address_of(key_file: &Path) -> alloy::primitives::Address {
+    std::fs::read_to_string(key_file)
+        .unwrap()
+        .trim()
+        .parse::<alloy::signers::local::PrivateKeySigner>()
+        .unwrap()
+        .address()
+}
