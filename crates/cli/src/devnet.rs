@@ -50,6 +50,13 @@ pub(crate) struct DevnetArgs {
     /// active by the end of them).
     #[arg(long, default_value_t = 32)]
     history_epochs: u64,
+    /// Replay the history at most this many slots per wall-clock second instead of as fast as
+    /// it goes, so that other programs (operators' commands, a keeper) act in it as on a live
+    /// chain that runs faster than the clock: each slot's block carries its own timestamp, and
+    /// transactions sent meanwhile land in the next one. Once the history is replayed, slots
+    /// follow the clock as always.
+    #[arg(long, value_name = "SLOTS_PER_SECOND", value_parser = parse_pace)]
+    replay_pace: Option<f64>,
     /// anvil's JSON-RPC port (0: any free one).
     #[arg(long, default_value_t = 8545)]
     rpc_port: u16,
@@ -330,12 +337,15 @@ pub(crate) fn run(args: DevnetArgs) -> Result<(), CliError> {
         writeln!(
             w,
             "lsv devnet: minimal preset{}, Electra then Fulu at epoch {}, {} validators ({} in P), \
-             genesis {} epochs ago",
+             genesis {} epochs ago{}",
             timing_note(&args.chain.timing()),
             Config::DEVNET_FULU_EPOCH,
             args.chain.validators,
             p_keys.len(),
-            args.history_epochs
+            args.history_epochs,
+            args.replay_pace
+                .map(|pace| format!(" (replayed at {pace} slots per second)"))
+                .unwrap_or_default()
         )?;
         writeln!(
             w,
@@ -390,10 +400,22 @@ pub(crate) fn run(args: DevnetArgs) -> Result<(), CliError> {
     let mut missed = 0;
     // History is replayed with each next slot prepared ahead (`Node::prepare_next`); slots on
     // the clock are run as they come, so that anvil's head is not ahead of the beacon chain's
-    // (but for the first, which the replay may have prepared).
-    devnet.node.prepare_next = true;
+    // (but for the first, which the replay may have prepared). A paced replay is a live chain
+    // for those who send to it, so it prepares nothing ahead either.
+    devnet.node.prepare_next = args.replay_pace.is_none();
+    let mut replayed = 0u32;
     while !stop.load(Ordering::Relaxed) {
         if devnet.head_slot() < devnet.clock_slot() {
+            if let Some(pace) = args.replay_pace {
+                // The next slot's start on the paced clock.
+                let due = started + Duration::from_secs_f64(f64::from(replayed) / pace);
+                let now = Instant::now();
+                if due > now {
+                    std::thread::sleep((due - now).min(Duration::from_millis(100)));
+                    continue;
+                }
+                replayed += 1;
+            }
             let report = devnet.run_next_slot().map_err(|e| e.to_string())?;
             log_slot(&devnet, &p_keys, &report, &mut missed);
             if !record_written {
@@ -418,6 +440,16 @@ pub(crate) fn run(args: DevnetArgs) -> Result<(), CliError> {
     drop(devnet);
     drop(p);
     Ok(())
+}
+
+/// `--replay-pace`: a positive, finite number of slots per second.
+fn parse_pace(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(pace) if pace.is_finite() && pace > 0.0 => Ok(pace),
+        _ => Err(format!(
+            "{s:?} is not a positive number of slots per second"
+        )),
+    }
 }
 
 /// The banner's words for the flags' timing where it is not the default: the slot time, and the

@@ -7,6 +7,7 @@ mod bench_slashing;
 mod chain;
 mod config;
 mod datadir;
+mod demo;
 mod devnet;
 mod exit;
 mod keeper;
@@ -130,6 +131,9 @@ enum Command {
     /// sends what the vault's rules allow (marks, ejections, demand exits, heartbeat); journaled
     /// in SQLite so that restarts never send twice; serves /metrics and /health.
     Keeper(keeper::KeeperArgs),
+    /// The whole system on the embedded devnet, in one command: C deployed, operators' Ps,
+    /// the keeper, and a scripted story checked against the chain; writes a report.
+    Demo(demo::DemoArgs),
     /// Run lsv's embedded devnet: anvil and a minimal-preset beacon chain (Electra, then Fulu)
     /// with C deployed and P signing for its validators, until stopped.
     Devnet(devnet::DevnetArgs),
@@ -528,6 +532,8 @@ fn main() -> ExitCode {
         .and_then(|cli| {
             let default_level = match cli.command {
                 Command::Signer(_) | Command::Devnet(_) | Command::Keeper(_) => "info",
+                // Its own view is the story; the programs it runs log to files.
+                Command::Demo(_) => "warn",
                 _ => "warn",
             };
             logging::init(
@@ -608,6 +614,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Slashing { command } => run_slashing(command),
         Command::Prove { command } => prove::run(command),
         Command::Devnet(args) => devnet::run(args),
+        Command::Demo(args) => demo::run(args),
         Command::Deploy(args) => chain::deploy(args),
         Command::VerifyDeployment(args) => chain::verify_deployment(args),
         Command::Deposit(args) => staker::deposit(args),

@@ -1,0 +1,912 @@
+//! `lsv demo`: the seed's whole mechanism on the embedded devnet, in one command.
+//!
+//! Nothing here re-implements a part: the demo is a script over the programs a real deployment
+//! has, each run as its own process talking over its real interface (module [`cast`]): `lsv
+//! devnet` (anvil below a spec-exact beacon chain, acting as every operator's validator client),
+//! one `lsv signer` (P) per operator, `lsv keeper`, and the commands people type (`lsv deploy`,
+//! `lsv keys generate`, `lsv deposit`, `lsv join`, `lsv redeem`, `lsv exit`, `lsv claim`, `lsv
+//! claim-redemption`). What happened is read back from the chain ([`watch`]) and checked
+//! against what the scenario expects; the report ([`report`]) is drawn from that record.
+//!
+//! Time: the devnet runs with one-second slots, short exit delays (`SHARD_COMMITTEE_PERIOD` 2,
+//! `MIN_VALIDATOR_WITHDRAWABILITY_DELAY` 4) and its genesis far enough in the past that it can
+//! replay at `--pace` slots per wall-clock second for the whole story (`lsv devnet
+//! --replay-pace`): chain time runs faster than the clock, and every program sees only chain
+//! time (block timestamps, the beacon API), as on a live chain.
+
+mod cast;
+mod report;
+mod watch;
+
+use crate::output::CliError;
+use alloy::primitives::{Address, U256};
+use cast::{Cast, Service};
+use clap::{Args, ValueEnum};
+use lsv_contracts::bindings::SETH;
+use lsv_keeper::deployment::Deployment;
+use lsv_keeper::eth::{Eth, FeeCaps, TxKey};
+use report::{Check, Report, SentTx};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use watch::{Record, Sources, Watch, Wei};
+
+/// `lsv demo`.
+#[derive(Args)]
+pub(crate) struct DemoArgs {
+    /// The story to run.
+    #[arg(long, value_enum, default_value_t = Scenario::Normal)]
+    scenario: Scenario,
+    /// The report's folder: `report.html`, `charts/*.png`, `events.json`, `logs/`, and the
+    /// run's own files (`run/`: the devnet, the Ps' data, the keeper's journal). Replaced if it
+    /// holds an earlier demo's report; any other non-empty folder is refused.
+    #[arg(long, value_name = "DIR", default_value = "lsv-demo")]
+    out: PathBuf,
+    /// At the end, leave the chain, the Ps and the keeper running and print where they are, for
+    /// `lsv position`, `cast` or curl, until Ctrl-C.
+    #[arg(long)]
+    keep: bool,
+    /// Slots per wall-clock second while the story runs (the devnet's `--replay-pace`). Each
+    /// slot is a second of chain time.
+    #[arg(long, value_name = "SLOTS_PER_SECOND", default_value_t = 4.0)]
+    pace: f64,
+}
+
+/// The stories.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Scenario {
+    /// Four operators join; one goes offline and is ejected; a holder's redemption makes the
+    /// keeper demand an exit; one operator exits on their own; the exits are withdrawn,
+    /// settled, redeemed at par and the residuals claimed.
+    Normal,
+}
+
+impl Scenario {
+    fn name(self) -> &'static str {
+        match self {
+            Scenario::Normal => "normal",
+        }
+    }
+}
+
+/// The devnet's timing for the demo (flags of `lsv devnet`).
+const SECONDS_PER_SLOT: &str = "1";
+const SHARD_COMMITTEE_PERIOD: &str = "2";
+const MIN_VALIDATOR_WITHDRAWABILITY_DELAY: &str = "4";
+/// Validators held by the devnet itself (interop keys), beside the operators'.
+const NETWORK_VALIDATORS: &str = "8";
+/// Epochs of chain time the story may take before the chain catches up with the clock: the
+/// devnet's genesis is put this far back.
+const STORY_EPOCHS: u64 = 128;
+/// `lsv devnet`'s banner: its line count and the labels read from it.
+const DEVNET_BANNER_LINES: usize = 11;
+/// The most a wait for the chain takes before the demo gives up (chain time runs `--pace`
+/// times faster than this).
+const WAIT: Duration = Duration::from_secs(300);
+/// The development attestation key every P of the demo's deployment shares (the stand-in for
+/// a hardware vendor's root; public, like anvil's keys).
+const DEV_ATTESTER_KEY: &str = "0x5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
+
+/// An operator: their funded account, their P, their validator.
+struct Operator {
+    name: &'static str,
+    key_file: PathBuf,
+    address: Address,
+    data_dir: PathBuf,
+    url: String,
+    p: Option<Service>,
+    pubkey: String,
+    evidence: PathBuf,
+}
+
+/// Everything running, and where.
+struct Demo {
+    cast: Cast,
+    watch: Watch,
+    run: PathBuf,
+    rpc: String,
+    beacon: String,
+    config: String,
+    deployment_path: String,
+    deployment: Deployment,
+    operators: Vec<Operator>,
+    holders: Vec<(String, PathBuf)>,
+    keeper_address: Address,
+    keeper_listen: String,
+    keeper: Option<Service>,
+    devnet: Option<Service>,
+}
+
+pub(crate) fn run(args: DemoArgs) -> Result<(), CliError> {
+    let started = Instant::now();
+    let out = prepare_out(&args.out)?;
+    let cast = Cast::new(&out.join("logs"))?;
+    let mut demo = set_up(cast, &out, args.pace)?;
+    let set_up_seconds = started.elapsed().as_secs_f64();
+    demo.watch.record().phases.push(watch::Phase {
+        name: "set-up: devnet, C deployed, Ps, keeper".into(),
+        seconds: set_up_seconds,
+        from_slot: 0,
+    });
+    let told = match args.scenario {
+        Scenario::Normal => normal(&mut demo),
+    };
+    demo.watch.finish()?;
+    if let Err(e) = &told {
+        demo.watch.record().events.push(watch::Event {
+            slot: demo.watch.slot(),
+            epoch: demo.watch.epoch(),
+            source: "story",
+            kind: "stopped".into(),
+            text: format!("the story stopped: {e}"),
+            position: None,
+            validator: None,
+            actor: None,
+            block: None,
+            tx: None,
+            amount: None,
+            index: None,
+        });
+    }
+    let eth = Eth::connect(&demo.rpc, None, FeeCaps::default()).map_err(|e| e.to_string())?;
+    let record = demo.watch.record();
+    let sent = crate::runtime()?.block_on(report::transactions(&eth, &demo.deployment, &record))?;
+    let mut checks = match args.scenario {
+        Scenario::Normal => normal_checks(&record, &sent, demo.keeper_address),
+    };
+    if let Err(e) = &told {
+        checks.insert(0, Check::new("the story ran to its end", false, e.clone()));
+    }
+    Report {
+        scenario: args.scenario.name(),
+        deployment: &demo.deployment,
+        record: &record,
+        checks: &checks,
+        sent: &sent,
+    }
+    .write(&out)?;
+    drop(record);
+
+    println!("\nchecks ({}):", args.scenario.name());
+    for c in &checks {
+        println!(
+            "  {} {}: {}",
+            if c.passed { "✓" } else { "✗" },
+            c.name,
+            c.detail
+        );
+    }
+    println!("phases:");
+    for p in &demo.watch.record().phases {
+        println!(
+            "  {:>6.1} s  {} (from slot {})",
+            p.seconds, p.name, p.from_slot
+        );
+    }
+    println!(
+        "report: {} (and charts/, events.json, logs/ beside it); {:.0} s in all",
+        out.join("report.html").display(),
+        started.elapsed().as_secs_f64()
+    );
+    if args.keep {
+        keep_running(&demo)?;
+    }
+    demo.stop();
+    let failed = checks.iter().filter(|c| !c.passed).count();
+    if failed > 0 {
+        return Err(format!(
+            "scenario {}: {failed} of {} checks failed (see above and the report)",
+            args.scenario.name(),
+            checks.len()
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The report folder, emptied: new, empty, or an earlier demo's (it has `events.json`).
+fn prepare_out(out: &Path) -> Result<PathBuf, String> {
+    if out.exists() {
+        let mut entries = std::fs::read_dir(out).map_err(|e| format!("{}: {e}", out.display()))?;
+        if entries.next().is_some() {
+            if !out.join("events.json").exists() && !out.join("run").exists() {
+                return Err(format!(
+                    "{} is not empty and holds no earlier demo report: give --out a new folder",
+                    out.display()
+                ));
+            }
+            std::fs::remove_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+        }
+    }
+    std::fs::create_dir_all(out.join("run"))
+        .map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    std::fs::canonicalize(out).map_err(|e| format!("{}: {e}", out.display()))
+}
+
+/// A runtime for the demo's own async calls (the programs it runs have theirs).
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("tokio runtime: {e}"))
+}
+
+fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().unwrap_or_default()
+}
+
+fn address_in(key_file: &Path) -> Result<Address, String> {
+    TxKey::KeyFile(key_file.to_owned())
+        .load()
+        .map(|k| k.address())
+        .map_err(|e| e.to_string())
+}
+
+/// The devnet, C deployed by `lsv deploy`, each operator's key generated in their P and the P
+/// started, the keeper started, the watch started.
+fn set_up(cast: Cast, out: &Path, pace: f64) -> Result<Demo, String> {
+    let run = out.join("run");
+    println!("── set-up ──");
+    let names = ["A", "B", "C", "D"];
+    let ports: Vec<u16> = names
+        .iter()
+        .map(|_| free_port())
+        .collect::<Result<_, _>>()?;
+    let urls: Vec<String> = ports
+        .iter()
+        .map(|p| format!("http://127.0.0.1:{p}"))
+        .collect();
+    let pace_arg = pace.to_string();
+    let history = STORY_EPOCHS.to_string();
+    let devnet_dir = run.join("devnet");
+    let signers = urls.join(",");
+    let (devnet, banner) = cast.start_with_banner(
+        "devnet",
+        &[
+            "devnet",
+            "--validators",
+            NETWORK_VALIDATORS,
+            "--p-validators",
+            "0",
+            "--history-epochs",
+            &history,
+            "--replay-pace",
+            &pace_arg,
+            "--seconds-per-slot",
+            SECONDS_PER_SLOT,
+            "--shard-committee-period",
+            SHARD_COMMITTEE_PERIOD,
+            "--min-validator-withdrawability-delay",
+            MIN_VALIDATOR_WITHDRAWABILITY_DELAY,
+            "--rpc-port",
+            "0",
+            "--beacon-listen",
+            "127.0.0.1:0",
+            "--dir",
+            path_str(&devnet_dir),
+            "--remote-signer",
+            &signers,
+        ],
+        DEVNET_BANNER_LINES,
+    )?;
+    let value = |label: &str| -> Result<String, String> {
+        banner
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(str::to_owned)
+            .ok_or_else(|| format!("lsv devnet's banner has no {label:?}: {banner:#?}"))
+    };
+    let rpc = value("execution JSON-RPC")?;
+    let beacon = value("beacon API")?;
+    let config = value("network config")?;
+    println!("  devnet: anvil at {rpc}, beacon API at {beacon}");
+    let account = |n: usize| devnet_dir.join("accounts").join(format!("{n}.key"));
+
+    // The deployer: the first operator's P made (its policy hash is what C pins), C deployed.
+    let attester_key = run.join("dev-attester.key");
+    std::fs::write(&attester_key, DEV_ATTESTER_KEY).map_err(|e| e.to_string())?;
+    let info = cast.run(
+        "deployer",
+        &[
+            "attestation",
+            "--init",
+            "--network",
+            &config,
+            "--data-dir",
+            path_str(&run.join("p-A")),
+            "--dev-attester-key-file",
+            path_str(&attester_key),
+        ],
+    )?;
+    let info_path = run.join("attestation.json");
+    std::fs::write(&info_path, info).map_err(|e| e.to_string())?;
+    let deployment_path = path_str(&run.join("deployment.json")).to_owned();
+    cast.json(
+        "deployer",
+        &[
+            "deploy",
+            "--rpc",
+            &rpc,
+            "--network",
+            &config,
+            "--key-file",
+            path_str(&account(1)),
+            "--attestation-info",
+            path_str(&info_path),
+            "--out",
+            &deployment_path,
+            "--json",
+        ],
+    )?;
+    let deployment = Deployment::read(Path::new(&deployment_path))?;
+    let vault = deployment.vault().to_string();
+    println!("  C deployed by `lsv deploy`: vault {vault}");
+
+    // The actors' accounts: anvil's funded ones, named.
+    let mut names_of = BTreeMap::new();
+    names_of.insert(address_in(&account(1))?, "deployer".to_owned());
+    let keeper_key = account(8);
+    let keeper_address = address_in(&keeper_key)?;
+    names_of.insert(keeper_address, "keeper".to_owned());
+    let mut holders = Vec::new();
+    for (i, n) in [6, 7].into_iter().enumerate() {
+        let name = format!("holder {}", i + 1);
+        names_of.insert(address_in(&account(n))?, name.clone());
+        holders.push((name, account(n)));
+    }
+    let mut operators = Vec::new();
+    for (i, name) in names.into_iter().enumerate() {
+        let key_file = account(2 + i);
+        let address = address_in(&key_file)?;
+        names_of.insert(address, format!("operator {name}"));
+        operators.push(Operator {
+            name,
+            key_file,
+            address,
+            data_dir: run.join(format!("p-{name}")),
+            url: urls[i].clone(),
+            p: None,
+            pubkey: String::new(),
+            evidence: run.join(format!("{name}-evidence.json")),
+        });
+    }
+    let mut watch = Watch::new(names_of, &deployment);
+
+    // Each operator: a key generated in their own P (bound to C and to the operator as owner),
+    // then the P started as their signer, which the devnet signs through.
+    for o in &mut operators {
+        let owner = o.address.to_string();
+        let deposit = run.join(format!("{}-deposit.json", o.name));
+        let printed = cast.run(
+            &format!("operator {}", o.name),
+            &[
+                "keys",
+                "generate",
+                "--init",
+                "--network",
+                &config,
+                "--data-dir",
+                path_str(&o.data_dir),
+                "--withdrawal-contract",
+                &vault,
+                "--dev-attester-key-file",
+                path_str(&attester_key),
+                "--owner",
+                &owner,
+                "--out",
+                path_str(&deposit),
+                "--attestation-out",
+                path_str(&o.evidence),
+            ],
+        )?;
+        o.pubkey = printed
+            .lines()
+            .next()
+            .map(str::trim)
+            .filter(|l| l.starts_with("0x"))
+            .ok_or_else(|| format!("lsv keys generate printed no key: {printed}"))?
+            .to_owned();
+        watch.track(o.name, &o.pubkey);
+        let listen = o.url.trim_start_matches("http://").to_owned();
+        let p = cast.start(
+            &format!("p-{}", o.name),
+            &[
+                "signer",
+                "--network",
+                &config,
+                "--data-dir",
+                path_str(&o.data_dir),
+                "--withdrawal-contract",
+                &vault,
+                "--listen",
+                &listen,
+                "--dev-attester-key-file",
+                path_str(&attester_key),
+            ],
+        )?;
+        o.p = Some(p);
+    }
+    for o in &mut operators {
+        wait_listening(&o.url, o.p.as_mut())?;
+    }
+    println!("  four operators' Ps started, each with a key bound to C");
+
+    // The keeper, from the start; it joins the validators whose evidence is put in joins/.
+    let joins = run.join("joins");
+    std::fs::create_dir_all(&joins).map_err(|e| e.to_string())?;
+    let keeper_listen = format!("127.0.0.1:{}", free_port()?);
+    let keeper = cast.start(
+        "keeper",
+        &[
+            "keeper",
+            "--deployment",
+            &deployment_path,
+            "--rpc",
+            &rpc,
+            "--beacon-url",
+            &beacon,
+            "--network",
+            &config,
+            "--key-file",
+            path_str(&keeper_key),
+            "--journal",
+            path_str(&run.join("keeper.sqlite")),
+            "--interval",
+            "1",
+            "--listen",
+            &keeper_listen,
+            "--log-format",
+            "json",
+            "--join-evidence",
+            path_str(&joins),
+        ],
+    )?;
+    watch.start(Sources {
+        rpc: rpc.clone(),
+        beacon: beacon.clone(),
+        deployment: deployment.clone(),
+    });
+    watch.wait_for("a first look at the chain", Duration::from_secs(30), |r| {
+        r.samples.first().map(|_| ())
+    })?;
+    Ok(Demo {
+        cast,
+        watch,
+        run,
+        rpc,
+        beacon,
+        config,
+        deployment_path,
+        deployment,
+        operators,
+        holders,
+        keeper_address,
+        keeper_listen,
+        keeper: Some(keeper),
+        devnet: Some(devnet),
+    })
+}
+
+/// Waits until `url` accepts connections (its service has started), or its service stopped.
+fn wait_listening(url: &str, mut service: Option<&mut Service>) -> Result<(), String> {
+    let address = url.trim_start_matches("http://");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(address).is_err() {
+        if let Some(s) = service.as_deref_mut() {
+            if !s.running() {
+                return Err(format!("it stopped: {}", s.last_lines()));
+            }
+        }
+        if Instant::now() > deadline {
+            return Err(format!("nothing answers at {url} after 30 s"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
+}
+
+impl Demo {
+    fn operator(&self, name: &str) -> &Operator {
+        self.operators
+            .iter()
+            .find(|o| o.name == name)
+            .expect("the demo's own operator names")
+    }
+
+    /// `lsv <command> --deployment … --rpc … <extra>`: the arguments every chain command takes.
+    fn on_chain(
+        &self,
+        who: &str,
+        command: &[&str],
+        extra: &[&str],
+    ) -> Result<serde_json::Value, String> {
+        let mut args: Vec<&str> = command.to_vec();
+        args.extend(["--deployment", &self.deployment_path, "--rpc", &self.rpc]);
+        args.extend(extra);
+        args.push("--json");
+        self.cast.json(who, &args)
+    }
+
+    /// The position of validator `name`, once C's logs named it.
+    fn position_of(&self, name: &str) -> Option<u64> {
+        self.watch
+            .record()
+            .validators
+            .iter()
+            .find(|v| v.name == name)
+            .and_then(|v| v.position)
+    }
+
+    /// Sends `amount` sETH from `from`'s account to `to`: the demo's market, where operators
+    /// sell what they borrowed (a plain ERC-20 transfer; lsv has no command for it).
+    fn transfer_seth(&self, from: &Path, to: Address, amount: U256) -> Result<(), String> {
+        let key = TxKey::KeyFile(from.to_owned())
+            .load()
+            .map_err(|e| e.to_string())?;
+        let eth =
+            Eth::connect(&self.rpc, Some(key), FeeCaps::default()).map_err(|e| e.to_string())?;
+        runtime()?
+            .block_on(eth.send(
+                "SETH",
+                self.deployment.contracts.seth.address,
+                &SETH::transferCall { to, amount },
+                U256::ZERO,
+            ))
+            .map(|_| ())
+            .map_err(|e| format!("sETH transfer: {e}"))
+    }
+
+    fn stop(&mut self) {
+        // The keeper and the Ps before the chain they talk to.
+        drop(self.keeper.take());
+        for o in &mut self.operators {
+            drop(o.p.take());
+        }
+        drop(self.devnet.take());
+    }
+}
+
+fn ether(n: u64) -> U256 {
+    U256::from(n) * U256::from(10u64).pow(U256::from(18))
+}
+
+/// The normal story.
+fn normal(demo: &mut Demo) -> Result<(), String> {
+    demo.watch
+        .phase("deposits: each operator sends 32 ETH with P's deposit data");
+    for o in &demo.operators {
+        let deposit = demo.run.join(format!("{}-deposit.json", o.name));
+        demo.on_chain(
+            &format!("operator {}", o.name),
+            &["deposit"],
+            &[
+                "--deposit-data",
+                path_str(&deposit),
+                "--network",
+                &demo.config,
+                "--key-file",
+                path_str(&o.key_file),
+            ],
+        )?;
+    }
+
+    demo.watch
+        .phase("joins: A and B run `lsv join`; C and D hand their evidence to the keeper");
+    for name in ["C", "D"] {
+        let o = demo.operator(name);
+        std::fs::copy(
+            &o.evidence,
+            demo.run.join("joins").join(format!("{name}.json")),
+        )
+        .map_err(|e| format!("handing {name}'s evidence to the keeper: {e}"))?;
+    }
+    let timeout = WAIT.as_secs().to_string();
+    let joined: Vec<Result<serde_json::Value, String>> = std::thread::scope(|s| {
+        let demo = &*demo;
+        let handles: Vec<_> = ["A", "B"]
+            .into_iter()
+            .map(|name| {
+                let timeout = &timeout;
+                s.spawn(move || {
+                    let o = demo.operator(name);
+                    demo.on_chain(
+                        &format!("operator {name}"),
+                        &["join", "--pubkey", &o.pubkey, "--p-url", &o.url],
+                        &[
+                            "--beacon-url",
+                            &demo.beacon,
+                            "--network",
+                            &demo.config,
+                            "--key-file",
+                            path_str(&o.key_file),
+                            "--timeout",
+                            timeout,
+                        ],
+                    )
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("a join panicked".into())))
+            .collect()
+    });
+    for j in joined {
+        j?;
+    }
+    demo.watch.wait_for("the four joins", WAIT, |r| {
+        (r.validators.iter().all(|v| v.position.is_some())).then_some(())
+    })?;
+
+    demo.watch
+        .phase("market: the operators sell their sETH to two holders");
+    let holder = |i: usize| -> Result<Address, String> { address_in(&demo.holders[i].1) };
+    for (seller, buyer) in [("A", 0), ("B", 0), ("C", 1), ("D", 1)] {
+        let o = demo.operator(seller);
+        demo.transfer_seth(&o.key_file, holder(buyer)?, ether(31))?;
+        demo.watch.say(
+            "sale",
+            None,
+            format!(
+                "operator {seller} sells its 31 sETH to {}",
+                demo.holders[buyer].0
+            ),
+        );
+    }
+
+    demo.watch
+        .phase("offline: operator C's machine goes down; the keeper ejects its validator");
+    let c = demo.position_of("C").ok_or("validator C has no position")?;
+    if let Some(p) = demo
+        .operators
+        .iter_mut()
+        .find(|o| o.name == "C")
+        .and_then(|o| o.p.as_mut())
+    {
+        p.kill();
+    }
+    demo.watch.say(
+        "offline",
+        Some("C"),
+        "operator C's machine goes down (its P is killed): validator C misses every duty from now on"
+            .into(),
+    );
+    demo.watch
+        .wait_for("the keeper's ejection of C", WAIT, |r| {
+            r.logs("Ejected")
+                .find(|e| e.position == Some(c))
+                .map(|_| ())
+        })?;
+
+    demo.watch.phase(
+        "redemption: holder 1 redeems 62 sETH; the queue's demand makes the keeper exit a position",
+    );
+    let (h1_name, h1_key) = demo.holders[0].clone();
+    demo.on_chain(
+        &h1_name,
+        &["redeem", "62"],
+        &["--key-file", path_str(&h1_key)],
+    )?;
+    let demanded = demo.watch.wait_for("a demand exit", WAIT, |r| {
+        r.logs("DemandExit").find_map(|e| e.position)
+    })?;
+
+    demo.watch
+        .phase("voluntary exit: operator D exits; P signs the exit");
+    let d = demo.position_of("D").ok_or("validator D has no position")?;
+    let o = demo.operator("D");
+    demo.cast.run(
+        "operator D",
+        &[
+            "exit",
+            "--pubkey",
+            &o.pubkey,
+            "--p-url",
+            &o.url,
+            "--beacon-url",
+            &demo.beacon,
+            "--network",
+            &demo.config,
+        ],
+    )?;
+    demo.watch.say(
+        "exit",
+        Some("D"),
+        "operator D's voluntary exit, signed by its P, is submitted to the beacon node".into(),
+    );
+
+    demo.watch.phase(
+        "withdrawals: the exited validators are swept; the keeper settles them and finalizes the queue",
+    );
+    let exited = [c, demanded, d];
+    demo.watch
+        .wait_for("the three settlements", WAIT * 2, |r| {
+            exited
+                .iter()
+                .all(|id| r.logs("Settled").any(|e| e.position == Some(*id)))
+                .then_some(())
+        })?;
+    demo.watch
+        .wait_for("holder 1's request to be finalized", WAIT, |r| {
+            r.logs("Finalized").next().map(|_| ())
+        })?;
+
+    demo.watch
+        .phase("claims: holder 1 is paid; each owner claims the residual");
+    demo.on_chain(
+        &h1_name,
+        &["claim-redemption"],
+        &["--key-file", path_str(&h1_key)],
+    )?;
+    for id in exited {
+        let owner = demo
+            .watch
+            .record()
+            .validators
+            .iter()
+            .find(|v| v.position == Some(id))
+            .map(|v| v.name.clone())
+            .ok_or_else(|| format!("no validator of position {id}"))?;
+        let o = demo.operator(&owner);
+        demo.on_chain(
+            &format!("operator {owner}"),
+            &["claim", &id.to_string()],
+            &["--key-file", path_str(&o.key_file)],
+        )?;
+    }
+    // One more epoch, so the last sample shows the claims.
+    let epoch = demo.watch.epoch();
+    demo.watch.wait_for("the next epoch", WAIT, |r| {
+        r.samples.last().filter(|s| s.epoch > epoch).map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// What the normal story must have done, read from the record and the run's transactions.
+fn normal_checks(record: &Record, sent: &[SentTx], keeper: Address) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let joined = record.logs("Joined").count();
+    checks.push(Check::new(
+        "four validators joined C, 31 sETH each",
+        joined == 4,
+        format!("{joined} Joined events"),
+    ));
+    let position = |name: &str| {
+        record
+            .validators
+            .iter()
+            .find(|v| v.name == name)
+            .and_then(|v| v.position)
+    };
+    let ejection =
+        position("C").and_then(|c| record.logs("Ejected").find(|e| e.position == Some(c)));
+    let lowest_c = record
+        .samples
+        .iter()
+        .filter_map(|s| s.balances.get("C").copied())
+        .filter(|b| *b > 0)
+        .min()
+        .unwrap_or(0);
+    checks.push(Check::new(
+        "the offline validator C was ejected by the keeper before its balance reached 31 ETH",
+        ejection.is_some_and(|e| e.actor.as_deref() == Some("keeper"))
+            && lowest_c >= 31_000_000_000,
+        match ejection {
+            Some(e) => format!(
+                "{}; C's lowest balance seen {:.4} ETH",
+                e.text,
+                lowest_c as f64 / 1e9
+            ),
+            None => "no ejection of C".into(),
+        },
+    ));
+    let demand = record.logs("DemandExit").next();
+    checks.push(Check::new(
+        "the queue's demand made the keeper exit a position",
+        demand.is_some_and(|e| e.actor.as_deref() == Some("keeper")),
+        demand.map_or("no DemandExit".into(), |e| e.text.clone()),
+    ));
+    let settled: Vec<u64> = record.logs("Settled").filter_map(|e| e.position).collect();
+    let d = position("D");
+    checks.push(Check::new(
+        "the three exits (ejected, demanded, voluntary) were withdrawn and settled",
+        settled.len() >= 3 && d.is_some_and(|d| settled.contains(&d)),
+        format!("positions settled: {settled:?}"),
+    ));
+    let paid: U256 = record
+        .logs("Claimed")
+        .filter_map(|e| e.amount)
+        .map(|w| w.0)
+        .sum();
+    checks.push(Check::new(
+        "holder 1 was paid 62 ETH for its 62 sETH (par)",
+        paid == ether(62),
+        format!("{} ETH claimed", Wei(paid).eth()),
+    ));
+    let residuals: Vec<&watch::Event> = record.logs("ResidualClaimed").collect();
+    checks.push(Check::new(
+        "each exited position's owner claimed a residual",
+        residuals.len() >= 3
+            && residuals
+                .iter()
+                .all(|e| e.amount.is_some_and(|a| !a.0.is_zero())),
+        residuals
+            .iter()
+            .map(|e| e.text.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+    ));
+    let short: Vec<u64> = record
+        .samples
+        .iter()
+        .filter(|s| s.measured_backing < s.outstanding)
+        .map(|s| s.epoch)
+        .collect();
+    checks.push(Check::new(
+        "sETH was fully backed at every epoch (backing measured on the beacon chain ≥ outstanding)",
+        short.is_empty() && !record.samples.is_empty(),
+        if short.is_empty() {
+            format!("{} epochs sampled", record.samples.len())
+        } else {
+            format!("short at epochs {short:?}")
+        },
+    ));
+    let keeper_name = record.name_of(keeper);
+    let mine: Vec<&SentTx> = sent.iter().filter(|t| t.from == keeper_name).collect();
+    let reverted = mine.iter().filter(|t| !t.succeeded).count();
+    let mut duties: Vec<&str> = mine.iter().map(|t| t.duty.as_str()).collect();
+    duties.sort_unstable();
+    let all = duties.len();
+    duties.dedup();
+    checks.push(Check::new(
+        "the keeper's transactions all succeeded, none sent twice",
+        reverted == 0 && duties.len() == all && all > 0,
+        format!(
+            "{all} sent, {reverted} reverted, {} repeated",
+            all - duties.len()
+        ),
+    ));
+    checks
+}
+
+/// `--keep`: where everything is, then wait for Ctrl-C.
+fn keep_running(demo: &Demo) -> Result<(), String> {
+    println!("\nstill running (Ctrl-C stops everything):");
+    println!("  execution JSON-RPC  {}", demo.rpc);
+    println!("  beacon API          {}", demo.beacon);
+    println!(
+        "  keeper              http://{}/metrics, /health",
+        demo.keeper_listen
+    );
+    for o in &demo.operators {
+        if o.p.is_some() {
+            println!("  operator {}'s P      {}", o.name, o.url);
+        }
+    }
+    println!("  deployment          {}", demo.deployment_path);
+    println!("  network config      {}", demo.config);
+    println!(
+        "  accounts' keys      {}",
+        demo.run.join("devnet/accounts").display()
+    );
+    println!(
+        "try:\n  lsv position --deployment {} --rpc {} --beacon-url {} --owner {}\n  lsv queue \
+         --deployment {} --rpc {}",
+        demo.deployment_path,
+        demo.rpc,
+        demo.beacon,
+        demo.operator("B").address,
+        demo.deployment_path,
+        demo.rpc
+    );
+    runtime()?.block_on(crate::signer::stop_signal());
+    Ok(())
+}
