@@ -7,8 +7,8 @@
 //! started down with it. `report.html` is then opened in headless Chromium (Debian's package,
 //! which `./scripts/test` installs): a screenshot must show the charts (not a blank page), the
 //! DOM must hold each chart's lines and a timeline row per event, and the browser must log no
-//! console message. Needs anvil and chromium (`./scripts/test` installs both). Takes a minute or
-//! two.
+//! console message. The other scenarios run together in a second demo, each checking its own
+//! outcome. Needs anvil and chromium (`./scripts/test` installs both). Takes a minute or two.
 
 #![allow(unused_crate_dependencies)]
 
@@ -347,4 +347,51 @@ fn renders_in_chromium(report: &Path, work: &Path, events: usize) {
         events + 1,
         "a row per event and a header"
     );
+}
+
+/// Every other scenario at once (they change the normal story in different places): each one's
+/// own checks must pass, and the demo exit zero.
+#[test]
+fn the_other_scenarios_pass_together() {
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("report");
+    let scenarios = "bank-run,forged-join,healthy-eject,replayed-proof,keeper-restart,p-restart";
+    let run = Command::new(LSV)
+        .args([
+            "demo",
+            "--scenario",
+            scenarios,
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .expect("lsv runs");
+    let said = text(&run.stdout);
+    assert!(run.status.success(), "{said}\n{}", text(&run.stderr));
+    let events: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("events.json")).unwrap()).unwrap();
+    assert_eq!(events["scenario"], scenarios);
+    let checks = events["checks"].as_array().unwrap();
+    for expected in [
+        "the bank run made the keeper demand the exit of every other position",
+        "a join with a rogue P's attestation was refused",
+        "C refused to eject a healthy validator",
+        "C refused a settlement sent again",
+        "the keeper, killed after its first settlement, finished the work",
+        "validator B signed on after its P was restarted",
+    ] {
+        let check = checks
+            .iter()
+            .find(|c| c["name"].as_str().unwrap().starts_with(expected))
+            .unwrap_or_else(|| panic!("no check {expected:?}: {checks:#?}"));
+        assert_eq!(check["passed"], true, "{check}");
+    }
+    // The refusals name C's custom errors.
+    for error in [
+        "AttestationInvalid",
+        "NotEjectable",
+        "InvalidPositionStatus",
+    ] {
+        assert!(said.contains(error), "{error} not in:\n{said}");
+    }
 }

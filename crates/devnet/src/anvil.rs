@@ -7,13 +7,16 @@
 //! 1. **EIP-4788.** A transaction from the system address `0xff…fe` (impersonated) to the
 //!    beacon-roots contract with the parent beacon block root as calldata: the contract's
 //!    system path stores it under the block's timestamp, as the system call before a block's
-//!    transactions does. Anvil orders its pool first-in first-out (`--order fifo`), so this
-//!    comes before any transaction sent after the previous slot; one sent in between comes
-//!    first, and would not yet see this root.
+//!    transactions does. Anvil orders its pool by fee cap (`--order fees`), and this one's
+//!    (1,000 gwei, of which it pays only the base fee) is above any a wallet offers here, so it
+//!    comes first.
 //! 2. **EIP-7002 and EIP-7251.** After every other transaction, a transaction from the system
 //!    address to each predeploy dequeues its requests (the system call after a block's
 //!    transactions); the dequeued requests are read back from the call's output
-//!    (`debug_traceTransaction`).
+//!    (`debug_traceTransaction`). Their fee cap is the block's base fee exactly, the least any
+//!    transaction can offer, so they come last even when a transaction arrives after them,
+//!    while the block is being built (one offering exactly the base fee would tie, and is
+//!    refused as a failed block).
 //! 3. **Mining** at the slot's timestamp (`evm_setNextBlockTimestamp`, `evm_mine`; anvil runs
 //!    with `--no-mining`).
 //! 4. **Withdrawals (EIP-4895).** The beacon block's withdrawals, in the spec's order, are
@@ -70,6 +73,9 @@ const SYSTEM_ADDRESS: Address = eip4788::SYSTEM_ADDRESS;
 /// Gas for a system transaction: the system calls are given 30,000,000 (EIP-4788); what they
 /// use is far below the per-transaction cap of 2^24 (EIP-7825).
 const SYSTEM_CALL_GAS: u64 = 1_000_000;
+/// The fee cap of the EIP-4788 system transaction, which must come first in its block: above
+/// any a wallet offers on the devnet (its base fee falls to a few wei in empty blocks).
+const SYSTEM_FIRST_FEE_CAP: u64 = 1_000_000_000_000;
 /// One gwei in wei (withdrawal amounts are in gwei, EIP-4895).
 const GWEI: u64 = 1_000_000_000;
 /// EIP-7251: a dequeued consolidation request is `source_address (20) ‖ source_pubkey (48) ‖
@@ -132,7 +138,7 @@ impl Anvil {
             .args([
                 "--no-mining",
                 "--order",
-                "fifo",
+                "fees",
                 "--disable-min-priority-fee",
             ])
             .stdout(Stdio::piped())
@@ -547,24 +553,27 @@ impl<P: StatePreset> ExecutionLayer<P> for AnvilExecution {
         parent: &ExecutionPayloadHeader,
         attributes: &PayloadAttributes,
     ) -> Result<(ExecutionPayload<P>, ExecutionRequests<P>), ExecutionError> {
-        let head = self.rewind_to(parent)?;
+        self.rewind_to(parent)?;
         let rpc = self.rpc();
-        // The fee cap of `Rpc::send_transaction`, from the head just read.
-        let fee_cap = head.base_fee_per_gas.unwrap_or_default() * U256::from(2) + U256::from(1);
-        // 1. EIP-4788.
+        // Anvil orders its pool by fee cap, highest first (`--order fees`; ties first-in
+        // first-out), and the next block's base fee is the least any transaction in it offers.
+        let pending: RpcBlock = rpc.call("eth_getBlockByNumber", json!(["pending", false]))?;
+        let base_fee = pending.base_fee_per_gas.unwrap_or_default();
+        // 1. EIP-4788, first: the highest fee cap (it pays only the base fee: no tip).
         self.system_transaction(
             eip4788::BEACON_ROOTS_ADDRESS,
             attributes.parent_beacon_block_root.as_slice(),
-            fee_cap,
+            base_fee.max(U256::from(SYSTEM_FIRST_FEE_CAP)),
         )?;
-        // 2. EIP-7002 and EIP-7251 dequeues, last in the block. (Transactions one by one: their
-        // order in the pool is their order in the block.)
+        // 2. EIP-7002 and EIP-7251 dequeues, last in the block: the base fee exactly, below what
+        // any other transaction offers (a wallet's cap is the base fee times two and a tip),
+        // however late it arrives before the block is mined. From one sender, in nonce order.
         let withdrawals_call =
-            self.system_transaction(eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, &[], fee_cap)?;
+            self.system_transaction(eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, &[], base_fee)?;
         let consolidations_call = self.system_transaction(
             eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS,
             &[],
-            fee_cap,
+            base_fee,
         )?;
         // 3. The block.
         rpc.batch(&[
@@ -613,7 +622,8 @@ impl<P: StatePreset> ExecutionLayer<P> for AnvilExecution {
         }
         if block.transactions.last() != Some(&consolidations_call) {
             return Err(failed(
-                "the dequeue system transactions are not the block's last",
+                "the dequeue system transactions are not the block's last (a transaction offering \
+                 no more than the base fee came after them)",
             ));
         }
         // Withdrawals, credited in order after the block's transactions (stand-in: see the

@@ -14,7 +14,9 @@
 //!    for all, and the vault's calls are simulated in turn: `markSlashed`, `markExiting`,
 //!    `markToProof` (when the vault's shortfall is not the proven one), `eject` (balance under
 //!    `EJECT_BELOW_GWEI` or an inactivity score over `INACTIVITY_TRIGGER`, and an exit the
-//!    consensus layer would honour), `demandExit` or `skipDemandExit` at the demand cursor, and
+//!    consensus layer would honour), `demandExit` or `skipDemandExit` at the demand cursor
+//!    (while open redemptions exceed their cover; a cursor on a position that is exiting or
+//!    closed is skipped without a proof, which no live position's turn would do), and
 //!    `heartbeat` once half of `WIND_DOWN_DELAY` passed without an accepted proof; and `join`
 //!    for each validator of the key-generation evidence it was given
 //!    ([`KeeperConfig::join_evidence`]) once the registry holds it. The vault's
@@ -508,6 +510,29 @@ impl Keeper {
         Ok(())
     }
 
+    /// Moves the demand cursor past a position that can no longer be asked to exit (exiting,
+    /// closed, unwinding), which `skipDemandExit` does without a proof. One a round: the next
+    /// skip is valid only once this one is mined.
+    async fn skip_past_inactive(
+        &self,
+        positions: &[(u64, Position)],
+        cursor: U256,
+        report: &mut RoundReport,
+    ) -> Result<(), KeeperError> {
+        if let Some((id, position)) = positions.iter().find(|(id, _)| U256::from(*id) == cursor) {
+            if position.status != ACTIVE {
+                let call = Vault::skipDemandExitCall {
+                    positionId: cursor,
+                    timestamp: U256::ZERO,
+                    proof: Bytes::new(),
+                };
+                self.attempt("skipDemandExit", *id, &call, U256::ZERO, None, report)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     /// A duty on the vault as a whole, unrewarded ([`Keeper::send_duty`]), listed in the
     /// report's `sent` when it went out.
     async fn attempt_named<C: alloy_sol_types::SolCall>(
@@ -672,14 +697,17 @@ impl Keeper {
             .view("Vault", vault, &Vault::EJECT_REWARDCall {})
             .await?;
         let fee = withdrawal_request_fee(&self.eth).await?;
-        let cursor: U256 = self
-            .eth
-            .view("Vault", vault, &Vault::demandCursorCall {})
-            .await?;
         // Demand exits (and skipping past a position that cannot exit) only while open
         // redemptions exceed what covers them (`VaultExits.demand`): otherwise nobody waits.
         let demand = self.eth.view("Vault", vault, &Vault::demandCall {}).await?;
         let demand_open = demand.open > demand.covered;
+        let cursor: U256 = self
+            .eth
+            .view("Vault", vault, &Vault::demandCursorCall {})
+            .await?;
+        if demand_open {
+            self.skip_past_inactive(&positions, cursor, report).await?;
+        }
         let mut sent_proof = false;
         for ((id, position), proof) in live.iter().zip(&proofs) {
             let (id, position) = (*id, *position);

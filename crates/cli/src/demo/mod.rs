@@ -16,6 +16,7 @@
 
 mod cast;
 mod report;
+mod story;
 mod watch;
 
 use crate::output::CliError;
@@ -25,18 +26,19 @@ use clap::{Args, ValueEnum};
 use lsv_contracts::bindings::SETH;
 use lsv_keeper::deployment::Deployment;
 use lsv_keeper::eth::{Eth, FeeCaps, TxKey};
-use report::{Check, Report, SentTx};
+use report::{Check, Report};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use watch::{Record, Sources, Watch, Wei};
+use watch::{Sources, Watch};
 
 /// `lsv demo`.
 #[derive(Args)]
 pub(crate) struct DemoArgs {
-    /// The story to run.
-    #[arg(long, value_enum, default_value_t = Scenario::Normal)]
-    scenario: Scenario,
+    /// The story to run: `normal`, or the normal story changed by one or more of the others
+    /// (comma-separated: `--scenario bank-run,keeper-restart`).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "normal")]
+    scenario: Vec<Scenario>,
     /// The report's folder: `report.html`, `charts/*.png`, `events.json`, `logs/`, and the
     /// run's own files (`run/`: the devnet, the Ps' data, the keeper's journal). Replaced if it
     /// holds an earlier demo's report; any other non-empty folder is refused.
@@ -52,21 +54,37 @@ pub(crate) struct DemoArgs {
     pace: f64,
 }
 
-/// The stories.
-#[derive(Clone, Copy, Debug, ValueEnum)]
+/// The stories (module [`story`] tells them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Scenario {
     /// Four operators join; one goes offline and is ejected; a holder's redemption makes the
     /// keeper demand an exit; one operator exits on their own; the exits are withdrawn,
     /// settled, redeemed at par and the residuals claimed.
     Normal,
+    /// Every holder redeems everything at once: the keeper demands the exit of every position;
+    /// all are paid at par.
+    BankRun,
+    /// A rogue P (not the deployment's attestation key) makes a key and its owner tries to join:
+    /// C refuses.
+    ForgedJoin,
+    /// Someone asks C to eject a healthy validator, with a valid proof: C refuses.
+    HealthyEject,
+    /// The keeper's settlement is sent again, proof and all: C refuses.
+    ReplayedProof,
+    /// The keeper is killed right after its first settlement and restarted: it finishes the
+    /// work and sends nothing twice.
+    KeeperRestart,
+    /// An operator's P is stopped and started again mid-run: its validator signs on.
+    PRestart,
 }
 
-impl Scenario {
-    fn name(self) -> &'static str {
-        match self {
-            Scenario::Normal => "normal",
-        }
-    }
+/// The scenarios' names, as `--scenario` takes them.
+fn scenario_names(scenarios: &[Scenario]) -> String {
+    scenarios
+        .iter()
+        .filter_map(|s| s.to_possible_value().map(|v| v.get_name().to_owned()))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The devnet's timing for the demo (flags of `lsv devnet`).
@@ -80,9 +98,6 @@ const NETWORK_VALIDATORS: &str = "8";
 const STORY_EPOCHS: u64 = 128;
 /// `lsv devnet`'s banner: its line count and the labels read from it.
 const DEVNET_BANNER_LINES: usize = 11;
-/// The most a wait for the chain takes before the demo gives up (chain time runs `--pace`
-/// times faster than this).
-const WAIT: Duration = Duration::from_secs(300);
 /// The development attestation key every P of the demo's deployment shares (the stand-in for
 /// a hardware vendor's root; public, like anvil's keys).
 const DEV_ATTESTER_KEY: &str = "0x5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
@@ -95,6 +110,8 @@ struct Operator {
     data_dir: PathBuf,
     url: String,
     p: Option<Service>,
+    /// How its P is started (again, in `p-restart`).
+    p_args: Vec<String>,
     pubkey: String,
     evidence: PathBuf,
 }
@@ -114,7 +131,11 @@ struct Demo {
     keeper_address: Address,
     keeper_listen: String,
     keeper: Option<Service>,
+    /// How the keeper is started (again, in `keeper-restart`).
+    keeper_args: Vec<String>,
     devnet: Option<Service>,
+    /// The rogue P's key (`forged-join`).
+    rogue: Option<String>,
 }
 
 pub(crate) fn run(args: DemoArgs) -> Result<(), CliError> {
@@ -128,9 +149,9 @@ pub(crate) fn run(args: DemoArgs) -> Result<(), CliError> {
         seconds: set_up_seconds,
         from_slot: 0,
     });
-    let told = match args.scenario {
-        Scenario::Normal => normal(&mut demo),
-    };
+    let scenario = scenario_names(&args.scenario);
+    let story = story::Story::of(&args.scenario);
+    let told = story::tell(&mut demo, story);
     demo.watch.finish()?;
     if let Err(e) = &told {
         demo.watch.record().events.push(watch::Event {
@@ -151,14 +172,12 @@ pub(crate) fn run(args: DemoArgs) -> Result<(), CliError> {
     let eth = Eth::connect(&demo.rpc, None, FeeCaps::default()).map_err(|e| e.to_string())?;
     let record = demo.watch.record();
     let sent = crate::runtime()?.block_on(report::transactions(&eth, &demo.deployment, &record))?;
-    let mut checks = match args.scenario {
-        Scenario::Normal => normal_checks(&record, &sent, demo.keeper_address),
-    };
+    let mut checks = story::checks(&record, &sent, demo.keeper_address, story);
     if let Err(e) = &told {
         checks.insert(0, Check::new("the story ran to its end", false, e.clone()));
     }
     Report {
-        scenario: args.scenario.name(),
+        scenario: &scenario,
         deployment: &demo.deployment,
         record: &record,
         checks: &checks,
@@ -167,7 +186,7 @@ pub(crate) fn run(args: DemoArgs) -> Result<(), CliError> {
     .write(&out)?;
     drop(record);
 
-    println!("\nchecks ({}):", args.scenario.name());
+    println!("\nchecks ({scenario}):");
     for c in &checks {
         println!(
             "  {} {}: {}",
@@ -195,8 +214,7 @@ pub(crate) fn run(args: DemoArgs) -> Result<(), CliError> {
     let failed = checks.iter().filter(|c| !c.passed).count();
     if failed > 0 {
         return Err(format!(
-            "scenario {}: {failed} of {} checks failed (see above and the report)",
-            args.scenario.name(),
+            "scenario {scenario}: {failed} of {} checks failed (see above and the report)",
             checks.len()
         )
         .into());
@@ -236,6 +254,10 @@ fn free_port() -> Result<u16, String> {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .map_err(|e| format!("no free port: {e}"))
+}
+
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
 }
 
 fn path_str(path: &Path) -> &str {
@@ -374,6 +396,7 @@ fn set_up(cast: Cast, out: &Path, pace: f64) -> Result<Demo, String> {
             data_dir: run.join(format!("p-{name}")),
             url: urls[i].clone(),
             p: None,
+            p_args: Vec::new(),
             pubkey: String::new(),
             evidence: run.join(format!("{name}-evidence.json")),
         });
@@ -383,56 +406,37 @@ fn set_up(cast: Cast, out: &Path, pace: f64) -> Result<Demo, String> {
     // Each operator: a key generated in their own P (bound to C and to the operator as owner),
     // then the P started as their signer, which the devnet signs through.
     for o in &mut operators {
-        let owner = o.address.to_string();
-        let deposit = run.join(format!("{}-deposit.json", o.name));
-        let printed = cast.run(
+        o.pubkey = generate_key(
+            &cast,
             &format!("operator {}", o.name),
-            &[
-                "keys",
-                "generate",
-                "--init",
-                "--network",
-                &config,
-                "--data-dir",
-                path_str(&o.data_dir),
-                "--withdrawal-contract",
-                &vault,
-                "--dev-attester-key-file",
-                path_str(&attester_key),
-                "--owner",
-                &owner,
-                "--out",
-                path_str(&deposit),
-                "--attestation-out",
-                path_str(&o.evidence),
-            ],
+            &KeyGeneration {
+                config: &config,
+                data_dir: &o.data_dir,
+                vault: &vault,
+                attester_key: Some(&attester_key),
+                owner: o.address,
+                deposit: &run.join(format!("{}-deposit.json", o.name)),
+                evidence: &o.evidence,
+            },
         )?;
-        o.pubkey = printed
-            .lines()
-            .next()
-            .map(str::trim)
-            .filter(|l| l.starts_with("0x"))
-            .ok_or_else(|| format!("lsv keys generate printed no key: {printed}"))?
-            .to_owned();
         watch.track(o.name, &o.pubkey);
         let listen = o.url.trim_start_matches("http://").to_owned();
-        let p = cast.start(
-            &format!("p-{}", o.name),
-            &[
-                "signer",
-                "--network",
-                &config,
-                "--data-dir",
-                path_str(&o.data_dir),
-                "--withdrawal-contract",
-                &vault,
-                "--listen",
-                &listen,
-                "--dev-attester-key-file",
-                path_str(&attester_key),
-            ],
-        )?;
-        o.p = Some(p);
+        o.p_args = [
+            "signer",
+            "--network",
+            &config,
+            "--data-dir",
+            path_str(&o.data_dir),
+            "--withdrawal-contract",
+            &vault,
+            "--listen",
+            &listen,
+            "--dev-attester-key-file",
+            path_str(&attester_key),
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        o.p = Some(cast.start(&format!("p-{}", o.name), &strs(&o.p_args))?);
     }
     for o in &mut operators {
         wait_listening(&o.url, o.p.as_mut())?;
@@ -443,32 +447,32 @@ fn set_up(cast: Cast, out: &Path, pace: f64) -> Result<Demo, String> {
     let joins = run.join("joins");
     std::fs::create_dir_all(&joins).map_err(|e| e.to_string())?;
     let keeper_listen = format!("127.0.0.1:{}", free_port()?);
-    let keeper = cast.start(
+    let keeper_args: Vec<String> = [
         "keeper",
-        &[
-            "keeper",
-            "--deployment",
-            &deployment_path,
-            "--rpc",
-            &rpc,
-            "--beacon-url",
-            &beacon,
-            "--network",
-            &config,
-            "--key-file",
-            path_str(&keeper_key),
-            "--journal",
-            path_str(&run.join("keeper.sqlite")),
-            "--interval",
-            "1",
-            "--listen",
-            &keeper_listen,
-            "--log-format",
-            "json",
-            "--join-evidence",
-            path_str(&joins),
-        ],
-    )?;
+        "--deployment",
+        &deployment_path,
+        "--rpc",
+        &rpc,
+        "--beacon-url",
+        &beacon,
+        "--network",
+        &config,
+        "--key-file",
+        path_str(&keeper_key),
+        "--journal",
+        path_str(&run.join("keeper.sqlite")),
+        "--interval",
+        "1",
+        "--listen",
+        &keeper_listen,
+        "--log-format",
+        "json",
+        "--join-evidence",
+        path_str(&joins),
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let keeper = cast.start("keeper", &strs(&keeper_args))?;
     watch.start(Sources {
         rpc: rpc.clone(),
         beacon: beacon.clone(),
@@ -491,8 +495,55 @@ fn set_up(cast: Cast, out: &Path, pace: f64) -> Result<Demo, String> {
         keeper_address,
         keeper_listen,
         keeper: Some(keeper),
+        keeper_args,
         devnet: Some(devnet),
+        rogue: None,
     })
+}
+
+/// What `lsv keys generate` is given.
+struct KeyGeneration<'a> {
+    config: &'a str,
+    data_dir: &'a Path,
+    vault: &'a str,
+    /// The deployment's dev attestation key; none for a P that makes its own (a rogue one).
+    attester_key: Option<&'a Path>,
+    owner: Address,
+    deposit: &'a Path,
+    evidence: &'a Path,
+}
+
+/// `lsv keys generate` of one key in a new P (or the one in `data_dir`); its public key.
+fn generate_key(cast: &Cast, who: &str, k: &KeyGeneration) -> Result<String, String> {
+    let owner = k.owner.to_string();
+    let mut args = vec![
+        "keys",
+        "generate",
+        "--init",
+        "--network",
+        k.config,
+        "--data-dir",
+        path_str(k.data_dir),
+        "--withdrawal-contract",
+        k.vault,
+        "--owner",
+        &owner,
+        "--out",
+        path_str(k.deposit),
+        "--attestation-out",
+        path_str(k.evidence),
+    ];
+    if let Some(key) = k.attester_key {
+        args.extend(["--dev-attester-key-file", path_str(key)]);
+    }
+    let printed = cast.run(who, &args)?;
+    printed
+        .lines()
+        .next()
+        .map(str::trim)
+        .filter(|l| l.starts_with("0x"))
+        .map(str::to_owned)
+        .ok_or_else(|| format!("lsv keys generate printed no key: {printed}"))
 }
 
 /// Waits until `url` accepts connections (its service has started), or its service stopped.
@@ -519,6 +570,46 @@ impl Demo {
             .iter()
             .find(|o| o.name == name)
             .expect("the demo's own operator names")
+    }
+
+    fn operator_mut(&mut self, name: &str) -> &mut Operator {
+        self.operators
+            .iter_mut()
+            .find(|o| o.name == name)
+            .expect("the demo's own operator names")
+    }
+
+    /// Validator `name`'s balance at the last look, in gwei.
+    fn balance_of(&self, name: &str) -> u64 {
+        self.watch
+            .record()
+            .validators
+            .iter()
+            .find(|v| v.name == name)
+            .map_or(0, |v| v.balance_gwei)
+    }
+
+    /// Stops operator `name`'s P (as Ctrl-C does) and starts it again on its data.
+    fn restart_p(&mut self, name: &str) -> Result<(), String> {
+        let o = self.operator_mut(name);
+        if let Some(mut p) = o.p.take() {
+            p.stop();
+        }
+        let args = o.p_args.clone();
+        let url = o.url.clone();
+        let mut p = self.cast.start(&format!("p-{name}-again"), &strs(&args))?;
+        wait_listening(&url, Some(&mut p))?;
+        self.operator_mut(name).p = Some(p);
+        Ok(())
+    }
+
+    /// Kills the keeper (SIGKILL) and starts it again on its journal.
+    fn restart_keeper(&mut self) -> Result<(), String> {
+        if let Some(mut k) = self.keeper.take() {
+            k.kill();
+        }
+        self.keeper = Some(self.cast.start("keeper-again", &strs(&self.keeper_args))?);
+        Ok(())
     }
 
     /// `lsv <command> --deployment … --rpc … <extra>`: the arguments every chain command takes.
@@ -576,305 +667,6 @@ impl Demo {
 
 fn ether(n: u64) -> U256 {
     U256::from(n) * U256::from(10u64).pow(U256::from(18))
-}
-
-/// The normal story.
-fn normal(demo: &mut Demo) -> Result<(), String> {
-    demo.watch
-        .phase("deposits: each operator sends 32 ETH with P's deposit data");
-    for o in &demo.operators {
-        let deposit = demo.run.join(format!("{}-deposit.json", o.name));
-        demo.on_chain(
-            &format!("operator {}", o.name),
-            &["deposit"],
-            &[
-                "--deposit-data",
-                path_str(&deposit),
-                "--network",
-                &demo.config,
-                "--key-file",
-                path_str(&o.key_file),
-            ],
-        )?;
-    }
-
-    demo.watch
-        .phase("joins: A and B run `lsv join`; C and D hand their evidence to the keeper");
-    for name in ["C", "D"] {
-        let o = demo.operator(name);
-        std::fs::copy(
-            &o.evidence,
-            demo.run.join("joins").join(format!("{name}.json")),
-        )
-        .map_err(|e| format!("handing {name}'s evidence to the keeper: {e}"))?;
-    }
-    let timeout = WAIT.as_secs().to_string();
-    let joined: Vec<Result<serde_json::Value, String>> = std::thread::scope(|s| {
-        let demo = &*demo;
-        let handles: Vec<_> = ["A", "B"]
-            .into_iter()
-            .map(|name| {
-                let timeout = &timeout;
-                s.spawn(move || {
-                    let o = demo.operator(name);
-                    demo.on_chain(
-                        &format!("operator {name}"),
-                        &["join", "--pubkey", &o.pubkey, "--p-url", &o.url],
-                        &[
-                            "--beacon-url",
-                            &demo.beacon,
-                            "--network",
-                            &demo.config,
-                            "--key-file",
-                            path_str(&o.key_file),
-                            "--timeout",
-                            timeout,
-                        ],
-                    )
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err("a join panicked".into())))
-            .collect()
-    });
-    for j in joined {
-        j?;
-    }
-    demo.watch.wait_for("the four joins", WAIT, |r| {
-        (r.validators.iter().all(|v| v.position.is_some())).then_some(())
-    })?;
-
-    demo.watch
-        .phase("market: the operators sell their sETH to two holders");
-    let holder = |i: usize| -> Result<Address, String> { address_in(&demo.holders[i].1) };
-    for (seller, buyer) in [("A", 0), ("B", 0), ("C", 1), ("D", 1)] {
-        let o = demo.operator(seller);
-        demo.transfer_seth(&o.key_file, holder(buyer)?, ether(31))?;
-        demo.watch.say(
-            "sale",
-            None,
-            format!(
-                "operator {seller} sells its 31 sETH to {}",
-                demo.holders[buyer].0
-            ),
-        );
-    }
-
-    demo.watch
-        .phase("offline: operator C's machine goes down; the keeper ejects its validator");
-    let c = demo.position_of("C").ok_or("validator C has no position")?;
-    if let Some(p) = demo
-        .operators
-        .iter_mut()
-        .find(|o| o.name == "C")
-        .and_then(|o| o.p.as_mut())
-    {
-        p.kill();
-    }
-    demo.watch.say(
-        "offline",
-        Some("C"),
-        "operator C's machine goes down (its P is killed): validator C misses every duty from now on"
-            .into(),
-    );
-    demo.watch
-        .wait_for("the keeper's ejection of C", WAIT, |r| {
-            r.logs("Ejected")
-                .find(|e| e.position == Some(c))
-                .map(|_| ())
-        })?;
-
-    demo.watch.phase(
-        "redemption: holder 1 redeems 62 sETH; the queue's demand makes the keeper exit a position",
-    );
-    let (h1_name, h1_key) = demo.holders[0].clone();
-    demo.on_chain(
-        &h1_name,
-        &["redeem", "62"],
-        &["--key-file", path_str(&h1_key)],
-    )?;
-    let demanded = demo.watch.wait_for("a demand exit", WAIT, |r| {
-        r.logs("DemandExit").find_map(|e| e.position)
-    })?;
-
-    demo.watch
-        .phase("voluntary exit: operator D exits; P signs the exit");
-    let d = demo.position_of("D").ok_or("validator D has no position")?;
-    let o = demo.operator("D");
-    demo.cast.run(
-        "operator D",
-        &[
-            "exit",
-            "--pubkey",
-            &o.pubkey,
-            "--p-url",
-            &o.url,
-            "--beacon-url",
-            &demo.beacon,
-            "--network",
-            &demo.config,
-        ],
-    )?;
-    demo.watch.say(
-        "exit",
-        Some("D"),
-        "operator D's voluntary exit, signed by its P, is submitted to the beacon node".into(),
-    );
-
-    demo.watch.phase(
-        "withdrawals: the exited validators are swept; the keeper settles them and finalizes the queue",
-    );
-    let exited = [c, demanded, d];
-    demo.watch
-        .wait_for("the three settlements", WAIT * 2, |r| {
-            exited
-                .iter()
-                .all(|id| r.logs("Settled").any(|e| e.position == Some(*id)))
-                .then_some(())
-        })?;
-    demo.watch
-        .wait_for("holder 1's request to be finalized", WAIT, |r| {
-            r.logs("Finalized").next().map(|_| ())
-        })?;
-
-    demo.watch
-        .phase("claims: holder 1 is paid; each owner claims the residual");
-    demo.on_chain(
-        &h1_name,
-        &["claim-redemption"],
-        &["--key-file", path_str(&h1_key)],
-    )?;
-    for id in exited {
-        let owner = demo
-            .watch
-            .record()
-            .validators
-            .iter()
-            .find(|v| v.position == Some(id))
-            .map(|v| v.name.clone())
-            .ok_or_else(|| format!("no validator of position {id}"))?;
-        let o = demo.operator(&owner);
-        demo.on_chain(
-            &format!("operator {owner}"),
-            &["claim", &id.to_string()],
-            &["--key-file", path_str(&o.key_file)],
-        )?;
-    }
-    // One more epoch, so the last sample shows the claims.
-    let epoch = demo.watch.epoch();
-    demo.watch.wait_for("the next epoch", WAIT, |r| {
-        r.samples.last().filter(|s| s.epoch > epoch).map(|_| ())
-    })?;
-    Ok(())
-}
-
-/// What the normal story must have done, read from the record and the run's transactions.
-fn normal_checks(record: &Record, sent: &[SentTx], keeper: Address) -> Vec<Check> {
-    let mut checks = Vec::new();
-    let joined = record.logs("Joined").count();
-    checks.push(Check::new(
-        "four validators joined C, 31 sETH each",
-        joined == 4,
-        format!("{joined} Joined events"),
-    ));
-    let position = |name: &str| {
-        record
-            .validators
-            .iter()
-            .find(|v| v.name == name)
-            .and_then(|v| v.position)
-    };
-    let ejection =
-        position("C").and_then(|c| record.logs("Ejected").find(|e| e.position == Some(c)));
-    let lowest_c = record
-        .samples
-        .iter()
-        .filter_map(|s| s.balances.get("C").copied())
-        .filter(|b| *b > 0)
-        .min()
-        .unwrap_or(0);
-    checks.push(Check::new(
-        "the offline validator C was ejected by the keeper before its balance reached 31 ETH",
-        ejection.is_some_and(|e| e.actor.as_deref() == Some("keeper"))
-            && lowest_c >= 31_000_000_000,
-        match ejection {
-            Some(e) => format!(
-                "{}; C's lowest balance seen {:.4} ETH",
-                e.text,
-                lowest_c as f64 / 1e9
-            ),
-            None => "no ejection of C".into(),
-        },
-    ));
-    let demand = record.logs("DemandExit").next();
-    checks.push(Check::new(
-        "the queue's demand made the keeper exit a position",
-        demand.is_some_and(|e| e.actor.as_deref() == Some("keeper")),
-        demand.map_or("no DemandExit".into(), |e| e.text.clone()),
-    ));
-    let settled: Vec<u64> = record.logs("Settled").filter_map(|e| e.position).collect();
-    let d = position("D");
-    checks.push(Check::new(
-        "the three exits (ejected, demanded, voluntary) were withdrawn and settled",
-        settled.len() >= 3 && d.is_some_and(|d| settled.contains(&d)),
-        format!("positions settled: {settled:?}"),
-    ));
-    let paid: U256 = record
-        .logs("Claimed")
-        .filter_map(|e| e.amount)
-        .map(|w| w.0)
-        .sum();
-    checks.push(Check::new(
-        "holder 1 was paid 62 ETH for its 62 sETH (par)",
-        paid == ether(62),
-        format!("{} ETH claimed", Wei(paid).eth()),
-    ));
-    let residuals: Vec<&watch::Event> = record.logs("ResidualClaimed").collect();
-    checks.push(Check::new(
-        "each exited position's owner claimed a residual",
-        residuals.len() >= 3
-            && residuals
-                .iter()
-                .all(|e| e.amount.is_some_and(|a| !a.0.is_zero())),
-        residuals
-            .iter()
-            .map(|e| e.text.clone())
-            .collect::<Vec<_>>()
-            .join("; "),
-    ));
-    let short: Vec<u64> = record
-        .samples
-        .iter()
-        .filter(|s| s.measured_backing < s.outstanding)
-        .map(|s| s.epoch)
-        .collect();
-    checks.push(Check::new(
-        "sETH was fully backed at every epoch (backing measured on the beacon chain ≥ outstanding)",
-        short.is_empty() && !record.samples.is_empty(),
-        if short.is_empty() {
-            format!("{} epochs sampled", record.samples.len())
-        } else {
-            format!("short at epochs {short:?}")
-        },
-    ));
-    let keeper_name = record.name_of(keeper);
-    let mine: Vec<&SentTx> = sent.iter().filter(|t| t.from == keeper_name).collect();
-    let reverted = mine.iter().filter(|t| !t.succeeded).count();
-    let mut duties: Vec<&str> = mine.iter().map(|t| t.duty.as_str()).collect();
-    duties.sort_unstable();
-    let all = duties.len();
-    duties.dedup();
-    checks.push(Check::new(
-        "the keeper's transactions all succeeded, none sent twice",
-        reverted == 0 && duties.len() == all && all > 0,
-        format!(
-            "{all} sent, {reverted} reverted, {} repeated",
-            all - duties.len()
-        ),
-    ));
-    checks
 }
 
 /// `--keep`: where everything is, then wait for Ctrl-C.
