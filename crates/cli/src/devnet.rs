@@ -26,6 +26,7 @@ use lsv_devnet::p::RunningP;
 use lsv_devnet::remote::{signer_base_url, OperatorSigner, RemoteSigner, Signers};
 use lsv_devnet::signer::LocalKeys;
 use lsv_devnet::spec::Config;
+use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -82,6 +83,13 @@ pub(crate) struct DevnetArgs {
     /// environment variable and the config file give them).
     #[arg(long = "remote-signer", value_name = "URL", value_delimiter = ',')]
     remote_signers: Vec<String>,
+    /// A file of faults to inject, read before each slot so that it can be written while the
+    /// devnet runs: `{"offline": [indices], "double_vote": [indices]}`. Offline validators do
+    /// nothing (take a third of the network offline for an inactivity leak, say); a validator
+    /// newly listed under `double_vote` signs a second, conflicting attestation at its next
+    /// duty, once (a devnet-held key is then slashed; a P refuses). Absent or empty: no faults.
+    #[arg(long, value_name = "FILE")]
+    faults_file: Option<PathBuf>,
 }
 
 /// The validators of a devnet.
@@ -404,7 +412,21 @@ pub(crate) fn run(args: DevnetArgs) -> Result<(), CliError> {
     // for those who send to it, so it prepares nothing ahead either.
     devnet.node.prepare_next = args.replay_pace.is_none();
     let mut replayed = 0u32;
+    // The `double_vote` list last read: a validator double-votes once per appearance in it.
+    let mut double_voted = BTreeSet::new();
     while !stop.load(Ordering::Relaxed) {
+        if let Some(path) = &args.faults_file {
+            let faults = read_faults(path)?;
+            if faults.offline != devnet.node.offline {
+                tracing::info!(validators = ?faults.offline, "offline validators");
+                devnet.node.offline = faults.offline;
+            }
+            for &v in faults.double_vote.difference(&double_voted) {
+                tracing::info!(validator = v, "to double-vote at its next duty");
+                devnet.node.double_voters.insert(v);
+            }
+            double_voted = faults.double_vote;
+        }
         if devnet.head_slot() < devnet.clock_slot() {
             if let Some(pace) = args.replay_pace {
                 // The next slot's start on the paced clock.
@@ -440,6 +462,32 @@ pub(crate) fn run(args: DevnetArgs) -> Result<(), CliError> {
     drop(devnet);
     drop(p);
     Ok(())
+}
+
+/// `--faults-file`'s contents.
+#[derive(Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Faults {
+    #[serde(default)]
+    offline: BTreeSet<u64>,
+    #[serde(default)]
+    double_vote: BTreeSet<u64>,
+}
+
+/// The faults `--faults-file` names (none if it is absent or empty).
+fn read_faults(path: &Path) -> Result<Faults, CliError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) if text.trim().is_empty() => Ok(Faults::default()),
+        Ok(text) => serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "--faults-file {}: not {{\"offline\": [indices], \"double_vote\": [indices]}}: {e}",
+                path.display()
+            )
+            .into()
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Faults::default()),
+        Err(e) => Err(format!("--faults-file {}: {e}", path.display()).into()),
+    }
 }
 
 /// `--replay-pace`: a positive, finite number of slots per second.

@@ -329,7 +329,7 @@ fn renders_in_chromium(report: &Path, work: &Path, events: usize) {
     );
 
     let dom = text(&browse(&["--dump-dom"]).stdout);
-    for chart in ["backing", "balances", "queue"] {
+    for chart in ["backing", "balances", "queue", "finality"] {
         let start = dom
             .find(&format!("id=\"chart-{chart}\""))
             .unwrap_or_else(|| panic!("no chart {chart} in the page"));
@@ -355,7 +355,8 @@ fn renders_in_chromium(report: &Path, work: &Path, events: usize) {
 fn the_other_scenarios_pass_together() {
     let work = tempfile::tempdir().unwrap();
     let out = work.path().join("report");
-    let scenarios = "bank-run,forged-join,healthy-eject,replayed-proof,keeper-restart,p-restart";
+    let scenarios = "bank-run,forged-join,healthy-eject,replayed-proof,keeper-restart,p-restart,\
+                     leak,slashing";
     let run = Command::new(LSV)
         .args([
             "demo",
@@ -379,6 +380,10 @@ fn the_other_scenarios_pass_together() {
         "C refused a settlement sent again",
         "the keeper, killed after its first settlement, finished the work",
         "validator B signed on after its P was restarted",
+        "finality stopped during the leak",
+        "the keeper, which proves from finalized states, ejected C only once finality returned",
+        "the network validator outside C that double-voted was slashed",
+        "B's P refused to double-sign, and B was never slashed",
     ] {
         let check = checks
             .iter()

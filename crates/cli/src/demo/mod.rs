@@ -76,6 +76,12 @@ enum Scenario {
     KeeperRestart,
     /// An operator's P is stopped and started again mid-run: its validator signs on.
     PRestart,
+    /// An inactivity leak: a third of the network goes offline with operator C, finality stops
+    /// for 24 epochs; how far backing falls, and when the ejection comes.
+    Leak,
+    /// A network validator outside C double-votes and is slashed; operator B's validator is
+    /// made to double-vote too, and B's P refuses.
+    Slashing,
 }
 
 /// The scenarios' names, as `--scenario` takes them.
@@ -120,6 +126,7 @@ struct Operator {
 struct Demo {
     cast: Cast,
     watch: Watch,
+    out: PathBuf,
     run: PathBuf,
     rpc: String,
     beacon: String,
@@ -315,6 +322,10 @@ fn set_up(cast: Cast, out: &Path, pace: f64) -> Result<Demo, String> {
             path_str(&devnet_dir),
             "--remote-signer",
             &signers,
+            "--faults-file",
+            path_str(&run.join("faults.json")),
+            "--log-format",
+            "json",
         ],
         DEVNET_BANNER_LINES,
     )?;
@@ -484,6 +495,7 @@ fn set_up(cast: Cast, out: &Path, pace: f64) -> Result<Demo, String> {
     Ok(Demo {
         cast,
         watch,
+        out: out.to_owned(),
         run,
         rpc,
         beacon,
@@ -499,6 +511,15 @@ fn set_up(cast: Cast, out: &Path, pace: f64) -> Result<Demo, String> {
         devnet: Some(devnet),
         rogue: None,
     })
+}
+
+/// The log lines in `path` so far that are JSON (the devnet's, for what only it saw: a
+/// signer's refusal).
+fn json_lines(path: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
 }
 
 /// What `lsv keys generate` is given.
@@ -601,6 +622,17 @@ impl Demo {
         wait_listening(&url, Some(&mut p))?;
         self.operator_mut(name).p = Some(p);
         Ok(())
+    }
+
+    /// The devnet's faults (`lsv devnet --faults-file`, written whole at once): `offline`
+    /// validators do nothing; those newly in `double_vote` sign a conflicting attestation once.
+    fn set_faults(&self, offline: &[u64], double_vote: &[u64]) -> Result<(), String> {
+        let path = self.run.join("faults.json");
+        let staged = self.run.join("faults.json.new");
+        let json = serde_json::json!({"offline": offline, "double_vote": double_vote});
+        std::fs::write(&staged, json.to_string())
+            .and_then(|()| std::fs::rename(&staged, &path))
+            .map_err(|e| format!("{}: {e}", path.display()))
     }
 
     /// Kills the keeper (SIGKILL) and starts it again on its journal.

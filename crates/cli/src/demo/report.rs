@@ -214,6 +214,11 @@ impl Report<'_> {
                 "The redemption queue",
                 queue_chart(&self.record.samples)?,
             ),
+            (
+                "finality",
+                "Finality: the epoch and the last finalized one",
+                finality_chart(&self.record.samples)?,
+            ),
         ];
         let chart_dir = dir.join("charts");
         std::fs::create_dir_all(&chart_dir)
@@ -349,6 +354,7 @@ fn line_chart(
     series: &[Series],
     lines: &[(String, RGBColor, f64)],
     y_range: Option<(f64, f64)>,
+    legend: SeriesLabelPosition,
 ) -> Result<String, String> {
     let err = |e: &dyn std::fmt::Display| format!("drawing {caption}: {e}");
     let points = series.iter().flat_map(|s| s.points.iter());
@@ -418,7 +424,7 @@ fn line_chart(
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            .position(legend)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .draw()
@@ -500,6 +506,7 @@ fn backing_chart(samples: &[Sample]) -> Result<String, String> {
         ],
         &[],
         None,
+        SeriesLabelPosition::LowerRight,
     )
 }
 
@@ -537,6 +544,8 @@ fn balances_chart(samples: &[Sample]) -> Result<String, String> {
         &series,
         &[("ejected below 31.99 ETH".into(), BLACK, EJECT_BELOW)],
         Some((bottom - margin, top + margin)),
+        // Balances start at 32 ETH once the validators are in: the lower left stays empty.
+        SeriesLabelPosition::LowerLeft,
     )
 }
 
@@ -566,6 +575,27 @@ fn queue_chart(samples: &[Sample]) -> Result<String, String> {
         ],
         &[],
         None,
+        SeriesLabelPosition::LowerRight,
+    )
+}
+
+fn finality_chart(samples: &[Sample]) -> Result<String, String> {
+    let epochs = |f: fn(&Sample) -> u64| -> Vec<(f64, f64)> {
+        samples
+            .iter()
+            .map(|s| (s.epoch as f64, f(s) as f64))
+            .collect()
+    };
+    line_chart(
+        "Finality: the epoch and the last finalized one",
+        "epoch",
+        &[
+            Series::new("epoch", PALETTE[7], epochs(|s| s.epoch)),
+            Series::new("finalized epoch", PALETTE[2], epochs(|s| s.finalized_epoch)),
+        ],
+        &[],
+        None,
+        SeriesLabelPosition::LowerRight,
     )
 }
 

@@ -17,7 +17,12 @@
 //! - `keeper-restart`: the keeper is killed (SIGKILL) right after its first settlement and
 //!   started again on its journal; it finishes the work and sends nothing twice;
 //! - `p-restart`: operator B's P is stopped and started again mid-run; B's validator goes on
-//!   signing and earning, and P refuses nothing it signed before.
+//!   signing and earning, and P refuses nothing it signed before;
+//! - `leak`: when operator C goes offline, so do four of the network's eight validators: five
+//!   of twelve, more than a third, so the chain stops finalizing and the offline validators
+//!   leak (inactivity scores, quadratic penalties) for [`LEAK_EPOCHS`] epochs. The keeper
+//!   proves from finalized states only, so it cannot eject C before finality returns: the
+//!   report shows how far C's balance, and backing, fell meanwhile.
 
 use super::report::{Check, SentTx};
 use super::watch::{Event, Record, Wei};
@@ -33,6 +38,11 @@ use std::time::Duration;
 /// times faster).
 const WAIT: Duration = Duration::from_secs(300);
 
+/// How long the leak's validators stay offline.
+pub(crate) const LEAK_EPOCHS: u64 = 24;
+/// The network's validators the leak takes offline (the devnet's interop keys 0-3).
+const LEAK_VALIDATORS: [u64; 4] = [0, 1, 2, 3];
+
 /// What the scenarios asked for.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Story {
@@ -42,6 +52,8 @@ pub(crate) struct Story {
     replayed_proof: bool,
     keeper_restart: bool,
     p_restart: bool,
+    leak: bool,
+    slashing: bool,
 }
 
 impl Story {
@@ -56,6 +68,8 @@ impl Story {
                 Scenario::ReplayedProof => story.replayed_proof = true,
                 Scenario::KeeperRestart => story.keeper_restart = true,
                 Scenario::PRestart => story.p_restart = true,
+                Scenario::Leak => story.leak = true,
+                Scenario::Slashing => story.slashing = true,
             }
         }
         story
@@ -67,6 +81,9 @@ pub(crate) fn tell(demo: &mut Demo, story: Story) -> Result<(), String> {
     deposits(demo, story)?;
     joins(demo, story)?;
     market(demo)?;
+    if story.slashing {
+        slashing(demo)?;
+    }
     if story.healthy_eject {
         healthy_eject(demo)?;
     }
@@ -287,6 +304,58 @@ fn refused<C: SolCall>(demo: &Demo, call: &C, value: U256, error: &str) -> Resul
     }
 }
 
+/// The network validator outside C that double-votes in `slashing`.
+const SLASHED_VALIDATOR: u64 = 1;
+
+fn slashing(demo: &mut Demo) -> Result<(), String> {
+    demo.watch.phase(
+        "slashing: a network validator double-votes and is slashed; B is made to, and its P refuses",
+    );
+    let b = demo
+        .watch
+        .record()
+        .validators
+        .iter()
+        .find(|v| v.name == "B")
+        .and_then(|v| v.index)
+        .ok_or("validator B has no index")?;
+    demo.watch
+        .track("network 1", &SLASHED_VALIDATOR.to_string());
+    demo.set_faults(&[], &[SLASHED_VALIDATOR, b])?;
+    demo.watch.say(
+        "double votes",
+        None,
+        format!(
+            "the devnet's validator client makes network validator {SLASHED_VALIDATOR} and \
+             validator B sign a second, conflicting attestation at their next duty"
+        ),
+    );
+    let log = demo.out.join("logs").join("devnet.log");
+    let refusal = demo.watch.wait_for("B's P's refusal", WAIT, |_| {
+        super::json_lines(&log)
+            .into_iter()
+            .find(|line| line["message"] == "a signer refused a duty" && line["validator"] == b)
+    })?;
+    demo.watch.say(
+        "P refused",
+        Some("B"),
+        format!(
+            "B's P refuses to sign the conflicting attestation: {}",
+            refusal["reason"].as_str().unwrap_or("(no reason given)")
+        ),
+    );
+    demo.watch
+        .wait_for("network validator 1's slashing", WAIT, |r| {
+            r.validators
+                .iter()
+                .find(|v| v.name == "network 1")
+                .and_then(|v| v.status.as_deref())
+                .filter(|s| is_slashed(s))
+                .map(|_| ())
+        })?;
+    demo.set_faults(&[], &[])
+}
+
 fn healthy_eject(demo: &mut Demo) -> Result<(), String> {
     demo.watch
         .phase("healthy eject: someone asks C to eject validator B, which is healthy");
@@ -356,6 +425,32 @@ fn offline(demo: &mut Demo, story: Story) -> Result<(), String> {
         "operator C's machine goes down (its P is killed): validator C misses every duty from now on"
             .into(),
     );
+    if story.leak {
+        demo.set_faults(&LEAK_VALIDATORS, &[])?;
+        // One of them followed too (the beacon API takes an index where a key goes).
+        demo.watch.track("network 0", "0");
+        let start = demo.watch.epoch();
+        demo.watch.say(
+            "leak",
+            None,
+            format!(
+                "four of the network's validators go offline too: 5 of 12, more than a third; \
+                 finality stops and the offline validators leak for {LEAK_EPOCHS} epochs"
+            ),
+        );
+        demo.watch.wait_for("the leak's epochs", WAIT, |r| {
+            r.samples
+                .last()
+                .filter(|s| s.epoch >= start + LEAK_EPOCHS)
+                .map(|_| ())
+        })?;
+        demo.set_faults(&[], &[])?;
+        demo.watch.say(
+            "leak over",
+            None,
+            "the network's four validators come back: finality can resume".into(),
+        );
+    }
     if story.p_restart {
         let before = demo.balance_of("B");
         demo.restart_p("B")?;
@@ -549,6 +644,80 @@ fn replay(demo: &mut Demo) -> Result<(), String> {
         ),
     );
     Ok(())
+}
+
+/// What the leak must have done: stopped finality; and when C was ejected, how far C and
+/// backing had fallen.
+fn leak_checks(record: &Record, c: Option<u64>) -> Vec<Check> {
+    let (Some(start), Some(end)) = (told(record, "leak"), told(record, "leak over")) else {
+        return vec![Check::new(
+            "the leak ran",
+            false,
+            "it did not start and end".into(),
+        )];
+    };
+    let gap = record
+        .samples
+        .iter()
+        .map(|s| s.epoch.saturating_sub(s.finalized_epoch))
+        .max()
+        .unwrap_or(0);
+    let mut checks = vec![Check::new(
+        "finality stopped during the leak (epochs since the last finalized one)",
+        gap + 4 >= LEAK_EPOCHS,
+        format!(
+            "offline from epoch {} to epoch {}; at most {gap} epochs without finality",
+            start.epoch, end.epoch
+        ),
+    )];
+    let ejection = c.and_then(|c| record.logs("Ejected").find(|e| e.position == Some(c)));
+    let lowest = |name: &str| {
+        record
+            .samples
+            .iter()
+            .filter_map(|s| s.balances.get(name).copied())
+            .filter(|b| *b > 0)
+            .min()
+            .unwrap_or(0) as f64
+            / 1e9
+    };
+    let ratio = record
+        .samples
+        .iter()
+        .filter(|s| !s.outstanding.0.is_zero())
+        .map(|s| s.measured_backing.eth() / s.outstanding.eth())
+        .fold(f64::INFINITY, f64::min);
+    let crossed = record
+        .samples
+        .iter()
+        .find(|s| s.balances.get("C").is_some_and(|b| *b < 31_990_000_000))
+        .map(|s| s.epoch);
+    checks.push(Check::new(
+        "the keeper, which proves from finalized states, ejected C only once finality returned",
+        ejection.is_some_and(|e| e.slot > end.slot),
+        format!(
+            "C fell under 31.99 ETH at epoch {}, was ejected at epoch {} (leak over at epoch {}); \
+             C's lowest balance {:.4} ETH, the leaking network validator 0's {:.4} ETH; {}",
+            crossed.map_or("-".into(), |e| e.to_string()),
+            ejection.map_or("-".into(), |e| e.epoch.to_string()),
+            end.epoch,
+            lowest("C"),
+            lowest("network 0"),
+            if ratio >= 1.0 {
+                "backing never fell below the sETH outstanding: every balance stayed above its \
+                 debt"
+                    .to_owned()
+            } else {
+                format!("backing fell to {ratio:.4} of the sETH outstanding")
+            }
+        ),
+    ));
+    checks
+}
+
+/// Whether a beacon API validator status is one of a slashed validator's.
+fn is_slashed(status: &str) -> bool {
+    matches!(status, "active_slashed" | "exited_slashed")
 }
 
 /// The story event of `kind`, if it was told.
@@ -748,6 +917,32 @@ pub(crate) fn checks(
                 (Some(r), None) => format!("restarted at slot {}; nothing finalized", r.slot),
                 _ => "not restarted".into(),
             },
+        ));
+    }
+    if story.leak {
+        checks.extend(leak_checks(record, position("C")));
+    }
+    if story.slashing {
+        let slashed = record.events.iter().find(|e| {
+            e.source == "beacon"
+                && e.validator.as_deref() == Some("network 1")
+                && is_slashed(&e.kind)
+        });
+        checks.push(Check::new(
+            "the network validator outside C that double-voted was slashed",
+            slashed.is_some(),
+            slashed.map_or("not slashed".into(), |e| {
+                format!("{} at slot {}", e.text, e.slot)
+            }),
+        ));
+        let refused = told(record, "P refused");
+        let b_slashed = record.events.iter().any(|e| {
+            e.source == "beacon" && e.validator.as_deref() == Some("B") && is_slashed(&e.kind)
+        });
+        checks.push(Check::new(
+            "B's P refused to double-sign, and B was never slashed",
+            refused.is_some() && !b_slashed,
+            refused.map_or("no refusal".into(), |e| e.text.clone()),
         ));
     }
     if story.p_restart {

@@ -80,6 +80,8 @@ pub(crate) struct Sample {
     pub(crate) slot: u64,
     /// The execution block C's books were read at.
     pub(crate) block: u64,
+    /// The beacon chain's latest finalized epoch then.
+    pub(crate) finalized_epoch: u64,
     /// sETH in circulation.
     pub(crate) seth_supply: Wei,
     /// What sETH claims: the supply plus the sETH of open redemption requests
@@ -112,6 +114,7 @@ pub(crate) struct Sample {
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct Tracked {
     pub(crate) name: String,
+    /// Its `0x` public key, or its index.
     pub(crate) pubkey: String,
     pub(crate) index: Option<u64>,
     pub(crate) position: Option<u64>,
@@ -244,7 +247,8 @@ impl Watch {
         self.slot() / self.slots_per_epoch
     }
 
-    /// Follows `validator` (its name and `0x` public key) from now on.
+    /// Follows a validator from now on: its name and its `0x` public key (or its registry
+    /// index, which the beacon API takes in its place).
     pub(crate) fn track(&self, name: &str, pubkey: &str) {
         self.record().validators.push(Tracked {
             name: name.to_owned(),
@@ -570,6 +574,10 @@ impl Follower {
             .map_err(|e| format!("eth_getBalance: {e}"))?;
         let mut measured = vault_eth.saturating_sub(reserved).saturating_sub(residuals);
         let mut collateral = measured;
+        let finalized = beacon
+            .header(lsv_keeper::BlockId::Finalized)
+            .await
+            .map_err(|e| e.to_string())?;
 
         // The validators: their beacon status and balance, and their positions in C.
         let tracked = self.lock().validators.clone();
@@ -638,6 +646,7 @@ impl Follower {
             epoch,
             slot,
             block,
+            finalized_epoch: finalized.header.slot.as_u64() / self.slots_per_epoch,
             seth_supply: Wei(seth_supply),
             outstanding: Wei(outstanding),
             booked_backing: Wei(booked),
