@@ -407,32 +407,59 @@ impl Follower {
         let beacon = BeaconClient::new(&self.sources.beacon).map_err(|e| e.to_string())?;
         let mut scanned = self.sources.deployment.block.saturating_sub(1);
         let mut sampled: Option<u64> = None;
+        // A node that does not answer for a moment (a loaded machine) is asked again; one
+        // that fails for this long ends the watch.
+        const PATIENCE: Duration = Duration::from_secs(15);
+        let mut failing_since: Option<Instant> = None;
         loop {
             // One more look after the stop, so the record ends at the chain's end.
             let stopping = self.stop.load(Ordering::Relaxed);
-            let head = eth.block_number().await.map_err(|e| e.to_string())?;
-            if head > scanned {
-                self.read_logs(&eth, scanned + 1, head).await?;
-                scanned = head;
-                let time = eth.block_timestamp(head).await.map_err(|e| e.to_string())?;
-                self.head_slot.store(self.slot_at(time), Ordering::Relaxed);
-            }
-            let epoch = self.head_slot.load(Ordering::Relaxed) / self.slots_per_epoch;
-            if sampled.is_none_or(|s| s < epoch) || stopping {
-                let sample = self.sample(&eth, &beacon, epoch, scanned).await?;
-                self.status(&sample);
-                let mut record = self.lock();
-                if record.samples.last().is_some_and(|s| s.epoch == epoch) {
-                    record.samples.pop();
+            match self
+                .look(&eth, &beacon, &mut scanned, &mut sampled, stopping)
+                .await
+            {
+                Ok(()) => failing_since = None,
+                Err(e) if failing_since.is_some_and(|t| t.elapsed() > PATIENCE) => return Err(e),
+                Err(_) => {
+                    failing_since.get_or_insert_with(Instant::now);
                 }
-                record.samples.push(sample);
-                sampled = Some(epoch);
             }
-            if stopping {
+            if stopping && failing_since.is_none() {
                 return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
+    }
+
+    /// One look at the chain: the logs of new blocks, and a sample once per epoch (and at the
+    /// stop).
+    async fn look(
+        &self,
+        eth: &Eth,
+        beacon: &BeaconClient,
+        scanned: &mut u64,
+        sampled: &mut Option<u64>,
+        stopping: bool,
+    ) -> Result<(), String> {
+        let head = eth.block_number().await.map_err(|e| e.to_string())?;
+        if head > *scanned {
+            let time = eth.block_timestamp(head).await.map_err(|e| e.to_string())?;
+            self.read_logs(eth, *scanned + 1, head).await?;
+            *scanned = head;
+            self.head_slot.store(self.slot_at(time), Ordering::Relaxed);
+        }
+        let epoch = self.head_slot.load(Ordering::Relaxed) / self.slots_per_epoch;
+        if sampled.is_none_or(|s| s < epoch) || stopping {
+            let sample = self.sample(eth, beacon, epoch, *scanned).await?;
+            self.status(&sample);
+            let mut record = self.lock();
+            if record.samples.last().is_some_and(|s| s.epoch == epoch) {
+                record.samples.pop();
+            }
+            record.samples.push(sample);
+            *sampled = Some(epoch);
+        }
+        Ok(())
     }
 
     fn slot_at(&self, timestamp: u64) -> u64 {
@@ -476,6 +503,7 @@ impl Follower {
             .await
             .map_err(|e| format!("eth_getLogs: {e}"))?;
         let mut times = BTreeMap::new();
+        let mut read = Vec::new();
         for log in logs {
             let (Some(block), Some(tx)) = (log.block_number, log.transaction_hash) else {
                 continue;
@@ -535,6 +563,12 @@ impl Follower {
                 };
                 describe(&mut record, &mut event, decoded, log.topics());
             }
+            drop(record);
+            read.push(event);
+        }
+        // All at once, when every log was read: a failed read is tried again from the start.
+        let mut record = self.lock();
+        for event in read {
             show(&self.bar, &event);
             record.events.push(event);
         }
@@ -601,7 +635,6 @@ impl Follower {
                 let mut record = self.lock();
                 if let Some(kept) = record.validators.iter_mut().find(|t| t.name == v.name) {
                     kept.index = Some(entry.index);
-                    kept.status = Some(entry.status);
                     kept.balance_gwei = entry.balance;
                 }
                 record.link();
@@ -623,8 +656,13 @@ impl Follower {
                 collateral += balance;
             }
         }
+        // The status changes last, once every read of the sample succeeded: a failed one is
+        // tried again, and must find them unchanged.
         let slot = self.head_slot.load(Ordering::Relaxed);
         for (name, status) in updated {
+            if let Some(kept) = self.lock().validators.iter_mut().find(|t| t.name == name) {
+                kept.status = Some(status.clone());
+            }
             let event = Event {
                 slot,
                 epoch: slot / self.slots_per_epoch,
