@@ -340,6 +340,10 @@ fn renders_in_chromium(report: &Path, work: &Path, events: usize) {
             "chart {chart} draws no lines"
         );
     }
+    assert!(
+        dom.contains("id=\"finding\">Backing measured on the beacon chain never fell below"),
+        "the backing chart's finding"
+    );
     let timeline = &dom[dom.find("id=\"timeline\"").unwrap()..];
     let timeline = &timeline[..timeline.find("</table>").unwrap()];
     assert_eq!(

@@ -202,6 +202,7 @@ pub(crate) fn run(args: DemoArgs) -> Result<(), CliError> {
             c.detail
         );
     }
+    println!("{}", report::finding(&demo.watch.record()));
     println!("phases:");
     for p in &demo.watch.record().phases {
         println!(

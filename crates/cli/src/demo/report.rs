@@ -281,6 +281,9 @@ impl Report<'_> {
                 "<h2>{}</h2>\n<figure id=\"chart-{name}\" class=\"chart\">{svg}</figure>",
                 esc(title)
             );
+            if *name == "backing" {
+                let _ = writeln!(h, "<p id=\"finding\">{}</p>", esc(&finding(self.record)));
+            }
         }
         h.push_str(
             "<h2>Timeline</h2>\n<table id=\"timeline\"><tr><th>epoch</th><th>slot</th>\
@@ -335,6 +338,72 @@ table{border-collapse:collapse;margin:1em 0;font-size:14px}td,th{border:1px soli
 padding:3px 8px;text-align:left}tr.ok td:first-child{color:#080}tr.bad td{background:#fdd}\
 tr.story td{background:#f4f4ff}tr.beacon td{background:#f4fff4}code{font-size:12px}\
 h1 code{font-size:inherit}figure.chart{margin:0}figure.chart svg{max-width:100%;height:auto}";
+
+/// What the backing chart says, in words: how far backing fell against the sETH outstanding
+/// and why (the lowest balance of a validator of C against its debt, and any stall of
+/// finality, in which the keeper, proving from finalized states, cannot act).
+pub(crate) fn finding(record: &Record) -> String {
+    let samples = &record.samples;
+    let lowest_ratio = samples
+        .iter()
+        .filter(|s| !s.outstanding.0.is_zero())
+        .map(|s| (s.measured_backing.eth() / s.outstanding.eth(), s.epoch))
+        .min_by(|a, b| a.0.total_cmp(&b.0));
+    let mut words = match lowest_ratio {
+        None => "No sETH was outstanding.".to_owned(),
+        Some((ratio, _)) if ratio >= 1.0 => {
+            "Backing measured on the beacon chain never fell below the sETH outstanding.".to_owned()
+        }
+        Some((ratio, epoch)) => format!(
+            "Backing measured on the beacon chain fell to {ratio:.4} of the sETH outstanding \
+             (epoch {epoch})."
+        ),
+    };
+    let joined: Vec<&str> = record
+        .validators
+        .iter()
+        .filter(|v| v.position.is_some())
+        .map(|v| v.name.as_str())
+        .collect();
+    let lowest = samples
+        .iter()
+        .flat_map(|s| {
+            s.balances
+                .iter()
+                .filter(|(name, gwei)| joined.contains(&name.as_str()) && **gwei >= GWEI_30_ETH)
+                .map(move |(name, gwei)| (*gwei, name.as_str(), s.epoch))
+        })
+        .min();
+    if let Some((gwei, name, epoch)) = lowest {
+        let _ = write!(
+            words,
+            " The lowest balance of a validator of C before its withdrawal was {:.4} ETH \
+             (validator {name}, epoch {epoch}), {} its 31 ETH debt.",
+            gwei as f64 / 1e9,
+            if gwei >= 31_000_000_000 {
+                "above"
+            } else {
+                "below"
+            }
+        );
+    }
+    let stall = samples
+        .iter()
+        .map(|s| (s.epoch.saturating_sub(s.finalized_epoch), s.epoch))
+        .max();
+    if let Some((gap, epoch)) = stall.filter(|(gap, _)| *gap > 4) {
+        let _ = write!(
+            words,
+            " Finality stalled: at epoch {epoch} the last finalized epoch was {gap} epochs back. \
+             The keeper proves from finalized states, so no ejection or mark could be made \
+             until finality returned; the balances went on falling meanwhile."
+        );
+    }
+    words
+}
+
+/// 30 ETH in gwei: a balance below it is a validator already (partly) withdrawn.
+const GWEI_30_ETH: u64 = 30_000_000_000;
 
 /// HTML-escaped text.
 fn esc(text: &str) -> String {
@@ -515,7 +584,7 @@ fn balances_chart(samples: &[Sample]) -> Result<String, String> {
     for s in samples {
         for (name, gwei) in &s.balances {
             // Only while the validator holds its stake: not once withdrawn.
-            if *gwei >= 30_000_000_000 {
+            if *gwei >= GWEI_30_ETH {
                 by_name
                     .entry(name)
                     .or_default()
