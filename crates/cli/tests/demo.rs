@@ -385,7 +385,7 @@ fn the_other_scenarios_pass_together() {
         "the keeper, killed after its first settlement, finished the work",
         "validator B signed on after its P was restarted",
         "finality stopped during the leak",
-        "the keeper, which proves from finalized states, ejected C only once finality returned",
+        "the keeper ejected C during the leak",
         "the network validator outside C that double-voted was slashed",
         "B's P refused to double-sign, and B was never slashed",
     ] {

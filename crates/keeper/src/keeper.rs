@@ -11,7 +11,10 @@
 //!    the keeper does it because redeemers wait on it, within its daily spending cap.
 //! 3. **Proof-driven duties** (with a beacon node). Once per finalized block, every live
 //!    position's validator is proven (balance and inactivity score) against it, one state fetch
-//!    for all, and the vault's calls are simulated in turn: `markSlashed`, `markExiting`,
+//!    for all; while finality stalls (more than four epochs behind the head: an inactivity
+//!    leak), once per epoch against the head's parent instead, since the vault takes any root
+//!    EIP-4788 holds and a leak is when ejections matter most. The vault's calls are simulated
+//!    in turn: `markSlashed`, `markExiting`,
 //!    `markToProof` (when the vault's shortfall is not the proven one), `eject` (balance under
 //!    `EJECT_BELOW_GWEI` or an inactivity score over `INACTIVITY_TRIGGER`, and an exit the
 //!    consensus layer would honour), `demandExit` or `skipDemandExit` at the demand cursor
@@ -650,15 +653,39 @@ impl Keeper {
             return Ok(());
         };
         let vault = self.config.vault;
-        // Once per finalized block: its state is what the proofs are built from.
+        // Once per finalized block: its state is what the proofs are built from. While finality
+        // stalls (an inactivity leak, when ejections matter most) the finalized state stands
+        // still and grows old; the vault takes a proof against any block root EIP-4788 holds,
+        // so then the keeper proves once per epoch against the head's parent (a reorg can only
+        // make such a call revert, and its duty is tried again).
         let finalized = beacon
             .client
             .header(BlockId::Finalized)
             .await
             .map_err(ProveError::from)?;
         let slot = finalized.header.slot.as_u64();
-        if self.last_checked_slot == Some(slot) {
+        let per_epoch = beacon_slots_per_epoch(beacon.preset);
+        let head = beacon
+            .client
+            .header(BlockId::Head)
+            .await
+            .map_err(ProveError::from)?;
+        let head_epoch = head.header.slot.as_u64() / per_epoch;
+        let stalled = head_epoch > slot / per_epoch + STALLED_FINALITY_EPOCHS;
+        let (anchor_root, check) = if stalled {
+            (head.header.parent_root, head_epoch * per_epoch)
+        } else {
+            (finalized.root, slot)
+        };
+        if self.last_checked_slot == Some(check) {
             return Ok(());
+        }
+        if stalled {
+            tracing::warn!(
+                finalized_epoch = slot / per_epoch,
+                head_epoch,
+                "finality stalls: proving against the head's parent"
+            );
         }
         let positions = self.positions().await?;
         let live: Vec<(u64, &Position)> = positions
@@ -672,17 +699,13 @@ impl Keeper {
             .joinable(&beacon.client, finalized.header.state_root)
             .await?;
         let heartbeat_due = self.heartbeat_due().await?;
-        report.checked_epoch = Some(slot / beacon_slots_per_epoch(beacon.preset));
+        report.checked_epoch = Some(check / per_epoch);
         if live.is_empty() && owed.is_empty() && joinable.is_empty() && !heartbeat_due {
-            self.last_checked_slot = Some(slot);
+            self.last_checked_slot = Some(check);
             return Ok(());
         }
-        let anchor = fetch_anchor::<P>(
-            &beacon.client,
-            &beacon.verifier,
-            BlockId::Root(finalized.root),
-        )
-        .await?;
+        let anchor =
+            fetch_anchor::<P>(&beacon.client, &beacon.verifier, BlockId::Root(anchor_root)).await?;
         let parts = ProofParts {
             balance: true,
             inactivity_score: true,
@@ -832,8 +855,9 @@ impl Keeper {
                 Err(e) => tracing::warn!(validator = index, error = %e, "cannot prove"),
             }
         }
-        // Done with this finalized block; a round that failed before here tries it again.
-        self.last_checked_slot = Some(slot);
+        // Done with this finalized block (or stalled epoch); a round that failed before here
+        // tries it again.
+        self.last_checked_slot = Some(check);
         Ok(())
     }
 
@@ -1212,6 +1236,10 @@ const GWEI: u64 = 1_000_000_000;
 
 /// The most slots one round searches for withdrawals to the vault.
 pub const MAX_SCAN_SLOTS_PER_ROUND: u64 = 256;
+
+/// Epochs between the head and the last finalized one beyond which finality counts as stalled
+/// (it trails by two when all is well).
+const STALLED_FINALITY_EPOCHS: u64 = 4;
 
 fn beacon_slots_per_epoch(preset: PresetName) -> u64 {
     match preset {

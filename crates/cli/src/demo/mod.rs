@@ -77,7 +77,7 @@ enum Scenario {
     /// An operator's P is stopped and started again mid-run: its validator signs on.
     PRestart,
     /// An inactivity leak: a third of the network goes offline with operator C, finality stops
-    /// for 24 epochs; how far backing falls, and when the ejection comes.
+    /// for 24 epochs; how far backing falls, and whether the keeper ejects C during it.
     Leak,
     /// A network validator outside C double-votes and is slashed; operator B's validator is
     /// made to double-vote too, and B's P refuses.

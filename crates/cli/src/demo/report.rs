@@ -395,8 +395,8 @@ pub(crate) fn finding(record: &Record) -> String {
         let _ = write!(
             words,
             " Finality stalled: at epoch {epoch} the last finalized epoch was {gap} epochs back. \
-             The keeper proves from finalized states, so no ejection or mark could be made \
-             until finality returned; the balances went on falling meanwhile."
+             The keeper, which proves from finalized states while finality holds, proved \
+             against the head meanwhile, so ejections went on through the leak."
         );
     }
     words

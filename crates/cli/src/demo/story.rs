@@ -20,9 +20,10 @@
 //!   signing and earning, and P refuses nothing it signed before;
 //! - `leak`: when operator C goes offline, so do four of the network's eight validators: five
 //!   of twelve, more than a third, so the chain stops finalizing and the offline validators
-//!   leak (inactivity scores, quadratic penalties) for [`LEAK_EPOCHS`] epochs. The keeper
-//!   proves from finalized states only, so it cannot eject C before finality returns: the
-//!   report shows how far C's balance, and backing, fell meanwhile.
+//!   leak (inactivity scores, quadratic penalties) for [`LEAK_EPOCHS`] epochs. The keeper,
+//!   which proves from finalized states while finality holds, proves against the head while it
+//!   stalls, and ejects C during the leak; the report shows how far C's balance, and backing,
+//!   fell.
 
 use super::report::{Check, SentTx};
 use super::watch::{Event, Record, Wei};
@@ -693,13 +694,14 @@ fn leak_checks(record: &Record, c: Option<u64>) -> Vec<Check> {
         .find(|s| s.balances.get("C").is_some_and(|b| *b < 31_990_000_000))
         .map(|s| s.epoch);
     checks.push(Check::new(
-        "the keeper, which proves from finalized states, ejected C only once finality returned",
-        ejection.is_some_and(|e| e.slot > end.slot),
+        "the keeper ejected C during the leak, proving against the head while finality stalled",
+        ejection.is_some_and(|e| e.slot > start.slot && e.slot < end.slot),
         format!(
-            "C fell under 31.99 ETH at epoch {}, was ejected at epoch {} (leak over at epoch {}); \
-             C's lowest balance {:.4} ETH, the leaking network validator 0's {:.4} ETH; {}",
+            "C fell under 31.99 ETH at epoch {}, was ejected at epoch {} (leak from epoch {} to \
+             {}); C's lowest balance {:.4} ETH, the leaking network validator 0's {:.4} ETH; {}",
             crossed.map_or("-".into(), |e| e.to_string()),
             ejection.map_or("-".into(), |e| e.epoch.to_string()),
+            start.epoch,
             end.epoch,
             lowest("C"),
             lowest("network 0"),
