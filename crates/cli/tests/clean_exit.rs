@@ -5,6 +5,9 @@
 
 #![allow(unused_crate_dependencies)]
 
+mod common;
+
+use common::free_port;
 use lsv_consensus::{Epoch, Network};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -47,14 +50,6 @@ fn assert_no_wal(dir: &Path, after: &str) {
         len, 0,
         "after {after}: a {len}-byte write-ahead log was left"
     );
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// One HTTP/1.1 exchange on a fresh connection; the status and the body.

@@ -3,7 +3,10 @@
 
 #![allow(unused_crate_dependencies)]
 
+mod common;
+
 use bytes::Bytes;
+use common::free_port;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -17,14 +20,6 @@ use std::time::{Duration, Instant};
 const LSV: &str = env!("CARGO_BIN_EXE_lsv");
 const CONTRACT: &str = "0xc0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0";
 const OWNER: &str = "0x0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn start_signer(dir: &std::path::Path, port: u16) -> Child {
     Command::new(LSV)

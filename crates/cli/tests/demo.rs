@@ -16,19 +16,12 @@ mod common;
 
 use alloy::primitives::{Address, U256};
 use alloy_sol_types::{SolCall, SolEvent};
-use common::{rpc_result, text, LSV};
+use common::{rpc_result, text, wei, LSV};
 use lsv_contracts::bindings::{vault::Vault, SETH};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn wei(v: &serde_json::Value) -> U256 {
-    v.as_str()
-        .unwrap_or_else(|| panic!("not a wei string: {v}"))
-        .parse()
-        .unwrap()
-}
 
 /// `call` on `to` at `block`, decoded.
 fn view<C: SolCall>(rpc: &str, to: Address, call: C, block: u64) -> C::Return {

@@ -28,7 +28,9 @@ mod common;
 
 use alloy::primitives::{Address, U256};
 use alloy_sol_types::SolCall;
-use common::{address_of, http, json_of, lsv, rpc_result, text, RunningDevnet, LSV};
+use common::{
+    address_of, free_port, http, json_of, lsv, rpc_result, text, wei, RunningDevnet, LSV,
+};
 use lsv_contracts::bindings::vault::Vault;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -46,21 +48,6 @@ const DEVNET_TIMING: [&str; 6] = [
     "--min-validator-withdrawability-delay",
     "4",
 ];
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wei(v: &serde_json::Value) -> U256 {
-    v.as_str()
-        .unwrap_or_else(|| panic!("not a wei string: {v}"))
-        .parse()
-        .unwrap()
-}
 
 /// Waits up to `timeout` for `done` to return `Some`, polling every half second.
 fn wait_for<T>(what: &str, timeout: Duration, mut done: impl FnMut() -> Option<T>) -> T {

@@ -6,6 +6,9 @@
 
 #![allow(unused_crate_dependencies)]
 
+mod common;
+
+use common::free_port;
 use lsv_consensus::{Epoch, Network};
 use serde_json::json;
 use std::io::{Read, Write};
@@ -71,14 +74,6 @@ fn make_p(home: &Path, dir: &Path) -> String {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     String::from_utf8(o.stdout).unwrap().trim().to_owned()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// One HTTP/1.1 exchange on a fresh connection: status and body.

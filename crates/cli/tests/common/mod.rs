@@ -200,6 +200,23 @@ pub(crate) fn lsv(args: &[&str]) -> Output {
     Command::new(LSV).args(args).output().expect("lsv runs")
 }
 
+/// A port nobody listens on now.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A JSON wei amount (a decimal string, as lsv's `--json` and the demo's report write them).
+pub(crate) fn wei(v: &serde_json::Value) -> alloy::primitives::U256 {
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a wei string: {v}"))
+        .parse()
+        .unwrap()
+}
+
 /// Bytes as text, for messages.
 pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
