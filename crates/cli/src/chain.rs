@@ -472,6 +472,13 @@ pub(crate) fn queue(args: QueueArgs) -> Result<(), CliError> {
             ether(state.buffer),
             ether(state.outstanding)
         )?;
+        if state.winding_down {
+            writeln!(
+                w,
+                "the vault is winding down: nothing is finalized any more; every open request \
+                 is paid its share of what arrives, up to par, as it arrives"
+            )?;
+        }
         if let Some(owner) = owner {
             writeln!(w, "requests of {owner}: {}", requests.len())?;
         }
@@ -495,6 +502,20 @@ pub(crate) fn queue(args: QueueArgs) -> Result<(), CliError> {
                 RequestStatus::Claimed => {
                     writeln!(w, "  {:>6}  {} sETH  claimed", r.id, ether(r.amount))?
                 }
+                RequestStatus::WindingDown if r.claimable.is_zero() => writeln!(
+                    w,
+                    "  {:>6}  {} sETH  winding down: nothing more to claim yet",
+                    r.id,
+                    ether(r.amount)
+                )?,
+                RequestStatus::WindingDown => writeln!(
+                    w,
+                    "  {:>6}  {} sETH  winding down: claim {} ETH (lsv claim-redemption {})",
+                    r.id,
+                    ether(r.amount),
+                    ether(r.claimable),
+                    r.id
+                )?,
             }
         }
         Ok(())
@@ -504,7 +525,8 @@ pub(crate) fn queue(args: QueueArgs) -> Result<(), CliError> {
 /// `lsv claim-redemption`.
 #[derive(Args)]
 pub(crate) struct ClaimRedemptionArgs {
-    /// The requests to claim; none: every finalized, unclaimed request of the sender.
+    /// The requests to claim; none: every request of the sender with something to claim
+    /// (finalized and unclaimed, or its share of a wind-down).
     #[arg(value_name = "REQUEST_ID")]
     ids: Vec<u64>,
     #[command(flatten)]
@@ -518,29 +540,38 @@ pub(crate) struct ClaimRedemptionArgs {
     json: bool,
 }
 
-/// `lsv claim-redemption`: pays finalized requests to their owner.
+/// `lsv claim-redemption`: pays finalized requests to their owner, and, while the vault winds
+/// down, each open request's share of what arrived.
 pub(crate) fn claim_redemption(args: ClaimRedemptionArgs) -> Result<(), CliError> {
     let (vault, from_block) = args.vault.resolve()?;
     let eth = args.tx.connect(&args.rpc)?;
     let from = eth.from().ok_or("no key")?;
     let claimed = crate::runtime()?
         .block_on(async {
+            let state = holder::queue_state(&eth, vault).await?;
             let ids = if args.ids.is_empty() {
-                let state = holder::queue_state(&eth, vault).await?;
-                let mut ready = Vec::new();
-                for id in holder::requests_of(&eth, vault, from, from_block).await? {
-                    let r = holder::request(&eth, vault, &state, id).await?;
-                    if r.status == RequestStatus::Finalized {
-                        ready.push(id);
-                    }
-                }
-                ready
+                holder::requests_of(&eth, vault, from, from_block).await?
             } else {
                 args.ids.clone()
             };
-            let mut claimed = Vec::new();
+            let mut ready = Vec::new();
             for id in ids {
-                let (paid, sent) = holder::claim(&eth, vault, id).await?;
+                let r = holder::request(&eth, vault, &state, id).await?;
+                match r.status {
+                    RequestStatus::Finalized => ready.push((id, false)),
+                    RequestStatus::WindingDown if !r.claimable.is_zero() => ready.push((id, true)),
+                    // Named on the command line: the vault's answer says why not.
+                    _ if !args.ids.is_empty() => ready.push((id, state.winding_down)),
+                    _ => {}
+                }
+            }
+            let mut claimed = Vec::new();
+            for (id, wind_down) in ready {
+                let (paid, sent) = if wind_down {
+                    holder::claim_wind_down(&eth, vault, id).await?
+                } else {
+                    holder::claim(&eth, vault, id).await?
+                };
                 output::note(&format!(
                     "request {id}: paid {} ETH ({})",
                     ether(paid),
@@ -554,7 +585,7 @@ pub(crate) fn claim_redemption(args: ClaimRedemptionArgs) -> Result<(), CliError
         })
         .map_err(|e| e.to_string())?;
     if claimed.is_empty() && !args.json {
-        output::note("nothing to claim: no finalized, unclaimed request (see lsv queue)");
+        output::note("nothing to claim: no request with anything to claim (see lsv queue)");
     }
     if args.json {
         output::json(&claimed)?;

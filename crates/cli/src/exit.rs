@@ -217,46 +217,73 @@ pub(crate) struct ClaimArgs {
     json: bool,
 }
 
-/// `lsv claim`: pays the position's residual (its withdrawals beyond its debt) to its holder.
+/// `lsv claim`: pays the position's residual (its withdrawals beyond its debt) to its holder,
+/// and, once the vault winds down, its share of what the owners are paid (`claimWindDownShare`).
 pub(crate) fn claim(args: ClaimArgs) -> Result<(), CliError> {
     let (vault, _) = args.vault.resolve()?;
     let eth = args.tx.connect(&args.rpc)?;
     let id = U256::from(args.position);
-    let (owed, sent) = crate::runtime()?
+    let recipient = args.recipient.unwrap_or(Address::ZERO);
+    let paid = crate::runtime()?
         .block_on(async {
-            let owed: U256 = eth
+            let residual: U256 = eth
                 .view("Vault", vault, &Vault::residualOfCall { positionId: id })
                 .await?;
-            if owed.is_zero() {
-                return Ok((owed, None));
+            let share: U256 = eth
+                .view(
+                    "Vault",
+                    vault,
+                    &Vault::windDownShareOfCall { positionId: id },
+                )
+                .await?;
+            let mut paid = Vec::new();
+            if !residual.is_zero() {
+                let call = Vault::claimResidualCall {
+                    positionId: id,
+                    recipient,
+                };
+                let sent = eth.send("Vault", vault, &call, U256::ZERO).await?;
+                paid.push(("residual", residual, sent.tx));
             }
-            let call = Vault::claimResidualCall {
-                positionId: id,
-                recipient: args.recipient.unwrap_or(Address::ZERO),
-            };
-            let sent = eth.send("Vault", vault, &call, U256::ZERO).await?;
-            Ok::<_, lsv_keeper::eth::EthError>((owed, Some(sent)))
+            if !share.is_zero() {
+                let call = Vault::claimWindDownShareCall {
+                    positionId: id,
+                    recipient,
+                };
+                let sent = eth.send("Vault", vault, &call, U256::ZERO).await?;
+                paid.push(("wind-down share", share, sent.tx));
+            }
+            Ok::<_, lsv_keeper::eth::EthError>(paid)
         })
         .map_err(|e| e.to_string())?;
-    let Some(sent) = sent else {
+    if paid.is_empty() {
         return Err(format!(
-            "position {} has no residual to claim yet: it is paid once the validator's \
-             withdrawal is settled (lsv position {} shows where it stands)",
+            "position {} has nothing to claim yet: its residual is paid once the validator's \
+             withdrawal is settled, its wind-down share as the validators' ETH arrives (lsv \
+             position {} shows where it stands)",
             args.position, args.position
         )
         .into());
-    };
+    }
+    let total = paid.iter().fold(U256::ZERO, |sum, (_, wei, _)| sum + *wei);
     if args.json {
+        let parts: Vec<_> = paid
+            .iter()
+            .map(|(what, wei, tx)| json!({"what": what, "paid_wei": wei.to_string(), "transaction": tx}))
+            .collect();
         return output::json(&json!({
             "position": args.position,
-            "paid_wei": owed.to_string(),
-            "transaction": sent.tx,
+            "paid_wei": total.to_string(),
+            "transaction": paid[0].2,
+            "payments": parts,
         }));
     }
-    output::line(&format!(
-        "position {}: {} ETH paid (transaction {})",
-        args.position,
-        ether(owed),
-        sent.tx
-    ))
+    for (what, wei, tx) in &paid {
+        output::line(&format!(
+            "position {}: {} ETH paid as its {what} (transaction {tx})",
+            args.position,
+            ether(*wei)
+        ))?;
+    }
+    Ok(())
 }

@@ -26,8 +26,8 @@ pub(crate) struct KeeperArgs {
     rpc: RpcArgs,
     #[command(flatten)]
     tx: TxArgs,
-    /// A beacon node's standard API: proofs for ejections come from its states. Without it the
-    /// keeper only finalizes the queue.
+    /// A beacon node's standard API: proofs for ejections and settlements come from its states.
+    /// Without it the keeper only finalizes the queue and does the wind-down's duties.
     #[arg(long, value_name = "URL")]
     beacon_url: Option<String>,
     /// The network C verifies (`mainnet`, `hoodi`, or a devnet `config.yaml`).
@@ -140,10 +140,10 @@ pub(crate) fn run(args: KeeperArgs) -> Result<(), CliError> {
         .map_err(|e| format!("journal {}: {e}", args.journal.display()))?;
     let rt = crate::runtime()?;
     let mut scan_from_slot = args.scan_from_slot;
+    let network = crate::load_network(&args.network)?;
     let beacon = match &args.beacon_url {
         None => None,
         Some(url) => {
-            let network = crate::load_network(&args.network)?;
             if scan_from_slot.is_none() && deployed_block != 0 {
                 // Withdrawals to the vault cannot predate it.
                 let time = rt
@@ -173,6 +173,8 @@ pub(crate) fn run(args: KeeperArgs) -> Result<(), CliError> {
             daily_spend_cap: cap,
             join_evidence: args.join_evidence.clone(),
             scan_from_slot,
+            deposit_contract: network.deposit_contract,
+            deployed_block,
         },
     );
     if args.once {

@@ -91,5 +91,5 @@ fn p_signs_an_exit_that_the_chain_takes_and_a_second_is_refused() {
     ]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("no residual to claim yet"), "{stderr}");
+    assert!(stderr.contains("nothing to claim yet"), "{stderr}");
 }

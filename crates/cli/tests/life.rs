@@ -29,13 +29,12 @@ mod common;
 use alloy::primitives::{Address, U256};
 use alloy_sol_types::SolCall;
 use common::{
-    address_of, free_port, http, json_of, lsv, rpc_result, text, wei, RunningDevnet, LSV,
+    address_of, free_port, http, json_of, lsv, rpc_result, text, wait_for, wei, Operator, Process,
+    RunningDevnet, LSV,
 };
 use lsv_contracts::bindings::vault::Vault;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// The devnet's timing: one-second slots (eight-second epochs), `SHARD_COMMITTEE_PERIOD` 2 and
@@ -48,121 +47,6 @@ const DEVNET_TIMING: [&str; 6] = [
     "--min-validator-withdrawability-delay",
     "4",
 ];
-
-/// Waits up to `timeout` for `done` to return `Some`, polling every half second.
-fn wait_for<T>(what: &str, timeout: Duration, mut done: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(t) = done() {
-            return t;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(500));
-    }
-}
-
-/// An `lsv` process whose stderr lines are kept; SIGKILLed when dropped.
-struct Process {
-    name: &'static str,
-    child: Child,
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
-impl Process {
-    fn start(name: &'static str, args: &[&str]) -> Self {
-        let mut child = Command::new(LSV)
-            .args(args)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("lsv runs");
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let stderr = child.stderr.take().unwrap();
-        let kept = lines.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                kept.lock().unwrap().push(line);
-            }
-        });
-        Self { name, child, lines }
-    }
-
-    /// Whether a line logged so far contains every one of `parts`.
-    fn logged(&self, parts: &[&str]) -> bool {
-        self.lines
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|l| parts.iter().all(|p| l.contains(p)))
-    }
-
-    fn tail(&self) -> String {
-        let lines = self.lines.lock().unwrap();
-        lines[lines.len().saturating_sub(30)..].join("\n")
-    }
-
-    /// SIGKILL: a crash, a pulled plug.
-    fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-        if std::thread::panicking() {
-            eprintln!("--- {} (last lines) ---\n{}", self.name, self.tail());
-        }
-    }
-}
-
-/// An operator: their P's data directory and port, their funded account.
-struct Operator {
-    data_dir: PathBuf,
-    port: u16,
-    key_file: PathBuf,
-}
-
-impl Operator {
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// `lsv signer` on the operator's P, bound to `vault`; returns once it answers.
-    fn start_p(&self, config: &str, vault: &str, attester_key: &Path, init: bool) -> Process {
-        let listen = format!("127.0.0.1:{}", self.port);
-        let mut args = vec![
-            "signer",
-            "--network",
-            config,
-            "--data-dir",
-            self.data_dir.to_str().unwrap(),
-            "--withdrawal-contract",
-            vault,
-            "--listen",
-            &listen,
-            "--dev-attester-key-file",
-            attester_key.to_str().unwrap(),
-        ];
-        if init {
-            args.push("--init");
-        }
-        let p = Process::start("P", &args);
-        let url = self.url();
-        wait_for("P to answer", Duration::from_secs(30), || {
-            std::net::TcpStream::connect(url.trim_start_matches("http://"))
-                .ok()
-                .map(|_| ())
-        });
-        p
-    }
-}
 
 #[test]
 fn two_validators_live_from_deploy_to_claim_beside_a_keeper_killed_twice() {

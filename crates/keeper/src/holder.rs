@@ -35,6 +35,9 @@ pub struct QueueState {
     pub backing: U256,
     /// The rate a finalization now would lock, in `RATE_UNIT`s (1e18 = 1 ETH per sETH).
     pub rate: U256,
+    /// Whether the vault is winding down (`VaultWindDown.sol`): nothing is finalized any more;
+    /// every request open at its start or made since shares what arrives, up to par.
+    pub winding_down: bool,
 }
 
 /// One request, as its owner sees it.
@@ -66,6 +69,9 @@ pub enum RequestStatus {
     Finalized,
     /// Paid.
     Claimed,
+    /// Open while the vault winds down: paid its share of what arrives, as it arrives
+    /// (`claimWindDownRedemption`, as often as there is more).
+    WindingDown,
 }
 
 /// The queue's state.
@@ -82,6 +88,9 @@ pub async fn queue_state(eth: &Eth, vault: Address) -> Result<QueueState, EthErr
     let buffer = eth.view("Vault", vault, &Vault::bufferCall {}).await?;
     let outstanding = eth.view("Vault", vault, &Vault::outstandingCall {}).await?;
     let backing = eth.view("Vault", vault, &Vault::backingCall {}).await?;
+    let last_proof_epoch: u32 = eth
+        .view("Vault", vault, &Vault::lastProofEpochCall {})
+        .await?;
     // `_rate` (VaultQueue.sol): min(1, backing / outstanding), rounded down.
     let unit = U256::from(RATE_UNIT);
     let rate = if backing >= outstanding || outstanding.is_zero() {
@@ -97,6 +106,7 @@ pub async fn queue_state(eth: &Eth, vault: Address) -> Result<QueueState, EthErr
         outstanding,
         backing,
         rate,
+        winding_down: last_proof_epoch == u32::MAX, // `WOUND_DOWN` (VaultBase.sol)
     })
 }
 
@@ -201,6 +211,25 @@ pub async fn request(
             checkpoint: Some(checkpoint.saturating_to()),
         });
     }
+    if queue.winding_down {
+        let claimable = eth
+            .view(
+                "Vault",
+                vault,
+                &Vault::windDownRedemptionOfCall {
+                    requestId: U256::from(id),
+                },
+            )
+            .await?;
+        return Ok(RequestView {
+            id,
+            amount,
+            status: RequestStatus::WindingDown,
+            ahead: U256::ZERO,
+            claimable,
+            checkpoint: None,
+        });
+    }
     let finalized_total = eth
         .view("Vault", vault, &of(queue.last_finalized_id))
         .await?
@@ -245,6 +274,32 @@ pub async fn claim(eth: &Eth, vault: Address, id: u64) -> Result<(U256, Sent), E
         .iter()
         .filter(|log| log.address() == vault)
         .find_map(|log| Vault::Claimed::decode_log_data(log.data()).ok())
+        .map(|event| event.amount)
+        .unwrap_or_default();
+    Ok((paid, sent))
+}
+
+/// Claims what wind-down request `id` has earned since its last claim (paid to its owner, who
+/// must send); what it paid.
+pub async fn claim_wind_down(eth: &Eth, vault: Address, id: u64) -> Result<(U256, Sent), EthError> {
+    let sent = eth
+        .send(
+            "Vault",
+            vault,
+            &Vault::claimWindDownRedemptionCall {
+                requestId: U256::from(id),
+                recipient: Address::ZERO,
+            },
+            U256::ZERO,
+        )
+        .await?;
+    let paid = sent
+        .receipt
+        .inner
+        .logs()
+        .iter()
+        .filter(|log| log.address() == vault)
+        .find_map(|log| Vault::WindDownRedemptionClaimed::decode_log_data(log.data()).ok())
         .map(|event| event.amount)
         .unwrap_or_default();
     Ok((paid, sent))

@@ -38,9 +38,11 @@
 //!    owners; a credit is sent only when the amount it moves beats its gas (an exited sync
 //!    committee member's dust waits until it is worth it, or for its owner).
 //!
-//! 5. **Wind-down** ([`Keeper::wind_down`]): `noticeWindDown` when the vault has been silent
-//!    for `WIND_DOWN_DELAY`, then `windDownExit` for each live position and `sweepWindDown`, as
-//!    the vault's rules allow.
+//! 5. **Wind-down** ([`Keeper::wind_down`], after the proofs, whose heartbeat keeps a vault that
+//!    can be proven alive, and even when they fail): `noticeWindDown` when the vault has been
+//!    silent for `WIND_DOWN_DELAY`, then `windDownExit` for each live position (its key from
+//!    the deposit contract's logs: no beacon node needed) and `sweepWindDown`, as the vault's
+//!    rules allow.
 //!
 //! Every transaction is simulated before it is sent ([`crate::eth`]); a duty another keeper
 //! did first simply stops simulating, so several keepers can run side by side. What was sent is
@@ -58,11 +60,11 @@ use crate::prove::{
 use crate::BlockId;
 use alloy::eips::eip7002;
 use alloy::network::TransactionBuilder;
-use alloy::primitives::{Address, Bytes, TxHash, U256};
+use alloy::primitives::{keccak256, Address, Bytes, TxHash, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::TransactionRequest;
 use lsv_attestation::Evidence;
-use lsv_consensus::{Mainnet, Minimal, PresetName, Slot};
+use lsv_consensus::{Mainnet, Minimal, PresetName, PublicKeyBytes, Slot};
 use lsv_contracts::bindings::vault::IVault::Position;
 use lsv_contracts::bindings::vault::Vault;
 use lsv_proofs::block::BeaconBlock;
@@ -341,6 +343,20 @@ pub struct KeeperConfig {
     /// vault's deployment, when known); `None`: the finalized one. Later rounds continue where
     /// the last stopped.
     pub scan_from_slot: Option<u64>,
+    /// The network's deposit contract, whose logs name the validators that can have joined the
+    /// vault (the wind-down exits them by key, without a beacon node).
+    pub deposit_contract: Address,
+    /// The vault's deployment block (0 when unknown): no deposit to it can be older.
+    pub deployed_block: u64,
+}
+
+/// The keys deposited with the vault's withdrawal credentials, as far as the deposit
+/// contract's logs were read.
+#[derive(Default)]
+struct VaultKeys {
+    /// The next block to read.
+    next_block: u64,
+    keys: Vec<PublicKeyBytes>,
 }
 
 /// What a round did.
@@ -365,6 +381,7 @@ pub struct Keeper {
     journal: Journal,
     config: KeeperConfig,
     last_checked_slot: Option<u64>,
+    vault_keys: VaultKeys,
 }
 
 impl Keeper {
@@ -380,6 +397,10 @@ impl Keeper {
             eth,
             beacon,
             journal,
+            vault_keys: VaultKeys {
+                next_block: config.deployed_block,
+                keys: Vec::new(),
+            },
             config,
             last_checked_slot: None,
         }
@@ -395,10 +416,12 @@ impl Keeper {
         let mut report = RoundReport::default();
         self.confirm_in_flight(&mut report).await?;
         self.finalize_queue(&mut report).await?;
+        // Proofs first: a heartbeat they send keeps the vault from winding down. The wind-down
+        // duties run even when proving fails, since a vault nobody can prove anything about any
+        // more (a layout fork its verifiers do not know) is what they are for.
+        let proved = self.prove_and_act(&mut report).await;
         self.wind_down(&mut report).await?;
-        if self.beacon.is_some() {
-            self.prove_and_act(&mut report).await?;
-        }
+        proved?;
         Ok(report)
     }
 
@@ -457,14 +480,14 @@ impl Keeper {
         Ok(())
     }
 
-    /// The wind-down's duties, which need no proof (`VaultWindDown.sol`): `noticeWindDown` once
-    /// no proof was accepted for `WIND_DOWN_DELAY` (a keeper with a beacon node sends heartbeats
-    /// long before that: the notice is for a vault nobody can prove anything about any more);
-    /// once the notice has run its course, `windDownExit` for every live position (its pubkey
-    /// from the beacon node; paying the EIP-7002 fee), and `sweepWindDown` whenever ETH that
-    /// arrived since can be shared. Unrewarded, within the cap; the vault's rules decide by
-    /// simulation whether each is due.
-    async fn wind_down(&self, report: &mut RoundReport) -> Result<(), KeeperError> {
+    /// The wind-down's duties, which need no proof and no beacon node (`VaultWindDown.sol`):
+    /// `noticeWindDown` once no proof was accepted for `WIND_DOWN_DELAY` (a keeper that can
+    /// prove sends heartbeats long before that: the notice is for a vault nobody can prove
+    /// anything about any more); once the notice has run its course, `windDownExit` for every
+    /// live position (its key from the deposit contract's logs, [`Keeper::vault_keys`]; paying
+    /// the EIP-7002 fee), and `sweepWindDown` whenever ETH that arrived since can be shared.
+    /// Unrewarded, within the cap; the vault's rules decide by simulation whether each is due.
+    async fn wind_down(&mut self, report: &mut RoundReport) -> Result<(), KeeperError> {
         let vault = self.config.vault;
         let last: u32 = self
             .eth
@@ -483,23 +506,32 @@ impl Keeper {
         if !winding_down && noticed == 0 {
             return Ok(());
         }
-        if let Some(beacon) = &self.beacon {
+        let live: Vec<u64> = self
+            .positions()
+            .await?
+            .into_iter()
+            .filter(|(_, p)| p.status == ACTIVE || p.status == EXITING)
+            .map(|(id, _)| id)
+            .collect();
+        if !live.is_empty() {
             let fee = withdrawal_request_fee(&self.eth).await?;
-            for (id, position) in self.positions().await? {
-                if position.status != ACTIVE && position.status != EXITING {
+            for key in self.vault_keys().await? {
+                let id: U256 = self
+                    .eth
+                    .view(
+                        "Vault",
+                        vault,
+                        &Vault::positionIdOfCall {
+                            pubkeyHash: keccak256(key.0),
+                        },
+                    )
+                    .await?;
+                let id = id.saturating_to::<u64>();
+                if !live.contains(&id) {
                     continue;
                 }
-                let index = position.validatorIndex.to::<u64>();
-                let Some(entry) = beacon
-                    .client
-                    .validator(StateId::Head, &index.to_string())
-                    .await
-                    .map_err(ProveError::from)?
-                else {
-                    continue;
-                };
                 let call = Vault::windDownExitCall {
-                    pubkey: Bytes::copy_from_slice(&entry.validator.pubkey.0),
+                    pubkey: Bytes::copy_from_slice(&key.0),
                     maxFee: fee,
                 };
                 self.attempt("windDownExit", id, &call, fee, None, report)
@@ -511,6 +543,34 @@ impl Keeper {
                 .await?;
         }
         Ok(())
+    }
+
+    /// Every key deposited with the vault's withdrawal credentials since its deployment, from
+    /// the deposit contract's logs (read on from where the last call stopped).
+    async fn vault_keys(&mut self) -> Result<Vec<PublicKeyBytes>, KeeperError> {
+        let vault = self.config.vault;
+        let credentials = self
+            .eth
+            .view("Vault", vault, &Vault::WITHDRAWAL_CREDENTIALSCall {})
+            .await?;
+        let head = self.eth.block_number().await?;
+        if self.vault_keys.next_block <= head {
+            let found = crate::staker::deposited_keys(
+                &self.eth,
+                self.config.deposit_contract,
+                credentials,
+                self.vault_keys.next_block,
+                head,
+            )
+            .await?;
+            for key in found {
+                if !self.vault_keys.keys.contains(&key) {
+                    self.vault_keys.keys.push(key);
+                }
+            }
+            self.vault_keys.next_block = head + 1;
+        }
+        Ok(self.vault_keys.keys.clone())
     }
 
     /// Moves the demand cursor past a position that can no longer be asked to exit (exiting,
@@ -1179,7 +1239,10 @@ impl Keeper {
             .await?;
         let silent_since = genesis + (u64::from(last) + 1) * spe * sps;
         let half = delay.saturating_to::<u64>() / 2;
-        Ok(unix_now() > silent_since.saturating_add(half))
+        // The chain's clock, which the vault reads, not this machine's.
+        let head = self.eth.block_number().await?;
+        let now = self.eth.block_timestamp(head).await?;
+        Ok(now > silent_since.saturating_add(half))
     }
 }
 

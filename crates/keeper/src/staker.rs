@@ -778,6 +778,55 @@ pub async fn find_deposit_slot(
     }
 }
 
+/// The keys of the deposits in blocks `from..=to` whose withdrawal credentials are
+/// `credentials`, in the order they were made, each once: read from the deposit contract's
+/// `DepositEvent` logs, so an execution node alone answers. With the vault's credentials, these
+/// are the only validators that can have joined it (`join` proves them).
+pub async fn deposited_keys(
+    eth: &Eth,
+    deposit_contract: Address,
+    credentials: B256,
+    from: u64,
+    to: u64,
+) -> Result<Vec<PublicKeyBytes>, EthError> {
+    use alloy::providers::Provider;
+    use alloy::rpc::types::Filter;
+    use alloy_sol_types::SolEvent;
+    let mut keys: Vec<PublicKeyBytes> = Vec::new();
+    let mut start = from;
+    while start <= to {
+        let end = start.saturating_add(LOG_CHUNK_BLOCKS - 1).min(to);
+        let filter = Filter::new()
+            .address(deposit_contract)
+            .event_signature(DepositContract::DepositEvent::SIGNATURE_HASH)
+            .from_block(start)
+            .to_block(end);
+        let logs = eth
+            .provider()
+            .get_logs(&filter)
+            .await
+            .map_err(|e| EthError::Rpc(format!("eth_getLogs: {e}")))?;
+        for log in logs {
+            let Ok(event) = log.log_decode::<DepositContract::DepositEvent>() else {
+                continue;
+            };
+            let event = event.inner.data;
+            if event.withdrawal_credentials.as_ref() != credentials.as_slice() {
+                continue;
+            }
+            let Ok(key) = <[u8; 48]>::try_from(event.pubkey.as_ref()) else {
+                continue;
+            };
+            let key = PublicKeyBytes(key);
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        start = end + 1;
+    }
+    Ok(keys)
+}
+
 /// A join that went through.
 #[derive(Clone, Debug, Serialize)]
 pub struct Joined {

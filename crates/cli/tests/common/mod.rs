@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub(crate) const LSV: &str = env!("CARGO_BIN_EXE_lsv");
@@ -237,4 +237,125 @@ pub(crate) fn address_of(key_file: &Path) -> alloy::primitives::Address {
         .parse::<alloy::signers::local::PrivateKeySigner>()
         .unwrap()
         .address()
+}
+
+/// Waits up to `timeout` for `done` to return `Some`, polling every half second.
+pub(crate) fn wait_for<T>(what: &str, timeout: Duration, mut done: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(t) = done() {
+            return t;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// An `lsv` process whose stderr lines are kept; SIGKILLed when dropped.
+pub(crate) struct Process {
+    name: &'static str,
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Process {
+    pub(crate) fn start(name: &'static str, args: &[&str]) -> Self {
+        let mut child = Command::new(LSV)
+            .args(args)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("lsv runs");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let kept = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                kept.lock().unwrap().push(line);
+            }
+        });
+        Self { name, child, lines }
+    }
+
+    /// Whether a line logged so far contains every one of `parts`.
+    pub(crate) fn logged(&self, parts: &[&str]) -> bool {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| parts.iter().all(|p| l.contains(p)))
+    }
+
+    pub(crate) fn tail(&self) -> String {
+        let lines = self.lines.lock().unwrap();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
+    /// SIGKILL: a crash, a pulled plug.
+    pub(crate) fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        if std::thread::panicking() {
+            eprintln!("--- {} (last lines) ---\n{}", self.name, self.tail());
+        }
+    }
+}
+
+/// An operator: their P's data directory and port, their funded account.
+pub(crate) struct Operator {
+    pub(crate) data_dir: PathBuf,
+    pub(crate) port: u16,
+    pub(crate) key_file: PathBuf,
+}
+
+impl Operator {
+    pub(crate) fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// `lsv signer` on the operator's P, bound to `vault`; returns once it answers.
+    pub(crate) fn start_p(
+        &self,
+        config: &str,
+        vault: &str,
+        attester_key: &Path,
+        init: bool,
+    ) -> Process {
+        let listen = format!("127.0.0.1:{}", self.port);
+        let mut args = vec![
+            "signer",
+            "--network",
+            config,
+            "--data-dir",
+            self.data_dir.to_str().unwrap(),
+            "--withdrawal-contract",
+            vault,
+            "--listen",
+            &listen,
+            "--dev-attester-key-file",
+            attester_key.to_str().unwrap(),
+        ];
+        if init {
+            args.push("--init");
+        }
+        let p = Process::start("P", &args);
+        let url = self.url();
+        wait_for("P to answer", Duration::from_secs(30), || {
+            std::net::TcpStream::connect(url.trim_start_matches("http://"))
+                .ok()
+                .map(|_| ())
+        });
+        p
+    }
 }
