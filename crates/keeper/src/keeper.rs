@@ -15,11 +15,13 @@
 //!    leak), once per epoch against the head's parent instead, since the vault takes any root
 //!    EIP-4788 holds and a leak is when ejections matter most. The vault's calls are simulated
 //!    in turn: `markSlashed`, `markExiting`,
-//!    `markToProof` (when the vault's shortfall is not the proven one), `eject` (balance under
+//!    `markToProof` (when the proven shortfall is more than 0.01 ETH from the one the vault
+//!    books), `eject` (balance under
 //!    `EJECT_BELOW_GWEI` or an inactivity score over `INACTIVITY_TRIGGER`, and an exit the
 //!    consensus layer would honour), `demandExit` or `skipDemandExit` at the demand cursor
 //!    (while open redemptions exceed their cover; a cursor on a position that is exiting or
-//!    closed is skipped without a proof, which no live position's turn would do), and
+//!    closed is skipped without a proof, which no live position's turn would do; an active one
+//!    the consensus layer would not exit yet only while another could be), and
 //!    `heartbeat` once half of `WIND_DOWN_DELAY` passed without an accepted proof; and `join`
 //!    for each validator of the key-generation evidence it was given
 //!    ([`KeeperConfig::join_evidence`]) once the registry holds it. The vault's
@@ -692,7 +694,7 @@ impl Keeper {
     /// round is built against, from its one state): each live position is proven (balance and
     /// inactivity score), then, in order, `markSlashed` (a slashing shown for the first time),
     /// `markExiting` (an exit the vault has not seen), `markToProof` (a balance below the debt
-    /// whose shortfall the vault does not have yet), `eject` (rewarded), and `demandExit` or
+    /// whose shortfall the vault does not have yet, within [`REMARK_TOLERANCE_WEI`]), `eject` (rewarded), and `demandExit` or
     /// `skipDemandExit` for the position at the demand cursor. Then the withdrawals to the vault
     /// in the finalized blocks since the last round are booked ([`Keeper::credit_withdrawals`]).
     /// `heartbeat` keeps the vault from winding down when no proof was accepted for half of
@@ -791,6 +793,26 @@ impl Keeper {
         if demand_open {
             self.skip_past_inactive(&positions, cursor, report).await?;
         }
+        // Skipping an active position the consensus layer would not exit yet (too young, or
+        // asked lately) helps only if the cursor can reach one it would: while none can, every
+        // skip just goes round the positions again.
+        let shard_committee_period: u64 = self
+            .eth
+            .view("Vault", vault, &Vault::SHARD_COMMITTEE_PERIODCall {})
+            .await?;
+        let exitable = |id: u64| {
+            live.iter().zip(&proofs).any(|((other, p), proof)| {
+                let Ok(proof) = proof else { return false };
+                let v = &proof.proven.validator;
+                *other != id
+                    && p.status == ACTIVE
+                    && v.exit_epoch.as_u64() == u64::MAX
+                    && v.activation_epoch
+                        .as_u64()
+                        .saturating_add(shard_committee_period)
+                        <= head_epoch
+            })
+        };
         let mut sent_proof = false;
         for ((id, position), proof) in live.iter().zip(&proofs) {
             let (id, position) = (*id, *position);
@@ -839,7 +861,9 @@ impl Keeper {
                     .await?;
                 let balance_wei = U256::from(balance.as_u64()) * U256::from(GWEI);
                 let shortfall = debt.saturating_sub(balance_wei);
-                if shortfall != U256::from(position.shortfall) && !shortfall.is_zero() {
+                let booked = U256::from(position.shortfall);
+                let moved = shortfall.max(booked) - shortfall.min(booked);
+                if !shortfall.is_zero() && moved > U256::from(REMARK_TOLERANCE_WEI) {
                     let call = Vault::markToProofCall {
                         positionId: position_id,
                         timestamp,
@@ -871,10 +895,12 @@ impl Keeper {
                         proof: bytes.clone(),
                         maxFee: fee,
                     };
-                    if !self
+                    if self
                         .attempt("demandExit", id, &call, fee, None, report)
                         .await?
                     {
+                        sent_proof = true;
+                    } else if exitable(id) {
                         let call = Vault::skipDemandExitCall {
                             positionId: position_id,
                             timestamp,
@@ -883,8 +909,6 @@ impl Keeper {
                         sent_proof |= self
                             .attempt("skipDemandExit", id, &call, U256::ZERO, None, report)
                             .await?;
-                    } else {
-                        sent_proof = true;
                     }
                 }
             }
@@ -1296,6 +1320,15 @@ const UNWINDING: u8 = 4;
 
 /// Wei per gwei.
 const GWEI: u64 = 1_000_000_000;
+
+/// How far (in wei) the proven shortfall of a position must be from the one the vault books
+/// before `markToProof` is sent again: 0.01 ETH. A slashed validator loses a little every epoch
+/// until it is withdrawable (its missed attestations; 18 days on mainnet), so marking every
+/// change would cost a transaction a position an epoch for amounts far below their gas; this
+/// keeps the booked rate within 0.01 ETH a position of the truth. The first mark after a
+/// slashing's correlation penalty (the provisional whole debt replaced by the proven loss)
+/// moves far more than this.
+const REMARK_TOLERANCE_WEI: u64 = 10_000_000_000_000_000;
 
 /// The most slots one round searches for withdrawals to the vault.
 pub const MAX_SCAN_SLOTS_PER_ROUND: u64 = 256;
