@@ -11,6 +11,7 @@ pub mod containers;
 pub mod network;
 pub mod preset;
 pub mod primitives;
+pub mod progressive;
 pub mod request;
 
 pub use network::{ForkName, Network, NetworkError};

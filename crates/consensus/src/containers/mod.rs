@@ -9,6 +9,7 @@
 pub mod altair;
 pub mod builder;
 pub mod electra;
+pub mod gloas;
 pub mod phase0;
 
 pub use builder::ValidatorRegistration;
