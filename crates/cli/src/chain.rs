@@ -101,7 +101,7 @@ pub(crate) struct DeployArgs {
     rpc: RpcArgs,
     #[command(flatten)]
     tx: TxArgs,
-    /// The beacon chain C verifies: `mainnet`, `hoodi`, or a devnet `config.yaml` with
+    /// The beacon chain C verifies: `mainnet`, `hoodi`, `sepolia`, or a devnet `config.yaml` with
     /// GENESIS_TIME and GENESIS_VALIDATORS_ROOT (`lsv devnet` writes one).
     #[arg(long, default_value = "mainnet")]
     network: String,

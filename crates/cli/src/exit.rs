@@ -21,7 +21,7 @@ pub(crate) struct ExitArgs {
     /// A beacon node's standard API: the validator's state, and where the exit is submitted.
     #[arg(long, value_name = "URL")]
     beacon_url: String,
-    /// The network (`mainnet`, `hoodi`, or a devnet `config.yaml`): the fork the exit is
+    /// The network (`mainnet`, `hoodi`, `sepolia`, or a devnet `config.yaml`): the fork the exit is
     /// signed for.
     #[arg(long, default_value = "mainnet")]
     network: String,

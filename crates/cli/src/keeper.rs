@@ -30,7 +30,7 @@ pub(crate) struct KeeperArgs {
     /// Without it the keeper only finalizes the queue and does the wind-down's duties.
     #[arg(long, value_name = "URL")]
     beacon_url: Option<String>,
-    /// The network C verifies (`mainnet`, `hoodi`, or a devnet `config.yaml`).
+    /// The network C verifies (`mainnet`, `hoodi`, `sepolia`, or a devnet `config.yaml`).
     #[arg(long, default_value = "mainnet")]
     network: String,
     /// The journal of what was sent (SQLite), which makes restarts safe.

@@ -33,7 +33,7 @@ pub(crate) struct NodeArgs {
     #[arg(long)]
     beacon_url: Option<String>,
     /// The network the vault verifies for (its genesis, fork versions, Capella slot and preset):
-    /// `mainnet`, `hoodi`, or a devnet `config.yaml` with GENESIS_TIME and
+    /// `mainnet`, `hoodi`, `sepolia`, or a devnet `config.yaml` with GENESIS_TIME and
     /// GENESIS_VALIDATORS_ROOT (and PRESET_BASE: a minimal-preset devnet's proofs differ).
     #[arg(long, default_value = "mainnet")]
     network: String,

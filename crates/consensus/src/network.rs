@@ -29,11 +29,14 @@ pub enum ForkName {
     Electra,
     /// PeerDAS and the proposer lookahead.
     Fulu,
+    /// EIP-7732 ePBS (payloads outside the block, the payload-timeliness committee) and
+    /// EIP-7688's progressive containers.
+    Gloas,
 }
 
 impl ForkName {
     /// Every fork, in order.
-    pub const ALL: [ForkName; 7] = [
+    pub const ALL: [ForkName; 8] = [
         ForkName::Phase0,
         ForkName::Altair,
         ForkName::Bellatrix,
@@ -41,6 +44,7 @@ impl ForkName {
         ForkName::Deneb,
         ForkName::Electra,
         ForkName::Fulu,
+        ForkName::Gloas,
     ];
 
     /// The upper-case name used by the remote-signing API (`"DENEB"`) and config files.
@@ -53,6 +57,7 @@ impl ForkName {
             ForkName::Deneb => "DENEB",
             ForkName::Electra => "ELECTRA",
             ForkName::Fulu => "FULU",
+            ForkName::Gloas => "GLOAS",
         }
     }
 
@@ -93,6 +98,13 @@ pub mod domain {
     pub const BLS_TO_EXECUTION_CHANGE: DomainType = [10, 0, 0, 0];
     /// `DOMAIN_APPLICATION_BUILDER` (builder-specs).
     pub const APPLICATION_BUILDER: DomainType = [0, 0, 0, 1];
+    /// `DOMAIN_BEACON_BUILDER` (gloas beacon-chain.md "Domain types"): execution payload
+    /// envelopes, a self-building proposer's included.
+    pub const BEACON_BUILDER: DomainType = [0x0b, 0, 0, 0];
+    /// `DOMAIN_PTC_ATTESTER` (gloas): payload-timeliness votes.
+    pub const PTC_ATTESTER: DomainType = [0x0c, 0, 0, 0];
+    /// `DOMAIN_PROPOSER_PREFERENCES` (gloas): a proposer's preferences for its slot's payload.
+    pub const PROPOSER_PREFERENCES: DomainType = [0x0d, 0, 0, 0];
 }
 
 /// `compute_domain` (phase0 beacon-chain.md): domain type ‖ first 28 bytes of the fork data root.
@@ -199,6 +211,32 @@ impl Network {
         )
     }
 
+    /// The Sepolia testnet, values from eth-clients/sepolia `metadata/config.yaml` (genesis:
+    /// `MIN_GENESIS_TIME` + `GENESIS_DELAY`) and its genesis state. The first public chain with
+    /// Gloas, from epoch 353,024 (2026-10-06).
+    pub fn sepolia() -> Self {
+        let mut network = Self::with_schedule(
+            "sepolia",
+            1_655_733_600,
+            hex32("d8ea171f3c94aea21ebc42a1ed61052acf3f9209c00e4efbaaddac09ed9b8078"),
+            [0x90, 0x00, 0x00, 0x69],
+            11_155_111,
+            &[
+                (ForkName::Altair, 50, [0x90, 0x00, 0x00, 0x70]),
+                (ForkName::Bellatrix, 100, [0x90, 0x00, 0x00, 0x71]),
+                (ForkName::Capella, 56_832, [0x90, 0x00, 0x00, 0x72]),
+                (ForkName::Deneb, 132_608, [0x90, 0x00, 0x00, 0x73]),
+                (ForkName::Electra, 222_464, [0x90, 0x00, 0x00, 0x74]),
+                (ForkName::Fulu, 272_640, [0x90, 0x00, 0x00, 0x75]),
+                (ForkName::Gloas, 353_024, [0x90, 0x00, 0x00, 0x76]),
+            ],
+        );
+        network.deposit_contract = "0x7f02C3E3c98b133055B8B348B2Ac625669Ed295D"
+            .parse()
+            .expect("valid address");
+        network
+    }
+
     fn with_schedule(
         name: &str,
         genesis_time: u64,
@@ -218,7 +256,7 @@ impl Network {
             min_validator_withdrawability_delay: DEFAULT_MIN_VALIDATOR_WITHDRAWABILITY_DELAY,
             preset: PresetName::Mainnet,
             chain_id,
-            // The same address on mainnet and Hoodi.
+            // The same address on mainnet and Hoodi (Sepolia sets its own).
             deposit_contract: "0x00000000219ab540356cBB839Cbe05303d7705Fa"
                 .parse()
                 .expect("valid address"),
@@ -266,6 +304,7 @@ impl Network {
         match name {
             "mainnet" => Ok(Self::mainnet()),
             "hoodi" => Ok(Self::hoodi()),
+            "sepolia" => Ok(Self::sepolia()),
             other => Err(NetworkError::Unknown(other.to_owned())),
         }
     }

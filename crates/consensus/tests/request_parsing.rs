@@ -237,7 +237,7 @@ fn out_of_range_and_ill_typed_numbers_are_refused() {
 
 #[test]
 fn fork_version_names_are_checked() {
-    for name in ["GLOAS", "PHASE 0", "", "electra2"] {
+    for name in ["HEZE", "PHASE 0", "", "electra2"] {
         let msg = malformed(parse(&block_v2(name)));
         assert!(msg.starts_with("beacon_block.version"), "{name}: {msg}");
         assert!(msg.contains("unknown fork version name"), "{msg}");
@@ -248,7 +248,11 @@ fn fork_version_names_are_checked() {
         json!(5),
     )));
     assert!(msg.starts_with("beacon_block.version"), "{msg}");
-    for (name, fork) in [("DENEB", ForkName::Deneb), ("fulu", ForkName::Fulu)] {
+    for (name, fork) in [
+        ("DENEB", ForkName::Deneb),
+        ("fulu", ForkName::Fulu),
+        ("GLOAS", ForkName::Gloas),
+    ] {
         match parse(&block_v2(name)).unwrap().message {
             SignableMessage::Block { version, .. } => assert_eq!(version, fork),
             other => panic!("{other:?}"),

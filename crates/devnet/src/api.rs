@@ -1103,6 +1103,7 @@ fn spec_values<P: SpecPreset>(store: &Store<P>, options: &ApiOptions) -> BTreeMa
             .unwrap_or_else(|| {
                 let version = match fork {
                     ForkName::Fulu => c.fulu_fork_version,
+                    ForkName::Gloas => c.gloas_fork_version,
                     _ => c.electra_fork_version,
                 };
                 (version, FAR_FUTURE_EPOCH)

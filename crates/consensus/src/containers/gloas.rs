@@ -114,3 +114,19 @@ pub struct ProposerPreferences {
     #[serde(with = "crate::primitives::quoted_u64")]
     pub target_gas_limit: u64,
 }
+
+impl<P: Preset> From<super::electra::AggregateAndProof<P>> for AggregateAndProof<P> {
+    /// The same fields: Gloas changes how the aggregate is hashed, not what it holds.
+    fn from(a: super::electra::AggregateAndProof<P>) -> Self {
+        Self {
+            aggregator_index: a.aggregator_index,
+            aggregate: Attestation {
+                aggregation_bits: a.aggregate.aggregation_bits,
+                data: a.aggregate.data,
+                signature: a.aggregate.signature,
+                committee_bits: a.aggregate.committee_bits,
+            },
+            selection_proof: a.selection_proof,
+        }
+    }
+}

@@ -10,7 +10,7 @@ use super::strict::StrictDe;
 use super::{AnyAggregateAndProof, AnyContributionAndProof, ForkInfo, SignRequest};
 use super::{RequestError, SignableMessage};
 use crate::containers::altair::{self, ContributionAndProof, SyncAggregatorSelectionData};
-use crate::containers::{phase0, AttestationData, BeaconBlockHeader, DepositMessage};
+use crate::containers::{gloas, phase0, AttestationData, BeaconBlockHeader, DepositMessage};
 use crate::containers::{ValidatorRegistration, VoluntaryExit};
 use crate::network::ForkName;
 use crate::preset::{Mainnet, Minimal, Preset, PresetName};
@@ -179,6 +179,30 @@ pub(super) fn parse(body: &[u8], preset: PresetName) -> Result<SignRequest, Requ
                 (f, r, M::SyncCommitteeContributionAndProof(c))
             }
         },
+        // The Gloas types, in the `{version, data}` wrapping remote-signing-api v1.4.0 gives
+        // them (its PR #28; Web3Signer PR #1192), `version` checked against the pinned fork.
+        "PAYLOAD_ATTESTATION_MESSAGE" => {
+            let (f, r, p) = body!(
+                "payload_attestation_message",
+                Versioned<gloas::PayloadAttestationData>
+            );
+            let message = M::PayloadAttestation {
+                version: p.version.0,
+                data: p.data,
+            };
+            (f, r, message)
+        }
+        "PROPOSER_PREFERENCES" => {
+            let (f, r, p) = body!(
+                "proposer_preferences",
+                Versioned<gloas::ProposerPreferences>
+            );
+            let message = M::ProposerPreferences {
+                version: p.version.0,
+                preferences: p.data,
+            };
+            (f, r, message)
+        }
         "VALIDATOR_REGISTRATION" => {
             let (f, r, p) = body!("validator_registration", ValidatorRegistration);
             (f, r, M::ValidatorRegistration(p))

@@ -14,7 +14,7 @@ mod strict;
 
 use crate::containers::{
     altair::{ContributionAndProof, SyncAggregatorSelectionData},
-    electra, phase0, AttestationData, BeaconBlockHeader, DepositMessage, Fork,
+    electra, gloas, phase0, AttestationData, BeaconBlockHeader, DepositMessage, Fork,
     ValidatorRegistration, VoluntaryExit,
 };
 use crate::network::{compute_domain, compute_signing_root, domain, ForkName, Network};
@@ -111,6 +111,23 @@ pub enum SignableMessage {
     /// SYNC_COMMITTEE_CONTRIBUTION_AND_PROOF (altair validator.md
     /// `get_contribution_and_proof_signature`).
     SyncCommitteeContributionAndProof(AnyContributionAndProof),
+    /// PAYLOAD_ATTESTATION_MESSAGE (gloas validator.md
+    /// `get_payload_attestation_message_signature`): a payload-timeliness committee member's
+    /// vote. Not slashable.
+    PayloadAttestation {
+        /// The fork the caller named.
+        version: ForkName,
+        /// The vote.
+        data: gloas::PayloadAttestationData,
+    },
+    /// PROPOSER_PREFERENCES (gloas validator.md `get_signed_proposer_preferences`). Not
+    /// slashable.
+    ProposerPreferences {
+        /// The fork the caller named.
+        version: ForkName,
+        /// The preferences.
+        preferences: gloas::ProposerPreferences,
+    },
 }
 
 /// An `AggregateAndProof` in the shape the request's body has.
@@ -122,6 +139,19 @@ pub enum AnyAggregateAndProof {
     Electra(electra::AggregateAndProof<Mainnet>),
     /// ELECTRA and FULU, minimal preset.
     ElectraMinimal(electra::AggregateAndProof<Minimal>),
+}
+
+/// Which `AggregateAndProof` root a fork's chain verifies: the JSON shapes are two (phase0's,
+/// and Electra's with `committee_bits`), the roots three, since Gloas hashes Electra's shape as a
+/// progressive container (EIP-7688).
+fn aggregate_root_family(fork: ForkName) -> ForkName {
+    if fork >= ForkName::Gloas {
+        ForkName::Gloas
+    } else if fork >= ForkName::Electra {
+        ForkName::Electra
+    } else {
+        ForkName::Phase0
+    }
 }
 
 impl AnyAggregateAndProof {
@@ -143,11 +173,17 @@ impl AnyAggregateAndProof {
         }
     }
 
-    /// `hash_tree_root` of the container.
-    pub fn tree_hash_root(&self) -> B256 {
+    /// `hash_tree_root` of the container as the chain at `fork` defines it: from Gloas on the
+    /// Electra shape is hashed as Gloas's `AggregateAndProof` (its `Attestation` progressive).
+    pub fn tree_hash_root_at(&self, fork: ForkName) -> B256 {
+        let gloas = fork >= ForkName::Gloas;
         match self {
             Self::Phase0(a) => a.tree_hash_root(),
+            Self::Electra(a) if gloas => gloas::AggregateAndProof::from(a.clone()).tree_hash_root(),
             Self::Electra(a) => a.tree_hash_root(),
+            Self::ElectraMinimal(a) if gloas => {
+                gloas::AggregateAndProof::from(a.clone()).tree_hash_root()
+            }
             Self::ElectraMinimal(a) => a.tree_hash_root(),
         }
     }
@@ -306,11 +342,14 @@ impl SignRequest {
             | M::AggregateAndProofV2 {
                 aggregate_and_proof: a,
                 ..
-            } => (
-                domain::AGGREGATE_AND_PROOF,
-                a.data().slot.epoch(spe),
-                a.tree_hash_root(),
-            ),
+            } => {
+                let epoch = a.data().slot.epoch(spe);
+                (
+                    domain::AGGREGATE_AND_PROOF,
+                    epoch,
+                    a.tree_hash_root_at(network.fork_at(epoch)),
+                )
+            }
             // phase0 beacon-chain.md `process_voluntary_exit`; EIP-7044 below.
             M::VoluntaryExit(exit) => (domain::VOLUNTARY_EXIT, exit.epoch, exit.tree_hash_root()),
             // altair validator.md `get_sync_committee_message`: the object is the block root.
@@ -329,6 +368,18 @@ impl SignRequest {
                 domain::CONTRIBUTION_AND_PROOF,
                 c.slot().epoch(spe),
                 c.tree_hash_root(),
+            ),
+            // gloas validator.md `get_payload_attestation_message_signature`: the data alone.
+            M::PayloadAttestation { data, .. } => (
+                domain::PTC_ATTESTER,
+                data.slot.epoch(spe),
+                data.tree_hash_root(),
+            ),
+            // gloas validator.md `get_signed_proposer_preferences`: the proposal's epoch.
+            M::ProposerPreferences { preferences, .. } => (
+                domain::PROPOSER_PREFERENCES,
+                preferences.proposal_slot.epoch(spe),
+                preferences.tree_hash_root(),
             ),
         };
 
@@ -416,6 +467,18 @@ impl SignableMessage {
                 Some(*version),
                 aggregate_and_proof,
             ),
+            Self::PayloadAttestation { version, data } => {
+                check_gloas_only(network, self.type_name(), *version, data.slot)
+            }
+            Self::ProposerPreferences {
+                version,
+                preferences,
+            } => check_gloas_only(
+                network,
+                self.type_name(),
+                *version,
+                preferences.proposal_slot,
+            ),
             _ => Ok(()),
         }
     }
@@ -448,7 +511,7 @@ fn check_aggregate(
         fork.as_upper()
     );
     if let Some(version) = version {
-        if version > fork || container_of(version) != wanted {
+        if version > fork || aggregate_root_family(version) != aggregate_root_family(fork) {
             return Err(RequestError::WrongFork(format!(
                 "{at}, and aggregate_and_proof.version {} does not agree with it",
                 version.as_upper()
@@ -467,6 +530,31 @@ fn check_aggregate(
              aggregate.committee_bits (the Electra shape)"
         ))),
     }
+}
+
+/// A message Gloas introduced (the payload-timeliness vote, the proposer's preferences) exists
+/// only on a chain at Gloas or later at `slot`, and its `version` must name that fork.
+fn check_gloas_only(
+    network: &Network,
+    type_name: &str,
+    version: ForkName,
+    slot: Slot,
+) -> Result<(), RequestError> {
+    let fork = network.fork_at(slot.epoch(network.slots_per_epoch));
+    if fork >= ForkName::Gloas && version == fork {
+        return Ok(());
+    }
+    Err(RequestError::WrongFork(format!(
+        "{type_name} ({} version) at slot {slot}: the pinned {} network is at {} there{}",
+        version.as_upper(),
+        network.name,
+        fork.as_upper(),
+        if fork < ForkName::Gloas {
+            ", and the message exists only from GLOAS on"
+        } else {
+            ""
+        }
+    )))
 }
 
 /// The version the spec's `get_domain` (phase0 beacon-chain.md) would take from the caller's
@@ -509,6 +597,8 @@ impl SignableMessage {
             Self::SyncCommitteeMessage { .. } => "SYNC_COMMITTEE_MESSAGE",
             Self::SyncCommitteeSelectionProof(_) => "SYNC_COMMITTEE_SELECTION_PROOF",
             Self::SyncCommitteeContributionAndProof(_) => "SYNC_COMMITTEE_CONTRIBUTION_AND_PROOF",
+            Self::PayloadAttestation { .. } => "PAYLOAD_ATTESTATION_MESSAGE",
+            Self::ProposerPreferences { .. } => "PROPOSER_PREFERENCES",
         }
     }
 
@@ -548,6 +638,8 @@ impl SignableMessage {
             Self::SyncCommitteeMessage { slot, .. } => *slot,
             Self::SyncCommitteeSelectionProof(data) => data.slot,
             Self::SyncCommitteeContributionAndProof(c) => c.slot(),
+            Self::PayloadAttestation { data, .. } => data.slot,
+            Self::ProposerPreferences { preferences, .. } => preferences.proposal_slot,
         })
     }
 }

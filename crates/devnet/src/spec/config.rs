@@ -170,6 +170,8 @@ pub struct Config {
     pub electra_fork_epoch: Epoch,
     /// `FULU_FORK_VERSION`.
     pub fulu_fork_version: Version,
+    /// `GLOAS_FORK_VERSION`: published in `/eth/v1/config/spec`; the devnet never enters Gloas.
+    pub gloas_fork_version: Version,
     /// `FULU_FORK_EPOCH`.
     pub fulu_fork_epoch: Epoch,
     /// `MIN_PER_EPOCH_CHURN_LIMIT_ELECTRA` (gwei).
@@ -212,6 +214,7 @@ impl Config {
             electra_fork_version: Version([5, 0, 0, 1]),
             electra_fork_epoch: Epoch::new(FAR_FUTURE_EPOCH),
             fulu_fork_version: Version([6, 0, 0, 1]),
+            gloas_fork_version: Version([7, 0, 0, 1]),
             fulu_fork_epoch: Epoch::new(FAR_FUTURE_EPOCH),
             min_per_epoch_churn_limit_electra: 64_000_000_000,
             max_per_epoch_activation_exit_churn_limit: 128_000_000_000,
@@ -242,6 +245,7 @@ impl Config {
             electra_fork_version: Version([5, 0, 0, 0]),
             electra_fork_epoch: Epoch::new(364_032),
             fulu_fork_version: Version([6, 0, 0, 0]),
+            gloas_fork_version: Version([7, 0, 0, 0]),
             fulu_fork_epoch: Epoch::new(411_392),
             min_per_epoch_churn_limit_electra: 128_000_000_000,
             max_per_epoch_activation_exit_churn_limit: 256_000_000_000,

@@ -53,8 +53,16 @@ pub(crate) async fn start() -> TestSigner {
 
 /// A signer on `dir`, which may already hold P's data.
 pub(crate) async fn start_in(dir: tempfile::TempDir) -> TestSigner {
-    let network = Network::mainnet();
-    let now = network.genesis_time + NOW_EPOCH * 32 * network.seconds_per_slot;
+    start_on(dir, Network::mainnet(), NOW_EPOCH).await
+}
+
+/// A signer on `dir` pinned to `network`, its clock at the start of `now_epoch`.
+pub(crate) async fn start_on(
+    dir: tempfile::TempDir,
+    network: Network,
+    now_epoch: u64,
+) -> TestSigner {
+    let now = network.genesis_time + now_epoch * 32 * network.seconds_per_slot;
     let clock = Arc::new(TestClock(AtomicU64::new(now)));
     let sealer = DevSealer::open(dir.path(), Kdf::Pbkdf2 { c: 16 }).unwrap();
     let enclave = Arc::new(

@@ -1,0 +1,99 @@
+//! P on a Gloas chain, over real HTTP: a signer pinned to Sepolia (at Gloas since epoch 353,024)
+//! signs the payload-timeliness vote, the proposer's preferences and a Gloas aggregate with the
+//! roots `lsv-consensus` computes (checked against the executable spec in its
+//! `tests/gloas_signing.rs`), and its slashing protection treats two votes that differ only in
+//! `index` (the payload's status, in Gloas) as the double vote they are.
+
+#![allow(unused_crate_dependencies)]
+
+mod common;
+
+use common::*;
+use lsv_consensus::{Network, SignRequest, B256};
+use serde_json::json;
+
+/// An epoch of Sepolia's Gloas.
+const EPOCH: u64 = 353_100;
+
+fn root_of(network: &Network, body: &serde_json::Value) -> B256 {
+    SignRequest::from_json(body.to_string().as_bytes())
+        .unwrap()
+        .signing_root(network)
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gloas_messages_are_signed_over_http_and_a_payload_status_is_no_way_round_a_double_vote() {
+    let s = start_on(tempfile::tempdir().unwrap(), Network::sepolia(), EPOCH).await;
+    let pk = s.generate(1).await[0];
+    let slot = EPOCH * 32;
+    let ptc = json!({
+        "type": "PAYLOAD_ATTESTATION_MESSAGE",
+        "fork_info": s.fork_info(EPOCH),
+        "payload_attestation_message": {
+            "version": "GLOAS",
+            "data": {
+                "beacon_block_root": B256::repeat_byte(7),
+                "slot": slot.to_string(),
+                "payload_present": true,
+                "blob_data_available": true,
+            },
+        },
+    });
+    let preferences = json!({
+        "type": "PROPOSER_PREFERENCES",
+        "fork_info": s.fork_info(EPOCH),
+        "proposer_preferences": {
+            "version": "GLOAS",
+            "data": {
+                "dependent_root": B256::repeat_byte(8),
+                "proposal_slot": (slot + 40).to_string(),
+                "validator_index": "12",
+                "fee_recipient": "0x00000000000000000000000000000000000000ee",
+                "target_gas_limit": "60000000",
+            },
+        },
+    });
+    let aggregate = json!({
+        "type": "AGGREGATE_AND_PROOF_V2",
+        "fork_info": s.fork_info(EPOCH),
+        "aggregate_and_proof": {
+            "version": "GLOAS",
+            "data": {
+                "aggregator_index": "12",
+                "aggregate": {
+                    "aggregation_bits": "0x0b",
+                    "data": {
+                        "slot": slot.to_string(),
+                        "index": "1",
+                        "beacon_block_root": B256::repeat_byte(7),
+                        "source": {"epoch": (EPOCH - 1).to_string(), "root": B256::repeat_byte(1)},
+                        "target": {"epoch": EPOCH.to_string(), "root": B256::repeat_byte(2)},
+                    },
+                    "signature": format!("0x{}", "00".repeat(95) + "c0"),
+                    "committee_bits": "0x0100000000000000",
+                },
+                "selection_proof": format!("0x{}", "00".repeat(95) + "c0"),
+            },
+        },
+    });
+    for body in [&ptc, &preferences, &aggregate] {
+        let r = s.sign(&pk, body).await;
+        assert_eq!(r.status, 200, "{}: {}", body["type"], r.body);
+        let sig = r.json()["signature"].as_str().unwrap().to_owned();
+        assert!(
+            verify(&pk, root_of(&s.network, body), &sig),
+            "{}",
+            body["type"]
+        );
+    }
+
+    // A vote for the payload present (index 1), then one for it absent (index 0) at the same
+    // target: the second is a double vote.
+    let mut vote = s.attestation(EPOCH - 1, EPOCH, 9);
+    vote["attestation"]["index"] = json!("1");
+    assert_eq!(s.sign(&pk, &vote).await.status, 200);
+    vote["attestation"]["index"] = json!("0");
+    let r = s.sign(&pk, &vote).await;
+    assert_eq!(r.status, 412, "{}", r.body);
+}
