@@ -13,6 +13,7 @@ use lsv_attestation::{Attester, Evidence, KeyGenerationClaim};
 use lsv_consensus::containers::DepositMessage;
 use lsv_consensus::{
     PublicKeyBytes, RequestError, SignRequest, SignableMessage, SignatureBytes, SlashingSubject,
+    Slot,
 };
 use lsv_slashing_protection::{
     ImportSummary, InterchangeFormat, MinifiedInterchange, NotSafe, PruneSummary, Safe,
@@ -164,6 +165,8 @@ pub struct Enclave {
     attester: Arc<dyn Attester>,
     /// `policy.hash()`, fixed for P's lifetime.
     policy_hash: B256,
+    /// Each key's latest payload-timeliness vote (Gloas): its slot and signing root.
+    ptc_votes: std::sync::Mutex<std::collections::HashMap<PublicKeyBytes, (Slot, B256)>>,
 }
 
 /// Keys per `generate_keys` call; each costs a KDF run and a durable write.
@@ -267,6 +270,7 @@ impl Enclave {
         Ok(Self {
             _lock: lock,
             policy_hash: policy.hash(),
+            ptc_votes: Default::default(),
             policy,
             keyring,
             protection: Protection::start(db),
@@ -383,6 +387,9 @@ impl Enclave {
         let signing_root = request.signing_root(&self.policy.network)?;
         self.policy
             .check(pubkey, &request.message, self.clock.unix_seconds())?;
+        if let SignableMessage::PayloadAttestation { data, .. } = &request.message {
+            self.one_ptc_vote_a_slot(pubkey, data.slot, signing_root)?;
+        }
         let subject = request.message.slashing_subject();
         if subject == SlashingSubject::None {
             return Ok(Signed {
@@ -405,6 +412,29 @@ impl Enclave {
             }),
             Verdict::Refused(not_safe) => Err(SignError::Slashable(not_safe)),
             Verdict::Failed(e) => Err(SignError::Protection(e)),
+        }
+    }
+
+    /// A key votes once a slot in the payload-timeliness committee (Gloas), in slot order: the
+    /// same vote again is signed again; another vote for the slot, or a vote for an earlier
+    /// slot, is refused. Not slashable (gossip ignores a member's second message,
+    /// gloas/p2p-interface.md `payload_attestation_message`), so kept in memory only: a
+    /// restarted P may sign one more vote for the slot it was in.
+    fn one_ptc_vote_a_slot(
+        &self,
+        pubkey: &PublicKeyBytes,
+        slot: Slot,
+        signing_root: B256,
+    ) -> Result<(), PolicyViolation> {
+        let mut votes = self.ptc_votes.lock().unwrap_or_else(|e| e.into_inner());
+        match votes.get(pubkey) {
+            Some(&(last, root)) if slot < last || (slot == last && root != signing_root) => {
+                Err(PolicyViolation::SecondPtcVote { slot, last })
+            }
+            _ => {
+                votes.insert(*pubkey, (slot, signing_root));
+                Ok(())
+            }
         }
     }
 

@@ -149,7 +149,7 @@ impl Policy {
 
 /// The version of P's policy description. Raise it whenever a rule P enforces changes, so the
 /// policy hash (and with it every vault's `POLICY_HASH`) changes too.
-pub const POLICY_VERSION: u32 = 1;
+pub const POLICY_VERSION: u32 = 2;
 
 impl Policy {
     /// The canonical description of the rules P enforces: one rule per line, every number
@@ -172,6 +172,7 @@ impl Policy {
              far future: block and attestation slots <= current slot + {skew}; other messages <= current slot + {lookahead}\n\
              deposit: withdrawal credentials 0x02||0^11||C; amount {amount} gwei; genesis fork version; signer's own pubkey\n\
              validator registration: signer's own pubkey\n\
+             payload-timeliness vote (gloas): one a slot, slots increasing, per key while P runs\n\
              bls to execution change: never\n\
              attestation: at key generation only\n"
         )
@@ -220,5 +221,16 @@ pub enum PolicyViolation {
         current: Slot,
         /// The highest slot P signs for now.
         limit: Slot,
+    },
+    /// A second payload-timeliness vote for a slot, or one for a slot before the key's last.
+    #[error(
+        "a payload-timeliness vote for slot {slot}, but this key already voted another way there \
+         or for the later slot {last}: one vote a slot, in slot order"
+    )]
+    SecondPtcVote {
+        /// The request's slot.
+        slot: Slot,
+        /// The slot of the key's last vote.
+        last: Slot,
     },
 }

@@ -133,7 +133,7 @@ fn the_policy_hash_is_stable_and_moves_with_every_rule_parameter() {
     let p = Policy::new(Network::hoodi(), Some(C));
     assert_eq!(p.hash(), Policy::new(Network::mainnet(), None).hash());
     let text = p.canonical_description();
-    assert!(text.starts_with("lsv-policy v1\n"));
+    assert!(text.starts_with("lsv-policy v2\n"));
     assert!(text.contains("current slot + 2;"));
     assert_eq!(
         p.hash(),

@@ -1,8 +1,9 @@
 //! P on a Gloas chain, over real HTTP: a signer pinned to Sepolia (at Gloas since epoch 353,024)
 //! signs the payload-timeliness vote, the proposer's preferences and a Gloas aggregate with the
 //! roots `lsv-consensus` computes (checked against the executable spec in its
-//! `tests/gloas_signing.rs`), and its slashing protection treats two votes that differ only in
-//! `index` (the payload's status, in Gloas) as the double vote they are.
+//! `tests/gloas_signing.rs`), votes once a slot in the payload-timeliness committee, and its
+//! slashing protection treats two votes that differ only in `index` (the payload's status, in
+//! Gloas) as the double vote they are.
 
 #![allow(unused_crate_dependencies)]
 
@@ -87,6 +88,20 @@ async fn gloas_messages_are_signed_over_http_and_a_payload_status_is_no_way_roun
             body["type"]
         );
     }
+
+    // One payload-timeliness vote a slot: the same again is signed again, another is refused,
+    // and so is one for an earlier slot.
+    let again = s.sign(&pk, &ptc).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    let mut other = ptc.clone();
+    other["payload_attestation_message"]["data"]["payload_present"] = json!(false);
+    let r = s.sign(&pk, &other).await;
+    assert_eq!(r.status, 412, "{}", r.body);
+    assert!(r.body.contains("one vote a slot"), "{}", r.body);
+    other["payload_attestation_message"]["data"]["slot"] = json!((slot - 1).to_string());
+    assert_eq!(s.sign(&pk, &other).await.status, 412);
+    other["payload_attestation_message"]["data"]["slot"] = json!((slot + 1).to_string());
+    assert_eq!(s.sign(&pk, &other).await.status, 200);
 
     // A vote for the payload present (index 1), then one for it absent (index 0) at the same
     // target: the second is a double vote.
