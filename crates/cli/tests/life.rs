@@ -29,11 +29,10 @@ mod common;
 use alloy::primitives::{Address, U256};
 use alloy_sol_types::SolCall;
 use common::{
-    address_of, free_port, http, json_of, lsv, rpc_result, text, wait_for, wei, Operator, Process,
-    RunningDevnet, LSV,
+    address_of, deploy_c, free_port, funded, http, json_of, lsv, operators, rpc_result, text,
+    wait_for, wei, DeployedC, Operator, Process, RunningDevnet, LSV,
 };
 use lsv_contracts::bindings::vault::Vault;
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -53,13 +52,7 @@ fn two_validators_live_from_deploy_to_claim_beside_a_keeper_killed_twice() {
     let started = Instant::now();
     let work = tempfile::tempdir().unwrap();
     let path = |name: &str| work.path().join(name).to_str().unwrap().to_owned();
-    let operators: Vec<Operator> = (0..2)
-        .map(|i| Operator {
-            data_dir: work.path().join(format!("p{i}")),
-            port: free_port(),
-            key_file: PathBuf::new(),
-        })
-        .collect();
+    let operators = operators(work.path(), 2);
     let signer_urls: Vec<String> = operators.iter().map(Operator::url).collect();
     let mut args = vec![
         "--validators",
@@ -77,62 +70,18 @@ fn two_validators_live_from_deploy_to_claim_beside_a_keeper_killed_twice() {
     let rpc = devnet.rpc();
     let beacon = devnet.value("beacon API");
     let config = devnet.value("network config");
-    let operators: Vec<Operator> = operators
-        .into_iter()
-        .enumerate()
-        .map(|(i, o)| Operator {
-            key_file: devnet.account_key(2 + i),
-            ..o
-        })
-        .collect();
+    let operators = funded(operators, &devnet);
     let (a, b) = (&operators[0], &operators[1]);
-    let deployer_key = devnet.account_key(1);
     let keeper_key = devnet.account_key(5);
     let keeper_address = address_of(&keeper_key);
     let key = |o: &Operator| o.key_file.to_str().unwrap().to_owned();
 
-    // The deployment's dev attestation key, which every P of it is given.
-    let attester_key = work.path().join("dev-attester.key");
-    std::fs::write(&attester_key, format!("0x{}", "5a".repeat(32))).unwrap();
-
-    // The deployer: A's P made (not yet bound to any C: the policy hash does not name C), its
-    // attestation info, and C deployed for it.
-    let out = lsv(&[
-        "attestation",
-        "--init",
-        "--network",
-        &config,
-        "--data-dir",
-        a.data_dir.to_str().unwrap(),
-        "--dev-attester-key-file",
-        attester_key.to_str().unwrap(),
-    ]);
-    let info = json_of(&out);
-    std::fs::write(path("attestation.json"), info.to_string()).unwrap();
-    let deployment = path("deployment.json");
-    let deployed = json_of(&lsv(&[
-        "deploy",
-        "--rpc",
-        &rpc,
-        "--network",
-        &config,
-        "--key-file",
-        deployer_key.to_str().unwrap(),
-        "--attestation-info",
-        &path("attestation.json"),
-        "--out",
-        &deployment,
-        "--json",
-    ]));
-    let vault = deployed["contracts"]["vault"]["address"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{deployed}"))
-        .to_owned();
-    assert_ne!(
-        vault.to_lowercase(),
-        devnet.value("vault (C)").to_lowercase(),
-        "a C of its own"
-    );
+    // The deployer: C deployed for A's P.
+    let DeployedC {
+        attester_key,
+        vault,
+        deployment,
+    } = deploy_c(&devnet, work.path(), a);
     let chain = |extra: &[&str]| -> Vec<String> {
         let mut v: Vec<String> = ["--deployment", &deployment, "--rpc", &rpc]
             .iter()

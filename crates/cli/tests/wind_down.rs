@@ -20,8 +20,8 @@ mod common;
 use alloy::primitives::{B256, U256};
 use alloy_sol_types::SolCall;
 use common::{
-    address_of, free_port, http, json_of, lsv, rpc_result, wait_for, wei, Operator, Process,
-    RunningDevnet,
+    address_of, deploy_c, free_port, funded, http, json_of, lsv, operators, rpc_result, wait_for,
+    wei, DeployedC, Operator, Process, RunningDevnet,
 };
 use lsv_consensus::{ForkName, Minimal};
 use lsv_contracts::bindings::vault::Vault;
@@ -149,13 +149,7 @@ fn view(rpc: &str, vault: &str, data: &[u8]) -> U256 {
 fn a_vault_nobody_proves_winds_down_and_pays_holders_then_owners() {
     let work = tempfile::tempdir().unwrap();
     let path = |name: &str| work.path().join(name).to_str().unwrap().to_owned();
-    let operators: Vec<Operator> = (0..2)
-        .map(|i| Operator {
-            data_dir: work.path().join(format!("p{i}")),
-            port: free_port(),
-            key_file: Default::default(),
-        })
-        .collect();
+    let operators = operators(work.path(), 2);
     let signer_urls: Vec<String> = operators.iter().map(Operator::url).collect();
     // Genesis 400 epochs of hour-long slots ago (133 days), replayed at 24 slots a second: the
     // story needs about 200 of them, and ends long before the replay catches up with the clock.
@@ -180,50 +174,16 @@ fn a_vault_nobody_proves_winds_down_and_pays_holders_then_owners() {
     let rpc = devnet.rpc();
     let beacon = devnet.value("beacon API");
     let config = devnet.value("network config");
-    let operators: Vec<Operator> = operators
-        .into_iter()
-        .enumerate()
-        .map(|(i, o)| Operator {
-            key_file: devnet.account_key(2 + i),
-            ..o
-        })
-        .collect();
+    let operators = funded(operators, &devnet);
     let (a, b) = (&operators[0], &operators[1]);
     let key = |o: &Operator| o.key_file.to_str().unwrap().to_owned();
-    let attester_key = work.path().join("dev-attester.key");
-    std::fs::write(&attester_key, format!("0x{}", "5a".repeat(32))).unwrap();
 
     // C deployed for the operators' Ps (the least WIND_DOWN_DELAY: 30 days).
-    let info = json_of(&lsv(&[
-        "attestation",
-        "--init",
-        "--network",
-        &config,
-        "--data-dir",
-        a.data_dir.to_str().unwrap(),
-        "--dev-attester-key-file",
-        attester_key.to_str().unwrap(),
-    ]));
-    std::fs::write(path("attestation.json"), info.to_string()).unwrap();
-    let deployment = path("deployment.json");
-    let deployed = json_of(&lsv(&[
-        "deploy",
-        "--rpc",
-        &rpc,
-        "--network",
-        &config,
-        "--key-file",
-        devnet.account_key(1).to_str().unwrap(),
-        "--attestation-info",
-        &path("attestation.json"),
-        "--out",
-        &deployment,
-        "--json",
-    ]));
-    let vault = deployed["contracts"]["vault"]["address"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{deployed}"))
-        .to_owned();
+    let DeployedC {
+        attester_key,
+        vault,
+        deployment,
+    } = deploy_c(&devnet, work.path(), a);
     let run = |command: &[&str], extra: &[&str]| {
         let mut all: Vec<&str> = command.to_vec();
         all.extend(["--deployment", &deployment, "--rpc", &rpc]);

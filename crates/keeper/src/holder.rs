@@ -120,13 +120,7 @@ pub async fn redeem(eth: &Eth, vault: Address, amount: U256) -> Result<(u64, Sen
             U256::ZERO,
         )
         .await?;
-    let id = sent
-        .receipt
-        .inner
-        .logs()
-        .iter()
-        .filter(|log| log.address() == vault)
-        .find_map(|log| Vault::RedeemRequested::decode_log_data(log.data()).ok())
+    let id = first_event::<Vault::RedeemRequested>(&sent, vault)
         .map(|event| event.requestId.saturating_to::<u64>())
         .ok_or_else(|| EthError::Decode {
             what: "Vault.requestRedeem".into(),
@@ -267,16 +261,18 @@ pub async fn claim(eth: &Eth, vault: Address, id: u64) -> Result<(U256, Sent), E
             U256::ZERO,
         )
         .await?;
-    let paid = sent
-        .receipt
+    let paid = first_event::<Vault::Claimed>(&sent, vault).map_or(U256::ZERO, |e| e.amount);
+    Ok((paid, sent))
+}
+
+/// The first `E` event `vault` logged in `sent`'s receipt.
+fn first_event<E: SolEvent>(sent: &Sent, vault: Address) -> Option<E> {
+    sent.receipt
         .inner
         .logs()
         .iter()
         .filter(|log| log.address() == vault)
-        .find_map(|log| Vault::Claimed::decode_log_data(log.data()).ok())
-        .map(|event| event.amount)
-        .unwrap_or_default();
-    Ok((paid, sent))
+        .find_map(|log| E::decode_log_data(log.data()).ok())
 }
 
 /// Claims what wind-down request `id` has earned since its last claim (paid to its owner, who
@@ -293,14 +289,7 @@ pub async fn claim_wind_down(eth: &Eth, vault: Address, id: u64) -> Result<(U256
             U256::ZERO,
         )
         .await?;
-    let paid = sent
-        .receipt
-        .inner
-        .logs()
-        .iter()
-        .filter(|log| log.address() == vault)
-        .find_map(|log| Vault::WindDownRedemptionClaimed::decode_log_data(log.data()).ok())
-        .map(|event| event.amount)
-        .unwrap_or_default();
+    let paid = first_event::<Vault::WindDownRedemptionClaimed>(&sent, vault)
+        .map_or(U256::ZERO, |e| e.amount);
     Ok((paid, sent))
 }

@@ -10,18 +10,11 @@
 mod common;
 
 use common::*;
-use lsv_consensus::{Network, SignRequest, B256};
+use lsv_consensus::{Network, B256};
 use serde_json::json;
 
 /// An epoch of Sepolia's Gloas.
 const EPOCH: u64 = 353_100;
-
-fn root_of(network: &Network, body: &serde_json::Value) -> B256 {
-    SignRequest::from_json(body.to_string().as_bytes())
-        .unwrap()
-        .signing_root(network)
-        .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gloas_messages_are_signed_over_http_and_a_payload_status_is_no_way_round_a_double_vote() {

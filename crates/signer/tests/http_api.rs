@@ -5,15 +5,8 @@
 mod common;
 
 use common::*;
-use lsv_consensus::{Network, SignRequest, B256};
+use lsv_consensus::{Network, B256};
 use serde_json::json;
-
-fn root_of(network: &Network, body: &serde_json::Value) -> B256 {
-    SignRequest::from_json(body.to_string().as_bytes())
-        .unwrap()
-        .signing_root(network)
-        .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_keys_come_with_valid_deposit_data_for_the_contract() {

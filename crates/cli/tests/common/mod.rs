@@ -359,3 +359,88 @@ impl Operator {
         p
     }
 }
+
+/// `count` operators whose Ps will listen on free ports, with their data under `work` (`p0`,
+/// `p1`, …); their keys are anvil's funded accounts 2, 3, … once a devnet runs ([`funded`]).
+pub(crate) fn operators(work: &Path, count: usize) -> Vec<Operator> {
+    (0..count)
+        .map(|i| Operator {
+            data_dir: work.join(format!("p{i}")),
+            port: free_port(),
+            key_file: PathBuf::new(),
+        })
+        .collect()
+}
+
+/// `operators` with the devnet's funded accounts 2, 3, … as their keys.
+pub(crate) fn funded(operators: Vec<Operator>, devnet: &RunningDevnet) -> Vec<Operator> {
+    operators
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| Operator {
+            key_file: devnet.account_key(2 + i),
+            ..o
+        })
+        .collect()
+}
+
+/// A C deployed by [`deploy_c`].
+pub(crate) struct DeployedC {
+    /// The deployment's dev attestation key, which every P of it is given.
+    pub(crate) attester_key: PathBuf,
+    /// The vault's address.
+    pub(crate) vault: String,
+    /// Its `deployment.json`.
+    pub(crate) deployment: String,
+}
+
+/// The deployer's part: `first`'s P made (`lsv attestation --init`; not yet bound to any C, as
+/// the policy hash does not name C) with a dev attestation key written under `work`, and C
+/// deployed for it by `lsv deploy` from the devnet's account 1: a C of its own, not the
+/// devnet's.
+pub(crate) fn deploy_c(devnet: &RunningDevnet, work: &Path, first: &Operator) -> DeployedC {
+    let attester_key = work.join("dev-attester.key");
+    std::fs::write(&attester_key, format!("0x{}", "5a".repeat(32))).unwrap();
+    let config = devnet.value("network config");
+    let info = json_of(&lsv(&[
+        "attestation",
+        "--init",
+        "--network",
+        &config,
+        "--data-dir",
+        first.data_dir.to_str().unwrap(),
+        "--dev-attester-key-file",
+        attester_key.to_str().unwrap(),
+    ]));
+    let info_file = work.join("attestation.json");
+    std::fs::write(&info_file, info.to_string()).unwrap();
+    let deployment = work.join("deployment.json").to_str().unwrap().to_owned();
+    let deployed = json_of(&lsv(&[
+        "deploy",
+        "--rpc",
+        &devnet.rpc(),
+        "--network",
+        &config,
+        "--key-file",
+        devnet.account_key(1).to_str().unwrap(),
+        "--attestation-info",
+        info_file.to_str().unwrap(),
+        "--out",
+        &deployment,
+        "--json",
+    ]));
+    let vault = deployed["contracts"]["vault"]["address"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{deployed}"))
+        .to_owned();
+    assert_ne!(
+        vault.to_lowercase(),
+        devnet.value("vault (C)").to_lowercase(),
+        "a C of its own"
+    );
+    DeployedC {
+        attester_key,
+        vault,
+        deployment,
+    }
+}

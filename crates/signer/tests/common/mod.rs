@@ -261,3 +261,11 @@ pub(crate) fn verify(pubkey: &PublicKeyBytes, root: B256, signature_hex: &str) -
         true,
     ) == blst::BLST_ERROR::BLST_SUCCESS
 }
+
+/// P's signing root of `body` on `network`, computed as P does (a valid request).
+pub(crate) fn root_of(network: &Network, body: &serde_json::Value) -> B256 {
+    lsv_consensus::SignRequest::from_json(body.to_string().as_bytes())
+        .unwrap()
+        .signing_root(network)
+        .unwrap()
+}
