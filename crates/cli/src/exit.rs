@@ -269,7 +269,9 @@ pub(crate) fn claim(args: ClaimArgs) -> Result<(), CliError> {
     if args.json {
         let parts: Vec<_> = paid
             .iter()
-            .map(|(what, wei, tx)| json!({"what": what, "paid_wei": wei.to_string(), "transaction": tx}))
+            .map(|(what, wei, tx)| {
+                json!({"what": what, "paid_wei": wei.to_string(), "transaction": tx})
+            })
             .collect();
         return output::json(&json!({
             "position": args.position,

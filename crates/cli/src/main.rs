@@ -152,8 +152,8 @@ struct DataArgs {
     /// ~/.local/share; ~/Library/Application Support on macOS).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// The pinned network: `mainnet`, `hoodi`, `sepolia`, or the path of a devnet `config.yaml` (with
-    /// GENESIS_TIME and GENESIS_VALIDATORS_ROOT added).
+    /// The pinned network: `mainnet`, `hoodi`, `sepolia`, or the path of a devnet `config.yaml`
+    /// (with GENESIS_TIME and GENESIS_VALIDATORS_ROOT added).
     #[arg(long, default_value = "mainnet")]
     network: String,
     /// Sealing and attestation backend: `dev` (software only, not hardware-backed) or
@@ -338,12 +338,13 @@ fn load_network(name: &str) -> Result<Network, String> {
             "does not exist"
         };
         Err(format!(
-            "--network {name}: the network config file {what} (built-in networks: mainnet, hoodi, sepolia)"
+            "--network {name}: the network config file {what} (built-in networks: mainnet, hoodi, \
+             sepolia)"
         ))
     } else {
         Err(format!(
-            "--network {name}: no such built-in network (mainnet, hoodi, sepolia), and no file of that \
-             name (a devnet's config.yaml)"
+            "--network {name}: no such built-in network (mainnet, hoodi, sepolia), and no file of \
+             that name (a devnet's config.yaml)"
         ))
     }
 }

@@ -43,8 +43,8 @@ pub(crate) struct DepositArgs {
     pubkey: Option<String>,
     #[command(flatten)]
     vault: VaultArgs,
-    /// The network: `mainnet`, `hoodi`, `sepolia`, or a devnet `config.yaml` (its deposit contract, chain
-    /// id and genesis fork version).
+    /// The network: `mainnet`, `hoodi`, `sepolia`, or a devnet `config.yaml` (its deposit contract,
+    /// chain id and genesis fork version).
     #[arg(long, default_value = "mainnet")]
     network: String,
     /// A beacon node, to refuse a key it already has a deposit for (a second one would only top
@@ -165,7 +165,8 @@ pub(crate) struct JoinArgs {
     /// The beacon node's standard API (plain HTTP).
     #[arg(long, value_name = "URL")]
     beacon_url: String,
-    /// The network the vault verifies for: `mainnet`, `hoodi`, `sepolia`, or a devnet `config.yaml`.
+    /// The network the vault verifies for: `mainnet`, `hoodi`, `sepolia`, or a devnet
+    /// `config.yaml`.
     #[arg(long, default_value = "mainnet")]
     network: String,
     /// Give up after this many seconds of waiting for the registry entry (default: wait as long

@@ -694,9 +694,10 @@ impl Keeper {
     /// round is built against, from its one state): each live position is proven (balance and
     /// inactivity score), then, in order, `markSlashed` (a slashing shown for the first time),
     /// `markExiting` (an exit the vault has not seen), `markToProof` (a balance below the debt
-    /// whose shortfall the vault does not have yet, within [`REMARK_TOLERANCE_WEI`]), `eject` (rewarded), and `demandExit` or
-    /// `skipDemandExit` for the position at the demand cursor. Then the withdrawals to the vault
-    /// in the finalized blocks since the last round are booked ([`Keeper::credit_withdrawals`]).
+    /// whose shortfall the vault does not have yet, within [`REMARK_TOLERANCE_WEI`]), `eject`
+    /// (rewarded), and `demandExit` or `skipDemandExit` for the position at the demand cursor.
+    /// Then the withdrawals to the vault in the finalized blocks since the last round are booked
+    /// ([`Keeper::credit_withdrawals`]).
     /// `heartbeat` keeps the vault from winding down when no proof was accepted for half of
     /// `WIND_DOWN_DELAY`.
     async fn prove_and_act(&mut self, report: &mut RoundReport) -> Result<(), KeeperError> {
