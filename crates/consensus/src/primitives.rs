@@ -106,6 +106,28 @@ pub mod quoted_u64 {
     }
 }
 
+/// Serde helpers for a `uint256` written as a decimal string (the beacon API's
+/// `base_fee_per_gas`). Only the string form: a JSON number cannot hold one exactly.
+pub mod quoted_u256 {
+    use super::*;
+    use alloy_primitives::U256;
+
+    /// Writes the number as a decimal string.
+    pub fn serialize<S: Serializer>(v: &U256, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(v)
+    }
+
+    /// Reads a decimal string.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<U256, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(de::Error::custom(format!("not a decimal uint256: {s:?}")));
+        }
+        U256::from_str_radix(&s, 10)
+            .map_err(|_| de::Error::custom(format!("uint256 out of range: {s:?}")))
+    }
+}
+
 /// Serde helpers for a 32-byte root (`B256`) written as hex, the beacon-API way. Stricter than
 /// `B256`'s own `Deserialize`, which also takes an array of numbers: a root must be a string of
 /// exactly 64 hex digits, `0x`-prefixed or bare (as [`PublicKeyBytes::from_hex`] accepts).

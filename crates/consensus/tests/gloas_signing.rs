@@ -1,7 +1,8 @@
 //! P's signing roots for Gloas, against the executable spec's: on Sepolia (the first public
-//! chain at Gloas), case 0 of each type a validator signs there, wrapped in the request a
-//! validator client sends, must give the root the spec's signature helpers give
-//! (`testdata/ssz/gloas_signing_roots_sepolia.yaml`, made by `scripts/generate-gloas-vectors`).
+//! chain at Gloas), case 0 of each type a validator signs there (the self-built payload's
+//! envelope included), wrapped in the request a validator client sends, must give the root the
+//! spec's signature helpers give (`testdata/ssz/gloas_signing_roots_sepolia.yaml`, made by
+//! `scripts/generate-gloas-vectors`).
 //! And the new types are refused where Gloas is not in force.
 
 #![allow(unused_crate_dependencies)]
@@ -100,6 +101,14 @@ fn requests(e: &Expected) -> Vec<Value> {
                 "block_header": value::<phase0::BeaconBlockHeader>(&e.case),
             },
         })],
+        "ExecutionPayloadEnvelope" => vec![json!({
+            "type": "EXECUTION_PAYLOAD_ENVELOPE",
+            "fork_info": fork_info(),
+            "execution_payload_envelope": {
+                "version": "GLOAS",
+                "data": value::<gloas::ExecutionPayloadEnvelope>(&e.case),
+            },
+        })],
         other => panic!("no request for {other}"),
     }
 }
@@ -108,7 +117,7 @@ fn requests(e: &Expected) -> Vec<Value> {
 fn every_gloas_signing_root_is_the_specs() {
     let sepolia = Network::sepolia();
     let all = expected();
-    assert_eq!(all.len(), 5);
+    assert_eq!(all.len(), 6);
     for e in &all {
         for request in requests(e) {
             assert_eq!(

@@ -165,8 +165,18 @@ pub struct Enclave {
     attester: Arc<dyn Attester>,
     /// `policy.hash()`, fixed for P's lifetime.
     policy_hash: B256,
-    /// Each key's latest payload-timeliness vote (Gloas): its slot and signing root.
-    ptc_votes: std::sync::Mutex<std::collections::HashMap<PublicKeyBytes, (Slot, B256)>>,
+    /// What the Gloas rules that are not slashing protection remember while P runs.
+    gloas: std::sync::Mutex<GloasMemory>,
+}
+
+/// Per key, while P runs: its latest payload-timeliness vote (slot, signing root), the latest
+/// block it signed (slot, block root) and the envelope it signed for that block (block root,
+/// signing root).
+#[derive(Default)]
+struct GloasMemory {
+    ptc: std::collections::HashMap<PublicKeyBytes, (Slot, B256)>,
+    blocks: std::collections::HashMap<PublicKeyBytes, (Slot, B256)>,
+    envelopes: std::collections::HashMap<PublicKeyBytes, (B256, B256)>,
 }
 
 /// Keys per `generate_keys` call; each costs a KDF run and a durable write.
@@ -270,7 +280,7 @@ impl Enclave {
         Ok(Self {
             _lock: lock,
             policy_hash: policy.hash(),
-            ptc_votes: Default::default(),
+            gloas: Default::default(),
             policy,
             keyring,
             protection: Protection::start(db),
@@ -387,8 +397,14 @@ impl Enclave {
         let signing_root = request.signing_root(&self.policy.network)?;
         self.policy
             .check(pubkey, &request.message, self.clock.unix_seconds())?;
-        if let SignableMessage::PayloadAttestation { data, .. } = &request.message {
-            self.one_ptc_vote_a_slot(pubkey, data.slot, signing_root)?;
+        match &request.message {
+            SignableMessage::PayloadAttestation { data, .. } => {
+                self.one_ptc_vote_a_slot(pubkey, data.slot, signing_root)?
+            }
+            SignableMessage::ExecutionPayloadEnvelope { envelope, .. } => {
+                self.envelope_of_own_block(pubkey, envelope, signing_root)?
+            }
+            _ => {}
         }
         let subject = request.message.slashing_subject();
         if subject == SlashingSubject::None {
@@ -405,11 +421,19 @@ impl Enclave {
             .await
             .unwrap_or(Verdict::Failed(ProtectionError::Closed))
         {
-            Verdict::Safe(safe) => Ok(Signed {
-                signature,
-                signing_root,
-                resigned: safe == Safe::SameData,
-            }),
+            Verdict::Safe(safe) => {
+                if let SignableMessage::Block { header, .. } = &request.message {
+                    self.gloas_memory().blocks.insert(
+                        *pubkey,
+                        (header.slot, tree_hash::TreeHash::tree_hash_root(header)),
+                    );
+                }
+                Ok(Signed {
+                    signature,
+                    signing_root,
+                    resigned: safe == Safe::SameData,
+                })
+            }
             Verdict::Refused(not_safe) => Err(SignError::Slashable(not_safe)),
             Verdict::Failed(e) => Err(SignError::Protection(e)),
         }
@@ -426,16 +450,61 @@ impl Enclave {
         slot: Slot,
         signing_root: B256,
     ) -> Result<(), PolicyViolation> {
-        let mut votes = self.ptc_votes.lock().unwrap_or_else(|e| e.into_inner());
-        match votes.get(pubkey) {
+        let mut memory = self.gloas_memory();
+        match memory.ptc.get(pubkey) {
             Some(&(last, root)) if slot < last || (slot == last && root != signing_root) => {
                 Err(PolicyViolation::SecondPtcVote { slot, last })
             }
             _ => {
-                votes.insert(*pubkey, (slot, signing_root));
+                memory.ptc.insert(*pubkey, (slot, signing_root));
                 Ok(())
             }
         }
+    }
+
+    /// A validator's key signs an execution payload envelope only as a self-building proposer
+    /// (gloas `verify_execution_payload_envelope_signature` checks a self-built envelope against
+    /// the proposer's key; a builder's against its own): for the block this key signed last,
+    /// at that block's slot, and one envelope a block (the same one again is signed again).
+    /// Not slashable (gossip ignores a second envelope), so kept in memory: after a restart P
+    /// signs an envelope only for a block it signed since.
+    fn envelope_of_own_block(
+        &self,
+        pubkey: &PublicKeyBytes,
+        envelope: &lsv_consensus::containers::gloas::ExecutionPayloadEnvelope,
+        signing_root: B256,
+    ) -> Result<(), PolicyViolation> {
+        use lsv_consensus::containers::gloas::BUILDER_INDEX_SELF_BUILD;
+        if envelope.builder_index != BUILDER_INDEX_SELF_BUILD {
+            return Err(PolicyViolation::EnvelopeNotSelfBuilt(
+                envelope.builder_index,
+            ));
+        }
+        let slot = Slot(envelope.payload.slot_number);
+        let mut memory = self.gloas_memory();
+        if memory.blocks.get(pubkey) != Some(&(slot, envelope.beacon_block_root)) {
+            return Err(PolicyViolation::EnvelopeForUnsignedBlock {
+                slot,
+                block_root: envelope.beacon_block_root,
+            });
+        }
+        match memory.envelopes.get(pubkey) {
+            Some(&(block, root)) if block == envelope.beacon_block_root && root != signing_root => {
+                Err(PolicyViolation::SecondEnvelope(block))
+            }
+            _ => {
+                memory
+                    .envelopes
+                    .insert(*pubkey, (envelope.beacon_block_root, signing_root));
+                Ok(())
+            }
+        }
+    }
+
+    fn gloas_memory(&self) -> std::sync::MutexGuard<'_, GloasMemory> {
+        // The maps stay consistent whatever panicked while holding them (each update is one
+        // insert).
+        self.gloas.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Generates `count` keys bound to `owner`, each with signed deposit data for 32 ETH to C

@@ -173,6 +173,7 @@ impl Policy {
              deposit: withdrawal credentials 0x02||0^11||C; amount {amount} gwei; genesis fork version; signer's own pubkey\n\
              validator registration: signer's own pubkey\n\
              payload-timeliness vote (gloas): one a slot, slots increasing, per key while P runs\n\
+             execution payload envelope (gloas): self-built only, for the block the key signed last, one a block, while P runs\n\
              bls to execution change: never\n\
              attestation: at key generation only\n"
         )
@@ -233,4 +234,24 @@ pub enum PolicyViolation {
         /// The slot of the key's last vote.
         last: Slot,
     },
+    /// An execution payload envelope of a builder: a validator's key signs only its own.
+    #[error(
+        "an execution payload envelope of builder {0}: a validator signs only the envelope of a \
+         payload it built itself (builder_index BUILDER_INDEX_SELF_BUILD)"
+    )]
+    EnvelopeNotSelfBuilt(u64),
+    /// An envelope for a block this key did not sign last (or not since P started).
+    #[error(
+        "an execution payload envelope for block {block_root} at slot {slot}, which is not the \
+         block this key signed last"
+    )]
+    EnvelopeForUnsignedBlock {
+        /// The payload's slot.
+        slot: Slot,
+        /// The block it is for.
+        block_root: B256,
+    },
+    /// A second, different envelope for one block.
+    #[error("another execution payload envelope for block {0}: one envelope a block")]
+    SecondEnvelope(B256),
 }

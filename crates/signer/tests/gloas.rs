@@ -1,5 +1,6 @@
 //! P on a Gloas chain, over real HTTP: a signer pinned to Sepolia (at Gloas since epoch 353,024)
-//! signs the payload-timeliness vote, the proposer's preferences and a Gloas aggregate with the
+//! signs the payload-timeliness vote, the proposer's preferences, a Gloas aggregate and a
+//! self-built payload's envelope (once, for the block it signed) with the
 //! roots `lsv-consensus` computes (checked against the executable spec in its
 //! `tests/gloas_signing.rs`), votes once a slot in the payload-timeliness committee, and its
 //! slashing protection treats two votes that differ only in `index` (the payload's status, in
@@ -11,7 +12,7 @@ mod common;
 
 use common::*;
 use lsv_consensus::{Network, B256};
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// An epoch of Sepolia's Gloas.
 const EPOCH: u64 = 353_100;
@@ -104,4 +105,84 @@ async fn gloas_messages_are_signed_over_http_and_a_payload_status_is_no_way_roun
     vote["attestation"]["index"] = json!("0");
     let r = s.sign(&pk, &vote).await;
     assert_eq!(r.status, 412, "{}", r.body);
+}
+
+/// A self-built envelope for the block `block_root` at `slot`, its payload empty but for
+/// `block_hash`.
+fn envelope(s: &TestSigner, slot: u64, block_root: B256, block_hash: u8, builder: u64) -> Value {
+    json!({
+        "type": "EXECUTION_PAYLOAD_ENVELOPE",
+        "fork_info": s.fork_info(slot / 32),
+        "execution_payload_envelope": {
+            "version": "GLOAS",
+            "data": {
+                "payload": {
+                    "parent_hash": B256::repeat_byte(1),
+                    "fee_recipient": "0x00000000000000000000000000000000000000ee",
+                    "state_root": B256::repeat_byte(2),
+                    "receipts_root": B256::repeat_byte(3),
+                    "logs_bloom": format!("0x{}", "00".repeat(256)),
+                    "prev_randao": B256::repeat_byte(4),
+                    "block_number": "100",
+                    "gas_limit": "60000000",
+                    "gas_used": "21000",
+                    "timestamp": "1800000000",
+                    "extra_data": "0x",
+                    "base_fee_per_gas": "7",
+                    "block_hash": B256::repeat_byte(block_hash),
+                    "transactions": [],
+                    "withdrawals": [],
+                    "blob_gas_used": "0",
+                    "excess_blob_gas": "0",
+                    "block_access_list": "0x",
+                    "slot_number": slot.to_string(),
+                },
+                "execution_requests": {
+                    "deposits": [],
+                    "withdrawals": [],
+                    "consolidations": [],
+                    "builder_deposits": [],
+                    "builder_exits": [],
+                },
+                "builder_index": builder.to_string(),
+                "beacon_block_root": block_root,
+                "parent_beacon_block_root": B256::repeat_byte(5),
+            },
+        },
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_self_built_envelope_is_signed_once_for_the_block_the_key_signed() {
+    let s = start_on(tempfile::tempdir().unwrap(), Network::sepolia(), EPOCH).await;
+    let pk = s.generate(1).await[0];
+    let slot = EPOCH * 32 + 1;
+    let block = s.block(slot, 9);
+    let header: lsv_consensus::containers::BeaconBlockHeader =
+        serde_json::from_value(block["beacon_block"]["block_header"].clone()).unwrap();
+    let block_root = tree_hash::TreeHash::tree_hash_root(&header);
+
+    // Before the block is signed, no envelope for it.
+    let own = envelope(&s, slot, block_root, 0xaa, u64::MAX);
+    let r = s.sign(&pk, &own).await;
+    assert_eq!(r.status, 412, "{}", r.body);
+    assert!(
+        r.body.contains("not the block this key signed last"),
+        "{}",
+        r.body
+    );
+
+    assert_eq!(s.sign(&pk, &block).await.status, 200);
+    let r = s.sign(&pk, &own).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let sig = r.json()["signature"].as_str().unwrap().to_owned();
+    assert!(verify(&pk, root_of(&s.network, &own), &sig));
+    // The same envelope again; not another for the same block, nor a builder's.
+    assert_eq!(s.sign(&pk, &own).await.status, 200);
+    let other = envelope(&s, slot, block_root, 0xbb, u64::MAX);
+    let r = s.sign(&pk, &other).await;
+    assert_eq!(r.status, 412, "{}", r.body);
+    assert!(r.body.contains("one envelope a block"), "{}", r.body);
+    let builders = envelope(&s, slot, block_root, 0xaa, 5);
+    assert_eq!(s.sign(&pk, &builders).await.status, 412);
 }

@@ -10,14 +10,38 @@
 
 use super::phase0::AttestationData;
 use crate::preset::{Mainnet, Preset};
-use crate::primitives::{SignatureBytes, Slot};
-use crate::progressive::{progressive_bitlist_root, progressive_container_root};
-use alloy_primitives::{Address, B256};
+use crate::primitives::{PublicKeyBytes, SignatureBytes, Slot};
+use crate::progressive::{
+    merkleize_progressive, progressive_bitlist_root, progressive_container_root,
+};
+use alloy_primitives::{Address, B256, U256};
 use serde::{Deserialize, Serialize};
 use ssz_derive::{Decode, Encode};
-use ssz_types::{BitList, BitVector};
+use ssz_types::{BitList, BitVector, FixedVector, VariableList};
 use tree_hash::{PackedEncoding, TreeHash, TreeHashType};
 use tree_hash_derive::TreeHash;
+use typenum::Unsigned;
+
+/// `TreeHash` for a `ProgressiveContainer` whose fields (all active) are listed in order.
+macro_rules! progressive_container {
+    ($ty:ident { $($field:ident),* }) => {
+        impl TreeHash for $ty {
+            fn tree_hash_type() -> TreeHashType {
+                TreeHashType::Container
+            }
+            fn tree_hash_packed_encoding(&self) -> PackedEncoding {
+                unreachable!("a container is never packed")
+            }
+            fn tree_hash_packing_factor() -> usize {
+                unreachable!("a container is never packed")
+            }
+            fn tree_hash_root(&self) -> B256 {
+                let roots = [$(self.$field.tree_hash_root()),*];
+                progressive_container_root(&roots, &[true; [$(stringify!($field)),*].len()])
+            }
+        }
+    };
+}
 
 /// `Attestation` (gloas): `ProgressiveContainer(active_fields=[1, 1, 1, 1])` with a
 /// `ProgressiveBitlist` of aggregation bits. The bits are bounded here by Electra's
@@ -130,3 +154,281 @@ impl<P: Preset> From<super::electra::AggregateAndProof<P>> for AggregateAndProof
         }
     }
 }
+
+// ---- the execution payload envelope (self-built payloads) ----------------------------------
+
+/// `ProgressiveList[T]` of composite `T` (EIP-7916): SSZ as a list; `hash_tree_root` is
+/// `mix_in_length(merkleize_progressive([hash_tree_root(t) for t in list]), len)`. `N` bounds
+/// only what is decoded (a progressive list has no limit of its own).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent, bound = "T: Serialize + serde::de::DeserializeOwned")]
+pub struct ProgressiveList<T, N: Unsigned>(pub VariableList<T, N>);
+
+impl<T: ssz::Encode, N: Unsigned> ssz::Encode for ProgressiveList<T, N> {
+    fn is_ssz_fixed_len() -> bool {
+        false
+    }
+    fn ssz_append(&self, buf: &mut Vec<u8>) {
+        self.0.ssz_append(buf)
+    }
+    fn ssz_bytes_len(&self) -> usize {
+        self.0.ssz_bytes_len()
+    }
+}
+
+impl<T: ssz::Decode + 'static, N: Unsigned> ssz::Decode for ProgressiveList<T, N> {
+    fn is_ssz_fixed_len() -> bool {
+        false
+    }
+    fn from_ssz_bytes(bytes: &[u8]) -> Result<Self, ssz::DecodeError> {
+        VariableList::from_ssz_bytes(bytes).map(Self)
+    }
+}
+
+impl<T: TreeHash, N: Unsigned> TreeHash for ProgressiveList<T, N> {
+    fn tree_hash_type() -> TreeHashType {
+        TreeHashType::List
+    }
+    fn tree_hash_packed_encoding(&self) -> PackedEncoding {
+        unreachable!("a list is never packed")
+    }
+    fn tree_hash_packing_factor() -> usize {
+        unreachable!("a list is never packed")
+    }
+    fn tree_hash_root(&self) -> B256 {
+        let chunks: Vec<u8> = self
+            .0
+            .iter()
+            .flat_map(|item| item.tree_hash_root().0)
+            .collect();
+        tree_hash::mix_in_length(&merkleize_progressive(&chunks), self.0.len())
+    }
+}
+
+/// `ProgressiveByteList` (EIP-7916): bytes packed 32 to a chunk, merkleized progressively,
+/// length mixed in. `N` bounds only what is decoded. JSON and YAML: `0x` hex.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ProgressiveByteList<N: Unsigned>(
+    #[serde(with = "ssz_types::serde_utils::hex_var_list")] pub VariableList<u8, N>,
+);
+
+impl<N: Unsigned> ssz::Encode for ProgressiveByteList<N> {
+    fn is_ssz_fixed_len() -> bool {
+        false
+    }
+    fn ssz_append(&self, buf: &mut Vec<u8>) {
+        self.0.ssz_append(buf)
+    }
+    fn ssz_bytes_len(&self) -> usize {
+        self.0.ssz_bytes_len()
+    }
+}
+
+impl<N: Unsigned> ssz::Decode for ProgressiveByteList<N> {
+    fn is_ssz_fixed_len() -> bool {
+        false
+    }
+    fn from_ssz_bytes(bytes: &[u8]) -> Result<Self, ssz::DecodeError> {
+        VariableList::from_ssz_bytes(bytes).map(Self)
+    }
+}
+
+impl<N: Unsigned> TreeHash for ProgressiveByteList<N> {
+    fn tree_hash_type() -> TreeHashType {
+        TreeHashType::List
+    }
+    fn tree_hash_packed_encoding(&self) -> PackedEncoding {
+        unreachable!("a list is never packed")
+    }
+    fn tree_hash_packing_factor() -> usize {
+        unreachable!("a list is never packed")
+    }
+    fn tree_hash_root(&self) -> B256 {
+        tree_hash::mix_in_length(&merkleize_progressive(&self.0), self.0.len())
+    }
+}
+
+/// What a progressive list may hold when decoded: 2^20 items (Electra's
+/// `MAX_TRANSACTIONS_PER_PAYLOAD`, more than any request list could carry in a payload).
+pub type MaxProgressiveItems = typenum::U1048576;
+/// What a progressive byte list may hold when decoded: 2^30 bytes (Electra's
+/// `MAX_BYTES_PER_TRANSACTION`).
+pub type MaxProgressiveBytes = typenum::U1073741824;
+
+/// `Withdrawal` (capella): one balance the payload pays out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
+pub struct Withdrawal {
+    #[serde(with = "crate::primitives::quoted_u64")]
+    pub index: u64,
+    #[serde(with = "crate::primitives::quoted_u64")]
+    pub validator_index: u64,
+    pub address: Address,
+    #[serde(with = "crate::primitives::quoted_u64")]
+    pub amount: u64,
+}
+
+/// `DepositRequest` (electra, EIP-6110).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
+pub struct DepositRequest {
+    pub pubkey: PublicKeyBytes,
+    #[serde(with = "crate::primitives::hex_root")]
+    pub withdrawal_credentials: B256,
+    #[serde(with = "crate::primitives::quoted_u64")]
+    pub amount: u64,
+    pub signature: SignatureBytes,
+    #[serde(with = "crate::primitives::quoted_u64")]
+    pub index: u64,
+}
+
+/// `WithdrawalRequest` (electra, EIP-7002).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
+pub struct WithdrawalRequest {
+    pub source_address: Address,
+    pub validator_pubkey: PublicKeyBytes,
+    #[serde(with = "crate::primitives::quoted_u64")]
+    pub amount: u64,
+}
+
+/// `ConsolidationRequest` (electra, EIP-7251).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
+pub struct ConsolidationRequest {
+    pub source_address: Address,
+    pub source_pubkey: PublicKeyBytes,
+    pub target_pubkey: PublicKeyBytes,
+}
+
+/// `BuilderDepositRequest` (gloas): a builder's stake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
+pub struct BuilderDepositRequest {
+    pub pubkey: PublicKeyBytes,
+    #[serde(with = "crate::primitives::hex_root")]
+    pub withdrawal_credentials: B256,
+    #[serde(with = "crate::primitives::quoted_u64")]
+    pub amount: u64,
+    pub signature: SignatureBytes,
+}
+
+/// `BuilderExitRequest` (gloas).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
+pub struct BuilderExitRequest {
+    pub source_address: Address,
+    pub pubkey: PublicKeyBytes,
+}
+
+/// `ExecutionRequests` (gloas): `ProgressiveContainer(active_fields=[1] * 5)` of progressive
+/// lists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
+pub struct ExecutionRequests {
+    pub deposits: ProgressiveList<DepositRequest, MaxProgressiveItems>,
+    pub withdrawals: ProgressiveList<WithdrawalRequest, MaxProgressiveItems>,
+    pub consolidations: ProgressiveList<ConsolidationRequest, MaxProgressiveItems>,
+    pub builder_deposits: ProgressiveList<BuilderDepositRequest, MaxProgressiveItems>,
+    pub builder_exits: ProgressiveList<BuilderExitRequest, MaxProgressiveItems>,
+}
+
+progressive_container!(ExecutionRequests {
+    deposits,
+    withdrawals,
+    consolidations,
+    builder_deposits,
+    builder_exits
+});
+
+/// `ExecutionPayload` (gloas): `ProgressiveContainer(active_fields=[1] * 19)`, Fulu's fields
+/// with progressive lists, the block access list and the slot number (EIP-7928, Amsterdam).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
+pub struct ExecutionPayload {
+    #[serde(with = "crate::primitives::hex_root")]
+    pub parent_hash: B256,
+    pub fee_recipient: Address,
+    #[serde(with = "crate::primitives::hex_root")]
+    pub state_root: B256,
+    #[serde(with = "crate::primitives::hex_root")]
+    pub receipts_root: B256,
+    #[serde(with = "ssz_types::serde_utils::hex_fixed_vec")]
+    pub logs_bloom: FixedVector<u8, typenum::U256>,
+    #[serde(with = "crate::primitives::hex_root")]
+    pub prev_randao: B256,
+    #[serde(with = "crate::primitives::quoted_u64")]
+    pub block_number: u64,
+    #[serde(with = "crate::primitives::quoted_u64")]
+    pub gas_limit: u64,
+    #[serde(with = "crate::primitives::quoted_u64")]
+    pub gas_used: u64,
+    #[serde(with = "crate::primitives::quoted_u64")]
+    pub timestamp: u64,
+    #[serde(with = "ssz_types::serde_utils::hex_var_list")]
+    pub extra_data: VariableList<u8, typenum::U32>,
+    #[serde(with = "crate::primitives::quoted_u256")]
+    pub base_fee_per_gas: U256,
+    #[serde(with = "crate::primitives::hex_root")]
+    pub block_hash: B256,
+    pub transactions:
+        ProgressiveList<ProgressiveByteList<MaxProgressiveBytes>, MaxProgressiveItems>,
+    pub withdrawals: ProgressiveList<Withdrawal, MaxProgressiveItems>,
+    #[serde(with = "crate::primitives::quoted_u64")]
+    pub blob_gas_used: u64,
+    #[serde(with = "crate::primitives::quoted_u64")]
+    pub excess_blob_gas: u64,
+    pub block_access_list: ProgressiveByteList<MaxProgressiveBytes>,
+    #[serde(with = "crate::primitives::quoted_u64")]
+    pub slot_number: u64,
+}
+
+progressive_container!(ExecutionPayload {
+    parent_hash,
+    fee_recipient,
+    state_root,
+    receipts_root,
+    logs_bloom,
+    prev_randao,
+    block_number,
+    gas_limit,
+    gas_used,
+    timestamp,
+    extra_data,
+    base_fee_per_gas,
+    block_hash,
+    transactions,
+    withdrawals,
+    blob_gas_used,
+    excess_blob_gas,
+    block_access_list,
+    slot_number
+});
+
+/// `ExecutionPayloadEnvelope` (gloas): the payload a builder (or a self-building proposer,
+/// `builder_index` = `BUILDER_INDEX_SELF_BUILD`) reveals for its block, signed under
+/// `DOMAIN_BEACON_BUILDER`. `ProgressiveContainer(active_fields=[1] * 5)`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode)]
+#[allow(missing_docs, reason = "the consensus specs document these fields")]
+pub struct ExecutionPayloadEnvelope {
+    pub payload: ExecutionPayload,
+    pub execution_requests: ExecutionRequests,
+    #[serde(with = "crate::primitives::quoted_u64")]
+    pub builder_index: u64,
+    #[serde(with = "crate::primitives::hex_root")]
+    pub beacon_block_root: B256,
+    #[serde(with = "crate::primitives::hex_root")]
+    pub parent_beacon_block_root: B256,
+}
+
+progressive_container!(ExecutionPayloadEnvelope {
+    payload,
+    execution_requests,
+    builder_index,
+    beacon_block_root,
+    parent_beacon_block_root
+});
+
+/// `BUILDER_INDEX_SELF_BUILD` (gloas): the envelope of a proposer that built its own payload.
+pub const BUILDER_INDEX_SELF_BUILD: u64 = u64::MAX;

@@ -192,6 +192,17 @@ pub(super) fn parse(body: &[u8], preset: PresetName) -> Result<SignRequest, Requ
             };
             (f, r, message)
         }
+        "EXECUTION_PAYLOAD_ENVELOPE" => {
+            let (f, r, p) = body!(
+                "execution_payload_envelope",
+                Versioned<gloas::ExecutionPayloadEnvelope>
+            );
+            let message = M::ExecutionPayloadEnvelope {
+                version: p.version.0,
+                envelope: Box::new(p.data),
+            };
+            (f, r, message)
+        }
         "PROPOSER_PREFERENCES" => {
             let (f, r, p) = body!(
                 "proposer_preferences",

@@ -120,6 +120,15 @@ pub enum SignableMessage {
         /// The vote.
         data: gloas::PayloadAttestationData,
     },
+    /// EXECUTION_PAYLOAD_ENVELOPE (gloas validator.md and builder.md
+    /// `get_execution_payload_envelope_signature`): the payload a self-building proposer
+    /// reveals for its block, signed with its validator key. Not slashable.
+    ExecutionPayloadEnvelope {
+        /// The fork the caller named.
+        version: ForkName,
+        /// The envelope (boxed: a payload is large).
+        envelope: Box<gloas::ExecutionPayloadEnvelope>,
+    },
     /// PROPOSER_PREFERENCES (gloas validator.md `get_signed_proposer_preferences`). Not
     /// slashable.
     ProposerPreferences {
@@ -375,6 +384,14 @@ impl SignRequest {
                 data.slot.epoch(spe),
                 data.tree_hash_root(),
             ),
+            // gloas `get_execution_payload_envelope_signature`: the epoch of the block's slot,
+            // which the payload carries (`verify_execution_payload_envelope` asserts
+            // `payload.slot_number == state.slot`).
+            M::ExecutionPayloadEnvelope { envelope, .. } => (
+                domain::BEACON_BUILDER,
+                Slot(envelope.payload.slot_number).epoch(spe),
+                envelope.tree_hash_root(),
+            ),
             // gloas validator.md `get_signed_proposer_preferences`: the proposal's epoch.
             M::ProposerPreferences { preferences, .. } => (
                 domain::PROPOSER_PREFERENCES,
@@ -478,6 +495,12 @@ impl SignableMessage {
                 self.type_name(),
                 *version,
                 preferences.proposal_slot,
+            ),
+            Self::ExecutionPayloadEnvelope { version, envelope } => check_gloas_only(
+                network,
+                self.type_name(),
+                *version,
+                Slot(envelope.payload.slot_number),
             ),
             _ => Ok(()),
         }
@@ -599,6 +622,7 @@ impl SignableMessage {
             Self::SyncCommitteeContributionAndProof(_) => "SYNC_COMMITTEE_CONTRIBUTION_AND_PROOF",
             Self::PayloadAttestation { .. } => "PAYLOAD_ATTESTATION_MESSAGE",
             Self::ProposerPreferences { .. } => "PROPOSER_PREFERENCES",
+            Self::ExecutionPayloadEnvelope { .. } => "EXECUTION_PAYLOAD_ENVELOPE",
         }
     }
 
@@ -640,6 +664,7 @@ impl SignableMessage {
             Self::SyncCommitteeContributionAndProof(c) => c.slot(),
             Self::PayloadAttestation { data, .. } => data.slot,
             Self::ProposerPreferences { preferences, .. } => preferences.proposal_slot,
+            Self::ExecutionPayloadEnvelope { envelope, .. } => Slot(envelope.payload.slot_number),
         })
     }
 }

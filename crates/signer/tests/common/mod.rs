@@ -127,6 +127,12 @@ impl TestSigner {
         let dir = self.dir.take().expect("data directory");
         let enclave = self.enclave.clone();
         drop(self);
+        // A connection's task may still be finishing on another worker when the server's own
+        // task has returned: give it a moment (a busy machine), then insist.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while Arc::strong_count(&enclave) > 1 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
         assert_eq!(Arc::strong_count(&enclave), 1, "P is still in use");
         drop(enclave);
         start_in(dir).await
