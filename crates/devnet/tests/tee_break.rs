@@ -278,8 +278,8 @@ fn a_broken_enclaves_slashings_are_marked_settled_and_borne_by_sets_rate() {
         "after the penalty: {sent:?}"
     );
     assert!(proven.len() <= 2 * 5, "{sent:?}");
-    // The positions were too young to exit when the holder asked (SHARD_COMMITTEE_PERIOD):
-    // the keeper did not skip the demand cursor round and round past them.
+    // The positions were too young to exit when the holder asked (SHARD_COMMITTEE_PERIOD),
+    // and once slashed none was active: the keeper never moved the demand cursor round them.
     assert!(sent_of("skipDemandExit").is_empty(), "{sent:?}");
     assert_eq!(sent_of("settle").len(), 2, "{sent:?}");
     assert_eq!(

@@ -584,6 +584,11 @@ impl Keeper {
         cursor: U256,
         report: &mut RoundReport,
     ) -> Result<(), KeeperError> {
+        // Past it only toward a position that could still be asked: with none active, the
+        // cursor would only go round the others.
+        if !positions.iter().any(|(_, p)| p.status == ACTIVE) {
+            return Ok(());
+        }
         if let Some((id, position)) = positions.iter().find(|(id, _)| U256::from(*id) == cursor) {
             if position.status != ACTIVE {
                 let call = Vault::skipDemandExitCall {
