@@ -283,3 +283,104 @@ pub const DIRECT_STATE_HELPERS: [GeneralizedIndex; 4] = [17, 9, 5, 3];
 pub const BLOCK_ROOTS_STATE_HELPERS: [GeneralizedIndex; 5] = [68, 35, 9, 5, 3];
 /// State nodes of the `historical_summaries` route: `get_helper_indices([16, 91])`.
 pub const HISTORICAL_STATE_HELPERS: [GeneralizedIndex; 7] = [90, 44, 23, 17, 10, 9, 3];
+
+// ---- Progressive merkleization (Gloas: EIP-7916 lists, EIP-7495 containers) ----------------
+
+/// Generalized indices in a progressive tree (`ssz/simple-serialize.md`, "Merkleization":
+/// `merkleize_progressive`), counted from the mixed-in root (`1`): node 2 is the progressive
+/// root, node 3 the mix-in (a list's length, a container's active-fields bitvector).
+///
+/// Chunks are grouped in levels of 1, 4, 16, … (`4^L` at level `L`); level `L` starts at chunk
+/// `(4^L − 1) / 3`. The spine node of level `L` hangs at `3·2^L − 1` (2, 5, 11, 23, …), its
+/// left child is the level's binary subtree of depth `2L` (its root `6·2^L − 2`), its right child
+/// the next spine node. So chunk `c` of level `L` is at `(6·2^L − 2)·4^L + (c − start_L)`, at
+/// depth `3L + 2`: the depth grows with the index and is computed, never fixed. Checked
+/// against the spec's own generalized indices in `tests/gloas_state.rs`.
+pub mod progressive {
+    use super::GeneralizedIndex;
+
+    /// The first chunk of level `level`: `(4^level − 1) / 3`.
+    pub const fn level_start(level: u32) -> u64 {
+        ((1u64 << (2 * level)) - 1) / 3
+    }
+
+    /// The level holding chunk `c`: the `L` with `start_L ≤ c < start_{L+1}`.
+    pub const fn level(c: u64) -> u32 {
+        let mut level = 0;
+        // start_{L+1} = 4·start_L + 1; levels up to 31 cover every u64 chunk index.
+        while level < 31 && c >= level_start(level + 1) {
+            level += 1;
+        }
+        level
+    }
+
+    /// The number of siblings from chunk `c` up to the progressive root: `2L` inside the
+    /// level's subtree, the spine's right child, then the `L` levels to the left.
+    pub const fn branch_len(c: u64) -> usize {
+        3 * level(c) as usize + 1
+    }
+
+    /// The generalized index of chunk `c`, from the mixed-in root; `None` if it does not fit
+    /// in 64 bits (chunks past about 2^28, far beyond any registry).
+    pub const fn chunk(c: u64) -> Option<GeneralizedIndex> {
+        let l = level(c);
+        let depth = 3 * l + 2;
+        if depth >= 64 {
+            return None;
+        }
+        let subtree_root = 6 * (1u64 << l) - 2;
+        Some((subtree_root << (2 * l)) + (c - level_start(l)))
+    }
+
+    /// The mix-in chunk (length or active fields): node 3.
+    pub const MIX_IN: GeneralizedIndex = 3;
+}
+
+/// The Gloas `BeaconState` (`specs/gloas/beacon-chain.md`, a `ProgressiveContainer` of 46
+/// fields): field `f` is chunk `f` of the progressive tree.
+pub mod gloas {
+    use super::{concat, progressive, GeneralizedIndex, HEADER_STATE_ROOT};
+
+    /// State gindex of field `f` (`progressive::chunk(f)`: fields 0, 1–4, 5–20, 21–84 at depths
+    /// 2, 5, 8, 11).
+    pub const fn state_field(f: usize) -> GeneralizedIndex {
+        match progressive::chunk(f as u64) {
+            Some(g) => g,
+            None => panic!("a state field is a small chunk index"),
+        }
+    }
+
+    /// `genesis_time` (field 0).
+    pub const GENESIS_TIME: GeneralizedIndex = state_field(0);
+    /// `validators` (field 11).
+    pub const VALIDATORS: GeneralizedIndex = state_field(super::field::VALIDATORS);
+    /// `balances` (field 12).
+    pub const BALANCES: GeneralizedIndex = state_field(super::field::BALANCES);
+    /// `inactivity_scores` (field 21).
+    pub const INACTIVITY_SCORES: GeneralizedIndex = state_field(super::field::INACTIVITY_SCORES);
+    /// The state's active-fields chunk, the layout witness's top sibling.
+    pub const ACTIVE_FIELDS: GeneralizedIndex = progressive::MIX_IN;
+
+    /// The state nodes a format-2 validator proof carries besides the leaves it computes
+    /// (`genesis_time` 4, `genesis_validators_root` 40, `slot` 41, `fork` 42, `validators` 358,
+    /// `balances` 359, `inactivity_scores` 2944, the active fields 3): the spec's
+    /// `get_helper_indices` of those, in its decreasing order.
+    pub const VALIDATOR_PROOF_HELPERS: [GeneralizedIndex; 11] =
+        [2945, 1473, 737, 369, 185, 178, 93, 88, 47, 45, 43];
+
+    /// The fields a validator proof reads, which must be active in the proven state.
+    pub const VALIDATOR_PROOF_FIELDS: [usize; 7] = [0, 1, 2, 3, 11, 12, 21];
+
+    /// State gindex of the element/chunk `c` of the progressive list at state gindex `list`.
+    pub const fn list_chunk(list: GeneralizedIndex, c: u64) -> Option<GeneralizedIndex> {
+        match progressive::chunk(c) {
+            Some(g) => concat(list, g),
+            None => None,
+        }
+    }
+
+    /// Block gindex of state gindex `g` (through the header's `state_root`).
+    pub const fn from_block(g: GeneralizedIndex) -> Option<GeneralizedIndex> {
+        concat(HEADER_STATE_ROOT, g)
+    }
+}

@@ -9,6 +9,8 @@
 //! - [`prover`]: [`StateProver`] hashes a state once and builds [`ValidatorProof`]s (and any
 //!   single-leaf proof under the nodes it models).
 //! - [`proof`]: the proof, its on-chain encoding (FORMAT.md) and the reference verifier.
+//! - [`gloas`]: the same proofs for the progressive (Gloas) state layout, format 2, with
+//!   [`gloas::GloasStateProver`] over [`state::gloas::BeaconState`].
 //! - [`block`]: the Electra (= Fulu) `SignedBeaconBlock` down to its payload's `Withdrawal`s.
 //! - [`withdrawal`]: the withdrawal proof (settlement) against an EIP-4788 root, directly or
 //!   through `block_roots` / `historical_summaries`: format, reference verifier, prover.
@@ -17,6 +19,7 @@
 
 pub mod block;
 pub mod gindex;
+pub mod gloas;
 pub mod merkle;
 pub mod preset;
 pub mod proof;

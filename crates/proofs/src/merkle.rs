@@ -236,6 +236,116 @@ impl ListTree {
     }
 }
 
+/// A progressive tree (`merkleize_progressive`, Gloas: EIP-7916 lists and EIP-7495
+/// containers) with its mix-in: level `L` is a [`MerkleTree`] of depth `2L` over chunks
+/// `start_L .. start_{L+1}` ([`gindex::progressive`]), the spine hashes each level's root with
+/// everything to its right, and the root is `hash(spine[0] ‖ mix_in)` (the length of a list,
+/// the active-fields bitvector of a container). Any node is a lookup.
+#[derive(Clone, Debug)]
+pub struct ProgressiveTree {
+    levels: Vec<MerkleTree>,
+    /// `spine[L]` = `merkleize_progressive(chunks[start_L..], 4^L)`; the last is the zero leaf
+    /// `Bytes32()` that ends the recursion.
+    spine: Vec<B256>,
+    mix_in: B256,
+}
+
+impl ProgressiveTree {
+    /// The tree of `chunks` with `mix_in` mixed in above it.
+    pub fn new(mut chunks: Vec<B256>, mix_in: B256) -> Self {
+        let mut levels = Vec::new();
+        let mut level = 0u32;
+        while !chunks.is_empty() {
+            let take = chunks.len().min(1usize << (2 * level));
+            let rest = chunks.split_off(take);
+            levels.push(MerkleTree::new(chunks, 2 * level as usize));
+            chunks = rest;
+            level += 1;
+        }
+        let mut spine = vec![B256::ZERO; levels.len() + 1];
+        for l in (0..levels.len()).rev() {
+            spine[l] = hash_pair(&levels[l].root(), &spine[l + 1]);
+        }
+        Self {
+            levels,
+            spine,
+            mix_in,
+        }
+    }
+
+    /// The tree of a progressive list of `length` elements packed into `chunks`.
+    pub fn list(chunks: Vec<B256>, length: u64) -> Self {
+        Self::new(chunks, u64_chunk(length))
+    }
+
+    /// `hash_tree_root`: the progressive root with the mix-in.
+    pub fn root(&self) -> B256 {
+        hash_pair(&self.spine[0], &self.mix_in)
+    }
+
+    /// The mix-in chunk (node 3).
+    pub fn mix_in(&self) -> B256 {
+        self.mix_in
+    }
+
+    /// Chunk `c` (zero past the last one).
+    pub fn chunk(&self, c: u64) -> B256 {
+        let l = gindex::progressive::level(c);
+        self.levels.get(l as usize).map_or(B256::ZERO, |tree| {
+            tree.at(0, c - gindex::progressive::level_start(l))
+        })
+    }
+
+    /// The node at generalized index `g` counted from the mixed-in root (`1`); `None` for
+    /// nodes the tree does not have (below a chunk, under the zero leaf that ends the spine).
+    pub fn node(&self, g: GeneralizedIndex) -> Option<B256> {
+        let d = gindex::depth(g)?;
+        match g {
+            1 => return Some(self.root()),
+            3 => return Some(self.mix_in),
+            _ => {}
+        }
+        // Walk the spine from node 2 (level 0, depth 1).
+        let (mut spine_g, mut spine_depth, mut level) = (2u64, 1usize, 0usize);
+        loop {
+            if d < spine_depth || g >> (d - spine_depth) != spine_g {
+                return None;
+            }
+            if d == spine_depth {
+                return self.spine.get(level).copied();
+            }
+            let child = g >> (d - spine_depth - 1);
+            if child == 2 * spine_g {
+                // `g` counted from the level's subtree root (1 if it is that root).
+                let local = gindex::split(g, spine_depth + 1).map_or(1, |(_, local)| local);
+                return self.levels.get(level)?.node(local);
+            }
+            if level >= self.levels.len() {
+                return None;
+            }
+            spine_g = 2 * spine_g + 1;
+            spine_depth += 1;
+            level += 1;
+        }
+    }
+
+    /// The siblings from chunk `c` up to the progressive root (node 2), bottom-up: `2L` inside
+    /// level `L`'s subtree, the spine to its right, then the `L` level roots to its left
+    /// ([`gindex::progressive::branch_len`] in all). The mix-in is not included.
+    pub fn branch(&self, c: u64) -> Vec<B256> {
+        let l = gindex::progressive::level(c) as usize;
+        let mut branch = match self.levels.get(l) {
+            Some(tree) => tree.branch(c - gindex::progressive::level_start(l as u32)),
+            None => (0..2 * l).map(zero_hash).collect(),
+        };
+        branch.push(self.spine.get(l + 1).copied().unwrap_or(B256::ZERO));
+        for left in (0..l).rev() {
+            branch.push(self.levels.get(left).map_or(B256::ZERO, MerkleTree::root));
+        }
+        branch
+    }
+}
+
 /// The layer above `below` (at height `h`): pairs hashed, a lone last node with `ZERO[h]`.
 /// Large layers are hashed on rayon's pool.
 fn parent_layer(below: &[B256], h: usize) -> Vec<B256> {
@@ -359,6 +469,34 @@ pub fn calculate_multi_merkle_root(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn progressive_tree_matches_merkleize_progressive_and_every_branch_verifies() {
+        use lsv_consensus::progressive::merkleize_progressive;
+        for n in [0u64, 1, 2, 5, 6, 21, 22, 85, 86, 100, 400] {
+            let chunks: Vec<B256> = (0..n)
+                .map(|c| B256::repeat_byte((c % 251) as u8 + 1))
+                .collect();
+            let flat: Vec<u8> = chunks.iter().flat_map(|c| c.0).collect();
+            let tree = ProgressiveTree::list(chunks.clone(), n);
+            let expected = hash_pair(&merkleize_progressive(&flat), &u64_chunk(n));
+            assert_eq!(tree.root(), expected, "{n} chunks");
+            for c in 0..n {
+                let g = gindex::progressive::chunk(c).unwrap();
+                let mut branch = tree.branch(c);
+                assert_eq!(branch.len(), gindex::progressive::branch_len(c));
+                branch.push(u64_chunk(n));
+                assert_eq!(
+                    root_from_branch(chunks[c as usize], &branch, g),
+                    Some(expected)
+                );
+                assert_eq!(tree.node(g), Some(chunks[c as usize]), "node of chunk {c}");
+                assert_eq!(tree.chunk(c), chunks[c as usize]);
+            }
+            assert_eq!(tree.node(3), Some(u64_chunk(n)));
+            assert_eq!(tree.node(2), Some(merkleize_progressive(&flat)));
+        }
+    }
     use tree_hash::TreeHash;
 
     #[test]

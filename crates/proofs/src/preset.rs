@@ -7,7 +7,7 @@
 //! states (spec tests, small devnets) decode too.
 //!
 //! Values from consensus-specs `presets/{mainnet,minimal}/{phase0,altair,bellatrix,capella,deneb,
-//! electra}.yaml`
+//! electra,gloas}.yaml`
 //! (commit `a08d8a6e`); limits the two presets share are plain aliases below.
 
 use lsv_consensus::preset::Length;
@@ -65,6 +65,12 @@ pub trait StatePreset: Preset {
     type MaxDepositRequestsPerPayload: Length;
     /// `MAX_WITHDRAWAL_REQUESTS_PER_PAYLOAD` (electra preset).
     type MaxWithdrawalRequestsPerPayload: Length;
+    /// `PTC_SIZE` (gloas preset): a slot's payload-timeliness committee.
+    type PtcSize: Length;
+    /// `(2 + MIN_SEED_LOOKAHEAD) * SLOTS_PER_EPOCH` (gloas `ptc_window`).
+    type PtcWindowLength: Length;
+    /// `2 * SLOTS_PER_EPOCH` (gloas `builder_pending_payments`).
+    type BuilderPendingPaymentsLength: Length;
 }
 
 impl StatePreset for Mainnet {
@@ -79,6 +85,9 @@ impl StatePreset for Mainnet {
     type MaxBlobCommitmentsPerBlock = typenum::U4096;
     type MaxDepositRequestsPerPayload = typenum::U8192;
     type MaxWithdrawalRequestsPerPayload = typenum::U16;
+    type PtcSize = typenum::U512;
+    type PtcWindowLength = typenum::U96; // (2 + 1) * 32
+    type BuilderPendingPaymentsLength = typenum::U64; // 2 * 32
 }
 
 impl StatePreset for Minimal {
@@ -95,4 +104,7 @@ impl StatePreset for Minimal {
     type MaxBlobCommitmentsPerBlock = typenum::U4096;
     type MaxDepositRequestsPerPayload = typenum::U8192;
     type MaxWithdrawalRequestsPerPayload = typenum::U16;
+    type PtcSize = typenum::U16;
+    type PtcWindowLength = typenum::U24; // (2 + 1) * 8
+    type BuilderPendingPaymentsLength = typenum::U16; // 2 * 8
 }

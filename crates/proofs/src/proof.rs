@@ -197,6 +197,21 @@ pub enum VerifyError {
         /// The list's data depth.
         depth: usize,
     },
+    /// A progressive list branch whose sibling count is not the `3L + 1` the index's level
+    /// `L` gives (format 2).
+    #[error("{list}: {siblings} siblings, the index's level needs {expected}")]
+    BranchLength {
+        /// The list.
+        list: &'static str,
+        /// How many siblings the proof gives.
+        siblings: usize,
+        /// How many the index needs.
+        expected: usize,
+    },
+    /// The proven state marks a field the proof reads as inactive: a fork deprecated it, and
+    /// its position no longer holds what the verifier reads (format 2).
+    #[error("state field {0} is not active in the proven layout")]
+    InactiveField(usize),
     /// The proof does not lead to the block root it is checked against.
     #[error("the proof leads to block root {computed}, not {expected}")]
     RootMismatch {
@@ -345,20 +360,7 @@ impl ValidatorProof {
         let slot = Slot::new(r.u64_le()?);
         let fork = r.fork()?;
         let state_branch = r.nodes()?;
-        let validator = Validator {
-            pubkey: PublicKeyBytes(r.array()?),
-            withdrawal_credentials: r.b256()?,
-            effective_balance: Gwei::new(r.u64_le()?),
-            slashed: match r.u8()? {
-                0 => false,
-                1 => true,
-                _ => return Err(VerifyError::Malformed("slashed is not 0 or 1")),
-            },
-            activation_eligibility_epoch: Epoch::new(r.u64_le()?),
-            activation_epoch: Epoch::new(r.u64_le()?),
-            exit_epoch: Epoch::new(r.u64_le()?),
-            withdrawable_epoch: Epoch::new(r.u64_le()?),
-        };
+        let validator = read_validator(&mut r)?;
         const TOO_MANY: &str = "more siblings than the list's data depth";
         let validator_branch = r.list_branch(gindex::VALIDATORS_DATA_DEPTH, TOO_MANY)?;
         let mut part = |bit: u8| -> Result<ListPart, VerifyError> {
@@ -498,14 +500,32 @@ fn packed_part(
     }
 }
 
-fn put_fork(out: &mut Vec<u8>, f: &Fork) {
+/// A `Validator` in its SSZ encoding ([`put_validator`]); `slashed` must be 0 or 1.
+pub(crate) fn read_validator(r: &mut Reader<'_>) -> Result<Validator, VerifyError> {
+    Ok(Validator {
+        pubkey: PublicKeyBytes(r.array()?),
+        withdrawal_credentials: r.b256()?,
+        effective_balance: Gwei::new(r.u64_le()?),
+        slashed: match r.u8()? {
+            0 => false,
+            1 => true,
+            _ => return Err(VerifyError::Malformed("slashed is not 0 or 1")),
+        },
+        activation_eligibility_epoch: Epoch::new(r.u64_le()?),
+        activation_epoch: Epoch::new(r.u64_le()?),
+        exit_epoch: Epoch::new(r.u64_le()?),
+        withdrawable_epoch: Epoch::new(r.u64_le()?),
+    })
+}
+
+pub(crate) fn put_fork(out: &mut Vec<u8>, f: &Fork) {
     out.extend_from_slice(&f.previous_version.0);
     out.extend_from_slice(&f.current_version.0);
     out.extend_from_slice(&f.epoch.as_u64().to_le_bytes());
 }
 
 /// The SSZ encoding of a `Validator` (all fields fixed-size, in order, integers little-endian).
-fn put_validator(out: &mut Vec<u8>, v: &Validator) {
+pub(crate) fn put_validator(out: &mut Vec<u8>, v: &Validator) {
     out.extend_from_slice(v.pubkey.as_bytes());
     out.extend_from_slice(v.withdrawal_credentials.as_slice());
     out.extend_from_slice(&v.effective_balance.as_u64().to_le_bytes());
@@ -520,7 +540,7 @@ fn put_validator(out: &mut Vec<u8>, v: &Validator) {
     }
 }
 
-fn put_list_branch(out: &mut Vec<u8>, b: &ListBranch) {
+pub(crate) fn put_list_branch(out: &mut Vec<u8>, b: &ListBranch) {
     out.extend_from_slice(&b.length.to_le_bytes());
     out.push(u8::try_from(b.siblings.len()).expect("at most 40 siblings"));
     for s in &b.siblings {

@@ -27,6 +27,12 @@ pub enum ProveError {
         /// The state's root.
         state: B256,
     },
+    /// The node source lacks a node the proof needs.
+    #[error("no node at generalized index {gindex}")]
+    MissingNode {
+        /// The missing node's state gindex.
+        gindex: GeneralizedIndex,
+    },
     /// No validator with that index in the registry.
     #[error("validator {index} is not in the registry ({registry_length} validators)")]
     UnknownValidator {
@@ -354,7 +360,7 @@ pub fn validator_root(v: &Validator) -> B256 {
 
 /// The 32-byte chunks of a list of `uint64`, packed 4 per chunk by `tree_hash`'s packed
 /// encoding (little-endian), the last chunk zero-padded.
-fn packed_chunks<T: TreeHash>(values: &[T]) -> Vec<B256> {
+pub(crate) fn packed_chunks<T: TreeHash>(values: &[T]) -> Vec<B256> {
     values
         .chunks(gindex::U64_PER_CHUNK as usize)
         .map(|group| {
@@ -386,7 +392,7 @@ pub fn validator_field_roots(v: &Validator) -> [B256; 8] {
 
 /// A node of one validator's tree: its 8-leaf field tree, and below field 0 the pubkey's two
 /// chunks (`Bytes48` is `Vector[byte, 48]`: chunks `pubkey[0..32]`, `pubkey[32..48] ‖ 0^16`).
-fn validator_node(v: &Validator, local: GeneralizedIndex) -> Option<B256> {
+pub(crate) fn validator_node(v: &Validator, local: GeneralizedIndex) -> Option<B256> {
     let fields = MerkleTree::new(validator_field_roots(v).to_vec(), gindex::VALIDATOR_DEPTH);
     let Some((field_g, in_field)) = gindex::split(local, gindex::VALIDATOR_DEPTH) else {
         return fields.node(local);

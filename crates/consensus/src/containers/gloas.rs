@@ -22,22 +22,28 @@ use tree_hash::{PackedEncoding, TreeHash, TreeHashType};
 use tree_hash_derive::TreeHash;
 use typenum::Unsigned;
 
-/// `TreeHash` for a `ProgressiveContainer` whose fields (all active) are listed in order.
+/// `TreeHash` for a `ProgressiveContainer` whose fields (all active) are listed in order:
+/// `progressive_container!(Type { field_a, field_b })`. Exported for the containers other
+/// crates model (the proofs crate's `BeaconState` parts).
+#[macro_export]
 macro_rules! progressive_container {
     ($ty:ident { $($field:ident),* }) => {
-        impl TreeHash for $ty {
-            fn tree_hash_type() -> TreeHashType {
-                TreeHashType::Container
+        impl ::tree_hash::TreeHash for $ty {
+            fn tree_hash_type() -> ::tree_hash::TreeHashType {
+                ::tree_hash::TreeHashType::Container
             }
-            fn tree_hash_packed_encoding(&self) -> PackedEncoding {
+            fn tree_hash_packed_encoding(&self) -> ::tree_hash::PackedEncoding {
                 unreachable!("a container is never packed")
             }
             fn tree_hash_packing_factor() -> usize {
                 unreachable!("a container is never packed")
             }
-            fn tree_hash_root(&self) -> B256 {
-                let roots = [$(self.$field.tree_hash_root()),*];
-                progressive_container_root(&roots, &[true; [$(stringify!($field)),*].len()])
+            fn tree_hash_root(&self) -> ::alloy_primitives::B256 {
+                let roots = [$(::tree_hash::TreeHash::tree_hash_root(&self.$field)),*];
+                $crate::progressive::progressive_container_root(
+                    &roots,
+                    &[true; [$(stringify!($field)),*].len()],
+                )
             }
         }
     };
@@ -164,6 +170,12 @@ impl<P: Preset> From<super::electra::AggregateAndProof<P>> for AggregateAndProof
 #[serde(transparent, bound = "T: Serialize + serde::de::DeserializeOwned")]
 pub struct ProgressiveList<T, N: Unsigned>(pub VariableList<T, N>);
 
+impl<T, N: Unsigned> From<VariableList<T, N>> for ProgressiveList<T, N> {
+    fn from(list: VariableList<T, N>) -> Self {
+        Self(list)
+    }
+}
+
 impl<T: ssz::Encode, N: Unsigned> ssz::Encode for ProgressiveList<T, N> {
     fn is_ssz_fixed_len() -> bool {
         false
@@ -202,6 +214,52 @@ impl<T: TreeHash, N: Unsigned> TreeHash for ProgressiveList<T, N> {
             .flat_map(|item| item.tree_hash_root().0)
             .collect();
         tree_hash::mix_in_length(&merkleize_progressive(&chunks), self.0.len())
+    }
+}
+
+/// `ProgressiveList[T]` of a basic `T` (`uint8`, `uint64`; EIP-7916): SSZ as a list;
+/// `hash_tree_root` packs the elements' SSZ bytes into chunks, as a basic list does, then
+/// merkleizes them progressively and mixes in the length. `N` bounds only what is decoded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent, bound = "T: Serialize + serde::de::DeserializeOwned")]
+pub struct PackedProgressiveList<T, N: Unsigned>(pub VariableList<T, N>);
+
+impl<T: ssz::Encode, N: Unsigned> ssz::Encode for PackedProgressiveList<T, N> {
+    fn is_ssz_fixed_len() -> bool {
+        false
+    }
+    fn ssz_append(&self, buf: &mut Vec<u8>) {
+        self.0.ssz_append(buf)
+    }
+    fn ssz_bytes_len(&self) -> usize {
+        self.0.ssz_bytes_len()
+    }
+}
+
+impl<T: ssz::Decode + 'static, N: Unsigned> ssz::Decode for PackedProgressiveList<T, N> {
+    fn is_ssz_fixed_len() -> bool {
+        false
+    }
+    fn from_ssz_bytes(bytes: &[u8]) -> Result<Self, ssz::DecodeError> {
+        VariableList::from_ssz_bytes(bytes).map(Self)
+    }
+}
+
+impl<T: ssz::Encode, N: Unsigned> TreeHash for PackedProgressiveList<T, N> {
+    fn tree_hash_type() -> TreeHashType {
+        TreeHashType::List
+    }
+    fn tree_hash_packed_encoding(&self) -> PackedEncoding {
+        unreachable!("a list is never packed")
+    }
+    fn tree_hash_packing_factor() -> usize {
+        unreachable!("a list is never packed")
+    }
+    fn tree_hash_root(&self) -> B256 {
+        // A basic element's SSZ is its packed encoding (little-endian, no padding), so the
+        // list's SSZ is exactly `pack(values)` before the zero padding of the last chunk.
+        let packed = ssz::Encode::as_ssz_bytes(&self.0);
+        tree_hash::mix_in_length(&merkleize_progressive(&packed), self.0.len())
     }
 }
 

@@ -11,6 +11,7 @@
 
 pub mod electra;
 pub mod fulu;
+pub mod gloas;
 
 use crate::preset::{BytesPerLogsBloom, MaxExtraDataBytes, StatePreset};
 use alloy_primitives::{Address, B256, U256};
@@ -92,6 +93,10 @@ pub struct PendingConsolidation {
 /// Declares a `BeaconState` struct with the SSZ and `tree_hash` derives, plus
 /// `FIELD_NAMES` and `field_root(i)` generated from the same field list, so the leaf order the
 /// prover uses can never drift from the order the derives hash.
+///
+/// A Gloas state (a `ProgressiveContainer`, EIP-7688) is declared with `progressive;` first: it
+/// gets no `TreeHash` derive (the derive merkleizes a plain container), but the same
+/// `field_root` list, which its own `TreeHash` merkleizes progressively.
 macro_rules! beacon_state {
     (
         $(#[$meta:meta])*
@@ -99,8 +104,34 @@ macro_rules! beacon_state {
             $( $(#[$fmeta:meta])* $field:ident: $ty:ty, )*
         }
     ) => {
+        beacon_state! {
+            @derive [TreeHash]
+            $(#[$meta])*
+            pub struct $name<P> { $( $(#[$fmeta])* $field: $ty, )* }
+        }
+    };
+    (
+        progressive;
+        $(#[$meta:meta])*
+        pub struct $name:ident<P> {
+            $( $(#[$fmeta:meta])* $field:ident: $ty:ty, )*
+        }
+    ) => {
+        beacon_state! {
+            @derive []
+            $(#[$meta])*
+            pub struct $name<P> { $( $(#[$fmeta])* $field: $ty, )* }
+        }
+    };
+    (
+        @derive [$($derive:ident),*]
+        $(#[$meta:meta])*
+        pub struct $name:ident<P> {
+            $( $(#[$fmeta:meta])* $field:ident: $ty:ty, )*
+        }
+    ) => {
         $(#[$meta])*
-        #[derive(Clone, Debug, PartialEq, Encode, Decode, TreeHash)]
+        #[derive(Clone, Debug, PartialEq, Encode, Decode $(, $derive)*)]
         #[allow(missing_docs, reason = "the consensus specs document these fields")]
         pub struct $name<P: StatePreset = Mainnet> {
             $( $(#[$fmeta])* pub $field: $ty, )*
@@ -138,7 +169,7 @@ macro_rules! beacon_state {
                 let mut state =
                     <Self as ssz::Decode>::from_ssz_bytes(&bytes).map_err(crate::state::ssz_error)?;
                 drop(bytes);
-                state.validators = validators;
+                state.validators = validators.into();
                 Ok(state)
             }
         }
