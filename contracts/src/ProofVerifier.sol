@@ -2,14 +2,21 @@
 pragma solidity 0.8.37;
 
 import {IProofVerifier} from "./interfaces/IProofVerifier.sol";
+import {ProgressiveProofVerifier} from "./ProgressiveProofVerifier.sol";
+import {BeaconRoots} from "./lib/BeaconRoots.sol";
+import {ProgressiveValidatorProofs} from "./lib/ProgressiveValidatorProofs.sol";
 import {ValidatorProofs} from "./lib/ValidatorProofs.sol";
 import {WithdrawalProofs} from "./lib/WithdrawalProofs.sol";
 
 /// @title ProofVerifier
 /// @notice `ValidatorProofs` and `WithdrawalProofs` as a contract of their own, for one beacon
-/// chain and the Electra/Fulu state layout: its genesis, its known fork versions, its Capella
-/// slot and the two preset lengths withdrawal proofs depend on are fixed at deployment. No owner,
-/// no state: a pure function of the proof and the EIP-4788 root.
+/// chain: its genesis, its known fork versions, its Capella slot and the two preset lengths
+/// withdrawal proofs depend on are fixed at deployment. No owner, no state: a pure function of
+/// the proof and the EIP-4788 root.
+/// @dev One verifier per state-layout family, chosen by the proof's format byte: the
+/// Electra/Fulu layout (format 1) is verified here, the progressive layout of Gloas and later
+/// forks (format 2) by the `ProgressiveProofVerifier` this constructor creates, so that each
+/// fits the code-size limit and both are fixed at deployment.
 contract ProofVerifier is IProofVerifier {
     /// @notice The anchor lists no fork version.
     error ForkVersionsEmpty();
@@ -26,6 +33,8 @@ contract ProofVerifier is IProofVerifier {
     uint64 public immutable override MAX_WITHDRAWALS_PER_PAYLOAD;
     /// @inheritdoc IProofVerifier
     uint64 public immutable override SLOTS_PER_HISTORICAL_ROOT;
+    /// @inheritdoc IProofVerifier
+    address public immutable override PROGRESSIVE_VERIFIER;
     /// @dev `log2(MAX_WITHDRAWALS_PER_PAYLOAD)`, computed once.
     uint8 private immutable WITHDRAWALS_DEPTH;
     /// @dev `log2(SLOTS_PER_HISTORICAL_ROOT)`, computed once.
@@ -58,6 +67,8 @@ contract ProofVerifier is IProofVerifier {
         SLOTS_PER_HISTORICAL_ROOT = slotsPerHistoricalRoot;
         WITHDRAWALS_DEPTH = chain.withdrawalsDepth;
         BLOCK_ROOTS_DEPTH = chain.blockRootsDepth;
+        PROGRESSIVE_VERIFIER =
+            address(new ProgressiveProofVerifier(anchor.genesisTime, anchor.genesisValidatorsRoot));
     }
 
     /// @inheritdoc IProofVerifier
@@ -67,6 +78,10 @@ contract ProofVerifier is IProofVerifier {
         override
         returns (ValidatorProofs.Proven memory)
     {
+        if (proof.length != 0 && uint8(proof[0]) == ProgressiveValidatorProofs.FORMAT_VERSION) {
+            return ProgressiveProofVerifier(PROGRESSIVE_VERIFIER)
+                .verifyValidator(proof, index, BeaconRoots.get(timestamp));
+        }
         return ValidatorProofs.verifyAt(proof, index, timestamp, _anchor());
     }
 

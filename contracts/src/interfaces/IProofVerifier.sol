@@ -29,10 +29,15 @@ interface IProofVerifier {
     /// A power of two, at most 8192.
     function SLOTS_PER_HISTORICAL_ROOT() external view returns (uint64);
 
+    /// @notice The verifier of the progressive (Gloas and later) state layout, to which format-2
+    /// proofs are passed; created with this verifier and fixed.
+    function PROGRESSIVE_VERIFIER() external view returns (address);
+
     /// @notice Verifies a validator proof of validator `index` against the EIP-4788 root for
     /// `timestamp` and returns what it proves; reverts with a `ValidatorProofs` or `BeaconRoots`
     /// error otherwise.
-    /// @param proof The encoded validator proof (format 1).
+    /// @param proof The encoded validator proof: format 1 (Electra/Fulu layout) or format 2
+    /// (progressive layout).
     /// @param index The validator index the caller vouches for (not carried by the proof).
     /// @param timestamp An execution block timestamp within the EIP-4788 window.
     /// @return The proven validator, balance, inactivity score, slot and fork version.

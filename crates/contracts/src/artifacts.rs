@@ -90,6 +90,16 @@ pub mod bindings {
         );
     }
     pub use proof_verifier::ProofVerifier;
+    /// The progressive-layout verifier `ProofVerifier` creates (its own module: the same
+    /// `ValidatorProofs.Proven` again).
+    pub mod progressive_proof_verifier {
+        alloy_sol_types::sol!(
+            #[sol(all_derives)]
+            ProgressiveProofVerifier,
+            "../../contracts/artifacts/ProgressiveProofVerifier.json"
+        );
+    }
+    pub use progressive_proof_verifier::ProgressiveProofVerifier;
     alloy_sol_types::sol!(
         #[sol(all_derives)]
         DevAttestationVerifier,
@@ -268,6 +278,13 @@ pub static PROOF_VERIFIER: Artifact = Artifact::new(
     include_str!("../../../contracts/artifacts/ProofVerifier.json"),
 );
 
+/// `src/ProgressiveProofVerifier.sol`: validator proofs of the progressive (Gloas and later)
+/// layout, format 2; created by `ProofVerifier`'s constructor.
+pub static PROGRESSIVE_PROOF_VERIFIER: Artifact = Artifact::new(
+    "ProgressiveProofVerifier",
+    include_str!("../../../contracts/artifacts/ProgressiveProofVerifier.json"),
+);
+
 /// `test/WithdrawalProofsProbe.sol`: test-only, drives the `WithdrawalProofs` library (lsv
 /// withdrawal proofs against an EIP-4788 root, `crates/proofs/FORMAT.md`).
 pub static WITHDRAWAL_PROOFS_PROBE: Artifact = Artifact::new(
@@ -376,6 +393,11 @@ pub fn describe_revert(data: &[u8]) -> String {
         return variant(format!("{e:?}"));
     }
     if let Ok(e) = bindings::ProofVerifier::ProofVerifierErrors::abi_decode(data) {
+        return variant(format!("{e:?}"));
+    }
+    if let Ok(e) =
+        bindings::ProgressiveProofVerifier::ProgressiveProofVerifierErrors::abi_decode(data)
+    {
         return variant(format!("{e:?}"));
     }
     if let Ok(e) = bindings::SETH::SETHErrors::abi_decode(data) {

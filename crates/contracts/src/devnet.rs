@@ -37,8 +37,10 @@ use lsv_proofs::block::{
     BeaconBlock, BeaconBlockBody, ExecutionPayload, ExecutionRequests, Withdrawal,
 };
 use lsv_proofs::gindex::{BLOCK_ROOTS_DEPTH, SLOTS_PER_HISTORICAL_ROOT};
+use lsv_proofs::gloas::GloasStateProver;
 use lsv_proofs::merkle::MerkleTree;
 use lsv_proofs::state::electra::BeaconState;
+use lsv_proofs::state::gloas::BeaconState as GloasState;
 use lsv_proofs::state::{ExecutionPayloadHeader, HistoricalSummary, SyncCommittee};
 use lsv_proofs::{
     AnyBeaconState, HistoricalPeriod, ProofParts, ProveError, StateProver, WithdrawalDepths,
@@ -53,6 +55,8 @@ pub const FAR_FUTURE_EPOCH: u64 = u64::MAX;
 const ELECTRA_FORK_VERSION: [u8; 4] = [5, 0, 0, 0];
 /// Mainnet's Fulu fork version (`FULU_FORK_VERSION`, mainnet config).
 const FULU_FORK_VERSION: [u8; 4] = [6, 0, 0, 0];
+/// Mainnet's Gloas fork version (`GLOAS_FORK_VERSION`, mainnet config).
+const GLOAS_FORK_VERSION: [u8; 4] = [7, 0, 0, 0];
 /// The devnet's `CAPELLA_FORK_EPOCH · 32`: its beacon chain starts after Capella, so
 /// `historical_summaries[k]` covers slots `8192·k … 8192·k + 8191`.
 pub const CAPELLA_SLOT: u64 = 0;
@@ -248,6 +252,9 @@ pub struct Devnet {
     pub proof_verifier: Address,
     /// The beacon state proofs are built from; edit it, then [`Devnet::prove`].
     pub state: BeaconState<Mainnet>,
+    /// The first slot of Gloas, if the beacon chain forks: from it on, proofs are of the state
+    /// in the Gloas (progressive) layout, format 2 ([`Devnet::fork_to_gloas_at`]).
+    gloas_slot: Option<u64>,
     attester: SigningKey,
     blocks: u64,
 }
@@ -301,9 +308,18 @@ impl Devnet {
             verifier,
             proof_verifier,
             state,
+            gloas_slot: None,
             attester,
             blocks: 0,
         }
+    }
+
+    /// Forks the beacon chain to Gloas at `slot` (a multiple of 32): a proof of a state at or
+    /// after it is of the same registry in the Gloas layout (`BeaconState::from_electra`, fork
+    /// version mainnet's `GLOAS_FORK_VERSION`), built by the format-2 prover. The vault and its
+    /// verifier are the ones deployed before the fork.
+    pub fn fork_to_gloas_at(&mut self, slot: u64) {
+        self.gloas_slot = Some(slot);
     }
 
     /// `0x02 ‖ 0^11 ‖ vault`.
@@ -367,17 +383,34 @@ impl Devnet {
             .map(|v| v.pubkey.0.to_vec())
             .unwrap_or_default();
         self.blocks += 1;
-        let prover = StateProver::new(AnyBeaconState::Electra(Box::new(state)));
         let mut body_root = B256::repeat_byte(0xb0);
         body_root[..8].copy_from_slice(&self.blocks.to_le_bytes());
-        let header = BeaconBlockHeader {
+        let header_of = |state_root| BeaconBlockHeader {
             slot,
             proposer_index: 0,
             parent_root,
-            state_root: prover.state_root(),
+            state_root,
             body_root,
         };
-        let bytes = prover.validator_proof(&header, index, parts)?.to_bytes();
+        let (header, bytes) = match self.gloas_slot {
+            Some(fork) if slot.as_u64() >= fork => {
+                let fork = Fork {
+                    previous_version: Version(FULU_FORK_VERSION),
+                    current_version: Version(GLOAS_FORK_VERSION),
+                    epoch: Epoch::new(fork / 32),
+                };
+                let prover = GloasStateProver::new(GloasState::from_electra(state, fork));
+                let header = header_of(prover.state_root());
+                let proof = prover.validator_proof(&header, index, parts)?;
+                (header, proof.to_bytes())
+            }
+            _ => {
+                let prover = StateProver::new(AnyBeaconState::Electra(Box::new(state)));
+                let header = header_of(prover.state_root());
+                let proof = prover.validator_proof(&header, index, parts)?;
+                (header, proof.to_bytes())
+            }
+        };
         self.chain
             .next_block_for(header.slot.as_u64(), header.tree_hash_root());
         Ok(StateProof {

@@ -51,6 +51,9 @@ fn rust_refusal(e: VerifyError) -> Refusal {
             length,
         } => Refusal::IndexOutOfRange(list, index, length),
         VerifyError::RootMismatch { computed, .. } => Refusal::RootMismatch(computed),
+        e @ (VerifyError::BranchLength { .. } | VerifyError::InactiveField(_)) => {
+            panic!("a format-2 refusal of a format-1 proof: {e}")
+        }
     }
 }
 

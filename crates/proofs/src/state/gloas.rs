@@ -48,7 +48,7 @@ pub struct Builder {
 }
 
 /// `BuilderPendingWithdrawal` (gloas beacon-chain.md).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TreeHash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode, TreeHash)]
 #[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct BuilderPendingWithdrawal {
     pub fee_recipient: Address,
@@ -57,7 +57,7 @@ pub struct BuilderPendingWithdrawal {
 }
 
 /// `BuilderPendingPayment` (gloas beacon-chain.md).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TreeHash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode, TreeHash)]
 #[allow(missing_docs, reason = "the consensus specs document these fields")]
 pub struct BuilderPendingPayment {
     pub weight: Gwei,
@@ -179,4 +179,86 @@ impl<P: StatePreset> BeaconState<P> {
     pub fn decode(bytes: Vec<u8>) -> Result<Self, super::StateError> {
         Self::from_ssz_vec(bytes)
     }
+}
+
+impl<P: StatePreset> BeaconState<P> {
+    /// The Electra state's fields in the Gloas layout, with `fork` replaced: what
+    /// `upgrade_to_gloas` (gloas fork.md) keeps, with ePBS's fields as it initializes them
+    /// (`latest_block_hash` and the bid's `block_hash` from the last payload header, every
+    /// `execution_payload_availability` bit set, no builders, no expected withdrawals), but
+    /// without the proposer lookahead and PTC window, which need the shuffling. For tests and
+    /// tooling that need a Gloas-shaped state of a known registry, not a consensus-valid upgrade.
+    pub fn from_electra(pre: super::electra::BeaconState<P>, fork: Fork) -> Self {
+        let block_hash = pre.latest_execution_payload_header.block_hash;
+        let mut availability = BitVector::new();
+        for slot in 0..availability.len() {
+            availability.set(slot, true).expect("in range");
+        }
+        Self {
+            genesis_time: pre.genesis_time,
+            genesis_validators_root: pre.genesis_validators_root,
+            slot: pre.slot,
+            fork,
+            latest_block_header: pre.latest_block_header,
+            block_roots: pre.block_roots,
+            state_roots: pre.state_roots,
+            historical_roots: pre.historical_roots,
+            eth1_data: pre.eth1_data,
+            eth1_data_votes: pre.eth1_data_votes,
+            eth1_deposit_index: pre.eth1_deposit_index,
+            validators: pre.validators.into(),
+            balances: PackedProgressiveList(pre.balances),
+            randao_mixes: pre.randao_mixes,
+            slashings: pre.slashings,
+            previous_epoch_participation: PackedProgressiveList(pre.previous_epoch_participation),
+            current_epoch_participation: PackedProgressiveList(pre.current_epoch_participation),
+            justification_bits: pre.justification_bits,
+            previous_justified_checkpoint: pre.previous_justified_checkpoint,
+            current_justified_checkpoint: pre.current_justified_checkpoint,
+            finalized_checkpoint: pre.finalized_checkpoint,
+            inactivity_scores: PackedProgressiveList(pre.inactivity_scores),
+            current_sync_committee: pre.current_sync_committee,
+            next_sync_committee: pre.next_sync_committee,
+            latest_block_hash: block_hash,
+            next_withdrawal_index: pre.next_withdrawal_index,
+            next_withdrawal_validator_index: pre.next_withdrawal_validator_index,
+            historical_summaries: pre.historical_summaries,
+            deposit_requests_start_index: pre.deposit_requests_start_index,
+            deposit_balance_to_consume: pre.deposit_balance_to_consume,
+            exit_balance_to_consume: pre.exit_balance_to_consume,
+            earliest_exit_epoch: pre.earliest_exit_epoch,
+            consolidation_balance_to_consume: pre.consolidation_balance_to_consume,
+            earliest_consolidation_epoch: pre.earliest_consolidation_epoch,
+            pending_deposits: widen(pre.pending_deposits),
+            pending_partial_withdrawals: widen(pre.pending_partial_withdrawals),
+            pending_consolidations: widen(pre.pending_consolidations),
+            proposer_lookahead: FixedVector::default(),
+            builders: VariableList::empty().into(),
+            next_withdrawal_builder_index: 0,
+            execution_payload_availability: availability,
+            builder_pending_payments: FixedVector::default(),
+            builder_pending_withdrawals: VariableList::empty().into(),
+            latest_execution_payload_bid: ExecutionPayloadBid {
+                parent_block_hash: B256::ZERO,
+                parent_block_root: B256::ZERO,
+                block_hash,
+                prev_randao: B256::ZERO,
+                fee_recipient: Address::ZERO,
+                gas_limit: 0,
+                builder_index: 0,
+                slot: Slot::new(0),
+                value: Gwei::new(0),
+                execution_payment: Gwei::new(0),
+                blob_kzg_commitments: VariableList::empty().into(),
+                execution_requests_root: B256::ZERO,
+            },
+            payload_expected_withdrawals: VariableList::empty().into(),
+            ptc_window: FixedVector::default(),
+        }
+    }
+}
+
+/// A list under a smaller decoding bound as a progressive list (whose bound is the registry's).
+fn widen<T: Clone, N: typenum::Unsigned>(list: VariableList<T, N>) -> Progressive<T> {
+    ProgressiveList(VariableList::new(list.to_vec()).expect("the registry bound is the largest"))
 }

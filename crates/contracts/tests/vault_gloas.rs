@@ -1,0 +1,103 @@
+//! One vault across the Gloas fork: deployed before it, it keeps accepting proofs after it.
+//! A validator joins with a format-1 proof (Electra/Fulu layout); the beacon chain forks to
+//! Gloas; the same validator is then ejected, or marked slashed, with format-2 proofs of the
+//! same registry in the progressive layout (`Devnet::fork_to_gloas_at`), through the
+//! `ProofVerifier` the vault was deployed with, unchanged. A state whose layout deprecates a
+//! field the proof reads is refused by name.
+
+#![allow(unused_crate_dependencies)]
+
+mod common;
+
+use common::refusal;
+use common::vault::{tenth, Facts, VaultTest, ACTIVE_SLOT, GWEI_31_98};
+use lsv_contracts::bindings::progressive_proof_verifier::ProgressiveProofVerifier::ProgressiveProofVerifierErrors as G;
+use lsv_contracts::bindings::vault::Vault::{self, VaultErrors as E};
+use lsv_contracts::U256;
+use lsv_proofs::ProofParts;
+
+/// The format byte of a proof.
+fn format(p: &lsv_contracts::devnet::StateProof) -> u8 {
+    p.bytes[0]
+}
+
+#[test]
+fn a_validator_joined_before_gloas_is_ejected_with_a_gloas_proof() {
+    let mut w = VaultTest::new();
+    let owner = w.d.chain.account("operator");
+    let id = w.joined(40, owner);
+    w.d.fork_to_gloas_at(ACTIVE_SLOT);
+
+    // Before the fork slot the chain still proves in format 1; from it, in format 2.
+    let before = w.facts(40, ProofParts::VALIDATOR, Facts::at(ACTIVE_SLOT - 1));
+    assert_eq!(format(&before), 1);
+    let p = w.facts(
+        40,
+        ProofParts::BALANCE,
+        Facts::at(ACTIVE_SLOT).balance(GWEI_31_98),
+    );
+    assert_eq!(format(&p), 2);
+    let r = w.eject(id, &p).expect_success();
+    let ev = r.events_from::<Vault::Ejected>(w.d.vault);
+    assert_eq!(
+        (
+            ev[0].positionId,
+            ev[0].balanceGwei,
+            ev[0].slot,
+            ev[0].reward
+        ),
+        (id, GWEI_31_98, ACTIVE_SLOT, tenth())
+    );
+    assert_eq!(r.events_from::<Vault::ExitRequested>(w.d.vault).len(), 1);
+    assert!(w.position(id).exitRequested);
+}
+
+#[test]
+fn a_slashing_after_gloas_is_marked_with_a_gloas_proof() {
+    let mut w = VaultTest::new();
+    let owner = w.d.chain.account("operator");
+    let id = w.joined(41, owner);
+    w.d.fork_to_gloas_at(ACTIVE_SLOT);
+    let p = w.facts(
+        41,
+        ProofParts::BALANCE,
+        Facts::at(ACTIVE_SLOT).slashed_at(ACTIVE_SLOT / 32),
+    );
+    assert_eq!(format(&p), 2);
+    let r = w.mark(id, &p, true).expect_success();
+    assert_eq!(r.events_from::<Vault::MarkedSlashed>(w.d.vault).len(), 1);
+}
+
+#[test]
+fn a_layout_that_deprecates_a_field_read_is_refused_by_name() {
+    let mut w = VaultTest::new();
+    let owner = w.d.chain.account("operator");
+    let id = w.joined(42, owner);
+    w.d.fork_to_gloas_at(ACTIVE_SLOT);
+    let mut p = w.facts(
+        42,
+        ProofParts::BALANCE,
+        Facts::at(ACTIVE_SLOT).balance(GWEI_31_98),
+    );
+    // The active-fields chunk is at byte 122 (FORMAT.md "Format 2"): clear `balances` (field
+    // 12, bit 4 of byte 1), as a fork that deprecated it would.
+    p.bytes[122 + 1] &= !(1 << 4);
+    let r = w.eject(id, &p);
+    assert!(!r.is_success());
+    match r.revert_error::<G>() {
+        Some(G::FieldInactive(e)) => assert_eq!(e.field, U256::from(12)),
+        other => panic!("{other:?}: {r}"),
+    }
+    // Nothing happened to the position; an honest proof still ejects.
+    assert!(!w.position(id).exitRequested);
+    let p = w.facts(
+        42,
+        ProofParts::BALANCE,
+        Facts::at(ACTIVE_SLOT).balance(GWEI_31_98),
+    );
+    w.eject(id, &p).expect_success();
+    // And an older proof than the last accepted one is refused as before the fork.
+    let stale = w.facts(42, ProofParts::BALANCE, Facts::at(ACTIVE_SLOT - 32));
+    let e = refusal(w.mark(id, &stale, false));
+    assert!(matches!(e, E::StaleProof(_)), "{e:?}");
+}
