@@ -186,3 +186,72 @@ async fn a_self_built_envelope_is_signed_once_for_the_block_the_key_signed() {
     let builders = envelope(&s, slot, block_root, 0xaa, 5);
     assert_eq!(s.sign(&pk, &builders).await.status, 412);
 }
+
+/// A P built before Sepolia scheduled Gloas (the same network with Gloas removed) keeps
+/// signing blocks and attestations after the fork, with the Gloas domain the caller's
+/// `fork_info` gives (the signature verifies against the root a Gloas-aware P computes), and
+/// its slashing protection holds across versions: a second block for the slot under another
+/// later version is a double proposal, and the double vote stays one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_p_built_before_the_fork_signs_through_it_and_stays_slashing_safe() {
+    let mut before = Network::sepolia();
+    before.forks.remove(&lsv_consensus::ForkName::Gloas);
+    let s = start_on(tempfile::tempdir().unwrap(), before, EPOCH).await;
+    let after = Network::sepolia();
+    let pk = s.generate(1).await[0];
+    let slot = EPOCH * 32;
+    let gloas_info = json!({
+        "fork": after.fork_object_at(lsv_consensus::Epoch(EPOCH)),
+        "genesis_validators_root": after.genesis_validators_root,
+    });
+    let block = |info: &Value, body_byte: u8| {
+        json!({
+            "type": "BLOCK_V2",
+            "fork_info": info,
+            "beacon_block": {"version": "GLOAS", "block_header": {
+                "slot": slot.to_string(), "proposer_index": "12",
+                "parent_root": B256::repeat_byte(1), "state_root": B256::repeat_byte(2),
+                "body_root": B256::repeat_byte(body_byte)}},
+        })
+    };
+    let attestation = |info: &Value, root_byte: u8| {
+        json!({
+            "type": "ATTESTATION",
+            "fork_info": info,
+            "attestation": {
+                "slot": slot.to_string(), "index": "0",
+                "beacon_block_root": B256::repeat_byte(root_byte),
+                "source": {"epoch": (EPOCH - 1).to_string(), "root": B256::repeat_byte(1)},
+                "target": {"epoch": EPOCH.to_string(), "root": B256::repeat_byte(2)},
+            },
+        })
+    };
+    for body in [block(&gloas_info, 3), attestation(&gloas_info, 7)] {
+        let r = s.sign(&pk, &body).await;
+        assert_eq!(r.status, 200, "{}: {}", body["type"], r.body);
+        let sig = r.json()["signature"].as_str().unwrap().to_owned();
+        // The root of a P that knows Gloas: what the chain verifies.
+        assert!(
+            verify(&pk, root_of(&after, &body), &sig),
+            "{}",
+            body["type"]
+        );
+    }
+    // Another "later" version for the same slot: a different signing root, a double proposal.
+    let mut other = gloas_info.clone();
+    other["fork"]["current_version"] = json!("0x90000099");
+    assert_eq!(s.sign(&pk, &block(&other, 3)).await.status, 412);
+    assert_eq!(s.sign(&pk, &block(&gloas_info, 4)).await.status, 412);
+    assert_eq!(s.sign(&pk, &attestation(&other, 8)).await.status, 412);
+    // What a later fork may have changed is refused, with a reason.
+    let ptc = json!({
+        "type": "PAYLOAD_ATTESTATION_MESSAGE",
+        "fork_info": gloas_info,
+        "payload_attestation_message": {"version": "GLOAS", "data": {
+            "beacon_block_root": B256::repeat_byte(7), "slot": slot.to_string(),
+            "payload_present": true, "blob_data_available": true}},
+    });
+    let r = s.sign(&pk, &ptc).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("later"), "{}", r.body);
+}

@@ -95,7 +95,23 @@ pub(super) fn parse(body: &[u8], preset: PresetName) -> Result<SignRequest, Requ
         }
         "BLOCK_V2" => {
             let (f, r, p) = body!("beacon_block", VersionedBlock);
-            let version = p.version.0;
+            // A name P does not know is a fork later than its build (DESIGN.md, "P across
+            // forks it does not know"): its block comes as a header, as every fork's since
+            // BELLATRIX, and is signed as one if `fork_info` shows such a fork in force.
+            let version = match ForkName::from_upper(&p.version) {
+                Some(known) => known,
+                None if is_fork_name(&p.version) && p.block_header.is_some() => {
+                    *ForkName::ALL.last().expect("forks are known")
+                }
+                None => {
+                    return Err(RequestError::Malformed(format!(
+                        "beacon_block.version: unknown fork version name {:?} (a fork later \
+                         than GLOAS is named in upper-case letters and digits and sends a \
+                         block_header)",
+                        p.version
+                    )))
+                }
+            };
             let header = match version {
                 ForkName::Phase0 => {
                     let block = p.block.ok_or_else(|| missing("beacon_block", "block"))?;
@@ -316,7 +332,7 @@ fn carries_committee_bits(body: &[u8], v2: bool) -> bool {
 /// `block_header`. The member the version does not use is ignored like any extra field.
 #[derive(Deserialize)]
 struct VersionedBlock {
-    version: ApiForkName,
+    version: String,
     #[serde(default)]
     block: Option<serde_json::Value>,
     #[serde(default)]
@@ -345,10 +361,18 @@ impl<'de> Deserialize<'de> for ApiForkName {
         ForkName::from_upper(&s).map(ApiForkName).ok_or_else(|| {
             serde::de::Error::custom(format!(
                 "unknown fork version name {s:?} (expected one of PHASE0, ALTAIR, BELLATRIX, \
-                 CAPELLA, DENEB, ELECTRA, FULU)"
+                 CAPELLA, DENEB, ELECTRA, FULU, GLOAS)"
             ))
         })
     }
+}
+
+/// Whether `s` is spelled as the API spells fork names (`"HEZE"`): upper-case letters and
+/// digits.
+fn is_fork_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 fn missing(parent: &str, field: &str) -> RequestError {

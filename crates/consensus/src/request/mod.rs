@@ -441,6 +441,20 @@ impl SignRequest {
                 capella,
                 network.genesis_validators_root,
             )
+        } else if let Some(version) = later_fork(&fork_info.fork, network, epoch) {
+            // A fork scheduled after P was built (DESIGN.md, "P across forks it does not know").
+            if !self.message.is_fork_stable() {
+                return Err(RequestError::WrongFork(format!(
+                    "{} at epoch {epoch} is in a fork later than any the pinned {} network                      schedules (fork_info version {version} from epoch {}): only blocks (by                      header), attestations, RANDAO reveals, selection proofs, sync committee                      messages and exits are signed there, whose objects no fork has changed",
+                    self.message.type_name(),
+                    network.name,
+                    fork_info.fork.epoch
+                )));
+            }
+            return Ok(compute_signing_root(
+                object_root,
+                compute_domain(domain_type, version, network.genesis_validators_root),
+            ));
         } else {
             check_fork_version(&fork_info.fork, network, epoch)?;
             network.domain_at(domain_type, epoch)
@@ -580,6 +594,33 @@ fn check_gloas_only(
     )))
 }
 
+/// The version of a fork later than every fork `network` schedules, if the caller's `fork` is
+/// one and `epoch` is in it: its epoch is after the pinned schedule's last fork, its previous
+/// version is that fork's (the chain P knows continues into it), and its current version is
+/// not one the schedule has in force at any epoch. A version P knows by name but has not
+/// scheduled (mainnet's Gloas in a P built before its epoch was set) counts as later.
+fn later_fork(fork: &Fork, network: &Network, epoch: Epoch) -> Option<Version> {
+    let (last_epoch, last_version) = network
+        .forks
+        .values()
+        .filter(|(e, _)| e.as_u64() != crate::network::FAR_FUTURE_EPOCH)
+        .max_by_key(|(e, _)| *e)
+        .copied()
+        .unwrap_or((Epoch::new(0), network.genesis_fork_version));
+    let scheduled = |v: Version| {
+        v == network.genesis_fork_version
+            || network
+                .forks
+                .values()
+                .any(|(e, known)| *known == v && e.as_u64() != crate::network::FAR_FUTURE_EPOCH)
+    };
+    (fork.epoch > last_epoch
+        && epoch >= fork.epoch
+        && fork.previous_version == last_version
+        && !scheduled(fork.current_version))
+    .then_some(fork.current_version)
+}
+
 /// The version the spec's `get_domain` (phase0 beacon-chain.md) would take from the caller's
 /// `fork` at `epoch` must be the pinned schedule's version at that epoch.
 fn check_fork_version(fork: &Fork, network: &Network, epoch: Epoch) -> Result<(), RequestError> {
@@ -604,6 +645,22 @@ fn check_fork_version(fork: &Fork, network: &Network, epoch: Epoch) -> Result<()
 }
 
 impl SignableMessage {
+    /// Whether the object signed is one no fork has changed since phase0 or Altair (a block
+    /// header, `AttestationData`, an epoch, a slot, a block root, `SyncAggregatorSelectionData`,
+    /// `VoluntaryExit`): what P may sign in a fork later than those it knows.
+    pub fn is_fork_stable(&self) -> bool {
+        matches!(
+            self,
+            Self::Block { .. }
+                | Self::Attestation(_)
+                | Self::RandaoReveal { .. }
+                | Self::AggregationSlot { .. }
+                | Self::VoluntaryExit(_)
+                | Self::SyncCommitteeMessage { .. }
+                | Self::SyncCommitteeSelectionProof(_)
+        )
+    }
+
     /// STABLE. The API's name for this type (`"BLOCK_V2"`), for logs and metrics. A legacy
     /// `BLOCK` request is reported as `"BLOCK_V2"`, the variant it is parsed into.
     pub fn type_name(&self) -> &'static str {
