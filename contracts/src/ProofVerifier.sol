@@ -5,6 +5,7 @@ import {IProofVerifier} from "./interfaces/IProofVerifier.sol";
 import {ProgressiveProofVerifier} from "./ProgressiveProofVerifier.sol";
 import {BeaconRoots} from "./lib/BeaconRoots.sol";
 import {ProgressiveValidatorProofs} from "./lib/ProgressiveValidatorProofs.sol";
+import {ProgressiveWithdrawalProofs} from "./lib/ProgressiveWithdrawalProofs.sol";
 import {ValidatorProofs} from "./lib/ValidatorProofs.sol";
 import {WithdrawalProofs} from "./lib/WithdrawalProofs.sol";
 
@@ -68,7 +69,7 @@ contract ProofVerifier is IProofVerifier {
         WITHDRAWALS_DEPTH = chain.withdrawalsDepth;
         BLOCK_ROOTS_DEPTH = chain.blockRootsDepth;
         PROGRESSIVE_VERIFIER =
-            address(new ProgressiveProofVerifier(anchor.genesisTime, anchor.genesisValidatorsRoot));
+            address(new ProgressiveProofVerifier(anchor.genesisTime, anchor.genesisValidatorsRoot, chain.blockRootsDepth));
     }
 
     /// @inheritdoc IProofVerifier
@@ -92,6 +93,9 @@ contract ProofVerifier is IProofVerifier {
         override
         returns (WithdrawalProofs.Proven memory)
     {
+        if (proof.length != 0 && uint8(proof[0]) == ProgressiveWithdrawalProofs.FORMAT_VERSION) {
+            return ProgressiveProofVerifier(PROGRESSIVE_VERIFIER).verifyWithdrawal(proof, BeaconRoots.get(timestamp));
+        }
         return WithdrawalProofs.verifyAt(
             proof, timestamp, _anchor(), WithdrawalProofs.Params(CAPELLA_SLOT, WITHDRAWALS_DEPTH, BLOCK_ROOTS_DEPTH)
         );

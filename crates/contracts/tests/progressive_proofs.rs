@@ -57,16 +57,21 @@ fn vector(name: &str) -> Vector {
     serde_yaml::from_str(&text).unwrap()
 }
 
+impl Header {
+    fn header(&self) -> BeaconBlockHeader {
+        BeaconBlockHeader {
+            slot: Slot::new(self.slot),
+            proposer_index: self.proposer_index,
+            parent_root: self.parent_root,
+            state_root: self.state_root,
+            body_root: self.body_root,
+        }
+    }
+}
+
 impl Vector {
     fn header(&self) -> BeaconBlockHeader {
-        let h = &self.header;
-        BeaconBlockHeader {
-            slot: Slot::new(h.slot),
-            proposer_index: h.proposer_index,
-            parent_root: h.parent_root,
-            state_root: h.state_root,
-            body_root: h.body_root,
-        }
+        self.header.header()
     }
 
     fn anchor(&self) -> GloasAnchor {
@@ -268,4 +273,90 @@ fn what_must_be_refused_is_refused_with_its_name() {
         v.verify(root, &bytes[..bytes.len() - 1], 21),
         Err(E::ProofMalformed(_))
     ));
+}
+
+// ---- payments under ePBS (withdrawal format 2) ---------------------------------------------
+
+fn payment_prover(name: &str) -> GloasStateProver<Minimal> {
+    let path = dir().join("payment").join(format!("{name}.ssz"));
+    GloasStateProver::from_ssz_vec(std::fs::read(path).unwrap()).unwrap()
+}
+
+/// The anchor header of the payment vector `name` (`anchor` or `withheld`).
+fn payment_header(name: &str) -> BeaconBlockHeader {
+    #[derive(Deserialize)]
+    struct Anchored {
+        header: Header,
+    }
+    let text = std::fs::read_to_string(dir().join("payment/vector.yaml")).unwrap();
+    let all: BTreeMap<String, serde_yaml::Value> = serde_yaml::from_str(&text).unwrap();
+    serde_yaml::from_value::<Anchored>(all[name].clone())
+        .unwrap()
+        .header
+        .header()
+}
+
+#[test]
+fn a_payment_under_epbs_verifies_on_chain_and_a_withheld_one_is_refused() {
+    use lsv_contracts::bindings::proof_verifier::WithdrawalProofs::Proven as Paid;
+    use lsv_proofs::gloas_withdrawal::PaymentProof;
+    let (paid, anchor, withheld) = (
+        payment_prover("paid"),
+        payment_prover("anchor"),
+        payment_prover("withheld"),
+    );
+    let chain_anchor = GloasAnchor {
+        genesis_time: anchor.state().genesis_time,
+        genesis_validators_root: anchor.state().genesis_validators_root,
+    };
+    let mut v = Verifier::new(&chain_anchor);
+    let call = |v: &mut Verifier, root: B256, bytes: Vec<u8>| -> Result<(Paid, u64), E> {
+        v.chain.next_block(root);
+        let call = ProofVerifier::verifyWithdrawalCall {
+            proof: bytes.into(),
+            timestamp: U256::from(v.chain.timestamp()),
+        };
+        let paid = v.chain.view(v.at, &call).map_err(|e| match e {
+            ChainError::Failed(r) => r
+                .revert_error::<E>()
+                .unwrap_or_else(|| panic!("not a named error: {r}")),
+            other => panic!("{other}"),
+        })?;
+        let keeper = v.chain.account("keeper");
+        let receipt = v.chain.send(keeper, v.at, &call, U256::ZERO).unwrap();
+        Ok((paid, receipt.gas_used))
+    };
+    let header = payment_header("anchor");
+    let root = header.tree_hash_root();
+    for j in 0..2u8 {
+        let proof = PaymentProof::build(&anchor, &header, &paid, j, 6).unwrap();
+        let rust = proof.verify(root, &chain_anchor, 6).unwrap();
+        let (sol, gas) = call(&mut v, root, proof.to_bytes()).unwrap();
+        assert_eq!(sol.index, rust.withdrawal.index);
+        assert_eq!(sol.validatorIndex, rust.withdrawal.validator_index);
+        assert_eq!(sol.withdrawalAddress, rust.withdrawal.address);
+        assert_eq!(sol.amount, rust.withdrawal.amount.as_u64());
+        assert_eq!(sol.position, j);
+        assert_eq!(sol.slot, rust.slot.as_u64());
+        assert_eq!(sol.blockRoot, rust.state_root);
+        assert_eq!(sol.route, 3);
+        assert_eq!(sol.anchorSlot, rust.anchor_slot.as_u64());
+        assert_eq!(sol.forkVersion.0, rust.fork_version.0);
+        println!("withdrawal format 2 (payment, minimal state_roots), j = {j}: {gas} gas");
+    }
+    // Withheld: listed and debited, not paid.
+    let header = payment_header("withheld");
+    let proof = PaymentProof::build(&withheld, &header, &paid, 0, 6).unwrap();
+    match call(&mut v, header.tree_hash_root(), proof.to_bytes()) {
+        Err(E::WithdrawalNotYetPaid(e)) => assert_eq!((e.index, e.watermark), (40, 40)),
+        other => panic!("{other:?}"),
+    }
+    // A deprecated payload_expected_withdrawals in the anchor's layout.
+    let header = payment_header("anchor");
+    let mut proof = PaymentProof::build(&anchor, &header, &paid, 1, 6).unwrap();
+    proof.anchor_active_fields[44 / 8] &= !(1 << (44 % 8));
+    match call(&mut v, header.tree_hash_root(), proof.to_bytes()) {
+        Err(E::FieldInactive(e)) => assert_eq!(e.field, U256::from(44)),
+        other => panic!("{other:?}"),
+    }
 }

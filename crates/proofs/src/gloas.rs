@@ -35,6 +35,8 @@ use alloy_primitives::B256;
 use lsv_consensus::containers::{BeaconBlockHeader, Fork};
 use lsv_consensus::{Epoch, Gwei, Mainnet, PublicKeyBytes, Slot, Version};
 use rayon::prelude::*;
+use tree_hash::TreeHash;
+use typenum::Unsigned;
 
 /// The first byte of a format-2 proof.
 pub const FORMAT_VERSION: u8 = 2;
@@ -446,6 +448,10 @@ pub struct GloasStateProver<P: StatePreset = Mainnet> {
     validators: ProgressiveTree,
     balances: ProgressiveTree,
     inactivity_scores: ProgressiveTree,
+    /// `state_roots`, for payment proofs of earlier states.
+    state_roots: MerkleTree,
+    /// `payload_expected_withdrawals`, for payment proofs.
+    expected_withdrawals: ProgressiveTree,
 }
 
 impl<P: StatePreset> GloasStateProver<P> {
@@ -483,12 +489,23 @@ impl<P: StatePreset> GloasStateProver<P> {
         for f in 0..FIELD_COUNT {
             active[f / 8] |= 1 << (f % 8);
         }
+        let state_roots = MerkleTree::new(
+            state.state_roots.to_vec(),
+            P::SlotsPerHistoricalRoot::to_usize().trailing_zeros() as usize,
+        );
+        let expected = &state.payload_expected_withdrawals.0;
+        let expected_withdrawals = ProgressiveTree::list(
+            expected.iter().map(TreeHash::tree_hash_root).collect(),
+            expected.len() as u64,
+        );
         Self {
             fields: ProgressiveTree::new(roots, active),
             state,
             validators,
             balances,
             inactivity_scores,
+            state_roots,
+            expected_withdrawals,
         }
     }
 
@@ -531,6 +548,12 @@ impl<P: StatePreset> NodeSource for GloasStateProver<P> {
         if let Some(local) = under(layout::INACTIVITY_SCORES) {
             return self.inactivity_scores.node(local);
         }
+        if let Some(local) = under(layout::state_field(STATE_ROOTS_FIELD)) {
+            return self.state_roots.node(local);
+        }
+        if let Some(local) = under(layout::state_field(EXPECTED_WITHDRAWALS_FIELD)) {
+            return self.expected_withdrawal_node(local);
+        }
         if let Some(local) = under(layout::state_field(gindex::field::FORK)) {
             let f = &self.state.fork;
             let mut prev = B256::ZERO;
@@ -543,7 +566,37 @@ impl<P: StatePreset> NodeSource for GloasStateProver<P> {
     }
 }
 
+/// `state_roots` (field 6).
+const STATE_ROOTS_FIELD: usize = 6;
+/// `payload_expected_withdrawals` (field 44).
+const EXPECTED_WITHDRAWALS_FIELD: usize = 44;
+
 impl<P: StatePreset> GloasStateProver<P> {
+    /// A node under `payload_expected_withdrawals` (list-relative): the progressive tree down to
+    /// each `Withdrawal`'s root, then its 4-leaf field tree.
+    fn expected_withdrawal_node(&self, local: GeneralizedIndex) -> Option<B256> {
+        if let Some(n) = self.expected_withdrawals.node(local) {
+            return Some(n);
+        }
+        let d = gindex::depth(local)?;
+        (0..=d).rev().find_map(|up| {
+            let w = self
+                .state
+                .payload_expected_withdrawals
+                .0
+                .get(usize::try_from(chunk_of(local >> up)?).ok()?)?;
+            let mut address = B256::ZERO;
+            address[..20].copy_from_slice(w.address.as_slice());
+            let fields = vec![
+                u64_chunk(w.index),
+                u64_chunk(w.validator_index),
+                address,
+                u64_chunk(w.amount),
+            ];
+            MerkleTree::new(fields, 2).node(gindex::split(local, d - up).map(|s| s.1)?)
+        })
+    }
+
     /// A node under `validators` (list-relative): the progressive tree down to the validator
     /// roots, then the validator's own tree.
     fn validator_node(&self, local: GeneralizedIndex) -> Option<B256> {

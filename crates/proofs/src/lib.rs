@@ -11,6 +11,8 @@
 //! - [`proof`]: the proof, its on-chain encoding (FORMAT.md) and the reference verifier.
 //! - [`gloas`]: the same proofs for the progressive (Gloas) state layout, format 2, with
 //!   [`gloas::GloasStateProver`] over [`state::gloas::BeaconState`].
+//! - [`gloas_withdrawal`]: the proof that a withdrawal was paid under ePBS (Gloas): the
+//!   `payload_expected_withdrawals` watermark, format 2 of the withdrawal proof.
 //! - [`block`]: the Electra (= Fulu) `SignedBeaconBlock` down to its payload's `Withdrawal`s.
 //! - [`withdrawal`]: the withdrawal proof (settlement) against an EIP-4788 root, directly or
 //!   through `block_roots` / `historical_summaries`: format, reference verifier, prover.
@@ -20,6 +22,7 @@
 pub mod block;
 pub mod gindex;
 pub mod gloas;
+pub mod gloas_withdrawal;
 pub mod merkle;
 pub mod preset;
 pub mod proof;

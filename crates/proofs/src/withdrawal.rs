@@ -656,12 +656,7 @@ impl WithdrawalProof {
         let route = WithdrawalRoute::from_byte(r.u8()?)
             .ok_or(WithdrawalVerifyError::Malformed("unknown route"))?;
         let position = r.u8()?;
-        let withdrawal = Withdrawal {
-            index: r.u64_le()?,
-            validator_index: r.u64_le()?,
-            address: Address::from(r.array::<20>()?),
-            amount: Gwei::new(r.u64_le()?),
-        };
+        let withdrawal = read_withdrawal(&mut r)?;
         let withdrawals_length = r.u64_le()?;
         let withdrawals_branch = r.nodes()?;
         let payload_branch = r.nodes()?;
@@ -790,7 +785,18 @@ fn anchor_block_root(a: &AnchorHeader, state_root: B256) -> B256 {
     )
 }
 
-fn put_withdrawal(out: &mut Vec<u8>, w: &Withdrawal) {
+/// A `Withdrawal` in its SSZ encoding ([`put_withdrawal`]).
+pub(crate) fn read_withdrawal(r: &mut Reader<'_>) -> Result<Withdrawal, crate::reader::Malformed> {
+    Ok(Withdrawal {
+        index: r.u64_le()?,
+        validator_index: r.u64_le()?,
+        address: Address::from(r.array::<20>()?),
+        amount: Gwei::new(r.u64_le()?),
+    })
+}
+
+/// The SSZ encoding of a `Withdrawal`: index, validator index, address, amount (LE).
+pub(crate) fn put_withdrawal(out: &mut Vec<u8>, w: &Withdrawal) {
     out.extend_from_slice(&w.index.to_le_bytes());
     out.extend_from_slice(&w.validator_index.to_le_bytes());
     out.extend_from_slice(w.address.as_slice());

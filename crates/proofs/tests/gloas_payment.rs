@@ -1,0 +1,192 @@
+//! The withdrawal proof under ePBS (format 2, `lsv_proofs::gloas_withdrawal`), held to states
+//! the executable spec wrote (`testdata/gloas-state/payment/`): a state that lists two expected
+//! withdrawals, a later anchor whose `state_roots` holds its root and whose watermark has moved
+//! past them (their payload was delivered), and one whose payload was withheld.
+
+#![allow(unused_crate_dependencies)]
+
+use alloy_primitives::{Address, B256};
+use lsv_consensus::containers::BeaconBlockHeader;
+use lsv_consensus::{Minimal, Slot};
+use lsv_proofs::gloas::{GloasAnchor, GloasStateProver};
+use lsv_proofs::gloas_withdrawal::{PaymentProof, PaymentVerifyError};
+use serde::Deserialize;
+use std::path::PathBuf;
+use tree_hash::TreeHash;
+
+/// `log2(SLOTS_PER_HISTORICAL_ROOT)` of the minimal preset (64).
+const DEPTH: usize = 6;
+
+#[derive(Deserialize)]
+struct Header {
+    slot: u64,
+    proposer_index: u64,
+    parent_root: B256,
+    state_root: B256,
+    body_root: B256,
+}
+
+#[derive(Deserialize)]
+struct Anchor {
+    header: Header,
+    block_root: B256,
+}
+
+#[derive(Deserialize)]
+struct Vector {
+    paid_slot: u64,
+    paid_state_root: B256,
+    anchor: Anchor,
+    withheld: Anchor,
+}
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/gloas-state/payment")
+}
+
+fn prover(name: &str) -> GloasStateProver<Minimal> {
+    GloasStateProver::from_ssz_vec(std::fs::read(dir().join(format!("{name}.ssz"))).unwrap())
+        .unwrap()
+}
+
+fn vector() -> Vector {
+    serde_yaml::from_str(&std::fs::read_to_string(dir().join("vector.yaml")).unwrap()).unwrap()
+}
+
+fn header(h: &Header) -> BeaconBlockHeader {
+    BeaconBlockHeader {
+        slot: Slot::new(h.slot),
+        proposer_index: h.proposer_index,
+        parent_root: h.parent_root,
+        state_root: h.state_root,
+        body_root: h.body_root,
+    }
+}
+
+fn chain(p: &GloasStateProver<Minimal>) -> GloasAnchor {
+    GloasAnchor {
+        genesis_time: p.state().genesis_time,
+        genesis_validators_root: p.state().genesis_validators_root,
+    }
+}
+
+#[test]
+fn a_delivered_payment_is_proven_and_a_withheld_one_is_not() {
+    let v = vector();
+    let (paid, anchor, withheld) = (prover("paid"), prover("anchor"), prover("withheld"));
+    assert_eq!(paid.state_root(), v.paid_state_root);
+    assert_eq!(anchor.state_root(), v.anchor.header.state_root);
+    assert_eq!(
+        header(&v.anchor.header).tree_hash_root(),
+        v.anchor.block_root
+    );
+    for (j, (index, validator, gwei)) in [(40, 9, 5), (41, 10, 7)].into_iter().enumerate() {
+        let proof =
+            PaymentProof::build(&anchor, &header(&v.anchor.header), &paid, j as u8, DEPTH).unwrap();
+        assert_eq!(PaymentProof::from_bytes(&proof.to_bytes()).unwrap(), proof);
+        let proven = proof
+            .verify(v.anchor.block_root, &chain(&anchor), DEPTH)
+            .unwrap();
+        assert_eq!(proven.withdrawal.index, index);
+        assert_eq!(proven.withdrawal.validator_index, validator);
+        assert_eq!(proven.withdrawal.amount.as_u64(), gwei * 1_000_000_000);
+        assert_eq!(proven.withdrawal.address, Address::repeat_byte(0x42));
+        assert_eq!(proven.slot.as_u64(), v.paid_slot);
+        assert_eq!(proven.state_root, v.paid_state_root);
+        assert_eq!(proven.anchor_slot.as_u64(), v.paid_slot + 3);
+        assert_eq!(proven.watermark, 42);
+    }
+    // The payload was withheld: the same withdrawal is listed, committed, not paid.
+    let proof =
+        PaymentProof::build(&withheld, &header(&v.withheld.header), &paid, 0, DEPTH).unwrap();
+    assert_eq!(
+        proof.verify(v.withheld.block_root, &chain(&withheld), DEPTH),
+        Err(PaymentVerifyError::NotYetPaid {
+            index: 40,
+            watermark: 40
+        })
+    );
+}
+
+#[test]
+fn what_must_be_refused_is_refused() {
+    let v = vector();
+    let (paid, anchor) = (prover("paid"), prover("anchor"));
+    let proof = PaymentProof::build(&anchor, &header(&v.anchor.header), &paid, 1, DEPTH).unwrap();
+    let root = v.anchor.block_root;
+    let c = chain(&anchor);
+    let check = |p: &PaymentProof| p.verify(root, &c, DEPTH);
+    // Another chain's depth of state_roots (mainnet's 13).
+    assert!(matches!(
+        proof.verify(root, &c, 13),
+        Err(PaymentVerifyError::BranchLength {
+            what: "state_roots",
+            ..
+        })
+    ));
+    // A layout that deprecated payload_expected_withdrawals, in either state.
+    let mut p = proof.clone();
+    p.anchor_active_fields[44 / 8] &= !(1 << (44 % 8));
+    assert_eq!(
+        check(&p),
+        Err(PaymentVerifyError::InactiveField {
+            which: "anchor",
+            field: 44
+        })
+    );
+    let mut p = proof.clone();
+    p.active_fields[44 / 8] &= !(1 << (44 % 8));
+    assert_eq!(
+        check(&p),
+        Err(PaymentVerifyError::InactiveField {
+            which: "paid",
+            field: 44
+        })
+    );
+    // The listed state must be before the anchor, within state_roots.
+    let mut p = proof.clone();
+    p.slot = p.anchor_slot;
+    assert!(matches!(
+        check(&p),
+        Err(PaymentVerifyError::SlotOutsideStateRoots { .. })
+    ));
+    let mut p = proof.clone();
+    p.slot = Slot::new(p.anchor_slot.as_u64() - 65);
+    assert!(matches!(
+        check(&p),
+        Err(PaymentVerifyError::SlotOutsideStateRoots { .. })
+    ));
+    // A position past the list.
+    let mut p = proof.clone();
+    p.position = 2;
+    assert!(matches!(
+        check(&p),
+        Err(PaymentVerifyError::PositionOutOfRange { .. })
+    ));
+    // Any value changed: another amount, another validator, a later index, a watermark moved.
+    for edit in [
+        (|p: &mut PaymentProof| p.withdrawal.amount = lsv_consensus::Gwei::new(8_000_000_000))
+            as fn(&mut PaymentProof),
+        |p| p.withdrawal.validator_index = 11,
+        |p| p.withdrawal.index = 39,
+        |p| p.next_withdrawal_index += 1,
+        |p| p.expected_length -= 1,
+        |p| p.slot = Slot::new(p.slot.as_u64() - 1),
+        |p| p.state_roots_branch[2].0[5] ^= 1,
+        |p| p.branch[4].0[0] ^= 1,
+    ] {
+        let mut p = proof.clone();
+        edit(&mut p);
+        assert!(
+            matches!(check(&p), Err(PaymentVerifyError::RootMismatch { .. })),
+            "{:?}",
+            check(&p)
+        );
+    }
+    // Framing.
+    let bytes = proof.to_bytes();
+    assert!(PaymentProof::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(PaymentProof::from_bytes(&longer).is_err());
+}
