@@ -38,6 +38,7 @@ use lsv_proofs::block::{
 };
 use lsv_proofs::gindex::{BLOCK_ROOTS_DEPTH, SLOTS_PER_HISTORICAL_ROOT};
 use lsv_proofs::gloas::GloasStateProver;
+use lsv_proofs::gloas_withdrawal::PaymentProof;
 use lsv_proofs::merkle::MerkleTree;
 use lsv_proofs::state::electra::BeaconState;
 use lsv_proofs::state::gloas::BeaconState as GloasState;
@@ -322,6 +323,64 @@ impl Devnet {
         self.gloas_slot = Some(slot);
     }
 
+    /// A withdrawal of `gwei` from validator `validator` to the vault, with global index
+    /// `index`, the ePBS way (after [`Devnet::fork_to_gloas_at`]): at the current slot `a` the
+    /// sweep debits the balance and lists the withdrawal in `payload_expected_withdrawals`; at
+    /// `a + 1` the payload that pays it has been delivered (the vault is credited, the list has
+    /// moved on, `next_withdrawal_index` past it), and that state is the anchor of a format-2
+    /// validator proof and a payment proof. The state moves to `a + 1`, debited.
+    pub fn gloas_settlement(
+        &mut self,
+        validator: u64,
+        index: u64,
+        gwei: u64,
+    ) -> Result<GloasSettlement, ProveError> {
+        let fork = self.gloas_slot.expect("the chain forks to Gloas first");
+        let a = self.state.slot.as_u64();
+        assert!(a >= fork, "the listing slot is after the fork");
+        let i = validator as usize;
+        let balance = self.state.balances[i].as_u64();
+        self.state.balances[i] = Gwei::new(balance.saturating_sub(gwei));
+        let mut paid = GloasState::from_electra(self.state.clone(), gloas_fork(fork));
+        paid.payload_expected_withdrawals.0 =
+            VariableList::new(vec![lsv_consensus::containers::gloas::Withdrawal {
+                index,
+                validator_index: validator,
+                address: self.vault,
+                amount: gwei,
+            }])
+            .expect("one withdrawal");
+        paid.next_withdrawal_index = index + 1;
+        let paid = GloasStateProver::new(paid);
+        let mut anchor = paid.state().clone();
+        anchor.slot = Slot::new(a + 1);
+        anchor.state_roots[(a % SLOTS_PER_HISTORICAL_ROOT) as usize] = paid.state_root();
+        anchor.payload_expected_withdrawals.0 = VariableList::empty();
+        let anchor = GloasStateProver::new(anchor);
+        self.blocks += 1;
+        let header = BeaconBlockHeader {
+            slot: Slot::new(a + 1),
+            proposer_index: 0,
+            parent_root: stand_in(b"parent", self.blocks),
+            state_root: anchor.state_root(),
+            body_root: stand_in(b"body", self.blocks),
+        };
+        let validator_proof = anchor
+            .validator_proof(&header, validator, ProofParts::VALIDATOR)?
+            .to_bytes();
+        let withdrawal_proof =
+            PaymentProof::build(&anchor, &header, &paid, 0, BLOCK_ROOTS_DEPTH)?.to_bytes();
+        let vault = self.vault;
+        self.chain.credit_withdrawal(vault, gwei);
+        self.chain.next_block_for(a + 1, header.tree_hash_root());
+        self.state.slot = Slot::new(a + 1);
+        Ok(GloasSettlement {
+            timestamp: U256::from(self.chain.timestamp()),
+            validator_proof,
+            withdrawal_proof,
+        })
+    }
+
     /// `0x02 ‖ 0^11 ‖ vault`.
     pub fn credentials(&self) -> B256 {
         let mut wc = B256::ZERO;
@@ -394,12 +453,8 @@ impl Devnet {
         };
         let (header, bytes) = match self.gloas_slot {
             Some(fork) if slot.as_u64() >= fork => {
-                let fork = Fork {
-                    previous_version: Version(FULU_FORK_VERSION),
-                    current_version: Version(GLOAS_FORK_VERSION),
-                    epoch: Epoch::new(fork / 32),
-                };
-                let prover = GloasStateProver::new(GloasState::from_electra(state, fork));
+                let prover =
+                    GloasStateProver::new(GloasState::from_electra(state, gloas_fork(fork)));
                 let header = header_of(prover.state_root());
                 let proof = prover.validator_proof(&header, index, parts)?;
                 (header, proof.to_bytes())
@@ -708,6 +763,39 @@ impl Devnet {
             block: proven,
             route,
         })
+    }
+}
+
+/// The `Fork` of a Gloas that starts at `slot`, after mainnet's Fulu.
+fn gloas_fork(slot: u64) -> Fork {
+    Fork {
+        previous_version: Version(FULU_FORK_VERSION),
+        current_version: Version(GLOAS_FORK_VERSION),
+        epoch: Epoch::new(slot / 32),
+    }
+}
+
+/// What [`Devnet::gloas_settlement`] proves: `settle`'s arguments for a payment under ePBS.
+#[derive(Clone, Debug)]
+pub struct GloasSettlement {
+    /// The timestamp whose EIP-4788 root anchors both proofs.
+    pub timestamp: U256,
+    /// The validator proof (format 2) of the anchor state.
+    pub validator_proof: Vec<u8>,
+    /// The payment proof (withdrawal format 2).
+    pub withdrawal_proof: Vec<u8>,
+}
+
+impl GloasSettlement {
+    /// `settle(positionId, …)` with both proofs.
+    pub fn settle_call(&self, position_id: U256) -> Vault::settleCall {
+        Vault::settleCall {
+            positionId: position_id,
+            validatorTimestamp: self.timestamp,
+            validatorProof: self.validator_proof.clone().into(),
+            withdrawalTimestamp: self.timestamp,
+            withdrawalProof: self.withdrawal_proof.clone().into(),
+        }
     }
 }
 

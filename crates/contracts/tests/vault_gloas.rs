@@ -2,7 +2,8 @@
 //! A validator joins with a format-1 proof (Electra/Fulu layout); the beacon chain forks to
 //! Gloas; the same validator is then ejected, or marked slashed, with format-2 proofs of the
 //! same registry in the progressive layout (`Devnet::fork_to_gloas_at`), through the
-//! `ProofVerifier` the vault was deployed with, unchanged. A state whose layout deprecates a
+//! `ProofVerifier` the vault was deployed with, unchanged; it exits and its withdrawal, paid
+//! under ePBS, settles the position with a payment proof. A state whose layout deprecates a
 //! field the proof reads is refused by name.
 
 #![allow(unused_crate_dependencies)]
@@ -10,7 +11,9 @@
 mod common;
 
 use common::refusal;
-use common::vault::{tenth, Facts, VaultTest, ACTIVE_SLOT, GWEI_31_98};
+use common::vault::{
+    tenth, Facts, VaultTest, ACTIVE_SLOT, EXIT_EPOCH, GWEI_31_98, SWEEP_SLOT, WITHDRAWABLE_EPOCH,
+};
 use lsv_contracts::bindings::progressive_proof_verifier::ProgressiveProofVerifier::ProgressiveProofVerifierErrors as G;
 use lsv_contracts::bindings::vault::Vault::{self, VaultErrors as E};
 use lsv_contracts::U256;
@@ -100,4 +103,62 @@ fn a_layout_that_deprecates_a_field_read_is_refused_by_name() {
     let stale = w.facts(42, ProofParts::BALANCE, Facts::at(ACTIVE_SLOT - 32));
     let e = refusal(w.mark(id, &stale, false));
     assert!(matches!(e, E::StaleProof(_)), "{e:?}");
+}
+
+#[test]
+fn joined_and_ejected_before_gloas_exited_paid_and_settled_after_it() {
+    let mut w = VaultTest::new();
+    let owner = w.d.chain.account("operator");
+    let keeper = w.keeper;
+    let id = w.joined(40, owner);
+    let p = w.facts(
+        40,
+        ProofParts::ALL,
+        Facts::at(ACTIVE_SLOT).balance(GWEI_31_98),
+    );
+    assert_eq!(format(&p), 1);
+    w.eject(id, &p).expect_success();
+
+    w.d.fork_to_gloas_at(ACTIVE_SLOT + 32);
+    let p = w.facts(
+        40,
+        ProofParts::VALIDATOR,
+        Facts::at(ACTIVE_SLOT + 64).exit(EXIT_EPOCH),
+    );
+    assert_eq!(format(&p), 2);
+    w.mark_exiting(id, &p).expect_success();
+
+    // The sweep, under ePBS: listed at SWEEP_SLOT, paid by the next payload.
+    let sweep = 31_985_000_000;
+    let v = &mut w.d.state.validators[40];
+    v.exit_epoch = lsv_consensus::Epoch::new(EXIT_EPOCH);
+    v.withdrawable_epoch = lsv_consensus::Epoch::new(WITHDRAWABLE_EPOCH);
+    w.d.set_slot(SWEEP_SLOT);
+    let s = w.d.gloas_settlement(40, 90_001, sweep).unwrap();
+    assert_eq!(s.withdrawal_proof[0], 2);
+    let r = w.send(keeper, &s.settle_call(id)).expect_success();
+    println!(
+        "settle after Gloas (format-2 validator and payment proofs): {} gas",
+        r.gas_used
+    );
+    let ev = &r.events_from::<Vault::Settled>(w.d.vault)[0];
+    let debt = common::ether(31) + tenth();
+    assert_eq!(
+        (ev.amount, ev.toQueue, ev.toOwner),
+        (common::gwei(sweep), debt, common::gwei(sweep) - debt)
+    );
+    assert_eq!(w.position(id).status, 3, "Closed");
+    w.assert_eth_accounted(U256::ZERO);
+    // The same payment again, as a further withdrawal of the closed position: credited once,
+    // by its global index.
+    let call = Vault::creditWithdrawalCall {
+        positionId: id,
+        timestamp: s.timestamp,
+        proof: s.withdrawal_proof.clone().into(),
+    };
+    let again = refusal(w.send(keeper, &call));
+    assert!(
+        matches!(again, E::WithdrawalAlreadyCredited(_)),
+        "{again:?}"
+    );
 }
