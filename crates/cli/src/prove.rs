@@ -10,6 +10,9 @@ use lsv_keeper::prove::{
 };
 use lsv_keeper::{BeaconClient, BlockId, WithdrawalSelector};
 use lsv_proofs::block::BeaconBlock;
+use lsv_proofs::gloas::GloasStateProver;
+use lsv_proofs::gloas_withdrawal::ProvenPayment;
+use lsv_proofs::state::ssz_fork;
 use lsv_proofs::{
     AnyBeaconState, ProofParts, ProvenValidator, ProvenWithdrawal, StatePreset, StateProver,
     WithdrawalDepths, WithdrawalRoute,
@@ -91,7 +94,7 @@ pub(crate) struct WithdrawalArgs {
     #[arg(long, default_value = "finalized", conflicts_with = "anchor_state")]
     anchor: BlockId,
     /// The block whose payload holds the withdrawal (a beacon-API block id).
-    #[arg(long, required_unless_present = "block_file")]
+    #[arg(long, required_unless_present_any = ["block_file", "paid_state"])]
     block: Option<BlockId>,
     /// The withdrawal's global index (`Withdrawal.index`).
     #[arg(
@@ -104,7 +107,7 @@ pub(crate) struct WithdrawalArgs {
     #[arg(long)]
     position: Option<usize>,
     /// Instead of --beacon-url: the anchor's post-state, SSZ.
-    #[arg(long, requires_all = ["anchor_header", "block_file"], conflicts_with_all = ["beacon_url", "block"])]
+    #[arg(long, requires = "anchor_header", conflicts_with_all = ["beacon_url", "block"])]
     anchor_state: Option<PathBuf>,
     /// With --anchor-state: the anchor's header, JSON.
     #[arg(long, requires = "anchor_state")]
@@ -120,6 +123,12 @@ pub(crate) struct WithdrawalArgs {
     /// With --anchor-state: the first block after the anchor, SSZ, for the timestamp.
     #[arg(long, requires = "anchor_state")]
     child_block: Option<PathBuf>,
+    /// Gloas and later (ePBS), with --anchor-state instead of --block-file: the state whose
+    /// `payload_expected_withdrawals` lists the withdrawal (at --position), among the
+    /// SLOTS_PER_HISTORICAL_ROOT states before the anchor. The proof shows it paid: its index
+    /// is below the anchor's `next_withdrawal_index − len(payload_expected_withdrawals)`.
+    #[arg(long, requires_all = ["anchor_state", "position"], conflicts_with_all = ["block_file", "withdrawal_index"])]
+    paid_state: Option<PathBuf>,
 }
 
 pub(crate) fn run(command: ProveCommand) -> Result<(), crate::output::CliError> {
@@ -175,6 +184,29 @@ fn validator(args: ValidatorArgs) -> Result<Value, String> {
                 .map_err(|e| e.to_string())?;
             (out.proof, Some(out.time))
         }
+        (None, Some(state), Some(header)) if is_gloas_state(&network, state)? => {
+            // The progressive layout: format 2. Its child block carries no payload, so the
+            // timestamp is not read from a file here.
+            let header = read_header(header)?;
+            let proof = match network.preset {
+                PresetName::Mainnet => prove::gloas_validator_proof(
+                    &verifier,
+                    &read_gloas_state::<Mainnet>(&network, state)?,
+                    &header,
+                    args.index,
+                    parts,
+                ),
+                PresetName::Minimal => prove::gloas_validator_proof(
+                    &verifier,
+                    &read_gloas_state::<Minimal>(&network, state)?,
+                    &header,
+                    args.index,
+                    parts,
+                ),
+            }
+            .map_err(|e| e.to_string())?;
+            (proof, None)
+        }
         (None, Some(state), Some(header)) => {
             let header = read_header(header)?;
             let proof = match network.preset {
@@ -204,6 +236,31 @@ fn validator(args: ValidatorArgs) -> Result<Value, String> {
 
 fn withdrawal(args: WithdrawalArgs) -> Result<Value, String> {
     let (network, verifier, client) = verifier_and_client(&args.node)?;
+    if let (Some(paid), Some(anchor), Some(header)) =
+        (&args.paid_state, &args.anchor_state, &args.anchor_header)
+    {
+        let position = args.position.ok_or("--paid-state needs --position")?;
+        let j = u8::try_from(position).map_err(|_| "--position is at most 15 (16 a payload)")?;
+        let header = read_header(header)?;
+        let proof = match network.preset {
+            PresetName::Mainnet => prove::payment_proof(
+                &verifier,
+                &read_gloas_state::<Mainnet>(&network, anchor)?,
+                &header,
+                &read_gloas_state::<Mainnet>(&network, paid)?,
+                j,
+            ),
+            PresetName::Minimal => prove::payment_proof(
+                &verifier,
+                &read_gloas_state::<Minimal>(&network, anchor)?,
+                &header,
+                &read_gloas_state::<Minimal>(&network, paid)?,
+                j,
+            ),
+        }
+        .map_err(|e| e.to_string())?;
+        return Ok(output(&proof, None, payment_summary(&proof.proven)));
+    }
     let which = match (args.withdrawal_index, args.position) {
         (Some(index), _) => WithdrawalSelector::Index(index),
         (None, Some(position)) => WithdrawalSelector::Position(position),
@@ -233,7 +290,7 @@ fn withdrawal(args: WithdrawalArgs) -> Result<Value, String> {
         (None, None, Some(anchor_state)) => {
             let (Some(anchor_header), Some(block_file)) = (&args.anchor_header, &args.block_file)
             else {
-                return Err("--anchor-state needs --anchor-header and --block-file".into());
+                return Err("--anchor-state needs --anchor-header and --block-file (or, after Gloas, --paid-state)".into());
             };
             let files = WithdrawalFiles {
                 anchor_state,
@@ -361,6 +418,62 @@ fn withdrawal_summary(p: &ProvenWithdrawal) -> Value {
         "anchor_slot": p.anchor_slot.as_u64(),
         "fork_version": p.fork_version.to_hex(),
     })
+}
+
+fn payment_summary(p: &ProvenPayment) -> Value {
+    json!({
+        "kind": "withdrawal",
+        "withdrawal": {
+            "index": p.withdrawal.index,
+            "validator_index": p.withdrawal.validator_index,
+            "address": p.withdrawal.address.to_string(),
+            "amount_gwei": p.withdrawal.amount.as_u64(),
+        },
+        "position": p.position,
+        "listed_slot": p.slot.as_u64(),
+        "listed_state_root": p.state_root.to_string(),
+        "route": "paid_watermark",
+        "watermark": p.watermark,
+        "anchor_slot": p.anchor_slot.as_u64(),
+        "fork_version": p.fork_version.to_hex(),
+    })
+}
+
+/// Whether the SSZ state at `path` is in `network`'s Gloas (progressive) layout, by its
+/// `fork.current_version`.
+fn is_gloas_state(network: &Network, path: &Path) -> Result<bool, String> {
+    let mut head = vec![0u8; 64];
+    use std::io::Read;
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let fork = ssz_fork(&head).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(network.fork_version(ForkName::Gloas) == Some(fork.current_version))
+}
+
+/// A Gloas-layout state of `network`, hashed.
+fn read_gloas_state<P: StatePreset>(
+    network: &Network,
+    path: &Path,
+) -> Result<GloasStateProver<P>, String> {
+    if !is_gloas_state(network, path)? {
+        return Err(format!(
+            "{}: not a state of {}'s Gloas fork",
+            path.display(),
+            network.name
+        ));
+    }
+    let prover = GloasStateProver::<P>::from_ssz_vec(read(path)?)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if prover.state().genesis_validators_root != network.genesis_validators_root {
+        return Err(format!(
+            "{}: the state's genesis validators root {} is not {}'s",
+            path.display(),
+            prover.state().genesis_validators_root,
+            network.name
+        ));
+    }
+    Ok(prover)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {

@@ -319,3 +319,117 @@ fn lsv_prove_withdrawal_on_a_minimal_preset_network_from_files() {
         assert!(!err.is_empty());
     }
 }
+
+/// `lsv prove` from files of a Gloas chain (the executable spec's states in
+/// `testdata/gloas-state/`): a validator proof of format 2 and the proof that an expected
+/// withdrawal was paid, each equal to what `lsv-proofs` builds, and a withheld payment refused.
+#[test]
+fn lsv_prove_from_gloas_state_files() {
+    use lsv_consensus::containers::BeaconBlockHeader;
+    use lsv_proofs::gloas::{GloasAnchor, GloasValidatorProof};
+    use lsv_proofs::gloas_withdrawal::PaymentProof;
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/gloas-state");
+    let small: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(data.join("small/vector.yaml")).unwrap())
+            .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // The spec's minimal chain: genesis from the vector, every fork at epoch 0.
+    let config = write(
+        dir.path(),
+        "config.yaml",
+        format!(
+            "CONFIG_NAME: spec-minimal\nPRESET_BASE: minimal\nGENESIS_TIME: {}\n\
+             GENESIS_VALIDATORS_ROOT: '{}'\nGENESIS_FORK_VERSION: 0x00000001\n\
+             ALTAIR_FORK_VERSION: 0x01000001\nALTAIR_FORK_EPOCH: 0\n\
+             BELLATRIX_FORK_VERSION: 0x02000001\nBELLATRIX_FORK_EPOCH: 0\n\
+             CAPELLA_FORK_VERSION: 0x03000001\nCAPELLA_FORK_EPOCH: 0\n\
+             DENEB_FORK_VERSION: 0x04000001\nDENEB_FORK_EPOCH: 0\n\
+             ELECTRA_FORK_VERSION: 0x05000001\nELECTRA_FORK_EPOCH: 0\n\
+             FULU_FORK_VERSION: 0x06000001\nFULU_FORK_EPOCH: 0\n\
+             GLOAS_FORK_VERSION: 0x07000001\nGLOAS_FORK_EPOCH: 0\n\
+             SECONDS_PER_SLOT: 6\nDEPOSIT_CHAIN_ID: 1337\n\
+             DEPOSIT_CONTRACT_ADDRESS: 0x1234567890123456789012345678901234567890\n",
+            small["genesis_time"].as_u64().unwrap(),
+            small["genesis_validators_root"].as_str().unwrap(),
+        )
+        .as_bytes(),
+    );
+    let header_file = |name: &str, header: &serde_yaml::Value| {
+        let h: BeaconBlockHeader = serde_yaml::from_value(header.clone()).unwrap();
+        let json = serde_json::json!({"data": {"root": h.tree_hash_root().to_string(),
+            "canonical": true, "header": {"message": h, "signature": format!("0x{}", "00".repeat(96))}}});
+        (write(dir.path(), name, json.to_string().as_bytes()), h)
+    };
+    use tree_hash::TreeHash;
+    let (header, h) = header_file("small-header.json", &small["header"]);
+    let state = data.join("small/state.ssz");
+    let (ok, v, err) = lsv(&[
+        "validator",
+        "--network",
+        &config,
+        "--state",
+        state.to_str().unwrap(),
+        "--header",
+        &header,
+        "--index",
+        "9",
+        "--parts",
+        "all",
+    ]);
+    assert!(ok, "{err}");
+    let bytes = proof_bytes(&v);
+    assert_eq!(bytes[0], 2, "format 2");
+    let anchor = GloasAnchor {
+        genesis_time: small["genesis_time"].as_u64().unwrap(),
+        genesis_validators_root: small["genesis_validators_root"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap(),
+    };
+    let proven = GloasValidatorProof::from_bytes(&bytes)
+        .unwrap()
+        .verify(h.tree_hash_root(), 9, &anchor)
+        .unwrap();
+    assert_eq!(proven.validator.exit_epoch.as_u64(), 310);
+    assert_eq!(v["proves"]["validator_index"], 9);
+    assert_eq!(v["anchor"]["root"], h.tree_hash_root().to_string());
+
+    let payment: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(data.join("payment/vector.yaml")).unwrap())
+            .unwrap();
+    let paid = data.join("payment/paid.ssz");
+    for (name, paid_ok) in [("anchor", true), ("withheld", false)] {
+        let (header, h) = header_file(&format!("{name}-header.json"), &payment[name]["header"]);
+        let anchor_state = data.join(format!("payment/{name}.ssz"));
+        let (ok, v, err) = lsv(&[
+            "withdrawal",
+            "--network",
+            &config,
+            "--anchor-state",
+            anchor_state.to_str().unwrap(),
+            "--anchor-header",
+            &header,
+            "--paid-state",
+            paid.to_str().unwrap(),
+            "--position",
+            "1",
+        ]);
+        assert_eq!(ok, paid_ok, "{name}: {err}");
+        if paid_ok {
+            let bytes = proof_bytes(&v);
+            let proven = PaymentProof::from_bytes(&bytes)
+                .unwrap()
+                .verify(h.tree_hash_root(), &anchor, 6)
+                .unwrap();
+            assert_eq!(proven.withdrawal.index, 41);
+            assert_eq!(v["proves"]["route"], "paid_watermark");
+            assert_eq!(v["proves"]["withdrawal"]["amount_gwei"], 7_000_000_000u64);
+        } else {
+            assert!(
+                err.contains("not below the anchor's paid watermark"),
+                "{err}"
+            );
+        }
+    }
+}

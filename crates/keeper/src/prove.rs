@@ -25,6 +25,8 @@ use alloy_primitives::B256;
 use lsv_consensus::containers::BeaconBlockHeader;
 use lsv_consensus::{ForkName, Mainnet, Minimal, Network, PresetName, Slot};
 use lsv_proofs::block::BeaconBlock;
+use lsv_proofs::gloas::{GloasAnchor, GloasStateProver, GloasValidatorProof};
+use lsv_proofs::gloas_withdrawal::{PaymentProof, ProvenPayment};
 use lsv_proofs::{
     Anchor, AnyBeaconState, HistoricalPeriod, ProofParts, ProvenValidator, ProvenWithdrawal,
     StateError, StatePreset, StateProver, ValidatorProof, WithdrawalDepths, WithdrawalProof,
@@ -266,6 +268,62 @@ pub fn validator_proof<P: StatePreset>(
     let anchor_root = header.tree_hash_root();
     let proven = ValidatorProof::from_bytes(&bytes)
         .and_then(|p| p.verify(anchor_root, index, &verifier.anchor))
+        .map_err(|e| ProveError::SelfCheck(e.to_string()))?;
+    Ok(BuiltProof {
+        anchor_root,
+        anchor_slot: header.slot,
+        bytes,
+        proven,
+    })
+}
+
+impl VerifierConfig {
+    /// The chain's genesis, as the progressive-layout verifier (Gloas and later) holds it.
+    pub fn gloas_anchor(&self) -> GloasAnchor {
+        GloasAnchor {
+            genesis_time: self.anchor.genesis_time,
+            genesis_validators_root: self.anchor.genesis_validators_root,
+        }
+    }
+}
+
+/// The format-2 proof of validator `index` (and of the `parts` asked for) against the block of
+/// `header`, whose post-state (Gloas layout) `prover` holds, checked with the reference verifier.
+pub fn gloas_validator_proof<P: StatePreset>(
+    verifier: &VerifierConfig,
+    prover: &GloasStateProver<P>,
+    header: &BeaconBlockHeader,
+    index: u64,
+    parts: ProofParts,
+) -> Result<BuiltProof<ProvenValidator>, ProveError> {
+    let bytes = prover.validator_proof(header, index, parts)?.to_bytes();
+    let anchor_root = header.tree_hash_root();
+    let proven = GloasValidatorProof::from_bytes(&bytes)
+        .and_then(|p| p.verify(anchor_root, index, &verifier.gloas_anchor()))
+        .map_err(|e| ProveError::SelfCheck(e.to_string()))?;
+    Ok(BuiltProof {
+        anchor_root,
+        anchor_slot: header.slot,
+        bytes,
+        proven,
+    })
+}
+
+/// The proof that `paid.payload_expected_withdrawals[j]` was paid (withdrawal format 2), against
+/// the block of `header`, whose post-state `anchor` holds (`paid`'s slot among its
+/// `state_roots`), checked with the reference verifier.
+pub fn payment_proof<P: StatePreset>(
+    verifier: &VerifierConfig,
+    anchor: &GloasStateProver<P>,
+    header: &BeaconBlockHeader,
+    paid: &GloasStateProver<P>,
+    j: u8,
+) -> Result<BuiltProof<ProvenPayment>, ProveError> {
+    let depth = verifier.withdrawal_depths.block_roots();
+    let bytes = PaymentProof::build(anchor, header, paid, j, depth)?.to_bytes();
+    let anchor_root = header.tree_hash_root();
+    let proven = PaymentProof::from_bytes(&bytes)
+        .and_then(|p| p.verify(anchor_root, &verifier.gloas_anchor(), depth))
         .map_err(|e| ProveError::SelfCheck(e.to_string()))?;
     Ok(BuiltProof {
         anchor_root,
