@@ -1135,14 +1135,16 @@ impl Keeper {
                 ),
                 _ => None,
             };
-            let proof = match withdrawal_proof_in::<P>(
-                verifier,
-                &anchor.prover,
-                anchor.info.header,
-                block,
-                WithdrawalSelector::Index(w.index),
-                period_roots.as_deref(),
-            ) {
+            let proof = match anchor.electra_fulu().and_then(|prover| {
+                withdrawal_proof_in::<P>(
+                    verifier,
+                    prover,
+                    anchor.info.header,
+                    block,
+                    WithdrawalSelector::Index(w.index),
+                    period_roots.as_deref(),
+                )
+            }) {
                 Ok(proof) => Bytes::from(proof.bytes),
                 Err(e) => {
                     tracing::warn!(withdrawal = w.index, error = %e, "cannot prove");

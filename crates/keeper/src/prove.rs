@@ -170,6 +170,14 @@ pub enum ProveError {
         /// The verifier's ([`VerifierConfig::withdrawal_depths`]).
         verifier: WithdrawalDepths,
     },
+    /// A withdrawal proof from a Gloas anchor through a block's payload: under ePBS a payment
+    /// is proven through `payload_expected_withdrawals` ([`payment_proof`]), which the keeper
+    /// does not yet route.
+    #[error("the anchor at slot {anchor_slot} is a Gloas state: withdrawals are proven as payments (lsv prove withdrawal --paid-state), which the keeper does not yet route")]
+    GloasWithdrawalNotRouted {
+        /// The anchor's slot.
+        anchor_slot: Slot,
+    },
     /// The proof built does not pass the reference verifier (a bug, never a node's answer).
     #[error("the built proof does not pass the reference verifier: {0}")]
     SelfCheck(String),
@@ -548,6 +556,10 @@ pub async fn find_eip4788_time_in<P: StatePreset>(
                 anchor_root,
             });
         }
+        let ssz = client.block_ssz(BlockId::Root(info.root)).await?;
+        if ssz.fork >= ForkName::Gloas {
+            return gloas_eip4788_time(client, &info).await;
+        }
         let child = client.block_of::<P>(BlockId::Root(info.root)).await?;
         return eip4788_time(anchor_root, &child.block.message);
     }
@@ -595,11 +607,52 @@ async fn anchor_of<P: StatePreset>(
     Ok((info, time))
 }
 
-/// The anchor's post-state (`GET /eth/v2/debug/beacon/states/{state_root}`), hashed.
+/// Under ePBS (Gloas) the anchor's child block carries no payload: the EIP-4788 root of the
+/// anchor is stored by the execution block of the child's payload, whose timestamp is the
+/// child slot's (`compute_timestamp_at_slot`, bellatrix beacon-chain.md: genesis time plus
+/// `SECONDS_PER_SLOT` per slot). If that payload was withheld there is no such block and no
+/// root: the vault's call then reverts with `BeaconRootUnavailable`, and the next round takes
+/// a later anchor.
+async fn gloas_eip4788_time(
+    client: &BeaconClient,
+    child: &HeaderInfo,
+) -> Result<Eip4788Time, ProveError> {
+    let genesis = client.genesis().await?.genesis_time;
+    let spec = client.spec().await?;
+    let seconds = spec
+        .get("SECONDS_PER_SLOT")
+        .and_then(|v| {
+            v.as_str()
+                .and_then(|s| s.parse::<u64>().ok())
+                .or(v.as_u64())
+        })
+        .ok_or_else(|| BeaconError::Decode {
+            endpoint: "/eth/v1/config/spec".to_owned(),
+            what: "spec response",
+            reason: "no SECONDS_PER_SLOT".to_owned(),
+        })?;
+    Ok(Eip4788Time {
+        timestamp: genesis + child.header.slot.as_u64() * seconds,
+        child_slot: child.header.slot,
+        child_root: child.root,
+    })
+}
+
+/// The hashed post-state of an anchor, in the layout of its fork.
+#[derive(Clone, Debug)]
+pub enum AnchorProver<P: StatePreset> {
+    /// Electra or Fulu: format-1 proofs.
+    ElectraFulu(StateProver<P>),
+    /// Gloas (progressive): format-2 proofs (boxed: the decoded state's fixed part is large).
+    Progressive(Box<GloasStateProver<P>>),
+}
+
+/// The anchor's post-state (`GET /eth/v2/debug/beacon/states/{state_root}`), hashed in the
+/// layout its `Eth-Consensus-Version` names.
 async fn anchor_state<P: StatePreset>(
     client: &BeaconClient,
     header: &BeaconBlockHeader,
-) -> Result<StateProver<P>, ProveError> {
+) -> Result<AnchorProver<P>, ProveError> {
     tracing::info!(state_root = %header.state_root, "fetching the anchor state");
     let ssz = client.state_ssz(StateId::Root(header.state_root)).await?;
     tracing::info!(
@@ -607,7 +660,17 @@ async fn anchor_state<P: StatePreset>(
         fork = ssz.fork.as_upper(),
         "hashing the anchor state"
     );
-    state_prover_in::<P>(ssz.fork, ssz.bytes).await
+    if ssz.fork >= ForkName::Gloas {
+        let prover =
+            tokio::task::spawn_blocking(move || GloasStateProver::<P>::from_ssz_vec(ssz.bytes))
+                .await
+                .map_err(|e| ProveError::Task(e.to_string()))?
+                .map_err(ProveError::State)?;
+        return Ok(AnchorProver::Progressive(Box::new(prover)));
+    }
+    Ok(AnchorProver::ElectraFulu(
+        state_prover_in::<P>(ssz.fork, ssz.bytes).await?,
+    ))
 }
 
 /// Proves validator `index` (with `parts`) against the block `anchor` (default choice for a
@@ -671,10 +734,21 @@ pub struct FetchedAnchor<P: StatePreset> {
     /// The timestamp to pass with proofs anchored here.
     pub time: Eip4788Time,
     /// Its post-state.
-    pub prover: StateProver<P>,
+    pub prover: AnchorProver<P>,
 }
 
 impl<P: StatePreset> FetchedAnchor<P> {
+    /// The anchor's state in the Electra/Fulu layout, which withdrawal proofs through a block's
+    /// payload need; a Gloas anchor is [`ProveError::GloasWithdrawalNotRouted`].
+    pub fn electra_fulu(&self) -> Result<&StateProver<P>, ProveError> {
+        match &self.prover {
+            AnchorProver::ElectraFulu(p) => Ok(p),
+            AnchorProver::Progressive(_) => Err(ProveError::GloasWithdrawalNotRouted {
+                anchor_slot: self.info.header.slot,
+            }),
+        }
+    }
+
     /// The proof of validator `index` (with `parts`) against this anchor, checked.
     pub fn validator_proof(
         &self,
@@ -682,7 +756,14 @@ impl<P: StatePreset> FetchedAnchor<P> {
         index: u64,
         parts: ProofParts,
     ) -> Result<BuiltProof<ProvenValidator>, ProveError> {
-        validator_proof(verifier, &self.prover, &self.info.header, index, parts)
+        match &self.prover {
+            AnchorProver::ElectraFulu(p) => {
+                validator_proof(verifier, p, &self.info.header, index, parts)
+            }
+            AnchorProver::Progressive(p) => {
+                gloas_validator_proof(verifier, p, &self.info.header, index, parts)
+            }
+        }
     }
 }
 
@@ -846,7 +927,14 @@ pub async fn prove_withdrawal_in<P: StatePreset>(
         }
         WithdrawalRoute::Direct | WithdrawalRoute::BlockRoots => None,
     };
-    let prover = anchor_state::<P>(client, &info.header).await?;
+    let prover = match anchor_state::<P>(client, &info.header).await? {
+        AnchorProver::ElectraFulu(p) => p,
+        AnchorProver::Progressive(_) => {
+            return Err(ProveError::GloasWithdrawalNotRouted {
+                anchor_slot: info.header.slot,
+            })
+        }
+    };
     let proof = withdrawal_proof_in::<P>(
         verifier,
         &prover,

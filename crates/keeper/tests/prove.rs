@@ -464,3 +464,52 @@ async fn a_node_without_the_spec_endpoint_proves_as_mainnet_as_before() {
         .await
         .is_err());
 }
+
+/// After Gloas the node serves the anchor state in the progressive layout: the keeper hashes it
+/// as such and proves validators in format 2, with the timestamp of the child slot (the child
+/// block carries no payload under ePBS); a withdrawal through a block's payload is refused by
+/// name from such an anchor (payments are proven from the expected withdrawals instead).
+#[tokio::test]
+async fn a_gloas_anchor_gives_format_2_validator_proofs() {
+    use lsv_proofs::gloas::{GloasAnchor, GloasValidatorProof};
+    let tc = Arc::new(TestChain::build_fork("gloas"));
+    let node = TestNode::start(tc.clone()).await;
+    let client = node.client();
+    let verifier = verifier();
+    let anchored = prove_validator(
+        &client,
+        &verifier,
+        BlockId::Slot(Slot::new(ANCHOR_SLOT)),
+        3,
+        ProofParts::ALL,
+    )
+    .await
+    .unwrap();
+    let bytes = &anchored.proof.bytes;
+    assert_eq!(bytes[0], 2, "format 2");
+    assert_eq!(anchored.time.timestamp, tc.genesis_time + CHILD_SLOT * 12);
+    assert_eq!(anchored.time.child_slot, Slot::new(CHILD_SLOT));
+    let anchor = GloasAnchor {
+        genesis_time: tc.genesis_time,
+        genesis_validators_root: tc.genesis_validators_root,
+    };
+    let proven = GloasValidatorProof::from_bytes(bytes)
+        .unwrap()
+        .verify(tc.anchor_root, 3, &anchor)
+        .unwrap();
+    assert_eq!(proven, anchored.proof.proven);
+    assert_eq!(proven.fork.current_version.0, [7, 0, 0, 0]);
+    let err = prove_withdrawal(
+        &client,
+        &verifier,
+        BlockId::Slot(Slot::new(ANCHOR_SLOT)),
+        BlockId::Slot(Slot::new(BR_SLOT)),
+        WithdrawalSelector::Position(0),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, ProveError::GloasWithdrawalNotRouted { .. }),
+        "{err}"
+    );
+}

@@ -44,6 +44,9 @@ pub(crate) const ANCHOR_SLOT: u64 = 11_000_000;
 pub(crate) const BR_SLOT: u64 = ANCHOR_SLOT - 100;
 pub(crate) const HIST_SLOT: u64 = 1300 * 8192 + 77;
 pub(crate) const CHILD_SLOT: u64 = ANCHOR_SLOT + 2;
+/// The first slot of Gloas in [`TestChain::build_fork`]`("gloas")`: after the `block_roots`
+/// route's block, before the anchor.
+pub(crate) const GLOAS_SLOT: u64 = ANCHOR_SLOT - 32;
 /// The contract withdrawals are paid to.
 pub(crate) const C: Address = Address::repeat_byte(0xc0);
 pub(crate) const ELECTRA: Version = Version([5, 0, 0, 0]);
@@ -176,7 +179,15 @@ pub(crate) struct TestChain {
 impl TestChain {
     /// `fulu`: the anchor state (and the blocks' `Eth-Consensus-Version`) in the Fulu layout.
     pub(crate) fn build(fulu: bool) -> Self {
-        let fork = if fulu { "fulu" } else { "electra" };
+        Self::build_fork(if fulu { "fulu" } else { "electra" })
+    }
+
+    /// The chain with its anchor state (and the blocks' `Eth-Consensus-Version`) in the layout
+    /// of `fork`: `electra`, `fulu`, or `gloas` (the same registry in the progressive layout,
+    /// `BeaconState::from_electra`, forked at [`GLOAS_SLOT`]; its blocks from then on are served
+    /// with the Gloas version but in the Electra shape, which the keeper does not decode).
+    pub(crate) fn build_fork(fork: &'static str) -> Self {
+        let fulu = fork == "fulu";
         let sign = |m: BeaconBlock<Mainnet>| SignedBeaconBlock {
             message: m,
             signature: SignatureBytes([0x5a; 96]),
@@ -221,6 +232,16 @@ impl TestChain {
         let (anchor_state_root, anchor_state_bytes) = if fulu {
             let s = proofs_common::to_fulu(&anchor_state);
             (s.tree_hash_root(), s.as_ssz_bytes())
+        } else if fork == "gloas" {
+            let s = lsv_proofs::state::gloas::BeaconState::from_electra(
+                anchor_state,
+                lsv_consensus::containers::Fork {
+                    previous_version: Version([6, 0, 0, 0]),
+                    current_version: Version([7, 0, 0, 0]),
+                    epoch: lsv_consensus::Epoch::new(GLOAS_SLOT / 32),
+                },
+            );
+            (s.tree_hash_root(), s.as_ssz_bytes())
         } else {
             (anchor_state.tree_hash_root(), anchor_state.as_ssz_bytes())
         };
@@ -242,8 +263,14 @@ impl TestChain {
             (child, true),
             (orphan, false),
         ] {
+            // A Gloas chain's blocks before the fork are Fulu's.
+            let slot = m.slot.as_u64();
             let served = Served {
-                fork,
+                fork: if fork == "gloas" && slot < GLOAS_SLOT {
+                    "fulu"
+                } else {
+                    fork
+                },
                 root: m.tree_hash_root(),
                 block: sign(m),
                 canonical,
@@ -362,6 +389,7 @@ impl TestNode {
             .route("/eth/v1/beacon/headers/{block_id}", get(headers))
             .route("/eth/v2/beacon/blocks/{block_id}", get(blocks))
             .route("/eth/v2/debug/beacon/states/{state_id}", get(states))
+            .route("/eth/v1/config/spec", get(spec))
             .with_state(node.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -417,6 +445,20 @@ async fn genesis(State(node): State<Arc<Node>>) -> Response {
             "genesis_validators_root": root.to_string(),
             "genesis_fork_version": "0x00000000",
         }}),
+    )
+}
+
+/// The node's config, for the chain's `SECONDS_PER_SLOT`; only a Gloas chain's node serves it
+/// (the others are the nodes without the endpoint, taken to be mainnet).
+async fn spec(State(node): State<Arc<Node>>) -> Response {
+    log(&node, "/eth/v1/config/spec".into());
+    let gloas = node.chain.states.values().any(|(fork, _)| *fork == "gloas");
+    if !gloas {
+        return error(StatusCode::NOT_FOUND, "no config".into());
+    }
+    json(
+        StatusCode::OK,
+        serde_json::json!({"data": {"PRESET_BASE": "mainnet", "SECONDS_PER_SLOT": "12"}}),
     )
 }
 
