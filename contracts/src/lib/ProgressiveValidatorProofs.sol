@@ -32,6 +32,7 @@ library ProgressiveValidatorProofs {
 
     // Byte layout (FORMAT.md "Format 2"), held to the Rust encoder by
     // crates/contracts/tests/progressive_proofs.rs.
+    uint256 private constant O_VERSION = 0;
     uint256 private constant O_PARTS = 1;
     uint256 private constant O_H10 = 2;
     uint256 private constant O_H4 = 34;
@@ -54,14 +55,9 @@ library ProgressiveValidatorProofs {
     uint256 private constant O_S47 = 410;
     uint256 private constant O_S45 = 442;
     uint256 private constant O_S43 = 474;
+    /// The `Validator`'s SSZ (121 bytes; `slashed` at +88).
     uint256 private constant O_PUBKEY = 506;
-    uint256 private constant O_CREDENTIALS = 554;
-    uint256 private constant O_EFFECTIVE_BALANCE = 586;
     uint256 private constant O_SLASHED = 594;
-    uint256 private constant O_ACTIVATION_ELIGIBILITY = 595;
-    uint256 private constant O_ACTIVATION = 603;
-    uint256 private constant O_EXIT = 611;
-    uint256 private constant O_WITHDRAWABLE = 619;
     uint256 private constant O_VALIDATORS_LENGTH = 627;
     uint256 private constant FIXED_LEN = 636;
     // Within a list part: chunk 32, length 8, count 1, siblings.
@@ -87,7 +83,7 @@ library ProgressiveValidatorProofs {
         (uint256 parts, uint256 oB, uint256 oI) = _frame(proof, index);
         _requireActive(ProofBytes.word(proof, O_ACTIVE_FIELDS));
         p = _decode(proof, index, parts, oB, oI);
-        bytes32 v = _listRoot(proof, _validatorLeaf(proof), index, O_VALIDATORS_LENGTH);
+        bytes32 v = _listRoot(proof, ValidatorProofs.validatorLeafAt(proof, O_PUBKEY), index, O_VALIDATORS_LENGTH);
         bytes32 b = parts & ValidatorProofs.PART_BALANCE != 0
             ? _listRoot(proof, ProofBytes.word(proof, oB), index >> 2, oB + O_PART_TO_LENGTH)
             : ProofBytes.word(proof, oB);
@@ -114,7 +110,7 @@ library ProgressiveValidatorProofs {
     function _frame(bytes calldata proof, uint64 index) private pure returns (uint256 parts, uint256 oB, uint256 oI) {
         uint256 len = proof.length;
         if (len == 0) revert ValidatorProofs.ProofMalformed();
-        uint8 version = uint8(proof[0]);
+        uint8 version = uint8(proof[O_VERSION]);
         if (version != FORMAT_VERSION) revert ValidatorProofs.ProofVersionUnsupported(version);
         if (len < FIXED_LEN) revert ValidatorProofs.ProofMalformed();
         parts = uint8(proof[O_PARTS]);
@@ -159,15 +155,7 @@ library ProgressiveValidatorProofs {
         pure
         returns (ValidatorProofs.Proven memory p)
     {
-        p.pubkeyHead = ProofBytes.word(proof, O_PUBKEY);
-        p.pubkeyTail = bytes16(ProofBytes.word(proof, O_PUBKEY + 32));
-        p.withdrawalCredentials = ProofBytes.word(proof, O_CREDENTIALS);
-        p.effectiveBalance = ProofBytes.le64(proof, O_EFFECTIVE_BALANCE);
-        p.slashed = uint8(proof[O_SLASHED]) == 1;
-        p.activationEligibilityEpoch = ProofBytes.le64(proof, O_ACTIVATION_ELIGIBILITY);
-        p.activationEpoch = ProofBytes.le64(proof, O_ACTIVATION);
-        p.exitEpoch = ProofBytes.le64(proof, O_EXIT);
-        p.withdrawableEpoch = ProofBytes.le64(proof, O_WITHDRAWABLE);
+        ValidatorProofs.decodeValidatorAt(proof, O_PUBKEY, p);
         p.slot = ProofBytes.le64(proof, O_SLOT);
         p.forkVersion = bytes4(ProofBytes.word(proof, O_FORK_CURRENT));
         p.registryLength = ProofBytes.le64(proof, O_VALIDATORS_LENGTH);
@@ -183,38 +171,6 @@ library ProgressiveValidatorProofs {
             if (index >= n) revert ValidatorProofs.InactivityScoreIndexOutOfRange(index, n);
             p.hasInactivityScore = true;
             p.inactivityScore = ProofBytes.le64(proof, oI + 8 * (index & 3));
-        }
-    }
-
-    /// @dev `hash_tree_root(Validator)` from its SSZ at `O_PUBKEY` (8 hashes).
-    function _validatorLeaf(bytes calldata proof) private view returns (bytes32 v) {
-        assembly ("memory-safe") {
-            function sha(a, b) -> r {
-                mstore(0x00, a)
-                mstore(0x20, b)
-                if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) { revert(0x00, 0x00) }
-                r := mload(0x00)
-            }
-            function u64Chunk(ptr) -> c {
-                c := and(calldataload(ptr), shl(192, 0xffffffffffffffff))
-            }
-            let base := proof.offset
-            let pkRoot := sha(
-                calldataload(add(base, O_PUBKEY)), and(calldataload(add(base, add(O_PUBKEY, 32))), shl(128, not(0)))
-            )
-            v := sha(
-                sha(
-                    sha(pkRoot, calldataload(add(base, O_CREDENTIALS))),
-                    sha(
-                        u64Chunk(add(base, O_EFFECTIVE_BALANCE)),
-                        and(calldataload(add(base, O_SLASHED)), shl(248, 0xff))
-                    )
-                ),
-                sha(
-                    sha(u64Chunk(add(base, O_ACTIVATION_ELIGIBILITY)), u64Chunk(add(base, O_ACTIVATION))),
-                    sha(u64Chunk(add(base, O_EXIT)), u64Chunk(add(base, O_WITHDRAWABLE)))
-                )
-            )
         }
     }
 

@@ -31,6 +31,7 @@ library ProgressiveWithdrawalProofs {
     uint8 internal constant ROUTE_STATE_ROOTS = 3;
 
     // Byte layout (FORMAT.md): the anchor part at fixed offsets, then `S_a`'s from `oA`.
+    uint256 private constant O_VERSION = 0;
     uint256 private constant O_ROUTE = 1;
     uint256 private constant O_H10 = 2;
     uint256 private constant O_H4 = 34;
@@ -106,7 +107,7 @@ library ProgressiveWithdrawalProofs {
     function _frame(bytes calldata proof, uint256 stateRootsDepth) private pure returns (uint256 oA) {
         uint256 len = proof.length;
         if (len == 0) revert WithdrawalProofs.WithdrawalProofMalformed();
-        uint8 version = uint8(proof[0]);
+        uint8 version = uint8(proof[O_VERSION]);
         if (version != FORMAT_VERSION) revert WithdrawalProofs.WithdrawalProofVersionUnsupported(version);
         if (len < O_STATE_ROOTS || uint8(proof[O_ROUTE]) != ROUTE_STATE_ROOTS) {
             revert WithdrawalProofs.WithdrawalProofMalformed();

@@ -256,15 +256,7 @@ library ValidatorProofs {
         pure
         returns (Proven memory p)
     {
-        p.pubkeyHead = ProofBytes.word(proof, O_PUBKEY);
-        p.pubkeyTail = bytes16(ProofBytes.word(proof, O_PUBKEY + 32));
-        p.withdrawalCredentials = ProofBytes.word(proof, O_CREDENTIALS);
-        p.effectiveBalance = ProofBytes.le64(proof, O_EFFECTIVE_BALANCE);
-        p.slashed = uint8(proof[O_SLASHED]) == 1;
-        p.activationEligibilityEpoch = ProofBytes.le64(proof, O_ACTIVATION_ELIGIBILITY);
-        p.activationEpoch = ProofBytes.le64(proof, O_ACTIVATION);
-        p.exitEpoch = ProofBytes.le64(proof, O_EXIT);
-        p.withdrawableEpoch = ProofBytes.le64(proof, O_WITHDRAWABLE);
+        decodeValidatorAt(proof, O_PUBKEY, p);
         p.slot = ProofBytes.le64(proof, O_SLOT);
         p.forkVersion = bytes4(ProofBytes.word(proof, O_FORK_CURRENT));
         p.registryLength = ProofBytes.le64(proof, O_VALIDATORS_LENGTH);
@@ -294,7 +286,7 @@ library ValidatorProofs {
     ) private view returns (bytes32) {
         bytes memory zeros = ProofBytes.ZERO_HASHES;
         // Step 4: `validators` (node 75), 40 levels along the bits of the index.
-        bytes32 vr = _listRoot(proof, _validatorLeaf(proof), index, O_VALIDATORS_LENGTH, VALIDATORS_DEPTH, zeros);
+        bytes32 vr = _listRoot(proof, validatorLeafAt(proof, O_PUBKEY), index, O_VALIDATORS_LENGTH, VALIDATORS_DEPTH, zeros);
         // Step 5: `balances` (node 76) and `inactivity_scores` (node 85), 38 levels along the bits
         // of the chunk index `index >> 2`, or the list root given.
         bytes32 br = parts & PART_BALANCE != 0
@@ -306,9 +298,12 @@ library ValidatorProofs {
         return _headerRoot(proof, anchor, vr, br, ir);
     }
 
-    /// @dev Step 3: `hash_tree_root(Validator)` from its SSZ at `O_PUBKEY` (8 hashes): the
-    /// pubkey's two chunks, then the 8-leaf tree of the fields' chunks.
-    function _validatorLeaf(bytes calldata proof) private view returns (bytes32 v) {
+    /// @dev Step 3: `hash_tree_root(Validator)` from its SSZ at offset `o` of the proof (8
+    /// hashes): the pubkey's two chunks, then the 8-leaf tree of the fields' chunks. Format 2
+    /// (`ProgressiveValidatorProofs`) shares it: its `Validator` is laid out as format 1's, `o -
+    /// O_PUBKEY` bytes further on.
+    function validatorLeafAt(bytes calldata proof, uint256 o) internal view returns (bytes32 v) {
+        uint256 shift = o - O_PUBKEY;
         assembly ("memory-safe") {
             // H(a, b) = SHA-256(a ‖ b), on the scratch words. The precompile only fails out of gas.
             function sha(a, b) -> r {
@@ -321,7 +316,7 @@ library ValidatorProofs {
             function u64Chunk(ptr) -> c {
                 c := and(calldataload(ptr), shl(192, 0xffffffffffffffff))
             }
-            let base := proof.offset
+            let base := add(proof.offset, shift)
             // pubkey: H(pk[0:32], pk[32:48] ‖ 0^16); slashed: the byte ‖ 0^31.
             let pkRoot := sha(
                 calldataload(add(base, O_PUBKEY)), and(calldataload(add(base, add(O_PUBKEY, 32))), shl(128, not(0)))
@@ -340,6 +335,21 @@ library ValidatorProofs {
                 )
             )
         }
+    }
+
+    /// @dev The `Validator`'s fields from its SSZ at offset `o` into `p` (laid out as format 1's,
+    /// `o - O_PUBKEY` bytes further on).
+    function decodeValidatorAt(bytes calldata proof, uint256 o, Proven memory p) internal pure {
+        uint256 shift = o - O_PUBKEY;
+        p.pubkeyHead = ProofBytes.word(proof, shift + O_PUBKEY);
+        p.pubkeyTail = bytes16(ProofBytes.word(proof, shift + O_PUBKEY + 32));
+        p.withdrawalCredentials = ProofBytes.word(proof, shift + O_CREDENTIALS);
+        p.effectiveBalance = ProofBytes.le64(proof, shift + O_EFFECTIVE_BALANCE);
+        p.slashed = uint8(proof[shift + O_SLASHED]) == 1;
+        p.activationEligibilityEpoch = ProofBytes.le64(proof, shift + O_ACTIVATION_ELIGIBILITY);
+        p.activationEpoch = ProofBytes.le64(proof, shift + O_ACTIVATION);
+        p.exitEpoch = ProofBytes.le64(proof, shift + O_EXIT);
+        p.withdrawableEpoch = ProofBytes.le64(proof, shift + O_WITHDRAWABLE);
     }
 
     /// @dev The loop of step 4 (and 5): `leaf` hashed up `depth` levels along the bits of

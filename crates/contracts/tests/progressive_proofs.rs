@@ -14,9 +14,13 @@
 
 #![allow(unused_crate_dependencies)]
 
+#[path = "../../proofs/tests/common/gloas_vectors.rs"]
+mod gloas_vectors;
+
 use alloy_sol_types::SolValue;
+use gloas_vectors::{dir, load, Header};
 use lsv_consensus::containers::BeaconBlockHeader;
-use lsv_consensus::{Minimal, Slot};
+use lsv_consensus::Minimal;
 use lsv_contracts::artifacts::PROOF_VERIFIER;
 use lsv_contracts::bindings::progressive_proof_verifier::ProgressiveProofVerifier::ProgressiveProofVerifierErrors as E;
 use lsv_contracts::bindings::proof_verifier::ValidatorProofs::Proven;
@@ -27,12 +31,7 @@ use lsv_proofs::gloas::{GloasAnchor, GloasStateProver, GloasValidatorProof};
 use lsv_proofs::{ProofParts, ProvenValidator};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use tree_hash::TreeHash;
-
-fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/gloas-state")
-}
 
 /// The parts of a vector this test reads (the whole format is in `crates/proofs/tests`).
 #[derive(Deserialize)]
@@ -43,30 +42,8 @@ struct Vector {
     nodes: BTreeMap<String, B256>,
 }
 
-#[derive(Deserialize)]
-struct Header {
-    slot: u64,
-    proposer_index: u64,
-    parent_root: B256,
-    state_root: B256,
-    body_root: B256,
-}
-
 fn vector(name: &str) -> Vector {
-    let text = std::fs::read_to_string(dir().join(name).join("vector.yaml")).unwrap();
-    serde_yaml::from_str(&text).unwrap()
-}
-
-impl Header {
-    fn header(&self) -> BeaconBlockHeader {
-        BeaconBlockHeader {
-            slot: Slot::new(self.slot),
-            proposer_index: self.proposer_index,
-            parent_root: self.parent_root,
-            state_root: self.state_root,
-            body_root: self.body_root,
-        }
-    }
+    load(&format!("{name}/vector.yaml"))
 }
 
 impl Vector {
@@ -288,8 +265,7 @@ fn payment_header(name: &str) -> BeaconBlockHeader {
     struct Anchored {
         header: Header,
     }
-    let text = std::fs::read_to_string(dir().join("payment/vector.yaml")).unwrap();
-    let all: BTreeMap<String, serde_yaml::Value> = serde_yaml::from_str(&text).unwrap();
+    let all: BTreeMap<String, serde_yaml::Value> = load("payment/vector.yaml");
     serde_yaml::from_value::<Anchored>(all[name].clone())
         .unwrap()
         .header

@@ -273,10 +273,21 @@ pub fn validator_proof<P: StatePreset>(
     parts: ProofParts,
 ) -> Result<BuiltProof<ProvenValidator>, ProveError> {
     let bytes = prover.validator_proof(header, index, parts)?.to_bytes();
+    self_checked(header, bytes, |bytes, root| {
+        ValidatorProof::from_bytes(bytes).and_then(|p| p.verify(root, index, &verifier.anchor))
+    })
+}
+
+/// `bytes`, a proof against `header`'s root, with what the reference verifier (`verify`, given
+/// the bytes and the root) says it proves; a refusal is a bug of ours
+/// ([`ProveError::SelfCheck`]).
+fn self_checked<P, E: std::fmt::Display>(
+    header: &BeaconBlockHeader,
+    bytes: Vec<u8>,
+    verify: impl FnOnce(&[u8], B256) -> Result<P, E>,
+) -> Result<BuiltProof<P>, ProveError> {
     let anchor_root = header.tree_hash_root();
-    let proven = ValidatorProof::from_bytes(&bytes)
-        .and_then(|p| p.verify(anchor_root, index, &verifier.anchor))
-        .map_err(|e| ProveError::SelfCheck(e.to_string()))?;
+    let proven = verify(&bytes, anchor_root).map_err(|e| ProveError::SelfCheck(e.to_string()))?;
     Ok(BuiltProof {
         anchor_root,
         anchor_slot: header.slot,
@@ -305,15 +316,9 @@ pub fn gloas_validator_proof<P: StatePreset>(
     parts: ProofParts,
 ) -> Result<BuiltProof<ProvenValidator>, ProveError> {
     let bytes = prover.validator_proof(header, index, parts)?.to_bytes();
-    let anchor_root = header.tree_hash_root();
-    let proven = GloasValidatorProof::from_bytes(&bytes)
-        .and_then(|p| p.verify(anchor_root, index, &verifier.gloas_anchor()))
-        .map_err(|e| ProveError::SelfCheck(e.to_string()))?;
-    Ok(BuiltProof {
-        anchor_root,
-        anchor_slot: header.slot,
-        bytes,
-        proven,
+    self_checked(header, bytes, |bytes, root| {
+        GloasValidatorProof::from_bytes(bytes)
+            .and_then(|p| p.verify(root, index, &verifier.gloas_anchor()))
     })
 }
 
@@ -329,15 +334,9 @@ pub fn payment_proof<P: StatePreset>(
 ) -> Result<BuiltProof<ProvenPayment>, ProveError> {
     let depth = verifier.withdrawal_depths.block_roots();
     let bytes = PaymentProof::build(anchor, header, paid, j, depth)?.to_bytes();
-    let anchor_root = header.tree_hash_root();
-    let proven = PaymentProof::from_bytes(&bytes)
-        .and_then(|p| p.verify(anchor_root, &verifier.gloas_anchor(), depth))
-        .map_err(|e| ProveError::SelfCheck(e.to_string()))?;
-    Ok(BuiltProof {
-        anchor_root,
-        anchor_slot: header.slot,
-        bytes,
-        proven,
+    self_checked(header, bytes, |bytes, root| {
+        PaymentProof::from_bytes(bytes)
+            .and_then(|p| p.verify(root, &verifier.gloas_anchor(), depth))
     })
 }
 

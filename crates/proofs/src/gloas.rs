@@ -23,9 +23,9 @@ use crate::gindex::{self, gloas as layout, progressive, GeneralizedIndex};
 use crate::merkle::{hash_pair, u64_chunk, MerkleTree, ProgressiveTree};
 use crate::preset::StatePreset;
 use crate::proof::{
-    fork_root, put_fork, put_list_branch, put_validator, read_validator, validator_root,
-    ListBranch, ListPart, ProofParts, ProvenValidator, VerifyError, PART_BALANCE,
-    PART_INACTIVITY_SCORE, VALIDATOR_SSZ_LEN,
+    check_block_root, fork_root, put_fork, put_list_branch, put_parts, put_validator, read_part,
+    read_validator, validator_root, ListBranch, ListPart, ProofParts, ProvenValidator, VerifyError,
+    PART_BALANCE, PART_INACTIVITY_SCORE, VALIDATOR_SSZ_LEN,
 };
 use crate::prover::{header_tree, packed_chunks, validator_node, validator_root as leaf_root};
 use crate::reader::Reader;
@@ -229,14 +229,7 @@ impl GloasValidatorProof {
         let n2 = hash_pair(&u64_chunk(anchor.genesis_time), &hash_pair(&n10, &n11));
         let state_root = hash_pair(&n2, &self.active_fields);
         // 5. The block root.
-        let [h10, h4, h3] = self.header_branch;
-        let computed = hash_pair(&hash_pair(&h4, &hash_pair(&h10, &state_root)), &h3);
-        if computed != block_root {
-            return Err(VerifyError::RootMismatch {
-                expected: block_root,
-                computed,
-            });
-        }
+        check_block_root(&self.header_branch, &state_root, block_root)?;
         Ok(ProvenValidator {
             index,
             slot: self.slot,
@@ -250,25 +243,14 @@ impl GloasValidatorProof {
 
     /// The parts this proof carries.
     pub fn parts(&self) -> ProofParts {
-        ProofParts {
-            balance: matches!(self.balance, ListPart::Proven { .. }),
-            inactivity_score: matches!(self.inactivity_score, ListPart::Proven { .. }),
-        }
+        ProofParts::of(&self.balance, &self.inactivity_score)
     }
 
     /// The on-chain encoding (FORMAT.md "Format 2", "Byte layout").
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(FIXED_LEN + 32 * self.validator_branch.siblings.len());
         out.push(FORMAT_VERSION);
-        let parts = self.parts();
-        out.push(
-            (if parts.balance { PART_BALANCE } else { 0 })
-                | (if parts.inactivity_score {
-                    PART_INACTIVITY_SCORE
-                } else {
-                    0
-                }),
-        );
+        out.push(self.parts().bits());
         for node in &self.header_branch {
             out.extend_from_slice(node.as_slice());
         }
@@ -280,15 +262,7 @@ impl GloasValidatorProof {
         }
         put_validator(&mut out, &self.validator);
         put_list_branch(&mut out, &self.validator_branch);
-        for part in [&self.balance, &self.inactivity_score] {
-            match part {
-                ListPart::Proven { chunk, branch } => {
-                    out.extend_from_slice(chunk.as_slice());
-                    put_list_branch(&mut out, branch);
-                }
-                ListPart::Omitted { list_root } => out.extend_from_slice(list_root.as_slice()),
-            }
-        }
+        put_parts(&mut out, [&self.balance, &self.inactivity_score]);
         out
     }
 
@@ -312,20 +286,13 @@ impl GloasValidatorProof {
         let validator = read_validator(&mut r)?;
         const TOO_MANY: &str = "more siblings than any progressive level has";
         let validator_branch = r.list_branch(MAX_BRANCH, TOO_MANY)?;
-        let mut part = |bit: u8| -> Result<ListPart, VerifyError> {
-            Ok(if parts & bit != 0 {
-                ListPart::Proven {
-                    chunk: r.b256()?,
-                    branch: r.list_branch(MAX_BRANCH, TOO_MANY)?,
-                }
-            } else {
-                ListPart::Omitted {
-                    list_root: r.b256()?,
-                }
-            })
-        };
-        let balance = part(PART_BALANCE)?;
-        let inactivity_score = part(PART_INACTIVITY_SCORE)?;
+        let balance = read_part(&mut r, parts & PART_BALANCE != 0, MAX_BRANCH, TOO_MANY)?;
+        let inactivity_score = read_part(
+            &mut r,
+            parts & PART_INACTIVITY_SCORE != 0,
+            MAX_BRANCH,
+            TOO_MANY,
+        )?;
         r.finish()?;
         Ok(Self {
             header_branch,

@@ -57,7 +57,16 @@ impl ProofParts {
         inactivity_score: true,
     };
 
-    fn bits(self) -> u8 {
+    /// The parts two list parts make.
+    pub(crate) fn of(balance: &ListPart, inactivity_score: &ListPart) -> Self {
+        Self {
+            balance: matches!(balance, ListPart::Proven { .. }),
+            inactivity_score: matches!(inactivity_score, ListPart::Proven { .. }),
+        }
+    }
+
+    /// The parts byte (FORMAT.md).
+    pub(crate) fn bits(self) -> u8 {
         (if self.balance { PART_BALANCE } else { 0 })
             | (if self.inactivity_score {
                 PART_INACTIVITY_SCORE
@@ -278,14 +287,7 @@ impl ValidatorProof {
         let n2 = hash_pair(&n4, &n5);
         let state_root = hash_pair(&n2, &s3);
         // 7. The block root, from state_root (header node 11) and header nodes 10, 4, 3.
-        let [h10, h4, h3] = self.header_branch;
-        let computed = hash_pair(&hash_pair(&h4, &hash_pair(&h10, &state_root)), &h3);
-        if computed != block_root {
-            return Err(VerifyError::RootMismatch {
-                expected: block_root,
-                computed,
-            });
-        }
+        check_block_root(&self.header_branch, &state_root, block_root)?;
         Ok(ProvenValidator {
             index,
             slot: self.slot,
@@ -299,10 +301,7 @@ impl ValidatorProof {
 
     /// The parts this proof carries.
     pub fn parts(&self) -> ProofParts {
-        ProofParts {
-            balance: matches!(self.balance, ListPart::Proven { .. }),
-            inactivity_score: matches!(self.inactivity_score, ListPart::Proven { .. }),
-        }
+        ProofParts::of(&self.balance, &self.inactivity_score)
     }
 
     /// The number of bytes [`to_bytes`](Self::to_bytes) produces.
@@ -332,15 +331,7 @@ impl ValidatorProof {
         }
         put_validator(&mut out, &self.validator);
         put_list_branch(&mut out, &self.validator_branch);
-        for part in [&self.balance, &self.inactivity_score] {
-            match part {
-                ListPart::Proven { chunk, branch } => {
-                    out.extend_from_slice(chunk.as_slice());
-                    put_list_branch(&mut out, branch);
-                }
-                ListPart::Omitted { list_root } => out.extend_from_slice(list_root.as_slice()),
-            }
-        }
+        put_parts(&mut out, [&self.balance, &self.inactivity_score]);
         debug_assert_eq!(out.len(), self.encoded_len());
         out
     }
@@ -363,20 +354,10 @@ impl ValidatorProof {
         let validator = read_validator(&mut r)?;
         const TOO_MANY: &str = "more siblings than the list's data depth";
         let validator_branch = r.list_branch(gindex::VALIDATORS_DATA_DEPTH, TOO_MANY)?;
-        let mut part = |bit: u8| -> Result<ListPart, VerifyError> {
-            Ok(if parts & bit != 0 {
-                ListPart::Proven {
-                    chunk: r.b256()?,
-                    branch: r.list_branch(gindex::PACKED_U64_DATA_DEPTH, TOO_MANY)?,
-                }
-            } else {
-                ListPart::Omitted {
-                    list_root: r.b256()?,
-                }
-            })
-        };
-        let balance = part(PART_BALANCE)?;
-        let inactivity_score = part(PART_INACTIVITY_SCORE)?;
+        let depth = gindex::PACKED_U64_DATA_DEPTH;
+        let balance = read_part(&mut r, parts & PART_BALANCE != 0, depth, TOO_MANY)?;
+        let inactivity_score =
+            read_part(&mut r, parts & PART_INACTIVITY_SCORE != 0, depth, TOO_MANY)?;
         r.finish()?;
         Ok(Self {
             header_branch,
@@ -498,6 +479,53 @@ fn packed_part(
             Ok((root, Some(value)))
         }
     }
+}
+
+/// Step 7 (format 1) / 5 (format 2): the block root from the state root (header node 11) and
+/// header nodes 10, 4, 3 must be `expected`.
+pub(crate) fn check_block_root(
+    header_branch: &[B256; 3],
+    state_root: &B256,
+    expected: B256,
+) -> Result<(), VerifyError> {
+    let [h10, h4, h3] = header_branch;
+    let computed = hash_pair(&hash_pair(h4, &hash_pair(h10, state_root)), h3);
+    if computed != expected {
+        return Err(VerifyError::RootMismatch { expected, computed });
+    }
+    Ok(())
+}
+
+/// The balance and inactivity parts, encoded: a proven chunk with its branch, or the list root.
+pub(crate) fn put_parts(out: &mut Vec<u8>, parts: [&ListPart; 2]) {
+    for part in parts {
+        match part {
+            ListPart::Proven { chunk, branch } => {
+                out.extend_from_slice(chunk.as_slice());
+                put_list_branch(out, branch);
+            }
+            ListPart::Omitted { list_root } => out.extend_from_slice(list_root.as_slice()),
+        }
+    }
+}
+
+/// One part as [`put_parts`] encodes it: `proven` says which shape; at most `depth` siblings.
+pub(crate) fn read_part(
+    r: &mut Reader<'_>,
+    proven: bool,
+    depth: usize,
+    too_many: &'static str,
+) -> Result<ListPart, VerifyError> {
+    Ok(if proven {
+        ListPart::Proven {
+            chunk: r.b256()?,
+            branch: r.list_branch(depth, too_many)?,
+        }
+    } else {
+        ListPart::Omitted {
+            list_root: r.b256()?,
+        }
+    })
 }
 
 /// A `Validator` in its SSZ encoding ([`put_validator`]); `slashed` must be 0 or 1.

@@ -5,26 +5,20 @@
 
 #![allow(unused_crate_dependencies)]
 
+#[path = "common/gloas_vectors.rs"]
+mod gloas_vectors;
+
 use alloy_primitives::{Address, B256};
+use gloas_vectors::{dir, load, Header};
 use lsv_consensus::containers::BeaconBlockHeader;
 use lsv_consensus::{Minimal, Slot};
 use lsv_proofs::gloas::{GloasAnchor, GloasStateProver};
 use lsv_proofs::gloas_withdrawal::{PaymentProof, PaymentVerifyError};
 use serde::Deserialize;
-use std::path::PathBuf;
 use tree_hash::TreeHash;
 
 /// `log2(SLOTS_PER_HISTORICAL_ROOT)` of the minimal preset (64).
 const DEPTH: usize = 6;
-
-#[derive(Deserialize)]
-struct Header {
-    slot: u64,
-    proposer_index: u64,
-    parent_root: B256,
-    state_root: B256,
-    body_root: B256,
-}
 
 #[derive(Deserialize)]
 struct Anchor {
@@ -40,27 +34,17 @@ struct Vector {
     withheld: Anchor,
 }
 
-fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/gloas-state/payment")
-}
-
 fn prover(name: &str) -> GloasStateProver<Minimal> {
-    GloasStateProver::from_ssz_vec(std::fs::read(dir().join(format!("{name}.ssz"))).unwrap())
-        .unwrap()
+    let path = dir().join("payment").join(format!("{name}.ssz"));
+    GloasStateProver::from_ssz_vec(std::fs::read(path).unwrap()).unwrap()
 }
 
 fn vector() -> Vector {
-    serde_yaml::from_str(&std::fs::read_to_string(dir().join("vector.yaml")).unwrap()).unwrap()
+    load("payment/vector.yaml")
 }
 
 fn header(h: &Header) -> BeaconBlockHeader {
-    BeaconBlockHeader {
-        slot: Slot::new(h.slot),
-        proposer_index: h.proposer_index,
-        parent_root: h.parent_root,
-        state_root: h.state_root,
-        body_root: h.body_root,
-    }
+    h.header()
 }
 
 fn chain(p: &GloasStateProver<Minimal>) -> GloasAnchor {
@@ -75,7 +59,7 @@ fn a_delivered_payment_is_proven_and_a_withheld_one_is_not() {
     let v = vector();
     let (paid, anchor, withheld) = (prover("paid"), prover("anchor"), prover("withheld"));
     assert_eq!(paid.state_root(), v.paid_state_root);
-    assert_eq!(anchor.state_root(), v.anchor.header.state_root);
+    assert_eq!(anchor.state_root(), v.anchor.header.header().state_root);
     assert_eq!(
         header(&v.anchor.header).tree_hash_root(),
         v.anchor.block_root

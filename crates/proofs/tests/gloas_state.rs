@@ -15,9 +15,13 @@
 
 #![allow(unused_crate_dependencies)]
 
+#[path = "common/gloas_vectors.rs"]
+mod gloas_vectors;
+
 use alloy_primitives::B256;
+use gloas_vectors::{dir, load, Header};
 use lsv_consensus::containers::BeaconBlockHeader;
-use lsv_consensus::{Minimal, Slot};
+use lsv_consensus::Minimal;
 use lsv_proofs::gindex::{self, gloas as layout, progressive};
 use lsv_proofs::gloas::{
     GloasAnchor, GloasStateProver, GloasValidatorProof, NodeSource, FORMAT_VERSION,
@@ -27,17 +31,7 @@ use lsv_proofs::state::gloas::BeaconState;
 use lsv_proofs::{ListPart, ProofParts, VerifyError};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use tree_hash::TreeHash;
-
-#[derive(Deserialize)]
-struct Header {
-    slot: u64,
-    proposer_index: u64,
-    parent_root: B256,
-    state_root: B256,
-    body_root: B256,
-}
 
 #[derive(Deserialize)]
 struct Gindices {
@@ -60,18 +54,11 @@ struct Vector {
 
 impl Vector {
     fn load(name: &str) -> Self {
-        let path = dir().join(name).join("vector.yaml");
-        serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+        load(&format!("{name}/vector.yaml"))
     }
 
     fn header(&self) -> BeaconBlockHeader {
-        BeaconBlockHeader {
-            slot: Slot::new(self.header.slot),
-            proposer_index: self.header.proposer_index,
-            parent_root: self.header.parent_root,
-            state_root: self.header.state_root,
-            body_root: self.header.body_root,
-        }
+        self.header.header()
     }
 
     fn anchor(&self) -> GloasAnchor {
@@ -88,10 +75,6 @@ impl Vector {
             .map(|(g, n)| (g.parse().unwrap(), *n))
             .collect()
     }
-}
-
-fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/gloas-state")
 }
 
 fn small_prover() -> GloasStateProver<Minimal> {

@@ -486,7 +486,12 @@ fn withdrawal_proofs_sol_offsets_match_the_format_md_layout() {
 /// `proof[NAME]`: a bare number there is an offset this test cannot hold to FORMAT.md.
 #[test]
 fn the_proof_libraries_read_no_offset_by_bare_number() {
-    for library in ["ValidatorProofs.sol", "WithdrawalProofs.sol"] {
+    for library in [
+        "ValidatorProofs.sol",
+        "WithdrawalProofs.sol",
+        "ProgressiveValidatorProofs.sol",
+        "ProgressiveWithdrawalProofs.sol",
+    ] {
         let source = read(&format!("../../contracts/src/lib/{library}"));
         for (n, line) in source.lines().enumerate() {
             if line.trim_start().starts_with("//") {

@@ -170,32 +170,40 @@ impl<P: Preset> From<super::electra::AggregateAndProof<P>> for AggregateAndProof
 #[serde(transparent, bound = "T: Serialize + serde::de::DeserializeOwned")]
 pub struct ProgressiveList<T, N: Unsigned>(pub VariableList<T, N>);
 
-impl<T, N: Unsigned> From<VariableList<T, N>> for ProgressiveList<T, N> {
-    fn from(list: VariableList<T, N>) -> Self {
-        Self(list)
-    }
+/// SSZ (and conversion) of a progressive list type wrapping a `VariableList<T, N>`: its
+/// serialization is a list's; only its merkleization differs.
+macro_rules! ssz_as_list {
+    ($ty:ident) => {
+        impl<T, N: Unsigned> From<VariableList<T, N>> for $ty<T, N> {
+            fn from(list: VariableList<T, N>) -> Self {
+                Self(list)
+            }
+        }
+
+        impl<T: ssz::Encode, N: Unsigned> ssz::Encode for $ty<T, N> {
+            fn is_ssz_fixed_len() -> bool {
+                false
+            }
+            fn ssz_append(&self, buf: &mut Vec<u8>) {
+                self.0.ssz_append(buf)
+            }
+            fn ssz_bytes_len(&self) -> usize {
+                self.0.ssz_bytes_len()
+            }
+        }
+
+        impl<T: ssz::Decode + 'static, N: Unsigned> ssz::Decode for $ty<T, N> {
+            fn is_ssz_fixed_len() -> bool {
+                false
+            }
+            fn from_ssz_bytes(bytes: &[u8]) -> Result<Self, ssz::DecodeError> {
+                VariableList::from_ssz_bytes(bytes).map(Self)
+            }
+        }
+    };
 }
 
-impl<T: ssz::Encode, N: Unsigned> ssz::Encode for ProgressiveList<T, N> {
-    fn is_ssz_fixed_len() -> bool {
-        false
-    }
-    fn ssz_append(&self, buf: &mut Vec<u8>) {
-        self.0.ssz_append(buf)
-    }
-    fn ssz_bytes_len(&self) -> usize {
-        self.0.ssz_bytes_len()
-    }
-}
-
-impl<T: ssz::Decode + 'static, N: Unsigned> ssz::Decode for ProgressiveList<T, N> {
-    fn is_ssz_fixed_len() -> bool {
-        false
-    }
-    fn from_ssz_bytes(bytes: &[u8]) -> Result<Self, ssz::DecodeError> {
-        VariableList::from_ssz_bytes(bytes).map(Self)
-    }
-}
+ssz_as_list!(ProgressiveList);
 
 impl<T: TreeHash, N: Unsigned> TreeHash for ProgressiveList<T, N> {
     fn tree_hash_type() -> TreeHashType {
@@ -224,26 +232,7 @@ impl<T: TreeHash, N: Unsigned> TreeHash for ProgressiveList<T, N> {
 #[serde(transparent, bound = "T: Serialize + serde::de::DeserializeOwned")]
 pub struct PackedProgressiveList<T, N: Unsigned>(pub VariableList<T, N>);
 
-impl<T: ssz::Encode, N: Unsigned> ssz::Encode for PackedProgressiveList<T, N> {
-    fn is_ssz_fixed_len() -> bool {
-        false
-    }
-    fn ssz_append(&self, buf: &mut Vec<u8>) {
-        self.0.ssz_append(buf)
-    }
-    fn ssz_bytes_len(&self) -> usize {
-        self.0.ssz_bytes_len()
-    }
-}
-
-impl<T: ssz::Decode + 'static, N: Unsigned> ssz::Decode for PackedProgressiveList<T, N> {
-    fn is_ssz_fixed_len() -> bool {
-        false
-    }
-    fn from_ssz_bytes(bytes: &[u8]) -> Result<Self, ssz::DecodeError> {
-        VariableList::from_ssz_bytes(bytes).map(Self)
-    }
-}
+ssz_as_list!(PackedProgressiveList);
 
 impl<T: ssz::Encode, N: Unsigned> TreeHash for PackedProgressiveList<T, N> {
     fn tree_hash_type() -> TreeHashType {
