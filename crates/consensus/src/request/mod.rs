@@ -445,7 +445,10 @@ impl SignRequest {
             // A fork scheduled after P was built (DESIGN.md, "P across forks it does not know").
             if !self.message.is_fork_stable() {
                 return Err(RequestError::WrongFork(format!(
-                    "{} at epoch {epoch} is in a fork later than any the pinned {} network                      schedules (fork_info version {version} from epoch {}): only blocks (by                      header), attestations, RANDAO reveals, selection proofs, sync committee                      messages and exits are signed there, whose objects no fork has changed",
+                    "{} at epoch {epoch} is in a fork later than any the pinned {} network \
+                     schedules (fork_info version {version} from epoch {}): only blocks (by \
+                     header), attestations, RANDAO reveals, selection proofs, sync committee \
+                     messages and exits are signed there, whose objects no fork has changed",
                     self.message.type_name(),
                     network.name,
                     fork_info.fork.epoch
