@@ -94,7 +94,7 @@ pub(crate) struct WithdrawalArgs {
     #[arg(long, default_value = "finalized", conflicts_with = "anchor_state")]
     anchor: BlockId,
     /// The block whose payload holds the withdrawal (a beacon-API block id).
-    #[arg(long, required_unless_present_any = ["block_file", "paid_state"])]
+    #[arg(long, required_unless_present_any = ["block_file", "paid_state", "paid_slot"])]
     block: Option<BlockId>,
     /// The withdrawal's global index (`Withdrawal.index`).
     #[arg(
@@ -129,6 +129,11 @@ pub(crate) struct WithdrawalArgs {
     /// is below the anchor's `next_withdrawal_index − len(payload_expected_withdrawals)`.
     #[arg(long, requires_all = ["anchor_state", "position"], conflicts_with_all = ["block_file", "withdrawal_index"])]
     paid_state: Option<PathBuf>,
+    /// Gloas and later, with --beacon-url instead of --block: the slot of the state whose
+    /// `payload_expected_withdrawals` lists the withdrawal (at --position); the proof that it
+    /// was paid, as with --paid-state.
+    #[arg(long, requires_all = ["beacon_url", "position"], conflicts_with_all = ["block", "withdrawal_index"])]
+    paid_slot: Option<u64>,
 }
 
 pub(crate) fn run(command: ProveCommand) -> Result<(), crate::output::CliError> {
@@ -236,6 +241,27 @@ fn validator(args: ValidatorArgs) -> Result<Value, String> {
 
 fn withdrawal(args: WithdrawalArgs) -> Result<Value, String> {
     let (network, verifier, client) = verifier_and_client(&args.node)?;
+    if let (Some(paid_slot), Some(client)) = (args.paid_slot, &client) {
+        let position = args.position.ok_or("--paid-slot needs --position")?;
+        let j = u8::try_from(position).map_err(|_| "--position is at most 15 (16 a payload)")?;
+        let AnchoredProof { proof, time } = crate::runtime()
+            .map_err(|_| "tokio runtime".to_owned())?
+            .block_on(async {
+                let slot = lsv_consensus::Slot::new(paid_slot);
+                match prove::node_preset(client).await? {
+                    PresetName::Mainnet => {
+                        prove::prove_payment_in::<Mainnet>(client, &verifier, args.anchor, slot, j)
+                            .await
+                    }
+                    PresetName::Minimal => {
+                        prove::prove_payment_in::<Minimal>(client, &verifier, args.anchor, slot, j)
+                            .await
+                    }
+                }
+            })
+            .map_err(|e| e.to_string())?;
+        return Ok(output(&proof, Some(time), payment_summary(&proof.proven)));
+    }
     if let (Some(paid), Some(anchor), Some(header)) =
         (&args.paid_state, &args.anchor_state, &args.anchor_header)
     {

@@ -433,3 +433,43 @@ fn lsv_prove_from_gloas_state_files() {
         }
     }
 }
+
+/// After Gloas, from a node: `lsv prove withdrawal --paid-slot` proves that the withdrawal the
+/// state at that slot lists was paid, against the anchor, with the child slot's timestamp.
+#[test]
+fn lsv_prove_a_payment_from_a_gloas_node() {
+    use common::{PAID_INDEX, PAID_SLOT};
+    use lsv_proofs::gloas_withdrawal::PaymentProof;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let tc = std::sync::Arc::new(TestChain::build_fork("gloas"));
+    let node = rt.block_on(TestNode::start(tc.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(
+        dir.path(),
+        "config.yaml",
+        common::network_config_yaml().as_bytes(),
+    );
+    let (ok, v, err) = lsv(&[
+        "withdrawal",
+        "--beacon-url",
+        node.url.as_str(),
+        "--network",
+        &config,
+        "--anchor",
+        &ANCHOR_SLOT.to_string(),
+        "--paid-slot",
+        &PAID_SLOT.to_string(),
+        "--position",
+        "0",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(v["proves"]["route"], "paid_watermark");
+    assert_eq!(v["proves"]["withdrawal"]["index"].as_u64(), Some(PAID_INDEX));
+    assert_eq!(v["child_block"]["slot"].as_u64(), Some(CHILD_SLOT));
+    let verifier = common::verifier();
+    let proven = PaymentProof::from_bytes(&proof_bytes(&v))
+        .unwrap()
+        .verify(tc.anchor_root, &verifier.gloas_anchor(), 13)
+        .unwrap();
+    assert_eq!(proven.watermark, PAID_INDEX + 1);
+}

@@ -178,6 +178,13 @@ pub enum ProveError {
         /// The anchor's slot.
         anchor_slot: Slot,
     },
+    /// A payment proof asked for against an anchor before Gloas, whose withdrawals are in its
+    /// blocks' payloads (prove those with a withdrawal proof of the block).
+    #[error("the anchor at slot {anchor_slot} is not a Gloas state: its withdrawals are in blocks (give --block)")]
+    NotGloasAnchor {
+        /// The anchor's slot.
+        anchor_slot: Slot,
+    },
     /// The proof built does not pass the reference verifier (a bug, never a node's answer).
     #[error("the built proof does not pass the reference verifier: {0}")]
     SelfCheck(String),
@@ -881,6 +888,38 @@ pub async fn prove_withdrawal_by_preset(
             prove_withdrawal_in::<Minimal>(client, verifier, anchor, block, which).await
         }
     }
+}
+
+/// Proves, after Gloas, that `payload_expected_withdrawals[j]` of the state at slot `paid_slot`
+/// was paid (withdrawal format 2), against the block `anchor` (whose post-state must hold that
+/// state's root in its `state_roots`), fetching both states from `client`.
+pub async fn prove_payment_in<P: StatePreset>(
+    client: &BeaconClient,
+    verifier: &VerifierConfig,
+    anchor: BlockId,
+    paid_slot: Slot,
+    j: u8,
+) -> Result<AnchoredProof<ProvenPayment>, ProveError> {
+    let fetched = fetch_anchor::<P>(client, verifier, anchor).await?;
+    let AnchorProver::Progressive(anchor_prover) = &fetched.prover else {
+        return Err(ProveError::NotGloasAnchor {
+            anchor_slot: fetched.info.header.slot,
+        });
+    };
+    tracing::info!(
+        slot = paid_slot.as_u64(),
+        "fetching the state that lists the withdrawal"
+    );
+    let ssz = client.state_ssz(StateId::Slot(paid_slot)).await?;
+    let paid = tokio::task::spawn_blocking(move || GloasStateProver::<P>::from_ssz_vec(ssz.bytes))
+        .await
+        .map_err(|e| ProveError::Task(e.to_string()))?
+        .map_err(ProveError::State)?;
+    let proof = payment_proof(verifier, anchor_prover, &fetched.info.header, &paid, j)?;
+    Ok(AnchoredProof {
+        proof,
+        time: fetched.time,
+    })
 }
 
 /// Proves a withdrawal of the block `block`'s payload against the block `anchor` on a chain of

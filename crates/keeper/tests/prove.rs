@@ -513,3 +513,49 @@ async fn a_gloas_anchor_gives_format_2_validator_proofs() {
         "{err}"
     );
 }
+
+/// After Gloas, the keeper proves a payment from the node: the state that lists the
+/// withdrawal, the anchor whose `state_roots` hold it and whose watermark is past it.
+#[tokio::test]
+async fn a_payment_after_gloas_is_proven_from_the_node() {
+    use common::{PAID_INDEX, PAID_SLOT};
+    use lsv_keeper::prove::prove_payment_in;
+    let tc = Arc::new(TestChain::build_fork("gloas"));
+    let node = TestNode::start(tc.clone()).await;
+    let client = node.client();
+    let verifier = verifier();
+    let anchored = prove_payment_in::<lsv_consensus::Mainnet>(
+        &client,
+        &verifier,
+        BlockId::Slot(Slot::new(ANCHOR_SLOT)),
+        Slot::new(PAID_SLOT),
+        0,
+    )
+    .await
+    .unwrap();
+    let paid = &anchored.proof.proven;
+    assert_eq!(anchored.proof.bytes[0], 2);
+    assert_eq!(
+        (paid.withdrawal.index, paid.withdrawal.address),
+        (PAID_INDEX, C)
+    );
+    assert_eq!(paid.slot, Slot::new(PAID_SLOT));
+    assert_eq!(paid.watermark, PAID_INDEX + 1);
+    assert_eq!(anchored.time.child_slot, Slot::new(CHILD_SLOT));
+    assert!(node
+        .requests()
+        .contains(&format!("/eth/v2/debug/beacon/states/{PAID_SLOT}")));
+    // Before Gloas there is no payment to prove: withdrawals are in blocks.
+    let before = TestChain::electra();
+    let node = TestNode::start(before).await;
+    let err = prove_payment_in::<lsv_consensus::Mainnet>(
+        &node.client(),
+        &verifier,
+        BlockId::Slot(Slot::new(ANCHOR_SLOT)),
+        Slot::new(PAID_SLOT),
+        0,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, ProveError::NotGloasAnchor { .. }), "{err}");
+}

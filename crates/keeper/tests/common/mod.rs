@@ -47,6 +47,10 @@ pub(crate) const CHILD_SLOT: u64 = ANCHOR_SLOT + 2;
 /// The first slot of Gloas in [`TestChain::build_fork`]`("gloas")`: after the `block_roots`
 /// route's block, before the anchor.
 pub(crate) const GLOAS_SLOT: u64 = ANCHOR_SLOT - 32;
+/// In the Gloas chain, the slot of the state that lists a withdrawal to `C`, paid by the anchor.
+pub(crate) const PAID_SLOT: u64 = ANCHOR_SLOT - 5;
+/// That withdrawal's global index.
+pub(crate) const PAID_INDEX: u64 = 500;
 /// The contract withdrawals are paid to.
 pub(crate) const C: Address = Address::repeat_byte(0xc0);
 pub(crate) const ELECTRA: Version = Version([5, 0, 0, 0]);
@@ -229,11 +233,12 @@ impl TestChain {
                     .unwrap();
             }
         });
+        let mut gloas_paid = None;
         let (anchor_state_root, anchor_state_bytes) = if fulu {
             let s = proofs_common::to_fulu(&anchor_state);
             (s.tree_hash_root(), s.as_ssz_bytes())
         } else if fork == "gloas" {
-            let s = lsv_proofs::state::gloas::BeaconState::from_electra(
+            let gloas = lsv_proofs::state::gloas::BeaconState::from_electra(
                 anchor_state,
                 lsv_consensus::containers::Fork {
                     previous_version: Version([6, 0, 0, 0]),
@@ -241,6 +246,25 @@ impl TestChain {
                     epoch: lsv_consensus::Epoch::new(GLOAS_SLOT / 32),
                 },
             );
+            // The state at PAID_SLOT lists a withdrawal to C; by the anchor its payload has been
+            // delivered: the anchor's state_roots hold that state, and its watermark is past it.
+            let mut paid = gloas.clone();
+            paid.slot = Slot::new(PAID_SLOT);
+            paid.payload_expected_withdrawals.0 =
+                vec![lsv_consensus::containers::gloas::Withdrawal {
+                    index: PAID_INDEX,
+                    validator_index: 3,
+                    address: C,
+                    amount: 32_000_000_000,
+                }]
+                .try_into()
+                .unwrap();
+            paid.next_withdrawal_index = PAID_INDEX + 1;
+            let paid_root = paid.tree_hash_root();
+            let mut s = gloas;
+            s.state_roots[(PAID_SLOT % 8192) as usize] = paid_root;
+            s.next_withdrawal_index = PAID_INDEX + 1;
+            gloas_paid = Some((paid_root, paid.as_ssz_bytes()));
             (s.tree_hash_root(), s.as_ssz_bytes())
         } else {
             (anchor_state.tree_hash_root(), anchor_state.as_ssz_bytes())
@@ -283,10 +307,14 @@ impl TestChain {
         let mut states = HashMap::new();
         states.insert(anchor_state_root, (fork, anchor_state_bytes));
         states.insert(period_state_root, ("electra", period_state.as_ssz_bytes()));
-        let state_at_slot = HashMap::from([
+        let mut state_at_slot = HashMap::from([
             (ANCHOR_SLOT, anchor_state_root),
             (period_slot, period_state_root),
         ]);
+        if let Some((root, bytes)) = gloas_paid {
+            states.insert(root, ("gloas", bytes));
+            state_at_slot.insert(PAID_SLOT, root);
+        }
         Self {
             genesis_time: network().genesis_time,
             genesis_validators_root: network().genesis_validators_root,
