@@ -464,7 +464,10 @@ fn lsv_prove_a_payment_from_a_gloas_node() {
     ]);
     assert!(ok, "{err}");
     assert_eq!(v["proves"]["route"], "paid_watermark");
-    assert_eq!(v["proves"]["withdrawal"]["index"].as_u64(), Some(PAID_INDEX));
+    assert_eq!(
+        v["proves"]["withdrawal"]["index"].as_u64(),
+        Some(PAID_INDEX)
+    );
     assert_eq!(v["child_block"]["slot"].as_u64(), Some(CHILD_SLOT));
     let verifier = common::verifier();
     let proven = PaymentProof::from_bytes(&proof_bytes(&v))

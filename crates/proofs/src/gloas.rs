@@ -500,7 +500,8 @@ impl<P: StatePreset> GloasStateProver<P> {
 impl<P: StatePreset> NodeSource for GloasStateProver<P> {
     /// Every node of the state's progressive field tree, and below it the trees of
     /// `validators` (down to a validator's fields and pubkey chunks), `balances`,
-    /// `inactivity_scores` and `fork`. `None` elsewhere.
+    /// `inactivity_scores`, `state_roots`, `payload_expected_withdrawals` (down to a
+    /// withdrawal's fields) and `fork`. `None` elsewhere.
     fn node(&self, g: GeneralizedIndex) -> Option<B256> {
         let under = |top: GeneralizedIndex| {
             let (d, top_d) = (gindex::depth(g)?, gindex::depth(top)?);
