@@ -226,8 +226,7 @@ impl GloasValidatorProof {
             n46 = hash_pair(&n46, &s);
         }
         let n11 = hash_pair(&n22, &hash_pair(&n46, &s47));
-        let n2 = hash_pair(&u64_chunk(anchor.genesis_time), &hash_pair(&n10, &n11));
-        let state_root = hash_pair(&n2, &self.active_fields);
+        let state_root = state_root_of(anchor.genesis_time, &n10, &n11, &self.active_fields);
         // 5. The block root.
         check_block_root(&self.header_branch, &state_root, block_root)?;
         Ok(ProvenValidator {
@@ -360,8 +359,17 @@ fn progressive_list_root(
             expected: 3 * level + 1,
         });
     }
+    let node = climb_progressive(leaf, c, &branch.siblings);
+    Ok(hash_pair(&node, &u64_chunk(branch.length)))
+}
+
+/// `leaf`, chunk `c` of a progressive tree, hashed up its `3L + 1` siblings to the progressive
+/// root: `2L` levels along the chunk's position in level `L`'s subtree, the spine sibling on the
+/// right, the `L` earlier level roots on the left. The caller checks the sibling count.
+pub(crate) fn climb_progressive(leaf: B256, c: u64, siblings: &[B256]) -> B256 {
+    let level = progressive::level(c) as usize;
     let pos = c - progressive::level_start(level as u32);
-    let (inside, rest) = branch.siblings.split_at(2 * level);
+    let (inside, rest) = siblings.split_at(2 * level);
     let mut node = leaf;
     for (h, s) in inside.iter().enumerate() {
         node = if (pos >> h) & 1 == 1 {
@@ -374,7 +382,21 @@ fn progressive_list_root(
     for left in &rest[1..] {
         node = hash_pair(left, &node);
     }
-    Ok(hash_pair(&node, &u64_chunk(branch.length)))
+    node
+}
+
+/// `H(H(chunk(genesis_time), H(n10, n11)), active_fields)`: a progressive state's root from its
+/// nodes 10 and 11, the chain's genesis time at node 4 and the active fields at node 3.
+pub(crate) fn state_root_of(
+    genesis_time: u64,
+    n10: &B256,
+    n11: &B256,
+    active_fields: &B256,
+) -> B256 {
+    hash_pair(
+        &hash_pair(&u64_chunk(genesis_time), &hash_pair(n10, n11)),
+        active_fields,
+    )
 }
 
 fn packed_part(
@@ -399,11 +421,11 @@ fn u64_of_at(chunk: &B256, index: u64) -> u64 {
 }
 
 /// The uint64 in a chunk's first 8 bytes (a lone basic value, a list length).
-fn u64_of(chunk: &B256) -> u64 {
+pub(crate) fn u64_of(chunk: &B256) -> u64 {
     u64_of_at(chunk, 0)
 }
 
-fn version_of(chunk: &B256) -> Version {
+pub(crate) fn version_of(chunk: &B256) -> Version {
     Version(chunk[..4].try_into().expect("4 bytes"))
 }
 

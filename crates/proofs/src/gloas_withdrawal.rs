@@ -24,7 +24,9 @@
 
 use crate::block::Withdrawal;
 use crate::gindex::{self, gloas as layout, progressive, GeneralizedIndex};
-use crate::gloas::{field_is_active, NodeSource};
+use crate::gloas::{
+    climb_progressive, field_is_active, state_root_of, u64_of, version_of, NodeSource,
+};
 use crate::merkle::{hash_pair, u64_chunk};
 use crate::proof::{fork_root, ListBranch};
 use crate::prover::header_tree;
@@ -325,7 +327,7 @@ impl PaymentProof {
             &hash_pair(&anchor.genesis_validators_root, &u64_chunk(a)),
             &hash_pair(&s42, &s43),
         );
-        let paid_root = state_root(anchor.genesis_time, &n10, &n11, &self.active_fields);
+        let paid_root = state_root_of(anchor.genesis_time, &n10, &n11, &self.active_fields);
         // 7. The anchor state's root from `S_a`'s, the watermark and the witness.
         let [s5934, s2966b, s2949, s1482b, s1475, s740b, s736, s371b, s369, s352, s177, s93b, s89, s47b, s45, s43b] =
             self.anchor_branch;
@@ -356,7 +358,8 @@ impl PaymentProof {
             &hash_pair(&anchor.genesis_validators_root, &u64_chunk(b)),
             &hash_pair(&fork_root(&self.anchor_fork), &s43b),
         );
-        let anchor_root = state_root(anchor.genesis_time, &n10, &n11, &self.anchor_active_fields);
+        let anchor_root =
+            state_root_of(anchor.genesis_time, &n10, &n11, &self.anchor_active_fields);
         // 8. The block root.
         let [h10, h4, h3] = self.header_branch;
         let computed = hash_pair(&hash_pair(&h4, &hash_pair(&h10, &anchor_root)), &h3);
@@ -456,34 +459,6 @@ impl PaymentProof {
     }
 }
 
-/// `H(H(chunk(genesis_time), H(n10, n11)), active_fields)`: a progressive state root from its
-/// node 10, node 11 and the chain's genesis time at node 4.
-fn state_root(genesis_time: u64, n10: &B256, n11: &B256, active_fields: &B256) -> B256 {
-    hash_pair(
-        &hash_pair(&u64_chunk(genesis_time), &hash_pair(n10, n11)),
-        active_fields,
-    )
-}
-
-/// `leaf`, chunk `c` of a progressive tree, hashed up to the progressive root.
-fn climb_progressive(leaf: B256, c: u64, siblings: &[B256]) -> B256 {
-    let level = progressive::level(c) as usize;
-    let pos = c - progressive::level_start(level as u32);
-    let mut node = leaf;
-    for (h, s) in siblings[..2 * level].iter().enumerate() {
-        node = if (pos >> h) & 1 == 1 {
-            hash_pair(s, &node)
-        } else {
-            hash_pair(&node, s)
-        };
-    }
-    node = hash_pair(&node, &siblings[2 * level]);
-    for left in &siblings[2 * level + 1..] {
-        node = hash_pair(left, &node);
-    }
-    node
-}
-
 /// The siblings of the path from `g` up to (not including) its ancestor `top`, bottom-up.
 fn climb_siblings(
     node: &impl Fn(GeneralizedIndex) -> Result<B256, ProveError>,
@@ -507,12 +482,4 @@ fn nodes<const N: usize>(
         *n = node(g)?;
     }
     Ok(out)
-}
-
-fn u64_of(chunk: &B256) -> u64 {
-    u64::from_le_bytes(chunk[..8].try_into().expect("8 bytes"))
-}
-
-fn version_of(chunk: &B256) -> Version {
-    Version(chunk[..4].try_into().expect("4 bytes"))
 }
