@@ -19,15 +19,19 @@ contract ProgressiveProofVerifier {
     bytes32 public immutable GENESIS_VALIDATORS_ROOT;
     /// @notice `log2(SLOTS_PER_HISTORICAL_ROOT)`: the depth of `state_roots`.
     uint8 public immutable STATE_ROOTS_DEPTH;
+    /// @notice `CAPELLA_FORK_EPOCH * SLOTS_PER_EPOCH`: where `historical_summaries` starts.
+    uint64 public immutable CAPELLA_SLOT;
 
     /// @notice Fixes the chain.
     /// @param genesisTime The beacon chain's `genesis_time`.
     /// @param genesisValidatorsRoot The beacon chain's `genesis_validators_root`.
     /// @param stateRootsDepth `log2(SLOTS_PER_HISTORICAL_ROOT)` (mainnet 13, minimal 6).
-    constructor(uint64 genesisTime, bytes32 genesisValidatorsRoot, uint8 stateRootsDepth) {
+    /// @param capellaSlot `CAPELLA_FORK_EPOCH * SLOTS_PER_EPOCH` of the network.
+    constructor(uint64 genesisTime, bytes32 genesisValidatorsRoot, uint8 stateRootsDepth, uint64 capellaSlot) {
         GENESIS_TIME = genesisTime;
         GENESIS_VALIDATORS_ROOT = genesisValidatorsRoot;
         STATE_ROOTS_DEPTH = stateRootsDepth;
+        CAPELLA_SLOT = capellaSlot;
     }
 
     /// @notice Verifies a format-2 proof of validator `index` against `blockRoot` and returns
@@ -46,7 +50,7 @@ contract ProgressiveProofVerifier {
     }
 
     /// @notice Verifies a format-2 withdrawal proof (a payment under ePBS) against `blockRoot`
-    /// and returns the paid withdrawal (route 3); reverts with a `ProgressiveWithdrawalProofs`,
+    /// and returns the paid withdrawal (route 3 or 4); reverts with a `ProgressiveWithdrawalProofs`,
     /// `ProgressiveValidatorProofs` or `WithdrawalProofs` error otherwise.
     /// @param proof The encoded proof (withdrawal format 2).
     /// @param blockRoot The anchor block root (the caller reads it from EIP-4788).
@@ -57,7 +61,7 @@ contract ProgressiveProofVerifier {
         returns (WithdrawalProofs.Proven memory)
     {
         return ProgressiveWithdrawalProofs.verify(
-            proof, blockRoot, GENESIS_TIME, GENESIS_VALIDATORS_ROOT, STATE_ROOTS_DEPTH
+            proof, blockRoot, GENESIS_TIME, GENESIS_VALIDATORS_ROOT, STATE_ROOTS_DEPTH, CAPELLA_SLOT
         );
     }
 }

@@ -69,7 +69,11 @@ contract ProofVerifier is IProofVerifier {
         WITHDRAWALS_DEPTH = chain.withdrawalsDepth;
         BLOCK_ROOTS_DEPTH = chain.blockRootsDepth;
         PROGRESSIVE_VERIFIER =
-            address(new ProgressiveProofVerifier(anchor.genesisTime, anchor.genesisValidatorsRoot, chain.blockRootsDepth));
+            address(
+            new ProgressiveProofVerifier(
+                anchor.genesisTime, anchor.genesisValidatorsRoot, chain.blockRootsDepth, capellaSlot
+            )
+        );
     }
 
     /// @inheritdoc IProofVerifier

@@ -15,7 +15,10 @@ import {WithdrawalProofs} from "./WithdrawalProofs.sol";
 /// withdrawal was paid by a delivered payload (both change only together, after a delivered
 /// parent payload carried the previous list). Committed but unpaid withdrawals are refused
 /// (`WithdrawalNotYetPaid`). Each state's layout is its active fields, as for validator proofs.
-/// @dev What it returns is `WithdrawalProofs.Proven` with route 3; `slot` is `a` and
+/// Route 3 reaches `S_a` through the anchor's `state_roots` (`SLOTS_PER_HISTORICAL_ROOT` slots
+/// back); route 4 through its `historical_summaries[k].state_summary_root` and that period's
+/// `state_roots` (any summarized period), so a payment left unsettled for longer is still proven.
+/// @dev What it returns is `WithdrawalProofs.Proven` with the route; `slot` is `a` and
 /// `blockRoot` is `S_a`'s state root. A withdrawal stays listed in several states while payloads
 /// are withheld: callers count it once by its global index, as for format 1.
 library ProgressiveWithdrawalProofs {
@@ -27,10 +30,13 @@ library ProgressiveWithdrawalProofs {
 
     /// @notice The format this library verifies.
     uint8 internal constant FORMAT_VERSION = 2;
-    /// @notice Its only route: `S_a` through the anchor state's `state_roots`.
+    /// @notice Route 3: `S_a` through the anchor state's `state_roots`.
     uint8 internal constant ROUTE_STATE_ROOTS = 3;
+    /// @notice Route 4: `S_a` through the anchor state's `historical_summaries`.
+    uint8 internal constant ROUTE_HISTORICAL_SUMMARIES = 4;
 
-    // Byte layout (FORMAT.md): the anchor part at fixed offsets, then `S_a`'s from `oA`.
+    // Byte layout (FORMAT.md): the anchor part at fixed offsets, the route's nodes and branches,
+    // then `S_a`'s from `oA`.
     uint256 private constant O_VERSION = 0;
     uint256 private constant O_ROUTE = 1;
     uint256 private constant O_H10 = 2;
@@ -43,10 +49,19 @@ library ProgressiveWithdrawalProofs {
     uint256 private constant O_ANCHOR_ACTIVE = 122;
     uint256 private constant O_NEXT_INDEX = 154;
     uint256 private constant O_EXPECTED_LENGTH = 162;
-    /// Anchor nodes 5934, 2966, 2949, 1482, 1475, 740, 736, 371, 369, 352, 177, 93, 89, 47, 45, 43.
+    /// Route 3: anchor nodes 5934, 2966, 2949, 1482, 1475, 740, 736, 371, 369, 352, 177, 93, 89,
+    /// 47, 45, 43. Route 4: 5934, 2966, 2951, 2949, 1482, 740, 736, 371, 369, 93, 47, 43, 22.
     uint256 private constant O_ANCHOR_NODES = 170;
-    uint256 private constant O_STATE_ROOTS_COUNT = 682;
-    uint256 private constant O_STATE_ROOTS = 683;
+    /// The count `dR` of `state_roots` siblings, then the siblings (route 3: the anchor's; route
+    /// 4: the period's).
+    uint256 private constant O_STATE_ROOTS_COUNT_3 = 682;
+    uint256 private constant O_STATE_ROOTS_COUNT_4 = 586;
+    // Route 4, from `oH` (after the `state_roots` siblings): `block_summary_root`, then the
+    // summaries branch `WithdrawalProofs.summariesRoot` reads (length 8, count 1, siblings).
+    uint256 private constant H_BLOCK_SUMMARY_ROOT = 0;
+    uint256 private constant H_LENGTH = 32;
+    uint256 private constant H_COUNT = 40;
+    uint256 private constant H_SIBLINGS = 41;
     // From `oA`.
     uint256 private constant A_SLOT = 0;
     uint256 private constant A_ACTIVE = 8;
@@ -62,26 +77,39 @@ library ProgressiveWithdrawalProofs {
     uint256 private constant A_SIBLINGS = 414;
 
     /// @notice Verifies `proof` against `blockRoot` for a chain of genesis `genesisTime` /
-    /// `genesisValidatorsRoot` whose `state_roots` has `2^stateRootsDepth` entries.
+    /// `genesisValidatorsRoot` whose `state_roots` has `2^stateRootsDepth` entries and whose
+    /// `historical_summaries` start at `capellaSlot`.
     /// @param proof The encoded proof (withdrawal format 2), in calldata.
     /// @param blockRoot The anchor block root (from EIP-4788).
     /// @param genesisTime The chain's `genesis_time`.
     /// @param genesisValidatorsRoot The chain's `genesis_validators_root`.
     /// @param stateRootsDepth `log2(SLOTS_PER_HISTORICAL_ROOT)`.
-    /// @return p The paid withdrawal, its position, `a`, `S_a`'s root, route 3, `b`, the fork.
+    /// @param capellaSlot `CAPELLA_FORK_EPOCH * SLOTS_PER_EPOCH` (route 4's
+    /// `k = a / SLOTS_PER_HISTORICAL_ROOT - capellaSlot / SLOTS_PER_HISTORICAL_ROOT`).
+    /// @return p The paid withdrawal, its position, `a`, `S_a`'s root, the route, `b`, the fork.
     function verify(
         bytes calldata proof,
         bytes32 blockRoot,
         uint64 genesisTime,
         bytes32 genesisValidatorsRoot,
-        uint256 stateRootsDepth
+        uint256 stateRootsDepth,
+        uint64 capellaSlot
     ) internal view returns (WithdrawalProofs.Proven memory p) {
-        uint256 oA = _frame(proof, stateRootsDepth);
-        _requireActive(ProofBytes.word(proof, O_ANCHOR_ACTIVE), ANCHOR_FIELDS);
+        (uint256 oR, uint256 oA) = _frame(proof, stateRootsDepth);
+        p.route = uint8(proof[O_ROUTE]);
+        bool viaSummaries = p.route == ROUTE_HISTORICAL_SUMMARIES;
+        _requireActive(ProofBytes.word(proof, O_ANCHOR_ACTIVE), viaSummaries ? HISTORICAL_ANCHOR_FIELDS : ANCHOR_FIELDS);
         _requireActive(ProofBytes.word(proof, oA + A_ACTIVE), PAID_FIELDS);
         p.slot = ProofBytes.le64(proof, oA + A_SLOT);
         p.anchorSlot = ProofBytes.le64(proof, O_ANCHOR_SLOT);
-        if (!(p.slot < p.anchorSlot && p.anchorSlot - p.slot <= (1 << stateRootsDepth))) {
+        uint256 oH = oR + 1 + 32 * stateRootsDepth;
+        if (viaSummaries) {
+            uint256 period = p.slot >> stateRootsDepth;
+            uint256 first = capellaSlot >> stateRootsDepth;
+            if (period < first) revert WithdrawalProofs.WithdrawalSlotBeforeHistoricalSummaries(p.slot, capellaSlot);
+            uint64 n = ProofBytes.le64(proof, oH + H_LENGTH);
+            if (period - first >= n) revert WithdrawalProofs.HistoricalSummaryOutOfRange(uint64(period - first), n);
+        } else if (!(p.slot < p.anchorSlot && p.anchorSlot - p.slot <= (1 << stateRootsDepth))) {
             revert PaidStateOutsideStateRoots(p.slot, p.anchorSlot);
         }
         p.position = uint8(proof[oA + A_POSITION]);
@@ -95,26 +123,41 @@ library ProgressiveWithdrawalProofs {
         p.validatorIndex = ProofBytes.le64(proof, oA + A_VALIDATOR);
         p.withdrawalAddress = address(bytes20(ProofBytes.word(proof, oA + A_ADDRESS)));
         p.amount = ProofBytes.le64(proof, oA + A_AMOUNT);
-        p.route = ROUTE_STATE_ROOTS;
         p.forkVersion = bytes4(ProofBytes.word(proof, O_FORK_CURRENT));
         p.blockRoot = _paidStateRoot(proof, oA, genesisTime, genesisValidatorsRoot);
-        bytes32 computed = _anchorRoot(proof, p.blockRoot, p.slot, stateRootsDepth, genesisTime, genesisValidatorsRoot);
+        // S_a's root up `state_roots` at `a mod 2^depth`: the anchor's `state_roots` (route 3) or
+        // the period's `state_summary_root` (route 4).
+        bytes32 roots = _climb(proof, p.blockRoot, p.slot & ((1 << stateRootsDepth) - 1), oR + 1, stateRootsDepth);
+        (bytes32 n11, bytes32 s43) = viaSummaries
+            ? _summariesFields(proof, roots, oH, (p.slot >> stateRootsDepth) - (capellaSlot >> stateRootsDepth))
+            : _stateRootsFields(proof, roots);
+        bytes32 computed = _anchorBlockRoot(proof, n11, s43, genesisTime, genesisValidatorsRoot);
         if (computed != blockRoot) revert WithdrawalProofs.WithdrawalProofRootMismatch(blockRoot, computed);
     }
 
-    /// @dev Version, route, the `state_roots` count equal to the chain's depth, the list branch's
-    /// count equal to `3L + 1` for `j`'s level, and the exact length. Returns `oA`.
-    function _frame(bytes calldata proof, uint256 stateRootsDepth) private pure returns (uint256 oA) {
+    /// @dev Version, route, the `state_roots` count equal to the chain's depth, route 4's summary
+    /// sibling count at most 24, the list branch's count equal to `3L + 1` for `j`'s level, and
+    /// the exact length. Returns the offset of the `state_roots` count and `oA`.
+    function _frame(bytes calldata proof, uint256 stateRootsDepth) private pure returns (uint256 oR, uint256 oA) {
         uint256 len = proof.length;
         if (len == 0) revert WithdrawalProofs.WithdrawalProofMalformed();
         uint8 version = uint8(proof[O_VERSION]);
         if (version != FORMAT_VERSION) revert WithdrawalProofs.WithdrawalProofVersionUnsupported(version);
-        if (len < O_STATE_ROOTS || uint8(proof[O_ROUTE]) != ROUTE_STATE_ROOTS) {
-            revert WithdrawalProofs.WithdrawalProofMalformed();
-        }
-        uint256 dR = uint8(proof[O_STATE_ROOTS_COUNT]);
+        if (len <= O_ANCHOR_NODES) revert WithdrawalProofs.WithdrawalProofMalformed();
+        uint8 route = uint8(proof[O_ROUTE]);
+        if (route == ROUTE_STATE_ROOTS) oR = O_STATE_ROOTS_COUNT_3;
+        else if (route == ROUTE_HISTORICAL_SUMMARIES) oR = O_STATE_ROOTS_COUNT_4;
+        else revert WithdrawalProofs.WithdrawalProofMalformed();
+        if (len <= oR) revert WithdrawalProofs.WithdrawalProofMalformed();
+        uint256 dR = uint8(proof[oR]);
         if (dR != stateRootsDepth) revert ProgressiveValidatorProofs.BranchLength(dR, stateRootsDepth);
-        oA = O_STATE_ROOTS + 32 * dR;
+        oA = oR + 1 + 32 * dR;
+        if (route == ROUTE_HISTORICAL_SUMMARIES) {
+            if (len < oA + H_SIBLINGS) revert WithdrawalProofs.WithdrawalProofMalformed();
+            uint256 dH = uint8(proof[oA + H_COUNT]);
+            if (dH > WithdrawalProofs.SUMMARIES_DEPTH) revert WithdrawalProofs.WithdrawalProofMalformed();
+            oA += H_SIBLINGS + 32 * dH;
+        }
         if (len < oA + A_SIBLINGS) revert WithdrawalProofs.WithdrawalProofMalformed();
         uint256 dW = uint8(proof[oA + A_COUNT]);
         (uint256 l,) = ProgressiveValidatorProofs.level(uint8(proof[oA + A_POSITION]));
@@ -125,6 +168,9 @@ library ProgressiveWithdrawalProofs {
     /// @dev Fields the anchor state must have active: 0-3 (the witness), 6 (`state_roots`), 25
     /// (`next_withdrawal_index`), 44 (`payload_expected_withdrawals`), as a bitmask.
     uint256 private constant ANCHOR_FIELDS = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 3) | (1 << 6) | (1 << 25) | (1 << 44);
+    /// @dev Route 4's: 0-3, 25, 27 (`historical_summaries`), 44.
+    uint256 private constant HISTORICAL_ANCHOR_FIELDS =
+        (1 << 0) | (1 << 1) | (1 << 2) | (1 << 3) | (1 << 25) | (1 << 27) | (1 << 44);
     /// @dev Fields `S_a` must have active: 0-2 and 44.
     uint256 private constant PAID_FIELDS = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 44);
 
@@ -194,18 +240,40 @@ library ProgressiveWithdrawalProofs {
         }
     }
 
-    /// @dev The anchor block root: `S_a`'s root up `state_roots` at `a mod 2^depth`, the
-    /// watermark's two leaves, the witness with the proven fork, the header.
-    function _anchorRoot(
-        bytes calldata proof,
-        bytes32 paidRoot,
-        uint64 a,
-        uint256 depth,
-        uint64 genesisTime,
-        bytes32 gvr
-    ) private view returns (bytes32 root) {
-        uint256 genesisTimeChunk = uint256(ProofBytes.bswap64(genesisTime)) << 192;
-        uint256 x = a & ((1 << depth) - 1);
+    /// @dev `leaf` hashed up `depth` levels along the bits of `x`, siblings at `o`, bottom-up.
+    function _climb(bytes calldata proof, bytes32 leaf, uint256 x, uint256 o, uint256 depth)
+        private
+        view
+        returns (bytes32 node)
+    {
+        assembly ("memory-safe") {
+            node := leaf
+            let sib := add(proof.offset, o)
+            for { let end := add(sib, shl(5, depth)) } lt(sib, end) { sib := add(sib, 0x20) } {
+                switch and(x, 1)
+                case 0 {
+                    mstore(0x00, node)
+                    mstore(0x20, calldataload(sib))
+                }
+                default {
+                    mstore(0x00, calldataload(sib))
+                    mstore(0x20, node)
+                }
+                if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) { revert(0x00, 0x00) }
+                node := mload(0x00)
+                x := shr(1, x)
+            }
+        }
+    }
+
+    /// @dev Route 3: anchor node 11 from `state_roots` (node 353), the watermark's two leaves and
+    /// nodes 5934, 2966, 2949, 1482, 1475, 740, 736, 371, 369, 352, 177, 93, 89, 47, 45; and
+    /// node 43 for the witness.
+    function _stateRootsFields(bytes calldata proof, bytes32 stateRoots)
+        private
+        view
+        returns (bytes32 n11, bytes32 s43)
+    {
         assembly ("memory-safe") {
             function sha(l, r) -> h {
                 mstore(0x00, l)
@@ -220,19 +288,9 @@ library ProgressiveWithdrawalProofs {
                 c := and(calldataload(ptr), shl(192, 0xffffffffffffffff))
             }
             let base := proof.offset
-            // state_roots (node 353) from S_a's root at position x.
-            let node := paidRoot
-            let sib := add(base, O_STATE_ROOTS)
-            for { let end := add(sib, shl(5, depth)) } lt(sib, end) { sib := add(sib, 0x20) } {
-                switch and(x, 1)
-                case 0 { node := sha(node, calldataload(sib)) }
-                default { node := sha(calldataload(sib), node) }
-                x := shr(1, x)
-            }
-            // Nodes 5934, 2966, 2949, 1482, 1475, 740, 736, 371, 369, 352, 177, 93, 89, 47, 45, 43.
             let n := add(base, O_ANCHOR_NODES)
             // n22 = H(H(H(H(s352, state_roots), s177), s89), s45)
-            let n22 := sha(sha(sha(sha(at(n, 0x120), node), at(n, 0x140)), at(n, 0x180)), at(n, 0x1c0))
+            let n22 := sha(sha(sha(sha(at(n, 0x120), stateRoots), at(n, 0x140)), at(n, 0x180)), at(n, 0x1c0))
             // n185 from the expected withdrawals' length: H(H(s740, H(s1482, H(s2966, H(s5934, len)))), s371)
             let n185 := sha(at(n, 0x00), u64At(add(base, O_EXPECTED_LENGTH)))
             n185 := sha(at(n, 0x20), n185)
@@ -242,13 +300,77 @@ library ProgressiveWithdrawalProofs {
             let n184 := sha(sha(u64At(add(base, O_NEXT_INDEX)), at(n, 0x40)), at(n, 0x80))
             n184 := sha(sha(at(n, 0xc0), n184), at(n, 0x100))
             let n46 := sha(sha(n184, n185), at(n, 0x160))
-            let n11 := sha(n22, sha(n46, at(n, 0x1a0)))
+            n11 := sha(n22, sha(n46, at(n, 0x1a0)))
+            s43 := at(n, 0x1e0)
+        }
+    }
+
+    /// @dev Route 4: `historical_summaries` (node 2950) from the period's `state_summary_root`
+    /// and the summary branch at `oH`, then anchor node 11 with the watermark's two leaves and
+    /// nodes 5934, 2966, 2951, 2949, 1482, 740, 736, 371, 369, 93, 47, 22; and node 43.
+    function _summariesFields(bytes calldata proof, bytes32 stateSummaryRoot, uint256 oH, uint256 k)
+        private
+        view
+        returns (bytes32 n11, bytes32 s43)
+    {
+        bytes32 summary = sha256(abi.encode(ProofBytes.word(proof, oH + H_BLOCK_SUMMARY_ROOT), stateSummaryRoot));
+        bytes32 summaries = WithdrawalProofs.summariesRoot(proof, summary, oH + H_LENGTH, k);
+        assembly ("memory-safe") {
+            function sha(l, r) -> h {
+                mstore(0x00, l)
+                mstore(0x20, r)
+                if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) { revert(0x00, 0x00) }
+                h := mload(0x00)
+            }
+            function at(base, o) -> w {
+                w := calldataload(add(base, o))
+            }
+            function u64At(ptr) -> c {
+                c := and(calldataload(ptr), shl(192, 0xffffffffffffffff))
+            }
+            let base := proof.offset
+            // 5934, 2966, 2951, 2949, 1482, 740, 736, 371, 369, 93, 47, 43, 22
+            let n := add(base, O_ANCHOR_NODES)
+            // n185 = H(H(s740, H(s1482, H(s2966, H(s5934, len)))), s371)
+            let n185 := sha(at(n, 0x00), u64At(add(base, O_EXPECTED_LENGTH)))
+            n185 := sha(at(n, 0x20), n185)
+            n185 := sha(at(n, 0x80), n185)
+            n185 := sha(sha(at(n, 0xa0), n185), at(n, 0xe0))
+            // n184 = H(H(s736, H(H(nwi, s2949), H(summaries, s2951))), s369)
+            let n737 := sha(sha(u64At(add(base, O_NEXT_INDEX)), at(n, 0x60)), sha(summaries, at(n, 0x40)))
+            let n184 := sha(sha(at(n, 0xc0), n737), at(n, 0x100))
+            let n46 := sha(sha(n184, n185), at(n, 0x120))
+            n11 := sha(at(n, 0x180), sha(n46, at(n, 0x140)))
+            s43 := at(n, 0x160)
+        }
+    }
+
+    /// @dev The anchor block root from state node 11 and node 43: the witness with the proven
+    /// slot and fork, the active fields, then the header nodes.
+    function _anchorBlockRoot(bytes calldata proof, bytes32 n11, bytes32 s43, uint64 genesisTime, bytes32 gvr)
+        private
+        view
+        returns (bytes32 root)
+    {
+        uint256 genesisTimeChunk = uint256(ProofBytes.bswap64(genesisTime)) << 192;
+        assembly ("memory-safe") {
+            function sha(l, r) -> h {
+                mstore(0x00, l)
+                mstore(0x20, r)
+                if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) { revert(0x00, 0x00) }
+                h := mload(0x00)
+            }
+            function at(base, o) -> w {
+                w := calldataload(add(base, o))
+            }
+            let base := proof.offset
             let m4 := shl(224, 0xffffffff)
             let forkRoot := sha(
                 sha(and(at(base, O_FORK_PREVIOUS), m4), and(at(base, O_FORK_CURRENT), m4)),
-                sha(u64At(add(base, O_FORK_EPOCH)), 0)
+                sha(and(at(base, O_FORK_EPOCH), shl(192, 0xffffffffffffffff)), 0)
             )
-            let n10 := sha(sha(gvr, u64At(add(base, O_ANCHOR_SLOT))), sha(forkRoot, at(n, 0x1e0)))
+            let slotChunk := and(at(base, O_ANCHOR_SLOT), shl(192, 0xffffffffffffffff))
+            let n10 := sha(sha(gvr, slotChunk), sha(forkRoot, s43))
             let state := sha(sha(genesisTimeChunk, sha(n10, n11)), at(base, O_ANCHOR_ACTIVE))
             root := sha(sha(at(base, O_H4), sha(at(base, O_H10), state)), at(base, O_H3))
         }

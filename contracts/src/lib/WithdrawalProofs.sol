@@ -222,7 +222,7 @@ library WithdrawalProofs {
     /// `epoch`, from the start of `S.fork`.
     uint256 private constant O_FORK_TO_EPOCH = 8;
     /// `List[HistoricalSummary, HISTORICAL_ROOTS_LIMIT = 2^24]`: data depth 24.
-    uint256 private constant SUMMARIES_DEPTH = 24;
+    uint256 internal constant SUMMARIES_DEPTH = 24;
 
     /// @notice The `Params` of a chain, from its Capella slot and its two preset lengths; reverts
     /// with `MaxWithdrawalsPerPayloadUnsupported` or `SlotsPerHistoricalRootUnsupported` unless
@@ -613,7 +613,8 @@ library WithdrawalProofs {
             uint8 depth = chain.blockRootsDepth;
             bytes32 blockSummaryRoot = _blockRootsVector(proof, blockRoot, slot, O_PERIOD_BRANCH, depth);
             uint256 k = (slot >> depth) - (chain.capellaSlot >> depth);
-            summaries = _summariesRoot(proof, blockSummaryRoot, k);
+            bytes32 summary = sha256(abi.encode(blockSummaryRoot, ProofBytes.word(proof, O_STATE_SUMMARY_ROOT)));
+            summaries = summariesRoot(proof, summary, O_SUMMARIES_LENGTH, k);
         }
         bytes32 w = _anchorWitness(proof, witnessHead);
         assembly ("memory-safe") {
@@ -640,23 +641,23 @@ library WithdrawalProofs {
         }
     }
 
-    /// @dev The `historical_summaries` list root from `historical_summaries[k]`'s
-    /// `block_summary_root`, its `state_summary_root`, the list's length, sibling count and
-    /// siblings.
-    function _summariesRoot(bytes calldata proof, bytes32 blockSummaryRoot, uint256 k)
-        private
+    /// @notice The `historical_summaries` list root from `summary` (the root of
+    /// `historical_summaries[k]`) and the branch at `o`: the list's length (8 bytes), the count
+    /// `d <= 24` of explicit siblings (1 byte, checked by the caller) and the siblings, levels
+    /// 0 .. d-1; the levels above take `ZERO[level]`. Shared by route 2 and the progressive
+    /// layout's route 4 (`ProgressiveWithdrawalProofs`).
+    function summariesRoot(bytes calldata proof, bytes32 summary, uint256 o, uint256 k)
+        internal
         view
         returns (bytes32 root)
     {
         bytes memory zeros = ProofBytes.ZERO_HASHES;
         assembly ("memory-safe") {
-            let base := proof.offset
+            let base := add(proof.offset, o)
             let ok := 1
-            mstore(0x00, blockSummaryRoot)
-            mstore(0x20, calldataload(add(base, O_STATE_SUMMARY_ROOT)))
-            ok := and(ok, staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20))
-            let count := byte(0, calldataload(add(base, O_SUMMARIES_COUNT)))
-            let sib := add(base, HISTORICAL_FIXED_LEN)
+            mstore(0x00, summary)
+            let count := byte(0, calldataload(add(base, 8)))
+            let sib := add(base, 9)
             let end := add(sib, shl(5, count))
             let path := k
             for {} lt(sib, end) { sib := add(sib, 0x20) } {
@@ -683,7 +684,7 @@ library WithdrawalProofs {
                 path := shr(1, path)
             }
             // H(node, chunk(length)).
-            mstore(0x20, and(calldataload(add(base, O_SUMMARIES_LENGTH)), shl(192, 0xffffffffffffffff)))
+            mstore(0x20, and(calldataload(base), shl(192, 0xffffffffffffffff)))
             ok := and(ok, staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20))
             if iszero(ok) { revert(0x00, 0x00) }
             root := mload(0x00)

@@ -275,6 +275,7 @@ fn withdrawal(args: WithdrawalArgs) -> Result<Value, String> {
                 &header,
                 &read_gloas_state::<Mainnet>(&network, paid)?,
                 j,
+                None,
             ),
             PresetName::Minimal => prove::payment_proof(
                 &verifier,
@@ -282,6 +283,7 @@ fn withdrawal(args: WithdrawalArgs) -> Result<Value, String> {
                 &header,
                 &read_gloas_state::<Minimal>(&network, paid)?,
                 j,
+                None,
             ),
         }
         .map_err(|e| e.to_string())?;

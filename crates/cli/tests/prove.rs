@@ -420,7 +420,14 @@ fn lsv_prove_from_gloas_state_files() {
             let bytes = proof_bytes(&v);
             let proven = PaymentProof::from_bytes(&bytes)
                 .unwrap()
-                .verify(h.tree_hash_root(), &anchor, 6)
+                .verify(
+                    h.tree_hash_root(),
+                    &anchor,
+                    lsv_proofs::gloas_withdrawal::PaymentChain {
+                        state_roots_depth: 6,
+                        capella_slot: lsv_consensus::Slot::new(0),
+                    },
+                )
                 .unwrap();
             assert_eq!(proven.withdrawal.index, 41);
             assert_eq!(v["proves"]["route"], "paid_watermark");
@@ -472,7 +479,11 @@ fn lsv_prove_a_payment_from_a_gloas_node() {
     let verifier = common::verifier();
     let proven = PaymentProof::from_bytes(&proof_bytes(&v))
         .unwrap()
-        .verify(tc.anchor_root, &verifier.gloas_anchor(), 13)
+        .verify(
+            tc.anchor_root,
+            &verifier.gloas_anchor(),
+            verifier.payment_chain(),
+        )
         .unwrap();
     assert_eq!(proven.watermark, PAID_INDEX + 1);
 }

@@ -38,7 +38,7 @@ use lsv_proofs::block::{
 };
 use lsv_proofs::gindex::{BLOCK_ROOTS_DEPTH, SLOTS_PER_HISTORICAL_ROOT};
 use lsv_proofs::gloas::GloasStateProver;
-use lsv_proofs::gloas_withdrawal::PaymentProof;
+use lsv_proofs::gloas_withdrawal::{PaidPeriod, PaymentProof};
 use lsv_proofs::merkle::MerkleTree;
 use lsv_proofs::state::electra::BeaconState;
 use lsv_proofs::state::gloas::BeaconState as GloasState;
@@ -328,12 +328,35 @@ impl Devnet {
     /// sweep debits the balance and lists the withdrawal in `payload_expected_withdrawals`; at
     /// `a + 1` the payload that pays it has been delivered (the vault is credited, the list has
     /// moved on, `next_withdrawal_index` past it), and that state is the anchor of a format-2
-    /// validator proof and a payment proof. The state moves to `a + 1`, debited.
+    /// validator proof and a payment proof (route 3). The state moves to `a + 1`, debited.
     pub fn gloas_settlement(
         &mut self,
         validator: u64,
         index: u64,
         gwei: u64,
+    ) -> Result<GloasSettlement, ProveError> {
+        self.gloas_payment(validator, index, gwei, false)
+    }
+
+    /// As [`Devnet::gloas_settlement`], but nobody settles for more than a
+    /// `SLOTS_PER_HISTORICAL_ROOT` of slots: the anchor is at `a + 8193`, whose `state_roots` no
+    /// longer hold the listing state, and the payment proof takes route 4, through the anchor's
+    /// `historical_summaries` entry for `a`'s period (the period's other roots are stand-ins).
+    pub fn gloas_late_settlement(
+        &mut self,
+        validator: u64,
+        index: u64,
+        gwei: u64,
+    ) -> Result<GloasSettlement, ProveError> {
+        self.gloas_payment(validator, index, gwei, true)
+    }
+
+    fn gloas_payment(
+        &mut self,
+        validator: u64,
+        index: u64,
+        gwei: u64,
+        late: bool,
     ) -> Result<GloasSettlement, ProveError> {
         let fork = self.gloas_slot.expect("the chain forks to Gloas first");
         let a = self.state.slot.as_u64();
@@ -353,13 +376,45 @@ impl Devnet {
         paid.next_withdrawal_index = index + 1;
         let paid = GloasStateProver::new(paid);
         let mut anchor = paid.state().clone();
-        anchor.slot = Slot::new(a + 1);
-        anchor.state_roots[(a % SLOTS_PER_HISTORICAL_ROOT) as usize] = paid.state_root();
+        let position = (a % SLOTS_PER_HISTORICAL_ROOT) as usize;
+        let b = if late {
+            a + SLOTS_PER_HISTORICAL_ROOT + 1
+        } else {
+            a + 1
+        };
+        anchor.slot = Slot::new(b);
         anchor.payload_expected_withdrawals.0 = VariableList::empty();
+        let mut period = Vec::new();
+        if late {
+            period = (0..SLOTS_PER_HISTORICAL_ROOT)
+                .map(|n| stand_in(b"period state", n))
+                .collect();
+            period[position] = paid.state_root();
+            let k = a / SLOTS_PER_HISTORICAL_ROOT - CAPELLA_SLOT / SLOTS_PER_HISTORICAL_ROOT;
+            while anchor.historical_summaries.len() as u64 <= k {
+                let n = anchor.historical_summaries.len() as u64;
+                let summary = lsv_proofs::state::HistoricalSummary {
+                    block_summary_root: stand_in(b"block summary", n),
+                    state_summary_root: if n == k {
+                        lsv_proofs::merkle::MerkleTree::new(period.clone(), BLOCK_ROOTS_DEPTH)
+                            .root()
+                    } else {
+                        stand_in(b"state summary", n)
+                    },
+                };
+                anchor
+                    .historical_summaries
+                    .push(summary)
+                    .expect("below HISTORICAL_ROOTS_LIMIT");
+            }
+            anchor.state_roots[position] = stand_in(b"state", b - SLOTS_PER_HISTORICAL_ROOT);
+        } else {
+            anchor.state_roots[position] = paid.state_root();
+        }
         let anchor = GloasStateProver::new(anchor);
         self.blocks += 1;
         let header = BeaconBlockHeader {
-            slot: Slot::new(a + 1),
+            slot: Slot::new(b),
             proposer_index: 0,
             parent_root: stand_in(b"parent", self.blocks),
             state_root: anchor.state_root(),
@@ -368,12 +423,20 @@ impl Devnet {
         let validator_proof = anchor
             .validator_proof(&header, validator, ProofParts::VALIDATOR)?
             .to_bytes();
-        let withdrawal_proof =
-            PaymentProof::build(&anchor, &header, &paid, 0, BLOCK_ROOTS_DEPTH)?.to_bytes();
+        let withdrawal_proof = if late {
+            let period = PaidPeriod {
+                capella_slot: Slot::new(CAPELLA_SLOT),
+                state_roots: &period,
+            };
+            PaymentProof::build_historical(&anchor, &header, &paid, 0, BLOCK_ROOTS_DEPTH, period)?
+        } else {
+            PaymentProof::build(&anchor, &header, &paid, 0, BLOCK_ROOTS_DEPTH)?
+        }
+        .to_bytes();
         let vault = self.vault;
         self.chain.credit_withdrawal(vault, gwei);
-        self.chain.next_block_for(a + 1, header.tree_hash_root());
-        self.state.slot = Slot::new(a + 1);
+        self.chain.next_block_for(b, header.tree_hash_root());
+        self.state.slot = Slot::new(b);
         Ok(GloasSettlement {
             timestamp: U256::from(self.chain.timestamp()),
             validator_proof,

@@ -275,7 +275,7 @@ fn payment_header(name: &str) -> BeaconBlockHeader {
 #[test]
 fn a_payment_under_epbs_verifies_on_chain_and_a_withheld_one_is_refused() {
     use lsv_contracts::bindings::proof_verifier::WithdrawalProofs::Proven as Paid;
-    use lsv_proofs::gloas_withdrawal::PaymentProof;
+    use lsv_proofs::gloas_withdrawal::{PaymentChain, PaymentProof};
     let (paid, anchor, withheld) = (
         payment_prover("paid"),
         payment_prover("anchor"),
@@ -306,7 +306,11 @@ fn a_payment_under_epbs_verifies_on_chain_and_a_withheld_one_is_refused() {
     let root = header.tree_hash_root();
     for j in 0..2u8 {
         let proof = PaymentProof::build(&anchor, &header, &paid, j, 6).unwrap();
-        let rust = proof.verify(root, &chain_anchor, 6).unwrap();
+        let chain = PaymentChain {
+            state_roots_depth: 6,
+            capella_slot: lsv_consensus::Slot::new(0),
+        };
+        let rust = proof.verify(root, &chain_anchor, chain).unwrap();
         let (sol, gas) = call(&mut v, root, proof.to_bytes()).unwrap();
         assert_eq!(sol.index, rust.withdrawal.index);
         assert_eq!(sol.validatorIndex, rust.withdrawal.validator_index);

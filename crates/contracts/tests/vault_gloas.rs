@@ -16,6 +16,7 @@ use common::vault::{
 };
 use lsv_contracts::bindings::progressive_proof_verifier::ProgressiveProofVerifier::ProgressiveProofVerifierErrors as G;
 use lsv_contracts::bindings::vault::Vault::{self, VaultErrors as E};
+use lsv_contracts::devnet::GloasSettlement;
 use lsv_contracts::U256;
 use lsv_proofs::ProofParts;
 
@@ -105,11 +106,11 @@ fn a_layout_that_deprecates_a_field_read_is_refused_by_name() {
     assert!(matches!(e, E::StaleProof(_)), "{e:?}");
 }
 
-#[test]
-fn joined_and_ejected_before_gloas_exited_paid_and_settled_after_it() {
+/// A position joined and ejected under Fulu, marked exiting with a Gloas proof, its validator
+/// exited and withdrawable: ready for the sweep at `SWEEP_SLOT`.
+fn exiting_across_the_fork() -> (VaultTest, U256) {
     let mut w = VaultTest::new();
     let owner = w.d.chain.account("operator");
-    let keeper = w.keeper;
     let id = w.joined(40, owner);
     let p = w.facts(
         40,
@@ -127,20 +128,20 @@ fn joined_and_ejected_before_gloas_exited_paid_and_settled_after_it() {
     );
     assert_eq!(format(&p), 2);
     w.mark_exiting(id, &p).expect_success();
-
-    // The sweep, under ePBS: listed at SWEEP_SLOT, paid by the next payload.
-    let sweep = 31_985_000_000;
     let v = &mut w.d.state.validators[40];
     v.exit_epoch = lsv_consensus::Epoch::new(EXIT_EPOCH);
     v.withdrawable_epoch = lsv_consensus::Epoch::new(WITHDRAWABLE_EPOCH);
     w.d.set_slot(SWEEP_SLOT);
-    let s = w.d.gloas_settlement(40, 90_001, sweep).unwrap();
-    assert_eq!(s.withdrawal_proof[0], 2);
+    (w, id)
+}
+
+/// Settles `s` (the sweep of 31.985 ETH) and checks the split, the closed position, that the
+/// vault's ETH is accounted, and that the same payment is not credited again.
+fn settles_once(w: &mut VaultTest, id: U256, s: &GloasSettlement, what: &str) {
+    let sweep = 31_985_000_000;
+    let keeper = w.keeper;
     let r = w.send(keeper, &s.settle_call(id)).expect_success();
-    println!(
-        "settle after Gloas (format-2 validator and payment proofs): {} gas",
-        r.gas_used
-    );
+    println!("settle after Gloas ({what}): {} gas", r.gas_used);
     let ev = &r.events_from::<Vault::Settled>(w.d.vault)[0];
     let debt = common::ether(31) + tenth();
     assert_eq!(
@@ -161,4 +162,47 @@ fn joined_and_ejected_before_gloas_exited_paid_and_settled_after_it() {
         matches!(again, E::WithdrawalAlreadyCredited(_)),
         "{again:?}"
     );
+}
+
+#[test]
+fn joined_and_ejected_before_gloas_exited_paid_and_settled_after_it() {
+    let (mut w, id) = exiting_across_the_fork();
+    // The sweep, under ePBS: listed at SWEEP_SLOT, paid by the next payload.
+    let s = w.d.gloas_settlement(40, 90_001, 31_985_000_000).unwrap();
+    assert_eq!(&s.withdrawal_proof[..2], &[2, 3], "format 2, route 3");
+    settles_once(&mut w, id, &s, "format-2 validator and payment proofs");
+}
+
+#[test]
+fn a_payment_nobody_settled_for_a_day_is_settled_through_historical_summaries() {
+    let (mut w, id) = exiting_across_the_fork();
+    // Listed at SWEEP_SLOT, paid, and left alone until the anchor's state_roots no longer hold
+    // the listing state (8192 slots, 27 hours on mainnet).
+    let s =
+        w.d.gloas_late_settlement(40, 90_001, 31_985_000_000)
+            .unwrap();
+    assert_eq!(&s.withdrawal_proof[..2], &[2, 4], "format 2, route 4");
+    // Route 4's part after the anchor's 13 nodes and 13 state_roots siblings (FORMAT.md):
+    // block_summary_root at 1003, len(historical_summaries) at 1035.
+    let (o_summary, o_length) = (586 + 1 + 32 * 13, 586 + 1 + 32 * 13 + 32);
+    type Edit = fn(&mut Vec<u8>, usize, usize);
+    let edits: [(Edit, &str); 3] = [
+        (|b, _, l| b[l..l + 8].fill(0), "HistoricalSummaryOutOfRange"),
+        (|b, o, _| b[o] ^= 1, "WithdrawalProofRootMismatch"),
+        // `historical_summaries` (field 27) deprecated in the anchor's layout.
+        (|b, _, _| b[122 + 3] &= !(1 << 3), "FieldInactive"),
+    ];
+    for (edit, name) in edits {
+        let mut bad = s.clone();
+        edit(&mut bad.withdrawal_proof, o_summary, o_length);
+        let r = w.send(w.keeper, &bad.settle_call(id));
+        let got = match r.revert_error::<G>() {
+            Some(G::HistoricalSummaryOutOfRange(_)) => "HistoricalSummaryOutOfRange",
+            Some(G::WithdrawalProofRootMismatch(_)) => "WithdrawalProofRootMismatch",
+            Some(G::FieldInactive(e)) if e.field == U256::from(27) => "FieldInactive",
+            other => panic!("{other:?}: {r}"),
+        };
+        assert_eq!(got, name);
+    }
+    settles_once(&mut w, id, &s, "payment proof through historical_summaries");
 }

@@ -26,7 +26,7 @@ use lsv_consensus::containers::BeaconBlockHeader;
 use lsv_consensus::{ForkName, Mainnet, Minimal, Network, PresetName, Slot};
 use lsv_proofs::block::BeaconBlock;
 use lsv_proofs::gloas::{GloasAnchor, GloasStateProver, GloasValidatorProof};
-use lsv_proofs::gloas_withdrawal::{PaymentProof, ProvenPayment};
+use lsv_proofs::gloas_withdrawal::{PaidPeriod, PaymentChain, PaymentProof, ProvenPayment};
 use lsv_proofs::{
     Anchor, AnyBeaconState, HistoricalPeriod, ProofParts, ProvenValidator, ProvenWithdrawal,
     StateError, StatePreset, StateProver, ValidatorProof, WithdrawalDepths, WithdrawalProof,
@@ -311,6 +311,14 @@ impl VerifierConfig {
             genesis_validators_root: self.anchor.genesis_validators_root,
         }
     }
+
+    /// The chain's history, as the payment verifier (withdrawal format 2) holds it.
+    pub fn payment_chain(&self) -> PaymentChain {
+        PaymentChain {
+            state_roots_depth: self.withdrawal_depths.block_roots(),
+            capella_slot: self.capella_slot,
+        }
+    }
 }
 
 /// The format-2 proof of validator `index` (and of the `parts` asked for) against the block of
@@ -330,20 +338,33 @@ pub fn gloas_validator_proof<P: StatePreset>(
 }
 
 /// The proof that `paid.payload_expected_withdrawals[j]` was paid (withdrawal format 2), against
-/// the block of `header`, whose post-state `anchor` holds (`paid`'s slot among its
-/// `state_roots`), checked with the reference verifier.
+/// the block of `header`, whose post-state `anchor` holds, checked with the reference verifier:
+/// route 3 (`paid`'s slot among the anchor's `state_roots`) without `period_state_roots`, route 4
+/// (through `historical_summaries`) with them, the `state_roots` of `paid`'s period
+/// ([`period_state_slot`]'s state).
 pub fn payment_proof<P: StatePreset>(
     verifier: &VerifierConfig,
     anchor: &GloasStateProver<P>,
     header: &BeaconBlockHeader,
     paid: &GloasStateProver<P>,
     j: u8,
+    period_state_roots: Option<&[B256]>,
 ) -> Result<BuiltProof<ProvenPayment>, ProveError> {
-    let depth = verifier.withdrawal_depths.block_roots();
-    let bytes = PaymentProof::build(anchor, header, paid, j, depth)?.to_bytes();
-    self_checked(header, bytes, |bytes, root| {
+    let chain = verifier.payment_chain();
+    let depth = chain.state_roots_depth;
+    let proof = match period_state_roots {
+        None => PaymentProof::build(anchor, header, paid, j, depth)?,
+        Some(state_roots) => {
+            let period = PaidPeriod {
+                capella_slot: chain.capella_slot,
+                state_roots,
+            };
+            PaymentProof::build_historical(anchor, header, paid, j, depth, period)?
+        }
+    };
+    self_checked(header, proof.to_bytes(), |bytes, root| {
         PaymentProof::from_bytes(bytes)
-            .and_then(|p| p.verify(root, &verifier.gloas_anchor(), depth))
+            .and_then(|p| p.verify(root, &verifier.gloas_anchor(), chain))
     })
 }
 
@@ -891,8 +912,11 @@ pub async fn prove_withdrawal_by_preset(
 }
 
 /// Proves, after Gloas, that `payload_expected_withdrawals[j]` of the state at slot `paid_slot`
-/// was paid (withdrawal format 2), against the block `anchor` (whose post-state must hold that
-/// state's root in its `state_roots`), fetching both states from `client`.
+/// was paid (withdrawal format 2), against the block `anchor`, fetching the states from `client`:
+/// route 3 when the anchor's `state_roots` still holds that state (the
+/// `SLOTS_PER_HISTORICAL_ROOT` slots before it), route 4 through `historical_summaries` before
+/// that, which also needs the state of [`period_state_slot`] (only a node keeping historical
+/// states serves it).
 pub async fn prove_payment_in<P: StatePreset>(
     client: &BeaconClient,
     verifier: &VerifierConfig,
@@ -910,16 +934,48 @@ pub async fn prove_payment_in<P: StatePreset>(
         slot = paid_slot.as_u64(),
         "fetching the state that lists the withdrawal"
     );
-    let ssz = client.state_ssz(StateId::Slot(paid_slot)).await?;
-    let paid = tokio::task::spawn_blocking(move || GloasStateProver::<P>::from_ssz_vec(ssz.bytes))
-        .await
-        .map_err(|e| ProveError::Task(e.to_string()))?
-        .map_err(ProveError::State)?;
-    let proof = payment_proof(verifier, anchor_prover, &fetched.info.header, &paid, j)?;
+    let paid = fetch_gloas_state::<P>(client, paid_slot).await?;
+    let n = verifier.payment_chain().period();
+    let (a, b) = (paid_slot.as_u64(), fetched.info.header.slot.as_u64());
+    let period_roots = if a < b && b - a <= n {
+        None
+    } else {
+        let slot = period_state_slot(paid_slot, n);
+        tracing::info!(
+            slot = slot.as_u64(),
+            "fetching the state holding the period's state_roots"
+        );
+        Some(
+            fetch_gloas_state::<P>(client, slot)
+                .await?
+                .state()
+                .state_roots
+                .to_vec(),
+        )
+    };
+    let proof = payment_proof(
+        verifier,
+        anchor_prover,
+        &fetched.info.header,
+        &paid,
+        j,
+        period_roots.as_deref(),
+    )?;
     Ok(AnchoredProof {
         proof,
         time: fetched.time,
     })
+}
+
+async fn fetch_gloas_state<P: StatePreset>(
+    client: &BeaconClient,
+    slot: Slot,
+) -> Result<GloasStateProver<P>, ProveError> {
+    let ssz = client.state_ssz(StateId::Slot(slot)).await?;
+    tokio::task::spawn_blocking(move || GloasStateProver::<P>::from_ssz_vec(ssz.bytes))
+        .await
+        .map_err(|e| ProveError::Task(e.to_string()))?
+        .map_err(ProveError::State)
 }
 
 /// Proves a withdrawal of the block `block`'s payload against the block `anchor` on a chain of

@@ -20,7 +20,7 @@
 //! (`tests/gloas_state.rs`).
 
 use crate::gindex::{self, gloas as layout, progressive, GeneralizedIndex};
-use crate::merkle::{hash_pair, u64_chunk, MerkleTree, ProgressiveTree};
+use crate::merkle::{hash_pair, u64_chunk, ListTree, MerkleTree, ProgressiveTree};
 use crate::preset::StatePreset;
 use crate::proof::{
     check_block_root, fork_root, put_fork, put_list_branch, put_parts, put_validator, read_part,
@@ -441,6 +441,8 @@ pub struct GloasStateProver<P: StatePreset = Mainnet> {
     state_roots: MerkleTree,
     /// `payload_expected_withdrawals`, for payment proofs.
     expected_withdrawals: ProgressiveTree,
+    /// `historical_summaries`, for payment proofs of states older than `state_roots` holds.
+    historical_summaries: ListTree,
 }
 
 impl<P: StatePreset> GloasStateProver<P> {
@@ -487,8 +489,18 @@ impl<P: StatePreset> GloasStateProver<P> {
             expected.iter().map(TreeHash::tree_hash_root).collect(),
             expected.len() as u64,
         );
+        let historical_summaries = ListTree::new(
+            state
+                .historical_summaries
+                .iter()
+                .map(TreeHash::tree_hash_root)
+                .collect(),
+            gindex::HISTORICAL_SUMMARIES_DATA_DEPTH,
+            state.historical_summaries.len() as u64,
+        );
         Self {
             fields: ProgressiveTree::new(roots, active),
+            historical_summaries,
             state,
             validators,
             balances,
@@ -523,7 +535,7 @@ impl<P: StatePreset> NodeSource for GloasStateProver<P> {
     /// Every node of the state's progressive field tree, and below it the trees of
     /// `validators` (down to a validator's fields and pubkey chunks), `balances`,
     /// `inactivity_scores`, `state_roots`, `payload_expected_withdrawals` (down to a
-    /// withdrawal's fields) and `fork`. `None` elsewhere.
+    /// withdrawal's fields), `historical_summaries` (down to a summary's two roots) and `fork`. `None` elsewhere.
     fn node(&self, g: GeneralizedIndex) -> Option<B256> {
         let under = |top: GeneralizedIndex| {
             let (d, top_d) = (gindex::depth(g)?, gindex::depth(top)?);
@@ -544,6 +556,23 @@ impl<P: StatePreset> NodeSource for GloasStateProver<P> {
         if let Some(local) = under(layout::state_field(EXPECTED_WITHDRAWALS_FIELD)) {
             return self.expected_withdrawal_node(local);
         }
+        if let Some(local) = under(layout::state_field(HISTORICAL_SUMMARIES_FIELD)) {
+            return self.historical_summaries.node(local).or_else(|| {
+                // A `HistoricalSummary`'s two fields, one level below its chunk.
+                let k = (local >> 1).checked_sub(2 << gindex::HISTORICAL_SUMMARIES_DATA_DEPTH)?;
+                let summary = self
+                    .state
+                    .historical_summaries
+                    .get(usize::try_from(k).ok()?)?;
+                let field = if local & 1 == 0 {
+                    summary.block_summary_root
+                } else {
+                    summary.state_summary_root
+                };
+                (gindex::depth(local)? == gindex::HISTORICAL_SUMMARIES_DATA_DEPTH + 2)
+                    .then_some(field)
+            });
+        }
         if let Some(local) = under(layout::state_field(gindex::field::FORK)) {
             let f = &self.state.fork;
             let mut prev = B256::ZERO;
@@ -560,6 +589,8 @@ impl<P: StatePreset> NodeSource for GloasStateProver<P> {
 const STATE_ROOTS_FIELD: usize = 6;
 /// `payload_expected_withdrawals` (field 44).
 const EXPECTED_WITHDRAWALS_FIELD: usize = 44;
+/// `historical_summaries` (field 27).
+const HISTORICAL_SUMMARIES_FIELD: usize = 27;
 
 impl<P: StatePreset> GloasStateProver<P> {
     /// A node under `payload_expected_withdrawals` (list-relative): the progressive tree down to

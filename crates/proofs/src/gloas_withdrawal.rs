@@ -39,12 +39,19 @@ use lsv_consensus::{Epoch, Gwei, Slot, Version};
 
 /// The first byte of a format-2 withdrawal proof.
 pub const FORMAT_VERSION: u8 = 2;
-/// The only route of format 2: `S_a` through the anchor state's `state_roots`.
+/// Route 3: `S_a` through the anchor state's `state_roots` (within `SLOTS_PER_HISTORICAL_ROOT`
+/// slots before the anchor).
 pub const ROUTE_STATE_ROOTS: u8 = 3;
+/// Route 4: `S_a` through the anchor state's `historical_summaries[k].state_summary_root` (any
+/// summarized period).
+pub const ROUTE_HISTORICAL_SUMMARIES: u8 = 4;
 
 /// State fields the proof reads in the anchor state: the witness (0–3), `state_roots` (6),
 /// `next_withdrawal_index` (25), `payload_expected_withdrawals` (44).
 pub const ANCHOR_FIELDS: [usize; 7] = [0, 1, 2, 3, 6, 25, 44];
+/// State fields route 4 reads in the anchor state: the witness (0–3), `next_withdrawal_index`
+/// (25), `historical_summaries` (27), `payload_expected_withdrawals` (44).
+pub const HISTORICAL_ANCHOR_FIELDS: [usize; 7] = [0, 1, 2, 3, 25, 27, 44];
 /// State fields the proof reads in `S_a`: the witness but the fork (0–2) and
 /// `payload_expected_withdrawals` (44).
 pub const PAID_STATE_FIELDS: [usize; 4] = [0, 1, 2, 44];
@@ -54,6 +61,11 @@ pub const PAID_STATE_FIELDS: [usize; 4] = [0, 1, 2, 44];
 /// expected withdrawals' length 5935, the active fields 3): `get_helper_indices` of those.
 pub const ANCHOR_HELPERS: [GeneralizedIndex; 16] = [
     5934, 2966, 2949, 1482, 1475, 740, 736, 371, 369, 352, 177, 93, 89, 47, 45, 43,
+];
+/// Route 4's anchor-state nodes: as [`ANCHOR_HELPERS`] with `historical_summaries` (2950) in
+/// place of `state_roots` (353).
+pub const HISTORICAL_ANCHOR_HELPERS: [GeneralizedIndex; 13] = [
+    5934, 2966, 2951, 2949, 1482, 740, 736, 371, 369, 93, 47, 43, 22,
 ];
 /// `S_a` nodes besides the leaves the verifier computes (genesis time 4, genesis validators
 /// root 40, slot 41, `payload_expected_withdrawals` 2967, the active fields 3).
@@ -66,6 +78,57 @@ const STATE_ROOTS: GeneralizedIndex = layout::state_field(6);
 const NEXT_WITHDRAWAL_INDEX: GeneralizedIndex = layout::state_field(25);
 /// The state gindex of `payload_expected_withdrawals`.
 const EXPECTED: GeneralizedIndex = layout::state_field(44);
+/// The state gindex of `historical_summaries` (field 27, a `List[HistoricalSummary, 2^24]`).
+const HISTORICAL_SUMMARIES: GeneralizedIndex = layout::state_field(27);
+
+/// What a payment verifier knows of its chain besides its genesis: the depth of `state_roots`
+/// and where `historical_summaries` starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PaymentChain {
+    /// `log2(SLOTS_PER_HISTORICAL_ROOT)` (mainnet 13, minimal 6).
+    pub state_roots_depth: usize,
+    /// `CAPELLA_FORK_EPOCH · SLOTS_PER_EPOCH`: `historical_summaries[0]` is the period holding it.
+    pub capella_slot: Slot,
+}
+
+impl PaymentChain {
+    /// `SLOTS_PER_HISTORICAL_ROOT`.
+    pub const fn period(self) -> u64 {
+        1 << self.state_roots_depth
+    }
+}
+
+/// How the proof reaches `S_a`'s root from the anchor state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PaidStateRoute {
+    /// Route 3: `S_b.state_roots[a mod N]`.
+    StateRoots {
+        /// `S_b` nodes [`ANCHOR_HELPERS`].
+        anchor_branch: [B256; 16],
+    },
+    /// Route 4: `S_b.historical_summaries[k].state_summary_root`, then `[a mod N]` of that
+    /// period's `state_roots`, `k = ⌊a/N⌋ − ⌊capella_slot/N⌋`.
+    HistoricalSummaries {
+        /// `S_b` nodes [`HISTORICAL_ANCHOR_HELPERS`].
+        anchor_branch: [B256; 13],
+        /// `historical_summaries[k].block_summary_root`.
+        block_summary_root: B256,
+        /// Siblings of `historical_summaries[k]` (explicit bottom ones; `ZERO[h]` above) and
+        /// `len(historical_summaries)`.
+        summaries_branch: ListBranch,
+    },
+}
+
+/// The period a route-4 proof needs besides the two states: the `state_roots` vector that
+/// `historical_summaries[k]` summarizes, i.e. `state.state_roots` of the state at the first slot
+/// of the next period (`crate::withdrawal::period_state_slot`).
+#[derive(Clone, Copy, Debug)]
+pub struct PaidPeriod<'a> {
+    /// The network's first Capella slot.
+    pub capella_slot: Slot,
+    /// The period's `state_roots`, indexed by `slot % SLOTS_PER_HISTORICAL_ROOT`.
+    pub state_roots: &'a [B256],
+}
 
 /// The proof that a withdrawal was paid, against an anchor block root.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,9 +145,10 @@ pub struct PaymentProof {
     pub next_withdrawal_index: u64,
     /// `len(S_b.payload_expected_withdrawals)`.
     pub expected_length: u64,
-    /// `S_b` nodes [`ANCHOR_HELPERS`].
-    pub anchor_branch: [B256; 16],
-    /// The siblings of `S_b.state_roots[a mod SLOTS_PER_HISTORICAL_ROOT]`, bottom-up.
+    /// How `S_a`'s root is reached from `S_b`'s fields.
+    pub route: PaidStateRoute,
+    /// The siblings of `S_a`'s root at `a mod SLOTS_PER_HISTORICAL_ROOT` in `S_b.state_roots`
+    /// (route 3) or in the period's `state_roots` (route 4), bottom-up.
     pub state_roots_branch: Vec<B256>,
     /// `S_a.slot` (`a`).
     pub slot: Slot,
@@ -117,6 +181,8 @@ pub struct ProvenPayment {
     pub fork_version: Version,
     /// `S_b`'s watermark: every index below it is paid.
     pub watermark: u64,
+    /// The route: [`ROUTE_STATE_ROOTS`] or [`ROUTE_HISTORICAL_SUMMARIES`].
+    pub route: u8,
 }
 
 /// Why a payment proof was refused.
@@ -151,6 +217,22 @@ pub enum PaymentVerifyError {
         /// `b`.
         anchor_slot: Slot,
     },
+    /// Route 4 for a slot before Capella's period, where `historical_summaries` starts.
+    #[error("slot {slot} is in a period before the first historical summary (Capella slot {capella_slot})")]
+    SlotBeforeHistoricalSummaries {
+        /// `a`.
+        slot: Slot,
+        /// The chain's Capella slot.
+        capella_slot: Slot,
+    },
+    /// Route 4 for a period the anchor state has not summarized.
+    #[error("historical summary {index} is not below the proven length {length}")]
+    SummaryOutOfRange {
+        /// `k`.
+        index: u64,
+        /// `len(historical_summaries)`.
+        length: u64,
+    },
     /// `j` is not below the proven length of `S_a`'s list.
     #[error("position {position} is not below the {length} expected withdrawals")]
     PositionOutOfRange {
@@ -184,15 +266,40 @@ impl From<crate::reader::Malformed> for PaymentVerifyError {
 }
 
 impl PaymentProof {
-    /// Builds the proof that `S_a.payload_expected_withdrawals[j]` was paid, from the anchor's
-    /// header and the nodes of its post-state `anchor` (`S_b`) and of `paid` (`S_a`), on a chain
-    /// whose `state_roots` has `2^state_roots_depth` entries.
+    /// Builds the route-3 proof that `S_a.payload_expected_withdrawals[j]` was paid, from the
+    /// anchor's header and the nodes of its post-state `anchor` (`S_b`) and of `paid` (`S_a`,
+    /// within `2^state_roots_depth` slots before the anchor), on a chain whose `state_roots` has
+    /// `2^state_roots_depth` entries.
     pub fn build(
         anchor: &impl NodeSource,
         header: &BeaconBlockHeader,
         paid: &impl NodeSource,
         j: u8,
         state_roots_depth: usize,
+    ) -> Result<Self, ProveError> {
+        Self::build_by(anchor, header, paid, j, state_roots_depth, None)
+    }
+
+    /// Builds the route-4 proof: as [`build`](Self::build), for an `S_a` of any period the
+    /// anchor state has summarized, through `historical_summaries` and `period`'s `state_roots`.
+    pub fn build_historical(
+        anchor: &impl NodeSource,
+        header: &BeaconBlockHeader,
+        paid: &impl NodeSource,
+        j: u8,
+        state_roots_depth: usize,
+        period: PaidPeriod<'_>,
+    ) -> Result<Self, ProveError> {
+        Self::build_by(anchor, header, paid, j, state_roots_depth, Some(period))
+    }
+
+    fn build_by(
+        anchor: &impl NodeSource,
+        header: &BeaconBlockHeader,
+        paid: &impl NodeSource,
+        j: u8,
+        state_roots_depth: usize,
+        period: Option<PaidPeriod<'_>>,
     ) -> Result<Self, ProveError> {
         let missing = |g| ProveError::MissingNode { gindex: g };
         let at = |s: &dyn Fn(GeneralizedIndex) -> Option<B256>, g| s(g).ok_or(missing(g));
@@ -210,12 +317,53 @@ impl PaymentProof {
         let slot = Slot::new(u64_of(&a(layout::state_field(2))?));
         let fork_g = layout::state_field(3);
         let x = slot.as_u64() % (1u64 << state_roots_depth);
-        let leaf =
-            gindex::concat(STATE_ROOTS, (1u64 << state_roots_depth) + x).ok_or(missing(0))?;
         let paid_root = hash_pair(&a(2)?, &a(3)?);
-        if b(leaf)? != paid_root {
-            return Err(ProveError::MissingNode { gindex: leaf });
-        }
+        let (route, state_roots_branch) = match period {
+            None => {
+                let leaf = gindex::concat(STATE_ROOTS, (1u64 << state_roots_depth) + x)
+                    .ok_or(missing(0))?;
+                if b(leaf)? != paid_root {
+                    return Err(ProveError::MissingNode { gindex: leaf });
+                }
+                let route = PaidStateRoute::StateRoots {
+                    anchor_branch: nodes(&b, ANCHOR_HELPERS)?,
+                };
+                (route, climb_siblings(&b, leaf, STATE_ROOTS)?)
+            }
+            Some(period) => {
+                let n = 1u64 << state_roots_depth;
+                let index = (slot.as_u64() / n)
+                    .checked_sub(period.capella_slot.as_u64() / n)
+                    .ok_or(ProveError::PeriodMismatch { index: 0, slot })?;
+                let mismatch = ProveError::PeriodMismatch { index, slot };
+                let element = gindex::concat(
+                    HISTORICAL_SUMMARIES,
+                    (2u64 << gindex::HISTORICAL_SUMMARIES_DATA_DEPTH) + index,
+                )
+                .ok_or(missing(0))?;
+                let length = u64_of(&b(HISTORICAL_SUMMARIES * 2 + 1)?);
+                if index >= length || period.state_roots.len() as u64 != n {
+                    return Err(mismatch);
+                }
+                let vector =
+                    crate::merkle::MerkleTree::new(period.state_roots.to_vec(), state_roots_depth);
+                if vector.root() != b(element * 2 + 1)?
+                    || period.state_roots[x as usize] != paid_root
+                {
+                    return Err(mismatch);
+                }
+                let mut siblings = climb_siblings(&b, element, HISTORICAL_SUMMARIES * 2)?;
+                while siblings.last() == Some(&crate::merkle::zero_hash(siblings.len() - 1)) {
+                    siblings.pop();
+                }
+                let route = PaidStateRoute::HistoricalSummaries {
+                    anchor_branch: nodes(&b, HISTORICAL_ANCHOR_HELPERS)?,
+                    block_summary_root: b(element * 2)?,
+                    summaries_branch: ListBranch { length, siblings },
+                };
+                (route, vector.branch(x))
+            }
+        };
         let element = layout::list_chunk(EXPECTED, u64::from(j)).ok_or(missing(0))?;
         let field = |k| a(element * 4 + k);
         let address = field(2)?;
@@ -236,8 +384,8 @@ impl PaymentProof {
             anchor_active_fields: b(3)?,
             next_withdrawal_index: u64_of(&b(NEXT_WITHDRAWAL_INDEX)?),
             expected_length: u64_of(&b(EXPECTED * 2 + 1)?),
-            anchor_branch: nodes(&b, ANCHOR_HELPERS)?,
-            state_roots_branch: climb_siblings(&b, leaf, STATE_ROOTS)?,
+            route,
+            state_roots_branch,
             slot,
             active_fields: a(3)?,
             branch: nodes(&a, PAID_STATE_HELPERS)?,
@@ -250,51 +398,90 @@ impl PaymentProof {
         })
     }
 
-    /// Verifies the proof against `block_root` (EIP-4788) for a chain of genesis `anchor` whose
-    /// `state_roots` has `2^state_roots_depth` entries (FORMAT.md "Withdrawal proof — format
-    /// 2", "Verification", in order).
+    /// Verifies the proof against `block_root` (EIP-4788) for a chain of genesis `anchor` and
+    /// history `chain` (FORMAT.md "Withdrawal proof — format 2", "Verification", in order).
     pub fn verify(
         &self,
         block_root: B256,
         anchor: &crate::gloas::GloasAnchor,
-        state_roots_depth: usize,
+        chain: PaymentChain,
     ) -> Result<ProvenPayment, PaymentVerifyError> {
+        type E = PaymentVerifyError;
+        let state_roots_depth = chain.state_roots_depth;
         // 1. Frame: the branch lengths the trees have.
         if self.state_roots_branch.len() != state_roots_depth {
-            return Err(PaymentVerifyError::BranchLength {
+            return Err(E::BranchLength {
                 what: "state_roots",
                 siblings: self.state_roots_branch.len(),
                 expected: state_roots_depth,
             });
         }
+        if let PaidStateRoute::HistoricalSummaries {
+            summaries_branch, ..
+        } = &self.route
+        {
+            if summaries_branch.siblings.len() > gindex::HISTORICAL_SUMMARIES_DATA_DEPTH {
+                return Err(E::Malformed("too many historical_summaries siblings"));
+            }
+        }
         let expected = progressive::branch_len(u64::from(self.position));
         if self.withdrawal_branch.siblings.len() != expected {
-            return Err(PaymentVerifyError::BranchLength {
+            return Err(E::BranchLength {
                 what: "payload_expected_withdrawals",
                 siblings: self.withdrawal_branch.siblings.len(),
                 expected,
             });
         }
         // 2. Both layouts have the fields read active.
+        let anchor_fields = match self.route {
+            PaidStateRoute::StateRoots { .. } => &ANCHOR_FIELDS,
+            PaidStateRoute::HistoricalSummaries { .. } => &HISTORICAL_ANCHOR_FIELDS,
+        };
         for (which, active, fields) in [
-            ("anchor", &self.anchor_active_fields, &ANCHOR_FIELDS[..]),
+            ("anchor", &self.anchor_active_fields, &anchor_fields[..]),
             ("paid", &self.active_fields, &PAID_STATE_FIELDS[..]),
         ] {
             if let Some(&field) = fields.iter().find(|f| !field_is_active(active, **f)) {
-                return Err(PaymentVerifyError::InactiveField { which, field });
+                return Err(E::InactiveField { which, field });
             }
         }
-        // 3. `S_a` is one of the states `state_roots` holds.
-        let (a, b) = (self.slot.as_u64(), self.anchor_slot.as_u64());
-        if !(a < b && b - a <= 1u64 << state_roots_depth) {
-            return Err(PaymentVerifyError::SlotOutsideStateRoots {
-                slot: self.slot,
-                anchor_slot: self.anchor_slot,
-            });
+        // 3. `S_a` is one of the states `state_roots` (route 3) or a summarized period (route 4)
+        // holds.
+        let (a, b, n) = (
+            self.slot.as_u64(),
+            self.anchor_slot.as_u64(),
+            chain.period(),
+        );
+        match &self.route {
+            PaidStateRoute::StateRoots { .. } => {
+                if !(a < b && b - a <= n) {
+                    return Err(E::SlotOutsideStateRoots {
+                        slot: self.slot,
+                        anchor_slot: self.anchor_slot,
+                    });
+                }
+            }
+            PaidStateRoute::HistoricalSummaries {
+                summaries_branch, ..
+            } => {
+                let first = chain.capella_slot.as_u64() / n;
+                let k = (a / n)
+                    .checked_sub(first)
+                    .ok_or(E::SlotBeforeHistoricalSummaries {
+                        slot: self.slot,
+                        capella_slot: chain.capella_slot,
+                    })?;
+                if k >= summaries_branch.length {
+                    return Err(E::SummaryOutOfRange {
+                        index: k,
+                        length: summaries_branch.length,
+                    });
+                }
+            }
         }
         // 4. `j` is in `S_a`'s list.
         if u64::from(self.position) >= self.withdrawal_branch.length {
-            return Err(PaymentVerifyError::PositionOutOfRange {
+            return Err(E::PositionOutOfRange {
                 position: self.position,
                 length: self.withdrawal_branch.length,
             });
@@ -304,7 +491,7 @@ impl PaymentProof {
             .next_withdrawal_index
             .saturating_sub(self.expected_length);
         if self.withdrawal.index >= watermark {
-            return Err(PaymentVerifyError::NotYetPaid {
+            return Err(E::NotYetPaid {
                 index: self.withdrawal.index,
                 watermark,
             });
@@ -329,10 +516,8 @@ impl PaymentProof {
         );
         let paid_root = state_root_of(anchor.genesis_time, &n10, &n11, &self.active_fields);
         // 7. The anchor state's root from `S_a`'s, the watermark and the witness.
-        let [s5934, s2966b, s2949, s1482b, s1475, s740b, s736, s371b, s369, s352, s177, s93b, s89, s47b, s45, s43b] =
-            self.anchor_branch;
         let mut roots = paid_root;
-        let x = a % (1u64 << state_roots_depth);
+        let x = a % n;
         for (h, s) in self.state_roots_branch.iter().enumerate() {
             roots = if (x >> h) & 1 == 1 {
                 hash_pair(s, &roots)
@@ -340,23 +525,61 @@ impl PaymentProof {
                 hash_pair(&roots, s)
             };
         }
-        let n22 = hash_pair(&hash_pair(&hash_pair(&s352, &roots), &s177), &s89);
-        let n22 = hash_pair(&n22, &s45);
-        let n2967 = hash_pair(&s5934, &u64_chunk(self.expected_length));
-        let n185 = hash_pair(
-            &hash_pair(&s740b, &hash_pair(&s1482b, &hash_pair(&s2966b, &n2967))),
-            &s371b,
-        );
-        let n737 = hash_pair(
-            &hash_pair(&u64_chunk(self.next_withdrawal_index), &s2949),
-            &s1475,
-        );
-        let n184 = hash_pair(&hash_pair(&s736, &n737), &s369);
-        let n46 = hash_pair(&hash_pair(&n184, &n185), &s93b);
-        let n11 = hash_pair(&n22, &hash_pair(&n46, &s47b));
+        let watermark_nodes =
+            |s5934: &B256, s2966: &B256, s1482: &B256, s740: &B256, s371: &B256| {
+                let n2967 = hash_pair(s5934, &u64_chunk(self.expected_length));
+                hash_pair(
+                    &hash_pair(s740, &hash_pair(s1482, &hash_pair(s2966, &n2967))),
+                    s371,
+                )
+            };
+        let nwi = u64_chunk(self.next_withdrawal_index);
+        let (n11, s43) = match &self.route {
+            PaidStateRoute::StateRoots { anchor_branch } => {
+                let [s5934, s2966, s2949, s1482, s1475, s740, s736, s371, s369, s352, s177, s93, s89, s47, s45, s43] =
+                    *anchor_branch;
+                let n22 = hash_pair(&hash_pair(&hash_pair(&s352, &roots), &s177), &s89);
+                let n22 = hash_pair(&n22, &s45);
+                let n185 = watermark_nodes(&s5934, &s2966, &s1482, &s740, &s371);
+                let n737 = hash_pair(&hash_pair(&nwi, &s2949), &s1475);
+                let n184 = hash_pair(&hash_pair(&s736, &n737), &s369);
+                let n46 = hash_pair(&hash_pair(&n184, &n185), &s93);
+                (hash_pair(&n22, &hash_pair(&n46, &s47)), s43)
+            }
+            PaidStateRoute::HistoricalSummaries {
+                anchor_branch,
+                block_summary_root,
+                summaries_branch,
+            } => {
+                let [s5934, s2966, s2951, s2949, s1482, s740, s736, s371, s369, s93, s47, s43, s22] =
+                    *anchor_branch;
+                // `roots` is the period's `state_summary_root`; up the summaries list to node
+                // 2950, along the bits of `k`.
+                let k = a / n - chain.capella_slot.as_u64() / n;
+                let mut node = hash_pair(block_summary_root, &roots);
+                for h in 0..gindex::HISTORICAL_SUMMARIES_DATA_DEPTH {
+                    let sibling = summaries_branch
+                        .siblings
+                        .get(h)
+                        .copied()
+                        .unwrap_or_else(|| crate::merkle::zero_hash(h));
+                    node = if (k >> h) & 1 == 1 {
+                        hash_pair(&sibling, &node)
+                    } else {
+                        hash_pair(&node, &sibling)
+                    };
+                }
+                let summaries = hash_pair(&node, &u64_chunk(summaries_branch.length));
+                let n185 = watermark_nodes(&s5934, &s2966, &s1482, &s740, &s371);
+                let n737 = hash_pair(&hash_pair(&nwi, &s2949), &hash_pair(&summaries, &s2951));
+                let n184 = hash_pair(&hash_pair(&s736, &n737), &s369);
+                let n46 = hash_pair(&hash_pair(&n184, &n185), &s93);
+                (hash_pair(&s22, &hash_pair(&n46, &s47)), s43)
+            }
+        };
         let n10 = hash_pair(
             &hash_pair(&anchor.genesis_validators_root, &u64_chunk(b)),
-            &hash_pair(&fork_root(&self.anchor_fork), &s43b),
+            &hash_pair(&fork_root(&self.anchor_fork), &s43),
         );
         let anchor_root =
             state_root_of(anchor.genesis_time, &n10, &n11, &self.anchor_active_fields);
@@ -364,7 +587,7 @@ impl PaymentProof {
         let [h10, h4, h3] = self.header_branch;
         let computed = hash_pair(&hash_pair(&h4, &hash_pair(&h10, &anchor_root)), &h3);
         if computed != block_root {
-            return Err(PaymentVerifyError::RootMismatch {
+            return Err(E::RootMismatch {
                 expected: block_root,
                 computed,
             });
@@ -377,12 +600,13 @@ impl PaymentProof {
             anchor_slot: self.anchor_slot,
             fork_version: self.anchor_fork.current_version,
             watermark,
+            route: self.route.number(),
         })
     }
 
     /// The on-chain encoding (FORMAT.md "Withdrawal proof — format 2", "Byte layout").
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = vec![FORMAT_VERSION, ROUTE_STATE_ROOTS];
+        let mut out = vec![FORMAT_VERSION, self.route.number()];
         for n in &self.header_branch {
             out.extend_from_slice(n.as_slice());
         }
@@ -391,12 +615,21 @@ impl PaymentProof {
         out.extend_from_slice(self.anchor_active_fields.as_slice());
         out.extend_from_slice(&self.next_withdrawal_index.to_le_bytes());
         out.extend_from_slice(&self.expected_length.to_le_bytes());
-        for n in &self.anchor_branch {
-            out.extend_from_slice(n.as_slice());
-        }
-        out.push(u8::try_from(self.state_roots_branch.len()).expect("at most 13"));
-        for n in &self.state_roots_branch {
-            out.extend_from_slice(n.as_slice());
+        match &self.route {
+            PaidStateRoute::StateRoots { anchor_branch } => {
+                put_nodes(&mut out, anchor_branch);
+                put_state_roots(&mut out, &self.state_roots_branch);
+            }
+            PaidStateRoute::HistoricalSummaries {
+                anchor_branch,
+                block_summary_root,
+                summaries_branch,
+            } => {
+                put_nodes(&mut out, anchor_branch);
+                put_state_roots(&mut out, &self.state_roots_branch);
+                out.extend_from_slice(block_summary_root.as_slice());
+                crate::proof::put_list_branch(&mut out, summaries_branch);
+            }
         }
         out.extend_from_slice(&self.slot.as_u64().to_le_bytes());
         out.extend_from_slice(self.active_fields.as_slice());
@@ -416,7 +649,8 @@ impl PaymentProof {
         if r.u8()? != FORMAT_VERSION {
             return Err(PaymentVerifyError::Malformed("unknown format version"));
         }
-        if r.u8()? != ROUTE_STATE_ROOTS {
+        let route_number = r.u8()?;
+        if ![ROUTE_STATE_ROOTS, ROUTE_HISTORICAL_SUMMARIES].contains(&route_number) {
             return Err(PaymentVerifyError::Malformed("unknown route"));
         }
         let header_branch = r.nodes()?;
@@ -425,14 +659,34 @@ impl PaymentProof {
         let anchor_active_fields = r.b256()?;
         let next_withdrawal_index = r.u64_le()?;
         let expected_length = r.u64_le()?;
-        let anchor_branch = r.nodes()?;
-        let count = usize::from(r.u8()?);
-        if count > gindex::BLOCK_ROOTS_DEPTH {
-            return Err(PaymentVerifyError::Malformed(
-                "state_roots deeper than mainnet's",
-            ));
-        }
-        let state_roots_branch = (0..count).map(|_| r.b256()).collect::<Result<_, _>>()?;
+        let read_state_roots = |r: &mut Reader| -> Result<Vec<B256>, PaymentVerifyError> {
+            let count = usize::from(r.u8()?);
+            if count > gindex::BLOCK_ROOTS_DEPTH {
+                return Err(PaymentVerifyError::Malformed(
+                    "state_roots deeper than mainnet's",
+                ));
+            }
+            Ok((0..count).map(|_| r.b256()).collect::<Result<_, _>>()?)
+        };
+        let (route, state_roots_branch) = if route_number == ROUTE_STATE_ROOTS {
+            let anchor_branch = r.nodes()?;
+            let roots = read_state_roots(&mut r)?;
+            (PaidStateRoute::StateRoots { anchor_branch }, roots)
+        } else {
+            let anchor_branch = r.nodes()?;
+            let roots = read_state_roots(&mut r)?;
+            let block_summary_root = r.b256()?;
+            let summaries_branch = r.list_branch(
+                gindex::HISTORICAL_SUMMARIES_DATA_DEPTH,
+                "too many historical_summaries siblings",
+            )?;
+            let route = PaidStateRoute::HistoricalSummaries {
+                anchor_branch,
+                block_summary_root,
+                summaries_branch,
+            };
+            (route, roots)
+        };
         let slot = Slot::new(r.u64_le()?);
         let active_fields = r.b256()?;
         let branch = r.nodes()?;
@@ -447,7 +701,7 @@ impl PaymentProof {
             anchor_active_fields,
             next_withdrawal_index,
             expected_length,
-            anchor_branch,
+            route,
             state_roots_branch,
             slot,
             active_fields,
@@ -457,6 +711,28 @@ impl PaymentProof {
             withdrawal_branch,
         })
     }
+}
+
+impl PaidStateRoute {
+    /// The route byte: [`ROUTE_STATE_ROOTS`] or [`ROUTE_HISTORICAL_SUMMARIES`].
+    pub fn number(&self) -> u8 {
+        match self {
+            Self::StateRoots { .. } => ROUTE_STATE_ROOTS,
+            Self::HistoricalSummaries { .. } => ROUTE_HISTORICAL_SUMMARIES,
+        }
+    }
+}
+
+fn put_nodes(out: &mut Vec<u8>, nodes: &[B256]) {
+    for n in nodes {
+        out.extend_from_slice(n.as_slice());
+    }
+}
+
+/// The count of `state_roots` siblings, then the siblings.
+fn put_state_roots(out: &mut Vec<u8>, siblings: &[B256]) {
+    out.push(u8::try_from(siblings.len()).expect("at most 13"));
+    put_nodes(out, siblings);
 }
 
 /// The siblings of the path from `g` up to (not including) its ancestor `top`, bottom-up.

@@ -33,6 +33,15 @@ pub enum ProveError {
         /// The missing node's state gindex.
         gindex: GeneralizedIndex,
     },
+    /// The `state_roots` given for a period are not those the anchor state's
+    /// `historical_summaries[index]` summarizes, or do not hold the state of `slot`.
+    #[error("the state_roots given are not those historical_summaries[{index}] summarizes with the state of slot {slot}")]
+    PeriodMismatch {
+        /// The summary's index.
+        index: u64,
+        /// The state's slot.
+        slot: lsv_consensus::Slot,
+    },
     /// No validator with that index in the registry.
     #[error("validator {index} is not in the registry ({registry_length} validators)")]
     UnknownValidator {
