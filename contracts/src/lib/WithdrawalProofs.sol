@@ -223,6 +223,11 @@ library WithdrawalProofs {
     uint256 private constant O_FORK_TO_EPOCH = 8;
     /// `List[HistoricalSummary, HISTORICAL_ROOTS_LIMIT = 2^24]`: data depth 24.
     uint256 internal constant SUMMARIES_DEPTH = 24;
+    // Within a summaries branch (`summariesRoot`: length 8, count 1, siblings):
+    /// The sibling count, from the start of the branch.
+    uint256 private constant SUMMARIES_TO_COUNT = 8;
+    /// The siblings, from the start of the branch.
+    uint256 private constant SUMMARIES_TO_SIBLINGS = 9;
 
     /// @notice The `Params` of a chain, from its Capella slot and its two preset lengths; reverts
     /// with `MaxWithdrawalsPerPayloadUnsupported` or `SlotsPerHistoricalRootUnsupported` unless
@@ -656,8 +661,8 @@ library WithdrawalProofs {
             let base := add(proof.offset, o)
             let ok := 1
             mstore(0x00, summary)
-            let count := byte(0, calldataload(add(base, 8)))
-            let sib := add(base, 9)
+            let count := byte(0, calldataload(add(base, SUMMARIES_TO_COUNT)))
+            let sib := add(base, SUMMARIES_TO_SIBLINGS)
             let end := add(sib, shl(5, count))
             let path := k
             for {} lt(sib, end) { sib := add(sib, 0x20) } {

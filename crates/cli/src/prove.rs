@@ -125,8 +125,10 @@ pub(crate) struct WithdrawalArgs {
     child_block: Option<PathBuf>,
     /// Gloas and later (ePBS), with --anchor-state instead of --block-file: the state whose
     /// `payload_expected_withdrawals` lists the withdrawal (at --position), among the
-    /// SLOTS_PER_HISTORICAL_ROOT states before the anchor. The proof shows it paid: its index
-    /// is below the anchor's `next_withdrawal_index − len(payload_expected_withdrawals)`.
+    /// SLOTS_PER_HISTORICAL_ROOT states before the anchor, or, with --period-state (the state at
+    /// the first slot of the next period), in any period the anchor's `historical_summaries`
+    /// hold. The proof shows it paid: its index is below the anchor's
+    /// `next_withdrawal_index − len(payload_expected_withdrawals)`.
     #[arg(long, requires_all = ["anchor_state", "position"], conflicts_with_all = ["block_file", "withdrawal_index"])]
     paid_state: Option<PathBuf>,
     /// Gloas and later, with --beacon-url instead of --block: the slot of the state whose
@@ -268,25 +270,41 @@ fn withdrawal(args: WithdrawalArgs) -> Result<Value, String> {
         let position = args.position.ok_or("--paid-state needs --position")?;
         let j = u8::try_from(position).map_err(|_| "--position is at most 15 (16 a payload)")?;
         let header = read_header(header)?;
-        let proof = match network.preset {
-            PresetName::Mainnet => prove::payment_proof(
-                &verifier,
-                &read_gloas_state::<Mainnet>(&network, anchor)?,
-                &header,
-                &read_gloas_state::<Mainnet>(&network, paid)?,
+        fn prove_from_files<P: StatePreset>(
+            network: &Network,
+            verifier: &prove::VerifierConfig,
+            (anchor, header, paid, period): (&Path, &BeaconBlockHeader, &Path, Option<&Path>),
+            j: u8,
+        ) -> Result<prove::BuiltProof<ProvenPayment>, String> {
+            let period_roots = match period {
+                Some(path) => Some(
+                    read_gloas_state::<P>(network, path)?
+                        .state()
+                        .state_roots
+                        .to_vec(),
+                ),
+                None => None,
+            };
+            prove::payment_proof(
+                verifier,
+                &read_gloas_state::<P>(network, anchor)?,
+                header,
+                &read_gloas_state::<P>(network, paid)?,
                 j,
-                None,
-            ),
-            PresetName::Minimal => prove::payment_proof(
-                &verifier,
-                &read_gloas_state::<Minimal>(&network, anchor)?,
-                &header,
-                &read_gloas_state::<Minimal>(&network, paid)?,
-                j,
-                None,
-            ),
+                period_roots.as_deref(),
+            )
+            .map_err(|e| e.to_string())
         }
-        .map_err(|e| e.to_string())?;
+        let files = (
+            anchor.as_path(),
+            &header,
+            paid.as_path(),
+            args.period_state.as_deref(),
+        );
+        let proof = match network.preset {
+            PresetName::Mainnet => prove_from_files::<Mainnet>(&network, &verifier, files, j)?,
+            PresetName::Minimal => prove_from_files::<Minimal>(&network, &verifier, files, j)?,
+        };
         return Ok(output(&proof, None, payment_summary(&proof.proven)));
     }
     let which = match (args.withdrawal_index, args.position) {
@@ -461,6 +479,11 @@ fn payment_summary(p: &ProvenPayment) -> Value {
         "listed_slot": p.slot.as_u64(),
         "listed_state_root": p.state_root.to_string(),
         "route": "paid_watermark",
+        "listed_via": if p.route == lsv_proofs::gloas_withdrawal::ROUTE_HISTORICAL_SUMMARIES {
+            "historical_summaries"
+        } else {
+            "state_roots"
+        },
         "watermark": p.watermark,
         "anchor_slot": p.anchor_slot.as_u64(),
         "fork_version": p.fork_version.to_hex(),

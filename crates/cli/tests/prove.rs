@@ -439,6 +439,66 @@ fn lsv_prove_from_gloas_state_files() {
             );
         }
     }
+
+    // Left unsettled past the anchor's state_roots: an anchor two periods on, whose
+    // historical_summaries hold the listing state's period. That period's state_roots are, as a
+    // stand-in, those of the vector's anchor state, given as --period-state.
+    use lsv_proofs::gloas::GloasStateProver;
+    use ssz::Encode;
+    let read_state = |p: &Path| {
+        GloasStateProver::<lsv_consensus::Minimal>::from_ssz_vec(std::fs::read(p).unwrap()).unwrap()
+    };
+    let period_state = data.join("payment/anchor.ssz");
+    let period = read_state(&period_state).state().state_roots.to_vec();
+    let a = read_state(&paid).state().slot.as_u64();
+    let mut late = read_state(&period_state).state().clone();
+    late.slot = lsv_consensus::Slot::new((a / 64 + 2) * 64 + 5);
+    late.state_roots[(a % 64) as usize] = alloy_primitives::B256::repeat_byte(0x33);
+    for k in 0..=a / 64 {
+        let summary = lsv_proofs::state::HistoricalSummary {
+            block_summary_root: alloy_primitives::B256::repeat_byte(k as u8),
+            state_summary_root: lsv_proofs::merkle::MerkleTree::new(period.clone(), 6).root(),
+        };
+        late.historical_summaries.push(summary).unwrap();
+    }
+    let late_state = write(dir.path(), "late.ssz", &late.as_ssz_bytes());
+    let h = BeaconBlockHeader {
+        slot: late.slot,
+        proposer_index: 1,
+        parent_root: alloy_primitives::B256::repeat_byte(1),
+        state_root: GloasStateProver::new(late).state_root(),
+        body_root: alloy_primitives::B256::repeat_byte(2),
+    };
+    let header = header_file("late-header.json", &serde_yaml::to_value(h).unwrap()).0;
+    let (ok, v, err) = lsv(&[
+        "withdrawal",
+        "--network",
+        &config,
+        "--anchor-state",
+        &late_state,
+        "--anchor-header",
+        &header,
+        "--paid-state",
+        paid.to_str().unwrap(),
+        "--period-state",
+        period_state.to_str().unwrap(),
+        "--position",
+        "0",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(v["proves"]["listed_via"], "historical_summaries");
+    let proven = PaymentProof::from_bytes(&proof_bytes(&v))
+        .unwrap()
+        .verify(
+            h.tree_hash_root(),
+            &anchor,
+            lsv_proofs::gloas_withdrawal::PaymentChain {
+                state_roots_depth: 6,
+                capella_slot: lsv_consensus::Slot::new(0),
+            },
+        )
+        .unwrap();
+    assert_eq!(proven.withdrawal.index, 40);
 }
 
 /// After Gloas, from a node: `lsv prove withdrawal --paid-slot` proves that the withdrawal the
