@@ -206,3 +206,58 @@ fn a_payment_nobody_settled_for_a_day_is_settled_through_historical_summaries() 
     }
     settles_once(&mut w, id, &s, "payment proof through historical_summaries");
 }
+
+#[test]
+fn a_withdrawal_paid_in_a_fulu_block_is_settled_after_gloas() {
+    let mut w = VaultTest::new();
+    let owner = w.d.chain.account("operator");
+    let id = w.joined(40, owner);
+    let p = w.facts(
+        40,
+        ProofParts::ALL,
+        Facts::at(ACTIVE_SLOT).balance(GWEI_31_98),
+    );
+    w.eject(id, &p).expect_success();
+    let p = w.facts(
+        40,
+        ProofParts::VALIDATOR,
+        Facts::at(ACTIVE_SLOT + 64).exit(EXIT_EPOCH),
+    );
+    w.mark_exiting(id, &p).expect_success();
+    // The sweep pays in a Fulu block; its format-1 proof is anchored there.
+    let sweep = 31_985_000_000;
+    let ws = [w.withdrawal(90_001, 40, sweep)];
+    let block = w.sweep_block(SWEEP_SLOT, &ws);
+    let paid = w.settlement(40, &block, WITHDRAWABLE_EPOCH);
+    assert_eq!(paid.withdrawal_proofs[0][0], 1, "format 1");
+    // Gloas begins at the next epoch and nobody settled yet. The validator is proven in a Gloas
+    // state; the withdrawal by its Fulu block, whose root EIP-4788 still serves (8191 slots).
+    let gloas = (SWEEP_SLOT / 32 + 1) * 32;
+    w.d.fork_to_gloas_at(gloas);
+    let v = w.facts(
+        40,
+        ProofParts::VALIDATOR,
+        Facts::at(gloas + 40)
+            .exit(EXIT_EPOCH)
+            .withdrawable(WITHDRAWABLE_EPOCH)
+            .balance(0),
+    );
+    assert_eq!(format(&v), 2);
+    let call = Vault::settleCall {
+        positionId: id,
+        validatorTimestamp: v.timestamp,
+        validatorProof: v.bytes.clone().into(),
+        withdrawalTimestamp: paid.timestamp,
+        withdrawalProof: paid.withdrawal_proofs[0].clone().into(),
+    };
+    let keeper = w.keeper;
+    let r = w.send(keeper, &call).expect_success();
+    println!(
+        "settle after Gloas of a Fulu withdrawal (format-2 validator, format-1 withdrawal): {} gas",
+        r.gas_used
+    );
+    let ev = &r.events_from::<Vault::Settled>(w.d.vault)[0];
+    assert_eq!(ev.amount, common::gwei(sweep));
+    assert_eq!(w.position(id).status, 3, "Closed");
+    w.assert_eth_accounted(U256::ZERO);
+}
