@@ -53,11 +53,12 @@
 //! still to do is always the chain's answer to a fresh simulation, so a reorg that removes a
 //! mined transaction puts its duty back (and one dropped from the node's pool is tried again).
 
-use crate::beacon::{BeaconClient, StateId};
+use crate::beacon::{BeaconClient, BeaconError, StateId};
 use crate::eth::{Eth, EthError};
 use crate::prove::{
-    fetch_anchor, period_block_roots, withdrawal_proof_in, FetchedAnchor, ProveError,
-    VerifierConfig, WithdrawalSelector,
+    fetch_anchor, find_sweep_payment, listed_payment_proof, period_block_roots,
+    withdrawal_proof_in, AnchorProver, FetchedAnchor, PaymentSelector, ProveError, VerifierConfig,
+    WithdrawalSelector,
 };
 use crate::BlockId;
 use alloy::eips::eip7002;
@@ -66,10 +67,11 @@ use alloy::primitives::{keccak256, Address, Bytes, TxHash, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::TransactionRequest;
 use lsv_attestation::Evidence;
-use lsv_consensus::{Mainnet, Minimal, PresetName, PublicKeyBytes, Slot};
+use lsv_consensus::{ForkName, Mainnet, Minimal, PresetName, PublicKeyBytes, Slot};
 use lsv_contracts::bindings::vault::IVault::Position;
 use lsv_contracts::bindings::vault::Vault;
 use lsv_proofs::block::BeaconBlock;
+use lsv_proofs::gloas::GloasStateProver;
 use lsv_proofs::{ProofParts, StatePreset, WithdrawalRoute};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
@@ -774,6 +776,14 @@ impl Keeper {
         }
         let anchor =
             fetch_anchor::<P>(&beacon.client, &beacon.verifier, BlockId::Root(anchor_root)).await?;
+        let owed = match &anchor.prover {
+            AnchorProver::Progressive(state) => {
+                self.note_swept_payments(&beacon.client, state, &live, &owed, per_epoch)
+                    .await?;
+                self.journal.uncredited_withdrawals()?
+            }
+            AnchorProver::ElectraFulu(_) => owed,
+        };
         let parts = ProofParts {
             balance: true,
             inactivity_score: true,
@@ -1048,6 +1058,11 @@ impl Keeper {
             let fetched = match client.block_of::<P>(BlockId::Slot(Slot::new(slot))).await {
                 Ok(fetched) => fetched,
                 Err(e) if e.is_not_found() => continue, // a missed slot
+                // From Gloas on (EIP-7732) a block carries no payload, so no withdrawals: the
+                // payments are found from the validators' balances (`note_swept_payments`).
+                Err(BeaconError::UnsupportedFork { fork, .. }) if fork >= ForkName::Gloas => {
+                    continue
+                }
                 Err(e) => return Err(ProveError::from(e).into()),
             };
             for w in fetched
@@ -1078,6 +1093,70 @@ impl Keeper {
         }
         if from <= to {
             self.journal.set_scanned_through(to)?;
+        }
+        Ok(())
+    }
+
+    /// After Gloas (EIP-7732) a sweep is in no beacon block, so [`Keeper::scan_withdrawals`]
+    /// cannot see it. For each exiting position whose validator the anchor state shows
+    /// withdrawable and at balance 0, with no withdrawal noted since it became withdrawable, finds
+    /// the state that listed its payment by bisecting its balance ([`find_sweep_payment`]) and
+    /// notes the payment, which [`Keeper::credit_withdrawals`] then proves and settles.
+    async fn note_swept_payments<P: StatePreset>(
+        &self,
+        client: &BeaconClient,
+        anchor: &GloasStateProver<P>,
+        live: &[(u64, &Position)],
+        owed: &[VaultWithdrawal],
+        slots_per_epoch: u64,
+    ) -> Result<(), KeeperError> {
+        let state = anchor.state();
+        for (_, p) in live.iter().filter(|(_, p)| p.status == EXITING) {
+            let index: u64 = p.validatorIndex.to();
+            let i = usize::try_from(index).unwrap_or(usize::MAX);
+            let (Some(v), Some(balance)) = (state.validators.0.get(i), state.balances.0.get(i))
+            else {
+                continue;
+            };
+            let from = v
+                .withdrawable_epoch
+                .as_u64()
+                .saturating_mul(slots_per_epoch);
+            let noted = owed
+                .iter()
+                .any(|w| w.validator_index == index && w.slot >= from);
+            if from > state.slot.as_u64() || balance.as_u64() != 0 || noted {
+                continue;
+            }
+            match find_sweep_payment::<P>(
+                client,
+                index,
+                self.config.vault,
+                Slot::new(from),
+                state.slot,
+            )
+            .await
+            {
+                Ok(Some((w, listed))) => {
+                    tracing::info!(
+                        withdrawal = w.index,
+                        slot = listed.as_u64(),
+                        validator = index,
+                        gwei = w.amount.as_u64(),
+                        "payment to the vault (listed by the sweep under ePBS)"
+                    );
+                    self.journal.note_withdrawal(&VaultWithdrawal {
+                        index: w.index,
+                        slot: listed.as_u64(),
+                        validator_index: index,
+                        amount_gwei: w.amount.as_u64(),
+                    })?;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(validator = index, error = %e, "cannot find the sweep's payment")
+                }
+            }
         }
         Ok(())
     }
@@ -1115,37 +1194,56 @@ impl Keeper {
                 // The wind-down books what arrives without proofs.
                 continue;
             }
-            let block = match blocks.get(&w.slot) {
-                Some(block) => block,
-                None => {
-                    let fetched = beacon
-                        .client
-                        .block_of::<P>(BlockId::Slot(Slot::new(w.slot)))
-                        .await
-                        .map_err(ProveError::from)?;
-                    blocks.entry(w.slot).or_insert(fetched.block.message)
+            let built = match &anchor.prover {
+                // After Gloas: the payment proof, from the state that listed the withdrawal.
+                AnchorProver::Progressive(state) => listed_payment_proof(
+                    &beacon.client,
+                    verifier,
+                    state,
+                    &anchor.info.header,
+                    Slot::new(w.slot),
+                    PaymentSelector::Index(w.index),
+                )
+                .await
+                .map(|p| p.bytes),
+                AnchorProver::ElectraFulu(prover) => {
+                    let block = match blocks.get(&w.slot) {
+                        Some(block) => block,
+                        None => {
+                            let fetched = beacon
+                                .client
+                                .block_of::<P>(BlockId::Slot(Slot::new(w.slot)))
+                                .await
+                                .map_err(ProveError::from)?;
+                            blocks.entry(w.slot).or_insert(fetched.block.message)
+                        }
+                    };
+                    let slots_per_period = verifier.withdrawal_depths.slots_per_historical_root();
+                    let route = WithdrawalRoute::for_slots(
+                        block.slot,
+                        anchor.info.header.slot,
+                        slots_per_period,
+                    );
+                    let period_roots = match route {
+                        Some(WithdrawalRoute::HistoricalSummaries) => Some(
+                            period_block_roots::<P>(&beacon.client, block.slot, slots_per_period)
+                                .await?,
+                        ),
+                        _ => None,
+                    };
+                    withdrawal_proof_in::<P>(
+                        verifier,
+                        prover,
+                        anchor.info.header,
+                        block,
+                        WithdrawalSelector::Index(w.index),
+                        period_roots.as_deref(),
+                    )
+                    .map(|p| p.bytes)
                 }
             };
-            let slots_per_period = verifier.withdrawal_depths.slots_per_historical_root();
-            let route =
-                WithdrawalRoute::for_slots(block.slot, anchor.info.header.slot, slots_per_period);
-            let period_roots = match route {
-                Some(WithdrawalRoute::HistoricalSummaries) => Some(
-                    period_block_roots::<P>(&beacon.client, block.slot, slots_per_period).await?,
-                ),
-                _ => None,
-            };
-            let proof = match anchor.electra_fulu().and_then(|prover| {
-                withdrawal_proof_in::<P>(
-                    verifier,
-                    prover,
-                    anchor.info.header,
-                    block,
-                    WithdrawalSelector::Index(w.index),
-                    period_roots.as_deref(),
-                )
-            }) {
-                Ok(proof) => Bytes::from(proof.bytes),
+            let proof = match built {
+                Ok(bytes) => Bytes::from(bytes),
                 Err(e) => {
                     tracing::warn!(withdrawal = w.index, error = %e, "cannot prove");
                     continue;

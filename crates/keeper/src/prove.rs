@@ -185,6 +185,14 @@ pub enum ProveError {
         /// The anchor's slot.
         anchor_slot: Slot,
     },
+    /// The state at `slot` lists no payment with that global index.
+    #[error("the state at slot {slot} lists no payment with withdrawal index {index}")]
+    PaymentNotListed {
+        /// The state's slot.
+        slot: Slot,
+        /// The withdrawal index asked for.
+        index: u64,
+    },
     /// The proof built does not pass the reference verifier (a bug, never a node's answer).
     #[error("the built proof does not pass the reference verifier: {0}")]
     SelfCheck(String),
@@ -912,11 +920,8 @@ pub async fn prove_withdrawal_by_preset(
 }
 
 /// Proves, after Gloas, that `payload_expected_withdrawals[j]` of the state at slot `paid_slot`
-/// was paid (withdrawal format 2), against the block `anchor`, fetching the states from `client`:
-/// route 3 when the anchor's `state_roots` still holds that state (the
-/// `SLOTS_PER_HISTORICAL_ROOT` slots before it), route 4 through `historical_summaries` before
-/// that, which also needs the state of [`period_state_slot`] (only a node keeping historical
-/// states serves it).
+/// was paid (withdrawal format 2), against the block `anchor`, fetching the states from `client`
+/// ([`listed_payment_proof`]).
 pub async fn prove_payment_in<P: StatePreset>(
     client: &BeaconClient,
     verifier: &VerifierConfig,
@@ -930,13 +935,64 @@ pub async fn prove_payment_in<P: StatePreset>(
             anchor_slot: fetched.info.header.slot,
         });
     };
+    let proof = listed_payment_proof(
+        client,
+        verifier,
+        anchor_prover,
+        &fetched.info.header,
+        paid_slot,
+        PaymentSelector::Position(j),
+    )
+    .await?;
+    Ok(AnchoredProof {
+        proof,
+        time: fetched.time,
+    })
+}
+
+/// Which entry of a state's `payload_expected_withdrawals`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaymentSelector {
+    /// The entry at this position.
+    Position(u8),
+    /// The entry with this global withdrawal index.
+    Index(u64),
+}
+
+/// The proof that a withdrawal listed by the state at `paid_slot` was paid, against the anchor
+/// of `header` whose post-state `anchor` holds, fetching the listing state from `client`: route 3
+/// when the anchor's `state_roots` still hold that state (the `SLOTS_PER_HISTORICAL_ROOT` slots
+/// before it), route 4 through `historical_summaries` before that, which also needs the state of
+/// [`period_state_slot`] (only a node keeping historical states serves it).
+pub async fn listed_payment_proof<P: StatePreset>(
+    client: &BeaconClient,
+    verifier: &VerifierConfig,
+    anchor: &GloasStateProver<P>,
+    header: &BeaconBlockHeader,
+    paid_slot: Slot,
+    which: PaymentSelector,
+) -> Result<BuiltProof<ProvenPayment>, ProveError> {
     tracing::info!(
         slot = paid_slot.as_u64(),
         "fetching the state that lists the withdrawal"
     );
     let paid = fetch_gloas_state::<P>(client, paid_slot).await?;
+    let j = match which {
+        PaymentSelector::Position(j) => j,
+        PaymentSelector::Index(index) => paid
+            .state()
+            .payload_expected_withdrawals
+            .0
+            .iter()
+            .position(|w| w.index == index)
+            .and_then(|j| u8::try_from(j).ok())
+            .ok_or(ProveError::PaymentNotListed {
+                slot: paid_slot,
+                index,
+            })?,
+    };
     let n = verifier.payment_chain().period();
-    let (a, b) = (paid_slot.as_u64(), fetched.info.header.slot.as_u64());
+    let (a, b) = (paid_slot.as_u64(), header.slot.as_u64());
     let period_roots = if a < b && b - a <= n {
         None
     } else {
@@ -953,18 +1009,66 @@ pub async fn prove_payment_in<P: StatePreset>(
                 .to_vec(),
         )
     };
-    let proof = payment_proof(
-        verifier,
-        anchor_prover,
-        &fetched.info.header,
-        &paid,
-        j,
-        period_roots.as_deref(),
-    )?;
-    Ok(AnchoredProof {
-        proof,
-        time: fetched.time,
-    })
+    payment_proof(verifier, anchor, header, &paid, j, period_roots.as_deref())
+}
+
+/// After Gloas, where validator `index`'s sweep left it: the payment to `to_address` listed in
+/// the state of the first slot in `from..=to` at which its balance is 0, found by bisecting
+/// `GET /eth/v1/beacon/states/{slot}/validators/{index}` (a few small queries, not a state per
+/// slot). Under ePBS `process_withdrawals` debits the balance in the block that lists the
+/// withdrawal, and an exited validator's balance only falls, so the first slot at 0 is the
+/// listing one. The payment and that slot; `None` if the balance at `to` is not 0, or that
+/// state lists no such payment (a state before Gloas, or a withdrawal to another address).
+pub async fn find_sweep_payment<P: StatePreset>(
+    client: &BeaconClient,
+    index: u64,
+    to_address: alloy_primitives::Address,
+    from: Slot,
+    to: Slot,
+) -> Result<Option<(lsv_proofs::block::Withdrawal, Slot)>, ProveError> {
+    let id = index.to_string();
+    let balance = |slot: u64| {
+        let id = id.clone();
+        async move {
+            let entry = client
+                .validator(StateId::Slot(Slot::new(slot)), &id)
+                .await?;
+            Ok::<_, ProveError>(entry.map(|e| e.balance))
+        }
+    };
+    let (mut lo, mut hi) = (from.as_u64(), to.as_u64());
+    if lo > hi || balance(hi).await? != Some(0) {
+        return Ok(None);
+    }
+    // Invariant: the balance at `hi` is 0; every slot before `lo` had a balance.
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if balance(mid).await? == Some(0) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    let listing = match fetch_gloas_state::<P>(client, Slot::new(hi)).await {
+        Ok(state) => state,
+        Err(ProveError::State(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(listing
+        .state()
+        .payload_expected_withdrawals
+        .0
+        .iter()
+        .find(|w| w.validator_index == index && w.address == to_address)
+        .map(|w| {
+            let withdrawal = lsv_proofs::block::Withdrawal {
+                index: w.index,
+                validator_index: w.validator_index,
+                address: w.address,
+                amount: lsv_consensus::Gwei::new(w.amount),
+            };
+            (withdrawal, Slot::new(hi))
+        }))
 }
 
 async fn fetch_gloas_state<P: StatePreset>(

@@ -559,3 +559,87 @@ async fn a_payment_after_gloas_is_proven_from_the_node() {
     .unwrap_err();
     assert!(matches!(err, ProveError::NotGloasAnchor { .. }), "{err}");
 }
+
+/// After Gloas no block holds the sweep: the keeper finds it from the validator's balance,
+/// bisecting small `validators/{index}` queries down to the state that listed the payment (one
+/// state fetched, not one per slot), and that payment is then proven by its global index.
+#[tokio::test]
+async fn a_sweep_after_gloas_is_found_by_the_validators_balance() {
+    use common::{GLOAS_SLOT, PAID_INDEX, PAID_SLOT};
+    use lsv_keeper::prove::{
+        fetch_anchor, find_sweep_payment, listed_payment_proof, AnchorProver, PaymentSelector,
+    };
+    let tc = Arc::new(TestChain::build_fork("gloas"));
+    let node = TestNode::start(tc.clone()).await;
+    let client = node.client();
+    let found = find_sweep_payment::<lsv_consensus::Mainnet>(
+        &client,
+        3,
+        C,
+        Slot::new(GLOAS_SLOT),
+        Slot::new(ANCHOR_SLOT),
+    )
+    .await
+    .unwrap();
+    let (w, listed) = found.expect("the sweep's payment");
+    assert_eq!((w.index, w.validator_index, w.address), (PAID_INDEX, 3, C));
+    assert_eq!(listed, Slot::new(PAID_SLOT));
+    let requests = node.requests();
+    let queries = requests
+        .iter()
+        .filter(|r| r.contains("/validators/3"))
+        .count();
+    assert!(queries <= 7, "bisected in {queries} queries");
+    let states = requests.iter().filter(|r| r.contains("/debug/")).count();
+    assert_eq!(states, 1, "one state fetched: {requests:?}");
+    // Paid to another address, or not swept yet by the end of the range: nothing.
+    for (to_address, to) in [
+        (alloy_primitives::Address::repeat_byte(1), ANCHOR_SLOT),
+        (C, PAID_SLOT - 1),
+    ] {
+        let none = find_sweep_payment::<lsv_consensus::Mainnet>(
+            &client,
+            3,
+            to_address,
+            Slot::new(GLOAS_SLOT),
+            Slot::new(to),
+        )
+        .await
+        .unwrap();
+        assert_eq!(none, None);
+    }
+    // And the keeper proves it by its index against the anchor.
+    let verifier = verifier();
+    let anchor = fetch_anchor::<lsv_consensus::Mainnet>(
+        &client,
+        &verifier,
+        BlockId::Slot(Slot::new(ANCHOR_SLOT)),
+    )
+    .await
+    .unwrap();
+    let AnchorProver::Progressive(state) = &anchor.prover else {
+        panic!("a Gloas anchor");
+    };
+    let proof = listed_payment_proof(
+        &client,
+        &verifier,
+        state,
+        &anchor.info.header,
+        listed,
+        PaymentSelector::Index(PAID_INDEX),
+    )
+    .await
+    .unwrap();
+    assert_eq!(proof.proven.withdrawal.index, PAID_INDEX);
+    let err = listed_payment_proof(
+        &client,
+        &verifier,
+        state,
+        &anchor.info.header,
+        listed,
+        PaymentSelector::Index(PAID_INDEX + 1),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, ProveError::PaymentNotListed { .. }), "{err}");
+}

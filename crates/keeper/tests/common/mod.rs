@@ -246,8 +246,14 @@ impl TestChain {
                     epoch: lsv_consensus::Epoch::new(GLOAS_SLOT / 32),
                 },
             );
-            // The state at PAID_SLOT lists a withdrawal to C; by the anchor its payload has been
-            // delivered: the anchor's state_roots hold that state, and its watermark is past it.
+            // Validator 3 exited and became withdrawable at the fork; the sweep reaches it at
+            // PAID_SLOT, whose state lists its withdrawal to C (and debits its balance to 0); by
+            // the anchor that payload has been delivered: the anchor's state_roots hold that
+            // state, and its watermark is past it.
+            let mut gloas = gloas;
+            gloas.validators.0[3].exit_epoch = lsv_consensus::Epoch::new(GLOAS_SLOT / 32 - 256);
+            gloas.validators.0[3].withdrawable_epoch = lsv_consensus::Epoch::new(GLOAS_SLOT / 32);
+            gloas.balances.0[3] = Gwei::new(0);
             let mut paid = gloas.clone();
             paid.slot = Slot::new(PAID_SLOT);
             paid.payload_expected_withdrawals.0 =
@@ -417,6 +423,10 @@ impl TestNode {
             .route("/eth/v1/beacon/headers/{block_id}", get(headers))
             .route("/eth/v2/beacon/blocks/{block_id}", get(blocks))
             .route("/eth/v2/debug/beacon/states/{state_id}", get(states))
+            .route(
+                "/eth/v1/beacon/states/{state_id}/validators/{id}",
+                get(validator),
+            )
             .route("/eth/v1/config/spec", get(spec))
             .with_state(node.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -555,6 +565,64 @@ async fn blocks(
         );
     };
     ssz(&node, &request, b.fork, b.block.as_ssz_bytes())
+}
+
+/// A validator's entry and balance: in the state of a known slot, or for any other slot, that
+/// of the latest known state before it (the test chain changes nothing in between).
+async fn validator(
+    State(node): State<Arc<Node>>,
+    Path((state_id, id)): Path<(String, String)>,
+) -> Response {
+    log(
+        &node,
+        format!("/eth/v1/beacon/states/{state_id}/validators/{id}"),
+    );
+    let c = &node.chain;
+    let found = match state_id.parse::<u64>() {
+        Ok(slot) => c
+            .state_at_slot
+            .iter()
+            .filter(|(s, _)| **s <= slot)
+            .max_by_key(|(s, _)| **s)
+            .and_then(|(_, root)| c.states.get(root)),
+        Err(_) => c.resolve_state(&state_id),
+    };
+    let (Some((fork, bytes)), Ok(index)) = (found, id.parse::<usize>()) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("NOT_FOUND: state {state_id}"),
+        );
+    };
+    let (validator, balance) = if *fork == "gloas" {
+        let s = lsv_proofs::state::gloas::BeaconState::<Mainnet>::decode(bytes.clone()).unwrap();
+        (
+            s.validators.0.get(index).cloned(),
+            s.balances.0.get(index).copied(),
+        )
+    } else {
+        let name = if *fork == "fulu" {
+            lsv_consensus::ForkName::Fulu
+        } else {
+            lsv_consensus::ForkName::Electra
+        };
+        let s = AnyBeaconState::<Mainnet>::from_ssz_bytes(name, bytes).unwrap();
+        (
+            s.validators().get(index).cloned(),
+            s.balances().get(index).copied(),
+        )
+    };
+    let (Some(validator), Some(balance)) = (validator, balance) else {
+        return error(StatusCode::NOT_FOUND, format!("NOT_FOUND: validator {id}"));
+    };
+    json(
+        StatusCode::OK,
+        serde_json::json!({"data": {
+            "index": index.to_string(),
+            "balance": balance.as_u64().to_string(),
+            "status": if balance.as_u64() == 0 { "withdrawal_done" } else { "active_ongoing" },
+            "validator": validator,
+        }}),
+    )
 }
 
 async fn states(
