@@ -39,6 +39,10 @@
 //!    validator that never joined. Unrewarded, within the cap: they move ETH to redeemers and
 //!    owners; a credit is sent only when the amount it moves beats its gas (an exited sync
 //!    committee member's dust waits until it is worth it, or for its owner).
+//!    From Gloas on (EIP-7732) blocks carry no payload: against a Gloas anchor, an exiting
+//!    position's validator the anchor shows withdrawable at balance 0 has its sweep found by
+//!    bisecting its balance ([`crate::prove::find_sweep_payment`]), and every payment is proven
+//!    from the state that listed it (withdrawal format 2).
 //!
 //! 5. **Wind-down** ([`Keeper::wind_down`], after the proofs, whose heartbeat keeps a vault that
 //!    can be proven alive, and even when they fail): `noticeWindDown` when the vault has been
