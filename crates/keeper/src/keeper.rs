@@ -61,8 +61,8 @@ use crate::beacon::{BeaconClient, BeaconError, StateId};
 use crate::eth::{Eth, EthError};
 use crate::prove::{
     fetch_anchor, find_sweep_payment, listed_payment_proof, period_block_roots,
-    withdrawal_proof_in, AnchorProver, FetchedAnchor, PaymentSelector, ProveError, VerifierConfig,
-    WithdrawalSelector,
+    prove_withdrawal_in, withdrawal_proof_in, AnchorProver, FetchedAnchor, PaymentSelector,
+    ProveError, VerifierConfig, WithdrawalSelector,
 };
 use crate::BlockId;
 use alloy::eips::eip7002;
@@ -1167,7 +1167,9 @@ impl Keeper {
 
     /// Books each withdrawal to the vault not yet credited, proven against `anchor` by the
     /// cheapest route its slot allows (the anchor block itself, then its state's `block_roots`,
-    /// then `historical_summaries`, which needs one more state): `settle` for a live position
+    /// then `historical_summaries`, which needs one more state; against a Gloas anchor, a payment
+    /// proof from the listing state, or for a withdrawal paid before the fork, format 1 against
+    /// its own block): `settle` for a live position
     /// (the first withdrawal at or after its withdrawable epoch closes it), `creditWithdrawal`
     /// for a closed one, `creditUnattributedWithdrawal` for a validator that never joined. All
     /// unrewarded, within the spending cap: they move ETH to the queue and to owners (a credit
@@ -1198,18 +1200,38 @@ impl Keeper {
                 // The wind-down books what arrives without proofs.
                 continue;
             }
+            // The withdrawal proof, with the timestamp whose EIP-4788 root anchors it.
             let built = match &anchor.prover {
-                // After Gloas: the payment proof, from the state that listed the withdrawal.
-                AnchorProver::Progressive(state) => listed_payment_proof(
-                    &beacon.client,
-                    verifier,
-                    state,
-                    &anchor.info.header,
-                    Slot::new(w.slot),
-                    PaymentSelector::Index(w.index),
-                )
-                .await
-                .map(|p| p.bytes),
+                // After Gloas: the payment proof, from the state that listed the withdrawal;
+                // one paid in a block before the fork by the direct route, against that block,
+                // which EIP-4788 serves for 8191 slots (a Gloas state leads to no payload).
+                AnchorProver::Progressive(state) => {
+                    match listed_payment_proof(
+                        &beacon.client,
+                        verifier,
+                        state,
+                        &anchor.info.header,
+                        Slot::new(w.slot),
+                        PaymentSelector::Index(w.index),
+                    )
+                    .await
+                    {
+                        Ok(p) => Ok((p.bytes, timestamp)),
+                        Err(ProveError::PreGloasState { .. }) => {
+                            let block = BlockId::Slot(Slot::new(w.slot));
+                            prove_withdrawal_in::<P>(
+                                &beacon.client,
+                                verifier,
+                                block,
+                                block,
+                                WithdrawalSelector::Index(w.index),
+                            )
+                            .await
+                            .map(|a| (a.proof.bytes, U256::from(a.time.timestamp)))
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
                 AnchorProver::ElectraFulu(prover) => {
                     let block = match blocks.get(&w.slot) {
                         Some(block) => block,
@@ -1243,11 +1265,11 @@ impl Keeper {
                         WithdrawalSelector::Index(w.index),
                         period_roots.as_deref(),
                     )
-                    .map(|p| p.bytes)
+                    .map(|p| (p.bytes, timestamp))
                 }
             };
-            let proof = match built {
-                Ok(bytes) => Bytes::from(bytes),
+            let (proof, withdrawal_timestamp) = match built {
+                Ok((bytes, at)) => (Bytes::from(bytes), at),
                 Err(e) => {
                     tracing::warn!(withdrawal = w.index, error = %e, "cannot prove");
                     continue;
@@ -1269,7 +1291,7 @@ impl Keeper {
                         positionId: U256::from(*id),
                         validatorTimestamp: timestamp,
                         validatorProof: validator,
-                        withdrawalTimestamp: timestamp,
+                        withdrawalTimestamp: withdrawal_timestamp,
                         withdrawalProof: proof,
                     };
                     // Always: closing the position books its debt, whatever it brings.
@@ -1281,7 +1303,7 @@ impl Keeper {
                 Some((id, p)) if p.status == CLOSED => {
                     let call = Vault::creditWithdrawalCall {
                         positionId: U256::from(*id),
-                        timestamp,
+                        timestamp: withdrawal_timestamp,
                         proof,
                     };
                     let duty = "creditWithdrawal";
@@ -1299,7 +1321,7 @@ impl Keeper {
                         validatorIndex: w.validator_index,
                         validatorTimestamp: timestamp,
                         validatorProof: validator,
-                        withdrawalTimestamp: timestamp,
+                        withdrawalTimestamp: withdrawal_timestamp,
                         withdrawalProof: proof,
                     };
                     let duty = "creditUnattributedWithdrawal";

@@ -185,6 +185,14 @@ pub enum ProveError {
         /// The anchor's slot.
         anchor_slot: Slot,
     },
+    /// A payment asked for in a state before Gloas, whose withdrawals are in its block.
+    #[error("the state at slot {slot} is a {fork:?} state: its withdrawals are in its block's payload (prove the block's)")]
+    PreGloasState {
+        /// The state's slot.
+        slot: Slot,
+        /// Its fork.
+        fork: ForkName,
+    },
     /// The state at `slot` lists no payment with that global index.
     #[error("the state at slot {slot} lists no payment with withdrawal index {index}")]
     PaymentNotListed {
@@ -1051,7 +1059,7 @@ pub async fn find_sweep_payment<P: StatePreset>(
     }
     let listing = match fetch_gloas_state::<P>(client, Slot::new(hi)).await {
         Ok(state) => state,
-        Err(ProveError::State(_)) => return Ok(None),
+        Err(ProveError::PreGloasState { .. }) => return Ok(None),
         Err(e) => return Err(e),
     };
     Ok(listing
@@ -1071,11 +1079,19 @@ pub async fn find_sweep_payment<P: StatePreset>(
         }))
 }
 
+/// The state at `slot`, which must be in the progressive layout (Gloas or later, by the node's
+/// `Eth-Consensus-Version`): [`ProveError::PreGloasState`] otherwise.
 async fn fetch_gloas_state<P: StatePreset>(
     client: &BeaconClient,
     slot: Slot,
 ) -> Result<GloasStateProver<P>, ProveError> {
     let ssz = client.state_ssz(StateId::Slot(slot)).await?;
+    if ssz.fork < ForkName::Gloas {
+        return Err(ProveError::PreGloasState {
+            slot,
+            fork: ssz.fork,
+        });
+    }
     tokio::task::spawn_blocking(move || GloasStateProver::<P>::from_ssz_vec(ssz.bytes))
         .await
         .map_err(|e| ProveError::Task(e.to_string()))?

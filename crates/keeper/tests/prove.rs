@@ -13,8 +13,7 @@ use common::{
 };
 use lsv_consensus::Slot;
 use lsv_keeper::prove::{
-    eip4788_time, find_eip4788_time, period_state_slot, validator_proof, withdrawal_proof,
-    DEFAULT_CHILD_SEARCH_SLOTS,
+    eip4788_time, find_eip4788_time, validator_proof, withdrawal_proof, DEFAULT_CHILD_SEARCH_SLOTS,
 };
 use lsv_keeper::{
     prove_validator, prove_withdrawal, BlockId, ProveError, VerifierConfig, WithdrawalSelector,
@@ -212,7 +211,7 @@ async fn withdrawal_proofs_take_every_route_and_verify() {
             }
         }
         // The historical route fetched the state at the first slot of the next period.
-        let period_slot = period_state_slot(Slot::new(HIST_SLOT), 8192);
+        let period_slot = common::period_state_slot_of_hist();
         assert_eq!(period_slot.as_u64() % 8192, 0);
         assert_eq!(period_slot.as_u64() / 8192, HIST_SLOT / 8192 + 1);
         assert!(node
@@ -642,4 +641,18 @@ async fn a_sweep_after_gloas_is_found_by_the_validators_balance() {
     .await
     .unwrap_err();
     assert!(matches!(err, ProveError::PaymentNotListed { .. }), "{err}");
+    // A state before the fork lists nothing: its withdrawals are in its block, and the keeper
+    // proves those by format 1 against that block instead.
+    let period_slot = common::period_state_slot_of_hist();
+    let err = listed_payment_proof(
+        &client,
+        &verifier,
+        state,
+        &anchor.info.header,
+        period_slot,
+        PaymentSelector::Index(PAID_INDEX),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, ProveError::PreGloasState { .. }), "{err}");
 }

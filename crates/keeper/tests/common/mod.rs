@@ -55,6 +55,11 @@ pub(crate) const PAID_INDEX: u64 = 500;
 pub(crate) const C: Address = Address::repeat_byte(0xc0);
 pub(crate) const ELECTRA: Version = Version([5, 0, 0, 0]);
 
+/// The slot of the (Electra) state holding the `block_roots` of [`HIST_SLOT`]'s period.
+pub(crate) fn period_state_slot_of_hist() -> Slot {
+    period_state_slot(Slot::new(HIST_SLOT), 8192)
+}
+
 /// Mainnet's fork schedule with the vector state's genesis: the network the test chain is on.
 pub(crate) fn network() -> Network {
     let s = proofs_common::mainnet_state();
@@ -203,7 +208,7 @@ impl TestChain {
             .map(|i| B256::from(U256::from(i * 7 + 3)))
             .collect();
         period_roots[(HIST_SLOT % 8192) as usize] = hist_root;
-        let period_slot = period_state_slot(Slot::new(HIST_SLOT), 8192).as_u64();
+        let period_slot = period_state_slot_of_hist().as_u64();
         let period_state = state_at(period_slot, |s| {
             for (r, p) in s.block_roots.iter_mut().zip(&period_roots) {
                 *r = *p;
