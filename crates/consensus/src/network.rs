@@ -105,6 +105,9 @@ pub mod domain {
     pub const PTC_ATTESTER: DomainType = [0x0c, 0, 0, 0];
     /// `DOMAIN_PROPOSER_PREFERENCES` (gloas): a proposer's preferences for its slot's payload.
     pub const PROPOSER_PREFERENCES: DomainType = [0x0d, 0, 0, 0];
+    /// `DOMAIN_BUILDER_REQUEST_AUTH` (builder-specs `specs/gloas/builder.md`, "Constants"; first
+    /// named `DOMAIN_REQUEST_AUTH`): a proposer's authorization of a bid request to a builder.
+    pub const BUILDER_REQUEST_AUTH: DomainType = [0x0b, 0, 0, 0x01];
 }
 
 /// `compute_domain` (phase0 beacon-chain.md): domain type ‖ first 28 bytes of the fork data root.

@@ -1,6 +1,7 @@
 //! P's signing roots for Gloas, against the executable spec's: on Sepolia (the first public
 //! chain at Gloas), case 0 of each type a validator signs there (the self-built payload's
-//! envelope included), wrapped in the request a validator client sends, must give the root the
+//! envelope and the builder request authorization included), wrapped in the request a validator
+//! client sends, must give the root the
 //! spec's signature helpers give (`testdata/ssz/gloas_signing_roots_sepolia.yaml`, made by
 //! `scripts/generate-gloas-vectors`).
 //! And the new types are refused where Gloas is not in force.
@@ -109,6 +110,21 @@ fn requests(e: &Expected) -> Vec<Value> {
                 "data": value::<gloas::ExecutionPayloadEnvelope>(&e.case),
             },
         })],
+        // Fork-agnostic (no `fork_info` needed, and one sent is not used), still versioned.
+        "BuilderRequestAuth" => {
+            let data = value::<gloas::BuilderRequestAuth>(&e.case);
+            vec![
+                json!({
+                    "type": "BUILDER_REQUEST_AUTH",
+                    "builder_request_auth": {"version": "GLOAS", "data": data},
+                }),
+                json!({
+                    "type": "BUILDER_REQUEST_AUTH",
+                    "fork_info": fork_info(),
+                    "builder_request_auth": {"version": "GLOAS", "data": data},
+                }),
+            ]
+        }
         other => panic!("no request for {other}"),
     }
 }
@@ -117,7 +133,7 @@ fn requests(e: &Expected) -> Vec<Value> {
 fn every_gloas_signing_root_is_the_specs() {
     let sepolia = Network::sepolia();
     let all = expected();
-    assert_eq!(all.len(), 6);
+    assert_eq!(all.len(), 7);
     for e in &all {
         for request in requests(e) {
             assert_eq!(
@@ -197,6 +213,38 @@ fn gloas_types_and_versions_are_refused_where_gloas_is_not_in_force() {
     request["payload_attestation_message"]["data"]["slot"] = json!("20000000");
     let err = root_of(&request, &Network::mainnet()).unwrap_err();
     assert!(matches!(err, RequestError::WrongFork(_)), "{err}");
+
+    // A builder request authorization needs no fork_info, but its proposal slot must be in
+    // Gloas: refused at a Fulu slot of Sepolia, on mainnet, and under another version.
+    let auth = all
+        .iter()
+        .find(|e| e.type_name == "BuilderRequestAuth")
+        .unwrap();
+    let mut data = value::<gloas::BuilderRequestAuth>(&auth.case);
+    for (slot, version, network) in [
+        (353_024u64 * 32 - 1, "GLOAS", Network::sepolia()),
+        (20_000_000, "GLOAS", Network::mainnet()),
+        (353_024 * 32, "FULU", Network::sepolia()),
+    ] {
+        data["slot"] = json!(slot.to_string());
+        let request = json!({
+            "type": "BUILDER_REQUEST_AUTH",
+            "builder_request_auth": {"version": version, "data": data},
+        });
+        let err = root_of(&request, &network).unwrap_err();
+        assert!(
+            matches!(err, RequestError::WrongFork(_)),
+            "{slot} {version}: {err}"
+        );
+    }
+    // Its data is at most MAX_DATA_SIZE (4096) bytes.
+    data["slot"] = json!((353_024u64 * 32).to_string());
+    data["data"] = json!(format!("0x{}", "ab".repeat(4097)));
+    let request = json!({
+        "type": "BUILDER_REQUEST_AUTH",
+        "builder_request_auth": {"version": "GLOAS", "data": data},
+    });
+    assert!(root_of(&request, &Network::sepolia()).is_err());
 }
 
 /// In Gloas an attestation's `index` is the payload's status (0 or 1): P hashes it as any

@@ -162,6 +162,7 @@ ssz_static! {
     gloas_payload_attestation_message:
         "gloas" / "PayloadAttestationMessage" => gloas::PayloadAttestationMessage,
     gloas_proposer_preferences: "gloas" / "ProposerPreferences" => gloas::ProposerPreferences,
+    gloas_builder_request_auth: "gloas" / "BuilderRequestAuth" => gloas::BuilderRequestAuth,
     gloas_single_attestation: "gloas" / "SingleAttestation" => electra::SingleAttestation,
     gloas_beacon_block_header: "gloas" / "BeaconBlockHeader" => phase0::BeaconBlockHeader,
     gloas_attestation_data: "gloas" / "AttestationData" => phase0::AttestationData,
@@ -191,8 +192,8 @@ fn every_container_in_the_suite_is_tested() {
         .map(|(f, t)| (f.to_string(), t.to_string()))
         .collect();
     assert_eq!(on_disk, covered);
-    assert_eq!(covered.len(), 29 + 12);
-    assert_eq!(cases, 145 + 60);
+    assert_eq!(covered.len(), 29 + 13);
+    assert_eq!(cases, 145 + 65);
 }
 
 /// A bit field whose bytes do not fit its type is refused, never truncated.

@@ -49,6 +49,17 @@ async fn gloas_messages_are_signed_over_http_and_a_payload_status_is_no_way_roun
             },
         },
     });
+    // Fork-agnostic (no `fork_info`), versioned: the builder's host name, the proposal slot.
+    let request_auth = json!({
+        "type": "BUILDER_REQUEST_AUTH",
+        "builder_request_auth": {
+            "version": "GLOAS",
+            "data": {
+                "data": format!("0x{}", alloy_primitives::hex::encode("builder.example.org")),
+                "slot": (slot + 40).to_string(),
+            },
+        },
+    });
     let aggregate = json!({
         "type": "AGGREGATE_AND_PROOF_V2",
         "fork_info": s.fork_info(EPOCH),
@@ -72,7 +83,7 @@ async fn gloas_messages_are_signed_over_http_and_a_payload_status_is_no_way_roun
             },
         },
     });
-    for body in [&ptc, &preferences, &aggregate] {
+    for body in [&ptc, &preferences, &request_auth, &aggregate] {
         let r = s.sign(&pk, body).await;
         assert_eq!(r.status, 200, "{}: {}", body["type"], r.body);
         let sig = r.json()["signature"].as_str().unwrap().to_owned();

@@ -145,6 +145,22 @@ pub struct ProposerPreferences {
     pub target_gas_limit: u64,
 }
 
+/// builder-specs `MAX_DATA_SIZE` (`specs/gloas/builder.md`, "Constants"): the bound of a
+/// [`BuilderRequestAuth`]'s `data`.
+pub type MaxBuilderRequestAuthData = typenum::U4096;
+
+/// `BuilderRequestAuth` (builder-specs `specs/gloas/validator.md`, first named `RequestAuthV1`):
+/// a proposer's authorization of its bid request for `slot` to one builder, whose identity the
+/// opaque `data` carries (by default the builder's host name). Signed under
+/// `DOMAIN_BUILDER_REQUEST_AUTH`, fork-agnostic like a validator registration. Not slashable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
+#[allow(missing_docs, reason = "the builder specs document these fields")]
+pub struct BuilderRequestAuth {
+    #[serde(with = "ssz_types::serde_utils::hex_var_list")]
+    pub data: VariableList<u8, MaxBuilderRequestAuthData>,
+    pub slot: Slot,
+}
+
 impl<P: Preset> From<super::electra::AggregateAndProof<P>> for AggregateAndProof<P> {
     /// The same fields: Gloas changes how the aggregate is hashed, not what it holds.
     fn from(a: super::electra::AggregateAndProof<P>) -> Self {

@@ -230,6 +230,14 @@ pub(super) fn parse(body: &[u8], preset: PresetName) -> Result<SignRequest, Requ
             };
             (f, r, message)
         }
+        "BUILDER_REQUEST_AUTH" => {
+            let (f, r, p) = body!("builder_request_auth", Versioned<gloas::BuilderRequestAuth>);
+            let message = M::BuilderRequestAuth {
+                version: p.version.0,
+                auth: p.data,
+            };
+            (f, r, message)
+        }
         "VALIDATOR_REGISTRATION" => {
             let (f, r, p) = body!("validator_registration", ValidatorRegistration);
             (f, r, M::ValidatorRegistration(p))

@@ -137,6 +137,16 @@ pub enum SignableMessage {
         /// The preferences.
         preferences: gloas::ProposerPreferences,
     },
+    /// BUILDER_REQUEST_AUTH (builder-specs gloas `validator.md`, remote-signing API's Gloas
+    /// release): a proposer's authorization of a bid request to one builder. Fork-agnostic
+    /// like a validator registration (no `fork_info`), but still `version`-wrapped. Not
+    /// slashable.
+    BuilderRequestAuth {
+        /// The fork the caller named.
+        version: ForkName,
+        /// The authorization.
+        auth: gloas::BuilderRequestAuth,
+    },
 }
 
 /// An `AggregateAndProof` in the shape the request's body has.
@@ -326,6 +336,18 @@ impl SignRequest {
                 );
                 return Ok(compute_signing_root(registration.tree_hash_root(), domain));
             }
+            // builder-specs gloas `builder.md` `verify_request_auth_signature`:
+            // `compute_domain(DOMAIN_BUILDER_REQUEST_AUTH)`, the genesis fork version and a zero
+            // root, as for a registration.
+            M::BuilderRequestAuth { auth, .. } => {
+                self.message.check_fork(network)?;
+                let domain = compute_domain(
+                    domain::BUILDER_REQUEST_AUTH,
+                    network.genesis_fork_version,
+                    B256::ZERO,
+                );
+                return Ok(compute_signing_root(auth.tree_hash_root(), domain));
+            }
             // phase0 beacon-chain.md `verify_block_signature` (the block's epoch).
             M::Block { header, .. } => (
                 domain::BEACON_PROPOSER,
@@ -513,6 +535,11 @@ impl SignableMessage {
                 *version,
                 preferences.proposal_slot,
             ),
+            // Fork-agnostic in its domain, but it exists only from Gloas on: its `version` and
+            // the proposal slot must be in Gloas (or later) on the pinned network.
+            Self::BuilderRequestAuth { version, auth } => {
+                check_gloas_only(network, self.type_name(), *version, auth.slot)
+            }
             Self::ExecutionPayloadEnvelope { version, envelope } => check_gloas_only(
                 network,
                 self.type_name(),
@@ -682,6 +709,7 @@ impl SignableMessage {
             Self::SyncCommitteeContributionAndProof(_) => "SYNC_COMMITTEE_CONTRIBUTION_AND_PROOF",
             Self::PayloadAttestation { .. } => "PAYLOAD_ATTESTATION_MESSAGE",
             Self::ProposerPreferences { .. } => "PROPOSER_PREFERENCES",
+            Self::BuilderRequestAuth { .. } => "BUILDER_REQUEST_AUTH",
             Self::ExecutionPayloadEnvelope { .. } => "EXECUTION_PAYLOAD_ENVELOPE",
         }
     }
@@ -724,6 +752,7 @@ impl SignableMessage {
             Self::SyncCommitteeContributionAndProof(c) => c.slot(),
             Self::PayloadAttestation { data, .. } => data.slot,
             Self::ProposerPreferences { preferences, .. } => preferences.proposal_slot,
+            Self::BuilderRequestAuth { auth, .. } => auth.slot,
             Self::ExecutionPayloadEnvelope { envelope, .. } => Slot(envelope.payload.slot_number),
         })
     }
