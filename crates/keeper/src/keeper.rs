@@ -303,6 +303,34 @@ impl Journal {
     }
 }
 
+/// The validators (of `exiting`) whose sweep a Gloas anchor state shows done but the journal does
+/// not hold: withdrawable by the state's slot, at balance 0, with no withdrawal of theirs in
+/// `owed` from their withdrawable epoch on. Each with the first slot to search for the sweep
+/// (its withdrawable epoch's).
+pub fn swept_unnoted<P: StatePreset>(
+    state: &lsv_proofs::state::gloas::BeaconState<P>,
+    exiting: impl IntoIterator<Item = u64>,
+    owed: &[VaultWithdrawal],
+    slots_per_epoch: u64,
+) -> Vec<(u64, Slot)> {
+    exiting
+        .into_iter()
+        .filter_map(|index| {
+            let i = usize::try_from(index).ok()?;
+            let (v, balance) = (state.validators.0.get(i)?, state.balances.0.get(i)?);
+            let from = v
+                .withdrawable_epoch
+                .as_u64()
+                .saturating_mul(slots_per_epoch);
+            let noted = owed
+                .iter()
+                .any(|w| w.validator_index == index && w.slot >= from);
+            (from <= state.slot.as_u64() && balance.as_u64() == 0 && !noted)
+                .then_some((index, Slot::new(from)))
+        })
+        .collect()
+}
+
 /// A withdrawal of a finalized block's payload that paid the vault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VaultWithdrawal {
@@ -1115,31 +1143,12 @@ impl Keeper {
         slots_per_epoch: u64,
     ) -> Result<(), KeeperError> {
         let state = anchor.state();
-        for (_, p) in live.iter().filter(|(_, p)| p.status == EXITING) {
-            let index: u64 = p.validatorIndex.to();
-            let i = usize::try_from(index).unwrap_or(usize::MAX);
-            let (Some(v), Some(balance)) = (state.validators.0.get(i), state.balances.0.get(i))
-            else {
-                continue;
-            };
-            let from = v
-                .withdrawable_epoch
-                .as_u64()
-                .saturating_mul(slots_per_epoch);
-            let noted = owed
-                .iter()
-                .any(|w| w.validator_index == index && w.slot >= from);
-            if from > state.slot.as_u64() || balance.as_u64() != 0 || noted {
-                continue;
-            }
-            match find_sweep_payment::<P>(
-                client,
-                index,
-                self.config.vault,
-                Slot::new(from),
-                state.slot,
-            )
-            .await
+        let exiting = live
+            .iter()
+            .filter(|(_, p)| p.status == EXITING)
+            .map(|(_, p)| p.validatorIndex.to::<u64>());
+        for (index, from) in swept_unnoted(state, exiting, owed, slots_per_epoch) {
+            match find_sweep_payment::<P>(client, index, self.config.vault, from, state.slot).await
             {
                 Ok(Some((w, listed))) => {
                     tracing::info!(

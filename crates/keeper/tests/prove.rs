@@ -607,7 +607,9 @@ async fn a_sweep_after_gloas_is_found_by_the_validators_balance() {
         .unwrap();
         assert_eq!(none, None);
     }
-    // And the keeper proves it by its index against the anchor.
+    // The keeper searches only for the exiting validators the anchor shows swept and whose
+    // payment it has not noted: validator 3 (withdrawable at the fork, balance 0), not
+    // validator 5 (not withdrawable), and not validator 3 once its payment is in the journal.
     let verifier = verifier();
     let anchor = fetch_anchor::<lsv_consensus::Mainnet>(
         &client,
@@ -619,6 +621,19 @@ async fn a_sweep_after_gloas_is_found_by_the_validators_balance() {
     let AnchorProver::Progressive(state) = &anchor.prover else {
         panic!("a Gloas anchor");
     };
+    use lsv_keeper::keeper::{swept_unnoted, VaultWithdrawal};
+    assert_eq!(
+        swept_unnoted(state.state(), [3, 5], &[], 32),
+        vec![(3, Slot::new(GLOAS_SLOT))]
+    );
+    let noted = VaultWithdrawal {
+        index: w.index,
+        slot: listed.as_u64(),
+        validator_index: 3,
+        amount_gwei: w.amount.as_u64(),
+    };
+    assert_eq!(swept_unnoted(state.state(), [3, 5], &[noted], 32), vec![]);
+    // And the keeper proves it by its index against the anchor.
     let proof = listed_payment_proof(
         &client,
         &verifier,
