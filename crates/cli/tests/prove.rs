@@ -323,6 +323,14 @@ fn lsv_prove_withdrawal_on_a_minimal_preset_network_from_files() {
 /// `lsv prove` from files of a Gloas chain (the executable spec's states in
 /// `testdata/gloas-state/`): a validator proof of format 2 and the proof that an expected
 /// withdrawal was paid, each equal to what `lsv-proofs` builds, and a withheld payment refused.
+/// The payment verifier's chain for the spec's minimal vectors: 64 `state_roots`, Capella at
+/// genesis.
+const MINIMAL_CAPELLA_AT_GENESIS: lsv_proofs::gloas_withdrawal::PaymentChain =
+    lsv_proofs::gloas_withdrawal::PaymentChain {
+        state_roots_depth: 6,
+        capella_slot: lsv_consensus::Slot::new(0),
+    };
+
 #[test]
 fn lsv_prove_from_gloas_state_files() {
     use lsv_consensus::containers::BeaconBlockHeader;
@@ -420,14 +428,7 @@ fn lsv_prove_from_gloas_state_files() {
             let bytes = proof_bytes(&v);
             let proven = PaymentProof::from_bytes(&bytes)
                 .unwrap()
-                .verify(
-                    h.tree_hash_root(),
-                    &anchor,
-                    lsv_proofs::gloas_withdrawal::PaymentChain {
-                        state_roots_depth: 6,
-                        capella_slot: lsv_consensus::Slot::new(0),
-                    },
-                )
+                .verify(h.tree_hash_root(), &anchor, MINIMAL_CAPELLA_AT_GENESIS)
                 .unwrap();
             assert_eq!(proven.withdrawal.index, 41);
             assert_eq!(v["proves"]["route"], "paid_watermark");
@@ -489,14 +490,7 @@ fn lsv_prove_from_gloas_state_files() {
     assert_eq!(v["proves"]["listed_via"], "historical_summaries");
     let proven = PaymentProof::from_bytes(&proof_bytes(&v))
         .unwrap()
-        .verify(
-            h.tree_hash_root(),
-            &anchor,
-            lsv_proofs::gloas_withdrawal::PaymentChain {
-                state_roots_depth: 6,
-                capella_slot: lsv_consensus::Slot::new(0),
-            },
-        )
+        .verify(h.tree_hash_root(), &anchor, MINIMAL_CAPELLA_AT_GENESIS)
         .unwrap();
     assert_eq!(proven.withdrawal.index, 40);
 }

@@ -106,9 +106,8 @@ fn a_layout_that_deprecates_a_field_read_is_refused_by_name() {
     assert!(matches!(e, E::StaleProof(_)), "{e:?}");
 }
 
-/// A position joined and ejected under Fulu, marked exiting with a Gloas proof, its validator
-/// exited and withdrawable: ready for the sweep at `SWEEP_SLOT`.
-fn exiting_across_the_fork() -> (VaultTest, U256) {
+/// Validator 40 joined and ejected under Fulu, by a format-1 proof.
+fn ejected_under_fulu() -> (VaultTest, U256) {
     let mut w = VaultTest::new();
     let owner = w.d.chain.account("operator");
     let id = w.joined(40, owner);
@@ -119,7 +118,13 @@ fn exiting_across_the_fork() -> (VaultTest, U256) {
     );
     assert_eq!(format(&p), 1);
     w.eject(id, &p).expect_success();
+    (w, id)
+}
 
+/// A position joined and ejected under Fulu, marked exiting with a Gloas proof, its validator
+/// exited and withdrawable: ready for the sweep at `SWEEP_SLOT`.
+fn exiting_across_the_fork() -> (VaultTest, U256) {
+    let (mut w, id) = ejected_under_fulu();
     w.d.fork_to_gloas_at(ACTIVE_SLOT + 32);
     let p = w.facts(
         40,
@@ -209,15 +214,7 @@ fn a_payment_nobody_settled_for_a_day_is_settled_through_historical_summaries() 
 
 #[test]
 fn a_withdrawal_paid_in_a_fulu_block_is_settled_after_gloas() {
-    let mut w = VaultTest::new();
-    let owner = w.d.chain.account("operator");
-    let id = w.joined(40, owner);
-    let p = w.facts(
-        40,
-        ProofParts::ALL,
-        Facts::at(ACTIVE_SLOT).balance(GWEI_31_98),
-    );
-    w.eject(id, &p).expect_success();
+    let (mut w, id) = ejected_under_fulu();
     let p = w.facts(
         40,
         ProofParts::VALIDATOR,
