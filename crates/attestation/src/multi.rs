@@ -122,6 +122,45 @@ pub struct GroupEvidence {
     pub devices: Vec<DeviceEvidence>,
 }
 
+/// What an `m`-of-`n` group of devices tolerates (DESIGN.md "Many devices").
+///
+/// - **Safety.** Two group signatures over conflicting messages need `m` partial signatures
+///   each, from `n` devices, so at least `2m − n` devices signed both. An honest device signs
+///   the second only if its own slashing check passes, which it does not: a slashable pair needs
+///   `2m − n` broken devices (or devices whose record was rolled back), and the group is safe
+///   while at most `2m − n − 1` are.
+/// - **Liveness.** Any `m` devices sign, so `n − m` may be down.
+///
+/// Only `n/2 < m ≤ n` is a threshold: at `m ≤ n/2` two disjoint halves sign conflicting messages
+/// with no device broken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Tolerance {
+    /// Shares needed to sign.
+    pub m: u8,
+    /// Devices.
+    pub n: u8,
+    /// Devices that may be broken with no slashable pair possible: `2m − n − 1`.
+    pub broken: u8,
+    /// Devices that may be down with the validator still signing: `n − m`.
+    pub down: u8,
+}
+
+impl Tolerance {
+    /// The tolerance of `m`-of-`n`; [`GroupError::Threshold`] unless `n/2 < m ≤ n`.
+    pub fn of(m: u8, n: u8) -> Result<Self, GroupError> {
+        let (m16, n16) = (u16::from(m), u16::from(n));
+        if m > n || 2 * m16 <= n16 {
+            return Err(GroupError::Threshold { m, n });
+        }
+        Ok(Self {
+            m,
+            n,
+            broken: u8::try_from(2 * m16 - n16 - 1).expect("2m - n - 1 < m <= 255"),
+            down: n - m,
+        })
+    }
+}
+
 /// Why a group's evidence was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum GroupError {
@@ -308,9 +347,7 @@ impl GroupEvidence {
             .first()
             .ok_or(GroupError::DeviceCount { found: 0, n: 0 })?;
         let (m, n) = (first.claim.threshold, first.claim.devices);
-        if m == 0 || m > n || u16::from(m) * 2 <= u16::from(n) {
-            return Err(GroupError::Threshold { m, n });
-        }
+        Tolerance::of(m, n)?;
         if self.devices.len() != usize::from(n) {
             return Err(GroupError::DeviceCount {
                 found: self.devices.len(),

@@ -420,3 +420,30 @@ mod threshold {
         }
     }
 }
+
+/// The tolerance of each threshold is DESIGN.md's ("Many devices"): 2-of-3 tolerates no broken
+/// device and one down, 3-of-4 one and one, 4-of-5 two and one, n-of-n n − 1 and none; a
+/// threshold that is not a majority is refused.
+#[test]
+fn each_threshold_tolerates_what_design_md_says() {
+    use lsv_attestation::multi::{GroupError, Tolerance};
+    for (m, n, broken, down) in [
+        (2, 3, 0, 1),
+        (3, 4, 1, 1),
+        (4, 5, 2, 1),
+        (7, 7, 6, 0),
+        (1, 1, 0, 0),
+    ] {
+        let t = Tolerance::of(m, n).unwrap();
+        assert_eq!((t.broken, t.down), (broken, down), "{m}-of-{n}");
+    }
+    for (m, n) in [(0, 1), (2, 4), (1, 2), (5, 4), (127, 255), (0, 0)] {
+        assert_eq!(Tolerance::of(m, n), Err(GroupError::Threshold { m, n }));
+    }
+    // The largest group: 255 devices, every majority threshold.
+    for m in 128..=255u8 {
+        let t = Tolerance::of(m, 255).unwrap();
+        assert_eq!(u16::from(t.broken), 2 * u16::from(m) - 255 - 1);
+        assert_eq!(t.down, 255 - m);
+    }
+}

@@ -5,6 +5,7 @@
 mod bench;
 mod bench_slashing;
 mod chain;
+mod cluster;
 mod config;
 mod datadir;
 mod demo;
@@ -127,6 +128,12 @@ enum Command {
     Queue(chain::QueueArgs),
     /// Claim finalized redemption requests (all of the sender's, or the ids given).
     ClaimRedemption(chain::ClaimRedemptionArgs),
+    /// A validator key shared across devices (DESIGN.md "Many devices"): `plan` prints what
+    /// each threshold tolerates.
+    Cluster {
+        #[command(subcommand)]
+        command: cluster::ClusterCommand,
+    },
     /// Run the keeper: finalizes the queue and, with --beacon-url, proves live positions and
     /// sends what the vault's rules allow (marks, ejections, demand exits, heartbeat); journaled
     /// in SQLite so that restarts never send twice; serves /metrics and /health.
@@ -627,6 +634,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Keeper(args) => keeper::run(args),
         Command::Queue(args) => chain::queue(args),
         Command::ClaimRedemption(args) => chain::claim_redemption(args),
+        Command::Cluster { command } => cluster::run(command),
         Command::Bench {
             command: BenchCommand::Devnet(args),
         } => devnet::bench(args),
