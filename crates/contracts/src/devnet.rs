@@ -38,7 +38,7 @@ use lsv_proofs::block::{
 };
 use lsv_proofs::gindex::{BLOCK_ROOTS_DEPTH, SLOTS_PER_HISTORICAL_ROOT};
 use lsv_proofs::gloas::GloasStateProver;
-use lsv_proofs::gloas_withdrawal::{PaidPeriod, PaymentProof};
+use lsv_proofs::gloas_withdrawal::{PaymentChain, PaymentProof};
 use lsv_proofs::merkle::MerkleTree;
 use lsv_proofs::state::electra::BeaconState;
 use lsv_proofs::state::gloas::BeaconState as GloasState;
@@ -424,11 +424,11 @@ impl Devnet {
             .validator_proof(&header, validator, ProofParts::VALIDATOR)?
             .to_bytes();
         let withdrawal_proof = if late {
-            let period = PaidPeriod {
+            let chain = PaymentChain {
+                state_roots_depth: BLOCK_ROOTS_DEPTH,
                 capella_slot: Slot::new(CAPELLA_SLOT),
-                state_roots: &period,
             };
-            PaymentProof::build_historical(&anchor, &header, &paid, 0, BLOCK_ROOTS_DEPTH, period)?
+            PaymentProof::build_historical(&anchor, &header, &paid, 0, chain, &period)?
         } else {
             PaymentProof::build(&anchor, &header, &paid, 0, BLOCK_ROOTS_DEPTH)?
         }

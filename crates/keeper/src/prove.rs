@@ -26,7 +26,7 @@ use lsv_consensus::containers::BeaconBlockHeader;
 use lsv_consensus::{ForkName, Mainnet, Minimal, Network, PresetName, Slot};
 use lsv_proofs::block::BeaconBlock;
 use lsv_proofs::gloas::{GloasAnchor, GloasStateProver, GloasValidatorProof};
-use lsv_proofs::gloas_withdrawal::{PaidPeriod, PaymentChain, PaymentProof, ProvenPayment};
+use lsv_proofs::gloas_withdrawal::{PaymentChain, PaymentProof, ProvenPayment};
 use lsv_proofs::{
     Anchor, AnyBeaconState, HistoricalPeriod, ProofParts, ProvenValidator, ProvenWithdrawal,
     StateError, StatePreset, StateProver, ValidatorProof, WithdrawalDepths, WithdrawalProof,
@@ -371,11 +371,7 @@ pub fn payment_proof<P: StatePreset>(
     let proof = match period_state_roots {
         None => PaymentProof::build(anchor, header, paid, j, depth)?,
         Some(state_roots) => {
-            let period = PaidPeriod {
-                capella_slot: chain.capella_slot,
-                state_roots,
-            };
-            PaymentProof::build_historical(anchor, header, paid, j, depth, period)?
+            PaymentProof::build_historical(anchor, header, paid, j, chain, state_roots)?
         }
     };
     self_checked(header, proof.to_bytes(), |bytes, root| {

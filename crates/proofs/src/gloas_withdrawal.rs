@@ -31,7 +31,7 @@ use crate::merkle::{hash_pair, u64_chunk};
 use crate::proof::{fork_root, ListBranch};
 use crate::prover::header_tree;
 use crate::reader::Reader;
-use crate::withdrawal::withdrawal_root;
+use crate::withdrawal::{climb_path, summaries_root, withdrawal_root};
 use crate::ProveError;
 use alloy_primitives::{Address, B256};
 use lsv_consensus::containers::{BeaconBlockHeader, Fork};
@@ -117,17 +117,6 @@ pub enum PaidStateRoute {
         /// `len(historical_summaries)`.
         summaries_branch: ListBranch,
     },
-}
-
-/// The period a route-4 proof needs besides the two states: the `state_roots` vector that
-/// `historical_summaries[k]` summarizes, i.e. `state.state_roots` of the state at the first slot
-/// of the next period (`crate::withdrawal::period_state_slot`).
-#[derive(Clone, Copy, Debug)]
-pub struct PaidPeriod<'a> {
-    /// The network's first Capella slot.
-    pub capella_slot: Slot,
-    /// The period's `state_roots`, indexed by `slot % SLOTS_PER_HISTORICAL_ROOT`.
-    pub state_roots: &'a [B256],
 }
 
 /// The proof that a withdrawal was paid, against an anchor block root.
@@ -281,16 +270,20 @@ impl PaymentProof {
     }
 
     /// Builds the route-4 proof: as [`build`](Self::build), for an `S_a` of any period the
-    /// anchor state has summarized, through `historical_summaries` and `period`'s `state_roots`.
+    /// anchor state has summarized on `chain`, through `historical_summaries` and
+    /// `period_state_roots`: the `state_roots` vector `historical_summaries[k]` summarizes, i.e.
+    /// `state.state_roots` of the state at the first slot of the next period
+    /// (`crate::withdrawal::period_state_slot`), indexed by `slot % SLOTS_PER_HISTORICAL_ROOT`.
     pub fn build_historical(
         anchor: &impl NodeSource,
         header: &BeaconBlockHeader,
         paid: &impl NodeSource,
         j: u8,
-        state_roots_depth: usize,
-        period: PaidPeriod<'_>,
+        chain: PaymentChain,
+        period_state_roots: &[B256],
     ) -> Result<Self, ProveError> {
-        Self::build_by(anchor, header, paid, j, state_roots_depth, Some(period))
+        let period = Some((chain.capella_slot, period_state_roots));
+        Self::build_by(anchor, header, paid, j, chain.state_roots_depth, period)
     }
 
     fn build_by(
@@ -299,7 +292,7 @@ impl PaymentProof {
         paid: &impl NodeSource,
         j: u8,
         state_roots_depth: usize,
-        period: Option<PaidPeriod<'_>>,
+        period: Option<(Slot, &[B256])>,
     ) -> Result<Self, ProveError> {
         let missing = |g| ProveError::MissingNode { gindex: g };
         let at = |s: &dyn Fn(GeneralizedIndex) -> Option<B256>, g| s(g).ok_or(missing(g));
@@ -330,10 +323,10 @@ impl PaymentProof {
                 };
                 (route, climb_siblings(&b, leaf, STATE_ROOTS)?)
             }
-            Some(period) => {
+            Some((capella_slot, period_state_roots)) => {
                 let n = 1u64 << state_roots_depth;
                 let index = (slot.as_u64() / n)
-                    .checked_sub(period.capella_slot.as_u64() / n)
+                    .checked_sub(capella_slot.as_u64() / n)
                     .ok_or(ProveError::PeriodMismatch { index: 0, slot })?;
                 let mismatch = ProveError::PeriodMismatch { index, slot };
                 let element = gindex::concat(
@@ -342,20 +335,18 @@ impl PaymentProof {
                 )
                 .ok_or(missing(0))?;
                 let length = u64_of(&b(HISTORICAL_SUMMARIES * 2 + 1)?);
-                if index >= length || period.state_roots.len() as u64 != n {
+                if index >= length || period_state_roots.len() as u64 != n {
                     return Err(mismatch);
                 }
                 let vector =
-                    crate::merkle::MerkleTree::new(period.state_roots.to_vec(), state_roots_depth);
+                    crate::merkle::MerkleTree::new(period_state_roots.to_vec(), state_roots_depth);
                 if vector.root() != b(element * 2 + 1)?
-                    || period.state_roots[x as usize] != paid_root
+                    || period_state_roots[x as usize] != paid_root
                 {
                     return Err(mismatch);
                 }
                 let mut siblings = climb_siblings(&b, element, HISTORICAL_SUMMARIES * 2)?;
-                while siblings.last() == Some(&crate::merkle::zero_hash(siblings.len() - 1)) {
-                    siblings.pop();
-                }
+                crate::prover::drop_zero_top(&mut siblings);
                 let route = PaidStateRoute::HistoricalSummaries {
                     anchor_branch: nodes(&b, HISTORICAL_ANCHOR_HELPERS)?,
                     block_summary_root: b(element * 2)?,
@@ -516,15 +507,7 @@ impl PaymentProof {
         );
         let paid_root = state_root_of(anchor.genesis_time, &n10, &n11, &self.active_fields);
         // 7. The anchor state's root from `S_a`'s, the watermark and the witness.
-        let mut roots = paid_root;
-        let x = a % n;
-        for (h, s) in self.state_roots_branch.iter().enumerate() {
-            roots = if (x >> h) & 1 == 1 {
-                hash_pair(s, &roots)
-            } else {
-                hash_pair(&roots, s)
-            };
-        }
+        let roots = climb_path(paid_root, a % n, &self.state_roots_branch);
         let watermark_nodes =
             |s5934: &B256, s2966: &B256, s1482: &B256, s740: &B256, s371: &B256| {
                 let n2967 = hash_pair(s5934, &u64_chunk(self.expected_length));
@@ -556,20 +539,8 @@ impl PaymentProof {
                 // `roots` is the period's `state_summary_root`; up the summaries list to node
                 // 2950, along the bits of `k`.
                 let k = a / n - chain.capella_slot.as_u64() / n;
-                let mut node = hash_pair(block_summary_root, &roots);
-                for h in 0..gindex::HISTORICAL_SUMMARIES_DATA_DEPTH {
-                    let sibling = summaries_branch
-                        .siblings
-                        .get(h)
-                        .copied()
-                        .unwrap_or_else(|| crate::merkle::zero_hash(h));
-                    node = if (k >> h) & 1 == 1 {
-                        hash_pair(&sibling, &node)
-                    } else {
-                        hash_pair(&node, &sibling)
-                    };
-                }
-                let summaries = hash_pair(&node, &u64_chunk(summaries_branch.length));
+                let summary = hash_pair(block_summary_root, &roots);
+                let summaries = summaries_root(summary, k, summaries_branch);
                 let n185 = watermark_nodes(&s5934, &s2966, &s1482, &s740, &s371);
                 let n737 = hash_pair(&hash_pair(&nwi, &s2949), &hash_pair(&summaries, &s2951));
                 let n184 = hash_pair(&hash_pair(&s736, &n737), &s369);

@@ -306,17 +306,19 @@ impl<P: StatePreset> StateProver<P> {
     }
 }
 
+/// Drops the top siblings of a bottom-up branch that are the zero hashes of their level, which a
+/// verifier puts back.
+pub(crate) fn drop_zero_top(siblings: &mut Vec<B256>) {
+    while siblings.last() == Some(&zero_hash(siblings.len().saturating_sub(1))) {
+        siblings.pop();
+    }
+}
+
 /// The branch of chunk `index` in a list, without the top siblings that are zero hashes (the
 /// verifier puts `ZERO[h]` back for every level from `siblings.len()` up to the data depth).
 pub(crate) fn list_branch(tree: &ListTree, index: u64) -> ListBranch {
     let mut siblings = tree.data().branch(index);
-    while let Some(top) = siblings.last() {
-        if *top == zero_hash(siblings.len() - 1) {
-            siblings.pop();
-        } else {
-            break;
-        }
-    }
+    drop_zero_top(&mut siblings);
     ListBranch {
         length: tree.length(),
         siblings,

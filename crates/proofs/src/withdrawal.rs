@@ -495,16 +495,7 @@ impl WithdrawalProof {
                 );
                 let summary = hash_pair(&block_summary_root, state_summary_root);
                 let k = slot / slots_per_period - capella_slot.as_u64() / slots_per_period;
-                let mut node = summary;
-                for h in 0..gindex::HISTORICAL_SUMMARIES_DATA_DEPTH {
-                    let sibling = summaries_branch
-                        .siblings
-                        .get(h)
-                        .copied()
-                        .unwrap_or_else(|| zero_hash(h));
-                    node = climb(node, &sibling, (k >> h) & 1 == 1);
-                }
-                let summaries_root = hash_pair(&node, &u64_chunk(summaries_branch.length));
+                let summaries_root = summaries_root(summary, k, summaries_branch);
                 let [s90, s44, s23, s17, s10, s9, s3] = *state_branch;
                 let w = self.witness(anchor, a.slot.as_u64());
                 let n11 = hash_pair(&hash_pair(&s44, &hash_pair(&s90, &summaries_root)), &s23);
@@ -765,8 +756,25 @@ fn climb_gindex(node: B256, g: GeneralizedIndex, branch: &[B256]) -> B256 {
     node
 }
 
+/// `hash_tree_root(historical_summaries)` from `summary`, the root of
+/// `historical_summaries[k]`, and its branch: the explicit siblings, `ZERO[h]` for the levels
+/// above them up to the data depth (24), then the length mixed in. Shared by format 1's route 2
+/// and format 2's route 4.
+pub(crate) fn summaries_root(summary: B256, k: u64, branch: &ListBranch) -> B256 {
+    let mut node = summary;
+    for h in 0..gindex::HISTORICAL_SUMMARIES_DATA_DEPTH {
+        let sibling = branch
+            .siblings
+            .get(h)
+            .copied()
+            .unwrap_or_else(|| zero_hash(h));
+        node = climb(node, &sibling, (k >> h) & 1 == 1);
+    }
+    hash_pair(&node, &u64_chunk(branch.length))
+}
+
 /// `node` at leaf `position` hashed up `branch.len()` levels along the bits of `position`.
-fn climb_path(node: B256, position: u64, branch: &[B256]) -> B256 {
+pub(crate) fn climb_path(node: B256, position: u64, branch: &[B256]) -> B256 {
     let mut node = node;
     for (h, sibling) in branch.iter().enumerate() {
         node = climb(node, sibling, (position >> h) & 1 == 1);

@@ -229,19 +229,14 @@ fn late_anchor(
 
 #[test]
 fn a_payment_older_than_state_roots_is_proven_through_historical_summaries() {
-    use lsv_proofs::gloas_withdrawal::{PaidPeriod, ROUTE_HISTORICAL_SUMMARIES};
+    use lsv_proofs::gloas_withdrawal::ROUTE_HISTORICAL_SUMMARIES;
     let (paid, anchor) = (prover("paid"), prover("anchor"));
     let (late, header, period) = late_anchor(&paid, &anchor);
     let root = header.tree_hash_root();
     let c = chain(&late);
-    let period_of = |state_roots| PaidPeriod {
-        capella_slot: Slot::new(0),
-        state_roots,
-    };
     // The anchor's state_roots no longer hold the listing state: route 3 cannot be built.
     assert!(PaymentProof::build(&late, &header, &paid, 0, DEPTH).is_err());
-    let proof = PaymentProof::build_historical(&late, &header, &paid, 1, DEPTH, period_of(&period))
-        .unwrap();
+    let proof = PaymentProof::build_historical(&late, &header, &paid, 1, CHAIN, &period).unwrap();
     assert_eq!(PaymentProof::from_bytes(&proof.to_bytes()).unwrap(), proof);
     let proven = proof.verify(root, &c, CHAIN).unwrap();
     assert_eq!(proven.route, ROUTE_HISTORICAL_SUMMARIES);
@@ -254,7 +249,7 @@ fn a_payment_older_than_state_roots_is_proven_through_historical_summaries() {
     let mut other = period.clone();
     other[0].0[0] ^= 1;
     assert!(matches!(
-        PaymentProof::build_historical(&late, &header, &paid, 1, DEPTH, period_of(&other)),
+        PaymentProof::build_historical(&late, &header, &paid, 1, CHAIN, &other),
         Err(lsv_proofs::ProveError::PeriodMismatch { .. })
     ));
     // The verifier: a Capella after the period, a summary the anchor does not have, another
