@@ -1,6 +1,6 @@
 //! How evidence is presented for a validator key held as shares on n devices (DESIGN.md,
-//! "Many devices"). The threshold signer itself is a later issue; this fixes the shape and the
-//! checks a verifier makes on it.
+//! "Many devices"): its shape and the checks a verifier makes on it. The shares come from the
+//! devices' key generation (`lsv_threshold::dkg`), Shamir shares for every threshold.
 //!
 //! One [`DeviceEvidence`] per device. Each device's P attests a [`ShareClaim`]: the group's
 //! [`KeyGenerationClaim`] (group pubkey, credentials, owner, chain, genesis validators root,
@@ -25,10 +25,10 @@ use crate::binding::KeyGenerationClaim;
 use crate::dcap::{Collateral, DcapVerifier, KeyGenerationPolicy, SgxPlatform};
 use crate::dev::{verify_dev_signature, DevAttester};
 use crate::evidence::Backend;
-use alloy_primitives::{uint, Address, Bytes, B256, U256};
-use blst::min_pk::{AggregatePublicKey, PublicKey, SecretKey, Signature};
-use blst::MultiPoint;
+use alloy_primitives::{Address, Bytes, B256};
+use blst::min_pk::{PublicKey, SecretKey, Signature};
 use lsv_consensus::{PublicKeyBytes, SignatureBytes};
+use lsv_threshold::sharing::{check_share_keys, ShareSetError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -122,44 +122,7 @@ pub struct GroupEvidence {
     pub devices: Vec<DeviceEvidence>,
 }
 
-/// What an `m`-of-`n` group of devices tolerates (DESIGN.md "Many devices").
-///
-/// - **Safety.** Two group signatures over conflicting messages need `m` partial signatures
-///   each, from `n` devices, so at least `2m − n` devices signed both. An honest device signs
-///   the second only if its own slashing check passes, which it does not: a slashable pair needs
-///   `2m − n` broken devices (or devices whose record was rolled back), and the group is safe
-///   while at most `2m − n − 1` are.
-/// - **Liveness.** Any `m` devices sign, so `n − m` may be down.
-///
-/// Only `n/2 < m ≤ n` is a threshold: at `m ≤ n/2` two disjoint halves sign conflicting messages
-/// with no device broken.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct Tolerance {
-    /// Shares needed to sign.
-    pub m: u8,
-    /// Devices.
-    pub n: u8,
-    /// Devices that may be broken with no slashable pair possible: `2m − n − 1`.
-    pub broken: u8,
-    /// Devices that may be down with the validator still signing: `n − m`.
-    pub down: u8,
-}
-
-impl Tolerance {
-    /// The tolerance of `m`-of-`n`; [`GroupError::Threshold`] unless `n/2 < m ≤ n`.
-    pub fn of(m: u8, n: u8) -> Result<Self, GroupError> {
-        let (m16, n16) = (u16::from(m), u16::from(n));
-        if m > n || 2 * m16 <= n16 {
-            return Err(GroupError::Threshold { m, n });
-        }
-        Ok(Self {
-            m,
-            n,
-            broken: u8::try_from(2 * m16 - n16 - 1).expect("2m - n - 1 < m <= 255"),
-            down: n - m,
-        })
-    }
-}
+pub use lsv_threshold::Tolerance;
 
 /// Why a group's evidence was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -206,9 +169,6 @@ pub enum GroupError {
     /// A device's proof of possession of its share does not verify.
     #[error("proof of possession of share {0} is invalid")]
     ProofOfPossession(u8),
-    /// n-of-n: the group key is not the sum of the shares.
-    #[error("for n-of-n the group key must be the sum of the shares; it is not")]
-    GroupKeyMismatch,
     /// The group key is not a valid public key.
     #[error("the group key is not a valid BLS12-381 public key")]
     InvalidGroupKey,
@@ -334,9 +294,9 @@ impl DeviceAttestationVerifier for DcapDevices<'_> {
 impl GroupEvidence {
     /// Verifies the group: a safe threshold, n consistent devices with distinct indices 1..=n
     /// over one ordered set of distinct valid shares, each share's proof of possession, a valid
-    /// group key, for n-of-n the group key equal to the sum of the shares (additive sharing),
-    /// for m < n that the shares and the group key lie on one polynomial of degree exactly
-    /// m - 1 (Shamir sharing: share i at x = i, the group key at x = 0; [`check_shamir`]),
+    /// group key, that the shares and the group key lie on one polynomial of degree exactly
+    /// m - 1 (Shamir sharing, n-of-n included: share i at x = i, the group key at x = 0;
+    /// [`check_share_keys`]),
     /// each attestation, and n distinct platforms. Returns the platforms by index.
     pub fn verify(
         &self,
@@ -347,7 +307,7 @@ impl GroupEvidence {
             .first()
             .ok_or(GroupError::DeviceCount { found: 0, n: 0 })?;
         let (m, n) = (first.claim.threshold, first.claim.devices);
-        Tolerance::of(m, n)?;
+        Tolerance::of(m, n).map_err(|t| GroupError::Threshold { m: t.m, n: t.n })?;
         if self.devices.len() != usize::from(n) {
             return Err(GroupError::DeviceCount {
                 found: self.devices.len(),
@@ -396,18 +356,17 @@ impl GroupEvidence {
         }
         PublicKey::key_validate(&first.claim.group.pubkey.0)
             .map_err(|_| GroupError::InvalidGroupKey)?;
-        if m == n {
-            let refs: Vec<&PublicKey> = parsed.iter().collect();
-            let sum = AggregatePublicKey::aggregate(&refs, false)
-                .map_err(|_| GroupError::GroupKeyMismatch)?
-                .to_public_key()
-                .compress();
-            if sum != first.claim.group.pubkey.0 {
-                return Err(GroupError::GroupKeyMismatch);
+        check_share_keys(&first.claim.group.pubkey, &parsed, m).map_err(|e| match e {
+            ShareSetError::Threshold(t) => GroupError::Threshold { m: t.m, n: t.n },
+            ShareSetError::TooMany(found) => GroupError::ShareCount { found, n },
+            ShareSetError::ShareOffPolynomial { index, m } => {
+                GroupError::ShareOffPolynomial { index, m }
             }
-        } else {
-            check_shamir(&first.claim.group.pubkey, &parsed, m)?;
-        }
+            ShareSetError::ThresholdBelowM { m } => GroupError::ThresholdBelowM { m },
+            ShareSetError::GroupKeyNotInterpolated { m, n } => {
+                GroupError::GroupKeyNotInterpolated { m, n }
+            }
+        })?;
         let mut platforms: Vec<(u8, PlatformId)> = Vec::with_capacity(self.devices.len());
         for d in &self.devices {
             let index = d.claim.index;
@@ -458,105 +417,4 @@ pub fn dev_device_evidence(
         },
         claim,
     })
-}
-
-/// The order r of BLS12-381's groups: the scalar field of every share and key.
-const R: U256 = uint!(0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001_U256);
-
-/// The compressed point at infinity of G1 (zcash serialization: compression and infinity flags).
-const G1_INFINITY: [u8; 48] = {
-    let mut b = [0u8; 48];
-    b[0] = 0xc0;
-    b
-};
-
-/// `v mod r` for a small signed integer.
-fn fr_small(v: i64) -> U256 {
-    if v >= 0 {
-        U256::from(v.unsigned_abs())
-    } else {
-        R - U256::from(v.unsigned_abs())
-    }
-}
-
-/// `a^(r-2) mod r`: the inverse of a non-zero `a` (Fermat; r is prime).
-fn fr_inverse(a: U256) -> U256 {
-    a.pow_mod(R - U256::from(2u8), R)
-}
-
-/// Checks a Shamir-shared group key (m < n): that the n share keys (share i at x = i) and the
-/// group key (at x = 0) lie on one polynomial of degree exactly m - 1 "in the exponent".
-///
-/// Shares 1..=m fix the unique polynomial f of degree at most m - 1 through them; with the
-/// Lagrange coefficients `λ_i(x) = Π_{k≠i} (x - k) / (i - k)` over i, k ∈ 1..=m:
-///
-/// 1. every other share j ∈ m+1..=n equals `Σ λ_i(j) · share_i` (so all n lie on f);
-/// 2. f's coefficient of x^(m-1), `Σ share_i / Π_{k≠i} (i - k)`, is not the identity (so f has
-///    degree exactly m - 1, and no m - 1 devices together hold the key);
-/// 3. the group key equals `f(0) = Σ λ_i(0) · share_i`.
-///
-/// Scalars are computed mod r in safe Rust (`U256`); the multi-scalar multiplications are blst's
-/// safe `MultiPoint::mult` over validated share keys. Needs 1 <= m < n = `shares.len()` <= 255.
-pub fn check_shamir(group: &PublicKeyBytes, shares: &[PublicKey], m: u8) -> Result<(), GroupError> {
-    let (m_len, n) = (usize::from(m), shares.len());
-    let n_u8 = u8::try_from(n).map_err(|_| GroupError::ShareCount {
-        found: n,
-        n: u8::MAX,
-    })?;
-    if m == 0 || m_len >= n {
-        return Err(GroupError::Threshold { m, n: n_u8 });
-    }
-    let base = &shares[..m_len];
-    let xs: Vec<i64> = (1..=i64::from(m)).collect();
-    // Inverses of 1..=n: every difference x - i below is non-zero with |x - i| < n.
-    let inverses: Vec<U256> = (1..=n).map(|d| fr_inverse(U256::from(d))).collect();
-    // `1/d mod r` for 0 < |d| < n: the only differences taken below are x - i with x = 0 or
-    // x ∈ m+1..=n and i ∈ 1..=m, and i - k with i ≠ k in 1..=m, so the index is in range.
-    let inverse = |d: i64| -> U256 {
-        let inv = inverses[d.unsigned_abs() as usize - 1];
-        if d < 0 {
-            R - inv
-        } else {
-            inv
-        }
-    };
-    // 1 / Π_{k≠i} (i - k), for each base point i.
-    let inv_w: Vec<U256> = xs
-        .iter()
-        .map(|&i| {
-            xs.iter()
-                .filter(|&&k| k != i)
-                .fold(U256::from(1u8), |acc, &k| acc.mul_mod(inverse(i - k), R))
-        })
-        .collect();
-    let combine = |scalars: &[U256]| -> [u8; 48] {
-        let bytes: Vec<u8> = scalars.iter().flat_map(|s| s.to_le_bytes::<32>()).collect();
-        // 255 bits: every scalar is reduced mod r < 2^255.
-        base.mult(&bytes, 255).to_public_key().compress()
-    };
-    // f(x) for x outside 1..=m.
-    let at = |x: i64| -> [u8; 48] {
-        let numerator = xs
-            .iter()
-            .fold(U256::from(1u8), |acc, &k| acc.mul_mod(fr_small(x - k), R));
-        let lambdas: Vec<U256> = xs
-            .iter()
-            .zip(&inv_w)
-            .map(|(&i, w)| numerator.mul_mod(inverse(x - i), R).mul_mod(*w, R))
-            .collect();
-        combine(&lambdas)
-    };
-    for (j, share) in shares.iter().enumerate().skip(m_len) {
-        let index = u8::try_from(j + 1).unwrap_or(u8::MAX);
-        if at(i64::from(index)) != share.compress() {
-            return Err(GroupError::ShareOffPolynomial { index, m });
-        }
-    }
-    if combine(&inv_w) == G1_INFINITY {
-        return Err(GroupError::ThresholdBelowM { m });
-    }
-    if at(0) != group.0 {
-        return Err(GroupError::GroupKeyNotInterpolated { m, n: n_u8 });
-    }
-    Ok(())
 }

@@ -22,20 +22,14 @@ struct Setup {
     group: GroupEvidence,
 }
 
-/// An n-of-n group: the group key is the sum of the share keys (each with its PoP), every
-/// device with its own dev attester unless `attester_of` maps two devices to one.
+/// An n-of-n group from a key generation among n devices (Shamir shares of degree n - 1, each
+/// with its PoP), every device with its own dev attester unless `attester_of` maps two devices
+/// to one.
 fn setup(n: u8, attester_of: impl Fn(usize) -> usize) -> Setup {
-    let secrets: Vec<SecretKey> = (1..=n).map(share_key).collect();
-    let publics: Vec<PublicKey> = secrets.iter().map(|s| s.sk_to_pk()).collect();
-    let refs: Vec<&PublicKey> = publics.iter().collect();
-    let group_pk = AggregatePublicKey::aggregate(&refs, true)
-        .unwrap()
-        .to_public_key()
-        .compress();
-    let shares: Vec<PublicKeyBytes> = publics
-        .iter()
-        .map(|p| PublicKeyBytes(p.compress()))
-        .collect();
+    let key_shares = key_generation(n, n);
+    let secrets: Vec<SecretKey> = key_shares.iter().map(|k| k.secret.clone()).collect();
+    let group_pk = key_shares[0].group_key.0;
+    let shares = key_shares[0].share_keys.clone();
     let group = KeyGenerationClaim {
         pubkey: PublicKeyBytes(group_pk),
         withdrawal_credentials: B256::repeat_byte(2),
@@ -62,6 +56,25 @@ fn setup(n: u8, attester_of: impl Fn(usize) -> usize) -> Setup {
         attesters,
         group: GroupEvidence { devices },
     }
+}
+
+/// The devices' key generation, run in one process.
+fn key_generation(m: u8, n: u8) -> Vec<lsv_threshold::dkg::KeyShare> {
+    use lsv_threshold::dkg::{Ceremony, Dealer};
+    let dealers: Vec<Dealer> = (0..n).map(|_| Dealer::new(m, n).unwrap()).collect();
+    let ceremony = Ceremony {
+        id: B256::repeat_byte(9),
+        threshold: m,
+        announcements: dealers.iter().map(|d| d.announcement().clone()).collect(),
+    };
+    let dealings: Vec<_> = (1..=n)
+        .map(|i| dealers[usize::from(i) - 1].deal(&ceremony, i).unwrap())
+        .collect();
+    dealers
+        .into_iter()
+        .zip(1..=n)
+        .map(|(d, i)| d.finish(&ceremony, i, &dealings).unwrap())
+        .collect()
 }
 
 fn trusting(s: &Setup) -> DevDevices {
@@ -166,12 +179,29 @@ fn inconsistent_groups_are_refused() {
     g.devices[0].proof_of_possession = prove_possession(&s.secrets[1]);
     assert_eq!(g.verify(&t), Err(GroupError::ProofOfPossession(1)));
 
-    // A group key that is not the sum of the shares (n-of-n).
+    // A group key that is not the shares' interpolation (n-of-n).
     let mut g = s.group.clone();
     for d in &mut g.devices {
         d.claim.group.pubkey = PublicKeyBytes(share_key(99).sk_to_pk().compress());
     }
-    assert_eq!(g.verify(&t), Err(GroupError::GroupKeyMismatch));
+    assert_eq!(
+        g.verify(&t),
+        Err(GroupError::GroupKeyNotInterpolated { m: 3, n: 3 })
+    );
+    // Nor the sum of the shares, which additive n-of-n sharing would have used.
+    let publics: Vec<PublicKey> = s.secrets.iter().map(|k| k.sk_to_pk()).collect();
+    let sum = AggregatePublicKey::aggregate(&publics.iter().collect::<Vec<_>>(), false)
+        .unwrap()
+        .to_public_key()
+        .compress();
+    let mut g = s.group.clone();
+    for d in &mut g.devices {
+        d.claim.group.pubkey = PublicKeyBytes(sum);
+    }
+    assert_eq!(
+        g.verify(&t),
+        Err(GroupError::GroupKeyNotInterpolated { m: 3, n: 3 })
+    );
 
     // A platform claimed but not proven.
     let mut g = s.group.clone();
@@ -426,7 +456,8 @@ mod threshold {
 /// threshold that is not a majority is refused.
 #[test]
 fn each_threshold_tolerates_what_design_md_says() {
-    use lsv_attestation::multi::{GroupError, Tolerance};
+    use lsv_attestation::multi::Tolerance;
+    use lsv_threshold::NotAThreshold;
     for (m, n, broken, down) in [
         (2, 3, 0, 1),
         (3, 4, 1, 1),
@@ -438,7 +469,7 @@ fn each_threshold_tolerates_what_design_md_says() {
         assert_eq!((t.broken, t.down), (broken, down), "{m}-of-{n}");
     }
     for (m, n) in [(0, 1), (2, 4), (1, 2), (5, 4), (127, 255), (0, 0)] {
-        assert_eq!(Tolerance::of(m, n), Err(GroupError::Threshold { m, n }));
+        assert_eq!(Tolerance::of(m, n), Err(NotAThreshold { m, n }));
     }
     // The largest group: 255 devices, every majority threshold.
     for m in 128..=255u8 {
