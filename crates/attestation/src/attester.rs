@@ -2,7 +2,8 @@
 
 use crate::binding::KeyGenerationClaim;
 use crate::evidence::{Backend, Evidence, EvidenceFormatError};
-use alloy_primitives::Address;
+use crate::multi::PlatformId;
+use alloy_primitives::{Address, Bytes, B256};
 
 /// Produces evidence that P generated a key. P calls it once per key, inside key generation,
 /// and exposes no other path to it: a host cannot have an existing key attested again for
@@ -18,6 +19,14 @@ pub trait Attester: Send + Sync + 'static {
 
     /// Evidence over `claim`: produced once, at the key's generation.
     fn attest(&self, claim: &KeyGenerationClaim) -> Result<Evidence, AttestError>;
+
+    /// Evidence over a device's 32-byte binding in a multi-device key (an announcement in the
+    /// key generation, then its share claim; `lsv_attestation::multi`), with the platform it
+    /// proves. P calls it only inside the key generation.
+    fn attest_device(&self, binding: B256) -> Result<(Bytes, PlatformId), AttestError> {
+        let _ = binding;
+        Err(AttestError::DeviceEvidenceUnsupported(self.backend()))
+    }
 
     /// The dev backend's attestation key address (what `DevAttestationVerifier` is deployed
     /// with); `None` for hardware backends, which a verifier pins by measurement instead.
@@ -58,6 +67,9 @@ pub enum AttestError {
     /// The dev key could not sign the binding.
     #[error("signing the binding failed: {0}")]
     Signing(String),
+    /// This backend does not produce multi-device evidence yet.
+    #[error("multi-device evidence is not built for the {0} backend yet")]
+    DeviceEvidenceUnsupported(Backend),
     /// The evidence produced does not have the required form.
     #[error(transparent)]
     Format(#[from] EvidenceFormatError),

@@ -93,6 +93,19 @@ impl Attester for DevAttester {
         Ok(Evidence::dev(*claim, self.address, signature)?)
     }
 
+    fn attest_device(
+        &self,
+        binding: B256,
+    ) -> Result<(alloy_primitives::Bytes, crate::multi::PlatformId), AttestError> {
+        let signature = self.sign_binding(binding)?;
+        Ok((
+            signature.to_vec().into(),
+            crate::multi::PlatformId::Dev {
+                attester: self.address,
+            },
+        ))
+    }
+
     fn attester_address(&self) -> Option<Address> {
         Some(self.address)
     }

@@ -400,21 +400,29 @@ pub fn prove_possession(secret: &SecretKey) -> SignatureBytes {
     SignatureBytes(secret.sign(&pk, POP_DST, &[]).compress())
 }
 
-/// A dev device's evidence for `claim`: the PoP of `share_secret` and `attester`'s signature
-/// over the share binding. For devnets and tests.
+/// A device's evidence for `claim`: the PoP of `share_secret` and `attester`'s evidence over
+/// the share binding, with the platform it proves.
+pub fn device_evidence(
+    claim: ShareClaim,
+    share_secret: &SecretKey,
+    attester: &dyn crate::Attester,
+) -> Result<DeviceEvidence, crate::AttestError> {
+    let (evidence, platform) = attester.attest_device(claim.binding())?;
+    Ok(DeviceEvidence {
+        proof_of_possession: prove_possession(share_secret),
+        backend: attester.backend(),
+        evidence,
+        platform,
+        claim,
+    })
+}
+
+/// A dev device's evidence for `claim` ([`device_evidence`] with a dev attester). For devnets
+/// and tests.
 pub fn dev_device_evidence(
     claim: ShareClaim,
     share_secret: &SecretKey,
     attester: &DevAttester,
 ) -> Result<DeviceEvidence, crate::AttestError> {
-    let signature = attester.sign_binding(claim.binding())?;
-    Ok(DeviceEvidence {
-        proof_of_possession: prove_possession(share_secret),
-        backend: Backend::Dev,
-        evidence: signature.to_vec().into(),
-        platform: PlatformId::Dev {
-            attester: attester.address(),
-        },
-        claim,
-    })
+    device_evidence(claim, share_secret, attester)
 }

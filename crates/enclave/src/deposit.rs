@@ -3,11 +3,11 @@
 
 use lsv_consensus::containers::{DepositData as DepositDataContainer, DepositMessage};
 use lsv_consensus::{Network, SignatureBytes};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tree_hash::TreeHash;
 
 /// One entry of `deposit_data.json`. Hex fields carry no `0x`, as the launchpad expects.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct DepositData {
     /// The validator's public key.
     pub pubkey: String,

@@ -1,5 +1,9 @@
 //! Program P: the one place that decides whether to sign.
 
+mod cluster;
+
+pub use cluster::{DeviceAnnouncement, KeyGenerationError, SharedKey};
+
 use crate::attestation::{
     load_or_create_dev_attester, AttestationConfig, AttestationInfo, AttestationKeyError,
 };
@@ -82,6 +86,9 @@ pub enum SignError {
     /// The keyring could not make or store a key: no key was stored.
     #[error("internal error: {0}")]
     Keyring(#[from] KeyringError),
+    /// A step of a multi-device key generation failed.
+    #[error("key generation: {0}")]
+    KeyGeneration(#[from] KeyGenerationError),
 }
 
 /// A key made by `generate_keys`, with what the operator needs to deposit for it.
@@ -167,6 +174,8 @@ pub struct Enclave {
     policy_hash: B256,
     /// What the Gloas rules that are not slashing protection remember while P runs.
     gloas: std::sync::Mutex<GloasMemory>,
+    /// Multi-device key generations in progress, by ceremony id (memory only).
+    cluster: parking_lot::Mutex<std::collections::HashMap<B256, cluster::PendingShare>>,
 }
 
 /// Per key, while P runs: its latest payload-timeliness vote (slot, signing root), the latest
@@ -281,6 +290,7 @@ impl Enclave {
             _lock: lock,
             policy_hash: policy.hash(),
             gloas: Default::default(),
+            cluster: Default::default(),
             policy,
             keyring,
             protection: Protection::start(db),

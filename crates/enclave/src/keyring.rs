@@ -7,6 +7,7 @@ use crate::fsutil;
 use crate::sealer::{SealError, Sealer};
 use alloy_primitives::{Address, B256};
 use blst::min_pk::SecretKey;
+use lsv_attestation::multi::DeviceEvidence;
 use lsv_attestation::Evidence;
 use lsv_consensus::{PublicKeyBytes, SignatureBytes};
 use parking_lot::RwLock;
@@ -31,6 +32,10 @@ pub struct ValidatorKey {
     /// The evidence of this key's generation, as recorded with it; `None` for a key made before
     /// P recorded evidence (record version 1).
     pub attestation: Option<Evidence>,
+    /// For a share of a key held on several devices: this device's evidence, whose claim names
+    /// its index, the threshold and every share key. `pubkey` is then the group's key and the
+    /// secret this device's share of it, so every signature this key makes is a partial one.
+    pub device: Option<DeviceEvidence>,
     secret: SecretKey,
 }
 
@@ -68,6 +73,8 @@ struct KeyRecord {
     sealed: SealedSecret,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     attestation: Option<Evidence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    device: Option<DeviceEvidence>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -80,6 +87,10 @@ struct SealedSecret {
 const RECORD_VERSION: u32 = 2;
 /// Records written before P kept evidence: loaded, never written.
 const RECORD_VERSION_WITHOUT_EVIDENCE: u32 = 1;
+/// A share of a key held on several devices, with this device's evidence (`device`) and no
+/// single-key `attestation`. A P that predates shares refuses the record (unknown version)
+/// rather than mistake the share for the group's key.
+const RECORD_VERSION_SHARE: u32 = 3;
 
 /// Why the keyring could not load, make or store a key.
 #[derive(Debug, thiserror::Error)]
@@ -252,6 +263,7 @@ impl Keyring {
                 blob,
             },
             attestation: Some(attestation.clone()),
+            device: None,
         };
         let json = serde_json::to_vec_pretty(&record).expect("key record serializes");
         fsutil::write_file_atomic(&path, &json, true)
@@ -261,10 +273,76 @@ impl Keyring {
             owner,
             withdrawal_credentials,
             attestation: Some(attestation.clone()),
+            device: None,
             secret,
         });
         self.keys.write().insert(pubkey, key.clone());
         Ok((key, attestation))
+    }
+
+    /// Stores this device's share of a group key from a finished key generation, under the
+    /// group's key: seals the share, makes the record (with the device's evidence) durable in
+    /// one atomic write, and only then makes it usable. Refuses a group key P already holds.
+    pub fn store_share(
+        &self,
+        secret: SecretKey,
+        evidence: DeviceEvidence,
+    ) -> Result<Arc<ValidatorKey>, KeyringError> {
+        let group = evidence.claim.group;
+        let pubkey = group.pubkey;
+        let path = self.path_for(&pubkey);
+        check_share(&evidence, &secret, self.genesis_validators_root).map_err(|reason| {
+            KeyringError::Attestation {
+                pubkey,
+                reason: reason.to_owned(),
+            }
+        })?;
+        if self.keys.read().contains_key(&pubkey) || path.exists() {
+            return Err(KeyringError::BadRecord {
+                path,
+                reason: "P already holds this key".into(),
+            });
+        }
+        let secret_bytes = Zeroizing::new(secret.to_bytes());
+        // Sealed as what it is, the share's own key (the sealer checks the pair on unsealing).
+        let share_pubkey = PublicKeyBytes(secret.sk_to_pk().compress());
+        let blob = self
+            .sealer
+            .seal(&secret_bytes, share_pubkey)
+            .map_err(|source| KeyringError::Seal {
+                path: path.clone(),
+                source,
+            })?;
+        let record = KeyRecord {
+            version: RECORD_VERSION_SHARE,
+            pubkey,
+            owner: group.owner,
+            withdrawal_credentials: group.withdrawal_credentials,
+            genesis_validators_root: self.genesis_validators_root,
+            created_unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+            sealed: SealedSecret {
+                backend: self.sealer.backend().to_owned(),
+                blob,
+            },
+            attestation: None,
+            device: Some(evidence.clone()),
+        };
+        let json = serde_json::to_vec_pretty(&record).expect("key record serializes");
+        fsutil::write_file_atomic(&path, &json, true)
+            .map_err(|source| KeyringError::Io { path, source })?;
+        let key = Arc::new(ValidatorKey {
+            pubkey,
+            owner: group.owner,
+            withdrawal_credentials: group.withdrawal_credentials,
+            attestation: None,
+            device: Some(evidence),
+            secret,
+        });
+        self.keys.write().insert(pubkey, key.clone());
+        Ok(key)
     }
 
     /// The key `pubkey`, if P holds it.
@@ -314,19 +392,31 @@ fn load_record(path: &Path, sealer: &dyn Sealer, gvr: B256) -> Result<ValidatorK
         source,
     })?;
     let record: KeyRecord = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
-    match (record.version, &record.attestation) {
-        (RECORD_VERSION, Some(_)) | (RECORD_VERSION_WITHOUT_EVIDENCE, None) => {}
-        (RECORD_VERSION, None) => {
+    match (record.version, &record.attestation, &record.device) {
+        (RECORD_VERSION, Some(_), None)
+        | (RECORD_VERSION_WITHOUT_EVIDENCE, None, None)
+        | (RECORD_VERSION_SHARE, None, Some(_)) => {}
+        (RECORD_VERSION_SHARE, _, _) => {
+            return Err(bad(format!(
+                "record version {RECORD_VERSION_SHARE} carries the device's evidence and no other"
+            )))
+        }
+        (_, _, Some(_)) => {
+            return Err(bad(format!(
+                "only record version {RECORD_VERSION_SHARE} carries a device's evidence"
+            )))
+        }
+        (RECORD_VERSION, None, _) => {
             return Err(bad(format!(
                 "record version {RECORD_VERSION} must carry the key's attestation"
             )))
         }
-        (RECORD_VERSION_WITHOUT_EVIDENCE, Some(_)) => {
+        (RECORD_VERSION_WITHOUT_EVIDENCE, Some(_), _) => {
             return Err(bad(format!(
                 "record version {RECORD_VERSION_WITHOUT_EVIDENCE} carries no attestation"
             )))
         }
-        (v, _) => return Err(bad(format!("record version {v} is not supported"))),
+        (v, _, _) => return Err(bad(format!("record version {v} is not supported"))),
     }
     if record.genesis_validators_root != gvr {
         return Err(bad("the key was made for another network".into()));
@@ -358,7 +448,17 @@ fn load_record(path: &Path, sealer: &dyn Sealer, gvr: B256) -> Result<ValidatorK
         })?;
     let secret = SecretKey::from_bytes(secret_bytes.as_ref())
         .map_err(|_| bad("sealed secret is not a BLS key".into()))?;
-    if secret.sk_to_pk().compress() != record.pubkey.0 {
+    if let Some(device) = &record.device {
+        let group = &device.claim.group;
+        if (group.pubkey, group.owner, group.withdrawal_credentials)
+            != (record.pubkey, record.owner, record.withdrawal_credentials)
+        {
+            return Err(bad(
+                "the device evidence claims another key, owner or credentials".into(),
+            ));
+        }
+        check_share(device, &secret, gvr).map_err(|r| bad(r.into()))?;
+    } else if secret.sk_to_pk().compress() != record.pubkey.0 {
         return Err(bad(
             "sealed secret does not match the recorded public key".into()
         ));
@@ -368,8 +468,24 @@ fn load_record(path: &Path, sealer: &dyn Sealer, gvr: B256) -> Result<ValidatorK
         owner: record.owner,
         withdrawal_credentials: record.withdrawal_credentials,
         attestation: record.attestation,
+        device: record.device,
         secret,
     })
+}
+
+/// That a share's secret is the one its device evidence names, on this network.
+fn check_share(
+    evidence: &DeviceEvidence,
+    secret: &SecretKey,
+    genesis_validators_root: B256,
+) -> Result<(), &'static str> {
+    if evidence.claim.group.genesis_validators_root != genesis_validators_root {
+        return Err("the share was made for another network");
+    }
+    if evidence.claim.share_pubkey().map(|k| k.0) != Some(secret.sk_to_pk().compress()) {
+        return Err("the sealed share does not match the device evidence's share key");
+    }
+    Ok(())
 }
 
 /// That `evidence` claims this key for this owner, credentials and network. (The evidence's

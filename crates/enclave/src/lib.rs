@@ -20,8 +20,9 @@ pub mod sealer;
 
 pub use attestation::{AttestationConfig, AttestationInfo};
 pub use enclave::{
-    check_key_request, DataDir, Enclave, GeneratedKey, KeyAttestation, KeyRequestError, SignError,
-    Signed, StartError, MAX_KEYS_PER_CALL, NO_EVIDENCE_RECORDED,
+    check_key_request, DataDir, DeviceAnnouncement, Enclave, GeneratedKey, KeyAttestation,
+    KeyGenerationError, KeyRequestError, SharedKey, SignError, Signed, StartError,
+    MAX_KEYS_PER_CALL, NO_EVIDENCE_RECORDED,
 };
 pub use keyring::KeyringError;
 pub use policy::{Clock, Policy, PolicyViolation, SystemClock};

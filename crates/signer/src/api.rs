@@ -286,9 +286,10 @@ async fn sign_inner(
         Err(e) => {
             let (status, outcome) = match &e {
                 SignError::UnknownKey(_) => (StatusCode::NOT_FOUND, Outcome::UnknownKey),
-                SignError::BadRequest(_) | SignError::KeyRequest(_) => {
-                    (StatusCode::BAD_REQUEST, Outcome::BadRequest)
-                }
+                // (`KeyGeneration` comes only from the key-generation steps, never from signing.)
+                SignError::BadRequest(_)
+                | SignError::KeyRequest(_)
+                | SignError::KeyGeneration(_) => (StatusCode::BAD_REQUEST, Outcome::BadRequest),
                 SignError::Slashable(_) => {
                     (StatusCode::PRECONDITION_FAILED, Outcome::RefusedSlashing)
                 }

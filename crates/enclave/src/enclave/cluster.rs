@@ -1,0 +1,255 @@
+//! P's part in a key held on several devices (DESIGN.md, "Many devices"): the three steps of the
+//! dealer-free key generation (`lsv_threshold::dkg`), run by each device's P through its untrusted
+//! host, and the share it ends with, stored like any key and signing through the same slashing
+//! check. A share's signatures are partial: a coordinator combines `m` of them.
+//!
+//! Between the steps P keeps its polynomial and HPKE key in memory only, by ceremony id: a
+//! restart abandons the ceremony, and nothing secret about it ever reaches a file.
+
+use super::{Enclave, SignError};
+use crate::deposit::DepositData;
+use crate::policy::DEPOSIT_AMOUNT;
+use alloy_primitives::{Address, Bytes, B256};
+use lsv_attestation::multi::{device_evidence, DeviceEvidence, PlatformId, ShareClaim};
+use lsv_attestation::{verify_dev_signature, Backend, KeyGenerationClaim};
+use lsv_consensus::containers::DepositMessage;
+use lsv_consensus::{PublicKeyBytes, SignRequest, SignableMessage};
+use lsv_threshold::dkg::{Announcement, Ceremony, Dealer, Dealing, DkgError};
+use serde::{Deserialize, Serialize};
+
+/// A key generation P takes part in, between its steps.
+pub(super) struct PendingShare {
+    dealer: Dealer,
+    owner: Address,
+}
+
+/// What a device publishes in step 1: its announcement and the evidence that an enclave made it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceAnnouncement {
+    /// The ceremony it is for.
+    pub ceremony: B256,
+    /// Shares needed to sign.
+    pub threshold: u8,
+    /// Devices.
+    pub devices: u8,
+    /// The HPKE key and the dealing's commitment.
+    pub announcement: Announcement,
+    /// The device's attestation backend.
+    pub backend: Backend,
+    /// Evidence over [`Announcement::digest`].
+    pub evidence: Bytes,
+    /// The platform the evidence proves.
+    pub platform: PlatformId,
+}
+
+/// What a device publishes in step 3: its evidence for the group, and its partial signature of
+/// the group key's deposit.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedKey {
+    /// The device's evidence: the group's claim, `m`, `n`, its index and every share key.
+    pub evidence: DeviceEvidence,
+    /// The 32-ETH deposit of the group key to C, signed with this device's share: a partial
+    /// signature, combined by the coordinator.
+    pub deposit_data: DepositData,
+}
+
+/// Why a step of a multi-device key generation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyGenerationError {
+    /// The threshold arithmetic refused (unsafe `m`, a ceremony that is not this device's, or
+    /// complaints naming dealers: the ceremony is aborted).
+    #[error(transparent)]
+    Dkg(#[from] DkgError),
+    /// A ceremony id P already took part in.
+    #[error("ceremony {0} was already announced on this device: each ceremony needs a new id")]
+    Reused(B256),
+    /// No pending ceremony with this id (never announced, already finished, or P restarted).
+    #[error("no ceremony {0} in progress on this device")]
+    Unknown(B256),
+    /// A device's announcement is not attested as the ceremony says.
+    #[error("device {index}'s announcement is refused: {reason}")]
+    Peer {
+        /// The device's index.
+        index: u8,
+        /// Why.
+        reason: String,
+    },
+    /// P's attester could not produce device evidence.
+    #[error("attestation: {0}")]
+    Attestation(String),
+}
+
+impl Enclave {
+    /// Step 1 of a key generation among `devices` devices for `owner`: a fresh polynomial and
+    /// HPKE key in memory, and the attested announcement. Refuses an owner C cannot pay, an
+    /// unsafe threshold, and a reused ceremony id.
+    pub async fn cluster_announce(
+        &self,
+        ceremony: B256,
+        threshold: u8,
+        devices: u8,
+        owner: Address,
+    ) -> Result<DeviceAnnouncement, SignError> {
+        super::check_key_request(&self.policy, owner, 1)?;
+        self.policy.withdrawal_credentials()?;
+        let dealer = Dealer::new(threshold, devices).map_err(KeyGenerationError::from)?;
+        let announcement = dealer.announcement().clone();
+        let (evidence, platform) = self
+            .attester
+            .attest_device(announcement.digest(ceremony, threshold, devices))
+            .map_err(|e| KeyGenerationError::Attestation(e.to_string()))?;
+        let mut pending = self.cluster.lock();
+        if pending.contains_key(&ceremony) {
+            return Err(KeyGenerationError::Reused(ceremony).into());
+        }
+        pending.insert(ceremony, PendingShare { dealer, owner });
+        Ok(DeviceAnnouncement {
+            ceremony,
+            threshold,
+            devices,
+            announcement,
+            backend: self.attester.backend(),
+            evidence,
+            platform,
+        })
+    }
+
+    /// Step 2: this device's dealing as device `index`, once every device's announcement checks
+    /// out: made for this ceremony, in the ceremony at its index, attested by the platform it
+    /// names, and no two devices on one platform.
+    pub async fn cluster_deal(
+        &self,
+        ceremony: &Ceremony,
+        index: u8,
+        announcements: &[DeviceAnnouncement],
+    ) -> Result<Dealing, SignError> {
+        check_announcements(ceremony, announcements)?;
+        let pending = self.cluster.lock();
+        let mine = pending
+            .get(&ceremony.id)
+            .ok_or(KeyGenerationError::Unknown(ceremony.id))?;
+        Ok(mine
+            .dealer
+            .deal(ceremony, index)
+            .map_err(KeyGenerationError::from)?)
+    }
+
+    /// Step 3: checks every dealing and, if none is faulty, stores this device's share under the
+    /// group key (sealed, with its evidence), registers the group key with slashing protection,
+    /// and signs the group key's deposit with the share. Any complaint aborts the ceremony on
+    /// this device: nothing is stored and the ceremony cannot be finished again.
+    pub async fn cluster_finish(
+        &self,
+        ceremony: &Ceremony,
+        index: u8,
+        dealings: &[Dealing],
+    ) -> Result<SharedKey, SignError> {
+        let PendingShare { dealer, owner } = self
+            .cluster
+            .lock()
+            .remove(&ceremony.id)
+            .ok_or(KeyGenerationError::Unknown(ceremony.id))?;
+        let (threshold, devices) = dealer.params();
+        let share = dealer
+            .finish(ceremony, index, dealings)
+            .map_err(KeyGenerationError::from)?;
+        let withdrawal_credentials = self.policy.withdrawal_credentials()?;
+        let claim = ShareClaim {
+            group: KeyGenerationClaim {
+                pubkey: share.group_key,
+                withdrawal_credentials,
+                owner,
+                chain_id: self.policy.network.chain_id,
+                genesis_validators_root: self.policy.network.genesis_validators_root,
+                policy_hash: self.policy_hash,
+            },
+            threshold,
+            devices,
+            index,
+            shares: share.share_keys.clone(),
+        };
+        let evidence = device_evidence(claim, &share.secret, self.attester.as_ref())
+            .map_err(|e| KeyGenerationError::Attestation(e.to_string()))?;
+        let key = self.keyring.store_share(share.secret, evidence.clone())?;
+        let pubkey = key.pubkey;
+        self.protection
+            .run(move |db| db.register_validators(&[pubkey]))
+            .await?
+            .map_err(crate::protection::ProtectionError::from)?;
+        let message = DepositMessage {
+            pubkey,
+            withdrawal_credentials,
+            amount: DEPOSIT_AMOUNT,
+        };
+        let request = SignRequest {
+            signing_root: None,
+            fork_info: None,
+            message: SignableMessage::Deposit {
+                message,
+                genesis_fork_version: self.policy.network.genesis_fork_version,
+            },
+        };
+        let signed = self.sign(&pubkey, &request).await?;
+        tracing::info!(%pubkey, index, threshold, devices, "stored a share of a group key");
+        Ok(SharedKey {
+            evidence,
+            deposit_data: DepositData::new(&message, signed.signature, &self.policy.network),
+        })
+    }
+
+    /// This device's evidence for a group key whose share it holds.
+    pub fn device_evidence(&self, pubkey: &PublicKeyBytes) -> Option<DeviceEvidence> {
+        self.keyring.get(pubkey)?.device.clone()
+    }
+}
+
+/// Every announcement made for this ceremony, at its index, attested by the platform it names,
+/// and no platform twice. Dev evidence is checked here (a signature by the attester named);
+/// hardware evidence is not produced yet (`Attester::attest_device`).
+fn check_announcements(
+    ceremony: &Ceremony,
+    announcements: &[DeviceAnnouncement],
+) -> Result<(), KeyGenerationError> {
+    let n = ceremony.devices()?;
+    if announcements.len() != usize::from(n) {
+        return Err(KeyGenerationError::Peer {
+            index: 0,
+            reason: format!("{} announcements for {n} devices", announcements.len()),
+        });
+    }
+    let mut platforms: Vec<&PlatformId> = Vec::with_capacity(announcements.len());
+    for ((a, expected), index) in announcements.iter().zip(&ceremony.announcements).zip(1u8..) {
+        let refuse = |reason: String| KeyGenerationError::Peer { index, reason };
+        if a.ceremony != ceremony.id
+            || a.threshold != ceremony.threshold
+            || a.devices != n
+            || a.announcement != *expected
+        {
+            return Err(refuse(
+                "made for another ceremony, threshold or index".into(),
+            ));
+        }
+        let digest = a.announcement.digest(ceremony.id, ceremony.threshold, n);
+        match (&a.backend, &a.platform) {
+            (Backend::Dev, PlatformId::Dev { attester }) => {
+                verify_dev_signature(digest, &a.evidence, *attester)
+                    .map_err(|e| refuse(e.to_string()))?;
+            }
+            (backend, _) => {
+                return Err(refuse(format!(
+                    "{backend} announcements are not verified by P yet"
+                )))
+            }
+        }
+        if platforms.contains(&&a.platform) {
+            return Err(refuse(format!(
+                "platform {:?} already holds a share: two enclaves on one platform are one device",
+                a.platform
+            )));
+        }
+        platforms.push(&a.platform);
+    }
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! Four P, one key: the key generation run through each P's own API (as hosts relay it), the
+//! group's evidence verified, the deposit and an attestation signed by any three devices, and
+//! each device's own slashing check refusing a conflicting vote; the share survives a restart.
+
+#![allow(unused_crate_dependencies)]
+
+use alloy_primitives::{Address, B256};
+use blst::min_pk::{PublicKey, Signature};
+use lsv_attestation::multi::{DevDevices, GroupEvidence, PlatformId};
+use lsv_consensus::containers::{AttestationData, Checkpoint};
+use lsv_consensus::network::{compute_domain, compute_signing_root, domain};
+use lsv_consensus::request::ForkInfo;
+use lsv_consensus::{Epoch, Network, PublicKeyBytes, SignRequest, SignableMessage};
+use lsv_enclave::keystore::Kdf;
+use lsv_enclave::{
+    AttestationConfig, Clock, DataDir, DevSealer, Enclave, KeyGenerationError, Policy, SignError,
+};
+use lsv_threshold::dkg::Ceremony;
+use lsv_threshold::sharing::combine_signatures;
+use std::sync::Arc;
+
+const C: Address = Address::repeat_byte(0xc0);
+const OWNER: Address = Address::repeat_byte(0x0e);
+const EPOCH: u64 = 400_000;
+const DST: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
+
+struct FixedClock(u64);
+impl Clock for FixedClock {
+    fn unix_seconds(&self) -> u64 {
+        self.0
+    }
+}
+
+fn open(dir: &std::path::Path) -> Enclave {
+    let network = Network::mainnet();
+    let now = network.genesis_time + (EPOCH + 2) * 32 * network.seconds_per_slot;
+    Enclave::open(
+        &DataDir::new(dir),
+        Policy::new(network, Some(C)),
+        Arc::new(DevSealer::open(dir, Kdf::Pbkdf2 { c: 1 }).unwrap()),
+        AttestationConfig::Dev,
+        Arc::new(FixedClock(now)),
+    )
+    .unwrap()
+}
+
+/// Runs the three steps across `devices` as a coordinator would: announce, deal, finish.
+async fn key_generation(devices: &[Enclave], m: u8) -> Vec<lsv_enclave::SharedKey> {
+    let n = devices.len() as u8;
+    let id = B256::repeat_byte(0x1d);
+    let mut announced = Vec::new();
+    for d in devices {
+        announced.push(d.cluster_announce(id, m, n, OWNER).await.unwrap());
+    }
+    let ceremony = Ceremony {
+        id,
+        threshold: m,
+        announcements: announced.iter().map(|a| a.announcement.clone()).collect(),
+    };
+    let mut dealings = Vec::new();
+    for (d, i) in devices.iter().zip(1u8..) {
+        dealings.push(d.cluster_deal(&ceremony, i, &announced).await.unwrap());
+    }
+    let mut shared = Vec::new();
+    for (d, i) in devices.iter().zip(1u8..) {
+        shared.push(d.cluster_finish(&ceremony, i, &dealings).await.unwrap());
+    }
+    shared
+}
+
+fn attestation(target: u64, root: u8) -> SignRequest {
+    let network = Network::mainnet();
+    SignRequest {
+        signing_root: None,
+        fork_info: Some(ForkInfo {
+            fork: network.fork_object_at(Epoch(EPOCH + target)),
+            genesis_validators_root: network.genesis_validators_root,
+        }),
+        message: SignableMessage::Attestation(AttestationData {
+            slot: Epoch(EPOCH + target).start_slot(32),
+            index: 0,
+            beacon_block_root: B256::repeat_byte(root),
+            source: Checkpoint {
+                epoch: Epoch(EPOCH),
+                root: B256::ZERO,
+            },
+            target: Checkpoint {
+                epoch: Epoch(EPOCH + target),
+                root: B256::ZERO,
+            },
+        }),
+    }
+}
+
+fn verifies(group: &PublicKeyBytes, root: B256, sig: &Signature) -> bool {
+    let pk = PublicKey::key_validate(&group.0).unwrap();
+    sig.verify(true, root.as_slice(), DST, &[], &pk, true) == blst::BLST_ERROR::BLST_SUCCESS
+}
+
+#[tokio::test]
+async fn four_devices_make_one_key_that_any_three_sign_for() {
+    let dirs: Vec<_> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+    let devices: Vec<Enclave> = dirs.iter().map(|d| open(d.path())).collect();
+    let shared = key_generation(&devices, 3).await;
+
+    // The group's evidence verifies with the four dev attesters trusted.
+    let group = GroupEvidence {
+        devices: shared.iter().map(|s| s.evidence.clone()).collect(),
+    };
+    let trusted = DevDevices {
+        trusted_attesters: devices
+            .iter()
+            .map(|d| d.attestation_info().attester.unwrap())
+            .collect(),
+    };
+    let platforms = group.verify(&trusted).unwrap();
+    assert_eq!(platforms.len(), 4);
+    assert!(matches!(platforms[0], PlatformId::Dev { .. }));
+    let key = shared[0].evidence.claim.group.pubkey;
+    assert_eq!(shared[0].evidence.claim.group.owner, OWNER);
+    for d in &devices {
+        assert_eq!(
+            d.public_keys(),
+            vec![key],
+            "each device holds the group key's share"
+        );
+    }
+
+    // Any three deposit partials combine into the deposit signature of the group key.
+    let partial = |i: usize| {
+        let hex = &shared[i].deposit_data.signature;
+        let bytes = alloy_primitives::hex::decode(hex).unwrap();
+        (i as u8 + 1, Signature::from_bytes(&bytes).unwrap())
+    };
+    let deposit = combine_signatures(&[partial(3), partial(0), partial(2)]).unwrap();
+    let message_root = B256::from_slice(
+        &alloy_primitives::hex::decode(&shared[0].deposit_data.deposit_message_root).unwrap(),
+    );
+    let deposit_root = compute_signing_root(
+        message_root,
+        compute_domain(
+            domain::DEPOSIT,
+            Network::mainnet().genesis_fork_version,
+            B256::ZERO,
+        ),
+    );
+    assert!(verifies(&key, deposit_root, &deposit));
+
+    // An attestation: devices 1, 2 and 4 sign (3 is down); the group signature verifies.
+    let request = attestation(1, 0xaa);
+    let mut partials = Vec::new();
+    let mut signing_root = B256::ZERO;
+    for i in [0usize, 1, 3] {
+        let signed = devices[i].sign(&key, &request).await.unwrap();
+        signing_root = signed.signing_root;
+        partials.push((
+            i as u8 + 1,
+            Signature::from_bytes(&signed.signature.0).unwrap(),
+        ));
+    }
+    let group_sig = combine_signatures(&partials).unwrap();
+    assert!(verifies(&key, signing_root, &group_sig));
+    // A partial alone is not the group's signature.
+    assert!(!verifies(&key, signing_root, &partials[0].1));
+
+    // Each device refuses a conflicting vote on its own record (a double vote for target + 1).
+    for i in [0usize, 1, 3] {
+        assert!(matches!(
+            devices[i].sign(&key, &attestation(1, 0xbb)).await,
+            Err(SignError::Slashable(_))
+        ));
+    }
+
+    // Device 2 restarts: its share loads from its sealed record and re-signs identical data.
+    let again = devices[1].sign(&key, &request).await.unwrap();
+    drop(devices);
+    let reopened = open(dirs[1].path());
+    assert_eq!(reopened.public_keys(), vec![key]);
+    assert_eq!(reopened.device_evidence(&key).unwrap(), shared[1].evidence);
+    let resigned = reopened.sign(&key, &request).await.unwrap();
+    assert!(resigned.resigned);
+    assert_eq!(resigned.signature, again.signature);
+}
+
+#[tokio::test]
+async fn a_ceremony_is_refused_when_it_is_unsafe_reused_or_unannounced() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = open(dir.path());
+    let id = B256::repeat_byte(1);
+    assert!(matches!(
+        p.cluster_announce(id, 2, 4, OWNER).await,
+        Err(SignError::KeyGeneration(KeyGenerationError::Dkg(_)))
+    ));
+    assert!(matches!(
+        p.cluster_announce(id, 2, 3, Address::ZERO).await,
+        Err(SignError::KeyRequest(_))
+    ));
+    p.cluster_announce(id, 2, 3, OWNER).await.unwrap();
+    assert!(matches!(
+        p.cluster_announce(id, 2, 3, OWNER).await,
+        Err(SignError::KeyGeneration(KeyGenerationError::Reused(_)))
+    ));
+    let other = Ceremony {
+        id: B256::repeat_byte(2),
+        threshold: 2,
+        announcements: vec![],
+    };
+    assert!(matches!(
+        p.cluster_finish(&other, 1, &[]).await,
+        Err(SignError::KeyGeneration(KeyGenerationError::Unknown(_)))
+    ));
+}
+
+#[tokio::test]
+async fn two_devices_on_one_platform_are_refused_before_any_share_is_dealt() {
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let devices: Vec<Enclave> = dirs.iter().map(|d| open(d.path())).collect();
+    let id = B256::repeat_byte(3);
+    let mut announced = Vec::new();
+    for d in &devices {
+        announced.push(d.cluster_announce(id, 2, 3, OWNER).await.unwrap());
+    }
+    // The host presents device 1's announcement twice, as if one machine were two devices.
+    announced[2] = announced[0].clone();
+    let ceremony = Ceremony {
+        id,
+        threshold: 2,
+        announcements: announced.iter().map(|a| a.announcement.clone()).collect(),
+    };
+    let err = devices[1]
+        .cluster_deal(&ceremony, 2, &announced)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SignError::KeyGeneration(KeyGenerationError::Peer { index: 3, .. })
+        ),
+        "{err}"
+    );
+}
