@@ -31,14 +31,26 @@ pub struct AppState {
     pub enclave: Arc<Enclave>,
     /// The signing counters and latencies served at `/metrics`.
     pub metrics: Metrics,
+    /// For a device of a cluster: the coordinators whose signed requests it answers
+    /// ([`crate::auth`]); empty for a signer that answers anyone who reaches it.
+    pub coordinators: Vec<Address>,
 }
 
 impl AppState {
     /// The state for `enclave`, with the loaded-keys gauge set to the keys it holds.
     pub fn new(enclave: Arc<Enclave>) -> Arc<Self> {
+        Self::for_cluster(enclave, Vec::new())
+    }
+
+    /// The state of a device that answers only requests signed by one of `coordinators`.
+    pub fn for_cluster(enclave: Arc<Enclave>, coordinators: Vec<Address>) -> Arc<Self> {
         let metrics = Metrics::new();
         metrics.keys.set(enclave.public_keys().len() as i64);
-        Arc::new(Self { enclave, metrics })
+        Arc::new(Self {
+            enclave,
+            metrics,
+            coordinators,
+        })
     }
 }
 
@@ -58,10 +70,163 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(key_attestation),
         )
         .route("/eth/v1/lsv/attestation", get(attestation))
+        .route("/eth/v1/lsv/cluster/announce", post(cluster_announce))
+        .route("/eth/v1/lsv/cluster/deal", post(cluster_deal))
+        .route("/eth/v1/lsv/cluster/finish", post(cluster_finish))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route") })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            only_from_coordinator,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::map_response(json_errors))
         .with_state(state)
+}
+
+/// A device of a cluster answers only its coordinator's signed requests (401 otherwise); the
+/// health and metrics routes stay open for monitoring.
+async fn only_from_coordinator(
+    State(state): State<Arc<AppState>>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    if state.coordinators.is_empty()
+        || matches!(path.as_str(), "/upcheck" | "/healthcheck" | "/metrics")
+    {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(b) => b,
+        Err(_) => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body over the {MAX_BODY_BYTES}-byte limit"),
+            )
+        }
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or(&path);
+    if let Err(e) = crate::auth::verify_request(
+        &parts.headers,
+        parts.method.as_str(),
+        path_and_query,
+        &body,
+        &state.coordinators,
+        now,
+    ) {
+        tracing::info!(%path, reason = %e, "refused an unsigned request");
+        return error(StatusCode::UNAUTHORIZED, e.to_string());
+    }
+    next.run(axum::extract::Request::from_parts(parts, body.into()))
+        .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnnounceRequest {
+    ceremony: alloy_primitives::B256,
+    threshold: u8,
+    devices: u8,
+    owner: Address,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DealRequest {
+    ceremony: lsv_threshold::dkg::Ceremony,
+    index: u8,
+    announcements: Vec<lsv_enclave::DeviceAnnouncement>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FinishRequest {
+    ceremony: lsv_threshold::dkg::Ceremony,
+    index: u8,
+    dealings: Vec<lsv_threshold::dkg::Dealing>,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| e.to_string())
+}
+
+/// A step of the key generation's answer: `{"data": …}`, or the status its error calls for.
+fn key_generation_answer<T: serde::Serialize>(result: Result<T, SignError>) -> Response {
+    use lsv_enclave::KeyGenerationError as K;
+    match result {
+        Ok(data) => Json(json!({ "data": data })).into_response(),
+        Err(e) => {
+            let status = match &e {
+                SignError::KeyRequest(_) | SignError::Policy(_) | SignError::BadRequest(_) => {
+                    StatusCode::BAD_REQUEST
+                }
+                SignError::KeyGeneration(K::Unknown(_)) => StatusCode::NOT_FOUND,
+                SignError::KeyGeneration(
+                    K::Reused(_) | K::Dkg(lsv_threshold::dkg::DkgError::Complaints(_)),
+                ) => StatusCode::CONFLICT,
+                SignError::KeyGeneration(K::Dkg(_) | K::Peer { .. }) => StatusCode::BAD_REQUEST,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            tracing::warn!(error = %e, "key generation step refused");
+            error(status, e.to_string())
+        }
+    }
+}
+
+/// Step 1 of a multi-device key generation ([`Enclave::cluster_announce`]).
+async fn cluster_announce(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let r: AnnounceRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
+    key_generation_answer(
+        state
+            .enclave
+            .cluster_announce(r.ceremony, r.threshold, r.devices, r.owner)
+            .await,
+    )
+}
+
+/// Step 2 ([`Enclave::cluster_deal`]).
+async fn cluster_deal(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let r: DealRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
+    key_generation_answer(
+        state
+            .enclave
+            .cluster_deal(&r.ceremony, r.index, &r.announcements)
+            .await,
+    )
+}
+
+/// Step 3 ([`Enclave::cluster_finish`]).
+async fn cluster_finish(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let r: FinishRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
+    let result = state
+        .enclave
+        .cluster_finish(&r.ceremony, r.index, &r.dealings)
+        .await;
+    if result.is_ok() {
+        state
+            .metrics
+            .keys
+            .set(state.enclave.public_keys().len() as i64);
+    }
+    key_generation_answer(result)
 }
 
 /// The metrics alone (`GET /metrics`), for `--metrics-listen`: a Prometheus scraper reaches

@@ -27,6 +27,8 @@
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
 mod api;
+pub mod auth;
+pub mod cluster;
 pub mod metrics;
 
 pub use api::{

@@ -62,6 +62,17 @@ pub(crate) async fn start_on(
     network: Network,
     now_epoch: u64,
 ) -> TestSigner {
+    start_device(dir, network, now_epoch, Vec::new()).await
+}
+
+/// A signer that answers only requests signed by one of `coordinators` (a cluster's device);
+/// any signer when empty.
+pub(crate) async fn start_device(
+    dir: tempfile::TempDir,
+    network: Network,
+    now_epoch: u64,
+    coordinators: Vec<Address>,
+) -> TestSigner {
     let now = network.genesis_time + now_epoch * 32 * network.seconds_per_slot;
     let clock = Arc::new(TestClock(AtomicU64::new(now)));
     let sealer = DevSealer::open(dir.path(), Kdf::Pbkdf2 { c: 16 }).unwrap();
@@ -80,7 +91,7 @@ pub(crate) async fn start_on(
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(lsv_signer::serve(
         listener,
-        AppState::new(enclave.clone()),
+        AppState::for_cluster(enclave.clone(), coordinators),
         async {
             let _ = rx.await;
         },
