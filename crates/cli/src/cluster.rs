@@ -1,9 +1,22 @@
-//! `lsv cluster`: a validator key shared across devices (DESIGN.md "Many devices").
-//! `plan` prints what each threshold tolerates, for choosing `m` before a key generation.
+//! `lsv cluster`: one validator key shared across devices (DESIGN.md "Many devices").
+//!
+//! - `plan` prints what each threshold tolerates, for choosing `m`;
+//! - `init` writes a cluster directory: `cluster.json` (threshold, devices) and the
+//!   coordinator's request key (`coordinator.key`, mode 0600), and prints the address every
+//!   device's `lsv signer --cluster-coordinator` must name;
+//! - `keygen` runs the dealer-free key generation on every device and writes the deposit data
+//!   and the devices' evidence beside `cluster.json`;
+//! - `serve` is the coordinator: the remote-signing API for the validator client.
 
 use crate::output::{self, CliError};
+use alloy_primitives::Address;
 use clap::{Args, Subcommand};
 use lsv_attestation::multi::Tolerance;
+use lsv_attestation::DevAttester;
+use lsv_signer::cluster::{ClusterConfig, Coordinator, DeviceConfig};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// `lsv cluster …`.
 #[derive(Subcommand, Debug)]
@@ -13,6 +26,17 @@ pub(crate) enum ClusterCommand {
     /// validator still signing (n − m). m ≤ n/2 is not a threshold: two disjoint groups could
     /// sign conflicting messages with no device broken.
     Plan(PlanArgs),
+    /// Make a cluster directory: cluster.json (the threshold and the devices' URLs, in index
+    /// order) and the coordinator's request key. Prints the coordinator's address, which every
+    /// device must be started with (`lsv signer --cluster-coordinator ADDRESS`).
+    Init(InitArgs),
+    /// Generate a validator key on every device of the cluster (all must be up): no device
+    /// ever holds the key, each holds a share. Writes deposit_data-<key>.json (signed by the
+    /// group key) and evidence-<key>.json (every device's evidence, what C checks at join).
+    Keygen(KeygenArgs),
+    /// The coordinator: the remote-signing API for a validator client, signing with any m
+    /// devices.
+    Serve(ServeArgs),
 }
 
 #[derive(Args, Debug)]
@@ -28,10 +52,223 @@ pub(crate) struct PlanArgs {
     json: bool,
 }
 
+#[derive(Args, Debug)]
+pub(crate) struct InitArgs {
+    /// The cluster directory to create.
+    #[arg(long, value_name = "DIR")]
+    dir: PathBuf,
+    /// Shares needed to sign: a majority of the devices (`lsv cluster plan`).
+    #[arg(long)]
+    threshold: u8,
+    /// A device's API (`http://host:port`), once per device, in index order.
+    #[arg(long = "device", value_name = "URL", required = true)]
+    devices: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct KeygenArgs {
+    /// The cluster directory (`lsv cluster init`).
+    #[arg(long, value_name = "DIR")]
+    dir: PathBuf,
+    /// The address C mints the validator's 31 sETH and position to; bound in every device's
+    /// evidence, never changeable.
+    #[arg(long)]
+    owner: Address,
+    /// The network the devices are pinned to.
+    #[arg(long, default_value = "mainnet")]
+    network: String,
+    /// JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ServeArgs {
+    /// The cluster directory.
+    #[arg(long, value_name = "DIR")]
+    dir: PathBuf,
+    /// Address to listen on (the validator client's remote-signer URL).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9100")]
+    listen: SocketAddr,
+    /// The network the devices are pinned to.
+    #[arg(long, default_value = "mainnet")]
+    network: String,
+}
+
 pub(crate) fn run(command: ClusterCommand) -> Result<(), CliError> {
     match command {
         ClusterCommand::Plan(args) => plan(args),
+        ClusterCommand::Init(args) => init(args),
+        ClusterCommand::Keygen(args) => keygen(args),
+        ClusterCommand::Serve(args) => serve(args),
     }
+}
+
+const CONFIG: &str = "cluster.json";
+const REQUEST_KEY: &str = "coordinator.key";
+
+fn failed(e: impl std::fmt::Display) -> CliError {
+    CliError::Failed(e.to_string())
+}
+
+fn init(args: InitArgs) -> Result<(), CliError> {
+    let n = u8::try_from(args.devices.len()).map_err(|_| failed("at most 255 devices"))?;
+    let t = Tolerance::of(args.threshold, n).map_err(failed)?;
+    if n < lsv_threshold::dkg::MIN_DEVICES {
+        return Err(failed(
+            "a cluster needs at least 2 devices; one device is a plain `lsv signer`",
+        ));
+    }
+    if args.dir.join(CONFIG).exists() {
+        return Err(failed(format!(
+            "{} already exists: a cluster directory is made once",
+            args.dir.join(CONFIG).display()
+        )));
+    }
+    let config = ClusterConfig {
+        threshold: args.threshold,
+        devices: args
+            .devices
+            .into_iter()
+            .map(|url| DeviceConfig { url })
+            .collect(),
+        validators: vec![],
+    };
+    let (key, secret) = DevAttester::generate().map_err(failed)?;
+    std::fs::create_dir_all(&args.dir)
+        .map_err(|e| failed(format!("{}: {e}", args.dir.display())))?;
+    write_private(
+        &args.dir.join(REQUEST_KEY),
+        alloy_primitives::hex::encode(secret.as_ref()).as_bytes(),
+    )?;
+    save(&args.dir, &config)?;
+    output::stdout(|w| {
+        writeln!(w, "cluster: {}-of-{} in {}", t.m, t.n, args.dir.display())?;
+        writeln!(
+            w,
+            "tolerates {} broken and {} down devices",
+            t.broken, t.down
+        )?;
+        writeln!(w, "coordinator address: {}", key.address())?;
+        writeln!(
+            w,
+            "start every device with: lsv signer --cluster-coordinator {} --listen <its URL's address> ...",
+            key.address()
+        )
+    })
+}
+
+fn load(dir: &Path, network: &str) -> Result<Coordinator, CliError> {
+    let text = std::fs::read_to_string(dir.join(CONFIG)).map_err(|e| {
+        failed(format!(
+            "{}: {e} (make it with `lsv cluster init`)",
+            dir.join(CONFIG).display()
+        ))
+    })?;
+    let config: ClusterConfig = serde_json::from_str(&text)
+        .map_err(|e| failed(format!("{}: {e}", dir.join(CONFIG).display())))?;
+    let hex = std::fs::read_to_string(dir.join(REQUEST_KEY))
+        .map_err(|e| failed(format!("{}: {e}", dir.join(REQUEST_KEY).display())))?;
+    let secret = zeroize::Zeroizing::new(
+        <[u8; 32]>::try_from(
+            alloy_primitives::hex::decode(hex.trim())
+                .unwrap_or_default()
+                .as_slice(),
+        )
+        .map_err(|_| {
+            failed(format!(
+                "{} is not a 32-byte hex key",
+                dir.join(REQUEST_KEY).display()
+            ))
+        })?,
+    );
+    let key = DevAttester::from_secret(&secret).map_err(failed)?;
+    let network = crate::load_network(network)?;
+    Coordinator::new(config, network, key).map_err(failed)
+}
+
+fn save(dir: &Path, config: &ClusterConfig) -> Result<(), CliError> {
+    let path = dir.join(CONFIG);
+    let tmp = dir.join(format!(".{CONFIG}.tmp"));
+    let text = serde_json::to_string_pretty(config).expect("config serializes");
+    std::fs::write(&tmp, text + "\n")
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|e| failed(format!("{}: {e}", path.display())))
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(|e| failed(format!("{}: {e}", path.display())))
+}
+
+fn keygen(args: KeygenArgs) -> Result<(), CliError> {
+    let mut coordinator = load(&args.dir, &args.network)?;
+    let rt = tokio::runtime::Runtime::new().map_err(failed)?;
+    let generated = rt
+        .block_on(coordinator.generate_key(args.owner))
+        .map_err(|e| failed(format!("key generation failed, no key was made: {e}")))?;
+    save(&args.dir, coordinator.config())?;
+    let short = &alloy_primitives::hex::encode(generated.validator.pubkey.0)[..12];
+    let deposit_path = args.dir.join(format!("deposit_data-{short}.json"));
+    let evidence_path = args.dir.join(format!("evidence-{short}.json"));
+    let write = |path: &Path, value: serde_json::Value| {
+        std::fs::write(
+            path,
+            serde_json::to_string_pretty(&value).expect("json") + "\n",
+        )
+        .map_err(|e| failed(format!("{}: {e}", path.display())))
+    };
+    write(&deposit_path, serde_json::json!([generated.deposit_data]))?;
+    write(
+        &evidence_path,
+        serde_json::to_value(&generated.evidence).expect("json"),
+    )?;
+    if args.json {
+        return output::json(&serde_json::json!({
+            "pubkey": generated.validator.pubkey,
+            "shares": generated.validator.shares,
+            "deposit_data": deposit_path,
+            "evidence": evidence_path,
+        }));
+    }
+    output::stdout(|w| {
+        writeln!(w, "validator key: {}", generated.validator.pubkey)?;
+        for (i, s) in generated.validator.shares.iter().enumerate() {
+            writeln!(w, "  device {}: share {s}", i + 1)?;
+        }
+        writeln!(w, "deposit data: {}", deposit_path.display())?;
+        writeln!(w, "evidence (for join): {}", evidence_path.display())
+    })
+}
+
+fn serve(args: ServeArgs) -> Result<(), CliError> {
+    let coordinator = Arc::new(load(&args.dir, &args.network)?);
+    let t = coordinator.config().tolerance().map_err(failed)?;
+    let listener = std::net::TcpListener::bind(args.listen)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .map_err(|e| failed(format!("cannot listen on {}: {e}", args.listen)))?;
+    let rt = tokio::runtime::Runtime::new().map_err(failed)?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).map_err(failed)?;
+        tracing::info!(
+            listen = %args.listen,
+            threshold = t.m,
+            devices = t.n,
+            keys = coordinator.config().validators.len(),
+            coordinator = %coordinator.address(),
+            "cluster coordinator ready"
+        );
+        lsv_signer::cluster::serve(listener, coordinator, crate::signer::stop_signal())
+            .await
+            .map_err(failed)
+    })
 }
 
 fn plan(args: PlanArgs) -> Result<(), CliError> {

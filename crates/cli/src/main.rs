@@ -128,8 +128,8 @@ enum Command {
     Queue(chain::QueueArgs),
     /// Claim finalized redemption requests (all of the sender's, or the ids given).
     ClaimRedemption(chain::ClaimRedemptionArgs),
-    /// A validator key shared across devices (DESIGN.md "Many devices"): `plan` prints what
-    /// each threshold tolerates.
+    /// A validator key shared across devices (DESIGN.md "Many devices"): plan a threshold,
+    /// make a cluster, generate keys on its devices, and serve the coordinator.
     Cluster {
         #[command(subcommand)]
         command: cluster::ClusterCommand,
@@ -539,7 +539,12 @@ fn main() -> ExitCode {
         .and_then(|m| Cli::from_arg_matches(&m).map_err(|e| -> CliError { e.exit() }))
         .and_then(|cli| {
             let default_level = match cli.command {
-                Command::Signer(_) | Command::Devnet(_) | Command::Keeper(_) => "info",
+                Command::Signer(_)
+                | Command::Devnet(_)
+                | Command::Keeper(_)
+                | Command::Cluster {
+                    command: cluster::ClusterCommand::Serve(_),
+                } => "info",
                 // Its own view is the story; the programs it runs log to files.
                 Command::Demo(_) => "warn",
                 _ => "warn",

@@ -27,6 +27,11 @@ pub(crate) struct SignerArgs {
     /// scraper can reach them without reaching the signing API. They stay on --listen too.
     #[arg(long, value_name = "ADDR")]
     metrics_listen: Option<SocketAddr>,
+    /// Run as one device of a cluster (`lsv cluster`): answer only requests signed by this
+    /// coordinator (its address, as `lsv cluster init` printed it). Repeat for several.
+    /// Health and metrics routes stay open.
+    #[arg(long = "cluster-coordinator", value_name = "ADDRESS")]
+    coordinators: Vec<alloy_primitives::Address>,
 }
 
 /// How long the runtime may take to drop what is left once the servers have returned.
@@ -89,7 +94,9 @@ pub(crate) fn run(args: SignerArgs) -> Result<(), CliError> {
         policy_hash = %attestation.policy_hash,
         "attestation ready (GET /eth/v1/lsv/attestation)"
     );
-    if !args.listen.ip().is_loopback() {
+    if !args.coordinators.is_empty() {
+        tracing::info!(coordinators = ?args.coordinators, "cluster device: answering only requests these coordinators signed");
+    } else if !args.listen.ip().is_loopback() {
         tracing::warn!(listen = %args.listen, "listening beyond loopback: the signing API has no authentication");
     }
 
@@ -103,7 +110,7 @@ pub(crate) fn run(args: SignerArgs) -> Result<(), CliError> {
                 let _ = stopped.wait_for(|s| *s).await;
             }
         };
-        let state = AppState::new(enclave);
+        let state = AppState::for_cluster(enclave, args.coordinators);
         let listener = tokio::net::TcpListener::from_std(api_listener)
             .map_err(|e| format!("{}: {e}", args.listen))?;
         tracing::info!(listen = %args.listen, "remote-signing API ready");

@@ -314,7 +314,7 @@ pub async fn serve_metrics(
     serve_router(listener, metrics_router(state), shutdown).await
 }
 
-async fn serve_router(
+pub(crate) async fn serve_router(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,

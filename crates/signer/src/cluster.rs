@@ -542,6 +542,15 @@ pub struct GeneratedClusterKey {
     pub evidence: GroupEvidence,
 }
 
+/// Serves [`router`] on `listener` until `shutdown` resolves, as [`crate::serve`] serves P.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    coordinator: Arc<Coordinator>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    crate::api::serve_router(listener, router(coordinator), shutdown).await
+}
+
 /// The remote-signing routes, served by the coordinator.
 pub fn router(coordinator: Arc<Coordinator>) -> Router {
     Router::new()
