@@ -4,93 +4,17 @@
 
 #![allow(unused_crate_dependencies)]
 
+mod common;
+
 use alloy_primitives::{Address, B256};
 use blst::min_pk::{PublicKey, Signature};
+use common::{attestation, attestation_data, key_generation, open, DST, OWNER};
 use lsv_attestation::multi::{DevDevices, GroupEvidence, PlatformId};
-use lsv_consensus::containers::{AttestationData, Checkpoint};
 use lsv_consensus::network::{compute_domain, compute_signing_root, domain};
-use lsv_consensus::request::ForkInfo;
-use lsv_consensus::{Epoch, Network, PublicKeyBytes, SignRequest, SignableMessage};
-use lsv_enclave::keystore::Kdf;
-use lsv_enclave::{
-    AttestationConfig, Clock, DataDir, DevSealer, Enclave, KeyGenerationError, Policy, SignError,
-};
+use lsv_consensus::{Network, PublicKeyBytes};
+use lsv_enclave::{Enclave, KeyGenerationError, SignError};
 use lsv_threshold::dkg::Ceremony;
 use lsv_threshold::sharing::combine_signatures;
-use std::sync::Arc;
-
-const C: Address = Address::repeat_byte(0xc0);
-const OWNER: Address = Address::repeat_byte(0x0e);
-const EPOCH: u64 = 400_000;
-const DST: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
-
-struct FixedClock(u64);
-impl Clock for FixedClock {
-    fn unix_seconds(&self) -> u64 {
-        self.0
-    }
-}
-
-fn open(dir: &std::path::Path) -> Enclave {
-    let network = Network::mainnet();
-    let now = network.genesis_time + (EPOCH + 2) * 32 * network.seconds_per_slot;
-    Enclave::open(
-        &DataDir::new(dir),
-        Policy::new(network, Some(C)),
-        Arc::new(DevSealer::open(dir, Kdf::Pbkdf2 { c: 1 }).unwrap()),
-        AttestationConfig::Dev,
-        Arc::new(FixedClock(now)),
-    )
-    .unwrap()
-}
-
-/// Runs the three steps across `devices` as a coordinator would: announce, deal, finish.
-async fn key_generation(devices: &[Enclave], m: u8) -> Vec<lsv_enclave::SharedKey> {
-    let n = devices.len() as u8;
-    let id = B256::repeat_byte(0x1d);
-    let mut announced = Vec::new();
-    for d in devices {
-        announced.push(d.cluster_announce(id, m, n, OWNER).await.unwrap());
-    }
-    let ceremony = Ceremony {
-        id,
-        threshold: m,
-        announcements: announced.iter().map(|a| a.announcement.clone()).collect(),
-    };
-    let mut dealings = Vec::new();
-    for (d, i) in devices.iter().zip(1u8..) {
-        dealings.push(d.cluster_deal(&ceremony, i, &announced).await.unwrap());
-    }
-    let mut shared = Vec::new();
-    for (d, i) in devices.iter().zip(1u8..) {
-        shared.push(d.cluster_finish(&ceremony, i, &dealings).await.unwrap());
-    }
-    shared
-}
-
-fn attestation(target: u64, root: u8) -> SignRequest {
-    let network = Network::mainnet();
-    SignRequest {
-        signing_root: None,
-        fork_info: Some(ForkInfo {
-            fork: network.fork_object_at(Epoch(EPOCH + target)),
-            genesis_validators_root: network.genesis_validators_root,
-        }),
-        message: SignableMessage::Attestation(AttestationData {
-            slot: Epoch(EPOCH + target).start_slot(32),
-            index: 0,
-            beacon_block_root: B256::repeat_byte(root),
-            source: Checkpoint {
-                epoch: Epoch(EPOCH),
-                root: B256::ZERO,
-            },
-            target: Checkpoint {
-                epoch: Epoch(EPOCH + target),
-                root: B256::ZERO,
-            },
-        }),
-    }
-}
 
 fn verifies(group: &PublicKeyBytes, root: B256, sig: &Signature) -> bool {
     let pk = PublicKey::key_validate(&group.0).unwrap();
@@ -147,7 +71,7 @@ async fn four_devices_make_one_key_that_any_three_sign_for() {
     assert!(verifies(&key, deposit_root, &deposit));
 
     // An attestation: devices 1, 2 and 4 sign (3 is down); the group signature verifies.
-    let request = attestation(1, 0xaa);
+    let request = attestation(attestation_data(0, 1, 0xaa));
     let mut partials = Vec::new();
     let mut signing_root = B256::ZERO;
     for i in [0usize, 1, 3] {
@@ -166,7 +90,9 @@ async fn four_devices_make_one_key_that_any_three_sign_for() {
     // Each device refuses a conflicting vote on its own record (a double vote for target + 1).
     for i in [0usize, 1, 3] {
         assert!(matches!(
-            devices[i].sign(&key, &attestation(1, 0xbb)).await,
+            devices[i]
+                .sign(&key, &attestation(attestation_data(0, 1, 0xbb)))
+                .await,
             Err(SignError::Slashable(_))
         ));
     }

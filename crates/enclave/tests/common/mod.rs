@@ -1,0 +1,125 @@
+//! What the multi-device tests share: a P on a data directory with a fixed clock, the key
+//! generation run across several P as a coordinator runs it, and signing requests.
+
+#![allow(dead_code, reason = "each test binary uses a part")]
+
+use alloy_primitives::{Address, B256};
+use lsv_consensus::containers::{AttestationData, BeaconBlockHeader, Checkpoint};
+use lsv_consensus::request::ForkInfo;
+use lsv_consensus::{Epoch, Network, SignRequest, SignableMessage, Slot};
+use lsv_enclave::keystore::Kdf;
+use lsv_enclave::{AttestationConfig, Clock, DataDir, DevSealer, Enclave, Policy, SharedKey};
+use lsv_threshold::dkg::Ceremony;
+use std::sync::Arc;
+
+pub const C: Address = Address::repeat_byte(0xc0);
+pub const OWNER: Address = Address::repeat_byte(0x0e);
+/// P's clock stands two epochs after this one.
+pub const EPOCH: u64 = 400_000;
+pub const DST: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
+
+struct FixedClock(u64);
+impl Clock for FixedClock {
+    fn unix_seconds(&self) -> u64 {
+        self.0
+    }
+}
+
+/// P on `dir` (mainnet, C = [`C`], dev sealing and attestation), its clock at `EPOCH + 2`.
+pub fn open(dir: &std::path::Path) -> Enclave {
+    let network = Network::mainnet();
+    let now = network.genesis_time + (EPOCH + 2) * 32 * network.seconds_per_slot;
+    Enclave::open(
+        &DataDir::new(dir),
+        Policy::new(network, Some(C)),
+        Arc::new(DevSealer::open(dir, Kdf::Pbkdf2 { c: 1 }).unwrap()),
+        AttestationConfig::Dev,
+        Arc::new(FixedClock(now)),
+    )
+    .unwrap()
+}
+
+/// Runs the three steps across `devices` as a coordinator would: announce, deal, finish.
+pub async fn key_generation(devices: &[Enclave], m: u8) -> Vec<SharedKey> {
+    let n = devices.len() as u8;
+    let id = B256::repeat_byte(0x1d);
+    let mut announced = Vec::new();
+    for d in devices {
+        announced.push(d.cluster_announce(id, m, n, OWNER).await.unwrap());
+    }
+    let ceremony = Ceremony {
+        id,
+        threshold: m,
+        announcements: announced.iter().map(|a| a.announcement.clone()).collect(),
+    };
+    let mut dealings = Vec::new();
+    for (d, i) in devices.iter().zip(1u8..) {
+        dealings.push(d.cluster_deal(&ceremony, i, &announced).await.unwrap());
+    }
+    let mut shared = Vec::new();
+    for (d, i) in devices.iter().zip(1u8..) {
+        shared.push(d.cluster_finish(&ceremony, i, &dealings).await.unwrap());
+    }
+    shared
+}
+
+fn request(epoch: u64, message: SignableMessage) -> SignRequest {
+    let network = Network::mainnet();
+    SignRequest {
+        signing_root: None,
+        fork_info: Some(ForkInfo {
+            fork: network.fork_object_at(Epoch(epoch)),
+            genesis_validators_root: network.genesis_validators_root,
+        }),
+        message,
+    }
+}
+
+/// The attestation data voting `source → target` (epochs after [`EPOCH`]) for block `root`.
+pub fn attestation_data(source: u64, target: u64, root: u8) -> AttestationData {
+    AttestationData {
+        slot: Epoch(EPOCH + target).start_slot(32),
+        index: 0,
+        beacon_block_root: B256::repeat_byte(root),
+        source: Checkpoint {
+            epoch: Epoch(EPOCH + source),
+            root: B256::ZERO,
+        },
+        target: Checkpoint {
+            epoch: Epoch(EPOCH + target),
+            root: B256::ZERO,
+        },
+    }
+}
+
+/// A request to sign `data`.
+pub fn attestation(data: AttestationData) -> SignRequest {
+    request(
+        data.target.epoch.as_u64(),
+        SignableMessage::Attestation(data),
+    )
+}
+
+/// A block at slot `EPOCH * 32 + slot` with body root `body`.
+pub fn block_header(slot: u64, body: u8) -> BeaconBlockHeader {
+    BeaconBlockHeader {
+        slot: Slot(EPOCH * 32 + slot),
+        proposer_index: 3,
+        parent_root: B256::ZERO,
+        state_root: B256::ZERO,
+        body_root: B256::repeat_byte(body),
+    }
+}
+
+/// A request to sign `header`.
+pub fn block(header: BeaconBlockHeader) -> SignRequest {
+    let network = Network::mainnet();
+    let epoch = header.slot.epoch(32);
+    request(
+        epoch.as_u64(),
+        SignableMessage::Block {
+            version: network.fork_at(epoch),
+            header,
+        },
+    )
+}
