@@ -12,11 +12,11 @@ use lsv_enclave::{AttestationConfig, Clock, DataDir, DevSealer, Enclave, Policy,
 use lsv_threshold::dkg::Ceremony;
 use std::sync::Arc;
 
-pub const C: Address = Address::repeat_byte(0xc0);
-pub const OWNER: Address = Address::repeat_byte(0x0e);
+pub(crate) const C: Address = Address::repeat_byte(0xc0);
+pub(crate) const OWNER: Address = Address::repeat_byte(0x0e);
 /// P's clock stands two epochs after this one.
-pub const EPOCH: u64 = 400_000;
-pub const DST: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
+pub(crate) const EPOCH: u64 = 400_000;
+pub(crate) const DST: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
 
 struct FixedClock(u64);
 impl Clock for FixedClock {
@@ -26,7 +26,7 @@ impl Clock for FixedClock {
 }
 
 /// P on `dir` (mainnet, C = [`C`], dev sealing and attestation), its clock at `EPOCH + 2`.
-pub fn open(dir: &std::path::Path) -> Enclave {
+pub(crate) fn open(dir: &std::path::Path) -> Enclave {
     let network = Network::mainnet();
     let now = network.genesis_time + (EPOCH + 2) * 32 * network.seconds_per_slot;
     Enclave::open(
@@ -40,7 +40,7 @@ pub fn open(dir: &std::path::Path) -> Enclave {
 }
 
 /// Runs the three steps across `devices` as a coordinator would: announce, deal, finish.
-pub async fn key_generation(devices: &[Enclave], m: u8) -> Vec<SharedKey> {
+pub(crate) async fn key_generation(devices: &[Enclave], m: u8) -> Vec<SharedKey> {
     let n = devices.len() as u8;
     let id = B256::repeat_byte(0x1d);
     let mut announced = Vec::new();
@@ -76,7 +76,7 @@ fn request(epoch: u64, message: SignableMessage) -> SignRequest {
 }
 
 /// The attestation data voting `source → target` (epochs after [`EPOCH`]) for block `root`.
-pub fn attestation_data(source: u64, target: u64, root: u8) -> AttestationData {
+pub(crate) fn attestation_data(source: u64, target: u64, root: u8) -> AttestationData {
     AttestationData {
         slot: Epoch(EPOCH + target).start_slot(32),
         index: 0,
@@ -93,7 +93,7 @@ pub fn attestation_data(source: u64, target: u64, root: u8) -> AttestationData {
 }
 
 /// A request to sign `data`.
-pub fn attestation(data: AttestationData) -> SignRequest {
+pub(crate) fn attestation(data: AttestationData) -> SignRequest {
     request(
         data.target.epoch.as_u64(),
         SignableMessage::Attestation(data),
@@ -101,7 +101,7 @@ pub fn attestation(data: AttestationData) -> SignRequest {
 }
 
 /// A block at slot `EPOCH * 32 + slot` with body root `body`.
-pub fn block_header(slot: u64, body: u8) -> BeaconBlockHeader {
+pub(crate) fn block_header(slot: u64, body: u8) -> BeaconBlockHeader {
     BeaconBlockHeader {
         slot: Slot(EPOCH * 32 + slot),
         proposer_index: 3,
@@ -112,7 +112,7 @@ pub fn block_header(slot: u64, body: u8) -> BeaconBlockHeader {
 }
 
 /// A request to sign `header`.
-pub fn block(header: BeaconBlockHeader) -> SignRequest {
+pub(crate) fn block(header: BeaconBlockHeader) -> SignRequest {
     let network = Network::mainnet();
     let epoch = header.slot.epoch(32);
     request(
