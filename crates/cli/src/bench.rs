@@ -259,7 +259,7 @@ pub(crate) fn signer(args: SignerBenchArgs) -> Result<(), crate::output::CliErro
 
 /// P on the bench's data directory. The bench's keys come and go with it; a cheap KDF keeps
 /// set-up short and does not touch the signing path (the `sgx-dcap` backend has no KDF at all).
-fn open_p(dir: &std::path::Path, network: &Network) -> Result<Arc<Enclave>, String> {
+pub(crate) fn open_p(dir: &std::path::Path, network: &Network) -> Result<Arc<Enclave>, String> {
     let mut policy = Policy::new(
         network.clone(),
         Some(alloy_primitives::Address::repeat_byte(0x11)),
@@ -553,11 +553,11 @@ async fn in_process(
     gather(tasks, start).await
 }
 
-struct Plan {
-    network: Network,
-    pubkeys: Vec<PublicKeyBytes>,
-    base_epoch: u64,
-    url: String,
+pub(crate) struct Plan {
+    pub(crate) network: Network,
+    pub(crate) pubkeys: Vec<PublicKeyBytes>,
+    pub(crate) base_epoch: u64,
+    pub(crate) url: String,
 }
 
 impl Plan {
@@ -579,24 +579,24 @@ impl Plan {
 }
 
 #[derive(Clone, Copy)]
-enum Workload {
+pub(crate) enum Workload {
     /// Signed attestations: the validator client's hot path.
     Attestations,
     /// `GET /upcheck`: the HTTP round trip alone, the floor under P's latency.
     Upcheck,
 }
 
-struct LoadResult {
-    rate: f64,
-    p50: f64,
-    p99: f64,
+pub(crate) struct LoadResult {
+    pub(crate) rate: f64,
+    pub(crate) p50: f64,
+    pub(crate) p99: f64,
     /// Seconds the run lasted.
     elapsed: f64,
 }
 
 /// `clients` tasks, each owning every `clients`-th key so no two tasks sign for one key, post
 /// attestations with rising targets for `duration`. `round` keeps runs on disjoint epochs.
-async fn load(
+pub(crate) async fn load(
     plan: Arc<Plan>,
     clients: usize,
     duration: Duration,

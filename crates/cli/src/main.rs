@@ -3,6 +3,7 @@
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
 mod bench;
+mod bench_cluster;
 mod bench_slashing;
 mod chain;
 mod cluster;
@@ -313,6 +314,9 @@ enum Format {
 enum BenchCommand {
     /// Drive the real HTTP signer with many keys and concurrent clients; compare with raw blst.
     Signer(bench::SignerBenchArgs),
+    /// A 3-of-4 cluster (four P and a coordinator on loopback) against one P in the same run:
+    /// throughput and p50/p99 latency, as ratios; then with one device stopped.
+    Cluster(bench_cluster::ClusterBenchArgs),
     /// Run every vault call in the revm harness and print its gas against the targets.
     Gas,
     /// Run the embedded devnet as fast as it goes: epochs per second, where the time goes,
@@ -646,6 +650,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Bench {
             command: BenchCommand::Signer(args),
         } => bench::signer(args),
+        Command::Bench {
+            command: BenchCommand::Cluster(args),
+        } => bench_cluster::cluster(args),
         Command::Bench {
             command: BenchCommand::Slashing(args),
         } => bench_slashing::slashing(args),

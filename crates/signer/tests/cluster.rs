@@ -15,6 +15,8 @@ use std::sync::Arc;
 
 struct Cluster {
     devices: Vec<Option<TestSigner>>,
+    /// The coordinator's request key, to make another coordinator the devices answer.
+    request_secret: [u8; 32],
     url: String,
     coordinator: Arc<Coordinator>,
     _stop: tokio::sync::oneshot::Sender<()>,
@@ -28,7 +30,7 @@ async fn cluster(
     PublicKeyBytes,
     lsv_signer::cluster::GeneratedClusterKey,
 ) {
-    let (key, _) = DevAttester::generate().unwrap();
+    let (key, secret) = DevAttester::generate().unwrap();
     let mut devices = Vec::new();
     for _ in 0..n {
         devices.push(
@@ -67,6 +69,7 @@ async fn cluster(
     (
         Cluster {
             devices: devices.into_iter().map(Some).collect(),
+            request_secret: *secret,
             url,
             coordinator,
             _stop: stop,
@@ -206,4 +209,61 @@ async fn a_device_answers_only_its_coordinator() {
     assert_eq!(r.status, 401);
     // Health stays open for monitoring.
     assert_eq!(device.get("/upcheck").await.status, 200);
+}
+
+/// A device that answers with a well-formed signature that is not its share's: the
+/// coordinator finds it (the batch fails, then that partial alone), names it, and signs with
+/// the other three.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_answering_a_wrong_partial_is_named_and_left_out() {
+    let (c, pubkey, _) = cluster(3, 4).await;
+    // A stand-in for device 1: any key's signature over the request's root.
+    let liar = axum::Router::new().route(
+        "/api/v1/eth2/sign/{pubkey}",
+        axum::routing::post(|body: bytes::Bytes| async move {
+            let request = lsv_consensus::SignRequest::from_json(&body).unwrap();
+            let root = request.signing_root(&Network::mainnet()).unwrap();
+            let sk = blst::min_pk::SecretKey::key_gen(&[7u8; 32], &[]).unwrap();
+            let sig = sk.sign(
+                root.as_slice(),
+                b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_",
+                &[],
+            );
+            axum::Json(serde_json::json!({
+                "signature": format!("0x{}", hex::encode(sig.compress()))
+            }))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let liar_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, liar).await });
+
+    let mut config = c.coordinator.config().clone();
+    config.devices[0].url = liar_url;
+    let key = DevAttester::from_secret(&c.request_secret).unwrap();
+    let coordinator = Arc::new(Coordinator::new(config, Network::mainnet(), key).unwrap());
+    let att = c.via().attestation(NOW_EPOCH - 3, NOW_EPOCH - 2, 0xaa);
+    let sig = coordinator
+        .sign(pubkey, bytes::Bytes::from(att.to_string()))
+        .await
+        .unwrap();
+    assert!(verify(
+        &pubkey,
+        root_of(&Network::mainnet(), &att),
+        &sig.to_hex()
+    ));
+
+    // With a second device down, the liar cannot make up the third partial: 503 naming it.
+    let mut c = c;
+    c.devices[3] = None;
+    let next = c.via().attestation(NOW_EPOCH - 2, NOW_EPOCH - 1, 0xab);
+    let (status, message) = coordinator
+        .sign(pubkey, bytes::Bytes::from(next.to_string()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.as_u16(), 503, "{message}");
+    assert!(
+        message.contains("device 1: its signature does not verify under its share key"),
+        "{message}"
+    );
 }

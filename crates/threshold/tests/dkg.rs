@@ -208,3 +208,30 @@ proptest! {
         prop_assert!(verifies(&sa, &shares[0].group_key.0, &msg));
     }
 }
+
+#[test]
+fn a_batch_of_partials_verifies_only_if_each_does() {
+    let shares = run(3, 4);
+    let msg = b"a signing root";
+    let keys: Vec<PublicKey> = shares
+        .iter()
+        .map(|s| PublicKey::key_validate(&s.share_keys[usize::from(s.index) - 1].0).unwrap())
+        .collect();
+    let mut pairs: Vec<(PublicKey, Signature)> = shares
+        .iter()
+        .zip(&keys)
+        .map(|(s, k)| (*k, sign(s, msg).1))
+        .collect();
+    assert!(lsv_threshold::sharing::verify_partials(msg, DST, &pairs));
+    // One partial over another message, or under another device's key: the batch fails.
+    pairs[2].1 = shares[2].secret.sign(b"another root", DST, &[]);
+    assert!(!lsv_threshold::sharing::verify_partials(msg, DST, &pairs));
+    pairs[2].1 = sign(&shares[3], msg).1;
+    assert!(!lsv_threshold::sharing::verify_partials(msg, DST, &pairs));
+    // Two wrong partials that would cancel in a plain sum still fail (random weights).
+    let (a, b) = (sign(&shares[0], msg).1, sign(&shares[1], msg).1);
+    pairs[0].1 = b;
+    pairs[1].1 = a;
+    pairs[2].1 = sign(&shares[2], msg).1;
+    assert!(!lsv_threshold::sharing::verify_partials(msg, DST, &pairs));
+}
