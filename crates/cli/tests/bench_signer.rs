@@ -71,3 +71,32 @@ fn bench_signer_refuses_empty_runs() {
         assert!(stderr.contains("must be positive"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn bench_cluster_reports_every_figure() {
+    let out = Command::new(LSV)
+        .args(["bench", "cluster", "--keys", "2", "--clients", "2"])
+        .args(["--seconds", "0.3"])
+        .env_remove("RUST_LOG")
+        .env_remove("LSV_LOG_LEVEL")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let report = String::from_utf8(out.stdout).unwrap();
+    for label in [
+        "one P, 1 client:",
+        "one P, 2 clients:",
+        "3-of-4 cluster, 1 client:",
+        "3-of-4 cluster, 2 clients:",
+        "3-of-4 cluster with one device stopped, 2 clients:",
+        "ratio cluster / one P: throughput",
+        "p50 latency",
+        "p99 latency",
+    ] {
+        assert!(figure(&report, label) > 0.0, "{label:?} in:\n{report}");
+    }
+    assert!(
+        report.contains("2 key generations on a 3-of-4 cluster"),
+        "{report}"
+    );
+}
