@@ -172,37 +172,9 @@ pub enum GroupError {
     /// The group key is not a valid public key.
     #[error("the group key is not a valid BLS12-381 public key")]
     InvalidGroupKey,
-    /// A share beyond the first m does not lie on their polynomial: the shares are not of one key.
-    #[error(
-        "share {index} does not lie on the polynomial of degree m - 1 = {} through shares 1..={m}",
-        m - 1
-    )]
-    ShareOffPolynomial {
-        /// The share's index.
-        index: u8,
-        /// The threshold.
-        m: u8,
-    },
-    /// The shares lie on a polynomial of lower degree: fewer than m devices could sign.
-    #[error(
-        "the shares lie on a polynomial of degree below m - 1 = {}: fewer than m = {m} devices \
-         could sign",
-        m - 1
-    )]
-    ThresholdBelowM {
-        /// The threshold.
-        m: u8,
-    },
-    /// m-of-n: the group key is not the shares' interpolation at 0.
-    #[error(
-        "for {m}-of-{n} the group key must be the Lagrange interpolation at 0 of the shares; it is not"
-    )]
-    GroupKeyNotInterpolated {
-        /// The threshold.
-        m: u8,
-        /// Devices.
-        n: u8,
-    },
+    /// The share keys and the group key are not an m-of-n sharing of one key.
+    #[error(transparent)]
+    Shares(#[from] ShareSetError),
     /// A device's attestation is refused.
     #[error("device {index}'s attestation is refused: {reason}")]
     Attestation {
@@ -356,17 +328,7 @@ impl GroupEvidence {
         }
         PublicKey::key_validate(&first.claim.group.pubkey.0)
             .map_err(|_| GroupError::InvalidGroupKey)?;
-        check_share_keys(&first.claim.group.pubkey, &parsed, m).map_err(|e| match e {
-            ShareSetError::Threshold(t) => GroupError::Threshold { m: t.m, n: t.n },
-            ShareSetError::TooMany(found) => GroupError::ShareCount { found, n },
-            ShareSetError::ShareOffPolynomial { index, m } => {
-                GroupError::ShareOffPolynomial { index, m }
-            }
-            ShareSetError::ThresholdBelowM { m } => GroupError::ThresholdBelowM { m },
-            ShareSetError::GroupKeyNotInterpolated { m, n } => {
-                GroupError::GroupKeyNotInterpolated { m, n }
-            }
-        })?;
+        check_share_keys(&first.claim.group.pubkey, &parsed, m)?;
         let mut platforms: Vec<(u8, PlatformId)> = Vec::with_capacity(self.devices.len());
         for d in &self.devices {
             let index = d.claim.index;

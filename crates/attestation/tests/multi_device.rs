@@ -11,6 +11,7 @@ use lsv_attestation::multi::{
 };
 use lsv_attestation::{DevAttester, KeyGenerationClaim};
 use lsv_consensus::PublicKeyBytes;
+use lsv_threshold::sharing::ShareSetError;
 
 fn share_key(seed: u8) -> SecretKey {
     SecretKey::key_gen(&[seed; 32], &[]).unwrap()
@@ -186,7 +187,10 @@ fn inconsistent_groups_are_refused() {
     }
     assert_eq!(
         g.verify(&t),
-        Err(GroupError::GroupKeyNotInterpolated { m: 3, n: 3 })
+        Err(GroupError::Shares(ShareSetError::GroupKeyNotInterpolated {
+            m: 3,
+            n: 3
+        }))
     );
     // Nor the sum of the shares, which additive n-of-n sharing would have used.
     let publics: Vec<PublicKey> = s.secrets.iter().map(|k| k.sk_to_pk()).collect();
@@ -200,7 +204,10 @@ fn inconsistent_groups_are_refused() {
     }
     assert_eq!(
         g.verify(&t),
-        Err(GroupError::GroupKeyNotInterpolated { m: 3, n: 3 })
+        Err(GroupError::Shares(ShareSetError::GroupKeyNotInterpolated {
+            m: 3,
+            n: 3
+        }))
     );
 
     // A platform claimed but not proven.
@@ -377,7 +384,10 @@ mod threshold {
             .compress();
         let (g, trust) = group(3, &secrets, PublicKeyBytes(sum));
         let err = g.verify(&trust).unwrap_err();
-        assert_eq!(err, GroupError::GroupKeyNotInterpolated { m: 3, n: 5 });
+        assert_eq!(
+            err,
+            GroupError::Shares(ShareSetError::GroupKeyNotInterpolated { m: 3, n: 5 })
+        );
         assert!(err.to_string().contains("Lagrange interpolation at 0"));
         // A group key that is no key at all.
         let (g, trust) = group(3, &secrets, PublicKeyBytes([0x11; 48]));
@@ -419,7 +429,7 @@ mod threshold {
             let first_off = if p < usize::from(m) { m + 1 } else { p as u8 + 1 };
             prop_assert_eq!(
                 g.verify(&trust),
-                Err(GroupError::ShareOffPolynomial { index: first_off, m })
+                Err(GroupError::Shares(ShareSetError::ShareOffPolynomial { index: first_off, m }))
             );
         }
 
@@ -433,7 +443,7 @@ mod threshold {
                 return Err(TestCaseError::reject("a zero key"));
             };
             let (g, trust) = group(m, &secrets, PublicKeyBytes(wrong.sk_to_pk().compress()));
-            prop_assert_eq!(g.verify(&trust), Err(GroupError::GroupKeyNotInterpolated { m, n }));
+            prop_assert_eq!(g.verify(&trust), Err(GroupError::Shares(ShareSetError::GroupKeyNotInterpolated { m, n })));
         }
 
         #[test]
@@ -446,7 +456,7 @@ mod threshold {
                 return Err(TestCaseError::reject("a zero share"));
             };
             let (g, trust) = group(m, &secrets, group_pk);
-            prop_assert_eq!(g.verify(&trust), Err(GroupError::ThresholdBelowM { m }));
+            prop_assert_eq!(g.verify(&trust), Err(GroupError::Shares(ShareSetError::ThresholdBelowM { m })));
         }
     }
 }

@@ -552,36 +552,52 @@ impl Enclave {
                 self.keyring
                     .generate(owner, withdrawal_credentials, attest)?;
             let pubkey = key.pubkey;
-            self.protection
-                .run(move |db| db.register_validators(&[pubkey]))
-                .await?
-                .map_err(ProtectionError::from)?;
-            // The deposit goes through the same checks as any request would.
-            let message = DepositMessage {
-                pubkey,
-                withdrawal_credentials,
-                amount: DEPOSIT_AMOUNT,
-            };
-            let request = SignRequest {
-                signing_root: None,
-                fork_info: None,
-                message: SignableMessage::Deposit {
-                    message,
-                    genesis_fork_version: self.policy.network.genesis_fork_version,
-                },
-            };
-            let signed = self.sign(&pubkey, &request).await?;
+            let deposit_data = self
+                .register_and_sign_deposit(pubkey, withdrawal_credentials)
+                .await?;
             out.push(GeneratedKey {
                 pubkey,
                 owner,
                 withdrawal_credentials,
-                deposit_data: DepositData::new(&message, signed.signature, &self.policy.network),
+                deposit_data,
                 attestation,
                 hardware_backed: self.is_hardware_backed(),
             });
             tracing::info!(%pubkey, %owner, "generated validator key");
         }
         Ok(out)
+    }
+
+    /// Registers a key P just stored with slashing protection, then signs its 32-ETH deposit to
+    /// C, through the same checks as any request.
+    async fn register_and_sign_deposit(
+        &self,
+        pubkey: PublicKeyBytes,
+        withdrawal_credentials: B256,
+    ) -> Result<DepositData, SignError> {
+        self.protection
+            .run(move |db| db.register_validators(&[pubkey]))
+            .await?
+            .map_err(ProtectionError::from)?;
+        let message = DepositMessage {
+            pubkey,
+            withdrawal_credentials,
+            amount: DEPOSIT_AMOUNT,
+        };
+        let request = SignRequest {
+            signing_root: None,
+            fork_info: None,
+            message: SignableMessage::Deposit {
+                message,
+                genesis_fork_version: self.policy.network.genesis_fork_version,
+            },
+        };
+        let signed = self.sign(&pubkey, &request).await?;
+        Ok(DepositData::new(
+            &message,
+            signed.signature,
+            &self.policy.network,
+        ))
     }
 
     /// Imports an EIP-3076 interchange, minified as it was read

@@ -239,44 +239,17 @@ impl Keyring {
             self.genesis_validators_root,
         )
         .map_err(|reason| KeyringError::Attestation { pubkey, reason })?;
-        let secret_bytes = Zeroizing::new(secret.to_bytes());
-        let path = self.path_for(&pubkey);
-        let blob =
-            self.sealer
-                .seal(&secret_bytes, pubkey)
-                .map_err(|source| KeyringError::Seal {
-                    path: path.clone(),
-                    source,
-                })?;
-        let record = KeyRecord {
-            version: RECORD_VERSION,
-            pubkey,
-            owner,
-            withdrawal_credentials,
-            genesis_validators_root: self.genesis_validators_root,
-            created_unix: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0),
-            sealed: SealedSecret {
-                backend: self.sealer.backend().to_owned(),
-                blob,
+        let key = self.store(
+            ValidatorKey {
+                pubkey,
+                owner,
+                withdrawal_credentials,
+                attestation: Some(attestation.clone()),
+                device: None,
+                secret,
             },
-            attestation: Some(attestation.clone()),
-            device: None,
-        };
-        let json = serde_json::to_vec_pretty(&record).expect("key record serializes");
-        fsutil::write_file_atomic(&path, &json, true)
-            .map_err(|source| KeyringError::Io { path, source })?;
-        let key = Arc::new(ValidatorKey {
-            pubkey,
-            owner,
-            withdrawal_credentials,
-            attestation: Some(attestation.clone()),
-            device: None,
-            secret,
-        });
-        self.keys.write().insert(pubkey, key.clone());
+            RECORD_VERSION,
+        )?;
         Ok((key, attestation))
     }
 
@@ -303,21 +276,38 @@ impl Keyring {
                 reason: "P already holds this key".into(),
             });
         }
-        let secret_bytes = Zeroizing::new(secret.to_bytes());
-        // Sealed as what it is, the share's own key (the sealer checks the pair on unsealing).
-        let share_pubkey = PublicKeyBytes(secret.sk_to_pk().compress());
+        self.store(
+            ValidatorKey {
+                pubkey,
+                owner: group.owner,
+                withdrawal_credentials: group.withdrawal_credentials,
+                attestation: None,
+                device: Some(evidence),
+                secret,
+            },
+            RECORD_VERSION_SHARE,
+        )
+    }
+
+    /// Seals `key`'s secret (as the key its secret is: a share is sealed as the share key, and
+    /// the sealer checks the pair on unsealing), makes its record durable in one atomic write,
+    /// and only then makes it usable.
+    fn store(&self, key: ValidatorKey, version: u32) -> Result<Arc<ValidatorKey>, KeyringError> {
+        let path = self.path_for(&key.pubkey);
+        let secret_bytes = Zeroizing::new(key.secret.to_bytes());
+        let sealed_as = PublicKeyBytes(key.secret.sk_to_pk().compress());
         let blob = self
             .sealer
-            .seal(&secret_bytes, share_pubkey)
+            .seal(&secret_bytes, sealed_as)
             .map_err(|source| KeyringError::Seal {
                 path: path.clone(),
                 source,
             })?;
         let record = KeyRecord {
-            version: RECORD_VERSION_SHARE,
-            pubkey,
-            owner: group.owner,
-            withdrawal_credentials: group.withdrawal_credentials,
+            version,
+            pubkey: key.pubkey,
+            owner: key.owner,
+            withdrawal_credentials: key.withdrawal_credentials,
             genesis_validators_root: self.genesis_validators_root,
             created_unix: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -327,21 +317,14 @@ impl Keyring {
                 backend: self.sealer.backend().to_owned(),
                 blob,
             },
-            attestation: None,
-            device: Some(evidence.clone()),
+            attestation: key.attestation.clone(),
+            device: key.device.clone(),
         };
         let json = serde_json::to_vec_pretty(&record).expect("key record serializes");
         fsutil::write_file_atomic(&path, &json, true)
             .map_err(|source| KeyringError::Io { path, source })?;
-        let key = Arc::new(ValidatorKey {
-            pubkey,
-            owner: group.owner,
-            withdrawal_credentials: group.withdrawal_credentials,
-            attestation: None,
-            device: Some(evidence),
-            secret,
-        });
-        self.keys.write().insert(pubkey, key.clone());
+        let key = Arc::new(key);
+        self.keys.write().insert(key.pubkey, key.clone());
         Ok(key)
     }
 

@@ -14,8 +14,10 @@
 mod common;
 
 use blst::min_pk::{PublicKey, Signature};
-use common::{attestation, attestation_data, block, block_header, key_generation, open, DST};
-use lsv_consensus::containers::{AttestationData, BeaconBlockHeader};
+use common::{
+    attestation, attestation_data, block, block_header, key_generation, open, slashable, Released,
+    DST,
+};
 use lsv_consensus::{PublicKeyBytes, SignRequest};
 use lsv_enclave::Enclave;
 use lsv_threshold::sharing::combine_signatures;
@@ -92,25 +94,6 @@ fn op() -> impl Strategy<Value = Op> {
             }
         }),
     ]
-}
-
-#[derive(Clone, Debug, PartialEq)]
-enum Released {
-    Block(BeaconBlockHeader),
-    Attestation(AttestationData),
-}
-
-fn slashable(a: &Released, b: &Released) -> bool {
-    match (a, b) {
-        (Released::Block(x), Released::Block(y)) => x.slot == y.slot && x != y,
-        (Released::Attestation(x), Released::Attestation(y)) => {
-            let double = x != y && x.target.epoch == y.target.epoch;
-            let surround = (x.source.epoch < y.source.epoch && y.target.epoch < x.target.epoch)
-                || (y.source.epoch < x.source.epoch && x.target.epoch < y.target.epoch);
-            double || surround
-        }
-        _ => false,
-    }
 }
 
 /// Devices `1..=f` are malicious; the honest ones are real P on copies of the template (fresh

@@ -4,7 +4,10 @@
 
 #![allow(unused_crate_dependencies)]
 
+mod common;
+
 use alloy_primitives::{Address, B256};
+use common::{slashable, Released};
 use lsv_consensus::containers::{AttestationData, BeaconBlockHeader, Checkpoint};
 use lsv_consensus::request::ForkInfo;
 use lsv_consensus::{Epoch, Network, PublicKeyBytes, SignRequest, SignableMessage, Slot};
@@ -49,24 +52,6 @@ fn op() -> impl Strategy<Value = Op> {
             }
         }),
     ]
-}
-
-enum Released {
-    Block(BeaconBlockHeader),
-    Attestation(AttestationData),
-}
-
-fn slashable(a: &Released, b: &Released) -> bool {
-    match (a, b) {
-        (Released::Block(x), Released::Block(y)) => x.slot == y.slot && x != y,
-        (Released::Attestation(x), Released::Attestation(y)) => {
-            let double = x != y && x.target.epoch == y.target.epoch;
-            let surround = (x.source.epoch < y.source.epoch && y.target.epoch < x.target.epoch)
-                || (y.source.epoch < x.source.epoch && x.target.epoch < y.target.epoch);
-            double || surround
-        }
-        _ => false,
-    }
 }
 
 fn verify(pubkey: &PublicKeyBytes, root: B256, sig: &[u8; 96]) -> bool {

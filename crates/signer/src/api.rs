@@ -352,7 +352,7 @@ pub(crate) async fn serve_router(
     }
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (
         status,
         Json(json!({ "code": status.as_u16(), "message": message.into() })),
@@ -362,7 +362,7 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
 
 /// `Accept: text/plain` (without JSON) gets the bare hex signature; everything else gets
 /// `{"signature": ...}`, as Web3Signer answers.
-fn wants_text(headers: &HeaderMap) -> bool {
+pub(crate) fn wants_text(headers: &HeaderMap) -> bool {
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())

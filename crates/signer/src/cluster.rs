@@ -14,6 +14,7 @@
 //! `lsv_threshold::dkg` through every device's API, then the deposit's partial signatures
 //! combined and the group's evidence checked.
 
+use crate::api::{error, wants_text};
 use crate::auth;
 use alloy_primitives::{Address, B256};
 use axum::body::Bytes;
@@ -645,14 +646,6 @@ pub fn router(coordinator: Arc<Coordinator>) -> Router {
         .with_state(coordinator)
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(json!({ "code": status.as_u16(), "message": message.into() })),
-    )
-        .into_response()
-}
-
 async fn sign(
     State(c): State<Arc<Coordinator>>,
     Path(identifier): Path<String>,
@@ -665,11 +658,7 @@ async fn sign(
     };
     match c.sign(pubkey, body).await {
         Ok(sig) => {
-            let accept = headers
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            if accept.contains("text/plain") && !accept.contains("application/json") {
+            if wants_text(&headers) {
                 (
                     [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"))],
                     sig.to_hex(),

@@ -8,12 +8,10 @@
 
 use super::{Enclave, SignError};
 use crate::deposit::DepositData;
-use crate::policy::DEPOSIT_AMOUNT;
 use alloy_primitives::{Address, Bytes, B256};
 use lsv_attestation::multi::{device_evidence, DeviceEvidence, PlatformId, ShareClaim};
 use lsv_attestation::{verify_dev_signature, Backend, KeyGenerationClaim};
-use lsv_consensus::containers::DepositMessage;
-use lsv_consensus::{PublicKeyBytes, SignRequest, SignableMessage};
+use lsv_consensus::PublicKeyBytes;
 use lsv_threshold::dkg::{Announcement, Ceremony, Dealer, Dealing, DkgError};
 use serde::{Deserialize, Serialize};
 
@@ -172,30 +170,17 @@ impl Enclave {
         };
         let evidence = device_evidence(claim, &share.secret, self.attester.as_ref())
             .map_err(|e| KeyGenerationError::Attestation(e.to_string()))?;
-        let key = self.keyring.store_share(share.secret, evidence.clone())?;
-        let pubkey = key.pubkey;
-        self.protection
-            .run(move |db| db.register_validators(&[pubkey]))
-            .await?
-            .map_err(crate::protection::ProtectionError::from)?;
-        let message = DepositMessage {
-            pubkey,
-            withdrawal_credentials,
-            amount: DEPOSIT_AMOUNT,
-        };
-        let request = SignRequest {
-            signing_root: None,
-            fork_info: None,
-            message: SignableMessage::Deposit {
-                message,
-                genesis_fork_version: self.policy.network.genesis_fork_version,
-            },
-        };
-        let signed = self.sign(&pubkey, &request).await?;
+        let pubkey = self
+            .keyring
+            .store_share(share.secret, evidence.clone())?
+            .pubkey;
+        let deposit_data = self
+            .register_and_sign_deposit(pubkey, withdrawal_credentials)
+            .await?;
         tracing::info!(%pubkey, index, threshold, devices, "stored a share of a group key");
         Ok(SharedKey {
             evidence,
-            deposit_data: DepositData::new(&message, signed.signature, &self.policy.network),
+            deposit_data,
         })
     }
 

@@ -123,3 +123,23 @@ pub(crate) fn block(header: BeaconBlockHeader) -> SignRequest {
         },
     )
 }
+
+/// What a key signed.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Released {
+    Block(BeaconBlockHeader),
+    Attestation(AttestationData),
+}
+
+pub(crate) fn slashable(a: &Released, b: &Released) -> bool {
+    match (a, b) {
+        (Released::Block(x), Released::Block(y)) => x.slot == y.slot && x != y,
+        (Released::Attestation(x), Released::Attestation(y)) => {
+            let double = x != y && x.target.epoch == y.target.epoch;
+            let surround = (x.source.epoch < y.source.epoch && y.target.epoch < x.target.epoch)
+                || (y.source.epoch < x.source.epoch && x.target.epoch < y.target.epoch);
+            double || surround
+        }
+        _ => false,
+    }
+}
