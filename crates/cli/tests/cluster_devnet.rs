@@ -1,0 +1,171 @@
+//! A validator whose key is held 3-of-4 by four `lsv signer` processes signs on the real
+//! `lsv devnet` through `lsv cluster serve` (the devnet's validator client is pointed at the
+//! coordinator with `--remote-signer`): the key is made by `lsv cluster keygen` on devices pinned
+//! to the devnet, deposited with `lsv deposit`, becomes active, earns, and keeps earning with one
+//! device killed.
+//!
+//! Needs anvil (`./scripts/test` installs it). Takes about a minute: the deposit must go through
+//! activation.
+
+#![allow(unused_crate_dependencies)]
+
+mod common;
+
+use common::{free_port, http, json_of, lsv, wait_for, Process, RunningDevnet};
+use std::time::Duration;
+
+fn balance(beacon: &str, pubkey: &str) -> Option<(String, u64)> {
+    let (status, body) = http(
+        beacon,
+        &format!("/eth/v1/beacon/states/head/validators/{pubkey}"),
+        None,
+    );
+    if status != 200 {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+    Some((
+        v["data"]["status"].as_str()?.to_owned(),
+        v["data"]["balance"].as_str()?.parse().ok()?,
+    ))
+}
+
+#[test]
+fn a_cluster_key_signs_on_the_devnet_with_one_device_down() {
+    let work = tempfile::tempdir().unwrap();
+    let coordinator_listen = format!("127.0.0.1:{}", free_port());
+    let coordinator_url = format!("http://{coordinator_listen}");
+    let devnet = RunningDevnet::start(&[
+        "--validators",
+        "8",
+        "--p-validators",
+        "0",
+        "--history-epochs",
+        "1",
+        "--seconds-per-slot",
+        "1",
+        "--remote-signer",
+        &coordinator_url,
+    ]);
+    let rpc = devnet.rpc();
+    let beacon = devnet.value("beacon API");
+    let config = devnet.value("network config");
+    let vault = devnet.value("vault (C)");
+
+    // The cluster directory and its four devices, pinned to the devnet and bound to its C.
+    let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
+    let dir = work.path().join("cluster");
+    let mut init = vec![
+        "cluster".to_owned(),
+        "init".into(),
+        "--threshold".into(),
+        "3".into(),
+        "--dir".into(),
+        dir.to_str().unwrap().into(),
+    ];
+    for p in &ports {
+        init.extend(["--device".into(), format!("http://127.0.0.1:{p}")]);
+    }
+    let out = lsv(&init.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.status.success(), "{out:?}");
+    let coordinator = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("coordinator address: ").map(str::to_owned))
+        .unwrap();
+    let mut devices: Vec<Option<Process>> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, port)| {
+            let data = work.path().join(format!("device{i}"));
+            let listen = format!("127.0.0.1:{port}");
+            let p = Process::start(
+                "device",
+                &[
+                    "signer",
+                    "--init",
+                    "--network",
+                    &config,
+                    "--data-dir",
+                    data.to_str().unwrap(),
+                    "--withdrawal-contract",
+                    &vault,
+                    "--listen",
+                    &listen,
+                    "--cluster-coordinator",
+                    &coordinator,
+                ],
+            );
+            wait_for("a device to answer", Duration::from_secs(30), || {
+                std::net::TcpStream::connect(&listen).ok().map(|_| ())
+            });
+            Some(p)
+        })
+        .collect();
+
+    // The key, made on the four devices, and its deposit.
+    let owner = "0x000000000000000000000000000000000000000e";
+    let made = json_of(&lsv(&[
+        "cluster",
+        "keygen",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--owner",
+        owner,
+        "--network",
+        &config,
+        "--json",
+    ]));
+    let pubkey = made["pubkey"].as_str().unwrap().to_owned();
+    let sent = json_of(&lsv(&[
+        "deposit",
+        "--deposit-data",
+        made["deposit_data"].as_str().unwrap(),
+        "--vault",
+        &vault,
+        "--rpc",
+        &rpc,
+        "--network",
+        &config,
+        "--key-file",
+        devnet.account_key(2).to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(sent["sent"], true, "{sent}");
+
+    // The coordinator, where the devnet's validator client already looks for it.
+    let _serve = Process::start(
+        "coordinator",
+        &[
+            "cluster",
+            "serve",
+            "--dir",
+            dir.to_str().unwrap(),
+            "--network",
+            &config,
+            "--listen",
+            &coordinator_listen,
+        ],
+    );
+
+    // Active, then earning: its balance rises over two epochs (8-second epochs here).
+    let (_, start) = wait_for(
+        "the validator to be active",
+        Duration::from_secs(300),
+        || balance(&beacon, &pubkey).filter(|(status, _)| status == "active_ongoing"),
+    );
+    let (_, earned) = wait_for("the validator to earn", Duration::from_secs(120), || {
+        balance(&beacon, &pubkey).filter(|(_, b)| *b > start)
+    });
+
+    // Device 2 killed: the other three still sign, and the balance still rises.
+    devices[1].take().unwrap().kill();
+    std::thread::sleep(Duration::from_secs(8));
+    let (_, after_kill) = balance(&beacon, &pubkey).unwrap();
+    wait_for(
+        "the validator to earn with a device down",
+        Duration::from_secs(120),
+        || balance(&beacon, &pubkey).filter(|(_, b)| *b > after_kill.max(earned)),
+    );
+    drop(devices);
+}
