@@ -11,6 +11,11 @@
 //! | `POST /eth/v1/lsv/keys` | `{"owner", "count"}`: generate keys inside P, with deposit data and evidence; 400 for a count outside 1–64 or an owner C can never pay (the zero address, C itself) |
 //! | `GET /eth/v1/lsv/keys/{pubkey}/attestation` | the evidence recorded with that key at its generation (`null` with a `message` for keys made before P recorded it); 404 unknown key |
 //! | `GET /eth/v1/lsv/attestation` | what a verifier's deployer needs from this P |
+//! | `POST /eth/v1/lsv/cluster/{announce,deal,finish}` | the steps of a multi-device key generation ([`cluster::Coordinator::generate_key`] drives them) |
+//!
+//! A P started for a cluster ([`AppState::for_cluster`]) answers only requests its coordinator
+//! signed ([`auth`]), health and metrics excepted. [`cluster`] is the coordinator: the same
+//! remote-signing routes in front of `n` such devices, signing with any `m`.
 //!
 //! Every error, those axum makes before a handler runs included (404, 405, 413), is JSON:
 //! `{"code", "message"}`.
@@ -22,7 +27,8 @@
 //! [`serve`] stops within [`SHUTDOWN_GRACE`] of its shutdown signal, whatever the connections
 //! do.
 //!
-//! This crate only translates: every decision is [`lsv_enclave::Enclave`]'s.
+//! This crate only translates: every decision is [`lsv_enclave::Enclave`]'s (the coordinator
+//! decides nothing either: it forwards, checks and combines).
 
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
