@@ -356,6 +356,79 @@ impl GroupEvidence {
     }
 }
 
+/// The first byte of [`GroupEvidence::contract_evidence`]: a group (`0x00` is a one-device key's
+/// evidence, forwarded to the verifier of single keys).
+pub const CONTRACT_KIND_GROUP: u8 = 0x01;
+
+impl GroupEvidence {
+    /// The group's evidence in the layout `GroupAttestationVerifier` takes (its NatSpec):
+    /// `0x01 ‖ binding preimage 228 ‖ m ‖ n ‖ share keys (compressed) ‖ share keys (EIP-2537)
+    /// ‖ group key (EIP-2537) ‖ n × (length 2 ‖ device evidence)`, devices in index order.
+    /// Refuses (as [`GroupEvidence::verify`] would) a group whose devices disagree, whose keys
+    /// are not valid points, or whose indices are not 1..=n.
+    pub fn contract_evidence(&self) -> Result<Vec<u8>, GroupError> {
+        let first = self
+            .devices
+            .first()
+            .ok_or(GroupError::DeviceCount { found: 0, n: 0 })?;
+        let claim = &first.claim;
+        let n = claim.devices;
+        if self.devices.len() != usize::from(n) || claim.shares.len() != usize::from(n) {
+            return Err(GroupError::DeviceCount {
+                found: self.devices.len(),
+                n,
+            });
+        }
+        let mut by_index: Vec<Option<&DeviceEvidence>> = vec![None; usize::from(n)];
+        for (position, d) in self.devices.iter().enumerate() {
+            let c = &d.claim;
+            if c.group != claim.group
+                || c.threshold != claim.threshold
+                || c.devices != n
+                || c.shares != claim.shares
+            {
+                return Err(GroupError::Inconsistent {
+                    position: position + 1,
+                });
+            }
+            let slot = usize::from(c.index)
+                .checked_sub(1)
+                .and_then(|i| by_index.get_mut(i))
+                .filter(|s| s.is_none())
+                .ok_or(GroupError::BadIndex(c.index))?;
+            *slot = Some(d);
+        }
+        let eip2537 = |key: &PublicKeyBytes, bad: GroupError| -> Result<[u8; 128], GroupError> {
+            let xy = PublicKey::key_validate(&key.0)
+                .map_err(|_| bad)?
+                .serialize();
+            let mut out = [0u8; 128];
+            out[16..64].copy_from_slice(&xy[..48]);
+            out[80..128].copy_from_slice(&xy[48..]);
+            Ok(out)
+        };
+        let mut out = vec![CONTRACT_KIND_GROUP];
+        out.extend_from_slice(&claim.group.preimage());
+        out.extend_from_slice(&[claim.threshold, n]);
+        for s in &claim.shares {
+            out.extend_from_slice(&s.0);
+        }
+        for s in &claim.shares {
+            out.extend_from_slice(&eip2537(s, GroupError::InvalidShare(*s))?);
+        }
+        out.extend_from_slice(&eip2537(&claim.group.pubkey, GroupError::InvalidGroupKey)?);
+        for d in by_index.into_iter().flatten() {
+            let len = u16::try_from(d.evidence.len()).map_err(|_| GroupError::Attestation {
+                index: d.claim.index,
+                reason: "evidence over 65,535 bytes".into(),
+            })?;
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(&d.evidence);
+        }
+        Ok(out)
+    }
+}
+
 /// BLS `PopProve(SK)`: the share key's signature over its own compressed public key.
 pub fn prove_possession(secret: &SecretKey) -> SignatureBytes {
     let pk = secret.sk_to_pk().compress();

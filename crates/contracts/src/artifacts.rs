@@ -112,6 +112,16 @@ pub mod bindings {
     );
     alloy_sol_types::sol!(
         #[sol(all_derives)]
+        GroupAttestationVerifier,
+        "../../contracts/artifacts/GroupAttestationVerifier.json"
+    );
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        DevDeviceVerifier,
+        "../../contracts/artifacts/DevDeviceVerifier.json"
+    );
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
         X509Probe,
         "../../contracts/artifacts/X509Probe.json"
     );
@@ -329,6 +339,21 @@ pub static DEV_ATTESTATION_VERIFIER: Artifact = Artifact::new(
     include_str!("../../../contracts/artifacts/DevAttestationVerifier.json"),
 );
 
+/// `src/GroupAttestationVerifier.sol`: the verifier of a key held m-of-n by n devices (each
+/// device's evidence through an `IDeviceVerifier`, distinct platforms, the share keys on one
+/// polynomial through the BLS12-381 precompiles).
+pub static GROUP_ATTESTATION_VERIFIER: Artifact = Artifact::new(
+    "GroupAttestationVerifier",
+    include_str!("../../../contracts/artifacts/GroupAttestationVerifier.json"),
+);
+
+/// `src/DevDeviceVerifier.sol`: the development device verifier (a set of ECDSA keys, each a
+/// "device"; not hardware-backed).
+pub static DEV_DEVICE_VERIFIER: Artifact = Artifact::new(
+    "DevDeviceVerifier",
+    include_str!("../../../contracts/artifacts/DevDeviceVerifier.json"),
+);
+
 /// `src/DcapAttestationVerifier.sol`: the on-chain Intel SGX DCAP verifier (quote v3 and its
 /// collateral, authenticated to Intel's root key; evidence from [`crate::dcap`]).
 pub static DCAP_ATTESTATION_VERIFIER: Artifact = Artifact::new(
@@ -362,6 +387,8 @@ pub static ALL: &[&Artifact] = &[
     &ETH_REFUSING_CALLER,
     &VAULT,
     &DEV_ATTESTATION_VERIFIER,
+    &GROUP_ATTESTATION_VERIFIER,
+    &DEV_DEVICE_VERIFIER,
     &DCAP_ATTESTATION_VERIFIER,
     &X509_PROBE,
     &INTEL_COLLATERAL_JSON_PROBE,
@@ -419,6 +446,14 @@ pub fn describe_revert(data: &[u8]) -> String {
     if let Ok(e) =
         bindings::DcapAttestationVerifier::DcapAttestationVerifierErrors::abi_decode(data)
     {
+        return variant(format!("{e:?}"));
+    }
+    if let Ok(e) =
+        bindings::GroupAttestationVerifier::GroupAttestationVerifierErrors::abi_decode(data)
+    {
+        return variant(format!("{e:?}"));
+    }
+    if let Ok(e) = bindings::DevDeviceVerifier::DevDeviceVerifierErrors::abi_decode(data) {
         return variant(format!("{e:?}"));
     }
     if let Ok(e) = bindings::X509Probe::X509ProbeErrors::abi_decode(data) {
