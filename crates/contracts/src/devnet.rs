@@ -156,7 +156,7 @@ pub struct Deployment {
     pub seth: Address,
     /// Its positions token.
     pub positions: Address,
-    /// The development attestation verifier the vault was deployed with.
+    /// The attestation verifier the vault was deployed with (the dev one unless chosen).
     pub verifier: Address,
     /// The proof verifier (validator and withdrawal proofs) the vault was deployed with.
     pub proof_verifier: Address,
@@ -181,6 +181,21 @@ impl Deployment {
         let verifier = chain
             .deploy(&DEV_ATTESTATION_VERIFIER, &attester.abi_encode())
             .expect("the dev verifier deploys");
+        Self::deploy_with_verifier(chain, verifier, anchor, capella_slot, config)
+    }
+
+    /// [`Deployment::deploy`] with an attestation verifier already deployed at `verifier` (a
+    /// `GroupAttestationVerifier`, say) in place of the dev one.
+    ///
+    /// # Panics
+    /// If a deployment reverts.
+    pub fn deploy_with_verifier(
+        chain: &mut Chain,
+        verifier: Address,
+        anchor: (u64, B256, B256),
+        capella_slot: u64,
+        config: &VaultConfig,
+    ) -> Self {
         let proof_verifier = chain
             .deploy(
                 &PROOF_VERIFIER,
@@ -247,7 +262,7 @@ pub struct Devnet {
     pub seth: Address,
     /// Its positions token.
     pub positions: Address,
-    /// The development attestation verifier the vault was deployed with.
+    /// The attestation verifier the vault was deployed with (the dev one unless chosen).
     pub verifier: Address,
     /// The proof verifier (validator and withdrawal proofs) the vault was deployed with.
     pub proof_verifier: Address,
@@ -279,6 +294,34 @@ impl Devnet {
     /// vault judges the current epoch from the block's timestamp, and [`Devnet::prove`] keeps
     /// the chain's clock at the proven slot.
     pub fn from_state(config: VaultConfig, state: BeaconState<Mainnet>) -> Self {
+        Self::from_state_with(config, state, None)
+    }
+
+    /// [`Devnet::new`] with the vault's attestation verifier made by `deploy_verifier` on the
+    /// devnet's chain (a `GroupAttestationVerifier`, say) instead of the dev one; the dev
+    /// attester ([`Devnet::evidence`]) then signs for nothing the vault accepts.
+    pub fn with_verifier(
+        config: VaultConfig,
+        validators: u64,
+        deploy_verifier: impl FnOnce(&mut Chain) -> Address,
+    ) -> Self {
+        let mut devnet = Self::from_state_with(
+            config,
+            empty_state(B256::repeat_byte(0x47)),
+            Some(Box::new(deploy_verifier)),
+        );
+        for i in 0..validators {
+            devnet.add_validator(pubkey_for(i));
+        }
+        devnet
+    }
+
+    #[allow(clippy::type_complexity, reason = "one optional constructor argument")]
+    fn from_state_with(
+        config: VaultConfig,
+        state: BeaconState<Mainnet>,
+        deploy_verifier: Option<Box<dyn FnOnce(&mut Chain) -> Address + '_>>,
+    ) -> Self {
         let mut chain = Chain::new();
         let attester = attester_key("lsv devnet attester");
         let attester_address = address_of(&attester);
@@ -294,13 +337,26 @@ impl Devnet {
             fork_versions,
         );
         // The devnet's beacon chain starts after Capella: `historical_summaries` from slot 0.
+        let deployment = match deploy_verifier {
+            None => Deployment::deploy(&mut chain, attester_address, anchor, CAPELLA_SLOT, &config),
+            Some(deploy) => {
+                let verifier = deploy(&mut chain);
+                Deployment::deploy_with_verifier(
+                    &mut chain,
+                    verifier,
+                    anchor,
+                    CAPELLA_SLOT,
+                    &config,
+                )
+            }
+        };
         let Deployment {
             vault,
             seth,
             positions,
             verifier,
             proof_verifier,
-        } = Deployment::deploy(&mut chain, attester_address, anchor, CAPELLA_SLOT, &config);
+        } = deployment;
         Self {
             chain,
             vault,
