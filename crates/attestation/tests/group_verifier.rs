@@ -9,8 +9,11 @@
 
 #![allow(unused_crate_dependencies)]
 
+mod common;
+
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::SolValue;
+use common::key_generation;
 use lsv_attestation::multi::{dev_device_evidence, GroupEvidence, ShareClaim};
 use lsv_attestation::{Attester, DevAttester, KeyGenerationClaim};
 use lsv_consensus::PublicKeyBytes;
@@ -19,24 +22,7 @@ use lsv_contracts::artifacts::{
 };
 use lsv_contracts::bindings::GroupAttestationVerifier as G;
 use lsv_contracts::Chain;
-use lsv_threshold::dkg::{Ceremony, Dealer, KeyShare};
-
-fn key_generation(m: u8, n: u8) -> Vec<KeyShare> {
-    let dealers: Vec<Dealer> = (0..n).map(|_| Dealer::new(m, n).unwrap()).collect();
-    let ceremony = Ceremony {
-        id: B256::repeat_byte(m),
-        threshold: m,
-        announcements: dealers.iter().map(|d| d.announcement().clone()).collect(),
-    };
-    let dealings: Vec<_> = (1..=n)
-        .map(|i| dealers[usize::from(i) - 1].deal(&ceremony, i).unwrap())
-        .collect();
-    dealers
-        .into_iter()
-        .zip(1..=n)
-        .map(|(d, i)| d.finish(&ceremony, i, &dealings).unwrap())
-        .collect()
-}
+use lsv_threshold::dkg::KeyShare;
 
 fn claim_for(group: PublicKeyBytes) -> KeyGenerationClaim {
     KeyGenerationClaim {

@@ -3,8 +3,11 @@
 
 #![allow(unused_crate_dependencies)]
 
+mod common;
+
 use alloy_primitives::{Address, B256};
 use blst::min_pk::{AggregatePublicKey, PublicKey, SecretKey};
+use common::key_generation;
 use lsv_attestation::multi::{
     dev_device_evidence, prove_possession, DcapDevices, DevDevices, GroupError, GroupEvidence,
     PlatformId, ShareClaim,
@@ -57,25 +60,6 @@ fn setup(n: u8, attester_of: impl Fn(usize) -> usize) -> Setup {
         attesters,
         group: GroupEvidence { devices },
     }
-}
-
-/// The devices' key generation, run in one process.
-fn key_generation(m: u8, n: u8) -> Vec<lsv_threshold::dkg::KeyShare> {
-    use lsv_threshold::dkg::{Ceremony, Dealer};
-    let dealers: Vec<Dealer> = (0..n).map(|_| Dealer::new(m, n).unwrap()).collect();
-    let ceremony = Ceremony {
-        id: B256::repeat_byte(9),
-        threshold: m,
-        announcements: dealers.iter().map(|d| d.announcement().clone()).collect(),
-    };
-    let dealings: Vec<_> = (1..=n)
-        .map(|i| dealers[usize::from(i) - 1].deal(&ceremony, i).unwrap())
-        .collect();
-    dealers
-        .into_iter()
-        .zip(1..=n)
-        .map(|(d, i)| d.finish(&ceremony, i, &dealings).unwrap())
-        .collect()
 }
 
 fn trusting(s: &Setup) -> DevDevices {

@@ -1,4 +1,5 @@
-//! The DCAP test data copied into `testdata/dcap/` (see its SOURCE.md) and its index.
+//! The DCAP test data copied into `testdata/dcap/` (see its SOURCE.md) and its index, and the
+//! devices' key generation run in one process.
 #![allow(dead_code)]
 
 use lsv_attestation::Collateral;
@@ -61,4 +62,24 @@ pub(crate) fn hello_report_data() -> [u8; 64] {
     let mut rd = [0u8; 64];
     rd[..13].copy_from_slice(b"Hello, world!");
     rd
+}
+
+/// The devices' key generation (`lsv_threshold::dkg`) for `m`-of-`n`, run in one process: each
+/// device's share of one group key.
+pub(crate) fn key_generation(m: u8, n: u8) -> Vec<lsv_threshold::dkg::KeyShare> {
+    use lsv_threshold::dkg::{Ceremony, Dealer};
+    let dealers: Vec<Dealer> = (0..n).map(|_| Dealer::new(m, n).unwrap()).collect();
+    let ceremony = Ceremony {
+        id: alloy_primitives::B256::repeat_byte(m),
+        threshold: m,
+        announcements: dealers.iter().map(|d| d.announcement().clone()).collect(),
+    };
+    let dealings: Vec<_> = (1..=n)
+        .map(|i| dealers[usize::from(i) - 1].deal(&ceremony, i).unwrap())
+        .collect();
+    dealers
+        .into_iter()
+        .zip(1..=n)
+        .map(|(d, i)| d.finish(&ceremony, i, &dealings).unwrap())
+        .collect()
 }
