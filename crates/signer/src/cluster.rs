@@ -3,12 +3,13 @@
 //!
 //! To the validator client it is a remote signer like any other (the same routes and answers as
 //! [`crate::router`]). For each signing request it parses the request and computes the signing
-//! root itself, sends the request unchanged to every device (signed, [`crate::auth`]), verifies
-//! each partial signature against that device's share key as it arrives, and as soon as `m`
-//! verify, combines them (Lagrange at 0, blst) and verifies the result against the group key
-//! before it answers. It never returns a signature it has not verified, and keeps serving with
-//! `n − m` devices down. The devices still answering after the first `m` finish in the
-//! background, so their records keep up.
+//! root itself, sends the request unchanged to every device (signed once for all of them,
+//! [`crate::auth`]), and as soon as `m` partial signatures have arrived combines them (Lagrange
+//! at 0, blst) and verifies each partial against its device's share key and the combination
+//! against the group key, all in one batch test; only when that fails are the partials verified
+//! one by one, to leave out (and name) the device whose partial is wrong. It never returns a
+//! signature it has not verified, and keeps serving with `n − m` devices down. The devices
+//! still answering after the first `m` finish in the background, so their records keep up.
 //!
 //! It also runs the key generation ([`Coordinator::generate_key`]): the three steps of
 //! `lsv_threshold::dkg` through every device's API, then the deposit's partial signatures
@@ -356,7 +357,9 @@ impl Coordinator {
     }
 
     /// Runs a key generation for `owner` on every device (all `n` must be up): announce, deal,
-    /// finish; then combines the deposit's partial signatures and checks the group's evidence
+    /// finish (a failure after some devices finished leaves them a share of a key that is never
+    /// deposited, which signs nothing that counts); then combines the deposit's partial
+    /// signatures and checks the group's evidence
     /// (consistency, proofs of possession, one polynomial, one platform per device; whether the
     /// attesters are trusted is for C at join). Returns the new key (also added to the
     /// coordinator's configuration), its deposit data and the group's evidence.
