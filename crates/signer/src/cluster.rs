@@ -133,6 +133,7 @@ pub struct Coordinator {
     client: Client<HttpConnector, Full<Bytes>>,
     keys: HashMap<PublicKeyBytes, Arc<Keys>>,
     timeout: Duration,
+    metrics: crate::metrics::ClusterMetrics,
 }
 
 /// How long the coordinator waits for a device's answer to a signing request: a validator
@@ -188,6 +189,7 @@ impl Coordinator {
             client: Client::builder(TokioExecutor::new()).build(connector),
             keys,
             timeout: DEVICE_TIMEOUT,
+            metrics: crate::metrics::ClusterMetrics::new(),
         })
     }
 
@@ -319,9 +321,18 @@ impl Coordinator {
         let mut group = None;
         while let Some((index, answer)) = rx.recv().await {
             match answer {
-                Answer::Partial(sig) => candidates.push((index, sig)),
-                Answer::Refused(status, msg) => refusals.push((index, status, msg)),
-                Answer::Failed(e) => failures.push((index, e)),
+                Answer::Partial(sig) => {
+                    self.metrics.device(index, "partial");
+                    candidates.push((index, sig));
+                }
+                Answer::Refused(status, msg) => {
+                    self.metrics.device(index, "refused");
+                    refusals.push((index, status, msg));
+                }
+                Answer::Failed(e) => {
+                    self.metrics.device(index, "failed");
+                    failures.push((index, e));
+                }
             }
             if candidates.len() >= m {
                 let chosen = candidates.clone();
@@ -337,6 +348,9 @@ impl Coordinator {
                     }
                     Err(bad) => {
                         candidates.retain(|(i, _)| !bad.contains(i));
+                        for i in &bad {
+                            self.metrics.device(*i, "wrong_partial");
+                        }
                         failures.extend(bad.into_iter().map(|i| {
                             (
                                 i,
@@ -644,6 +658,7 @@ pub fn router(coordinator: Arc<Coordinator>) -> Router {
         .route("/api/v1/eth2/publicKeys", get(public_keys))
         .route("/upcheck", get(|| async { "OK" }))
         .route("/healthcheck", get(healthcheck))
+        .route("/metrics", get(metrics))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route") })
         .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
         .with_state(coordinator)
@@ -655,13 +670,29 @@ async fn sign(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let pubkey = match PublicKeyBytes::from_hex(&identifier) {
+    let started = std::time::Instant::now();
+    let response = sign_answer(&c, &identifier, &headers, body).await;
+    c.metrics
+        .signings
+        .with_label_values(&[response.status().as_str()])
+        .inc();
+    c.metrics.latency.observe(started.elapsed().as_secs_f64());
+    response
+}
+
+async fn sign_answer(
+    c: &Arc<Coordinator>,
+    identifier: &str,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Response {
+    let pubkey = match PublicKeyBytes::from_hex(identifier) {
         Ok(k) => k,
         Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
     };
     match c.sign(pubkey, body).await {
         Ok(sig) => {
-            if wants_text(&headers) {
+            if wants_text(headers) {
                 (
                     [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"))],
                     sig.to_hex(),
@@ -676,6 +707,18 @@ async fn sign(
             error(status, msg)
         }
     }
+}
+
+/// Prometheus text: [`crate::metrics::ClusterMetrics`].
+async fn metrics(State(c): State<Arc<Coordinator>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        )],
+        c.metrics.render(),
+    )
+        .into_response()
 }
 
 async fn public_keys(State(c): State<Arc<Coordinator>>) -> Response {

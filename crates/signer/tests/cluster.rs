@@ -189,6 +189,36 @@ async fn a_3_of_4_cluster_signs_with_one_device_stopped() {
         .sign(&pubkey, &serde_json::json!({"type": "ATTESTATION"}))
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
+
+    // What the coordinator answered and what each device did, for Prometheus.
+    let req = hyper::Request::builder()
+        .uri(format!("{}/metrics", c.url))
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .unwrap();
+    let resp = c.via().client.request(req).await.unwrap();
+    use http_body_util::BodyExt;
+    let text = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    for line in [
+        "lsv_cluster_signing_requests_total{status=\"200\"} 3",
+        "lsv_cluster_signing_requests_total{status=\"412\"} 1",
+        "lsv_cluster_signing_requests_total{status=\"503\"} 1",
+        "lsv_cluster_signing_requests_total{status=\"404\"} 1",
+        "lsv_cluster_signing_requests_total{status=\"400\"} 1",
+    ] {
+        assert!(text.contains(line), "{line} in:\n{text}");
+    }
+    assert!(
+        text.contains("lsv_cluster_device_answers_total{answer=\"failed\",device=\"3\"}"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

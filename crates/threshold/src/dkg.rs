@@ -583,9 +583,11 @@ impl KeyShare {
         let keys: Vec<PublicKey> = self
             .share_keys
             .iter()
-            .map(|k| PublicKey::key_validate(&k.0))
-            .collect::<Result<_, _>>()
-            .map_err(|_| crate::sharing::ShareSetError::ThresholdBelowM { m: self.threshold })?;
+            .map(|k| {
+                PublicKey::key_validate(&k.0)
+                    .map_err(|_| crate::sharing::ShareSetError::InvalidKey(*k))
+            })
+            .collect::<Result<_, _>>()?;
         crate::sharing::check_share_keys(&self.group_key, &keys, self.threshold)
     }
 }

@@ -110,6 +110,9 @@ pub enum ShareSetError {
     /// More than 255 shares.
     #[error("{0} shares: at most 255 devices")]
     TooMany(usize),
+    /// A share key that is not a valid BLS12-381 public key.
+    #[error("share key {0} is not a valid BLS12-381 public key")]
+    InvalidKey(PublicKeyBytes),
     /// A share beyond the first m does not lie on their polynomial: the shares are not of one key.
     #[error(
         "share {index} does not lie on the polynomial of degree m - 1 = {} through shares 1..={m}",
