@@ -357,7 +357,11 @@ impl<P: SpecPreset, E: ExecutionLayer<P>, S: Signer<P>> Node<P, E, S> {
         body.eth1_data = state.eth1_data;
         body.graffiti = B256::right_padding_from(b"lsv devnet");
         body.attestations = VariableList::new(self.attestations_for(state)).expect("at most 8");
-        let slashings: Vec<_> = self.attester_slashings.drain(..).take(1).collect();
+        // One a block (`MAX_ATTESTER_SLASHINGS_ELECTRA`); the rest wait for the next blocks.
+        // (Draining the whole pool and keeping one lost the second of two double votes made in
+        // one slot.)
+        let included = self.attester_slashings.len().min(1);
+        let slashings: Vec<_> = self.attester_slashings.drain(..included).collect();
         body.attester_slashings = VariableList::new(slashings).expect("at most 1");
         let pooled = self.store.write().take_voluntary_exits(MAX_VOLUNTARY_EXITS);
         body.voluntary_exits =
