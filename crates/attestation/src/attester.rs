@@ -38,8 +38,9 @@ pub trait Attester: Send + Sync + 'static {
 /// Why P could not produce evidence.
 #[derive(Debug, thiserror::Error)]
 pub enum AttestError {
-    /// Gramine's `/dev/attestation` interface could not be read or written.
-    #[error("Gramine attestation interface {path}: {source}")]
+    /// The attestation interface (Gramine's `/dev/attestation`, configfs-tsm in a TD) could
+    /// not be read or written.
+    #[error("attestation interface {path}: {source}")]
     Io {
         /// The interface file.
         path: std::path::PathBuf,
@@ -52,14 +53,31 @@ pub enum AttestError {
         /// The `attestation_type` Gramine reports.
         found: String,
     },
-    /// Gramine's quote does not parse.
-    #[error("the quote Gramine returned cannot be parsed: {0}")]
+    /// configfs-tsm's report request is answered by another TEE than TDX.
+    #[error("configfs-tsm provider is {found:?}; the tdx-dcap backend needs \"tdx_guest\" (run P inside an Intel TDX trust domain, Linux 6.7 or later)")]
+    NotTdx {
+        /// The `provider` the kernel reports.
+        found: String,
+    },
+    /// The quote returned does not parse.
+    #[error("the quote returned cannot be parsed: {0}")]
     BadQuote(String),
-    /// The quote is not of an SGX enclave (a TDX quote, say).
+    /// Gramine returned a quote that is not of an SGX enclave (a TDX quote, say).
     #[error("the quote Gramine returned is not an SGX enclave quote")]
     NotSgxQuote,
+    /// configfs-tsm returned a quote that is not of a trust domain.
+    #[error("the quote configfs-tsm returned is not a TDX trust domain quote")]
+    NotTdQuote,
+    /// Someone else wrote to P's configfs-tsm report request between P's write and read.
+    #[error("the configfs-tsm report request changed while P read its quote (generation {before} then {after}); another process uses it")]
+    ConcurrentRequest {
+        /// `generation` after P's write.
+        before: String,
+        /// `generation` after P's read.
+        after: String,
+    },
     /// The quote does not carry the report data P wrote: it is not this request's.
-    #[error("the quote Gramine returned does not carry the report_data P wrote (found {found})")]
+    #[error("the quote returned does not carry the report_data P wrote (found {found})")]
     ReportDataMismatch {
         /// The quote's report data, in hex.
         found: String,

@@ -321,8 +321,10 @@ pub enum ReportBody {
     },
     /// A TDX TD report (quote version 4 or 5).
     Td {
-        /// The trust domain's measurement.
+        /// The trust domain's initial measurement (its firmware, TDVF).
         mr_td: [u8; 48],
+        /// What a key-generation policy pins: [`td_measurement`] of the report.
+        measurement: B256,
         /// Whether it runs in debug mode.
         debug: bool,
         /// The 64 bytes the trust domain put in its report.
@@ -433,12 +435,15 @@ pub enum DcapError {
         /// The statuses the policy accepts.
         accepted: Vec<TcbStatus>,
     },
-    /// The quote is of a trust domain, not an SGX enclave.
-    #[error("the quote is from a {0}, not an SGX enclave")]
-    NotSgx(&'static str),
     /// The enclave is not a P build the policy trusts.
     #[error("MRENCLAVE {0} is not in the trusted set")]
     MrEnclaveNotTrusted(B256),
+    /// The trust domain is not a P image the policy trusts.
+    #[error("TD measurement {0} (sha256 of MRTD, MRCONFIGID, MROWNER, MROWNERCONFIG, RTMR0-3) is not in the trusted set")]
+    TdMeasurementNotTrusted(B256),
+    /// The quote's PCK certificate does not give the platform's identity.
+    #[error("the quote's PCK certificate cannot be read: {0}")]
+    PckCertificate(String),
     /// The enclave's security version is below the policy's minimum.
     #[error("ISVSVN {found} is below the minimum {minimum}")]
     IsvSvnTooLow {
@@ -469,6 +474,10 @@ pub struct KeyGenerationPolicy {
     pub mr_enclaves: Vec<B256>,
     /// The lowest ISVSVN accepted (`sgx.isvsvn` in P's manifest).
     pub min_isv_svn: u16,
+    /// The [`td_measurement`]s of the TD images running P that the verifier trusts (none: TDX
+    /// quotes are refused).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub td_measurements: Vec<B256>,
     /// The TCB statuses accepted, explicitly. `UpToDate` alone is the strict choice.
     pub accepted_tcb_statuses: Vec<TcbStatus>,
 }
@@ -542,6 +551,7 @@ impl DcapVerifier {
                 })?;
                 ReportBody::Td {
                     mr_td: td.mr_td,
+                    measurement: td_measurement(td),
                     // TD_ATTRIBUTES.TUD (bits 7:0): any bit set means the TD is under debug
                     // and untrusted (Intel TDX Module ABI spec, TD attributes).
                     debug: td.td_attributes[0] != 0,
@@ -574,7 +584,8 @@ impl DcapVerifier {
     }
 
     /// Verifies a key-generation quote: [`Self::verify_quote`], then an SGX enclave whose
-    /// MRENCLAVE is trusted, ISVSVN at least the minimum, and `REPORTDATA = binding ‖ 0^32`.
+    /// MRENCLAVE is trusted and ISVSVN at least the minimum, or a TDX trust domain whose
+    /// [`td_measurement`] is trusted; and `REPORTDATA = binding ‖ 0^32`.
     pub fn verify_key_generation(
         &self,
         quote: &[u8],
@@ -584,24 +595,29 @@ impl DcapVerifier {
         binding: B256,
     ) -> Result<VerifiedQuote, DcapError> {
         let verified = self.verify_quote(quote, collateral, now, &policy.accepted_tcb_statuses)?;
-        let ReportBody::Sgx {
-            mr_enclave,
-            isv_svn,
-            report_data,
-            ..
-        } = &verified.report
-        else {
-            return Err(DcapError::NotSgx(verified.report.kind()));
-        };
-        if !policy.mr_enclaves.contains(mr_enclave) {
-            return Err(DcapError::MrEnclaveNotTrusted(*mr_enclave));
+        match &verified.report {
+            ReportBody::Sgx {
+                mr_enclave,
+                isv_svn,
+                ..
+            } => {
+                if !policy.mr_enclaves.contains(mr_enclave) {
+                    return Err(DcapError::MrEnclaveNotTrusted(*mr_enclave));
+                }
+                if *isv_svn < policy.min_isv_svn {
+                    return Err(DcapError::IsvSvnTooLow {
+                        found: *isv_svn,
+                        minimum: policy.min_isv_svn,
+                    });
+                }
+            }
+            ReportBody::Td { measurement, .. } => {
+                if !policy.td_measurements.contains(measurement) {
+                    return Err(DcapError::TdMeasurementNotTrusted(*measurement));
+                }
+            }
         }
-        if *isv_svn < policy.min_isv_svn {
-            return Err(DcapError::IsvSvnTooLow {
-                found: *isv_svn,
-                minimum: policy.min_isv_svn,
-            });
-        }
+        let report_data = verified.report.report_data();
         if *report_data != crate::binding::report_data_for(binding) {
             return Err(DcapError::ReportDataMismatch {
                 expected: binding,
@@ -610,6 +626,49 @@ impl DcapVerifier {
         }
         Ok(verified)
     }
+}
+
+/// What a key-generation policy pins for P in a trust domain: SHA-256 over the TD report's
+/// MRTD ‖ MRCONFIGID ‖ MROWNER ‖ MROWNERCONFIG ‖ RTMR0 ‖ RTMR1 ‖ RTMR2 ‖ RTMR3 (8 × 48 bytes, the
+/// contiguous bytes 136..520 of `TDREPORT` TD 1.0; Intel TDX DCAP Quoting Library API, "TD
+/// Report"): the firmware, the launch configuration and owner fields the host chose, and the
+/// boot chain measured at run time (kernel, command line, initrd holding P). The on-chain
+/// verifier (`DcapTdxAttestationVerifier.TD_MEASUREMENT`) computes the same digest.
+pub fn td_measurement(report: &dcap_qvl::quote::TDReport10) -> B256 {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for register in [
+        &report.mr_td,
+        &report.mr_config_id,
+        &report.mr_owner,
+        &report.mr_owner_config,
+        &report.rt_mr0,
+        &report.rt_mr1,
+        &report.rt_mr2,
+        &report.rt_mr3,
+    ] {
+        h.update(register);
+    }
+    B256::from_slice(&h.finalize())
+}
+
+/// The platform a quote claims to come from (PPID and FMSPC of the PCK certificate in its
+/// certification data), read without authenticating anything: what a device states as its
+/// platform, which a verifier then proves (or refuses) from the verified quote.
+pub fn quote_platform(quote: &[u8]) -> Result<SgxPlatform, DcapError> {
+    let parsed = dcap_qvl::quote::Quote::parse(quote)
+        .map_err(|e| DcapError::PckCertificate(format!("{e:#}")))?;
+    let chain = dcap_qvl::intel::extract_cert_chain(&parsed)
+        .map_err(|e| DcapError::PckCertificate(format!("{e:#}")))?;
+    let leaf = chain
+        .first()
+        .ok_or_else(|| DcapError::PckCertificate("no certificate".into()))?;
+    let pck = dcap_qvl::intel::parse_pck_extension(leaf)
+        .map_err(|e| DcapError::PckCertificate(format!("{e:#}")))?;
+    Ok(SgxPlatform {
+        fmspc: pck.fmspc.to_vec(),
+        ppid: pck.ppid,
+    })
 }
 
 mod hex_bytes {

@@ -14,20 +14,30 @@ pub enum Backend {
     /// An Intel SGX DCAP quote produced through Gramine's `/dev/attestation`.
     #[serde(rename = "sgx-dcap")]
     SgxDcap,
+    /// An Intel TDX DCAP quote (version 4) produced through Linux's configfs-tsm in a trust
+    /// domain.
+    #[serde(rename = "tdx-dcap")]
+    TdxDcap,
 }
 
 impl Backend {
-    /// The backend's name in JSON: `dev` or `sgx-dcap`.
+    /// The backend's name in JSON: `dev`, `sgx-dcap` or `tdx-dcap`.
     pub fn name(self) -> &'static str {
         match self {
             Backend::Dev => "dev",
             Backend::SgxDcap => "sgx-dcap",
+            Backend::TdxDcap => "tdx-dcap",
         }
     }
 
     /// Whether evidence from this backend says anything about hardware.
     pub fn is_hardware_backed(self) -> bool {
-        matches!(self, Backend::SgxDcap)
+        matches!(self, Backend::SgxDcap | Backend::TdxDcap)
+    }
+
+    /// Whether its evidence is a DCAP quote (SGX or TDX).
+    pub fn is_dcap(self) -> bool {
+        matches!(self, Backend::SgxDcap | Backend::TdxDcap)
     }
 }
 
@@ -51,7 +61,9 @@ pub const DEV_WARNING: &str = "dev attestation: signed by a software key P keeps
 ///
 /// - `dev`: 65 bytes `r ‖ s ‖ v` (low `s`, `v` ∈ {27, 28}), secp256k1 ECDSA over `binding`
 ///   itself, by the key whose address is `attester`;
-/// - `sgx-dcap`: the raw DCAP quote (SGX, version 3) whose `report_data` is `binding ‖ 0^32`.
+/// - `sgx-dcap`: the raw DCAP quote (SGX, version 3) whose `report_data` is `binding ‖ 0^32`;
+/// - `tdx-dcap`: the raw DCAP quote (TDX, version 4) whose TD report's `REPORTDATA` is
+///   `binding ‖ 0^32`.
 ///
 /// The JSON form repeats every input of the binding so that anyone can recompute it; parsing
 /// checks that `binding` is the hash of `claim` and that the fields fit the backend.
@@ -92,12 +104,12 @@ pub enum EvidenceFormatError {
     /// Dev evidence without its attester's address.
     #[error("dev evidence must name its attester address")]
     DevAttesterMissing,
-    /// SGX evidence with an attester address (the quote identifies the platform).
-    #[error("sgx-dcap evidence carries no attester address (the quote identifies the platform)")]
-    UnexpectedAttester,
-    /// SGX evidence without a quote.
-    #[error("sgx-dcap evidence has an empty quote")]
-    EmptyQuote,
+    /// DCAP evidence with an attester address (the quote identifies the platform).
+    #[error("{0} evidence carries no attester address (the quote identifies the platform)")]
+    UnexpectedAttester(Backend),
+    /// DCAP evidence without a quote.
+    #[error("{0} evidence has an empty quote")]
+    EmptyQuote(Backend),
 }
 
 impl Evidence {
@@ -123,6 +135,14 @@ impl Evidence {
         Self::new(Backend::SgxDcap, claim, quote.into(), None)
     }
 
+    /// TDX-DCAP evidence: the raw quote.
+    pub fn tdx_dcap(
+        claim: KeyGenerationClaim,
+        quote: Vec<u8>,
+    ) -> Result<Self, EvidenceFormatError> {
+        Self::new(Backend::TdxDcap, claim, quote.into(), None)
+    }
+
     fn new(
         backend: Backend,
         claim: KeyGenerationClaim,
@@ -136,10 +156,12 @@ impl Evidence {
             Backend::Dev if attester.is_none() => {
                 return Err(EvidenceFormatError::DevAttesterMissing)
             }
-            Backend::SgxDcap if attester.is_some() => {
-                return Err(EvidenceFormatError::UnexpectedAttester)
+            Backend::SgxDcap | Backend::TdxDcap if attester.is_some() => {
+                return Err(EvidenceFormatError::UnexpectedAttester(backend))
             }
-            Backend::SgxDcap if evidence.is_empty() => return Err(EvidenceFormatError::EmptyQuote),
+            Backend::SgxDcap | Backend::TdxDcap if evidence.is_empty() => {
+                return Err(EvidenceFormatError::EmptyQuote(backend))
+            }
             _ => {}
         }
         Ok(Self {

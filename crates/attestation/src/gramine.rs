@@ -16,7 +16,10 @@
 
 use crate::attester::{AttestError, Attester};
 use crate::binding::KeyGenerationClaim;
+use crate::dcap::quote_platform;
 use crate::evidence::{Backend, Evidence};
+use crate::multi::PlatformId;
+use alloy_primitives::{Bytes, B256};
 use parking_lot::Mutex;
 use std::path::{Path, PathBuf};
 
@@ -96,5 +99,11 @@ impl Attester for GramineDcapAttester {
     fn attest(&self, claim: &KeyGenerationClaim) -> Result<Evidence, AttestError> {
         let quote = self.quote(&claim.report_data())?;
         Ok(Evidence::sgx_dcap(*claim, quote)?)
+    }
+
+    fn attest_device(&self, binding: B256) -> Result<(Bytes, PlatformId), AttestError> {
+        let quote = self.quote(&crate::binding::report_data_for(binding))?;
+        let platform = quote_platform(&quote).map_err(|e| AttestError::BadQuote(e.to_string()))?;
+        Ok((quote.into(), PlatformId::Sgx(platform)))
     }
 }

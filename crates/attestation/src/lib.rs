@@ -3,9 +3,11 @@
 //!
 //! - [`binding`]: the 32 bytes every piece of evidence commits to, laid out as the vault does;
 //! - [`evidence`]: the one evidence format (JSON, and the bytes a verifier contract takes);
-//! - [`Attester`], the seam to the hardware, with two backends: [`dev`] (a software key,
-//!   proving nothing about hardware) and [`gramine`] (SGX DCAP quotes via Gramine);
-//! - [`dcap`]: DCAP quote verification against Intel's root (`dcap-qvl`) and lsv's policy;
+//! - [`Attester`], the seam to the hardware, with three backends: [`dev`] (a software key,
+//!   proving nothing about hardware), [`gramine`] (SGX DCAP quotes via Gramine) and [`tdx`]
+//!   (TDX DCAP quotes via Linux's configfs-tsm, P inside a trust domain);
+//! - [`dcap`]: DCAP quote verification (SGX and TDX) against Intel's root (`dcap-qvl`) and
+//!   lsv's policy;
 //! - [`multi`]: the evidence of a key held as shares on n devices.
 
 #![cfg_attr(test, allow(unused_crate_dependencies))]
@@ -17,13 +19,15 @@ pub mod dev;
 pub mod evidence;
 pub mod gramine;
 pub mod multi;
+pub mod tdx;
 
 pub use attester::{AttestError, Attester};
 pub use binding::{domain_tag, KeyGenerationClaim};
 pub use dcap::{
-    Collateral, DcapError, DcapVerifier, KeyGenerationPolicy, ReportBody, SgxPlatform, TcbStatus,
-    ValidityWindow, VerifiedQuote,
+    quote_platform, td_measurement, Collateral, DcapError, DcapVerifier, KeyGenerationPolicy,
+    ReportBody, SgxPlatform, TcbStatus, ValidityWindow, VerifiedQuote,
 };
 pub use dev::{verify_dev_evidence, verify_dev_signature, DevAttester, DevVerifyError};
 pub use evidence::{Backend, Evidence, EvidenceFormatError};
 pub use gramine::GramineDcapAttester;
+pub use tdx::TdxDcapAttester;

@@ -12,7 +12,7 @@
 //!                       ‖ index 1 ‖ share pubkey 48 ‖ sha256(share 1 ‖ … ‖ share n) 32 )
 //! ```
 //!
-//! and, like single-key evidence, `REPORTDATA = share binding ‖ 0^32` in an SGX quote, or a dev
+//! and, like single-key evidence, `REPORTDATA = share binding ‖ 0^32` in an SGX or TDX quote, or a dev
 //! signature over it. Each device also proves possession of its share's secret (the BLS
 //! `PopProve` of draft-irtf-cfrg-bls-signature-05 §3.3.2, with the POP ciphersuite's DST), so
 //! a share set cannot contain a key derived from the others (rogue-key attack).
@@ -89,7 +89,8 @@ impl ShareClaim {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum PlatformId {
-    /// An SGX platform: PPID and FMSPC from its PCK certificate.
+    /// An Intel platform: PPID and FMSPC from its PCK certificate. An SGX enclave and a TDX
+    /// trust domain on one CPU have the same one: they are one device.
     Sgx(SgxPlatform),
     /// A dev attester: its key is the whole identity, and proves nothing about hardware.
     Dev {
@@ -108,7 +109,7 @@ pub struct DeviceEvidence {
     pub proof_of_possession: SignatureBytes,
     /// The device's attestation backend.
     pub backend: Backend,
-    /// Dev: 65-byte signature over the share binding; sgx-dcap: the quote.
+    /// Dev: 65-byte signature over the share binding; sgx-dcap, tdx-dcap: the quote.
     pub evidence: Bytes,
     /// The platform identity the attestation proves; a verifier recomputes and compares it.
     pub platform: PlatformId,
@@ -233,8 +234,8 @@ impl DeviceAttestationVerifier for DevDevices {
     }
 }
 
-/// Accepts SGX-DCAP quotes under a key-generation policy, one collateral per device (in the
-/// order of the group's devices).
+/// Accepts DCAP quotes (SGX enclaves and TDX trust domains) under a key-generation policy, one
+/// collateral per device (in the order of the group's devices).
 pub struct DcapDevices<'a> {
     /// Intel's chain of trust.
     pub verifier: &'a DcapVerifier,
@@ -248,8 +249,11 @@ pub struct DcapDevices<'a> {
 
 impl DeviceAttestationVerifier for DcapDevices<'_> {
     fn verify(&self, device: &DeviceEvidence, binding: B256) -> Result<PlatformId, String> {
-        if device.backend != Backend::SgxDcap {
-            return Err(format!("{} evidence, expected sgx-dcap", device.backend));
+        if !device.backend.is_dcap() {
+            return Err(format!(
+                "{} evidence, expected sgx-dcap or tdx-dcap",
+                device.backend
+            ));
         }
         let collateral = self
             .collateral

@@ -23,6 +23,7 @@ fn policy() -> KeyGenerationPolicy {
     KeyGenerationPolicy {
         mr_enclaves: vec![B256::repeat_byte(0x11), sample_mr_enclave()],
         min_isv_svn: 0,
+        td_measurements: vec![],
         accepted_tcb_statuses: vec![
             TcbStatus::UpToDate,
             TcbStatus::ConfigurationAndSWHardeningNeeded,
@@ -120,6 +121,7 @@ fn the_debug_quote_is_refused_for_key_generation() {
     let p = KeyGenerationPolicy {
         mr_enclaves: vec![mr],
         min_isv_svn: 0,
+        td_measurements: vec![],
         accepted_tcb_statuses: TcbStatus::ALL_NOT_REVOKED.to_vec(),
     };
     let got = DcapVerifier::intel().verify_key_generation(
@@ -133,7 +135,7 @@ fn the_debug_quote_is_refused_for_key_generation() {
 }
 
 #[test]
-fn a_tdx_quote_is_not_key_generation_evidence() {
+fn a_tdx_quote_is_key_generation_evidence_only_for_a_trusted_td_measurement() {
     let e = entry("dcap-qvl tdx_quote");
     let quote = read_quote(e["quote_file"].as_str().unwrap());
     let mut p = policy();
@@ -145,7 +147,30 @@ fn a_tdx_quote_is_not_key_generation_evidence() {
         &p,
         B256::ZERO,
     );
-    assert_eq!(got, Err(DcapError::NotSgx("TDX trust domain")));
+    let Err(DcapError::TdMeasurementNotTrusted(measurement)) = got else {
+        panic!("{got:?}")
+    };
+    // Trusting that measurement (and nothing about SGX) passes the TD policy; the sample's
+    // REPORTDATA (a 64-byte value, not binding ‖ 0^32) is then what refuses it, whatever the
+    // binding.
+    p.td_measurements = vec![measurement];
+    p.mr_enclaves.clear();
+    let now = e["now_used_by_upstream_test_unix"].as_u64().unwrap();
+    let verified = DcapVerifier::intel()
+        .verify_quote(&quote, &read_collateral(&e), now, &p.accepted_tcb_statuses)
+        .unwrap();
+    let report_data = *verified.report.report_data();
+    assert!(report_data[32..].iter().any(|b| *b != 0));
+    let binding = B256::from_slice(&report_data[..32]);
+    let got =
+        DcapVerifier::intel().verify_key_generation(&quote, &read_collateral(&e), now, &p, binding);
+    assert_eq!(
+        got,
+        Err(DcapError::ReportDataMismatch {
+            expected: binding,
+            found: report_data.to_vec(),
+        })
+    );
 }
 
 #[test]

@@ -92,6 +92,7 @@ fn a_quote_over_the_written_report_data_is_returned_and_verifies() {
                 .unwrap(),
         ],
         min_isv_svn: 0,
+        td_measurements: vec![],
         accepted_tcb_statuses: vec![TcbStatus::ConfigurationAndSWHardeningNeeded],
     };
     DcapVerifier::intel()
@@ -120,5 +121,35 @@ fn a_tdx_or_garbage_quote_from_the_host_is_refused() {
     assert!(matches!(
         attester.attest(&claim()),
         Err(AttestError::BadQuote(_))
+    ));
+}
+
+#[test]
+fn device_evidence_is_a_quote_over_the_binding_and_names_the_pck_platform() {
+    let (quote, collateral, now) = sgx_sample();
+    let dir = fake_gramine("dcap", &quote);
+    let attester = GramineDcapAttester::open(dir.path()).unwrap();
+    // The sample was made over "Hello, world!" ‖ 0…: as a binding ‖ 0^32 it is accepted.
+    let binding = B256::from_slice(&hello_report_data()[..32]);
+    let (evidence, platform) = attester.attest_device(binding).unwrap();
+    assert_eq!(evidence.as_ref(), quote.as_slice());
+    assert_eq!(written(dir.path()), hello_report_data());
+    // The platform P states is the one verification proves from the PCK certificate.
+    let verified = DcapVerifier::intel()
+        .verify_quote(
+            &quote,
+            &collateral,
+            now,
+            &[TcbStatus::ConfigurationAndSWHardeningNeeded],
+        )
+        .unwrap();
+    assert_eq!(
+        platform,
+        lsv_attestation::multi::PlatformId::Sgx(verified.platform)
+    );
+    // Over any other binding the sample is not this request's quote.
+    assert!(matches!(
+        attester.attest_device(B256::repeat_byte(7)),
+        Err(AttestError::ReportDataMismatch { .. })
     ));
 }

@@ -251,6 +251,7 @@ fn sgx_devices_are_checked_by_the_dcap_verifier() {
     let policy = lsv_attestation::KeyGenerationPolicy {
         mr_enclaves: vec![],
         min_isv_svn: 0,
+        td_measurements: vec![],
         accepted_tcb_statuses: vec![lsv_attestation::TcbStatus::UpToDate],
     };
     let sgx = DcapDevices {
@@ -261,7 +262,7 @@ fn sgx_devices_are_checked_by_the_dcap_verifier() {
     };
     assert!(matches!(
         s.group.verify(&sgx),
-        Err(GroupError::Attestation { index: 1, reason }) if reason.contains("expected sgx-dcap")
+        Err(GroupError::Attestation { index: 1, reason }) if reason.contains("expected sgx-dcap or tdx-dcap")
     ));
 }
 

@@ -31,6 +31,7 @@ pub(crate) const SHARED: &[&str] = &[
     "network",
     "attestation",
     "gramine-attestation-dir",
+    "tdx-report-dir",
     "withdrawal-contract",
     "max-skew-slots",
     "init",

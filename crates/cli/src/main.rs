@@ -21,10 +21,10 @@ mod staker;
 
 use alloy_primitives::Address;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
-use lsv_attestation::GramineDcapAttester;
+use lsv_attestation::{GramineDcapAttester, TdxDcapAttester};
 use lsv_consensus::Network;
 use lsv_enclave::{
-    AttestationConfig, DataDir, DevSealer, Enclave, GramineSealer, Policy, ProtectionError,
+    AttestationConfig, DataDir, DevSealer, Enclave, EncryptedMountSealer, Policy, ProtectionError,
     StartError, SystemClock,
 };
 use lsv_slashing_protection::{
@@ -164,14 +164,19 @@ struct DataArgs {
     /// (with GENESIS_TIME and GENESIS_VALIDATORS_ROOT added).
     #[arg(long, default_value = "mainnet")]
     network: String,
-    /// Sealing and attestation backend: `dev` (software only, not hardware-backed) or
+    /// Sealing and attestation backend: `dev` (software only, not hardware-backed),
     /// `sgx-dcap` (inside an SGX enclave under gramine-sgx: keys on the MRENCLAVE-keyed
-    /// encrypted mount, DCAP quotes from Gramine's /dev/attestation).
+    /// encrypted mount, DCAP quotes from Gramine's /dev/attestation) or `tdx-dcap` (inside an
+    /// Intel TDX trust domain: keys under <data-dir>/sealed, which the TD image must mount on
+    /// its encrypted volume; DCAP v4 quotes from Linux's configfs-tsm).
     #[arg(long, value_enum, default_value_t = AttestationBackend::Dev)]
     attestation: AttestationBackend,
     /// Gramine's attestation pseudo-files (sgx-dcap only).
     #[arg(long, value_name = "DIR", default_value = lsv_attestation::gramine::DEFAULT_ROOT)]
     gramine_attestation_dir: PathBuf,
+    /// configfs-tsm's report directory (tdx-dcap only).
+    #[arg(long, value_name = "DIR", default_value = lsv_attestation::tdx::DEFAULT_ROOT)]
+    tdx_report_dir: PathBuf,
     /// Dev only: the dev attestation key a new P seals (a file holding a secp256k1 secret in
     /// hex) instead of making its own; a P holding another key is refused. A development
     /// stand-in for a hardware vendor's root: the Ps of one dev deployment share it, so one
@@ -210,6 +215,7 @@ impl DataArgs {
             network: "mainnet".into(),
             attestation: AttestationBackend::Dev,
             gramine_attestation_dir: lsv_attestation::gramine::DEFAULT_ROOT.into(),
+            tdx_report_dir: lsv_attestation::tdx::DEFAULT_ROOT.into(),
             dev_attester_key_file: None,
         }
     }
@@ -219,6 +225,7 @@ impl DataArgs {
 enum AttestationBackend {
     Dev,
     SgxDcap,
+    TdxDcap,
 }
 
 #[derive(Subcommand)]
@@ -438,18 +445,30 @@ fn open_checked(
                 attestation,
             )
         }
-        AttestationBackend::SgxDcap if data.dev_attester_key_file.is_some() => {
+        AttestationBackend::SgxDcap | AttestationBackend::TdxDcap
+            if data.dev_attester_key_file.is_some() =>
+        {
             return Err("--dev-attester-key-file is for the dev backend only".into())
         }
         // The data directory must be the manifest's encrypted mount (gramine/README).
         AttestationBackend::SgxDcap => (
             Arc::new(
-                GramineSealer::open(&root.join("sealed"), &data.gramine_attestation_dir)
+                EncryptedMountSealer::gramine(&root.join("sealed"), &data.gramine_attestation_dir)
                     .map_err(|e| e.to_string())?,
             ),
             AttestationConfig::Attester(Arc::new(
                 GramineDcapAttester::open(&data.gramine_attestation_dir)
                     .map_err(|e| e.to_string())?,
+            )),
+        ),
+        // <data-dir>/sealed must be on the TD image's encrypted volume (EncryptedMountSealer).
+        AttestationBackend::TdxDcap => (
+            Arc::new(
+                EncryptedMountSealer::tdx(&root.join("sealed"), &data.tdx_report_dir)
+                    .map_err(|e| e.to_string())?,
+            ),
+            AttestationConfig::Attester(Arc::new(
+                TdxDcapAttester::open(&data.tdx_report_dir).map_err(|e| e.to_string())?,
             )),
         ),
     };

@@ -27,4 +27,4 @@ pub use enclave::{
 pub use keyring::KeyringError;
 pub use policy::{Clock, Policy, PolicyViolation, SystemClock};
 pub use protection::ProtectionError;
-pub use sealer::{DevSealer, GramineSealer, Sealer};
+pub use sealer::{DevSealer, EncryptedMountSealer, Sealer};

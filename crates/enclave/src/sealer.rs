@@ -1,7 +1,8 @@
 //! Sealing: how a secret key is stored at rest (DESIGN.md, "Keys").
 //!
-//! `Sealer` is the seam between P and the hardware: the SGX backend ([`GramineSealer`]) seals
-//! to MRENCLAVE through Gramine's encrypted files; the `dev` backend writes EIP-2335
+//! `Sealer` is the seam between P and the hardware: the SGX backend seals to MRENCLAVE through
+//! Gramine's encrypted files, the TDX backend to the TD measurement through the TD image's
+//! encrypted volume ([`EncryptedMountSealer`]); the `dev` backend writes EIP-2335
 //! keystores whose password sits in the data directory beside them. That keeps the at-rest
 //! format standard and testable, and it is NOT secret from the host: the dev backend protects
 //! nothing against whoever can read the data directory, and says so.
@@ -58,8 +59,9 @@ pub enum SealError {
     /// A blob or the sealing secret is not in the expected form.
     #[error("{0}")]
     Format(String),
-    /// The SGX backend outside an SGX enclave with DCAP attestation.
-    #[error("not inside an SGX enclave with DCAP attestation: {0}")]
+    /// A hardware backend outside its TEE (an SGX enclave with DCAP attestation, a TDX trust
+    /// domain).
+    #[error("not inside the TEE this backend needs: {0}")]
     NotInEnclave(String),
 }
 
@@ -160,34 +162,60 @@ impl Sealer for DevSealer {
     }
 }
 
-/// The SGX backend: secrets live as files on a Gramine encrypted mount keyed to MRENCLAVE.
+/// The hardware backends: secrets live as plain files on a mount that the TEE's measured
+/// software encrypts, so only that same software reads them back.
 ///
-/// P writes each secret as plain hex to `<dir>/<name>.secret`; Gramine encrypts the file
-/// transparently with a key derived from `_sgx_mrenclave` (the manifest's `fs.mounts` entry,
-/// `type = "encrypted"`, `key_name = "_sgx_mrenclave"`; see `gramine/lsv.manifest.template`).
-/// Only an enclave with the same MRENCLAVE on the same CPU can read it. Not MRSIGNER: a
-/// signer-keyed seal would let whoever holds the signing key ship another enclave that unseals
-/// every validator key. The manifest, mount included, is part of MRENCLAVE, so a host cannot
-/// swap the mount for a plain directory without changing the measurement the vault pins.
+/// P writes each secret as plain hex to `<dir>/<name>.secret`; what makes it sealed is the mount:
 ///
-/// The sealer refuses to start unless Gramine reports DCAP attestation
-/// (`<attestation root>/attestation_type` is `dcap`), i.e. P runs inside an SGX enclave.
-pub struct GramineSealer {
+/// - SGX ([`EncryptedMountSealer::gramine`]): a Gramine encrypted mount keyed with
+///   `_sgx_mrenclave` (the manifest's `fs.mounts` entry, `type = "encrypted"`; see
+///   `gramine/lsv.manifest.template`). Only an enclave with the same MRENCLAVE on the same CPU
+///   can read it. Not MRSIGNER: a signer-keyed seal would let whoever holds the signing key ship
+///   another enclave that unseals every validator key. The manifest, mount included, is part of
+///   MRENCLAVE, so a host cannot swap the mount for a plain directory without changing the
+///   measurement the vault pins.
+/// - TDX ([`EncryptedMountSealer::tdx`]): TDX 1.x has no sealing key, so the TD image (measured
+///   into RTMR1/2, which the vault pins through the TD measurement) must mount the directory on
+///   a volume it encrypts with a key released only to that measurement (dm-crypt/LUKS with the
+///   key from a KMS after it checks the TD's quote, as Phala's dstack does, or from a vTPM
+///   sealed to the RTMRs). The same argument holds: a host cannot swap the mount without
+///   changing the measurement. P checks that it runs in a TD; the mount is the image's duty.
+///
+/// The sealer refuses to start unless the TEE is there: Gramine reports DCAP attestation
+/// (`<attestation root>/attestation_type` is `dcap`), or configfs-tsm's provider is
+/// `tdx_guest`.
+pub struct EncryptedMountSealer {
     dir: PathBuf,
+    backend: &'static str,
 }
 
-impl GramineSealer {
-    /// The backend name stored with its blobs.
-    pub const BACKEND: &'static str = "sgx-gramine-mrenclave";
+impl EncryptedMountSealer {
+    /// The backend name stored with blobs sealed by a Gramine enclave.
+    pub const GRAMINE: &'static str = "sgx-gramine-mrenclave";
+    /// The backend name stored with blobs sealed in a TD.
+    pub const TDX: &'static str = "tdx-encrypted-volume";
 
-    /// Opens the sealed directory `dir` (on the encrypted mount), after checking that Gramine
-    /// at `attestation_root` (normally `/dev/attestation`) reports DCAP.
-    pub fn open(dir: &Path, attestation_root: &Path) -> Result<Self, SealError> {
+    /// Opens the sealed directory `dir` (on Gramine's encrypted mount), after checking that
+    /// Gramine at `attestation_root` (normally `/dev/attestation`) reports DCAP.
+    pub fn gramine(dir: &Path, attestation_root: &Path) -> Result<Self, SealError> {
         lsv_attestation::gramine::require_dcap(attestation_root)
             .map_err(|e| SealError::NotInEnclave(e.to_string()))?;
+        Self::open(dir, Self::GRAMINE)
+    }
+
+    /// Opens the sealed directory `dir` (on the TD image's encrypted volume), after checking
+    /// that configfs-tsm at `tsm_root` (normally `/sys/kernel/config/tsm/report`) is TDX's.
+    pub fn tdx(dir: &Path, tsm_root: &Path) -> Result<Self, SealError> {
+        lsv_attestation::TdxDcapAttester::open(tsm_root)
+            .map_err(|e| SealError::NotInEnclave(e.to_string()))?;
+        Self::open(dir, Self::TDX)
+    }
+
+    fn open(dir: &Path, backend: &'static str) -> Result<Self, SealError> {
         crate::fsutil::create_private_dir(dir)?;
         Ok(Self {
             dir: dir.to_owned(),
+            backend,
         })
     }
 
@@ -228,9 +256,9 @@ impl GramineSealer {
     }
 }
 
-impl Sealer for GramineSealer {
+impl Sealer for EncryptedMountSealer {
     fn backend(&self) -> &'static str {
-        Self::BACKEND
+        self.backend
     }
 
     fn is_hardware_backed(&self) -> bool {

@@ -1,5 +1,6 @@
 //! P's side of attestation: evidence at key generation (and only then), the dev attestation key
-//! sealed and kept across restarts, the SGX sealer's refusal outside an enclave, the policy hash.
+//! sealed and kept across restarts, the SGX and TDX sealers' refusal outside their TEE, the
+//! policy hash.
 
 #![allow(unused_crate_dependencies)]
 
@@ -9,7 +10,8 @@ use lsv_consensus::Network;
 use lsv_enclave::keystore::Kdf;
 use lsv_enclave::sealer::SealError;
 use lsv_enclave::{
-    AttestationConfig, DataDir, DevSealer, Enclave, GramineSealer, Policy, Sealer, SystemClock,
+    AttestationConfig, DataDir, DevSealer, Enclave, EncryptedMountSealer, Policy, Sealer,
+    SystemClock,
 };
 use std::sync::Arc;
 
@@ -156,13 +158,13 @@ fn the_gramine_sealer_refuses_to_run_outside_a_dcap_enclave() {
     for kind in ["none", "epid"] {
         let att = fake_gramine(kind);
         assert!(matches!(
-            GramineSealer::open(&data.path().join("sealed"), att.path()),
+            EncryptedMountSealer::gramine(&data.path().join("sealed"), att.path()),
             Err(SealError::NotInEnclave(_))
         ));
     }
     let nowhere = data.path().join("no-such-dir");
     assert!(matches!(
-        GramineSealer::open(&data.path().join("sealed"), &nowhere),
+        EncryptedMountSealer::gramine(&data.path().join("sealed"), &nowhere),
         Err(SealError::NotInEnclave(_))
     ));
 }
@@ -172,7 +174,7 @@ fn the_gramine_sealer_round_trips_and_stays_in_its_directory() {
     let data = tempfile::tempdir().unwrap();
     let att = fake_gramine("dcap");
     let sealed_dir = data.path().join("sealed");
-    let sealer = GramineSealer::open(&sealed_dir, att.path()).unwrap();
+    let sealer = EncryptedMountSealer::gramine(&sealed_dir, att.path()).unwrap();
     assert!(sealer.is_hardware_backed());
     let secret = [7u8; 32];
     let pubkey = lsv_consensus::PublicKeyBytes([0xab; 48]);
@@ -208,7 +210,9 @@ async fn keys_sealed_with_the_gramine_sealer_reopen() {
         Enclave::open(
             &DataDir::new(data.path()),
             Policy::new(Network::hoodi(), Some(C)),
-            Arc::new(GramineSealer::open(&data.path().join("sealed"), att.path()).unwrap()),
+            Arc::new(
+                EncryptedMountSealer::gramine(&data.path().join("sealed"), att.path()).unwrap(),
+            ),
             // The attester is not what this test is about: dev evidence, Gramine sealing.
             AttestationConfig::Dev,
             Arc::new(SystemClock),
@@ -219,6 +223,64 @@ async fn keys_sealed_with_the_gramine_sealer_reopen() {
     let keys = p.generate_keys(OWNER, 1).await.unwrap();
     drop(p);
     assert_eq!(open_sgx().public_keys(), vec![keys[0].pubkey]);
+}
+
+/// A configfs-tsm root whose report request `lsv-p` has the given provider.
+fn fake_tsm(provider: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("lsv-p")).unwrap();
+    std::fs::write(dir.path().join("lsv-p/provider"), provider).unwrap();
+    dir
+}
+
+#[test]
+fn the_tdx_sealer_refuses_to_run_outside_a_trust_domain() {
+    let data = tempfile::tempdir().unwrap();
+    for provider in ["sev_guest", ""] {
+        let tsm = fake_tsm(provider);
+        assert!(matches!(
+            EncryptedMountSealer::tdx(&data.path().join("sealed"), tsm.path()),
+            Err(SealError::NotInEnclave(e)) if e.contains("tdx_guest")
+        ));
+    }
+    assert!(matches!(
+        EncryptedMountSealer::tdx(&data.path().join("sealed"), &data.path().join("no-tsm")),
+        Err(SealError::NotInEnclave(_))
+    ));
+}
+
+#[tokio::test]
+async fn keys_sealed_in_a_trust_domain_reopen_there_and_nowhere_else() {
+    let data = tempfile::tempdir().unwrap();
+    let tsm = fake_tsm("tdx_guest\n");
+    let sealed = data.path().join("sealed");
+    let open_with = |sealer: EncryptedMountSealer| {
+        Enclave::open(
+            &DataDir::new(data.path()),
+            Policy::new(Network::hoodi(), Some(C)),
+            Arc::new(sealer),
+            AttestationConfig::Dev,
+            Arc::new(SystemClock),
+        )
+    };
+    let tdx = || EncryptedMountSealer::tdx(&sealed, tsm.path()).unwrap();
+    assert_eq!(tdx().backend(), EncryptedMountSealer::TDX);
+    assert!(tdx().is_hardware_backed());
+    let p = open_with(tdx()).unwrap();
+    let keys = p.generate_keys(OWNER, 1).await.unwrap();
+    drop(p);
+    assert_eq!(
+        open_with(tdx()).unwrap().public_keys(),
+        vec![keys[0].pubkey]
+    );
+    // The same files under the SGX backend: refused by name, never handed to the wrong sealer.
+    let att = fake_gramine("dcap");
+    let got = open_with(EncryptedMountSealer::gramine(&sealed, att.path()).unwrap());
+    let err = got
+        .err()
+        .expect("another backend's keys are refused")
+        .to_string();
+    assert!(err.contains(EncryptedMountSealer::TDX), "{err}");
 }
 
 // ---- evidence stored with the key -----------------------------------------------------------
