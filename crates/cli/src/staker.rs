@@ -160,6 +160,11 @@ pub(crate) struct JoinArgs {
     /// /eth/v1/lsv/keys/{pubkey}/attestation`).
     #[arg(long, value_name = "URL", conflicts_with = "attestation_file")]
     p_url: Option<String>,
+    /// For sgx-dcap and tdx-dcap evidence: the quote's collateral (dcap-qvl's
+    /// QuoteCollateralV3 JSON, from a PCCS or Intel's PCS), current at the join: C checks the
+    /// quote with it back to Intel's root key.
+    #[arg(long, value_name = "FILE")]
+    collateral: Option<PathBuf>,
     #[command(flatten)]
     vault: VaultArgs,
     /// The beacon node's standard API (plain HTTP).
@@ -209,13 +214,22 @@ pub(crate) fn join(args: JoinArgs) -> Result<(), CliError> {
             (None, Some(url)) => staker::fetch_evidence(url, &pubkey).await.map_err(err)?,
             (None, None) => return Err("give --attestation-file FILE or --p-url URL".into()),
         };
-        let owner = evidence.claim().owner;
-        staker::check_joinable(&eth, vault, &evidence)
+        let collateral = match &args.collateral {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+            ),
+            None => None,
+        };
+        // Input errors (a quote without its collateral) before anything is asked of a node.
+        let evidence = staker::JoinEvidence::new(evidence, collateral.as_deref()).map_err(err)?;
+        staker::check_joinable(&eth, vault, &evidence.evidence)
             .await
             .map_err(err)?;
+        let owner = evidence.evidence.claim().owner;
         output::note(&format!(
             "{pubkey}: {} evidence for owner {owner}, accepted by the vault's binding",
-            evidence.backend()
+            evidence.evidence.backend()
         ));
         prove::check_genesis(&beacon, &verifier)
             .await

@@ -901,6 +901,53 @@ pub async fn check_joinable(
     Ok(())
 }
 
+/// Key-generation evidence with the bytes `join` passes to the vault's attestation verifier.
+#[derive(Clone, Debug)]
+pub struct JoinEvidence {
+    /// The evidence P produced.
+    pub evidence: Evidence,
+    /// The `evidence` argument of `join`.
+    pub contract_bytes: Bytes,
+}
+
+impl JoinEvidence {
+    /// A dev signature as it is; a DCAP quote (SGX or TDX) re-packed with its collateral
+    /// (`collateral_json`, dcap-qvl's `QuoteCollateralV3` layout, what a PCCS or Intel's PCS
+    /// gives) as the on-chain verifiers read it (`lsv_contracts::dcap`): C checks the quote back
+    /// to Intel's root key with that collateral, so it must be current at the block that
+    /// includes the join.
+    pub fn new(evidence: Evidence, collateral_json: Option<&str>) -> Result<Self, StakerError> {
+        let backend = evidence.backend();
+        let contract_bytes = match (backend.is_dcap(), collateral_json) {
+            (false, None) => Bytes::copy_from_slice(evidence.evidence_bytes()),
+            (false, Some(_)) => {
+                return Err(input(format!(
+                    "{backend} evidence takes no collateral: only DCAP quotes do"
+                )))
+            }
+            (true, None) => {
+                return Err(input(format!(
+                    "{backend} evidence is a DCAP quote: C verifies it with its collateral, give \
+                     --collateral FILE (dcap-qvl's QuoteCollateralV3 JSON, from a PCCS or \
+                     Intel's PCS)"
+                )))
+            }
+            (true, Some(json)) => {
+                let collateral: lsv_contracts::dcap::QuoteCollateral = serde_json::from_str(json)
+                    .map_err(|e| {
+                    input(format!("the collateral is not QuoteCollateralV3 JSON: {e}"))
+                })?;
+                lsv_contracts::dcap::encode_evidence(evidence.evidence_bytes(), &collateral)
+                    .map_err(|e| input(format!("the quote and its collateral: {e}")))?
+            }
+        };
+        Ok(Self {
+            evidence,
+            contract_bytes,
+        })
+    }
+}
+
 /// Proves `entry`'s validator at its anchor (with the balance, as `join` needs it) and submits
 /// `join` with `evidence`, minting the position and the sETH to the attestation's owner.
 pub async fn join(
@@ -910,9 +957,9 @@ pub async fn join(
     verifier: &VerifierConfig,
     preset: PresetName,
     entry: &RegistryEntry,
-    evidence: &Evidence,
+    evidence: &JoinEvidence,
 ) -> Result<Joined, StakerError> {
-    let claim = evidence.claim();
+    let claim = evidence.evidence.claim();
     let v = &entry.validator;
     // What join would refuse anyway, said in the beacon chain's words before a proof is built.
     if v.validator.pubkey != claim.pubkey {
@@ -951,7 +998,7 @@ pub async fn join(
     let call = Vault::joinCall {
         pubkey: Bytes::copy_from_slice(&claim.pubkey.0),
         owner: claim.owner,
-        evidence: Bytes::copy_from_slice(evidence.evidence_bytes()),
+        evidence: evidence.contract_bytes.clone(),
         validatorIndex: v.index,
         timestamp: U256::from(proof.timestamp()),
         proof: Bytes::from(proof.proof.bytes.clone()),
@@ -1177,6 +1224,51 @@ pub async fn positions_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn testdata(relative: &str) -> Vec<u8> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dcap");
+        std::fs::read(dir.join(relative)).unwrap()
+    }
+
+    fn claim() -> lsv_attestation::KeyGenerationClaim {
+        lsv_attestation::KeyGenerationClaim {
+            pubkey: PublicKeyBytes([0xa5; 48]),
+            withdrawal_credentials: B256::repeat_byte(2),
+            owner: Address::repeat_byte(0x0e),
+            chain_id: 560_048,
+            genesis_validators_root: B256::repeat_byte(3),
+            policy_hash: B256::repeat_byte(4),
+        }
+    }
+
+    #[test]
+    fn join_evidence_repacks_a_quote_with_its_collateral_and_keeps_dev_signatures() {
+        use alloy_sol_types::SolValue;
+        let collateral =
+            String::from_utf8(testdata("dcap-qvl/sample/sgx_quote_collateral.json")).unwrap();
+        let quote = testdata("dcap-qvl/sample/sgx_quote");
+        let sgx = Evidence::sgx_dcap(claim(), quote.clone()).unwrap();
+        let joined = JoinEvidence::new(sgx.clone(), Some(&collateral)).unwrap();
+        let decoded =
+            lsv_contracts::dcap::DcapEvidence::abi_decode(&joined.contract_bytes).unwrap();
+        assert_eq!(decoded.quote.as_ref(), quote.as_slice());
+        assert!(!decoded.pckCert.is_empty() && !decoded.tcbInfo.is_empty());
+        // A quote alone is not what C verifies: the collateral is asked for by name.
+        let err = JoinEvidence::new(sgx, None).unwrap_err().to_string();
+        assert!(err.contains("--collateral"), "{err}");
+        let err = JoinEvidence::new(
+            Evidence::sgx_dcap(claim(), quote).unwrap(),
+            Some("{\"not\": \"collateral\"}"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("QuoteCollateralV3"), "{err}");
+
+        let dev = Evidence::dev(claim(), Address::repeat_byte(1), [0x1b; 65]).unwrap();
+        let joined = JoinEvidence::new(dev.clone(), None).unwrap();
+        assert_eq!(joined.contract_bytes.as_ref(), dev.evidence_bytes());
+        assert!(JoinEvidence::new(dev, Some(&collateral)).is_err());
+    }
 
     const MAINNET: Churn = Churn {
         min_gwei: MIN_CHURN_GWEI,
