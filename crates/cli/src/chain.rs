@@ -19,7 +19,7 @@ use lsv_keeper::deployment::{
 use lsv_keeper::eth::{Eth, FeeCaps, Password, TxKey};
 use lsv_keeper::holder::{self, RequestStatus};
 use serde_json::{json, Value};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Where the execution node is.
 #[derive(Args, Clone)]
@@ -123,6 +123,21 @@ pub(crate) struct DeployArgs {
     /// `POLICY_HASH` (instead of --attestation-info or --p-url).
     #[arg(long, value_name = "HASH", conflicts_with_all = ["params", "attestation_info", "p_url"])]
     policy_hash: Option<B256>,
+    /// For keys held as shares by several devices (`lsv cluster`): what `lsv attestation
+    /// --json` printed on each device, once per device (repeat the flag). C then verifies
+    /// groups of these devices (`GroupAttestationVerifier` over `DevDeviceVerifier`, a dev
+    /// stand-in), and single keys too if a single P is also named (--p-url,
+    /// --attestation-info, --dev-attester).
+    #[arg(long, value_name = "FILE", conflicts_with = "params")]
+    device_attestation_info: Vec<PathBuf>,
+    /// With --device-attestation-info: `MIN_DEVICES`, the fewest devices a group may have
+    /// (default: the number of devices named).
+    #[arg(long, value_name = "N", requires = "device_attestation_info")]
+    min_devices: Option<u8>,
+    /// With --device-attestation-info: `MIN_THRESHOLD`, the fewest shares a group may need
+    /// to sign (default: a majority of --min-devices).
+    #[arg(long, value_name = "M", requires = "device_attestation_info")]
+    min_threshold: Option<u8>,
     /// `MAX_VALIDATORS`: the most validators the vault lends against.
     #[arg(long, default_value_t = VaultConfig::default().max_validators)]
     max_validators: u64,
@@ -158,14 +173,7 @@ impl DeployArgs {
                 .map_err(|e| format!("{} is not vault parameters: {e}", path.display()).into());
         }
         let info = match (&self.attestation_info, &self.p_url) {
-            (Some(path), _) => {
-                let source = path.display().to_string();
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| format!("cannot read {source}: {e}"))?;
-                let info = serde_json::from_str(&text)
-                    .map_err(|e| format!("{source} is not JSON: {e}"))?;
-                Some((source, info))
-            }
+            (Some(path), _) => Some(read_info(path)?),
             // P's attestation info (what `lsv attestation` prints) from its signer API.
             (None, Some(p_url)) => {
                 let url = format!("{}/eth/v1/lsv/attestation", p_url.trim_end_matches('/'));
@@ -173,20 +181,28 @@ impl DeployArgs {
             }
             (None, None) => None,
         };
-        let (attester, policy_hash) = match info {
-            Some((source, info)) => attester_and_policy(&source, &info)?,
+        let single = match info {
+            Some((source, info)) => Some(attester_and_policy(&source, &info)?),
             None => match (self.dev_attester, self.policy_hash) {
-                (Some(a), Some(p)) => (a, p),
-                _ => {
-                    return Err("say which P C trusts: --p-url URL (a running P), \
-                                --attestation-info FILE (`lsv attestation` output), \
-                                --dev-attester with --policy-hash, or --params FILE"
-                        .into())
+                (Some(a), Some(p)) => Some((a, p)),
+                (Some(_), None) | (None, Some(_)) => {
+                    return Err("--dev-attester and --policy-hash go together".into())
                 }
+                (None, None) => None,
             },
         };
+        let (attestation, policy_hash) = if self.device_attestation_info.is_empty() {
+            let (attester, policy_hash) = single.ok_or(
+                "say which P C trusts: --p-url URL (a running P), --attestation-info FILE \
+                 (`lsv attestation` output), --dev-attester with --policy-hash, \
+                 --device-attestation-info FILE per device of a cluster, or --params FILE",
+            )?;
+            (AttestationVerifierParams::Dev { attester }, policy_hash)
+        } else {
+            self.group(single)?
+        };
         Ok(Parameters {
-            attestation: AttestationVerifierParams::Dev { attester },
+            attestation,
             policy_hash,
             max_validators: self.max_validators,
             inactivity_trigger: self.inactivity_trigger,
@@ -195,6 +211,54 @@ impl DeployArgs {
             wind_down_delay_seconds: self.wind_down_delay,
         })
     }
+
+    /// A group verifier for the devices of --device-attestation-info (and the single P, if one
+    /// is named): every device a distinct dev attester, all under one policy hash.
+    fn group(
+        &self,
+        single: Option<(Address, B256)>,
+    ) -> Result<(AttestationVerifierParams, B256), CliError> {
+        let mut device_attesters: Vec<Address> = Vec::new();
+        let mut policy = single.map(|(_, p)| p);
+        for path in &self.device_attestation_info {
+            let (source, info) = read_info(path)?;
+            let (attester, device_policy) = attester_and_policy(&source, &info)?;
+            if device_attesters.contains(&attester) {
+                return Err(format!(
+                    "{source}: attester {attester} is named twice: one device, not two"
+                )
+                .into());
+            }
+            if policy.is_some_and(|p| p != device_policy) {
+                return Err(format!(
+                    "{source}: policy hash {device_policy} differs from the others' ({}): C pins \
+                     one signing policy",
+                    policy.unwrap_or_default()
+                )
+                .into());
+            }
+            policy = Some(device_policy);
+            device_attesters.push(attester);
+        }
+        let count = u8::try_from(device_attesters.len()).map_err(|_| "too many devices")?;
+        let min_devices = self.min_devices.unwrap_or(count);
+        let min_threshold = self.min_threshold.unwrap_or(min_devices / 2 + 1);
+        let params = AttestationVerifierParams::DevGroup {
+            device_attesters,
+            min_threshold,
+            min_devices,
+            single_attester: single.map(|(a, _)| a),
+        };
+        Ok((params, policy.unwrap_or_default()))
+    }
+}
+
+/// `lsv attestation --json` output read from `path`, with the path as its source name.
+fn read_info(path: &Path) -> Result<(String, Value), CliError> {
+    let source = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {source}: {e}"))?;
+    let info = serde_json::from_str(&text).map_err(|e| format!("{source} is not JSON: {e}"))?;
+    Ok((source, info))
 }
 
 /// `GET url`, its body as JSON; any status but success is an error naming the URL.

@@ -555,7 +555,7 @@ fn write_deployment_record(
         lsv_keeper::eth::Eth::connect(devnet.rpc_url(), None, lsv_keeper::eth::FeeCaps::default())
             .map_err(|e| e.to_string())?;
     let record = crate::runtime()?
-        .block_on(describe(&eth, &chain, &params, devnet.creations))
+        .block_on(describe(&eth, &chain, &params, &devnet.creations))
         .map_err(|e| format!("the devnet's deployment record: {e}"))?;
     output::OutputFile::create(path, output::Existing::Replace)?.commit_json(&record)
 }

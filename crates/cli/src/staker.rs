@@ -7,6 +7,7 @@ use crate::chain::{RpcArgs, TxArgs, VaultArgs};
 use crate::output::{self, CliError};
 use alloy::primitives::{Address, U256};
 use clap::Args;
+use lsv_attestation::multi::GroupEvidence;
 use lsv_consensus::PublicKeyBytes;
 use lsv_keeper::eth::{Eth, FeeCaps};
 use lsv_keeper::prove::{self, VerifierConfig};
@@ -152,7 +153,7 @@ pub(crate) struct JoinArgs {
     #[arg(long, value_name = "0xPUBKEY")]
     pubkey: String,
     /// The key-generation evidence: `attestation.json` from `lsv keys generate` (or P's
-    /// answer saved to a file). (Not `--attestation`: that names P's attestation backend
+    /// answer saved to a file), or a cluster's `evidence-<key>.json` from `lsv cluster keygen`. (Not `--attestation`: that names P's attestation backend
     /// everywhere else, with its shared LSV_ATTESTATION variable.)
     #[arg(long, value_name = "FILE", required_unless_present = "p_url")]
     attestation_file: Option<PathBuf>,
@@ -204,16 +205,6 @@ pub(crate) fn join(args: JoinArgs) -> Result<(), CliError> {
         (false, None) => None,
     };
     crate::runtime()?.block_on(async {
-        let evidence = match (&args.attestation_file, &args.p_url) {
-            (Some(path), _) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                staker::evidence_from_json(&text, &pubkey, &path.display().to_string())
-                    .map_err(err)?
-            }
-            (None, Some(url)) => staker::fetch_evidence(url, &pubkey).await.map_err(err)?,
-            (None, None) => return Err("give --attestation-file FILE or --p-url URL".into()),
-        };
         let collateral = match &args.collateral {
             Some(path) => Some(
                 std::fs::read_to_string(path)
@@ -222,14 +213,49 @@ pub(crate) fn join(args: JoinArgs) -> Result<(), CliError> {
             None => None,
         };
         // Input errors (a quote without its collateral) before anything is asked of a node.
-        let evidence = staker::JoinEvidence::new(evidence, collateral.as_deref()).map_err(err)?;
-        staker::check_joinable(&eth, vault, &evidence.evidence)
+        let evidence = match (&args.attestation_file, &args.p_url) {
+            (Some(path), _) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                // A cluster's evidence-<key>.json (every device's evidence), else P's.
+                match serde_json::from_str::<GroupEvidence>(&text) {
+                    Ok(group) if args.collateral.is_none() => {
+                        staker::JoinEvidence::group(&group).map_err(err)?
+                    }
+                    Ok(_) => {
+                        return Err("--collateral is for single-key DCAP evidence, not a \
+                                    group's"
+                            .into())
+                    }
+                    Err(_) => staker::JoinEvidence::single(
+                        &staker::evidence_from_json(&text, &pubkey, &path.display().to_string())
+                            .map_err(err)?,
+                        collateral.as_deref(),
+                    )
+                    .map_err(err)?,
+                }
+            }
+            (None, Some(url)) => staker::JoinEvidence::single(
+                &staker::fetch_evidence(url, &pubkey).await.map_err(err)?,
+                collateral.as_deref(),
+            )
+            .map_err(err)?,
+            (None, None) => return Err("give --attestation-file FILE or --p-url URL".into()),
+        };
+        if evidence.claim.pubkey != pubkey {
+            return Err(format!(
+                "the evidence is for {}, not {pubkey}",
+                evidence.claim.pubkey
+            )
+            .into());
+        }
+        staker::check_joinable(&eth, vault, &evidence.claim)
             .await
             .map_err(err)?;
-        let owner = evidence.evidence.claim().owner;
+        let owner = evidence.claim.owner;
         output::note(&format!(
             "{pubkey}: {} evidence for owner {owner}, accepted by the vault's binding",
-            evidence.evidence.backend()
+            evidence.kind
         ));
         prove::check_genesis(&beacon, &verifier)
             .await

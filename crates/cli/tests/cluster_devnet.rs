@@ -1,8 +1,10 @@
 //! A validator whose key is held 3-of-4 by four `lsv signer` processes signs on the real
 //! `lsv devnet` through `lsv cluster serve` (the devnet's validator client is pointed at the
-//! coordinator with `--remote-signer`): the key is made by `lsv cluster keygen` on devices pinned
-//! to the devnet, deposited with `lsv deposit`, becomes active, earns, and keeps earning with one
-//! device killed.
+//! coordinator with `--remote-signer`): `lsv deploy` makes a C that trusts groups of these four
+//! devices (`--device-attestation-info`, each device's `lsv attestation`), the key is made by
+//! `lsv cluster keygen` on the devices pinned to the devnet and bound to that C, deposited with
+//! `lsv deposit`, becomes active, joins C with `lsv join` and the devices' evidence (31 sETH to
+//! the owner), earns, and keeps earning with one device killed.
 //!
 //! Needs anvil (`./scripts/test` installs it). Takes about a minute: the deposit must go through
 //! activation.
@@ -31,7 +33,7 @@ fn balance(beacon: &str, pubkey: &str) -> Option<(String, u64)> {
 }
 
 #[test]
-fn a_cluster_key_signs_on_the_devnet_with_one_device_down() {
+fn a_cluster_key_joins_c_and_signs_on_the_devnet_with_one_device_down() {
     let work = tempfile::tempdir().unwrap();
     let coordinator_listen = format!("127.0.0.1:{}", free_port());
     let coordinator_url = format!("http://{coordinator_listen}");
@@ -50,9 +52,79 @@ fn a_cluster_key_signs_on_the_devnet_with_one_device_down() {
     let rpc = devnet.rpc();
     let beacon = devnet.value("beacon API");
     let config = devnet.value("network config");
-    let vault = devnet.value("vault (C)");
 
-    // The cluster directory and its four devices, pinned to the devnet and bound to its C.
+    // Four devices' P, each with its own dev attester, and a C that trusts groups of them.
+    let data_dir = |i: usize| work.path().join(format!("device{i}"));
+    let mut deploy = vec![
+        "deploy".to_owned(),
+        "--network".into(),
+        config.clone(),
+        "--rpc".into(),
+        rpc.clone(),
+        "--key-file".into(),
+        devnet.account_key(3).to_str().unwrap().into(),
+        "--out".into(),
+        work.path()
+            .join("group-deployment.json")
+            .to_str()
+            .unwrap()
+            .into(),
+        "--json".into(),
+    ];
+    for i in 0..4 {
+        let info = lsv(&[
+            "attestation",
+            "--init",
+            "--network",
+            &config,
+            "--data-dir",
+            data_dir(i).to_str().unwrap(),
+        ]);
+        assert!(info.status.success(), "{info:?}");
+        let path = work.path().join(format!("device{i}-attestation.json"));
+        std::fs::write(&path, &info.stdout).unwrap();
+        deploy.extend([
+            "--device-attestation-info".into(),
+            path.to_str().unwrap().into(),
+        ]);
+    }
+    let deployed = json_of(&lsv(&deploy.iter().map(String::as_str).collect::<Vec<_>>()));
+    let parameters = &deployed["parameters"]["attestation"];
+    assert_eq!(parameters["backend"], "dev-group", "{deployed}");
+    assert_eq!(parameters["min_threshold"], 3);
+    assert_eq!(parameters["min_devices"], 4);
+    assert_eq!(
+        deployed["contracts"]["attestation_verifier_parts"][0]["artifact"],
+        "DevDeviceVerifier"
+    );
+    assert_eq!(
+        deployed["contracts"]["attestation_verifier"]["artifact"],
+        "GroupAttestationVerifier"
+    );
+    // An auditor re-checks it like any deployment, the device verifier's creation included.
+    let record = work.path().join("group-deployment.json");
+    let checks = json_of(&lsv(&[
+        "verify-deployment",
+        record.to_str().unwrap(),
+        "--rpc",
+        &rpc,
+        "--json",
+    ]));
+    assert_eq!(checks["ok"], true, "{checks}");
+    let checks = checks["checks"].as_array().expect("a list of checks");
+    assert!(
+        checks.iter().all(|c| c["ok"] == true)
+            && checks
+                .iter()
+                .any(|c| c["what"].as_str().unwrap().starts_with("DevDeviceVerifier")),
+        "{checks:?}"
+    );
+    let vault = deployed["contracts"]["vault"]["address"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The cluster directory and its four devices, pinned to the devnet and bound to that C.
     let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
     let dir = work.path().join("cluster");
     let mut init = vec![
@@ -77,13 +149,12 @@ fn a_cluster_key_signs_on_the_devnet_with_one_device_down() {
         .iter()
         .enumerate()
         .map(|(i, port)| {
-            let data = work.path().join(format!("device{i}"));
+            let data = data_dir(i);
             let listen = format!("127.0.0.1:{port}");
             let p = Process::start(
                 "device",
                 &[
                     "signer",
-                    "--init",
                     "--network",
                     &config,
                     "--data-dir",
@@ -157,6 +228,40 @@ fn a_cluster_key_signs_on_the_devnet_with_one_device_down() {
     let (_, earned) = wait_for("the validator to earn", Duration::from_secs(120), || {
         balance(&beacon, &pubkey).filter(|(_, b)| *b > start)
     });
+
+    // It joins C with the four devices' evidence: a position and 31 sETH for the owner.
+    let joined = json_of(&lsv(&[
+        "join",
+        "--pubkey",
+        &pubkey,
+        "--attestation-file",
+        made["evidence"].as_str().unwrap(),
+        "--vault",
+        &vault,
+        "--beacon-url",
+        &beacon,
+        "--network",
+        &config,
+        "--rpc",
+        &rpc,
+        "--key-file",
+        devnet.account_key(2).to_str().unwrap(),
+        "--json",
+    ]));
+    let lower = |v: &serde_json::Value| v.as_str().unwrap().to_lowercase();
+    assert_eq!(lower(&joined["owner"]), owner, "{joined}");
+    let position = json_of(&lsv(&[
+        "position",
+        joined["position_id"].as_str().unwrap(),
+        "--vault",
+        &vault,
+        "--rpc",
+        &rpc,
+        "--json",
+    ]));
+    assert_eq!(lower(&position["holder"]), owner, "{position}");
+    assert_eq!(position["status"], "Active", "{position}");
+    assert_eq!(position["debt_wei"], "31000000000000000000", "{position}");
 
     // Device 2 killed: the other three still sign, and the balance still rises.
     devices[1].take().unwrap().kill();

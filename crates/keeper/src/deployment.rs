@@ -22,8 +22,8 @@ use alloy::primitives::{keccak256, Address, Bytes, TxHash, B256, U256};
 use alloy_sol_types::SolValue;
 use lsv_consensus::{ForkName, Network};
 use lsv_contracts::artifacts::{
-    Artifact, DCAP_ATTESTATION_VERIFIER, DEPOSIT_CONTRACT, DEV_ATTESTATION_VERIFIER, POSITIONS,
-    PROOF_VERIFIER, SETH, VAULT,
+    Artifact, DCAP_ATTESTATION_VERIFIER, DEPOSIT_CONTRACT, DEV_ATTESTATION_VERIFIER,
+    DEV_DEVICE_VERIFIER, GROUP_ATTESTATION_VERIFIER, POSITIONS, PROOF_VERIFIER, SETH, VAULT,
 };
 use lsv_contracts::bindings::vault::Vault;
 use lsv_contracts::bindings::{Positions, SETH as Seth};
@@ -154,6 +154,22 @@ pub enum AttestationVerifierParams {
         /// P's attester address (`lsv attestation` prints it).
         attester: Address,
     },
+    /// `GroupAttestationVerifier` over a `DevDeviceVerifier`: trusts keys held as shares by
+    /// m-of-n devices, each attested by one of a set of dev attesters (a development stand-in
+    /// for hardware devices: whoever holds those keys can make C trust any group), and, when
+    /// `single_attester` is given, single keys of that dev attester (a `DevAttestationVerifier`
+    /// it forwards to).
+    DevGroup {
+        /// The devices' dev attester addresses (each device's `lsv attestation`).
+        device_attesters: Vec<Address>,
+        /// `MIN_THRESHOLD`: the fewest shares a group may need to sign (m).
+        min_threshold: u8,
+        /// `MIN_DEVICES`: the fewest devices a group may have (n).
+        min_devices: u8,
+        /// The dev attester of single-key P whose keys are accepted too, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        single_attester: Option<Address>,
+    },
     /// `DcapAttestationVerifier`: trusts SGX quotes of one enclave measurement.
     SgxDcap {
         /// `MRENCLAVE` of P's build.
@@ -208,6 +224,10 @@ pub struct DeployedContract {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Contracts {
+    /// The contracts the attestation verifier refers to (a group verifier's device verifier
+    /// and single-key verifier), created before it; none for most verifiers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attestation_verifier_parts: Vec<DeployedContract>,
     /// The attestation verifier.
     pub attestation_verifier: DeployedContract,
     /// The proof verifier.
@@ -255,9 +275,58 @@ impl Deployment {
     }
 }
 
-/// The creation code and constructor arguments of the attestation verifier.
-fn attestation_verifier_init(params: &AttestationVerifierParams) -> (&'static Artifact, Bytes) {
+/// The contracts the attestation verifier refers to, created before it in this order, each
+/// with its creation code and constructor arguments (none for a verifier that stands alone).
+fn verifier_parts_init(params: &AttestationVerifierParams) -> Vec<(&'static Artifact, Bytes)> {
     match params {
+        AttestationVerifierParams::DevGroup {
+            device_attesters,
+            single_attester,
+            ..
+        } => {
+            let mut parts = vec![(
+                &DEV_DEVICE_VERIFIER,
+                DEV_DEVICE_VERIFIER.init_code(&device_attesters.abi_encode()),
+            )];
+            if let Some(attester) = single_attester {
+                parts.push((
+                    &DEV_ATTESTATION_VERIFIER,
+                    DEV_ATTESTATION_VERIFIER.init_code(&attester.abi_encode()),
+                ));
+            }
+            parts
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The creation code and constructor arguments of the attestation verifier, given the addresses
+/// of its parts (`verifier_parts_init`, in order).
+fn attestation_verifier_init(
+    params: &AttestationVerifierParams,
+    parts: &[Address],
+) -> (&'static Artifact, Bytes) {
+    match params {
+        AttestationVerifierParams::DevGroup {
+            min_threshold,
+            min_devices,
+            ..
+        } => {
+            let devices = parts.first().copied().unwrap_or_default();
+            let single = parts.get(1).copied().unwrap_or_default();
+            (
+                &GROUP_ATTESTATION_VERIFIER,
+                GROUP_ATTESTATION_VERIFIER.init_code(
+                    &(
+                        devices,
+                        single,
+                        U256::from(*min_threshold),
+                        U256::from(*min_devices),
+                    )
+                        .abi_encode_params(),
+                ),
+            )
+        }
         AttestationVerifierParams::Dev { attester } => (
             &DEV_ATTESTATION_VERIFIER,
             DEV_ATTESTATION_VERIFIER.init_code(&attester.abi_encode()),
@@ -383,31 +452,63 @@ pub async fn deploy(
 
     // The whole deployment is simulated before the first transaction: the vault's constructor
     // checks the verifiers it is given, so its simulation runs with their simulated runtimes
-    // at the addresses they will be created at (the deployer's next two nonces). A parameter
-    // the vault refuses costs nothing.
-    let (verifier_artifact, verifier_init) = attestation_verifier_init(&params.attestation);
+    // at the addresses they will be created at (the deployer's next nonces: the verifier's
+    // parts, the verifier, the proof verifier, the vault). A parameter a constructor refuses
+    // costs nothing.
+    let parts = verifier_parts_init(&params.attestation);
     let nonce = eth.pending_nonce(deployer).await?;
-    let (verifier_at, proofs_at) = (deployer.create(nonce), deployer.create(nonce + 1));
+    let mut at = nonce;
+    let mut simulated = Vec::new();
+    for (artifact, init) in &parts {
+        let runtime = eth
+            .simulate_create(artifact.name(), init.clone(), at, &simulated)
+            .await?;
+        simulated.push((deployer.create(at), runtime));
+        at += 1;
+    }
+    let part_addresses: Vec<Address> = simulated.iter().map(|(a, _)| *a).collect();
+    let (verifier_artifact, verifier_init) =
+        attestation_verifier_init(&params.attestation, &part_addresses);
+    let (verifier_at, proofs_at) = (deployer.create(at), deployer.create(at + 1));
     let verifier_runtime = eth
-        .simulate_create(verifier_artifact.name(), verifier_init.clone(), nonce, &[])
+        .simulate_create(
+            verifier_artifact.name(),
+            verifier_init.clone(),
+            at,
+            &simulated,
+        )
         .await?;
     let proofs_runtime = eth
         .simulate_create(
             PROOF_VERIFIER.name(),
             proof_verifier_init(chain),
-            nonce + 1,
+            at + 1,
             &[],
         )
         .await?;
+    simulated.extend([(verifier_at, verifier_runtime), (proofs_at, proofs_runtime)]);
     eth.simulate_create(
         VAULT.name(),
         vault_init(chain, params, verifier_at, proofs_at),
-        nonce + 2,
-        &[(verifier_at, verifier_runtime), (proofs_at, proofs_runtime)],
+        at + 2,
+        &simulated,
     )
     .await?;
     progress("the deployment simulates: every constructor accepts its arguments");
 
+    let mut transactions = Vec::new();
+    let mut created_parts = Vec::new();
+    for (artifact, init) in parts {
+        let sent = eth.deploy(artifact.name(), init).await?;
+        let address = created(&sent, artifact)?;
+        progress(&format!("{} at {address}", artifact.name()));
+        transactions.push(sent.tx);
+        created_parts.push(address);
+    }
+    // Built again from the addresses the parts were created at (the simulated ones, unless
+    // another transaction from this key took a nonce in between).
+    let (verifier_artifact, verifier_init) =
+        attestation_verifier_init(&params.attestation, &created_parts);
     let verifier = eth.deploy(verifier_artifact.name(), verifier_init).await?;
     let verifier_address = created(&verifier, verifier_artifact)?;
     progress(&format!(
@@ -430,30 +531,42 @@ pub async fn deploy(
     let vault_address = created(&vault, &VAULT)?;
     progress(&format!("Vault at {vault_address}"));
 
-    let deployment = describe(eth, chain, params, [verifier.tx, proofs.tx, vault.tx]).await?;
+    transactions.extend([verifier.tx, proofs.tx, vault.tx]);
+    let deployment = describe(eth, chain, params, &transactions).await?;
     verify(eth, &deployment).await?;
     progress("every runtime matches its artifact");
     Ok(deployment)
 }
 
-/// The record of a deployment made by the three creation `transactions` (attestation
-/// verifier, proof verifier, vault, in that order) for `chain` with `params`, read back from
+/// The record of a deployment made by the creation `transactions` (the attestation verifier's
+/// parts if it has any, the attestation verifier, the proof verifier, the vault, in that order)
+/// for `chain` with `params`, read back from
 /// their receipts: for a deployment made by other means than [`deploy`] (`lsv devnet`'s own C),
 /// to be checked with [`verify`] like any other.
 pub async fn describe(
     eth: &Eth,
     chain: &ChainBinding,
     params: &Parameters,
-    transactions: [TxHash; 3],
+    transactions: &[TxHash],
 ) -> Result<Deployment, DeployError> {
-    let (verifier_artifact, _) = attestation_verifier_init(&params.attestation);
+    let mut artifacts: Vec<&Artifact> = verifier_parts_init(&params.attestation)
+        .into_iter()
+        .map(|(artifact, _)| artifact)
+        .collect();
+    let part_count = artifacts.len();
+    artifacts.push(attestation_verifier_init(&params.attestation, &[]).0);
+    artifacts.extend([&PROOF_VERIFIER, &VAULT]);
+    if transactions.len() != artifacts.len() {
+        return Err(DeployError::Mismatch(format!(
+            "{} creations for a deployment of {} contracts",
+            transactions.len(),
+            artifacts.len()
+        )));
+    }
     let mut created = Vec::new();
     let mut deployer = Address::ZERO;
     let mut block = 0;
-    for (tx, artifact) in transactions
-        .into_iter()
-        .zip([verifier_artifact, &PROOF_VERIFIER, &VAULT])
-    {
+    for (tx, artifact) in transactions.iter().copied().zip(artifacts) {
         let receipt = eth.receipt(tx).await?.ok_or_else(|| {
             DeployError::Mismatch(format!(
                 "the {} creation {tx} is not mined",
@@ -467,6 +580,7 @@ pub async fn describe(
         block = receipt.block_number.unwrap_or_default();
         created.push(record(eth, artifact, address, Some(tx)).await?);
     }
+    let parts: Vec<DeployedContract> = created.drain(..part_count).collect();
     let vault = created[2].address;
     let seth = eth.view("Vault", vault, &Vault::SETH_TOKENCall {}).await?;
     let positions = eth.view("Vault", vault, &Vault::POSITIONSCall {}).await?;
@@ -474,7 +588,7 @@ pub async fn describe(
     let mut next = || {
         created
             .next()
-            .ok_or_else(|| DeployError::Mismatch("three creations".into()))
+            .ok_or_else(|| DeployError::Mismatch("three creations after the parts".into()))
     };
     Ok(Deployment {
         lsv_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -484,6 +598,7 @@ pub async fn describe(
         deployer,
         block,
         contracts: Contracts {
+            attestation_verifier_parts: parts,
             attestation_verifier: next()?,
             proof_verifier: next()?,
             vault: next()?,
@@ -564,9 +679,31 @@ pub async fn verify_report(eth: &Eth, deployment: &Deployment) -> Result<Vec<Che
         Err(e) => check("chain id and system contracts".into(), Err(e.to_string())),
     }
 
+    let parts = verifier_parts_init(&deployment.parameters.attestation);
+    if parts.len() != c.attestation_verifier_parts.len() {
+        check(
+            "the attestation verifier's parts".into(),
+            Err(format!(
+                "the parameters need {} parts, the file records {}",
+                parts.len(),
+                c.attestation_verifier_parts.len()
+            )),
+        );
+    }
+    let part_addresses: Vec<Address> = c
+        .attestation_verifier_parts
+        .iter()
+        .map(|p| p.address)
+        .collect();
     let (verifier_artifact, verifier_init) =
-        attestation_verifier_init(&deployment.parameters.attestation);
-    let created_by_tx = [
+        attestation_verifier_init(&deployment.parameters.attestation, &part_addresses);
+    let mut created_by_tx: Vec<(&DeployedContract, &Artifact, Bytes)> = c
+        .attestation_verifier_parts
+        .iter()
+        .zip(&parts)
+        .map(|(contract, (artifact, init))| (contract, *artifact, init.clone()))
+        .collect();
+    created_by_tx.extend([
         (&c.attestation_verifier, verifier_artifact, verifier_init),
         (
             &c.proof_verifier,
@@ -583,7 +720,7 @@ pub async fn verify_report(eth: &Eth, deployment: &Deployment) -> Result<Vec<Che
                 c.proof_verifier.address,
             ),
         ),
-    ];
+    ]);
     for (contract, artifact, init) in created_by_tx {
         let what = format!(
             "{} {} created with the file's parameters",
@@ -614,13 +751,19 @@ pub async fn verify_report(eth: &Eth, deployment: &Deployment) -> Result<Vec<Che
         check(what, outcome);
     }
 
-    for (contract, artifact) in [
+    let mut with_runtime: Vec<(&DeployedContract, &Artifact)> = c
+        .attestation_verifier_parts
+        .iter()
+        .zip(parts.iter().map(|(artifact, _)| *artifact))
+        .collect();
+    with_runtime.extend([
         (&c.attestation_verifier, verifier_artifact),
         (&c.proof_verifier, &PROOF_VERIFIER),
         (&c.vault, &VAULT),
         (&c.seth, &SETH),
         (&c.positions, &POSITIONS),
-    ] {
+    ]);
+    for (contract, artifact) in with_runtime {
         let code = eth.code(contract.address).await?;
         let what = format!(
             "{} {} runtime matches the artifact",

@@ -12,7 +12,8 @@ use crate::beacon::{BeaconClient, BeaconError, BlockId, StateId, StateValidator}
 use crate::eth::{Eth, EthError, Sent};
 use crate::prove::{self, ProveError, VerifierConfig};
 use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
-use lsv_attestation::Evidence;
+use lsv_attestation::multi::GroupEvidence;
+use lsv_attestation::{Evidence, KeyGenerationClaim};
 use lsv_consensus::containers::DepositData;
 use lsv_consensus::network::{compute_domain, compute_signing_root, domain, FAR_FUTURE_EPOCH};
 use lsv_consensus::{Gwei, Network, PresetName, PublicKeyBytes, SignatureBytes, Version, BLS_DST};
@@ -854,9 +855,8 @@ pub struct Joined {
 pub async fn check_joinable(
     eth: &Eth,
     vault: Address,
-    evidence: &Evidence,
+    claim: &KeyGenerationClaim,
 ) -> Result<(), StakerError> {
-    let claim = evidence.claim();
     let pubkey = claim.pubkey;
     let credentials = vault_credentials(eth, vault).await?;
     if claim.withdrawal_credentials != credentials {
@@ -890,33 +890,37 @@ pub async fn check_joinable(
             },
         )
         .await?;
-    if binding != evidence.binding() {
+    if binding != claim.binding() {
         return Err(StakerError::Refused(format!(
             "the vault's binding for {pubkey} and owner {} is {binding}, the attestation's is {}: \
              it was made for another chain, network or signing policy",
             claim.owner,
-            evidence.binding()
+            claim.binding()
         )));
     }
     Ok(())
 }
 
-/// Key-generation evidence with the bytes `join` passes to the vault's attestation verifier.
+/// Key-generation evidence as `join` takes it: the claim the vault recomputes the binding of,
+/// and the bytes it passes to its attestation verifier.
 #[derive(Clone, Debug)]
 pub struct JoinEvidence {
-    /// The evidence P produced.
-    pub evidence: Evidence,
+    /// What the evidence claims: key, credentials, owner, chain, network, policy.
+    pub claim: KeyGenerationClaim,
+    /// Which backend made it (`dev`, `sgx-dcap`, `tdx-dcap`, or `group of n` for a key held
+    /// as shares), for messages.
+    pub kind: String,
     /// The `evidence` argument of `join`.
     pub contract_bytes: Bytes,
 }
 
 impl JoinEvidence {
-    /// A dev signature as it is; a DCAP quote (SGX or TDX) re-packed with its collateral
-    /// (`collateral_json`, dcap-qvl's `QuoteCollateralV3` layout, what a PCCS or Intel's PCS
-    /// gives) as the on-chain verifiers read it (`lsv_contracts::dcap`): C checks the quote back
-    /// to Intel's root key with that collateral, so it must be current at the block that
-    /// includes the join.
-    pub fn new(evidence: Evidence, collateral_json: Option<&str>) -> Result<Self, StakerError> {
+    /// Single-key evidence: a dev signature as it is; a DCAP quote (SGX or TDX) re-packed with
+    /// its collateral (`collateral_json`, dcap-qvl's `QuoteCollateralV3` layout, what a PCCS or
+    /// Intel's PCS gives) as the on-chain verifiers read it (`lsv_contracts::dcap`): C checks
+    /// the quote back to Intel's root key with that collateral, so it must be current at the
+    /// block that includes the join.
+    pub fn single(evidence: &Evidence, collateral_json: Option<&str>) -> Result<Self, StakerError> {
         let backend = evidence.backend();
         let contract_bytes = match (backend.is_dcap(), collateral_json) {
             (false, None) => Bytes::copy_from_slice(evidence.evidence_bytes()),
@@ -942,8 +946,26 @@ impl JoinEvidence {
             }
         };
         Ok(Self {
-            evidence,
+            claim: *evidence.claim(),
+            kind: backend.to_string(),
             contract_bytes,
+        })
+    }
+
+    /// The evidence of a key held as shares by several devices (`lsv cluster keygen`'s
+    /// `evidence-<key>.json`), in the layout `GroupAttestationVerifier` takes.
+    pub fn group(group: &GroupEvidence) -> Result<Self, StakerError> {
+        let first = group
+            .devices
+            .first()
+            .ok_or_else(|| input("the group evidence names no device"))?;
+        let contract_bytes = group
+            .contract_evidence()
+            .map_err(|e| input(format!("the group evidence: {e}")))?;
+        Ok(Self {
+            claim: first.claim.group,
+            kind: format!("{}-of-{} group", first.claim.threshold, first.claim.devices),
+            contract_bytes: contract_bytes.into(),
         })
     }
 }
@@ -959,7 +981,7 @@ pub async fn join(
     entry: &RegistryEntry,
     evidence: &JoinEvidence,
 ) -> Result<Joined, StakerError> {
-    let claim = evidence.evidence.claim();
+    let claim = &evidence.claim;
     let v = &entry.validator;
     // What join would refuse anyway, said in the beacon chain's words before a proof is built.
     if v.validator.pubkey != claim.pubkey {
@@ -1248,16 +1270,16 @@ mod tests {
             String::from_utf8(testdata("dcap-qvl/sample/sgx_quote_collateral.json")).unwrap();
         let quote = testdata("dcap-qvl/sample/sgx_quote");
         let sgx = Evidence::sgx_dcap(claim(), quote.clone()).unwrap();
-        let joined = JoinEvidence::new(sgx.clone(), Some(&collateral)).unwrap();
+        let joined = JoinEvidence::single(&sgx, Some(&collateral)).unwrap();
         let decoded =
             lsv_contracts::dcap::DcapEvidence::abi_decode(&joined.contract_bytes).unwrap();
         assert_eq!(decoded.quote.as_ref(), quote.as_slice());
         assert!(!decoded.pckCert.is_empty() && !decoded.tcbInfo.is_empty());
         // A quote alone is not what C verifies: the collateral is asked for by name.
-        let err = JoinEvidence::new(sgx, None).unwrap_err().to_string();
+        let err = JoinEvidence::single(&sgx, None).unwrap_err().to_string();
         assert!(err.contains("--collateral"), "{err}");
-        let err = JoinEvidence::new(
-            Evidence::sgx_dcap(claim(), quote).unwrap(),
+        let err = JoinEvidence::single(
+            &Evidence::sgx_dcap(claim(), quote).unwrap(),
             Some("{\"not\": \"collateral\"}"),
         )
         .unwrap_err()
@@ -1265,9 +1287,10 @@ mod tests {
         assert!(err.contains("QuoteCollateralV3"), "{err}");
 
         let dev = Evidence::dev(claim(), Address::repeat_byte(1), [0x1b; 65]).unwrap();
-        let joined = JoinEvidence::new(dev.clone(), None).unwrap();
+        let joined = JoinEvidence::single(&dev, None).unwrap();
         assert_eq!(joined.contract_bytes.as_ref(), dev.evidence_bytes());
-        assert!(JoinEvidence::new(dev, Some(&collateral)).is_err());
+        assert_eq!(joined.claim, claim());
+        assert!(JoinEvidence::single(&dev, Some(&collateral)).is_err());
     }
 
     const MAINNET: Churn = Churn {
