@@ -2,7 +2,9 @@
 
 mod cluster;
 
-pub use cluster::{DeviceAnnouncement, KeyGenerationError, SharedKey};
+pub use cluster::{
+    DeviceAnnouncement, KeyGenerationError, SharedKey, CEREMONY_TIMEOUT, MAX_PENDING_CEREMONIES,
+};
 
 use crate::attestation::{
     load_or_create_dev_attester, AttestationConfig, AttestationInfo, AttestationKeyError,

@@ -22,7 +22,7 @@ pub use attestation::{AttestationConfig, AttestationInfo};
 pub use enclave::{
     check_key_request, DataDir, DeviceAnnouncement, Enclave, GeneratedKey, KeyAttestation,
     KeyGenerationError, KeyRequestError, SharedKey, SignError, Signed, StartError,
-    MAX_KEYS_PER_CALL, NO_EVIDENCE_RECORDED,
+    CEREMONY_TIMEOUT, MAX_KEYS_PER_CALL, MAX_PENDING_CEREMONIES, NO_EVIDENCE_RECORDED,
 };
 pub use keyring::KeyringError;
 pub use policy::{Clock, Policy, PolicyViolation, SystemClock};

@@ -138,6 +138,35 @@ async fn a_ceremony_is_refused_when_it_is_unsafe_reused_or_unannounced() {
 }
 
 #[tokio::test]
+async fn a_device_keeps_a_bounded_number_of_key_generations_in_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = open(dir.path());
+    // Ceremonies left half-way (announced, never finished) fill the device up to the bound...
+    for i in 0..lsv_enclave::MAX_PENDING_CEREMONIES {
+        let id = B256::from(alloy_primitives::U256::from(i + 1));
+        p.cluster_announce(id, 2, 3, OWNER).await.unwrap();
+    }
+    // ...and then it refuses new ones, naming the bound, instead of growing without one.
+    let got = p
+        .cluster_announce(B256::repeat_byte(0xff), 2, 3, OWNER)
+        .await;
+    let Err(SignError::KeyGeneration(e @ KeyGenerationError::Busy)) = got else {
+        panic!("{got:?}")
+    };
+    assert!(e.to_string().contains("16 key generations"), "{e}");
+    // One finished (here: aborted by a bad dealing set) frees its place.
+    let first = Ceremony {
+        id: B256::from(alloy_primitives::U256::from(1)),
+        threshold: 2,
+        announcements: vec![],
+    };
+    assert!(p.cluster_finish(&first, 1, &[]).await.is_err());
+    p.cluster_announce(B256::repeat_byte(0xff), 2, 3, OWNER)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
 async fn two_devices_on_one_platform_are_refused_before_any_share_is_dealt() {
     let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let devices: Vec<Enclave> = dirs.iter().map(|d| open(d.path())).collect();

@@ -174,6 +174,7 @@ fn key_generation_answer<T: serde::Serialize>(result: Result<T, SignError>) -> R
                     K::Reused(_) | K::Dkg(lsv_threshold::dkg::DkgError::Complaints(_)),
                 ) => StatusCode::CONFLICT,
                 SignError::KeyGeneration(K::Dkg(_) | K::Peer { .. }) => StatusCode::BAD_REQUEST,
+                SignError::KeyGeneration(K::Busy) => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
             tracing::warn!(error = %e, "key generation step refused");

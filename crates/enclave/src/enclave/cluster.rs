@@ -19,7 +19,19 @@ use serde::{Deserialize, Serialize};
 pub(super) struct PendingShare {
     dealer: Dealer,
     owner: Address,
+    started: std::time::Instant,
 }
+
+/// The most key generations a device keeps in progress at once. Each holds a polynomial and an
+/// HPKE key in memory; only P's authenticated coordinator can start one, but a coordinator
+/// whose ceremonies fail half-way (a device down after step 1) would otherwise leave them
+/// forever.
+pub const MAX_PENDING_CEREMONIES: usize = 16;
+
+/// How long a key generation may stay in progress on a device before it is dropped: the three
+/// steps take well under a second on loopback (`lsv bench cluster`: 52 ms a key) and a few
+/// round trips across machines.
+pub const CEREMONY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// What a device publishes in step 1: its announcement and the evidence that an enclave made it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,9 +75,13 @@ pub enum KeyGenerationError {
     /// A ceremony id P already took part in.
     #[error("ceremony {0} was already announced on this device: each ceremony needs a new id")]
     Reused(B256),
-    /// No pending ceremony with this id (never announced, already finished, or P restarted).
-    #[error("no ceremony {0} in progress on this device")]
+    /// No pending ceremony with this id (never announced, already finished, timed out, or P
+    /// restarted).
+    #[error("no ceremony {0} in progress on this device (never announced, finished, older than {timeout} s, or P restarted)", timeout = CEREMONY_TIMEOUT.as_secs())]
     Unknown(B256),
+    /// Too many key generations in progress on this device.
+    #[error("{MAX_PENDING_CEREMONIES} key generations are in progress on this device; finish them or wait {timeout} s for them to time out", timeout = CEREMONY_TIMEOUT.as_secs())]
+    Busy,
     /// A device's announcement is not attested as the ceremony says.
     #[error("device {index}'s announcement is refused: {reason}")]
     Peer {
@@ -99,10 +115,21 @@ impl Enclave {
             .attest_device(announcement.digest(ceremony, threshold, devices))
             .map_err(|e| KeyGenerationError::Attestation(e.to_string()))?;
         let mut pending = self.cluster.lock();
+        pending.retain(|_, p| p.started.elapsed() < CEREMONY_TIMEOUT);
         if pending.contains_key(&ceremony) {
             return Err(KeyGenerationError::Reused(ceremony).into());
         }
-        pending.insert(ceremony, PendingShare { dealer, owner });
+        if pending.len() >= MAX_PENDING_CEREMONIES {
+            return Err(KeyGenerationError::Busy.into());
+        }
+        pending.insert(
+            ceremony,
+            PendingShare {
+                dealer,
+                owner,
+                started: std::time::Instant::now(),
+            },
+        );
         Ok(DeviceAnnouncement {
             ceremony,
             threshold,
@@ -127,6 +154,7 @@ impl Enclave {
         let pending = self.cluster.lock();
         let mine = pending
             .get(&ceremony.id)
+            .filter(|p| p.started.elapsed() < CEREMONY_TIMEOUT)
             .ok_or(KeyGenerationError::Unknown(ceremony.id))?;
         Ok(mine
             .dealer
@@ -144,10 +172,11 @@ impl Enclave {
         index: u8,
         dealings: &[Dealing],
     ) -> Result<SharedKey, SignError> {
-        let PendingShare { dealer, owner } = self
+        let PendingShare { dealer, owner, .. } = self
             .cluster
             .lock()
             .remove(&ceremony.id)
+            .filter(|p| p.started.elapsed() < CEREMONY_TIMEOUT)
             .ok_or(KeyGenerationError::Unknown(ceremony.id))?;
         let (threshold, devices) = dealer.params();
         let share = dealer
