@@ -3,8 +3,11 @@ pragma solidity 0.8.37;
 
 import {CivilTime} from "./CivilTime.sol";
 
-/// @notice An SGX TCB status, as Intel's TCB info and QE identity name them ("Intel SGX and
-/// Intel TDX PCS API Specification", "Get TCB Info" / "Get Intel's QE Identity": tcbStatus).
+/// @notice A TCB status, as Intel's TCB info and QE identity name them ("Intel SGX and Intel
+/// TDX PCS API Specification", "Get TCB Info" / "Get Intel's QE Identity": tcbStatus). The TDX
+/// TCB info, the TD QE identity and the TDX module identities use the same strings; the TD 1.5
+/// relaunch statuses (`TDRelaunchAdvised`, `TDRelaunchAdvisedConfigurationNeeded`) are Intel
+/// QVL's results for a TD 1.5 report, never collateral values, and are refused as unknown.
 /// Bit `1 << uint8(status)` of a verifier's accepted-status mask admits it.
 enum TcbStatus {
     UpToDate,
@@ -18,22 +21,27 @@ enum TcbStatus {
 
 /// @title IntelCollateralJson
 /// @notice Reads Intel's signed collateral JSON on-chain: SGX TCB info v3 (the `tcbInfo` object)
-/// and QE identity v2 (the `enclaveIdentity` object), and evaluates their TCB levels for one
-/// platform (PCK certificate SVNs) or one QE (its report's ISVSVN).
+/// and QE identity v2 (the `enclaveIdentity` object, id `QE` for SGX or `TD_QE` for TDX), and
+/// evaluates their TCB levels for one platform (PCK certificate SVNs) or one QE (its report's
+/// ISVSVN). The TDX TCB info is read by `IntelTdxTcbInfo`, with this library's JSON reader.
 /// @dev A strict reader of the compact JSON the PCS serves and signs: no whitespace, strings
 /// without escapes, non-negative integers. Members may come in any order; unknown members are
 /// skipped whole (nested values included); every member the verifier needs is required.
 /// Anything else fails closed with `JsonMalformed`. Callers verify Intel's signature over the
-/// exact bytes before trusting anything read here.
+/// exact bytes before trusting anything read here. The JSON reader's primitives (`_key`,
+/// `_next`, `_uint`, ...) are internal so that `IntelTdxTcbInfo` reads with the same rules.
 library IntelCollateralJson {
     /// @notice The collateral JSON is not what the reader accepts, at byte `offset`.
     error JsonMalformed(uint256 offset);
     /// @notice A member the verifier needs is absent (`seen` is the bitmask of those present).
     error JsonFieldMissing(uint256 seen);
     /// @notice The collateral is another kind or version than this reader knows (at `offset`):
-    /// TCB info must be id "SGX", version 3, tcbType 0; QE identity id "QE", version 2.
+    /// TCB info must be id "SGX" (or, for `IntelTdxTcbInfo`, "TDX"), version 3, tcbType 0; QE
+    /// identity id "QE" (or "TD_QE"), version 2.
     error CollateralUnsupported(uint256 offset);
-    /// @notice A tcbStatus string this reader does not know, at `offset`.
+    /// @notice A tcbStatus string this reader does not know, or not for the structure it is in
+    /// (Intel's QVL accepts fewer statuses in a TD QE identity and a TDX module identity), at
+    /// `offset`.
     error TcbStatusUnknown(uint256 offset);
 
     /// @notice What the verifier uses from an SGX TCB info, evaluated for one platform.
@@ -97,6 +105,16 @@ library IntelCollateralJson {
 
     /// @dev The SGX component SVNs in a TCB level (TCB info v3: `sgxtcbcomponents`, 16 entries).
     uint256 private constant COMPONENTS = 16;
+
+    /// @dev Every `TcbStatus`, bit `1 << uint8(status)`.
+    uint256 internal constant ALL_STATUSES = (1 << (uint256(type(TcbStatus).max) + 1)) - 1;
+    /// @dev The statuses Intel's QVL accepts in a QE identity's levels (dcap-qvl 0.7.1
+    /// `QE_IDENTITY_STATUSES`): UpToDate, OutOfDate, ConfigurationNeeded, Revoked,
+    /// OutOfDateConfigurationNeeded. Applied to the TD QE identity; the SGX QE identity reader
+    /// keeps accepting every status (its behaviour predates the TDX reader).
+    uint256 internal constant QE_STATUSES = (1 << uint8(TcbStatus.UpToDate)) | (1 << uint8(TcbStatus.OutOfDate))
+        | (1 << uint8(TcbStatus.ConfigurationNeeded)) | (1 << uint8(TcbStatus.Revoked))
+        | (1 << uint8(TcbStatus.OutOfDateConfigurationNeeded));
 
     // ---- TCB info -----------------------------------------------------------------------------
 
@@ -248,30 +266,45 @@ library IntelCollateralJson {
 
     // ---- QE identity --------------------------------------------------------------------------
 
-    /// @notice Parses a QE identity v2 and finds the QE's TCB level: the first level in
-    /// `tcbLevels` whose `isvsvn` is at most the QE report's ISVSVN ("Intel SGX and Intel TDX PCS
-    /// API Specification", "Get Intel's QE Identity"). `levelFound` is false if none matches.
-    function parseQeIdentity(bytes memory j, uint256 qeIsvSvn) internal pure returns (QeIdentity memory q) {
+    /// @notice Parses an SGX QE identity v2 (id `QE`) and finds the QE's TCB level: the first
+    /// level in `tcbLevels` whose `isvsvn` is at most the QE report's ISVSVN ("Intel SGX and
+    /// Intel TDX PCS API Specification", "Get Intel's QE Identity"). `levelFound` is false if
+    /// none matches.
+    function parseQeIdentity(bytes memory j, uint256 qeIsvSvn) internal pure returns (QeIdentity memory) {
+        return _parseQeIdentity(j, qeIsvSvn, false);
+    }
+
+    /// @notice As `parseQeIdentity`, for the TDX quoting enclave's identity: id `TD_QE`, version
+    /// 2 ("Get Intel's TD QE Identity"), level statuses among `QE_STATUSES`.
+    function parseTdQeIdentity(bytes memory j, uint256 qeIsvSvn) internal pure returns (QeIdentity memory) {
+        return _parseQeIdentity(j, qeIsvSvn, true);
+    }
+
+    function _parseQeIdentity(bytes memory j, uint256 qeIsvSvn, bool td) private pure returns (QeIdentity memory q) {
         uint256 i = _expect(j, 0, "{");
         uint256 seen;
         bool more = true;
         while (more) {
             (bytes32 k, uint256 v) = _key(j, i);
-            (i, seen) = _qeMember(j, k, v, qeIsvSvn, q, seen);
+            (i, seen) = _qeMember(j, k, v, qeIsvSvn, td, q, seen);
             (more, i) = _next(j, i, "}");
         }
         if (i != j.length) revert JsonMalformed(i);
         if (seen != 4095) revert JsonFieldMissing(seen);
     }
 
-    function _qeMember(bytes memory j, bytes32 k, uint256 v, uint256 qeIsvSvn, QeIdentity memory q, uint256 seen)
-        private
-        pure
-        returns (uint256 i, uint256)
-    {
+    function _qeMember(
+        bytes memory j,
+        bytes32 k,
+        uint256 v,
+        uint256 qeIsvSvn,
+        bool td,
+        QeIdentity memory q,
+        uint256 seen
+    ) private pure returns (uint256 i, uint256) {
         uint256 h;
         if (k == K_ID) {
-            return (_expectString(j, v, "QE"), seen | 1);
+            return (_expectString(j, v, td ? bytes("TD_QE") : bytes("QE")), seen | 1);
         } else if (k == K_VERSION) {
             (h, i) = _uint(j, v);
             if (h != 2) revert CollateralUnsupported(v);
@@ -309,13 +342,13 @@ library IntelCollateralJson {
             (q.isvProdId, i) = _uint(j, v);
             return (i, seen | 1024);
         } else if (k == K_TCB_LEVELS) {
-            (q.levelFound, q.status, i) = _qeLevels(j, v, qeIsvSvn);
+            (q.levelFound, q.status, i) = _qeLevels(j, v, qeIsvSvn, td ? QE_STATUSES : ALL_STATUSES);
             return (i, seen | 2048);
         }
         return (skipValue(j, v), seen);
     }
 
-    function _qeLevels(bytes memory j, uint256 i, uint256 qeIsvSvn)
+    function _qeLevels(bytes memory j, uint256 i, uint256 qeIsvSvn, uint256 statuses)
         private
         pure
         returns (bool found, TcbStatus status, uint256 next)
@@ -326,7 +359,7 @@ library IntelCollateralJson {
             if (found) {
                 i = skipValue(j, i);
             } else {
-                (found, status, i) = _qeLevel(j, i, qeIsvSvn);
+                (found, status, i) = _qeLevel(j, i, qeIsvSvn, statuses);
             }
             (more, i) = _next(j, i, "]");
         }
@@ -335,7 +368,7 @@ library IntelCollateralJson {
     }
 
     /// @dev One QE TCB level: `{"tcb":{"isvsvn":n},"tcbDate":..,"tcbStatus":..}`.
-    function _qeLevel(bytes memory j, uint256 i, uint256 qeIsvSvn)
+    function _qeLevel(bytes memory j, uint256 i, uint256 qeIsvSvn, uint256 statuses)
         private
         pure
         returns (bool matches, TcbStatus status, uint256 next)
@@ -351,7 +384,7 @@ library IntelCollateralJson {
                 matches = levelIsvSvn <= qeIsvSvn;
                 seen |= 1;
             } else if (k == K_TCB_STATUS) {
-                (status, i) = _status(j, v);
+                (status, i) = _statusIn(j, v, statuses);
                 seen |= 2;
             } else {
                 i = skipValue(j, v);
@@ -401,20 +434,20 @@ library IntelCollateralJson {
         return i;
     }
 
-    function _at(bytes memory j, uint256 i) private pure returns (uint256 c) {
+    function _at(bytes memory j, uint256 i) internal pure returns (uint256 c) {
         if (i >= j.length) revert JsonMalformed(i);
         assembly ("memory-safe") {
             c := byte(0, mload(add(add(j, 32), i)))
         }
     }
 
-    function _expect(bytes memory j, uint256 i, bytes1 ch) private pure returns (uint256) {
+    function _expect(bytes memory j, uint256 i, bytes1 ch) internal pure returns (uint256) {
         if (_at(j, i) != uint8(ch)) revert JsonMalformed(i);
         return i + 1;
     }
 
     /// @dev After a member or element: `,` (more follow) or `close` (done).
-    function _next(bytes memory j, uint256 i, bytes1 close) private pure returns (bool more, uint256 next) {
+    function _next(bytes memory j, uint256 i, bytes1 close) internal pure returns (bool more, uint256 next) {
         uint256 c = _at(j, i);
         if (c == 0x2c) return (true, i + 1);
         if (c == uint8(close)) return (false, i + 1);
@@ -422,7 +455,7 @@ library IntelCollateralJson {
     }
 
     /// @dev A string's content range `[s, e)` and the offset after its closing quote.
-    function _string(bytes memory j, uint256 i) private pure returns (uint256 s, uint256 e, uint256 next) {
+    function _string(bytes memory j, uint256 i) internal pure returns (uint256 s, uint256 e, uint256 next) {
         s = _expect(j, i, '"');
         e = s;
         while (true) {
@@ -435,7 +468,7 @@ library IntelCollateralJson {
     }
 
     /// @dev A member name at `i`: its keccak256, and the offset of its value (after the `:`).
-    function _key(bytes memory j, uint256 i) private pure returns (bytes32 k, uint256 value) {
+    function _key(bytes memory j, uint256 i) internal pure returns (bytes32 k, uint256 value) {
         (uint256 s, uint256 e, uint256 next) = _string(j, i);
         assembly ("memory-safe") {
             k := keccak256(add(add(j, 32), s), sub(e, s))
@@ -443,7 +476,7 @@ library IntelCollateralJson {
         value = _expect(j, next, ":");
     }
 
-    function _expectString(bytes memory j, uint256 i, bytes memory want) private pure returns (uint256 next) {
+    function _expectString(bytes memory j, uint256 i, bytes memory want) internal pure returns (uint256 next) {
         uint256 s;
         uint256 e;
         (s, e, next) = _string(j, i);
@@ -462,7 +495,7 @@ library IntelCollateralJson {
     }
 
     /// @dev A non-negative integer without leading zeros, at most 18 digits.
-    function _uint(bytes memory j, uint256 i) private pure returns (uint256 v, uint256 next) {
+    function _uint(bytes memory j, uint256 i) internal pure returns (uint256 v, uint256 next) {
         uint256 start = i;
         while (i < j.length) {
             uint256 c = uint8(j[i]);
@@ -475,7 +508,7 @@ library IntelCollateralJson {
     }
 
     /// @dev `{"<name>":n,...}` (other members skipped): the integer member `name`, required.
-    function _memberUint(bytes memory j, uint256 i, bytes32 name) private pure returns (uint256 v, uint256 next) {
+    function _memberUint(bytes memory j, uint256 i, bytes32 name) internal pure returns (uint256 v, uint256 next) {
         i = _expect(j, i, "{");
         bool seen;
         bool more = true;
@@ -494,7 +527,7 @@ library IntelCollateralJson {
     }
 
     /// @dev A string of exactly `bytes_ * 2` hex digits (either case), as a number.
-    function _hexString(bytes memory j, uint256 i, uint256 bytes_) private pure returns (uint256 v, uint256 next) {
+    function _hexString(bytes memory j, uint256 i, uint256 bytes_) internal pure returns (uint256 v, uint256 next) {
         (uint256 s, uint256 e, uint256 after_) = _string(j, i);
         if (e - s != bytes_ * 2) revert JsonMalformed(s);
         for (uint256 n = s; n < e; ++n) {
@@ -510,7 +543,7 @@ library IntelCollateralJson {
     }
 
     /// @dev `"YYYY-MM-DDThh:mm:ssZ"` (the PCS's issueDate/nextUpdate format) as Unix seconds.
-    function _date(bytes memory j, uint256 i) private pure returns (uint256 t, uint256 next) {
+    function _date(bytes memory j, uint256 i) internal pure returns (uint256 t, uint256 next) {
         uint256 s;
         uint256 e;
         (s, e, next) = _string(j, i);
@@ -536,7 +569,18 @@ library IntelCollateralJson {
         }
     }
 
-    function _status(bytes memory j, uint256 i) private pure returns (TcbStatus status, uint256 next) {
+    /// @dev A tcbStatus at `i` that is one of `statuses` (bit `1 << uint8(status)`).
+    function _statusIn(bytes memory j, uint256 i, uint256 statuses)
+        internal
+        pure
+        returns (TcbStatus status, uint256 next)
+    {
+        (status, next) = _status(j, i);
+        if (statuses & (1 << uint8(status)) == 0) revert TcbStatusUnknown(i);
+    }
+
+    /// @dev A tcbStatus string at `i`, one of the seven `TcbStatus` names.
+    function _status(bytes memory j, uint256 i) internal pure returns (TcbStatus status, uint256 next) {
         uint256 s;
         uint256 e;
         (s, e, next) = _string(j, i);

@@ -110,6 +110,16 @@ pub mod bindings {
         DcapAttestationVerifier,
         "../../contracts/artifacts/DcapAttestationVerifier.json"
     );
+    /// The TDX verifier's ABI also generates a `DcapQuoteVerifier` module (the base contract's
+    /// `Item` enum), as the SGX verifier's does: its own module keeps the two apart.
+    pub mod dcap_tdx {
+        alloy_sol_types::sol!(
+            #[sol(all_derives)]
+            DcapTdxAttestationVerifier,
+            "../../contracts/artifacts/DcapTdxAttestationVerifier.json"
+        );
+    }
+    pub use dcap_tdx::DcapTdxAttestationVerifier;
     alloy_sol_types::sol!(
         #[sol(all_derives)]
         GroupAttestationVerifier,
@@ -361,14 +371,23 @@ pub static DCAP_ATTESTATION_VERIFIER: Artifact = Artifact::new(
     include_str!("../../../contracts/artifacts/DcapAttestationVerifier.json"),
 );
 
+/// `src/DcapTdxAttestationVerifier.sol`: the on-chain Intel TDX DCAP verifier (quote v4 with a TD
+/// 1.0 report and its collateral, authenticated to Intel's root key; the TD pinned by
+/// `TD_MEASUREMENT`; evidence from [`crate::dcap`], the same layout as the SGX verifier's).
+pub static DCAP_TDX_ATTESTATION_VERIFIER: Artifact = Artifact::new(
+    "DcapTdxAttestationVerifier",
+    include_str!("../../../contracts/artifacts/DcapTdxAttestationVerifier.json"),
+);
+
 /// `test/X509Probe.sol`: test-only, exposes the DCAP verifier's X.509 certificate and CRL reader.
 pub static X509_PROBE: Artifact = Artifact::new(
     "X509Probe",
     include_str!("../../../contracts/artifacts/X509Probe.json"),
 );
 
-/// `test/IntelCollateralJsonProbe.sol`: test-only, exposes the DCAP verifier's reader of Intel's
-/// TCB info and QE identity JSON (unreachable with unsigned JSON through the verifier).
+/// `test/IntelCollateralJsonProbe.sol`: test-only, exposes the DCAP verifiers' readers of Intel's
+/// TCB info (SGX and TDX) and QE identity JSON (unreachable with unsigned JSON through the
+/// verifiers).
 pub static INTEL_COLLATERAL_JSON_PROBE: Artifact = Artifact::new(
     "IntelCollateralJsonProbe",
     include_str!("../../../contracts/artifacts/IntelCollateralJsonProbe.json"),
@@ -390,6 +409,7 @@ pub static ALL: &[&Artifact] = &[
     &GROUP_ATTESTATION_VERIFIER,
     &DEV_DEVICE_VERIFIER,
     &DCAP_ATTESTATION_VERIFIER,
+    &DCAP_TDX_ATTESTATION_VERIFIER,
     &X509_PROBE,
     &INTEL_COLLATERAL_JSON_PROBE,
 ];
@@ -449,6 +469,11 @@ pub fn describe_revert(data: &[u8]) -> String {
         return variant(format!("{e:?}"));
     }
     if let Ok(e) =
+        bindings::DcapTdxAttestationVerifier::DcapTdxAttestationVerifierErrors::abi_decode(data)
+    {
+        return variant(format!("{e:?}"));
+    }
+    if let Ok(e) =
         bindings::GroupAttestationVerifier::GroupAttestationVerifierErrors::abi_decode(data)
     {
         return variant(format!("{e:?}"));
@@ -486,6 +511,15 @@ mod tests {
             "WindDownDelayTooShort { delay: 60, minimum: 2592000 }"
         );
         assert_eq!(variant("Plain(1)".into()), "Plain(1)");
+        // An error only the TDX verifier has (its own binding module).
+        let data = bindings::DcapTdxAttestationVerifier::TdxModuleIdentityNotFound {
+            moduleVersion: alloy_primitives::U256::from(2),
+        }
+        .abi_encode();
+        assert_eq!(
+            describe_revert(&data),
+            "TdxModuleIdentityNotFound { moduleVersion: 2 }"
+        );
     }
 
     #[test]

@@ -1,11 +1,18 @@
-//! Evidence for the on-chain DCAP verifier (`contracts/src/DcapAttestationVerifier.sol`): an
-//! Intel SGX quote (ECDSA, version 3) and its collateral, re-packed as `abi.encode(Evidence)`.
+//! Evidence for the on-chain DCAP verifiers (`contracts/src/DcapAttestationVerifier.sol` for an
+//! Intel SGX quote, ECDSA, version 3; `contracts/src/DcapTdxAttestationVerifier.sol` for an
+//! Intel TDX quote, ECDSA, version 4): the quote and its collateral, re-packed as
+//! `abi.encode(Evidence)` (one layout for both).
 //!
-//! The contract reads DER and Intel's signed JSON, never PEM or hex, so this module moves the
-//! certificates the quote carries as PEM (its certification data, type 5) and the collateral's
-//! PEM chains and hex CRLs into DER fields. Nothing is re-encoded: every DER byte string is the
-//! one Intel signed, and the quote is passed whole. The collateral is read in dcap-qvl's
-//! `QuoteCollateralV3` JSON layout (what its `get_collateral` and the PCCS give).
+//! The contracts read DER and Intel's signed JSON, never PEM or hex, so this module moves the
+//! certificates the quote carries as PEM (its certification data, type 5; in a v4 quote nested
+//! inside the QE report certification data, type 6) and the collateral's PEM chains and hex CRLs
+//! into DER fields. Nothing is re-encoded: every DER byte string is the one Intel signed, and the
+//! quote is passed whole. The collateral is read in dcap-qvl's `QuoteCollateralV3` JSON layout
+//! (what its `get_collateral` and the PCCS give).
+//!
+//! [`enclave_report`] and [`td_report`] read the report body a verifier's policy is about: an
+//! SGX enclave's (MRENCLAVE, ...) or a trust domain's (its measurement registers, whose
+//! [`TdReport::measurement`] is the TDX verifier's `TD_MEASUREMENT`).
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -16,14 +23,17 @@
 //! # let _ = evidence; Ok(()) }
 //! ```
 
-use alloy_primitives::{hex, Bytes, B256};
+use alloy_primitives::{hex, Bytes, FixedBytes, B256};
 use alloy_sol_types::SolValue;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::ops::Range;
 use x509_cert::der::Decode;
 use x509_cert::Certificate;
 
 alloy_sol_types::sol! {
-    /// `DcapAttestationVerifier.Evidence`: the verifier's `evidence` is `abi.encode` of this.
+    /// `DcapQuoteVerifier.Evidence` (of the SGX and the TDX verifier alike): the verifier's
+    /// `evidence` is `abi.encode` of this.
     #[derive(Debug, PartialEq, Eq)]
     struct DcapEvidence {
         /// The quote, verbatim.
@@ -59,6 +69,27 @@ const QE_AUTH: usize = SIG_DATA + 64 + 64 + REPORT_LEN + 64;
 /// Certification data type 5: PCK leaf, intermediate CA and root certificates, PEM.
 const CERT_TYPE_PCK_CHAIN: u16 = 5;
 
+/// Quote v4 layout (Intel TDX DCAP Quoting Library API, Appendix A.3 "Version 4 Quote Format"):
+/// header, TD report (A.3.2 "TD Quote Body", TDX 1.0: 584 bytes), the u32 signature data
+/// length, then the signature data (A.3.8): quote signature (64), attestation key (64) and
+/// certification data (A.3.9) of type 6, whose data (A.3.11) is the QE report (384), its
+/// signature (64), the QE authentication data (u16 length + data) and certification data of
+/// type 5.
+const TD_REPORT_LEN: usize = 584;
+const V4_SIG_DATA: usize = HEADER_LEN + TD_REPORT_LEN + 4;
+const V4_CERT_DATA: usize = V4_SIG_DATA + 64 + 64;
+const V4_QE_AUTH: usize = V4_CERT_DATA + 6 + REPORT_LEN + 64;
+/// Certification data type 6: QE report certification data.
+const CERT_TYPE_QE_REPORT: u16 = 6;
+/// Quote header `TEE Type` of a TD quote.
+const TEE_TYPE_TDX: u32 = 0x81;
+
+/// Where the TD report starts in a TDX quote v4 (after the 48-byte header).
+pub const TD_REPORT_OFFSET: usize = HEADER_LEN;
+/// The bytes of a TD report that [`TdReport::measurement`] hashes: MRTD, MRCONFIGID, MROWNER,
+/// MROWNERCONFIG and RTMR0–3, contiguous (offsets within the TD report).
+pub const TD_MEASURED_REGISTERS: Range<usize> = 136..520;
+
 const CN_PCK_CERT: &str = "Intel SGX PCK Certificate";
 const CN_PLATFORM_CA: &str = "Intel SGX PCK Platform CA";
 const CN_PROCESSOR_CA: &str = "Intel SGX PCK Processor CA";
@@ -67,7 +98,7 @@ const CN_TCB_SIGNING: &str = "Intel SGX TCB Signing";
 /// Why a quote and collateral cannot be packed as evidence.
 #[derive(Debug, thiserror::Error)]
 pub enum EvidenceError {
-    /// The quote is not a well-formed SGX DCAP v3 quote: what is wrong with it.
+    /// The quote is not a well-formed SGX DCAP v3 or TDX DCAP v4 quote: what is wrong with it.
     #[error("quote: {0}")]
     Quote(&'static str),
     /// A collateral field is not hex.
@@ -162,6 +193,97 @@ impl EnclaveReport {
     }
 }
 
+/// The TD report (TDX 1.0, the "TD Quote Body" of a quote v4): the fields the TDX verifier
+/// reads, and the registers its measurement covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TdReport {
+    /// TEE_TCB_SVN: the TDX module's ISVSVN (byte 0) and major version (byte 1), then the
+    /// other TDX TCB component SVNs.
+    pub tee_tcb_svn: [u8; 16],
+    /// MRSEAM: the TDX module's measurement.
+    pub mr_seam: FixedBytes<48>,
+    /// MRSIGNERSEAM: its signer (zero for Intel's modules).
+    pub mr_signer_seam: FixedBytes<48>,
+    /// SEAMATTRIBUTES (zero for a production module).
+    pub seam_attributes: [u8; 8],
+    /// TDATTRIBUTES, as in the report (little-endian): byte 0 is TUD (debug).
+    pub td_attributes: [u8; 8],
+    /// XFAM: the extended CPU features the TD may use.
+    pub xfam: [u8; 8],
+    /// MRTD: the TD's initial contents (its firmware).
+    pub mr_td: FixedBytes<48>,
+    /// MRCONFIGID: software-defined configuration set at launch.
+    pub mr_config_id: FixedBytes<48>,
+    /// MROWNER: the TD owner's identity set at launch.
+    pub mr_owner: FixedBytes<48>,
+    /// MROWNERCONFIG: owner-defined configuration set at launch.
+    pub mr_owner_config: FixedBytes<48>,
+    /// RTMR0–3: the run-time measurement registers (boot chain: firmware data, kernel, command
+    /// line, initrd).
+    pub rtmr: [FixedBytes<48>; 4],
+    /// REPORTDATA: the 64 bytes the TD put in its report.
+    pub report_data: [u8; 64],
+}
+
+impl TdReport {
+    /// SHA-256 of MRTD ‖ MRCONFIGID ‖ MROWNER ‖ MROWNERCONFIG ‖ RTMR0 ‖ RTMR1 ‖ RTMR2 ‖ RTMR3
+    /// (the report's bytes [`TD_MEASURED_REGISTERS`]): the TDX verifier's `TD_MEASUREMENT`.
+    pub fn measurement(&self) -> B256 {
+        let mut h = Sha256::new();
+        for register in [
+            &self.mr_td,
+            &self.mr_config_id,
+            &self.mr_owner,
+            &self.mr_owner_config,
+        ]
+        .into_iter()
+        .chain(&self.rtmr)
+        {
+            h.update(register);
+        }
+        B256::from(<[u8; 32]>::from(h.finalize()))
+    }
+
+    /// TDATTRIBUTES.TUD (byte 0) is not zero: the TD is under debug, its memory readable by the
+    /// host (Intel TDX Module ABI Specification, "TD Attributes").
+    pub fn is_debug(&self) -> bool {
+        self.td_attributes[0] != 0
+    }
+
+    /// `REPORTDATA[0:32]`: where the verifier expects the key-generation binding.
+    pub fn binding(&self) -> B256 {
+        B256::from_slice(&self.report_data[..32])
+    }
+}
+
+/// The TD report of a TDX quote v4 (version 4, TEE type 0x81).
+pub fn td_report(quote: &[u8]) -> Result<TdReport, EvidenceError> {
+    let body = quote
+        .get(TD_REPORT_OFFSET..TD_REPORT_OFFSET + TD_REPORT_LEN)
+        .ok_or(EvidenceError::Quote("shorter than header and TD report"))?;
+    if u16::from_le_bytes([quote[0], quote[1]]) != 4 {
+        return Err(EvidenceError::Quote("not version 4"));
+    }
+    if u32::from_le_bytes(quote[4..8].try_into().expect("4 bytes")) != TEE_TYPE_TDX {
+        return Err(EvidenceError::Quote("not a TDX quote (TEE type 0x81)"));
+    }
+    let register = |at: usize| FixedBytes::<48>::from_slice(&body[at..at + 48]);
+    Ok(TdReport {
+        tee_tcb_svn: body[0..16].try_into().expect("16 bytes"),
+        mr_seam: register(16),
+        mr_signer_seam: register(64),
+        seam_attributes: body[112..120].try_into().expect("8 bytes"),
+        td_attributes: body[120..128].try_into().expect("8 bytes"),
+        xfam: body[128..136].try_into().expect("8 bytes"),
+        mr_td: register(136),
+        mr_config_id: register(184),
+        mr_owner: register(232),
+        mr_owner_config: register(280),
+        rtmr: [register(328), register(376), register(424), register(472)],
+        report_data: body[520..584].try_into().expect("64 bytes"),
+    })
+}
+
 /// The ISV enclave report of an SGX quote v3.
 pub fn enclave_report(quote: &[u8]) -> Result<EnclaveReport, EvidenceError> {
     let body = quote
@@ -180,15 +302,34 @@ pub fn enclave_report(quote: &[u8]) -> Result<EnclaveReport, EvidenceError> {
     })
 }
 
-/// The quote's certification data: the PEM chain of type 5.
+/// The quote's certification data: the PEM chain of type 5 (in a TDX quote v4, the one inside
+/// the QE report certification data, type 6).
 fn certification_chain(quote: &[u8]) -> Result<&[u8], EvidenceError> {
     let le16 = |at: usize| {
         quote
             .get(at..at + 2)
             .map(|b| u16::from_le_bytes([b[0], b[1]]))
     };
-    let auth_len = le16(QE_AUTH).ok_or(EvidenceError::Quote("no QE authentication data"))?;
-    let cert_at = QE_AUTH + 2 + usize::from(auth_len);
+    let qe_auth = match le16(0) {
+        Some(3) => QE_AUTH,
+        Some(4) => {
+            let tee = quote
+                .get(4..8)
+                .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
+            if tee != Some(TEE_TYPE_TDX) {
+                return Err(EvidenceError::Quote("a version 4 quote that is not TDX"));
+            }
+            if le16(V4_CERT_DATA) != Some(CERT_TYPE_QE_REPORT) {
+                return Err(EvidenceError::Quote(
+                    "certification data is not QE report certification data (type 6)",
+                ));
+            }
+            V4_QE_AUTH
+        }
+        _ => return Err(EvidenceError::Quote("not version 3 (SGX) or 4 (TDX)")),
+    };
+    let auth_len = le16(qe_auth).ok_or(EvidenceError::Quote("no QE authentication data"))?;
+    let cert_at = qe_auth + 2 + usize::from(auth_len);
     let cert_type = le16(cert_at).ok_or(EvidenceError::Quote("no certification data"))?;
     if cert_type != CERT_TYPE_PCK_CHAIN {
         return Err(EvidenceError::Quote(
@@ -253,8 +394,8 @@ fn signature(field: &'static str, text: &str) -> Result<Vec<u8>, EvidenceError> 
     Ok(bytes)
 }
 
-/// Packs `quote` and its `collateral` as [`DcapEvidence`], checking only that the pieces are
-/// where the verifier expects them (every trust decision is the contract's).
+/// Packs `quote` (SGX v3 or TDX v4) and its `collateral` as [`DcapEvidence`], checking only that
+/// the pieces are where the verifiers expect them (every trust decision is the contract's).
 pub fn evidence(quote: &[u8], collateral: &QuoteCollateral) -> Result<DcapEvidence, EvidenceError> {
     let chain = der_chain("quote certification data", certification_chain(quote)?)?;
     let pck_cert = find(&chain, "quote certification data", &[CN_PCK_CERT])?;

@@ -33,7 +33,10 @@
 
 #![allow(unused_crate_dependencies)]
 
+mod common;
+
 use alloy_sol_types::SolValue;
+use common::dcap::*;
 use lsv_contracts::artifacts::DCAP_ATTESTATION_VERIFIER;
 use lsv_contracts::bindings::DcapAttestationVerifier::{
     self as Verifier, DcapAttestationVerifierErrors as E,
@@ -42,38 +45,9 @@ use lsv_contracts::dcap::{self, DcapEvidence, EnclaveReport, QuoteCollateral};
 use lsv_contracts::{Address, Bytes, Chain, ChainError, B256, U256};
 use proptest::prelude::*;
 use serde_json::Value;
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
 // ---- test data ---------------------------------------------------------------------------------
-
-/// `TcbStatus` as the contract numbers it.
-const UP_TO_DATE: u8 = 0;
-const SW_HARDENING_NEEDED: u8 = 1;
-const CONFIGURATION_NEEDED: u8 = 2;
-const CONFIGURATION_AND_SW_HARDENING_NEEDED: u8 = 3;
-const REVOKED: u8 = 6;
-
-/// Every status but the out-of-date and revoked ones.
-const ACCEPT_CURRENT: u64 = (1 << UP_TO_DATE)
-    | (1 << SW_HARDENING_NEEDED)
-    | (1 << CONFIGURATION_NEEDED)
-    | (1 << CONFIGURATION_AND_SW_HARDENING_NEEDED);
-
-/// `DcapAttestationVerifier.Item`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-enum Item {
-    PckCert,
-    PckCaCert,
-    TcbSigningCert,
-    PckCrl,
-    RootCaCrl,
-    TcbInfo,
-    QeIdentity,
-    QeReport,
-    EnclaveReport,
-}
 
 /// A real quote with its collateral and what `quotes.json` says about it.
 struct Case {
@@ -94,53 +68,16 @@ impl Case {
     }
 }
 
-/// The `tcbEvaluationDataNumber` member of Intel's signed JSON text.
-fn tcb_evaluation_data_number(json: &str) -> u64 {
-    let value: Value = serde_json::from_str(json).unwrap();
-    value["tcbEvaluationDataNumber"].as_u64().unwrap()
-}
-
-fn testdata() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dcap")
-}
-
 fn load(name: &str, collateral_file: &str) -> Case {
-    let index: Value =
-        serde_json::from_str(&std::fs::read_to_string(testdata().join("quotes.json")).unwrap())
-            .unwrap();
-    let entry = index
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["name"] == name)
-        .unwrap_or_else(|| panic!("{name} not in quotes.json"));
-    let quote = std::fs::read(testdata().join(entry["quote_file"].as_str().unwrap())).unwrap();
-    let collateral: QuoteCollateral =
-        serde_json::from_str(&std::fs::read_to_string(testdata().join(collateral_file)).unwrap())
-            .unwrap();
-    let report = dcap::enclave_report(&quote).unwrap();
-    let evidence = dcap::evidence(&quote, &collateral).unwrap();
-    let tcb_evaluation = (
-        tcb_evaluation_data_number(&collateral.tcb_info),
-        tcb_evaluation_data_number(&collateral.qe_identity),
-    );
-    // quotes.json summarises the same numbers ("SGX v3 tcbEvalNum=17 ...").
-    for (summary, number) in [
-        (&entry["tcb_info"], tcb_evaluation.0),
-        (&entry["qe_identity"], tcb_evaluation.1),
-    ] {
-        let summary = summary.as_str().unwrap();
-        assert!(
-            summary.contains(&format!(" tcbEvalNum={number} ")),
-            "{summary}"
-        );
-    }
+    let entry = load_entry(name, collateral_file);
+    let report = dcap::enclave_report(&entry.quote).unwrap();
+    let evidence = dcap::evidence(&entry.quote, &entry.collateral).unwrap();
     Case {
-        valid_from: entry["collateral_valid_from_unix"].as_u64().unwrap(),
-        valid_until: entry["collateral_valid_until_unix"].as_u64().unwrap(),
-        tcb_evaluation,
-        quote,
-        collateral,
+        valid_from: entry.valid_from,
+        valid_until: entry.valid_until,
+        tcb_evaluation: entry.tcb_evaluation,
+        quote: entry.quote,
+        collateral: entry.collateral,
         report,
         evidence,
     }
@@ -169,25 +106,6 @@ fn debug() -> &'static Case {
 }
 
 // ---- the chain ---------------------------------------------------------------------------------
-
-/// A chain whose open block is the first at or after `time` (`earliest`) or the last at or
-/// before it (`!earliest`); block timestamps are `GENESIS_TIME + 12·slot`.
-fn chain_at(time: u64, earliest: bool) -> Chain {
-    let mut chain = Chain::new();
-    let since = time - Chain::GENESIS_TIME;
-    let slot = if earliest {
-        since.div_ceil(Chain::SECONDS_PER_SLOT)
-    } else {
-        since / Chain::SECONDS_PER_SLOT
-    };
-    chain.next_block_after(slot - chain.slot() - 1, B256::repeat_byte(0x42));
-    assert!(if earliest {
-        chain.timestamp() >= time
-    } else {
-        chain.timestamp() <= time
-    });
-    chain
-}
 
 /// The constructor arguments: MRENCLAVE, minimum ISVSVN, accepted TCB statuses, minimum
 /// tcbEvaluationDataNumber.
@@ -268,19 +186,7 @@ fn item(e: &E) -> Option<Item> {
         E::TcbEvaluationDataNumberTooLow(e) => e.item,
         _ => return None,
     };
-    Some(
-        [
-            Item::PckCert,
-            Item::PckCaCert,
-            Item::TcbSigningCert,
-            Item::PckCrl,
-            Item::RootCaCrl,
-            Item::TcbInfo,
-            Item::QeIdentity,
-            Item::QeReport,
-            Item::EnclaveReport,
-        ][raw as usize],
-    )
+    Some(Item::from_raw(raw))
 }
 
 fn signature_invalid(e: &E, want: Item) -> bool {
@@ -731,53 +637,6 @@ fn qe_identity_below_the_minimum_tcb_evaluation_is_refused() {
 
 // ---- mutations -------------------------------------------------------------------------------------
 
-/// The evidence's fields, in `Evidence` order.
-fn fields(ev: &DcapEvidence) -> Vec<Vec<u8>> {
-    [
-        &ev.quote,
-        &ev.pckCert,
-        &ev.pckCaCert,
-        &ev.pckCrl,
-        &ev.rootCaCrl,
-        &ev.tcbSigningCert,
-        &ev.tcbInfo,
-        &ev.tcbInfoSignature,
-        &ev.qeIdentity,
-        &ev.qeIdentitySignature,
-    ]
-    .iter()
-    .map(|b| b.to_vec())
-    .collect()
-}
-
-fn from_fields(f: Vec<Vec<u8>>) -> DcapEvidence {
-    let mut it = f.into_iter().map(Bytes::from);
-    let mut next = || it.next().unwrap();
-    DcapEvidence {
-        quote: next(),
-        pckCert: next(),
-        pckCaCert: next(),
-        pckCrl: next(),
-        rootCaCrl: next(),
-        tcbSigningCert: next(),
-        tcbInfo: next(),
-        tcbInfoSignature: next(),
-        qeIdentity: next(),
-        qeIdentitySignature: next(),
-    }
-}
-
-const QUOTE: usize = 0;
-const PCK_CERT: usize = 1;
-const PCK_CA_CERT: usize = 2;
-const PCK_CRL: usize = 3;
-const ROOT_CA_CRL: usize = 4;
-const TCB_SIGNING_CERT: usize = 5;
-const TCB_INFO: usize = 6;
-const TCB_INFO_SIGNATURE: usize = 7;
-const QE_IDENTITY: usize = 8;
-const QE_IDENTITY_SIGNATURE: usize = 9;
-
 /// Quote v3 offsets (Intel SGX ECDSA Quote Library API, Appendix A).
 const REPORT: usize = 48;
 const ISV_SIGNATURE: usize = 436;
@@ -785,25 +644,6 @@ const ATTESTATION_KEY: usize = 500;
 const QE_REPORT: usize = 564;
 const QE_REPORT_SIGNATURE: usize = 948;
 const QE_AUTH_DATA: usize = 1014;
-
-/// The evidence with `field[offset] ^= mask`.
-fn flipped(ev: &DcapEvidence, field: usize, offset: usize, mask: u8) -> DcapEvidence {
-    let mut f = fields(ev);
-    f[field][offset] ^= mask;
-    from_fields(f)
-}
-
-/// The offset of the first occurrence of `needle` in `hay`.
-fn find(hay: &[u8], needle: &[u8]) -> usize {
-    hay.windows(needle.len())
-        .position(|w| w == needle)
-        .expect("pattern present")
-}
-
-/// The first byte of the uncompressed P-256 point in a DER certificate's SubjectPublicKeyInfo.
-fn key_offset(der: &[u8]) -> usize {
-    find(der, &[0x03, 0x42, 0x00, 0x04]) + 4
-}
 
 #[test]
 fn each_mutation_is_refused_with_its_error() {
@@ -971,20 +811,6 @@ fn each_mutation_is_refused_with_its_error() {
         assert!(expect(&err), "{name}: wrong error {err:?}");
         assert!(!verify(&chain, verifier, binding, mutated), "{name}");
     }
-}
-
-/// The evidence with `field` replaced by `bytes`.
-fn with_field(ev: &DcapEvidence, field: usize, bytes: impl Into<Vec<u8>>) -> DcapEvidence {
-    let mut f = fields(ev);
-    f[field] = bytes.into();
-    from_fields(f)
-}
-
-/// `bytes` with `at..at + new.len()` overwritten by `new`.
-fn spliced(bytes: &[u8], at: usize, new: &[u8]) -> Vec<u8> {
-    let mut out = bytes.to_vec();
-    out[at..at + new.len()].copy_from_slice(new);
-    out
 }
 
 fn der_malformed(offset: usize) -> E {
@@ -1677,9 +1503,6 @@ proptest! {
 /// the other.
 #[test]
 fn verdicts_agree_with_dcap_qvl() {
-    let qvl_collateral = |case: &Case| -> dcap_qvl::QuoteCollateralV3 {
-        serde_json::from_value(serde_json::to_value(collateral_json(case)).unwrap()).unwrap()
-    };
     let case = sgx();
     let (chain, verifier) = setup(case);
     let (platform, qe) = check(
@@ -1689,8 +1512,12 @@ fn verdicts_agree_with_dcap_qvl() {
         case.evidence.encode(),
     )
     .unwrap();
-    let report =
-        dcap_qvl::verify::verify(&case.quote, &qvl_collateral(case), chain.timestamp()).unwrap();
+    let report = dcap_qvl::verify::verify(
+        &case.quote,
+        &qvl_collateral(&case.collateral),
+        chain.timestamp(),
+    )
+    .unwrap();
     assert_eq!(
         TCB_STATUS_NAMES[platform as usize],
         format!("{:?}", report.platform_status.status)
@@ -1709,24 +1536,12 @@ fn verdicts_agree_with_dcap_qvl() {
         case.evidence.encode()
     )
     .is_err());
-    let qvl = dcap_qvl::verify::verify(&case.quote, &qvl_collateral(case), chain.timestamp());
+    let qvl = dcap_qvl::verify::verify(
+        &case.quote,
+        &qvl_collateral(&case.collateral),
+        chain.timestamp(),
+    );
     assert!(format!("{:#}", qvl.unwrap_err()).contains("Debug"));
-}
-
-/// The collateral as the JSON it was read from.
-fn collateral_json(case: &Case) -> Value {
-    let c = &case.collateral;
-    serde_json::json!({
-        "pck_crl_issuer_chain": c.pck_crl_issuer_chain,
-        "root_ca_crl": c.root_ca_crl,
-        "pck_crl": c.pck_crl,
-        "tcb_info_issuer_chain": c.tcb_info_issuer_chain,
-        "tcb_info": c.tcb_info,
-        "tcb_info_signature": c.tcb_info_signature,
-        "qe_identity_issuer_chain": c.qe_identity_issuer_chain,
-        "qe_identity": c.qe_identity,
-        "qe_identity_signature": c.qe_identity_signature,
-    })
 }
 
 // ---- the collateral JSON reader, through IntelCollateralJsonProbe ------------------------------
@@ -1735,19 +1550,6 @@ use lsv_contracts::artifacts::INTEL_COLLATERAL_JSON_PROBE;
 use lsv_contracts::bindings::IntelCollateralJsonProbe::{
     self as JsonProbe, IntelCollateralJsonProbeErrors as JsonError,
 };
-use x509_cert::der::DateTime;
-
-/// `TcbStatus` names, in the contract's order.
-const TCB_STATUS_NAMES: [&str; 7] = [
-    "UpToDate",
-    "SWHardeningNeeded",
-    "ConfigurationNeeded",
-    "ConfigurationAndSWHardeningNeeded",
-    "OutOfDate",
-    "OutOfDateConfigurationNeeded",
-    "Revoked",
-];
-
 fn json_probe() -> &'static (Chain, Address) {
     static PROBE: OnceLock<(Chain, Address)> = OnceLock::new();
     PROBE.get_or_init(|| {
@@ -1801,27 +1603,6 @@ fn read_qe_identity(json: &str, qe_isv_svn: u64) -> Result<JsonProbe::qeIdentity
         qeIsvSvn: U256::from(qe_isv_svn),
     };
     chain.view(*probe, &call).map_err(reader_error)
-}
-
-/// `"YYYY-MM-DDThh:mm:ssZ"` as Unix seconds, by `der`'s calendar (not the contract's).
-fn json_date(value: &Value) -> U256 {
-    let s = value.as_str().unwrap();
-    assert!(s.len() == 20 && s.ends_with('Z'), "{s}");
-    let n = |from: usize, to: usize| s[from..to].parse::<u16>().unwrap();
-    let date = DateTime::new(
-        n(0, 4),
-        n(5, 7) as u8,
-        n(8, 10) as u8,
-        n(11, 13) as u8,
-        n(14, 16) as u8,
-        n(17, 19) as u8,
-    )
-    .unwrap();
-    U256::from(date.unix_duration().as_secs())
-}
-
-fn json_hex(value: &Value) -> Vec<u8> {
-    hex::decode(value.as_str().unwrap()).unwrap()
 }
 
 fn status_index(name: &Value) -> u8 {
@@ -1978,12 +1759,6 @@ fn the_json_reader_reads_intel_collateral_as_serde_json_does() {
     );
     let qe = read_qe_identity(&case.collateral.qe_identity, qe_isv_svn(case)).unwrap();
     assert_eq!((qe.levelFound, qe.status), (true, UP_TO_DATE));
-}
-
-/// `text` with the first `from` replaced by `to` (which must occur).
-fn edit(text: &str, from: &str, to: &str) -> String {
-    assert!(text.contains(from), "{from:?} not in the JSON");
-    text.replacen(from, to, 1)
 }
 
 /// The offset of the first `needle` in `text`, plus `plus`, as the reader reports offsets.
@@ -2373,169 +2148,27 @@ fn the_json_reader_refuses_an_edited_qe_identity_by_name() {
 // accepted as the original is; each edit below, re-signed, is refused with exactly its error.
 
 use alloy_primitives::FixedBytes;
-use p256::ecdsa::signature::hazmat::PrehashSigner;
-use p256::ecdsa::{Signature as P256Signature, SigningKey};
+use p256::ecdsa::SigningKey;
 
-/// The test PKI: a root in place of Intel's, and a key for each signer under it.
-struct TestPki {
-    root: SigningKey,
-    pck_ca: SigningKey,
-    pck: SigningKey,
-    tcb_signing: SigningKey,
-    attestation: SigningKey,
+/// The SGX quote v3 layout, for re-signing.
+const SGX_LAYOUT: QuoteLayout = QuoteLayout {
+    signed_len: ISV_SIGNATURE - 4,
+    qe_report: QE_REPORT,
+};
+
+/// The real evidence's editable pieces.
+fn real() -> Unsigned {
+    Unsigned::of(&sgx().evidence)
 }
 
-fn test_key(label: &str) -> SigningKey {
-    SigningKey::from_slice(&Sha256::digest(label.as_bytes())).unwrap()
-}
-
-fn test_pki() -> TestPki {
-    TestPki {
-        root: test_key("test root"),
-        pck_ca: test_key("test PCK CA"),
-        pck: test_key("test PCK"),
-        tcb_signing: test_key("test TCB signing"),
-        attestation: test_key("test attestation key"),
-    }
-}
-
-/// A public key as `x ‖ y`.
-fn point(key: &SigningKey) -> [u8; 64] {
-    let p = key.verifying_key().to_encoded_point(false);
-    p.as_bytes()[1..].try_into().unwrap()
-}
-
-/// `r ‖ s` of `key`'s signature over SHA-256(`message`).
-fn sign_rs(key: &SigningKey, message: &[u8]) -> Vec<u8> {
-    let signature: P256Signature = key.sign_prehash(&Sha256::digest(message)).unwrap();
-    signature.to_bytes().to_vec()
-}
-
-/// (header length, content length) of the DER element at `at`.
-fn tlv(der: &[u8], at: usize) -> (usize, usize) {
-    let first = der[at + 1];
-    if first < 0x80 {
-        return (2, usize::from(first));
-    }
-    let n = usize::from(first & 0x7f);
-    let len = der[at + 2..at + 2 + n]
-        .iter()
-        .fold(0, |a, &b| (a << 8) | usize::from(b));
-    (2 + n, len)
-}
-
-/// A DER header, the length in its shortest form.
-fn der_header(tag: u8, len: usize) -> Vec<u8> {
-    if len < 0x80 {
-        return vec![tag, len as u8];
-    }
-    let bytes = len.to_be_bytes();
-    let skip = bytes.iter().take_while(|&&b| b == 0).count();
-    [&[tag, 0x80 | (bytes.len() - skip) as u8], &bytes[skip..]].concat()
-}
-
-/// A certificate or CRL (SEQUENCE { tbs, signatureAlgorithm, signatureValue }) with its tbs
-/// signed anew by `signer` (ECDSA-SHA256, DER in the BIT STRING).
-fn resigned(der: &[u8], signer: &SigningKey) -> Vec<u8> {
-    let (h, _) = tlv(der, 0);
-    let (th, tl) = tlv(der, h);
-    let tbs = &der[h..h + th + tl];
-    let (ah, al) = tlv(der, h + th + tl);
-    let algorithm = &der[h + th + tl..h + th + tl + ah + al];
-    let signature: P256Signature = signer.sign_prehash(&Sha256::digest(tbs)).unwrap();
-    let signature = signature.to_der();
-    let bits = [
-        der_header(0x03, signature.as_bytes().len() + 1),
-        vec![0],
-        signature.as_bytes().to_vec(),
-    ]
-    .concat();
-    let body = [tbs, algorithm, &bits].concat();
-    [der_header(0x30, body.len()), body].concat()
-}
-
-/// A certificate with its P-256 key replaced by `key`'s (same length, same layout).
-fn rekeyed(der: &[u8], key: &SigningKey) -> Vec<u8> {
-    spliced(der, key_offset(der), &point(key))
-}
-
-/// The pieces of the evidence that the edits below change, before re-signing.
-#[derive(Clone)]
-struct Unsigned {
-    quote: Vec<u8>,
-    pck_cert: Vec<u8>,
-    tcb_info: String,
-    qe_identity: String,
-}
-
-impl Unsigned {
-    fn real() -> Self {
-        let ev = &sgx().evidence;
-        Self {
-            quote: ev.quote.to_vec(),
-            pck_cert: ev.pckCert.to_vec(),
-            tcb_info: String::from_utf8(ev.tcbInfo.to_vec()).unwrap(),
-            qe_identity: String::from_utf8(ev.qeIdentity.to_vec()).unwrap(),
-        }
-    }
-
-    /// The evidence re-keyed and re-signed under the test root: the PCK CA, PCK and TCB
-    /// signing certificates carry the test keys, every certificate and CRL is signed by its
-    /// test issuer, the JSON by the test TCB signing key; in the quote the attestation key is
-    /// the test one, the QE report binds it and is signed by the test PCK key, and the header
-    /// and enclave report are signed by the test attestation key.
-    fn signed(&self, pki: &TestPki) -> DcapEvidence {
-        let ev = &sgx().evidence;
-        let mut q = self.quote.clone();
-        q[ATTESTATION_KEY..ATTESTATION_KEY + 64].copy_from_slice(&point(&pki.attestation));
-        let auth_len = usize::from(u16::from_le_bytes([
-            q[QE_AUTH_DATA - 2],
-            q[QE_AUTH_DATA - 1],
-        ]));
-        let bound = Sha256::digest(
-            [
-                &q[ATTESTATION_KEY..ATTESTATION_KEY + 64],
-                &q[QE_AUTH_DATA..QE_AUTH_DATA + auth_len],
-            ]
-            .concat(),
-        );
-        q[QE_REPORT + 320..QE_REPORT + 352].copy_from_slice(&bound);
-        q[QE_REPORT + 352..QE_REPORT + 384].fill(0);
-        let qe_signature = sign_rs(&pki.pck, &q[QE_REPORT..QE_REPORT_SIGNATURE]);
-        q[QE_REPORT_SIGNATURE..QE_REPORT_SIGNATURE + 64].copy_from_slice(&qe_signature);
-        let isv_signature = sign_rs(&pki.attestation, &q[..ISV_SIGNATURE - 4]);
-        q[ISV_SIGNATURE..ISV_SIGNATURE + 64].copy_from_slice(&isv_signature);
-        DcapEvidence {
-            quote: q.into(),
-            pckCert: resigned(&rekeyed(&self.pck_cert, &pki.pck), &pki.pck_ca).into(),
-            pckCaCert: resigned(&rekeyed(&ev.pckCaCert, &pki.pck_ca), &pki.root).into(),
-            pckCrl: resigned(&ev.pckCrl, &pki.pck_ca).into(),
-            rootCaCrl: resigned(&ev.rootCaCrl, &pki.root).into(),
-            tcbSigningCert: resigned(&rekeyed(&ev.tcbSigningCert, &pki.tcb_signing), &pki.root)
-                .into(),
-            tcbInfo: self.tcb_info.clone().into_bytes().into(),
-            tcbInfoSignature: sign_rs(&pki.tcb_signing, self.tcb_info.as_bytes()).into(),
-            qeIdentity: self.qe_identity.clone().into_bytes().into(),
-            qeIdentitySignature: sign_rs(&pki.tcb_signing, self.qe_identity.as_bytes()).into(),
-        }
-    }
-}
-
-/// `bytes` with every occurrence of `from` replaced by `to`, and how many there were.
-fn replace_all(bytes: &mut [u8], from: &[u8; 32], to: &[u8]) -> usize {
-    let mut count = 0;
-    let mut at = 0;
-    while let Some(i) = bytes[at..].windows(32).position(|w| w == from) {
-        bytes[at + i..at + i + 32].copy_from_slice(to);
-        count += 1;
-        at += i + 32;
-    }
-    count
+/// `u` and the rest of the real evidence, re-signed under the test root.
+fn signed(u: &Unsigned, pki: &TestPki) -> DcapEvidence {
+    pki.resign(u, SGX_LAYOUT, &sgx().evidence)
 }
 
 /// The verifier, deployed as `setup` deploys it, but with `root`'s key in place of Intel's
-/// root key constant (each 32-byte coordinate replaced wherever the init code holds it).
-fn deploy_with_root(chain: &mut Chain, root: &SigningKey) -> Address {
+/// root key constant.
+fn deploy_sgx_with_root(chain: &mut Chain, root: &SigningKey) -> Address {
     let case = sgx();
     let args = constructor_args(
         case.report.mr_enclave,
@@ -2543,51 +2176,7 @@ fn deploy_with_root(chain: &mut Chain, root: &SigningKey) -> Address {
         ACCEPT_CURRENT,
         case.min_tcb_evaluation(),
     );
-    let intel = deploy(
-        chain,
-        case.report.mr_enclave,
-        0,
-        ACCEPT_CURRENT,
-        case.min_tcb_evaluation(),
-    );
-    let x = chain
-        .view(intel, &Verifier::INTEL_ROOT_KEY_XCall {})
-        .unwrap();
-    let y = chain
-        .view(intel, &Verifier::INTEL_ROOT_KEY_YCall {})
-        .unwrap();
-    let mut code = DCAP_ATTESTATION_VERIFIER.init_code(&args).to_vec();
-    let test = point(root);
-    assert!(replace_all(&mut code, &x.to_be_bytes::<32>(), &test[..32]) >= 1);
-    assert!(replace_all(&mut code, &y.to_be_bytes::<32>(), &test[32..]) >= 1);
-    let deployer = chain.deployer();
-    let receipt = chain
-        .submit(lsv_contracts::TxRequest::new(
-            deployer,
-            None,
-            code,
-            U256::ZERO,
-        ))
-        .unwrap()
-        .expect_success();
-    let verifier = receipt.contract_address.unwrap();
-    let key = chain
-        .view(verifier, &Verifier::INTEL_ROOT_KEY_XCall {})
-        .unwrap();
-    assert_eq!(key.to_be_bytes::<32>(), test[..32]);
-    verifier
-}
-
-/// The offset of the value of the PCK certificate's PCESVN (SGX extension entry
-/// 1.2.840.113741.1.13.1.2.17, an INTEGER of one byte).
-fn pcesvn_offset(der: &[u8]) -> usize {
-    find(
-        der,
-        &[
-            0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01, 0x02, 0x11, 0x02,
-            0x01,
-        ],
-    ) + 15
+    deploy_with_root(chain, &DCAP_ATTESTATION_VERIFIER, &args, root)
 }
 
 #[test]
@@ -2595,14 +2184,14 @@ fn checks_behind_intels_signatures_refuse_with_their_errors_under_a_test_root() 
     let case = sgx();
     let pki = test_pki();
     let mut chain = chain_at(case.valid_from, true);
-    let verifier = deploy_with_root(&mut chain, &pki.root);
+    let verifier = deploy_sgx_with_root(&mut chain, &pki.root);
     let binding = case.report.binding();
-    let real = Unsigned::real();
+    let real = real();
 
     // The control: the re-signed evidence is accepted with the real statuses; Intel's own is
     // refused at the first signature by the root (the anchor is all that changed).
     assert_eq!(
-        check(&chain, verifier, binding, real.signed(&pki).encode()),
+        check(&chain, verifier, binding, signed(&real, &pki).encode()),
         Ok((CONFIGURATION_AND_SW_HARDENING_NEEDED, UP_TO_DATE))
     );
     assert!(signature_invalid(
@@ -2697,7 +2286,7 @@ fn checks_behind_intels_signatures_refuse_with_their_errors_under_a_test_root() 
         E::ReportDataUpperHalfNotZero(Verifier::ReportDataUpperHalfNotZero {}),
     );
     for (name, unsigned, binding, want) in cases {
-        let evidence = unsigned.signed(&pki).encode();
+        let evidence = signed(&unsigned, &pki).encode();
         assert_eq!(
             check(&chain, verifier, binding, evidence.clone()),
             Err(want),

@@ -1,8 +1,10 @@
 //! Helpers shared by the integration tests: deposit data and an independent deposit tree; the
-//! vault's named refusals and its ETH bookkeeping; and [`vault::VaultTest`], the one fixture of
-//! the vault's suites.
+//! vault's named refusals and its ETH bookkeeping; [`vault::VaultTest`], the one fixture of the
+//! vault's suites; and [`dcap`], the real quotes and the test PKI of the two DCAP verifier
+//! suites.
 #![allow(dead_code)]
 
+pub(crate) mod dcap;
 pub(crate) mod vault;
 
 use lsv_consensus::containers::DepositData;
