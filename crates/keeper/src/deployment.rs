@@ -1,7 +1,8 @@
 //! Deploying C on a real chain, and checking a deployment anyone made.
 //!
 //! [`deploy`] sends three creations from the caller's key: the attestation verifier (the `dev`
-//! one for a named attester, or the DCAP one for an enclave measurement), the proof verifier
+//! one for a named attester, a DCAP one for an SGX enclave or TDX trust domain measurement, or
+//! a group verifier over a device verifier, created first), the proof verifier
 //! for the network's beacon chain, and the vault, which creates its sETH and positions tokens.
 //! Before the first one it refuses a chain that is not the network's (`DEPOSIT_CHAIN_ID`), or
 //! whose EIP-4788 beacon-roots contract, EIP-7002 withdrawal-request contract or deposit
@@ -22,8 +23,9 @@ use alloy::primitives::{keccak256, Address, Bytes, TxHash, B256, U256};
 use alloy_sol_types::SolValue;
 use lsv_consensus::{ForkName, Network};
 use lsv_contracts::artifacts::{
-    Artifact, DCAP_ATTESTATION_VERIFIER, DEPOSIT_CONTRACT, DEV_ATTESTATION_VERIFIER,
-    DEV_DEVICE_VERIFIER, GROUP_ATTESTATION_VERIFIER, POSITIONS, PROOF_VERIFIER, SETH, VAULT,
+    Artifact, DCAP_ATTESTATION_VERIFIER, DCAP_TDX_ATTESTATION_VERIFIER, DEPOSIT_CONTRACT,
+    DEV_ATTESTATION_VERIFIER, DEV_DEVICE_VERIFIER, GROUP_ATTESTATION_VERIFIER, POSITIONS,
+    PROOF_VERIFIER, SETH, VAULT,
 };
 use lsv_contracts::bindings::vault::Vault;
 use lsv_contracts::bindings::{Positions, SETH as Seth};
@@ -177,6 +179,17 @@ pub enum AttestationVerifierParams {
         /// The lowest `ISVSVN` accepted.
         min_isv_svn: u16,
         /// Bit set of accepted TCB statuses (bit i: status i of `DcapAttestationVerifier`).
+        accepted_tcb_statuses: U256,
+        /// The lowest TCB evaluation data number accepted.
+        min_tcb_evaluation_data_number: U256,
+    },
+    /// `DcapTdxAttestationVerifier`: trusts TDX quotes of one TD measurement
+    /// (`lsv_attestation::td_measurement`: SHA-256 of MRTD, MRCONFIGID, MROWNER, MROWNERCONFIG,
+    /// RTMR0–3).
+    TdxDcap {
+        /// The TD measurement of P's image.
+        td_measurement: B256,
+        /// Bit set of accepted TCB statuses (bit i: status i of `DcapTdxAttestationVerifier`).
         accepted_tcb_statuses: U256,
         /// The lowest TCB evaluation data number accepted.
         min_tcb_evaluation_data_number: U256,
@@ -342,6 +355,21 @@ fn attestation_verifier_init(
                 &(
                     *mr_enclave,
                     *min_isv_svn,
+                    *accepted_tcb_statuses,
+                    *min_tcb_evaluation_data_number,
+                )
+                    .abi_encode_params(),
+            ),
+        ),
+        AttestationVerifierParams::TdxDcap {
+            td_measurement,
+            accepted_tcb_statuses,
+            min_tcb_evaluation_data_number,
+        } => (
+            &DCAP_TDX_ATTESTATION_VERIFIER,
+            DCAP_TDX_ATTESTATION_VERIFIER.init_code(
+                &(
+                    *td_measurement,
                     *accepted_tcb_statuses,
                     *min_tcb_evaluation_data_number,
                 )
@@ -827,4 +855,63 @@ pub async fn verify_report(eth: &Eth, deployment: &Deployment) -> Result<Vec<Che
         )),
     );
     Ok(checks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lsv_contracts::bindings::{DcapAttestationVerifier, DcapTdxAttestationVerifier};
+    use lsv_contracts::Chain;
+
+    /// Deploys what `attestation_verifier_init` builds (its constructor arguments, after the
+    /// artifact's bytecode) in revm: the constructor must accept them.
+    fn deployed(chain: &mut Chain, params: &AttestationVerifierParams) -> Address {
+        let (artifact, init) = attestation_verifier_init(params, &[]);
+        let args = &init[artifact.bytecode().len()..];
+        chain
+            .deploy(artifact, args)
+            .expect("the constructor accepts")
+    }
+
+    #[test]
+    fn dcap_verifier_parameters_read_from_json_reach_the_constructors() {
+        let mut chain = Chain::new();
+        let tdx: AttestationVerifierParams = serde_json::from_str(
+            r#"{"backend": "tdx-dcap", "td_measurement": "0x1111111111111111111111111111111111111111111111111111111111111111",
+                "accepted_tcb_statuses": "0x1", "min_tcb_evaluation_data_number": "0x11"}"#,
+        )
+        .unwrap();
+        let at = deployed(&mut chain, &tdx);
+        let view = |call| chain.view(at, &call).unwrap();
+        assert_eq!(
+            view(DcapTdxAttestationVerifier::TD_MEASUREMENTCall {}),
+            B256::repeat_byte(0x11)
+        );
+        let sgx = AttestationVerifierParams::SgxDcap {
+            mr_enclave: B256::repeat_byte(0x22),
+            min_isv_svn: 3,
+            accepted_tcb_statuses: U256::from(3),
+            min_tcb_evaluation_data_number: U256::from(17),
+        };
+        let at = deployed(&mut chain, &sgx);
+        assert_eq!(
+            chain
+                .view(at, &DcapAttestationVerifier::MR_ENCLAVECall {})
+                .unwrap(),
+            B256::repeat_byte(0x22)
+        );
+        assert_eq!(
+            chain
+                .view(at, &DcapAttestationVerifier::MIN_ISV_SVNCall {})
+                .unwrap(),
+            3
+        );
+        // The JSON form a deployment.json records round-trips.
+        let text = serde_json::to_string(&tdx).unwrap();
+        assert!(text.contains(r#""backend":"tdx-dcap""#), "{text}");
+        assert_eq!(
+            serde_json::from_str::<AttestationVerifierParams>(&text).unwrap(),
+            tdx
+        );
+    }
 }
