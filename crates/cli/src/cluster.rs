@@ -77,7 +77,11 @@ pub(crate) struct KeygenArgs {
     /// The network the devices are pinned to.
     #[arg(long, default_value = "mainnet")]
     network: String,
-    /// JSON instead of text.
+    /// How many keys to make, one key generation after another (1 to 64). Each key made is
+    /// recorded at once, so a failure part-way keeps the keys made before it.
+    #[arg(long, default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=lsv_enclave::MAX_KEYS_PER_CALL as u64))]
+    count: usize,
+    /// JSON instead of text: one object per key made.
     #[arg(long)]
     json: bool,
 }
@@ -211,13 +215,71 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
 fn keygen(args: KeygenArgs) -> Result<(), CliError> {
     let mut coordinator = load(&args.dir, &args.network)?;
     let rt = tokio::runtime::Runtime::new().map_err(failed)?;
-    let generated = rt
-        .block_on(coordinator.generate_key(args.owner))
-        .map_err(|e| failed(format!("key generation failed, no key was made: {e}")))?;
-    save(&args.dir, coordinator.config())?;
+    let mut made = Vec::with_capacity(args.count);
+    for i in 0..args.count {
+        let generated = match rt.block_on(coordinator.generate_key(args.owner)) {
+            Ok(g) => g,
+            Err(e) if made.is_empty() => {
+                return Err(failed(format!(
+                    "key generation failed, no key was made: {e}"
+                )))
+            }
+            Err(e) => {
+                return Err(failed(format!(
+                    "key generation {} of {} failed: {e}; the {} keys made before it are \
+                     recorded in {} and their files written",
+                    i + 1,
+                    args.count,
+                    made.len(),
+                    args.dir.display()
+                )))
+            }
+        };
+        save(&args.dir, coordinator.config())?;
+        made.push(write_key_files(&args.dir, &generated)?);
+    }
+    if args.json {
+        return output::json(&made);
+    }
+    output::stdout(|w| {
+        for key in &made {
+            writeln!(
+                w,
+                "validator key: {}",
+                key["pubkey"].as_str().unwrap_or_default()
+            )?;
+            for (i, s) in key["shares"].as_array().into_iter().flatten().enumerate() {
+                writeln!(
+                    w,
+                    "  device {}: share {}",
+                    i + 1,
+                    s.as_str().unwrap_or_default()
+                )?;
+            }
+            writeln!(
+                w,
+                "  deposit data: {}",
+                key["deposit_data"].as_str().unwrap_or_default()
+            )?;
+            writeln!(
+                w,
+                "  evidence (for join): {}",
+                key["evidence"].as_str().unwrap_or_default()
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// Writes `deposit_data-<key>.json` and `evidence-<key>.json` for a key just made; what was made
+/// and where, as `--json` prints it.
+fn write_key_files(
+    dir: &Path,
+    generated: &lsv_signer::cluster::GeneratedClusterKey,
+) -> Result<serde_json::Value, CliError> {
     let short = &alloy_primitives::hex::encode(generated.validator.pubkey.0)[..12];
-    let deposit_path = args.dir.join(format!("deposit_data-{short}.json"));
-    let evidence_path = args.dir.join(format!("evidence-{short}.json"));
+    let deposit_path = dir.join(format!("deposit_data-{short}.json"));
+    let evidence_path = dir.join(format!("evidence-{short}.json"));
     let write = |path: &Path, value: serde_json::Value| {
         std::fs::write(
             path,
@@ -230,22 +292,12 @@ fn keygen(args: KeygenArgs) -> Result<(), CliError> {
         &evidence_path,
         serde_json::to_value(&generated.evidence).expect("json"),
     )?;
-    if args.json {
-        return output::json(&serde_json::json!({
-            "pubkey": generated.validator.pubkey,
-            "shares": generated.validator.shares,
-            "deposit_data": deposit_path,
-            "evidence": evidence_path,
-        }));
-    }
-    output::stdout(|w| {
-        writeln!(w, "validator key: {}", generated.validator.pubkey)?;
-        for (i, s) in generated.validator.shares.iter().enumerate() {
-            writeln!(w, "  device {}: share {s}", i + 1)?;
-        }
-        writeln!(w, "deposit data: {}", deposit_path.display())?;
-        writeln!(w, "evidence (for join): {}", evidence_path.display())
-    })
+    Ok(serde_json::json!({
+        "pubkey": generated.validator.pubkey,
+        "shares": generated.validator.shares,
+        "deposit_data": deposit_path,
+        "evidence": evidence_path,
+    }))
 }
 
 fn serve(args: ServeArgs) -> Result<(), CliError> {

@@ -156,6 +156,8 @@ fn four_p_processes_and_a_coordinator_sign_with_one_device_stopped() {
         dir.to_str().unwrap(),
         "--owner",
         "0x000000000000000000000000000000000000000e",
+        "--count",
+        "2",
         "--json",
     ]);
     assert!(
@@ -163,8 +165,13 @@ fn four_p_processes_and_a_coordinator_sign_with_one_device_stopped() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let made: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keys: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keys = keys.as_array().unwrap();
+    assert_eq!(keys.len(), 2);
+    assert_ne!(keys[0]["pubkey"], keys[1]["pubkey"]);
+    let made = &keys[0];
     let pubkey: PublicKeyBytes = made["pubkey"].as_str().unwrap().parse().unwrap();
+    let second: PublicKeyBytes = keys[1]["pubkey"].as_str().unwrap().parse().unwrap();
     let evidence: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(made["evidence"].as_str().unwrap()).unwrap())
             .unwrap();
@@ -205,6 +212,7 @@ fn four_p_processes_and_a_coordinator_sign_with_one_device_stopped() {
     let (status, body) = http(&base, "/api/v1/eth2/publicKeys", None);
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(&pubkey.to_string()), "{body}");
+    assert!(body.contains(&second.to_string()), "{body}");
 
     let first = attestation(2, 0xaa);
     let (status, body) = sign(&first);
@@ -212,6 +220,20 @@ fn four_p_processes_and_a_coordinator_sign_with_one_device_stopped() {
     let sig: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert!(verifies(
         &pubkey,
+        &first,
+        sig["signature"].as_str().unwrap()
+    ));
+
+    // The second key signs too (its own shares on the same devices).
+    let (status, body) = http(
+        &base,
+        &format!("/api/v1/eth2/sign/{second}"),
+        Some(&first.to_string()),
+    );
+    assert_eq!(status, 200, "{body}");
+    let sig: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(verifies(
+        &second,
         &first,
         sig["signature"].as_str().unwrap()
     ));

@@ -176,7 +176,7 @@ fn a_cluster_key_joins_c_and_signs_on_the_devnet_with_one_device_down() {
 
     // The key, made on the four devices, and its deposit.
     let owner = "0x000000000000000000000000000000000000000e";
-    let made = json_of(&lsv(&[
+    let made = &json_of(&lsv(&[
         "cluster",
         "keygen",
         "--dir",
@@ -186,7 +186,7 @@ fn a_cluster_key_joins_c_and_signs_on_the_devnet_with_one_device_down() {
         "--network",
         &config,
         "--json",
-    ]));
+    ]))[0];
     let pubkey = made["pubkey"].as_str().unwrap().to_owned();
     let sent = json_of(&lsv(&[
         "deposit",
