@@ -504,6 +504,15 @@ impl DcapVerifier {
         }
     }
 
+    /// A verifier trusting another root CA (its DER certificate) instead of Intel's: for tests
+    /// that re-sign real evidence under a root of their own. Production code uses
+    /// [`Self::intel`].
+    pub fn with_root_ca(root_ca_der: Vec<u8>) -> Self {
+        Self {
+            inner: dcap_qvl::verify::QuoteVerifier::new(root_ca_der).allow_debug(true),
+        }
+    }
+
     /// Verifies `quote` with `collateral` at unix time `now`: Intel's chain of trust, current
     /// collateral, no debug enclave, a TCB status in `accepted_tcb_statuses`.
     pub fn verify_quote(

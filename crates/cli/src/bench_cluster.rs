@@ -205,7 +205,7 @@ async fn serve_p(
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(lsv_signer::serve(
         listener,
-        AppState::for_cluster(p, coordinators),
+        AppState::for_cluster(p, coordinators, None),
         async {
             let _ = rx.await;
         },

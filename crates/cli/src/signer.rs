@@ -32,6 +32,16 @@ pub(crate) struct SignerArgs {
     /// Health and metrics routes stay open.
     #[arg(long = "cluster-coordinator", value_name = "ADDRESS")]
     coordinators: Vec<alloy_primitives::Address>,
+    /// A cluster device's trust in hardware peers: the key-generation policy (JSON: mr_enclaves,
+    /// min_isv_svn, td_measurements, accepted_tcb_statuses) the other devices' DCAP quotes must
+    /// meet before P deals them a share. Without it P deals to dev devices only.
+    #[arg(long, value_name = "FILE")]
+    cluster_peer_policy: Option<std::path::PathBuf>,
+    /// A hardware cluster device's DCAP collateral for its own platform (dcap-qvl's
+    /// QuoteCollateralV3 JSON, from a PCCS or Intel's PCS, kept current by the host): sent with
+    /// each announcement so the other devices can verify its quote.
+    #[arg(long, value_name = "FILE")]
+    dcap_collateral: Option<std::path::PathBuf>,
 }
 
 /// How long the runtime may take to drop what is left once the servers have returned.
@@ -63,7 +73,29 @@ pub(crate) fn run(args: SignerArgs) -> Result<(), CliError> {
         .metrics_listen
         .map(|a| bind(a, "--metrics-listen"))
         .transpose()?;
+    let peer_policy = match &args.cluster_peer_policy {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let policy: lsv_attestation::KeyGenerationPolicy = serde_json::from_str(&text)
+                .map_err(|e| format!("{} is not a key-generation policy: {e}", path.display()))?;
+            Some(policy)
+        }
+        None => None,
+    };
     let enclave = crate::open_checked(&args.data, &root, policy, crate::ONE_SIGNER)?;
+    if let Some(policy) = peer_policy {
+        tracing::info!(mr_enclaves = ?policy.mr_enclaves, td_measurements = ?policy.td_measurements, "cluster device: dealing shares to hardware peers whose quotes meet this policy");
+        if enclave
+            .trust_cluster_peers(lsv_enclave::ClusterPeers {
+                verifier: lsv_attestation::DcapVerifier::intel(),
+                policy,
+            })
+            .is_err()
+        {
+            return Err("the cluster peer policy was already set".into());
+        }
+    }
 
     let network = &enclave.policy().network;
     tracing::info!(
@@ -110,7 +142,7 @@ pub(crate) fn run(args: SignerArgs) -> Result<(), CliError> {
                 let _ = stopped.wait_for(|s| *s).await;
             }
         };
-        let state = AppState::for_cluster(enclave, args.coordinators);
+        let state = AppState::for_cluster(enclave, args.coordinators, args.dcap_collateral);
         let listener = tokio::net::TcpListener::from_std(api_listener)
             .map_err(|e| format!("{}: {e}", args.listen))?;
         tracing::info!(listen = %args.listen, "remote-signing API ready");

@@ -3,7 +3,8 @@
 mod cluster;
 
 pub use cluster::{
-    DeviceAnnouncement, KeyGenerationError, SharedKey, CEREMONY_TIMEOUT, MAX_PENDING_CEREMONIES,
+    ClusterPeers, DeviceAnnouncement, KeyGenerationError, SharedKey, CEREMONY_TIMEOUT,
+    MAX_PENDING_CEREMONIES,
 };
 
 use crate::attestation::{
@@ -178,6 +179,8 @@ pub struct Enclave {
     gloas: std::sync::Mutex<GloasMemory>,
     /// Multi-device key generations in progress, by ceremony id (memory only).
     cluster: parking_lot::Mutex<std::collections::HashMap<B256, cluster::PendingShare>>,
+    /// Which hardware peers a key generation accepts (set once at start; none: dev peers only).
+    cluster_peers: std::sync::OnceLock<cluster::ClusterPeers>,
 }
 
 /// Per key, while P runs: its latest payload-timeliness vote (slot, signing root), the latest
@@ -293,6 +296,7 @@ impl Enclave {
             policy_hash: policy.hash(),
             gloas: Default::default(),
             cluster: Default::default(),
+            cluster_peers: Default::default(),
             policy,
             keyring,
             protection: Protection::start(db),

@@ -20,8 +20,8 @@ pub mod sealer;
 
 pub use attestation::{AttestationConfig, AttestationInfo};
 pub use enclave::{
-    check_key_request, DataDir, DeviceAnnouncement, Enclave, GeneratedKey, KeyAttestation,
-    KeyGenerationError, KeyRequestError, SharedKey, SignError, Signed, StartError,
+    check_key_request, ClusterPeers, DataDir, DeviceAnnouncement, Enclave, GeneratedKey,
+    KeyAttestation, KeyGenerationError, KeyRequestError, SharedKey, SignError, Signed, StartError,
     CEREMONY_TIMEOUT, MAX_KEYS_PER_CALL, MAX_PENDING_CEREMONIES, NO_EVIDENCE_RECORDED,
 };
 pub use keyring::KeyringError;

@@ -8,7 +8,7 @@ mod common;
 
 use alloy_primitives::{Address, B256};
 use blst::min_pk::{PublicKey, Signature};
-use common::{attestation, attestation_data, key_generation, open, DST, OWNER};
+use common::{attestation, attestation_data, key_generation, open, open_at, DST, OWNER};
 use lsv_attestation::multi::{DevDevices, GroupEvidence, PlatformId};
 use lsv_consensus::network::{compute_domain, compute_signing_root, domain};
 use lsv_consensus::{Network, PublicKeyBytes};
@@ -193,4 +193,86 @@ async fn two_devices_on_one_platform_are_refused_before_any_share_is_dealt() {
         ),
         "{err}"
     );
+}
+
+/// A device whose announcement is an SGX quote: dealt to only by a P started with a peer policy,
+/// only with the quote's collateral, and only when the quote is over that announcement (the real
+/// Intel-signed sample quote in testdata is over other report data, so every refusal below is
+/// a different check of Intel's chain and P's policy).
+#[tokio::test]
+async fn a_hardware_peer_is_dealt_to_only_when_its_quote_verifies_under_the_peer_policy() {
+    let dcap = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dcap");
+    let quote = std::fs::read(dcap.join("dcap-qvl/sample/sgx_quote")).unwrap();
+    let collateral: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dcap.join("dcap-qvl/sample/sgx_quote_collateral.json")).unwrap(),
+    )
+    .unwrap();
+    // Inside the sample collateral's window (testdata/dcap/quotes.json).
+    let now = 1_752_919_277;
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let devices: Vec<Enclave> = dirs.iter().map(|d| open_at(d.path(), now)).collect();
+    let id = B256::repeat_byte(4);
+    let mut announced = Vec::new();
+    for d in &devices {
+        announced.push(d.cluster_announce(id, 2, 3, OWNER).await.unwrap());
+    }
+    // Device 3 presents an SGX quote and the platform of its PCK certificate.
+    announced[2].backend = lsv_attestation::Backend::SgxDcap;
+    announced[2].evidence = quote.clone().into();
+    announced[2].platform = PlatformId::Sgx(lsv_attestation::quote_platform(&quote).unwrap());
+    let ceremony = Ceremony {
+        id,
+        threshold: 2,
+        announcements: announced.iter().map(|a| a.announcement.clone()).collect(),
+    };
+    let refusal = |err: SignError| match err {
+        SignError::KeyGeneration(KeyGenerationError::Peer { index: 3, reason }) => reason,
+        other => panic!("{other}"),
+    };
+    let deal = || devices[0].cluster_deal(&ceremony, 1, &announced);
+    let reason = refusal(deal().await.unwrap_err());
+    assert!(reason.contains("trusts no hardware peers"), "{reason}");
+
+    let policy = lsv_attestation::KeyGenerationPolicy {
+        mr_enclaves: vec![
+            "0x33d8736db756ed4997e04ba358d27833188f1932ff7b1d156904d3f560452fbb"
+                .parse()
+                .unwrap(),
+        ],
+        min_isv_svn: 0,
+        td_measurements: vec![],
+        accepted_tcb_statuses: vec![lsv_attestation::TcbStatus::ConfigurationAndSWHardeningNeeded],
+    };
+    let peers = |policy: lsv_attestation::KeyGenerationPolicy| lsv_enclave::ClusterPeers {
+        verifier: lsv_attestation::DcapVerifier::intel(),
+        policy,
+    };
+    assert!(devices[0]
+        .trust_cluster_peers(peers(policy.clone()))
+        .is_ok());
+    // Set once: P's configuration does not change while it runs.
+    assert!(devices[0]
+        .trust_cluster_peers(peers(policy.clone()))
+        .is_err());
+    let reason = refusal(deal().await.unwrap_err());
+    assert!(reason.contains("without collateral"), "{reason}");
+
+    // With its collateral the quote passes Intel's chain and the MRENCLAVE policy, and is
+    // refused for what it attests: not this announcement.
+    announced[2].collateral = Some(collateral.clone());
+    let deal = || devices[0].cluster_deal(&ceremony, 1, &announced);
+    let reason = refusal(deal().await.unwrap_err());
+    assert!(reason.contains("is not binding"), "{reason}");
+
+    // A P that trusts another enclave build refuses it for that first.
+    let mut other = policy;
+    other.mr_enclaves = vec![B256::repeat_byte(0x11)];
+    assert!(devices[1].trust_cluster_peers(peers(other)).is_ok());
+    let reason = refusal(
+        devices[1]
+            .cluster_deal(&ceremony, 2, &announced)
+            .await
+            .unwrap_err(),
+    );
+    assert!(reason.contains("MRENCLAVE"), "{reason}");
 }

@@ -34,22 +34,33 @@ pub struct AppState {
     /// For a device of a cluster: the coordinators whose signed requests it answers
     /// ([`crate::auth`]); empty for a signer that answers anyone who reaches it.
     pub coordinators: Vec<Address>,
+    /// For a hardware device of a cluster: the file holding its platform's current DCAP
+    /// collateral (dcap-qvl's `QuoteCollateralV3` JSON, refreshed from a PCCS by the host), read
+    /// at each key generation and sent with the announcement so the other devices can verify
+    /// its quote.
+    pub dcap_collateral: Option<std::path::PathBuf>,
 }
 
 impl AppState {
     /// The state for `enclave`, with the loaded-keys gauge set to the keys it holds.
     pub fn new(enclave: Arc<Enclave>) -> Arc<Self> {
-        Self::for_cluster(enclave, Vec::new())
+        Self::for_cluster(enclave, Vec::new(), None)
     }
 
-    /// The state of a device that answers only requests signed by one of `coordinators`.
-    pub fn for_cluster(enclave: Arc<Enclave>, coordinators: Vec<Address>) -> Arc<Self> {
+    /// The state of a device that answers only requests signed by one of `coordinators`, and
+    /// sends the collateral in `dcap_collateral` with its announcements.
+    pub fn for_cluster(
+        enclave: Arc<Enclave>,
+        coordinators: Vec<Address>,
+        dcap_collateral: Option<std::path::PathBuf>,
+    ) -> Arc<Self> {
         let metrics = Metrics::new();
         metrics.keys.set(enclave.public_keys().len() as i64);
         Arc::new(Self {
             enclave,
             metrics,
             coordinators,
+            dcap_collateral,
         })
     }
 }
@@ -189,12 +200,25 @@ async fn cluster_announce(State(state): State<Arc<AppState>>, body: Bytes) -> Re
         Ok(r) => r,
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
-    key_generation_answer(
-        state
-            .enclave
-            .cluster_announce(r.ceremony, r.threshold, r.devices, r.owner)
-            .await,
-    )
+    let mut announced = state
+        .enclave
+        .cluster_announce(r.ceremony, r.threshold, r.devices, r.owner)
+        .await;
+    if let (Ok(a), Some(path)) = (&mut announced, &state.dcap_collateral) {
+        // The host's file, read now so that a refresh between key generations is seen.
+        let read = std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| serde_json::from_str(&text).map_err(|e| e.to_string()));
+        match read {
+            Ok(collateral) => a.collateral = Some(collateral),
+            Err(e) => {
+                let message = format!("DCAP collateral {}: {e}", path.display());
+                tracing::error!("{message}");
+                return error(StatusCode::INTERNAL_SERVER_ERROR, message);
+            }
+        }
+    }
+    key_generation_answer(announced)
 }
 
 /// Step 2 ([`Enclave::cluster_deal`]).

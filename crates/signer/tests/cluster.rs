@@ -39,6 +39,7 @@ async fn cluster(
                 Network::mainnet(),
                 NOW_EPOCH,
                 vec![key.address()],
+                None,
             )
             .await,
         );
@@ -295,5 +296,45 @@ async fn a_device_answering_a_wrong_partial_is_named_and_left_out() {
     assert!(
         message.contains("device 1: its signature does not verify under its share key"),
         "{message}"
+    );
+}
+
+/// A hardware device's host keeps its platform's DCAP collateral in a file; the device sends it
+/// with each announcement (read then, so a refresh is seen), and says so when it cannot.
+#[tokio::test]
+async fn an_announcement_carries_the_hosts_dcap_collateral() {
+    let files = tempfile::tempdir().unwrap();
+    let path = files.path().join("collateral.json");
+    let device = start_device(
+        tempfile::tempdir().unwrap(),
+        Network::mainnet(),
+        NOW_EPOCH,
+        Vec::new(),
+        Some(path.clone()),
+    )
+    .await;
+    let announce = |id: u8| {
+        serde_json::json!({
+            "ceremony": alloy_primitives::B256::repeat_byte(id),
+            "threshold": 2,
+            "devices": 3,
+            "owner": "0x000000000000000000000000000000000000000e",
+        })
+        .to_string()
+    };
+    let r = device
+        .send("POST", "/eth/v1/lsv/cluster/announce", None, announce(1))
+        .await;
+    assert_eq!(r.status, 500, "{}", r.body);
+    assert!(r.body.contains("collateral.json"), "{}", r.body);
+
+    std::fs::write(&path, r#"{"tcb_info": "refreshed by the host"}"#).unwrap();
+    let r = device
+        .send("POST", "/eth/v1/lsv/cluster/announce", None, announce(2))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.json()["data"]["collateral"]["tcb_info"],
+        "refreshed by the host"
     );
 }

@@ -10,7 +10,10 @@ use super::{Enclave, SignError};
 use crate::deposit::DepositData;
 use alloy_primitives::{Address, Bytes, B256};
 use lsv_attestation::multi::{device_evidence, DeviceEvidence, PlatformId, ShareClaim};
-use lsv_attestation::{verify_dev_signature, Backend, KeyGenerationClaim};
+use lsv_attestation::{
+    verify_dev_signature, Backend, Collateral, DcapVerifier, KeyGenerationClaim,
+    KeyGenerationPolicy,
+};
 use lsv_consensus::PublicKeyBytes;
 use lsv_threshold::dkg::{Announcement, Ceremony, Dealer, Dealing, DkgError};
 use serde::{Deserialize, Serialize};
@@ -33,6 +36,18 @@ pub const MAX_PENDING_CEREMONIES: usize = 16;
 /// round trips across machines.
 pub const CEREMONY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// Which hardware devices P deals shares to: DCAP quotes (SGX enclaves or TDX trust domains)
+/// meeting `policy`, checked back to `verifier`'s root (Intel's) with the collateral that comes
+/// with each announcement, at P's clock. Without it P deals to dev devices only. Part of P's
+/// start-up configuration (`lsv signer --cluster-peer-policy`), so in an enclave it is measured
+/// with the rest; C checks every device's evidence again at `join`.
+pub struct ClusterPeers {
+    /// Intel's chain of trust (another root only in tests).
+    pub verifier: DcapVerifier,
+    /// The enclave and TD measurements, minimum ISVSVN and TCB statuses peers must meet.
+    pub policy: KeyGenerationPolicy,
+}
+
 /// What a device publishes in step 1: its announcement and the evidence that an enclave made it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,6 +66,11 @@ pub struct DeviceAnnouncement {
     pub evidence: Bytes,
     /// The platform the evidence proves.
     pub platform: PlatformId,
+    /// For a DCAP quote: its collateral (dcap-qvl's `QuoteCollateralV3` JSON), attached by the
+    /// device's host (`lsv signer --dcap-collateral`). Not attested, and it need not be: Intel
+    /// signed every part of it, and the receiving P checks those signatures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collateral: Option<serde_json::Value>,
 }
 
 /// What a device publishes in step 3: its evidence for the group, and its partial signature of
@@ -138,7 +158,14 @@ impl Enclave {
             backend: self.attester.backend(),
             evidence,
             platform,
+            collateral: None,
         })
+    }
+
+    /// Trusts hardware peers under `peers` in every later key generation. Once, at start: a
+    /// second call is refused (P's configuration does not change while it runs).
+    pub fn trust_cluster_peers(&self, peers: ClusterPeers) -> Result<(), ClusterPeers> {
+        self.cluster_peers.set(peers)
     }
 
     /// Step 2: this device's dealing as device `index`, once every device's announcement checks
@@ -150,7 +177,12 @@ impl Enclave {
         index: u8,
         announcements: &[DeviceAnnouncement],
     ) -> Result<Dealing, SignError> {
-        check_announcements(ceremony, announcements)?;
+        check_announcements(
+            ceremony,
+            announcements,
+            self.cluster_peers.get(),
+            self.clock.unix_seconds(),
+        )?;
         let pending = self.cluster.lock();
         let mine = pending
             .get(&ceremony.id)
@@ -220,11 +252,14 @@ impl Enclave {
 }
 
 /// Every announcement made for this ceremony, at its index, attested by the platform it names,
-/// and no platform twice. Dev evidence is checked here (a signature by the attester named);
-/// hardware evidence is not produced yet (`Attester::attest_device`).
+/// and no platform twice. Dev evidence is a signature by the attester named; a DCAP quote is
+/// verified under `peers` at unix time `now` with the collateral that came with it, and the
+/// platform it proves (the PCK certificate's PPID) must be the one named.
 fn check_announcements(
     ceremony: &Ceremony,
     announcements: &[DeviceAnnouncement],
+    peers: Option<&ClusterPeers>,
+    now: u64,
 ) -> Result<(), KeyGenerationError> {
     let n = ceremony.devices()?;
     if announcements.len() != usize::from(n) {
@@ -251,9 +286,33 @@ fn check_announcements(
                 verify_dev_signature(digest, &a.evidence, *attester)
                     .map_err(|e| refuse(e.to_string()))?;
             }
+            (backend, claimed) if backend.is_dcap() => {
+                let peers = peers.ok_or_else(|| {
+                    refuse(format!(
+                        "a {backend} announcement, and this P trusts no hardware peers (start it \
+                         with --cluster-peer-policy)"
+                    ))
+                })?;
+                let collateral = a
+                    .collateral
+                    .as_ref()
+                    .ok_or_else(|| refuse("its quote came without collateral".into()))?;
+                let collateral = Collateral::from_json(&collateral.to_string())
+                    .map_err(|e| refuse(e.to_string()))?;
+                let verified = peers
+                    .verifier
+                    .verify_key_generation(&a.evidence, &collateral, now, &peers.policy, digest)
+                    .map_err(|e| refuse(e.to_string()))?;
+                let proven = PlatformId::Sgx(verified.platform);
+                if proven != *claimed {
+                    return Err(refuse(format!(
+                        "it names platform {claimed:?}, its quote proves {proven:?}"
+                    )));
+                }
+            }
             (backend, _) => {
                 return Err(refuse(format!(
-                    "{backend} announcements are not verified by P yet"
+                    "{backend} evidence does not name a dev attester as its platform"
                 )))
             }
         }

@@ -28,7 +28,15 @@ impl Clock for FixedClock {
 /// P on `dir` (mainnet, C = [`C`], dev sealing and attestation), its clock at `EPOCH + 2`.
 pub(crate) fn open(dir: &std::path::Path) -> Enclave {
     let network = Network::mainnet();
-    let now = network.genesis_time + (EPOCH + 2) * 32 * network.seconds_per_slot;
+    open_at(
+        dir,
+        network.genesis_time + (EPOCH + 2) * 32 * network.seconds_per_slot,
+    )
+}
+
+/// P on `dir` as [`open`] makes it, its clock at unix time `now`.
+pub(crate) fn open_at(dir: &std::path::Path, now: u64) -> Enclave {
+    let network = Network::mainnet();
     Enclave::open(
         &DataDir::new(dir),
         Policy::new(network, Some(C)),

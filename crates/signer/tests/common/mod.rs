@@ -62,16 +62,17 @@ pub(crate) async fn start_on(
     network: Network,
     now_epoch: u64,
 ) -> TestSigner {
-    start_device(dir, network, now_epoch, Vec::new()).await
+    start_device(dir, network, now_epoch, Vec::new(), None).await
 }
 
 /// A signer that answers only requests signed by one of `coordinators` (a cluster's device);
-/// any signer when empty.
+/// any signer when empty. Its announcements carry the collateral in `dcap_collateral`, if any.
 pub(crate) async fn start_device(
     dir: tempfile::TempDir,
     network: Network,
     now_epoch: u64,
     coordinators: Vec<Address>,
+    dcap_collateral: Option<std::path::PathBuf>,
 ) -> TestSigner {
     let now = network.genesis_time + now_epoch * 32 * network.seconds_per_slot;
     let clock = Arc::new(TestClock(AtomicU64::new(now)));
@@ -91,7 +92,7 @@ pub(crate) async fn start_device(
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(lsv_signer::serve(
         listener,
-        AppState::for_cluster(enclave.clone(), coordinators),
+        AppState::for_cluster(enclave.clone(), coordinators, dcap_collateral),
         async {
             let _ = rx.await;
         },
