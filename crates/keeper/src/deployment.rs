@@ -1,9 +1,9 @@
 //! Deploying C on a real chain, and checking a deployment anyone made.
 //!
-//! [`deploy`] sends three creations from the caller's key: the attestation verifier (the `dev`
+//! [`deploy`] sends the creations from the caller's key: the attestation verifier (the `dev`
 //! one for a named attester, a DCAP one for an SGX enclave or TDX trust domain measurement, or
-//! a group verifier over a device verifier, created first), the proof verifier
-//! for the network's beacon chain, and the vault, which creates its sETH and positions tokens.
+//! a group verifier, after the device verifier it refers to), the proof verifier for the
+//! network's beacon chain, and the vault, which creates its sETH and positions tokens.
 //! Before the first one it refuses a chain that is not the network's (`DEPOSIT_CHAIN_ID`), or
 //! whose EIP-4788 beacon-roots contract, EIP-7002 withdrawal-request contract or deposit
 //! contract is missing or not the canonical code: C's proofs and exits would silently fail on
@@ -568,9 +568,8 @@ pub async fn deploy(
 
 /// The record of a deployment made by the creation `transactions` (the attestation verifier's
 /// parts if it has any, the attestation verifier, the proof verifier, the vault, in that order)
-/// for `chain` with `params`, read back from
-/// their receipts: for a deployment made by other means than [`deploy`] (`lsv devnet`'s own C),
-/// to be checked with [`verify`] like any other.
+/// for `chain` with `params`, read back from their receipts: for a deployment made by other
+/// means than [`deploy`] (`lsv devnet`'s own C), to be checked with [`verify`] like any other.
 pub async fn describe(
     eth: &Eth,
     chain: &ChainBinding,
