@@ -4,7 +4,7 @@ pragma solidity 0.8.37;
 import {X509} from "../src/lib/X509.sol";
 
 /// @title X509Probe
-/// @notice TEST ONLY: exposes the `X509` library (the DCAP verifier's certificate and CRL reader)
+/// @notice TEST ONLY: exposes the `X509` library (the DCAP verifiers' certificate and CRL reader)
 /// so tests can hold it to reference parsers and reach the CRL revocation walk with CRLs that
 /// list serials (Intel's sample CRLs list none).
 contract X509Probe {
@@ -20,6 +20,13 @@ contract X509Probe {
     /// @return The TCB component SVNs, PCESVN, FMSPC and PCE-ID.
     function sgxTcb(bytes memory der) external view returns (X509.SgxTcb memory) {
         return X509.sgxTcb(der, X509.parseCertificate(der));
+    }
+
+    /// @notice The PPID in the Intel SGX extension of a DER PCK certificate.
+    /// @param der The PCK certificate.
+    /// @return The 16-byte PPID.
+    function sgxPpid(bytes memory der) external view returns (bytes16) {
+        return X509.sgxPpid(der, X509.parseCertificate(der));
     }
 
     /// @notice The fields `X509.parseCrl` reads from a DER CRL.

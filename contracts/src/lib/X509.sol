@@ -7,13 +7,15 @@ import {Der} from "./Der.sol";
 /// @notice Just enough of X.509 (RFC 5280) to authenticate Intel's SGX PCK certificate chain and
 /// CRLs on-chain: the signed `tbsCertificate`/`tbsCertList` digest, the ECDSA P-256 signature,
 /// serial, issuer and subject (with the subject's common name), validity, the P-256 subject key,
-/// revoked serials, and the Intel SGX extension of a PCK certificate (FMSPC, PCE-ID, TCB SVNs).
+/// revoked serials, and the Intel SGX extension of a PCK certificate (FMSPC, PCE-ID, TCB SVNs,
+/// PPID).
 /// @dev Parsing authenticates nothing: a caller verifies `tbsDigest` against the issuer's key
 /// before believing any other field. Every signature algorithm must be ecdsa-with-SHA256 and every
 /// key id-ecPublicKey on prime256v1, the only ones Intel's SGX PKI uses.
 library X509 {
     /// @notice A PCK certificate has no Intel SGX extension (OID 1.2.840.113741.1.13.1), or the
-    /// extension lacks the TCB, PCE-ID or FMSPC entry.
+    /// extension lacks the entry asked for (the TCB, PCE-ID and FMSPC for `sgxTcb`, the PPID for
+    /// `sgxPpid`).
     error SgxExtensionMissing();
 
     /// @dev ecdsa-with-SHA256, 1.2.840.10045.4.3.2 (RFC 5758 §3.2; parameters absent).
@@ -26,7 +28,7 @@ library X509 {
     bytes32 private constant COMMON_NAME = keccak256(hex"550403");
     /// @dev The Intel SGX extensions, 1.2.840.113741.1.13.1 ("Intel SGX PCK Certificate and CRL
     /// Profile", §1.5 "Intel SGX PCK Certificate ... SGX Extensions"); its entries are this
-    /// OID followed by one arc (.2 TCB, .3 PCE-ID, .4 FMSPC), TCB components by a second.
+    /// OID followed by one arc (.1 PPID, .2 TCB, .3 PCE-ID, .4 FMSPC), TCB components by a second.
     bytes32 private constant SGX_EXTENSIONS = keccak256(hex"2a864886f84d010d01");
     uint256 private constant SGX_OID_LENGTH = 9;
 
@@ -160,26 +162,7 @@ library X509 {
     /// (TCB) is a SEQUENCE of 18 entries .2.1 … .2.16 (SGX TCB component SVN, INTEGER 0–255),
     /// .2.17 (PCESVN, INTEGER 0–65535), .2.18 (CPUSVN, OCTET STRING 16), in that order.
     function sgxTcb(bytes memory c, Certificate memory cert) internal pure returns (SgxTcb memory tcb) {
-        uint256 pos = cert.extStart;
-        uint256 end = cert.extEnd;
-        while (pos < end) {
-            (uint256 s, uint256 e) = Der.expect(c, pos, end, Der.SEQUENCE);
-            (uint256 os, uint256 oe) = Der.expect(c, s, e, Der.OID);
-            if (Der.keccak(c, os, oe) == SGX_EXTENSIONS) {
-                (uint8 tag, uint256 vs, uint256 ve) = Der.read(c, oe, e);
-                if (tag == Der.BOOLEAN) (tag, vs, ve) = Der.read(c, ve, e);
-                if (tag != Der.OCTET_STRING || ve != e) revert Der.DerMalformed(oe);
-                _readSgxExtension(c, vs, ve, tcb);
-                return tcb;
-            }
-            pos = e;
-        }
-        revert SgxExtensionMissing();
-    }
-
-    function _readSgxExtension(bytes memory c, uint256 start, uint256 end, SgxTcb memory tcb) private pure {
-        (uint256 pos, uint256 seqEnd) = Der.expect(c, start, end, Der.SEQUENCE);
-        if (seqEnd != end) revert Der.DerMalformed(start);
+        (uint256 pos, uint256 end) = _sgxEntries(c, cert);
         uint256 seen;
         while (pos < end) {
             (uint256 s, uint256 e) = Der.expect(c, pos, end, Der.SEQUENCE);
@@ -204,6 +187,53 @@ library X509 {
             pos = e;
         }
         if (seen != 7) revert SgxExtensionMissing();
+    }
+
+    /// @notice The PPID (Platform Provisioning ID) in the Intel SGX extension of a PCK
+    /// certificate parsed from `c`: the identity of the platform (the CPU package, or the
+    /// multi-package platform) the certificate was issued to, the same in every PCK certificate
+    /// of that platform whatever its TCB level, and the same for an SGX enclave and a TDX trust
+    /// domain on it (both are attested through the platform's PCK certificate).
+    /// @dev "Intel SGX PCK Certificate and Certificate Revocation List Profile Specification"
+    /// §1.5: entry .1 of the extension (1.2.840.113741.1.13.1.1), an OCTET STRING of 16 bytes.
+    /// The entry must appear exactly once; the other entries are walked as `sgxTcb` walks them
+    /// (each a SEQUENCE starting with an OID) and not read.
+    function sgxPpid(bytes memory c, Certificate memory cert) internal pure returns (bytes16 ppid) {
+        (uint256 pos, uint256 end) = _sgxEntries(c, cert);
+        bool seen;
+        while (pos < end) {
+            (uint256 s, uint256 e) = Der.expect(c, pos, end, Der.SEQUENCE);
+            (uint256 os, uint256 oe) = Der.expect(c, s, e, Der.OID);
+            if (_sgxArc(c, os, oe, 1) == 1) {
+                (uint256 vs, uint256 ve) = Der.expect(c, oe, e, Der.OCTET_STRING);
+                if (seen || ve - vs != 16 || ve != e) revert Der.DerMalformed(oe);
+                ppid = bytes16(_leftBytes(c, vs, 16));
+                seen = true;
+            }
+            pos = e;
+        }
+        if (!seen) revert SgxExtensionMissing();
+    }
+
+    /// @dev The content range of the SEQUENCE of entries that is the value of the certificate's
+    /// Intel SGX extension (an `Extension`: OID, optional critical BOOLEAN, OCTET STRING).
+    function _sgxEntries(bytes memory c, Certificate memory cert) private pure returns (uint256, uint256) {
+        uint256 pos = cert.extStart;
+        uint256 end = cert.extEnd;
+        while (pos < end) {
+            (uint256 s, uint256 e) = Der.expect(c, pos, end, Der.SEQUENCE);
+            (uint256 os, uint256 oe) = Der.expect(c, s, e, Der.OID);
+            if (Der.keccak(c, os, oe) == SGX_EXTENSIONS) {
+                (uint8 tag, uint256 vs, uint256 ve) = Der.read(c, oe, e);
+                if (tag == Der.BOOLEAN) (tag, vs, ve) = Der.read(c, ve, e);
+                if (tag != Der.OCTET_STRING || ve != e) revert Der.DerMalformed(oe);
+                (uint256 entries, uint256 entriesEnd) = Der.expect(c, vs, ve, Der.SEQUENCE);
+                if (entriesEnd != ve) revert Der.DerMalformed(vs);
+                return (entries, entriesEnd);
+            }
+            pos = e;
+        }
+        revert SgxExtensionMissing();
     }
 
     function _readTcb(bytes memory c, uint256 pos, uint256 end, SgxTcb memory tcb) private pure {

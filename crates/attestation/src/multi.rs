@@ -365,12 +365,26 @@ impl GroupEvidence {
 pub const CONTRACT_KIND_GROUP: u8 = 0x01;
 
 impl GroupEvidence {
+    /// The group's evidence in the layout `GroupAttestationVerifier` takes, each device's
+    /// evidence passed as it is ([`DeviceEvidence::evidence`]): what the dev device verifier
+    /// (`DevDeviceVerifier`) reads. [`GroupEvidence::contract_evidence_with`] with the identity.
+    pub fn contract_evidence(&self) -> Result<Vec<u8>, GroupError> {
+        self.contract_evidence_with(|d| Ok(d.evidence.to_vec()))
+    }
+
     /// The group's evidence in the layout `GroupAttestationVerifier` takes (its NatSpec):
     /// `0x01 ‖ binding preimage 228 ‖ m ‖ n ‖ share keys (compressed) ‖ share keys (EIP-2537)
-    /// ‖ group key (EIP-2537) ‖ n × (length 2 ‖ device evidence)`, devices in index order.
-    /// Refuses (as [`GroupEvidence::verify`] would) a group whose devices disagree, whose keys
-    /// are not valid points, or whose indices are not 1..=n.
-    pub fn contract_evidence(&self) -> Result<Vec<u8>, GroupError> {
+    /// ‖ group key (EIP-2537) ‖ n × (length 2 ‖ device evidence)`, devices in index order, each
+    /// device's evidence as `device_bytes` packs it for the deployment's device verifier (for
+    /// `DcapDeviceVerifier`, its quote and collateral as `kind ‖ abi.encode(Evidence)`:
+    /// `lsv_contracts::dcap::encode_device_evidence`). Refuses (as [`GroupEvidence::verify`]
+    /// would) a group whose devices disagree, whose keys are not valid points, or whose indices
+    /// are not 1..=n; a device whose evidence `device_bytes` cannot pack, or packs in more than
+    /// 65,535 bytes, is [`GroupError::Attestation`].
+    pub fn contract_evidence_with(
+        &self,
+        device_bytes: impl Fn(&DeviceEvidence) -> Result<Vec<u8>, String>,
+    ) -> Result<Vec<u8>, GroupError> {
         let first = self
             .devices
             .first()
@@ -422,12 +436,15 @@ impl GroupEvidence {
         }
         out.extend_from_slice(&eip2537(&claim.group.pubkey, GroupError::InvalidGroupKey)?);
         for d in by_index.into_iter().flatten() {
-            let len = u16::try_from(d.evidence.len()).map_err(|_| GroupError::Attestation {
-                index: d.claim.index,
-                reason: "evidence over 65,535 bytes".into(),
+            let index = d.claim.index;
+            let bytes =
+                device_bytes(d).map_err(|reason| GroupError::Attestation { index, reason })?;
+            let len = u16::try_from(bytes.len()).map_err(|_| GroupError::Attestation {
+                index,
+                reason: format!("evidence of {} bytes, over 65,535", bytes.len()),
             })?;
             out.extend_from_slice(&len.to_be_bytes());
-            out.extend_from_slice(&d.evidence);
+            out.extend_from_slice(&bytes);
         }
         Ok(out)
     }

@@ -132,6 +132,11 @@ pub mod bindings {
     );
     alloy_sol_types::sol!(
         #[sol(all_derives)]
+        DcapDeviceVerifier,
+        "../../contracts/artifacts/DcapDeviceVerifier.json"
+    );
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
         X509Probe,
         "../../contracts/artifacts/X509Probe.json"
     );
@@ -379,6 +384,15 @@ pub static DCAP_TDX_ATTESTATION_VERIFIER: Artifact = Artifact::new(
     include_str!("../../../contracts/artifacts/DcapTdxAttestationVerifier.json"),
 );
 
+/// `src/DcapDeviceVerifier.sol`: the hardware device verifier of a multi-device key: each
+/// device's DCAP quote (SGX or TDX, by its kind byte) through the DCAP verifier of that kind, its
+/// platform the PPID of the authenticated PCK certificate (evidence from
+/// [`crate::dcap::encode_device_evidence`]).
+pub static DCAP_DEVICE_VERIFIER: Artifact = Artifact::new(
+    "DcapDeviceVerifier",
+    include_str!("../../../contracts/artifacts/DcapDeviceVerifier.json"),
+);
+
 /// `test/X509Probe.sol`: test-only, exposes the DCAP verifier's X.509 certificate and CRL reader.
 pub static X509_PROBE: Artifact = Artifact::new(
     "X509Probe",
@@ -410,6 +424,7 @@ pub static ALL: &[&Artifact] = &[
     &DEV_DEVICE_VERIFIER,
     &DCAP_ATTESTATION_VERIFIER,
     &DCAP_TDX_ATTESTATION_VERIFIER,
+    &DCAP_DEVICE_VERIFIER,
     &X509_PROBE,
     &INTEL_COLLATERAL_JSON_PROBE,
 ];
@@ -479,6 +494,9 @@ pub fn describe_revert(data: &[u8]) -> String {
         return variant(format!("{e:?}"));
     }
     if let Ok(e) = bindings::DevDeviceVerifier::DevDeviceVerifierErrors::abi_decode(data) {
+        return variant(format!("{e:?}"));
+    }
+    if let Ok(e) = bindings::DcapDeviceVerifier::DcapDeviceVerifierErrors::abi_decode(data) {
         return variant(format!("{e:?}"));
     }
     if let Ok(e) = bindings::X509Probe::X509ProbeErrors::abi_decode(data) {

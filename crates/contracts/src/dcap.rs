@@ -10,6 +10,12 @@
 //! quote is passed whole. The collateral is read in dcap-qvl's `QuoteCollateralV3` JSON layout
 //! (what its `get_collateral` and the PCCS give).
 //!
+//! For a device of a multi-device key (`contracts/src/DcapDeviceVerifier.sol`), the same
+//! evidence goes behind a [`DeviceKind`] byte naming the verifier it is for:
+//! [`encode_device_evidence`], [`DcapEvidence::encode_for_device`].
+//!
+//! `test_pki` (feature `test-pki`, for tests only) re-signs real evidence under a test root key.
+//!
 //! [`enclave_report`] and [`td_report`] read the report body a verifier's policy is about: an
 //! SGX enclave's (MRENCLAVE, ...) or a trust domain's (its measurement registers, whose
 //! [`TdReport::measurement`] is the TDX verifier's `TD_MEASUREMENT`).
@@ -22,6 +28,9 @@
 //! let evidence = dcap::encode_evidence(&quote, &collateral)?;
 //! # let _ = evidence; Ok(()) }
 //! ```
+
+#[cfg(feature = "test-pki")]
+pub mod test_pki;
 
 use alloy_primitives::{hex, Bytes, FixedBytes, B256};
 use alloy_sol_types::SolValue;
@@ -453,4 +462,58 @@ impl DcapEvidence {
 /// [`evidence`], ABI-encoded.
 pub fn encode_evidence(quote: &[u8], collateral: &QuoteCollateral) -> Result<Bytes, EvidenceError> {
     Ok(evidence(quote, collateral)?.encode())
+}
+
+/// Which DCAP verifier `DcapDeviceVerifier` hands a device's evidence to: the first byte of
+/// the device evidence ([`encode_device_evidence`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum DeviceKind {
+    /// An SGX enclave: a quote v3 for `DcapAttestationVerifier` (`KIND_SGX`).
+    Sgx = 0x01,
+    /// A TDX trust domain: a quote v4 for `DcapTdxAttestationVerifier` (`KIND_TDX`).
+    Tdx = 0x02,
+}
+
+impl DeviceKind {
+    /// The kind of `quote` from its header (Intel SGX ECDSA Quote Library API and Intel TDX DCAP
+    /// Quoting Library API, "Quote Header": version, then TEE type at offset 4): version 3 with
+    /// TEE type 0 is SGX, version 4 with TEE type 0x81 is TDX; anything else has no verifier.
+    pub fn of_quote(quote: &[u8]) -> Result<Self, EvidenceError> {
+        let header = quote
+            .get(..8)
+            .ok_or(EvidenceError::Quote("shorter than a quote header"))?;
+        let version = u16::from_le_bytes([header[0], header[1]]);
+        let tee = u32::from_le_bytes(header[4..8].try_into().expect("4 bytes"));
+        match (version, tee) {
+            (3, 0) => Ok(Self::Sgx),
+            (4, TEE_TYPE_TDX) => Ok(Self::Tdx),
+            _ => Err(EvidenceError::Quote(
+                "not an SGX quote v3 or a TDX quote v4: no device verifier reads it",
+            )),
+        }
+    }
+
+    /// The kind byte.
+    pub const fn tag(self) -> u8 {
+        self as u8
+    }
+}
+
+impl DcapEvidence {
+    /// `kind ‖ abi.encode(evidence)`, the kind read from the quote ([`DeviceKind::of_quote`]):
+    /// a device's evidence for `DcapDeviceVerifier.verifyDevice`.
+    pub fn encode_for_device(&self) -> Result<Bytes, EvidenceError> {
+        let kind = DeviceKind::of_quote(&self.quote)?;
+        Ok([&[kind.tag()][..], &self.abi_encode()].concat().into())
+    }
+}
+
+/// [`evidence`] as a device's evidence for `DcapDeviceVerifier`: `kind ‖ abi.encode(Evidence)`,
+/// the kind byte 0x01 for an SGX quote v3 and 0x02 for a TDX quote v4 ([`DeviceKind`]).
+pub fn encode_device_evidence(
+    quote: &[u8],
+    collateral: &QuoteCollateral,
+) -> Result<Bytes, EvidenceError> {
+    evidence(quote, collateral)?.encode_for_device()
 }

@@ -110,10 +110,7 @@ fn near() -> &'static Case {
 /// Quote v4 offsets (Intel TDX DCAP Quoting Library API, Appendix A.3): header 48, TD report
 /// 584, the u32 signature data length at 632, the quote signature at 636, the attestation key at
 /// 700, certification data (type 6) at 764 whose data starts with the QE report at 770.
-const LAYOUT: QuoteLayout = QuoteLayout {
-    signed_len: 632,
-    qe_report: 770,
-};
+const LAYOUT: QuoteLayout = QuoteLayout::TDX_V4;
 const CERT_DATA: usize = 764;
 /// TD report fields (A.3.2 "TD Quote Body"), as offsets in the quote.
 const TEE_TCB_SVN: usize = TD_REPORT_OFFSET;
@@ -258,7 +255,7 @@ fn deploy_tdx_with_root(chain: &mut Chain, pki: &TestPki, accepted: u64) -> Addr
 fn accepted_setup() -> &'static (DcapEvidence, Chain, Address) {
     static SETUP: OnceLock<(DcapEvidence, Chain, Address)> = OnceLock::new();
     SETUP.get_or_init(|| {
-        let pki = test_pki();
+        let pki = TestPki::new();
         let mut chain = chain_at(tdx().entry.valid_from, true);
         let verifier = deploy_tdx_with_root(&mut chain, &pki, ACCEPT_CURRENT);
         (signed(&lsv(), &pki), chain, verifier)
@@ -902,7 +899,7 @@ fn the_quotes_own_pem_chain_is_not_read() {
 #[test]
 fn real_evidence_with_lsvs_report_data_is_accepted_inside_its_window_under_a_test_root() {
     let case = tdx();
-    let pki = test_pki();
+    let pki = TestPki::new();
     let evidence = signed(&lsv(), &pki).encode();
     for (time, earliest) in [
         (case.entry.valid_from, true),
@@ -940,7 +937,7 @@ fn real_evidence_with_lsvs_report_data_is_accepted_inside_its_window_under_a_tes
 #[test]
 fn accepting_verification_gas() {
     let case = tdx();
-    let pki = test_pki();
+    let pki = TestPki::new();
     let mut chain = chain_at(case.entry.valid_from, true);
     let verifier = deploy_tdx_with_root(&mut chain, &pki, ACCEPT_CURRENT);
     let caller = chain.account("keeper");
@@ -1115,7 +1112,7 @@ fn status_not_accepted(status: u8) -> E {
 #[test]
 fn checks_behind_intels_signatures_refuse_with_their_errors_under_a_test_root() {
     let case = tdx();
-    let pki = test_pki();
+    let pki = TestPki::new();
     let mut chain = chain_at(case.entry.valid_from, true);
     let current = deploy_tdx_with_root(&mut chain, &pki, ACCEPT_CURRENT);
     let with_out_of_date =
@@ -1402,7 +1399,7 @@ fn qvl_verdict(
 /// the same statuses.
 #[test]
 fn statuses_agree_with_dcap_qvl_on_the_real_quotes() {
-    let pki = test_pki();
+    let pki = TestPki::new();
     for case in [tdx(), near()] {
         let mut u = Unsigned::of(&case.evidence);
         u.quote[REPORTDATA + 32..REPORTDATA + 64].fill(0);
@@ -1448,7 +1445,7 @@ type Variant = (&'static str, Edit, Option<(u8, u8)>);
 #[test]
 fn verdicts_agree_with_dcap_qvl_under_a_test_root() {
     let case = tdx();
-    let pki = test_pki();
+    let pki = TestPki::new();
     let mut chain = chain_at(case.entry.valid_from, true);
     let verifier = deploy_tdx_with_root(&mut chain, &pki, ACCEPT_ALL_BUT_REVOKED);
     let root = pki.root_certificate(&case.entry.collateral);

@@ -1302,13 +1302,18 @@ fn certificate_fields_match_x509_cert() {
 }
 
 /// The PCK certificates' Intel SGX extension: the Solidity reader's TCB component SVNs,
-/// PCESVN, FMSPC and PCE-ID equal dcap-qvl's (`intel::parse_pck_extension`; its CPUSVN is the
-/// 16 component SVNs in order).
+/// PCESVN, FMSPC, PCE-ID and PPID equal dcap-qvl's (`intel::parse_pck_extension`; its CPUSVN is
+/// the 16 component SVNs in order), for the SGX quotes' and the TDX quote's PCK certificates.
 #[test]
 fn sgx_extension_matches_dcap_qvl() {
     let (chain, probe) = probe();
-    for case in [sgx(), debug()] {
-        let der = &case.evidence.pckCert;
+    let tdx = load_entry(
+        "dcap-qvl tdx_quote",
+        "dcap-qvl/sample/tdx_quote_collateral.json",
+    );
+    let tdx = dcap::evidence(&tdx.quote, &tdx.collateral).unwrap().pckCert;
+    let mut ppids = Vec::new();
+    for der in [&sgx().evidence.pckCert, &debug().evidence.pckCert, &tdx] {
         let got = chain
             .view(*probe, &X509Probe::sgxTcbCall { der: der.clone() })
             .unwrap();
@@ -1318,7 +1323,18 @@ fn sgx_extension_matches_dcap_qvl() {
         assert_eq!(got.pceSvn, U256::from(ext.pce_svn));
         assert_eq!(got.fmspc.as_slice(), ext.fmspc.as_slice());
         assert_eq!(got.pceId.as_slice(), ext.pce_id.as_slice());
+        let ppid = chain
+            .view(*probe, &X509Probe::sgxPpidCall { der: der.clone() })
+            .unwrap();
+        assert_eq!(ppid.as_slice(), ext.ppid.as_slice());
+        assert_eq!(
+            &der[ppid_offset(der)..ppid_offset(der) + 16],
+            ppid.as_slice()
+        );
+        ppids.push(ppid);
     }
+    // Three quotes, three machines.
+    assert!(ppids[0] != ppids[1] && ppids[0] != ppids[2] && ppids[1] != ppids[2]);
 }
 
 /// The Intel SGX extensions, 1.2.840.113741.1.13.1.
@@ -1326,6 +1342,10 @@ const SGX_EXTENSIONS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.1
 /// The OID of the extension's FMSPC entry (.4), DER-encoded: how that entry's content begins.
 const FMSPC_OID_DER: [u8; 12] = [
     0x06, 0x0a, 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01, 0x04,
+];
+/// The OID of the extension's PPID entry (.1), DER-encoded.
+const PPID_OID_DER: [u8; 12] = [
+    0x06, 0x0a, 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01, 0x01,
 ];
 
 /// The DER certificate with its extensions edited and the whole re-encoded (the signature is
@@ -1346,8 +1366,9 @@ fn with_extensions(der: &[u8], edit: impl FnOnce(&mut Extensions)) -> Bytes {
 
 /// A PCK certificate without the Intel SGX extension, or whose extension lacks the FMSPC entry,
 /// and Intel's PCK CA certificate (which has none), give the reader no TCB:
-/// `SgxExtensionMissing`. The re-encoded but unedited PCK certificate is byte-identical and
-/// read.
+/// `SgxExtensionMissing`; likewise no PPID without the extension or its PPID entry, and a PPID
+/// that is not 16 bytes is `DerMalformed`. The re-encoded but unedited PCK certificate is
+/// byte-identical and read.
 ///
 /// Through the verifier this error is unreachable: the extension is read only after the PCK
 /// certificate's signature by the PCK CA (itself checked against Intel's root key) verifies,
@@ -1383,6 +1404,18 @@ fn a_pck_certificate_without_its_sgx_extension_is_refused() {
         assert_eq!(entries.len(), before - 1);
         sgx.extn_value = OctetString::new(entries.to_der().unwrap()).unwrap();
     });
+    let without_ppid = with_extensions(&ev.pckCert, |exts| {
+        let sgx = exts
+            .iter_mut()
+            .find(|e| e.extn_id == SGX_EXTENSIONS)
+            .unwrap();
+        let mut entries = Vec::<Any>::from_der(sgx.extn_value.as_bytes()).unwrap();
+        let before = entries.len();
+        entries.retain(|entry| !entry.value().starts_with(&PPID_OID_DER));
+        assert_eq!(entries.len(), before - 1);
+        sgx.extn_value = OctetString::new(entries.to_der().unwrap()).unwrap();
+    });
+    let ppid_of = |der: &Bytes| chain.view(*probe, &X509Probe::sgxPpidCall { der: der.clone() });
     for (name, der) in [
         ("without the SGX extension", &without_extension),
         ("without the FMSPC entry", &without_fmspc),
@@ -1399,6 +1432,49 @@ fn a_pck_certificate_without_its_sgx_extension_is_refused() {
             "{name}"
         );
     }
+    // The PPID is read on its own: the TCB reader does not need it, the PPID reader needs only
+    // it.
+    sgx_tcb(&without_ppid).unwrap();
+    ppid_of(&without_fmspc).unwrap();
+    for (name, der) in [
+        ("without the SGX extension", &without_extension),
+        ("without the PPID entry", &without_ppid),
+        ("the PCK CA certificate", &ev.pckCaCert),
+    ] {
+        let err = ppid_of(der).expect_err(name);
+        assert_eq!(
+            err.revert_error::<X509Probe::X509ProbeErrors>(),
+            missing,
+            "{name}"
+        );
+    }
+    // A PPID of 15 bytes (its OCTET STRING's length byte edited, the entry's and every
+    // enclosing length shortened by re-encoding): refused by its length.
+    let short_ppid = with_extensions(&ev.pckCert, |exts| {
+        let sgx = exts
+            .iter_mut()
+            .find(|e| e.extn_id == SGX_EXTENSIONS)
+            .unwrap();
+        let mut entries = Vec::<Any>::from_der(sgx.extn_value.as_bytes()).unwrap();
+        let entry = entries
+            .iter_mut()
+            .find(|entry| entry.value().starts_with(&PPID_OID_DER))
+            .unwrap();
+        let mut value = entry.value().to_vec();
+        assert_eq!(value[PPID_OID_DER.len()..][..2], [0x04, 0x10]);
+        value[PPID_OID_DER.len() + 1] = 0x0f;
+        value.pop();
+        *entry = Any::new(entry.tag(), value).unwrap();
+        sgx.extn_value = OctetString::new(entries.to_der().unwrap()).unwrap();
+    });
+    let err = ppid_of(&short_ppid).expect_err("a 15-byte PPID");
+    assert!(
+        matches!(
+            err.revert_error::<X509Probe::X509ProbeErrors>(),
+            Some(X509Probe::X509ProbeErrors::DerMalformed(_))
+        ),
+        "{err}"
+    );
 
     let case = sgx();
     let (chain, verifier) = setup(case);
@@ -2151,10 +2227,7 @@ use alloy_primitives::FixedBytes;
 use p256::ecdsa::SigningKey;
 
 /// The SGX quote v3 layout, for re-signing.
-const SGX_LAYOUT: QuoteLayout = QuoteLayout {
-    signed_len: ISV_SIGNATURE - 4,
-    qe_report: QE_REPORT,
-};
+const SGX_LAYOUT: QuoteLayout = QuoteLayout::SGX_V3;
 
 /// The real evidence's editable pieces.
 fn real() -> Unsigned {
@@ -2182,7 +2255,7 @@ fn deploy_sgx_with_root(chain: &mut Chain, root: &SigningKey) -> Address {
 #[test]
 fn checks_behind_intels_signatures_refuse_with_their_errors_under_a_test_root() {
     let case = sgx();
-    let pki = test_pki();
+    let pki = TestPki::new();
     let mut chain = chain_at(case.valid_from, true);
     let verifier = deploy_sgx_with_root(&mut chain, &pki.root);
     let binding = case.report.binding();

@@ -27,16 +27,27 @@ pub(crate) fn read_quote(relative: &str) -> Vec<u8> {
     }
 }
 
-/// The collateral of an index entry, in dcap-qvl's layout (automata's entry names its
-/// re-encoded file after the original).
-pub(crate) fn read_collateral(entry: &serde_json::Value) -> Collateral {
+/// The collateral file of an index entry, in dcap-qvl's layout (automata's entry names its
+/// re-encoded file after the original), as text.
+fn collateral_text(entry: &serde_json::Value) -> String {
     let name = entry["collateral_file"].as_str().expect("has collateral");
     let relative = match name.split_once(" (+") {
         Some((original, _)) => original.replace(".json", ".dcap-qvl-format.json"),
         None => name.to_owned(),
     };
-    let text = std::fs::read_to_string(dcap_dir().join(&relative)).expect("collateral file");
-    Collateral::from_json(&text).expect("collateral parses")
+    std::fs::read_to_string(dcap_dir().join(&relative)).expect("collateral file")
+}
+
+/// The collateral of an index entry.
+pub(crate) fn read_collateral(entry: &serde_json::Value) -> Collateral {
+    Collateral::from_json(&collateral_text(entry)).expect("collateral parses")
+}
+
+/// The collateral of an index entry as `lsv_contracts::dcap` packs it for the on-chain verifiers.
+pub(crate) fn read_contract_collateral(
+    entry: &serde_json::Value,
+) -> lsv_contracts::dcap::QuoteCollateral {
+    serde_json::from_str(&collateral_text(entry)).expect("collateral parses")
 }
 
 pub(crate) fn entry(name: &str) -> serde_json::Value {

@@ -1,21 +1,18 @@
-//! What the two DCAP verifier suites (`dcap_verifier.rs`, SGX; `dcap_tdx_verifier.rs`, TDX)
-//! share: the real quotes and collateral of `testdata/dcap/` (see its SOURCE.md), a chain at a
-//! given time, the evidence's fields and byte edits, and the test PKI that re-signs real
-//! evidence under a test root key to reach the checks that sit behind Intel's signatures.
+//! What the DCAP verifier suites (`dcap_verifier.rs`, SGX; `dcap_tdx_verifier.rs`, TDX;
+//! `dcap_device_verifier.rs`, both as devices) share: the real quotes and collateral of
+//! `testdata/dcap/` (see its SOURCE.md), a chain at a given time, the evidence's fields and byte
+//! edits, and the test PKI that re-signs real evidence under a test root key to reach the checks
+//! that sit behind Intel's signatures.
 //!
-//! The test PKI: the verifier's bytecode with its Intel root key constant replaced by a test
-//! key (`deploy_with_root`), and the real evidence re-keyed and re-signed under it
-//! (`TestPki::resign`): the same certificates, CRLs, JSON and quote, each with its key replaced
-//! and its signature made anew. Unedited, such evidence is accepted exactly as the original is.
+//! The test PKI (`lsv_contracts::dcap::test_pki`, re-exported here): the verifier's bytecode
+//! with its Intel root key constant replaced by a test key (`deploy_with_root`), and the real
+//! evidence re-keyed and re-signed under it (`TestPki::resign`): the same certificates, CRLs,
+//! JSON and quote, each with its key replaced and its signature made anew. Unedited, such
+//! evidence is accepted exactly as the original is.
 
-use lsv_contracts::artifacts::Artifact;
-use lsv_contracts::bindings::DcapAttestationVerifier;
 use lsv_contracts::dcap::{DcapEvidence, QuoteCollateral};
-use lsv_contracts::{Address, Bytes, Chain, B256, U256};
-use p256::ecdsa::signature::hazmat::PrehashSigner;
-use p256::ecdsa::{Signature as P256Signature, SigningKey};
+use lsv_contracts::{Bytes, Chain, B256, U256};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
 // ---- TCB statuses ------------------------------------------------------------------------------
@@ -288,25 +285,6 @@ pub(crate) fn with_field(
     from_fields(f)
 }
 
-/// `bytes` with `at..at + new.len()` overwritten by `new`.
-pub(crate) fn spliced(bytes: &[u8], at: usize, new: &[u8]) -> Vec<u8> {
-    let mut out = bytes.to_vec();
-    out[at..at + new.len()].copy_from_slice(new);
-    out
-}
-
-/// The offset of the first occurrence of `needle` in `hay`.
-pub(crate) fn find(hay: &[u8], needle: &[u8]) -> usize {
-    hay.windows(needle.len())
-        .position(|w| w == needle)
-        .expect("pattern present")
-}
-
-/// The first byte of the uncompressed P-256 point in a DER certificate's SubjectPublicKeyInfo.
-pub(crate) fn key_offset(der: &[u8]) -> usize {
-    find(der, &[0x03, 0x42, 0x00, 0x04]) + 4
-}
-
 /// The offset of the value of a PCK certificate's PCESVN (SGX extension entry
 /// 1.2.840.113741.1.13.1.2.17, an INTEGER of one byte).
 pub(crate) fn pcesvn_offset(der: &[u8]) -> usize {
@@ -327,197 +305,33 @@ pub(crate) fn edit(text: &str, from: &str, to: &str) -> String {
 
 // ---- the test PKI ------------------------------------------------------------------------------
 
-/// A root in place of Intel's, and a key for each signer under it.
-pub(crate) struct TestPki {
-    pub(crate) root: SigningKey,
-    pub(crate) pck_ca: SigningKey,
-    pub(crate) pck: SigningKey,
-    pub(crate) tcb_signing: SigningKey,
-    pub(crate) attestation: SigningKey,
-}
+// The test PKI itself (`TestPki`, `resign`, `deploy_with_root`, the DER edits) is
+// `lsv_contracts::dcap::test_pki`, shared with lsv-attestation's multi-device tests; what needs
+// dcap-qvl (a dev-dependency) is here.
+pub(crate) use lsv_contracts::dcap::test_pki::*;
 
-/// Where a quote's signed pieces are (the SGX v3 and TDX v4 layouts differ).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct QuoteLayout {
-    /// Header ‖ report body: the bytes the attestation key signs; the u32 signature data length
-    /// follows, then the quote signature (64) and the attestation key (64).
-    pub(crate) signed_len: usize,
-    /// The QE report (384), followed by its signature (64) and the QE authentication data (u16
-    /// length + data).
-    pub(crate) qe_report: usize,
-}
-
-impl QuoteLayout {
-    pub(crate) fn quote_signature(&self) -> usize {
-        self.signed_len + 4
-    }
-    pub(crate) fn attestation_key(&self) -> usize {
-        self.signed_len + 4 + 64
-    }
-    pub(crate) fn qe_report_signature(&self) -> usize {
-        self.qe_report + 384
-    }
-    /// The QE authentication data's u16 length; the data follows it.
-    pub(crate) fn qe_auth(&self) -> usize {
-        self.qe_report + 384 + 64
-    }
-}
-
-/// The pieces of real evidence that the edits under the test root change, before re-signing;
-/// the rest (the PCK CA, both CRLs, the TCB signing certificate) is taken from `base` as it is.
-#[derive(Clone)]
-pub(crate) struct Unsigned {
-    pub(crate) quote: Vec<u8>,
-    pub(crate) pck_cert: Vec<u8>,
-    pub(crate) tcb_info: String,
-    pub(crate) qe_identity: String,
-}
-
-impl Unsigned {
-    /// The editable pieces of `ev`.
-    pub(crate) fn of(ev: &DcapEvidence) -> Self {
-        Self {
-            quote: ev.quote.to_vec(),
-            pck_cert: ev.pckCert.to_vec(),
-            tcb_info: String::from_utf8(ev.tcbInfo.to_vec()).unwrap(),
-            qe_identity: String::from_utf8(ev.qeIdentity.to_vec()).unwrap(),
-        }
-    }
-}
-
-pub(crate) fn test_key(label: &str) -> SigningKey {
-    SigningKey::from_slice(&Sha256::digest(label.as_bytes())).unwrap()
-}
-
-pub(crate) fn test_pki() -> TestPki {
-    TestPki {
-        root: test_key("test root"),
-        pck_ca: test_key("test PCK CA"),
-        pck: test_key("test PCK"),
-        tcb_signing: test_key("test TCB signing"),
-        attestation: test_key("test attestation key"),
-    }
-}
-
-/// A public key as `x ‖ y`.
-pub(crate) fn point(key: &SigningKey) -> [u8; 64] {
-    let p = key.verifying_key().to_encoded_point(false);
-    p.as_bytes()[1..].try_into().unwrap()
-}
-
-/// `r ‖ s` of `key`'s signature over SHA-256(`message`).
-pub(crate) fn sign_rs(key: &SigningKey, message: &[u8]) -> Vec<u8> {
-    let signature: P256Signature = key.sign_prehash(&Sha256::digest(message)).unwrap();
-    signature.to_bytes().to_vec()
-}
-
-/// (header length, content length) of the DER element at `at`.
-pub(crate) fn tlv(der: &[u8], at: usize) -> (usize, usize) {
-    let first = der[at + 1];
-    if first < 0x80 {
-        return (2, usize::from(first));
-    }
-    let n = usize::from(first & 0x7f);
-    let len = der[at + 2..at + 2 + n]
-        .iter()
-        .fold(0, |a, &b| (a << 8) | usize::from(b));
-    (2 + n, len)
-}
-
-/// A DER header, the length in its shortest form.
-pub(crate) fn der_header(tag: u8, len: usize) -> Vec<u8> {
-    if len < 0x80 {
-        return vec![tag, len as u8];
-    }
-    let bytes = len.to_be_bytes();
-    let skip = bytes.iter().take_while(|&&b| b == 0).count();
-    [&[tag, 0x80 | (bytes.len() - skip) as u8], &bytes[skip..]].concat()
-}
-
-/// A certificate or CRL (SEQUENCE { tbs, signatureAlgorithm, signatureValue }) with its tbs
-/// signed anew by `signer` (ECDSA-SHA256, DER in the BIT STRING).
-pub(crate) fn resigned(der: &[u8], signer: &SigningKey) -> Vec<u8> {
-    let (h, _) = tlv(der, 0);
-    let (th, tl) = tlv(der, h);
-    let tbs = &der[h..h + th + tl];
-    let (ah, al) = tlv(der, h + th + tl);
-    let algorithm = &der[h + th + tl..h + th + tl + ah + al];
-    let signature: P256Signature = signer.sign_prehash(&Sha256::digest(tbs)).unwrap();
-    let signature = signature.to_der();
-    let bits = [
-        der_header(0x03, signature.as_bytes().len() + 1),
-        vec![0],
-        signature.as_bytes().to_vec(),
-    ]
-    .concat();
-    let body = [tbs, algorithm, &bits].concat();
-    [der_header(0x30, body.len()), body].concat()
-}
-
-/// A certificate with its P-256 key replaced by `key`'s (same length, same layout).
-pub(crate) fn rekeyed(der: &[u8], key: &SigningKey) -> Vec<u8> {
-    spliced(der, key_offset(der), &point(key))
-}
-
-impl TestPki {
-    /// `u` and the rest of `base`, re-keyed and re-signed under the test root: the PCK CA, PCK
-    /// and TCB signing certificates carry the test keys, every certificate and CRL is signed by
-    /// its test issuer, the JSON by the test TCB signing key; in the quote the attestation key
-    /// is the test one, the QE report binds it and is signed by the test PCK key, and the
-    /// header and report body are signed by the test attestation key.
-    pub(crate) fn resign(
-        &self,
-        u: &Unsigned,
-        layout: QuoteLayout,
-        base: &DcapEvidence,
-    ) -> DcapEvidence {
-        let mut q = u.quote.clone();
-        let key = layout.attestation_key();
-        q[key..key + 64].copy_from_slice(&point(&self.attestation));
-        let auth = layout.qe_auth();
-        let auth_len = usize::from(u16::from_le_bytes([q[auth], q[auth + 1]]));
-        let bound = Sha256::digest([&q[key..key + 64], &q[auth + 2..auth + 2 + auth_len]].concat());
-        let report_data = layout.qe_report + 320;
-        q[report_data..report_data + 32].copy_from_slice(&bound);
-        q[report_data + 32..report_data + 64].fill(0);
-        let qe_signature = sign_rs(
-            &self.pck,
-            &q[layout.qe_report..layout.qe_report_signature()],
-        );
-        let at = layout.qe_report_signature();
-        q[at..at + 64].copy_from_slice(&qe_signature);
-        let quote_signature = sign_rs(&self.attestation, &q[..layout.signed_len]);
-        let at = layout.quote_signature();
-        q[at..at + 64].copy_from_slice(&quote_signature);
-        DcapEvidence {
-            quote: q.into(),
-            pckCert: resigned(&rekeyed(&u.pck_cert, &self.pck), &self.pck_ca).into(),
-            pckCaCert: resigned(&rekeyed(&base.pckCaCert, &self.pck_ca), &self.root).into(),
-            pckCrl: resigned(&base.pckCrl, &self.pck_ca).into(),
-            rootCaCrl: resigned(&base.rootCaCrl, &self.root).into(),
-            tcbSigningCert: resigned(
-                &rekeyed(&base.tcbSigningCert, &self.tcb_signing),
-                &self.root,
-            )
-            .into(),
-            tcbInfo: u.tcb_info.clone().into_bytes().into(),
-            tcbInfoSignature: sign_rs(&self.tcb_signing, u.tcb_info.as_bytes()).into(),
-            qeIdentity: u.qe_identity.clone().into_bytes().into(),
-            qeIdentitySignature: sign_rs(&self.tcb_signing, u.qe_identity.as_bytes()).into(),
-        }
-    }
-
+/// The test PKI as dcap-qvl's trust anchor and collateral.
+pub(crate) trait QvlUnderTestRoot {
     /// Intel's root certificate (the last of `collateral`'s TCB info issuer chain) with the
     /// test root key, signed by itself: the trust anchor dcap-qvl takes for re-signed evidence.
-    pub(crate) fn root_certificate(&self, collateral: &QuoteCollateral) -> Vec<u8> {
+    fn root_certificate(&self, collateral: &QuoteCollateral) -> Vec<u8>;
+    /// `ev` (re-signed by `resign`) as dcap-qvl's collateral under the test root: the PCK chain
+    /// in `pck_certificate_chain` (dcap-qvl then does not read the quote's own PEM chain).
+    fn qvl_collateral(
+        &self,
+        ev: &DcapEvidence,
+        collateral: &QuoteCollateral,
+    ) -> dcap_qvl::QuoteCollateralV3;
+}
+
+impl QvlUnderTestRoot for TestPki {
+    fn root_certificate(&self, collateral: &QuoteCollateral) -> Vec<u8> {
         let chain = pem::parse_many(collateral.tcb_info_issuer_chain.as_bytes()).unwrap();
         let intel_root = chain.last().unwrap().contents();
         resigned(&rekeyed(intel_root, &self.root), &self.root)
     }
 
-    /// `ev` (re-signed by `resign`) as dcap-qvl's collateral under the test root: the PCK chain
-    /// in `pck_certificate_chain` (dcap-qvl then does not read the quote's own PEM chain).
-    pub(crate) fn qvl_collateral(
+    fn qvl_collateral(
         &self,
         ev: &DcapEvidence,
         collateral: &QuoteCollateral,
@@ -545,55 +359,4 @@ impl TestPki {
             pck_certificate_chain: Some(pem_chain(&[&ev.pckCert, &ev.pckCaCert, &root])),
         }
     }
-}
-
-/// `bytes` with every occurrence of `from` replaced by `to`, and how many there were.
-pub(crate) fn replace_all(bytes: &mut [u8], from: &[u8; 32], to: &[u8]) -> usize {
-    let mut count = 0;
-    let mut at = 0;
-    while let Some(i) = bytes[at..].windows(32).position(|w| w == from) {
-        bytes[at + i..at + i + 32].copy_from_slice(to);
-        count += 1;
-        at += i + 32;
-    }
-    count
-}
-
-/// A DCAP verifier (`artifact`, constructor arguments `args`) deployed with `root`'s key in
-/// place of Intel's root key constant (each 32-byte coordinate replaced wherever the init code
-/// holds it). Both verifiers share the constant's getters (`DcapQuoteVerifier`).
-pub(crate) fn deploy_with_root(
-    chain: &mut Chain,
-    artifact: &'static Artifact,
-    args: &[u8],
-    root: &SigningKey,
-) -> Address {
-    let intel = chain.deploy(artifact, args).unwrap();
-    let x = chain
-        .view(intel, &DcapAttestationVerifier::INTEL_ROOT_KEY_XCall {})
-        .unwrap();
-    let y = chain
-        .view(intel, &DcapAttestationVerifier::INTEL_ROOT_KEY_YCall {})
-        .unwrap();
-    let mut code = artifact.init_code(args).to_vec();
-    let test = point(root);
-    assert!(replace_all(&mut code, &x.to_be_bytes::<32>(), &test[..32]) >= 1);
-    assert!(replace_all(&mut code, &y.to_be_bytes::<32>(), &test[32..]) >= 1);
-    let deployer = chain.deployer();
-    let receipt = chain
-        .submit(lsv_contracts::TxRequest::new(
-            deployer,
-            None,
-            code,
-            U256::ZERO,
-        ))
-        .unwrap()
-        .expect_success();
-    let verifier = receipt.contract_address.unwrap();
-    chain.register_contract(verifier, artifact);
-    let key = chain
-        .view(verifier, &DcapAttestationVerifier::INTEL_ROOT_KEY_XCall {})
-        .unwrap();
-    assert_eq!(key.to_be_bytes::<32>(), test[..32]);
-    verifier
 }
