@@ -163,9 +163,10 @@ pub(crate) struct JoinArgs {
     p_url: Option<String>,
     /// For sgx-dcap and tdx-dcap evidence: the quote's collateral (dcap-qvl's
     /// QuoteCollateralV3 JSON, from a PCCS or Intel's PCS), current at the join: C checks the
-    /// quote with it back to Intel's root key.
+    /// quote with it back to Intel's root key. For a cluster's evidence, one per hardware
+    /// device, in device order.
     #[arg(long, value_name = "FILE")]
-    collateral: Option<PathBuf>,
+    collateral: Vec<PathBuf>,
     #[command(flatten)]
     vault: VaultArgs,
     /// The beacon node's standard API (plain HTTP).
@@ -191,6 +192,15 @@ pub(crate) struct JoinArgs {
     json: bool,
 }
 
+/// The one collateral of single-key evidence, if given.
+fn single_collateral(collateral: &[String]) -> Result<Option<&str>, CliError> {
+    match collateral {
+        [] => Ok(None),
+        [one] => Ok(Some(one)),
+        _ => Err("single-key evidence takes one --collateral".into()),
+    }
+}
+
 /// `lsv join`: the evidence checked against the vault, the wait, the proof, the call.
 pub(crate) fn join(args: JoinArgs) -> Result<(), CliError> {
     let network = crate::load_network(&args.network)?;
@@ -205,13 +215,14 @@ pub(crate) fn join(args: JoinArgs) -> Result<(), CliError> {
         (false, None) => None,
     };
     crate::runtime()?.block_on(async {
-        let collateral = match &args.collateral {
-            Some(path) => Some(
+        let collateral = args
+            .collateral
+            .iter()
+            .map(|path| {
                 std::fs::read_to_string(path)
-                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
-            ),
-            None => None,
-        };
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))
+            })
+            .collect::<Result<Vec<String>, String>>()?;
         // Input errors (a quote without its collateral) before anything is asked of a node.
         let evidence = match (&args.attestation_file, &args.p_url) {
             (Some(path), _) => {
@@ -219,25 +230,18 @@ pub(crate) fn join(args: JoinArgs) -> Result<(), CliError> {
                     .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
                 // A cluster's evidence-<key>.json (every device's evidence), else P's.
                 match serde_json::from_str::<GroupEvidence>(&text) {
-                    Ok(group) if args.collateral.is_none() => {
-                        staker::JoinEvidence::group(&group).map_err(err)?
-                    }
-                    Ok(_) => {
-                        return Err("--collateral is for single-key DCAP evidence, not a \
-                                    group's"
-                            .into())
-                    }
+                    Ok(group) => staker::JoinEvidence::group(&group, &collateral).map_err(err)?,
                     Err(_) => staker::JoinEvidence::single(
                         &staker::evidence_from_json(&text, &pubkey, &path.display().to_string())
                             .map_err(err)?,
-                        collateral.as_deref(),
+                        single_collateral(&collateral)?,
                     )
                     .map_err(err)?,
                 }
             }
             (None, Some(url)) => staker::JoinEvidence::single(
                 &staker::fetch_evidence(url, &pubkey).await.map_err(err)?,
-                collateral.as_deref(),
+                single_collateral(&collateral)?,
             )
             .map_err(err)?,
             (None, None) => return Err("give --attestation-file FILE or --p-url URL".into()),

@@ -953,14 +953,51 @@ impl JoinEvidence {
     }
 
     /// The evidence of a key held as shares by several devices (`lsv cluster keygen`'s
-    /// `evidence-<key>.json`), in the layout `GroupAttestationVerifier` takes.
-    pub fn group(group: &GroupEvidence) -> Result<Self, StakerError> {
+    /// `evidence-<key>.json`), in the layout `GroupAttestationVerifier` takes. Each hardware
+    /// device's quote is packed with its collateral for `DcapDeviceVerifier`: `collateral_json`
+    /// holds one entry per hardware device, in device order (dev devices take none).
+    pub fn group(group: &GroupEvidence, collateral_json: &[String]) -> Result<Self, StakerError> {
         let first = group
             .devices
             .first()
             .ok_or_else(|| input("the group evidence names no device"))?;
+        let hardware = group.devices.iter().filter(|d| d.backend.is_dcap()).count();
+        if collateral_json.len() != hardware {
+            return Err(input(format!(
+                "the group has {hardware} hardware devices and {} collateral files were given: \
+                 give one --collateral per hardware device, in device order",
+                collateral_json.len()
+            )));
+        }
+        // The hardware devices in index order, each with its collateral.
+        let mut indices: Vec<u8> = group
+            .devices
+            .iter()
+            .filter(|d| d.backend.is_dcap())
+            .map(|d| d.claim.index)
+            .collect();
+        indices.sort_unstable();
+        let collateral_of: std::collections::HashMap<u8, &String> =
+            indices.into_iter().zip(collateral_json).collect();
         let contract_bytes = group
-            .contract_evidence()
+            .contract_evidence_with(|device| {
+                if !device.backend.is_dcap() {
+                    return Ok(device.evidence.to_vec());
+                }
+                let json = collateral_of
+                    .get(&device.claim.index)
+                    .ok_or("a device index appears twice")?;
+                let parsed: lsv_contracts::dcap::QuoteCollateral = serde_json::from_str(json)
+                    .map_err(|e| {
+                        format!(
+                            "device {}'s collateral is not QuoteCollateralV3 JSON: {e}",
+                            device.claim.index
+                        )
+                    })?;
+                lsv_contracts::dcap::encode_device_evidence(&device.evidence, &parsed)
+                    .map(|b| b.to_vec())
+                    .map_err(|e| format!("device {}: {e}", device.claim.index))
+            })
             .map_err(|e| input(format!("the group evidence: {e}")))?;
         Ok(Self {
             claim: first.claim.group,
@@ -1263,6 +1300,126 @@ mod tests {
         }
     }
 
+    fn dev_evidence() -> Evidence {
+        Evidence::dev(claim(), Address::repeat_byte(1), [0x1b; 65]).unwrap()
+    }
+
+    /// A 3-of-4 group whose devices 2 and 4 hold the sample TDX and SGX quotes and 1 and 3 are
+    /// dev devices (the attestations are not what is tested: the packing is).
+    fn mixed_group() -> GroupEvidence {
+        use lsv_attestation::multi::{prove_possession, DeviceEvidence, PlatformId, ShareClaim};
+        use lsv_threshold::dkg::{Ceremony, Dealer};
+        let dealers: Vec<Dealer> = (0..4).map(|_| Dealer::new(3, 4).unwrap()).collect();
+        let ceremony = Ceremony {
+            id: B256::repeat_byte(9),
+            threshold: 3,
+            announcements: dealers.iter().map(|d| d.announcement().clone()).collect(),
+        };
+        let dealings: Vec<_> = (1..=4u8)
+            .map(|i| dealers[usize::from(i) - 1].deal(&ceremony, i).unwrap())
+            .collect();
+        let shares: Vec<_> = dealers
+            .into_iter()
+            .zip(1..=4u8)
+            .map(|(d, i)| d.finish(&ceremony, i, &dealings).unwrap())
+            .collect();
+        let mut group = claim();
+        group.pubkey = shares[0].group_key;
+        let devices = shares
+            .iter()
+            .map(|s| {
+                let (backend, evidence) = match s.index {
+                    2 => (
+                        lsv_attestation::Backend::TdxDcap,
+                        testdata("dcap-qvl/sample/tdx_quote"),
+                    ),
+                    4 => (
+                        lsv_attestation::Backend::SgxDcap,
+                        testdata("dcap-qvl/sample/sgx_quote"),
+                    ),
+                    _ => (lsv_attestation::Backend::Dev, vec![s.index; 65]),
+                };
+                DeviceEvidence {
+                    claim: ShareClaim {
+                        group,
+                        threshold: 3,
+                        devices: 4,
+                        index: s.index,
+                        shares: s.share_keys.clone(),
+                    },
+                    proof_of_possession: prove_possession(&s.secret),
+                    backend,
+                    evidence: evidence.into(),
+                    platform: PlatformId::Dev {
+                        attester: Address::repeat_byte(s.index),
+                    },
+                }
+            })
+            .collect();
+        GroupEvidence { devices }
+    }
+
+    /// Each device's evidence in a group's contract bytes (`GroupAttestationVerifier`'s layout:
+    /// n × (length 2 ‖ evidence) after the keys).
+    fn device_sections(bytes: &[u8], n: usize) -> Vec<Vec<u8>> {
+        let mut at = 1 + 228 + 2 + 48 * n + 128 * n + 128;
+        (0..n)
+            .map(|_| {
+                let len = usize::from(u16::from_be_bytes([bytes[at], bytes[at + 1]]));
+                at += 2 + len;
+                bytes[at - len..at].to_vec()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_groups_hardware_devices_take_their_collateral_in_device_order() {
+        use alloy_sol_types::SolValue;
+        let group = mixed_group();
+        let tdx = String::from_utf8(testdata("dcap-qvl/sample/tdx_quote_collateral.json")).unwrap();
+        let sgx = String::from_utf8(testdata("dcap-qvl/sample/sgx_quote_collateral.json")).unwrap();
+        let joined = JoinEvidence::group(&group, &[tdx.clone(), sgx.clone()]).unwrap();
+        assert_eq!(joined.kind, "3-of-4 group");
+        assert_eq!(joined.claim, group.devices[0].claim.group);
+        let sections = device_sections(&joined.contract_bytes, 4);
+        // Dev devices as they are; hardware ones as the kind byte and their packed evidence.
+        assert_eq!(sections[0], vec![1u8; 65]);
+        assert_eq!(sections[2], vec![3u8; 65]);
+        for (section, kind, quote, collateral) in [
+            (&sections[1], 0x02, "dcap-qvl/sample/tdx_quote", &tdx),
+            (&sections[3], 0x01, "dcap-qvl/sample/sgx_quote", &sgx),
+        ] {
+            assert_eq!(section[0], kind);
+            let packed = lsv_contracts::dcap::DcapEvidence::abi_decode(&section[1..]).unwrap();
+            assert_eq!(packed.quote.as_ref(), testdata(quote).as_slice());
+            let info: serde_json::Value = serde_json::from_str(collateral).unwrap();
+            assert_eq!(
+                std::str::from_utf8(&packed.tcbInfo).unwrap(),
+                info["tcb_info"].as_str().unwrap()
+            );
+        }
+        // One collateral per hardware device, or a clear error.
+        for wrong in [
+            vec![],
+            vec![tdx.clone()],
+            vec![tdx.clone(), sgx.clone(), sgx],
+        ] {
+            let err = JoinEvidence::group(&group, &wrong).unwrap_err().to_string();
+            assert!(err.contains("2 hardware devices"), "{err}");
+        }
+        // Swapped, each quote meets the other's collateral: refused, naming the device.
+        let err = JoinEvidence::group(
+            &group,
+            &[
+                String::from_utf8(testdata("dcap-qvl/sample/sgx_quote_collateral.json")).unwrap(),
+                tdx,
+            ],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("device 2"), "{err}");
+    }
+
     #[test]
     fn join_evidence_repacks_a_quote_with_its_collateral_and_keeps_dev_signatures() {
         use alloy_sol_types::SolValue;
@@ -1286,7 +1443,8 @@ mod tests {
         .to_string();
         assert!(err.contains("QuoteCollateralV3"), "{err}");
 
-        let dev = Evidence::dev(claim(), Address::repeat_byte(1), [0x1b; 65]).unwrap();
+        assert!(JoinEvidence::single(&dev_evidence(), None).is_ok());
+        let dev = dev_evidence();
         let joined = JoinEvidence::single(&dev, None).unwrap();
         assert_eq!(joined.contract_bytes.as_ref(), dev.evidence_bytes());
         assert_eq!(joined.claim, claim());
