@@ -269,4 +269,84 @@ fn deploy_checks_simulates_writes_and_verify_deployment_catches_edits() {
         text.contains("FAIL  sETH and positions are the vault's own"),
         "{text}"
     );
+
+    // C for clusters of hardware devices, from a parameters file: the SGX and TDX verifiers,
+    // the device verifier over them and the group verifier over it, each re-checked.
+    let mut parameters = written["parameters"].clone();
+    parameters["attestation"] = serde_json::json!({
+        "backend": "dcap-group",
+        "min_threshold": 3,
+        "min_devices": 4,
+        "sgx": {
+            "mr_enclave": format!("0x{}", "22".repeat(32)),
+            "min_isv_svn": 0,
+            "accepted_tcb_statuses": "0x1",
+            "min_tcb_evaluation_data_number": "0x0",
+        },
+        "tdx": {
+            "td_measurement": format!("0x{}", "11".repeat(32)),
+            "accepted_tcb_statuses": "0x1",
+            "min_tcb_evaluation_data_number": "0x0",
+        },
+    });
+    let params_file = work.path().join("dcap-group-params.json");
+    std::fs::write(&params_file, parameters.to_string()).unwrap();
+    let group_record = work.path().join("dcap-group-deployment.json");
+    let out = lsv(&[
+        "deploy",
+        "--rpc",
+        &rpc,
+        "--network",
+        &config,
+        "--key-file",
+        key_arg,
+        "--params",
+        params_file.to_str().unwrap(),
+        "--out",
+        group_record.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let group: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let parts: Vec<&str> = group["contracts"]["attestation_verifier_parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["artifact"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        parts,
+        [
+            "DcapAttestationVerifier",
+            "DcapTdxAttestationVerifier",
+            "DcapDeviceVerifier"
+        ]
+    );
+    let out = lsv(&[
+        "verify-deployment",
+        group_record.to_str().unwrap(),
+        "--rpc",
+        &rpc,
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ok"], true, "{report}");
+    // The SGX and TDX verifiers swapped in the record: the device verifier's creation input
+    // no longer names the parts the file records (nor do their runtimes match).
+    edit_json(&group_record, &edited, |d| {
+        let parts = &mut d["contracts"]["attestation_verifier_parts"];
+        let sgx = parts[0]["address"].clone();
+        parts[0]["address"] = parts[1]["address"].clone();
+        parts[1]["address"] = sgx;
+    });
+    let out = lsv(&["verify-deployment", edited.to_str().unwrap(), "--rpc", &rpc]);
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("FAIL  DcapDeviceVerifier")
+                && l.contains("constructor arguments")),
+        "{text}"
+    );
 }

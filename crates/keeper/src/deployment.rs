@@ -23,9 +23,9 @@ use alloy::primitives::{keccak256, Address, Bytes, TxHash, B256, U256};
 use alloy_sol_types::SolValue;
 use lsv_consensus::{ForkName, Network};
 use lsv_contracts::artifacts::{
-    Artifact, DCAP_ATTESTATION_VERIFIER, DCAP_TDX_ATTESTATION_VERIFIER, DEPOSIT_CONTRACT,
-    DEV_ATTESTATION_VERIFIER, DEV_DEVICE_VERIFIER, GROUP_ATTESTATION_VERIFIER, POSITIONS,
-    PROOF_VERIFIER, SETH, VAULT,
+    Artifact, DCAP_ATTESTATION_VERIFIER, DCAP_DEVICE_VERIFIER, DCAP_TDX_ATTESTATION_VERIFIER,
+    DEPOSIT_CONTRACT, DEV_ATTESTATION_VERIFIER, DEV_DEVICE_VERIFIER, GROUP_ATTESTATION_VERIFIER,
+    POSITIONS, PROOF_VERIFIER, SETH, VAULT,
 };
 use lsv_contracts::bindings::vault::Vault;
 use lsv_contracts::bindings::{Positions, SETH as Seth};
@@ -173,27 +173,84 @@ pub enum AttestationVerifierParams {
         single_attester: Option<Address>,
     },
     /// `DcapAttestationVerifier`: trusts SGX quotes of one enclave measurement.
-    SgxDcap {
-        /// `MRENCLAVE` of P's build.
-        mr_enclave: B256,
-        /// The lowest `ISVSVN` accepted.
-        min_isv_svn: u16,
-        /// Bit set of accepted TCB statuses (bit i: status i of `DcapAttestationVerifier`).
-        accepted_tcb_statuses: U256,
-        /// The lowest TCB evaluation data number accepted.
-        min_tcb_evaluation_data_number: U256,
+    SgxDcap(SgxDcapPolicy),
+    /// `DcapTdxAttestationVerifier`: trusts TDX quotes of one TD measurement.
+    TdxDcap(TdxDcapPolicy),
+    /// `GroupAttestationVerifier` over a `DcapDeviceVerifier`: trusts keys held as shares by
+    /// m-of-n hardware devices, SGX enclaves under `sgx` and TDX trust domains under `tdx`
+    /// (each through its own DCAP verifier, created first), one platform (PPID) each.
+    DcapGroup {
+        /// The SGX devices' policy; none: SGX devices are refused.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sgx: Option<SgxDcapPolicy>,
+        /// The TDX devices' policy; none: TDX devices are refused.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tdx: Option<TdxDcapPolicy>,
+        /// `MIN_THRESHOLD`: the fewest shares a group may need to sign (m).
+        min_threshold: u8,
+        /// `MIN_DEVICES`: the fewest devices a group may have (n).
+        min_devices: u8,
     },
-    /// `DcapTdxAttestationVerifier`: trusts TDX quotes of one TD measurement
-    /// (`lsv_attestation::td_measurement`: SHA-256 of MRTD, MRCONFIGID, MROWNER, MROWNERCONFIG,
-    /// RTMR0–3).
-    TdxDcap {
-        /// The TD measurement of P's image.
-        td_measurement: B256,
-        /// Bit set of accepted TCB statuses (bit i: status i of `DcapTdxAttestationVerifier`).
-        accepted_tcb_statuses: U256,
-        /// The lowest TCB evaluation data number accepted.
-        min_tcb_evaluation_data_number: U256,
-    },
+}
+
+/// What `DcapAttestationVerifier` is deployed with: which SGX enclave it trusts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SgxDcapPolicy {
+    /// `MRENCLAVE` of P's build.
+    pub mr_enclave: B256,
+    /// The lowest `ISVSVN` accepted.
+    pub min_isv_svn: u16,
+    /// Bit set of accepted TCB statuses (bit i: status i of the DCAP verifiers' `TcbStatus`).
+    pub accepted_tcb_statuses: U256,
+    /// The lowest TCB evaluation data number accepted.
+    pub min_tcb_evaluation_data_number: U256,
+}
+
+/// What `DcapTdxAttestationVerifier` is deployed with: which trust domain it trusts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TdxDcapPolicy {
+    /// The TD measurement of P's image (`lsv_attestation::td_measurement`: SHA-256 of MRTD,
+    /// MRCONFIGID, MROWNER, MROWNERCONFIG, RTMR0–3).
+    pub td_measurement: B256,
+    /// Bit set of accepted TCB statuses (bit i: status i of the DCAP verifiers' `TcbStatus`).
+    pub accepted_tcb_statuses: U256,
+    /// The lowest TCB evaluation data number accepted.
+    pub min_tcb_evaluation_data_number: U256,
+}
+
+impl SgxDcapPolicy {
+    fn init(&self) -> (&'static Artifact, Bytes) {
+        (
+            &DCAP_ATTESTATION_VERIFIER,
+            DCAP_ATTESTATION_VERIFIER.init_code(
+                &(
+                    self.mr_enclave,
+                    self.min_isv_svn,
+                    self.accepted_tcb_statuses,
+                    self.min_tcb_evaluation_data_number,
+                )
+                    .abi_encode_params(),
+            ),
+        )
+    }
+}
+
+impl TdxDcapPolicy {
+    fn init(&self) -> (&'static Artifact, Bytes) {
+        (
+            &DCAP_TDX_ATTESTATION_VERIFIER,
+            DCAP_TDX_ATTESTATION_VERIFIER.init_code(
+                &(
+                    self.td_measurement,
+                    self.accepted_tcb_statuses,
+                    self.min_tcb_evaluation_data_number,
+                )
+                    .abi_encode_params(),
+            ),
+        )
+    }
 }
 
 /// The vault's parameters (its immutables) and the verifier it trusts.
@@ -290,7 +347,13 @@ impl Deployment {
 
 /// The contracts the attestation verifier refers to, created before it in this order, each
 /// with its creation code and constructor arguments (none for a verifier that stands alone).
-fn verifier_parts_init(params: &AttestationVerifierParams) -> Vec<(&'static Artifact, Bytes)> {
+/// A part may refer to the parts before it: `earlier` holds their addresses as far as they are
+/// known (a part whose earlier parts are not known yet gets zero addresses, good for its
+/// artifact only).
+fn verifier_parts_init(
+    params: &AttestationVerifierParams,
+    earlier: &[Address],
+) -> Vec<(&'static Artifact, Bytes)> {
     match params {
         AttestationVerifierParams::DevGroup {
             device_attesters,
@@ -309,12 +372,31 @@ fn verifier_parts_init(params: &AttestationVerifierParams) -> Vec<(&'static Arti
             }
             parts
         }
+        AttestationVerifierParams::DcapGroup { sgx, tdx, .. } => {
+            let mut parts: Vec<(&'static Artifact, Bytes)> = sgx
+                .iter()
+                .map(SgxDcapPolicy::init)
+                .chain(tdx.iter().map(TdxDcapPolicy::init))
+                .collect();
+            let at = |i: usize| earlier.get(i).copied().unwrap_or_default();
+            let sgx_at = if sgx.is_some() { at(0) } else { Address::ZERO };
+            let tdx_at = match (sgx, tdx) {
+                (_, None) => Address::ZERO,
+                (None, Some(_)) => at(0),
+                (Some(_), Some(_)) => at(1),
+            };
+            parts.push((
+                &DCAP_DEVICE_VERIFIER,
+                DCAP_DEVICE_VERIFIER.init_code(&(sgx_at, tdx_at).abi_encode_params()),
+            ));
+            parts
+        }
         _ => Vec::new(),
     }
 }
 
 /// The creation code and constructor arguments of the attestation verifier, given the addresses
-/// of its parts (`verifier_parts_init`, in order).
+/// of its parts (`verifier_parts_init`, in order; a group's device verifier is the last).
 fn attestation_verifier_init(
     params: &AttestationVerifierParams,
     parts: &[Address],
@@ -324,9 +406,21 @@ fn attestation_verifier_init(
             min_threshold,
             min_devices,
             ..
+        }
+        | AttestationVerifierParams::DcapGroup {
+            min_threshold,
+            min_devices,
+            ..
         } => {
-            let devices = parts.first().copied().unwrap_or_default();
-            let single = parts.get(1).copied().unwrap_or_default();
+            let (devices, single) = match params {
+                // The device verifier first, then the single-key verifier if any.
+                AttestationVerifierParams::DevGroup { .. } => (
+                    parts.first().copied().unwrap_or_default(),
+                    parts.get(1).copied().unwrap_or_default(),
+                ),
+                // The DCAP verifiers first, the device verifier over them last.
+                _ => (parts.last().copied().unwrap_or_default(), Address::ZERO),
+            };
             (
                 &GROUP_ATTESTATION_VERIFIER,
                 GROUP_ATTESTATION_VERIFIER.init_code(
@@ -344,38 +438,8 @@ fn attestation_verifier_init(
             &DEV_ATTESTATION_VERIFIER,
             DEV_ATTESTATION_VERIFIER.init_code(&attester.abi_encode()),
         ),
-        AttestationVerifierParams::SgxDcap {
-            mr_enclave,
-            min_isv_svn,
-            accepted_tcb_statuses,
-            min_tcb_evaluation_data_number,
-        } => (
-            &DCAP_ATTESTATION_VERIFIER,
-            DCAP_ATTESTATION_VERIFIER.init_code(
-                &(
-                    *mr_enclave,
-                    *min_isv_svn,
-                    *accepted_tcb_statuses,
-                    *min_tcb_evaluation_data_number,
-                )
-                    .abi_encode_params(),
-            ),
-        ),
-        AttestationVerifierParams::TdxDcap {
-            td_measurement,
-            accepted_tcb_statuses,
-            min_tcb_evaluation_data_number,
-        } => (
-            &DCAP_TDX_ATTESTATION_VERIFIER,
-            DCAP_TDX_ATTESTATION_VERIFIER.init_code(
-                &(
-                    *td_measurement,
-                    *accepted_tcb_statuses,
-                    *min_tcb_evaluation_data_number,
-                )
-                    .abi_encode_params(),
-            ),
-        ),
+        AttestationVerifierParams::SgxDcap(policy) => policy.init(),
+        AttestationVerifierParams::TdxDcap(policy) => policy.init(),
     }
 }
 
@@ -483,18 +547,20 @@ pub async fn deploy(
     // at the addresses they will be created at (the deployer's next nonces: the verifier's
     // parts, the verifier, the proof verifier, the vault). A parameter a constructor refuses
     // costs nothing.
-    let parts = verifier_parts_init(&params.attestation);
     let nonce = eth.pending_nonce(deployer).await?;
+    let part_count = verifier_parts_init(&params.attestation, &[]).len() as u64;
+    let part_addresses: Vec<Address> = (nonce..nonce + part_count)
+        .map(|n| deployer.create(n))
+        .collect();
     let mut at = nonce;
     let mut simulated = Vec::new();
-    for (artifact, init) in &parts {
+    for (artifact, init) in verifier_parts_init(&params.attestation, &part_addresses) {
         let runtime = eth
-            .simulate_create(artifact.name(), init.clone(), at, &simulated)
+            .simulate_create(artifact.name(), init, at, &simulated)
             .await?;
         simulated.push((deployer.create(at), runtime));
         at += 1;
     }
-    let part_addresses: Vec<Address> = simulated.iter().map(|(a, _)| *a).collect();
     let (verifier_artifact, verifier_init) =
         attestation_verifier_init(&params.attestation, &part_addresses);
     let (verifier_at, proofs_at) = (deployer.create(at), deployer.create(at + 1));
@@ -526,7 +592,10 @@ pub async fn deploy(
 
     let mut transactions = Vec::new();
     let mut created_parts = Vec::new();
-    for (artifact, init) in parts {
+    for i in 0..part_count as usize {
+        // Each part from the addresses its earlier parts were created at.
+        let (artifact, init) =
+            verifier_parts_init(&params.attestation, &created_parts).swap_remove(i);
         let sent = eth.deploy(artifact.name(), init).await?;
         let address = created(&sent, artifact)?;
         progress(&format!("{} at {address}", artifact.name()));
@@ -576,7 +645,7 @@ pub async fn describe(
     params: &Parameters,
     transactions: &[TxHash],
 ) -> Result<Deployment, DeployError> {
-    let mut artifacts: Vec<&Artifact> = verifier_parts_init(&params.attestation)
+    let mut artifacts: Vec<&Artifact> = verifier_parts_init(&params.attestation, &[])
         .into_iter()
         .map(|(artifact, _)| artifact)
         .collect();
@@ -706,7 +775,12 @@ pub async fn verify_report(eth: &Eth, deployment: &Deployment) -> Result<Vec<Che
         Err(e) => check("chain id and system contracts".into(), Err(e.to_string())),
     }
 
-    let parts = verifier_parts_init(&deployment.parameters.attestation);
+    let part_addresses: Vec<Address> = c
+        .attestation_verifier_parts
+        .iter()
+        .map(|p| p.address)
+        .collect();
+    let parts = verifier_parts_init(&deployment.parameters.attestation, &part_addresses);
     if parts.len() != c.attestation_verifier_parts.len() {
         check(
             "the attestation verifier's parts".into(),
@@ -717,11 +791,6 @@ pub async fn verify_report(eth: &Eth, deployment: &Deployment) -> Result<Vec<Che
             )),
         );
     }
-    let part_addresses: Vec<Address> = c
-        .attestation_verifier_parts
-        .iter()
-        .map(|p| p.address)
-        .collect();
     let (verifier_artifact, verifier_init) =
         attestation_verifier_init(&deployment.parameters.attestation, &part_addresses);
     let mut created_by_tx: Vec<(&DeployedContract, &Artifact, Bytes)> = c
@@ -886,12 +955,12 @@ mod tests {
             view(DcapTdxAttestationVerifier::TD_MEASUREMENTCall {}),
             B256::repeat_byte(0x11)
         );
-        let sgx = AttestationVerifierParams::SgxDcap {
+        let sgx = AttestationVerifierParams::SgxDcap(SgxDcapPolicy {
             mr_enclave: B256::repeat_byte(0x22),
             min_isv_svn: 3,
             accepted_tcb_statuses: U256::from(3),
             min_tcb_evaluation_data_number: U256::from(17),
-        };
+        });
         let at = deployed(&mut chain, &sgx);
         assert_eq!(
             chain
@@ -911,6 +980,64 @@ mod tests {
         assert_eq!(
             serde_json::from_str::<AttestationVerifierParams>(&text).unwrap(),
             tdx
+        );
+    }
+
+    /// A hardware group's parts, created one after the other from the addresses of those before
+    /// (as `deploy` creates them), wire up: the device verifier over both DCAP verifiers, the
+    /// group verifier over the device verifier.
+    #[test]
+    fn a_hardware_groups_parts_refer_to_the_parts_before_them() {
+        use lsv_contracts::bindings::{DcapDeviceVerifier, GroupAttestationVerifier};
+        let mut chain = Chain::new();
+        let params: AttestationVerifierParams = serde_json::from_str(
+            r#"{"backend": "dcap-group", "min_threshold": 3, "min_devices": 4,
+                "sgx": {"mr_enclave": "0x2222222222222222222222222222222222222222222222222222222222222222",
+                        "min_isv_svn": 0, "accepted_tcb_statuses": "0x1", "min_tcb_evaluation_data_number": "0x0"},
+                "tdx": {"td_measurement": "0x1111111111111111111111111111111111111111111111111111111111111111",
+                        "accepted_tcb_statuses": "0x1", "min_tcb_evaluation_data_number": "0x0"}}"#,
+        )
+        .unwrap();
+        let count = verifier_parts_init(&params, &[]).len();
+        assert_eq!(count, 3);
+        let mut parts = Vec::new();
+        for i in 0..count {
+            let (artifact, init) = verifier_parts_init(&params, &parts).swap_remove(i);
+            let args = &init[artifact.bytecode().len()..];
+            parts.push(
+                chain
+                    .deploy(artifact, args)
+                    .expect("the constructor accepts"),
+            );
+        }
+        let (artifact, init) = attestation_verifier_init(&params, &parts);
+        let group = chain
+            .deploy(artifact, &init[artifact.bytecode().len()..])
+            .unwrap();
+        let devices = parts[2];
+        assert_eq!(
+            chain
+                .view(group, &GroupAttestationVerifier::DEVICESCall {})
+                .unwrap(),
+            devices
+        );
+        assert_eq!(
+            chain
+                .view(devices, &DcapDeviceVerifier::SGXCall {})
+                .unwrap(),
+            parts[0]
+        );
+        assert_eq!(
+            chain
+                .view(devices, &DcapDeviceVerifier::TDXCall {})
+                .unwrap(),
+            parts[1]
+        );
+        assert_eq!(
+            chain
+                .view(parts[1], &DcapTdxAttestationVerifier::TD_MEASUREMENTCall {})
+                .unwrap(),
+            B256::repeat_byte(0x11)
         );
     }
 }
