@@ -39,8 +39,9 @@ pub const CEREMONY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs
 /// Which hardware devices P deals shares to: DCAP quotes (SGX enclaves or TDX trust domains)
 /// meeting `policy`, checked back to `verifier`'s root (Intel's) with the collateral that comes
 /// with each announcement, at P's clock. Without it P deals to dev devices only. Part of P's
-/// start-up configuration (`lsv signer --cluster-peer-policy`), so in an enclave it is measured
-/// with the rest; C checks every device's evidence again at `join`.
+/// start-up configuration (`lsv signer --cluster-peer-policy`): in an enclave the file belongs
+/// to what is measured (a trusted file of Gramine's manifest, or the TD image), so a host cannot
+/// swap it. C checks every device's evidence again at `join`.
 pub struct ClusterPeers {
     /// Intel's chain of trust (another root only in tests).
     pub verifier: DcapVerifier,
