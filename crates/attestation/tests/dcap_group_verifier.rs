@@ -25,13 +25,16 @@ mod common;
 
 use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_sol_types::SolValue;
-use common::{entry, key_generation, read_contract_collateral, read_quote};
+use common::{
+    deploy_group_3_of_4, entry, join_mints_31_seth, key_generation, read_contract_collateral,
+    read_quote, vault_claim,
+};
 use lsv_attestation::dcap::SgxPlatform;
 use lsv_attestation::multi::{
     prove_possession, DeviceEvidence, GroupEvidence, PlatformId, ShareClaim,
 };
 use lsv_attestation::{Backend, KeyGenerationClaim};
-use lsv_contracts::artifacts::{DCAP_DEVICE_VERIFIER, GROUP_ATTESTATION_VERIFIER};
+use lsv_contracts::artifacts::DCAP_DEVICE_VERIFIER;
 use lsv_contracts::bindings::DcapDeviceVerifier as Devices;
 use lsv_contracts::bindings::GroupAttestationVerifier as G;
 use lsv_contracts::dcap::test_pki::{
@@ -118,12 +121,7 @@ fn deploy_group_verifier(chain: &mut Chain, pki: &TestPki, kinds: &[DeviceKind])
             &(pick(DeviceKind::Sgx, sgx), pick(DeviceKind::Tdx, tdx)).abi_encode_params(),
         )
         .unwrap();
-    chain
-        .deploy(
-            &GROUP_ATTESTATION_VERIFIER,
-            &(devices, Address::ZERO, U256::from(3u8), U256::from(4u8)).abi_encode_params(),
-        )
-        .unwrap()
+    deploy_group_3_of_4(chain, devices)
 }
 
 /// A chain inside both windows with a group verifier over SGX and TDX devices and one over SGX
@@ -416,9 +414,7 @@ fn groups_of_devices_that_do_not_qualify_are_refused() {
 /// join's gas is printed.
 #[test]
 fn a_validator_whose_key_four_hardware_devices_hold_joins_the_vault() {
-    use lsv_contracts::bindings::vault::Vault;
     use lsv_contracts::devnet::{Devnet, VaultConfig};
-    use lsv_proofs::ProofParts;
 
     let pki = TestPki::new();
     let config = VaultConfig::default();
@@ -428,56 +424,23 @@ fn a_validator_whose_key_four_hardware_devices_hold_joins_the_vault() {
     let shares = key_generation(3, 4);
     let index = d.add_validator(shares[0].group_key);
     let owner = d.chain.account("operator");
-    let claim = KeyGenerationClaim {
-        pubkey: shares[0].group_key,
-        withdrawal_credentials: d.credentials(),
-        owner,
-        chain_id: Chain::CHAIN_ID,
-        genesis_validators_root: d.state.genesis_validators_root,
-        policy_hash: config.policy_hash,
-    };
+    let claim = vault_claim(&d, shares[0].group_key, owner, config.policy_hash);
     let g = group(&shares, claim, mixed());
-    let binding = d
-        .chain
-        .view(
-            d.vault,
-            &Vault::keyGenerationBindingCall {
-                pubkey: shares[0].group_key.0.to_vec().into(),
-                owner,
-            },
-        )
-        .unwrap();
-    assert_eq!(binding, claim.binding());
 
     // The beacon state, and so the block the proof's root is read at, inside the collateral.
     let slot = (window_start() - Chain::GENESIS_TIME).div_ceil(Chain::SECONDS_PER_SLOT) + 32;
     d.set_slot(slot);
-    let proof = d.prove(index, ProofParts::BALANCE).unwrap();
-    let keeper = d.chain.account("keeper");
-    let call = Vault::joinCall {
-        pubkey: shares[0].group_key.0.to_vec().into(),
+    let gas = join_mints_31_seth(
+        &mut d,
+        index,
+        shares[0].group_key,
         owner,
-        evidence: g.contract.clone().into(),
-        validatorIndex: index,
-        timestamp: proof.timestamp,
-        proof: proof.bytes.into(),
-    };
-    let r = d.send(keeper, &call, U256::ZERO).unwrap().expect_success();
+        g.contract.clone(),
+    );
     println!(
         "join of a 3-of-4 key held by 2 SGX + 2 TDX devices (DcapDeviceVerifier): {} gas (evidence {} bytes)",
-        r.gas_used,
+        gas,
         g.contract.len()
     );
-    assert!(r.gas_used < Chain::TX_GAS_LIMIT_CAP);
-    let balance = d
-        .chain
-        .view(
-            d.seth,
-            &lsv_contracts::bindings::SETH::balanceOfCall { account: owner },
-        )
-        .unwrap();
-    assert_eq!(
-        balance,
-        U256::from(31u64) * U256::from(10u64).pow(U256::from(18u64))
-    );
+    assert!(gas < Chain::TX_GAS_LIMIT_CAP);
 }

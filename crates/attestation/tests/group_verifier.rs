@@ -13,7 +13,7 @@ mod common;
 
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::SolValue;
-use common::key_generation;
+use common::{deploy_group_3_of_4, join_mints_31_seth, key_generation, vault_claim};
 use lsv_attestation::multi::{dev_device_evidence, GroupEvidence, ShareClaim};
 use lsv_attestation::{Attester, DevAttester, KeyGenerationClaim};
 use lsv_consensus::PublicKeyBytes;
@@ -261,9 +261,7 @@ fn minimums_that_are_not_a_threshold_are_refused_at_deployment() {
 /// bound in every device's evidence.
 #[test]
 fn a_validator_whose_key_four_devices_hold_joins_the_vault() {
-    use lsv_contracts::bindings::vault::Vault;
     use lsv_contracts::devnet::{Devnet, VaultConfig};
-    use lsv_proofs::ProofParts;
 
     let a = attesters(4);
     let trusted: Vec<Address> = a.iter().map(|x| x.address()).collect();
@@ -272,24 +270,13 @@ fn a_validator_whose_key_four_devices_hold_joins_the_vault() {
         let devices = chain
             .deploy(&DEV_DEVICE_VERIFIER, &trusted.abi_encode())
             .unwrap();
-        chain
-            .deploy(
-                &GROUP_ATTESTATION_VERIFIER,
-                &(devices, Address::ZERO, U256::from(3u8), U256::from(4u8)).abi_encode_params(),
-            )
-            .unwrap()
+        deploy_group_3_of_4(chain, devices)
     });
     let shares = key_generation(3, 4);
     let index = d.add_validator(shares[0].group_key);
     let owner = d.chain.account("operator");
-    let claim = KeyGenerationClaim {
-        pubkey: shares[0].group_key,
-        withdrawal_credentials: d.credentials(),
-        owner,
-        chain_id: Chain::CHAIN_ID,
-        genesis_validators_root: d.state.genesis_validators_root,
-        policy_hash: config.policy_hash,
-    };
+    // The vault's own binding is the one the devices attest.
+    let claim = vault_claim(&d, shares[0].group_key, owner, config.policy_hash);
     let n = shares.len() as u8;
     let evidence = GroupEvidence {
         devices: shares
@@ -307,40 +294,8 @@ fn a_validator_whose_key_four_devices_hold_joins_the_vault() {
             })
             .collect(),
     };
-    // The vault's own binding is the one the devices attested.
-    let binding = d
-        .chain
-        .view(
-            d.vault,
-            &Vault::keyGenerationBindingCall {
-                pubkey: shares[0].group_key.0.to_vec().into(),
-                owner,
-            },
-        )
-        .unwrap();
-    assert_eq!(binding, claim.binding());
 
-    let proof = d.prove(index, ProofParts::BALANCE).unwrap();
-    let keeper = d.chain.account("keeper");
-    let call = Vault::joinCall {
-        pubkey: shares[0].group_key.0.to_vec().into(),
-        owner,
-        evidence: evidence.contract_evidence().unwrap().into(),
-        validatorIndex: index,
-        timestamp: proof.timestamp,
-        proof: proof.bytes.into(),
-    };
-    let r = d.send(keeper, &call, U256::ZERO).unwrap().expect_success();
-    println!("join of a 3-of-4 key (dev devices): {} gas", r.gas_used);
-    let balance = d
-        .chain
-        .view(
-            d.seth,
-            &lsv_contracts::bindings::SETH::balanceOfCall { account: owner },
-        )
-        .unwrap();
-    assert_eq!(
-        balance,
-        U256::from(31u64) * U256::from(10u64).pow(U256::from(18u64))
-    );
+    let contract_evidence = evidence.contract_evidence().unwrap();
+    let gas = join_mints_31_seth(&mut d, index, shares[0].group_key, owner, contract_evidence);
+    println!("join of a 3-of-4 key (dev devices): {gas} gas");
 }

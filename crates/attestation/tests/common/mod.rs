@@ -94,3 +94,86 @@ pub(crate) fn key_generation(m: u8, n: u8) -> Vec<lsv_threshold::dkg::KeyShare> 
         .map(|(d, i)| d.finish(&ceremony, i, &dealings).unwrap())
         .collect()
 }
+
+/// The claim the devices attest for `owner`'s join of `pubkey` to `d`'s vault (deployed with
+/// `policy_hash`), held to the vault's own `keyGenerationBinding`.
+pub(crate) fn vault_claim(
+    d: &lsv_contracts::devnet::Devnet,
+    pubkey: lsv_consensus::PublicKeyBytes,
+    owner: alloy_primitives::Address,
+    policy_hash: alloy_primitives::B256,
+) -> lsv_attestation::KeyGenerationClaim {
+    use lsv_contracts::bindings::vault::Vault;
+    let claim = lsv_attestation::KeyGenerationClaim {
+        pubkey,
+        withdrawal_credentials: d.credentials(),
+        owner,
+        chain_id: lsv_contracts::Chain::CHAIN_ID,
+        genesis_validators_root: d.state.genesis_validators_root,
+        policy_hash,
+    };
+    let binding = d
+        .chain
+        .view(
+            d.vault,
+            &Vault::keyGenerationBindingCall {
+                pubkey: pubkey.0.to_vec().into(),
+                owner,
+            },
+        )
+        .unwrap();
+    assert_eq!(binding, claim.binding());
+    claim
+}
+
+/// `join` of validator `index` (key `pubkey`) with the group's contract `evidence`, sent by a
+/// keeper with a balance proof at `d`'s current slot: it succeeds and mints 31 sETH to `owner`.
+/// Its gas.
+pub(crate) fn join_mints_31_seth(
+    d: &mut lsv_contracts::devnet::Devnet,
+    index: u64,
+    pubkey: lsv_consensus::PublicKeyBytes,
+    owner: alloy_primitives::Address,
+    evidence: Vec<u8>,
+) -> u64 {
+    use alloy_primitives::U256;
+    use lsv_contracts::bindings::vault::Vault;
+    let proof = d.prove(index, lsv_proofs::ProofParts::BALANCE).unwrap();
+    let keeper = d.chain.account("keeper");
+    let call = Vault::joinCall {
+        pubkey: pubkey.0.to_vec().into(),
+        owner,
+        evidence: evidence.into(),
+        validatorIndex: index,
+        timestamp: proof.timestamp,
+        proof: proof.bytes.into(),
+    };
+    let r = d.send(keeper, &call, U256::ZERO).unwrap().expect_success();
+    let balance = d
+        .chain
+        .view(
+            d.seth,
+            &lsv_contracts::bindings::SETH::balanceOfCall { account: owner },
+        )
+        .unwrap();
+    assert_eq!(
+        balance,
+        U256::from(31u64) * U256::from(10u64).pow(U256::from(18u64))
+    );
+    r.gas_used
+}
+
+/// The group verifier over `devices` (no dev fallback), accepting 3-of-4 groups.
+pub(crate) fn deploy_group_3_of_4(
+    chain: &mut lsv_contracts::Chain,
+    devices: alloy_primitives::Address,
+) -> alloy_primitives::Address {
+    use alloy_primitives::{Address, U256};
+    use alloy_sol_types::SolValue;
+    chain
+        .deploy(
+            &lsv_contracts::artifacts::GROUP_ATTESTATION_VERIFIER,
+            &(devices, Address::ZERO, U256::from(3u8), U256::from(4u8)).abi_encode_params(),
+        )
+        .unwrap()
+}

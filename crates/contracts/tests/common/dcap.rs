@@ -10,10 +10,17 @@
 //! JSON and quote, each with its key replaced and its signature made anew. Unedited, such
 //! evidence is accepted exactly as the original is.
 
-use lsv_contracts::dcap::{DcapEvidence, QuoteCollateral};
-use lsv_contracts::{Bytes, Chain, B256, U256};
+use alloy_sol_types::SolInterface;
+use lsv_contracts::artifacts::INTEL_COLLATERAL_JSON_PROBE;
+use lsv_contracts::bindings::IntelCollateralJsonProbe::{
+    self as JsonProbe, IntelCollateralJsonProbeErrors as JsonError,
+};
+use lsv_contracts::dcap::{evidence, DcapEvidence, EvidenceError, QuoteCollateral};
+use lsv_contracts::{Address, Bytes, Chain, ChainError, B256, U256};
 use serde_json::Value;
+use std::fmt::Debug;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 // ---- TCB statuses ------------------------------------------------------------------------------
 
@@ -153,6 +160,36 @@ pub(crate) fn load_entry(name: &str, collateral_file: &str) -> QuoteEntry {
         tcb_evaluation,
         quote,
         collateral,
+    }
+}
+
+/// A real quote, its collateral and what `quotes.json` says about it (`entry`), its report body
+/// (`R`: an SGX enclave's or a TD's) and its evidence.
+pub(crate) struct Case<R> {
+    pub(crate) entry: QuoteEntry,
+    pub(crate) report: R,
+    pub(crate) evidence: DcapEvidence,
+}
+
+impl<R> Case<R> {
+    /// The `quotes.json` entry `name` with its collateral from `collateral_file`, its report body
+    /// as `report` reads it.
+    pub(crate) fn load(
+        name: &str,
+        collateral_file: &str,
+        report: fn(&[u8]) -> Result<R, EvidenceError>,
+    ) -> Self {
+        let entry = load_entry(name, collateral_file);
+        Self {
+            report: report(&entry.quote).unwrap(),
+            evidence: evidence(&entry.quote, &entry.collateral).unwrap(),
+            entry,
+        }
+    }
+
+    /// The highest minimum tcbEvaluationDataNumber this collateral meets.
+    pub(crate) fn min_tcb_evaluation(&self) -> u64 {
+        self.entry.tcb_evaluation.0.min(self.entry.tcb_evaluation.1)
     }
 }
 
@@ -301,6 +338,338 @@ pub(crate) fn pcesvn_offset(der: &[u8]) -> usize {
 pub(crate) fn edit(text: &str, from: &str, to: &str) -> String {
     assert!(text.contains(from), "{from:?} not in the text");
     text.replacen(from, to, 1)
+}
+
+// ---- the verifiers' shared interface ------------------------------------------------------------
+
+/// `DcapQuoteVerifier`, the base contract both verifiers inherit: `check`, `verifyKeyGeneration`
+/// and the errors it declares have the same selectors and ABI in the SGX and the TDX verifier, so
+/// one binding calls either and decodes the errors they share.
+pub(crate) mod base {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        DcapQuoteVerifier,
+        "../../contracts/artifacts/DcapQuoteVerifier.json"
+    );
+}
+
+pub(crate) use base::DcapQuoteVerifier::{self as Base, DcapQuoteVerifierErrors as BaseError};
+
+/// `check` on either verifier: the (platform, QE) TCB statuses, or its error as `E` (the
+/// verifier's own `sol!` errors enum, or [`BaseError`] for the errors they share).
+#[allow(clippy::result_large_err)] // the `sol!` errors enum, compared whole in assertions
+pub(crate) fn check_as<E: SolInterface>(
+    chain: &Chain,
+    verifier: Address,
+    binding: B256,
+    evidence: Bytes,
+) -> Result<(u8, u8), E> {
+    match chain.view(verifier, &Base::checkCall { binding, evidence }) {
+        Ok(r) => Ok((r.tcbStatus, r.qeTcbStatus)),
+        Err(ChainError::Failed(receipt)) => Err(receipt
+            .revert_error::<E>()
+            .unwrap_or_else(|| panic!("check reverted without a known error: {receipt}"))),
+        Err(e) => panic!("check: {e}"),
+    }
+}
+
+/// `verifyKeyGeneration` on either verifier.
+pub(crate) fn verify(chain: &Chain, verifier: Address, binding: B256, evidence: Bytes) -> bool {
+    chain
+        .view(
+            verifier,
+            &Base::verifyKeyGenerationCall { binding, evidence },
+        )
+        .expect("verifyKeyGeneration never reverts")
+}
+
+/// The gas of `verifyKeyGeneration` (the whole transaction, intrinsic included) and of `check`,
+/// each sent from `caller`, on `evidence` that `verifier` accepts.
+pub(crate) fn accepting_gas(
+    chain: &mut Chain,
+    caller: Address,
+    verifier: Address,
+    binding: B256,
+    evidence: Bytes,
+) -> (u64, u64) {
+    let verify_gas = chain
+        .send(
+            caller,
+            verifier,
+            &Base::verifyKeyGenerationCall {
+                binding,
+                evidence: evidence.clone(),
+            },
+            U256::ZERO,
+        )
+        .unwrap()
+        .expect_success();
+    assert!(verify_gas
+        .decode_return::<Base::verifyKeyGenerationCall>()
+        .unwrap());
+    let check_gas = chain
+        .send(
+            caller,
+            verifier,
+            &Base::checkCall { binding, evidence },
+            U256::ZERO,
+        )
+        .unwrap()
+        .expect_success();
+    (verify_gas.gas_used, check_gas.gas_used)
+}
+
+/// Prints `title` and the gas `accepting_gas` measured.
+pub(crate) fn print_accepting_gas(title: &str, (verify, check): (u64, u64)) {
+    println!("{title}:");
+    println!("  verifyKeyGeneration: {verify} gas (whole transaction, intrinsic included)");
+    println!("  check:               {check} gas");
+}
+
+/// A verifier's error as the base contract declares it, if it is one of the base's.
+pub(crate) fn shared(e: &impl SolInterface) -> Option<BaseError> {
+    BaseError::abi_decode(&e.abi_encode()).ok()
+}
+
+/// The item a verifier's error names, if it names one.
+pub(crate) fn item(e: &impl SolInterface) -> Option<Item> {
+    let raw = match shared(e)? {
+        BaseError::SignatureInvalid(e) => e.item,
+        BaseError::CertificateRoleUnexpected(e) => e.item,
+        BaseError::IssuerMismatch(e) => e.item,
+        BaseError::NotYetValid(e) => e.item,
+        BaseError::Expired(e) => e.item,
+        BaseError::CertificateRevoked(e) => e.item,
+        BaseError::TcbEvaluationDataNumberTooLow(e) => e.item,
+        _ => return None,
+    };
+    Some(Item::from_raw(raw))
+}
+
+/// `SignatureInvalid(want)`.
+pub(crate) fn signature_invalid(e: &impl SolInterface, want: Item) -> bool {
+    matches!(shared(e), Some(BaseError::SignatureInvalid(_))) && item(e) == Some(want)
+}
+
+/// `binding` with its last bit flipped is refused by `ReportDataMismatch` naming the binding
+/// the quote carries (`binding`), and `verifyKeyGeneration` is false.
+pub(crate) fn assert_another_binding_is_refused(
+    chain: &Chain,
+    verifier: Address,
+    binding: B256,
+    evidence: Bytes,
+) {
+    let mut other = binding;
+    other.0[31] ^= 1;
+    assert_eq!(
+        check_as(chain, verifier, other, evidence.clone()),
+        Err(BaseError::ReportDataMismatch(Base::ReportDataMismatch {
+            reportData: binding
+        }))
+    );
+    assert!(!verify(chain, verifier, other, evidence));
+}
+
+/// `ev` with `foreign`'s Intel-signed TCB info, and `ev` with its QE identity: each is signed
+/// by the same TCB signing key, so it verifies and is read, and is refused with `want` (the
+/// collateral reader's `CollateralUnsupported` at its `id`).
+pub(crate) fn assert_foreign_collateral_is_refused<E: SolInterface + Debug + PartialEq + Clone>(
+    chain: &Chain,
+    verifier: Address,
+    binding: B256,
+    ev: &DcapEvidence,
+    foreign: &QuoteCollateral,
+    want: E,
+) {
+    let unhex = |s: &str| hex::decode(s).unwrap();
+    let foreign_tcb = DcapEvidence {
+        tcbInfo: foreign.tcb_info.clone().into_bytes().into(),
+        tcbInfoSignature: unhex(&foreign.tcb_info_signature).into(),
+        ..ev.clone()
+    };
+    let foreign_qe = DcapEvidence {
+        qeIdentity: foreign.qe_identity.clone().into_bytes().into(),
+        qeIdentitySignature: unhex(&foreign.qe_identity_signature).into(),
+        ..ev.clone()
+    };
+    for foreign in [foreign_tcb, foreign_qe] {
+        assert_eq!(
+            check_as(chain, verifier, binding, foreign.encode()),
+            Err(want.clone())
+        );
+    }
+}
+
+// ---- mutations ---------------------------------------------------------------------------------
+
+/// A one-bit mutation of the evidence: its name, the field and offset flipped, and the error
+/// (the verifier's `E`) expected.
+pub(crate) type Mutation<E> = (&'static str, usize, usize, fn(&E) -> bool);
+
+/// The mutations both verifiers refuse alike: the quote header's version, attestation key type
+/// and QE vendor; the attestation key, the QE report, its signature and authentication data (at
+/// `layout`'s offsets); the collateral's keys and signatures.
+pub(crate) fn shared_mutations<E: SolInterface>(
+    ev: &DcapEvidence,
+    layout: QuoteLayout,
+) -> Vec<Mutation<E>> {
+    let last = |field: usize| fields(ev)[field].len() - 1;
+    vec![
+        ("quote version", QUOTE, 0, |e| {
+            matches!(shared(e), Some(BaseError::QuoteVersionUnsupported(_)))
+        }),
+        ("quote attestation key type", QUOTE, 2, |e| {
+            matches!(shared(e), Some(BaseError::AttestationKeyTypeUnsupported(_)))
+        }),
+        ("quote QE vendor", QUOTE, 12, |e| {
+            matches!(shared(e), Some(BaseError::QeVendorUnknown(_)))
+        }),
+        (
+            "attestation key",
+            QUOTE,
+            layout.attestation_key() + 7,
+            |e| matches!(shared(e), Some(BaseError::QeReportDataMismatch(_))),
+        ),
+        ("QE report body", QUOTE, layout.qe_report + 100, |e| {
+            signature_invalid(e, Item::QeReport)
+        }),
+        ("QE report data", QUOTE, layout.qe_report + 320, |e| {
+            signature_invalid(e, Item::QeReport)
+        }),
+        (
+            "QE report signature",
+            QUOTE,
+            layout.qe_report_signature() + 40,
+            |e| signature_invalid(e, Item::QeReport),
+        ),
+        // The data's fourth byte, after its u16 length.
+        ("QE authentication data", QUOTE, layout.qe_auth() + 5, |e| {
+            matches!(shared(e), Some(BaseError::QeReportDataMismatch(_)))
+        }),
+        (
+            "PCK certificate key",
+            PCK_CERT,
+            key_offset(&ev.pckCert) + 3,
+            |e| signature_invalid(e, Item::PckCert),
+        ),
+        ("PCK certificate signature", PCK_CERT, last(PCK_CERT), |e| {
+            signature_invalid(e, Item::PckCert)
+        }),
+        ("PCK CA signature", PCK_CA_CERT, last(PCK_CA_CERT), |e| {
+            signature_invalid(e, Item::PckCaCert)
+        }),
+        ("PCK CRL signature", PCK_CRL, last(PCK_CRL), |e| {
+            signature_invalid(e, Item::PckCrl)
+        }),
+        (
+            "root CA CRL signature",
+            ROOT_CA_CRL,
+            last(ROOT_CA_CRL),
+            |e| signature_invalid(e, Item::RootCaCrl),
+        ),
+        (
+            "TCB signing key",
+            TCB_SIGNING_CERT,
+            key_offset(&ev.tcbSigningCert) + 1,
+            |e| signature_invalid(e, Item::TcbSigningCert),
+        ),
+        ("TCB info signature", TCB_INFO_SIGNATURE, 10, |e| {
+            signature_invalid(e, Item::TcbInfo)
+        }),
+        ("QE identity signature", QE_IDENTITY_SIGNATURE, 50, |e| {
+            signature_invalid(e, Item::QeIdentity)
+        }),
+    ]
+}
+
+/// Each mutation of `ev` is refused by `check` with the error it expects, and
+/// `verifyKeyGeneration` is false.
+pub(crate) fn assert_mutations_are_refused<E: SolInterface + Debug>(
+    chain: &Chain,
+    verifier: Address,
+    binding: B256,
+    ev: &DcapEvidence,
+    mutations: Vec<Mutation<E>>,
+) {
+    for (name, field, offset, expect) in mutations {
+        let mutated = flipped(ev, field, offset, 0x01).encode();
+        let err = check_as::<E>(chain, verifier, binding, mutated.clone())
+            .expect_err(&format!("{name}: accepted"));
+        assert!(expect(&err), "{name}: wrong error {err:?}");
+        assert!(!verify(chain, verifier, binding, mutated), "{name}");
+    }
+}
+
+// ---- the collateral JSON readers, through IntelCollateralJsonProbe ------------------------------
+
+/// A chain with `IntelCollateralJsonProbe`, deployed once.
+pub(crate) fn json_probe() -> &'static (Chain, Address) {
+    static PROBE: OnceLock<(Chain, Address)> = OnceLock::new();
+    PROBE.get_or_init(|| {
+        let mut chain = Chain::new();
+        let probe = chain.deploy(&INTEL_COLLATERAL_JSON_PROBE, &[]).unwrap();
+        (chain, probe)
+    })
+}
+
+/// The reader's named error in a revert.
+pub(crate) fn reader_error(e: ChainError) -> JsonError {
+    e.revert_error::<JsonError>()
+        .unwrap_or_else(|| panic!("the reader reverted without a named error: {e}"))
+}
+
+/// The offset of the first `needle` in `text`, plus `plus`, as the reader reports offsets.
+pub(crate) fn offset(text: &str, needle: &str, plus: usize) -> usize {
+    text.find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in the JSON"))
+        + plus
+}
+
+/// `JsonMalformed` at `offset`.
+pub(crate) fn malformed(offset: usize) -> JsonError {
+    JsonError::JsonMalformed(JsonProbe::JsonMalformed {
+        offset: U256::from(offset),
+    })
+}
+
+/// `JsonFieldMissing` with the `seen` bitmask of the members present.
+pub(crate) fn field_missing(seen: u64) -> JsonError {
+    JsonError::JsonFieldMissing(JsonProbe::JsonFieldMissing {
+        seen: U256::from(seen),
+    })
+}
+
+/// `CollateralUnsupported` at `offset`.
+pub(crate) fn unsupported(offset: usize) -> JsonError {
+    JsonError::CollateralUnsupported(JsonProbe::CollateralUnsupported {
+        offset: U256::from(offset),
+    })
+}
+
+/// `TcbStatusUnknown` at `offset`.
+pub(crate) fn status_unknown(offset: usize) -> JsonError {
+    JsonError::TcbStatusUnknown(JsonProbe::TcbStatusUnknown {
+        offset: U256::from(offset),
+    })
+}
+
+/// An edit of Intel's JSON: its name, the edited text, and the error expected for that text.
+pub(crate) type JsonEdit = (&'static str, String, Box<dyn Fn(&str) -> JsonError>);
+
+/// Each edit of `original` differs from it and is refused by `read` (with `input`) with its
+/// error.
+#[allow(clippy::result_large_err)] // the `sol!` errors enum, compared whole in assertions
+pub(crate) fn assert_json_edits_are_refused<A: Copy, T: Debug + PartialEq>(
+    what: &str,
+    original: &str,
+    edits: Vec<JsonEdit>,
+    read: fn(&str, A) -> Result<T, JsonError>,
+    input: A,
+) {
+    for (name, json, want) in edits {
+        assert_ne!(json, original, "{name}");
+        assert_eq!(read(&json, input), Err(want(&json)), "{what} {name}");
+    }
 }
 
 // ---- the test PKI ------------------------------------------------------------------------------
