@@ -109,7 +109,7 @@ pub(crate) struct DeployArgs {
     /// it they come from the flags below.
     #[arg(long, value_name = "FILE")]
     params: Option<PathBuf>,
-    /// What `lsv attestation --json` printed for the P whose keys C will trust: its dev
+    /// What `lsv attestation` printed for the P whose keys C will trust: its dev
     /// attester address and policy hash.
     #[arg(long, value_name = "FILE", conflicts_with = "params")]
     attestation_info: Option<PathBuf>,
@@ -123,8 +123,8 @@ pub(crate) struct DeployArgs {
     /// `POLICY_HASH` (instead of --attestation-info or --p-url).
     #[arg(long, value_name = "HASH", conflicts_with_all = ["params", "attestation_info", "p_url"])]
     policy_hash: Option<B256>,
-    /// For keys held as shares by several devices (`lsv cluster`): what `lsv attestation
-    /// --json` printed on each device, once per device (repeat the flag). C then verifies
+    /// For keys held as shares by several devices (`lsv cluster`): what `lsv attestation`
+    /// printed on each device, once per device (repeat the flag). C then verifies
     /// groups of these devices (`GroupAttestationVerifier` over `DevDeviceVerifier`, a dev
     /// stand-in), and single keys too if a single P is also named (--p-url,
     /// --attestation-info, --dev-attester).
@@ -253,7 +253,7 @@ impl DeployArgs {
     }
 }
 
-/// `lsv attestation --json` output read from `path`, with the path as its source name.
+/// `lsv attestation` output read from `path`, with the path as its source name.
 fn read_info(path: &Path) -> Result<(String, Value), CliError> {
     let source = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {source}: {e}"))?;
