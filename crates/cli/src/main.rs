@@ -167,8 +167,8 @@ struct DataArgs {
     /// Sealing and attestation backend: `dev` (software only, not hardware-backed),
     /// `sgx-dcap` (inside an SGX enclave under gramine-sgx: keys on the MRENCLAVE-keyed
     /// encrypted mount, DCAP quotes from Gramine's /dev/attestation) or `tdx-dcap` (inside an
-    /// Intel TDX trust domain: keys under <data-dir>/sealed, which the TD image must mount on
-    /// its encrypted volume; DCAP v4 quotes from Linux's configfs-tsm).
+    /// Intel TDX trust domain: keys under <data-dir>/sealed, the data directory on a volume the
+    /// TD image encrypts and authenticates; DCAP v4 quotes from Linux's configfs-tsm).
     #[arg(long, value_enum, default_value_t = AttestationBackend::Dev)]
     attestation: AttestationBackend,
     /// Gramine's attestation pseudo-files (sgx-dcap only).
@@ -461,7 +461,7 @@ fn open_checked(
                     .map_err(|e| e.to_string())?,
             )),
         ),
-        // <data-dir>/sealed must be on the TD image's encrypted volume (EncryptedMountSealer).
+        // The data directory must be on the TD image's encrypted volume (EncryptedMountSealer).
         AttestationBackend::TdxDcap => (
             Arc::new(
                 EncryptedMountSealer::tdx(&root.join("sealed"), &data.tdx_report_dir)

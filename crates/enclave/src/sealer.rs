@@ -175,10 +175,11 @@ impl Sealer for DevSealer {
 ///   MRENCLAVE, so a host cannot swap the mount for a plain directory without changing the
 ///   measurement the vault pins.
 /// - TDX ([`EncryptedMountSealer::tdx`]): TDX 1.x has no sealing key, so the TD image (measured
-///   into RTMR1/2, which the vault pins through the TD measurement) must mount the directory on
-///   a volume it encrypts with a key released only to that measurement (dm-crypt/LUKS with the
-///   key from a KMS after it checks the TD's quote, as Phala's dstack does, or from a vTPM
-///   sealed to the RTMRs). The same argument holds: a host cannot swap the mount without
+///   into RTMR1/2, which the vault pins through the TD measurement) must mount P's whole data
+///   directory (this one, the key records, the slashing-protection database) on a volume it
+///   encrypts and authenticates (LUKS2 with dm-integrity) with a key released only to that
+///   measurement (from a KMS after it checks the TD's quote, as Phala's dstack does, or from a
+///   vTPM sealed to the RTMRs). The same argument holds: a host cannot swap the mount without
 ///   changing the measurement. P checks that it runs in a TD; the mount is the image's duty.
 ///
 /// The sealer refuses to start unless the TEE is there: Gramine reports DCAP attestation
