@@ -258,10 +258,15 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 }
 
 fn free_port() -> Result<u16, String> {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
+    reserve_port()?
+        .local_addr()
         .map(|a| a.port())
         .map_err(|e| format!("no free port: {e}"))
+}
+
+/// A free loopback port, held (bound) until the listener is dropped.
+fn reserve_port() -> Result<std::net::TcpListener, String> {
+    std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))
 }
 
 fn strs(args: &[String]) -> Vec<&str> {
@@ -285,14 +290,22 @@ fn set_up(cast: Cast, out: &Path, pace: f64) -> Result<Demo, String> {
     let run = out.join("run");
     println!("── set-up ──");
     let names = ["A", "B", "C", "D"];
-    let ports: Vec<u16> = names
+    // The Ps' ports stay bound here until each P starts: the devnet starts first (it must know
+    // its signers' URLs) and takes ports of its own (anvil's, the beacon API's), which must not
+    // be one of these.
+    let reserved: Vec<std::net::TcpListener> = names
         .iter()
-        .map(|_| free_port())
+        .map(|_| reserve_port())
         .collect::<Result<_, _>>()?;
-    let urls: Vec<String> = ports
+    let urls: Vec<String> = reserved
         .iter()
-        .map(|p| format!("http://127.0.0.1:{p}"))
-        .collect();
+        .map(|l| {
+            l.local_addr()
+                .map(|a| format!("http://127.0.0.1:{}", a.port()))
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    let mut reserved = reserved.into_iter();
     let pace_arg = pace.to_string();
     let history = STORY_EPOCHS.to_string();
     let devnet_dir = run.join("devnet");
@@ -448,6 +461,8 @@ fn set_up(cast: Cast, out: &Path, pace: f64) -> Result<Demo, String> {
         ]
         .map(str::to_owned)
         .to_vec();
+        // Its port released just before it binds it.
+        drop(reserved.next());
         o.p = Some(cast.start(&format!("p-{}", o.name), &strs(&o.p_args))?);
     }
     for o in &mut operators {
