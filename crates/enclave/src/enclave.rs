@@ -7,6 +7,7 @@ pub use cluster::{
     MAX_PENDING_CEREMONIES,
 };
 
+use crate::anchor::{Anchor, AnchorChoice, AnchorError, AnchorStatus};
 use crate::attestation::{
     load_or_create_dev_attester, AttestationConfig, AttestationInfo, AttestationKeyError,
 };
@@ -92,6 +93,9 @@ pub enum SignError {
     /// A step of a multi-device key generation failed.
     #[error("key generation: {0}")]
     KeyGeneration(#[from] KeyGenerationError),
+    /// The freshness anchor could not reserve the message's epoch: nothing was signed.
+    #[error("freshness anchor: {0}")]
+    Anchor(#[from] AnchorError),
 }
 
 /// A key made by `generate_keys`, with what the operator needs to deposit for it.
@@ -161,6 +165,9 @@ pub enum StartError {
     /// The dev attestation key could not be loaded or created.
     #[error(transparent)]
     AttestationKey(#[from] AttestationKeyError),
+    /// The freshness anchor could not be made, reached or trusted.
+    #[error("freshness anchor: {0}")]
+    Anchor(#[from] AnchorError),
 }
 
 /// Program P: the keyring, the policy, the slashing-protection writer and the attester, behind the
@@ -181,6 +188,9 @@ pub struct Enclave {
     cluster: parking_lot::Mutex<std::collections::HashMap<B256, cluster::PendingShare>>,
     /// Which hardware peers a key generation accepts (set once at start; none: dev peers only).
     cluster_peers: std::sync::OnceLock<cluster::ClusterPeers>,
+    /// The freshness anchor; `None` runs without one (slashing safety then assumes an honest
+    /// host).
+    anchor: Option<Arc<Anchor>>,
 }
 
 /// Per key, while P runs: its latest payload-timeliness vote (slot, signing root), the latest
@@ -259,6 +269,29 @@ impl Enclave {
         attestation: AttestationConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartError> {
+        Self::open_with_anchor(
+            data_dir,
+            policy,
+            sealer,
+            attestation,
+            clock,
+            AnchorChoice::None,
+        )
+    }
+
+    /// [`Enclave::open`] with a freshness anchor (DESIGN.md "Freshness", [`crate::anchor`]):
+    /// after the keys are registered and before anything is signed, the anchor is made (first
+    /// start) or reached, and the slashing record is either trusted (closed cleanly at the
+    /// anchor's values) or every watermark is raised past everything reserved.
+    /// [`AnchorChoice::None`] on a record bound to an anchor is refused.
+    pub fn open_with_anchor(
+        data_dir: &DataDir,
+        policy: Policy,
+        sealer: Arc<dyn Sealer>,
+        attestation: AttestationConfig,
+        clock: Arc<dyn Clock>,
+        anchor: AnchorChoice,
+    ) -> Result<Self, StartError> {
         crate::fsutil::create_private_dir(data_dir.root()).map_err(|source| StartError::Io {
             path: data_dir.root().into(),
             source,
@@ -285,18 +318,31 @@ impl Enclave {
             AttestationConfig::Attester(a) => a,
         };
         let gvr = policy.network.genesis_validators_root;
-        let keyring = Keyring::open(&data_dir.keys(), sealer, gvr)?;
+        let keyring = Keyring::open(&data_dir.keys(), sealer.clone(), gvr)?;
         let mut db = SlashingDatabase::open(data_dir.slashing_db(), gvr)?;
         db.lock_exclusively()?;
         // A key whose file landed but whose registration did not (a crash between the two)
-        // is registered here, before it can sign.
+        // is registered here, before it can sign, and before the anchor may raise it.
         db.register_validators(&keyring.pubkeys())?;
+        let now_epoch = policy
+            .current_slot(clock.unix_seconds())
+            .epoch(policy.network.slots_per_epoch);
+        let anchor = crate::anchor::start(
+            anchor,
+            data_dir.root(),
+            sealer.as_ref(),
+            &mut db,
+            policy.network.slots_per_epoch,
+            now_epoch,
+        )?
+        .map(Arc::new);
         Ok(Self {
             _lock: lock,
             policy_hash: policy.hash(),
             gloas: Default::default(),
             cluster: Default::default(),
             cluster_peers: Default::default(),
+            anchor,
             policy,
             keyring,
             protection: Protection::start(db),
@@ -324,7 +370,18 @@ impl Enclave {
     /// the writer thread is joined. Every later signing request that needs the database is
     /// refused as an internal error. Idempotent; dropping P does the same.
     pub fn shutdown(&self) {
-        self.protection.close();
+        match &self.anchor {
+            Some(anchor) => {
+                let anchor = anchor.clone();
+                self.protection.close_with(move |db| anchor.close(db));
+            }
+            None => self.protection.close(),
+        }
+    }
+
+    /// The freshness anchor's state, or `None` when P runs without one.
+    pub fn anchor_status(&self) -> Option<AnchorStatus> {
+        self.anchor.as_ref().map(|a| a.status())
     }
 
     /// What a verifier's deployer needs from this P: backend, dev attester address, policy
@@ -429,6 +486,14 @@ impl Enclave {
                 signing_root,
                 resigned: false,
             });
+        }
+        if let Some(anchor) = &self.anchor {
+            let epoch = match subject {
+                SlashingSubject::Block { slot } => slot.epoch(self.policy.network.slots_per_epoch),
+                SlashingSubject::Attestation { source, target } => source.max(target),
+                SlashingSubject::None => unreachable!("returned above"),
+            };
+            anchor.admit(epoch, &self.protection).await?;
         }
         let verdict = self.protection.check(*pubkey, subject, signing_root);
         let signature = key.sign_root(&signing_root);
@@ -640,10 +705,10 @@ impl Enclave {
 }
 
 impl Drop for Enclave {
-    /// Closes the slashing-protection database before the data directory's lock is released
-    /// (fields drop after this), so the next process finds the file closed and its
-    /// write-ahead log gone.
+    /// Closes the slashing-protection database (and the anchor, cleanly) before the data
+    /// directory's lock is released (fields drop after this), so the next process finds the
+    /// file closed and its write-ahead log gone.
     fn drop(&mut self) {
-        self.protection.close();
+        self.shutdown();
     }
 }

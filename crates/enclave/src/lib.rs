@@ -8,6 +8,7 @@
 
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
+pub mod anchor;
 pub mod attestation;
 pub mod deposit;
 pub mod enclave;
@@ -18,6 +19,7 @@ pub mod policy;
 pub mod protection;
 pub mod sealer;
 
+pub use anchor::{AnchorChoice, AnchorError, AnchorStatus};
 pub use attestation::{AttestationConfig, AttestationInfo};
 pub use enclave::{
     check_key_request, ClusterPeers, DataDir, DeviceAnnouncement, Enclave, GeneratedKey,

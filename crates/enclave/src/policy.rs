@@ -112,8 +112,9 @@ impl Policy {
         )
     }
 
-    /// Before genesis the current slot is 0: nothing may claim to be far past it.
-    fn current_slot(&self, now_unix: u64) -> Slot {
+    /// The slot at `now_unix` by the network's clock. Before genesis the current slot is 0:
+    /// nothing may claim to be far past it.
+    pub fn current_slot(&self, now_unix: u64) -> Slot {
         self.network.slot_at_unix_time(now_unix).unwrap_or(Slot(0))
     }
 

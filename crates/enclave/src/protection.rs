@@ -45,8 +45,9 @@ enum Command {
         reply: oneshot::Sender<Verdict>,
     },
     Run(Job),
-    /// Decide what is queued before this, close the database and end the thread.
-    Close,
+    /// Decide what is queued before this, run the job if any, close the database and end the
+    /// thread.
+    Close(Option<Job>),
 }
 
 /// The outcome of one check. Only [`Verdict::Safe`] lets a signature leave P.
@@ -149,6 +150,16 @@ impl Protection {
     /// later are dropped unanswered (their callers sign nothing). Idempotent; safe from any
     /// thread but the writer's own.
     pub fn close(&self) {
+        self.close_inner(None)
+    }
+
+    /// [`Protection::close`], running `last` on the database after the last check is committed
+    /// and before it closes (the anchor's clean stop). Runs `last` only on the first close.
+    pub fn close_with(&self, last: impl FnOnce(&mut SlashingDatabase) + Send + 'static) {
+        self.close_inner(Some(Box::new(last)))
+    }
+
+    fn close_inner(&self, last: Option<Job>) {
         let Some(writer) = self
             .writer
             .lock()
@@ -157,7 +168,7 @@ impl Protection {
         else {
             return;
         };
-        let _ = self.tx.send(Command::Close);
+        let _ = self.tx.send(Command::Close(last));
         if writer.join().is_err() {
             tracing::error!("the slashing-protection writer panicked");
         }
@@ -259,8 +270,11 @@ fn writer_loop(
                     flush(&mut db, &mut checks, &mut replies);
                     job(&mut db);
                 }
-                Some(Command::Close) => {
+                Some(Command::Close(last)) => {
                     flush(&mut db, &mut checks, &mut replies);
+                    if let Some(last) = last {
+                        last(&mut db);
+                    }
                     return db;
                 }
                 None => {}

@@ -488,6 +488,9 @@ async fn sign_inner(
                 SignError::Protection(_) | SignError::Keyring(_) => {
                     (StatusCode::INTERNAL_SERVER_ERROR, Outcome::Error)
                 }
+                // The anchor could not reserve the epoch (unreachable, contended, or another
+                // copy of this P opened it): nothing was signed, and a retry may succeed.
+                SignError::Anchor(_) => (StatusCode::SERVICE_UNAVAILABLE, Outcome::Error),
             };
             // One line per refusal: the slashing-protection database already logs each of
             // its refusals (WARN, with the key, the slot or epochs and the reason).
@@ -520,19 +523,49 @@ async fn upcheck() -> Response {
         .into_response()
 }
 
+/// Web3Signer's health check shape: `UP` overall unless a check is `DOWN` (then 503). The
+/// freshness anchor's check is `DOWN` once another copy of this P has opened the anchor (this
+/// one reserves no more epochs); without an anchor it stays `UP` with a warning.
 async fn healthcheck(State(state): State<Arc<AppState>>) -> Response {
-    Json(json!({
-        "status": "UP",
+    let anchor = match state.enclave.anchor_status() {
+        Some(status) => {
+            let up = if status.superseded { "DOWN" } else { "UP" };
+            let mut check = json!({ "id": "freshness-anchor", "status": up });
+            if let (Some(check), Ok(serde_json::Value::Object(fields))) =
+                (check.as_object_mut(), serde_json::to_value(&status))
+            {
+                check.extend(fields);
+            }
+            check
+        }
+        None => json!({
+            "id": "freshness-anchor", "status": "UP", "backend": "none",
+            "warning": lsv_enclave::anchor::NO_ANCHOR_WARNING,
+        }),
+    };
+    let outcome = if anchor["status"] == "UP" {
+        "UP"
+    } else {
+        "DOWN"
+    };
+    let status = if outcome == "UP" {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({
+        "status": outcome,
         "checks": [
             { "id": "keys-loaded", "status": "UP", "count": state.enclave.public_keys().len() },
             { "id": "sealing", "status": "UP", "backend": state.enclave.sealing_backend(),
               "hardware_backed": state.enclave.is_hardware_backed() },
             { "id": "attestation", "status": "UP",
               "backend": state.enclave.attestation_info().backend },
+            anchor,
         ],
-        "outcome": "UP",
-    }))
-    .into_response()
+        "outcome": outcome,
+    });
+    (status, Json(body)).into_response()
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {

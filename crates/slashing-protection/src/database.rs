@@ -34,6 +34,36 @@ const UPDATE_WATERMARKS: &str = "UPDATE validators SET block_slot = ?2, block_re
      record_version = ?8 WHERE id = ?1";
 const INSERT_VALIDATOR: &str = "INSERT INTO validators (pubkey) VALUES (?1) ON CONFLICT DO NOTHING";
 
+/// P's half of the freshness anchor, as [`SlashingDatabase::anchor_record`] reads it: which
+/// anchor the record is bound to, the anchor's two counters as this record last held them, and
+/// the epochs it reserved. The protocol that gives these values meaning is P's; this crate only
+/// stores them atomically with the watermarks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AnchorRecord {
+    /// The anchor's identity (a hash of its configuration).
+    pub anchor_id: B256,
+    /// The anchor's session counter as this record last held it.
+    pub session: u64,
+    /// The anchor's reservation counter as this record last held it.
+    pub reserved: u64,
+    /// Whether P stopped cleanly at `session`, with this record complete.
+    pub closed: bool,
+    /// The first epoch of the run of epochs this record reserved without a break.
+    pub window_start: Epoch,
+    /// The first epoch it has not reserved.
+    pub window_end: Epoch,
+}
+
+/// The epoch below which nothing may be signed after [`SlashingDatabase::commit_anchor_record`],
+/// and the slots per epoch that turn it into a block slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AnchorFloor {
+    /// The first epoch that may still be signed in.
+    pub epoch: Epoch,
+    /// The network's `SLOTS_PER_EPOCH`.
+    pub slots_per_epoch: u64,
+}
+
 /// One message to check, for [`SlashingDatabase::check_and_record_batch`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SigningCheck {
@@ -166,6 +196,7 @@ impl SlashingDatabase {
                 return Err(Error::NotASlashingDatabase);
             }
             tx.execute_batch(schema::CREATE)?;
+            tx.execute_batch(schema::CREATE_ANCHOR)?;
             tx.execute(
                 "INSERT INTO metadata (id, schema_version, genesis_validators_root) VALUES (1, ?1, ?2)",
                 params![SCHEMA_VERSION, gvr.as_slice()],
@@ -195,6 +226,12 @@ impl SlashingDatabase {
             }
             if version <= 2 {
                 tx.execute_batch(schema::MIGRATE_FROM_V2)?;
+            }
+            if version <= 3 {
+                tx.execute_batch(schema::CREATE_ANCHOR)?;
+                tx.execute_batch(schema::MIGRATE_FROM_V3)?;
+            }
+            if version < SCHEMA_VERSION {
                 tracing::info!(
                     from = version,
                     to = SCHEMA_VERSION,
@@ -304,6 +341,119 @@ impl SlashingDatabase {
                 .ok_or_else(|| Error::Corrupt("pubkey is not 48 bytes".into()))
         })
         .collect()
+    }
+
+    /// The freshness anchor's row (see [`schema`]), or `None` if this record was never bound to
+    /// an anchor.
+    pub fn anchor_record(&self) -> Result<Option<AnchorRecord>, Error> {
+        self.conn
+            .query_row(
+                "SELECT anchor_id, session, reserved, closed, window_start, window_end \
+                 FROM anchor WHERE id = 1",
+                [],
+                |row| {
+                    Ok((
+                        row.get::<_, Vec<u8>>(0)?,
+                        row.get::<_, Vec<u8>>(1)?,
+                        row.get::<_, Vec<u8>>(2)?,
+                        row.get::<_, bool>(3)?,
+                        row.get::<_, i64>(4)?,
+                        row.get::<_, i64>(5)?,
+                    ))
+                },
+            )
+            .optional()?
+            .map(|(id, session, reserved, closed, start, end)| {
+                let counter = |b: Vec<u8>| {
+                    <[u8; 8]>::try_from(b.as_slice())
+                        .map(u64::from_be_bytes)
+                        .map_err(|_| Error::Corrupt("an anchor counter is not 8 bytes".into()))
+                };
+                let epoch = |v: i64| {
+                    u64::try_from(v)
+                        .map(Epoch)
+                        .map_err(|_| Error::Corrupt("a negative anchor epoch".into()))
+                };
+                Ok(AnchorRecord {
+                    anchor_id: B256::try_from(id.as_slice())
+                        .map_err(|_| Error::Corrupt("anchor_id is not 32 bytes".into()))?,
+                    session: counter(session)?,
+                    reserved: counter(reserved)?,
+                    closed,
+                    window_start: epoch(start)?,
+                    window_end: epoch(end)?,
+                })
+            })
+            .transpose()
+    }
+
+    /// Writes the freshness anchor's row and, with `floor`, raises every registered key's
+    /// watermarks so that nothing in an epoch below it can be signed any more, in one durable
+    /// commit. Returns how many keys' watermarks rose.
+    ///
+    /// The floor is the rule for a record that may be stale (rolled back, cloned, or cut short
+    /// by a crash): some copy of it may have signed anything in the epochs below the floor, so
+    /// a block needs a slot in the floor's epoch or later, and an attestation a target at the
+    /// floor or later and a source no lower than the epoch before it (so it can neither be a
+    /// double vote with, nor surround, anything signed below the floor). The raise is an
+    /// import's: watermarks only rise, and a watermark the floor reaches loses its re-sign root.
+    pub fn commit_anchor_record(
+        &mut self,
+        record: &AnchorRecord,
+        floor: Option<AnchorFloor>,
+    ) -> Result<usize, Error> {
+        if record.window_end < record.window_start {
+            return Err(Error::Corrupt(format!(
+                "anchor window [{}, {}) ends before it starts",
+                record.window_start, record.window_end
+            )));
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO anchor (id, anchor_id, session, reserved, closed, window_start, \
+             window_end) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET \
+             anchor_id = excluded.anchor_id, session = excluded.session, \
+             reserved = excluded.reserved, closed = excluded.closed, \
+             window_start = excluded.window_start, window_end = excluded.window_end",
+            params![
+                record.anchor_id.as_slice(),
+                record.session.to_be_bytes().as_slice(),
+                record.reserved.to_be_bytes().as_slice(),
+                record.closed,
+                to_sql(record.window_start.as_u64())?,
+                to_sql(record.window_end.as_u64())?,
+            ],
+        )?;
+        let mut raised = 0;
+        if let Some(floor) = floor.filter(|f| f.epoch.as_u64() > 0) {
+            let epoch = floor.epoch.as_u64();
+            let first_slot = epoch
+                .checked_mul(floor.slots_per_epoch)
+                .filter(|s| *s <= crate::MAX_STORABLE)
+                .ok_or_else(|| Error::Corrupt(format!("anchor floor epoch {epoch} too high")))?;
+            let below = Epoch(epoch - 1);
+            let rows: Vec<(i64, Watermarks)> = {
+                let mut stmt = tx.prepare_cached(SELECT_ROWS)?;
+                let mut rows = stmt.query([])?;
+                let mut out = Vec::new();
+                while let Some(row) = rows.next()? {
+                    out.push(watermarks_of(row)?);
+                }
+                out
+            };
+            for (id, before) in rows {
+                let after =
+                    before.raise_by_import(Some(Slot(first_slot - 1)), Some((below, below)));
+                if after != before {
+                    store_watermarks(&tx, id, &after)?;
+                    raised += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(raised)
     }
 
     /// The watermarks of `pubkey`, or `None` if it is not registered.
@@ -811,7 +961,7 @@ mod tests {
     }
 
     #[test]
-    fn a_new_database_is_metadata_and_one_row_per_key() {
+    fn a_new_database_is_metadata_an_anchor_row_and_one_row_per_key() {
         let mut db = SlashingDatabase::open_in_memory(B256::ZERO).unwrap();
         let tables: Vec<String> = db
             .conn
@@ -821,7 +971,7 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(tables, ["metadata", "validators"]);
+        assert_eq!(tables, ["anchor", "metadata", "validators"]);
         assert!(!db.has_legacy_history());
         // Signing changes the key's row and adds none.
         let pk = PublicKeyBytes([0xa0; 48]);

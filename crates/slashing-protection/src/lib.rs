@@ -37,12 +37,14 @@
 //! decision re-reads the watermarks inside the write transaction, so several connections (or
 //! processes) on one file are still serialised by SQLite.
 //!
-//! # Freshness (not yet enforced)
+//! # Freshness
 //!
 //! Sealing protects secrecy, not freshness: a host that replays an old copy of the database file
-//! can obtain a slashable pair. The `validators` table reserves the columns a later monotonic
-//! anchor will bind each key's record to (see [`schema`]); until that anchor exists, safety
-//! assumes a host that does not roll the file back.
+//! can obtain a slashable pair. The file therefore carries P's half of a monotonic anchor
+//! ([`AnchorRecord`]), committed atomically with the watermarks, and
+//! [`SlashingDatabase::commit_anchor_record`] raises every key's watermarks to a floor in the
+//! same commit when P finds its record may be stale. The protocol is P's (`lsv_enclave::anchor`);
+//! without an anchor, safety assumes a host that does not roll the file back.
 
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
@@ -55,7 +57,9 @@ pub mod signing_root;
 pub mod stream;
 pub mod watermarks;
 
-pub use database::{ImportSummary, PruneSummary, SigningCheck, SlashingDatabase};
+pub use database::{
+    AnchorFloor, AnchorRecord, ImportSummary, PruneSummary, SigningCheck, SlashingDatabase,
+};
 pub use decision::{Decision, InvalidAttestation, InvalidBlock, NotSafe, Safe};
 pub use error::{Error, InterchangeError};
 pub use interchange::{

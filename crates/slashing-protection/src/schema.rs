@@ -11,9 +11,12 @@
 //!   att_target           highest attestation target
 //!   att_resign_source    source of the attestation P itself signed at att_target, with
 //!   att_resign_root      its non-zero root (both NULL: none, or imported)
-//!   record_version       incremented with every watermark change            (freshness anchor)
-//!   anchor_reserved_slot   NULL today; reserved block slot committed to the anchor  (")
-//!   anchor_reserved_epoch  NULL today; reserved attestation epoch committed to it   (")
+//!   record_version       incremented with every watermark change of the key
+//! anchor              at most one row: P's half of the freshness anchor (version 4)
+//!   anchor_id            the anchor this record is bound to (32 bytes)
+//!   session, reserved    the anchor's two counters as this record last held them (8 bytes, BE)
+//!   closed               1 iff P stopped cleanly at `session`
+//!   window_start, window_end  the epochs [start, end) this record may sign in
 //! ```
 //!
 //! Slots and epochs are stored as SQLite integers (signed 64-bit), so values above
@@ -35,20 +38,21 @@
 //! (a signed row was the watermark when signed, an import raised the watermarks to its rows),
 //! so dropping them loses no protection.
 //!
-//! # Reserved for the freshness anchor (DESIGN.md "Freshness")
+//! # The freshness anchor (version 4, DESIGN.md "Freshness")
 //!
-//! Nothing here is enforced yet. The plan the columns are laid out for: before signing above
-//! `anchor_reserved_slot` / `anchor_reserved_epoch`, P raises them in steps (say 1,000 slots or
-//! 32 epochs ahead) and binds `(pubkey, record_version, reserved values)` to a monotonic anchor
-//! the host cannot rewind (a TPM NV counter or a witness quorum), so the anchor is touched
-//! rarely. On start P compares the anchor with each row: a row whose `record_version` is behind
-//! the anchor was rolled back, and its watermarks are raised to the reserved values before
-//! anything is signed. Until then, slashing safety assumes a host that does not roll the file
-//! back.
+//! A signer with a monotonic anchor (a TPM counter, a witness quorum) keeps its half of the
+//! anchor's state in `anchor`, in the same file and transactions as the watermarks it speaks
+//! for: which anchor, the counter values it last held, and the epochs it has reserved. One
+//! anchor covers every key of the file (a TPM holds a handful of counters, not one per key).
+//! [`commit_anchor_record`](crate::SlashingDatabase::commit_anchor_record) writes the row and,
+//! when the record may be stale, raises every key's watermarks in the same commit. The protocol
+//! itself is P's (`lsv_enclave::anchor`). Version 3's per-key columns reserved for a per-key
+//! anchor (`anchor_reserved_slot`, `anchor_reserved_epoch`) were never written and are
+//! dropped.
 
 /// The schema version this build reads and writes; versions 1 and 2 are migrated on open, any
 /// other is refused.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Creates every table of a new database (run inside the creating transaction).
 pub(crate) const CREATE: &str = r#"
@@ -68,12 +72,23 @@ CREATE TABLE validators (
     att_resign_source     INTEGER CHECK (att_resign_source >= 0),
     att_resign_root       BLOB CHECK (length(att_resign_root) = 32),
     record_version        INTEGER NOT NULL DEFAULT 0,
-    anchor_reserved_slot  INTEGER,
-    anchor_reserved_epoch INTEGER,
     CHECK (block_slot IS NOT NULL OR block_resign_root IS NULL),
     CHECK ((att_source IS NULL) = (att_target IS NULL)),
     CHECK ((att_resign_source IS NULL) = (att_resign_root IS NULL)),
     CHECK (att_target IS NOT NULL OR att_resign_root IS NULL)
+);
+"#;
+
+/// The freshness anchor's row (version 4; run inside the creating or migrating transaction).
+pub(crate) const CREATE_ANCHOR: &str = r#"
+CREATE TABLE anchor (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    anchor_id    BLOB NOT NULL CHECK (length(anchor_id) = 32),
+    session      BLOB NOT NULL CHECK (length(session) = 8),
+    reserved     BLOB NOT NULL CHECK (length(reserved) = 8),
+    closed       INTEGER NOT NULL CHECK (closed IN (0, 1)),
+    window_start INTEGER NOT NULL CHECK (window_start >= 0),
+    window_end   INTEGER NOT NULL CHECK (window_end >= window_start)
 );
 "#;
 
@@ -94,4 +109,12 @@ UPDATE metadata SET schema_version = 2 WHERE id = 1;
 /// writes to them (run inside the opening transaction).
 pub(crate) const MIGRATE_FROM_V2: &str = r#"
 UPDATE metadata SET schema_version = 3 WHERE id = 1;
+"#;
+
+/// Version 3 → 4: the anchor's row, and the per-key columns version 3 reserved for a per-key
+/// anchor (never written) go (run inside the opening transaction, after [`CREATE_ANCHOR`]).
+pub(crate) const MIGRATE_FROM_V3: &str = r#"
+ALTER TABLE validators DROP COLUMN anchor_reserved_slot;
+ALTER TABLE validators DROP COLUMN anchor_reserved_epoch;
+UPDATE metadata SET schema_version = 4 WHERE id = 1;
 "#;

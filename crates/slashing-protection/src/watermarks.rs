@@ -17,8 +17,8 @@ pub struct Watermarks {
     pub block: Option<BlockWatermark>,
     /// `None` until an attestation is signed or imported.
     pub attestation: Option<AttestationWatermark>,
-    /// Incremented on every change of this validator's watermarks. Reserved for the freshness
-    /// anchor (see [`crate::schema`]); decisions do not use it.
+    /// Incremented on every change of this validator's watermarks: a cheap way for a reader to
+    /// see that a record moved. Decisions do not use it.
     pub record_version: u64,
 }
 

@@ -6,10 +6,10 @@
 mod common;
 
 use common::*;
-use lsv_consensus::{Slot, B256};
+use lsv_consensus::{Epoch, Slot, B256};
 use lsv_slashing_protection::{
-    Error, InterchangeFormat, InvalidAttestation, InvalidBlock, NotSafe, Safe, SigningCheck,
-    SlashingDatabase,
+    AnchorFloor, AnchorRecord, Error, InterchangeFormat, InvalidAttestation, InvalidBlock, NotSafe,
+    Safe, SigningCheck, SlashingDatabase,
 };
 use std::collections::BTreeMap;
 use std::sync::{Arc, Barrier};
@@ -127,13 +127,13 @@ fn another_schema_version_is_refused() {
         SlashingDatabase::open(dir.path().join("sp.sqlite"), GVR),
         Err(Error::UnsupportedSchemaVersion {
             found: 99,
-            supported: 3
+            supported: 4
         })
     ));
 }
 
 /// A database from before version 3 (version 1: unique indexes on the history; version 2: the
-/// lookup indexes) opens as version 3 with its watermarks untouched and its history kept as
+/// lookup indexes) opens as version 4 with its watermarks untouched and its history kept as
 /// legacy history: a complete export still carries every row, P adds none, and every decision
 /// is what it was.
 #[test]
@@ -159,7 +159,7 @@ fn a_version_1_or_2_database_is_migrated_on_open() {
             .query_row("SELECT schema_version FROM metadata", [], |r| r.get(0))
             .unwrap();
         drop(raw);
-        assert_eq!(stored, 3, "version {version}");
+        assert_eq!(stored, 4, "version {version}");
         assert!(db.has_legacy_history());
         let complete = db
             .export_interchange(Some(&[pk(1)]), InterchangeFormat::Complete)
@@ -400,4 +400,92 @@ fn group_commit_throughput() {
         N as f64 / grouped.as_secs_f64(),
         grouped
     );
+}
+
+/// A version 3 file opens as version 4: the anchor's table appears (empty), the per-key columns
+/// version 3 reserved are gone, and the watermarks are untouched.
+#[test]
+fn a_version_3_database_gains_the_anchor_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sp.sqlite");
+    {
+        let mut db = file_db(&dir);
+        db.register_validators(&[pk(1)]).unwrap();
+        assert_eq!(sign(&mut db, 1, att(5, 6), 2), Ok(Safe::Valid));
+    }
+    make_legacy_file(&path, 3, 0);
+    let db = file_db(&dir);
+    assert_eq!(db.anchor_record().unwrap(), None);
+    let wm = db.watermarks(&pk(1)).unwrap().unwrap().attestation.unwrap();
+    assert_eq!((wm.source, wm.target), (Epoch(5), Epoch(6)));
+    drop(db);
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let (version, reserved_columns): (i64, i64) = raw
+        .query_row(
+            "SELECT schema_version, (SELECT count(*) FROM pragma_table_info('validators') \
+             WHERE name LIKE 'anchor_reserved_%') FROM metadata",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((version, reserved_columns), (4, 0));
+}
+
+/// The anchor's row is stored with the watermarks, and a floor raises every key in the same
+/// commit: nothing below the floor's epoch can be signed afterwards (a block in an earlier slot,
+/// an attestation with an earlier target, or one whose source would let it surround something
+/// signed below the floor), while the floor's own epoch can.
+#[test]
+fn an_anchor_floor_raises_every_key_in_the_same_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = file_db(&dir);
+    db.register_validators(&[pk(1), pk(2), pk(3)]).unwrap();
+    assert_eq!(sign(&mut db, 1, block(100), 1), Ok(Safe::Valid));
+    assert_eq!(sign(&mut db, 1, att(3, 4), 1), Ok(Safe::Valid));
+    // Key 3 is already above the floor: it does not move.
+    assert_eq!(sign(&mut db, 3, att(20, 21), 1), Ok(Safe::Valid));
+    assert_eq!(sign(&mut db, 3, block(1_000), 1), Ok(Safe::Valid));
+    let record = AnchorRecord {
+        anchor_id: B256::repeat_byte(0xaa),
+        session: u64::MAX - 1,
+        reserved: 1 << 40,
+        closed: false,
+        window_start: Epoch(10),
+        window_end: Epoch(10),
+    };
+    let floor = AnchorFloor {
+        epoch: Epoch(10),
+        slots_per_epoch: 32,
+    };
+    assert_eq!(db.commit_anchor_record(&record, Some(floor)).unwrap(), 2);
+    drop(db);
+    let mut db = file_db(&dir);
+    assert_eq!(db.anchor_record().unwrap(), Some(record));
+    for key in [1, 2] {
+        assert!(sign(&mut db, key, block(319), 2).is_err(), "key {key}");
+        assert!(sign(&mut db, key, att(8, 9), 2).is_err(), "key {key}");
+        assert!(
+            sign(&mut db, key, att(8, 10), 2).is_err(),
+            "key {key}: surround source"
+        );
+        assert_eq!(
+            sign(&mut db, key, att(9, 10), 2),
+            Ok(Safe::Valid),
+            "key {key}"
+        );
+        assert_eq!(
+            sign(&mut db, key, block(320), 2),
+            Ok(Safe::Valid),
+            "key {key}"
+        );
+    }
+    let wm = db.watermarks(&pk(3)).unwrap().unwrap().attestation.unwrap();
+    assert_eq!((wm.source, wm.target), (Epoch(20), Epoch(21)));
+    // Without a floor only the row changes.
+    let closed = AnchorRecord {
+        closed: true,
+        ..record
+    };
+    assert_eq!(db.commit_anchor_record(&closed, None).unwrap(), 0);
+    assert_eq!(db.anchor_record().unwrap(), Some(closed));
 }

@@ -8,7 +8,10 @@ use lsv_consensus::containers::{AttestationData, BeaconBlockHeader, Checkpoint};
 use lsv_consensus::request::ForkInfo;
 use lsv_consensus::{Epoch, Network, SignRequest, SignableMessage, Slot};
 use lsv_enclave::keystore::Kdf;
-use lsv_enclave::{AttestationConfig, Clock, DataDir, DevSealer, Enclave, Policy, SharedKey};
+use lsv_enclave::{
+    AnchorChoice, AttestationConfig, Clock, DataDir, DevSealer, Enclave, Policy, SharedKey,
+    StartError,
+};
 use lsv_threshold::dkg::Ceremony;
 use std::sync::Arc;
 
@@ -45,6 +48,54 @@ pub(crate) fn open_at(dir: &std::path::Path, now: u64) -> Enclave {
         Arc::new(FixedClock(now)),
     )
     .unwrap()
+}
+
+/// A clock at the start of epoch `EPOCH + e`, which a test moves.
+pub(crate) struct EpochClock(std::sync::atomic::AtomicU64);
+
+impl EpochClock {
+    pub(crate) fn at(epoch: u64) -> Arc<Self> {
+        Arc::new(Self(epoch.into()))
+    }
+    pub(crate) fn set(&self, epoch: u64) {
+        self.0.store(epoch, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for EpochClock {
+    fn unix_seconds(&self) -> u64 {
+        let network = Network::mainnet();
+        let epoch = EPOCH + self.0.load(std::sync::atomic::Ordering::SeqCst);
+        network.genesis_time + epoch * 32 * network.seconds_per_slot
+    }
+}
+
+/// P on `dir` as [`open`] makes it, its clock at the start of epoch `EPOCH + epoch`, with
+/// `anchor`.
+pub(crate) fn open_anchored(
+    dir: &std::path::Path,
+    epoch: u64,
+    anchor: AnchorChoice,
+) -> Result<Enclave, StartError> {
+    open_anchored_with(dir, EpochClock::at(epoch), anchor)
+}
+
+/// [`open_anchored`] on a clock the test moves.
+pub(crate) fn open_anchored_with(
+    dir: &std::path::Path,
+    clock: Arc<EpochClock>,
+    anchor: AnchorChoice,
+) -> Result<Enclave, StartError> {
+    let network = Network::mainnet();
+    std::fs::create_dir_all(dir).unwrap();
+    Enclave::open_with_anchor(
+        &DataDir::new(dir),
+        Policy::new(network, Some(C)),
+        Arc::new(DevSealer::open(dir, Kdf::Pbkdf2 { c: 1 }).unwrap()),
+        AttestationConfig::Dev,
+        clock,
+        anchor,
+    )
 }
 
 /// Runs the three steps across `devices` as a coordinator would: announce, deal, finish.

@@ -49,13 +49,26 @@ pub(crate) fn sign(
     db.check_and_record(&pk(key), subject, root(r)).unwrap()
 }
 
-/// Turns the database file at `path` (closed) into one as lsv left it at schema `version` (1 or
-/// 2): the history tables of that version, with `rows` blocks (slots `0..rows`) and `rows`
+/// Turns the database file at `path` (closed) into one as lsv left it at schema `version` (1, 2
+/// or 3): without version 4's anchor table, with version 3's reserved per-key columns, and (1 or
+/// 2) the history tables of that version, with `rows` blocks (slots `0..rows`) and `rows`
 /// attestations (`(i, i + 1)`) per registered key, `root(i % 250 + 1)` each, and that version
 /// in the metadata. The caller keeps the history at or below the watermarks, as P did.
 pub(crate) fn make_legacy_file(path: &std::path::Path, version: i64, rows: u64) {
     let mut raw = rusqlite::Connection::open(path).unwrap();
     let tx = raw.transaction().unwrap();
+    tx.execute_batch(
+        "DROP TABLE anchor;
+         ALTER TABLE validators ADD COLUMN anchor_reserved_slot INTEGER;
+         ALTER TABLE validators ADD COLUMN anchor_reserved_epoch INTEGER;",
+    )
+    .unwrap();
+    if version == 3 {
+        tx.execute("UPDATE metadata SET schema_version = 3", [])
+            .unwrap();
+        tx.commit().unwrap();
+        return;
+    }
     tx.execute_batch(
         "CREATE TABLE signed_blocks (
              validator_id INTEGER NOT NULL REFERENCES validators (id),

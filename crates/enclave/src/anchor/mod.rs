@@ -1,0 +1,592 @@
+//! The freshness anchor: P refuses to be rolled back or cloned (DESIGN.md, "Freshness").
+//!
+//! Sealing gives secrecy, not freshness. The host can restart P on yesterday's copy of its data
+//! directory, or start two copies at once, and either way obtain two signatures for one epoch
+//! with no enclave broken. The anchor is a pair of monotonic counters the host cannot rewind and
+//! only P can move ([`AnchorCounters`]: a TPM's NV counters under a secret sealed inside P,
+//! [`tpm2`]; later a witness quorum), and this module is the protocol that ties the slashing
+//! record to them. One anchor covers every key of a data directory.
+//!
+//! # The protocol
+//!
+//! The **reservation counter** maps to epochs: its value `v` means that epochs below
+//! `first_epoch + (v - origin) × reserve_epochs` may have been signed by someone. A P signs a
+//! block or attestation only in an epoch it has *reserved*: it reads the counter at `v`, moves
+//! it to `v + n` ([`AnchorCounters::advance`] succeeds only if nobody else moved it in
+//! between), and so owns the `n × reserve_epochs` epochs above `v`'s end alone. Two Ps on one
+//! anchor (a clone) therefore reserve disjoint runs of epochs. Whenever a P's new run does not
+//! continue its previous one (someone else reserved in between), it first raises every key's
+//! watermarks to the new run's start ([`SlashingDatabase::commit_anchor_record`]), so nothing it
+//! signs can conflict with what the other signed below. The record of the run (counter values,
+//! epochs) is committed in the same database transaction as the watermarks.
+//!
+//! The **session counter** tells a complete record from a stale one. Each start of P moves it
+//! on by one (exclusively, as above) and marks the record open; a clean stop moves it once more
+//! and marks the record closed at that value. At the next start the record is trusted as it is
+//! only if it is closed at exactly the anchor's current session and reservation values: nothing
+//! has happened since that record was complete. Otherwise (a copy taken while P ran, a copy of
+//! a record another instance has since moved past, a crash, a record from before the anchor)
+//! every watermark is raised to the end of everything ever reserved before P signs anything. The
+//! cost of an unclean stop is at most `reserve_epochs + 1` epochs without signing, the same wait
+//! Lighthouse's doppelganger protection takes on every start; a clean restart costs nothing.
+//!
+//! **Reserve ahead, touch rarely.** While signing in the last epoch of its run, P reserves the
+//! next `reserve_epochs` in the background, so the anchor is touched once per `reserve_epochs`
+//! epochs and a signature waits for it only when a request jumps past the run.
+//!
+//! **Kill at any step.** Every counter move happens before the record that relies on it is
+//! committed, and a record is trusted only if it is closed at the anchor's exact values: a P
+//! killed between the two finds an open (or outdated) record at its next start and raises its
+//! watermarks past everything reserved. Nothing is lost and nothing stays blocked beyond that.
+
+mod config;
+pub mod memory;
+#[cfg(feature = "tpm2")]
+pub mod tpm2;
+
+pub use config::{AnchorConfig, AnchorFile, BackendConfig, Origin, ANCHOR_FILE};
+
+use crate::protection::{Protection, ProtectionError};
+use crate::sealer::Sealer;
+use lsv_consensus::{Epoch, B256};
+use lsv_slashing_protection::{AnchorFloor, AnchorRecord, SlashingDatabase};
+use parking_lot::Mutex;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// How many times a start or a reservation retries when another P moves the anchor under it.
+const ATTEMPTS: usize = 3;
+
+/// The default `reserve_epochs`: the anchor is touched about once per four epochs (~26 minutes
+/// on mainnet), and an unclean stop costs at most five epochs of duties.
+pub const DEFAULT_RESERVE_EPOCHS: u64 = 4;
+
+/// What P says when it runs without an anchor: at start, and in `/healthcheck`.
+pub const NO_ANCHOR_WARNING: &str = "no freshness anchor (--anchor none): slashing safety \
+    assumes a host that never restarts P on an old copy of its data directory and never runs \
+    two copies of it at once; run with --anchor tpm2 to have P refuse both";
+
+/// Which anchor P runs with.
+pub enum AnchorChoice {
+    /// None: slashing safety assumes an honest host ([`NO_ANCHOR_WARNING`]). Refused on a
+    /// record already bound to an anchor.
+    None,
+    /// Two NV counters of a TPM 2.0, made on first start ([`tpm2`]).
+    #[cfg(feature = "tpm2")]
+    Tpm2 {
+        /// How to reach the TPM ([`tpm2::DEFAULT_TCTI`]).
+        tcti: String,
+        /// The session counter's NV index on first start (the reservation counter takes the
+        /// next); afterwards the anchor's file decides.
+        nv_index: u32,
+        /// Epochs per reservation step on first start; afterwards the anchor's file decides.
+        reserve_epochs: u64,
+    },
+    /// Given counters and configuration, without a file (tests and simulations).
+    Counters {
+        /// The counters.
+        counters: Arc<dyn AnchorCounters>,
+        /// Their configuration, with its origin.
+        config: AnchorConfig,
+    },
+}
+
+/// Starts the anchor P was configured with on its open database (see [`Anchor::start`]):
+/// `None` for [`AnchorChoice::None`], after refusing a record that is bound to an anchor.
+pub(crate) fn start(
+    choice: AnchorChoice,
+    data_dir: &Path,
+    sealer: &dyn Sealer,
+    db: &mut SlashingDatabase,
+    slots_per_epoch: u64,
+    now: Epoch,
+) -> Result<Option<Anchor>, AnchorError> {
+    let bound = db.anchor_record()?.map(|r| r.anchor_id);
+    let (counters, config): (Arc<dyn AnchorCounters>, AnchorConfig) = match choice {
+        AnchorChoice::None => {
+            if let Some(id) = bound {
+                return Err(AnchorError::Unanchored(
+                    id,
+                    "P was started without one (--anchor none)",
+                ));
+            }
+            tracing::warn!("{NO_ANCHOR_WARNING}");
+            return Ok(None);
+        }
+        #[cfg(feature = "tpm2")]
+        AnchorChoice::Tpm2 {
+            tcti,
+            nv_index,
+            reserve_epochs,
+        } => {
+            let path = data_dir.join(ANCHOR_FILE);
+            let mut file = match AnchorFile::load(data_dir, sealer)? {
+                Some(file) => file,
+                None => {
+                    if let Some(id) = bound {
+                        return Err(AnchorError::Unanchored(id, "its anchor.json is missing"));
+                    }
+                    let reserved_index = nv_index.checked_add(1).ok_or(AnchorError::File {
+                        path: path.clone(),
+                        message: format!("NV index {nv_index:#x} has no successor"),
+                    })?;
+                    if reserve_epochs == 0 {
+                        return Err(AnchorError::File {
+                            path,
+                            message: "reserve_epochs must be at least 1".into(),
+                        });
+                    }
+                    let config = AnchorConfig {
+                        backend: BackendConfig::Tpm2 {
+                            session_index: nv_index,
+                            reserved_index,
+                        },
+                        reserve_epochs,
+                        origin: None,
+                    };
+                    AnchorFile::create(data_dir, sealer, config)?
+                }
+            };
+            let BackendConfig::Tpm2 {
+                session_index,
+                reserved_index,
+            } = file.config.backend
+            else {
+                return Err(AnchorError::File {
+                    path,
+                    message: "this data directory's anchor is not a TPM's".into(),
+                });
+            };
+            if session_index != nv_index || file.config.reserve_epochs != reserve_epochs {
+                tracing::info!(
+                    session_index = format_args!("{session_index:#010x}"),
+                    reserve_epochs = file.config.reserve_epochs,
+                    "anchor: the anchor keeps the configuration it was made with"
+                );
+            }
+            let counters = Arc::new(tpm2::Tpm2Counters::new(
+                &tcti,
+                session_index,
+                reserved_index,
+                file.derive("tpm2-nv-auth"),
+            ));
+            if file.config.origin.is_none() {
+                let first = counters.provision()?;
+                file.set_origin(Origin {
+                    reserved: first.reserved,
+                    first_epoch: now.as_u64(),
+                })?;
+            }
+            (counters, file.config.clone())
+        }
+        AnchorChoice::Counters { counters, config } => (counters, config),
+    };
+    let _ = (data_dir, sealer, now);
+    Anchor::start(counters, config, db, slots_per_epoch).map(Some)
+}
+
+/// One of the anchor's two counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counter {
+    /// Moved by one at every start and clean stop of P.
+    Session,
+    /// Moved to reserve epochs.
+    Reserved,
+}
+
+/// The two counters as read from the anchor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Counters {
+    /// The session counter.
+    pub session: u64,
+    /// The reservation counter.
+    pub reserved: u64,
+}
+
+/// A monotonic anchor: two counters the host can neither rewind nor move without P.
+///
+/// Implementations verify every answer (a TPM's response HMACs, a witness's signature): a host
+/// that answers in the anchor's place, or replays an old answer, gets an error, never a value.
+pub trait AnchorCounters: Send + Sync {
+    /// The backend's name (`tpm2`, `memory`).
+    fn backend(&self) -> &'static str;
+
+    /// Both counters, authenticated.
+    fn read(&self) -> Result<Counters, AnchorError>;
+
+    /// Moves `counter` from `from` to `to` (`to > from`). `Ok(true)` means this call alone moved
+    /// it: it was at `from` and nothing else moved it until it reached `to`, so no other advance
+    /// can ever succeed over any value in `(from, to]`. `Ok(false)` means another P moved it
+    /// (the counter may have moved some of the way anyway: values are never reused).
+    fn advance(&self, counter: Counter, from: u64, to: u64) -> Result<bool, AnchorError>;
+}
+
+/// Why the anchor could not start, reserve or close.
+#[derive(Debug, thiserror::Error)]
+pub enum AnchorError {
+    /// The anchor's backend failed or its answer did not verify (for a TPM: an authorization
+    /// or response-HMAC failure means something other than P's TPM index answered).
+    #[error("anchor {backend}: {message}")]
+    Backend {
+        /// The backend.
+        backend: &'static str,
+        /// What failed.
+        message: String,
+    },
+    /// Another P kept moving the anchor while this one tried to.
+    #[error(
+        "the anchor moved under this P {ATTEMPTS} times in a row: another P (a clone of this \
+         data directory) is using the same anchor"
+    )]
+    Contended,
+    /// Another P started on this anchor after this one: this P reserves no more epochs.
+    #[error(
+        "another P opened this anchor after this one started (session {theirs}, ours {ours}): \
+         a copy of this data directory is running; this P signs nothing beyond the epochs it \
+         reserved"
+    )]
+    Superseded {
+        /// This P's session.
+        ours: u64,
+        /// The anchor's.
+        theirs: u64,
+    },
+    /// The slashing record is bound to another anchor than the one configured.
+    #[error(
+        "the slashing record is bound to anchor {record}, the configured anchor is {configured}: \
+         starting would fork the record"
+    )]
+    OtherAnchor {
+        /// The record's anchor.
+        record: B256,
+        /// The configured one.
+        configured: B256,
+    },
+    /// The slashing record is bound to an anchor, but none is configured or its file is gone.
+    #[error(
+        "the slashing record is bound to anchor {0}, but {1}: starting without it could fork \
+         the record (a host that rolled the record back would not be caught)"
+    )]
+    Unanchored(B256, &'static str),
+    /// The anchor's file is missing, unreadable, tampered with, or of another backend.
+    #[error("anchor file {path}: {message}")]
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The slashing-protection database failed.
+    #[error(transparent)]
+    Database(#[from] lsv_slashing_protection::Error),
+    /// The slashing-protection writer failed or is closed.
+    #[error(transparent)]
+    Protection(#[from] ProtectionError),
+    /// A request for an epoch so far ahead that the reservation counter cannot express it.
+    #[error("epoch {0} is beyond what the anchor can reserve")]
+    EpochOutOfRange(Epoch),
+}
+
+/// How the start found the record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StartKind {
+    /// Closed cleanly at the anchor's exact values: used as it is.
+    Trusted,
+    /// Possibly stale: every watermark was raised to the end of everything reserved.
+    Raised,
+}
+
+/// What `/healthcheck` and `lsv status` say about the anchor.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct AnchorStatus {
+    /// The backend (`tpm2`).
+    pub backend: &'static str,
+    /// The anchor's identity (a hash of its configuration).
+    pub anchor_id: B256,
+    /// How this start found the record.
+    pub start: StartKind,
+    /// The first epoch of the run this P reserved.
+    pub window_start: Epoch,
+    /// The first epoch it has not reserved.
+    pub window_end: Epoch,
+    /// Epochs per reservation step.
+    pub reserve_epochs: u64,
+    /// Set once another P has opened the anchor after this one.
+    pub superseded: bool,
+}
+
+/// The anchor of a running P: the backend, its configuration, and the record this P holds.
+pub struct Anchor {
+    counters: Arc<dyn AnchorCounters>,
+    config: AnchorConfig,
+    id: B256,
+    slots_per_epoch: u64,
+    start: StartKind,
+    /// The record as last committed (counter values, the run of epochs reserved).
+    record: Mutex<AnchorRecord>,
+    /// `record.window_end`, for the signing path to read without a lock. Only ever rises.
+    window_end: AtomicU64,
+    /// Serialises reservations (one at a time touches the anchor).
+    reserving: tokio::sync::Mutex<()>,
+    /// A background reservation is in flight.
+    reserving_ahead: AtomicBool,
+    superseded: AtomicBool,
+}
+
+impl Anchor {
+    /// Starts the anchor on `db` before P signs anything (the start protocol of the module
+    /// docs): opens a session and either trusts the record or raises every watermark to the end
+    /// of everything reserved, in one commit.
+    pub fn start(
+        counters: Arc<dyn AnchorCounters>,
+        config: AnchorConfig,
+        db: &mut SlashingDatabase,
+        slots_per_epoch: u64,
+    ) -> Result<Self, AnchorError> {
+        let id = config.id();
+        let local = db.anchor_record()?;
+        if let Some(local) = local.filter(|l| l.anchor_id != id) {
+            return Err(AnchorError::OtherAnchor {
+                record: local.anchor_id,
+                configured: id,
+            });
+        }
+        for _ in 0..ATTEMPTS {
+            let now = counters.read()?;
+            let trusted = local
+                .filter(|l| l.closed && l.session == now.session && l.reserved == now.reserved);
+            if !counters.advance(Counter::Session, now.session, next(now.session)?)? {
+                continue;
+            }
+            let session = now.session + 1;
+            let (record, floor, start) = match trusted {
+                Some(l) => (
+                    AnchorRecord {
+                        session,
+                        closed: false,
+                        ..l
+                    },
+                    None,
+                    StartKind::Trusted,
+                ),
+                None => {
+                    let end = config.epoch_end(now.reserved)?;
+                    let record = AnchorRecord {
+                        anchor_id: id,
+                        session,
+                        reserved: now.reserved,
+                        closed: false,
+                        window_start: end,
+                        window_end: end,
+                    };
+                    let floor = AnchorFloor {
+                        epoch: end,
+                        slots_per_epoch,
+                    };
+                    (record, Some(floor), StartKind::Raised)
+                }
+            };
+            let raised = db.commit_anchor_record(&record, floor)?;
+            match start {
+                StartKind::Trusted => tracing::info!(
+                    backend = counters.backend(), %id, session,
+                    window_end = %record.window_end,
+                    "anchor: the record was closed cleanly at the anchor's values; signing from it"
+                ),
+                StartKind::Raised => tracing::warn!(
+                    backend = counters.backend(), %id, session, keys_raised = raised,
+                    floor = %record.window_end,
+                    "anchor: the record was not closed cleanly at the anchor's values (a crash, \
+                     a restored copy, a clone, or a new anchor); every key's watermarks now \
+                     start at the end of everything reserved"
+                ),
+            }
+            return Ok(Self {
+                counters,
+                id,
+                slots_per_epoch,
+                start,
+                window_end: AtomicU64::new(record.window_end.as_u64()),
+                record: Mutex::new(record),
+                config,
+                reserving: tokio::sync::Mutex::new(()),
+                reserving_ahead: AtomicBool::new(false),
+                superseded: AtomicBool::new(false),
+            });
+        }
+        Err(AnchorError::Contended)
+    }
+
+    /// What the anchor reports about itself.
+    pub fn status(&self) -> AnchorStatus {
+        let record = *self.record.lock();
+        AnchorStatus {
+            backend: self.counters.backend(),
+            anchor_id: self.id,
+            start: self.start,
+            window_start: record.window_start,
+            window_end: record.window_end,
+            reserve_epochs: self.config.reserve_epochs,
+            superseded: self.superseded.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Admits a slashable message in `epoch` (a block's epoch, an attestation's target): returns
+    /// once `epoch` lies in the run this P reserved, reserving it first if it does not. In the
+    /// run's last epoch the next step is reserved in the background.
+    pub async fn admit(
+        self: &Arc<Self>,
+        epoch: Epoch,
+        protection: &Protection,
+    ) -> Result<(), AnchorError> {
+        let end = self.window_end.load(Ordering::Acquire);
+        if epoch.as_u64() < end {
+            if epoch.as_u64() + 1 >= end && !self.reserving_ahead.swap(true, Ordering::AcqRel) {
+                let anchor = self.clone();
+                let protection = protection.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = anchor.reserve(Epoch(end), &protection).await {
+                        tracing::warn!(error = %e, "anchor: reserving ahead failed");
+                    }
+                    anchor.reserving_ahead.store(false, Ordering::Release);
+                });
+            }
+            return Ok(());
+        }
+        self.reserve(epoch, protection).await
+    }
+
+    /// Reserves through `epoch` and one step beyond, unless that is already done.
+    async fn reserve(&self, epoch: Epoch, protection: &Protection) -> Result<(), AnchorError> {
+        let _one_at_a_time = self.reserving.lock().await;
+        if epoch.as_u64() < self.window_end.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        for _ in 0..ATTEMPTS {
+            let ours = *self.record.lock();
+            let counters = self.counters.clone();
+            let now = tokio::task::spawn_blocking(move || counters.read())
+                .await
+                .map_err(|e| self.backend_error(e.to_string()))??;
+            if now.session != ours.session {
+                self.superseded.store(true, Ordering::Relaxed);
+                return Err(AnchorError::Superseded {
+                    ours: ours.session,
+                    theirs: now.session,
+                });
+            }
+            let end = self.config.epoch_end(now.reserved)?;
+            // Steps to cover `epoch` and the one after it: from the run's last epoch this
+            // reserves exactly one step, so the anchor is touched once per step.
+            let steps = epoch
+                .as_u64()
+                .saturating_add(2)
+                .saturating_sub(end.as_u64())
+                .div_ceil(self.config.reserve_epochs)
+                .max(1);
+            let to = now
+                .reserved
+                .checked_add(steps)
+                .ok_or(AnchorError::EpochOutOfRange(epoch))?;
+            let new_end = self.config.epoch_end(to)?;
+            let counters = self.counters.clone();
+            let from = now.reserved;
+            let moved =
+                tokio::task::spawn_blocking(move || counters.advance(Counter::Reserved, from, to))
+                    .await
+                    .map_err(|e| self.backend_error(e.to_string()))??;
+            if !moved {
+                continue;
+            }
+            // Another P reserved since our last step: our run starts afresh above theirs.
+            let contiguous = now.reserved == ours.reserved;
+            let record = AnchorRecord {
+                reserved: to,
+                window_start: if contiguous { ours.window_start } else { end },
+                window_end: new_end,
+                ..ours
+            };
+            let floor = (!contiguous).then_some(AnchorFloor {
+                epoch: end,
+                slots_per_epoch: self.slots_per_epoch,
+            });
+            protection
+                .run(move |db| db.commit_anchor_record(&record, floor))
+                .await??;
+            *self.record.lock() = record;
+            self.window_end
+                .store(record.window_end.as_u64(), Ordering::Release);
+            if contiguous {
+                tracing::debug!(window_end = %new_end, "anchor: reserved ahead");
+            } else {
+                tracing::warn!(
+                    floor = %end, window_end = %new_end,
+                    "anchor: another P reserved epochs since this one's last step; watermarks \
+                     raised above them"
+                );
+            }
+            return Ok(());
+        }
+        Err(AnchorError::Contended)
+    }
+
+    /// The clean stop, run on the database after its last check (see
+    /// [`Protection::close_with`]): moves the session on and marks the record closed at it, so
+    /// the next start may trust it. If another P has opened the anchor since, or the anchor
+    /// cannot be reached, the record stays open and the next start raises.
+    pub fn close(&self, db: &mut SlashingDatabase) {
+        let ours = *self.record.lock();
+        let result = (|| {
+            let now = self.counters.read()?;
+            if now.session != ours.session {
+                return Ok(false);
+            }
+            if !self
+                .counters
+                .advance(Counter::Session, now.session, next(now.session)?)?
+            {
+                return Ok(false);
+            }
+            let closed = AnchorRecord {
+                session: now.session + 1,
+                closed: true,
+                ..ours
+            };
+            db.commit_anchor_record(&closed, None)?;
+            Ok::<_, AnchorError>(true)
+        })();
+        match result {
+            Ok(true) => tracing::info!(
+                session = ours.session + 1,
+                "anchor: closed cleanly; the next start signs from this record"
+            ),
+            Ok(false) => tracing::warn!(
+                "anchor: another P opened this anchor meanwhile; the record stays open and the \
+                 next start raises its watermarks"
+            ),
+            Err(e) => tracing::warn!(
+                error = %e,
+                "anchor: could not close cleanly; the next start raises its watermarks"
+            ),
+        }
+    }
+
+    fn backend_error(&self, message: String) -> AnchorError {
+        AnchorError::Backend {
+            backend: self.counters.backend(),
+            message,
+        }
+    }
+}
+
+fn next(v: u64) -> Result<u64, AnchorError> {
+    v.checked_add(1).ok_or(AnchorError::Backend {
+        backend: "anchor",
+        message: "the session counter is exhausted".into(),
+    })
+}
+
+#[cfg(test)]
+mod tests;
