@@ -16,11 +16,18 @@
 # its data directory: use its HTTP routes, or stop it and `docker run --rm -v lsv-hoodi:/data lsv …`.
 
 FROM rust:1.94.1-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends libtss2-dev pkg-config \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked -p lsv
 
 FROM debian:bookworm-slim
+# tpm2-tss's libraries for the `tpm2` freshness anchor (--anchor tpm2 with
+# --tpm2-tcti device:/dev/tpmrm0 and `--device /dev/tpmrm0` on `docker run`).
+RUN apt-get update && apt-get install -y --no-install-recommends libtss2-esys-3.0.2-0 \
+        libtss2-tctildr0 libtss2-tcti-device0 libtss2-tcti-swtpm0 libtss2-mu0 libtss2-sys1 \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin lsv \
     && install -d -o lsv -g lsv -m 0700 /data
 COPY --from=build /src/target/release/lsv /usr/local/bin/lsv

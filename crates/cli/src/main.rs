@@ -183,6 +183,36 @@ struct DataArgs {
     /// `DevAttestationVerifier` accepts the keys of each.
     #[arg(long, value_name = "FILE")]
     dev_attester_key_file: Option<PathBuf>,
+    /// Freshness anchor: `none` (slashing safety then assumes a host that never restarts P on
+    /// an old copy of its data directory nor runs two copies at once; P warns at start and in
+    /// /healthcheck) or `tpm2` (two NV counters of a TPM 2.0 that only this P can move: P
+    /// refuses to sign after a rollback, and of two copies only one signs for any epoch). A
+    /// data directory once anchored refuses `none`.
+    #[arg(long, value_enum, default_value_t = AnchorBackend::None)]
+    anchor: AnchorBackend,
+    /// The TPM of the `tpm2` anchor, as a tpm2-tss TCTI: `device:/dev/tpmrm0` (the kernel's
+    /// resource manager), `swtpm:host=127.0.0.1,port=2321` (a software TPM).
+    #[arg(long, value_name = "TCTI", default_value = lsv_enclave::anchor::tpm2::DEFAULT_TCTI)]
+    tpm2_tcti: String,
+    /// The NV index of the `tpm2` anchor's session counter when the anchor is made (its
+    /// reservation counter takes the next index); afterwards the anchor's file decides.
+    #[arg(long, value_name = "INDEX", default_value = "0x014c5300", value_parser = parse_nv_index)]
+    tpm2_nv_index: u32,
+    /// Epochs each touch of the anchor reserves, when the anchor is made: the anchor is
+    /// touched about once per this many epochs, and an unclean stop costs at most one more
+    /// than this many epochs without signing; afterwards the anchor's file decides.
+    #[arg(long, value_name = "EPOCHS", default_value_t = lsv_enclave::anchor::DEFAULT_RESERVE_EPOCHS,
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    anchor_reserve_epochs: u64,
+}
+
+/// A TPM NV index in hex (`0x014c5300`) or decimal.
+fn parse_nv_index(s: &str) -> Result<u32, String> {
+    let parsed = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16),
+        None => s.parse(),
+    };
+    parsed.map_err(|e| format!("not an NV index: {e}"))
 }
 
 /// What P signs: only the commands that sign or attest take these.
@@ -217,6 +247,22 @@ impl DataArgs {
             gramine_attestation_dir: lsv_attestation::gramine::DEFAULT_ROOT.into(),
             tdx_report_dir: lsv_attestation::tdx::DEFAULT_ROOT.into(),
             dev_attester_key_file: None,
+            anchor: AnchorBackend::None,
+            tpm2_tcti: lsv_enclave::anchor::tpm2::DEFAULT_TCTI.into(),
+            tpm2_nv_index: lsv_enclave::anchor::tpm2::DEFAULT_NV_INDEX,
+            anchor_reserve_epochs: lsv_enclave::anchor::DEFAULT_RESERVE_EPOCHS,
+        }
+    }
+
+    /// The anchor these arguments choose.
+    fn anchor_choice(&self) -> lsv_enclave::AnchorChoice {
+        match self.anchor {
+            AnchorBackend::None => lsv_enclave::AnchorChoice::None,
+            AnchorBackend::Tpm2 => lsv_enclave::AnchorChoice::Tpm2 {
+                tcti: self.tpm2_tcti.clone(),
+                nv_index: self.tpm2_nv_index,
+                reserve_epochs: self.anchor_reserve_epochs,
+            },
         }
     }
 }
@@ -226,6 +272,12 @@ enum AttestationBackend {
     Dev,
     SgxDcap,
     TdxDcap,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AnchorBackend {
+    None,
+    Tpm2,
 }
 
 #[derive(Subcommand)]
@@ -472,12 +524,13 @@ fn open_checked(
             )),
         ),
     };
-    let enclave = Enclave::open(
+    let enclave = Enclave::open_with_anchor(
         &data_dir,
         policy,
         sealer,
         attestation,
         Arc::new(SystemClock),
+        data.anchor_choice(),
     )
     .map_err(|e| match e {
         StartError::InUse(dir) => in_use(&dir, while_running),

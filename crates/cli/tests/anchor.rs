@@ -1,0 +1,259 @@
+//! `lsv signer --anchor tpm2` against a software TPM (swtpm), over real HTTP: the rollback
+//! attack of issue 18 signs a double vote without the anchor and is refused with it.
+//!
+//! The attack: keep a copy of the data directory, let the signer sign, stop it, put the copy
+//! back and start again. The copy has never seen the signature, so without an anchor it signs
+//! a second, conflicting vote for the same target. With the `tpm2` anchor the TPM's counters
+//! have moved past the copy: the signer raises every watermark past what was reserved and
+//! answers 412.
+
+#![allow(unused_crate_dependencies)]
+
+mod common;
+
+use common::{free_port, http, wait_for};
+use lsv_consensus::{Epoch, Network};
+use lsv_enclave::anchor::tpm2::Swtpm;
+use serde_json::json;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+const LSV: &str = env!("CARGO_BIN_EXE_lsv");
+const CONTRACT: &str = "0xc0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0";
+const OWNER: &str = "0x0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e";
+
+/// The binary with no `LSV_*` variable of the test's environment.
+fn command() -> Command {
+    let mut c = Command::new(LSV);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("LSV_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("RUST_LOG", "warn");
+    c
+}
+
+fn anchor_args(tcti: Option<&str>) -> Vec<String> {
+    match tcti {
+        Some(tcti) => vec![
+            "--anchor".into(),
+            "tpm2".into(),
+            "--tpm2-tcti".into(),
+            tcti.into(),
+        ],
+        None => vec!["--anchor".into(), "none".into()],
+    }
+}
+
+fn run(dir: &Path, args: &[&str], tcti: Option<&str>) -> Output {
+    command()
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .args(anchor_args(tcti))
+        .output()
+        .unwrap()
+}
+
+struct Signer {
+    child: Child,
+    base: String,
+}
+
+impl Signer {
+    fn start(dir: &Path, tcti: Option<&str>) -> Self {
+        let port = free_port();
+        let child = command()
+            .args(["signer", "--withdrawal-contract", CONTRACT, "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--data-dir")
+            .arg(dir)
+            .args(anchor_args(tcti))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        wait_for("the signer", Duration::from_secs(60), || {
+            std::net::TcpStream::connect(("127.0.0.1", port))
+                .ok()
+                .map(|_| ())
+        });
+        Self { child, base }
+    }
+
+    fn sign(&self, key: &str, target: u64, root: u8) -> (u16, String) {
+        let network = Network::mainnet();
+        let body = json!({
+            "type": "ATTESTATION",
+            "fork_info": {
+                "fork": network.fork_object_at(Epoch(target)),
+                "genesis_validators_root": network.genesis_validators_root,
+            },
+            "attestation": {
+                "slot": (target * 32).to_string(),
+                "index": "0",
+                "beacon_block_root": format!("0x{}", hex::encode([root; 32])),
+                "source": { "epoch": (target - 1).to_string(), "root": format!("0x{}", "00".repeat(32)) },
+                "target": { "epoch": target.to_string(), "root": format!("0x{}", "00".repeat(32)) },
+            }
+        });
+        http(
+            &self.base,
+            &format!("/api/v1/eth2/sign/{key}"),
+            Some(&body.to_string()),
+        )
+    }
+
+    fn anchor_check(&self) -> serde_json::Value {
+        let (_, body) = http(&self.base, "/healthcheck", None);
+        let health: serde_json::Value = serde_json::from_str(&body).unwrap();
+        health["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "freshness-anchor")
+            .cloned()
+            .unwrap()
+    }
+
+    /// SIGTERM: the clean stop, which closes the anchor.
+    fn stop(mut self) {
+        let ok = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "{status}");
+    }
+}
+
+impl Drop for Signer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn now_epoch() -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let network = Network::mainnet();
+    network.slot_at_unix_time(now).unwrap().epoch(32).as_u64()
+}
+
+/// Generates one key in a new P at `dir`; its public key.
+fn new_key(dir: &Path, tcti: Option<&str>) -> String {
+    std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
+    let out = run(
+        dir,
+        &[
+            "keys",
+            "generate",
+            "--init",
+            "--count",
+            "1",
+            "--owner",
+            OWNER,
+            "--withdrawal-contract",
+            CONTRACT,
+            "--out",
+            dir.with_extension("deposit.json").to_str().unwrap(),
+        ],
+        tcti,
+    );
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// Runs the rollback on a P with (`Some(tcti)`) or without the anchor; the status of the
+/// restored copy's conflicting vote.
+fn rollback(work: &Path, tcti: Option<&str>) -> (u16, Option<serde_json::Value>) {
+    let dir = work.join("p");
+    let saved = work.join("saved");
+    let key = new_key(&dir, tcti);
+    copy_dir(&dir, &saved);
+    let target = now_epoch();
+
+    let signer = Signer::start(&dir, tcti);
+    let (status, body) = signer.sign(&key, target, 0xaa);
+    assert_eq!(status, 200, "{body}");
+    signer.stop();
+
+    std::fs::remove_dir_all(&dir).unwrap();
+    copy_dir(&saved, &dir);
+    let signer = Signer::start(&dir, tcti);
+    let (status, _) = signer.sign(&key, target, 0xbb);
+    let check = tcti.map(|_| signer.anchor_check());
+    signer.stop();
+    (status, check)
+}
+
+#[test]
+fn without_the_anchor_a_rollback_double_votes_and_with_tpm2_it_is_refused() {
+    let work = tempfile::tempdir().unwrap();
+
+    let unanchored = work.path().join("none");
+    let (status, _) = rollback(&unanchored, None);
+    assert_eq!(
+        status, 200,
+        "the attack is real: without an anchor the copy double votes"
+    );
+
+    let swtpm = Swtpm::start(&work.path().join("tpm")).unwrap();
+    let tcti = swtpm.tcti();
+    let anchored = work.path().join("tpm2");
+    let (status, check) = rollback(&anchored, Some(&tcti));
+    assert_eq!(status, 412, "the restored copy double voted");
+    let check = check.unwrap();
+    assert_eq!(check["status"], "UP");
+    assert_eq!(check["backend"], "tpm2");
+    assert_eq!(check["start"], "raised", "{check}");
+
+    // The anchored data directory refuses to run without its anchor.
+    let out = run(&anchored.join("p"), &["keys", "list"], None);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--anchor none"), "{stderr}");
+    // And with it, a clean restart is trusted as it is.
+    let signer = Signer::start(&anchored.join("p"), Some(&tcti));
+    assert_eq!(signer.anchor_check()["start"], "trusted");
+    signer.stop();
+}
+
+/// Without an anchor, `/healthcheck` says so: the check stays UP, with the warning.
+#[test]
+fn healthcheck_warns_without_an_anchor() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("p");
+    new_key(&dir, None);
+    let signer = Signer::start(&dir, None);
+    let check = signer.anchor_check();
+    assert_eq!(check["backend"], "none");
+    assert!(
+        check["warning"]
+            .as_str()
+            .unwrap()
+            .contains("never restarts P on an old copy"),
+        "{check}"
+    );
+    signer.stop();
+}
