@@ -336,6 +336,14 @@ impl Enclave {
             now_epoch,
         )?
         .map(Arc::new);
+        let anchor_id = anchor.as_ref().map(|a| a.id());
+        keyring
+            .bind_to_anchor(anchor_id)
+            .map_err(|(pubkey, key_anchor)| AnchorError::KeyOfAnotherAnchor {
+                pubkey,
+                key_anchor,
+                running: anchor_id.map_or("no anchor".into(), |id| format!("anchor {id}")),
+            })?;
         Ok(Self {
             _lock: lock,
             policy_hash: policy.hash(),

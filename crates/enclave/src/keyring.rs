@@ -36,6 +36,11 @@ pub struct ValidatorKey {
     /// its index, the threshold and every share key. `pubkey` is then the group's key and the
     /// secret this device's share of it, so every signature this key makes is a partial one.
     pub device: Option<DeviceEvidence>,
+    /// The freshness anchor P ran with when it made this key (its id); `None` for a key made
+    /// without one. P signs with a key only under the anchor it was made under (or, for a key
+    /// made without one, under any): a host that deletes the anchor and the slashing record
+    /// together cannot get the key's record started afresh.
+    pub anchor: Option<B256>,
     secret: SecretKey,
 }
 
@@ -55,8 +60,10 @@ impl std::fmt::Debug for ValidatorKey {
     }
 }
 
-/// A key's file at rest: versioned, so later formats (a record bound to a freshness anchor,
-/// DESIGN.md "Freshness") can be told apart.
+/// A key's file at rest: versioned, so later formats can be told apart.
+///
+/// `anchor` (any version) names the freshness anchor the key was made under (DESIGN.md
+/// "Freshness"); absent for a key made without one.
 ///
 /// Version 2 carries the key's generation evidence beside its sealed secret, in the same file,
 /// so that the key and its evidence become durable in one atomic write: there is never a key
@@ -75,6 +82,8 @@ struct KeyRecord {
     attestation: Option<Evidence>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     device: Option<DeviceEvidence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    anchor: Option<B256>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -139,6 +148,8 @@ pub struct Keyring {
     sealer: Arc<dyn Sealer>,
     genesis_validators_root: B256,
     keys: RwLock<HashMap<PublicKeyBytes, Arc<ValidatorKey>>>,
+    /// The anchor new keys are bound to ([`Keyring::bind_to_anchor`]).
+    anchor: RwLock<Option<B256>>,
 }
 
 impl Keyring {
@@ -206,6 +217,7 @@ impl Keyring {
             sealer,
             genesis_validators_root,
             keys: RwLock::new(keys),
+            anchor: RwLock::new(None),
         })
     }
 
@@ -246,6 +258,7 @@ impl Keyring {
                 withdrawal_credentials,
                 attestation: Some(attestation.clone()),
                 device: None,
+                anchor: *self.anchor.read(),
                 secret,
             },
             RECORD_VERSION,
@@ -283,6 +296,7 @@ impl Keyring {
                 withdrawal_credentials: group.withdrawal_credentials,
                 attestation: None,
                 device: Some(evidence),
+                anchor: *self.anchor.read(),
                 secret,
             },
             RECORD_VERSION_SHARE,
@@ -319,6 +333,7 @@ impl Keyring {
             },
             attestation: key.attestation.clone(),
             device: key.device.clone(),
+            anchor: key.anchor,
         };
         let json = serde_json::to_vec_pretty(&record).expect("key record serializes");
         fsutil::write_file_atomic(&path, &json, true)
@@ -326,6 +341,27 @@ impl Keyring {
         let key = Arc::new(key);
         self.keys.write().insert(key.pubkey, key.clone());
         Ok(key)
+    }
+
+    /// Binds the keys made from now on to `anchor`, after checking that every key held was
+    /// made under it or under none. Returns the first key made under another anchor, if any
+    /// (P must not start: that key's record belongs to an anchor it does not run with).
+    pub fn bind_to_anchor(&self, anchor: Option<B256>) -> Result<(), (PublicKeyBytes, B256)> {
+        let keys = self.keys.read();
+        let mut foreign: Vec<_> = keys
+            .values()
+            .filter_map(|k| {
+                k.anchor
+                    .filter(|a| Some(*a) != anchor)
+                    .map(|a| (k.pubkey, a))
+            })
+            .collect();
+        foreign.sort();
+        if let Some(first) = foreign.first() {
+            return Err(*first);
+        }
+        *self.anchor.write() = anchor;
+        Ok(())
     }
 
     /// The key `pubkey`, if P holds it.
@@ -452,6 +488,7 @@ fn load_record(path: &Path, sealer: &dyn Sealer, gvr: B256) -> Result<ValidatorK
         withdrawal_credentials: record.withdrawal_credentials,
         attestation: record.attestation,
         device: record.device,
+        anchor: record.anchor,
         secret,
     })
 }

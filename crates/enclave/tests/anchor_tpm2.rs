@@ -557,3 +557,38 @@ fn answers(
         }
     }
 }
+
+/// A host that throws the anchor away together with the slashing record (deletes
+/// `anchor.json` and the database, and frees the TPM's counters with tpm2-tools), hoping for a
+/// P that starts afresh and signs from empty watermarks: the keys name the anchor they were made
+/// under, so P refuses to start under a new anchor or under none.
+#[test]
+fn keys_made_under_an_anchor_refuse_any_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let swtpm = Swtpm::start(&dir.path().join("tpm")).unwrap();
+    let data = dir.path().join("p");
+    let rt = runtime();
+    let p = open_anchored(&data, 2, tpm2(&swtpm)).unwrap();
+    let key = new_key(&rt, &p);
+    assert!(attest(&rt, &p, &key, 1, 2, 1).is_some());
+    drop(p);
+    for file in [
+        lsv_enclave::anchor::ANCHOR_FILE,
+        "slashing-protection.sqlite",
+    ] {
+        std::fs::remove_file(data.join(file)).unwrap();
+    }
+    for index in [DEFAULT_NV_INDEX, DEFAULT_NV_INDEX + 1] {
+        let undefine = tpm2_tool(&swtpm, &["tpm2_nvundefine", &format!("{index:#x}")]);
+        assert!(undefine.status.success(), "{undefine:?}");
+    }
+    for anchor in [AnchorChoice::None, tpm2(&swtpm)] {
+        match open_anchored(&data, 2, anchor) {
+            Err(StartError::Anchor(AnchorError::KeyOfAnotherAnchor { pubkey, .. })) => {
+                assert_eq!(pubkey, key)
+            }
+            Err(e) => panic!("refused, but for another reason: {e}"),
+            Ok(_) => panic!("P started afresh on keys of a discarded anchor"),
+        }
+    }
+}

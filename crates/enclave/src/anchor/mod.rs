@@ -283,6 +283,20 @@ pub enum AnchorError {
     /// The slashing-protection writer failed or is closed.
     #[error(transparent)]
     Protection(#[from] ProtectionError),
+    /// A key was made under another anchor than the one P runs with (or P runs without one):
+    /// its slashing record belongs to that anchor.
+    #[error(
+        "key {pubkey} was made under anchor {key_anchor}, and this P runs {running}: its \
+         slashing record belongs to that anchor, and signing without it could fork the record"
+    )]
+    KeyOfAnotherAnchor {
+        /// The key.
+        pubkey: lsv_consensus::PublicKeyBytes,
+        /// The anchor it was made under.
+        key_anchor: B256,
+        /// What P runs with.
+        running: String,
+    },
     /// A request for an epoch so far ahead that the reservation counter cannot express it.
     #[error("epoch {0} is beyond what the anchor can reserve")]
     EpochOutOfRange(Epoch),
@@ -417,6 +431,11 @@ impl Anchor {
             });
         }
         Err(AnchorError::Contended)
+    }
+
+    /// The anchor's identity.
+    pub fn id(&self) -> B256 {
+        self.id
     }
 
     /// What the anchor reports about itself.
