@@ -292,12 +292,14 @@ impl Swtpm {
         std::fs::create_dir_all(state_dir)?;
         let mut last = None;
         for _ in 0..8 {
-            // The data port and, next to it, the control port swtpm also opens.
-            let port = {
-                let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
-                probe.local_addr()?.port()
-            };
-            if port == u16::MAX {
+            // The data port and, next to it, the control port swtpm also opens, drawn below
+            // Linux's ephemeral range (32768 and up): there every closed client connection
+            // leaves a port in TIME_WAIT, which swtpm (binding without SO_REUSEADDR) cannot
+            // take, and each anchor operation is a connection.
+            let draw = getrandom::u32().map_err(|e| std::io::Error::other(e.to_string()))?;
+            let port = 20_000 + (draw % 12_000) as u16;
+            let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+            if !free(port) || !free(port + 1) {
                 continue;
             }
             let mut child = std::process::Command::new("swtpm")
