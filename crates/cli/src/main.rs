@@ -3,6 +3,7 @@
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
 mod bench;
+mod bench_anchor;
 mod bench_cluster;
 mod bench_slashing;
 mod chain;
@@ -387,6 +388,9 @@ enum BenchCommand {
     /// One phase of `bench slashing`, in a process of its own.
     #[command(hide = true)]
     SlashingPhase(bench_slashing::PhaseArgs),
+    /// The `tpm2` freshness anchor on a software TPM started for the run: TPM time per
+    /// reservation step and per epoch, and signing latency with the anchor against without.
+    Anchor(bench_anchor::AnchorBenchArgs),
 }
 
 fn load_network(name: &str) -> Result<Network, String> {
@@ -731,6 +735,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Bench {
             command: BenchCommand::SlashingPhase(args),
         } => bench_slashing::run_phase(args),
+        Command::Bench {
+            command: BenchCommand::Anchor(args),
+        } => bench_anchor::anchor(args),
         Command::Bench {
             command: BenchCommand::Gas,
         } => output::line(&lsv_contracts::vault_gas::measure().to_string()),

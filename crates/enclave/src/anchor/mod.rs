@@ -466,8 +466,14 @@ impl Anchor {
                 let anchor = self.clone();
                 let protection = protection.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = anchor.reserve(Epoch(end), &protection).await {
-                        tracing::warn!(error = %e, "anchor: reserving ahead failed");
+                    match anchor.reserve(Epoch(end), &protection).await {
+                        Ok(()) => {}
+                        // P stopped meanwhile: its record keeps the run it had, and the next
+                        // start sees the counter past it and raises.
+                        Err(AnchorError::Protection(ProtectionError::Closed)) => tracing::info!(
+                            "anchor: P stopped while reserving ahead; the next start raises"
+                        ),
+                        Err(e) => tracing::warn!(error = %e, "anchor: reserving ahead failed"),
                     }
                     anchor.reserving_ahead.store(false, Ordering::Release);
                 });

@@ -96,9 +96,10 @@ impl Tpm2Counters {
     pub fn provision(&self) -> Result<Counters, AnchorError> {
         let (mut ctx, session) = self.connect()?;
         for index in [self.session_index, self.reserved_index] {
-            let handle = match self.open_index(&mut ctx, index) {
-                Ok(handle) => handle,
-                Err(_) => self.define(&mut ctx, session, index)?,
+            let handle = if is_defined(&mut ctx, index)? {
+                self.open_index(&mut ctx, index)?
+            } else {
+                self.define(&mut ctx, session, index)?
             };
             let (public, _) = ctx
                 .execute_without_session(|c| c.nv_read_public(handle))
@@ -224,6 +225,20 @@ impl Tpm2Counters {
             Counter::Reserved => self.reserved_index,
         }
     }
+}
+
+/// Whether an NV index is defined (`TPM2_GetCapability(TPM_CAP_HANDLES)` from it: asking
+/// rather than failing to open it, which tpm2-tss would log as an error).
+fn is_defined(ctx: &mut Context, index: u32) -> Result<bool, AnchorError> {
+    use tss_esapi::constants::CapabilityType;
+    use tss_esapi::structures::CapabilityData;
+    let (data, _) = ctx
+        .execute_without_session(|c| c.get_capability(CapabilityType::Handles, index, 1))
+        .map_err(tss("listing NV indices (TPM2_GetCapability)"))?;
+    Ok(match data {
+        CapabilityData::Handles(list) => list.as_ref().iter().any(|h| u32::from(*h) == index),
+        _ => false,
+    })
 }
 
 fn read_counter(
