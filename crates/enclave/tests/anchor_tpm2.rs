@@ -76,6 +76,25 @@ fn new_key(rt: &tokio::runtime::Runtime, p: &Enclave) -> PublicKeyBytes {
     rt.block_on(p.generate_keys(OWNER, 1)).unwrap()[0].pubkey
 }
 
+/// A P in `<dir>/p`, anchored to a software TPM of its own, whose one key signed `1 → 2`
+/// before P stopped cleanly.
+struct Signed {
+    swtpm: Swtpm,
+    data: std::path::PathBuf,
+    key: PublicKeyBytes,
+}
+
+fn signed_once(dir: &Path) -> Signed {
+    let swtpm = Swtpm::start(&dir.join("tpm")).unwrap();
+    let data = dir.join("p");
+    let rt = runtime();
+    let p = open_anchored(&data, 2, tpm2(&swtpm)).unwrap();
+    let key = new_key(&rt, &p);
+    assert!(attest(&rt, &p, &key, 1, 2, 1).is_some());
+    drop(p);
+    Signed { swtpm, data, key }
+}
+
 /// The first attack: sign, stop, keep a copy of the data directory; sign more; restore
 /// the copy and restart. The copy was closed cleanly, but the TPM's counters have moved past
 /// it: P raises every watermark past what was reserved and refuses everything the newer
@@ -335,13 +354,7 @@ fn tpm2_tool(swtpm: &Swtpm, args: &[&str]) -> std::process::Output {
 #[test]
 fn a_host_with_tpm2_tools_cannot_move_or_replace_the_counters() {
     let dir = tempfile::tempdir().unwrap();
-    let swtpm = Swtpm::start(&dir.path().join("tpm")).unwrap();
-    let data = dir.path().join("p");
-    let rt = runtime();
-    let p = open_anchored(&data, 2, tpm2(&swtpm)).unwrap();
-    let key = new_key(&rt, &p);
-    assert!(attest(&rt, &p, &key, 1, 2, 1).is_some());
-    drop(p);
+    let Signed { swtpm, data, .. } = signed_once(dir.path());
     let index = format!("{:#x}", DEFAULT_NV_INDEX + 1);
     let increment = tpm2_tool(&swtpm, &["tpm2_nvincrement", &index]);
     assert!(!increment.status.success(), "the host moved P's counter");
@@ -420,13 +433,7 @@ fn an_unreachable_tpm_stops_signing_at_the_end_of_the_run() {
 #[test]
 fn a_host_that_rewrites_the_tpm_s_answers_is_caught() {
     let dir = tempfile::tempdir().unwrap();
-    let swtpm = Swtpm::start(&dir.path().join("tpm")).unwrap();
-    let data = dir.path().join("p");
-    let rt = runtime();
-    let p = open_anchored(&data, 2, tpm2(&swtpm)).unwrap();
-    let key = new_key(&rt, &p);
-    assert!(attest(&rt, &p, &key, 1, 2, 1).is_some());
-    drop(p);
+    let Signed { swtpm, data, .. } = signed_once(dir.path());
     // Through the honest proxy, P starts (the proxy itself changes nothing).
     let honest = RewritingProxy::start(swtpm.port(), false);
     drop(
@@ -565,13 +572,7 @@ fn answers(
 #[test]
 fn keys_made_under_an_anchor_refuse_any_other() {
     let dir = tempfile::tempdir().unwrap();
-    let swtpm = Swtpm::start(&dir.path().join("tpm")).unwrap();
-    let data = dir.path().join("p");
-    let rt = runtime();
-    let p = open_anchored(&data, 2, tpm2(&swtpm)).unwrap();
-    let key = new_key(&rt, &p);
-    assert!(attest(&rt, &p, &key, 1, 2, 1).is_some());
-    drop(p);
+    let Signed { swtpm, data, key } = signed_once(dir.path());
     for file in [
         lsv_enclave::anchor::ANCHOR_FILE,
         "slashing-protection.sqlite",

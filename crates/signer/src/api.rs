@@ -543,29 +543,32 @@ async fn healthcheck(State(state): State<Arc<AppState>>) -> Response {
             "warning": lsv_enclave::anchor::NO_ANCHOR_WARNING,
         }),
     };
-    let outcome = if anchor["status"] == "UP" {
-        "UP"
-    } else {
-        "DOWN"
-    };
-    let status = if outcome == "UP" {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    let body = json!({
-        "status": outcome,
-        "checks": [
-            { "id": "keys-loaded", "status": "UP", "count": state.enclave.public_keys().len() },
-            { "id": "sealing", "status": "UP", "backend": state.enclave.sealing_backend(),
-              "hardware_backed": state.enclave.is_hardware_backed() },
-            { "id": "attestation", "status": "UP",
-              "backend": state.enclave.attestation_info().backend },
+    let up = anchor["status"] == "UP";
+    health_answer(
+        vec![
+            json!({ "id": "keys-loaded", "status": "UP", "count": state.enclave.public_keys().len() }),
+            json!({ "id": "sealing", "status": "UP", "backend": state.enclave.sealing_backend(),
+                "hardware_backed": state.enclave.is_hardware_backed() }),
+            json!({ "id": "attestation", "status": "UP",
+                "backend": state.enclave.attestation_info().backend }),
             anchor,
         ],
-        "outcome": outcome,
-    });
-    (status, Json(body)).into_response()
+        up,
+    )
+}
+
+/// Web3Signer's health answer: `{status, checks, outcome}`, 200 when `up`, else 503 `DOWN`.
+pub(crate) fn health_answer(checks: Vec<serde_json::Value>, up: bool) -> Response {
+    let (status, outcome) = if up {
+        (StatusCode::OK, "UP")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "DOWN")
+    };
+    (
+        status,
+        Json(json!({ "status": outcome, "checks": checks, "outcome": outcome })),
+    )
+        .into_response()
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {

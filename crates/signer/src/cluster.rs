@@ -747,19 +747,5 @@ async fn healthcheck(State(c): State<Arc<Coordinator>>) -> Response {
     }))
     .await;
     let up = checks.iter().filter(|c| c["status"] == "UP").count();
-    let outcome = if up >= usize::from(c.config.threshold) {
-        "UP"
-    } else {
-        "DOWN"
-    };
-    let status = if outcome == "UP" {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (
-        status,
-        Json(json!({"status": outcome, "checks": checks, "outcome": outcome})),
-    )
-        .into_response()
+    crate::api::health_answer(checks, up >= usize::from(c.config.threshold))
 }

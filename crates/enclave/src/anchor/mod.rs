@@ -182,6 +182,7 @@ pub(crate) fn start(
         }
         AnchorChoice::Counters { counters, config } => (counters, config),
     };
+    // (Only a backend that keeps a file uses these; without the `tpm2` feature none does.)
     let _ = (data_dir, sealer, now);
     Anchor::start(counters, config, db, slots_per_epoch).map(Some)
 }
