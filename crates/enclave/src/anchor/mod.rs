@@ -17,8 +17,10 @@
 //! anchor (a clone) therefore reserve disjoint runs of epochs. Whenever a P's new run does not
 //! continue its previous one (someone else reserved in between), it first raises every key's
 //! watermarks to the new run's start ([`SlashingDatabase::commit_anchor_record`]), so nothing it
-//! signs can conflict with what the other signed below. The record of the run (counter values,
-//! epochs) is committed in the same database transaction as the watermarks.
+//! signs can conflict with what the other signed below. That is what covers a copy opened while
+//! another was half-way through a reservation: its floor was taken before the other's run
+//! existed, and its first reservation finds the counter moved. The record of the run (counter
+//! values, epochs) is committed in the same database transaction as the watermarks.
 //!
 //! The **session counter** tells a complete record from a stale one. Each start of P moves it
 //! on by one (exclusively, as above) and marks the record open; a clean stop moves it once more

@@ -468,3 +468,85 @@ proptest! {
         prop_assert_eq!(released.slashable_pair(), None);
     }
 }
+
+/// Counters that run `hook` once, just before the first increment of the first advance of the
+/// reservation counter: another P acts while this one is half-way through a reservation.
+struct Interleaved {
+    inner: MemoryCounters,
+    hook: parking_lot::Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+impl AnchorCounters for Interleaved {
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+    fn read(&self) -> Result<Counters, AnchorError> {
+        self.inner.read()
+    }
+    fn advance(&self, counter: Counter, from: u64, to: u64) -> Result<bool, AnchorError> {
+        if counter == Counter::Reserved && self.inner.get().reserved == from {
+            if let Some(hook) = self.hook.lock().take() {
+                hook();
+            }
+        }
+        self.inner.advance(counter, from, to)
+    }
+}
+
+/// The race the session rule alone does not close: copy A has read the counters and is about
+/// to reserve when copy B opens the anchor (B's floor is the end A has not moved yet); A's
+/// reservation then succeeds. B must not sign in A's new run: its own first reservation finds
+/// the counter moved since its start and raises its watermarks past A's run.
+#[test]
+fn a_copy_opened_during_another_s_reservation_raises_past_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a_path, b_path) = (dir.path().join("a.sqlite"), dir.path().join("b.sqlite"));
+    let counters = MemoryCounters::new(1, 7);
+    let rt = runtime();
+    open(&a_path, &counters, 2).unwrap().stop_cleanly();
+    copy(&a_path, &b_path);
+    let b_slot: Arc<parking_lot::Mutex<Option<Node>>> = Arc::default();
+    let (hook_counters, hook_slot, hook_path) = (counters.clone(), b_slot.clone(), b_path.clone());
+    let a_counters = Arc::new(Interleaved {
+        inner: counters.clone(),
+        hook: parking_lot::Mutex::new(Some(Box::new(move || {
+            *hook_slot.lock() = Some(open(&hook_path, &hook_counters, 2).unwrap());
+        }))),
+    });
+    let mut db = SlashingDatabase::open(&a_path, GVR).unwrap();
+    db.register_validators(&[PK]).unwrap();
+    let a = Node {
+        anchor: Arc::new(Anchor::start(a_counters, config(2), &mut db, SPE).unwrap()),
+        protection: Protection::start(db),
+    };
+    let mut released = Released::default();
+    // A reserves [100, 102) while B opens with its floor at 100.
+    assert!(rt.block_on(a.sign(att(99, 100), root(1))));
+    released.add(att(99, 100), root(1));
+    let b = b_slot
+        .lock()
+        .take()
+        .expect("B opened during A's reservation");
+    assert_eq!(b.anchor.status().window_end, Epoch(100));
+    assert_eq!(a.anchor.status().window_end, Epoch(102));
+    for (n, (s, t)) in [(99, 100), (100, 101), (101, 102), (102, 103)]
+        .into_iter()
+        .enumerate()
+    {
+        let r = root(10 + n as u64);
+        if rt.block_on(b.sign(att(s, t), r)) {
+            released.add(att(s, t), r);
+        }
+    }
+    if rt.block_on(a.sign(att(100, 101), root(20))) {
+        released.add(att(100, 101), root(20));
+    }
+    assert_eq!(released.slashable_pair(), None);
+    assert!(
+        b.anchor.status().window_start >= Epoch(102),
+        "{:?}",
+        b.anchor.status()
+    );
+    a.stop_cleanly();
+    b.stop_cleanly();
+}
