@@ -108,6 +108,13 @@ pub(crate) fn run(args: SignerArgs) -> Result<(), CliError> {
     if !enclave.is_hardware_backed() {
         tracing::warn!("dev backend: keys are sealed in software with a password in the data directory; not hardware-backed");
     }
+    match enclave.anchor_status() {
+        None => tracing::warn!("{}", lsv_enclave::anchor::NO_ANCHOR_WARNING),
+        Some(anchor) => tracing::info!(
+            backend = anchor.backend, start = ?anchor.start, window_end = %anchor.window_end,
+            "freshness anchor"
+        ),
+    }
     match enclave.policy().withdrawal_contract {
         Some(c) => tracing::info!(withdrawal_contract = %c, "deposits only to C"),
         None => tracing::warn!(

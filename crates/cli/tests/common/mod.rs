@@ -201,12 +201,22 @@ pub(crate) fn lsv(args: &[&str]) -> Output {
 }
 
 /// A port nobody listens on now.
+/// A free loopback port, drawn below Linux's ephemeral range (32768 and up). The kernel hands
+/// out ports for `:0` binds (anvil's, the devnet's servers', another test's) only from that
+/// range, so a port picked here and bound a moment later by another process cannot have been
+/// taken by one of those in between, as a port the kernel itself picked could.
 pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::hash::{BuildHasher, Hasher};
+    loop {
+        // Each `RandomState` is freshly keyed: a new draw every time.
+        let draw = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        let port = 20_000 + (draw % 12_000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// A JSON wei amount (a decimal string, as lsv's `--json` and the demo's report write them).

@@ -64,7 +64,7 @@ const ATTEMPTS: usize = 3;
 /// on mainnet), and an unclean stop costs at most five epochs of duties.
 pub const DEFAULT_RESERVE_EPOCHS: u64 = 4;
 
-/// What P says when it runs without an anchor: at start, and in `/healthcheck`.
+/// What P says when it runs without an anchor: `lsv signer` at start, and `/healthcheck`.
 pub const NO_ANCHOR_WARNING: &str = "no freshness anchor (--anchor none): slashing safety \
     assumes a host that never restarts P on an old copy of its data directory and never runs \
     two copies of it at once; run with --anchor tpm2 to have P refuse both";
@@ -113,7 +113,9 @@ pub(crate) fn start(
                     "P was started without one (--anchor none)",
                 ));
             }
-            tracing::warn!("{NO_ANCHOR_WARNING}");
+            // The signer warns at its start (and in /healthcheck); a one-shot command that
+            // opens P (an export, a prune) reports through its own output.
+            tracing::info!("{NO_ANCHOR_WARNING}");
             return Ok(None);
         }
         #[cfg(feature = "tpm2")]
