@@ -11,29 +11,15 @@
 
 mod common;
 
-use common::{free_port, http, wait_for};
-use lsv_consensus::{Epoch, Network};
+use common::{attestation_request, command, free_port, http, wait_for};
+use lsv_consensus::Network;
 use lsv_enclave::anchor::tpm2::Swtpm;
-use serde_json::json;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-const LSV: &str = env!("CARGO_BIN_EXE_lsv");
 const CONTRACT: &str = "0xc0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0";
 const OWNER: &str = "0x0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e";
-
-/// The binary with no `LSV_*` variable of the test's environment.
-fn command() -> Command {
-    let mut c = Command::new(LSV);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("LSV_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("RUST_LOG", "warn");
-    c
-}
 
 fn anchor_args(tcti: Option<&str>) -> Vec<String> {
     match tcti {
@@ -85,26 +71,8 @@ impl Signer {
     }
 
     fn sign(&self, key: &str, target: u64, root: u8) -> (u16, String) {
-        let network = Network::mainnet();
-        let body = json!({
-            "type": "ATTESTATION",
-            "fork_info": {
-                "fork": network.fork_object_at(Epoch(target)),
-                "genesis_validators_root": network.genesis_validators_root,
-            },
-            "attestation": {
-                "slot": (target * 32).to_string(),
-                "index": "0",
-                "beacon_block_root": format!("0x{}", hex::encode([root; 32])),
-                "source": { "epoch": (target - 1).to_string(), "root": format!("0x{}", "00".repeat(32)) },
-                "target": { "epoch": target.to_string(), "root": format!("0x{}", "00".repeat(32)) },
-            }
-        });
-        http(
-            &self.base,
-            &format!("/api/v1/eth2/sign/{key}"),
-            Some(&body.to_string()),
-        )
+        let body = attestation_request(&Network::mainnet(), target, root);
+        http(&self.base, &format!("/api/v1/eth2/sign/{key}"), Some(&body))
     }
 
     fn anchor_check(&self) -> serde_json::Value {

@@ -7,27 +7,14 @@
 
 mod common;
 
-use common::free_port;
-use lsv_consensus::{Epoch, Network};
+use common::{attestation_request, command, free_port};
+use lsv_consensus::Network;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const LSV: &str = env!("CARGO_BIN_EXE_lsv");
 const CONTRACT: &str = "0xc0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0";
 const OWNER: &str = "0x0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e";
-
-/// The binary with no `LSV_*` or `RUST_LOG` variable of the test's environment.
-fn command() -> Command {
-    let mut c = Command::new(LSV);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("LSV_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("RUST_LOG", "warn");
-    c
-}
 
 fn lsv(dir: &Path, args: &[&str]) -> Output {
     let out = command()
@@ -71,24 +58,6 @@ fn http(port: u16, request: &str) -> std::io::Result<(u16, String)> {
     Ok((status, body))
 }
 
-fn attestation(network: &Network, target: u64) -> String {
-    serde_json::json!({
-        "type": "ATTESTATION",
-        "fork_info": {
-            "fork": network.fork_object_at(Epoch(target)),
-            "genesis_validators_root": network.genesis_validators_root,
-        },
-        "attestation": {
-            "slot": (target * 32).to_string(),
-            "index": "0",
-            "beacon_block_root": format!("0x{}", "11".repeat(32)),
-            "source": { "epoch": (target - 1).to_string(), "root": format!("0x{}", "00".repeat(32)) },
-            "target": { "epoch": target.to_string(), "root": format!("0x{}", "00".repeat(32)) },
-        }
-    })
-    .to_string()
-}
-
 /// Starts `lsv signer`, has every key sign, stops it with `signal`, and checks that it exited
 /// successfully and left no write-ahead log.
 fn signer_signs_then_stops(dir: &Path, keys: &[String], signal: &str, target: u64) {
@@ -114,7 +83,7 @@ fn signer_signs_then_stops(dir: &Path, keys: &[String], signal: &str, target: u6
         std::thread::sleep(Duration::from_millis(20));
     }
     let network = Network::mainnet();
-    let body = attestation(&network, target);
+    let body = attestation_request(&network, target, 0x11);
     for key in keys {
         let (status, answer) = http(
             port,

@@ -6,11 +6,11 @@
 mod common;
 
 use bytes::Bytes;
-use common::free_port;
+use common::{attestation_request, free_port};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use lsv_consensus::{Epoch, Network, PublicKeyBytes};
+use lsv_consensus::{Network, PublicKeyBytes};
 use serde_json::json;
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
@@ -71,24 +71,6 @@ async fn wait_up(client: &HttpClient, base: &str) {
         assert!(Instant::now() < deadline, "signer did not come up");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-fn attestation(network: &Network, target: u64, root: u8) -> String {
-    json!({
-        "type": "ATTESTATION",
-        "fork_info": {
-            "fork": network.fork_object_at(Epoch(target)),
-            "genesis_validators_root": network.genesis_validators_root,
-        },
-        "attestation": {
-            "slot": (target * 32).to_string(),
-            "index": "0",
-            "beacon_block_root": format!("0x{}", hex::encode([root; 32])),
-            "source": { "epoch": (target - 1).to_string(), "root": format!("0x{}", "00".repeat(32)) },
-            "target": { "epoch": target.to_string(), "root": format!("0x{}", "00".repeat(32)) },
-        }
-    })
-    .to_string()
 }
 
 /// The highest target each key got a signature for, per the exported interchange.
@@ -186,7 +168,7 @@ fn sigkill_under_load_never_loses_a_returned_signature() {
                 .block_on(post(
                     &client,
                     format!("{base}/api/v1/eth2/sign/{pk}"),
-                    attestation(&network, *target, 0xee),
+                    attestation_request(&network, *target, 0xee),
                 ))
                 .unwrap();
             assert_eq!(
@@ -211,7 +193,7 @@ fn sigkill_under_load_never_loses_a_returned_signature() {
                 writers.push(rt.spawn(async move {
                     for t in start_target.. {
                         let url = format!("{base}/api/v1/eth2/sign/{pk}");
-                        match post(&client, url, attestation(&network, t, root)).await {
+                        match post(&client, url, attestation_request(&network, t, root)).await {
                             Ok((200, _)) => {
                                 if let Some(other) = signed.lock().unwrap().insert((pk, t), root) {
                                     assert_eq!(

@@ -8,8 +8,8 @@
 
 mod common;
 
-use common::free_port;
-use lsv_consensus::{Epoch, Network};
+use common::{attestation_request, free_port};
+use lsv_consensus::Network;
 use serde_json::json;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -462,24 +462,6 @@ fn import_and_prune_print_summaries_and_json() {
     );
 }
 
-fn attestation(network: &Network, target: u64, root: u8) -> String {
-    json!({
-        "type": "ATTESTATION",
-        "fork_info": {
-            "fork": network.fork_object_at(Epoch(target)),
-            "genesis_validators_root": network.genesis_validators_root,
-        },
-        "attestation": {
-            "slot": (target * 32).to_string(),
-            "index": "0",
-            "beacon_block_root": format!("0x{}", hex::encode([root; 32])),
-            "source": { "epoch": (target - 1).to_string(), "root": format!("0x{}", "00".repeat(32)) },
-            "target": { "epoch": target.to_string(), "root": format!("0x{}", "00".repeat(32)) },
-        }
-    })
-    .to_string()
-}
-
 /// A running signer: what the other commands say, one log line per refusal (JSON, in the log
 /// file as on standard error), metrics on their own port, the warning for keys bound to
 /// another C, and a stop that ends.
@@ -553,10 +535,21 @@ fn a_running_signer_as_an_operator_sees_it() {
     let target = network.slot_at_unix_time(now).unwrap().epoch(32).as_u64() - 10;
     let path = format!("/api/v1/eth2/sign/{pubkey}");
     assert_eq!(
-        http(port, "POST", &path, &attestation(&network, target, 1)).0,
+        http(
+            port,
+            "POST",
+            &path,
+            &attestation_request(&network, target, 1)
+        )
+        .0,
         200
     );
-    let (status, body) = http(port, "POST", &path, &attestation(&network, target, 2));
+    let (status, body) = http(
+        port,
+        "POST",
+        &path,
+        &attestation_request(&network, target, 2),
+    );
     assert_eq!(status, 412, "{body}");
 
     let (status, body) = http(metrics, "GET", "/metrics", "");

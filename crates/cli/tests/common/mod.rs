@@ -1,5 +1,7 @@
 //! What the tests that run `lsv devnet` share: starting it, reading its banner, waiting for it
-//! to follow the clock, plain HTTP to its servers, and running other `lsv` commands against it.
+//! to follow the clock, plain HTTP to its servers, and running other `lsv` commands against it;
+//! and what the tests of `lsv signer` share: the binary in a clean environment, and the
+//! remote-signing request for an attestation.
 
 #![allow(dead_code, reason = "each test binary uses a part")]
 
@@ -10,6 +12,42 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub(crate) const LSV: &str = env!("CARGO_BIN_EXE_lsv");
+
+/// The binary with no `LSV_*` variable of the test's environment, logging warnings only.
+pub(crate) fn command() -> Command {
+    let mut c = Command::new(LSV);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("LSV_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("RUST_LOG", "warn");
+    c
+}
+
+/// The remote-signing API's request to sign the mainnet attestation voting `target - 1 →
+/// target` for block root `[root; 32]`.
+pub(crate) fn attestation_request(
+    network: &lsv_consensus::Network,
+    target: u64,
+    root: u8,
+) -> String {
+    serde_json::json!({
+        "type": "ATTESTATION",
+        "fork_info": {
+            "fork": network.fork_object_at(lsv_consensus::Epoch(target)),
+            "genesis_validators_root": network.genesis_validators_root,
+        },
+        "attestation": {
+            "slot": (target * 32).to_string(),
+            "index": "0",
+            "beacon_block_root": format!("0x{}", hex::encode([root; 32])),
+            "source": { "epoch": (target - 1).to_string(), "root": format!("0x{}", "00".repeat(32)) },
+            "target": { "epoch": target.to_string(), "root": format!("0x{}", "00".repeat(32)) },
+        }
+    })
+    .to_string()
+}
 
 /// `GET path` (or a JSON-RPC `POST` with `body`) on `base` (`http://host:port`); the status and
 /// body.
