@@ -11,9 +11,10 @@ mod common;
 
 use common::*;
 use lsv_consensus::PublicKeyBytes;
+use lsv_enclave::anchor::memory::FailAfter;
 use lsv_enclave::anchor::tpm2::{Swtpm, Tpm2Counters, DEFAULT_NV_INDEX};
 use lsv_enclave::anchor::{
-    AnchorConfig, AnchorCounters, AnchorError, BackendConfig, Counter, Counters, Origin, StartKind,
+    AnchorConfig, AnchorCounters, AnchorError, BackendConfig, Origin, StartKind,
 };
 use lsv_enclave::{AnchorChoice, Enclave, SignError, StartError};
 use std::path::Path;
@@ -185,60 +186,6 @@ fn two_copies_on_one_tpm_never_sign_one_epoch_twice() {
     assert!(a.anchor_status().unwrap().superseded);
 }
 
-/// The anchor's counters, failing every call after a budget of TPM operations (each read and
-/// each increment is one): P killed at that step.
-struct KilledAfter {
-    inner: Arc<Tpm2Counters>,
-    budget: AtomicUsize,
-}
-
-impl KilledAfter {
-    fn spend(&self) -> Result<(), AnchorError> {
-        self.budget
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| b.checked_sub(1))
-            .map(|_| ())
-            .map_err(|_| AnchorError::Backend {
-                backend: "tpm2",
-                message: "P was killed here".into(),
-            })
-    }
-}
-
-impl AnchorCounters for KilledAfter {
-    fn backend(&self) -> &'static str {
-        "tpm2"
-    }
-    fn read(&self) -> Result<Counters, AnchorError> {
-        self.spend()?;
-        self.inner.read()
-    }
-    /// One step of the budget for the first read, one per increment (each its own TPM write),
-    /// and one for the read after: a kill can fall before, between or after the writes.
-    fn advance(&self, counter: Counter, from: u64, to: u64) -> Result<bool, AnchorError> {
-        self.spend()?;
-        for value in from..to {
-            if !self.inner.advance(counter, value, value + 1)? {
-                return Ok(false);
-            }
-            self.spend()?;
-        }
-        self.spend()?;
-        Ok(self.inner.read()?.get(counter) == to)
-    }
-}
-
-trait Get {
-    fn get(&self, counter: Counter) -> u64;
-}
-impl Get for Counters {
-    fn get(&self, counter: Counter) -> u64 {
-        match counter {
-            Counter::Session => self.session,
-            Counter::Reserved => self.reserved,
-        }
-    }
-}
-
 /// The third attack: P killed at every step of the anchor's protocol (before, during
 /// and after each TPM write, so before or after each local commit that depends on it), on a
 /// real TPM. The next start always succeeds, and nothing signed before the kill pairs with
@@ -281,10 +228,7 @@ fn a_kill_at_every_step_loses_nothing_and_bricks_nothing() {
         assert_eq!(released.len(), 1);
         drop(p);
         // Started, signing through several reservations, and stopped: killed at step `budget`.
-        let limited = Arc::new(KilledAfter {
-            inner: counters.clone(),
-            budget: AtomicUsize::new(budget),
-        });
+        let limited = Arc::new(FailAfter::new(counters.clone(), budget));
         match open_anchored(&data, 8, whole(limited.clone())) {
             Ok(p) => {
                 for target in 3..=8 {
@@ -295,7 +239,7 @@ fn a_kill_at_every_step_loses_nothing_and_bricks_nothing() {
             Err(StartError::Anchor(_)) => {}
             Err(e) => panic!("budget {budget}: {e}"),
         }
-        if limited.budget.load(Ordering::SeqCst) == 0 {
+        if limited.spent() {
             kills += 1;
         }
         let p = open_anchored(&data, 8, whole(counters.clone()))

@@ -1,8 +1,9 @@
-//! Counters in this process's memory: the anchor's protocol with nothing durable underneath.
+//! Counters in this process's memory, and a wrapper that stops any counters part-way: the
+//! anchor's protocol with nothing durable underneath, and P killed at any step of it.
 //!
 //! Not an anchor (it dies with the process, and the host can read and write it): it exists so
 //! that tests can run the protocol of [`super`] with several Ps on one anchor, interleave them
-//! at will, and stop one at any step ([`MemoryCounters::fail_after`]).
+//! at will, and stop one at any step ([`FailAfter`], which also wraps the `tpm2` counters).
 
 use super::{AnchorCounters, AnchorError, Counter, Counters};
 use parking_lot::Mutex;
@@ -13,8 +14,6 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct MemoryCounters {
     values: Arc<Mutex<Counters>>,
-    /// Operations left before every call fails (`usize::MAX`: never).
-    budget: Arc<AtomicUsize>,
 }
 
 impl MemoryCounters {
@@ -22,33 +21,12 @@ impl MemoryCounters {
     pub fn new(session: u64, reserved: u64) -> Self {
         Self {
             values: Arc::new(Mutex::new(Counters { session, reserved })),
-            budget: Arc::new(AtomicUsize::new(usize::MAX)),
-        }
-    }
-
-    /// A handle to the same counters with its own failure budget: after `ops` more reads or
-    /// single increments through it, every call fails, as if P were killed there. An advance
-    /// over several values spends one operation per value, so a failure can fall between them.
-    pub fn fail_after(&self, ops: usize) -> Self {
-        Self {
-            values: self.values.clone(),
-            budget: Arc::new(AtomicUsize::new(ops)),
         }
     }
 
     /// The counters as they stand.
     pub fn get(&self) -> Counters {
         *self.values.lock()
-    }
-
-    fn spend(&self) -> Result<(), AnchorError> {
-        self.budget
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| b.checked_sub(1))
-            .map(|_| ())
-            .map_err(|_| AnchorError::Backend {
-                backend: "memory",
-                message: "stopped here by the test".into(),
-            })
     }
 }
 
@@ -58,29 +36,76 @@ impl AnchorCounters for MemoryCounters {
     }
 
     fn read(&self) -> Result<Counters, AnchorError> {
-        self.spend()?;
         Ok(self.get())
     }
 
-    /// As a TPM does it: check the value, increment one at a time, check again.
+    /// Under one lock: nothing can move the counter in between.
     fn advance(&self, counter: Counter, from: u64, to: u64) -> Result<bool, AnchorError> {
-        let value = |c: &Counters| match counter {
-            Counter::Session => c.session,
-            Counter::Reserved => c.reserved,
-        };
-        self.spend()?;
-        if value(&self.values.lock()) != from {
+        let mut values = self.values.lock();
+        if values.get(counter) != from {
             return Ok(false);
         }
-        for _ in from..to {
-            self.spend()?;
-            let mut c = self.values.lock();
-            match counter {
-                Counter::Session => c.session += 1,
-                Counter::Reserved => c.reserved += 1,
+        match counter {
+            Counter::Session => values.session = to,
+            Counter::Reserved => values.reserved = to,
+        }
+        Ok(true)
+    }
+}
+
+/// Counters that fail every call once a budget of operations is spent: P killed at that step.
+/// A read is one operation; an advance is one for its start, one per value it moves the counter
+/// by (each its own write, through the wrapped counters' `advance` of one), and one for its last
+/// read, so a kill can fall before, between or after the writes.
+pub struct FailAfter<C> {
+    inner: C,
+    budget: AtomicUsize,
+}
+
+impl<C: AnchorCounters> FailAfter<C> {
+    /// `inner`, failing after `ops` operations.
+    pub fn new(inner: C, ops: usize) -> Self {
+        Self {
+            inner,
+            budget: AtomicUsize::new(ops),
+        }
+    }
+
+    /// Whether the budget ran out (the kill happened).
+    pub fn spent(&self) -> bool {
+        self.budget.load(Ordering::SeqCst) == 0
+    }
+
+    fn spend(&self) -> Result<(), AnchorError> {
+        self.budget
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| b.checked_sub(1))
+            .map(|_| ())
+            .map_err(|_| AnchorError::Backend {
+                backend: self.inner.backend(),
+                message: "P was killed here (by the test)".into(),
+            })
+    }
+}
+
+impl<C: AnchorCounters> AnchorCounters for FailAfter<C> {
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+
+    fn read(&self) -> Result<Counters, AnchorError> {
+        self.spend()?;
+        self.inner.read()
+    }
+
+    fn advance(&self, counter: Counter, from: u64, to: u64) -> Result<bool, AnchorError> {
+        self.spend()?;
+        for value in from..to {
+            if !self.inner.advance(counter, value, value + 1)? {
+                return Ok(false);
             }
+            self.spend()?;
         }
         self.spend()?;
-        Ok(value(&self.values.lock()) == to)
+        Ok(self.inner.read()?.get(counter) == to)
     }
 }

@@ -209,6 +209,16 @@ pub struct Counters {
     pub reserved: u64,
 }
 
+impl Counters {
+    /// The value of `counter`.
+    pub fn get(&self, counter: Counter) -> u64 {
+        match counter {
+            Counter::Session => self.session,
+            Counter::Reserved => self.reserved,
+        }
+    }
+}
+
 /// A monotonic anchor: two counters the host can neither rewind nor move without P.
 ///
 /// Implementations verify every answer (a TPM's response HMACs, a witness's signature): a host
@@ -225,6 +235,19 @@ pub trait AnchorCounters: Send + Sync {
     /// can ever succeed over any value in `(from, to]`. `Ok(false)` means another P moved it
     /// (the counter may have moved some of the way anyway: values are never reused).
     fn advance(&self, counter: Counter, from: u64, to: u64) -> Result<bool, AnchorError>;
+}
+
+/// Shared counters are counters (a test wraps the one handle a P also holds).
+impl<C: AnchorCounters + ?Sized> AnchorCounters for Arc<C> {
+    fn backend(&self) -> &'static str {
+        (**self).backend()
+    }
+    fn read(&self) -> Result<Counters, AnchorError> {
+        (**self).read()
+    }
+    fn advance(&self, counter: Counter, from: u64, to: u64) -> Result<bool, AnchorError> {
+        (**self).advance(counter, from, to)
+    }
 }
 
 /// Why the anchor could not start, reserve or close.

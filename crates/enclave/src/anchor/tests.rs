@@ -4,7 +4,7 @@
 //! step. The invariant checked throughout: no two signatures, by whichever copy, are a
 //! slashable pair.
 
-use super::memory::MemoryCounters;
+use super::memory::{FailAfter, MemoryCounters};
 use super::*;
 use crate::protection::Verdict;
 use lsv_consensus::{PublicKeyBytes, SlashingSubject, Slot};
@@ -33,9 +33,17 @@ struct Node {
 }
 
 fn open(path: &Path, counters: &MemoryCounters, reserve: u64) -> Result<Node, AnchorError> {
+    open_on(path, Arc::new(counters.clone()), reserve)
+}
+
+fn open_on(
+    path: &Path,
+    counters: Arc<dyn AnchorCounters>,
+    reserve: u64,
+) -> Result<Node, AnchorError> {
     let mut db = SlashingDatabase::open(path, GVR)?;
     db.register_validators(&[PK])?;
-    let anchor = Anchor::start(Arc::new(counters.clone()), config(reserve), &mut db, SPE)?;
+    let anchor = Anchor::start(counters, config(reserve), &mut db, SPE)?;
     Ok(Node {
         protection: Protection::start(db),
         anchor: Arc::new(anchor),
@@ -302,8 +310,8 @@ fn a_kill_at_any_step_loses_no_protection_and_bricks_nothing() {
             node.stop_cleanly();
         }
         // The run that is stopped part-way, its counter operations limited to `budget`.
-        let limited = counters.fail_after(budget);
-        if let Ok(node) = open(&path, &limited, 2) {
+        let limited = Arc::new(FailAfter::new(counters.clone(), budget));
+        if let Ok(node) = open_on(&path, limited, 2) {
             for e in 103..110 {
                 n += 1;
                 if rt.block_on(node.sign(att(e - 1, e), root(n))) {
@@ -513,12 +521,7 @@ fn a_copy_opened_during_another_s_reservation_raises_past_it() {
             *hook_slot.lock() = Some(open(&hook_path, &hook_counters, 2).unwrap());
         }))),
     });
-    let mut db = SlashingDatabase::open(&a_path, GVR).unwrap();
-    db.register_validators(&[PK]).unwrap();
-    let a = Node {
-        anchor: Arc::new(Anchor::start(a_counters, config(2), &mut db, SPE).unwrap()),
-        protection: Protection::start(db),
-    };
+    let a = open_on(&a_path, a_counters, 2).unwrap();
     let mut released = Released::default();
     // A reserves [100, 102) while B opens with its floor at 100.
     assert!(rt.block_on(a.sign(att(99, 100), root(1))));
