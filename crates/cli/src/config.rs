@@ -36,6 +36,8 @@ pub(crate) const SHARED: &[&str] = &[
     "tpm2-tcti",
     "tpm2-nv-index",
     "anchor-reserve-epochs",
+    "anchor-witness",
+    "anchor-witness-faults",
     "withdrawal-contract",
     "max-skew-slots",
     "init",

@@ -186,8 +186,9 @@ struct DataArgs {
     dev_attester_key_file: Option<PathBuf>,
     /// Freshness anchor: `none` (slashing safety then assumes a host that never restarts P on
     /// an old copy of its data directory nor runs two copies at once; P warns at start and in
-    /// /healthcheck) or `tpm2` (two NV counters of a TPM 2.0 that only this P can move: P
-    /// refuses to sign after a rollback, and of two copies only one signs for any epoch). A
+    /// /healthcheck), `tpm2` (two NV counters of a TPM 2.0 that only this P can move) or
+    /// `witness` (two counters kept by a quorum of other Ps, --anchor-witness). With either, P
+    /// refuses to sign after a rollback, and of two copies only one signs for any epoch. A
     /// data directory once anchored refuses `none`.
     #[arg(long, value_enum, default_value_t = AnchorBackend::None)]
     anchor: AnchorBackend,
@@ -205,6 +206,19 @@ struct DataArgs {
     #[arg(long, value_name = "EPOCHS", default_value_t = lsv_enclave::anchor::DEFAULT_RESERVE_EPOCHS,
           value_parser = clap::value_parser!(u64).range(1..=1024))]
     anchor_reserve_epochs: u64,
+    /// A witness of the `witness` anchor: another P started with `lsv signer --witness` (on
+    /// another machine, yours or a friend's), by URL (`http://host:9000`). Repeat, or separate
+    /// with commas. When the anchor is made every one must answer, and it is recorded by the
+    /// address it signs with; afterwards URLs may change, and P uses those of its witnesses
+    /// that answer.
+    #[arg(long = "anchor-witness", value_name = "URL", value_delimiter = ',')]
+    anchor_witnesses: Vec<String>,
+    /// How many of the `witness` anchor's witnesses may have their own record rolled back or
+    /// cloned by their hosts, when the anchor is made: P then needs ⌊(n + f)/2⌋ + 1 of them
+    /// to answer. Default: ⌊(n − 1)/3⌋, or one more where the quorum allows (3 witnesses:
+    /// one may be down; 4: one rolled back and one down).
+    #[arg(long, value_name = "F")]
+    anchor_witness_faults: Option<usize>,
 }
 
 /// A TPM NV index in hex (`0x014c5300`) or decimal.
@@ -252,6 +266,8 @@ impl DataArgs {
             tpm2_tcti: lsv_enclave::anchor::tpm2::DEFAULT_TCTI.into(),
             tpm2_nv_index: lsv_enclave::anchor::tpm2::DEFAULT_NV_INDEX,
             anchor_reserve_epochs: lsv_enclave::anchor::DEFAULT_RESERVE_EPOCHS,
+            anchor_witnesses: Vec::new(),
+            anchor_witness_faults: None,
         }
     }
 
@@ -263,6 +279,12 @@ impl DataArgs {
                 tcti: self.tpm2_tcti.clone(),
                 nv_index: self.tpm2_nv_index,
                 reserve_epochs: self.anchor_reserve_epochs,
+            },
+            AnchorBackend::Witness => lsv_enclave::AnchorChoice::Witness {
+                urls: self.anchor_witnesses.clone(),
+                faults: self.anchor_witness_faults,
+                reserve_epochs: self.anchor_reserve_epochs,
+                transport: Arc::new(lsv_enclave::anchor::witness::HttpTransport::new()),
             },
         }
     }
@@ -279,6 +301,7 @@ enum AttestationBackend {
 enum AnchorBackend {
     None,
     Tpm2,
+    Witness,
 }
 
 #[derive(Subcommand)]

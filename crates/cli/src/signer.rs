@@ -10,6 +10,7 @@ use crate::{datadir, DataArgs, InitArg, PolicyArgs};
 use clap::Args;
 use lsv_signer::AppState;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Args)]
@@ -42,6 +43,13 @@ pub(crate) struct SignerArgs {
     /// each announcement so the other devices can verify its quote.
     #[arg(long, value_name = "FILE")]
     dcap_collateral: Option<std::path::PathBuf>,
+    /// Also be a witness of other Ps' freshness anchors (their `--anchor witness
+    /// --anchor-witness URL` names this signer): answer `/eth/v1/lsv/witness`, keep their
+    /// records in this data directory and sign every answer with a key this P seals. The
+    /// routes answer anyone (answers are signed; moving another P's record only makes it
+    /// raise its watermarks); listen beyond loopback for witnesses on other machines.
+    #[arg(long)]
+    witness: bool,
 }
 
 /// How long the runtime may take to drop what is left once the servers have returned.
@@ -139,6 +147,16 @@ pub(crate) fn run(args: SignerArgs) -> Result<(), CliError> {
         tracing::warn!(listen = %args.listen, "listening beyond loopback: the signing API has no authentication");
     }
 
+    let witness = if args.witness {
+        let witness = enclave
+            .open_witness()
+            .map_err(|e| format!("witness: {e}"))?;
+        tracing::info!(address = %witness.address(), "witness of other Ps' freshness anchors (GET /eth/v1/lsv/witness)");
+        Some(Arc::new(witness))
+    } else {
+        None
+    };
+
     let rt = lsv_signer::runtime(&enclave).map_err(|e| format!("tokio runtime: {e}"))?;
     let p = enclave.clone();
     let result = rt.block_on(async move {
@@ -149,7 +167,8 @@ pub(crate) fn run(args: SignerArgs) -> Result<(), CliError> {
                 let _ = stopped.wait_for(|s| *s).await;
             }
         };
-        let state = AppState::for_cluster(enclave, args.coordinators, args.dcap_collateral);
+        let state =
+            AppState::with_witness(enclave, args.coordinators, args.dcap_collateral, witness);
         let listener = tokio::net::TcpListener::from_std(api_listener)
             .map_err(|e| format!("{}: {e}", args.listen))?;
         tracing::info!(listen = %args.listen, "remote-signing API ready");

@@ -1,11 +1,12 @@
-//! `lsv signer --anchor tpm2` against a software TPM (swtpm), over real HTTP: the rollback
-//! attack of issue 18 signs a double vote without the anchor and is refused with it.
+//! `lsv signer --anchor tpm2` against a software TPM (swtpm), and `--anchor witness` against
+//! three other signers started with `--witness`, over real HTTP: the rollback attack of issue 18
+//! signs a double vote without an anchor and is refused with either.
 //!
 //! The attack: keep a copy of the data directory, let the signer sign, stop it, put the copy
 //! back and start again. The copy has never seen the signature, so without an anchor it signs
 //! a second, conflicting vote for the same target. With the `tpm2` anchor the TPM's counters
-//! have moved past the copy: the signer raises every watermark past what was reserved and
-//! answers 412.
+//! have moved past the copy (the witnesses' records likewise): the signer raises every watermark
+//! past what was reserved and answers 412.
 
 #![allow(unused_crate_dependencies)]
 
@@ -21,24 +22,18 @@ use std::time::Duration;
 const CONTRACT: &str = "0xc0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0";
 const OWNER: &str = "0x0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e";
 
-fn anchor_args(tcti: Option<&str>) -> Vec<String> {
-    match tcti {
-        Some(tcti) => vec![
-            "--anchor".into(),
-            "tpm2".into(),
-            "--tpm2-tcti".into(),
-            tcti.into(),
-        ],
-        None => vec!["--anchor".into(), "none".into()],
-    }
+const NONE: &[&str] = &["--anchor", "none"];
+
+fn tpm2(tcti: &str) -> Vec<&str> {
+    vec!["--anchor", "tpm2", "--tpm2-tcti", tcti]
 }
 
-fn run(dir: &Path, args: &[&str], tcti: Option<&str>) -> Output {
+fn run(dir: &Path, args: &[&str], anchor: &[&str]) -> Output {
     command()
         .args(args)
         .arg("--data-dir")
         .arg(dir)
-        .args(anchor_args(tcti))
+        .args(anchor)
         .output()
         .unwrap()
 }
@@ -49,14 +44,19 @@ struct Signer {
 }
 
 impl Signer {
-    fn start(dir: &Path, tcti: Option<&str>) -> Self {
+    fn start(dir: &Path, anchor: &[&str]) -> Self {
+        Self::start_with(dir, anchor, &[])
+    }
+
+    fn start_with(dir: &Path, anchor: &[&str], more: &[&str]) -> Self {
         let port = free_port();
         let child = command()
             .args(["signer", "--withdrawal-contract", CONTRACT, "--listen"])
             .arg(format!("127.0.0.1:{port}"))
             .arg("--data-dir")
             .arg(dir)
-            .args(anchor_args(tcti))
+            .args(anchor)
+            .args(more)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -129,7 +129,7 @@ fn now_epoch() -> u64 {
 }
 
 /// Generates one key in a new P at `dir`; its public key.
-fn new_key(dir: &Path, tcti: Option<&str>) -> String {
+fn new_key(dir: &Path, anchor: &[&str]) -> String {
     std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
     let out = run(
         dir,
@@ -146,31 +146,31 @@ fn new_key(dir: &Path, tcti: Option<&str>) -> String {
             "--out",
             dir.with_extension("deposit.json").to_str().unwrap(),
         ],
-        tcti,
+        anchor,
     );
     assert!(out.status.success(), "{out:?}");
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
-/// Runs the rollback on a P with (`Some(tcti)`) or without the anchor; the status of the
-/// restored copy's conflicting vote.
-fn rollback(work: &Path, tcti: Option<&str>) -> (u16, Option<serde_json::Value>) {
+/// Runs the rollback on a P with the `anchor` flags; the status of the restored copy's
+/// conflicting vote, and its anchor check.
+fn rollback(work: &Path, anchor: &[&str]) -> (u16, serde_json::Value) {
     let dir = work.join("p");
     let saved = work.join("saved");
-    let key = new_key(&dir, tcti);
+    let key = new_key(&dir, anchor);
     copy_dir(&dir, &saved);
     let target = now_epoch();
 
-    let signer = Signer::start(&dir, tcti);
+    let signer = Signer::start(&dir, anchor);
     let (status, body) = signer.sign(&key, target, 0xaa);
     assert_eq!(status, 200, "{body}");
     signer.stop();
 
     std::fs::remove_dir_all(&dir).unwrap();
     copy_dir(&saved, &dir);
-    let signer = Signer::start(&dir, tcti);
+    let signer = Signer::start(&dir, anchor);
     let (status, _) = signer.sign(&key, target, 0xbb);
-    let check = tcti.map(|_| signer.anchor_check());
+    let check = signer.anchor_check();
     signer.stop();
     (status, check)
 }
@@ -180,7 +180,7 @@ fn without_the_anchor_a_rollback_double_votes_and_with_tpm2_it_is_refused() {
     let work = tempfile::tempdir().unwrap();
 
     let unanchored = work.path().join("none");
-    let (status, _) = rollback(&unanchored, None);
+    let (status, _) = rollback(&unanchored, NONE);
     assert_eq!(
         status, 200,
         "the attack is real: without an anchor the copy double votes"
@@ -189,22 +189,73 @@ fn without_the_anchor_a_rollback_double_votes_and_with_tpm2_it_is_refused() {
     let swtpm = Swtpm::start(&work.path().join("tpm")).unwrap();
     let tcti = swtpm.tcti();
     let anchored = work.path().join("tpm2");
-    let (status, check) = rollback(&anchored, Some(&tcti));
+    let (status, check) = rollback(&anchored, &tpm2(&tcti));
     assert_eq!(status, 412, "the restored copy double voted");
-    let check = check.unwrap();
     assert_eq!(check["status"], "UP");
     assert_eq!(check["backend"], "tpm2");
     assert_eq!(check["start"], "raised", "{check}");
 
     // The anchored data directory refuses to run without its anchor.
-    let out = run(&anchored.join("p"), &["keys", "list"], None);
+    let out = run(&anchored.join("p"), &["keys", "list"], NONE);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--anchor none"), "{stderr}");
     // And with it, a clean restart is trusted as it is.
-    let signer = Signer::start(&anchored.join("p"), Some(&tcti));
+    let signer = Signer::start(&anchored.join("p"), &tpm2(&tcti));
     assert_eq!(signer.anchor_check()["start"], "trusted");
     signer.stop();
+}
+
+/// `--anchor witness`: three other signers started with `--witness` keep the anchor. The
+/// restored copy is refused; with one witness down P starts and signs; with two down it does
+/// not start, and says which witnesses it could not reach.
+#[test]
+fn with_witnesses_a_rollback_is_refused_and_one_witness_may_be_down() {
+    let work = tempfile::tempdir().unwrap();
+    let mut witnesses: Vec<Signer> = (0..3)
+        .map(|i| {
+            Signer::start_with(
+                &work.path().join(format!("witness-{i}")),
+                NONE,
+                &["--init", "--witness"],
+            )
+        })
+        .collect();
+    let urls = witnesses
+        .iter()
+        .map(|w| w.base.clone())
+        .collect::<Vec<_>>()
+        .join(",");
+    let identity: serde_json::Value =
+        serde_json::from_str(&http(&witnesses[0].base, "/eth/v1/lsv/witness", None).1).unwrap();
+    assert!(identity["address"].as_str().unwrap().starts_with("0x"));
+    let anchor = ["--anchor", "witness", "--anchor-witness", &urls];
+
+    let (status, check) = rollback(&work.path().join("rolled-back"), &anchor);
+    assert_eq!(status, 412, "the restored copy double voted");
+    assert_eq!(check["backend"], "witness", "{check}");
+    assert_eq!(check["start"], "raised", "{check}");
+    let (_, after) = http(&witnesses[0].base, "/eth/v1/lsv/witness", None);
+    assert!(after.contains(r#""records":1"#), "{after}");
+
+    // A second P on the same witnesses, one of them down: a quorum of two still answers.
+    let dir = work.path().join("one-down").join("p");
+    let key = new_key(&dir, &anchor);
+    witnesses.pop().unwrap().stop();
+    let signer = Signer::start(&dir, &anchor);
+    let (status, body) = signer.sign(&key, now_epoch(), 0xcc);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(signer.anchor_check()["status"], "UP");
+    signer.stop();
+    // Two down: P does not start, and names what it could not reach.
+    witnesses.pop().unwrap().stop();
+    let out = run(&dir, &["keys", "list"], &anchor);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("1 of the anchor's 3 witnesses answered"),
+        "{stderr}"
+    );
 }
 
 /// Without an anchor, `/healthcheck` says so: the check stays UP, with the warning.
@@ -212,8 +263,10 @@ fn without_the_anchor_a_rollback_double_votes_and_with_tpm2_it_is_refused() {
 fn healthcheck_warns_without_an_anchor() {
     let work = tempfile::tempdir().unwrap();
     let dir = work.path().join("p");
-    new_key(&dir, None);
-    let signer = Signer::start(&dir, None);
+    new_key(&dir, NONE);
+    let signer = Signer::start(&dir, NONE);
+    let (status, body) = http(&signer.base, "/eth/v1/lsv/witness", None);
+    assert_eq!(status, 404, "not started as a witness: {body}");
     let check = signer.anchor_check();
     assert_eq!(check["backend"], "none");
     assert!(

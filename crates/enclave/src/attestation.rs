@@ -43,7 +43,7 @@ pub const DEV_KEY_FILE: &str = "dev-attestation-key.json";
 #[derive(Debug, thiserror::Error)]
 pub enum AttestationKeyError {
     /// The file is not a dev attestation key of this version, or its secret is not its address's.
-    #[error("dev attestation key {path}: {reason}")]
+    #[error("sealed key {path}: {reason}")]
     Bad {
         /// The key's file.
         path: PathBuf,
@@ -51,7 +51,7 @@ pub enum AttestationKeyError {
         reason: String,
     },
     /// The secret could not be sealed or unsealed.
-    #[error("dev attestation key {path}: {source}")]
+    #[error("sealed key {path}: {source}")]
     Seal {
         /// The key's file.
         path: PathBuf,
@@ -62,7 +62,7 @@ pub enum AttestationKeyError {
     #[error("the given dev attestation key: {0}")]
     Given(String),
     /// The file could not be read or written.
-    #[error("dev attestation key {path}: {source}")]
+    #[error("sealed key {path}: {source}")]
     Io {
         /// The key's file.
         path: PathBuf,
@@ -79,12 +79,28 @@ pub fn load_or_create_dev_attester(
     sealer: &dyn Sealer,
     given: Option<&[u8; 32]>,
 ) -> Result<DevAttester, AttestationKeyError> {
+    load_or_create_sealed_key(
+        data_dir.join(DEV_KEY_FILE),
+        "dev-attestation-key",
+        sealer,
+        given,
+    )
+}
+
+/// A secp256k1 key P holds sealed in its own file `path` (the dev attestation key, a witness's
+/// key): loaded, or created on first start (`given`, or a new one). `purpose` names it in the
+/// sealed blob and the log.
+pub(crate) fn load_or_create_sealed_key(
+    path: PathBuf,
+    purpose: &'static str,
+    sealer: &dyn Sealer,
+    given: Option<&[u8; 32]>,
+) -> Result<DevAttester, AttestationKeyError> {
     let given_secret = given;
     let given = given
         .map(DevAttester::from_secret)
         .transpose()
         .map_err(|e| AttestationKeyError::Given(e.to_string()))?;
-    let path = data_dir.join(DEV_KEY_FILE);
     let bad = |reason: String| AttestationKeyError::Bad {
         path: path.clone(),
         reason,
@@ -132,12 +148,12 @@ pub fn load_or_create_dev_attester(
                 (Some(attester), Some(secret)) => (attester, Zeroizing::new(*secret)),
                 _ => DevAttester::generate().map_err(|e| bad(e.to_string()))?,
             };
-            let sealed = sealer
-                .seal_secret(&secret, "dev-attestation-key")
-                .map_err(|source| AttestationKeyError::Seal {
+            let sealed = sealer.seal_secret(&secret, purpose).map_err(|source| {
+                AttestationKeyError::Seal {
                     path: path.clone(),
                     source,
-                })?;
+                }
+            })?;
             let record = DevKeyRecord {
                 version: DEV_KEY_VERSION,
                 address: attester.address(),
@@ -147,7 +163,7 @@ pub fn load_or_create_dev_attester(
             let json = serde_json::to_vec_pretty(&record).map_err(|e| bad(e.to_string()))?;
             fsutil::write_file_atomic(&path, &json, true)
                 .map_err(|source| AttestationKeyError::Io { path, source })?;
-            tracing::info!(attester = %attester.address(), "created the dev attestation key");
+            tracing::info!(address = %attester.address(), key = purpose, "created a sealed key");
             Ok(attester)
         }
         Err(source) => Err(AttestationKeyError::Io { path, source }),

@@ -191,6 +191,9 @@ pub struct Enclave {
     /// The freshness anchor; `None` runs without one (slashing safety then assumes an honest
     /// host).
     anchor: Option<Arc<Anchor>>,
+    /// The data directory and the sealer, for the witness this P may also serve.
+    root: PathBuf,
+    sealer: Arc<dyn Sealer>,
 }
 
 /// Per key, while P runs: its latest payload-timeliness vote (slot, signing root), the latest
@@ -319,6 +322,7 @@ impl Enclave {
         };
         let gvr = policy.network.genesis_validators_root;
         let keyring = Keyring::open(&data_dir.keys(), sealer.clone(), gvr)?;
+        let witness_sealer = sealer.clone();
         let mut db = SlashingDatabase::open(data_dir.slashing_db(), gvr)?;
         db.lock_exclusively()?;
         // A key whose file landed but whose registration did not (a crash between the two)
@@ -356,7 +360,17 @@ impl Enclave {
             protection: Protection::start(db),
             clock,
             attester,
+            root: data_dir.root().into(),
+            sealer: witness_sealer,
         })
+    }
+
+    /// This P as a witness of other Ps' freshness anchors (`lsv signer --witness`): its key
+    /// sealed by this P's sealer, its records in this data directory, which P holds locked.
+    pub fn open_witness(
+        &self,
+    ) -> Result<crate::anchor::witness::Witness, crate::anchor::witness::WitnessError> {
+        crate::anchor::witness::Witness::open(&self.root, self.sealer.as_ref())
     }
 
     /// For the async runtime that calls [`Enclave::sign`]: run this whenever one of its worker

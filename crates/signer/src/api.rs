@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use lsv_consensus::{PublicKeyBytes, RequestError, SignRequest};
+use lsv_enclave::anchor::witness::{Witness, WitnessError, WitnessRequest, WITNESS_PATH};
 use lsv_enclave::{Enclave, SignError};
 use serde::Deserialize;
 use serde_json::json;
@@ -39,6 +40,9 @@ pub struct AppState {
     /// at each key generation and sent with the announcement so the other devices can verify
     /// its quote.
     pub dcap_collateral: Option<std::path::PathBuf>,
+    /// For a P that is a witness of other Ps' anchors (`lsv signer --witness`): its records
+    /// and key ([`lsv_enclave::anchor::witness`]).
+    pub witness: Option<Arc<Witness>>,
 }
 
 impl AppState {
@@ -54,6 +58,16 @@ impl AppState {
         coordinators: Vec<Address>,
         dcap_collateral: Option<std::path::PathBuf>,
     ) -> Arc<Self> {
+        Self::with_witness(enclave, coordinators, dcap_collateral, None)
+    }
+
+    /// The state of a P that also answers as `witness` of other Ps' anchors.
+    pub fn with_witness(
+        enclave: Arc<Enclave>,
+        coordinators: Vec<Address>,
+        dcap_collateral: Option<std::path::PathBuf>,
+        witness: Option<Arc<Witness>>,
+    ) -> Arc<Self> {
         let metrics = Metrics::new();
         metrics.keys.set(enclave.public_keys().len() as i64);
         Arc::new(Self {
@@ -61,6 +75,7 @@ impl AppState {
             metrics,
             coordinators,
             dcap_collateral,
+            witness,
         })
     }
 }
@@ -84,6 +99,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/eth/v1/lsv/cluster/announce", post(cluster_announce))
         .route("/eth/v1/lsv/cluster/deal", post(cluster_deal))
         .route("/eth/v1/lsv/cluster/finish", post(cluster_finish))
+        .route(WITNESS_PATH, get(witness_identity))
+        .route(&format!("{WITNESS_PATH}/{{record}}"), post(witness_answer))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route") })
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -102,8 +119,11 @@ async fn only_from_coordinator(
     next: middleware::Next,
 ) -> Response {
     let path = request.uri().path().to_owned();
+    // A witness answers any P (its answers are signed, and moving a record only costs its
+    // owner a raise), so a cluster device that is also a witness leaves those routes open.
     if state.coordinators.is_empty()
         || matches!(path.as_str(), "/upcheck" | "/healthcheck" | "/metrics")
+        || (state.witness.is_some() && path.starts_with(WITNESS_PATH))
     {
         return next.run(request).await;
     }
@@ -252,6 +272,65 @@ async fn cluster_finish(State(state): State<Arc<AppState>>, body: Bytes) -> Resp
             .set(state.enclave.public_keys().len() as i64);
     }
     key_generation_answer(result)
+}
+
+/// `GET /eth/v1/lsv/witness`: the witness's address (what an anchored P's operator checks and P
+/// records) and how many records it keeps; 404 on a P that is not a witness.
+async fn witness_identity(State(state): State<Arc<AppState>>) -> Response {
+    let Some(witness) = state.witness.clone() else {
+        return not_a_witness();
+    };
+    match tokio::task::spawn_blocking(move || witness.identity()).await {
+        Ok(Ok(identity)) => Json(identity).into_response(),
+        Ok(Err(e)) => witness_error(e),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// `POST /eth/v1/lsv/witness/{record}` with `{"nonce", "op"}`: the record read or advanced,
+/// committed before the signed answer leaves ([`Witness::answer`]).
+async fn witness_answer(
+    State(state): State<Arc<AppState>>,
+    Path(record): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Some(witness) = state.witness.clone() else {
+        return not_a_witness();
+    };
+    let Ok(record) = record.parse::<alloy_primitives::B256>() else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("record {record:?} is not 32 bytes of 0x-hex"),
+        );
+    };
+    let request: WitnessRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
+    match tokio::task::spawn_blocking(move || witness.answer(record, &request)).await {
+        Ok(Ok(answer)) => Json(answer).into_response(),
+        Ok(Err(e)) => witness_error(e),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+fn not_a_witness() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "this P is not a witness (start it with --witness)",
+    )
+}
+
+fn witness_error(e: WitnessError) -> Response {
+    let status = match e {
+        WitnessError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        WitnessError::Full => StatusCode::INSUFFICIENT_STORAGE,
+        WitnessError::Key(_) | WitnessError::Store { .. } => {
+            tracing::error!(error = %e, "witness: could not answer");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    };
+    error(status, e.to_string())
 }
 
 /// The metrics alone (`GET /metrics`), for `--metrics-listen`: a Prometheus scraper reaches

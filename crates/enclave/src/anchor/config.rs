@@ -59,6 +59,16 @@ pub enum BackendConfig {
         /// The reservation counter's NV index.
         reserved_index: u32,
     },
+    /// Two counters kept by a quorum of other Ps ([`super::witness`]).
+    Witness {
+        /// The record the witnesses keep for this anchor (random, made with the anchor).
+        record: B256,
+        /// The witnesses, by the address each signs its answers with.
+        witnesses: Vec<lsv_consensus::Address>,
+        /// How many of them may be rolled back by their hosts: the quorum is
+        /// `⌊(n + faults) / 2⌋ + 1`.
+        faults: usize,
+    },
     /// Counters in this process's memory ([`super::memory`]): tests only, never an anchor.
     Memory,
 }

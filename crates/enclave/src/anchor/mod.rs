@@ -4,7 +4,7 @@
 //! directory, or start two copies at once, and either way obtain two signatures for one epoch
 //! with no enclave broken. The anchor is a pair of monotonic counters the host cannot rewind and
 //! only P can move ([`AnchorCounters`]: a TPM's NV counters under a secret sealed inside P,
-//! [`tpm2`]; later a witness quorum), and this module is the protocol that ties the slashing
+//! [`tpm2`]; or a quorum of other Ps, [`witness`]), and this module is the protocol that ties the slashing
 //! record to them. One anchor covers every key of a data directory.
 //!
 //! # The protocol
@@ -45,6 +45,7 @@ mod config;
 pub mod memory;
 #[cfg(feature = "tpm2")]
 pub mod tpm2;
+pub mod witness;
 
 pub use config::{AnchorConfig, AnchorFile, BackendConfig, Origin, ANCHOR_FILE};
 
@@ -84,6 +85,19 @@ pub enum AnchorChoice {
         nv_index: u32,
         /// Epochs per reservation step on first start; afterwards the anchor's file decides.
         reserve_epochs: u64,
+    },
+    /// Counters kept by a quorum of other Ps, made on first start ([`witness`]).
+    Witness {
+        /// Where the witnesses are (`http://host:port`), as the host says: each is asked who it
+        /// is, and only those the anchor names are used.
+        urls: Vec<String>,
+        /// How many witnesses may be rolled back by their hosts, on first start (default
+        /// [`witness::default_faults`]); afterwards the anchor's file decides.
+        faults: Option<usize>,
+        /// Epochs per reservation step on first start; afterwards the anchor's file decides.
+        reserve_epochs: u64,
+        /// The network to them.
+        transport: Arc<dyn witness::WitnessTransport>,
     },
     /// Given counters and configuration, without a file (tests and simulations).
     Counters {
@@ -135,12 +149,7 @@ pub(crate) fn start(
                         path: path.clone(),
                         message: format!("NV index {nv_index:#x} has no successor"),
                     })?;
-                    if reserve_epochs == 0 {
-                        return Err(AnchorError::File {
-                            path,
-                            message: "reserve_epochs must be at least 1".into(),
-                        });
-                    }
+                    check_reserve_epochs(&path, reserve_epochs)?;
                     let config = AnchorConfig {
                         backend: BackendConfig::Tpm2 {
                             session_index: nv_index,
@@ -184,6 +193,21 @@ pub(crate) fn start(
             }
             (counters, file.config.clone())
         }
+        AnchorChoice::Witness {
+            urls,
+            faults,
+            reserve_epochs,
+            transport,
+        } => start_witness(
+            data_dir,
+            sealer,
+            bound,
+            now,
+            &urls,
+            faults,
+            reserve_epochs,
+            transport,
+        )?,
         AnchorChoice::Counters { counters, config } => (counters, config),
     };
     // (Only a backend that keeps a file uses these; without the `tpm2` feature none does.)
@@ -191,8 +215,158 @@ pub(crate) fn start(
     Anchor::start(counters, config, db, slots_per_epoch).map(Some)
 }
 
+fn check_reserve_epochs(path: &Path, reserve_epochs: u64) -> Result<(), AnchorError> {
+    if reserve_epochs == 0 {
+        return Err(AnchorError::File {
+            path: path.to_owned(),
+            message: "reserve_epochs must be at least 1".into(),
+        });
+    }
+    Ok(())
+}
+
+/// The `witness` part of [`start`]: makes the anchor on first start (every witness must answer
+/// then), and afterwards finds the anchor's witnesses among the URLs given.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the one caller passes its choice apart"
+)]
+fn start_witness(
+    data_dir: &Path,
+    sealer: &dyn Sealer,
+    bound: Option<B256>,
+    now: Epoch,
+    urls: &[String],
+    faults: Option<usize>,
+    reserve_epochs: u64,
+    transport: Arc<dyn witness::WitnessTransport>,
+) -> Result<(Arc<dyn AnchorCounters>, AnchorConfig), AnchorError> {
+    let path = data_dir.join(ANCHOR_FILE);
+    let identities = witness::identify(&*transport, urls);
+    let mut file = match AnchorFile::load(data_dir, sealer)? {
+        Some(file) => file,
+        None => {
+            if let Some(id) = bound {
+                return Err(AnchorError::Unanchored(id, "its anchor.json is missing"));
+            }
+            if urls.is_empty() {
+                return Err(AnchorError::File {
+                    path,
+                    message: "the witness anchor needs its witnesses (--anchor-witness URL)".into(),
+                });
+            }
+            let mut witnesses = Vec::new();
+            for (url, identity) in urls.iter().zip(&identities) {
+                let address = identity.as_ref().map_err(|e| AnchorError::File {
+                    path: path.clone(),
+                    message: format!(
+                        "witness {url}: {e} (every witness must answer when the anchor is made)"
+                    ),
+                })?;
+                if witnesses.contains(&address.address) {
+                    return Err(AnchorError::File {
+                        path,
+                        message: format!("witness {} is given twice", address.address),
+                    });
+                }
+                witnesses.push(address.address);
+            }
+            let faults = faults.unwrap_or(witness::default_faults(witnesses.len()));
+            witness::quorum(witnesses.len(), faults)?;
+            check_reserve_epochs(&path, reserve_epochs)?;
+            let mut record = B256::ZERO;
+            getrandom::fill(record.as_mut_slice()).map_err(|e| AnchorError::File {
+                path: path.clone(),
+                message: format!("no randomness: {e}"),
+            })?;
+            let config = AnchorConfig {
+                backend: BackendConfig::Witness {
+                    record,
+                    witnesses,
+                    faults,
+                },
+                reserve_epochs,
+                origin: None,
+            };
+            AnchorFile::create(data_dir, sealer, config)?
+        }
+    };
+    let BackendConfig::Witness {
+        record,
+        ref witnesses,
+        faults,
+    } = file.config.backend
+    else {
+        return Err(AnchorError::File {
+            path,
+            message: "this data directory's anchor is not a witness quorum".into(),
+        });
+    };
+    let quorum = witness::quorum(witnesses.len(), faults)?;
+    let mut endpoints: Vec<witness::WitnessEndpoint> = Vec::new();
+    for (url, identity) in urls.iter().zip(identities) {
+        match identity {
+            Ok(identity)
+                if witnesses.contains(&identity.address)
+                    && !endpoints.iter().any(|e| e.address == identity.address) =>
+            {
+                endpoints.push(witness::WitnessEndpoint {
+                    address: identity.address,
+                    url: url.clone(),
+                })
+            }
+            Ok(identity) => tracing::warn!(
+                url, address = %identity.address,
+                "anchor: this witness is not one of the anchor's (or given twice); not used"
+            ),
+            Err(e) => tracing::warn!(url, error = %e, "anchor: witness not reachable"),
+        }
+    }
+    if endpoints.len() < quorum {
+        let missing: Vec<String> = witnesses
+            .iter()
+            .filter(|w| !endpoints.iter().any(|e| e.address == **w))
+            .map(|w| w.to_string())
+            .collect();
+        return Err(AnchorError::Backend {
+            backend: "witness",
+            message: format!(
+                "{} of the anchor's {} witnesses answered at the URLs given, {quorum} needed; \
+                 not reached: {}",
+                endpoints.len(),
+                witnesses.len(),
+                missing.join(", ")
+            ),
+        });
+    }
+    if endpoints.len() < witnesses.len() {
+        tracing::warn!(
+            reached = endpoints.len(),
+            witnesses = witnesses.len(),
+            quorum,
+            "anchor: not every witness is reachable; signing continues while a quorum answers"
+        );
+    }
+    let counters = Arc::new(witness::WitnessCounters::new(
+        record,
+        endpoints,
+        witnesses.len(),
+        quorum,
+        transport,
+    ));
+    if file.config.origin.is_none() {
+        let first = counters.read()?;
+        file.set_origin(Origin {
+            reserved: first.reserved,
+            first_epoch: now.as_u64(),
+        })?;
+    }
+    Ok((counters, file.config.clone()))
+}
+
 /// One of the anchor's two counters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Counter {
     /// Moved by one at every start and clean stop of P.
     Session,

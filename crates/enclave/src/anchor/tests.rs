@@ -553,3 +553,5 @@ fn a_copy_opened_during_another_s_reservation_raises_past_it() {
     a.stop_cleanly();
     b.stop_cleanly();
 }
+
+mod witness_quorum;
