@@ -94,6 +94,12 @@ enum Command {
         #[command(flatten)]
         init: InitArg,
     },
+    /// The freshness anchor: move the slashing record to a new one (the signer must not be
+    /// running).
+    Anchor {
+        #[command(subcommand)]
+        command: AnchorCommand,
+    },
     /// Slashing-protection database: EIP-3076 interchange export/import, pruning (the signer
     /// must not be running).
     Slashing {
@@ -273,21 +279,79 @@ impl DataArgs {
 
     /// The anchor these arguments choose.
     fn anchor_choice(&self) -> lsv_enclave::AnchorChoice {
-        match self.anchor {
-            AnchorBackend::None => lsv_enclave::AnchorChoice::None,
-            AnchorBackend::Tpm2 => lsv_enclave::AnchorChoice::Tpm2 {
-                tcti: self.tpm2_tcti.clone(),
-                nv_index: self.tpm2_nv_index,
-                reserve_epochs: self.anchor_reserve_epochs,
-            },
-            AnchorBackend::Witness => lsv_enclave::AnchorChoice::Witness {
-                urls: self.anchor_witnesses.clone(),
-                faults: self.anchor_witness_faults,
-                reserve_epochs: self.anchor_reserve_epochs,
-                transport: Arc::new(lsv_enclave::anchor::witness::HttpTransport::new()),
-            },
-        }
+        anchor_choice(
+            self.anchor,
+            &self.tpm2_tcti,
+            self.tpm2_nv_index,
+            &self.anchor_witnesses,
+            self.anchor_witness_faults,
+            self.anchor_reserve_epochs,
+        )
     }
+}
+
+/// The anchor of `backend` with its flags.
+fn anchor_choice(
+    backend: AnchorBackend,
+    tpm2_tcti: &str,
+    tpm2_nv_index: u32,
+    witnesses: &[String],
+    witness_faults: Option<usize>,
+    reserve_epochs: u64,
+) -> lsv_enclave::AnchorChoice {
+    match backend {
+        AnchorBackend::None => lsv_enclave::AnchorChoice::None,
+        AnchorBackend::Tpm2 => lsv_enclave::AnchorChoice::Tpm2 {
+            tcti: tpm2_tcti.to_owned(),
+            nv_index: tpm2_nv_index,
+            reserve_epochs,
+        },
+        AnchorBackend::Witness => lsv_enclave::AnchorChoice::Witness {
+            urls: witnesses.to_vec(),
+            faults: witness_faults,
+            reserve_epochs,
+            transport: Arc::new(lsv_enclave::anchor::witness::HttpTransport::new()),
+        },
+    }
+}
+
+#[derive(Subcommand)]
+enum AnchorCommand {
+    /// Move the slashing record to a new anchor (a new TPM, other witnesses; the signer must
+    /// not be running). The current anchor (--anchor and its flags) is retired and its final
+    /// value carried into the new one (--to and the --to-* flags): every watermark starts
+    /// past everything reserved on the old anchor, and no copy of the data directory can sign
+    /// under the old anchor again. Running it again finishes a move that stopped part-way.
+    Move(AnchorMoveArgs),
+}
+
+#[derive(Args)]
+struct AnchorMoveArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// The new anchor: `tpm2` or `witness` (a record never moves to `none`).
+    #[arg(long, value_enum)]
+    to: AnchorBackend,
+    /// The new `tpm2` anchor's TPM (a TCTI, as --tpm2-tcti).
+    #[arg(long, value_name = "TCTI", default_value = lsv_enclave::anchor::tpm2::DEFAULT_TCTI)]
+    to_tpm2_tcti: String,
+    /// The new `tpm2` anchor's first NV index (as --tpm2-nv-index; on the same TPM as the old
+    /// anchor, another one).
+    #[arg(long, value_name = "INDEX", default_value = "0x014c5300", value_parser = parse_nv_index)]
+    to_tpm2_nv_index: u32,
+    /// The new `witness` anchor's witnesses (as --anchor-witness).
+    #[arg(long = "to-anchor-witness", value_name = "URL", value_delimiter = ',')]
+    to_anchor_witnesses: Vec<String>,
+    /// How many of the new anchor's witnesses may be rolled back (as --anchor-witness-faults).
+    #[arg(long, value_name = "F")]
+    to_anchor_witness_faults: Option<usize>,
+    /// Epochs each touch of the new anchor reserves (as --anchor-reserve-epochs).
+    #[arg(long, value_name = "EPOCHS", default_value_t = lsv_enclave::anchor::DEFAULT_RESERVE_EPOCHS,
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    to_anchor_reserve_epochs: u64,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -510,9 +574,28 @@ fn open_checked(
     let data_dir = DataDir::new(root);
     // The lock first: a second process is told so before it touches anything.
     datadir_lock_free(root, while_running)?;
-    let (sealer, attestation): (Arc<dyn lsv_enclave::Sealer>, AttestationConfig) = match data
-        .attestation
-    {
+    let (sealer, attestation) = sealer_of(data, root)?;
+    let enclave = Enclave::open_with_anchor(
+        &data_dir,
+        policy,
+        sealer,
+        attestation,
+        Arc::new(SystemClock),
+        data.anchor_choice(),
+    )
+    .map_err(|e| match e {
+        StartError::InUse(dir) => in_use(&dir, while_running),
+        e => CliError::Failed(e.to_string()),
+    })?;
+    Ok(Arc::new(enclave))
+}
+
+/// The sealer and attester of the backend `data` names, for the P in `root`.
+fn sealer_of(
+    data: &DataArgs,
+    root: &Path,
+) -> Result<(Arc<dyn lsv_enclave::Sealer>, AttestationConfig), CliError> {
+    Ok(match data.attestation {
         AttestationBackend::Dev => {
             let attestation = match &data.dev_attester_key_file {
                 None => AttestationConfig::Dev,
@@ -550,20 +633,37 @@ fn open_checked(
                 TdxDcapAttester::open(&data.tdx_report_dir).map_err(|e| e.to_string())?,
             )),
         ),
-    };
-    let enclave = Enclave::open_with_anchor(
-        &data_dir,
-        policy,
+    })
+}
+
+/// `lsv anchor move`: the record moved to the anchor `args` name, the signer stopped.
+fn anchor_move(args: &AnchorMoveArgs) -> Result<lsv_enclave::anchor::Moved, CliError> {
+    let data = &args.data;
+    let policy = Policy::new(load_network(&data.network)?, None);
+    let (root, is_default) = data_dir_of(data, &policy.network)?;
+    datadir::check(&root, is_default, datadir::Use::Existing)?;
+    datadir_lock_free(&root, STOP_THE_SIGNER)?;
+    let (sealer, _) = sealer_of(data, &root)?;
+    let to = anchor_choice(
+        args.to,
+        &args.to_tpm2_tcti,
+        args.to_tpm2_nv_index,
+        &args.to_anchor_witnesses,
+        args.to_anchor_witness_faults,
+        args.to_anchor_reserve_epochs,
+    );
+    Enclave::move_anchor(
+        &DataDir::new(&root),
+        &policy,
         sealer,
-        attestation,
-        Arc::new(SystemClock),
+        &SystemClock,
         data.anchor_choice(),
+        to,
     )
     .map_err(|e| match e {
-        StartError::InUse(dir) => in_use(&dir, while_running),
+        StartError::InUse(dir) => in_use(&dir, STOP_THE_SIGNER),
         e => CliError::Failed(e.to_string()),
-    })?;
-    Ok(Arc::new(enclave))
+    })
 }
 
 /// The secret in `file` (64 hex digits, `0x` optional). Errors never quote the file's content.
@@ -743,6 +843,28 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Queue(args) => chain::queue(args),
         Command::ClaimRedemption(args) => chain::claim_redemption(args),
         Command::Cluster { command } => cluster::run(command),
+        Command::Anchor {
+            command: AnchorCommand::Move(args),
+        } => {
+            let moved = anchor_move(&args)?;
+            if args.json {
+                output::json(&moved)
+            } else {
+                output::line(&format!(
+                    "{} the slashing record from anchor {} (retired) to anchor {}: every key's \
+                     watermarks start at epoch {}; {} key record(s) rebound",
+                    if moved.resumed {
+                        "finished moving"
+                    } else {
+                        "moved"
+                    },
+                    moved.from,
+                    moved.to,
+                    moved.floor,
+                    moved.keys_rebound
+                ))
+            }
+        }
         Command::Bench {
             command: BenchCommand::Devnet(args),
         } => devnet::bench(args),

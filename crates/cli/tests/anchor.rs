@@ -278,3 +278,78 @@ fn healthcheck_warns_without_an_anchor() {
     );
     signer.stop();
 }
+
+/// `lsv anchor move`, from a TPM to three witnesses: the record keeps its protection (the
+/// conflicting vote is refused under the new anchor), its key moves with it, and a copy of the
+/// data directory from before the move can no longer start on the retired TPM anchor.
+#[test]
+fn anchor_move_carries_the_record_over_and_retires_the_old_anchor() {
+    let work = tempfile::tempdir().unwrap();
+    let swtpm = Swtpm::start(&work.path().join("tpm")).unwrap();
+    let tcti = swtpm.tcti();
+    let witnesses: Vec<Signer> = (0..3)
+        .map(|i| {
+            Signer::start_with(
+                &work.path().join(format!("witness-{i}")),
+                NONE,
+                &["--init", "--witness"],
+            )
+        })
+        .collect();
+    let urls = witnesses
+        .iter()
+        .map(|w| w.base.clone())
+        .collect::<Vec<_>>()
+        .join(",");
+    let witness = ["--anchor", "witness", "--anchor-witness", &urls];
+
+    let dir = work.path().join("p");
+    let key = new_key(&dir, &tpm2(&tcti));
+    let target = now_epoch();
+    let signer = Signer::start(&dir, &tpm2(&tcti));
+    let (status, body) = signer.sign(&key, target, 0xaa);
+    assert_eq!(status, 200, "{body}");
+    signer.stop();
+    let saved = work.path().join("saved");
+    copy_dir(&dir, &saved);
+
+    let out = run(
+        &dir,
+        &[
+            "anchor",
+            "move",
+            "--to",
+            "witness",
+            "--to-anchor-witness",
+            &urls,
+            "--json",
+        ],
+        &tpm2(&tcti),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let moved: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(moved["keys_rebound"], 1, "{moved}");
+    let floor: u64 = moved["floor"].as_str().unwrap().parse().unwrap();
+    assert!(floor > target, "{moved}");
+
+    // Under the witnesses the record is the one the TPM anchored: the conflicting vote is
+    // refused, and the key is there.
+    let signer = Signer::start(&dir, &witness);
+    let (status, _) = signer.sign(&key, target, 0xbb);
+    assert_eq!(status, 412, "the moved record double voted");
+    let check = signer.anchor_check();
+    assert_eq!(check["backend"], "witness", "{check}");
+    assert_eq!(check["anchor_id"], moved["to"], "{check}");
+    signer.stop();
+
+    // The copy from before the move: the TPM anchor is retired.
+    let out = run(&saved, &["keys", "list"], &tpm2(&tcti));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is retired"), "{stderr}");
+    // Nor can the moved directory go back to it, or to none.
+    for anchor in [tpm2(&tcti), NONE.to_vec()] {
+        let out = run(&dir, &["keys", "list"], &anchor);
+        assert!(!out.status.success(), "{out:?}");
+    }
+}

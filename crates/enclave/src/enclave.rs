@@ -365,6 +365,48 @@ impl Enclave {
         })
     }
 
+    /// Moves the slashing record of the P in `data_dir`, which must not be running, from its
+    /// anchor (reached as `from` says) to a new one (`to`): `lsv anchor move`. The protocol
+    /// and what it refuses: [`crate::anchor::move_anchor`]. Running it again finishes a move
+    /// that stopped part-way.
+    pub fn move_anchor(
+        data_dir: &DataDir,
+        policy: &Policy,
+        sealer: Arc<dyn Sealer>,
+        clock: &dyn Clock,
+        from: AnchorChoice,
+        to: AnchorChoice,
+    ) -> Result<crate::anchor::Moved, StartError> {
+        let lock_path = data_dir.root().join("lock");
+        let lock = std::fs::File::create(&lock_path).map_err(|source| StartError::Io {
+            path: lock_path,
+            source,
+        })?;
+        if lock.try_lock().is_err() {
+            return Err(StartError::InUse(data_dir.root().into()));
+        }
+        let gvr = policy.network.genesis_validators_root;
+        let keyring = Keyring::open(&data_dir.keys(), sealer.clone(), gvr)?;
+        let mut db = SlashingDatabase::open(data_dir.slashing_db(), gvr)?;
+        db.lock_exclusively()?;
+        db.register_validators(&keyring.pubkeys())?;
+        let now = policy
+            .current_slot(clock.unix_seconds())
+            .epoch(policy.network.slots_per_epoch);
+        let moved = crate::anchor::move_anchor(
+            from,
+            to,
+            data_dir.root(),
+            sealer.as_ref(),
+            &mut db,
+            policy.network.slots_per_epoch,
+            now,
+            &mut |old, new| keyring.rebind_anchor(old, new).map_err(|e| e.to_string()),
+        )?;
+        drop(lock);
+        Ok(moved)
+    }
+
     /// This P as a witness of other Ps' freshness anchors (`lsv signer --witness`): its key
     /// sealed by this P's sealer, its records in this data directory, which P holds locked.
     pub fn open_witness(

@@ -29,6 +29,14 @@ pub(crate) fn write_file_atomic(path: &Path, bytes: &[u8], private: bool) -> std
     File::open(dir)?.sync_all()
 }
 
+/// Renames `from` to `to` (same directory) and fsyncs the directory: after a crash the
+/// directory holds one or the other, and once this returns, the rename.
+pub(crate) fn rename_durably(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs::rename(from, to)?;
+    let dir = to.parent().unwrap_or_else(|| Path::new("."));
+    File::open(dir)?.sync_all()
+}
+
 /// Creates `dir` (and parents) with owner-only permissions where the platform has them.
 pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     fs::create_dir_all(dir)?;

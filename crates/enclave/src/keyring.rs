@@ -364,6 +364,35 @@ impl Keyring {
         Ok(())
     }
 
+    /// Rewrites the records of the keys made under anchor `from` to name anchor `to` (a move
+    /// of the slashing record, [`crate::anchor::move_anchor`]); each record in one atomic
+    /// write, so a stop part-way leaves some rebound and the rest for the next run. The number
+    /// rebound.
+    pub fn rebind_anchor(&self, from: B256, to: B256) -> Result<usize, KeyringError> {
+        let mut rebound = 0;
+        for pubkey in self.pubkeys() {
+            let path = self.path_for(&pubkey);
+            let bytes = std::fs::read(&path).map_err(|source| KeyringError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let mut record: KeyRecord =
+                serde_json::from_slice(&bytes).map_err(|e| KeyringError::BadRecord {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
+            if record.anchor != Some(from) {
+                continue;
+            }
+            record.anchor = Some(to);
+            let json = serde_json::to_vec_pretty(&record).expect("key record serializes");
+            fsutil::write_file_atomic(&path, &json, true)
+                .map_err(|source| KeyringError::Io { path, source })?;
+            rebound += 1;
+        }
+        Ok(rebound)
+    }
+
     /// The key `pubkey`, if P holds it.
     pub fn get(&self, pubkey: &PublicKeyBytes) -> Option<Arc<ValidatorKey>> {
         self.keys.read().get(pubkey).cloned()

@@ -198,6 +198,7 @@ fn a_kill_at_every_step_loses_nothing_and_bricks_nothing() {
         &swtpm.tcti(),
         DEFAULT_NV_INDEX,
         DEFAULT_NV_INDEX + 1,
+        Some(DEFAULT_NV_INDEX + 2),
         zeroize::Zeroizing::new([0x5a; 32]),
     ));
     counters.provision().unwrap();
@@ -209,12 +210,15 @@ fn a_kill_at_every_step_loses_nothing_and_bricks_nothing() {
             backend: BackendConfig::Tpm2 {
                 session_index: DEFAULT_NV_INDEX,
                 reserved_index: DEFAULT_NV_INDEX + 1,
+                retired_index: Some(DEFAULT_NV_INDEX + 2),
             },
             reserve_epochs: 2,
             origin: Some(Origin {
                 reserved: counters.read().unwrap().reserved,
                 first_epoch: EPOCH,
+                retired: counters.read().unwrap().retired,
             }),
+            previous: None,
         };
         let whole = |counters: Arc<dyn AnchorCounters>| AnchorChoice::Counters {
             counters,
@@ -523,7 +527,7 @@ fn keys_made_under_an_anchor_refuse_any_other() {
     ] {
         std::fs::remove_file(data.join(file)).unwrap();
     }
-    for index in [DEFAULT_NV_INDEX, DEFAULT_NV_INDEX + 1] {
+    for index in DEFAULT_NV_INDEX..DEFAULT_NV_INDEX + 3 {
         let undefine = tpm2_tool(&swtpm, &["tpm2_nvundefine", &format!("{index:#x}")]);
         assert!(undefine.status.success(), "{undefine:?}");
     }

@@ -18,6 +18,8 @@ use zeroize::Zeroizing;
 
 /// The anchor's file in the data directory.
 pub const ANCHOR_FILE: &str = "anchor.json";
+/// The anchor a move is taking the record to, until the move is done ([`super::move_anchor`]).
+pub const NEXT_ANCHOR_FILE: &str = "anchor.next.json";
 
 const FILE_VERSION: u32 = 1;
 
@@ -35,6 +37,22 @@ pub struct AnchorConfig {
     pub reserve_epochs: u64,
     /// Where the counters stood when the anchor was made; `None` while it is being made.
     pub origin: Option<Origin>,
+    /// For an anchor the record moved to from another ([`super::move_anchor`]): that one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Previous>,
+}
+
+/// The anchor a record moved from, and the session of the move on it: named in the new
+/// anchor's configuration, so a move cut short is finished by the same P data, and only it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Previous {
+    /// The old anchor's id.
+    pub anchor: B256,
+    /// The session the move opened on the old anchor.
+    pub session: u64,
+    /// The old anchor's retirement counter before the move moved it.
+    pub retired: u64,
 }
 
 /// The anchor's starting point: the reservation counter's first value and the epoch it stands
@@ -46,6 +64,14 @@ pub struct Origin {
     pub reserved: u64,
     /// The epoch that value stands for (the current epoch when the anchor was made).
     pub first_epoch: u64,
+    /// The retirement counter's value when the anchor was made: the anchor is live while it
+    /// stays there.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retired: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 /// Where an anchor's counters live.
@@ -58,6 +84,10 @@ pub enum BackendConfig {
         session_index: u32,
         /// The reservation counter's NV index.
         reserved_index: u32,
+        /// The retirement counter's NV index; `None` for an anchor made before anchors could
+        /// move (it cannot be retired, so its record cannot move).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retired_index: Option<u32>,
     },
     /// Two counters kept by a quorum of other Ps ([`super::witness`]).
     Witness {
@@ -82,6 +112,15 @@ impl AnchorConfig {
                 .chain_update(json)
                 .finalize(),
         )
+    }
+
+    /// Refuses counters that show the anchor retired ([`AnchorError::Retired`]).
+    pub fn check_live(&self, id: B256, counters: &super::Counters) -> Result<(), AnchorError> {
+        let origin = self.origin.map_or(0, |o| o.retired);
+        if counters.retired != origin {
+            return Err(AnchorError::Retired(id));
+        }
+        Ok(())
     }
 
     /// The first epoch not reserved once the reservation counter stands at `reserved`.
@@ -132,7 +171,16 @@ pub struct AnchorFile {
 impl AnchorFile {
     /// Loads `<data_dir>/anchor.json`; `None` if there is none.
     pub fn load(data_dir: &Path, sealer: &dyn Sealer) -> Result<Option<Self>, AnchorError> {
-        let path = data_dir.join(ANCHOR_FILE);
+        Self::load_named(data_dir, ANCHOR_FILE, sealer)
+    }
+
+    /// Loads `<data_dir>/<name>`; `None` if there is none.
+    pub fn load_named(
+        data_dir: &Path,
+        name: &str,
+        sealer: &dyn Sealer,
+    ) -> Result<Option<Self>, AnchorError> {
+        let path = data_dir.join(name);
         let bad = |message: String| AnchorError::File {
             path: path.clone(),
             message,
@@ -170,13 +218,15 @@ impl AnchorFile {
         Ok(Some(loaded))
     }
 
-    /// Makes a new anchor file with a fresh secret and `config` (no origin yet) and writes it.
+    /// Makes a new anchor file `<data_dir>/<name>` with a fresh secret and `config` (no origin
+    /// yet) and writes it.
     pub fn create(
         data_dir: &Path,
+        name: &str,
         sealer: &dyn Sealer,
         config: AnchorConfig,
     ) -> Result<Self, AnchorError> {
-        let path = data_dir.join(ANCHOR_FILE);
+        let path = data_dir.join(name);
         let mut secret = Zeroizing::new([0u8; 32]);
         getrandom::fill(secret.as_mut()).map_err(|e| AnchorError::File {
             path: path.clone(),
@@ -203,6 +253,21 @@ impl AnchorFile {
     pub fn set_origin(&mut self, origin: Origin) -> Result<(), AnchorError> {
         self.config.origin = Some(origin);
         self.write()
+    }
+
+    /// Records the anchor a move comes from, and writes the file again.
+    pub fn set_previous(&mut self, previous: Previous) -> Result<(), AnchorError> {
+        self.config.previous = Some(previous);
+        self.write()
+    }
+
+    /// Puts this file in the place of `<data_dir>/anchor.json`, in one rename.
+    pub fn install(self, data_dir: &Path) -> Result<(), AnchorError> {
+        let target = data_dir.join(ANCHOR_FILE);
+        fsutil::rename_durably(&self.path, &target).map_err(|e| AnchorError::File {
+            path: target,
+            message: e.to_string(),
+        })
     }
 
     /// A 32-byte key for `purpose`, derived from the sealed secret.

@@ -20,7 +20,11 @@ impl MemoryCounters {
     /// Counters at `session` and `reserved`.
     pub fn new(session: u64, reserved: u64) -> Self {
         Self {
-            values: Arc::new(Mutex::new(Counters { session, reserved })),
+            values: Arc::new(Mutex::new(Counters {
+                session,
+                reserved,
+                retired: 0,
+            })),
         }
     }
 
@@ -45,10 +49,7 @@ impl AnchorCounters for MemoryCounters {
         if values.get(counter) != from {
             return Ok(false);
         }
-        match counter {
-            Counter::Session => values.session = to,
-            Counter::Reserved => values.reserved = to,
-        }
+        values.set(counter, to);
         Ok(true)
     }
 }

@@ -2,10 +2,10 @@
 //!
 //! Sealing gives secrecy, not freshness. The host can restart P on yesterday's copy of its data
 //! directory, or start two copies at once, and either way obtain two signatures for one epoch
-//! with no enclave broken. The anchor is a pair of monotonic counters the host cannot rewind and
+//! with no enclave broken. The anchor is a set of monotonic counters the host cannot rewind and
 //! only P can move ([`AnchorCounters`]: a TPM's NV counters under a secret sealed inside P,
-//! [`tpm2`]; or a quorum of other Ps, [`witness`]), and this module is the protocol that ties the slashing
-//! record to them. One anchor covers every key of a data directory.
+//! [`tpm2`]; or a quorum of other Ps, [`witness`]), and this module is the protocol that ties
+//! the slashing record to them. One anchor covers every key of a data directory.
 //!
 //! # The protocol
 //!
@@ -36,6 +36,10 @@
 //! next `reserve_epochs` in the background, so the anchor is touched once per `reserve_epochs`
 //! epochs and a signature waits for it only when a request jumps past the run.
 //!
+//! **Moving to another anchor** ([`move_anchor`]): the third counter, *retirement*, is moved
+//! once by a move, after which no P starts or reserves on the anchor; the move carries the
+//! reservation counter's end into the new anchor as every watermark's floor.
+//!
 //! **Kill at any step.** Every counter move happens before the record that relies on it is
 //! committed, and a record is trusted only if it is closed at the anchor's exact values: a P
 //! killed between the two finds an open (or outdated) record at its next start and raises its
@@ -47,7 +51,9 @@ pub mod memory;
 pub mod tpm2;
 pub mod witness;
 
-pub use config::{AnchorConfig, AnchorFile, BackendConfig, Origin, ANCHOR_FILE};
+pub use config::{
+    AnchorConfig, AnchorFile, BackendConfig, Origin, Previous, ANCHOR_FILE, NEXT_ANCHOR_FILE,
+};
 
 use crate::protection::{Protection, ProtectionError};
 use crate::sealer::Sealer;
@@ -119,62 +125,96 @@ pub(crate) fn start(
     now: Epoch,
 ) -> Result<Option<Anchor>, AnchorError> {
     let bound = db.anchor_record()?.map(|r| r.anchor_id);
-    let (counters, config): (Arc<dyn AnchorCounters>, AnchorConfig) = match choice {
-        AnchorChoice::None => {
-            if let Some(id) = bound {
-                return Err(AnchorError::Unanchored(
-                    id,
-                    "P was started without one (--anchor none)",
-                ));
-            }
-            // The signer warns at its start (and in /healthcheck); a one-shot command that
-            // opens P (an export, a prune) reports through its own output.
-            tracing::info!("{NO_ANCHOR_WARNING}");
-            return Ok(None);
+    if let Some(next) = AnchorFile::load_named(data_dir, NEXT_ANCHOR_FILE, sealer)? {
+        if Some(next.config.id()) == bound {
+            return Err(AnchorError::MoveUnfinished(next.config.id()));
         }
+    }
+    let Some((counters, config, _)) = open(choice, data_dir, ANCHOR_FILE, sealer, bound, now)?
+    else {
+        if let Some(id) = bound {
+            return Err(AnchorError::Unanchored(
+                id,
+                "P was started without one (--anchor none)",
+            ));
+        }
+        // The signer warns at its start (and in /healthcheck); a one-shot command that opens
+        // P (an export, a prune) reports through its own output.
+        tracing::info!("{NO_ANCHOR_WARNING}");
+        return Ok(None);
+    };
+    Anchor::start(counters, config, db, slots_per_epoch).map(Some)
+}
+
+/// What [`open`] finds: the counters, their configuration and, for the backends that keep
+/// one, the anchor's file.
+type Opened = (Arc<dyn AnchorCounters>, AnchorConfig, Option<AnchorFile>);
+
+/// The counters `choice` names and their configuration, from `<data_dir>/<file>` (made, with
+/// the counters, if the file does not exist yet and `bound` is `None`: a record bound to an
+/// anchor whose file is gone is refused, not given a new one); `None` for
+/// [`AnchorChoice::None`].
+fn open(
+    choice: AnchorChoice,
+    data_dir: &Path,
+    file: &str,
+    sealer: &dyn Sealer,
+    bound: Option<B256>,
+    now: Epoch,
+) -> Result<Option<Opened>, AnchorError> {
+    // (Only a backend that keeps a file uses these; without the `tpm2` feature, `Counters`
+    // alone may not.)
+    let _ = (data_dir, file, sealer, bound, now);
+    Ok(Some(match choice {
+        AnchorChoice::None => return Ok(None),
         #[cfg(feature = "tpm2")]
         AnchorChoice::Tpm2 {
             tcti,
             nv_index,
             reserve_epochs,
         } => {
-            let path = data_dir.join(ANCHOR_FILE);
-            let mut file = match AnchorFile::load(data_dir, sealer)? {
-                Some(file) => file,
+            let path = data_dir.join(file);
+            let mut anchor_file = match AnchorFile::load_named(data_dir, file, sealer)? {
+                Some(f) => f,
                 None => {
                     if let Some(id) = bound {
                         return Err(AnchorError::Unanchored(id, "its anchor.json is missing"));
                     }
-                    let reserved_index = nv_index.checked_add(1).ok_or(AnchorError::File {
-                        path: path.clone(),
-                        message: format!("NV index {nv_index:#x} has no successor"),
-                    })?;
+                    let index = |n: u32| {
+                        nv_index.checked_add(n).ok_or(AnchorError::File {
+                            path: path.clone(),
+                            message: format!("NV index {nv_index:#x} has no successor"),
+                        })
+                    };
                     check_reserve_epochs(&path, reserve_epochs)?;
                     let config = AnchorConfig {
                         backend: BackendConfig::Tpm2 {
                             session_index: nv_index,
-                            reserved_index,
+                            reserved_index: index(1)?,
+                            retired_index: Some(index(2)?),
                         },
                         reserve_epochs,
                         origin: None,
+                        previous: None,
                     };
-                    AnchorFile::create(data_dir, sealer, config)?
+                    AnchorFile::create(data_dir, file, sealer, config)?
                 }
             };
             let BackendConfig::Tpm2 {
                 session_index,
                 reserved_index,
-            } = file.config.backend
+                retired_index,
+            } = anchor_file.config.backend
             else {
                 return Err(AnchorError::File {
                     path,
-                    message: "this data directory's anchor is not a TPM's".into(),
+                    message: "this anchor is not a TPM's".into(),
                 });
             };
-            if session_index != nv_index || file.config.reserve_epochs != reserve_epochs {
+            if session_index != nv_index || anchor_file.config.reserve_epochs != reserve_epochs {
                 tracing::info!(
                     session_index = format_args!("{session_index:#010x}"),
-                    reserve_epochs = file.config.reserve_epochs,
+                    reserve_epochs = anchor_file.config.reserve_epochs,
                     "anchor: the anchor keeps the configuration it was made with"
                 );
             }
@@ -182,24 +222,32 @@ pub(crate) fn start(
                 &tcti,
                 session_index,
                 reserved_index,
-                file.derive("tpm2-nv-auth"),
+                retired_index,
+                anchor_file.derive("tpm2-nv-auth"),
             ));
-            if file.config.origin.is_none() {
+            if anchor_file.config.origin.is_none() {
                 let first = counters.provision()?;
-                file.set_origin(Origin {
+                anchor_file.set_origin(Origin {
                     reserved: first.reserved,
                     first_epoch: now.as_u64(),
+                    retired: first.retired,
                 })?;
             }
-            (counters, file.config.clone())
+            let config = anchor_file.config.clone();
+            (
+                counters as Arc<dyn AnchorCounters>,
+                config,
+                Some(anchor_file),
+            )
         }
         AnchorChoice::Witness {
             urls,
             faults,
             reserve_epochs,
             transport,
-        } => start_witness(
+        } => open_witness(
             data_dir,
+            file,
             sealer,
             bound,
             now,
@@ -208,11 +256,8 @@ pub(crate) fn start(
             reserve_epochs,
             transport,
         )?,
-        AnchorChoice::Counters { counters, config } => (counters, config),
-    };
-    // (Only a backend that keeps a file uses these; without the `tpm2` feature none does.)
-    let _ = (data_dir, sealer, now);
-    Anchor::start(counters, config, db, slots_per_epoch).map(Some)
+        AnchorChoice::Counters { counters, config } => (counters, config, None),
+    }))
 }
 
 fn check_reserve_epochs(path: &Path, reserve_epochs: u64) -> Result<(), AnchorError> {
@@ -225,14 +270,15 @@ fn check_reserve_epochs(path: &Path, reserve_epochs: u64) -> Result<(), AnchorEr
     Ok(())
 }
 
-/// The `witness` part of [`start`]: makes the anchor on first start (every witness must answer
+/// The `witness` part of [`open`]: makes the anchor on first start (every witness must answer
 /// then), and afterwards finds the anchor's witnesses among the URLs given.
 #[allow(
     clippy::too_many_arguments,
     reason = "the one caller passes its choice apart"
 )]
-fn start_witness(
+fn open_witness(
     data_dir: &Path,
+    file_name: &str,
     sealer: &dyn Sealer,
     bound: Option<B256>,
     now: Epoch,
@@ -240,10 +286,10 @@ fn start_witness(
     faults: Option<usize>,
     reserve_epochs: u64,
     transport: Arc<dyn witness::WitnessTransport>,
-) -> Result<(Arc<dyn AnchorCounters>, AnchorConfig), AnchorError> {
-    let path = data_dir.join(ANCHOR_FILE);
+) -> Result<Opened, AnchorError> {
+    let path = data_dir.join(file_name);
     let identities = witness::identify(&*transport, urls);
-    let mut file = match AnchorFile::load(data_dir, sealer)? {
+    let mut file = match AnchorFile::load_named(data_dir, file_name, sealer)? {
         Some(file) => file,
         None => {
             if let Some(id) = bound {
@@ -287,8 +333,9 @@ fn start_witness(
                 },
                 reserve_epochs,
                 origin: None,
+                previous: None,
             };
-            AnchorFile::create(data_dir, sealer, config)?
+            AnchorFile::create(data_dir, file_name, sealer, config)?
         }
     };
     let BackendConfig::Witness {
@@ -299,7 +346,7 @@ fn start_witness(
     else {
         return Err(AnchorError::File {
             path,
-            message: "this data directory's anchor is not a witness quorum".into(),
+            message: "this anchor is not a witness quorum".into(),
         });
     };
     let quorum = witness::quorum(witnesses.len(), faults)?;
@@ -359,12 +406,247 @@ fn start_witness(
         file.set_origin(Origin {
             reserved: first.reserved,
             first_epoch: now.as_u64(),
+            retired: first.retired,
         })?;
     }
-    Ok((counters, file.config.clone()))
+    Ok((counters, file.config.clone(), Some(file)))
 }
 
-/// One of the anchor's two counters.
+/// What [`move_anchor`] did.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct Moved {
+    /// The anchor the record moved from (now retired).
+    pub from: B256,
+    /// The anchor it moved to.
+    pub to: B256,
+    /// Every key's watermarks start here: the end of everything ever reserved on the old
+    /// anchor.
+    pub floor: Epoch,
+    /// Key records rebound from the old anchor to the new one.
+    pub keys_rebound: usize,
+    /// Whether this finished a move an earlier run had started.
+    pub resumed: bool,
+}
+
+/// Moves the slashing record from its anchor (reached as `from` says) to a new one (`to`), on
+/// a data directory no P is running on (the caller holds its lock). The old anchor's final
+/// value is carried into the new one under P's control, and no path forks the record:
+///
+/// 1. P opens a session on the old anchor ([`Anchor::start`]: a record that was not closed
+///    cleanly is raised first), makes the new anchor in `anchor.next.json` and records in it
+///    the move's session on the old one ([`Previous`]).
+/// 2. P *retires* the old anchor: moves its retirement counter by one, exclusively. From then
+///    on no P starts on it, and a reservation that finds it retired right after moving the
+///    reservation counter signs nothing, so every reservation that led to a signature was made
+///    before the retirement.
+/// 3. P reads the old anchor again: if its session is still the move's, no other P started on
+///    it during the move (a P started before the move is superseded and, should it retire the
+///    anchor first, refuses to move on because of the same check). The reservation counter
+///    now bounds everything any copy ever signed under the old anchor.
+/// 4. In one commit, the record is bound to the new anchor and every watermark raised to the
+///    end of that bound; then the key records are rebound (`rebind(old, new)`) and
+///    `anchor.next.json` is renamed to `anchor.json`.
+///
+/// A run stopped at any step is finished by running the move again: before step 2 it starts
+/// afresh (the old anchor still serves); after it, the retired anchor and the session recorded
+/// in `anchor.next.json` show that this move retired it; after step 4's commit, only the
+/// rebinding and the rename are left. Refused: a move to no anchor, a move of a record bound
+/// to no anchor, and a move that another P's start interrupted (the old anchor is then retired
+/// and this record can no longer sign: a host that runs copies of P during a move loses the
+/// key's duties, never its protection).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one call site, which passes P's parts apart"
+)]
+pub(crate) fn move_anchor(
+    from: AnchorChoice,
+    to: AnchorChoice,
+    data_dir: &Path,
+    sealer: &dyn Sealer,
+    db: &mut SlashingDatabase,
+    slots_per_epoch: u64,
+    now: Epoch,
+    rebind: &mut dyn FnMut(B256, B256) -> Result<usize, String>,
+) -> Result<Moved, AnchorError> {
+    let record = db.anchor_record()?.ok_or_else(|| {
+        AnchorError::Move(
+            "this data directory has no anchor to move from (start P once with --anchor tpm2 \
+             or --anchor witness to make one)"
+                .into(),
+        )
+    })?;
+    let next = AnchorFile::load_named(data_dir, NEXT_ANCHOR_FILE, sealer)?;
+    if let Some(next) = next.filter(|n| n.config.id() == record.anchor_id) {
+        // Step 4's commit is done: rebind and rename.
+        let previous = next.config.previous.ok_or_else(|| {
+            AnchorError::Move("anchor.next.json names no anchor it moves from".into())
+        })?;
+        return finish_move(next, previous, record.window_end, data_dir, rebind, true);
+    }
+    if matches!(to, AnchorChoice::None) {
+        return Err(AnchorError::Move(
+            "a record cannot move to no anchor: an old copy of the data directory could then \
+             sign beside it"
+                .into(),
+        ));
+    }
+    let Some((old, old_config, _)) = open(
+        from,
+        data_dir,
+        ANCHOR_FILE,
+        sealer,
+        Some(record.anchor_id),
+        now,
+    )?
+    else {
+        return Err(AnchorError::Unanchored(
+            record.anchor_id,
+            "the anchor to move from was not given (--anchor)",
+        ));
+    };
+    let old_id = old_config.id();
+    if old_id != record.anchor_id {
+        return Err(AnchorError::OtherAnchor {
+            record: record.anchor_id,
+            configured: old_id,
+        });
+    }
+    let live_value = old_config.origin.map_or(0, |o| o.retired);
+    let before = old.read()?;
+    let (next, previous, resumed) = if before.retired == live_value {
+        // Steps 1 and 2.
+        let session = Anchor::start(old.clone(), old_config.clone(), db, slots_per_epoch)?
+            .record
+            .lock()
+            .session;
+        let mut next = open_next(to, data_dir, sealer, now)?;
+        let previous = Previous {
+            anchor: old_id,
+            session,
+            retired: live_value,
+        };
+        next.set_previous(previous)?;
+        if !old.advance(Counter::Retired, live_value, next_value(live_value)?)? {
+            return Err(AnchorError::Move(
+                "another P retired the old anchor first (a copy of this data directory moving \
+                 it too): this record may not move, and can no longer sign"
+                    .into(),
+            ));
+        }
+        tracing::info!(anchor = %old_id, "anchor move: the old anchor is retired");
+        (next, previous, false)
+    } else {
+        // Retired: by this move, if the new anchor's file names this session of it.
+        let next = AnchorFile::load_named(data_dir, NEXT_ANCHOR_FILE, sealer)?
+            .filter(|n| {
+                n.config
+                    .previous
+                    .is_some_and(|p| p.anchor == old_id && p.retired == live_value)
+            })
+            .ok_or(AnchorError::Retired(old_id))?;
+        let previous = next.config.previous.expect("checked above");
+        (next, previous, true)
+    };
+    // Step 3.
+    let after = old.read()?;
+    if after.session != previous.session || after.retired != previous.retired + 1 {
+        return Err(AnchorError::Move(format!(
+            "another P opened the old anchor during the move (its session is {}, the move's {}; \
+             retirement counter {}): the old anchor is retired, and this move cannot show it \
+             retired it alone, so this record can no longer sign",
+            after.session, previous.session, after.retired
+        )));
+    }
+    let floor = old_config.epoch_end(after.reserved)?;
+    let new_id = next.config.id();
+    let origin = next
+        .config
+        .origin
+        .ok_or_else(|| AnchorError::Move("the new anchor was never finished (no origin)".into()))?;
+    // Step 4: open, so that the new anchor's first start raises to its own end as well.
+    let moved = AnchorRecord {
+        anchor_id: new_id,
+        session: 0,
+        reserved: origin.reserved,
+        closed: false,
+        window_start: floor,
+        window_end: floor,
+    };
+    db.commit_anchor_record(
+        &moved,
+        Some(AnchorFloor {
+            epoch: floor,
+            slots_per_epoch,
+        }),
+    )?;
+    tracing::info!(from = %old_id, to = %new_id, %floor, "anchor move: the record is bound to the new anchor");
+    finish_move(next, previous, floor, data_dir, rebind, resumed)
+}
+
+/// The end of a move: the key records rebound and the new anchor's file put in place.
+fn finish_move(
+    next: AnchorFile,
+    previous: Previous,
+    floor: Epoch,
+    data_dir: &Path,
+    rebind: &mut dyn FnMut(B256, B256) -> Result<usize, String>,
+    resumed: bool,
+) -> Result<Moved, AnchorError> {
+    let to = next.config.id();
+    let keys_rebound = rebind(previous.anchor, to).map_err(AnchorError::Move)?;
+    next.install(data_dir)?;
+    Ok(Moved {
+        from: previous.anchor,
+        to,
+        floor,
+        keys_rebound,
+        resumed,
+    })
+}
+
+/// The new anchor of a move, in `anchor.next.json`: the one an earlier attempt made, if it is
+/// of the backend asked for, or a new one.
+fn open_next(
+    to: AnchorChoice,
+    data_dir: &Path,
+    sealer: &dyn Sealer,
+    now: Epoch,
+) -> Result<AnchorFile, AnchorError> {
+    if let AnchorChoice::Counters { config, .. } = &to {
+        // Given counters keep no file of their own: the move keeps their configuration in one.
+        let existing = AnchorFile::load_named(data_dir, NEXT_ANCHOR_FILE, sealer)?;
+        return match existing {
+            Some(f) if f.config.backend == config.backend => Ok(f),
+            _ => AnchorFile::create(data_dir, NEXT_ANCHOR_FILE, sealer, config.clone()),
+        };
+    }
+    if let Some(existing) = AnchorFile::load_named(data_dir, NEXT_ANCHOR_FILE, sealer)? {
+        let same_kind = matches!(
+            (&existing.config.backend, &to),
+            (BackendConfig::Witness { .. }, AnchorChoice::Witness { .. })
+        );
+        #[cfg(feature = "tpm2")]
+        let same_kind = same_kind
+            || matches!(
+                (&existing.config.backend, &to),
+                (BackendConfig::Tpm2 { .. }, AnchorChoice::Tpm2 { .. })
+            );
+        if !same_kind {
+            // Nothing depends on it yet: the old anchor is not retired (the caller checked).
+            std::fs::remove_file(data_dir.join(NEXT_ANCHOR_FILE)).map_err(|e| {
+                AnchorError::File {
+                    path: data_dir.join(NEXT_ANCHOR_FILE),
+                    message: e.to_string(),
+                }
+            })?;
+        }
+    }
+    let (_, _, file) = open(to, data_dir, NEXT_ANCHOR_FILE, sealer, None, now)?
+        .ok_or_else(|| AnchorError::Move("no anchor to move to".into()))?;
+    file.ok_or_else(|| AnchorError::Move("the new anchor keeps no file".into()))
+}
+
+/// One of the anchor's counters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Counter {
@@ -372,15 +654,20 @@ pub enum Counter {
     Session,
     /// Moved to reserve epochs.
     Reserved,
+    /// Moved once, when the record moves to another anchor ([`move_anchor`]): from then on no P
+    /// reserves on this one.
+    Retired,
 }
 
-/// The two counters as read from the anchor.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The counters as read from the anchor.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counters {
     /// The session counter.
     pub session: u64,
     /// The reservation counter.
     pub reserved: u64,
+    /// The retirement counter (0 for an anchor made before anchors could move).
+    pub retired: u64,
 }
 
 impl Counters {
@@ -389,11 +676,21 @@ impl Counters {
         match counter {
             Counter::Session => self.session,
             Counter::Reserved => self.reserved,
+            Counter::Retired => self.retired,
+        }
+    }
+
+    /// `counter` set to `value`.
+    pub fn set(&mut self, counter: Counter, value: u64) {
+        match counter {
+            Counter::Session => self.session = value,
+            Counter::Reserved => self.reserved = value,
+            Counter::Retired => self.retired = value,
         }
     }
 }
 
-/// A monotonic anchor: two counters the host can neither rewind nor move without P.
+/// A monotonic anchor: counters the host can neither rewind nor move without P.
 ///
 /// Implementations verify every answer (a TPM's response HMACs, a witness's signature): a host
 /// that answers in the anchor's place, or replays an old answer, gets an error, never a value.
@@ -502,6 +799,23 @@ pub enum AnchorError {
     /// A request for an epoch so far ahead that the reservation counter cannot express it.
     #[error("epoch {0} is beyond what the anchor can reserve")]
     EpochOutOfRange(Epoch),
+    /// The anchor was retired: the record moved to another anchor, and this is an old copy of
+    /// the data directory (or the move is half-done: `lsv anchor move` finishes it).
+    #[error(
+        "anchor {0} is retired: the slashing record moved to another anchor (lsv anchor move), \
+         so this data directory is a copy from before the move and may not sign; if a move \
+         from this directory was cut short, run `lsv anchor move` again to finish it"
+    )]
+    Retired(B256),
+    /// A move of the record to another anchor is half-done.
+    #[error(
+        "a move of the slashing record to anchor {0} is half-done (anchor.next.json): run \
+         `lsv anchor move` again to finish it"
+    )]
+    MoveUnfinished(B256),
+    /// A move was refused, or found it cannot finish.
+    #[error("anchor move: {0}")]
+    Move(String),
 }
 
 /// How the start found the record.
@@ -571,9 +885,10 @@ impl Anchor {
         }
         for _ in 0..ATTEMPTS {
             let now = counters.read()?;
+            config.check_live(id, &now)?;
             let trusted = local
                 .filter(|l| l.closed && l.session == now.session && l.reserved == now.reserved);
-            if !counters.advance(Counter::Session, now.session, next(now.session)?)? {
+            if !counters.advance(Counter::Session, now.session, next_value(now.session)?)? {
                 continue;
             }
             let session = now.session + 1;
@@ -727,6 +1042,14 @@ impl Anchor {
             if !moved {
                 continue;
             }
+            // A move retires the anchor, then reads where reservations stand: a reservation
+            // that finds it live afterwards was made before the retirement, and so is below
+            // the floor the move carries over.
+            let counters = self.counters.clone();
+            let after = tokio::task::spawn_blocking(move || counters.read())
+                .await
+                .map_err(|e| self.backend_error(e.to_string()))??;
+            self.config.check_live(self.id, &after)?;
             // Another P reserved since our last step: our run starts afresh above theirs.
             let contiguous = now.reserved == ours.reserved;
             let record = AnchorRecord {
@@ -772,7 +1095,7 @@ impl Anchor {
             }
             if !self
                 .counters
-                .advance(Counter::Session, now.session, next(now.session)?)?
+                .advance(Counter::Session, now.session, next_value(now.session)?)?
             {
                 return Ok(false);
             }
@@ -808,7 +1131,7 @@ impl Anchor {
     }
 }
 
-fn next(v: u64) -> Result<u64, AnchorError> {
+fn next_value(v: u64) -> Result<u64, AnchorError> {
     v.checked_add(1).ok_or(AnchorError::Backend {
         backend: "anchor",
         message: "the session counter is exhausted".into(),

@@ -22,7 +22,9 @@ fn config(reserve_epochs: u64) -> AnchorConfig {
         origin: Some(Origin {
             reserved: 7,
             first_epoch: 100,
+            retired: 0,
         }),
+        previous: None,
     }
 }
 
@@ -554,4 +556,5 @@ fn a_copy_opened_during_another_s_reservation_raises_past_it() {
     b.stop_cleanly();
 }
 
+mod moving;
 mod witness_quorum;

@@ -1,4 +1,4 @@
-//! The `tpm2` anchor: two NV counters of a TPM 2.0 (TPM 2.0 Library, Part 1 §37, "NV
+//! The `tpm2` anchor: three NV counters of a TPM 2.0 (session, reservation, retirement) (TPM 2.0 Library, Part 1 §37, "NV
 //! Memory"; Part 3 §31.8 `TPM2_NV_Increment`).
 //!
 //! - **Monotonic.** A counter index (`TPM_NT_COUNTER`) can only be incremented, and even one
@@ -40,12 +40,13 @@ pub const DEFAULT_NV_INDEX: u32 = 0x014c_5300;
 
 const BACKEND: &str = "tpm2";
 
-/// The two counters on one TPM, reached through a TCTI (`device:/dev/tpmrm0`,
+/// The counters on one TPM, reached through a TCTI (`device:/dev/tpmrm0`,
 /// `swtpm:host=127.0.0.1,port=2321`).
 pub struct Tpm2Counters {
     tcti: String,
     session_index: u32,
     reserved_index: u32,
+    retired_index: Option<u32>,
     auth: Zeroizing<[u8; 32]>,
 }
 
@@ -74,28 +75,38 @@ fn tss(what: &str) -> impl Fn(tss_esapi::Error) -> AnchorError + '_ {
 }
 
 impl Tpm2Counters {
-    /// The counters at `session_index` and `reserved_index`, authorized by `auth`.
+    /// The counters at `session_index`, `reserved_index` and `retired_index` (`None` for an
+    /// anchor made before anchors could move: its retirement counter reads 0 and never moves),
+    /// authorized by `auth`.
     pub fn new(
         tcti: &str,
         session_index: u32,
         reserved_index: u32,
+        retired_index: Option<u32>,
         auth: Zeroizing<[u8; 32]>,
     ) -> Self {
         Self {
             tcti: tcti.to_owned(),
             session_index,
             reserved_index,
+            retired_index,
             auth,
         }
     }
 
-    /// Makes both counters, or finds them made with this authorization by an earlier attempt
+    fn indices(&self) -> impl Iterator<Item = u32> {
+        [self.session_index, self.reserved_index]
+            .into_iter()
+            .chain(self.retired_index)
+    }
+
+    /// Makes the counters, or finds them made with this authorization by an earlier attempt
     /// that stopped half-way, and gives them their first value. Refuses an index that exists
     /// under another authorization or with other attributes (another program's, or the anchor
     /// of a P whose `anchor.json` is gone: reusing it would hide that P's reservations).
     pub fn provision(&self) -> Result<Counters, AnchorError> {
         let (mut ctx, session) = self.connect()?;
-        for index in [self.session_index, self.reserved_index] {
+        for index in self.indices() {
             let handle = if is_defined(&mut ctx, index)? {
                 self.open_index(&mut ctx, index)?
             } else {
@@ -219,10 +230,16 @@ impl Tpm2Counters {
         Ok(handle.into())
     }
 
-    fn index(&self, counter: Counter) -> u32 {
+    fn index(&self, counter: Counter) -> Result<u32, AnchorError> {
         match counter {
-            Counter::Session => self.session_index,
-            Counter::Reserved => self.reserved_index,
+            Counter::Session => Ok(self.session_index),
+            Counter::Reserved => Ok(self.reserved_index),
+            Counter::Retired => self.retired_index.ok_or(AnchorError::Backend {
+                backend: BACKEND,
+                message: "this anchor was made before anchors could move: it has no \
+                          retirement counter, so its record cannot move to another anchor"
+                    .into(),
+            }),
         }
     }
 }
@@ -271,12 +288,16 @@ impl AnchorCounters for Tpm2Counters {
         Ok(Counters {
             session: value(self.session_index)?,
             reserved: value(self.reserved_index)?,
+            retired: match self.retired_index {
+                Some(index) => value(index)?,
+                None => 0,
+            },
         })
     }
 
     fn advance(&self, counter: Counter, from: u64, to: u64) -> Result<bool, AnchorError> {
         let (mut ctx, session) = self.connect()?;
-        let handle = self.open_index(&mut ctx, self.index(counter))?;
+        let handle = self.open_index(&mut ctx, self.index(counter)?)?;
         let read = |ctx: &mut Context| {
             read_counter(ctx, session, handle).map_err(tss("reading the counter (TPM2_NV_Read)"))
         };

@@ -1,10 +1,10 @@
-//! The `witness` anchor: the two counters kept by a quorum of other Ps (another machine of the
+//! The `witness` anchor: the counters kept by a quorum of other Ps (another machine of the
 //! same staker, a friend's), each of which stores them durably and signs every answer.
 //!
 //! # What a witness does
 //!
 //! A witness is any P started with `lsv signer --witness`. For each anchor that uses it, it keeps
-//! a *record* (two counters, in `witness.sqlite` of its data directory) and answers two requests,
+//! a *record* (the anchor's counters, in `witness.sqlite` of its data directory) and answers two requests,
 //! each carrying the asking P's fresh nonce:
 //!
 //! - **read**: the record's counters;
@@ -99,6 +99,8 @@ pub struct WitnessAnswer {
     pub session: u64,
     /// The record's reservation counter after the request.
     pub reserved: u64,
+    /// The record's retirement counter after the request.
+    pub retired: u64,
     /// The witness's signature over [`answer_digest`] (65 bytes, `r ‖ s ‖ v`).
     pub signature: Bytes,
 }
@@ -132,6 +134,11 @@ pub fn answer_digest(
             from,
             to,
         } => (2, from, to),
+        Op::Advance {
+            counter: Counter::Retired,
+            from,
+            to,
+        } => (3, from, to),
     };
     let mut h = Sha256::new_with_prefix(b"lsv/anchor-witness/v1\0");
     h.update(record);
@@ -142,6 +149,7 @@ pub fn answer_digest(
     h.update([accepted as u8]);
     h.update(counters.session.to_be_bytes());
     h.update(counters.reserved.to_be_bytes());
+    h.update(counters.retired.to_be_bytes());
     B256::from_slice(&h.finalize())
 }
 
@@ -197,7 +205,8 @@ impl Witness {
              CREATE TABLE IF NOT EXISTS record (
                  id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 32),
                  session INTEGER NOT NULL,
-                 reserved INTEGER NOT NULL
+                 reserved INTEGER NOT NULL,
+                 retired INTEGER NOT NULL
              );",
         )
         .map_err(store)?;
@@ -243,24 +252,19 @@ impl Witness {
         let (accepted, counters) = {
             let mut db = self.db.lock();
             let tx = db.transaction().map_err(|e| self.store_error(e))?;
-            let stored: Option<(i64, i64)> = tx
+            let stored: Option<(i64, i64, i64)> = tx
                 .query_row(
-                    "SELECT session, reserved FROM record WHERE id = ?1",
+                    "SELECT session, reserved, retired FROM record WHERE id = ?1",
                     [record.as_slice()],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
                 .optional()
                 .map_err(|e| self.store_error(e))?;
-            let mut counters = stored.map_or(
-                Counters {
-                    session: 0,
-                    reserved: 0,
-                },
-                |(s, r)| Counters {
-                    session: s as u64,
-                    reserved: r as u64,
-                },
-            );
+            let mut counters = stored.map_or(Counters::default(), |(s, r, x)| Counters {
+                session: s as u64,
+                reserved: r as u64,
+                retired: x as u64,
+            });
             let accepted = match request.op {
                 Op::Read => true,
                 Op::Advance { counter, from, to } => {
@@ -275,17 +279,17 @@ impl Witness {
                                 return Err(WitnessError::Full);
                             }
                         }
-                        match counter {
-                            Counter::Session => counters.session = to,
-                            Counter::Reserved => counters.reserved = to,
-                        }
+                        counters.set(counter, to);
                         tx.execute(
-                            "INSERT INTO record (id, session, reserved) VALUES (?1, ?2, ?3)
-                             ON CONFLICT (id) DO UPDATE SET session = ?2, reserved = ?3",
+                            "INSERT INTO record (id, session, reserved, retired)
+                             VALUES (?1, ?2, ?3, ?4)
+                             ON CONFLICT (id) DO UPDATE SET session = ?2, reserved = ?3,
+                                 retired = ?4",
                             params![
                                 record.as_slice(),
                                 counters.session as i64,
-                                counters.reserved as i64
+                                counters.reserved as i64,
+                                counters.retired as i64
                             ],
                         )
                         .map_err(|e| self.store_error(e))?;
@@ -311,6 +315,7 @@ impl Witness {
             accepted,
             session: counters.session,
             reserved: counters.reserved,
+            retired: counters.retired,
             signature: Bytes::copy_from_slice(&signature),
         })
     }
@@ -557,6 +562,7 @@ fn verify(
     let counters = Counters {
         session: answer.session,
         reserved: answer.reserved,
+        retired: answer.retired,
     };
     let digest = answer_digest(record, answer.nonce, answer.op, answer.accepted, counters);
     verify_dev_signature(digest, &answer.signature, address)
@@ -578,6 +584,7 @@ impl AnchorCounters for WitnessCounters {
         Ok(Counters {
             session: answers.iter().map(|a| a.session).max().unwrap_or(0),
             reserved: answers.iter().map(|a| a.reserved).max().unwrap_or(0),
+            retired: answers.iter().map(|a| a.retired).max().unwrap_or(0),
         })
     }
 
