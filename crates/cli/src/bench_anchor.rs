@@ -1,8 +1,10 @@
-//! `lsv bench anchor`: what the `tpm2` freshness anchor costs, against a software TPM (swtpm)
-//! started for the run, and against P without an anchor in the same run.
+//! `lsv bench anchor`: what the freshness anchor costs, `tpm2` against a software TPM (swtpm)
+//! started for the run and `witness` against three witnesses (Ps started as witnesses, served
+//! over HTTP on loopback in this process), and against P without an anchor in the same run.
 //!
-//! - The TPM operations themselves: reading both counters, and one reservation step (read,
-//!   increment, read, each under an HMAC session on a fresh connection).
+//! - The anchor operations themselves: reading the counters, and one reservation step (read,
+//!   move, read; for the TPM each under an HMAC session on a fresh connection, for the
+//!   witnesses each a signed request to all three in parallel, answered by a quorum).
 //! - Per epoch: a step reserves `reserve_epochs` epochs, so the anchor's cost per epoch is the
 //!   step's time divided by that, and its TPM writes per year `225 × 365 / reserve_epochs` on
 //!   mainnet.
@@ -22,6 +24,7 @@ use lsv_consensus::containers::{AttestationData, Checkpoint};
 use lsv_consensus::request::ForkInfo;
 use lsv_consensus::{Epoch, Network, SignRequest, SignableMessage, B256};
 use lsv_enclave::anchor::tpm2::{Swtpm, Tpm2Counters, DEFAULT_NV_INDEX};
+use lsv_enclave::anchor::witness::{self, HttpTransport, WitnessCounters, WitnessEndpoint};
 use lsv_enclave::anchor::{AnchorCounters, Counter};
 use lsv_enclave::keystore::Kdf;
 use lsv_enclave::{AnchorChoice, AttestationConfig, Clock, DataDir, DevSealer, Enclave, Policy};
@@ -62,6 +65,48 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
+}
+
+/// Three witnesses serving on loopback for the run: Ps started as witnesses, behind the real
+/// API, on a runtime of their own.
+struct Witnesses {
+    urls: Vec<String>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn start_witnesses(work: &std::path::Path, n: usize) -> Result<Witnesses, String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut urls = Vec::new();
+    for i in 0..n {
+        let dir = work.join(format!("witness-{i}"));
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let sealer = DevSealer::open(&dir, Kdf::Pbkdf2 { c: 16 }).map_err(|e| e.to_string())?;
+        let p = Enclave::open(
+            &DataDir::new(&dir),
+            Policy::new(Network::mainnet(), None),
+            Arc::new(sealer),
+            AttestationConfig::Dev,
+            Arc::new(lsv_enclave::SystemClock),
+        )
+        .map_err(|e| e.to_string())?;
+        let witness = Arc::new(p.open_witness().map_err(|e| e.to_string())?);
+        let state =
+            lsv_signer::AppState::with_witness(Arc::new(p), Vec::new(), None, Some(witness));
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .map_err(|e| e.to_string())?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        runtime.spawn(lsv_signer::serve(listener, state, std::future::pending()));
+        urls.push(format!("http://{addr}"));
+    }
+    Ok(Witnesses {
+        urls,
+        _runtime: runtime,
+    })
 }
 
 fn time_each(n: usize, mut op: impl FnMut() -> Result<(), String>) -> Result<Duration, String> {
@@ -195,11 +240,51 @@ pub(crate) fn anchor(args: AnchorBenchArgs) -> Result<(), CliError> {
         ms(read),
         ms(step)
     ));
+    let witnesses = start_witnesses(work.path(), 3)?;
+    let transport = Arc::new(HttpTransport::new());
+    let endpoints = witness::identify(&*transport, &witnesses.urls)
+        .into_iter()
+        .zip(&witnesses.urls)
+        .map(|(identity, url)| {
+            identity.map(|i| WitnessEndpoint {
+                address: i.address,
+                url: url.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let quorum = witness::quorum(3, witness::default_faults(3)).map_err(|e| e.to_string())?;
+    let on_witnesses = WitnessCounters::new(
+        B256::repeat_byte(0x42),
+        endpoints,
+        3,
+        quorum,
+        transport.clone(),
+    );
+    let witness_read = time_each(args.operations, || {
+        on_witnesses.read().map(|_| ()).map_err(|e| e.to_string())
+    })?;
+    let witness_step = time_each(args.operations, || {
+        let now = on_witnesses.read().map_err(|e| e.to_string())?;
+        let moved = on_witnesses
+            .advance(Counter::Reserved, now.reserved, now.reserved + 1)
+            .map_err(|e| e.to_string())?;
+        moved.then_some(()).ok_or("contended")?;
+        on_witnesses.read().map(|_| ()).map_err(|e| e.to_string())
+    })?;
+    line(format!(
+        "witness anchor, 3 witnesses over HTTP on loopback, quorum {quorum} ({} operations \
+         each): read {:.2} ms, one reservation step (read, advance, read) {:.2} ms",
+        args.operations,
+        ms(witness_read),
+        ms(witness_step)
+    ));
     for k in [1u64, 2, 4, 8] {
         line(format!(
-            "  reserve_epochs {k}: {:.3} ms of TPM time per epoch, {} TPM writes a year on \
-             mainnet (225 epochs a day), an unclean stop sits out at most {} epochs",
+            "  reserve_epochs {k}: {:.3} ms of TPM time per epoch ({:.3} ms on the witnesses), \
+             {} TPM writes a year on mainnet (225 epochs a day), an unclean stop sits out at \
+             most {} epochs",
             ms(step) / k as f64,
+            ms(witness_step) / k as f64,
             225 * 365 / k,
             k + 1
         ));
@@ -221,6 +306,16 @@ pub(crate) fn anchor(args: AnchorBenchArgs) -> Result<(), CliError> {
             latencies(&dir, anchor, args.epochs)?,
         ));
     }
+    let anchor = AnchorChoice::Witness {
+        urls: witnesses.urls.clone(),
+        faults: None,
+        reserve_epochs: 4,
+        transport,
+    };
+    rows.push((
+        "witness k=4",
+        latencies(&work.path().join("witness-4"), anchor, args.epochs)?,
+    ));
     let again = latencies(
         &work.path().join("none-again"),
         AnchorChoice::None,
@@ -229,7 +324,7 @@ pub(crate) fn anchor(args: AnchorBenchArgs) -> Result<(), CliError> {
     rows.push(("none", again.clone()));
     line(format!(
         "signing latency, one attestation per epoch over {} epochs (P in process, no HTTP; \
-         the first signature of each anchored run reserves on the TPM):",
+         the first signature of each anchored run reserves on its anchor):",
         args.epochs
     ));
     let mean = |p: f64| (percentile(&none, p) + percentile(&again, p)) / 2;
@@ -237,7 +332,7 @@ pub(crate) fn anchor(args: AnchorBenchArgs) -> Result<(), CliError> {
     for (name, l) in &rows {
         let (p50, p99, max) = (percentile(l, 0.5), percentile(l, 0.99), l[l.len() - 1]);
         line(format!(
-            "  {name:>9}: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms; against none: p50 x{:.2}, \
+            "  {name:>11}: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms; against none: p50 x{:.2}, \
              p99 x{:.2}",
             ms(p50),
             ms(p99),

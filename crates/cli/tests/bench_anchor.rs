@@ -28,7 +28,13 @@ fn bench_anchor_reports_every_figure() {
             "{report}"
         );
     }
-    for run in ["none: p50", "tpm2 k=1: p50", "tpm2 k=4: p50"] {
+    assert!(report.contains("witness anchor, 3 witnesses"), "{report}");
+    for run in [
+        "none: p50",
+        "tpm2 k=1: p50",
+        "tpm2 k=4: p50",
+        "witness k=4: p50",
+    ] {
         assert!(report.contains(run), "{report}");
     }
 }
