@@ -106,6 +106,26 @@ impl Drop for Signer {
     }
 }
 
+/// Three signers started as witnesses (new data directories under `work`), and their URLs
+/// as `--anchor-witness` takes them.
+fn start_witnesses(work: &Path) -> (Vec<Signer>, String) {
+    let witnesses: Vec<Signer> = (0..3)
+        .map(|i| {
+            Signer::start_with(
+                &work.join(format!("witness-{i}")),
+                NONE,
+                &["--init", "--witness"],
+            )
+        })
+        .collect();
+    let urls = witnesses
+        .iter()
+        .map(|w| w.base.clone())
+        .collect::<Vec<_>>()
+        .join(",");
+    (witnesses, urls)
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -212,20 +232,7 @@ fn without_the_anchor_a_rollback_double_votes_and_with_tpm2_it_is_refused() {
 #[test]
 fn with_witnesses_a_rollback_is_refused_and_one_witness_may_be_down() {
     let work = tempfile::tempdir().unwrap();
-    let mut witnesses: Vec<Signer> = (0..3)
-        .map(|i| {
-            Signer::start_with(
-                &work.path().join(format!("witness-{i}")),
-                NONE,
-                &["--init", "--witness"],
-            )
-        })
-        .collect();
-    let urls = witnesses
-        .iter()
-        .map(|w| w.base.clone())
-        .collect::<Vec<_>>()
-        .join(",");
+    let (mut witnesses, urls) = start_witnesses(work.path());
     let identity: serde_json::Value =
         serde_json::from_str(&http(&witnesses[0].base, "/eth/v1/lsv/witness", None).1).unwrap();
     assert!(identity["address"].as_str().unwrap().starts_with("0x"));
@@ -287,20 +294,7 @@ fn anchor_move_carries_the_record_over_and_retires_the_old_anchor() {
     let work = tempfile::tempdir().unwrap();
     let swtpm = Swtpm::start(&work.path().join("tpm")).unwrap();
     let tcti = swtpm.tcti();
-    let witnesses: Vec<Signer> = (0..3)
-        .map(|i| {
-            Signer::start_with(
-                &work.path().join(format!("witness-{i}")),
-                NONE,
-                &["--init", "--witness"],
-            )
-        })
-        .collect();
-    let urls = witnesses
-        .iter()
-        .map(|w| w.base.clone())
-        .collect::<Vec<_>>()
-        .join(",");
+    let (_witnesses, urls) = start_witnesses(work.path());
     let witness = ["--anchor", "witness", "--anchor-witness", &urls];
 
     let dir = work.path().join("p");

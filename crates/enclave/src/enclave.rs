@@ -260,6 +260,20 @@ pub fn check_key_request(
     Ok(())
 }
 
+/// Takes the data directory's lock (held while P, or a command on its record, runs): one
+/// process per data directory.
+fn lock_data_dir(data_dir: &DataDir) -> Result<std::fs::File, StartError> {
+    let lock_path = data_dir.root().join("lock");
+    let lock = std::fs::File::create(&lock_path).map_err(|source| StartError::Io {
+        path: lock_path,
+        source,
+    })?;
+    if lock.try_lock().is_err() {
+        return Err(StartError::InUse(data_dir.root().into()));
+    }
+    Ok(lock)
+}
+
 impl Enclave {
     /// Opens P on `data_dir`: unseals the keys, opens the slashing database (created on first
     /// start, pinned to the network's genesis validators root) and registers every key in it,
@@ -299,14 +313,7 @@ impl Enclave {
             path: data_dir.root().into(),
             source,
         })?;
-        let lock_path = data_dir.root().join("lock");
-        let lock = std::fs::File::create(&lock_path).map_err(|source| StartError::Io {
-            path: lock_path,
-            source,
-        })?;
-        if lock.try_lock().is_err() {
-            return Err(StartError::InUse(data_dir.root().into()));
-        }
+        let lock = lock_data_dir(data_dir)?;
         let attester: Arc<dyn Attester> = match attestation {
             AttestationConfig::Dev => Arc::new(load_or_create_dev_attester(
                 data_dir.root(),
@@ -377,14 +384,7 @@ impl Enclave {
         from: AnchorChoice,
         to: AnchorChoice,
     ) -> Result<crate::anchor::Moved, StartError> {
-        let lock_path = data_dir.root().join("lock");
-        let lock = std::fs::File::create(&lock_path).map_err(|source| StartError::Io {
-            path: lock_path,
-            source,
-        })?;
-        if lock.try_lock().is_err() {
-            return Err(StartError::InUse(data_dir.root().into()));
-        }
+        let lock = lock_data_dir(data_dir)?;
         let gvr = policy.network.genesis_validators_root;
         let keyring = Keyring::open(&data_dir.keys(), sealer.clone(), gvr)?;
         let mut db = SlashingDatabase::open(data_dir.slashing_db(), gvr)?;

@@ -426,15 +426,25 @@ pub fn identify(
     transport: &dyn WitnessTransport,
     urls: &[String],
 ) -> Vec<Result<WitnessIdentity, String>> {
+    in_parallel(urls, |url| {
+        let body = transport.get(&format!("{}{WITNESS_PATH}", trim(url)))?;
+        serde_json::from_slice::<WitnessIdentity>(&body)
+            .map_err(|e| format!("not a witness's answer: {e}"))
+    })
+}
+
+/// `ask` for every item at once, one thread each (a handful of witnesses, each a network round
+/// trip): the answers in the items' order.
+fn in_parallel<I: Sync, T: Send>(
+    items: &[I],
+    ask: impl Fn(&I) -> Result<T, String> + Sync,
+) -> Vec<Result<T, String>> {
     std::thread::scope(|s| {
-        let asks: Vec<_> = urls
+        let asks: Vec<_> = items
             .iter()
-            .map(|url| {
-                s.spawn(move || {
-                    let body = transport.get(&format!("{}{WITNESS_PATH}", trim(url)))?;
-                    serde_json::from_slice::<WitnessIdentity>(&body)
-                        .map_err(|e| format!("not a witness's answer: {e}"))
-                })
+            .map(|item| {
+                let ask = &ask;
+                s.spawn(move || ask(item))
             })
             .collect();
         asks.into_iter()
@@ -497,29 +507,14 @@ impl WitnessCounters {
         let request = WitnessRequest { nonce, op };
         let body = serde_json::to_vec(&request).expect("a request serialises");
         let record = self.record;
-        let results: Vec<Result<WitnessAnswer, String>> = std::thread::scope(|s| {
-            let asks: Vec<_> = self
-                .endpoints
-                .iter()
-                .map(|endpoint| {
-                    let body = body.clone();
-                    let transport = &*self.transport;
-                    s.spawn(move || {
-                        let url = format!("{}{WITNESS_PATH}/{record}", trim(&endpoint.url));
-                        let answer = transport.post(&url, body)?;
-                        let answer: WitnessAnswer = serde_json::from_slice(&answer)
-                            .map_err(|e| format!("not a witness's answer: {e}"))?;
-                        verify(&answer, &request, record, endpoint.address)?;
-                        Ok(answer)
-                    })
-                })
-                .collect();
-            asks.into_iter()
-                .map(|a| {
-                    a.join()
-                        .unwrap_or_else(|_| Err("the request panicked".into()))
-                })
-                .collect()
+        let transport = &*self.transport;
+        let results = in_parallel(&self.endpoints, |endpoint| {
+            let url = format!("{}{WITNESS_PATH}/{record}", trim(&endpoint.url));
+            let answer = transport.post(&url, body.clone())?;
+            let answer: WitnessAnswer = serde_json::from_slice(&answer)
+                .map_err(|e| format!("not a witness's answer: {e}"))?;
+            verify(&answer, &request, record, endpoint.address)?;
+            Ok(answer)
         });
         let mut answers = Vec::new();
         let mut failures = Vec::new();
