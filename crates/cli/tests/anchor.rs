@@ -244,6 +244,9 @@ fn with_witnesses_a_rollback_is_refused_and_one_witness_may_be_down() {
     assert_eq!(check["start"], "raised", "{check}");
     let (_, after) = http(&witnesses[0].base, "/eth/v1/lsv/witness", None);
     assert!(after.contains(r#""records":1"#), "{after}");
+    let (status, health) = http(&witnesses[0].base, "/healthcheck", None);
+    assert_eq!(status, 200, "{health}");
+    assert!(health.contains(r#""id":"witness""#), "{health}");
 
     // A second P on the same witnesses, one of them down: a quorum of two still answers.
     let dir = work.path().join("one-down").join("p");

@@ -622,18 +622,27 @@ async fn healthcheck(State(state): State<Arc<AppState>>) -> Response {
             "warning": lsv_enclave::anchor::NO_ANCHOR_WARNING,
         }),
     };
-    let up = anchor["status"] == "UP";
-    health_answer(
-        vec![
-            json!({ "id": "keys-loaded", "status": "UP", "count": state.enclave.public_keys().len() }),
-            json!({ "id": "sealing", "status": "UP", "backend": state.enclave.sealing_backend(),
-                "hardware_backed": state.enclave.is_hardware_backed() }),
-            json!({ "id": "attestation", "status": "UP",
-                "backend": state.enclave.attestation_info().backend }),
-            anchor,
-        ],
-        up,
-    )
+    let mut up = anchor["status"] == "UP";
+    let mut checks = vec![
+        json!({ "id": "keys-loaded", "status": "UP", "count": state.enclave.public_keys().len() }),
+        json!({ "id": "sealing", "status": "UP", "backend": state.enclave.sealing_backend(),
+            "hardware_backed": state.enclave.is_hardware_backed() }),
+        json!({ "id": "attestation", "status": "UP",
+            "backend": state.enclave.attestation_info().backend }),
+        anchor,
+    ];
+    if let Some(witness) = state.witness.clone() {
+        // A witness whose records cannot be read cannot answer the Ps that count on it.
+        let check = match tokio::task::spawn_blocking(move || witness.identity()).await {
+            Ok(Ok(identity)) => json!({ "id": "witness", "status": "UP",
+                "address": identity.address, "records": identity.records }),
+            Ok(Err(e)) => json!({ "id": "witness", "status": "DOWN", "error": e.to_string() }),
+            Err(e) => json!({ "id": "witness", "status": "DOWN", "error": e.to_string() }),
+        };
+        up &= check["status"] == "UP";
+        checks.push(check);
+    }
+    health_answer(checks, up)
 }
 
 /// Web3Signer's health answer: `{status, checks, outcome}`, 200 when `up`, else 503 `DOWN`.
