@@ -131,18 +131,26 @@ impl Enclave {
         self.policy.withdrawal_credentials()?;
         let dealer = Dealer::new(threshold, devices).map_err(KeyGenerationError::from)?;
         let announcement = dealer.announcement().clone();
+        // Refused before the quote is made: a hardware quote is the costly step, and a device
+        // that is full or has seen this ceremony would only throw it away.
+        let has_room = |pending: &mut std::collections::HashMap<B256, PendingShare>| {
+            pending.retain(|_, p| p.started.elapsed() < CEREMONY_TIMEOUT);
+            if pending.contains_key(&ceremony) {
+                return Err(KeyGenerationError::Reused(ceremony));
+            }
+            if pending.len() >= MAX_PENDING_CEREMONIES {
+                return Err(KeyGenerationError::Busy);
+            }
+            Ok(())
+        };
+        has_room(&mut self.cluster.lock())?;
         let (evidence, platform) = self
             .attester
             .attest_device(announcement.digest(ceremony, threshold, devices))
             .map_err(|e| KeyGenerationError::Attestation(e.to_string()))?;
+        // Again under the lock that inserts: another announcement may have come in meanwhile.
         let mut pending = self.cluster.lock();
-        pending.retain(|_, p| p.started.elapsed() < CEREMONY_TIMEOUT);
-        if pending.contains_key(&ceremony) {
-            return Err(KeyGenerationError::Reused(ceremony).into());
-        }
-        if pending.len() >= MAX_PENDING_CEREMONIES {
-            return Err(KeyGenerationError::Busy.into());
-        }
+        has_room(&mut pending)?;
         pending.insert(
             ceremony,
             PendingShare {
