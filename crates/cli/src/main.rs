@@ -18,6 +18,7 @@ mod logging;
 mod output;
 mod prove;
 mod signer;
+mod sim;
 mod staker;
 
 use alloy_primitives::Address;
@@ -152,6 +153,9 @@ enum Command {
     /// Run lsv's embedded devnet: anvil and a minimal-preset beacon chain (Electra, then Fulu)
     /// with C deployed and P signing for its validators, until stopped.
     Devnet(devnet::DevnetArgs),
+    /// Simulate C under stress (issue 19): a scenario's backing of sETH over time, its worst
+    /// shortfall, who bears it and the time to redeem; writes CSV and a PNG chart.
+    Sim(sim::SimArgs),
     /// Benchmarks that print a ratio against a baseline measured in the same run.
     Bench {
         #[command(subcommand)]
@@ -478,6 +482,9 @@ enum BenchCommand {
     /// The `tpm2` freshness anchor on a software TPM started for the run: TPM time per
     /// reservation step and per epoch, and signing latency with the anchor against without.
     Anchor(bench_anchor::AnchorBenchArgs),
+    /// The simulator at mainnet scale: every scenario over a year of 1,000,000 validators,
+    /// validator-epochs per second.
+    Sim(sim::SimBenchArgs),
 }
 
 fn load_network(name: &str) -> Result<Network, String> {
@@ -865,6 +872,10 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 ))
             }
         }
+        Command::Sim(args) => sim::run(args),
+        Command::Bench {
+            command: BenchCommand::Sim(args),
+        } => sim::bench(args),
         Command::Bench {
             command: BenchCommand::Devnet(args),
         } => devnet::bench(args),
