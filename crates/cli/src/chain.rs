@@ -138,12 +138,16 @@ pub(crate) struct DeployArgs {
     /// to sign (default: a majority of --min-devices).
     #[arg(long, value_name = "M", requires = "device_attestation_info")]
     min_threshold: Option<u8>,
-    /// `MAX_VALIDATORS`: the most validators the vault lends against.
-    #[arg(long, default_value_t = VaultConfig::default().max_validators)]
-    max_validators: u64,
+    /// `MAX_VALIDATORS`: the most validators the vault lends against. Default: on a network of
+    /// the mainnet preset (mainnet, hoodi, sepolia), `lsv sim recommend`'s at 1,000,000
+    /// validators (docs/ECONOMICS.md); on a minimal-preset devnet, the devnet's small pool.
+    #[arg(long)]
+    max_validators: Option<u64>,
     /// `INACTIVITY_TRIGGER`: an inactivity score above it makes a validator ejectable.
-    #[arg(long, default_value_t = VaultConfig::default().inactivity_trigger)]
-    inactivity_trigger: u64,
+    /// Default: as --max-validators, from `lsv sim recommend` on the mainnet preset, the
+    /// devnet's on a minimal-preset devnet (whose leaks are short).
+    #[arg(long)]
+    inactivity_trigger: Option<u64>,
     /// `EXIT_RESEND_BLOCKS`: blocks before an unanswered exit request may be sent again.
     #[arg(long, default_value_t = VaultConfig::default().exit_resend_blocks)]
     exit_resend_blocks: u64,
@@ -165,7 +169,7 @@ pub(crate) struct DeployArgs {
 }
 
 impl DeployArgs {
-    fn parameters(&self) -> Result<Parameters, CliError> {
+    fn parameters(&self, network: &lsv_consensus::Network) -> Result<Parameters, CliError> {
         if let Some(path) = &self.params {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -201,11 +205,14 @@ impl DeployArgs {
         } else {
             self.group(single)?
         };
+        let defaults = deploy_defaults(network);
         Ok(Parameters {
             attestation,
             policy_hash,
-            max_validators: self.max_validators,
-            inactivity_trigger: self.inactivity_trigger,
+            max_validators: self.max_validators.unwrap_or(defaults.max_validators),
+            inactivity_trigger: self
+                .inactivity_trigger
+                .unwrap_or(defaults.inactivity_trigger),
             exit_resend_blocks: self.exit_resend_blocks,
             min_redeem_wei: self.min_redeem_wei,
             wind_down_delay_seconds: self.wind_down_delay,
@@ -318,7 +325,7 @@ fn attester_and_policy(source: &str, info: &Value) -> Result<(Address, B256), Cl
 pub(crate) fn deploy(args: DeployArgs) -> Result<(), CliError> {
     let network = crate::load_network(&args.network)?;
     let chain = ChainBinding::of_network(&network).map_err(|e| e.to_string())?;
-    let params = args.parameters()?;
+    let params = args.parameters(&network)?;
     let existing = if args.force {
         Existing::Replace
     } else {
@@ -345,6 +352,25 @@ pub(crate) fn deploy(args: DeployArgs) -> Result<(), CliError> {
         output::json(&record)?;
     }
     Ok(())
+}
+
+/// C's parameters `lsv deploy` defaults to on `network`: the simulator's recommendation for a
+/// mainnet-sized chain (`lsv_sim::recommend::DEPLOY_DEFAULTS`) on the mainnet preset; the
+/// devnet's small pool on the minimal preset, where the simulator's million validators and
+/// weeks-long leaks do not apply.
+pub(crate) fn deploy_defaults(
+    network: &lsv_consensus::Network,
+) -> lsv_sim::recommend::DeployDefaults {
+    match network.preset {
+        lsv_consensus::PresetName::Mainnet => lsv_sim::recommend::DEPLOY_DEFAULTS,
+        lsv_consensus::PresetName::Minimal => {
+            let devnet = VaultConfig::default();
+            lsv_sim::recommend::DeployDefaults {
+                max_validators: devnet.max_validators,
+                inactivity_trigger: devnet.inactivity_trigger,
+            }
+        }
+    }
 }
 
 /// `lsv verify-deployment`.
@@ -669,5 +695,29 @@ mod tests {
         assert_eq!(ether(wei("10000000000000000")), "0.01");
         assert_eq!(ether(wei("1")), "0.000000000000000001");
         assert_eq!(ether(wei("1500000000000000001")), "1.500000000000000001");
+    }
+
+    /// `lsv deploy` defaults to the simulator's recommendation on the mainnet preset (which
+    /// `lsv-sim`'s tests/deploy_defaults.rs reproduces), and to the devnet's small pool on the
+    /// minimal preset.
+    #[test]
+    fn deploy_defaults_come_from_the_simulator_on_the_mainnet_preset() {
+        let mainnet = lsv_consensus::Network::mainnet();
+        assert_eq!(
+            deploy_defaults(&mainnet),
+            lsv_sim::recommend::DEPLOY_DEFAULTS
+        );
+        let devnet = lsv_consensus::Network {
+            preset: lsv_consensus::PresetName::Minimal,
+            ..mainnet
+        };
+        let small = deploy_defaults(&devnet);
+        assert_eq!(
+            (small.max_validators, small.inactivity_trigger),
+            (
+                VaultConfig::default().max_validators,
+                VaultConfig::default().inactivity_trigger
+            )
+        );
     }
 }

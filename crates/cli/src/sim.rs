@@ -1,6 +1,7 @@
 //! `lsv sim`: runs one of `lsv-sim`'s scenarios and writes what it measured (the samples and
-//! the redemption requests as CSV, a chart as PNG) with a summary on standard output; and
-//! `lsv bench sim`, the simulator's throughput in validator-epochs per second at mainnet scale.
+//! the redemption requests as CSV, a chart as PNG) with a summary on standard output;
+//! `lsv sim recommend` and `lsv sim economics` print the break-evens and the capital-efficiency
+//! table; and `lsv bench sim`, the simulator's throughput in validator-epochs per second at mainnet scale.
 //!
 //! The model is `lsv-sim`'s (its README says what it covers and what it simplifies); this file
 //! only turns flags into its knobs and its outcome into files. The chart is drawn by plotters as
@@ -100,6 +101,37 @@ pub(crate) enum SimCommand {
     /// scenario for each candidate INACTIVITY_TRIGGER with the MAX_VALIDATORS the slashing
     /// break-even allows, and print the parameters that survive the stated stress.
     Recommend(RecommendArgs),
+    /// Capital efficiency on one basis: for lsv, solo staking, Lido (curated, CSM) and Rocket
+    /// Pool (Saturn, LEB8), the staker's capital, what it keeps and its return, and the liquid
+    /// token holder's return, at the consensus rewards the model computes at the stated stake.
+    Economics(EconomicsArgs),
+}
+
+/// `lsv sim economics`.
+#[derive(Args, Debug)]
+pub(crate) struct EconomicsArgs {
+    /// Validators of the network (32 ETH each): the stake the reward rate is computed at.
+    #[arg(long, default_value_t = 1_000_000)]
+    network_validators: u64,
+    /// Validators the staker runs (CSM's and Rocket Pool's bonds depend on it).
+    #[arg(long, default_value_t = 1)]
+    validators: u64,
+    /// The horizons in years, comma-separated (each above 0, at most 10).
+    #[arg(long, value_delimiter = ',', default_value = "1,5")]
+    years: Vec<f64>,
+    /// The productive-sETH variant: share of the perfect reward the owner's validator earns,
+    /// 0 to 1 (its collateral covers the rest).
+    #[arg(long, default_value_t = 1.0)]
+    performance: f64,
+}
+
+/// `lsv sim economics`.
+fn economics(args: EconomicsArgs) -> Result<(), CliError> {
+    let table = lsv_sim::economics::RewardTable::measure(args.network_validators)
+        .map_err(|e| e.to_string())?;
+    let c = lsv_sim::economics::compare(&table, &args.years, args.validators, args.performance)
+        .map_err(|e| e.to_string())?;
+    crate::output::line(c.report().trim_end())
 }
 
 /// `lsv sim recommend`.
@@ -166,8 +198,10 @@ impl SimArgs {
 
 /// `lsv sim`: runs the scenario, writes its files, prints the summary (or `lsv sim recommend`).
 pub(crate) fn run(args: SimArgs) -> Result<(), CliError> {
-    if let Some(SimCommand::Recommend(r)) = args.command {
-        return recommend(r);
+    match args.command {
+        Some(SimCommand::Recommend(r)) => return recommend(r),
+        Some(SimCommand::Economics(e)) => return economics(e),
+        None => {}
     }
     let name = args.scenario.as_deref().ok_or("--scenario is required")?;
     let scenario = Scenario::builtin(name, &args.knobs()).map_err(|e| e.to_string())?;

@@ -88,3 +88,46 @@ fn sim_refuses_bad_parameters_by_name() {
     assert!(!result.status.success());
     assert!(text(&result.stderr).contains("bank-run"));
 }
+
+/// `lsv sim economics` prints one line per system and horizon; lsv's staker keeps on 1 ETH what
+/// the solo staker keeps on 32, and sETH's holder earns nothing; a bad horizon is refused by name.
+#[test]
+fn sim_economics_prints_the_table_and_refuses_bad_horizons() {
+    let result = command()
+        .args(["sim", "economics", "--network-validators", "500000"])
+        .args(["--years", "1,5", "--validators", "10"])
+        .output()
+        .unwrap();
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let stdout = text(&result.stdout);
+    let row = |name: &str, years: &str| -> Vec<String> {
+        stdout
+            .lines()
+            .find(|l| {
+                l.starts_with(name) && l[name.len()..].split_whitespace().next() == Some(years)
+            })
+            .unwrap_or_else(|| panic!("no {name} {years} in {stdout}"))[name.len()..]
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    for years in ["1", "5"] {
+        let lsv = row("lsv ", years);
+        let solo = row("solo (0x02)", years);
+        assert_eq!(lsv[1], "1.000");
+        assert_eq!(lsv[2], solo[2], "kept");
+        assert_eq!(lsv[4], "0.00%");
+        let csm_bond: f64 = row("Lido CSM ", years)[1].parse().unwrap();
+        assert!(csm_bond < 2.4, "10 validators share the first one's bond");
+    }
+    assert!(stdout.contains("Rocket Pool Saturn"), "{stdout}");
+
+    let result = command()
+        .args(["sim", "economics", "--years", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(result.status.code(), Some(1));
+    let stderr = text(&result.stderr);
+    assert!(stderr.contains("years"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

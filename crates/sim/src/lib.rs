@@ -7,11 +7,13 @@
 //! of alike validators, so a million validators over a year cost per cohort-epoch, not per
 //! validator-epoch; [`vault`] is C's rules as the Solidity builds them; [`scenario`] puts them
 //! on a timeline and measures backing, shortfall, who bears it and how long redeeming takes;
-//! [`recommend`] finds the break-even points and ranks C's parameters against them.
+//! [`recommend`] finds the break-even points and ranks C's parameters against them;
+//! [`economics`] puts lsv, Lido, CSM and Rocket Pool on one basis at the model's own reward rate.
 //! What the model simplifies is listed in the crate's README.
 
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
+pub mod economics;
 pub mod network;
 pub mod recommend;
 pub mod scenario;

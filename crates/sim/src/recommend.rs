@@ -86,6 +86,28 @@ impl Candidate {
     }
 }
 
+/// C's parameters `lsv deploy` defaults to: what `lsv sim recommend` prints at its defaults
+/// ([`Stress::default`]: 1,000,000 validators, 0.1 % of stake slashed by others in a TEE break's
+/// window, a 7-day exit-queue backlog and a 7-day leak with 40 % of the network offline).
+/// `tests/deploy_defaults.rs` reproduces them: `MAX_VALIDATORS` from the slashing break-even on
+/// every test run, both from [`recommend`] itself in an ignored test (9 s; `cargo test -p lsv-sim
+/// --test deploy_defaults -- --ignored`). Rerun it, and update these, when the model or the
+/// stress changes.
+pub const DEPLOY_DEFAULTS: DeployDefaults = DeployDefaults {
+    max_validators: 8_582,
+    inactivity_trigger: 400,
+};
+
+/// The parameters of C that [`recommend`] chooses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeployDefaults {
+    /// `MAX_VALIDATORS`: C's validators all slashed at once, with the stated background, stay
+    /// below the slashing break-even (less a 1 % margin).
+    pub max_validators: u64,
+    /// `INACTIVITY_TRIGGER`: the best-ranked of the candidates tried.
+    pub inactivity_trigger: u64,
+}
+
 /// What `recommend` found.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Recommendation {
@@ -271,6 +293,25 @@ fn battery(stress: &Stress, max_validators: u64, trigger: u64) -> Result<Vec<Ver
         .collect()
 }
 
+/// `MAX_VALIDATORS` for a slashing break-even (share of all stake): C's validators, all slashed
+/// at once, plus the stated background of other slashings stay under the break-even, with a
+/// margin of one validator in a hundred. An error if the background alone reaches it.
+pub fn max_validators_for(stress: &Stress, slashing_break_even: f64) -> Result<u64, SimError> {
+    let total = stress.network_validators as f64;
+    let headroom = slashing_break_even - stress.background_slashed_share;
+    if headroom <= 0.0 || headroom.is_nan() {
+        return Err(SimError::InvalidParameter {
+            name: "background-slashed-share",
+            reason: format!(
+                "{} is at or above the break-even {slashing_break_even:.5}: no MAX_VALIDATORS is safe",
+                stress.background_slashed_share
+            ),
+        });
+    }
+    // `headroom` is below 1 and `total` a validator count: the product fits a u64.
+    Ok(((headroom * total * 0.99).floor() as u64).max(1))
+}
+
 /// Runs the break-evens and the grid, and ranks the candidates: most scenarios survived, then
 /// least debt unpaid, then the higher trigger (fewer ejections that were not needed).
 pub fn recommend(stress: Stress) -> Result<Recommendation, SimError> {
@@ -281,20 +322,7 @@ pub fn recommend(stress: Stress) -> Result<Recommendation, SimError> {
         });
     }
     let slashing_break_even = slashing_break_even(&stress)?;
-    let total = stress.network_validators as f64;
-    // C's validators, all slashed, plus the background must stay under the break-even.
-    let headroom = slashing_break_even - stress.background_slashed_share;
-    if headroom <= 0.0 {
-        return Err(SimError::InvalidParameter {
-            name: "background-slashed-share",
-            reason: format!(
-                "{} is at or above the break-even {slashing_break_even:.5}: no MAX_VALIDATORS is safe",
-                stress.background_slashed_share
-            ),
-        });
-    }
-    // A margin of one validator in a hundred below the line.
-    let max_validators = ((headroom * total * 0.99).floor() as u64).max(1);
+    let max_validators = max_validators_for(&stress, slashing_break_even)?;
     let mut leak_break_even = Vec::new();
     for backlog in [0.0, 7.0, 14.0, 30.0, 60.0] {
         leak_break_even.push((backlog, leak_break_even_for(&stress, backlog)?));
@@ -345,6 +373,14 @@ fn leak_break_even_for(stress: &Stress, backlog: f64) -> Result<Option<f64>, Sim
 }
 
 impl Recommendation {
+    /// The recommended parameters: the first candidate's.
+    pub fn parameters(&self) -> DeployDefaults {
+        DeployDefaults {
+            max_validators: self.candidates[0].max_validators,
+            inactivity_trigger: self.candidates[0].inactivity_trigger,
+        }
+    }
+
     /// The recommendation as text: the break-evens, the grid, the recommended set.
     pub fn report(&self) -> String {
         let s = &self.stress;

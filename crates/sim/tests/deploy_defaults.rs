@@ -1,0 +1,45 @@
+//! The parameters `lsv deploy` defaults to ([`DEPLOY_DEFAULTS`]) are the ones `lsv sim recommend`
+//! chooses at its default stress.
+//!
+//! The whole recommendation (every scenario for every trigger, about 70 runs at 1,000,000
+//! validators) takes 9 s in the test profile, beyond this crate's test budget, so it is
+//! `#[ignore]`d: run it with `cargo test -p lsv-sim --test deploy_defaults -- --ignored`
+//! whenever the model changes. The part that moves with the model's penalties, `MAX_VALIDATORS`
+//! from the slashing break-even, is checked on every run.
+
+#![allow(unused_crate_dependencies)]
+
+use lsv_sim::recommend::{
+    max_validators_for, recommend, slashing_break_even, Stress, DEPLOY_DEFAULTS,
+};
+
+#[test]
+fn deploy_max_validators_follows_the_slashing_break_even() {
+    let stress = Stress::default();
+    let break_even = slashing_break_even(&stress).unwrap();
+    assert_eq!(
+        max_validators_for(&stress, break_even).unwrap(),
+        DEPLOY_DEFAULTS.max_validators,
+        "break-even {break_even}"
+    );
+    assert!(stress
+        .triggers
+        .contains(&DEPLOY_DEFAULTS.inactivity_trigger));
+}
+
+#[test]
+fn a_background_at_the_break_even_leaves_no_safe_cap() {
+    let stress = Stress {
+        background_slashed_share: 0.02,
+        ..Stress::default()
+    };
+    let e = max_validators_for(&stress, 0.01).unwrap_err().to_string();
+    assert!(e.starts_with("background-slashed-share"), "{e}");
+}
+
+#[test]
+#[ignore = "9 s: the whole recommendation at 1,000,000 validators"]
+fn deploy_defaults_are_the_recommendation() {
+    let r = recommend(Stress::default()).unwrap();
+    assert_eq!(r.parameters(), DEPLOY_DEFAULTS);
+}
