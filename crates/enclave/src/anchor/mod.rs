@@ -351,6 +351,7 @@ fn open_witness(
     };
     let quorum = witness::quorum(witnesses.len(), faults)?;
     let mut endpoints: Vec<witness::WitnessEndpoint> = Vec::new();
+    let mut unresolved = Vec::new();
     for (url, identity) in urls.iter().zip(identities) {
         match identity {
             Ok(identity)
@@ -366,7 +367,10 @@ fn open_witness(
                 url, address = %identity.address,
                 "anchor: this witness is not one of the anchor's (or given twice); not used"
             ),
-            Err(e) => tracing::warn!(url, error = %e, "anchor: witness not reachable"),
+            Err(e) => {
+                tracing::warn!(url, error = %e, "anchor: witness not reachable; asked again later");
+                unresolved.push(url.clone());
+            }
         }
     }
     if endpoints.len() < quorum {
@@ -394,13 +398,10 @@ fn open_witness(
             "anchor: not every witness is reachable; signing continues while a quorum answers"
         );
     }
-    let counters = Arc::new(witness::WitnessCounters::new(
-        record,
-        endpoints,
-        witnesses.len(),
-        quorum,
-        transport,
-    ));
+    let counters = Arc::new(
+        witness::WitnessCounters::new(record, endpoints, witnesses.len(), quorum, transport)
+            .retrying(witnesses.clone(), unresolved),
+    );
     if file.config.origin.is_none() {
         let first = counters.read()?;
         file.set_origin(Origin {

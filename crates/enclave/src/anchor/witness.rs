@@ -472,10 +472,14 @@ pub struct WitnessEndpoint {
 /// The counters of one record, kept by a quorum of witnesses.
 pub struct WitnessCounters {
     record: B256,
-    endpoints: Vec<WitnessEndpoint>,
+    endpoints: Mutex<Vec<WitnessEndpoint>>,
     witnesses: usize,
     quorum: usize,
     transport: Arc<dyn WitnessTransport>,
+    /// The anchor's witnesses, by address, and the URLs given that did not answer who they
+    /// are yet: asked again whenever a read comes up short of a quorum.
+    known: Vec<Address>,
+    unresolved: Mutex<Vec<String>>,
 }
 
 impl WitnessCounters {
@@ -490,11 +494,54 @@ impl WitnessCounters {
     ) -> Self {
         Self {
             record,
-            endpoints,
+            endpoints: Mutex::new(endpoints),
             witnesses,
             quorum,
             transport,
+            known: Vec::new(),
+            unresolved: Mutex::new(Vec::new()),
         }
+    }
+
+    /// These counters, also trying `urls` (given, but not answering yet) whenever a read
+    /// comes up short of a quorum, and taking those that turn out to be among `known` (the
+    /// anchor's witnesses): a witness down when P started is used once it is back.
+    pub fn retrying(mut self, known: Vec<Address>, urls: Vec<String>) -> Self {
+        self.known = known;
+        self.unresolved = Mutex::new(urls);
+        self
+    }
+
+    /// Asks the URLs not resolved yet who they are; whether any became an endpoint.
+    fn discover(&self) -> bool {
+        let urls = self.unresolved.lock().clone();
+        if urls.is_empty() {
+            return false;
+        }
+        let mut added = false;
+        let mut still = Vec::new();
+        for (url, identity) in urls.iter().zip(identify(&*self.transport, &urls)) {
+            match identity {
+                Ok(identity) if self.known.contains(&identity.address) => {
+                    let mut endpoints = self.endpoints.lock();
+                    if !endpoints.iter().any(|e| e.address == identity.address) {
+                        tracing::info!(url, address = %identity.address, "anchor: witness reached");
+                        endpoints.push(WitnessEndpoint {
+                            address: identity.address,
+                            url: url.clone(),
+                        });
+                        added = true;
+                    }
+                }
+                Ok(identity) => tracing::warn!(
+                    url, address = %identity.address,
+                    "anchor: this witness is not one of the anchor's; not used"
+                ),
+                Err(_) => still.push(url.clone()),
+            }
+        }
+        *self.unresolved.lock() = still;
+        added
     }
 
     /// Sends `op` to every witness in parallel; the answers that verify, and what failed.
@@ -508,7 +555,8 @@ impl WitnessCounters {
         let body = serde_json::to_vec(&request).expect("a request serialises");
         let record = self.record;
         let transport = &*self.transport;
-        let results = in_parallel(&self.endpoints, |endpoint| {
+        let endpoints = self.endpoints.lock().clone();
+        let results = in_parallel(&endpoints, |endpoint| {
             let url = format!("{}{WITNESS_PATH}/{record}", trim(&endpoint.url));
             let answer = transport.post(&url, body.clone())?;
             let answer: WitnessAnswer = serde_json::from_slice(&answer)
@@ -518,7 +566,7 @@ impl WitnessCounters {
         });
         let mut answers = Vec::new();
         let mut failures = Vec::new();
-        for (result, endpoint) in results.into_iter().zip(&self.endpoints) {
+        for (result, endpoint) in results.into_iter().zip(&endpoints) {
             match result {
                 Ok(answer) => answers.push(answer),
                 Err(e) => failures.push(format!("{} ({}): {e}", endpoint.address, endpoint.url)),
@@ -572,7 +620,10 @@ impl AnchorCounters for WitnessCounters {
     /// The highest values among a quorum's answers: every successful advance reached a quorum,
     /// and any two quorums share a witness that was not rolled back.
     fn read(&self) -> Result<Counters, AnchorError> {
-        let (answers, failures) = self.ask(Op::Read)?;
+        let (mut answers, mut failures) = self.ask(Op::Read)?;
+        if answers.len() < self.quorum && self.discover() {
+            (answers, failures) = self.ask(Op::Read)?;
+        }
         if answers.len() < self.quorum {
             return Err(self.short_of_quorum(answers.len(), &failures));
         }

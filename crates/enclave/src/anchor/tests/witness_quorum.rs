@@ -373,3 +373,27 @@ fn witnesses_rolled_back_within_f_are_tolerated_and_one_more_is_not() {
         );
     }
 }
+
+/// A witness that was down when P started is used once it is back: when another one goes down
+/// later, P still finds a quorum.
+#[test]
+fn a_witness_down_at_start_is_used_once_it_is_back() {
+    let network = Network::new(3);
+    let endpoints = network.endpoints();
+    let known: Vec<lsv_consensus::Address> = endpoints.iter().map(|e| e.address).collect();
+    let counters = WitnessCounters::new(
+        B256::repeat_byte(0x78),
+        endpoints[..2].to_vec(),
+        3,
+        2,
+        network.clone(),
+    )
+    .retrying(known, vec![endpoints[2].url.clone()]);
+    network.reach_only(&[0, 1]);
+    assert!(counters.advance(Counter::Reserved, 0, 3).unwrap());
+    network.reach_only(&[1, 2]);
+    assert_eq!(counters.read().unwrap().reserved, 3);
+    assert!(counters.advance(Counter::Reserved, 3, 4).unwrap());
+    network.reach_only(&[2]);
+    assert!(counters.read().is_err(), "one witness is no quorum");
+}
