@@ -505,6 +505,25 @@ impl Network {
     }
 
     fn process_withdrawal_requests(&mut self) {
+        /// Up to `max` validators from the front run of `queue`, splitting it if it is longer.
+        fn take_front(
+            queue: &mut std::collections::VecDeque<ExitRequest>,
+            max: u64,
+        ) -> Option<ExitRequest> {
+            let front = queue.front_mut()?;
+            let n = front.count.min(max);
+            let taken = ExitRequest {
+                first: front.first,
+                count: n,
+            };
+            front.first += n;
+            front.count -= n;
+            if front.count == 0 {
+                queue.pop_front();
+            }
+            Some(taken)
+        }
+
         let r = &mut self.requests;
         if r.to_send.is_empty() && r.queued.is_empty() && r.excess == 0 {
             return;
@@ -517,19 +536,11 @@ impl Network {
             let pace = r.per_block.min(MAX_WITHDRAWAL_REQUESTS_PER_BLOCK);
             let mut added = 0u64;
             while added < pace && fee <= r.max_fee_wei {
-                let Some(front) = r.to_send.front_mut() else {
+                let Some(sent) = take_front(&mut r.to_send, pace - added) else {
                     break;
                 };
-                let n = front.count.min(pace - added);
-                r.queued.push_back(ExitRequest {
-                    first: front.first,
-                    count: n,
-                });
-                front.first += n;
-                front.count -= n;
-                if front.count == 0 {
-                    r.to_send.pop_front();
-                }
+                let n = sent.count;
+                r.queued.push_back(sent);
                 added += n;
                 r.fees_paid_wei += fee * n as u128;
                 r.max_fee_paid_wei = r.max_fee_paid_wei.max(fee);
@@ -539,20 +550,11 @@ impl Network {
             let mut budget = MAX_WITHDRAWAL_REQUESTS_PER_BLOCK;
             let mut dequeued = Vec::new();
             while budget > 0 {
-                let Some(front) = r.queued.front_mut() else {
+                let Some(request) = take_front(&mut r.queued, budget) else {
                     break;
                 };
-                let n = front.count.min(budget);
-                dequeued.push(ExitRequest {
-                    first: front.first,
-                    count: n,
-                });
-                front.first += n;
-                front.count -= n;
-                if front.count == 0 {
-                    r.queued.pop_front();
-                }
-                budget -= n;
+                budget -= request.count;
+                dequeued.push(request);
             }
             r.excess = (r.excess + added).saturating_sub(TARGET_WITHDRAWAL_REQUESTS_PER_BLOCK);
             for req in dequeued {

@@ -196,16 +196,9 @@ impl ChainConfig {
 
 /// `integer_squareroot` (phase0 "Math"): the largest `x` with `x * x <= n`.
 pub fn integer_squareroot(n: u64) -> u64 {
-    if n == u64::MAX {
-        return u32::MAX as u64;
-    }
-    let mut x = n;
-    let mut y = x.div_ceil(2);
-    while y < x {
-        x = y;
-        y = (x + n / x) / 2;
-    }
-    x
+    // The spec's Newton iteration (with its u64::MAX case) is the floor square root, which std
+    // computes.
+    n.isqrt()
 }
 
 /// `get_base_reward_per_increment` (altair): `EFFECTIVE_BALANCE_INCREMENT * BASE_REWARD_FACTOR

@@ -26,16 +26,9 @@ pub(crate) fn hash(parts: &[&[u8]]) -> [u8; 32] {
 
 /// `integer_squareroot(n)` (phase0 "Math").
 pub(crate) fn integer_squareroot(n: u64) -> u64 {
-    if n == u64::MAX {
-        return u32::MAX as u64;
-    }
-    let mut x = n;
-    let mut y = x.div_ceil(2);
-    while y < x {
-        x = y;
-        y = (x + n / x) / 2;
-    }
-    x
+    // The spec's Newton iteration (with its u64::MAX case) is the floor square root, which std
+    // computes.
+    n.isqrt()
 }
 
 /// `is_active_validator` (phase0).
