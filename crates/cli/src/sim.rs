@@ -217,7 +217,7 @@ pub(crate) fn run(args: SimArgs) -> Result<(), CliError> {
     let chart = args.out.join(format!("{name}.png"));
     write_csv(&samples, |w| outcome.write_samples_csv(w))?;
     write_csv(&requests, |w| outcome.write_requests_csv(w))?;
-    let png = render_png(&draw_chart(&scenario, &outcome)?)?;
+    let png = crate::demo::render_png(&draw_chart(&scenario, &outcome)?)?;
     std::fs::write(&chart, png).map_err(|e| format!("writing {}: {e}", chart.display()))?;
 
     let mut text = summary(&scenario, &outcome);
@@ -474,22 +474,6 @@ fn draw_chart(s: &Scenario, o: &Outcome) -> Result<String, CliError> {
         root.present().map_err(|e| err(&e))?;
     }
     Ok(svg)
-}
-
-/// `svg` rendered to PNG, its text in the font carried in the binary.
-fn render_png(svg: &str) -> Result<Vec<u8>, CliError> {
-    use resvg::{tiny_skia, usvg};
-    static FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
-    let mut options = usvg::Options::default();
-    options.fontdb_mut().load_font_data(FONT.to_vec());
-    options.fontdb_mut().set_sans_serif_family("DejaVu Sans");
-    options.font_family = "DejaVu Sans".into();
-    let tree = usvg::Tree::from_str(svg, &options).map_err(|e| format!("the chart's SVG: {e}"))?;
-    let size = tree.size().to_int_size();
-    let mut pixmap =
-        tiny_skia::Pixmap::new(size.width(), size.height()).ok_or("a chart of no size")?;
-    resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
-    Ok(pixmap.encode_png().map_err(|e| format!("PNG: {e}"))?)
 }
 
 /// `lsv bench sim`.

@@ -16,6 +16,7 @@
 
 mod cast;
 mod report;
+pub(crate) use report::render_png;
 mod story;
 mod watch;
 

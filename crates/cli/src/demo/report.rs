@@ -668,8 +668,9 @@ fn finality_chart(samples: &[Sample]) -> Result<String, String> {
     )
 }
 
-/// `svg` rendered to PNG, its text in the font carried in the binary.
-fn render_png(svg: &str) -> Result<Vec<u8>, String> {
+/// `svg` rendered to PNG, its text in the font carried in the binary (the demo's charts and
+/// `lsv sim`'s).
+pub(crate) fn render_png(svg: &str) -> Result<Vec<u8>, String> {
     use resvg::{tiny_skia, usvg};
     static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
     let mut options = usvg::Options::default();
