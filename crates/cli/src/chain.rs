@@ -149,14 +149,17 @@ pub(crate) struct DeployArgs {
     #[arg(long)]
     inactivity_trigger: Option<u64>,
     /// `EXIT_RESEND_BLOCKS`: blocks before an unanswered exit request may be sent again.
-    #[arg(long, default_value_t = VaultConfig::default().exit_resend_blocks)]
-    exit_resend_blocks: u64,
-    /// `MIN_REDEEM` in wei: the smallest redemption request.
-    #[arg(long, value_name = "WEI", default_value_t = VaultConfig::default().min_redeem)]
-    min_redeem_wei: U256,
+    /// Default: as --max-validators, from `lsv sim recommend` on the mainnet preset, the
+    /// devnet's on a minimal-preset devnet.
+    #[arg(long)]
+    exit_resend_blocks: Option<u64>,
+    /// `MIN_REDEEM` in wei: the smallest redemption request. Default: as --max-validators.
+    #[arg(long, value_name = "WEI")]
+    min_redeem_wei: Option<U256>,
     /// `WIND_DOWN_DELAY` in seconds: silence (no proof accepted) before anyone may wind down.
-    #[arg(long, value_name = "SECONDS", default_value_t = VaultConfig::default().wind_down_delay)]
-    wind_down_delay: u64,
+    /// Default: as --max-validators.
+    #[arg(long, value_name = "SECONDS")]
+    wind_down_delay: Option<u64>,
     /// Where to write the deployment record.
     #[arg(long, value_name = "FILE", default_value = "deployment.json")]
     out: PathBuf,
@@ -213,9 +216,15 @@ impl DeployArgs {
             inactivity_trigger: self
                 .inactivity_trigger
                 .unwrap_or(defaults.inactivity_trigger),
-            exit_resend_blocks: self.exit_resend_blocks,
-            min_redeem_wei: self.min_redeem_wei,
-            wind_down_delay_seconds: self.wind_down_delay,
+            exit_resend_blocks: self
+                .exit_resend_blocks
+                .unwrap_or(defaults.exit_resend_blocks),
+            min_redeem_wei: self
+                .min_redeem_wei
+                .unwrap_or(U256::from(defaults.min_redeem_gwei) * U256::from(1_000_000_000u64)),
+            wind_down_delay_seconds: self
+                .wind_down_delay
+                .unwrap_or(defaults.wind_down_delay_seconds),
         })
     }
 
@@ -354,8 +363,10 @@ pub(crate) fn deploy(args: DeployArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// C's parameters `lsv deploy` defaults to on `network`: the simulator's recommendation for a
-/// mainnet-sized chain (`lsv_sim::recommend::DEPLOY_DEFAULTS`) on the mainnet preset; the
+/// C's parameters `lsv deploy` defaults to on `network` (all five: MAX_VALIDATORS,
+/// INACTIVITY_TRIGGER, EXIT_RESEND_BLOCKS, MIN_REDEEM, WIND_DOWN_DELAY): the simulator's
+/// recommendation for a mainnet-sized chain (`lsv_sim::recommend::DEPLOY_DEFAULTS`) on the
+/// mainnet preset; the
 /// devnet's small pool on the minimal preset, where the simulator's million validators and
 /// weeks-long leaks do not apply.
 pub(crate) fn deploy_defaults(
@@ -365,9 +376,14 @@ pub(crate) fn deploy_defaults(
         lsv_consensus::PresetName::Mainnet => lsv_sim::recommend::DEPLOY_DEFAULTS,
         lsv_consensus::PresetName::Minimal => {
             let devnet = VaultConfig::default();
+            let gwei = U256::from(1_000_000_000u64);
             lsv_sim::recommend::DeployDefaults {
                 max_validators: devnet.max_validators,
                 inactivity_trigger: devnet.inactivity_trigger,
+                exit_resend_blocks: devnet.exit_resend_blocks,
+                // The devnet's 0.01 sETH is whole Gwei.
+                min_redeem_gwei: u64::try_from(devnet.min_redeem / gwei).unwrap_or(u64::MAX),
+                wind_down_delay_seconds: devnet.wind_down_delay,
             }
         }
     }
@@ -712,12 +728,27 @@ mod tests {
             ..mainnet
         };
         let small = deploy_defaults(&devnet);
+        let pool = VaultConfig::default();
         assert_eq!(
-            (small.max_validators, small.inactivity_trigger),
             (
-                VaultConfig::default().max_validators,
-                VaultConfig::default().inactivity_trigger
+                small.max_validators,
+                small.inactivity_trigger,
+                small.exit_resend_blocks,
+                U256::from(small.min_redeem_gwei) * U256::from(1_000_000_000u64),
+                small.wind_down_delay_seconds
+            ),
+            (
+                pool.max_validators,
+                pool.inactivity_trigger,
+                pool.exit_resend_blocks,
+                pool.min_redeem,
+                pool.wind_down_delay
             )
         );
+        // Every field of the mainnet preset's is the simulator's, none the devnet pool's by
+        // accident: a vault deployed with them passes VaultBase's constructor checks.
+        let big = deploy_defaults(&lsv_consensus::Network::mainnet());
+        assert!(big.exit_resend_blocks > 0 && big.min_redeem_gwei > 0);
+        assert!(big.wind_down_delay_seconds >= 30 * 24 * 3600);
     }
 }

@@ -1,7 +1,8 @@
 //! `lsv sim`: runs one of `lsv-sim`'s scenarios and writes what it measured (the samples and
 //! the redemption requests as CSV, a chart as PNG) with a summary on standard output;
 //! `lsv sim recommend` and `lsv sim economics` print the break-evens and the capital-efficiency
-//! table; and `lsv bench sim`, the simulator's throughput in validator-epochs per second at mainnet scale.
+//! table; `lsv sim attacker` prices a TEE break against what holders lose; and `lsv bench sim`,
+//! the simulator's throughput in validator-epochs per second at mainnet scale.
 //!
 //! The model is `lsv-sim`'s (its README says what it covers and what it simplifies); this file
 //! only turns flags into its knobs and its outcome into files. The chart is drawn by plotters as
@@ -10,6 +11,7 @@
 
 use crate::output::CliError;
 use clap::Args;
+use lsv_sim::recommend::Stress;
 use lsv_sim::spec::{Gwei, ETH};
 use lsv_sim::{Knobs, Outcome, Scenario, SCENARIOS};
 use plotters::prelude::*;
@@ -92,19 +94,144 @@ pub(crate) struct SimArgs {
     /// fee at 1 wei).
     #[arg(long, default_value_t = 2)]
     exit_requests_per_block: u64,
+    /// C's `EXIT_RESEND_BLOCKS`: blocks after which an exit request that has not taken effect
+    /// may be sent again.
+    #[arg(long, default_value_t = Knobs::default().exit_resend_blocks)]
+    exit_resend_blocks: u64,
+    /// C's `MIN_REDEEM`, in Gwei of sETH: the smallest redemption request.
+    #[arg(long, default_value_t = Knobs::default().min_redeem_gwei)]
+    min_redeem_gwei: u64,
+    /// C's `WIND_DOWN_DELAY`, in days (at least 30).
+    #[arg(long, default_value_t = Knobs::default().wind_down_delay_days)]
+    wind_down_delay_days: f64,
+    /// wind-down: proofs come back after this many days (an outage; default: never).
+    #[arg(long)]
+    proof_outage_days: Option<f64>,
+    /// Share of C's validators (the newest positions) pending activation at the start, 0 to 1.
+    #[arg(long)]
+    pending_share: Option<f64>,
+    /// Days after the start at which the pending validators activate.
+    #[arg(long)]
+    activation_days: Option<f64>,
+    /// A lasting EIP-7002 fee spike: other users hold the fee at this many Gwei or more.
+    #[arg(long, default_value_t = 0)]
+    exit_fee_floor_gwei: u64,
+    /// bank-run: sETH a griefer puts in the queue first, in requests of MIN_REDEEM each.
+    #[arg(long)]
+    spam_seth: Option<f64>,
 }
 
 /// `lsv sim`'s subcommands.
 #[derive(clap::Subcommand, Debug)]
 pub(crate) enum SimCommand {
-    /// Find the break-even points (slashing share, leak length per exit-queue backlog), run every
-    /// scenario for each candidate INACTIVITY_TRIGGER with the MAX_VALIDATORS the slashing
-    /// break-even allows, and print the parameters that survive the stated stress.
+    /// Find the break-even points (slashing share, leak length per exit-queue backlog), derive
+    /// MAX_VALIDATORS from the slashing break-even, run the scenario battery for each value of
+    /// the grids over INACTIVITY_TRIGGER, EXIT_RESEND_BLOCKS, MIN_REDEEM and WIND_DOWN_DELAY
+    /// (with each one's own trade-off), check the sensitivity of MINT, EJECT_BELOW and
+    /// EJECT_REWARD, and print the parameters chosen at the stated stress.
     Recommend(RecommendArgs),
     /// Capital efficiency on one basis: for lsv, solo staking, Lido (curated, CSM) and Rocket
     /// Pool (Saturn, LEB8), the staker's capital, what it keeps and its return, and the liquid
     /// token holder's return, at the consensus rewards the model computes at the stated stake.
     Economics(EconomicsArgs),
+    /// Attacker economics: an operator breaks the enclaves of N of its own validators in C and
+    /// slashes them at once (with the network's background slashings); what it costs the
+    /// attacker (collateral, rewards forgone, hardware at the published attacks' prices) against
+    /// what sETH holders lose and what a short on sETH gains, under MAX_VALIDATORS and beyond,
+    /// and the N from which the attack pays.
+    Attacker(AttackerArgs),
+}
+
+/// `lsv sim attacker`.
+#[derive(Args, Debug)]
+pub(crate) struct AttackerArgs {
+    /// The N to tabulate (C's validators the attacker slashes), comma-separated (default: 0.25
+    /// to 6 times MAX_VALIDATORS).
+    #[arg(long, value_delimiter = ',')]
+    broken: Vec<u64>,
+    /// Validators of the rest of the network (32 ETH each).
+    #[arg(long, default_value_t = 1_000_000)]
+    network_validators: u64,
+    /// Share of the network slashed by others in the same window, 0 to 1.
+    #[arg(long, default_value_t = 0.001)]
+    background_slashed_share: f64,
+    /// MAX_VALIDATORS (default: what `lsv deploy` uses, `lsv sim recommend`'s).
+    #[arg(long)]
+    max_validators: Option<u64>,
+    /// The signing threshold m of each key's n devices (n/2 < m <= n).
+    #[arg(long, default_value_t = 1)]
+    threshold_m: u64,
+    /// The devices per key n.
+    #[arg(long, default_value_t = 1)]
+    threshold_n: u64,
+    /// Keys one device may hold shares of (0: any number).
+    #[arg(long, default_value_t = 0)]
+    keys_per_device: u64,
+    /// Cost of breaking one device, US$ (default: WireTap's and TEE.fail's stated "under
+    /// $1,000"; Battering RAM's parts are about $30).
+    #[arg(long, default_value_t = lsv_sim::attacker::BREAK_USD_DEFAULT)]
+    break_usd: f64,
+    /// Cost of one SGX/TDX-capable machine, US$ (an estimate).
+    #[arg(long, default_value_t = lsv_sim::attacker::MACHINE_USD_DEFAULT)]
+    machine_usd: f64,
+    /// ETH's price, US$ (an estimate; converts the hardware).
+    #[arg(long, default_value_t = lsv_sim::attacker::ETH_USD_DEFAULT)]
+    eth_usd: f64,
+    /// Execution-layer rewards a year as a share of the stake (forgone while slashed).
+    #[arg(long, default_value_t = lsv_sim::economics::EL_APR_DEFAULT)]
+    el_apr: f64,
+    /// Share of the outstanding sETH the attacker is short, 0 to 1.
+    #[arg(long, default_value_t = 1.0)]
+    short_share: f64,
+    /// Don't search for the N from which the attack pays.
+    #[arg(long)]
+    no_break_even: bool,
+}
+
+/// `lsv sim attacker`.
+fn attacker(args: AttackerArgs) -> Result<(), CliError> {
+    use lsv_sim::attacker::{default_broken, pays_from, report, Attack};
+    let attack = Attack {
+        network_validators: args.network_validators,
+        background_slashed_share: args.background_slashed_share,
+        max_validators: args
+            .max_validators
+            .unwrap_or(lsv_sim::recommend::DEPLOY_DEFAULTS.max_validators),
+        m: args.threshold_m,
+        n: args.threshold_n,
+        keys_per_device: args.keys_per_device,
+        break_usd: args.break_usd,
+        machine_usd: args.machine_usd,
+        eth_usd: args.eth_usd,
+        el_apr: args.el_apr,
+        short_share: args.short_share,
+    };
+    attack.validate().map_err(|e| e.to_string())?;
+    let t = Instant::now();
+    let rewards = lsv_sim::economics::RewardTable::measure(attack.network_validators)
+        .map_err(|e| e.to_string())?;
+    let broken = if args.broken.is_empty() {
+        default_broken(attack.max_validators)
+    } else {
+        args.broken
+    };
+    let rows = broken
+        .iter()
+        .map(|&n| attack.run(&rewards, n))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    let pays = if args.no_break_even {
+        None
+    } else {
+        // Up to 10 % of the network, or the largest N asked for if more.
+        let hi = (attack.network_validators / 10)
+            .max(broken.iter().copied().max().unwrap_or(1))
+            .min(attack.network_validators);
+        Some(pays_from(&attack, &rewards, 1, hi).map_err(|e| e.to_string())?)
+    };
+    let mut text = report(&attack, &rows, pays.as_ref().map(Option::as_ref));
+    text.push_str(&format!("({:.1} s)", t.elapsed().as_secs_f64()));
+    crate::output::line(&text)
 }
 
 /// `lsv sim economics`.
@@ -123,49 +250,123 @@ pub(crate) struct EconomicsArgs {
     /// 0 to 1 (its collateral covers the rest).
     #[arg(long, default_value_t = 1.0)]
     performance: f64,
+    /// Execution-layer rewards (priority fees, MEV) a year as a share of the stake, for the
+    /// second table (default: Rated's 30-day average of 2024-07-09; 0 prints the consensus-only
+    /// table alone).
+    #[arg(long, default_value_t = lsv_sim::economics::EL_APR_DEFAULT)]
+    el_apr: f64,
 }
 
-/// `lsv sim economics`.
+/// `lsv sim economics`: the consensus-only table, then the same with execution-layer rewards.
 fn economics(args: EconomicsArgs) -> Result<(), CliError> {
-    let table = lsv_sim::economics::RewardTable::measure(args.network_validators)
+    use lsv_sim::economics::{compare, compare_with, RewardTable};
+    let table = RewardTable::measure(args.network_validators).map_err(|e| e.to_string())?;
+    let c = compare(&table, &args.years, args.validators, args.performance)
         .map_err(|e| e.to_string())?;
-    let c = lsv_sim::economics::compare(&table, &args.years, args.validators, args.performance)
+    let mut text = c.report();
+    if args.el_apr != 0.0 {
+        let el = compare_with(
+            &table,
+            &args.years,
+            args.validators,
+            args.performance,
+            args.el_apr,
+        )
         .map_err(|e| e.to_string())?;
-    crate::output::line(c.report().trim_end())
+        text.push('\n');
+        text.push_str(&el.report());
+    }
+    crate::output::line(text.trim_end())
 }
 
-/// `lsv sim recommend`.
+/// `lsv sim recommend`. Every default is `lsv_sim::recommend::Stress::default()`'s.
 #[derive(Args, Debug)]
 pub(crate) struct RecommendArgs {
     /// Validators of the network the parameters are judged on (32 ETH each).
-    #[arg(long, default_value_t = 1_000_000)]
+    #[arg(long, default_value_t = Stress::default().network_validators)]
     network_validators: u64,
     /// Share of all stake slashed by others in the same window as a TEE break, 0 to 1.
-    #[arg(long, default_value_t = 0.001)]
+    #[arg(long, default_value_t = Stress::default().background_slashed_share)]
     background_slashed_share: f64,
     /// The exit-queue backlog the scenarios run with, in days.
-    #[arg(long, default_value_t = 7.0)]
+    #[arg(long, default_value_t = Stress::default().backlog_days)]
     backlog_days: f64,
     /// The inactivity leak (days) with all of C's validators offline to survive.
-    #[arg(long, default_value_t = 7.0)]
+    #[arg(long, default_value_t = Stress::default().leak_days)]
     leak_days: f64,
     /// Share of the network offline in that leak, above a third.
-    #[arg(long, default_value_t = 0.4)]
+    #[arg(long, default_value_t = Stress::default().leak_share)]
     leak_share: f64,
-    /// The INACTIVITY_TRIGGER values to try, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "25,100,400")]
+    /// The INACTIVITY_TRIGGER values to try, comma-separated (default 25,50,100,200,400,700,1000).
+    #[arg(long, value_delimiter = ',')]
     triggers: Vec<u64>,
+    /// The EXIT_RESEND_BLOCKS values to try, comma-separated (default 32,1800,7200,50400).
+    #[arg(long, value_delimiter = ',')]
+    resend_blocks: Vec<u64>,
+    /// The lasting EIP-7002 fee (Gwei a request) the wind-down's re-sends pay.
+    #[arg(long, default_value_t = Stress::default().exit_fee_spike_gwei)]
+    exit_fee_spike_gwei: u64,
+    /// Share of C's validators pending activation when the wind-down starts, 0 to 1.
+    #[arg(long, default_value_t = Stress::default().pending_share)]
+    pending_share: f64,
+    /// Days into the wind-down at which they activate.
+    #[arg(long, default_value_t = Stress::default().pending_days)]
+    pending_days: f64,
+    /// The most re-sends may cost per pending validator at the spike, in Gwei.
+    #[arg(long, default_value_t = Stress::default().resend_budget_gwei)]
+    resend_budget_gwei: u64,
+    /// The MIN_REDEEM values to try, in Gwei of sETH, comma-separated (default
+    /// 1000000,10000000,20000000,100000000,1000000000: 0.001 to 1 sETH).
+    #[arg(long, value_delimiter = ',')]
+    min_redeems: Vec<u64>,
+    /// Gas price (Gwei) of the queue's gas figures.
+    #[arg(long, default_value_t = Stress::default().gas_price_gwei)]
+    gas_price_gwei: f64,
+    /// The largest share of the smallest request its own gas may take, 0 to 1.
+    #[arg(long, default_value_t = Stress::default().max_gas_share)]
+    max_gas_share: f64,
+    /// sETH a griefer splits into MIN_REDEEM requests ahead of the bank run.
+    #[arg(long, default_value_t = Stress::default().spam_seth)]
+    spam_seth: f64,
+    /// The WIND_DOWN_DELAY values to try, in days (each at least 30), comma-separated (default
+    /// 30,90,365).
+    #[arg(long, value_delimiter = ',')]
+    wind_down_delays: Vec<f64>,
+    /// The proof outage (days) C must ride out without winding down.
+    #[arg(long, default_value_t = Stress::default().proof_outage_days)]
+    proof_outage_days: f64,
+    /// Share of C's operators that stop once C is blind, 0 to 1.
+    #[arg(long, default_value_t = Stress::default().blind_offline_share)]
+    blind_offline_share: f64,
 }
 
 /// `lsv sim recommend`.
 fn recommend(args: RecommendArgs) -> Result<(), CliError> {
-    let stress = lsv_sim::recommend::Stress {
+    let d = Stress::default();
+    let or = |given: Vec<u64>, default: Vec<u64>| if given.is_empty() { default } else { given };
+    let stress = Stress {
         network_validators: args.network_validators,
         background_slashed_share: args.background_slashed_share,
         backlog_days: args.backlog_days,
         leak_days: args.leak_days,
         leak_share: args.leak_share,
-        triggers: args.triggers,
+        triggers: or(args.triggers, d.triggers),
+        resend_blocks: or(args.resend_blocks, d.resend_blocks),
+        exit_fee_spike_gwei: args.exit_fee_spike_gwei,
+        pending_share: args.pending_share,
+        pending_days: args.pending_days,
+        resend_budget_gwei: args.resend_budget_gwei,
+        min_redeems: or(args.min_redeems, d.min_redeems),
+        gas_price_gwei: args.gas_price_gwei,
+        max_gas_share: args.max_gas_share,
+        spam_seth: args.spam_seth,
+        wind_down_delays: if args.wind_down_delays.is_empty() {
+            d.wind_down_delays
+        } else {
+            args.wind_down_delays
+        },
+        proof_outage_days: args.proof_outage_days,
+        blind_offline_share: args.blind_offline_share,
     };
     let t = Instant::now();
     let r = lsv_sim::recommend::recommend(stress).map_err(|e| e.to_string())?;
@@ -192,6 +393,14 @@ impl SimArgs {
             requests: self.requests,
             max_exit_fee_gwei: self.max_exit_fee_gwei,
             exit_requests_per_block: self.exit_requests_per_block,
+            exit_resend_blocks: self.exit_resend_blocks,
+            min_redeem_gwei: self.min_redeem_gwei,
+            wind_down_delay_days: self.wind_down_delay_days,
+            proof_outage_days: self.proof_outage_days,
+            pending_share: self.pending_share,
+            activation_days: self.activation_days,
+            exit_fee_floor_gwei: self.exit_fee_floor_gwei,
+            spam_seth: self.spam_seth,
         }
     }
 }
@@ -201,6 +410,7 @@ pub(crate) fn run(args: SimArgs) -> Result<(), CliError> {
     match args.command {
         Some(SimCommand::Recommend(r)) => return recommend(r),
         Some(SimCommand::Economics(e)) => return economics(e),
+        Some(SimCommand::Attacker(a)) => return attacker(a),
         None => {}
     }
     let name = args.scenario.as_deref().ok_or("--scenario is required")?;

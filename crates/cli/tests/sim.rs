@@ -131,3 +131,50 @@ fn sim_economics_prints_the_table_and_refuses_bad_horizons() {
     assert!(stderr.contains("years"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// `lsv sim attacker` prints one row per N with the cap marked, and the setting; a threshold
+/// without a majority is refused by name, with no panic.
+#[test]
+fn sim_attacker_prints_the_table_and_refuses_a_minority_threshold() {
+    let result = command()
+        .args(["sim", "attacker", "--network-validators", "100000"])
+        .args(["--max-validators", "500", "--broken", "250,2000"])
+        .args([
+            "--threshold-m",
+            "3",
+            "--threshold-n",
+            "4",
+            "--no-break-even",
+        ])
+        .output()
+        .unwrap();
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let stdout = text(&result.stdout);
+    assert!(
+        stdout.contains("3-of-4 devices per key (2 to break"),
+        "{stdout}"
+    );
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("250 ") || l.trim_start().starts_with("2000 "))
+        .collect();
+    assert_eq!(rows.len(), 2, "{stdout}");
+    assert!(rows[0].contains('≤') && rows[1].contains('>'), "{stdout}");
+    assert!(stdout.contains("not searched"), "{stdout}");
+
+    let result = command()
+        .args([
+            "sim",
+            "attacker",
+            "--threshold-m",
+            "2",
+            "--threshold-n",
+            "4",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(result.status.code(), Some(1));
+    let stderr = text(&result.stderr);
+    assert!(stderr.contains("m: 2-of-4"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

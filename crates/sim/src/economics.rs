@@ -12,9 +12,13 @@
 //!
 //! The basis, stated once:
 //!
-//! - **Consensus-layer rewards only**, at perfect participation. Execution-layer rewards
-//!   (priority fees, MEV) are outside the model; in lsv they go to the operator's fee recipient,
-//!   in Lido and Rocket Pool they are split like the consensus rewards.
+//! - **Consensus-layer rewards** at perfect participation, measured; **execution-layer rewards**
+//!   (priority fees and MEV, paid to the block's fee recipient) as a parameter, a yearly share of
+//!   the stake ([`EL_APR_DEFAULT`], a dated measurement), 0 for the consensus-only table. Each
+//!   system routes them as it does (see [`System::el_rewards`]): in lsv as built the fee recipient
+//!   is the operator's, so they are the staker's on all 32 ETH; Lido (curated and CSM) requires
+//!   its EL rewards vault and splits them like the consensus rewards; Rocket Pool sends them to
+//!   the node's distributor or the smoothing pool and splits them like the consensus rewards.
 //! - **Per 32-ETH validator**; a staker running `n` validators pays bond curves per operator, so
 //!   the bond per validator depends on `n`.
 //! - **Compounding as each protocol does it, and no more**: a 0x02 validator (lsv's, and the solo
@@ -64,6 +68,20 @@ const PROBE_MAX_ETH: u64 = 64;
 
 /// lsv: sETH minted per 32-ETH validator (`MINT` in `contracts/src/vault/VaultBase.sol`).
 pub const LSV_MINT_ETH: f64 = 31.0;
+
+/// The execution-layer rewards (priority fees and MEV-boost payments to the fee recipient) a
+/// validator earns in a year, as a share of its stake: 0.54 %, Rated Network's 30-day average
+/// execution-layer APR on 2024-07-09 (quoted in HashKey Cloud, "Ethereum Cryptoeconomics:
+/// Execution Layer Rewards", 2024-07-25, hashkeycloud.medium.com). Cross-check: Block Scholes,
+/// "Ethereum Staking Deep Dive: Analysing Execution Layer Rewards & MEV" (2024-02-15), finds
+/// execution-layer rewards 20 % of a staker's total since the Merge (priority fees 17 %, MEV 3 %);
+/// 0.54 % next to the model's 2.93 % consensus rate is 16 %. They vary with on-chain activity
+/// (Rated's Merge report, 2022-11-14, saw 27 % of rewards on average and 43 % on busy days), so
+/// this is a dated figure, a parameter of [`compare_with`], not a constant of the chain. It is the
+/// network's average: a validator without MEV-boost earns less, and a single validator earns it
+/// as rare, very uneven block proposals (Block Scholes: a 99.99th percentile of 28.9 ETH a block
+/// against a 0.112-ETH mean).
+pub const EL_APR_DEFAULT: f64 = 0.0054;
 
 /// Lido's curated module: the node operators' share of rewards, 5 %, and the treasury's, 5 %
 /// (`CURATED_STAKING_MODULE_MODULE_FEE_BP = 500`, `CURATED_STAKING_MODULE_TREASURY_FEE_BP = 500`
@@ -299,6 +317,32 @@ impl System {
         }
     }
 
+    /// Where the execution-layer rewards of the system's validators go, in words: the fee
+    /// recipient each system sets and how what arrives there is shared.
+    pub fn el_rewards(self) -> &'static str {
+        match self {
+            System::Solo => "the staker's own fee recipient: all of it to the staker",
+            System::Lsv => {
+                "the operator's fee recipient: P signs blocks and builder registrations for any \
+                 fee recipient and C has no rule on it, so all of it goes to the staker, on 32 ETH"
+            }
+            System::LsvProductive => {
+                "as lsv: the seed makes only the consensus rewards productive (MEV would need \
+                 in-consensus smoothing), so the owner keeps the EL rewards of all 32 ETH"
+            }
+            System::LidoCurated | System::LidoCsm | System::LidoCsmIcs => {
+                "LidoExecutionLayerRewardsVault is the required fee recipient \
+                 (docs.lido.fi/guides/node-operators/el-rewards-configuration; CSM's node setup \
+                 guide alike): restaked and shared like the consensus rewards, the same fees"
+            }
+            System::RocketPoolSaturn | System::RocketPoolLeb8 => {
+                "the node's fee distributor or the smoothing pool \
+                 (docs.rocketpool.net/guides/node/fee-distrib-sp): split between the bond and \
+                 the borrowed ETH, commission included, like the consensus rewards"
+            }
+        }
+    }
+
     /// The liquid token a holder holds, if any.
     pub fn token(self) -> Option<&'static str> {
         match self {
@@ -338,6 +382,8 @@ pub struct Comparison {
     pub validators: u64,
     /// The productive variant's performance.
     pub performance: f64,
+    /// Execution-layer rewards a year, as a share of the stake (0: consensus rewards only).
+    pub el_apr: f64,
     /// One entry per system and horizon, systems in [`System::ALL`] order, horizons in the
     /// order given.
     pub outcomes: Vec<Outcome>,
@@ -378,15 +424,39 @@ fn annualised(start: f64, end: f64, years: f64) -> f64 {
     (end / start).powf(1.0 / years) - 1.0
 }
 
+/// The largest execution-layer APR [`compare_with`] accepts (20 % of the stake a year).
+pub const MAX_EL_APR: f64 = 0.2;
+
 /// Compares every system over each horizon (years), for a staker running `validators`
-/// validators, with the reward rates of `table`. Errors on a horizon outside (0, 10] years, no
-/// validators, or a performance outside [0, 1].
+/// validators, with the consensus reward rates of `table` and no execution-layer rewards. Errors
+/// on a horizon outside (0, 10] years, no validators, or a performance outside [0, 1].
 pub fn compare(
     table: &RewardTable,
     horizons: &[f64],
     validators: u64,
     performance: f64,
 ) -> Result<Comparison, SimError> {
+    compare_with(table, horizons, validators, performance, 0.0)
+}
+
+/// [`compare`] with execution-layer rewards of `el_apr` (a share of the stake a year, 0 to
+/// [`MAX_EL_APR`]) added where each system sends them ([`System::el_rewards`]): to the staker's
+/// fee recipient in solo staking and lsv (paid in ETH as blocks are proposed, summed, not
+/// restaked), into the pool's gross reward for Lido and Rocket Pool (restaked with the consensus
+/// rewards and shared by the same fees and commissions).
+pub fn compare_with(
+    table: &RewardTable,
+    horizons: &[f64],
+    validators: u64,
+    performance: f64,
+    el_apr: f64,
+) -> Result<Comparison, SimError> {
+    if !(0.0..=MAX_EL_APR).contains(&el_apr) {
+        return Err(SimError::InvalidParameter {
+            name: "el-apr",
+            reason: format!("{el_apr}: must be 0 to {MAX_EL_APR}"),
+        });
+    }
     if validators == 0 || validators > 1_000_000 {
         return Err(SimError::InvalidParameter {
             name: "validators",
@@ -413,7 +483,11 @@ pub fn compare(
             });
         }
     }
+    // `g`: the consensus reward per epoch of a 32-ETH validator over its stake; `el`: the
+    // execution-layer reward per epoch over the stake; `gp`: a pool's gross rate, both restaked.
     let g = table.rate_per_epoch();
+    let el = el_apr / table.epochs_per_year() as f64;
+    let gp = g + el;
     let eth = |gwei: Gwei| gwei as f64 / ETH as f64;
     let mut outcomes = Vec::new();
     for system in System::ALL {
@@ -422,27 +496,30 @@ pub fn compare(
             let nf = n as f64;
             // A stETH-like token restaking every epoch at `share` of the gross rate: growth of 1
             // ETH, and the value of a stream of `per_epoch` ETH paid into it.
-            let token = |share: f64| (1.0 + share * g).powf(nf);
+            let token = |share: f64| (1.0 + share * gp).powf(nf);
             let stream = |share: f64, per_epoch: f64| {
-                if share * g == 0.0 {
+                if share * gp == 0.0 {
                     per_epoch * nf
                 } else {
-                    per_epoch * (token(share) - 1.0) / (share * g)
+                    per_epoch * (token(share) - 1.0) / (share * gp)
                 }
             };
             let holder = |share: f64| Some(annualised(1.0, token(share), years));
             let steth_share = 1.0 - LIDO_CURATED_MODULE_FEE - LIDO_CURATED_TREASURY_FEE;
-            let reward_32 = 32.0 * g; // ETH per epoch of a 0x01 validator
+            let reward_32 = 32.0 * gp; // ETH per epoch of a 0x01 validator in a pool
+                                       // The execution-layer rewards of 32 ETH paid to a staker's own fee recipient.
+            let el_32 = 32.0 * el * nf;
             let (capital, kept, holder_return) = match system {
                 System::Solo => {
                     let b = eth(table.compounding_balance(n, 1.0)?);
-                    (32.0, b - 32.0, None)
+                    (32.0, b - 32.0 + el_32, None)
                 }
                 System::Lsv => {
                     // The owner receives `balance - MINT` at settlement, having received MINT
-                    // sETH at the start: every reward, no fee. sETH is redeemed at par.
+                    // sETH at the start: every reward, no fee; and the fee recipient's EL
+                    // rewards. sETH is redeemed at par.
                     let b = eth(table.compounding_balance(n, 1.0)?);
-                    (32.0 - LSV_MINT_ETH, b - 32.0, Some(0.0))
+                    (32.0 - LSV_MINT_ETH, b - 32.0 + el_32, Some(0.0))
                 }
                 System::LsvProductive => {
                     let perfect = eth(table.compounding_balance(n, 1.0)?);
@@ -452,7 +529,7 @@ pub fn compare(
                     let capital = 32.0 - LSV_MINT_ETH;
                     (
                         capital,
-                        actual - claim - capital,
+                        actual - claim - capital + el_32,
                         Some(annualised(32.0, perfect, years)),
                     )
                 }
@@ -475,7 +552,7 @@ pub fn compare(
                 }
                 System::RocketPoolSaturn => {
                     let bond = rp_saturn_bond_per_validator(validators);
-                    let per_epoch = g * (bond + RP_SATURN_NO_SHARE * (32.0 - bond));
+                    let per_epoch = gp * (bond + RP_SATURN_NO_SHARE * (32.0 - bond));
                     (
                         bond,
                         per_epoch * nf,
@@ -484,7 +561,7 @@ pub fn compare(
                 }
                 System::RocketPoolLeb8 => {
                     let borrowed = 32.0 - RP_LEB8_BOND;
-                    let per_epoch = g * (RP_LEB8_BOND + RP_LEB8_COMMISSION * borrowed);
+                    let per_epoch = gp * (RP_LEB8_BOND + RP_LEB8_COMMISSION * borrowed);
                     (
                         RP_LEB8_BOND + RP_LEB8_RPL_SHARE * borrowed,
                         per_epoch * nf,
@@ -508,6 +585,7 @@ pub fn compare(
         apr: table.apr(),
         validators,
         performance,
+        el_apr,
         outcomes,
     })
 }
@@ -523,8 +601,16 @@ impl Comparison {
     /// The table as text: one line per system and horizon.
     pub fn report(&self) -> String {
         let pct = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{:.2}%", v * 100.0));
+        let el = if self.el_apr > 0.0 {
+            format!(
+                "; execution-layer rewards (priority fees, MEV) {:.2}% a year of the stake, to each system's fee recipient",
+                self.el_apr * 100.0
+            )
+        } else {
+            "; consensus rewards only (no execution-layer rewards)".to_string()
+        };
         let mut s = format!(
-            "consensus rewards at {:.0} ETH staked (the model's run, every validator online): {:.3}% a year gross for a 32-ETH 0x01 validator\n\
+            "consensus rewards at {:.0} ETH staked (the model's run, every validator online): {:.3}% a year gross for a 32-ETH 0x01 validator{el}\n\
              per validator, staker running {} validator(s); productive variant at performance {}\n\n",
             self.total_active_balance as f64 / ETH as f64,
             self.apr * 100.0,
@@ -552,8 +638,22 @@ impl Comparison {
         }
         s.push_str(
             "\ncapital: the staker's own ETH locked per validator (CSM bond in stETH; LEB8 counts its RPL at 10% of borrowed ETH)\n\
-             kept: ETH above that capital at the end; staker/yr and holder/yr: annualised; consensus rewards only (no MEV or fees)\n",
+             kept: ETH above that capital at the end; staker/yr and holder/yr: annualised\n",
         );
+        if self.el_apr > 0.0 {
+            s.push_str("execution-layer rewards go to:\n");
+            let mut routes: Vec<(&str, Vec<&str>)> = Vec::new();
+            for system in System::ALL {
+                let route = system.el_rewards();
+                match routes.iter_mut().find(|(r, _)| *r == route) {
+                    Some((_, names)) => names.push(system.name()),
+                    None => routes.push((route, vec![system.name()])),
+                }
+            }
+            for (route, names) in routes {
+                s.push_str(&format!("  {}: {route}\n", names.join(", ")));
+            }
+        }
         s
     }
 }

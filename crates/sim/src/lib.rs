@@ -8,11 +8,13 @@
 //! validator-epoch; [`vault`] is C's rules as the Solidity builds them; [`scenario`] puts them
 //! on a timeline and measures backing, shortfall, who bears it and how long redeeming takes;
 //! [`recommend`] finds the break-even points and ranks C's parameters against them;
-//! [`economics`] puts lsv, Lido, CSM and Rocket Pool on one basis at the model's own reward rate.
+//! [`economics`] puts lsv, Lido, CSM and Rocket Pool on one basis at the model's own reward rate;
+//! [`attacker`] prices a TEE break against what holders lose and what a short on sETH gains.
 //! What the model simplifies is listed in the crate's README.
 
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
+pub mod attacker;
 pub mod economics;
 pub mod network;
 pub mod recommend;

@@ -201,6 +201,9 @@ pub struct WithdrawalRequests {
     pub max_fee_paid_wei: u128,
     /// Requests sent so far.
     pub sent: u64,
+    /// The excess other users' requests hold the contract at (0: none): a fee spike that lasts,
+    /// with them sending the target's two requests a block at its fee.
+    pub background_excess: u64,
 }
 
 /// A payment the sweep made to C: every member of a cohort of C's validators withdrawn.
@@ -525,9 +528,11 @@ impl Network {
         }
 
         let r = &mut self.requests;
-        if r.to_send.is_empty() && r.queued.is_empty() && r.excess == 0 {
+        if r.to_send.is_empty() && r.queued.is_empty() && r.excess <= r.background_excess {
+            r.excess = r.background_excess;
             return;
         }
+        let mut sent_now = Vec::new();
         for _ in 0..self.config.slots_per_epoch {
             // Callers send while the fee (fixed within a block) is at most their cap, at their
             // pace.
@@ -540,6 +545,7 @@ impl Network {
                     break;
                 };
                 let n = sent.count;
+                sent_now.push(sent);
                 r.queued.push_back(sent);
                 added += n;
                 r.fees_paid_wei += fee * n as u128;
@@ -556,9 +562,20 @@ impl Network {
                 budget -= request.count;
                 dequeued.push(request);
             }
-            r.excess = (r.excess + added).saturating_sub(TARGET_WITHDRAWAL_REQUESTS_PER_BLOCK);
+            r.excess = (r.excess + added)
+                .saturating_sub(TARGET_WITHDRAWAL_REQUESTS_PER_BLOCK)
+                .max(r.background_excess);
             for req in dequeued {
                 self.process_withdrawal_request(req);
+            }
+        }
+        // `lastExitRequestBlock`: C records each request as it sends it.
+        let epoch = self.epoch;
+        for sent in sent_now {
+            for i in self.isolate_positions(sent.first, sent.count) {
+                if let Some(p) = self.cohorts[i].positions.as_mut() {
+                    p.last_sent = Some(epoch);
+                }
             }
         }
     }

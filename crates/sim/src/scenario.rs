@@ -7,7 +7,10 @@
 
 use crate::network::{Cohort, Network};
 use crate::spec::*;
-use crate::vault::{PositionStatus, Positions, Request, Vault, VaultParams, WindDown, RATE_UNIT};
+use crate::vault::{
+    PositionStatus, Positions, Request, Vault, VaultParams, WindDown, MIN_WIND_DOWN_DELAY_DAYS,
+    RATE_UNIT,
+};
 use std::io::Write;
 
 /// Why a scenario could not be built or run.
@@ -72,7 +75,9 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     ),
     (
         "wind-down",
-        "proofs stop (a layout fork no verifier knows): silence, notice, exits, pro-rata payout",
+        "proofs stop (a layout fork no verifier knows): silence, notice, exits, pro-rata payout; \
+         with --proof-outage-days they come back (an outage), with --offline-share C's operators \
+         stop once C is blind",
     ),
 ];
 
@@ -114,6 +119,8 @@ pub enum Action {
     },
     /// Nothing can be proven to C any more (a layout fork its verifiers do not know).
     StopProofs,
+    /// Proofs can be made again (the outage ends): accepted unless the wind-down has started.
+    ResumeProofs,
 }
 
 /// An action at an epoch counted from the run's start.
@@ -136,6 +143,11 @@ pub struct Scenario {
     pub network_validators: u64,
     /// C's validators (positions), 32 ETH each at the start.
     pub vault_validators: u64,
+    /// Of them, the newest positions that joined while their validators were pending activation
+    /// (DESIGN "Join and mint": a position needs the registry entry, not the activation).
+    pub vault_pending: u64,
+    /// Epochs after the start at which those activate.
+    pub pending_activation_epochs: u64,
     /// How long the run lasts, in epochs.
     pub epochs: u64,
     /// C's parameters.
@@ -148,6 +160,8 @@ pub struct Scenario {
     pub max_exit_fee_wei: u128,
     /// How many EIP-7002 requests C's callers send per block at most (1 to 16).
     pub exit_requests_per_block: u64,
+    /// The EIP-7002 excess other users hold the contract at (a lasting fee spike; 0: none).
+    pub background_excess: u64,
     /// The timeline.
     pub events: Vec<Event>,
     /// Record a sample every this many epochs (the worst figures are taken every epoch).
@@ -187,6 +201,22 @@ pub struct Knobs {
     pub max_exit_fee_gwei: u64,
     /// EIP-7002 requests sent per block at most (the target, 2, keeps the fee at 1 wei).
     pub exit_requests_per_block: u64,
+    /// `EXIT_RESEND_BLOCKS`.
+    pub exit_resend_blocks: u64,
+    /// `MIN_REDEEM`, in Gwei of sETH.
+    pub min_redeem_gwei: u64,
+    /// `WIND_DOWN_DELAY`, in days (at least 30, `MIN_WIND_DOWN_DELAY`).
+    pub wind_down_delay_days: f64,
+    /// wind-down: proofs come back after this many days (an outage); `None`: never (C is dead).
+    pub proof_outage_days: Option<f64>,
+    /// Share of C's validators (the newest positions) pending activation at the start.
+    pub pending_share: Option<f64>,
+    /// Days after the start at which the pending ones activate.
+    pub activation_days: Option<f64>,
+    /// A lasting EIP-7002 fee spike: other users hold the fee at this many Gwei or more (0: none).
+    pub exit_fee_floor_gwei: u64,
+    /// bank-run: sETH a griefer puts in the queue first, in requests of `MIN_REDEEM` each.
+    pub spam_seth: Option<f64>,
 }
 
 impl Default for Knobs {
@@ -207,8 +237,26 @@ impl Default for Knobs {
             requests: 100,
             max_exit_fee_gwei: 10_000_000, // 0.01 ETH
             exit_requests_per_block: TARGET_WITHDRAWAL_REQUESTS_PER_BLOCK,
+            exit_resend_blocks: 50,
+            min_redeem_gwei: 10_000_000, // 0.01 sETH
+            wind_down_delay_days: MIN_WIND_DOWN_DELAY_DAYS as f64,
+            proof_outage_days: None,
+            pending_share: None,
+            activation_days: None,
+            exit_fee_floor_gwei: 0,
+            spam_seth: None,
         }
     }
+}
+
+/// The smallest EIP-7002 excess at which the fee (`fake_exponential(1, excess, 17)` wei) is at
+/// least `fee_gwei` Gwei (0 for no fee floor).
+pub fn excess_for_fee(fee_gwei: u64) -> u64 {
+    let wei = fee_gwei as u128 * 1_000_000_000;
+    // The fee passes 2^64 Gwei well before an excess of 2,000 (e^(2000/17) wei).
+    (0..2_000u64)
+        .find(|&e| withdrawal_request_fee(e) >= wei)
+        .unwrap_or(2_000)
 }
 
 fn share(name: &'static str, v: f64) -> Result<f64, SimError> {
@@ -365,6 +413,32 @@ impl Scenario {
                 });
             }
             "bank-run" => {
+                if let Some(spam) = k.spam_seth {
+                    let minted = v as f64 * 31.0;
+                    if !(0.0..=minted).contains(&spam) || spam.is_nan() {
+                        return Err(invalid(
+                            "spam-seth",
+                            format!("{spam} is not between 0 and the {minted} sETH minted"),
+                        ));
+                    }
+                    let gwei = (spam * ETH as f64) as Gwei;
+                    let requests = gwei / k.min_redeem_gwei.max(1);
+                    if requests > 10_000_000 {
+                        return Err(invalid(
+                            "spam-seth",
+                            format!("{requests} requests of MIN_REDEEM: at most 10,000,000"),
+                        ));
+                    }
+                    if requests > 0 {
+                        events.push(Event {
+                            at: 1,
+                            action: Action::Redeem {
+                                share: spam / minted,
+                                requests,
+                            },
+                        });
+                    }
+                }
                 events.push(Event {
                     at: 1,
                     action: redeem(1.0)?,
@@ -379,19 +453,65 @@ impl Scenario {
                     at: 2,
                     action: Action::StopProofs,
                 });
+                // Once C is blind nothing ejects: an operator who stops loses only its share
+                // of the owners' pool, which is pro rata to the last proven residual.
+                let blind = share("offline-share", k.offline_share.unwrap_or(0.0))?;
+                if blind > 0.0 {
+                    events.push(Event {
+                        at: 2,
+                        action: Action::Offline {
+                            who: Who::Vault,
+                            count: portion(v, blind),
+                            epochs: None,
+                        },
+                    });
+                }
+                if let Some(d) = k.proof_outage_days {
+                    events.push(Event {
+                        at: 2 + days_to_epochs("proof-outage-days", d, per_day)?,
+                        action: Action::ResumeProofs,
+                    });
+                }
             }
             _ => unreachable!("checked above"),
         }
+        if !(MIN_WIND_DOWN_DELAY_DAYS as f64..=3650.0).contains(&k.wind_down_delay_days) {
+            return Err(invalid(
+                "wind-down-delay-days",
+                format!(
+                    "{} days is not between MIN_WIND_DOWN_DELAY ({MIN_WIND_DOWN_DELAY_DAYS} days) and 3650",
+                    k.wind_down_delay_days
+                ),
+            ));
+        }
+        let vault = VaultParams {
+            wind_down_delay_epochs: days_to_epochs(
+                "wind-down-delay-days",
+                k.wind_down_delay_days,
+                per_day,
+            )?,
+            exit_resend_blocks: k.exit_resend_blocks,
+            min_redeem: k.min_redeem_gwei,
+            ..VaultParams::new(k.inactivity_trigger, per_day)
+        };
+        let pending = portion(v, share("pending-share", k.pending_share.unwrap_or(0.0))?);
         let s = Self {
             name: name.to_owned(),
             network_validators: n,
             vault_validators: v,
+            vault_pending: pending,
+            pending_activation_epochs: days_to_epochs(
+                "activation-days",
+                k.activation_days.unwrap_or(0.0),
+                per_day,
+            )?,
             epochs,
-            vault: VaultParams::new(k.inactivity_trigger, per_day),
+            vault,
             backlog_epochs: days_to_epochs("backlog-days", backlog_days, per_day)?,
             backlog_persists: k.backlog_persists,
             max_exit_fee_wei: k.max_exit_fee_gwei as u128 * 1_000_000_000,
             exit_requests_per_block: k.exit_requests_per_block,
+            background_excess: excess_for_fee(k.exit_fee_floor_gwei),
             events,
             sample_every: (epochs / 1500).max(1),
             config,
@@ -427,6 +547,22 @@ impl Scenario {
         if self.sample_every == 0 {
             return Err(invalid("sample-every", "must be at least 1"));
         }
+        if self.vault_pending > self.vault_validators {
+            return Err(invalid(
+                "pending-share",
+                format!(
+                    "{} pending of {} validators",
+                    self.vault_pending, self.vault_validators
+                ),
+            ));
+        }
+        // `VaultBase`'s constructor: `ExitResendBlocksZero`, `MinRedeemZero`.
+        if self.vault.exit_resend_blocks == 0 {
+            return Err(invalid("exit-resend-blocks", "must be at least 1"));
+        }
+        if self.vault.min_redeem == 0 {
+            return Err(invalid("min-redeem", "must be at least 1 Gwei"));
+        }
         for e in &self.events {
             if e.at >= self.epochs {
                 return Err(invalid(
@@ -453,7 +589,7 @@ impl Scenario {
                         return Err(invalid("requests", "at least one request"));
                     }
                 }
-                Action::StopProofs => {}
+                Action::StopProofs | Action::ResumeProofs => {}
             }
         }
         Ok(())
@@ -533,6 +669,13 @@ pub struct Outcome {
     pub unpaid_debt: Gwei,
     /// EIP-7002 fees paid by C's callers (wei), and the highest single fee.
     pub exit_fees_wei: (u128, u128),
+    /// Exit requests re-sent after `EXIT_RESEND_BLOCKS` (one per position each time).
+    pub resends: u64,
+    /// The first epoch (from the start) by whose end every one of C's validators had an exit
+    /// epoch (or was withdrawn), if one was exited at all.
+    pub all_exiting_at: Option<u64>,
+    /// sETH holders could not redeem because their amount was below `MIN_REDEEM` (Gwei).
+    pub refused: Gwei,
     /// The wind-down, if one happened.
     pub wind_down: Option<WindDown>,
     /// Validator-epochs represented (validators in the registry, summed over epochs).
@@ -662,10 +805,23 @@ pub fn run(s: &Scenario) -> Result<Outcome, SimError> {
     if s.network_validators > 0 {
         cohorts.push(network);
     }
-    if s.vault_validators > 0 {
-        let mut c = Cohort::active(s.vault_validators, MIN_ACTIVATION_BALANCE, true);
-        c.positions = Some(Positions::joined(1, MIN_ACTIVATION_BALANCE));
-        // C's validators sit evenly across the registry, the first a third of the way round.
+    // C's validators sit evenly across the registry, the first a third of the way round; the
+    // newest positions may still wait for their activation.
+    let active = s.vault_validators - s.vault_pending;
+    for (first, count, activation) in [
+        (1, active, 0),
+        (
+            active + 1,
+            s.vault_pending,
+            START_EPOCH + s.pending_activation_epochs,
+        ),
+    ] {
+        if count == 0 {
+            continue;
+        }
+        let mut c = Cohort::active(count, MIN_ACTIVATION_BALANCE, true);
+        c.positions = Some(Positions::joined(first, MIN_ACTIVATION_BALANCE));
+        c.activation_epoch = activation;
         c.sweep_index = (s.network_validators + s.vault_validators) / 3;
         cohorts.push(c);
     }
@@ -674,6 +830,8 @@ pub fn run(s: &Scenario) -> Result<Outcome, SimError> {
     net.set_exit_backlog(s.backlog_epochs, s.backlog_persists);
     net.requests.max_fee_wei = s.max_exit_fee_wei;
     net.requests.per_block = s.exit_requests_per_block;
+    net.requests.background_excess = s.background_excess;
+    net.requests.excess = s.background_excess;
     let mut vault = Vault::new(s.vault.clone(), s.vault_validators, START_EPOCH);
 
     let mut out = Outcome {
@@ -692,6 +850,9 @@ pub fn run(s: &Scenario) -> Result<Outcome, SimError> {
         settled: 0,
         unpaid_debt: 0,
         exit_fees_wei: (0, 0),
+        resends: 0,
+        all_exiting_at: None,
+        refused: 0,
         wind_down: None,
         validator_epochs: 0,
         cohort_epochs: 0,
@@ -742,6 +903,15 @@ pub fn run(s: &Scenario) -> Result<Outcome, SimError> {
         if step % s.sample_every == 0 || step + 1 == s.epochs {
             out.samples.push(sample);
         }
+        if out.all_exiting_at.is_none() && net.requests.sent > 0 {
+            let all = net
+                .cohorts
+                .iter()
+                .all(|c| c.positions.is_none() || c.withdrawn || c.exit_epoch != FAR_FUTURE_EPOCH);
+            if all {
+                out.all_exiting_at = Some(step);
+            }
+        }
     }
     out.requests = vault.requests.clone();
     out.ejections = vault.ejections;
@@ -749,6 +919,8 @@ pub fn run(s: &Scenario) -> Result<Outcome, SimError> {
     out.settled = vault.settled;
     out.unpaid_debt = vault.unpaid_total;
     out.exit_fees_wei = (net.requests.fees_paid_wei, net.requests.max_fee_paid_wei);
+    out.resends = vault.resends;
+    out.refused = vault.refused;
     out.wind_down = vault.wind_down.clone();
     out.validator_epochs = net.validator_epochs;
     Ok(out)
@@ -789,6 +961,7 @@ fn apply(
             vault.request_redeem(amount, requests, now);
         }
         Action::StopProofs => vault.stop_proofs(),
+        Action::ResumeProofs => vault.resume_proofs(net),
     }
 }
 

@@ -34,22 +34,46 @@ pub struct VaultParams {
     pub wind_down_delay_epochs: u64,
     /// `WIND_DOWN_NOTICE`, in epochs (7 days).
     pub wind_down_notice_epochs: u64,
+    /// `EXIT_RESEND_BLOCKS`: a position's exit request may be sent again this many blocks
+    /// after the last (`VaultBase._checkResend`). The keeper acts once per epoch, so the model
+    /// re-sends at the first epoch at least this many slots later (a block every slot).
+    pub exit_resend_blocks: u64,
+    /// `MIN_REDEEM`: the smallest redemption request (`VaultQueue._requestRedeem`), in Gwei.
+    pub min_redeem: Gwei,
 }
 
 impl VaultParams {
-    /// C's constants with `INACTIVITY_TRIGGER` `inactivity_trigger` and the shortest wind-down
-    /// delay (30 days), on a chain of `epochs_per_day`.
+    /// C's constants with `INACTIVITY_TRIGGER` `inactivity_trigger`, the shortest wind-down
+    /// delay (`MIN_WIND_DOWN_DELAY`, 30 days), and the devnet pool's `EXIT_RESEND_BLOCKS` (50)
+    /// and `MIN_REDEEM` (0.01 sETH), on a chain of `epochs_per_day`.
     pub fn new(inactivity_trigger: u64, epochs_per_day: u64) -> Self {
         Self {
             mint: 31 * ETH,
             eject_below: 31_990_000_000,
             eject_reward: 100_000_000,
             inactivity_trigger,
-            wind_down_delay_epochs: 30 * epochs_per_day,
-            wind_down_notice_epochs: 7 * epochs_per_day,
+            wind_down_delay_epochs: MIN_WIND_DOWN_DELAY_DAYS * epochs_per_day,
+            wind_down_notice_epochs: WIND_DOWN_NOTICE_DAYS * epochs_per_day,
+            exit_resend_blocks: 50,
+            min_redeem: 10_000_000,
         }
     }
+
+    /// Epochs from one exit request to the first keeper round that may re-send it, on a chain
+    /// of `slots_per_epoch` (at least one: the keeper acts once per epoch).
+    pub fn exit_resend_epochs(&self, slots_per_epoch: u64) -> u64 {
+        self.exit_resend_blocks
+            .div_ceil(slots_per_epoch.max(1))
+            .max(1)
+    }
 }
+
+/// `MIN_WIND_DOWN_DELAY` (`VaultBase`): no vault is deployed with a shorter `WIND_DOWN_DELAY`,
+/// in days.
+pub const MIN_WIND_DOWN_DELAY_DAYS: u64 = 30;
+/// `WIND_DOWN_NOTICE` (`VaultBase`): how long a notice stands before the wind-down may start,
+/// in days.
+pub const WIND_DOWN_NOTICE_DAYS: u64 = 7;
 
 /// A position's status (`IVault.Status`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -87,6 +111,9 @@ pub struct Positions {
     pub unpaid_debt: Gwei,
     /// What each owner is owed.
     pub residual: Gwei,
+    /// The epoch an EIP-7002 exit request for them was last sent (`lastExitRequestBlock`);
+    /// `None` if none was, or a new one waits to be sent.
+    pub last_sent: Option<Epoch>,
 }
 
 impl Positions {
@@ -103,6 +130,7 @@ impl Positions {
             last_balance: balance,
             unpaid_debt: 0,
             residual: 0,
+            last_sent: None,
         }
     }
 
@@ -184,6 +212,9 @@ pub struct Vault {
     pub last_proof_epoch: Epoch,
     /// ETH that arrived without a proof (unbooked).
     pub unproven: Gwei,
+    /// The sweep's payments that arrived while C was blind: settled by a withdrawal proof once
+    /// proofs come back (`settle` reaches old blocks through `historical_summaries`).
+    blind_payments: Vec<Payment>,
     /// The wind-down, once noticed.
     pub wind_down: Option<WindDown>,
     /// Positions ejected.
@@ -194,6 +225,11 @@ pub struct Vault {
     pub settled: u64,
     /// Debt left unpaid by settlements (the realised loss).
     pub unpaid_total: Gwei,
+    /// Exit requests re-sent (one per position each time), after `EXIT_RESEND_BLOCKS`.
+    pub resends: u64,
+    /// sETH holders wanted to redeem but could not, each holder's amount being below
+    /// `MIN_REDEEM` (Gwei).
+    pub refused: Gwei,
 }
 
 impl Vault {
@@ -217,11 +253,14 @@ impl Vault {
             proofs: true,
             last_proof_epoch: epoch,
             unproven: 0,
+            blind_payments: Vec::new(),
             wind_down: None,
             ejections: 0,
             demand_exits: 0,
             settled: 0,
             unpaid_total: 0,
+            resends: 0,
+            refused: 0,
         }
     }
 
@@ -259,9 +298,14 @@ impl Vault {
         (self.position_count * self.params.mint + self.reward_total) - self.requested_total
     }
 
-    /// Appends `n` requests sharing `amount` sETH (Gwei) at `epoch`, in order.
+    /// Appends `n` requests sharing `amount` sETH (Gwei) at `epoch`, in order. `requestRedeem`
+    /// refuses a request below `MIN_REDEEM`: holders whose share is smaller make fewer, larger
+    /// requests (at most `amount / MIN_REDEEM`), and an `amount` below it is not requested at
+    /// all (counted in `refused`).
     pub fn request_redeem(&mut self, amount: Gwei, n: u64, epoch: Epoch) {
+        let n = n.min(amount / self.params.min_redeem.max(1));
         if n == 0 || amount == 0 {
+            self.refused += amount;
             return;
         }
         let each = amount / n;
@@ -296,6 +340,7 @@ impl Vault {
         for pay in payments {
             if !self.proofs {
                 self.unproven += pay.amount * pay.count;
+                self.blind_payments.push(pay.clone());
                 continue;
             }
             for i in net.isolate_positions(pay.first, pay.count) {
@@ -342,7 +387,46 @@ impl Vault {
         } else {
             self.wind_down_step(net);
         }
+        self.resend_exits(net);
         self.finalize(now);
+    }
+
+    /// Re-sends the exit requests that have not taken effect `EXIT_RESEND_BLOCKS` after they
+    /// were sent: the validator still shows no exit epoch, so `process_withdrawal_request`
+    /// (electra) ignored the request (not yet active, or active for less than
+    /// `SHARD_COMMITTEE_PERIOD`) or it still waits in the EIP-7002 queue. With proofs, `eject`
+    /// and `demandExit` re-send only what a proof shows eligible (`_ineligibility`); in the
+    /// wind-down `windDownExit` takes no proof, and the keeper re-sends as soon as C allows,
+    /// each time paying the EIP-7002 fee.
+    fn resend_exits(&mut self, net: &mut Network) {
+        let now = net.epoch;
+        let after = self.params.exit_resend_epochs(net.config.slots_per_epoch);
+        let period = net.config.shard_committee_period;
+        for c in net.cohorts.iter_mut() {
+            let count = c.count;
+            let eligible = c.is_active(now) && now >= c.activation_epoch + period;
+            let waiting = !c.withdrawn && c.exit_epoch == FAR_FUTURE_EPOCH;
+            let Some(p) = c.positions.as_mut() else {
+                continue;
+            };
+            let Some(sent) = p.last_sent else { continue };
+            if !waiting || now < sent + after {
+                continue;
+            }
+            let resend = match p.status {
+                PositionStatus::Active => p.exit_requested && self.proofs && eligible,
+                PositionStatus::Unwinding => true,
+                PositionStatus::Exiting | PositionStatus::Closed => false,
+            };
+            if resend {
+                p.last_sent = None; // waits to be sent again
+                net.requests.to_send.push_back(ExitRequest {
+                    first: p.first,
+                    count,
+                });
+                self.resends += count;
+            }
+        }
     }
 
     fn marks_and_ejections(&mut self, net: &mut Network) {
@@ -523,6 +607,23 @@ impl Vault {
     /// Proof-blindness: the keeper can prove nothing from now on.
     pub fn stop_proofs(&mut self) {
         self.proofs = false;
+    }
+
+    /// The outage ends: proofs can be made again. The first accepted one voids a standing
+    /// notice (`_startWindDown` needs `windDownNoticeEpoch == lastProofEpoch`); once the
+    /// wind-down has started C takes no proof (`_noteProof`), so nothing changes.
+    /// The withdrawals that arrived meanwhile are settled then.
+    pub fn resume_proofs(&mut self, net: &mut Network) {
+        if self.wind_down.as_ref().is_some_and(|w| w.started.is_some()) {
+            return;
+        }
+        self.wind_down = None;
+        self.proofs = true;
+        let arrived = std::mem::take(&mut self.blind_payments);
+        for pay in &arrived {
+            self.unproven -= pay.amount * pay.count;
+        }
+        self.on_payments(net, &arrived);
     }
 
     /// The wind-down once proofs stopped: notice after `WIND_DOWN_DELAY` of silence, the start

@@ -4,7 +4,8 @@
 #![allow(unused_crate_dependencies)]
 
 use lsv_sim::economics::{
-    compare, Comparison, RewardTable, System, CSM_DEFAULT_BOND, LSV_MINT_ETH, MAX_YEARS,
+    compare, compare_with, Comparison, RewardTable, System, CSM_DEFAULT_BOND, EL_APR_DEFAULT,
+    LSV_MINT_ETH, MAX_EL_APR, MAX_YEARS,
 };
 use lsv_sim::spec::{ETH, MIN_ACTIVATION_BALANCE};
 use std::sync::OnceLock;
@@ -175,4 +176,52 @@ fn bad_input_is_refused_by_name() {
     assert!(name(compare(t, &[1.0], 0, 1.0).unwrap_err()).starts_with("validators"));
     assert!(name(compare(t, &[1.0], 1, 1.5).unwrap_err()).starts_with("performance"));
     assert!(name(compare(t, &[1.0], 1, f64::NAN).unwrap_err()).starts_with("performance"));
+    for bad in [-0.01, MAX_EL_APR + 0.01, f64::NAN] {
+        assert!(name(compare_with(t, &[1.0], 1, 1.0, bad).unwrap_err()).starts_with("el-apr"));
+    }
+}
+
+/// Execution-layer rewards go where each system sends them: to the fee recipient of a solo
+/// staker and of lsv's operator (on all 32 ETH, paid as ETH, not restaked), into Lido's and Rocket
+/// Pool's gross reward (shared by the same fees). So lsv's staker gains the EL rewards of 32 ETH
+/// on its 1 ETH, sETH still earns nothing, and stETH and rETH holders keep 90 % and 86 % of the
+/// larger gross.
+#[test]
+fn execution_layer_rewards_follow_each_systems_fee_recipient() {
+    let t = table();
+    let without = comparison(1);
+    assert_eq!(compare_with(t, &[1.0, 5.0], 1, 1.0, 0.0).unwrap(), without);
+    let el = EL_APR_DEFAULT;
+    let with = compare_with(t, &[1.0, 5.0], 1, 1.0, el).unwrap();
+    for years in [1.0, 5.0] {
+        let epochs = (years * t.epochs_per_year() as f64).round();
+        let el_32 = 32.0 * el / t.epochs_per_year() as f64 * epochs;
+        for system in [System::Solo, System::Lsv, System::LsvProductive] {
+            let a = without.outcome(system, years).unwrap();
+            let b = with.outcome(system, years).unwrap();
+            assert!((b.kept_eth - a.kept_eth - el_32).abs() < 1e-9, "{system:?}");
+            assert_eq!(a.holder_return, b.holder_return, "{system:?}");
+        }
+        for system in System::ALL {
+            let a = without.outcome(system, years).unwrap();
+            let b = with.outcome(system, years).unwrap();
+            assert!(b.kept_eth > a.kept_eth, "{system:?}");
+        }
+    }
+    let per_epoch = |annual: f64| (1.0 + annual).powf(1.0 / t.epochs_per_year() as f64) - 1.0;
+    let gross = t.rate_per_epoch() + el / t.epochs_per_year() as f64;
+    for (system, share) in [
+        (System::LidoCurated, 0.90),
+        (System::LidoCsm, 0.90),
+        (System::RocketPoolSaturn, 0.86),
+    ] {
+        let h = with.outcome(system, 1.0).unwrap().holder_return.unwrap();
+        assert!((per_epoch(h) / gross - share).abs() < 1e-9, "{system:?}");
+    }
+    // The report says where the EL rewards of every system go.
+    let report = with.report();
+    for system in System::ALL {
+        assert!(report.contains(system.name()));
+    }
+    assert!(report.contains("LidoExecutionLayerRewardsVault"));
 }
