@@ -8,7 +8,9 @@
 //!   (TDX DCAP quotes via Linux's configfs-tsm, P inside a trust domain);
 //! - [`dcap`]: DCAP quote verification (SGX and TDX) against Intel's root (`dcap-qvl`) and
 //!   lsv's policy;
-//! - [`multi`]: the evidence of a key held as shares on n devices.
+//! - [`multi`]: the evidence of a key held as shares on n devices;
+//! - [`device_key`]: a device's registered key, whose signature is its evidence at each join
+//!   once its hardware evidence has been verified one time (`DeviceRegistry`).
 
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
@@ -16,6 +18,7 @@ pub mod attester;
 pub mod binding;
 pub mod dcap;
 pub mod dev;
+pub mod device_key;
 pub mod evidence;
 pub mod gramine;
 pub mod multi;
@@ -28,6 +31,7 @@ pub use dcap::{
     ReportBody, SgxPlatform, TcbStatus, ValidityWindow, VerifiedQuote,
 };
 pub use dev::{verify_dev_evidence, verify_dev_signature, DevAttester, DevVerifyError};
+pub use device_key::{DeviceKey, DeviceRegistration, DeviceSignature};
 pub use evidence::{Backend, Evidence, EvidenceFormatError};
 pub use gramine::GramineDcapAttester;
 pub use tdx::TdxDcapAttester;

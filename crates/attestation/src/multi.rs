@@ -24,6 +24,7 @@
 use crate::binding::KeyGenerationClaim;
 use crate::dcap::{Collateral, DcapVerifier, KeyGenerationPolicy, SgxPlatform};
 use crate::dev::{verify_dev_signature, DevAttester};
+use crate::device_key::{DeviceKey, DeviceSignature};
 use crate::evidence::Backend;
 use alloy_primitives::{Address, Bytes, B256};
 use blst::min_pk::{PublicKey, SecretKey, Signature};
@@ -113,6 +114,19 @@ pub struct DeviceEvidence {
     pub evidence: Bytes,
     /// The platform identity the attestation proves; a verifier recomputes and compares it.
     pub platform: PlatformId,
+    /// The device's registered key's signature over the share binding
+    /// ([`crate::device_key`]): its evidence for `DeviceRegistry` at `join`, once the key is
+    /// registered. Absent for a device without a device key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_signature: Option<DeviceSignature>,
+}
+
+impl DeviceEvidence {
+    /// This evidence with `key`'s signature over its share binding.
+    pub fn with_device_signature(mut self, key: &DeviceKey) -> Result<Self, crate::AttestError> {
+        self.device_signature = Some(key.sign(self.claim.binding())?);
+        Ok(self)
+    }
 }
 
 /// Evidence for a key held as shares: one entry per device.
@@ -194,6 +208,17 @@ pub enum GroupError {
         /// The platform its attestation proves.
         proven: PlatformId,
     },
+    /// A device's registered-key signature does not verify over its share binding.
+    #[error("device {index}'s device-key signature is refused: {reason}")]
+    DeviceSignature {
+        /// The device's share index.
+        index: u8,
+        /// Why.
+        reason: String,
+    },
+    /// A device has no registered-key signature, and the registry's evidence needs one.
+    #[error("device {0} has no device-key signature: it made its share without a device key")]
+    NoDeviceSignature(u8),
     /// Two devices run on one platform: they are one device.
     #[error("devices {first} and {second} run on one platform {platform:?}: they are one device")]
     SamePlatform {
@@ -339,6 +364,14 @@ impl GroupEvidence {
             let proven = attestations
                 .verify(d, d.claim.binding())
                 .map_err(|reason| GroupError::Attestation { index, reason })?;
+            if let Some(signature) = &d.device_signature {
+                signature
+                    .verify(d.claim.binding())
+                    .map_err(|e| GroupError::DeviceSignature {
+                        index,
+                        reason: e.to_string(),
+                    })?;
+            }
             if proven != d.platform {
                 return Err(GroupError::PlatformMismatch {
                     index,
@@ -370,6 +403,23 @@ impl GroupEvidence {
     /// (`DevDeviceVerifier`) reads. [`GroupEvidence::contract_evidence_with`] with the identity.
     pub fn contract_evidence(&self) -> Result<Vec<u8>, GroupError> {
         self.contract_evidence_with(|d| Ok(d.evidence.to_vec()))
+    }
+
+    /// The group's evidence for `GroupAttestationVerifier` over `DeviceRegistry`: each device's
+    /// evidence its device key's 65-byte signature over its share binding
+    /// ([`DeviceEvidence::device_signature`]; `crate::device_key`). A device without one is
+    /// [`GroupError::NoDeviceSignature`]. The keys must be registered (and live) in the
+    /// registry the deployment's group verifier uses.
+    pub fn registry_contract_evidence(&self) -> Result<Vec<u8>, GroupError> {
+        if let Some(d) = self.devices.iter().find(|d| d.device_signature.is_none()) {
+            return Err(GroupError::NoDeviceSignature(d.claim.index));
+        }
+        self.contract_evidence_with(|d| {
+            d.device_signature
+                .as_ref()
+                .map(|s| s.signature.to_vec())
+                .ok_or_else(|| "no device-key signature".to_owned())
+        })
     }
 
     /// The group's evidence in the layout `GroupAttestationVerifier` takes (its NatSpec):
@@ -470,6 +520,7 @@ pub fn device_evidence(
         evidence,
         platform,
         claim,
+        device_signature: None,
     })
 }
 

@@ -244,6 +244,7 @@ fn group(shares: &[KeyShare], claim: KeyGenerationClaim, devices: [Device; 4]) -
                 fmspc: real(d.kind).fmspc.clone(),
                 ppid: d.ppid.to_vec(),
             }),
+            device_signature: None,
         });
         dcaps.push((dcap, d.tag));
     }

@@ -138,6 +138,12 @@ pub(crate) struct DeployArgs {
     /// to sign (default: a majority of --min-devices).
     #[arg(long, value_name = "M", requires = "device_attestation_info")]
     min_threshold: Option<u8>,
+    /// With --device-attestation-info: devices register once at a `DeviceRegistry`, each
+    /// registration accepted for this many seconds (`lsv cluster register`), and a join then
+    /// carries each device key's signature instead of each device's evidence. For hardware
+    /// devices (`--params` with `dcap-group`) the field is `device_registry_lifetime`.
+    #[arg(long, value_name = "SECONDS", requires = "device_attestation_info")]
+    device_registry_lifetime: Option<u64>,
     /// `MAX_VALIDATORS`: the most validators the vault lends against. Default: on a network of
     /// the mainnet preset (mainnet, hoodi, sepolia), `lsv sim recommend`'s at 1,000,000
     /// validators (docs/ECONOMICS.md); on a minimal-preset devnet, the devnet's small pool.
@@ -264,6 +270,7 @@ impl DeployArgs {
             min_threshold,
             min_devices,
             single_attester: single.map(|(a, _)| a),
+            device_registry_lifetime: self.device_registry_lifetime,
         };
         Ok((params, policy.unwrap_or_default()))
     }
@@ -452,6 +459,15 @@ impl VaultArgs {
             (None, Some(vault)) => Ok((vault, 0)),
             (None, None) => Err("which vault? give --deployment FILE or --vault ADDRESS".into()),
         }
+    }
+
+    /// Whether the vault reads its devices from a `DeviceRegistry` (as far as its deployment
+    /// record says: false with --vault alone).
+    pub(crate) fn registers_devices(&self) -> Result<bool, CliError> {
+        Ok(match &self.deployment {
+            Some(path) => Deployment::read(path)?.device_registry().is_some(),
+            None => false,
+        })
     }
 }
 

@@ -37,6 +37,48 @@ pub(crate) enum ClusterCommand {
     /// The coordinator: the remote-signing API for a validator client, signing with any m
     /// devices.
     Serve(ServeArgs),
+    /// Register every device's key at the vault's device registry (`DeviceRegistry`), so that
+    /// a join carries one signature per device instead of a quote: each device's P attests the
+    /// key it keeps sealed (a quote, with the collateral its host attaches, or a dev
+    /// signature), and one `register` transaction per device records it with its platform.
+    /// Devices whose registration is live are skipped; run it again after a registration
+    /// expires. All devices must be up.
+    Register(RegisterArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct RegisterArgs {
+    /// The cluster directory.
+    #[arg(long, value_name = "DIR")]
+    dir: PathBuf,
+    /// The `DeviceRegistry` the vault's group verifier uses.
+    #[arg(long, value_name = "ADDRESS", required_unless_present = "deployment")]
+    registry: Option<Address>,
+    /// The deployment record (`lsv deploy` writes it): its device registry (instead of
+    /// --registry).
+    #[arg(long, value_name = "FILE", conflicts_with = "registry")]
+    deployment: Option<PathBuf>,
+    /// The network the devices are pinned to.
+    #[arg(long, default_value = "mainnet")]
+    network: String,
+    #[command(flatten)]
+    rpc: crate::chain::RpcArgs,
+    #[command(flatten)]
+    tx: crate::chain::TxArgs,
+    /// JSON instead of text: one object per device.
+    #[arg(long)]
+    json: bool,
+}
+
+impl std::fmt::Debug for RegisterArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The transaction arguments may name a key: left out.
+        f.debug_struct("RegisterArgs")
+            .field("dir", &self.dir)
+            .field("registry", &self.registry)
+            .field("network", &self.network)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Args, Debug)]
@@ -105,7 +147,119 @@ pub(crate) fn run(command: ClusterCommand) -> Result<(), CliError> {
         ClusterCommand::Init(args) => init(args),
         ClusterCommand::Keygen(args) => keygen(args),
         ClusterCommand::Serve(args) => serve(args),
+        ClusterCommand::Register(args) => register(args),
     }
+}
+
+/// `lsv cluster register`: every device's registration evidence, then one `register` per
+/// device not yet live.
+fn register(args: RegisterArgs) -> Result<(), CliError> {
+    use lsv_contracts::bindings::DeviceRegistry;
+    let coordinator = load(&args.dir, &args.network)?;
+    let eth = args.tx.connect(&args.rpc)?;
+    let registry = match (&args.deployment, args.registry) {
+        (Some(path), _) => lsv_keeper::deployment::Deployment::read(path)?
+            .device_registry()
+            .ok_or_else(|| {
+                failed(format!(
+                    "{} has no DeviceRegistry: its vault checks each device's evidence at every \
+                     join (deploy with --device-registry-lifetime for one)",
+                    path.display()
+                ))
+            })?,
+        (None, Some(registry)) => registry,
+        (None, None) => {
+            return Err(failed(
+                "which registry? give --deployment FILE or --registry ADDRESS",
+            ))
+        }
+    };
+    let rt = tokio::runtime::Runtime::new().map_err(failed)?;
+    let rows = rt.block_on(async {
+        let answers = coordinator
+            .device_registrations(registry)
+            .await
+            .map_err(failed)?;
+        let mut rows = Vec::with_capacity(answers.len());
+        for (a, i) in answers.into_iter().zip(1u8..) {
+            let key = a.registration.device_key;
+            let view = |call| eth.view("DeviceRegistry", registry, call);
+            if view(&DeviceRegistry::isLiveCall { deviceKey: key })
+                .await
+                .map_err(failed)?
+            {
+                let r = eth
+                    .view(
+                        "DeviceRegistry",
+                        registry,
+                        &DeviceRegistry::registrationCall { deviceKey: key },
+                    )
+                    .await
+                    .map_err(failed)?;
+                rows.push(serde_json::json!({
+                    "device": i, "device_key": key, "platform": r.platform,
+                    "registered": false, "expires_at": r.expiresAt,
+                }));
+                continue;
+            }
+            let evidence = if a.registration.backend.is_dcap() {
+                let collateral = a.collateral.as_ref().ok_or_else(|| {
+                    failed(format!(
+                        "device {i}'s quote came without collateral: start its signer with \
+                         --dcap-collateral FILE"
+                    ))
+                })?;
+                let collateral: lsv_contracts::dcap::QuoteCollateral =
+                    serde_json::from_value(collateral.clone()).map_err(|e| {
+                        failed(format!(
+                            "device {i}'s collateral is not QuoteCollateralV3 JSON: {e}"
+                        ))
+                    })?;
+                lsv_contracts::dcap::encode_device_evidence(&a.registration.evidence, &collateral)
+                    .map_err(|e| failed(format!("device {i}: {e}")))?
+            } else {
+                a.registration.evidence.clone()
+            };
+            let sent = eth
+                .send(
+                    "DeviceRegistry",
+                    registry,
+                    &DeviceRegistry::registerCall {
+                        deviceKey: key,
+                        evidence,
+                    },
+                    alloy_primitives::U256::ZERO,
+                )
+                .await
+                .map_err(|e| failed(format!("device {i} ({key}): {e}")))?;
+            rows.push(serde_json::json!({
+                "device": i, "device_key": key, "registered": true,
+                "tx": sent.tx, "gas_used": sent.gas_used,
+            }));
+        }
+        Ok::<_, CliError>(rows)
+    })?;
+    if args.json {
+        return output::json(&rows);
+    }
+    output::stdout(|w| {
+        for r in &rows {
+            if r["registered"] == true {
+                writeln!(
+                    w,
+                    "device {}: key {} registered (tx {}, {} gas)",
+                    r["device"], r["device_key"], r["tx"], r["gas_used"]
+                )?;
+            } else {
+                writeln!(
+                    w,
+                    "device {}: key {} already registered, until unix {}",
+                    r["device"], r["device_key"], r["expires_at"]
+                )?;
+            }
+        }
+        Ok(())
+    })
 }
 
 const CONFIG: &str = "cluster.json";

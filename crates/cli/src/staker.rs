@@ -167,6 +167,12 @@ pub(crate) struct JoinArgs {
     /// device, in device order.
     #[arg(long, value_name = "FILE")]
     collateral: Vec<PathBuf>,
+    /// For a cluster's evidence: the vault verifies devices through a `DeviceRegistry`, where
+    /// every device's key is registered (`lsv cluster register`); each device's evidence is then
+    /// its device key's signature, made at key generation, and no collateral is needed. Implied
+    /// by a --deployment whose vault has a registry.
+    #[arg(long, conflicts_with = "collateral")]
+    registered_devices: bool,
     #[command(flatten)]
     vault: VaultArgs,
     /// The beacon node's standard API (plain HTTP).
@@ -207,6 +213,7 @@ pub(crate) fn join(args: JoinArgs) -> Result<(), CliError> {
     let verifier = VerifierConfig::of_network(&network);
     let pubkey = parse_pubkey(&args.pubkey)?;
     let vault = args.vault.resolve()?.0;
+    let registered_devices = args.registered_devices || args.vault.registers_devices()?;
     let beacon = beacon_client(&args.beacon_url)?;
     let eth = args.tx.connect(&args.rpc)?;
     let deadline = match (args.no_wait, args.timeout) {
@@ -230,7 +237,18 @@ pub(crate) fn join(args: JoinArgs) -> Result<(), CliError> {
                     .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
                 // A cluster's evidence-<key>.json (every device's evidence), else P's.
                 match serde_json::from_str::<GroupEvidence>(&text) {
+                    Ok(group) if registered_devices => {
+                        staker::JoinEvidence::group_registered(&group).map_err(err)?
+                    }
                     Ok(group) => staker::JoinEvidence::group(&group, &collateral).map_err(err)?,
+                    Err(_) if registered_devices => {
+                        return Err(format!(
+                            "--registered-devices takes a cluster's evidence-<key>.json; {} is \
+                             not one",
+                            path.display()
+                        )
+                        .into())
+                    }
                     Err(_) => staker::JoinEvidence::single(
                         &staker::evidence_from_json(&text, &pubkey, &path.display().to_string())
                             .map_err(err)?,
@@ -238,6 +256,13 @@ pub(crate) fn join(args: JoinArgs) -> Result<(), CliError> {
                     )
                     .map_err(err)?,
                 }
+            }
+            (None, Some(_)) if registered_devices => {
+                return Err(
+                    "--registered-devices takes a cluster's evidence-<key>.json \
+                            (--attestation-file)"
+                        .into(),
+                )
             }
             (None, Some(url)) => staker::JoinEvidence::single(
                 &staker::fetch_evidence(url, &pubkey).await.map_err(err)?,

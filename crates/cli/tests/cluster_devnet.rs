@@ -1,10 +1,13 @@
 //! A validator whose key is held 3-of-4 by four `lsv signer` processes signs on the real
 //! `lsv devnet` through `lsv cluster serve` (the devnet's validator client is pointed at the
 //! coordinator with `--remote-signer`): `lsv deploy` makes a C that trusts groups of these four
-//! devices (`--device-attestation-info`, each device's `lsv attestation`), the key is made by
-//! `lsv cluster keygen` on the devices pinned to the devnet and bound to that C, deposited with
-//! `lsv deposit`, becomes active, joins C with `lsv join` and the devices' evidence (31 sETH to
-//! the owner), earns, and keeps earning with one device killed.
+//! devices (`--device-attestation-info`, each device's `lsv attestation`), checking each
+//! device's evidence at every join, and a second C that reads them from a `DeviceRegistry`
+//! (`--device-registry-lifetime`); the key is made by `lsv cluster keygen` on the devices
+//! pinned to the devnet and bound to the second C, deposited with `lsv deposit`, becomes
+//! active; the devices register their device keys (`lsv cluster register`), and the key joins
+//! C with `lsv join` and the device keys' signatures (31 sETH to the owner), earns, and keeps
+//! earning with one device killed.
 //!
 //! Needs anvil (`./scripts/test` installs it). Takes about a minute: the deposit must go through
 //! activation.
@@ -119,6 +122,36 @@ fn a_cluster_key_joins_c_and_signs_on_the_devnet_with_one_device_down() {
                 .any(|c| c["what"].as_str().unwrap().starts_with("DevDeviceVerifier")),
         "{checks:?}"
     );
+    // The same devices behind a `DeviceRegistry`: each registers its device key once, and a
+    // join carries the device keys' signatures. This is the C the key joins below.
+    let registry_record = work.path().join("registry-deployment.json");
+    let mut deploy_registry = deploy.clone();
+    let out_at = deploy_registry.iter().position(|a| a == "--out").unwrap() + 1;
+    deploy_registry[out_at] = registry_record.to_str().unwrap().into();
+    deploy_registry.extend(["--device-registry-lifetime".into(), "2592000".into()]);
+    let deployed = json_of(&lsv(&deploy_registry
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()));
+    assert_eq!(
+        deployed["parameters"]["attestation"]["device_registry_lifetime"], 2_592_000,
+        "{deployed}"
+    );
+    let parts: Vec<&str> = deployed["contracts"]["attestation_verifier_parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["artifact"].as_str().unwrap())
+        .collect();
+    assert_eq!(parts, ["DevDeviceVerifier", "DeviceRegistry"]);
+    let checks = json_of(&lsv(&[
+        "verify-deployment",
+        registry_record.to_str().unwrap(),
+        "--rpc",
+        &rpc,
+        "--json",
+    ]));
+    assert_eq!(checks["ok"], true, "{checks}");
     let vault = deployed["contracts"]["vault"]["address"]
         .as_str()
         .unwrap()
@@ -229,15 +262,49 @@ fn a_cluster_key_joins_c_and_signs_on_the_devnet_with_one_device_down() {
         balance(&beacon, &pubkey).filter(|(_, b)| *b > start)
     });
 
-    // It joins C with the four devices' evidence: a position and 31 sETH for the owner.
+    // Each device registers its device key once (a dev attester's signature over it here, a
+    // quote on hardware); a second run finds them all registered and sends nothing.
+    let register = || {
+        json_of(&lsv(&[
+            "cluster",
+            "register",
+            "--dir",
+            dir.to_str().unwrap(),
+            "--deployment",
+            registry_record.to_str().unwrap(),
+            "--network",
+            &config,
+            "--rpc",
+            &rpc,
+            "--key-file",
+            devnet.account_key(2).to_str().unwrap(),
+            "--json",
+        ]))
+    };
+    let registered = register();
+    let rows = registered.as_array().expect("one row per device");
+    assert_eq!(rows.len(), 4, "{registered}");
+    assert!(rows.iter().all(|r| r["registered"] == true), "{registered}");
+    let again = register();
+    assert!(
+        again
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["registered"] == false),
+        "{again}"
+    );
+
+    // It joins C with the four device keys' signatures (the deployment names the registry):
+    // a position and 31 sETH for the owner.
     let joined = json_of(&lsv(&[
         "join",
         "--pubkey",
         &pubkey,
         "--attestation-file",
         made["evidence"].as_str().unwrap(),
-        "--vault",
-        &vault,
+        "--deployment",
+        registry_record.to_str().unwrap(),
         "--beacon-url",
         &beacon,
         "--network",

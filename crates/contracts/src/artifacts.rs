@@ -137,6 +137,11 @@ pub mod bindings {
     );
     alloy_sol_types::sol!(
         #[sol(all_derives)]
+        DeviceRegistry,
+        "../../contracts/artifacts/DeviceRegistry.json"
+    );
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
         X509Probe,
         "../../contracts/artifacts/X509Probe.json"
     );
@@ -393,6 +398,15 @@ pub static DCAP_DEVICE_VERIFIER: Artifact = Artifact::new(
     include_str!("../../../contracts/artifacts/DcapDeviceVerifier.json"),
 );
 
+/// `src/DeviceRegistry.sol`: the register-once device verifier of a multi-device key: a device
+/// key made inside each device's enclave, registered once through an inner device verifier
+/// (`DcapDeviceVerifier`, or `DevDeviceVerifier` on devnets) for a lifetime fixed at deployment,
+/// then a signature by that key per device at every join ([`crate::device_registry`]).
+pub static DEVICE_REGISTRY: Artifact = Artifact::new(
+    "DeviceRegistry",
+    include_str!("../../../contracts/artifacts/DeviceRegistry.json"),
+);
+
 /// `test/X509Probe.sol`: test-only, exposes the DCAP verifier's X.509 certificate and CRL reader.
 pub static X509_PROBE: Artifact = Artifact::new(
     "X509Probe",
@@ -425,6 +439,7 @@ pub static ALL: &[&Artifact] = &[
     &DCAP_ATTESTATION_VERIFIER,
     &DCAP_TDX_ATTESTATION_VERIFIER,
     &DCAP_DEVICE_VERIFIER,
+    &DEVICE_REGISTRY,
     &X509_PROBE,
     &INTEL_COLLATERAL_JSON_PROBE,
 ];
@@ -497,6 +512,9 @@ pub fn describe_revert(data: &[u8]) -> String {
         return variant(format!("{e:?}"));
     }
     if let Ok(e) = bindings::DcapDeviceVerifier::DcapDeviceVerifierErrors::abi_decode(data) {
+        return variant(format!("{e:?}"));
+    }
+    if let Ok(e) = bindings::DeviceRegistry::DeviceRegistryErrors::abi_decode(data) {
         return variant(format!("{e:?}"));
     }
     if let Ok(e) = bindings::X509Probe::X509ProbeErrors::abi_decode(data) {

@@ -87,6 +87,21 @@ pub fn load_or_create_dev_attester(
     )
 }
 
+/// The device key's file in the data directory (`lsv_attestation::device_key`): its address in
+/// the clear, its secret sealed.
+pub const DEVICE_KEY_FILE: &str = "device-key.json";
+
+/// Loads P's device key from `data_dir`, or makes and seals one (first use): the key a device
+/// registers once with `DeviceRegistry` and that signs its share bindings at key generation.
+/// The secret is never logged or written in the clear; only the address is.
+pub fn load_or_create_device_key(
+    data_dir: &Path,
+    sealer: &dyn Sealer,
+) -> Result<lsv_attestation::DeviceKey, AttestationKeyError> {
+    load_or_create_sealed_key(data_dir.join(DEVICE_KEY_FILE), "device-key", sealer, None)
+        .map(lsv_attestation::DeviceKey::from_sealed)
+}
+
 /// A secp256k1 key P holds sealed in its own file `path` (the dev attestation key, a witness's
 /// key): loaded, or created on first start (`given`, or a new one). `purpose` names it in the
 /// sealed blob and the log.

@@ -194,6 +194,9 @@ pub struct Enclave {
     /// The data directory and the sealer, for the witness this P may also serve.
     root: PathBuf,
     sealer: Arc<dyn Sealer>,
+    /// The device key (`lsv_attestation::device_key`), loaded or made on first use, under the
+    /// data directory's lock.
+    device_key: parking_lot::Mutex<Option<Arc<lsv_attestation::DeviceKey>>>,
 }
 
 /// Per key, while P runs: its latest payload-timeliness vote (slot, signing root), the latest
@@ -369,6 +372,7 @@ impl Enclave {
             attester,
             root: data_dir.root().into(),
             sealer: witness_sealer,
+            device_key: Default::default(),
         })
     }
 
@@ -405,6 +409,23 @@ impl Enclave {
         )?;
         drop(lock);
         Ok(moved)
+    }
+
+    /// P's device key: loaded from the data directory, or made and sealed there on first use
+    /// ([`crate::attestation::load_or_create_device_key`]).
+    pub(crate) fn device_key(
+        &self,
+    ) -> Result<Arc<lsv_attestation::DeviceKey>, crate::attestation::AttestationKeyError> {
+        let mut slot = self.device_key.lock();
+        if let Some(key) = slot.as_ref() {
+            return Ok(key.clone());
+        }
+        let key = Arc::new(crate::attestation::load_or_create_device_key(
+            &self.root,
+            self.sealer.as_ref(),
+        )?);
+        *slot = Some(key.clone());
+        Ok(key)
     }
 
     /// This P as a witness of other Ps' freshness anchors (`lsv signer --witness`): its key

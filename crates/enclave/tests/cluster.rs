@@ -276,3 +276,67 @@ async fn a_hardware_peer_is_dealt_to_only_when_its_quote_verifies_under_the_peer
     );
     assert!(reason.contains("MRENCLAVE"), "{reason}");
 }
+
+/// Each device's P makes one device key, sealed in its data directory: it signs the device's
+/// share binding at key generation (the device's evidence for `DeviceRegistry` at join), it
+/// attests its own registration binding for any registry on P's chain, and it is the same key
+/// after a restart.
+#[tokio::test]
+async fn each_device_key_signs_its_share_and_attests_its_own_registration() {
+    use lsv_attestation::device_key::registration_binding;
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let devices: Vec<Enclave> = dirs.iter().map(|d| open(d.path())).collect();
+    let shared = key_generation(&devices, 2).await;
+    let registry = Address::repeat_byte(0x4e);
+    let mut keys = Vec::new();
+    for (d, s) in devices.iter().zip(&shared) {
+        let signature = s
+            .evidence
+            .device_signature
+            .as_ref()
+            .expect("the device key signed the share binding");
+        signature.verify(s.evidence.claim.binding()).unwrap();
+        let registration = d.device_registration(registry).unwrap();
+        assert_eq!(registration.device_key, signature.device_key);
+        assert_eq!(registration.chain_id, Network::mainnet().chain_id);
+        assert_eq!(
+            registration.binding(),
+            registration_binding(registration.chain_id, registry, signature.device_key)
+        );
+        let attester = d.attestation_info().attester.unwrap();
+        assert_eq!(registration.platform, PlatformId::Dev { attester });
+        lsv_attestation::verify_dev_signature(
+            registration.binding(),
+            &registration.evidence,
+            attester,
+        )
+        .unwrap();
+        keys.push(signature.device_key);
+    }
+    let distinct: std::collections::HashSet<_> = keys.iter().collect();
+    assert_eq!(distinct.len(), 3, "one device key per device");
+
+    let group = GroupEvidence {
+        devices: shared.iter().map(|s| s.evidence.clone()).collect(),
+    };
+    assert!(group.registry_contract_evidence().is_ok());
+
+    // The key is sealed: the same after a restart, and the secret is not in the file.
+    drop(devices);
+    let reopened = open(dirs[0].path());
+    assert_eq!(
+        reopened.device_registration(registry).unwrap().device_key,
+        keys[0]
+    );
+    let file = std::fs::read_to_string(dirs[0].path().join("device-key.json")).unwrap();
+    let record: serde_json::Value = serde_json::from_str(&file).unwrap();
+    assert_eq!(
+        record["address"]
+            .as_str()
+            .unwrap()
+            .parse::<Address>()
+            .unwrap(),
+        keys[0]
+    );
+    assert!(record["sealed"].is_object(), "the secret is sealed");
+}

@@ -24,8 +24,8 @@ use alloy_sol_types::SolValue;
 use lsv_consensus::{ForkName, Network};
 use lsv_contracts::artifacts::{
     Artifact, DCAP_ATTESTATION_VERIFIER, DCAP_DEVICE_VERIFIER, DCAP_TDX_ATTESTATION_VERIFIER,
-    DEPOSIT_CONTRACT, DEV_ATTESTATION_VERIFIER, DEV_DEVICE_VERIFIER, GROUP_ATTESTATION_VERIFIER,
-    POSITIONS, PROOF_VERIFIER, SETH, VAULT,
+    DEPOSIT_CONTRACT, DEVICE_REGISTRY, DEV_ATTESTATION_VERIFIER, DEV_DEVICE_VERIFIER,
+    GROUP_ATTESTATION_VERIFIER, POSITIONS, PROOF_VERIFIER, SETH, VAULT,
 };
 use lsv_contracts::bindings::vault::Vault;
 use lsv_contracts::bindings::{Positions, SETH as Seth};
@@ -171,6 +171,12 @@ pub enum AttestationVerifierParams {
         /// The dev attester of single-key P whose keys are accepted too, if any.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         single_attester: Option<Address>,
+        /// With it, devices register once at a `DeviceRegistry` over the device verifier, for
+        /// registrations that live this many seconds, and a join carries each device key's
+        /// signature (`lsv cluster register`); without it, each device's evidence is checked
+        /// at every join.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        device_registry_lifetime: Option<u64>,
     },
     /// `DcapAttestationVerifier`: trusts SGX quotes of one enclave measurement.
     SgxDcap(SgxDcapPolicy),
@@ -190,7 +196,39 @@ pub enum AttestationVerifierParams {
         min_threshold: u8,
         /// `MIN_DEVICES`: the fewest devices a group may have (n).
         min_devices: u8,
+        /// With it, devices register once at a `DeviceRegistry` over the device verifier (one
+        /// quote per device per lifetime, in seconds) and a join carries each device key's
+        /// signature, ~10k gas per device; without it, every join carries every device's quote
+        /// (~2.1–2.5M gas per device).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        device_registry_lifetime: Option<u64>,
     },
+}
+
+impl AttestationVerifierParams {
+    /// A group's `DeviceRegistry` lifetime (seconds), if its devices register once.
+    pub fn device_registry_lifetime(&self) -> Option<u64> {
+        match self {
+            Self::DevGroup {
+                device_registry_lifetime,
+                ..
+            }
+            | Self::DcapGroup {
+                device_registry_lifetime,
+                ..
+            } => *device_registry_lifetime,
+            _ => None,
+        }
+    }
+}
+
+/// A `DeviceRegistry` over the device verifier at `inner`, its registrations living `lifetime`
+/// seconds.
+fn device_registry_init(inner: Address, lifetime: u64) -> (&'static Artifact, Bytes) {
+    (
+        &DEVICE_REGISTRY,
+        DEVICE_REGISTRY.init_code(&(inner, lifetime).abi_encode_params()),
+    )
 }
 
 /// What `DcapAttestationVerifier` is deployed with: which SGX enclave it trusts.
@@ -339,6 +377,16 @@ impl Deployment {
             .map_err(|e| format!("{} is not a deployment: {e}", path.display()))
     }
 
+    /// The `DeviceRegistry` the vault's group verifier reads devices from, if its devices
+    /// register once (`device_registry_lifetime`).
+    pub fn device_registry(&self) -> Option<Address> {
+        self.contracts
+            .attestation_verifier_parts
+            .iter()
+            .find(|p| p.artifact == DEVICE_REGISTRY.name())
+            .map(|p| p.address)
+    }
+
     /// The vault's address.
     pub fn vault(&self) -> Address {
         self.contracts.vault.address
@@ -354,16 +402,22 @@ fn verifier_parts_init(
     params: &AttestationVerifierParams,
     earlier: &[Address],
 ) -> Vec<(&'static Artifact, Bytes)> {
+    let at = |i: usize| earlier.get(i).copied().unwrap_or_default();
     match params {
         AttestationVerifierParams::DevGroup {
             device_attesters,
             single_attester,
+            device_registry_lifetime,
             ..
         } => {
+            // The device verifier, its registry (over it), then the single-key verifier.
             let mut parts = vec![(
                 &DEV_DEVICE_VERIFIER,
                 DEV_DEVICE_VERIFIER.init_code(&device_attesters.abi_encode()),
             )];
+            if let Some(lifetime) = device_registry_lifetime {
+                parts.push(device_registry_init(at(0), *lifetime));
+            }
             if let Some(attester) = single_attester {
                 parts.push((
                     &DEV_ATTESTATION_VERIFIER,
@@ -372,23 +426,32 @@ fn verifier_parts_init(
             }
             parts
         }
-        AttestationVerifierParams::DcapGroup { sgx, tdx, .. } => {
+        AttestationVerifierParams::DcapGroup {
+            sgx,
+            tdx,
+            device_registry_lifetime,
+            ..
+        } => {
+            // The DCAP verifiers, the device verifier over them, its registry (over it).
             let mut parts: Vec<(&'static Artifact, Bytes)> = sgx
                 .iter()
                 .map(SgxDcapPolicy::init)
                 .chain(tdx.iter().map(TdxDcapPolicy::init))
                 .collect();
-            let at = |i: usize| earlier.get(i).copied().unwrap_or_default();
             let sgx_at = if sgx.is_some() { at(0) } else { Address::ZERO };
             let tdx_at = match (sgx, tdx) {
                 (_, None) => Address::ZERO,
                 (None, Some(_)) => at(0),
                 (Some(_), Some(_)) => at(1),
             };
+            let device_verifier = parts.len();
             parts.push((
                 &DCAP_DEVICE_VERIFIER,
                 DCAP_DEVICE_VERIFIER.init_code(&(sgx_at, tdx_at).abi_encode_params()),
             ));
+            if let Some(lifetime) = device_registry_lifetime {
+                parts.push(device_registry_init(at(device_verifier), *lifetime));
+            }
             parts
         }
         _ => Vec::new(),
@@ -412,13 +475,13 @@ fn attestation_verifier_init(
             min_devices,
             ..
         } => {
+            let part = |i: usize| parts.get(i).copied().unwrap_or_default();
+            let registry = usize::from(params.device_registry_lifetime().is_some());
             let (devices, single) = match params {
-                // The device verifier first, then the single-key verifier if any.
-                AttestationVerifierParams::DevGroup { .. } => (
-                    parts.first().copied().unwrap_or_default(),
-                    parts.get(1).copied().unwrap_or_default(),
-                ),
-                // The DCAP verifiers first, the device verifier over them last.
+                // The device verifier (or its registry) first, then the single-key verifier.
+                AttestationVerifierParams::DevGroup { .. } => (part(registry), part(registry + 1)),
+                // The DCAP verifiers first, the device verifier over them (or its registry)
+                // last.
                 _ => (parts.last().copied().unwrap_or_default(), Address::ZERO),
             };
             (
@@ -1039,5 +1102,98 @@ mod tests {
                 .unwrap(),
             B256::repeat_byte(0x11)
         );
+    }
+
+    /// Creates `params`' parts one after the other, then its group verifier, as `deploy` does;
+    /// returns the parts and the group verifier.
+    fn created_in_order(
+        chain: &mut Chain,
+        params: &AttestationVerifierParams,
+    ) -> (Vec<Address>, Address) {
+        let mut parts = Vec::new();
+        for i in 0..verifier_parts_init(params, &[]).len() {
+            let (artifact, init) = verifier_parts_init(params, &parts).swap_remove(i);
+            parts.push(
+                chain
+                    .deploy(artifact, &init[artifact.bytecode().len()..])
+                    .expect("the constructor accepts"),
+            );
+        }
+        let (artifact, init) = attestation_verifier_init(params, &parts);
+        let group = chain
+            .deploy(artifact, &init[artifact.bytecode().len()..])
+            .unwrap();
+        (parts, group)
+    }
+
+    /// With a registry lifetime, a group's devices are read from a `DeviceRegistry` over its
+    /// device verifier, for the dev stand-in (with a single-key verifier after it) and for DCAP.
+    #[test]
+    fn a_group_that_registers_devices_reads_them_from_a_registry_over_its_device_verifier() {
+        use lsv_contracts::bindings::{DeviceRegistry, GroupAttestationVerifier};
+        let mut chain = Chain::new();
+        let dev: AttestationVerifierParams = serde_json::from_str(
+            r#"{"backend": "dev-group", "min_threshold": 3, "min_devices": 4,
+                "device_attesters": ["0x1111111111111111111111111111111111111111"],
+                "single_attester": "0x2222222222222222222222222222222222222222",
+                "device_registry_lifetime": 2592000}"#,
+        )
+        .unwrap();
+        assert_eq!(dev.device_registry_lifetime(), Some(2_592_000));
+        let (parts, group) = created_in_order(&mut chain, &dev);
+        assert_eq!(
+            parts.len(),
+            3,
+            "device verifier, registry, single-key verifier"
+        );
+        let view_group = |chain: &Chain, call| chain.view(group, &call).unwrap();
+        assert_eq!(
+            view_group(&chain, GroupAttestationVerifier::DEVICESCall {}),
+            parts[1]
+        );
+        assert_eq!(
+            chain
+                .view(group, &GroupAttestationVerifier::SINGLECall {})
+                .unwrap(),
+            parts[2]
+        );
+        assert_eq!(
+            chain.view(parts[1], &DeviceRegistry::INNERCall {}).unwrap(),
+            parts[0]
+        );
+        assert_eq!(
+            chain
+                .view(parts[1], &DeviceRegistry::LIFETIMECall {})
+                .unwrap(),
+            2_592_000
+        );
+
+        let dcap: AttestationVerifierParams = serde_json::from_str(
+            r#"{"backend": "dcap-group", "min_threshold": 3, "min_devices": 4,
+                "tdx": {"td_measurement": "0x1111111111111111111111111111111111111111111111111111111111111111",
+                        "accepted_tcb_statuses": "0x1", "min_tcb_evaluation_data_number": "0x0"},
+                "device_registry_lifetime": 86400}"#,
+        )
+        .unwrap();
+        let (parts, group) = created_in_order(&mut chain, &dcap);
+        assert_eq!(parts.len(), 3, "TDX verifier, device verifier, registry");
+        assert_eq!(
+            chain
+                .view(group, &GroupAttestationVerifier::DEVICESCall {})
+                .unwrap(),
+            parts[2]
+        );
+        assert_eq!(
+            chain.view(parts[2], &DeviceRegistry::INNERCall {}).unwrap(),
+            parts[1]
+        );
+        // Without a lifetime, no registry: the JSON of older deployments reads as before.
+        let direct: AttestationVerifierParams = serde_json::from_str(
+            r#"{"backend": "dev-group", "min_threshold": 3, "min_devices": 4,
+                "device_attesters": ["0x1111111111111111111111111111111111111111"]}"#,
+        )
+        .unwrap();
+        assert_eq!(verifier_parts_init(&direct, &[]).len(), 1);
+        assert!(!serde_json::to_string(&direct).unwrap().contains("registry"));
     }
 }

@@ -1005,6 +1005,29 @@ impl JoinEvidence {
             contract_bytes: contract_bytes.into(),
         })
     }
+
+    /// The evidence of a key held by several devices whose device keys are registered in the
+    /// vault's `DeviceRegistry` (`lsv cluster register`): each device's evidence is its device
+    /// key's signature over its share binding, made at key generation
+    /// (`GroupEvidence::registry_contract_evidence`), no quote and no collateral. A device
+    /// without one (its share made before P had a device key) is refused.
+    pub fn group_registered(group: &GroupEvidence) -> Result<Self, StakerError> {
+        let first = group
+            .devices
+            .first()
+            .ok_or_else(|| input("the group evidence names no device"))?;
+        let contract_bytes = group
+            .registry_contract_evidence()
+            .map_err(|e| input(format!("the group evidence: {e}")))?;
+        Ok(Self {
+            claim: first.claim.group,
+            kind: format!(
+                "{}-of-{} group of registered devices",
+                first.claim.threshold, first.claim.devices
+            ),
+            contract_bytes: contract_bytes.into(),
+        })
+    }
 }
 
 /// Proves `entry`'s validator at its anchor (with the balance, as `join` needs it) and submits
@@ -1353,6 +1376,7 @@ mod tests {
                     platform: PlatformId::Dev {
                         attester: Address::repeat_byte(s.index),
                     },
+                    device_signature: None,
                 }
             })
             .collect();
@@ -1418,6 +1442,38 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("device 2"), "{err}");
+    }
+
+    #[test]
+    fn a_group_of_registered_devices_carries_each_device_keys_signature_and_no_quote() {
+        use lsv_attestation::DeviceKey;
+        let mut group = mixed_group();
+        // Without device-key signatures (shares made before P had a device key): refused.
+        let err = JoinEvidence::group_registered(&group)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("device 1 has no device-key signature"),
+            "{err}"
+        );
+        let keys: Vec<DeviceKey> = (0..4).map(|_| DeviceKey::generate().unwrap().0).collect();
+        for (d, key) in group.devices.iter_mut().zip(&keys) {
+            *d = d.clone().with_device_signature(key).unwrap();
+        }
+        let joined = JoinEvidence::group_registered(&group).unwrap();
+        assert_eq!(joined.kind, "3-of-4 group of registered devices");
+        assert_eq!(joined.claim, group.devices[0].claim.group);
+        for (section, (d, key)) in device_sections(&joined.contract_bytes, 4)
+            .iter()
+            .zip(group.devices.iter().zip(&keys))
+        {
+            assert_eq!(section.len(), 65, "a signature, not the quote");
+            let signature = lsv_attestation::DeviceSignature {
+                device_key: key.address(),
+                signature: section.clone().into(),
+            };
+            signature.verify(d.claim.binding()).unwrap();
+        }
     }
 
     #[test]

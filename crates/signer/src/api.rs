@@ -99,6 +99,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/eth/v1/lsv/cluster/announce", post(cluster_announce))
         .route("/eth/v1/lsv/cluster/deal", post(cluster_deal))
         .route("/eth/v1/lsv/cluster/finish", post(cluster_finish))
+        .route("/eth/v1/lsv/device/registration", post(device_registration))
         .route(WITNESS_PATH, get(witness_identity))
         .route(&format!("{WITNESS_PATH}/{{record}}"), post(witness_answer))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route") })
@@ -272,6 +273,43 @@ async fn cluster_finish(State(state): State<Arc<AppState>>, body: Bytes) -> Resp
             .set(state.enclave.public_keys().len() as i64);
     }
     key_generation_answer(result)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviceRegistrationRequest {
+    registry: Address,
+}
+
+/// The evidence that registers this device's key at a `DeviceRegistry`
+/// ([`Enclave::device_registration`]).
+async fn device_registration(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let r: DeviceRegistrationRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
+    let registration = match state.enclave.device_registration(r.registry) {
+        Ok(registration) => registration,
+        Err(e) => return key_generation_answer::<()>(Err(e)),
+    };
+    let collateral = match (&state.dcap_collateral, registration.backend.is_dcap()) {
+        (Some(path), true) => {
+            let read = std::fs::read_to_string(path)
+                .map_err(|e| e.to_string())
+                .and_then(|text| serde_json::from_str(&text).map_err(|e| e.to_string()));
+            match read {
+                Ok(collateral) => Some(collateral),
+                Err(e) => {
+                    let message = format!("DCAP collateral {}: {e}", path.display());
+                    tracing::error!("{message}");
+                    return error(StatusCode::INTERNAL_SERVER_ERROR, message);
+                }
+            }
+        }
+        _ => None,
+    };
+    Json(json!({ "data": crate::cluster::DeviceRegistrationAnswer { registration, collateral } }))
+        .into_response()
 }
 
 /// `GET /eth/v1/lsv/witness`: the witness's address (what an anchored P's operator checks and P

@@ -476,6 +476,30 @@ impl Coordinator {
         })
     }
 
+    /// Every device's evidence that registers its device key at `registry` (a
+    /// `DeviceRegistry`; `POST /eth/v1/lsv/device/registration`), in index order, each with
+    /// the collateral its host attached for a DCAP quote. All devices must be up.
+    pub async fn device_registrations(
+        &self,
+        registry: Address,
+    ) -> Result<Vec<DeviceRegistrationAnswer>, String> {
+        let answers: Vec<DeviceRegistrationAnswer> = self
+            .each_device(
+                "/eth/v1/lsv/device/registration",
+                |_| json!({ "registry": registry }),
+            )
+            .await?;
+        for (a, i) in answers.iter().zip(1u8..) {
+            if a.registration.registry != registry {
+                return Err(format!(
+                    "device {i} attested a registration at {}, not {registry}",
+                    a.registration.registry
+                ));
+            }
+        }
+        Ok(answers)
+    }
+
     /// One step of the key generation on every device, in index order; fails naming the
     /// first device that did not answer 200.
     async fn each_device<T: serde::de::DeserializeOwned>(
@@ -514,6 +538,20 @@ impl Coordinator {
         }
         Ok(out)
     }
+}
+
+/// What a device answers to `POST /eth/v1/lsv/device/registration`: its P's evidence that
+/// registers its device key, and, for a DCAP quote, the collateral its host attached (`lsv
+/// signer --dcap-collateral`; not attested, and it need not be: Intel signed every part of it,
+/// and the registry's inner verifier checks those signatures).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceRegistrationAnswer {
+    /// P's registration evidence.
+    pub registration: lsv_attestation::DeviceRegistration,
+    /// The host's DCAP collateral (dcap-qvl's `QuoteCollateralV3` JSON), for a quote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collateral: Option<serde_json::Value>,
 }
 
 /// The group signature from the first `m` of `candidates`, returned only once each of those

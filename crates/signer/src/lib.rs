@@ -12,6 +12,7 @@
 //! | `GET /eth/v1/lsv/keys/{pubkey}/attestation` | the evidence recorded with that key at its generation (`null` with a `message` for keys made before P recorded it); 404 unknown key |
 //! | `GET /eth/v1/lsv/attestation` | what a verifier's deployer needs from this P |
 //! | `POST /eth/v1/lsv/cluster/{announce,deal,finish}` | the steps of a multi-device key generation ([`cluster::Coordinator::generate_key`] drives them) |
+//! | `POST /eth/v1/lsv/device/registration` | `{"registry": address}`: the evidence that registers this device's key at a `DeviceRegistry` ([`lsv_attestation::DeviceRegistration`], with the host's DCAP collateral for a quote) |
 //! | `GET /eth/v1/lsv/witness` | a witness's address and record count; 404 unless started as a witness (`lsv signer --witness`) |
 //! | `POST /eth/v1/lsv/witness/{record}` | `{"nonce", "op"}`: a record of another P's freshness anchor read or advanced, the answer signed ([`lsv_enclave::anchor::witness`]); 400 an advance that does not move forward, 507 a witness that keeps its maximum of records |
 //!

@@ -338,3 +338,33 @@ async fn an_announcement_carries_the_hosts_dcap_collateral() {
         "refreshed by the host"
     );
 }
+
+/// Every device answers its coordinator's request for the evidence that registers its device
+/// key (`POST /eth/v1/lsv/device/registration`): the key that signed its share binding at key
+/// generation, attested for the registry asked about on the devices' chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_device_attests_the_registration_of_the_key_that_signed_its_share() {
+    let (cluster, _, generated) = cluster(3, 4).await;
+    let registry = alloy_primitives::Address::repeat_byte(0x4e);
+    let answers = cluster
+        .coordinator
+        .device_registrations(registry)
+        .await
+        .unwrap();
+    assert_eq!(answers.len(), 4);
+    assert!(generated.evidence.registry_contract_evidence().is_ok());
+    for (a, d) in answers.iter().zip(&generated.evidence.devices) {
+        let r = &a.registration;
+        let signature = d.device_signature.as_ref().unwrap();
+        assert_eq!(r.device_key, signature.device_key);
+        assert_eq!(
+            (r.registry, r.chain_id),
+            (registry, Network::mainnet().chain_id)
+        );
+        let lsv_attestation::multi::PlatformId::Dev { attester } = r.platform else {
+            panic!("a dev device");
+        };
+        lsv_attestation::verify_dev_signature(r.binding(), &r.evidence, attester).unwrap();
+        assert!(a.collateral.is_none(), "dev evidence takes no collateral");
+    }
+}

@@ -11,8 +11,8 @@ use crate::deposit::DepositData;
 use alloy_primitives::{Address, Bytes, B256};
 use lsv_attestation::multi::{device_evidence, DeviceEvidence, PlatformId, ShareClaim};
 use lsv_attestation::{
-    verify_dev_signature, Backend, Collateral, DcapVerifier, KeyGenerationClaim,
-    KeyGenerationPolicy,
+    verify_dev_signature, Backend, Collateral, DcapVerifier, DeviceRegistration,
+    KeyGenerationClaim, KeyGenerationPolicy,
 };
 use lsv_consensus::PublicKeyBytes;
 use lsv_threshold::dkg::{Announcement, Ceremony, Dealer, Dealing, DkgError};
@@ -238,7 +238,13 @@ impl Enclave {
             index,
             shares: share.share_keys.clone(),
         };
+        // The device key signs the share binding too: the device's evidence at `join` once the
+        // key is registered (`DeviceRegistry`), a signature instead of a quote.
+        let device_key = self
+            .device_key()
+            .map_err(|e| KeyGenerationError::Attestation(format!("device key: {e}")))?;
         let evidence = device_evidence(claim, &share.secret, self.attester.as_ref())
+            .and_then(|e| e.with_device_signature(&device_key))
             .map_err(|e| KeyGenerationError::Attestation(e.to_string()))?;
         let pubkey = self
             .keyring
@@ -252,6 +258,26 @@ impl Enclave {
             evidence,
             deposit_data,
         })
+    }
+
+    /// The evidence that registers this device's key at `registry` (`DeviceRegistry`) on P's
+    /// chain: its attester's evidence over the key's registration binding
+    /// (`lsv_attestation::device_key`). The key is made and sealed on first use. It binds
+    /// nothing but P's own device key, the registry and the chain, so a host may ask for it
+    /// any time (each registration expires; the device registers again).
+    pub fn device_registration(&self, registry: Address) -> Result<DeviceRegistration, SignError> {
+        let key = self
+            .device_key()
+            .map_err(|e| KeyGenerationError::Attestation(format!("device key: {e}")))?;
+        let registration = key
+            .registration(
+                self.attester.as_ref(),
+                self.policy.network.chain_id,
+                registry,
+            )
+            .map_err(|e| KeyGenerationError::Attestation(e.to_string()))?;
+        tracing::info!(device_key = %registration.device_key, %registry, "attested the device key's registration");
+        Ok(registration)
     }
 
     /// This device's evidence for a group key whose share it holds.
