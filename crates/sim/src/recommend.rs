@@ -1232,6 +1232,7 @@ impl Recommendation {
                 loss / outstanding * 100.0
             ));
         }
+        line("  what it costs the attacker, and from which N a short on sETH would pay: `lsv sim attacker`".into());
         t
     }
 }
