@@ -26,7 +26,8 @@ import {IDeviceVerifier} from "./interfaces/IDeviceVerifier.sol";
 /// secp256k1), and answers `(true, platform)` while the key's registration is live.
 ///
 /// Revocation and TCB recovery: a registration lives `LIFETIME` seconds from the block that
-/// recorded it, then the device registers again, and its quote is then verified against the
+/// recorded it; the device registers again, before or after it expires (a renewal verifies the
+/// evidence anew and restarts the lifetime), and its quote is then verified against the
 /// collateral current at that block: a platform Intel has since moved out of the accepted TCB
 /// statuses (a TCB recovery, a revoked PCK certificate) is refused then. So `LIFETIME` bounds how
 /// long a registered device outlives a revocation; a per-join quote (`DcapDeviceVerifier`
@@ -45,13 +46,11 @@ contract DeviceRegistry is IDeviceVerifier {
     error ZeroLifetime();
     /// @notice The device key is the zero address (what `ecrecover` returns on failure).
     error ZeroDeviceKey();
-    /// @notice The device key's registration is still live; it may register again from
-    /// `expiresAt` (unix seconds).
-    error AlreadyRegistered(address deviceKey, uint64 expiresAt);
     /// @notice The inner verifier refused the evidence over `binding`, or named no platform.
     error EvidenceRefused(address deviceKey, bytes32 binding);
 
-    /// @notice A device key registered (or registered again after its registration expired).
+    /// @notice A device key registered, or renewed its registration (registered again, live or
+    /// expired).
     /// @param deviceKey The device key's address.
     /// @param platform The platform the inner verifier proved.
     /// @param expiresAt When the registration stops being accepted (unix seconds).
@@ -91,7 +90,10 @@ contract DeviceRegistry is IDeviceVerifier {
     }
 
     /// @notice Registers `deviceKey`: `evidence` must prove, through `INNER`, a device that
-    /// attested `registrationBinding(deviceKey)`. Refused while the key's registration is live.
+    /// attested `registrationBinding(deviceKey)`. A key already registered renews: the evidence
+    /// is verified again and the lifetime restarts from this block, so a device can stay
+    /// registered without a gap (its evidence judged against the collateral current at each
+    /// renewal).
     /// @dev Checks (the inner verifier is a static call: it cannot reenter to change state),
     /// then effects; no interaction after.
     /// @param deviceKey The device key's address.
@@ -100,10 +102,6 @@ contract DeviceRegistry is IDeviceVerifier {
     /// @return platform The platform recorded.
     function register(address deviceKey, bytes calldata evidence) external returns (bytes32 platform) {
         if (deviceKey == address(0)) revert ZeroDeviceKey();
-        uint64 registeredAt = _registrations[deviceKey].registeredAt;
-        if (registeredAt != 0 && block.timestamp < uint256(registeredAt) + LIFETIME) {
-            revert AlreadyRegistered(deviceKey, _expiry(registeredAt));
-        }
         bytes32 binding = registrationBinding(deviceKey);
         bool ok;
         try INNER.verifyDevice(binding, evidence) returns (bool accepted, bytes32 proven) {

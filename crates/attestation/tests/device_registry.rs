@@ -347,16 +347,34 @@ fn registrations_the_registry_refuses_are_named() {
         )
         .unwrap());
 
-    // Registered, then again while live.
+    // Registered, then renewed while live: the evidence verified again, the lifetime restarted
+    // from the renewal's block (no gap for a device that renews before it expires).
     register_dev(&mut d.chain, d.registry, &key, &d.attesters[0]).expect_success();
-    let expires = d.chain.timestamp() + DAY;
-    let r = register_dev(&mut d.chain, d.registry, &key, &d.attesters[1]);
-    match refusal(&r) {
-        DeviceRegistryErrors::AlreadyRegistered(e) => {
-            assert_eq!((e.deviceKey, e.expiresAt), (key.address(), expires));
-        }
-        other => panic!("{other:?}"),
-    }
+    let expiry = |chain: &Chain| {
+        chain
+            .view(
+                d.registry,
+                &R::registrationCall {
+                    deviceKey: key.address(),
+                },
+            )
+            .unwrap()
+            .expiresAt
+    };
+    let first = expiry(&d.chain);
+    assert_eq!(first, d.chain.timestamp() + DAY);
+    d.chain.next_block_after(100, B256::repeat_byte(3));
+    // A renewal whose evidence the inner verifier refuses reverts and leaves the registration.
+    let r = register_dev(&mut d.chain, d.registry, &key, &untrusted);
+    assert!(matches!(
+        refusal(&r),
+        DeviceRegistryErrors::EvidenceRefused(_)
+    ));
+    assert_eq!(expiry(&d.chain), first);
+    register_dev(&mut d.chain, d.registry, &key, &d.attesters[0]).expect_success();
+    let renewed = expiry(&d.chain);
+    assert_eq!(renewed, d.chain.timestamp() + DAY);
+    assert!(renewed > first, "{renewed} > {first}");
 }
 
 #[test]

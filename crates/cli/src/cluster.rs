@@ -41,8 +41,8 @@ pub(crate) enum ClusterCommand {
     /// a join carries one signature per device instead of a quote: each device's P attests the
     /// key it keeps sealed (a quote, with the collateral its host attaches, or a dev
     /// signature), and one `register` transaction per device records it with its platform.
-    /// Devices whose registration is live are skipped; run it again after a registration
-    /// expires. All devices must be up.
+    /// Devices whose registration stays live beyond --renew-within are skipped, the others
+    /// register (or renew: the lifetime restarts). All devices must be up.
     Register(RegisterArgs),
 }
 
@@ -58,6 +58,10 @@ pub(crate) struct RegisterArgs {
     /// --registry).
     #[arg(long, value_name = "FILE", conflicts_with = "registry")]
     deployment: Option<PathBuf>,
+    /// Renew a live registration that expires within this many seconds (default 7 days), so
+    /// that a device never stops counting between two runs (run it, e.g. daily, from cron).
+    #[arg(long, value_name = "SECONDS", default_value_t = 7 * 24 * 3600)]
+    renew_within: u64,
     /// The network the devices are pinned to.
     #[arg(long, default_value = "mainnet")]
     network: String,
@@ -181,21 +185,21 @@ fn register(args: RegisterArgs) -> Result<(), CliError> {
             .await
             .map_err(failed)?;
         let mut rows = Vec::with_capacity(answers.len());
+        // The chain's clock, which the registry's expiry is on.
+        let head = eth.block_number().await.map_err(failed)?;
+        let now = eth.block_timestamp(head).await.map_err(failed)?;
         for (a, i) in answers.into_iter().zip(1u8..) {
             let key = a.registration.device_key;
-            let view = |call| eth.view("DeviceRegistry", registry, call);
-            if view(&DeviceRegistry::isLiveCall { deviceKey: key })
+            let r = eth
+                .view(
+                    "DeviceRegistry",
+                    registry,
+                    &DeviceRegistry::registrationCall { deviceKey: key },
+                )
                 .await
-                .map_err(failed)?
-            {
-                let r = eth
-                    .view(
-                        "DeviceRegistry",
-                        registry,
-                        &DeviceRegistry::registrationCall { deviceKey: key },
-                    )
-                    .await
-                    .map_err(failed)?;
+                .map_err(failed)?;
+            // Live beyond the renewal window: nothing to send.
+            if r.registeredAt != 0 && r.expiresAt > now.saturating_add(args.renew_within) {
                 rows.push(serde_json::json!({
                     "device": i, "device_key": key, "platform": r.platform,
                     "registered": false, "expires_at": r.expiresAt,
@@ -253,7 +257,7 @@ fn register(args: RegisterArgs) -> Result<(), CliError> {
             } else {
                 writeln!(
                     w,
-                    "device {}: key {} already registered, until unix {}",
+                    "device {}: key {} registered until unix {} (beyond --renew-within)",
                     r["device"], r["device_key"], r["expires_at"]
                 )?;
             }

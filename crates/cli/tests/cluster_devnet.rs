@@ -260,9 +260,9 @@ fn a_cluster_key_joins_c_and_signs_on_the_devnet_with_one_device_down() {
         balance(&beacon, &pubkey).filter(|(_, b)| *b > start)
     });
 
-    // Each device registers its device key once (a dev attester's signature over it here, a
-    // quote on hardware); a second run finds them all registered and sends nothing.
-    let register = || {
+    // Each device registers its device key (a dev attester's signature over it here, a quote
+    // on hardware).
+    let register = |renew_within: &str| {
         json_of(&lsv(&[
             "cluster",
             "register",
@@ -276,22 +276,23 @@ fn a_cluster_key_joins_c_and_signs_on_the_devnet_with_one_device_down() {
             &rpc,
             "--key-file",
             devnet.account_key(2).to_str().unwrap(),
+            "--renew-within",
+            renew_within,
             "--json",
         ]))
     };
-    let registered = register();
-    let rows = registered.as_array().expect("one row per device");
-    assert_eq!(rows.len(), 4, "{registered}");
-    assert!(rows.iter().all(|r| r["registered"] == true), "{registered}");
-    let again = register();
-    assert!(
-        again
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|r| r["registered"] == false),
-        "{again}"
-    );
+    let all_sent = |rows: &serde_json::Value, sent: bool| {
+        let rows = rows.as_array().expect("one row per device");
+        rows.len() == 4 && rows.iter().all(|r| r["registered"] == sent)
+    };
+    let registered = register("604800");
+    assert!(all_sent(&registered, true), "{registered}");
+    // Registered for 30 days: a run renewing within 7 days sends nothing, one renewing within
+    // the whole lifetime renews every device.
+    let again = register("604800");
+    assert!(all_sent(&again, false), "{again}");
+    let renewed = register("2592000");
+    assert!(all_sent(&renewed, true), "{renewed}");
 
     // It joins C with the four device keys' signatures (the deployment names the registry):
     // a position and 31 sETH for the owner.
