@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {IAttestationVerifier} from "./interfaces/IAttestationVerifier.sol";
+import {Secp256k1} from "./lib/Secp256k1.sol";
 
 /// @title DevAttestationVerifier
 /// @notice DEVELOPMENT STAND-IN, NOT HARDWARE-BACKED. It accepts any key-generation binding
@@ -11,14 +12,11 @@ import {IAttestationVerifier} from "./interfaces/IAttestationVerifier.sol";
 /// deployed with a hardware verifier (SGX DCAP) behind the same interface.
 /// @dev Evidence is 65 bytes `r ‖ s ‖ v`: a plain ECDSA signature over the 32-byte binding itself
 /// (no EIP-191 prefix, no EIP-712 domain: the binding already commits to chain id, genesis
-/// validators root and policy). `s` must be in the lower half of the curve order (EIP-2) and `v`
-/// 27 or 28, so every accepted signature has exactly one encoding.
+/// validators root and policy), accepted by `Secp256k1.recover`'s rule (low `s`, EIP-2; `v` 27
+/// or 28), so every accepted signature has exactly one encoding.
 contract DevAttestationVerifier is IAttestationVerifier {
     /// @notice The attester address is zero (`ecrecover` returns zero for invalid signatures).
     error ZeroAttester();
-
-    /// @dev secp256k1n / 2.
-    uint256 private constant MAX_S = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
 
     /// @notice The address of the development attestation key, fixed at deployment.
     address public immutable ATTESTER;
@@ -34,12 +32,7 @@ contract DevAttestationVerifier is IAttestationVerifier {
     /// @dev False for evidence of another length, high `s`, `v` outside {27, 28}, a signature that
     /// recovers to no key, or one that recovers to another key.
     function verifyKeyGeneration(bytes32 binding, bytes calldata evidence) external view override returns (bool) {
-        if (evidence.length != 65) return false;
-        bytes32 r = bytes32(evidence[0:32]);
-        bytes32 s = bytes32(evidence[32:64]);
-        uint8 v = uint8(evidence[64]);
-        if ((v != 27 && v != 28) || uint256(s) > MAX_S) return false;
-        address signer = ecrecover(binding, v, r, s);
+        address signer = Secp256k1.recover(binding, evidence);
         return signer != address(0) && signer == ATTESTER;
     }
 }

@@ -2,20 +2,19 @@
 pragma solidity 0.8.37;
 
 import {IDeviceVerifier} from "./interfaces/IDeviceVerifier.sol";
+import {Secp256k1} from "./lib/Secp256k1.sol";
 
 /// @title DevDeviceVerifier
 /// @notice DEVELOPMENT STAND-IN, NOT HARDWARE-BACKED. Each device is a secp256k1 attester key
 /// from a set fixed at deployment, and its "platform" is that key's address: it proves nothing
 /// about hardware, nor that two keys are on two machines. For devnets and tests of multi-device
 /// keys; a production deployment uses a hardware device verifier behind the same interface.
-/// @dev Evidence is 65 bytes `r ‖ s ‖ v` over the binding itself, low `s` (EIP-2), `v` 27 or 28:
-/// the encoding `DevAttestationVerifier` takes.
+/// @dev Evidence is 65 bytes `r ‖ s ‖ v` over the binding itself, accepted by
+/// `Secp256k1.recover`'s rule (low `s`, EIP-2; `v` 27 or 28): the encoding
+/// `DevAttestationVerifier` takes.
 contract DevDeviceVerifier is IDeviceVerifier {
     /// @notice No attester given, or the zero address among them.
     error InvalidAttester(address attester);
-
-    /// @dev secp256k1n / 2.
-    uint256 private constant MAX_S = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
 
     /// @notice Whether an address is one of the trusted dev attesters (set at deployment).
     mapping(address attester => bool) public isAttester;
@@ -37,12 +36,7 @@ contract DevDeviceVerifier is IDeviceVerifier {
         override
         returns (bool ok, bytes32 platform)
     {
-        if (evidence.length != 65) return (false, bytes32(0));
-        bytes32 r = bytes32(evidence[0:32]);
-        bytes32 s = bytes32(evidence[32:64]);
-        uint8 v = uint8(evidence[64]);
-        if ((v != 27 && v != 28) || uint256(s) > MAX_S) return (false, bytes32(0));
-        address signer = ecrecover(binding, v, r, s);
+        address signer = Secp256k1.recover(binding, evidence);
         if (signer == address(0) || !isAttester[signer]) return (false, bytes32(0));
         return (true, bytes32(uint256(uint160(signer))));
     }

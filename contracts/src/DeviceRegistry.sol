@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {IDeviceVerifier} from "./interfaces/IDeviceVerifier.sol";
+import {Secp256k1} from "./lib/Secp256k1.sol";
 
 /// @title DeviceRegistry
 /// @notice The register-once device verifier of a multi-device key (`GroupAttestationVerifier`):
@@ -60,9 +61,6 @@ contract DeviceRegistry is IDeviceVerifier {
     bytes32 public constant REGISTRATION_TAG = 0x41b4e82f92e6c5087cf0bfb51032e28cd6c2a6fd2302fa0f7e619d7193d2efa8;
     /// @notice `sha256("lsv/device-signature/v1")`: tags what a device key signs.
     bytes32 public constant SIGNATURE_TAG = 0x97af8eb9da231bbbb1e7aeb676b7e8cd38d7e6a3343db0ee0977b51572977837;
-
-    /// @dev secp256k1n / 2 (EIP-2).
-    uint256 private constant MAX_S = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
 
     /// @notice The verifier of registration evidence (fixed at deployment).
     IDeviceVerifier public immutable INNER;
@@ -125,12 +123,7 @@ contract DeviceRegistry is IDeviceVerifier {
         override
         returns (bool ok, bytes32 platform)
     {
-        if (evidence.length != 65) return (false, bytes32(0));
-        bytes32 r = bytes32(evidence[0:32]);
-        bytes32 s = bytes32(evidence[32:64]);
-        uint8 v = uint8(evidence[64]);
-        if ((v != 27 && v != 28) || uint256(s) > MAX_S) return (false, bytes32(0));
-        address deviceKey = ecrecover(signatureDigest(binding), v, r, s);
+        address deviceKey = Secp256k1.recover(signatureDigest(binding), evidence);
         if (deviceKey == address(0)) return (false, bytes32(0));
         Registration storage reg = _registrations[deviceKey];
         uint64 registeredAt = reg.registeredAt;
