@@ -30,7 +30,7 @@
 mod common;
 
 use alloy_primitives::{Address, Bytes, B256, U256};
-use alloy_sol_types::SolValue;
+use alloy_sol_types::{SolCall, SolValue};
 use common::{
     deploy_group_3_of_4, entry, join_mints_31_seth, key_generation, read_contract_collateral,
     read_quote, vault_claim,
@@ -47,7 +47,6 @@ use lsv_contracts::bindings::DeviceRegistry::{self as R, DeviceRegistryErrors};
 use lsv_contracts::bindings::GroupAttestationVerifier as G;
 use lsv_contracts::dcap::test_pki::{deploy_sgx_verifier_for, deploy_tdx_verifier_for, TestPki};
 use lsv_contracts::dcap::{self, DcapEvidence, DeviceKind};
-use lsv_contracts::device_registry::register_calldata;
 use lsv_contracts::{Chain, Receipt};
 use lsv_threshold::dkg::KeyShare;
 use proptest::prelude::*;
@@ -121,7 +120,11 @@ fn register_raw(chain: &mut Chain, registry: Address, key: Address, evidence: &[
         .transact(
             keeper,
             registry,
-            register_calldata(key, evidence),
+            R::registerCall {
+                deviceKey: key,
+                evidence: evidence.to_vec().into(),
+            }
+            .abi_encode(),
             U256::ZERO,
         )
         .unwrap()

@@ -24,7 +24,6 @@
 pub mod artifacts;
 pub mod chain;
 pub mod dcap;
-pub mod device_registry;
 pub mod devnet;
 pub mod gas;
 pub mod receipt;
